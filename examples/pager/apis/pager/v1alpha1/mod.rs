@@ -1,0 +1,10 @@
+//! Version `v1alpha1` of the pager API: an alert is a single message.
+//!
+//! +groupName=pager.k8s.co
+//! +k8s:conversion-gen=crate
+
+mod types;
+pub use types::*;
+
+include!("zz_generated.register.rs");
+include!("zz_generated.deepcopy.rs");

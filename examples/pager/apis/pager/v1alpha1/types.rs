@@ -1,0 +1,29 @@
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+
+/// Alert is a message to be sent to a person.
+/// +genclient
+/// +shortName=al
+/// +printcolumn:name=Sent,type=boolean,jsonPath=.status.sent
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub spec: AlertSpec,
+    pub status: Option<AlertStatus>,
+}
+
+/// AlertSpec is the message to send.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlertSpec {
+    /// The text of the alert.
+    pub message: String,
+}
+
+/// AlertStatus is what happened to the alert.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlertStatus {
+    /// Whether the alert has been sent.
+    /// +optional
+    #[serde(default)]
+    pub sent: bool,
+}

@@ -1,0 +1,10 @@
+//! Version `v1beta1` of the pager API: an alert has a title and content.
+//!
+//! +groupName=pager.k8s.co
+//! +k8s:conversion-gen=crate
+
+mod types;
+pub use types::*;
+
+include!("zz_generated.register.rs");
+include!("zz_generated.deepcopy.rs");

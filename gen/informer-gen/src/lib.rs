@@ -1,0 +1,8 @@
+//! informer-gen: will generate a shared informer factory and per-type informers, thin over runtime/cache.
+//!
+//! Not built yet (see the project's issues): this crate exists so the workspace shows the
+//! architecture. It generates nothing and the CLI does not offer it; [`NAME`] is its entry point's
+//! name once it does.
+
+/// The generator's name, as `kube-codegen --only` will accept it.
+pub const NAME: &str = "informer-gen";

@@ -1,0 +1,392 @@
+//! kube-codegen as a library: the [`Config`] builder used from `build.rs` (in the spirit of
+//! prost-build) and by the `kube-codegen` CLI.
+//!
+//! ```no_run
+//! // build.rs: output into OUT_DIR, then `include!` it from each package module.
+//! fn main() {
+//!     kube_codegen::Config::new()
+//!         .input("src/apis")
+//!         .generate()
+//!         .unwrap_or_else(|e| panic!("{e}"));
+//! }
+//! ```
+//!
+//! Phases: parse → validate → generate → write. A run with any error writes nothing.
+
+pub mod writer;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use kube_codegen_model::output::{Content, Crates, Generator, Options, Placement};
+use kube_codegen_model::{Diagnostic, Failure, Input, Loaded};
+use rayon::prelude::*;
+
+pub use kube_codegen_model as model;
+pub use writer::{Outcome, RenderedFile};
+
+/// Every generator kube-codegen runs, in output order.
+pub fn generators() -> Vec<&'static dyn Generator> {
+    vec![&register_gen::RegisterGen, &deepcopy_gen::DeepcopyGen]
+}
+
+/// Where in-crate output (register, deepcopy, ...) goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputMode {
+    /// `$OUT_DIR` when set (a build script), else beside the types.
+    Auto,
+    /// Beside the types, in the source tree (committed).
+    SourceTree,
+    /// Under this directory, mirroring the input layout.
+    Dir(PathBuf),
+}
+
+/// What to generate, from where, to where.
+#[derive(Clone, Debug)]
+pub struct Config {
+    inputs: Vec<Input>,
+    output: OutputMode,
+    only: Option<Vec<String>>,
+    options: Options,
+    emit_rerun_if_changed: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum Error {
+    /// Problems in the input, rendered like rustc.
+    Diagnostics(Failure),
+    /// `--verify` found files that differ from what would be generated.
+    Verify(Outcome),
+    /// A name given to `only` that is not a generator.
+    UnknownGenerator(String),
+    Io(std::io::Error),
+    /// Generated tokens did not parse: a bug in a generator, reported rather than panicking.
+    Internal(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Diagnostics(failure) => write!(f, "{failure}"),
+            Error::Verify(o) => {
+                writeln!(f, "error: generated code is out of date:")?;
+                for p in &o.changed {
+                    writeln!(f, "  differs: {}", p.display())?;
+                }
+                for p in &o.removed {
+                    writeln!(f, "  stale:   {}", p.display())?;
+                }
+                write!(f, "help: run the generator again (e.g. `cargo run -p pager-gen`) and commit the result")
+            }
+            Error::UnknownGenerator(name) => {
+                let known: Vec<&str> = generators().iter().map(|g| g.name()).collect();
+                write!(
+                    f,
+                    "error: unknown generator `{name}`; available: {}",
+                    known.join(", ")
+                )
+            }
+            Error::Io(e) => write!(f, "error: {e}"),
+            Error::Internal(e) => write!(f, "internal error (please report): {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+/// A successful run.
+#[derive(Debug)]
+pub struct Report {
+    pub outcome: Outcome,
+    /// Rendered warnings (empty when none).
+    pub warnings: String,
+    pub files: usize,
+}
+
+impl Config {
+    pub fn new() -> Self {
+        Config {
+            inputs: Vec::new(),
+            output: OutputMode::Auto,
+            only: None,
+            options: Options::default(),
+            emit_rerun_if_changed: true,
+        }
+    }
+
+    /// Adds an input directory (the folder holding `<group>/<version>/`). Its Rust module path
+    /// is read from the crate layout.
+    pub fn input(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.inputs.push(Input::new(dir));
+        self
+    }
+
+    /// Adds an input directory whose Rust module path is given (`crate::apis`).
+    pub fn input_at(&mut self, dir: impl Into<PathBuf>, rust_path: &str) -> &mut Self {
+        self.inputs.push(Input {
+            dir: dir.into(),
+            rust_path: Some(rust_path.to_string()),
+        });
+        self
+    }
+
+    /// Writes in-crate output beside the types, to be committed.
+    pub fn in_source_tree(&mut self) -> &mut Self {
+        self.output = OutputMode::SourceTree;
+        self
+    }
+
+    /// Writes in-crate output under `dir`, mirroring the input layout.
+    pub fn out_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.output = OutputMode::Dir(dir.into());
+        self
+    }
+
+    /// Runs only these generators (`register-gen`, `deepcopy-gen`; `register`/`deepcopy` too).
+    pub fn only<S: AsRef<str>>(&mut self, names: &[S]) -> &mut Self {
+        self.only = Some(names.iter().map(|s| s.as_ref().to_string()).collect());
+        self
+    }
+
+    /// Overrides the paths generated code uses for runtime crates.
+    pub fn crates(&mut self, crates: Crates) -> &mut Self {
+        self.options.crates = crates;
+        self
+    }
+
+    /// Whether to print `cargo:rerun-if-changed` lines when writing to `$OUT_DIR` (default: yes).
+    pub fn emit_rerun_if_changed(&mut self, yes: bool) -> &mut Self {
+        self.emit_rerun_if_changed = yes;
+        self
+    }
+
+    /// Parses and validates the inputs without generating anything.
+    pub fn load(&self) -> Result<Loaded, Error> {
+        kube_codegen_model::load(&self.inputs).map_err(Error::Diagnostics)
+    }
+
+    /// Generates and writes every changed file; removes stale generated files.
+    pub fn generate(&self) -> Result<Report, Error> {
+        self.run(false)
+    }
+
+    /// Generates in memory and compares with what is on disk; writes nothing.
+    pub fn verify(&self) -> Result<Report, Error> {
+        self.run(true)
+    }
+
+    fn selected(&self) -> Result<Vec<&'static dyn Generator>, Error> {
+        let all = generators();
+        let Some(only) = &self.only else {
+            return Ok(all);
+        };
+        let mut out = Vec::new();
+        for name in only {
+            let full = if name.ends_with("-gen") {
+                name.clone()
+            } else {
+                format!("{name}-gen")
+            };
+            match all.iter().find(|g| g.name() == full) {
+                Some(g) => out.push(*g),
+                None => return Err(Error::UnknownGenerator(name.clone())),
+            }
+        }
+        Ok(out)
+    }
+
+    fn out_root(&self, input: &Input) -> PathBuf {
+        match &self.output {
+            OutputMode::SourceTree => input.dir.clone(),
+            OutputMode::Dir(d) => d.clone(),
+            OutputMode::Auto => match std::env::var_os("OUT_DIR") {
+                Some(d) => PathBuf::from(d),
+                None => input.dir.clone(),
+            },
+        }
+    }
+
+    /// Runs every phase and returns the formatted files, without touching the disk.
+    pub fn render(&self) -> Result<(Vec<RenderedFile>, Loaded), Error> {
+        let gens = self.selected()?;
+        let loaded = self.load()?;
+        let mut diags: Vec<Diagnostic> = gens
+            .iter()
+            .flat_map(|g| g.validate(&loaded.model))
+            .collect();
+        if diags.iter().any(Diagnostic::is_error) {
+            kube_codegen_model::diag::sort(&mut diags);
+            return Err(Error::Diagnostics(Failure {
+                diagnostics: diags,
+                sources: loaded.sources,
+            }));
+        }
+        let jobs: Vec<(&dyn Generator, usize)> = gens
+            .iter()
+            .flat_map(|g| (0..loaded.model.packages.len()).map(move |i| (*g, i)))
+            .collect();
+        let rendered: Result<Vec<Vec<RenderedFile>>, Error> = jobs
+            .par_iter()
+            .map(|(g, i)| {
+                let pkg = &loaded.model.packages[*i];
+                let root = match g.placement() {
+                    Placement::InCrate | Placement::Separate => {
+                        self.out_root(&self.inputs[pkg.input])
+                    }
+                };
+                g.generate_package(&loaded.model, pkg, &self.options)
+                    .into_iter()
+                    .map(|f| {
+                        let body = match f.content {
+                            Content::Rust(tokens) => {
+                                let file: syn::File = syn::parse2(tokens).map_err(|e| {
+                                    Error::Internal(format!(
+                                        "{} produced invalid Rust for {}: {e}",
+                                        g.name(),
+                                        f.path.display()
+                                    ))
+                                })?;
+                                prettyplease::unparse(&file)
+                            }
+                            Content::Text(t) => t,
+                        };
+                        Ok(RenderedFile {
+                            path: root.join(&f.path),
+                            generator: g.name(),
+                            text: writer::with_header(g.name(), &body),
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut files: Vec<RenderedFile> = rendered?.into_iter().flatten().collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        if let Some(w) = files.windows(2).find(|w| w[0].path == w[1].path) {
+            return Err(Error::Internal(format!(
+                "two outputs would be written to {} ({} and {}); give each input its own output directory",
+                w[0].path.display(),
+                w[0].generator,
+                w[1].generator
+            )));
+        }
+        Ok((files, loaded))
+    }
+
+    fn run(&self, verify: bool) -> Result<Report, Error> {
+        let gens = self.selected()?;
+        let (files, loaded) = self.render()?;
+        let roots: Vec<PathBuf> = self.inputs.iter().map(|i| self.out_root(i)).collect();
+        let names: Vec<&str> = gens.iter().map(|g| g.name()).collect();
+        let outcome = writer::write(&files, &roots, &names, verify)?;
+        if !verify
+            && self.emit_rerun_if_changed
+            && self.output == OutputMode::Auto
+            && std::env::var_os("OUT_DIR").is_some()
+        {
+            for input in &self.inputs {
+                println!("cargo:rerun-if-changed={}", input.dir.display());
+            }
+        }
+        let warnings = if loaded.warnings.is_empty() {
+            String::new()
+        } else {
+            loaded.sources.render(&loaded.warnings)
+        };
+        if verify && !outcome.is_clean() {
+            return Err(Error::Verify(outcome));
+        }
+        Ok(Report {
+            files: files.len(),
+            outcome,
+            warnings,
+        })
+    }
+}
+
+/// What was inferred, for `--explain`: groups, versions, kinds, plurals, scopes, module paths.
+pub fn explain(loaded: &Loaded) -> String {
+    let mut out = String::new();
+    for pkg in &loaded.model.packages {
+        out.push_str(&format!("package {}\n", pkg.dir.display()));
+        let group_origin = match &pkg.group_origin {
+            kube_codegen_model::Origin::Tag(span) => {
+                format!("from +groupName at {}", loaded.sources.location(*span))
+            }
+            other => other.describe(),
+        };
+        out.push_str(&format!("  group:       {} ({group_origin})\n", pkg.group));
+        out.push_str(&format!(
+            "  version:     {}\n",
+            pkg.version.as_deref().unwrap_or("internal (hub)")
+        ));
+        out.push_str(&format!(
+            "  module path: {}\n",
+            pkg.rust_path
+                .clone()
+                .unwrap_or_else(|| format!("<unknown: not under the crate's root module> ({})", pkg.module.join("::")))
+        ));
+        out.push_str(&format!("  root file:   {}\n", pkg.root_file.display()));
+        for (t, r) in pkg.roots() {
+            let scope = if r.namespaced { "Namespaced" } else { "Cluster" };
+            out.push_str(&format!(
+                "  kind {}: plural={} ({}), singular={}, scope={} ({}){}{}\n",
+                r.kind,
+                r.plural,
+                origin(&r.plural_origin),
+                r.singular,
+                scope,
+                origin(&r.scope_origin),
+                if r.short_names.is_empty() {
+                    String::new()
+                } else {
+                    format!(", shortNames={}", r.short_names.join(","))
+                },
+                match &r.client {
+                    Some(c) => format!(", client verbs={}", c.verbs.join(",")),
+                    None => String::new(),
+                }
+            ));
+            let _ = t;
+        }
+        let others: Vec<&str> = pkg
+            .types
+            .iter()
+            .filter(|t| t.resource.is_none())
+            .map(|t| t.name.as_str())
+            .collect();
+        if !others.is_empty() {
+            out.push_str(&format!("  other types: {}\n", others.join(", ")));
+        }
+    }
+    out
+}
+
+fn origin(o: &kube_codegen_model::Origin) -> String {
+    match o {
+        kube_codegen_model::Origin::Tag(_) => "from tag".into(),
+        other => other.describe(),
+    }
+}
+
+/// The `include!` lines a package module needs for the files generated beside it.
+pub fn include_lines(files: &[RenderedFile], package_dir: &Path) -> Vec<String> {
+    files
+        .iter()
+        .filter(|f| f.path.parent() == Some(package_dir))
+        .filter_map(|f| f.path.file_name())
+        .map(|n| format!("include!(\"{}\");", n.to_string_lossy()))
+        .collect()
+}

@@ -1,0 +1,100 @@
+//! `kube-codegen`: read annotated `types.rs`, run the generators, write formatted code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Generate Kubernetes API code (register/codec, deepcopy, ...) from annotated types.rs.
+#[derive(Parser, Debug)]
+#[command(name = "kube-codegen", version)]
+struct Cli {
+    /// Directories holding `<group>/<version>/` API packages.
+    #[arg(required_unless_present = "tags", value_name = "INPUT_DIR")]
+    inputs: Vec<PathBuf>,
+    /// Where in-crate code goes, mirroring the input layout (default: beside the types).
+    #[arg(short, long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Rust module path of the input directory (`crate::apis`), when the crate layout can't tell.
+    #[arg(long, value_name = "PATH")]
+    module_path: Option<String>,
+    /// Compare with what is on disk; list every file that differs; write nothing.
+    #[arg(long)]
+    verify: bool,
+    /// Run only these generators (comma-separated: register, deepcopy).
+    #[arg(long, value_delimiter = ',', value_name = "GENERATORS")]
+    only: Option<Vec<String>>,
+    /// Print what was inferred (groups, versions, kinds, plurals, scopes, module paths) and exit.
+    #[arg(long)]
+    explain: bool,
+    /// Print the table of every tag kube-codegen understands (Markdown) and exit.
+    #[arg(long)]
+    tags: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.tags {
+        print!("{}", kube_codegen::model::tags::markdown_table());
+        return ExitCode::SUCCESS;
+    }
+    let mut config = kube_codegen::Config::new();
+    for dir in &cli.inputs {
+        match &cli.module_path {
+            Some(p) => config.input_at(dir, p),
+            None => config.input(dir),
+        };
+    }
+    match &cli.out_dir {
+        Some(d) => config.out_dir(d),
+        None => config.in_source_tree(),
+    };
+    if let Some(only) = &cli.only {
+        config.only(only);
+    }
+    if cli.explain {
+        return match config.load() {
+            Ok(loaded) => {
+                print!("{}", kube_codegen::explain(&loaded));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprint!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let result = if cli.verify {
+        config.verify()
+    } else {
+        config.generate()
+    };
+    match result {
+        Ok(report) => {
+            eprint!("{}", report.warnings);
+            let o = &report.outcome;
+            if cli.verify {
+                eprintln!("kube-codegen: {} files up to date", report.files);
+            } else {
+                for p in &o.changed {
+                    eprintln!("wrote   {}", p.display());
+                }
+                for p in &o.removed {
+                    eprintln!("removed {}", p.display());
+                }
+                eprintln!(
+                    "kube-codegen: {} files, {} written, {} unchanged, {} removed",
+                    report.files,
+                    o.changed.len(),
+                    o.unchanged,
+                    o.removed.len()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

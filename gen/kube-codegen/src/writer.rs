@@ -1,0 +1,127 @@
+//! The only part of kube-codegen that does I/O on outputs: header, write-if-changed, removal of
+//! stale files it generated earlier (recognised by the header, never anything else), `--verify`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use kube_codegen_model::HEADER;
+
+/// A formatted file ready to be written.
+#[derive(Clone, Debug)]
+pub struct RenderedFile {
+    pub path: PathBuf,
+    pub generator: &'static str,
+    pub text: String,
+}
+
+/// The second line of every generated file: which generator owns it (for stale-file removal).
+pub fn owner_line(generator: &str) -> String {
+    format!("// kube-codegen generator: {generator}")
+}
+
+/// Adds the header lines to a formatted body.
+pub fn with_header(generator: &str, body: &str) -> String {
+    format!("{HEADER}\n{}\n\n{body}", owner_line(generator))
+}
+
+/// What a write (or verify) did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Written because new or changed (verify: would be written).
+    pub changed: Vec<PathBuf>,
+    pub unchanged: usize,
+    /// Stale generated files removed (verify: would be removed).
+    pub removed: Vec<PathBuf>,
+}
+
+impl Outcome {
+    pub fn is_clean(&self) -> bool {
+        self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Writes `files`, only where bytes differ; removes files under `roots` that carry the header of
+/// one of `generators` but were not produced this run. With `verify`, changes nothing and reports.
+pub fn write(
+    files: &[RenderedFile],
+    roots: &[PathBuf],
+    generators: &[&str],
+    verify: bool,
+) -> std::io::Result<Outcome> {
+    let mut outcome = Outcome::default();
+    let planned: BTreeSet<PathBuf> = files.iter().map(|f| normalize(&f.path)).collect();
+    for f in files {
+        match std::fs::read(&f.path) {
+            Ok(old) if old == f.text.as_bytes() => outcome.unchanged += 1,
+            _ => {
+                if !verify {
+                    if let Some(dir) = f.path.parent() {
+                        std::fs::create_dir_all(dir)?;
+                    }
+                    std::fs::write(&f.path, &f.text)?;
+                }
+                outcome.changed.push(f.path.clone());
+            }
+        }
+    }
+    let owners: Vec<String> = generators.iter().map(|g| owner_line(g)).collect();
+    let mut seen_roots = BTreeSet::new();
+    for root in roots {
+        if !seen_roots.insert(normalize(root)) || !root.is_dir() {
+            continue;
+        }
+        let mut found = Vec::new();
+        generated_files(root, &owners, &mut found);
+        for path in found {
+            if !planned.contains(&normalize(&path)) {
+                if !verify {
+                    std::fs::remove_file(&path)?;
+                }
+                outcome.removed.push(path);
+            }
+        }
+    }
+    outcome.changed.sort();
+    outcome.removed.sort();
+    Ok(outcome)
+}
+
+fn normalize(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Files under `dir` whose first two lines are the header and one of `owners`.
+fn generated_files(dir: &Path, owners: &[String], out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') || name == "target" {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => generated_files(&path, owners, out),
+            Ok(t) if t.is_file() => {
+                if let Some(head) = read_head(&path) {
+                    let mut lines = head.lines();
+                    if lines.next() == Some(HEADER)
+                        && lines.next().is_some_and(|l| owners.iter().any(|o| o == l))
+                    {
+                        out.push(path);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn read_head(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut buf = [0u8; 256];
+    let mut f = std::fs::File::open(path).ok()?;
+    let n = f.read(&mut buf).ok()?;
+    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+}

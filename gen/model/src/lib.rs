@@ -1,0 +1,143 @@
+//! `types.rs` → [`Model`]: one parse shared by every kube-codegen generator.
+//!
+//! Phases: collect files → parse and lower each file (in parallel) → place files in packages →
+//! infer and validate. Diagnostics are collected across all phases; a run with any error returns
+//! [`Failure`] and no model, so nothing is ever generated from a half-understood input.
+
+pub mod diag;
+mod model;
+pub mod naming;
+pub mod output;
+mod parse;
+mod resolve;
+pub mod tags;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub use diag::{Diagnostic, Failure, FileId, Severity, Sources, Span};
+pub use model::*;
+pub use parse::HEADER;
+pub use resolve::CrateInfo;
+
+/// One input directory: the folder that holds `<group>/<version>/` packages.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub dir: PathBuf,
+    /// The Rust module path of `dir` (`crate::apis`, `pager`); computed from the crate layout
+    /// when `None`.
+    pub rust_path: Option<String>,
+}
+
+impl Input {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Input {
+            dir: dir.into(),
+            rust_path: None,
+        }
+    }
+}
+
+/// A model together with the sources it was read from and any warnings.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub model: Model,
+    pub sources: Sources,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads every input directory into one model, or reports every problem found.
+pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
+    let mut sources = Sources::default();
+    let mut diags = Vec::new();
+    let mut model = Model::default();
+    for (index, input) in inputs.iter().enumerate() {
+        if !input.dir.is_dir() {
+            diags.push(
+                Diagnostic::error(
+                    "E0002",
+                    format!("input directory {} does not exist", input.dir.display()),
+                )
+                .help("pass the directory that holds your `<group>/<version>/types.rs` folders"),
+            );
+            continue;
+        }
+        let files = parse::collect_files(&input.dir, &input.dir, &mut sources, &mut diags);
+        let lowered_list = parse::lower_all(&files, &sources);
+        let mut lowered = BTreeMap::new();
+        for (f, mut l) in files.iter().zip(lowered_list) {
+            diags.append(&mut l.diags);
+            lowered.insert(f.id, l);
+        }
+        let (placed, loose) = resolve::place(&input.dir, &files);
+        for f in loose {
+            let l = &lowered[&f.id];
+            let stray = l
+                .types
+                .iter()
+                .find(|t| t.tags.iter().any(|tag| tag.name.starts_with("genclient")))
+                .map(|t| t.span)
+                .or_else(|| l.package_tags.first().map(|t| t.span));
+            if let Some(span) = stray {
+                diags.push(
+                    Diagnostic::error(
+                        "E0108",
+                        format!("{} is not inside an API package", f.rel.display()),
+                    )
+                    .at(span, "tags here are not read")
+                    .help(
+                        "API types live in `<group>/<version>/` (an external version) or \
+                         `<group>/` (the internal hub) under the input directory",
+                    ),
+                );
+            }
+        }
+        let crate_info = match &input.rust_path {
+            Some(p) => Some(CrateInfo::given(p, &input.dir)),
+            None => CrateInfo::find(&input.dir),
+        };
+        let packages = resolve::assemble(
+            index,
+            &input.dir,
+            crate_info.as_ref(),
+            &placed,
+            &lowered,
+            &mut diags,
+        );
+        let type_count: usize = packages.iter().map(|p| p.types.len()).sum();
+        if type_count == 0 && !diags.iter().any(Diagnostic::is_error) {
+            let what = if files.is_empty() {
+                "no `.rs` files".to_string()
+            } else if packages.is_empty() {
+                format!("{} `.rs` files but no `<group>/<version>/` package", files.len())
+            } else {
+                "API packages without a single struct or enum".to_string()
+            };
+            diags.push(
+                Diagnostic::error(
+                    "E0100",
+                    format!("no API types found in {}", input.dir.display()),
+                )
+                .note(format!("found {what}"))
+                .help(
+                    "the input directory holds `<group>/<version>/types.rs` (e.g. \
+                     `pager/v1alpha1/types.rs`) with `#[derive]`d structs; a kind has a \
+                     `metadata: ObjectMeta` field",
+                ),
+            );
+        }
+        model.packages.extend(packages);
+    }
+    diag::sort(&mut diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(Failure {
+            diagnostics: diags,
+            sources,
+        });
+    }
+    Ok(Loaded {
+        model,
+        sources,
+        warnings: diags,
+    })
+}

@@ -1,0 +1,319 @@
+//! The plain model every generator reads. No `syn` in here: generators never see syntax trees.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use crate::diag::Span;
+
+/// Everything read from the input directories, after validation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Model {
+    pub packages: Vec<Package>,
+}
+
+/// Where a fact in the model came from: read from a tag, or inferred (and from what).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Tag(Span),
+    Inferred(String),
+}
+
+impl Origin {
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Tag(_) => "from tag".to_string(),
+            Origin::Inferred(from) => format!("inferred from {from}"),
+        }
+    }
+}
+
+/// One API package: an external version (`<group>/<version>/`) or an internal hub (`<group>/`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Package {
+    /// Index of the input directory this package was read from.
+    pub input: usize,
+    /// Directory of the package, relative to its input directory (`pager/v1alpha1`).
+    pub dir: PathBuf,
+    /// The file the package module is rooted at (`pager/v1alpha1/mod.rs`), relative to the input.
+    pub root_file: PathBuf,
+    pub group: String,
+    pub group_origin: Origin,
+    /// `None` for the internal hub.
+    pub version: Option<String>,
+    /// Rust module path of the package relative to the input directory (`["pager", "v1alpha1"]`).
+    pub module: Vec<String>,
+    /// Absolute Rust module path (`pager::v1alpha1`), when the crate layout tells it or it was given.
+    pub rust_path: Option<String>,
+    pub tags: Tags,
+    pub types: Vec<TypeDef>,
+}
+
+impl Package {
+    pub fn is_internal(&self) -> bool {
+        self.version.is_none()
+    }
+
+    /// `group/version`, or `group (internal)` for a hub.
+    pub fn display_name(&self) -> String {
+        match &self.version {
+            Some(v) => format!("{}/{}", self.group, v),
+            None => format!("{} (internal)", self.group),
+        }
+    }
+
+    pub fn type_named(&self, name: &str) -> Option<&TypeDef> {
+        self.types.iter().find(|t| t.name == name)
+    }
+
+    pub fn roots(&self) -> impl Iterator<Item = (&TypeDef, &Resource)> {
+        self.types
+            .iter()
+            .filter_map(|t| t.resource.as_ref().map(|r| (t, r)))
+    }
+}
+
+/// A struct or enum declared in an API package.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeDef {
+    pub name: String,
+    /// Module path of the declaring file relative to the package (`["types"]`; empty for `mod.rs`).
+    pub module: Vec<String>,
+    pub is_pub: bool,
+    pub has_generics: bool,
+    pub docs: Vec<String>,
+    pub tags: Tags,
+    pub span: Span,
+    pub body: TypeBody,
+    /// Traits derived with `#[derive(...)]`, by last path segment (`Clone`, `Serialize`, ...).
+    pub derives: BTreeSet<String>,
+    /// Traits implemented by hand in the package (`impl Clone for X`), by last path segment.
+    pub impls: BTreeSet<String>,
+    /// Set when this type is a root (a Kubernetes kind).
+    pub resource: Option<Resource>,
+}
+
+impl TypeDef {
+    pub fn implements(&self, trait_name: &str) -> bool {
+        self.derives.contains(trait_name) || self.impls.contains(trait_name)
+    }
+
+    pub fn fields(&self) -> &[Field] {
+        match &self.body {
+            TypeBody::Struct(f) => f,
+            TypeBody::Enum(_) => &[],
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeBody {
+    /// Named-field struct (tuple and unit structs are modelled as enums are: see `Variant`).
+    Struct(Vec<Field>),
+    Enum(Vec<Variant>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variant {
+    pub name: String,
+    pub docs: Vec<String>,
+    pub tags: Tags,
+    pub span: Span,
+    pub shape: VariantShape,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum VariantShape {
+    Unit,
+    Tuple(Vec<FieldType>),
+    Struct(Vec<Field>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    /// The Rust field name without `r#`.
+    pub name: String,
+    /// True when written as a raw identifier (`r#type`).
+    pub raw: bool,
+    pub docs: Vec<String>,
+    pub tags: Tags,
+    pub ty: FieldType,
+    pub span: Span,
+}
+
+impl Field {
+    /// The name on the wire for fields whose serde is generated: Kubernetes' camelCase.
+    pub fn wire_name(&self) -> String {
+        crate::naming::camel_case(&self.name)
+    }
+}
+
+/// Field types, resolved to the small closed set the generators understand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    Bool,
+    /// `i8`..`i64`, `u8`..`u64`, `isize`, `usize`
+    Int(String),
+    /// `f32`, `f64`
+    Float(String),
+    String,
+    Option(Box<FieldType>),
+    Vec(Box<FieldType>),
+    Box(Box<FieldType>),
+    /// A map with string keys; `ordered` is true for `BTreeMap`.
+    Map {
+        ordered: bool,
+        value: Box<FieldType>,
+    },
+    Known(KnownType),
+    /// A type declared in the same package.
+    Local(String),
+    /// Any other path (`k8s_openapi::api::core::v1::PodSpec`), as written.
+    Foreign(String),
+    /// `Rc`, `Arc`, `RefCell`, `Cell`, `Mutex`, `RwLock`: shares state between copies.
+    Shared {
+        wrapper: String,
+        inner: Box<FieldType>,
+    },
+}
+
+/// Well-known Kubernetes types with a fixed wire format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KnownType {
+    ObjectMeta,
+    ListMeta,
+    Time,
+    MicroTime,
+    Duration,
+    Quantity,
+    IntOrString,
+    /// `serde_json::Value`: arbitrary JSON.
+    Json,
+    /// `k8s_openapi::ByteString`: base64 on the wire.
+    Bytes,
+}
+
+impl KnownType {
+    pub const ALL: [(&'static str, KnownType); 9] = [
+        ("ObjectMeta", KnownType::ObjectMeta),
+        ("ListMeta", KnownType::ListMeta),
+        ("Time", KnownType::Time),
+        ("MicroTime", KnownType::MicroTime),
+        ("Duration", KnownType::Duration),
+        ("Quantity", KnownType::Quantity),
+        ("IntOrString", KnownType::IntOrString),
+        ("Value", KnownType::Json),
+        ("ByteString", KnownType::Bytes),
+    ];
+
+    /// The canonical path generated code uses.
+    pub fn path(self) -> &'static str {
+        match self {
+            KnownType::ObjectMeta => "k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta",
+            KnownType::ListMeta => "k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta",
+            KnownType::Time => "k8s_openapi::apimachinery::pkg::apis::meta::v1::Time",
+            KnownType::MicroTime => "k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime",
+            KnownType::Duration => "k8s_openapi::apimachinery::pkg::apis::meta::v1::Duration",
+            KnownType::Quantity => "k8s_openapi::apimachinery::pkg::api::resource::Quantity",
+            KnownType::IntOrString => "k8s_openapi::apimachinery::pkg::util::intstr::IntOrString",
+            KnownType::Json => "serde_json::Value",
+            KnownType::Bytes => "k8s_openapi::ByteString",
+        }
+    }
+}
+
+impl FieldType {
+    /// Calls `f` on this type and every type nested in it.
+    pub fn walk(&self, f: &mut impl FnMut(&FieldType)) {
+        f(self);
+        match self {
+            FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => t.walk(f),
+            FieldType::Map { value, .. } => value.walk(f),
+            FieldType::Shared { inner, .. } => inner.walk(f),
+            _ => {}
+        }
+    }
+
+    /// Whether `Default::default()` is a sensible "absent" value without knowing local types.
+    pub fn is_collection(&self) -> bool {
+        matches!(self, FieldType::Vec(_) | FieldType::Map { .. })
+    }
+}
+
+/// What makes a root type a Kubernetes kind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resource {
+    pub kind: String,
+    /// Lower-case plural (`alerts`), the URL path segment.
+    pub plural: String,
+    pub plural_origin: Origin,
+    pub singular: String,
+    pub namespaced: bool,
+    pub scope_origin: Origin,
+    pub short_names: Vec<String>,
+    pub categories: Vec<String>,
+    pub printer_columns: Vec<PrinterColumn>,
+    /// Present when the type has `+genclient`.
+    pub client: Option<ClientSpec>,
+    /// True when the root has a `status` field.
+    pub has_status: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrinterColumn {
+    pub name: String,
+    /// `integer`, `number`, `string`, `boolean` or `date`.
+    pub type_: String,
+    pub json_path: String,
+    pub description: Option<String>,
+    pub format: Option<String>,
+    pub priority: i32,
+}
+
+/// The verbs a generated client offers, from the `+genclient:*` tags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientSpec {
+    /// In client-go's `SupportedVerbs` order.
+    pub verbs: Vec<String>,
+    pub methods: Vec<CustomMethod>,
+}
+
+/// A `+genclient:method=` extension verb.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomMethod {
+    pub name: String,
+    pub verb: String,
+    pub subresource: Option<String>,
+    pub input: Option<String>,
+    pub result: Option<String>,
+}
+
+/// Tags found on one item (package, type, field or variant).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tags(pub Vec<Tag>);
+
+/// `+name[=value]` as read from a doc comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tag {
+    /// The full name, sub-tags included (`genclient:nonNamespaced`).
+    pub name: String,
+    pub value: Option<String>,
+    pub span: Span,
+}
+
+impl Tags {
+    pub fn get(&self, name: &str) -> Option<&Tag> {
+        self.0.iter().find(|t| t.name == name)
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(|t| t.value.as_deref())
+    }
+
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Tag> + 'a {
+        self.0.iter().filter(move |t| t.name == name)
+    }
+}

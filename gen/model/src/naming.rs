@@ -1,0 +1,159 @@
+//! Names: plurals, camelCase wire names, DNS and version grammars.
+
+/// Plurals English rules get wrong; the rest follow the rules in [`plural`].
+const IRREGULAR_PLURALS: &[(&str, &str)] = &[
+    ("chaos", "chaos"),
+    ("series", "series"),
+    ("species", "species"),
+    ("person", "people"),
+    ("child", "children"),
+];
+
+/// Kind suffixes that are already plural (`Endpoints`, `GKENetworkParams`, `PodMetrics`).
+const ALREADY_PLURAL_SUFFIXES: &[&str] = &[
+    "endpoints",
+    "params",
+    "metrics",
+    "settings",
+    "credentials",
+    "details",
+];
+
+/// The lower-case plural of a kind: `Policy`→`policies`, `Gateway`→`gateways`,
+/// `Ingress`→`ingresses`, `Endpoints`→`endpoints`, `Alert`→`alerts`.
+pub fn plural(kind: &str) -> String {
+    let lower = kind.to_ascii_lowercase();
+    if let Some((_, p)) = IRREGULAR_PLURALS.iter().find(|(s, _)| *s == lower) {
+        return p.to_string();
+    }
+    if ALREADY_PLURAL_SUFFIXES.iter().any(|s| lower.ends_with(s)) {
+        return lower;
+    }
+    let bytes = lower.as_bytes();
+    let n = bytes.len();
+    let is_vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
+    if n >= 2 && bytes[n - 1] == b'y' && !is_vowel(bytes[n - 2]) {
+        return format!("{}ies", &lower[..n - 1]);
+    }
+    if lower.ends_with('s')
+        || lower.ends_with('x')
+        || lower.ends_with('z')
+        || lower.ends_with("ch")
+        || lower.ends_with("sh")
+    {
+        return format!("{lower}es");
+    }
+    format!("{lower}s")
+}
+
+/// `last_update_time` → `lastUpdateTime` (Kubernetes' JSON convention).
+pub fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = !out.is_empty();
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `^v[0-9]+((alpha|beta)[0-9]+)?$`, the Kubernetes version grammar.
+pub fn is_version(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('v') else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || rest.starts_with('0') {
+        return false;
+    }
+    let rest = &rest[digits..];
+    if rest.is_empty() {
+        return true;
+    }
+    let Some(n) = rest
+        .strip_prefix("alpha")
+        .or_else(|| rest.strip_prefix("beta"))
+    else {
+        return false;
+    };
+    !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0')
+}
+
+/// RFC 1123 label: lower-case alphanumerics and `-`, starting and ending alphanumeric, ≤ 63.
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// RFC 1123 subdomain: dot-separated labels, ≤ 253 characters.
+pub fn is_dns_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+/// Directory names that hold API packages but are never a group (code-generator#167 read `api/`
+/// as the core group).
+pub fn is_container_dir(name: &str) -> bool {
+    matches!(name, "api" | "apis" | "src" | "pkg" | "types" | "lib")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plurals() {
+        for (kind, want) in [
+            ("Alert", "alerts"),
+            ("Policy", "policies"),
+            ("NetworkPolicy", "networkpolicies"),
+            ("Gateway", "gateways"),
+            ("FabricGateway", "fabricgateways"),
+            ("Ingress", "ingresses"),
+            ("Endpoints", "endpoints"),
+            ("GKENetworkParams", "gkenetworkparams"),
+            ("Box", "boxes"),
+            ("Patch", "patches"),
+            ("Mesh", "meshes"),
+            ("Key", "keys"),
+            ("Proxy", "proxies"),
+        ] {
+            assert_eq!(plural(kind), want, "{kind}");
+        }
+    }
+
+    #[test]
+    fn camel() {
+        assert_eq!(camel_case("last_update_time"), "lastUpdateTime");
+        assert_eq!(camel_case("spec"), "spec");
+        assert_eq!(camel_case("type"), "type");
+        assert_eq!(camel_case("ip_v6"), "ipV6");
+    }
+
+    #[test]
+    fn versions() {
+        for ok in ["v1", "v1alpha1", "v2beta3", "v10"] {
+            assert!(is_version(ok), "{ok}");
+        }
+        for bad in ["v0", "v1alpha", "v01", "1", "v1gamma1", "version", "v", "v1beta0"] {
+            assert!(!is_version(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dns() {
+        assert!(is_dns_subdomain("pager.k8s.co"));
+        assert!(!is_dns_subdomain("Pager.k8s.co"));
+        assert!(!is_dns_subdomain("pager_k8s"));
+        assert!(!is_dns_subdomain("a..b"));
+    }
+}

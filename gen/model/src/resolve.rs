@@ -1,0 +1,746 @@
+//! Phase 2: lowered files → packages; group/version/scope/plural inference; validation.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Diagnostic, Span};
+use crate::model::*;
+use crate::naming;
+use crate::parse::{InputFile, LoweredFile};
+
+/// Which package a file belongs to, from its path relative to the input directory.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PackageKey {
+    /// Directory holding the group (relative to the input; may be empty = the input itself).
+    pub group_dir: PathBuf,
+    pub version: Option<String>,
+}
+
+pub(crate) struct Placed<'a> {
+    pub file: &'a InputFile,
+    pub key: PackageKey,
+    /// Module path of the file relative to its package.
+    pub module: Vec<String>,
+}
+
+/// Places each file in a package: `<group>/<version>/**` or `<group>/<version>.rs` is an external
+/// version; other files under a group directory (one that has version children) are its hub.
+pub(crate) fn place<'a>(
+    input_dir: &Path,
+    files: &'a [InputFile],
+) -> (Vec<Placed<'a>>, Vec<&'a InputFile>) {
+    let stem = |p: &Path| {
+        p.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    // The input directory itself may be a version directory or a group directory.
+    let input_name = input_dir
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut group_dirs: BTreeSet<PathBuf> = BTreeSet::new();
+    for f in files {
+        let comps: Vec<String> = f
+            .rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        for (i, c) in comps.iter().enumerate() {
+            let name = if i + 1 == comps.len() { stem(&f.rel) } else { c.clone() };
+            if naming::is_version(&name) {
+                group_dirs.insert(comps[..i].iter().collect());
+                break;
+            }
+        }
+    }
+    let mut placed = Vec::new();
+    let mut loose = Vec::new();
+    for f in files {
+        let comps: Vec<String> = f
+            .rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let file_stem = stem(&f.rel);
+        let module_of = |rest: &[String]| -> Vec<String> {
+            // rest = path components after the package directory, the file last.
+            let mut m: Vec<String> = rest[..rest.len().saturating_sub(1)].to_vec();
+            if !matches!(file_stem.as_str(), "mod" | "lib" | "main") {
+                m.push(file_stem.clone());
+            }
+            m
+        };
+        if naming::is_version(&input_name) {
+            placed.push(Placed {
+                file: f,
+                key: PackageKey {
+                    group_dir: PathBuf::from(".."),
+                    version: Some(input_name.clone()),
+                },
+                module: module_of(&comps),
+            });
+            continue;
+        }
+        let mut done = false;
+        for (i, c) in comps.iter().enumerate() {
+            let last = i + 1 == comps.len();
+            let name = if last { file_stem.clone() } else { c.clone() };
+            if naming::is_version(&name) {
+                let module = if last { Vec::new() } else { module_of(&comps[i + 1..]) };
+                placed.push(Placed {
+                    file: f,
+                    key: PackageKey {
+                        group_dir: comps[..i].iter().collect(),
+                        version: Some(name),
+                    },
+                    module,
+                });
+                done = true;
+                break;
+            }
+        }
+        if done {
+            continue;
+        }
+        // Hub: the deepest group directory that contains this file. A `<group>.rs` file beside
+        // the group directory is the hub's root module too.
+        let parent: PathBuf = f.rel.parent().map(Path::to_path_buf).unwrap_or_default();
+        let sibling_root = parent.join(&file_stem);
+        if group_dirs.contains(&sibling_root) {
+            placed.push(Placed {
+                file: f,
+                key: PackageKey {
+                    group_dir: sibling_root,
+                    version: None,
+                },
+                module: Vec::new(),
+            });
+            continue;
+        }
+        let mut found = None;
+        for g in group_dirs.iter().rev() {
+            if f.rel.starts_with(g) {
+                found = Some(g.clone());
+                break;
+            }
+        }
+        match found {
+            Some(g) => {
+                let n = g.components().count();
+                placed.push(Placed {
+                    file: f,
+                    key: PackageKey {
+                        group_dir: g,
+                        version: None,
+                    },
+                    module: module_of(&comps[n..]),
+                });
+            }
+            None => loose.push(f),
+        }
+    }
+    (placed, loose)
+}
+
+/// Builds the packages of one input directory.
+pub(crate) fn assemble(
+    input: usize,
+    input_dir: &Path,
+    crate_info: Option<&CrateInfo>,
+    placed: &[Placed],
+    lowered: &BTreeMap<crate::diag::FileId, LoweredFile>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Package> {
+    let mut by_key: BTreeMap<PackageKey, Vec<&Placed>> = BTreeMap::new();
+    for p in placed {
+        by_key.entry(p.key.clone()).or_default().push(p);
+    }
+
+    // One group per group directory: a `+groupName` on any of its packages, all in agreement.
+    let mut group_tags: BTreeMap<PathBuf, Vec<Tag>> = BTreeMap::new();
+    for (key, files) in &by_key {
+        for p in files {
+            if let Some(t) = lowered[&p.file.id]
+                .package_tags
+                .iter()
+                .find(|t| t.name == "groupName")
+            {
+                group_tags
+                    .entry(key.group_dir.clone())
+                    .or_default()
+                    .push(t.clone());
+            }
+        }
+    }
+    for tags in group_tags.values() {
+        let first = &tags[0];
+        for t in &tags[1..] {
+            if t.value != first.value {
+                diags.push(
+                    Diagnostic::error(
+                        "E0107",
+                        format!(
+                            "conflicting group names `{}` and `{}` for one group directory",
+                            first.value.as_deref().unwrap_or_default(),
+                            t.value.as_deref().unwrap_or_default()
+                        ),
+                    )
+                    .at(t.span, "differs from an earlier `+groupName`")
+                    .help("every package of a group directory must name the same group"),
+                );
+            }
+        }
+    }
+
+    let mut packages = Vec::new();
+    for (key, files) in &by_key {
+        let group_dir_name = if key.group_dir.as_os_str() == ".." {
+            input_dir
+                .parent()
+                .and_then(|p| p.file_name())
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        } else if key.group_dir.as_os_str().is_empty() {
+            input_dir
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        } else {
+            key.group_dir
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let dir = match &key.version {
+            Some(_) if key.group_dir.as_os_str() == ".." => PathBuf::new(),
+            Some(v) => key.group_dir.join(v),
+            None => key.group_dir.clone(),
+        };
+        // The package's root module file: mod.rs/lib.rs inside, or `<dir>.rs` beside.
+        let root_file = files
+            .iter()
+            .map(|p| p.file.rel.clone())
+            .find(|rel| {
+                rel.parent() == Some(dir.as_path())
+                    && matches!(
+                        rel.file_stem().and_then(|s| s.to_str()),
+                        Some("mod" | "lib" | "main")
+                    )
+            })
+            .or_else(|| {
+                files
+                    .iter()
+                    .map(|p| p.file.rel.clone())
+                    .find(|rel| rel.with_extension("") == dir)
+            })
+            .unwrap_or_else(|| files[0].file.rel.clone());
+        let root_span = Span::new(files[0].file.id, 0, 0);
+        let root_file_id = files
+            .iter()
+            .find(|p| p.file.rel == root_file)
+            .map(|p| p.file.id)
+            .unwrap_or(files[0].file.id);
+
+        let (group, group_origin) = match group_tags.get(&key.group_dir) {
+            Some(tags) => (
+                tags[0].value.clone().unwrap_or_default(),
+                Origin::Tag(tags[0].span),
+            ),
+            None if naming::is_dns_subdomain(&group_dir_name)
+                && !naming::is_container_dir(&group_dir_name) =>
+            {
+                (
+                    group_dir_name.clone(),
+                    Origin::Inferred(format!("directory `{group_dir_name}`")),
+                )
+            }
+            None => {
+                let why = if group_dir_name.is_empty() {
+                    "the package has no group directory".to_string()
+                } else if naming::is_container_dir(&group_dir_name) {
+                    format!("`{group_dir_name}/` holds API packages; it is not a group name")
+                } else {
+                    format!("directory `{group_dir_name}` is not a lower-case DNS name")
+                };
+                let first_line_end = files
+                    .iter()
+                    .find(|p| p.file.id == root_file_id)
+                    .map(|p| p.file.text.find('\n').unwrap_or(p.file.text.len()))
+                    .unwrap_or(0);
+                diags.push(
+                    Diagnostic::error(
+                        "E0106",
+                        format!(
+                            "cannot tell the API group of package `{}`",
+                            display_dir(&dir, key.version.as_deref())
+                        ),
+                    )
+                    .at(Span::new(root_file_id, 0, first_line_end), "no `+groupName` here")
+                    .note(why)
+                    .help(format!(
+                        "add `//! +groupName=<group>` (e.g. `//! +groupName=example.com`) at the top of {}",
+                        root_file.display()
+                    )),
+                );
+                (String::new(), Origin::Inferred("nothing".into()))
+            }
+        };
+        let _ = root_span;
+
+        let mut pkg_tags: Vec<Tag> = Vec::new();
+        for p in files {
+            for t in &lowered[&p.file.id].package_tags {
+                if t.name == "groupName" {
+                    continue;
+                }
+                if let Some(prev) = pkg_tags.iter().find(|x| x.name == t.name)
+                    && !crate::tags::spec(&t.name).is_some_and(|s| s.repeatable)
+                {
+                    if prev.value != t.value {
+                        diags.push(
+                            Diagnostic::error(
+                                "E0104",
+                                format!("package tag `+{}` is given twice", t.name),
+                            )
+                            .at(t.span, "second occurrence in this package")
+                            .help("give each package tag once, in the package's mod.rs"),
+                        );
+                    }
+                    continue;
+                }
+                pkg_tags.push(t.clone());
+            }
+        }
+
+        let mut types: Vec<TypeDef> = Vec::new();
+        let mut impls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for p in files {
+            let lf = &lowered[&p.file.id];
+            for (ty, tr) in &lf.impls {
+                impls.entry(ty.clone()).or_default().insert(tr.clone());
+            }
+            for t in &lf.types {
+                types.push(TypeDef {
+                    name: t.name.clone(),
+                    module: p.module.clone(),
+                    is_pub: t.is_pub,
+                    has_generics: t.has_generics,
+                    docs: t.docs.clone(),
+                    tags: Tags(t.tags.clone()),
+                    span: t.span,
+                    body: t.body.clone(),
+                    derives: t.derives.iter().cloned().collect(),
+                    impls: BTreeSet::new(),
+                    resource: None,
+                });
+            }
+        }
+        for t in &mut types {
+            if let Some(i) = impls.get(&t.name) {
+                t.impls = i.clone();
+            }
+        }
+
+        let module: Vec<String> = dir
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let rust_path = crate_info.and_then(|c| c.rust_path(input_dir, &dir));
+        let mut pkg = Package {
+            input,
+            dir: dir.clone(),
+            root_file,
+            group,
+            group_origin,
+            version: key.version.clone(),
+            module,
+            rust_path,
+            tags: Tags(pkg_tags),
+            types,
+        };
+        resolve_types(&mut pkg, diags);
+        packages.push(pkg);
+    }
+    packages
+}
+
+fn display_dir(dir: &Path, version: Option<&str>) -> String {
+    let d = dir.display().to_string();
+    if d.is_empty() {
+        version.unwrap_or(".").to_string()
+    } else {
+        d
+    }
+}
+
+/// Resolves names to local/known types, finds roots, fills `Resource`, validates.
+fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
+    let local: BTreeSet<String> = pkg.types.iter().map(|t| t.name.clone()).collect();
+
+    // Duplicate type names (two files of one package): Rust would reject the glob re-export.
+    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    for t in &pkg.types {
+        if let Some(first) = seen.get(&t.name) {
+            let kind_note = if t.fields().iter().any(|f| f.name == "metadata") {
+                "two root types with the same kind in one group/version"
+            } else {
+                "two types with the same name in one package"
+            };
+            diags.push(
+                Diagnostic::error(
+                    "E0305",
+                    format!(
+                        "`{}` is declared twice in {}",
+                        t.name,
+                        pkg.display_name()
+                    ),
+                )
+                .at(t.span, "second declaration")
+                .note(format!("{kind_note}; the first is at byte {}", first.start))
+                .help("a kind must be unique within its group/version: rename or remove one"),
+            );
+        } else {
+            seen.insert(t.name.clone(), t.span);
+        }
+    }
+
+    for t in &mut pkg.types {
+        let module = t.module.clone();
+        let mut fix = |ty: &mut FieldType| {
+            resolve_ty(ty, &local);
+            rebase(ty, &module);
+        };
+        match &mut t.body {
+            TypeBody::Struct(fields) => fields.iter_mut().for_each(|f| fix(&mut f.ty)),
+            TypeBody::Enum(variants) => {
+                for v in variants {
+                    match &mut v.shape {
+                        VariantShape::Unit => {}
+                        VariantShape::Tuple(ts) => ts.iter_mut().for_each(&mut fix),
+                        VariantShape::Struct(fs) => fs.iter_mut().for_each(|f| fix(&mut f.ty)),
+                    }
+                }
+            }
+        }
+    }
+
+    // A type with `metadata: ObjectMeta` is a root unless another type embeds it (a template).
+    let mut embedded: BTreeSet<String> = BTreeSet::new();
+    for t in &pkg.types {
+        for f in t.fields() {
+            f.ty.walk(&mut |ft| {
+                if let FieldType::Local(n) = ft {
+                    embedded.insert(n.clone());
+                }
+            });
+        }
+    }
+    let mut roots_seen: BTreeMap<String, (String, Span)> = BTreeMap::new();
+    for t in &mut pkg.types {
+        let metadata = t.fields().iter().find(|f| f.name == "metadata");
+        let has_meta = metadata.is_some_and(|f| f.ty == FieldType::Known(KnownType::ObjectMeta));
+        let genclient = t.tags.get("genclient").cloned();
+        if let Some(tag) = &genclient
+            && !has_meta
+        {
+            let why = match metadata {
+                Some(_) => "its `metadata` field is not an `ObjectMeta`",
+                None => "it has no `metadata` field",
+            };
+            diags.push(
+                Diagnostic::error(
+                    "E0301",
+                    format!("`+genclient` on `{}`, which is not a Kubernetes kind", t.name),
+                )
+                .at(tag.span, "a client needs an object with metadata")
+                .note(format!("`{}` is not a root type: {why}", t.name))
+                .help(format!(
+                    "add `pub metadata: ObjectMeta` to `{}`, or move `+genclient` to the kind that contains it",
+                    t.name
+                )),
+            );
+            continue;
+        }
+        let is_root = has_meta && (genclient.is_some() || !embedded.contains(&t.name));
+        if !is_root {
+            continue;
+        }
+        for serde_trait in ["Serialize", "Deserialize"] {
+            if t.derives.contains(serde_trait) {
+                diags.push(
+                    Diagnostic::error(
+                        "E0302",
+                        format!("root type `{}` derives `{serde_trait}`", t.name),
+                    )
+                    .at(t.span, "a root's serde is generated")
+                    .note("the generated codec writes `apiVersion`/`kind` and checks them when reading")
+                    .help(format!("remove `{serde_trait}` from the `#[derive]` of `{}`", t.name)),
+                );
+            }
+        }
+        if !t.is_pub {
+            diags.push(
+                Diagnostic::error("E0303", format!("root type `{}` is not `pub`", t.name))
+                    .at(t.span, "private kind")
+                    .help("make the kind `pub` so generated code and clients can name it"),
+            );
+        }
+        if t.has_generics {
+            diags.push(
+                Diagnostic::error("E0304", format!("root type `{}` is generic", t.name))
+                    .at(t.span, "kinds cannot have type parameters")
+                    .help("a kind is one concrete type per group/version"),
+            );
+        }
+        let kind = t.name.clone();
+        let (plural, plural_origin) = match t.tags.get("resourceName") {
+            Some(tag) => (tag.value.clone().unwrap_or_default(), Origin::Tag(tag.span)),
+            None => (
+                naming::plural(&kind),
+                Origin::Inferred(format!("kind `{kind}`")),
+            ),
+        };
+        if let Some((other, _)) = roots_seen.get(&plural) {
+            diags.push(
+                Diagnostic::error(
+                    "E0306",
+                    format!("kinds `{other}` and `{kind}` share the resource name `{plural}`"),
+                )
+                .at(t.span, "same plural as another kind")
+                .help(format!("give one of them `/// +resourceName=<plural>`")),
+            );
+        } else {
+            roots_seen.insert(plural.clone(), (kind.clone(), t.span));
+        }
+        let (namespaced, scope_origin) = match t.tags.get("genclient:nonNamespaced") {
+            Some(tag) => (false, Origin::Tag(tag.span)),
+            None => (true, Origin::Inferred("default".into())),
+        };
+        let list = |name: &str| -> Vec<String> {
+            t.tags
+                .value(name)
+                .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+                .unwrap_or_default()
+        };
+        let printer_columns = t
+            .tags
+            .all("printcolumn")
+            .filter_map(|tag| {
+                let kv = crate::tags::parse_key_values(tag.value.as_deref()?).ok()?;
+                let get = |k: &str| kv.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone());
+                Some(PrinterColumn {
+                    name: get("name")?,
+                    type_: get("type")?,
+                    json_path: get("jsonPath")?,
+                    description: get("description"),
+                    format: get("format"),
+                    priority: get("priority").and_then(|p| p.parse().ok()).unwrap_or(0),
+                })
+            })
+            .collect();
+        let has_status = t.fields().iter().any(|f| f.name == "status");
+        let client = genclient.map(|_| client_spec(t, has_status, diags));
+        t.resource = Some(Resource {
+            singular: kind.to_ascii_lowercase(),
+            kind,
+            plural,
+            plural_origin,
+            namespaced,
+            scope_origin,
+            short_names: list("shortName"),
+            categories: list("categories"),
+            printer_columns,
+            client,
+            has_status,
+        });
+    }
+}
+
+/// Verbs from `+genclient:*`, in client-go's order.
+fn client_spec(t: &TypeDef, has_status: bool, diags: &mut Vec<Diagnostic>) -> ClientSpec {
+    const ALL: [&str; 11] = [
+        "create",
+        "update",
+        "updateStatus",
+        "delete",
+        "deleteCollection",
+        "get",
+        "list",
+        "watch",
+        "patch",
+        "apply",
+        "applyStatus",
+    ];
+    let split = |v: &str| -> Vec<String> { v.split(',').map(|s| s.trim().to_string()).collect() };
+    let only = t.tags.get("genclient:onlyVerbs");
+    let skip = t.tags.get("genclient:skipVerbs");
+    if let (Some(_), Some(s)) = (only, skip) {
+        diags.push(
+            Diagnostic::error("E0307", "`+genclient:onlyVerbs` and `+genclient:skipVerbs` together")
+                .at(s.span, "conflicts with onlyVerbs")
+                .help("use one of them"),
+        );
+    }
+    let mut verbs: Vec<String> = if t.tags.has("genclient:noVerbs") {
+        Vec::new()
+    } else if t.tags.has("genclient:readonly") {
+        vec!["get".into(), "list".into(), "watch".into()]
+    } else if let Some(o) = only {
+        split(o.value.as_deref().unwrap_or_default())
+    } else {
+        ALL.iter().map(|s| s.to_string()).collect()
+    };
+    if let Some(s) = skip {
+        let skip = split(s.value.as_deref().unwrap_or_default());
+        verbs.retain(|v| !skip.contains(v));
+    }
+    if !has_status || t.tags.has("genclient:noStatus") {
+        verbs.retain(|v| v != "updateStatus" && v != "applyStatus");
+    }
+    verbs.sort_by_key(|v| ALL.iter().position(|a| a == v));
+    verbs.dedup();
+    let methods = t
+        .tags
+        .all("genclient:method")
+        .filter_map(|tag| {
+            let kv = crate::tags::parse_key_values(tag.value.as_deref()?).ok()?;
+            let get = |k: &str| kv.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone());
+            Some(CustomMethod {
+                name: get("name")?,
+                verb: get("verb")?,
+                subresource: get("subresource"),
+                input: get("input"),
+                result: get("result"),
+            })
+        })
+        .collect();
+    ClientSpec { verbs, methods }
+}
+
+/// Rewrites `self::`/`super::` paths written in a file at `module` (relative to the package) so
+/// they mean the same from the package module, where generated code lives.
+fn rebase(ty: &mut FieldType, module: &[String]) {
+    match ty {
+        FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => rebase(t, module),
+        FieldType::Map { value, .. } => rebase(value, module),
+        FieldType::Shared { inner, .. } => rebase(inner, module),
+        FieldType::Foreign(path) => {
+            let mut segs: Vec<&str> = path.split("::").collect();
+            let mut depth = module.to_vec();
+            let mut changed = false;
+            loop {
+                match segs.first() {
+                    Some(&"self") => {
+                        segs.remove(0);
+                        changed = true;
+                    }
+                    Some(&"super") if !depth.is_empty() => {
+                        segs.remove(0);
+                        depth.pop();
+                        changed = true;
+                    }
+                    _ => break,
+                }
+            }
+            if changed {
+                let mut out = vec!["self".to_string()];
+                out.extend(depth);
+                out.extend(segs.iter().map(|s| s.to_string()));
+                *path = out.join("::");
+            }
+        }
+        _ => {}
+    }
+}
+
+fn resolve_ty(ty: &mut FieldType, local: &BTreeSet<String>) {
+    match ty {
+        FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => resolve_ty(t, local),
+        FieldType::Map { value, .. } => resolve_ty(value, local),
+        FieldType::Shared { inner, .. } => resolve_ty(inner, local),
+        FieldType::Foreign(path) => {
+            let segments: Vec<&str> = path.trim_start_matches("::").split("::").collect();
+            let last = *segments.last().unwrap_or(&"");
+            let single = segments.len() == 1;
+            let is_self = segments.len() == 2 && matches!(segments[0], "self" | "super");
+            if (single || (is_self && segments[0] == "self")) && local.contains(last) {
+                *ty = FieldType::Local(last.to_string());
+                return;
+            }
+            if let Some((_, known)) = KnownType::ALL.iter().find(|(n, _)| *n == last) {
+                let from_k8s = segments[0] == "k8s_openapi" || segments[0] == "kube";
+                let ok = match known {
+                    KnownType::Json => segments.first() == Some(&"serde_json") || single,
+                    _ => single || from_k8s,
+                };
+                if ok && !(single && local.contains(last)) {
+                    *ty = FieldType::Known(*known);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What a crate's `Cargo.toml` says about where its modules are.
+#[derive(Clone, Debug)]
+pub struct CrateInfo {
+    /// The crate's name as Rust code writes it (`pager`).
+    pub name: String,
+    /// Directory of the crate root file (`src/` for `src/lib.rs`).
+    pub root_dir: PathBuf,
+}
+
+impl CrateInfo {
+    /// Finds the crate that contains `dir` and reads its name and root module.
+    pub fn find(dir: &Path) -> Option<CrateInfo> {
+        let abs = std::fs::canonicalize(dir).ok()?;
+        let mut cur = Some(abs.as_path());
+        while let Some(d) = cur {
+            let manifest = d.join("Cargo.toml");
+            if let Ok(text) = std::fs::read_to_string(&manifest)
+                && let Ok(doc) = text.parse::<toml::Table>()
+                && let Some(pkg) = doc.get("package").and_then(|p| p.as_table())
+            {
+                let lib = doc.get("lib").and_then(|l| l.as_table());
+                let name = lib
+                    .and_then(|l| l.get("name"))
+                    .or_else(|| pkg.get("name"))
+                    .and_then(|n| n.as_str())?
+                    .replace('-', "_");
+                let lib_path = lib
+                    .and_then(|l| l.get("path"))
+                    .and_then(|p| p.as_str())
+                    .unwrap_or("src/lib.rs");
+                let root_dir = d.join(lib_path).parent()?.to_path_buf();
+                return Some(CrateInfo { name, root_dir });
+            }
+            cur = d.parent();
+        }
+        None
+    }
+
+    /// An input directory whose module path was given (`crate::apis`).
+    pub fn given(path: &str, input_dir: &Path) -> CrateInfo {
+        CrateInfo {
+            name: path.to_string(),
+            root_dir: std::fs::canonicalize(input_dir).unwrap_or_else(|_| input_dir.to_path_buf()),
+        }
+    }
+
+    /// `crate_name::a::b` for a package directory, if it lies under the crate's root module.
+    fn rust_path(&self, input_dir: &Path, pkg_dir: &Path) -> Option<String> {
+        let abs = std::fs::canonicalize(input_dir).ok()?.join(pkg_dir);
+        let rel = abs.strip_prefix(&self.root_dir).ok()?;
+        let mut path = vec![self.name.clone()];
+        for c in rel.components() {
+            let s = c.as_os_str().to_string_lossy();
+            if s == "." {
+                continue;
+            }
+            path.push(s.into_owned());
+        }
+        Some(path.join("::"))
+    }
+}

@@ -1,0 +1,647 @@
+//! The tag spec: one declarative table of every tag any generator understands.
+//!
+//! Tags live in doc comments (`/// +genclient`, `//! +groupName=pager.k8s.co`). A line is a tag
+//! when it starts with `+` followed by a letter; the tag is `+name[:sub...][=value]`.
+
+use crate::diag::{Diagnostic, Span};
+use crate::model::Tag;
+
+/// Where a tag may appear.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// `//!` inner doc of any file of an API package (Go's `doc.go`).
+    Package,
+    /// `///` on a struct or enum.
+    Type,
+    /// `///` on a struct field.
+    Field,
+    /// `///` on an enum variant.
+    Variant,
+}
+
+impl Place {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Place::Package => "a package (an `//!` comment in the package's mod.rs or types.rs)",
+            Place::Type => "a type (a `///` comment on a struct or enum)",
+            Place::Field => "a field (a `///` comment on a struct field)",
+            Place::Variant => "an enum variant",
+        }
+    }
+
+    pub fn short(self) -> &'static str {
+        match self {
+            Place::Package => "package",
+            Place::Type => "type",
+            Place::Field => "field",
+            Place::Variant => "variant",
+        }
+    }
+}
+
+/// The grammar of a tag's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grammar {
+    /// No value: `+optional`.
+    Flag,
+    /// One of a fixed set of words.
+    OneOf(&'static [&'static str]),
+    /// A comma-separated, non-empty subset of a fixed set of words.
+    SubsetOf(&'static [&'static str]),
+    /// A DNS-1123 subdomain (`pager.k8s.co`).
+    DnsSubdomain,
+    /// A DNS-1123 label (`alerts`).
+    DnsLabel,
+    /// Comma-separated DNS-1123 labels (`al,alr`).
+    DnsLabels,
+    /// `key=value` pairs separated by commas; `required` keys must be present.
+    KeyValues {
+        keys: &'static [&'static str],
+        required: &'static [&'static str],
+    },
+    /// A JSON value (`"normal"`, `3`, `{"a":1}`).
+    Json,
+    /// A Rust path (`crate::apis::pager`) or `false`.
+    RustPathOrFalse,
+    /// A field name (`name`).
+    Identifier,
+}
+
+impl Grammar {
+    /// How the grammar is shown in help text and the README's table.
+    pub fn describe(self) -> String {
+        match self {
+            Grammar::Flag => "(no value)".into(),
+            Grammar::OneOf(words) => words.join(" \\| "),
+            Grammar::SubsetOf(words) => format!("comma list of {}", words.join(", ")),
+            Grammar::DnsSubdomain => "DNS subdomain, e.g. `example.com`".into(),
+            Grammar::DnsLabel => "DNS label, e.g. `alerts`".into(),
+            Grammar::DnsLabels => "comma list of DNS labels".into(),
+            Grammar::KeyValues { keys, required } => {
+                let parts: Vec<String> = keys
+                    .iter()
+                    .map(|k| {
+                        if required.contains(k) {
+                            format!("{k}=…")
+                        } else {
+                            format!("[{k}=…]")
+                        }
+                    })
+                    .collect();
+                parts.join(",")
+            }
+            Grammar::Json => "JSON value".into(),
+            Grammar::RustPathOrFalse => "Rust module path, or `false`".into(),
+            Grammar::Identifier => "field name".into(),
+        }
+    }
+}
+
+/// One row of the tag table.
+#[derive(Clone, Copy, Debug)]
+pub struct TagSpec {
+    pub name: &'static str,
+    pub places: &'static [Place],
+    pub grammar: Grammar,
+    /// May appear more than once on one item.
+    pub repeatable: bool,
+    /// The generators (or runtime parts) that read it.
+    pub consumers: &'static [&'static str],
+    pub doc: &'static str,
+}
+
+const VERBS: &[&str] = &[
+    "create",
+    "update",
+    "updateStatus",
+    "delete",
+    "deleteCollection",
+    "get",
+    "list",
+    "watch",
+    "patch",
+    "apply",
+    "applyStatus",
+];
+
+use Place::*;
+
+/// Every tag kube-codegen understands. The README's tag table is generated from (and tested
+/// against) this table.
+pub const TAGS: &[TagSpec] = &[
+    TagSpec {
+        name: "groupName",
+        places: &[Package],
+        grammar: Grammar::DnsSubdomain,
+        repeatable: false,
+        consumers: &["model", "register-gen", "client-gen"],
+        doc: "API group of the package; overrides the group inferred from the directory name.",
+    },
+    TagSpec {
+        name: "genclient",
+        places: &[Type],
+        grammar: Grammar::Flag,
+        repeatable: false,
+        consumers: &["client-gen", "lister-gen", "informer-gen"],
+        doc: "Generate a typed client (and lister, informer) for this root type.",
+    },
+    TagSpec {
+        name: "genclient:nonNamespaced",
+        places: &[Type],
+        grammar: Grammar::Flag,
+        repeatable: false,
+        consumers: &["model", "register-gen", "client-gen"],
+        doc: "The kind is cluster-scoped (default: namespaced).",
+    },
+    TagSpec {
+        name: "genclient:noVerbs",
+        places: &[Type],
+        grammar: Grammar::Flag,
+        repeatable: false,
+        consumers: &["client-gen"],
+        doc: "Generate a client with no verbs.",
+    },
+    TagSpec {
+        name: "genclient:noStatus",
+        places: &[Type],
+        grammar: Grammar::Flag,
+        repeatable: false,
+        consumers: &["client-gen"],
+        doc: "No `updateStatus`/`applyStatus` even though the type has `status`.",
+    },
+    TagSpec {
+        name: "genclient:readonly",
+        places: &[Type],
+        grammar: Grammar::Flag,
+        repeatable: false,
+        consumers: &["client-gen"],
+        doc: "Only `get`, `list` and `watch`.",
+    },
+    TagSpec {
+        name: "genclient:onlyVerbs",
+        places: &[Type],
+        grammar: Grammar::SubsetOf(VERBS),
+        repeatable: false,
+        consumers: &["client-gen"],
+        doc: "Generate only these verbs.",
+    },
+    TagSpec {
+        name: "genclient:skipVerbs",
+        places: &[Type],
+        grammar: Grammar::SubsetOf(VERBS),
+        repeatable: false,
+        consumers: &["client-gen"],
+        doc: "Generate every verb but these.",
+    },
+    TagSpec {
+        name: "genclient:method",
+        places: &[Type],
+        grammar: Grammar::KeyValues {
+            keys: &["name", "verb", "subresource", "input", "result"],
+            required: &["name", "verb"],
+        },
+        repeatable: true,
+        consumers: &["client-gen"],
+        doc: "An extra client method, e.g. `name=GetScale,verb=get,subresource=scale,result=Scale`.",
+    },
+    TagSpec {
+        name: "resourceName",
+        places: &[Type],
+        grammar: Grammar::DnsLabel,
+        repeatable: false,
+        consumers: &["model", "register-gen", "client-gen"],
+        doc: "The plural resource name (URL segment); overrides the inferred plural.",
+    },
+    TagSpec {
+        name: "shortName",
+        places: &[Type],
+        grammar: Grammar::DnsLabels,
+        repeatable: false,
+        consumers: &["register-gen", "apiserver"],
+        doc: "Short names for discovery and kubectl (`+shortName=al`).",
+    },
+    TagSpec {
+        name: "categories",
+        places: &[Type],
+        grammar: Grammar::DnsLabels,
+        repeatable: false,
+        consumers: &["register-gen", "apiserver"],
+        doc: "Discovery categories (`+categories=all`).",
+    },
+    TagSpec {
+        name: "printcolumn",
+        places: &[Type],
+        grammar: Grammar::KeyValues {
+            keys: &["name", "type", "jsonPath", "description", "format", "priority"],
+            required: &["name", "type", "jsonPath"],
+        },
+        repeatable: true,
+        consumers: &["register-gen", "apiserver"],
+        doc: "An extra column in `kubectl get` tables.",
+    },
+    TagSpec {
+        name: "k8s:deepcopy-gen",
+        places: &[Package, Type],
+        grammar: Grammar::OneOf(&["package", "true", "false"]),
+        repeatable: false,
+        consumers: &["deepcopy-gen"],
+        doc: "Opt a package or type in or out of deep-copy checks (default: on).",
+    },
+    TagSpec {
+        name: "k8s:register-gen",
+        places: &[Package],
+        grammar: Grammar::OneOf(&["true", "false"]),
+        repeatable: false,
+        consumers: &["register-gen"],
+        doc: "`false` opts the package out of register/codec generation.",
+    },
+    TagSpec {
+        name: "k8s:client-gen",
+        places: &[Package],
+        grammar: Grammar::OneOf(&["true", "false"]),
+        repeatable: false,
+        consumers: &["client-gen"],
+        doc: "`false` opts the package out of client generation.",
+    },
+    TagSpec {
+        name: "k8s:lister-gen",
+        places: &[Package],
+        grammar: Grammar::OneOf(&["true", "false"]),
+        repeatable: false,
+        consumers: &["lister-gen"],
+        doc: "`false` opts the package out of lister generation.",
+    },
+    TagSpec {
+        name: "k8s:informer-gen",
+        places: &[Package],
+        grammar: Grammar::OneOf(&["true", "false"]),
+        repeatable: false,
+        consumers: &["informer-gen"],
+        doc: "`false` opts the package out of informer generation.",
+    },
+    TagSpec {
+        name: "k8s:defaulter-gen",
+        places: &[Package, Type],
+        grammar: Grammar::OneOf(&["TypeMeta", "true", "false", "covers"]),
+        repeatable: false,
+        consumers: &["defaulter-gen"],
+        doc: "Which types get `set_object_defaults` (Go's meaning).",
+    },
+    TagSpec {
+        name: "k8s:conversion-gen",
+        places: &[Package, Type, Field],
+        grammar: Grammar::RustPathOrFalse,
+        repeatable: false,
+        consumers: &["conversion-gen"],
+        doc: "On a package: the hub module this version converts through. `false` opts out.",
+    },
+    TagSpec {
+        name: "k8s:openapi-gen",
+        places: &[Package, Type, Field],
+        grammar: Grammar::OneOf(&["true", "false"]),
+        repeatable: false,
+        consumers: &["openapi-gen"],
+        doc: "Opt in or out of OpenAPI definitions.",
+    },
+    TagSpec {
+        name: "default",
+        places: &[Field],
+        grammar: Grammar::Json,
+        repeatable: false,
+        consumers: &["defaulter-gen", "openapi-gen"],
+        doc: "Default value, as JSON (`+default=\"normal\"`).",
+    },
+    TagSpec {
+        name: "optional",
+        places: &[Field],
+        grammar: Grammar::Flag,
+        repeatable: false,
+        consumers: &["openapi-gen"],
+        doc: "The field is not required in OpenAPI (an `Option` is optional anyway).",
+    },
+    TagSpec {
+        name: "required",
+        places: &[Field],
+        grammar: Grammar::Flag,
+        repeatable: false,
+        consumers: &["openapi-gen"],
+        doc: "The field is required in OpenAPI.",
+    },
+    TagSpec {
+        name: "enum",
+        places: &[Type],
+        grammar: Grammar::Flag,
+        repeatable: false,
+        consumers: &["openapi-gen"],
+        doc: "A string enum: OpenAPI lists its values.",
+    },
+    TagSpec {
+        name: "listType",
+        places: &[Field],
+        grammar: Grammar::OneOf(&["atomic", "set", "map"]),
+        repeatable: false,
+        consumers: &["openapi-gen", "apiserver"],
+        doc: "`x-kubernetes-list-type`; `map` needs `+listMapKey`.",
+    },
+    TagSpec {
+        name: "listMapKey",
+        places: &[Field],
+        grammar: Grammar::Identifier,
+        repeatable: true,
+        consumers: &["openapi-gen", "apiserver"],
+        doc: "`x-kubernetes-list-map-keys`: a key field of a `+listType=map` list.",
+    },
+    TagSpec {
+        name: "mapType",
+        places: &[Field],
+        grammar: Grammar::OneOf(&["atomic", "granular"]),
+        repeatable: false,
+        consumers: &["openapi-gen", "apiserver"],
+        doc: "`x-kubernetes-map-type`.",
+    },
+    TagSpec {
+        name: "structType",
+        places: &[Field, Type],
+        grammar: Grammar::OneOf(&["atomic", "granular"]),
+        repeatable: false,
+        consumers: &["openapi-gen", "apiserver"],
+        doc: "`x-kubernetes-map-type` of a struct.",
+    },
+    TagSpec {
+        name: "patchStrategy",
+        places: &[Field],
+        grammar: Grammar::SubsetOf(&["merge", "retainKeys", "replace"]),
+        repeatable: false,
+        consumers: &["openapi-gen", "apiserver"],
+        doc: "Strategic-merge-patch strategy of a list or map.",
+    },
+    TagSpec {
+        name: "patchMergeKey",
+        places: &[Field],
+        grammar: Grammar::Identifier,
+        repeatable: false,
+        consumers: &["openapi-gen", "apiserver"],
+        doc: "Strategic-merge-patch merge key of a list of objects.",
+    },
+];
+
+pub fn spec(name: &str) -> Option<&'static TagSpec> {
+    TAGS.iter().find(|t| t.name == name)
+}
+
+/// Splits doc lines into description lines and raw tags. `lines` are `(text, span of the text)`.
+pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<Tag>) {
+    let mut docs = Vec::new();
+    let mut tags = Vec::new();
+    for (text, span) in lines {
+        let trimmed = text.trim_start();
+        let is_tag = trimmed.starts_with('+')
+            && trimmed[1..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic());
+        if !is_tag {
+            docs.push(text.strip_prefix(' ').unwrap_or(text).trim_end().to_string());
+            continue;
+        }
+        let body = trimmed[1..].trim_end();
+        let lead = text.len() - trimmed.len();
+        let tag_span = Span::new(span.file, span.start + lead, span.start + lead + 1 + body.len());
+        let (mut name, mut value) = match body.split_once('=') {
+            Some((n, v)) => (n.trim(), Some(v.trim().to_string())),
+            None => (body, None),
+        };
+        // `+printcolumn:name=Sent,type=boolean`: a key-value tag whose first key follows a colon.
+        if spec(name).is_none()
+            && let Some(kv) = TAGS.iter().find(|s| {
+                matches!(s.grammar, Grammar::KeyValues { .. })
+                    && body.starts_with(s.name)
+                    && body[s.name.len()..].starts_with(':')
+            })
+        {
+            name = kv.name;
+            value = Some(body[kv.name.len() + 1..].trim().to_string());
+        }
+        tags.push(Tag {
+            name: name.to_string(),
+            value,
+            span: tag_span,
+        });
+    }
+    // Blank lines at the ends of a description carry no meaning.
+    while docs.last().is_some_and(|l| l.is_empty()) {
+        docs.pop();
+    }
+    while docs.first().is_some_and(|l| l.is_empty()) {
+        docs.remove(0);
+    }
+    (docs, tags)
+}
+
+/// Checks tags found at `place`: known name, right place, value grammar, no duplicates.
+/// Returns the tags that passed.
+pub fn check(tags: Vec<Tag>, place: Place, diags: &mut Vec<Diagnostic>) -> Vec<Tag> {
+    let mut ok: Vec<Tag> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let Some(spec) = spec(&tag.name) else {
+            diags.push(unknown(&tag, place));
+            continue;
+        };
+        if !spec.places.contains(&place) {
+            let places: Vec<&str> = spec.places.iter().map(|p| p.describe()).collect();
+            diags.push(
+                Diagnostic::error(
+                    "E0102",
+                    format!("tag `+{}` is not allowed on {}", tag.name, place.describe()),
+                )
+                .at(tag.span, format!("misplaced on a {}", place.short()))
+                .help(format!(
+                    "`+{}` belongs on {}: move it there",
+                    tag.name,
+                    places.join(" or ")
+                )),
+            );
+            continue;
+        }
+        if let Err(why) = check_value(spec.grammar, tag.value.as_deref()) {
+            diags.push(
+                Diagnostic::error(
+                    "E0103",
+                    format!("bad value for tag `+{}`: {why}", tag.name),
+                )
+                .at(tag.span, "invalid value")
+                .help(format!(
+                    "the value of `+{}` is: {}",
+                    tag.name,
+                    spec.grammar.describe()
+                )),
+            );
+            continue;
+        }
+        if !spec.repeatable && ok.iter().any(|t| t.name == tag.name) {
+            diags.push(
+                Diagnostic::error("E0104", format!("tag `+{}` is given twice", tag.name))
+                    .at(tag.span, "second occurrence")
+                    .help("remove one of them"),
+            );
+            continue;
+        }
+        ok.push(tag);
+    }
+    ok
+}
+
+fn unknown(tag: &Tag, place: Place) -> Diagnostic {
+    let d = Diagnostic::error("E0101", format!("unknown tag `+{}`", tag.name))
+        .at(tag.span, "not a kube-codegen tag");
+    // Prefer names valid here, then any name.
+    let best = TAGS
+        .iter()
+        .map(|s| {
+            let score = strsim::jaro_winkler(&tag.name.to_ascii_lowercase(), &s.name.to_ascii_lowercase());
+            (score + if s.places.contains(&place) { 0.05 } else { 0.0 }, s.name)
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    if tag.name.starts_with("kubebuilder:") {
+        return d.help(
+            "kubebuilder markers are read by controller-gen, not kube-codegen; \
+             see the tag table in the README (e.g. `+printcolumn`, `+shortName`, `+default`)",
+        );
+    }
+    match best {
+        Some((score, name)) if score > 0.8 => d.help(format!("did you mean `+{name}`?")),
+        _ => d.help("see the tag table in the README for the tags kube-codegen understands"),
+    }
+}
+
+fn check_value(grammar: Grammar, value: Option<&str>) -> Result<(), String> {
+    let need = |v: Option<&str>| -> Result<String, String> {
+        match v {
+            Some(v) if !v.is_empty() => Ok(v.to_string()),
+            _ => Err("a value is required".into()),
+        }
+    };
+    match grammar {
+        Grammar::Flag => match value {
+            None => Ok(()),
+            Some(v) => Err(format!("takes no value, got `{v}`")),
+        },
+        Grammar::OneOf(words) => {
+            let v = need(value)?;
+            if words.contains(&v.as_str()) {
+                Ok(())
+            } else {
+                Err(format!("`{v}` is not one of {}", words.join(", ")))
+            }
+        }
+        Grammar::SubsetOf(words) => {
+            let v = need(value)?;
+            for w in v.split(',').map(str::trim) {
+                if !words.contains(&w) {
+                    return Err(format!("`{w}` is not one of {}", words.join(", ")));
+                }
+            }
+            Ok(())
+        }
+        Grammar::DnsSubdomain => {
+            let v = need(value)?;
+            if crate::naming::is_dns_subdomain(&v) {
+                Ok(())
+            } else {
+                Err(format!("`{v}` is not a lower-case DNS subdomain"))
+            }
+        }
+        Grammar::DnsLabel => {
+            let v = need(value)?;
+            if crate::naming::is_dns_label(&v) {
+                Ok(())
+            } else {
+                Err(format!("`{v}` is not a lower-case DNS label"))
+            }
+        }
+        Grammar::DnsLabels => {
+            let v = need(value)?;
+            match v.split(',').map(str::trim).find(|l| !crate::naming::is_dns_label(l)) {
+                Some(bad) => Err(format!("`{bad}` is not a lower-case DNS label")),
+                None => Ok(()),
+            }
+        }
+        Grammar::KeyValues { keys, required } => {
+            let v = need(value)?;
+            let pairs = parse_key_values(&v)?;
+            for (k, _) in &pairs {
+                if !keys.contains(&k.as_str()) {
+                    return Err(format!("unknown key `{k}`"));
+                }
+            }
+            for r in required {
+                if !pairs.iter().any(|(k, _)| k == r) {
+                    return Err(format!("missing `{r}=`"));
+                }
+            }
+            Ok(())
+        }
+        Grammar::Json => {
+            let v = need(value)?;
+            if serde_json::from_str::<serde_json::Value>(&v).is_ok() {
+                Ok(())
+            } else {
+                Err(format!("`{v}` is not a JSON value (quote strings: `\"{v}\"`)"))
+            }
+        }
+        Grammar::RustPathOrFalse => {
+            let v = need(value)?;
+            let ok = v == "false"
+                || v.split("::").all(|seg| {
+                    let mut c = seg.chars();
+                    c.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                        && c.all(|c| c.is_alphanumeric() || c == '_')
+                });
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("`{v}` is not a Rust path"))
+            }
+        }
+        Grammar::Identifier => {
+            let v = need(value)?;
+            if v.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                Ok(())
+            } else {
+                Err(format!("`{v}` is not a field name"))
+            }
+        }
+    }
+}
+
+/// `a=1,b=two` → pairs. Values may not contain commas. A leading item without `=` is the
+/// `name` (Go's `+genclient:method=GetScale,verb=get`).
+pub fn parse_key_values(v: &str) -> Result<Vec<(String, String)>, String> {
+    v.split(',')
+        .enumerate()
+        .map(|(i, part)| match part.split_once('=') {
+            Some((k, v)) => Ok((k.trim().to_string(), v.trim().trim_matches('"').to_string())),
+            None if i == 0 && !part.trim().is_empty() => {
+                Ok(("name".to_string(), part.trim().to_string()))
+            }
+            None => Err(format!("`{part}` is not `key=value`")),
+        })
+        .collect()
+}
+
+/// The README's tag table, rendered from [`TAGS`].
+pub fn markdown_table() -> String {
+    let mut out = String::from("| Tag | Where | Value | Read by | Meaning |\n|---|---|---|---|---|\n");
+    for t in TAGS {
+        let places: Vec<&str> = t.places.iter().map(|p| p.short()).collect();
+        out.push_str(&format!(
+            "| `+{}` | {} | {} | {} | {} |\n",
+            t.name,
+            places.join(", "),
+            t.grammar.describe(),
+            t.consumers.join(", "),
+            t.doc.replace('|', "\\|")
+        ));
+    }
+    out
+}

@@ -1,0 +1,316 @@
+//! register-gen: per group/version constants, a list type and `add_to_scheme`; per kind the
+//! `k8s_openapi` `Resource`/`Metadata`/`ListableResource` impls (so `kube::Api<Alert>` works
+//! unchanged), `kube_codegen_scheme::Kind`, and the wire codec: serde that writes `apiVersion` and
+//! `kind` and checks them when reading.
+//!
+//! Output: `<package>/zz_generated.register.rs`, included by the package module. Internal hubs are
+//! skipped (they are never on the wire).
+
+use kube_codegen_model::output::{Content, GeneratedFile, Generator, Options, Placement, type_path};
+use kube_codegen_model::{Field, FieldType, KnownType, Model, Package, Resource, TypeDef};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+pub const NAME: &str = "register-gen";
+pub const FILE: &str = "zz_generated.register.rs";
+
+pub struct RegisterGen;
+
+impl Generator for RegisterGen {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn placement(&self) -> Placement {
+        Placement::InCrate
+    }
+
+    fn generate_package(&self, model: &Model, pkg: &Package, opts: &Options) -> Vec<GeneratedFile> {
+        let _ = model;
+        if pkg.is_internal() || pkg.tags.value("k8s:register-gen") == Some("false") {
+            return Vec::new();
+        }
+        vec![GeneratedFile {
+            path: pkg.dir.join(FILE),
+            content: Content::Rust(package(pkg, opts)),
+        }]
+    }
+}
+
+/// The register file of one external package.
+pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
+    let version = pkg.version.as_deref().unwrap_or_default();
+    let group = &pkg.group;
+    let group_version = format!("{group}/{version}");
+    let scheme = Model::path_tokens(&opts.crates.scheme);
+    let k8s = Model::path_tokens(&opts.crates.k8s_openapi);
+
+    let mut lists = Vec::new();
+    let mut adds = Vec::new();
+    let mut impls = Vec::new();
+    for (t, r) in pkg.roots() {
+        let ty = type_path(pkg, &t.name);
+        let list = format_ident!("{}List", t.name);
+        let list_doc = format!(" A list of [`{}`]; its JSON kind is `{}List`.", t.name, t.name);
+        lists.push(quote! {
+            #[doc = #list_doc]
+            pub type #list = #k8s::List<#ty>;
+        });
+        adds.push(quote! { scheme.add::<#ty>(); });
+        impls.push(kind_impls(pkg, t, r, opts));
+    }
+    let add_doc = format!(" Registers the kinds of `{group_version}` in a scheme.");
+    quote! {
+        /// The API group of this package.
+        pub const GROUP_NAME: &str = #group;
+        /// The version of this package.
+        pub const VERSION: &str = #version;
+        /// `group/version`, the `apiVersion` of every kind in this package.
+        pub const GROUP_VERSION: &str = #group_version;
+        #(#lists)*
+        #[doc = #add_doc]
+        pub fn add_to_scheme(scheme: &mut #scheme::Scheme) {
+            #(#adds)*
+        }
+        #(#impls)*
+    }
+}
+
+fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> TokenStream {
+    let scheme = Model::path_tokens(&opts.crates.scheme);
+    let k8s = Model::path_tokens(&opts.crates.k8s_openapi);
+    let serde = quote!(#scheme::__private::serde);
+    let serde_path = format!("{}::__private::serde", opts.crates.scheme);
+    let ty = type_path(pkg, &t.name);
+    let group = &pkg.group;
+    let version = pkg.version.as_deref().unwrap_or_default();
+    let api_version = format!("{group}/{version}");
+    let kind = &r.kind;
+    let list_kind = format!("{kind}List");
+    let plural = &r.plural;
+    let singular = &r.singular;
+    let namespaced = r.namespaced;
+    let has_status = r.has_status;
+    let scope = if r.namespaced {
+        quote!(#k8s::NamespaceResourceScope)
+    } else {
+        quote!(#k8s::ClusterResourceScope)
+    };
+    let short_names = &r.short_names;
+    let categories = &r.categories;
+    let columns = r.printer_columns.iter().map(|c| {
+        let (name, type_, path) = (&c.name, &c.type_, &c.json_path);
+        let description = c.description.clone().unwrap_or_default();
+        let format = c.format.clone().unwrap_or_default();
+        let priority = proc_macro2::Literal::i32_unsuffixed(c.priority);
+        quote! {
+            #scheme::PrinterColumn {
+                name: #name, type_: #type_, json_path: #path,
+                description: #description, format: #format, priority: #priority,
+            }
+        }
+    });
+
+    let fields = t.fields();
+    let ser = serialize_body(t, fields, &serde, &k8s);
+    let de = deserialize_body(pkg, fields, &serde, &serde_path, &scheme);
+
+    quote! {
+        impl #k8s::Resource for #ty {
+            const API_VERSION: &'static str = #api_version;
+            const GROUP: &'static str = #group;
+            const KIND: &'static str = #kind;
+            const VERSION: &'static str = #version;
+            const URL_PATH_SEGMENT: &'static str = #plural;
+            type Scope = #scope;
+        }
+        impl #k8s::ListableResource for #ty {
+            const LIST_KIND: &'static str = #list_kind;
+        }
+        impl #k8s::Metadata for #ty {
+            type Ty = #k8s::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+            fn metadata(&self) -> &Self::Ty {
+                &self.metadata
+            }
+            fn metadata_mut(&mut self) -> &mut Self::Ty {
+                &mut self.metadata
+            }
+        }
+        impl #scheme::Kind for #ty {
+            const INFO: #scheme::ResourceInfo = #scheme::ResourceInfo {
+                group: #group,
+                version: #version,
+                kind: #kind,
+                list_kind: #list_kind,
+                plural: #plural,
+                singular: #singular,
+                namespaced: #namespaced,
+                short_names: &[#(#short_names),*],
+                categories: &[#(#categories),*],
+                printer_columns: &[#(#columns),*],
+                has_status: #has_status,
+            };
+        }
+        impl #serde::Serialize for #ty {
+            fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                #ser
+            }
+        }
+        impl<'de> #serde::Deserialize<'de> for #ty {
+            fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                #de
+            }
+        }
+    }
+}
+
+fn field_ident(f: &Field) -> Ident {
+    if f.raw {
+        Ident::new_raw(&f.name, Span::call_site())
+    } else {
+        Ident::new(&f.name, Span::call_site())
+    }
+}
+
+/// How a root field is left off the wire: `None` options and empty collections are omitted.
+fn omit_check(f: &Field) -> Option<TokenStream> {
+    let id = field_ident(f);
+    match &f.ty {
+        FieldType::Option(_) => Some(quote!(self.#id.is_none())),
+        FieldType::Vec(_) | FieldType::Map { .. } => Some(quote!(self.#id.is_empty())),
+        _ => None,
+    }
+}
+
+fn serialize_body(t: &TypeDef, fields: &[Field], serde: &TokenStream, k8s: &TokenStream) -> TokenStream {
+    let name = &t.name;
+    let always = 2 + fields.iter().filter(|f| omit_check(f).is_none()).count();
+    let optional_counts = fields.iter().filter_map(|f| {
+        omit_check(f).map(|c| quote!(+ usize::from(!(#c))))
+    });
+    let writes = fields.iter().map(|f| {
+        let id = field_ident(f);
+        let wire = f.wire_name();
+        match omit_check(f) {
+            None => quote! { state.serialize_field(#wire, &self.#id)?; },
+            Some(c) => quote! {
+                if #c {
+                    state.skip_field(#wire)?;
+                } else {
+                    state.serialize_field(#wire, &self.#id)?;
+                }
+            },
+        }
+    });
+    quote! {
+        use #serde::ser::SerializeStruct as _;
+        let len = #always #(#optional_counts)*;
+        let mut state = serializer.serialize_struct(#name, len)?;
+        state.serialize_field("apiVersion", <Self as #k8s::Resource>::API_VERSION)?;
+        state.serialize_field("kind", <Self as #k8s::Resource>::KIND)?;
+        #(#writes)*
+        state.end()
+    }
+}
+
+/// Whether a missing field may be read as `Default::default()`.
+fn defaultable(pkg: &Package, ty: &FieldType) -> bool {
+    match ty {
+        FieldType::Bool
+        | FieldType::Int(_)
+        | FieldType::Float(_)
+        | FieldType::String
+        | FieldType::Option(_)
+        | FieldType::Vec(_)
+        | FieldType::Map { .. } => true,
+        FieldType::Box(inner) => defaultable(pkg, inner),
+        FieldType::Known(k) => matches!(
+            k,
+            KnownType::ObjectMeta
+                | KnownType::ListMeta
+                | KnownType::Quantity
+                | KnownType::Json
+                | KnownType::Bytes
+        ),
+        FieldType::Local(name) => pkg.type_named(name).is_some_and(|t| t.implements("Default")),
+        FieldType::Foreign(_) | FieldType::Shared { .. } => false,
+    }
+}
+
+fn deserialize_body(
+    pkg: &Package,
+    fields: &[Field],
+    serde: &TokenStream,
+    serde_path: &str,
+    scheme: &TokenStream,
+) -> TokenStream {
+    let wire_fields = fields.iter().map(|f| {
+        let id = field_ident(f);
+        let wire = f.wire_name();
+        let ty = field_type_tokens(pkg, &f.ty);
+        let default = defaultable(pkg, &f.ty).then(|| quote!(#[serde(default)]));
+        quote! {
+            #[serde(rename = #wire)]
+            #default
+            #id: #ty,
+        }
+    });
+    let moves = fields.iter().map(|f| {
+        let id = field_ident(f);
+        quote!(#id: wire.#id,)
+    });
+    quote! {
+        #[derive(#serde::Deserialize)]
+        #[serde(crate = #serde_path)]
+        struct Wire {
+            #[serde(rename = "apiVersion")]
+            api_version: ::std::string::String,
+            kind: ::std::string::String,
+            #(#wire_fields)*
+        }
+        let wire = <Wire as #serde::Deserialize>::deserialize(deserializer)?;
+        #scheme::check_type_meta::<Self>(&wire.api_version, &wire.kind)
+            .map_err(<D::Error as #serde::de::Error>::custom)?;
+        ::core::result::Result::Ok(Self { #(#moves)* })
+    }
+}
+
+/// A field type as tokens, naming local types through the package module.
+pub fn field_type_tokens(pkg: &Package, ty: &FieldType) -> TokenStream {
+    match ty {
+        FieldType::Bool => quote!(bool),
+        FieldType::Int(n) | FieldType::Float(n) => {
+            let id = Ident::new(n, Span::call_site());
+            quote!(#id)
+        }
+        FieldType::String => quote!(::std::string::String),
+        FieldType::Option(t) => {
+            let t = field_type_tokens(pkg, t);
+            quote!(::core::option::Option<#t>)
+        }
+        FieldType::Vec(t) => {
+            let t = field_type_tokens(pkg, t);
+            quote!(::std::vec::Vec<#t>)
+        }
+        FieldType::Box(t) => {
+            let t = field_type_tokens(pkg, t);
+            quote!(::std::boxed::Box<#t>)
+        }
+        FieldType::Map { ordered, value } => {
+            let v = field_type_tokens(pkg, value);
+            if *ordered {
+                quote!(::std::collections::BTreeMap<::std::string::String, #v>)
+            } else {
+                quote!(::std::collections::HashMap<::std::string::String, #v>)
+            }
+        }
+        FieldType::Known(k) => {
+            let p: TokenStream = format!("::{}", k.path()).parse().expect("known path");
+            p
+        }
+        FieldType::Local(name) => type_path(pkg, name),
+        FieldType::Foreign(path) | FieldType::Shared { wrapper: path, .. } => {
+            path.parse().unwrap_or_else(|_| quote!(()))
+        }
+    }
+}

@@ -1,0 +1,5 @@
+mod types;
+pub use types::*;
+
+include!(concat!(env!("OUT_DIR"), "/widgets/v1/zz_generated.register.rs"));
+include!(concat!(env!("OUT_DIR"), "/widgets/v1/zz_generated.deepcopy.rs"));

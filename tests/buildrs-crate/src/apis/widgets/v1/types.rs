@@ -1,0 +1,16 @@
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+
+/// A cluster-scoped widget.
+/// +genclient
+/// +genclient:nonNamespaced
+#[derive(Debug, Default, PartialEq)]
+pub struct Gizmo {
+    pub metadata: ObjectMeta,
+    pub spec: GizmoSpec,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GizmoSpec {
+    pub size: i32,
+}
