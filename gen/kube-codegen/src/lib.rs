@@ -249,6 +249,11 @@ impl Config {
                 };
                 g.generate_package(&loaded.model, pkg, &self.options)
                     .into_iter()
+                    // A file with nothing in it is not written (e.g. deepcopy of an empty hub).
+                    .filter(|f| match &f.content {
+                        Content::Rust(tokens) => !tokens.is_empty(),
+                        Content::Text(text) => !text.is_empty(),
+                    })
                     .map(|f| {
                         let body = match f.content {
                             Content::Rust(tokens) => {
@@ -300,11 +305,12 @@ impl Config {
                 println!("cargo:rerun-if-changed={}", input.dir.display());
             }
         }
-        let warnings = if loaded.warnings.is_empty() {
+        let mut warnings = if loaded.warnings.is_empty() {
             String::new()
         } else {
             loaded.sources.render(&loaded.warnings)
         };
+        warnings.push_str(&self.missing_includes(&files, &loaded));
         if verify && !outcome.is_clean() {
             return Err(Error::Verify(outcome));
         }
@@ -313,6 +319,49 @@ impl Config {
             outcome,
             warnings,
         })
+    }
+}
+
+impl Config {
+    /// A generated file the package module does not `include!` compiles to nothing: say so.
+    fn missing_includes(&self, files: &[RenderedFile], loaded: &Loaded) -> String {
+        let mut out = String::new();
+        for pkg in &loaded.model.packages {
+            let input = &self.inputs[pkg.input];
+            let root_file = input.dir.join(&pkg.root_file);
+            let Ok(text) = std::fs::read_to_string(&root_file) else {
+                continue;
+            };
+            let pkg_out = self.out_root(input).join(&pkg.dir);
+            for f in files.iter().filter(|f| f.path.parent() == Some(pkg_out.as_path())) {
+                let Some(name) = f.path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                    continue;
+                };
+                if text.contains(&name) {
+                    continue;
+                }
+                let in_out_dir = self.output == OutputMode::Auto && std::env::var_os("OUT_DIR").is_some()
+                    || matches!(self.output, OutputMode::Dir(_));
+                let include = if in_out_dir {
+                    let rel = pkg.dir.join(&name);
+                    format!("include!(concat!(env!(\"OUT_DIR\"), \"/{}\"));", rel.display())
+                } else {
+                    let beside = root_file.parent() == Some(pkg_out.as_path());
+                    let rel = if beside {
+                        PathBuf::from(&name)
+                    } else {
+                        pkg.dir.file_name().map(PathBuf::from).unwrap_or_default().join(&name)
+                    };
+                    format!("include!(\"{}\");", rel.display())
+                };
+                out.push_str(&format!(
+                    "warning: {} does not include the generated {name}, so it is not compiled\n  = help: add `{include}` to {}\n",
+                    root_file.display(),
+                    root_file.display()
+                ));
+            }
+        }
+        out
     }
 }
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, every test, and the committed pager code verified.
+# Installs what it needs when missing (as root, on Debian). In CI (CI=true) nothing may skip.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the suite needs (real components, never mocks). Add to this list as suites grow.
+need_debs=()
+if [ ${#need_debs[@]} -gt 0 ]; then
+  missing=()
+  for p in "${need_debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    else
+      echo "test.sh: missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+      exit 1
+    fi
+  fi
+fi
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    rustup component add "$component"
+  fi
+done
+
+# Two cores: keep the build to them and let tests share.
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== pager-gen --verify"
+cargo run -q --locked -p pager-gen -- --verify
+echo "== cargo test"
+cargo test --workspace --locked
