@@ -3,12 +3,10 @@
 //!
 //! ```no_run
 //! // build.rs: output into OUT_DIR, then `include!` it from each package module.
-//! fn main() {
-//!     kube_codegen::Config::new()
-//!         .input("src/apis")
-//!         .generate()
-//!         .unwrap_or_else(|e| panic!("{e}"));
-//! }
+//! kube_codegen::Config::new()
+//!     .input("src/apis")
+//!     .generate()
+//!     .unwrap_or_else(|e| panic!("{e}"));
 //! ```
 //!
 //! Phases: parse → validate → generate → write. A run with any error writes nothing.
@@ -83,7 +81,10 @@ impl fmt::Display for Error {
                 for p in &o.removed {
                     writeln!(f, "  stale:   {}", p.display())?;
                 }
-                write!(f, "help: run the generator again (e.g. `cargo run -p pager-gen`) and commit the result")
+                write!(
+                    f,
+                    "help: run the generator again (e.g. `cargo run -p pager-gen`) and commit the result"
+                )
             }
             Error::UnknownGenerator(name) => {
                 let known: Vec<&str> = generators().iter().map(|g| g.name()).collect();
@@ -333,24 +334,36 @@ impl Config {
                 continue;
             };
             let pkg_out = self.out_root(input).join(&pkg.dir);
-            for f in files.iter().filter(|f| f.path.parent() == Some(pkg_out.as_path())) {
-                let Some(name) = f.path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            for f in files
+                .iter()
+                .filter(|f| f.path.parent() == Some(pkg_out.as_path()))
+            {
+                let Some(name) = f.path.file_name().map(|n| n.to_string_lossy().into_owned())
+                else {
                     continue;
                 };
                 if text.contains(&name) {
                     continue;
                 }
-                let in_out_dir = self.output == OutputMode::Auto && std::env::var_os("OUT_DIR").is_some()
+                let in_out_dir = self.output == OutputMode::Auto
+                    && std::env::var_os("OUT_DIR").is_some()
                     || matches!(self.output, OutputMode::Dir(_));
                 let include = if in_out_dir {
                     let rel = pkg.dir.join(&name);
-                    format!("include!(concat!(env!(\"OUT_DIR\"), \"/{}\"));", rel.display())
+                    format!(
+                        "include!(concat!(env!(\"OUT_DIR\"), \"/{}\"));",
+                        rel.display()
+                    )
                 } else {
                     let beside = root_file.parent() == Some(pkg_out.as_path());
                     let rel = if beside {
                         PathBuf::from(&name)
                     } else {
-                        pkg.dir.file_name().map(PathBuf::from).unwrap_or_default().join(&name)
+                        pkg.dir
+                            .file_name()
+                            .map(PathBuf::from)
+                            .unwrap_or_default()
+                            .join(&name)
                     };
                     format!("include!(\"{}\");", rel.display())
                 };
@@ -383,13 +396,18 @@ pub fn explain(loaded: &Loaded) -> String {
         ));
         out.push_str(&format!(
             "  module path: {}\n",
-            pkg.rust_path
-                .clone()
-                .unwrap_or_else(|| format!("<unknown: not under the crate's root module> ({})", pkg.module.join("::")))
+            pkg.rust_path.clone().unwrap_or_else(|| format!(
+                "<unknown: not under the crate's root module> ({})",
+                pkg.module.join("::")
+            ))
         ));
         out.push_str(&format!("  root file:   {}\n", pkg.root_file.display()));
         for (t, r) in pkg.roots() {
-            let scope = if r.namespaced { "Namespaced" } else { "Cluster" };
+            let scope = if r.namespaced {
+                "Namespaced"
+            } else {
+                "Cluster"
+            };
             out.push_str(&format!(
                 "  kind {}: plural={} ({}), singular={}, scope={} ({}){}{}\n",
                 r.kind,

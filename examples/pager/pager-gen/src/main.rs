@@ -44,7 +44,11 @@ fn main() -> ExitCode {
             }
         };
     }
-    let result = if cli.verify { config.verify() } else { config.generate() };
+    let result = if cli.verify {
+        config.verify()
+    } else {
+        config.generate()
+    };
     match result {
         Ok(report) => {
             eprint!("{}", report.warnings);

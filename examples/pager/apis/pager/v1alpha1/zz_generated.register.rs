@@ -63,7 +63,7 @@ impl ::kube_codegen_scheme::__private::serde::Serialize for self::types::Alert {
         serializer: S,
     ) -> ::core::result::Result<S::Ok, S::Error> {
         use ::kube_codegen_scheme::__private::serde::ser::SerializeStruct as _;
-        let len = 4usize + usize::from(!(self.status.is_none()));
+        let len = 4 + usize::from(self.status.is_some());
         let mut state = serializer.serialize_struct("Alert", len)?;
         state
             .serialize_field(
