@@ -27,6 +27,7 @@ fn generated_in_out_dir_and_included() {
     };
     assert_eq!(list.items.len(), 1);
     // Nothing was written into the source tree.
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("buildrs-crate/src/apis/widgets/v1");
+    let src =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("buildrs-crate/src/apis/widgets/v1");
     assert!(!src.join("zz_generated.register.rs").exists());
 }

@@ -36,14 +36,23 @@ fn absent_status_is_omitted_and_defaults_are_read() {
 #[test]
 fn wrong_or_missing_type_meta_is_rejected() {
     let wrong_version = ALERT.replace("pager.k8s.co/v1alpha1", "pager.k8s.co/v1beta1");
-    let err = serde_json::from_str::<Alert>(&wrong_version).unwrap_err().to_string();
-    assert!(err.contains("apiVersion is `pager.k8s.co/v1beta1`, expected `pager.k8s.co/v1alpha1`"), "{err}");
+    let err = serde_json::from_str::<Alert>(&wrong_version)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("apiVersion is `pager.k8s.co/v1beta1`, expected `pager.k8s.co/v1alpha1`"),
+        "{err}"
+    );
 
     let wrong_kind = ALERT.replace(r#""kind":"Alert""#, r#""kind":"Pager""#);
-    let err = serde_json::from_str::<Alert>(&wrong_kind).unwrap_err().to_string();
+    let err = serde_json::from_str::<Alert>(&wrong_kind)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("kind is `Pager`, expected `Alert`"), "{err}");
 
-    let err = serde_json::from_str::<Alert>(r#"{"kind":"Alert"}"#).unwrap_err().to_string();
+    let err = serde_json::from_str::<Alert>(r#"{"kind":"Alert"}"#)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("missing field `apiVersion`"), "{err}");
 
     // The same JSON is a valid v1beta1 object only when its fields match v1beta1's.
@@ -84,7 +93,9 @@ fn scheme_registers_both_versions() {
     pager::v1alpha1::add_to_scheme(&mut scheme);
     pager::v1beta1::add_to_scheme(&mut scheme);
     assert_eq!(scheme.kinds().count(), 2);
-    let info = scheme.get(&Gvk::new("pager.k8s.co", "v1beta1", "Alert")).unwrap();
+    let info = scheme
+        .get(&Gvk::new("pager.k8s.co", "v1beta1", "Alert"))
+        .unwrap();
     assert_eq!(info.plural, "alerts");
     assert_eq!(info.printer_columns.len(), 2);
     assert_eq!(info.printer_columns[0].json_path, ".spec.title");

@@ -117,7 +117,10 @@ impl Scheme {
 
 /// Checks the `apiVersion` and `kind` read from the wire against the kind being decoded.
 /// Generated `Deserialize` impls call this and turn the message into a serde error.
-pub fn check_type_meta<K: k8s_openapi::Resource>(api_version: &str, kind: &str) -> Result<(), String> {
+pub fn check_type_meta<K: k8s_openapi::Resource>(
+    api_version: &str,
+    kind: &str,
+) -> Result<(), String> {
     if api_version != K::API_VERSION {
         return Err(format!(
             "apiVersion is `{api_version}`, expected `{}` for kind {}",
