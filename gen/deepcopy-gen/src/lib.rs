@@ -8,9 +8,11 @@
 //!
 //! Output: `<package>/zz_generated.deepcopy.rs`, included by the package module.
 
-use kube_codegen_model::output::{Content, GeneratedFile, Generator, Options, Placement, type_path};
+use kube_codegen_model::output::{
+    Content, GeneratedFile, Generator, Options, Placement, ident as keyword_safe, type_path,
+};
 use kube_codegen_model::{
-    Diagnostic, Field, FieldType, Model, Package, TypeBody, TypeDef, VariantShape,
+    Diagnostic, FieldType, Model, Package, Span as SrcSpan, TypeBody, TypeDef, VariantShape,
 };
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -40,8 +42,8 @@ impl Generator for DeepcopyGen {
         let mut diags = Vec::new();
         for pkg in &model.packages {
             for t in pkg.types.iter().filter(|t| enabled(pkg, t)) {
-                for f in all_fields(t) {
-                    check_shared(t, f, &mut diags);
+                for (what, ty, span) in all_fields(t) {
+                    check_shared(t, &what, ty, span, &mut diags);
                 }
                 if !t.implements("Clone") && t.has_generics {
                     diags.push(
@@ -60,7 +62,10 @@ impl Generator for DeepcopyGen {
                             format!("`{}` has no `Clone` and is private to its module", t.name),
                         )
                         .at(t.span, "generated code cannot name this type")
-                        .help(format!("add `#[derive(Clone)]` to `{}`, or make it `pub`", t.name)),
+                        .help(format!(
+                            "add `#[derive(Clone)]` to `{}`, or make it `pub`",
+                            t.name
+                        )),
                     );
                 }
             }
@@ -68,7 +73,12 @@ impl Generator for DeepcopyGen {
         diags
     }
 
-    fn generate_package(&self, _model: &Model, pkg: &Package, _opts: &Options) -> Vec<GeneratedFile> {
+    fn generate_package(
+        &self,
+        _model: &Model,
+        pkg: &Package,
+        _opts: &Options,
+    ) -> Vec<GeneratedFile> {
         vec![GeneratedFile {
             path: pkg.dir.join(FILE),
             content: Content::Rust(package(pkg)),
@@ -76,22 +86,48 @@ impl Generator for DeepcopyGen {
     }
 }
 
-fn all_fields(t: &TypeDef) -> Vec<&Field> {
+/// Every field of every shape: (how to name it in a message, its type, where it is written).
+fn all_fields(t: &TypeDef) -> Vec<(String, &FieldType, SrcSpan)> {
+    fn named(fs: &[kube_codegen_model::Field]) -> Vec<(String, &FieldType, SrcSpan)> {
+        fs.iter()
+            .map(|f| (format!("field `{}`", f.name), &f.ty, f.span))
+            .collect()
+    }
     match &t.body {
-        TypeBody::Struct(f) => f.iter().collect(),
+        TypeBody::Struct(f) => named(f),
+        TypeBody::Unit => Vec::new(),
+        TypeBody::Tuple(ts) => ts
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| (format!("field `{i}`"), ty, t.span))
+            .collect(),
         TypeBody::Enum(vs) => vs
             .iter()
             .flat_map(|v| match &v.shape {
-                VariantShape::Struct(f) => f.iter().collect::<Vec<_>>(),
-                _ => Vec::new(),
+                VariantShape::Unit => Vec::new(),
+                VariantShape::Struct(f) => named(f)
+                    .into_iter()
+                    .map(|(w, ty, s)| (format!("{w} of variant `{}`", v.name), ty, s))
+                    .collect(),
+                VariantShape::Tuple(ts) => ts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ty)| (format!("field `{i}` of variant `{}`", v.name), ty, v.span))
+                    .collect(),
             })
             .collect(),
     }
 }
 
-fn check_shared(t: &TypeDef, f: &Field, diags: &mut Vec<Diagnostic>) {
+fn check_shared(
+    t: &TypeDef,
+    what: &str,
+    ty: &FieldType,
+    span: SrcSpan,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut found = None;
-    f.ty.walk(&mut |ft| {
+    ty.walk(&mut |ft| {
         if let FieldType::Shared { wrapper, .. } = ft
             && found.is_none()
         {
@@ -103,11 +139,11 @@ fn check_shared(t: &TypeDef, f: &Field, diags: &mut Vec<Diagnostic>) {
             Diagnostic::error(
                 "E0401",
                 format!(
-                    "field `{}` of `{}` uses `{wrapper}`, so copies would share state",
-                    f.name, t.name
+                    "{what} of `{}` uses `{wrapper}`, so copies would share state",
+                    t.name
                 ),
             )
-            .at(f.span, format!("`{wrapper}` is not deep-copied by `Clone`"))
+            .at(span, format!("`{wrapper}` is not deep-copied by `Clone`"))
             .note("objects from a cache are copied before they are changed; a shared value would change every copy")
             .help("own the value: use the inner type directly, or `Box<T>` for a recursive type"),
         );
@@ -146,51 +182,43 @@ fn ident(name: &str, raw: bool) -> Ident {
     if raw {
         Ident::new_raw(name, Span::call_site())
     } else {
-        Ident::new(name, Span::call_site())
+        keyword_safe(name)
     }
 }
 
 fn clone_impl(pkg: &Package, t: &TypeDef) -> TokenStream {
     let ty = type_path(pkg, &t.name);
+    let clone = quote!(::core::clone::Clone::clone);
     let body = match &t.body {
         TypeBody::Struct(fields) => {
             let inits = fields.iter().map(|f| {
                 let id = ident(&f.name, f.raw);
-                quote!(#id: ::core::clone::Clone::clone(&self.#id),)
+                quote!(#id: #clone(&self.#id),)
             });
             quote!(Self { #(#inits)* })
         }
-        TypeBody::Enum(variants) if variants.len() == 1 && variants[0].name == t.name => {
-            // A tuple or unit struct, modelled as its single variant.
-            match &variants[0].shape {
-                VariantShape::Unit => quote!(Self),
-                VariantShape::Tuple(ts) => {
-                    let idx = (0..ts.len()).map(syn_index);
-                    quote!(Self(#(::core::clone::Clone::clone(&self.#idx)),*))
-                }
-                VariantShape::Struct(_) => quote!(Self),
-            }
+        TypeBody::Unit => quote!(Self),
+        TypeBody::Tuple(ts) => {
+            let idx = (0..ts.len()).map(syn_index);
+            quote!(Self(#(#clone(&self.#idx)),*))
         }
+        TypeBody::Enum(variants) if variants.is_empty() => quote!(match *self {}),
         TypeBody::Enum(variants) => {
             let arms = variants.iter().map(|v| {
-                let name = ident(&v.name, false);
+                let name = keyword_safe(&v.name);
                 match &v.shape {
                     VariantShape::Unit => quote!(Self::#name => Self::#name,),
                     VariantShape::Tuple(ts) => {
                         let bind: Vec<Ident> = (0..ts.len()).map(|i| format_ident!("f{i}")).collect();
-                        quote!(Self::#name(#(#bind),*) => Self::#name(#(::core::clone::Clone::clone(#bind)),*),)
+                        quote!(Self::#name(#(#bind),*) => Self::#name(#(#clone(#bind)),*),)
                     }
                     VariantShape::Struct(fields) => {
                         let ids: Vec<Ident> = fields.iter().map(|f| ident(&f.name, f.raw)).collect();
-                        quote!(Self::#name { #(#ids),* } => Self::#name { #(#ids: ::core::clone::Clone::clone(#ids)),* },)
+                        quote!(Self::#name { #(#ids),* } => Self::#name { #(#ids: #clone(#ids)),* },)
                     }
                 }
             });
-            if variants.is_empty() {
-                quote!(match *self {})
-            } else {
-                quote!(match self { #(#arms)* })
-            }
+            quote!(match self { #(#arms)* })
         }
     };
     quote! {

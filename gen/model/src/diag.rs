@@ -48,6 +48,8 @@ pub struct Diagnostic {
     pub span: Option<Span>,
     /// Short text under the caret.
     pub label: String,
+    /// Related places (`first declared here`), drawn with `-` under the primary caret's snippet.
+    pub secondary: Vec<(Span, String)>,
     pub notes: Vec<String>,
     pub help: Option<String>,
 }
@@ -60,6 +62,7 @@ impl Diagnostic {
             message: message.into(),
             span: None,
             label: String::new(),
+            secondary: Vec::new(),
             notes: Vec::new(),
             help: None,
         }
@@ -75,6 +78,12 @@ impl Diagnostic {
     pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
         self.span = Some(span);
         self.label = label.into();
+        self
+    }
+
+    /// Adds a secondary label: a related place, such as an earlier declaration.
+    pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.secondary.push((span, label.into()));
         self
     }
 
@@ -150,7 +159,10 @@ impl Sources {
     pub fn location(&self, span: Span) -> String {
         let file = &self.files[span.file.0 as usize];
         let line = file.line_starts.partition_point(|&s| s <= span.start) - 1;
-        let col = file.text[file.line_starts[line]..span.start].chars().count() + 1;
+        let col = file.text[file.line_starts[line]..span.start]
+            .chars()
+            .count()
+            + 1;
         format!("{}:{}:{}", file.display, line + 1, col)
     }
 
@@ -169,10 +181,14 @@ impl Sources {
             .with_code(d.code)
             .with_message(&d.message);
             if let Some(span) = d.span {
-                c = c.with_labels(vec![
+                let mut labels = vec![
                     cs::Label::primary(span.file.0 as usize, span.start..span.end)
                         .with_message(&d.label),
-                ]);
+                ];
+                labels.extend(d.secondary.iter().map(|(s, l)| {
+                    cs::Label::secondary(s.file.0 as usize, s.start..s.end).with_message(l)
+                }));
+                c = c.with_labels(labels);
             }
             let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
             if let Some(h) = &d.help {
@@ -183,7 +199,10 @@ impl Sources {
                 Ok(s) => out.push_str(&s),
                 Err(e) => out.push_str(&format!("error[{}]: {} ({e})\n", d.code, d.message)),
             }
-            out.push('\n');
+            // One blank line between diagnostics, as rustc prints them.
+            while !out.ends_with("\n\n") {
+                out.push('\n');
+            }
         }
         let errors = diagnostics.iter().filter(|d| d.is_error()).count();
         if errors > 0 {
@@ -226,10 +245,13 @@ impl<'a> Files<'a> for Sources {
         line_index: usize,
     ) -> Result<std::ops::Range<usize>, FilesError> {
         let f = self.files.get(id).ok_or(FilesError::FileMissing)?;
-        let start = *f.line_starts.get(line_index).ok_or(FilesError::LineTooLarge {
-            given: line_index,
-            max: f.line_starts.len() - 1,
-        })?;
+        let start = *f
+            .line_starts
+            .get(line_index)
+            .ok_or(FilesError::LineTooLarge {
+                given: line_index,
+                max: f.line_starts.len() - 1,
+            })?;
         let end = f
             .line_starts
             .get(line_index + 1)

@@ -75,8 +75,8 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             let stray = l
                 .types
                 .iter()
-                .find(|t| t.tags.iter().any(|tag| tag.name.starts_with("genclient")))
-                .map(|t| t.span)
+                .find_map(|t| t.tags.iter().find(|tag| tag.name.starts_with("genclient")))
+                .map(|tag| tag.span)
                 .or_else(|| l.package_tags.first().map(|t| t.span));
             if let Some(span) = stray {
                 diags.push(
@@ -109,7 +109,11 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             let what = if files.is_empty() {
                 "no `.rs` files".to_string()
             } else if packages.is_empty() {
-                format!("{} `.rs` files but no `<group>/<version>/` package", files.len())
+                format!(
+                    "{} `.rs` file{} but no `<group>/<version>/` package",
+                    files.len(),
+                    if files.len() == 1 { "" } else { "s" }
+                )
             } else {
                 "API packages without a single struct or enum".to_string()
             };

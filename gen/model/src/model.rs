@@ -97,19 +97,41 @@ impl TypeDef {
         self.derives.contains(trait_name) || self.impls.contains(trait_name)
     }
 
+    /// The named fields of a struct (empty for enums, tuple and unit structs).
     pub fn fields(&self) -> &[Field] {
         match &self.body {
             TypeBody::Struct(f) => f,
-            TypeBody::Enum(_) => &[],
+            TypeBody::Enum(_) | TypeBody::Tuple(_) | TypeBody::Unit => &[],
+        }
+    }
+
+    /// The type of every field of every shape: struct fields, tuple fields, variant fields.
+    pub fn field_types(&self) -> Vec<&FieldType> {
+        match &self.body {
+            TypeBody::Struct(f) => f.iter().map(|f| &f.ty).collect(),
+            TypeBody::Tuple(ts) => ts.iter().collect(),
+            TypeBody::Unit => Vec::new(),
+            TypeBody::Enum(vs) => vs
+                .iter()
+                .flat_map(|v| match &v.shape {
+                    VariantShape::Unit => Vec::new(),
+                    VariantShape::Tuple(ts) => ts.iter().collect(),
+                    VariantShape::Struct(fs) => fs.iter().map(|f| &f.ty).collect(),
+                })
+                .collect(),
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum TypeBody {
-    /// Named-field struct (tuple and unit structs are modelled as enums are: see `Variant`).
+    /// Named-field struct.
     Struct(Vec<Field>),
     Enum(Vec<Variant>),
+    /// Tuple struct: `struct Port(pub i32);`.
+    Tuple(Vec<FieldType>),
+    /// Unit struct: `struct Marker;`.
+    Unit,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -63,6 +63,14 @@ pub fn camel_case(snake: &str) -> String {
     out
 }
 
+/// Whether `s` can name a Rust module or item (`types`, `v1alpha1`, `_x`).
+pub fn is_rust_ident(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && c.all(|c| c.is_alphanumeric() || c == '_')
+        && s != "_"
+}
+
 /// `^v[0-9]+((alpha|beta)[0-9]+)?$`, the Kubernetes version grammar.
 pub fn is_version(s: &str) -> bool {
     let Some(rest) = s.strip_prefix('v') else {
@@ -144,7 +152,9 @@ mod tests {
         for ok in ["v1", "v1alpha1", "v2beta3", "v10"] {
             assert!(is_version(ok), "{ok}");
         }
-        for bad in ["v0", "v1alpha", "v01", "1", "v1gamma1", "version", "v", "v1beta0"] {
+        for bad in [
+            "v0", "v1alpha", "v01", "1", "v1gamma1", "version", "v", "v1beta0",
+        ] {
             assert!(!is_version(bad), "{bad}");
         }
     }

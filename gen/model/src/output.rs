@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 
 use crate::diag::Diagnostic;
 use crate::model::{Model, Package};
@@ -67,23 +67,40 @@ pub trait Generator: Sync {
 impl Model {
     /// Parses a `::a::b` path string into tokens for `quote!`.
     pub fn path_tokens(path: &str) -> TokenStream {
-        path.parse().unwrap_or_else(|_| panic!("invalid crate path `{path}`"))
+        path.parse()
+            .unwrap_or_else(|_| panic!("invalid crate path `{path}`"))
+    }
+}
+
+/// Rust's strict and reserved keywords: names that must be written `r#name` in generated code.
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
+    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
+    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
+    "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
+    "virtual", "where", "while", "yield",
+];
+
+/// An identifier for generated code: `r#type` for keywords, as written otherwise.
+pub fn ident(name: &str) -> Ident {
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    if KEYWORDS.contains(&name) {
+        Ident::new_raw(name, Span::call_site())
+    } else {
+        Ident::new(name, Span::call_site())
     }
 }
 
 /// The tokens naming a package type from generated code included in the package module:
 /// `self::types::Alert`.
 pub fn type_path(pkg: &Package, name: &str) -> TokenStream {
-    let t = pkg
+    let module = pkg
         .type_named(name)
         .map(|t| t.module.clone())
         .unwrap_or_default();
-    let mut s = String::from("self");
-    for m in t {
-        s.push_str("::");
-        s.push_str(&m);
-    }
-    s.push_str("::");
-    s.push_str(name);
-    s.parse().expect("type path")
+    let segments = module
+        .iter()
+        .map(|m| ident(m))
+        .chain(std::iter::once(ident(name)));
+    quote::quote!(self #(:: #segments)*)
 }

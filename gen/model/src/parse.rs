@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use proc_macro2::Span as PmSpan;
 use rayon::prelude::*;
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use crate::diag::{Diagnostic, FileId, Sources, Span};
@@ -107,10 +108,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
 
 /// Parses and lowers files in parallel.
 pub(crate) fn lower_all(files: &[InputFile], sources: &Sources) -> Vec<LoweredFile> {
-    files
-        .par_iter()
-        .map(|f| lower_file(f, sources))
-        .collect()
+    files.par_iter().map(|f| lower_file(f, sources)).collect()
 }
 
 struct Ctx<'a> {
@@ -143,9 +141,15 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
         Ok(file) => file,
         Err(e) => {
             let span = ctx.span(e.span());
+            // proc-macro2's lexer says only "cannot parse string into token stream": name the
+            // problem from the text at the position it stopped, as rustc would.
+            let (message, label) = match lex_problem(&f.text, span.start) {
+                Some((m, l)) if e.to_string() == "cannot parse string into token stream" => (m, l),
+                _ => (e.to_string(), e.to_string()),
+            };
             out.diags.push(
-                Diagnostic::error("E0001", format!("this file is not valid Rust: {e}"))
-                    .at(span, e.to_string())
+                Diagnostic::error("E0001", format!("this file is not valid Rust: {message}"))
+                    .at(span, label)
                     .help("fix the syntax error; kube-codegen reads the file as rustc would"),
             );
             return out;
@@ -165,18 +169,19 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
             syn::Item::Struct(s) => {
                 let body = match &s.fields {
                     syn::Fields::Named(named) => TypeBody::Struct(
-                        named.named.iter().map(|f| lower_field(&mut ctx, f)).collect(),
+                        named
+                            .named
+                            .iter()
+                            .map(|f| lower_field(&mut ctx, f))
+                            .collect(),
                     ),
-                    other => {
-                        let shape = lower_shape(&mut ctx, other);
-                        TypeBody::Enum(vec![Variant {
-                            name: s.ident.to_string(),
-                            docs: vec![],
-                            tags: Default::default(),
-                            span: ctx.span(s.ident.span()),
-                            shape,
-                        }])
-                    }
+                    syn::Fields::Unnamed(u) => TypeBody::Tuple(
+                        u.unnamed
+                            .iter()
+                            .map(|f| lower_ty(&mut ctx, &f.ty))
+                            .collect(),
+                    ),
+                    syn::Fields::Unit => TypeBody::Unit,
                 };
                 let t = lower_type(&mut ctx, &s.attrs, &s.vis, &s.ident, &s.generics, body);
                 out.types.push(t);
@@ -190,7 +195,7 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
                         let (docs, raw) = tags::split_docs(&docs);
                         let tags = tags::check(raw, Place::Variant, &mut ctx.diags);
                         Variant {
-                            name: v.ident.to_string(),
+                            name: v.ident.unraw().to_string(),
                             docs,
                             tags: crate::model::Tags(tags),
                             span: ctx.span(v.ident.span()),
@@ -213,7 +218,8 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
                     && let (Some(tr), Some(ty)) =
                         (path.segments.last(), self_ty.path.segments.last())
                 {
-                    out.impls.push((ty.ident.to_string(), tr.ident.to_string()));
+                    out.impls
+                        .push((ty.ident.unraw().to_string(), tr.ident.to_string()));
                 }
             }
             _ => {}
@@ -221,6 +227,42 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
     }
     out.diags.append(&mut ctx.diags);
     out
+}
+
+/// What stopped the lexer at byte `at` of `text`: (message, label).
+fn lex_problem(text: &str, at: usize) -> Option<(String, String)> {
+    let rest = text.get(at..)?;
+    let c = rest.chars().next();
+    Some(match c {
+        Some(d @ ('{' | '(' | '[')) => (format!("unclosed delimiter `{d}`"), "never closed".into()),
+        Some(d @ ('}' | ')' | ']')) => (
+            format!("unexpected closing delimiter `{d}`"),
+            "does not match an open delimiter".into(),
+        ),
+        Some('"') => (
+            "unterminated string literal".into(),
+            "string starts here".into(),
+        ),
+        Some('\'') => (
+            "unterminated character literal".into(),
+            "starts here".into(),
+        ),
+        Some('/') if rest.starts_with("/*") => (
+            "unterminated block comment".into(),
+            "comment starts here".into(),
+        ),
+        Some('r' | 'b' | 'c') if rest[1..].starts_with(['"', '#', '\'']) => {
+            ("unterminated literal".into(), "literal starts here".into())
+        }
+        Some(ch) if !ch.is_whitespace() => (
+            format!("unexpected character `{}`", ch.escape_debug()),
+            "not valid here".into(),
+        ),
+        _ => (
+            "unexpected end of file".into(),
+            "cannot read further".into(),
+        ),
+    })
 }
 
 /// `// +genclient` in a plain comment is invisible to the parser; Go read it, so people write it.
@@ -277,18 +319,40 @@ fn doc_lines(ctx: &Ctx, attrs: &[syn::Attribute], inner: bool) -> Vec<(String, S
             out.push((value, Span::new(ctx.file, whole.start + 3, whole.end)));
         } else if written.starts_with("/**") || written.starts_with("/*!") {
             // Block docs: locate each line in the written comment.
+            // Block docs: locate each line in the written comment. Like rustdoc, a leading
+            // ` * ` decoration is not part of the text, so `* +genclient` is a tag.
             let mut cursor = whole.start + 3;
+            let end = whole.end.min(text.len());
             for line in value.lines() {
-                let at = text[cursor..whole.end]
-                    .find(line)
+                let line = match line.trim_start().strip_prefix('*') {
+                    Some(rest) if !rest.starts_with('/') => rest,
+                    _ => line,
+                };
+                let at = text
+                    .get(cursor..end)
+                    .and_then(|t| t.find(line))
                     .map_or(cursor, |i| cursor + i);
                 out.push((line.to_string(), Span::new(ctx.file, at, at + line.len())));
-                cursor = at + line.len();
+                cursor = (at + line.len()).min(end);
             }
         } else {
-            // `#[doc = "..."]`: point at the literal.
-            for line in value.lines() {
-                out.push((line.to_string(), ctx.span(s.span())));
+            // `#[doc = "..."]`: point into the literal when it is written without escapes, so a
+            // tag's span covers just the tag; otherwise at the whole literal.
+            let lit = ctx.span(s.span());
+            let written = &text[lit.start..lit.end.min(text.len())];
+            if written.len() == value.len() + 2
+                && written.starts_with('"')
+                && written.get(1..written.len() - 1) == Some(value.as_str())
+            {
+                let mut at = lit.start + 1;
+                for line in value.split('\n') {
+                    out.push((line.to_string(), Span::new(ctx.file, at, at + line.len())));
+                    at += line.len() + 1;
+                }
+            } else {
+                for line in value.lines() {
+                    out.push((line.to_string(), lit));
+                }
             }
         }
     }
@@ -318,7 +382,7 @@ fn lower_type(
         }
     }
     LoweredType {
-        name: ident.to_string(),
+        name: ident.unraw().to_string(),
         is_pub: matches!(vis, syn::Visibility::Public(_)),
         has_generics: !generics.params.is_empty(),
         docs,
@@ -345,8 +409,20 @@ fn lower_field(ctx: &mut Ctx, f: &syn::Field) -> Field {
         docs,
         tags: crate::model::Tags(tags),
         ty: lower_ty(ctx, &f.ty),
-        span: ctx.span(f.span()),
+        span: field_span(ctx, f),
     }
+}
+
+/// `pub name: Type`, without the field's attributes and doc comments.
+fn field_span(ctx: &Ctx, f: &syn::Field) -> Span {
+    let first = match (&f.vis, &f.ident) {
+        (syn::Visibility::Inherited, Some(ident)) => ident.span(),
+        (syn::Visibility::Inherited, None) => f.ty.span(),
+        (vis, _) => vis.span(),
+    };
+    let start = ctx.span(first).start;
+    let end = ctx.span(f.ty.span()).end;
+    Span::new(ctx.file, start, end)
 }
 
 fn lower_shape(ctx: &mut Ctx, fields: &syn::Fields) -> VariantShape {
@@ -438,13 +514,15 @@ fn lower_ty(ctx: &mut Ctx, ty: &syn::Type) -> FieldType {
             "a function pointer",
             "API types must be data that serialises to JSON",
         ),
-        syn::Type::TraitObject(_) | syn::Type::ImplTrait(_) => unsupported(
+        syn::Type::TraitObject(_) | syn::Type::ImplTrait(_) => {
+            unsupported(ctx, ty, "a trait object", "use a concrete type or an enum")
+        }
+        _ => unsupported(
             ctx,
             ty,
-            "a trait object",
-            "use a concrete type or an enum",
+            "this type",
+            "use one of the types listed in the README",
         ),
-        _ => unsupported(ctx, ty, "this type", "use one of the types listed in the README"),
     }
 }
 
@@ -482,12 +560,10 @@ fn lower_path(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path) -> FieldType {
         ("Option", 1) => FieldType::Option(Box::new(one(ctx).unwrap())),
         ("Vec", 1) => FieldType::Vec(Box::new(one(ctx).unwrap())),
         ("Box", 1) => FieldType::Box(Box::new(one(ctx).unwrap())),
-        ("Rc" | "Arc" | "RefCell" | "Cell" | "Mutex" | "RwLock" | "Weak", 1) => {
-            FieldType::Shared {
-                wrapper: name,
-                inner: Box::new(one(ctx).unwrap()),
-            }
-        }
+        ("Rc" | "Arc" | "RefCell" | "Cell" | "Mutex" | "RwLock" | "Weak", 1) => FieldType::Shared {
+            wrapper: name,
+            inner: Box::new(one(ctx).unwrap()),
+        },
         ("BTreeMap" | "HashMap" | "IndexMap", 2) => {
             let key = lower_ty(ctx, args[0]);
             if key != FieldType::String {

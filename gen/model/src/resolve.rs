@@ -47,7 +47,11 @@ pub(crate) fn place<'a>(
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
         for (i, c) in comps.iter().enumerate() {
-            let name = if i + 1 == comps.len() { stem(&f.rel) } else { c.clone() };
+            let name = if i + 1 == comps.len() {
+                stem(&f.rel)
+            } else {
+                c.clone()
+            };
             if naming::is_version(&name) {
                 group_dirs.insert(comps[..i].iter().collect());
                 break;
@@ -87,7 +91,11 @@ pub(crate) fn place<'a>(
             let last = i + 1 == comps.len();
             let name = if last { file_stem.clone() } else { c.clone() };
             if naming::is_version(&name) {
-                let module = if last { Vec::new() } else { module_of(&comps[i + 1..]) };
+                let module = if last {
+                    Vec::new()
+                } else {
+                    module_of(&comps[i + 1..])
+                };
                 placed.push(Placed {
                     file: f,
                     key: PackageKey {
@@ -187,6 +195,7 @@ pub(crate) fn assemble(
                         ),
                     )
                     .at(t.span, "differs from an earlier `+groupName`")
+                    .also(first.span, "first given here")
                     .help("every package of a group directory must name the same group"),
                 );
             }
@@ -235,7 +244,6 @@ pub(crate) fn assemble(
                     .find(|rel| rel.with_extension("") == dir)
             })
             .unwrap_or_else(|| files[0].file.rel.clone());
-        let root_span = Span::new(files[0].file.id, 0, 0);
         let root_file_id = files
             .iter()
             .find(|p| p.file.rel == root_file)
@@ -263,11 +271,6 @@ pub(crate) fn assemble(
                 } else {
                     format!("directory `{group_dir_name}` is not a lower-case DNS name")
                 };
-                let first_line_end = files
-                    .iter()
-                    .find(|p| p.file.id == root_file_id)
-                    .map(|p| p.file.text.find('\n').unwrap_or(p.file.text.len()))
-                    .unwrap_or(0);
                 diags.push(
                     Diagnostic::error(
                         "E0106",
@@ -276,17 +279,20 @@ pub(crate) fn assemble(
                             display_dir(&dir, key.version.as_deref())
                         ),
                     )
-                    .at(Span::new(root_file_id, 0, first_line_end), "no `+groupName` here")
+                    .at(
+                        Span::new(root_file_id, 0, 0),
+                        "no `//! +groupName=` at the top of this file",
+                    )
                     .note(why)
-                    .help(format!(
-                        "add `//! +groupName=<group>` (e.g. `//! +groupName=example.com`) at the top of {}",
-                        root_file.display()
-                    )),
+                    .help(
+                        "add `//! +groupName=<group>` (e.g. `//! +groupName=example.com`) at the \
+                         top of this file, or put the version directory in a directory named \
+                         after the group",
+                    ),
                 );
                 (String::new(), Origin::Inferred("nothing".into()))
             }
         };
-        let _ = root_span;
 
         let mut pkg_tags: Vec<Tag> = Vec::new();
         for p in files {
@@ -304,6 +310,7 @@ pub(crate) fn assemble(
                                 format!("package tag `+{}` is given twice", t.name),
                             )
                             .at(t.span, "second occurrence in this package")
+                            .also(prev.span, "first given here")
                             .help("give each package tag once, in the package's mod.rs"),
                         );
                     }
@@ -317,6 +324,20 @@ pub(crate) fn assemble(
         let mut impls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for p in files {
             let lf = &lowered[&p.file.id];
+            if let Some(bad) = p.module.iter().find(|m| !naming::is_rust_ident(m))
+                && !lf.types.is_empty()
+            {
+                diags.push(
+                    Diagnostic::error(
+                        "E0109",
+                        format!("{} cannot be a Rust module", p.file.rel.display()),
+                    )
+                    .at(Span::new(p.file.id, 0, 0), "types in this file")
+                    .note(format!("`{bad}` is not a Rust identifier"))
+                    .help("rename the file or folder to a snake_case identifier"),
+                );
+                continue;
+            }
             for (ty, tr) in &lf.impls {
                 impls.entry(ty.clone()).or_default().insert(tr.clone());
             }
@@ -376,7 +397,13 @@ fn display_dir(dir: &Path, version: Option<&str>) -> String {
 
 /// Resolves names to local/known types, finds roots, fills `Resource`, validates.
 fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
-    let local: BTreeSet<String> = pkg.types.iter().map(|t| t.name.clone()).collect();
+    // Local type name → module of its file within the package.
+    let local: BTreeMap<String, Vec<String>> = pkg
+        .types
+        .iter()
+        .rev()
+        .map(|t| (t.name.clone(), t.module.clone()))
+        .collect();
 
     // Duplicate type names (two files of one package): Rust would reject the glob re-export.
     let mut seen: BTreeMap<String, Span> = BTreeMap::new();
@@ -390,14 +417,11 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
             diags.push(
                 Diagnostic::error(
                     "E0305",
-                    format!(
-                        "`{}` is declared twice in {}",
-                        t.name,
-                        pkg.display_name()
-                    ),
+                    format!("`{}` is declared twice in {}", t.name, pkg.display_name()),
                 )
                 .at(t.span, "second declaration")
-                .note(format!("{kind_note}; the first is at byte {}", first.start))
+                .also(*first, "first declared here")
+                .note(kind_note)
                 .help("a kind must be unique within its group/version: rename or remove one"),
             );
         } else {
@@ -407,12 +431,16 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
 
     for t in &mut pkg.types {
         let module = t.module.clone();
+        // `super::X`/`self::X` first mean the same from the package module, then any path
+        // naming a type of this package becomes `Local`.
         let mut fix = |ty: &mut FieldType| {
-            resolve_ty(ty, &local);
             rebase(ty, &module);
+            resolve_ty(ty, &local);
         };
         match &mut t.body {
             TypeBody::Struct(fields) => fields.iter_mut().for_each(|f| fix(&mut f.ty)),
+            TypeBody::Tuple(ts) => ts.iter_mut().for_each(&mut fix),
+            TypeBody::Unit => {}
             TypeBody::Enum(variants) => {
                 for v in variants {
                     match &mut v.shape {
@@ -428,8 +456,8 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
     // A type with `metadata: ObjectMeta` is a root unless another type embeds it (a template).
     let mut embedded: BTreeSet<String> = BTreeSet::new();
     for t in &pkg.types {
-        for f in t.fields() {
-            f.ty.walk(&mut |ft| {
+        for ty in t.field_types() {
+            ty.walk(&mut |ft| {
                 if let FieldType::Local(n) = ft {
                     embedded.insert(n.clone());
                 }
@@ -437,6 +465,7 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
         }
     }
     let mut roots_seen: BTreeMap<String, (String, Span)> = BTreeMap::new();
+    let mut kinds_seen: BTreeSet<String> = BTreeSet::new();
     for t in &mut pkg.types {
         let metadata = t.fields().iter().find(|f| f.name == "metadata");
         let has_meta = metadata.is_some_and(|f| f.ty == FieldType::Known(KnownType::ObjectMeta));
@@ -463,21 +492,32 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
             continue;
         }
         let is_root = has_meta && (genclient.is_some() || !embedded.contains(&t.name));
-        if !is_root {
+        // A second declaration of a kind is reported as E0305 already; don't model it twice.
+        if !is_root || !kinds_seen.insert(t.name.clone()) {
             continue;
         }
-        for serde_trait in ["Serialize", "Deserialize"] {
-            if t.derives.contains(serde_trait) {
-                diags.push(
-                    Diagnostic::error(
-                        "E0302",
-                        format!("root type `{}` derives `{serde_trait}`", t.name),
-                    )
+        let serde: Vec<&str> = ["Serialize", "Deserialize"]
+            .into_iter()
+            .filter(|s| t.derives.contains(*s))
+            .collect();
+        if !serde.is_empty() {
+            let list = serde
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            diags.push(
+                Diagnostic::error("E0302", format!("root type `{}` derives {list}", t.name))
                     .at(t.span, "a root's serde is generated")
-                    .note("the generated codec writes `apiVersion`/`kind` and checks them when reading")
-                    .help(format!("remove `{serde_trait}` from the `#[derive]` of `{}`", t.name)),
-                );
-            }
+                    .note(
+                        "kube-codegen generates the serde of a kind: it writes `apiVersion` and \
+                         `kind` and checks them when reading, like k8s-openapi's types",
+                    )
+                    .help(format!(
+                        "remove {list} from the `#[derive]` of `{}`",
+                        t.name
+                    )),
+            );
         }
         if !t.is_pub {
             diags.push(
@@ -493,6 +533,38 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
                     .help("a kind is one concrete type per group/version"),
             );
         }
+        // The generated codec writes `apiVersion`/`kind` and each field under its camelCase
+        // name: a field may not take one of those names twice.
+        let mut wire_names: BTreeMap<String, &Field> = BTreeMap::new();
+        for f in t.fields() {
+            let wire = f.wire_name();
+            if wire == "apiVersion" || wire == "kind" {
+                diags.push(
+                    Diagnostic::error(
+                        "E0308",
+                        format!("root type `{}` has a field `{}`", t.name, f.name),
+                    )
+                    .at(f.span, format!("`{wire}` is written by the generated codec"))
+                    .note("the generated serde of a kind writes `apiVersion` and `kind` from its group, version and name")
+                    .help("remove the field; `<Kind as k8s_openapi::Resource>::API_VERSION`/`KIND` give the values"),
+                );
+            } else if let Some(other) = wire_names.get(&wire) {
+                diags.push(
+                    Diagnostic::error(
+                        "E0308",
+                        format!(
+                            "fields `{}` and `{}` of `{}` are both `{wire}` on the wire",
+                            other.name, f.name, t.name
+                        ),
+                    )
+                    .at(f.span, "same JSON name as another field")
+                    .also(other.span, format!("also `{wire}`"))
+                    .help("rename one of the fields"),
+                );
+            } else {
+                wire_names.insert(wire, f);
+            }
+        }
         let kind = t.name.clone();
         let (plural, plural_origin) = match t.tags.get("resourceName") {
             Some(tag) => (tag.value.clone().unwrap_or_default(), Origin::Tag(tag.span)),
@@ -501,14 +573,15 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
                 Origin::Inferred(format!("kind `{kind}`")),
             ),
         };
-        if let Some((other, _)) = roots_seen.get(&plural) {
+        if let Some((other, other_span)) = roots_seen.get(&plural) {
             diags.push(
                 Diagnostic::error(
                     "E0306",
                     format!("kinds `{other}` and `{kind}` share the resource name `{plural}`"),
                 )
                 .at(t.span, "same plural as another kind")
-                .help(format!("give one of them `/// +resourceName=<plural>`")),
+                .also(*other_span, format!("`{other}` is served as `{plural}`"))
+                .help("give one of them `/// +resourceName=<plural>`"),
             );
         } else {
             roots_seen.insert(plural.clone(), (kind.clone(), t.span));
@@ -575,11 +648,15 @@ fn client_spec(t: &TypeDef, has_status: bool, diags: &mut Vec<Diagnostic>) -> Cl
     let split = |v: &str| -> Vec<String> { v.split(',').map(|s| s.trim().to_string()).collect() };
     let only = t.tags.get("genclient:onlyVerbs");
     let skip = t.tags.get("genclient:skipVerbs");
-    if let (Some(_), Some(s)) = (only, skip) {
+    if let (Some(o), Some(s)) = (only, skip) {
         diags.push(
-            Diagnostic::error("E0307", "`+genclient:onlyVerbs` and `+genclient:skipVerbs` together")
-                .at(s.span, "conflicts with onlyVerbs")
-                .help("use one of them"),
+            Diagnostic::error(
+                "E0307",
+                "`+genclient:onlyVerbs` and `+genclient:skipVerbs` together",
+            )
+            .at(s.span, "conflicts with onlyVerbs")
+            .also(o.span, "verbs listed here")
+            .help("use one of them"),
         );
     }
     let mut verbs: Vec<String> = if t.tags.has("genclient:noVerbs") {
@@ -644,7 +721,12 @@ fn rebase(ty: &mut FieldType, module: &[String]) {
                 }
             }
             if changed {
-                let mut out = vec!["self".to_string()];
+                // `super::super::X` in `types.rs` is `super::X` from the package module.
+                let mut out = if depth.is_empty() && segs.first() == Some(&"super") {
+                    Vec::new()
+                } else {
+                    vec!["self".to_string()]
+                };
                 out.extend(depth);
                 out.extend(segs.iter().map(|s| s.to_string()));
                 *path = out.join("::");
@@ -654,7 +736,7 @@ fn rebase(ty: &mut FieldType, module: &[String]) {
     }
 }
 
-fn resolve_ty(ty: &mut FieldType, local: &BTreeSet<String>) {
+fn resolve_ty(ty: &mut FieldType, local: &BTreeMap<String, Vec<String>>) {
     match ty {
         FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => resolve_ty(t, local),
         FieldType::Map { value, .. } => resolve_ty(value, local),
@@ -662,9 +744,16 @@ fn resolve_ty(ty: &mut FieldType, local: &BTreeSet<String>) {
         FieldType::Foreign(path) => {
             let segments: Vec<&str> = path.trim_start_matches("::").split("::").collect();
             let last = *segments.last().unwrap_or(&"");
-            let single = segments.len() == 1;
-            let is_self = segments.len() == 2 && matches!(segments[0], "self" | "super");
-            if (single || (is_self && segments[0] == "self")) && local.contains(last) {
+            let single = segments.len() == 1 && !path.starts_with("::");
+            // `self::types::X` (after rebasing) names the local `X` declared in `types.rs`.
+            let via_self = segments.len() >= 2
+                && segments[0] == "self"
+                && local.get(last).is_some_and(|m| {
+                    m.iter()
+                        .map(String::as_str)
+                        .eq(segments[1..segments.len() - 1].iter().copied())
+                });
+            if (single && local.contains_key(last)) || via_self {
                 *ty = FieldType::Local(last.to_string());
                 return;
             }
@@ -674,7 +763,7 @@ fn resolve_ty(ty: &mut FieldType, local: &BTreeSet<String>) {
                     KnownType::Json => segments.first() == Some(&"serde_json") || single,
                     _ => single || from_k8s,
                 };
-                if ok && !(single && local.contains(last)) {
+                if ok && !(single && local.contains_key(last)) {
                     *ty = FieldType::Known(*known);
                 }
             }

@@ -232,7 +232,14 @@ pub const TAGS: &[TagSpec] = &[
         name: "printcolumn",
         places: &[Type],
         grammar: Grammar::KeyValues {
-            keys: &["name", "type", "jsonPath", "description", "format", "priority"],
+            keys: &[
+                "name",
+                "type",
+                "jsonPath",
+                "description",
+                "format",
+                "priority",
+            ],
             required: &["name", "type", "jsonPath"],
         },
         repeatable: true,
@@ -401,12 +408,21 @@ pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<Tag>) {
                 .next()
                 .is_some_and(|c| c.is_ascii_alphabetic());
         if !is_tag {
-            docs.push(text.strip_prefix(' ').unwrap_or(text).trim_end().to_string());
+            docs.push(
+                text.strip_prefix(' ')
+                    .unwrap_or(text)
+                    .trim_end()
+                    .to_string(),
+            );
             continue;
         }
         let body = trimmed[1..].trim_end();
         let lead = text.len() - trimmed.len();
-        let tag_span = Span::new(span.file, span.start + lead, span.start + lead + 1 + body.len());
+        let tag_span = Span::new(
+            span.file,
+            span.start + lead,
+            span.start + lead + 1 + body.len(),
+        );
         let (mut name, mut value) = match body.split_once('=') {
             Some((n, v)) => (n.trim(), Some(v.trim().to_string())),
             None => (body, None),
@@ -465,23 +481,23 @@ pub fn check(tags: Vec<Tag>, place: Place, diags: &mut Vec<Diagnostic>) -> Vec<T
         }
         if let Err(why) = check_value(spec.grammar, tag.value.as_deref()) {
             diags.push(
-                Diagnostic::error(
-                    "E0103",
-                    format!("bad value for tag `+{}`: {why}", tag.name),
-                )
-                .at(tag.span, "invalid value")
-                .help(format!(
-                    "the value of `+{}` is: {}",
-                    tag.name,
-                    spec.grammar.describe()
-                )),
+                Diagnostic::error("E0103", format!("bad value for tag `+{}`: {why}", tag.name))
+                    .at(tag.span, "invalid value")
+                    .help(format!(
+                        "the value of `+{}` is: {}",
+                        tag.name,
+                        spec.grammar.describe()
+                    )),
             );
             continue;
         }
-        if !spec.repeatable && ok.iter().any(|t| t.name == tag.name) {
+        if !spec.repeatable
+            && let Some(first) = ok.iter().find(|t| t.name == tag.name)
+        {
             diags.push(
                 Diagnostic::error("E0104", format!("tag `+{}` is given twice", tag.name))
                     .at(tag.span, "second occurrence")
+                    .also(first.span, "first given here")
                     .help("remove one of them"),
             );
             continue;
@@ -498,8 +514,12 @@ fn unknown(tag: &Tag, place: Place) -> Diagnostic {
     let best = TAGS
         .iter()
         .map(|s| {
-            let score = strsim::jaro_winkler(&tag.name.to_ascii_lowercase(), &s.name.to_ascii_lowercase());
-            (score + if s.places.contains(&place) { 0.05 } else { 0.0 }, s.name)
+            let score =
+                strsim::jaro_winkler(&tag.name.to_ascii_lowercase(), &s.name.to_ascii_lowercase());
+            (
+                score + if s.places.contains(&place) { 0.05 } else { 0.0 },
+                s.name,
+            )
         })
         .max_by(|a, b| a.0.total_cmp(&b.0));
     if tag.name.starts_with("kubebuilder:") {
@@ -561,7 +581,11 @@ fn check_value(grammar: Grammar, value: Option<&str>) -> Result<(), String> {
         }
         Grammar::DnsLabels => {
             let v = need(value)?;
-            match v.split(',').map(str::trim).find(|l| !crate::naming::is_dns_label(l)) {
+            match v
+                .split(',')
+                .map(str::trim)
+                .find(|l| !crate::naming::is_dns_label(l))
+            {
                 Some(bad) => Err(format!("`{bad}` is not a lower-case DNS label")),
                 None => Ok(()),
             }
@@ -586,7 +610,9 @@ fn check_value(grammar: Grammar, value: Option<&str>) -> Result<(), String> {
             if serde_json::from_str::<serde_json::Value>(&v).is_ok() {
                 Ok(())
             } else {
-                Err(format!("`{v}` is not a JSON value (quote strings: `\"{v}\"`)"))
+                Err(format!(
+                    "`{v}` is not a JSON value (quote strings: `\"{v}\"`)"
+                ))
             }
         }
         Grammar::RustPathOrFalse => {
@@ -631,7 +657,8 @@ pub fn parse_key_values(v: &str) -> Result<Vec<(String, String)>, String> {
 
 /// The README's tag table, rendered from [`TAGS`].
 pub fn markdown_table() -> String {
-    let mut out = String::from("| Tag | Where | Value | Read by | Meaning |\n|---|---|---|---|---|\n");
+    let mut out =
+        String::from("| Tag | Where | Value | Read by | Meaning |\n|---|---|---|---|---|\n");
     for t in TAGS {
         let places: Vec<&str> = t.places.iter().map(|p| p.short()).collect();
         out.push_str(&format!(

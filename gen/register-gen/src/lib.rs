@@ -6,7 +6,9 @@
 //! Output: `<package>/zz_generated.register.rs`, included by the package module. Internal hubs are
 //! skipped (they are never on the wire).
 
-use kube_codegen_model::output::{Content, GeneratedFile, Generator, Options, Placement, type_path};
+use kube_codegen_model::output::{
+    Content, GeneratedFile, Generator, Options, Placement, ident as keyword_safe, type_path,
+};
 use kube_codegen_model::{Field, FieldType, KnownType, Model, Package, Resource, TypeDef};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -51,7 +53,10 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
     for (t, r) in pkg.roots() {
         let ty = type_path(pkg, &t.name);
         let list = format_ident!("{}List", t.name);
-        let list_doc = format!(" A list of [`{}`]; its JSON kind is `{}List`.", t.name, t.name);
+        let list_doc = format!(
+            " A list of [`{}`]; its JSON kind is `{}List`.",
+            t.name, t.name
+        );
         lists.push(quote! {
             #[doc = #list_doc]
             pub type #list = #k8s::List<#ty>;
@@ -113,7 +118,7 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
 
     let fields = t.fields();
     let ser = serialize_body(t, fields, &serde, &k8s);
-    let de = deserialize_body(pkg, fields, &serde, &serde_path, &scheme);
+    let de = deserialize_body(pkg, fields, opts, &serde, &serde_path, &scheme);
 
     quote! {
         impl #k8s::Resource for #ty {
@@ -168,7 +173,18 @@ fn field_ident(f: &Field) -> Ident {
     if f.raw {
         Ident::new_raw(&f.name, Span::call_site())
     } else {
-        Ident::new(&f.name, Span::call_site())
+        keyword_safe(&f.name)
+    }
+}
+
+/// Whether a root field goes on the wire: the opposite of [`omit_check`], written positively so
+/// generated code is clippy-clean.
+fn present_check(f: &Field) -> Option<TokenStream> {
+    let id = field_ident(f);
+    match &f.ty {
+        FieldType::Option(_) => Some(quote!(self.#id.is_some())),
+        FieldType::Vec(_) | FieldType::Map { .. } => Some(quote!(!self.#id.is_empty())),
+        _ => None,
     }
 }
 
@@ -182,12 +198,18 @@ fn omit_check(f: &Field) -> Option<TokenStream> {
     }
 }
 
-fn serialize_body(t: &TypeDef, fields: &[Field], serde: &TokenStream, k8s: &TokenStream) -> TokenStream {
+fn serialize_body(
+    t: &TypeDef,
+    fields: &[Field],
+    serde: &TokenStream,
+    k8s: &TokenStream,
+) -> TokenStream {
     let name = &t.name;
     let always = 2 + fields.iter().filter(|f| omit_check(f).is_none()).count();
-    let optional_counts = fields.iter().filter_map(|f| {
-        omit_check(f).map(|c| quote!(+ usize::from(!(#c))))
-    });
+    let always_lit = proc_macro2::Literal::usize_unsuffixed(always);
+    let optional_counts = fields
+        .iter()
+        .filter_map(|f| present_check(f).map(|c| quote!(+ usize::from(#c))));
     let writes = fields.iter().map(|f| {
         let id = field_ident(f);
         let wire = f.wire_name();
@@ -204,7 +226,7 @@ fn serialize_body(t: &TypeDef, fields: &[Field], serde: &TokenStream, k8s: &Toke
     });
     quote! {
         use #serde::ser::SerializeStruct as _;
-        let len = #always #(#optional_counts)*;
+        let len = #always_lit #(#optional_counts)*;
         let mut state = serializer.serialize_struct(#name, len)?;
         state.serialize_field("apiVersion", <Self as #k8s::Resource>::API_VERSION)?;
         state.serialize_field("kind", <Self as #k8s::Resource>::KIND)?;
@@ -232,7 +254,9 @@ fn defaultable(pkg: &Package, ty: &FieldType) -> bool {
                 | KnownType::Json
                 | KnownType::Bytes
         ),
-        FieldType::Local(name) => pkg.type_named(name).is_some_and(|t| t.implements("Default")),
+        FieldType::Local(name) => pkg
+            .type_named(name)
+            .is_some_and(|t| t.implements("Default")),
         FieldType::Foreign(_) | FieldType::Shared { .. } => false,
     }
 }
@@ -240,6 +264,7 @@ fn defaultable(pkg: &Package, ty: &FieldType) -> bool {
 fn deserialize_body(
     pkg: &Package,
     fields: &[Field],
+    opts: &Options,
     serde: &TokenStream,
     serde_path: &str,
     scheme: &TokenStream,
@@ -247,7 +272,7 @@ fn deserialize_body(
     let wire_fields = fields.iter().map(|f| {
         let id = field_ident(f);
         let wire = f.wire_name();
-        let ty = field_type_tokens(pkg, &f.ty);
+        let ty = field_type_tokens(pkg, &f.ty, opts);
         let default = defaultable(pkg, &f.ty).then(|| quote!(#[serde(default)]));
         quote! {
             #[serde(rename = #wire)]
@@ -275,8 +300,10 @@ fn deserialize_body(
     }
 }
 
-/// A field type as tokens, naming local types through the package module.
-pub fn field_type_tokens(pkg: &Package, ty: &FieldType) -> TokenStream {
+/// A field type as tokens, naming local types through the package module and well-known types
+/// through the crate paths of `opts`.
+pub fn field_type_tokens(pkg: &Package, ty: &FieldType, opts: &Options) -> TokenStream {
+    let inner = |t: &FieldType| field_type_tokens(pkg, t, opts);
     match ty {
         FieldType::Bool => quote!(bool),
         FieldType::Int(n) | FieldType::Float(n) => {
@@ -285,19 +312,19 @@ pub fn field_type_tokens(pkg: &Package, ty: &FieldType) -> TokenStream {
         }
         FieldType::String => quote!(::std::string::String),
         FieldType::Option(t) => {
-            let t = field_type_tokens(pkg, t);
+            let t = inner(t);
             quote!(::core::option::Option<#t>)
         }
         FieldType::Vec(t) => {
-            let t = field_type_tokens(pkg, t);
+            let t = inner(t);
             quote!(::std::vec::Vec<#t>)
         }
         FieldType::Box(t) => {
-            let t = field_type_tokens(pkg, t);
+            let t = inner(t);
             quote!(::std::boxed::Box<#t>)
         }
         FieldType::Map { ordered, value } => {
-            let v = field_type_tokens(pkg, value);
+            let v = inner(value);
             if *ordered {
                 quote!(::std::collections::BTreeMap<::std::string::String, #v>)
             } else {
@@ -305,12 +332,28 @@ pub fn field_type_tokens(pkg: &Package, ty: &FieldType) -> TokenStream {
             }
         }
         FieldType::Known(k) => {
-            let p: TokenStream = format!("::{}", k.path()).parse().expect("known path");
-            p
+            let path = k.path();
+            let path = match path.strip_prefix("k8s_openapi::") {
+                Some(rest) => format!("{}::{rest}", opts.crates.k8s_openapi),
+                None => format!("::{path}"),
+            };
+            Model::path_tokens(&path)
         }
         FieldType::Local(name) => type_path(pkg, name),
-        FieldType::Foreign(path) | FieldType::Shared { wrapper: path, .. } => {
-            path.parse().unwrap_or_else(|_| quote!(()))
+        FieldType::Shared { wrapper, inner: t } => {
+            let t = inner(t);
+            let w: TokenStream = match wrapper.as_str() {
+                "Rc" => quote!(::std::rc::Rc),
+                "Weak" => quote!(::std::rc::Weak),
+                "Arc" => quote!(::std::sync::Arc),
+                "Mutex" => quote!(::std::sync::Mutex),
+                "RwLock" => quote!(::std::sync::RwLock),
+                "Cell" => quote!(::std::cell::Cell),
+                "RefCell" => quote!(::std::cell::RefCell),
+                other => other.parse().unwrap_or_else(|_| quote!(())),
+            };
+            quote!(#w<#t>)
         }
+        FieldType::Foreign(path) => path.parse().unwrap_or_else(|_| quote!(())),
     }
 }

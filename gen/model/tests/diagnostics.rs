@@ -1,0 +1,460 @@
+//! Snapshot tests of rendered diagnostics: every input the loader rejects is rejected with a
+//! rustc-like message (code, `-->` location, the source line with a caret, a help line), and
+//! nothing panics.
+
+use std::path::Path;
+
+use kube_codegen_model::{Input, Loaded, load};
+use tempfile::TempDir;
+
+/// Writes `files` (paths relative to the fixture root) into a fresh temporary directory.
+fn fixture(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, text) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// Makes rendered output independent of where the temporary directory is.
+fn stable(text: &str, root: &Path) -> String {
+    let root = root.display().to_string();
+    text.replace(&format!("{root}/"), "")
+        .replace(&root, "<tmp>")
+}
+
+fn try_load(root: &TempDir, input: &str) -> Result<Loaded, String> {
+    let dir = if input.is_empty() {
+        root.path().to_path_buf()
+    } else {
+        root.path().join(input)
+    };
+    load(&[Input::new(dir)]).map_err(|f| {
+        assert!(
+            f.diagnostics.iter().any(|d| d.is_error()),
+            "a failure carries at least one error"
+        );
+        stable(&f.sources.render(&f.diagnostics), root.path())
+    })
+}
+
+/// Loads `files` from `<root>/<input>` and returns the rendered diagnostics of the failure.
+fn errors(files: &[(&str, &str)], input: &str) -> String {
+    let root = fixture(files);
+    match try_load(&root, input) {
+        Ok(loaded) => panic!("expected diagnostics, got a model: {:#?}", loaded.model),
+        Err(rendered) => rendered,
+    }
+}
+
+const META: &str = "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n";
+
+#[test]
+fn syntax_error() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+             \n\
+             /// +genclient\n\
+             pub struct Alert {\n    pub metadata: ObjectMeta\n    pub spec: String,\n}\n",
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn unknown_tag_did_you_mean() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n/// Alert is a message.\n/// +genclinet\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    /// +optionl\n    pub note: Option<String>,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn kubebuilder_marker_is_explained() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n/// +kubebuilder:printcolumn:name=Sent,type=boolean,JSONPath=.status.sent\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn misplaced_tags() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n/// +optional\n/// +groupName=pager.example.com\n#[derive(Clone)]\npub struct Alert {{\n    /// +genclient\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn genclient_without_metadata() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            "/// +genclient\n#[derive(Clone)]\npub struct Alert {\n    pub message: String,\n}\n\n\
+             /// +genclient\n#[derive(Clone)]\npub struct Page {\n    pub metadata: String,\n}\n",
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn duplicate_kind_in_one_version() {
+    let foo = format!(
+        "{META}\n/// +genclient\n#[derive(Clone)]\npub struct Foo {{\n    pub metadata: ObjectMeta,\n}}\n"
+    );
+    let out = errors(
+        &[("apis/pager/v1/a.rs", &foo), ("apis/pager/v1/b.rs", &foo)],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn unsupported_field_types() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}use std::collections::BTreeMap;\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub raw: *const u8,\n    pub borrowed: &'static str,\n    pub by_number: BTreeMap<i32, String>,\n    pub pair: (String, String),\n    pub fixed: [u8; 4],\n    pub big: u128,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn group_not_inferable_from_container_dir() {
+    // `apis/v1/types.rs`: the version's parent is the input directory itself, `apis`.
+    let out = errors(
+        &[(
+            "apis/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn group_not_inferable_from_bad_dir_name() {
+    let out = errors(
+        &[(
+            "apis/My_Group/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn empty_input_dir() {
+    let root = fixture(&[]);
+    std::fs::create_dir(root.path().join("apis")).unwrap();
+    let out = try_load(&root, "apis").expect_err("an empty input is an error");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn input_dir_with_only_lib_rs() {
+    let out = errors(&[("apis/lib.rs", "pub mod nothing {}\n")], "apis");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn input_dir_does_not_exist() {
+    let out = errors(&[], "missing");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn package_without_types() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/mod.rs",
+            "//! +groupName=pager.example.com\n\nmod types;\n",
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn stray_genclient_outside_a_package() {
+    let out = errors(
+        &[(
+            "apis/types.rs",
+            &format!(
+                "{META}\n/// +genclient\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn bad_tag_values() {
+    let out = errors(
+        &[
+            (
+                "apis/pager/v1/mod.rs",
+                "//! +groupName=Pager_Group\n//! +k8s:deepcopy-gen=maybe\n\nmod types;\n",
+            ),
+            (
+                "apis/pager/v1/types.rs",
+                &format!(
+                    "{META}\n/// +genclient\n/// +genclient:onlyVerbs=get,fly\n/// +resourceName=Alerts\n/// +shortName=al,AL\n/// +printcolumn:name=Sent,type=boolean\n/// +genclient:nonNamespaced=true\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    /// +default=normal\n    /// +listType=bag\n    pub priority: Option<String>,\n}}\n"
+                ),
+            ),
+        ],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn tag_in_plain_comment() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n// +genclient\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    //+optional\n    pub note: Option<String>,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn duplicate_tags() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n/// +genclient\n/// +genclient\n/// +genclient:onlyVerbs=get\n/// +genclient:skipVerbs=list\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn root_rules() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}use serde::{{Deserialize, Serialize}};\n\n#[derive(Clone, Serialize, Deserialize)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n\n#[derive(Clone)]\nstruct Hidden {{\n    pub metadata: ObjectMeta,\n}}\n\n#[derive(Clone)]\npub struct Generic<T> {{\n    pub metadata: ObjectMeta,\n    pub item: Option<T>,\n}}\n\n/// +resourceName=alerts\n#[derive(Clone)]\npub struct Other {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn conflicting_group_names() {
+    let body = format!(
+        "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+    );
+    let out = errors(
+        &[
+            (
+                "apis/pager/v1/mod.rs",
+                "//! +groupName=pager.example.com\n\nmod types;\n",
+            ),
+            ("apis/pager/v1/types.rs", &body),
+            (
+                "apis/pager/v2/mod.rs",
+                "//! +groupName=paging.example.com\n\nmod types;\n",
+            ),
+            ("apis/pager/v2/types.rs", &body),
+        ],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+/// One run reports every problem of every file, sorted by file and position.
+#[test]
+fn all_problems_reported_together() {
+    let out = errors(
+        &[
+            (
+                "apis/zeta/v1/types.rs",
+                &format!(
+                    "{META}\n/// +genclinet\n#[derive(Clone)]\npub struct Zed {{\n    pub metadata: ObjectMeta,\n    pub p: *mut u8,\n}}\n"
+                ),
+            ),
+            ("apis/alpha/v1/broken.rs", "pub struct Broken {\n"),
+            (
+                "apis/alpha/v1/types.rs",
+                &format!(
+                    "{META}\n/// +optional\n#[derive(Clone)]\npub struct Alpha {{\n    pub metadata: ObjectMeta,\n    /// +genclient\n    pub spec: String,\n}}\n\n// +genclient\npub struct Beta {{}}\n"
+                ),
+            ),
+            (
+                "apis/Bad_Group/v1/types.rs",
+                &format!(
+                    "{META}\n#[derive(Clone)]\npub struct Gamma {{\n    pub metadata: ObjectMeta,\n}}\n"
+                ),
+            ),
+        ],
+        "apis",
+    );
+    // Every file with a problem appears, in path order.
+    let order: Vec<usize> = [
+        "apis/Bad_Group/v1/types.rs",
+        "apis/alpha/v1/broken.rs",
+        "apis/alpha/v1/types.rs",
+        "apis/zeta/v1/types.rs",
+    ]
+    .iter()
+    .map(|f| {
+        out.find(&format!("{f}:"))
+            .unwrap_or_else(|| panic!("{f} missing:\n{out}"))
+    })
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "not sorted:\n{out}");
+    insta::assert_snapshot!(out);
+}
+
+/// Malformed or unusual input never panics the loader: it returns a model or diagnostics.
+#[test]
+fn never_panics() {
+    let cases: &[(&str, &str)] = &[
+        ("empty", ""),
+        ("whitespace", "\n\n   \n"),
+        ("binaryish", "\u{0}\u{1}\u{7f}ÿþ\u{feff}garbage \u{fffd}{{{"),
+        ("unbalanced", "pub struct A {\n    pub x: Vec<String>,\n"),
+        ("closing", "}}}\n)]"),
+        ("unterminated_doc", "/** +genclient\npub struct A {}"),
+        (
+            "only_tags",
+            "//! +groupName=\n//! +\n//! +=\n//! + genclient\n",
+        ),
+        (
+            "generics_and_lifetimes",
+            "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+             /// +genclient\npub struct A<'a, T: Clone + 'a, const N: usize> where T: Default {\n    pub metadata: ObjectMeta,\n    pub x: &'a [T; N],\n    pub y: Option<Vec<T>>,\n    pub z: std::collections::BTreeMap<String, Box<T>>,\n}\n",
+        ),
+        (
+            "tuple_and_unit_structs",
+            "pub struct T(pub String, Vec<u8>, );\npub struct U;\npub struct E {}\n/// +genclient\npub struct Root(pub k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta);\n",
+        ),
+        (
+            "enums",
+            "/// +enum\npub enum E {\n    /// +optional\n    Unit,\n    Tuple(String, Option<i32>),\n    Struct { a: String, r#type: u8 },\n    Disc = 3,\n}\npub enum Never {}\n",
+        ),
+        (
+            "raw_idents",
+            "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+             pub struct r#Kind {\n    pub metadata: ObjectMeta,\n    pub r#type: String,\n    pub r#match: Option<String>,\n    pub r#ref: std::rc::Rc<String>,\n}\n",
+        ),
+        (
+            "odd_types",
+            "pub struct A {\n    pub a: <Vec<u8> as IntoIterator>::Item,\n    pub b: fn(u8) -> u8,\n    pub c: dyn std::any::Any,\n    pub d: impl Sized,\n    pub e: !,\n    pub f: _,\n    pub g: (),\n    pub h: Option,\n    pub i: Vec<u8, u8, u8>,\n    pub j: BTreeMap<String>,\n    pub k: HashMap<&str, Rc<RefCell<u8>>>,\n    pub l: ::Foo,\n    pub m: self::super::crate::X,\n    pub n: Box<dyn Fn()>,\n    pub o: Option<()>,\n}\n",
+        ),
+        (
+            "macros_and_items",
+            "macro_rules! m { () => {} }\nm!();\nimpl<T> Clone for Wrapper<T> { fn clone(&self) -> Self { todo!() } }\nimpl Default for crate::X {}\nunion U { a: u8 }\ntype Alias = String;\nconst C: u8 = 0;\nmod inner { pub struct Hidden; }\n#[doc = \"+genclient\"]\n#[doc = 42]\n#[doc(hidden)]\npub struct D;\n",
+        ),
+        ("bom", "\u{feff}//! +groupName=x.io\npub struct A;\n"),
+        (
+            "crlf",
+            "//! +groupName=crlf.io\r\n/// +genclient\r\npub struct A {\r\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\r\n}\r\n",
+        ),
+        (
+            "multibyte",
+            "/// Ünïcödé — +genclient\n/// +grüpName=ü\npub struct Ä { pub métadata: String }\n",
+        ),
+    ];
+    for (name, text) in cases {
+        for rel in ["apis/grp/v1/types.rs", "apis/types.rs", "apis/grp/mod.rs"] {
+            let root = fixture(&[(rel, text)]);
+            let result = std::panic::catch_unwind(|| {
+                let _ = try_load(&root, "apis");
+            });
+            assert!(result.is_ok(), "load panicked on `{name}` at {rel}");
+        }
+    }
+}
+
+/// Carets stay on the tag text with multi-byte characters, CRLF line ends and `#[doc]` attributes.
+#[test]
+fn carets_in_unusual_text() {
+    let out = errors(
+        &[
+            (
+                "apis/pager/v1/crlf.rs",
+                "//! Ünïcödé — package docs\r\n//! +grupName=pager.example.com\r\n\r\n/// Ä kind.\r\n/// +genclinet\r\n#[derive(Clone)]\r\npub struct Crlf {\r\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\r\n}\r\n",
+            ),
+            (
+                "apis/pager/v1/docattr.rs",
+                "#[doc = \"Größe.\"]\n#[doc = \" +optionl\"]\n#[derive(Clone)]\npub struct Attr {\n    /**\n     * Block docs.\n     * +genclient\n     */\n    pub größe: String,\n}\n",
+            ),
+        ],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn lexer_errors() {
+    let out = errors(
+        &[
+            ("apis/pager/v1/a.rs", "pub struct A {}\n}\n"),
+            ("apis/pager/v1/b.rs", "pub const S: &str = \"abc;\n"),
+            ("apis/pager/v1/c.rs", "/* open\npub struct C;\n"),
+            ("apis/pager/v1/d.rs", "pub struct D { x: u8 )\n"),
+        ],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn root_fields_clashing_on_the_wire() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub api_version: String,\n    pub kind: String,\n    pub last_seen: String,\n    #[allow(non_snake_case)]\n    pub lastSeen: String,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}

@@ -1,0 +1,672 @@
+//! What the loader infers from layout and tags: groups, versions, hubs, roots, plurals, scope,
+//! verbs, docs and type resolution.
+
+use kube_codegen_model::tags::{Grammar, TAGS};
+use kube_codegen_model::{
+    FieldType, Input, KnownType, Loaded, Origin, Package, TypeBody, TypeDef, load,
+};
+use tempfile::TempDir;
+
+fn fixture(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, text) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn load_at(files: &[(&str, &str)], input: &str) -> Loaded {
+    let root = fixture(files);
+    match load(&[Input::new(root.path().join(input))]) {
+        Ok(l) => l,
+        Err(f) => panic!("unexpected failure:\n{f}"),
+    }
+}
+
+fn load_ok(files: &[(&str, &str)]) -> Loaded {
+    load_at(files, "apis")
+}
+
+/// The codes of a failed load.
+fn error_codes(files: &[(&str, &str)]) -> Vec<&'static str> {
+    let root = fixture(files);
+    match load(&[Input::new(root.path().join("apis"))]) {
+        Ok(l) => panic!("expected a failure, got {:#?}", l.model),
+        Err(f) => f.diagnostics.iter().map(|d| d.code).collect(),
+    }
+}
+
+fn package<'a>(l: &'a Loaded, dir: &str) -> &'a Package {
+    l.model
+        .packages
+        .iter()
+        .find(|p| p.dir.to_str() == Some(dir))
+        .unwrap_or_else(|| {
+            let dirs: Vec<_> = l.model.packages.iter().map(|p| p.dir.clone()).collect();
+            panic!("no package {dir}; have {dirs:?}")
+        })
+}
+
+fn ty<'a>(p: &'a Package, name: &str) -> &'a TypeDef {
+    p.type_named(name)
+        .unwrap_or_else(|| panic!("no type {name}"))
+}
+
+const META: &str = "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n";
+
+/// A root type `name` with the given doc/tag lines.
+fn kind(name: &str, tags: &[&str]) -> String {
+    let mut s = String::new();
+    for t in tags {
+        s.push_str(&format!("/// {t}\n"));
+    }
+    s.push_str(&format!(
+        "#[derive(Clone, Debug, Default)]\npub struct {name} {{\n    pub metadata: ObjectMeta,\n    pub spec: String,\n}}\n\n"
+    ));
+    s
+}
+
+fn types_rs(kinds: &[String]) -> String {
+    format!("{META}\n{}", kinds.concat())
+}
+
+#[test]
+fn group_inferred_from_directory() {
+    let l = load_ok(&[(
+        "apis/pager.example.com/v1/types.rs",
+        &types_rs(&[kind("Alert", &[])]),
+    )]);
+    let p = package(&l, "pager.example.com/v1");
+    assert_eq!(p.group, "pager.example.com");
+    assert_eq!(
+        p.group_origin,
+        Origin::Inferred("directory `pager.example.com`".into())
+    );
+    assert_eq!(p.version.as_deref(), Some("v1"));
+    assert!(!p.is_internal());
+    assert_eq!(p.module, ["pager.example.com", "v1"]);
+}
+
+#[test]
+fn group_name_tag_overrides_directory_for_every_package_of_the_group() {
+    let l = load_ok(&[
+        (
+            "apis/pager/mod.rs",
+            "mod types;\npub mod v1;\npub mod v2;\n",
+        ),
+        ("apis/pager/types.rs", &types_rs(&[kind("Alert", &[])])),
+        (
+            "apis/pager/v1/mod.rs",
+            "//! Version one.\n//!\n//! +groupName=pager.k8s.co\n\nmod types;\n",
+        ),
+        ("apis/pager/v1/types.rs", &types_rs(&[kind("Alert", &[])])),
+        ("apis/pager/v2/types.rs", &types_rs(&[kind("Alert", &[])])),
+    ]);
+    for dir in ["pager", "pager/v1", "pager/v2"] {
+        let p = package(&l, dir);
+        assert_eq!(p.group, "pager.k8s.co", "{dir}");
+        assert!(matches!(p.group_origin, Origin::Tag(_)), "{dir}");
+        assert!(
+            !p.tags.has("groupName"),
+            "groupName is not a package tag of {dir}"
+        );
+    }
+    assert_eq!(l.model.packages.len(), 3);
+}
+
+#[test]
+fn conflicting_group_names_are_an_error() {
+    let codes = error_codes(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "//! +groupName=a.example.com\nmod types;\n",
+        ),
+        ("apis/pager/v1/types.rs", &types_rs(&[kind("Alert", &[])])),
+        (
+            "apis/pager/v2/mod.rs",
+            "//! +groupName=b.example.com\nmod types;\n",
+        ),
+        ("apis/pager/v2/types.rs", &types_rs(&[kind("Alert", &[])])),
+    ]);
+    assert_eq!(codes, ["E0107"]);
+}
+
+#[test]
+fn version_files_and_version_dirs() {
+    let l = load_ok(&[
+        ("apis/pager/v1.rs", &types_rs(&[kind("Alert", &[])])),
+        (
+            "apis/pager/v2beta1/mod.rs",
+            "mod types;\npub use types::*;\n",
+        ),
+        (
+            "apis/pager/v2beta1/types.rs",
+            &types_rs(&[kind("Alert", &[])]),
+        ),
+        (
+            "apis/pager/v2beta1/extra/more.rs",
+            "#[derive(Clone)]\npub struct More;\n",
+        ),
+    ]);
+    let v1 = package(&l, "pager/v1");
+    assert_eq!(v1.version.as_deref(), Some("v1"));
+    assert_eq!(v1.root_file.to_str(), Some("pager/v1.rs"));
+    assert!(
+        ty(v1, "Alert").module.is_empty(),
+        "v1.rs is the package module itself"
+    );
+
+    let v2 = package(&l, "pager/v2beta1");
+    assert_eq!(v2.version.as_deref(), Some("v2beta1"));
+    assert_eq!(v2.root_file.to_str(), Some("pager/v2beta1/mod.rs"));
+    assert_eq!(ty(v2, "Alert").module, ["types"]);
+    assert_eq!(ty(v2, "More").module, ["extra", "more"]);
+    assert_eq!(l.model.packages.len(), 2, "no hub without hub files");
+}
+
+#[test]
+fn internal_hub_detected() {
+    let l = load_ok(&[
+        (
+            "apis/pager/mod.rs",
+            "//! +groupName=pager.k8s.co\npub mod v1;\nmod types;\n",
+        ),
+        ("apis/pager/types.rs", &types_rs(&[kind("Alert", &[])])),
+        ("apis/pager/v1/types.rs", &types_rs(&[kind("Alert", &[])])),
+    ]);
+    let hub = package(&l, "pager");
+    assert!(hub.is_internal());
+    assert_eq!(hub.version, None);
+    assert_eq!(hub.display_name(), "pager.k8s.co (internal)");
+    assert_eq!(hub.root_file.to_str(), Some("pager/mod.rs"));
+    assert_eq!(ty(hub, "Alert").module, ["types"]);
+    assert!(
+        ty(hub, "Alert").resource.is_some(),
+        "hub kinds are roots too"
+    );
+    let v1 = package(&l, "pager/v1");
+    assert_eq!(v1.display_name(), "pager.k8s.co/v1");
+}
+
+#[test]
+fn hub_rooted_at_group_file_beside_group_dir() {
+    let l = load_ok(&[
+        ("apis/pager.rs", &types_rs(&[kind("Alert", &[])])),
+        ("apis/pager/v1.rs", &types_rs(&[kind("Alert", &[])])),
+    ]);
+    let hub = package(&l, "pager");
+    assert!(hub.is_internal());
+    assert_eq!(hub.root_file.to_str(), Some("pager.rs"));
+}
+
+#[test]
+fn input_may_be_a_version_directory() {
+    let l = load_at(
+        &[(
+            "apis/pager/v1alpha1/types.rs",
+            &types_rs(&[kind("Alert", &[])]),
+        )],
+        "apis/pager/v1alpha1",
+    );
+    assert_eq!(l.model.packages.len(), 1);
+    let p = &l.model.packages[0];
+    assert_eq!(p.group, "pager");
+    assert_eq!(p.version.as_deref(), Some("v1alpha1"));
+}
+
+#[test]
+fn rust_path_from_given_module_path() {
+    let root = fixture(&[("apis/pager/v1/types.rs", &types_rs(&[kind("Alert", &[])]))]);
+    let l = load(&[Input {
+        dir: root.path().join("apis"),
+        rust_path: Some("crate::apis".into()),
+    }])
+    .unwrap();
+    assert_eq!(
+        l.model.packages[0].rust_path.as_deref(),
+        Some("crate::apis::pager::v1")
+    );
+}
+
+#[test]
+fn plurals_inferred_and_overridden() {
+    let l = load_ok(&[(
+        "apis/net.example.com/v1/types.rs",
+        &types_rs(&[
+            kind("Policy", &[]),
+            kind("Gateway", &[]),
+            kind("Ingress", &[]),
+            kind("Endpoints", &[]),
+            kind("Alert", &["+resourceName=pagerz"]),
+        ]),
+    )]);
+    let p = package(&l, "net.example.com/v1");
+    for (k, plural) in [
+        ("Policy", "policies"),
+        ("Gateway", "gateways"),
+        ("Ingress", "ingresses"),
+        ("Endpoints", "endpoints"),
+        ("Alert", "pagerz"),
+    ] {
+        let r = ty(p, k).resource.as_ref().unwrap();
+        assert_eq!(r.plural, plural, "{k}");
+        assert_eq!(r.kind, k);
+        assert_eq!(r.singular, k.to_ascii_lowercase());
+    }
+    let policy = ty(p, "Policy").resource.as_ref().unwrap();
+    assert_eq!(
+        policy.plural_origin,
+        Origin::Inferred("kind `Policy`".into())
+    );
+    let alert = ty(p, "Alert").resource.as_ref().unwrap();
+    assert!(matches!(alert.plural_origin, Origin::Tag(_)));
+}
+
+#[test]
+fn scope_short_names_categories_and_printer_columns() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &types_rs(&[
+            kind(
+                "Alert",
+                &[
+                    "+genclient",
+                    "+shortName=al,alr",
+                    "+categories=all,pager",
+                    "+printcolumn:name=Sent,type=boolean,jsonPath=.status.sent",
+                    "+printcolumn:name=Age,type=date,jsonPath=.metadata.creationTimestamp,priority=1,description=\"How old\"",
+                ],
+            ),
+            kind("Node", &["+genclient", "+genclient:nonNamespaced"]),
+        ]),
+    )]);
+    let p = package(&l, "pager/v1");
+    let alert = ty(p, "Alert").resource.as_ref().unwrap();
+    assert!(alert.namespaced);
+    assert_eq!(alert.scope_origin, Origin::Inferred("default".into()));
+    assert_eq!(alert.short_names, ["al", "alr"]);
+    assert_eq!(alert.categories, ["all", "pager"]);
+    assert_eq!(alert.printer_columns.len(), 2);
+    let sent = &alert.printer_columns[0];
+    assert_eq!(
+        (
+            sent.name.as_str(),
+            sent.type_.as_str(),
+            sent.json_path.as_str(),
+            sent.priority
+        ),
+        ("Sent", "boolean", ".status.sent", 0)
+    );
+    let age = &alert.printer_columns[1];
+    assert_eq!(age.priority, 1);
+    assert_eq!(age.description.as_deref(), Some("How old"));
+    assert_eq!(age.json_path, ".metadata.creationTimestamp");
+
+    let node = ty(p, "Node").resource.as_ref().unwrap();
+    assert!(!node.namespaced);
+    assert!(matches!(node.scope_origin, Origin::Tag(_)));
+}
+
+fn verbs_of(tags: &[&str], with_status: bool) -> Vec<String> {
+    let status = if with_status {
+        "    pub status: Option<String>,\n"
+    } else {
+        ""
+    };
+    let mut src = format!("{META}\n");
+    for t in tags {
+        src.push_str(&format!("/// {t}\n"));
+    }
+    src.push_str(&format!(
+        "#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n{status}}}\n"
+    ));
+    let l = load_ok(&[("apis/pager/v1/types.rs", &src)]);
+    let r = l.model.packages[0].types[0].resource.clone().unwrap();
+    r.client.expect("+genclient gives a client").verbs
+}
+
+#[test]
+fn client_verbs() {
+    let all = [
+        "create",
+        "update",
+        "updateStatus",
+        "delete",
+        "deleteCollection",
+        "get",
+        "list",
+        "watch",
+        "patch",
+        "apply",
+        "applyStatus",
+    ];
+    assert_eq!(verbs_of(&["+genclient"], true), all);
+    let no_status: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|v| !v.ends_with("Status"))
+        .collect();
+    assert_eq!(verbs_of(&["+genclient"], false), no_status);
+    assert_eq!(
+        verbs_of(&["+genclient", "+genclient:noStatus"], true),
+        no_status
+    );
+    assert_eq!(
+        verbs_of(&["+genclient", "+genclient:readonly"], true),
+        ["get", "list", "watch"]
+    );
+    assert_eq!(
+        verbs_of(
+            &["+genclient", "+genclient:onlyVerbs=watch,create,get"],
+            true
+        ),
+        ["create", "get", "watch"],
+        "client-go order, whatever the tag's order"
+    );
+    assert_eq!(
+        verbs_of(
+            &[
+                "+genclient",
+                "+genclient:skipVerbs=delete,deleteCollection,patch,apply,applyStatus"
+            ],
+            true
+        ),
+        ["create", "update", "updateStatus", "get", "list", "watch"]
+    );
+    assert!(verbs_of(&["+genclient", "+genclient:noVerbs"], true).is_empty());
+
+    // No `+genclient`: a root without a client.
+    let l = load_ok(&[("apis/pager/v1/types.rs", &types_rs(&[kind("Alert", &[])]))]);
+    let r = l.model.packages[0].types[0].resource.as_ref().unwrap();
+    assert!(r.client.is_none());
+}
+
+#[test]
+fn custom_client_methods() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &types_rs(&[kind(
+            "Alert",
+            &[
+                "+genclient",
+                "+genclient:method=GetScale,verb=get,subresource=scale,result=Scale",
+                "+genclient:method=name=Ack,verb=update,subresource=ack",
+            ],
+        )]),
+    )]);
+    let client = l.model.packages[0].types[0]
+        .resource
+        .as_ref()
+        .unwrap()
+        .client
+        .clone()
+        .unwrap();
+    assert_eq!(client.methods.len(), 2);
+    assert_eq!(client.methods[0].name, "GetScale");
+    assert_eq!(client.methods[0].subresource.as_deref(), Some("scale"));
+    assert_eq!(client.methods[0].result.as_deref(), Some("Scale"));
+    assert_eq!(client.methods[1].name, "Ack");
+    assert_eq!(client.methods[1].verb, "update");
+}
+
+#[test]
+fn docs_have_tag_lines_removed() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n/// Alert is a message to be sent to a person.\n///\n/// It has two paragraphs.\n/// +genclient\n/// +shortName=al\n///\n#[derive(Clone)]\npub struct Alert {{\n    /// Standard object metadata.\n    pub metadata: ObjectMeta,\n    /// The text.\n    /// +optional\n    ///   indented line\n    pub message: Option<String>,\n}}\n"
+        ),
+    )]);
+    let t = &l.model.packages[0].types[0];
+    assert_eq!(
+        t.docs,
+        [
+            "Alert is a message to be sent to a person.",
+            "",
+            "It has two paragraphs."
+        ]
+    );
+    assert!(t.tags.has("genclient"));
+    assert_eq!(t.tags.value("shortName"), Some("al"));
+    let message = &t.fields()[1];
+    assert_eq!(message.docs, ["The text.", "  indented line"]);
+    assert!(message.tags.has("optional"));
+    assert_eq!(t.fields()[0].docs, ["Standard object metadata."]);
+}
+
+#[test]
+fn package_tags_from_inner_docs() {
+    let l = load_ok(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "//! The pager API.\n//!\n//! +groupName=pager.k8s.co\n//! +k8s:conversion-gen=crate::apis::pager\n//! +k8s:deepcopy-gen=package\n\nmod types;\n",
+        ),
+        ("apis/pager/v1/types.rs", &types_rs(&[kind("Alert", &[])])),
+    ]);
+    let p = &l.model.packages[0];
+    assert_eq!(
+        p.tags.value("k8s:conversion-gen"),
+        Some("crate::apis::pager")
+    );
+    assert_eq!(p.tags.value("k8s:deepcopy-gen"), Some("package"));
+}
+
+#[test]
+fn template_with_metadata_is_not_a_root() {
+    let l = load_ok(&[(
+        "apis/apps.example.com/v1/types.rs",
+        &format!(
+            "{META}\n/// +genclient\n#[derive(Clone)]\npub struct Deployment {{\n    pub metadata: ObjectMeta,\n    pub spec: DeploymentSpec,\n}}\n\n#[derive(Clone)]\npub struct DeploymentSpec {{\n    pub template: PodTemplate,\n    pub templates: Vec<Option<Box<PodTemplate>>>,\n}}\n\n#[derive(Clone)]\npub struct PodTemplate {{\n    pub metadata: ObjectMeta,\n    pub spec: String,\n}}\n\n/// +genclient\n#[derive(Clone)]\npub struct Forced {{\n    pub metadata: ObjectMeta,\n}}\n\n#[derive(Clone)]\npub struct Holder {{\n    pub forced: Forced,\n}}\n"
+        ),
+    )]);
+    let p = &l.model.packages[0];
+    let roots: Vec<&str> = p.roots().map(|(t, _)| t.name.as_str()).collect();
+    assert_eq!(
+        roots,
+        ["Deployment", "Forced"],
+        "+genclient makes an embedded type a root"
+    );
+    assert!(ty(p, "PodTemplate").resource.is_none());
+}
+
+#[test]
+fn roots_deriving_serde_are_rejected() {
+    let codes = error_codes(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}use serde::{{Deserialize, Serialize}};\n#[derive(Clone, serde::Serialize)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n#[derive(Clone, Deserialize)]\npub struct Page {{\n    pub metadata: ObjectMeta,\n}}\n#[derive(Clone, Serialize, Deserialize)]\npub struct Spec {{\n    pub text: String,\n}}\n"
+        ),
+    )]);
+    assert_eq!(codes, ["E0302", "E0302"], "non-roots may derive serde");
+}
+
+#[test]
+fn use_paths_resolve_to_known_and_local_types() {
+    let l = load_ok(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "mod types;\npub use types::*;\nmod common;\n\n#[derive(Clone)]\npub struct Shared {\n    pub n: i32,\n}\n",
+        ),
+        (
+            "apis/pager/v1/common.rs",
+            "#[derive(Clone)]\npub struct Common {\n    pub n: u8,\n}\n",
+        ),
+        (
+            "apis/pager/v1/types.rs",
+            "use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};\n\
+             use k8s_openapi::apimachinery::pkg::apis::meta::v1 as metav1;\n\
+             use k8s_openapi::apimachinery::pkg::api::resource::Quantity as Q;\n\
+             use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;\n\
+             use k8s_openapi::api::core::v1::PodSpec;\n\
+             use super::common::Common;\n\
+             use std::collections::{BTreeMap, HashMap};\n\n\
+             #[derive(Clone)]\n\
+             pub struct Alert {\n\
+             \x20   pub metadata: ObjectMeta,\n\
+             \x20   pub sent: Option<Time>,\n\
+             \x20   pub micro: metav1::MicroTime,\n\
+             \x20   pub size: Q,\n\
+             \x20   pub port: IntOrString,\n\
+             \x20   pub raw: serde_json::Value,\n\
+             \x20   pub pod: PodSpec,\n\
+             \x20   pub shared: super::Shared,\n\
+             \x20   pub common: Common,\n\
+             \x20   pub me: self::Part,\n\
+             \x20   pub parts: BTreeMap<String, Part>,\n\
+             \x20   pub fast: HashMap<String, Vec<u8>>,\n\
+             \x20   pub elsewhere: super::super::Other,\n\
+             \x20   pub absolute: crate::Thing,\n\
+             }\n\n\
+             #[derive(Clone)]\n\
+             pub struct Part {\n\
+             \x20   pub n: i64,\n\
+             }\n",
+        ),
+    ]);
+    let p = &l.model.packages[0];
+    let alert = ty(p, "Alert");
+    let field = |n: &str| {
+        alert
+            .fields()
+            .iter()
+            .find(|f| f.name == n)
+            .unwrap_or_else(|| panic!("no field {n}"))
+            .ty
+            .clone()
+    };
+    assert_eq!(field("metadata"), FieldType::Known(KnownType::ObjectMeta));
+    assert_eq!(
+        field("sent"),
+        FieldType::Option(Box::new(FieldType::Known(KnownType::Time)))
+    );
+    assert_eq!(field("micro"), FieldType::Known(KnownType::MicroTime));
+    assert_eq!(field("size"), FieldType::Known(KnownType::Quantity));
+    assert_eq!(field("port"), FieldType::Known(KnownType::IntOrString));
+    assert_eq!(field("raw"), FieldType::Known(KnownType::Json));
+    assert_eq!(
+        field("pod"),
+        FieldType::Foreign("k8s_openapi::api::core::v1::PodSpec".into())
+    );
+    // `super::X` written in types.rs means `self::X` from the package module: a local type here.
+    assert_eq!(field("shared"), FieldType::Local("Shared".into()));
+    assert_eq!(field("common"), FieldType::Local("Common".into()));
+    assert_eq!(field("me"), FieldType::Local("Part".into()));
+    assert_eq!(
+        field("parts"),
+        FieldType::Map {
+            ordered: true,
+            value: Box::new(FieldType::Local("Part".into()))
+        }
+    );
+    assert_eq!(
+        field("fast"),
+        FieldType::Map {
+            ordered: false,
+            value: Box::new(FieldType::Vec(Box::new(FieldType::Int("u8".into()))))
+        }
+    );
+    // Paths leaving the package are rebased but stay foreign.
+    assert_eq!(
+        field("elsewhere"),
+        FieldType::Foreign("super::Other".into())
+    );
+    assert_eq!(field("absolute"), FieldType::Foreign("crate::Thing".into()));
+}
+
+#[test]
+fn super_path_to_a_foreign_module_is_rebased_to_self() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub x: super::common::X,\n    pub y: Option<self::inner::Y>,\n}}\n"
+        ),
+    )]);
+    let alert = &l.model.packages[0].types[0];
+    assert_eq!(
+        alert.fields()[1].ty,
+        FieldType::Foreign("self::common::X".into())
+    );
+    assert_eq!(
+        alert.fields()[2].ty,
+        FieldType::Option(Box::new(FieldType::Foreign("self::types::inner::Y".into())))
+    );
+}
+
+#[test]
+fn known_type_names_need_the_right_crate() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub mine: my_crate::Time,\n    pub theirs: kube::core::Duration,\n}}\n"
+        ),
+    )]);
+    let f = l.model.packages[0].types[0].fields();
+    assert_eq!(f[1].ty, FieldType::Foreign("my_crate::Time".into()));
+    assert_eq!(f[2].ty, FieldType::Known(KnownType::Duration));
+}
+
+#[test]
+fn raw_identifiers_and_shapes() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub r#type: String,\n    pub last_update_time: Option<String>,\n}}\n\n#[derive(Clone)]\npub struct Tuple(pub String, pub i32);\n\n#[derive(Clone)]\npub enum Shape {{\n    Unit,\n    Tuple(String),\n    Struct {{ r#ref: String }},\n}}\n"
+        ),
+    )]);
+    let p = &l.model.packages[0];
+    let f = &ty(p, "Alert").fields()[1];
+    assert_eq!(f.name, "type");
+    assert!(f.raw);
+    assert_eq!(f.wire_name(), "type");
+    assert_eq!(ty(p, "Alert").fields()[2].wire_name(), "lastUpdateTime");
+    assert_eq!(
+        ty(p, "Tuple").body,
+        TypeBody::Tuple(vec![FieldType::String, FieldType::Int("i32".into())])
+    );
+    match &ty(p, "Shape").body {
+        TypeBody::Enum(v) => assert_eq!(v.len(), 3),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn tag_table_is_consistent() {
+    let mut names: Vec<&str> = TAGS.iter().map(|t| t.name).collect();
+    names.sort_unstable();
+    let before = names.len();
+    names.dedup();
+    assert_eq!(before, names.len(), "duplicate tag names");
+    for t in TAGS {
+        assert!(!t.places.is_empty(), "+{} has no place", t.name);
+        assert!(!t.consumers.is_empty(), "+{} has no consumer", t.name);
+        assert!(!t.doc.is_empty(), "+{} has no doc", t.name);
+        assert!(
+            !t.name.starts_with('+') && !t.name.contains('='),
+            "+{} is written without `+`/`=`",
+            t.name
+        );
+        match t.grammar {
+            Grammar::KeyValues { keys, required } => {
+                for r in required {
+                    assert!(
+                        keys.contains(r),
+                        "+{}: required key `{r}` not in keys",
+                        t.name
+                    );
+                }
+                let mut k = keys.to_vec();
+                k.sort_unstable();
+                k.dedup();
+                assert_eq!(k.len(), keys.len(), "+{}: duplicate keys", t.name);
+            }
+            Grammar::OneOf(words) | Grammar::SubsetOf(words) => {
+                assert!(!words.is_empty(), "+{}: empty word list", t.name)
+            }
+            _ => {}
+        }
+    }
+    let table = kube_codegen_model::tags::markdown_table();
+    assert_eq!(table.lines().count(), TAGS.len() + 2);
+}
