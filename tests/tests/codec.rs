@@ -34,7 +34,7 @@ fn absent_status_is_omitted_and_defaults_are_read() {
 }
 
 #[test]
-fn wrong_or_missing_type_meta_is_rejected() {
+fn wrong_type_meta_is_rejected() {
     let wrong_version = ALERT.replace("pager.k8s.co/v1alpha1", "pager.k8s.co/v1beta1");
     let err = serde_json::from_str::<Alert>(&wrong_version)
         .unwrap_err()
@@ -50,15 +50,25 @@ fn wrong_or_missing_type_meta_is_rejected() {
         .to_string();
     assert!(err.contains("kind is `Pager`, expected `Alert`"), "{err}");
 
-    let err = serde_json::from_str::<Alert>(r#"{"kind":"Alert"}"#)
+    let err = serde_json::from_str::<Alert>(r#"{"apiVersion":"v1","kind":"Alert"}"#)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("missing field `apiVersion`"), "{err}");
+    assert!(err.contains("apiVersion is `v1`"), "{err}");
 
     // The same JSON is a valid v1beta1 object only when its fields match v1beta1's.
     let beta = wrong_version.replace(r#""message""#, r#""content""#);
     let alert: pager::v1beta1::Alert = serde_json::from_str(&beta).unwrap();
     assert_eq!(alert.spec.content, "Hello KubeCon :wave:");
+}
+
+#[test]
+fn list_items_without_type_meta_are_read() {
+    // kube-apiserver leaves apiVersion/kind off list items; kube::Api::list must still work.
+    let list = r#"{"apiVersion":"pager.k8s.co/v1alpha1","kind":"AlertList","metadata":{},"items":[{"metadata":{"name":"a1"},"spec":{"message":"m"}}]}"#;
+    let list: AlertList = serde_json::from_str(list).unwrap();
+    assert_eq!(list.items[0].metadata.name.as_deref(), Some("a1"));
+    let item: Alert = serde_json::from_str(r#"{"spec":{"message":"m"}}"#).unwrap();
+    assert_eq!(item.spec.message, "m");
 }
 
 #[test]

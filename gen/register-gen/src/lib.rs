@@ -288,13 +288,14 @@ fn deserialize_body(
         #[derive(#serde::Deserialize)]
         #[serde(crate = #serde_path)]
         struct Wire {
-            #[serde(rename = "apiVersion")]
-            api_version: ::std::string::String,
-            kind: ::std::string::String,
+            #[serde(rename = "apiVersion", default)]
+            api_version: ::core::option::Option<::std::string::String>,
+            #[serde(default)]
+            kind: ::core::option::Option<::std::string::String>,
             #(#wire_fields)*
         }
         let wire = <Wire as #serde::Deserialize>::deserialize(deserializer)?;
-        #scheme::check_type_meta::<Self>(&wire.api_version, &wire.kind)
+        #scheme::check_type_meta::<Self>(wire.api_version.as_deref(), wire.kind.as_deref())
             .map_err(<D::Error as #serde::de::Error>::custom)?;
         ::core::result::Result::Ok(Self { #(#moves)* })
     }

@@ -117,18 +117,25 @@ impl Scheme {
 
 /// Checks the `apiVersion` and `kind` read from the wire against the kind being decoded.
 /// Generated `Deserialize` impls call this and turn the message into a serde error.
+///
+/// Absent values pass: a Kubernetes list response leaves them off its items (the list's own
+/// `apiVersion` names them), and k8s-openapi's types accept that too. Present values must match.
 pub fn check_type_meta<K: k8s_openapi::Resource>(
-    api_version: &str,
-    kind: &str,
+    api_version: Option<&str>,
+    kind: Option<&str>,
 ) -> Result<(), String> {
-    if api_version != K::API_VERSION {
+    if let Some(api_version) = api_version
+        && api_version != K::API_VERSION
+    {
         return Err(format!(
             "apiVersion is `{api_version}`, expected `{}` for kind {}",
             K::API_VERSION,
             K::KIND
         ));
     }
-    if kind != K::KIND {
+    if let Some(kind) = kind
+        && kind != K::KIND
+    {
         return Err(format!(
             "kind is `{kind}`, expected `{}` for apiVersion {}",
             K::KIND,

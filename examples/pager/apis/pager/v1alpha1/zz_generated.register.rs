@@ -89,9 +89,10 @@ for self::types::Alert {
         #[derive(::kube_codegen_scheme::__private::serde::Deserialize)]
         #[serde(crate = "::kube_codegen_scheme::__private::serde")]
         struct Wire {
-            #[serde(rename = "apiVersion")]
-            api_version: ::std::string::String,
-            kind: ::std::string::String,
+            #[serde(rename = "apiVersion", default)]
+            api_version: ::core::option::Option<::std::string::String>,
+            #[serde(default)]
+            kind: ::core::option::Option<::std::string::String>,
             #[serde(rename = "metadata")]
             #[serde(default)]
             metadata: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
@@ -105,7 +106,9 @@ for self::types::Alert {
         let wire = <Wire as ::kube_codegen_scheme::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        ::kube_codegen_scheme::check_type_meta::<Self>(&wire.api_version, &wire.kind)
+        ::kube_codegen_scheme::check_type_meta::<
+            Self,
+        >(wire.api_version.as_deref(), wire.kind.as_deref())
             .map_err(
                 <D::Error as ::kube_codegen_scheme::__private::serde::de::Error>::custom,
             )?;
