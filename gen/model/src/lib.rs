@@ -130,6 +130,22 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
                 ),
             );
         }
+        // Say why a version will get no kinds rather than generating next to nothing silently.
+        for pkg in &packages {
+            if pkg.is_internal() || pkg.types.is_empty() || pkg.roots().next().is_some() {
+                continue;
+            }
+            let first = &pkg.types[0];
+            diags.push(
+                Diagnostic::warning(
+                    "W0110",
+                    format!("package {} has no kinds", pkg.display_name()),
+                )
+                .at(first.span, "no type here is a kind")
+                .note("a kind is a struct with a `metadata: ObjectMeta` field that no other type embeds")
+                .help("add `pub metadata: ObjectMeta` to the kind, or tag it `+genclient`; shared types belong in the package of the kinds that use them"),
+            );
+        }
         model.packages.extend(packages);
     }
     diag::sort(&mut diags);

@@ -458,3 +458,15 @@ fn root_fields_clashing_on_the_wire() {
     );
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn version_without_kinds_is_a_warning() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        "/// Shared by nothing.\n#[derive(Clone)]\npub struct Spec {\n    pub a: String,\n}\n",
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    assert_eq!(loaded.warnings.len(), 1);
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    insta::assert_snapshot!(out);
+}
