@@ -131,8 +131,13 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             );
         }
         // Say why a version will get no kinds rather than generating next to nothing silently.
+        let has_errors = diags.iter().any(Diagnostic::is_error);
         for pkg in &packages {
-            if pkg.is_internal() || pkg.types.is_empty() || pkg.roots().next().is_some() {
+            if has_errors
+                || pkg.is_internal()
+                || pkg.types.is_empty()
+                || pkg.roots().next().is_some()
+            {
                 continue;
             }
             let first = &pkg.types[0];

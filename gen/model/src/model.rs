@@ -90,6 +90,33 @@ pub struct TypeDef {
     pub impls: BTreeSet<String>,
     /// Set when this type is a root (a Kubernetes kind).
     pub resource: Option<Resource>,
+    /// The type's own `#[serde(...)]` (roots have none: their serde is generated).
+    pub serde: SerdeContainer,
+}
+
+/// Container attributes of `#[serde(...)]` that change the wire format.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SerdeContainer {
+    pub rename_all: Option<String>,
+    /// Internally tagged enum: `#[serde(tag = "type")]`.
+    pub tag: Option<String>,
+    /// Adjacently tagged enum: `#[serde(tag = "t", content = "c")]`.
+    pub content: Option<String>,
+    pub untagged: bool,
+    pub transparent: bool,
+    pub deny_unknown_fields: bool,
+    pub default: bool,
+}
+
+/// Field (or variant) attributes of `#[serde(...)]` that change the wire format.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SerdeField {
+    pub rename: Option<String>,
+    /// `skip`, or both `skip_serializing` and `skip_deserializing`: not on the wire at all.
+    pub skip: bool,
+    pub default: bool,
+    pub flatten: bool,
+    pub skip_serializing_if: Option<String>,
 }
 
 impl TypeDef {
@@ -137,6 +164,9 @@ pub enum TypeBody {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Variant {
     pub name: String,
+    /// The variant's name on the wire (after `rename`/`rename_all`).
+    pub wire: String,
+    pub serde: SerdeField,
     pub docs: Vec<String>,
     pub tags: Tags,
     pub span: Span,
@@ -160,12 +190,16 @@ pub struct Field {
     pub tags: Tags,
     pub ty: FieldType,
     pub span: Span,
+    /// The field's name on the wire: camelCase for a kind's own fields (their serde is
+    /// generated), else what the type's serde attributes make of it.
+    pub wire: String,
+    pub serde: SerdeField,
 }
 
 impl Field {
-    /// The name on the wire for fields whose serde is generated: Kubernetes' camelCase.
+    /// The name on the wire.
     pub fn wire_name(&self) -> String {
-        crate::naming::camel_case(&self.name)
+        self.wire.clone()
     }
 }
 

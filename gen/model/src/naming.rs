@@ -71,6 +71,56 @@ pub fn is_rust_ident(s: &str) -> bool {
         && s != "_"
 }
 
+/// A snake_case field name under serde's `rename_all` rule (`None`: unchanged).
+pub fn rename_field(name: &str, rule: Option<&str>) -> String {
+    match rule {
+        Some("lowercase") => name.to_lowercase(),
+        Some("UPPERCASE") | Some("SCREAMING_SNAKE_CASE") => name.to_uppercase(),
+        Some("PascalCase") => {
+            let c = camel_case(name);
+            let mut chars = c.chars();
+            chars
+                .next()
+                .map(|f| f.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+        Some("camelCase") => camel_case(name),
+        Some("kebab-case") => name.replace('_', "-"),
+        Some("SCREAMING-KEBAB-CASE") => name.replace('_', "-").to_uppercase(),
+        _ => name.to_string(),
+    }
+}
+
+/// A PascalCase variant name under serde's `rename_all` rule (`None`: unchanged).
+pub fn rename_variant(name: &str, rule: Option<&str>) -> String {
+    let snake = || {
+        let mut out = String::new();
+        for (i, c) in name.chars().enumerate() {
+            if c.is_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        }
+        out
+    };
+    match rule {
+        Some("lowercase") => name.to_lowercase(),
+        Some("UPPERCASE") => name.to_uppercase(),
+        Some("camelCase") => {
+            let mut chars = name.chars();
+            chars
+                .next()
+                .map(|f| f.to_lowercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+        Some("snake_case") => snake(),
+        Some("SCREAMING_SNAKE_CASE") => snake().to_uppercase(),
+        Some("kebab-case") => snake().replace('_', "-"),
+        Some("SCREAMING-KEBAB-CASE") => snake().replace('_', "-").to_uppercase(),
+        _ => name.to_string(),
+    }
+}
+
 /// `^v[0-9]+((alpha|beta)[0-9]+)?$`, the Kubernetes version grammar.
 pub fn is_version(s: &str) -> bool {
     let Some(rest) = s.strip_prefix('v') else {
@@ -145,6 +195,21 @@ mod tests {
         assert_eq!(camel_case("spec"), "spec");
         assert_eq!(camel_case("type"), "type");
         assert_eq!(camel_case("ip_v6"), "ipV6");
+    }
+
+    #[test]
+    fn serde_renames() {
+        assert_eq!(rename_field("last_sent", Some("camelCase")), "lastSent");
+        assert_eq!(rename_field("last_sent", Some("PascalCase")), "LastSent");
+        assert_eq!(rename_field("last_sent", Some("kebab-case")), "last-sent");
+        assert_eq!(rename_field("last_sent", None), "last_sent");
+        assert_eq!(rename_variant("NotReady", Some("camelCase")), "notReady");
+        assert_eq!(rename_variant("NotReady", Some("snake_case")), "not_ready");
+        assert_eq!(
+            rename_variant("NotReady", Some("SCREAMING_SNAKE_CASE")),
+            "NOT_READY"
+        );
+        assert_eq!(rename_variant("NotReady", None), "NotReady");
     }
 
     #[test]

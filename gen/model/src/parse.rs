@@ -11,7 +11,9 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use crate::diag::{Diagnostic, FileId, Sources, Span};
-use crate::model::{Field, FieldType, Tag, TypeBody, Variant, VariantShape};
+use crate::model::{
+    Field, FieldType, SerdeContainer, SerdeField, Tag, TypeBody, Variant, VariantShape,
+};
 use crate::tags::{self, Place};
 
 /// The first line of every file kube-codegen writes; such files are never read as input.
@@ -44,6 +46,7 @@ pub(crate) struct LoweredType {
     pub span: Span,
     pub body: TypeBody,
     pub derives: Vec<String>,
+    pub serde: SerdeContainer,
 }
 
 /// Lists `.rs` files under `dir`, sorted, skipping generated files, `target/` and hidden folders.
@@ -194,8 +197,11 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
                         let docs = doc_lines(&ctx, &v.attrs, false);
                         let (docs, raw) = tags::split_docs(&docs);
                         let tags = tags::check(raw, Place::Variant, &mut ctx.diags);
+                        let name = v.ident.unraw().to_string();
                         Variant {
-                            name: v.ident.unraw().to_string(),
+                            wire: name.clone(),
+                            serde: serde_field(&v.attrs),
+                            name,
                             docs,
                             tags: crate::model::Tags(tags),
                             span: ctx.span(v.ident.span()),
@@ -381,7 +387,11 @@ fn lower_type(
             });
         }
     }
+    let serde = serde_container(attrs);
+    let mut body = body;
+    apply_serde_names(&mut body, &serde);
     LoweredType {
+        serde,
         name: ident.unraw().to_string(),
         is_pub: matches!(vis, syn::Visibility::Public(_)),
         has_generics: !generics.params.is_empty(),
@@ -403,13 +413,130 @@ fn lower_field(ctx: &mut Ctx, f: &syn::Field) -> Field {
         Some(n) => (n.to_string(), true),
         None => (written, false),
     };
+    let serde = serde_field(&f.attrs);
     Field {
+        wire: serde.rename.clone().unwrap_or_else(|| name.clone()),
+        serde,
         name,
         raw: raw_ident,
         docs,
         tags: crate::model::Tags(tags),
         ty: lower_ty(ctx, &f.ty),
         span: field_span(ctx, f),
+    }
+}
+
+/// A string value of a serde attribute: `rename = "x"` or `rename(serialize = "x", ...)`.
+fn serde_string(m: &syn::meta::ParseNestedMeta) -> Option<String> {
+    if m.input.peek(syn::Token![=]) {
+        let lit: syn::LitStr = m.value().ok()?.parse().ok()?;
+        return Some(lit.value());
+    }
+    let mut found = None;
+    let _ = m.parse_nested_meta(|inner| {
+        let v: Option<String> = inner
+            .value()
+            .ok()
+            .and_then(|v| v.parse::<syn::LitStr>().ok())
+            .map(|l| l.value());
+        if inner.path.is_ident("serialize") {
+            found = v;
+        }
+        Ok(())
+    });
+    found
+}
+
+/// Skips the rest of a nested meta item we do not interpret (`= value` or `(...)`).
+fn skip_meta(m: &syn::meta::ParseNestedMeta) {
+    if m.input.peek(syn::Token![=]) {
+        if let Ok(v) = m.value() {
+            let _: Result<syn::Expr, _> = v.parse();
+        }
+    } else if m.input.peek(syn::token::Paren) {
+        let _ = m.parse_nested_meta(|_| Ok(()));
+    }
+}
+
+fn serde_container(attrs: &[syn::Attribute]) -> SerdeContainer {
+    let mut out = SerdeContainer::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|m| {
+            let name = m
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            match name.as_str() {
+                "rename_all" => out.rename_all = serde_string(&m),
+                "tag" => out.tag = serde_string(&m),
+                "content" => out.content = serde_string(&m),
+                "untagged" => out.untagged = true,
+                "transparent" => out.transparent = true,
+                "deny_unknown_fields" => out.deny_unknown_fields = true,
+                "default" => {
+                    out.default = true;
+                    skip_meta(&m);
+                }
+                _ => skip_meta(&m),
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
+fn serde_field(attrs: &[syn::Attribute]) -> SerdeField {
+    let mut out = SerdeField::default();
+    let (mut skip_ser, mut skip_de) = (false, false);
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|m| {
+            let name = m
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            match name.as_str() {
+                "rename" => out.rename = serde_string(&m),
+                "skip" => out.skip = true,
+                "skip_serializing" => skip_ser = true,
+                "skip_deserializing" => skip_de = true,
+                "flatten" => out.flatten = true,
+                "skip_serializing_if" => out.skip_serializing_if = serde_string(&m),
+                "default" => {
+                    out.default = true;
+                    skip_meta(&m);
+                }
+                _ => skip_meta(&m),
+            }
+            Ok(())
+        });
+    }
+    out.skip |= skip_ser && skip_de;
+    out
+}
+
+/// Wire names of fields and variants under the container's `rename_all` (an explicit `rename`
+/// wins).
+fn apply_serde_names(body: &mut TypeBody, serde: &SerdeContainer) {
+    let rule = serde.rename_all.as_deref();
+    match body {
+        TypeBody::Struct(fields) => {
+            for f in fields {
+                if f.serde.rename.is_none() {
+                    f.wire = crate::naming::rename_field(&f.name, rule);
+                }
+            }
+        }
+        TypeBody::Enum(variants) => {
+            for v in variants {
+                v.wire = match &v.serde.rename {
+                    Some(r) => r.clone(),
+                    None => crate::naming::rename_variant(&v.name, rule),
+                };
+            }
+        }
+        TypeBody::Tuple(_) | TypeBody::Unit => {}
     }
 }
 

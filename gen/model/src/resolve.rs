@@ -354,6 +354,7 @@ pub(crate) fn assemble(
                     derives: t.derives.iter().cloned().collect(),
                     impls: BTreeSet::new(),
                     resource: None,
+                    serde: t.serde.clone(),
                 });
             }
         }
@@ -532,6 +533,12 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
                     .at(t.span, "kinds cannot have type parameters")
                     .help("a kind is one concrete type per group/version"),
             );
+        }
+        // A kind's own fields go on the wire in camelCase: its serde is generated.
+        if let TypeBody::Struct(fields) = &mut t.body {
+            for f in fields {
+                f.wire = naming::camel_case(&f.name);
+            }
         }
         // The generated codec writes `apiVersion`/`kind` and each field under its camelCase
         // name: a field may not take one of those names twice.

@@ -670,3 +670,46 @@ fn tag_table_is_consistent() {
     let table = kube_codegen_model::tags::markdown_table();
     assert_eq!(table.lines().count(), TAGS.len() + 2);
 }
+
+#[test]
+fn wire_names_follow_serde_attributes_and_camel_case_for_kinds() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}use serde::{{Deserialize, Serialize}};\n\
+             /// +genclient\n\
+             pub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: AlertSpec,\n    pub last_seen: Option<String>,\n}}\n\
+             #[derive(Serialize, Deserialize)]\n\
+             #[serde(rename_all = \"camelCase\", deny_unknown_fields)]\n\
+             pub struct AlertSpec {{\n    pub retry_count: i32,\n    #[serde(rename = \"URL\")]\n    pub url: String,\n    #[serde(skip)]\n    pub cache: String,\n    #[serde(default, skip_serializing_if = \"Option::is_none\")]\n    pub note: Option<String>,\n}}\n\
+             #[derive(Serialize, Deserialize)]\n\
+             #[serde(rename_all = \"SCREAMING_SNAKE_CASE\")]\n\
+             pub enum Phase {{\n    NotReady,\n    #[serde(rename = \"ok\")]\n    Ready,\n}}\n\
+             #[derive(Serialize, Deserialize)]\n\
+             pub struct Plain {{\n    pub some_field: i32,\n}}\n"
+        ),
+    )]);
+    let p = package(&l, "pager/v1");
+    let wires = |t: &TypeDef| {
+        t.fields()
+            .iter()
+            .map(|f| f.wire.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(wires(ty(p, "Alert")), ["metadata", "spec", "lastSeen"]);
+    let spec = ty(p, "AlertSpec");
+    assert_eq!(wires(spec), ["retryCount", "URL", "cache", "note"]);
+    assert!(spec.serde.deny_unknown_fields);
+    assert!(spec.fields()[2].serde.skip);
+    assert!(spec.fields()[3].serde.default);
+    assert_eq!(
+        spec.fields()[3].serde.skip_serializing_if.as_deref(),
+        Some("Option::is_none")
+    );
+    assert_eq!(wires(ty(p, "Plain")), ["some_field"]);
+    let TypeBody::Enum(variants) = &ty(p, "Phase").body else {
+        panic!("enum");
+    };
+    let names: Vec<&str> = variants.iter().map(|v| v.wire.as_str()).collect();
+    assert_eq!(names, ["NOT_READY", "ok"]);
+}
