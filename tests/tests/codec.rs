@@ -125,3 +125,44 @@ fn hub_types_get_generated_clone() {
     let copy = spec.clone();
     assert_eq!(copy, spec);
 }
+
+#[test]
+fn openapi_schemas_describe_both_versions() {
+    for (schemas, version, spec_fields) in [
+        (
+            pager::v1alpha1::OPENAPI_SCHEMAS,
+            "v1alpha1",
+            &["message"][..],
+        ),
+        (
+            pager::v1beta1::OPENAPI_SCHEMAS,
+            "v1beta1",
+            &["title", "content"][..],
+        ),
+    ] {
+        let doc: serde_json::Value = serde_json::from_str(schemas).unwrap();
+        let alert = &doc[format!("co.k8s.pager.{version}.Alert")];
+        assert_eq!(
+            alert["x-kubernetes-group-version-kind"][0]["version"],
+            version
+        );
+        assert_eq!(
+            alert["description"],
+            "Alert is a message to be sent to a person."
+        );
+        let spec = &doc[format!("co.k8s.pager.{version}.AlertSpec")];
+        let props: Vec<&str> = spec["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(props, spec_fields);
+        let status = &doc[format!("co.k8s.pager.{version}.AlertStatus")];
+        assert_eq!(status["properties"]["sent"]["type"], "boolean");
+        assert_eq!(
+            status["properties"]["sent"]["description"],
+            "Whether the alert has been sent."
+        );
+    }
+}

@@ -25,7 +25,11 @@ pub use writer::{Outcome, RenderedFile};
 
 /// Every generator kube-codegen runs, in output order.
 pub fn generators() -> Vec<&'static dyn Generator> {
-    vec![&register_gen::RegisterGen, &deepcopy_gen::DeepcopyGen]
+    vec![
+        &register_gen::RegisterGen,
+        &deepcopy_gen::DeepcopyGen,
+        &openapi_gen::OpenapiGen,
+    ]
 }
 
 /// Where in-crate output (register, deepcopy, ...) goes.

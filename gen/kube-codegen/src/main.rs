@@ -21,7 +21,7 @@ struct Cli {
     /// Compare with what is on disk; list every file that differs; write nothing.
     #[arg(long)]
     verify: bool,
-    /// Run only these generators (comma-separated: register, deepcopy).
+    /// Run only these generators (comma-separated: register, deepcopy, openapi).
     #[arg(long, value_delimiter = ',', value_name = "GENERATORS")]
     only: Option<Vec<String>>,
     /// Print what was inferred (groups, versions, kinds, plurals, scopes, module paths) and exit.

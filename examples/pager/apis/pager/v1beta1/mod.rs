@@ -8,3 +8,4 @@ pub use types::*;
 
 include!("zz_generated.register.rs");
 include!("zz_generated.deepcopy.rs");
+include!("zz_generated.openapi.rs");

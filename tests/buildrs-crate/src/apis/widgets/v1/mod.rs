@@ -9,3 +9,7 @@ include!(concat!(
     env!("OUT_DIR"),
     "/widgets/v1/zz_generated.deepcopy.rs"
 ));
+include!(concat!(
+    env!("OUT_DIR"),
+    "/widgets/v1/zz_generated.openapi.rs"
+));

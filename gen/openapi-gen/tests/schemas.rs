@@ -1,0 +1,140 @@
+//! openapi-gen on small fixtures: a snapshot of the schemas plus the points kubectl relies on.
+
+use kube_codegen_model::{Input, load};
+use serde_json::Value;
+
+fn schemas(types_rs: &str) -> serde_json::Map<String, Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("apis/pager/v1/types.rs");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, types_rs).unwrap();
+    std::fs::write(
+        dir.path().join("apis/pager/mod.rs"),
+        "//! +groupName=pager.k8s.co\npub mod v1;\n",
+    )
+    .unwrap();
+    let loaded = load(&[Input::new(dir.path().join("apis"))]).unwrap_or_else(|f| panic!("{f}"));
+    let pkg = loaded
+        .model
+        .packages
+        .iter()
+        .find(|p| p.version.is_some())
+        .unwrap();
+    openapi_gen::schemas(pkg)
+}
+
+const TYPES: &str = r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Alert is a message to be sent to a person.
+/// +genclient
+/// +genclient:nonNamespaced
+#[derive(Clone, Debug, Default)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub spec: AlertSpec,
+    pub status: Option<AlertStatus>,
+}
+
+/// AlertSpec is what to send.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertSpec {
+    /// The text of the alert.
+    /// +required
+    pub message: String,
+    /// How urgent it is.
+    /// +optional
+    /// +default="normal"
+    pub priority: Option<Priority>,
+    /// Who receives it.
+    /// +listType=map
+    /// +listMapKey=name
+    /// +patchStrategy=merge
+    /// +patchMergeKey=name
+    #[serde(default)]
+    pub receivers: Vec<Receiver>,
+    /// Budget for retries.
+    pub budget: Option<Quantity>,
+    /// Port or name.
+    pub target: Option<IntOrString>,
+    /// Labels to add.
+    /// +mapType=granular
+    #[serde(default)]
+    pub extra: BTreeMap<String, i64>,
+    pub not_before: Option<Time>,
+    #[serde(skip)]
+    pub cache: String,
+}
+
+/// Priority of an alert.
+/// +enum
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// Wake someone up.
+    High,
+    /// Business hours.
+    Normal,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Receiver {
+    pub name: String,
+    pub weight: f32,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AlertStatus {
+    #[serde(default)]
+    pub sent: bool,
+}
+"#;
+
+#[test]
+fn pager_like_package() {
+    let s = schemas(TYPES);
+    let alert = &s["co.k8s.pager.v1.Alert"];
+    assert_eq!(alert["x-kubernetes-group-version-kind"][0]["kind"], "Alert");
+    assert!(alert["properties"]["apiVersion"].is_object());
+    assert!(
+        alert.get("required").is_none(),
+        "defaultable kind fields are optional"
+    );
+    let list = &s["co.k8s.pager.v1.AlertList"];
+    assert_eq!(
+        list["properties"]["items"]["items"]["$ref"],
+        "#/components/schemas/co.k8s.pager.v1.Alert"
+    );
+    let spec = &s["co.k8s.pager.v1.AlertSpec"];
+    assert_eq!(spec["required"], serde_json::json!(["message"]));
+    let receivers = &spec["properties"]["receivers"];
+    assert_eq!(receivers["x-kubernetes-list-type"], "map");
+    assert_eq!(
+        receivers["x-kubernetes-list-map-keys"],
+        serde_json::json!(["name"])
+    );
+    assert_eq!(receivers["x-kubernetes-patch-strategy"], "merge");
+    assert_eq!(spec["properties"]["priority"]["default"], "normal");
+    assert_eq!(spec["properties"]["notBefore"]["format"], "date-time");
+    assert_eq!(
+        spec["properties"]["target"]["x-kubernetes-int-or-string"],
+        true
+    );
+    assert!(
+        spec["properties"].get("cache").is_none(),
+        "skipped fields are not on the wire"
+    );
+    assert_eq!(
+        s["co.k8s.pager.v1.Priority"]["enum"],
+        serde_json::json!(["high", "normal"])
+    );
+    assert_eq!(
+        s["co.k8s.pager.v1.Receiver"]["required"],
+        serde_json::json!(["name", "weight"])
+    );
+    insta::assert_json_snapshot!(Value::Object(s));
+}
