@@ -20,7 +20,8 @@ pub const OPENAPI_SCHEMAS: &str = r##"{
           {
             "$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
           }
-        ]
+        ],
+        "description": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
       },
       "spec": {
         "allOf": [
