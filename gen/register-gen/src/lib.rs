@@ -82,10 +82,14 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
 }
 
 fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> TokenStream {
-    let scheme = Model::path_tokens(&opts.crates.scheme);
-    let k8s = Model::path_tokens(&opts.crates.k8s_openapi);
-    let serde = quote!(#scheme::__private::serde);
-    let serde_path = format!("{}::__private::serde", opts.crates.scheme);
+    // Inside each kind's `const _` block the runtime crates get short local names: the output
+    // stays readable and small (its size is the generator's time budget).
+    let scheme_path = Model::path_tokens(&opts.crates.scheme);
+    let k8s_path = Model::path_tokens(&opts.crates.k8s_openapi);
+    let scheme = quote!(scheme);
+    let k8s = quote!(k8s);
+    let serde = quote!(serde);
+    let serde_path = "serde".to_string();
     let ty = type_path(pkg, &t.name);
     let group = &pkg.group;
     let version = pkg.version.as_deref().unwrap_or_default();
@@ -121,6 +125,10 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
     let de = deserialize_body(pkg, fields, opts, &serde, &serde_path, &scheme);
 
     quote! {
+        const _: () = {
+        use #k8s_path as k8s;
+        use #scheme_path as scheme;
+        use #scheme_path::__private::serde;
         impl #k8s::Resource for #ty {
             const API_VERSION: &'static str = #api_version;
             const GROUP: &'static str = #group;
@@ -166,6 +174,7 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
                 #de
             }
         }
+        };
     }
 }
 
@@ -273,10 +282,18 @@ fn deserialize_body(
         let id = field_ident(f);
         let wire = f.wire_name();
         let ty = field_type_tokens(pkg, &f.ty, opts);
-        let default = defaultable(pkg, &f.ty).then(|| quote!(#[serde(default)]));
+        // Attributes only where they say something: a rename when the wire name differs from
+        // the Rust name, `default` when a missing field can be read as its default.
+        let rename = (wire != f.name).then(|| quote!(rename = #wire));
+        let default = defaultable(pkg, &f.ty).then(|| quote!(default));
+        let attr = match (rename, default) {
+            (None, None) => quote!(),
+            (Some(r), None) => quote!(#[serde(#r)]),
+            (None, Some(d)) => quote!(#[serde(#d)]),
+            (Some(r), Some(d)) => quote!(#[serde(#r, #d)]),
+        };
         quote! {
-            #[serde(rename = #wire)]
-            #default
+            #attr
             #id: #ty,
         }
     });

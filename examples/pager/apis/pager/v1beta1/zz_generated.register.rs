@@ -13,117 +13,110 @@ pub type AlertList = ::k8s_openapi::List<self::types::Alert>;
 pub fn add_to_scheme(scheme: &mut ::kube_codegen_scheme::Scheme) {
     scheme.add::<self::types::Alert>();
 }
-impl ::k8s_openapi::Resource for self::types::Alert {
-    const API_VERSION: &'static str = "pager.k8s.co/v1beta1";
-    const GROUP: &'static str = "pager.k8s.co";
-    const KIND: &'static str = "Alert";
-    const VERSION: &'static str = "v1beta1";
-    const URL_PATH_SEGMENT: &'static str = "alerts";
-    type Scope = ::k8s_openapi::NamespaceResourceScope;
-}
-impl ::k8s_openapi::ListableResource for self::types::Alert {
-    const LIST_KIND: &'static str = "AlertList";
-}
-impl ::k8s_openapi::Metadata for self::types::Alert {
-    type Ty = ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-    fn metadata(&self) -> &Self::Ty {
-        &self.metadata
+const _: () = {
+    use ::k8s_openapi as k8s;
+    use ::kube_codegen_scheme as scheme;
+    use ::kube_codegen_scheme::__private::serde;
+    impl k8s::Resource for self::types::Alert {
+        const API_VERSION: &'static str = "pager.k8s.co/v1beta1";
+        const GROUP: &'static str = "pager.k8s.co";
+        const KIND: &'static str = "Alert";
+        const VERSION: &'static str = "v1beta1";
+        const URL_PATH_SEGMENT: &'static str = "alerts";
+        type Scope = k8s::NamespaceResourceScope;
     }
-    fn metadata_mut(&mut self) -> &mut Self::Ty {
-        &mut self.metadata
+    impl k8s::ListableResource for self::types::Alert {
+        const LIST_KIND: &'static str = "AlertList";
     }
-}
-impl ::kube_codegen_scheme::Kind for self::types::Alert {
-    const INFO: ::kube_codegen_scheme::ResourceInfo = ::kube_codegen_scheme::ResourceInfo {
-        group: "pager.k8s.co",
-        version: "v1beta1",
-        kind: "Alert",
-        list_kind: "AlertList",
-        plural: "alerts",
-        singular: "alert",
-        namespaced: true,
-        short_names: &["al"],
-        categories: &[],
-        printer_columns: &[
-            ::kube_codegen_scheme::PrinterColumn {
-                name: "Title",
-                type_: "string",
-                json_path: ".spec.title",
-                description: "",
-                format: "",
-                priority: 0,
-            },
-            ::kube_codegen_scheme::PrinterColumn {
-                name: "Sent",
-                type_: "boolean",
-                json_path: ".status.sent",
-                description: "",
-                format: "",
-                priority: 0,
-            },
-        ],
-        has_status: true,
-    };
-}
-impl ::kube_codegen_scheme::__private::serde::Serialize for self::types::Alert {
-    fn serialize<S: ::kube_codegen_scheme::__private::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        use ::kube_codegen_scheme::__private::serde::ser::SerializeStruct as _;
-        let len = 4 + usize::from(self.status.is_some());
-        let mut state = serializer.serialize_struct("Alert", len)?;
-        state
-            .serialize_field(
-                "apiVersion",
-                <Self as ::k8s_openapi::Resource>::API_VERSION,
-            )?;
-        state.serialize_field("kind", <Self as ::k8s_openapi::Resource>::KIND)?;
-        state.serialize_field("metadata", &self.metadata)?;
-        state.serialize_field("spec", &self.spec)?;
-        if self.status.is_none() {
-            state.skip_field("status")?;
-        } else {
-            state.serialize_field("status", &self.status)?;
+    impl k8s::Metadata for self::types::Alert {
+        type Ty = k8s::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+        fn metadata(&self) -> &Self::Ty {
+            &self.metadata
         }
-        state.end()
-    }
-}
-impl<'de> ::kube_codegen_scheme::__private::serde::Deserialize<'de>
-for self::types::Alert {
-    fn deserialize<D: ::kube_codegen_scheme::__private::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        #[derive(::kube_codegen_scheme::__private::serde::Deserialize)]
-        #[serde(crate = "::kube_codegen_scheme::__private::serde")]
-        struct Wire {
-            #[serde(rename = "apiVersion", default)]
-            api_version: ::core::option::Option<::std::string::String>,
-            #[serde(default)]
-            kind: ::core::option::Option<::std::string::String>,
-            #[serde(rename = "metadata")]
-            #[serde(default)]
-            metadata: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-            #[serde(rename = "spec")]
-            #[serde(default)]
-            spec: self::types::AlertSpec,
-            #[serde(rename = "status")]
-            #[serde(default)]
-            status: ::core::option::Option<self::types::AlertStatus>,
+        fn metadata_mut(&mut self) -> &mut Self::Ty {
+            &mut self.metadata
         }
-        let wire = <Wire as ::kube_codegen_scheme::__private::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::kube_codegen_scheme::check_type_meta::<
-            Self,
-        >(wire.api_version.as_deref(), wire.kind.as_deref())
-            .map_err(
-                <D::Error as ::kube_codegen_scheme::__private::serde::de::Error>::custom,
-            )?;
-        ::core::result::Result::Ok(Self {
-            metadata: wire.metadata,
-            spec: wire.spec,
-            status: wire.status,
-        })
     }
-}
+    impl scheme::Kind for self::types::Alert {
+        const INFO: scheme::ResourceInfo = scheme::ResourceInfo {
+            group: "pager.k8s.co",
+            version: "v1beta1",
+            kind: "Alert",
+            list_kind: "AlertList",
+            plural: "alerts",
+            singular: "alert",
+            namespaced: true,
+            short_names: &["al"],
+            categories: &[],
+            printer_columns: &[
+                scheme::PrinterColumn {
+                    name: "Title",
+                    type_: "string",
+                    json_path: ".spec.title",
+                    description: "",
+                    format: "",
+                    priority: 0,
+                },
+                scheme::PrinterColumn {
+                    name: "Sent",
+                    type_: "boolean",
+                    json_path: ".status.sent",
+                    description: "",
+                    format: "",
+                    priority: 0,
+                },
+            ],
+            has_status: true,
+        };
+    }
+    impl serde::Serialize for self::types::Alert {
+        fn serialize<S: serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            use serde::ser::SerializeStruct as _;
+            let len = 4 + usize::from(self.status.is_some());
+            let mut state = serializer.serialize_struct("Alert", len)?;
+            state.serialize_field("apiVersion", <Self as k8s::Resource>::API_VERSION)?;
+            state.serialize_field("kind", <Self as k8s::Resource>::KIND)?;
+            state.serialize_field("metadata", &self.metadata)?;
+            state.serialize_field("spec", &self.spec)?;
+            if self.status.is_none() {
+                state.skip_field("status")?;
+            } else {
+                state.serialize_field("status", &self.status)?;
+            }
+            state.end()
+        }
+    }
+    impl<'de> serde::Deserialize<'de> for self::types::Alert {
+        fn deserialize<D: serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            #[derive(serde::Deserialize)]
+            #[serde(crate = "serde")]
+            struct Wire {
+                #[serde(rename = "apiVersion", default)]
+                api_version: ::core::option::Option<::std::string::String>,
+                #[serde(default)]
+                kind: ::core::option::Option<::std::string::String>,
+                #[serde(default)]
+                metadata: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+                #[serde(default)]
+                spec: self::types::AlertSpec,
+                #[serde(default)]
+                status: ::core::option::Option<self::types::AlertStatus>,
+            }
+            let wire = <Wire as serde::Deserialize>::deserialize(deserializer)?;
+            scheme::check_type_meta::<
+                Self,
+            >(wire.api_version.as_deref(), wire.kind.as_deref())
+                .map_err(<D::Error as serde::de::Error>::custom)?;
+            ::core::result::Result::Ok(Self {
+                metadata: wire.metadata,
+                spec: wire.spec,
+                status: wire.status,
+            })
+        }
+    }
+};

@@ -1,0 +1,453 @@
+//! etcd-like storage for a Kubernetes-style API server.
+//!
+//! Keys are strings such as `/registry/<group>/<resource>/<namespace>/<name>`; values are opaque
+//! bytes (the serialized storage-version object). The store keeps a global, monotonically
+//! increasing [`Revision`] (what the API server exposes as `resourceVersion`), a create and a mod
+//! revision per key, compare-and-swap writes on the mod revision, prefix range reads with paging,
+//! and watches from a revision backed by a bounded event history (older revisions are
+//! [`StorageError::Expired`], i.e. HTTP 410 Gone).
+//!
+//! The [`Storage`] trait is shaped after etcd 3 so that an `etcd-client` backend can implement it
+//! later with the same semantics (conventions §4):
+//!
+//! | trait call | etcd equivalent |
+//! | --- | --- |
+//! | [`Storage::create`] | `Txn(If ModRevision(key) == 0, Then Put)` |
+//! | [`Storage::update`] | `Txn(If ModRevision(key) == expected, Then Put, Else Get)` |
+//! | [`Storage::delete`] | `Txn(If ModRevision(key) == expected, Then Delete(prev_kv))` |
+//! | [`Storage::list`] | `Range(prefix, limit)`; the result carries the header revision |
+//! | [`Storage::watch`] | `Watch(prefix, WithRev(from + 1), WithPrevKV)`; compacted ⇒ `Expired` |
+//! | [`Storage::compact`] | `Compact(revision)` |
+//!
+//! Every mutation bumps the revision by exactly one and produces exactly one [`Event`] whose
+//! `revision` is that new revision.
+//!
+//! # Backends
+//!
+//! * [`MemoryStore`]: a `BTreeMap` behind a mutex; for tests and the fake clientset.
+//! * [`EmbeddedStore`]: a single-file, crash-safe ACID store on [`redb`] (pure Rust, copy-on-write
+//!   B-trees, checksummed, fsync'd commits). One write transaction per mutation, committed
+//!   durably before the call returns. The revision counter and the per-key revisions live in the
+//!   file, so revisions keep growing across restarts; the watch history is in memory only, so
+//!   after a restart a watch from a revision older than the one found on disk is `Expired` (the
+//!   Kubernetes client relists, exactly as after an etcd compaction).
+//! * [`AnyStore`]: either of them, chosen at run time (an etcd variant comes later).
+//!
+//! Both in-process backends share one watch implementation (the private `watch` module): bounded
+//! history (default [`DEFAULT_HISTORY_CAPACITY`] events), a bounded buffer per watcher (default
+//! [`DEFAULT_WATCH_BUFFER`] events). A writer never waits for a watcher: a watcher whose buffer
+//! is full receives one final `Err(Expired)` and its stream ends.
+//!
+//! # Example
+//!
+//! ```
+//! use apiserver_storage::{Bytes, EventType, ListOptions, MemoryStore, Storage, StorageError};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let store = MemoryStore::new();
+//! let key = "/registry/pager.k8s.co/alerts/default/a";
+//! let created = store.create(key, Bytes::from_static(b"{}")).await?;
+//! let mut watch = store.watch("/registry/pager.k8s.co/alerts/", created.mod_revision).await?;
+//!
+//! // Optimistic concurrency: the update names the revision it read.
+//! let updated = store
+//!     .update(key, Bytes::from_static(b"{\"spec\":1}"), Some(created.mod_revision))
+//!     .await?;
+//! let stale = store.update(key, Bytes::from_static(b"{}"), Some(created.mod_revision)).await;
+//! assert!(matches!(stale, Err(StorageError::Conflict { .. })));
+//!
+//! let event = watch.recv().await.unwrap()?;
+//! assert_eq!((event.kind, event.revision), (EventType::Modified, updated.mod_revision));
+//!
+//! let page = store.list("/registry/pager.k8s.co/alerts/", ListOptions::default()).await?;
+//! assert_eq!((page.items.len(), page.revision), (1, updated.mod_revision));
+//! # Ok::<(), StorageError>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Decisions worth knowing
+//!
+//! * `update` checks `expected_mod_revision` *before* comparing bytes: a stale precondition is a
+//!   `Conflict` even when the bytes are unchanged. With identical bytes (and a satisfied
+//!   precondition) nothing is written and the stored [`KeyValue`] is returned unchanged, as
+//!   Kubernetes' `GuaranteedUpdate` does.
+//! * `watch(prefix, 0)` means "from now" (no replay). A `from` above the current revision is
+//!   accepted; events up to and including `from` are skipped (etcd semantics).
+//! * `compact(revision)` drops the history up to `revision` (clamped to the current revision);
+//!   the history is also bounded by [`StoreOptions::history_capacity`].
+//! * `ListOptions::limit` of `Some(0)` means no limit (Kubernetes `limit=0`).
+//! * Values larger than [`StoreOptions::max_value_size`] (default 1.5 MiB, etcd's default request
+//!   limit) are refused with [`StorageError::TooLarge`].
+//! * Keys are not validated here; the registry builds them from validated names.
+//! * redb is blocking: every `EmbeddedStore` call runs in `tokio::task::spawn_blocking`, which also
+//!   turns an unexpected panic inside redb into an error instead of unwinding into the caller.
+//!   The methods therefore need a Tokio runtime.
+
+use std::fmt;
+use std::future::Future;
+
+pub use bytes::Bytes;
+
+mod embedded;
+mod memory;
+mod watch;
+
+pub use embedded::EmbeddedStore;
+pub use memory::MemoryStore;
+pub use watch::{WatchItem, WatchStream};
+
+/// A store revision: the `resourceVersion` of Kubernetes. `0` is "no revision".
+pub type Revision = u64;
+
+/// Default number of events kept for watch replay.
+pub const DEFAULT_HISTORY_CAPACITY: usize = 10_000;
+/// Default number of live events buffered per watcher before it is expired.
+pub const DEFAULT_WATCH_BUFFER: usize = 1_024;
+/// Default maximum value size: etcd's default `--max-request-bytes` (1.5 MiB).
+pub const DEFAULT_MAX_VALUE_SIZE: usize = 1_572_864;
+
+/// A stored key with its value and revisions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: Bytes,
+    /// Revision of the create that brought the key into existence.
+    pub create_revision: Revision,
+    /// Revision of the last write of this key (the object's `resourceVersion`). For a deleted
+    /// value returned by `delete` or carried by a `Deleted` event: the delete's revision.
+    pub mod_revision: Revision,
+}
+
+/// The kind of a watch [`Event`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// One mutation, as seen by watchers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub kind: EventType,
+    /// The new value; for `Deleted`, the last value with `mod_revision` = the delete's revision.
+    pub kv: KeyValue,
+    /// The value before the mutation (`None` for `Added`), with its own revisions.
+    pub prev: Option<KeyValue>,
+    /// The revision this mutation created (= `kv.mod_revision`).
+    pub revision: Revision,
+}
+
+/// Options of a [`Storage::list`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// Continue after this key (exclusive): the last key of the previous page.
+    pub start_after: Option<String>,
+    /// At most this many items; `None` or `Some(0)` = all.
+    pub limit: Option<usize>,
+}
+
+/// The answer of a [`Storage::list`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListResult {
+    /// Matching items, sorted by key.
+    pub items: Vec<KeyValue>,
+    /// The store revision the items were read at.
+    pub revision: Revision,
+    /// Whether more matching keys follow the last item (continue with `start_after`).
+    pub remaining: bool,
+}
+
+/// Storage failures. The API server maps them to `Status` codes: `AlreadyExists` and `Conflict`
+/// → 409, `NotFound` → 404, `Expired` → 410, `TooLarge` → 413, the rest → 500.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageError {
+    /// `create` of a key that exists.
+    AlreadyExists { key: String },
+    /// `update`/`delete` of a key that does not exist.
+    NotFound { key: String },
+    /// The precondition on the mod revision failed; `current` is the stored mod revision.
+    Conflict { key: String, current: Revision },
+    /// Events after `requested` are no longer available; `oldest` is the oldest revision a watch
+    /// can start from now. Also the final item of a watcher that fell behind (`requested` = the
+    /// last revision it was given).
+    Expired {
+        requested: Revision,
+        oldest: Revision,
+    },
+    /// The value exceeds the configured maximum size.
+    TooLarge {
+        key: String,
+        size: usize,
+        limit: usize,
+    },
+    /// Stored data could not be decoded.
+    Corrupt(String),
+    /// The backend failed (I/O, database locked by another process, …).
+    Io(String),
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AlreadyExists { key } => write!(f, "key already exists: {key}"),
+            Self::NotFound { key } => write!(f, "key not found: {key}"),
+            Self::Conflict { key, current } => write!(
+                f,
+                "conflict on {key}: the object has been modified (current revision {current})"
+            ),
+            Self::Expired { requested, oldest } => {
+                write!(f, "too old resource version: {requested} ({oldest})")
+            }
+            Self::TooLarge { key, size, limit } => {
+                write!(
+                    f,
+                    "value for {key} is too large: {size} bytes (limit {limit})"
+                )
+            }
+            Self::Corrupt(msg) => write!(f, "corrupt storage data: {msg}"),
+            Self::Io(msg) => write!(f, "storage I/O error: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+/// Tuning shared by the backends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Events kept for watch replay (older ones are compacted away).
+    pub history_capacity: usize,
+    /// Live events buffered per watcher before it is expired (at least 1).
+    pub watch_buffer: usize,
+    /// Largest accepted value, in bytes.
+    pub max_value_size: usize,
+    /// [`EmbeddedStore`] only: verify every page checksum when opening, so that a file damaged
+    /// outside redb fails to open with `Corrupt` instead of risking a panic later. Reads the
+    /// whole file once; default `true`.
+    pub verify_on_open: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            history_capacity: DEFAULT_HISTORY_CAPACITY,
+            watch_buffer: DEFAULT_WATCH_BUFFER,
+            max_value_size: DEFAULT_MAX_VALUE_SIZE,
+            verify_on_open: true,
+        }
+    }
+}
+
+/// An etcd-like key-value store. See the crate docs for the semantics.
+///
+/// The methods return `Send` futures (written as return-position `impl Future` so that no
+/// `async-trait` crate is needed); use the trait generically (`S: Storage`) or through
+/// [`AnyStore`].
+pub trait Storage: Send + Sync + 'static {
+    /// The value at `key`, if any.
+    fn get(&self, key: &str)
+    -> impl Future<Output = Result<Option<KeyValue>, StorageError>> + Send;
+
+    /// Keys starting with `prefix`, sorted, paged by `opts`, read at one revision.
+    fn list(
+        &self,
+        prefix: &str,
+        opts: ListOptions,
+    ) -> impl Future<Output = Result<ListResult, StorageError>> + Send;
+
+    /// Stores a new key; `AlreadyExists` if present.
+    fn create(
+        &self,
+        key: &str,
+        value: Bytes,
+    ) -> impl Future<Output = Result<KeyValue, StorageError>> + Send;
+
+    /// Replaces the value of an existing key (`NotFound` if absent). With
+    /// `expected_mod_revision`, `Conflict` unless it equals the stored mod revision. Identical
+    /// bytes are not written: the stored value is returned unchanged.
+    fn update(
+        &self,
+        key: &str,
+        value: Bytes,
+        expected_mod_revision: Option<Revision>,
+    ) -> impl Future<Output = Result<KeyValue, StorageError>> + Send;
+
+    /// Deletes a key (`NotFound` if absent, `Conflict` on a failed precondition) and returns the
+    /// deleted value with `mod_revision` = the delete's revision.
+    fn delete(
+        &self,
+        key: &str,
+        expected_mod_revision: Option<Revision>,
+    ) -> impl Future<Output = Result<KeyValue, StorageError>> + Send;
+
+    /// Every event with a revision above `from` (`0` = the current revision) on keys starting
+    /// with `prefix`: first the retained history, then live, in revision order, without gaps or
+    /// duplicates. `Expired` if events after `from` have been compacted away.
+    fn watch(
+        &self,
+        prefix: &str,
+        from: Revision,
+    ) -> impl Future<Output = Result<WatchStream, StorageError>> + Send;
+
+    /// The current store revision.
+    fn revision(&self) -> impl Future<Output = Result<Revision, StorageError>> + Send;
+
+    /// Forgets watch history up to and including `revision`; later watches from older revisions
+    /// are `Expired`.
+    fn compact(&self, revision: Revision) -> impl Future<Output = Result<(), StorageError>> + Send;
+}
+
+/// A store chosen at run time.
+#[derive(Clone)]
+pub enum AnyStore {
+    Memory(MemoryStore),
+    Embedded(EmbeddedStore),
+}
+
+impl From<MemoryStore> for AnyStore {
+    fn from(s: MemoryStore) -> Self {
+        Self::Memory(s)
+    }
+}
+
+impl From<EmbeddedStore> for AnyStore {
+    fn from(s: EmbeddedStore) -> Self {
+        Self::Embedded(s)
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            AnyStore::Memory($s) => $call.await,
+            AnyStore::Embedded($s) => $call.await,
+        }
+    };
+}
+
+impl Storage for AnyStore {
+    async fn get(&self, key: &str) -> Result<Option<KeyValue>, StorageError> {
+        delegate!(self, s => s.get(key))
+    }
+
+    async fn list(&self, prefix: &str, opts: ListOptions) -> Result<ListResult, StorageError> {
+        delegate!(self, s => s.list(prefix, opts))
+    }
+
+    async fn create(&self, key: &str, value: Bytes) -> Result<KeyValue, StorageError> {
+        delegate!(self, s => s.create(key, value))
+    }
+
+    async fn update(
+        &self,
+        key: &str,
+        value: Bytes,
+        expected_mod_revision: Option<Revision>,
+    ) -> Result<KeyValue, StorageError> {
+        delegate!(self, s => s.update(key, value, expected_mod_revision))
+    }
+
+    async fn delete(
+        &self,
+        key: &str,
+        expected_mod_revision: Option<Revision>,
+    ) -> Result<KeyValue, StorageError> {
+        delegate!(self, s => s.delete(key, expected_mod_revision))
+    }
+
+    async fn watch(&self, prefix: &str, from: Revision) -> Result<WatchStream, StorageError> {
+        delegate!(self, s => s.watch(prefix, from))
+    }
+
+    async fn revision(&self) -> Result<Revision, StorageError> {
+        delegate!(self, s => s.revision())
+    }
+
+    async fn compact(&self, revision: Revision) -> Result<(), StorageError> {
+        delegate!(self, s => s.compact(revision))
+    }
+}
+
+/// Shared checks and event construction, so both backends apply identical semantics.
+pub(crate) mod semantics {
+    use super::*;
+
+    pub(crate) fn check_size(key: &str, value: &[u8], limit: usize) -> Result<(), StorageError> {
+        if value.len() > limit {
+            return Err(StorageError::TooLarge {
+                key: key.to_owned(),
+                size: value.len(),
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_expected(
+        key: &str,
+        current: &KeyValue,
+        expected: Option<Revision>,
+    ) -> Result<(), StorageError> {
+        match expected {
+            Some(rev) if rev != current.mod_revision => Err(StorageError::Conflict {
+                key: key.to_owned(),
+                current: current.mod_revision,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn next_revision(current: Revision) -> Result<Revision, StorageError> {
+        current
+            .checked_add(1)
+            .ok_or_else(|| StorageError::Corrupt("revision counter overflow".into()))
+    }
+
+    pub(crate) fn added(kv: KeyValue) -> Event {
+        Event {
+            kind: EventType::Added,
+            revision: kv.mod_revision,
+            kv,
+            prev: None,
+        }
+    }
+
+    pub(crate) fn modified(kv: KeyValue, prev: KeyValue) -> Event {
+        Event {
+            kind: EventType::Modified,
+            revision: kv.mod_revision,
+            kv,
+            prev: Some(prev),
+        }
+    }
+
+    /// The `Deleted` event for `prev` removed at `revision`, and the value `delete` returns.
+    pub(crate) fn deleted(prev: KeyValue, revision: Revision) -> (Event, KeyValue) {
+        let kv = KeyValue {
+            mod_revision: revision,
+            ..prev.clone()
+        };
+        let event = Event {
+            kind: EventType::Deleted,
+            revision,
+            kv: kv.clone(),
+            prev: Some(prev),
+        };
+        (event, kv)
+    }
+
+    /// The page size, `None` for unlimited (`limit` of `0` included).
+    pub(crate) fn limit(opts: &ListOptions) -> Option<usize> {
+        opts.limit.filter(|&l| l > 0)
+    }
+
+    /// Where a prefix list starts, and whether that bound is inclusive: after `start_after`
+    /// (exclusive) unless it sorts before `prefix`, else at `prefix` (inclusive).
+    pub(crate) fn start_bound<'a>(prefix: &'a str, opts: &'a ListOptions) -> (&'a str, bool) {
+        match opts.start_after.as_deref() {
+            Some(after) if after >= prefix => (after, false),
+            _ => (prefix, true),
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! The in-memory backend.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+
+use crate::semantics;
+use crate::watch::{WatchHub, WatchStream};
+use crate::{KeyValue, ListOptions, ListResult, Revision, Storage, StorageError, StoreOptions};
+
+/// An in-memory [`Storage`]: a sorted map behind a mutex, plus the shared watch hub.
+///
+/// Cheap to clone; clones share the same data. Every operation completes without awaiting.
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    data: Mutex<Data>,
+    hub: WatchHub,
+    max_value_size: usize,
+}
+
+struct Data {
+    revision: Revision,
+    map: BTreeMap<String, KeyValue>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store at revision 0 with default options.
+    pub fn new() -> Self {
+        Self::with_options(StoreOptions::default())
+    }
+
+    /// An empty store at revision 0.
+    pub fn with_options(opts: StoreOptions) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                data: Mutex::new(Data {
+                    revision: 0,
+                    map: BTreeMap::new(),
+                }),
+                hub: WatchHub::new(0, opts.history_capacity, opts.watch_buffer),
+                max_value_size: opts.max_value_size,
+            }),
+        }
+    }
+
+    fn data(&self) -> MutexGuard<'_, Data> {
+        self.inner.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get_sync(&self, key: &str) -> Option<KeyValue> {
+        self.data().map.get(key).cloned()
+    }
+
+    fn list_sync(&self, prefix: &str, opts: &ListOptions) -> ListResult {
+        let data = self.data();
+        let (start, inclusive) = semantics::start_bound(prefix, opts);
+        let lower = if inclusive {
+            Bound::Included(start)
+        } else {
+            Bound::Excluded(start)
+        };
+        let mut iter = data
+            .map
+            .range::<str, _>((lower, Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(_, kv)| kv);
+        let mut items = Vec::new();
+        let limit = semantics::limit(opts);
+        for kv in iter.by_ref() {
+            items.push(kv.clone());
+            if limit.is_some_and(|l| items.len() >= l) {
+                break;
+            }
+        }
+        let remaining = iter.next().is_some();
+        ListResult {
+            items,
+            revision: data.revision,
+            remaining,
+        }
+    }
+
+    fn create_sync(&self, key: &str, value: Bytes) -> Result<KeyValue, StorageError> {
+        semantics::check_size(key, &value, self.inner.max_value_size)?;
+        let mut data = self.data();
+        if data.map.contains_key(key) {
+            return Err(StorageError::AlreadyExists {
+                key: key.to_owned(),
+            });
+        }
+        let rev = semantics::next_revision(data.revision)?;
+        let kv = KeyValue {
+            key: key.to_owned(),
+            value,
+            create_revision: rev,
+            mod_revision: rev,
+        };
+        data.revision = rev;
+        data.map.insert(key.to_owned(), kv.clone());
+        // Published under the data lock: events reach the hub in revision order.
+        self.inner.hub.publish(semantics::added(kv.clone()));
+        Ok(kv)
+    }
+
+    fn update_sync(
+        &self,
+        key: &str,
+        value: Bytes,
+        expected: Option<Revision>,
+    ) -> Result<KeyValue, StorageError> {
+        semantics::check_size(key, &value, self.inner.max_value_size)?;
+        let mut data = self.data();
+        let Some(prev) = data.map.get(key).cloned() else {
+            return Err(StorageError::NotFound {
+                key: key.to_owned(),
+            });
+        };
+        semantics::check_expected(key, &prev, expected)?;
+        if prev.value == value {
+            return Ok(prev);
+        }
+        let rev = semantics::next_revision(data.revision)?;
+        let kv = KeyValue {
+            key: key.to_owned(),
+            value,
+            create_revision: prev.create_revision,
+            mod_revision: rev,
+        };
+        data.revision = rev;
+        data.map.insert(key.to_owned(), kv.clone());
+        self.inner
+            .hub
+            .publish(semantics::modified(kv.clone(), prev));
+        Ok(kv)
+    }
+
+    fn delete_sync(&self, key: &str, expected: Option<Revision>) -> Result<KeyValue, StorageError> {
+        let mut data = self.data();
+        let Some(prev) = data.map.get(key) else {
+            return Err(StorageError::NotFound {
+                key: key.to_owned(),
+            });
+        };
+        semantics::check_expected(key, prev, expected)?;
+        let rev = semantics::next_revision(data.revision)?;
+        let Some(prev) = data.map.remove(key) else {
+            unreachable!("present under the same lock")
+        };
+        data.revision = rev;
+        let (event, kv) = semantics::deleted(prev, rev);
+        self.inner.hub.publish(event);
+        Ok(kv)
+    }
+}
+
+impl Storage for MemoryStore {
+    async fn get(&self, key: &str) -> Result<Option<KeyValue>, StorageError> {
+        Ok(self.get_sync(key))
+    }
+
+    async fn list(&self, prefix: &str, opts: ListOptions) -> Result<ListResult, StorageError> {
+        Ok(self.list_sync(prefix, &opts))
+    }
+
+    async fn create(&self, key: &str, value: Bytes) -> Result<KeyValue, StorageError> {
+        self.create_sync(key, value)
+    }
+
+    async fn update(
+        &self,
+        key: &str,
+        value: Bytes,
+        expected_mod_revision: Option<Revision>,
+    ) -> Result<KeyValue, StorageError> {
+        self.update_sync(key, value, expected_mod_revision)
+    }
+
+    async fn delete(
+        &self,
+        key: &str,
+        expected_mod_revision: Option<Revision>,
+    ) -> Result<KeyValue, StorageError> {
+        self.delete_sync(key, expected_mod_revision)
+    }
+
+    async fn watch(&self, prefix: &str, from: Revision) -> Result<WatchStream, StorageError> {
+        self.inner.hub.subscribe(prefix, from)
+    }
+
+    async fn revision(&self) -> Result<Revision, StorageError> {
+        Ok(self.data().revision)
+    }
+
+    async fn compact(&self, revision: Revision) -> Result<(), StorageError> {
+        self.inner.hub.compact(revision);
+        Ok(())
+    }
+}

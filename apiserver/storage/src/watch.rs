@@ -1,0 +1,282 @@
+//! Watch fan-out and the bounded event history, shared by every in-process backend.
+//!
+//! A backend calls [`WatchHub::publish`] once per committed mutation, in revision order, while it
+//! still holds whatever lock serialises its writes; [`WatchHub::subscribe`] snapshots the history
+//! and registers the watcher under the hub's one lock, so a watcher sees every event after its
+//! start revision exactly once: first the replay, then the live events, without a gap between the
+//! two.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use tokio::sync::mpsc;
+
+use crate::{Event, Revision, StorageError};
+
+/// The items of a watch: events in revision order, then possibly one final error.
+pub type WatchItem = Result<Event, StorageError>;
+
+/// A stream of watch events (see [`crate::Storage::watch`]).
+///
+/// Yields `Ok(event)` in strictly increasing revision order. If the watcher falls too far behind
+/// (its buffer is full when the store needs to hand it another event) it yields the events already
+/// buffered, then one `Err(StorageError::Expired { .. })`, then ends: the client must relist, as a
+/// Kubernetes client does on `410 Gone`. The stream also ends (yields `None`) when the store is
+/// dropped.
+///
+/// Implements [`futures_core::Stream`]; [`WatchStream::recv`] is the same without a stream
+/// combinator crate. Dropping the stream unregisters the watcher.
+#[derive(Debug)]
+pub struct WatchStream {
+    rx: mpsc::Receiver<WatchItem>,
+}
+
+impl WatchStream {
+    /// Wraps a channel receiver; for backends that forward events from elsewhere (e.g. an etcd
+    /// watch) through a task. The sender must follow this type's contract: ordered events, at
+    /// most one final error.
+    pub fn from_receiver(rx: mpsc::Receiver<WatchItem>) -> Self {
+        Self { rx }
+    }
+
+    /// The next event, `None` once the stream has ended.
+    pub async fn recv(&mut self) -> Option<WatchItem> {
+        self.rx.recv().await
+    }
+
+    /// The next event if one is ready now, without waiting; `None` if nothing is buffered (or the
+    /// stream has ended).
+    pub fn try_recv(&mut self) -> Option<WatchItem> {
+        self.rx.try_recv().ok()
+    }
+}
+
+impl futures_core::Stream for WatchStream {
+    type Item = WatchItem;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<WatchItem>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+struct Watcher {
+    prefix: String,
+    /// Events at or below this revision are not for this watcher (its start revision, then the
+    /// revision of the last event handed to it).
+    after: Revision,
+    tx: mpsc::Sender<WatchItem>,
+}
+
+struct HubState {
+    /// Revision of the last published event (the store's current revision).
+    revision: Revision,
+    /// Every event with a revision above this one is still in `history`: the oldest revision a
+    /// watch may start from.
+    horizon: Revision,
+    history: VecDeque<Event>,
+    capacity: usize,
+    buffer: usize,
+    watchers: Vec<Watcher>,
+}
+
+/// The shared watch/history machinery; one per store.
+pub(crate) struct WatchHub {
+    state: Mutex<HubState>,
+}
+
+impl WatchHub {
+    /// A hub whose store is at `revision`; no history before it (watching from an older revision
+    /// is `Expired`). `capacity` bounds the history, `buffer` each watcher's live backlog.
+    pub(crate) fn new(revision: Revision, capacity: usize, buffer: usize) -> Self {
+        Self {
+            state: Mutex::new(HubState {
+                revision,
+                horizon: revision,
+                history: VecDeque::with_capacity(capacity.min(1024)),
+                capacity,
+                buffer: buffer.max(1),
+                watchers: Vec::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HubState> {
+        // Nothing panics while holding this lock, but never turn poisoning into a panic here.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The revision of the last published event.
+    pub(crate) fn revision(&self) -> Revision {
+        self.lock().revision
+    }
+
+    /// Records `event` in the history and hands it to every matching watcher. Must be called in
+    /// revision order, by the writer, before the next write can commit.
+    pub(crate) fn publish(&self, event: Event) {
+        let mut st = self.lock();
+        let st = &mut *st;
+        st.revision = st.revision.max(event.revision);
+        st.watchers.retain_mut(|w| {
+            if w.tx.is_closed() {
+                return false;
+            }
+            if event.revision <= w.after || !event.kv.key.starts_with(&w.prefix) {
+                return true;
+            }
+            // One slot is always kept free for the final error.
+            if w.tx.capacity() > 1 {
+                // Cannot fail: there is room and the receiver is open (checked above; a receiver
+                // closing in between only loses an event nobody will read).
+                let _ = w.tx.try_send(Ok(event.clone()));
+                w.after = event.revision;
+                true
+            } else {
+                let _ = w.tx.try_send(Err(StorageError::Expired {
+                    requested: w.after,
+                    oldest: event.revision,
+                }));
+                false
+            }
+        });
+        if st.capacity == 0 {
+            st.horizon = st.revision;
+            return;
+        }
+        if st.history.len() == st.capacity
+            && let Some(dropped) = st.history.pop_front()
+        {
+            st.horizon = dropped.revision;
+        }
+        st.history.push_back(event);
+    }
+
+    /// Drops history events at or below `revision` (clamped to the current revision).
+    pub(crate) fn compact(&self, revision: Revision) {
+        let mut st = self.lock();
+        let revision = revision.min(st.revision);
+        while st.history.front().is_some_and(|e| e.revision <= revision) {
+            st.history.pop_front();
+        }
+        st.horizon = st.horizon.max(revision);
+    }
+
+    /// Registers a watcher for keys starting with `prefix` and events after `from` (`0` = from
+    /// the current revision), replaying the retained history first.
+    pub(crate) fn subscribe(
+        &self,
+        prefix: &str,
+        from: Revision,
+    ) -> Result<WatchStream, StorageError> {
+        let mut st = self.lock();
+        let from = if from == 0 { st.revision } else { from };
+        if from < st.horizon {
+            return Err(StorageError::Expired {
+                requested: from,
+                oldest: st.horizon,
+            });
+        }
+        // Only prune closed watchers here so an idle store does not accumulate them.
+        st.watchers.retain(|w| !w.tx.is_closed());
+        let start = st.history.partition_point(|e| e.revision <= from);
+        let replay: Vec<Event> = st
+            .history
+            .range(start..)
+            .filter(|e| e.kv.key.starts_with(prefix))
+            .cloned()
+            .collect();
+        let (tx, rx) = mpsc::channel(replay.len() + st.buffer + 1);
+        let mut after = from;
+        for e in replay {
+            after = e.revision;
+            // Cannot fail: the channel was sized for the replay.
+            let _ = tx.try_send(Ok(e));
+        }
+        st.watchers.push(Watcher {
+            prefix: prefix.to_owned(),
+            after,
+            tx,
+        });
+        Ok(WatchStream { rx })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn watcher_count(&self) -> usize {
+        self.lock().watchers.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EventType, KeyValue};
+
+    fn ev(rev: Revision, key: &str) -> Event {
+        Event {
+            kind: EventType::Added,
+            kv: KeyValue {
+                key: key.into(),
+                value: bytes::Bytes::from_static(b"v"),
+                create_revision: rev,
+                mod_revision: rev,
+            },
+            prev: None,
+            revision: rev,
+        }
+    }
+
+    #[test]
+    fn horizon_moves_with_capacity() {
+        let hub = WatchHub::new(0, 3, 8);
+        for r in 1..=5 {
+            hub.publish(ev(r, "/a"));
+        }
+        // History holds 3,4,5: watching from 2 still sees everything after it.
+        assert!(hub.subscribe("/", 2).is_ok());
+        assert!(matches!(
+            hub.subscribe("/", 1),
+            Err(StorageError::Expired {
+                requested: 1,
+                oldest: 2
+            })
+        ));
+        hub.compact(4);
+        assert!(hub.subscribe("/", 3).is_err());
+        let mut w = hub.subscribe("/", 4).unwrap();
+        assert_eq!(w.try_recv().unwrap().unwrap().revision, 5);
+        assert!(w.try_recv().is_none());
+    }
+
+    #[test]
+    fn zero_capacity_history_and_closed_watchers() {
+        let hub = WatchHub::new(10, 0, 1);
+        hub.publish(ev(11, "/a"));
+        assert!(hub.subscribe("/", 10).is_err());
+        let w = hub.subscribe("/", 11).unwrap();
+        assert_eq!(hub.watcher_count(), 1);
+        drop(w);
+        hub.publish(ev(12, "/a"));
+        assert_eq!(hub.watcher_count(), 0);
+    }
+
+    #[test]
+    fn overflow_yields_one_expired_then_ends() {
+        let hub = WatchHub::new(0, 100, 2);
+        let mut w = hub.subscribe("/", 0).unwrap();
+        for r in 1..=5 {
+            hub.publish(ev(r, "/a"));
+        }
+        assert_eq!(w.try_recv().unwrap().unwrap().revision, 1);
+        assert_eq!(w.try_recv().unwrap().unwrap().revision, 2);
+        assert!(matches!(
+            w.try_recv(),
+            Some(Err(StorageError::Expired {
+                requested: 2,
+                oldest: 3
+            }))
+        ));
+        assert!(w.try_recv().is_none());
+        assert_eq!(hub.watcher_count(), 0);
+    }
+}

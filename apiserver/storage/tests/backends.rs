@@ -1,0 +1,590 @@
+//! One test body per behaviour, run against every backend (and through `AnyStore`).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apiserver_storage::{
+    EventType, KeyValue, ListOptions, Revision, Storage, StorageError, StoreOptions,
+};
+use common::{Made, assert_quiet, b, next_event, next_item};
+
+type Mk<S> = fn(StoreOptions) -> Made<S>;
+
+fn opts() -> StoreOptions {
+    StoreOptions::default()
+}
+
+async fn crud<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(StoreOptions {
+        max_value_size: 64,
+        ..opts()
+    });
+    let key = "/registry/g/r/ns/a";
+    assert_eq!(s.get(key).await.unwrap(), None);
+
+    let created = s.create(key, b("v1")).await.unwrap();
+    assert_eq!(created.key, key);
+    assert_eq!(created.value, "v1");
+    assert_eq!(created.create_revision, created.mod_revision);
+    assert_eq!(s.get(key).await.unwrap(), Some(created.clone()));
+    assert_eq!(
+        s.create(key, b("other")).await,
+        Err(StorageError::AlreadyExists { key: key.into() })
+    );
+
+    let updated = s.update(key, b("v2"), None).await.unwrap();
+    assert_eq!(updated.create_revision, created.create_revision);
+    assert!(updated.mod_revision > created.mod_revision);
+    assert_eq!(s.get(key).await.unwrap(), Some(updated.clone()));
+    assert_eq!(
+        s.update("/registry/g/r/ns/missing", b("x"), None).await,
+        Err(StorageError::NotFound {
+            key: "/registry/g/r/ns/missing".into()
+        })
+    );
+
+    let deleted = s.delete(key, None).await.unwrap();
+    assert_eq!(deleted.value, "v2");
+    assert_eq!(deleted.create_revision, created.create_revision);
+    assert_eq!(deleted.mod_revision, s.revision().await.unwrap());
+    assert!(deleted.mod_revision > updated.mod_revision);
+    assert_eq!(s.get(key).await.unwrap(), None);
+    assert_eq!(
+        s.delete(key, None).await,
+        Err(StorageError::NotFound { key: key.into() })
+    );
+
+    // A re-created key starts a new life.
+    let again = s.create(key, b("v3")).await.unwrap();
+    assert!(again.create_revision > deleted.mod_revision);
+
+    // Oversized values are refused without a write.
+    let before = s.revision().await.unwrap();
+    let big = apiserver_storage::Bytes::from(vec![b'x'; 65]);
+    assert!(matches!(
+        s.create("/registry/g/r/ns/big", big.clone()).await,
+        Err(StorageError::TooLarge {
+            size: 65,
+            limit: 64,
+            ..
+        })
+    ));
+    assert!(matches!(
+        s.update(key, big, None).await,
+        Err(StorageError::TooLarge { .. })
+    ));
+    assert_eq!(s.revision().await.unwrap(), before);
+    assert_eq!(s.get(key).await.unwrap().unwrap().value, "v3");
+}
+
+async fn cas_conflict<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(opts());
+    let key = "/registry/g/r/ns/cas";
+    let v1 = s.create(key, b("1")).await.unwrap();
+    let v2 = s.update(key, b("2"), Some(v1.mod_revision)).await.unwrap();
+    let rev = s.revision().await.unwrap();
+
+    // Stale precondition: 409 with the current revision, nothing written.
+    assert_eq!(
+        s.update(key, b("3"), Some(v1.mod_revision)).await,
+        Err(StorageError::Conflict {
+            key: key.into(),
+            current: v2.mod_revision
+        })
+    );
+    assert_eq!(
+        s.delete(key, Some(v1.mod_revision)).await,
+        Err(StorageError::Conflict {
+            key: key.into(),
+            current: v2.mod_revision
+        })
+    );
+    assert_eq!(s.revision().await.unwrap(), rev);
+    assert_eq!(s.get(key).await.unwrap(), Some(v2.clone()));
+
+    // Fresh precondition succeeds.
+    let v3 = s.update(key, b("3"), Some(v2.mod_revision)).await.unwrap();
+    let gone = s.delete(key, Some(v3.mod_revision)).await.unwrap();
+    assert_eq!(gone.value, "3");
+    assert_eq!(
+        s.delete(key, Some(v3.mod_revision)).await,
+        Err(StorageError::NotFound { key: key.into() })
+    );
+}
+
+async fn identical_update_is_noop<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(opts());
+    let key = "/registry/g/r/ns/same";
+    let v1 = s.create(key, b("{\"a\":1}")).await.unwrap();
+    let rev = s.revision().await.unwrap();
+    let mut w = s.watch("/", rev).await.unwrap();
+
+    assert_eq!(s.update(key, b("{\"a\":1}"), None).await.unwrap(), v1);
+    assert_eq!(
+        s.update(key, b("{\"a\":1}"), Some(v1.mod_revision))
+            .await
+            .unwrap(),
+        v1
+    );
+    assert_eq!(s.revision().await.unwrap(), rev);
+    // The precondition is still checked first.
+    assert!(matches!(
+        s.update(key, b("{\"a\":1}"), Some(v1.mod_revision + 100))
+            .await,
+        Err(StorageError::Conflict { .. })
+    ));
+    assert_quiet(&mut w).await;
+
+    let v2 = s.update(key, b("{\"a\":2}"), None).await.unwrap();
+    assert_eq!(v2.mod_revision, rev + 1);
+    let e = next_event(&mut w).await;
+    assert_eq!((e.kind, e.revision), (EventType::Modified, rev + 1));
+}
+
+async fn list_paging<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(opts());
+    let names = ["m", "c", "x", "a", "k", "b", "z"];
+    for n in names {
+        s.create(&format!("/registry/g/r/ns1/{n}"), b(n))
+            .await
+            .unwrap();
+    }
+    s.create("/registry/g/r/ns2/a", b("other ns"))
+        .await
+        .unwrap();
+    s.create("/registry/g/rr/ns1/a", b("other resource"))
+        .await
+        .unwrap();
+    s.create("/registry/g/r/ns0", b("sorts before"))
+        .await
+        .unwrap();
+    let rev = s.revision().await.unwrap();
+
+    let prefix = "/registry/g/r/ns1/";
+    let all = s.list(prefix, ListOptions::default()).await.unwrap();
+    let mut expected: Vec<String> = names.iter().map(|n| format!("{prefix}{n}")).collect();
+    expected.sort();
+    let keys: Vec<&str> = all.items.iter().map(|kv| kv.key.as_str()).collect();
+    assert_eq!(keys, expected);
+    assert_eq!(all.revision, rev);
+    assert!(!all.remaining);
+    assert!(
+        all.items
+            .iter()
+            .all(|kv| kv.value == kv.key[prefix.len()..])
+    );
+
+    // Paging with limit + start_after reproduces the full list.
+    for limit in [1, 2, 3, 7, 100] {
+        let mut paged: Vec<KeyValue> = Vec::new();
+        let mut start_after = None;
+        loop {
+            let page = s
+                .list(
+                    prefix,
+                    ListOptions {
+                        start_after: start_after.clone(),
+                        limit: Some(limit),
+                    },
+                )
+                .await
+                .unwrap();
+            assert!(page.items.len() <= limit);
+            assert_eq!(page.revision, rev);
+            paged.extend(page.items.iter().cloned());
+            if !page.remaining {
+                break;
+            }
+            assert_eq!(page.items.len(), limit, "a non-final page is full");
+            start_after = page.items.last().map(|kv| kv.key.clone());
+        }
+        assert_eq!(paged, all.items, "limit {limit}");
+    }
+
+    // limit 0 = unlimited; start_after before the prefix starts at the prefix; an exact-limit
+    // page reports no remainder.
+    let zero = s
+        .list(
+            prefix,
+            ListOptions {
+                limit: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(zero.items, all.items);
+    let early = s
+        .list(
+            prefix,
+            ListOptions {
+                start_after: Some("/a".into()),
+                limit: Some(7),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(early.items, all.items);
+    assert!(!early.remaining);
+
+    // The whole registry, and a prefix with no keys.
+    let everything = s.list("/registry/", ListOptions::default()).await.unwrap();
+    assert_eq!(everything.items.len(), names.len() + 3);
+    assert!(everything.items.windows(2).all(|w| w[0].key < w[1].key));
+    let none = s
+        .list("/registry/nope/", ListOptions::default())
+        .await
+        .unwrap();
+    assert!(none.items.is_empty() && !none.remaining);
+    assert_eq!(none.revision, rev);
+
+    // Revision of a later list moves with writes.
+    s.delete("/registry/g/r/ns1/k", None).await.unwrap();
+    let after = s.list(prefix, ListOptions::default()).await.unwrap();
+    assert_eq!(after.revision, rev + 1);
+    assert_eq!(after.items.len(), names.len() - 1);
+}
+
+async fn revisions_monotonic<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(opts());
+    assert_eq!(s.revision().await.unwrap(), 0);
+    let mut last: Revision = 0;
+    for i in 0..20 {
+        let key = format!("/registry/g/r/ns/{}", i % 5);
+        let kv = match i % 4 {
+            0 | 1 => match s.create(&key, b(&i.to_string())).await {
+                Ok(kv) => kv,
+                Err(StorageError::AlreadyExists { .. }) => {
+                    s.update(&key, b(&i.to_string()), None).await.unwrap()
+                }
+                Err(e) => panic!("{e}"),
+            },
+            2 => match s.update(&key, b(&i.to_string()), None).await {
+                Ok(kv) => kv,
+                Err(StorageError::NotFound { .. }) => {
+                    s.create(&key, b(&i.to_string())).await.unwrap()
+                }
+                Err(e) => panic!("{e}"),
+            },
+            _ => match s.delete(&key, None).await {
+                Ok(kv) => kv,
+                Err(StorageError::NotFound { .. }) => {
+                    s.create(&key, b(&i.to_string())).await.unwrap()
+                }
+                Err(e) => panic!("{e}"),
+            },
+        };
+        // Every successful mutation is exactly one revision.
+        assert_eq!(kv.mod_revision, last + 1, "op {i}");
+        last = kv.mod_revision;
+        assert_eq!(s.revision().await.unwrap(), last);
+        assert_eq!(
+            s.list("/registry/", ListOptions::default())
+                .await
+                .unwrap()
+                .revision,
+            last
+        );
+    }
+    // Failed operations do not move the revision.
+    let kept = s.create("/registry/kept", b("k")).await.unwrap();
+    last = kept.mod_revision;
+    assert!(s.create("/registry/kept", b("dup")).await.is_err());
+    assert!(s.update("/registry/none", b("x"), None).await.is_err());
+    assert!(s.delete("/registry/none", None).await.is_err());
+    assert!(s.update("/registry/kept", b("x"), Some(1)).await.is_err());
+    assert_eq!(s.revision().await.unwrap(), last);
+}
+
+async fn watch_replay_then_live<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(opts());
+    let a = s.create("/registry/g/r/ns/a", b("a1")).await.unwrap();
+    let bb = s.create("/registry/g/r/ns/b", b("b1")).await.unwrap();
+    let a2 = s.update("/registry/g/r/ns/a", b("a2"), None).await.unwrap();
+
+    let mut w = s.watch("/registry/", a.mod_revision).await.unwrap();
+    // Replay: everything after `from`.
+    let e = next_event(&mut w).await;
+    assert_eq!((e.kind, &e.kv), (EventType::Added, &bb));
+    assert_eq!(e.prev, None);
+    assert_eq!(e.revision, bb.mod_revision);
+    let e = next_event(&mut w).await;
+    assert_eq!((e.kind, &e.kv), (EventType::Modified, &a2));
+    assert_eq!(e.prev.as_ref(), Some(&a));
+
+    // Live (written from another task), in order, contiguous with the replay.
+    let s = Arc::new(s);
+    let (d, c) = {
+        let s = Arc::clone(&s);
+        tokio::spawn(async move {
+            let d = s.delete("/registry/g/r/ns/b", None).await.unwrap();
+            let c = s.create("/registry/g/r/ns/c", b("c1")).await.unwrap();
+            (d, c)
+        })
+        .await
+        .unwrap()
+    };
+    let e = next_event(&mut w).await;
+    assert_eq!(e.kind, EventType::Deleted);
+    assert_eq!(e.kv, d);
+    assert_eq!(e.kv.value, "b1");
+    assert_eq!(e.kv.mod_revision, e.revision);
+    assert_eq!(e.prev.as_ref(), Some(&bb));
+    assert_eq!(e.revision, a2.mod_revision + 1);
+    let e = next_event(&mut w).await;
+    assert_eq!((e.kind, &e.kv), (EventType::Added, &c));
+    assert_eq!(e.revision, d.mod_revision + 1);
+    assert_quiet(&mut w).await;
+
+    // Every retained event since revision 1 (from = 1 replays revisions 2..).
+    let mut w = s.watch("/", 1).await.unwrap();
+    for rev in 2..=s.revision().await.unwrap() {
+        assert_eq!(next_event(&mut w).await.revision, rev);
+    }
+    assert_quiet(&mut w).await;
+
+    // A watch from a future revision skips events up to it.
+    let now = s.revision().await.unwrap();
+    let mut w = s.watch("/", now + 1).await.unwrap();
+    s.create("/registry/g/r/ns/d", b("d")).await.unwrap();
+    s.create("/registry/g/r/ns/e", b("e")).await.unwrap();
+    let e = next_event(&mut w).await;
+    assert_eq!(
+        (e.kv.key.as_str(), e.revision),
+        ("/registry/g/r/ns/e", now + 2)
+    );
+}
+
+async fn watch_from_now_and_concurrent_writers<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(opts());
+    s.create("/registry/x", b("old")).await.unwrap();
+    let s = Arc::new(s);
+    let mut w = s.watch("/registry/", 0).await.unwrap();
+    // Writers race with the watcher; events still arrive in strict revision order, none missing.
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let s = Arc::clone(&s);
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                s.create(&format!("/registry/t{t}/{i}"), b("v"))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut last = 1;
+    for _ in 0..40 {
+        let e = next_event(&mut w).await;
+        assert_eq!(e.revision, last + 1);
+        last = e.revision;
+    }
+    assert_quiet(&mut w).await;
+}
+
+async fn watch_prefix_filter<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(opts());
+    s.create("/registry/g/r/ns1/a", b("1")).await.unwrap();
+    s.create("/registry/g/r/ns2/a", b("2")).await.unwrap();
+    let mut w = s.watch("/registry/g/r/ns1/", 1).await.unwrap();
+    let mut all = s.watch("/registry/g/r/", 0).await.unwrap();
+    s.create("/registry/g/r/ns1/b", b("3")).await.unwrap();
+    s.create("/registry/g/r/ns10/a", b("4")).await.unwrap();
+    s.update("/registry/g/r/ns2/a", b("5"), None).await.unwrap();
+    s.delete("/registry/g/r/ns1/a", None).await.unwrap();
+
+    // The replay of revision 2 (ns2) is filtered out too.
+    let e = next_event(&mut w).await;
+    assert_eq!(
+        (e.kind, e.kv.key.as_str()),
+        (EventType::Added, "/registry/g/r/ns1/b")
+    );
+    let e = next_event(&mut w).await;
+    assert_eq!(
+        (e.kind, e.kv.key.as_str()),
+        (EventType::Deleted, "/registry/g/r/ns1/a")
+    );
+    assert_quiet(&mut w).await;
+
+    let revs: Vec<Revision> = [
+        next_event(&mut all).await,
+        next_event(&mut all).await,
+        next_event(&mut all).await,
+        next_event(&mut all).await,
+    ]
+    .iter()
+    .map(|e| e.revision)
+    .collect();
+    assert_eq!(revs, vec![3, 4, 5, 6]);
+}
+
+async fn expired_when_history_exceeded<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(StoreOptions {
+        history_capacity: 5,
+        ..opts()
+    });
+    for i in 0..10 {
+        s.create(&format!("/registry/k{i}"), b("v")).await.unwrap();
+    }
+    // History holds revisions 6..=10: from 5 is the oldest complete start.
+    assert_eq!(
+        s.watch("/", 1).await.err(),
+        Some(StorageError::Expired {
+            requested: 1,
+            oldest: 5
+        })
+    );
+    assert!(matches!(
+        s.watch("/", 4).await,
+        Err(StorageError::Expired { .. })
+    ));
+    let mut w = s.watch("/", 5).await.unwrap();
+    for rev in 6..=10 {
+        assert_eq!(next_event(&mut w).await.revision, rev);
+    }
+
+    // Explicit compaction moves the horizon further; existing watchers keep working.
+    s.compact(8).await.unwrap();
+    assert_eq!(
+        s.watch("/", 7).await.err(),
+        Some(StorageError::Expired {
+            requested: 7,
+            oldest: 8
+        })
+    );
+    let mut w8 = s.watch("/", 8).await.unwrap();
+    s.create("/registry/k10", b("v")).await.unwrap();
+    assert_eq!(next_event(&mut w8).await.revision, 9);
+    assert_eq!(next_event(&mut w).await.revision, 11);
+    // Compacting beyond the current revision clamps; "from now" always works.
+    s.compact(1_000).await.unwrap();
+    assert!(s.watch("/", 10).await.is_err());
+    assert!(s.watch("/", 11).await.is_ok());
+    assert!(s.watch("/", 0).await.is_ok());
+    let e = StorageError::Expired {
+        requested: 7,
+        oldest: 8,
+    };
+    assert_eq!(e.to_string(), "too old resource version: 7 (8)");
+}
+
+async fn slow_watcher_expires_without_blocking_writers<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(StoreOptions {
+        watch_buffer: 16,
+        ..opts()
+    });
+    let mut slow = s.watch("/", 0).await.unwrap();
+    let mut fast = s.watch("/", 0).await.unwrap();
+    let run = async {
+        for batch in 0..10 {
+            for i in 0..8 {
+                s.create(&format!("/registry/{batch}/{i}"), b("v"))
+                    .await
+                    .unwrap();
+            }
+            for i in 0..8 {
+                let e = next_event(&mut fast).await;
+                assert_eq!(e.revision, batch * 8 + i + 1);
+            }
+        }
+    };
+    // Writers never wait on the stuck watcher.
+    tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .expect("writers blocked by a slow watcher");
+
+    // The slow watcher gets what fit in its buffer, then one Expired, then the end.
+    for rev in 1..=16 {
+        assert_eq!(next_event(&mut slow).await.revision, rev);
+    }
+    assert_eq!(
+        next_item(&mut slow).await,
+        Some(Err(StorageError::Expired {
+            requested: 16,
+            oldest: 17
+        }))
+    );
+    assert_eq!(next_item(&mut slow).await, None);
+    // The client relists and re-watches from the list revision.
+    let rev = s.list("/", ListOptions::default()).await.unwrap().revision;
+    assert_eq!(rev, 80);
+    let mut again = s.watch("/", rev).await.unwrap();
+    s.create("/registry/after", b("v")).await.unwrap();
+    assert_eq!(next_event(&mut again).await.revision, 81);
+}
+
+async fn concurrent_increments<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(opts());
+    let key = "/registry/counter";
+    s.create(key, b("0")).await.unwrap();
+    let s = Arc::new(s);
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let s = Arc::clone(&s);
+        tasks.push(tokio::spawn(async move {
+            let mut conflicts = 0u32;
+            for _ in 0..50 {
+                loop {
+                    let cur = s.get(key).await.unwrap().unwrap();
+                    let n: u64 = std::str::from_utf8(&cur.value).unwrap().parse().unwrap();
+                    match s
+                        .update(key, b(&(n + 1).to_string()), Some(cur.mod_revision))
+                        .await
+                    {
+                        Ok(_) => break,
+                        Err(StorageError::Conflict { .. }) => conflicts += 1,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+            conflicts
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let kv = s.get(key).await.unwrap().unwrap();
+    assert_eq!(kv.value, "800");
+    assert_eq!(kv.mod_revision, 801);
+    assert_eq!(s.revision().await.unwrap(), 801);
+}
+
+macro_rules! suite {
+    ($backend:ident, $mk:path; $($test:ident),* $(,)?) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test($mk).await
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! full_suite {
+    ($backend:ident, $mk:path) => {
+        suite!($backend, $mk;
+            crud,
+            cas_conflict,
+            identical_update_is_noop,
+            list_paging,
+            revisions_monotonic,
+            watch_replay_then_live,
+            watch_from_now_and_concurrent_writers,
+            watch_prefix_filter,
+            expired_when_history_exceeded,
+            slow_watcher_expires_without_blocking_writers,
+            concurrent_increments,
+        );
+    };
+}
+
+full_suite!(memory, crate::common::memory);
+full_suite!(embedded, crate::common::embedded);
+full_suite!(any_memory, crate::common::any_memory);
+full_suite!(any_embedded, crate::common::any_embedded);
