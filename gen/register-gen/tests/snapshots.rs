@@ -113,8 +113,11 @@ fn irregular_plurals_and_resource_name() {
         ("Ingress", "ingresses"),
         ("Lease2", "leases"),
     ] {
+        let flat: String = out.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
-            out.contains(&format!("kind: \"{kind}\",\n        list_kind: \"{kind}List\",\n        plural: \"{plural}\"")),
+            flat.contains(&format!(
+                "kind: \"{kind}\", list_kind: \"{kind}List\", plural: \"{plural}\""
+            )),
             "{kind} → {plural}:\n{out}"
         );
     }
