@@ -172,8 +172,19 @@ pub fn package(pkg: &Package) -> TokenStream {
             };
         }
     });
+    let impls: Vec<TokenStream> = impls.collect();
+    // One block for all impls, with `Clone` named once: the output stays small (its size is the
+    // generator's time budget) and no user item named `Clone` can capture it.
+    let impls = (!impls.is_empty()).then(|| {
+        quote! {
+            const _: () = {
+                use ::core::clone::Clone;
+                #(#impls)*
+            };
+        }
+    });
     quote! {
-        #(#impls)*
+        #impls
         #assertion
     }
 }
@@ -188,7 +199,7 @@ fn ident(name: &str, raw: bool) -> Ident {
 
 fn clone_impl(pkg: &Package, t: &TypeDef) -> TokenStream {
     let ty = type_path(pkg, &t.name);
-    let clone = quote!(::core::clone::Clone::clone);
+    let clone = quote!(Clone::clone);
     let body = match &t.body {
         TypeBody::Struct(fields) => {
             let inits = fields.iter().map(|f| {
@@ -222,7 +233,7 @@ fn clone_impl(pkg: &Package, t: &TypeDef) -> TokenStream {
         }
     };
     quote! {
-        impl ::core::clone::Clone for #ty {
+        impl Clone for #ty {
             fn clone(&self) -> Self {
                 #body
             }

@@ -227,7 +227,10 @@ impl Config {
     /// Runs every phase and returns the formatted files, without touching the disk.
     pub fn render(&self) -> Result<(Vec<RenderedFile>, Loaded), Error> {
         let gens = self.selected()?;
+        let timings = Timings::from_env();
+        let started = std::time::Instant::now();
         let loaded = self.load()?;
+        timings.add(&timings.load, started);
         let mut diags: Vec<Diagnostic> = gens
             .iter()
             .flat_map(|g| g.validate(&loaded.model))
@@ -252,7 +255,10 @@ impl Config {
                         self.out_root(&self.inputs[pkg.input])
                     }
                 };
-                g.generate_package(&loaded.model, pkg, &self.options)
+                let started = std::time::Instant::now();
+                let generated = g.generate_package(&loaded.model, pkg, &self.options);
+                timings.add(&timings.generate, started);
+                generated
                     .into_iter()
                     // A file with nothing in it is not written (e.g. deepcopy of an empty hub).
                     .filter(|f| match &f.content {
@@ -262,6 +268,7 @@ impl Config {
                     .map(|f| {
                         let body = match f.content {
                             Content::Rust(tokens) => {
+                                let started = std::time::Instant::now();
                                 let file: syn::File = syn::parse2(tokens).map_err(|e| {
                                     Error::Internal(format!(
                                         "{} produced invalid Rust for {}: {e}",
@@ -269,7 +276,11 @@ impl Config {
                                         f.path.display()
                                     ))
                                 })?;
-                                prettyplease::unparse(&file)
+                                timings.add(&timings.parse_output, started);
+                                let started = std::time::Instant::now();
+                                let text = prettyplease::unparse(&file);
+                                timings.add(&timings.format, started);
+                                text
                             }
                             Content::Text(t) => t,
                         };
@@ -282,6 +293,7 @@ impl Config {
                     .collect()
             })
             .collect();
+        timings.report();
         let mut files: Vec<RenderedFile> = rendered?.into_iter().flatten().collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         if let Some(w) = files.windows(2).find(|w| w[0].path == w[1].path) {
@@ -379,6 +391,53 @@ impl Config {
             }
         }
         out
+    }
+}
+
+/// CPU time per phase, summed over threads, printed to stderr when `KUBE_CODEGEN_TIMINGS` is
+/// set: where a run's time goes, without a profiler.
+struct Timings {
+    enabled: bool,
+    load: std::sync::atomic::AtomicU64,
+    generate: std::sync::atomic::AtomicU64,
+    parse_output: std::sync::atomic::AtomicU64,
+    format: std::sync::atomic::AtomicU64,
+}
+
+impl Timings {
+    fn from_env() -> Self {
+        Timings {
+            enabled: std::env::var_os("KUBE_CODEGEN_TIMINGS").is_some(),
+            load: Default::default(),
+            generate: Default::default(),
+            parse_output: Default::default(),
+            format: Default::default(),
+        }
+    }
+
+    fn add(&self, slot: &std::sync::atomic::AtomicU64, since: std::time::Instant) {
+        if self.enabled {
+            slot.fetch_add(
+                since.elapsed().as_micros() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
+    }
+
+    fn report(&self) {
+        if !self.enabled {
+            return;
+        }
+        let ms = |a: &std::sync::atomic::AtomicU64| {
+            a.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0
+        };
+        eprintln!(
+            "kube-codegen timings (ms, summed over threads): parse+validate input {:.1}, generate {:.1}, parse output {:.1}, format {:.1}",
+            ms(&self.load),
+            ms(&self.generate),
+            ms(&self.parse_output),
+            ms(&self.format)
+        );
     }
 }
 

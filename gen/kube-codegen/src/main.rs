@@ -31,6 +31,9 @@ struct Cli {
     /// Print what was inferred (groups, versions, kinds, plurals, scopes, module paths) and exit.
     #[arg(long)]
     explain: bool,
+    /// List every file written or removed.
+    #[arg(short, long)]
+    verbose: bool,
     /// Print the table of every tag kube-codegen understands (Markdown) and exit.
     #[arg(long)]
     tags: bool,
@@ -80,11 +83,14 @@ fn main() -> ExitCode {
             if cli.verify {
                 eprintln!("kube-codegen: {} files up to date", report.files);
             } else {
-                for p in &o.changed {
-                    eprintln!("wrote   {}", p.display());
-                }
-                for p in &o.removed {
-                    eprintln!("removed {}", p.display());
+                // Small runs list their files; big ones only with --verbose.
+                if cli.verbose || o.changed.len() + o.removed.len() <= 20 {
+                    for p in &o.changed {
+                        eprintln!("wrote   {}", p.display());
+                    }
+                    for p in &o.removed {
+                        eprintln!("removed {}", p.display());
+                    }
                 }
                 eprintln!(
                     "kube-codegen: {} files, {} written, {} unchanged, {} removed",
