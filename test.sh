@@ -18,6 +18,14 @@ if [ ${#need_debs[@]} -gt 0 ]; then
     fi
   fi
 fi
+# kubectl is the judge of the API server tests (the machine image ships Google's kubectl
+# dispatcher with kubectl 1.27–1.33 beside it).
+if ! command -v kubectl >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubectl || true
+  fi
+  command -v kubectl >/dev/null 2>&1 || { echo "test.sh: kubectl is missing and could not be installed" >&2; exit 1; }
+fi
 for component in rustfmt clippy; do
   if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
     rustup component add "$component"

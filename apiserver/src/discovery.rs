@@ -1,0 +1,218 @@
+//! Discovery documents: `/api`, `/apis`, `/apis/<group>`, `/apis/<group>/<version>`, and the
+//! aggregated discovery document (`apidiscovery.k8s.io` v2 and v2beta1) when a client asks for it.
+
+use kube_codegen_scheme::ResourceInfo;
+use serde_json::{Value, json};
+
+/// Verbs of a resource, sorted as discovery lists them.
+pub fn verbs() -> Vec<&'static str> {
+    vec![
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch",
+    ]
+}
+
+/// A group and its versions, most preferred first.
+pub struct GroupDoc<'a> {
+    pub name: &'a str,
+    pub versions: Vec<(&'a str, Vec<&'a ResourceInfo>)>,
+}
+
+fn group_versions(g: &GroupDoc) -> Value {
+    Value::Array(
+        g.versions
+            .iter()
+            .map(|(v, _)| json!({"groupVersion": format!("{}/{v}", g.name), "version": v}))
+            .collect(),
+    )
+}
+
+pub fn api_group(g: &GroupDoc) -> Value {
+    let preferred = g.versions.first().map(|(v, _)| *v).unwrap_or_default();
+    json!({
+        "kind": "APIGroup",
+        "apiVersion": "v1",
+        "name": g.name,
+        "versions": group_versions(g),
+        "preferredVersion": {"groupVersion": format!("{}/{preferred}", g.name), "version": preferred},
+    })
+}
+
+pub fn api_group_list(groups: &[GroupDoc]) -> Value {
+    let groups: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            let mut v = api_group(g);
+            let m = v.as_object_mut().expect("object");
+            m.remove("kind");
+            m.remove("apiVersion");
+            v
+        })
+        .collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+pub fn api_versions() -> Value {
+    json!({
+        "kind": "APIVersions",
+        "versions": [],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": ""}],
+    })
+}
+
+pub fn api_resource_list(group: &str, version: &str, resources: &[&ResourceInfo]) -> Value {
+    let mut out = Vec::new();
+    for r in resources {
+        out.push(json!({
+            "name": r.plural,
+            "singularName": r.singular,
+            "namespaced": r.namespaced,
+            "kind": r.kind,
+            "verbs": verbs(),
+            "shortNames": r.short_names,
+            "categories": r.categories,
+            "storageVersionHash": storage_version_hash(group, version, r.kind),
+        }));
+        if r.has_status {
+            out.push(json!({
+                "name": format!("{}/status", r.plural),
+                "singularName": "",
+                "namespaced": r.namespaced,
+                "kind": r.kind,
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
+    }
+    json!({
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": format!("{group}/{version}"),
+        "resources": out,
+    })
+}
+
+/// Base64 of the first 8 bytes of SHA-256 of `group/version/kind`, as kube-apiserver computes it.
+fn storage_version_hash(group: &str, version: &str, kind: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{group}/{version}/{kind}").as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(&digest[..8])
+}
+
+/// Which aggregated discovery version a client accepts, from its `Accept` header.
+pub fn aggregated_version(accept: Option<&str>) -> Option<&'static str> {
+    let accept = accept?;
+    for entry in accept.split(',') {
+        let params: Vec<&str> = entry.split(';').map(str::trim).collect();
+        let has = |p: &str| params.contains(&p);
+        if has("g=apidiscovery.k8s.io") && has("as=APIGroupDiscoveryList") {
+            if has("v=v2") {
+                return Some("v2");
+            }
+            if has("v=v2beta1") {
+                return Some("v2beta1");
+            }
+        }
+    }
+    None
+}
+
+/// The aggregated discovery document (`APIGroupDiscoveryList`).
+pub fn aggregated(groups: &[GroupDoc], version: &str) -> Value {
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            let versions: Vec<Value> = g
+                .versions
+                .iter()
+                .map(|(v, resources)| {
+                    let resources: Vec<Value> = resources
+                        .iter()
+                        .map(|r| {
+                            let gvk = json!({"group": g.name, "version": v, "kind": r.kind});
+                            let mut res = json!({
+                                "resource": r.plural,
+                                "responseKind": gvk,
+                                "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+                                "singularResource": r.singular,
+                                "verbs": verbs(),
+                            });
+                            if !r.short_names.is_empty() {
+                                res["shortNames"] = json!(r.short_names);
+                            }
+                            if !r.categories.is_empty() {
+                                res["categories"] = json!(r.categories);
+                            }
+                            if r.has_status {
+                                res["subresources"] = json!([{
+                                    "subresource": "status",
+                                    "responseKind": gvk,
+                                    "verbs": ["get", "patch", "update"],
+                                }]);
+                            }
+                            res
+                        })
+                        .collect();
+                    json!({"version": v, "resources": resources, "freshness": "Current"})
+                })
+                .collect();
+            json!({"metadata": {"name": g.name, "creationTimestamp": null}, "versions": versions})
+        })
+        .collect();
+    json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": format!("apidiscovery.k8s.io/{version}"),
+        "metadata": {},
+        "items": items,
+    })
+}
+
+/// The `Content-Type` an aggregated response must carry: clients recognise it by these params.
+pub fn aggregated_content_type(version: &str) -> String {
+    format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList")
+}
+
+/// Kubernetes' version order: GA before beta before alpha, higher numbers first.
+pub fn version_priority(v: &str) -> (u8, u32, u32) {
+    let rest = v.strip_prefix('v').unwrap_or(v);
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let major: u32 = digits.parse().unwrap_or(0);
+    let tail = &rest[digits.len()..];
+    let (stage, minor) = if let Some(n) = tail.strip_prefix("beta") {
+        (1, n.parse().unwrap_or(0))
+    } else if let Some(n) = tail.strip_prefix("alpha") {
+        (0, n.parse().unwrap_or(0))
+    } else if tail.is_empty() {
+        (2, 0)
+    } else {
+        (0, 0)
+    };
+    (stage, major, minor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregated_negotiation() {
+        let kubectl = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+        assert_eq!(aggregated_version(Some(kubectl)), Some("v2"));
+        let old = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+        assert_eq!(aggregated_version(Some(old)), Some("v2beta1"));
+        assert_eq!(aggregated_version(Some("application/json")), None);
+    }
+
+    #[test]
+    fn versions_order() {
+        let mut v = vec!["v1alpha1", "v1beta1", "v1", "v2beta1", "v1beta2"];
+        v.sort_by_key(|v| std::cmp::Reverse(version_priority(v)));
+        assert_eq!(v, ["v1", "v2beta1", "v1beta2", "v1beta1", "v1alpha1"]);
+    }
+}

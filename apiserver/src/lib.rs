@@ -1,0 +1,284 @@
+//! A generic Kubernetes API-server library: register generated kinds, get a tower/axum service
+//! that speaks Kubernetes REST conventions to unmodified `kubectl`.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use apiserver::{ApiServer, Resource};
+//! let store = apiserver_storage::AnyStore::Memory(apiserver_storage::MemoryStore::new());
+//! let app = ApiServer::builder(store)
+//!     .resource(Resource::<pager::v1alpha1::Alert, _>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
+//!     .build()?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app.into_router()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Modules: [`status`] (errors as Kubernetes `Status`), [`selector`] (label and field
+//! selectors), [`patch`] (JSON, merge and strategic-merge patches), [`openapi`] (OpenAPI v3/v2
+//! documents), [`table`] (server-side printing), [`discovery`], [`registry`] (kinds and
+//! strategies), [`object`] (metadata conventions).
+
+pub mod discovery;
+pub mod object;
+pub mod openapi;
+pub mod patch;
+pub mod registry;
+pub mod selector;
+mod server;
+pub mod status;
+pub mod table;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use apiserver_storage::AnyStore;
+use http::{Response, StatusCode, header};
+use serde_json::Value;
+
+pub use registry::{DefaultStrategy, Resource, ResourceHandler, Strategy};
+pub use server::{MAX_BODY_BYTES, VersionInfo};
+pub use status::{ApiError, Cause};
+
+/// Builds an [`ApiServer`] from registered kinds.
+pub struct ApiServerBuilder {
+    store: AnyStore,
+    version: VersionInfo,
+    resources: Vec<Arc<dyn ResourceHandler>>,
+}
+
+/// Why a server could not be built.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The same group/version/resource was registered twice.
+    Duplicate(String),
+    /// Two versions of one resource: they share storage, which needs conversion through a hub.
+    VersionsWithoutConversion(String),
+    /// A kind's generated OpenAPI schemas are not valid JSON.
+    Schemas(String),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Duplicate(r) => write!(f, "resource {r} is registered twice"),
+            BuildError::VersionsWithoutConversion(r) => write!(
+                f,
+                "resource {r} is registered in two versions; serving several versions of one resource needs conversion through the hub, which this server does not do yet"
+            ),
+            BuildError::Schemas(e) => write!(f, "invalid generated OpenAPI schemas: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// The server: a tower service (an axum `Router`) over a store.
+pub struct ApiServer {
+    state: Arc<server::State>,
+}
+
+impl ApiServer {
+    pub fn builder(store: AnyStore) -> ApiServerBuilder {
+        ApiServerBuilder {
+            store,
+            version: VersionInfo::default(),
+            resources: Vec::new(),
+        }
+    }
+
+    /// The axum router serving every endpoint; use it as a tower `Service`.
+    pub fn into_router(self) -> axum::Router {
+        let state = self.state;
+        axum::Router::new().fallback(move |req: http::Request<axum::body::Body>| {
+            let state = state.clone();
+            async move { server::handle(state, req).await }
+        })
+    }
+}
+
+impl ApiServerBuilder {
+    /// Registers a kind (see [`Resource`]).
+    pub fn resource<R: ResourceHandler + 'static>(mut self, resource: R) -> Self {
+        self.resources.push(Arc::new(resource));
+        self
+    }
+
+    /// What `/version` answers (its minor version picks kubectl's client version through the
+    /// dispatcher on some machines).
+    pub fn version(mut self, version: VersionInfo) -> Self {
+        self.version = version;
+        self
+    }
+
+    pub fn build(self) -> Result<ApiServer, BuildError> {
+        let mut resources = HashMap::new();
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+        let mut plurals: HashMap<(String, String), String> = HashMap::new();
+        for h in &self.resources {
+            let i = h.info();
+            let id = format!("{}.{}/{}", i.plural, i.group, i.version);
+            if let Some(v) = plurals.get(&(i.group.to_string(), i.plural.to_string()))
+                && v != i.version
+            {
+                return Err(BuildError::VersionsWithoutConversion(format!(
+                    "{}.{}",
+                    i.plural, i.group
+                )));
+            }
+            plurals.insert((i.group.into(), i.plural.into()), i.version.into());
+            let k = (
+                i.group.to_string(),
+                i.version.to_string(),
+                i.plural.to_string(),
+            );
+            if resources.insert(k, h.clone()).is_some() {
+                return Err(BuildError::Duplicate(id));
+            }
+            match groups.iter_mut().find(|(g, _)| g == i.group) {
+                Some((_, vs)) if !vs.iter().any(|v| v == i.version) => vs.push(i.version.into()),
+                Some(_) => {}
+                None => groups.push((i.group.into(), vec![i.version.into()])),
+            }
+        }
+        for (_, vs) in &mut groups {
+            vs.sort_by_key(|v| std::cmp::Reverse(discovery::version_priority(v)));
+        }
+        let openapi = OpenApiDocs::build(&groups, &self.resources)?;
+        Ok(ApiServer {
+            state: Arc::new(server::State {
+                store: self.store,
+                version: self.version,
+                resources,
+                groups,
+                openapi,
+            }),
+        })
+    }
+}
+
+/// The OpenAPI documents, computed once when the server is built.
+pub(crate) struct OpenApiDocs {
+    pub v3_root: Value,
+    /// "apis/<g>/<v>" → (document bytes, hash).
+    pub v3: HashMap<String, (Vec<u8>, String)>,
+    pub v2: Vec<u8>,
+}
+
+impl OpenApiDocs {
+    fn build(
+        groups: &[(String, Vec<String>)],
+        resources: &[Arc<dyn ResourceHandler>],
+    ) -> Result<Self, BuildError> {
+        let mut docs = Vec::new();
+        for (g, versions) in groups {
+            for v in versions {
+                let rs: Vec<&Arc<dyn ResourceHandler>> = resources
+                    .iter()
+                    .filter(|h| h.info().group == g && h.info().version == v)
+                    .collect();
+                let mut schemas = serde_json::Map::new();
+                for h in &rs {
+                    let parsed: serde_json::Map<String, Value> = serde_json::from_str(h.schemas())
+                        .map_err(|e| BuildError::Schemas(format!("{}: {e}", h.info().kind)))?;
+                    schemas.extend(parsed);
+                }
+                docs.push(openapi::GroupVersionDoc {
+                    group: g,
+                    version: v,
+                    resources: rs.iter().map(|h| h.info()).collect(),
+                    schemas,
+                });
+            }
+        }
+        let mut v3 = HashMap::new();
+        let mut discovery = Vec::new();
+        for d in &docs {
+            let bytes = serde_json::to_vec(&openapi::v3_document(d)).unwrap_or_default();
+            let hash = openapi::document_hash(&bytes);
+            let path = format!("apis/{}/{}", d.group, d.version);
+            discovery.push((path.clone(), hash.clone()));
+            v3.insert(path, (bytes, hash));
+        }
+        Ok(OpenApiDocs {
+            v3_root: openapi::v3_discovery(&discovery),
+            v3,
+            v2: serde_json::to_vec(&openapi::v2_document(&docs)).unwrap_or_default(),
+        })
+    }
+
+    /// The definition name openapi-gen gives a kind (`co.k8s.pager.v1alpha1.Alert`).
+    pub fn definition_for(&self, info: &kube_codegen_scheme::ResourceInfo) -> String {
+        let mut parts: Vec<&str> = info.group.split('.').collect();
+        parts.reverse();
+        format!("{}.{}.{}", parts.join("."), info.version, info.kind)
+    }
+}
+
+fn openapi_v3(
+    state: &server::State,
+    group: &str,
+    version: &str,
+    hash: Option<&str>,
+) -> Result<Response<axum::body::Body>, ApiError> {
+    let path = format!("apis/{group}/{version}");
+    let (bytes, current) = state.openapi.v3.get(&path).ok_or_else(|| {
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+    })?;
+    let mut resp = Response::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ETAG, format!("\"{current}\""));
+    match hash {
+        Some(h) if h == current => {
+            resp = resp
+                .status(StatusCode::OK)
+                .header(header::CACHE_CONTROL, "public, immutable");
+        }
+        Some(_) => {
+            return Ok(Response::builder()
+                .status(StatusCode::MOVED_PERMANENTLY)
+                .header(
+                    header::LOCATION,
+                    format!("/openapi/v3/{path}?hash={current}"),
+                )
+                .body(axum::body::Body::empty())
+                .expect("response"));
+        }
+        None => {
+            resp = resp
+                .status(StatusCode::OK)
+                .header(header::CACHE_CONTROL, "no-cache, private");
+        }
+    }
+    Ok(resp
+        .body(axum::body::Body::from(bytes.clone()))
+        .expect("response"))
+}
+
+fn openapi_v2(
+    state: &server::State,
+    accept: Option<&str>,
+) -> Result<Response<axum::body::Body>, ApiError> {
+    // client-go asks for protobuf only; we serve JSON and say so with 406 to protobuf-only
+    // clients (kubectl then uses the v3 documents, which are complete).
+    if let Some(a) = accept
+        && !a.split(',').any(|m| {
+            let m = m.split(';').next().unwrap_or("").trim();
+            m == "application/json" || m == "*/*" || m.is_empty()
+        })
+    {
+        return Err(ApiError::new(
+            406,
+            "NotAcceptable",
+            "only application/json is served at /openapi/v2",
+        ));
+    }
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(state.openapi.v2.clone()))
+        .expect("response"))
+}

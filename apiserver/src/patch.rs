@@ -1,0 +1,2101 @@
+//! JSON patch, JSON merge patch and strategic merge patch.
+//!
+//! [`apply`] applies a PATCH request body to the current object (already converted to the
+//! request version, as JSON) the way k8s.io/apiserver's `handlers/patch.go` does:
+//!
+//! * `application/json-patch+json` (RFC 6902) via the `json-patch` crate, one operation at a time
+//!   so the first failing operation is the one reported, with Go-like (evanphx/json-patch v4)
+//!   error texts; at most [`MAX_JSON_PATCH_OPERATIONS`] operations (413 beyond).
+//! * `application/merge-patch+json` (RFC 7386) via `json_patch::merge`.
+//! * `application/strategic-merge-patch+json`: a port of apimachinery's
+//!   `strategicpatch.StrategicMergeMapPatch` (apply half) driven by a [`PatchSchema`] — either
+//!   [`NoSchema`] or [`OpenApiPatchSchema`] (OpenAPI v3 component schemas with
+//!   `x-kubernetes-patch-strategy` / `x-kubernetes-patch-merge-key`, and additionally
+//!   `x-kubernetes-list-type: map` + `x-kubernetes-list-map-keys`).
+//!
+//! Error classes follow Go: malformed bodies are 400 BadRequest, JSON-patch operation failures
+//! (failed `test`, missing path, unknown op) are 422 Invalid with the generic message
+//! "the server rejected our request due to an error in our request" and the detail as a cause,
+//! too many operations is 413, and strategic-merge failures Go does not classify (e.g. a list
+//! element without its merge key) are a plain 500 (Status reason empty), exactly as
+//! `kubectl` shows them ("Error from server: map: map[…] does not contain declared merge key:
+//! name").
+//!
+//! Known deviations from Go, all due to the server storing unstructured JSON instead of decoding
+//! into a Go struct afterwards: values copied verbatim from a strategic merge patch (new keys,
+//! replaced lists/maps) are cleaned of `null`s and of left-over directive keys (`$patch`,
+//! `$retainKeys`, `$setElementOrder/…`, `$deleteFromPrimitiveList/…`), which is what Go's typed
+//! decoding achieves implicitly.
+
+use serde_json::{Map, Value};
+
+/// Go's `maxJSONPatchOperations`.
+pub const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
+
+/// Status message Go uses for JSON-patch application failures and other 422s built with
+/// `errors.NewGenericServerResponse(422, …)`.
+pub const INVALID_GENERIC_MESSAGE: &str =
+    "the server rejected our request due to an error in our request";
+
+/// The patch types an API server accepts (server-side apply excluded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PatchType {
+    /// `application/json-patch+json`
+    Json,
+    /// `application/merge-patch+json`
+    Merge,
+    /// `application/strategic-merge-patch+json`
+    StrategicMerge,
+}
+
+impl PatchType {
+    /// Maps a `Content-Type` header (parameters such as `; charset=utf-8` ignored,
+    /// case-insensitive) to a patch type. `None` means 415 UnsupportedMediaType.
+    pub fn from_content_type(ct: &str) -> Option<PatchType> {
+        let media = ct.split(';').next().unwrap_or("").trim();
+        if media.eq_ignore_ascii_case("application/json-patch+json") {
+            Some(PatchType::Json)
+        } else if media.eq_ignore_ascii_case("application/merge-patch+json") {
+            Some(PatchType::Merge)
+        } else if media.eq_ignore_ascii_case("application/strategic-merge-patch+json") {
+            Some(PatchType::StrategicMerge)
+        } else {
+            None
+        }
+    }
+
+    /// The media type of this patch type.
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            PatchType::Json => "application/json-patch+json",
+            PatchType::Merge => "application/merge-patch+json",
+            PatchType::StrategicMerge => "application/strategic-merge-patch+json",
+        }
+    }
+}
+
+/// Why a patch could not be applied, classified like the Go API server classifies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatchError {
+    /// 400 BadRequest: the body is malformed (not JSON, wrong shape, bad directive format).
+    BadRequest(String),
+    /// 413 RequestEntityTooLarge: too many JSON-patch operations.
+    TooLarge(String),
+    /// 422 Invalid. `message` is the Status message; `cause`, when present, is the detailed
+    /// error Go puts in `details.causes[0]` with `type: "UnexpectedServerResponse"`.
+    Invalid {
+        message: String,
+        cause: Option<String>,
+    },
+    /// A plain (non-Status) error in Go: 500 with an empty (Unknown) reason.
+    Internal(String),
+}
+
+impl PatchError {
+    fn invalid(cause: impl Into<String>) -> Self {
+        PatchError::Invalid {
+            message: INVALID_GENERIC_MESSAGE.to_string(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// HTTP status code.
+    pub fn code(&self) -> u16 {
+        match self {
+            PatchError::BadRequest(_) => 400,
+            PatchError::TooLarge(_) => 413,
+            PatchError::Invalid { .. } => 422,
+            PatchError::Internal(_) => 500,
+        }
+    }
+
+    /// `Status.reason` (`""` = StatusReasonUnknown, which Go uses for plain errors).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            PatchError::BadRequest(_) => "BadRequest",
+            PatchError::TooLarge(_) => "RequestEntityTooLarge",
+            PatchError::Invalid { .. } => "Invalid",
+            PatchError::Internal(_) => "",
+        }
+    }
+
+    /// `Status.message`.
+    pub fn message(&self) -> &str {
+        match self {
+            PatchError::BadRequest(m) | PatchError::TooLarge(m) | PatchError::Internal(m) => m,
+            PatchError::Invalid { message, .. } => message,
+        }
+    }
+
+    /// Detail for `details.causes` (type `UnexpectedServerResponse`), if any.
+    pub fn cause(&self) -> Option<&str> {
+        match self {
+            PatchError::Invalid { cause, .. } => cause.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for PatchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.cause() {
+            Some(c) => write!(f, "{}: {c}", self.message()),
+            None => f.write_str(self.message()),
+        }
+    }
+}
+
+impl std::error::Error for PatchError {}
+
+/// Patch metadata of one field, as read from the schema.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldPatchMeta {
+    /// `x-kubernetes-patch-strategy`: "merge", "retainKeys", "merge,retainKeys", "replace".
+    pub strategy: Option<String>,
+    /// `x-kubernetes-patch-merge-key`.
+    pub merge_key: Option<String>,
+    /// `x-kubernetes-list-type`: "atomic", "set", "map".
+    pub list_type: Option<String>,
+    /// `x-kubernetes-list-map-keys`.
+    pub list_map_keys: Vec<String>,
+}
+
+/// Where strategic merge patch gets its per-field metadata from.
+pub trait PatchSchema {
+    /// Metadata of the field reached by `path`: JSON property names from the object root
+    /// (list elements don't add a segment; map values of `additionalProperties` maps do, with the
+    /// map key as segment).
+    fn field(&self, path: &[&str]) -> FieldPatchMeta;
+}
+
+/// No metadata: maps merge, lists are replaced.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSchema;
+
+impl PatchSchema for NoSchema {
+    fn field(&self, _path: &[&str]) -> FieldPatchMeta {
+        FieldPatchMeta::default()
+    }
+}
+
+/// Patch metadata read from OpenAPI v3 component schemas (`#/components/schemas/<name>`, also
+/// accepting `#/definitions/<name>`), starting at definition `root`.
+#[derive(Debug, Clone)]
+pub struct OpenApiPatchSchema {
+    schemas: Map<String, Value>,
+    root: String,
+}
+
+const MAX_REF_HOPS: usize = 64;
+
+impl OpenApiPatchSchema {
+    /// `schemas` maps definition names to schemas; `root` is the definition of the patched kind.
+    pub fn new(schemas: &Map<String, Value>, root: &str) -> Self {
+        OpenApiPatchSchema {
+            schemas: schemas.clone(),
+            root: root.to_string(),
+        }
+    }
+
+    fn deref<'a>(&'a self, s: &'a Value) -> Option<&'a Value> {
+        let r = s.get("$ref")?.as_str()?;
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .or_else(|| r.strip_prefix("#/definitions/"))
+            .unwrap_or(r);
+        self.schemas.get(name)
+    }
+
+    /// Follows `$ref` and single-element `allOf` wrappers. `None` for unknown refs.
+    fn resolve<'a>(&'a self, mut s: &'a Value) -> Option<&'a Value> {
+        for _ in 0..MAX_REF_HOPS {
+            if s.get("$ref").is_some() {
+                s = self.deref(s)?;
+                continue;
+            }
+            match s.get("allOf").and_then(Value::as_array) {
+                Some(all)
+                    if all.len() == 1
+                        && s.get("properties").is_none()
+                        && s.get("items").is_none()
+                        && s.get("additionalProperties").is_none() =>
+                {
+                    s = &all[0];
+                }
+                _ => return Some(s),
+            }
+        }
+        None
+    }
+
+    /// The schema of property `seg` of `schema` (arrays are looked through).
+    fn property<'a>(&'a self, schema: &'a Value, seg: &str, depth: usize) -> Option<&'a Value> {
+        if depth > MAX_REF_HOPS {
+            return None;
+        }
+        let s = self.resolve(schema)?;
+        if let Some(items) = s.get("items").filter(|i| i.is_object()) {
+            return self.property(items, seg, depth + 1);
+        }
+        if let Some(p) = s.get("properties").and_then(|p| p.get(seg)) {
+            return Some(p);
+        }
+        if let Some(all) = s.get("allOf").and_then(Value::as_array) {
+            for member in all {
+                if let Some(p) = self.property(member, seg, depth + 1) {
+                    return Some(p);
+                }
+            }
+        }
+        s.get("additionalProperties").filter(|a| a.is_object())
+    }
+
+    /// An extension of a property schema, looking through its `$ref`/`allOf` chain.
+    fn extension<'a>(&'a self, prop: &'a Value, key: &str) -> Option<&'a Value> {
+        let mut cur = prop;
+        for _ in 0..MAX_REF_HOPS {
+            if let Some(v) = cur.get(key) {
+                return Some(v);
+            }
+            if cur.get("$ref").is_some() {
+                cur = self.deref(cur)?;
+            } else if let Some(all) = cur.get("allOf").and_then(Value::as_array) {
+                cur = all.first()?;
+            } else {
+                return None;
+            }
+        }
+        None
+    }
+}
+
+impl PatchSchema for OpenApiPatchSchema {
+    fn field(&self, path: &[&str]) -> FieldPatchMeta {
+        let Some(mut cur) = self.schemas.get(&self.root) else {
+            return FieldPatchMeta::default();
+        };
+        if path.is_empty() {
+            return FieldPatchMeta::default();
+        }
+        for seg in path {
+            match self.property(cur, seg, 0) {
+                Some(p) => cur = p,
+                None => return FieldPatchMeta::default(),
+            }
+        }
+        let s = |k: &str| {
+            self.extension(cur, k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        FieldPatchMeta {
+            strategy: s("x-kubernetes-patch-strategy"),
+            merge_key: s("x-kubernetes-patch-merge-key"),
+            list_type: s("x-kubernetes-list-type"),
+            list_map_keys: self
+                .extension(cur, "x-kubernetes-list-map-keys")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Applies a PATCH body of type `kind` to `original`.
+pub fn apply(
+    kind: PatchType,
+    original: &Value,
+    patch: &[u8],
+    schema: &dyn PatchSchema,
+) -> Result<Value, PatchError> {
+    match kind {
+        PatchType::Json => apply_json_patch(original, patch),
+        PatchType::Merge => apply_merge_patch(original, patch),
+        PatchType::StrategicMerge => {
+            let p: Value =
+                serde_json::from_slice(patch).map_err(|e| PatchError::BadRequest(e.to_string()))?;
+            strategic_merge(original, &p, schema)
+        }
+    }
+}
+
+/// The JSON type name Go's `encoding/json` uses in "cannot unmarshal X" errors.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON patch
+// ---------------------------------------------------------------------------------------------
+
+const JSON_PATCH_OPS: [&str; 6] = ["add", "remove", "replace", "move", "copy", "test"];
+
+fn apply_json_patch(original: &Value, body: &[u8]) -> Result<Value, PatchError> {
+    let decode_err = |m: String| PatchError::BadRequest(format!("error decoding patch: {m}"));
+    let parsed: Value = serde_json::from_slice(body).map_err(|e| decode_err(e.to_string()))?;
+    let ops = match parsed {
+        Value::Null => Vec::new(),
+        Value::Array(a) => a,
+        other => {
+            return Err(decode_err(format!(
+                "json: cannot unmarshal {} into Go value of type []handlers.jsonPatchOp",
+                json_type(&other)
+            )));
+        }
+    };
+    for op in &ops {
+        match op {
+            Value::Null => {}
+            Value::Object(m) => {
+                for f in ["op", "path", "from"] {
+                    if let Some(v) = m.get(f).filter(|v| !v.is_null() && !v.is_string()) {
+                        return Err(decode_err(format!(
+                            "json: cannot unmarshal {} into Go struct field jsonPatchOp.{f} of type string",
+                            json_type(v)
+                        )));
+                    }
+                }
+            }
+            other => {
+                return Err(decode_err(format!(
+                    "json: cannot unmarshal {} into Go value of type handlers.jsonPatchOp",
+                    json_type(other)
+                )));
+            }
+        }
+    }
+    if ops.len() > MAX_JSON_PATCH_OPERATIONS {
+        return Err(PatchError::TooLarge(format!(
+            "The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, got {}",
+            ops.len()
+        )));
+    }
+    let mut doc = original.clone();
+    for op in ops {
+        apply_one_json_patch_op(&mut doc, op)?;
+    }
+    Ok(doc)
+}
+
+fn apply_one_json_patch_op(doc: &mut Value, op: Value) -> Result<(), PatchError> {
+    let mut m = match op {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let kind = m
+        .get("op")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_string();
+    if !JSON_PATCH_OPS.contains(&kind.as_str()) {
+        return Err(PatchError::invalid(format!("Unexpected kind: {kind}")));
+    }
+    let path = match m.get("path") {
+        None => {
+            return Err(PatchError::invalid(format!(
+                "{kind} operation failed to decode path: operation missing path field: missing value"
+            )));
+        }
+        Some(v) => v.as_str().unwrap_or("").to_string(),
+    };
+    // evanphx/json-patch rejects "" and paths without a leading '/' as missing.
+    if !path.starts_with('/') {
+        return Err(PatchError::invalid(missing_path_message(&kind, &path)));
+    }
+    let from = m.get("from").and_then(Value::as_str).map(str::to_string);
+    if matches!(kind.as_str(), "move" | "copy") {
+        let f = from.clone().unwrap_or_default();
+        if !f.starts_with('/') {
+            return Err(PatchError::invalid(missing_from_message(&kind, &f)));
+        }
+    }
+    if matches!(kind.as_str(), "add" | "replace" | "test") && !m.contains_key("value") {
+        m.insert("value".into(), Value::Null);
+    }
+    let parsed: json_patch::PatchOperation = serde_json::from_value(Value::Object(m))
+        .map_err(|e| PatchError::invalid(format!("{kind} operation failed to decode: {e}")))?;
+    json_patch::patch(doc, std::slice::from_ref(&parsed)).map_err(|e| {
+        let msg = match e.kind {
+            json_patch::PatchErrorKind::TestFailed => {
+                format!("testing value {path} failed: test failed")
+            }
+            json_patch::PatchErrorKind::InvalidFromPointer => {
+                missing_from_message(&kind, from.as_deref().unwrap_or(""))
+            }
+            json_patch::PatchErrorKind::CannotMoveInsideItself => format!(
+                "move operation does not apply: cannot move {} inside itself to {path}",
+                from.as_deref().unwrap_or("")
+            ),
+            _ => missing_path_message(&kind, &path),
+        };
+        PatchError::invalid(msg)
+    })
+}
+
+fn missing_path_message(kind: &str, path: &str) -> String {
+    match kind {
+        "add" => {
+            format!("add operation does not apply: doc is missing path: \"{path}\": missing value")
+        }
+        "remove" => format!(
+            "remove operation does not apply: doc is missing path: \"{path}\": missing value"
+        ),
+        "replace" => {
+            format!("replace operation does not apply: doc is missing key: {path}: missing value")
+        }
+        "test" => format!("test operation does not apply: is missing path: {path}: missing value"),
+        other => format!(
+            "{other} operation does not apply: doc is missing destination path: {path}: missing value"
+        ),
+    }
+}
+
+fn missing_from_message(kind: &str, from: &str) -> String {
+    if kind == "copy" {
+        format!(
+            "copy operation does not apply: doc is missing from path: \"{from}\": missing value"
+        )
+    } else {
+        format!("{kind} operation does not apply: doc is missing from path: {from}: missing value")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON merge patch
+// ---------------------------------------------------------------------------------------------
+
+fn apply_merge_patch(original: &Value, body: &[u8]) -> Result<Value, PatchError> {
+    let mut patch: Value = serde_json::from_slice(body)
+        .map_err(|e| PatchError::BadRequest(format!("error decoding patch: {e}")))?;
+    match &patch {
+        Value::Object(_) => {}
+        // evanphx/json-patch: a `null` patch is ErrBadJSONPatch.
+        Value::Null => return Err(PatchError::BadRequest("Invalid JSON Patch".into())),
+        other => {
+            return Err(PatchError::BadRequest(format!(
+                "error decoding patch: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                json_type(other)
+            )));
+        }
+    }
+    // evanphx/json-patch also prunes nulls inside objects nested in arrays of the patch.
+    prune_nulls_in_arrays(&mut patch, false);
+    let mut doc = original.clone();
+    json_patch::merge(&mut doc, &patch);
+    Ok(doc)
+}
+
+fn prune_nulls_in_arrays(v: &mut Value, in_array: bool) {
+    match v {
+        Value::Object(m) => {
+            if in_array {
+                m.retain(|_, v| !v.is_null());
+            }
+            for (_, c) in m.iter_mut() {
+                prune_nulls_in_arrays(c, in_array);
+            }
+        }
+        Value::Array(a) => {
+            for c in a.iter_mut() {
+                prune_nulls_in_arrays(c, true);
+            }
+        }
+        _ => {}
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strategic merge patch
+// ---------------------------------------------------------------------------------------------
+
+const DIRECTIVE_MARKER: &str = "$patch";
+const DELETE_DIRECTIVE: &str = "delete";
+const REPLACE_DIRECTIVE: &str = "replace";
+const MERGE_DIRECTIVE: &str = "merge";
+const RETAIN_KEYS_STRATEGY: &str = "retainKeys";
+const RETAIN_KEYS_DIRECTIVE: &str = "$retainKeys";
+const DELETE_FROM_PRIMITIVE_LIST_PREFIX: &str = "$deleteFromPrimitiveList";
+const SET_ELEMENT_ORDER_PREFIX: &str = "$setElementOrder";
+
+const ERR_BAD_PATCH_FORMAT_PRIMITIVE_LIST: &str = "invalid patch format of primitive list";
+const ERR_BAD_PATCH_FORMAT_RETAIN_KEYS: &str = "invalid patch format of retainKeys";
+const ERR_BAD_PATCH_FORMAT_SET_ELEMENT_ORDER: &str = "invalid patch format of setElementOrder list";
+const ERR_NO_LIST_OF_LISTS: &str = "lists of lists are not supported";
+
+type Obj = Map<String, Value>;
+type Entry = (String, Value);
+
+/// Applies a strategic merge patch (already parsed) to `original`.
+pub fn strategic_merge(
+    original: &Value,
+    patch: &Value,
+    schema: &dyn PatchSchema,
+) -> Result<Value, PatchError> {
+    let patch = match patch {
+        // Go unmarshals `null` into a nil map: nothing to do.
+        Value::Null => return Ok(original.clone()),
+        Value::Object(p) => p.clone(),
+        other => {
+            return Err(PatchError::BadRequest(format!(
+                "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                json_type(other)
+            )));
+        }
+    };
+    let original = match original {
+        Value::Object(o) => o.clone(),
+        Value::Null => Obj::new(),
+        _ => return Err(PatchError::BadRequest("invalid JSON document".into())),
+    };
+    let smp = Smp { schema };
+    let mut path = Vec::new();
+    smp.merge_map(original, patch, &mut path).map(Value::Object)
+}
+
+/// Go `%v` formatting of a JSON value, for error messages.
+fn go_fmt(v: &Value) -> String {
+    match v {
+        Value::Null => "<nil>".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => {
+            if n.is_f64() {
+                go_float(n.as_f64().unwrap_or(0.0))
+            } else {
+                n.to_string()
+            }
+        }
+        Value::String(s) => s.clone(),
+        Value::Array(a) => format!("[{}]", a.iter().map(go_fmt).collect::<Vec<_>>().join(" ")),
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{k}:{}", go_fmt(&m[k])))
+                .collect();
+            format!("map[{}]", parts.join(" "))
+        }
+    }
+}
+
+/// Go `%v` of a float64 (`%g` with the shortest representation).
+fn go_float(f: f64) -> String {
+    if f == 0.0 || !f.is_finite() {
+        return format!("{f}");
+    }
+    let e = format!("{f:e}");
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mant}e{sign}{:02}", exp.abs())
+    } else {
+        format!("{f}")
+    }
+}
+
+/// Go type name used by `mergepatch.ErrBadArgType`.
+fn go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "<nil>",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float64",
+        Value::Number(_) => "int64",
+        Value::String(_) => "string",
+        Value::Array(_) => "[]interface {}",
+        Value::Object(_) => "map[string]interface {}",
+    }
+}
+
+fn err_bad_arg_type(expected: &str, actual: &Value) -> PatchError {
+    PatchError::Internal(format!(
+        "expected a {expected}, but received a {}",
+        go_type(actual)
+    ))
+}
+
+fn err_no_merge_key(m: &Obj, key: &str) -> PatchError {
+    PatchError::Internal(format!(
+        "map: {} does not contain declared merge key: {key}",
+        go_fmt(&Value::Object(m.clone()))
+    ))
+}
+
+fn is_directive_key(k: &str) -> bool {
+    k == DIRECTIVE_MARKER
+        || k == RETAIN_KEYS_DIRECTIVE
+        || k.starts_with(&format!("{SET_ELEMENT_ORDER_PREFIX}/"))
+        || k.starts_with(&format!("{DELETE_FROM_PRIMITIVE_LIST_PREFIX}/"))
+}
+
+/// Drops nulls in maps and directive keys (what decoding into a Go struct does).
+fn strip(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(k, v)| !v.is_null() && !is_directive_key(k))
+                .map(|(k, v)| (k, strip(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(strip).collect()),
+        other => other,
+    }
+}
+
+/// Go's `removeDirectives`: maps carrying `$patch` are dropped (`None`).
+fn remove_directives(v: Value) -> Option<Value> {
+    match v {
+        Value::Object(m) => {
+            if m.contains_key(DIRECTIVE_MARKER) {
+                return None;
+            }
+            Some(Value::Object(
+                m.into_iter()
+                    .filter_map(|(k, v)| remove_directives(v).map(|v| (k, v)))
+                    .collect(),
+            ))
+        }
+        Value::Array(a) => Some(Value::Array(
+            a.into_iter().filter_map(remove_directives).collect(),
+        )),
+        other => Some(other),
+    }
+}
+
+/// A patch value taken as is (no counterpart in the original): Go's
+/// `discardNullValuesFromPatch` + `removeDirectives`, then [`strip`].
+fn clean_new(v: Value) -> Option<Value> {
+    remove_directives(v).map(strip)
+}
+
+/// Go's `extractKey`.
+fn extract_key(s: &str, prefix: &str) -> Result<String, PatchError> {
+    match s.split_once('/') {
+        Some((p, rest)) if p == prefix => Ok(rest.to_string()),
+        _ => Err(match prefix {
+            DELETE_FROM_PRIMITIVE_LIST_PREFIX => {
+                PatchError::BadRequest(ERR_BAD_PATCH_FORMAT_PRIMITIVE_LIST.into())
+            }
+            SET_ELEMENT_ORDER_PREFIX => {
+                PatchError::BadRequest(ERR_BAD_PATCH_FORMAT_SET_ELEMENT_ORDER.into())
+            }
+            _ => PatchError::Internal(format!("fail to find unknown prefix {prefix:?} in {s}")),
+        }),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Map,
+    Scalar(u8),
+}
+
+fn kind_of(v: &Value) -> Result<Kind, PatchError> {
+    Ok(match v {
+        Value::Object(_) => Kind::Map,
+        Value::Array(_) => return Err(PatchError::invalid(ERR_NO_LIST_OF_LISTS)),
+        Value::Null => Kind::Scalar(0),
+        Value::Bool(_) => Kind::Scalar(1),
+        Value::Number(_) => Kind::Scalar(2),
+        Value::String(_) => Kind::Scalar(3),
+    })
+}
+
+/// Go's `sliceElementType`; `None` when all slices are empty.
+fn slice_element_kind(slices: &[&[Value]]) -> Result<Option<Kind>, PatchError> {
+    let mut prev: Option<Kind> = None;
+    for s in slices {
+        for v in s.iter() {
+            let k = kind_of(v)?;
+            match prev {
+                None => prev = Some(k),
+                Some(p) if p != k => {
+                    let all: Vec<String> = slices
+                        .iter()
+                        .map(|s| go_fmt(&Value::Array(s.to_vec())))
+                        .collect();
+                    return Err(PatchError::Internal(format!(
+                        "list element types are not identical: [{}]",
+                        all.join(" ")
+                    )));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(prev)
+}
+
+/// Merge key values of an element: `None` when the element is not a map.
+type KeyVal<'a> = Option<Vec<Option<&'a Value>>>;
+
+fn key_val<'a>(v: &'a Value, keys: &[String]) -> KeyVal<'a> {
+    let m = v.as_object()?;
+    Some(keys.iter().map(|k| m.get(k)).collect())
+}
+
+/// Merge key values, with Go's errors for non-maps and (for a single merge key) a missing key.
+fn require_key_val<'a>(
+    v: &'a Value,
+    keys: &[String],
+) -> Result<Vec<Option<&'a Value>>, PatchError> {
+    let Some(m) = v.as_object() else {
+        return Err(err_bad_arg_type("map[string]interface {}", v));
+    };
+    if keys.len() == 1 && !m.contains_key(&keys[0]) {
+        return Err(err_no_merge_key(m, &keys[0]));
+    }
+    Ok(keys.iter().map(|k| m.get(k)).collect())
+}
+
+/// Go's `findMapInSliceBasedOnKeyValue`: index of the first map whose merge keys equal `kv`.
+fn find_map_in_slice(
+    list: &[Value],
+    keys: &[String],
+    kv: &[Option<&Value>],
+) -> Result<Option<usize>, PatchError> {
+    for (i, v) in list.iter().enumerate() {
+        let Some(m) = v.as_object() else {
+            return Err(PatchError::Internal(format!(
+                "value for key {i} is not a map."
+            )));
+        };
+        let matches = keys.iter().zip(kv).all(|(k, want)| {
+            let have = m.get(k);
+            if keys.len() == 1 {
+                have.is_some() && have == *want
+            } else {
+                have == *want
+            }
+        });
+        if matches {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+/// Go's `index`: position of `item` in `list` (by merge key for maps).
+fn index_of(list: &[Value], item: &Value, keys: &[String], kind: Kind) -> Option<usize> {
+    match kind {
+        Kind::Map => {
+            let want = key_val(item, keys);
+            list.iter().position(|v| key_val(v, keys) == want)
+        }
+        Kind::Scalar(_) => list.iter().position(|v| v == item),
+    }
+}
+
+fn contains_directive_marker(v: &Value) -> bool {
+    v.as_object()
+        .is_some_and(|m| m.contains_key(DIRECTIVE_MARKER))
+}
+
+/// Go's `extractToDeleteItems`: (non-delete items, `$patch: delete` items).
+fn extract_to_delete_items(list: Vec<Value>) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
+    let mut keep = Vec::new();
+    let mut del = Vec::new();
+    for v in list {
+        let Some(m) = v.as_object() else {
+            return Err(err_bad_arg_type("map[string]interface {}", &v));
+        };
+        if m.get(DIRECTIVE_MARKER).and_then(Value::as_str) == Some(DELETE_DIRECTIVE) {
+            del.push(v);
+        } else {
+            keep.push(v);
+        }
+    }
+    Ok((keep, del))
+}
+
+/// Go's `normalizeSliceOrder`.
+fn normalize_slice_order(
+    to_sort: Vec<Value>,
+    order: &[Value],
+    keys: &[String],
+    kind: Kind,
+) -> Result<Vec<Value>, PatchError> {
+    let (mut to_sort, to_delete) = if kind == Kind::Map {
+        for v in to_sort.iter().chain(order) {
+            require_key_val(v, keys)?;
+        }
+        extract_to_delete_items(to_sort)?
+    } else {
+        (to_sort, Vec::new())
+    };
+    to_sort.sort_by_key(|v| index_of(order, v, keys, kind).unwrap_or(usize::MAX));
+    to_sort.extend(to_delete);
+    Ok(to_sort)
+}
+
+/// Go's `mergeSortedSlice`: interleaves server-only items (`left`) into patch items (`right`).
+fn merge_sorted_slice(
+    left: Vec<Value>,
+    right: Vec<Value>,
+    server_order: &[Value],
+    keys: &[String],
+    kind: Kind,
+) -> Vec<Value> {
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let mut left = left.into_iter().peekable();
+    let mut right = right.into_iter().peekable();
+    loop {
+        match (left.peek(), right.peek()) {
+            (None, None) => break,
+            (Some(_), None) => out.extend(left.next()),
+            (None, Some(_)) => out.extend(right.next()),
+            (Some(l), Some(r)) => {
+                let li = index_of(server_order, l, keys, kind);
+                let ri = index_of(server_order, r, keys, kind);
+                if matches!((li, ri), (Some(li), Some(ri)) if li < ri) {
+                    out.extend(left.next());
+                } else {
+                    out.extend(right.next());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Go's `normalizeElementOrder`.
+fn normalize_element_order(
+    patch: Vec<Value>,
+    server_only: Vec<Value>,
+    patch_order: &[Value],
+    server_order: &[Value],
+    keys: &[String],
+    kind: Kind,
+) -> Result<Vec<Value>, PatchError> {
+    let patch = normalize_slice_order(patch, patch_order, keys, kind)?;
+    let server_only = normalize_slice_order(server_only, server_order, keys, kind)?;
+    Ok(merge_sorted_slice(
+        server_only,
+        patch,
+        server_order,
+        keys,
+        kind,
+    ))
+}
+
+/// Splits `merged` into (items present in `by`, the others).
+fn partition_by_presence(
+    merged: Vec<Value>,
+    by: &[Value],
+    keys: &[String],
+    kind: Kind,
+) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
+    let mut patch = Vec::new();
+    let mut server_only = Vec::new();
+    for v in merged {
+        let found = if kind == Kind::Map {
+            let kv = require_key_val(&v, keys)?;
+            find_map_in_slice(by, keys, &kv)?.is_some()
+        } else {
+            by.contains(&v)
+        };
+        if found {
+            patch.push(v);
+        } else {
+            server_only.push(v);
+        }
+    }
+    Ok((patch, server_only))
+}
+
+fn dedup_scalars(list: Vec<Value>) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::with_capacity(list.len());
+    for v in list {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+struct Smp<'a> {
+    schema: &'a dyn PatchSchema,
+}
+
+impl Smp<'_> {
+    /// (strategy without retainKeys, merge keys) of the field at `path`.
+    fn lookup(&self, path: &[String]) -> Result<(String, Vec<String>), PatchError> {
+        let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+        let meta = self.schema.field(&refs);
+        let strategies: Vec<&str> = match meta.strategy.as_deref() {
+            None | Some("") => Vec::new(),
+            Some(s) => s.split(',').map(str::trim).collect(),
+        };
+        let strategy = match strategies.as_slice() {
+            [] => "",
+            [one] if *one == RETAIN_KEYS_STRATEGY => "",
+            [one] => one,
+            [a, b] if *a == RETAIN_KEYS_STRATEGY => b,
+            [a, b] if *b == RETAIN_KEYS_STRATEGY => a,
+            _ => {
+                return Err(PatchError::Internal(format!(
+                    "unexpected patch strategy: [{}]",
+                    strategies.join(" ")
+                )));
+            }
+        };
+        let mut strategy = strategy.to_string();
+        let mut keys: Vec<String> = meta
+            .merge_key
+            .into_iter()
+            .filter(|k| !k.is_empty())
+            .collect();
+        let list_map = meta.list_type.as_deref() == Some("map") && !meta.list_map_keys.is_empty();
+        if list_map && (strategy.is_empty() || strategy == MERGE_DIRECTIVE) && keys.is_empty() {
+            strategy = MERGE_DIRECTIVE.to_string();
+            keys = meta.list_map_keys;
+        }
+        Ok((strategy, keys))
+    }
+
+    fn merge_map(
+        &self,
+        mut original: Obj,
+        mut patch: Obj,
+        path: &mut Vec<String>,
+    ) -> Result<Obj, PatchError> {
+        if let Some(d) = patch.get(DIRECTIVE_MARKER).cloned() {
+            return handle_directive_in_merge_map(&d, patch);
+        }
+        apply_retain_keys_directive(&mut original, &mut patch)?;
+        self.merge_patch_into_original(&mut original, &mut patch, path)?;
+
+        // Regular keys first, then parallel deletion lists (Go iterates its map in random order;
+        // this is the order kubectl-generated patches assume).
+        let (deletes, regular): (Vec<Entry>, Vec<Entry>) = patch
+            .into_iter()
+            .partition(|(k, _)| k.starts_with(DELETE_FROM_PRIMITIVE_LIST_PREFIX));
+        for (k, patch_v) in regular.into_iter().chain(deletes) {
+            let (is_delete_list, k) = if k.starts_with(DELETE_FROM_PRIMITIVE_LIST_PREFIX) {
+                (true, extract_key(&k, DELETE_FROM_PRIMITIVE_LIST_PREFIX)?)
+            } else {
+                (false, k)
+            };
+            if patch_v.is_null() {
+                original.shift_remove(&k);
+                continue;
+            }
+            let Some(orig_v) = original.get_mut(&k) else {
+                if !is_delete_list && let Some(v) = clean_new(patch_v) {
+                    original.insert(k, v);
+                }
+                continue;
+            };
+            match (orig_v, patch_v) {
+                (Value::Object(o), Value::Object(p)) => {
+                    path.push(k);
+                    let (strategy, _) = self.lookup(path)?;
+                    let merged = if strategy == REPLACE_DIRECTIVE {
+                        match strip(Value::Object(p)) {
+                            Value::Object(m) => m,
+                            _ => Obj::new(),
+                        }
+                    } else {
+                        self.merge_map(std::mem::take(o), p, path)?
+                    };
+                    *o = merged;
+                    path.pop();
+                }
+                (Value::Array(o), Value::Array(p)) => {
+                    path.push(k);
+                    let (strategy, keys) = self.lookup(path)?;
+                    let merged = self.merge_slice_handler(
+                        std::mem::take(o),
+                        p,
+                        path,
+                        &strategy,
+                        &keys,
+                        is_delete_list,
+                    )?;
+                    *o = merged;
+                    path.pop();
+                }
+                (slot, patch_v) => {
+                    if !is_delete_list {
+                        match clean_new(patch_v) {
+                            Some(v) => *slot = v,
+                            None => {
+                                original.shift_remove(&k);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(original)
+    }
+
+    /// Go's `mergePatchIntoOriginal` (server side: `MergeParallelList` true).
+    fn merge_patch_into_original(
+        &self,
+        original: &mut Obj,
+        patch: &mut Obj,
+        path: &mut Vec<String>,
+    ) -> Result<(), PatchError> {
+        let order_keys: Vec<String> = patch
+            .keys()
+            .filter(|k| k.starts_with(SET_ELEMENT_ORDER_PREFIX))
+            .cloned()
+            .collect();
+        for key in order_keys {
+            let Some(order_v) = patch.shift_remove(&key) else {
+                continue;
+            };
+            let order = match order_v {
+                Value::Array(a) => a,
+                other => return Err(err_bad_arg_type("[]interface {}", &other)),
+            };
+            let okey = extract_key(&key, SET_ELEMENT_ORDER_PREFIX)?;
+            let orig_list = match original.get(&okey) {
+                None => None,
+                Some(Value::Array(a)) => Some(a.clone()),
+                Some(other) => return Err(err_bad_arg_type("[]interface {}", other)),
+            };
+            let patch_list = match patch.get(&okey) {
+                None => None,
+                Some(Value::Array(a)) => Some(a.clone()),
+                Some(other) => return Err(err_bad_arg_type("[]interface {}", other)),
+            };
+            path.push(okey.clone());
+            let result = (|| {
+                let (strategy, keys) = self.lookup(path)?;
+                if let Some(pl) = &patch_list {
+                    validate_patch_with_set_order_list(pl, &order, &keys)?;
+                }
+                let merged = match (&orig_list, &patch_list) {
+                    (Some(o), None) => o.clone(),
+                    (None, Some(p)) => p.iter().cloned().filter_map(clean_new).collect(),
+                    (Some(o), Some(p)) => self.merge_slice_handler(
+                        o.clone(),
+                        p.clone(),
+                        path,
+                        &strategy,
+                        &keys,
+                        false,
+                    )?,
+                    (None, None) => return Ok(None),
+                };
+                let o: &[Value] = orig_list.as_deref().unwrap_or(&[]);
+                let p: &[Value] = patch_list.as_deref().unwrap_or(&[]);
+                let kind = slice_element_kind(&[o, p])?.unwrap_or(Kind::Scalar(0));
+                let keys: &[String] = if kind == Kind::Map { &keys } else { &[] };
+                let (patch_items, server_only) = partition_by_presence(merged, &order, keys, kind)?;
+                normalize_element_order(patch_items, server_only, &order, o, keys, kind).map(Some)
+            })();
+            path.pop();
+            if let Some(both) = result? {
+                original.insert(okey.clone(), Value::Array(both));
+            }
+            patch.shift_remove(&okey);
+        }
+        Ok(())
+    }
+
+    fn merge_slice_handler(
+        &self,
+        original: Vec<Value>,
+        patch: Vec<Value>,
+        path: &mut Vec<String>,
+        strategy: &str,
+        keys: &[String],
+        is_delete_list: bool,
+    ) -> Result<Vec<Value>, PatchError> {
+        if strategy == MERGE_DIRECTIVE {
+            self.merge_slice(original, patch, path, keys, is_delete_list)
+        } else {
+            // Go returns the patch list as is (and a parallel deletion list of a non-merge list
+            // replaces it, too).
+            Ok(patch.into_iter().map(strip).collect())
+        }
+    }
+
+    /// Go's `mergeSlice`.
+    fn merge_slice(
+        &self,
+        original: Vec<Value>,
+        patch: Vec<Value>,
+        path: &mut Vec<String>,
+        keys: &[String],
+        is_delete_list: bool,
+    ) -> Result<Vec<Value>, PatchError> {
+        if original.is_empty() && patch.is_empty() {
+            return Ok(original);
+        }
+        let kind = slice_element_kind(&[&original, &patch])?.unwrap_or(Kind::Scalar(0));
+        let (merged, patch, original, keys): (Vec<Value>, Vec<Value>, Vec<Value>, &[String]) =
+            if kind != Kind::Map {
+                if is_delete_list {
+                    return Ok(original
+                        .into_iter()
+                        .filter(|v| !patch.contains(v))
+                        .collect());
+                }
+                let mut both = original.clone();
+                both.extend(patch.iter().cloned());
+                (dedup_scalars(both), patch, original, &[])
+            } else {
+                if keys.is_empty() {
+                    return Err(PatchError::Internal(
+                        "cannot merge lists without merge key for type map".into(),
+                    ));
+                }
+                let (original, patch) = merge_slice_with_special_elements(original, patch, keys)?;
+                let merged = self.merge_slice_without_special_elements(
+                    original.clone(),
+                    &patch,
+                    keys,
+                    path,
+                )?;
+                (merged, patch, original, keys)
+            };
+        let (patch_items, server_only) = partition_by_presence(merged, &patch, keys, kind)?;
+        normalize_element_order(patch_items, server_only, &patch, &original, keys, kind)
+    }
+
+    fn merge_slice_without_special_elements(
+        &self,
+        mut original: Vec<Value>,
+        patch: &[Value],
+        keys: &[String],
+        path: &mut Vec<String>,
+    ) -> Result<Vec<Value>, PatchError> {
+        for v in patch {
+            let kv = require_key_val(v, keys)?;
+            match find_map_in_slice(&original, keys, &kv)? {
+                Some(i) => {
+                    let o = match std::mem::take(&mut original[i]) {
+                        Value::Object(o) => o,
+                        _ => Obj::new(),
+                    };
+                    let p = v.as_object().cloned().unwrap_or_default();
+                    original[i] = Value::Object(self.merge_map(o, p, path)?);
+                }
+                None => {
+                    if let Some(v) = clean_new(v.clone()) {
+                        original.push(v);
+                    }
+                }
+            }
+        }
+        Ok(original)
+    }
+}
+
+/// Go's `handleDirectiveInMergeMap`.
+fn handle_directive_in_merge_map(directive: &Value, mut patch: Obj) -> Result<Obj, PatchError> {
+    match directive.as_str() {
+        Some(REPLACE_DIRECTIVE) => {
+            patch.shift_remove(DIRECTIVE_MARKER);
+            match strip(Value::Object(patch)) {
+                Value::Object(m) => Ok(m),
+                _ => Ok(Obj::new()),
+            }
+        }
+        Some(DELETE_DIRECTIVE) => Ok(Obj::new()),
+        _ => Err(PatchError::Internal(format!(
+            "unknown patch type: {} in map: {}",
+            go_fmt(directive),
+            go_fmt(&Value::Object(patch))
+        ))),
+    }
+}
+
+/// Go's `applyRetainKeysDirective` (server side).
+fn apply_retain_keys_directive(original: &mut Obj, patch: &mut Obj) -> Result<(), PatchError> {
+    let Some(retain) = patch.shift_remove(RETAIN_KEYS_DIRECTIVE) else {
+        return Ok(());
+    };
+    let Value::Array(list) = retain else {
+        return Err(PatchError::BadRequest(
+            ERR_BAD_PATCH_FORMAT_RETAIN_KEYS.into(),
+        ));
+    };
+    let retained = |k: &str| list.iter().any(|v| v.as_str() == Some(k));
+    for (k, v) in patch.iter() {
+        if v.is_null()
+            || k.starts_with(DELETE_FROM_PRIMITIVE_LIST_PREFIX)
+            || k.starts_with(SET_ELEMENT_ORDER_PREFIX)
+        {
+            continue;
+        }
+        if !retained(k) {
+            return Err(PatchError::BadRequest(
+                ERR_BAD_PATCH_FORMAT_RETAIN_KEYS.into(),
+            ));
+        }
+    }
+    original.retain(|k, _| retained(k));
+    Ok(())
+}
+
+/// Go's `validatePatchWithSetOrderList`.
+fn validate_patch_with_set_order_list(
+    patch_list: &[Value],
+    order: &[Value],
+    keys: &[String],
+) -> Result<(), PatchError> {
+    if order.is_empty() || patch_list.is_empty() {
+        return Ok(());
+    }
+    let non_delete = if keys.is_empty() {
+        patch_list.to_vec()
+    } else {
+        extract_to_delete_items(patch_list.to_vec())?.0
+    };
+    let (mut pi, mut si) = (0, 0);
+    while pi < non_delete.len() && si < order.len() {
+        if contains_directive_marker(&non_delete[pi]) {
+            pi += 1;
+            continue;
+        }
+        let equal = if keys.is_empty() {
+            non_delete[pi] == order[si]
+        } else {
+            require_key_val(&non_delete[pi], keys)? == require_key_val(&order[si], keys)?
+        };
+        if equal {
+            pi += 1;
+        }
+        si += 1;
+    }
+    if pi < non_delete.len() && si >= order.len() {
+        return Err(PatchError::Internal(format!(
+            "the order in patch list:\n{}\n doesn't match {SET_ELEMENT_ORDER_PREFIX} list:\n{}",
+            go_fmt(&Value::Array(patch_list.to_vec())),
+            go_fmt(&Value::Array(order.to_vec()))
+        )));
+    }
+    Ok(())
+}
+
+/// Go's `mergeSliceWithSpecialElements`: applies `$patch: delete` / `$patch: replace` elements.
+fn merge_slice_with_special_elements(
+    mut original: Vec<Value>,
+    patch: Vec<Value>,
+    keys: &[String],
+) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
+    let mut without = Vec::new();
+    let mut replace = false;
+    for v in patch {
+        let Some(m) = v.as_object() else {
+            return Err(err_bad_arg_type("map[string]interface {}", &v));
+        };
+        let Some(directive) = m.get(DIRECTIVE_MARKER) else {
+            without.push(v);
+            continue;
+        };
+        match directive.as_str() {
+            Some(DELETE_DIRECTIVE) => {
+                let kv = require_key_val(&v, keys)?;
+                if kv.iter().all(Option::is_none) {
+                    return Err(err_no_merge_key(m, &keys.join(",")));
+                }
+                while let Some(i) = find_map_in_slice(&original, keys, &kv)? {
+                    original.remove(i);
+                }
+            }
+            Some(REPLACE_DIRECTIVE) => replace = true,
+            Some(MERGE_DIRECTIVE) => {
+                return Err(PatchError::Internal(
+                    "merging lists cannot yet be specified in the patch".into(),
+                ));
+            }
+            _ => {
+                return Err(PatchError::Internal(format!(
+                    "unknown patch type: {} in map: {}",
+                    go_fmt(directive),
+                    go_fmt(&v)
+                )));
+            }
+        }
+    }
+    if replace {
+        return Ok((without.into_iter().map(strip).collect(), Vec::new()));
+    }
+    Ok((original, without))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn smp(original: Value, patch: Value, schema: &dyn PatchSchema) -> Result<Value, PatchError> {
+        apply(
+            PatchType::StrategicMerge,
+            &original,
+            patch.to_string().as_bytes(),
+            schema,
+        )
+    }
+
+    /// A schema given as (path, meta) pairs.
+    struct TestSchema(Vec<(&'static str, FieldPatchMeta)>);
+
+    impl PatchSchema for TestSchema {
+        fn field(&self, path: &[&str]) -> FieldPatchMeta {
+            let p = path.join(".");
+            self.0
+                .iter()
+                .find(|(k, _)| *k == p)
+                .map(|(_, m)| m.clone())
+                .unwrap_or_default()
+        }
+    }
+
+    fn merge_by(key: &str) -> FieldPatchMeta {
+        FieldPatchMeta {
+            strategy: Some("merge".into()),
+            merge_key: Some(key.into()),
+            ..Default::default()
+        }
+    }
+
+    fn merge_set() -> FieldPatchMeta {
+        FieldPatchMeta {
+            strategy: Some("merge".into()),
+            ..Default::default()
+        }
+    }
+
+    fn schema() -> TestSchema {
+        TestSchema(vec![
+            ("spec.containers", merge_by("name")),
+            ("spec.containers.ports", merge_by("containerPort")),
+            ("metadata.finalizers", merge_set()),
+            (
+                "spec.receivers",
+                FieldPatchMeta {
+                    list_type: Some("map".into()),
+                    list_map_keys: vec!["name".into()],
+                    ..Default::default()
+                },
+            ),
+            (
+                "spec.endpoints",
+                FieldPatchMeta {
+                    list_type: Some("map".into()),
+                    list_map_keys: vec!["host".into(), "port".into()],
+                    ..Default::default()
+                },
+            ),
+            (
+                "spec.strategy",
+                FieldPatchMeta {
+                    strategy: Some("retainKeys".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "spec.selector",
+                FieldPatchMeta {
+                    strategy: Some("replace".into()),
+                    ..Default::default()
+                },
+            ),
+        ])
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(
+            PatchType::from_content_type("application/json-patch+json"),
+            Some(PatchType::Json)
+        );
+        assert_eq!(
+            PatchType::from_content_type("application/merge-patch+json; charset=utf-8"),
+            Some(PatchType::Merge)
+        );
+        assert_eq!(
+            PatchType::from_content_type("Application/Strategic-Merge-Patch+JSON"),
+            Some(PatchType::StrategicMerge)
+        );
+        assert_eq!(
+            PatchType::from_content_type("application/apply-patch+yaml"),
+            None
+        );
+        assert_eq!(PatchType::from_content_type("application/json"), None);
+        for t in [PatchType::Json, PatchType::Merge, PatchType::StrategicMerge] {
+            assert_eq!(PatchType::from_content_type(t.content_type()), Some(t));
+        }
+    }
+
+    // ---------------------------------------------------------------- JSON patch
+
+    fn jp(original: Value, patch: &str) -> Result<Value, PatchError> {
+        apply(PatchType::Json, &original, patch.as_bytes(), &NoSchema)
+    }
+
+    #[test]
+    fn json_patch_ops() {
+        let orig = json!({"spec": {"a": 1, "list": [1, 2]}, "metadata": {"name": "x"}});
+        let out = jp(
+            orig.clone(),
+            r#"[
+                {"op":"test","path":"/spec/a","value":1},
+                {"op":"replace","path":"/spec/a","value":2},
+                {"op":"add","path":"/spec/list/-","value":3},
+                {"op":"add","path":"/spec/b","value":{"c":true}},
+                {"op":"remove","path":"/spec/list/0"},
+                {"op":"copy","from":"/metadata/name","path":"/spec/name"},
+                {"op":"move","from":"/spec/b","path":"/spec/moved"}
+            ]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"spec": {"a": 2, "list": [2, 3], "name": "x", "moved": {"c": true}},
+                   "metadata": {"name": "x"}})
+        );
+        // null patch: no-op.
+        assert_eq!(jp(orig.clone(), "null").unwrap(), orig);
+        assert_eq!(jp(orig.clone(), "[]").unwrap(), orig);
+    }
+
+    #[test]
+    fn json_patch_failures() {
+        let orig = json!({"spec": {"a": 1}});
+        // Failed test: 422 with the generic message and the detail as cause.
+        let e = jp(
+            orig.clone(),
+            r#"[{"op":"test","path":"/spec/a","value":2}]"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), 422);
+        assert_eq!(e.reason(), "Invalid");
+        assert_eq!(e.message(), INVALID_GENERIC_MESSAGE);
+        assert_eq!(e.cause(), Some("testing value /spec/a failed: test failed"));
+
+        // Unknown op.
+        let e = jp(orig.clone(), r#"[{"op":"frobnicate","path":"/spec/a"}]"#).unwrap_err();
+        assert_eq!(e.code(), 422);
+        assert_eq!(e.cause(), Some("Unexpected kind: frobnicate"));
+        let e = jp(orig.clone(), r#"[{"path":"/spec/a"}]"#).unwrap_err();
+        assert_eq!(e.cause(), Some("Unexpected kind: unknown"));
+
+        // Bad paths.
+        let e = jp(
+            orig.clone(),
+            r#"[{"op":"replace","path":"/spec/nope","value":1}]"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), 422);
+        assert_eq!(
+            e.cause(),
+            Some("replace operation does not apply: doc is missing key: /spec/nope: missing value")
+        );
+        let e = jp(orig.clone(), r#"[{"op":"add","path":"/nope/x","value":1}]"#).unwrap_err();
+        assert_eq!(
+            e.cause(),
+            Some("add operation does not apply: doc is missing path: \"/nope/x\": missing value")
+        );
+        let e = jp(orig.clone(), r#"[{"op":"remove","path":"spec"}]"#).unwrap_err();
+        assert_eq!(e.code(), 422);
+        let e = jp(orig.clone(), r#"[{"op":"replace","path":"","value":{}}]"#).unwrap_err();
+        assert_eq!(e.code(), 422, "Go rejects the root path");
+        let e = jp(orig.clone(), r#"[{"op":"remove"}]"#).unwrap_err();
+        assert_eq!(
+            e.cause(),
+            Some(
+                "remove operation failed to decode path: operation missing path field: missing value"
+            )
+        );
+        let e = jp(orig.clone(), r#"[{"op":"move","from":"/x","path":"/y"}]"#).unwrap_err();
+        assert_eq!(
+            e.cause(),
+            Some("move operation does not apply: doc is missing from path: /x: missing value")
+        );
+
+        // The first failing operation wins; nothing is half-applied (we return an error).
+        let e = jp(
+            orig.clone(),
+            r#"[{"op":"replace","path":"/spec/a","value":5},{"op":"test","path":"/spec/a","value":1}]"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.cause(), Some("testing value /spec/a failed: test failed"));
+    }
+
+    #[test]
+    fn json_patch_malformed_bodies() {
+        let orig = json!({});
+        let e = jp(orig.clone(), "not json").unwrap_err();
+        assert_eq!(e.code(), 400);
+        assert_eq!(e.reason(), "BadRequest");
+        assert!(e.message().starts_with("error decoding patch: "), "{e}");
+        let e = jp(orig.clone(), r#"{"op":"add"}"#).unwrap_err();
+        assert_eq!(e.code(), 400);
+        assert_eq!(
+            e.message(),
+            "error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp"
+        );
+        let e = jp(orig.clone(), r#"["add"]"#).unwrap_err();
+        assert_eq!(e.code(), 400);
+        let e = jp(orig.clone(), r#"[{"op":1,"path":"/a"}]"#).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "error decoding patch: json: cannot unmarshal number into Go struct field jsonPatchOp.op of type string"
+        );
+    }
+
+    #[test]
+    fn json_patch_operation_limit() {
+        let op = r#"{"op":"test","path":"/a","value":1}"#;
+        let ok = format!("[{}]", vec![op; MAX_JSON_PATCH_OPERATIONS].join(","));
+        assert!(jp(json!({"a": 1}), &ok).is_ok());
+        let too_many = format!("[{}]", vec![op; MAX_JSON_PATCH_OPERATIONS + 1].join(","));
+        let e = jp(json!({"a": 1}), &too_many).unwrap_err();
+        assert_eq!(e.code(), 413);
+        assert_eq!(e.reason(), "RequestEntityTooLarge");
+        assert_eq!(
+            e.message(),
+            "The allowed maximum operations in a JSON patch is 10000, got 10001"
+        );
+    }
+
+    // ---------------------------------------------------------------- merge patch
+
+    fn mp(original: Value, patch: &str) -> Result<Value, PatchError> {
+        apply(PatchType::Merge, &original, patch.as_bytes(), &NoSchema)
+    }
+
+    #[test]
+    fn merge_patch() {
+        let orig = json!({"metadata": {"name": "a", "labels": {"x": "1", "y": "2"}},
+                          "spec": {"list": [1, 2], "m": {"k": "v"}}});
+        let out = mp(
+            orig,
+            r#"{"metadata":{"labels":{"x":null,"z":"3"}},"spec":{"list":[3],"new":{"a":null,"b":1},"objs":[{"a":null,"b":2}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"metadata": {"name": "a", "labels": {"y": "2", "z": "3"}},
+                   "spec": {"list": [3], "m": {"k": "v"}, "new": {"b": 1}, "objs": [{"b": 2}]}})
+        );
+    }
+
+    #[test]
+    fn merge_patch_malformed() {
+        let e = mp(json!({}), "{").unwrap_err();
+        assert_eq!(e.code(), 400);
+        let e = mp(json!({}), "[1]").unwrap_err();
+        assert_eq!(e.code(), 400);
+        assert_eq!(
+            e.message(),
+            "error decoding patch: json: cannot unmarshal array into Go value of type map[string]interface {}"
+        );
+        let e = mp(json!({}), "null").unwrap_err();
+        assert_eq!(e.message(), "Invalid JSON Patch");
+        let e = mp(json!({}), "\"s\"").unwrap_err();
+        assert_eq!(e.code(), 400);
+    }
+
+    // ---------------------------------------------------------------- strategic merge patch
+
+    #[test]
+    fn smp_maps_merge_and_null_deletes() {
+        let orig =
+            json!({"metadata": {"labels": {"a": "1", "b": "2"}}, "spec": {"x": 1, "y": {"z": 1}}});
+        let out = smp(
+            orig,
+            json!({"metadata": {"labels": {"a": null, "c": "3"}}, "spec": {"y": null, "w": {"q": null, "r": 1}}}),
+            &NoSchema,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"metadata": {"labels": {"b": "2", "c": "3"}}, "spec": {"x": 1, "w": {"r": 1}}})
+        );
+    }
+
+    #[test]
+    fn smp_lists_replaced_by_default() {
+        let orig = json!({"spec": {"items": [{"name": "a"}, {"name": "b"}], "tags": ["x"]}});
+        let out = smp(
+            orig,
+            json!({"spec": {"items": [{"name": "c"}], "tags": ["y", "z"]}}),
+            &NoSchema,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"spec": {"items": [{"name": "c"}], "tags": ["y", "z"]}})
+        );
+    }
+
+    #[test]
+    fn smp_merge_key_lists() {
+        let orig = json!({"spec": {"containers": [
+            {"name": "a", "image": "a:1", "ports": [{"containerPort": 80}]},
+            {"name": "b", "image": "b:1"}
+        ]}});
+        let out = smp(
+            orig.clone(),
+            json!({"spec": {"containers": [
+                {"name": "b", "image": "b:2"},
+                {"name": "c", "image": "c:1", "env": null},
+                {"name": "a", "ports": [{"containerPort": 443}]}
+            ]}}),
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"spec": {"containers": [
+                {"name": "b", "image": "b:2"},
+                {"name": "c", "image": "c:1"},
+                {"name": "a", "image": "a:1", "ports": [{"containerPort": 443}, {"containerPort": 80}]}
+            ]}})
+        );
+        // Go puts new patch items before server-only items when nothing orders them (cf. the
+        // `kubectl patch` task page: the added container is listed first).
+
+        // $patch: delete and $patch: replace inside lists.
+        let out = smp(
+            orig.clone(),
+            json!({"spec": {"containers": [{"name": "a", "$patch": "delete"}]}}),
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"spec": {"containers": [{"name": "b", "image": "b:1"}]}})
+        );
+        let out = smp(
+            orig.clone(),
+            json!({"spec": {"containers": [{"name": "z"}, {"$patch": "replace"}]}}),
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(out, json!({"spec": {"containers": [{"name": "z"}]}}));
+
+        // Missing merge key: Go's plain error (500, empty reason).
+        let e = smp(
+            orig.clone(),
+            json!({"spec": {"containers": [{"image": "foo"}]}}),
+            &schema(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), 500);
+        assert_eq!(e.reason(), "");
+        assert_eq!(
+            e.message(),
+            "map: map[image:foo] does not contain declared merge key: name"
+        );
+
+        // Unknown list directive.
+        let e = smp(
+            orig,
+            json!({"spec": {"containers": [{"name": "a", "$patch": "merge"}]}}),
+            &schema(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), 500);
+    }
+
+    #[test]
+    fn smp_list_type_map_is_a_merge_strategy() {
+        let orig = json!({"spec": {"receivers": [{"name": "a", "v": 1}, {"name": "b", "v": 2}]}});
+        let out = smp(
+            orig,
+            json!({"spec": {"receivers": [{"name": "b", "v": 3}, {"name": "c", "v": 4}]}}),
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"spec": {"receivers": [{"name": "a", "v": 1}, {"name": "b", "v": 3}, {"name": "c", "v": 4}]}})
+        );
+        // Composite keys.
+        let orig = json!({"spec": {"endpoints": [{"host": "h", "port": 1, "w": 1}, {"host": "h", "port": 2, "w": 1}]}});
+        let out = smp(
+            orig,
+            json!({"spec": {"endpoints": [{"host": "h", "port": 2, "w": 9}, {"host": "h", "port": 1, "$patch": "delete"}]}}),
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"spec": {"endpoints": [{"host": "h", "port": 2, "w": 9}]}})
+        );
+    }
+
+    #[test]
+    fn smp_primitive_set_lists() {
+        let orig = json!({"metadata": {"finalizers": ["a", "b"]}});
+        let out = smp(
+            orig.clone(),
+            json!({"metadata": {"finalizers": ["b", "c"]}}),
+            &schema(),
+        )
+        .unwrap();
+        // Go: patch items keep patch order, server-only items are interleaved by live order.
+        assert_eq!(out, json!({"metadata": {"finalizers": ["a", "b", "c"]}}));
+        let out = smp(
+            orig.clone(),
+            json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}}),
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(out, json!({"metadata": {"finalizers": ["b"]}}));
+        // Deletion list for a missing list is a no-op.
+        let out = smp(
+            json!({"metadata": {}}),
+            json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}}),
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(out, json!({"metadata": {}}));
+        // Bad directive format.
+        let e = smp(
+            orig,
+            json!({"metadata": {"$deleteFromPrimitiveList": ["a"]}}),
+            &schema(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), 400);
+        assert_eq!(e.message(), "invalid patch format of primitive list");
+    }
+
+    #[test]
+    fn smp_set_element_order() {
+        let orig = json!({"metadata": {"finalizers": ["a", "b", "c"]},
+                          "spec": {"containers": [{"name": "a"}, {"name": "b"}]}});
+        let out = smp(
+            orig,
+            json!({
+                "metadata": {"$setElementOrder/finalizers": ["c", "a", "b", "d"], "finalizers": ["d"]},
+                "spec": {"$setElementOrder/containers": [{"name": "b"}, {"name": "n"}, {"name": "a"}],
+                         "containers": [{"name": "n", "image": "i"}]}
+            }),
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"metadata": {"finalizers": ["c", "a", "b", "d"]},
+                   "spec": {"containers": [{"name": "b"}, {"name": "n", "image": "i"}, {"name": "a"}]}})
+        );
+        // Only a reorder (list not in the patch).
+        let out = smp(
+            json!({"spec": {"containers": [{"name": "a"}, {"name": "b"}]}}),
+            json!({"spec": {"$setElementOrder/containers": [{"name": "b"}, {"name": "a"}]}}),
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"spec": {"containers": [{"name": "b"}, {"name": "a"}]}})
+        );
+        // Order for a list that exists nowhere is dropped.
+        let out = smp(
+            json!({"spec": {}}),
+            json!({"spec": {"$setElementOrder/containers": [{"name": "b"}]}}),
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(out, json!({"spec": {}}));
+        // Bad format.
+        let e = smp(json!({}), json!({"$setElementOrder": []}), &schema()).unwrap_err();
+        assert_eq!(e.code(), 400);
+        assert_eq!(e.message(), "invalid patch format of setElementOrder list");
+    }
+
+    #[test]
+    fn smp_map_directives() {
+        let orig = json!({"spec": {"m": {"a": 1, "b": 2}, "keep": true}});
+        let out = smp(
+            orig.clone(),
+            json!({"spec": {"m": {"$patch": "replace", "c": 3}}}),
+            &NoSchema,
+        )
+        .unwrap();
+        assert_eq!(out, json!({"spec": {"m": {"c": 3}, "keep": true}}));
+        // Go's `$patch: delete` on a map leaves an empty map.
+        let out = smp(
+            orig.clone(),
+            json!({"spec": {"m": {"$patch": "delete"}}}),
+            &NoSchema,
+        )
+        .unwrap();
+        assert_eq!(out, json!({"spec": {"m": {}, "keep": true}}));
+        // On a key not in the original, removeDirectives drops the value.
+        let out = smp(
+            orig.clone(),
+            json!({"spec": {"n": {"$patch": "delete"}}}),
+            &NoSchema,
+        )
+        .unwrap();
+        assert_eq!(out, orig);
+        let e = smp(
+            orig.clone(),
+            json!({"spec": {"m": {"$patch": "bogus"}}}),
+            &NoSchema,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), 500);
+        assert_eq!(
+            e.message(),
+            "unknown patch type: bogus in map: map[$patch:bogus]"
+        );
+        // Schema strategy "replace" on a map.
+        let out = smp(
+            json!({"spec": {"selector": {"a": "1"}}}),
+            json!({"spec": {"selector": {"b": "2"}}}),
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(out, json!({"spec": {"selector": {"b": "2"}}}));
+    }
+
+    #[test]
+    fn smp_retain_keys() {
+        let orig = json!({"spec": {"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}}});
+        let out = smp(
+            orig.clone(),
+            json!({"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate"}}}),
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(out, json!({"spec": {"strategy": {"type": "Recreate"}}}));
+        let e = smp(
+            orig.clone(),
+            json!({"spec": {"strategy": {"$retainKeys": ["type"], "other": 1}}}),
+            &schema(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), 400);
+        assert_eq!(e.message(), "invalid patch format of retainKeys");
+        let e = smp(
+            orig,
+            json!({"spec": {"strategy": {"$retainKeys": "type"}}}),
+            &schema(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), 400);
+    }
+
+    #[test]
+    fn smp_new_values_are_cleaned() {
+        let out = smp(
+            json!({}),
+            json!({"spec": {"a": null, "b": {"c": null, "d": [{"$patch": "delete", "x": 1}, {"y": 2}]},
+                            "$setElementOrder/z": [1]}}),
+            &NoSchema,
+        )
+        .unwrap();
+        assert_eq!(out, json!({"spec": {"b": {"d": [{"y": 2}]}}}));
+    }
+
+    #[test]
+    fn smp_type_changes_and_errors() {
+        // Type change: take the patch value.
+        let out = smp(json!({"a": [1]}), json!({"a": {"b": 1}}), &NoSchema).unwrap();
+        assert_eq!(out, json!({"a": {"b": 1}}));
+        let out = smp(json!({"a": "s"}), json!({"a": [1]}), &NoSchema).unwrap();
+        assert_eq!(out, json!({"a": [1]}));
+        // Lists of lists in a merge list: 422.
+        let s = TestSchema(vec![("l", merge_set())]);
+        let e = smp(json!({"l": [[1]]}), json!({"l": [[2]]}), &s).unwrap_err();
+        assert_eq!(e.code(), 422);
+        assert_eq!(e.cause(), Some("lists of lists are not supported"));
+        // Mixed element types.
+        let e = smp(json!({"l": [1]}), json!({"l": ["x"]}), &s).unwrap_err();
+        assert_eq!(e.code(), 500);
+        // Merge list of maps without merge key.
+        let e = smp(json!({"l": [{"a": 1}]}), json!({"l": [{"a": 2}]}), &s).unwrap_err();
+        assert_eq!(e.code(), 500);
+    }
+
+    #[test]
+    fn smp_malformed_bodies() {
+        let e = apply(PatchType::StrategicMerge, &json!({}), b"nope", &NoSchema).unwrap_err();
+        assert_eq!(e.code(), 400);
+        let e = apply(PatchType::StrategicMerge, &json!({}), b"[1]", &NoSchema).unwrap_err();
+        assert_eq!(e.code(), 400);
+        assert_eq!(
+            e.message(),
+            "json: cannot unmarshal array into Go value of type map[string]interface {}"
+        );
+        let out = apply(
+            PatchType::StrategicMerge,
+            &json!({"a": 1}),
+            b"null",
+            &NoSchema,
+        )
+        .unwrap();
+        assert_eq!(out, json!({"a": 1}));
+        let e = smp(json!({}), json!({"$patch": "delete"}), &NoSchema).unwrap();
+        assert_eq!(e, json!({}));
+    }
+
+    // ---------------------------------------------------------------- OpenAPI schema
+
+    fn openapi() -> Map<String, Value> {
+        match json!({
+            "co.k8s.pager.v1.Alert": {
+                "type": "object",
+                "properties": {
+                    "metadata": {"allOf": [{"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}]},
+                    "spec": {"allOf": [{"$ref": "#/components/schemas/co.k8s.pager.v1.AlertSpec"}]}
+                }
+            },
+            "co.k8s.pager.v1.AlertSpec": {
+                "type": "object",
+                "properties": {
+                    "message": {"type": "string"},
+                    "receivers": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/co.k8s.pager.v1.Receiver"},
+                        "x-kubernetes-list-type": "map",
+                        "x-kubernetes-list-map-keys": ["name"]
+                    },
+                    "byName": {
+                        "type": "object",
+                        "additionalProperties": {"$ref": "#/components/schemas/co.k8s.pager.v1.Receiver"}
+                    },
+                    "broken": {"$ref": "#/components/schemas/does.not.Exist"}
+                }
+            },
+            "co.k8s.pager.v1.Receiver": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "channels": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "x-kubernetes-patch-strategy": "merge"
+                    },
+                    "targets": {
+                        "type": "array",
+                        "items": {"type": "object", "properties": {"id": {"type": "string"}}},
+                        "x-kubernetes-patch-strategy": "merge,retainKeys",
+                        "x-kubernetes-patch-merge-key": "id"
+                    }
+                }
+            },
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta": {
+                "type": "object",
+                "properties": {
+                    "finalizers": {
+                        "type": "array",
+                        "items": {"type": "string", "default": ""},
+                        "x-kubernetes-list-type": "set",
+                        "x-kubernetes-patch-strategy": "merge"
+                    },
+                    "ownerReferences": {
+                        "type": "array",
+                        "items": {"allOf": [{"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference"}]},
+                        "x-kubernetes-list-map-keys": ["uid"],
+                        "x-kubernetes-list-type": "map",
+                        "x-kubernetes-patch-merge-key": "uid",
+                        "x-kubernetes-patch-strategy": "merge"
+                    },
+                    "labels": {"type": "object", "additionalProperties": {"type": "string"}}
+                }
+            },
+            "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference": {
+                "type": "object",
+                "properties": {"uid": {"type": "string"}}
+            }
+        }) {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn openapi_schema_navigation() {
+        let s = OpenApiPatchSchema::new(&openapi(), "co.k8s.pager.v1.Alert");
+        let fin = s.field(&["metadata", "finalizers"]);
+        assert_eq!(fin.strategy.as_deref(), Some("merge"));
+        assert_eq!(fin.merge_key, None);
+        assert_eq!(fin.list_type.as_deref(), Some("set"));
+        let owners = s.field(&["metadata", "ownerReferences"]);
+        assert_eq!(owners.merge_key.as_deref(), Some("uid"));
+        assert_eq!(owners.list_map_keys, vec!["uid".to_string()]);
+        let recv = s.field(&["spec", "receivers"]);
+        assert_eq!(recv.list_type.as_deref(), Some("map"));
+        assert_eq!(recv.list_map_keys, vec!["name".to_string()]);
+        assert_eq!(recv.strategy, None);
+        // Through list items ($ref) without an extra segment.
+        let ch = s.field(&["spec", "receivers", "channels"]);
+        assert_eq!(ch.strategy.as_deref(), Some("merge"));
+        let t = s.field(&["spec", "receivers", "targets"]);
+        assert_eq!(t.strategy.as_deref(), Some("merge,retainKeys"));
+        assert_eq!(t.merge_key.as_deref(), Some("id"));
+        // Through additionalProperties (map key as a segment).
+        let ch = s.field(&["spec", "byName", "anykey", "channels"]);
+        assert_eq!(ch.strategy.as_deref(), Some("merge"));
+        // Unknown things: defaults, no panic.
+        assert_eq!(s.field(&["spec", "nope"]), FieldPatchMeta::default());
+        assert_eq!(s.field(&["spec", "broken", "x"]), FieldPatchMeta::default());
+        assert_eq!(s.field(&["spec", "broken"]), FieldPatchMeta::default());
+        assert_eq!(s.field(&[]), FieldPatchMeta::default());
+        assert_eq!(
+            s.field(&["metadata", "labels", "x", "y"]),
+            FieldPatchMeta::default()
+        );
+        let unknown_root = OpenApiPatchSchema::new(&openapi(), "nope");
+        assert_eq!(unknown_root.field(&["spec"]), FieldPatchMeta::default());
+    }
+
+    #[test]
+    fn openapi_schema_drives_smp() {
+        let s = OpenApiPatchSchema::new(&openapi(), "co.k8s.pager.v1.Alert");
+        let orig = json!({
+            "metadata": {"name": "a", "finalizers": ["x"], "ownerReferences": [{"uid": "1", "name": "o"}]},
+            "spec": {"message": "m", "receivers": [
+                {"name": "r1", "channels": ["email"], "targets": [{"id": "t1", "w": 1}]}
+            ]}
+        });
+        let patch = json!({
+            "metadata": {"finalizers": ["y"], "ownerReferences": [{"uid": "2", "name": "p"}]},
+            "spec": {"receivers": [
+                {"name": "r1", "channels": ["sms"], "targets": [{"id": "t2"}]},
+                {"name": "r2"}
+            ]}
+        });
+        let out = smp(orig, patch, &s).unwrap();
+        assert_eq!(
+            out,
+            json!({
+                "metadata": {"name": "a", "finalizers": ["y", "x"],
+                             "ownerReferences": [{"uid": "2", "name": "p"}, {"uid": "1", "name": "o"}]},
+                "spec": {"message": "m", "receivers": [
+                    {"name": "r1", "channels": ["sms", "email"], "targets": [{"id": "t2"}, {"id": "t1", "w": 1}]},
+                    {"name": "r2"}
+                ]}
+            })
+        );
+    }
+
+    #[test]
+    fn go_formatting_helpers() {
+        assert_eq!(
+            go_fmt(&json!({"b": [1, "x"], "a": null})),
+            "map[a:<nil> b:[1 x]]"
+        );
+        assert_eq!(go_float(1.5), "1.5");
+        assert_eq!(go_float(1e6), "1e+06");
+        assert_eq!(go_float(123456.0), "123456");
+        assert_eq!(go_float(0.00001), "1e-05");
+    }
+}

@@ -1,0 +1,186 @@
+//! Every error is a Kubernetes `Status` object with the right `reason` and `code`.
+
+use serde_json::{Value, json};
+
+/// A field-level problem, reported in `details.causes` of a 422 `Invalid`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cause {
+    /// `FieldValueInvalid`, `FieldValueRequired`, `FieldValueNotSupported`, `FieldValueDuplicate`,
+    /// `FieldValueForbidden`, `FieldValueTooLong`, `FieldValueTypeInvalid`, `UnknownField`.
+    pub reason: String,
+    pub message: String,
+    /// The field path: `spec.message`, `metadata.labels[app]`.
+    pub field: String,
+}
+
+impl Cause {
+    pub fn new(reason: &str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Cause {
+            reason: reason.into(),
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An error answered as a `Status`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: u16,
+    /// `NotFound`, `AlreadyExists`, `Conflict`, `Invalid`, `BadRequest`, `Expired`, `Gone`,
+    /// `MethodNotAllowed`, `UnsupportedMediaType`, `RequestEntityTooLarge`, `NotAcceptable`,
+    /// `InternalError`, `Timeout`, `Forbidden`, `Unauthorized`.
+    pub reason: &'static str,
+    pub message: String,
+    /// `details.name`, `details.group`, `details.kind`.
+    pub name: Option<String>,
+    pub group: Option<String>,
+    pub kind: Option<String>,
+    pub causes: Vec<Cause>,
+}
+
+impl ApiError {
+    pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            name: None,
+            group: None,
+            kind: None,
+            causes: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "InternalError", message)
+    }
+
+    /// `alerts.pager.k8s.co "a1" not found`
+    pub fn not_found(resource: &str, group: &str, name: &str) -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", qualified(resource, group)),
+        )
+        .details(name, group, resource)
+    }
+
+    pub fn already_exists(resource: &str, group: &str, name: &str) -> Self {
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{name}\" already exists", qualified(resource, group)),
+        )
+        .details(name, group, resource)
+    }
+
+    pub fn conflict(resource: &str, group: &str, name: &str, why: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": {why}",
+                qualified(resource, group)
+            ),
+        )
+        .details(name, group, resource)
+    }
+
+    /// 422 with field causes: `Alert.pager.k8s.co "a1" is invalid: spec.message: Required value`.
+    pub fn invalid(kind: &str, group: &str, name: &str, causes: Vec<Cause>) -> Self {
+        let summary: Vec<String> = causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect();
+        let mut e = Self::new(
+            422,
+            "Invalid",
+            format!(
+                "{kind}.{group} \"{name}\" is invalid: {}",
+                if summary.len() == 1 {
+                    summary[0].clone()
+                } else {
+                    format!("[{}]", summary.join(", "))
+                }
+            ),
+        );
+        e.name = Some(name.into());
+        e.group = Some(group.into());
+        e.kind = Some(kind.into());
+        e.causes = causes;
+        e
+    }
+
+    /// 410 Gone, reason `Expired`: the resourceVersion is older than the retained history.
+    pub fn expired(message: impl Into<String>) -> Self {
+        Self::new(410, "Expired", message)
+    }
+
+    fn details(mut self, name: &str, group: &str, kind: &str) -> Self {
+        self.name = Some(name.into());
+        self.group = Some(group.into());
+        self.kind = Some(kind.into());
+        self
+    }
+
+    /// The `Status` object.
+    pub fn to_status(&self) -> Value {
+        let mut status = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        });
+        let mut details = serde_json::Map::new();
+        if let Some(n) = &self.name {
+            details.insert("name".into(), json!(n));
+        }
+        if let Some(g) = &self.group {
+            details.insert("group".into(), json!(g));
+        }
+        if let Some(k) = &self.kind {
+            details.insert("kind".into(), json!(k));
+        }
+        if !self.causes.is_empty() {
+            details.insert(
+                "causes".into(),
+                Value::Array(
+                    self.causes
+                        .iter()
+                        .map(
+                            |c| json!({"reason": c.reason, "message": c.message, "field": c.field}),
+                        )
+                        .collect(),
+                ),
+            );
+        }
+        if !details.is_empty() {
+            status["details"] = Value::Object(details);
+        }
+        status
+    }
+}
+
+fn qualified(resource: &str, group: &str) -> String {
+    if group.is_empty() {
+        resource.to_string()
+    } else {
+        format!("{resource}.{group}")
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.reason, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}

@@ -1,0 +1,205 @@
+//! Server-side printing: `Table` responses for `kubectl get` (lists, single objects and watch
+//! events), with `Name`, the kind's printer columns and `Age`.
+
+use kube_codegen_scheme::{PrinterColumn, ResourceInfo};
+use serde_json::{Value, json};
+
+use crate::object;
+
+/// What a client asked for in its `Accept` header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Json,
+    /// `application/json;as=Table;v=v1;g=meta.k8s.io` (or `v1beta1`).
+    Table {
+        beta: bool,
+    },
+}
+
+/// Reads the `Accept` header. `Err` when the client accepts nothing this server can produce
+/// (406 `NotAcceptable`).
+pub fn negotiate(accept: Option<&str>) -> Result<Output, String> {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return Ok(Output::Json);
+    };
+    let mut json_ok = false;
+    for entry in accept.split(',') {
+        let mut parts = entry.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let (mut as_, mut g, mut v) = (None, None, None);
+        for p in parts {
+            if let Some((k, val)) = p.split_once('=') {
+                match k.trim() {
+                    "as" => as_ = Some(val.trim().to_string()),
+                    "g" => g = Some(val.trim().to_string()),
+                    "v" => v = Some(val.trim().to_string()),
+                    _ => {}
+                }
+            }
+        }
+        let json_media = matches!(
+            media.as_str(),
+            "application/json" | "application/*" | "*/*" | "application/json;stream=watch"
+        );
+        match as_.as_deref() {
+            Some("Table")
+                if json_media
+                    && g.as_deref() == Some("meta.k8s.io")
+                    && matches!(v.as_deref(), Some("v1") | Some("v1beta1")) =>
+            {
+                return Ok(Output::Table {
+                    beta: v.as_deref() == Some("v1beta1"),
+                });
+            }
+            None if json_media => json_ok = true,
+            _ => {}
+        }
+    }
+    if json_ok {
+        Ok(Output::Json)
+    } else {
+        Err(format!(
+            "only the following media types are accepted: application/json, application/json;as=Table;v=v1;g=meta.k8s.io (got {accept})"
+        ))
+    }
+}
+
+/// `includeObject`: what each row carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IncludeObject {
+    None,
+    Metadata,
+    Object,
+}
+
+impl IncludeObject {
+    pub fn parse(v: Option<&str>) -> Result<Self, String> {
+        match v {
+            None | Some("") | Some("Metadata") => Ok(IncludeObject::Metadata),
+            Some("None") => Ok(IncludeObject::None),
+            Some("Object") => Ok(IncludeObject::Object),
+            Some(other) => Err(format!("unrecognized includeObject value: \"{other}\"")),
+        }
+    }
+}
+
+pub fn column_definitions(info: &ResourceInfo) -> Value {
+    let mut cols = vec![json!({
+        "name": "Name", "type": "string", "format": "name", "priority": 0,
+        "description": "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
+    })];
+    for c in info.printer_columns {
+        cols.push(json!({
+            "name": c.name, "type": c.type_, "format": c.format,
+            "description": c.description, "priority": c.priority,
+        }));
+    }
+    cols.push(json!({
+        "name": "Age", "type": "date", "format": "", "priority": 0,
+        "description": "CreationTimestamp is a timestamp representing the server time when this object was created."
+    }));
+    Value::Array(cols)
+}
+
+/// One row for an object.
+pub fn row(info: &ResourceInfo, obj: &Value, include: IncludeObject) -> Value {
+    let mut cells = vec![json!(object::name(obj).unwrap_or_default())];
+    for c in info.printer_columns {
+        cells.push(cell(c, obj));
+    }
+    let age = object::meta_str(obj, "creationTimestamp")
+        .map(|t| object::human_duration(object::age_seconds(t)))
+        .unwrap_or_else(|| "<unknown>".into());
+    cells.push(json!(age));
+    let mut row = json!({ "cells": cells });
+    match include {
+        IncludeObject::None => {}
+        IncludeObject::Metadata => {
+            row["object"] = json!({
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
+            });
+        }
+        IncludeObject::Object => row["object"] = obj.clone(),
+    }
+    row
+}
+
+fn cell(c: &PrinterColumn, obj: &Value) -> Value {
+    let found = jsonpath_value(obj, c.json_path);
+    match (found, c.type_) {
+        (None, _) => Value::Null,
+        (Some(Value::String(s)), "date") => {
+            json!(object::human_duration(object::age_seconds(&s)))
+        }
+        (Some(v @ (Value::Array(_) | Value::Object(_))), _) => json!(v.to_string()),
+        (Some(v), _) => v,
+    }
+}
+
+/// The value a printer column's JSONPath (`.status.sent`, `.spec.items[0].name`) selects.
+pub fn jsonpath_value(obj: &Value, path: &str) -> Option<Value> {
+    let query = if path.starts_with('$') {
+        path.to_string()
+    } else {
+        format!("${path}")
+    };
+    use jsonpath_rust::JsonPath;
+    let found = obj.query(&query).ok()?;
+    found.into_iter().next().cloned()
+}
+
+/// A `Table` of `objects`. `headers` is false for the second and later watch events.
+pub fn table(
+    info: &ResourceInfo,
+    objects: &[Value],
+    include: IncludeObject,
+    beta: bool,
+    resource_version: Option<String>,
+    continue_token: Option<String>,
+    headers: bool,
+) -> Value {
+    let mut metadata = serde_json::Map::new();
+    if let Some(rv) = resource_version {
+        metadata.insert("resourceVersion".into(), json!(rv));
+    }
+    if let Some(c) = continue_token {
+        metadata.insert("continue".into(), json!(c));
+    }
+    json!({
+        "kind": "Table",
+        "apiVersion": if beta { "meta.k8s.io/v1beta1" } else { "meta.k8s.io/v1" },
+        "metadata": metadata,
+        "columnDefinitions": if headers { column_definitions(info) } else { Value::Array(vec![]) },
+        "rows": objects.iter().map(|o| row(info, o, include)).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_headers() {
+        assert_eq!(negotiate(None), Ok(Output::Json));
+        assert_eq!(negotiate(Some("application/json")), Ok(Output::Json));
+        assert_eq!(
+            negotiate(Some(
+                "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+            )),
+            Ok(Output::Table { beta: false })
+        );
+        assert!(negotiate(Some("application/yaml")).is_err());
+        assert!(negotiate(Some("application/json;as=Foo;v=v1;g=meta.k8s.io")).is_err());
+        assert_eq!(negotiate(Some("*/*")), Ok(Output::Json));
+    }
+
+    #[test]
+    fn jsonpath_cells() {
+        let obj = json!({"status": {"sent": true}, "spec": {"items": [{"n": "a"}]}});
+        assert_eq!(jsonpath_value(&obj, ".status.sent"), Some(json!(true)));
+        assert_eq!(jsonpath_value(&obj, ".spec.items[0].n"), Some(json!("a")));
+        assert_eq!(jsonpath_value(&obj, ".status.missing"), None);
+    }
+}

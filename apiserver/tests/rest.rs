@@ -1,0 +1,827 @@
+//! REST conventions through the router (no network): object semantics, errors as `Status`,
+//! bad input, selectors, paging, patches, status subresource, finalizers, tables and watches.
+
+use apiserver::{ApiServer, Cause, Resource, Strategy};
+use apiserver_storage::{AnyStore, MemoryStore};
+use axum::body::Body;
+use futures::StreamExt;
+use http::{Method, Request, StatusCode};
+use pager::v1alpha1::Alert;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct AlertStrategy;
+
+impl Strategy<Alert> for AlertStrategy {
+    fn validate(&self, a: &Alert) -> Vec<Cause> {
+        if a.spec.message.is_empty() {
+            vec![Cause::new(
+                "FieldValueRequired",
+                "spec.message",
+                "Required value",
+            )]
+        } else {
+            vec![]
+        }
+    }
+    fn selectable_fields(&self) -> &'static [&'static str] {
+        &["status.sent"]
+    }
+    fn field_value(&self, a: &Alert, f: &str) -> Option<String> {
+        (f == "status.sent").then(|| a.status.as_ref().is_some_and(|s| s.sent).to_string())
+    }
+}
+
+fn app() -> axum::Router {
+    ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(
+            Resource::<Alert, _>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy),
+        )
+        .build()
+        .unwrap()
+        .into_router()
+}
+
+const BASE: &str = "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts";
+
+struct Reply {
+    status: StatusCode,
+    headers: http::HeaderMap,
+    body: Value,
+}
+
+async fn call(
+    app: &axum::Router,
+    method: Method,
+    uri: &str,
+    ct: Option<&str>,
+    body: &str,
+) -> Reply {
+    call_accept(app, method, uri, ct, body, None).await
+}
+
+async fn call_accept(
+    app: &axum::Router,
+    method: Method,
+    uri: &str,
+    ct: Option<&str>,
+    body: &str,
+    accept: Option<&str>,
+) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(ct) = ct {
+        req = req.header("content-type", ct);
+    }
+    if let Some(a) = accept {
+        req = req.header("accept", a);
+    }
+    let resp = app
+        .clone()
+        .oneshot(req.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn alert(name: &str, message: &str) -> String {
+    json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert", "metadata": {"name": name}, "spec": {"message": message}}).to_string()
+}
+
+const JSON: Option<&str> = Some("application/json");
+
+async fn create(app: &axum::Router, name: &str) -> Value {
+    let r = call(app, Method::POST, BASE, JSON, &alert(name, "hello")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body
+}
+
+fn assert_status(r: &Reply, code: u16, reason: &str) {
+    assert_eq!(r.status.as_u16(), code, "{}", r.body);
+    assert_eq!(r.body["kind"], "Status", "{}", r.body);
+    assert_eq!(r.body["code"], code, "{}", r.body);
+    assert_eq!(r.body["reason"], reason, "{}", r.body);
+}
+
+#[tokio::test]
+async fn create_sets_server_fields_and_get_returns_them() {
+    let app = app();
+    let created = create(&app, "a1").await;
+    let meta = &created["metadata"];
+    assert_eq!(meta["namespace"], "default");
+    assert_eq!(meta["generation"], 1);
+    assert!(meta["uid"].as_str().unwrap().len() == 36);
+    assert!(meta["creationTimestamp"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        meta["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok()
+    );
+    let got = call(&app, Method::GET, &format!("{BASE}/a1"), None, "").await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body, created);
+    assert_status(
+        &call(&app, Method::POST, BASE, JSON, &alert("a1", "x")).await,
+        409,
+        "AlreadyExists",
+    );
+    let nf = call(&app, Method::GET, &format!("{BASE}/nope"), None, "").await;
+    assert_status(&nf, 404, "NotFound");
+    assert_eq!(nf.body["message"], "alerts.pager.k8s.co \"nope\" not found");
+}
+
+#[tokio::test]
+async fn generate_name_and_status_dropped_on_create() {
+    let app = app();
+    let body = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert", "metadata": {"generateName": "al-"}, "spec": {"message": "m"}, "status": {"sent": true}});
+    let r = call(&app, Method::POST, BASE, JSON, &body.to_string()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let name = r.body["metadata"]["name"].as_str().unwrap();
+    assert!(name.starts_with("al-") && name.len() == 8, "{name}");
+    assert!(
+        r.body.get("status").is_none(),
+        "status is set through /status only"
+    );
+}
+
+#[tokio::test]
+async fn invalid_objects_get_422_with_causes() {
+    let app = app();
+    let r = call(&app, Method::POST, BASE, JSON, &alert("a1", "")).await;
+    assert_status(&r, 422, "Invalid");
+    assert_eq!(r.body["details"]["causes"][0]["field"], "spec.message");
+    let r = call(&app, Method::POST, BASE, JSON, &alert("Bad_Name", "m")).await;
+    assert_status(&r, 422, "Invalid");
+    assert_eq!(r.body["details"]["causes"][0]["field"], "metadata.name");
+}
+
+#[tokio::test]
+async fn bad_input_is_a_status_and_changes_nothing() {
+    let app = app();
+    create(&app, "keep").await;
+    let cases: Vec<(Method, String, Option<&str>, String, u16, &str)> = vec![
+        (
+            Method::POST,
+            BASE.into(),
+            JSON,
+            "{not json".into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::POST,
+            BASE.into(),
+            JSON,
+            "[1,2]".into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::POST,
+            BASE.into(),
+            JSON,
+            alert("x", "m").replace("v1alpha1", "v1beta1"),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::POST,
+            BASE.into(),
+            JSON,
+            alert("x", "m").replace("\"Alert\"", "\"Pager\""),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::POST,
+            BASE.into(),
+            JSON,
+            json!({"metadata": {"name": "x", "namespace": "other"}, "spec": {"message": "m"}})
+                .to_string(),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::POST,
+            format!("{BASE}?fieldValidation=Strict"),
+            JSON,
+            json!({"metadata": {"name": "x"}, "spec": {"message": "m", "bogus": 1}}).to_string(),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::POST,
+            BASE.into(),
+            JSON,
+            json!({"metadata": {"name": "x"}, "spec": {"message": 5}}).to_string(),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::POST,
+            BASE.into(),
+            JSON,
+            r#"{"metadata":{"name":"x"},"spec":{"message":"a","message":"b"}}"#.into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::POST,
+            BASE.into(),
+            Some("application/xml"),
+            alert("x", "m"),
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            Method::GET,
+            format!("{BASE}?labelSelector=a%20in%20(b"),
+            None,
+            String::new(),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::GET,
+            format!("{BASE}?fieldSelector=spec.message%3Dx"),
+            None,
+            String::new(),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::GET,
+            format!("{BASE}?continue=garbage"),
+            None,
+            String::new(),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::GET,
+            format!("{BASE}?resourceVersion=abc"),
+            None,
+            String::new(),
+            422,
+            "Invalid",
+        ),
+        (
+            Method::PATCH,
+            format!("{BASE}/keep"),
+            Some("application/json-patch+json"),
+            "{\"op\":1}".into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::PATCH,
+            format!("{BASE}/keep"),
+            Some("application/merge-patch+json"),
+            "nope".into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::PATCH,
+            format!("{BASE}/keep"),
+            Some("text/plain"),
+            "{}".into(),
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            Method::POST,
+            format!("{BASE}?dryRun=Some"),
+            JSON,
+            alert("x", "m"),
+            422,
+            "Invalid",
+        ),
+    ];
+    for (method, uri, ct, body, code, reason) in cases {
+        let r = call(&app, method.clone(), &uri, ct, &body).await;
+        assert_eq!(r.status.as_u16(), code, "{method} {uri} {body}: {}", r.body);
+        assert_eq!(r.body["reason"], reason, "{method} {uri}: {}", r.body);
+    }
+    let huge = alert("big", &"x".repeat(4 * 1024 * 1024));
+    assert_status(
+        &call(&app, Method::POST, BASE, JSON, &huge).await,
+        413,
+        "RequestEntityTooLarge",
+    );
+    let list = call(&app, Method::GET, BASE, None, "").await;
+    let names: Vec<&str> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["keep"], "nothing but the first object was stored");
+}
+
+#[tokio::test]
+async fn unknown_fields_warn_by_default_and_are_dropped() {
+    let app = app();
+    let body = json!({"metadata": {"name": "w"}, "spec": {"message": "m", "bogus": 1}}).to_string();
+    let r = call(&app, Method::POST, BASE, JSON, &body).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let warning = r.headers.get("warning").unwrap().to_str().unwrap();
+    assert_eq!(warning, "299 - \"unknown field \\\"spec.bogus\\\"\"");
+    assert!(r.body["spec"].get("bogus").is_none());
+    let r = call(
+        &app,
+        Method::POST,
+        &format!("{BASE}?fieldValidation=Ignore"),
+        JSON,
+        &body.replace("\"w\"", "\"w2\""),
+    )
+    .await;
+    assert!(r.headers.get("warning").is_none());
+}
+
+#[tokio::test]
+async fn update_conflicts_generation_and_status_subresource() {
+    let app = app();
+    let created = create(&app, "a1").await;
+    let rv = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Change spec: generation bumps; status in the body is ignored.
+    let mut new = created.clone();
+    new["spec"]["message"] = json!("changed");
+    new["status"] = json!({"sent": true});
+    let r = call(
+        &app,
+        Method::PUT,
+        &format!("{BASE}/a1"),
+        JSON,
+        &new.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["metadata"]["generation"], 2);
+    assert!(r.body.get("status").is_none());
+    // A stale resourceVersion is a 409 Conflict.
+    let r2 = call(
+        &app,
+        Method::PUT,
+        &format!("{BASE}/a1"),
+        JSON,
+        &new.to_string(),
+    )
+    .await;
+    assert_status(&r2, 409, "Conflict");
+    assert!(
+        r2.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("the object has been modified")
+    );
+    assert_ne!(rv, r.body["metadata"]["resourceVersion"]);
+    // /status changes only status, and not generation.
+    let mut st = r.body.clone();
+    st["status"] = json!({"sent": true});
+    st["spec"]["message"] = json!("ignored");
+    let r3 = call(
+        &app,
+        Method::PUT,
+        &format!("{BASE}/a1/status"),
+        JSON,
+        &st.to_string(),
+    )
+    .await;
+    assert_eq!(r3.status, StatusCode::OK, "{}", r3.body);
+    assert_eq!(r3.body["status"]["sent"], true);
+    assert_eq!(r3.body["spec"]["message"], "changed");
+    assert_eq!(r3.body["metadata"]["generation"], 2);
+    // Name mismatch is a 400.
+    let mut other = r3.body.clone();
+    other["metadata"]["name"] = json!("b");
+    other["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("resourceVersion");
+    assert_status(
+        &call(
+            &app,
+            Method::PUT,
+            &format!("{BASE}/a1"),
+            JSON,
+            &other.to_string(),
+        )
+        .await,
+        400,
+        "BadRequest",
+    );
+}
+
+#[tokio::test]
+async fn patches_of_every_type() {
+    let app = app();
+    create(&app, "p").await;
+    let url = format!("{BASE}/p");
+    let r = call(
+        &app,
+        Method::PATCH,
+        &url,
+        Some("application/merge-patch+json"),
+        r#"{"metadata":{"labels":{"team":"sre"}},"spec":{"message":"merged"}}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["spec"]["message"], "merged");
+    assert_eq!(r.body["metadata"]["labels"]["team"], "sre");
+    let r = call(
+        &app,
+        Method::PATCH,
+        &url,
+        Some("application/json-patch+json"),
+        r#"[{"op":"replace","path":"/spec/message","value":"json"}]"#,
+    )
+    .await;
+    assert_eq!(r.body["spec"]["message"], "json", "{}", r.body);
+    let r = call(
+        &app,
+        Method::PATCH,
+        &url,
+        Some("application/strategic-merge-patch+json"),
+        r#"{"spec":{"message":"smp"}}"#,
+    )
+    .await;
+    assert_eq!(r.body["spec"]["message"], "smp", "{}", r.body);
+    // A failed test op is 422; a stale resourceVersion in the patch is 409.
+    let r = call(
+        &app,
+        Method::PATCH,
+        &url,
+        Some("application/json-patch+json"),
+        r#"[{"op":"test","path":"/spec/message","value":"nope"}]"#,
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.body);
+    let r = call(
+        &app,
+        Method::PATCH,
+        &url,
+        Some("application/merge-patch+json"),
+        r#"{"metadata":{"resourceVersion":"1"},"spec":{"message":"x"}}"#,
+    )
+    .await;
+    assert_status(&r, 409, "Conflict");
+    // Patching status through the main resource is ignored; through /status it sticks.
+    let r = call(
+        &app,
+        Method::PATCH,
+        &url,
+        Some("application/merge-patch+json"),
+        r#"{"status":{"sent":true}}"#,
+    )
+    .await;
+    assert!(r.body.get("status").is_none(), "{}", r.body);
+    let r = call(
+        &app,
+        Method::PATCH,
+        &format!("{url}/status"),
+        Some("application/merge-patch+json"),
+        r#"{"status":{"sent":true}}"#,
+    )
+    .await;
+    assert_eq!(r.body["status"]["sent"], true, "{}", r.body);
+}
+
+#[tokio::test]
+async fn selectors_and_paging() {
+    let app = app();
+    for i in 0..7 {
+        let body = json!({"metadata": {"name": format!("a{i}"), "labels": {"parity": if i % 2 == 0 {"even"} else {"odd"}}}, "spec": {"message": "m"}});
+        assert_eq!(
+            call(&app, Method::POST, BASE, JSON, &body.to_string())
+                .await
+                .status,
+            StatusCode::CREATED
+        );
+    }
+    call(
+        &app,
+        Method::PATCH,
+        &format!("{BASE}/a3/status"),
+        Some("application/merge-patch+json"),
+        r#"{"status":{"sent":true}}"#,
+    )
+    .await;
+    let names = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("{BASE}?labelSelector=parity%3Deven"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(names(&r.body), ["a0", "a2", "a4", "a6"]);
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("{BASE}?labelSelector=parity%20notin%20(even)"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(names(&r.body), ["a1", "a3", "a5"]);
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("{BASE}?fieldSelector=metadata.name%3Da5"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(names(&r.body), ["a5"]);
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("{BASE}?fieldSelector=status.sent%3Dtrue"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(names(&r.body), ["a3"]);
+    // Pages of 3 with a selector: every page full until the last, same resourceVersion.
+    let mut all = Vec::new();
+    let mut uri = format!("{BASE}?limit=2&labelSelector=parity");
+    let mut rv = None;
+    loop {
+        let r = call(&app, Method::GET, &uri, None, "").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        all.extend(names(&r.body));
+        let page_rv = r.body["metadata"]["resourceVersion"].clone();
+        assert_eq!(*rv.get_or_insert(page_rv.clone()), page_rv);
+        match r.body["metadata"]["continue"].as_str() {
+            Some(c) => uri = format!("{BASE}?limit=2&labelSelector=parity&continue={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(all, ["a0", "a1", "a2", "a3", "a4", "a5", "a6"]);
+    // All namespaces.
+    let r = call(
+        &app,
+        Method::GET,
+        "/apis/pager.k8s.co/v1alpha1/alerts",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(names(&r.body).len(), 7);
+}
+
+#[tokio::test]
+async fn finalizers_delay_deletion_and_delete_returns_status() {
+    let app = app();
+    let body = json!({"metadata": {"name": "f", "finalizers": ["example.com/hold"]}, "spec": {"message": "m"}});
+    call(&app, Method::POST, BASE, JSON, &body.to_string()).await;
+    let r = call(
+        &app,
+        Method::DELETE,
+        &format!("{BASE}/f"),
+        JSON,
+        r#"{"propagationPolicy":"Background"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body["metadata"]["deletionTimestamp"].is_string(),
+        "{}",
+        r.body
+    );
+    // Still there until the finalizer is removed.
+    assert_eq!(
+        call(&app, Method::GET, &format!("{BASE}/f"), None, "")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = call(
+        &app,
+        Method::PATCH,
+        &format!("{BASE}/f"),
+        Some("application/merge-patch+json"),
+        r#"{"metadata":{"finalizers":null}}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_status(
+        &call(&app, Method::GET, &format!("{BASE}/f"), None, "").await,
+        404,
+        "NotFound",
+    );
+    // Plain delete: a Success Status with the uid; preconditions are checked.
+    let created = create(&app, "d").await;
+    let r = call(
+        &app,
+        Method::DELETE,
+        &format!("{BASE}/d"),
+        JSON,
+        r#"{"preconditions":{"uid":"wrong"}}"#,
+    )
+    .await;
+    assert_status(&r, 409, "Conflict");
+    let r = call(&app, Method::DELETE, &format!("{BASE}/d"), None, "").await;
+    assert_eq!(r.body["status"], "Success", "{}", r.body);
+    assert_eq!(r.body["details"]["uid"], created["metadata"]["uid"]);
+    // deletecollection with a selector.
+    create(&app, "x1").await;
+    create(&app, "x2").await;
+    let r = call(
+        &app,
+        Method::DELETE,
+        &format!("{BASE}?fieldSelector=metadata.name%3Dx1"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.body);
+    let r = call(&app, Method::GET, BASE, None, "").await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn dry_run_stores_nothing() {
+    let app = app();
+    let r = call(
+        &app,
+        Method::POST,
+        &format!("{BASE}?dryRun=All"),
+        JSON,
+        &alert("dry", "m"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert!(r.body["metadata"].get("resourceVersion").is_none());
+    assert_status(
+        &call(&app, Method::GET, &format!("{BASE}/dry"), None, "").await,
+        404,
+        "NotFound",
+    );
+}
+
+#[tokio::test]
+async fn tables_have_name_printer_columns_and_age() {
+    let app = app();
+    create(&app, "t1").await;
+    let accept = Some("application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
+    let r = call_accept(&app, Method::GET, BASE, None, "", accept).await;
+    assert_eq!(r.body["kind"], "Table", "{}", r.body);
+    let cols: Vec<&str> = r.body["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(cols, ["Name", "Sent", "Age"]);
+    assert_eq!(r.body["rows"][0]["cells"][0], "t1");
+    assert_eq!(r.body["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    let r = call_accept(&app, Method::GET, &format!("{BASE}/t1"), None, "", accept).await;
+    assert_eq!(r.body["rows"].as_array().unwrap().len(), 1);
+    let r = call_accept(&app, Method::GET, BASE, None, "", Some("application/yaml")).await;
+    assert_status(&r, 406, "NotAcceptable");
+}
+
+#[tokio::test]
+async fn discovery_documents() {
+    let app = app();
+    let r = call(&app, Method::GET, "/apis", None, "").await;
+    assert_eq!(r.body["groups"][0]["name"], "pager.k8s.co");
+    assert_eq!(
+        r.body["groups"][0]["preferredVersion"]["version"],
+        "v1alpha1"
+    );
+    let r = call(&app, Method::GET, "/apis/pager.k8s.co/v1alpha1", None, "").await;
+    assert_eq!(r.body["resources"][0]["name"], "alerts");
+    assert_eq!(r.body["resources"][0]["shortNames"], json!(["al"]));
+    assert_eq!(r.body["resources"][1]["name"], "alerts/status");
+    let aggregated =
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+    let r = call_accept(&app, Method::GET, "/apis", None, "", Some(aggregated)).await;
+    assert_eq!(
+        r.headers["content-type"],
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    );
+    assert_eq!(
+        r.body["items"][0]["versions"][0]["resources"][0]["resource"],
+        "alerts"
+    );
+    let r = call(&app, Method::GET, "/version", None, "").await;
+    assert_eq!(r.body["major"], "1");
+    assert_eq!(
+        call(&app, Method::GET, "/healthz", None, "").await.body,
+        "ok"
+    );
+    let r = call(&app, Method::GET, "/openapi/v3", None, "").await;
+    let url = r.body["paths"]["apis/pager.k8s.co/v1alpha1"]["serverRelativeURL"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = call(&app, Method::GET, &url, None, "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body["components"]["schemas"]["co.k8s.pager.v1alpha1.Alert"].is_object());
+}
+
+#[tokio::test]
+async fn watch_streams_events_with_selectors_and_410() {
+    let app = app();
+    let created = create(&app, "w0").await;
+    let rv: u64 = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let req = Request::get(format!(
+        "{BASE}?watch=1&resourceVersion={rv}&labelSelector=watch%3Dme"
+    ))
+    .body(Body::empty())
+    .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut stream = resp.into_body().into_data_stream();
+    // Enters the selector (ADDED), changes (MODIFIED), leaves it (DELETED).
+    let url = format!("{BASE}/w0");
+    for body in [
+        r#"{"metadata":{"labels":{"watch":"me"}}}"#,
+        r#"{"spec":{"message":"again"}}"#,
+        r#"{"metadata":{"labels":{"watch":"not"}}}"#,
+    ] {
+        call(
+            &app,
+            Method::PATCH,
+            &url,
+            Some("application/merge-patch+json"),
+            body,
+        )
+        .await;
+    }
+    let mut kinds = Vec::new();
+    let mut buf = Vec::new();
+    while kinds.len() < 3 {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        buf.extend_from_slice(&chunk);
+        while let Some(i) = buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=i).collect();
+            let ev: Value = serde_json::from_slice(&line).unwrap();
+            kinds.push(ev["type"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(kinds, ["ADDED", "MODIFIED", "DELETED"]);
+    // Watching from before the retained history: a 410 ERROR event.
+    let store = MemoryStore::with_options(apiserver_storage::StoreOptions {
+        history_capacity: 2,
+        ..Default::default()
+    });
+    let small = ApiServer::builder(AnyStore::Memory(store))
+        .resource(Resource::<Alert, _>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
+        .build()
+        .unwrap()
+        .into_router();
+    for i in 0..5 {
+        create(&small, &format!("h{i}")).await;
+    }
+    let resp = small
+        .clone()
+        .oneshot(
+            Request::get(format!("{BASE}?watch=1&resourceVersion=1"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let ev: Value = serde_json::from_slice(bytes.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(ev["type"], "ERROR");
+    assert_eq!(ev["object"]["code"], 410);
+    assert_eq!(ev["object"]["reason"], "Expired");
+}

@@ -1,0 +1,475 @@
+//! kubectl as the judge: the real `kubectl` on the PATH against a running `pager-apiserver`
+//! through a generated kubeconfig. Every command's outcome is asserted, not just its exit code.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A running server on a loopback port, killed on drop.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start pager-apiserver");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_string();
+        Server { child, addr }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// kubectl with its own kubeconfig and discovery cache.
+struct Kubectl {
+    bin: String,
+    dir: tempfile::TempDir,
+}
+
+impl Kubectl {
+    fn new(bin: &str, server: &Server) -> Kubectl {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: pager\n  cluster:\n    server: http://{}\nusers:\n- name: dev\n  user: {{}}\ncontexts:\n- name: pager\n  context: {{cluster: pager, user: dev, namespace: default}}\ncurrent-context: pager\n",
+            server.addr
+        );
+        std::fs::write(dir.path().join("kubeconfig"), config).unwrap();
+        Kubectl {
+            bin: bin.to_string(),
+            dir,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.arg("--kubeconfig")
+            .arg(self.path("kubeconfig"))
+            .arg("--cache-dir")
+            .arg(self.path("cache"))
+            .args(args)
+            .env_remove("KUBECONFIG");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run kubectl")
+    }
+
+    /// Runs and requires success; returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "kubectl {args:?} failed:\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.extend(["-o", "json"]);
+        serde_json::from_str(&self.ok(&a)).unwrap()
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    }
+}
+
+fn kubectl_available(bin: &str) -> bool {
+    let found = Command::new(bin)
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("CI").is_some() {
+        panic!(
+            "{bin} is not installed; CI never skips a component (run ./test.sh as root to install it)"
+        );
+    }
+    found
+}
+
+const ALERT_A1: &str = "apiVersion: pager.k8s.co/v1alpha1\nkind: Alert\nmetadata:\n  name: a1\n  labels:\n    team: sre\nspec:\n  message: \"Hello KubeCon :wave:\"\n";
+
+#[test]
+fn kubectl_session() {
+    if !kubectl_available("kubectl") {
+        eprintln!("kubectl not found: skipped outside CI");
+        return;
+    }
+    let server = Server::start(&["--storage", "memory"]);
+    let k = Kubectl::new("kubectl", &server);
+
+    // Discovery.
+    let versions = k.ok(&["api-versions"]);
+    assert!(
+        versions.lines().any(|l| l == "pager.k8s.co/v1alpha1"),
+        "{versions}"
+    );
+    let resources = k.ok(&["api-resources", "--api-group=pager.k8s.co"]);
+    let line = resources
+        .lines()
+        .find(|l| l.starts_with("alerts"))
+        .unwrap_or_else(|| panic!("{resources}"));
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        cols,
+        ["alerts", "al", "pager.k8s.co/v1alpha1", "true", "Alert"],
+        "{resources}"
+    );
+
+    // create -f (with default, server-side validation) and get as a table.
+    let a1 = k.write("a1.yaml", ALERT_A1);
+    let out = k.ok(&["create", "-f", &a1]);
+    assert_eq!(out.trim(), "alert.pager.k8s.co/a1 created");
+    let table = k.ok(&["get", "alerts"]);
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "SENT", "AGE"], "{table}");
+    let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(row[0], "a1");
+    assert_eq!(row[1], "<none>", "{table}");
+    let short = k.ok(&["get", "al", "a1", "-o", "name"]);
+    assert_eq!(short.trim(), "alert.pager.k8s.co/a1");
+
+    // get -o yaml|json.
+    let yaml = k.ok(&["get", "alert", "a1", "-o", "yaml"]);
+    assert!(
+        yaml.contains("message: 'Hello KubeCon :wave:'")
+            || yaml.contains("message: Hello KubeCon :wave:"),
+        "{yaml}"
+    );
+    let obj = k.json(&["get", "alert", "a1"]);
+    assert_eq!(obj["apiVersion"], "pager.k8s.co/v1alpha1");
+    assert_eq!(obj["metadata"]["generation"], 1);
+    assert!(obj["metadata"]["uid"].is_string());
+
+    // Strict validation rejects unknown fields; --validate=false lets them through (dropped).
+    let bad = k.write("bad.yaml", "apiVersion: pager.k8s.co/v1alpha1\nkind: Alert\nmetadata:\n  name: bad\nspec:\n  message: m\n  bogus: 1\n");
+    let o = k.run(&["create", "-f", &bad, "--validate=strict"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("unknown field \"spec.bogus\""), "{err}");
+    let o = k.run(&["create", "-f", &bad]);
+    assert!(!o.status.success(), "default validation is strict");
+    k.ok(&["create", "-f", &bad, "--validate=false"]);
+    assert!(
+        k.json(&["get", "alert", "bad"])["spec"]
+            .get("bogus")
+            .is_none()
+    );
+
+    // Invalid objects: 422 with the field.
+    let empty = k.write("empty.yaml", "apiVersion: pager.k8s.co/v1alpha1\nkind: Alert\nmetadata:\n  name: empty\nspec:\n  message: \"\"\n");
+    let o = k.run(&["create", "-f", &empty]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("spec.message: Required value"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // explain prints field docs from the OpenAPI v3 document.
+    let explain = k.ok(&["explain", "alerts.spec"]);
+    assert!(
+        explain.contains("message") && explain.contains("The text of the alert."),
+        "{explain}"
+    );
+    let explain = k.ok(&["explain", "alerts.status.sent"]);
+    assert!(
+        explain.contains("Whether the alert has been sent."),
+        "{explain}"
+    );
+
+    // describe.
+    let described = k.ok(&["describe", "alert", "a1"]);
+    assert!(
+        described.contains("Name:")
+            && described.contains("a1")
+            && described.contains("Hello KubeCon"),
+        "{described}"
+    );
+
+    // get -w sees a later change.
+    let mut watch = k
+        .command(&["get", "alerts", "-w", "--request-timeout=30s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let watch_out = watch.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(watch_out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Wait for the initial listing, then change something.
+    wait_for(&rx, |l| l.starts_with("a1 "));
+    k.ok(&["label", "alert", "a1", "seen=yes"]);
+    k.ok(&["annotate", "alert", "a1", "note=watched"]);
+    let obj = k.json(&["get", "alert", "a1"]);
+    assert_eq!(obj["metadata"]["labels"]["seen"], "yes");
+    assert_eq!(obj["metadata"]["annotations"]["note"], "watched");
+    k.ok(&[
+        "patch",
+        "alert",
+        "a1",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"sent":true}}"#,
+    ]);
+    wait_for(&rx, |l| l.starts_with("a1 ") && l.contains("true"));
+    let _ = watch.kill();
+    let _ = watch.wait();
+
+    // apply twice with a change: the second is a patch.
+    let applied = k.write("applied.yaml", "apiVersion: pager.k8s.co/v1alpha1\nkind: Alert\nmetadata:\n  name: applied\nspec:\n  message: first\n");
+    assert_eq!(
+        k.ok(&["apply", "-f", &applied]).trim(),
+        "alert.pager.k8s.co/applied created"
+    );
+    std::fs::write(&applied, "apiVersion: pager.k8s.co/v1alpha1\nkind: Alert\nmetadata:\n  name: applied\nspec:\n  message: second\n").unwrap();
+    assert_eq!(
+        k.ok(&["apply", "-f", &applied]).trim(),
+        "alert.pager.k8s.co/applied configured"
+    );
+    let obj = k.json(&["get", "alert", "applied"]);
+    assert_eq!(obj["spec"]["message"], "second");
+    assert_eq!(obj["metadata"]["generation"], 2);
+    assert!(
+        obj["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .is_string()
+    );
+
+    // patch: strategic (kubectl's default), merge and json.
+    k.ok(&[
+        "patch",
+        "alert",
+        "applied",
+        "-p",
+        r#"{"spec":{"message":"strategic"}}"#,
+    ]);
+    assert_eq!(
+        k.json(&["get", "alert", "applied"])["spec"]["message"],
+        "strategic"
+    );
+    k.ok(&[
+        "patch",
+        "alert",
+        "applied",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"message":"merge"}}"#,
+    ]);
+    assert_eq!(
+        k.json(&["get", "alert", "applied"])["spec"]["message"],
+        "merge"
+    );
+    k.ok(&[
+        "patch",
+        "alert",
+        "applied",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/spec/message","value":"json"}]"#,
+    ]);
+    assert_eq!(
+        k.json(&["get", "alert", "applied"])["spec"]["message"],
+        "json"
+    );
+
+    // edit with EDITOR set to a script.
+    let editor = k.path("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i 's/message: json/message: edited/' \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let o = k
+        .command(&["edit", "alert", "applied"])
+        .env("EDITOR", &editor)
+        .env("KUBE_EDITOR", &editor)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        k.json(&["get", "alert", "applied"])["spec"]["message"],
+        "edited"
+    );
+
+    // --dry-run=server stores nothing.
+    let dry = k.write("dry.yaml", &ALERT_A1.replace("name: a1", "name: dry"));
+    let out = k.ok(&["create", "-f", &dry, "--dry-run=server"]);
+    assert!(out.contains("(server dry run)"), "{out}");
+    let o = k.run(&["get", "alert", "dry"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("\"dry\" not found"));
+
+    // Label selectors.
+    for name in ["s1", "s2", "s3"] {
+        let text = ALERT_A1
+            .replace("name: a1", &format!("name: {name}"))
+            .replace(
+                "team: sre",
+                if name == "s2" {
+                    "team: web"
+                } else {
+                    "team: sre"
+                },
+            );
+        let f = k.write(&format!("{name}.yaml"), &text);
+        k.ok(&["create", "-f", &f]);
+    }
+    let names = k.ok(&["get", "alerts", "-l", "team=sre", "-o", "name"]);
+    let names: Vec<&str> = names.lines().collect();
+    assert_eq!(
+        names,
+        [
+            "alert.pager.k8s.co/a1",
+            "alert.pager.k8s.co/s1",
+            "alert.pager.k8s.co/s3"
+        ]
+    );
+    let names = k.ok(&["get", "alerts", "-l", "team notin (sre)", "-o", "name"]);
+    assert_eq!(names.trim(), "alert.pager.k8s.co/s2");
+
+    // delete, wait --for=delete, delete --all.
+    let mut waiter = k
+        .command(&["wait", "--for=delete", "alert/s1", "--timeout=30s"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        k.ok(&["delete", "alert", "s1"]).trim(),
+        "alert.pager.k8s.co \"s1\" deleted"
+    );
+    let status = waiter.wait().unwrap();
+    assert!(status.success(), "wait --for=delete");
+    let out = k.ok(&["delete", "alerts", "--all"]);
+    assert!(
+        out.contains("\"a1\" deleted") && out.contains("\"s3\" deleted"),
+        "{out}"
+    );
+    let o = k.run(&["get", "alerts"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("No resources found in default namespace.")
+    );
+}
+
+fn wait_for(rx: &std::sync::mpsc::Receiver<String>, pred: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            if pred(&line) {
+                return;
+            }
+            seen.push(line);
+        }
+    }
+    panic!("kubectl get -w never printed the expected line; saw {seen:?}");
+}
+
+/// Every kubectl version installed beside the dispatcher (1.27–1.33) works for the basics.
+#[test]
+fn kubectl_versions_smoke() {
+    let Some(dir) = which("kubectl")
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    else {
+        if std::env::var_os("CI").is_some() {
+            panic!("kubectl is not installed");
+        }
+        return;
+    };
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("kubectl.1."))
+        })
+        .collect();
+    versions.sort();
+    if versions.is_empty() {
+        versions.push(which("kubectl").unwrap());
+    }
+    let server = Server::start(&["--storage", "memory"]);
+    for (i, bin) in versions.iter().enumerate() {
+        let k = Kubectl::new(&bin.display().to_string(), &server);
+        let name = format!("v{i}");
+        let f = k.write(
+            "a.yaml",
+            &ALERT_A1.replace("name: a1", &format!("name: {name}")),
+        );
+        let label = bin.display();
+        let res = k.ok(&["api-resources", "--api-group=pager.k8s.co"]);
+        assert!(res.contains("alerts"), "{label}: {res}");
+        assert_eq!(
+            k.ok(&["create", "-f", &f]).trim(),
+            format!("alert.pager.k8s.co/{name} created"),
+            "{label}"
+        );
+        let table = k.ok(&["get", "alerts", &name]);
+        assert!(table.starts_with("NAME"), "{label}: {table}");
+        k.ok(&[
+            "patch",
+            "alert",
+            &name,
+            "-p",
+            r#"{"spec":{"message":"patched"}}"#,
+        ]);
+        assert_eq!(
+            k.json(&["get", "alert", &name])["spec"]["message"],
+            "patched",
+            "{label}"
+        );
+        k.ok(&["delete", "alert", &name]);
+    }
+    let _ = std::io::stdout().flush();
+}
+
+fn which(bin: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(bin))
+            .find(|p| p.is_file())
+    })
+}
