@@ -384,7 +384,7 @@ async fn resource_request(ctx: &Ctx<'_>, t: Target) -> Result<Resp, ApiError> {
         _ => Err(ApiError::new(
             405,
             "MethodNotAllowed",
-            format!("the server does not allow this method on the requested resource"),
+            "the server does not allow this method on the requested resource",
         )),
     }
 }
@@ -746,7 +746,7 @@ fn validate_meta(obj: &Value) -> Vec<Cause> {
         if crate::selector::LabelSelector::parse(&format!("{k}={v}")).is_err() {
             causes.push(Cause::new(
                 "FieldValueInvalid",
-                format!("metadata.labels"),
+                "metadata.labels",
                 format!("Invalid value: \"{k}={v}\": not a valid label"),
             ));
         }
@@ -1014,8 +1014,13 @@ async fn patch(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> {
     let patch_schema = crate::patch::OpenApiPatchSchema::new(&schemas, &root);
     let body = ctx.body.clone();
     guaranteed_update(ctx, t, move |old| {
-        let patched = crate::patch::apply(kind, old, &body, &patch_schema)
-            .map_err(|e| ApiError::new(e.code(), e.reason(), e.to_string()))?;
+        let patched = crate::patch::apply(kind, old, &body, &patch_schema).map_err(|e| {
+            let err = ApiError::new(e.code(), e.reason(), e.message().to_string());
+            match e.cause() {
+                Some(c) => err.with_cause(Cause::new("UnexpectedServerResponse", "", c)),
+                None => err,
+            }
+        })?;
         let decoded = t.handler.normalize(&patched)?;
         let warnings = field_validation(ctx, info, &decoded.unknown_fields)?;
         let mut obj = decoded.object;

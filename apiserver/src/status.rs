@@ -32,9 +32,16 @@ pub struct ApiError {
     /// `InternalError`, `Timeout`, `Forbidden`, `Unauthorized`.
     pub reason: &'static str,
     pub message: String,
-    /// `details.name`, `details.group`, `details.kind`.
+    /// `details`, boxed so errors stay small on the happy path.
+    pub details: Option<Box<Details>>,
+}
+
+/// `details` of a `Status`: which object, and field causes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Details {
     pub name: Option<String>,
     pub group: Option<String>,
+    /// The resource (plural) or kind.
     pub kind: Option<String>,
     pub causes: Vec<Cause>,
 }
@@ -45,10 +52,7 @@ impl ApiError {
             code,
             reason,
             message: message.into(),
-            name: None,
-            group: None,
-            kind: None,
-            causes: Vec::new(),
+            details: None,
         }
     }
 
@@ -109,10 +113,12 @@ impl ApiError {
                 }
             ),
         );
-        e.name = Some(name.into());
-        e.group = Some(group.into());
-        e.kind = Some(kind.into());
-        e.causes = causes;
+        e.details = Some(Box::new(Details {
+            name: Some(name.into()),
+            group: Some(group.into()),
+            kind: Some(kind.into()),
+            causes,
+        }));
         e
     }
 
@@ -122,9 +128,21 @@ impl ApiError {
     }
 
     fn details(mut self, name: &str, group: &str, kind: &str) -> Self {
-        self.name = Some(name.into());
-        self.group = Some(group.into());
-        self.kind = Some(kind.into());
+        self.details = Some(Box::new(Details {
+            name: Some(name.into()),
+            group: Some(group.into()),
+            kind: Some(kind.into()),
+            causes: Vec::new(),
+        }));
+        self
+    }
+
+    /// Adds a field cause (e.g. the detail of a failed JSON-patch `test`).
+    pub fn with_cause(mut self, cause: Cause) -> Self {
+        self.details
+            .get_or_insert_with(Default::default)
+            .causes
+            .push(cause);
         self
     }
 
@@ -140,20 +158,21 @@ impl ApiError {
             "code": self.code,
         });
         let mut details = serde_json::Map::new();
-        if let Some(n) = &self.name {
+        let d = self.details.as_deref().cloned().unwrap_or_default();
+        if let Some(n) = &d.name {
             details.insert("name".into(), json!(n));
         }
-        if let Some(g) = &self.group {
+        if let Some(g) = &d.group {
             details.insert("group".into(), json!(g));
         }
-        if let Some(k) = &self.kind {
+        if let Some(k) = &d.kind {
             details.insert("kind".into(), json!(k));
         }
-        if !self.causes.is_empty() {
+        if !d.causes.is_empty() {
             details.insert(
                 "causes".into(),
                 Value::Array(
-                    self.causes
+                    d.causes
                         .iter()
                         .map(
                             |c| json!({"reason": c.reason, "message": c.message, "field": c.field}),

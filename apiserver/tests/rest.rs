@@ -171,7 +171,9 @@ async fn invalid_objects_get_422_with_causes() {
 async fn bad_input_is_a_status_and_changes_nothing() {
     let app = app();
     create(&app, "keep").await;
-    let cases: Vec<(Method, String, Option<&str>, String, u16, &str)> = vec![
+    /// method, uri, content type, body, expected code, expected reason
+    type Case<'a> = (Method, String, Option<&'a str>, String, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             Method::POST,
             BASE.into(),
