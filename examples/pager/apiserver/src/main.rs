@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use apiserver::{ApiServer, Cause, Resource, Strategy};
-use apiserver_storage::{AnyStore, EmbeddedStore, MemoryStore};
+use apiserver_storage::{AnyStore, EmbeddedStore, MemoryStore, StoreOptions};
 use clap::{Parser, ValueEnum};
 use pager::v1alpha1::Alert;
 
@@ -31,6 +31,10 @@ struct Cli {
     /// The embedded store's file.
     #[arg(long, default_value = "pager.db")]
     data: PathBuf,
+    /// Watch events kept for clients that resume from a resourceVersion; older ones get
+    /// 410 Gone (`Expired`) and relist.
+    #[arg(long, default_value_t = apiserver_storage::DEFAULT_HISTORY_CAPACITY)]
+    watch_history: usize,
     /// PEM certificate chain for HTTPS.
     #[arg(long, requires = "tls_private_key_file")]
     tls_cert_file: Option<PathBuf>,
@@ -93,10 +97,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let options = StoreOptions {
+        history_capacity: cli.watch_history,
+        ..StoreOptions::default()
+    };
     let store = match cli.storage {
-        StorageKind::Memory => AnyStore::Memory(MemoryStore::new()),
+        StorageKind::Memory => AnyStore::Memory(MemoryStore::with_options(options)),
         StorageKind::Embedded => AnyStore::Embedded(
-            EmbeddedStore::open(&cli.data)
+            EmbeddedStore::open_with_options(&cli.data, options)
                 .map_err(|e| format!("cannot open {}: {e}", cli.data.display()))?,
         ),
     };

@@ -1,0 +1,247 @@
+//! Reliability of `pager-apiserver` as a process, through `kube::Api` with the generated types:
+//! concurrent read-modify-write with retry on conflict, `kill -9` in the middle of a stream of
+//! creates, and a watch that falls behind the history window.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use kube::api::{Api, ListParams, PostParams, WatchEvent, WatchParams};
+use pager::v1alpha1::{Alert, AlertSpec};
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start pager-apiserver");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_string();
+        Server { child, addr }
+    }
+
+    fn embedded(data: &Path, extra: &[&str]) -> Server {
+        let data = data.display().to_string();
+        let mut args = vec!["--storage", "embedded", "--data", data.as_str()];
+        args.extend(extra);
+        Server::start(&args)
+    }
+
+    fn api(&self) -> Api<Alert> {
+        let config = kube::Config::new(format!("http://{}", self.addr).parse().unwrap());
+        let client = kube::Client::try_from(config).unwrap();
+        Api::namespaced(client, "default")
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn alert(name: &str, message: &str) -> Alert {
+    let mut a = Alert {
+        spec: AlertSpec {
+            message: message.into(),
+        },
+        ..Default::default()
+    };
+    a.metadata.name = Some(name.into());
+    a
+}
+
+fn count(a: &Alert) -> u64 {
+    a.metadata
+        .annotations
+        .as_ref()
+        .and_then(|m| m.get("count"))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_increments_with_retry_on_conflict_end_at_800() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::embedded(&dir.path().join("pager.db"), &[]);
+    let api = server.api();
+    api.create(&PostParams::default(), &alert("counter", "count me"))
+        .await
+        .unwrap();
+    let conflicts = Arc::new(Mutex::new(0u64));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let api = api.clone();
+        let conflicts = conflicts.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..50 {
+                loop {
+                    let mut a = api.get("counter").await.unwrap();
+                    let next = count(&a) + 1;
+                    a.metadata
+                        .annotations
+                        .get_or_insert_with(Default::default)
+                        .insert("count".into(), next.to_string());
+                    match api.replace("counter", &PostParams::default(), &a).await {
+                        Ok(_) => break,
+                        Err(kube::Error::Api(e)) if e.code == 409 => {
+                            *conflicts.lock().unwrap() += 1;
+                        }
+                        Err(e) => panic!("unexpected error: {e}"),
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let a = api.get("counter").await.unwrap();
+    assert_eq!(count(&a), 800);
+    // Annotations are metadata: the generation counts spec changes only.
+    assert_eq!(a.metadata.generation, Some(1));
+    assert!(
+        *conflicts.lock().unwrap() > 0,
+        "16 writers must have collided"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_no_acknowledged_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("pager.db");
+    let mut server = Server::embedded(&data, &[]);
+    let api = server.api();
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let api = api.clone();
+        let acked = acknowledged.clone();
+        writers.push(tokio::spawn(async move {
+            for i in 0.. {
+                let name = format!("w{w}-{i}");
+                match api
+                    .create(&PostParams::default(), &alert(&name, "durable"))
+                    .await
+                {
+                    Ok(_) => acked.lock().unwrap().push(name),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        }));
+    }
+    // Let creates stream, then kill the process in the middle of them.
+    while acknowledged.lock().unwrap().len() < 200 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill9();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acked = acknowledged.lock().unwrap().clone();
+    assert!(acked.len() >= 200);
+
+    // The store opens cleanly and holds every create that was answered 201.
+    let server = Server::embedded(&data, &[]);
+    let api = server.api();
+    let list = api.list(&ListParams::default()).await.unwrap();
+    let stored: std::collections::BTreeSet<String> = list
+        .items
+        .iter()
+        .filter_map(|a| a.metadata.name.clone())
+        .collect();
+    let lost: Vec<&String> = acked.iter().filter(|n| !stored.contains(*n)).collect();
+    assert!(
+        lost.is_empty(),
+        "lost {} acknowledged creates: {lost:?}",
+        lost.len()
+    );
+    // And it keeps working, with resourceVersions above the ones before the crash.
+    let before: u64 = list.metadata.resource_version.unwrap().parse().unwrap();
+    let created = api
+        .create(&PostParams::default(), &alert("after-crash", "ok"))
+        .await
+        .unwrap();
+    let after: u64 = created.metadata.resource_version.unwrap().parse().unwrap();
+    assert!(after > before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_behind_the_history_gets_410_and_a_relist_recovers() {
+    let server = Server::start(&["--storage", "memory", "--watch-history", "20"]);
+    let api = server.api();
+    // (A resourceVersion of "0" means "any", so start from a real one.)
+    let first = api
+        .create(&PostParams::default(), &alert("h-first", "m"))
+        .await
+        .unwrap();
+    let rv = first.metadata.resource_version.unwrap();
+    for i in 0..49 {
+        api.create(&PostParams::default(), &alert(&format!("h{i}"), "m"))
+            .await
+            .unwrap();
+    }
+    // Resuming from before the window: one ERROR event with a 410 Expired Status.
+    let mut events = api
+        .watch(&WatchParams::default(), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    let first = tokio::time::timeout(Duration::from_secs(10), events.try_next())
+        .await
+        .expect("an event")
+        .unwrap()
+        .expect("not the end of the stream");
+    match first {
+        WatchEvent::Error(e) => {
+            assert_eq!(e.code, 410);
+            assert_eq!(e.reason, "Expired");
+        }
+        other => panic!("expected a 410 ERROR event, got {other:?}"),
+    }
+    // The relist has every object, and a watch from its resourceVersion sees new ones.
+    let relist = api.list(&ListParams::default()).await.unwrap();
+    assert_eq!(relist.items.len(), 50);
+    let rv = relist.metadata.resource_version.unwrap();
+    let mut events = api
+        .watch(&WatchParams::default(), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    api.create(&PostParams::default(), &alert("late", "m"))
+        .await
+        .unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(10), events.try_next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    match ev {
+        WatchEvent::Added(a) => assert_eq!(a.metadata.name.as_deref(), Some("late")),
+        other => panic!("expected ADDED, got {other:?}"),
+    }
+}
