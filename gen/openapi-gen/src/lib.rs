@@ -14,8 +14,6 @@ use kube_codegen_model::output::{Content, GeneratedFile, Generator, Options, Pla
 use kube_codegen_model::{
     Field, FieldType, KnownType, Model, Package, TypeBody, TypeDef, VariantShape,
 };
-use proc_macro2::TokenStream;
-use quote::quote;
 use serde_json::{Map, Value, json};
 
 pub const NAME: &str = "openapi-gen";
@@ -44,7 +42,7 @@ impl Generator for OpenapiGen {
         let schemas = schemas(pkg);
         vec![GeneratedFile {
             path: pkg.dir.join(FILE),
-            content: Content::Rust(tokens(&schemas)),
+            content: Content::Text(module_text(&schemas)),
         }]
     }
 }
@@ -74,22 +72,22 @@ pub fn schemas(pkg: &Package) -> Map<String, Value> {
     out
 }
 
-fn tokens(schemas: &Map<String, Value>) -> TokenStream {
-    let json = serde_json::to_string_pretty(&Value::Object(schemas.clone()))
-        .expect("JSON values always serialise");
+/// The generated module: one constant holding the JSON. Written as text, already formatted —
+/// it is data, so there is nothing for the Rust formatter to do (and a multi-megabyte literal
+/// need not be re-parsed).
+pub fn module_text(schemas: &Map<String, Value>) -> String {
+    let json = serde_json::to_string_pretty(schemas).expect("JSON values always serialise");
     // A raw string literal whose delimiter cannot occur in the JSON.
     let mut hashes = 1;
     while json.contains(&format!("\"{}", "#".repeat(hashes))) {
         hashes += 1;
     }
-    let literal: TokenStream = format!("r{0}\"{1}\"{0}", "#".repeat(hashes), json)
-        .parse()
-        .expect("raw string literal");
-    quote! {
-        /// OpenAPI v3 schemas of this package's types, by definition name; `$ref`s point at
-        /// `#/components/schemas/<name>`.
-        pub const OPENAPI_SCHEMAS: &str = #literal;
-    }
+    let h = "#".repeat(hashes);
+    format!(
+        "/// OpenAPI v3 schemas of this package's types, by definition name; `$ref`s point at\n\
+         /// `#/components/schemas/<name>`.\n\
+         pub const OPENAPI_SCHEMAS: &str = r{h}\"{json}\"{h};\n"
+    )
 }
 
 fn description(docs: &[String]) -> Option<Value> {
