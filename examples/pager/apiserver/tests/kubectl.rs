@@ -493,3 +493,87 @@ fn which(bin: &str) -> Option<PathBuf> {
             .find(|p| p.is_file())
     })
 }
+
+/// HTTPS with rustls: kubectl trusts the server through the kubeconfig's CA data; plain HTTP is
+/// refused off loopback.
+#[test]
+fn tls_serving_and_plain_http_only_on_loopback() {
+    use base64::Engine;
+    if !kubectl_available("kubectl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert_pem = cert.cert.pem();
+    let cert_file = dir.path().join("tls.crt");
+    let key_file = dir.path().join("tls.key");
+    std::fs::write(&cert_file, &cert_pem).unwrap();
+    std::fs::write(&key_file, cert.signing_key.serialize_pem()).unwrap();
+    // Find a free port, then serve HTTPS on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
+        .args([
+            "--storage",
+            "memory",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .arg("--tls-cert-file")
+        .arg(&cert_file)
+        .arg("--tls-private-key-file")
+        .arg(&key_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ca = base64::engine::general_purpose::STANDARD.encode(cert_pem);
+    // (With no credentials over HTTPS kubectl would prompt for a username: give it a token.)
+    let config = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: pager\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority-data: {ca}\nusers:\n- name: dev\n  user: {{token: dev-token}}\ncontexts:\n- name: pager\n  context: {{cluster: pager, user: dev, namespace: default}}\ncurrent-context: pager\n"
+    );
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(&kc, config).unwrap();
+    let a1 = dir.path().join("a1.yaml");
+    std::fs::write(&a1, ALERT_A1).unwrap();
+    let run = |args: &[&str]| {
+        Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .arg("--cache-dir")
+            .arg(dir.path().join("cache"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["create", "-f", a1.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&["get", "alert", "a1", "-o", "name"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "alert.pager.k8s.co/a1"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // Plain HTTP anywhere but loopback is refused with a clear message.
+    let o = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
+        .args(["--storage", "memory", "--listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("refusing to serve plain HTTP on 0.0.0.0:0"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
