@@ -587,15 +587,27 @@ async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiErro
             if let Some(c) = continue_token {
                 metadata["continue"] = json!(c);
             }
-            Ok(json_response(
-                StatusCode::OK,
-                &json!({
-                    "apiVersion": info.api_version(),
-                    "kind": info.list_kind,
-                    "metadata": metadata,
-                    "items": items,
-                }),
-            ))
+            // Serialised by reference: a 10,000-item list is not copied into a new `Value`.
+            #[derive(serde::Serialize)]
+            struct List<'a> {
+                #[serde(rename = "apiVersion")]
+                api_version: String,
+                kind: &'a str,
+                metadata: Value,
+                items: &'a [Value],
+            }
+            let list = List {
+                api_version: info.api_version(),
+                kind: info.list_kind,
+                metadata,
+                items: &items,
+            };
+            let body = serde_json::to_vec(&list).map_err(|e| ApiError::internal(e.to_string()))?;
+            Ok(Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .expect("response"))
         }
     }
 }

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# API-server benchmark: pager-apiserver over loopback, once per storage backend.
+#
+#   bench/apiserver/run.sh                      # memory + embedded, default sizes
+#   bench/apiserver/run.sh --backends memory    # one backend
+#   bench/apiserver/run.sh --no-build -- --watchers 500 --fanout-runs 3   # args after -- go to apiserver-bench
+#
+# Prints the load generator's per-measurement lines and one summary line per backend:
+#   apiserver memory creates_per_s=… gets_per_s=… list10k_ms=… serde_list10k_ms=… list_ratio=…x fanout1000_ms=… …
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+backends="memory embedded"
+build=1
+bench_args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --backends) backends="$2"; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --) shift; bench_args=("$@"); break ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+cd "$root"
+if [[ $build == 1 ]]; then
+  cargo build --release -p pager-apiserver -p apiserver-bench
+fi
+target="${CARGO_TARGET_DIR:-$root/target}/release"
+server_bin="$target/pager-apiserver"
+bench_bin="$target/apiserver-bench"
+
+# 1,000 watches need 1,000+ descriptors in each process.
+if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt 8192 ]]; then
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  [[ $(ulimit -n) == unlimited || $(ulimit -n) -ge 4096 ]] ||
+    echo "run.sh: warning: ulimit -n is $(ulimit -n); 1000 watches may fail" >&2
+fi
+
+tmp="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+echo "machine: nproc=$(nproc) ($(uname -m)); client and server share these cores; loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet 2>/dev/null || echo ' (dirty tree)')"
+
+summaries=()
+for backend in $backends; do
+  args=(--storage "$backend" --listen 127.0.0.1:0)
+  [[ $backend == embedded ]] && args+=(--data "$tmp/pager.db")
+  fifo="$tmp/server.out"
+  mkfifo "$fifo"
+  RUST_LOG="${RUST_LOG:-warn}" "$server_bin" "${args[@]}" >"$fifo" 2>"$tmp/server-$backend.err" &
+  server_pid=$!
+  exec 3<"$fifo"
+  line=""
+  if ! read -r -t 30 line <&3 || [[ $line != "listening on "* ]]; then
+    echo "run.sh: $backend server did not start: '$line'" >&2
+    cat "$tmp/server-$backend.err" >&2
+    exit 1
+  fi
+  # Keep draining the server's stdout so that it can never block on a full pipe.
+  cat <&3 >/dev/null &
+  drain_pid=$!
+  exec 3<&-
+  rm -f "$fifo"
+  addr="${line#listening on }"
+  echo "== $backend: pager-apiserver on $addr (pid $server_pid)"
+
+  out="$tmp/bench-$backend.out"
+  "$bench_bin" --addr "$addr" --label "$backend" "${bench_args[@]}" | tee "$out"
+  rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || echo "?")
+  threads=$(awk '/^Threads/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || echo "?")
+  echo "apiserver $backend server rss_mb=$((${rss_kb:-0} / 1024)) threads=$threads$([[ $backend == embedded ]] && echo " db_mb=$(( $(stat -c %s "$tmp/pager.db") / 1048576 ))")"
+  if [[ -s $tmp/server-$backend.err ]]; then
+    echo "-- $backend server stderr (last 5 lines):"
+    tail -n 5 "$tmp/server-$backend.err"
+  fi
+  summaries+=("$(tail -n 1 "$out")")
+
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+  wait "$drain_pid" 2>/dev/null || true
+done
+
+echo "== summary (nproc=$(nproc), client and server on the same cores)"
+printf '%s\n' "${summaries[@]}"

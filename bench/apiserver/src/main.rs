@@ -1,0 +1,608 @@
+//! `apiserver-bench`: a load generator for a running `pager-apiserver` over loopback.
+//!
+//! Measures, in this order (each step reuses what the previous one left in the store):
+//!
+//! 1. **creates/s** — `--creates` POSTs of distinct Alerts from `--concurrency` tasks sharing a
+//!    keep-alive connection pool (hyper-util's legacy client, HTTP/1), wall time.
+//! 2. **gets/s** — `--gets` GETs of random existing names, same pool and concurrency; repeated
+//!    `--get-rounds` times.
+//! 3. **LIST** — `--list-runs` full `GET .../alerts` (whole body read), after one warm-up; and the
+//!    physical reference: the fetched body parsed once into a `serde_json::Value`, then
+//!    `serde_json::to_vec` of it timed `--serde-runs` times in this process.
+//! 4. **fan-out** — `--watchers` watches (`?watch=1&resourceVersion=<list RV>`, one TCP connection
+//!    each), all established (200 headers received); then one create, and the time from just
+//!    before sending it until each watcher has read and parsed its ADDED event. Repeated
+//!    `--fanout-runs` times on the same watches.
+//!
+//! Prints one `key=value` line per measurement and a final summary line.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::Parser;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HOST};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::Value;
+use tokio::sync::{Semaphore, mpsc};
+
+const COLLECTION: &str = "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts";
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+type Pool = Client<HttpConnector, Full<Bytes>>;
+
+/// Load generator for pager-apiserver (plain HTTP on loopback).
+#[derive(Parser, Debug, Clone)]
+#[command(name = "apiserver-bench")]
+struct Cli {
+    /// The server's address (as printed by `pager-apiserver --listen 127.0.0.1:0`).
+    #[arg(long)]
+    addr: SocketAddr,
+    /// Label for the output lines (e.g. the storage backend).
+    #[arg(long, default_value = "server")]
+    label: String,
+    /// Number of Alerts to create (also the size of the LIST).
+    #[arg(long, default_value_t = 10_000)]
+    creates: usize,
+    /// GETs per round.
+    #[arg(long, default_value_t = 20_000)]
+    gets: usize,
+    /// Rounds of GETs (min/median reported).
+    #[arg(long, default_value_t = 3)]
+    get_rounds: usize,
+    /// Concurrent requests (and pooled connections) for creates and gets.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Timed full LISTs (after one warm-up).
+    #[arg(long, default_value_t = 7)]
+    list_runs: usize,
+    /// Timed `serde_json::to_vec` runs of the fetched list.
+    #[arg(long, default_value_t = 15)]
+    serde_runs: usize,
+    /// Open watches for the fan-out.
+    #[arg(long, default_value_t = 1000)]
+    watchers: usize,
+    /// Fan-out repetitions (one create each).
+    #[arg(long, default_value_t = 5)]
+    fanout_runs: usize,
+    /// Seconds to wait for every watcher to see one event before giving up.
+    #[arg(long, default_value_t = 60)]
+    fanout_timeout: u64,
+    /// Name prefix of the created Alerts (must not exist yet).
+    #[arg(long, default_value = "bench")]
+    prefix: String,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("apiserver-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let pool: Pool = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(cli.concurrency.max(1) * 2)
+        .pool_idle_timeout(Duration::from_secs(300))
+        .build(connector);
+    let base = format!("http://{}", cli.addr);
+    let label = cli.label.as_str();
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "apiserver {label} setup nproc={nproc} concurrency={} (client and server share the cores)",
+        cli.concurrency
+    );
+
+    // 1. creates/s
+    let created = creates(&pool, &base, &cli).await?;
+    println!(
+        "apiserver {label} creates n={} c={} wall_s={:.3} creates_per_s={:.0} p50_ms={:.3} p99_ms={:.3} max_ms={:.3}",
+        cli.creates,
+        cli.concurrency,
+        created.wall.as_secs_f64(),
+        cli.creates as f64 / created.wall.as_secs_f64(),
+        ms(pct(&created.lat, 0.50)),
+        ms(pct(&created.lat, 0.99)),
+        ms(pct(&created.lat, 1.0)),
+    );
+
+    // 2. gets/s
+    let mut get_rates = Vec::new();
+    let mut get_p50 = Vec::new();
+    let mut get_p99 = Vec::new();
+    for round in 0..cli.get_rounds.max(1) {
+        let r = gets(&pool, &base, &cli, round as u64).await?;
+        get_rates.push(cli.gets as f64 / r.wall.as_secs_f64());
+        get_p50.push(ms(pct(&r.lat, 0.50)));
+        get_p99.push(ms(pct(&r.lat, 0.99)));
+    }
+    println!(
+        "apiserver {label} gets n={}x{} c={} gets_per_s_median={:.0} gets_per_s_max={:.0} p50_ms={:.3} p99_ms={:.3} rounds=[{}]",
+        cli.get_rounds.max(1),
+        cli.gets,
+        cli.concurrency,
+        median_f(&get_rates),
+        get_rates.iter().cloned().fold(0.0, f64::max),
+        median_f(&get_p50),
+        median_f(&get_p99),
+        get_rates
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+
+    // 3. LIST vs serde_json
+    let (body, _) = fetch(&pool, &format!("{base}{COLLECTION}")).await?; // warm-up
+    let mut list_times = Vec::new();
+    for _ in 0..cli.list_runs.max(1) {
+        let t = Instant::now();
+        let (b, status) = fetch(&pool, &format!("{base}{COLLECTION}")).await?;
+        list_times.push(t.elapsed());
+        if status != StatusCode::OK || b.len() != body.len() {
+            return Err(format!("LIST: {status}, {} bytes (first {})", b.len(), body.len()).into());
+        }
+    }
+    let list: Value = serde_json::from_slice(&body)?;
+    let items = list["items"].as_array().map_or(0, Vec::len);
+    let list_rv = list["metadata"]["resourceVersion"]
+        .as_str()
+        .ok_or("list without metadata.resourceVersion")?
+        .to_string();
+    let mut serde_times = Vec::new();
+    let mut out_len = 0;
+    for _ in 0..cli.serde_runs.max(1) {
+        let t = Instant::now();
+        let out = serde_json::to_vec(std::hint::black_box(&list))?;
+        serde_times.push(t.elapsed());
+        out_len = std::hint::black_box(out).len();
+    }
+    // A second, wider reference: what the server must do at least (parse stored JSON, write JSON).
+    let mut roundtrip_times = Vec::new();
+    for _ in 0..cli.serde_runs.max(1) {
+        let t = Instant::now();
+        let v: Value = serde_json::from_slice(std::hint::black_box(&body))?;
+        let out = serde_json::to_vec(&v)?;
+        roundtrip_times.push(t.elapsed());
+        std::hint::black_box(out);
+    }
+    // The serialiser alone, into a reused (already faulted-in) buffer: no allocator or page
+    // faults in the timing.
+    let mut reuse_times = Vec::new();
+    let mut buf = Vec::with_capacity(body.len() * 2);
+    for _ in 0..cli.serde_runs.max(1) {
+        buf.clear();
+        let t = Instant::now();
+        serde_json::to_writer(&mut buf, std::hint::black_box(&list))?;
+        reuse_times.push(t.elapsed());
+        std::hint::black_box(&buf);
+    }
+    // The JSON work of the server's list handler, in process: parse every stored item, wrap the
+    // items with `json!` (which deep-copies them through `to_value`), serialise.
+    let stored: Vec<Vec<u8>> = list["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|v| serde_json::to_vec(v).expect("json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut handler_times = Vec::new();
+    for _ in 0..cli.serde_runs.max(1) {
+        let t = Instant::now();
+        let objs = stored
+            .iter()
+            .map(|b| serde_json::from_slice::<Value>(b))
+            .collect::<Result<Vec<_>, _>>()?;
+        let wrapped = serde_json::json!({
+            "apiVersion": "pager.k8s.co/v1alpha1",
+            "kind": "AlertList",
+            "metadata": {"resourceVersion": list_rv},
+            "items": objs,
+        });
+        let out = serde_json::to_vec(&wrapped)?;
+        handler_times.push(t.elapsed());
+        std::hint::black_box(out);
+    }
+    let list_med = median(&list_times);
+    let serde_med = median(&serde_times);
+    println!(
+        "apiserver {label} list items={items} bytes={} serde_bytes={out_len} list_ms_median={:.2} list_ms_min={:.2} serde_ms_median={:.2} serde_ms_min={:.2} serde_reused_buf_ms_min={:.2} parse_and_serde_ms_median={:.2} handler_json_ms_median={:.2} list_ratio={:.1}x list_ratio_vs_serde_min={:.1}x list_ratio_vs_handler_json={:.1}x",
+        body.len(),
+        ms(list_med),
+        ms(min(&list_times)),
+        ms(serde_med),
+        ms(min(&serde_times)),
+        ms(min(&reuse_times)),
+        ms(median(&roundtrip_times)),
+        ms(median(&handler_times)),
+        list_med.as_secs_f64() / serde_med.as_secs_f64(),
+        list_med.as_secs_f64() / min(&serde_times).as_secs_f64(),
+        list_med.as_secs_f64() / median(&handler_times).as_secs_f64(),
+    );
+
+    // 4. watch fan-out, with the latency of one create and no watchers as its baseline.
+    let mut idle_create = Vec::new();
+    for i in 0..cli.fanout_runs.max(1) * 4 {
+        let t = Instant::now();
+        create(
+            &pool,
+            &format!("{base}{COLLECTION}"),
+            &format!("{}-idle-{i}", cli.prefix),
+        )
+        .await?;
+        idle_create.push(t.elapsed());
+    }
+    println!(
+        "apiserver {label} create_c1 runs={} ms_median={:.2} ms_min={:.2}",
+        idle_create.len(),
+        ms(median(&idle_create)),
+        ms(min(&idle_create)),
+    );
+    let fan = fanout(&pool, &base, &cli, &list_rv).await?;
+    println!(
+        "apiserver {label} fanout watchers={} runs={} open_s={:.3} all_ms_median={:.2} all_ms_min={:.2} p50_ms_median={:.2} create_ms_median={:.2} runs_all_ms=[{}]",
+        cli.watchers,
+        fan.all.len(),
+        fan.open.as_secs_f64(),
+        ms(median(&fan.all)),
+        ms(min(&fan.all)),
+        ms(median(&fan.p50)),
+        ms(median(&fan.create)),
+        fan.all
+            .iter()
+            .map(|d| format!("{:.1}", ms(*d)))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+
+    let n = if items.is_multiple_of(1000) && items > 0 {
+        format!("{}k", items / 1000)
+    } else {
+        items.to_string()
+    };
+    println!(
+        "apiserver {label} creates_per_s={:.0} gets_per_s={:.0} list{n}_ms={:.1} serde_list{n}_ms={:.1} list_ratio={:.1}x fanout{}_ms={:.1} fanout{}_p50_ms={:.1} nproc={nproc}",
+        cli.creates as f64 / created.wall.as_secs_f64(),
+        median_f(&get_rates),
+        ms(list_med),
+        ms(serde_med),
+        list_med.as_secs_f64() / serde_med.as_secs_f64(),
+        cli.watchers,
+        ms(median(&fan.all)),
+        cli.watchers,
+        ms(median(&fan.p50)),
+    );
+    Ok(())
+}
+
+struct Timed {
+    wall: Duration,
+    lat: Vec<Duration>,
+}
+
+fn alert_body(name: &str) -> Bytes {
+    Bytes::from(
+        serde_json::to_vec(&serde_json::json!({
+            "apiVersion": "pager.k8s.co/v1alpha1",
+            "kind": "Alert",
+            "metadata": {"name": name},
+            "spec": {"message": format!("benchmark alert {name}")},
+        }))
+        .expect("json"),
+    )
+}
+
+async fn create(pool: &Pool, url: &str, name: &str) -> Result<(), Error> {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(url)
+        .header(CONTENT_TYPE, "application/json")
+        .body(Full::new(alert_body(name)))?;
+    let resp = pool.request(req).await?;
+    let status = resp.status();
+    let body = resp.into_body().collect().await?.to_bytes();
+    if status != StatusCode::CREATED {
+        return Err(format!(
+            "create {name}: {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        )
+        .into());
+    }
+    Ok(())
+}
+
+async fn fetch(pool: &Pool, url: &str) -> Result<(Bytes, StatusCode), Error> {
+    let req = Request::builder().uri(url).body(Full::new(Bytes::new()))?;
+    let resp = pool.request(req).await?;
+    let status = resp.status();
+    let body = resp.into_body().collect().await?.to_bytes();
+    Ok((body, status))
+}
+
+/// Runs `n` jobs `0..n` on `c` tasks that take indexes from a shared counter.
+async fn drive<F, Fut>(n: usize, c: usize, job: F) -> Result<Timed, Error>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), Error>> + Send,
+{
+    let next = Arc::new(AtomicU64::new(0));
+    let job = Arc::new(job);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..c.max(1) {
+        let next = next.clone();
+        let job = job.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                if i >= n {
+                    return Ok::<_, Error>(lat);
+                }
+                let t = Instant::now();
+                job(i).await?;
+                lat.push(t.elapsed());
+            }
+        }));
+    }
+    let mut lat = Vec::with_capacity(n);
+    for t in tasks {
+        lat.extend(t.await??);
+    }
+    let wall = start.elapsed();
+    lat.sort();
+    Ok(Timed { wall, lat })
+}
+
+async fn creates(pool: &Pool, base: &str, cli: &Cli) -> Result<Timed, Error> {
+    let pool = pool.clone();
+    let url = format!("{base}{COLLECTION}");
+    let prefix = cli.prefix.clone();
+    drive(cli.creates, cli.concurrency, move |i| {
+        let pool = pool.clone();
+        let url = url.clone();
+        let name = format!("{prefix}-{i:06}");
+        async move { create(&pool, &url, &name).await }
+    })
+    .await
+}
+
+async fn gets(pool: &Pool, base: &str, cli: &Cli, seed: u64) -> Result<Timed, Error> {
+    let pool = pool.clone();
+    let base = format!("{base}{COLLECTION}");
+    let prefix = cli.prefix.clone();
+    let n = cli.creates as u64;
+    drive(cli.gets, cli.concurrency, move |i| {
+        let pool = pool.clone();
+        let k = splitmix64(seed.wrapping_mul(0x1_0000_0000) ^ i as u64) % n.max(1);
+        let url = format!("{base}/{prefix}-{k:06}");
+        async move {
+            let (body, status) = fetch(&pool, &url).await?;
+            if status != StatusCode::OK {
+                return Err(format!(
+                    "get {url}: {status}: {}",
+                    String::from_utf8_lossy(&body[..body.len().min(300)])
+                )
+                .into());
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
+struct Fanout {
+    open: Duration,
+    all: Vec<Duration>,
+    p50: Vec<Duration>,
+    create: Vec<Duration>,
+}
+
+/// What a watcher reports: (run, when it parsed the ADDED event), or an error.
+type Seen = Result<(usize, Instant), String>;
+
+async fn fanout(pool: &Pool, base: &str, cli: &Cli, rv: &str) -> Result<Fanout, Error> {
+    let addr = cli.addr;
+    let path = format!("{COLLECTION}?watch=1&resourceVersion={rv}");
+    let fan_prefix = format!("{}-fan-", cli.prefix);
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), String>>();
+    let (seen_tx, mut seen_rx) = mpsc::unbounded_channel::<Seen>();
+    // Bound concurrent connects so that the listen backlog never overflows.
+    let connects = Arc::new(Semaphore::new(64));
+    let open_start = Instant::now();
+    let mut handles = Vec::new();
+    for _ in 0..cli.watchers {
+        let path = path.clone();
+        let fan_prefix = fan_prefix.clone();
+        let ready_tx = ready_tx.clone();
+        let seen_tx = seen_tx.clone();
+        let connects = connects.clone();
+        handles.push(tokio::spawn(async move {
+            let opened = {
+                let _permit = connects.acquire().await;
+                open_watch(addr, &path).await
+            };
+            let (_sender, body) = match opened {
+                Ok(x) => x,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            let _ = ready_tx.send(Ok(()));
+            if let Err(e) = read_watch(body, &fan_prefix, &seen_tx).await {
+                let _ = seen_tx.send(Err(e.to_string()));
+            }
+        }));
+    }
+    drop(ready_tx);
+    for _ in 0..cli.watchers {
+        match ready_rx.recv().await {
+            Some(Ok(())) => {}
+            Some(Err(e)) => return Err(format!("opening a watch: {e}").into()),
+            None => return Err("watch tasks ended early".into()),
+        }
+    }
+    let open = open_start.elapsed();
+    // The server subscribes before it returns the 200 headers, so every watch is registered
+    // now; a short pause lets both sides go idle before the first timed create.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let url = format!("{base}{COLLECTION}");
+    let mut result = Fanout {
+        open,
+        all: Vec::new(),
+        p50: Vec::new(),
+        create: Vec::new(),
+    };
+    for run in 0..cli.fanout_runs.max(1) {
+        let name = format!("{fan_prefix}{run}");
+        let t0 = Instant::now();
+        create(pool, &url, &name).await?;
+        result.create.push(t0.elapsed());
+        let mut lat = Vec::with_capacity(cli.watchers);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(cli.fanout_timeout);
+        while lat.len() < cli.watchers {
+            match tokio::time::timeout_at(deadline, seen_rx.recv()).await {
+                Ok(Some(Ok((r, at)))) if r == run => lat.push(at.saturating_duration_since(t0)),
+                Ok(Some(Ok((r, _)))) => {
+                    return Err(format!("run {run}: a watcher saw run {r}'s event late").into());
+                }
+                Ok(Some(Err(e))) => return Err(format!("run {run}: a watch failed: {e}").into()),
+                Ok(None) => return Err("every watcher ended".into()),
+                Err(_) => {
+                    return Err(format!(
+                        "run {run}: only {} of {} watchers saw the event within {}s",
+                        lat.len(),
+                        cli.watchers,
+                        cli.fanout_timeout
+                    )
+                    .into());
+                }
+            }
+        }
+        lat.sort();
+        result.all.push(*lat.last().expect("watchers"));
+        result.p50.push(pct(&lat, 0.5));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for h in handles {
+        h.abort();
+    }
+    Ok(result)
+}
+
+/// One watch on its own connection; returns once the 200 headers are in. The sender is returned
+/// so the connection is kept for as long as the body is read.
+async fn open_watch(
+    addr: SocketAddr,
+    path: &str,
+) -> Result<
+    (
+        hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+        Incoming,
+    ),
+    Error,
+> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    let req = Request::builder()
+        .uri(path)
+        .header(HOST, addr.to_string())
+        .body(Empty::<Bytes>::new())?;
+    let resp = sender.send_request(req).await?;
+    if resp.status() != StatusCode::OK {
+        let status = resp.status();
+        let body = resp.into_body().collect().await?.to_bytes();
+        return Err(format!(
+            "watch: {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        )
+        .into());
+    }
+    Ok((sender, resp.into_body()))
+}
+
+/// Reads newline-delimited watch events; reports each ADDED of a `<fan_prefix><run>` Alert.
+async fn read_watch(
+    mut body: Incoming,
+    fan_prefix: &str,
+    seen: &mpsc::UnboundedSender<Seen>,
+) -> Result<(), Error> {
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame?;
+        let Some(data) = frame.data_ref() else {
+            continue;
+        };
+        buf.extend_from_slice(data);
+        while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=nl).collect();
+            let ev: Value = serde_json::from_slice(&line)?;
+            match ev["type"].as_str() {
+                Some("ADDED") => {
+                    let name = ev["object"]["metadata"]["name"].as_str().unwrap_or("");
+                    if let Some(run) = name
+                        .strip_prefix(fan_prefix)
+                        .and_then(|r| r.parse::<usize>().ok())
+                    {
+                        let _ = seen.send(Ok((run, Instant::now())));
+                    }
+                }
+                Some("ERROR") => return Err(format!("ERROR event: {}", ev["object"]).into()),
+                _ => {}
+            }
+        }
+    }
+    Err("watch ended".into())
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Percentile of sorted durations (`q` in 0..=1).
+fn pct(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn median(ds: &[Duration]) -> Duration {
+    let mut v = ds.to_vec();
+    v.sort();
+    pct(&v, 0.5)
+}
+
+fn min(ds: &[Duration]) -> Duration {
+    ds.iter().copied().min().unwrap_or_default()
+}
+
+fn median_f(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
