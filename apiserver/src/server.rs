@@ -658,39 +658,46 @@ fn with_warnings(mut resp: Resp, warnings: &[String]) -> Resp {
     resp
 }
 
-fn require_json(ctx: &Ctx<'_>) -> Result<(), ApiError> {
+/// The request body as JSON bytes: JSON as sent, YAML (`application/yaml`) converted; any other
+/// media type is 415.
+fn body_json(ctx: &Ctx<'_>) -> Result<Bytes, ApiError> {
     let ct = ctx
         .header(header::CONTENT_TYPE)
         .unwrap_or("application/json");
     let media = ct.split(';').next().unwrap_or("").trim();
-    if media.is_empty() || media == "application/json" || media == "*/*" {
-        Ok(())
-    } else {
-        Err(ApiError::new(
+    if ctx.body.is_empty() {
+        return Err(ApiError::bad_request(
+            "the request body is empty; expected an object",
+        ));
+    }
+    match media {
+        "" | "application/json" | "*/*" => Ok(ctx.body.clone()),
+        "application/yaml" => {
+            let text = std::str::from_utf8(&ctx.body)
+                .map_err(|_| ApiError::bad_request("the YAML request body is not UTF-8"))?;
+            let value: Value = serde_saphyr::from_str(text).map_err(|e| {
+                ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
+            })?;
+            Ok(Bytes::from(serde_json::to_vec(&value).unwrap_or_default()))
+        }
+        _ => Err(ApiError::new(
             415,
             "UnsupportedMediaType",
             format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json (got {ct})"
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct})"
             ),
-        ))
+        )),
     }
 }
 
 /// Decodes a create/update body and checks type meta and namespace against the URL.
 fn decode_body(ctx: &Ctx<'_>, t: &Target) -> Result<(Value, Vec<String>), ApiError> {
-    require_json(ctx)?;
+    let body = body_json(ctx)?;
     let info = t.handler.info();
-    if ctx.body.is_empty() {
-        return Err(ApiError::bad_request(
-            "the request body is empty; expected a JSON object",
-        ));
-    }
-    let raw: Value = serde_json::from_slice(&ctx.body)
+    let raw: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
     if !raw.is_object() {
-        return Err(ApiError::bad_request(
-            "the request body must be a JSON object",
-        ));
+        return Err(ApiError::bad_request("the request body must be an object"));
     }
     if let Some(av) = raw.get("apiVersion").and_then(Value::as_str)
         && av != info.api_version()
@@ -708,7 +715,7 @@ fn decode_body(ctx: &Ctx<'_>, t: &Target) -> Result<(Value, Vec<String>), ApiErr
             info.kind
         )));
     }
-    let decoded = t.handler.decode(&ctx.body)?;
+    let decoded = t.handler.decode(&body)?;
     let warnings = field_validation(ctx, info, &decoded.unknown_fields)?;
     let mut obj = decoded.object;
     check_namespace(t, &mut obj)?;

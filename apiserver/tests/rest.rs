@@ -334,6 +334,15 @@ async fn bad_input_is_a_status_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn yaml_bodies_are_accepted() {
+    let app = app();
+    let yaml = "apiVersion: pager.k8s.co/v1alpha1\nkind: Alert\nmetadata:\n  name: y1\nspec:\n  message: from yaml\n";
+    let r = call(&app, Method::POST, BASE, Some("application/yaml"), yaml).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["spec"]["message"], "from yaml");
+}
+
+#[tokio::test]
 async fn unknown_fields_warn_by_default_and_are_dropped() {
     let app = app();
     let body = json!({"metadata": {"name": "w"}, "spec": {"message": "m", "bogus": 1}}).to_string();
