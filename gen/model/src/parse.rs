@@ -286,7 +286,7 @@ fn plain_comment_tags(ctx: &Ctx, text: &str, diags: &mut Vec<Diagnostic>) {
                 let start = offset + (line.len() - trimmed.len());
                 let end = offset + line.trim_end().len();
                 diags.push(
-                    Diagnostic::error("E0105", "tag in a plain `//` comment is ignored")
+                    Diagnostic::warning("W0105", "tag in a plain `//` comment is ignored")
                         .at(Span::new(ctx.file, start, end), "not a doc comment")
                         .help(
                             "tags live in doc comments: use `///` above the type or field, \
