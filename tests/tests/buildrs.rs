@@ -19,7 +19,19 @@ fn generated_in_out_dir_and_included() {
     let json = serde_json::to_string(&g).unwrap();
     assert_eq!(
         json,
-        r#"{"apiVersion":"widgets.example.com/v1","kind":"Gizmo","metadata":{},"spec":{"size":3}}"#
+        r#"{"apiVersion":"widgets.example.com/v1","kind":"Gizmo","metadata":{},"spec":{"size":3}}"#,
+        "an empty set is omitted"
+    );
+    let mut tagged = g.clone();
+    tagged.tags.extend(["b".to_string(), "a".to_string()]);
+    let json = serde_json::to_string(&tagged).unwrap();
+    assert!(json.ends_with(r#""tags":["a","b"]}"#), "{json}");
+    assert_eq!(serde_json::from_str::<Gizmo>(&json).unwrap(), tagged);
+    let schemas: serde_json::Value =
+        serde_json::from_str(buildrs_crate::apis::widgets::v1::OPENAPI_SCHEMAS).unwrap();
+    assert_eq!(
+        schemas["com.example.widgets.v1.Gizmo"]["properties"]["tags"]["x-kubernetes-list-type"],
+        "set"
     );
     let list = GizmoList {
         items: vec![g],

@@ -221,6 +221,11 @@ pub enum FieldType {
         value: Box<FieldType>,
     },
     Known(KnownType),
+    /// `BTreeSet<T>` (`ordered`) or `HashSet<T>`: a JSON array of unique items.
+    Set {
+        ordered: bool,
+        elem: Box<FieldType>,
+    },
     /// A type declared in the same package.
     Local(String),
     /// Any other path (`k8s_openapi::api::core::v1::PodSpec`), as written.
@@ -284,6 +289,7 @@ impl FieldType {
         match self {
             FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => t.walk(f),
             FieldType::Map { value, .. } => value.walk(f),
+            FieldType::Set { elem, .. } => elem.walk(f),
             FieldType::Shared { inner, .. } => inner.walk(f),
             _ => {}
         }
@@ -291,7 +297,10 @@ impl FieldType {
 
     /// Whether `Default::default()` is a sensible "absent" value without knowing local types.
     pub fn is_collection(&self) -> bool {
-        matches!(self, FieldType::Vec(_) | FieldType::Map { .. })
+        matches!(
+            self,
+            FieldType::Vec(_) | FieldType::Map { .. } | FieldType::Set { .. }
+        )
     }
 }
 

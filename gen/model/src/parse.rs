@@ -706,12 +706,10 @@ fn lower_path(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path) -> FieldType {
                 value: Box::new(lower_ty(ctx, args[1])),
             }
         }
-        ("HashSet" | "BTreeSet", 1) => unsupported(
-            ctx,
-            ty,
-            "a set",
-            "use `Vec<T>` with `+listType=set`, which Kubernetes tooling understands",
-        ),
+        ("HashSet" | "BTreeSet", 1) => FieldType::Set {
+            ordered: name == "BTreeSet",
+            elem: Box::new(one(ctx).unwrap()),
+        },
         _ => {
             let mut segments: Vec<String> =
                 path.segments.iter().map(|s| s.ident.to_string()).collect();

@@ -708,6 +708,7 @@ fn rebase(ty: &mut FieldType, module: &[String]) {
     match ty {
         FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => rebase(t, module),
         FieldType::Map { value, .. } => rebase(value, module),
+        FieldType::Set { elem, .. } => rebase(elem, module),
         FieldType::Shared { inner, .. } => rebase(inner, module),
         FieldType::Foreign(path) => {
             let mut segs: Vec<&str> = path.split("::").collect();
@@ -747,6 +748,7 @@ fn resolve_ty(ty: &mut FieldType, local: &BTreeMap<String, Vec<String>>) {
     match ty {
         FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => resolve_ty(t, local),
         FieldType::Map { value, .. } => resolve_ty(value, local),
+        FieldType::Set { elem, .. } => resolve_ty(elem, local),
         FieldType::Shared { inner, .. } => resolve_ty(inner, local),
         FieldType::Foreign(path) => {
             let segments: Vec<&str> = path.trim_start_matches("::").split("::").collect();

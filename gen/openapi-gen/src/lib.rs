@@ -275,7 +275,8 @@ fn defaultable(pkg: &Package, ty: &FieldType) -> bool {
         | FieldType::String
         | FieldType::Option(_)
         | FieldType::Vec(_)
-        | FieldType::Map { .. } => true,
+        | FieldType::Map { .. }
+        | FieldType::Set { .. } => true,
         FieldType::Box(inner) => defaultable(pkg, inner),
         FieldType::Known(k) => matches!(
             k,
@@ -327,6 +328,11 @@ fn field_type_schema(pkg: &Package, ty: &FieldType) -> Value {
             field_type_schema(pkg, t)
         }
         FieldType::Vec(t) => json!({"type": "array", "items": field_type_schema(pkg, t)}),
+        FieldType::Set { elem, .. } => json!({
+            "type": "array",
+            "items": field_type_schema(pkg, elem),
+            "x-kubernetes-list-type": "set",
+        }),
         FieldType::Map { value, .. } => {
             json!({"type": "object", "additionalProperties": field_type_schema(pkg, value)})
         }

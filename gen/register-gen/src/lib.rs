@@ -192,7 +192,9 @@ fn present_check(f: &Field) -> Option<TokenStream> {
     let id = field_ident(f);
     match &f.ty {
         FieldType::Option(_) => Some(quote!(self.#id.is_some())),
-        FieldType::Vec(_) | FieldType::Map { .. } => Some(quote!(!self.#id.is_empty())),
+        FieldType::Vec(_) | FieldType::Map { .. } | FieldType::Set { .. } => {
+            Some(quote!(!self.#id.is_empty()))
+        }
         _ => None,
     }
 }
@@ -202,7 +204,9 @@ fn omit_check(f: &Field) -> Option<TokenStream> {
     let id = field_ident(f);
     match &f.ty {
         FieldType::Option(_) => Some(quote!(self.#id.is_none())),
-        FieldType::Vec(_) | FieldType::Map { .. } => Some(quote!(self.#id.is_empty())),
+        FieldType::Vec(_) | FieldType::Map { .. } | FieldType::Set { .. } => {
+            Some(quote!(self.#id.is_empty()))
+        }
         _ => None,
     }
 }
@@ -253,7 +257,8 @@ fn defaultable(pkg: &Package, ty: &FieldType) -> bool {
         | FieldType::String
         | FieldType::Option(_)
         | FieldType::Vec(_)
-        | FieldType::Map { .. } => true,
+        | FieldType::Map { .. }
+        | FieldType::Set { .. } => true,
         FieldType::Box(inner) => defaultable(pkg, inner),
         FieldType::Known(k) => matches!(
             k,
@@ -340,6 +345,14 @@ pub fn field_type_tokens(pkg: &Package, ty: &FieldType, opts: &Options) -> Token
         FieldType::Box(t) => {
             let t = inner(t);
             quote!(::std::boxed::Box<#t>)
+        }
+        FieldType::Set { ordered, elem } => {
+            let e = field_type_tokens(pkg, elem, opts);
+            if *ordered {
+                quote!(::std::collections::BTreeSet<#e>)
+            } else {
+                quote!(::std::collections::HashSet<#e>)
+            }
         }
         FieldType::Map { ordered, value } => {
             let v = inner(value);

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 pub struct Gizmo {
     pub metadata: ObjectMeta,
     pub spec: GizmoSpec,
+    /// A set: a JSON array of unique, ordered items.
+    pub tags: std::collections::BTreeSet<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
