@@ -77,11 +77,11 @@ impl Generator for DeepcopyGen {
         &self,
         _model: &Model,
         pkg: &Package,
-        _opts: &Options,
+        opts: &Options,
     ) -> Vec<GeneratedFile> {
         vec![GeneratedFile {
             path: pkg.dir.join(FILE),
-            content: Content::Rust(package(pkg)),
+            content: Content::Rust(package(pkg, opts)),
         }]
     }
 }
@@ -151,12 +151,13 @@ fn check_shared(
 }
 
 /// The deepcopy file of one package.
-pub fn package(pkg: &Package) -> TokenStream {
+pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
+    let scheme = Model::path_tokens(&opts.crates.scheme);
     let impls = pkg
         .types
         .iter()
         .filter(|t| enabled(pkg, t) && !t.implements("Clone") && !t.has_generics)
-        .map(|t| clone_impl(pkg, t));
+        .map(|t| clone_impl(pkg, t, &scheme));
     let roots: Vec<TokenStream> = pkg
         .roots()
         .filter(|(t, _)| enabled(pkg, t))
@@ -172,19 +173,8 @@ pub fn package(pkg: &Package) -> TokenStream {
             };
         }
     });
-    let impls: Vec<TokenStream> = impls.collect();
-    // One block for all impls, with `Clone` named once: the output stays small (its size is the
-    // generator's time budget) and no user item named `Clone` can capture it.
-    let impls = (!impls.is_empty()).then(|| {
-        quote! {
-            const _: () = {
-                use ::core::clone::Clone;
-                #(#impls)*
-            };
-        }
-    });
     quote! {
-        #impls
+        #(#impls)*
         #assertion
     }
 }
@@ -197,48 +187,39 @@ fn ident(name: &str, raw: bool) -> Ident {
     }
 }
 
-fn clone_impl(pkg: &Package, t: &TypeDef) -> TokenStream {
+/// One `deep_clone!` line per type: the runtime macro expands to the field-by-field `Clone`, so
+/// the generated file lists types and fields and stays small.
+fn clone_impl(pkg: &Package, t: &TypeDef, scheme: &TokenStream) -> TokenStream {
     let ty = type_path(pkg, &t.name);
-    let clone = quote!(Clone::clone);
-    let body = match &t.body {
+    let args = match &t.body {
         TypeBody::Struct(fields) => {
-            let inits = fields.iter().map(|f| {
-                let id = ident(&f.name, f.raw);
-                quote!(#id: #clone(&self.#id),)
-            });
-            quote!(Self { #(#inits)* })
+            let ids = fields.iter().map(|f| ident(&f.name, f.raw));
+            quote!(#ty { #(#ids),* })
         }
-        TypeBody::Unit => quote!(Self),
+        TypeBody::Unit => quote!(#ty;),
         TypeBody::Tuple(ts) => {
             let idx = (0..ts.len()).map(syn_index);
-            quote!(Self(#(#clone(&self.#idx)),*))
+            quote!(tuple #ty [#(#idx),*])
         }
-        TypeBody::Enum(variants) if variants.is_empty() => quote!(match *self {}),
         TypeBody::Enum(variants) => {
-            let arms = variants.iter().map(|v| {
+            let vs = variants.iter().map(|v| {
                 let name = keyword_safe(&v.name);
                 match &v.shape {
-                    VariantShape::Unit => quote!(Self::#name => Self::#name,),
+                    VariantShape::Unit => quote!(#name),
                     VariantShape::Tuple(ts) => {
-                        let bind: Vec<Ident> = (0..ts.len()).map(|i| format_ident!("f{i}")).collect();
-                        quote!(Self::#name(#(#bind),*) => Self::#name(#(#clone(#bind)),*),)
+                        let bind = (0..ts.len()).map(|i| format_ident!("f{i}"));
+                        quote!(#name [#(#bind),*])
                     }
                     VariantShape::Struct(fields) => {
-                        let ids: Vec<Ident> = fields.iter().map(|f| ident(&f.name, f.raw)).collect();
-                        quote!(Self::#name { #(#ids),* } => Self::#name { #(#ids: #clone(#ids)),* },)
+                        let ids = fields.iter().map(|f| ident(&f.name, f.raw));
+                        quote!(#name { #(#ids),* })
                     }
                 }
             });
-            quote!(match self { #(#arms)* })
+            quote!(enum #ty { #(#vs),* })
         }
     };
-    quote! {
-        impl Clone for #ty {
-            fn clone(&self) -> Self {
-                #body
-            }
-        }
-    }
+    quote! { #scheme::deep_clone!(#args); }
 }
 
 fn syn_index(i: usize) -> TokenStream {

@@ -38,7 +38,10 @@ fn generate(name: &str, types_rs: &str) -> String {
     let loaded = load_fixture(name, &[("apis/pager/v1/types.rs", types_rs)]);
     let diags = DeepcopyGen.validate(&loaded.model);
     assert!(diags.is_empty(), "{}", render(&loaded, &diags));
-    format(deepcopy_gen::package(&loaded.model.packages[0]))
+    format(deepcopy_gen::package(
+        &loaded.model.packages[0],
+        &Default::default(),
+    ))
 }
 
 const META: &str = "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\nuse std::collections::BTreeMap;\n\n";
@@ -97,7 +100,10 @@ fn package_opt_out_and_roots_assertion() {
             ),
         ],
     );
-    let out = format(deepcopy_gen::package(&loaded.model.packages[0]));
+    let out = format(deepcopy_gen::package(
+        &loaded.model.packages[0],
+        &Default::default(),
+    ));
     insta::assert_snapshot!(out);
 }
 

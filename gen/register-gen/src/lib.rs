@@ -101,9 +101,9 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
     let namespaced = r.namespaced;
     let has_status = r.has_status;
     let scope = if r.namespaced {
-        quote!(#k8s::NamespaceResourceScope)
+        quote!(NamespaceResourceScope)
     } else {
-        quote!(#k8s::ClusterResourceScope)
+        quote!(ClusterResourceScope)
     };
     let short_names = &r.short_names;
     let categories = &r.categories;
@@ -129,26 +129,7 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
         use #k8s_path as k8s;
         use #scheme_path as scheme;
         use #scheme_path::__private::serde;
-        impl #k8s::Resource for #ty {
-            const API_VERSION: &'static str = #api_version;
-            const GROUP: &'static str = #group;
-            const KIND: &'static str = #kind;
-            const VERSION: &'static str = #version;
-            const URL_PATH_SEGMENT: &'static str = #plural;
-            type Scope = #scope;
-        }
-        impl #k8s::ListableResource for #ty {
-            const LIST_KIND: &'static str = #list_kind;
-        }
-        impl #k8s::Metadata for #ty {
-            type Ty = #k8s::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-            fn metadata(&self) -> &Self::Ty {
-                &self.metadata
-            }
-            fn metadata_mut(&mut self) -> &mut Self::Ty {
-                &mut self.metadata
-            }
-        }
+        #scheme::impl_resource!(#ty, #api_version, #scope);
         impl #scheme::Kind for #ty {
             const INFO: #scheme::ResourceInfo = #scheme::ResourceInfo {
                 group: #group,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 #[doc(hidden)]
 pub mod __private {
+    pub use k8s_openapi;
     pub use serde;
 }
 
@@ -143,4 +144,146 @@ pub fn check_type_meta<K: k8s_openapi::Resource>(
         ));
     }
     Ok(())
+}
+
+/// `k8s_openapi::{Resource, ListableResource, Metadata}` for a kind, read from its [`Kind::INFO`]
+/// (so `kube::Api<K>` works unchanged): what register-gen writes after each `Kind` impl.
+///
+/// `scope` is `NamespaceResourceScope` or `ClusterResourceScope`; `api_version` repeats
+/// `group/version` because a `&'static str` constant cannot be concatenated at compile time.
+#[macro_export]
+macro_rules! impl_resource {
+    ($ty:path, $api_version:literal, $scope:ident) => {
+        impl $crate::__private::k8s_openapi::Resource for $ty {
+            const API_VERSION: &'static str = $api_version;
+            const GROUP: &'static str = <$ty as $crate::Kind>::INFO.group;
+            const KIND: &'static str = <$ty as $crate::Kind>::INFO.kind;
+            const VERSION: &'static str = <$ty as $crate::Kind>::INFO.version;
+            const URL_PATH_SEGMENT: &'static str = <$ty as $crate::Kind>::INFO.plural;
+            type Scope = $crate::__private::k8s_openapi::$scope;
+        }
+        impl $crate::__private::k8s_openapi::ListableResource for $ty {
+            const LIST_KIND: &'static str = <$ty as $crate::Kind>::INFO.list_kind;
+        }
+        impl $crate::__private::k8s_openapi::Metadata for $ty {
+            type Ty = $crate::__private::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+            fn metadata(&self) -> &Self::Ty {
+                &self.metadata
+            }
+            fn metadata_mut(&mut self) -> &mut Self::Ty {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+/// A field-by-field deep `Clone` for an API type that neither derives nor implements it: what
+/// deepcopy-gen writes, one line per type (the expansion is the obvious `Clone` impl).
+///
+/// ```
+/// pub struct Spec { pub name: String, pub r#type: Vec<u8> }
+/// kube_codegen_scheme::deep_clone!(Spec { name, r#type });
+/// pub struct Port(pub i32, pub String);
+/// kube_codegen_scheme::deep_clone!(tuple Port [0, 1]);
+/// pub struct Marker;
+/// kube_codegen_scheme::deep_clone!(Marker;);
+/// ```
+///
+/// Enums list their variants: `deep_clone!(enum Shape { Dot, Line[f0, f1], Box { w, h } })`,
+/// tuple variants with names for their fields.
+#[macro_export]
+macro_rules! deep_clone {
+    (enum $ty:path {}) => {
+        impl ::core::clone::Clone for $ty {
+            fn clone(&self) -> Self {
+                match *self {}
+            }
+        }
+    };
+    (enum $ty:path { $($v:ident $({ $($f:ident),* })? $([ $($i:ident),* ])?),* $(,)? }) => {
+        impl ::core::clone::Clone for $ty {
+            fn clone(&self) -> Self {
+                match self {
+                    $(
+                        Self::$v $({ $($f),* })? $(( $($i),* ))? =>
+                            Self::$v
+                            $({ $($f: ::core::clone::Clone::clone($f)),* })?
+                            $(( $(::core::clone::Clone::clone($i)),* ))?,
+                    )*
+                }
+            }
+        }
+    };
+    (tuple $ty:path [ $($idx:tt),* $(,)? ]) => {
+        impl ::core::clone::Clone for $ty {
+            fn clone(&self) -> Self {
+                Self($(::core::clone::Clone::clone(&self.$idx)),*)
+            }
+        }
+    };
+    ($ty:path { $($field:ident),* $(,)? }) => {
+        impl ::core::clone::Clone for $ty {
+            fn clone(&self) -> Self {
+                Self { $($field: ::core::clone::Clone::clone(&self.$field)),* }
+            }
+        }
+    };
+    ($ty:path;) => {
+        impl ::core::clone::Clone for $ty {
+            fn clone(&self) -> Self {
+                Self
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod deep_clone_tests {
+    #[derive(Debug, PartialEq)]
+    pub struct Spec {
+        pub name: String,
+        pub r#type: Vec<u8>,
+    }
+    crate::deep_clone!(Spec { name, r#type });
+
+    #[derive(Debug, PartialEq)]
+    pub struct Port(pub i32, pub String);
+    crate::deep_clone!(tuple Port [0, 1]);
+
+    #[derive(Debug, PartialEq)]
+    pub struct Marker;
+    crate::deep_clone!(Marker;);
+
+    #[derive(Debug, PartialEq)]
+    pub enum Shape {
+        Dot,
+        Line(i32, String),
+        Box { w: u8, h: Vec<u8> },
+    }
+    crate::deep_clone!(enum Shape { Dot, Line[f0, f1], Box { w, h } });
+
+    #[derive(Debug, PartialEq)]
+    pub enum Never {}
+    crate::deep_clone!(
+        enum Never {}
+    );
+
+    #[test]
+    fn deep_clones_are_equal() {
+        let s = Spec {
+            name: "n".into(),
+            r#type: vec![1],
+        };
+        assert_eq!(s.clone(), s);
+        let p = Port(1, "x".into());
+        assert_eq!(p.clone(), p);
+        assert_eq!(Marker.clone(), Marker);
+        for shape in [
+            Shape::Dot,
+            Shape::Line(1, "l".into()),
+            Shape::Box { w: 1, h: vec![2] },
+        ] {
+            assert_eq!(shape.clone(), shape);
+        }
+    }
 }

@@ -17,26 +17,9 @@ const _: () = {
     use ::k8s_openapi as k8s;
     use ::kube_codegen_scheme as scheme;
     use ::kube_codegen_scheme::__private::serde;
-    impl k8s::Resource for self::types::Alert {
-        const API_VERSION: &'static str = "pager.k8s.co/v1beta1";
-        const GROUP: &'static str = "pager.k8s.co";
-        const KIND: &'static str = "Alert";
-        const VERSION: &'static str = "v1beta1";
-        const URL_PATH_SEGMENT: &'static str = "alerts";
-        type Scope = k8s::NamespaceResourceScope;
-    }
-    impl k8s::ListableResource for self::types::Alert {
-        const LIST_KIND: &'static str = "AlertList";
-    }
-    impl k8s::Metadata for self::types::Alert {
-        type Ty = k8s::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-        fn metadata(&self) -> &Self::Ty {
-            &self.metadata
-        }
-        fn metadata_mut(&mut self) -> &mut Self::Ty {
-            &mut self.metadata
-        }
-    }
+    scheme::impl_resource!(
+        self::types::Alert, "pager.k8s.co/v1beta1", NamespaceResourceScope
+    );
     impl scheme::Kind for self::types::Alert {
         const INFO: scheme::ResourceInfo = scheme::ResourceInfo {
             group: "pager.k8s.co",
