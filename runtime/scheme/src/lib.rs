@@ -268,6 +268,12 @@ mod deep_clone_tests {
         enum Never {}
     );
 
+    /// Cloning an uninhabited type type-checks (it can never be called).
+    #[allow(dead_code)]
+    fn clone_never(n: &Never) -> Never {
+        n.clone()
+    }
+
     #[test]
     fn deep_clones_are_equal() {
         let s = Spec {
