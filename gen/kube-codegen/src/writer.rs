@@ -50,9 +50,13 @@ pub fn write(
 ) -> std::io::Result<Outcome> {
     let mut outcome = Outcome::default();
     let planned: BTreeSet<PathBuf> = files.iter().map(|f| normalize(&f.path)).collect();
-    for f in files {
-        match std::fs::read(&f.path) {
-            Ok(old) if old == f.text.as_bytes() => outcome.unchanged += 1,
+    // Compare and write in parallel: on a cold run of a big API surface the writes are a visible
+    // share of the time.
+    use rayon::prelude::*;
+    let changed: Vec<std::io::Result<Option<PathBuf>>> = files
+        .par_iter()
+        .map(|f| match std::fs::read(&f.path) {
+            Ok(old) if old == f.text.as_bytes() => Ok(None),
             _ => {
                 if !verify {
                     if let Some(dir) = f.path.parent() {
@@ -60,8 +64,14 @@ pub fn write(
                     }
                     std::fs::write(&f.path, &f.text)?;
                 }
-                outcome.changed.push(f.path.clone());
+                Ok(Some(f.path.clone()))
             }
+        })
+        .collect();
+    for c in changed {
+        match c? {
+            Some(path) => outcome.changed.push(path),
+            None => outcome.unchanged += 1,
         }
     }
     let owners: Vec<String> = generators.iter().map(|g| owner_line(g)).collect();
