@@ -43,6 +43,7 @@ pub use status::{ApiError, Cause};
 pub struct ApiServerBuilder {
     store: AnyStore,
     version: VersionInfo,
+    bookmark_interval: std::time::Duration,
     resources: Vec<Arc<dyn ResourceHandler>>,
 }
 
@@ -82,6 +83,7 @@ impl ApiServer {
         ApiServerBuilder {
             store,
             version: VersionInfo::default(),
+            bookmark_interval: std::time::Duration::from_secs(30),
             resources: Vec::new(),
         }
     }
@@ -107,6 +109,13 @@ impl ApiServerBuilder {
     /// dispatcher on some machines).
     pub fn version(mut self, version: VersionInfo) -> Self {
         self.version = version;
+        self
+    }
+
+    /// How often watches that allow bookmarks get a BOOKMARK with the current resourceVersion
+    /// (default 30 s; kube-apiserver sends about one a minute).
+    pub fn bookmark_interval(mut self, every: std::time::Duration) -> Self {
+        self.bookmark_interval = every.max(std::time::Duration::from_millis(10));
         self
     }
 
@@ -148,6 +157,7 @@ impl ApiServerBuilder {
             state: Arc::new(server::State {
                 store: self.store,
                 version: self.version,
+                bookmark_interval: self.bookmark_interval,
                 resources,
                 groups,
                 openapi,

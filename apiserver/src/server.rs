@@ -42,6 +42,8 @@ impl Default for VersionInfo {
 pub(crate) struct State {
     pub store: AnyStore,
     pub version: VersionInfo,
+    /// How often a watch with `allowWatchBookmarks` gets a BOOKMARK.
+    pub bookmark_interval: Duration,
     /// By (group, version, plural).
     pub resources: HashMap<(String, String, String), Arc<dyn ResourceHandler>>,
     /// Groups in registration order, versions most preferred first.
@@ -1258,6 +1260,7 @@ async fn watch_collection(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
     let prefix = key(&info, t.namespace.as_deref(), None);
     let rv = ctx.param("resourceVersion").unwrap_or("");
     let store = ctx.state.store.clone();
+    let bookmark_interval = ctx.state.bookmark_interval;
 
     let mut initial = Vec::new();
     let from = if rv.is_empty() || rv == "0" {
@@ -1327,7 +1330,7 @@ async fn watch_collection(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
         };
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
-        let mut bookmark = tokio::time::interval(Duration::from_secs(30));
+        let mut bookmark = tokio::time::interval(bookmark_interval);
         bookmark.tick().await;
         let mut last_rv = from;
         loop {

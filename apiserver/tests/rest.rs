@@ -836,3 +836,66 @@ async fn watch_streams_events_with_selectors_and_410() {
     assert_eq!(ev["object"]["code"], 410);
     assert_eq!(ev["object"]["reason"], "Expired");
 }
+
+#[tokio::test]
+async fn watch_bookmarks_carry_the_current_resource_version() {
+    let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(Resource::<Alert, _>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
+        .bookmark_interval(std::time::Duration::from_millis(50))
+        .build()
+        .unwrap()
+        .into_router();
+    let created = create(&app, "b").await;
+    let rv = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let req = Request::get(format!(
+        "{BASE}?watch=1&allowWatchBookmarks=true&resourceVersion={rv}"
+    ))
+    .body(Body::empty())
+    .unwrap();
+    let mut stream = app
+        .clone()
+        .oneshot(req)
+        .await
+        .unwrap()
+        .into_body()
+        .into_data_stream();
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let ev: Value = serde_json::from_slice(chunk.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(ev["type"], "BOOKMARK");
+    assert_eq!(ev["object"]["kind"], "Alert");
+    assert_eq!(ev["object"]["metadata"]["resourceVersion"], rv.as_str());
+    // Without allowWatchBookmarks there are none: the next event is the change itself.
+    let req = Request::get(format!("{BASE}?watch=1&resourceVersion={rv}"))
+        .body(Body::empty())
+        .unwrap();
+    let mut stream = app
+        .clone()
+        .oneshot(req)
+        .await
+        .unwrap()
+        .into_body()
+        .into_data_stream();
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    call(
+        &app,
+        Method::PATCH,
+        &format!("{BASE}/b"),
+        Some("application/merge-patch+json"),
+        r#"{"spec":{"message":"x"}}"#,
+    )
+    .await;
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let ev: Value = serde_json::from_slice(chunk.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(ev["type"], "MODIFIED");
+}
