@@ -65,6 +65,34 @@ impl Package {
         self.types.iter().find(|t| t.name == name)
     }
 
+    /// Whether a missing field of this type can be read as `Default::default()`: what the codec
+    /// does for a kind's fields, and why OpenAPI calls such fields optional.
+    pub fn has_default(&self, ty: &FieldType) -> bool {
+        match ty {
+            FieldType::Bool
+            | FieldType::Int(_)
+            | FieldType::Float(_)
+            | FieldType::String
+            | FieldType::Option(_)
+            | FieldType::Vec(_)
+            | FieldType::Map { .. }
+            | FieldType::Set { .. } => true,
+            FieldType::Box(inner) => self.has_default(inner),
+            FieldType::Known(k) => matches!(
+                k,
+                KnownType::ObjectMeta
+                    | KnownType::ListMeta
+                    | KnownType::Quantity
+                    | KnownType::Json
+                    | KnownType::Bytes
+            ),
+            FieldType::Local(name) => self
+                .type_named(name)
+                .is_some_and(|t| t.implements("Default")),
+            FieldType::Foreign(_) | FieldType::Shared { .. } => false,
+        }
+    }
+
     pub fn roots(&self) -> impl Iterator<Item = (&TypeDef, &Resource)> {
         self.types
             .iter()

@@ -390,7 +390,7 @@ fn never_panics() {
         ),
         (
             "macros_and_items",
-            "macro_rules! m { () => {} }\nm!();\nimpl<T> Clone for Wrapper<T> { fn clone(&self) -> Self { todo!() } }\nimpl Default for crate::X {}\nunion U { a: u8 }\ntype Alias = String;\nconst C: u8 = 0;\nmod inner { pub struct Hidden; }\n#[doc = \"+genclient\"]\n#[doc = 42]\n#[doc(hidden)]\npub struct D;\n",
+            "macro_rules! m { () => {} }\nm!();\nimpl<T> Clone for Wrapper<T> { fn clone(&self) -> Self { loop {} } }\nimpl Default for crate::X {}\nunion U { a: u8 }\ntype Alias = String;\nconst C: u8 = 0;\nmod inner { pub struct Hidden; }\n#[doc = \"+genclient\"]\n#[doc = 42]\n#[doc(hidden)]\npub struct D;\n",
         ),
         ("bom", "\u{feff}//! +groupName=x.io\npub struct A;\n"),
         (

@@ -262,35 +262,9 @@ fn is_required(pkg: &Package, t: &TypeDef, f: &Field) -> bool {
     }
     if t.resource.is_some() {
         // The generated codec reads absent defaultable fields as their default.
-        return !defaultable(pkg, &f.ty);
+        return !pkg.has_default(&f.ty);
     }
     true
-}
-
-fn defaultable(pkg: &Package, ty: &FieldType) -> bool {
-    match ty {
-        FieldType::Bool
-        | FieldType::Int(_)
-        | FieldType::Float(_)
-        | FieldType::String
-        | FieldType::Option(_)
-        | FieldType::Vec(_)
-        | FieldType::Map { .. }
-        | FieldType::Set { .. } => true,
-        FieldType::Box(inner) => defaultable(pkg, inner),
-        FieldType::Known(k) => matches!(
-            k,
-            KnownType::ObjectMeta
-                | KnownType::ListMeta
-                | KnownType::Quantity
-                | KnownType::Json
-                | KnownType::Bytes
-        ),
-        FieldType::Local(name) => pkg
-            .type_named(name)
-            .is_some_and(|t| t.implements("Default")),
-        FieldType::Foreign(_) | FieldType::Shared { .. } => false,
-    }
 }
 
 /// Kubernetes' definition name of a well-known type.

@@ -9,7 +9,7 @@
 use kube_codegen_model::output::{
     Content, GeneratedFile, Generator, Options, Placement, ident as keyword_safe, type_path,
 };
-use kube_codegen_model::{Field, FieldType, KnownType, Model, Package, Resource, TypeDef};
+use kube_codegen_model::{Field, FieldType, Model, Package, Resource, TypeDef};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -229,33 +229,6 @@ fn serialize_body(
     }
 }
 
-/// Whether a missing field may be read as `Default::default()`.
-fn defaultable(pkg: &Package, ty: &FieldType) -> bool {
-    match ty {
-        FieldType::Bool
-        | FieldType::Int(_)
-        | FieldType::Float(_)
-        | FieldType::String
-        | FieldType::Option(_)
-        | FieldType::Vec(_)
-        | FieldType::Map { .. }
-        | FieldType::Set { .. } => true,
-        FieldType::Box(inner) => defaultable(pkg, inner),
-        FieldType::Known(k) => matches!(
-            k,
-            KnownType::ObjectMeta
-                | KnownType::ListMeta
-                | KnownType::Quantity
-                | KnownType::Json
-                | KnownType::Bytes
-        ),
-        FieldType::Local(name) => pkg
-            .type_named(name)
-            .is_some_and(|t| t.implements("Default")),
-        FieldType::Foreign(_) | FieldType::Shared { .. } => false,
-    }
-}
-
 fn deserialize_body(
     pkg: &Package,
     fields: &[Field],
@@ -271,7 +244,7 @@ fn deserialize_body(
         // Attributes only where they say something: a rename when the wire name differs from
         // the Rust name, `default` when a missing field can be read as its default.
         let rename = (wire != f.name).then(|| quote!(rename = #wire));
-        let default = defaultable(pkg, &f.ty).then(|| quote!(default));
+        let default = pkg.has_default(&f.ty).then(|| quote!(default));
         let attr = match (rename, default) {
             (None, None) => quote!(),
             (Some(r), None) => quote!(#[serde(#r)]),

@@ -2,9 +2,6 @@
 //! concurrent read-modify-write with retry on conflict, `kill -9` in the middle of a stream of
 //! creates, and a watch that falls behind the history window.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,56 +9,14 @@ use futures::{StreamExt, TryStreamExt};
 use kube::api::{Api, ListParams, PostParams, WatchEvent, WatchParams};
 use pager::v1alpha1::{Alert, AlertSpec};
 
-struct Server {
-    child: Child,
-    addr: String,
-}
+mod common;
+use common::Server;
 
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start pager-apiserver");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
-        Server { child, addr }
-    }
-
-    fn embedded(data: &Path, extra: &[&str]) -> Server {
-        let data = data.display().to_string();
-        let mut args = vec!["--storage", "embedded", "--data", data.as_str()];
-        args.extend(extra);
-        Server::start(&args)
-    }
-
-    fn api(&self) -> Api<Alert> {
-        let config = kube::Config::new(format!("http://{}", self.addr).parse().unwrap());
-        let client = kube::Client::try_from(config).unwrap();
-        Api::namespaced(client, "default")
-    }
-
-    /// SIGKILL: no chance to flush anything.
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
-    }
+/// A `kube::Api` over plain HTTP to the test server, with the generated kind.
+fn alerts_api(server: &Server) -> Api<Alert> {
+    let config = kube::Config::new(format!("http://{}", server.addr).parse().unwrap());
+    let client = kube::Client::try_from(config).unwrap();
+    Api::namespaced(client, "default")
 }
 
 fn alert(name: &str, message: &str) -> Alert {
@@ -88,7 +43,7 @@ fn count(a: &Alert) -> u64 {
 async fn concurrent_increments_with_retry_on_conflict_end_at_800() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::embedded(&dir.path().join("pager.db"), &[]);
-    let api = server.api();
+    let api = alerts_api(&server);
     api.create(&PostParams::default(), &alert("counter", "count me"))
         .await
         .unwrap();
@@ -135,7 +90,7 @@ async fn kill_9_loses_no_acknowledged_create() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("pager.db");
     let mut server = Server::embedded(&data, &[]);
-    let api = server.api();
+    let api = alerts_api(&server);
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut writers = Vec::new();
     for w in 0..4 {
@@ -167,7 +122,7 @@ async fn kill_9_loses_no_acknowledged_create() {
 
     // The store opens cleanly and holds every create that was answered 201.
     let server = Server::embedded(&data, &[]);
-    let api = server.api();
+    let api = alerts_api(&server);
     let list = api.list(&ListParams::default()).await.unwrap();
     let stored: std::collections::BTreeSet<String> = list
         .items
@@ -193,7 +148,7 @@ async fn kill_9_loses_no_acknowledged_create() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_behind_the_history_gets_410_and_a_relist_recovers() {
     let server = Server::start(&["--storage", "memory", "--watch-history", "20"]);
-    let api = server.api();
+    let api = alerts_api(&server);
     // (A resourceVersion of "0" means "any", so start from a real one.)
     let first = api
         .create(&PostParams::default(), &alert("h-first", "m"))
