@@ -361,26 +361,18 @@ impl Config {
                 if text.contains(&name) {
                     continue;
                 }
-                let in_out_dir = self.output == OutputMode::Auto
-                    && std::env::var_os("OUT_DIR").is_some()
-                    || matches!(self.output, OutputMode::Dir(_));
-                let include = if in_out_dir {
+                let build_script =
+                    self.output == OutputMode::Auto && std::env::var_os("OUT_DIR").is_some();
+                let include = if build_script {
                     let rel = pkg.dir.join(&name);
                     format!(
                         "include!(concat!(env!(\"OUT_DIR\"), \"/{}\"));",
                         rel.display()
                     )
                 } else {
-                    let beside = root_file.parent() == Some(pkg_out.as_path());
-                    let rel = if beside {
-                        PathBuf::from(&name)
-                    } else {
-                        pkg.dir
-                            .file_name()
-                            .map(PathBuf::from)
-                            .unwrap_or_default()
-                            .join(&name)
-                    };
+                    // `include!` paths are relative to the file that contains them.
+                    let from = root_file.parent().unwrap_or(Path::new("."));
+                    let rel = relative_path(from, &f.path);
                     format!("include!(\"{}\");", rel.display())
                 };
                 out.push_str(&format!(
@@ -392,6 +384,27 @@ impl Config {
         }
         out
     }
+}
+
+/// `to` relative to the directory `from` (both made absolute first).
+fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let from = std::path::absolute(from).unwrap_or_else(|_| from.to_path_buf());
+    let to = std::path::absolute(to).unwrap_or_else(|_| to.to_path_buf());
+    let from: Vec<_> = from.components().collect();
+    let to_parts: Vec<_> = to.components().collect();
+    let common = from
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut rel = PathBuf::new();
+    for _ in common..from.len() {
+        rel.push("..");
+    }
+    for c in &to_parts[common..] {
+        rel.push(c);
+    }
+    rel
 }
 
 /// CPU time per phase, summed over threads, printed to stderr when `KUBE_CODEGEN_TIMINGS` is

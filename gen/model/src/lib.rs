@@ -141,15 +141,25 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
                 continue;
             }
             let first = &pkg.types[0];
-            diags.push(
-                Diagnostic::warning(
-                    "W0110",
-                    format!("package {} has no kinds", pkg.display_name()),
-                )
-                .at(first.span, "no type here is a kind")
-                .note("a kind is a struct with a `metadata: ObjectMeta` field that no other type embeds")
-                .help("add `pub metadata: ObjectMeta` to the kind, or tag it `+genclient`; shared types belong in the package of the kinds that use them"),
-            );
+            let mut d = Diagnostic::warning(
+                "W0110",
+                format!("package {} has no kinds", pkg.display_name()),
+            )
+            .at(first.span, "no type here is a kind")
+            .note("a kind is a struct with a `metadata: ObjectMeta` field that no other type embeds")
+            .help("add `pub metadata: ObjectMeta` to the kind, or tag it `+genclient`; shared types belong in the package of the kinds that use them");
+            // kube-rs users bring `#[derive(CustomResource)]` specs: say what differs.
+            if let Some(crd) = pkg
+                .types
+                .iter()
+                .find(|t| t.derives.contains("CustomResource"))
+            {
+                d = d.note(format!(
+                    "`{}` derives kube-rs's `CustomResource`, which generates its kind inside the derive; kube-codegen reads the kind as a plain struct (`metadata`, `spec`, `status`) instead",
+                    crd.name
+                ));
+            }
+            diags.push(d);
         }
         model.packages.extend(packages);
     }

@@ -471,3 +471,15 @@ fn version_without_kinds_is_a_warning() {
     let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn kube_rs_custom_resource_gets_a_specific_note() {
+    let root = fixture(&[(
+        "apis/stable/v1/types.rs",
+        "use kube::CustomResource;\n/// A spec.\n#[derive(CustomResource, Clone)]\n#[kube(group = \"kube.rs\", version = \"v1\", kind = \"Document\")]\npub struct DocumentSpec {\n    pub title: String,\n}\n",
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(out.contains("warning[W0110]"), "{out}");
+    assert!(out.contains("derives kube-rs's `CustomResource`"), "{out}");
+}
