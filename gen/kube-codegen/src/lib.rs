@@ -230,6 +230,12 @@ impl Config {
         let timings = Timings::from_env();
         let started = std::time::Instant::now();
         let loaded = self.load()?;
+        if timings.enabled {
+            eprintln!(
+                "kube-codegen timings: load {:.1} ms (wall)",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
         timings.add(&timings.load, started);
         let mut diags: Vec<Diagnostic> = gens
             .iter()
@@ -312,7 +318,14 @@ impl Config {
         let (files, loaded) = self.render()?;
         let roots: Vec<PathBuf> = self.inputs.iter().map(|i| self.out_root(i)).collect();
         let names: Vec<&str> = gens.iter().map(|g| g.name()).collect();
+        let started = std::time::Instant::now();
         let outcome = writer::write(&files, &roots, &names, verify)?;
+        if std::env::var_os("KUBE_CODEGEN_TIMINGS").is_some() {
+            eprintln!(
+                "kube-codegen timings: write and stale-file scan {:.1} ms (wall)",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
         if !verify
             && self.emit_rerun_if_changed
             && self.output == OutputMode::Auto

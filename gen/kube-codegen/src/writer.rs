@@ -102,6 +102,23 @@ fn normalize(p: &Path) -> PathBuf {
 
 /// Files under `dir` whose first two lines are the header and one of `owners`.
 fn generated_files(dir: &Path, owners: &[String], out: &mut Vec<PathBuf>) {
+    let mut candidates = Vec::new();
+    walk_files(dir, &mut candidates);
+    use rayon::prelude::*;
+    let mut found: Vec<PathBuf> = candidates
+        .into_par_iter()
+        .filter(|path| {
+            read_head(path).is_some_and(|head| {
+                let mut lines = head.lines();
+                lines.next() == Some(HEADER)
+                    && lines.next().is_some_and(|l| owners.iter().any(|o| o == l))
+            })
+        })
+        .collect();
+    out.append(&mut found);
+}
+
+fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -112,17 +129,8 @@ fn generated_files(dir: &Path, owners: &[String], out: &mut Vec<PathBuf>) {
             continue;
         }
         match entry.file_type() {
-            Ok(t) if t.is_dir() => generated_files(&path, owners, out),
-            Ok(t) if t.is_file() => {
-                if let Some(head) = read_head(&path) {
-                    let mut lines = head.lines();
-                    if lines.next() == Some(HEADER)
-                        && lines.next().is_some_and(|l| owners.iter().any(|o| o == l))
-                    {
-                        out.push(path);
-                    }
-                }
-            }
+            Ok(t) if t.is_dir() => walk_files(&path, out),
+            Ok(t) if t.is_file() => out.push(path),
             _ => {}
         }
     }

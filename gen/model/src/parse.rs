@@ -59,10 +59,20 @@ pub(crate) fn collect_files(
     let mut paths = Vec::new();
     walk(dir, &mut paths, diags);
     paths.sort();
+    // Read in parallel; files kube-codegen wrote are recognised by their first bytes and not
+    // read further (a no-op run over a big tree would otherwise read all its output).
+    let read: Vec<(PathBuf, std::io::Result<Option<String>>)> = paths
+        .into_par_iter()
+        .map(|path| {
+            let text = read_unless_generated(&path);
+            (path, text)
+        })
+        .collect();
     let mut out = Vec::new();
-    for path in paths {
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+    for (path, text) in read {
+        let text = match text {
+            Ok(Some(t)) => t,
+            Ok(None) => continue,
             Err(e) => {
                 diags.push(Diagnostic::error(
                     "E0003",
@@ -71,9 +81,6 @@ pub(crate) fn collect_files(
                 continue;
             }
         };
-        if text.starts_with(HEADER) {
-            continue;
-        }
         let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
         let display = display_root.join(&rel);
         let text: Arc<str> = text.into();
@@ -81,6 +88,37 @@ pub(crate) fn collect_files(
         out.push(InputFile { id, rel, text });
     }
     out
+}
+
+/// The file's text, or `None` when it starts with kube-codegen's header.
+fn read_unless_generated(path: &Path) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut head = vec![0u8; HEADER.len()];
+    let n = read_full(&mut f, &mut head)?;
+    head.truncate(n);
+    if head == HEADER.as_bytes() {
+        return Ok(None);
+    }
+    let mut rest = Vec::new();
+    f.read_to_end(&mut rest)?;
+    head.extend_from_slice(&rest);
+    String::from_utf8(head)
+        .map(Some)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+/// Reads until `buf` is full or the file ends; returns the bytes read.
+fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
