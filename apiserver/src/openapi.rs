@@ -1039,6 +1039,47 @@ fn path_items(
         p
     };
     let a = article(kind);
+    // Read, patch and replace of one object, or of its status subresource.
+    let read_write = |id: &str, what: &str| {
+        vec![
+            op(
+                "get",
+                "read",
+                "get",
+                id,
+                format!("read {what}"),
+                Vec::new(),
+                None,
+                vec![ok("200", &kind_def, PRODUCES)],
+            ),
+            op(
+                "patch",
+                "patch",
+                "patch",
+                id,
+                format!("partially update {what}"),
+                patch_query(),
+                Some(patch_body()),
+                vec![
+                    ok("200", &kind_def, PRODUCES),
+                    ok("201", &kind_def, PRODUCES),
+                ],
+            ),
+            op(
+                "put",
+                "replace",
+                "put",
+                id,
+                format!("replace {what}"),
+                queries(WRITE_QUERY),
+                Some(kind_body()),
+                vec![
+                    ok("200", &kind_def, PRODUCES),
+                    ok("201", &kind_def, PRODUCES),
+                ],
+            ),
+        ]
+    };
 
     let mut items = Vec::new();
     // The collection: deletecollection, list (and watch), create.
@@ -1097,87 +1138,24 @@ fn path_items(
                 Some(delete_body()),
                 vec![ok("200", STATUS, PRODUCES), ok("202", STATUS, PRODUCES)],
             ),
-            op(
-                "get",
-                "read",
-                "get",
-                &format!("{scope}{kind}"),
-                format!("read the specified {kind}"),
-                Vec::new(),
-                None,
-                vec![ok("200", &kind_def, PRODUCES)],
-            ),
-            op(
-                "patch",
-                "patch",
-                "patch",
-                &format!("{scope}{kind}"),
-                format!("partially update the specified {kind}"),
-                patch_query(),
-                Some(patch_body()),
-                vec![
-                    ok("200", &kind_def, PRODUCES),
-                    ok("201", &kind_def, PRODUCES),
-                ],
-            ),
-            op(
-                "put",
-                "replace",
-                "put",
-                &format!("{scope}{kind}"),
-                format!("replace the specified {kind}"),
-                queries(WRITE_QUERY),
-                Some(kind_body()),
-                vec![
-                    ok("200", &kind_def, PRODUCES),
-                    ok("201", &kind_def, PRODUCES),
-                ],
-            ),
-        ],
+            // get, patch and put follow.
+        ]
+        .into_iter()
+        .chain(read_write(
+            &format!("{scope}{kind}"),
+            &format!("the specified {kind}"),
+        ))
+        .collect(),
     });
     // The status subresource: read, patch, replace.
     if r.has_status {
         items.push(PathItem {
             path: format!("{object}/status"),
             params: path_params(true),
-            operations: vec![
-                op(
-                    "get",
-                    "read",
-                    "get",
-                    &format!("{scope}{kind}Status"),
-                    format!("read status of the specified {kind}"),
-                    Vec::new(),
-                    None,
-                    vec![ok("200", &kind_def, PRODUCES)],
-                ),
-                op(
-                    "patch",
-                    "patch",
-                    "patch",
-                    &format!("{scope}{kind}Status"),
-                    format!("partially update status of the specified {kind}"),
-                    patch_query(),
-                    Some(patch_body()),
-                    vec![
-                        ok("200", &kind_def, PRODUCES),
-                        ok("201", &kind_def, PRODUCES),
-                    ],
-                ),
-                op(
-                    "put",
-                    "replace",
-                    "put",
-                    &format!("{scope}{kind}Status"),
-                    format!("replace status of the specified {kind}"),
-                    queries(WRITE_QUERY),
-                    Some(kind_body()),
-                    vec![
-                        ok("200", &kind_def, PRODUCES),
-                        ok("201", &kind_def, PRODUCES),
-                    ],
-                ),
-            ],
+            operations: read_write(
+                &format!("{scope}{kind}Status"),
+                &format!("status of the specified {kind}"),
+            ),
         });
     }
     // Namespaced kinds: list and watch across all namespaces.
