@@ -17,9 +17,11 @@
 # the repo. Needs python3 and hyperfine (apt-get install hyperfine); go-baseline installs its own.
 #
 # Output, one line per size, then the pager line:
-#   codegen 1000x100 rust_min_s=… rust_median_s=… rust_noop_median_s=… rust_deepcopy_only_median_s=…
-#       go_deepcopy_median_s=… go_openapi_median_s=… ratio_deepcopy=…x ratio_openapi=…x ratio_deepcopy_only=…x
-#   (rust_* = whole pipeline, cold; noop = same surface, all files up to date; deepcopy_only =
+#   codegen 1000x100 rust_min_s=… rust_median_s=… rust_noop_median_s=… rust_noop_nocache_median_s=…
+#       rust_deepcopy_only_median_s=… go_deepcopy_median_s=… go_openapi_median_s=…
+#       ratio_deepcopy=…x ratio_openapi=…x ratio_deepcopy_only=…x
+#   (rust_* = whole pipeline, cold; noop = same surface, all files up to date (answered from the
+#    stamp); noop_nocache = the same with --no-cache (every phase runs); deepcopy_only =
 #    `--only deepcopy`, cold; ratio_* = Go median / Rust whole-pipeline median, except
 #    ratio_deepcopy_only = Go deepcopy-gen / Rust deepcopy-gen alone)
 #   pager-noop min_s=… median_s=…
@@ -39,7 +41,7 @@ while [ $# -gt 0 ]; do
     --pager-runs) pager_runs=${2:?--pager-runs N}; shift ;;
     --keep) keep=1 ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "codegen.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -90,15 +92,19 @@ for size in "${size_list[@]}"; do
   hyperfine -N --style none --warmup 1 --runs "$runs" --export-json "$work/rust.json" \
     --prepare "find $in -name zz_generated.*.rs -delete" "$kcg $in" >>"$log" 2>&1
   read -r rmin rmed < <(stats "$work/rust.json")
-  # No-op regeneration of the same surface (everything up to date: parse + generate + compare).
+  # No-op regeneration of the same surface (everything up to date): answered from the stamp
+  # (hash inputs and outputs), then with --no-cache (parse + generate + compare).
   hyperfine -N --style none --warmup 1 --runs "$runs" --export-json "$work/rust-noop.json" \
     "$kcg $in" >>"$log" 2>&1
   read -r _ nmed < <(stats "$work/rust-noop.json")
+  hyperfine -N --style none --warmup 1 --runs "$runs" --export-json "$work/rust-noop-nc.json" \
+    "$kcg $in --no-cache" >>"$log" 2>&1
+  read -r _ ncmed < <(stats "$work/rust-noop-nc.json")
   # deepcopy-gen alone (cold), the like-for-like counterpart of Go's deepcopy-gen.
   hyperfine -N --style none --warmup 1 --runs "$runs" --export-json "$work/rust-dc.json" \
     --prepare "find $in -name zz_generated.deepcopy.rs -delete" "$kcg $in --only deepcopy" >>"$log" 2>&1
   read -r _ dmed < <(stats "$work/rust-dc.json")
-  line="codegen ${size} rust_min_s=$rmin rust_median_s=$rmed rust_noop_median_s=$nmed rust_deepcopy_only_median_s=$dmed"
+  line="codegen ${size} rust_min_s=$rmin rust_median_s=$rmed rust_noop_median_s=$nmed rust_noop_nocache_median_s=$ncmed rust_deepcopy_only_median_s=$dmed"
   if [ "$no_go" = 0 ]; then
     echo "# running go-baseline $k $g $go_runs" >&2
     GO_BASELINE_DIR=${GO_BASELINE_DIR:-$work/go} "$go_baseline" "$k" "$g" "$go_runs" >"$work/go.out" 2>&1 \

@@ -9,8 +9,10 @@
 //!     .unwrap_or_else(|e| panic!("{e}"));
 //! ```
 //!
-//! Phases: parse → validate → generate → write. A run with any error writes nothing.
+//! Phases: parse → validate → generate → write. A run with any error writes nothing. A run with
+//! nothing to do is answered from a stamp without parsing (see [`Config::use_stamp`]).
 
+mod stamp;
 pub mod writer;
 
 use std::fmt;
@@ -51,6 +53,8 @@ pub struct Config {
     only: Option<Vec<String>>,
     options: Options,
     emit_rerun_if_changed: bool,
+    use_stamp: bool,
+    stamp_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -119,6 +123,9 @@ pub struct Report {
     /// Rendered warnings (empty when none).
     pub warnings: String,
     pub files: usize,
+    /// The no-op fast path was taken: inputs, options, generator and outputs matched the stamp
+    /// of the last run, so nothing was parsed or generated (every file is reported unchanged).
+    pub from_stamp: bool,
 }
 
 impl Config {
@@ -129,6 +136,8 @@ impl Config {
             only: None,
             options: Options::default(),
             emit_rerun_if_changed: true,
+            use_stamp: true,
+            stamp_dir: None,
         }
     }
 
@@ -175,6 +184,23 @@ impl Config {
     /// Whether to print `cargo:rerun-if-changed` lines when writing to `$OUT_DIR` (default: yes).
     pub fn emit_rerun_if_changed(&mut self, yes: bool) -> &mut Self {
         self.emit_rerun_if_changed = yes;
+        self
+    }
+
+    /// Whether [`generate`](Self::generate) may skip a run with nothing to do (default: yes). After
+    /// each successful run a stamp records a digest of the inputs, options and generator binary
+    /// and the hash of every output; when all of them still match, parse, generate and format are
+    /// skipped. [`verify`](Self::verify) never uses it. See `docs/0009-no-op-regeneration-stamp.md`.
+    pub fn use_stamp(&mut self, yes: bool) -> &mut Self {
+        self.use_stamp = yes;
+        self
+    }
+
+    /// Where stamps are kept. Default: `$OUT_DIR/.kube-codegen` in a build script, else
+    /// `$KUBE_CODEGEN_CACHE_DIR`, else `$XDG_CACHE_HOME/kube-codegen/stamps` or
+    /// `~/.cache/kube-codegen/stamps`; never the source tree.
+    pub fn stamp_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.stamp_dir = Some(dir.into());
         self
     }
 
@@ -315,9 +341,14 @@ impl Config {
 
     fn run(&self, verify: bool) -> Result<Report, Error> {
         let gens = self.selected()?;
-        let (files, loaded) = self.render()?;
         let roots: Vec<PathBuf> = self.inputs.iter().map(|i| self.out_root(i)).collect();
         let names: Vec<&str> = gens.iter().map(|g| g.name()).collect();
+        let stamp = stamp::Stamp::prepare(self, verify, &roots, &names);
+        if let Some(report) = stamp.as_ref().and_then(stamp::Stamp::reuse) {
+            self.print_rerun_if_changed(verify);
+            return Ok(report);
+        }
+        let (files, loaded) = self.render()?;
         let started = std::time::Instant::now();
         let outcome = writer::write(&files, &roots, &names, verify)?;
         if std::env::var_os("KUBE_CODEGEN_TIMINGS").is_some() {
@@ -326,15 +357,7 @@ impl Config {
                 started.elapsed().as_secs_f64() * 1000.0
             );
         }
-        if !verify
-            && self.emit_rerun_if_changed
-            && self.output == OutputMode::Auto
-            && std::env::var_os("OUT_DIR").is_some()
-        {
-            for input in &self.inputs {
-                println!("cargo:rerun-if-changed={}", input.dir.display());
-            }
-        }
+        self.print_rerun_if_changed(verify);
         let mut warnings = if loaded.warnings.is_empty() {
             String::new()
         } else {
@@ -344,11 +367,28 @@ impl Config {
         if verify && !outcome.is_clean() {
             return Err(Error::Verify(outcome));
         }
-        Ok(Report {
+        let report = Report {
             files: files.len(),
             outcome,
             warnings,
-        })
+            from_stamp: false,
+        };
+        if let Some(stamp) = &stamp {
+            stamp.record(&files, &report);
+        }
+        Ok(report)
+    }
+
+    fn print_rerun_if_changed(&self, verify: bool) {
+        if !verify
+            && self.emit_rerun_if_changed
+            && self.output == OutputMode::Auto
+            && std::env::var_os("OUT_DIR").is_some()
+        {
+            for input in &self.inputs {
+                println!("cargo:rerun-if-changed={}", input.dir.display());
+            }
+        }
     }
 }
 

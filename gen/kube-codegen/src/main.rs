@@ -31,6 +31,11 @@ struct Cli {
     /// Print what was inferred (groups, versions, kinds, plurals, scopes, module paths) and exit.
     #[arg(long)]
     explain: bool,
+    /// Always run every phase, even when the stamp of the last run shows nothing changed.
+    /// (Stamps live in $KUBE_CODEGEN_CACHE_DIR, else ~/.cache/kube-codegen/stamps; --verify never
+    /// uses them.)
+    #[arg(long)]
+    no_cache: bool,
     /// List every file written or removed.
     #[arg(short, long)]
     verbose: bool,
@@ -58,6 +63,9 @@ fn main() -> ExitCode {
     };
     if let Some(only) = &cli.only {
         config.only(only);
+    }
+    if cli.no_cache {
+        config.use_stamp(false);
     }
     if cli.explain {
         return match config.load() {

@@ -107,18 +107,25 @@ fn generated_files(dir: &Path, owners: &[String], out: &mut Vec<PathBuf>) {
     use rayon::prelude::*;
     let mut found: Vec<PathBuf> = candidates
         .into_par_iter()
-        .filter(|path| {
-            read_head(path).is_some_and(|head| {
-                let mut lines = head.lines();
-                lines.next() == Some(HEADER)
-                    && lines.next().is_some_and(|l| owners.iter().any(|o| o == l))
-            })
-        })
+        .filter(|path| read_head(path).is_some_and(|head| owned_by(&head, owners)))
         .collect();
     out.append(&mut found);
 }
 
-fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Whether a file starting with `head` (its first [`HEAD_LEN`] bytes or fewer) carries the header
+/// and one of the `owners` lines: a file the writer would remove when it is not planned.
+pub(crate) fn owned_by(head: &[u8], owners: &[String]) -> bool {
+    let head = String::from_utf8_lossy(&head[..head.len().min(HEAD_LEN)]);
+    let mut lines = head.lines();
+    lines.next() == Some(HEADER) && lines.next().is_some_and(|l| owners.iter().any(|o| o == l))
+}
+
+/// How much of a file the stale-file scan reads to recognise a generated file.
+pub(crate) const HEAD_LEN: usize = 256;
+
+/// Every regular file under `dir`, skipping hidden entries and `target/`: the files the stale-file
+/// scan looks at.
+pub(crate) fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -136,10 +143,10 @@ fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn read_head(path: &Path) -> Option<String> {
+pub(crate) fn read_head(path: &Path) -> Option<Vec<u8>> {
     use std::io::Read;
-    let mut buf = [0u8; 256];
+    let mut buf = [0u8; HEAD_LEN];
     let mut f = std::fs::File::open(path).ok()?;
     let n = f.read(&mut buf).ok()?;
-    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+    Some(buf[..n].to_vec())
 }

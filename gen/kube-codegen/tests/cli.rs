@@ -45,6 +45,10 @@ fn run(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kube-codegen"))
         .args(args)
         .current_dir(dir)
+        // Stamps of the no-op fast path go to the test's own directory, not ~/.cache.
+        .env("KUBE_CODEGEN_CACHE_DIR", dir.join("stamps"))
+        .env_remove("OUT_DIR")
+        .env_remove("KUBE_CODEGEN_TIMINGS")
         .output()
         .unwrap()
 }
@@ -101,6 +105,52 @@ fn generates_then_noop_then_verify() {
         std::fs::read_to_string(&register)
             .unwrap()
             .contains("edited by hand")
+    );
+}
+
+#[test]
+fn noop_run_is_answered_from_the_stamp_unless_no_cache() {
+    let (tmp, _) = fixture();
+    assert!(run(&["apis"], tmp.path()).status.success());
+    let timed = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_kube-codegen"))
+            .args(args)
+            .current_dir(tmp.path())
+            .env("KUBE_CODEGEN_CACHE_DIR", tmp.path().join("stamps"))
+            .env("KUBE_CODEGEN_TIMINGS", "1")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o)
+    };
+    let err = timed(&["apis"]);
+    assert!(err.contains("no-op fast path"), "{err}");
+    assert!(err.contains("0 written, 3 unchanged, 0 removed"), "{err}");
+    assert!(!err.contains("load "), "nothing parsed: {err}");
+    let err = timed(&["apis", "--no-cache"]);
+    assert!(!err.contains("fast path"), "{err}");
+    assert!(err.contains("0 written, 3 unchanged, 0 removed"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("stamps"))
+            .unwrap()
+            .count(),
+        1
+    );
+
+    // In a build script the stamp lives in OUT_DIR (hidden from the stale-file scan).
+    let out = tmp.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_kube-codegen"))
+        .args(["apis", "-o", "out"])
+        .current_dir(tmp.path())
+        .env("OUT_DIR", &out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_dir(out.join(".kube-codegen"))
+            .unwrap()
+            .count(),
+        1
     );
 }
 
