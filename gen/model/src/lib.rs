@@ -5,10 +5,12 @@
 //! [`Failure`] and no model, so nothing is ever generated from a half-understood input.
 
 pub mod diag;
+mod interpret;
 mod model;
 pub mod naming;
 pub mod output;
 mod parse;
+pub mod path;
 mod resolve;
 pub mod tags;
 
@@ -18,6 +20,7 @@ use std::path::PathBuf;
 pub use diag::{Diagnostic, Failure, FileId, Severity, Sources, Span};
 pub use model::*;
 pub use parse::HEADER;
+pub use path::RustPath;
 pub use resolve::CrateInfo;
 
 /// One input directory: the folder that holds `<group>/<version>/` packages.
@@ -75,7 +78,11 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             let stray = l
                 .types
                 .iter()
-                .find_map(|t| t.tags.iter().find(|tag| tag.name.starts_with("genclient")))
+                .find_map(|t| {
+                    t.tags
+                        .iter()
+                        .find(|tag| tag.name().starts_with("genclient"))
+                })
                 .map(|tag| tag.span)
                 .or_else(|| l.package_tags.first().map(|t| t.span));
             if let Some(span) = stray {

@@ -3,7 +3,8 @@
 
 use kube_codegen_model::tags::{Grammar, TAGS};
 use kube_codegen_model::{
-    FieldType, Input, KnownType, Loaded, Origin, Package, TypeBody, TypeDef, load,
+    ConversionTag, FieldType, Input, IntType, KnownType, Loaded, Origin, Package, Presence,
+    RustPath, TypeBody, TypeDef, Verb, load,
 };
 use tempfile::TempDir;
 
@@ -108,10 +109,6 @@ fn group_name_tag_overrides_directory_for_every_package_of_the_group() {
         let p = package(&l, dir);
         assert_eq!(p.group, "pager.k8s.co", "{dir}");
         assert!(matches!(p.group_origin, Origin::Tag(_)), "{dir}");
-        assert!(
-            !p.tags.has("groupName"),
-            "groupName is not a package tag of {dir}"
-        );
     }
     assert_eq!(l.model.packages.len(), 3);
 }
@@ -309,7 +306,7 @@ fn scope_short_names_categories_and_printer_columns() {
     assert!(matches!(node.scope_origin, Origin::Tag(_)));
 }
 
-fn verbs_of(tags: &[&str], with_status: bool) -> Vec<String> {
+fn verbs_of(tags: &[&str], with_status: bool) -> Vec<&'static str> {
     let status = if with_status {
         "    pub status: Option<String>,\n"
     } else {
@@ -324,7 +321,12 @@ fn verbs_of(tags: &[&str], with_status: bool) -> Vec<String> {
     ));
     let l = load_ok(&[("apis/pager/v1/types.rs", &src)]);
     let r = l.model.packages[0].types[0].resource.clone().unwrap();
-    r.client.expect("+genclient gives a client").verbs
+    r.client
+        .expect("+genclient gives a client")
+        .verbs
+        .iter()
+        .map(|v| v.as_str())
+        .collect()
 }
 
 #[test]
@@ -391,7 +393,7 @@ fn custom_client_methods() {
             "Alert",
             &[
                 "+genclient",
-                "+genclient:method=GetScale,verb=get,subresource=scale,result=Scale",
+                "+genclient:method=GetScale,verb=get,subresource=scale,result=k8s_openapi::api::autoscaling::v1::Scale",
                 "+genclient:method=name=Ack,verb=update,subresource=ack",
             ],
         )]),
@@ -406,9 +408,16 @@ fn custom_client_methods() {
     assert_eq!(client.methods.len(), 2);
     assert_eq!(client.methods[0].name, "GetScale");
     assert_eq!(client.methods[0].subresource.as_deref(), Some("scale"));
-    assert_eq!(client.methods[0].result.as_deref(), Some("Scale"));
+    assert_eq!(
+        client.methods[0].result,
+        Some(FieldType::foreign(
+            "k8s_openapi::api::autoscaling::v1::Scale"
+        ))
+    );
+    assert_eq!(client.methods[0].verb, Verb::Get);
     assert_eq!(client.methods[1].name, "Ack");
-    assert_eq!(client.methods[1].verb, "update");
+    assert_eq!(client.methods[1].verb, Verb::Update);
+    assert_eq!(client.methods[1].result, None, "the kind itself");
 }
 
 #[test]
@@ -428,11 +437,12 @@ fn docs_have_tag_lines_removed() {
             "It has two paragraphs."
         ]
     );
-    assert!(t.tags.has("genclient"));
-    assert_eq!(t.tags.value("shortName"), Some("al"));
+    let r = t.resource.as_ref().unwrap();
+    assert!(r.client.is_some());
+    assert_eq!(r.short_names, ["al"]);
     let message = &t.fields()[1];
     assert_eq!(message.docs, ["The text.", "  indented line"]);
-    assert!(message.tags.has("optional"));
+    assert_eq!(message.options.presence, Some(Presence::Optional));
     assert_eq!(t.fields()[0].docs, ["Standard object metadata."]);
 }
 
@@ -447,10 +457,13 @@ fn package_tags_from_inner_docs() {
     ]);
     let p = &l.model.packages[0];
     assert_eq!(
-        p.tags.value("k8s:conversion-gen"),
-        Some("crate::apis::pager")
+        p.options.conversion.as_ref().map(|c| &c.value),
+        Some(&ConversionTag::Through(
+            RustPath::parse("crate::apis::pager").unwrap()
+        ))
     );
-    assert_eq!(p.tags.value("k8s:deepcopy-gen"), Some("package"));
+    assert!(p.options.deepcopy);
+    assert!(p.options.register && p.options.openapi);
 }
 
 #[test]
@@ -547,7 +560,7 @@ fn use_paths_resolve_to_known_and_local_types() {
     assert_eq!(field("raw"), FieldType::Known(KnownType::Json));
     assert_eq!(
         field("pod"),
-        FieldType::Foreign("k8s_openapi::api::core::v1::PodSpec".into())
+        FieldType::foreign("k8s_openapi::api::core::v1::PodSpec")
     );
     // `super::X` written in types.rs means `self::X` from the package module: a local type here.
     assert_eq!(field("shared"), FieldType::Local("Shared".into()));
@@ -564,15 +577,12 @@ fn use_paths_resolve_to_known_and_local_types() {
         field("fast"),
         FieldType::Map {
             ordered: false,
-            value: Box::new(FieldType::Vec(Box::new(FieldType::Int("u8".into()))))
+            value: Box::new(FieldType::Vec(Box::new(FieldType::Int(IntType::U8))))
         }
     );
     // Paths leaving the package are rebased but stay foreign.
-    assert_eq!(
-        field("elsewhere"),
-        FieldType::Foreign("super::Other".into())
-    );
-    assert_eq!(field("absolute"), FieldType::Foreign("crate::Thing".into()));
+    assert_eq!(field("elsewhere"), FieldType::foreign("super::Other"));
+    assert_eq!(field("absolute"), FieldType::foreign("crate::Thing"));
 }
 
 #[test]
@@ -584,13 +594,10 @@ fn super_path_to_a_foreign_module_is_rebased_to_self() {
         ),
     )]);
     let alert = &l.model.packages[0].types[0];
-    assert_eq!(
-        alert.fields()[1].ty,
-        FieldType::Foreign("self::common::X".into())
-    );
+    assert_eq!(alert.fields()[1].ty, FieldType::foreign("self::common::X"));
     assert_eq!(
         alert.fields()[2].ty,
-        FieldType::Option(Box::new(FieldType::Foreign("self::types::inner::Y".into())))
+        FieldType::Option(Box::new(FieldType::foreign("self::types::inner::Y")))
     );
 }
 
@@ -603,7 +610,7 @@ fn known_type_names_need_the_right_crate() {
         ),
     )]);
     let f = l.model.packages[0].types[0].fields();
-    assert_eq!(f[1].ty, FieldType::Foreign("my_crate::Time".into()));
+    assert_eq!(f[1].ty, FieldType::foreign("my_crate::Time"));
     assert_eq!(f[2].ty, FieldType::Known(KnownType::Duration));
 }
 
@@ -623,7 +630,7 @@ fn raw_identifiers_and_shapes() {
     assert_eq!(ty(p, "Alert").fields()[2].wire_name(), "lastUpdateTime");
     assert_eq!(
         ty(p, "Tuple").body,
-        TypeBody::Tuple(vec![FieldType::String, FieldType::Int("i32".into())])
+        TypeBody::Tuple(vec![FieldType::String, FieldType::Int(IntType::I32)])
     );
     match &ty(p, "Shape").body {
         TypeBody::Enum(v) => assert_eq!(v.len(), 3),
