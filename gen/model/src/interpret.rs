@@ -147,8 +147,7 @@ impl TypeNames<'_> {
             path: resolved,
             args: Vec::new(),
         };
-        crate::resolve::rebase(&mut ty, self.module);
-        crate::resolve::resolve_ty(&mut ty, self.local);
+        crate::resolve::resolve_ty(&mut ty, self.local, self.module);
         Ok(ty)
     }
 }

@@ -25,6 +25,17 @@ pub(crate) struct Placed<'a> {
     pub module: Vec<String>,
 }
 
+impl Placed<'_> {
+    /// The package directory relative to the input, as [`Package::dir`] has it.
+    pub fn package_dir(&self) -> PathBuf {
+        match &self.key.version {
+            Some(_) if self.key.group_dir.as_os_str() == ".." => PathBuf::new(),
+            Some(v) => self.key.group_dir.join(v),
+            None => self.key.group_dir.clone(),
+        }
+    }
+}
+
 /// Places each file in a package: `<group>/<version>/**` or `<group>/<version>.rs` is an external
 /// version; other files under a group directory (one that has version children) are its hub.
 pub(crate) fn place<'a>(
@@ -221,11 +232,7 @@ pub(crate) fn assemble(
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default()
         };
-        let dir = match &key.version {
-            Some(_) if key.group_dir.as_os_str() == ".." => PathBuf::new(),
-            Some(v) => key.group_dir.join(v),
-            None => key.group_dir.clone(),
-        };
+        let dir = files[0].package_dir();
         // The package's root module file: mod.rs/lib.rs inside, or `<dir>.rs` beside.
         let root_file = files
             .iter()
@@ -492,27 +499,32 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
 
     // Duplicate type names (two files or modules of one package): their OpenAPI definitions and
     // generated names would collide.
-    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    let mut seen: BTreeMap<String, (Span, &[String])> = BTreeMap::new();
     for t in &pkg.types {
-        if let Some(first) = seen.get(&t.name) {
+        if let Some((first, first_module)) = seen.get(&t.name) {
             let kind_note = if t.fields().iter().any(|f| f.name == "metadata") {
                 "two root types with the same kind in one group/version"
             } else {
                 "two types with the same name in one package"
             };
+            let mut d = Diagnostic::error(
+                "E0305",
+                format!("`{}` is declared twice in {}", t.name, pkg.display_name()),
+            )
+            .at(t.span, "second declaration")
+            .also(*first, "first declared here")
+            .note(kind_note);
+            if *first_module != t.module.as_slice() {
+                d = d.note(
+                    "modules of a package are one namespace, as a Go package is: a type's \
+                     OpenAPI definition and generated names do not include its module",
+                );
+            }
             diags.push(
-                Diagnostic::error(
-                    "E0305",
-                    format!("`{}` is declared twice in {}", t.name, pkg.display_name()),
-                )
-                .at(t.span, "second declaration")
-                .also(*first, "first declared here")
-                .note(kind_note)
-                .note("inline modules are part of their package: a group/version is one namespace, as in Go")
-                .help("a kind must be unique within its group/version: rename or remove one"),
+                d.help("a kind must be unique within its group/version: rename or remove one"),
             );
         } else {
-            seen.insert(t.name.clone(), t.span);
+            seen.insert(t.name.clone(), (t.span, &t.module));
         }
     }
 
@@ -599,6 +611,8 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
         // `super::X`/`self::X` first mean the same from the package module, then any path
         // naming a type of this package becomes `Local`.
         let mut fix = |ty: &mut FieldType| {
+            resolve_ty(ty, &local, &module);
+            // Bare names a glob import brings: already package-relative.
             ty.walk_mut(&mut |ft| {
                 if let FieldType::Foreign { path, args } = ft
                     && path.is_single()
@@ -606,10 +620,9 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
                     && let Some(rep) = replacements.get(&(r.file, r.scope, path.last().to_string()))
                 {
                     *ft = rep.clone();
+                    resolve_ty(ft, &local, &[]);
                 }
             });
-            rebase(ty, &module);
-            resolve_ty(ty, &local);
         };
         match &mut t.body {
             TypeBody::Struct(fields) => fields.iter_mut().for_each(|f| fix(&mut f.ty)),
@@ -849,9 +862,14 @@ fn unresolved(
 /// they mean the same from the package module, where generated code lives.
 pub(crate) fn rebase(ty: &mut FieldType, module: &[String]) {
     ty.walk_mut(&mut |ft| {
-        let FieldType::Foreign { path, .. } = ft else {
-            return;
-        };
+        if let FieldType::Foreign { path, .. } = ft {
+            rebase_path(path, module);
+        }
+    });
+}
+
+fn rebase_path(path: &mut RustPath, module: &[String]) {
+    {
         if path.global {
             return;
         }
@@ -884,30 +902,64 @@ pub(crate) fn rebase(ty: &mut FieldType, module: &[String]) {
             out.extend(segs.iter().cloned());
             *path = RustPath::from_segments(false, out);
         }
-    });
+    }
 }
 
-pub(crate) fn resolve_ty(ty: &mut FieldType, local: &BTreeMap<String, Vec<String>>) {
+/// Paths naming types of this package become `Local`; well-known types become `Known`.
+/// `module` is where the path was written (a relative `spec::X` starts there).
+pub(crate) fn resolve_ty(
+    ty: &mut FieldType,
+    local: &BTreeMap<String, Vec<String>>,
+    module: &[String],
+) {
     ty.walk_mut(&mut |ft| {
         let FieldType::Foreign { path, args } = ft else {
             return;
         };
         if !args.is_empty() {
+            // A generic type of this package: named through its module, as `Local`s are.
+            if path.is_single()
+                && let Some(m) = local.get(path.last())
+            {
+                let mut segs = vec!["self".to_string()];
+                segs.extend(m.iter().cloned());
+                segs.push(path.last().to_string());
+                *path = RustPath::from_segments(false, segs);
+            } else {
+                rebase_path(path, module);
+            }
             return;
         }
+        // A relative `spec::X` or a single name first, as written; then `self::`/`super::`
+        // paths rebased to the package module, where generated code lives.
+        let written = path.clone();
+        rebase_path(path, module);
+        let rebased = std::mem::replace(path, written);
         let segments = &path.segments;
         let last = path.last().to_string();
         let single = path.is_single();
         // `self::types::X` (after rebasing) names the local `X` declared in `types.rs`.
-        let via_self = !path.global
-            && segments.len() >= 2
-            && segments[0] == "self"
+        let rs = &rebased.segments;
+        let via_self = !rebased.global
+            && rs.len() >= 2
+            && rs[0] == "self"
             && local.get(&last).is_some_and(|m| {
                 m.iter()
                     .map(String::as_str)
-                    .eq(segments[1..segments.len() - 1].iter().map(String::as_str))
+                    .eq(rs[1..rs.len() - 1].iter().map(String::as_str))
             });
-        if (single && local.contains_key(&last)) || via_self {
+        // `spec::X` written in `types.rs` names `X` of its inline module `types::spec`.
+        let relative = !path.global
+            && segments.len() >= 2
+            && !matches!(segments[0].as_str(), "self" | "super" | "crate")
+            && local.get(&last).is_some_and(|m| {
+                m.len() == module.len() + segments.len() - 1
+                    && m.starts_with(module)
+                    && m[module.len()..]
+                        .iter()
+                        .eq(segments[..segments.len() - 1].iter())
+            });
+        if (single && local.contains_key(&last)) || via_self || relative {
             *ft = FieldType::Local(last);
             return;
         }
@@ -919,8 +971,10 @@ pub(crate) fn resolve_ty(ty: &mut FieldType, local: &BTreeMap<String, Vec<String
             };
             if ok && !(single && local.contains_key(&last)) {
                 *ft = FieldType::Known(*known);
+                return;
             }
         }
+        *path = rebased;
     });
 }
 

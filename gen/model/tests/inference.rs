@@ -3,8 +3,8 @@
 
 use kube_codegen_model::tags::{Grammar, TAGS};
 use kube_codegen_model::{
-    ConversionTag, FieldType, Input, IntType, KnownType, Loaded, Origin, Package, Presence,
-    RustPath, TypeBody, TypeDef, Verb, load,
+    ColumnType, ConversionTag, FieldType, Input, IntType, KnownType, ListType, Loaded, MapType,
+    Origin, Package, PatchStrategy, Presence, RustPath, TypeBody, TypeDef, Verb, load,
 };
 use tempfile::TempDir;
 
@@ -719,4 +719,128 @@ fn wire_names_follow_serde_attributes_and_camel_case_for_kinds() {
     };
     let names: Vec<&str> = variants.iter().map(|v| v.wire.as_str()).collect();
     assert_eq!(names, ["NOT_READY", "ok"]);
+}
+
+#[test]
+fn inline_modules_are_part_of_the_package() {
+    let l = load_ok(&[
+        (
+            "apis/pager/mod.rs",
+            "//! +groupName=pager.k8s.co\npub mod v1;\nmod types;\npub use types::*;\n",
+        ),
+        (
+            "apis/pager/types.rs",
+            "#[derive(Clone)]\npub struct HubOnly {\n    pub n: i32,\n}\n",
+        ),
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\nuse super::super::*;\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: spec::AlertSpec,\n    pub hub: HubOnly,\n    pub alias: Labels,\n}}\n\npub type Labels = std::collections::BTreeMap<String, String>;\n\npub mod spec {{\n    use super::*;\n\n    #[derive(Clone)]\n    pub struct AlertSpec {{\n        pub meta: ObjectMeta,\n        pub wrapped: Wrapper<String>,\n        pub labels: Labels,\n    }}\n\n    #[derive(Clone)]\n    pub struct Wrapper<T> {{\n        pub inner: T,\n    }}\n}}\n\n#[cfg(test)]\nmod tests {{\n    pub struct NotAnApiType;\n}}\n"
+            ),
+        ),
+    ]);
+    let p = package(&l, "pager/v1");
+    let alert = ty(p, "Alert");
+    assert_eq!(alert.fields()[1].ty, FieldType::Local("AlertSpec".into()));
+    assert_eq!(
+        alert.fields()[2].ty,
+        FieldType::foreign("super::HubOnly"),
+        "a hub type through `use super::super::*`, named from the package module"
+    );
+    let labels = FieldType::Map {
+        ordered: true,
+        value: Box::new(FieldType::String),
+    };
+    assert_eq!(alert.fields()[3].ty, labels, "aliases are their target");
+    let spec = ty(p, "AlertSpec");
+    assert_eq!(spec.module, ["types", "spec"]);
+    assert_eq!(spec.fields()[0].ty, FieldType::Known(KnownType::ObjectMeta));
+    assert_eq!(
+        spec.fields()[1].ty,
+        FieldType::Foreign {
+            path: RustPath::parse("self::types::spec::Wrapper").unwrap(),
+            args: vec![FieldType::String]
+        },
+        "a generic type of the package, named through its module"
+    );
+    assert_eq!(
+        spec.fields()[2].ty,
+        labels,
+        "the parent's alias through `use super::*`"
+    );
+    let wrapper = ty(p, "Wrapper");
+    assert_eq!(
+        wrapper.fields()[0].ty,
+        FieldType::foreign("T"),
+        "a type parameter"
+    );
+    assert!(
+        p.type_named("NotAnApiType").is_none(),
+        "test modules are not API"
+    );
+}
+
+#[test]
+fn typed_field_and_type_tags() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\nuse serde::{{Deserialize, Serialize}};\n\n/// +genclient\n/// +genclient:method=GetScale,verb=get,subresource=scale,result=k8s_openapi::api::autoscaling::v1::Scale\n/// +genclient:method=UpdateScale,verb=update,subresource=scale,input=Scale,result=Scale\n/// +printcolumn:name=Ready,type=boolean,jsonPath=.status.ready,priority=1\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    /// +listType=map\n    /// +listMapKey=containerPort\n    /// +listMapKey=protocol\n    /// +patchStrategy=merge,retainKeys\n    /// +patchMergeKey=containerPort\n    pub ports: Vec<Port>,\n    /// +default=3\n    /// +optional\n    pub replicas: Option<i32>,\n    /// +default=\"fast\"\n    pub mode: Option<Mode>,\n    /// +mapType=atomic\n    pub labels: std::collections::BTreeMap<String, String>,\n    /// +k8s:conversion-gen=false\n    /// +k8s:openapi-gen=false\n    pub internal: i32,\n}}\n\nuse k8s_openapi::api::autoscaling::v1::Scale;\n\n/// +structType=atomic\n#[derive(Clone, Serialize, Deserialize)]\n#[serde(rename_all = \"camelCase\")]\npub struct Port {{\n    pub container_port: i32,\n    pub protocol: String,\n}}\n\n/// +enum\n/// +k8s:deepcopy-gen=false\n#[derive(Clone, Serialize, Deserialize)]\n#[serde(rename_all = \"lowercase\")]\npub enum Mode {{\n    Fast,\n    Slow,\n}}\n"
+        ),
+    )]);
+    let p = &l.model.packages[0];
+    let alert = ty(p, "Alert");
+    let f = |name: &str| {
+        &alert
+            .fields()
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .options
+    };
+    let ports = f("ports");
+    assert_eq!(ports.list_type, Some(ListType::Map));
+    assert_eq!(ports.list_map_keys, ["containerPort", "protocol"]);
+    assert_eq!(
+        ports.patch_strategy,
+        [PatchStrategy::Merge, PatchStrategy::RetainKeys]
+    );
+    assert_eq!(ports.patch_merge_key.as_deref(), Some("containerPort"));
+    assert_eq!(f("replicas").default.as_ref().unwrap().value, 3);
+    assert_eq!(f("replicas").presence, Some(Presence::Optional));
+    assert_eq!(f("mode").default.as_ref().unwrap().value, "fast");
+    assert_eq!(f("labels").map_type, Some(MapType::Atomic));
+    assert!(!f("internal").convert && !f("internal").openapi);
+    assert!(f("ports").convert && f("ports").openapi);
+    assert_eq!(ty(p, "Port").options.struct_type, Some(MapType::Atomic));
+    let mode = &ty(p, "Mode").options;
+    assert!(mode.is_enum && !mode.deepcopy);
+    let r = alert.resource.as_ref().unwrap();
+    assert_eq!(r.printer_columns[0].type_, ColumnType::Boolean);
+    assert_eq!(r.printer_columns[0].priority, 1);
+    let client = r.client.as_ref().unwrap();
+    let scale = FieldType::foreign("k8s_openapi::api::autoscaling::v1::Scale");
+    assert_eq!(client.methods[1].verb, Verb::Update);
+    assert_eq!(
+        client.methods[1].input.as_ref(),
+        Some(&scale),
+        "resolved through `use`"
+    );
+    assert_eq!(client.methods[1].result.as_ref(), Some(&scale));
+    assert!(client.has(Verb::UpdateStatus) == r.has_status);
+}
+
+#[test]
+fn glob_imports_resolve_what_they_can() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\nuse k8s_openapi::api::core::v1::*;\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub template: PodTemplateSpec,\n}}\n"
+        ),
+    )]);
+    assert_eq!(
+        l.model.packages[0].types[0].fields()[1].ty,
+        FieldType::foreign("k8s_openapi::api::core::v1::PodTemplateSpec"),
+        "one glob that can provide the name: its full path, which generated code can use"
+    );
 }
