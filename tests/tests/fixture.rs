@@ -1419,6 +1419,7 @@ fn v1alpha1_openapi_schemas() {
 
 #[test]
 fn model_reads_client_tags() {
+    use kube_codegen::model::{FieldType, Verb};
     let apis = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixture-crate/src/apis");
     let loaded = kube_codegen::Config::new().input(&apis).load().unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
@@ -1439,7 +1440,7 @@ fn model_reads_client_tags() {
             .unwrap_or_else(|| panic!("{v} {kind} has no client"))
     };
     let fleet = client("v1beta1", "Fleet");
-    assert!(fleet.verbs.iter().any(|v| v == "updateStatus"));
+    assert!(fleet.has(Verb::UpdateStatus));
     let methods: Vec<_> = fleet
         .methods
         .iter()
@@ -1448,35 +1449,31 @@ fn model_reads_client_tags() {
                 m.name.as_str(),
                 m.verb.as_str(),
                 m.subresource.as_deref(),
-                m.input.as_deref(),
-                m.result.as_deref(),
+                m.input.clone(),
+                m.result.clone(),
             )
         })
         .collect();
-    const SCALE: &str = "k8s_openapi::api::autoscaling::v1::Scale";
+    let scale = || {
+        Some(FieldType::foreign(
+            "k8s_openapi::api::autoscaling::v1::Scale",
+        ))
+    };
     assert_eq!(
         methods,
         [
-            ("GetScale", "get", Some("scale"), None, Some(SCALE)),
-            (
-                "UpdateScale",
-                "update",
-                Some("scale"),
-                Some(SCALE),
-                Some(SCALE)
-            ),
+            ("GetScale", "get", Some("scale"), None, scale()),
+            ("UpdateScale", "update", Some("scale"), scale(), scale()),
         ]
     );
     assert_eq!(
         client("v1beta1", "FleetSnapshot").verbs,
-        ["get", "list", "watch"]
+        [Verb::Get, Verb::List, Verb::Watch].into()
     );
-    let reservation = client("v1beta1", "Reservation").verbs;
-    assert!(reservation.iter().any(|v| v == "update"));
+    let reservation = client("v1beta1", "Reservation");
+    assert!(reservation.has(Verb::Update));
     assert!(
-        !reservation
-            .iter()
-            .any(|v| v == "updateStatus" || v == "applyStatus"),
+        !reservation.has(Verb::UpdateStatus) && !reservation.has(Verb::ApplyStatus),
         "{reservation:?}"
     );
 
