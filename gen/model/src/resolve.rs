@@ -939,14 +939,17 @@ pub(crate) fn resolve_ty(
         let last = path.last().to_string();
         let single = path.is_single();
         // `self::types::X` (after rebasing) names the local `X` declared in `types.rs`.
+        // `self::X` (a name the package module sees, e.g. through `pub use status::*`) is the
+        // package's own `X` too: a package is one namespace.
         let rs = &rebased.segments;
         let via_self = !rebased.global
             && rs.len() >= 2
             && rs[0] == "self"
             && local.get(&last).is_some_and(|m| {
-                m.iter()
-                    .map(String::as_str)
-                    .eq(rs[1..rs.len() - 1].iter().map(String::as_str))
+                rs.len() == 2
+                    || m.iter()
+                        .map(String::as_str)
+                        .eq(rs[1..rs.len() - 1].iter().map(String::as_str))
             });
         // `spec::X` written in `types.rs` names `X` of its inline module `types::spec`.
         let relative = !path.global

@@ -844,3 +844,30 @@ fn glob_imports_resolve_what_they_can() {
         "one glob that can provide the name: its full path, which generated code can use"
     );
 }
+
+#[test]
+fn imports_of_the_package_module_name_package_types() {
+    let l = load_ok(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "mod status;\nmod types;\npub use status::*;\npub use types::*;\n",
+        ),
+        (
+            "apis/pager/v1/status.rs",
+            "#[derive(Clone)]\npub struct ThingStatus {\n    pub ok: bool,\n}\n",
+        ),
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\nuse super::ThingStatus;\n\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub status: Option<ThingStatus>,\n    pub again: super::ThingStatus,\n}}\n"
+            ),
+        ),
+    ]);
+    let thing = ty(&l.model.packages[0], "Thing");
+    let local = FieldType::Local("ThingStatus".into());
+    assert_eq!(
+        thing.fields()[1].ty,
+        FieldType::Option(Box::new(local.clone()))
+    );
+    assert_eq!(thing.fields()[2].ty, local);
+}
