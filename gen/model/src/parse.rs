@@ -374,7 +374,7 @@ fn lower_items(
                         let name = v.ident.unraw().to_string();
                         Variant {
                             wire: name.clone(),
-                            serde: serde_field(&v.attrs),
+                            serde: serde_field(ctx, &v.attrs),
                             name,
                             docs,
                             span: ctx.span(v.ident.span()),
@@ -582,7 +582,7 @@ fn lower_type(
             });
         }
     }
-    let serde = serde_container(attrs);
+    let serde = serde_container(ctx, attrs);
     let mut body = body;
     apply_serde_names(&mut body, &serde);
     LoweredType {
@@ -609,7 +609,7 @@ fn lower_field(ctx: &mut Ctx, f: &syn::Field) -> Field {
         Some(n) => (n.to_string(), true),
         None => (written, false),
     };
-    let serde = serde_field(&f.attrs);
+    let serde = serde_field(ctx, &f.attrs);
     Field {
         wire: serde.rename.clone().unwrap_or_else(|| name.clone()),
         serde,
@@ -624,90 +624,102 @@ fn lower_field(ctx: &mut Ctx, f: &syn::Field) -> Field {
 }
 
 /// A string value of a serde attribute: `rename = "x"` or `rename(serialize = "x", ...)`.
-fn serde_string(m: &syn::meta::ParseNestedMeta) -> Option<String> {
+fn serde_string(m: &syn::meta::ParseNestedMeta) -> syn::Result<Option<String>> {
     if m.input.peek(syn::Token![=]) {
-        let lit: syn::LitStr = m.value().ok()?.parse().ok()?;
-        return Some(lit.value());
+        let lit: syn::LitStr = m.value()?.parse()?;
+        return Ok(Some(lit.value()));
     }
     let mut found = None;
-    let _ = m.parse_nested_meta(|inner| {
-        let v: Option<String> = inner
-            .value()
-            .ok()
-            .and_then(|v| v.parse::<syn::LitStr>().ok())
-            .map(|l| l.value());
+    m.parse_nested_meta(|inner| {
+        let lit: syn::LitStr = inner.value()?.parse()?;
         if inner.path.is_ident("serialize") {
-            found = v;
+            found = Some(lit.value());
         }
         Ok(())
-    });
-    found
+    })?;
+    Ok(found)
+}
+
+/// A `#[serde(...)]` we cannot read may change wire names: say so rather than guess silently.
+fn serde_unreadable(ctx: &mut Ctx, attr: &syn::Attribute, e: &syn::Error) {
+    let span = ctx.span(attr.span());
+    ctx.diags.push(
+        Diagnostic::warning("W0202", format!("cannot read this `#[serde]` attribute: {e}"))
+            .at(span, "not understood")
+            .note("kube-codegen reads serde attributes for wire names (rename, rename_all, skip, flatten, default, tagging)")
+            .help("check the attribute against serde's documentation; rustc reports the same problem when the crate builds"),
+    );
 }
 
 /// Skips the rest of a nested meta item we do not interpret (`= value` or `(...)`).
-fn skip_meta(m: &syn::meta::ParseNestedMeta) {
+fn skip_meta(m: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
     if m.input.peek(syn::Token![=]) {
-        if let Ok(v) = m.value() {
-            let _: Result<syn::Expr, _> = v.parse();
-        }
+        let _: syn::Expr = m.value()?.parse()?;
     } else if m.input.peek(syn::token::Paren) {
-        let _ = m.parse_nested_meta(|_| Ok(()));
+        m.parse_nested_meta(|inner| skip_meta(&inner))?;
     }
+    Ok(())
 }
 
-fn serde_container(attrs: &[syn::Attribute]) -> SerdeContainer {
+fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeContainer {
     let mut out = SerdeContainer::default();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|m| {
+        let read = attr.parse_nested_meta(|m| {
             let name = m
                 .path
                 .get_ident()
                 .map(|i| i.to_string())
                 .unwrap_or_default();
             match name.as_str() {
-                "rename_all" => out.rename_all = serde_string(&m),
-                "tag" => out.tag = serde_string(&m),
-                "content" => out.content = serde_string(&m),
+                "rename_all" => out.rename_all = serde_string(&m)?,
+                "tag" => out.tag = serde_string(&m)?,
+                "content" => out.content = serde_string(&m)?,
                 "untagged" => out.untagged = true,
                 "transparent" => out.transparent = true,
                 "deny_unknown_fields" => out.deny_unknown_fields = true,
                 "default" => {
                     out.default = true;
-                    skip_meta(&m);
+                    skip_meta(&m)?;
                 }
-                _ => skip_meta(&m),
+                _ => skip_meta(&m)?,
             }
             Ok(())
         });
+        if let Err(e) = read {
+            serde_unreadable(ctx, attr, &e);
+        }
     }
     out
 }
 
-fn serde_field(attrs: &[syn::Attribute]) -> SerdeField {
+fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {
     let mut out = SerdeField::default();
     let (mut skip_ser, mut skip_de) = (false, false);
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|m| {
+        let read = attr.parse_nested_meta(|m| {
             let name = m
                 .path
                 .get_ident()
                 .map(|i| i.to_string())
                 .unwrap_or_default();
             match name.as_str() {
-                "rename" => out.rename = serde_string(&m),
+                "rename" => out.rename = serde_string(&m)?,
                 "skip" => out.skip = true,
                 "skip_serializing" => skip_ser = true,
                 "skip_deserializing" => skip_de = true,
                 "flatten" => out.flatten = true,
-                "skip_serializing_if" => out.skip_serializing_if = serde_string(&m),
+                "skip_serializing_if" => out.skip_serializing_if = serde_string(&m)?,
                 "default" => {
                     out.default = true;
-                    skip_meta(&m);
+                    skip_meta(&m)?;
                 }
-                _ => skip_meta(&m),
+                _ => skip_meta(&m)?,
             }
             Ok(())
         });
+        if let Err(e) = read {
+            serde_unreadable(ctx, attr, &e);
+        }
     }
     out.skip |= skip_ser && skip_de;
     out
