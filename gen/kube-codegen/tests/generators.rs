@@ -125,7 +125,7 @@ fn whole_model_and_separate_crate_output() {
     let handwritten = client.join("lib.rs");
     std::fs::write(&handwritten, "pub mod clientset;\n").unwrap();
     let report = config.generate().unwrap();
-    assert_eq!(report.outcome.removed, [stale.clone()]);
+    assert_eq!(report.outcome.removed, std::slice::from_ref(&stale));
     assert!(!stale.exists() && handwritten.exists());
     assert!(config.verify().is_ok());
 }
