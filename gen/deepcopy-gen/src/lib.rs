@@ -22,11 +22,8 @@ pub const FILE: &str = "zz_generated.deepcopy.rs";
 
 pub struct DeepcopyGen;
 
-fn enabled(pkg: &Package, t: &TypeDef) -> bool {
-    match t.tags.value("k8s:deepcopy-gen") {
-        Some(v) => v != "false",
-        None => pkg.tags.value("k8s:deepcopy-gen") != Some("false"),
-    }
+fn enabled(t: &TypeDef) -> bool {
+    t.options.deepcopy
 }
 
 impl Generator for DeepcopyGen {
@@ -41,7 +38,7 @@ impl Generator for DeepcopyGen {
     fn validate(&self, model: &Model) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         for pkg in &model.packages {
-            for t in pkg.types.iter().filter(|t| enabled(pkg, t)) {
+            for t in pkg.types.iter().filter(|t| enabled(t)) {
                 for (what, ty, span) in all_fields(t) {
                     check_shared(t, &what, ty, span, &mut diags);
                 }
@@ -131,7 +128,7 @@ fn check_shared(
         if let FieldType::Shared { wrapper, .. } = ft
             && found.is_none()
         {
-            found = Some(wrapper.clone());
+            found = Some(wrapper.name());
         }
     });
     if let Some(wrapper) = found {
@@ -152,15 +149,15 @@ fn check_shared(
 
 /// The deepcopy file of one package.
 pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
-    let scheme = Model::path_tokens(&opts.crates.scheme);
+    let scheme = opts.crates.scheme.to_tokens();
     let impls = pkg
         .types
         .iter()
-        .filter(|t| enabled(pkg, t) && !t.implements("Clone") && !t.has_generics)
+        .filter(|t| enabled(t) && !t.implements("Clone") && !t.has_generics)
         .map(|t| clone_impl(pkg, t, &scheme));
     let roots: Vec<TokenStream> = pkg
         .roots()
-        .filter(|(t, _)| enabled(pkg, t))
+        .filter(|(t, _)| enabled(t))
         .map(|(t, _)| type_path(pkg, &t.name))
         .collect();
     let assertion = (!roots.is_empty()).then(|| {

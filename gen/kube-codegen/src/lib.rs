@@ -17,20 +17,21 @@ pub mod writer;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use kube_codegen_model::output::{Content, Crates, Generator, Options, Placement};
+use kube_codegen_model::output::{Content, Crates, GeneratedFile, Generator, Options, Placement};
 use kube_codegen_model::{Diagnostic, Failure, Input, Loaded};
 use rayon::prelude::*;
 
 pub use kube_codegen_model as model;
 pub use writer::{Outcome, RenderedFile};
 
-/// Every generator kube-codegen runs, in output order.
-pub fn generators() -> Vec<&'static dyn Generator> {
+/// Every built-in generator kube-codegen runs, in output order.
+pub fn generators() -> Vec<Arc<dyn Generator>> {
     vec![
-        &register_gen::RegisterGen,
-        &deepcopy_gen::DeepcopyGen,
-        &openapi_gen::OpenapiGen,
+        Arc::new(register_gen::RegisterGen),
+        Arc::new(deepcopy_gen::DeepcopyGen),
+        Arc::new(openapi_gen::OpenapiGen),
     ]
 }
 
@@ -46,15 +47,35 @@ pub enum OutputMode {
 }
 
 /// What to generate, from where, to where.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     inputs: Vec<Input>,
     output: OutputMode,
+    /// Output root of generators placed in a crate of their own (clients, listers, informers).
+    separate_out: Option<PathBuf>,
     only: Option<Vec<String>>,
-    options: Options,
+    crates: Crates,
+    /// Generators added by the user, run after the built-in ones.
+    extra: Vec<Arc<dyn Generator>>,
     emit_rerun_if_changed: bool,
     use_stamp: bool,
     stamp_dir: Option<PathBuf>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("inputs", &self.inputs)
+            .field("output", &self.output)
+            .field("separate_out", &self.separate_out)
+            .field("only", &self.only)
+            .field("crates", &self.crates)
+            .field(
+                "extra",
+                &self.extra.iter().map(|g| g.name()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -72,6 +93,9 @@ pub enum Error {
     Verify(Outcome),
     /// A name given to `only` that is not a generator.
     UnknownGenerator(String),
+    /// The configuration cannot work (a crate override that is not a path, a separate-crate
+    /// generator without a place to write to, ...).
+    Config(String),
     Io(std::io::Error),
     /// Generated tokens did not parse: a bug in a generator, reported rather than panicking.
     Internal(String),
@@ -102,6 +126,7 @@ impl fmt::Display for Error {
                     known.join(", ")
                 )
             }
+            Error::Config(e) => write!(f, "error: {e}"),
             Error::Io(e) => write!(f, "error: {e}"),
             Error::Internal(e) => write!(f, "internal error (please report): {e}"),
         }
@@ -133,8 +158,10 @@ impl Config {
         Config {
             inputs: Vec::new(),
             output: OutputMode::Auto,
+            separate_out: None,
             only: None,
-            options: Options::default(),
+            crates: Crates::default(),
+            extra: Vec::new(),
             emit_rerun_if_changed: true,
             use_stamp: true,
             stamp_dir: None,
@@ -169,6 +196,21 @@ impl Config {
         self
     }
 
+    /// Where generators placed in a crate (or module) of their own write — clientsets, listers,
+    /// informers: `dir` is that crate's `src/` (or the module's directory). Without it, such a
+    /// generator's output is an error rather than a guess.
+    pub fn client_out(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.separate_out = Some(dir.into());
+        self
+    }
+
+    /// Adds a generator of your own, run after the built-in ones on the same model (like
+    /// prost-build's `service_generator`). Its name must differ from every other generator's.
+    pub fn generator(&mut self, generator: impl Generator + 'static) -> &mut Self {
+        self.extra.push(Arc::new(generator));
+        self
+    }
+
     /// Runs only these generators (`register-gen`, `deepcopy-gen`; `register`/`deepcopy` too).
     pub fn only<S: AsRef<str>>(&mut self, names: &[S]) -> &mut Self {
         self.only = Some(names.iter().map(|s| s.as_ref().to_string()).collect());
@@ -176,9 +218,20 @@ impl Config {
     }
 
     /// Overrides the paths generated code uses for runtime crates.
+    /// Each must be a Rust path (`::k8s_openapi`, `crate::deps::k8s`); one that is not makes
+    /// `generate`/`verify` fail with [`Error::Config`].
     pub fn crates(&mut self, crates: Crates) -> &mut Self {
-        self.options.crates = crates;
+        self.crates = crates;
         self
+    }
+
+    fn options(&self) -> Result<Options, Error> {
+        let crates = self.crates.paths().map_err(|e| {
+            Error::Config(format!(
+                "{e}\nhelp: crate paths are Rust paths such as `::k8s_openapi` or `crate::deps::k8s_openapi`"
+            ))
+        })?;
+        Ok(Options { crates })
     }
 
     /// Whether to print `cargo:rerun-if-changed` lines when writing to `$OUT_DIR` (default: yes).
@@ -219,8 +272,17 @@ impl Config {
         self.run(true)
     }
 
-    fn selected(&self) -> Result<Vec<&'static dyn Generator>, Error> {
-        let all = generators();
+    fn selected(&self) -> Result<Vec<Arc<dyn Generator>>, Error> {
+        let mut all = generators();
+        for g in &self.extra {
+            if all.iter().any(|a| a.name() == g.name()) {
+                return Err(Error::Config(format!(
+                    "two generators are named `{}`; each generator needs its own name (it owns the files it writes)",
+                    g.name()
+                )));
+            }
+            all.push(g.clone());
+        }
         let Some(only) = &self.only else {
             return Ok(all);
         };
@@ -231,8 +293,8 @@ impl Config {
             } else {
                 format!("{name}-gen")
             };
-            match all.iter().find(|g| g.name() == full) {
-                Some(g) => out.push(*g),
+            match all.iter().find(|g| g.name() == full || g.name() == name) {
+                Some(g) => out.push(g.clone()),
                 None => return Err(Error::UnknownGenerator(name.clone())),
             }
         }
@@ -253,6 +315,7 @@ impl Config {
     /// Runs every phase and returns the formatted files, without touching the disk.
     pub fn render(&self) -> Result<(Vec<RenderedFile>, Loaded), Error> {
         let gens = self.selected()?;
+        let options = self.options()?;
         let timings = Timings::from_env();
         let started = std::time::Instant::now();
         let loaded = self.load()?;
@@ -274,22 +337,49 @@ impl Config {
                 sources: loaded.sources,
             }));
         }
-        let jobs: Vec<(&dyn Generator, usize)> = gens
+        // Jobs: every generator once for the whole model, and once per package.
+        let jobs: Vec<(&dyn Generator, Option<usize>)> = gens
             .iter()
-            .flat_map(|g| (0..loaded.model.packages.len()).map(move |i| (*g, i)))
+            .flat_map(|g| {
+                std::iter::once((g.as_ref(), None))
+                    .chain((0..loaded.model.packages.len()).map(move |i| (g.as_ref(), Some(i))))
+            })
             .collect();
         let rendered: Result<Vec<Vec<RenderedFile>>, Error> = jobs
             .par_iter()
-            .map(|(g, i)| {
-                let pkg = &loaded.model.packages[*i];
-                let root = match g.placement() {
-                    Placement::InCrate | Placement::Separate => {
-                        self.out_root(&self.inputs[pkg.input])
+            .map(|(g, pkg)| {
+                let started = std::time::Instant::now();
+                let (generated, root): (Vec<GeneratedFile>, Option<PathBuf>) = match pkg {
+                    None => (g.generate_model(&loaded.model, &options), None),
+                    Some(i) => {
+                        let pkg = &loaded.model.packages[*i];
+                        let root = self.out_root(&self.inputs[pkg.input]);
+                        (g.generate_package(&loaded.model, pkg, &options), Some(root))
                     }
                 };
-                let started = std::time::Instant::now();
-                let generated = g.generate_package(&loaded.model, pkg, &self.options);
                 timings.add(&timings.generate, started);
+                let root = match g.placement() {
+                    Placement::Separate => match &self.separate_out {
+                        Some(dir) => dir.clone(),
+                        None if generated.is_empty() => PathBuf::new(),
+                        None => {
+                            return Err(Error::Config(format!(
+                                "{} writes a crate of its own: give it a place with `--client-out DIR` (CLI) or `Config::client_out(dir)`",
+                                g.name()
+                            )));
+                        }
+                    },
+                    Placement::InCrate => match root {
+                        Some(root) => root,
+                        None if generated.is_empty() => PathBuf::new(),
+                        // A whole-model file placed in the crate of the types: the first
+                        // input's output root.
+                        None => match self.inputs.first() {
+                            Some(input) => self.out_root(input),
+                            None => PathBuf::new(),
+                        },
+                    },
+                };
                 generated
                     .into_iter()
                     // A file with nothing in it is not written (e.g. deepcopy of an empty hub).
@@ -298,6 +388,17 @@ impl Config {
                         Content::Text(text) => !text.is_empty(),
                     })
                     .map(|f| {
+                        if f.path.is_absolute()
+                            || f.path.components().any(|c| {
+                                matches!(c, std::path::Component::ParentDir)
+                            })
+                        {
+                            return Err(Error::Internal(format!(
+                                "{} wants to write {}, outside its output root",
+                                g.name(),
+                                f.path.display()
+                            )));
+                        }
                         let body = match f.content {
                             Content::Rust(tokens) => {
                                 let started = std::time::Instant::now();
@@ -341,7 +442,12 @@ impl Config {
 
     fn run(&self, verify: bool) -> Result<Report, Error> {
         let gens = self.selected()?;
-        let roots: Vec<PathBuf> = self.inputs.iter().map(|i| self.out_root(i)).collect();
+        let mut roots: Vec<PathBuf> = self.inputs.iter().map(|i| self.out_root(i)).collect();
+        if let Some(dir) = &self.separate_out
+            && gens.iter().any(|g| g.placement() == Placement::Separate)
+        {
+            roots.push(dir.clone());
+        }
         let names: Vec<&str> = gens.iter().map(|g| g.name()).collect();
         let stamp = stamp::Stamp::prepare(self, verify, &roots, &names);
         if let Some(report) = stamp.as_ref().and_then(stamp::Stamp::reuse) {
@@ -551,7 +657,14 @@ pub fn explain(loaded: &Loaded) -> String {
                     format!(", shortNames={}", r.short_names.join(","))
                 },
                 match &r.client {
-                    Some(c) => format!(", client verbs={}", c.verbs.join(",")),
+                    Some(c) => format!(
+                        ", client verbs={}",
+                        c.verbs
+                            .iter()
+                            .map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ),
                     None => String::new(),
                 }
             ));

@@ -19,6 +19,10 @@ struct Cli {
     /// Where in-crate code goes, mirroring the input layout (default: beside the types).
     #[arg(short, long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
+    /// Where generators that write a crate of their own (clients, listers, informers) put it:
+    /// that crate's `src/` directory, or a module directory.
+    #[arg(long, value_name = "DIR")]
+    client_out: Option<PathBuf>,
     /// Rust module path of the input directory (`crate::apis`), when the crate layout can't tell.
     #[arg(long, value_name = "PATH")]
     module_path: Option<String>,
@@ -61,6 +65,9 @@ fn main() -> ExitCode {
         Some(d) => config.out_dir(d),
         None => config.in_source_tree(),
     };
+    if let Some(dir) = &cli.client_out {
+        config.client_out(dir);
+    }
     if let Some(only) = &cli.only {
         config.only(only);
     }

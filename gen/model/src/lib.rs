@@ -5,10 +5,12 @@
 //! [`Failure`] and no model, so nothing is ever generated from a half-understood input.
 
 pub mod diag;
+mod interpret;
 mod model;
 pub mod naming;
 pub mod output;
 mod parse;
+pub mod path;
 mod resolve;
 pub mod tags;
 
@@ -18,6 +20,7 @@ use std::path::PathBuf;
 pub use diag::{Diagnostic, Failure, FileId, Severity, Sources, Span};
 pub use model::*;
 pub use parse::HEADER;
+pub use path::RustPath;
 pub use resolve::CrateInfo;
 
 /// One input directory: the folder that holds `<group>/<version>/` packages.
@@ -75,7 +78,11 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             let stray = l
                 .types
                 .iter()
-                .find_map(|t| t.tags.iter().find(|tag| tag.name.starts_with("genclient")))
+                .find_map(|t| {
+                    t.tags
+                        .iter()
+                        .find(|tag| tag.name().starts_with("genclient"))
+                })
                 .map(|tag| tag.span)
                 .or_else(|| l.package_tags.first().map(|t| t.span));
             if let Some(span) = stray {
@@ -106,29 +113,48 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
         );
         let type_count: usize = packages.iter().map(|p| p.types.len()).sum();
         if type_count == 0 && !diags.iter().any(Diagnostic::is_error) {
-            let what = if files.is_empty() {
-                "no `.rs` files".to_string()
-            } else if packages.is_empty() {
-                format!(
-                    "{} `.rs` file{} but no `<group>/<version>/` package",
-                    files.len(),
-                    if files.len() == 1 { "" } else { "s" }
-                )
-            } else {
-                "API packages without a single struct or enum".to_string()
-            };
-            diags.push(
-                Diagnostic::error(
-                    "E0100",
-                    format!("no API types found in {}", input.dir.display()),
-                )
-                .note(format!("found {what}"))
-                .help(
-                    "the input directory holds `<group>/<version>/types.rs` (e.g. \
-                     `pager/v1alpha1/types.rs`) with `#[derive]`d structs; a kind has a \
-                     `metadata: ObjectMeta` field",
-                ),
+            let mut d = Diagnostic::error(
+                "E0100",
+                format!("no API types found in {}", input.dir.display()),
             );
+            if files.is_empty() {
+                d = d.note("found no `.rs` files");
+            } else if packages.is_empty() {
+                let names: Vec<String> = files
+                    .iter()
+                    .take(8)
+                    .map(|f| format!("`{}`", f.rel.display()))
+                    .collect();
+                let more = if files.len() > names.len() {
+                    ", ..."
+                } else {
+                    ""
+                };
+                d = d.note(format!(
+                    "found {} `.rs` file{} ({}{more}) but no `<group>/<version>/` package",
+                    files.len(),
+                    if files.len() == 1 { "" } else { "s" },
+                    names.join(", ")
+                ));
+            } else {
+                for pkg in &packages {
+                    let pkg_files: Vec<String> = placed
+                        .iter()
+                        .filter(|p| p.package_dir() == pkg.dir)
+                        .map(|p| format!("`{}`", p.file.rel.display()))
+                        .collect();
+                    d = d.note(format!(
+                        "package {} has no struct or enum in {}",
+                        pkg.display_name(),
+                        pkg_files.join(", ")
+                    ));
+                }
+            }
+            diags.push(d.help(
+                "the input directory holds `<group>/<version>/types.rs` (e.g. \
+                 `pager/v1alpha1/types.rs`) with `#[derive]`d structs; a kind has a \
+                 `metadata: ObjectMeta` field; a package module declares its files (`mod types;`)",
+            ));
         }
         // Say why a version will get no kinds rather than generating next to nothing silently.
         let has_errors = diags.iter().any(Diagnostic::is_error);

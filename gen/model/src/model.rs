@@ -44,8 +44,74 @@ pub struct Package {
     pub module: Vec<String>,
     /// Absolute Rust module path (`pager::v1alpha1`), when the crate layout tells it or it was given.
     pub rust_path: Option<String>,
-    pub tags: Tags,
+    /// What the package tags (`//! +k8s:*-gen=`) say, interpreted.
+    pub options: PackageOptions,
     pub types: Vec<TypeDef>,
+}
+
+/// A value read from a tag, with where the tag is (for later diagnostics about it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+/// The package tags, typed. Every generator is on unless its tag says `false`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PackageOptions {
+    /// `+k8s:register-gen`
+    pub register: bool,
+    /// `+k8s:deepcopy-gen` (`package`/`true` on, `false` off)
+    pub deepcopy: bool,
+    /// `+k8s:client-gen`
+    pub client: bool,
+    /// `+k8s:lister-gen`
+    pub lister: bool,
+    /// `+k8s:informer-gen`
+    pub informer: bool,
+    /// `+k8s:openapi-gen`
+    pub openapi: bool,
+    /// `+k8s:defaulter-gen`: which types get `set_object_defaults` (none said: kinds).
+    pub defaulter: Option<Spanned<DefaulterMode>>,
+    /// `+k8s:conversion-gen`: the hub this version converts through, or opted out.
+    pub conversion: Option<Spanned<ConversionTag>>,
+}
+
+impl Default for PackageOptions {
+    fn default() -> Self {
+        PackageOptions {
+            register: true,
+            deepcopy: true,
+            client: true,
+            lister: true,
+            informer: true,
+            openapi: true,
+            defaulter: None,
+            conversion: None,
+        }
+    }
+}
+
+/// `+k8s:defaulter-gen=` values (Go's meanings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaulterMode {
+    /// `TypeMeta`: the kinds of the package are defaulting roots.
+    Kinds,
+    /// `true`: this type (or every type of the package) is a root.
+    On,
+    /// `false`: no defaulting function.
+    Off,
+    /// `covers`: the type's own defaulter covers its fields; do not recurse into them.
+    Covers,
+}
+
+/// `+k8s:conversion-gen=` values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConversionTag {
+    /// Convert through the module at this path (a package tag: the hub).
+    Through(crate::path::RustPath),
+    /// `false`: no generated conversion.
+    Off,
 }
 
 impl Package {
@@ -89,7 +155,7 @@ impl Package {
             FieldType::Local(name) => self
                 .type_named(name)
                 .is_some_and(|t| t.implements("Default")),
-            FieldType::Foreign(_) | FieldType::Shared { .. } => false,
+            FieldType::Foreign { .. } | FieldType::Shared { .. } => false,
         }
     }
 
@@ -109,9 +175,10 @@ pub struct TypeDef {
     pub is_pub: bool,
     pub has_generics: bool,
     pub docs: Vec<String>,
-    pub tags: Tags,
     pub span: Span,
     pub body: TypeBody,
+    /// What the type's tags say, interpreted.
+    pub options: TypeOptions,
     /// Traits derived with `#[derive(...)]`, by last path segment (`Clone`, `Serialize`, ...).
     pub derives: BTreeSet<String>,
     /// Traits implemented by hand in the package (`impl Clone for X`), by last path segment.
@@ -120,6 +187,145 @@ pub struct TypeDef {
     pub resource: Option<Resource>,
     /// The type's own `#[serde(...)]` (roots have none: their serde is generated).
     pub serde: SerdeContainer,
+}
+
+/// The type tags, typed (kind-only tags live in [`Resource`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeOptions {
+    /// Deep-copy checks apply (`+k8s:deepcopy-gen` on the type, else the package's).
+    pub deepcopy: bool,
+    /// Has an OpenAPI definition (`+k8s:openapi-gen`).
+    pub openapi: bool,
+    /// `+k8s:defaulter-gen` on the type.
+    pub defaulter: Option<Spanned<DefaulterMode>>,
+    /// `+k8s:conversion-gen=false` on the type.
+    pub conversion: Option<Spanned<ConversionTag>>,
+    /// `+enum`: a string enum whose values OpenAPI lists.
+    pub is_enum: bool,
+    /// `+structType`.
+    pub struct_type: Option<MapType>,
+}
+
+impl Default for TypeOptions {
+    fn default() -> Self {
+        TypeOptions {
+            deepcopy: true,
+            openapi: true,
+            defaulter: None,
+            conversion: None,
+            is_enum: false,
+            struct_type: None,
+        }
+    }
+}
+
+/// The field tags, typed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldOptions {
+    /// `+optional` / `+required`.
+    pub presence: Option<Presence>,
+    /// `+default=`: parsed JSON, checked against the field's type.
+    pub default: Option<Spanned<serde_json::Value>>,
+    /// `+listType`.
+    pub list_type: Option<ListType>,
+    /// `+listMapKey`: wire names of fields of the element type.
+    pub list_map_keys: Vec<String>,
+    /// `+mapType`.
+    pub map_type: Option<MapType>,
+    /// `+structType` on the field.
+    pub struct_type: Option<MapType>,
+    /// `+patchStrategy`.
+    pub patch_strategy: Vec<PatchStrategy>,
+    /// `+patchMergeKey`: a wire name of a field of the element type.
+    pub patch_merge_key: Option<String>,
+    /// In the OpenAPI schema (`+k8s:openapi-gen=false` leaves it out).
+    pub openapi: bool,
+    /// Converted by generated conversions (`+k8s:conversion-gen=false` leaves it to a hand-written one).
+    pub convert: bool,
+}
+
+impl Default for FieldOptions {
+    fn default() -> Self {
+        FieldOptions {
+            presence: None,
+            default: None,
+            list_type: None,
+            list_map_keys: Vec::new(),
+            map_type: None,
+            struct_type: None,
+            patch_strategy: Vec::new(),
+            patch_merge_key: None,
+            openapi: true,
+            convert: true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    Optional,
+    Required,
+}
+
+/// `x-kubernetes-list-type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListType {
+    Atomic,
+    Set,
+    Map,
+}
+
+impl ListType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListType::Atomic => "atomic",
+            ListType::Set => "set",
+            ListType::Map => "map",
+        }
+    }
+}
+
+/// `x-kubernetes-map-type` (of maps and of structs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapType {
+    Atomic,
+    Granular,
+}
+
+impl MapType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MapType::Atomic => "atomic",
+            MapType::Granular => "granular",
+        }
+    }
+}
+
+/// One strategic-merge-patch strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PatchStrategy {
+    Merge,
+    RetainKeys,
+    Replace,
+}
+
+impl PatchStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatchStrategy::Merge => "merge",
+            PatchStrategy::RetainKeys => "retainKeys",
+            PatchStrategy::Replace => "replace",
+        }
+    }
+
+    /// `merge,retainKeys`, as Kubernetes writes `x-kubernetes-patch-strategy`.
+    pub fn join(strategies: &[PatchStrategy]) -> String {
+        strategies
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 /// Container attributes of `#[serde(...)]` that change the wire format.
@@ -196,7 +402,6 @@ pub struct Variant {
     pub wire: String,
     pub serde: SerdeField,
     pub docs: Vec<String>,
-    pub tags: Tags,
     pub span: Span,
     pub shape: VariantShape,
 }
@@ -215,13 +420,16 @@ pub struct Field {
     /// True when written as a raw identifier (`r#type`).
     pub raw: bool,
     pub docs: Vec<String>,
-    pub tags: Tags,
     pub ty: FieldType,
     pub span: Span,
     /// The field's name on the wire: camelCase for a kind's own fields (their serde is
     /// generated), else what the type's serde attributes make of it.
     pub wire: String,
     pub serde: SerdeField,
+    /// What the field's tags say, interpreted.
+    pub options: FieldOptions,
+    /// Tags not yet interpreted: filled while lowering, emptied by validation.
+    pub(crate) tags: Vec<crate::tags::Tag>,
 }
 
 impl Field {
@@ -235,10 +443,8 @@ impl Field {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FieldType {
     Bool,
-    /// `i8`..`i64`, `u8`..`u64`, `isize`, `usize`
-    Int(String),
-    /// `f32`, `f64`
-    Float(String),
+    Int(IntType),
+    Float(FloatType),
     String,
     Option(Box<FieldType>),
     Vec(Box<FieldType>),
@@ -256,13 +462,157 @@ pub enum FieldType {
     },
     /// A type declared in the same package.
     Local(String),
-    /// Any other path (`k8s_openapi::api::core::v1::PodSpec`), as written.
-    Foreign(String),
-    /// `Rc`, `Arc`, `RefCell`, `Cell`, `Mutex`, `RwLock`: shares state between copies.
+    /// Any other type (`k8s_openapi::api::core::v1::PodSpec`), its path resolved through the
+    /// file's `use`s and rebased to the package module; generic arguments are resolved too.
+    Foreign {
+        path: crate::path::RustPath,
+        args: Vec<FieldType>,
+    },
+    /// `Rc`, `Arc`, `RefCell`, `Cell`, `Mutex`, `RwLock`, `Weak`: shares state between copies.
     Shared {
-        wrapper: String,
+        wrapper: SharedWrapper,
         inner: Box<FieldType>,
     },
+}
+
+/// Rust's integer types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntType {
+    I8,
+    I16,
+    I32,
+    I64,
+    Isize,
+    U8,
+    U16,
+    U32,
+    U64,
+    Usize,
+}
+
+impl IntType {
+    pub const ALL: [IntType; 10] = [
+        IntType::I8,
+        IntType::I16,
+        IntType::I32,
+        IntType::I64,
+        IntType::Isize,
+        IntType::U8,
+        IntType::U16,
+        IntType::U32,
+        IntType::U64,
+        IntType::Usize,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            IntType::I8 => "i8",
+            IntType::I16 => "i16",
+            IntType::I32 => "i32",
+            IntType::I64 => "i64",
+            IntType::Isize => "isize",
+            IntType::U8 => "u8",
+            IntType::U16 => "u16",
+            IntType::U32 => "u32",
+            IntType::U64 => "u64",
+            IntType::Usize => "usize",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<IntType> {
+        IntType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// OpenAPI's `int64` rather than `int32`: values may not fit in 32 signed bits.
+    pub fn is_wide(self) -> bool {
+        matches!(
+            self,
+            IntType::I64 | IntType::Isize | IntType::U32 | IntType::U64 | IntType::Usize
+        )
+    }
+
+    /// Whether every value of `n` fits.
+    pub fn holds(self, n: &serde_json::Number) -> bool {
+        let (lo, hi): (i128, i128) = match self {
+            IntType::I8 => (i8::MIN.into(), i8::MAX.into()),
+            IntType::I16 => (i16::MIN.into(), i16::MAX.into()),
+            IntType::I32 => (i32::MIN.into(), i32::MAX.into()),
+            IntType::I64 | IntType::Isize => (i64::MIN.into(), i64::MAX.into()),
+            IntType::U8 => (0, u8::MAX.into()),
+            IntType::U16 => (0, u16::MAX.into()),
+            IntType::U32 => (0, u32::MAX.into()),
+            IntType::U64 | IntType::Usize => (0, u64::MAX.into()),
+        };
+        let v: Option<i128> = n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from));
+        v.is_some_and(|v| (lo..=hi).contains(&v))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloatType {
+    F32,
+    F64,
+}
+
+impl FloatType {
+    pub fn name(self) -> &'static str {
+        match self {
+            FloatType::F32 => "f32",
+            FloatType::F64 => "f64",
+        }
+    }
+}
+
+/// Wrappers whose copies share state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SharedWrapper {
+    Rc,
+    Weak,
+    Arc,
+    Mutex,
+    RwLock,
+    Cell,
+    RefCell,
+}
+
+impl SharedWrapper {
+    pub fn from_name(name: &str) -> Option<SharedWrapper> {
+        Some(match name {
+            "Rc" => SharedWrapper::Rc,
+            "Weak" => SharedWrapper::Weak,
+            "Arc" => SharedWrapper::Arc,
+            "Mutex" => SharedWrapper::Mutex,
+            "RwLock" => SharedWrapper::RwLock,
+            "Cell" => SharedWrapper::Cell,
+            "RefCell" => SharedWrapper::RefCell,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SharedWrapper::Rc => "Rc",
+            SharedWrapper::Weak => "Weak",
+            SharedWrapper::Arc => "Arc",
+            SharedWrapper::Mutex => "Mutex",
+            SharedWrapper::RwLock => "RwLock",
+            SharedWrapper::Cell => "Cell",
+            SharedWrapper::RefCell => "RefCell",
+        }
+    }
+
+    /// The standard-library path.
+    pub fn path(self) -> crate::path::RustPath {
+        let module = match self {
+            SharedWrapper::Rc | SharedWrapper::Weak => "rc",
+            SharedWrapper::Arc | SharedWrapper::Mutex | SharedWrapper::RwLock => "sync",
+            SharedWrapper::Cell | SharedWrapper::RefCell => "cell",
+        };
+        crate::path::RustPath::from_segments(true, ["std", module, self.name()])
+    }
 }
 
 /// Well-known Kubernetes types with a fixed wire format.
@@ -294,7 +644,8 @@ impl KnownType {
         ("ByteString", KnownType::Bytes),
     ];
 
-    /// The canonical path generated code uses.
+    /// The canonical path generated code uses, with `k8s_openapi` standing for the crate
+    /// override of [`crate::output::Crates`].
     pub fn path(self) -> &'static str {
         match self {
             KnownType::ObjectMeta => "k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta",
@@ -319,7 +670,37 @@ impl FieldType {
             FieldType::Map { value, .. } => value.walk(f),
             FieldType::Set { elem, .. } => elem.walk(f),
             FieldType::Shared { inner, .. } => inner.walk(f),
+            FieldType::Foreign { args, .. } => args.iter().for_each(|a| a.walk(f)),
             _ => {}
+        }
+    }
+
+    /// Calls `f` on this type and every type nested in it, mutably.
+    pub fn walk_mut(&mut self, f: &mut impl FnMut(&mut FieldType)) {
+        f(self);
+        match self {
+            FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => t.walk_mut(f),
+            FieldType::Map { value, .. } => value.walk_mut(f),
+            FieldType::Set { elem, .. } => elem.walk_mut(f),
+            FieldType::Shared { inner, .. } => inner.walk_mut(f),
+            FieldType::Foreign { args, .. } => args.iter_mut().for_each(|a| a.walk_mut(f)),
+            _ => {}
+        }
+    }
+
+    /// The type without `Option` and `Box` around it.
+    pub fn unwrapped(&self) -> &FieldType {
+        match self {
+            FieldType::Option(t) | FieldType::Box(t) => t.unwrapped(),
+            other => other,
+        }
+    }
+
+    /// A foreign type by path, without generic arguments (tests and synthetic models).
+    pub fn foreign(path: &str) -> FieldType {
+        FieldType::Foreign {
+            path: crate::path::RustPath::parse(path).expect("a valid path"),
+            args: Vec::new(),
         }
     }
 
@@ -351,62 +732,130 @@ pub struct Resource {
     pub has_status: bool,
 }
 
+/// A `+printcolumn`: an extra column of `kubectl get`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrinterColumn {
     pub name: String,
-    /// `integer`, `number`, `string`, `boolean` or `date`.
-    pub type_: String,
+    pub type_: ColumnType,
+    /// A JSONPath into the object (`.status.sent`).
     pub json_path: String,
     pub description: Option<String>,
     pub format: Option<String>,
     pub priority: i32,
 }
 
+/// The type of a printer column, as `kubectl` and CRDs know them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnType {
+    Integer,
+    Number,
+    String,
+    Boolean,
+    Date,
+}
+
+impl ColumnType {
+    pub const ALL: [ColumnType; 5] = [
+        ColumnType::Integer,
+        ColumnType::Number,
+        ColumnType::String,
+        ColumnType::Boolean,
+        ColumnType::Date,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnType::Integer => "integer",
+            ColumnType::Number => "number",
+            ColumnType::String => "string",
+            ColumnType::Boolean => "boolean",
+            ColumnType::Date => "date",
+        }
+    }
+}
+
+/// The verbs of a typed client, in client-go's `SupportedVerbs` order (the enum's order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verb {
+    Create,
+    Update,
+    UpdateStatus,
+    Delete,
+    DeleteCollection,
+    Get,
+    List,
+    Watch,
+    Patch,
+    Apply,
+    ApplyStatus,
+}
+
+impl Verb {
+    pub const ALL: [Verb; 11] = [
+        Verb::Create,
+        Verb::Update,
+        Verb::UpdateStatus,
+        Verb::Delete,
+        Verb::DeleteCollection,
+        Verb::Get,
+        Verb::List,
+        Verb::Watch,
+        Verb::Patch,
+        Verb::Apply,
+        Verb::ApplyStatus,
+    ];
+
+    /// The name in tags (`updateStatus`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Create => "create",
+            Verb::Update => "update",
+            Verb::UpdateStatus => "updateStatus",
+            Verb::Delete => "delete",
+            Verb::DeleteCollection => "deleteCollection",
+            Verb::Get => "get",
+            Verb::List => "list",
+            Verb::Watch => "watch",
+            Verb::Patch => "patch",
+            Verb::Apply => "apply",
+            Verb::ApplyStatus => "applyStatus",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Verb> {
+        Verb::ALL.into_iter().find(|v| v.as_str() == name)
+    }
+
+    /// Whether the verb sends an object (`input=` makes sense).
+    pub fn takes_input(self) -> bool {
+        matches!(self, Verb::Create | Verb::Update | Verb::Apply)
+    }
+}
+
 /// The verbs a generated client offers, from the `+genclient:*` tags.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientSpec {
-    /// In client-go's `SupportedVerbs` order.
-    pub verbs: Vec<String>,
+    /// Ordered as client-go's `SupportedVerbs`.
+    pub verbs: std::collections::BTreeSet<Verb>,
     pub methods: Vec<CustomMethod>,
+}
+
+impl ClientSpec {
+    pub fn has(&self, verb: Verb) -> bool {
+        self.verbs.contains(&verb)
+    }
 }
 
 /// A `+genclient:method=` extension verb.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomMethod {
+    /// As written (`GetScale`); a valid identifier.
     pub name: String,
-    pub verb: String,
+    pub verb: Verb,
     pub subresource: Option<String>,
-    pub input: Option<String>,
-    pub result: Option<String>,
-}
-
-/// Tags found on one item (package, type, field or variant).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Tags(pub Vec<Tag>);
-
-/// `+name[=value]` as read from a doc comment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tag {
-    /// The full name, sub-tags included (`genclient:nonNamespaced`).
-    pub name: String,
-    pub value: Option<String>,
+    /// What the method sends (`create`/`update`/`apply` only); the kind itself when `None`.
+    pub input: Option<FieldType>,
+    /// What the method returns; the kind itself when `None`.
+    pub result: Option<FieldType>,
     pub span: Span,
-}
-
-impl Tags {
-    pub fn get(&self, name: &str) -> Option<&Tag> {
-        self.0.iter().find(|t| t.name == name)
-    }
-
-    pub fn has(&self, name: &str) -> bool {
-        self.get(name).is_some()
-    }
-
-    pub fn value(&self, name: &str) -> Option<&str> {
-        self.get(name).and_then(|t| t.value.as_deref())
-    }
-
-    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Tag> + 'a {
-        self.0.iter().filter(move |t| t.name == name)
-    }
 }

@@ -164,6 +164,21 @@ pub fn is_container_dir(name: &str) -> bool {
     matches!(name, "api" | "apis" | "src" | "pkg" | "types" | "lib")
 }
 
+/// Names generated code declares in an external version package for a type: `(name, generator)`.
+/// Every generator that declares a per-type name in the package lists it here, so a user type
+/// that would collide with it is an error (E0309) rather than a compile failure.
+pub fn generated_names(type_name: &str, is_kind: bool) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    if is_kind {
+        out.push((format!("{type_name}List"), "register-gen"));
+    }
+    out.push((
+        format!("{type_name}ApplyConfiguration"),
+        "applyconfiguration-gen",
+    ));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

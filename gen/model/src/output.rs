@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use proc_macro2::{Ident, Span, TokenStream};
 
 use crate::diag::Diagnostic;
-use crate::model::{Model, Package};
+use crate::model::{KnownType, Model, Package};
+use crate::path::RustPath;
 
 /// One file a generator wants written, relative to the output root it targets.
 pub struct GeneratedFile {
@@ -24,12 +25,15 @@ pub enum Content {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Placement {
     /// Inside the crate that defines the types (the orphan rule): beside the types, or OUT_DIR.
+    /// Paths are relative to the input directory's output root.
     InCrate,
-    /// In a crate of its own (clientsets, listers, informers).
+    /// In a crate or module of its own (clientsets, listers, informers): paths are relative to
+    /// the separate output root (`--client-out`, `Config::client_out`).
     Separate,
 }
 
-/// Paths of the crates generated code refers to; overridable like kube-derive's `Crates`.
+/// Paths of the crates generated code refers to, as a user writes them (`::k8s_openapi`);
+/// overridable like kube-derive's `Crates`. Checked by [`Crates::paths`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Crates {
     pub k8s_openapi: String,
@@ -45,15 +49,61 @@ impl Default for Crates {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Options {
-    pub crates: Crates,
+impl Crates {
+    /// The parsed paths, or which override is not a Rust path and why.
+    pub fn paths(&self) -> Result<CratePaths, String> {
+        let parse = |what: &str, text: &str| {
+            RustPath::parse(text).map_err(|e| format!("the `{what}` crate path: {e}"))
+        };
+        Ok(CratePaths {
+            k8s_openapi: parse("k8s_openapi", &self.k8s_openapi)?,
+            scheme: parse("scheme", &self.scheme)?,
+        })
+    }
 }
 
-/// A generator: validation (phase 2) and per-package generation (phase 3). Implementations are
-/// `Sync` so packages are generated and formatted in parallel.
-pub trait Generator: Sync {
-    /// `register-gen`, `deepcopy-gen`, ...
+/// [`Crates`], parsed: what generators quote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CratePaths {
+    pub k8s_openapi: RustPath,
+    pub scheme: RustPath,
+}
+
+impl Default for CratePaths {
+    fn default() -> Self {
+        Crates::default()
+            .paths()
+            .expect("the default crate paths are paths")
+    }
+}
+
+impl CratePaths {
+    /// The path generated code uses for a well-known type, through the crate overrides.
+    pub fn known(&self, k: KnownType) -> RustPath {
+        let mut segments = match k {
+            KnownType::Json => return RustPath::from_segments(true, ["serde_json", "Value"]),
+            _ => self.k8s_openapi.segments.clone(),
+        };
+        segments.extend(k.path().split("::").skip(1).map(str::to_string));
+        RustPath {
+            global: self.k8s_openapi.global,
+            segments,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    pub crates: CratePaths,
+}
+
+/// A generator: validation (phase 2) and generation (phase 3), per package and for the whole
+/// model. Implementations are `Sync` so packages are generated and formatted in parallel.
+///
+/// A generator of your own plugs in with `kube_codegen::Config::generator`; see
+/// `docs/0010-generators-of-your-own.md`.
+pub trait Generator: Sync + Send {
+    /// `register-gen`, `deepcopy-gen`, ... (also the owner line of its files).
     fn name(&self) -> &'static str;
     fn placement(&self) -> Placement;
     /// Problems this generator finds in the model; any error stops the run before writing.
@@ -61,14 +111,17 @@ pub trait Generator: Sync {
         Vec::new()
     }
     /// Files for one package. Called for every package; returns nothing for packages it skips.
-    fn generate_package(&self, model: &Model, pkg: &Package, opts: &Options) -> Vec<GeneratedFile>;
-}
-
-impl Model {
-    /// Parses a `::a::b` path string into tokens for `quote!`.
-    pub fn path_tokens(path: &str) -> TokenStream {
-        path.parse()
-            .unwrap_or_else(|_| panic!("invalid crate path `{path}`"))
+    fn generate_package(
+        &self,
+        _model: &Model,
+        _pkg: &Package,
+        _opts: &Options,
+    ) -> Vec<GeneratedFile> {
+        Vec::new()
+    }
+    /// Files that span the model (a clientset over every group/version). Called once per run.
+    fn generate_model(&self, _model: &Model, _opts: &Options) -> Vec<GeneratedFile> {
+        Vec::new()
     }
 }
 
@@ -80,6 +133,11 @@ const KEYWORDS: &[&str] = &[
     "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
     "virtual", "where", "while", "yield",
 ];
+
+/// Whether `name` is a Rust keyword (written `r#name` as an identifier).
+pub fn is_keyword(name: &str) -> bool {
+    KEYWORDS.contains(&name)
+}
 
 /// An identifier for generated code: `r#type` for keywords, as written otherwise.
 pub fn ident(name: &str) -> Ident {

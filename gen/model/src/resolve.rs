@@ -3,10 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::diag::{Diagnostic, Span};
+use crate::diag::{Diagnostic, FileId, Span};
 use crate::model::*;
 use crate::naming;
 use crate::parse::{InputFile, LoweredFile};
+use crate::path::RustPath;
+use crate::tags::{Tag, TagKey, TagValue};
 
 /// Which package a file belongs to, from its path relative to the input directory.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,6 +23,17 @@ pub(crate) struct Placed<'a> {
     pub key: PackageKey,
     /// Module path of the file relative to its package.
     pub module: Vec<String>,
+}
+
+impl Placed<'_> {
+    /// The package directory relative to the input, as [`Package::dir`] has it.
+    pub fn package_dir(&self) -> PathBuf {
+        match &self.key.version {
+            Some(_) if self.key.group_dir.as_os_str() == ".." => PathBuf::new(),
+            Some(v) => self.key.group_dir.join(v),
+            None => self.key.group_dir.clone(),
+        }
+    }
 }
 
 /// Places each file in a package: `<group>/<version>/**` or `<group>/<version>.rs` is an external
@@ -166,36 +179,32 @@ pub(crate) fn assemble(
     }
 
     // One group per group directory: a `+groupName` on any of its packages, all in agreement.
-    let mut group_tags: BTreeMap<PathBuf, Vec<Tag>> = BTreeMap::new();
+    let mut group_tags: BTreeMap<PathBuf, Vec<(String, Span)>> = BTreeMap::new();
     for (key, files) in &by_key {
         for p in files {
-            if let Some(t) = lowered[&p.file.id]
-                .package_tags
-                .iter()
-                .find(|t| t.name == "groupName")
-            {
-                group_tags
-                    .entry(key.group_dir.clone())
-                    .or_default()
-                    .push(t.clone());
+            for t in &lowered[&p.file.id].package_tags {
+                if let (TagKey::GroupName, TagValue::Text(group)) = (t.key, &t.value) {
+                    group_tags
+                        .entry(key.group_dir.clone())
+                        .or_default()
+                        .push((group.clone(), t.span));
+                }
             }
         }
     }
     for tags in group_tags.values() {
-        let first = &tags[0];
-        for t in &tags[1..] {
-            if t.value != first.value {
+        let (first, first_span) = &tags[0];
+        for (t, span) in &tags[1..] {
+            if t != first {
                 diags.push(
                     Diagnostic::error(
                         "E0107",
                         format!(
-                            "conflicting group names `{}` and `{}` for one group directory",
-                            first.value.as_deref().unwrap_or_default(),
-                            t.value.as_deref().unwrap_or_default()
+                            "conflicting group names `{first}` and `{t}` for one group directory"
                         ),
                     )
-                    .at(t.span, "differs from an earlier `+groupName`")
-                    .also(first.span, "first given here")
+                    .at(*span, "differs from an earlier `+groupName`")
+                    .also(*first_span, "first given here")
                     .help("every package of a group directory must name the same group"),
                 );
             }
@@ -203,6 +212,8 @@ pub(crate) fn assemble(
     }
 
     let mut packages = Vec::new();
+    // Hub types by group directory; hubs sort before their versions (`None < Some`).
+    let mut hubs: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
     for (key, files) in &by_key {
         let group_dir_name = if key.group_dir.as_os_str() == ".." {
             input_dir
@@ -221,11 +232,7 @@ pub(crate) fn assemble(
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default()
         };
-        let dir = match &key.version {
-            Some(_) if key.group_dir.as_os_str() == ".." => PathBuf::new(),
-            Some(v) => key.group_dir.join(v),
-            None => key.group_dir.clone(),
-        };
+        let dir = files[0].package_dir();
         // The package's root module file: mod.rs/lib.rs inside, or `<dir>.rs` beside.
         let root_file = files
             .iter()
@@ -251,10 +258,7 @@ pub(crate) fn assemble(
             .unwrap_or(files[0].file.id);
 
         let (group, group_origin) = match group_tags.get(&key.group_dir) {
-            Some(tags) => (
-                tags[0].value.clone().unwrap_or_default(),
-                Origin::Tag(tags[0].span),
-            ),
+            Some(tags) => (tags[0].0.clone(), Origin::Tag(tags[0].1)),
             None if naming::is_dns_subdomain(&group_dir_name)
                 && !naming::is_container_dir(&group_dir_name) =>
             {
@@ -297,17 +301,17 @@ pub(crate) fn assemble(
         let mut pkg_tags: Vec<Tag> = Vec::new();
         for p in files {
             for t in &lowered[&p.file.id].package_tags {
-                if t.name == "groupName" {
+                if t.key == TagKey::GroupName {
                     continue;
                 }
-                if let Some(prev) = pkg_tags.iter().find(|x| x.name == t.name)
-                    && !crate::tags::spec(&t.name).is_some_and(|s| s.repeatable)
+                if let Some(prev) = pkg_tags.iter().find(|x| x.key == t.key)
+                    && !crate::tags::spec_of(t.key).repeatable
                 {
                     if prev.value != t.value {
                         diags.push(
                             Diagnostic::error(
                                 "E0104",
-                                format!("package tag `+{}` is given twice", t.name),
+                                format!("package tag `+{}` is given twice", t.name()),
                             )
                             .at(t.span, "second occurrence in this package")
                             .also(prev.span, "first given here")
@@ -321,6 +325,7 @@ pub(crate) fn assemble(
         }
 
         let mut types: Vec<TypeDef> = Vec::new();
+        let mut raw: Vec<RawType> = Vec::new();
         let mut impls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for p in files {
             let lf = &lowered[&p.file.id];
@@ -341,20 +346,58 @@ pub(crate) fn assemble(
             for (ty, tr) in &lf.impls {
                 impls.entry(ty.clone()).or_default().insert(tr.clone());
             }
+            // Types of a private inline module cannot be named from the package module.
+            for scope in &lf.scopes {
+                let parent_reachable = lf.scopes.iter().any(|s| {
+                    s.reachable
+                        && s.inline.len() + 1 == scope.inline.len()
+                        && scope.inline.starts_with(&s.inline)
+                });
+                let holds_types = lf
+                    .types
+                    .iter()
+                    .any(|t| lf.scopes[t.scope].inline.starts_with(&scope.inline));
+                if !scope.reachable
+                    && parent_reachable
+                    && holds_types
+                    && let Some(span) = scope.span
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0113",
+                            format!(
+                                "module `{}` holds API types but is private",
+                                scope.inline.join("::")
+                            ),
+                        )
+                        .at(span, "generated code in the package module cannot name its types")
+                        .note("an inline module of an API package is part of the package: its types are API types, named through their module path")
+                        .help("make it `pub mod`, move the types out of it, or mark a test-only module `#[cfg(test)]`"),
+                    );
+                }
+            }
             for t in &lf.types {
+                let scope = &lf.scopes[t.scope];
+                let mut module = p.module.clone();
+                module.extend(scope.inline.iter().cloned());
                 types.push(TypeDef {
                     name: t.name.clone(),
-                    module: p.module.clone(),
+                    module,
                     is_pub: t.is_pub,
                     has_generics: t.has_generics,
                     docs: t.docs.clone(),
-                    tags: Tags(t.tags.clone()),
                     span: t.span,
                     body: t.body.clone(),
+                    options: TypeOptions::default(),
                     derives: t.derives.iter().cloned().collect(),
                     impls: BTreeSet::new(),
                     resource: None,
                     serde: t.serde.clone(),
+                });
+                raw.push(RawType {
+                    tags: t.tags.clone(),
+                    file: p.file.id,
+                    scope: t.scope,
                 });
             }
         }
@@ -369,6 +412,7 @@ pub(crate) fn assemble(
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
         let rust_path = crate_info.and_then(|c| c.rust_path(input_dir, &dir));
+        let options = crate::interpret::package_options(&pkg_tags);
         let mut pkg = Package {
             input,
             dir: dir.clone(),
@@ -378,13 +422,59 @@ pub(crate) fn assemble(
             version: key.version.clone(),
             module,
             rust_path,
-            tags: Tags(pkg_tags),
+            options,
             types,
         };
-        resolve_types(&mut pkg, diags);
+        let hub_types: BTreeSet<String> = if key.version.is_some() {
+            hubs.get(&key.group_dir).cloned().unwrap_or_default()
+        } else {
+            BTreeSet::new()
+        };
+        let root_uses = lowered
+            .get(&root_file_id)
+            .and_then(|lf| lf.scopes.first())
+            .map(|s| s.uses.clone())
+            .unwrap_or_default();
+        let names = Names {
+            files: files
+                .iter()
+                .map(|p| (p.file.id, &lowered[&p.file.id]))
+                .collect(),
+            module_of: files
+                .iter()
+                .map(|p| (p.file.id, p.module.clone()))
+                .collect(),
+            hub_types,
+            root_uses,
+        };
+        resolve_types(&mut pkg, &names, raw, diags);
+        if key.version.is_none() {
+            hubs.insert(
+                key.group_dir.clone(),
+                pkg.types.iter().map(|t| t.name.clone()).collect(),
+            );
+        }
         packages.push(pkg);
     }
     packages
+}
+
+/// What a type brought from lowering that the model does not keep: its raw tags and its scope.
+struct RawType {
+    tags: Vec<Tag>,
+    file: FileId,
+    scope: usize,
+}
+
+/// What names mean in one package: the scopes of its files, the hub's types, the root's imports.
+struct Names<'a> {
+    files: BTreeMap<FileId, &'a LoweredFile>,
+    /// Module path of each file relative to the package.
+    module_of: BTreeMap<FileId, Vec<String>>,
+    /// Types of the group's hub (empty for the hub itself).
+    hub_types: BTreeSet<String>,
+    /// `use`s of the package's root module (seen by `use super::*` in its files).
+    root_uses: BTreeMap<String, RustPath>,
 }
 
 fn display_dir(dir: &Path, version: Option<&str>) -> String {
@@ -396,9 +486,10 @@ fn display_dir(dir: &Path, version: Option<&str>) -> String {
     }
 }
 
-/// Resolves names to local/known types, finds roots, fills `Resource`, validates.
-fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
-    // Local type name → module of its file within the package.
+/// Resolves names to local/known types, finds roots, fills `Resource`, interprets tags,
+/// validates.
+fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mut Vec<Diagnostic>) {
+    // Local type name → module of its declaration within the package.
     let local: BTreeMap<String, Vec<String>> = pkg
         .types
         .iter()
@@ -406,37 +497,132 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
         .map(|t| (t.name.clone(), t.module.clone()))
         .collect();
 
-    // Duplicate type names (two files of one package): Rust would reject the glob re-export.
-    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    // Duplicate type names (two files or modules of one package): their OpenAPI definitions and
+    // generated names would collide.
+    let mut seen: BTreeMap<String, (Span, &[String])> = BTreeMap::new();
     for t in &pkg.types {
-        if let Some(first) = seen.get(&t.name) {
+        if let Some((first, first_module)) = seen.get(&t.name) {
             let kind_note = if t.fields().iter().any(|f| f.name == "metadata") {
                 "two root types with the same kind in one group/version"
             } else {
                 "two types with the same name in one package"
             };
+            let mut d = Diagnostic::error(
+                "E0305",
+                format!("`{}` is declared twice in {}", t.name, pkg.display_name()),
+            )
+            .at(t.span, "second declaration")
+            .also(*first, "first declared here")
+            .note(kind_note);
+            if *first_module != t.module.as_slice() {
+                d = d.note(
+                    "modules of a package are one namespace, as a Go package is: a type's \
+                     OpenAPI definition and generated names do not include its module",
+                );
+            }
             diags.push(
-                Diagnostic::error(
-                    "E0305",
-                    format!("`{}` is declared twice in {}", t.name, pkg.display_name()),
-                )
-                .at(t.span, "second declaration")
-                .also(*first, "first declared here")
-                .note(kind_note)
-                .help("a kind must be unique within its group/version: rename or remove one"),
+                d.help("a kind must be unique within its group/version: rename or remove one"),
             );
         } else {
-            seen.insert(t.name.clone(), t.span);
+            seen.insert(t.name.clone(), (t.span, &t.module));
         }
     }
 
-    for t in &mut pkg.types {
+    // Single names nothing in their own scope declares or imports: the package, the hub through
+    // a glob import, or an error.
+    let mut replacements: BTreeMap<(FileId, usize, String), FieldType> = BTreeMap::new();
+    for (file, lf) in &names.files {
+        let file_module = &names.module_of[file];
+        for bare in &lf.bare_names {
+            if local.contains_key(&bare.name) || KnownType::ALL.iter().any(|(n, _)| *n == bare.name)
+            {
+                continue;
+            }
+            let key = (*file, bare.scope, bare.name.clone());
+            if replacements.contains_key(&key) {
+                continue;
+            }
+            let scope = &lf.scopes[bare.scope];
+            if scope.has_item_macros {
+                continue;
+            }
+            let mut module = file_module.clone();
+            module.extend(scope.inline.iter().cloned());
+            let mut candidates: Vec<(RustPath, FieldType)> = Vec::new();
+            for glob in &scope.globs {
+                let mut g = FieldType::Foreign {
+                    path: glob.join(&bare.name),
+                    args: Vec::new(),
+                };
+                rebase(&mut g, &module);
+                let FieldType::Foreign { path, .. } = &g else {
+                    continue;
+                };
+                let prefix = &path.segments[..path.segments.len() - 1];
+                let found = match prefix.first().map(String::as_str) {
+                    // The package module: its imports (its types were looked up above).
+                    Some("self") if prefix.len() == 1 => {
+                        names.root_uses.get(&bare.name).map(|p| FieldType::Foreign {
+                            path: p.clone(),
+                            args: Vec::new(),
+                        })
+                    }
+                    Some("self") => None,
+                    // The hub, from a version package.
+                    Some("super") if prefix.len() == 1 => {
+                        names.hub_types.contains(&bare.name).then(|| g.clone())
+                    }
+                    // Somewhere we cannot see: the glob may provide it.
+                    _ => Some(g.clone()),
+                };
+                if let Some(found) = found {
+                    candidates.push((glob.clone(), found));
+                }
+            }
+            match candidates.len() {
+                1 => {
+                    replacements.insert(key, candidates.remove(0).1);
+                }
+                0 => diags.push(unresolved(bare, scope, &local)),
+                _ => {
+                    let globs: Vec<String> = candidates
+                        .iter()
+                        .map(|(g, _)| format!("`use {g}::*`"))
+                        .collect();
+                    diags.push(
+                        Diagnostic::error(
+                            "E0111",
+                            format!("cannot tell which glob import brings `{}`", bare.name),
+                        )
+                        .at(bare.span, "may come from more than one glob import")
+                        .note(format!("candidates: {}", globs.join(", ")))
+                        .help(format!(
+                            "import it by name (`use <path>::{};`) or write its full path",
+                            bare.name
+                        )),
+                    );
+                }
+            }
+        }
+    }
+
+    for (t, r) in pkg.types.iter_mut().zip(&raw) {
         let module = t.module.clone();
         // `super::X`/`self::X` first mean the same from the package module, then any path
         // naming a type of this package becomes `Local`.
         let mut fix = |ty: &mut FieldType| {
-            rebase(ty, &module);
-            resolve_ty(ty, &local);
+            resolve_ty(ty, &local, &module);
+            // Bare names a glob import brings: already package-relative.
+            ty.walk_mut(&mut |ft| {
+                if let FieldType::Foreign { path, args } = ft
+                    && path.is_single()
+                    && args.is_empty()
+                    && let Some(rep) = replacements.get(&(r.file, r.scope, path.last().to_string()))
+                {
+                    *ft = rep.clone();
+                    resolve_ty(ft, &local, &[]);
+                }
+            });
         };
         match &mut t.body {
             TypeBody::Struct(fields) => fields.iter_mut().for_each(|f| fix(&mut f.ty)),
@@ -467,10 +653,10 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
     }
     let mut roots_seen: BTreeMap<String, (String, Span)> = BTreeMap::new();
     let mut kinds_seen: BTreeSet<String> = BTreeSet::new();
-    for t in &mut pkg.types {
+    for (t, r) in pkg.types.iter_mut().zip(&raw) {
         let metadata = t.fields().iter().find(|f| f.name == "metadata");
         let has_meta = metadata.is_some_and(|f| f.ty == FieldType::Known(KnownType::ObjectMeta));
-        let genclient = t.tags.get("genclient").cloned();
+        let genclient = r.tags.iter().find(|t| t.key == TagKey::Genclient).cloned();
         if let Some(tag) = &genclient
             && !has_meta
         {
@@ -573,8 +759,12 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
             }
         }
         let kind = t.name.clone();
-        let (plural, plural_origin) = match t.tags.get("resourceName") {
-            Some(tag) => (tag.value.clone().unwrap_or_default(), Origin::Tag(tag.span)),
+        let resource_name = r.tags.iter().find_map(|tag| match (&tag.key, &tag.value) {
+            (TagKey::ResourceName, TagValue::Text(v)) => Some((v.clone(), tag.span)),
+            _ => None,
+        });
+        let (plural, plural_origin) = match resource_name {
+            Some((v, span)) => (v, Origin::Tag(span)),
             None => (
                 naming::plural(&kind),
                 Origin::Inferred(format!("kind `{kind}`")),
@@ -593,34 +783,12 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
         } else {
             roots_seen.insert(plural.clone(), (kind.clone(), t.span));
         }
-        let (namespaced, scope_origin) = match t.tags.get("genclient:nonNamespaced") {
-            Some(tag) => (false, Origin::Tag(tag.span)),
-            None => (true, Origin::Inferred("default".into())),
-        };
-        let list = |name: &str| -> Vec<String> {
-            t.tags
-                .value(name)
-                .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
-                .unwrap_or_default()
-        };
-        let printer_columns = t
-            .tags
-            .all("printcolumn")
-            .filter_map(|tag| {
-                let kv = crate::tags::parse_key_values(tag.value.as_deref()?).ok()?;
-                let get = |k: &str| kv.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone());
-                Some(PrinterColumn {
-                    name: get("name")?,
-                    type_: get("type")?,
-                    json_path: get("jsonPath")?,
-                    description: get("description"),
-                    format: get("format"),
-                    priority: get("priority").and_then(|p| p.parse().ok()).unwrap_or(0),
-                })
-            })
-            .collect();
+        let (namespaced, scope_origin) =
+            match r.tags.iter().find(|t| t.key == TagKey::NonNamespaced) {
+                Some(tag) => (false, Origin::Tag(tag.span)),
+                None => (true, Origin::Inferred("default".into())),
+            };
         let has_status = t.fields().iter().any(|f| f.name == "status");
-        let client = genclient.map(|_| client_spec(t, has_status, diags));
         t.resource = Some(Resource {
             singular: kind.to_ascii_lowercase(),
             kind,
@@ -628,157 +796,189 @@ fn resolve_types(pkg: &mut Package, diags: &mut Vec<Diagnostic>) {
             plural_origin,
             namespaced,
             scope_origin,
-            short_names: list("shortName"),
-            categories: list("categories"),
-            printer_columns,
-            client,
+            short_names: Vec::new(),
+            categories: Vec::new(),
+            printer_columns: Vec::new(),
+            client: None,
             has_status,
         });
     }
+
+    // Tags, typed: needs every type resolved and every kind known.
+    crate::interpret::interpret_package(
+        pkg,
+        names.scope_lookup(),
+        raw.into_iter().map(|r| (r.tags, r.file, r.scope)).collect(),
+        &replacements,
+        diags,
+    );
 }
 
-/// Verbs from `+genclient:*`, in client-go's order.
-fn client_spec(t: &TypeDef, has_status: bool, diags: &mut Vec<Diagnostic>) -> ClientSpec {
-    const ALL: [&str; 11] = [
-        "create",
-        "update",
-        "updateStatus",
-        "delete",
-        "deleteCollection",
-        "get",
-        "list",
-        "watch",
-        "patch",
-        "apply",
-        "applyStatus",
-    ];
-    let split = |v: &str| -> Vec<String> { v.split(',').map(|s| s.trim().to_string()).collect() };
-    let only = t.tags.get("genclient:onlyVerbs");
-    let skip = t.tags.get("genclient:skipVerbs");
-    if let (Some(o), Some(s)) = (only, skip) {
-        diags.push(
-            Diagnostic::error(
-                "E0307",
-                "`+genclient:onlyVerbs` and `+genclient:skipVerbs` together",
-            )
-            .at(s.span, "conflicts with onlyVerbs")
-            .also(o.span, "verbs listed here")
-            .help("use one of them"),
-        );
-    }
-    let mut verbs: Vec<String> = if t.tags.has("genclient:noVerbs") {
-        Vec::new()
-    } else if t.tags.has("genclient:readonly") {
-        vec!["get".into(), "list".into(), "watch".into()]
-    } else if let Some(o) = only {
-        split(o.value.as_deref().unwrap_or_default())
-    } else {
-        ALL.iter().map(|s| s.to_string()).collect()
-    };
-    if let Some(s) = skip {
-        let skip = split(s.value.as_deref().unwrap_or_default());
-        verbs.retain(|v| !skip.contains(v));
-    }
-    if !has_status || t.tags.has("genclient:noStatus") {
-        verbs.retain(|v| v != "updateStatus" && v != "applyStatus");
-    }
-    verbs.sort_by_key(|v| ALL.iter().position(|a| a == v));
-    verbs.dedup();
-    let methods = t
-        .tags
-        .all("genclient:method")
-        .filter_map(|tag| {
-            let kv = crate::tags::parse_key_values(tag.value.as_deref()?).ok()?;
-            let get = |k: &str| kv.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone());
-            Some(CustomMethod {
-                name: get("name")?,
-                verb: get("verb")?,
-                subresource: get("subresource"),
-                input: get("input"),
-                result: get("result"),
+impl Names<'_> {
+    /// The `use`s of a type's scope, for resolving type names written in its tags.
+    fn scope_lookup(&self) -> crate::interpret::ScopeUses {
+        self.files
+            .iter()
+            .flat_map(|(file, lf)| {
+                lf.scopes
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, s)| ((*file, i), s.uses.clone()))
             })
-        })
-        .collect();
-    ClientSpec { verbs, methods }
+            .collect()
+    }
+}
+
+/// E0110: a single type name that nothing declares or imports.
+fn unresolved(
+    bare: &crate::parse::BareName,
+    scope: &crate::parse::Scope,
+    local: &BTreeMap<String, Vec<String>>,
+) -> Diagnostic {
+    let candidates = local
+        .keys()
+        .map(String::as_str)
+        .chain(scope.uses.keys().map(String::as_str))
+        .chain(KnownType::ALL.iter().map(|(n, _)| *n));
+    let best = candidates
+        .map(|c| (strsim::jaro_winkler(&bare.name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let d = Diagnostic::error(
+        "E0110",
+        format!("cannot find type `{}` in this package", bare.name),
+    )
+    .at(bare.span, "not declared in the package and not imported");
+    match best {
+        Some((_, name)) => d.help(format!("did you mean `{name}`?")),
+        None => d.help(format!(
+            "declare `{}` in the package, import it (`use path::to::{};`), or write its full path",
+            bare.name, bare.name
+        )),
+    }
 }
 
 /// Rewrites `self::`/`super::` paths written in a file at `module` (relative to the package) so
 /// they mean the same from the package module, where generated code lives.
-fn rebase(ty: &mut FieldType, module: &[String]) {
-    match ty {
-        FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => rebase(t, module),
-        FieldType::Map { value, .. } => rebase(value, module),
-        FieldType::Set { elem, .. } => rebase(elem, module),
-        FieldType::Shared { inner, .. } => rebase(inner, module),
-        FieldType::Foreign(path) => {
-            let mut segs: Vec<&str> = path.split("::").collect();
-            let mut depth = module.to_vec();
-            let mut changed = false;
-            loop {
-                match segs.first() {
-                    Some(&"self") => {
-                        segs.remove(0);
-                        changed = true;
-                    }
-                    Some(&"super") if !depth.is_empty() => {
-                        segs.remove(0);
-                        depth.pop();
-                        changed = true;
-                    }
-                    _ => break,
+pub(crate) fn rebase(ty: &mut FieldType, module: &[String]) {
+    ty.walk_mut(&mut |ft| {
+        if let FieldType::Foreign { path, .. } = ft {
+            rebase_path(path, module);
+        }
+    });
+}
+
+fn rebase_path(path: &mut RustPath, module: &[String]) {
+    {
+        if path.global {
+            return;
+        }
+        let mut segs: &[String] = &path.segments;
+        let mut depth = module.to_vec();
+        let mut changed = false;
+        loop {
+            match segs.first().map(String::as_str) {
+                Some("self") if segs.len() > 1 => {
+                    segs = &segs[1..];
+                    changed = true;
                 }
+                Some("super") if !depth.is_empty() => {
+                    segs = &segs[1..];
+                    depth.pop();
+                    changed = true;
+                }
+                _ => break,
             }
-            if changed {
-                // `super::super::X` in `types.rs` is `super::X` from the package module.
-                let mut out = if depth.is_empty() && segs.first() == Some(&"super") {
+        }
+        if changed {
+            // `super::super::X` in `types.rs` is `super::X` from the package module.
+            let mut out: Vec<String> =
+                if depth.is_empty() && segs.first().map(String::as_str) == Some("super") {
                     Vec::new()
                 } else {
                     vec!["self".to_string()]
                 };
-                out.extend(depth);
-                out.extend(segs.iter().map(|s| s.to_string()));
-                *path = out.join("::");
-            }
+            out.extend(depth);
+            out.extend(segs.iter().cloned());
+            *path = RustPath::from_segments(false, out);
         }
-        _ => {}
     }
 }
 
-fn resolve_ty(ty: &mut FieldType, local: &BTreeMap<String, Vec<String>>) {
-    match ty {
-        FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => resolve_ty(t, local),
-        FieldType::Map { value, .. } => resolve_ty(value, local),
-        FieldType::Set { elem, .. } => resolve_ty(elem, local),
-        FieldType::Shared { inner, .. } => resolve_ty(inner, local),
-        FieldType::Foreign(path) => {
-            let segments: Vec<&str> = path.trim_start_matches("::").split("::").collect();
-            let last = *segments.last().unwrap_or(&"");
-            let single = segments.len() == 1 && !path.starts_with("::");
-            // `self::types::X` (after rebasing) names the local `X` declared in `types.rs`.
-            let via_self = segments.len() >= 2
-                && segments[0] == "self"
-                && local.get(last).is_some_and(|m| {
-                    m.iter()
+/// Paths naming types of this package become `Local`; well-known types become `Known`.
+/// `module` is where the path was written (a relative `spec::X` starts there).
+pub(crate) fn resolve_ty(
+    ty: &mut FieldType,
+    local: &BTreeMap<String, Vec<String>>,
+    module: &[String],
+) {
+    ty.walk_mut(&mut |ft| {
+        let FieldType::Foreign { path, args } = ft else {
+            return;
+        };
+        if !args.is_empty() {
+            // A generic type of this package: named through its module, as `Local`s are.
+            if path.is_single()
+                && let Some(m) = local.get(path.last())
+            {
+                let mut segs = vec!["self".to_string()];
+                segs.extend(m.iter().cloned());
+                segs.push(path.last().to_string());
+                *path = RustPath::from_segments(false, segs);
+            } else {
+                rebase_path(path, module);
+            }
+            return;
+        }
+        // A relative `spec::X` or a single name first, as written; then `self::`/`super::`
+        // paths rebased to the package module, where generated code lives.
+        let written = path.clone();
+        rebase_path(path, module);
+        let rebased = std::mem::replace(path, written);
+        let segments = &path.segments;
+        let last = path.last().to_string();
+        let single = path.is_single();
+        // `self::types::X` (after rebasing) names the local `X` declared in `types.rs`.
+        // `self::X` (a name the package module sees, e.g. through `pub use status::*`) is the
+        // package's own `X` too: a package is one namespace.
+        let rs = &rebased.segments;
+        let via_self = !rebased.global
+            && rs.len() >= 2
+            && rs[0] == "self"
+            && local.get(&last).is_some_and(|m| {
+                rs.len() == 2
+                    || m.iter()
                         .map(String::as_str)
-                        .eq(segments[1..segments.len() - 1].iter().copied())
-                });
-            if (single && local.contains_key(last)) || via_self {
-                *ty = FieldType::Local(last.to_string());
+                        .eq(rs[1..rs.len() - 1].iter().map(String::as_str))
+            });
+        // `spec::X` written in `types.rs` names `X` of its inline module `types::spec`.
+        let relative = !path.global
+            && segments.len() >= 2
+            && !matches!(segments[0].as_str(), "self" | "super" | "crate")
+            && local.get(&last).is_some_and(|m| {
+                m.len() == module.len() + segments.len() - 1
+                    && m.starts_with(module)
+                    && m[module.len()..]
+                        .iter()
+                        .eq(segments[..segments.len() - 1].iter())
+            });
+        if (single && local.contains_key(&last)) || via_self || relative {
+            *ft = FieldType::Local(last);
+            return;
+        }
+        if let Some((_, known)) = KnownType::ALL.iter().find(|(n, _)| *n == last) {
+            let from_k8s = segments[0] == "k8s_openapi" || segments[0] == "kube";
+            let ok = match known {
+                KnownType::Json => segments[0] == "serde_json" || single,
+                _ => single || from_k8s,
+            };
+            if ok && !(single && local.contains_key(&last)) {
+                *ft = FieldType::Known(*known);
                 return;
             }
-            if let Some((_, known)) = KnownType::ALL.iter().find(|(n, _)| *n == last) {
-                let from_k8s = segments[0] == "k8s_openapi" || segments[0] == "kube";
-                let ok = match known {
-                    KnownType::Json => segments.first() == Some(&"serde_json") || single,
-                    _ => single || from_k8s,
-                };
-                if ok && !(single && local.contains_key(last)) {
-                    *ty = FieldType::Known(*known);
-                }
-            }
         }
-        _ => {}
-    }
+        *path = rebased;
+    });
 }
 
 /// What a crate's `Cargo.toml` says about where its modules are.

@@ -4,7 +4,7 @@
 //! when it starts with `+` followed by a letter; the tag is `+name[:sub...][=value]`.
 
 use crate::diag::{Diagnostic, Span};
-use crate::model::Tag;
+use crate::path::RustPath;
 
 /// Where a tag may appear.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,9 +97,46 @@ impl Grammar {
     }
 }
 
+/// Every tag, as a closed set: the model interprets tags by key, never by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TagKey {
+    GroupName,
+    Genclient,
+    NonNamespaced,
+    NoVerbs,
+    NoStatus,
+    Readonly,
+    OnlyVerbs,
+    SkipVerbs,
+    Method,
+    ResourceName,
+    ShortName,
+    Categories,
+    PrintColumn,
+    DeepcopyGen,
+    RegisterGen,
+    ClientGen,
+    ListerGen,
+    InformerGen,
+    DefaulterGen,
+    ConversionGen,
+    OpenapiGen,
+    Default,
+    Optional,
+    Required,
+    Enum,
+    ListType,
+    ListMapKey,
+    MapType,
+    StructType,
+    PatchStrategy,
+    PatchMergeKey,
+}
+
 /// One row of the tag table.
 #[derive(Clone, Copy, Debug)]
 pub struct TagSpec {
+    pub key: TagKey,
     pub name: &'static str,
     pub places: &'static [Place],
     pub grammar: Grammar,
@@ -130,6 +167,7 @@ use Place::*;
 /// against) this table.
 pub const TAGS: &[TagSpec] = &[
     TagSpec {
+        key: TagKey::GroupName,
         name: "groupName",
         places: &[Package],
         grammar: Grammar::DnsSubdomain,
@@ -138,6 +176,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "API group of the package; overrides the group inferred from the directory name.",
     },
     TagSpec {
+        key: TagKey::Genclient,
         name: "genclient",
         places: &[Type],
         grammar: Grammar::Flag,
@@ -146,6 +185,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "Generate a typed client (and lister, informer) for this root type.",
     },
     TagSpec {
+        key: TagKey::NonNamespaced,
         name: "genclient:nonNamespaced",
         places: &[Type],
         grammar: Grammar::Flag,
@@ -154,6 +194,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "The kind is cluster-scoped (default: namespaced).",
     },
     TagSpec {
+        key: TagKey::NoVerbs,
         name: "genclient:noVerbs",
         places: &[Type],
         grammar: Grammar::Flag,
@@ -162,6 +203,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "Generate a client with no verbs.",
     },
     TagSpec {
+        key: TagKey::NoStatus,
         name: "genclient:noStatus",
         places: &[Type],
         grammar: Grammar::Flag,
@@ -170,6 +212,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "No `updateStatus`/`applyStatus` even though the type has `status`.",
     },
     TagSpec {
+        key: TagKey::Readonly,
         name: "genclient:readonly",
         places: &[Type],
         grammar: Grammar::Flag,
@@ -178,6 +221,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "Only `get`, `list` and `watch`.",
     },
     TagSpec {
+        key: TagKey::OnlyVerbs,
         name: "genclient:onlyVerbs",
         places: &[Type],
         grammar: Grammar::SubsetOf(VERBS),
@@ -186,6 +230,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "Generate only these verbs.",
     },
     TagSpec {
+        key: TagKey::SkipVerbs,
         name: "genclient:skipVerbs",
         places: &[Type],
         grammar: Grammar::SubsetOf(VERBS),
@@ -194,6 +239,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "Generate every verb but these.",
     },
     TagSpec {
+        key: TagKey::Method,
         name: "genclient:method",
         places: &[Type],
         grammar: Grammar::KeyValues {
@@ -205,6 +251,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "An extra client method, e.g. `name=GetScale,verb=get,subresource=scale,result=Scale`.",
     },
     TagSpec {
+        key: TagKey::ResourceName,
         name: "resourceName",
         places: &[Type],
         grammar: Grammar::DnsLabel,
@@ -213,6 +260,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "The plural resource name (URL segment); overrides the inferred plural.",
     },
     TagSpec {
+        key: TagKey::ShortName,
         name: "shortName",
         places: &[Type],
         grammar: Grammar::DnsLabels,
@@ -221,6 +269,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "Short names for discovery and kubectl (`+shortName=al`).",
     },
     TagSpec {
+        key: TagKey::Categories,
         name: "categories",
         places: &[Type],
         grammar: Grammar::DnsLabels,
@@ -229,6 +278,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "Discovery categories (`+categories=all`).",
     },
     TagSpec {
+        key: TagKey::PrintColumn,
         name: "printcolumn",
         places: &[Type],
         grammar: Grammar::KeyValues {
@@ -247,6 +297,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "An extra column in `kubectl get` tables.",
     },
     TagSpec {
+        key: TagKey::DeepcopyGen,
         name: "k8s:deepcopy-gen",
         places: &[Package, Type],
         grammar: Grammar::OneOf(&["package", "true", "false"]),
@@ -255,6 +306,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "Opt a package or type in or out of deep-copy checks (default: on).",
     },
     TagSpec {
+        key: TagKey::RegisterGen,
         name: "k8s:register-gen",
         places: &[Package],
         grammar: Grammar::OneOf(&["true", "false"]),
@@ -263,6 +315,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "`false` opts the package out of register/codec generation.",
     },
     TagSpec {
+        key: TagKey::ClientGen,
         name: "k8s:client-gen",
         places: &[Package],
         grammar: Grammar::OneOf(&["true", "false"]),
@@ -271,6 +324,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "`false` opts the package out of client generation.",
     },
     TagSpec {
+        key: TagKey::ListerGen,
         name: "k8s:lister-gen",
         places: &[Package],
         grammar: Grammar::OneOf(&["true", "false"]),
@@ -279,6 +333,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "`false` opts the package out of lister generation.",
     },
     TagSpec {
+        key: TagKey::InformerGen,
         name: "k8s:informer-gen",
         places: &[Package],
         grammar: Grammar::OneOf(&["true", "false"]),
@@ -287,6 +342,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "`false` opts the package out of informer generation.",
     },
     TagSpec {
+        key: TagKey::DefaulterGen,
         name: "k8s:defaulter-gen",
         places: &[Package, Type],
         grammar: Grammar::OneOf(&["TypeMeta", "true", "false", "covers"]),
@@ -295,6 +351,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "Which types get `set_object_defaults` (Go's meaning).",
     },
     TagSpec {
+        key: TagKey::ConversionGen,
         name: "k8s:conversion-gen",
         places: &[Package, Type, Field],
         grammar: Grammar::RustPathOrFalse,
@@ -303,6 +360,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "On a package: the hub module this version converts through. `false` opts out.",
     },
     TagSpec {
+        key: TagKey::OpenapiGen,
         name: "k8s:openapi-gen",
         places: &[Package, Type, Field],
         grammar: Grammar::OneOf(&["true", "false"]),
@@ -311,6 +369,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "Opt in or out of OpenAPI definitions.",
     },
     TagSpec {
+        key: TagKey::Default,
         name: "default",
         places: &[Field],
         grammar: Grammar::Json,
@@ -319,6 +378,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "Default value, as JSON (`+default=\"normal\"`).",
     },
     TagSpec {
+        key: TagKey::Optional,
         name: "optional",
         places: &[Field],
         grammar: Grammar::Flag,
@@ -327,6 +387,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "The field is not required in OpenAPI (an `Option` is optional anyway).",
     },
     TagSpec {
+        key: TagKey::Required,
         name: "required",
         places: &[Field],
         grammar: Grammar::Flag,
@@ -335,6 +396,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "The field is required in OpenAPI.",
     },
     TagSpec {
+        key: TagKey::Enum,
         name: "enum",
         places: &[Type],
         grammar: Grammar::Flag,
@@ -343,6 +405,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "A string enum: OpenAPI lists its values.",
     },
     TagSpec {
+        key: TagKey::ListType,
         name: "listType",
         places: &[Field],
         grammar: Grammar::OneOf(&["atomic", "set", "map"]),
@@ -351,6 +414,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "`x-kubernetes-list-type`; `map` needs `+listMapKey`.",
     },
     TagSpec {
+        key: TagKey::ListMapKey,
         name: "listMapKey",
         places: &[Field],
         grammar: Grammar::Identifier,
@@ -359,6 +423,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "`x-kubernetes-list-map-keys`: a key field of a `+listType=map` list.",
     },
     TagSpec {
+        key: TagKey::MapType,
         name: "mapType",
         places: &[Field],
         grammar: Grammar::OneOf(&["atomic", "granular"]),
@@ -367,6 +432,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "`x-kubernetes-map-type`.",
     },
     TagSpec {
+        key: TagKey::StructType,
         name: "structType",
         places: &[Field, Type],
         grammar: Grammar::OneOf(&["atomic", "granular"]),
@@ -375,6 +441,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "`x-kubernetes-map-type` of a struct.",
     },
     TagSpec {
+        key: TagKey::PatchStrategy,
         name: "patchStrategy",
         places: &[Field],
         grammar: Grammar::SubsetOf(&["merge", "retainKeys", "replace"]),
@@ -383,6 +450,7 @@ pub const TAGS: &[TagSpec] = &[
         doc: "Strategic-merge-patch strategy of a list or map.",
     },
     TagSpec {
+        key: TagKey::PatchMergeKey,
         name: "patchMergeKey",
         places: &[Field],
         grammar: Grammar::Identifier,
@@ -396,8 +464,69 @@ pub fn spec(name: &str) -> Option<&'static TagSpec> {
     TAGS.iter().find(|t| t.name == name)
 }
 
+/// A tag as written in a doc comment: `+name[=value]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawTag {
+    /// The full name, sub-tags included (`genclient:nonNamespaced`).
+    pub name: String,
+    pub value: Option<String>,
+    pub span: Span,
+}
+
+/// A tag that passed the spec: known, in its place, its value parsed by its grammar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tag {
+    pub key: TagKey,
+    pub value: TagValue,
+    pub span: Span,
+}
+
+impl Tag {
+    pub fn name(&self) -> &'static str {
+        TAGS.iter()
+            .find(|s| s.key == self.key)
+            .map_or("?", |s| s.name)
+    }
+}
+
+/// A tag value parsed by its [`Grammar`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum TagValue {
+    /// [`Grammar::Flag`].
+    Flag,
+    /// [`Grammar::OneOf`]: the word, from the grammar's own list.
+    Word(&'static str),
+    /// [`Grammar::SubsetOf`]: the words, from the grammar's list, in the order written.
+    Words(Vec<&'static str>),
+    /// [`Grammar::DnsSubdomain`], [`Grammar::DnsLabel`], [`Grammar::Identifier`].
+    Text(String),
+    /// [`Grammar::DnsLabels`].
+    Texts(Vec<String>),
+    /// [`Grammar::KeyValues`]: each key from the grammar's list, with its value.
+    Pairs(Vec<(&'static str, String)>),
+    /// [`Grammar::Json`].
+    Json(serde_json::Value),
+    /// [`Grammar::RustPathOrFalse`], a path.
+    Path(RustPath),
+    /// [`Grammar::RustPathOrFalse`], `false`.
+    False,
+}
+
+impl TagValue {
+    /// The value of `key` among [`TagValue::Pairs`].
+    pub fn pair(&self, key: &str) -> Option<&str> {
+        match self {
+            TagValue::Pairs(pairs) => pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.as_str()),
+            _ => None,
+        }
+    }
+}
+
 /// Splits doc lines into description lines and raw tags. `lines` are `(text, span of the text)`.
-pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<Tag>) {
+pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<RawTag>) {
     let mut docs = Vec::new();
     let mut tags = Vec::new();
     for (text, span) in lines {
@@ -438,7 +567,7 @@ pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<Tag>) {
             name = kv.name;
             value = Some(body[kv.name.len() + 1..].trim().to_string());
         }
-        tags.push(Tag {
+        tags.push(RawTag {
             name: name.to_string(),
             value,
             span: tag_span,
@@ -455,8 +584,8 @@ pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<Tag>) {
 }
 
 /// Checks tags found at `place`: known name, right place, value grammar, no duplicates.
-/// Returns the tags that passed.
-pub fn check(tags: Vec<Tag>, place: Place, diags: &mut Vec<Diagnostic>) -> Vec<Tag> {
+/// Returns the tags that passed, their values parsed.
+pub fn check(tags: Vec<RawTag>, place: Place, diags: &mut Vec<Diagnostic>) -> Vec<Tag> {
     let mut ok: Vec<Tag> = Vec::with_capacity(tags.len());
     for tag in tags {
         let Some(spec) = spec(&tag.name) else {
@@ -479,20 +608,15 @@ pub fn check(tags: Vec<Tag>, place: Place, diags: &mut Vec<Diagnostic>) -> Vec<T
             );
             continue;
         }
-        if let Err(why) = check_value(spec.grammar, tag.value.as_deref()) {
-            diags.push(
-                Diagnostic::error("E0103", format!("bad value for tag `+{}`: {why}", tag.name))
-                    .at(tag.span, "invalid value")
-                    .help(format!(
-                        "the value of `+{}` is: {}",
-                        tag.name,
-                        spec.grammar.describe()
-                    )),
-            );
-            continue;
-        }
+        let value = match parse_value(spec.grammar, tag.value.as_deref()) {
+            Ok(v) => v,
+            Err(why) => {
+                diags.push(bad_value(spec, tag.span, &why));
+                continue;
+            }
+        };
         if !spec.repeatable
-            && let Some(first) = ok.iter().find(|t| t.name == tag.name)
+            && let Some(first) = ok.iter().find(|t| t.key == spec.key)
         {
             diags.push(
                 Diagnostic::error("E0104", format!("tag `+{}` is given twice", tag.name))
@@ -502,12 +626,37 @@ pub fn check(tags: Vec<Tag>, place: Place, diags: &mut Vec<Diagnostic>) -> Vec<T
             );
             continue;
         }
-        ok.push(tag);
+        ok.push(Tag {
+            key: spec.key,
+            value,
+            span: tag.span,
+        });
     }
     ok
 }
 
-fn unknown(tag: &Tag, place: Place) -> Diagnostic {
+/// E0103 for a value that does not fit the tag (its grammar, or what the model makes of it).
+pub fn bad_value(spec: &TagSpec, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        "E0103",
+        format!("bad value for tag `+{}`: {why}", spec.name),
+    )
+    .at(span, "invalid value")
+    .help(format!(
+        "the value of `+{}` is: {}",
+        spec.name,
+        spec.grammar.describe()
+    ))
+}
+
+/// The spec row of a key.
+pub fn spec_of(key: TagKey) -> &'static TagSpec {
+    TAGS.iter()
+        .find(|s| s.key == key)
+        .expect("every TagKey has a row in TAGS")
+}
+
+fn unknown(tag: &RawTag, place: Place) -> Diagnostic {
     let d = Diagnostic::error("E0101", format!("unknown tag `+{}`", tag.name))
         .at(tag.span, "not a kube-codegen tag");
     // Prefer names valid here, then any name.
@@ -534,39 +683,41 @@ fn unknown(tag: &Tag, place: Place) -> Diagnostic {
     }
 }
 
-fn check_value(grammar: Grammar, value: Option<&str>) -> Result<(), String> {
+fn parse_value(grammar: Grammar, value: Option<&str>) -> Result<TagValue, String> {
     let need = |v: Option<&str>| -> Result<String, String> {
         match v {
             Some(v) if !v.is_empty() => Ok(v.to_string()),
             _ => Err("a value is required".into()),
         }
     };
+    let word = |words: &'static [&'static str], w: &str| -> Result<&'static str, String> {
+        words
+            .iter()
+            .copied()
+            .find(|x| *x == w)
+            .ok_or_else(|| format!("`{w}` is not one of {}", words.join(", ")))
+    };
     match grammar {
         Grammar::Flag => match value {
-            None => Ok(()),
+            None => Ok(TagValue::Flag),
             Some(v) => Err(format!("takes no value, got `{v}`")),
         },
-        Grammar::OneOf(words) => {
-            let v = need(value)?;
-            if words.contains(&v.as_str()) {
-                Ok(())
-            } else {
-                Err(format!("`{v}` is not one of {}", words.join(", ")))
-            }
-        }
+        Grammar::OneOf(words) => Ok(TagValue::Word(word(words, &need(value)?)?)),
         Grammar::SubsetOf(words) => {
             let v = need(value)?;
+            let mut out: Vec<&'static str> = Vec::new();
             for w in v.split(',').map(str::trim) {
-                if !words.contains(&w) {
-                    return Err(format!("`{w}` is not one of {}", words.join(", ")));
+                let w = word(words, w)?;
+                if !out.contains(&w) {
+                    out.push(w);
                 }
             }
-            Ok(())
+            Ok(TagValue::Words(out))
         }
         Grammar::DnsSubdomain => {
             let v = need(value)?;
             if crate::naming::is_dns_subdomain(&v) {
-                Ok(())
+                Ok(TagValue::Text(v))
             } else {
                 Err(format!("`{v}` is not a lower-case DNS subdomain"))
             }
@@ -574,65 +725,59 @@ fn check_value(grammar: Grammar, value: Option<&str>) -> Result<(), String> {
         Grammar::DnsLabel => {
             let v = need(value)?;
             if crate::naming::is_dns_label(&v) {
-                Ok(())
+                Ok(TagValue::Text(v))
             } else {
                 Err(format!("`{v}` is not a lower-case DNS label"))
             }
         }
         Grammar::DnsLabels => {
             let v = need(value)?;
-            match v
-                .split(',')
-                .map(str::trim)
-                .find(|l| !crate::naming::is_dns_label(l))
-            {
+            let labels: Vec<String> = v.split(',').map(|l| l.trim().to_string()).collect();
+            match labels.iter().find(|l| !crate::naming::is_dns_label(l)) {
                 Some(bad) => Err(format!("`{bad}` is not a lower-case DNS label")),
-                None => Ok(()),
+                None => Ok(TagValue::Texts(labels)),
             }
         }
         Grammar::KeyValues { keys, required } => {
             let v = need(value)?;
-            let pairs = parse_key_values(&v)?;
-            for (k, _) in &pairs {
-                if !keys.contains(&k.as_str()) {
-                    return Err(format!("unknown key `{k}`"));
+            let mut pairs: Vec<(&'static str, String)> = Vec::new();
+            for (k, val) in parse_key_values(&v)? {
+                let Some(key) = keys.iter().copied().find(|x| *x == k) else {
+                    return Err(format!("unknown key `{k}` (keys: {})", keys.join(", ")));
+                };
+                if pairs.iter().any(|(x, _)| *x == key) {
+                    return Err(format!("`{key}=` is given twice"));
                 }
+                if val.is_empty() {
+                    return Err(format!("`{key}=` has no value"));
+                }
+                pairs.push((key, val));
             }
             for r in required {
                 if !pairs.iter().any(|(k, _)| k == r) {
                     return Err(format!("missing `{r}=`"));
                 }
             }
-            Ok(())
+            Ok(TagValue::Pairs(pairs))
         }
         Grammar::Json => {
             let v = need(value)?;
-            if serde_json::from_str::<serde_json::Value>(&v).is_ok() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "`{v}` is not a JSON value (quote strings: `\"{v}\"`)"
-                ))
-            }
+            serde_json::from_str::<serde_json::Value>(&v)
+                .map(TagValue::Json)
+                .map_err(|_| format!("`{v}` is not a JSON value (quote strings: `\"{v}\"`)"))
         }
         Grammar::RustPathOrFalse => {
             let v = need(value)?;
-            let ok = v == "false"
-                || v.split("::").all(|seg| {
-                    let mut c = seg.chars();
-                    c.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-                        && c.all(|c| c.is_alphanumeric() || c == '_')
-                });
-            if ok {
-                Ok(())
+            if v == "false" {
+                Ok(TagValue::False)
             } else {
-                Err(format!("`{v}` is not a Rust path"))
+                RustPath::parse(&v).map(TagValue::Path)
             }
         }
         Grammar::Identifier => {
             let v = need(value)?;
-            if v.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                Ok(())
+            if crate::naming::is_rust_ident(&v) {
+                Ok(TagValue::Text(v))
             } else {
                 Err(format!("`{v}` is not a field name"))
             }

@@ -401,6 +401,28 @@ fn never_panics() {
             "multibyte",
             "/// Ünïcödé — +genclient\n/// +grüpName=ü\npub struct Ä { pub métadata: String }\n",
         ),
+        (
+            "garbage_tag_values",
+            "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+             //! +k8s:conversion-gen=::\n\
+             /// +genclient\n/// +genclient:method=,,,=\n/// +genclient:method=name=x,verb=get,result=a::<b>\n\
+             /// +genclient:method=N,verb=update,input=crate::,result=9\n/// +genclient:onlyVerbs=,\n\
+             /// +printcolumn:name=,type=,jsonPath=\n/// +printcolumn:name=a,type=date,jsonPath=.x,priority=99999999999999\n\
+             /// +printcolumn:name=a=b,type=string,jsonPath=.a,jsonPath=.b\n/// +shortName=,,\n/// +resourceName=\u{1F600}\n\
+             /// +k8s:conversion-gen=a::b::\n/// +structType=\n\
+             #[derive(Clone)]\npub struct A {\n    pub metadata: ObjectMeta,\n\
+             /// +default={\"a\":[1,{\"b\":null}]}\n/// +listType=map\n/// +listMapKey=\n/// +listMapKey=x-y\n    pub a: Vec<B>,\n\
+             /// +default=18446744073709551616\n/// +patchMergeKey=a.b\n/// +patchStrategy=merge,merge,\n    pub b: u8,\n\
+             /// +default=[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n    pub c: Vec<Vec<i32>>,\n\
+             /// +default=\"\\u0000\"\n/// +k8s:conversion-gen=crate::x\n    pub d: Option<Box<C>>,\n}\n\
+             pub struct B { pub x: String }\npub enum C { X, Y(String) }\n",
+        ),
+        (
+            "scopes",
+            "pub mod a { use super::*; pub mod b { use super::*; pub struct X { pub y: Y, pub z: Zed } } }\n\
+             mod p { pub struct Y; }\nuse nothing::*;\nuse other::*;\nmacro_rules! m {() => {}}\n\
+             pub struct Y(Vec<Box<Option<Q>>>);\npub type Q = Q;\npub type R = Vec<R>;\npub struct S { pub r: R, pub t: T }\n",
+        ),
     ];
     for (name, text) in cases {
         for rel in ["apis/grp/v1/types.rs", "apis/types.rs", "apis/grp/mod.rs"] {
@@ -482,4 +504,164 @@ fn kube_rs_custom_resource_gets_a_specific_note() {
     let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
     assert!(out.contains("warning[W0110]"), "{out}");
     assert!(out.contains("derives kube-rs's `CustomResource`"), "{out}");
+}
+
+#[test]
+fn unresolved_types() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub inner: NotDefinedAnywhere,\n    pub spec: Option<AlertSpc>,\n    pub meta: Vec<ObjectMet>,\n}}\n\n#[derive(Clone)]\npub struct AlertSpec {{\n    pub message: String,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn two_kinds_of_one_name_in_an_inline_module() {
+    let out = errors(
+        &[(
+            "apis/widgets/v1/types.rs",
+            &format!(
+                "{META}\n/// +genclient\n#[derive(Clone)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n}}\n\npub mod again {{\n    use super::*;\n\n    /// +genclient\n    #[derive(Clone)]\n    pub struct Widget {{\n        pub metadata: ObjectMeta,\n    }}\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn private_inline_module_with_types() {
+    let out = errors(
+        &[(
+            "apis/widgets/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n    pub part: hidden::Part,\n}}\n\nmod hidden {{\n    #[derive(Clone)]\n    pub struct Part {{\n        pub n: i32,\n    }}\n}}\n\n#[cfg(test)]\nmod tests {{\n    struct Fixture;\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn ambiguous_glob_imports() {
+    let out = errors(
+        &[(
+            "apis/widgets/v1/types.rs",
+            &format!(
+                "{META}\nuse k8s_openapi::api::core::v1::*;\nuse k8s_openapi::api::apps::v1::*;\n\n#[derive(Clone)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n    pub template: PodTemplateSpec,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn user_types_colliding_with_generated_names() {
+    let out = errors(
+        &[(
+            "apis/widgets/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n    pub spec: WidgetSpec,\n}}\n\n#[derive(Clone)]\npub struct WidgetSpec {{\n    pub size: i32,\n}}\n\n#[derive(Clone)]\npub struct WidgetList {{\n    pub items: Vec<String>,\n}}\n\n#[derive(Clone)]\npub struct WidgetSpecApplyConfiguration {{\n    pub size: Option<i32>,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn kind_and_client_tags_in_the_wrong_place() {
+    let out = errors(
+        &[(
+            "apis/widgets/v1/types.rs",
+            &format!(
+                "{META}\n/// +genclient:readonly\n/// +genclient:method=GetScale,verb=get,subresource=scale\n#[derive(Clone)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n    pub spec: WidgetSpec,\n}}\n\n/// +shortName=ws\n/// +printcolumn:name=Size,type=integer,jsonPath=.size\n#[derive(Clone)]\npub struct WidgetSpec {{\n    pub size: i32,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn tags_that_do_not_fit_their_item() {
+    let out = errors(
+        &[(
+            "apis/widgets/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n    /// +listType=atomic\n    pub name: String,\n    /// +mapType=atomic\n    pub tags: Vec<String>,\n    /// +listType=map\n    pub ports: Vec<Port>,\n    /// +listMapKey=port\n    pub more: Vec<Port>,\n    /// +listType=atomic\n    pub set: std::collections::BTreeSet<String>,\n    /// +optional\n    /// +required\n    pub size: i32,\n    /// +patchStrategy=merge\n    /// +patchMergeKey=port\n    pub count: i32,\n}}\n\n/// +enum\n#[derive(Clone)]\npub struct Port {{\n    pub port: i32,\n}}\n\n/// +structType=atomic\n#[derive(Clone)]\npub enum Mode {{\n    A,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn defaults_of_the_wrong_type() {
+    let out = errors(
+        &[(
+            "apis/widgets/v1/types.rs",
+            &format!(
+                "{META}\nuse serde::{{Deserialize, Serialize}};\n\n#[derive(Clone)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n    /// +default=\"three\"\n    pub replicas: i32,\n    /// +default=300\n    pub small: Option<u8>,\n    /// +default=\"Bogus\"\n    pub mode: Option<Mode>,\n    /// +default={{\"size\": 1, \"colour\": \"red\"}}\n    pub spec: Option<Spec>,\n    /// +default=[\"a\", 2]\n    pub names: Vec<String>,\n    /// +default=\"normal\"\n    pub priority: Option<String>,\n    /// +default=\"1Gi\"\n    pub memory: Option<k8s_openapi::apimachinery::pkg::api::resource::Quantity>,\n}}\n\n#[derive(Clone, Serialize, Deserialize)]\n#[serde(rename_all = \"camelCase\")]\npub enum Mode {{\n    Fast,\n    #[serde(rename = \"slow-ish\")]\n    Slow,\n}}\n\n#[derive(Clone, Serialize, Deserialize)]\npub struct Spec {{\n    pub size: i32,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn list_keys_that_are_not_fields() {
+    let out = errors(
+        &[(
+            "apis/widgets/v1/types.rs",
+            &format!(
+                "{META}\nuse serde::{{Deserialize, Serialize}};\n\n#[derive(Clone)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n    /// +listType=map\n    /// +listMapKey=container_port\n    /// +listMapKey=protocol\n    pub ports: Vec<Port>,\n    /// +patchStrategy=merge\n    /// +patchMergeKey=nmae\n    pub volumes: Vec<Volume>,\n}}\n\n#[derive(Clone, Serialize, Deserialize)]\n#[serde(rename_all = \"camelCase\")]\npub struct Port {{\n    pub container_port: i32,\n    pub protocol: Option<String>,\n}}\n\n#[derive(Clone, Serialize, Deserialize)]\npub struct Volume {{\n    pub name: String,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn typed_tag_values_that_do_not_parse() {
+    let out = errors(
+        &[
+            (
+                "apis/widgets/v1/mod.rs",
+                "//! +k8s:conversion-gen=crate::apis::9widgets\nmod types;\npub use types::*;\n",
+            ),
+            (
+                "apis/widgets/v1/types.rs",
+                &format!(
+                    "{META}\n/// +genclient\n/// +printcolumn:name=Size,type=int,jsonPath=.spec.size\n/// +printcolumn:name=Age,type=date,jsonPath=metadata.creationTimestamp\n/// +printcolumn:name=X,type=string,jsonPath=.x,priority=-1\n/// +genclient:method=Watch,verb=watch\n/// +genclient:method=GetScale,verb=get,subresource=scale,input=Scale\n/// +genclient:method=GetThing,verb=get,result=Thing\n/// +genclient:method=GetScale,verb=get,subresource=Scale\n#[derive(Clone)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n    /// +k8s:conversion-gen=crate::x\n    pub size: i32,\n}}\n"
+                ),
+            ),
+        ],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn unreadable_serde_attributes_are_a_warning() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\nuse serde::{{Deserialize, Serialize}};\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n#[derive(Clone, Serialize, Deserialize)]\n#[serde(rename_all = camelCase, bound(serialize = \"T: Clone\"))]\npub struct Spec {{\n    #[serde(rename = 5)]\n    pub a_b: String,\n    #[serde(default, skip_serializing_if = \"String::is_empty\", deserialize_with = \"x\")]\n    pub c: String,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    insta::assert_snapshot!(out);
 }

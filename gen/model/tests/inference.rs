@@ -3,7 +3,8 @@
 
 use kube_codegen_model::tags::{Grammar, TAGS};
 use kube_codegen_model::{
-    FieldType, Input, KnownType, Loaded, Origin, Package, TypeBody, TypeDef, load,
+    ColumnType, ConversionTag, FieldType, Input, IntType, KnownType, ListType, Loaded, MapType,
+    Origin, Package, PatchStrategy, Presence, RustPath, TypeBody, TypeDef, Verb, load,
 };
 use tempfile::TempDir;
 
@@ -108,10 +109,6 @@ fn group_name_tag_overrides_directory_for_every_package_of_the_group() {
         let p = package(&l, dir);
         assert_eq!(p.group, "pager.k8s.co", "{dir}");
         assert!(matches!(p.group_origin, Origin::Tag(_)), "{dir}");
-        assert!(
-            !p.tags.has("groupName"),
-            "groupName is not a package tag of {dir}"
-        );
     }
     assert_eq!(l.model.packages.len(), 3);
 }
@@ -309,7 +306,7 @@ fn scope_short_names_categories_and_printer_columns() {
     assert!(matches!(node.scope_origin, Origin::Tag(_)));
 }
 
-fn verbs_of(tags: &[&str], with_status: bool) -> Vec<String> {
+fn verbs_of(tags: &[&str], with_status: bool) -> Vec<&'static str> {
     let status = if with_status {
         "    pub status: Option<String>,\n"
     } else {
@@ -324,7 +321,12 @@ fn verbs_of(tags: &[&str], with_status: bool) -> Vec<String> {
     ));
     let l = load_ok(&[("apis/pager/v1/types.rs", &src)]);
     let r = l.model.packages[0].types[0].resource.clone().unwrap();
-    r.client.expect("+genclient gives a client").verbs
+    r.client
+        .expect("+genclient gives a client")
+        .verbs
+        .iter()
+        .map(|v| v.as_str())
+        .collect()
 }
 
 #[test]
@@ -391,7 +393,7 @@ fn custom_client_methods() {
             "Alert",
             &[
                 "+genclient",
-                "+genclient:method=GetScale,verb=get,subresource=scale,result=Scale",
+                "+genclient:method=GetScale,verb=get,subresource=scale,result=k8s_openapi::api::autoscaling::v1::Scale",
                 "+genclient:method=name=Ack,verb=update,subresource=ack",
             ],
         )]),
@@ -406,9 +408,16 @@ fn custom_client_methods() {
     assert_eq!(client.methods.len(), 2);
     assert_eq!(client.methods[0].name, "GetScale");
     assert_eq!(client.methods[0].subresource.as_deref(), Some("scale"));
-    assert_eq!(client.methods[0].result.as_deref(), Some("Scale"));
+    assert_eq!(
+        client.methods[0].result,
+        Some(FieldType::foreign(
+            "k8s_openapi::api::autoscaling::v1::Scale"
+        ))
+    );
+    assert_eq!(client.methods[0].verb, Verb::Get);
     assert_eq!(client.methods[1].name, "Ack");
-    assert_eq!(client.methods[1].verb, "update");
+    assert_eq!(client.methods[1].verb, Verb::Update);
+    assert_eq!(client.methods[1].result, None, "the kind itself");
 }
 
 #[test]
@@ -428,11 +437,12 @@ fn docs_have_tag_lines_removed() {
             "It has two paragraphs."
         ]
     );
-    assert!(t.tags.has("genclient"));
-    assert_eq!(t.tags.value("shortName"), Some("al"));
+    let r = t.resource.as_ref().unwrap();
+    assert!(r.client.is_some());
+    assert_eq!(r.short_names, ["al"]);
     let message = &t.fields()[1];
     assert_eq!(message.docs, ["The text.", "  indented line"]);
-    assert!(message.tags.has("optional"));
+    assert_eq!(message.options.presence, Some(Presence::Optional));
     assert_eq!(t.fields()[0].docs, ["Standard object metadata."]);
 }
 
@@ -447,10 +457,13 @@ fn package_tags_from_inner_docs() {
     ]);
     let p = &l.model.packages[0];
     assert_eq!(
-        p.tags.value("k8s:conversion-gen"),
-        Some("crate::apis::pager")
+        p.options.conversion.as_ref().map(|c| &c.value),
+        Some(&ConversionTag::Through(
+            RustPath::parse("crate::apis::pager").unwrap()
+        ))
     );
-    assert_eq!(p.tags.value("k8s:deepcopy-gen"), Some("package"));
+    assert!(p.options.deepcopy);
+    assert!(p.options.register && p.options.openapi);
 }
 
 #[test]
@@ -547,7 +560,7 @@ fn use_paths_resolve_to_known_and_local_types() {
     assert_eq!(field("raw"), FieldType::Known(KnownType::Json));
     assert_eq!(
         field("pod"),
-        FieldType::Foreign("k8s_openapi::api::core::v1::PodSpec".into())
+        FieldType::foreign("k8s_openapi::api::core::v1::PodSpec")
     );
     // `super::X` written in types.rs means `self::X` from the package module: a local type here.
     assert_eq!(field("shared"), FieldType::Local("Shared".into()));
@@ -564,15 +577,12 @@ fn use_paths_resolve_to_known_and_local_types() {
         field("fast"),
         FieldType::Map {
             ordered: false,
-            value: Box::new(FieldType::Vec(Box::new(FieldType::Int("u8".into()))))
+            value: Box::new(FieldType::Vec(Box::new(FieldType::Int(IntType::U8))))
         }
     );
     // Paths leaving the package are rebased but stay foreign.
-    assert_eq!(
-        field("elsewhere"),
-        FieldType::Foreign("super::Other".into())
-    );
-    assert_eq!(field("absolute"), FieldType::Foreign("crate::Thing".into()));
+    assert_eq!(field("elsewhere"), FieldType::foreign("super::Other"));
+    assert_eq!(field("absolute"), FieldType::foreign("crate::Thing"));
 }
 
 #[test]
@@ -584,13 +594,10 @@ fn super_path_to_a_foreign_module_is_rebased_to_self() {
         ),
     )]);
     let alert = &l.model.packages[0].types[0];
-    assert_eq!(
-        alert.fields()[1].ty,
-        FieldType::Foreign("self::common::X".into())
-    );
+    assert_eq!(alert.fields()[1].ty, FieldType::foreign("self::common::X"));
     assert_eq!(
         alert.fields()[2].ty,
-        FieldType::Option(Box::new(FieldType::Foreign("self::types::inner::Y".into())))
+        FieldType::Option(Box::new(FieldType::foreign("self::types::inner::Y")))
     );
 }
 
@@ -603,7 +610,7 @@ fn known_type_names_need_the_right_crate() {
         ),
     )]);
     let f = l.model.packages[0].types[0].fields();
-    assert_eq!(f[1].ty, FieldType::Foreign("my_crate::Time".into()));
+    assert_eq!(f[1].ty, FieldType::foreign("my_crate::Time"));
     assert_eq!(f[2].ty, FieldType::Known(KnownType::Duration));
 }
 
@@ -623,7 +630,7 @@ fn raw_identifiers_and_shapes() {
     assert_eq!(ty(p, "Alert").fields()[2].wire_name(), "lastUpdateTime");
     assert_eq!(
         ty(p, "Tuple").body,
-        TypeBody::Tuple(vec![FieldType::String, FieldType::Int("i32".into())])
+        TypeBody::Tuple(vec![FieldType::String, FieldType::Int(IntType::I32)])
     );
     match &ty(p, "Shape").body {
         TypeBody::Enum(v) => assert_eq!(v.len(), 3),
@@ -712,4 +719,155 @@ fn wire_names_follow_serde_attributes_and_camel_case_for_kinds() {
     };
     let names: Vec<&str> = variants.iter().map(|v| v.wire.as_str()).collect();
     assert_eq!(names, ["NOT_READY", "ok"]);
+}
+
+#[test]
+fn inline_modules_are_part_of_the_package() {
+    let l = load_ok(&[
+        (
+            "apis/pager/mod.rs",
+            "//! +groupName=pager.k8s.co\npub mod v1;\nmod types;\npub use types::*;\n",
+        ),
+        (
+            "apis/pager/types.rs",
+            "#[derive(Clone)]\npub struct HubOnly {\n    pub n: i32,\n}\n",
+        ),
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\nuse super::super::*;\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: spec::AlertSpec,\n    pub hub: HubOnly,\n    pub alias: Labels,\n}}\n\npub type Labels = std::collections::BTreeMap<String, String>;\n\npub mod spec {{\n    use super::*;\n\n    #[derive(Clone)]\n    pub struct AlertSpec {{\n        pub meta: ObjectMeta,\n        pub wrapped: Wrapper<String>,\n        pub labels: Labels,\n    }}\n\n    #[derive(Clone)]\n    pub struct Wrapper<T> {{\n        pub inner: T,\n    }}\n}}\n\n#[cfg(test)]\nmod tests {{\n    pub struct NotAnApiType;\n}}\n"
+            ),
+        ),
+    ]);
+    let p = package(&l, "pager/v1");
+    let alert = ty(p, "Alert");
+    assert_eq!(alert.fields()[1].ty, FieldType::Local("AlertSpec".into()));
+    assert_eq!(
+        alert.fields()[2].ty,
+        FieldType::foreign("super::HubOnly"),
+        "a hub type through `use super::super::*`, named from the package module"
+    );
+    let labels = FieldType::Map {
+        ordered: true,
+        value: Box::new(FieldType::String),
+    };
+    assert_eq!(alert.fields()[3].ty, labels, "aliases are their target");
+    let spec = ty(p, "AlertSpec");
+    assert_eq!(spec.module, ["types", "spec"]);
+    assert_eq!(spec.fields()[0].ty, FieldType::Known(KnownType::ObjectMeta));
+    assert_eq!(
+        spec.fields()[1].ty,
+        FieldType::Foreign {
+            path: RustPath::parse("self::types::spec::Wrapper").unwrap(),
+            args: vec![FieldType::String]
+        },
+        "a generic type of the package, named through its module"
+    );
+    assert_eq!(
+        spec.fields()[2].ty,
+        labels,
+        "the parent's alias through `use super::*`"
+    );
+    let wrapper = ty(p, "Wrapper");
+    assert_eq!(
+        wrapper.fields()[0].ty,
+        FieldType::foreign("T"),
+        "a type parameter"
+    );
+    assert!(
+        p.type_named("NotAnApiType").is_none(),
+        "test modules are not API"
+    );
+}
+
+#[test]
+fn typed_field_and_type_tags() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\nuse serde::{{Deserialize, Serialize}};\n\n/// +genclient\n/// +genclient:method=GetScale,verb=get,subresource=scale,result=k8s_openapi::api::autoscaling::v1::Scale\n/// +genclient:method=UpdateScale,verb=update,subresource=scale,input=Scale,result=Scale\n/// +printcolumn:name=Ready,type=boolean,jsonPath=.status.ready,priority=1\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    /// +listType=map\n    /// +listMapKey=containerPort\n    /// +listMapKey=protocol\n    /// +patchStrategy=merge,retainKeys\n    /// +patchMergeKey=containerPort\n    pub ports: Vec<Port>,\n    /// +default=3\n    /// +optional\n    pub replicas: Option<i32>,\n    /// +default=\"fast\"\n    pub mode: Option<Mode>,\n    /// +mapType=atomic\n    pub labels: std::collections::BTreeMap<String, String>,\n    /// +k8s:conversion-gen=false\n    /// +k8s:openapi-gen=false\n    pub internal: i32,\n}}\n\nuse k8s_openapi::api::autoscaling::v1::Scale;\n\n/// +structType=atomic\n#[derive(Clone, Serialize, Deserialize)]\n#[serde(rename_all = \"camelCase\")]\npub struct Port {{\n    pub container_port: i32,\n    pub protocol: String,\n}}\n\n/// +enum\n/// +k8s:deepcopy-gen=false\n#[derive(Clone, Serialize, Deserialize)]\n#[serde(rename_all = \"lowercase\")]\npub enum Mode {{\n    Fast,\n    Slow,\n}}\n"
+        ),
+    )]);
+    let p = &l.model.packages[0];
+    let alert = ty(p, "Alert");
+    let f = |name: &str| {
+        &alert
+            .fields()
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .options
+    };
+    let ports = f("ports");
+    assert_eq!(ports.list_type, Some(ListType::Map));
+    assert_eq!(ports.list_map_keys, ["containerPort", "protocol"]);
+    assert_eq!(
+        ports.patch_strategy,
+        [PatchStrategy::Merge, PatchStrategy::RetainKeys]
+    );
+    assert_eq!(ports.patch_merge_key.as_deref(), Some("containerPort"));
+    assert_eq!(f("replicas").default.as_ref().unwrap().value, 3);
+    assert_eq!(f("replicas").presence, Some(Presence::Optional));
+    assert_eq!(f("mode").default.as_ref().unwrap().value, "fast");
+    assert_eq!(f("labels").map_type, Some(MapType::Atomic));
+    assert!(!f("internal").convert && !f("internal").openapi);
+    assert!(f("ports").convert && f("ports").openapi);
+    assert_eq!(ty(p, "Port").options.struct_type, Some(MapType::Atomic));
+    let mode = &ty(p, "Mode").options;
+    assert!(mode.is_enum && !mode.deepcopy);
+    let r = alert.resource.as_ref().unwrap();
+    assert_eq!(r.printer_columns[0].type_, ColumnType::Boolean);
+    assert_eq!(r.printer_columns[0].priority, 1);
+    let client = r.client.as_ref().unwrap();
+    let scale = FieldType::foreign("k8s_openapi::api::autoscaling::v1::Scale");
+    assert_eq!(client.methods[1].verb, Verb::Update);
+    assert_eq!(
+        client.methods[1].input.as_ref(),
+        Some(&scale),
+        "resolved through `use`"
+    );
+    assert_eq!(client.methods[1].result.as_ref(), Some(&scale));
+    assert!(client.has(Verb::UpdateStatus) == r.has_status);
+}
+
+#[test]
+fn glob_imports_resolve_what_they_can() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\nuse k8s_openapi::api::core::v1::*;\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub template: PodTemplateSpec,\n}}\n"
+        ),
+    )]);
+    assert_eq!(
+        l.model.packages[0].types[0].fields()[1].ty,
+        FieldType::foreign("k8s_openapi::api::core::v1::PodTemplateSpec"),
+        "one glob that can provide the name: its full path, which generated code can use"
+    );
+}
+
+#[test]
+fn imports_of_the_package_module_name_package_types() {
+    let l = load_ok(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "mod status;\nmod types;\npub use status::*;\npub use types::*;\n",
+        ),
+        (
+            "apis/pager/v1/status.rs",
+            "#[derive(Clone)]\npub struct ThingStatus {\n    pub ok: bool,\n}\n",
+        ),
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\nuse super::ThingStatus;\n\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub status: Option<ThingStatus>,\n    pub again: super::ThingStatus,\n}}\n"
+            ),
+        ),
+    ]);
+    let thing = ty(&l.model.packages[0], "Thing");
+    let local = FieldType::Local("ThingStatus".into());
+    assert_eq!(
+        thing.fields()[1].ty,
+        FieldType::Option(Box::new(local.clone()))
+    );
+    assert_eq!(thing.fields()[2].ty, local);
 }

@@ -12,7 +12,8 @@
 
 use kube_codegen_model::output::{Content, GeneratedFile, Generator, Options, Placement};
 use kube_codegen_model::{
-    Field, FieldType, KnownType, Model, Package, TypeBody, TypeDef, VariantShape,
+    Field, FieldType, FloatType, KnownType, Model, Package, PatchStrategy, Presence, RustPath,
+    TypeBody, TypeDef, VariantShape,
 };
 use serde_json::{Map, Value, json};
 
@@ -36,7 +37,7 @@ impl Generator for OpenapiGen {
         pkg: &Package,
         _opts: &Options,
     ) -> Vec<GeneratedFile> {
-        if pkg.is_internal() || pkg.tags.value("k8s:openapi-gen") == Some("false") {
+        if pkg.is_internal() || !pkg.options.openapi {
             return Vec::new();
         }
         let schemas = schemas(pkg);
@@ -60,7 +61,7 @@ pub fn definition_name(pkg: &Package, type_name: &str) -> String {
 pub fn schemas(pkg: &Package) -> Map<String, Value> {
     let mut out = Map::new();
     for t in &pkg.types {
-        if t.tags.value("k8s:openapi-gen") == Some("false") || t.has_generics {
+        if !t.options.openapi || t.has_generics {
             continue;
         }
         out.insert(definition_name(pkg, &t.name), type_schema(pkg, t));
@@ -175,8 +176,8 @@ fn type_schema(pkg: &Package, t: &TypeDef) -> Value {
     {
         schema["description"] = d;
     }
-    if let Some(v) = t.tags.value("structType") {
-        schema["x-kubernetes-map-type"] = Value::String(v.into());
+    if let Some(v) = t.options.struct_type {
+        schema["x-kubernetes-map-type"] = Value::String(v.as_str().into());
     }
     if let Some(r) = &t.resource {
         schema["x-kubernetes-group-version-kind"] = gvk(pkg, &r.kind);
@@ -192,7 +193,7 @@ fn struct_schema(pkg: &Package, t: &TypeDef, fields: &[Field]) -> Value {
         type_meta_properties(&mut props);
     }
     let mut all_of = Vec::new();
-    for f in fields.iter().filter(|f| !f.serde.skip) {
+    for f in fields.iter().filter(|f| !f.serde.skip && f.options.openapi) {
         if f.serde.flatten {
             all_of.push(field_type_schema(pkg, &f.ty));
             continue;
@@ -209,29 +210,24 @@ fn struct_schema(pkg: &Package, t: &TypeDef, fields: &[Field]) -> Value {
                 "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
             );
         }
-        if let Some(v) = f.tags.value("default")
-            && let Ok(v) = serde_json::from_str::<Value>(v)
-        {
-            s["default"] = v;
+        let o = &f.options;
+        if let Some(d) = &o.default {
+            s["default"] = d.value.clone();
         }
-        for (tag, ext) in [
-            ("listType", "x-kubernetes-list-type"),
-            ("mapType", "x-kubernetes-map-type"),
-            ("structType", "x-kubernetes-map-type"),
-            ("patchStrategy", "x-kubernetes-patch-strategy"),
-            ("patchMergeKey", "x-kubernetes-patch-merge-key"),
-        ] {
-            if let Some(v) = f.tags.value(tag) {
-                s[ext] = Value::String(v.into());
-            }
+        if let Some(v) = o.list_type {
+            s["x-kubernetes-list-type"] = v.as_str().into();
         }
-        let keys: Vec<Value> = f
-            .tags
-            .all("listMapKey")
-            .filter_map(|t| t.value.clone().map(Value::String))
-            .collect();
-        if !keys.is_empty() {
-            s["x-kubernetes-list-map-keys"] = Value::Array(keys);
+        if let Some(v) = o.map_type.or(o.struct_type) {
+            s["x-kubernetes-map-type"] = v.as_str().into();
+        }
+        if !o.patch_strategy.is_empty() {
+            s["x-kubernetes-patch-strategy"] = PatchStrategy::join(&o.patch_strategy).into();
+        }
+        if let Some(k) = &o.patch_merge_key {
+            s["x-kubernetes-patch-merge-key"] = k.as_str().into();
+        }
+        if !o.list_map_keys.is_empty() {
+            s["x-kubernetes-list-map-keys"] = o.list_map_keys.clone().into();
         }
         if is_required(pkg, t, f) {
             required.push(Value::String(f.wire.clone()));
@@ -251,11 +247,11 @@ fn struct_schema(pkg: &Package, t: &TypeDef, fields: &[Field]) -> Value {
 /// Required unless optional in Rust (`Option`, a serde default, an omitted-when-empty or
 /// defaulted field of a kind) or tagged `+optional`; `+required` always wins.
 fn is_required(pkg: &Package, t: &TypeDef, f: &Field) -> bool {
-    if f.tags.has("required") {
-        return true;
-    }
-    if f.tags.has("optional") || f.tags.has("default") {
-        return false;
+    match f.options.presence {
+        Some(Presence::Required) => return true,
+        Some(Presence::Optional) => return false,
+        None if f.options.default.is_some() => return false,
+        None => {}
     }
     if matches!(f.ty, FieldType::Option(_)) || f.serde.default || t.serde.default {
         return false;
@@ -287,15 +283,11 @@ fn field_type_schema(pkg: &Package, ty: &FieldType) -> Value {
     match ty {
         FieldType::Bool => json!({"type": "boolean"}),
         FieldType::Int(n) => {
-            let format = if matches!(n.as_str(), "i64" | "u64" | "isize" | "usize" | "u32") {
-                "int64"
-            } else {
-                "int32"
-            };
+            let format = if n.is_wide() { "int64" } else { "int32" };
             json!({"type": "integer", "format": format})
         }
         FieldType::Float(n) => {
-            json!({"type": "number", "format": if n == "f32" { "float" } else { "double" }})
+            json!({"type": "number", "format": if *n == FloatType::F32 { "float" } else { "double" }})
         }
         FieldType::String => json!({"type": "string"}),
         FieldType::Option(t) | FieldType::Box(t) | FieldType::Shared { inner: t, .. } => {
@@ -328,17 +320,15 @@ fn field_type_schema(pkg: &Package, ty: &FieldType) -> Value {
             KnownType::Bytes => json!({"type": "string", "format": "byte"}),
         },
         FieldType::Local(name) => reference(&definition_name(pkg, name)),
-        FieldType::Foreign(path) => match k8s_openapi_definition(path) {
-            Some(name) => reference(&name),
-            None => json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
+        FieldType::Foreign { path, args } => match k8s_openapi_definition(path) {
+            Some(name) if args.is_empty() => reference(&name),
+            _ => json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
         },
     }
 }
 
 /// `k8s_openapi::api::core::v1::PodSpec` → `io.k8s.api.core.v1.PodSpec`.
-fn k8s_openapi_definition(path: &str) -> Option<String> {
-    let rest = path
-        .trim_start_matches("::")
-        .strip_prefix("k8s_openapi::")?;
-    Some(format!("io.k8s.{}", rest.replace("::", ".")))
+fn k8s_openapi_definition(path: &RustPath) -> Option<String> {
+    let (first, rest) = path.segments.split_first()?;
+    (first == "k8s_openapi" && !rest.is_empty()).then(|| format!("io.k8s.{}", rest.join(".")))
 }

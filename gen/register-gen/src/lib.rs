@@ -29,7 +29,7 @@ impl Generator for RegisterGen {
 
     fn generate_package(&self, model: &Model, pkg: &Package, opts: &Options) -> Vec<GeneratedFile> {
         let _ = model;
-        if pkg.is_internal() || pkg.tags.value("k8s:register-gen") == Some("false") {
+        if pkg.is_internal() || !pkg.options.register {
             return Vec::new();
         }
         vec![GeneratedFile {
@@ -44,8 +44,8 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
     let version = pkg.version.as_deref().unwrap_or_default();
     let group = &pkg.group;
     let group_version = format!("{group}/{version}");
-    let scheme = Model::path_tokens(&opts.crates.scheme);
-    let k8s = Model::path_tokens(&opts.crates.k8s_openapi);
+    let scheme = opts.crates.scheme.to_tokens();
+    let k8s = opts.crates.k8s_openapi.to_tokens();
 
     let mut lists = Vec::new();
     let mut adds = Vec::new();
@@ -84,8 +84,8 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
 fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> TokenStream {
     // Inside each kind's `const _` block the runtime crates get short local names: the output
     // stays readable and small (its size is the generator's time budget).
-    let scheme_path = Model::path_tokens(&opts.crates.scheme);
-    let k8s_path = Model::path_tokens(&opts.crates.k8s_openapi);
+    let scheme_path = opts.crates.scheme.to_tokens();
+    let k8s_path = opts.crates.k8s_openapi.to_tokens();
     let scheme = quote!(scheme);
     let k8s = quote!(k8s);
     let serde = quote!(serde);
@@ -108,7 +108,7 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
     let short_names = &r.short_names;
     let categories = &r.categories;
     let columns = r.printer_columns.iter().map(|c| {
-        let (name, type_, path) = (&c.name, &c.type_, &c.json_path);
+        let (name, type_, path) = (&c.name, c.type_.as_str(), &c.json_path);
         let description = c.description.clone().unwrap_or_default();
         let format = c.format.clone().unwrap_or_default();
         let priority = proc_macro2::Literal::i32_unsuffixed(c.priority);
@@ -283,8 +283,12 @@ pub fn field_type_tokens(pkg: &Package, ty: &FieldType, opts: &Options) -> Token
     let inner = |t: &FieldType| field_type_tokens(pkg, t, opts);
     match ty {
         FieldType::Bool => quote!(bool),
-        FieldType::Int(n) | FieldType::Float(n) => {
-            let id = Ident::new(n, Span::call_site());
+        FieldType::Int(n) => {
+            let id = Ident::new(n.name(), Span::call_site());
+            quote!(#id)
+        }
+        FieldType::Float(n) => {
+            let id = Ident::new(n.name(), Span::call_site());
             quote!(#id)
         }
         FieldType::String => quote!(::std::string::String),
@@ -316,29 +320,21 @@ pub fn field_type_tokens(pkg: &Package, ty: &FieldType, opts: &Options) -> Token
                 quote!(::std::collections::HashMap<::std::string::String, #v>)
             }
         }
-        FieldType::Known(k) => {
-            let path = k.path();
-            let path = match path.strip_prefix("k8s_openapi::") {
-                Some(rest) => format!("{}::{rest}", opts.crates.k8s_openapi),
-                None => format!("::{path}"),
-            };
-            Model::path_tokens(&path)
-        }
+        FieldType::Known(k) => opts.crates.known(*k).to_tokens(),
         FieldType::Local(name) => type_path(pkg, name),
         FieldType::Shared { wrapper, inner: t } => {
             let t = inner(t);
-            let w: TokenStream = match wrapper.as_str() {
-                "Rc" => quote!(::std::rc::Rc),
-                "Weak" => quote!(::std::rc::Weak),
-                "Arc" => quote!(::std::sync::Arc),
-                "Mutex" => quote!(::std::sync::Mutex),
-                "RwLock" => quote!(::std::sync::RwLock),
-                "Cell" => quote!(::std::cell::Cell),
-                "RefCell" => quote!(::std::cell::RefCell),
-                other => other.parse().unwrap_or_else(|_| quote!(())),
-            };
+            let w = wrapper.path().to_tokens();
             quote!(#w<#t>)
         }
-        FieldType::Foreign(path) => path.parse().unwrap_or_else(|_| quote!(())),
+        FieldType::Foreign { path, args } => {
+            let path = path.to_tokens();
+            if args.is_empty() {
+                path
+            } else {
+                let args = args.iter().map(inner);
+                quote!(#path<#(#args),*>)
+            }
+        }
     }
 }

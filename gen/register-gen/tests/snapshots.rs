@@ -156,7 +156,9 @@ fn types_in_nested_modules_and_crate_overrides() {
         crates: Crates {
             k8s_openapi: "::my_k8s".into(),
             scheme: "crate::scheme".into(),
-        },
+        }
+        .paths()
+        .unwrap(),
     };
     let out = generate(
         "nested_modules",

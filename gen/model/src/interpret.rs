@@ -1,0 +1,863 @@
+//! Tags → typed model data, once. Runs after names are resolved and kinds are known, so every
+//! check that needs the types (a `+listMapKey` naming a field of the element type, a `+default`
+//! of the field's type, a kind-only tag on a kind) is made here, with the tag's location.
+//! Generators read only what this module writes.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, FileId, Span};
+use crate::model::*;
+use crate::path::RustPath;
+use crate::tags::{Tag, TagKey, TagValue, bad_value, spec_of};
+
+/// `use` imports of every scope of a package, by (file, scope).
+pub(crate) type ScopeUses = BTreeMap<(FileId, usize), BTreeMap<String, RustPath>>;
+
+/// The package tags, typed. Values were checked against their grammar already.
+pub(crate) fn package_options(tags: &[Tag]) -> PackageOptions {
+    let mut o = PackageOptions::default();
+    for t in tags {
+        let on = !matches!(t.value, TagValue::Word("false"));
+        match t.key {
+            TagKey::RegisterGen => o.register = on,
+            TagKey::DeepcopyGen => o.deepcopy = on,
+            TagKey::ClientGen => o.client = on,
+            TagKey::ListerGen => o.lister = on,
+            TagKey::InformerGen => o.informer = on,
+            TagKey::OpenapiGen => o.openapi = on,
+            TagKey::DefaulterGen => o.defaulter = defaulter_mode(t),
+            TagKey::ConversionGen => o.conversion = conversion(t),
+            // Read when packages are assembled (one group per group directory).
+            TagKey::GroupName => {}
+            // The tag table allows no other tag on a package.
+            _ => {}
+        }
+    }
+    o
+}
+
+fn defaulter_mode(t: &Tag) -> Option<Spanned<DefaulterMode>> {
+    let value = match t.value {
+        TagValue::Word("TypeMeta") => DefaulterMode::Kinds,
+        TagValue::Word("true") => DefaulterMode::On,
+        TagValue::Word("covers") => DefaulterMode::Covers,
+        _ => DefaulterMode::Off,
+    };
+    Some(Spanned {
+        value,
+        span: t.span,
+    })
+}
+
+fn conversion(t: &Tag) -> Option<Spanned<ConversionTag>> {
+    let value = match &t.value {
+        TagValue::Path(p) => ConversionTag::Through(p.clone()),
+        _ => ConversionTag::Off,
+    };
+    Some(Spanned {
+        value,
+        span: t.span,
+    })
+}
+
+/// Interprets the tags of every type and field of `pkg`. `raw` is aligned with `pkg.types`.
+pub(crate) fn interpret_package(
+    pkg: &mut Package,
+    uses: ScopeUses,
+    raw: Vec<(Vec<Tag>, FileId, usize)>,
+    replacements: &BTreeMap<(FileId, usize, String), FieldType>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let snapshot = pkg.clone();
+    let local: BTreeMap<String, Vec<String>> = snapshot
+        .types
+        .iter()
+        .rev()
+        .map(|t| (t.name.clone(), t.module.clone()))
+        .collect();
+    for (t, (tags, file, scope)) in pkg.types.iter_mut().zip(raw) {
+        let empty = BTreeMap::new();
+        let module = t.module.clone();
+        let resolver = TypeNames {
+            local: &local,
+            uses: uses.get(&(file, scope)).unwrap_or(&empty),
+            replacements,
+            file,
+            scope,
+            module: &module,
+        };
+        type_tags(&snapshot, t, tags, &resolver, diags);
+        let type_name = t.name.clone();
+        let fields: Vec<&mut Field> = match &mut t.body {
+            TypeBody::Struct(fields) => fields.iter_mut().collect(),
+            TypeBody::Enum(variants) => variants
+                .iter_mut()
+                .flat_map(|v| match &mut v.shape {
+                    VariantShape::Struct(fs) => fs.iter_mut().collect(),
+                    _ => Vec::new(),
+                })
+                .collect(),
+            TypeBody::Tuple(_) | TypeBody::Unit => Vec::new(),
+        };
+        for f in fields {
+            field_tags(&snapshot, &type_name, f, diags);
+        }
+    }
+    generated_name_collisions(pkg, diags);
+}
+
+/// How names written in a type's tags (`result=Scale`) resolve: as its field types would.
+struct TypeNames<'a> {
+    local: &'a BTreeMap<String, Vec<String>>,
+    uses: &'a BTreeMap<String, RustPath>,
+    replacements: &'a BTreeMap<(FileId, usize, String), FieldType>,
+    file: FileId,
+    scope: usize,
+    module: &'a [String],
+}
+
+impl TypeNames<'_> {
+    fn resolve(&self, path: &RustPath) -> Result<FieldType, String> {
+        let mut resolved = path.clone();
+        if !path.global
+            && let Some(full) = self.uses.get(path.first())
+        {
+            let mut segs = full.segments.clone();
+            segs.extend(path.segments[1..].iter().cloned());
+            resolved = RustPath::from_segments(false, segs);
+        }
+        if resolved.is_single() {
+            let name = resolved.last();
+            let known = KnownType::ALL.iter().any(|(n, _)| *n == name);
+            if !self.local.contains_key(name) && !known {
+                if let Some(rep) = self
+                    .replacements
+                    .get(&(self.file, self.scope, name.to_string()))
+                {
+                    return Ok(rep.clone());
+                }
+                return Err(format!(
+                    "`{name}` is neither a type of this package nor imported"
+                ));
+            }
+        }
+        let mut ty = FieldType::Foreign {
+            path: resolved,
+            args: Vec::new(),
+        };
+        crate::resolve::resolve_ty(&mut ty, self.local, self.module);
+        Ok(ty)
+    }
+}
+
+fn type_tags(
+    pkg: &Package,
+    t: &mut TypeDef,
+    tags: Vec<Tag>,
+    names: &TypeNames,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let is_kind = t.resource.is_some();
+    let genclient = tags.iter().any(|x| x.key == TagKey::Genclient);
+    t.options.deepcopy = pkg.options.deepcopy;
+    let mut client_tags = Vec::new();
+    for tag in tags {
+        let name = tag.name();
+        let kind_only = matches!(
+            tag.key,
+            TagKey::NonNamespaced
+                | TagKey::ResourceName
+                | TagKey::ShortName
+                | TagKey::Categories
+                | TagKey::PrintColumn
+                | TagKey::NoVerbs
+                | TagKey::NoStatus
+                | TagKey::Readonly
+                | TagKey::OnlyVerbs
+                | TagKey::SkipVerbs
+                | TagKey::Method
+        );
+        if kind_only && !is_kind {
+            diags.push(
+                Diagnostic::error(
+                    "E0310",
+                    format!("`+{name}` on `{}`, which is not a kind", t.name),
+                )
+                .at(tag.span, "only a kind reads this tag")
+                .note("a kind is a struct with a `metadata: ObjectMeta` field that no other type embeds, or one tagged `+genclient`")
+                .help("move the tag to the kind, or remove it"),
+            );
+            continue;
+        }
+        let client_only = matches!(
+            tag.key,
+            TagKey::NoVerbs
+                | TagKey::NoStatus
+                | TagKey::Readonly
+                | TagKey::OnlyVerbs
+                | TagKey::SkipVerbs
+                | TagKey::Method
+        );
+        if client_only && !genclient {
+            diags.push(
+                Diagnostic::error(
+                    "E0311",
+                    format!("`+{name}` without `+genclient` on `{}`", t.name),
+                )
+                .at(tag.span, "no client is generated for this kind")
+                .help("add `/// +genclient` to the kind, or remove this tag"),
+            );
+            continue;
+        }
+        match tag.key {
+            TagKey::DeepcopyGen => {
+                t.options.deepcopy = !matches!(tag.value, TagValue::Word("false"));
+            }
+            TagKey::OpenapiGen => {
+                t.options.openapi = !matches!(tag.value, TagValue::Word("false"));
+            }
+            TagKey::DefaulterGen => t.options.defaulter = defaulter_mode(&tag),
+            TagKey::ConversionGen => t.options.conversion = conversion(&tag),
+            TagKey::Enum => {
+                let string_enum = match &t.body {
+                    TypeBody::Enum(vs) => vs.iter().all(|v| matches!(v.shape, VariantShape::Unit)),
+                    _ => false,
+                };
+                if string_enum {
+                    t.options.is_enum = true;
+                } else {
+                    diags.push(misfit(
+                        &tag,
+                        &t.name,
+                        "an enum whose variants carry no data",
+                    ));
+                }
+            }
+            TagKey::StructType => {
+                if matches!(t.body, TypeBody::Struct(_)) {
+                    t.options.struct_type = Some(map_type(&tag));
+                } else {
+                    diags.push(misfit(&tag, &t.name, "a struct with named fields"));
+                }
+            }
+            TagKey::ShortName | TagKey::Categories => {
+                let values = match &tag.value {
+                    TagValue::Texts(v) => v.clone(),
+                    _ => Vec::new(),
+                };
+                if let Some(r) = &mut t.resource {
+                    if tag.key == TagKey::ShortName {
+                        r.short_names = values;
+                    } else {
+                        r.categories = values;
+                    }
+                }
+            }
+            TagKey::PrintColumn => match printer_column(&tag) {
+                Ok(c) => {
+                    if let Some(r) = &mut t.resource {
+                        r.printer_columns.push(c);
+                    }
+                }
+                Err(why) => diags.push(bad_value(spec_of(tag.key), tag.span, &why)),
+            },
+            TagKey::NoVerbs
+            | TagKey::NoStatus
+            | TagKey::Readonly
+            | TagKey::OnlyVerbs
+            | TagKey::SkipVerbs
+            | TagKey::Method
+            | TagKey::Genclient => client_tags.push(tag),
+            // Read while finding kinds (scope, plural).
+            TagKey::NonNamespaced | TagKey::ResourceName => {}
+            // The tag table allows no other tag on a type.
+            _ => {}
+        }
+    }
+    if genclient && let Some(r) = &mut t.resource {
+        r.client = Some(client_spec(&client_tags, r.has_status, names, diags));
+    }
+}
+
+/// E0312: a tag on an item of a shape it does not apply to.
+fn misfit(tag: &Tag, item: &str, wants: &str) -> Diagnostic {
+    Diagnostic::error(
+        "E0312",
+        format!("`+{}` does not apply to `{item}`", tag.name()),
+    )
+    .at(tag.span, format!("applies to {wants}"))
+    .help("remove the tag, or change the type it describes")
+}
+
+fn map_type(tag: &Tag) -> MapType {
+    match tag.value {
+        TagValue::Word("atomic") => MapType::Atomic,
+        _ => MapType::Granular,
+    }
+}
+
+fn printer_column(tag: &Tag) -> Result<PrinterColumn, String> {
+    let v = &tag.value;
+    let get = |k: &str| v.pair(k).map(str::to_string);
+    let type_text = get("type").unwrap_or_default();
+    let type_ = ColumnType::ALL
+        .into_iter()
+        .find(|c| c.as_str() == type_text)
+        .ok_or_else(|| {
+            let all: Vec<&str> = ColumnType::ALL.iter().map(|c| c.as_str()).collect();
+            format!("column type `{type_text}` is not one of {}", all.join(", "))
+        })?;
+    let json_path = get("jsonPath").unwrap_or_default();
+    if !json_path.starts_with('.') {
+        return Err(format!(
+            "`jsonPath={json_path}` is not a JSONPath into the object (e.g. `.status.phase`)"
+        ));
+    }
+    let priority = match get("priority") {
+        None => 0,
+        Some(p) => p
+            .parse::<i32>()
+            .ok()
+            .filter(|p| *p >= 0)
+            .ok_or_else(|| format!("`priority={p}` is not a non-negative integer"))?,
+    };
+    Ok(PrinterColumn {
+        name: get("name").unwrap_or_default(),
+        type_,
+        json_path,
+        description: get("description"),
+        format: get("format"),
+        priority,
+    })
+}
+
+/// Verbs from `+genclient:*`, and the `+genclient:method`s.
+fn client_spec(
+    tags: &[Tag],
+    has_status: bool,
+    names: &TypeNames,
+    diags: &mut Vec<Diagnostic>,
+) -> ClientSpec {
+    let find = |k: TagKey| tags.iter().find(|t| t.key == k);
+    let verbs_of = |t: &Tag| -> Vec<Verb> {
+        match &t.value {
+            TagValue::Words(ws) => ws.iter().filter_map(|w| Verb::from_name(w)).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let only = find(TagKey::OnlyVerbs);
+    let skip = find(TagKey::SkipVerbs);
+    if let (Some(o), Some(s)) = (only, skip) {
+        diags.push(
+            Diagnostic::error(
+                "E0307",
+                "`+genclient:onlyVerbs` and `+genclient:skipVerbs` together",
+            )
+            .at(s.span, "conflicts with onlyVerbs")
+            .also(o.span, "verbs listed here")
+            .help("use one of them"),
+        );
+    }
+    let mut verbs: std::collections::BTreeSet<Verb> = if find(TagKey::NoVerbs).is_some() {
+        Default::default()
+    } else if find(TagKey::Readonly).is_some() {
+        [Verb::Get, Verb::List, Verb::Watch].into()
+    } else if let Some(o) = only {
+        verbs_of(o).into_iter().collect()
+    } else {
+        Verb::ALL.into_iter().collect()
+    };
+    if let Some(s) = skip {
+        for v in verbs_of(s) {
+            verbs.remove(&v);
+        }
+    }
+    if !has_status || find(TagKey::NoStatus).is_some() {
+        verbs.remove(&Verb::UpdateStatus);
+        verbs.remove(&Verb::ApplyStatus);
+    }
+    let mut methods: Vec<CustomMethod> = Vec::new();
+    for tag in tags.iter().filter(|t| t.key == TagKey::Method) {
+        match custom_method(tag, names) {
+            Ok(m) => {
+                if let Some(prev) = methods.iter().find(|p| p.name == m.name) {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0104",
+                            format!("`+genclient:method` `{}` is given twice", m.name),
+                        )
+                        .at(tag.span, "second method of this name")
+                        .also(prev.span, "first given here")
+                        .help("give each method its own name"),
+                    );
+                } else {
+                    methods.push(m);
+                }
+            }
+            Err(why) => diags.push(bad_value(spec_of(TagKey::Method), tag.span, &why)),
+        }
+    }
+    ClientSpec { verbs, methods }
+}
+
+fn custom_method(tag: &Tag, names: &TypeNames) -> Result<CustomMethod, String> {
+    let v = &tag.value;
+    let name = v.pair("name").unwrap_or_default().to_string();
+    if !crate::naming::is_rust_ident(&name) {
+        return Err(format!("method name `{name}` is not an identifier"));
+    }
+    let verb_text = v.pair("verb").unwrap_or_default();
+    // client-go's extension verbs: no updateStatus, deleteCollection, watch or delete.
+    const BASE: [Verb; 6] = [
+        Verb::Create,
+        Verb::Update,
+        Verb::Get,
+        Verb::List,
+        Verb::Patch,
+        Verb::Apply,
+    ];
+    let verb = BASE
+        .into_iter()
+        .find(|b| b.as_str() == verb_text)
+        .ok_or_else(|| {
+            let all: Vec<&str> = BASE.iter().map(|b| b.as_str()).collect();
+            format!(
+                "`verb={verb_text}` is not a verb a method can extend ({})",
+                all.join(", ")
+            )
+        })?;
+    let subresource = match v.pair("subresource") {
+        None => None,
+        Some(s) if crate::naming::is_dns_label(s) => Some(s.to_string()),
+        Some(s) => return Err(format!("`subresource={s}` is not a lower-case DNS label")),
+    };
+    let ty = |key: &str| -> Result<Option<FieldType>, String> {
+        match v.pair(key) {
+            None => Ok(None),
+            Some(text) => {
+                let path = RustPath::parse(text).map_err(|e| format!("`{key}=`: {e}"))?;
+                names
+                    .resolve(&path)
+                    .map(Some)
+                    .map_err(|e| format!("`{key}=`: {e}"))
+            }
+        }
+    };
+    let input = ty("input")?;
+    if input.is_some() && !verb.takes_input() {
+        return Err(format!(
+            "`input=` needs a verb that sends an object (create, update, apply), not `{}`",
+            verb.as_str()
+        ));
+    }
+    Ok(CustomMethod {
+        name,
+        verb,
+        subresource,
+        input,
+        result: ty("result")?,
+        span: tag.span,
+    })
+}
+
+fn field_tags(pkg: &Package, type_name: &str, f: &mut Field, diags: &mut Vec<Diagnostic>) {
+    let tags = std::mem::take(&mut f.tags);
+    let item = format!("{type_name}.{}", f.name);
+    let ty = f.ty.unwrapped().clone();
+    let mut o = FieldOptions::default();
+    let mut list_map_keys: Vec<(String, Span)> = Vec::new();
+    let mut list_type_tag: Option<Span> = None;
+    let mut merge_key_tag: Option<(String, Span)> = None;
+    let mut presence_tag: Option<(Presence, Span)> = None;
+    for tag in &tags {
+        match tag.key {
+            TagKey::Optional | TagKey::Required => {
+                let p = if tag.key == TagKey::Optional {
+                    Presence::Optional
+                } else {
+                    Presence::Required
+                };
+                if let Some((prev, span)) = presence_tag
+                    && prev != p
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0312",
+                            format!("`{item}` is tagged both `+optional` and `+required`"),
+                        )
+                        .at(tag.span, "conflicts with the other tag")
+                        .also(span, "given here")
+                        .help("keep one of them"),
+                    );
+                    continue;
+                }
+                presence_tag = Some((p, tag.span));
+                o.presence = Some(p);
+            }
+            TagKey::Default => {
+                if let TagValue::Json(value) = &tag.value {
+                    match check_default(pkg, &f.ty, value, 0) {
+                        Ok(()) => {
+                            o.default = Some(Spanned {
+                                value: value.clone(),
+                                span: tag.span,
+                            })
+                        }
+                        Err(why) => diags.push(
+                            Diagnostic::error(
+                                "E0313",
+                                format!("the default of `{item}` does not fit its type"),
+                            )
+                            .at(tag.span, why)
+                            .help(format!(
+                                "give a JSON value of the field's type ({})",
+                                describe_type(&f.ty)
+                            )),
+                        ),
+                    }
+                }
+            }
+            TagKey::ListType => {
+                let lt = match tag.value {
+                    TagValue::Word("set") => ListType::Set,
+                    TagValue::Word("map") => ListType::Map,
+                    _ => ListType::Atomic,
+                };
+                let fits = match &ty {
+                    FieldType::Vec(_) => true,
+                    FieldType::Set { .. } => lt == ListType::Set,
+                    _ => false,
+                };
+                if !fits {
+                    let wants = if matches!(ty, FieldType::Set { .. }) {
+                        "a `Vec` (a set field is always `+listType=set`)"
+                    } else {
+                        "a list (`Vec<T>`)"
+                    };
+                    diags.push(misfit(tag, &item, wants));
+                    continue;
+                }
+                list_type_tag = Some(tag.span);
+                o.list_type = Some(lt);
+            }
+            TagKey::ListMapKey => {
+                if let TagValue::Text(k) = &tag.value {
+                    list_map_keys.push((k.clone(), tag.span));
+                }
+            }
+            TagKey::MapType => {
+                if matches!(ty, FieldType::Map { .. }) {
+                    o.map_type = Some(map_type(tag));
+                } else {
+                    diags.push(misfit(tag, &item, "a map (`BTreeMap<String, V>`)"));
+                }
+            }
+            TagKey::StructType => {
+                let is_struct = match &ty {
+                    FieldType::Local(n) => pkg
+                        .type_named(n)
+                        .is_some_and(|t| matches!(t.body, TypeBody::Struct(_))),
+                    FieldType::Foreign { .. } | FieldType::Known(KnownType::ObjectMeta) => true,
+                    _ => false,
+                };
+                if is_struct {
+                    o.struct_type = Some(map_type(tag));
+                } else {
+                    diags.push(misfit(tag, &item, "a field whose type is a struct"));
+                }
+            }
+            TagKey::PatchStrategy => {
+                if let TagValue::Words(ws) = &tag.value {
+                    o.patch_strategy = ws
+                        .iter()
+                        .map(|w| match *w {
+                            "merge" => PatchStrategy::Merge,
+                            "retainKeys" => PatchStrategy::RetainKeys,
+                            _ => PatchStrategy::Replace,
+                        })
+                        .collect();
+                }
+            }
+            TagKey::PatchMergeKey => {
+                if let TagValue::Text(k) = &tag.value {
+                    merge_key_tag = Some((k.clone(), tag.span));
+                }
+            }
+            TagKey::ConversionGen => match &tag.value {
+                TagValue::False => o.convert = false,
+                _ => diags.push(bad_value(
+                    spec_of(tag.key),
+                    tag.span,
+                    "on a field the only value is `false` (convert it by hand)",
+                )),
+            },
+            TagKey::OpenapiGen => o.openapi = !matches!(tag.value, TagValue::Word("false")),
+            // The tag table allows no other tag on a field.
+            _ => {}
+        }
+    }
+    let elem = match &ty {
+        FieldType::Vec(e) | FieldType::Set { elem: e, .. } => Some(e.unwrapped().clone()),
+        _ => None,
+    };
+    if o.list_type == Some(ListType::Map) && list_map_keys.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "E0312",
+                format!("`+listType=map` on `{item}` without `+listMapKey`"),
+            )
+            .at(list_type_tag.unwrap_or(f.span), "a map list needs its keys")
+            .help("add `/// +listMapKey=<field>` for each key field of the element type"),
+        );
+    }
+    for (key, span) in list_map_keys {
+        if o.list_type != Some(ListType::Map) {
+            diags.push(
+                Diagnostic::error(
+                    "E0312",
+                    format!("`+listMapKey` on `{item}`, which is not `+listType=map`"),
+                )
+                .at(span, "keys are read only for map lists")
+                .help("add `/// +listType=map` to the field, or remove the key"),
+            );
+            continue;
+        }
+        if let Some(d) = check_key(pkg, elem.as_ref(), &item, &key, span, "+listMapKey") {
+            diags.push(d);
+        } else {
+            o.list_map_keys.push(key);
+        }
+    }
+    if let Some((key, span)) = merge_key_tag {
+        if let Some(d) = check_key(pkg, elem.as_ref(), &item, &key, span, "+patchMergeKey") {
+            diags.push(d);
+        } else {
+            o.patch_merge_key = Some(key);
+        }
+    }
+    f.options = o;
+}
+
+/// E0314 when `key` is not the wire name of a field of the list's element type.
+fn check_key(
+    pkg: &Package,
+    elem: Option<&FieldType>,
+    item: &str,
+    key: &str,
+    span: Span,
+    tag: &str,
+) -> Option<Diagnostic> {
+    let Some(elem) = elem else {
+        return Some(
+            Diagnostic::error("E0312", format!("`{tag}` on `{item}`, which is not a list"))
+                .at(span, "keys name fields of list elements")
+                .help("remove the tag"),
+        );
+    };
+    let FieldType::Local(name) = elem else {
+        // A foreign element type: its fields are not known here.
+        return None;
+    };
+    let t = pkg.type_named(name)?;
+    let wires: Vec<&str> = t.fields().iter().map(|f| f.wire.as_str()).collect();
+    if wires.contains(&key) {
+        return None;
+    }
+    let best = wires
+        .iter()
+        .map(|w| (strsim::jaro_winkler(key, w), *w))
+        .chain(
+            t.fields()
+                .iter()
+                .filter(|f| f.name == key)
+                .map(|f| (2.0, f.wire.as_str())),
+        )
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let d = Diagnostic::error(
+        "E0314",
+        format!("`{tag}={key}` on `{item}`: `{name}` has no field `{key}`"),
+    )
+    .at(span, format!("not a field of `{name}`"))
+    .note(format!(
+        "keys are JSON names of `{name}`'s fields: {}",
+        wires
+            .iter()
+            .map(|w| format!("`{w}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Some(match best {
+        Some((score, w)) if score > 0.7 => d.help(format!("did you mean `{w}`?")),
+        _ => d.help(format!("name a field of `{name}`")),
+    })
+}
+
+/// A short description of what JSON a field type takes, for help text.
+fn describe_type(ty: &FieldType) -> String {
+    match ty {
+        FieldType::Bool => "a boolean".into(),
+        FieldType::Int(i) => format!("an integer that fits `{}`", i.name()),
+        FieldType::Float(_) => "a number".into(),
+        FieldType::String => "a string".into(),
+        FieldType::Option(t) | FieldType::Box(t) => describe_type(t),
+        FieldType::Vec(_) | FieldType::Set { .. } => "an array".into(),
+        FieldType::Map { .. } => "an object".into(),
+        FieldType::Known(KnownType::Quantity) => "a quantity such as `\"1Gi\"`".into(),
+        FieldType::Known(KnownType::IntOrString) => "an integer or a string".into(),
+        FieldType::Known(KnownType::Json) => "any JSON".into(),
+        FieldType::Known(KnownType::ObjectMeta | KnownType::ListMeta) => "an object".into(),
+        FieldType::Known(_) => "a string".into(),
+        FieldType::Local(n) => format!("a `{n}`"),
+        FieldType::Foreign { path, .. } => format!("a `{}`", path.last()),
+        FieldType::Shared { inner, .. } => describe_type(inner),
+    }
+}
+
+/// Whether `value` is a JSON value of type `ty` (as the type's serde would read it).
+fn check_default(pkg: &Package, ty: &FieldType, value: &Value, depth: usize) -> Result<(), String> {
+    if depth > 32 {
+        return Ok(());
+    }
+    let kind = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    let wrong = |want: &str| Err(format!("{} where {want} is expected", kind(value)));
+    match ty {
+        FieldType::Option(t) | FieldType::Box(t) | FieldType::Shared { inner: t, .. } => {
+            check_default(pkg, t, value, depth + 1)
+        }
+        FieldType::Bool => match value {
+            Value::Bool(_) => Ok(()),
+            _ => wrong("a boolean"),
+        },
+        FieldType::Int(i) => match value {
+            Value::Number(n) if n.is_i64() || n.is_u64() => {
+                if i.holds(n) {
+                    Ok(())
+                } else {
+                    Err(format!("{n} does not fit `{}`", i.name()))
+                }
+            }
+            _ => wrong(&format!("an integer (`{}`)", i.name())),
+        },
+        FieldType::Float(_) => match value {
+            Value::Number(_) => Ok(()),
+            _ => wrong("a number"),
+        },
+        FieldType::String => match value {
+            Value::String(_) => Ok(()),
+            _ => wrong("a string"),
+        },
+        FieldType::Vec(e) | FieldType::Set { elem: e, .. } => match value {
+            Value::Array(items) => items
+                .iter()
+                .try_for_each(|i| check_default(pkg, e, i, depth + 1)),
+            _ => wrong("an array"),
+        },
+        FieldType::Map { value: v, .. } => match value {
+            Value::Object(m) => m
+                .values()
+                .try_for_each(|i| check_default(pkg, v, i, depth + 1)),
+            _ => wrong("an object"),
+        },
+        FieldType::Known(k) => match (k, value) {
+            (KnownType::Json, _) => Ok(()),
+            (KnownType::Quantity | KnownType::IntOrString, Value::String(_) | Value::Number(_)) => {
+                Ok(())
+            }
+            (KnownType::Quantity, _) => wrong("a quantity (a string or a number)"),
+            (KnownType::IntOrString, _) => wrong("an integer or a string"),
+            (KnownType::ObjectMeta | KnownType::ListMeta, Value::Object(_)) => Ok(()),
+            (KnownType::ObjectMeta | KnownType::ListMeta, _) => wrong("an object"),
+            (_, Value::String(_)) => Ok(()),
+            _ => wrong("a string"),
+        },
+        FieldType::Local(name) => {
+            let Some(t) = pkg.type_named(name) else {
+                return Ok(());
+            };
+            match &t.body {
+                TypeBody::Struct(fields) => match value {
+                    Value::Object(m) => {
+                        for (k, v) in m {
+                            let Some(f) = fields.iter().find(|f| &f.wire == k) else {
+                                return Err(format!("`{name}` has no field `{k}`"));
+                            };
+                            check_default(pkg, &f.ty, v, depth + 1)
+                                .map_err(|e| format!("`{k}`: {e}"))?;
+                        }
+                        Ok(())
+                    }
+                    _ => wrong(&format!("an object (`{name}`)")),
+                },
+                TypeBody::Enum(vs)
+                    if vs.iter().all(|v| matches!(v.shape, VariantShape::Unit))
+                        && t.serde.tag.is_none()
+                        && !t.serde.untagged =>
+                {
+                    let values: Vec<&str> = vs
+                        .iter()
+                        .filter(|v| !v.serde.skip)
+                        .map(|v| v.wire.as_str())
+                        .collect();
+                    match value {
+                        Value::String(s) if values.contains(&s.as_str()) => Ok(()),
+                        _ => Err(format!(
+                            "{} is not a value of `{name}` ({})",
+                            value,
+                            values
+                                .iter()
+                                .map(|v| format!("\"{v}\""))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    }
+                }
+                TypeBody::Tuple(ts) if ts.len() == 1 => {
+                    check_default(pkg, &ts[0], value, depth + 1)
+                }
+                _ => Ok(()),
+            }
+        }
+        FieldType::Foreign { .. } => Ok(()),
+    }
+}
+
+/// E0309: a user type named like something generated code declares in the package.
+fn generated_name_collisions(pkg: &Package, diags: &mut Vec<Diagnostic>) {
+    if pkg.is_internal() {
+        return;
+    }
+    for t in &pkg.types {
+        let reserved = crate::naming::generated_names(&t.name, t.resource.is_some());
+        for (generated, generator) in reserved {
+            if let Some(user) = pkg.type_named(&generated) {
+                diags.push(
+                    Diagnostic::error(
+                        "E0309",
+                        format!(
+                            "`{generated}` collides with a name {generator} generates for `{}`",
+                            t.name
+                        ),
+                    )
+                    .at(
+                        user.span,
+                        format!("{generator} declares `{generated}` in this package"),
+                    )
+                    .also(t.span, format!("because of `{}`", t.name))
+                    .help(format!(
+                        "rename `{generated}`: generated code declares that name next to `{}`",
+                        t.name
+                    )),
+                );
+            }
+        }
+    }
+}

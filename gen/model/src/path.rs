@@ -1,0 +1,183 @@
+//! Rust paths, parsed once: a crate override (`::k8s_openapi`), a foreign field type
+//! (`k8s_openapi::api::core::v1::PodSpec`), a hub module (`crate::apis::pager`). Generators turn
+//! them into tokens without parsing anything, so a path in the model can never fail to quote.
+
+use std::fmt;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+/// A path without generic arguments: `::a::b`, `crate::x`, `super::super::Y`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RustPath {
+    /// Written with a leading `::` (an extern crate, never a local module).
+    pub global: bool,
+    /// Identifiers as written, without `r#`.
+    pub segments: Vec<String>,
+}
+
+/// Path segments that are keywords yet valid in a path (and never written `r#`).
+const PATH_KEYWORDS: &[&str] = &["crate", "self", "super", "Self"];
+
+impl RustPath {
+    /// Parses `::a::b`, `crate::a`, `super::super::b`, `r#type::x`. Errors say what is wrong.
+    pub fn parse(text: &str) -> Result<RustPath, String> {
+        let trimmed = text.trim();
+        let (global, rest) = match trimmed.strip_prefix("::") {
+            Some(rest) => (true, rest),
+            None => (false, trimmed),
+        };
+        if rest.is_empty() {
+            return Err(format!("`{text}` is not a Rust path"));
+        }
+        let mut segments = Vec::new();
+        for (i, raw) in rest.split("::").enumerate() {
+            let seg = raw.trim();
+            let (name, is_raw) = match seg.strip_prefix("r#") {
+                Some(n) => (n, true),
+                None => (seg, false),
+            };
+            if !crate::naming::is_rust_ident(name) {
+                return Err(if seg.is_empty() {
+                    format!("`{text}` has an empty path segment")
+                } else {
+                    format!("`{seg}` in `{text}` is not an identifier")
+                });
+            }
+            if PATH_KEYWORDS.contains(&name) {
+                let leading_ok = match name {
+                    "super" => segments
+                        .iter()
+                        .all(|s: &String| s == "super" || s == "self"),
+                    "Self" => false,
+                    _ => i == 0,
+                };
+                if is_raw || global || !leading_ok {
+                    return Err(format!("`{name}` can only start a path (in `{text}`)"));
+                }
+            } else if crate::output::is_keyword(name) && !is_raw {
+                return Err(format!(
+                    "`{name}` in `{text}` is a Rust keyword: write `r#{name}`"
+                ));
+            }
+            segments.push(name.to_string());
+        }
+        Ok(RustPath { global, segments })
+    }
+
+    /// A path from segments known to be identifiers (model-internal construction).
+    pub fn from_segments<S: Into<String>>(
+        global: bool,
+        segments: impl IntoIterator<Item = S>,
+    ) -> RustPath {
+        RustPath {
+            global,
+            segments: segments.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// The last segment (the type's name for a type path).
+    pub fn last(&self) -> &str {
+        self.segments.last().map(String::as_str).unwrap_or_default()
+    }
+
+    /// `Foo`: one segment, no leading `::`.
+    pub fn is_single(&self) -> bool {
+        !self.global && self.segments.len() == 1
+    }
+
+    /// Whether the path starts with `crate`, `self` or `super` (it names something in this crate).
+    pub fn is_relative(&self) -> bool {
+        !self.global
+            && self
+                .segments
+                .first()
+                .is_some_and(|s| matches!(s.as_str(), "crate" | "self" | "super"))
+    }
+
+    pub fn first(&self) -> &str {
+        self.segments
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    /// `a::b` joined with `c`: `a::b::c`.
+    pub fn join(&self, name: &str) -> RustPath {
+        let mut p = self.clone();
+        p.segments.push(name.to_string());
+        p
+    }
+
+    /// Tokens for `quote!`; infallible because every segment is an identifier.
+    pub fn to_tokens(&self) -> TokenStream {
+        let segments = self.segments.iter().map(|s| segment_ident(s));
+        if self.global {
+            quote!(#(:: #segments)*)
+        } else {
+            quote!(#(#segments)::*)
+        }
+    }
+}
+
+fn segment_ident(s: &str) -> Ident {
+    if PATH_KEYWORDS.contains(&s) {
+        Ident::new(s, Span::call_site())
+    } else {
+        crate::output::ident(s)
+    }
+}
+
+impl fmt::Display for RustPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.global {
+            f.write_str("::")?;
+        }
+        f.write_str(&self.segments.join("::"))
+    }
+}
+
+impl std::str::FromStr for RustPath {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RustPath::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RustPath;
+
+    #[test]
+    fn parses_and_quotes() {
+        for (text, quoted) in [
+            ("::k8s_openapi", ":: k8s_openapi"),
+            ("crate::apis::pager", "crate :: apis :: pager"),
+            ("super::super::X", "super :: super :: X"),
+            ("self::types::r#type", "self :: types :: r#type"),
+        ] {
+            let p = RustPath::parse(text).unwrap();
+            assert_eq!(p.to_tokens().to_string(), quoted);
+            assert_eq!(p.to_string(), text.replace("r#", ""));
+        }
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_path() {
+        for bad in [
+            "",
+            "::",
+            "a::",
+            "a b",
+            "a::9x",
+            "not a path!",
+            "a::crate",
+            "::crate",
+            "type::x",
+            "a<b>",
+            "self::crate",
+        ] {
+            assert!(RustPath::parse(bad).is_err(), "{bad:?} parsed");
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! The fixture's API groups.
+
+pub mod fleet;
