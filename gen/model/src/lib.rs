@@ -156,6 +156,25 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
                  `metadata: ObjectMeta` field; a package module declares its files (`mod types;`)",
             ));
         }
+        // An external version without a single type generates nothing: say so.
+        if type_count > 0 {
+            for pkg in packages
+                .iter()
+                .filter(|p| !p.is_internal() && p.types.is_empty())
+            {
+                let root = files.iter().find(|f| f.rel == pkg.root_file);
+                let mut d = Diagnostic::warning(
+                    "W0111",
+                    format!("package {} has no types", pkg.display_name()),
+                )
+                .note("nothing is generated for it")
+                .help("declare its files in the package module (`mod types;`) and put the version's types there, or remove the directory");
+                if let Some(f) = root {
+                    d = d.at(Span::new(f.id, 0, 0), "no struct or enum in this package");
+                }
+                diags.push(d);
+            }
+        }
         // Say why a version will get no kinds rather than generating next to nothing silently.
         let has_errors = diags.iter().any(Diagnostic::is_error);
         for pkg in &packages {

@@ -606,8 +606,45 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
         }
     }
 
+    // The package's own module path from the crate root (`apis::pager::v1`), when known: a
+    // `crate::apis::pager::v1::Alert` written in the package names its own `Alert`.
+    let crate_relative: Option<Vec<String>> = pkg
+        .rust_path
+        .as_deref()
+        .map(|p| p.split("::").skip(1).map(str::to_string).collect());
     for (t, r) in pkg.types.iter_mut().zip(&raw) {
         let module = t.module.clone();
+        if let Some(own) = &crate_relative {
+            let mut own_path = |ty: &mut FieldType| {
+                ty.walk_mut(&mut |ft| {
+                    if let FieldType::Foreign { path, args } = ft
+                        && args.is_empty()
+                        && !path.global
+                        && path.first() == "crate"
+                        && local.contains_key(path.last())
+                        && path.segments[1..path.segments.len() - 1] == own[..]
+                    {
+                        *ft = FieldType::Local(path.last().to_string());
+                    }
+                });
+            };
+            match &mut t.body {
+                TypeBody::Struct(fields) => fields.iter_mut().for_each(|f| own_path(&mut f.ty)),
+                TypeBody::Tuple(ts) => ts.iter_mut().for_each(&mut own_path),
+                TypeBody::Unit => {}
+                TypeBody::Enum(variants) => {
+                    for v in variants {
+                        match &mut v.shape {
+                            VariantShape::Unit => {}
+                            VariantShape::Tuple(ts) => ts.iter_mut().for_each(&mut own_path),
+                            VariantShape::Struct(fs) => {
+                                fs.iter_mut().for_each(|f| own_path(&mut f.ty))
+                            }
+                        }
+                    }
+                }
+            }
+        }
         // `super::X`/`self::X` first mean the same from the package module, then any path
         // naming a type of this package becomes `Local`.
         let mut fix = |ty: &mut FieldType| {

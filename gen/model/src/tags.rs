@@ -817,3 +817,20 @@ pub fn markdown_table() -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verb_grammar_is_the_verb_enum() {
+        let names: Vec<&str> = crate::model::Verb::ALL.iter().map(|v| v.as_str()).collect();
+        assert_eq!(super::VERBS, names.as_slice());
+    }
+
+    #[test]
+    fn every_key_has_one_row() {
+        for t in super::TAGS {
+            assert_eq!(super::spec_of(t.key).name, t.name);
+            assert_eq!(super::TAGS.iter().filter(|x| x.key == t.key).count(), 1);
+        }
+    }
+}

@@ -871,3 +871,46 @@ fn imports_of_the_package_module_name_package_types() {
     );
     assert_eq!(thing.fields()[2].ty, local);
 }
+
+#[test]
+fn crate_paths_to_the_package_itself_are_local() {
+    let root = fixture(&[
+        (
+            "apis/pager/mod.rs",
+            "//! +groupName=pager.k8s.co\npub mod v1;\n",
+        ),
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub spec: crate::apis::pager::v1::ThingSpec,\n    pub other: crate::apis::pager::OtherThing,\n}}\n\n#[derive(Clone)]\npub struct ThingSpec {{\n    pub n: i32,\n}}\n"
+            ),
+        ),
+    ]);
+    let l = load(&[Input {
+        dir: root.path().join("apis"),
+        rust_path: Some("crate::apis".into()),
+    }])
+    .unwrap_or_else(|f| panic!("{f}"));
+    let thing = ty(package(&l, "pager/v1"), "Thing");
+    assert_eq!(thing.fields()[1].ty, FieldType::Local("ThingSpec".into()));
+    assert_eq!(
+        thing.fields()[2].ty,
+        FieldType::foreign("crate::apis::pager::OtherThing"),
+        "another package's type stays a path"
+    );
+}
+
+#[test]
+fn a_version_without_types_is_a_warning() {
+    let l = load_ok(&[
+        ("apis/pager/v1/types.rs", &types_rs(&[kind("Alert", &[])])),
+        ("apis/pager/v2/mod.rs", "//! Nothing here yet.\n"),
+    ]);
+    let codes: Vec<&str> = l.warnings.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["W0111"]);
+    assert!(
+        l.warnings[0].message.contains("v2"),
+        "{}",
+        l.warnings[0].message
+    );
+}

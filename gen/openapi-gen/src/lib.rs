@@ -139,8 +139,19 @@ fn type_schema(pkg: &Package, t: &TypeDef) -> Value {
     let mut schema = match &t.body {
         TypeBody::Struct(fields) => struct_schema(pkg, t, fields),
         TypeBody::Tuple(types) if types.len() == 1 => field_type_schema(pkg, &types[0]),
-        TypeBody::Tuple(_) => json!({"type": "array"}),
-        TypeBody::Unit => json!({"type": "object"}),
+        // serde writes a tuple struct as a fixed-length array; OpenAPI 3.0 has no per-position
+        // items, so the items share one schema when the fields share a type.
+        TypeBody::Tuple(types) => {
+            let items: Vec<Value> = types.iter().map(|t| field_type_schema(pkg, t)).collect();
+            let item = if items.windows(2).all(|w| w[0] == w[1]) {
+                items[0].clone()
+            } else {
+                json!({"x-kubernetes-preserve-unknown-fields": true})
+            };
+            json!({"type": "array", "items": item, "minItems": types.len(), "maxItems": types.len()})
+        }
+        // serde writes a unit struct as `null`.
+        TypeBody::Unit => json!({"type": "object", "nullable": true}),
         TypeBody::Enum(variants) => {
             let all_unit = variants
                 .iter()
@@ -167,7 +178,17 @@ fn type_schema(pkg: &Package, t: &TypeDef) -> Value {
                 s
             } else {
                 // Data-carrying enums have no structural schema Kubernetes tooling understands.
-                json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
+                // Tagged ones are always objects; an externally tagged enum writes its unit
+                // variants as strings and an untagged one may be anything, so those get no type.
+                let tagged = t.serde.tag.is_some();
+                let has_unit = variants
+                    .iter()
+                    .any(|v| !v.serde.skip && matches!(v.shape, VariantShape::Unit));
+                if tagged || (!t.serde.untagged && !has_unit) {
+                    json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
+                } else {
+                    json!({"x-kubernetes-preserve-unknown-fields": true})
+                }
             }
         }
     };

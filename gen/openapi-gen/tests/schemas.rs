@@ -138,3 +138,75 @@ fn pager_like_package() {
     );
     insta::assert_json_snapshot!(Value::Object(s));
 }
+
+/// What serde writes decides the schema of enums and tuple/unit structs.
+#[test]
+fn schemas_follow_serde_shapes() {
+    let s = schemas(
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub mode: Mode,
+    pub shape: Shape,
+    pub any: Any,
+    pub range: PortRange,
+    pub mixed: Mixed,
+    pub marker: Option<Marker>,
+}
+
+/// Externally tagged with a unit variant: `"Off"` or `{"Fixed": 3}`.
+#[derive(Clone, Serialize, Deserialize)]
+pub enum Mode {
+    Off,
+    Fixed(i32),
+}
+
+/// Internally tagged: always an object.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum Shape {
+    Circle { r: i32 },
+    Dot,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Any {
+    N(i32),
+    S(String),
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PortRange(pub i32, pub i32);
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Mixed(pub i32, pub String);
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Marker;
+"#,
+    );
+    let def = |n: &str| &s[&format!("co.k8s.pager.v1.{n}")];
+    assert!(def("Mode").get("type").is_none(), "{}", def("Mode"));
+    assert_eq!(def("Mode")["x-kubernetes-preserve-unknown-fields"], true);
+    assert_eq!(def("Shape")["type"], "object");
+    assert!(def("Any").get("type").is_none());
+    let range = def("PortRange");
+    assert_eq!(range["type"], "array");
+    assert_eq!(
+        range["items"],
+        serde_json::json!({"type": "integer", "format": "int32"})
+    );
+    assert_eq!(
+        (range["minItems"].as_u64(), range["maxItems"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(
+        def("Mixed")["items"]["x-kubernetes-preserve-unknown-fields"],
+        true
+    );
+    assert_eq!(def("Marker")["nullable"], true);
+}
