@@ -122,7 +122,7 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
 
     let fields = t.fields();
     let ser = serialize_body(t, fields, &serde, &k8s);
-    let de = deserialize_body(pkg, fields, opts, &serde, &serde_path, &scheme);
+    let de = deserialize_body(pkg, t, fields, opts, &serde, &serde_path, &scheme);
 
     quote! {
         const _: () = {
@@ -231,6 +231,7 @@ fn serialize_body(
 
 fn deserialize_body(
     pkg: &Package,
+    t: &TypeDef,
     fields: &[Field],
     opts: &Options,
     serde: &TokenStream,
@@ -260,19 +261,27 @@ fn deserialize_body(
         let id = field_ident(f);
         quote!(#id: wire.#id,)
     });
+    // `apiVersion` and `kind` are checked as they are read, before the fields that follow them.
+    let ty = type_path(pkg, &t.name);
+    let read_api_version = format!(
+        "{scheme}::read_api_version::<{}, _>",
+        ty.to_string().replace(' ', "")
+    );
+    let read_kind = format!(
+        "{scheme}::read_kind::<{}, _>",
+        ty.to_string().replace(' ', "")
+    );
     quote! {
         #[derive(#serde::Deserialize)]
         #[serde(crate = #serde_path)]
         struct Wire {
-            #[serde(rename = "apiVersion", default)]
-            api_version: ::core::option::Option<::std::string::String>,
-            #[serde(default)]
-            kind: ::core::option::Option<::std::string::String>,
+            #[serde(rename = "apiVersion", default, deserialize_with = #read_api_version)]
+            _api_version: (),
+            #[serde(rename = "kind", default, deserialize_with = #read_kind)]
+            _kind: (),
             #(#wire_fields)*
         }
         let wire = <Wire as #serde::Deserialize>::deserialize(deserializer)?;
-        #scheme::check_type_meta::<Self>(wire.api_version.as_deref(), wire.kind.as_deref())
-            .map_err(<D::Error as #serde::de::Error>::custom)?;
         ::core::result::Result::Ok(Self { #(#moves)* })
     }
 }

@@ -146,6 +146,28 @@ pub fn check_type_meta<K: k8s_openapi::Resource>(
     Ok(())
 }
 
+/// Reads a kind's `apiVersion` and checks it as it is read (the generated codec's
+/// `deserialize_with`), so a wrong version is reported before the rest of the body is decoded:
+/// an object of another version fails with "apiVersion is …", not with a missing field.
+pub fn read_api_version<'de, K, D>(deserializer: D) -> Result<(), D::Error>
+where
+    K: k8s_openapi::Resource,
+    D: serde::Deserializer<'de>,
+{
+    let value: Option<String> = serde::Deserialize::deserialize(deserializer)?;
+    check_type_meta::<K>(value.as_deref(), None).map_err(serde::de::Error::custom)
+}
+
+/// Reads a kind's `kind` and checks it as it is read; see [`read_api_version`].
+pub fn read_kind<'de, K, D>(deserializer: D) -> Result<(), D::Error>
+where
+    K: k8s_openapi::Resource,
+    D: serde::Deserializer<'de>,
+{
+    let value: Option<String> = serde::Deserialize::deserialize(deserializer)?;
+    check_type_meta::<K>(None, value.as_deref()).map_err(serde::de::Error::custom)
+}
+
 /// `k8s_openapi::{Resource, ListableResource, Metadata}` for a kind, read from its [`Kind::INFO`]
 /// (so `kube::Api<K>` works unchanged): what register-gen writes after each `Kind` impl.
 ///

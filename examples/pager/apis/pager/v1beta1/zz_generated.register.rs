@@ -79,10 +79,18 @@ const _: () = {
             #[derive(serde::Deserialize)]
             #[serde(crate = "serde")]
             struct Wire {
-                #[serde(rename = "apiVersion", default)]
-                api_version: ::core::option::Option<::std::string::String>,
-                #[serde(default)]
-                kind: ::core::option::Option<::std::string::String>,
+                #[serde(
+                    rename = "apiVersion",
+                    default,
+                    deserialize_with = "scheme::read_api_version::<self::types::Alert, _>"
+                )]
+                _api_version: (),
+                #[serde(
+                    rename = "kind",
+                    default,
+                    deserialize_with = "scheme::read_kind::<self::types::Alert, _>"
+                )]
+                _kind: (),
                 #[serde(default)]
                 metadata: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
                 #[serde(default)]
@@ -91,10 +99,6 @@ const _: () = {
                 status: ::core::option::Option<self::types::AlertStatus>,
             }
             let wire = <Wire as serde::Deserialize>::deserialize(deserializer)?;
-            scheme::check_type_meta::<
-                Self,
-            >(wire.api_version.as_deref(), wire.kind.as_deref())
-                .map_err(<D::Error as serde::de::Error>::custom)?;
             ::core::result::Result::Ok(Self {
                 metadata: wire.metadata,
                 spec: wire.spec,
