@@ -665,3 +665,20 @@ fn unreadable_serde_attributes_are_a_warning() {
     let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn version_without_types_is_a_warning() {
+    let root = fixture(&[
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        ),
+        ("apis/pager/v2/mod.rs", "//! Nothing here yet.\n"),
+    ]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    assert_eq!(loaded.warnings.len(), 1);
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    insta::assert_snapshot!(out);
+}

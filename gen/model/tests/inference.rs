@@ -899,18 +899,3 @@ fn crate_paths_to_the_package_itself_are_local() {
         "another package's type stays a path"
     );
 }
-
-#[test]
-fn a_version_without_types_is_a_warning() {
-    let l = load_ok(&[
-        ("apis/pager/v1/types.rs", &types_rs(&[kind("Alert", &[])])),
-        ("apis/pager/v2/mod.rs", "//! Nothing here yet.\n"),
-    ]);
-    let codes: Vec<&str> = l.warnings.iter().map(|d| d.code).collect();
-    assert_eq!(codes, ["W0111"]);
-    assert!(
-        l.warnings[0].message.contains("v2"),
-        "{}",
-        l.warnings[0].message
-    );
-}
