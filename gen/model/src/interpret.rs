@@ -70,42 +70,86 @@ pub(crate) fn interpret_package(
     replacements: &BTreeMap<(FileId, usize, String), FieldType>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let snapshot = pkg.clone();
-    let local: BTreeMap<String, Vec<String>> = snapshot
+    // Field tags come out of the model first; then everything is interpreted against the
+    // package as read (no copy of it), then written back.
+    let field_tags: Vec<Vec<Vec<Tag>>> = pkg
+        .types
+        .iter_mut()
+        .map(|t| {
+            fields_mut(t)
+                .into_iter()
+                .map(|f| std::mem::take(&mut f.tags))
+                .collect()
+        })
+        .collect();
+    let local: BTreeMap<String, Vec<String>> = pkg
         .types
         .iter()
         .rev()
         .map(|t| (t.name.clone(), t.module.clone()))
         .collect();
-    for (t, (tags, file, scope)) in pkg.types.iter_mut().zip(raw) {
-        let empty = BTreeMap::new();
-        let module = t.module.clone();
-        let resolver = TypeNames {
-            local: &local,
-            uses: uses.get(&(file, scope)).unwrap_or(&empty),
-            replacements,
-            file,
-            scope,
-            module: &module,
-        };
-        type_tags(&snapshot, t, tags, &resolver, diags);
-        let type_name = t.name.clone();
-        let fields: Vec<&mut Field> = match &mut t.body {
-            TypeBody::Struct(fields) => fields.iter_mut().collect(),
-            TypeBody::Enum(variants) => variants
-                .iter_mut()
-                .flat_map(|v| match &mut v.shape {
-                    VariantShape::Struct(fs) => fs.iter_mut().collect(),
-                    _ => Vec::new(),
-                })
-                .collect(),
-            TypeBody::Tuple(_) | TypeBody::Unit => Vec::new(),
-        };
-        for f in fields {
-            field_tags(&snapshot, &type_name, f, diags);
+    let empty = BTreeMap::new();
+    let interpreted: Vec<(TypeOptions, Option<Resource>, Vec<FieldOptions>)> = pkg
+        .types
+        .iter()
+        .zip(raw)
+        .zip(field_tags)
+        .map(|((t, (tags, file, scope)), field_tags)| {
+            let resolver = TypeNames {
+                local: &local,
+                uses: uses.get(&(file, scope)).unwrap_or(&empty),
+                replacements,
+                file,
+                scope,
+                module: &t.module,
+            };
+            let (options, resource) = type_tags(pkg, t, tags, &resolver, diags);
+            let fields = fields_of(t)
+                .into_iter()
+                .zip(field_tags)
+                .map(|(f, tags)| field_tags_of(pkg, &t.name, f, tags, diags))
+                .collect();
+            (options, resource, fields)
+        })
+        .collect();
+    for (t, (options, resource, fields)) in pkg.types.iter_mut().zip(interpreted) {
+        t.options = options;
+        t.resource = resource;
+        for (f, o) in fields_mut(t).into_iter().zip(fields) {
+            f.options = o;
         }
     }
     generated_name_collisions(pkg, diags);
+}
+
+/// The named fields of a type: a struct's, and those of its struct-like variants.
+fn fields_of(t: &TypeDef) -> Vec<&Field> {
+    match &t.body {
+        TypeBody::Struct(fields) => fields.iter().collect(),
+        TypeBody::Enum(variants) => variants
+            .iter()
+            .flat_map(|v| match &v.shape {
+                VariantShape::Struct(fs) => fs.iter().collect(),
+                _ => Vec::new(),
+            })
+            .collect(),
+        TypeBody::Tuple(_) | TypeBody::Unit => Vec::new(),
+    }
+}
+
+/// [`fields_of`], mutably (same order).
+fn fields_mut(t: &mut TypeDef) -> Vec<&mut Field> {
+    match &mut t.body {
+        TypeBody::Struct(fields) => fields.iter_mut().collect(),
+        TypeBody::Enum(variants) => variants
+            .iter_mut()
+            .flat_map(|v| match &mut v.shape {
+                VariantShape::Struct(fs) => fs.iter_mut().collect(),
+                _ => Vec::new(),
+            })
+            .collect(),
+        TypeBody::Tuple(_) | TypeBody::Unit => Vec::new(),
+    }
 }
 
 /// How names written in a type's tags (`result=Scale`) resolve: as its field types would.
@@ -152,33 +196,25 @@ impl TypeNames<'_> {
     }
 }
 
+/// The type's options and its kind facts (short names, columns, client), from its tags.
 fn type_tags(
     pkg: &Package,
-    t: &mut TypeDef,
+    t: &TypeDef,
     tags: Vec<Tag>,
     names: &TypeNames,
     diags: &mut Vec<Diagnostic>,
-) {
+) -> (TypeOptions, Option<Resource>) {
     let is_kind = t.resource.is_some();
     let genclient = tags.iter().any(|x| x.key == TagKey::Genclient);
-    t.options.deepcopy = pkg.options.deepcopy;
+    let mut options = TypeOptions {
+        deepcopy: pkg.options.deepcopy,
+        ..TypeOptions::default()
+    };
+    let mut resource = t.resource.clone();
     let mut client_tags = Vec::new();
     for tag in tags {
         let name = tag.name();
-        let kind_only = matches!(
-            tag.key,
-            TagKey::NonNamespaced
-                | TagKey::ResourceName
-                | TagKey::ShortName
-                | TagKey::Categories
-                | TagKey::PrintColumn
-                | TagKey::NoVerbs
-                | TagKey::NoStatus
-                | TagKey::Readonly
-                | TagKey::OnlyVerbs
-                | TagKey::SkipVerbs
-                | TagKey::Method
-        );
+        let kind_only = tag.key.is_kind_only();
         if kind_only && !is_kind {
             diags.push(
                 Diagnostic::error(
@@ -191,15 +227,7 @@ fn type_tags(
             );
             continue;
         }
-        let client_only = matches!(
-            tag.key,
-            TagKey::NoVerbs
-                | TagKey::NoStatus
-                | TagKey::Readonly
-                | TagKey::OnlyVerbs
-                | TagKey::SkipVerbs
-                | TagKey::Method
-        );
+        let client_only = tag.key.is_client_option();
         if client_only && !genclient {
             diags.push(
                 Diagnostic::error(
@@ -213,20 +241,20 @@ fn type_tags(
         }
         match tag.key {
             TagKey::DeepcopyGen => {
-                t.options.deepcopy = !matches!(tag.value, TagValue::Word("false"));
+                options.deepcopy = !matches!(tag.value, TagValue::Word("false"));
             }
             TagKey::OpenapiGen => {
-                t.options.openapi = !matches!(tag.value, TagValue::Word("false"));
+                options.openapi = !matches!(tag.value, TagValue::Word("false"));
             }
-            TagKey::DefaulterGen => t.options.defaulter = defaulter_mode(&tag),
-            TagKey::ConversionGen => t.options.conversion = conversion(&tag),
+            TagKey::DefaulterGen => options.defaulter = defaulter_mode(&tag),
+            TagKey::ConversionGen => options.conversion = conversion(&tag),
             TagKey::Enum => {
                 let string_enum = match &t.body {
                     TypeBody::Enum(vs) => vs.iter().all(|v| matches!(v.shape, VariantShape::Unit)),
                     _ => false,
                 };
                 if string_enum {
-                    t.options.is_enum = true;
+                    options.is_enum = true;
                 } else {
                     diags.push(misfit(
                         &tag,
@@ -237,7 +265,7 @@ fn type_tags(
             }
             TagKey::StructType => {
                 if matches!(t.body, TypeBody::Struct(_)) {
-                    t.options.struct_type = Some(map_type(&tag));
+                    options.struct_type = Some(map_type(&tag));
                 } else {
                     diags.push(misfit(&tag, &t.name, "a struct with named fields"));
                 }
@@ -247,7 +275,7 @@ fn type_tags(
                     TagValue::Texts(v) => v.clone(),
                     _ => Vec::new(),
                 };
-                if let Some(r) = &mut t.resource {
+                if let Some(r) = &mut resource {
                     if tag.key == TagKey::ShortName {
                         r.short_names = values;
                     } else {
@@ -257,7 +285,7 @@ fn type_tags(
             }
             TagKey::PrintColumn => match printer_column(&tag) {
                 Ok(c) => {
-                    if let Some(r) = &mut t.resource {
+                    if let Some(r) = &mut resource {
                         r.printer_columns.push(c);
                     }
                 }
@@ -276,9 +304,10 @@ fn type_tags(
             _ => {}
         }
     }
-    if genclient && let Some(r) = &mut t.resource {
+    if genclient && let Some(r) = &mut resource {
         r.client = Some(client_spec(&client_tags, r.has_status, names, diags));
     }
+    (options, resource)
 }
 
 /// E0312: a tag on an item of a shape it does not apply to.
@@ -462,8 +491,13 @@ fn custom_method(tag: &Tag, names: &TypeNames) -> Result<CustomMethod, String> {
     })
 }
 
-fn field_tags(pkg: &Package, type_name: &str, f: &mut Field, diags: &mut Vec<Diagnostic>) {
-    let tags = std::mem::take(&mut f.tags);
+fn field_tags_of(
+    pkg: &Package,
+    type_name: &str,
+    f: &Field,
+    tags: Vec<Tag>,
+    diags: &mut Vec<Diagnostic>,
+) -> FieldOptions {
     let item = format!("{type_name}.{}", f.name);
     let ty = f.ty.unwrapped().clone();
     let mut o = FieldOptions::default();
@@ -637,7 +671,7 @@ fn field_tags(pkg: &Package, type_name: &str, f: &mut Field, diags: &mut Vec<Dia
             o.patch_merge_key = Some(key);
         }
     }
-    f.options = o;
+    o
 }
 
 /// E0314 when `key` is not the wire name of a field of the list's element type.

@@ -366,6 +366,23 @@ impl TypeDef {
         }
     }
 
+    /// Every field type of every shape, mutably (for resolution).
+    pub(crate) fn field_types_mut(&mut self) -> Vec<&mut FieldType> {
+        match &mut self.body {
+            TypeBody::Struct(f) => f.iter_mut().map(|f| &mut f.ty).collect(),
+            TypeBody::Tuple(ts) => ts.iter_mut().collect(),
+            TypeBody::Unit => Vec::new(),
+            TypeBody::Enum(vs) => vs
+                .iter_mut()
+                .flat_map(|v| match &mut v.shape {
+                    VariantShape::Unit => Vec::new(),
+                    VariantShape::Tuple(ts) => ts.iter_mut().collect(),
+                    VariantShape::Struct(fs) => fs.iter_mut().map(|f| &mut f.ty).collect(),
+                })
+                .collect(),
+        }
+    }
+
     /// The type of every field of every shape: struct fields, tuple fields, variant fields.
     pub fn field_types(&self) -> Vec<&FieldType> {
         match &self.body {

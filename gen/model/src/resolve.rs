@@ -211,252 +211,294 @@ pub(crate) fn assemble(
         }
     }
 
-    let mut packages = Vec::new();
-    // Hub types by group directory; hubs sort before their versions (`None < Some`).
-    let mut hubs: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
-    for (key, files) in &by_key {
-        let group_dir_name = if key.group_dir.as_os_str() == ".." {
-            input_dir
-                .parent()
-                .and_then(|p| p.file_name())
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        } else if key.group_dir.as_os_str().is_empty() {
-            input_dir
-                .file_name()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        } else {
-            key.group_dir
-                .file_name()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        };
-        let dir = files[0].package_dir();
-        // The package's root module file: mod.rs/lib.rs inside, or `<dir>.rs` beside.
-        let root_file = files
-            .iter()
-            .map(|p| p.file.rel.clone())
-            .find(|rel| {
-                rel.parent() == Some(dir.as_path())
-                    && matches!(
-                        rel.file_stem().and_then(|s| s.to_str()),
-                        Some("mod" | "lib" | "main")
-                    )
-            })
-            .or_else(|| {
-                files
-                    .iter()
-                    .map(|p| p.file.rel.clone())
-                    .find(|rel| rel.with_extension("") == dir)
-            })
-            .unwrap_or_else(|| files[0].file.rel.clone());
-        let root_file_id = files
-            .iter()
-            .find(|p| p.file.rel == root_file)
-            .map(|p| p.file.id)
-            .unwrap_or(files[0].file.id);
-
-        let (group, group_origin) = match group_tags.get(&key.group_dir) {
-            Some(tags) => (tags[0].0.clone(), Origin::Tag(tags[0].1)),
-            None if naming::is_dns_subdomain(&group_dir_name)
-                && !naming::is_container_dir(&group_dir_name) =>
-            {
-                (
-                    group_dir_name.clone(),
-                    Origin::Inferred(format!("directory `{group_dir_name}`")),
-                )
-            }
-            None => {
-                let why = if group_dir_name.is_empty() {
-                    "the package has no group directory".to_string()
-                } else if naming::is_container_dir(&group_dir_name) {
-                    format!("`{group_dir_name}/` holds API packages; it is not a group name")
-                } else {
-                    format!("directory `{group_dir_name}` is not a lower-case DNS name")
-                };
-                diags.push(
-                    Diagnostic::error(
-                        "E0106",
-                        format!(
-                            "cannot tell the API group of package `{}`",
-                            display_dir(&dir, key.version.as_deref())
-                        ),
-                    )
-                    .at(
-                        Span::new(root_file_id, 0, 0),
-                        "no `//! +groupName=` at the top of this file",
-                    )
-                    .note(why)
-                    .help(
-                        "add `//! +groupName=<group>` (e.g. `//! +groupName=example.com`) at the \
-                         top of this file, or put the version directory in a directory named \
-                         after the group",
-                    ),
-                );
-                (String::new(), Origin::Inferred("nothing".into()))
-            }
-        };
-
-        let mut pkg_tags: Vec<Tag> = Vec::new();
-        for p in files {
-            for t in &lowered[&p.file.id].package_tags {
-                if t.key == TagKey::GroupName {
-                    continue;
-                }
-                if let Some(prev) = pkg_tags.iter().find(|x| x.key == t.key)
-                    && !crate::tags::spec_of(t.key).repeatable
-                {
-                    if prev.value != t.value {
-                        diags.push(
-                            Diagnostic::error(
-                                "E0104",
-                                format!("package tag `+{}` is given twice", t.name()),
-                            )
-                            .at(t.span, "second occurrence in this package")
-                            .also(prev.span, "first given here")
-                            .help("give each package tag once, in the package's mod.rs"),
-                        );
-                    }
-                    continue;
-                }
-                pkg_tags.push(t.clone());
-            }
-        }
-
-        let mut types: Vec<TypeDef> = Vec::new();
-        let mut raw: Vec<RawType> = Vec::new();
-        let mut impls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for p in files {
-            let lf = &lowered[&p.file.id];
-            if let Some(bad) = p.module.iter().find(|m| !naming::is_rust_ident(m))
-                && !lf.types.is_empty()
-            {
-                diags.push(
-                    Diagnostic::error(
-                        "E0109",
-                        format!("{} cannot be a Rust module", p.file.rel.display()),
-                    )
-                    .at(Span::new(p.file.id, 0, 0), "types in this file")
-                    .note(format!("`{bad}` is not a Rust identifier"))
-                    .help("rename the file or folder to a snake_case identifier"),
-                );
-                continue;
-            }
-            for (ty, tr) in &lf.impls {
-                impls.entry(ty.clone()).or_default().insert(tr.clone());
-            }
-            // Types of a private inline module cannot be named from the package module.
-            for scope in &lf.scopes {
-                let parent_reachable = lf.scopes.iter().any(|s| {
-                    s.reachable
-                        && s.inline.len() + 1 == scope.inline.len()
-                        && scope.inline.starts_with(&s.inline)
-                });
-                let holds_types = lf
-                    .types
-                    .iter()
-                    .any(|t| lf.scopes[t.scope].inline.starts_with(&scope.inline));
-                if !scope.reachable
-                    && parent_reachable
-                    && holds_types
-                    && let Some(span) = scope.span
-                {
-                    diags.push(
-                        Diagnostic::error(
-                            "E0113",
-                            format!(
-                                "module `{}` holds API types but is private",
-                                scope.inline.join("::")
-                            ),
-                        )
-                        .at(span, "generated code in the package module cannot name its types")
-                        .note("an inline module of an API package is part of the package: its types are API types, named through their module path")
-                        .help("make it `pub mod`, move the types out of it, or mark a test-only module `#[cfg(test)]`"),
-                    );
-                }
-            }
-            for t in &lf.types {
-                let scope = &lf.scopes[t.scope];
-                let mut module = p.module.clone();
-                module.extend(scope.inline.iter().cloned());
-                types.push(TypeDef {
-                    name: t.name.clone(),
-                    module,
-                    is_pub: t.is_pub,
-                    has_generics: t.has_generics,
-                    docs: t.docs.clone(),
-                    span: t.span,
-                    body: t.body.clone(),
-                    options: TypeOptions::default(),
-                    derives: t.derives.iter().cloned().collect(),
-                    impls: BTreeSet::new(),
-                    resource: None,
-                    serde: t.serde.clone(),
-                });
-                raw.push(RawType {
-                    tags: t.tags.clone(),
-                    file: p.file.id,
-                    scope: t.scope,
-                });
-            }
-        }
-        for t in &mut types {
-            if let Some(i) = impls.get(&t.name) {
-                t.impls = i.clone();
-            }
-        }
-
-        let module: Vec<String> = dir
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        let rust_path = crate_info.and_then(|c| c.rust_path(input_dir, &dir));
-        let options = crate::interpret::package_options(&pkg_tags);
-        let mut pkg = Package {
-            input,
-            dir: dir.clone(),
-            root_file,
-            group,
-            group_origin,
-            version: key.version.clone(),
-            module,
-            rust_path,
-            options,
-            types,
-        };
-        let hub_types: BTreeSet<String> = if key.version.is_some() {
-            hubs.get(&key.group_dir).cloned().unwrap_or_default()
-        } else {
-            BTreeSet::new()
-        };
-        let root_uses = lowered
-            .get(&root_file_id)
-            .and_then(|lf| lf.scopes.first())
-            .map(|s| s.uses.clone())
-            .unwrap_or_default();
-        let names = Names {
-            files: files
+    // Hub types by group directory (what `use super::super::*` in a version can see).
+    let hubs: BTreeMap<PathBuf, BTreeSet<String>> = by_key
+        .iter()
+        .filter(|(key, _)| key.version.is_none())
+        .map(|(key, files)| {
+            let names = files
                 .iter()
-                .map(|p| (p.file.id, &lowered[&p.file.id]))
-                .collect(),
-            module_of: files
-                .iter()
-                .map(|p| (p.file.id, p.module.clone()))
-                .collect(),
-            hub_types,
-            root_uses,
-        };
-        resolve_types(&mut pkg, &names, raw, diags);
-        if key.version.is_none() {
-            hubs.insert(
-                key.group_dir.clone(),
-                pkg.types.iter().map(|t| t.name.clone()).collect(),
+                .flat_map(|p| lowered[&p.file.id].types.iter().map(|t| t.name.clone()))
+                .collect();
+            (key.group_dir.clone(), names)
+        })
+        .collect();
+    // Packages resolve independently: in parallel, diagnostics kept per package.
+    use rayon::prelude::*;
+    let keyed: Vec<(&PackageKey, &Vec<&Placed>)> = by_key.iter().collect();
+    let assembled: Vec<(Package, Vec<Diagnostic>)> = keyed
+        .par_iter()
+        .map(|(key, files)| {
+            let mut package_diags = Vec::new();
+            let pkg = assemble_one(
+                input,
+                input_dir,
+                crate_info,
+                key,
+                files,
+                lowered,
+                &group_tags,
+                &hubs,
+                &mut package_diags,
             );
-        }
+            (pkg, package_diags)
+        })
+        .collect();
+    let mut packages = Vec::with_capacity(assembled.len());
+    for (pkg, mut package_diags) in assembled {
+        diags.append(&mut package_diags);
         packages.push(pkg);
     }
     packages
+}
+
+/// One package: its group, root file, tags and types, resolved and interpreted.
+#[allow(clippy::too_many_arguments)]
+fn assemble_one(
+    input: usize,
+    input_dir: &Path,
+    crate_info: Option<&CrateInfo>,
+    key: &PackageKey,
+    files: &[&Placed],
+    lowered: &BTreeMap<crate::diag::FileId, LoweredFile>,
+    group_tags: &BTreeMap<PathBuf, Vec<(String, Span)>>,
+    hubs: &BTreeMap<PathBuf, BTreeSet<String>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Package {
+    let group_dir_name = if key.group_dir.as_os_str() == ".." {
+        input_dir
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else if key.group_dir.as_os_str().is_empty() {
+        input_dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        key.group_dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let dir = files[0].package_dir();
+    // The package's root module file: mod.rs/lib.rs inside, or `<dir>.rs` beside.
+    let root_file = files
+        .iter()
+        .map(|p| p.file.rel.clone())
+        .find(|rel| {
+            rel.parent() == Some(dir.as_path())
+                && matches!(
+                    rel.file_stem().and_then(|s| s.to_str()),
+                    Some("mod" | "lib" | "main")
+                )
+        })
+        .or_else(|| {
+            files
+                .iter()
+                .map(|p| p.file.rel.clone())
+                .find(|rel| rel.with_extension("") == dir)
+        })
+        .unwrap_or_else(|| files[0].file.rel.clone());
+    let root_file_id = files
+        .iter()
+        .find(|p| p.file.rel == root_file)
+        .map(|p| p.file.id)
+        .unwrap_or(files[0].file.id);
+
+    let (group, group_origin) = match group_tags.get(&key.group_dir) {
+        Some(tags) => (tags[0].0.clone(), Origin::Tag(tags[0].1)),
+        None if naming::is_dns_subdomain(&group_dir_name)
+            && !naming::is_container_dir(&group_dir_name) =>
+        {
+            (
+                group_dir_name.clone(),
+                Origin::Inferred(format!("directory `{group_dir_name}`")),
+            )
+        }
+        None => {
+            let why = if group_dir_name.is_empty() {
+                "the package has no group directory".to_string()
+            } else if naming::is_container_dir(&group_dir_name) {
+                format!("`{group_dir_name}/` holds API packages; it is not a group name")
+            } else {
+                format!("directory `{group_dir_name}` is not a lower-case DNS name")
+            };
+            diags.push(
+                Diagnostic::error(
+                    "E0106",
+                    format!(
+                        "cannot tell the API group of package `{}`",
+                        display_dir(&dir, key.version.as_deref())
+                    ),
+                )
+                .at(
+                    Span::new(root_file_id, 0, 0),
+                    "no `//! +groupName=` at the top of this file",
+                )
+                .note(why)
+                .help(
+                    "add `//! +groupName=<group>` (e.g. `//! +groupName=example.com`) at the \
+                     top of this file, or put the version directory in a directory named \
+                     after the group",
+                ),
+            );
+            (String::new(), Origin::Inferred("nothing".into()))
+        }
+    };
+
+    let mut pkg_tags: Vec<Tag> = Vec::new();
+    for p in files {
+        for t in &lowered[&p.file.id].package_tags {
+            if t.key == TagKey::GroupName {
+                continue;
+            }
+            if let Some(prev) = pkg_tags.iter().find(|x| x.key == t.key)
+                && !crate::tags::spec_of(t.key).repeatable
+            {
+                if prev.value != t.value {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0104",
+                            format!("package tag `+{}` is given twice", t.name()),
+                        )
+                        .at(t.span, "second occurrence in this package")
+                        .also(prev.span, "first given here")
+                        .help("give each package tag once, in the package's mod.rs"),
+                    );
+                }
+                continue;
+            }
+            pkg_tags.push(t.clone());
+        }
+    }
+
+    let mut types: Vec<TypeDef> = Vec::new();
+    let mut raw: Vec<RawType> = Vec::new();
+    let mut impls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in files {
+        let lf = &lowered[&p.file.id];
+        if let Some(bad) = p.module.iter().find(|m| !naming::is_rust_ident(m))
+            && !lf.types.is_empty()
+        {
+            diags.push(
+                Diagnostic::error(
+                    "E0109",
+                    format!("{} cannot be a Rust module", p.file.rel.display()),
+                )
+                .at(Span::new(p.file.id, 0, 0), "types in this file")
+                .note(format!("`{bad}` is not a Rust identifier"))
+                .help("rename the file or folder to a snake_case identifier"),
+            );
+            continue;
+        }
+        for (ty, tr) in &lf.impls {
+            impls.entry(ty.clone()).or_default().insert(tr.clone());
+        }
+        // Types of a private inline module cannot be named from the package module.
+        for scope in &lf.scopes {
+            let parent_reachable = lf.scopes.iter().any(|s| {
+                s.reachable
+                    && s.inline.len() + 1 == scope.inline.len()
+                    && scope.inline.starts_with(&s.inline)
+            });
+            let holds_types = lf
+                .types
+                .iter()
+                .any(|t| lf.scopes[t.scope].inline.starts_with(&scope.inline));
+            if !scope.reachable
+                && parent_reachable
+                && holds_types
+                && let Some(span) = scope.span
+            {
+                diags.push(
+                    Diagnostic::error(
+                        "E0113",
+                        format!(
+                            "module `{}` holds API types but is private",
+                            scope.inline.join("::")
+                        ),
+                    )
+                    .at(span, "generated code in the package module cannot name its types")
+                    .note("an inline module of an API package is part of the package: its types are API types, named through their module path")
+                    .help("make it `pub mod`, move the types out of it, or mark a test-only module `#[cfg(test)]`"),
+                );
+            }
+        }
+        for t in &lf.types {
+            let scope = &lf.scopes[t.scope];
+            let mut module = p.module.clone();
+            module.extend(scope.inline.iter().cloned());
+            types.push(TypeDef {
+                name: t.name.clone(),
+                module,
+                is_pub: t.is_pub,
+                has_generics: t.has_generics,
+                docs: t.docs.clone(),
+                span: t.span,
+                body: t.body.clone(),
+                options: TypeOptions::default(),
+                derives: t.derives.iter().cloned().collect(),
+                impls: BTreeSet::new(),
+                resource: None,
+                serde: t.serde.clone(),
+            });
+            raw.push(RawType {
+                tags: t.tags.clone(),
+                file: p.file.id,
+                scope: t.scope,
+            });
+        }
+    }
+    for t in &mut types {
+        if let Some(i) = impls.get(&t.name) {
+            t.impls = i.clone();
+        }
+    }
+
+    let module: Vec<String> = dir
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let rust_path = crate_info.and_then(|c| c.rust_path(input_dir, &dir));
+    let options = crate::interpret::package_options(&pkg_tags);
+    let mut pkg = Package {
+        input,
+        dir: dir.clone(),
+        root_file,
+        group,
+        group_origin,
+        version: key.version.clone(),
+        module,
+        rust_path,
+        options,
+        types,
+    };
+    let hub_types: BTreeSet<String> = if key.version.is_some() {
+        hubs.get(&key.group_dir).cloned().unwrap_or_default()
+    } else {
+        BTreeSet::new()
+    };
+    let root_uses = lowered
+        .get(&root_file_id)
+        .and_then(|lf| lf.scopes.first())
+        .map(|s| s.uses.clone())
+        .unwrap_or_default();
+    let names = Names {
+        files: files
+            .iter()
+            .map(|p| (p.file.id, &lowered[&p.file.id]))
+            .collect(),
+        module_of: files
+            .iter()
+            .map(|p| (p.file.id, p.module.clone()))
+            .collect(),
+        hub_types,
+        root_uses,
+    };
+    resolve_types(&mut pkg, &names, raw, diags);
+    pkg
 }
 
 /// What a type brought from lowering that the model does not keep: its raw tags and its scope.
@@ -614,8 +656,11 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
         .map(|p| p.split("::").skip(1).map(str::to_string).collect());
     for (t, r) in pkg.types.iter_mut().zip(&raw) {
         let module = t.module.clone();
-        if let Some(own) = &crate_relative {
-            let mut own_path = |ty: &mut FieldType| {
+        // `super::X`/`self::X` first mean the same from the package module, then any path
+        // naming a type of this package becomes `Local`.
+        for ty in t.field_types_mut() {
+            // `crate::<the package's own module>::X`.
+            if let Some(own) = &crate_relative {
                 ty.walk_mut(&mut |ft| {
                     if let FieldType::Foreign { path, args } = ft
                         && args.is_empty()
@@ -627,27 +672,7 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
                         *ft = FieldType::Local(path.last().to_string());
                     }
                 });
-            };
-            match &mut t.body {
-                TypeBody::Struct(fields) => fields.iter_mut().for_each(|f| own_path(&mut f.ty)),
-                TypeBody::Tuple(ts) => ts.iter_mut().for_each(&mut own_path),
-                TypeBody::Unit => {}
-                TypeBody::Enum(variants) => {
-                    for v in variants {
-                        match &mut v.shape {
-                            VariantShape::Unit => {}
-                            VariantShape::Tuple(ts) => ts.iter_mut().for_each(&mut own_path),
-                            VariantShape::Struct(fs) => {
-                                fs.iter_mut().for_each(|f| own_path(&mut f.ty))
-                            }
-                        }
-                    }
-                }
             }
-        }
-        // `super::X`/`self::X` first mean the same from the package module, then any path
-        // naming a type of this package becomes `Local`.
-        let mut fix = |ty: &mut FieldType| {
             resolve_ty(ty, &local, &module);
             // Bare names a glob import brings: already package-relative.
             ty.walk_mut(&mut |ft| {
@@ -660,20 +685,6 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
                     resolve_ty(ft, &local, &[]);
                 }
             });
-        };
-        match &mut t.body {
-            TypeBody::Struct(fields) => fields.iter_mut().for_each(|f| fix(&mut f.ty)),
-            TypeBody::Tuple(ts) => ts.iter_mut().for_each(&mut fix),
-            TypeBody::Unit => {}
-            TypeBody::Enum(variants) => {
-                for v in variants {
-                    match &mut v.shape {
-                        VariantShape::Unit => {}
-                        VariantShape::Tuple(ts) => ts.iter_mut().for_each(&mut fix),
-                        VariantShape::Struct(fs) => fs.iter_mut().for_each(|f| fix(&mut f.ty)),
-                    }
-                }
-            }
         }
     }
 

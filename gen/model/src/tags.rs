@@ -133,6 +133,34 @@ pub enum TagKey {
     PatchMergeKey,
 }
 
+impl TagKey {
+    /// `+genclient:*` options: they shape a client, so they need `+genclient`.
+    pub fn is_client_option(self) -> bool {
+        matches!(
+            self,
+            TagKey::NoVerbs
+                | TagKey::NoStatus
+                | TagKey::Readonly
+                | TagKey::OnlyVerbs
+                | TagKey::SkipVerbs
+                | TagKey::Method
+        )
+    }
+
+    /// Tags only a kind reads (scope, names, columns, client options).
+    pub fn is_kind_only(self) -> bool {
+        self.is_client_option()
+            || matches!(
+                self,
+                TagKey::NonNamespaced
+                    | TagKey::ResourceName
+                    | TagKey::ShortName
+                    | TagKey::Categories
+                    | TagKey::PrintColumn
+            )
+    }
+}
+
 /// One row of the tag table.
 #[derive(Clone, Copy, Debug)]
 pub struct TagSpec {
