@@ -574,12 +574,21 @@ fn lower_type(
     let mut derives = Vec::new();
     for attr in attrs {
         if attr.path().is_ident("derive") {
-            let _ = attr.parse_nested_meta(|m| {
+            let read = attr.parse_nested_meta(|m| {
                 if let Some(last) = m.path.segments.last() {
                     derives.push(last.ident.to_string());
                 }
                 Ok(())
             });
+            if let Err(e) = read {
+                let span = ctx.span(attr.span());
+                ctx.diags.push(
+                    Diagnostic::warning("W0203", format!("cannot read this `#[derive]`: {e}"))
+                        .at(span, "not understood")
+                        .note("kube-codegen reads derives to know which traits a type has (`Clone`, `Default`, serde)")
+                        .help("write `#[derive(Trait, ...)]` with trait paths; rustc reports the same problem when the crate builds"),
+                );
+            }
         }
     }
     let serde = serde_container(ctx, attrs);

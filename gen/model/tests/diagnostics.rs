@@ -657,11 +657,11 @@ fn unreadable_serde_attributes_are_a_warning() {
     let root = fixture(&[(
         "apis/pager/v1/types.rs",
         &format!(
-            "{META}\nuse serde::{{Deserialize, Serialize}};\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n#[derive(Clone, Serialize, Deserialize)]\n#[serde(rename_all = camelCase, bound(serialize = \"T: Clone\"))]\npub struct Spec {{\n    #[serde(rename = 5)]\n    pub a_b: String,\n    #[serde(default, skip_serializing_if = \"String::is_empty\", deserialize_with = \"x\")]\n    pub c: String,\n}}\n"
+            "{META}\nuse serde::{{Deserialize, Serialize}};\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n#[derive(Clone, Serialize, Deserialize)]\n#[serde(rename_all = camelCase, bound(serialize = \"T: Clone\"))]\npub struct Spec {{\n    #[serde(rename = 5)]\n    pub a_b: String,\n    #[serde(default, skip_serializing_if = \"String::is_empty\", deserialize_with = \"x\")]\n    pub c: String,\n}}\n\n#[derive(Clone, = Debug)]\npub struct Odd;\n"
         ),
     )]);
     let loaded = try_load(&root, "apis").expect("a warning is not a failure");
-    assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+    assert_eq!(loaded.warnings.len(), 3, "{:?}", loaded.warnings);
     let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
     insta::assert_snapshot!(out);
 }
