@@ -1,8 +1,640 @@
-//! conversion-gen: will generate conversions between external versions and the internal hub, naming every function a human must write.
+//! conversion-gen: conversions between each external version and its internal hub.
 //!
-//! Not built yet (see the project's issues): this crate exists so the workspace shows the
-//! architecture. It generates nothing and the CLI does not offer it; [`NAME`] is its entry point's
-//! name once it does.
+//! For every type of a version package tagged `+k8s:conversion-gen=<hub module>` that has a
+//! type of the same name in the hub, it implements `kube_codegen_scheme::ConvertHub` both ways:
+//! field by field where names and types match (recursively through `Option`, `Box`, `Vec`, maps,
+//! sets, enums and other converted types). Where they do not — a field renamed, added or
+//! dropped — it does not guess: the direction is delegated to a hand-written
+//! `convert_<type>_to_hub` / `convert_<type>_from_hub` found by name in the package, and when
+//! that function does not exist the run stops with a diagnostic naming each field, its location
+//! and the exact signature to write. A generated `auto_convert_<type>_{to,from}_hub(input, out)`
+//! converts the fields that do match, for the hand-written function to call.
+//!
+//! Output: `<version>/zz_generated.conversion.rs`, included by the version's module. Hub types
+//! are named `super::…` (a version's module is a child of its hub's).
 
-/// The generator's name, as `kube-codegen --only` will accept it.
+use kube_codegen_model::output::{
+    Content, GeneratedFile, Generator, Options, Placement, ident, type_path,
+};
+use kube_codegen_model::{
+    ConversionTag, Diagnostic, Field, FieldType, Model, Package, Span, TypeBody, TypeDef,
+    VariantShape, naming,
+};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
 pub const NAME: &str = "conversion-gen";
+pub const FILE: &str = "zz_generated.conversion.rs";
+
+pub struct ConversionGen;
+
+impl Generator for ConversionGen {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn placement(&self) -> Placement {
+        Placement::InCrate
+    }
+
+    fn validate(&self, model: &Model) -> Vec<Diagnostic> {
+        let mut diags = Vec::new();
+        for pkg in &model.packages {
+            let Some(tag) = pkg.options.conversion.as_ref() else {
+                continue;
+            };
+            if pkg.is_internal() || tag.value == ConversionTag::Off {
+                continue;
+            }
+            let Some(hub) = hub_of(model, pkg) else {
+                diags.push(
+                    Diagnostic::error(
+                        "E0503",
+                        format!("{} converts through a hub, but its group has none", pkg.display_name()),
+                    )
+                    .at(tag.span, "no internal package to convert through")
+                    .help("the hub is the group's own module (`<group>/mod.rs` with the hub's types): add it, or remove the tag"),
+                );
+                continue;
+            };
+            if let ConversionTag::Through(path) = &tag.value
+                && let Some(hub_path) = &hub.rust_path
+            {
+                let tag_rel: Vec<&str> = path.segments.iter().skip(1).map(String::as_str).collect();
+                let hub_rel: Vec<&str> = hub_path.split("::").skip(1).collect();
+                if path.first() == "crate" && tag_rel != hub_rel {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0503",
+                            format!(
+                                "`+k8s:conversion-gen={path}` does not name the hub of {}",
+                                pkg.display_name()
+                            ),
+                        )
+                        .at(
+                            tag.span,
+                            format!(
+                                "the hub is `crate{}`",
+                                hub_rel.iter().map(|s| format!("::{s}")).collect::<String>()
+                            ),
+                        )
+                        .help(format!(
+                            "write `//! +k8s:conversion-gen=crate{}`: the group's hub module",
+                            hub_rel.iter().map(|s| format!("::{s}")).collect::<String>()
+                        )),
+                    );
+                }
+            }
+            for plan in plans(pkg, hub, &quote!(::kube_codegen_scheme)) {
+                for dir in [&plan.to_hub, &plan.from_hub] {
+                    if let Some(d) = dir.diagnostic(pkg, hub, plan.ext, plan.hub) {
+                        diags.push(d);
+                    }
+                }
+            }
+        }
+        diags
+    }
+
+    fn generate_package(&self, model: &Model, pkg: &Package, opts: &Options) -> Vec<GeneratedFile> {
+        let Some(tag) = &pkg.options.conversion else {
+            return Vec::new();
+        };
+        if pkg.is_internal() || tag.value == ConversionTag::Off {
+            return Vec::new();
+        }
+        let Some(hub) = hub_of(model, pkg) else {
+            return Vec::new();
+        };
+        vec![GeneratedFile {
+            path: pkg.dir.join(FILE),
+            content: Content::Rust(package(pkg, hub, opts)),
+        }]
+    }
+}
+
+/// The hub of a version: the internal package of its group directory.
+pub fn hub_of<'a>(model: &'a Model, pkg: &Package) -> Option<&'a Package> {
+    let group_dir = pkg.dir.parent()?;
+    model
+        .packages
+        .iter()
+        .find(|p| p.input == pkg.input && p.is_internal() && p.dir == group_dir)
+}
+
+/// How one type converts, both ways.
+struct Plan<'a> {
+    ext: &'a TypeDef,
+    hub: &'a TypeDef,
+    to_hub: Direction,
+    from_hub: Direction,
+}
+
+/// One direction of a conversion.
+struct Direction {
+    to_hub: bool,
+    /// The body of the conversion when it needs no hand: an expression of the target type.
+    auto: Option<TokenStream>,
+    /// `out.field = <expr>;` for every field that converts (structs only).
+    assignments: Vec<TokenStream>,
+    /// What keeps the direction from being generated: (where, why).
+    problems: Vec<(Span, String)>,
+    /// The hand-written function, when the package has one.
+    hand_written: Option<TokenStream>,
+    /// Its name.
+    fn_name: String,
+    /// Whether the types are structs with named fields (an `auto_convert_*` helper applies).
+    structs: bool,
+}
+
+impl Direction {
+    /// The error for a direction that needs a hand-written function the package lacks.
+    fn diagnostic(
+        &self,
+        pkg: &Package,
+        hub: &Package,
+        ext: &TypeDef,
+        hub_ty: &TypeDef,
+    ) -> Option<Diagnostic> {
+        if self.auto.is_some() || self.hand_written.is_some() {
+            return None;
+        }
+        if let Some(f) = pkg.function_named(&self.fn_name) {
+            return Some(
+                Diagnostic::error(
+                    "E0502",
+                    format!("`{}` cannot be called by generated code", self.fn_name),
+                )
+                .at(f.span, "private to its module")
+                .help(format!("make it `pub fn {}`", self.fn_name)),
+            );
+        }
+        let (from, to) = if self.to_hub {
+            (pkg.display_name(), hub.display_name())
+        } else {
+            (hub.display_name(), pkg.display_name())
+        };
+        let (input, output) = if self.to_hub {
+            (ext.name.clone(), format!("super::{}", hub_ty.name))
+        } else {
+            (format!("super::{}", hub_ty.name), ext.name.clone())
+        };
+        let mut d = Diagnostic::error(
+            "E0501",
+            format!(
+                "`{}` cannot be converted from {from} to {to} field by field",
+                ext.name
+            ),
+        )
+        .at(ext.span, format!("needs a hand-written `{}`", self.fn_name));
+        for (span, why) in &self.problems {
+            d = d.also(*span, why.clone());
+        }
+        d = d.help(format!(
+            "write in {}: `pub fn {}(input: &{input}) -> Result<{output}, kube_codegen_scheme::ConversionError>`",
+            pkg.display_name(),
+            self.fn_name
+        ));
+        if self.structs {
+            let helper = self.fn_name.replacen("convert_", "auto_convert_", 1);
+            d = d.note(format!(
+                "the generated `{helper}(input, &mut out)` converts every field that matches; the function sets the rest"
+            ));
+        }
+        Some(d.note("conversions go through the hub: every version converts to and from it, so any version converts to any other"))
+    }
+}
+
+/// Conversion plans for every type of `pkg` with a counterpart in `hub`.
+fn plans<'a>(pkg: &'a Package, hub: &'a Package, scheme: &TokenStream) -> Vec<Plan<'a>> {
+    pkg.types
+        .iter()
+        .filter(|t| {
+            !t.has_generics
+                && t.options
+                    .conversion
+                    .as_ref()
+                    .is_none_or(|c| c.value != ConversionTag::Off)
+        })
+        .filter_map(|ext| {
+            let hub_ty = hub.type_named(&ext.name).filter(|h| !h.has_generics)?;
+            let snake = naming::snake_case(&ext.name);
+            let ctx = Ctx {
+                pkg,
+                hub,
+                scheme: scheme.clone(),
+            };
+            let to_hub = direction(&ctx, ext, hub_ty, true, format!("convert_{snake}_to_hub"));
+            let from_hub = direction(
+                &ctx,
+                ext,
+                hub_ty,
+                false,
+                format!("convert_{snake}_from_hub"),
+            );
+            Some(Plan {
+                ext,
+                hub: hub_ty,
+                to_hub,
+                from_hub,
+            })
+        })
+        .collect()
+}
+
+struct Ctx<'a> {
+    pkg: &'a Package,
+    hub: &'a Package,
+    /// The runtime crate's path (`::kube_codegen_scheme`).
+    scheme: TokenStream,
+}
+
+impl Ctx<'_> {
+    /// A type of the version, named from the version's module.
+    fn ext_path(&self, name: &str) -> TokenStream {
+        type_path(self.pkg, name)
+    }
+
+    /// A type of the hub, named from the version's module.
+    fn hub_path(&self, name: &str) -> TokenStream {
+        let module = self
+            .hub
+            .type_named(name)
+            .map(|t| t.module.clone())
+            .unwrap_or_default();
+        let segments = module
+            .iter()
+            .map(|m| ident(m))
+            .chain(std::iter::once(ident(name)));
+        quote!(super #(:: #segments)*)
+    }
+
+    /// Whether a type of this name converts (it exists on both sides and is not opted out).
+    fn converts(&self, name: &str) -> bool {
+        let ext = self.pkg.type_named(name);
+        ext.is_some_and(|t| {
+            !t.has_generics
+                && t.options
+                    .conversion
+                    .as_ref()
+                    .is_none_or(|c| c.value != ConversionTag::Off)
+        }) && self.hub.type_named(name).is_some_and(|t| !t.has_generics)
+    }
+}
+
+fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: String) -> Direction {
+    let (src, dst) = if to_hub { (ext, hub) } else { (hub, ext) };
+    let src_name = if to_hub { "this version" } else { "the hub" };
+    let dst_name = if to_hub { "the hub" } else { "this version" };
+    let dst_path = if to_hub {
+        ctx.hub_path(&hub.name)
+    } else {
+        ctx.ext_path(&ext.name)
+    };
+    let mut problems = Vec::new();
+    let mut assignments = Vec::new();
+    let mut structs = false;
+    let auto = match (&src.body, &dst.body) {
+        (TypeBody::Struct(sf), TypeBody::Struct(df)) => {
+            structs = true;
+            let mut inits = Vec::new();
+            let mut complete = true;
+            for d in df {
+                let id = field_ident(d);
+                let Some(s) = sf.iter().find(|s| s.name == d.name) else {
+                    problems.push((
+                        d.span,
+                        format!("`{}` has no counterpart in {src_name}", d.name),
+                    ));
+                    complete = false;
+                    continue;
+                };
+                if !s.options.convert || !d.options.convert {
+                    let f = if s.options.convert { d } else { s };
+                    problems.push((
+                        f.span,
+                        format!(
+                            "`{}` is converted by hand (`+k8s:conversion-gen=false`)",
+                            f.name
+                        ),
+                    ));
+                    complete = false;
+                    continue;
+                }
+                let sid = field_ident(s);
+                match convert(ctx, &s.ty, &d.ty, to_hub, quote!(&input.#sid)) {
+                    Some(e) => {
+                        assignments.push(quote!(out.#id = #e;));
+                        inits.push(quote!(#id: #e));
+                    }
+                    None => {
+                        problems.push((
+                            s.span,
+                            format!("`{}` has another type in {dst_name}", s.name),
+                        ));
+                        complete = false;
+                    }
+                }
+            }
+            for s in sf {
+                if !df.iter().any(|d| d.name == s.name) {
+                    problems.push((
+                        s.span,
+                        format!("`{}` has no counterpart in {dst_name}", s.name),
+                    ));
+                    complete = false;
+                }
+            }
+            complete.then(|| quote!(#dst_path { #(#inits),* }))
+        }
+        (TypeBody::Tuple(st), TypeBody::Tuple(dt)) if st.len() == dt.len() => {
+            let items: Option<Vec<TokenStream>> = st
+                .iter()
+                .zip(dt)
+                .enumerate()
+                .map(|(i, (s, d))| {
+                    let idx = proc_macro2::Literal::usize_unsuffixed(i);
+                    convert(ctx, s, d, to_hub, quote!(&input.#idx))
+                })
+                .collect();
+            if items.is_none() {
+                problems.push((
+                    src.span,
+                    format!(
+                        "the fields of `{}` have other types in {dst_name}",
+                        src.name
+                    ),
+                ));
+            }
+            items.map(|items| quote!(#dst_path(#(#items),*)))
+        }
+        (TypeBody::Unit, TypeBody::Unit) => Some(quote!(#dst_path)),
+        (TypeBody::Enum(sv), TypeBody::Enum(dv)) => {
+            let src_path = if to_hub {
+                ctx.ext_path(&ext.name)
+            } else {
+                ctx.hub_path(&hub.name)
+            };
+            let mut arms = Vec::new();
+            let mut complete = true;
+            for v in sv {
+                let Some(d) = dv.iter().find(|d| d.name == v.name) else {
+                    problems.push((
+                        v.span,
+                        format!("variant `{}` has no counterpart in {dst_name}", v.name),
+                    ));
+                    complete = false;
+                    continue;
+                };
+                let name = ident(&v.name);
+                match variant_arm(ctx, &v.shape, &d.shape, to_hub) {
+                    Some((pattern, value)) => {
+                        arms.push(quote!(#src_path::#name #pattern => #dst_path::#name #value))
+                    }
+                    None => {
+                        problems.push((
+                            v.span,
+                            format!("variant `{}` has other fields in {dst_name}", v.name),
+                        ));
+                        complete = false;
+                    }
+                }
+            }
+            for d in dv {
+                if !sv.iter().any(|v| v.name == d.name) {
+                    problems.push((
+                        d.span,
+                        format!("variant `{}` has no counterpart in {src_name}", d.name),
+                    ));
+                }
+            }
+            // A variant only the target has loses nothing on the way there.
+            (complete).then(|| {
+                if sv.is_empty() {
+                    quote!(match *input {})
+                } else {
+                    quote!(match input { #(#arms),* })
+                }
+            })
+        }
+        _ => {
+            problems.push((
+                src.span,
+                format!(
+                    "`{}` has another shape (struct, tuple, enum) in {dst_name}",
+                    src.name
+                ),
+            ));
+            None
+        }
+    };
+    let hand_written = ctx
+        .pkg
+        .function_named(&fn_name)
+        .filter(|f| f.reachable)
+        .map(|f| {
+            let segments = f
+                .module
+                .iter()
+                .map(|m| ident(m))
+                .chain(std::iter::once(ident(&f.name)));
+            quote!(self #(:: #segments)*)
+        });
+    Direction {
+        to_hub,
+        auto,
+        assignments,
+        problems,
+        hand_written,
+        fn_name,
+        structs,
+    }
+}
+
+/// The pattern and value of one enum variant's arm.
+fn variant_arm(
+    ctx: &Ctx,
+    s: &VariantShape,
+    d: &VariantShape,
+    to_hub: bool,
+) -> Option<(TokenStream, TokenStream)> {
+    match (s, d) {
+        (VariantShape::Unit, VariantShape::Unit) => Some((quote!(), quote!())),
+        (VariantShape::Tuple(st), VariantShape::Tuple(dt)) if st.len() == dt.len() => {
+            let binds: Vec<_> = (0..st.len()).map(|i| format_ident!("f{i}")).collect();
+            let values: Option<Vec<TokenStream>> = st
+                .iter()
+                .zip(dt)
+                .zip(&binds)
+                .map(|((s, d), b)| convert(ctx, s, d, to_hub, quote!(#b)))
+                .collect();
+            let values = values?;
+            Some((quote!((#(#binds),*)), quote!((#(#values),*))))
+        }
+        (VariantShape::Struct(sf), VariantShape::Struct(df)) if sf.len() == df.len() => {
+            let mut binds = Vec::new();
+            let mut values = Vec::new();
+            for d in df {
+                let s = sf.iter().find(|s| s.name == d.name)?;
+                let sid = field_ident(s);
+                let did = field_ident(d);
+                let e = convert(ctx, &s.ty, &d.ty, to_hub, quote!(#sid))?;
+                binds.push(sid);
+                values.push(quote!(#did: #e));
+            }
+            Some((quote!({ #(#binds),* }), quote!({ #(#values),* })))
+        }
+        _ => None,
+    }
+}
+
+fn field_ident(f: &Field) -> proc_macro2::Ident {
+    if f.raw {
+        proc_macro2::Ident::new_raw(&f.name, proc_macro2::Span::call_site())
+    } else {
+        ident(&f.name)
+    }
+}
+
+/// An expression converting `expr` (a reference to a `src`) into a `dst`, or `None` when the
+/// types do not convert without a hand.
+fn convert(
+    ctx: &Ctx,
+    src: &FieldType,
+    dst: &FieldType,
+    to_hub: bool,
+    expr: TokenStream,
+) -> Option<TokenStream> {
+    let clone = || Some(quote!(::core::clone::Clone::clone(#expr)));
+    let scheme = &ctx.scheme;
+    let err = quote!(#scheme::ConversionError);
+    match (src, dst) {
+        (FieldType::Bool, FieldType::Bool) | (FieldType::String, FieldType::String) => clone(),
+        (FieldType::Int(a), FieldType::Int(b)) if a == b => clone(),
+        (FieldType::Float(a), FieldType::Float(b)) if a == b => clone(),
+        (FieldType::Known(a), FieldType::Known(b)) if a == b => clone(),
+        // The same type outside both packages (a path that means the same from either).
+        (FieldType::Foreign { path: a, args: aa }, FieldType::Foreign { path: b, args: ba })
+            if a == b && aa == ba && !a.is_relative() && aa.iter().all(|t| !mentions_local(t)) =>
+        {
+            clone()
+        }
+        (FieldType::Option(a), FieldType::Option(b)) => {
+            let inner = convert(ctx, a, b, to_hub, quote!(v))?;
+            Some(
+                quote!(match #expr { ::core::option::Option::Some(v) => ::core::option::Option::Some(#inner), ::core::option::Option::None => ::core::option::Option::None }),
+            )
+        }
+        (FieldType::Box(a), FieldType::Box(b)) => {
+            let inner = convert(ctx, a, b, to_hub, quote!(&**#expr))?;
+            Some(quote!(::std::boxed::Box::new(#inner)))
+        }
+        (FieldType::Vec(a), FieldType::Vec(b)) => {
+            let inner = convert(ctx, a, b, to_hub, quote!(v))?;
+            Some(
+                quote!((#expr).iter().map(|v| ::core::result::Result::Ok::<_, #err>(#inner)).collect::<::core::result::Result<::std::vec::Vec<_>, #err>>()?),
+            )
+        }
+        (
+            FieldType::Set {
+                ordered: oa,
+                elem: a,
+            },
+            FieldType::Set {
+                ordered: ob,
+                elem: b,
+            },
+        ) if oa == ob => {
+            let inner = convert(ctx, a, b, to_hub, quote!(v))?;
+            Some(
+                quote!((#expr).iter().map(|v| ::core::result::Result::Ok::<_, #err>(#inner)).collect::<::core::result::Result<_, #err>>()?),
+            )
+        }
+        (
+            FieldType::Map {
+                ordered: oa,
+                value: a,
+            },
+            FieldType::Map {
+                ordered: ob,
+                value: b,
+            },
+        ) if oa == ob => {
+            let inner = convert(ctx, a, b, to_hub, quote!(v))?;
+            Some(
+                quote!((#expr).iter().map(|(k, v)| ::core::result::Result::Ok::<_, #err>((::core::clone::Clone::clone(k), #inner))).collect::<::core::result::Result<_, #err>>()?),
+            )
+        }
+        (FieldType::Local(a), FieldType::Local(b)) if a == b && ctx.converts(a) => {
+            let ext = ctx.ext_path(a);
+            if to_hub {
+                Some(quote!(<#ext as #scheme::ConvertHub>::to_hub(#expr)?))
+            } else {
+                Some(quote!(<#ext as #scheme::ConvertHub>::from_hub(#expr)?))
+            }
+        }
+        _ => None,
+    }
+}
+
+fn mentions_local(t: &FieldType) -> bool {
+    let mut found = false;
+    t.walk(&mut |f| found |= matches!(f, FieldType::Local(_)));
+    found
+}
+
+/// The conversion file of one version.
+pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
+    let scheme = opts.crates.scheme.to_tokens();
+    let items = plans(pkg, hub, &scheme).into_iter().map(|plan| {
+        let ctx = Ctx {
+            pkg,
+            hub,
+            scheme: scheme.clone(),
+        };
+        let ext = ctx.ext_path(&plan.ext.name);
+        let hub_ty = ctx.hub_path(&plan.hub.name);
+        let body = |d: &Direction, arg: TokenStream| -> TokenStream {
+            match (&d.hand_written, &d.auto) {
+                (Some(f), _) => quote!(#f(#arg)),
+                (None, Some(auto)) => quote! {
+                    let input = #arg;
+                    ::core::result::Result::Ok(#auto)
+                },
+                // Reported by `validate`; never generated.
+                (None, None) => quote!(::core::unreachable!()),
+            }
+        };
+        let to = body(&plan.to_hub, quote!(self));
+        let from = body(&plan.from_hub, quote!(hub));
+        let helpers = [(&plan.to_hub, &ext, &hub_ty), (&plan.from_hub, &hub_ty, &ext)]
+            .into_iter()
+            .filter(|(d, _, _)| d.structs && (d.auto.is_none() || d.hand_written.is_some()))
+            .map(|(d, input, output)| {
+                let name = format_ident!("{}", d.fn_name.replacen("convert_", "auto_convert_", 1));
+                let assignments = &d.assignments;
+                let doc = format!(" Converts the fields of `{}` that match; `{}` sets the rest.", plan.ext.name, d.fn_name);
+                quote! {
+                    #[doc = #doc]
+                    #[allow(unused_variables)]
+                    pub fn #name(input: &#input, out: &mut #output) -> ::core::result::Result<(), #scheme::ConversionError> {
+                        #(#assignments)*
+                        ::core::result::Result::Ok(())
+                    }
+                }
+            });
+        quote! {
+            impl #scheme::ConvertHub for #ext {
+                type Hub = #hub_ty;
+                fn to_hub(&self) -> ::core::result::Result<Self::Hub, #scheme::ConversionError> {
+                    #to
+                }
+                fn from_hub(hub: &Self::Hub) -> ::core::result::Result<Self, #scheme::ConversionError> {
+                    #from
+                }
+            }
+            #(#helpers)*
+        }
+    });
+    quote! { #(#items)* }
+}

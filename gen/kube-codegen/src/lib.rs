@@ -32,6 +32,7 @@ pub fn generators() -> Vec<Arc<dyn Generator>> {
         Arc::new(register_gen::RegisterGen),
         Arc::new(deepcopy_gen::DeepcopyGen),
         Arc::new(openapi_gen::OpenapiGen),
+        Arc::new(conversion_gen::ConversionGen),
     ]
 }
 

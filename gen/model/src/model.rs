@@ -47,6 +47,21 @@ pub struct Package {
     /// What the package tags (`//! +k8s:*-gen=`) say, interpreted.
     pub options: PackageOptions,
     pub types: Vec<TypeDef>,
+    /// Free functions written in the package (hand-written `set_defaults_*` and `convert_*`
+    /// functions are found here by name).
+    pub functions: Vec<Function>,
+}
+
+/// A free function of a package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    pub name: String,
+    /// Module path of its declaration within the package (`["types"]`).
+    pub module: Vec<String>,
+    /// Whether generated code in the package module can call it (`pub`/`pub(crate)`, or
+    /// declared in the package module itself).
+    pub reachable: bool,
+    pub span: Span,
 }
 
 /// A value read from a tag, with where the tag is (for later diagnostics about it).
@@ -125,6 +140,10 @@ impl Package {
             Some(v) => format!("{}/{}", self.group, v),
             None => format!("{} (internal)", self.group),
         }
+    }
+
+    pub fn function_named(&self, name: &str) -> Option<&Function> {
+        self.functions.iter().find(|f| f.name == name)
     }
 
     pub fn type_named(&self, name: &str) -> Option<&TypeDef> {

@@ -63,6 +63,31 @@ pub fn camel_case(snake: &str) -> String {
     out
 }
 
+/// `AlertSpec` → `alert_spec`, `HTTPRoute` → `http_route`, `V1Beta` → `v1_beta`: the name of
+/// a type in a function name.
+pub fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1);
+            let boundary = match prev {
+                None | Some('_') => false,
+                Some(p) if p.is_lowercase() || p.is_ascii_digit() => true,
+                Some(p) => p.is_uppercase() && next.is_some_and(|n| n.is_lowercase()),
+            };
+            if boundary {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Whether `s` can name a Rust module or item (`types`, `v1alpha1`, `_x`).
 pub fn is_rust_ident(s: &str) -> bool {
     let mut c = s.chars();
@@ -177,6 +202,23 @@ pub fn generated_names(type_name: &str, is_kind: bool) -> Vec<(String, &'static 
         "applyconfiguration-gen",
     ));
     out
+}
+
+#[cfg(test)]
+mod snake_tests {
+    #[test]
+    fn snake_case() {
+        for (n, s) in [
+            ("AlertSpec", "alert_spec"),
+            ("HTTPRoute", "http_route"),
+            ("Alert", "alert"),
+            ("V1Beta", "v1_beta"),
+            ("PodIP", "pod_ip"),
+            ("already_snake", "already_snake"),
+        ] {
+            assert_eq!(super::snake_case(n), s);
+        }
+    }
 }
 
 #[cfg(test)]

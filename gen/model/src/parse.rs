@@ -36,6 +36,8 @@ pub(crate) struct LoweredFile {
     pub types: Vec<LoweredType>,
     /// `impl Trait for Type` written by hand: (type name, trait last segment).
     pub impls: Vec<(String, String)>,
+    /// Free functions (hand-written defaulters and conversions are found by name).
+    pub functions: Vec<LoweredFn>,
     /// The file's module and every inline `mod` in it; types point here by index.
     pub scopes: Vec<Scope>,
     /// Single-name types that are neither declared nor imported in their scope, to be resolved
@@ -59,6 +61,14 @@ pub(crate) struct Scope {
     pub globs: Vec<RustPath>,
     /// Whether an item macro (`my_macro! { ... }`) may declare names we cannot see.
     pub has_item_macros: bool,
+}
+
+/// A free function: its name and where it is.
+pub(crate) struct LoweredFn {
+    pub name: String,
+    pub is_pub: bool,
+    pub span: Span,
+    pub scope: usize,
 }
 
 /// A single-name type path (`Spec`) seen in a scope where nothing declares or imports it.
@@ -401,6 +411,12 @@ fn lower_items(
                         .push((ty.ident.unraw().to_string(), tr.ident.to_string()));
                 }
             }
+            syn::Item::Fn(f) if !is_test_only(&f.attrs) => out.functions.push(LoweredFn {
+                name: f.sig.ident.unraw().to_string(),
+                is_pub: !matches!(f.vis, syn::Visibility::Inherited),
+                span: ctx.span(f.sig.ident.span()),
+                scope: me,
+            }),
             syn::Item::Mod(m) if m.content.is_some() && !is_test_only(&m.attrs) => {
                 inline_mods.push(m);
             }

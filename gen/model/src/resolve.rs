@@ -462,6 +462,21 @@ fn assemble_one(
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     let rust_path = crate_info.and_then(|c| c.rust_path(input_dir, &dir));
+    let mut functions = Vec::new();
+    for p in files.iter() {
+        let lf = &lowered[&p.file.id];
+        for f in &lf.functions {
+            let scope = &lf.scopes[f.scope];
+            let mut module = p.module.clone();
+            module.extend(scope.inline.iter().cloned());
+            functions.push(Function {
+                name: f.name.clone(),
+                reachable: module.is_empty() || (f.is_pub && scope.reachable),
+                module,
+                span: f.span,
+            });
+        }
+    }
     let options = crate::interpret::package_options(&pkg_tags);
     let mut pkg = Package {
         input,
@@ -474,6 +489,7 @@ fn assemble_one(
         rust_path,
         options,
         types,
+        functions,
     };
     let hub_types: BTreeSet<String> = if key.version.is_some() {
         hubs.get(&key.group_dir).cloned().unwrap_or_default()

@@ -4,6 +4,12 @@
 
 use std::collections::BTreeMap;
 
+mod convert;
+mod defaults;
+
+pub use convert::{ConversionError, ConvertHub, convert};
+pub use defaults::{SetDefaults, default_from_json};
+
 #[doc(hidden)]
 pub mod __private {
     pub use k8s_openapi;

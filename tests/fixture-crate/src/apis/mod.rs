@@ -1,3 +1,4 @@
 //! The fixture's API groups.
 
 pub mod fleet;
+pub mod wardle;

@@ -3,9 +3,12 @@
 //! +groupName=pager.k8s.co
 //! +k8s:conversion-gen=crate
 
+mod conversion;
 mod types;
+pub use conversion::TITLE_ANNOTATION;
 pub use types::*;
 
 include!("zz_generated.register.rs");
 include!("zz_generated.deepcopy.rs");
 include!("zz_generated.openapi.rs");
+include!("zz_generated.conversion.rs");

@@ -9,3 +9,4 @@ pub use types::*;
 include!("zz_generated.register.rs");
 include!("zz_generated.deepcopy.rs");
 include!("zz_generated.openapi.rs");
+include!("zz_generated.conversion.rs");

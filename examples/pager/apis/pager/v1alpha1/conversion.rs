@@ -1,0 +1,56 @@
+//! Hand-written conversions of v1alpha1, which conversion-gen names and calls: v1alpha1 has one
+//! `message` where the hub has `title` and `content`.
+//!
+//! Round trips stay lossless the Kubernetes way: a hub `title`, which v1alpha1 cannot hold, rides
+//! in the [`TITLE_ANNOTATION`] annotation of a v1alpha1 object and comes back from it.
+
+use kube_codegen_scheme::ConversionError;
+
+use super::{Alert, AlertSpec, auto_convert_alert_from_hub, auto_convert_alert_to_hub};
+
+/// Carries the hub's `spec.title` in a v1alpha1 object.
+pub const TITLE_ANNOTATION: &str = "pager.k8s.co/title";
+
+/// v1alpha1's `message` is the hub's `content`; the title is set by [`convert_alert_to_hub`].
+pub fn convert_alert_spec_to_hub(input: &AlertSpec) -> Result<crate::AlertSpec, ConversionError> {
+    Ok(crate::AlertSpec {
+        title: String::new(),
+        content: input.message.clone(),
+    })
+}
+
+/// The hub's `content` is v1alpha1's `message`; the title goes to an annotation in
+/// [`convert_alert_from_hub`].
+pub fn convert_alert_spec_from_hub(input: &crate::AlertSpec) -> Result<AlertSpec, ConversionError> {
+    Ok(AlertSpec {
+        message: input.content.clone(),
+    })
+}
+
+/// A v1alpha1 alert in the hub: the title comes back from its annotation.
+pub fn convert_alert_to_hub(input: &Alert) -> Result<crate::Alert, ConversionError> {
+    let mut out = crate::Alert::default();
+    auto_convert_alert_to_hub(input, &mut out)?;
+    if let Some(annotations) = out.metadata.annotations.as_mut()
+        && let Some(title) = annotations.remove(TITLE_ANNOTATION)
+    {
+        out.spec.title = title;
+        if annotations.is_empty() {
+            out.metadata.annotations = None;
+        }
+    }
+    Ok(out)
+}
+
+/// A hub alert as v1alpha1: a title, which v1alpha1 has no field for, is kept in an annotation.
+pub fn convert_alert_from_hub(input: &crate::Alert) -> Result<Alert, ConversionError> {
+    let mut out = Alert::default();
+    auto_convert_alert_from_hub(input, &mut out)?;
+    if !input.spec.title.is_empty() {
+        out.metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(TITLE_ANNOTATION.to_string(), input.spec.title.clone());
+    }
+    Ok(out)
+}

@@ -1,0 +1,151 @@
+//! Conversions of the pager API through its hub: generated where fields match, hand-written for
+//! v1alpha1's `message` (`v1alpha1/conversion.rs`), and lossless round trips for random objects
+//! of every version — through the title annotation where v1alpha1 cannot hold the data.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube_codegen_scheme::{ConvertHub, convert};
+use pager::{v1alpha1, v1beta1};
+use proptest::prelude::*;
+
+fn meta() -> impl Strategy<Value = ObjectMeta> {
+    let labels = proptest::option::of(proptest::collection::btree_map(
+        "[a-z]{1,8}",
+        "[a-z0-9]{0,8}",
+        0..3,
+    ));
+    // Any annotation but the one v1alpha1 uses for the title.
+    let annotations = proptest::option::of(proptest::collection::btree_map(
+        "[a-z]{1,8}(/[a-z]{1,5})?",
+        ".{0,12}",
+        0..3,
+    ));
+    (
+        "[a-z][a-z0-9-]{0,12}",
+        proptest::option::of("[a-z]{1,8}"),
+        labels,
+        annotations,
+        proptest::option::of(1i64..1000),
+    )
+        .prop_map(
+            |(name, namespace, labels, annotations, generation)| ObjectMeta {
+                name: Some(name),
+                namespace,
+                labels,
+                // An empty map and none are one object on the wire (Kubernetes omits empty maps);
+                // the title annotation's carrier leaves none behind.
+                annotations: annotations.filter(|a| !a.is_empty()),
+                generation,
+                ..ObjectMeta::default()
+            },
+        )
+}
+
+fn hub_alert() -> impl Strategy<Value = pager::Alert> {
+    (
+        meta(),
+        ".{0,20}",
+        ".{0,40}",
+        proptest::option::of(any::<bool>()),
+    )
+        .prop_map(|(metadata, title, content, sent)| pager::Alert {
+            metadata,
+            spec: pager::AlertSpec { title, content },
+            status: sent.map(|sent| pager::AlertStatus { sent }),
+        })
+}
+
+fn alpha_alert() -> impl Strategy<Value = v1alpha1::Alert> {
+    (meta(), ".{0,40}", proptest::option::of(any::<bool>())).prop_map(
+        |(metadata, message, sent)| v1alpha1::Alert {
+            metadata,
+            spec: v1alpha1::AlertSpec { message },
+            status: sent.map(|sent| v1alpha1::AlertStatus { sent }),
+        },
+    )
+}
+
+fn beta_alert() -> impl Strategy<Value = v1beta1::Alert> {
+    hub_alert().prop_map(|h| v1beta1::Alert::from_hub(&h).unwrap())
+}
+
+proptest! {
+    // Failures are printed with their minimal input, never saved into the source tree.
+    #![proptest_config(ProptestConfig {
+        failure_persistence: None,
+        cases: 256,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn v1alpha1_through_the_hub_is_the_identity(a in alpha_alert()) {
+        prop_assert_eq!(v1alpha1::Alert::from_hub(&a.to_hub().unwrap()).unwrap(), a);
+    }
+
+    #[test]
+    fn v1beta1_through_the_hub_is_the_identity(b in beta_alert()) {
+        prop_assert_eq!(v1beta1::Alert::from_hub(&b.to_hub().unwrap()).unwrap(), b);
+    }
+
+    #[test]
+    fn the_hub_through_every_version_is_the_identity(h in hub_alert()) {
+        prop_assert_eq!(v1beta1::Alert::from_hub(&h).unwrap().to_hub().unwrap(), h.clone());
+        // v1alpha1 has no title field: the annotation carries it, and only it.
+        let alpha = v1alpha1::Alert::from_hub(&h).unwrap();
+        prop_assert_eq!(alpha.spec.message.as_str(), h.spec.content.as_str());
+        prop_assert_eq!(alpha.to_hub().unwrap(), h);
+    }
+
+    #[test]
+    fn v1beta1_to_v1alpha1_and_back_keeps_the_title(b in beta_alert()) {
+        let alpha: v1alpha1::Alert = convert(&b).unwrap();
+        let back: v1beta1::Alert = convert(&alpha).unwrap();
+        prop_assert_eq!(back, b);
+    }
+
+    #[test]
+    fn v1alpha1_to_v1beta1_and_back(a in alpha_alert()) {
+        let beta: v1beta1::Alert = convert(&a).unwrap();
+        prop_assert_eq!(beta.spec.content.as_str(), a.spec.message.as_str());
+        prop_assert_eq!(beta.spec.title.as_str(), "");
+        let back: v1alpha1::Alert = convert(&beta).unwrap();
+        prop_assert_eq!(back, a);
+    }
+}
+
+#[test]
+fn the_title_rides_in_an_annotation() {
+    let beta = v1beta1::Alert {
+        metadata: ObjectMeta {
+            name: Some("disk".into()),
+            ..ObjectMeta::default()
+        },
+        spec: v1beta1::AlertSpec {
+            title: "Disk full".into(),
+            content: "/var is at 99%".into(),
+        },
+        status: None,
+    };
+    let alpha: v1alpha1::Alert = convert(&beta).unwrap();
+    assert_eq!(alpha.spec.message, "/var is at 99%");
+    assert_eq!(
+        alpha.metadata.annotations,
+        Some(BTreeMap::from([(
+            v1alpha1::TITLE_ANNOTATION.to_string(),
+            "Disk full".to_string()
+        )]))
+    );
+    let json = serde_json::to_value(&alpha).unwrap();
+    assert_eq!(json["apiVersion"], "pager.k8s.co/v1alpha1");
+    assert_eq!(
+        json["metadata"]["annotations"]["pager.k8s.co/title"],
+        "Disk full"
+    );
+    let back: v1beta1::Alert = convert(&alpha).unwrap();
+    assert_eq!(back, beta);
+    assert_eq!(
+        back.metadata.annotations, None,
+        "the carrier annotation is not left behind"
+    );
+}

@@ -1,0 +1,240 @@
+//! conversion-gen on small fixtures: generated conversions (a snapshot), hand-written functions
+//! found by name, and the diagnostics that name the function a human must write.
+
+use std::path::PathBuf;
+
+use conversion_gen::ConversionGen;
+use kube_codegen_model::output::Generator;
+use kube_codegen_model::{Input, Loaded, load};
+
+fn load_fixture(name: &str, files: &[(&str, &str)]) -> Loaded {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("conversion-gen")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    load(&[Input::new(dir.join("apis"))]).unwrap_or_else(|f| panic!("fixture `{name}`:\n{f}"))
+}
+
+fn render(loaded: &Loaded, diags: &[kube_codegen_model::Diagnostic]) -> String {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("conversion-gen");
+    loaded
+        .sources
+        .render(diags)
+        .replace(&format!("{}/", root.display()), "")
+}
+
+const HUB: &str = r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Flunder {
+    pub metadata: ObjectMeta,
+    pub spec: FlunderSpec,
+    pub status: Option<FlunderStatus>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlunderSpec {
+    pub flunder_reference: String,
+    pub fischer_reference: String,
+    pub reference_type: Option<ReferenceType>,
+    pub tags: Vec<Tag>,
+    pub limits: BTreeMap<String, Option<Box<Tag>>>,
+    pub port: Port,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReferenceType {
+    Flunder,
+    Fischer,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tag {
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Port(pub i32, pub String);
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlunderStatus {}
+"#;
+
+const V1ALPHA1: &str = r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Flunder {
+    pub metadata: ObjectMeta,
+    pub spec: FlunderSpec,
+    pub status: Option<FlunderStatus>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlunderSpec {
+    pub reference: String,
+    pub reference_type: Option<ReferenceType>,
+    pub tags: Vec<Tag>,
+    pub limits: BTreeMap<String, Option<Box<Tag>>>,
+    pub port: Port,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ReferenceType {
+    Flunder,
+    Fischer,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tag {
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Port(pub i32, pub String);
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlunderStatus {}
+"#;
+
+const HAND_WRITTEN: &str = r#"use kube_codegen_scheme::ConversionError;
+
+pub fn convert_flunder_spec_to_hub(input: &super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {
+    unimplemented!("{input:?}")
+}
+
+pub fn convert_flunder_spec_from_hub(input: &crate::FlunderSpec) -> Result<super::FlunderSpec, ConversionError> {
+    unimplemented!("{input:?}")
+}
+"#;
+
+fn wardle(with_hand_written: bool) -> Loaded {
+    let mut files = vec![
+        (
+            "apis/wardle/mod.rs",
+            "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\npub use types::*;\n",
+        ),
+        ("apis/wardle/types.rs", HUB),
+        (
+            "apis/wardle/v1alpha1/mod.rs",
+            "//! +k8s:conversion-gen=crate\nmod types;\npub use types::*;\n",
+        ),
+        ("apis/wardle/v1alpha1/types.rs", V1ALPHA1),
+    ];
+    if with_hand_written {
+        files.push(("apis/wardle/v1alpha1/conversion.rs", HAND_WRITTEN));
+    }
+    load_fixture(
+        if with_hand_written {
+            "wardle_done"
+        } else {
+            "wardle"
+        },
+        &files,
+    )
+}
+
+#[test]
+fn names_the_functions_to_write() {
+    let loaded = wardle(false);
+    let diags = ConversionGen.validate(&loaded.model);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["E0501", "E0501"]
+    );
+    insta::assert_snapshot!(render(&loaded, &diags));
+}
+
+#[test]
+fn generates_field_by_field_and_calls_hand_written_functions() {
+    let loaded = wardle(true);
+    let diags = ConversionGen.validate(&loaded.model);
+    assert!(diags.is_empty(), "{}", render(&loaded, &diags));
+    let pkg = loaded
+        .model
+        .packages
+        .iter()
+        .find(|p| p.version.is_some())
+        .unwrap();
+    let hub = conversion_gen::hub_of(&loaded.model, pkg).unwrap();
+    let tokens = conversion_gen::package(pkg, hub, &Default::default());
+    let file: syn::File = syn::parse2(tokens).expect("generated code parses");
+    let out = prettyplease::unparse(&file);
+    assert!(
+        out.contains("self::conversion::convert_flunder_spec_to_hub(self)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pub fn auto_convert_flunder_spec_to_hub("),
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn a_private_hand_written_function_is_named() {
+    let loaded = load_fixture(
+        "private",
+        &[
+            (
+                "apis/wardle/mod.rs",
+                "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\npub use types::*;\n",
+            ),
+            ("apis/wardle/types.rs", HUB),
+            (
+                "apis/wardle/v1alpha1/mod.rs",
+                "//! +k8s:conversion-gen=crate\nmod types;\nmod conversion;\npub use types::*;\n",
+            ),
+            ("apis/wardle/v1alpha1/types.rs", V1ALPHA1),
+            (
+                "apis/wardle/v1alpha1/conversion.rs",
+                &HAND_WRITTEN.replace(
+                    "pub fn convert_flunder_spec_to_hub",
+                    "fn convert_flunder_spec_to_hub",
+                ),
+            ),
+        ],
+    );
+    let diags = ConversionGen.validate(&loaded.model);
+    assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0502"]);
+    insta::assert_snapshot!(render(&loaded, &diags));
+}
+
+#[test]
+fn a_tag_naming_another_module_is_an_error() {
+    let loaded = load_fixture(
+        "wrong_hub",
+        &[
+            (
+                "apis/Cargo.toml",
+                "[package]\nname = \"wardle\"\n\n[lib]\npath = \"wardle/mod.rs\"\n",
+            ),
+            (
+                "apis/wardle/mod.rs",
+                "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\npub use types::*;\n",
+            ),
+            (
+                "apis/wardle/types.rs",
+                "#[derive(Clone)]\npub struct Thing {}\n",
+            ),
+            (
+                "apis/wardle/v1alpha1/mod.rs",
+                "//! +k8s:conversion-gen=crate::apis::wardle\nmod types;\npub use types::*;\n",
+            ),
+            (
+                "apis/wardle/v1alpha1/types.rs",
+                "#[derive(Clone)]\npub struct Thing {}\n",
+            ),
+        ],
+    );
+    let diags = ConversionGen.validate(&loaded.model);
+    assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0503"]);
+    insta::assert_snapshot!(render(&loaded, &diags));
+}

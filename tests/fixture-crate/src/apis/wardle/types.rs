@@ -1,0 +1,56 @@
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeMap;
+
+/// A flunder (internal version).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Flunder {
+    pub metadata: ObjectMeta,
+    pub spec: FlunderSpec,
+    pub status: Option<FlunderStatus>,
+}
+
+/// Both references, one of them set according to `reference_type`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlunderSpec {
+    pub flunder_reference: String,
+    pub fischer_reference: String,
+    pub reference_type: Option<ReferenceType>,
+    pub labels: BTreeMap<String, String>,
+    pub limits: Vec<Limit>,
+    pub window: Option<Box<Window>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReferenceType {
+    Flunder,
+    Fischer,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Limit {
+    pub name: String,
+    pub max: Option<i64>,
+}
+
+/// Two ports, a tuple on the wire.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Window(pub i32, pub i32);
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlunderStatus {
+    pub phase: Option<Phase>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    Pending,
+    Ready { since: String },
+    Failed(String),
+}
+
+/// A cluster-scoped fischer (internal version).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fischer {
+    pub metadata: ObjectMeta,
+    pub disallowed_flunders: Vec<String>,
+}

@@ -1,0 +1,42 @@
+//! The conversions conversion-gen asked for: one `reference` here, two in the hub.
+
+use kube_codegen_scheme::ConversionError;
+
+use super::{
+    FlunderSpec, ReferenceType, auto_convert_flunder_spec_from_hub,
+    auto_convert_flunder_spec_to_hub,
+};
+use crate::apis::wardle as hub;
+
+/// The reference goes to the hub field its type names.
+pub fn convert_flunder_spec_to_hub(
+    input: &FlunderSpec,
+) -> Result<hub::FlunderSpec, ConversionError> {
+    let mut out = hub::FlunderSpec::default();
+    auto_convert_flunder_spec_to_hub(input, &mut out)?;
+    match input.reference_type {
+        Some(ReferenceType::Flunder) => out.flunder_reference = input.reference.clone(),
+        Some(ReferenceType::Fischer) => out.fischer_reference = input.reference.clone(),
+        None if input.reference.is_empty() => {}
+        None => {
+            return Err(
+                ConversionError::new("referenceType is required with a reference").at("spec"),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The hub field `reference_type` names becomes the reference.
+pub fn convert_flunder_spec_from_hub(
+    input: &hub::FlunderSpec,
+) -> Result<FlunderSpec, ConversionError> {
+    let mut out = FlunderSpec::default();
+    auto_convert_flunder_spec_from_hub(input, &mut out)?;
+    out.reference = match input.reference_type {
+        Some(hub::ReferenceType::Flunder) => input.flunder_reference.clone(),
+        Some(hub::ReferenceType::Fischer) => input.fischer_reference.clone(),
+        None => String::new(),
+    };
+    Ok(out)
+}

@@ -1,0 +1,63 @@
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A flunder.
+/// +genclient
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Flunder {
+    pub metadata: ObjectMeta,
+    pub spec: FlunderSpec,
+    pub status: Option<FlunderStatus>,
+}
+
+/// One reference and what it refers to.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlunderSpec {
+    /// The name of a flunder or a fischer.
+    #[serde(default)]
+    pub reference: String,
+    pub reference_type: Option<ReferenceType>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub limits: Vec<Limit>,
+    pub window: Option<Box<Window>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ReferenceType {
+    Flunder,
+    Fischer,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Limit {
+    pub name: String,
+    pub max: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Window(pub i32, pub i32);
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlunderStatus {
+    pub phase: Option<Phase>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Phase {
+    Pending,
+    Ready { since: String },
+    Failed(String),
+}
+
+/// A fischer.
+/// +genclient
+/// +genclient:nonNamespaced
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fischer {
+    pub metadata: ObjectMeta,
+    pub disallowed_flunders: Vec<String>,
+}
