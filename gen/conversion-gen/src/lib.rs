@@ -505,36 +505,97 @@ fn convert(
     to_hub: bool,
     expr: TokenStream,
 ) -> Option<TokenStream> {
-    let clone = || Some(quote!(::core::clone::Clone::clone(#expr)));
-    let scheme = &ctx.scheme;
-    let err = quote!(#scheme::ConversionError);
+    Some(conv(ctx, src, dst, to_hub)?.value(ctx, expr))
+}
+
+/// How a value converts: written so the generated code reads plainly and stays clippy-clean
+/// (whole values cloned, converters passed by path, no `Ok(x?)`).
+enum Conv {
+    /// The same type on both sides (nothing converts inside): a clone.
+    Clone,
+    /// A converted type: `<T as ConvertHub>::to_hub`/`from_hub`.
+    Hub(TokenStream),
+    Option(Box<Conv>),
+    Box(Box<Conv>),
+    /// A `Vec` or a set.
+    Seq(Box<Conv>),
+    Map(Box<Conv>),
+}
+
+impl Conv {
+    /// An expression of the target type.
+    fn value(&self, ctx: &Ctx, e: TokenStream) -> TokenStream {
+        match self {
+            Conv::Clone => quote!(::core::clone::Clone::clone(#e)),
+            _ => {
+                let r = self.result(ctx, e);
+                quote!(#r?)
+            }
+        }
+    }
+
+    /// An expression of `Result<target, ConversionError>` (never for `Clone`).
+    fn result(&self, ctx: &Ctx, e: TokenStream) -> TokenStream {
+        let scheme = &ctx.scheme;
+        let err = quote!(#scheme::ConversionError);
+        match self {
+            Conv::Clone => {
+                quote!(::core::result::Result::Ok::<_, #err>(::core::clone::Clone::clone(#e)))
+            }
+            Conv::Hub(f) => quote!(#f(#e)),
+            Conv::Option(c) => {
+                let f = c.function(ctx);
+                quote!(::core::option::Option::as_ref(#e).map(#f).transpose())
+            }
+            Conv::Box(c) => {
+                let r = c.result(ctx, quote!(&**#e));
+                quote!(#r.map(::std::boxed::Box::new))
+            }
+            Conv::Seq(c) => {
+                let f = c.function(ctx);
+                quote!(::core::iter::IntoIterator::into_iter(#e).map(#f).collect::<::core::result::Result<_, #err>>())
+            }
+            Conv::Map(c) => {
+                let r = c.result(ctx, quote!(v));
+                quote!(::core::iter::IntoIterator::into_iter(#e).map(|(k, v)| #r.map(|v| (::core::clone::Clone::clone(k), v))).collect::<::core::result::Result<_, #err>>())
+            }
+        }
+    }
+
+    /// Something to `.map()` with: `&A -> Result<B, ConversionError>`.
+    fn function(&self, ctx: &Ctx) -> TokenStream {
+        match self {
+            Conv::Hub(f) => f.clone(),
+            other => {
+                let r = other.result(ctx, quote!(v));
+                quote!(|v| #r)
+            }
+        }
+    }
+}
+
+fn conv(ctx: &Ctx, src: &FieldType, dst: &FieldType, to_hub: bool) -> Option<Conv> {
+    // The very same type, with nothing of either package inside: cloned whole.
+    let same_everywhere = src == dst
+        && !mentions_local(src)
+        && {
+            let mut relative = false;
+            src.walk(&mut |t| {
+                if let FieldType::Foreign { path, .. } = t {
+                    relative |= path.is_relative();
+                }
+            });
+            !relative
+        }
+        && !matches!(src, FieldType::Shared { .. });
+    if same_everywhere {
+        return Some(Conv::Clone);
+    }
+    let inner = |a: &FieldType, b: &FieldType| conv(ctx, a, b, to_hub).map(Box::new);
     match (src, dst) {
-        (FieldType::Bool, FieldType::Bool) | (FieldType::String, FieldType::String) => clone(),
-        (FieldType::Int(a), FieldType::Int(b)) if a == b => clone(),
-        (FieldType::Float(a), FieldType::Float(b)) if a == b => clone(),
-        (FieldType::Known(a), FieldType::Known(b)) if a == b => clone(),
-        // The same type outside both packages (a path that means the same from either).
-        (FieldType::Foreign { path: a, args: aa }, FieldType::Foreign { path: b, args: ba })
-            if a == b && aa == ba && !a.is_relative() && aa.iter().all(|t| !mentions_local(t)) =>
-        {
-            clone()
-        }
-        (FieldType::Option(a), FieldType::Option(b)) => {
-            let inner = convert(ctx, a, b, to_hub, quote!(v))?;
-            Some(
-                quote!(match #expr { ::core::option::Option::Some(v) => ::core::option::Option::Some(#inner), ::core::option::Option::None => ::core::option::Option::None }),
-            )
-        }
-        (FieldType::Box(a), FieldType::Box(b)) => {
-            let inner = convert(ctx, a, b, to_hub, quote!(&**#expr))?;
-            Some(quote!(::std::boxed::Box::new(#inner)))
-        }
-        (FieldType::Vec(a), FieldType::Vec(b)) => {
-            let inner = convert(ctx, a, b, to_hub, quote!(v))?;
-            Some(
-                quote!((#expr).iter().map(|v| ::core::result::Result::Ok::<_, #err>(#inner)).collect::<::core::result::Result<::std::vec::Vec<_>, #err>>()?),
-            )
-        }
+        (FieldType::Option(a), FieldType::Option(b)) => Some(Conv::Option(inner(a, b)?)),
+        (FieldType::Box(a), FieldType::Box(b)) => Some(Conv::Box(inner(a, b)?)),
+        (FieldType::Vec(a), FieldType::Vec(b)) => Some(Conv::Seq(inner(a, b)?)),
         (
             FieldType::Set {
                 ordered: oa,
@@ -544,12 +605,7 @@ fn convert(
                 ordered: ob,
                 elem: b,
             },
-        ) if oa == ob => {
-            let inner = convert(ctx, a, b, to_hub, quote!(v))?;
-            Some(
-                quote!((#expr).iter().map(|v| ::core::result::Result::Ok::<_, #err>(#inner)).collect::<::core::result::Result<_, #err>>()?),
-            )
-        }
+        ) if oa == ob => Some(Conv::Seq(inner(a, b)?)),
         (
             FieldType::Map {
                 ordered: oa,
@@ -559,19 +615,15 @@ fn convert(
                 ordered: ob,
                 value: b,
             },
-        ) if oa == ob => {
-            let inner = convert(ctx, a, b, to_hub, quote!(v))?;
-            Some(
-                quote!((#expr).iter().map(|(k, v)| ::core::result::Result::Ok::<_, #err>((::core::clone::Clone::clone(k), #inner))).collect::<::core::result::Result<_, #err>>()?),
-            )
-        }
+        ) if oa == ob => Some(Conv::Map(inner(a, b)?)),
         (FieldType::Local(a), FieldType::Local(b)) if a == b && ctx.converts(a) => {
             let ext = ctx.ext_path(a);
-            if to_hub {
-                Some(quote!(<#ext as #scheme::ConvertHub>::to_hub(#expr)?))
+            let scheme = &ctx.scheme;
+            Some(Conv::Hub(if to_hub {
+                quote!(<#ext as #scheme::ConvertHub>::to_hub)
             } else {
-                Some(quote!(<#ext as #scheme::ConvertHub>::from_hub(#expr)?))
-            }
+                quote!(<#ext as #scheme::ConvertHub>::from_hub)
+            }))
         }
         _ => None,
     }

@@ -24,16 +24,9 @@ pub fn auto_convert_alert_to_hub(
     out.spec = <self::types::AlertSpec as ::kube_codegen_scheme::ConvertHub>::to_hub(
         &input.spec,
     )?;
-    out.status = match &input.status {
-        ::core::option::Option::Some(v) => {
-            ::core::option::Option::Some(
-                <self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::to_hub(
-                    v,
-                )?,
-            )
-        }
-        ::core::option::Option::None => ::core::option::Option::None,
-    };
+    out.status = ::core::option::Option::as_ref(&input.status)
+        .map(<self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::to_hub)
+        .transpose()?;
     ::core::result::Result::Ok(())
 }
 /// Converts the fields of `Alert` that match; `convert_alert_from_hub` sets the rest.
@@ -46,16 +39,9 @@ pub fn auto_convert_alert_from_hub(
     out.spec = <self::types::AlertSpec as ::kube_codegen_scheme::ConvertHub>::from_hub(
         &input.spec,
     )?;
-    out.status = match &input.status {
-        ::core::option::Option::Some(v) => {
-            ::core::option::Option::Some(
-                <self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::from_hub(
-                    v,
-                )?,
-            )
-        }
-        ::core::option::Option::None => ::core::option::Option::None,
-    };
+    out.status = ::core::option::Option::as_ref(&input.status)
+        .map(<self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::from_hub)
+        .transpose()?;
     ::core::result::Result::Ok(())
 }
 impl ::kube_codegen_scheme::ConvertHub for self::types::AlertSpec {

@@ -12,16 +12,11 @@ impl ::kube_codegen_scheme::ConvertHub for self::types::Alert {
             spec: <self::types::AlertSpec as ::kube_codegen_scheme::ConvertHub>::to_hub(
                 &input.spec,
             )?,
-            status: match &input.status {
-                ::core::option::Option::Some(v) => {
-                    ::core::option::Option::Some(
-                        <self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::to_hub(
-                            v,
-                        )?,
-                    )
-                }
-                ::core::option::Option::None => ::core::option::Option::None,
-            },
+            status: ::core::option::Option::as_ref(&input.status)
+                .map(
+                    <self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::to_hub,
+                )
+                .transpose()?,
         })
     }
     fn from_hub(
@@ -33,16 +28,11 @@ impl ::kube_codegen_scheme::ConvertHub for self::types::Alert {
             spec: <self::types::AlertSpec as ::kube_codegen_scheme::ConvertHub>::from_hub(
                 &input.spec,
             )?,
-            status: match &input.status {
-                ::core::option::Option::Some(v) => {
-                    ::core::option::Option::Some(
-                        <self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::from_hub(
-                            v,
-                        )?,
-                    )
-                }
-                ::core::option::Option::None => ::core::option::Option::None,
-            },
+            status: ::core::option::Option::as_ref(&input.status)
+                .map(
+                    <self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::from_hub,
+                )
+                .transpose()?,
         })
     }
 }
