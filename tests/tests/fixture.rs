@@ -1588,3 +1588,89 @@ mod wardle {
         );
     }
 }
+
+mod wardle_defaults {
+    use fixture_crate::apis::wardle::v1beta1;
+    use kube_codegen_scheme::{Gvk, Scheme, SetDefaults};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn defaults_reach_nested_objects() {
+        let mut f = v1beta1::Flunder {
+            spec: v1beta1::FlunderSpec {
+                limits: vec![
+                    v1beta1::Limit {
+                        name: "cpu".into(),
+                        max: None,
+                    },
+                    v1beta1::Limit {
+                        name: "mem".into(),
+                        max: Some(3),
+                    },
+                ],
+                ..Default::default()
+            },
+            status: Some(v1beta1::FlunderStatus::default()),
+            ..Default::default()
+        };
+        f.set_defaults();
+        let spec = &f.spec;
+        assert_eq!(
+            spec.reference_type,
+            Some(v1beta1::ReferenceType::Flunder),
+            "enum literal"
+        );
+        assert_eq!(
+            spec.labels,
+            BTreeMap::from([("app".to_string(), "wardle".to_string())]),
+            "JSON map"
+        );
+        assert_eq!(
+            spec.window.as_deref(),
+            Some(&v1beta1::Window(8000, 9000)),
+            "JSON tuple"
+        );
+        assert_eq!(spec.limits[0].max, Some(10), "through a Vec");
+        assert_eq!(spec.limits[1].max, Some(3), "a set value stays");
+        assert_eq!(
+            f.status.as_ref().unwrap().phase,
+            Some(v1beta1::Phase::Pending),
+            "hand-written set_defaults_flunder_status"
+        );
+
+        // Set values are never overwritten, so defaulting twice changes nothing.
+        let once = f.clone();
+        f.set_defaults();
+        assert_eq!(f, once);
+    }
+
+    #[test]
+    fn defaults_are_registered_per_version() {
+        let mut scheme = Scheme::new();
+        v1beta1::register_defaults(&mut scheme);
+        let mut f = v1beta1::Flunder::default();
+        let gvk = Gvk::new("wardle.example.com", "v1beta1", "Flunder");
+        assert!(scheme.default_object(&gvk, &mut f));
+        assert_eq!(f.spec.reference_type, Some(v1beta1::ReferenceType::Flunder));
+        let mut wrong = v1beta1::Fischer::default();
+        assert!(
+            !scheme.default_object(&gvk, &mut wrong),
+            "another type is not defaulted"
+        );
+    }
+
+    #[test]
+    fn defaults_are_in_the_openapi_schema() {
+        let s: serde_json::Value = serde_json::from_str(v1beta1::OPENAPI_SCHEMAS).unwrap();
+        let spec = &s["com.example.wardle.v1beta1.FlunderSpec"]["properties"];
+        assert_eq!(spec["referenceType"]["default"], "Flunder");
+        assert_eq!(
+            spec["labels"]["default"],
+            serde_json::json!({"app": "wardle"})
+        );
+        assert_eq!(
+            s["com.example.wardle.v1beta1.Limit"]["properties"]["max"]["default"],
+            10
+        );
+    }
+}

@@ -33,6 +33,7 @@ pub fn generators() -> Vec<Arc<dyn Generator>> {
         Arc::new(deepcopy_gen::DeepcopyGen),
         Arc::new(openapi_gen::OpenapiGen),
         Arc::new(conversion_gen::ConversionGen),
+        Arc::new(defaulter_gen::DefaulterGen),
     ]
 }
 
@@ -338,6 +339,10 @@ impl Config {
                 sources: loaded.sources,
             }));
         }
+        // Generators' warnings are reported with the model's.
+        let mut loaded = loaded;
+        loaded.warnings.append(&mut diags);
+        kube_codegen_model::diag::sort(&mut loaded.warnings);
         // Jobs: every generator once for the whole model, and once per package.
         let jobs: Vec<(&dyn Generator, Option<usize>)> = gens
             .iter()

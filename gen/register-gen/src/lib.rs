@@ -7,7 +7,8 @@
 //! skipped (they are never on the wire).
 
 use kube_codegen_model::output::{
-    Content, GeneratedFile, Generator, Options, Placement, ident as keyword_safe, type_path,
+    Content, GeneratedFile, Generator, Options, Placement, field_type_tokens,
+    ident as keyword_safe, type_path,
 };
 use kube_codegen_model::{Field, FieldType, Model, Package, Resource, TypeDef};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -283,67 +284,5 @@ fn deserialize_body(
         }
         let wire = <Wire as #serde::Deserialize>::deserialize(deserializer)?;
         ::core::result::Result::Ok(Self { #(#moves)* })
-    }
-}
-
-/// A field type as tokens, naming local types through the package module and well-known types
-/// through the crate paths of `opts`.
-pub fn field_type_tokens(pkg: &Package, ty: &FieldType, opts: &Options) -> TokenStream {
-    let inner = |t: &FieldType| field_type_tokens(pkg, t, opts);
-    match ty {
-        FieldType::Bool => quote!(bool),
-        FieldType::Int(n) => {
-            let id = Ident::new(n.name(), Span::call_site());
-            quote!(#id)
-        }
-        FieldType::Float(n) => {
-            let id = Ident::new(n.name(), Span::call_site());
-            quote!(#id)
-        }
-        FieldType::String => quote!(::std::string::String),
-        FieldType::Option(t) => {
-            let t = inner(t);
-            quote!(::core::option::Option<#t>)
-        }
-        FieldType::Vec(t) => {
-            let t = inner(t);
-            quote!(::std::vec::Vec<#t>)
-        }
-        FieldType::Box(t) => {
-            let t = inner(t);
-            quote!(::std::boxed::Box<#t>)
-        }
-        FieldType::Set { ordered, elem } => {
-            let e = field_type_tokens(pkg, elem, opts);
-            if *ordered {
-                quote!(::std::collections::BTreeSet<#e>)
-            } else {
-                quote!(::std::collections::HashSet<#e>)
-            }
-        }
-        FieldType::Map { ordered, value } => {
-            let v = inner(value);
-            if *ordered {
-                quote!(::std::collections::BTreeMap<::std::string::String, #v>)
-            } else {
-                quote!(::std::collections::HashMap<::std::string::String, #v>)
-            }
-        }
-        FieldType::Known(k) => opts.crates.known(*k).to_tokens(),
-        FieldType::Local(name) => type_path(pkg, name),
-        FieldType::Shared { wrapper, inner: t } => {
-            let t = inner(t);
-            let w = wrapper.path().to_tokens();
-            quote!(#w<#t>)
-        }
-        FieldType::Foreign { path, args } => {
-            let path = path.to_tokens();
-            if args.is_empty() {
-                path
-            } else {
-                let args = args.iter().map(inner);
-                quote!(#path<#(#args),*>)
-            }
-        }
     }
 }

@@ -10,3 +10,4 @@ include!("zz_generated.register.rs");
 include!("zz_generated.deepcopy.rs");
 include!("zz_generated.openapi.rs");
 include!("zz_generated.conversion.rs");
+include!("zz_generated.defaults.rs");

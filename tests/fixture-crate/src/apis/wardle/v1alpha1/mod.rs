@@ -22,3 +22,7 @@ include!(concat!(
     env!("OUT_DIR"),
     "/wardle/v1alpha1/zz_generated.conversion.rs"
 ));
+include!(concat!(
+    env!("OUT_DIR"),
+    "/wardle/v1alpha1/zz_generated.defaults.rs"
+));

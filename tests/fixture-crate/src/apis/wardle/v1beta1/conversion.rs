@@ -40,3 +40,10 @@ pub fn convert_flunder_spec_from_hub(
     };
     Ok(out)
 }
+
+/// A status without a phase is pending (what defaulter-gen calls before field defaults).
+pub fn set_defaults_flunder_status(obj: &mut super::FlunderStatus) {
+    if obj.phase.is_none() {
+        obj.phase = Some(super::Phase::Pending);
+    }
+}

@@ -18,11 +18,14 @@ pub struct FlunderSpec {
     /// The name of a flunder or a fischer.
     #[serde(default)]
     pub reference: String,
+    /// +default="Flunder"
     pub reference_type: Option<ReferenceType>,
+    /// +default={"app": "wardle"}
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub limits: Vec<Limit>,
+    /// +default=[8000, 9000]
     pub window: Option<Box<Window>>,
 }
 
@@ -35,6 +38,7 @@ pub enum ReferenceType {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Limit {
     pub name: String,
+    /// +default=10
     pub max: Option<i64>,
 }
 

@@ -1,0 +1,334 @@
+//! defaulter-gen: `kube_codegen_scheme::SetDefaults` for the kinds of every external version and
+//! every type that has defaults somewhere inside it, and a per-version `register_defaults`.
+//!
+//! A type's defaults are, in order: its hand-written `set_defaults_<type>(&mut T)` (found by name
+//! in the package, like Go's `SetDefaults_<Type>`), then the `+default=` value of every field that
+//! is unset (`None`, or the zero value of a string, number or collection), then the defaults of
+//! nested objects, through `Option`, `Box`, `Vec` and maps. `+k8s:defaulter-gen=false` on a type
+//! opts it out; `=covers` means its hand-written function covers its fields (no recursion).
+//!
+//! `+default=` values were parsed and checked against the field's type by the model; scalars and
+//! string enums become literals, compound values are decoded from their JSON at run time.
+//!
+//! Output: `<version>/zz_generated.defaults.rs`, included by the version's module.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kube_codegen_model::output::{
+    Content, GeneratedFile, Generator, Options, Placement, field_type_tokens, ident, type_path,
+};
+use kube_codegen_model::{
+    DefaulterMode, Diagnostic, Field, FieldType, Model, Package, TypeBody, TypeDef, VariantShape,
+    naming,
+};
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+use serde_json::Value;
+
+pub const NAME: &str = "defaulter-gen";
+pub const FILE: &str = "zz_generated.defaults.rs";
+
+pub struct DefaulterGen;
+
+fn enabled(pkg: &Package) -> bool {
+    !pkg.is_internal()
+        && pkg
+            .options
+            .defaulter
+            .as_ref()
+            .is_none_or(|d| d.value != DefaulterMode::Off)
+}
+
+impl Generator for DefaulterGen {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn placement(&self) -> Placement {
+        Placement::InCrate
+    }
+
+    fn validate(&self, model: &Model) -> Vec<Diagnostic> {
+        let mut diags = Vec::new();
+        for pkg in model.packages.iter().filter(|p| enabled(p)) {
+            for t in &pkg.types {
+                let name = hand_written_name(t);
+                if let Some(f) = pkg.function_named(&name)
+                    && !f.reachable
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0602",
+                            format!("`{name}` cannot be called by generated code"),
+                        )
+                        .at(f.span, "private to its module")
+                        .help(format!("make it `pub fn {name}`")),
+                    );
+                }
+                for f in fields(t) {
+                    if let Some(d) = &f.options.default
+                        && unset_check(pkg, f).is_none()
+                    {
+                        diags.push(
+                            Diagnostic::warning(
+                                "W0601",
+                                format!("the `+default` of `{}.{}` is published in OpenAPI but not applied", t.name, f.name),
+                            )
+                            .at(d.span, "defaulter-gen cannot tell this field unset")
+                            .note("a default applies to an unset field: `None`, an empty string, zero, an empty list or map, or a value equal to its type's `Default` (a type of the package deriving `Default` and `PartialEq`)")
+                            .help(format!("make the field an `Option<…>`, or set it in `pub fn {}(obj: &mut {})`", hand_written_name(t), t.name)),
+                        );
+                    }
+                }
+            }
+        }
+        diags
+    }
+
+    fn generate_package(
+        &self,
+        _model: &Model,
+        pkg: &Package,
+        opts: &Options,
+    ) -> Vec<GeneratedFile> {
+        if !enabled(pkg) {
+            return Vec::new();
+        }
+        vec![GeneratedFile {
+            path: pkg.dir.join(FILE),
+            content: Content::Rust(package(pkg, opts)),
+        }]
+    }
+}
+
+fn hand_written_name(t: &TypeDef) -> String {
+    format!("set_defaults_{}", naming::snake_case(&t.name))
+}
+
+fn fields(t: &TypeDef) -> &[Field] {
+    t.fields()
+}
+
+fn mode(t: &TypeDef) -> Option<DefaulterMode> {
+    t.options.defaulter.as_ref().map(|d| d.value)
+}
+
+/// Which types of a package have defaults anywhere inside them.
+struct Analysis<'a> {
+    pkg: &'a Package,
+    memo: BTreeMap<String, bool>,
+    visiting: BTreeSet<String>,
+}
+
+impl Analysis<'_> {
+    fn has_defaults(&mut self, name: &str) -> bool {
+        if let Some(v) = self.memo.get(name) {
+            return *v;
+        }
+        // A recursive type: its other fields decide.
+        if !self.visiting.insert(name.to_string()) {
+            return false;
+        }
+        let pkg = self.pkg;
+        let result = match pkg.type_named(name) {
+            None => false,
+            Some(t) if mode(t) == Some(DefaulterMode::Off) || t.has_generics => false,
+            Some(t) => {
+                let hand = pkg.function_named(&hand_written_name(t)).is_some();
+                hand || (mode(t) != Some(DefaulterMode::Covers)
+                    && (fields(t).iter().any(|f| f.options.default.is_some())
+                        || fields(t).iter().any(|f| self.nested(&f.ty))))
+            }
+        };
+        self.visiting.remove(name);
+        self.memo.insert(name.to_string(), result);
+        result
+    }
+
+    /// Whether a field of this type holds an object with defaults that `SetDefaults` can reach.
+    fn nested(&mut self, ty: &FieldType) -> bool {
+        match ty {
+            FieldType::Option(t) | FieldType::Box(t) | FieldType::Vec(t) => self.nested(t),
+            FieldType::Map { value, .. } => self.nested(value),
+            FieldType::Local(n) => self.has_defaults(n),
+            _ => false,
+        }
+    }
+}
+
+/// The defaults file of one version.
+pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
+    let scheme = opts.crates.scheme.to_tokens();
+    let mut analysis = Analysis {
+        pkg,
+        memo: BTreeMap::new(),
+        visiting: BTreeSet::new(),
+    };
+    let mut impls = Vec::new();
+    for t in &pkg.types {
+        if t.has_generics || mode(t) == Some(DefaulterMode::Off) {
+            continue;
+        }
+        // Every kind gets an impl (a no-op when it has no defaults), so a registry can default
+        // any kind; other types only when they have something to do.
+        if t.resource.is_none() && !analysis.has_defaults(&t.name) {
+            continue;
+        }
+        let ty = type_path(pkg, &t.name);
+        let mut body = Vec::new();
+        if let Some(f) = pkg.function_named(&hand_written_name(t)) {
+            let segments = f
+                .module
+                .iter()
+                .map(|m| ident(m))
+                .chain(std::iter::once(ident(&f.name)));
+            body.push(quote!(self #(:: #segments)*(self);));
+        }
+        if mode(t) != Some(DefaulterMode::Covers) {
+            for f in fields(t) {
+                let id = field_ident(f);
+                if let Some(d) = &f.options.default
+                    && let Some(unset) = unset_check(pkg, f)
+                {
+                    let value = default_value(pkg, &f.ty, &d.value, quote!(self.#id), opts);
+                    body.push(quote! {
+                        if #unset {
+                            #value
+                        }
+                    });
+                }
+                if analysis.nested(&f.ty) {
+                    body.push(quote!(#scheme::SetDefaults::set_defaults(&mut self.#id);));
+                }
+            }
+        }
+        let doc = if body.is_empty() {
+            quote!(#[doc = " Nothing to default: an impl all the same, so every kind can be defaulted."])
+        } else {
+            quote!()
+        };
+        impls.push(quote! {
+            #doc
+            impl #scheme::SetDefaults for #ty {
+                fn set_defaults(&mut self) {
+                    #(#body)*
+                }
+            }
+        });
+    }
+    let kinds: Vec<TokenStream> = pkg
+        .roots()
+        .filter(|(t, _)| mode(t) != Some(DefaulterMode::Off) && !t.has_generics)
+        .map(|(t, _)| type_path(pkg, &t.name))
+        .collect();
+    let register_doc = format!(
+        " Registers the defaulting of every kind of `{}` in a scheme.",
+        pkg.display_name()
+    );
+    quote! {
+        #(#impls)*
+        #[doc = #register_doc]
+        pub fn register_defaults(scheme: &mut #scheme::Scheme) {
+            #(scheme.add_defaults::<#kinds>();)*
+        }
+    }
+}
+
+fn field_ident(f: &Field) -> proc_macro2::Ident {
+    if f.raw {
+        proc_macro2::Ident::new_raw(&f.name, proc_macro2::Span::call_site())
+    } else {
+        ident(&f.name)
+    }
+}
+
+/// The condition under which a field is unset, or `None` when it cannot be told.
+fn unset_check(pkg: &Package, f: &Field) -> Option<TokenStream> {
+    let id = field_ident(f);
+    Some(match &f.ty {
+        FieldType::Local(n)
+            if pkg
+                .type_named(n)
+                .is_some_and(|t| t.implements("Default") && t.implements("PartialEq")) =>
+        {
+            quote!(self.#id == ::core::default::Default::default())
+        }
+        FieldType::Option(_) => quote!(self.#id.is_none()),
+        FieldType::String | FieldType::Vec(_) | FieldType::Map { .. } | FieldType::Set { .. } => {
+            quote!(self.#id.is_empty())
+        }
+        FieldType::Int(_) => quote!(self.#id == 0),
+        FieldType::Float(_) => quote!(self.#id == 0.0),
+        FieldType::Bool => quote!(!self.#id),
+        _ => return None,
+    })
+}
+
+/// The statement that sets the default `value` on `field` (of type `ty`): reached only through
+/// `unset_check`, so `ty` is an `Option`, a scalar or a collection.
+fn default_value(
+    pkg: &Package,
+    ty: &FieldType,
+    value: &Value,
+    field: TokenStream,
+    opts: &Options,
+) -> TokenStream {
+    match ty {
+        FieldType::Option(inner) => match literal(pkg, inner, value) {
+            Some(lit) => quote!(#field = ::core::option::Option::Some(#lit);),
+            None => {
+                let inner_ty = field_type_tokens(pkg, inner, opts);
+                let json = value.to_string();
+                let scheme = opts.crates.scheme.to_tokens();
+                quote!(#field = #scheme::default_from_json::<#inner_ty>(#json);)
+            }
+        },
+        other => match literal(pkg, other, value) {
+            Some(lit) => quote!(#field = #lit;),
+            None => {
+                let ty = field_type_tokens(pkg, other, opts);
+                let json = value.to_string();
+                let scheme = opts.crates.scheme.to_tokens();
+                // Collections and types of the package with `Default`: the JSON fits (the model
+                // checked it), so the fallback is never taken.
+                quote!(#field = #scheme::default_from_json::<#ty>(#json).unwrap_or_default();)
+            }
+        },
+    }
+}
+
+/// A Rust literal for a scalar, string or string-enum default.
+fn literal(pkg: &Package, ty: &FieldType, value: &Value) -> Option<TokenStream> {
+    match (ty, value) {
+        (FieldType::String, Value::String(s)) => Some(quote!(::std::string::String::from(#s))),
+        (FieldType::Bool, Value::Bool(b)) => Some(quote!(#b)),
+        (FieldType::Int(_), Value::Number(n)) => {
+            if let Some(u) = n.as_u64() {
+                let lit = Literal::u64_unsuffixed(u);
+                Some(quote!(#lit))
+            } else {
+                let i = n.as_i64()?;
+                let lit = Literal::u64_unsuffixed(i.unsigned_abs());
+                Some(quote!(-#lit))
+            }
+        }
+        (FieldType::Float(_), Value::Number(n)) => {
+            let f = n.as_f64()?;
+            let lit = Literal::f64_unsuffixed(f.abs());
+            Some(if f < 0.0 { quote!(-#lit) } else { quote!(#lit) })
+        }
+        (FieldType::Local(name), Value::String(s)) => {
+            let t = pkg.type_named(name)?;
+            let TypeBody::Enum(variants) = &t.body else {
+                return None;
+            };
+            let v = variants
+                .iter()
+                .find(|v| v.wire == *s && matches!(v.shape, VariantShape::Unit))?;
+            let path = type_path(pkg, name);
+            let variant = ident(&v.name);
+            Some(quote!(#path::#variant))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,137 @@
+//! defaulter-gen on a small fixture: the generated `SetDefaults` impls (a snapshot) and the
+//! diagnostics for defaults it cannot apply and hand-written functions it cannot call.
+
+use std::path::PathBuf;
+
+use defaulter_gen::DefaulterGen;
+use kube_codegen_model::output::Generator;
+use kube_codegen_model::{Input, Loaded, load};
+
+fn load_fixture(name: &str, files: &[(&str, &str)]) -> Loaded {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("defaulter-gen")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    load(&[Input::new(dir.join("apis"))]).unwrap_or_else(|f| panic!("fixture `{name}`:\n{f}"))
+}
+
+fn render(loaded: &Loaded, diags: &[kube_codegen_model::Diagnostic]) -> String {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("defaulter-gen");
+    loaded
+        .sources
+        .render(diags)
+        .replace(&format!("{}/", root.display()), "")
+}
+
+const TYPES: &str = r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub spec: AlertSpec,
+    pub status: Option<AlertStatus>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlertSpec {
+    /// +default="normal"
+    pub priority: Option<String>,
+    /// +default=3
+    pub retries: i32,
+    /// +default=-1.5
+    pub weight: Option<f64>,
+    /// +default="slow"
+    pub mode: Option<Mode>,
+    /// +default={"team": "ops"}
+    pub labels: BTreeMap<String, String>,
+    pub targets: Vec<Target>,
+    /// +default={"name": "x"}
+    pub extra: Option<Target>,
+    /// +default="fast"
+    pub plain: Mode,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Fast,
+    Slow,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub name: String,
+    /// +default=true
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlertStatus {
+    pub sent: bool,
+}
+
+/// Hand-written, found by name.
+pub fn set_defaults_alert_status(obj: &mut AlertStatus) {
+    let _ = obj;
+}
+
+fn set_defaults_target(obj: &mut Target) {
+    let _ = obj;
+}
+"#;
+
+#[test]
+fn set_defaults_impls() {
+    let loaded = load_fixture(
+        "alerts",
+        &[
+            (
+                "apis/pager/v1/mod.rs",
+                "//! +groupName=pager.k8s.co\nmod types;\npub use types::*;\n",
+            ),
+            (
+                "apis/pager/v1/types.rs",
+                &TYPES.replace("fn set_defaults_target", "pub fn set_defaults_target"),
+            ),
+        ],
+    );
+    let diags = DefaulterGen.validate(&loaded.model);
+    let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["W0601"], "{}", render(&loaded, &diags));
+    let pkg = &loaded.model.packages[0];
+    let file: syn::File = syn::parse2(defaulter_gen::package(pkg, &Default::default())).unwrap();
+    let out = prettyplease::unparse(&file);
+    assert!(out.contains("if self.retries == 0 {"), "{out}");
+    assert!(
+        out.contains("self::types::set_defaults_alert_status(self);"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("self.plain ="),
+        "a default it cannot apply is not applied: {out}"
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn defaults_it_cannot_apply_and_private_functions() {
+    let loaded = load_fixture(
+        "diagnostics",
+        &[
+            (
+                "apis/pager/v1/mod.rs",
+                "//! +groupName=pager.k8s.co\nmod types;\npub use types::*;\n",
+            ),
+            ("apis/pager/v1/types.rs", TYPES),
+        ],
+    );
+    let diags = DefaulterGen.validate(&loaded.model);
+    insta::assert_snapshot!(render(&loaded, &diags));
+}
