@@ -638,7 +638,23 @@ fn mentions_local(t: &FieldType) -> bool {
 /// The conversion file of one version.
 pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
     let scheme = opts.crates.scheme.to_tokens();
-    let items = plans(pkg, hub, &scheme).into_iter().map(|plan| {
+    let plans = plans(pkg, hub, &scheme);
+    let kinds: Vec<TokenStream> = plans
+        .iter()
+        .filter(|p| p.ext.resource.is_some())
+        .map(|p| type_path(pkg, &p.ext.name))
+        .collect();
+    let register_doc = format!(
+        " Registers the kinds of `{}` in a scheme's versioned codec: read and written as this version, converted through the hub.",
+        pkg.display_name()
+    );
+    let register = quote! {
+        #[doc = #register_doc]
+        pub fn register_conversions(scheme: &mut #scheme::Scheme) {
+            #(scheme.add_version::<#kinds>();)*
+        }
+    };
+    let items = plans.into_iter().map(|plan| {
         let ctx = Ctx {
             pkg,
             hub,
@@ -688,5 +704,9 @@ pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
             #(#helpers)*
         }
     });
-    quote! { #(#items)* }
+    let items: Vec<TokenStream> = items.collect();
+    quote! {
+        #(#items)*
+        #register
+    }
 }

@@ -4,8 +4,11 @@
 
 use std::collections::BTreeMap;
 
+mod codec;
 mod convert;
 mod defaults;
+
+pub use codec::{CodecError, HubObject};
 
 pub use convert::{ConversionError, ConvertHub, convert};
 pub use defaults::{SetDefaults, default_from_json};
@@ -86,6 +89,9 @@ pub struct Scheme {
     kinds: BTreeMap<Gvk, ResourceInfo>,
     /// Defaulting functions by kind (what generated `register_defaults` functions add).
     defaulters: BTreeMap<Gvk, fn(&mut dyn std::any::Any) -> bool>,
+    /// How each served version of a kind is read into and written from its hub (what generated
+    /// `register_conversions` functions add).
+    codecs: BTreeMap<Gvk, codec::VersionCodec>,
 }
 
 impl Scheme {
@@ -125,6 +131,64 @@ impl Scheme {
     /// `obj` is not of the registered type.
     pub fn default_object(&self, gvk: &Gvk, obj: &mut dyn std::any::Any) -> bool {
         self.defaulters.get(gvk).is_some_and(|f| f(obj))
+    }
+
+    /// Registers a served version of a kind in the versioned codec: its JSON and its conversion
+    /// to and from the hub (what generated `register_conversions` calls). Its defaults come from
+    /// [`Scheme::add_defaults`] (`register_defaults`).
+    pub fn add_version<V>(&mut self) -> &mut Self
+    where
+        V: Kind + ConvertHub + serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+        V::Hub: Send + 'static,
+    {
+        let info = V::INFO;
+        self.add_info(info);
+        self.codecs.insert(
+            Gvk::new(info.group, info.version, info.kind),
+            codec::codec_of::<V>(),
+        );
+        self
+    }
+
+    /// Reads an object of `gvk` (JSON of that version) into its hub object: decoded, defaulted
+    /// as that version (when its defaults are registered), converted.
+    pub fn decode(&self, gvk: &Gvk, bytes: &[u8]) -> Result<HubObject, CodecError> {
+        let c = self
+            .codecs
+            .get(gvk)
+            .ok_or_else(|| CodecError::NotRegistered(gvk.clone()))?;
+        let mut versioned = (c.read)(bytes)?;
+        self.default_object(gvk, &mut *versioned);
+        (c.to_hub)(&*versioned)
+    }
+
+    /// Reads an object of `gvk` into a hub object of type `H`.
+    pub fn decode_as<H: 'static>(&self, gvk: &Gvk, bytes: &[u8]) -> Result<H, CodecError> {
+        let any = self.decode(gvk, bytes)?;
+        any.downcast::<H>()
+            .map(|b| *b)
+            .map_err(|_| CodecError::WrongType {
+                gvk: gvk.clone(),
+                expected: self.codecs.get(gvk).map_or("?", |c| c.hub),
+            })
+    }
+
+    /// Writes a hub object as `gvk` (JSON of that version, `apiVersion` and `kind` included).
+    pub fn encode(&self, gvk: &Gvk, hub: &dyn std::any::Any) -> Result<Vec<u8>, CodecError> {
+        let c = self
+            .codecs
+            .get(gvk)
+            .ok_or_else(|| CodecError::NotRegistered(gvk.clone()))?;
+        (c.encode)(hub)
+    }
+
+    /// The versions of `group`/`kind` registered in the codec, in version order.
+    pub fn versions_of(&self, group: &str, kind: &str) -> Vec<&str> {
+        self.codecs
+            .keys()
+            .filter(|g| g.group == group && g.kind == kind)
+            .map(|g| g.version.as_str())
+            .collect()
     }
 
     pub fn get(&self, gvk: &Gvk) -> Option<&ResourceInfo> {

@@ -149,3 +149,60 @@ fn the_title_rides_in_an_annotation() {
         "the carrier annotation is not left behind"
     );
 }
+
+/// The versioned codec: any served version's JSON in, the hub inside, any version's JSON out.
+#[test]
+fn versioned_codec_reads_and_writes_every_version() {
+    use kube_codegen_scheme::{Gvk, Scheme};
+    let mut scheme = Scheme::new();
+    v1alpha1::register_conversions(&mut scheme);
+    v1beta1::register_conversions(&mut scheme);
+    v1alpha1::register_defaults(&mut scheme);
+    v1beta1::register_defaults(&mut scheme);
+    let alpha = Gvk::new("pager.k8s.co", "v1alpha1", "Alert");
+    let beta = Gvk::new("pager.k8s.co", "v1beta1", "Alert");
+    assert_eq!(
+        scheme.versions_of("pager.k8s.co", "Alert"),
+        ["v1alpha1", "v1beta1"]
+    );
+
+    let body = br#"{"apiVersion":"pager.k8s.co/v1alpha1","kind":"Alert","metadata":{"name":"a","annotations":{"pager.k8s.co/title":"Hi"}},"spec":{"message":"hello"}}"#;
+    let hub: pager::Alert = scheme.decode_as(&alpha, body).unwrap();
+    assert_eq!(
+        (hub.spec.title.as_str(), hub.spec.content.as_str()),
+        ("Hi", "hello")
+    );
+    assert_eq!(hub.metadata.annotations, None);
+
+    let out: serde_json::Value =
+        serde_json::from_slice(&scheme.encode(&beta, &hub).unwrap()).unwrap();
+    assert_eq!(out["apiVersion"], "pager.k8s.co/v1beta1");
+    assert_eq!(
+        out["spec"],
+        serde_json::json!({"title": "Hi", "content": "hello"})
+    );
+    let back: serde_json::Value =
+        serde_json::from_slice(&scheme.encode(&alpha, &hub).unwrap()).unwrap();
+    assert_eq!(back["spec"], serde_json::json!({"message": "hello"}));
+    assert_eq!(back["metadata"]["annotations"]["pager.k8s.co/title"], "Hi");
+
+    // Bytes of one version are not an object of another; a hub of another kind is refused.
+    let err = scheme.decode(&beta, body).unwrap_err().to_string();
+    assert!(
+        err.contains("apiVersion is `pager.k8s.co/v1alpha1`"),
+        "{err}"
+    );
+    let err = scheme
+        .encode(&beta, &"not an alert")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("encodes a pager::types::Alert"), "{err}");
+    let err = scheme
+        .decode(&Gvk::new("pager.k8s.co", "v2", "Alert"), body)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no kind Alert is registered in pager.k8s.co/v2"),
+        "{err}"
+    );
+}

@@ -76,3 +76,7 @@ impl ::kube_codegen_scheme::ConvertHub for self::types::AlertStatus {
         })
     }
 }
+/// Registers the kinds of `pager.k8s.co/v1beta1` in a scheme's versioned codec: read and written as this version, converted through the hub.
+pub fn register_conversions(scheme: &mut ::kube_codegen_scheme::Scheme) {
+    scheme.add_version::<self::types::Alert>();
+}
