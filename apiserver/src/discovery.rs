@@ -66,7 +66,13 @@ pub fn api_versions() -> Value {
     })
 }
 
-pub fn api_resource_list(group: &str, version: &str, resources: &[&ResourceInfo]) -> Value {
+/// `storage_version` names the version each resource is stored in (its `storageVersionHash`).
+pub fn api_resource_list(
+    group: &str,
+    version: &str,
+    resources: &[&ResourceInfo],
+    storage_version: &dyn Fn(&ResourceInfo) -> String,
+) -> Value {
     let mut out = Vec::new();
     for r in resources {
         out.push(json!({
@@ -77,7 +83,7 @@ pub fn api_resource_list(group: &str, version: &str, resources: &[&ResourceInfo]
             "verbs": verbs(),
             "shortNames": r.short_names,
             "categories": r.categories,
-            "storageVersionHash": storage_version_hash(group, version, r.kind),
+            "storageVersionHash": storage_version_hash(group, &storage_version(r), r.kind),
         }));
         if r.has_status {
             out.push(json!({

@@ -45,6 +45,9 @@ pub struct ApiServerBuilder {
     version: VersionInfo,
     bookmark_interval: std::time::Duration,
     resources: Vec<Arc<dyn ResourceHandler>>,
+    conversions: kube_codegen_scheme::Scheme,
+    /// Explicit storage versions by group.
+    storage_versions: HashMap<String, String>,
 }
 
 /// Why a server could not be built.
@@ -52,8 +55,10 @@ pub struct ApiServerBuilder {
 pub enum BuildError {
     /// The same group/version/resource was registered twice.
     Duplicate(String),
-    /// Two versions of one resource: they share storage, which needs conversion through a hub.
+    /// Two versions of one resource whose conversions are not registered.
     VersionsWithoutConversion(String),
+    /// A storage version that is not served.
+    StorageVersion(String),
     /// A kind's generated OpenAPI schemas are not valid JSON.
     Schemas(String),
 }
@@ -64,8 +69,9 @@ impl std::fmt::Display for BuildError {
             BuildError::Duplicate(r) => write!(f, "resource {r} is registered twice"),
             BuildError::VersionsWithoutConversion(r) => write!(
                 f,
-                "resource {r} is registered in two versions; serving several versions of one resource needs conversion through the hub, which this server does not do yet"
+                "resource {r} is served in several versions, but not all of them convert through the hub: register every version's conversions with `.conversions(scheme)` (conversion-gen's `register_conversions`)"
             ),
+            BuildError::StorageVersion(e) => write!(f, "{e}"),
             BuildError::Schemas(e) => write!(f, "invalid generated OpenAPI schemas: {e}"),
         }
     }
@@ -85,6 +91,8 @@ impl ApiServer {
             version: VersionInfo::default(),
             bookmark_interval: std::time::Duration::from_secs(30),
             resources: Vec::new(),
+            conversions: kube_codegen_scheme::Scheme::new(),
+            storage_versions: HashMap::new(),
         }
     }
 
@@ -105,6 +113,23 @@ impl ApiServerBuilder {
         self
     }
 
+    /// The versioned codec of resources served in several versions: a scheme into which every
+    /// served version's generated `register_conversions` (and `register_defaults`) was called.
+    /// Objects are stored in one version and converted through the hub for every other.
+    pub fn conversions(mut self, scheme: kube_codegen_scheme::Scheme) -> Self {
+        self.conversions = scheme;
+        self
+    }
+
+    /// The version a group's resources are stored in (default: the group's preferred version).
+    /// Objects stored under an earlier choice are still read, converted from the version they
+    /// were written in.
+    pub fn storage_version(mut self, group: &str, version: &str) -> Self {
+        self.storage_versions
+            .insert(group.to_string(), version.to_string());
+        self
+    }
+
     /// What `/version` answers (its minor version picks kubectl's client version through the
     /// dispatcher on some machines).
     pub fn version(mut self, version: VersionInfo) -> Self {
@@ -122,19 +147,16 @@ impl ApiServerBuilder {
     pub fn build(self) -> Result<ApiServer, BuildError> {
         let mut resources = HashMap::new();
         let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-        let mut plurals: HashMap<(String, String), String> = HashMap::new();
+        // Versions of each (group, plural), and the kind they serve.
+        let mut served: HashMap<(String, String), (&'static str, Vec<String>)> = HashMap::new();
         for h in &self.resources {
             let i = h.info();
             let id = format!("{}.{}/{}", i.plural, i.group, i.version);
-            if let Some(v) = plurals.get(&(i.group.to_string(), i.plural.to_string()))
-                && v != i.version
-            {
-                return Err(BuildError::VersionsWithoutConversion(format!(
-                    "{}.{}",
-                    i.plural, i.group
-                )));
-            }
-            plurals.insert((i.group.into(), i.plural.into()), i.version.into());
+            served
+                .entry((i.group.into(), i.plural.into()))
+                .or_insert_with(|| (i.kind, Vec::new()))
+                .1
+                .push(i.version.into());
             let k = (
                 i.group.to_string(),
                 i.version.to_string(),
@@ -149,6 +171,31 @@ impl ApiServerBuilder {
                 None => groups.push((i.group.into(), vec![i.version.into()])),
             }
         }
+        let mut storage_versions = HashMap::new();
+        for ((group, plural), (kind, versions)) in &served {
+            let mut versions = versions.clone();
+            versions.sort_by_key(|v| std::cmp::Reverse(discovery::version_priority(v)));
+            let storage = match self.storage_versions.get(group) {
+                Some(v) if versions.contains(v) => v.clone(),
+                Some(v) => {
+                    return Err(BuildError::StorageVersion(format!(
+                        "storage version {group}/{v} is not served for {plural}.{group} (served: {})",
+                        versions.join(", ")
+                    )));
+                }
+                None => versions[0].clone(),
+            };
+            if versions.len() > 1 {
+                let convertible = self.conversions.versions_of(group, kind);
+                if let Some(missing) = versions.iter().find(|v| !convertible.contains(&v.as_str()))
+                {
+                    return Err(BuildError::VersionsWithoutConversion(format!(
+                        "{plural}.{group} (no conversion for {missing})"
+                    )));
+                }
+            }
+            storage_versions.insert((group.clone(), plural.clone()), storage);
+        }
         for (_, vs) in &mut groups {
             vs.sort_by_key(|v| std::cmp::Reverse(discovery::version_priority(v)));
         }
@@ -161,6 +208,8 @@ impl ApiServerBuilder {
                 resources,
                 groups,
                 openapi,
+                conversions: self.conversions,
+                storage_versions,
             }),
         })
     }

@@ -5,7 +5,7 @@
 
 use std::marker::PhantomData;
 
-use kube_codegen_scheme::{Kind, ResourceInfo};
+use kube_codegen_scheme::{Kind, ResourceInfo, SetDefaults};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -103,7 +103,7 @@ fn decode_error(info: &ResourceInfo, e: impl std::fmt::Display) -> ApiError {
 
 impl<K, S> Resource<K, S>
 where
-    K: Kind + Serialize + DeserializeOwned,
+    K: Kind + Serialize + DeserializeOwned + SetDefaults,
 {
     fn typed(&self, object: &Value) -> Option<K> {
         serde_json::from_value(object.clone()).ok()
@@ -115,8 +115,10 @@ where
         D::Error: std::fmt::Display,
     {
         let mut unknown = Vec::new();
-        let typed: K = serde_ignored::deserialize(de, |path| unknown.push(path.to_string()))
+        let mut typed: K = serde_ignored::deserialize(de, |path| unknown.push(path.to_string()))
             .map_err(|e| decode_error(&self.info, e))?;
+        // Defaults on every write: what defaulter-gen generated for this version.
+        typed.set_defaults();
         let object = serde_json::to_value(&typed).map_err(|e| ApiError::internal(e.to_string()))?;
         Ok(Decoded {
             object,
@@ -127,7 +129,7 @@ where
 
 impl<K, S> ResourceHandler for Resource<K, S>
 where
-    K: Kind + Serialize + DeserializeOwned + Send + Sync + 'static,
+    K: Kind + Serialize + DeserializeOwned + SetDefaults + Send + Sync + 'static,
     S: Strategy<K>,
 {
     fn info(&self) -> &ResourceInfo {

@@ -9,6 +9,7 @@ use axum::body::Body;
 use bytes::Bytes;
 use futures::StreamExt;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use kube_codegen_scheme::Gvk;
 use serde_json::{Value, json};
 
 use crate::discovery::{self, GroupDoc};
@@ -49,6 +50,11 @@ pub(crate) struct State {
     /// Groups in registration order, versions most preferred first.
     pub groups: Vec<(String, Vec<String>)>,
     pub openapi: crate::OpenApiDocs,
+    /// The versioned codec: every served version of a resource served in several converts
+    /// through its hub (conversion-gen's `register_conversions`).
+    pub conversions: kube_codegen_scheme::Scheme,
+    /// The version each resource is stored in, by (group, plural).
+    pub storage_versions: HashMap<(String, String), String>,
 }
 
 impl State {
@@ -227,7 +233,9 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
             match found {
                 Some((_, resources)) => Ok(json_response(
                     StatusCode::OK,
-                    &discovery::api_resource_list(group, version, resources),
+                    &discovery::api_resource_list(group, version, resources, &|i| {
+                        ctx.state.storage_version(i).to_string()
+                    }),
                 )),
                 None => Err(not_found_path()),
             }
@@ -355,19 +363,86 @@ fn storage_error(
     }
 }
 
-/// A stored value as the object clients see: with `resourceVersion`.
-fn from_storage(kv: &apiserver_storage::KeyValue) -> Result<Value, ApiError> {
+impl State {
+    /// The version `info`'s resource is stored in.
+    fn storage_version<'a>(&'a self, info: &'a kube_codegen_scheme::ResourceInfo) -> &'a str {
+        self.storage_versions
+            .get(&(info.group.to_string(), info.plural.to_string()))
+            .map_or(info.version, String::as_str)
+    }
+
+    /// Converts an object's JSON from one version of `info`'s kind to another, through the hub.
+    fn convert(
+        &self,
+        info: &kube_codegen_scheme::ResourceInfo,
+        bytes: &[u8],
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<u8>, kube_codegen_scheme::CodecError> {
+        let hub = self
+            .conversions
+            .decode(&Gvk::new(info.group, from, info.kind), bytes)?;
+        self.conversions
+            .encode(&Gvk::new(info.group, to, info.kind), &*hub)
+    }
+}
+
+/// A stored value as the object clients see, in the version `info` names (converted through
+/// the hub when it was stored in another version, whatever the storage version is now), with
+/// `resourceVersion`.
+fn from_storage(
+    st: &State,
+    info: &kube_codegen_scheme::ResourceInfo,
+    kv: &apiserver_storage::KeyValue,
+) -> Result<Value, ApiError> {
     let mut obj: Value = serde_json::from_slice(&kv.value)
         .map_err(|e| ApiError::internal(format!("stored object is not JSON: {e}")))?;
+    let stored_version = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .and_then(|av| av.rsplit_once('/').map(|(_, v)| v.to_string()));
+    if let Some(stored) = stored_version
+        && stored != info.version
+    {
+        let bytes = st
+            .convert(info, &kv.value, &stored, info.version)
+            .map_err(|e| {
+                ApiError::internal(format!(
+                    "{} stored as {}/{stored} cannot be read as {}: {e}",
+                    info.kind,
+                    info.group,
+                    info.api_version()
+                ))
+            })?;
+        obj = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::internal(format!("converted object is not JSON: {e}")))?;
+    }
     object::set_resource_version(&mut obj, kv.mod_revision);
     Ok(obj)
 }
 
-/// The object as stored: without `resourceVersion` (the store's revision is the truth).
-fn to_storage(obj: &Value) -> Bytes {
+/// The object as stored: in its resource's storage version, without `resourceVersion` (the
+/// store's revision is the truth).
+fn to_storage(
+    st: &State,
+    info: &kube_codegen_scheme::ResourceInfo,
+    obj: &Value,
+) -> Result<Bytes, ApiError> {
     let mut o = obj.clone();
     object::meta_mut(&mut o).remove("resourceVersion");
-    Bytes::from(serde_json::to_vec(&o).unwrap_or_default())
+    let bytes = serde_json::to_vec(&o).map_err(|e| ApiError::internal(e.to_string()))?;
+    let storage = st.storage_version(info);
+    if storage == info.version {
+        return Ok(Bytes::from(bytes));
+    }
+    st.convert(info, &bytes, info.version, storage)
+        .map(Bytes::from)
+        .map_err(|e| {
+            ApiError::bad_request(format!(
+                "{} cannot be stored as {}/{storage}: {e}",
+                info.kind, info.group
+            ))
+        })
 }
 
 async fn resource_request(ctx: &Ctx<'_>, t: Target) -> Result<Resp, ApiError> {
@@ -427,7 +502,7 @@ async fn get(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError
         .await
         .map_err(|e| storage_error(e, info, name))?
         .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
-    let obj = from_storage(&kv)?;
+    let obj = from_storage(ctx.state, info, &kv)?;
     Ok(respond_object(StatusCode::OK, &obj, info, output, include))
 }
 
@@ -554,7 +629,7 @@ async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiErro
             .map_err(|e| storage_error(e, info, ""))?;
         list_rv.get_or_insert(page.revision);
         for kv in &page.items {
-            let obj = from_storage(kv)?;
+            let obj = from_storage(ctx.state, info, kv)?;
             if matches(t, &l, &obj) {
                 items.push(obj);
             }
@@ -843,7 +918,7 @@ async fn create(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> {
     let kv = ctx
         .state
         .store
-        .create(&k, to_storage(&obj))
+        .create(&k, to_storage(ctx.state, info, &obj)?)
         .await
         .map_err(|e| storage_error(e, info, &name))?;
     object::set_resource_version(&mut obj, kv.mod_revision);
@@ -934,7 +1009,7 @@ where
             .await
             .map_err(|e| storage_error(e, info, &name))?
             .ok_or_else(|| ApiError::not_found(info.plural, info.group, &name))?;
-        let old = from_storage(&current)?;
+        let old = from_storage(ctx.state, info, &current)?;
         let (mut new, warnings) = modify(&old)?;
         // A resourceVersion in the request is a precondition.
         let precondition = match object::resource_version(&new) {
@@ -986,7 +1061,11 @@ where
         match ctx
             .state
             .store
-            .update(&k, to_storage(&new), Some(current.mod_revision))
+            .update(
+                &k,
+                to_storage(ctx.state, info, &new)?,
+                Some(current.mod_revision),
+            )
             .await
         {
             Ok(kv) => {
@@ -1118,7 +1197,7 @@ async fn delete_one(
             .await
             .map_err(|e| storage_error(e, info, name))?
             .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
-        let mut obj = from_storage(&current)?;
+        let mut obj = from_storage(ctx.state, info, &current)?;
         if let Some(uid) = &opts.uid
             && Some(uid.as_str()) != object::uid(&obj)
         {
@@ -1157,7 +1236,11 @@ async fn delete_one(
                 match ctx
                     .state
                     .store
-                    .update(&k, to_storage(&obj), Some(current.mod_revision))
+                    .update(
+                        &k,
+                        to_storage(ctx.state, info, &obj)?,
+                        Some(current.mod_revision),
+                    )
                     .await
                 {
                     Ok(kv) => object::set_resource_version(&mut obj, kv.mod_revision),
@@ -1217,7 +1300,7 @@ async fn delete_collection(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> 
         .map_err(|e| storage_error(e, info, ""))?;
     let mut deleted = Vec::new();
     for kv in &page.items {
-        let obj = from_storage(kv)?;
+        let obj = from_storage(ctx.state, info, kv)?;
         if !matches(t, &l, &obj) {
             continue;
         }
@@ -1260,6 +1343,7 @@ async fn watch_collection(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
     let prefix = key(&info, t.namespace.as_deref(), None);
     let rv = ctx.param("resourceVersion").unwrap_or("");
     let store = ctx.state.store.clone();
+    let st = ctx.state.clone();
     let bookmark_interval = ctx.state.bookmark_interval;
 
     let mut initial = Vec::new();
@@ -1269,7 +1353,7 @@ async fn watch_collection(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
             .await
             .map_err(|e| storage_error(e, &info, ""))?;
         for kv in &page.items {
-            let obj = from_storage(kv)?;
+            let obj = from_storage(ctx.state, &info, kv)?;
             if matches(t, &l, &obj) {
                 initial.push(obj);
             }
@@ -1352,9 +1436,15 @@ async fn watch_collection(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
                         }
                     };
                     last_rv = ev.revision;
-                    let Ok(mut new) = from_storage(&ev.kv) else { continue };
+                    let mut new = match from_storage(&st, &info, &ev.kv) {
+                        Ok(new) => new,
+                        Err(e) => {
+                            let _ = tx.send(encode("ERROR", &e.to_status())).await;
+                            return;
+                        }
+                    };
                     object::set_resource_version(&mut new, ev.revision);
-                    let old = ev.prev.as_ref().and_then(|p| from_storage(p).ok());
+                    let old = ev.prev.as_ref().and_then(|p| from_storage(&st, &info, p).ok());
                     let new_matches = matches(&target, &l, &new);
                     let old_matches = old.as_ref().is_some_and(|o| matches(&target, &l, o));
                     let kind = match ev.kind {

@@ -21,6 +21,7 @@ fn absent_status_is_omitted_and_defaults_are_read() {
     let alert = Alert {
         spec: AlertSpec {
             message: "hi".into(),
+            ..Default::default()
         },
         ..Default::default()
     };
@@ -121,6 +122,7 @@ fn hub_types_get_generated_clone() {
     let spec = pager::AlertSpec {
         title: "t".into(),
         content: "c".into(),
+        priority: Some(pager::Priority::High),
     };
     let copy = spec.clone();
     assert_eq!(copy, spec);
@@ -132,12 +134,12 @@ fn openapi_schemas_describe_both_versions() {
         (
             pager::v1alpha1::OPENAPI_SCHEMAS,
             "v1alpha1",
-            &["message"][..],
+            &["message", "priority"][..],
         ),
         (
             pager::v1beta1::OPENAPI_SCHEMAS,
             "v1beta1",
-            &["title", "content"][..],
+            &["title", "content", "priority"][..],
         ),
     ] {
         let doc: serde_json::Value = serde_json::from_str(schemas).unwrap();
@@ -158,6 +160,11 @@ fn openapi_schemas_describe_both_versions() {
             .map(String::as_str)
             .collect();
         assert_eq!(props, spec_fields);
+        assert_eq!(spec["properties"]["priority"]["default"], "normal");
+        assert_eq!(
+            doc[format!("co.k8s.pager.{version}.Priority")]["enum"],
+            serde_json::json!(["low", "normal", "high"])
+        );
         let status = &doc[format!("co.k8s.pager.{version}.AlertStatus")];
         assert_eq!(status["properties"]["sent"]["type"], "boolean");
         assert_eq!(

@@ -16,6 +16,16 @@ pub struct AlertSpec {
     pub title: String,
     /// Body of the notification.
     pub content: String,
+    /// How urgent the alert is.
+    pub priority: Option<Priority>,
+}
+
+/// How urgent an alert is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
 }
 
 /// AlertStatus is what happened to the alert.

@@ -42,28 +42,48 @@ fn meta() -> impl Strategy<Value = ObjectMeta> {
         )
 }
 
+fn priority() -> impl Strategy<Value = Option<pager::Priority>> {
+    proptest::option::of(prop_oneof![
+        Just(pager::Priority::Low),
+        Just(pager::Priority::Normal),
+        Just(pager::Priority::High),
+    ])
+}
+
 fn hub_alert() -> impl Strategy<Value = pager::Alert> {
     (
         meta(),
         ".{0,20}",
         ".{0,40}",
+        priority(),
         proptest::option::of(any::<bool>()),
     )
-        .prop_map(|(metadata, title, content, sent)| pager::Alert {
+        .prop_map(|(metadata, title, content, priority, sent)| pager::Alert {
             metadata,
-            spec: pager::AlertSpec { title, content },
+            spec: pager::AlertSpec {
+                title,
+                content,
+                priority,
+            },
             status: sent.map(|sent| pager::AlertStatus { sent }),
         })
 }
 
 fn alpha_alert() -> impl Strategy<Value = v1alpha1::Alert> {
-    (meta(), ".{0,40}", proptest::option::of(any::<bool>())).prop_map(
-        |(metadata, message, sent)| v1alpha1::Alert {
-            metadata,
-            spec: v1alpha1::AlertSpec { message },
-            status: sent.map(|sent| v1alpha1::AlertStatus { sent }),
-        },
+    (
+        meta(),
+        ".{0,40}",
+        priority(),
+        proptest::option::of(any::<bool>()),
     )
+        .prop_map(|(metadata, message, priority, sent)| v1alpha1::Alert {
+            metadata,
+            spec: v1alpha1::AlertSpec {
+                message,
+                priority: priority.map(|p| v1alpha1::Priority::from_hub(&p).unwrap()),
+            },
+            status: sent.map(|sent| v1alpha1::AlertStatus { sent }),
+        })
 }
 
 fn beta_alert() -> impl Strategy<Value = v1beta1::Alert> {
@@ -124,6 +144,7 @@ fn the_title_rides_in_an_annotation() {
         spec: v1beta1::AlertSpec {
             title: "Disk full".into(),
             content: "/var is at 99%".into(),
+            priority: Some(v1beta1::Priority::High),
         },
         status: None,
     };

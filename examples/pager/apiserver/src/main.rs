@@ -1,5 +1,6 @@
-//! `pager-apiserver`: the pager API (`pager.k8s.co/v1alpha1` Alerts) served from the generated
-//! code by the apiserver library, for unmodified kubectl.
+//! `pager-apiserver`: the pager API (`pager.k8s.co` Alerts in `v1alpha1` and `v1beta1`) served
+//! from the generated code by the apiserver library, for unmodified kubectl. Alerts are stored in
+//! one version and every other is converted through the hub.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,7 +9,8 @@ use std::process::ExitCode;
 use apiserver::{ApiServer, Cause, Resource, Strategy};
 use apiserver_storage::{AnyStore, EmbeddedStore, MemoryStore, StoreOptions};
 use clap::{Parser, ValueEnum};
-use pager::v1alpha1::Alert;
+use kube_codegen_scheme::{ConvertHub, Kind, Scheme};
+use pager::{v1alpha1, v1beta1};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum StorageKind {
@@ -41,25 +43,42 @@ struct Cli {
     /// PEM private key for HTTPS.
     #[arg(long, requires = "tls_cert_file")]
     tls_private_key_file: Option<PathBuf>,
+    /// The version Alerts are stored in. Alerts stored under another choice are still read.
+    #[arg(long, value_parser = ["v1alpha1", "v1beta1"], default_value = "v1beta1")]
+    storage_version: String,
 }
 
-/// Alert rules: a message is required and bounded; `status.sent` is selectable, so a controller
-/// can list unsent alerts with `fieldSelector=status.sent=false`.
+/// Alert rules, written once against the hub for every version: content is required and
+/// bounded; `status.sent` is selectable, so a controller can list unsent alerts with
+/// `fieldSelector=status.sent=false`.
 struct AlertStrategy;
 
-impl Strategy<Alert> for AlertStrategy {
-    fn validate(&self, alert: &Alert) -> Vec<Cause> {
+impl<K> Strategy<K> for AlertStrategy
+where
+    K: Kind + ConvertHub<Hub = pager::Alert>,
+{
+    fn validate(&self, alert: &K) -> Vec<Cause> {
+        let hub = match alert.to_hub() {
+            Ok(hub) => hub,
+            Err(e) => return vec![Cause::new("FieldValueInvalid", "spec", e.to_string())],
+        };
+        // v1alpha1 calls the content `message`.
+        let path = if K::INFO.version == "v1alpha1" {
+            "spec.message"
+        } else {
+            "spec.content"
+        };
         let mut causes = Vec::new();
-        if alert.spec.message.trim().is_empty() {
+        if hub.spec.content.trim().is_empty() {
             causes.push(Cause::new(
                 "FieldValueRequired",
-                "spec.message",
+                path,
                 "Required value: an alert needs a message",
             ));
-        } else if alert.spec.message.len() > 4096 {
+        } else if hub.spec.content.len() > 4096 {
             causes.push(Cause::new(
                 "FieldValueTooLong",
-                "spec.message",
+                path,
                 "Too long: may not be more than 4096 bytes",
             ));
         }
@@ -70,9 +89,10 @@ impl Strategy<Alert> for AlertStrategy {
         &["status.sent"]
     }
 
-    fn field_value(&self, alert: &Alert, field: &str) -> Option<String> {
+    fn field_value(&self, alert: &K, field: &str) -> Option<String> {
+        let hub = alert.to_hub().ok()?;
         match field {
-            "status.sent" => Some(alert.status.as_ref().is_some_and(|s| s.sent).to_string()),
+            "status.sent" => Some(hub.status.as_ref().is_some_and(|s| s.sent).to_string()),
             _ => None,
         }
     }
@@ -108,10 +128,20 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| format!("cannot open {}: {e}", cli.data.display()))?,
         ),
     };
+    let mut scheme = Scheme::new();
+    v1alpha1::register_conversions(&mut scheme);
+    v1beta1::register_conversions(&mut scheme);
+    v1alpha1::register_defaults(&mut scheme);
+    v1beta1::register_defaults(&mut scheme);
     let app = ApiServer::builder(store)
         .resource(
-            Resource::<Alert, _>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy),
+            Resource::<v1alpha1::Alert, _>::new(v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy),
         )
+        .resource(
+            Resource::<v1beta1::Alert, _>::new(v1beta1::OPENAPI_SCHEMAS).strategy(AlertStrategy),
+        )
+        .conversions(scheme)
+        .storage_version("pager.k8s.co", &cli.storage_version)
         .build()?
         .into_router();
     match (&cli.tls_cert_file, &cli.tls_private_key_file) {

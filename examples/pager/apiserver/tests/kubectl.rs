@@ -90,6 +90,9 @@ fn kubectl_available(bin: &str) -> bool {
     found
 }
 
+/// Alerts addressed in v1alpha1 (`kubectl` uses the preferred version, v1beta1, otherwise).
+const V1ALPHA1: &str = "alerts.v1alpha1.pager.k8s.co";
+
 const ALERT_A1: &str = "apiVersion: pager.k8s.co/v1alpha1\nkind: Alert\nmetadata:\n  name: a1\n  labels:\n    team: sre\nspec:\n  message: \"Hello KubeCon :wave:\"\n";
 
 #[test]
@@ -103,10 +106,9 @@ fn kubectl_session() {
 
     // Discovery.
     let versions = k.ok(&["api-versions"]);
-    assert!(
-        versions.lines().any(|l| l == "pager.k8s.co/v1alpha1"),
-        "{versions}"
-    );
+    for v in ["pager.k8s.co/v1alpha1", "pager.k8s.co/v1beta1"] {
+        assert!(versions.lines().any(|l| l == v), "{versions}");
+    }
     let resources = k.ok(&["api-resources", "--api-group=pager.k8s.co"]);
     let line = resources
         .lines()
@@ -115,8 +117,8 @@ fn kubectl_session() {
     let cols: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(
         cols,
-        ["alerts", "al", "pager.k8s.co/v1alpha1", "true", "Alert"],
-        "{resources}"
+        ["alerts", "al", "pager.k8s.co/v1beta1", "true", "Alert"],
+        "the preferred version: {resources}"
     );
 
     // create -f (with default, server-side validation) and get as a table.
@@ -126,24 +128,35 @@ fn kubectl_session() {
     let table = k.ok(&["get", "alerts"]);
     let mut lines = table.lines();
     let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
-    assert_eq!(header, ["NAME", "SENT", "AGE"], "{table}");
+    assert_eq!(
+        header,
+        ["NAME", "TITLE", "SENT", "AGE"],
+        "v1beta1's columns: {table}"
+    );
     let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
-    // No status yet: the SENT cell is empty, AGE is a duration.
+    // Created in v1alpha1 (no title) and without status: TITLE and SENT are empty.
     assert_eq!(row.len(), 2, "{table}");
     assert_eq!(row[0], "a1");
     assert!(row[1].ends_with('s'), "{table}");
     let short = k.ok(&["get", "al", "a1", "-o", "name"]);
     assert_eq!(short.trim(), "alert.pager.k8s.co/a1");
 
-    // get -o yaml|json.
-    let yaml = k.ok(&["get", "alert", "a1", "-o", "yaml"]);
+    // get -o yaml|json, in both versions: created as v1alpha1, read as v1beta1 and back.
+    let yaml = k.ok(&["get", V1ALPHA1, "a1", "-o", "yaml"]);
     assert!(
         yaml.contains("message: 'Hello KubeCon :wave:'")
             || yaml.contains("message: Hello KubeCon :wave:"),
         "{yaml}"
     );
-    let obj = k.json(&["get", "alert", "a1"]);
+    let beta = k.json(&["get", "alert", "a1"]);
+    assert_eq!(beta["apiVersion"], "pager.k8s.co/v1beta1");
+    assert_eq!(beta["spec"]["content"], "Hello KubeCon :wave:");
+    let obj = k.json(&["get", V1ALPHA1, "a1"]);
     assert_eq!(obj["apiVersion"], "pager.k8s.co/v1alpha1");
+    assert_eq!(
+        obj["metadata"]["resourceVersion"],
+        beta["metadata"]["resourceVersion"]
+    );
     assert_eq!(obj["metadata"]["generation"], 1);
     assert!(obj["metadata"]["uid"].is_string());
 
@@ -171,10 +184,26 @@ fn kubectl_session() {
         String::from_utf8_lossy(&o.stderr)
     );
 
-    // explain prints field docs from the OpenAPI v3 document.
-    let explain = k.ok(&["explain", "alerts.spec"]);
+    // explain prints field docs from each version's OpenAPI v3 document.
+    let explain = k.ok(&[
+        "explain",
+        "alerts.spec",
+        "--api-version=pager.k8s.co/v1alpha1",
+    ]);
     assert!(
         explain.contains("message") && explain.contains("The text of the alert."),
+        "{explain}"
+    );
+    let explain = k.ok(&[
+        "explain",
+        "alerts.spec",
+        "--api-version=pager.k8s.co/v1beta1",
+    ]);
+    assert!(
+        explain.contains("title")
+            && explain.contains("content")
+            && explain.contains("Title of the notification.")
+            && !explain.contains("message"),
         "{explain}"
     );
     let explain = k.ok(&["explain", "alerts.status.sent"]);
@@ -239,7 +268,7 @@ fn kubectl_session() {
         k.ok(&["apply", "-f", &applied]).trim(),
         "alert.pager.k8s.co/applied configured"
     );
-    let obj = k.json(&["get", "alert", "applied"]);
+    let obj = k.json(&["get", V1ALPHA1, "applied"]);
     assert_eq!(obj["spec"]["message"], "second");
     assert_eq!(obj["metadata"]["generation"], 2);
     assert!(
@@ -250,37 +279,37 @@ fn kubectl_session() {
     // patch: strategic (kubectl's default), merge and json.
     k.ok(&[
         "patch",
-        "alert",
+        V1ALPHA1,
         "applied",
         "-p",
         r#"{"spec":{"message":"strategic"}}"#,
     ]);
     assert_eq!(
-        k.json(&["get", "alert", "applied"])["spec"]["message"],
+        k.json(&["get", V1ALPHA1, "applied"])["spec"]["message"],
         "strategic"
     );
     k.ok(&[
         "patch",
-        "alert",
+        V1ALPHA1,
         "applied",
         "--type=merge",
         "-p",
         r#"{"spec":{"message":"merge"}}"#,
     ]);
     assert_eq!(
-        k.json(&["get", "alert", "applied"])["spec"]["message"],
+        k.json(&["get", V1ALPHA1, "applied"])["spec"]["message"],
         "merge"
     );
     k.ok(&[
         "patch",
-        "alert",
+        V1ALPHA1,
         "applied",
         "--type=json",
         "-p",
         r#"[{"op":"replace","path":"/spec/message","value":"json"}]"#,
     ]);
     assert_eq!(
-        k.json(&["get", "alert", "applied"])["spec"]["message"],
+        k.json(&["get", V1ALPHA1, "applied"])["spec"]["message"],
         "json"
     );
 
@@ -293,14 +322,14 @@ fn kubectl_session() {
     .unwrap();
     std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let o = k
-        .command(&["edit", "alert", "applied"])
+        .command(&["edit", V1ALPHA1, "applied"])
         .env("EDITOR", &editor)
         .env("KUBE_EDITOR", &editor)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
-        k.json(&["get", "alert", "applied"])["spec"]["message"],
+        k.json(&["get", V1ALPHA1, "applied"])["spec"]["message"],
         "edited"
     );
 
@@ -440,15 +469,20 @@ fn kubectl_versions_smoke() {
         assert!(table.starts_with("NAME"), "{label}: {table}");
         k.ok(&[
             "patch",
-            "alert",
+            V1ALPHA1,
             &name,
             "-p",
             r#"{"spec":{"message":"patched"}}"#,
         ]);
         assert_eq!(
-            k.json(&["get", "alert", &name])["spec"]["message"],
+            k.json(&["get", V1ALPHA1, &name])["spec"]["message"],
             "patched",
             "{label}"
+        );
+        assert_eq!(
+            k.json(&["get", "alert", &name])["spec"]["content"],
+            "patched",
+            "{label}: the same object in v1beta1"
         );
         k.ok(&["delete", "alert", &name]);
     }

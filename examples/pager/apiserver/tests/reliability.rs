@@ -23,6 +23,7 @@ fn alert(name: &str, message: &str) -> Alert {
     let mut a = Alert {
         spec: AlertSpec {
             message: message.into(),
+            ..Default::default()
         },
         ..Default::default()
     };

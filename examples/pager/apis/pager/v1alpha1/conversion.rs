@@ -6,25 +6,33 @@
 
 use kube_codegen_scheme::ConversionError;
 
-use super::{Alert, AlertSpec, auto_convert_alert_from_hub, auto_convert_alert_to_hub};
+use super::{
+    Alert, AlertSpec, auto_convert_alert_from_hub, auto_convert_alert_spec_from_hub,
+    auto_convert_alert_spec_to_hub, auto_convert_alert_to_hub,
+};
 
 /// Carries the hub's `spec.title` in a v1alpha1 object.
 pub const TITLE_ANNOTATION: &str = "pager.k8s.co/title";
 
 /// v1alpha1's `message` is the hub's `content`; the title is set by [`convert_alert_to_hub`].
 pub fn convert_alert_spec_to_hub(input: &AlertSpec) -> Result<crate::AlertSpec, ConversionError> {
-    Ok(crate::AlertSpec {
-        title: String::new(),
+    let mut out = crate::AlertSpec {
         content: input.message.clone(),
-    })
+        ..crate::AlertSpec::default()
+    };
+    auto_convert_alert_spec_to_hub(input, &mut out)?;
+    Ok(out)
 }
 
 /// The hub's `content` is v1alpha1's `message`; the title goes to an annotation in
 /// [`convert_alert_from_hub`].
 pub fn convert_alert_spec_from_hub(input: &crate::AlertSpec) -> Result<AlertSpec, ConversionError> {
-    Ok(AlertSpec {
+    let mut out = AlertSpec {
         message: input.content.clone(),
-    })
+        ..AlertSpec::default()
+    };
+    auto_convert_alert_spec_from_hub(input, &mut out)?;
+    Ok(out)
 }
 
 /// A v1alpha1 alert in the hub: the title comes back from its annotation.

@@ -17,6 +17,11 @@ pub struct Alert {
 pub struct AlertSpec {
     /// The text of the alert.
     pub message: String,
+    /// How urgent the alert is.
+    /// +optional
+    /// +default="normal"
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
 }
 
 /// AlertStatus is what happened to the alert.
@@ -26,4 +31,17 @@ pub struct AlertStatus {
     /// +optional
     #[serde(default)]
     pub sent: bool,
+}
+
+/// How urgent an alert is.
+/// +enum
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// Whenever convenient.
+    Low,
+    /// Today.
+    Normal,
+    /// Now.
+    High,
 }

@@ -92,6 +92,15 @@ pub const OPENAPI_SCHEMAS: &str = r##"{
       "message": {
         "type": "string",
         "description": "The text of the alert."
+      },
+      "priority": {
+        "allOf": [
+          {
+            "$ref": "#/components/schemas/co.k8s.pager.v1alpha1.Priority"
+          }
+        ],
+        "description": "How urgent the alert is.",
+        "default": "normal"
       }
     },
     "required": [
@@ -108,5 +117,14 @@ pub const OPENAPI_SCHEMAS: &str = r##"{
       }
     },
     "description": "AlertStatus is what happened to the alert."
+  },
+  "co.k8s.pager.v1alpha1.Priority": {
+    "type": "string",
+    "enum": [
+      "low",
+      "normal",
+      "high"
+    ],
+    "description": "How urgent an alert is.\n\nPossible enum values:\n - `\"low\"` Whenever convenient.\n - `\"normal\"` Today.\n - `\"high\"` Now."
   }
 }"##;

@@ -45,6 +45,11 @@ impl ::kube_codegen_scheme::ConvertHub for self::types::AlertSpec {
         ::core::result::Result::Ok(super::types::AlertSpec {
             title: ::core::clone::Clone::clone(&input.title),
             content: ::core::clone::Clone::clone(&input.content),
+            priority: ::core::option::Option::as_ref(&input.priority)
+                .map(
+                    <self::types::Priority as ::kube_codegen_scheme::ConvertHub>::to_hub,
+                )
+                .transpose()?,
         })
     }
     fn from_hub(
@@ -54,6 +59,11 @@ impl ::kube_codegen_scheme::ConvertHub for self::types::AlertSpec {
         ::core::result::Result::Ok(self::types::AlertSpec {
             title: ::core::clone::Clone::clone(&input.title),
             content: ::core::clone::Clone::clone(&input.content),
+            priority: ::core::option::Option::as_ref(&input.priority)
+                .map(
+                    <self::types::Priority as ::kube_codegen_scheme::ConvertHub>::from_hub,
+                )
+                .transpose()?,
         })
     }
 }
@@ -74,6 +84,33 @@ impl ::kube_codegen_scheme::ConvertHub for self::types::AlertStatus {
         ::core::result::Result::Ok(self::types::AlertStatus {
             sent: ::core::clone::Clone::clone(&input.sent),
         })
+    }
+}
+impl ::kube_codegen_scheme::ConvertHub for self::types::Priority {
+    type Hub = super::types::Priority;
+    fn to_hub(
+        &self,
+    ) -> ::core::result::Result<Self::Hub, ::kube_codegen_scheme::ConversionError> {
+        let input = self;
+        ::core::result::Result::Ok(
+            match input {
+                self::types::Priority::Low => super::types::Priority::Low,
+                self::types::Priority::Normal => super::types::Priority::Normal,
+                self::types::Priority::High => super::types::Priority::High,
+            },
+        )
+    }
+    fn from_hub(
+        hub: &Self::Hub,
+    ) -> ::core::result::Result<Self, ::kube_codegen_scheme::ConversionError> {
+        let input = hub;
+        ::core::result::Result::Ok(
+            match input {
+                super::types::Priority::Low => self::types::Priority::Low,
+                super::types::Priority::Normal => self::types::Priority::Normal,
+                super::types::Priority::High => self::types::Priority::High,
+            },
+        )
     }
 }
 /// Registers the kinds of `pager.k8s.co/v1beta1` in a scheme's versioned codec: read and written as this version, converted through the hub.

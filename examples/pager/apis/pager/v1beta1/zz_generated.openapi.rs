@@ -96,6 +96,15 @@ pub const OPENAPI_SCHEMAS: &str = r##"{
       "content": {
         "type": "string",
         "description": "Body of the notification."
+      },
+      "priority": {
+        "allOf": [
+          {
+            "$ref": "#/components/schemas/co.k8s.pager.v1beta1.Priority"
+          }
+        ],
+        "description": "How urgent the alert is.",
+        "default": "normal"
       }
     },
     "required": [
@@ -112,5 +121,14 @@ pub const OPENAPI_SCHEMAS: &str = r##"{
       }
     },
     "description": "AlertStatus is what happened to the alert."
+  },
+  "co.k8s.pager.v1beta1.Priority": {
+    "type": "string",
+    "enum": [
+      "low",
+      "normal",
+      "high"
+    ],
+    "description": "How urgent an alert is.\n\nPossible enum values:\n - `\"low\"` Whenever convenient.\n - `\"normal\"` Today.\n - `\"high\"` Now."
   }
 }"##;
