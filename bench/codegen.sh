@@ -111,9 +111,10 @@ for size in "${size_list[@]}"; do
       || { cat "$work/go.out" >&2; echo "codegen.sh: go-baseline failed" >&2; exit 1; }
     dc=$(sed -n "s/^go-baseline deepcopy-gen ${size} .*median_s=\([0-9.]*\).*/\1/p" "$work/go.out")
     oa=$(sed -n "s/^go-baseline openapi-gen ${size} .*median_s=\([0-9.]*\).*/\1/p" "$work/go.out")
+    df=$(sed -n "s/^go-baseline defaulter-gen ${size} .*median_s=\([0-9.]*\).*/\1/p" "$work/go.out")
     cat "$work/go.out" >>"$log"
-    line+=" go_deepcopy_median_s=$dc go_openapi_median_s=$oa"
-    line+=" $(python3 -c "import sys; r, d = float(sys.argv[1]), float(sys.argv[4]); dc, oa = float(sys.argv[2]), float(sys.argv[3]); print(f'ratio_deepcopy={dc/r:.1f}x ratio_openapi={oa/r:.1f}x ratio_deepcopy_only={dc/d:.1f}x')" "$rmed" "$dc" "$oa" "$dmed")"
+    line+=" go_deepcopy_median_s=$dc go_openapi_median_s=$oa go_defaulter_median_s=${df:-nan}"
+    line+=" $(python3 -c "import sys; r, d = float(sys.argv[1]), float(sys.argv[4]); dc, oa, df = float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[5]); print(f'ratio_deepcopy={dc/r:.1f}x ratio_deepcopy_defaulter={(dc+df)/r:.1f}x ratio_openapi={oa/r:.1f}x ratio_deepcopy_only={dc/d:.1f}x')" "$rmed" "$dc" "$oa" "$dmed" "${df:-nan}")"
   fi
   echo "$line"
   lines+=("$line")

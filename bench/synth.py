@@ -8,9 +8,15 @@ globally Kind0000.. like /work/shared/bench/synth-go.py), mirroring that script'
 for field (`*T` -> `Option<T>`, `[]T` -> `Vec<T>`, `map[K]V` -> `BTreeMap<K, V>`, nested structs):
 
     OUT_DIR/lib.rs            `pub mod g0; ...` (crate root, for compiling the surface; not read as input)
-    OUT_DIR/g<i>/mod.rs       `//! +groupName=g<i>.example.com` + `pub mod v1;`
-    OUT_DIR/g<i>/v1/mod.rs    `mod types; pub use types::*;` + include! of the generated files
+    OUT_DIR/g<i>/mod.rs       `//! +groupName=g<i>.example.com` + `pub mod v1;`: the internal hub
+    OUT_DIR/g<i>/types.rs     the hub's types: the same kinds without serde (conversion-gen's peer)
+    OUT_DIR/g<i>/v1/mod.rs    `+k8s:conversion-gen=crate::g<i>`, `mod types; pub use types::*;` +
+                              include! of the generated files
     OUT_DIR/g<i>/v1/types.rs  per kind: Kind, KindSpec (10 fields), KindStatus (10), KindSub (4)
+
+Every generator runs on it: register, deepcopy, openapi, conversion (v1 <-> hub, field by field)
+and defaulter (`+default=1` on `spec.replicas`, the declarative mirror of synth-go.py's hand-written
+`SetDefaults_KindSpec`, which defaults `Replicas` to 1).
 
 Go's `KindList` is not written: kube-codegen generates it. No `Clone` derive: deepcopy-gen writes
 the Clone impls, the counterpart of Go's deepcopy-gen. Roots derive no Serialize/Deserialize.
@@ -41,6 +47,7 @@ pub struct {n}Sub {{
 #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct {n}Spec {{
+    /// +default=1
     pub replicas: Option<i32>,
     pub selector: BTreeMap<String, String>,
     pub image: String,
@@ -80,13 +87,41 @@ pub struct {n} {{
 """
 
 V1_MOD = """\
+//! +k8s:conversion-gen=crate::g{g}
 mod types;
 pub use types::*;
 
 include!("zz_generated.register.rs");
 include!("zz_generated.deepcopy.rs");
 include!("zz_generated.openapi.rs");
+include!("zz_generated.conversion.rs");
+include!("zz_generated.defaults.rs");
 """
+
+HUB_MOD = """\
+//! +groupName=g{g}.example.com
+pub mod v1;
+mod types;
+pub use types::*;
+
+include!("zz_generated.deepcopy.rs");
+"""
+
+HUB_HEADER = """\
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use std::collections::BTreeMap;
+"""
+
+
+def hub_kind(n):
+    """The hub's version of a kind: the same fields, no serde, no tags."""
+    text = KIND.format(n=n)
+    lines = [
+        l
+        for l in text.splitlines()
+        if not l.startswith("#[serde") and "+genclient" not in l and "+default" not in l
+    ]
+    return "\n".join(lines).replace(", Serialize, Deserialize", "") + "\n"
 
 
 def write(path, text):
@@ -110,13 +145,16 @@ def main():
         gdir = os.path.join(out, f"g{g}")
         vdir = os.path.join(gdir, "v1")
         os.makedirs(vdir)
-        write(os.path.join(gdir, "mod.rs"), f"//! +groupName=g{g}.example.com\npub mod v1;\n")
-        write(os.path.join(vdir, "mod.rs"), V1_MOD)
+        write(os.path.join(gdir, "mod.rs"), HUB_MOD.format(g=g))
+        write(os.path.join(vdir, "mod.rs"), V1_MOD.format(g=g))
         parts = [HEADER]
+        hub = [HUB_HEADER]
         for _ in range(per):
             parts.append(KIND.format(n=f"Kind{k:04d}"))
+            hub.append(hub_kind(f"Kind{k:04d}"))
             k += 1
         write(os.path.join(vdir, "types.rs"), "".join(parts))
+        write(os.path.join(gdir, "types.rs"), "".join(hub))
     print(out)
 
 

@@ -629,6 +629,76 @@ fn conv(ctx: &Ctx, src: &FieldType, dst: &FieldType, to_hub: bool) -> Option<Con
     }
 }
 
+/// The fields of a struct pair for `convert_hub!` (`name` or `name: shape`), when both
+/// directions convert field by field and no hand-written function takes over.
+fn macro_fields(ctx: &Ctx, plan: &Plan) -> Option<Vec<TokenStream>> {
+    let complete = |d: &Direction| d.auto.is_some() && d.hand_written.is_none();
+    if !complete(&plan.to_hub) || !complete(&plan.from_hub) {
+        return None;
+    }
+    let (TypeBody::Struct(ext), TypeBody::Struct(hub)) = (&plan.ext.body, &plan.hub.body) else {
+        return None;
+    };
+    ext.iter()
+        .map(|f| {
+            let h = hub.iter().find(|h| h.name == f.name)?;
+            let id = field_ident(f);
+            match conv(ctx, &f.ty, &h.ty, true)? {
+                Conv::Clone => Some(quote!(#id)),
+                c => {
+                    let shape = c.shape();
+                    Some(quote!(#id: #shape))
+                }
+            }
+        })
+        .collect()
+}
+
+/// The variants of an enum pair for `convert_enum!`: data-less, the same on both sides, and
+/// converted without a hand.
+fn unit_variants(plan: &Plan) -> Option<Vec<proc_macro2::Ident>> {
+    let complete = |d: &Direction| d.auto.is_some() && d.hand_written.is_none();
+    if !complete(&plan.to_hub) || !complete(&plan.from_hub) {
+        return None;
+    }
+    let (TypeBody::Enum(ext), TypeBody::Enum(hub)) = (&plan.ext.body, &plan.hub.body) else {
+        return None;
+    };
+    let unit = |vs: &[kube_codegen_model::Variant]| {
+        vs.iter().all(|v| matches!(v.shape, VariantShape::Unit))
+    };
+    if ext.is_empty() || !unit(ext) || !unit(hub) || ext.len() != hub.len() {
+        return None;
+    }
+    Some(ext.iter().map(|v| ident(&v.name)).collect())
+}
+
+impl Conv {
+    /// The `convert_hub!` shape of this conversion.
+    fn shape(&self) -> TokenStream {
+        match self {
+            Conv::Clone => quote!(clone),
+            Conv::Hub(_) => quote!(hub),
+            Conv::Option(c) => {
+                let s = c.shape();
+                quote!(opt(#s))
+            }
+            Conv::Box(c) => {
+                let s = c.shape();
+                quote!(boxed(#s))
+            }
+            Conv::Seq(c) => {
+                let s = c.shape();
+                quote!(seq(#s))
+            }
+            Conv::Map(c) => {
+                let s = c.shape();
+                quote!(map(#s))
+            }
+        }
+    }
+}
+
 fn mentions_local(t: &FieldType) -> bool {
     let mut found = false;
     t.walk(&mut |f| found |= matches!(f, FieldType::Local(_)));
@@ -662,6 +732,14 @@ pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
         };
         let ext = ctx.ext_path(&plan.ext.name);
         let hub_ty = ctx.hub_path(&plan.hub.name);
+        // The common case, a struct converting field by field both ways: one line for the
+        // runtime's `convert_hub!` (the output's size is the generator's time budget).
+        if let Some(fields) = macro_fields(&ctx, &plan) {
+            return quote! { #scheme::convert_hub!(#ext => #hub_ty { #(#fields),* }); };
+        }
+        if let Some(variants) = unit_variants(&plan) {
+            return quote! { #scheme::convert_enum!(#ext => #hub_ty { #(#variants),* }); };
+        }
         let body = |d: &Direction, arg: TokenStream| -> TokenStream {
             match (&d.hand_written, &d.auto) {
                 (Some(f), _) => quote!(#f(#arg)),

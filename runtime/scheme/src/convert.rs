@@ -50,3 +50,95 @@ where
 {
     B::from_hub(&from.to_hub()?)
 }
+
+/// `ConvertHub` for a struct whose fields convert one by one, both ways: what conversion-gen
+/// writes, one line per struct (the expansion is the field-by-field impl, so the generated file
+/// lists fields and costs little to format).
+///
+/// Each field is `name` (cloned: the same type on both sides) or `name: shape`, where a shape is
+/// `hub` (a type with its own `ConvertHub`), `opt(shape)`, `boxed(shape)`, `seq(shape)` (a `Vec`
+/// or a set) or `map(shape)` (a map's values).
+///
+/// ```
+/// # use kube_codegen_scheme::{ConvertHub, ConversionError};
+/// mod hub { #[derive(Debug, PartialEq)] pub struct Spec { pub n: i32, pub tags: Vec<Tag> }
+///           #[derive(Debug, PartialEq)] pub struct Tag { pub name: String } }
+/// #[derive(Debug, PartialEq)] pub struct Spec { pub n: i32, pub tags: Vec<Tag> }
+/// #[derive(Debug, PartialEq)] pub struct Tag { pub name: String }
+/// kube_codegen_scheme::convert_hub!(Spec => hub::Spec { n, tags: seq(hub) });
+/// kube_codegen_scheme::convert_hub!(Tag => hub::Tag { name });
+/// let s = Spec { n: 1, tags: vec![Tag { name: "a".into() }] };
+/// assert_eq!(Spec::from_hub(&s.to_hub().unwrap()).unwrap(), s);
+/// ```
+#[macro_export]
+macro_rules! convert_hub {
+    ($ext:path => $hub:path { $($field:ident $(: $shape:ident $(($($inner:tt)*))?)?),* $(,)? }) => {
+        impl $crate::ConvertHub for $ext {
+            type Hub = $hub;
+            fn to_hub(&self) -> ::core::result::Result<$hub, $crate::ConversionError> {
+                type Hub = $hub;
+                ::core::result::Result::Ok(Hub {
+                    $($field: $crate::__convert_field!(to_hub, &self.$field $(, $shape $(($($inner)*))?)?)),*
+                })
+            }
+            fn from_hub(hub: &$hub) -> ::core::result::Result<Self, $crate::ConversionError> {
+                ::core::result::Result::Ok(Self {
+                    $($field: $crate::__convert_field!(from_hub, &hub.$field $(, $shape $(($($inner)*))?)?)),*
+                })
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __convert_field {
+    ($dir:ident, $e:expr) => { ::core::clone::Clone::clone($e) };
+    ($dir:ident, $e:expr, clone) => { ::core::clone::Clone::clone($e) };
+    ($dir:ident, $e:expr, hub) => { $crate::ConvertHub::$dir($e)? };
+    ($dir:ident, $e:expr, opt($($s:tt)*)) => {
+        match $e {
+            ::core::option::Option::Some(v) => ::core::option::Option::Some($crate::__convert_field!($dir, v, $($s)*)),
+            ::core::option::Option::None => ::core::option::Option::None,
+        }
+    };
+    ($dir:ident, $e:expr, boxed($($s:tt)*)) => {
+        ::std::boxed::Box::new($crate::__convert_field!($dir, &**$e, $($s)*))
+    };
+    ($dir:ident, $e:expr, seq($($s:tt)*)) => {
+        ::core::iter::IntoIterator::into_iter($e)
+            .map(|v| ::core::result::Result::Ok::<_, $crate::ConversionError>($crate::__convert_field!($dir, v, $($s)*)))
+            .collect::<::core::result::Result<_, $crate::ConversionError>>()?
+    };
+    ($dir:ident, $e:expr, map($($s:tt)*)) => {
+        ::core::iter::IntoIterator::into_iter($e)
+            .map(|(k, v)| ::core::result::Result::Ok::<_, $crate::ConversionError>((::core::clone::Clone::clone(k), $crate::__convert_field!($dir, v, $($s)*))))
+            .collect::<::core::result::Result<_, $crate::ConversionError>>()?
+    };
+}
+
+/// `ConvertHub` for an enum whose variants carry no data and have the same names on both sides.
+///
+/// ```
+/// mod hub { pub enum Mode { Fast, Slow } }
+/// pub enum Mode { Fast, Slow }
+/// kube_codegen_scheme::convert_enum!(Mode => hub::Mode { Fast, Slow });
+/// ```
+#[macro_export]
+macro_rules! convert_enum {
+    ($ext:path => $hub:path { $($variant:ident),* $(,)? }) => {
+        impl $crate::ConvertHub for $ext {
+            type Hub = $hub;
+            fn to_hub(&self) -> ::core::result::Result<$hub, $crate::ConversionError> {
+                use $ext as From;
+                use $hub as To;
+                ::core::result::Result::Ok(match self { $(From::$variant => To::$variant),* })
+            }
+            fn from_hub(hub: &$hub) -> ::core::result::Result<Self, $crate::ConversionError> {
+                use $ext as To;
+                use $hub as From;
+                ::core::result::Result::Ok(match hub { $(From::$variant => To::$variant),* })
+            }
+        }
+    };
+}

@@ -200,11 +200,15 @@ fn versioned_codec_reads_and_writes_every_version() {
     assert_eq!(out["apiVersion"], "pager.k8s.co/v1beta1");
     assert_eq!(
         out["spec"],
-        serde_json::json!({"title": "Hi", "content": "hello"})
+        serde_json::json!({"title": "Hi", "content": "hello", "priority": "normal"}),
+        "decoded as v1alpha1, so defaulted as v1alpha1"
     );
     let back: serde_json::Value =
         serde_json::from_slice(&scheme.encode(&alpha, &hub).unwrap()).unwrap();
-    assert_eq!(back["spec"], serde_json::json!({"message": "hello"}));
+    assert_eq!(
+        back["spec"],
+        serde_json::json!({"message": "hello", "priority": "normal"})
+    );
     assert_eq!(back["metadata"]["annotations"]["pager.k8s.co/title"], "Hi");
 
     // Bytes of one version are not an object of another; a hub of another kind is refused.

@@ -79,52 +79,12 @@ pub fn auto_convert_alert_spec_from_hub(
         .transpose()?;
     ::core::result::Result::Ok(())
 }
-impl ::kube_codegen_scheme::ConvertHub for self::types::AlertStatus {
-    type Hub = super::types::AlertStatus;
-    fn to_hub(
-        &self,
-    ) -> ::core::result::Result<Self::Hub, ::kube_codegen_scheme::ConversionError> {
-        let input = self;
-        ::core::result::Result::Ok(super::types::AlertStatus {
-            sent: ::core::clone::Clone::clone(&input.sent),
-        })
-    }
-    fn from_hub(
-        hub: &Self::Hub,
-    ) -> ::core::result::Result<Self, ::kube_codegen_scheme::ConversionError> {
-        let input = hub;
-        ::core::result::Result::Ok(self::types::AlertStatus {
-            sent: ::core::clone::Clone::clone(&input.sent),
-        })
-    }
-}
-impl ::kube_codegen_scheme::ConvertHub for self::types::Priority {
-    type Hub = super::types::Priority;
-    fn to_hub(
-        &self,
-    ) -> ::core::result::Result<Self::Hub, ::kube_codegen_scheme::ConversionError> {
-        let input = self;
-        ::core::result::Result::Ok(
-            match input {
-                self::types::Priority::Low => super::types::Priority::Low,
-                self::types::Priority::Normal => super::types::Priority::Normal,
-                self::types::Priority::High => super::types::Priority::High,
-            },
-        )
-    }
-    fn from_hub(
-        hub: &Self::Hub,
-    ) -> ::core::result::Result<Self, ::kube_codegen_scheme::ConversionError> {
-        let input = hub;
-        ::core::result::Result::Ok(
-            match input {
-                super::types::Priority::Low => self::types::Priority::Low,
-                super::types::Priority::Normal => self::types::Priority::Normal,
-                super::types::Priority::High => self::types::Priority::High,
-            },
-        )
-    }
-}
+::kube_codegen_scheme::convert_hub!(
+    self::types::AlertStatus => super::types::AlertStatus { sent }
+);
+::kube_codegen_scheme::convert_enum!(
+    self::types::Priority => super::types::Priority { Low, Normal, High }
+);
 /// Registers the kinds of `pager.k8s.co/v1alpha1` in a scheme's versioned codec: read and written as this version, converted through the hub.
 pub fn register_conversions(scheme: &mut ::kube_codegen_scheme::Scheme) {
     scheme.add_version::<self::types::Alert>();
