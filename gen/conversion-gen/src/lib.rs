@@ -223,6 +223,7 @@ fn plans<'a>(pkg: &'a Package, hub: &'a Package, scheme: &TokenStream) -> Vec<Pl
                 pkg,
                 hub,
                 scheme: scheme.clone(),
+                emit: false,
             };
             let to_hub = direction(&ctx, ext, hub_ty, true, format!("convert_{snake}_to_hub"));
             let from_hub = direction(
@@ -247,6 +248,9 @@ struct Ctx<'a> {
     hub: &'a Package,
     /// The runtime crate's path (`::kube_codegen_scheme`).
     scheme: TokenStream,
+    /// Whether to build the tokens of field-by-field conversions (analysis alone needs none:
+    /// `validate` and the `convert_hub!` fast path skip them).
+    emit: bool,
 }
 
 impl Ctx<'_> {
@@ -286,7 +290,9 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
     let (src, dst) = if to_hub { (ext, hub) } else { (hub, ext) };
     let src_name = if to_hub { "this version" } else { "the hub" };
     let dst_name = if to_hub { "the hub" } else { "this version" };
-    let dst_path = if to_hub {
+    let dst_path = if !ctx.emit {
+        TokenStream::new()
+    } else if to_hub {
         ctx.hub_path(&hub.name)
     } else {
         ctx.ext_path(&ext.name)
@@ -322,8 +328,10 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
                     continue;
                 }
                 let sid = field_ident(s);
-                match convert(ctx, &s.ty, &d.ty, to_hub, quote!(&input.#sid)) {
-                    Some(e) => {
+                match conv(ctx, &s.ty, &d.ty, to_hub) {
+                    Some(_) if !ctx.emit => {}
+                    Some(c) => {
+                        let e = c.value(ctx, quote!(&input.#sid));
                         assignments.push(quote!(out.#id = #e;));
                         inits.push(quote!(#id: #e));
                     }
@@ -514,7 +522,11 @@ enum Conv {
     /// The same type on both sides (nothing converts inside): a clone.
     Clone,
     /// A converted type: `<T as ConvertHub>::to_hub`/`from_hub`.
-    Hub(TokenStream),
+    /// The version's type of that name, and the direction.
+    Hub {
+        name: String,
+        to_hub: bool,
+    },
     Option(Box<Conv>),
     Box(Box<Conv>),
     /// A `Vec` or a set.
@@ -542,7 +554,10 @@ impl Conv {
             Conv::Clone => {
                 quote!(::core::result::Result::Ok::<_, #err>(::core::clone::Clone::clone(#e)))
             }
-            Conv::Hub(f) => quote!(#f(#e)),
+            Conv::Hub { .. } => {
+                let f = self.function(ctx);
+                quote!(#f(#e))
+            }
             Conv::Option(c) => {
                 let f = c.function(ctx);
                 quote!(::core::option::Option::as_ref(#e).map(#f).transpose())
@@ -565,7 +580,15 @@ impl Conv {
     /// Something to `.map()` with: `&A -> Result<B, ConversionError>`.
     fn function(&self, ctx: &Ctx) -> TokenStream {
         match self {
-            Conv::Hub(f) => f.clone(),
+            Conv::Hub { name, to_hub } => {
+                let ext = ctx.ext_path(name);
+                let scheme = &ctx.scheme;
+                if *to_hub {
+                    quote!(<#ext as #scheme::ConvertHub>::to_hub)
+                } else {
+                    quote!(<#ext as #scheme::ConvertHub>::from_hub)
+                }
+            }
             other => {
                 let r = other.result(ctx, quote!(v));
                 quote!(|v| #r)
@@ -617,13 +640,10 @@ fn conv(ctx: &Ctx, src: &FieldType, dst: &FieldType, to_hub: bool) -> Option<Con
             },
         ) if oa == ob => Some(Conv::Map(inner(a, b)?)),
         (FieldType::Local(a), FieldType::Local(b)) if a == b && ctx.converts(a) => {
-            let ext = ctx.ext_path(a);
-            let scheme = &ctx.scheme;
-            Some(Conv::Hub(if to_hub {
-                quote!(<#ext as #scheme::ConvertHub>::to_hub)
-            } else {
-                quote!(<#ext as #scheme::ConvertHub>::from_hub)
-            }))
+            Some(Conv::Hub {
+                name: a.clone(),
+                to_hub,
+            })
         }
         _ => None,
     }
@@ -678,7 +698,7 @@ impl Conv {
     fn shape(&self) -> TokenStream {
         match self {
             Conv::Clone => quote!(clone),
-            Conv::Hub(_) => quote!(hub),
+            Conv::Hub { .. } => quote!(hub),
             Conv::Option(c) => {
                 let s = c.shape();
                 quote!(opt(#s))
@@ -729,6 +749,7 @@ pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
             pkg,
             hub,
             scheme: scheme.clone(),
+            emit: false,
         };
         let ext = ctx.ext_path(&plan.ext.name);
         let hub_ty = ctx.hub_path(&plan.hub.name);
@@ -740,6 +761,14 @@ pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
         if let Some(variants) = unit_variants(&plan) {
             return quote! { #scheme::convert_enum!(#ext => #hub_ty { #(#variants),* }); };
         }
+        // Everything else is written out: its directions again, with tokens this time.
+        let ctx = Ctx { emit: true, ..ctx };
+        let snake = naming::snake_case(&plan.ext.name);
+        let plan = Plan {
+            to_hub: direction(&ctx, plan.ext, plan.hub, true, format!("convert_{snake}_to_hub")),
+            from_hub: direction(&ctx, plan.ext, plan.hub, false, format!("convert_{snake}_from_hub")),
+            ..plan
+        };
         let body = |d: &Direction, arg: TokenStream| -> TokenStream {
             match (&d.hand_written, &d.auto) {
                 (Some(f), _) => quote!(#f(#arg)),

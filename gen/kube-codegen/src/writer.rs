@@ -81,14 +81,12 @@ pub fn write(
             continue;
         }
         let mut found = Vec::new();
-        generated_files(root, &owners, &mut found);
+        generated_files(root, &owners, &planned, &mut found);
         for path in found {
-            if !planned.contains(&normalize(&path)) {
-                if !verify {
-                    std::fs::remove_file(&path)?;
-                }
-                outcome.removed.push(path);
+            if !verify {
+                std::fs::remove_file(&path)?;
             }
+            outcome.removed.push(path);
         }
     }
     outcome.changed.sort();
@@ -100,14 +98,23 @@ fn normalize(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-/// Files under `dir` whose first two lines are the header and one of `owners`.
-fn generated_files(dir: &Path, owners: &[String], out: &mut Vec<PathBuf>) {
+/// Files under `dir` owned by one of `owners` and not `planned`: the stale ones. Planned files
+/// are not read (this run wrote or compared them already).
+fn generated_files(
+    dir: &Path,
+    owners: &[String],
+    planned: &BTreeSet<PathBuf>,
+    out: &mut Vec<PathBuf>,
+) {
     let mut candidates = Vec::new();
     walk_files(dir, &mut candidates);
     use rayon::prelude::*;
     let mut found: Vec<PathBuf> = candidates
         .into_par_iter()
-        .filter(|path| read_head(path).is_some_and(|head| owned_by(&head, owners)))
+        .filter(|path| {
+            !planned.contains(&normalize(path))
+                && read_head(path).is_some_and(|head| owned_by(&head, owners))
+        })
         .collect();
     out.append(&mut found);
 }
