@@ -8,7 +8,9 @@
 //!    `--get-rounds` times.
 //! 3. **LIST** — `--list-runs` full `GET .../alerts` (whole body read), after one warm-up; and the
 //!    physical reference: the fetched body parsed once into a `serde_json::Value`, then
-//!    `serde_json::to_vec` of it timed `--serde-runs` times in this process.
+//!    `serde_json::to_vec` of it timed `--serde-runs` times in this process. The LIST is of
+//!    `v1alpha1`, which pager-apiserver converts item by item from its storage version
+//!    (`v1beta1`); the same LIST in `v1beta1` is timed beside it (`conversion_ratio`).
 //! 4. **fan-out** — `--watchers` watches (`?watch=1&resourceVersion=<list RV>`, one TCP connection
 //!    each), all established (200 headers received); then one create, and the time from just
 //!    before sending it until each watcher has read and parsed its ADDED event. Repeated
@@ -34,6 +36,9 @@ use serde_json::Value;
 use tokio::sync::{Semaphore, mpsc};
 
 const COLLECTION: &str = "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts";
+/// The same Alerts in the storage version (pager-apiserver's default, v1beta1): a LIST that
+/// converts nothing, beside the v1alpha1 LIST that converts every item through the hub.
+const STORAGE_COLLECTION: &str = "/apis/pager.k8s.co/v1beta1/namespaces/default/alerts";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 type Pool = Client<HttpConnector, Full<Bytes>>;
@@ -215,7 +220,25 @@ async fn run(cli: Cli) -> Result<(), Error> {
         handler_times.push(t.elapsed());
         std::hint::black_box(out);
     }
+    // The same LIST in the storage version: what converting every item through the hub costs.
+    let (storage_body, _) = fetch(&pool, &format!("{base}{STORAGE_COLLECTION}")).await?;
+    let mut storage_times = Vec::new();
+    for _ in 0..cli.list_runs.max(1) {
+        let t = Instant::now();
+        let (b, status) = fetch(&pool, &format!("{base}{STORAGE_COLLECTION}")).await?;
+        storage_times.push(t.elapsed());
+        if status != StatusCode::OK || b.len() != storage_body.len() {
+            return Err(format!("LIST v1beta1: {status}, {} bytes", b.len()).into());
+        }
+    }
     let list_med = median(&list_times);
+    let storage_med = median(&storage_times);
+    println!(
+        "apiserver {label} list_versions items={items} storage_version_ms_median={:.2} other_version_ms_median={:.2} conversion_ratio={:.2}x",
+        ms(storage_med),
+        ms(list_med),
+        list_med.as_secs_f64() / storage_med.as_secs_f64(),
+    );
     let serde_med = median(&serde_times);
     println!(
         "apiserver {label} list items={items} bytes={} serde_bytes={out_len} list_ms_median={:.2} list_ms_min={:.2} serde_ms_median={:.2} serde_ms_min={:.2} serde_reused_buf_ms_min={:.2} parse_and_serde_ms_median={:.2} handler_json_ms_median={:.2} list_ratio={:.1}x list_ratio_vs_serde_min={:.1}x list_ratio_vs_handler_json={:.1}x",
@@ -273,10 +296,12 @@ async fn run(cli: Cli) -> Result<(), Error> {
         items.to_string()
     };
     println!(
-        "apiserver {label} creates_per_s={:.0} gets_per_s={:.0} list{n}_ms={:.1} serde_list{n}_ms={:.1} list_ratio={:.1}x fanout{}_ms={:.1} fanout{}_p50_ms={:.1} nproc={nproc}",
+        "apiserver {label} creates_per_s={:.0} gets_per_s={:.0} list{n}_ms={:.1} list{n}_storage_version_ms={:.1} conversion_ratio={:.2}x serde_list{n}_ms={:.1} list_ratio={:.1}x fanout{}_ms={:.1} fanout{}_p50_ms={:.1} nproc={nproc}",
         cli.creates as f64 / created.wall.as_secs_f64(),
         median_f(&get_rates),
         ms(list_med),
+        ms(storage_med),
+        list_med.as_secs_f64() / storage_med.as_secs_f64(),
         ms(serde_med),
         list_med.as_secs_f64() / serde_med.as_secs_f64(),
         cli.watchers,
