@@ -776,8 +776,12 @@ pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
                     let input = #arg;
                     ::core::result::Result::Ok(#auto)
                 },
-                // Reported by `validate`; never generated.
-                (None, None) => quote!(::core::unreachable!()),
+                // Reported by `validate` (E0501), so never generated; an error, not a panic, if
+                // it ever were.
+                (None, None) => {
+                    let msg = format!("no conversion of {} (kube-codegen E0501)", plan.ext.name);
+                    quote!(::core::result::Result::Err(#scheme::ConversionError::new(#msg)))
+                }
             }
         };
         let to = body(&plan.to_hub, quote!(self));
