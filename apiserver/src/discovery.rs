@@ -1,6 +1,7 @@
 //! Discovery documents: `/api`, `/apis`, `/apis/<group>`, `/apis/<group>/<version>`, and the
 //! aggregated discovery document (`apidiscovery.k8s.io` v2 and v2beta1) when a client asks for it.
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use kube_codegen_scheme::ResourceInfo;
 use serde_json::{Value, json};
 
@@ -24,45 +25,50 @@ pub struct GroupDoc<'a> {
     pub versions: Vec<(&'a str, Vec<&'a ResourceInfo>)>,
 }
 
-fn group_versions(g: &GroupDoc) -> Value {
-    Value::Array(
-        g.versions
-            .iter()
-            .map(|(v, _)| json!({"groupVersion": format!("{}/{v}", g.name), "version": v}))
-            .collect(),
-    )
+fn group_versions(g: &GroupDoc) -> Vec<meta::GroupVersionForDiscovery> {
+    g.versions
+        .iter()
+        .map(|(v, _)| meta::GroupVersionForDiscovery {
+            group_version: format!("{}/{v}", g.name),
+            version: v.to_string(),
+        })
+        .collect()
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).expect("discovery documents serialise")
+}
+
+fn group(g: &GroupDoc) -> meta::APIGroup {
+    let preferred = g.versions.first().map(|(v, _)| *v).unwrap_or_default();
+    meta::APIGroup {
+        name: g.name.to_string(),
+        versions: group_versions(g),
+        preferred_version: Some(meta::GroupVersionForDiscovery {
+            group_version: format!("{}/{preferred}", g.name),
+            version: preferred.to_string(),
+        }),
+        server_address_by_client_cidrs: None,
+    }
 }
 
 pub fn api_group(g: &GroupDoc) -> Value {
-    let preferred = g.versions.first().map(|(v, _)| *v).unwrap_or_default();
-    json!({
-        "kind": "APIGroup",
-        "apiVersion": "v1",
-        "name": g.name,
-        "versions": group_versions(g),
-        "preferredVersion": {"groupVersion": format!("{}/{preferred}", g.name), "version": preferred},
-    })
+    to_json(&group(g))
 }
 
 pub fn api_group_list(groups: &[GroupDoc]) -> Value {
-    let groups: Vec<Value> = groups
-        .iter()
-        .map(|g| {
-            let mut v = api_group(g);
-            let m = v.as_object_mut().expect("object");
-            m.remove("kind");
-            m.remove("apiVersion");
-            v
-        })
-        .collect();
-    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+    to_json(&meta::APIGroupList {
+        groups: groups.iter().map(group).collect(),
+    })
 }
 
 pub fn api_versions() -> Value {
-    json!({
-        "kind": "APIVersions",
-        "versions": [],
-        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": ""}],
+    to_json(&meta::APIVersions {
+        versions: Vec::new(),
+        server_address_by_client_cidrs: vec![meta::ServerAddressByClientCIDR {
+            client_cidr: "0.0.0.0/0".into(),
+            server_address: String::new(),
+        }],
     })
 }
 
@@ -73,33 +79,36 @@ pub fn api_resource_list(
     resources: &[&ResourceInfo],
     storage_version: &dyn Fn(&ResourceInfo) -> String,
 ) -> Value {
+    let non_empty = |v: &[&str]| -> Option<Vec<String>> {
+        (!v.is_empty()).then(|| v.iter().map(|s| s.to_string()).collect())
+    };
     let mut out = Vec::new();
     for r in resources {
-        out.push(json!({
-            "name": r.plural,
-            "singularName": r.singular,
-            "namespaced": r.namespaced,
-            "kind": r.kind,
-            "verbs": verbs(),
-            "shortNames": r.short_names,
-            "categories": r.categories,
-            "storageVersionHash": storage_version_hash(group, &storage_version(r), r.kind),
-        }));
+        out.push(meta::APIResource {
+            name: r.plural.to_string(),
+            singular_name: r.singular.to_string(),
+            namespaced: r.namespaced,
+            kind: r.kind.to_string(),
+            verbs: verbs().into_iter().map(String::from).collect(),
+            short_names: non_empty(r.short_names),
+            categories: non_empty(r.categories),
+            storage_version_hash: Some(storage_version_hash(group, &storage_version(r), r.kind)),
+            ..meta::APIResource::default()
+        });
         if r.has_status {
-            out.push(json!({
-                "name": format!("{}/status", r.plural),
-                "singularName": "",
-                "namespaced": r.namespaced,
-                "kind": r.kind,
-                "verbs": ["get", "patch", "update"],
-            }));
+            out.push(meta::APIResource {
+                name: format!("{}/status", r.plural),
+                singular_name: String::new(),
+                namespaced: r.namespaced,
+                kind: r.kind.to_string(),
+                verbs: vec!["get".into(), "patch".into(), "update".into()],
+                ..meta::APIResource::default()
+            });
         }
     }
-    json!({
-        "kind": "APIResourceList",
-        "apiVersion": "v1",
-        "groupVersion": format!("{group}/{version}"),
-        "resources": out,
+    to_json(&meta::APIResourceList {
+        group_version: format!("{group}/{version}"),
+        resources: out,
     })
 }
 

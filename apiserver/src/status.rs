@@ -146,45 +146,34 @@ impl ApiError {
         self
     }
 
-    /// The `Status` object.
+    /// The `Status` object: k8s-openapi's typed `Status`, as JSON.
     pub fn to_status(&self) -> Value {
-        let mut status = json!({
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+        let details = self.details.as_deref().map(|d| meta::StatusDetails {
+            name: d.name.clone(),
+            group: d.group.clone(),
+            kind: d.kind.clone(),
+            causes: (!d.causes.is_empty()).then(|| {
+                d.causes
+                    .iter()
+                    .map(|c| meta::StatusCause {
+                        reason: Some(c.reason.clone()),
+                        message: Some(c.message.clone()),
+                        field: Some(c.field.clone()),
+                    })
+                    .collect()
+            }),
+            ..meta::StatusDetails::default()
         });
-        let mut details = serde_json::Map::new();
-        let d = self.details.as_deref().cloned().unwrap_or_default();
-        if let Some(n) = &d.name {
-            details.insert("name".into(), json!(n));
-        }
-        if let Some(g) = &d.group {
-            details.insert("group".into(), json!(g));
-        }
-        if let Some(k) = &d.kind {
-            details.insert("kind".into(), json!(k));
-        }
-        if !d.causes.is_empty() {
-            details.insert(
-                "causes".into(),
-                Value::Array(
-                    d.causes
-                        .iter()
-                        .map(
-                            |c| json!({"reason": c.reason, "message": c.message, "field": c.field}),
-                        )
-                        .collect(),
-                ),
-            );
-        }
-        if !details.is_empty() {
-            status["details"] = Value::Object(details);
-        }
-        status
+        let status = meta::Status {
+            status: Some("Failure".into()),
+            message: Some(self.message.clone()),
+            reason: Some(self.reason.into()),
+            code: Some(i32::from(self.code)),
+            details,
+            metadata: meta::ListMeta::default(),
+        };
+        serde_json::to_value(&status).unwrap_or_else(|e| json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": e.to_string()}))
     }
 }
 
