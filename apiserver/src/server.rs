@@ -395,28 +395,37 @@ fn from_storage(
     info: &kube_codegen_scheme::ResourceInfo,
     kv: &apiserver_storage::KeyValue,
 ) -> Result<Value, ApiError> {
-    let mut obj: Value = serde_json::from_slice(&kv.value)
-        .map_err(|e| ApiError::internal(format!("stored object is not JSON: {e}")))?;
-    let stored_version = obj
-        .get("apiVersion")
-        .and_then(Value::as_str)
+    // Which version the object was written in: a scan of its `apiVersion`, not a full parse.
+    #[derive(serde::Deserialize)]
+    struct TypeMeta<'a> {
+        #[serde(rename = "apiVersion", borrow, default)]
+        api_version: Option<std::borrow::Cow<'a, str>>,
+    }
+    let stored_version = serde_json::from_slice::<TypeMeta>(&kv.value)
+        .map_err(|e| ApiError::internal(format!("stored object is not JSON: {e}")))?
+        .api_version
         .and_then(|av| av.rsplit_once('/').map(|(_, v)| v.to_string()));
-    if let Some(stored) = stored_version
-        && stored != info.version
-    {
-        let bytes = st
-            .convert(info, &kv.value, &stored, info.version)
-            .map_err(|e| {
+    let mut obj: Value = match stored_version {
+        Some(stored) if stored != info.version => {
+            let hub = st
+                .conversions
+                .decode(&Gvk::new(info.group, &stored, info.kind), &kv.value)
+                .and_then(|hub| {
+                    st.conversions
+                        .encode_value(&Gvk::new(info.group, info.version, info.kind), &*hub)
+                });
+            hub.map_err(|e| {
                 ApiError::internal(format!(
                     "{} stored as {}/{stored} cannot be read as {}: {e}",
                     info.kind,
                     info.group,
                     info.api_version()
                 ))
-            })?;
-        obj = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::internal(format!("converted object is not JSON: {e}")))?;
-    }
+            })?
+        }
+        _ => serde_json::from_slice(&kv.value)
+            .map_err(|e| ApiError::internal(format!("stored object is not JSON: {e}")))?,
+    };
     object::set_resource_version(&mut obj, kv.mod_revision);
     Ok(obj)
 }

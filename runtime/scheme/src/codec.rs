@@ -66,6 +66,8 @@ pub(crate) struct VersionCodec {
     pub to_hub: fn(&dyn Any) -> Result<HubObject, CodecError>,
     /// A hub object → the version's JSON.
     pub encode: fn(&dyn Any) -> Result<Vec<u8>, CodecError>,
+    /// A hub object → the version's JSON value (no text in between).
+    pub encode_value: fn(&dyn Any) -> Result<serde_json::Value, CodecError>,
     /// `std::any::type_name` of the hub type (for messages).
     pub hub: &'static str,
 }
@@ -118,10 +120,22 @@ where
         let v = V::from_hub(hub).map_err(CodecError::Convert)?;
         serde_json::to_vec(&v).map_err(CodecError::Encode)
     }
+    fn encode_value<V>(hub: &dyn Any) -> Result<serde_json::Value, CodecError>
+    where
+        V: Kind + ConvertHub + serde::Serialize,
+        V::Hub: 'static,
+    {
+        let hub = hub
+            .downcast_ref::<V::Hub>()
+            .ok_or_else(|| wrong_type::<V>(std::any::type_name::<V::Hub>()))?;
+        let v = V::from_hub(hub).map_err(CodecError::Convert)?;
+        serde_json::to_value(&v).map_err(CodecError::Encode)
+    }
     VersionCodec {
         read: read::<V>,
         to_hub: to_hub::<V>,
         encode: encode::<V>,
+        encode_value: encode_value::<V>,
         hub: std::any::type_name::<V::Hub>(),
     }
 }

@@ -182,6 +182,20 @@ impl Scheme {
         (c.encode)(hub)
     }
 
+    /// Writes a hub object as `gvk`, as a JSON value (what a server working on JSON values
+    /// needs, without text in between).
+    pub fn encode_value(
+        &self,
+        gvk: &Gvk,
+        hub: &dyn std::any::Any,
+    ) -> Result<serde_json::Value, CodecError> {
+        let c = self
+            .codecs
+            .get(gvk)
+            .ok_or_else(|| CodecError::NotRegistered(gvk.clone()))?;
+        (c.encode_value)(hub)
+    }
+
     /// The versions of `group`/`kind` registered in the codec, in version order.
     pub fn versions_of(&self, group: &str, kind: &str) -> Vec<&str> {
         self.codecs
