@@ -1,0 +1,380 @@
+//! The HTTP side: routing Kubernetes paths, content negotiation, responses. Each verb lives in
+//! a module of its own ([`read`], [`write`], [`watch`]); [`storage`] is where objects meet the
+//! store (and are converted between the version asked for and the version stored).
+
+mod read;
+mod storage;
+mod watch;
+mod write;
+
+use read::{get, list, list_options, matches};
+use storage::{from_storage, key, storage_error, to_storage};
+use watch::watch_collection;
+use write::{create, delete, delete_collection, patch, update};
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use apiserver_storage::{AnyStore, ListOptions, Storage, StorageError};
+use axum::body::Body;
+use bytes::Bytes;
+use futures::StreamExt;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use kube_codegen_scheme::Gvk;
+use serde_json::{Value, json};
+
+use crate::discovery::{self, GroupDoc};
+use crate::object;
+use crate::registry::ResourceHandler;
+use crate::status::{ApiError, Cause};
+use crate::table::{self, IncludeObject, Output};
+
+/// Go's `MaxRequestBodyBytes`.
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// `/version`.
+#[derive(Clone, Debug)]
+pub struct VersionInfo {
+    pub major: String,
+    pub minor: String,
+    pub git_version: String,
+}
+
+impl Default for VersionInfo {
+    fn default() -> Self {
+        // kubectl picks its client version from this (see the README): 1.32 is what we test.
+        VersionInfo {
+            major: "1".into(),
+            minor: "32".into(),
+            git_version: format!("v1.32.0+kube-codegen-{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+pub(crate) struct State {
+    pub store: AnyStore,
+    pub version: VersionInfo,
+    /// How often a watch with `allowWatchBookmarks` gets a BOOKMARK.
+    pub bookmark_interval: Duration,
+    /// By (group, version, plural).
+    pub resources: HashMap<(String, String, String), Arc<dyn ResourceHandler>>,
+    /// Groups in registration order, versions most preferred first.
+    pub groups: Vec<(String, Vec<String>)>,
+    pub openapi: crate::OpenApiDocs,
+    /// The versioned codec: every served version of a resource served in several converts
+    /// through its hub (conversion-gen's `register_conversions`).
+    pub conversions: kube_codegen_scheme::Scheme,
+    /// The version each resource is stored in, by (group, plural).
+    pub storage_versions: HashMap<(String, String), String>,
+}
+
+impl State {
+    fn group_docs(&self) -> Vec<GroupDoc<'_>> {
+        self.groups
+            .iter()
+            .map(|(g, versions)| GroupDoc {
+                name: g,
+                versions: versions
+                    .iter()
+                    .map(|v| {
+                        let mut rs: Vec<_> = self
+                            .resources
+                            .iter()
+                            .filter(|((rg, rv, _), _)| rg == g && rv == v)
+                            .map(|(_, h)| h.info())
+                            .collect();
+                        rs.sort_by_key(|i| i.plural);
+                        (v.as_str(), rs)
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+type Resp = Response<Body>;
+
+fn json_response(code: StatusCode, value: &Value) -> Resp {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    Response::builder()
+        .status(code)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .expect("response")
+}
+
+fn error_response(e: &ApiError) -> Resp {
+    json_response(
+        StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &e.to_status(),
+    )
+}
+
+fn text(code: StatusCode, body: &str) -> Resp {
+    Response::builder()
+        .status(code)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Body::from(body.to_string()))
+        .expect("response")
+}
+
+/// The tower service entry point: never panics into the client, always answers a `Status`.
+pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error_response(&ApiError::new(
+                413,
+                "RequestEntityTooLarge",
+                format!("Request entity too large: limit is {MAX_BODY_BYTES}"),
+            ));
+        }
+    };
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).unwrap_or_default();
+    let query: BTreeMap<String, String> = query.into_iter().collect();
+    let ctx = Ctx {
+        state: &state,
+        method: parts.method.clone(),
+        headers: &parts.headers,
+        query: &query,
+        body,
+    };
+    let path = parts.uri.path().trim_end_matches('/').to_string();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match route(&ctx, &segments).await {
+        Ok(resp) => resp,
+        Err(e) => error_response(&e),
+    }
+}
+
+struct Ctx<'a> {
+    state: &'a Arc<State>,
+    method: Method,
+    headers: &'a HeaderMap,
+    query: &'a BTreeMap<String, String>,
+    body: Bytes,
+}
+
+impl Ctx<'_> {
+    fn header(&self, name: header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    fn param(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+    fn dry_run(&self) -> Result<bool, ApiError> {
+        match self.param("dryRun") {
+            None | Some("") => Ok(false),
+            Some("All") => Ok(true),
+            Some(other) => Err(ApiError::invalid_request(format!(
+                "dryRun: Unsupported value: \"{other}\": supported values: \"All\""
+            ))),
+        }
+    }
+}
+
+impl ApiError {
+    /// 422 for invalid request options (CreateOptions, ListOptions, ...).
+    fn invalid_request(message: String) -> Self {
+        ApiError::new(422, "Invalid", message)
+    }
+}
+
+/// Parsed resource path.
+struct Target {
+    handler: Arc<dyn ResourceHandler>,
+    namespace: Option<String>,
+    name: Option<String>,
+    subresource: Option<String>,
+}
+
+async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
+    let st = ctx.state;
+    match seg {
+        ["version"] => Ok(json_response(
+            StatusCode::OK,
+            &json!({
+                "major": st.version.major, "minor": st.version.minor,
+                "gitVersion": st.version.git_version, "gitCommit": "", "gitTreeState": "clean",
+                "buildDate": "", "goVersion": "", "compiler": "rustc",
+                "platform": format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH),
+            }),
+        )),
+        ["healthz" | "livez" | "readyz", ..] => {
+            if ctx.query.contains_key("verbose") {
+                Ok(text(
+                    StatusCode::OK,
+                    "[+]ping ok\n[+]storage ok\nhealthz check passed\n",
+                ))
+            } else {
+                Ok(text(StatusCode::OK, "ok"))
+            }
+        }
+        ["api"] => {
+            if let Some(v) = discovery::aggregated_version(ctx.header(header::ACCEPT)) {
+                return Ok(aggregated_response(&discovery::aggregated(&[], v), v));
+            }
+            Ok(json_response(StatusCode::OK, &discovery::api_versions()))
+        }
+        ["apis"] => {
+            let docs = st.group_docs();
+            if let Some(v) = discovery::aggregated_version(ctx.header(header::ACCEPT)) {
+                return Ok(aggregated_response(&discovery::aggregated(&docs, v), v));
+            }
+            Ok(json_response(
+                StatusCode::OK,
+                &discovery::api_group_list(&docs),
+            ))
+        }
+        ["apis", group] => {
+            let docs = st.group_docs();
+            match docs.iter().find(|d| d.name == *group) {
+                Some(d) => Ok(json_response(StatusCode::OK, &discovery::api_group(d))),
+                None => Err(not_found_path()),
+            }
+        }
+        ["apis", group, version] => {
+            let docs = st.group_docs();
+            let found = docs
+                .iter()
+                .find(|d| d.name == *group)
+                .and_then(|d| d.versions.iter().find(|(v, _)| v == version));
+            match found {
+                Some((_, resources)) => Ok(json_response(
+                    StatusCode::OK,
+                    &discovery::api_resource_list(group, version, resources, &|i| {
+                        ctx.state.storage_version(i).to_string()
+                    }),
+                )),
+                None => Err(not_found_path()),
+            }
+        }
+        ["openapi", "v2"] => crate::openapi_v2(ctx.state, ctx.header(header::ACCEPT)),
+        ["openapi", "v3"] => Ok(json_response(StatusCode::OK, &st.openapi.v3_root)),
+        ["openapi", "v3", "apis", group, version] => {
+            crate::openapi_v3(ctx.state, group, version, ctx.param("hash"))
+        }
+        ["apis", group, version, rest @ ..] => {
+            let target = resolve(st, group, version, rest)?;
+            resource_request(ctx, target).await
+        }
+        _ => Err(not_found_path()),
+    }
+}
+
+fn not_found_path() -> ApiError {
+    ApiError::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
+}
+
+fn aggregated_response(doc: &Value, version: &str) -> Resp {
+    let body = serde_json::to_vec(doc).unwrap_or_default();
+    let etag = {
+        use sha2::Digest;
+        let d = sha2::Sha512::digest(&body);
+        format!(
+            "\"{}\"",
+            d.iter().map(|b| format!("{b:02X}")).collect::<String>()
+        )
+    };
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(
+            header::CONTENT_TYPE,
+            discovery::aggregated_content_type(version),
+        )
+        .header(header::ETAG, etag)
+        .header(header::VARY, "Accept")
+        .header(header::CACHE_CONTROL, "public")
+        .body(Body::from(body))
+        .expect("response")
+}
+
+fn resolve(st: &State, group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError> {
+    let find = |plural: &str| {
+        st.resources
+            .get(&(group.to_string(), version.to_string(), plural.to_string()))
+            .cloned()
+    };
+    let (namespace, rest) = match rest {
+        ["namespaces", ns, tail @ ..] if !tail.is_empty() => (Some(ns.to_string()), tail),
+        _ => (None, rest),
+    };
+    let (plural, name, sub) = match rest {
+        [p] => (*p, None, None),
+        [p, n] => (*p, Some(n.to_string()), None),
+        [p, n, s] => (*p, Some(n.to_string()), Some(s.to_string())),
+        _ => return Err(not_found_path()),
+    };
+    let handler = find(plural).ok_or_else(not_found_path)?;
+    let info = handler.info();
+    if namespace.is_some() && !info.namespaced {
+        return Err(not_found_path());
+    }
+    // A namespaced item needs its namespace; the collection without one lists all namespaces.
+    if info.namespaced && namespace.is_none() && name.is_some() {
+        return Err(not_found_path());
+    }
+    if let Some(s) = &sub
+        && !(s == "status" && info.has_status)
+    {
+        return Err(not_found_path());
+    }
+    Ok(Target {
+        handler,
+        namespace,
+        name,
+        subresource: sub,
+    })
+}
+
+async fn resource_request(ctx: &Ctx<'_>, t: Target) -> Result<Resp, ApiError> {
+    let output = table::negotiate(ctx.header(header::ACCEPT))
+        .map_err(|m| ApiError::new(406, "NotAcceptable", m))?;
+    let watch = matches!(ctx.param("watch"), Some("true" | "1"));
+    match (&ctx.method, &t.name, t.subresource.as_deref()) {
+        (&Method::GET, None, None) if watch => watch_collection(ctx, &t, output).await,
+        (&Method::GET, None, None) => list(ctx, &t, output).await,
+        (&Method::POST, None, None) => create(ctx, &t).await,
+        (&Method::DELETE, None, None) => delete_collection(ctx, &t).await,
+        (&Method::GET, Some(_), _) => get(ctx, &t, output).await,
+        (&Method::PUT, Some(_), _) => update(ctx, &t).await,
+        (&Method::PATCH, Some(_), _) => patch(ctx, &t).await,
+        (&Method::DELETE, Some(_), None) => delete(ctx, &t).await,
+        _ => Err(ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )),
+    }
+}
+
+fn respond_object(
+    code: StatusCode,
+    obj: &Value,
+    info: &kube_codegen_scheme::ResourceInfo,
+    output: Output,
+    include: IncludeObject,
+) -> Resp {
+    match output {
+        Output::Json => json_response(code, obj),
+        Output::Table { beta } => json_response(
+            code,
+            &table::table(
+                info,
+                std::slice::from_ref(obj),
+                include,
+                beta,
+                object::resource_version(obj).map(str::to_string),
+                None,
+                true,
+            ),
+        ),
+    }
+}

@@ -1,0 +1,157 @@
+//! watch: initial events, store events filtered by selectors and converted to the watcher's
+//! version, bookmarks, and 410 for a history that is gone.
+
+use super::*;
+
+/// Watch: initial ADDEDs (for RV unset or "0"), then events from the store, filtered by the
+/// selectors (an object leaving the selection is DELETED, entering it ADDED), with bookmarks and
+/// a 410 ERROR event for a resourceVersion older than the history.
+pub(super) async fn watch_collection(
+    ctx: &Ctx<'_>,
+    t: &Target,
+    output: Output,
+) -> Result<Resp, ApiError> {
+    let info = *t.handler.info();
+    let l = list_options(ctx, t)?;
+    let include =
+        IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?;
+    let bookmarks = matches!(ctx.param("allowWatchBookmarks"), Some("true" | "1"));
+    let timeout = ctx
+        .param("timeoutSeconds")
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(1800));
+    let prefix = key(&info, t.namespace.as_deref(), None);
+    let rv = ctx.param("resourceVersion").unwrap_or("");
+    let store = ctx.state.store.clone();
+    let st = ctx.state.clone();
+    let bookmark_interval = ctx.state.bookmark_interval;
+
+    let mut initial = Vec::new();
+    let from = if rv.is_empty() || rv == "0" {
+        let page = store
+            .list(&prefix, ListOptions::default())
+            .await
+            .map_err(|e| storage_error(e, &info, ""))?;
+        for kv in &page.items {
+            let obj = from_storage(ctx.state, &info, kv)?;
+            if matches(t, &l, &obj) {
+                initial.push(obj);
+            }
+        }
+        page.revision
+    } else {
+        rv.parse::<u64>().map_err(|_| {
+            ApiError::invalid_request(format!(
+                "resourceVersion: Invalid value: \"{rv}\": must be a non-negative integer"
+            ))
+        })?
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(256);
+    let stream_result = store.watch(&prefix, from).await;
+    let handler = t.handler.clone();
+    let target = Target {
+        handler: handler.clone(),
+        namespace: t.namespace.clone(),
+        name: None,
+        subresource: None,
+    };
+    tokio::spawn(async move {
+        let mut headers = true;
+        let mut encode = |kind: &str, obj: &Value| -> Bytes {
+            let object = match output {
+                Output::Table { beta } if kind != "ERROR" && kind != "BOOKMARK" => {
+                    let tbl = table::table(
+                        &info,
+                        std::slice::from_ref(obj),
+                        include,
+                        beta,
+                        object::resource_version(obj).map(str::to_string),
+                        None,
+                        headers,
+                    );
+                    headers = false;
+                    tbl
+                }
+                _ => obj.clone(),
+            };
+            let mut line =
+                serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+            line.push(b'\n');
+            Bytes::from(line)
+        };
+        for obj in &initial {
+            if tx.send(encode("ADDED", obj)).await.is_err() {
+                return;
+            }
+        }
+        let mut stream = match stream_result {
+            Ok(s) => s,
+            Err(e) => {
+                let err = storage_error(e, &info, "");
+                let _ = tx.send(encode("ERROR", &err.to_status())).await;
+                return;
+            }
+        };
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        let mut bookmark = tokio::time::interval(bookmark_interval);
+        bookmark.tick().await;
+        let mut last_rv = from;
+        loop {
+            tokio::select! {
+                _ = &mut deadline => return,
+                _ = bookmark.tick(), if bookmarks => {
+                    let obj = json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": last_rv.to_string()}});
+                    if tx.send(encode("BOOKMARK", &obj)).await.is_err() { return; }
+                }
+                _ = tx.closed() => return,
+                item = stream.next() => {
+                    let Some(item) = item else { return };
+                    let ev = match item {
+                        Ok(ev) => ev,
+                        Err(e) => {
+                            let err = storage_error(e, &info, "");
+                            let _ = tx.send(encode("ERROR", &err.to_status())).await;
+                            return;
+                        }
+                    };
+                    last_rv = ev.revision;
+                    let mut new = match from_storage(&st, &info, &ev.kv) {
+                        Ok(new) => new,
+                        Err(e) => {
+                            let _ = tx.send(encode("ERROR", &e.to_status())).await;
+                            return;
+                        }
+                    };
+                    object::set_resource_version(&mut new, ev.revision);
+                    let old = ev.prev.as_ref().and_then(|p| from_storage(&st, &info, p).ok());
+                    let new_matches = matches(&target, &l, &new);
+                    let old_matches = old.as_ref().is_some_and(|o| matches(&target, &l, o));
+                    let kind = match ev.kind {
+                        apiserver_storage::EventType::Deleted if old_matches || new_matches => "DELETED",
+                        apiserver_storage::EventType::Deleted => continue,
+                        _ if new_matches && old_matches => "MODIFIED",
+                        _ if new_matches => "ADDED",
+                        _ if old_matches => "DELETED",
+                        _ => continue,
+                    };
+                    if tx.send(encode(kind, &new)).await.is_err() { return; }
+                }
+            }
+        }
+    });
+    let body = Body::from_stream(tokio_stream_from(rx));
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-cache, private")
+        .body(body)
+        .expect("response"))
+}
+
+pub(super) fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Bytes>,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(Ok)))
+}
