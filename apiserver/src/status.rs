@@ -148,6 +148,11 @@ impl ApiError {
 
     /// The `Status` object: k8s-openapi's typed `Status`, as JSON.
     pub fn to_status(&self) -> Value {
+        serde_json::to_value(self.typed_status()).unwrap_or_else(|e| json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": e.to_string()}))
+    }
+
+    /// The `Status` object, typed (k8s-openapi's).
+    pub fn typed_status(&self) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Status {
         use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
         let details = self.details.as_deref().map(|d| meta::StatusDetails {
             name: d.name.clone(),
@@ -165,15 +170,14 @@ impl ApiError {
             }),
             ..meta::StatusDetails::default()
         });
-        let status = meta::Status {
+        meta::Status {
             status: Some("Failure".into()),
             message: Some(self.message.clone()),
             reason: Some(self.reason.into()),
             code: Some(i32::from(self.code)),
             details,
             metadata: meta::ListMeta::default(),
-        };
-        serde_json::to_value(&status).unwrap_or_else(|e| json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": e.to_string()}))
+        }
     }
 }
 

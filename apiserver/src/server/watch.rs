@@ -58,9 +58,13 @@ pub(super) async fn watch_collection(
     };
     tokio::spawn(async move {
         let mut headers = true;
-        let mut encode = |kind: &str, obj: &Value| -> Bytes {
-            let object = match output {
-                Output::Table { beta } if kind != "ERROR" && kind != "BOOKMARK" => {
+        // Events are k8s-openapi's typed `WatchEvent`s (objects as JSON values, errors as typed
+        // `Status`es); a bookmark is written by hand because k8s-openapi's omits the
+        // `apiVersion` and `kind` that kube-apiserver sends with it.
+        let mut encode = |ev: Event<'_>| -> Bytes {
+            use k8s_openapi::apimachinery::pkg::apis::meta::v1::WatchEvent;
+            let mut object = |obj: &Value| match output {
+                Output::Table { beta } => {
                     let tbl = table::table(
                         &info,
                         std::slice::from_ref(obj),
@@ -73,15 +77,25 @@ pub(super) async fn watch_collection(
                     headers = false;
                     tbl
                 }
-                _ => obj.clone(),
+                Output::Json => obj.clone(),
             };
-            let mut line =
-                serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+            let line = match ev {
+                Event::Added(obj) => serde_json::to_vec(&WatchEvent::Added(object(obj))),
+                Event::Modified(obj) => serde_json::to_vec(&WatchEvent::Modified(object(obj))),
+                Event::Deleted(obj) => serde_json::to_vec(&WatchEvent::Deleted(object(obj))),
+                Event::Error(e) => {
+                    serde_json::to_vec(&WatchEvent::<Value>::ErrorStatus(e.typed_status()))
+                }
+                Event::Bookmark(obj) => {
+                    serde_json::to_vec(&json!({"type": "BOOKMARK", "object": obj}))
+                }
+            };
+            let mut line = line.unwrap_or_default();
             line.push(b'\n');
             Bytes::from(line)
         };
         for obj in &initial {
-            if tx.send(encode("ADDED", obj)).await.is_err() {
+            if tx.send(encode(Event::Added(obj))).await.is_err() {
                 return;
             }
         }
@@ -89,7 +103,7 @@ pub(super) async fn watch_collection(
             Ok(s) => s,
             Err(e) => {
                 let err = storage_error(e, &info, "");
-                let _ = tx.send(encode("ERROR", &err.to_status())).await;
+                let _ = tx.send(encode(Event::Error(&err))).await;
                 return;
             }
         };
@@ -103,7 +117,7 @@ pub(super) async fn watch_collection(
                 _ = &mut deadline => return,
                 _ = bookmark.tick(), if bookmarks => {
                     let obj = json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": last_rv.to_string()}});
-                    if tx.send(encode("BOOKMARK", &obj)).await.is_err() { return; }
+                    if tx.send(encode(Event::Bookmark(&obj))).await.is_err() { return; }
                 }
                 _ = tx.closed() => return,
                 item = stream.next() => {
@@ -112,7 +126,7 @@ pub(super) async fn watch_collection(
                         Ok(ev) => ev,
                         Err(e) => {
                             let err = storage_error(e, &info, "");
-                            let _ = tx.send(encode("ERROR", &err.to_status())).await;
+                            let _ = tx.send(encode(Event::Error(&err))).await;
                             return;
                         }
                     };
@@ -120,7 +134,7 @@ pub(super) async fn watch_collection(
                     let mut new = match from_storage(&st, &info, &ev.kv) {
                         Ok(new) => new,
                         Err(e) => {
-                            let _ = tx.send(encode("ERROR", &e.to_status())).await;
+                            let _ = tx.send(encode(Event::Error(&e))).await;
                             return;
                         }
                     };
@@ -128,15 +142,15 @@ pub(super) async fn watch_collection(
                     let old = ev.prev.as_ref().and_then(|p| from_storage(&st, &info, p).ok());
                     let new_matches = matches(&target, &l, &new);
                     let old_matches = old.as_ref().is_some_and(|o| matches(&target, &l, o));
-                    let kind = match ev.kind {
-                        apiserver_storage::EventType::Deleted if old_matches || new_matches => "DELETED",
+                    let event = match ev.kind {
+                        apiserver_storage::EventType::Deleted if old_matches || new_matches => Event::Deleted(&new),
                         apiserver_storage::EventType::Deleted => continue,
-                        _ if new_matches && old_matches => "MODIFIED",
-                        _ if new_matches => "ADDED",
-                        _ if old_matches => "DELETED",
+                        _ if new_matches && old_matches => Event::Modified(&new),
+                        _ if new_matches => Event::Added(&new),
+                        _ if old_matches => Event::Deleted(&new),
                         _ => continue,
                     };
-                    if tx.send(encode(kind, &new)).await.is_err() { return; }
+                    if tx.send(encode(event)).await.is_err() { return; }
                 }
             }
         }
@@ -154,4 +168,13 @@ pub(super) fn tokio_stream_from(
     mut rx: tokio::sync::mpsc::Receiver<Bytes>,
 ) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(Ok)))
+}
+
+/// One event of a watch, before it is encoded.
+enum Event<'a> {
+    Added(&'a Value),
+    Modified(&'a Value),
+    Deleted(&'a Value),
+    Bookmark(&'a Value),
+    Error(&'a ApiError),
 }
