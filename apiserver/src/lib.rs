@@ -35,7 +35,7 @@ use apiserver_storage::AnyStore;
 use http::{Response, StatusCode, header};
 use serde_json::Value;
 
-pub use registry::{DefaultStrategy, Resource, ResourceHandler, Strategy};
+pub use registry::{DefaultStrategy, OnHub, Resource, ResourceHandler, Strategy};
 pub use server::{MAX_BODY_BYTES, VersionInfo};
 pub use status::{ApiError, Cause};
 

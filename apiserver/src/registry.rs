@@ -40,6 +40,56 @@ pub struct DefaultStrategy;
 
 impl<K> Strategy<K> for DefaultStrategy {}
 
+/// A strategy written once against the hub type, for every served version: each object is
+/// converted to the hub before the strategy sees it (Go's strategies validate internal objects).
+/// Field paths in causes are the hub's; a strategy that must name a version's own fields can be
+/// generic over `K: ConvertHub<Hub = H>` instead (as `pager-apiserver`'s is).
+///
+/// ```no_run
+/// # use apiserver::{OnHub, Resource, Strategy, Cause};
+/// struct AlertRules;
+/// impl Strategy<pager::Alert> for AlertRules {
+///     fn validate(&self, alert: &pager::Alert) -> Vec<Cause> {
+///         if alert.spec.content.is_empty() {
+///             vec![Cause::new("FieldValueRequired", "spec.content", "Required value")]
+///         } else {
+///             Vec::new()
+///         }
+///     }
+/// }
+/// let v1beta1 = Resource::<pager::v1beta1::Alert, _>::new(pager::v1beta1::OPENAPI_SCHEMAS)
+///     .strategy(OnHub(AlertRules));
+/// ```
+pub struct OnHub<S>(pub S);
+
+impl<K, S> Strategy<K> for OnHub<S>
+where
+    K: kube_codegen_scheme::ConvertHub,
+    S: Strategy<K::Hub>,
+{
+    fn validate(&self, obj: &K) -> Vec<Cause> {
+        match obj.to_hub() {
+            Ok(hub) => self.0.validate(&hub),
+            Err(e) => vec![Cause::new("FieldValueInvalid", "", e.to_string())],
+        }
+    }
+
+    fn validate_update(&self, new: &K, old: &K) -> Vec<Cause> {
+        match (new.to_hub(), old.to_hub()) {
+            (Ok(n), Ok(o)) => self.0.validate_update(&n, &o),
+            (Err(e), _) | (_, Err(e)) => vec![Cause::new("FieldValueInvalid", "", e.to_string())],
+        }
+    }
+
+    fn selectable_fields(&self) -> &'static [&'static str] {
+        self.0.selectable_fields()
+    }
+
+    fn field_value(&self, obj: &K, field: &str) -> Option<String> {
+        self.0.field_value(&obj.to_hub().ok()?, field)
+    }
+}
+
 /// A decoded request body: the object as the kind's serde writes it, and the paths of fields it
 /// did not know.
 pub struct Decoded {
