@@ -210,6 +210,7 @@ impl ApiServerBuilder {
                 openapi,
                 conversions: self.conversions,
                 storage_versions,
+                events: server::EventCache::default(),
             }),
         })
     }

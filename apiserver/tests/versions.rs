@@ -167,3 +167,65 @@ fn several_versions_need_their_conversions() {
     }
     assert!(build(scheme(), Some("v1alpha1")).is_ok());
 }
+
+/// Reads newline-separated watch events until `n` have arrived.
+async fn events(body: Body, n: usize) -> Vec<Value> {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    while out.len() < n {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .expect("an event in time")
+            .unwrap()
+            .unwrap();
+        buf.extend_from_slice(&chunk);
+        while let Some(i) = buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=i).collect();
+            out.push(serde_json::from_slice(&line).unwrap());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn watchers_of_each_version_see_one_write_in_their_own() {
+    let app = app();
+    let watch = |base: &str| {
+        let app = app.clone();
+        let req = Request::get(format!("{base}?watch=1&resourceVersion=0"))
+            .body(Body::empty())
+            .unwrap();
+        async move { app.oneshot(req).await.unwrap().into_body() }
+    };
+    // Two watchers per version: the converted event is shared, never mixed up.
+    let bodies = [
+        watch(ALPHA).await,
+        watch(ALPHA).await,
+        watch(BETA).await,
+        watch(BETA).await,
+    ];
+    let (code, _) = call(
+        &app,
+        Method::POST,
+        BETA,
+        json!({"metadata": {"name": "w"}, "spec": {"title": "T", "content": "c"}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED);
+    for (i, body) in bodies.into_iter().enumerate() {
+        let ev = events(body, 1).await.remove(0);
+        assert_eq!(ev["type"], "ADDED");
+        let o = &ev["object"];
+        if i < 2 {
+            assert_eq!(o["apiVersion"], "pager.k8s.co/v1alpha1");
+            assert_eq!(o["spec"]["message"], "c");
+            assert_eq!(o["metadata"]["annotations"]["pager.k8s.co/title"], "T");
+        } else {
+            assert_eq!(o["apiVersion"], "pager.k8s.co/v1beta1");
+            assert_eq!(o["spec"]["title"], "T");
+        }
+        assert!(o["metadata"]["resourceVersion"].is_string());
+    }
+}

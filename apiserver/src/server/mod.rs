@@ -9,6 +9,7 @@ mod write;
 
 use read::{get, list, list_options, matches};
 use storage::{from_storage, key, storage_error, to_storage};
+pub(crate) use watch::EventCache;
 use watch::watch_collection;
 use write::{create, delete, delete_collection, patch, update};
 
@@ -67,6 +68,8 @@ pub(crate) struct State {
     pub conversions: kube_codegen_scheme::Scheme,
     /// The version each resource is stored in, by (group, plural).
     pub storage_versions: HashMap<(String, String), String>,
+    /// Watch events converted and encoded once per version, shared by every watcher.
+    pub events: watch::EventCache,
 }
 
 impl State {

@@ -131,26 +131,38 @@ pub(super) async fn watch_collection(
                         }
                     };
                     last_rv = ev.revision;
-                    let mut new = match from_storage(&st, &info, &ev.kv) {
+                    // Converted (and encoded) once per version for every watcher of it.
+                    let new = match st.events.seen(&st, &info, &ev.kv, ev.revision) {
                         Ok(new) => new,
                         Err(e) => {
                             let _ = tx.send(encode(Event::Error(&e))).await;
                             return;
                         }
                     };
-                    object::set_resource_version(&mut new, ev.revision);
-                    let old = ev.prev.as_ref().and_then(|p| from_storage(&st, &info, p).ok());
-                    let new_matches = matches(&target, &l, &new);
-                    let old_matches = old.as_ref().is_some_and(|o| matches(&target, &l, o));
-                    let event = match ev.kind {
-                        apiserver_storage::EventType::Deleted if old_matches || new_matches => Event::Deleted(&new),
+                    let old = ev
+                        .prev
+                        .as_ref()
+                        .and_then(|p| st.events.seen(&st, &info, p, p.mod_revision).ok());
+                    let new_matches = matches(&target, &l, &new.object);
+                    let old_matches = old.as_ref().is_some_and(|o| matches(&target, &l, &o.object));
+                    let kind = match ev.kind {
+                        apiserver_storage::EventType::Deleted if old_matches || new_matches => "DELETED",
                         apiserver_storage::EventType::Deleted => continue,
-                        _ if new_matches && old_matches => Event::Modified(&new),
-                        _ if new_matches => Event::Added(&new),
-                        _ if old_matches => Event::Deleted(&new),
+                        _ if new_matches && old_matches => "MODIFIED",
+                        _ if new_matches => "ADDED",
+                        _ if old_matches => "DELETED",
                         _ => continue,
                     };
-                    if tx.send(encode(event)).await.is_err() { return; }
+                    let line = match output {
+                        // The shared encoding, spliced into the event: no JSON work per watcher.
+                        Output::Json => new.event_line(kind),
+                        Output::Table { .. } => encode(match kind {
+                            "ADDED" => Event::Added(&new.object),
+                            "MODIFIED" => Event::Modified(&new.object),
+                            _ => Event::Deleted(&new.object),
+                        }),
+                    };
+                    if tx.send(line).await.is_err() { return; }
                 }
             }
         }
@@ -177,4 +189,79 @@ enum Event<'a> {
     Deleted(&'a Value),
     Bookmark(&'a Value),
     Error(&'a ApiError),
+}
+
+/// Store events as each served version sees them, shared by all watchers: an event is converted
+/// to a version and encoded once, however many watch it in that version (bounded, most recent
+/// kept).
+#[derive(Default)]
+pub(crate) struct EventCache {
+    entries: std::sync::Mutex<EventEntries>,
+}
+
+#[derive(Default)]
+struct EventEntries {
+    map: HashMap<(String, u64, &'static str), Arc<Seen>>,
+    order: std::collections::VecDeque<(String, u64, &'static str)>,
+}
+
+/// How many converted events are kept: enough for every watcher to catch up on a burst.
+const EVENT_CACHE_CAPACITY: usize = 4096;
+
+/// A stored object as one version sees it at one revision.
+pub(crate) struct Seen {
+    pub object: Value,
+    /// `object` as JSON.
+    pub json: Bytes,
+}
+
+impl Seen {
+    /// `{"type":"<kind>","object":<object>}` and a newline, as k8s-openapi's `WatchEvent` writes it.
+    fn event_line(&self, kind: &str) -> Bytes {
+        let mut line = Vec::with_capacity(self.json.len() + 40);
+        line.extend_from_slice(b"{\"type\":\"");
+        line.extend_from_slice(kind.as_bytes());
+        line.extend_from_slice(b"\",\"object\":");
+        line.extend_from_slice(&self.json);
+        line.extend_from_slice(b"}\n");
+        Bytes::from(line)
+    }
+}
+
+impl EventCache {
+    /// `kv` in `info`'s version with `resourceVersion` = `revision`, converted at most once.
+    pub(crate) fn seen(
+        &self,
+        st: &State,
+        info: &kube_codegen_scheme::ResourceInfo,
+        kv: &apiserver_storage::KeyValue,
+        revision: u64,
+    ) -> Result<Arc<Seen>, ApiError> {
+        let key = (kv.key.clone(), revision, info.version);
+        if let Some(seen) = self.lock().map.get(&key) {
+            return Ok(seen.clone());
+        }
+        let mut object = from_storage(st, info, kv)?;
+        object::set_resource_version(&mut object, revision);
+        let json = Bytes::from(
+            serde_json::to_vec(&object).map_err(|e| ApiError::internal(e.to_string()))?,
+        );
+        let seen = Arc::new(Seen { object, json });
+        let mut entries = self.lock();
+        if !entries.map.contains_key(&key) {
+            entries.map.insert(key.clone(), seen.clone());
+            entries.order.push_back(key);
+            while entries.order.len() > EVENT_CACHE_CAPACITY {
+                if let Some(old) = entries.order.pop_front() {
+                    entries.map.remove(&old);
+                }
+            }
+        }
+        Ok(seen)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, EventEntries> {
+        // A panic while holding the lock leaves nothing half-written worth refusing.
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
