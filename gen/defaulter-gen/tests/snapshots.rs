@@ -4,28 +4,19 @@
 use std::path::PathBuf;
 
 use defaulter_gen::DefaulterGen;
+use kube_codegen_model::Loaded;
 use kube_codegen_model::output::Generator;
-use kube_codegen_model::{Input, Loaded, load};
+
+fn tmp_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("defaulter-gen")
+}
 
 fn load_fixture(name: &str, files: &[(&str, &str)]) -> Loaded {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("defaulter-gen")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    for (rel, text) in files {
-        let path = dir.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    load(&[Input::new(dir.join("apis"))]).unwrap_or_else(|f| panic!("fixture `{name}`:\n{f}"))
+    kube_codegen_model::testing::load_fixture(&tmp_root(), name, files)
 }
 
 fn render(loaded: &Loaded, diags: &[kube_codegen_model::Diagnostic]) -> String {
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("defaulter-gen");
-    loaded
-        .sources
-        .render(diags)
-        .replace(&format!("{}/", root.display()), "")
+    kube_codegen_model::testing::render(&tmp_root(), loaded, diags)
 }
 
 const TYPES: &str = r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

@@ -13,6 +13,8 @@ mod parse;
 pub mod path;
 mod resolve;
 pub mod tags;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -2,22 +2,16 @@
 
 use std::path::PathBuf;
 
+use kube_codegen_model::Loaded;
 use kube_codegen_model::output::{Crates, Generator, Options};
-use kube_codegen_model::{Input, Loaded, load};
 use register_gen::RegisterGen;
 
-/// Writes `files` under a fresh directory named after the test and loads `<dir>/apis`.
+fn tmp_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("register-gen")
+}
+
 fn load_fixture(name: &str, files: &[(&str, &str)]) -> Loaded {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("register-gen")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    for (rel, text) in files {
-        let path = dir.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    load(&[Input::new(dir.join("apis"))]).unwrap_or_else(|f| panic!("fixture `{name}`:\n{f}"))
+    kube_codegen_model::testing::load_fixture(&tmp_root(), name, files)
 }
 
 fn format(tokens: proc_macro2::TokenStream) -> String {
