@@ -201,7 +201,7 @@ fn crate_overrides_that_are_not_paths_are_config_errors() {
     let register =
         std::fs::read_to_string(apis.join("widgets/v1/zz_generated.register.rs")).unwrap();
     assert!(
-        register.contains("use crate::deps::k8s as k8s;"),
+        register.contains("pub type WidgetList = crate::deps::k8s::List<"),
         "{register}"
     );
 }

@@ -86,11 +86,7 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
     // Inside each kind's `const _` block the runtime crates get short local names: the output
     // stays readable and small (its size is the generator's time budget).
     let scheme_path = opts.crates.scheme.to_tokens();
-    let k8s_path = opts.crates.k8s_openapi.to_tokens();
     let scheme = quote!(scheme);
-    let k8s = quote!(k8s);
-    let serde = quote!(serde);
-    let serde_path = "serde".to_string();
     let ty = type_path(pkg, &t.name);
     let group = &pkg.group;
     let version = pkg.version.as_deref().unwrap_or_default();
@@ -121,15 +117,12 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
         }
     });
 
-    let fields = t.fields();
-    let ser = serialize_body(t, fields, &serde, &k8s);
-    let de = deserialize_body(pkg, t, fields, opts, &serde, &serde_path, &scheme);
+    let codec = codec_fields(pkg, t.fields(), opts);
+    let name = &t.name;
 
     quote! {
         const _: () = {
-        use #k8s_path as k8s;
         use #scheme_path as scheme;
-        use #scheme_path::__private::serde;
         #scheme::impl_resource!(#ty, #api_version, #scope);
         impl #scheme::Kind for #ty {
             const INFO: #scheme::ResourceInfo = #scheme::ResourceInfo {
@@ -146,16 +139,7 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
                 has_status: #has_status,
             };
         }
-        impl #serde::Serialize for #ty {
-            fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                #ser
-            }
-        }
-        impl<'de> #serde::Deserialize<'de> for #ty {
-            fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                #de
-            }
-        }
+        #scheme::kind_codec!(#ty, #name { #(#codec)* });
         };
     }
 }
@@ -168,121 +152,25 @@ fn field_ident(f: &Field) -> Ident {
     }
 }
 
-/// Whether a root field goes on the wire: the opposite of [`omit_check`], written positively so
-/// generated code is clippy-clean.
-fn present_check(f: &Field) -> Option<TokenStream> {
-    let id = field_ident(f);
-    match &f.ty {
-        FieldType::Option(_) => Some(quote!(self.#id.is_some())),
-        FieldType::Vec(_) | FieldType::Map { .. } | FieldType::Set { .. } => {
-            Some(quote!(!self.#id.is_empty()))
-        }
-        _ => None,
-    }
-}
-
-/// How a root field is left off the wire: `None` options and empty collections are omitted.
-fn omit_check(f: &Field) -> Option<TokenStream> {
-    let id = field_ident(f);
-    match &f.ty {
-        FieldType::Option(_) => Some(quote!(self.#id.is_none())),
-        FieldType::Vec(_) | FieldType::Map { .. } | FieldType::Set { .. } => {
-            Some(quote!(self.#id.is_empty()))
-        }
-        _ => None,
-    }
-}
-
-fn serialize_body(
-    t: &TypeDef,
-    fields: &[Field],
-    serde: &TokenStream,
-    k8s: &TokenStream,
-) -> TokenStream {
-    let name = &t.name;
-    let always = 2 + fields.iter().filter(|f| omit_check(f).is_none()).count();
-    let always_lit = proc_macro2::Literal::usize_unsuffixed(always);
-    let optional_counts = fields
+/// The fields of a kind for the runtime's `kind_codec!`: `name: Type = "wire", omit, [serde
+/// attributes for reading];` — a rename when the wire name differs, `default` when a missing
+/// field reads as its default; `None` options and empty collections are left out when written.
+fn codec_fields(pkg: &Package, fields: &[Field], opts: &Options) -> Vec<TokenStream> {
+    fields
         .iter()
-        .filter_map(|f| present_check(f).map(|c| quote!(+ usize::from(#c))));
-    let writes = fields.iter().map(|f| {
-        let id = field_ident(f);
-        let wire = f.wire_name();
-        match omit_check(f) {
-            None => quote! { state.serialize_field(#wire, &self.#id)?; },
-            Some(c) => quote! {
-                if #c {
-                    state.skip_field(#wire)?;
-                } else {
-                    state.serialize_field(#wire, &self.#id)?;
-                }
-            },
-        }
-    });
-    quote! {
-        use #serde::ser::SerializeStruct as _;
-        let len = #always_lit #(#optional_counts)*;
-        let mut state = serializer.serialize_struct(#name, len)?;
-        state.serialize_field("apiVersion", <Self as #k8s::Resource>::API_VERSION)?;
-        state.serialize_field("kind", <Self as #k8s::Resource>::KIND)?;
-        #(#writes)*
-        state.end()
-    }
-}
-
-fn deserialize_body(
-    pkg: &Package,
-    t: &TypeDef,
-    fields: &[Field],
-    opts: &Options,
-    serde: &TokenStream,
-    serde_path: &str,
-    scheme: &TokenStream,
-) -> TokenStream {
-    let wire_fields = fields.iter().map(|f| {
-        let id = field_ident(f);
-        let wire = f.wire_name();
-        let ty = field_type_tokens(pkg, &f.ty, opts);
-        // Attributes only where they say something: a rename when the wire name differs from
-        // the Rust name, `default` when a missing field can be read as its default.
-        let rename = (wire != f.name).then(|| quote!(rename = #wire));
-        let default = pkg.has_default(&f.ty).then(|| quote!(default));
-        let attr = match (rename, default) {
-            (None, None) => quote!(),
-            (Some(r), None) => quote!(#[serde(#r)]),
-            (None, Some(d)) => quote!(#[serde(#d)]),
-            (Some(r), Some(d)) => quote!(#[serde(#r, #d)]),
-        };
-        quote! {
-            #attr
-            #id: #ty,
-        }
-    });
-    let moves = fields.iter().map(|f| {
-        let id = field_ident(f);
-        quote!(#id: wire.#id,)
-    });
-    // `apiVersion` and `kind` are checked as they are read, before the fields that follow them.
-    let ty = type_path(pkg, &t.name);
-    let read_api_version = format!(
-        "{scheme}::read_api_version::<{}, _>",
-        ty.to_string().replace(' ', "")
-    );
-    let read_kind = format!(
-        "{scheme}::read_kind::<{}, _>",
-        ty.to_string().replace(' ', "")
-    );
-    quote! {
-        #[derive(#serde::Deserialize)]
-        #[serde(crate = #serde_path)]
-        struct Wire {
-            #[serde(rename = "apiVersion", default, deserialize_with = #read_api_version)]
-            _api_version: (),
-            #[serde(rename = "kind", default, deserialize_with = #read_kind)]
-            _kind: (),
-            #(#wire_fields)*
-        }
-        let wire = <Wire as #serde::Deserialize>::deserialize(deserializer)?;
-        ::core::result::Result::Ok(Self { #(#moves)* })
-    }
+        .map(|f| {
+            let id = field_ident(f);
+            let ty = field_type_tokens(pkg, &f.ty, opts);
+            let wire = f.wire_name();
+            let omit = match &f.ty {
+                FieldType::Option(_) => quote!(none),
+                FieldType::Vec(_) | FieldType::Map { .. } | FieldType::Set { .. } => quote!(empty),
+                _ => quote!(always),
+            };
+            let rename = (wire != f.name).then(|| quote!(rename = #wire));
+            let default = pkg.has_default(&f.ty).then(|| quote!(default));
+            let attrs = rename.into_iter().chain(default);
+            quote!(#id: #ty = #wire, #omit, [#(#attrs),*];)
+        })
+        .collect()
 }

@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 mod codec;
 mod convert;
 mod defaults;
+mod kind_codec;
 
 pub use codec::{CodecError, HubObject};
+pub use kind_codec::{ApiVersionOf, KindOf};
 
 pub use convert::{ConversionError, ConvertHub, convert};
 pub use defaults::{SetDefaults, default_from_json};

@@ -14,9 +14,7 @@ pub fn add_to_scheme(scheme: &mut ::kube_codegen_scheme::Scheme) {
     scheme.add::<self::types::Alert>();
 }
 const _: () = {
-    use ::k8s_openapi as k8s;
     use ::kube_codegen_scheme as scheme;
-    use ::kube_codegen_scheme::__private::serde;
     scheme::impl_resource!(
         self::types::Alert, "pager.k8s.co/v1alpha1", NamespaceResourceScope
     );
@@ -44,58 +42,11 @@ const _: () = {
             has_status: true,
         };
     }
-    impl serde::Serialize for self::types::Alert {
-        fn serialize<S: serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::core::result::Result<S::Ok, S::Error> {
-            use serde::ser::SerializeStruct as _;
-            let len = 4 + usize::from(self.status.is_some());
-            let mut state = serializer.serialize_struct("Alert", len)?;
-            state.serialize_field("apiVersion", <Self as k8s::Resource>::API_VERSION)?;
-            state.serialize_field("kind", <Self as k8s::Resource>::KIND)?;
-            state.serialize_field("metadata", &self.metadata)?;
-            state.serialize_field("spec", &self.spec)?;
-            if self.status.is_none() {
-                state.skip_field("status")?;
-            } else {
-                state.serialize_field("status", &self.status)?;
-            }
-            state.end()
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for self::types::Alert {
-        fn deserialize<D: serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::core::result::Result<Self, D::Error> {
-            #[derive(serde::Deserialize)]
-            #[serde(crate = "serde")]
-            struct Wire {
-                #[serde(
-                    rename = "apiVersion",
-                    default,
-                    deserialize_with = "scheme::read_api_version::<self::types::Alert, _>"
-                )]
-                _api_version: (),
-                #[serde(
-                    rename = "kind",
-                    default,
-                    deserialize_with = "scheme::read_kind::<self::types::Alert, _>"
-                )]
-                _kind: (),
-                #[serde(default)]
-                metadata: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-                #[serde(default)]
-                spec: self::types::AlertSpec,
-                #[serde(default)]
-                status: ::core::option::Option<self::types::AlertStatus>,
-            }
-            let wire = <Wire as serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                metadata: wire.metadata,
-                spec: wire.spec,
-                status: wire.status,
-            })
-        }
-    }
+    scheme::kind_codec!(
+        self::types::Alert, "Alert" { metadata :
+        ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta = "metadata",
+        always, [default]; spec : self::types::AlertSpec = "spec", always, [default];
+        status : ::core::option::Option < self::types::AlertStatus > = "status", none,
+        [default]; }
+    );
 };
