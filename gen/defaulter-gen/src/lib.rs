@@ -66,6 +66,33 @@ impl Generator for DefaulterGen {
                     );
                 }
                 for f in fields(t) {
+                    // A default that is not a literal is read from its JSON by the type's serde.
+                    if let Some(d) = &f.options.default
+                        && unset_check(pkg, f).is_some()
+                        && literal(pkg, f.ty.unwrapped(), &d.value).is_none()
+                    {
+                        let mut missing = Vec::new();
+                        f.ty.walk(&mut |ft| {
+                            if let FieldType::Local(n) = ft
+                                && pkg
+                                    .type_named(n)
+                                    .is_some_and(|l| !l.implements("Deserialize"))
+                                && !missing.contains(n)
+                            {
+                                missing.push(n.clone());
+                            }
+                        });
+                        if let Some(n) = missing.first() {
+                            diags.push(
+                                Diagnostic::error(
+                                    "E0603",
+                                    format!("the `+default` of `{}.{}` needs `{n}` to implement `Deserialize`", t.name, f.name),
+                                )
+                                .at(d.span, "read from its JSON by the type's serde")
+                                .help(format!("derive `Deserialize` for `{n}`, or set the value in `pub fn {}(obj: &mut {})`", hand_written_name(t), t.name)),
+                            );
+                        }
+                    }
                     if let Some(d) = &f.options.default
                         && unset_check(pkg, f).is_none()
                     {

@@ -126,3 +126,23 @@ fn defaults_it_cannot_apply_and_private_functions() {
     let diags = DefaulterGen.validate(&loaded.model);
     insta::assert_snapshot!(render(&loaded, &diags));
 }
+
+#[test]
+fn a_json_default_needs_the_types_serde() {
+    let loaded = load_fixture(
+        "no_serde",
+        &[
+            (
+                "apis/pager/v1/mod.rs",
+                "//! +groupName=pager.k8s.co\nmod types;\npub use types::*;\n",
+            ),
+            (
+                "apis/pager/v1/types.rs",
+                "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n#[derive(Clone, Default)]\npub struct Alert {\n    pub metadata: ObjectMeta,\n    /// +default={\"level\": 2}\n    pub escalation: Option<Escalation>,\n}\n\n#[derive(Clone, Default)]\npub struct Escalation {\n    pub level: i32,\n}\n",
+            ),
+        ],
+    );
+    let diags = DefaulterGen.validate(&loaded.model);
+    assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0603"]);
+    insta::assert_snapshot!(render(&loaded, &diags));
+}
