@@ -155,8 +155,20 @@ impl<K, S> Resource<K, S>
 where
     K: Kind + Serialize + DeserializeOwned + SetDefaults,
 {
-    fn typed(&self, object: &Value) -> Option<K> {
-        serde_json::from_value(object.clone()).ok()
+    /// The object as its kind. It was decoded through the kind's serde already, so a failure
+    /// here is a bug; it is a validation cause rather than a silently skipped check.
+    fn typed(&self, object: &Value) -> Result<K, Cause> {
+        serde_json::from_value(object.clone()).map_err(|e| {
+            Cause::new(
+                "FieldValueInvalid",
+                "",
+                format!(
+                    "{} cannot be read as {}: {e}",
+                    self.info.kind,
+                    self.info.api_version()
+                ),
+            )
+        })
     }
 
     fn decode_with<'de, D>(&self, de: D) -> Result<Decoded, ApiError>
@@ -205,15 +217,15 @@ where
 
     fn validate(&self, object: &Value) -> Vec<Cause> {
         match self.typed(object) {
-            Some(k) => self.strategy.validate(&k),
-            None => Vec::new(),
+            Ok(k) => self.strategy.validate(&k),
+            Err(cause) => vec![cause],
         }
     }
 
     fn validate_update(&self, new: &Value, old: &Value) -> Vec<Cause> {
         match (self.typed(new), self.typed(old)) {
-            (Some(n), Some(o)) => self.strategy.validate_update(&n, &o),
-            _ => Vec::new(),
+            (Ok(n), Ok(o)) => self.strategy.validate_update(&n, &o),
+            (Err(cause), _) | (_, Err(cause)) => vec![cause],
         }
     }
 
@@ -223,6 +235,7 @@ where
 
     fn field_value(&self, object: &Value, field: &str) -> Option<String> {
         self.typed(object)
+            .ok()
             .and_then(|k| self.strategy.field_value(&k, field))
     }
 }

@@ -899,3 +899,26 @@ async fn watch_bookmarks_carry_the_current_resource_version() {
     let ev: Value = serde_json::from_slice(chunk.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(ev["type"], "MODIFIED");
 }
+
+#[tokio::test]
+async fn a_garbage_watch_timeout_is_refused() {
+    let app = app();
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("{BASE}?watch=1&timeoutSeconds=soon"),
+        None,
+        "",
+    )
+    .await;
+    // As an invalid resourceVersion: 422 Invalid, naming the parameter.
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("timeoutSeconds: Invalid value: \"soon\""),
+        "{}",
+        r.body
+    );
+}

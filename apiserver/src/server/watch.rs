@@ -16,11 +16,14 @@ pub(super) async fn watch_collection(
     let include =
         IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?;
     let bookmarks = matches!(ctx.param("allowWatchBookmarks"), Some("true" | "1"));
-    let timeout = ctx
-        .param("timeoutSeconds")
-        .and_then(|s| s.parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(Duration::from_secs(1800));
+    let timeout = match ctx.param("timeoutSeconds") {
+        None | Some("") => Duration::from_secs(1800),
+        Some(s) => s.parse::<u64>().map(Duration::from_secs).map_err(|_| {
+            ApiError::invalid_request(format!(
+                "timeoutSeconds: Invalid value: \"{s}\": must be a non-negative integer"
+            ))
+        })?,
+    };
     let prefix = key(&info, t.namespace.as_deref(), None);
     let rv = ctx.param("resourceVersion").unwrap_or("");
     let store = ctx.state.store.clone();
