@@ -6,7 +6,7 @@
 //! use apiserver::{ApiServer, Resource};
 //! let store = apiserver_storage::AnyStore::Memory(apiserver_storage::MemoryStore::new());
 //! let app = ApiServer::builder(store)
-//!     .resource(Resource::<pager::v1alpha1::Alert, _>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
+//!     .resource(Resource::<pager::v1alpha1::Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
 //!     .build()?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! axum::serve(listener, app.into_router()).await?;
@@ -15,8 +15,9 @@
 //!
 //! Modules: [`status`] (errors as Kubernetes `Status`), [`selector`] (label and field
 //! selectors), [`patch`] (JSON, merge and strategic-merge patches), [`openapi`] (OpenAPI v3/v2
-//! documents), [`table`] (server-side printing), [`discovery`], [`registry`] (kinds and
-//! strategies), [`object`] (metadata conventions).
+//! documents), [`table`] (server-side printing), [`discovery`], [`registry`] (resources over
+//! typed hub objects, their versions and strategies: Go's `genericregistry.Store`), [`object`]
+//! (metadata conventions on JSON).
 
 pub mod discovery;
 pub mod object;
@@ -35,7 +36,7 @@ use apiserver_storage::AnyStore;
 use http::{Response, StatusCode, header};
 use serde_json::Value;
 
-pub use registry::{DefaultStrategy, OnHub, Resource, ResourceHandler, Strategy};
+pub use registry::{Context, DefaultStrategy, Registration, Resource, RestStorage, Strategy};
 pub use server::{MAX_BODY_BYTES, VersionInfo};
 pub use status::{ApiError, Cause};
 
@@ -44,8 +45,7 @@ pub struct ApiServerBuilder {
     store: AnyStore,
     version: VersionInfo,
     bookmark_interval: std::time::Duration,
-    resources: Vec<Arc<dyn ResourceHandler>>,
-    conversions: kube_codegen_scheme::Scheme,
+    resources: Vec<Box<dyn Registration>>,
     /// Explicit storage versions by group.
     storage_versions: HashMap<String, String>,
 }
@@ -55,8 +55,11 @@ pub struct ApiServerBuilder {
 pub enum BuildError {
     /// The same group/version/resource was registered twice.
     Duplicate(String),
-    /// Two versions of one resource whose conversions are not registered.
-    VersionsWithoutConversion(String),
+    /// One resource registered as several resources, one per version, rather than as one
+    /// resource with several versions converting through its hub.
+    VersionsWithoutHub(String),
+    /// A resource registered without any version.
+    NoVersions,
     /// A storage version that is not served.
     StorageVersion(String),
     /// A kind's generated OpenAPI schemas are not valid JSON.
@@ -67,9 +70,13 @@ impl std::fmt::Display for BuildError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BuildError::Duplicate(r) => write!(f, "resource {r} is registered twice"),
-            BuildError::VersionsWithoutConversion(r) => write!(
+            BuildError::VersionsWithoutHub(r) => write!(
                 f,
-                "resource {r} is served in several versions, but not all of them convert through the hub: register every version's conversions with `.conversions(scheme)` (conversion-gen's `register_conversions`)"
+                "resource {r} is registered once per version: register it once, with every version converting through its hub (`Resource::<Hub>::hub().version::<V1>(..).version::<V2>(..)`)"
+            ),
+            BuildError::NoVersions => write!(
+                f,
+                "a resource was registered without any version: add them with `Resource::version`"
             ),
             BuildError::StorageVersion(e) => write!(f, "{e}"),
             BuildError::Schemas(e) => write!(f, "invalid generated OpenAPI schemas: {e}"),
@@ -91,7 +98,6 @@ impl ApiServer {
             version: VersionInfo::default(),
             bookmark_interval: std::time::Duration::from_secs(30),
             resources: Vec::new(),
-            conversions: kube_codegen_scheme::Scheme::new(),
             storage_versions: HashMap::new(),
         }
     }
@@ -107,23 +113,15 @@ impl ApiServer {
 }
 
 impl ApiServerBuilder {
-    /// Registers a kind (see [`Resource`]).
-    pub fn resource<R: ResourceHandler + 'static>(mut self, resource: R) -> Self {
-        self.resources.push(Arc::new(resource));
+    /// Registers a resource with the versions it is served in (see [`Resource`]).
+    pub fn resource<R: Registration>(mut self, resource: R) -> Self {
+        self.resources.push(Box::new(resource));
         self
     }
 
-    /// The versioned codec of resources served in several versions: a scheme into which every
-    /// served version's generated `register_conversions` (and `register_defaults`) was called.
-    /// Objects are stored in one version and converted through the hub for every other.
-    pub fn conversions(mut self, scheme: kube_codegen_scheme::Scheme) -> Self {
-        self.conversions = scheme;
-        self
-    }
-
-    /// The version a group's resources are stored in (default: the group's preferred version).
-    /// Objects stored under an earlier choice are still read, converted from the version they
-    /// were written in.
+    /// The version a group's resources are stored in (default: each resource's preferred
+    /// version). Objects stored under an earlier choice are still read, converted from the
+    /// version they were written in.
     pub fn storage_version(mut self, group: &str, version: &str) -> Self {
         self.storage_versions
             .insert(group.to_string(), version.to_string());
@@ -147,70 +145,73 @@ impl ApiServerBuilder {
     pub fn build(self) -> Result<ApiServer, BuildError> {
         let mut resources = HashMap::new();
         let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-        // Versions of each (group, plural), and the kind they serve.
-        let mut served: HashMap<(String, String), (&'static str, Vec<String>)> = HashMap::new();
-        for h in &self.resources {
-            let i = h.info();
-            let id = format!("{}.{}/{}", i.plural, i.group, i.version);
-            served
-                .entry((i.group.into(), i.plural.into()))
-                .or_insert_with(|| (i.kind, Vec::new()))
-                .1
-                .push(i.version.into());
-            let k = (
-                i.group.to_string(),
-                i.version.to_string(),
-                i.plural.to_string(),
-            );
-            if resources.insert(k, h.clone()).is_some() {
-                return Err(BuildError::Duplicate(id));
+        let mut served_all = Vec::new();
+        // (group, plural) of each registered resource: one registration each.
+        let mut seen = HashMap::new();
+        for registration in self.resources {
+            let served = registration.served();
+            let Some((first, _)) = served.first() else {
+                return Err(BuildError::NoVersions);
+            };
+            let (group, plural) = (first.group, first.plural);
+            let versions_here: Vec<&str> = served.iter().map(|(i, _)| i.version).collect();
+            if let Some(earlier) = seen.insert((group, plural), versions_here.clone()) {
+                return Err(match versions_here.iter().find(|v| earlier.contains(*v)) {
+                    Some(v) => BuildError::Duplicate(format!("{plural}.{group}/{v}")),
+                    None => BuildError::VersionsWithoutHub(format!("{plural}.{group}")),
+                });
             }
-            match groups.iter_mut().find(|(g, _)| g == i.group) {
-                Some((_, vs)) if !vs.iter().any(|v| v == i.version) => vs.push(i.version.into()),
-                Some(_) => {}
-                None => groups.push((i.group.into(), vec![i.version.into()])),
-            }
-        }
-        let mut storage_versions = HashMap::new();
-        for ((group, plural), (kind, versions)) in &served {
-            let mut versions = versions.clone();
+            let mut versions: Vec<&str> = served.iter().map(|(i, _)| i.version).collect();
             versions.sort_by_key(|v| std::cmp::Reverse(discovery::version_priority(v)));
+            if let Some(dup) = versions.windows(2).find(|w| w[0] == w[1]) {
+                return Err(BuildError::Duplicate(format!(
+                    "{plural}.{group}/{}",
+                    dup[0]
+                )));
+            }
             let storage = match self.storage_versions.get(group) {
-                Some(v) if versions.contains(v) => v.clone(),
+                Some(v) if versions.contains(&v.as_str()) => v.clone(),
                 Some(v) => {
                     return Err(BuildError::StorageVersion(format!(
                         "storage version {group}/{v} is not served for {plural}.{group} (served: {})",
                         versions.join(", ")
                     )));
                 }
-                None => versions[0].clone(),
+                None => versions[0].to_string(),
             };
-            if versions.len() > 1 {
-                let convertible = self.conversions.versions_of(group, kind);
-                if let Some(missing) = versions.iter().find(|v| !convertible.contains(&v.as_str()))
-                {
-                    return Err(BuildError::VersionsWithoutConversion(format!(
-                        "{plural}.{group} (no conversion for {missing})"
-                    )));
+            for (i, _) in &served {
+                match groups.iter_mut().find(|(g, _)| g == i.group) {
+                    Some((_, vs)) if !vs.iter().any(|v| v == i.version) => {
+                        vs.push(i.version.into())
+                    }
+                    Some(_) => {}
+                    None => groups.push((i.group.into(), vec![i.version.into()])),
                 }
             }
-            storage_versions.insert((group.clone(), plural.clone()), storage);
+            served_all.extend(served.iter().copied());
+            let rest = registration.into_rest(self.store.clone(), &storage);
+            for (i, _) in &served {
+                resources.insert(
+                    (
+                        i.group.to_string(),
+                        i.version.to_string(),
+                        i.plural.to_string(),
+                    ),
+                    rest.clone(),
+                );
+            }
         }
         for (_, vs) in &mut groups {
             vs.sort_by_key(|v| std::cmp::Reverse(discovery::version_priority(v)));
         }
-        let openapi = OpenApiDocs::build(&groups, &self.resources)?;
+        let openapi = OpenApiDocs::build(&groups, &served_all)?;
         Ok(ApiServer {
             state: Arc::new(server::State {
-                store: self.store,
                 version: self.version,
                 bookmark_interval: self.bookmark_interval,
                 resources,
                 groups,
                 openapi,
-                conversions: self.conversions,
-                storage_versions,
-                events: server::EventCache::default(),
             }),
         })
     }
@@ -227,25 +228,25 @@ pub(crate) struct OpenApiDocs {
 impl OpenApiDocs {
     fn build(
         groups: &[(String, Vec<String>)],
-        resources: &[Arc<dyn ResourceHandler>],
+        served: &[(kube_codegen_scheme::ResourceInfo, &'static str)],
     ) -> Result<Self, BuildError> {
         let mut docs = Vec::new();
         for (g, versions) in groups {
             for v in versions {
-                let rs: Vec<&Arc<dyn ResourceHandler>> = resources
+                let rs: Vec<&(kube_codegen_scheme::ResourceInfo, &'static str)> = served
                     .iter()
-                    .filter(|h| h.info().group == g && h.info().version == v)
+                    .filter(|(i, _)| i.group == g && i.version == v)
                     .collect();
                 let mut schemas = serde_json::Map::new();
-                for h in &rs {
-                    let parsed: serde_json::Map<String, Value> = serde_json::from_str(h.schemas())
-                        .map_err(|e| BuildError::Schemas(format!("{}: {e}", h.info().kind)))?;
+                for (info, text) in &rs {
+                    let parsed: serde_json::Map<String, Value> = serde_json::from_str(text)
+                        .map_err(|e| BuildError::Schemas(format!("{}: {e}", info.kind)))?;
                     schemas.extend(parsed);
                 }
                 docs.push(openapi::GroupVersionDoc {
                     group: g,
                     version: v,
-                    resources: rs.iter().map(|h| h.info()).collect(),
+                    resources: rs.iter().map(|(i, _)| i).collect(),
                     schemas,
                 });
             }
@@ -264,13 +265,6 @@ impl OpenApiDocs {
             v3,
             v2: serde_json::to_vec(&openapi::v2_document(&docs)).unwrap_or_default(),
         })
-    }
-
-    /// The definition name openapi-gen gives a kind (`co.k8s.pager.v1alpha1.Alert`).
-    pub fn definition_for(&self, info: &kube_codegen_scheme::ResourceInfo) -> String {
-        let mut parts: Vec<&str> = info.group.split('.').collect();
-        parts.reverse();
-        format!("{}.{}.{}", parts.join("."), info.version, info.kind)
     }
 }
 

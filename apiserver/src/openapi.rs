@@ -1214,3 +1214,13 @@ fn find_kind(
             .then(|| name.clone())
     })
 }
+
+/// The name of `info`'s kind among its group/version's generated `schemas` (what patches and
+/// documents refer to it by).
+pub(crate) fn kind_definition(
+    schemas: &Map<String, Value>,
+    info: &kube_codegen_scheme::ResourceInfo,
+) -> String {
+    find_kind(schemas, info.group, info.version, info.kind)
+        .unwrap_or_else(|| definition_name(info.group, info.version, info.kind))
+}

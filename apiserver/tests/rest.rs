@@ -1,7 +1,7 @@
 //! REST conventions through the router (no network): object semantics, errors as `Status`,
 //! bad input, selectors, paging, patches, status subresource, finalizers, tables and watches.
 
-use apiserver::{ApiServer, Cause, Resource, Strategy};
+use apiserver::{ApiServer, Cause, Context, Resource, Strategy};
 use apiserver_storage::{AnyStore, MemoryStore};
 use axum::body::Body;
 use futures::StreamExt;
@@ -13,7 +13,7 @@ use tower::ServiceExt;
 struct AlertStrategy;
 
 impl Strategy<Alert> for AlertStrategy {
-    fn validate(&self, a: &Alert) -> Vec<Cause> {
+    fn validate(&self, _ctx: &Context<'_>, a: &Alert) -> Vec<Cause> {
         if a.spec.message.is_empty() {
             vec![Cause::new(
                 "FieldValueRequired",
@@ -34,9 +34,7 @@ impl Strategy<Alert> for AlertStrategy {
 
 fn app() -> axum::Router {
     ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
-        .resource(
-            Resource::<Alert, _>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy),
-        )
+        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy))
         .build()
         .unwrap()
         .into_router()
@@ -812,7 +810,7 @@ async fn watch_streams_events_with_selectors_and_410() {
         ..Default::default()
     });
     let small = ApiServer::builder(AnyStore::Memory(store))
-        .resource(Resource::<Alert, _>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
+        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
         .build()
         .unwrap()
         .into_router();
@@ -840,7 +838,7 @@ async fn watch_streams_events_with_selectors_and_410() {
 #[tokio::test]
 async fn watch_bookmarks_carry_the_current_resource_version() {
     let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
-        .resource(Resource::<Alert, _>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
+        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
         .bookmark_interval(std::time::Duration::from_millis(50))
         .build()
         .unwrap()

@@ -1,26 +1,26 @@
-//! Several versions of one resource in-process: a strategy written once against the hub
-//! (`OnHub`), the build refusing versions without conversions or an unserved storage version,
-//! and field selectors evaluated through the hub for every version.
+//! Several versions of one resource in-process: one registry over the hub with a strategy
+//! written once against it, the build refusing one resource registered per version or an
+//! unserved storage version, field selectors evaluated on the hub for every version, and the
+//! status subresource and generation kept by the hub whichever version writes.
 
-use apiserver::{ApiServer, BuildError, Cause, OnHub, Resource, Strategy};
+use apiserver::{ApiServer, BuildError, Cause, Context, Resource, Strategy};
 use apiserver_storage::{AnyStore, MemoryStore};
 use axum::body::Body;
 use http::{Method, Request, StatusCode};
-use kube_codegen_scheme::Scheme;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-/// Written once, on the hub's field names.
+/// Written once, on the hub; field paths in the client's version.
 struct HubRules;
 
 impl Strategy<pager::Alert> for HubRules {
-    fn validate(&self, a: &pager::Alert) -> Vec<Cause> {
+    fn validate(&self, ctx: &Context<'_>, a: &pager::Alert) -> Vec<Cause> {
         if a.spec.content.is_empty() {
-            vec![Cause::new(
-                "FieldValueRequired",
-                "spec.content",
-                "Required value",
-            )]
+            let field = match ctx.version {
+                "v1alpha1" => "spec.message",
+                _ => "spec.content",
+            };
+            vec![Cause::new("FieldValueRequired", field, "Required value")]
         } else {
             Vec::new()
         }
@@ -33,34 +33,30 @@ impl Strategy<pager::Alert> for HubRules {
     }
 }
 
-fn scheme() -> Scheme {
-    let mut s = Scheme::new();
-    pager::v1alpha1::register_conversions(&mut s);
-    pager::v1beta1::register_conversions(&mut s);
-    s
+fn alerts() -> Resource<pager::Alert> {
+    Resource::<pager::Alert>::hub()
+        .version::<pager::v1alpha1::Alert>(pager::v1alpha1::OPENAPI_SCHEMAS)
+        .version::<pager::v1beta1::Alert>(pager::v1beta1::OPENAPI_SCHEMAS)
 }
 
 fn app() -> axum::Router {
     ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
-        .resource(
-            Resource::<pager::v1alpha1::Alert, _>::new(pager::v1alpha1::OPENAPI_SCHEMAS)
-                .strategy(OnHub(HubRules)),
-        )
-        .resource(
-            Resource::<pager::v1beta1::Alert, _>::new(pager::v1beta1::OPENAPI_SCHEMAS)
-                .strategy(OnHub(HubRules)),
-        )
-        .conversions(scheme())
+        .resource(alerts().strategy(HubRules))
         .build()
         .unwrap()
         .into_router()
 }
 
 async fn call(app: &axum::Router, method: Method, uri: &str, body: Value) -> (StatusCode, Value) {
+    let content_type = if method == Method::PATCH {
+        "application/merge-patch+json"
+    } else {
+        "application/json"
+    };
     let req = Request::builder()
         .method(method)
         .uri(uri)
-        .header("content-type", "application/json")
+        .header("content-type", content_type)
         .body(Body::from(body.to_string()))
         .unwrap();
     let resp = app.clone().oneshot(req).await.unwrap();
@@ -89,8 +85,8 @@ async fn one_hub_strategy_for_every_version() {
     )
     .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{status}");
-    assert_eq!(status["details"]["causes"][0]["field"], "spec.content");
-    let (code, _) = call(
+    assert_eq!(status["details"]["causes"][0]["field"], "spec.message");
+    let (code, status) = call(
         &app,
         Method::POST,
         BETA,
@@ -98,6 +94,7 @@ async fn one_hub_strategy_for_every_version() {
     )
     .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status["details"]["causes"][0]["field"], "spec.content");
 
     // A hub field selector works in the version that has no such field.
     let (code, _) = call(
@@ -138,34 +135,103 @@ async fn one_hub_strategy_for_every_version() {
 }
 
 #[test]
-fn several_versions_need_their_conversions() {
-    let build = |scheme: Scheme, storage: Option<&str>| {
-        let mut b = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
-            .resource(Resource::<pager::v1alpha1::Alert, _>::new(
-                pager::v1alpha1::OPENAPI_SCHEMAS,
-            ))
-            .resource(Resource::<pager::v1beta1::Alert, _>::new(
-                pager::v1beta1::OPENAPI_SCHEMAS,
-            ))
-            .conversions(scheme);
-        if let Some(v) = storage {
-            b = b.storage_version("pager.k8s.co", v);
-        }
-        b.build().map(|_| ())
-    };
-    let mut only_beta = Scheme::new();
-    pager::v1beta1::register_conversions(&mut only_beta);
-    match build(only_beta, None) {
-        Err(BuildError::VersionsWithoutConversion(r)) => {
-            assert!(r.contains("no conversion for v1alpha1"), "{r}")
+fn one_resource_is_registered_once_with_all_its_versions() {
+    let per_version = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(Resource::<pager::v1alpha1::Alert>::new(
+            pager::v1alpha1::OPENAPI_SCHEMAS,
+        ))
+        .resource(Resource::<pager::v1beta1::Alert>::new(
+            pager::v1beta1::OPENAPI_SCHEMAS,
+        ))
+        .build();
+    match per_version {
+        Err(e @ BuildError::VersionsWithoutHub(_)) => {
+            assert!(e.to_string().contains("alerts.pager.k8s.co"), "{e}");
+            assert!(e.to_string().contains("hub()"), "{e}");
         }
         other => panic!("{:?}", other.err()),
     }
-    match build(scheme(), Some("v2")) {
+    let twice = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(alerts())
+        .resource(Resource::<pager::v1beta1::Alert>::new(
+            pager::v1beta1::OPENAPI_SCHEMAS,
+        ))
+        .build();
+    assert!(
+        matches!(twice, Err(BuildError::Duplicate(ref r)) if r == "alerts.pager.k8s.co/v1beta1"),
+        "{:?}",
+        twice.err()
+    );
+    let no_versions = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(Resource::<pager::Alert>::hub())
+        .build();
+    assert!(matches!(no_versions, Err(BuildError::NoVersions)));
+    let storage = |v: &str| {
+        ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+            .resource(alerts())
+            .storage_version("pager.k8s.co", v)
+            .build()
+            .map(|_| ())
+    };
+    match storage("v2") {
         Err(BuildError::StorageVersion(e)) => assert!(e.contains("v2 is not served"), "{e}"),
         other => panic!("{:?}", other.err()),
     }
-    assert!(build(scheme(), Some("v1alpha1")).is_ok());
+    assert!(storage("v1alpha1").is_ok());
+}
+
+#[tokio::test]
+async fn status_and_generation_are_the_hubs_whichever_version_writes() {
+    let app = app();
+    let (code, created) = call(
+        &app,
+        Method::POST,
+        BETA,
+        json!({"metadata": {"name": "s"}, "spec": {"title": "T", "content": "c"},
+               "status": {"sent": true}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    // A create ignores status.
+    assert_eq!(created.get("status"), None, "{created}");
+    assert_eq!(created["metadata"]["generation"], 1);
+    // Status written through v1alpha1's subresource...
+    let (code, body) = call(
+        &app,
+        Method::PUT,
+        &format!("{ALPHA}/s/status"),
+        json!({"metadata": {"name": "s"}, "spec": {"message": "ignored"}, "status": {"sent": true}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["spec"]["message"], "c",
+        "status updates change nothing else"
+    );
+    assert_eq!(body["metadata"]["generation"], 1);
+    // ...is kept by a v1beta1 update of the main resource, which bumps the generation.
+    let (code, body) = call(
+        &app,
+        Method::PUT,
+        &format!("{BETA}/s"),
+        json!({"metadata": {"name": "s"}, "spec": {"title": "T", "content": "changed"},
+               "status": {"sent": false}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(body["status"]["sent"], true);
+    assert_eq!(body["metadata"]["generation"], 2);
+    // A metadata-only change leaves the generation alone.
+    let (code, body) = call(
+        &app,
+        Method::PATCH,
+        &format!("{ALPHA}/s"),
+        json!({"metadata": {"labels": {"team": "ops"}}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(body["metadata"]["generation"], 2);
+    assert_eq!(body["spec"]["message"], "changed");
 }
 
 /// Reads newline-separated watch events until `n` have arrived.

@@ -1,15 +1,13 @@
-//! The HTTP side: routing Kubernetes paths, content negotiation, responses. Each verb lives in
-//! a module of its own ([`read`], [`write`], [`watch`]); [`storage`] is where objects meet the
-//! store (and are converted between the version asked for and the version stored).
+//! The HTTP side (Go's `endpoints/handlers`): routing Kubernetes paths, typed request options
+//! from the query, content negotiation, responses. Each verb lives in a module of its own
+//! ([`read`], [`write`], [`watch`]) and calls the resource's registry
+//! ([`crate::registry::RestStorage`]), which alone meets the storage.
 
 mod read;
-mod storage;
 mod watch;
 mod write;
 
-use read::{get, list, list_options, matches};
-use storage::{from_storage, key, storage_error, to_storage};
-pub(crate) use watch::EventCache;
+use read::{get, list, list_options};
 use watch::watch_collection;
 use write::{create, delete, delete_collection, patch, update};
 
@@ -17,18 +15,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use apiserver_storage::{AnyStore, ListOptions, Storage, StorageError};
 use axum::body::Body;
 use bytes::Bytes;
-use futures::StreamExt;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
-use kube_codegen_scheme::Gvk;
+use kube_codegen_scheme::ResourceInfo;
 use serde_json::{Value, json};
 
 use crate::discovery::{self, GroupDoc};
 use crate::object;
-use crate::registry::ResourceHandler;
-use crate::status::{ApiError, Cause};
+use crate::registry::{RestStorage, Scope};
+use crate::status::ApiError;
 use crate::table::{self, IncludeObject, Output};
 
 /// Go's `MaxRequestBodyBytes`.
@@ -54,22 +50,15 @@ impl Default for VersionInfo {
 }
 
 pub(crate) struct State {
-    pub store: AnyStore,
     pub version: VersionInfo,
     /// How often a watch with `allowWatchBookmarks` gets a BOOKMARK.
     pub bookmark_interval: Duration,
-    /// By (group, version, plural).
-    pub resources: HashMap<(String, String, String), Arc<dyn ResourceHandler>>,
+    /// By (group, version, plural): the resource's registry (one per resource, shared by its
+    /// versions).
+    pub resources: HashMap<(String, String, String), Arc<dyn RestStorage>>,
     /// Groups in registration order, versions most preferred first.
     pub groups: Vec<(String, Vec<String>)>,
     pub openapi: crate::OpenApiDocs,
-    /// The versioned codec: every served version of a resource served in several converts
-    /// through its hub (conversion-gen's `register_conversions`).
-    pub conversions: kube_codegen_scheme::Scheme,
-    /// The version each resource is stored in, by (group, plural).
-    pub storage_versions: HashMap<(String, String), String>,
-    /// Watch events converted and encoded once per version, shared by every watcher.
-    pub events: watch::EventCache,
 }
 
 impl State {
@@ -85,7 +74,7 @@ impl State {
                             .resources
                             .iter()
                             .filter(|((rg, rv, _), _)| rg == g && rv == v)
-                            .map(|(_, h)| h.info())
+                            .filter_map(|(_, r)| r.info(v))
                             .collect();
                         rs.sort_by_key(|i| i.plural);
                         (v.as_str(), rs)
@@ -93,6 +82,18 @@ impl State {
                     .collect(),
             })
             .collect()
+    }
+
+    /// The version `info`'s resource is stored in.
+    fn storage_version(&self, info: &ResourceInfo) -> String {
+        self.resources
+            .get(&(
+                info.group.to_string(),
+                info.version.to_string(),
+                info.plural.to_string(),
+            ))
+            .map_or(info.version, |r| r.storage_version())
+            .to_string()
     }
 }
 
@@ -188,10 +189,18 @@ impl ApiError {
 
 /// Parsed resource path.
 struct Target {
-    handler: Arc<dyn ResourceHandler>,
-    namespace: Option<String>,
+    rest: Arc<dyn RestStorage>,
+    /// The resource in the version the request names.
+    info: ResourceInfo,
+    scope: Scope,
     name: Option<String>,
     subresource: Option<String>,
+}
+
+impl Target {
+    fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or_default()
+    }
 }
 
 async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
@@ -249,7 +258,7 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
                 Some((_, resources)) => Ok(json_response(
                     StatusCode::OK,
                     &discovery::api_resource_list(group, version, resources, &|i| {
-                        ctx.state.storage_version(i).to_string()
+                        ctx.state.storage_version(i)
                     }),
                 )),
                 None => Err(not_found_path()),
@@ -300,11 +309,6 @@ fn aggregated_response(doc: &Value, version: &str) -> Resp {
 }
 
 fn resolve(st: &State, group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError> {
-    let find = |plural: &str| {
-        st.resources
-            .get(&(group.to_string(), version.to_string(), plural.to_string()))
-            .cloned()
-    };
     let (namespace, rest) = match rest {
         ["namespaces", ns, tail @ ..] if !tail.is_empty() => (Some(ns.to_string()), tail),
         _ => (None, rest),
@@ -315,8 +319,12 @@ fn resolve(st: &State, group: &str, version: &str, rest: &[&str]) -> Result<Targ
         [p, n, s] => (*p, Some(n.to_string()), Some(s.to_string())),
         _ => return Err(not_found_path()),
     };
-    let handler = find(plural).ok_or_else(not_found_path)?;
-    let info = handler.info();
+    let storage = st
+        .resources
+        .get(&(group.to_string(), version.to_string(), plural.to_string()))
+        .cloned()
+        .ok_or_else(not_found_path)?;
+    let info = *storage.info(version).ok_or_else(not_found_path)?;
     if namespace.is_some() && !info.namespaced {
         return Err(not_found_path());
     }
@@ -330,8 +338,12 @@ fn resolve(st: &State, group: &str, version: &str, rest: &[&str]) -> Result<Targ
         return Err(not_found_path());
     }
     Ok(Target {
-        handler,
-        namespace,
+        rest: storage,
+        info,
+        scope: Scope {
+            version: version.to_string(),
+            namespace,
+        },
         name,
         subresource: sub,
     })

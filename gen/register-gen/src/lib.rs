@@ -3,8 +3,9 @@
 //! unchanged), `kube_codegen_scheme::Kind`, and the wire codec: serde that writes `apiVersion` and
 //! `kind` and checks them when reading.
 //!
-//! Output: `<package>/zz_generated.register.rs`, included by the package module. Internal hubs are
-//! skipped (they are never on the wire).
+//! Output: `<package>/zz_generated.register.rs`, included by the package module. An internal hub
+//! is never on the wire: its file holds only each kind's `kube_codegen_scheme::Object` impl (what
+//! the API server's registry keeps hub objects through).
 
 use kube_codegen_model::output::{
     Content, GeneratedFile, Generator, Options, Placement, field_type_tokens,
@@ -30,12 +31,20 @@ impl Generator for RegisterGen {
 
     fn generate_package(&self, model: &Model, pkg: &Package, opts: &Options) -> Vec<GeneratedFile> {
         let _ = model;
-        if pkg.is_internal() || !pkg.options.register {
+        if !pkg.options.register {
             return Vec::new();
         }
+        let content = if pkg.is_internal() {
+            if pkg.roots().next().is_none() {
+                return Vec::new();
+            }
+            hub_package(pkg, opts)
+        } else {
+            package(pkg, opts)
+        };
         vec![GeneratedFile {
             path: pkg.dir.join(FILE),
-            content: Content::Rust(package(pkg, opts)),
+            content: Content::Rust(content),
         }]
     }
 }
@@ -82,6 +91,28 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
     }
 }
 
+/// The register file of an internal hub: each kind's `Object` impl.
+pub fn hub_package(pkg: &Package, opts: &Options) -> TokenStream {
+    let scheme = opts.crates.scheme.to_tokens();
+    let impls = pkg.roots().map(|(t, r)| {
+        let ty = type_path(pkg, &t.name);
+        let status = status_mode(pkg, t, r);
+        quote! { #scheme::impl_object!(#ty #status); }
+    });
+    quote! { #(#impls)* }
+}
+
+/// How `impl_object!` handles a kind's status: `, status` when it can be reset to its default,
+/// `, status no_default` when its type has none, nothing without a status.
+fn status_mode(pkg: &Package, t: &TypeDef, r: &Resource) -> TokenStream {
+    let status = t.fields().iter().find(|f| f.name == "status");
+    match status {
+        Some(f) if r.has_status && pkg.has_default(&f.ty) => quote!(, status),
+        Some(_) if r.has_status => quote!(, status no_default),
+        _ => TokenStream::new(),
+    }
+}
+
 fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> TokenStream {
     // Inside each kind's `const _` block the runtime crates get short local names: the output
     // stays readable and small (its size is the generator's time budget).
@@ -119,11 +150,12 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
 
     let codec = codec_fields(pkg, t.fields(), opts);
     let name = &t.name;
+    let status = status_mode(pkg, t, r);
 
     quote! {
         const _: () = {
         use #scheme_path as scheme;
-        #scheme::impl_resource!(#ty, #api_version, #scope);
+        #scheme::impl_resource!(#ty, #api_version, #scope #status);
         impl #scheme::Kind for #ty {
             const INFO: #scheme::ResourceInfo = #scheme::ResourceInfo {
                 group: #group,

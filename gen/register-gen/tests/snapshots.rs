@@ -185,7 +185,7 @@ fn types_in_nested_modules_and_crate_overrides() {
 }
 
 #[test]
-fn hubs_and_opted_out_packages_generate_nothing() {
+fn hubs_get_object_impls_and_opted_out_packages_nothing() {
     let loaded = load_fixture(
         "skips",
         &[
@@ -215,7 +215,25 @@ fn hubs_and_opted_out_packages_generate_nothing() {
         .flat_map(|p| RegisterGen.generate_package(&loaded.model, p, &Options::default()))
         .map(|f| f.path.display().to_string())
         .collect();
-    assert_eq!(files, ["pager/v2/zz_generated.register.rs"]);
+    // The hub gets its kinds' `Object` impls only; the opted-out v1 nothing.
+    assert_eq!(
+        files,
+        [
+            "pager/zz_generated.register.rs",
+            "pager/v2/zz_generated.register.rs"
+        ]
+    );
+    let hub = loaded
+        .model
+        .packages
+        .iter()
+        .find(|p| p.is_internal())
+        .unwrap();
+    let tokens = register_gen::hub_package(hub, &Options::default()).to_string();
+    assert_eq!(
+        tokens,
+        ":: kube_codegen_scheme :: impl_object ! (self :: types :: Alert) ;"
+    );
 }
 
 /// Whatever the loader accepts, generation neither panics nor emits tokens that do not parse.

@@ -8,9 +8,11 @@ mod codec;
 mod convert;
 mod defaults;
 mod kind_codec;
+mod object;
 
 pub use codec::{CodecError, HubObject};
 pub use kind_codec::{ApiVersionOf, KindOf};
+pub use object::Object;
 
 pub use convert::{ConversionError, ConvertHub, convert};
 pub use defaults::{SetDefaults, default_from_json};
@@ -284,9 +286,12 @@ where
 ///
 /// `scope` is `NamespaceResourceScope` or `ClusterResourceScope`; `api_version` repeats
 /// `group/version` because a `&'static str` constant cannot be concatenated at compile time.
+/// Trailing words (`status`, `status no_default`) are [`impl_object!`]'s: the kind's
+/// [`Object`] impl comes with it.
 #[macro_export]
 macro_rules! impl_resource {
-    ($ty:path, $api_version:literal, $scope:ident) => {
+    ($ty:path, $api_version:literal, $scope:ident $(, $($status:tt)+)?) => {
+        $crate::impl_object!($ty $(, $($status)+)?);
         impl $crate::__private::k8s_openapi::Resource for $ty {
             const API_VERSION: &'static str = $api_version;
             const GROUP: &'static str = <$ty as $crate::Kind>::INFO.group;

@@ -12,3 +12,4 @@ mod types;
 pub use types::*;
 
 include!("zz_generated.deepcopy.rs");
+include!("zz_generated.register.rs");

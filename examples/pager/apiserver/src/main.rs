@@ -6,10 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use apiserver::{ApiServer, Cause, Resource, Strategy};
+use apiserver::{ApiServer, Cause, Context, Resource, Strategy};
 use apiserver_storage::{AnyStore, EmbeddedStore, MemoryStore, StoreOptions};
 use clap::{Parser, ValueEnum};
-use kube_codegen_scheme::{ConvertHub, Kind, Scheme};
 use pager::{v1alpha1, v1beta1};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -53,29 +52,22 @@ struct Cli {
 /// `fieldSelector=status.sent=false`.
 struct AlertStrategy;
 
-impl<K> Strategy<K> for AlertStrategy
-where
-    K: Kind + ConvertHub<Hub = pager::Alert>,
-{
-    fn validate(&self, alert: &K) -> Vec<Cause> {
-        let hub = match alert.to_hub() {
-            Ok(hub) => hub,
-            Err(e) => return vec![Cause::new("FieldValueInvalid", "spec", e.to_string())],
-        };
-        // v1alpha1 calls the content `message`.
-        let path = if K::INFO.version == "v1alpha1" {
+impl Strategy<pager::Alert> for AlertStrategy {
+    fn validate(&self, ctx: &Context<'_>, alert: &pager::Alert) -> Vec<Cause> {
+        // v1alpha1 calls the content `message`: causes name the field the client sent.
+        let path = if ctx.version == "v1alpha1" {
             "spec.message"
         } else {
             "spec.content"
         };
         let mut causes = Vec::new();
-        if hub.spec.content.trim().is_empty() {
+        if alert.spec.content.trim().is_empty() {
             causes.push(Cause::new(
                 "FieldValueRequired",
                 path,
                 "Required value: an alert needs a message",
             ));
-        } else if hub.spec.content.len() > 4096 {
+        } else if alert.spec.content.len() > 4096 {
             causes.push(Cause::new(
                 "FieldValueTooLong",
                 path,
@@ -89,10 +81,9 @@ where
         &["status.sent"]
     }
 
-    fn field_value(&self, alert: &K, field: &str) -> Option<String> {
-        let hub = alert.to_hub().ok()?;
+    fn field_value(&self, alert: &pager::Alert, field: &str) -> Option<String> {
         match field {
-            "status.sent" => Some(hub.status.as_ref().is_some_and(|s| s.sent).to_string()),
+            "status.sent" => Some(alert.status.as_ref().is_some_and(|s| s.sent).to_string()),
             _ => None,
         }
     }
@@ -128,19 +119,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| format!("cannot open {}: {e}", cli.data.display()))?,
         ),
     };
-    let mut scheme = Scheme::new();
-    v1alpha1::register_conversions(&mut scheme);
-    v1beta1::register_conversions(&mut scheme);
-    v1alpha1::register_defaults(&mut scheme);
-    v1beta1::register_defaults(&mut scheme);
+    // One resource kept as the hub, served in both versions.
+    let alerts = Resource::<pager::Alert>::hub()
+        .version::<v1alpha1::Alert>(v1alpha1::OPENAPI_SCHEMAS)
+        .version::<v1beta1::Alert>(v1beta1::OPENAPI_SCHEMAS)
+        .strategy(AlertStrategy);
     let app = ApiServer::builder(store)
-        .resource(
-            Resource::<v1alpha1::Alert, _>::new(v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy),
-        )
-        .resource(
-            Resource::<v1beta1::Alert, _>::new(v1beta1::OPENAPI_SCHEMAS).strategy(AlertStrategy),
-        )
-        .conversions(scheme)
+        .resource(alerts)
         .storage_version("pager.k8s.co", &cli.storage_version)
         .build()?
         .into_router();

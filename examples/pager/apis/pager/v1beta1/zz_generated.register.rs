@@ -16,7 +16,7 @@ pub fn add_to_scheme(scheme: &mut ::kube_codegen_scheme::Scheme) {
 const _: () = {
     use ::kube_codegen_scheme as scheme;
     scheme::impl_resource!(
-        self::types::Alert, "pager.k8s.co/v1beta1", NamespaceResourceScope
+        self::types::Alert, "pager.k8s.co/v1beta1", NamespaceResourceScope, status
     );
     impl scheme::Kind for self::types::Alert {
         const INFO: scheme::ResourceInfo = scheme::ResourceInfo {

@@ -14,3 +14,4 @@ mod types;
 pub use types::*;
 
 include!(concat!(env!("OUT_DIR"), "/fleet/zz_generated.deepcopy.rs"));
+include!(concat!(env!("OUT_DIR"), "/fleet/zz_generated.register.rs"));

@@ -12,3 +12,4 @@ mod types;
 pub use types::*;
 
 include!(concat!(env!("OUT_DIR"), "/wardle/zz_generated.deepcopy.rs"));
+include!(concat!(env!("OUT_DIR"), "/wardle/zz_generated.register.rs"));

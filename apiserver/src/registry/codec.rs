@@ -1,0 +1,253 @@
+//! How one served version of a resource is read into its hub type and written back: the
+//! version's generated serde (strict: duplicate keys and trailing data are errors, unknown
+//! fields reported), its defaults (defaulter-gen's `SetDefaults`), and its conversion
+//! (conversion-gen's `ConvertHub`) — monomorphised per version into plain function pointers.
+
+use kube_codegen_scheme::{ConversionError, ConvertHub, Kind, ResourceInfo, SetDefaults};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A decoded object: the hub value and the paths of fields the version did not know.
+pub(crate) struct Decoded<H> {
+    pub object: H,
+    pub unknown_fields: Vec<String>,
+}
+
+/// Why bytes did not become a hub object.
+pub(crate) enum DecodeError {
+    /// Not a valid object of the version (the message names the field).
+    Invalid(String),
+    /// Valid, but it does not convert to the hub.
+    Convert(ConversionError),
+}
+
+/// One served version of a resource with hub `H`.
+pub(crate) struct VersionCodec<H> {
+    pub info: ResourceInfo,
+    /// openapi-gen's `OPENAPI_SCHEMAS` of the version (parsed once, for patches).
+    pub schemas: &'static str,
+    pub read: fn(&[u8]) -> Result<Decoded<H>, DecodeError>,
+    pub read_value: fn(Value) -> Result<Decoded<H>, DecodeError>,
+    /// Reads what the server itself stored (no strictness checks: it was written by `write_bytes`).
+    pub read_stored: fn(&[u8]) -> Result<H, DecodeError>,
+    pub write_value: fn(&H) -> Result<Value, String>,
+    pub write_bytes: fn(&H) -> Result<Vec<u8>, String>,
+}
+
+/// How a version's type `V` meets the hub `H`: itself (a resource served in one version without
+/// a hub) or through its `ConvertHub` impl.
+pub(crate) trait Conversion<V, H>: 'static {
+    fn to_hub(v: V) -> Result<H, ConversionError>;
+    fn with_version<R>(h: &H, f: impl FnOnce(&V) -> R) -> Result<R, ConversionError>;
+}
+
+/// `V` is its own hub.
+pub(crate) struct Identity;
+
+impl<K: 'static> Conversion<K, K> for Identity {
+    fn to_hub(v: K) -> Result<K, ConversionError> {
+        Ok(v)
+    }
+    fn with_version<R>(h: &K, f: impl FnOnce(&K) -> R) -> Result<R, ConversionError> {
+        Ok(f(h))
+    }
+}
+
+/// `V` converts through its `ConvertHub` impl.
+pub(crate) struct ThroughHub;
+
+impl<V: ConvertHub + 'static> Conversion<V, V::Hub> for ThroughHub {
+    fn to_hub(v: V) -> Result<V::Hub, ConversionError> {
+        v.to_hub()
+    }
+    fn with_version<R>(h: &V::Hub, f: impl FnOnce(&V) -> R) -> Result<R, ConversionError> {
+        Ok(f(&V::from_hub(h)?))
+    }
+}
+
+impl<H: 'static> VersionCodec<H> {
+    pub(crate) fn new<V, C>(schemas: &'static str) -> Self
+    where
+        V: Kind + Serialize + DeserializeOwned + SetDefaults + 'static,
+        C: Conversion<V, H>,
+    {
+        VersionCodec {
+            info: V::INFO,
+            schemas,
+            read: read::<V, H, C>,
+            read_value: read_value::<V, H, C>,
+            read_stored: read_stored::<V, H, C>,
+            write_value: write_value::<V, H, C>,
+            write_bytes: write_bytes::<V, H, C>,
+        }
+    }
+}
+
+fn finish<V, H, C>(
+    typed: Result<V, String>,
+    unknown: Vec<String>,
+) -> Result<Decoded<H>, DecodeError>
+where
+    V: SetDefaults,
+    C: Conversion<V, H>,
+{
+    let mut typed = typed.map_err(DecodeError::Invalid)?;
+    // Defaults on every read of a version: what defaulter-gen generated for it.
+    typed.set_defaults();
+    Ok(Decoded {
+        object: C::to_hub(typed).map_err(DecodeError::Convert)?,
+        unknown_fields: unknown,
+    })
+}
+
+fn read<V, H, C>(bytes: &[u8]) -> Result<Decoded<H>, DecodeError>
+where
+    V: DeserializeOwned + SetDefaults,
+    C: Conversion<V, H>,
+{
+    // Duplicate keys and trailing garbage are errors, as in Go's strict JSON decoding.
+    check_duplicate_keys(bytes).map_err(DecodeError::Invalid)?;
+    let mut unknown = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let typed = serde_ignored::deserialize(&mut de, |path| unknown.push(path.to_string()))
+        .and_then(|v: V| de.end().map(|()| v))
+        .map_err(|e| e.to_string());
+    finish::<V, H, C>(typed, unknown)
+}
+
+fn read_value<V, H, C>(value: Value) -> Result<Decoded<H>, DecodeError>
+where
+    V: DeserializeOwned + SetDefaults,
+    C: Conversion<V, H>,
+{
+    let mut unknown = Vec::new();
+    let typed = serde_ignored::deserialize(value, |path| unknown.push(path.to_string()))
+        .map_err(|e: serde_json::Error| e.to_string());
+    finish::<V, H, C>(typed, unknown)
+}
+
+fn read_stored<V, H, C>(bytes: &[u8]) -> Result<H, DecodeError>
+where
+    V: DeserializeOwned + SetDefaults,
+    C: Conversion<V, H>,
+{
+    finish::<V, H, C>(
+        serde_json::from_slice(bytes).map_err(|e| e.to_string()),
+        Vec::new(),
+    )
+    .map(|d| d.object)
+}
+
+fn write_value<V, H, C>(h: &H) -> Result<Value, String>
+where
+    V: Serialize + 'static,
+    C: Conversion<V, H>,
+{
+    C::with_version(h, |v| serde_json::to_value(v))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+fn write_bytes<V, H, C>(h: &H) -> Result<Vec<u8>, String>
+where
+    V: Serialize + 'static,
+    C: Conversion<V, H>,
+{
+    C::with_version(h, |v| serde_json::to_vec(v))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+/// Rejects JSON objects with a key given twice (`duplicate field "spec.x"`), which serde_json
+/// would silently resolve to the last value.
+pub(crate) fn check_duplicate_keys(body: &[u8]) -> Result<(), String> {
+    use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use std::fmt;
+
+    struct Check(String);
+    impl<'de> DeserializeSeed<'de> for Check {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Check {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = if self.0.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{}.{key}", self.0)
+                };
+                if !seen.insert(key) {
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate field \"{path}\""
+                    )));
+                }
+                map.next_value_seed(Check(path))?;
+            }
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut i = 0;
+            while seq
+                .next_element_seed(Check(format!("{}[{i}]", self.0)))?
+                .is_some()
+            {
+                i += 1;
+            }
+            Ok(())
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    Check(String::new())
+        .deserialize(&mut de)
+        .and_then(|_| de.end())
+        .map_err(|e| {
+            let s = e.to_string();
+            // serde_json appends " at line X column Y"; keep the message only for our errors.
+            match s.find("duplicate field") {
+                Some(i) => s[i..].split(" at line").next().unwrap_or(&s).to_string(),
+                None => s,
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_duplicate_keys;
+
+    #[test]
+    fn duplicate_keys_are_found_with_their_path() {
+        assert!(check_duplicate_keys(br#"{"a":1,"b":{"c":1}}"#).is_ok());
+        assert_eq!(
+            check_duplicate_keys(br#"{"spec":{"x":1,"x":2}}"#).unwrap_err(),
+            "duplicate field \"spec.x\""
+        );
+        assert!(check_duplicate_keys(b"{").is_err());
+    }
+}

@@ -1,0 +1,23 @@
+//! The registry layer (Go's `k8s.io/apiserver/pkg/registry`): each resource is a
+//! [`GenericStore`](store) over typed hub objects behind the [`RestStorage`] trait the HTTP
+//! handlers call. A resource served in several versions is kept once, as its hub type; the
+//! versions meet it at the registry's edge ([`codec`]): a write is decoded as the request's
+//! version, defaulted, converted to the hub, checked by the metadata rules and the resource's
+//! [`Strategy`] (written against the hub), converted to the storage version and stored; a read
+//! or a watch event goes the other way.
+
+mod codec;
+mod meta;
+mod resource;
+mod rest;
+mod store;
+mod strategy;
+mod watch;
+
+pub use resource::{Registration, Resource};
+pub(crate) use rest::decode_continue;
+pub use rest::{
+    Deleted, FieldValidation, ListOptions, ObjectList, RestStorage, Scope, Seen, Subresource,
+    Watch, WatchItem, WriteOptions, Written,
+};
+pub use strategy::{Context, DefaultStrategy, Strategy};

@@ -1,0 +1,128 @@
+//! Registering a resource: its hub type, the versions it is served in, and its strategy.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use apiserver_storage::AnyStore;
+use kube_codegen_scheme::{ConvertHub, Kind, Object, ResourceInfo, SetDefaults};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::codec::{Identity, ThroughHub, VersionCodec};
+use super::rest::RestStorage;
+use super::store::GenericStore;
+use super::strategy::{DefaultStrategy, Strategy};
+
+/// A resource to serve: what [`crate::ApiServerBuilder::resource`] registers.
+///
+/// Served in one version, the kind is its own hub:
+///
+/// ```no_run
+/// # use apiserver::Resource;
+/// let alerts = Resource::<pager::v1alpha1::Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS);
+/// ```
+///
+/// Served in several, every version converts through the internal hub (conversion-gen's
+/// `ConvertHub`), and the strategy is written once, against the hub:
+///
+/// ```no_run
+/// # use apiserver::{Cause, Context, Resource, Strategy};
+/// use pager::{v1alpha1, v1beta1};
+/// struct AlertRules;
+/// impl Strategy<pager::Alert> for AlertRules {
+///     fn validate(&self, _ctx: &Context<'_>, alert: &pager::Alert) -> Vec<Cause> {
+///         if alert.spec.content.is_empty() {
+///             vec![Cause::new("FieldValueRequired", "spec.content", "Required value")]
+///         } else {
+///             Vec::new()
+///         }
+///     }
+/// }
+/// let alerts = Resource::<pager::Alert>::hub()
+///     .version::<v1alpha1::Alert>(v1alpha1::OPENAPI_SCHEMAS)
+///     .version::<v1beta1::Alert>(v1beta1::OPENAPI_SCHEMAS)
+///     .strategy(AlertRules);
+/// ```
+pub struct Resource<H, S = DefaultStrategy> {
+    versions: Vec<VersionCodec<H>>,
+    strategy: S,
+    _hub: PhantomData<fn() -> H>,
+}
+
+impl<K> Resource<K, DefaultStrategy>
+where
+    K: Kind + Object + Clone + Serialize + DeserializeOwned + SetDefaults + Send + Sync + 'static,
+{
+    /// A kind served in its own version only (its own hub), with its group/version's generated
+    /// OpenAPI schemas.
+    pub fn new(schemas: &'static str) -> Self {
+        Resource {
+            versions: vec![VersionCodec::new::<K, Identity>(schemas)],
+            strategy: DefaultStrategy,
+            _hub: PhantomData,
+        }
+    }
+}
+
+impl<H> Resource<H, DefaultStrategy>
+where
+    H: Object + Clone + Send + Sync + 'static,
+{
+    /// A resource kept as the hub type `H`; add the versions it is served in with
+    /// [`Resource::version`].
+    pub fn hub() -> Self {
+        Resource {
+            versions: Vec::new(),
+            strategy: DefaultStrategy,
+            _hub: PhantomData,
+        }
+    }
+}
+
+impl<H: 'static, S> Resource<H, S> {
+    /// Serves the resource in `V`'s version too, converted through the hub.
+    pub fn version<V>(mut self, schemas: &'static str) -> Self
+    where
+        V: Kind + ConvertHub<Hub = H> + Serialize + DeserializeOwned + SetDefaults + 'static,
+    {
+        self.versions
+            .push(VersionCodec::new::<V, ThroughHub>(schemas));
+        self
+    }
+
+    /// The resource's rules (validation, update rules, selectable fields), over the hub type.
+    pub fn strategy<S2: Strategy<H>>(self, strategy: S2) -> Resource<H, S2> {
+        Resource {
+            versions: self.versions,
+            strategy,
+            _hub: PhantomData,
+        }
+    }
+}
+
+/// A registered resource before the server is built: its versions' facts and schemas, and how
+/// it becomes a [`RestStorage`] over the server's store.
+pub trait Registration: Send + 'static {
+    fn served(&self) -> Vec<(ResourceInfo, &'static str)>;
+    /// The resource over `store`, written in `storage_version` (one of the served versions).
+    fn into_rest(self: Box<Self>, store: AnyStore, storage_version: &str) -> Arc<dyn RestStorage>;
+}
+
+impl<H, S> Registration for Resource<H, S>
+where
+    H: Object + Clone + Send + Sync + 'static,
+    S: Strategy<H>,
+{
+    fn served(&self) -> Vec<(ResourceInfo, &'static str)> {
+        self.versions.iter().map(|v| (v.info, v.schemas)).collect()
+    }
+
+    fn into_rest(self: Box<Self>, store: AnyStore, storage_version: &str) -> Arc<dyn RestStorage> {
+        Arc::new(GenericStore::new(
+            store,
+            self.versions,
+            storage_version,
+            self.strategy,
+        ))
+    }
+}

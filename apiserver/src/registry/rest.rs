@@ -1,0 +1,201 @@
+//! The registry's face to the HTTP handlers: typed request options and results, and
+//! [`RestStorage`], one resource with every served version behind a trait object (Go's
+//! `rest.Storage` interfaces).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions;
+use kube_codegen_scheme::ResourceInfo;
+use serde_json::Value;
+
+use crate::patch::PatchType;
+use crate::selector::{FieldSelector, LabelSelector};
+use crate::status::ApiError;
+
+/// Where a request points: the version it speaks and its namespace.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub version: String,
+    /// `None` for cluster-scoped resources and for collections across all namespaces.
+    pub namespace: Option<String>,
+}
+
+/// `fieldValidation`: what to do with fields the version does not know.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FieldValidation {
+    Ignore,
+    /// Answer with a `Warning` header per unknown field (the default).
+    #[default]
+    Warn,
+    /// Refuse the request (400).
+    Strict,
+}
+
+/// Options of create, update and patch.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WriteOptions {
+    /// `dryRun=All`: everything but storing.
+    pub dry_run: bool,
+    pub field_validation: FieldValidation,
+}
+
+/// The subresource an update or patch addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subresource {
+    Status,
+}
+
+/// Options of list, watch and deletecollection.
+#[derive(Clone, Debug, Default)]
+pub struct ListOptions {
+    pub labels: LabelSelector,
+    pub fields: FieldSelector,
+    /// At most this many items (after selection); `None` = all.
+    pub limit: Option<usize>,
+    /// A `continue` token's revision and last key.
+    pub continue_from: Option<(u64, String)>,
+}
+
+/// A write's answer: the object in the request's version, and warnings for the client.
+#[derive(Debug)]
+pub struct Written {
+    pub object: Value,
+    pub warnings: Vec<String>,
+}
+
+/// A delete's answer.
+#[derive(Debug)]
+pub enum Deleted {
+    /// Deleted: the object as it was last stored.
+    Gone(Value),
+    /// Finalizers are pending: the object, now marked with a `deletionTimestamp`.
+    Pending(Value),
+}
+
+/// A list's answer, in the request's version.
+#[derive(Debug)]
+pub struct ObjectList {
+    pub items: Vec<Value>,
+    pub resource_version: u64,
+    pub continue_token: Option<String>,
+}
+
+/// An object as one version sees it at one revision, encoded once for every watcher of that
+/// version.
+#[derive(Debug)]
+pub struct Seen {
+    pub object: Value,
+    /// `object` as JSON bytes.
+    pub json: Bytes,
+}
+
+/// One event of a watch, in the watcher's version.
+#[derive(Debug)]
+pub enum WatchItem {
+    Added(Arc<Seen>),
+    Modified(Arc<Seen>),
+    Deleted(Arc<Seen>),
+    /// The watch cannot go on (e.g. 410 Gone); the stream ends after it.
+    Error(ApiError),
+}
+
+/// A started watch: the revision it starts after and its events (initial ADDEDs first, when
+/// asked for).
+pub struct Watch {
+    pub from: u64,
+    pub events: BoxStream<'static, (u64, WatchItem)>,
+}
+
+/// One resource (all its served versions), as the handlers call it.
+pub trait RestStorage: Send + Sync + 'static {
+    /// Facts of the resource in `version`, if served.
+    fn info(&self, version: &str) -> Option<&ResourceInfo>;
+    /// Every served version's facts, in registration order.
+    fn served(&self) -> Vec<&ResourceInfo>;
+    /// The version objects are written in.
+    fn storage_version(&self) -> &str;
+    /// The generated OpenAPI schemas of a served version.
+    fn schemas(&self, version: &str) -> Option<&'static str>;
+    /// Fields usable in a `fieldSelector` besides `metadata.name` (and `metadata.namespace`).
+    fn selectable_fields(&self) -> &'static [&'static str];
+
+    fn get<'a>(&'a self, scope: &'a Scope, name: &'a str)
+    -> BoxFuture<'a, Result<Value, ApiError>>;
+    fn list<'a>(
+        &'a self,
+        scope: &'a Scope,
+        opts: &'a ListOptions,
+    ) -> BoxFuture<'a, Result<ObjectList, ApiError>>;
+    /// Creates from a JSON body.
+    fn create<'a>(
+        &'a self,
+        scope: &'a Scope,
+        body: &'a [u8],
+        opts: WriteOptions,
+    ) -> BoxFuture<'a, Result<Written, ApiError>>;
+    /// Replaces from a JSON body.
+    fn update<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+        subresource: Option<Subresource>,
+        body: &'a [u8],
+        opts: WriteOptions,
+    ) -> BoxFuture<'a, Result<Written, ApiError>>;
+    fn patch<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+        subresource: Option<Subresource>,
+        patch: (PatchType, &'a [u8]),
+        opts: WriteOptions,
+    ) -> BoxFuture<'a, Result<Written, ApiError>>;
+    fn delete<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+        opts: &'a DeleteOptions,
+        dry_run: bool,
+    ) -> BoxFuture<'a, Result<Deleted, ApiError>>;
+    /// Deletes what `list` selects; answers what was deleted (or marked for deletion).
+    fn delete_collection<'a>(
+        &'a self,
+        scope: &'a Scope,
+        list: &'a ListOptions,
+        opts: &'a DeleteOptions,
+        dry_run: bool,
+    ) -> BoxFuture<'a, Result<ObjectList, ApiError>>;
+    /// Watches from `resource_version` (`None` or 0: from now, after ADDEDs of what exists).
+    fn watch(
+        self: Arc<Self>,
+        scope: Scope,
+        opts: ListOptions,
+        resource_version: Option<u64>,
+    ) -> BoxFuture<'static, Result<Watch, ApiError>>;
+}
+
+/// A `continue` token: the list's revision and the last key returned.
+pub(crate) fn encode_continue(rv: u64, start: &str) -> String {
+    use base64::Engine;
+    let token = serde_json::json!({"v": "meta.k8s.io/v1", "rv": rv, "start": start});
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token.to_string())
+}
+
+/// Reads a `continue` token; `None` when it is not one of ours.
+pub(crate) fn decode_continue(token: &str) -> Option<(u64, String)> {
+    use base64::Engine;
+    #[derive(serde::Deserialize)]
+    struct Token {
+        v: String,
+        rv: u64,
+        start: String,
+    }
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim_end_matches('='))
+        .ok()?;
+    let token: Token = serde_json::from_slice(&raw).ok()?;
+    (token.v == "meta.k8s.io/v1").then_some((token.rv, token.start))
+}

@@ -1,0 +1,875 @@
+//! [`GenericStore`]: one resource over the storage, on typed hub objects — Go's
+//! `genericregistry.Store`. Writes go decode (the request's version, strict) → default →
+//! convert to the hub → metadata rules → strategy → convert to the storage version → storage;
+//! reads go storage (in whatever version each object was written) → hub → the request's
+//! version.
+
+use std::collections::BTreeMap;
+
+use apiserver_storage::{AnyStore, KeyValue, Storage, StorageError};
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, ObjectMeta};
+use kube_codegen_scheme::{Object, ResourceInfo};
+use serde_json::Value;
+
+use super::codec::{DecodeError, Decoded, VersionCodec};
+use super::meta;
+use super::rest::{
+    Deleted, FieldValidation, ListOptions, ObjectList, RestStorage, Scope, Seen, Subresource,
+    Watch, WriteOptions, encode_continue,
+};
+use super::strategy::{Context, Strategy};
+use super::watch::EventCache;
+use crate::patch::{OpenApiPatchSchema, PatchType};
+use crate::status::{ApiError, Cause};
+
+/// How often a read-modify-write is retried when another writer got there first.
+const UPDATE_ATTEMPTS: usize = 16;
+
+pub(crate) struct GenericStore<H, S> {
+    pub(super) store: AnyStore,
+    pub(super) versions: Vec<VersionCodec<H>>,
+    /// Index of the storage version in `versions`.
+    storage: usize,
+    pub(super) strategy: S,
+    /// Per version (same index): the schemas strategic-merge patches follow.
+    patch_schemas: Vec<OpenApiPatchSchema>,
+    pub(super) events: EventCache<H>,
+}
+
+impl<H, S> GenericStore<H, S>
+where
+    H: Object + Clone + Send + Sync + 'static,
+    S: Strategy<H>,
+{
+    pub(crate) fn new(
+        store: AnyStore,
+        versions: Vec<VersionCodec<H>>,
+        storage_version: &str,
+        strategy: S,
+    ) -> Self {
+        let storage = versions
+            .iter()
+            .position(|v| v.info.version == storage_version)
+            .unwrap_or(0);
+        let patch_schemas = versions
+            .iter()
+            .map(|v| {
+                // The builder refused schemas that are not JSON before getting here.
+                let schemas: serde_json::Map<String, Value> =
+                    serde_json::from_str(v.schemas).unwrap_or_default();
+                OpenApiPatchSchema::new(
+                    &schemas,
+                    &crate::openapi::kind_definition(&schemas, &v.info),
+                )
+            })
+            .collect();
+        GenericStore {
+            store,
+            versions,
+            storage,
+            strategy,
+            patch_schemas,
+            events: EventCache::default(),
+        }
+    }
+
+    /// The resource's facts (group, plural, scope) as the storage version has them.
+    fn resource(&self) -> &ResourceInfo {
+        &self.versions[self.storage].info
+    }
+
+    pub(super) fn codec(&self, version: &str) -> Result<(usize, &VersionCodec<H>), ApiError> {
+        self.versions
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.info.version == version)
+            .ok_or_else(|| {
+                ApiError::new(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                )
+            })
+    }
+
+    /// `/registry/<group>/<plural>/[<namespace>/][<name>]`: one key for every version.
+    pub(super) fn key(&self, ns: Option<&str>, name: Option<&str>) -> String {
+        let info = self.resource();
+        let mut k = format!("/registry/{}/{}/", info.group, info.plural);
+        if let Some(ns) = ns {
+            k.push_str(ns);
+            k.push('/');
+        }
+        if let Some(n) = name {
+            k.push_str(n);
+        }
+        k
+    }
+
+    pub(super) fn storage_error(&self, e: StorageError, name: &str) -> ApiError {
+        let info = self.resource();
+        match e {
+            StorageError::AlreadyExists { .. } => {
+                ApiError::already_exists(info.plural, info.group, name)
+            }
+            StorageError::NotFound { .. } => ApiError::not_found(info.plural, info.group, name),
+            StorageError::Conflict { .. } => ApiError::conflict(
+                info.plural,
+                info.group,
+                name,
+                "the object has been modified; please apply your changes to the latest version and try again",
+            ),
+            StorageError::Expired { requested, oldest } => {
+                ApiError::expired(format!("too old resource version: {requested} ({oldest})"))
+            }
+            StorageError::TooLarge { size, limit, .. } => ApiError::new(
+                413,
+                "RequestEntityTooLarge",
+                format!("Request entity too large: {size} bytes, limit is {limit}"),
+            ),
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+
+    /// A stored value as a hub object with its `resourceVersion`, read in the version it was
+    /// written in (from its `apiVersion`, not assumed: the storage version may have changed
+    /// since).
+    pub(super) fn decode_stored(&self, kv: &KeyValue) -> Result<H, ApiError> {
+        let info = self.resource();
+        let codec = match stored_version(&kv.value)? {
+            None => &self.versions[self.storage],
+            Some(v) => self
+                .versions
+                .iter()
+                .find(|c| c.info.version == v)
+                .ok_or_else(|| {
+                    ApiError::internal(format!(
+                        "{} {} is stored as {}/{v}, which is not served",
+                        info.kind, kv.key, info.group
+                    ))
+                })?,
+        };
+        let mut hub = (codec.read_stored)(&kv.value).map_err(|e| {
+            ApiError::internal(format!(
+                "stored {} {} cannot be read as {}: {}",
+                info.kind,
+                kv.key,
+                codec.info.api_version(),
+                describe(e)
+            ))
+        })?;
+        hub.metadata_mut().resource_version = Some(kv.mod_revision.to_string());
+        Ok(hub)
+    }
+
+    /// The object as stored: in the storage version, without `resourceVersion` (the store's
+    /// revision is the truth).
+    fn to_storage(&self, obj: &mut H) -> Result<Bytes, ApiError> {
+        let rv = obj.metadata_mut().resource_version.take();
+        let bytes = (self.versions[self.storage].write_bytes)(obj);
+        obj.metadata_mut().resource_version = rv;
+        let info = self.resource();
+        bytes.map(Bytes::from).map_err(|e| {
+            ApiError::bad_request(format!(
+                "{} cannot be stored as {}: {e}",
+                info.kind,
+                info.api_version()
+            ))
+        })
+    }
+
+    /// A hub object in a served version.
+    pub(super) fn encode(&self, codec: &VersionCodec<H>, obj: &H) -> Result<Value, ApiError> {
+        (codec.write_value)(obj).map_err(|e| {
+            ApiError::internal(format!(
+                "{} cannot be written as {}: {e}",
+                codec.info.kind,
+                codec.info.api_version()
+            ))
+        })
+    }
+
+    pub(super) fn seen(&self, codec: &VersionCodec<H>, obj: &H) -> Result<Seen, ApiError> {
+        let object = self.encode(codec, obj)?;
+        let json = serde_json::to_vec(&object).map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(Seen {
+            object,
+            json: Bytes::from(json),
+        })
+    }
+
+    /// A create or update body: type meta checked against the URL, decoded strictly as the
+    /// request's version, defaulted, converted to the hub, its namespace checked.
+    fn decode_body(
+        &self,
+        codec: &VersionCodec<H>,
+        scope: &Scope,
+        body: &[u8],
+        opts: WriteOptions,
+    ) -> Result<(H, Vec<String>), ApiError> {
+        let info = &codec.info;
+        check_type_meta(info, body)?;
+        let decoded = (codec.read)(body).map_err(|e| decode_error(info, e))?;
+        let warnings = field_warnings(info, &decoded.unknown_fields, opts.field_validation)?;
+        let mut obj = decoded.object;
+        self.check_namespace(scope, obj.metadata_mut())?;
+        Ok((obj, warnings))
+    }
+
+    fn check_namespace(&self, scope: &Scope, meta: &mut ObjectMeta) -> Result<(), ApiError> {
+        let body = meta.namespace.as_deref().filter(|n| !n.is_empty());
+        match (&scope.namespace, body) {
+            (Some(url), Some(body)) if url != body => Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            )),
+            (Some(url), None) => {
+                meta.namespace = Some(url.clone());
+                Ok(())
+            }
+            (None, Some(_)) if !self.resource().namespaced => {
+                meta.namespace = None;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `obj` is selected by the label and field selectors of `opts`.
+    pub(super) fn matches(&self, opts: &ListOptions, obj: &H) -> bool {
+        let meta = obj.metadata();
+        let no_labels = BTreeMap::new();
+        if !opts
+            .labels
+            .matches(meta.labels.as_ref().unwrap_or(&no_labels))
+        {
+            return false;
+        }
+        opts.fields.matches(|field| match field {
+            "metadata.name" => meta.name.clone(),
+            "metadata.namespace" => meta.namespace.clone(),
+            other => self.strategy.field_value(obj, other),
+        })
+    }
+
+    fn invalid(&self, codec: &VersionCodec<H>, name: &str, causes: Vec<Cause>) -> ApiError {
+        ApiError::invalid(codec.info.kind, codec.info.group, name, causes)
+    }
+
+    /// Whether two objects differ only in metadata and status (compared as the storage version
+    /// writes them, so no `PartialEq` is asked of API types): what `generation` counts.
+    fn same_spec(&self, a: &H, b: &H) -> Result<bool, ApiError> {
+        let codec = &self.versions[self.storage];
+        Ok(crate::object::spec_equal(
+            &self.encode(codec, a)?,
+            &self.encode(codec, b)?,
+        ))
+    }
+
+    /// The update rules: status kept or taken alone, system fields kept, generation counted,
+    /// validation. Returns whether the result must be deleted instead (the last finalizer of a
+    /// deleting object removed).
+    fn prepare_update(
+        &self,
+        ctx: &Context<'_>,
+        codec: &VersionCodec<H>,
+        subresource: Option<Subresource>,
+        new: &mut H,
+        old: &H,
+    ) -> Result<bool, ApiError> {
+        let name = meta::name(old.metadata()).to_string();
+        if subresource == Some(Subresource::Status) {
+            // `/status` changes status and nothing else.
+            let rv = new.metadata().resource_version.clone();
+            let mut merged = old.clone();
+            merged.swap_status(new);
+            *new = merged;
+            new.metadata_mut().resource_version = rv;
+        } else if codec.info.has_status {
+            // The main resource ignores status.
+            let mut stored = old.clone();
+            new.swap_status(&mut stored);
+        }
+        if meta::name(new.metadata()) != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({}) does not match the name on the URL ({name})",
+                meta::name(new.metadata())
+            )));
+        }
+        meta::keep_system_fields(new.metadata_mut(), old.metadata());
+        self.strategy.prepare_for_update(ctx, new, old);
+        if !self.same_spec(new, old)? {
+            new.metadata_mut().generation = Some(old.metadata().generation.unwrap_or(0) + 1);
+        }
+        let mut causes = meta::validate(new.metadata());
+        causes.extend(self.strategy.validate_update(ctx, new, old));
+        if !causes.is_empty() {
+            return Err(self.invalid(codec, &name, causes));
+        }
+        Ok(meta::is_deleting(new.metadata()) && !meta::has_finalizers(new.metadata()))
+    }
+
+    /// The read-modify-write loop every update shares (PUT, PATCH, `/status`).
+    async fn guaranteed_update<F>(
+        &self,
+        scope: &Scope,
+        name: &str,
+        subresource: Option<Subresource>,
+        opts: WriteOptions,
+        mut modify: F,
+    ) -> Result<super::rest::Written, ApiError>
+    where
+        F: FnMut(&H) -> Result<(H, Vec<String>), ApiError>,
+    {
+        let (_, codec) = self.codec(&scope.version)?;
+        let info = &codec.info;
+        let k = self.key(scope.namespace.as_deref(), Some(name));
+        let ctx = Context {
+            version: &scope.version,
+            namespace: scope.namespace.as_deref(),
+            dry_run: opts.dry_run,
+        };
+        for _ in 0..UPDATE_ATTEMPTS {
+            let current = self
+                .store
+                .get(&k)
+                .await
+                .map_err(|e| self.storage_error(e, name))?
+                .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
+            let old = self.decode_stored(&current)?;
+            let (mut new, warnings) = modify(&old)?;
+            // A resourceVersion in the request is a precondition.
+            let precondition = match new.metadata().resource_version.as_deref() {
+                None | Some("") => None,
+                Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
+                    self.invalid(
+                        codec,
+                        name,
+                        vec![Cause::new(
+                            "FieldValueInvalid",
+                            "metadata.resourceVersion",
+                            format!("Invalid value: \"{rv}\": must be an integer"),
+                        )],
+                    )
+                })?),
+            };
+            if let Some(rv) = precondition
+                && rv != current.mod_revision
+            {
+                return Err(self.storage_error(
+                    StorageError::Conflict {
+                        key: k.clone(),
+                        current: current.mod_revision,
+                    },
+                    name,
+                ));
+            }
+            let delete_now = self.prepare_update(&ctx, codec, subresource, &mut new, &old)?;
+            new.metadata_mut().resource_version = Some(current.mod_revision.to_string());
+            let written = |obj: &H, warnings: Vec<String>| {
+                Ok(super::rest::Written {
+                    object: self.encode(codec, obj)?,
+                    warnings,
+                })
+            };
+            if opts.dry_run {
+                return written(&new, warnings);
+            }
+            let result = if delete_now {
+                self.store.delete(&k, Some(current.mod_revision)).await
+            } else {
+                let bytes = self.to_storage(&mut new)?;
+                self.store
+                    .update(&k, bytes, Some(current.mod_revision))
+                    .await
+            };
+            match result {
+                Ok(kv) => {
+                    new.metadata_mut().resource_version = Some(kv.mod_revision.to_string());
+                    return written(&new, warnings);
+                }
+                // Someone wrote in between: without a precondition of the caller's, try again.
+                Err(StorageError::Conflict { .. }) if precondition.is_none() => continue,
+                Err(e) => return Err(self.storage_error(e, name)),
+            }
+        }
+        Err(ApiError::conflict(
+            info.plural,
+            info.group,
+            name,
+            "too many concurrent writers; try again",
+        ))
+    }
+
+    async fn create_object(
+        &self,
+        scope: &Scope,
+        body: &[u8],
+        opts: WriteOptions,
+    ) -> Result<super::rest::Written, ApiError> {
+        let (_, codec) = self.codec(&scope.version)?;
+        let info = &codec.info;
+        let (mut obj, warnings) = self.decode_body(codec, scope, body, opts)?;
+        meta::prepare_for_create(obj.metadata_mut());
+        obj.clear_status();
+        let ctx = Context {
+            version: &scope.version,
+            namespace: scope.namespace.as_deref(),
+            dry_run: opts.dry_run,
+        };
+        self.strategy.prepare_for_create(&ctx, &mut obj);
+        let name = meta::name(obj.metadata()).to_string();
+        let mut causes = meta::validate(obj.metadata());
+        causes.extend(self.strategy.validate(&ctx, &obj));
+        if !causes.is_empty() {
+            return Err(self.invalid(codec, &name, causes));
+        }
+        let k = self.key(scope.namespace.as_deref(), Some(&name));
+        if opts.dry_run {
+            let exists = self
+                .store
+                .get(&k)
+                .await
+                .map_err(|e| self.storage_error(e, &name))?;
+            if exists.is_some() {
+                return Err(ApiError::already_exists(info.plural, info.group, &name));
+            }
+        } else {
+            let bytes = self.to_storage(&mut obj)?;
+            let kv = self
+                .store
+                .create(&k, bytes)
+                .await
+                .map_err(|e| self.storage_error(e, &name))?;
+            obj.metadata_mut().resource_version = Some(kv.mod_revision.to_string());
+        }
+        Ok(super::rest::Written {
+            object: self.encode(codec, &obj)?,
+            warnings,
+        })
+    }
+
+    async fn patch_object(
+        &self,
+        scope: &Scope,
+        name: &str,
+        subresource: Option<Subresource>,
+        (kind, body): (PatchType, &[u8]),
+        opts: WriteOptions,
+    ) -> Result<super::rest::Written, ApiError> {
+        let (index, codec) = self.codec(&scope.version)?;
+        let schema = &self.patch_schemas[index];
+        self.guaranteed_update(scope, name, subresource, opts, |old| {
+            // JSON is the point here: the patch applies to the object as the client sees it.
+            let original = self.encode(codec, old)?;
+            let patched = crate::patch::apply(kind, &original, body, schema).map_err(|e| {
+                let err = ApiError::new(e.code(), e.reason(), e.message().to_string());
+                match e.cause() {
+                    Some(c) => err.with_cause(Cause::new("UnexpectedServerResponse", "", c)),
+                    None => err,
+                }
+            })?;
+            let Decoded {
+                object: mut obj,
+                unknown_fields,
+            } = (codec.read_value)(patched).map_err(|e| decode_error(&codec.info, e))?;
+            let warnings = field_warnings(&codec.info, &unknown_fields, opts.field_validation)?;
+            // A patch keeps the stored resourceVersion unless it sets one (a precondition).
+            if obj.metadata().resource_version == old.metadata().resource_version {
+                obj.metadata_mut().resource_version = None;
+            }
+            self.check_namespace(scope, obj.metadata_mut())?;
+            Ok((obj, warnings))
+        })
+        .await
+    }
+
+    async fn list_objects(
+        &self,
+        scope: &Scope,
+        opts: &ListOptions,
+    ) -> Result<ObjectList, ApiError> {
+        let (_, codec) = self.codec(&scope.version)?;
+        let prefix = self.key(scope.namespace.as_deref(), None);
+        let (mut start_after, mut list_rv) = match &opts.continue_from {
+            Some((rv, start)) => (Some(start.clone()), Some(*rv)),
+            None => (None, None),
+        };
+        let mut items = Vec::new();
+        let mut next = None;
+        // Read pages until the selector-filtered page is full (or the keys run out).
+        loop {
+            let want = opts.limit.map(|n| n - items.len());
+            let page = self
+                .store
+                .list(
+                    &prefix,
+                    apiserver_storage::ListOptions {
+                        start_after: start_after.clone(),
+                        limit: want,
+                    },
+                )
+                .await
+                .map_err(|e| self.storage_error(e, ""))?;
+            list_rv.get_or_insert(page.revision);
+            for kv in &page.items {
+                let obj = self.decode_stored(kv)?;
+                if self.matches(opts, &obj) {
+                    items.push(self.encode(codec, &obj)?);
+                }
+            }
+            let last = page.items.last().map(|kv| kv.key.clone());
+            if !page.remaining || last.is_none() {
+                break;
+            }
+            start_after = last.clone();
+            if opts.limit.is_some_and(|n| items.len() >= n) {
+                next = last;
+                break;
+            }
+        }
+        let resource_version = list_rv.unwrap_or(0);
+        Ok(ObjectList {
+            items,
+            resource_version,
+            continue_token: next.map(|start| encode_continue(resource_version, &start)),
+        })
+    }
+
+    async fn delete_object(
+        &self,
+        scope: &Scope,
+        name: &str,
+        opts: &DeleteOptions,
+        dry_run: bool,
+    ) -> Result<Deleted, ApiError> {
+        let (_, codec) = self.codec(&scope.version)?;
+        let info = &codec.info;
+        let k = self.key(scope.namespace.as_deref(), Some(name));
+        let preconditions = opts.preconditions.as_ref();
+        for _ in 0..UPDATE_ATTEMPTS {
+            let current = self
+                .store
+                .get(&k)
+                .await
+                .map_err(|e| self.storage_error(e, name))?
+                .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
+            let mut obj = self.decode_stored(&current)?;
+            if let Some(uid) = preconditions.and_then(|p| p.uid.as_deref())
+                && Some(uid) != obj.metadata().uid.as_deref()
+            {
+                return Err(ApiError::conflict(
+                    info.plural,
+                    info.group,
+                    name,
+                    &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                        obj.metadata().uid.as_deref().unwrap_or_default()
+                    ),
+                ));
+            }
+            if let Some(rv) = preconditions.and_then(|p| p.resource_version.as_deref())
+                && rv.parse::<u64>().ok() != Some(current.mod_revision)
+            {
+                return Err(ApiError::conflict(
+                    info.plural,
+                    info.group,
+                    name,
+                    &format!(
+                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                        current.mod_revision
+                    ),
+                ));
+            }
+            if meta::has_finalizers(obj.metadata()) {
+                // Finalizers pending: mark, answer with the object; deletion happens when
+                // they are gone.
+                if !meta::is_deleting(obj.metadata()) {
+                    let m = obj.metadata_mut();
+                    m.deletion_timestamp = Some(meta::now());
+                    m.deletion_grace_period_seconds = Some(0);
+                    if !dry_run {
+                        let bytes = self.to_storage(&mut obj)?;
+                        match self
+                            .store
+                            .update(&k, bytes, Some(current.mod_revision))
+                            .await
+                        {
+                            Ok(kv) => {
+                                obj.metadata_mut().resource_version =
+                                    Some(kv.mod_revision.to_string())
+                            }
+                            Err(StorageError::Conflict { .. }) => continue,
+                            Err(e) => return Err(self.storage_error(e, name)),
+                        }
+                    }
+                }
+                return Ok(Deleted::Pending(self.encode(codec, &obj)?));
+            }
+            if dry_run {
+                return Ok(Deleted::Gone(self.encode(codec, &obj)?));
+            }
+            match self.store.delete(&k, Some(current.mod_revision)).await {
+                Ok(kv) => {
+                    obj.metadata_mut().resource_version = Some(kv.mod_revision.to_string());
+                    return Ok(Deleted::Gone(self.encode(codec, &obj)?));
+                }
+                Err(StorageError::Conflict { .. }) => continue,
+                Err(e) => return Err(self.storage_error(e, name)),
+            }
+        }
+        Err(ApiError::conflict(
+            info.plural,
+            info.group,
+            name,
+            "too many concurrent writers; try again",
+        ))
+    }
+
+    async fn delete_selected(
+        &self,
+        scope: &Scope,
+        list: &ListOptions,
+        opts: &DeleteOptions,
+        dry_run: bool,
+    ) -> Result<ObjectList, ApiError> {
+        self.codec(&scope.version)?;
+        let prefix = self.key(scope.namespace.as_deref(), None);
+        let page = self
+            .store
+            .list(&prefix, apiserver_storage::ListOptions::default())
+            .await
+            .map_err(|e| self.storage_error(e, ""))?;
+        let mut deleted = Vec::new();
+        for kv in &page.items {
+            let obj = self.decode_stored(kv)?;
+            if !self.matches(list, &obj) {
+                continue;
+            }
+            let one = Scope {
+                version: scope.version.clone(),
+                namespace: obj.metadata().namespace.clone(),
+            };
+            match self
+                .delete_object(&one, meta::name(obj.metadata()), opts, dry_run)
+                .await
+            {
+                Ok(Deleted::Gone(v) | Deleted::Pending(v)) => deleted.push(v),
+                Err(e) if e.code == 404 => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(ObjectList {
+            items: deleted,
+            resource_version: page.revision,
+            continue_token: None,
+        })
+    }
+}
+
+impl<H, S> RestStorage for GenericStore<H, S>
+where
+    H: Object + Clone + Send + Sync + 'static,
+    S: Strategy<H>,
+{
+    fn info(&self, version: &str) -> Option<&ResourceInfo> {
+        self.codec(version).ok().map(|(_, c)| &c.info)
+    }
+
+    fn served(&self) -> Vec<&ResourceInfo> {
+        self.versions.iter().map(|c| &c.info).collect()
+    }
+
+    fn storage_version(&self) -> &str {
+        self.resource().version
+    }
+
+    fn schemas(&self, version: &str) -> Option<&'static str> {
+        self.codec(version).ok().map(|(_, c)| c.schemas)
+    }
+
+    fn selectable_fields(&self) -> &'static [&'static str] {
+        self.strategy.selectable_fields()
+    }
+
+    fn get<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Value, ApiError>> {
+        Box::pin(async move {
+            let (_, codec) = self.codec(&scope.version)?;
+            let kv = self
+                .store
+                .get(&self.key(scope.namespace.as_deref(), Some(name)))
+                .await
+                .map_err(|e| self.storage_error(e, name))?
+                .ok_or_else(|| ApiError::not_found(codec.info.plural, codec.info.group, name))?;
+            self.encode(codec, &self.decode_stored(&kv)?)
+        })
+    }
+
+    fn list<'a>(
+        &'a self,
+        scope: &'a Scope,
+        opts: &'a ListOptions,
+    ) -> BoxFuture<'a, Result<ObjectList, ApiError>> {
+        Box::pin(self.list_objects(scope, opts))
+    }
+
+    fn create<'a>(
+        &'a self,
+        scope: &'a Scope,
+        body: &'a [u8],
+        opts: WriteOptions,
+    ) -> BoxFuture<'a, Result<super::rest::Written, ApiError>> {
+        Box::pin(self.create_object(scope, body, opts))
+    }
+
+    fn update<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+        subresource: Option<Subresource>,
+        body: &'a [u8],
+        opts: WriteOptions,
+    ) -> BoxFuture<'a, Result<super::rest::Written, ApiError>> {
+        Box::pin(async move {
+            let (_, codec) = self.codec(&scope.version)?;
+            let (new, warnings) = self.decode_body(codec, scope, body, opts)?;
+            self.guaranteed_update(scope, name, subresource, opts, |_old| {
+                Ok((new.clone(), warnings.clone()))
+            })
+            .await
+        })
+    }
+
+    fn patch<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+        subresource: Option<Subresource>,
+        patch: (PatchType, &'a [u8]),
+        opts: WriteOptions,
+    ) -> BoxFuture<'a, Result<super::rest::Written, ApiError>> {
+        Box::pin(self.patch_object(scope, name, subresource, patch, opts))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+        opts: &'a DeleteOptions,
+        dry_run: bool,
+    ) -> BoxFuture<'a, Result<Deleted, ApiError>> {
+        Box::pin(self.delete_object(scope, name, opts, dry_run))
+    }
+
+    fn delete_collection<'a>(
+        &'a self,
+        scope: &'a Scope,
+        list: &'a ListOptions,
+        opts: &'a DeleteOptions,
+        dry_run: bool,
+    ) -> BoxFuture<'a, Result<ObjectList, ApiError>> {
+        Box::pin(self.delete_selected(scope, list, opts, dry_run))
+    }
+
+    fn watch(
+        self: std::sync::Arc<Self>,
+        scope: Scope,
+        opts: ListOptions,
+        resource_version: Option<u64>,
+    ) -> BoxFuture<'static, Result<Watch, ApiError>> {
+        Box::pin(super::watch::start(self, scope, opts, resource_version))
+    }
+}
+
+/// The version a stored object was written in: a scan of its `apiVersion`, not a full parse.
+fn stored_version(bytes: &[u8]) -> Result<Option<String>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct TypeMeta<'a> {
+        #[serde(rename = "apiVersion", borrow, default)]
+        api_version: Option<std::borrow::Cow<'a, str>>,
+    }
+    let meta = serde_json::from_slice::<TypeMeta>(bytes)
+        .map_err(|e| ApiError::internal(format!("stored object is not JSON: {e}")))?;
+    Ok(meta
+        .api_version
+        .and_then(|av| av.rsplit_once('/').map(|(_, v)| v.to_string())))
+}
+
+/// A body's `apiVersion` and `kind`, when given, must be the URL's.
+fn check_type_meta(info: &ResourceInfo, body: &[u8]) -> Result<(), ApiError> {
+    #[derive(serde::Deserialize)]
+    struct TypeMeta<'a> {
+        #[serde(rename = "apiVersion", borrow, default)]
+        api_version: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default)]
+        kind: Option<std::borrow::Cow<'a, str>>,
+    }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request("the request body must be an object"));
+    }
+    let meta = serde_json::from_slice::<TypeMeta>(body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    if let Some(av) = meta.api_version.as_deref()
+        && av != info.api_version()
+    {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({av}) does not match the expected API version ({})",
+            info.api_version()
+        )));
+    }
+    if let Some(kind) = meta.kind.as_deref()
+        && kind != info.kind
+    {
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({kind}) does not match the expected kind ({})",
+            info.kind
+        )));
+    }
+    Ok(())
+}
+
+fn describe(e: DecodeError) -> String {
+    match e {
+        DecodeError::Invalid(m) => m,
+        DecodeError::Convert(c) => format!("conversion to the hub failed: {c}"),
+    }
+}
+
+fn decode_error(info: &ResourceInfo, e: DecodeError) -> ApiError {
+    ApiError::bad_request(format!(
+        "{kind} in version \"{version}\" cannot be handled as a {kind}: {}",
+        describe(e),
+        kind = info.kind,
+        version = info.version
+    ))
+}
+
+/// `fieldValidation` over the unknown fields of a body: Strict refuses, Warn answers with
+/// warnings, Ignore drops them.
+fn field_warnings(
+    info: &ResourceInfo,
+    unknown: &[String],
+    mode: FieldValidation,
+) -> Result<Vec<String>, ApiError> {
+    if unknown.is_empty() || mode == FieldValidation::Ignore {
+        return Ok(Vec::new());
+    }
+    let msgs: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    if mode == FieldValidation::Strict {
+        return Err(ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+            msgs.join(", "),
+            kind = info.kind,
+            version = info.version
+        )));
+    }
+    Ok(msgs)
+}

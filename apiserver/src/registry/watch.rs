@@ -1,0 +1,184 @@
+//! Watch in the registry: initial ADDEDs, then store events decoded into hub objects once,
+//! filtered by the selectors on the hub (an object leaving the selection is DELETED, entering it
+//! ADDED), and encoded once per served version for every watcher of that version.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use apiserver_storage::{Event, EventType, KeyValue, Storage, StorageError};
+use futures::StreamExt;
+use kube_codegen_scheme::Object;
+
+use super::rest::{ListOptions, Scope, Seen, Watch, WatchItem};
+use super::store::GenericStore;
+use super::strategy::Strategy;
+use crate::status::ApiError;
+
+/// How many decoded events are kept: enough for every watcher to catch up on a burst.
+const EVENT_CACHE_CAPACITY: usize = 4096;
+
+/// Store events as hub objects, shared by all watchers of a resource (bounded, most recent
+/// kept). Each is decoded once, and encoded once per version someone watches it in.
+pub(crate) struct EventCache<H> {
+    entries: Mutex<Entries<H>>,
+}
+
+struct Entries<H> {
+    map: HashMap<(String, u64), Arc<CachedEvent<H>>>,
+    order: VecDeque<(String, u64)>,
+}
+
+impl<H> Default for EventCache<H> {
+    fn default() -> Self {
+        EventCache {
+            entries: Mutex::new(Entries {
+                map: HashMap::new(),
+                order: VecDeque::new(),
+            }),
+        }
+    }
+}
+
+/// A stored object at one revision: the hub, and its encoding per version (by index).
+pub(crate) struct CachedEvent<H> {
+    hub: H,
+    versions: Mutex<Vec<Option<Arc<Seen>>>>,
+}
+
+impl<H> EventCache<H> {
+    fn lock(&self) -> MutexGuard<'_, Entries<H>> {
+        // A panic while holding the lock leaves nothing half-written worth refusing.
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl<H, S> GenericStore<H, S>
+where
+    H: Object + Clone + Send + Sync + 'static,
+    S: Strategy<H>,
+{
+    /// `kv` as a hub object, decoded at most once.
+    fn cached(&self, kv: &KeyValue) -> Result<Arc<CachedEvent<H>>, ApiError> {
+        let key = (kv.key.clone(), kv.mod_revision);
+        if let Some(e) = self.events.lock().map.get(&key) {
+            return Ok(e.clone());
+        }
+        let event = Arc::new(CachedEvent {
+            hub: self.decode_stored(kv)?,
+            versions: Mutex::new(vec![None; self.versions.len()]),
+        });
+        let mut entries = self.events.lock();
+        let event = entries.map.entry(key.clone()).or_insert(event).clone();
+        if entries.order.len() < entries.map.len() {
+            entries.order.push_back(key);
+            while entries.order.len() > EVENT_CACHE_CAPACITY {
+                if let Some(old) = entries.order.pop_front() {
+                    entries.map.remove(&old);
+                }
+            }
+        }
+        Ok(event)
+    }
+
+    /// The cached event in version `index`, encoded at most once.
+    fn seen_in(&self, event: &CachedEvent<H>, index: usize) -> Result<Arc<Seen>, ApiError> {
+        let mut versions = event.versions.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(seen) = &versions[index] {
+            return Ok(seen.clone());
+        }
+        let seen = Arc::new(self.seen(&self.versions[index], &event.hub)?);
+        versions[index] = Some(seen.clone());
+        Ok(seen)
+    }
+
+    /// One store event as the watcher sees it, if it concerns its selection.
+    fn watch_event(
+        &self,
+        index: usize,
+        opts: &ListOptions,
+        item: Result<Event, StorageError>,
+    ) -> Option<(u64, WatchItem)> {
+        let ev = match item {
+            Ok(ev) => ev,
+            Err(e) => return Some((0, WatchItem::Error(self.storage_error(e, "")))),
+        };
+        let new = match self.cached(&ev.kv) {
+            Ok(new) => new,
+            Err(e) => return Some((ev.revision, WatchItem::Error(e))),
+        };
+        let old_matches = match ev.prev.as_ref().map(|p| self.cached(p)) {
+            None => false,
+            Some(Ok(old)) => self.matches(opts, &old.hub),
+            // The previous value is only needed to tell ADDED from MODIFIED: an unreadable one
+            // (which this server did not write) counts as not selected.
+            Some(Err(e)) => {
+                tracing::warn!(key = %ev.kv.key, error = %e.message, "previous value of a watch event is unreadable");
+                false
+            }
+        };
+        let new_matches = self.matches(opts, &new.hub);
+        let seen = match self.seen_in(&new, index) {
+            Ok(seen) => seen,
+            Err(e) => return Some((ev.revision, WatchItem::Error(e))),
+        };
+        let item = match ev.kind {
+            EventType::Deleted if old_matches || new_matches => WatchItem::Deleted(seen),
+            EventType::Deleted => return None,
+            _ if new_matches && old_matches => WatchItem::Modified(seen),
+            _ if new_matches => WatchItem::Added(seen),
+            _ if old_matches => WatchItem::Deleted(seen),
+            _ => return None,
+        };
+        Some((ev.revision, item))
+    }
+}
+
+/// Starts a watch: ADDEDs for what exists (when no resourceVersion, or "0", is given), then the
+/// store's events after that revision; a compacted history ends the stream with an error
+/// (410 Gone).
+pub(crate) async fn start<H, S>(
+    this: Arc<GenericStore<H, S>>,
+    scope: Scope,
+    opts: ListOptions,
+    resource_version: Option<u64>,
+) -> Result<Watch, ApiError>
+where
+    H: Object + Clone + Send + Sync + 'static,
+    S: Strategy<H>,
+{
+    let (index, codec) = this.codec(&scope.version)?;
+    let prefix = this.key(scope.namespace.as_deref(), None);
+    let mut initial = Vec::new();
+    let from = match resource_version {
+        None | Some(0) => {
+            let page = this
+                .store
+                .list(&prefix, apiserver_storage::ListOptions::default())
+                .await
+                .map_err(|e| this.storage_error(e, ""))?;
+            for kv in &page.items {
+                let obj = this.decode_stored(kv)?;
+                if this.matches(&opts, &obj) {
+                    let seen = Arc::new(this.seen(codec, &obj)?);
+                    initial.push((kv.mod_revision, WatchItem::Added(seen)));
+                }
+            }
+            page.revision
+        }
+        Some(rv) => rv,
+    };
+    let initial = futures::stream::iter(initial);
+    let events = match this.store.watch(&prefix, from).await {
+        Ok(stream) => {
+            let live = stream.filter_map(move |item| {
+                futures::future::ready(this.watch_event(index, &opts, item))
+            });
+            initial.chain(live).boxed()
+        }
+        Err(e) => {
+            let error = (from, WatchItem::Error(this.storage_error(e, "")));
+            initial.chain(futures::stream::iter([error])).boxed()
+        }
+    };
+    Ok(Watch { from, events })
+}
