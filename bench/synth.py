@@ -105,6 +105,7 @@ mod types;
 pub use types::*;
 
 include!("zz_generated.deepcopy.rs");
+include!("zz_generated.register.rs");
 """
 
 HUB_HEADER = """\

@@ -22,13 +22,31 @@ pub trait Object {
 ///
 /// ```
 /// # use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+/// use kube_codegen_scheme::Object;
 /// #[derive(Default)]
 /// pub struct Widget { pub metadata: ObjectMeta, pub status: Option<WidgetStatus> }
-/// #[derive(Default)]
+/// #[derive(Debug, Default, PartialEq)]
 /// pub struct WidgetStatus { pub ready: bool }
 /// kube_codegen_scheme::impl_object!(Widget, status);
+///
+/// let mut a = Widget { status: Some(WidgetStatus { ready: true }), ..Default::default() };
+/// let mut b = Widget::default();
+/// a.swap_status(&mut b);
+/// assert_eq!((a.status, b.status.as_ref().map(|s| s.ready)), (None, Some(true)));
+/// b.clear_status();
+/// assert_eq!(b.status, None);
+/// b.metadata_mut().name = Some("w".into());
+/// assert_eq!(b.metadata().name.as_deref(), Some("w"));
+///
 /// pub struct Gadget { pub metadata: ObjectMeta }
 /// kube_codegen_scheme::impl_object!(Gadget);
+///
+/// pub struct Fixed { pub metadata: ObjectMeta, pub status: FixedStatus }
+/// pub struct FixedStatus(pub u8); // no Default: a create keeps what it is sent
+/// kube_codegen_scheme::impl_object!(Fixed, status no_default);
+/// let mut f = Fixed { metadata: ObjectMeta::default(), status: FixedStatus(3) };
+/// f.clear_status();
+/// assert_eq!(f.status.0, 3);
 /// ```
 ///
 /// `status` clears the status with `Default::default()`; `status no_default` (a status type
