@@ -24,7 +24,8 @@ pub mod object;
 pub mod openapi;
 pub mod patch;
 pub mod registry;
-pub mod selector;
+/// Label and field selectors (shared with the clients: `kube-codegen-apimachinery`).
+pub use kube_codegen_apimachinery::selector;
 mod server;
 pub mod status;
 pub mod table;
@@ -116,6 +117,12 @@ impl ApiServerBuilder {
     /// Registers a resource with the versions it is served in (see [`Resource`]).
     pub fn resource<R: Registration>(mut self, resource: R) -> Self {
         self.resources.push(Box::new(resource));
+        self
+    }
+
+    /// [`resource`](Self::resource) for a registration already boxed.
+    pub fn resource_boxed(mut self, resource: Box<dyn Registration>) -> Self {
+        self.resources.push(resource);
         self
     }
 

@@ -1,8 +1,622 @@
-//! client-gen: will generate typed clientsets (with fakes) per group/version, thin over runtime/client.
+//! client-gen: a typed clientset over every group/version with `+genclient` kinds.
 //!
-//! Not built yet (see the project's issues): this crate exists so the workspace shows the
-//! architecture. It generates nothing and the CLI does not offer it; [`NAME`] is its entry point's
-//! name once it does.
+//! Output (in the separate output root, `--client-out` / `Config::client_out`):
+//!
+//! - `clientset/mod.rs`: `Clientset` (`new(kube::Client)`, `try_default()`, one accessor per
+//!   group/version) and, behind the user crate's `fake` feature, `fake::builder()` — a fake
+//!   API server with every kind registered (versions of one kind through their hub).
+//! - `clientset/<group>_<version>.rs`: the group/version's client with one accessor per kind
+//!   (`alerts(namespace)`, `alerts_all_namespaces()`, or `policies()` for a cluster-scoped kind);
+//!   per kind a verb set — an uninhabited type implementing the `kube_codegen_client::verbs` its
+//!   tags allow, so a verb it lacks does not compile — a `<Kind>Client` alias of the generic
+//!   `kube_codegen_client::Client`, and a `<Kind>Methods` trait for `+genclient:method=` verbs.
+//!
+//! Generated code names the types by their absolute Rust path, so the clientset can live in a
+//! crate of its own.
 
-/// The generator's name, as `kube-codegen --only` will accept it.
+use std::collections::BTreeMap;
+
+use kube_codegen_model::output::{
+    Content, GeneratedFile, Generator, Options, Placement, absolute_type_path,
+    field_type_tokens_with, ident,
+};
+use kube_codegen_model::{
+    ClientSpec, ConversionTag, CustomMethod, Diagnostic, Model, Package, Resource, TypeDef, Verb,
+    naming,
+};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
 pub const NAME: &str = "client-gen";
+/// The clientset's module directory, under the separate output root.
+pub const DIR: &str = "clientset";
+
+pub struct ClientGen;
+
+/// A `+genclient` kind of an external package.
+struct ClientKind<'a> {
+    pkg: &'a Package,
+    ty: &'a TypeDef,
+    resource: &'a Resource,
+    spec: &'a ClientSpec,
+}
+
+/// The external packages with `+genclient` kinds, each with them.
+fn packages(model: &Model) -> Vec<(&Package, Vec<ClientKind<'_>>)> {
+    model
+        .packages
+        .iter()
+        .filter(|p| !p.is_internal() && p.options.client && p.options.register)
+        .map(|pkg| {
+            let kinds = pkg
+                .roots()
+                .filter_map(|(ty, resource)| {
+                    let spec = resource.client.as_ref()?;
+                    Some(ClientKind {
+                        pkg,
+                        ty,
+                        resource,
+                        spec,
+                    })
+                })
+                .collect::<Vec<_>>();
+            (pkg, kinds)
+        })
+        .filter(|(_, kinds)| !kinds.is_empty())
+        .collect()
+}
+
+/// Custom verbs client-gen writes methods for.
+const METHOD_VERBS: [Verb; 4] = [Verb::Get, Verb::Create, Verb::Update, Verb::Patch];
+
+impl Generator for ClientGen {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn placement(&self) -> Placement {
+        Placement::Separate
+    }
+
+    fn validate(&self, model: &Model) -> Vec<Diagnostic> {
+        let mut diags = Vec::new();
+        for (pkg, kinds) in packages(model) {
+            if absolute_type_path(pkg, &kinds[0].ty.name).is_none() {
+                diags.push(
+                    Diagnostic::error(
+                        "E0701",
+                        format!(
+                            "client-gen cannot name the types of {}: its Rust module path is unknown",
+                            pkg.display_name()
+                        ),
+                    )
+                    .at(kinds[0].ty.span, "a `+genclient` kind")
+                    .help("give the input's module path (`--module-path pager` for a crate named `pager` whose root is the input, or `Config::input_at(dir, \"crate::apis\")`)"),
+                );
+            }
+            for k in &kinds {
+                for m in &k.spec.methods {
+                    if !METHOD_VERBS.contains(&m.verb) {
+                        diags.push(
+                            Diagnostic::error(
+                                "E0702",
+                                format!(
+                                    "client-gen writes no `verb={}` methods (`{}` of {})",
+                                    m.verb.as_str(),
+                                    m.name,
+                                    k.ty.name
+                                ),
+                            )
+                            .at(m.span, "this method")
+                            .help("methods can extend get, create, update and patch; use the client's `api()` (a `kube::Api`) for anything else"),
+                        );
+                    }
+                }
+            }
+        }
+        diags
+    }
+
+    fn generate_model(&self, model: &Model, opts: &Options) -> Vec<GeneratedFile> {
+        let packages = packages(model);
+        if packages.is_empty() {
+            return Vec::new();
+        }
+        let names = group_version_names(&packages);
+        let mut files = vec![GeneratedFile {
+            path: format!("{DIR}/mod.rs").into(),
+            content: Content::Rust(clientset(model, &packages, &names, opts)),
+        }];
+        for ((pkg, kinds), name) in packages.iter().zip(&names) {
+            files.push(GeneratedFile {
+                path: format!("{DIR}/{name}.rs").into(),
+                content: Content::Rust(group_version(pkg, kinds, name, opts)),
+            });
+        }
+        files
+    }
+}
+
+/// `pager_v1alpha1` per package: the group's first DNS label and the version, or the whole group
+/// when two groups share a first label.
+fn group_version_names(packages: &[(&Package, Vec<ClientKind<'_>>)]) -> Vec<String> {
+    let first_label = |g: &str| -> String {
+        let l = g.split('.').next().unwrap_or_default();
+        if l.is_empty() {
+            "core".into()
+        } else {
+            l.to_string()
+        }
+    };
+    let mut groups_by_label: BTreeMap<String, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for (pkg, _) in packages {
+        groups_by_label
+            .entry(first_label(&pkg.group))
+            .or_default()
+            .insert(&pkg.group);
+    }
+    packages
+        .iter()
+        .map(|(pkg, _)| {
+            let label = first_label(&pkg.group);
+            let group = if groups_by_label[&label].len() > 1 {
+                pkg.group.clone()
+            } else {
+                label
+            };
+            let version = pkg.version.as_deref().unwrap_or_default();
+            format!("{group}_{version}")
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect()
+}
+
+fn kind_path(k: &ClientKind<'_>) -> TokenStream {
+    absolute_type_path(k.pkg, &k.ty.name).unwrap_or_else(|| {
+        let id = ident(&k.ty.name);
+        quote!(#id)
+    })
+}
+
+/// `alerts`, `fleet_snapshots`, `policies`: the plural in snake case, with word breaks where the
+/// kind has them.
+fn accessor(kind: &str, plural: &str) -> String {
+    let snake = naming::snake_case(kind);
+    let mut out = String::new();
+    let mut words = snake.split('_').peekable();
+    let mut rest = plural;
+    while let Some(word) = words.next() {
+        if words.peek().is_some() && rest.len() > word.len() && rest.starts_with(word) {
+            out.push_str(word);
+            out.push('_');
+            rest = &rest[word.len()..];
+        } else {
+            break;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn clientset(
+    model: &Model,
+    packages: &[(&Package, Vec<ClientKind<'_>>)],
+    names: &[String],
+    opts: &Options,
+) -> TokenStream {
+    let kube = opts.crates.kube.to_tokens();
+    let client = opts.crates.client.to_tokens();
+    let mods = names.iter().map(|n| {
+        let m = ident(n);
+        let doc = format!(" Clients of `{}`.", group_version_of(packages, names, n));
+        quote! { #[doc = #doc] pub mod #m; }
+    });
+    let accessors = packages.iter().zip(names).map(|((pkg, _), n)| {
+        let m = ident(n);
+        let ty = format_ident!("{}", upper_camel(n));
+        let doc = format!(" The `{}` clients.", pkg.display_name());
+        quote! {
+            #[doc = #doc]
+            pub fn #m(&self) -> #m::#ty {
+                #m::#ty::new(self.client.clone())
+            }
+        }
+    });
+    let resources = fake_resources(model, packages, opts);
+    quote! {
+        //! The typed clientset: one accessor per group/version, one typed client per kind.
+        #(#mods)*
+
+        /// Typed clients for every group/version: `Clientset::new(client).pager_v1alpha1().alerts("default")`.
+        #[derive(Clone)]
+        pub struct Clientset {
+            client: #kube::Client,
+        }
+
+        impl Clientset {
+            pub fn new(client: #kube::Client) -> Self {
+                Clientset { client }
+            }
+
+            /// From the usual configuration: `$KUBECONFIG` or `~/.kube/config`, else in-cluster
+            /// (`kube::Client::try_default`).
+            pub async fn try_default() -> ::core::result::Result<Self, #kube::Error> {
+                ::core::result::Result::Ok(Self::new(#kube::Client::try_default().await?))
+            }
+
+            /// The `kube::Client` underneath.
+            pub fn client(&self) -> &#kube::Client {
+                &self.client
+            }
+
+            #(#accessors)*
+        }
+
+        /// A fake clientset: the real API server in-process over an in-memory store (the user
+        /// crate's `fake` feature enables `kube-codegen-client/fake`).
+        #[cfg(feature = "fake")]
+        pub mod fake {
+            pub use #client::fake::{Fake, FakeBuilder, RequestInfo};
+
+            /// A fake API server serving every kind of this clientset; preload objects with
+            /// `.object(..)`, `.build().await`, then `Clientset::new(fake.client())`.
+            pub fn builder() -> FakeBuilder {
+                FakeBuilder::new()
+                    #(#resources)*
+            }
+        }
+    }
+}
+
+fn group_version_of(
+    packages: &[(&Package, Vec<ClientKind<'_>>)],
+    names: &[String],
+    name: &str,
+) -> String {
+    packages
+        .iter()
+        .zip(names)
+        .find(|(_, n)| *n == name)
+        .map(|((p, _), _)| p.display_name())
+        .unwrap_or_default()
+}
+
+/// `.resource(..)` per kind: the versions of a kind that convert through its hub as one resource
+/// kept as the hub; a kind without a hub in its preferred version only.
+fn fake_resources(
+    model: &Model,
+    packages: &[(&Package, Vec<ClientKind<'_>>)],
+    opts: &Options,
+) -> Vec<TokenStream> {
+    let client = opts.crates.client.to_tokens();
+    // (input, group, kind) → the versions that serve it.
+    let mut by_kind: BTreeMap<(usize, &str, &str), Vec<&ClientKind<'_>>> = BTreeMap::new();
+    for (_, kinds) in packages {
+        for k in kinds {
+            by_kind
+                .entry((k.pkg.input, k.pkg.group.as_str(), k.resource.kind.as_str()))
+                .or_default()
+                .push(k);
+        }
+    }
+    let schemas = |k: &ClientKind<'_>| -> TokenStream {
+        match (
+            k.pkg.options.openapi,
+            absolute_type_path(k.pkg, "OPENAPI_SCHEMAS"),
+        ) {
+            (true, Some(p)) => p,
+            _ => quote!("{}"),
+        }
+    };
+    by_kind
+        .values()
+        .map(|versions| {
+            let hub = versions.iter().find_map(|k| hub_kind(model, k));
+            let through_hub: Vec<&&ClientKind<'_>> = match hub {
+                Some(_) => versions
+                    .iter()
+                    .filter(|k| hub_kind(model, k).is_some())
+                    .collect(),
+                None => Vec::new(),
+            };
+            match hub {
+                Some(hub) if !through_hub.is_empty() => {
+                    let adds = through_hub.iter().map(|k| {
+                        let ty = kind_path(k);
+                        let s = schemas(k);
+                        quote!(.version::<#ty>(#s))
+                    });
+                    quote!(.resource(#client::fake::Resource::<#hub>::hub() #(#adds)*))
+                }
+                _ => {
+                    let preferred = versions
+                        .iter()
+                        .max_by_key(|k| version_priority(k.pkg.version.as_deref().unwrap_or("")))
+                        .expect("a kind has a version");
+                    let ty = kind_path(preferred);
+                    let s = schemas(preferred);
+                    quote!(.resource(#client::fake::Resource::<#ty>::new(#s)))
+                }
+            }
+        })
+        .collect()
+}
+
+/// The hub type a version's kind converts through, if it does.
+fn hub_kind(model: &Model, k: &ClientKind<'_>) -> Option<TokenStream> {
+    let through = matches!(
+        k.pkg.options.conversion.as_ref().map(|c| &c.value),
+        Some(ConversionTag::Through(_))
+    );
+    if !through {
+        return None;
+    }
+    let group_dir = k.pkg.dir.parent()?;
+    let hub = model
+        .packages
+        .iter()
+        .find(|p| p.input == k.pkg.input && p.is_internal() && p.dir == group_dir)?;
+    hub.roots()
+        .find(|(t, _)| t.name == k.ty.name)
+        .and_then(|_| absolute_type_path(hub, &k.ty.name))
+}
+
+/// `pager_v1alpha1` → `PagerV1alpha1`: the group/version client's type.
+fn upper_camel(snake: &str) -> String {
+    snake
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Kubernetes' version order: GA > beta > alpha, then by number.
+fn version_priority(v: &str) -> (u8, u32, u32) {
+    let Some(rest) = v.strip_prefix('v') else {
+        return (0, 0, 0);
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let major = digits.parse().unwrap_or(0);
+    let tail = &rest[digits.len()..];
+    let (level, minor) = if tail.is_empty() {
+        (3, 0)
+    } else if let Some(n) = tail.strip_prefix("beta") {
+        (2, n.parse().unwrap_or(0))
+    } else if let Some(n) = tail.strip_prefix("alpha") {
+        (1, n.parse().unwrap_or(0))
+    } else {
+        (0, 0)
+    };
+    (level, major, minor)
+}
+
+fn group_version(
+    pkg: &Package,
+    kinds: &[ClientKind<'_>],
+    name: &str,
+    opts: &Options,
+) -> TokenStream {
+    let kube = opts.crates.kube.to_tokens();
+    let client = opts.crates.client.to_tokens();
+    let gv = format_ident!("{}", upper_camel(name));
+    let gv_doc = format!(" The clients of `{}`.", pkg.display_name());
+    let accessors = kinds.iter().map(|k| {
+        let kind = kind_path(k);
+        let verbs = format_ident!("{}Verbs", k.ty.name);
+        let alias = format_ident!("{}Client", k.ty.name);
+        let plural = accessor(&k.ty.name, &k.resource.plural);
+        let method = ident(&plural);
+        if k.resource.namespaced {
+            let all = format_ident!("{}_all_namespaces", plural);
+            let doc = format!(" `{}` in `namespace`.", k.resource.plural);
+            let all_doc = format!(
+                " `{}` in every namespace (list and watch).",
+                k.resource.plural
+            );
+            quote! {
+                #[doc = #doc]
+                pub fn #method(&self, namespace: &str) -> #alias {
+                    #client::Client::namespaced(self.client.clone(), namespace)
+                }
+                #[doc = #all_doc]
+                pub fn #all(&self) -> #client::AllNamespaces<#kind, #verbs> {
+                    #client::AllNamespaces::new(self.client.clone())
+                }
+            }
+        } else {
+            let doc = format!(" `{}` (cluster-scoped).", k.resource.plural);
+            quote! {
+                #[doc = #doc]
+                pub fn #method(&self) -> #alias {
+                    #client::Client::cluster(self.client.clone())
+                }
+            }
+        }
+    });
+    let per_kind = kinds.iter().map(|k| kind_items(k, opts));
+    quote! {
+        #[doc = #gv_doc]
+        #[derive(Clone)]
+        pub struct #gv {
+            client: #kube::Client,
+        }
+
+        impl #gv {
+            pub fn new(client: #kube::Client) -> Self {
+                #gv { client }
+            }
+
+            #(#accessors)*
+        }
+
+        #(#per_kind)*
+    }
+}
+
+/// The verb marker each allowed verb implements (apply verbs wait for server-side apply).
+fn verb_trait(v: Verb) -> Option<&'static str> {
+    Some(match v {
+        Verb::Create => "Create",
+        Verb::Update => "Update",
+        Verb::UpdateStatus => "UpdateStatus",
+        Verb::Delete => "Delete",
+        Verb::DeleteCollection => "DeleteCollection",
+        Verb::Get => "Get",
+        Verb::List => "List",
+        Verb::Watch => "Watch",
+        Verb::Patch => "Patch",
+        Verb::Apply | Verb::ApplyStatus => return None,
+    })
+}
+
+fn kind_items(k: &ClientKind<'_>, opts: &Options) -> TokenStream {
+    let client = opts.crates.client.to_tokens();
+    let kind = kind_path(k);
+    let name = &k.ty.name;
+    let verbs = format_ident!("{}Verbs", name);
+    let alias = format_ident!("{}Client", name);
+    let allowed: Vec<Verb> = k
+        .spec
+        .verbs
+        .iter()
+        .copied()
+        .filter(|v| *v != Verb::UpdateStatus || k.resource.has_status)
+        .collect();
+    let listed = allowed
+        .iter()
+        .filter(|v| verb_trait(**v).is_some())
+        .map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let verbs_doc = format!(
+        " The verbs of `{name}`'s client: {}.",
+        if listed.is_empty() { "none" } else { &listed }
+    );
+    let impls = allowed.iter().filter_map(|v| verb_trait(*v)).map(|t| {
+        let t = format_ident!("{t}");
+        quote!(impl #client::verbs::#t for #verbs {})
+    });
+    let alias_doc = format!(" The client of `{name}`.");
+    let methods = methods(k, opts);
+    quote! {
+        #[doc = #verbs_doc]
+        pub enum #verbs {}
+        #(#impls)*
+        #[doc = #alias_doc]
+        pub type #alias = #client::Client<#kind, #verbs>;
+        #methods
+    }
+}
+
+/// `+genclient:method=` methods, as a `<Kind>Methods` trait on the kind's client.
+fn methods(k: &ClientKind<'_>, opts: &Options) -> TokenStream {
+    let methods: Vec<&CustomMethod> = k
+        .spec
+        .methods
+        .iter()
+        .filter(|m| METHOD_VERBS.contains(&m.verb))
+        .collect();
+    if methods.is_empty() {
+        return TokenStream::new();
+    }
+    let client = opts.crates.client.to_tokens();
+    let kind = kind_path(k);
+    let name = &k.ty.name;
+    let tr = format_ident!("{}Methods", name);
+    let alias = format_ident!("{}Client", name);
+    let ty_of = |t: Option<&kube_codegen_model::FieldType>| -> TokenStream {
+        match t {
+            Some(t) => field_type_tokens_with(t, opts, &|n| {
+                absolute_type_path(k.pkg, n).unwrap_or_else(|| {
+                    let id = ident(n);
+                    quote!(#id)
+                })
+            }),
+            None => kind.clone(),
+        }
+    };
+    let (mut decls, mut bodies) = (Vec::new(), Vec::new());
+    for m in methods {
+        let fname = ident(&naming::snake_case(&m.name));
+        let result = ty_of(m.result.as_ref());
+        let input = ty_of(m.input.as_ref());
+        let sub = match &m.subresource {
+            Some(s) => quote!(::core::option::Option::Some(#s)),
+            None => quote!(::core::option::Option::None),
+        };
+        let path = match &m.subresource {
+            Some(s) => format!("{}/{s}", k.resource.plural),
+            None => k.resource.plural.clone(),
+        };
+        let doc = format!(
+            " `{}` on `{path}` (`+genclient:method={}`).",
+            m.verb.as_str(),
+            m.name
+        );
+        let (params, call) = match m.verb {
+            Verb::Get => (quote!(name: &str), quote!(self.get_subresource(#sub, name))),
+            Verb::Create => (
+                quote!(name: &str, input: &#input, pp: &#client::PostParams),
+                quote!(self.create_subresource(#sub, name, pp, input)),
+            ),
+            Verb::Update => (
+                quote!(name: &str, input: &#input, pp: &#client::PostParams),
+                quote!(self.update_subresource(#sub, name, pp, input)),
+            ),
+            _ => (
+                quote!(name: &str, pp: &#client::PatchParams, patch: &#client::Patch<#client::__private::serde_json::Value>),
+                quote!(self.patch_subresource(#sub, name, pp, patch)),
+            ),
+        };
+        decls.push(quote! {
+            #[doc = #doc]
+            fn #fname(&self, #params) -> impl ::core::future::Future<Output = #client::Result<#result>> + Send;
+        });
+        bodies.push(quote! {
+            async fn #fname(&self, #params) -> #client::Result<#result> {
+                #call.await
+            }
+        });
+    }
+    let doc = format!(" The `+genclient:method=` methods of `{name}`'s client.");
+    quote! {
+        #[doc = #doc]
+        pub trait #tr {
+            #(#decls)*
+        }
+        impl #tr for #alias {
+            #(#bodies)*
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accessor;
+
+    #[test]
+    fn accessors_break_words_like_the_kind() {
+        assert_eq!(accessor("Alert", "alerts"), "alerts");
+        assert_eq!(
+            accessor("FleetSnapshot", "fleetsnapshots"),
+            "fleet_snapshots"
+        );
+        assert_eq!(accessor("Policy", "policies"), "policies");
+        assert_eq!(accessor("Chassis", "chassis"), "chassis");
+        assert_eq!(accessor("HTTPRoute", "httproutes"), "http_routes");
+        assert_eq!(accessor("Widget", "gizmos"), "gizmos");
+    }
+}

@@ -34,6 +34,7 @@ pub fn generators() -> Vec<Arc<dyn Generator>> {
         Arc::new(openapi_gen::OpenapiGen),
         Arc::new(conversion_gen::ConversionGen),
         Arc::new(defaulter_gen::DefaulterGen),
+        Arc::new(client_gen::ClientGen),
     ]
 }
 
@@ -286,6 +287,10 @@ impl Config {
             all.push(g.clone());
         }
         let Some(only) = &self.only else {
+            // Generators of a crate of their own (client-gen) run when that crate has a place.
+            if self.separate_out.is_none() {
+                all.retain(|g| g.placement() != Placement::Separate);
+            }
             return Ok(all);
         };
         let mut out = Vec::new();

@@ -20,7 +20,7 @@ struct Cli {
     #[arg(short, long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
     /// Where generators that write a crate of their own (clients, listers, informers) put it:
-    /// that crate's `src/` directory, or a module directory.
+    /// that crate's `src/` directory, or a module directory. They run only when it is given.
     #[arg(long, value_name = "DIR")]
     client_out: Option<PathBuf>,
     /// Rust module path of the input directory (`crate::apis`), when the crate layout can't tell.
@@ -29,7 +29,8 @@ struct Cli {
     /// Compare with what is on disk; list every file that differs; write nothing.
     #[arg(long)]
     verify: bool,
-    /// Run only these generators (comma-separated: register, deepcopy, openapi).
+    /// Run only these generators (comma-separated: register, deepcopy, openapi, conversion,
+    /// defaulter, client).
     #[arg(long, value_delimiter = ',', value_name = "GENERATORS")]
     only: Option<Vec<String>>,
     /// Print what was inferred (groups, versions, kinds, plurals, scopes, module paths) and exit.

@@ -39,6 +39,9 @@ pub enum Placement {
 pub struct Crates {
     pub k8s_openapi: String,
     pub scheme: String,
+    /// What generated clientsets stand on (`kube-codegen-client`).
+    pub client: String,
+    pub kube: String,
 }
 
 impl Default for Crates {
@@ -46,6 +49,8 @@ impl Default for Crates {
         Crates {
             k8s_openapi: "::k8s_openapi".into(),
             scheme: "::kube_codegen_scheme".into(),
+            client: "::kube_codegen_client".into(),
+            kube: "::kube".into(),
         }
     }
 }
@@ -59,6 +64,8 @@ impl Crates {
         Ok(CratePaths {
             k8s_openapi: parse("k8s_openapi", &self.k8s_openapi)?,
             scheme: parse("scheme", &self.scheme)?,
+            client: parse("client", &self.client)?,
+            kube: parse("kube", &self.kube)?,
         })
     }
 }
@@ -68,6 +75,8 @@ impl Crates {
 pub struct CratePaths {
     pub k8s_openapi: RustPath,
     pub scheme: RustPath,
+    pub client: RustPath,
+    pub kube: RustPath,
 }
 
 impl Default for CratePaths {
@@ -164,10 +173,30 @@ pub fn type_path(pkg: &Package, name: &str) -> TokenStream {
     quote!(self #(:: #segments)*)
 }
 
+/// The tokens naming a package item from outside its crate (a clientset crate):
+/// `::pager::v1alpha1::Alert`, from the package's Rust path. Items are named at the package root,
+/// where Go-shaped packages re-export their types (`mod types; pub use types::*;`). `None` when
+/// the path is not known (`--module-path` not given and the crate layout does not tell it).
+pub fn absolute_type_path(pkg: &Package, name: &str) -> Option<TokenStream> {
+    let mut path = RustPath::parse(pkg.rust_path.as_deref()?).ok()?.join(name);
+    // A crate name is an extern crate from anywhere else; `crate::…` stays as given.
+    path.global = path.first() != "crate";
+    Some(path.to_tokens())
+}
+
 /// A field type as tokens, naming local types through the package module and well-known types
 /// through the crate paths of `opts`.
 pub fn field_type_tokens(pkg: &Package, ty: &FieldType, opts: &Options) -> TokenStream {
-    let inner = |t: &FieldType| field_type_tokens(pkg, t, opts);
+    field_type_tokens_with(ty, opts, &|name| type_path(pkg, name))
+}
+
+/// [`field_type_tokens`] with package types named by `local` (e.g. [`absolute_type_path`]).
+pub fn field_type_tokens_with(
+    ty: &FieldType,
+    opts: &Options,
+    local: &dyn Fn(&str) -> TokenStream,
+) -> TokenStream {
+    let inner = |t: &FieldType| field_type_tokens_with(t, opts, local);
     match ty {
         FieldType::Bool => quote!(bool),
         FieldType::Int(n) => {
@@ -192,7 +221,7 @@ pub fn field_type_tokens(pkg: &Package, ty: &FieldType, opts: &Options) -> Token
             quote!(::std::boxed::Box<#t>)
         }
         FieldType::Set { ordered, elem } => {
-            let e = field_type_tokens(pkg, elem, opts);
+            let e = inner(elem);
             if *ordered {
                 quote!(::std::collections::BTreeSet<#e>)
             } else {
@@ -208,7 +237,7 @@ pub fn field_type_tokens(pkg: &Package, ty: &FieldType, opts: &Options) -> Token
             }
         }
         FieldType::Known(k) => opts.crates.known(*k).to_tokens(),
-        FieldType::Local(name) => type_path(pkg, name),
+        FieldType::Local(name) => local(name),
         FieldType::Shared { wrapper, inner: t } => {
             let t = inner(t);
             let w = wrapper.path().to_tokens();

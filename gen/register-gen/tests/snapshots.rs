@@ -153,6 +153,7 @@ fn types_in_nested_modules_and_crate_overrides() {
         crates: Crates {
             k8s_openapi: "::my_k8s".into(),
             scheme: "crate::scheme".into(),
+            ..Crates::default()
         }
         .paths()
         .unwrap(),

@@ -6,10 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use apiserver::{ApiServer, Cause, Context, Resource, Strategy};
+use apiserver::ApiServer;
 use apiserver_storage::{AnyStore, EmbeddedStore, MemoryStore, StoreOptions};
 use clap::{Parser, ValueEnum};
-use pager::{v1alpha1, v1beta1};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum StorageKind {
@@ -47,48 +46,6 @@ struct Cli {
     storage_version: String,
 }
 
-/// Alert rules, written once against the hub for every version: content is required and
-/// bounded; `status.sent` is selectable, so a controller can list unsent alerts with
-/// `fieldSelector=status.sent=false`.
-struct AlertStrategy;
-
-impl Strategy<pager::Alert> for AlertStrategy {
-    fn validate(&self, ctx: &Context<'_>, alert: &pager::Alert) -> Vec<Cause> {
-        // v1alpha1 calls the content `message`: causes name the field the client sent.
-        let path = if ctx.version == "v1alpha1" {
-            "spec.message"
-        } else {
-            "spec.content"
-        };
-        let mut causes = Vec::new();
-        if alert.spec.content.trim().is_empty() {
-            causes.push(Cause::new(
-                "FieldValueRequired",
-                path,
-                "Required value: an alert needs a message",
-            ));
-        } else if alert.spec.content.len() > 4096 {
-            causes.push(Cause::new(
-                "FieldValueTooLong",
-                path,
-                "Too long: may not be more than 4096 bytes",
-            ));
-        }
-        causes
-    }
-
-    fn selectable_fields(&self) -> &'static [&'static str] {
-        &["status.sent"]
-    }
-
-    fn field_value(&self, alert: &pager::Alert, field: &str) -> Option<String> {
-        match field {
-            "status.sent" => Some(alert.status.as_ref().is_some_and(|s| s.sent).to_string()),
-            _ => None,
-        }
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -119,13 +76,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| format!("cannot open {}: {e}", cli.data.display()))?,
         ),
     };
-    // One resource kept as the hub, served in both versions.
-    let alerts = Resource::<pager::Alert>::hub()
-        .version::<v1alpha1::Alert>(v1alpha1::OPENAPI_SCHEMAS)
-        .version::<v1beta1::Alert>(v1beta1::OPENAPI_SCHEMAS)
-        .strategy(AlertStrategy);
     let app = ApiServer::builder(store)
-        .resource(alerts)
+        .resource(pager_apiserver::alerts())
         .storage_version("pager.k8s.co", &cli.storage_version)
         .build()?
         .into_router();

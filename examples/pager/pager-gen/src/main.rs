@@ -1,5 +1,6 @@
 //! `cargo run -p pager-gen [-- --verify | --explain]`: regenerates the pager API's generated code,
-//! beside the types in `examples/pager/apis/` (the orphan rule puts trait impls there).
+//! beside the types in `examples/pager/apis/` (the orphan rule puts trait impls there), and the
+//! clientset in the `pager-client` crate (`examples/pager/generated/src/clientset/`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,10 +29,18 @@ fn apis_dir() -> PathBuf {
     }
 }
 
+/// Where the clientset goes: the `pager-client` crate's `src/`.
+fn client_dir() -> PathBuf {
+    apis_dir().join("../generated/src")
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut config = kube_codegen::Config::new();
-    config.input(apis_dir()).in_source_tree();
+    config
+        .input(apis_dir())
+        .in_source_tree()
+        .client_out(client_dir());
     if cli.explain {
         return match config.load() {
             Ok(loaded) => {

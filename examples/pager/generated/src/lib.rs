@@ -1,0 +1,19 @@
+//! The pager API's generated client code (`cargo run -p pager-gen` rewrites `clientset/`):
+//! a typed [`Clientset`] for `pager.k8s.co` v1alpha1 and v1beta1, and with the `fake` feature
+//! `clientset::fake::builder()`, the real API server in-process for tests.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use pager_client::Clientset;
+//! use kube_codegen_client::ListParams;
+//! let clientset = Clientset::try_default().await?;
+//! let alerts = clientset.pager_v1beta1().alerts("default");
+//! for alert in alerts.list(&ListParams::default().fields("status.sent=false")).await? {
+//!     println!("{}", alert.spec.title);
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod clientset;
+
+pub use clientset::Clientset;

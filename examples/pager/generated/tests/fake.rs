@@ -1,0 +1,357 @@
+//! The generated clientset over the fake: the real API server in-process. Selectors (label and
+//! field, on list and watch), conflicts, every patch type, the status subresource, finalizers,
+//! `generateName`, both versions through the hub, error injection and the request recorder.
+
+use futures::StreamExt;
+use kube_codegen_client::{
+    DeleteParams, Error, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
+};
+use pager::v1beta1::{Alert, AlertSpec, AlertStatus};
+use pager_client::Clientset;
+use pager_client::clientset::fake;
+use serde_json::json;
+
+fn alert(name: &str, title: &str) -> Alert {
+    let mut a = Alert {
+        spec: AlertSpec {
+            title: title.into(),
+            content: format!("{title}: details"),
+            priority: None,
+        },
+        ..Default::default()
+    };
+    a.metadata.name = Some(name.into());
+    a
+}
+
+async fn clientset() -> (Clientset, fake::Fake) {
+    let mut seeded = alert("seeded", "Seeded");
+    seeded.metadata.labels = Some([("team".to_string(), "ops".to_string())].into());
+    // The server's own Alert registration (its strategy: validation, `status.sent` selectable).
+    let fake = fake::builder()
+        .resource(pager_apiserver::alerts())
+        .object(seeded)
+        .build()
+        .await
+        .unwrap();
+    (Clientset::new(fake.client()), fake)
+}
+
+#[tokio::test]
+async fn crud_selectors_and_versions_behave_like_the_server() {
+    let (cs, _fake) = clientset().await;
+    let alerts = cs.pager_v1beta1().alerts("default");
+    let pp = PostParams::default();
+
+    // Preloaded, defaulted by the server (priority: normal).
+    let seeded = alerts.get("seeded").await.unwrap();
+    assert!(seeded.metadata.uid.is_some());
+    assert_eq!(
+        seeded.spec.priority.map(|p| format!("{p:?}")),
+        Some("Normal".into())
+    );
+
+    let created = alerts
+        .create(&pp, &alert("disk", "Disk full"))
+        .await
+        .unwrap();
+    assert_eq!(created.metadata.generation, Some(1));
+
+    // generateName.
+    let mut generated = alert("", "Generated");
+    generated.metadata.name = None;
+    generated.metadata.generate_name = Some("gen-".into());
+    let generated = alerts.create(&pp, &generated).await.unwrap();
+    assert!(generated.metadata.name.unwrap().starts_with("gen-"));
+
+    // Label and field selectors, evaluated by the server.
+    let ops = alerts
+        .list(&ListParams::default().labels("team=ops"))
+        .await
+        .unwrap();
+    assert_eq!(ops.items.len(), 1);
+    let unsent = alerts
+        .list(&ListParams::default().fields("status.sent=false"))
+        .await
+        .unwrap();
+    assert_eq!(unsent.items.len(), 3);
+    let by_name = alerts
+        .list(&ListParams::default().fields("metadata.name=disk"))
+        .await
+        .unwrap();
+    assert_eq!(by_name.items.len(), 1);
+
+    // The other version sees the same object, converted through the hub.
+    let alpha = cs
+        .pager_v1alpha1()
+        .alerts("default")
+        .get("disk")
+        .await
+        .unwrap();
+    assert_eq!(alpha.spec.message, "Disk full: details");
+
+    // A stale resourceVersion is a conflict.
+    let mut stale = created.clone();
+    stale.spec.content = "first".into();
+    alerts.update(&pp, &stale).await.unwrap();
+    stale.spec.content = "second".into();
+    let err = alerts.update(&pp, &stale).await.unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+
+    // Status through its subresource only.
+    let mut current = alerts.get("disk").await.unwrap();
+    current.status = Some(AlertStatus { sent: true });
+    let updated = alerts.update_status(&pp, &current).await.unwrap();
+    assert_eq!(updated.status.as_ref().map(|s| s.sent), Some(true));
+    let sent = alerts
+        .list(&ListParams::default().fields("status.sent=true"))
+        .await
+        .unwrap();
+    assert_eq!(sent.items.len(), 1);
+
+    // Every patch type.
+    let patched = alerts
+        .patch(
+            "disk",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"team": "storage"}}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.metadata.labels.unwrap()["team"], "storage");
+    let patched = alerts
+        .patch(
+            "disk",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"spec": {"title": "Disk nearly full"}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.spec.title, "Disk nearly full");
+    let json_patch: json_patch::Patch =
+        serde_json::from_value(json!([{"op": "replace", "path": "/spec/content", "value": "80%"}]))
+            .unwrap();
+    let patched = alerts
+        .patch(
+            "disk",
+            &PatchParams::default(),
+            &Patch::Json::<()>(json_patch),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.spec.content, "80%");
+    let patched = alerts
+        .patch_status(
+            "disk",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"sent": false}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.status.map(|s| s.sent), Some(false));
+
+    // Finalizers keep a deleted object until they are removed.
+    alerts
+        .patch(
+            "disk",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"finalizers": ["pager.k8s.co/sent"]}})),
+        )
+        .await
+        .unwrap();
+    let pending = alerts
+        .delete("disk", &DeleteParams::default())
+        .await
+        .unwrap();
+    let marked = pending.left().expect("kept by its finalizer");
+    assert!(marked.metadata.deletion_timestamp.is_some());
+    alerts
+        .patch(
+            "disk",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+        )
+        .await
+        .unwrap();
+    assert!(alerts.get("disk").await.unwrap_err().is_not_found());
+
+    // All namespaces.
+    cs.pager_v1beta1()
+        .alerts("other")
+        .create(&pp, &alert("elsewhere", "Elsewhere"))
+        .await
+        .unwrap();
+    let all = cs
+        .pager_v1beta1()
+        .alerts_all_namespaces()
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 3);
+}
+
+#[tokio::test]
+async fn watch_filters_by_label_as_the_server_does() {
+    let (cs, _fake) = clientset().await;
+    let alerts = cs.pager_v1beta1().alerts("default");
+    let list = alerts.list(&ListParams::default()).await.unwrap();
+    let rv = list.metadata.resource_version.unwrap();
+    let mut events = alerts
+        .watch(&WatchParams::default().labels("team=ops"), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    let pp = PostParams::default();
+    alerts
+        .create(&pp, &alert("quiet", "Not ops"))
+        .await
+        .unwrap();
+    let mut ops = alert("loud", "Ops");
+    ops.metadata.labels = Some([("team".to_string(), "ops".to_string())].into());
+    alerts.create(&pp, &ops).await.unwrap();
+    // Only the labelled alert arrives (Go's fake sends both: kubernetes#106754).
+    match tokio::time::timeout(std::time::Duration::from_secs(5), events.next()).await {
+        Ok(Some(Ok(WatchEvent::Added(a)))) => assert_eq!(a.metadata.name.as_deref(), Some("loud")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn reactors_inject_errors_and_delays_and_the_recorder_sees_every_request() {
+    let (cs, fake) = clientset().await;
+    let alerts = cs.pager_v1beta1().alerts("default");
+    fake.recorder().clear();
+    fake.reactors()
+        .fail("get", "alerts", 2, 503, "ServiceUnavailable", "injected");
+    for _ in 0..2 {
+        let err = alerts.get("seeded").await.unwrap_err();
+        assert_eq!(err.code(), Some(503), "{err}");
+        assert_eq!(err.status().unwrap().message, "injected");
+    }
+    assert!(alerts.get("seeded").await.is_ok(), "only two were failed");
+    fake.reactors().fail(
+        "update",
+        "alerts/status",
+        1,
+        409,
+        "Conflict",
+        "injected conflict",
+    );
+    let mut seeded = alerts.get("seeded").await.unwrap();
+    seeded.status = Some(AlertStatus { sent: true });
+    assert!(
+        alerts.update(&PostParams::default(), &seeded).await.is_ok(),
+        "not /status"
+    );
+    let seeded = alerts.get("seeded").await.unwrap();
+    let err = alerts
+        .update_status(&PostParams::default(), &seeded)
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict());
+    fake.reactors()
+        .delay("list", "*", 1, std::time::Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    alerts.list(&ListParams::default()).await.unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200));
+
+    let verbs: Vec<(String, Option<String>)> = fake
+        .recorder()
+        .requests()
+        .into_iter()
+        .map(|r| (r.verb, r.subresource))
+        .collect();
+    assert_eq!(
+        verbs,
+        [
+            ("get".into(), None),
+            ("get".into(), None),
+            ("get".into(), None),
+            ("get".into(), None),
+            ("update".into(), None),
+            ("get".into(), None),
+            ("update".into(), Some("status".into())),
+            ("list".into(), None),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn bad_input_fails_before_any_request() {
+    let (cs, fake) = clientset().await;
+    let alerts = cs.pager_v1beta1().alerts("default");
+    fake.recorder().clear();
+    let pp = PostParams::default();
+
+    let mut elsewhere = alert("a", "A");
+    elsewhere.metadata.namespace = Some("other".into());
+    let err = alerts.create(&pp, &elsewhere).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidObject {
+                field: "metadata.namespace",
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    let mut nameless = alert("", "A");
+    nameless.metadata.name = None;
+    let err = alerts.create(&pp, &nameless).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidObject {
+                field: "metadata.name",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = alerts.update(&pp, &nameless).await.unwrap_err();
+    assert!(err.is_local(), "{err}");
+
+    let err = alerts
+        .create(&pp, &alert("Not_A_Name", "A"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("RFC 1123"), "{err}");
+    assert!(alerts.get("").await.unwrap_err().is_local());
+
+    let err = alerts
+        .list(&ListParams::default().labels("team in (ops"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidSelector {
+                parameter: "labelSelector",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = alerts
+        .watch(&WatchParams::default().fields("status.sent"), "0")
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidSelector {
+                parameter: "fieldSelector",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        fake.recorder().requests().is_empty(),
+        "{:?}",
+        fake.recorder().requests()
+    );
+}
