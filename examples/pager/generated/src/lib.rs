@@ -14,6 +14,8 @@
 //! # Ok(()) }
 //! ```
 
+// Generated (formatted by prettyplease, checked by `pager-gen --verify`): rustfmt keeps out.
+#[rustfmt::skip]
 pub mod clientset;
 
 pub use clientset::Clientset;

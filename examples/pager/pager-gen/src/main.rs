@@ -21,7 +21,12 @@ struct Cli {
 
 /// The pager's API directory, shown relative to the current directory when possible.
 fn apis_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../apis");
+    example_dir("apis")
+}
+
+/// A directory of the pager example, shown relative to the current directory when possible.
+fn example_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name);
     let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
     match std::env::current_dir() {
         Ok(cwd) => dir.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or(dir),
@@ -31,7 +36,7 @@ fn apis_dir() -> PathBuf {
 
 /// Where the clientset goes: the `pager-client` crate's `src/`.
 fn client_dir() -> PathBuf {
-    apis_dir().join("../generated/src")
+    example_dir("generated").join("src")
 }
 
 fn main() -> ExitCode {

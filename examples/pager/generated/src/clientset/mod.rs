@@ -41,10 +41,15 @@ pub mod fake {
     /// A fake API server serving every kind of this clientset; preload objects with
     /// `.object(..)`, `.build().await`, then `Clientset::new(fake.client())`.
     pub fn builder() -> FakeBuilder {
-        FakeBuilder::new().resource(
-            ::kube_codegen_client::fake::Resource::<::pager::Alert>::hub()
-                .version::<::pager::v1alpha1::Alert>(::pager::v1alpha1::OPENAPI_SCHEMAS)
-                .version::<::pager::v1beta1::Alert>(::pager::v1beta1::OPENAPI_SCHEMAS),
-        )
+        FakeBuilder::new()
+            .resource(
+                ::kube_codegen_client::fake::Resource::<::pager::Alert>::hub()
+                    .version::<
+                        ::pager::v1alpha1::Alert,
+                    >(::pager::v1alpha1::OPENAPI_SCHEMAS)
+                    .version::<
+                        ::pager::v1beta1::Alert,
+                    >(::pager::v1beta1::OPENAPI_SCHEMAS),
+            )
     }
 }

@@ -33,4 +33,7 @@ impl ::kube_codegen_client::verbs::List for AlertVerbs {}
 impl ::kube_codegen_client::verbs::Watch for AlertVerbs {}
 impl ::kube_codegen_client::verbs::Patch for AlertVerbs {}
 /// The client of `Alert`.
-pub type AlertClient = ::kube_codegen_client::Client<::pager::v1alpha1::Alert, AlertVerbs>;
+pub type AlertClient = ::kube_codegen_client::Client<
+    ::pager::v1alpha1::Alert,
+    AlertVerbs,
+>;
