@@ -231,11 +231,12 @@ fn clientset(
         }
     });
     let resources = fake_resources(model, packages, opts);
+    // No inner attributes: the file may be `include!`d (a build script's `OUT_DIR`).
     quote! {
-        //! The typed clientset: one accessor per group/version, one typed client per kind.
         #(#mods)*
 
-        /// Typed clients for every group/version: `Clientset::new(client).pager_v1alpha1().alerts("default")`.
+        /// The typed clientset: one accessor per group/version, one typed client per kind
+        /// (`Clientset::new(client).pager_v1alpha1().alerts("default")`).
         #[derive(Clone)]
         pub struct Clientset {
             client: #kube::Client,

@@ -3,3 +3,12 @@
 //! generated code.
 
 pub mod apis;
+
+// Generated clients name the types by their crate's path (`::fixture_crate::apis::…`), as
+// they would from a crate of their own.
+extern crate self as fixture_crate;
+
+/// The generated typed clientset (client-gen, into `$OUT_DIR/client`).
+pub mod client {
+    include!(concat!(env!("OUT_DIR"), "/client/clientset/mod.rs"));
+}

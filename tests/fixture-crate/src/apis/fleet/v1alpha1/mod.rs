@@ -19,3 +19,7 @@ include!(concat!(
     env!("OUT_DIR"),
     "/fleet/v1alpha1/zz_generated.openapi.rs"
 ));
+include!(concat!(
+    env!("OUT_DIR"),
+    "/fleet/v1alpha1/zz_generated.defaults.rs"
+));

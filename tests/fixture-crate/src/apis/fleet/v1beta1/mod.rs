@@ -22,3 +22,7 @@ include!(concat!(
     env!("OUT_DIR"),
     "/fleet/v1beta1/zz_generated.openapi.rs"
 ));
+include!(concat!(
+    env!("OUT_DIR"),
+    "/fleet/v1beta1/zz_generated.defaults.rs"
+));

@@ -60,6 +60,7 @@ pub enum Phase {
 /// A fischer.
 /// +genclient
 /// +genclient:nonNamespaced
+/// +genclient:onlyVerbs=get,list
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fischer {
     pub metadata: ObjectMeta,
