@@ -231,12 +231,26 @@ fn clientset(
         }
     });
     let resources = fake_resources(model, packages, opts);
+    let example = packages
+        .first()
+        .zip(names.first())
+        .map(|((_, kinds), gv)| {
+            let k = &kinds[0];
+            let accessor = accessor(&k.ty.name, &k.resource.plural);
+            let args = if k.resource.namespaced {
+                "\"default\""
+            } else {
+                ""
+            };
+            format!(" (`Clientset::new(client).{gv}().{accessor}({args})`).")
+        })
+        .unwrap_or_default();
     // No inner attributes: the file may be `include!`d (a build script's `OUT_DIR`).
     quote! {
         #(#mods)*
 
         /// The typed clientset: one accessor per group/version, one typed client per kind
-        /// (`Clientset::new(client).pager_v1alpha1().alerts("default")`).
+        #[doc = #example]
         #[derive(Clone)]
         pub struct Clientset {
             client: #kube::Client,
