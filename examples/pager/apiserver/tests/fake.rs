@@ -77,7 +77,7 @@ async fn session(cs: Clientset) -> Vec<Value> {
     let mut ops = beta("disk", "Disk full");
     ops.metadata.labels = Some([("team".to_string(), "ops".to_string())].into());
     let created = alerts.create(&pp, &ops).await;
-    t.push(answer(created.as_ref().map_err(|e| clone_err(e))));
+    t.push(answer(created.as_ref().map_err(clone_err)));
     let mut old = v1alpha1::Alert::default();
     old.metadata.name = Some("cpu".into());
     old.spec.message = "CPU hot".into();
