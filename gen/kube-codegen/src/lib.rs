@@ -277,6 +277,11 @@ impl Config {
 
     fn selected(&self) -> Result<Vec<Arc<dyn Generator>>, Error> {
         let mut all = generators();
+        // Built-in generators of a crate of their own (client-gen) run when that crate has a
+        // place; generators added with `Config::generator` always run.
+        if self.only.is_none() && self.separate_out.is_none() {
+            all.retain(|g| g.placement() != Placement::Separate);
+        }
         for g in &self.extra {
             if all.iter().any(|a| a.name() == g.name()) {
                 return Err(Error::Config(format!(
@@ -287,10 +292,6 @@ impl Config {
             all.push(g.clone());
         }
         let Some(only) = &self.only else {
-            // Generators of a crate of their own (client-gen) run when that crate has a place.
-            if self.separate_out.is_none() {
-                all.retain(|g| g.placement() != Placement::Separate);
-            }
             return Ok(all);
         };
         let mut out = Vec::new();
