@@ -116,6 +116,25 @@ async fn every_client_flavour_works_against_the_fake() {
         ),
         ("get", "fleets", Some("scale"))
     );
+    // Answered (by a reactor, standing in for a server that serves `scale`): the method's own
+    // result type.
+    fake.reactors().respond(
+        "get",
+        "fleets/scale",
+        1,
+        200,
+        &serde_json::json!({"apiVersion": "autoscaling/v1", "kind": "Scale",
+            "metadata": {"name": "web"}, "spec": {"replicas": 5}, "status": {"replicas": 3}}),
+    );
+    let scale = cs
+        .fleet_v1beta1()
+        .fleets("default")
+        .get_scale("web")
+        .await
+        .unwrap();
+    assert_eq!(scale.spec.and_then(|s| s.replicas), Some(5));
+    assert_eq!(scale.status.map(|s| s.replicas), Some(3));
+    fake.recorder().clear();
     let scale = k8s_openapi::api::autoscaling::v1::Scale::default();
     let err = cs
         .fleet_v1beta1()
@@ -124,7 +143,11 @@ async fn every_client_flavour_works_against_the_fake() {
         .await
         .unwrap_err();
     assert!(err.code().is_some(), "{err}");
-    assert_eq!(fake.recorder().requests()[1].verb, "update");
+    let asked = &fake.recorder().requests()[0];
+    assert_eq!(
+        (asked.verb.as_str(), asked.subresource.as_deref()),
+        ("update", Some("scale"))
+    );
 }
 
 #[test]

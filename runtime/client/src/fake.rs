@@ -177,6 +177,8 @@ enum Action {
         reason: String,
         message: String,
     },
+    /// Answer with this body instead of the server.
+    Respond { code: u16, body: Vec<u8> },
     /// Answer after this long.
     Delay(Duration),
 }
@@ -219,6 +221,27 @@ impl Reactors {
         );
     }
 
+    /// The next `times` matching requests are answered with `code` and `body` (JSON) instead of
+    /// the server: what a subresource the server does not serve would answer, say.
+    pub fn respond(
+        &self,
+        verb: &str,
+        resource: &str,
+        times: usize,
+        code: u16,
+        body: &serde_json::Value,
+    ) {
+        self.push(
+            verb,
+            resource,
+            times,
+            Action::Respond {
+                code,
+                body: serde_json::to_vec(body).unwrap_or_default(),
+            },
+        );
+    }
+
     /// The next `times` matching requests are served after `delay`.
     pub fn delay(&self, verb: &str, resource: &str, times: usize, delay: Duration) {
         self.push(verb, resource, times, Action::Delay(delay));
@@ -253,7 +276,8 @@ impl Reactors {
                 code,
                 reason,
                 message,
-            } => Reacted::Fail(status_body(*code, reason, message), *code),
+            } => Reacted::Answer(status_body(*code, reason, message), *code),
+            Action::Respond { code, body } => Reacted::Answer(body.clone(), *code),
             Action::Delay(d) => Reacted::Delay(*d),
         };
         if r.remaining == 0 {
@@ -264,7 +288,8 @@ impl Reactors {
 }
 
 enum Reacted {
-    Fail(Vec<u8>, u16),
+    /// Answered here: the body and its status code.
+    Answer(Vec<u8>, u16),
     Delay(Duration),
 }
 
@@ -322,7 +347,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, ready);
         Box::pin(async move {
             match reacted {
-                Some(Reacted::Fail(body, code)) => Ok(Response::builder()
+                Some(Reacted::Answer(body, code)) => Ok(Response::builder()
                     .status(code)
                     .header(http::header::CONTENT_TYPE, "application/json")
                     .body(axum::body::Body::from(body))
