@@ -1,0 +1,332 @@
+//! [`SharedInformer`]: a reflector on `kube::runtime::watcher` (list, watch, resume, relist on
+//! 410, backoff: kube's, not rewritten) that keeps a [`Store`] in sync and tells event handlers
+//! what changed, each handler on its own task so a slow one delays no other.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher;
+use parking_lot::Mutex;
+use serde::de::DeserializeOwned;
+use tokio::sync::{mpsc, watch};
+
+use crate::lister::Lister;
+use crate::store::{Store, key_of};
+
+/// What an informer caches: a Kubernetes kind that kube's watcher can read.
+pub trait Cached:
+    k8s_openapi::Resource
+    + k8s_openapi::Metadata<Ty = ObjectMeta>
+    + Clone
+    + Debug
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<K> Cached for K where
+    K: k8s_openapi::Resource
+        + k8s_openapi::Metadata<Ty = ObjectMeta>
+        + Clone
+        + Debug
+        + DeserializeOwned
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// A deletion as a handler sees it.
+#[derive(Debug)]
+pub enum Deleted<K> {
+    /// The watch saw the delete: the object as it was deleted.
+    Object(Arc<K>),
+    /// The object was gone at a relist (the delete happened while the watch was down): the last
+    /// state the cache knew (client-go's `DeletedFinalStateUnknown`).
+    FinalStateUnknown { key: String, last_known: Arc<K> },
+}
+
+impl<K> Deleted<K> {
+    /// The object as last known, whichever way its deletion was noticed.
+    pub fn object(&self) -> &Arc<K> {
+        match self {
+            Deleted::Object(o) => o,
+            Deleted::FinalStateUnknown { last_known, .. } => last_known,
+        }
+    }
+}
+
+/// Reacts to changes of the cache. Objects are shared with the cache (`Arc<K>`): read them,
+/// clone what you want to change.
+pub trait EventHandler<K>: Send + Sync + 'static {
+    fn on_add(&self, _obj: Arc<K>) {}
+    /// `old` and `new` are the same object on a periodic resync.
+    fn on_update(&self, _old: Arc<K>, _new: Arc<K>) {}
+    fn on_delete(&self, _deleted: Deleted<K>) {}
+}
+
+type AddFn<K> = Box<dyn Fn(Arc<K>) + Send + Sync>;
+type UpdateFn<K> = Box<dyn Fn(Arc<K>, Arc<K>) + Send + Sync>;
+type DeleteFn<K> = Box<dyn Fn(Deleted<K>) + Send + Sync>;
+
+/// An [`EventHandler`] from closures (client-go's `ResourceEventHandlerFuncs`).
+pub struct Handlers<K> {
+    add: Option<AddFn<K>>,
+    update: Option<UpdateFn<K>>,
+    delete: Option<DeleteFn<K>>,
+}
+
+impl<K> Default for Handlers<K> {
+    fn default() -> Self {
+        Handlers {
+            add: None,
+            update: None,
+            delete: None,
+        }
+    }
+}
+
+impl<K> Handlers<K> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn on_add(mut self, f: impl Fn(Arc<K>) + Send + Sync + 'static) -> Self {
+        self.add = Some(Box::new(f));
+        self
+    }
+    pub fn on_update(mut self, f: impl Fn(Arc<K>, Arc<K>) + Send + Sync + 'static) -> Self {
+        self.update = Some(Box::new(f));
+        self
+    }
+    pub fn on_delete(mut self, f: impl Fn(Deleted<K>) + Send + Sync + 'static) -> Self {
+        self.delete = Some(Box::new(f));
+        self
+    }
+}
+
+impl<K: Send + Sync + 'static> EventHandler<K> for Handlers<K> {
+    fn on_add(&self, obj: Arc<K>) {
+        if let Some(f) = &self.add {
+            f(obj)
+        }
+    }
+    fn on_update(&self, old: Arc<K>, new: Arc<K>) {
+        if let Some(f) = &self.update {
+            f(old, new)
+        }
+    }
+    fn on_delete(&self, deleted: Deleted<K>) {
+        if let Some(f) = &self.delete {
+            f(deleted)
+        }
+    }
+}
+
+/// A change, on its way to one handler.
+enum Notification<K> {
+    Add(Arc<K>),
+    Update(Arc<K>, Arc<K>),
+    Delete(Deleted<K>),
+}
+
+impl<K> Clone for Notification<K> {
+    fn clone(&self) -> Self {
+        match self {
+            Notification::Add(o) => Notification::Add(o.clone()),
+            Notification::Update(a, b) => Notification::Update(a.clone(), b.clone()),
+            Notification::Delete(Deleted::Object(o)) => {
+                Notification::Delete(Deleted::Object(o.clone()))
+            }
+            Notification::Delete(Deleted::FinalStateUnknown { key, last_known }) => {
+                Notification::Delete(Deleted::FinalStateUnknown {
+                    key: key.clone(),
+                    last_known: last_known.clone(),
+                })
+            }
+        }
+    }
+}
+
+/// Drops fields before an object is cached (e.g. `managedFields`).
+pub type Transform<K> = Arc<dyn Fn(&mut K) + Send + Sync>;
+
+/// How an informer watches.
+pub struct InformerOptions<K> {
+    pub watcher: watcher::Config,
+    /// Every `resync`, each cached object is handed to `on_update(obj, obj)`.
+    pub resync: Option<Duration>,
+    pub transform: Option<Transform<K>>,
+}
+
+impl<K> Default for InformerOptions<K> {
+    fn default() -> Self {
+        InformerOptions {
+            watcher: watcher::Config::default(),
+            resync: None,
+            transform: None,
+        }
+    }
+}
+
+/// One kind's cache and its watch, shared by every consumer.
+pub struct SharedInformer<K> {
+    api: kube::Api<K>,
+    store: Store<K>,
+    handlers: Mutex<Vec<mpsc::UnboundedSender<Notification<K>>>>,
+    synced: watch::Sender<bool>,
+    started: AtomicBool,
+    options: InformerOptions<K>,
+}
+
+impl<K: Cached> SharedInformer<K> {
+    pub fn new(api: kube::Api<K>, options: InformerOptions<K>) -> Self {
+        SharedInformer {
+            api,
+            store: Store::new(),
+            handlers: Mutex::new(Vec::new()),
+            synced: watch::channel(false).0,
+            started: AtomicBool::new(false),
+            options,
+        }
+    }
+
+    pub fn store(&self) -> &Store<K> {
+        &self.store
+    }
+
+    pub fn lister(&self) -> Lister<K> {
+        Lister::new(self.store.clone())
+    }
+
+    /// Whether the first full list has been cached.
+    pub fn has_synced(&self) -> bool {
+        *self.synced.borrow()
+    }
+
+    /// Waits until [`has_synced`](Self::has_synced); false if the informer stopped first.
+    pub async fn wait_for_sync(&self) -> bool {
+        let mut rx = self.synced.subscribe();
+        rx.wait_for(|s| *s).await.is_ok()
+    }
+
+    /// Adds a handler; it first receives `on_add` for every object already cached. Each handler
+    /// runs on a task of its own, in order of the changes.
+    pub fn add_event_handler(&self, handler: impl EventHandler<K>) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Notification<K>>();
+        let mut handlers = self.handlers.lock();
+        for obj in self.store.list() {
+            let _ = tx.send(Notification::Add(obj));
+        }
+        handlers.push(tx);
+        tokio::spawn(async move {
+            while let Some(n) = rx.recv().await {
+                match n {
+                    Notification::Add(o) => handler.on_add(o),
+                    Notification::Update(a, b) => handler.on_update(a, b),
+                    Notification::Delete(d) => handler.on_delete(d),
+                }
+            }
+        });
+    }
+
+    fn notify(&self, n: Notification<K>) {
+        let mut handlers = self.handlers.lock();
+        handlers.retain(|tx| tx.send(n.clone()).is_ok());
+    }
+
+    fn prepare(&self, mut obj: K) -> Arc<K> {
+        if let Some(t) = &self.options.transform {
+            t(&mut obj);
+        }
+        Arc::new(obj)
+    }
+
+    /// Runs the reflector until `shutdown` turns true (or its sender is dropped). Runs once: a
+    /// second call returns at once.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        if self.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let stream = watcher(self.api.clone(), self.options.watcher.clone()).default_backoff();
+        let mut stream = std::pin::pin!(stream);
+        let mut resync = self.options.resync.map(|d| {
+            let mut i = tokio::time::interval(d);
+            i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            i
+        });
+        if let Some(i) = &mut resync {
+            i.tick().await;
+        }
+        // Objects of a relist in progress.
+        let mut relist: Option<Vec<Arc<K>>> = None;
+        loop {
+            let tick = async {
+                match &mut resync {
+                    Some(i) => {
+                        i.tick().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                changed = shutdown.changed() => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        break;
+                    }
+                }
+                _ = tick => {
+                    for obj in self.store.list() {
+                        self.notify(Notification::Update(obj.clone(), obj));
+                    }
+                }
+                event = stream.next() => {
+                    let Some(event) = event else { break };
+                    match event {
+                        Ok(watcher::Event::Init) => relist = Some(Vec::new()),
+                        Ok(watcher::Event::InitApply(obj)) => {
+                            let obj = self.prepare(obj);
+                            relist.get_or_insert_with(Vec::new).push(obj);
+                        }
+                        Ok(watcher::Event::InitDone) => {
+                            let changes = self.store.replace(relist.take().unwrap_or_default());
+                            for o in changes.added {
+                                self.notify(Notification::Add(o));
+                            }
+                            for (old, new) in changes.updated {
+                                self.notify(Notification::Update(old, new));
+                            }
+                            for (key, last_known) in changes.removed {
+                                self.notify(Notification::Delete(Deleted::FinalStateUnknown { key, last_known }));
+                            }
+                            self.synced.send_replace(true);
+                        }
+                        Ok(watcher::Event::Apply(obj)) => {
+                            let obj = self.prepare(obj);
+                            match self.store.upsert(obj.clone()) {
+                                Some(old) => self.notify(Notification::Update(old, obj)),
+                                None => self.notify(Notification::Add(obj)),
+                            }
+                        }
+                        Ok(watcher::Event::Delete(obj)) => {
+                            let obj = self.prepare(obj);
+                            self.store.remove(&key_of(obj.metadata()));
+                            self.notify(Notification::Delete(Deleted::Object(obj)));
+                        }
+                        // The watcher backs off and resumes (or relists): the cache stays as it
+                        // is meanwhile.
+                        Err(e) => tracing::warn!(kind = K::KIND, error = %e, "watch failed; retrying"),
+                    }
+                }
+            }
+        }
+        // Handlers' tasks end once their queues are drained.
+        self.handlers.lock().clear();
+    }
+}

@@ -1,0 +1,185 @@
+//! Informers over the fake clientset (the real API server in-process): sync, handlers for add,
+//! update and delete, one watch per kind however many consumers, listers and indexes, a
+//! transform before caching, resync, selector tweaks, and shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube_codegen_cache::{Deleted, Handlers, LabelSelector, SharedInformerFactory};
+use kube_codegen_client::{DeleteParams, PostParams};
+use pager::v1beta1::Alert;
+use pager_client::Clientset;
+use parking_lot::Mutex;
+
+fn alert(name: &str, team: &str) -> Alert {
+    let mut a = Alert::default();
+    a.metadata.name = Some(name.into());
+    a.metadata.labels = Some([("team".to_string(), team.to_string())].into());
+    a.spec.title = name.into();
+    a.spec.content = format!("{name}!");
+    a
+}
+
+async fn eventually(what: &str, mut ok: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn informers_sync_notify_and_share_one_watch() {
+    let fake = pager_client::clientset::fake::builder()
+        .object(alert("seeded", "ops"))
+        .build()
+        .await
+        .unwrap();
+    let cs = Clientset::new(fake.client());
+    let alerts = cs.pager_v1beta1().alerts("default");
+    let factory = SharedInformerFactory::builder(fake.client())
+        .transform::<Alert>(|a| a.metadata.managed_fields = None)
+        .build();
+    let informer = factory.namespaced::<Alert>();
+    // A second consumer asking for the same kind gets the same informer.
+    assert!(Arc::ptr_eq(&informer, &factory.namespaced::<Alert>()));
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = seen.clone();
+    let log2 = seen.clone();
+    let log3 = seen.clone();
+    informer.add_event_handler(
+        Handlers::new()
+            .on_add(move |a: Arc<Alert>| {
+                log.lock()
+                    .push(format!("add {}", a.metadata.name.as_deref().unwrap()))
+            })
+            .on_update(move |_old, new: Arc<Alert>| {
+                log2.lock()
+                    .push(format!("update {}", new.metadata.name.as_deref().unwrap()))
+            })
+            .on_delete(move |d: Deleted<Alert>| {
+                let kind = match &d {
+                    Deleted::Object(_) => "delete",
+                    Deleted::FinalStateUnknown { .. } => "delete-unknown",
+                };
+                log3.lock().push(format!(
+                    "{kind} {}",
+                    d.object().metadata.name.as_deref().unwrap()
+                ))
+            }),
+    );
+    fake.recorder().clear();
+    factory.start();
+    assert!(factory.wait_for_cache_sync().await);
+    assert!(informer.has_synced());
+    assert_eq!(informer.store().len(), 1);
+
+    let pp = PostParams::default();
+    alerts.create(&pp, &alert("disk", "storage")).await.unwrap();
+    let mut disk = alerts.get("disk").await.unwrap();
+    disk.spec.content = "90%".into();
+    alerts.update(&pp, &disk).await.unwrap();
+    alerts
+        .delete("seeded", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("four events", || seen.lock().len() >= 4).await;
+    assert_eq!(
+        *seen.lock(),
+        ["add seeded", "add disk", "update disk", "delete seeded"]
+    );
+
+    // The lister reads the cache: shared, immutable objects.
+    let lister = informer.lister();
+    let in_ns = lister.namespace("default");
+    assert_eq!(in_ns.get("disk").unwrap().spec.content, "90%");
+    assert_eq!(
+        lister
+            .list(&LabelSelector::parse("team=storage").unwrap())
+            .len(),
+        1
+    );
+    assert!(
+        in_ns
+            .list(&LabelSelector::parse("team=ops").unwrap())
+            .is_empty()
+    );
+    let a = in_ns.get("disk").unwrap();
+    let b = in_ns.get("disk").unwrap();
+    assert!(
+        Arc::ptr_eq(&a, &b),
+        "the cache hands out the object it holds"
+    );
+    // User indexes.
+    informer.store().add_indexer("team", |a: &Alert| {
+        a.metadata
+            .labels
+            .iter()
+            .flat_map(|l| l.get("team").cloned())
+            .collect()
+    });
+    assert_eq!(
+        informer.store().by_index("team", "storage").unwrap().len(),
+        1
+    );
+    assert!(informer.store().by_index("nope", "x").is_err());
+
+    // One watch for the kind, whoever consumes it.
+    let watches = fake
+        .recorder()
+        .requests()
+        .iter()
+        .filter(|r| r.verb == "watch" && r.resource == "alerts")
+        .count();
+    assert_eq!(watches, 1, "{:?}", fake.recorder().requests());
+    factory.shutdown().await;
+}
+
+#[tokio::test]
+async fn resync_selectors_and_late_handlers() {
+    let fake = pager_client::clientset::fake::builder()
+        .object(alert("a", "ops"))
+        .object(alert("b", "storage"))
+        .build()
+        .await
+        .unwrap();
+    let factory = SharedInformerFactory::builder(fake.client())
+        .tweak_list_options(|c| c.label_selector = Some("team=ops".into()))
+        .resync_for::<Alert>(Duration::from_millis(50))
+        .build();
+    let informer = factory.namespaced::<Alert>();
+    factory.start();
+    assert!(factory.wait_for_cache_sync().await);
+    assert_eq!(
+        informer.store().keys(),
+        ["default/a"],
+        "the selector applies"
+    );
+    // A handler added after the sync hears of what is cached, then resyncs.
+    let updates = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let adds = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (u, a) = (updates.clone(), adds.clone());
+    informer.add_event_handler(
+        Handlers::new()
+            .on_add(move |_| {
+                a.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            })
+            .on_update(move |old: Arc<Alert>, new: Arc<Alert>| {
+                assert!(Arc::ptr_eq(&old, &new), "a resync hands the same object");
+                u.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }),
+    );
+    eventually("resyncs", || {
+        updates.load(std::sync::atomic::Ordering::SeqCst) >= 2
+    })
+    .await;
+    assert_eq!(adds.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let generic = factory
+        .for_resource("pager.k8s.co", "v1beta1", "alerts")
+        .unwrap();
+    assert!(generic.has_synced());
+    assert_eq!(generic.get_json("default/a").unwrap()["spec"]["title"], "a");
+    factory.shutdown().await;
+}
