@@ -49,10 +49,12 @@ struct Entry {
     informer: Arc<dyn AnyInformer>,
     /// The same informer, typed (an `Arc<SharedInformer<K>>`).
     typed: Arc<dyn Any + Send + Sync>,
-    run: Option<Box<dyn FnOnce(watch::Receiver<bool>) -> JoinHandle<()> + Send>>,
+    /// Starts the informer (taken when started).
+    run: Option<Starter>,
 }
 
 type Tweak = Arc<dyn Fn(&mut watcher::Config) + Send + Sync>;
+type Starter = Box<dyn FnOnce(watch::Receiver<bool>) -> JoinHandle<()> + Send>;
 
 /// Builds a [`SharedInformerFactory`].
 pub struct FactoryBuilder {
