@@ -16,14 +16,14 @@
 
 use std::collections::BTreeMap;
 
+use kube_codegen_model::clients::{
+    ClientKind, client_packages, group_version_names, upper_camel, version_priority,
+};
 use kube_codegen_model::output::{
     Content, GeneratedFile, Generator, Options, Placement, absolute_type_path,
     field_type_tokens_with, ident,
 };
-use kube_codegen_model::{
-    ClientSpec, ConversionTag, CustomMethod, Diagnostic, Model, Package, Resource, TypeDef, Verb,
-    naming,
-};
+use kube_codegen_model::{ConversionTag, CustomMethod, Diagnostic, Model, Package, Verb, naming};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -32,39 +32,6 @@ pub const NAME: &str = "client-gen";
 pub const DIR: &str = "clientset";
 
 pub struct ClientGen;
-
-/// A `+genclient` kind of an external package.
-struct ClientKind<'a> {
-    pkg: &'a Package,
-    ty: &'a TypeDef,
-    resource: &'a Resource,
-    spec: &'a ClientSpec,
-}
-
-/// The external packages with `+genclient` kinds, each with them.
-fn packages(model: &Model) -> Vec<(&Package, Vec<ClientKind<'_>>)> {
-    model
-        .packages
-        .iter()
-        .filter(|p| !p.is_internal() && p.options.client && p.options.register)
-        .map(|pkg| {
-            let kinds = pkg
-                .roots()
-                .filter_map(|(ty, resource)| {
-                    let spec = resource.client.as_ref()?;
-                    Some(ClientKind {
-                        pkg,
-                        ty,
-                        resource,
-                        spec,
-                    })
-                })
-                .collect::<Vec<_>>();
-            (pkg, kinds)
-        })
-        .filter(|(_, kinds)| !kinds.is_empty())
-        .collect()
-}
 
 /// Custom verbs client-gen writes methods for.
 const METHOD_VERBS: [Verb; 4] = [Verb::Get, Verb::Create, Verb::Update, Verb::Patch];
@@ -80,7 +47,7 @@ impl Generator for ClientGen {
 
     fn validate(&self, model: &Model) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
-        for (pkg, kinds) in packages(model) {
+        for (pkg, kinds) in client_packages(model) {
             if absolute_type_path(pkg, &kinds[0].ty.name).is_none() {
                 diags.push(
                     Diagnostic::error(
@@ -118,7 +85,7 @@ impl Generator for ClientGen {
     }
 
     fn generate_model(&self, model: &Model, opts: &Options) -> Vec<GeneratedFile> {
-        let packages = packages(model);
+        let packages = client_packages(model);
         if packages.is_empty() {
             return Vec::new();
         }
@@ -135,75 +102,6 @@ impl Generator for ClientGen {
         }
         files
     }
-}
-
-/// `pager_v1alpha1` per package: the group's first DNS label and the version, or the whole group
-/// when two groups share a first label.
-fn group_version_names(packages: &[(&Package, Vec<ClientKind<'_>>)]) -> Vec<String> {
-    let first_label = |g: &str| -> String {
-        let l = g.split('.').next().unwrap_or_default();
-        if l.is_empty() {
-            "core".into()
-        } else {
-            l.to_string()
-        }
-    };
-    let mut groups_by_label: BTreeMap<String, std::collections::BTreeSet<&str>> = BTreeMap::new();
-    for (pkg, _) in packages {
-        groups_by_label
-            .entry(first_label(&pkg.group))
-            .or_default()
-            .insert(&pkg.group);
-    }
-    packages
-        .iter()
-        .map(|(pkg, _)| {
-            let label = first_label(&pkg.group);
-            let group = if groups_by_label[&label].len() > 1 {
-                pkg.group.clone()
-            } else {
-                label
-            };
-            let version = pkg.version.as_deref().unwrap_or_default();
-            format!("{group}_{version}")
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() {
-                        c.to_ascii_lowercase()
-                    } else {
-                        '_'
-                    }
-                })
-                .collect::<String>()
-        })
-        .collect()
-}
-
-fn kind_path(k: &ClientKind<'_>) -> TokenStream {
-    absolute_type_path(k.pkg, &k.ty.name).unwrap_or_else(|| {
-        let id = ident(&k.ty.name);
-        quote!(#id)
-    })
-}
-
-/// `alerts`, `fleet_snapshots`, `policies`: the plural in snake case, with word breaks where the
-/// kind has them.
-fn accessor(kind: &str, plural: &str) -> String {
-    let snake = naming::snake_case(kind);
-    let mut out = String::new();
-    let mut words = snake.split('_').peekable();
-    let mut rest = plural;
-    while let Some(word) = words.next() {
-        if words.peek().is_some() && rest.len() > word.len() && rest.starts_with(word) {
-            out.push_str(word);
-            out.push('_');
-            rest = &rest[word.len()..];
-        } else {
-            break;
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 fn clientset(
@@ -236,7 +134,7 @@ fn clientset(
         .zip(names.first())
         .map(|((_, kinds), gv)| {
             let k = &kinds[0];
-            let accessor = accessor(&k.ty.name, &k.resource.plural);
+            let accessor = k.accessor();
             let args = if k.resource.namespaced {
                 "\"default\""
             } else {
@@ -345,7 +243,7 @@ fn fake_resources(
             match hub {
                 Some(hub) if !through_hub.is_empty() => {
                     let adds = through_hub.iter().map(|k| {
-                        let ty = kind_path(k);
+                        let ty = k.path();
                         let s = schemas(k);
                         quote!(.version::<#ty>(#s))
                     });
@@ -356,7 +254,7 @@ fn fake_resources(
                         .iter()
                         .max_by_key(|k| version_priority(k.pkg.version.as_deref().unwrap_or("")))
                         .expect("a kind has a version");
-                    let ty = kind_path(preferred);
+                    let ty = preferred.path();
                     let s = schemas(preferred);
                     quote!(.resource(#client::fake::Resource::<#ty>::new(#s)))
                 }
@@ -384,40 +282,6 @@ fn hub_kind(model: &Model, k: &ClientKind<'_>) -> Option<TokenStream> {
         .and_then(|_| absolute_type_path(hub, &k.ty.name))
 }
 
-/// `pager_v1alpha1` → `PagerV1alpha1`: the group/version client's type.
-fn upper_camel(snake: &str) -> String {
-    snake
-        .split('_')
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
-/// Kubernetes' version order: GA > beta > alpha, then by number.
-fn version_priority(v: &str) -> (u8, u32, u32) {
-    let Some(rest) = v.strip_prefix('v') else {
-        return (0, 0, 0);
-    };
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let major = digits.parse().unwrap_or(0);
-    let tail = &rest[digits.len()..];
-    let (level, minor) = if tail.is_empty() {
-        (3, 0)
-    } else if let Some(n) = tail.strip_prefix("beta") {
-        (2, n.parse().unwrap_or(0))
-    } else if let Some(n) = tail.strip_prefix("alpha") {
-        (1, n.parse().unwrap_or(0))
-    } else {
-        (0, 0)
-    };
-    (level, major, minor)
-}
-
 fn group_version(
     pkg: &Package,
     kinds: &[ClientKind<'_>],
@@ -429,10 +293,10 @@ fn group_version(
     let gv = format_ident!("{}", upper_camel(name));
     let gv_doc = format!(" The clients of `{}`.", pkg.display_name());
     let accessors = kinds.iter().map(|k| {
-        let kind = kind_path(k);
+        let kind = k.path();
         let verbs = format_ident!("{}Verbs", k.ty.name);
         let alias = format_ident!("{}Client", k.ty.name);
-        let plural = accessor(&k.ty.name, &k.resource.plural);
+        let plural = k.accessor();
         let method = ident(&plural);
         if k.resource.namespaced {
             let all = format_ident!("{}_all_namespaces", plural);
@@ -499,7 +363,7 @@ fn verb_trait(v: Verb) -> Option<&'static str> {
 
 fn kind_items(k: &ClientKind<'_>, opts: &Options) -> TokenStream {
     let client = opts.crates.client.to_tokens();
-    let kind = kind_path(k);
+    let kind = k.path();
     let name = &k.ty.name;
     let verbs = format_ident!("{}Verbs", name);
     let alias = format_ident!("{}Client", name);
@@ -548,7 +412,7 @@ fn methods(k: &ClientKind<'_>, opts: &Options) -> TokenStream {
         return TokenStream::new();
     }
     let client = opts.crates.client.to_tokens();
-    let kind = kind_path(k);
+    let kind = k.path();
     let name = &k.ty.name;
     let tr = format_ident!("{}Methods", name);
     let alias = format_ident!("{}Client", name);
@@ -615,23 +479,5 @@ fn methods(k: &ClientKind<'_>, opts: &Options) -> TokenStream {
         impl #tr for #alias {
             #(#bodies)*
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::accessor;
-
-    #[test]
-    fn accessors_break_words_like_the_kind() {
-        assert_eq!(accessor("Alert", "alerts"), "alerts");
-        assert_eq!(
-            accessor("FleetSnapshot", "fleetsnapshots"),
-            "fleet_snapshots"
-        );
-        assert_eq!(accessor("Policy", "policies"), "policies");
-        assert_eq!(accessor("Chassis", "chassis"), "chassis");
-        assert_eq!(accessor("HTTPRoute", "httproutes"), "http_routes");
-        assert_eq!(accessor("Widget", "gizmos"), "gizmos");
     }
 }

@@ -35,6 +35,8 @@ pub fn generators() -> Vec<Arc<dyn Generator>> {
         Arc::new(conversion_gen::ConversionGen),
         Arc::new(defaulter_gen::DefaulterGen),
         Arc::new(client_gen::ClientGen),
+        Arc::new(lister_gen::ListerGen),
+        Arc::new(informer_gen::InformerGen),
     ]
 }
 

@@ -1,8 +1,106 @@
-//! lister-gen: will generate indexed listers returning Arc<T>, thin over runtime/cache.
+//! lister-gen: per `+genclient` kind a lister over the informer cache, returning `Arc<Kind>`:
+//! `AlertLister::list(&selector)`, `alerts(namespace)` → `.get(name)` / `.list(&selector)` for
+//! namespaced kinds, `get(name)` for cluster-scoped ones. Thin over `kube_codegen_cache::Lister`.
 //!
-//! Not built yet (see the project's issues): this crate exists so the workspace shows the
-//! architecture. It generates nothing and the CLI does not offer it; [`NAME`] is its entry point's
-//! name once it does.
+//! Output (in the separate output root): `listers/mod.rs` and `listers/<group>_<version>.rs`,
+//! beside client-gen's `clientset/`.
 
-/// The generator's name, as `kube-codegen --only` will accept it.
+use kube_codegen_model::clients::{ClientKind, client_packages, group_version_names};
+use kube_codegen_model::output::{Content, GeneratedFile, Generator, Options, Placement, ident};
+use kube_codegen_model::{Model, Package};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
 pub const NAME: &str = "lister-gen";
+/// The listers' module directory, under the separate output root.
+pub const DIR: &str = "listers";
+
+pub struct ListerGen;
+
+impl Generator for ListerGen {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn placement(&self) -> Placement {
+        Placement::Separate
+    }
+
+    fn generate_model(&self, model: &Model, opts: &Options) -> Vec<GeneratedFile> {
+        let packages = client_packages(model);
+        if packages.is_empty() {
+            return Vec::new();
+        }
+        let names = group_version_names(&packages);
+        let mods = packages.iter().zip(&names).map(|((pkg, _), n)| {
+            let m = ident(n);
+            let doc = format!(" Listers of `{}`.", pkg.display_name());
+            quote! { #[doc = #doc] pub mod #m; }
+        });
+        let mut files = vec![GeneratedFile {
+            path: format!("{DIR}/mod.rs").into(),
+            content: Content::Rust(quote! { #(#mods)* }),
+        }];
+        for ((pkg, kinds), name) in packages.iter().zip(&names) {
+            files.push(GeneratedFile {
+                path: format!("{DIR}/{name}.rs").into(),
+                content: Content::Rust(group_version(pkg, kinds, opts)),
+            });
+        }
+        files
+    }
+}
+
+fn group_version(_pkg: &Package, kinds: &[ClientKind<'_>], opts: &Options) -> TokenStream {
+    let cache = opts.crates.cache.to_tokens();
+    let items = kinds.iter().map(|k| {
+        let kind = k.path();
+        let name = &k.ty.name;
+        let lister = format_ident!("{name}Lister");
+        let doc = format!(
+            " Cached `{name}`s (`{}`), shared and immutable (`Arc<{name}>`).",
+            k.resource.plural
+        );
+        let scoped = if k.resource.namespaced {
+            let accessor = ident(&k.accessor());
+            let ns_doc = format!(" The cached `{}` of one namespace: `.get(name)`, `.list(&selector)`.", k.resource.plural);
+            quote! {
+                #[doc = #ns_doc]
+                pub fn #accessor(&self, namespace: &str) -> #cache::NamespaceLister<#kind> {
+                    self.0.namespace(namespace)
+                }
+            }
+        } else {
+            quote! {
+                /// A cached object by name.
+                pub fn get(&self, name: &str) -> ::core::option::Option<::std::sync::Arc<#kind>> {
+                    self.0.get(name)
+                }
+            }
+        };
+        quote! {
+            #[doc = #doc]
+            #[derive(Clone)]
+            pub struct #lister(#cache::Lister<#kind>);
+
+            impl #lister {
+                pub fn new(lister: #cache::Lister<#kind>) -> Self {
+                    #lister(lister)
+                }
+
+                /// Every cached object the selector selects (`LabelSelector::everything()`: all).
+                pub fn list(&self, selector: &#cache::LabelSelector) -> ::std::vec::Vec<::std::sync::Arc<#kind>> {
+                    self.0.list(selector)
+                }
+
+                #scoped
+
+                /// The cache underneath (`by_index`, your own indexes).
+                pub fn store(&self) -> &#cache::Store<#kind> {
+                    self.0.store()
+                }
+            }
+        }
+    });
+    quote! { #(#items)* }
+}

@@ -4,6 +4,7 @@
 //! infer and validate. Diagnostics are collected across all phases; a run with any error returns
 //! [`Failure`] and no model, so nothing is ever generated from a half-understood input.
 
+pub mod clients;
 pub mod diag;
 mod interpret;
 mod model;

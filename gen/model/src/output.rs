@@ -41,6 +41,8 @@ pub struct Crates {
     pub scheme: String,
     /// What generated clientsets stand on (`kube-codegen-client`).
     pub client: String,
+    /// What generated listers and informers stand on (`kube-codegen-cache`).
+    pub cache: String,
     pub kube: String,
 }
 
@@ -50,6 +52,7 @@ impl Default for Crates {
             k8s_openapi: "::k8s_openapi".into(),
             scheme: "::kube_codegen_scheme".into(),
             client: "::kube_codegen_client".into(),
+            cache: "::kube_codegen_cache".into(),
             kube: "::kube".into(),
         }
     }
@@ -65,6 +68,7 @@ impl Crates {
             k8s_openapi: parse("k8s_openapi", &self.k8s_openapi)?,
             scheme: parse("scheme", &self.scheme)?,
             client: parse("client", &self.client)?,
+            cache: parse("cache", &self.cache)?,
             kube: parse("kube", &self.kube)?,
         })
     }
@@ -76,6 +80,7 @@ pub struct CratePaths {
     pub k8s_openapi: RustPath,
     pub scheme: RustPath,
     pub client: RustPath,
+    pub cache: RustPath,
     pub kube: RustPath,
 }
 

@@ -8,7 +8,17 @@ pub mod apis;
 // they would from a crate of their own.
 extern crate self as fixture_crate;
 
-/// The generated typed clientset (client-gen, into `$OUT_DIR/client`).
+/// The generated client code (client-gen, lister-gen, informer-gen, into `$OUT_DIR/client`).
 pub mod client {
-    include!(concat!(env!("OUT_DIR"), "/client/clientset/mod.rs"));
+    pub mod clientset {
+        include!(concat!(env!("OUT_DIR"), "/client/clientset/mod.rs"));
+    }
+    pub mod listers {
+        include!(concat!(env!("OUT_DIR"), "/client/listers/mod.rs"));
+    }
+    pub mod informers {
+        include!(concat!(env!("OUT_DIR"), "/client/informers/mod.rs"));
+    }
+    pub use clientset::*;
+    pub use informers::SharedInformerFactory;
 }

@@ -1,6 +1,7 @@
-//! The pager API's generated client code (`cargo run -p pager-gen` rewrites `clientset/`):
-//! a typed [`Clientset`] for `pager.k8s.co` v1alpha1 and v1beta1, and with the `fake` feature
-//! `clientset::fake::builder()`, the real API server in-process for tests.
+//! The pager API's generated client code (`cargo run -p pager-gen` rewrites `clientset/`,
+//! `listers/` and `informers/`): a typed [`Clientset`] for `pager.k8s.co` v1alpha1 and v1beta1
+//! (with the `fake` feature, `clientset::fake::builder()`: the real API server in-process for
+//! tests), listers over the informer cache, and a [`SharedInformerFactory`].
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,5 +18,10 @@
 // Generated (formatted by prettyplease, checked by `pager-gen --verify`): rustfmt keeps out.
 #[rustfmt::skip]
 pub mod clientset;
+#[rustfmt::skip]
+pub mod informers;
+#[rustfmt::skip]
+pub mod listers;
 
 pub use clientset::Clientset;
+pub use informers::SharedInformerFactory;

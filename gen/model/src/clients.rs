@@ -1,0 +1,195 @@
+//! What the client-side generators (client-gen, lister-gen, informer-gen) share: which kinds get
+//! clients, and the names of their group/version modules and per-kind accessors, so the three
+//! outputs agree.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::model::{ClientSpec, Model, Package, Resource, TypeDef};
+use crate::output::{absolute_type_path, ident};
+
+/// A `+genclient` kind of an external package.
+pub struct ClientKind<'a> {
+    pub pkg: &'a Package,
+    pub ty: &'a TypeDef,
+    pub resource: &'a Resource,
+    pub spec: &'a ClientSpec,
+}
+
+impl ClientKind<'_> {
+    /// The kind's type from another crate (`::pager::v1alpha1::Alert`).
+    pub fn path(&self) -> TokenStream {
+        absolute_type_path(self.pkg, &self.ty.name).unwrap_or_else(|| {
+            let id = ident(&self.ty.name);
+            quote!(#id)
+        })
+    }
+
+    /// The accessor of the kind in its group/version (`alerts`, `fleet_snapshots`).
+    pub fn accessor(&self) -> String {
+        accessor(&self.ty.name, &self.resource.plural)
+    }
+}
+
+/// The external packages with `+genclient` kinds (and register-gen's impls), each with them.
+pub fn client_packages(model: &Model) -> Vec<(&Package, Vec<ClientKind<'_>>)> {
+    model
+        .packages
+        .iter()
+        .filter(|p| !p.is_internal() && p.options.client && p.options.register)
+        .map(|pkg| {
+            let kinds = pkg
+                .roots()
+                .filter_map(|(ty, resource)| {
+                    let spec = resource.client.as_ref()?;
+                    Some(ClientKind {
+                        pkg,
+                        ty,
+                        resource,
+                        spec,
+                    })
+                })
+                .collect::<Vec<_>>();
+            (pkg, kinds)
+        })
+        .filter(|(_, kinds)| !kinds.is_empty())
+        .collect()
+}
+
+/// A group's module name: its first DNS label (`pager`), or the whole group in snake case when
+/// two groups share a first label (`apps_example_com`).
+pub fn group_names<'a>(
+    packages: &[(&'a Package, Vec<ClientKind<'_>>)],
+) -> BTreeMap<&'a str, String> {
+    let first_label = |g: &str| -> String {
+        match g.split('.').next().unwrap_or_default() {
+            "" => "core".into(),
+            l => l.to_string(),
+        }
+    };
+    let mut groups_by_label: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for (pkg, _) in packages {
+        groups_by_label
+            .entry(first_label(&pkg.group))
+            .or_default()
+            .insert(&pkg.group);
+    }
+    packages
+        .iter()
+        .map(|(pkg, _)| {
+            let label = first_label(&pkg.group);
+            let name = if groups_by_label[&label].len() > 1 {
+                pkg.group.clone()
+            } else {
+                label
+            };
+            (pkg.group.as_str(), snake(&name))
+        })
+        .collect()
+}
+
+/// `pager_v1alpha1` per package (in `packages`' order).
+pub fn group_version_names(packages: &[(&Package, Vec<ClientKind<'_>>)]) -> Vec<String> {
+    let groups = group_names(packages);
+    packages
+        .iter()
+        .map(|(pkg, _)| {
+            let version = pkg.version.as_deref().unwrap_or_default();
+            snake(&format!("{}_{version}", groups[pkg.group.as_str()]))
+        })
+        .collect()
+}
+
+fn snake(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `alerts`, `fleet_snapshots`, `policies`: the plural in snake case, with word breaks where the
+/// kind has them.
+pub fn accessor(kind: &str, plural: &str) -> String {
+    let snake = crate::naming::snake_case(kind);
+    let mut out = String::new();
+    let mut words = snake.split('_').peekable();
+    let mut rest = plural;
+    while let Some(word) = words.next() {
+        if words.peek().is_some() && rest.len() > word.len() && rest.starts_with(word) {
+            out.push_str(word);
+            out.push('_');
+            rest = &rest[word.len()..];
+        } else {
+            break;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `pager_v1alpha1` → `PagerV1alpha1`.
+pub fn upper_camel(snake: &str) -> String {
+    snake
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Kubernetes' version order: GA > beta > alpha, then by number.
+pub fn version_priority(v: &str) -> (u8, u32, u32) {
+    let Some(rest) = v.strip_prefix('v') else {
+        return (0, 0, 0);
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let major = digits.parse().unwrap_or(0);
+    let tail = &rest[digits.len()..];
+    let (level, minor) = if tail.is_empty() {
+        (3, 0)
+    } else if let Some(n) = tail.strip_prefix("beta") {
+        (2, n.parse().unwrap_or(0))
+    } else if let Some(n) = tail.strip_prefix("alpha") {
+        (1, n.parse().unwrap_or(0))
+    } else {
+        (0, 0)
+    };
+    (level, major, minor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accessors_break_words_like_the_kind() {
+        assert_eq!(accessor("Alert", "alerts"), "alerts");
+        assert_eq!(
+            accessor("FleetSnapshot", "fleetsnapshots"),
+            "fleet_snapshots"
+        );
+        assert_eq!(accessor("Policy", "policies"), "policies");
+        assert_eq!(accessor("Chassis", "chassis"), "chassis");
+        assert_eq!(accessor("HTTPRoute", "httproutes"), "http_routes");
+        assert_eq!(accessor("Widget", "gizmos"), "gizmos");
+    }
+
+    #[test]
+    fn versions_order_like_kubernetes() {
+        assert!(version_priority("v1") > version_priority("v1beta1"));
+        assert!(version_priority("v1beta2") > version_priority("v1beta1"));
+        assert!(version_priority("v1beta1") > version_priority("v1alpha1"));
+        assert!(version_priority("v2") > version_priority("v1"));
+    }
+}
