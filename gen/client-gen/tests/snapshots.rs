@@ -5,26 +5,16 @@
 use std::path::PathBuf;
 
 use client_gen::ClientGen;
+use kube_codegen_model::Loaded;
 use kube_codegen_model::output::{Content, Generator, Options};
-use kube_codegen_model::{Input, Loaded};
 
 fn tmp_root() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("client-gen")
 }
 
-/// Loads a fixture whose input is the crate module `widgets` (an extern crate's root), or
-/// without a Rust path when `rust_path` is `None`.
+/// Loads a fixture whose input is the crate module `rust_path`, or without a Rust path.
 fn load(name: &str, files: &[(&str, &str)], rust_path: Option<&str>) -> Loaded {
-    let dir = tmp_root().join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    for (rel, text) in files {
-        let path = dir.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    let mut input = Input::new(dir.join("apis"));
-    input.rust_path = rust_path.map(str::to_string);
-    kube_codegen_model::load(&[input]).unwrap_or_else(|f| panic!("fixture `{name}`:\n{f}"))
+    kube_codegen_model::testing::load_fixture_at(&tmp_root(), name, files, rust_path)
 }
 
 fn render_files(loaded: &Loaded) -> String {
