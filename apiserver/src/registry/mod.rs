@@ -17,7 +17,7 @@ mod watch;
 pub use resource::{Registration, Resource};
 pub(crate) use rest::decode_continue;
 pub use rest::{
-    Deleted, FieldValidation, ListOptions, ObjectList, RestStorage, Scope, Seen, Subresource,
-    Watch, WatchItem, WriteOptions, Written,
+    Deleted, FieldValidation, ListOptions, ObjectList, ResourceVersionMatch, RestStorage, Scope,
+    Seen, Subresource, Watch, WatchItem, WriteOptions, Written,
 };
 pub use strategy::{Context, DefaultStrategy, Strategy};

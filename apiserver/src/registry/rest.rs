@@ -48,6 +48,18 @@ pub enum Subresource {
     Status,
 }
 
+/// `resourceVersionMatch` of a list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResourceVersionMatch {
+    /// Unset: `resourceVersion` "0" means any, another value at least that one.
+    #[default]
+    Unset,
+    /// At least the given `resourceVersion`.
+    NotOlderThan,
+    /// Exactly the given `resourceVersion`.
+    Exact,
+}
+
 /// Options of list, watch and deletecollection.
 #[derive(Clone, Debug, Default)]
 pub struct ListOptions {
@@ -57,6 +69,9 @@ pub struct ListOptions {
     pub limit: Option<usize>,
     /// A `continue` token's revision and last key.
     pub continue_from: Option<(u64, String)>,
+    /// `resourceVersion` of a list (`None`: the most recent).
+    pub resource_version: Option<u64>,
+    pub resource_version_match: ResourceVersionMatch,
 }
 
 /// A write's answer: the object in the request's version, and warnings for the client.
@@ -98,6 +113,9 @@ pub enum WatchItem {
     Added(Arc<Seen>),
     Modified(Arc<Seen>),
     Deleted(Arc<Seen>),
+    /// The initial events of a streaming list are over (a BOOKMARK annotated
+    /// `k8s.io/initial-events-end: "true"`).
+    InitialEventsEnd,
     /// The watch cannot go on (e.g. 410 Gone); the stream ends after it.
     Error(ApiError),
 }
@@ -169,11 +187,14 @@ pub trait RestStorage: Send + Sync + 'static {
         dry_run: bool,
     ) -> BoxFuture<'a, Result<ObjectList, ApiError>>;
     /// Watches from `resource_version` (`None` or 0: from now, after ADDEDs of what exists).
+    /// With `send_initial_events`, what exists comes first as ADDEDs whatever the
+    /// `resource_version`, then an [`WatchItem::InitialEventsEnd`] (a streaming list).
     fn watch(
         self: Arc<Self>,
         scope: Scope,
         opts: ListOptions,
         resource_version: Option<u64>,
+        send_initial_events: bool,
     ) -> BoxFuture<'static, Result<Watch, ApiError>>;
 }
 

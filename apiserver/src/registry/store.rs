@@ -530,6 +530,7 @@ where
             }
         }
         let resource_version = list_rv.unwrap_or(0);
+        check_list_revision(opts, resource_version)?;
         Ok(ObjectList {
             items,
             resource_version,
@@ -781,9 +782,39 @@ where
         scope: Scope,
         opts: ListOptions,
         resource_version: Option<u64>,
+        send_initial_events: bool,
     ) -> BoxFuture<'static, Result<Watch, ApiError>> {
-        Box::pin(super::watch::start(self, scope, opts, resource_version))
+        Box::pin(super::watch::start(
+            self,
+            scope,
+            opts,
+            resource_version,
+            send_initial_events,
+        ))
     }
+}
+
+/// A list read at `revision` against the `resourceVersion` it asked for: newer than asked is
+/// fine unless `Exact` was asked; older than asked is a 504 as in Kubernetes ("Too large
+/// resource version"). An `Exact` older revision needs history this store does not keep.
+fn check_list_revision(opts: &ListOptions, revision: u64) -> Result<(), ApiError> {
+    use super::rest::ResourceVersionMatch;
+    let Some(asked) = opts.resource_version.filter(|rv| *rv > 0) else {
+        return Ok(());
+    };
+    if asked > revision {
+        return Err(ApiError::new(
+            504,
+            "Timeout",
+            format!("Too large resource version: {asked}, current: {revision}"),
+        ));
+    }
+    if opts.resource_version_match == ResourceVersionMatch::Exact && asked != revision {
+        return Err(ApiError::expired(format!(
+            "too old resource version: {asked} ({revision}): this storage lists the current revision only"
+        )));
+    }
+    Ok(())
 }
 
 /// The version a stored object was written in: a scan of its `apiVersion`, not a full parse.

@@ -141,6 +141,7 @@ pub(crate) async fn start<H, S>(
     scope: Scope,
     opts: ListOptions,
     resource_version: Option<u64>,
+    send_initial_events: bool,
 ) -> Result<Watch, ApiError>
 where
     H: Object + Clone + Send + Sync + 'static,
@@ -149,23 +150,36 @@ where
     let (index, codec) = this.codec(&scope.version)?;
     let prefix = this.key(scope.namespace.as_deref(), None);
     let mut initial = Vec::new();
-    let from = match resource_version {
-        None | Some(0) => {
-            let page = this
-                .store
-                .list(&prefix, apiserver_storage::ListOptions::default())
-                .await
-                .map_err(|e| this.storage_error(e, ""))?;
-            for kv in &page.items {
-                let obj = this.decode_stored(kv)?;
-                if this.matches(&opts, &obj) {
-                    let seen = Arc::new(this.seen(codec, &obj)?);
-                    initial.push((kv.mod_revision, WatchItem::Added(seen)));
-                }
+    let initial_events = send_initial_events || matches!(resource_version, None | Some(0));
+    let from = if initial_events {
+        let page = this
+            .store
+            .list(&prefix, apiserver_storage::ListOptions::default())
+            .await
+            .map_err(|e| this.storage_error(e, ""))?;
+        for kv in &page.items {
+            let obj = this.decode_stored(kv)?;
+            if this.matches(&opts, &obj) {
+                let seen = Arc::new(this.seen(codec, &obj)?);
+                initial.push((kv.mod_revision, WatchItem::Added(seen)));
             }
-            page.revision
         }
-        Some(rv) => rv,
+        if let Some(asked) = resource_version.filter(|rv| *rv > page.revision) {
+            return Err(ApiError::new(
+                504,
+                "Timeout",
+                format!(
+                    "Too large resource version: {asked}, current: {}",
+                    page.revision
+                ),
+            ));
+        }
+        if send_initial_events {
+            initial.push((page.revision, WatchItem::InitialEventsEnd));
+        }
+        page.revision
+    } else {
+        resource_version.unwrap_or_default()
     };
     let initial = futures::stream::iter(initial);
     let events = match this.store.watch(&prefix, from).await {

@@ -1,7 +1,8 @@
 //! get and list: typed options from the query, the registry's answer as JSON or a `Table`.
 
 use super::*;
-use crate::registry::{ListOptions, decode_continue};
+use crate::registry::{ListOptions, ResourceVersionMatch, decode_continue};
+use crate::status::Cause;
 
 pub(super) async fn get(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let include =
@@ -39,14 +40,15 @@ pub(super) fn list_options(ctx: &Ctx<'_>, t: &Target) -> Result<ListOptions, Api
     }
     .filter(|l| *l > 0)
     .map(|l| l as usize);
-    if let Some(rv) = ctx.param("resourceVersion")
-        && !rv.is_empty()
-        && rv.parse::<u64>().is_err()
-    {
-        return Err(ApiError::invalid_request(format!(
-            "resourceVersion: Invalid value: \"{rv}\": must be a non-negative integer"
-        )));
-    }
+    let resource_version = match ctx.param("resourceVersion") {
+        None | Some("") => None,
+        Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
+            ApiError::invalid_request(format!(
+                "resourceVersion: Invalid value: \"{rv}\": must be a non-negative integer"
+            ))
+        })?),
+    };
+    let resource_version_match = resource_version_match(ctx, resource_version)?;
     let continue_from = match ctx.param("continue") {
         None | Some("") => None,
         Some(token) => {
@@ -68,7 +70,110 @@ pub(super) fn list_options(ctx: &Ctx<'_>, t: &Target) -> Result<ListOptions, Api
         fields,
         limit,
         continue_from,
+        resource_version,
+        resource_version_match,
     })
+}
+
+/// `resourceVersionMatch` and `sendInitialEvents` checked as apimachinery's
+/// `ValidateListOptions` does (422 `ListOptions.meta.k8s.io`): never silently ignored.
+fn resource_version_match(
+    ctx: &Ctx<'_>,
+    resource_version: Option<u64>,
+) -> Result<ResourceVersionMatch, ApiError> {
+    let invalid = |field: &str, reason: &str, message: String| {
+        ApiError::invalid(
+            "ListOptions",
+            "meta.k8s.io",
+            "",
+            vec![Cause::new(reason, field, message)],
+        )
+    };
+    let watch = matches!(ctx.param("watch"), Some("true" | "1"));
+    let send_initial_events = match ctx.param("sendInitialEvents") {
+        None | Some("") => None,
+        Some("true" | "1") => Some(true),
+        Some("false" | "0") => Some(false),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "sendInitialEvents: Invalid value: \"{other}\": must be true or false"
+            )));
+        }
+    };
+    let rvm = match ctx.param("resourceVersionMatch") {
+        None | Some("") => ResourceVersionMatch::Unset,
+        Some("NotOlderThan") => ResourceVersionMatch::NotOlderThan,
+        Some("Exact") => ResourceVersionMatch::Exact,
+        Some(other) => {
+            return Err(invalid(
+                "resourceVersionMatch",
+                "FieldValueNotSupported",
+                format!(
+                    "Unsupported value: \"{other}\": supported values: \"Exact\", \"NotOlderThan\""
+                ),
+            ));
+        }
+    };
+    if let Some(send) = send_initial_events {
+        if !watch {
+            return Err(invalid(
+                "sendInitialEvents",
+                "FieldValueForbidden",
+                "Forbidden: sendInitialEvents is forbidden for list".into(),
+            ));
+        }
+        if rvm != ResourceVersionMatch::NotOlderThan {
+            return Err(invalid(
+                "resourceVersionMatch",
+                "FieldValueForbidden",
+                "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"
+                    .into(),
+            ));
+        }
+        if send && !matches!(ctx.param("allowWatchBookmarks"), Some("true" | "1")) {
+            return Err(invalid(
+                "allowWatchBookmarks",
+                "FieldValueForbidden",
+                "Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true".into(),
+            ));
+        }
+        return Ok(rvm);
+    }
+    if rvm == ResourceVersionMatch::Unset {
+        return Ok(rvm);
+    }
+    if watch {
+        return Err(invalid(
+            "resourceVersionMatch",
+            "FieldValueForbidden",
+            "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"
+                .into(),
+        ));
+    }
+    if resource_version.is_none() {
+        return Err(invalid(
+            "resourceVersionMatch",
+            "FieldValueForbidden",
+            "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+                .into(),
+        ));
+    }
+    if ctx.param("continue").is_some_and(|c| !c.is_empty()) {
+        return Err(invalid(
+            "resourceVersionMatch",
+            "FieldValueForbidden",
+            "Forbidden: resourceVersionMatch is forbidden when continue is provided".into(),
+        ));
+    }
+    if rvm == ResourceVersionMatch::Exact && resource_version == Some(0) {
+        return Err(invalid(
+            "resourceVersionMatch",
+            "FieldValueForbidden",
+            "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""
+                .into(),
+        ));
+    }
+    Ok(rvm)
 }
 
 pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {

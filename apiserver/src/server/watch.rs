@@ -26,19 +26,21 @@ pub(super) async fn watch_collection(
             ))
         })?,
     };
-    let resource_version = match ctx.param("resourceVersion") {
-        None | Some("") => None,
-        Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
-            ApiError::invalid_request(format!(
-                "resourceVersion: Invalid value: \"{rv}\": must be a non-negative integer"
-            ))
-        })?),
-    };
+    let resource_version = opts.resource_version;
+    // Validated with the list options: true only with NotOlderThan and bookmarks.
+    let send_initial_events = matches!(ctx.param("sendInitialEvents"), Some("true" | "1"));
+    if send_initial_events && matches!(output, Output::Table { .. }) {
+        return Err(ApiError::new(
+            406,
+            "NotAcceptable",
+            "Table output is not supported for streaming lists (sendInitialEvents)",
+        ));
+    }
     let bookmark_interval = ctx.state.bookmark_interval;
     let watch = t
         .rest
         .clone()
-        .watch(t.scope.clone(), opts, resource_version)
+        .watch(t.scope.clone(), opts, resource_version, send_initial_events)
         .await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(256);
     tokio::spawn(async move {
@@ -58,14 +60,14 @@ pub(super) async fn watch_collection(
             tokio::select! {
                 _ = &mut deadline => return,
                 _ = bookmark.tick(), if bookmarks => {
-                    if tx.send(encoder.bookmark(last_rv)).await.is_err() { return; }
+                    if tx.send(encoder.bookmark(last_rv, false)).await.is_err() { return; }
                 }
                 _ = tx.closed() => return,
                 item = events.next() => {
                     let Some((rv, item)) = item else { return };
                     let last = matches!(item, WatchItem::Error(_));
                     last_rv = last_rv.max(rv);
-                    if tx.send(encoder.event(&item)).await.is_err() || last { return; }
+                    if tx.send(encoder.event(last_rv, &item)).await.is_err() || last { return; }
                 }
             }
         }
@@ -95,7 +97,7 @@ struct Encoder {
 }
 
 impl Encoder {
-    fn event(&mut self, item: &WatchItem) -> Bytes {
+    fn event(&mut self, rv: u64, item: &WatchItem) -> Bytes {
         use k8s_openapi::apimachinery::pkg::apis::meta::v1::WatchEvent;
         let (kind, seen): (&str, &Seen) = match item {
             WatchItem::Added(s) => ("ADDED", s),
@@ -106,6 +108,7 @@ impl Encoder {
                     e.typed_status(),
                 )));
             }
+            WatchItem::InitialEventsEnd => return self.bookmark(rv, true),
         };
         match self.output {
             // The version's shared encoding, spliced into the event: no JSON work per watcher.
@@ -131,10 +134,16 @@ impl Encoder {
     }
 
     /// A BOOKMARK, written by hand because k8s-openapi's omits the `apiVersion` and `kind` that
-    /// kube-apiserver sends with it.
-    fn bookmark(&self, rv: u64) -> Bytes {
+    /// kube-apiserver sends with it; the end of a streaming list's initial events is annotated
+    /// `k8s.io/initial-events-end: "true"`.
+    fn bookmark(&self, rv: u64, initial_events_end: bool) -> Bytes {
         let info = &self.info;
-        let obj = json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": rv.to_string()}});
+        let mut metadata = json!({"resourceVersion": rv.to_string()});
+        if initial_events_end {
+            metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        let obj =
+            json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": metadata});
         line(serde_json::to_vec(
             &json!({"type": "BOOKMARK", "object": obj}),
         ))

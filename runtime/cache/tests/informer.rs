@@ -183,3 +183,39 @@ async fn resync_selectors_and_late_handlers() {
     assert_eq!(generic.get_json("default/a").unwrap()["spec"]["title"], "a");
     factory.shutdown().await;
 }
+
+#[tokio::test]
+async fn informers_work_with_streaming_lists_too() {
+    let fake = pager_client::clientset::fake::builder()
+        .object(alert("a", "ops"))
+        .object(alert("b", "ops"))
+        .build()
+        .await
+        .unwrap();
+    let factory = SharedInformerFactory::builder(fake.client())
+        .streaming_lists()
+        .build();
+    let informer = factory.namespaced::<Alert>();
+    fake.recorder().clear();
+    factory.start();
+    assert!(
+        factory.wait_for_cache_sync().await,
+        "synced from the initial-events-end bookmark"
+    );
+    assert_eq!(informer.store().len(), 2);
+    Clientset::new(fake.client())
+        .pager_v1beta1()
+        .alerts("default")
+        .create(&PostParams::default(), &alert("c", "ops"))
+        .await
+        .unwrap();
+    eventually("the live event", || informer.store().len() == 3).await;
+    let verbs: Vec<String> = fake
+        .recorder()
+        .requests()
+        .into_iter()
+        .map(|r| r.verb)
+        .collect();
+    assert!(!verbs.contains(&"list".to_string()), "no list: {verbs:?}");
+    factory.shutdown().await;
+}

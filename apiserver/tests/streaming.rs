@@ -1,0 +1,186 @@
+//! Streaming lists (`sendInitialEvents`) and `resourceVersionMatch`, the Kubernetes way: initial
+//! ADDEDs, a BOOKMARK annotated `k8s.io/initial-events-end`, then changes; every misuse of the
+//! options refused (422 `ListOptions.meta.k8s.io`), never silently ignored.
+
+use apiserver::{ApiServer, Resource};
+use apiserver_storage::{AnyStore, MemoryStore};
+use axum::body::Body;
+use futures::StreamExt;
+use http::{Request, StatusCode};
+use pager::v1alpha1::Alert;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const BASE: &str = "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts";
+
+fn app() -> axum::Router {
+    ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
+        .build()
+        .unwrap()
+        .into_router()
+}
+
+async fn send(app: &axum::Router, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn create(app: &axum::Router, name: &str) -> String {
+    let body = json!({"metadata": {"name": name}, "spec": {"message": name}});
+    let req = Request::post(BASE)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let (code, obj) = send(app, req).await;
+    assert_eq!(code, StatusCode::CREATED, "{obj}");
+    obj["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn get(app: &axum::Router, query: &str) -> (StatusCode, Value) {
+    send(
+        app,
+        Request::get(format!("{BASE}?{query}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_streaming_list_ends_its_initial_events_with_an_annotated_bookmark() {
+    let app = app();
+    create(&app, "a").await;
+    let rv = create(&app, "b").await;
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::get(format!(
+                "{BASE}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion={rv}"
+            ))
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut stream = resp.into_body().into_data_stream();
+    let mut buf = Vec::new();
+    let mut events: Vec<Value> = Vec::new();
+    let writer = app.clone();
+    let mut created_late = false;
+    while events.len() < 4 {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .expect("an event")
+            .unwrap()
+            .unwrap();
+        buf.extend_from_slice(&chunk);
+        while let Some(i) = buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=i).collect();
+            events.push(serde_json::from_slice(&line).unwrap());
+        }
+        if events.len() >= 3 && !created_late {
+            created_late = true;
+            create(&writer, "c").await;
+        }
+    }
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["ADDED", "ADDED", "BOOKMARK", "ADDED"]);
+    let bookmark = &events[2]["object"];
+    assert_eq!(
+        bookmark["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+    assert_eq!(bookmark["metadata"]["resourceVersion"], rv.as_str());
+    assert_eq!(events[3]["object"]["metadata"]["name"], "c");
+}
+
+#[tokio::test]
+async fn list_options_are_honoured_or_refused() {
+    let app = app();
+    let rv: u64 = create(&app, "a").await.parse().unwrap();
+    // Honoured.
+    let (code, list) = get(
+        &app,
+        &format!("resourceVersion={rv}&resourceVersionMatch=NotOlderThan"),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{list}");
+    let (code, list) = get(
+        &app,
+        &format!("resourceVersion={rv}&resourceVersionMatch=Exact"),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{list}");
+    assert_eq!(list["metadata"]["resourceVersion"], rv.to_string());
+    // A revision this store no longer lists exactly: 410; one it has not reached: 504.
+    create(&app, "b").await;
+    let (code, status) = get(
+        &app,
+        &format!("resourceVersion={rv}&resourceVersionMatch=Exact"),
+    )
+    .await;
+    assert_eq!(code, StatusCode::GONE, "{status}");
+    let (code, status) = get(
+        &app,
+        "resourceVersion=999&resourceVersionMatch=NotOlderThan",
+    )
+    .await;
+    assert_eq!(code, StatusCode::GATEWAY_TIMEOUT, "{status}");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("Too large resource version")
+    );
+
+    // Refused, as apimachinery's ValidateListOptions refuses them.
+    for (query, field) in [
+        ("resourceVersionMatch=NotOlderThan", "resourceVersionMatch"),
+        (
+            "resourceVersion=1&resourceVersionMatch=Newest",
+            "resourceVersionMatch",
+        ),
+        (
+            "resourceVersion=0&resourceVersionMatch=Exact",
+            "resourceVersionMatch",
+        ),
+        (
+            "sendInitialEvents=true&resourceVersionMatch=NotOlderThan&resourceVersion=1",
+            "sendInitialEvents",
+        ),
+        (
+            "watch=1&sendInitialEvents=true&allowWatchBookmarks=true",
+            "resourceVersionMatch",
+        ),
+        (
+            "watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan",
+            "allowWatchBookmarks",
+        ),
+        (
+            "watch=1&resourceVersion=1&resourceVersionMatch=NotOlderThan",
+            "resourceVersionMatch",
+        ),
+    ] {
+        let (code, status) = get(&app, query).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {status}");
+        assert_eq!(status["details"]["kind"], "ListOptions", "{query}");
+        assert_eq!(
+            status["details"]["causes"][0]["field"], field,
+            "{query}: {status}"
+        );
+    }
+    let (code, _) = get(&app, "watch=1&sendInitialEvents=maybe").await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+}
