@@ -1,0 +1,278 @@
+//! The pager controller: for each Alert whose `status.sent` is not true, push it to a
+//! Pushbullet-style notifier, then set `status.sent=true` through the status subresource. Built
+//! only from the generated clientset, informer factory and lister of `pager-client`.
+//!
+//! **Claims.** Before pushing, a controller claims the alert by writing the annotation
+//! `pager.k8s.co/sending: <controller id> <unix seconds>` with the `resourceVersion` it read from
+//! its cache as precondition. The write lands only if the alert is still what the cache says
+//! (unsent, unclaimed or claimed by this controller): a stale cache, or another controller
+//! racing for the same alert, gets a 409 and retries later — so two controllers never both push
+//! one alert, and one controller never pushes twice because its cache lagged behind its own
+//! status write. A claim keeps other controllers away for [`Config::claim_ttl`]; an older one
+//! (its controller died) may be taken over.
+//!
+//! **Delivery guarantee: at least once, with an idempotency key.** The push carries the alert's
+//! uid as `guid`. Within one process an alert is pushed once: a status write that fails after a
+//! successful push is retried without pushing again. If the controller dies between the push and
+//! the status write, the alert is still unsent and claimed; after the claim expires (or at once,
+//! for the same controller id) it is pushed again with the same `guid`, which a notifier can
+//! dedupe by. No alert is lost: it stays unsent until a push succeeded and the write landed.
+
+pub mod metrics;
+pub mod notifier;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube_codegen_cache::{Handlers, RateLimits, WorkQueue};
+use kube_codegen_client::{Error, PostParams};
+use pager::v1beta1::{Alert, AlertStatus};
+use pager_client::listers::pager_v1beta1::AlertLister;
+use pager_client::{Clientset, SharedInformerFactory};
+use parking_lot::Mutex;
+use tokio::sync::watch;
+
+pub use metrics::Metrics;
+pub use notifier::{Note, Notifier, PushError, Token};
+
+/// The annotation that claims an alert for one controller.
+pub const CLAIM: &str = "pager.k8s.co/sending";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// This controller's name in claims (stable across restarts: a restarted controller picks
+    /// its own claims up at once).
+    pub id: String,
+    pub workers: usize,
+    /// Only this namespace (`None`: all).
+    pub namespace: Option<String>,
+    /// How long a claim keeps other controllers away.
+    pub claim_ttl: Duration,
+    pub retry: RateLimits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            id: "pager-controller".into(),
+            workers: 4,
+            namespace: None,
+            claim_ttl: Duration::from_secs(60),
+            retry: RateLimits {
+                base_delay: Duration::from_millis(50),
+                max_delay: Duration::from_secs(60),
+                per_second: 50,
+                burst: 200,
+            },
+        }
+    }
+}
+
+/// `namespace/name` → (namespace, name).
+fn split(key: &str) -> (&str, &str) {
+    key.split_once('/').unwrap_or(("", key))
+}
+
+fn now_secs() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// Who holds a claim and since when.
+fn claim_of(alert: &Alert) -> Option<(String, i64)> {
+    let value = alert.metadata.annotations.as_ref()?.get(CLAIM)?;
+    let (holder, since) = value.rsplit_once(' ')?;
+    Some((holder.to_string(), since.parse().ok()?))
+}
+
+fn is_sent(alert: &Alert) -> bool {
+    alert.status.as_ref().is_some_and(|s| s.sent)
+}
+
+struct Worker {
+    cs: Clientset,
+    lister: AlertLister,
+    queue: WorkQueue<String>,
+    notifier: Notifier,
+    config: Config,
+    metrics: Metrics,
+    /// uids pushed by this process whose status write has not landed yet.
+    pushed: Mutex<HashSet<String>>,
+}
+
+/// What became of one key.
+enum Outcome {
+    Done,
+    Retry,
+    RetryAfter(Duration),
+}
+
+impl Worker {
+    async fn process(&self, key: &str) -> Outcome {
+        let (ns, name) = split(key);
+        let Some(cached) = self.lister.alerts(ns).get(name) else {
+            // Deleted (before it was sent, or after): nothing to do.
+            return Outcome::Done;
+        };
+        if is_sent(&cached) {
+            return Outcome::Done;
+        }
+        let uid = cached.metadata.uid.clone().unwrap_or_default();
+        let alerts = self.cs.pager_v1beta1().alerts(ns);
+        // Leave it to another controller holding a fresh claim.
+        if let Some((holder, since)) = claim_of(&cached)
+            && holder != self.config.id
+        {
+            let age = now_secs().saturating_sub(since);
+            let ttl = self.config.claim_ttl.as_secs() as i64;
+            if age < ttl {
+                return Outcome::RetryAfter(Duration::from_secs((ttl - age) as u64));
+            }
+        }
+        // (Re)claim it with the cached resourceVersion as precondition: the write succeeds only
+        // if what the cache says — not sent — is still true on the server (a stale cache gets a
+        // 409 and a retry, never a second push).
+        let Some(mut alert) = self.claim(&alerts, &cached).await else {
+            return Outcome::Retry;
+        };
+        if !self.pushed.lock().contains(&uid) {
+            let note = Note {
+                type_: "note",
+                title: &alert.spec.title,
+                body: &alert.spec.content,
+                guid: &uid,
+            };
+            if let Err(e) = self.notifier.push(&note).await {
+                self.metrics.push_failures.inc();
+                tracing::warn!(alert = key, error = %e, "push failed; will retry");
+                return Outcome::Retry;
+            }
+            self.pushed.lock().insert(uid.clone());
+        }
+        // Mark it sent; on a conflict read it again (never push again).
+        for _ in 0..5 {
+            alert.status = Some(AlertStatus { sent: true });
+            match alerts.update_status(&PostParams::default(), &alert).await {
+                Ok(_) => {
+                    self.pushed.lock().remove(&uid);
+                    self.metrics.sent.inc();
+                    tracing::info!(alert = key, "sent");
+                    return Outcome::Done;
+                }
+                Err(e) if e.is_conflict() => match alerts.get(name).await {
+                    Ok(fresh) if is_sent(&fresh) => {
+                        self.pushed.lock().remove(&uid);
+                        return Outcome::Done;
+                    }
+                    Ok(fresh) => alert = fresh,
+                    Err(e) if e.is_not_found() => return Outcome::Done,
+                    Err(e) => return self.status_failed(key, &e),
+                },
+                Err(e) if e.is_not_found() => return Outcome::Done,
+                Err(e) => return self.status_failed(key, &e),
+            }
+        }
+        Outcome::Retry
+    }
+
+    fn status_failed(&self, key: &str, e: &Error) -> Outcome {
+        self.metrics.status_failures.inc();
+        tracing::warn!(alert = key, error = %e, "status write failed; will retry (without pushing again)");
+        Outcome::Retry
+    }
+
+    /// Writes this controller's claim with the cached `resourceVersion` as precondition; `None`
+    /// when another write got there first (409) or the write failed.
+    async fn claim(
+        &self,
+        alerts: &pager_client::clientset::pager_v1beta1::AlertClient,
+        cached: &Alert,
+    ) -> Option<Alert> {
+        let mut claimed = cached.clone();
+        claimed
+            .metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(CLAIM.into(), format!("{} {}", self.config.id, now_secs()));
+        match alerts.update(&PostParams::default(), &claimed).await {
+            Ok(a) => Some(a),
+            Err(e) => {
+                if !e.is_conflict() {
+                    tracing::warn!(alert = ?cached.metadata.name, error = %e, "claim failed; will retry");
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Runs the controller until `shutdown` turns true: informers, queue, `config.workers` workers;
+/// in-flight work finishes before it returns.
+pub async fn run(
+    cs: Clientset,
+    notifier: Notifier,
+    config: Config,
+    metrics: Metrics,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut builder = SharedInformerFactory::builder(&cs);
+    if let Some(ns) = &config.namespace {
+        builder = builder.namespace(ns);
+    }
+    let factory = SharedInformerFactory::from_builder(builder.resync(Duration::from_secs(300)));
+    let informer = factory.pager().v1beta1().alerts();
+    let queue: WorkQueue<String> = WorkQueue::new(config.retry);
+    let enqueue = {
+        let queue = queue.clone();
+        move |a: &Alert| {
+            if !is_sent(a) {
+                queue.add(kube_codegen_cache::key_of(&a.metadata));
+            }
+        }
+    };
+    let (on_add, on_update) = (enqueue.clone(), enqueue);
+    informer.informer().add_event_handler(
+        Handlers::new()
+            .on_add(move |a: Arc<Alert>| on_add(&a))
+            .on_update(move |_, a: Arc<Alert>| on_update(&a)),
+    );
+    factory.start();
+    if !factory.wait_for_cache_sync().await {
+        return;
+    }
+    tracing::info!(workers = config.workers, "caches synced; working");
+    let worker = Arc::new(Worker {
+        cs,
+        lister: informer.lister(),
+        queue: queue.clone(),
+        notifier,
+        config: config.clone(),
+        metrics: metrics.clone(),
+        pushed: Mutex::new(HashSet::new()),
+    });
+    let mut tasks = Vec::new();
+    for _ in 0..config.workers.max(1) {
+        let w = worker.clone();
+        tasks.push(tokio::spawn(async move {
+            while let Some(item) = w.queue.get().await {
+                w.metrics.queue_depth.set(w.queue.len() as i64);
+                match w.process(item.key()).await {
+                    Outcome::Done => w.queue.forget(item.key()),
+                    Outcome::Retry => w.queue.add_rate_limited(item.key().clone()),
+                    Outcome::RetryAfter(d) => w.queue.add_after(item.key().clone(), d),
+                }
+            }
+        }));
+    }
+    while !*shutdown.borrow() {
+        if shutdown.changed().await.is_err() {
+            break;
+        }
+    }
+    tracing::info!("shutting down: finishing work in flight");
+    queue.shutdown_with_drain().await;
+    for t in tasks {
+        let _ = t.await;
+    }
+    factory.shutdown().await;
+}

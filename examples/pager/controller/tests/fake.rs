@@ -1,0 +1,187 @@
+//! The controller against the fake clientset (the real API server in-process) and a local
+//! recording notifier: every alert pushed exactly once and marked sent; failures retried;
+//! deleted alerts not sent; two controllers racing never both send one alert.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{alert, eventually, notifier};
+use kube_codegen_cache::RateLimits;
+use kube_codegen_client::{DeleteParams, ListParams, PostParams};
+use pager_client::Clientset;
+use pager_controller::{Config, Metrics, Notifier, Token};
+
+async fn fake() -> Clientset {
+    let fake = pager_client::clientset::fake::builder()
+        .resource(pager_apiserver::alerts())
+        .build()
+        .await
+        .unwrap();
+    Clientset::new(fake.client())
+}
+
+fn config(id: &str) -> Config {
+    Config {
+        id: id.into(),
+        workers: 4,
+        retry: RateLimits {
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(200),
+            per_second: 0,
+            burst: 0,
+        },
+        ..Config::default()
+    }
+}
+
+fn start(
+    cs: &Clientset,
+    addr: std::net::SocketAddr,
+    config: Config,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+    Metrics,
+) {
+    let notifier = Notifier::new(
+        &format!("http://{addr}"),
+        Token::new("s3cret"),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let metrics = Metrics::default();
+    let task = tokio::spawn(pager_controller::run(
+        cs.clone(),
+        notifier,
+        config,
+        metrics.clone(),
+        stopped,
+    ));
+    (stop, task, metrics)
+}
+
+async fn sent(cs: &Clientset) -> usize {
+    cs.pager_v1beta1()
+        .alerts("default")
+        .list(&ListParams::default().fields("status.sent=true"))
+        .await
+        .unwrap()
+        .items
+        .len()
+}
+
+#[tokio::test]
+async fn a_hundred_alerts_are_pushed_once_each_and_marked_sent() {
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    let (stop, task, metrics) = start(&cs, addr, config("one"));
+    let alerts = cs.pager_v1beta1().alerts("default");
+    for i in 0..100 {
+        alerts
+            .create(&PostParams::default(), &alert(&format!("a{i:03}")))
+            .await
+            .unwrap();
+    }
+    eventually(30, "100 sent", async || sent(&cs).await == 100).await;
+    let by_guid = rec.accepted_by_guid();
+    assert_eq!(by_guid.len(), 100);
+    assert!(by_guid.values().all(|n| *n == 1), "{by_guid:?}");
+    assert_eq!(rec.pushes.lock().len(), 100);
+    let first = rec.pushes.lock()[0].clone();
+    assert_eq!(first.token.as_deref(), Some("s3cret"));
+    assert_eq!(first.body["type"], "note");
+    assert!(
+        metrics
+            .encode()
+            .contains("pager_controller_alerts_sent_total 100"),
+        "{}",
+        metrics.encode()
+    );
+    stop.send_replace(true);
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_failing_notifier_is_retried_and_the_alert_pushed_once() {
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    rec.fail.lock().insert("flaky".into(), 3);
+    let (stop, task, metrics) = start(&cs, addr, config("one"));
+    let alerts = cs.pager_v1beta1().alerts("default");
+    alerts
+        .create(&PostParams::default(), &alert("flaky"))
+        .await
+        .unwrap();
+    alerts
+        .create(&PostParams::default(), &alert("steady"))
+        .await
+        .unwrap();
+    eventually(30, "both sent", async || sent(&cs).await == 2).await;
+    assert_eq!(rec.calls_for("flaky"), 4, "3 refused, then 1 accepted");
+    assert!(rec.accepted_by_guid().values().all(|n| *n == 1));
+    assert!(
+        metrics
+            .encode()
+            .contains("pager_controller_push_failures_total 3")
+    );
+    stop.send_replace(true);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn an_alert_deleted_before_it_was_sent_is_not_sent() {
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    let alerts = cs.pager_v1beta1().alerts("default");
+    alerts
+        .create(&PostParams::default(), &alert("gone"))
+        .await
+        .unwrap();
+    alerts
+        .delete("gone", &DeleteParams::default())
+        .await
+        .unwrap();
+    alerts
+        .create(&PostParams::default(), &alert("kept"))
+        .await
+        .unwrap();
+    let (stop, task, _) = start(&cs, addr, config("one"));
+    eventually(30, "kept sent", async || sent(&cs).await == 1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(rec.calls_for("gone"), 0);
+    assert_eq!(rec.calls_for("kept"), 1);
+    stop.send_replace(true);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn two_controllers_racing_never_both_send_an_alert() {
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    let alerts = cs.pager_v1beta1().alerts("default");
+    for i in 0..50 {
+        alerts
+            .create(&PostParams::default(), &alert(&format!("r{i:02}")))
+            .await
+            .unwrap();
+    }
+    // Both start on the same 50 unsent alerts.
+    let (stop_a, task_a, _) = start(&cs, addr, config("controller-a"));
+    let (stop_b, task_b, _) = start(&cs, addr, config("controller-b"));
+    eventually(30, "50 sent", async || sent(&cs).await == 50).await;
+    let by_guid = rec.accepted_by_guid();
+    assert_eq!(by_guid.len(), 50);
+    assert!(
+        by_guid.values().all(|n| *n == 1),
+        "an alert pushed twice: {by_guid:?}"
+    );
+    stop_a.send_replace(true);
+    stop_b.send_replace(true);
+    task_a.await.unwrap();
+    task_b.await.unwrap();
+}
