@@ -15,8 +15,13 @@ impl Server {
     /// Starts the server with `--listen 127.0.0.1:0` and reads the bound address from the first
     /// line it prints.
     pub fn start(args: &[&str]) -> Server {
+        Server::start_at("127.0.0.1:0", args)
+    }
+
+    /// On a given address (a restart on the same port).
+    pub fn start_at(listen: &str, args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

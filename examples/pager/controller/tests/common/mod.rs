@@ -23,6 +23,8 @@ pub struct Recorder {
     pub pushes: Arc<Mutex<Vec<Push>>>,
     /// Title → how many more calls to refuse with 503.
     pub fail: Arc<Mutex<HashMap<String, u32>>>,
+    /// How long each answer takes.
+    pub delay: Arc<Mutex<std::time::Duration>>,
 }
 
 impl Recorder {
@@ -54,6 +56,8 @@ pub async fn notifier() -> (SocketAddr, Recorder) {
             move |headers: axum::http::HeaderMap, body: axum::extract::Json<Value>| {
                 let state = state.clone();
                 async move {
+                    let delay = *state.delay.lock();
+                    tokio::time::sleep(delay).await;
                     let title = body["title"].as_str().unwrap_or_default().to_string();
                     let refuse = {
                         let mut fail = state.fail.lock();
