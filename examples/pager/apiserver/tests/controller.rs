@@ -94,3 +94,64 @@ async fn no_alert_lost_or_duplicated_across_a_server_restart() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn racing_controllers_a_flaky_notifier_and_a_deleted_alert_on_the_real_server() {
+    let server = common::Server::start(&["--storage", "memory"]);
+    let cs = clientset(&server.addr);
+    let (notifier_addr, rec) = notifier::notifier().await;
+    rec.fail.lock().insert("a007".into(), 3);
+    let alerts = cs.pager_v1beta1().alerts("default");
+    alerts
+        .create(&PostParams::default(), &alert("gone"))
+        .await
+        .unwrap();
+    alerts.delete("gone", &Default::default()).await.unwrap();
+    for i in 0..40 {
+        alerts
+            .create(&PostParams::default(), &alert(&format!("a{i:03}")))
+            .await
+            .unwrap();
+    }
+    let mut stops = Vec::new();
+    let mut tasks = Vec::new();
+    for id in ["left", "right"] {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let notifier = Notifier::new(
+            &format!("http://{notifier_addr}"),
+            Token::new("t"),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let config = Config {
+            id: id.into(),
+            retry: RateLimits {
+                base_delay: Duration::from_millis(10),
+                max_delay: Duration::from_millis(200),
+                per_second: 0,
+                burst: 0,
+            },
+            ..Config::default()
+        };
+        tasks.push(tokio::spawn(pager_controller::run(
+            cs.clone(),
+            notifier,
+            config,
+            Metrics::default(),
+            stopped,
+        )));
+        stops.push(stop);
+    }
+    eventually(60, "40 sent", async || sent(&cs).await == Some(40)).await;
+    let by_guid = rec.accepted_by_guid();
+    assert_eq!(by_guid.len(), 40);
+    assert!(by_guid.values().all(|n| *n == 1), "{by_guid:?}");
+    assert_eq!(rec.calls_for("a007"), 4, "3 refused, then accepted once");
+    assert_eq!(rec.calls_for("gone"), 0);
+    for s in stops {
+        s.send_replace(true);
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
