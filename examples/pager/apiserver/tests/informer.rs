@@ -1,0 +1,115 @@
+//! A shared informer against a running `pager-apiserver` that is killed: while it is down the
+//! data changes (an alert deleted by another server on the same data), and after the restart the
+//! informer — its watch history gone, so a 410 and a relist — catches up: the deletion reaches
+//! handlers as `FinalStateUnknown` with the last known object, a new alert as an add.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube_codegen_cache::{Deleted, Handlers, SharedInformerFactory};
+use kube_codegen_client::{DeleteParams, PostParams};
+use pager::v1beta1::Alert;
+use pager_client::Clientset;
+use parking_lot::Mutex;
+
+fn clientset(addr: &str) -> Clientset {
+    let config = kube::Config::new(format!("http://{addr}").parse().unwrap());
+    Clientset::new(kube::Client::try_from(config).unwrap())
+}
+
+fn alert(name: &str) -> Alert {
+    let mut a = Alert::default();
+    a.metadata.name = Some(name.into());
+    a.spec.title = name.into();
+    a.spec.content = format!("{name}!");
+    a
+}
+
+#[tokio::test]
+async fn deletes_missed_while_the_server_was_down_come_as_final_state_unknown() {
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("pager.db");
+    let db = db.to_str().unwrap();
+    let embedded = ["--storage", "embedded", "--data", db];
+    let mut server = common::Server::start(&embedded);
+    let addr = server.addr.clone();
+    let cs = clientset(&addr);
+    let alerts = cs.pager_v1beta1().alerts("default");
+    for name in ["kept", "doomed"] {
+        alerts
+            .create(&PostParams::default(), &alert(name))
+            .await
+            .unwrap();
+    }
+    let factory = SharedInformerFactory::builder(cs.client().clone())
+        .transform::<Alert>(|a| {
+            a.metadata.managed_fields = None;
+            a.metadata
+                .annotations
+                .get_or_insert_with(Default::default)
+                .insert("cached".into(), "yes".into());
+        })
+        .build();
+    let informer = factory.namespaced::<Alert>();
+    let events: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (e1, e2) = (events.clone(), events.clone());
+    informer.add_event_handler(
+        Handlers::new()
+            .on_add(move |a: Arc<Alert>| {
+                e1.lock()
+                    .push(format!("add {}", a.metadata.name.as_deref().unwrap()))
+            })
+            .on_delete(move |d: Deleted<Alert>| {
+                let what = match &d {
+                    Deleted::Object(_) => "delete",
+                    Deleted::FinalStateUnknown { .. } => "delete-final-state-unknown",
+                };
+                e2.lock().push(format!(
+                    "{what} {}",
+                    d.object().metadata.name.as_deref().unwrap()
+                ));
+            }),
+    );
+    factory.start();
+    assert!(factory.wait_for_cache_sync().await);
+    let cached = informer.store().get("default/kept").unwrap();
+    assert_eq!(
+        cached.metadata.annotations.as_ref().unwrap()["cached"],
+        "yes",
+        "transformed"
+    );
+
+    // Down; meanwhile another server on the same data deletes one alert and creates another.
+    server.kill9();
+    {
+        let other = common::Server::start(&embedded);
+        let cs2 = clientset(&other.addr);
+        let a2 = cs2.pager_v1beta1().alerts("default");
+        a2.delete("doomed", &DeleteParams::default()).await.unwrap();
+        a2.create(&PostParams::default(), &alert("new"))
+            .await
+            .unwrap();
+    }
+    let _server = common::Server::start_at(&addr, &embedded);
+    for _ in 0..600 {
+        if events.lock().len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut got = events.lock().clone();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "add doomed",
+            "add kept",
+            "add new",
+            "delete-final-state-unknown doomed"
+        ]
+    );
+    assert!(informer.store().get("default/doomed").is_none());
+    factory.shutdown().await;
+}
