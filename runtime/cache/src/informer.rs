@@ -291,7 +291,14 @@ impl<K: Cached> SharedInformer<K> {
                     match event {
                         Ok(watcher::Event::Init) => relist = Some(Vec::new()),
                         Ok(watcher::Event::InitApply(obj)) => {
-                            let obj = self.prepare(obj);
+                            // An object the cache holds unchanged is kept, not held twice: a
+                            // relist costs one copy of what changed, not of the whole cache.
+                            let key = key_of(obj.metadata());
+                            let obj = match self.store.get(&key) {
+                                Some(cached) if cached.metadata().resource_version.is_some()
+                                    && cached.metadata().resource_version == obj.metadata().resource_version => cached,
+                                _ => self.prepare(obj),
+                            };
                             relist.get_or_insert_with(Vec::new).push(obj);
                         }
                         Ok(watcher::Event::InitDone) => {

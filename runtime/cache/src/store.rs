@@ -44,11 +44,14 @@ pub(crate) struct Replaced<K> {
     pub removed: Vec<(String, Arc<K>)>,
 }
 
+/// A key, shared by the items map and every index that holds it (one allocation per object).
+type Key = Arc<str>;
+
 struct Inner<K> {
-    items: HashMap<String, Arc<K>>,
+    items: HashMap<Key, Arc<K>>,
     indexers: BTreeMap<String, IndexFn<K>>,
     /// index name → value → keys.
-    indices: HashMap<String, HashMap<String, HashSet<String>>>,
+    indices: HashMap<String, HashMap<String, HashSet<Key>>>,
 }
 
 /// A thread-safe cache of objects of kind `K` (cheap to clone: clones share the contents).
@@ -105,7 +108,7 @@ where
     ) {
         let mut inner = self.inner.write();
         let f: IndexFn<K> = Arc::new(index);
-        let mut values: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut values: HashMap<String, HashSet<Key>> = HashMap::new();
         for (key, obj) in &inner.items {
             for v in f(obj) {
                 values.entry(v).or_default().insert(key.clone());
@@ -137,7 +140,12 @@ where
     }
 
     pub fn keys(&self) -> Vec<String> {
-        self.inner.read().items.keys().cloned().collect()
+        self.inner
+            .read()
+            .items
+            .keys()
+            .map(|k| k.to_string())
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -175,9 +183,19 @@ where
         Ok(values.keys().cloned().collect())
     }
 
-    /// Adds or replaces; returns what was there.
+    /// Adds or replaces; returns what was there. (An informer's store is kept by its reflector;
+    /// this is for tests and stores of your own.)
+    pub fn insert(&self, obj: Arc<K>) -> Option<Arc<K>> {
+        self.upsert(obj)
+    }
+
+    /// Removes by key; returns what was there. (See [`Store::insert`].)
+    pub fn delete(&self, key: &str) -> Option<Arc<K>> {
+        self.remove(key)
+    }
+
     pub(crate) fn upsert(&self, obj: Arc<K>) -> Option<Arc<K>> {
-        let key = key_of(obj.metadata());
+        let key: Key = key_of(obj.metadata()).into();
         let mut inner = self.inner.write();
         let old = inner.items.insert(key.clone(), obj.clone());
         if let Some(old) = &old {
@@ -199,9 +217,9 @@ where
 
     /// Replaces the whole contents (after a list); says what changed.
     pub(crate) fn replace(&self, objects: Vec<Arc<K>>) -> Replaced<K> {
-        let mut fresh: HashMap<String, Arc<K>> = HashMap::with_capacity(objects.len());
+        let mut fresh: HashMap<Key, Arc<K>> = HashMap::with_capacity(objects.len());
         for o in objects {
-            fresh.insert(key_of(o.metadata()), o);
+            fresh.insert(key_of(o.metadata()).into(), o);
         }
         let mut inner = self.inner.write();
         let mut changes = Replaced {
@@ -212,7 +230,7 @@ where
         let old_items = std::mem::take(&mut inner.items);
         for (key, old) in &old_items {
             match fresh.get(key) {
-                None => changes.removed.push((key.clone(), old.clone())),
+                None => changes.removed.push((key.to_string(), old.clone())),
                 Some(new) if new.metadata().resource_version != old.metadata().resource_version => {
                     changes.updated.push((old.clone(), new.clone()))
                 }
@@ -244,14 +262,14 @@ where
     }
 }
 
-fn index<K>(inner: &mut Inner<K>, key: &str, obj: &K) {
+fn index<K>(inner: &mut Inner<K>, key: &Key, obj: &K) {
     let Inner {
         indexers, indices, ..
     } = inner;
     for (name, f) in indexers.iter() {
         let values = indices.entry(name.clone()).or_default();
         for v in f(obj) {
-            values.entry(v).or_default().insert(key.to_string());
+            values.entry(v).or_default().insert(key.clone());
         }
     }
 }

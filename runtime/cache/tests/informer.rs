@@ -219,3 +219,31 @@ async fn informers_work_with_streaming_lists_too() {
     assert!(!verbs.contains(&"list".to_string()), "no list: {verbs:?}");
     factory.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_410_on_rewatch_relists_and_the_cache_stays_whole() {
+    let fake = pager_client::clientset::fake::builder()
+        .object(alert("a", "ops"))
+        .object(alert("b", "ops"))
+        .build()
+        .await
+        .unwrap();
+    let factory = SharedInformerFactory::builder(fake.client())
+        .tweak_list_options(|c| c.timeout = Some(1))
+        .build();
+    let informer = factory.namespaced::<Alert>();
+    factory.start();
+    assert!(factory.wait_for_cache_sync().await);
+    let lists = || {
+        fake.recorder()
+            .requests()
+            .iter()
+            .filter(|r| r.verb == "list")
+            .count()
+    };
+    let before = lists();
+    fake.reactors().expire_watches("alerts", 1);
+    eventually("a relist", || lists() > before).await;
+    assert_eq!(informer.store().len(), 2);
+    factory.shutdown().await;
+}

@@ -242,6 +242,31 @@ impl Reactors {
         );
     }
 
+    /// The next `times` watches of `resource` are answered as a server answers a watch from a
+    /// compacted `resourceVersion`: `200` and one `ERROR` event with a `410 Expired` status —
+    /// what makes informers relist.
+    pub fn expire_watches(&self, resource: &str, times: usize) {
+        let status = k8s_openapi::apimachinery::pkg::apis::meta::v1::Status {
+            status: Some("Failure".into()),
+            code: Some(410),
+            reason: Some("Expired".into()),
+            message: Some("too old resource version".into()),
+            ..Default::default()
+        };
+        let mut line = serde_json::to_vec(&serde_json::json!({"type": "ERROR", "object": status}))
+            .unwrap_or_default();
+        line.push(b'\n');
+        self.push(
+            "watch",
+            resource,
+            times,
+            Action::Respond {
+                code: 200,
+                body: line,
+            },
+        );
+    }
+
     /// The next `times` matching requests are served after `delay`.
     pub fn delay(&self, verb: &str, resource: &str, times: usize, delay: Duration) {
         self.push(verb, resource, times, Action::Delay(delay));
