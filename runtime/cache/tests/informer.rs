@@ -247,3 +247,23 @@ async fn a_410_on_rewatch_relists_and_the_cache_stays_whole() {
     assert_eq!(informer.store().len(), 2);
     factory.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_factory_can_watch_one_namespace() {
+    let mut other = alert("elsewhere", "ops");
+    other.metadata.namespace = Some("other".into());
+    let fake = pager_client::clientset::fake::builder()
+        .object(alert("here", "ops"))
+        .object(other)
+        .build()
+        .await
+        .unwrap();
+    let factory = SharedInformerFactory::builder(fake.client())
+        .namespace("other")
+        .build();
+    let informer = factory.namespaced::<Alert>();
+    factory.start();
+    assert!(factory.wait_for_cache_sync().await);
+    assert_eq!(informer.store().keys(), ["other/elsewhere"]);
+    factory.shutdown().await;
+}

@@ -1,0 +1,154 @@
+//! The `pager-controller` binary: configured from flags, the environment and a token file (the
+//! token never logged), serving `/healthz` and `/metrics`, sending alerts from an API server
+//! given by `$KUBECONFIG`, and exiting 0 on SIGTERM after finishing its work.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{alert, eventually, notifier};
+use kube_codegen_client::{ListParams, PostParams};
+use pager_client::Clientset;
+
+/// The pager API served by the apiserver library on a loopback port (the resource as
+/// `pager-apiserver` registers it).
+async fn api_server() -> std::net::SocketAddr {
+    let app = apiserver::ApiServer::builder(apiserver_storage::AnyStore::Memory(
+        apiserver_storage::MemoryStore::new(),
+    ))
+    .resource(pager_apiserver::alerts())
+    .build()
+    .unwrap()
+    .into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn get(url: &str) -> Option<String> {
+    reqwest::get(url).await.ok()?.text().await.ok()
+}
+
+#[tokio::test]
+async fn the_binary_sends_serves_metrics_and_stops_on_sigterm() {
+    let api = api_server().await;
+    let (notifier_addr, rec) = notifier().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: pager\n  cluster:\n    server: http://{api}\ncontexts:\n- name: pager\n  context:\n    cluster: pager\n    user: me\nusers:\n- name: me\n  user: {{}}\ncurrent-context: pager\n"
+        ),
+    )
+    .unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "very-secret-token\n").unwrap();
+    let metrics_port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pager-controller"))
+        .args([
+            "--workers",
+            "2",
+            "--metrics-listen",
+            &format!("127.0.0.1:{metrics_port}"),
+        ])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("PAGER_NOTIFIER_URL", format!("http://{notifier_addr}"))
+        .env("PAGER_NOTIFIER_TOKEN_FILE", &token_file)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let config = kube::Config::new(format!("http://{api}").parse().unwrap());
+    let cs = Clientset::new(kube::Client::try_from(config).unwrap());
+    let alerts = cs.pager_v1beta1().alerts("default");
+    for i in 0..10 {
+        alerts
+            .create(&PostParams::default(), &alert(&format!("b{i}")))
+            .await
+            .unwrap();
+    }
+    eventually(30, "10 sent", async || {
+        alerts
+            .list(&ListParams::default().fields("status.sent=true"))
+            .await
+            .map(|l| l.items.len() == 10)
+            .unwrap_or(false)
+    })
+    .await;
+    assert_eq!(rec.accepted_by_guid().len(), 10);
+    assert!(
+        rec.pushes
+            .lock()
+            .iter()
+            .all(|p| p.token.as_deref() == Some("very-secret-token"))
+    );
+    let base = format!("http://127.0.0.1:{metrics_port}");
+    assert_eq!(get(&format!("{base}/healthz")).await.as_deref(), Some("ok"));
+    let metrics = get(&format!("{base}/metrics")).await.unwrap();
+    assert!(
+        metrics.contains("pager_controller_alerts_sent_total 10"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("pager_controller_queue_depth"),
+        "{metrics}"
+    );
+
+    // SIGTERM: a clean exit.
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut status = None;
+    for _ in 0..100 {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = status.expect("exited after SIGTERM");
+    assert!(status.success(), "{status}");
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    assert!(logs.contains("sent"), "{logs}");
+    assert!(
+        !logs.contains("very-secret-token"),
+        "the token was logged:\n{logs}"
+    );
+}
+
+#[test]
+fn a_missing_token_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pager-controller"))
+        .env_remove("PAGER_NOTIFIER_TOKEN_FILE")
+        .env("PAGER_NOTIFIER_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("give the notifier token"), "{stderr}");
+}
