@@ -129,6 +129,16 @@ where
                 "RequestEntityTooLarge",
                 format!("Request entity too large: {size} bytes, limit is {limit}"),
             ),
+            StorageError::Unavailable(reason) => ApiError::new(
+                503,
+                "ServiceUnavailable",
+                format!("the storage is unavailable: {reason}"),
+            ),
+            StorageError::Timeout(reason) => ApiError::new(
+                504,
+                "Timeout",
+                format!("the storage did not answer in time: {reason}"),
+            ),
             other => ApiError::internal(other.to_string()),
         }
     }

@@ -31,7 +31,11 @@
 //!   file, so revisions keep growing across restarts; the watch history is in memory only, so
 //!   after a restart a watch from a revision older than the one found on disk is `Expired` (the
 //!   Kubernetes client relists, exactly as after an etcd compaction).
-//! * [`AnyStore`]: either of them, chosen at run time (an etcd variant comes later).
+//! * [`EtcdStore`]: an etcd 3 cluster through `etcd-client`, for several API-server replicas:
+//!   revisions are etcd's, writes are transactions on the key's revision, watches are etcd
+//!   watches (a compacted revision is `Expired`); an unreachable etcd is `Unavailable`, a slow
+//!   one `Timeout`.
+//! * [`AnyStore`]: any of them, chosen at run time.
 //!
 //! Both in-process backends share one watch implementation (the private `watch` module): bounded
 //! history (default [`DEFAULT_HISTORY_CAPACITY`] events), a bounded buffer per watcher (default
@@ -89,10 +93,12 @@ use std::future::Future;
 pub use bytes::Bytes;
 
 mod embedded;
+mod etcd;
 mod memory;
 mod watch;
 
 pub use embedded::EmbeddedStore;
+pub use etcd::{EtcdOptions, EtcdStore};
 pub use memory::MemoryStore;
 pub use watch::{WatchItem, WatchStream};
 
@@ -159,7 +165,8 @@ pub struct ListResult {
 }
 
 /// Storage failures. The API server maps them to `Status` codes: `AlreadyExists` and `Conflict`
-/// → 409, `NotFound` → 404, `Expired` → 410, `TooLarge` → 413, the rest → 500.
+/// → 409, `NotFound` → 404, `Expired` → 410, `TooLarge` → 413, `Unavailable` → 503, `Timeout`
+/// → 504, the rest → 500.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StorageError {
     /// `create` of a key that exists.
@@ -185,6 +192,10 @@ pub enum StorageError {
     Corrupt(String),
     /// The backend failed (I/O, database locked by another process, …).
     Io(String),
+    /// The backend cannot be reached (etcd down or without a leader): 503, try again.
+    Unavailable(String),
+    /// The backend did not answer in time: 504.
+    Timeout(String),
 }
 
 impl fmt::Display for StorageError {
@@ -207,6 +218,8 @@ impl fmt::Display for StorageError {
             }
             Self::Corrupt(msg) => write!(f, "corrupt storage data: {msg}"),
             Self::Io(msg) => write!(f, "storage I/O error: {msg}"),
+            Self::Unavailable(msg) => write!(f, "storage unavailable: {msg}"),
+            Self::Timeout(msg) => write!(f, "storage timed out: {msg}"),
         }
     }
 }
@@ -303,6 +316,14 @@ pub trait Storage: Send + Sync + 'static {
 pub enum AnyStore {
     Memory(MemoryStore),
     Embedded(EmbeddedStore),
+    /// Boxed: an etcd client is large, the other stores a pointer.
+    Etcd(Box<EtcdStore>),
+}
+
+impl From<EtcdStore> for AnyStore {
+    fn from(s: EtcdStore) -> Self {
+        Self::Etcd(Box::new(s))
+    }
 }
 
 impl From<MemoryStore> for AnyStore {
@@ -322,6 +343,7 @@ macro_rules! delegate {
         match $self {
             AnyStore::Memory($s) => $call.await,
             AnyStore::Embedded($s) => $call.await,
+            AnyStore::Etcd($s) => $call.await,
         }
     };
 }

@@ -4,12 +4,14 @@
 use std::time::Duration;
 
 use apiserver_storage::{
-    AnyStore, Bytes, EmbeddedStore, Event, MemoryStore, StorageError, StoreOptions, WatchStream,
+    AnyStore, Bytes, EmbeddedStore, EtcdOptions, EtcdStore, Event, MemoryStore, Storage,
+    StorageError, StoreOptions, WatchStream,
 };
-use tempfile::TempDir;
 
-/// A store plus whatever must live as long as it (the temporary directory of a database file).
-pub type Made<S> = (S, Option<TempDir>);
+pub mod etcd;
+
+/// A store plus whatever must live as long as it (a database file's directory, an etcd process).
+pub type Made<S> = (S, Option<Box<dyn std::any::Any + Send>>);
 
 pub fn memory(opts: StoreOptions) -> Made<MemoryStore> {
     (MemoryStore::with_options(opts), None)
@@ -19,7 +21,38 @@ pub fn embedded(opts: StoreOptions) -> Made<EmbeddedStore> {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = EmbeddedStore::open_with_options(dir.path().join("store.redb"), opts)
         .expect("open embedded store");
-    (store, Some(dir))
+    (store, Some(Box::new(dir)))
+}
+
+/// A fresh single-member etcd (a real `etcd` process on loopback ports) and a store on it.
+/// Needs a multi-threaded Tokio runtime (the suite's tests use one).
+pub fn etcd(opts: StoreOptions) -> Made<EtcdStore> {
+    let server = etcd::Etcd::start();
+    let endpoints = vec![server.client_url()];
+    let store = tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(async {
+            let options = EtcdOptions {
+                store: opts,
+                ..EtcdOptions::default()
+            };
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                match EtcdStore::connect(&endpoints, options.clone()).await {
+                    Ok(s) if s.revision().await.is_ok() => return s,
+                    _ if std::time::Instant::now() > deadline => {
+                        panic!("etcd at {endpoints:?} did not become ready")
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        })
+    });
+    (store, Some(Box::new(server)))
+}
+
+pub fn any_etcd(opts: StoreOptions) -> Made<AnyStore> {
+    let (s, d) = etcd(opts);
+    (s.into(), d)
 }
 
 pub fn any_memory(opts: StoreOptions) -> Made<AnyStore> {

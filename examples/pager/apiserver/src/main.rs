@@ -16,6 +16,8 @@ enum StorageKind {
     Embedded,
     /// In memory: lost on exit (tests).
     Memory,
+    /// An etcd 3 cluster (`--etcd-servers`): for several replicas.
+    Etcd,
 }
 
 /// Serve pager.k8s.co Alerts with Kubernetes REST conventions.
@@ -31,6 +33,15 @@ struct Cli {
     /// The embedded store's file.
     #[arg(long, default_value = "pager.db")]
     data: PathBuf,
+    /// etcd endpoints for `--storage etcd`, comma-separated (`http://127.0.0.1:2379,…`).
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:2379")]
+    etcd_servers: Vec<String>,
+    /// Prefix of every key in etcd (several servers can share a cluster under different ones).
+    #[arg(long, default_value = "")]
+    etcd_prefix: String,
+    /// How long one etcd call may take before the request fails with 504, in seconds.
+    #[arg(long, default_value_t = 10)]
+    etcd_request_timeout: u64,
     /// Watch events kept for clients that resume from a resourceVersion; older ones get
     /// 410 Gone (`Expired`) and relist.
     #[arg(long, default_value_t = apiserver_storage::DEFAULT_HISTORY_CAPACITY)]
@@ -74,6 +85,24 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         StorageKind::Embedded => AnyStore::Embedded(
             EmbeddedStore::open_with_options(&cli.data, options)
                 .map_err(|e| format!("cannot open {}: {e}", cli.data.display()))?,
+        ),
+        StorageKind::Etcd => AnyStore::from(
+            apiserver_storage::EtcdStore::connect(
+                &cli.etcd_servers,
+                apiserver_storage::EtcdOptions {
+                    prefix: cli.etcd_prefix.clone(),
+                    request_timeout: std::time::Duration::from_secs(cli.etcd_request_timeout),
+                    store: options,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot connect to etcd at {}: {e}",
+                    cli.etcd_servers.join(",")
+                )
+            })?,
         ),
     };
     let app = ApiServer::builder(store)

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
+#[path = "../../../../apiserver/storage/tests/common/etcd.rs"]
+mod etcd;
 use common::Server;
 
 /// kubectl with its own kubeconfig and discovery cache.
@@ -101,7 +103,27 @@ fn kubectl_session() {
         eprintln!("kubectl not found: skipped outside CI");
         return;
     }
-    let server = Server::start(&["--storage", "memory"]);
+    session(Server::start(&["--storage", "memory"]));
+}
+
+/// The same kubectl session with the server on a real etcd.
+#[test]
+fn kubectl_session_on_etcd() {
+    if !kubectl_available("kubectl") {
+        eprintln!("kubectl not found: skipped outside CI");
+        return;
+    }
+    let etcd = etcd::Etcd::start();
+    let endpoint = etcd.client_url();
+    session(Server::start(&[
+        "--storage",
+        "etcd",
+        "--etcd-servers",
+        &endpoint,
+    ]));
+}
+
+fn session(server: Server) {
     let k = Kubectl::new("kubectl", &server);
 
     // Discovery.

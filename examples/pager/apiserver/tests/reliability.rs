@@ -10,7 +10,34 @@ use kube::api::{Api, ListParams, PostParams, WatchEvent, WatchParams};
 use pager::v1alpha1::{Alert, AlertSpec};
 
 mod common;
+#[path = "../../../../apiserver/storage/tests/common/etcd.rs"]
+mod etcd;
 use common::Server;
+
+/// Where the server keeps its data: an embedded file, or a real etcd.
+enum Backing {
+    Embedded(tempfile::TempDir),
+    Etcd(etcd::Etcd),
+}
+
+impl Backing {
+    fn embedded() -> Backing {
+        Backing::Embedded(tempfile::tempdir().unwrap())
+    }
+
+    fn etcd() -> Backing {
+        Backing::Etcd(etcd::Etcd::start())
+    }
+
+    fn start(&self) -> Server {
+        match self {
+            Backing::Embedded(dir) => Server::embedded(&dir.path().join("pager.db"), &[]),
+            Backing::Etcd(e) => {
+                Server::start(&["--storage", "etcd", "--etcd-servers", &e.client_url()])
+            }
+        }
+    }
+}
 
 /// A `kube::Api` over plain HTTP to the test server, with the generated kind.
 fn alerts_api(server: &Server) -> Api<Alert> {
@@ -42,8 +69,16 @@ fn count(a: &Alert) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_increments_with_retry_on_conflict_end_at_800() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::embedded(&dir.path().join("pager.db"), &[]);
+    increments(Backing::embedded()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_increments_on_etcd_end_at_800() {
+    increments(Backing::etcd()).await;
+}
+
+async fn increments(backing: Backing) {
+    let server = backing.start();
     let api = alerts_api(&server);
     api.create(&PostParams::default(), &alert("counter", "count me"))
         .await
@@ -88,9 +123,16 @@ async fn concurrent_increments_with_retry_on_conflict_end_at_800() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_loses_no_acknowledged_create() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("pager.db");
-    let mut server = Server::embedded(&data, &[]);
+    kill_9(Backing::embedded()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_on_etcd_loses_no_acknowledged_create() {
+    kill_9(Backing::etcd()).await;
+}
+
+async fn kill_9(backing: Backing) {
+    let mut server = backing.start();
     let api = alerts_api(&server);
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut writers = Vec::new();
@@ -122,7 +164,7 @@ async fn kill_9_loses_no_acknowledged_create() {
     assert!(acked.len() >= 200);
 
     // The store opens cleanly and holds every create that was answered 201.
-    let server = Server::embedded(&data, &[]);
+    let server = backing.start();
     let api = alerts_api(&server);
     let list = api.list(&ListParams::default()).await.unwrap();
     let stored: std::collections::BTreeSet<String> = list

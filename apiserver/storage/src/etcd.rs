@@ -1,0 +1,421 @@
+//! [`EtcdStore`]: the [`Storage`] trait over an etcd 3 cluster (`etcd-client`), for API-server
+//! replicas sharing one etcd. Keys are the registry's (`/registry/<group>/<resource>/…`) under a
+//! configurable prefix; revisions are etcd's (`resourceVersion` = `mod_revision`); writes are
+//! transactions comparing the key's revision, as the trait's table says.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use etcd_client::{
+    Client, Compare, CompareOp, ConnectOptions, EventType as EtcdEventType, GetOptions, Txn, TxnOp,
+    WatchOptions,
+};
+use tokio::sync::mpsc;
+
+use crate::semantics::{check_expected, check_size, limit};
+use crate::watch::{WatchItem, WatchStream};
+use crate::{
+    Event, EventType, KeyValue, ListOptions, ListResult, Revision, Storage, StorageError,
+    StoreOptions,
+};
+
+/// How to reach etcd.
+#[derive(Clone, Debug)]
+pub struct EtcdOptions {
+    /// Prepended to every key (e.g. `/pager`), so several servers can share a cluster.
+    pub prefix: String,
+    /// How long one etcd call may take before the request fails with `Timeout` (504).
+    pub request_timeout: Duration,
+    /// How long connecting may take.
+    pub connect_timeout: Duration,
+    pub store: StoreOptions,
+}
+
+impl Default for EtcdOptions {
+    fn default() -> Self {
+        EtcdOptions {
+            prefix: String::new(),
+            request_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            store: StoreOptions::default(),
+        }
+    }
+}
+
+/// A store in an etcd 3 cluster. Cheap to clone (clones share the connection).
+#[derive(Clone)]
+pub struct EtcdStore {
+    client: Client,
+    options: EtcdOptions,
+}
+
+impl std::fmt::Debug for EtcdStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdStore")
+            .field("prefix", &self.options.prefix)
+            .finish()
+    }
+}
+
+fn classify(e: etcd_client::Error) -> StorageError {
+    use etcd_client::Error as E;
+    match e {
+        E::GRpcStatus(s) => match s.code() {
+            tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Aborted => {
+                StorageError::Unavailable(s.message().to_string())
+            }
+            tonic::Code::DeadlineExceeded => StorageError::Timeout(s.message().to_string()),
+            tonic::Code::OutOfRange => StorageError::Expired {
+                requested: 0,
+                oldest: 0,
+            },
+            _ => StorageError::Io(format!("etcd: {}", s.message())),
+        },
+        E::TransportError(t) => StorageError::Unavailable(t.to_string()),
+        E::IoError(io) => StorageError::Unavailable(io.to_string()),
+        other => StorageError::Io(format!("etcd: {other}")),
+    }
+}
+
+/// The first key after every key starting with `prefix` (etcd's range end for a prefix).
+fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![0]
+}
+
+impl EtcdStore {
+    /// Connects to any of `endpoints` (`http://127.0.0.1:2379`, …), retrying until
+    /// `connect_timeout` (etcd may be starting beside the server).
+    pub async fn connect(endpoints: &[String], options: EtcdOptions) -> Result<Self, StorageError> {
+        let deadline = tokio::time::Instant::now() + options.connect_timeout;
+        loop {
+            let connect = ConnectOptions::new()
+                .with_connect_timeout(options.connect_timeout)
+                .with_timeout(options.request_timeout);
+            let attempt =
+                tokio::time::timeout_at(deadline, Client::connect(endpoints, Some(connect)))
+                    .await
+                    .map_err(|_| {
+                        StorageError::Timeout(format!(
+                            "connecting to etcd at {}",
+                            endpoints.join(",")
+                        ))
+                    })?;
+            match attempt {
+                Ok(client) => {
+                    let store = EtcdStore {
+                        client,
+                        options: options.clone(),
+                    };
+                    // Connected is not serving: ask for the revision once.
+                    match store.revision().await {
+                        Ok(_) => return Ok(store),
+                        Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+                        Err(_) => {}
+                    }
+                }
+                Err(e) if tokio::time::Instant::now() >= deadline => return Err(classify(e)),
+                Err(_) => {}
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn full(&self, key: &str) -> Vec<u8> {
+        format!("{}{key}", self.options.prefix).into_bytes()
+    }
+
+    fn kv(&self, kv: &etcd_client::KeyValue) -> KeyValue {
+        let key = String::from_utf8_lossy(kv.key());
+        KeyValue {
+            key: key
+                .strip_prefix(self.options.prefix.as_str())
+                .unwrap_or(&key)
+                .to_string(),
+            value: Bytes::copy_from_slice(kv.value()),
+            create_revision: kv.create_revision() as Revision,
+            mod_revision: kv.mod_revision() as Revision,
+        }
+    }
+
+    /// One etcd call, bounded by the request timeout.
+    async fn call<T>(
+        &self,
+        what: &str,
+        f: impl std::future::Future<Output = Result<T, etcd_client::Error>>,
+    ) -> Result<T, StorageError> {
+        tokio::time::timeout(self.options.request_timeout, f)
+            .await
+            .map_err(|_| StorageError::Timeout(format!("etcd {what}")))?
+            .map_err(classify)
+    }
+
+    async fn current(&self, key: &str) -> Result<Option<KeyValue>, StorageError> {
+        let mut kv = self.client.kv_client();
+        let resp = self.call("get", kv.get(self.full(key), None)).await?;
+        Ok(resp.kvs().first().map(|k| self.kv(k)))
+    }
+
+    fn header_revision(h: Option<&etcd_client::ResponseHeader>) -> Revision {
+        h.map_or(0, |h| h.revision() as Revision)
+    }
+}
+
+impl Storage for EtcdStore {
+    async fn get(&self, key: &str) -> Result<Option<KeyValue>, StorageError> {
+        self.current(key).await
+    }
+
+    async fn list(&self, prefix: &str, opts: ListOptions) -> Result<ListResult, StorageError> {
+        let full_prefix = self.full(prefix);
+        let start = match opts.start_after.as_deref() {
+            Some(after) if after >= prefix => {
+                let mut k = self.full(after);
+                k.push(0);
+                k
+            }
+            _ => full_prefix.clone(),
+        };
+        let mut get = GetOptions::new().with_range(prefix_end(&full_prefix));
+        if let Some(l) = limit(&opts) {
+            get = get.with_limit(l as i64);
+        }
+        let mut kv = self.client.kv_client();
+        let resp = self.call("range", kv.get(start, Some(get))).await?;
+        Ok(ListResult {
+            items: resp.kvs().iter().map(|k| self.kv(k)).collect(),
+            revision: Self::header_revision(resp.header()),
+            remaining: resp.more(),
+        })
+    }
+
+    async fn create(&self, key: &str, value: Bytes) -> Result<KeyValue, StorageError> {
+        check_size(key, &value, self.options.store.max_value_size)?;
+        let full = self.full(key);
+        let txn = Txn::new()
+            .when([Compare::create_revision(full.clone(), CompareOp::Equal, 0)])
+            .and_then([TxnOp::put(full, value.to_vec(), None)]);
+        let mut kv = self.client.kv_client();
+        let resp = self.call("create", kv.txn(txn)).await?;
+        if !resp.succeeded() {
+            return Err(StorageError::AlreadyExists { key: key.into() });
+        }
+        let rev = Self::header_revision(resp.header());
+        Ok(KeyValue {
+            key: key.into(),
+            value,
+            create_revision: rev,
+            mod_revision: rev,
+        })
+    }
+
+    async fn update(
+        &self,
+        key: &str,
+        value: Bytes,
+        expected_mod_revision: Option<Revision>,
+    ) -> Result<KeyValue, StorageError> {
+        check_size(key, &value, self.options.store.max_value_size)?;
+        let full = self.full(key);
+        loop {
+            let current = self
+                .current(key)
+                .await?
+                .ok_or_else(|| StorageError::NotFound { key: key.into() })?;
+            check_expected(key, &current, expected_mod_revision)?;
+            if current.value == value {
+                return Ok(current);
+            }
+            let txn = Txn::new()
+                .when([Compare::mod_revision(
+                    full.clone(),
+                    CompareOp::Equal,
+                    current.mod_revision as i64,
+                )])
+                .and_then([TxnOp::put(full.clone(), value.to_vec(), None)]);
+            let mut kv = self.client.kv_client();
+            let resp = self.call("update", kv.txn(txn)).await?;
+            if resp.succeeded() {
+                return Ok(KeyValue {
+                    key: key.into(),
+                    value,
+                    create_revision: current.create_revision,
+                    mod_revision: Self::header_revision(resp.header()),
+                });
+            }
+            // Changed between the read and the write: the caller's precondition no longer holds;
+            // without one, read again.
+            if let Some(expected) = expected_mod_revision {
+                return Err(StorageError::Conflict {
+                    key: key.into(),
+                    current: expected.max(current.mod_revision) + 1,
+                });
+            }
+        }
+    }
+
+    async fn delete(
+        &self,
+        key: &str,
+        expected_mod_revision: Option<Revision>,
+    ) -> Result<KeyValue, StorageError> {
+        let full = self.full(key);
+        loop {
+            let current = self
+                .current(key)
+                .await?
+                .ok_or_else(|| StorageError::NotFound { key: key.into() })?;
+            check_expected(key, &current, expected_mod_revision)?;
+            let txn = Txn::new()
+                .when([Compare::mod_revision(
+                    full.clone(),
+                    CompareOp::Equal,
+                    current.mod_revision as i64,
+                )])
+                .and_then([TxnOp::delete(full.clone(), None)]);
+            let mut kv = self.client.kv_client();
+            let resp = self.call("delete", kv.txn(txn)).await?;
+            if resp.succeeded() {
+                return Ok(KeyValue {
+                    mod_revision: Self::header_revision(resp.header()),
+                    ..current
+                });
+            }
+            if expected_mod_revision.is_some() {
+                return Err(StorageError::Conflict {
+                    key: key.into(),
+                    current: current.mod_revision + 1,
+                });
+            }
+        }
+    }
+
+    async fn watch(&self, prefix: &str, from: Revision) -> Result<WatchStream, StorageError> {
+        let full_prefix = self.full(prefix);
+        let mut options = WatchOptions::new()
+            .with_range(prefix_end(&full_prefix))
+            .with_prev_key()
+            .with_progress_notify();
+        if from > 0 {
+            options = options.with_start_revision(from as i64 + 1);
+        }
+        let mut watch_client = self.client.watch_client();
+        let (watcher, mut stream) = self
+            .call("watch", watch_client.watch(full_prefix, Some(options)))
+            .await?;
+        let (tx, rx) = mpsc::channel::<WatchItem>(self.options.store.watch_buffer.max(1));
+        let store = self.clone();
+        tokio::spawn(async move {
+            // Keeps the etcd watch alive as long as the task runs.
+            let _watcher = watcher;
+            // The last revision handed to the watcher.
+            let mut delivered = from;
+            loop {
+                let resp = match stream.message().await {
+                    Ok(Some(resp)) => resp,
+                    Ok(None) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(classify(e))).await;
+                        return;
+                    }
+                };
+                if resp.compact_revision() > 0 || (resp.canceled() && resp.events().is_empty()) {
+                    let oldest = resp.compact_revision().max(0) as Revision;
+                    let _ = tx
+                        .send(Err(StorageError::Expired {
+                            requested: delivered,
+                            oldest,
+                        }))
+                        .await;
+                    return;
+                }
+                for ev in resp.events() {
+                    let Some(kv) = ev.kv() else { continue };
+                    let revision = kv.mod_revision() as Revision;
+                    let prev = ev.prev_kv().map(|p| store.kv(p));
+                    let event = match ev.event_type() {
+                        EtcdEventType::Put => {
+                            let kv = store.kv(kv);
+                            match prev {
+                                Some(prev) if kv.create_revision != kv.mod_revision => Event {
+                                    kind: EventType::Modified,
+                                    revision,
+                                    kv,
+                                    prev: Some(prev),
+                                },
+                                _ => Event {
+                                    kind: EventType::Added,
+                                    revision,
+                                    kv,
+                                    prev: None,
+                                },
+                            }
+                        }
+                        EtcdEventType::Delete => {
+                            let Some(prev) = prev else { continue };
+                            Event {
+                                kind: EventType::Deleted,
+                                revision,
+                                kv: KeyValue {
+                                    mod_revision: revision,
+                                    ..prev.clone()
+                                },
+                                prev: Some(prev),
+                            }
+                        }
+                    };
+                    match tx.try_send(Ok(event)) {
+                        Ok(()) => delivered = revision,
+                        // A watcher too slow for its buffer is expired, as in-process stores do.
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            let _ = tx
+                                .send(Err(StorageError::Expired {
+                                    requested: delivered,
+                                    oldest: revision,
+                                }))
+                                .await;
+                            return;
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => return,
+                    }
+                }
+            }
+        });
+        Ok(WatchStream::from_receiver(rx))
+    }
+
+    async fn revision(&self) -> Result<Revision, StorageError> {
+        let mut kv = self.client.kv_client();
+        let resp = self
+            .call(
+                "revision",
+                kv.get(self.full("/"), Some(GetOptions::new().with_count_only())),
+            )
+            .await?;
+        Ok(Self::header_revision(resp.header()))
+    }
+
+    async fn compact(&self, revision: Revision) -> Result<(), StorageError> {
+        let current = self.revision().await?;
+        let revision = revision.min(current);
+        if revision == 0 {
+            return Ok(());
+        }
+        let mut kv = self.client.kv_client();
+        match self
+            .call("compact", kv.compact(revision as i64, None))
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Compacting at or below the last compaction is already done.
+            Err(StorageError::Expired { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
