@@ -1,3 +1,5 @@
+#![allow(dead_code)] // each test file uses a different part
+
 //! A real `etcd` process for tests (Debian's `etcd-server`): free loopback ports, a temporary
 //! data directory, killed on drop. A missing `etcd` binary fails the test (never a skip).
 
