@@ -87,6 +87,16 @@ impl std::fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
+/// Ends the open watch streams of an [`ApiServer`].
+#[derive(Clone)]
+pub struct Shutdown(tokio::sync::watch::Sender<bool>);
+
+impl Shutdown {
+    pub fn trigger(&self) {
+        self.0.send_replace(true);
+    }
+}
+
 /// The server: a tower service (an axum `Router`) over a store.
 pub struct ApiServer {
     state: Arc<server::State>,
@@ -101,6 +111,12 @@ impl ApiServer {
             resources: Vec::new(),
             storage_versions: HashMap::new(),
         }
+    }
+
+    /// What ends every open watch stream when the server shuts down (for a graceful shutdown:
+    /// stop accepting, let requests finish, [`Shutdown::trigger`] so watches end too).
+    pub fn shutdown_handle(&self) -> Shutdown {
+        Shutdown(self.state.shutdown.clone())
     }
 
     /// The axum router serving every endpoint; use it as a tower `Service`.
@@ -219,6 +235,7 @@ impl ApiServerBuilder {
                 resources,
                 groups,
                 openapi,
+                shutdown: tokio::sync::watch::channel(false).0,
             }),
         })
     }

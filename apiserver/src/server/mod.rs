@@ -59,6 +59,8 @@ pub(crate) struct State {
     /// Groups in registration order, versions most preferred first.
     pub groups: Vec<(String, Vec<String>)>,
     pub openapi: crate::OpenApiDocs,
+    /// Turns true when the server shuts down: open watch streams end.
+    pub shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl State {

@@ -43,6 +43,14 @@ pub(super) async fn watch_collection(
         .watch(t.scope.clone(), opts, resource_version, send_initial_events)
         .await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(256);
+    let mut shutdown = ctx.state.shutdown.subscribe();
+    if *shutdown.borrow() {
+        return Err(ApiError::new(
+            503,
+            "ServiceUnavailable",
+            "the server is shutting down",
+        ));
+    }
     tokio::spawn(async move {
         let mut encoder = Encoder {
             info,
@@ -63,6 +71,11 @@ pub(super) async fn watch_collection(
                     if tx.send(encoder.bookmark(last_rv, false)).await.is_err() { return; }
                 }
                 _ = tx.closed() => return,
+                // The server is shutting down: end the stream cleanly (clients re-watch).
+                changed = shutdown.changed() => {
+                    let down = changed.is_err() || *shutdown.borrow();
+                    if down { return; }
+                }
                 item = events.next() => {
                     let Some((rv, item)) = item else { return };
                     let last = matches!(item, WatchItem::Error(_));

@@ -52,6 +52,9 @@ struct Cli {
     /// PEM private key for HTTPS.
     #[arg(long, requires = "tls_cert_file")]
     tls_private_key_file: Option<PathBuf>,
+    /// On SIGTERM/SIGINT: how long in-flight requests may take to finish, in seconds.
+    #[arg(long, default_value_t = 10)]
+    shutdown_grace: u64,
     /// The version Alerts are stored in. Alerts stored under another choice are still read.
     #[arg(long, value_parser = ["v1alpha1", "v1beta1"], default_value = "v1beta1")]
     storage_version: String,
@@ -105,18 +108,42 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             })?,
         ),
     };
-    let app = ApiServer::builder(store)
+    let server = ApiServer::builder(store)
         .resource(pager_apiserver::alerts())
         .storage_version("pager.k8s.co", &cli.storage_version)
-        .build()?
-        .into_router();
+        .build()?;
+    let watches = server.shutdown_handle();
+    let app = server.into_router();
+    let grace = std::time::Duration::from_secs(cli.shutdown_grace);
+    // SIGTERM or SIGINT: stop accepting, end watch streams, let requests finish within the
+    // grace period; the store is closed when the server is dropped.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        watches.trigger();
+        stop_tx.send_replace(true);
+    });
+    let stopping = {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
     match (&cli.tls_cert_file, &cli.tls_private_key_file) {
         (Some(cert), Some(key)) => {
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
                 .map_err(|e| format!("cannot load TLS files: {e}"))?;
             tracing::info!(listen = %cli.listen, "serving HTTPS");
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                stopping.await;
+                h.graceful_shutdown(Some(grace));
+            });
             axum_server::bind_rustls(cli.listen, config)
+                .handle(handle)
                 .serve(app.into_make_service())
                 .await?;
         }
@@ -132,8 +159,33 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tracing::info!(listen = %listener.local_addr()?, "serving plain HTTP on loopback");
             // The bound address on stdout lets tests use port 0.
             println!("listening on {}", listener.local_addr()?);
-            axum::serve(listener, app).await?;
+            let serve = axum::serve(listener, app).with_graceful_shutdown(stopping);
+            let mut rx = stop_rx;
+            tokio::select! {
+                r = serve => r?,
+                // In-flight requests get the grace period, not longer.
+                _ = async {
+                    let _ = rx.wait_for(|s| *s).await;
+                    tokio::time::sleep(grace).await;
+                } => tracing::warn!("grace period over: closing remaining connections"),
+            }
         }
     }
+    tracing::info!("stopped");
     Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM; SIGINT only");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
 }

@@ -47,6 +47,20 @@ impl Server {
         Server::start(&args)
     }
 
+    /// Sends SIGTERM and waits up to `within` for the process to exit; its exit status.
+    pub fn terminate(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+
     /// SIGKILL: no chance to flush anything.
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
