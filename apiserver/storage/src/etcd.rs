@@ -19,6 +19,27 @@ use crate::{
     StoreOptions,
 };
 
+/// TLS to etcd: the CA that signed etcd's serving certificate, and a client certificate when
+/// etcd requires one (`--client-cert-auth`). All PEM.
+#[derive(Clone)]
+pub struct EtcdTls {
+    pub ca: Vec<u8>,
+    /// `(certificate chain, private key)`.
+    pub client: Option<(Vec<u8>, Vec<u8>)>,
+    /// The name etcd's certificate is checked against (default: the endpoint's host).
+    pub server_name: Option<String>,
+}
+
+impl std::fmt::Debug for EtcdTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.debug_struct("EtcdTls")
+            .field("client_certificate", &self.client.is_some())
+            .field("server_name", &self.server_name)
+            .finish()
+    }
+}
+
 /// How to reach etcd.
 #[derive(Clone, Debug)]
 pub struct EtcdOptions {
@@ -28,6 +49,8 @@ pub struct EtcdOptions {
     pub request_timeout: Duration,
     /// How long connecting may take.
     pub connect_timeout: Duration,
+    /// TLS (use `https://` endpoints with it).
+    pub tls: Option<EtcdTls>,
     pub store: StoreOptions,
 }
 
@@ -37,6 +60,7 @@ impl Default for EtcdOptions {
             prefix: String::new(),
             request_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
+            tls: None,
             store: StoreOptions::default(),
         }
     }
@@ -95,9 +119,20 @@ impl EtcdStore {
     pub async fn connect(endpoints: &[String], options: EtcdOptions) -> Result<Self, StorageError> {
         let deadline = tokio::time::Instant::now() + options.connect_timeout;
         loop {
-            let connect = ConnectOptions::new()
+            let mut connect = ConnectOptions::new()
                 .with_connect_timeout(options.connect_timeout)
                 .with_timeout(options.request_timeout);
+            if let Some(tls) = &options.tls {
+                let mut t = etcd_client::TlsOptions::new()
+                    .ca_certificate(etcd_client::Certificate::from_pem(&tls.ca));
+                if let Some((cert, key)) = &tls.client {
+                    t = t.identity(etcd_client::Identity::from_pem(cert, key));
+                }
+                if let Some(name) = &tls.server_name {
+                    t = t.domain_name(name.clone());
+                }
+                connect = connect.with_tls(t);
+            }
             let attempt =
                 tokio::time::timeout_at(deadline, Client::connect(endpoints, Some(connect)))
                     .await

@@ -98,7 +98,7 @@ mod memory;
 mod watch;
 
 pub use embedded::EmbeddedStore;
-pub use etcd::{EtcdOptions, EtcdStore};
+pub use etcd::{EtcdOptions, EtcdStore, EtcdTls};
 pub use memory::MemoryStore;
 pub use watch::{WatchItem, WatchStream};
 

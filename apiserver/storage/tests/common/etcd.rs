@@ -6,8 +6,55 @@
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 
+/// PEM files of a test PKI: a CA, etcd's serving certificate (for 127.0.0.1), a client
+/// certificate.
+pub struct Pki {
+    pub ca: String,
+    pub server_cert: String,
+    pub server_key: String,
+    pub client_cert: String,
+    pub client_key: String,
+}
+
+impl Pki {
+    pub fn new() -> Pki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+        };
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let leaf = |names: Vec<String>, usage: ExtendedKeyUsagePurpose| {
+            let key = KeyPair::generate().unwrap();
+            let mut params = CertificateParams::new(names).unwrap();
+            params.extended_key_usages = vec![usage];
+            let cert = params.signed_by(&key, &issuer).unwrap();
+            (cert.pem(), key.serialize_pem())
+        };
+        let (server_cert, server_key) = leaf(
+            vec!["127.0.0.1".into(), "localhost".into()],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        let (client_cert, client_key) = leaf(
+            vec!["pager-apiserver".into()],
+            ExtendedKeyUsagePurpose::ClientAuth,
+        );
+        Pki {
+            ca: ca_cert.pem(),
+            server_cert,
+            server_key,
+            client_cert,
+            client_key,
+        }
+    }
+}
+
 pub struct Etcd {
     child: Option<Child>,
+    /// HTTPS with client certificates: the PEM files' directory.
+    tls: Option<std::path::PathBuf>,
     name: String,
     client_port: u16,
     peer_port: u16,
@@ -32,6 +79,7 @@ impl Etcd {
         let (client_port, peer_port) = (free_port(), free_port());
         let mut e = Etcd {
             child: None,
+            tls: None,
             name: "test".into(),
             client_port,
             peer_port,
@@ -57,6 +105,7 @@ impl Etcd {
             .enumerate()
             .map(|(i, (client_port, peer_port))| Etcd {
                 child: None,
+                tls: None,
                 name: format!("m{i}"),
                 client_port,
                 peer_port,
@@ -71,10 +120,51 @@ impl Etcd {
         members
     }
 
+    /// A single member serving HTTPS, requiring client certificates signed by `pki`'s CA.
+    pub fn start_tls(pki: &Pki) -> Etcd {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let files = tmp.path().join("pki");
+        std::fs::create_dir_all(&files).unwrap();
+        for (name, pem) in [
+            ("ca.pem", &pki.ca),
+            ("server.pem", &pki.server_cert),
+            ("server-key.pem", &pki.server_key),
+        ] {
+            std::fs::write(files.join(name), pem).unwrap();
+        }
+        let (client_port, peer_port) = (free_port(), free_port());
+        let mut e = Etcd {
+            child: None,
+            tls: Some(files),
+            name: "test".into(),
+            client_port,
+            peer_port,
+            initial_cluster: format!("test=http://127.0.0.1:{peer_port}"),
+            dir: tmp.path().join("test"),
+            _tmp: Some(tmp),
+        };
+        e.spawn();
+        e
+    }
+
     fn spawn(&mut self) {
         let client = self.client_url();
         let peer = format!("http://127.0.0.1:{}", self.peer_port);
+        let mut tls_args: Vec<String> = Vec::new();
+        if let Some(files) = &self.tls {
+            let f = |n: &str| files.join(n).to_str().unwrap().to_string();
+            tls_args = vec![
+                "--cert-file".into(),
+                f("server.pem"),
+                "--key-file".into(),
+                f("server-key.pem"),
+                "--trusted-ca-file".into(),
+                f("ca.pem"),
+                "--client-cert-auth".into(),
+            ];
+        }
         let child = Command::new("etcd")
+            .args(&tls_args)
             .args([
                 "--name",
                 &self.name,
@@ -105,7 +195,8 @@ impl Etcd {
     }
 
     pub fn client_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.client_port)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.client_port)
     }
 
     /// SIGKILL.

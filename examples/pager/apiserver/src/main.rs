@@ -39,6 +39,15 @@ struct Cli {
     /// Prefix of every key in etcd (several servers can share a cluster under different ones).
     #[arg(long, default_value = "")]
     etcd_prefix: String,
+    /// CA bundle (PEM) that signed etcd's serving certificate: TLS to etcd (`https://` servers).
+    #[arg(long)]
+    etcd_cafile: Option<PathBuf>,
+    /// Client certificate (PEM) for etcd's `--client-cert-auth`.
+    #[arg(long, requires = "etcd_keyfile")]
+    etcd_certfile: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, requires = "etcd_certfile")]
+    etcd_keyfile: Option<PathBuf>,
     /// How long one etcd call may take before the request fails with 504, in seconds.
     #[arg(long, default_value_t = 10)]
     etcd_request_timeout: u64,
@@ -93,6 +102,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             apiserver_storage::EtcdStore::connect(
                 &cli.etcd_servers,
                 apiserver_storage::EtcdOptions {
+                    tls: etcd_tls(&cli)?,
                     prefix: cli.etcd_prefix.clone(),
                     request_timeout: std::time::Duration::from_secs(cli.etcd_request_timeout),
                     store: options,
@@ -173,6 +183,27 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// TLS to etcd from `--etcd-cafile`, `--etcd-certfile`, `--etcd-keyfile`.
+fn etcd_tls(cli: &Cli) -> Result<Option<apiserver_storage::EtcdTls>, String> {
+    let read =
+        |p: &PathBuf| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+    let Some(ca) = &cli.etcd_cafile else {
+        if cli.etcd_certfile.is_some() {
+            return Err("--etcd-certfile needs --etcd-cafile".into());
+        }
+        return Ok(None);
+    };
+    let client = match (&cli.etcd_certfile, &cli.etcd_keyfile) {
+        (Some(c), Some(k)) => Some((read(c)?, read(k)?)),
+        _ => None,
+    };
+    Ok(Some(apiserver_storage::EtcdTls {
+        ca: read(ca)?,
+        client,
+        server_name: None,
+    }))
 }
 
 async fn wait_for_signal() {

@@ -309,3 +309,46 @@ async fn the_leader_of_three_killed_during_writes_loses_no_acknowledged_write() 
     let lost: Vec<&String> = acked.iter().filter(|n| !stored.contains(*n)).collect();
     assert!(lost.is_empty(), "lost acknowledged writes: {lost:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_reaches_etcd_over_tls_with_a_client_certificate() {
+    let pki = etcd::Pki::new();
+    let etcd = etcd::Etcd::start_tls(&pki);
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, pem: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, pem).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let (ca, cert, key) = (
+        write("ca.pem", &pki.ca),
+        write("client.pem", &pki.client_cert),
+        write("client-key.pem", &pki.client_key),
+    );
+    let server = Server::start(&[
+        "--storage",
+        "etcd",
+        "--etcd-servers",
+        &etcd.client_url(),
+        "--etcd-cafile",
+        &ca,
+        "--etcd-certfile",
+        &cert,
+        "--etcd-keyfile",
+        &key,
+    ]);
+    let alerts = api(&server);
+    alerts
+        .create(&PostParams::default(), &alert("secure"))
+        .await
+        .unwrap();
+    assert_eq!(
+        alerts
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+}
