@@ -10,7 +10,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-backends="memory embedded"
+backends="memory embedded etcd"
 build=1
 bench_args=()
 while [[ $# -gt 0 ]]; do
@@ -42,6 +42,7 @@ tmp="$(mktemp -d)"
 server_pid=""
 cleanup() {
   if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [[ -n ${etcd_pid:-} ]]; then kill "$etcd_pid" 2>/dev/null || true; wait "$etcd_pid" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -53,6 +54,22 @@ summaries=()
 for backend in $backends; do
   args=(--storage "$backend" --listen 127.0.0.1:0)
   [[ $backend == embedded ]] && args+=(--data "$tmp/pager.db")
+  extra=()
+  if [[ $backend == etcd ]]; then
+    # A real single-member etcd on free loopback ports (Debian's etcd-server).
+    command -v etcd >/dev/null || { echo "run.sh: etcd missing (apt-get install etcd-server)" >&2; exit 1; }
+    read -r eport pport < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(2)]
+[x.bind(("127.0.0.1",0)) for x in s]
+print(*[x.getsockname()[1] for x in s])')
+    etcd --name bench --data-dir "$tmp/etcd" --listen-client-urls "http://127.0.0.1:$eport" \
+      --advertise-client-urls "http://127.0.0.1:$eport" --listen-peer-urls "http://127.0.0.1:$pport" \
+      --initial-advertise-peer-urls "http://127.0.0.1:$pport" --initial-cluster "bench=http://127.0.0.1:$pport" \
+      --log-level error >/dev/null 2>&1 &
+    etcd_pid=$!
+    args+=(--etcd-servers "http://127.0.0.1:$eport")
+    extra=(--raw-etcd "http://127.0.0.1:$eport")
+  fi
   fifo="$tmp/server.out"
   mkfifo "$fifo"
   RUST_LOG="${RUST_LOG:-warn}" "$server_bin" "${args[@]}" >"$fifo" 2>"$tmp/server-$backend.err" &
@@ -73,7 +90,7 @@ for backend in $backends; do
   echo "== $backend: pager-apiserver on $addr (pid $server_pid)"
 
   out="$tmp/bench-$backend.out"
-  "$bench_bin" --addr "$addr" --label "$backend" "${bench_args[@]}" | tee "$out"
+  "$bench_bin" --addr "$addr" --label "$backend" "${extra[@]}" "${bench_args[@]}" | tee "$out"
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || echo "?")
   threads=$(awk '/^Threads/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || echo "?")
   echo "apiserver $backend server rss_mb=$((${rss_kb:-0} / 1024)) threads=$threads$([[ $backend == embedded ]] && echo " db_mb=$(( $(stat -c %s "$tmp/pager.db") / 1048576 ))")"
@@ -86,6 +103,7 @@ for backend in $backends; do
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
+  if [[ -n ${etcd_pid:-} ]]; then kill "$etcd_pid" 2>/dev/null || true; wait "$etcd_pid" 2>/dev/null || true; etcd_pid=""; fi
   wait "$drain_pid" 2>/dev/null || true
 done
 

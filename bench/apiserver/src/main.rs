@@ -83,6 +83,10 @@ struct Cli {
     /// Name prefix of the created Alerts (must not exist yet).
     #[arg(long, default_value = "bench")]
     prefix: String,
+    /// The etcd the server stores in: after the creates, the same number of raw etcd puts of
+    /// the same bytes at the same concurrency (`etcd-client`), side by side.
+    #[arg(long)]
+    raw_etcd: Option<String>,
 }
 
 #[tokio::main]
@@ -121,6 +125,26 @@ async fn run(cli: Cli) -> Result<(), Error> {
         ms(pct(&created.lat, 0.99)),
         ms(pct(&created.lat, 1.0)),
     );
+
+    // 1b. the same writes as raw etcd puts (the physical limit of an etcd-backed server).
+    let raw_ratio = match &cli.raw_etcd {
+        Some(endpoint) => {
+            let (body, _) =
+                fetch(&pool, &format!("{base}{COLLECTION}/{}-000000", cli.prefix)).await?;
+            let raw = raw_etcd_puts(endpoint, cli.creates, cli.concurrency, body.len()).await?;
+            let server_rate = cli.creates as f64 / created.wall.as_secs_f64();
+            let raw_rate = cli.creates as f64 / raw.as_secs_f64();
+            println!(
+                "apiserver {label} raw_etcd puts n={} c={} value_bytes={} puts_per_s={raw_rate:.0} creates_vs_raw_etcd={:.0}%",
+                cli.creates,
+                cli.concurrency,
+                body.len(),
+                100.0 * server_rate / raw_rate
+            );
+            Some(100.0 * server_rate / raw_rate)
+        }
+        None => None,
+    };
 
     // 2. gets/s
     let mut get_rates = Vec::new();
@@ -296,7 +320,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         items.to_string()
     };
     println!(
-        "apiserver {label} creates_per_s={:.0} gets_per_s={:.0} list{n}_ms={:.1} list{n}_storage_version_ms={:.1} conversion_ratio={:.2}x serde_list{n}_ms={:.1} list_ratio={:.1}x fanout{}_ms={:.1} fanout{}_p50_ms={:.1} nproc={nproc}",
+        "apiserver {label} creates_per_s={:.0} gets_per_s={:.0} list{n}_ms={:.1} list{n}_storage_version_ms={:.1} conversion_ratio={:.2}x serde_list{n}_ms={:.1} list_ratio={:.1}x fanout{}_ms={:.1} fanout{}_p50_ms={:.1} nproc={nproc}{}",
         cli.creates as f64 / created.wall.as_secs_f64(),
         median_f(&get_rates),
         ms(list_med),
@@ -308,6 +332,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         ms(median(&fan.all)),
         cli.watchers,
         ms(median(&fan.p50)),
+        raw_ratio.map_or(String::new(), |r| format!(" creates_vs_raw_etcd={r:.0}%")),
     );
     Ok(())
 }
@@ -630,4 +655,30 @@ fn median_f(xs: &[f64]) -> f64 {
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// `n` puts of `size` bytes to `endpoint` under `/bench-raw/` from `c` tasks: the wall time.
+async fn raw_etcd_puts(endpoint: &str, n: usize, c: usize, size: usize) -> Result<Duration, Error> {
+    let client = etcd_client::Client::connect([endpoint], None).await?;
+    let value = vec![b'x'; size];
+    let next = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..c.max(1) {
+        let (mut kv, next, value) = (client.kv_client(), next.clone(), value.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                if i >= n {
+                    return Ok::<_, etcd_client::Error>(());
+                }
+                kv.put(format!("/bench-raw/{i:06}"), value.clone(), None)
+                    .await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(start.elapsed())
 }
