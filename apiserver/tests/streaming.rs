@@ -124,14 +124,17 @@ async fn list_options_are_honoured_or_refused() {
     .await;
     assert_eq!(code, StatusCode::OK, "{list}");
     assert_eq!(list["metadata"]["resourceVersion"], rv.to_string());
-    // A revision this store no longer lists exactly: 410; one it has not reached: 504.
+    // An older revision, exactly: the snapshot then (without the alert created since); one the
+    // store has not reached: 504.
     create(&app, "b").await;
-    let (code, status) = get(
+    let (code, list) = get(
         &app,
         &format!("resourceVersion={rv}&resourceVersionMatch=Exact"),
     )
     .await;
-    assert_eq!(code, StatusCode::GONE, "{status}");
+    assert_eq!(code, StatusCode::OK, "{list}");
+    assert_eq!(list["metadata"]["resourceVersion"], rv.to_string());
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
     let (code, status) = get(
         &app,
         "resourceVersion=999&resourceVersionMatch=NotOlderThan",
@@ -183,4 +186,46 @@ async fn list_options_are_honoured_or_refused() {
     }
     let (code, _) = get(&app, "watch=1&sendInitialEvents=maybe").await;
     assert_eq!(code, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn continue_tokens_pin_the_first_pages_revision() {
+    let app = app();
+    for n in ["a", "b", "c", "d", "e"] {
+        create(&app, n).await;
+    }
+    let (code, first) = get(&app, "limit=2").await;
+    assert_eq!(code, StatusCode::OK, "{first}");
+    let token = first["metadata"]["continue"].as_str().unwrap().to_string();
+    // Between the pages: one alert ahead of the cursor deleted, one created.
+    let del = Request::delete(format!("{BASE}/d"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, del).await.0, StatusCode::OK);
+    create(&app, "c2").await;
+    let mut names: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    let mut token = Some(token);
+    while let Some(t) = token {
+        let (code, page) = get(&app, &format!("limit=2&continue={t}")).await;
+        assert_eq!(code, StatusCode::OK, "{page}");
+        assert_eq!(
+            page["metadata"]["resourceVersion"],
+            first["metadata"]["resourceVersion"]
+        );
+        names.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["metadata"]["name"].as_str().unwrap().to_string()),
+        );
+        token = page["metadata"]["continue"].as_str().map(str::to_string);
+    }
+    // The snapshot of the first page: d still there, c2 not.
+    assert_eq!(names, ["a", "b", "c", "d", "e"]);
 }

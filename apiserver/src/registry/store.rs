@@ -506,6 +506,14 @@ where
             Some((rv, start)) => (Some(start.clone()), Some(*rv)),
             None => (None, None),
         };
+        // Every page after the first reads the first page's revision (the token pins it), and
+        // `resourceVersionMatch=Exact` reads the one asked for: a consistent snapshot.
+        if list_rv.is_none()
+            && opts.resource_version_match == super::rest::ResourceVersionMatch::Exact
+        {
+            list_rv = opts.resource_version.filter(|rv| *rv > 0);
+        }
+        let pinned = list_rv;
         let mut items = Vec::new();
         let mut next = None;
         // Read pages until the selector-filtered page is full (or the keys run out).
@@ -518,6 +526,7 @@ where
                     apiserver_storage::ListOptions {
                         start_after: start_after.clone(),
                         limit: want,
+                        revision: pinned,
                     },
                 )
                 .await
@@ -805,10 +814,9 @@ where
 }
 
 /// A list read at `revision` against the `resourceVersion` it asked for: newer than asked is
-/// fine unless `Exact` was asked; older than asked is a 504 as in Kubernetes ("Too large
-/// resource version"). An `Exact` older revision needs history this store does not keep.
+/// fine (`NotOlderThan`, or unset); older than asked is a 504 as in Kubernetes ("Too large
+/// resource version"). `Exact` lists were read at the revision asked for.
 fn check_list_revision(opts: &ListOptions, revision: u64) -> Result<(), ApiError> {
-    use super::rest::ResourceVersionMatch;
     let Some(asked) = opts.resource_version.filter(|rv| *rv > 0) else {
         return Ok(());
     };
@@ -818,11 +826,6 @@ fn check_list_revision(opts: &ListOptions, revision: u64) -> Result<(), ApiError
             "Timeout",
             format!("Too large resource version: {asked}, current: {revision}"),
         ));
-    }
-    if opts.resource_version_match == ResourceVersionMatch::Exact && asked != revision {
-        return Err(ApiError::expired(format!(
-            "too old resource version: {asked} ({revision}): this storage lists the current revision only"
-        )));
     }
     Ok(())
 }

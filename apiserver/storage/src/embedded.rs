@@ -198,6 +198,37 @@ impl Inner {
             .get(META_REVISION)
             .map_err(db_err)?
             .map_or(0, |g| g.value());
+        if let Some(at) = opts.revision.filter(|r| *r != revision) {
+            if at > revision {
+                return Err(semantics::future(at, revision));
+            }
+            // The snapshot's keys now, rewound through the history. A write commits before it is
+            // published: wait (briefly) for the hub to reach this snapshot's revision.
+            let mut current = std::collections::BTreeMap::new();
+            for entry in table
+                .range::<&str>((Bound::Included(prefix), Bound::Unbounded))
+                .map_err(db_err)?
+            {
+                let (k, v) = entry.map_err(db_err)?;
+                if !k.value().starts_with(prefix) {
+                    break;
+                }
+                current.insert(k.value().to_string(), decode(k.value(), v.value())?);
+            }
+            let mut spins = 0;
+            let later = loop {
+                let (later, hub_revision) = self.hub.since(at)?;
+                if hub_revision >= revision || spins > 10_000 {
+                    break later
+                        .into_iter()
+                        .filter(|e| e.revision <= revision)
+                        .collect::<Vec<_>>();
+                }
+                spins += 1;
+                std::thread::yield_now();
+            };
+            return Ok(semantics::rewind(prefix, current, &later, at, opts));
+        }
         let (start, inclusive) = semantics::start_bound(prefix, opts);
         let lower = if inclusive {
             Bound::Included(start)

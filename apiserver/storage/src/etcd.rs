@@ -221,11 +221,31 @@ impl Storage for EtcdStore {
         if let Some(l) = limit(&opts) {
             get = get.with_limit(l as i64);
         }
+        if let Some(at) = opts.revision {
+            get = get.with_revision(at as i64);
+        }
         let mut kv = self.client.kv_client();
-        let resp = self.call("range", kv.get(start, Some(get))).await?;
+        let resp = match self.call("range", kv.get(start, Some(get))).await {
+            // etcd answers a compacted or a future revision with OutOfRange.
+            Err(StorageError::Expired { .. }) => {
+                let current = self.revision().await?;
+                let at = opts.revision.unwrap_or(0);
+                return Err(if at > current {
+                    crate::semantics::future(at, current)
+                } else {
+                    StorageError::Expired {
+                        requested: at,
+                        oldest: at + 1,
+                    }
+                });
+            }
+            other => other?,
+        };
         Ok(ListResult {
             items: resp.kvs().iter().map(|k| self.kv(k)).collect(),
-            revision: Self::header_revision(resp.header()),
+            revision: opts
+                .revision
+                .unwrap_or_else(|| Self::header_revision(resp.header())),
             remaining: resp.more(),
         })
     }

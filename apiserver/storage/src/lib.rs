@@ -151,6 +151,10 @@ pub struct ListOptions {
     pub start_after: Option<String>,
     /// At most this many items; `None` or `Some(0)` = all.
     pub limit: Option<usize>,
+    /// Read at this revision (a snapshot: what the keys were then), `None` for the current one.
+    /// `Expired` when that revision's history was compacted; `Timeout` when the store has not
+    /// reached it.
+    pub revision: Option<Revision>,
 }
 
 /// The answer of a [`Storage::list`].
@@ -457,6 +461,62 @@ pub(crate) mod semantics {
             prev: Some(prev),
         };
         (event, kv)
+    }
+
+    /// The keys under `prefix` as they were at `revision`: `current` (every key under `prefix`
+    /// now) with `later` (every event after `revision`, in revision order) undone; then paged
+    /// by `opts`.
+    pub(crate) fn rewind(
+        prefix: &str,
+        mut current: std::collections::BTreeMap<String, KeyValue>,
+        later: &[Event],
+        revision: Revision,
+        opts: &ListOptions,
+    ) -> ListResult {
+        for e in later.iter().rev() {
+            if !e.kv.key.starts_with(prefix) {
+                continue;
+            }
+            match (&e.kind, &e.prev) {
+                (EventType::Added, _) | (_, None) => {
+                    current.remove(&e.kv.key);
+                }
+                (_, Some(prev)) => {
+                    current.insert(e.kv.key.clone(), prev.clone());
+                }
+            }
+        }
+        let (start, inclusive) = start_bound(prefix, opts);
+        let lower = if inclusive {
+            std::ops::Bound::Included(start)
+        } else {
+            std::ops::Bound::Excluded(start)
+        };
+        let mut iter = current
+            .range::<str, _>((lower, std::ops::Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(_, kv)| kv.clone());
+        let mut items = Vec::new();
+        let limit = limit(opts);
+        for kv in iter.by_ref() {
+            items.push(kv);
+            if limit.is_some_and(|l| items.len() >= l) {
+                break;
+            }
+        }
+        let remaining = iter.next().is_some();
+        ListResult {
+            items,
+            revision,
+            remaining,
+        }
+    }
+
+    /// A revision the store has not reached.
+    pub(crate) fn future(revision: Revision, current: Revision) -> StorageError {
+        StorageError::Timeout(format!(
+            "too large resource version: {revision}, current: {current}"
+        ))
     }
 
     /// The page size, `None` for unlimited (`limit` of `0` included).

@@ -63,8 +63,22 @@ impl MemoryStore {
         self.data().map.get(key).cloned()
     }
 
-    fn list_sync(&self, prefix: &str, opts: &ListOptions) -> ListResult {
+    fn list_sync(&self, prefix: &str, opts: &ListOptions) -> Result<ListResult, StorageError> {
         let data = self.data();
+        if let Some(at) = opts.revision.filter(|r| *r != data.revision) {
+            if at > data.revision {
+                return Err(semantics::future(at, data.revision));
+            }
+            // Writes publish under the data lock: the hub is at `data.revision` here.
+            let (later, _) = self.inner.hub.since(at)?;
+            let current = data
+                .map
+                .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+                .take_while(|(k, _)| k.starts_with(prefix))
+                .map(|(k, kv)| (k.clone(), kv.clone()))
+                .collect();
+            return Ok(semantics::rewind(prefix, current, &later, at, opts));
+        }
         let (start, inclusive) = semantics::start_bound(prefix, opts);
         let lower = if inclusive {
             Bound::Included(start)
@@ -85,11 +99,11 @@ impl MemoryStore {
             }
         }
         let remaining = iter.next().is_some();
-        ListResult {
+        Ok(ListResult {
             items,
             revision: data.revision,
             remaining,
-        }
+        })
     }
 
     fn create_sync(&self, key: &str, value: Bytes) -> Result<KeyValue, StorageError> {
@@ -171,7 +185,7 @@ impl Storage for MemoryStore {
     }
 
     async fn list(&self, prefix: &str, opts: ListOptions) -> Result<ListResult, StorageError> {
-        Ok(self.list_sync(prefix, &opts))
+        self.list_sync(prefix, &opts)
     }
 
     async fn create(&self, key: &str, value: Bytes) -> Result<KeyValue, StorageError> {

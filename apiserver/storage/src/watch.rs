@@ -152,6 +152,20 @@ impl WatchHub {
         st.history.push_back(event);
     }
 
+    /// Every retained event after `revision` (in order), and the hub's revision; `Expired` when
+    /// events after `revision` were dropped.
+    pub(crate) fn since(&self, revision: Revision) -> Result<(Vec<Event>, Revision), StorageError> {
+        let st = self.lock();
+        if revision < st.horizon {
+            return Err(StorageError::Expired {
+                requested: revision,
+                oldest: st.horizon,
+            });
+        }
+        let start = st.history.partition_point(|e| e.revision <= revision);
+        Ok((st.history.range(start..).cloned().collect(), st.revision))
+    }
+
     /// Drops history events at or below `revision` (clamped to the current revision).
     pub(crate) fn compact(&self, revision: Revision) {
         let mut st = self.lock();

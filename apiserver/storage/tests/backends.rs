@@ -187,6 +187,7 @@ async fn list_paging<S: Storage>(mk: Mk<S>) {
                     ListOptions {
                         start_after: start_after.clone(),
                         limit: Some(limit),
+                        revision: None,
                     },
                 )
                 .await
@@ -222,6 +223,7 @@ async fn list_paging<S: Storage>(mk: Mk<S>) {
             ListOptions {
                 start_after: Some("/a".into()),
                 limit: Some(7),
+                revision: None,
             },
         )
         .await
@@ -559,6 +561,108 @@ async fn concurrent_increments<S: Storage>(mk: Mk<S>) {
     assert_eq!(s.revision().await.unwrap(), base + 801);
 }
 
+async fn paged_lists_hold_their_snapshot<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(opts());
+    for i in 0..10 {
+        s.create(&format!("/registry/p/k{i}"), b(&format!("v{i}")))
+            .await
+            .unwrap();
+    }
+    let page = |after: Option<String>, at: Option<Revision>| ListOptions {
+        start_after: after,
+        limit: Some(4),
+        revision: at,
+    };
+    let first = s.list("/registry/p/", page(None, None)).await.unwrap();
+    let at = first.revision;
+    assert_eq!(first.items.len(), 4);
+    // Meanwhile: a delete ahead of the cursor, a create, an update behind and ahead of it.
+    s.delete("/registry/p/k6", None).await.unwrap();
+    s.create("/registry/p/k5a", b("new")).await.unwrap();
+    s.update("/registry/p/k1", b("changed"), None)
+        .await
+        .unwrap();
+    s.update("/registry/p/k8", b("changed"), None)
+        .await
+        .unwrap();
+    // The next pages, at the first page's revision, are the snapshot: k6 still there, k5a not,
+    // k8 unchanged.
+    let mut seen: Vec<(String, String)> = first
+        .items
+        .iter()
+        .map(|kv| {
+            (
+                kv.key.clone(),
+                String::from_utf8_lossy(&kv.value).into_owned(),
+            )
+        })
+        .collect();
+    let mut after = first.items.last().map(|kv| kv.key.clone());
+    loop {
+        let p = s
+            .list("/registry/p/", page(after.clone(), Some(at)))
+            .await
+            .unwrap();
+        assert_eq!(p.revision, at);
+        seen.extend(p.items.iter().map(|kv| {
+            (
+                kv.key.clone(),
+                String::from_utf8_lossy(&kv.value).into_owned(),
+            )
+        }));
+        if !p.remaining {
+            break;
+        }
+        after = p.items.last().map(|kv| kv.key.clone());
+    }
+    let expected: Vec<(String, String)> = (0..10)
+        .map(|i| (format!("/registry/p/k{i}"), format!("v{i}")))
+        .collect();
+    assert_eq!(seen, expected);
+    // The whole list at that revision too, and the current one differs.
+    let then = s
+        .list(
+            "/registry/p/",
+            ListOptions {
+                revision: Some(at),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(then.items.len(), 10);
+    let now = s
+        .list("/registry/p/", ListOptions::default())
+        .await
+        .unwrap();
+    assert!(now.items.iter().any(|kv| kv.key == "/registry/p/k5a"));
+    assert!(!now.items.iter().any(|kv| kv.key == "/registry/p/k6"));
+    // A revision the store has not reached, and one compacted away.
+    assert!(matches!(
+        s.list(
+            "/registry/p/",
+            ListOptions {
+                revision: Some(now.revision + 100),
+                ..Default::default()
+            }
+        )
+        .await,
+        Err(StorageError::Timeout(_))
+    ));
+    s.compact(now.revision).await.unwrap();
+    assert!(matches!(
+        s.list(
+            "/registry/p/",
+            ListOptions {
+                revision: Some(at),
+                ..Default::default()
+            }
+        )
+        .await,
+        Err(StorageError::Expired { .. })
+    ));
+}
+
 async fn expired_after_compaction<S: Storage>(mk: Mk<S>) {
     let (s, _g) = mk(opts());
     let base = s.revision().await.unwrap();
@@ -614,6 +718,7 @@ macro_rules! conformance {
             watch_from_now_and_concurrent_writers,
             watch_prefix_filter,
             expired_after_compaction,
+            paged_lists_hold_their_snapshot,
             slow_watcher_expires_without_blocking_writers,
             concurrent_increments
             $(, $extra)*
