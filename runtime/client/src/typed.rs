@@ -117,8 +117,7 @@ impl<K: ApiObject, V> Client<K, V> {
     where
         V: verbs::List,
     {
-        check::list_params(lp)?;
-        Ok(self.api.list(lp).await?)
+        list(&self.api, lp).await
     }
 
     /// Events after `resource_version` (`"0"`: what exists first, as ADDED), typed.
@@ -130,9 +129,7 @@ impl<K: ApiObject, V> Client<K, V> {
     where
         V: verbs::Watch,
     {
-        check::selectors(wp.label_selector.as_deref(), wp.field_selector.as_deref())?;
-        let stream = self.api.watch(wp, resource_version).await?;
-        Ok(stream.map_err(Error::from).boxed())
+        watch(&self.api, wp, resource_version).await
     }
 
     /// Creates `obj`; its namespace, when set, must be the client's; it needs a name or a
@@ -334,8 +331,7 @@ impl<K: ApiObject, V> AllNamespaces<K, V> {
     where
         V: verbs::List,
     {
-        check::list_params(lp)?;
-        Ok(self.api.list(lp).await?)
+        list(&self.api, lp).await
     }
 
     pub async fn watch(
@@ -346,8 +342,23 @@ impl<K: ApiObject, V> AllNamespaces<K, V> {
     where
         V: verbs::Watch,
     {
-        check::selectors(wp.label_selector.as_deref(), wp.field_selector.as_deref())?;
-        let stream = self.api.watch(wp, resource_version).await?;
-        Ok(stream.map_err(Error::from).boxed())
+        watch(&self.api, wp, resource_version).await
     }
+}
+
+/// A list, its selectors checked first (shared by both clients).
+async fn list<K: ApiObject>(api: &kube::Api<K>, lp: &ListParams) -> Result<ObjectList<K>> {
+    check::list_params(lp)?;
+    Ok(api.list(lp).await?)
+}
+
+/// A typed watch, its selectors checked first (shared by both clients).
+async fn watch<K: ApiObject>(
+    api: &kube::Api<K>,
+    wp: &WatchParams,
+    resource_version: &str,
+) -> Result<futures::stream::BoxStream<'static, Result<WatchEvent<K>>>> {
+    check::selectors(wp.label_selector.as_deref(), wp.field_selector.as_deref())?;
+    let stream = api.watch(wp, resource_version).await?;
+    Ok(stream.map_err(Error::from).boxed())
 }
