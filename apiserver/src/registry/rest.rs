@@ -96,6 +96,8 @@ pub struct ObjectList {
     pub items: Vec<Value>,
     pub resource_version: u64,
     pub continue_token: Option<String>,
+    /// Objects after this page, when known (no selectors: Kubernetes' `remainingItemCount`).
+    pub remaining_item_count: Option<u64>,
 }
 
 /// An object as one version sees it at one revision, encoded once for every watcher of that

@@ -516,6 +516,7 @@ where
         let pinned = list_rv;
         let mut items = Vec::new();
         let mut next = None;
+        let mut remaining_count;
         // Read pages until the selector-filtered page is full (or the keys run out).
         loop {
             let want = opts.limit.map(|n| n - items.len());
@@ -532,6 +533,7 @@ where
                 .await
                 .map_err(|e| self.storage_error(e, ""))?;
             list_rv.get_or_insert(page.revision);
+            remaining_count = page.remaining_count;
             for kv in &page.items {
                 let obj = self.decode_stored(kv)?;
                 if self.matches(opts, &obj) {
@@ -550,10 +552,15 @@ where
         }
         let resource_version = list_rv.unwrap_or(0);
         check_list_revision(opts, resource_version)?;
+        // Only without selectors do the keys left say how many objects are left.
+        let unselected = opts.labels.is_empty() && opts.fields.is_empty();
+        let continue_token = next.map(|start| encode_continue(resource_version, &start));
         Ok(ObjectList {
             items,
             resource_version,
-            continue_token: next.map(|start| encode_continue(resource_version, &start)),
+            remaining_item_count: remaining_count
+                .filter(|_| unselected && continue_token.is_some()),
+            continue_token,
         })
     }
 
@@ -684,6 +691,7 @@ where
             items: deleted,
             resource_version: page.revision,
             continue_token: None,
+            remaining_item_count: None,
         })
     }
 }

@@ -195,7 +195,13 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
                 true,
             ),
         )),
-        Output::Json => list_response(&t.info, &list.items, rv, list.continue_token),
+        Output::Json => list_response(
+            &t.info,
+            &list.items,
+            rv,
+            list.continue_token,
+            list.remaining_item_count,
+        ),
     }
 }
 
@@ -206,6 +212,7 @@ pub(super) fn list_response(
     items: &[Value],
     resource_version: String,
     continue_token: Option<String>,
+    remaining_item_count: Option<u64>,
 ) -> Result<Resp, ApiError> {
     #[derive(serde::Serialize)]
     struct Metadata {
@@ -213,6 +220,8 @@ pub(super) fn list_response(
         resource_version: String,
         #[serde(rename = "continue", skip_serializing_if = "Option::is_none")]
         continue_token: Option<String>,
+        #[serde(rename = "remainingItemCount", skip_serializing_if = "Option::is_none")]
+        remaining_item_count: Option<u64>,
     }
     #[derive(serde::Serialize)]
     struct List<'a> {
@@ -228,6 +237,7 @@ pub(super) fn list_response(
         metadata: Metadata {
             resource_version,
             continue_token,
+            remaining_item_count,
         },
         items,
     };

@@ -186,5 +186,6 @@ pub(super) async fn delete_collection(ctx: &Ctx<'_>, t: &Target) -> Result<Resp,
         &deleted.items,
         deleted.resource_version.to_string(),
         None,
+        None,
     )
 }

@@ -237,7 +237,8 @@ impl Inner {
         };
         let limit = semantics::limit(opts);
         let mut items = Vec::new();
-        let mut remaining = false;
+        // Keys after the page are counted, not decoded.
+        let mut rest: u64 = 0;
         for entry in table
             .range::<&str>((lower, Bound::Unbounded))
             .map_err(db_err)?
@@ -248,15 +249,16 @@ impl Inner {
                 break;
             }
             if limit.is_some_and(|l| items.len() >= l) {
-                remaining = true;
-                break;
+                rest += 1;
+                continue;
             }
             items.push(decode(key, v.value())?);
         }
         Ok(ListResult {
             items,
             revision,
-            remaining,
+            remaining: rest > 0,
+            remaining_count: Some(rest),
         })
     }
 

@@ -241,12 +241,17 @@ impl Storage for EtcdStore {
             }
             other => other?,
         };
+        let revision = opts
+            .revision
+            .unwrap_or_else(|| Self::header_revision(resp.header()));
+        // etcd counts the whole range: what follows the page is the count minus the page.
+        let page = resp.kvs().len() as u64;
+        let remaining_count = (resp.count() as u64).checked_sub(page);
         Ok(ListResult {
             items: resp.kvs().iter().map(|k| self.kv(k)).collect(),
-            revision: opts
-                .revision
-                .unwrap_or_else(|| Self::header_revision(resp.header())),
+            revision,
             remaining: resp.more(),
+            remaining_count,
         })
     }
 

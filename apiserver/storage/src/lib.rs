@@ -166,6 +166,9 @@ pub struct ListResult {
     pub revision: Revision,
     /// Whether more matching keys follow the last item (continue with `start_after`).
     pub remaining: bool,
+    /// How many keys follow the last item, when the backend counted them (Kubernetes'
+    /// `remainingItemCount`).
+    pub remaining_count: Option<u64>,
 }
 
 /// Storage failures. The API server maps them to `Status` codes: `AlreadyExists` and `Conflict`
@@ -504,11 +507,12 @@ pub(crate) mod semantics {
                 break;
             }
         }
-        let remaining = iter.next().is_some();
+        let rest = iter.count() as u64;
         ListResult {
             items,
             revision,
-            remaining,
+            remaining: rest > 0,
+            remaining_count: Some(rest),
         }
     }
 

@@ -98,11 +98,12 @@ impl MemoryStore {
                 break;
             }
         }
-        let remaining = iter.next().is_some();
+        let rest = iter.count() as u64;
         Ok(ListResult {
             items,
             revision: data.revision,
-            remaining,
+            remaining: rest > 0,
+            remaining_count: Some(rest),
         })
     }
 

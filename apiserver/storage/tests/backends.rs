@@ -576,6 +576,7 @@ async fn paged_lists_hold_their_snapshot<S: Storage>(mk: Mk<S>) {
     let first = s.list("/registry/p/", page(None, None)).await.unwrap();
     let at = first.revision;
     assert_eq!(first.items.len(), 4);
+    assert_eq!(first.remaining_count, Some(6));
     // Meanwhile: a delete ahead of the cursor, a create, an update behind and ahead of it.
     s.delete("/registry/p/k6", None).await.unwrap();
     s.create("/registry/p/k5a", b("new")).await.unwrap();
