@@ -422,7 +422,7 @@ pub struct FakeBuilder {
     /// By (group, plural): a later registration of a resource replaces an earlier one.
     resources: Vec<(ResourceKey, Box<dyn Registration>)>,
     /// (collection path, JSON) of each object to preload.
-    objects: Vec<(String, Vec<u8>)>,
+    objects: Vec<(String, Result<Vec<u8>, String>)>,
     namespace: String,
 }
 
@@ -483,8 +483,9 @@ impl FakeBuilder {
                 .unwrap_or_else(|| self.namespace.clone())
         });
         let path = K::url_path(&(), ns.as_deref());
+        // An object that does not serialise is reported by `build`, not sent empty.
         self.objects
-            .push((path, serde_json::to_vec(&obj).unwrap_or_default()));
+            .push((path, serde_json::to_vec(&obj).map_err(|e| e.to_string())));
         self
     }
 
@@ -496,6 +497,7 @@ impl FakeBuilder {
         }
         let router = server.build().map_err(FakeError::Build)?.into_router();
         for (path, body) in self.objects {
+            let body = body.map_err(|e| FakeError::Object(format!("{path}: {e}")))?;
             let req = Request::post(path)
                 .header(http::header::CONTENT_TYPE, "application/json")
                 .body(axum::body::Body::from(body))

@@ -1,6 +1,7 @@
 //! `cargo run -p pager-gen [-- --verify | --explain]`: regenerates the pager API's generated code,
 //! beside the types in `examples/pager/apis/` (the orphan rule puts trait impls there), and the
-//! clientset in the `pager-client` crate (`examples/pager/generated/src/clientset/`).
+//! clientset, listers and informers in `examples/pager/generated/` (the `pager-client` crate,
+//! `examples/pager/client/`, includes them).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,9 +35,9 @@ fn example_dir(name: &str) -> PathBuf {
     }
 }
 
-/// Where the clientset goes: the `pager-client` crate's `src/`.
+/// Where the clientset, listers and informers go (only generated files live there).
 fn client_dir() -> PathBuf {
-    example_dir("generated").join("src")
+    example_dir("generated")
 }
 
 fn main() -> ExitCode {

@@ -15,12 +15,16 @@
 //! # Ok(()) }
 //! ```
 
-// Generated (formatted by prettyplease, checked by `pager-gen --verify`): rustfmt keeps out.
+// Generated into `examples/pager/generated/` (formatted by prettyplease, checked by
+// `pager-gen --verify`; rustfmt keeps out). This crate is the hand-written shell around it.
 #[rustfmt::skip]
+#[path = "../../generated/clientset/mod.rs"]
 pub mod clientset;
 #[rustfmt::skip]
+#[path = "../../generated/informers/mod.rs"]
 pub mod informers;
 #[rustfmt::skip]
+#[path = "../../generated/listers/mod.rs"]
 pub mod listers;
 
 pub use clientset::Clientset;
