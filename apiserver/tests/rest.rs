@@ -869,6 +869,38 @@ async fn watch_bookmarks_carry_the_current_resource_version() {
     assert_eq!(ev["type"], "BOOKMARK");
     assert_eq!(ev["object"]["kind"], "Alert");
     assert_eq!(ev["object"]["metadata"]["resourceVersion"], rv.as_str());
+    // Writes elsewhere move the store on: a quiet watch's bookmarks follow the store's revision,
+    // so it never falls behind the history window.
+    let elsewhere = call(
+        &app,
+        Method::POST,
+        "/apis/pager.k8s.co/v1alpha1/namespaces/other/alerts",
+        JSON,
+        &alert("c", "elsewhere"),
+    )
+    .await;
+    let later = elsewhere.body["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(later, rv);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("no bookmark reached the store's revision")
+            .unwrap()
+            .unwrap();
+        for line in chunk.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let ev: Value = serde_json::from_slice(line).unwrap();
+            assert_eq!(ev["type"], "BOOKMARK", "the watched namespace did not change");
+        }
+        let last = chunk.split(|b| *b == b'\n').rfind(|l| !l.is_empty()).unwrap();
+        let ev: Value = serde_json::from_slice(last).unwrap();
+        if ev["object"]["metadata"]["resourceVersion"] == later.as_str() {
+            break;
+        }
+    }
     // Without allowWatchBookmarks there are none: the next event is the change itself.
     let req = Request::get(format!("{BASE}?watch=1&resourceVersion={rv}"))
         .body(Body::empty())

@@ -118,6 +118,10 @@ pub enum WatchItem {
     /// The initial events of a streaming list are over (a BOOKMARK annotated
     /// `k8s.io/initial-events-end: "true"`).
     InitialEventsEnd,
+    /// Every change up to this event's revision has been delivered (a BOOKMARK, when the client
+    /// allows them): answers [`Watch::progress`] requests, so a quiet watch's position keeps up
+    /// with the store's revision.
+    Progress,
     /// The watch cannot go on (e.g. 410 Gone); the stream ends after it.
     Error(ApiError),
 }
@@ -127,6 +131,9 @@ pub enum WatchItem {
 pub struct Watch {
     pub from: u64,
     pub events: BoxStream<'static, (u64, WatchItem)>,
+    /// Asks for a [`WatchItem::Progress`] in order with the events, when the store answers such
+    /// requests (in-process stores do; etcd sends its progress notifications on its own).
+    pub progress: Option<apiserver_storage::ProgressHandle>,
 }
 
 /// One resource (all its served versions), as the handlers call it.

@@ -102,6 +102,9 @@ where
             Ok(ev) => ev,
             Err(e) => return Some((0, WatchItem::Error(self.storage_error(e, "")))),
         };
+        if ev.kind == EventType::Progress {
+            return Some((ev.revision, WatchItem::Progress));
+        }
         let new = match self.cached(&ev.kv) {
             Ok(new) => new,
             Err(e) => return Some((ev.revision, WatchItem::Error(e))),
@@ -182,8 +185,10 @@ where
         resource_version.unwrap_or_default()
     };
     let initial = futures::stream::iter(initial);
+    let mut progress = None;
     let events = match this.store.watch(&prefix, from).await {
         Ok(stream) => {
+            progress = stream.progress_handle();
             let live = stream.filter_map(move |item| {
                 futures::future::ready(this.watch_event(index, &opts, item))
             });
@@ -194,5 +199,9 @@ where
             initial.chain(futures::stream::iter([error])).boxed()
         }
     };
-    Ok(Watch { from, events })
+    Ok(Watch {
+        from,
+        events,
+        progress,
+    })
 }

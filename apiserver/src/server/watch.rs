@@ -59,6 +59,7 @@ pub(super) async fn watch_collection(
             headers: true,
         };
         let mut events = watch.events;
+        let progress = watch.progress;
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         let mut bookmark = tokio::time::interval(bookmark_interval);
@@ -67,9 +68,14 @@ pub(super) async fn watch_collection(
         loop {
             tokio::select! {
                 _ = &mut deadline => return,
-                _ = bookmark.tick(), if bookmarks => {
-                    if tx.send(encoder.bookmark(last_rv, false)).await.is_err() { return; }
-                }
+                // The store answers with a progress event in order with the changes, so the
+                // BOOKMARK carries its current revision even when nothing here changes.
+                _ = bookmark.tick(), if bookmarks => match &progress {
+                    Some(progress) => progress.request(),
+                    None => {
+                        if tx.send(encoder.bookmark(last_rv, false)).await.is_err() { return; }
+                    }
+                },
                 _ = tx.closed() => return,
                 // The server is shutting down: end the stream cleanly (clients re-watch).
                 changed = shutdown.changed() => {
@@ -80,6 +86,9 @@ pub(super) async fn watch_collection(
                     let Some((rv, item)) = item else { return };
                     let last = matches!(item, WatchItem::Error(_));
                     last_rv = last_rv.max(rv);
+                    if matches!(item, WatchItem::Progress) && !bookmarks {
+                        continue;
+                    }
                     if tx.send(encoder.event(last_rv, &item)).await.is_err() || last { return; }
                 }
             }
@@ -122,6 +131,7 @@ impl Encoder {
                 )));
             }
             WatchItem::InitialEventsEnd => return self.bookmark(rv, true),
+            WatchItem::Progress => return self.bookmark(rv, false),
         };
         match self.output {
             // The version's shared encoding, spliced into the event: no JSON work per watcher.

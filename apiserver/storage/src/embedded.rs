@@ -1,16 +1,23 @@
 //! The embedded single-file backend, on redb.
 //!
-//! File layout (format 1):
+//! File layout (format 2):
 //!
 //! * table `kv` (`&str` → `&[u8]`): key → record `[1u8][create_revision u64 BE][mod_revision u64
-//!   BE][value bytes]`;
-//! * table `meta` (`&str` → `u64`): `"format"` → 1, `"revision"` → the store revision (the
-//!   revision of the last committed mutation).
+//!   BE][value bytes]`: the current value of every key;
+//! * table `log` (`u64` → `&[u8]`): revision → the event that made it, `[kind u8][key length u32
+//!   BE][key][record][prev record length u32 BE][prev record]` (a prev length of 0 for none):
+//!   the history, MVCC-style as kine keeps it, so lists at an older revision are exact and
+//!   watches replay from it across restarts until it is compacted;
+//! * table `meta` (`&str` → `u64`): `"format"` → 2, `"revision"` → the store revision (the
+//!   revision of the last committed mutation), `"compacted"` → the revision up to which the log
+//!   was compacted (reads and watches need a revision at or above it).
 //!
 //! Every mutation is one redb write transaction (default `Durability::Immediate`: fsync'd before
-//! `commit` returns) that rewrites the record and the revision counter together, so the two can
-//! never disagree after a crash. Writes are serialised by a mutex held from `begin_write` until
-//! the event is published, so watchers receive events in revision order.
+//! `commit` returns) that rewrites the record, appends the event and bumps the revision counter
+//! together, so they can never disagree after a crash. Writes are serialised by a mutex held from
+//! `begin_write` until the event is published, so watchers receive events in revision order.
+//!
+//! A format-1 file (no log) is upgraded in place on open: its history starts at its revision.
 
 use std::ops::Bound;
 use std::path::Path;
@@ -22,14 +29,19 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use crate::semantics;
 use crate::watch::{WatchHub, WatchStream};
 use crate::{
-    Event, KeyValue, ListOptions, ListResult, Revision, Storage, StorageError, StoreOptions,
+    Event, EventType, KeyValue, ListOptions, ListResult, Revision, Storage, StorageError,
+    StoreOptions,
 };
 
 const KV: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
+const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const META_FORMAT: &str = "format";
 const META_REVISION: &str = "revision";
-const FORMAT: u64 = 1;
+const META_COMPACTED: &str = "compacted";
+const FORMAT: u64 = 2;
+/// The format before the log; upgraded on open.
+const FORMAT_WITHOUT_LOG: u64 = 1;
 const RECORD_VERSION: u8 = 1;
 const HEADER: usize = 1 + 8 + 8;
 
@@ -109,6 +121,74 @@ fn decode(key: &str, raw: &[u8]) -> Result<KeyValue, StorageError> {
     })
 }
 
+fn event_kind_byte(kind: EventType) -> u8 {
+    match kind {
+        EventType::Added => 1,
+        EventType::Modified => 2,
+        EventType::Deleted => 3,
+        // Never stored: progress events exist only on watch streams.
+        EventType::Progress => 0,
+    }
+}
+
+fn encode_event(event: &Event) -> Vec<u8> {
+    let record = encode(&event.kv);
+    let prev = event.prev.as_ref().map(encode).unwrap_or_default();
+    let key = event.kv.key.as_bytes();
+    let mut out = Vec::with_capacity(1 + 4 + key.len() + record.len() + 4 + prev.len());
+    out.push(event_kind_byte(event.kind));
+    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(&(record.len() as u32).to_be_bytes());
+    out.extend_from_slice(&record);
+    out.extend_from_slice(&(prev.len() as u32).to_be_bytes());
+    out.extend_from_slice(&prev);
+    out
+}
+
+/// The event logged at `revision`, if its key starts with `prefix` (other events are skipped
+/// without copying their values).
+fn decode_event(revision: Revision, raw: &[u8], prefix: &str) -> Result<Option<Event>, StorageError> {
+    let corrupt = |why: &str| StorageError::Corrupt(format!("log entry {revision}: {why}"));
+    let mut rest = raw;
+    let mut take = |n: usize| -> Result<&[u8], StorageError> {
+        if rest.len() < n {
+            return Err(corrupt("truncated"));
+        }
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Ok(head)
+    };
+    let kind = match take(1)?[0] {
+        1 => EventType::Added,
+        2 => EventType::Modified,
+        3 => EventType::Deleted,
+        other => return Err(corrupt(&format!("unknown event kind {other}"))),
+    };
+    let len = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let key_len = len(take(4)?);
+    let key = std::str::from_utf8(take(key_len)?).map_err(|_| corrupt("key is not UTF-8"))?;
+    if !key.starts_with(prefix) {
+        return Ok(None);
+    }
+    let record_len = len(take(4)?);
+    let kv = decode(key, take(record_len)?)?;
+    let prev_len = len(take(4)?);
+    let prev = match prev_len {
+        0 => None,
+        n => Some(decode(key, take(n)?)?),
+    };
+    if kv.mod_revision != revision || (kind != EventType::Added && prev.is_none()) {
+        return Err(corrupt("does not match its revision or lacks its previous value"));
+    }
+    Ok(Some(Event {
+        kind,
+        kv,
+        prev,
+        revision,
+    }))
+}
+
 impl EmbeddedStore {
     /// Opens (creating if needed) the database file at `path` with default options.
     ///
@@ -138,18 +218,28 @@ impl EmbeddedStore {
         })
     }
 
-    /// Creates the tables, checks the format and returns the stored revision.
+    /// Creates the tables, checks (or upgrades) the format and returns the stored revision.
     fn init(db: &Database) -> Result<Revision, StorageError> {
         let txn = db.begin_write().map_err(db_err)?;
         let revision = {
             let mut meta = txn.open_table(META).map_err(db_err)?;
             let kv = txn.open_table(KV).map_err(db_err)?;
+            txn.open_table(LOG).map_err(db_err)?;
             let format = meta.get(META_FORMAT).map_err(db_err)?.map(|g| g.value());
+            let revision = meta
+                .get(META_REVISION)
+                .map_err(db_err)?
+                .map_or(0, |g| g.value());
             match format {
                 Some(FORMAT) => {}
+                // No history was kept: it starts now.
+                Some(FORMAT_WITHOUT_LOG) => {
+                    meta.insert(META_COMPACTED, revision).map_err(db_err)?;
+                    meta.insert(META_FORMAT, FORMAT).map_err(db_err)?;
+                }
                 Some(other) => {
                     return Err(StorageError::Corrupt(format!(
-                        "unsupported storage format {other} (this build reads {FORMAT})"
+                        "unsupported storage format {other} (this build reads {FORMAT_WITHOUT_LOG} and {FORMAT})"
                     )));
                 }
                 None => {
@@ -159,11 +249,10 @@ impl EmbeddedStore {
                         ));
                     }
                     meta.insert(META_FORMAT, FORMAT).map_err(db_err)?;
+                    meta.insert(META_COMPACTED, 0).map_err(db_err)?;
                 }
             }
-            meta.get(META_REVISION)
-                .map_err(db_err)?
-                .map_or(0, |g| g.value())
+            revision
         };
         txn.commit().map_err(db_err)?;
         Ok(revision)
@@ -182,7 +271,77 @@ impl EmbeddedStore {
     }
 }
 
+/// The logged events on keys under `prefix` after revision `after`, in order; `Expired` when the
+/// log was compacted past `after`.
+fn read_log(
+    txn: &redb::ReadTransaction,
+    prefix: &str,
+    after: Revision,
+) -> Result<Vec<Event>, StorageError> {
+    let meta = txn.open_table(META).map_err(db_err)?;
+    let compacted = meta
+        .get(META_COMPACTED)
+        .map_err(db_err)?
+        .map_or(0, |g| g.value());
+    if after < compacted {
+        return Err(StorageError::Expired {
+            requested: after,
+            oldest: compacted,
+        });
+    }
+    let log = txn.open_table(LOG).map_err(db_err)?;
+    let mut events = Vec::new();
+    for entry in log.range(after + 1..).map_err(db_err)? {
+        let (rev, raw) = entry.map_err(db_err)?;
+        if let Some(event) = decode_event(rev.value(), raw.value(), prefix)? {
+            events.push(event);
+        }
+    }
+    Ok(events)
+}
+
 impl Inner {
+    /// The events on keys under `prefix` after `from` from the log, and the revision they were
+    /// read at.
+    fn replay(&self, prefix: &str, from: Revision) -> Result<(Vec<Event>, Revision), StorageError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let revision = txn
+            .open_table(META)
+            .map_err(db_err)?
+            .get(META_REVISION)
+            .map_err(db_err)?
+            .map_or(0, |g| g.value());
+        Ok((read_log(&txn, prefix, from)?, revision))
+    }
+
+    /// Drops the log up to and including `revision` (clamped to the current revision).
+    fn compact(&self, revision: Revision) -> Result<(), StorageError> {
+        let _serial = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let txn = self.db.begin_write().map_err(db_err)?;
+        let revision = {
+            let mut meta = txn.open_table(META).map_err(db_err)?;
+            let current = meta
+                .get(META_REVISION)
+                .map_err(db_err)?
+                .map_or(0, |g| g.value());
+            let compacted = meta
+                .get(META_COMPACTED)
+                .map_err(db_err)?
+                .map_or(0, |g| g.value());
+            let revision = revision.min(current);
+            if revision <= compacted {
+                return Ok(());
+            }
+            let mut log = txn.open_table(LOG).map_err(db_err)?;
+            log.retain_in(..=revision, |_, _| false).map_err(db_err)?;
+            meta.insert(META_COMPACTED, revision).map_err(db_err)?;
+            revision
+        };
+        txn.commit().map_err(db_err)?;
+        self.hub.compact(revision);
+        Ok(())
+    }
+
     fn get(&self, key: &str) -> Result<Option<KeyValue>, StorageError> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let table = txn.open_table(KV).map_err(db_err)?;
@@ -202,8 +361,8 @@ impl Inner {
             if at > revision {
                 return Err(semantics::future(at, revision));
             }
-            // The snapshot's keys now, rewound through the history. A write commits before it is
-            // published: wait (briefly) for the hub to reach this snapshot's revision.
+            // The snapshot's keys now, rewound through the log of the same read transaction.
+            let later = read_log(&txn, prefix, at)?;
             let mut current = std::collections::BTreeMap::new();
             for entry in table
                 .range::<&str>((Bound::Included(prefix), Bound::Unbounded))
@@ -215,18 +374,6 @@ impl Inner {
                 }
                 current.insert(k.value().to_string(), decode(k.value(), v.value())?);
             }
-            let mut spins = 0;
-            let later = loop {
-                let (later, hub_revision) = self.hub.since(at)?;
-                if hub_revision >= revision || spins > 10_000 {
-                    break later
-                        .into_iter()
-                        .filter(|e| e.revision <= revision)
-                        .collect::<Vec<_>>();
-                }
-                spins += 1;
-                std::thread::yield_now();
-            };
             return Ok(semantics::rewind(prefix, current, &later, at, opts));
         }
         let (start, inclusive) = semantics::start_bound(prefix, opts);
@@ -273,6 +420,7 @@ impl Inner {
         let txn = self.db.begin_write().map_err(db_err)?;
         let (out, event) = {
             let mut table = txn.open_table(KV).map_err(db_err)?;
+            let mut log = txn.open_table(LOG).map_err(db_err)?;
             let mut meta = txn.open_table(META).map_err(db_err)?;
             let current = meta
                 .get(META_REVISION)
@@ -287,11 +435,15 @@ impl Inner {
                 Outcome::Unchanged(out) => (out, None),
                 Outcome::Put(kv, event, out) => {
                     table.insert(key, encode(&kv).as_slice()).map_err(db_err)?;
+                    log.insert(next, encode_event(&event).as_slice())
+                        .map_err(db_err)?;
                     meta.insert(META_REVISION, next).map_err(db_err)?;
                     (out, Some(event))
                 }
                 Outcome::Remove(event, out) => {
                     table.remove(key).map_err(db_err)?;
+                    log.insert(next, encode_event(&event).as_slice())
+                        .map_err(db_err)?;
                     meta.insert(META_REVISION, next).map_err(db_err)?;
                     (out, Some(event))
                 }
@@ -394,7 +546,19 @@ impl Storage for EmbeddedStore {
     }
 
     async fn watch(&self, prefix: &str, from: Revision) -> Result<WatchStream, StorageError> {
-        self.inner.hub.subscribe(prefix, from)
+        match self.inner.hub.subscribe(prefix, from) {
+            // Older than the hub's memory: replay from the log, then join the hub.
+            Err(StorageError::Expired { .. }) if from > 0 => {}
+            other => return other,
+        }
+        let prefix = prefix.to_owned();
+        self.blocking(move |inner| loop {
+            let older = inner.replay(&prefix, from)?;
+            if let Some(stream) = inner.hub.subscribe_after(&prefix, from, Some(older))? {
+                return Ok(stream);
+            }
+        })
+        .await
     }
 
     async fn revision(&self) -> Result<Revision, StorageError> {
@@ -403,8 +567,7 @@ impl Storage for EmbeddedStore {
     }
 
     async fn compact(&self, revision: Revision) -> Result<(), StorageError> {
-        self.inner.hub.compact(revision);
-        Ok(())
+        self.blocking(move |inner| inner.compact(revision)).await
     }
 }
 

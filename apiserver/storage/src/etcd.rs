@@ -395,6 +395,16 @@ impl Storage for EtcdStore {
                         .await;
                     return;
                 }
+                // etcd's periodic progress notification: sent only to watchers that have every
+                // event up to the header's revision. (Requested ones are not used: in older etcd
+                // releases, such as Debian's 3.4.23, they can overtake events: etcd#15220.)
+                if resp.events().is_empty() && !resp.created() && !resp.canceled() {
+                    let revision = Self::header_revision(resp.header());
+                    if revision >= delivered && tx.capacity() > 1 {
+                        let _ = tx.try_send(Ok(crate::semantics::progress(revision)));
+                    }
+                    continue;
+                }
                 for ev in resp.events() {
                     let Some(kv) = ev.kv() else { continue };
                     let revision = kv.mod_revision() as Revision;

@@ -27,10 +27,11 @@
 //! * [`MemoryStore`]: a `BTreeMap` behind a mutex; for tests and the fake clientset.
 //! * [`EmbeddedStore`]: a single-file, crash-safe ACID store on [`redb`] (pure Rust, copy-on-write
 //!   B-trees, checksummed, fsync'd commits). One write transaction per mutation, committed
-//!   durably before the call returns. The revision counter and the per-key revisions live in the
-//!   file, so revisions keep growing across restarts; the watch history is in memory only, so
-//!   after a restart a watch from a revision older than the one found on disk is `Expired` (the
-//!   Kubernetes client relists, exactly as after an etcd compaction).
+//!   durably before the call returns. The revision counter, the per-key revisions and the history
+//!   (a log of every event, MVCC-style as kine keeps it) live in the file, so revisions keep
+//!   growing across restarts, and lists at an older revision and watches from one are exact
+//!   across restarts until [`Storage::compact`] drops that history — run
+//!   [`compact_periodically`] beside it, or the log grows with every write.
 //! * [`EtcdStore`]: an etcd 3 cluster through `etcd-client`, for several API-server replicas:
 //!   revisions are etcd's, writes are transactions on the key's revision, watches are etcd
 //!   watches (a compacted revision is `Expired`); an unreachable etcd is `Unavailable`, a slow
@@ -78,7 +79,12 @@
 //! * `watch(prefix, 0)` means "from now" (no replay). A `from` above the current revision is
 //!   accepted; events up to and including `from` are skipped (etcd semantics).
 //! * `compact(revision)` drops the history up to `revision` (clamped to the current revision);
-//!   the history is also bounded by [`StoreOptions::history_capacity`].
+//!   [`compact_periodically`] does it by age. The memory store's history is also bounded by
+//!   [`StoreOptions::history_capacity`] (for the embedded store that bounds only the in-memory
+//!   replay cache in front of its persisted log).
+//! * Watch streams carry [`EventType::Progress`] events on request ([`ProgressHandle`]), so a
+//!   quiet watcher learns the store's current revision (the API server's BOOKMARKs) and does not
+//!   fall behind the history while other keys are busy.
 //! * `ListOptions::limit` of `Some(0)` means no limit (Kubernetes `limit=0`).
 //! * Values larger than [`StoreOptions::max_value_size`] (default 1.5 MiB, etcd's default request
 //!   limit) are refused with [`StorageError::TooLarge`].
@@ -92,15 +98,17 @@ use std::future::Future;
 
 pub use bytes::Bytes;
 
+mod compactor;
 mod embedded;
 mod etcd;
 mod memory;
 mod watch;
 
+pub use compactor::{DEFAULT_COMPACTION_INTERVAL, compact_periodically};
 pub use embedded::EmbeddedStore;
 pub use etcd::{EtcdOptions, EtcdStore, EtcdTls};
 pub use memory::MemoryStore;
-pub use watch::{WatchItem, WatchStream};
+pub use watch::{ProgressHandle, WatchItem, WatchStream};
 
 /// A store revision: the `resourceVersion` of Kubernetes. `0` is "no revision".
 pub type Revision = u64;
@@ -130,6 +138,10 @@ pub enum EventType {
     Added,
     Modified,
     Deleted,
+    /// Not a change: every change up to `revision` on the watched keys has been delivered (a
+    /// Kubernetes BOOKMARK). `kv` has an empty key and value, `prev` is `None`. Only on watch
+    /// streams (see [`WatchStream`]), never in a store's history.
+    Progress,
 }
 
 /// One mutation, as seen by watchers.
@@ -466,6 +478,21 @@ pub(crate) mod semantics {
         (event, kv)
     }
 
+    /// A progress event at `revision`.
+    pub(crate) fn progress(revision: Revision) -> Event {
+        Event {
+            kind: EventType::Progress,
+            kv: KeyValue {
+                key: String::new(),
+                value: Bytes::new(),
+                create_revision: 0,
+                mod_revision: revision,
+            },
+            prev: None,
+            revision,
+        }
+    }
+
     /// The keys under `prefix` as they were at `revision`: `current` (every key under `prefix`
     /// now) with `later` (every event after `revision`, in revision order) undone; then paged
     /// by `opts`.
@@ -481,6 +508,7 @@ pub(crate) mod semantics {
                 continue;
             }
             match (&e.kind, &e.prev) {
+                (EventType::Progress, _) => {}
                 (EventType::Added, _) | (_, None) => {
                     current.remove(&e.kv.key);
                 }

@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll};
 
 use tokio::sync::mpsc;
@@ -26,11 +26,46 @@ pub type WatchItem = Result<Event, StorageError>;
 /// Kubernetes client does on `410 Gone`. The stream also ends (yields `None`) when the store is
 /// dropped.
 ///
+/// Besides changes, a stream may yield [`EventType::Progress`](crate::EventType::Progress)
+/// events: "every change up to this revision has been delivered". They come after
+/// [`ProgressHandle::request`] (in-process stores answer at once, with the store's current
+/// revision) or at the backend's own pace (etcd's progress notifications).
+///
 /// Implements [`futures_core::Stream`]; [`WatchStream::recv`] is the same without a stream
 /// combinator crate. Dropping the stream unregisters the watcher.
 #[derive(Debug)]
 pub struct WatchStream {
     rx: mpsc::Receiver<WatchItem>,
+    progress: Option<ProgressHandle>,
+}
+
+/// Asks a watch for a progress event (see [`WatchStream::progress_handle`]). Cheap to clone;
+/// requesting on a watch that has ended does nothing.
+#[derive(Clone)]
+pub struct ProgressHandle {
+    request: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl ProgressHandle {
+    /// A handle that runs `request`; for backends that forward events through a task.
+    pub fn new(request: impl Fn() + Send + Sync + 'static) -> Self {
+        Self {
+            request: Arc::new(request),
+        }
+    }
+
+    /// Asks for a [`EventType::Progress`](crate::EventType::Progress) event, delivered in order
+    /// with the changes. Best effort: a watcher whose buffer is nearly full gets none (its
+    /// changes carry its progress anyway).
+    pub fn request(&self) {
+        (self.request)()
+    }
+}
+
+impl std::fmt::Debug for ProgressHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressHandle")
+    }
 }
 
 impl WatchStream {
@@ -38,7 +73,18 @@ impl WatchStream {
     /// watch) through a task. The sender must follow this type's contract: ordered events, at
     /// most one final error.
     pub fn from_receiver(rx: mpsc::Receiver<WatchItem>) -> Self {
-        Self { rx }
+        Self { rx, progress: None }
+    }
+
+    /// The same stream, answering progress requests with `handle`.
+    pub fn with_progress(mut self, handle: ProgressHandle) -> Self {
+        self.progress = Some(handle);
+        self
+    }
+
+    /// A handle to ask this watch for progress events, if the backend can answer on request.
+    pub fn progress_handle(&self) -> Option<ProgressHandle> {
+        self.progress.clone()
     }
 
     /// The next event, `None` once the stream has ended.
@@ -62,6 +108,7 @@ impl futures_core::Stream for WatchStream {
 }
 
 struct Watcher {
+    id: u64,
     prefix: String,
     /// Events at or below this revision are not for this watcher (its start revision, then the
     /// revision of the last event handed to it).
@@ -79,11 +126,17 @@ struct HubState {
     capacity: usize,
     buffer: usize,
     watchers: Vec<Watcher>,
+    next_watcher: u64,
 }
 
 /// The shared watch/history machinery; one per store.
 pub(crate) struct WatchHub {
-    state: Mutex<HubState>,
+    state: Arc<Mutex<HubState>>,
+}
+
+fn lock(state: &Mutex<HubState>) -> MutexGuard<'_, HubState> {
+    // Nothing panics while holding this lock, but never turn poisoning into a panic here.
+    state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl WatchHub {
@@ -91,20 +144,20 @@ impl WatchHub {
     /// is `Expired`). `capacity` bounds the history, `buffer` each watcher's live backlog.
     pub(crate) fn new(revision: Revision, capacity: usize, buffer: usize) -> Self {
         Self {
-            state: Mutex::new(HubState {
+            state: Arc::new(Mutex::new(HubState {
                 revision,
                 horizon: revision,
                 history: VecDeque::with_capacity(capacity.min(1024)),
                 capacity,
                 buffer: buffer.max(1),
                 watchers: Vec::new(),
-            }),
+                next_watcher: 0,
+            })),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, HubState> {
-        // Nothing panics while holding this lock, but never turn poisoning into a panic here.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// The revision of the last published event.
@@ -183,41 +236,88 @@ impl WatchHub {
         prefix: &str,
         from: Revision,
     ) -> Result<WatchStream, StorageError> {
+        self.subscribe_after(prefix, from, None)
+            .map(|w| w.expect("no older replay to outrun"))
+    }
+
+    /// [`WatchHub::subscribe`], with `older` = the watcher's events (already filtered by prefix)
+    /// after `from` up to and including revision `through`, read from elsewhere (a persisted
+    /// log) when the hub's history no longer reaches back to `from`. `Ok(None)` when the hub has
+    /// dropped events after `through` meanwhile: read again.
+    pub(crate) fn subscribe_after(
+        &self,
+        prefix: &str,
+        from: Revision,
+        older: Option<(Vec<Event>, Revision)>,
+    ) -> Result<Option<WatchStream>, StorageError> {
         let mut st = self.lock();
         let from = if from == 0 { st.revision } else { from };
-        if from < st.horizon {
-            return Err(StorageError::Expired {
-                requested: from,
-                oldest: st.horizon,
-            });
-        }
+        let (mut replay, replay_from) = match older {
+            Some((_, through)) if through < st.horizon => return Ok(None),
+            Some((events, through)) => (events, through),
+            None if from < st.horizon => {
+                return Err(StorageError::Expired {
+                    requested: from,
+                    oldest: st.horizon,
+                });
+            }
+            None => (Vec::new(), from),
+        };
         // Only prune closed watchers here so an idle store does not accumulate them.
         st.watchers.retain(|w| !w.tx.is_closed());
-        let start = st.history.partition_point(|e| e.revision <= from);
-        let replay: Vec<Event> = st
-            .history
-            .range(start..)
-            .filter(|e| e.kv.key.starts_with(prefix))
-            .cloned()
-            .collect();
+        let start = st.history.partition_point(|e| e.revision <= replay_from);
+        replay.extend(
+            st.history
+                .range(start..)
+                .filter(|e| e.kv.key.starts_with(prefix))
+                .cloned(),
+        );
         let (tx, rx) = mpsc::channel(replay.len() + st.buffer + 1);
-        let mut after = from;
+        // Events up to `replay_from` are covered by the replay even when none matched (and a
+        // persisted log may be ahead of the hub: those events must not come twice).
+        let mut after = replay_from;
         for e in replay {
-            after = e.revision;
+            after = after.max(e.revision);
             // Cannot fail: the channel was sized for the replay.
             let _ = tx.try_send(Ok(e));
         }
+        let id = st.next_watcher;
+        st.next_watcher += 1;
         st.watchers.push(Watcher {
+            id,
             prefix: prefix.to_owned(),
             after,
             tx,
         });
-        Ok(WatchStream { rx })
+        let hub: Weak<Mutex<HubState>> = Arc::downgrade(&self.state);
+        let progress = ProgressHandle::new(move || {
+            if let Some(state) = hub.upgrade() {
+                request_progress(&state, id);
+            }
+        });
+        Ok(Some(WatchStream {
+            rx,
+            progress: Some(progress),
+        }))
     }
 
     #[cfg(test)]
     pub(crate) fn watcher_count(&self) -> usize {
         self.lock().watchers.len()
+    }
+}
+
+/// Hands watcher `id` a progress event at the hub's revision: every event up to it was handed to
+/// every watcher under this lock, so it comes after all of them.
+fn request_progress(state: &Mutex<HubState>, id: u64) {
+    let st = lock(state);
+    let Some(w) = st.watchers.iter().find(|w| w.id == id) else {
+        return;
+    };
+    // A watch from a future revision has not reached its start yet; and one slot stays free for
+    // the final error.
+    if w.after <= st.revision && w.tx.capacity() > 1 {
+        let _ = w.tx.try_send(Ok(crate::semantics::progress(st.revision)));
     }
 }
 
@@ -272,6 +372,35 @@ mod tests {
         drop(w);
         hub.publish(ev(12, "/a"));
         assert_eq!(hub.watcher_count(), 0);
+    }
+
+    #[test]
+    fn progress_comes_after_buffered_events_at_the_hub_revision() {
+        let hub = WatchHub::new(0, 100, 8);
+        let mut quiet = hub.subscribe("/quiet/", 0).unwrap();
+        let mut busy = hub.subscribe("/busy/", 0).unwrap();
+        let mut ahead = hub.subscribe("/busy/", 50).unwrap();
+        for r in 1..=3 {
+            hub.publish(ev(r, "/busy/a"));
+        }
+        for w in [&quiet, &busy, &ahead] {
+            w.progress_handle().unwrap().request();
+        }
+        let progress = quiet.try_recv().unwrap().unwrap();
+        assert_eq!((progress.kind, progress.revision), (EventType::Progress, 3));
+        for r in 1..=3 {
+            assert_eq!(busy.try_recv().unwrap().unwrap().revision, r);
+        }
+        let progress = busy.try_recv().unwrap().unwrap();
+        assert_eq!((progress.kind, progress.revision), (EventType::Progress, 3));
+        // A watch from a revision the hub has not reached has no progress to report yet.
+        assert!(ahead.try_recv().is_none());
+        // A handle outliving its watch (or its hub) does nothing.
+        let handle = quiet.progress_handle().unwrap();
+        drop(quiet);
+        handle.request();
+        drop(hub);
+        handle.request();
     }
 
     #[test]

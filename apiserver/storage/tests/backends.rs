@@ -10,6 +10,30 @@ use apiserver_storage::{
 };
 use common::{Made, assert_quiet, b, next_event, next_item};
 
+/// Waits for a progress event at exactly `revision` (asking for it when the backend answers
+/// requests; etcd sends its own); no change may come first.
+async fn progress_reaching(w: &mut apiserver_storage::WatchStream, revision: Revision) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(handle) = w.progress_handle() {
+            handle.request();
+        }
+        let item = tokio::time::timeout_at(deadline, w.recv())
+            .await
+            .expect("no progress event reached the store's revision");
+        match item {
+            Some(Ok(e)) if e.kind == EventType::Progress => {
+                assert!(e.revision <= revision, "progress beyond the store");
+                assert!(e.kv.key.is_empty() && e.prev.is_none());
+                if e.revision == revision {
+                    return;
+                }
+            }
+            other => panic!("expected a progress event, got {other:?}"),
+        }
+    }
+}
+
 type Mk<S> = fn(StoreOptions) -> Made<S>;
 
 fn opts() -> StoreOptions {
@@ -693,6 +717,57 @@ async fn expired_after_compaction<S: Storage>(mk: Mk<S>) {
     assert_eq!(next_event(&mut now).await.revision, late.mod_revision);
 }
 
+async fn progress_carries_the_store_revision<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(opts());
+    let mut quiet = s.watch("/registry/quiet/", 0).await.unwrap();
+    let mut busy = s.watch("/registry/busy/", 0).await.unwrap();
+    for i in 0..5 {
+        s.create(&format!("/registry/busy/k{i}"), b("v"))
+            .await
+            .unwrap();
+    }
+    let now = s.revision().await.unwrap();
+    // The quiet watcher learns the store's revision without an event of its own...
+    progress_reaching(&mut quiet, now).await;
+    // ... and a busy one gets it after its events.
+    for i in 0..5 {
+        assert_eq!(next_event(&mut busy).await.revision, now - 4 + i);
+    }
+    progress_reaching(&mut busy, now).await;
+    // Changes still follow.
+    let later = s.create("/registry/quiet/a", b("v")).await.unwrap();
+    assert_eq!(next_event(&mut quiet).await.revision, later.mod_revision);
+}
+
+/// The embedded store keeps its history on disk: the in-memory history bounds only a cache.
+async fn old_revisions_beyond_memory_replay_from_the_log<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(StoreOptions {
+        history_capacity: 3,
+        ..opts()
+    });
+    for i in 0..10 {
+        s.create(&format!("/registry/k{i}"), b("v")).await.unwrap();
+    }
+    let mut w = s.watch("/registry/", 1).await.unwrap();
+    for rev in 2..=10 {
+        assert_eq!(next_event(&mut w).await.revision, rev);
+    }
+    let live = s.create("/registry/k10", b("v")).await.unwrap();
+    assert_eq!(next_event(&mut w).await.revision, live.mod_revision);
+    assert_quiet(&mut w).await;
+    let page = s
+        .list(
+            "/registry/",
+            ListOptions {
+                revision: Some(2),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 2);
+}
+
 macro_rules! suite {
     ($backend:ident, $mk:path; $($test:ident),* $(,)?) => {
         mod $backend {
@@ -721,18 +796,20 @@ macro_rules! conformance {
             expired_after_compaction,
             paged_lists_hold_their_snapshot,
             slow_watcher_expires_without_blocking_writers,
-            concurrent_increments
+            concurrent_increments,
+            progress_carries_the_store_revision
             $(, $extra)*
         );
     };
 }
 
-// In-process backends also bound their watch history by count (etcd keeps it until compacted).
+// The memory store bounds its watch history by count; the embedded one keeps it on disk (and
+// etcd in its MVCC store) until compacted.
 conformance!(memory, crate::common::memory, expired_when_history_exceeded);
 conformance!(
     embedded,
     crate::common::embedded,
-    expired_when_history_exceeded
+    old_revisions_beyond_memory_replay_from_the_log
 );
 conformance!(
     any_memory,
@@ -742,7 +819,7 @@ conformance!(
 conformance!(
     any_embedded,
     crate::common::any_embedded,
-    expired_when_history_exceeded
+    old_revisions_beyond_memory_replay_from_the_log
 );
 conformance!(etcd, crate::common::etcd);
 conformance!(any_etcd, crate::common::any_etcd);

@@ -11,6 +11,10 @@
 //!    `serde_json::to_vec` of it timed `--serde-runs` times in this process. The LIST is of
 //!    `v1alpha1`, which pager-apiserver converts item by item from its storage version
 //!    (`v1beta1`); the same LIST in `v1beta1` is timed beside it (`conversion_ratio`).
+//!    Then the same LIST paged (`--page-limit` items a page, following `continue`), twice: with
+//!    the store unchanged (each page reads the current revision) and with one create in another
+//!    namespace between pages (every page after the first is read at the first page's pinned,
+//!    now older, revision), each beside the unpaged LIST fetched and scanned the same way.
 //! 4. **fan-out** — `--watchers` watches (`?watch=1&resourceVersion=<list RV>`, one TCP connection
 //!    each), all established (200 headers received); then one create, and the time from just
 //!    before sending it until each watcher has read and parsed its ADDED event. Repeated
@@ -71,6 +75,9 @@ struct Cli {
     /// Timed `serde_json::to_vec` runs of the fetched list.
     #[arg(long, default_value_t = 15)]
     serde_runs: usize,
+    /// Items per page of the paged LISTs.
+    #[arg(long, default_value_t = 500)]
+    page_limit: usize,
     /// Open watches for the fan-out.
     #[arg(long, default_value_t = 1000)]
     watchers: usize,
@@ -257,6 +264,40 @@ async fn run(cli: Cli) -> Result<(), Error> {
     }
     let list_med = median(&list_times);
     let storage_med = median(&storage_times);
+    // Paged at a pinned revision vs unpaged: every response is scanned for its `continue` and
+    // item count (serde `IgnoredAny`), the unpaged one too.
+    let mut unpaged_times = Vec::new();
+    let mut current_times = Vec::new();
+    let mut pinned_times = Vec::new();
+    for run in 0..cli.list_runs.max(1) {
+        let (t, n, _) = paged_list(&pool, &base, None, None).await?;
+        check_count(n, items, "unpaged")?;
+        unpaged_times.push(t);
+        let (t, n, _) = paged_list(&pool, &base, Some(cli.page_limit), None).await?;
+        check_count(n, items, "paged")?;
+        current_times.push(t);
+        let writer = format!("{}-{run}", cli.prefix);
+        let (t, n, pages) =
+            paged_list(&pool, &base, Some(cli.page_limit), Some(&writer)).await?;
+        check_count(n, items, "paged at a pinned revision")?;
+        pinned_times.push(t);
+        if run == 0 {
+            println!(
+                "apiserver {label} paged_list pages={pages} limit={} (a create between pages)",
+                cli.page_limit
+            );
+        }
+    }
+    let unpaged_med = median(&unpaged_times);
+    let pinned_med = median(&pinned_times);
+    println!(
+        "apiserver {label} paged_list items={items} limit={} unpaged_ms_median={:.2} paged_current_ms_median={:.2} paged_pinned_ms_median={:.2} pinned_vs_unpaged={:.2}x",
+        cli.page_limit,
+        ms(unpaged_med),
+        ms(median(&current_times)),
+        ms(pinned_med),
+        pinned_med.as_secs_f64() / unpaged_med.as_secs_f64(),
+    );
     println!(
         "apiserver {label} list_versions items={items} storage_version_ms_median={:.2} other_version_ms_median={:.2} conversion_ratio={:.2}x",
         ms(storage_med),
@@ -320,7 +361,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         items.to_string()
     };
     println!(
-        "apiserver {label} creates_per_s={:.0} gets_per_s={:.0} list{n}_ms={:.1} list{n}_storage_version_ms={:.1} conversion_ratio={:.2}x serde_list{n}_ms={:.1} list_ratio={:.1}x fanout{}_ms={:.1} fanout{}_p50_ms={:.1} nproc={nproc}{}",
+        "apiserver {label} creates_per_s={:.0} gets_per_s={:.0} list{n}_ms={:.1} list{n}_storage_version_ms={:.1} conversion_ratio={:.2}x serde_list{n}_ms={:.1} list_ratio={:.1}x paged_pinned_vs_unpaged={:.2}x fanout{}_ms={:.1} fanout{}_p50_ms={:.1} nproc={nproc}{}",
         cli.creates as f64 / created.wall.as_secs_f64(),
         median_f(&get_rates),
         ms(list_med),
@@ -328,6 +369,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         list_med.as_secs_f64() / storage_med.as_secs_f64(),
         ms(serde_med),
         list_med.as_secs_f64() / serde_med.as_secs_f64(),
+        pinned_med.as_secs_f64() / unpaged_med.as_secs_f64(),
         cli.watchers,
         ms(median(&fan.all)),
         cli.watchers,
@@ -369,6 +411,63 @@ async fn create(pool: &Pool, url: &str, name: &str) -> Result<(), Error> {
             String::from_utf8_lossy(&body[..body.len().min(300)])
         )
         .into());
+    }
+    Ok(())
+}
+
+/// One LIST of the collection, unpaged (`limit` `None`) or page by page; with `writer`, one
+/// Alert is created in namespace `bench-paged` after each page (not timed), so later pages are
+/// read at the first page's revision while the store has moved on. Returns the time, the items
+/// and the pages.
+async fn paged_list(
+    pool: &Pool,
+    base: &str,
+    limit: Option<usize>,
+    writer: Option<&str>,
+) -> Result<(Duration, usize, usize), Error> {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        metadata: PageMeta,
+        items: Vec<serde::de::IgnoredAny>,
+    }
+    #[derive(serde::Deserialize)]
+    struct PageMeta {
+        #[serde(default, rename = "continue")]
+        continue_token: Option<String>,
+    }
+    let mut token: Option<String> = None;
+    let (mut elapsed, mut items, mut pages) = (Duration::ZERO, 0, 0);
+    loop {
+        let mut url = format!("{base}{COLLECTION}");
+        if let Some(limit) = limit {
+            url.push_str(&format!("?limit={limit}"));
+            if let Some(t) = &token {
+                let t = t.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+                url.push_str(&format!("&continue={t}"));
+            }
+        }
+        let t = Instant::now();
+        let (body, status) = fetch(pool, &url).await?;
+        if status != StatusCode::OK {
+            return Err(format!("paged LIST: {status}: {}", String::from_utf8_lossy(&body)).into());
+        }
+        let page: Page = serde_json::from_slice(&body)?;
+        elapsed += t.elapsed();
+        items += page.items.len();
+        pages += 1;
+        token = page.metadata.continue_token.filter(|t| !t.is_empty());
+        let Some(_) = &token else { break };
+        if let Some(writer) = writer {
+            let ns_url = format!("{base}/apis/pager.k8s.co/v1alpha1/namespaces/bench-paged/alerts");
+            create(pool, &ns_url, &format!("{writer}-{pages}")).await?;
+        }
+    }
+    Ok((elapsed, items, pages))
+}
+
+fn check_count(got: usize, want: usize, what: &str) -> Result<(), Error> {
+    if got != want {
+        return Err(format!("{what} LIST returned {got} items, expected {want}").into());
     }
     Ok(())
 }

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use apiserver_storage::{
-    AnyStore, Bytes, EmbeddedStore, EtcdOptions, EtcdStore, Event, MemoryStore, Storage,
-    StorageError, StoreOptions, WatchStream,
+    AnyStore, Bytes, EmbeddedStore, EtcdOptions, EtcdStore, Event, EventType, MemoryStore,
+    Revision, Storage, StorageError, StoreOptions, WatchStream,
 };
 
 pub mod etcd;
@@ -69,11 +69,28 @@ pub fn b(s: &str) -> Bytes {
     Bytes::copy_from_slice(s.as_bytes())
 }
 
-/// The next watch item, failing the test after 5 s.
+/// The next watch item that is not a progress event (etcd in these tests sends them on its
+/// own, every 200 ms), failing the test after 5 s.
 pub async fn next_item(w: &mut WatchStream) -> Option<Result<Event, StorageError>> {
-    tokio::time::timeout(Duration::from_secs(5), w.recv())
+    let wait = async {
+        loop {
+            match w.recv().await {
+                Some(Ok(e)) if e.kind == EventType::Progress => continue,
+                other => return other,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), wait)
         .await
         .expect("timed out waiting for a watch event")
+}
+
+/// The next progress event; changes before it must be none.
+pub async fn next_progress(w: &mut WatchStream) -> Revision {
+    match tokio::time::timeout(Duration::from_secs(5), w.recv()).await {
+        Ok(Some(Ok(e))) if e.kind == EventType::Progress => e.revision,
+        other => panic!("expected a progress event, got {other:?}"),
+    }
 }
 
 /// The next watch event, which must be `Ok`.
@@ -87,7 +104,9 @@ pub async fn next_event(w: &mut WatchStream) -> Event {
 /// Asserts nothing is buffered on the watch right now (after giving in-flight sends a moment).
 pub async fn assert_quiet(w: &mut WatchStream) {
     tokio::time::sleep(Duration::from_millis(20)).await;
-    if let Some(item) = w.try_recv() {
-        panic!("unexpected watch item: {item:?}");
+    while let Some(item) = w.try_recv() {
+        if !matches!(&item, Ok(e) if e.kind == EventType::Progress) {
+            panic!("unexpected watch item: {item:?}");
+        }
     }
 }

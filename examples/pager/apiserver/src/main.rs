@@ -55,6 +55,11 @@ struct Cli {
     /// 410 Gone (`Expired`) and relist.
     #[arg(long, default_value_t = apiserver_storage::DEFAULT_HISTORY_CAPACITY)]
     watch_history: usize,
+    /// Every this many seconds, compact the store's history up to the revision it had one
+    /// interval earlier (kube-apiserver's `--etcd-compaction-interval`); 0 = never. Lists at and
+    /// watches from older resourceVersions then get 410 Gone.
+    #[arg(long, default_value_t = apiserver_storage::DEFAULT_COMPACTION_INTERVAL.as_secs())]
+    compaction_interval: u64,
     /// PEM certificate chain for HTTPS.
     #[arg(long, requires = "tls_private_key_file")]
     tls_cert_file: Option<PathBuf>,
@@ -118,6 +123,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             })?,
         ),
     };
+    // Stopped before the server is dropped, so the store closes with it.
+    let compactor = (cli.compaction_interval > 0).then(|| {
+        tokio::spawn(apiserver_storage::compact_periodically(
+            store.clone(),
+            std::time::Duration::from_secs(cli.compaction_interval),
+            |e| tracing::warn!(error = %e, "compaction failed; retrying at the next interval"),
+        ))
+    });
     let server = ApiServer::builder(store)
         .resource(pager_apiserver::alerts())
         .storage_version("pager.k8s.co", &cli.storage_version)
@@ -180,6 +193,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 } => tracing::warn!("grace period over: closing remaining connections"),
             }
         }
+    }
+    if let Some(compactor) = compactor {
+        compactor.abort();
+        let _ = compactor.await;
     }
     tracing::info!("stopped");
     Ok(())

@@ -1,7 +1,9 @@
 //! A shared informer against a running `pager-apiserver` that is killed: while it is down the
 //! data changes (an alert deleted by another server on the same data), and after the restart the
-//! informer — its watch history gone, so a 410 and a relist — catches up: the deletion reaches
-//! handlers as `FinalStateUnknown` with the last known object, a new alert as an add.
+//! informer catches up. The embedded store keeps its history on disk, so the informer resumes
+//! its watch and sees the deletion as a delete; once that history is compacted, it gets a 410,
+//! relists, and the deletion reaches handlers as `FinalStateUnknown` with the last known object.
+//! Either way a new alert comes as an add.
 
 mod common;
 
@@ -9,7 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kube_codegen_cache::{Deleted, Handlers, SharedInformerFactory};
-use kube_codegen_client::{DeleteParams, PostParams};
+use kube_codegen_client::{DeleteParams, ListParams, PostParams};
+use kube::api::VersionMatch;
 use pager::v1beta1::Alert;
 use pager_client::Clientset;
 use parking_lot::Mutex;
@@ -29,6 +32,17 @@ fn alert(name: &str) -> Alert {
 
 #[tokio::test]
 async fn deletes_missed_while_the_server_was_down_come_as_final_state_unknown() {
+    missed_while_down(true).await
+}
+
+#[tokio::test]
+async fn a_restarted_server_resumes_watches_from_its_persisted_history() {
+    missed_while_down(false).await
+}
+
+/// With `compact`, the server that changes the data while the first is down compacts its
+/// history past the informer's resourceVersion.
+async fn missed_while_down(compact: bool) {
     let data = tempfile::tempdir().unwrap();
     let db = data.path().join("pager.db");
     let db = db.to_str().unwrap();
@@ -83,14 +97,35 @@ async fn deletes_missed_while_the_server_was_down_come_as_final_state_unknown() 
 
     // Down; meanwhile another server on the same data deletes one alert and creates another.
     server.kill9();
+    let seen_rv = alerts_rv(&informer);
     {
-        let other = common::Server::start(&embedded);
+        let mut args = embedded.to_vec();
+        if compact {
+            args.extend(["--compaction-interval", "1"]);
+        }
+        let other = common::Server::start(&args);
         let cs2 = clientset(&other.addr);
         let a2 = cs2.pager_v1beta1().alerts("default");
         a2.delete("doomed", &DeleteParams::default()).await.unwrap();
         a2.create(&PostParams::default(), &alert("new"))
             .await
             .unwrap();
+        if compact {
+            // Until a list at the informer's resourceVersion is 410 Gone.
+            let at = ListParams::default()
+                .at(&seen_rv)
+                .matching(VersionMatch::Exact);
+            let mut compacted = false;
+            for _ in 0..100 {
+                if let Err(e) = a2.list(&at).await {
+                    assert!(e.to_string().contains("410") || e.to_string().contains("Expired"), "{e}");
+                    compacted = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert!(compacted, "the history was never compacted");
+        }
     }
     let _server = common::Server::start_at(&addr, &embedded);
     for _ in 0..600 {
@@ -101,15 +136,23 @@ async fn deletes_missed_while_the_server_was_down_come_as_final_state_unknown() 
     }
     let mut got = events.lock().clone();
     got.sort();
-    assert_eq!(
-        got,
-        [
-            "add doomed",
-            "add kept",
-            "add new",
-            "delete-final-state-unknown doomed"
-        ]
-    );
+    let deleted = if compact {
+        "delete-final-state-unknown doomed"
+    } else {
+        "delete doomed"
+    };
+    assert_eq!(got, ["add doomed", "add kept", "add new", deleted]);
     assert!(informer.store().get("default/doomed").is_none());
     factory.shutdown().await;
+}
+
+/// The newest resourceVersion among the informer's cached alerts.
+fn alerts_rv(informer: &kube_codegen_cache::SharedInformer<Alert>) -> String {
+    informer
+        .store()
+        .list()
+        .iter()
+        .filter_map(|a| a.metadata.resource_version.clone())
+        .max_by_key(|rv| rv.parse::<u64>().unwrap_or(0))
+        .unwrap()
 }
