@@ -893,9 +893,15 @@ async fn watch_bookmarks_carry_the_current_resource_version() {
             .unwrap();
         for line in chunk.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             let ev: Value = serde_json::from_slice(line).unwrap();
-            assert_eq!(ev["type"], "BOOKMARK", "the watched namespace did not change");
+            assert_eq!(
+                ev["type"], "BOOKMARK",
+                "the watched namespace did not change"
+            );
         }
-        let last = chunk.split(|b| *b == b'\n').rfind(|l| !l.is_empty()).unwrap();
+        let last = chunk
+            .split(|b| *b == b'\n')
+            .rfind(|l| !l.is_empty())
+            .unwrap();
         let ev: Value = serde_json::from_slice(last).unwrap();
         if ev["object"]["metadata"]["resourceVersion"] == later.as_str() {
             break;

@@ -148,7 +148,11 @@ fn encode_event(event: &Event) -> Vec<u8> {
 
 /// The event logged at `revision`, if its key starts with `prefix` (other events are skipped
 /// without copying their values).
-fn decode_event(revision: Revision, raw: &[u8], prefix: &str) -> Result<Option<Event>, StorageError> {
+fn decode_event(
+    revision: Revision,
+    raw: &[u8],
+    prefix: &str,
+) -> Result<Option<Event>, StorageError> {
     let corrupt = |why: &str| StorageError::Corrupt(format!("log entry {revision}: {why}"));
     let mut rest = raw;
     let mut take = |n: usize| -> Result<&[u8], StorageError> {
@@ -179,7 +183,9 @@ fn decode_event(revision: Revision, raw: &[u8], prefix: &str) -> Result<Option<E
         n => Some(decode(key, take(n)?)?),
     };
     if kv.mod_revision != revision || (kind != EventType::Added && prev.is_none()) {
-        return Err(corrupt("does not match its revision or lacks its previous value"));
+        return Err(corrupt(
+            "does not match its revision or lacks its previous value",
+        ));
     }
     Ok(Some(Event {
         kind,
@@ -357,56 +363,31 @@ impl Inner {
             .get(META_REVISION)
             .map_err(db_err)?
             .map_or(0, |g| g.value());
-        if let Some(at) = opts.revision.filter(|r| *r != revision) {
-            if at > revision {
-                return Err(semantics::future(at, revision));
-            }
-            // The snapshot's keys now, rewound through the log of the same read transaction.
-            let later = read_log(&txn, prefix, at)?;
-            let mut current = std::collections::BTreeMap::new();
-            for entry in table
-                .range::<&str>((Bound::Included(prefix), Bound::Unbounded))
-                .map_err(db_err)?
-            {
-                let (k, v) = entry.map_err(db_err)?;
-                if !k.value().starts_with(prefix) {
-                    break;
-                }
-                current.insert(k.value().to_string(), decode(k.value(), v.value())?);
-            }
-            return Ok(semantics::rewind(prefix, current, &later, at, opts));
-        }
+        let (at, overlay) = match opts.revision.filter(|r| *r != revision) {
+            None => (revision, Default::default()),
+            Some(at) if at > revision => return Err(semantics::future(at, revision)),
+            // What changed since, from the log of the same read transaction.
+            Some(at) => (at, semantics::overlay(prefix, &read_log(&txn, prefix, at)?)),
+        };
         let (start, inclusive) = semantics::start_bound(prefix, opts);
         let lower = if inclusive {
             Bound::Included(start)
         } else {
             Bound::Excluded(start)
         };
-        let limit = semantics::limit(opts);
-        let mut items = Vec::new();
-        // Keys after the page are counted, not decoded.
-        let mut rest: u64 = 0;
-        for entry in table
+        let current = table
             .range::<&str>((lower, Bound::Unbounded))
             .map_err(db_err)?
-        {
-            let (k, v) = entry.map_err(db_err)?;
-            let key = k.value();
-            if !key.starts_with(prefix) {
-                break;
-            }
-            if limit.is_some_and(|l| items.len() >= l) {
-                rest += 1;
-                continue;
-            }
-            items.push(decode(key, v.value())?);
-        }
-        Ok(ListResult {
-            items,
-            revision,
-            remaining: rest > 0,
-            remaining_count: Some(rest),
-        })
+            .map(|entry| entry.map_err(db_err));
+        semantics::page(
+            prefix,
+            current,
+            |(k, _)| k.value(),
+            |(k, v)| decode(k.value(), v.value()),
+            &overlay,
+            at,
+            opts,
+        )
     }
 
     /// One mutation: reads the current record and revision inside a write transaction, lets `f`
@@ -552,10 +533,12 @@ impl Storage for EmbeddedStore {
             other => return other,
         }
         let prefix = prefix.to_owned();
-        self.blocking(move |inner| loop {
-            let older = inner.replay(&prefix, from)?;
-            if let Some(stream) = inner.hub.subscribe_after(&prefix, from, Some(older))? {
-                return Ok(stream);
+        self.blocking(move |inner| {
+            loop {
+                let older = inner.replay(&prefix, from)?;
+                if let Some(stream) = inner.hub.subscribe_after(&prefix, from, Some(older))? {
+                    return Ok(stream);
+                }
             }
         })
         .await

@@ -493,55 +493,100 @@ pub(crate) mod semantics {
         }
     }
 
-    /// The keys under `prefix` as they were at `revision`: `current` (every key under `prefix`
-    /// now) with `later` (every event after `revision`, in revision order) undone; then paged
-    /// by `opts`.
-    pub(crate) fn rewind(
+    /// What the events after some revision (`later`, in revision order) changed under `prefix`:
+    /// each changed key's value at that revision, `None` where it did not exist then. The first
+    /// event after the revision knows it: an `Added` key was absent, otherwise its `prev`.
+    pub(crate) fn overlay(
         prefix: &str,
-        mut current: std::collections::BTreeMap<String, KeyValue>,
         later: &[Event],
-        revision: Revision,
-        opts: &ListOptions,
-    ) -> ListResult {
-        for e in later.iter().rev() {
-            if !e.kv.key.starts_with(prefix) {
+    ) -> std::collections::BTreeMap<String, Option<KeyValue>> {
+        let mut then = std::collections::BTreeMap::new();
+        for e in later {
+            if e.kind == EventType::Progress || !e.kv.key.starts_with(prefix) {
                 continue;
             }
-            match (&e.kind, &e.prev) {
-                (EventType::Progress, _) => {}
-                (EventType::Added, _) | (_, None) => {
-                    current.remove(&e.kv.key);
-                }
-                (_, Some(prev)) => {
-                    current.insert(e.kv.key.clone(), prev.clone());
-                }
-            }
+            then.entry(e.kv.key.clone())
+                .or_insert_with(|| match e.kind {
+                    EventType::Added => None,
+                    _ => e.prev.clone(),
+                });
         }
+        then
+    }
+
+    /// One page of a prefix list at `revision`: `current` (the keys now, sorted, from the page's
+    /// start bound on; it may run past the prefix) merged with `overlay` (what differed at
+    /// `revision`, empty when reading the current revision). Only the page's items are
+    /// materialised; the keys after it are only counted.
+    pub(crate) fn page<T>(
+        prefix: &str,
+        current: impl Iterator<Item = Result<T, StorageError>>,
+        key: impl Fn(&T) -> &str,
+        materialise: impl Fn(T) -> Result<KeyValue, StorageError>,
+        overlay: &std::collections::BTreeMap<String, Option<KeyValue>>,
+        revision: Revision,
+        opts: &ListOptions,
+    ) -> Result<ListResult, StorageError> {
         let (start, inclusive) = start_bound(prefix, opts);
         let lower = if inclusive {
             std::ops::Bound::Included(start)
         } else {
             std::ops::Bound::Excluded(start)
         };
-        let mut iter = current
+        let mut changed = overlay
             .range::<str, _>((lower, std::ops::Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(_, kv)| kv.clone());
-        let mut items = Vec::new();
+            .peekable();
+        let mut current = current.peekable();
         let limit = limit(opts);
-        for kv in iter.by_ref() {
-            items.push(kv);
-            if limit.is_some_and(|l| items.len() >= l) {
-                break;
+        let mut items = Vec::new();
+        let mut rest: u64 = 0;
+        loop {
+            // The next key of the merge comes from `changed` when it has it or an earlier one.
+            let (from_changed, same) = {
+                let now = match current.peek() {
+                    Some(Ok(t)) if key(t).starts_with(prefix) => Some(key(t)),
+                    Some(Ok(_)) | None => None,
+                    Some(Err(_)) => {
+                        return Err(current.next().and_then(Result::err).expect("peeked error"));
+                    }
+                };
+                let then = changed.peek().map(|(k, _)| k.as_str());
+                match (now, then) {
+                    (None, None) => break,
+                    (Some(n), Some(t)) => (t <= n, t == n),
+                    (None, Some(_)) => (true, false),
+                    (Some(_), None) => (false, false),
+                }
+            };
+            let full = limit.is_some_and(|l| items.len() >= l);
+            if from_changed {
+                if same {
+                    current.next();
+                }
+                let Some((_, Some(kv))) = changed.next() else {
+                    continue;
+                };
+                if full {
+                    rest += 1;
+                } else {
+                    items.push(kv.clone());
+                }
+            } else {
+                let t = current.next().expect("peeked")?;
+                if full {
+                    rest += 1;
+                } else {
+                    items.push(materialise(t)?);
+                }
             }
         }
-        let rest = iter.count() as u64;
-        ListResult {
+        Ok(ListResult {
             items,
             revision,
             remaining: rest > 0,
             remaining_count: Some(rest),
-        }
+        })
     }
 
     /// A revision the store has not reached.

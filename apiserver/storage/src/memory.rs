@@ -65,46 +65,34 @@ impl MemoryStore {
 
     fn list_sync(&self, prefix: &str, opts: &ListOptions) -> Result<ListResult, StorageError> {
         let data = self.data();
-        if let Some(at) = opts.revision.filter(|r| *r != data.revision) {
-            if at > data.revision {
-                return Err(semantics::future(at, data.revision));
+        let (revision, overlay) = match opts.revision.filter(|r| *r != data.revision) {
+            None => (data.revision, Default::default()),
+            Some(at) if at > data.revision => return Err(semantics::future(at, data.revision)),
+            Some(at) => {
+                // Writes publish under the data lock: the hub is at `data.revision` here.
+                let (later, _) = self.inner.hub.since(at)?;
+                (at, semantics::overlay(prefix, &later))
             }
-            // Writes publish under the data lock: the hub is at `data.revision` here.
-            let (later, _) = self.inner.hub.since(at)?;
-            let current = data
-                .map
-                .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
-                .take_while(|(k, _)| k.starts_with(prefix))
-                .map(|(k, kv)| (k.clone(), kv.clone()))
-                .collect();
-            return Ok(semantics::rewind(prefix, current, &later, at, opts));
-        }
+        };
         let (start, inclusive) = semantics::start_bound(prefix, opts);
         let lower = if inclusive {
             Bound::Included(start)
         } else {
             Bound::Excluded(start)
         };
-        let mut iter = data
+        let current = data
             .map
             .range::<str, _>((lower, Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(_, kv)| kv);
-        let mut items = Vec::new();
-        let limit = semantics::limit(opts);
-        for kv in iter.by_ref() {
-            items.push(kv.clone());
-            if limit.is_some_and(|l| items.len() >= l) {
-                break;
-            }
-        }
-        let rest = iter.count() as u64;
-        Ok(ListResult {
-            items,
-            revision: data.revision,
-            remaining: rest > 0,
-            remaining_count: Some(rest),
-        })
+            .map(|(_, kv)| Ok(kv));
+        semantics::page(
+            prefix,
+            current,
+            |kv| kv.key.as_str(),
+            |kv| Ok(kv.clone()),
+            &overlay,
+            revision,
+            opts,
+        )
     }
 
     fn create_sync(&self, key: &str, value: Bytes) -> Result<KeyValue, StorageError> {

@@ -739,6 +739,72 @@ async fn progress_carries_the_store_revision<S: Storage>(mk: Mk<S>) {
     assert_eq!(next_event(&mut quiet).await.revision, later.mod_revision);
 }
 
+/// Random creates, updates and deletes; then every revision listed in pages of random sizes must
+/// be exactly the snapshot a straightforward replay recorded at that revision.
+async fn lists_at_every_revision_match_a_replay<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(opts());
+    let prefix = "/registry/replay/";
+    let mut seed: u64 = 0x5eed;
+    let mut rand = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let mut model = std::collections::BTreeMap::<String, KeyValue>::new();
+    let mut snapshots = Vec::new();
+    for step in 0..200 {
+        let key = format!("{prefix}k{:02}", rand(24));
+        let value = b(&format!("v{step}"));
+        let written = match (model.contains_key(&key), rand(3)) {
+            (false, _) => s.create(&key, value).await.unwrap(),
+            (true, 0) => {
+                let gone = s.delete(&key, None).await.unwrap();
+                model.remove(&key);
+                snapshots.push((gone.mod_revision, model.clone()));
+                continue;
+            }
+            (true, _) => s.update(&key, value, None).await.unwrap(),
+        };
+        model.insert(key, written.clone());
+        snapshots.push((written.mod_revision, model.clone()));
+        // Writes elsewhere move the revision without touching the prefix.
+        if rand(5) == 0 {
+            s.create(&format!("/registry/elsewhere/{step}"), b("x"))
+                .await
+                .unwrap();
+        }
+    }
+    for (revision, snapshot) in &snapshots {
+        let limit = 1 + rand(7) as usize;
+        let mut got = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = s
+                .list(
+                    prefix,
+                    ListOptions {
+                        start_after: after.clone(),
+                        limit: Some(limit),
+                        revision: Some(*revision),
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(page.revision, *revision);
+            let left = snapshot.len() - got.len() - page.items.len();
+            assert_eq!(page.remaining_count, Some(left as u64), "at {revision}");
+            got.extend(page.items);
+            if !page.remaining {
+                break;
+            }
+            after = got.last().map(|kv| kv.key.clone());
+        }
+        let want: Vec<KeyValue> = snapshot.values().cloned().collect();
+        assert_eq!(got, want, "list at revision {revision} (pages of {limit})");
+    }
+}
+
 /// The embedded store keeps its history on disk: the in-memory history bounds only a cache.
 async fn old_revisions_beyond_memory_replay_from_the_log<S: Storage>(mk: Mk<S>) {
     let (s, _g) = mk(StoreOptions {
@@ -797,7 +863,8 @@ macro_rules! conformance {
             paged_lists_hold_their_snapshot,
             slow_watcher_expires_without_blocking_writers,
             concurrent_increments,
-            progress_carries_the_store_revision
+            progress_carries_the_store_revision,
+            lists_at_every_revision_match_a_replay
             $(, $extra)*
         );
     };

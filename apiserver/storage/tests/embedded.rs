@@ -203,13 +203,18 @@ async fn a_file_without_history_is_upgraded() {
     }
     let s = EmbeddedStore::open(&path).unwrap();
     assert_eq!(s.revision().await.unwrap(), 7);
-    assert_eq!(s.get("/registry/g/r/a").await.unwrap().unwrap().value, "old");
+    assert_eq!(
+        s.get("/registry/g/r/a").await.unwrap().unwrap().value,
+        "old"
+    );
     // Its history starts at its revision.
     assert!(matches!(
         s.watch("/", 6).await,
         Err(StorageError::Expired { oldest: 7, .. })
     ));
-    s.update("/registry/g/r/a", b("new"), Some(7)).await.unwrap();
+    s.update("/registry/g/r/a", b("new"), Some(7))
+        .await
+        .unwrap();
     drop(s);
     let s = EmbeddedStore::open(&path).unwrap();
     let mut w = s.watch("/", 7).await.unwrap();

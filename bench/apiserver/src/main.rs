@@ -138,15 +138,21 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Some(endpoint) => {
             let (body, _) =
                 fetch(&pool, &format!("{base}{COLLECTION}/{}-000000", cli.prefix)).await?;
-            let raw = raw_etcd_puts(endpoint, cli.creates, cli.concurrency, body.len()).await?;
+            let raw =
+                raw_etcd_puts(endpoint, cli.creates, cli.concurrency, body.len(), false).await?;
             let server_rate = cli.creates as f64 / created.wall.as_secs_f64();
             let raw_rate = cli.creates as f64 / raw.as_secs_f64();
+            // The transaction a create is (put only if the key does not exist), raw.
+            let raw_txn =
+                raw_etcd_puts(endpoint, cli.creates, cli.concurrency, body.len(), true).await?;
+            let txn_rate = cli.creates as f64 / raw_txn.as_secs_f64();
             println!(
-                "apiserver {label} raw_etcd puts n={} c={} value_bytes={} puts_per_s={raw_rate:.0} creates_vs_raw_etcd={:.0}%",
+                "apiserver {label} raw_etcd puts n={} c={} value_bytes={} puts_per_s={raw_rate:.0} creates_vs_raw_etcd={:.0}% create_txns_per_s={txn_rate:.0} creates_vs_raw_create_txns={:.0}%",
                 cli.creates,
                 cli.concurrency,
                 body.len(),
-                100.0 * server_rate / raw_rate
+                100.0 * server_rate / raw_rate,
+                100.0 * server_rate / txn_rate,
             );
             Some(100.0 * server_rate / raw_rate)
         }
@@ -277,8 +283,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         check_count(n, items, "paged")?;
         current_times.push(t);
         let writer = format!("{}-{run}", cli.prefix);
-        let (t, n, pages) =
-            paged_list(&pool, &base, Some(cli.page_limit), Some(&writer)).await?;
+        let (t, n, pages) = paged_list(&pool, &base, Some(cli.page_limit), Some(&writer)).await?;
         check_count(n, items, "paged at a pinned revision")?;
         pinned_times.push(t);
         if run == 0 {
@@ -442,7 +447,10 @@ async fn paged_list(
         if let Some(limit) = limit {
             url.push_str(&format!("?limit={limit}"));
             if let Some(t) = &token {
-                let t = t.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+                let t = t
+                    .replace('+', "%2B")
+                    .replace('/', "%2F")
+                    .replace('=', "%3D");
                 url.push_str(&format!("&continue={t}"));
             }
         }
@@ -757,7 +765,15 @@ fn median_f(xs: &[f64]) -> f64 {
 }
 
 /// `n` puts of `size` bytes to `endpoint` under `/bench-raw/` from `c` tasks: the wall time.
-async fn raw_etcd_puts(endpoint: &str, n: usize, c: usize, size: usize) -> Result<Duration, Error> {
+/// `n` raw writes of `size` bytes from `c` tasks: plain puts, or (`txn`) the transaction a
+/// create is, `If CreateRevision(key) == 0 Then Put` (under another key prefix).
+async fn raw_etcd_puts(
+    endpoint: &str,
+    n: usize,
+    c: usize,
+    size: usize,
+    txn: bool,
+) -> Result<Duration, Error> {
     let client = etcd_client::Client::connect([endpoint], None).await?;
     let value = vec![b'x'; size];
     let next = Arc::new(AtomicU64::new(0));
@@ -771,8 +787,17 @@ async fn raw_etcd_puts(endpoint: &str, n: usize, c: usize, size: usize) -> Resul
                 if i >= n {
                     return Ok::<_, etcd_client::Error>(());
                 }
-                kv.put(format!("/bench-raw/{i:06}"), value.clone(), None)
-                    .await?;
+                if txn {
+                    use etcd_client::{Compare, CompareOp, Txn, TxnOp};
+                    let key = format!("/bench-raw-txn/{i:06}");
+                    let txn = Txn::new()
+                        .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])
+                        .and_then([TxnOp::put(key, value.clone(), None)]);
+                    kv.txn(txn).await?;
+                } else {
+                    kv.put(format!("/bench-raw/{i:06}"), value.clone(), None)
+                        .await?;
+                }
             }
         }));
     }

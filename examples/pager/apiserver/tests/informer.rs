@@ -10,9 +10,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kube::api::VersionMatch;
 use kube_codegen_cache::{Deleted, Handlers, SharedInformerFactory};
 use kube_codegen_client::{DeleteParams, ListParams, PostParams};
-use kube::api::VersionMatch;
 use pager::v1beta1::Alert;
 use pager_client::Clientset;
 use parking_lot::Mutex;
@@ -118,7 +118,10 @@ async fn missed_while_down(compact: bool) {
             let mut compacted = false;
             for _ in 0..100 {
                 if let Err(e) = a2.list(&at).await {
-                    assert!(e.to_string().contains("410") || e.to_string().contains("Expired"), "{e}");
+                    assert!(
+                        e.to_string().contains("410") || e.to_string().contains("Expired"),
+                        "{e}"
+                    );
                     compacted = true;
                     break;
                 }
