@@ -17,13 +17,16 @@
 //! selectors), [`patch`] (JSON, merge and strategic-merge patches), [`openapi`] (OpenAPI v3/v2
 //! documents), [`table`] (server-side printing), [`discovery`], [`registry`] (resources over
 //! typed hub objects, their versions and strategies: Go's `genericregistry.Store`), [`object`]
-//! (metadata conventions on JSON).
+//! (metadata conventions on JSON), [`limits`] (requests in flight, open watches, timeouts).
 
+pub mod auth;
 pub mod discovery;
+pub mod limits;
 pub mod object;
 pub mod openapi;
 pub mod patch;
 pub mod registry;
+pub mod serve;
 /// Label and field selectors (shared with the clients: `kube-codegen-apimachinery`).
 pub use kube_codegen_apimachinery::selector;
 mod server;
@@ -49,6 +52,9 @@ pub struct ApiServerBuilder {
     resources: Vec<Box<dyn Registration>>,
     /// Explicit storage versions by group.
     storage_versions: HashMap<String, String>,
+    guard: Option<Arc<auth::Guard>>,
+    /// In-flight, watch and timeout limits ([`limits`]).
+    limits: limits::LimitsConfig,
 }
 
 /// Why a server could not be built.
@@ -100,6 +106,7 @@ impl Shutdown {
 /// The server: a tower service (an axum `Router`) over a store.
 pub struct ApiServer {
     state: Arc<server::State>,
+    limits: Arc<limits::Limits>,
 }
 
 impl ApiServer {
@@ -110,6 +117,8 @@ impl ApiServer {
             bookmark_interval: std::time::Duration::from_secs(30),
             resources: Vec::new(),
             storage_versions: HashMap::new(),
+            guard: None,
+            limits: limits::LimitsConfig::default(),
         }
     }
 
@@ -119,13 +128,22 @@ impl ApiServer {
         Shutdown(self.state.shutdown.clone())
     }
 
-    /// The axum router serving every endpoint; use it as a tower `Service`.
+    /// What the server is busy with: open watches, requests in flight (a cheap handle that
+    /// outlives [`into_router`](Self::into_router)).
+    pub fn load(&self) -> limits::Load {
+        limits::Load(self.limits.clone())
+    }
+
+    /// The axum router serving every endpoint, within the server's [`limits`]; use it as a
+    /// tower `Service`.
     pub fn into_router(self) -> axum::Router {
         let state = self.state;
-        axum::Router::new().fallback(move |req: http::Request<axum::body::Body>| {
-            let state = state.clone();
-            async move { server::handle(state, req).await }
-        })
+        axum::Router::new()
+            .fallback(move |req: http::Request<axum::body::Body>| {
+                let state = state.clone();
+                async move { server::handle(state, req).await }
+            })
+            .layer(limits::LimitsLayer::new(self.limits))
     }
 }
 
@@ -158,10 +176,55 @@ impl ApiServerBuilder {
         self
     }
 
+    /// Authenticates and authorizes every request (see [`auth`]); without a guard every request
+    /// is served, which is only for development and tests.
+    pub fn guard(mut self, guard: auth::Guard) -> Self {
+        self.guard = Some(Arc::new(guard));
+        self
+    }
+
     /// How often watches that allow bookmarks get a BOOKMARK with the current resourceVersion
     /// (default 30 s; kube-apiserver sends about one a minute).
     pub fn bookmark_interval(mut self, every: std::time::Duration) -> Self {
         self.bookmark_interval = every.max(std::time::Duration::from_millis(10));
+        self
+    }
+
+    /// At most `n` reads (GET/HEAD/OPTIONS, watches excluded) handled at once, beyond which a
+    /// request is a 429 at once (kube-apiserver's `--max-requests-inflight`; default 400; 0 = no
+    /// limit). See [`limits`].
+    pub fn max_requests_inflight(mut self, n: usize) -> Self {
+        self.limits.max_requests_inflight = n;
+        self
+    }
+
+    /// At most `n` writes (POST/PUT/PATCH/DELETE) handled at once, beyond which a request is a
+    /// 429 at once (kube-apiserver's `--max-mutating-requests-inflight`; default 200; 0 = no
+    /// limit).
+    pub fn max_mutating_requests_inflight(mut self, n: usize) -> Self {
+        self.limits.max_mutating_requests_inflight = n;
+        self
+    }
+
+    /// At most `n` watches open at once, beyond which a watch is a 429 (default 1000; 0 = no
+    /// limit).
+    pub fn max_watches(mut self, n: usize) -> Self {
+        self.limits.max_watches = n;
+        self
+    }
+
+    /// How long a request that is not a watch may take before it is abandoned and answered 504
+    /// (kube-apiserver's `--request-timeout`; default 60 s; zero = none). A client's
+    /// `?timeout=` shortens it.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.limits.request_timeout = timeout;
+        self
+    }
+
+    /// How long a watch waits for its client to take events once its buffer is full before it
+    /// ends the watch (default 10 s): a client that stops reading holds nothing for longer.
+    pub fn watch_send_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.limits.watch_send_timeout = timeout.max(std::time::Duration::from_millis(1));
         self
     }
 
@@ -236,7 +299,9 @@ impl ApiServerBuilder {
                 groups,
                 openapi,
                 shutdown: tokio::sync::watch::channel(false).0,
+                guard: self.guard,
             }),
+            limits: limits::Limits::new(self.limits),
         })
     }
 }

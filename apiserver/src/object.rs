@@ -186,18 +186,10 @@ pub fn generate_name(base: &str) -> String {
     format!("{base}{suffix}")
 }
 
-/// RFC 1123 subdomain check for object names.
+/// RFC 1123 subdomain check for object names (Go's `IsDNS1123Subdomain`, from the validation
+/// the clients share: `kube_codegen_apimachinery::validation`).
 pub fn is_dns_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        })
+    kube_codegen_apimachinery::validation::is_dns1123_subdomain(s).is_empty()
 }
 
 #[cfg(test)]

@@ -127,7 +127,7 @@ impl ApiError {
         Self::new(410, "Expired", message)
     }
 
-    fn details(mut self, name: &str, group: &str, kind: &str) -> Self {
+    pub(crate) fn details(mut self, name: &str, group: &str, kind: &str) -> Self {
         self.details = Some(Box::new(Details {
             name: Some(name.into()),
             group: Some(group.into()),

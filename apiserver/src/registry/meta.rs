@@ -2,8 +2,9 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
-use crate::selector::{is_qualified_name, is_valid_label_value};
-use crate::status::Cause;
+use kube_codegen_apimachinery::validation::{self, FieldError, ObjectMetaFields};
+
+use crate::status::{ApiError, Cause};
 
 /// Now, at the second (what Kubernetes stores in timestamps).
 pub(crate) fn now() -> Time {
@@ -52,37 +53,53 @@ pub(crate) fn has_finalizers(meta: &ObjectMeta) -> bool {
     meta.finalizers.as_ref().is_some_and(|f| !f.is_empty())
 }
 
-/// ObjectMeta rules every kind shares.
-pub(crate) fn validate(meta: &ObjectMeta) -> Vec<Cause> {
-    let mut causes = Vec::new();
-    match meta.name.as_deref().filter(|n| !n.is_empty()) {
-        None => causes.push(Cause::new(
-            "FieldValueRequired",
-            "metadata.name",
-            "Required value: name or generateName is required",
-        )),
-        Some(n) if !crate::object::is_dns_subdomain(n) => causes.push(Cause::new(
-            "FieldValueInvalid",
-            "metadata.name",
-            format!("Invalid value: \"{n}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
-        )),
-        _ => {}
+/// The rules of `ObjectMeta` as the shared validation (`kube_codegen_apimachinery::validation`,
+/// also what the clients check before sending) sees them.
+fn fields(meta: &ObjectMeta) -> ObjectMetaFields<'_> {
+    ObjectMetaFields {
+        name: meta.name.as_deref().unwrap_or_default(),
+        generate_name: meta.generate_name.as_deref().unwrap_or_default(),
+        namespace: meta.namespace.as_deref().unwrap_or_default(),
+        labels: meta.labels.as_ref(),
+        annotations: meta.annotations.as_ref(),
+        finalizers: meta.finalizers.as_deref().unwrap_or_default(),
     }
-    for (k, v) in meta.labels.iter().flatten() {
-        for e in is_qualified_name(k) {
-            causes.push(Cause::new(
-                "FieldValueInvalid",
-                "metadata.labels",
-                format!("Invalid value: \"{k}\": {e}"),
-            ));
-        }
-        for e in is_valid_label_value(v) {
-            causes.push(Cause::new(
-                "FieldValueInvalid",
-                format!("metadata.labels[{k}]"),
-                format!("Invalid value: \"{v}\": {e}"),
-            ));
-        }
+}
+
+fn causes(errs: Vec<FieldError>) -> Vec<Cause> {
+    errs.into_iter()
+        .map(|e| Cause::new(e.reason(), e.field.clone(), e.body()))
+        .collect()
+}
+
+/// ObjectMeta rules of a new object (Go's `ValidateObjectMetaAccessor` with
+/// `NameIsDNSSubdomain`, as for every custom resource): `generateName`, `name`, the namespace (a
+/// DNS-1123 label, required when `namespaced`), labels, annotations (keys and total size) and
+/// finalizers.
+pub(crate) fn validate_create(meta: &ObjectMeta, namespaced: bool) -> Vec<Cause> {
+    causes(validation::validate_object_meta(
+        &fields(meta),
+        namespaced,
+        validation::name_is_dns_subdomain,
+    ))
+}
+
+/// ObjectMeta rules of an update (Go's `ValidateObjectMetaAccessorUpdate`): labels and
+/// annotations; the name and namespace are the stored object's.
+pub(crate) fn validate_update(meta: &ObjectMeta) -> Vec<Cause> {
+    causes(validation::validate_object_meta_update(&fields(meta)))
+}
+
+/// A name from a request path (Go's storage key functions): 400 `Name parameter invalid` when it
+/// cannot be one path segment.
+pub(crate) fn check_path_name(name: &str) -> Result<(), ApiError> {
+    let msgs = validation::is_valid_path_segment_name(name);
+    if msgs.is_empty() {
+        return Ok(());
     }
-    causes
+    Err(ApiError::bad_request(format!(
+        "Name parameter invalid: {}: {}",
+        validation::go_quote(name),
+        msgs.join(";")
+    )))
 }

@@ -312,7 +312,7 @@ where
         if !self.same_spec(new, old)? {
             new.metadata_mut().generation = Some(old.metadata().generation.unwrap_or(0) + 1);
         }
-        let mut causes = meta::validate(new.metadata());
+        let mut causes = meta::validate_update(new.metadata());
         causes.extend(self.strategy.validate_update(ctx, new, old));
         if !causes.is_empty() {
             return Err(self.invalid(codec, &name, causes));
@@ -332,6 +332,7 @@ where
     where
         F: FnMut(&H) -> Result<(H, Vec<String>), ApiError>,
     {
+        meta::check_path_name(name)?;
         let (_, codec) = self.codec(&scope.version)?;
         let info = &codec.info;
         let k = self.key(scope.namespace.as_deref(), Some(name));
@@ -430,7 +431,7 @@ where
         };
         self.strategy.prepare_for_create(&ctx, &mut obj);
         let name = meta::name(obj.metadata()).to_string();
-        let mut causes = meta::validate(obj.metadata());
+        let mut causes = meta::validate_create(obj.metadata(), codec.info.namespaced);
         causes.extend(self.strategy.validate(&ctx, &obj));
         if !causes.is_empty() {
             return Err(self.invalid(codec, &name, causes));
@@ -571,6 +572,7 @@ where
         opts: &DeleteOptions,
         dry_run: bool,
     ) -> Result<Deleted, ApiError> {
+        meta::check_path_name(name)?;
         let (_, codec) = self.codec(&scope.version)?;
         let info = &codec.info;
         let k = self.key(scope.namespace.as_deref(), Some(name));
@@ -727,6 +729,7 @@ where
         name: &'a str,
     ) -> BoxFuture<'a, Result<Value, ApiError>> {
         Box::pin(async move {
+            meta::check_path_name(name)?;
             let (_, codec) = self.codec(&scope.version)?;
             let kv = self
                 .store

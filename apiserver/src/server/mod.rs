@@ -61,6 +61,8 @@ pub(crate) struct State {
     pub openapi: crate::OpenApiDocs,
     /// Turns true when the server shuts down: open watch streams end.
     pub shutdown: tokio::sync::watch::Sender<bool>,
+    /// Authentication and authorization; `None` serves everyone (development only).
+    pub guard: Option<Arc<crate::auth::Guard>>,
 }
 
 impl State {
@@ -128,6 +130,20 @@ fn text(code: StatusCode, body: &str) -> Resp {
 /// The tower service entry point: never panics into the client, always answers a `Status`.
 pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
     let (parts, body) = req.into_parts();
+    // Authenticated and authorized before the body is read, as kube-apiserver's filters do.
+    if let Some(guard) = &state.guard {
+        let watch = parts.uri.query().is_some_and(|q| {
+            q.split('&')
+                .any(|kv| matches!(kv, "watch=true" | "watch=1"))
+        });
+        let peer = parts.extensions.get::<crate::auth::PeerCertificates>();
+        if let Err(e) = guard
+            .check(&parts.method, parts.uri.path(), watch, &parts.headers, peer)
+            .await
+        {
+            return error_response(&e);
+        }
+    }
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => {

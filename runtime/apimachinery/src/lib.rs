@@ -1,7 +1,9 @@
 //! What clients and the API server share, as Go's `k8s.io/apimachinery` is shared by client-go
 //! and the apiserver: label and field selectors ([`selector`]) parsed and matched the same way on
-//! both sides, and the validation of object names, label keys and label values.
+//! both sides, and the validation of object names, label keys and values, annotations and object
+//! metadata ([`validation`]), so that a client refuses what the server would.
 
 pub mod selector;
+pub mod validation;
 
 pub use selector::{FieldSelector, LabelSelector};

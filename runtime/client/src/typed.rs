@@ -109,6 +109,7 @@ impl<K: ApiObject, V> Client<K, V> {
     where
         V: verbs::Get,
     {
+        self.in_scope()?;
         check::name(K::KIND, name)?;
         Ok(self.api.get(name).await?)
     }
@@ -117,6 +118,7 @@ impl<K: ApiObject, V> Client<K, V> {
     where
         V: verbs::List,
     {
+        self.in_scope()?;
         list(&self.api, lp).await
     }
 
@@ -129,6 +131,7 @@ impl<K: ApiObject, V> Client<K, V> {
     where
         V: verbs::Watch,
     {
+        self.in_scope()?;
         watch(&self.api, wp, resource_version).await
     }
 
@@ -165,6 +168,7 @@ impl<K: ApiObject, V> Client<K, V> {
     where
         V: verbs::Delete,
     {
+        self.in_scope()?;
         check::name(K::KIND, name)?;
         Ok(self.api.delete(name, dp).await?)
     }
@@ -178,6 +182,7 @@ impl<K: ApiObject, V> Client<K, V> {
     where
         V: verbs::DeleteCollection,
     {
+        self.in_scope()?;
         check::list_params(lp)?;
         Ok(self.api.delete_collection(dp, lp).await?)
     }
@@ -193,6 +198,7 @@ impl<K: ApiObject, V> Client<K, V> {
     where
         V: verbs::Patch,
     {
+        self.in_scope()?;
         check::name(K::KIND, name)?;
         Ok(self.api.patch(name, pp, patch).await?)
     }
@@ -207,6 +213,7 @@ impl<K: ApiObject, V> Client<K, V> {
     where
         V: verbs::Patch + verbs::UpdateStatus,
     {
+        self.in_scope()?;
         check::name(K::KIND, name)?;
         Ok(self.api.patch_status(name, pp, patch).await?)
     }
@@ -218,6 +225,7 @@ impl<K: ApiObject, V> Client<K, V> {
         subresource: Option<&str>,
         name: &str,
     ) -> Result<R> {
+        self.in_scope()?;
         check::name(K::KIND, name)?;
         let request = match subresource {
             Some(sub) => self.request().get_subresource(sub, name),
@@ -235,6 +243,7 @@ impl<K: ApiObject, V> Client<K, V> {
         pp: &PostParams,
         input: &I,
     ) -> Result<R> {
+        self.in_scope()?;
         check::name(K::KIND, name)?;
         let body = serde_json::to_vec(input).map_err(kube::Error::SerdeError)?;
         let request = match subresource {
@@ -253,6 +262,7 @@ impl<K: ApiObject, V> Client<K, V> {
         pp: &PostParams,
         input: &I,
     ) -> Result<R> {
+        self.in_scope()?;
         let body = serde_json::to_vec(input).map_err(kube::Error::SerdeError)?;
         let request = match subresource {
             Some(sub) => {
@@ -273,6 +283,7 @@ impl<K: ApiObject, V> Client<K, V> {
         pp: &PatchParams,
         patch: &Patch<P>,
     ) -> Result<R> {
+        self.in_scope()?;
         check::name(K::KIND, name)?;
         let request = match subresource {
             Some(sub) => self.request().patch_subresource(sub, name, pp, patch),
@@ -285,6 +296,14 @@ impl<K: ApiObject, V> Client<K, V> {
     fn request(&self) -> kube::core::Request {
         use kube::Resource;
         kube::core::Request::new(K::url_path(&(), self.namespace.as_deref()))
+    }
+
+    /// The client's namespace, when it has one, can be a URL path segment.
+    fn in_scope(&self) -> Result<()> {
+        match &self.namespace {
+            Some(ns) => check::namespace(K::KIND, ns),
+            None => Ok(()),
+        }
     }
 
     fn check(&self, obj: &K, naming: Naming) -> Result<()> {

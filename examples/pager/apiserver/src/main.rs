@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use apiserver::ApiServer;
+use apiserver::auth::{self, Authentication, Guard};
 use apiserver_storage::{AnyStore, EmbeddedStore, MemoryStore, StoreOptions};
 use clap::{Parser, ValueEnum};
 
@@ -60,12 +61,93 @@ struct Cli {
     /// watches from older resourceVersions then get 410 Gone.
     #[arg(long, default_value_t = apiserver_storage::DEFAULT_COMPACTION_INTERVAL.as_secs())]
     compaction_interval: u64,
-    /// PEM certificate chain for HTTPS.
+    /// PEM certificate chain for HTTPS (reloaded when it changes). Without it, a self-signed
+    /// certificate is generated in `--cert-dir`.
     #[arg(long, requires = "tls_private_key_file")]
     tls_cert_file: Option<PathBuf>,
     /// PEM private key for HTTPS.
     #[arg(long, requires = "tls_cert_file")]
     tls_private_key_file: Option<PathBuf>,
+    /// Where the generated serving certificate (`apiserver.crt`, `apiserver.key`) and its CA
+    /// (`ca.crt`, for clients to trust) are written; an existing pair there is reused.
+    #[arg(long, default_value = "apiserver.local.config/certificates")]
+    cert_dir: PathBuf,
+    /// DNS names and IP addresses of the generated certificate, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "localhost,127.0.0.1")]
+    tls_names: Vec<String>,
+    /// Serve plain HTTP instead of HTTPS: development and tests, on loopback only.
+    #[arg(long, conflicts_with_all = ["tls_cert_file", "client_ca_file", "requestheader_client_ca_file"])]
+    plain_http: bool,
+    /// Client certificates signed by this CA (PEM) authenticate as their common name, with their
+    /// organizations as groups.
+    #[arg(long)]
+    client_ca_file: Option<PathBuf>,
+    /// The front proxy's CA (PEM): `X-Remote-User`/`-Group`/`-Extra-*` headers are trusted only
+    /// on connections with a client certificate signed by it (and an allowed common name).
+    #[arg(long)]
+    requestheader_client_ca_file: Option<PathBuf>,
+    /// Common names allowed for the front proxy's certificate, comma-separated; empty: any.
+    #[arg(long, value_delimiter = ',')]
+    requestheader_allowed_names: Vec<String>,
+    /// Headers naming the user, in order.
+    #[arg(long, value_delimiter = ',', default_value = "X-Remote-User")]
+    requestheader_username_headers: Vec<String>,
+    /// Headers naming the groups.
+    #[arg(long, value_delimiter = ',', default_value = "X-Remote-Group")]
+    requestheader_group_headers: Vec<String>,
+    /// Prefixes of headers carrying extra user attributes.
+    #[arg(long, value_delimiter = ',', default_value = "X-Remote-Extra-")]
+    requestheader_extra_headers_prefix: Vec<String>,
+    /// kubeconfig of the main cluster for delegated authentication: bearer tokens are checked
+    /// with TokenReviews, and front-proxy and client CAs not given by flags are read from
+    /// `kube-system/extension-apiserver-authentication`.
+    #[arg(long)]
+    authentication_kubeconfig: Option<PathBuf>,
+    /// kubeconfig of the main cluster for delegated authorization (SubjectAccessReviews).
+    #[arg(long)]
+    authorization_kubeconfig: Option<PathBuf>,
+    /// Delegate authentication and authorization to the cluster this pod runs in, through its
+    /// service account (instead of the two kubeconfigs).
+    #[arg(long)]
+    delegate_in_cluster: bool,
+    /// How long TokenReview answers are cached, in seconds.
+    #[arg(long, default_value_t = 10)]
+    authentication_token_webhook_cache_ttl: u64,
+    /// How long allowed SubjectAccessReview answers are cached, in seconds.
+    #[arg(long, default_value_t = 10)]
+    authorization_webhook_cache_authorized_ttl: u64,
+    /// How long denied SubjectAccessReview answers are cached, in seconds.
+    #[arg(long, default_value_t = 10)]
+    authorization_webhook_cache_unauthorized_ttl: u64,
+    /// Standalone authorization: a static RBAC-style rules file (YAML), instead of delegation.
+    #[arg(long, conflicts_with_all = ["authorization_kubeconfig", "delegate_in_cluster"])]
+    authorization_policy_file: Option<PathBuf>,
+    /// Paths served to anyone, comma-separated (`*` at the end matches below).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "/healthz,/healthz/*,/readyz,/readyz/*,/livez,/livez/*"
+    )]
+    authorization_always_allow_paths: Vec<String>,
+    /// Reads (not watches) served at once; beyond it, 429 with Retry-After. 0: no limit.
+    #[arg(long, default_value_t = 400)]
+    max_requests_inflight: usize,
+    /// Writes served at once; beyond it, 429. 0: no limit.
+    #[arg(long, default_value_t = 200)]
+    max_mutating_requests_inflight: usize,
+    /// Open watches; beyond it, 429. 0: no limit.
+    #[arg(long, default_value_t = 1000)]
+    max_watches: usize,
+    /// Time a request other than a watch may take before a 504, in seconds (0: none).
+    #[arg(long, default_value_t = 60)]
+    request_timeout: u64,
+    /// A watch whose client does not read for this many seconds is ended.
+    #[arg(long, default_value_t = 10)]
+    watch_send_timeout: u64,
+    /// Requests without credentials are `system:anonymous` (then authorized like any other);
+    /// `false`: they get 401.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    anonymous_auth: bool,
     /// On SIGTERM/SIGINT: how long in-flight requests may take to finish, in seconds.
     #[arg(long, default_value_t = 10)]
     shutdown_grace: u64,
@@ -131,10 +213,22 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             |e| tracing::warn!(error = %e, "compaction failed; retrying at the next interval"),
         ))
     });
-    let server = ApiServer::builder(store)
+    let (guard, client_cas) = guard(&cli).await?;
+    let mut server = ApiServer::builder(store)
         .resource(pager_apiserver::alerts())
         .storage_version("pager.k8s.co", &cli.storage_version)
-        .build()?;
+        .max_requests_inflight(cli.max_requests_inflight)
+        .max_mutating_requests_inflight(cli.max_mutating_requests_inflight)
+        .max_watches(cli.max_watches)
+        .request_timeout(std::time::Duration::from_secs(cli.request_timeout))
+        .watch_send_timeout(std::time::Duration::from_secs(cli.watch_send_timeout));
+    match guard {
+        Some(guard) => server = server.guard(guard),
+        None => tracing::warn!(
+            "no authentication or authorization configured: every request is served (development only)"
+        ),
+    }
+    let server = server.build()?;
     let watches = server.shutdown_handle();
     let app = server.into_router();
     let grace = std::time::Duration::from_secs(cli.shutdown_grace);
@@ -153,53 +247,141 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let _ = rx.wait_for(|s| *s).await;
         }
     };
-    match (&cli.tls_cert_file, &cli.tls_private_key_file) {
-        (Some(cert), Some(key)) => {
-            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                .await
-                .map_err(|e| format!("cannot load TLS files: {e}"))?;
-            tracing::info!(listen = %cli.listen, "serving HTTPS");
-            let handle = axum_server::Handle::new();
-            let h = handle.clone();
-            tokio::spawn(async move {
-                stopping.await;
-                h.graceful_shutdown(Some(grace));
-            });
-            axum_server::bind_rustls(cli.listen, config)
-                .handle(handle)
-                .serve(app.into_make_service())
-                .await?;
+    let listener = tokio::net::TcpListener::bind(cli.listen).await?;
+    let addr = listener.local_addr()?;
+    let tls = if cli.plain_http {
+        if !cli.listen.ip().is_loopback() {
+            return Err(format!(
+                "refusing to serve plain HTTP on {}: drop --plain-http (HTTPS is the default), or listen on loopback",
+                cli.listen
+            )
+            .into());
         }
-        _ => {
-            if !cli.listen.ip().is_loopback() {
-                return Err(format!(
-                    "refusing to serve plain HTTP on {}: give --tls-cert-file and --tls-private-key-file, or listen on loopback",
-                    cli.listen
-                )
-                .into());
+        tracing::info!(listen = %addr, "serving plain HTTP on loopback");
+        None
+    } else {
+        let files = match (&cli.tls_cert_file, &cli.tls_private_key_file) {
+            (Some(cert), Some(key)) => apiserver::serve::CertKeyFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+            _ => {
+                let files = apiserver::serve::self_signed(&cli.cert_dir, &cli.tls_names)?;
+                tracing::info!(
+                    ca = %cli.cert_dir.join(apiserver::serve::certs::GENERATED_CA).display(),
+                    "serving a self-signed certificate"
+                );
+                files
             }
-            let listener = tokio::net::TcpListener::bind(cli.listen).await?;
-            tracing::info!(listen = %listener.local_addr()?, "serving plain HTTP on loopback");
-            // The bound address on stdout lets tests use port 0.
-            println!("listening on {}", listener.local_addr()?);
-            let serve = axum::serve(listener, app).with_graceful_shutdown(stopping);
-            let mut rx = stop_rx;
-            tokio::select! {
-                r = serve => r?,
-                // In-flight requests get the grace period, not longer.
-                _ = async {
-                    let _ = rx.wait_for(|s| *s).await;
-                    tokio::time::sleep(grace).await;
-                } => tracing::warn!("grace period over: closing remaining connections"),
-            }
-        }
-    }
+        };
+        let tls = apiserver::serve::Tls::new(files, &client_cas)?;
+        tokio::spawn(tls.watch(std::time::Duration::from_secs(5)));
+        tracing::info!(listen = %addr, "serving HTTPS");
+        Some(tls)
+    };
+    // The bound address on stdout lets tests use port 0.
+    println!("listening on {addr}");
+    apiserver::serve::serve(listener, app, tls, stopping, grace).await?;
     if let Some(compactor) = compactor {
         compactor.abort();
         let _ = compactor.await;
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Authentication and authorization from the flags (`None`: none configured), and the CAs
+/// client certificates may come from.
+async fn guard(
+    cli: &Cli,
+) -> Result<
+    (
+        Option<Guard>,
+        Vec<rustls::pki_types::CertificateDer<'static>>,
+    ),
+    Box<dyn std::error::Error>,
+> {
+    let kube_client = |kubeconfig: Option<&PathBuf>| {
+        let in_cluster = cli.delegate_in_cluster;
+        let kubeconfig = kubeconfig.cloned();
+        async move {
+            let config = match (kubeconfig, in_cluster) {
+                (Some(path), _) => {
+                    let kc = kube::config::Kubeconfig::read_from(&path)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                        .await
+                        .map_err(|e| format!("{}: {e}", path.display()))?
+                }
+                (None, true) => {
+                    kube::Config::incluster().map_err(|e| format!("--delegate-in-cluster: {e}"))?
+                }
+                (None, false) => return Ok::<_, String>(None),
+            };
+            kube::Client::try_from(config)
+                .map(Some)
+                .map_err(|e| e.to_string())
+        }
+    };
+    let secs = std::time::Duration::from_secs;
+    let mut authentication = Authentication {
+        anonymous: cli.anonymous_auth,
+        ..Authentication::default()
+    };
+    let mut configured = false;
+    if let Some(client) = kube_client(cli.authentication_kubeconfig.as_ref()).await? {
+        // What the cluster says, unless flags say otherwise.
+        let (client_ca, request_header) = auth::cluster_authentication(&client).await?;
+        authentication.client_ca = client_ca;
+        authentication.request_header = request_header;
+        authentication.tokens = Some(std::sync::Arc::new(auth::DelegatedTokens::new(
+            client,
+            secs(cli.authentication_token_webhook_cache_ttl),
+        )));
+        configured = true;
+    }
+    if let Some(path) = &cli.client_ca_file {
+        authentication.client_ca = Some(auth::CertificateAuthority::from_pem_file(path)?);
+        configured = true;
+    }
+    if let Some(path) = &cli.requestheader_client_ca_file {
+        let mut rh = auth::RequestHeader::new(auth::CertificateAuthority::from_pem_file(path)?);
+        rh.username_headers = cli.requestheader_username_headers.clone();
+        rh.group_headers = cli.requestheader_group_headers.clone();
+        rh.extra_headers_prefixes = cli.requestheader_extra_headers_prefix.clone();
+        authentication.request_header = Some(rh);
+        configured = true;
+    }
+    if let Some(rh) = &mut authentication.request_header
+        && !cli.requestheader_allowed_names.is_empty()
+    {
+        rh.allowed_names = cli.requestheader_allowed_names.clone();
+    }
+    let authz_kubeconfig = cli.authorization_kubeconfig.as_ref();
+    let authorizer: Option<std::sync::Arc<dyn auth::Authorizer>> =
+        if let Some(client) = kube_client(authz_kubeconfig).await? {
+            Some(std::sync::Arc::new(auth::DelegatedAuthorizer::new(
+                client,
+                secs(cli.authorization_webhook_cache_authorized_ttl),
+                secs(cli.authorization_webhook_cache_unauthorized_ttl),
+            )))
+        } else if let Some(path) = &cli.authorization_policy_file {
+            Some(std::sync::Arc::new(auth::Policy::from_file(path)?))
+        } else {
+            None
+        };
+    if !configured && authorizer.is_none() {
+        return Ok((None, Vec::new()));
+    }
+    let client_cas = authentication.client_cas();
+    let authorizer = authorizer.unwrap_or_else(|| {
+        tracing::warn!("no authorizer configured (--authorization-kubeconfig, --delegate-in-cluster or --authorization-policy-file): every authenticated request is allowed");
+        std::sync::Arc::new(auth::AlwaysAllow)
+    });
+    let mut guard = Guard::new(authentication, auth::AlwaysAllow);
+    guard.authorizer = authorizer;
+    guard.always_allow_paths = cli.authorization_always_allow_paths.clone();
+    Ok((Some(guard), client_cas))
 }
 
 /// TLS to etcd from `--etcd-cafile`, `--etcd-certfile`, `--etcd-keyfile`.

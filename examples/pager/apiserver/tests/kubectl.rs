@@ -592,7 +592,13 @@ fn tls_serving_and_plain_http_only_on_loopback() {
 
     // Plain HTTP anywhere but loopback is refused with a clear message.
     let o = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
-        .args(["--storage", "memory", "--listen", "0.0.0.0:0"])
+        .args([
+            "--plain-http",
+            "--storage",
+            "memory",
+            "--listen",
+            "0.0.0.0:0",
+        ])
         .output()
         .unwrap();
     assert!(!o.status.success());

@@ -20,8 +20,17 @@ impl Server {
 
     /// On a given address (a restart on the same port).
     pub fn start_at(listen: &str, args: &[&str]) -> Server {
+        Server::spawn(&["--plain-http", "--listen", listen], args)
+    }
+
+    /// HTTPS (the default) on a free loopback port.
+    pub fn start_https(args: &[&str]) -> Server {
+        Server::spawn(&["--listen", "127.0.0.1:0"], args)
+    }
+
+    fn spawn(base: &[&str], args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
-            .args(["--listen", listen])
+            .args(base)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -1,0 +1,286 @@
+//! Authentication, the way k8s.io/apiserver does it for aggregated servers: front-proxy request
+//! headers trusted only from a client certificate of the request-header CA with an allowed
+//! common name, client certificates of the client CA, bearer tokens through a
+//! [`TokenAuthenticator`] (delegated `TokenReview`), else anonymous (if allowed).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use http::HeaderMap;
+use rustls::pki_types::{CertificateDer, UnixTime, pem::PemObject};
+use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::ClientCertVerifier;
+
+use super::User;
+
+/// The certificate chain a client presented on its TLS connection (leaf first), verified by the
+/// TLS server against the union of the configured CAs; set as a request extension.
+#[derive(Clone, Debug)]
+pub struct PeerCertificates(pub Arc<Vec<CertificateDer<'static>>>);
+
+/// A CA bundle that client certificates are checked against.
+#[derive(Clone)]
+pub struct CertificateAuthority {
+    pub(crate) certificates: Vec<CertificateDer<'static>>,
+    verifier: Arc<dyn ClientCertVerifier>,
+}
+
+impl std::fmt::Debug for CertificateAuthority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CertificateAuthority({} certificates)",
+            self.certificates.len()
+        )
+    }
+}
+
+impl CertificateAuthority {
+    /// Every certificate of a PEM file.
+    pub fn from_pem_file(path: impl AsRef<Path>) -> Result<Self, String> {
+        let path = path.as_ref();
+        let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Every certificate of a PEM bundle (at least one).
+    pub fn from_pem(pem: &[u8]) -> Result<Self, String> {
+        let certificates = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("not a PEM certificate bundle: {e}"))?;
+        if certificates.is_empty() {
+            return Err("no certificate in the CA bundle".into());
+        }
+        let mut roots = rustls::RootCertStore::empty();
+        for c in &certificates {
+            roots
+                .add(c.clone())
+                .map_err(|e| format!("not a usable CA certificate: {e}"))?;
+        }
+        let verifier = WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            Arc::new(rustls::crypto::ring::default_provider()),
+        )
+        .build()
+        .map_err(|e| format!("CA bundle: {e}"))?;
+        Ok(CertificateAuthority {
+            certificates,
+            verifier,
+        })
+    }
+
+    /// Whether `chain` (leaf first) chains to this CA and is valid now.
+    pub fn verifies(&self, chain: &[CertificateDer<'static>]) -> bool {
+        let Some((leaf, intermediates)) = chain.split_first() else {
+            return false;
+        };
+        self.verifier
+            .verify_client_cert(leaf, intermediates, UnixTime::now())
+            .is_ok()
+    }
+}
+
+/// Front-proxy authentication: who kube-aggregator says the user is.
+#[derive(Clone, Debug)]
+pub struct RequestHeader {
+    /// The front proxy's client certificate must chain to this CA.
+    pub ca: CertificateAuthority,
+    /// Allowed common names of that certificate; empty: any.
+    pub allowed_names: Vec<String>,
+    /// Headers naming the user; the first present wins (`X-Remote-User`).
+    pub username_headers: Vec<String>,
+    /// Headers listing groups (`X-Remote-Group`, repeated).
+    pub group_headers: Vec<String>,
+    /// Prefixes of headers carrying extra attributes (`X-Remote-Extra-<key>`).
+    pub extra_headers_prefixes: Vec<String>,
+}
+
+impl RequestHeader {
+    /// With Kubernetes' default header names.
+    pub fn new(ca: CertificateAuthority) -> Self {
+        RequestHeader {
+            ca,
+            allowed_names: Vec::new(),
+            username_headers: vec!["X-Remote-User".into()],
+            group_headers: vec!["X-Remote-Group".into()],
+            extra_headers_prefixes: vec!["X-Remote-Extra-".into()],
+        }
+    }
+}
+
+pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<User>, String>> + Send + 'a>>;
+
+/// Turns a bearer token into a user: `Ok(None)` for a token that is not valid, `Err` when the
+/// backend could not say.
+pub trait TokenAuthenticator: Send + Sync + 'static {
+    fn authenticate<'a>(&'a self, token: &'a str) -> TokenFuture<'a>;
+}
+
+/// How requests are authenticated. The default authenticates nobody: every request is
+/// anonymous.
+#[derive(Clone, Default)]
+pub struct Authentication {
+    pub request_header: Option<RequestHeader>,
+    /// Client certificates of this CA authenticate as their common name, with their
+    /// organizations as groups.
+    pub client_ca: Option<CertificateAuthority>,
+    pub tokens: Option<Arc<dyn TokenAuthenticator>>,
+    /// Requests nobody authenticated are `system:anonymous` (else 401).
+    pub anonymous: bool,
+}
+
+/// Why a request is not authenticated (a 401).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unauthorized(pub String);
+
+impl Authentication {
+    /// The CAs the TLS server must accept client certificates from.
+    pub fn client_cas(&self) -> Vec<CertificateDer<'static>> {
+        let mut all = Vec::new();
+        if let Some(rh) = &self.request_header {
+            all.extend(rh.ca.certificates.iter().cloned());
+        }
+        if let Some(ca) = &self.client_ca {
+            all.extend(ca.certificates.iter().cloned());
+        }
+        all
+    }
+
+    /// Who made a request.
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        peer: Option<&PeerCertificates>,
+    ) -> Result<User, Unauthorized> {
+        if let (Some(rh), Some(peer)) = (&self.request_header, peer)
+            && rh.ca.verifies(&peer.0)
+        {
+            let cn = subject(&peer.0[0]).map(|s| s.0).unwrap_or_default();
+            if !rh.allowed_names.is_empty() && !rh.allowed_names.contains(&cn) {
+                return Err(Unauthorized(format!(
+                    "request-header client certificate with common name {cn:?} is not allowed"
+                )));
+            }
+            if let Some(user) = from_headers(rh, headers) {
+                return Ok(user.authenticated());
+            }
+        }
+        if let (Some(ca), Some(peer)) = (&self.client_ca, peer)
+            && ca.verifies(&peer.0)
+        {
+            let (name, groups) = subject(&peer.0[0])
+                .ok_or_else(|| Unauthorized("client certificate without a subject".into()))?;
+            if name.is_empty() {
+                return Err(Unauthorized(
+                    "client certificate without a common name".into(),
+                ));
+            }
+            return Ok(User {
+                name,
+                groups,
+                ..User::default()
+            }
+            .authenticated());
+        }
+        if let Some(token) = bearer(headers)
+            && let Some(tokens) = &self.tokens
+        {
+            return match tokens.authenticate(token).await {
+                Ok(Some(user)) => Ok(user.authenticated()),
+                Ok(None) => Err(Unauthorized("invalid bearer token".into())),
+                Err(e) => Err(Unauthorized(format!("token review failed: {e}"))),
+            };
+        }
+        if self.anonymous {
+            return Ok(User::anonymous());
+        }
+        Err(Unauthorized("no credentials".into()))
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The user the front proxy names, if it names one.
+fn from_headers(rh: &RequestHeader, headers: &HeaderMap) -> Option<User> {
+    let values = |name: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let name = rh
+        .username_headers
+        .iter()
+        .flat_map(|h| values(h))
+        .find(|v| !v.is_empty())?;
+    let groups = rh.group_headers.iter().flat_map(|h| values(h)).collect();
+    let mut extra: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (header, value) in headers {
+        let header = header.as_str();
+        for prefix in &rh.extra_headers_prefixes {
+            let prefix = prefix.to_ascii_lowercase();
+            if let Some(key) = header.strip_prefix(prefix.as_str())
+                && let Ok(value) = value.to_str()
+            {
+                // Keys are percent-encoded by the proxy (they may contain '/').
+                extra
+                    .entry(percent_decode(key).to_ascii_lowercase())
+                    .or_default()
+                    .push(value.to_string());
+            }
+        }
+    }
+    Some(User {
+        name,
+        groups,
+        extra,
+        ..User::default()
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The common name and organizations of a certificate's subject.
+pub fn subject(cert: &CertificateDer<'_>) -> Option<(String, Vec<String>)> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+    let subject = parsed.subject();
+    let cn = subject
+        .iter_common_name()
+        .next()
+        .and_then(|a| a.as_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let orgs = subject
+        .iter_organization()
+        .filter_map(|a| a.as_str().ok())
+        .map(str::to_string)
+        .collect();
+    Some((cn, orgs))
+}

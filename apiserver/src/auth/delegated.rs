@@ -1,0 +1,275 @@
+//! Delegation to the main cluster: bearer tokens checked with a `TokenReview`, requests
+//! authorized with a `SubjectAccessReview`, both through a kube client and cached briefly (as
+//! k8s.io/apiserver's delegating authenticator and authorizer do, 10 s by default).
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec};
+use k8s_openapi::api::authorization::v1::{
+    NonResourceAttributes, ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
+};
+use kube::api::{Api, PostParams};
+
+use super::User;
+use super::authn::{TokenAuthenticator, TokenFuture};
+use super::authz::{Attributes, Authorizer, Decision, DecisionFuture};
+
+/// Entries kept per cache before expired ones are swept (and, if still full, all dropped).
+const CACHE_LIMIT: usize = 10_000;
+
+/// A small TTL cache: answers are reused for `ttl`, then asked again.
+struct TtlCache<K, V> {
+    ttl: Duration,
+    entries: Mutex<HashMap<K, (Instant, V)>>,
+}
+
+impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
+    fn new(ttl: Duration) -> Self {
+        TtlCache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<V> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn put(&self, key: K, value: V) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= CACHE_LIMIT {
+            entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            if entries.len() >= CACHE_LIMIT {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (Instant::now(), value));
+    }
+}
+
+/// Bearer tokens checked by `TokenReview`s (`authentication.k8s.io/v1`) on a Kubernetes API
+/// server; valid and invalid answers are cached for `ttl` (failures are not).
+pub struct DelegatedTokens {
+    client: kube::Client,
+    /// `spec.audiences` of each review (empty: the API server's own).
+    audiences: Vec<String>,
+    cache: TtlCache<[u8; 32], Option<User>>,
+}
+
+impl DelegatedTokens {
+    pub fn new(client: kube::Client, ttl: Duration) -> Self {
+        DelegatedTokens {
+            client,
+            audiences: Vec::new(),
+            cache: TtlCache::new(ttl),
+        }
+    }
+
+    async fn review(&self, token: &str) -> Result<Option<User>, String> {
+        // Tokens are secrets: the cache is keyed by their hash.
+        let key: [u8; 32] = {
+            use sha2::Digest;
+            sha2::Sha256::digest(token.as_bytes()).into()
+        };
+        if let Some(user) = self.cache.get(&key) {
+            return Ok(user);
+        }
+        let review = TokenReview {
+            spec: TokenReviewSpec {
+                token: token.to_string(),
+                audiences: (!self.audiences.is_empty()).then(|| self.audiences.clone()),
+            },
+            ..TokenReview::default()
+        };
+        let api: Api<TokenReview> = Api::all(self.client.clone());
+        let answer = api
+            .create(&PostParams::default(), &review)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = answer.status.unwrap_or_default();
+        let user = match (status.authenticated, status.user) {
+            (Some(true), Some(info)) => Some(User {
+                name: info.username.unwrap_or_default(),
+                uid: info.uid.unwrap_or_default(),
+                groups: info.groups.unwrap_or_default(),
+                extra: info.extra.unwrap_or_default(),
+            }),
+            _ => None,
+        };
+        self.cache.put(key, user.clone());
+        Ok(user)
+    }
+}
+
+impl TokenAuthenticator for DelegatedTokens {
+    fn authenticate<'a>(&'a self, token: &'a str) -> TokenFuture<'a> {
+        Box::pin(self.review(token))
+    }
+}
+
+/// Requests authorized by `SubjectAccessReview`s (`authorization.k8s.io/v1`) on a Kubernetes
+/// API server; allowed and denied answers are cached for their TTLs. When the review cannot be
+/// made the request is denied, saying why.
+pub struct DelegatedAuthorizer {
+    client: kube::Client,
+    allowed: TtlCache<String, ()>,
+    denied: TtlCache<String, String>,
+}
+
+impl DelegatedAuthorizer {
+    pub fn new(client: kube::Client, allow_ttl: Duration, deny_ttl: Duration) -> Self {
+        DelegatedAuthorizer {
+            client,
+            allowed: TtlCache::new(allow_ttl),
+            denied: TtlCache::new(deny_ttl),
+        }
+    }
+
+    async fn review(&self, a: Attributes<'_>) -> Decision {
+        let spec = spec(&a);
+        let key = serde_json::to_string(&spec).unwrap_or_default();
+        if self.allowed.get(&key).is_some() {
+            return Decision::Allow;
+        }
+        if let Some(reason) = self.denied.get(&key) {
+            return Decision::Deny(reason);
+        }
+        let review = SubjectAccessReview {
+            spec,
+            ..SubjectAccessReview::default()
+        };
+        let api: Api<SubjectAccessReview> = Api::all(self.client.clone());
+        match api.create(&PostParams::default(), &review).await {
+            Ok(answer) => {
+                let status = answer.status.unwrap_or_default();
+                if status.allowed && status.denied != Some(true) {
+                    self.allowed.put(key, ());
+                    Decision::Allow
+                } else {
+                    let reason = status.reason.unwrap_or_default();
+                    self.denied.put(key, reason.clone());
+                    Decision::Deny(reason)
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "SubjectAccessReview failed");
+                Decision::Deny(format!("authorization failed: {e}"))
+            }
+        }
+    }
+}
+
+/// The review's spec for a request, as k8s.io/apiserver's `SubjectAccessReview` authorizer fills
+/// it.
+fn spec(a: &Attributes<'_>) -> SubjectAccessReviewSpec {
+    let r = a.request;
+    let (resource_attributes, non_resource_attributes) = if r.is_resource_request {
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        (
+            Some(ResourceAttributes {
+                verb: Some(r.verb.clone()),
+                group: Some(r.api_group.clone()),
+                version: Some(r.api_version.clone()),
+                resource: Some(r.resource.clone()),
+                subresource: opt(&r.subresource),
+                namespace: opt(&r.namespace),
+                name: opt(&r.name),
+                ..ResourceAttributes::default()
+            }),
+            None,
+        )
+    } else {
+        (
+            None,
+            Some(NonResourceAttributes {
+                verb: Some(r.verb.clone()),
+                path: Some(r.path.clone()),
+            }),
+        )
+    };
+    let user = a.user;
+    SubjectAccessReviewSpec {
+        user: Some(user.name.clone()),
+        uid: (!user.uid.is_empty()).then(|| user.uid.clone()),
+        groups: Some(user.groups.clone()),
+        extra: (!user.extra.is_empty()).then(|| user.extra.clone()),
+        resource_attributes,
+        non_resource_attributes,
+    }
+}
+
+impl Authorizer for DelegatedAuthorizer {
+    fn authorize<'a>(&'a self, a: Attributes<'a>) -> DecisionFuture<'a> {
+        Box::pin(self.review(a))
+    }
+}
+
+/// What the main cluster says about front-proxy and client-certificate authentication: the
+/// `extension-apiserver-authentication` ConfigMap in `kube-system` (readable through the
+/// `extension-apiserver-authentication-reader` Role), as aggregated API servers read it.
+pub async fn cluster_authentication(
+    client: &kube::Client,
+) -> Result<
+    (
+        Option<super::CertificateAuthority>,
+        Option<super::RequestHeader>,
+    ),
+    String,
+> {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
+    let cm = api
+        .get("extension-apiserver-authentication")
+        .await
+        .map_err(|e| format!("reading kube-system/extension-apiserver-authentication: {e}"))?;
+    let data = cm.data.unwrap_or_default();
+    let list = |key: &str| -> Result<Vec<String>, String> {
+        match data.get(key).map(|s| s.trim()) {
+            None | Some("") => Ok(Vec::new()),
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| format!("extension-apiserver-authentication {key}: {e}")),
+        }
+    };
+    let ca = |key: &str| -> Result<Option<super::CertificateAuthority>, String> {
+        data.get(key)
+            .filter(|pem| !pem.trim().is_empty())
+            .map(|pem| {
+                super::CertificateAuthority::from_pem(pem.as_bytes())
+                    .map_err(|e| format!("extension-apiserver-authentication {key}: {e}"))
+            })
+            .transpose()
+    };
+    let client_ca = ca("client-ca-file")?;
+    let request_header = match ca("requestheader-client-ca-file")? {
+        None => None,
+        Some(ca) => {
+            let mut rh = super::RequestHeader::new(ca);
+            rh.allowed_names = list("requestheader-allowed-names")?;
+            for (key, field) in [
+                ("requestheader-username-headers", &mut rh.username_headers),
+                ("requestheader-group-headers", &mut rh.group_headers),
+                (
+                    "requestheader-extra-headers-prefix",
+                    &mut rh.extra_headers_prefixes,
+                ),
+            ] {
+                let values = list(key)?;
+                if !values.is_empty() {
+                    *field = values;
+                }
+            }
+            Some(rh)
+        }
+    };
+    Ok((client_ca, request_header))
+}

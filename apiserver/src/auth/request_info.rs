@@ -1,0 +1,237 @@
+//! What a request asks to do, in authorization terms (Go's `RequestInfoFactory`): the verb, and
+//! for resource requests the group, version, resource, subresource, namespace and name.
+
+use http::Method;
+
+/// The authorization attributes of a request, without the user.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestInfo {
+    /// `true` for `/apis/<group>/<version>/...` and `/api/<version>/...` paths naming a resource.
+    pub is_resource_request: bool,
+    /// The request path (for non-resource requests).
+    pub path: String,
+    /// `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `deletecollection` for
+    /// resource requests; the lowercased HTTP method for the others.
+    pub verb: String,
+    pub api_group: String,
+    pub api_version: String,
+    pub namespace: String,
+    pub resource: String,
+    pub subresource: String,
+    pub name: String,
+}
+
+impl RequestInfo {
+    /// Reads a request as kube-apiserver does. `watch` is the `watch` query parameter.
+    pub fn new(method: &Method, path: &str, watch: bool) -> Self {
+        let mut info = RequestInfo {
+            path: path.to_string(),
+            verb: method.as_str().to_ascii_lowercase(),
+            ..RequestInfo::default()
+        };
+        let parts: Vec<&str> = path
+            .trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let rest = match parts.as_slice() {
+            ["apis", group, version, rest @ ..] if !rest.is_empty() => {
+                info.api_group = group.to_string();
+                info.api_version = version.to_string();
+                rest
+            }
+            ["api", version, rest @ ..] if !rest.is_empty() => {
+                info.api_version = version.to_string();
+                rest
+            }
+            // Discovery, OpenAPI, health, /version: non-resource requests.
+            _ => return info,
+        };
+        info.is_resource_request = true;
+        let rest = match rest {
+            // `/namespaces/<ns>/<resource>...`; `/namespaces` and `/namespaces/<ns>` name the
+            // namespace resource itself.
+            ["namespaces", ns, tail @ ..] if !tail.is_empty() => {
+                info.namespace = ns.to_string();
+                tail
+            }
+            _ => rest,
+        };
+        match rest {
+            [resource] => info.resource = resource.to_string(),
+            [resource, name] => {
+                info.resource = resource.to_string();
+                info.name = name.to_string();
+            }
+            [resource, name, sub, ..] => {
+                info.resource = resource.to_string();
+                info.name = name.to_string();
+                info.subresource = sub.to_string();
+            }
+            [] => {}
+        }
+        if info.resource == "namespaces" && !info.name.is_empty() && info.namespace.is_empty() {
+            info.namespace = info.name.clone();
+        }
+        info.verb = match *method {
+            Method::GET | Method::HEAD if info.name.is_empty() && watch => "watch",
+            Method::GET | Method::HEAD if info.name.is_empty() => "list",
+            Method::GET | Method::HEAD => "get",
+            Method::POST => "create",
+            Method::PUT => "update",
+            Method::PATCH => "patch",
+            Method::DELETE if info.name.is_empty() => "deletecollection",
+            Method::DELETE => "delete",
+            _ => return info,
+        }
+        .to_string();
+        info
+    }
+
+    /// `resource/subresource`, or the resource alone.
+    pub fn resource_path(&self) -> String {
+        if self.subresource.is_empty() {
+            self.resource.clone()
+        } else {
+            format!("{}/{}", self.resource, self.subresource)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(method: Method, path: &str, watch: bool) -> RequestInfo {
+        RequestInfo::new(&method, path, watch)
+    }
+
+    #[test]
+    fn resource_requests() {
+        let base = "/apis/pager.k8s.co/v1beta1";
+        let cases = [
+            (
+                Method::GET,
+                format!("{base}/alerts"),
+                false,
+                "list",
+                "",
+                "",
+                "",
+            ),
+            (
+                Method::GET,
+                format!("{base}/alerts"),
+                true,
+                "watch",
+                "",
+                "",
+                "",
+            ),
+            (
+                Method::GET,
+                format!("{base}/namespaces/ns/alerts"),
+                true,
+                "watch",
+                "ns",
+                "",
+                "",
+            ),
+            (
+                Method::POST,
+                format!("{base}/namespaces/ns/alerts"),
+                false,
+                "create",
+                "ns",
+                "",
+                "",
+            ),
+            (
+                Method::DELETE,
+                format!("{base}/namespaces/ns/alerts"),
+                false,
+                "deletecollection",
+                "ns",
+                "",
+                "",
+            ),
+            (
+                Method::GET,
+                format!("{base}/namespaces/ns/alerts/a"),
+                false,
+                "get",
+                "ns",
+                "a",
+                "",
+            ),
+            (
+                Method::PUT,
+                format!("{base}/namespaces/ns/alerts/a"),
+                false,
+                "update",
+                "ns",
+                "a",
+                "",
+            ),
+            (
+                Method::PATCH,
+                format!("{base}/namespaces/ns/alerts/a/status"),
+                false,
+                "patch",
+                "ns",
+                "a",
+                "status",
+            ),
+            (
+                Method::DELETE,
+                format!("{base}/namespaces/ns/alerts/a"),
+                false,
+                "delete",
+                "ns",
+                "a",
+                "",
+            ),
+        ];
+        for (method, path, watch, verb, ns, name, sub) in cases {
+            let i = info(method, &path, watch);
+            assert!(i.is_resource_request, "{path}");
+            assert_eq!(
+                (
+                    i.verb.as_str(),
+                    i.api_group.as_str(),
+                    i.api_version.as_str()
+                ),
+                (verb, "pager.k8s.co", "v1beta1"),
+                "{path}"
+            );
+            assert_eq!(
+                (
+                    i.namespace.as_str(),
+                    i.resource.as_str(),
+                    i.name.as_str(),
+                    i.subresource.as_str()
+                ),
+                (ns, "alerts", name, sub),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_resource_requests() {
+        for path in [
+            "/apis",
+            "/apis/pager.k8s.co",
+            "/apis/pager.k8s.co/v1beta1",
+            "/healthz",
+            "/openapi/v2",
+            "/version",
+            "/api",
+            "/api/v1",
+        ] {
+            let i = info(Method::GET, path, false);
+            assert!(!i.is_resource_request, "{path}");
+            assert_eq!((i.verb.as_str(), i.path.as_str()), ("get", path));
+        }
+    }
+}

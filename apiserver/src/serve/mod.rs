@@ -1,0 +1,180 @@
+//! Serving the router: HTTPS with rustls (HTTP/2 and HTTP/1.1), the client certificate of each
+//! connection handed to authentication, the serving certificate reloaded when its files change,
+//! and a graceful shutdown; or plain HTTP (loopback development).
+
+pub mod certs;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use rustls::pki_types::CertificateDer;
+use tokio::net::TcpListener;
+
+use crate::auth::PeerCertificates;
+pub use certs::{CertKeyFiles, ReloadingCert, self_signed};
+
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// HTTPS settings.
+pub struct Tls {
+    cert: Arc<ReloadingCert>,
+    config: Arc<rustls::ServerConfig>,
+}
+
+impl Tls {
+    /// Serves `files` (reloaded when they change: see [`Tls::watch`]); client certificates are
+    /// asked for and, when given, must chain to one of `client_cas` (the client CA and the
+    /// request-header CA: [`crate::auth::Authentication::client_cas`]). With no CAs, none are
+    /// asked for.
+    pub fn new(
+        files: CertKeyFiles,
+        client_cas: &[CertificateDer<'static>],
+    ) -> Result<Self, String> {
+        let cert = Arc::new(ReloadingCert::new(files)?);
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?;
+        let builder = if client_cas.is_empty() {
+            builder.with_no_client_auth()
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            for ca in client_cas {
+                roots
+                    .add(ca.clone())
+                    .map_err(|e| format!("client CA: {e}"))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| format!("client CA: {e}"))?;
+            builder.with_client_cert_verifier(verifier)
+        };
+        let mut config = builder.with_cert_resolver(cert.clone());
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Tls {
+            cert,
+            config: Arc::new(config),
+        })
+    }
+
+    /// Checks the certificate files every `interval` and serves new ones from the next
+    /// handshake on; runs until dropped (spawn it).
+    pub fn watch(&self, interval: Duration) -> impl Future<Output = ()> + Send + 'static {
+        let cert = self.cert.clone();
+        async move {
+            let mut ticks = tokio::time::interval(interval.max(Duration::from_millis(10)));
+            loop {
+                ticks.tick().await;
+                match cert.reload_if_changed() {
+                    Ok(true) => tracing::info!("serving certificate reloaded"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "serving certificate not reloaded"),
+                }
+            }
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets open
+/// connections finish within `grace`. With `tls`, every connection is HTTPS and its client
+/// certificate, if any, reaches the handlers as a [`PeerCertificates`] extension.
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    tls: Option<Tls>,
+    shutdown: impl Future<Output = ()> + Send,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.config));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of descriptors and the like: keep serving what is open.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = tcp.set_nodelay(true);
+        let router = router.clone();
+        let acceptor = acceptor.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let Some(acceptor) = acceptor else {
+                run_connection(TokioIo::new(tcp), router, None, watcher, remote).await;
+                return;
+            };
+            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    tracing::debug!(%remote, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%remote, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let peer = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .filter(|c| !c.is_empty())
+                .map(|c| {
+                    PeerCertificates(Arc::new(c.iter().map(|c| c.clone().into_owned()).collect()))
+                });
+            run_connection(TokioIo::new(stream), router, peer, watcher, remote).await;
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(grace) => tracing::warn!("grace period over: closing remaining connections"),
+    }
+    Ok(())
+}
+
+/// Serves one connection until it closes (or the graceful shutdown closes it).
+async fn run_connection<I>(
+    io: I,
+    router: axum::Router,
+    peer: Option<PeerCertificates>,
+    watcher: hyper_util::server::graceful::Watcher,
+    remote: SocketAddr,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    use tower::ServiceExt;
+    let service =
+        hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+            if let Some(peer) = &peer {
+                req.extensions_mut().insert(peer.clone());
+            }
+            router.clone().oneshot(req)
+        });
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let conn = builder.serve_connection_with_upgrades(io, service);
+    if let Err(e) = watcher.watch(conn.into_owned()).await {
+        tracing::debug!(%remote, error = %e, "connection ended");
+    }
+}
+
+/// The address a listener is bound to, for logs.
+pub fn local_addr(listener: &TcpListener) -> Option<SocketAddr> {
+    listener.local_addr().ok()
+}

@@ -1,0 +1,622 @@
+//! `pager-apiserver` as an aggregated API server: HTTPS with a generated certificate,
+//! front-proxy headers trusted only from the front proxy's certificate, client certificates,
+//! bearer tokens through TokenReview, authorization through SubjectAccessReview — delegated to a
+//! local stand-in for the main cluster's API server that records what it is asked — and a
+//! standalone static policy.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Json;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+const ALERTS: &str = "/apis/pager.k8s.co/v1beta1/namespaces/default/alerts";
+
+/// A CA and certificates it signs.
+struct Ca {
+    cert: rcgen::Certificate,
+    params: rcgen::CertificateParams,
+    key: rcgen::KeyPair,
+}
+
+impl Ca {
+    fn new(name: &str) -> Ca {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        Ca { cert, params, key }
+    }
+
+    fn pem(&self) -> String {
+        self.cert.pem()
+    }
+
+    /// A client certificate (PEM certificate then key) for `cn` in `orgs`.
+    fn client(&self, cn: &str, orgs: &[&str]) -> Vec<u8> {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        for o in orgs {
+            params
+                .distinguished_name
+                .push(rcgen::DnType::OrganizationName, *o);
+        }
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let key = rcgen::KeyPair::generate().unwrap();
+        let issuer = rcgen::Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        format!("{}{}", cert.pem(), key.serialize_pem()).into_bytes()
+    }
+}
+
+/// What the stand-in was asked.
+#[derive(Default)]
+struct Asked {
+    token_reviews: Vec<Value>,
+    access_reviews: Vec<Value>,
+}
+
+/// The main cluster's API server, as far as an aggregated server asks it: TokenReviews
+/// (`good-token` is `token-user` in `token-group`), SubjectAccessReviews (allowed for
+/// `alice`, `token-user` and `proxied-user`; `denied-user` and everyone else denied), and the
+/// `extension-apiserver-authentication` ConfigMap.
+async fn stand_in(
+    client_ca: String,
+    front_proxy_ca: String,
+) -> (String, Arc<Mutex<Asked>>, tokio::task::JoinHandle<()>) {
+    let asked = Arc::new(Mutex::new(Asked::default()));
+    let (a1, a2) = (asked.clone(), asked.clone());
+    let app = axum::Router::new()
+        .route(
+            "/apis/authentication.k8s.io/v1/tokenreviews",
+            post(move |Json(review): Json<Value>| async move {
+                a1.lock().unwrap().token_reviews.push(review.clone());
+                let ok = review["spec"]["token"] == "good-token";
+                let status = if ok {
+                    json!({"authenticated": true, "user": {"username": "token-user", "uid": "42", "groups": ["token-group"]}})
+                } else {
+                    json!({"authenticated": false, "error": "unknown token"})
+                };
+                Json(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": review["spec"], "status": status}))
+            }),
+        )
+        .route(
+            "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+            post(move |Json(review): Json<Value>| async move {
+                a2.lock().unwrap().access_reviews.push(review["spec"].clone());
+                let user = review["spec"]["user"].as_str().unwrap_or_default();
+                let allowed = ["alice", "token-user", "proxied-user"].contains(&user);
+                let status = if allowed {
+                    json!({"allowed": true})
+                } else {
+                    json!({"allowed": false, "reason": "the stand-in says no"})
+                };
+                Json(json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": review["spec"], "status": status}))
+            }),
+        )
+        .route(
+            "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication",
+            get(move || async move {
+                Json(json!({
+                    "apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "extension-apiserver-authentication", "namespace": "kube-system"},
+                    "data": {
+                        "client-ca-file": client_ca,
+                        "requestheader-client-ca-file": front_proxy_ca,
+                        "requestheader-allowed-names": "[\"front-proxy-client\"]",
+                        "requestheader-username-headers": "[\"X-Remote-User\"]",
+                        "requestheader-group-headers": "[\"X-Remote-Group\"]",
+                        "requestheader-extra-headers-prefix": "[\"X-Remote-Extra-\"]",
+                    }
+                }))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (url, asked, task)
+}
+
+/// An HTTPS client trusting the server's generated CA, with an optional client certificate.
+fn client(ca_pem: &[u8], identity: Option<&[u8]>) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem).unwrap())
+        .timeout(Duration::from_secs(10));
+    if let Some(id) = identity {
+        b = b.identity(reqwest::Identity::from_pem(id).unwrap());
+    }
+    b.build().unwrap()
+}
+
+fn alert(name: &str) -> Value {
+    json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert",
+           "metadata": {"name": name}, "spec": {"title": name, "content": "hello"}})
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    server: common::Server,
+    base: String,
+    ca: Vec<u8>,
+    asked: Arc<Mutex<Asked>>,
+    front_proxy: Ca,
+    users: Ca,
+    _stand_in: tokio::task::JoinHandle<()>,
+}
+
+async fn delegated() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let front_proxy = Ca::new("front-proxy-ca");
+    let users = Ca::new("client-ca");
+    let (url, asked, stand_in) = stand_in(users.pem(), front_proxy.pem()).await;
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: main\n  cluster: {{server: \"{url}\"}}\nusers:\n- name: me\n  user: {{}}\ncontexts:\n- name: main\n  context: {{cluster: main, user: me}}\ncurrent-context: main\n"
+        ),
+    )
+    .unwrap();
+    let certs = dir.path().join("certs");
+    let kc = kubeconfig.to_str().unwrap();
+    let server = common::Server::start_https(&[
+        "--storage",
+        "memory",
+        "--cert-dir",
+        certs.to_str().unwrap(),
+        "--authentication-kubeconfig",
+        kc,
+        "--authorization-kubeconfig",
+        kc,
+    ]);
+    let ca = std::fs::read(certs.join("ca.crt")).unwrap();
+    let base = format!(
+        "https://localhost:{}",
+        server.addr.rsplit(':').next().unwrap()
+    );
+    Setup {
+        _dir: dir,
+        server,
+        base,
+        ca,
+        asked,
+        front_proxy,
+        users,
+        _stand_in: stand_in,
+    }
+}
+
+async fn status(resp: reqwest::Response) -> (u16, Value) {
+    let code = resp.status().as_u16();
+    let body = resp.json::<Value>().await.unwrap_or(Value::Null);
+    (code, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn front_proxy_headers_are_trusted_only_from_the_front_proxy_certificate() {
+    let s = delegated().await;
+    let url = format!("{}{ALERTS}", s.base);
+
+    // The front proxy names the user, its groups and extras.
+    let proxy = client(
+        &s.ca,
+        Some(&s.front_proxy.client("front-proxy-client", &[])),
+    );
+    let (code, body) = status(
+        proxy
+            .post(&url)
+            .header("X-Remote-User", "proxied-user")
+            .header("X-Remote-Group", "team-a")
+            .header("X-Remote-Group", "team-b")
+            .header("X-Remote-Extra-Scopes", "read")
+            .header("X-Remote-Extra-Acme.com%2Fproject", "p1")
+            .json(&alert("via-proxy"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let sar = s
+        .asked
+        .lock()
+        .unwrap()
+        .access_reviews
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(sar["user"], "proxied-user");
+    assert_eq!(
+        sar["groups"],
+        json!(["team-a", "team-b", "system:authenticated"])
+    );
+    assert_eq!(
+        sar["extra"],
+        json!({"scopes": ["read"], "acme.com/project": ["p1"]})
+    );
+    assert_eq!(
+        sar["resourceAttributes"],
+        json!({"verb": "create", "group": "pager.k8s.co", "version": "v1beta1", "resource": "alerts", "namespace": "default"})
+    );
+
+    // The same headers without the front proxy's certificate are ignored: a user's own client
+    // certificate names the user, and a token its user.
+    let alice = client(&s.ca, Some(&s.users.client("alice", &["pager-users"])));
+    let (code, body) = status(
+        alice
+            .get(format!("{url}/via-proxy"))
+            .header("X-Remote-User", "system:admin")
+            .header("X-Remote-Group", "system:masters")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let sar = s
+        .asked
+        .lock()
+        .unwrap()
+        .access_reviews
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(sar["user"], "alice");
+    assert_eq!(
+        sar["groups"],
+        json!(["pager-users", "system:authenticated"])
+    );
+    let anonymous = client(&s.ca, None);
+    let (code, body) = status(
+        anonymous
+            .get(format!("{url}/via-proxy"))
+            .header("X-Remote-User", "system:admin")
+            .header("X-Remote-Group", "system:masters")
+            .bearer_auth("good-token")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let sar = s
+        .asked
+        .lock()
+        .unwrap()
+        .access_reviews
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (&sar["user"], &sar["uid"]),
+        (&json!("token-user"), &json!("42"))
+    );
+    // Without credentials the headers make an anonymous request, which the stand-in denies.
+    let (code, body) = status(
+        anonymous
+            .get(format!("{url}/via-proxy"))
+            .header("X-Remote-User", "system:admin")
+            .header("X-Remote-Group", "system:masters")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(body["reason"], "Forbidden");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("User \"system:anonymous\" cannot get resource \"alerts\""),
+        "{body}"
+    );
+
+    // A certificate of the front proxy's CA with a name that is not allowed is refused.
+    let other = client(&s.ca, Some(&s.front_proxy.client("somebody-else", &[])));
+    let (code, body) = status(
+        other
+            .get(&url)
+            .header("X-Remote-User", "proxied-user")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (code, &body["reason"]),
+        (401, &json!("Unauthorized")),
+        "{body}"
+    );
+    // A certificate from a CA the server does not trust fails the handshake.
+    let rogue = client(
+        &s.ca,
+        Some(&Ca::new("rogue").client("front-proxy-client", &[])),
+    );
+    assert!(rogue.get(&url).send().await.is_err());
+    drop(s.server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_reviewed_and_cached_and_denials_store_nothing() {
+    let s = delegated().await;
+    let url = format!("{}{ALERTS}", s.base);
+    let c = client(&s.ca, None);
+    for _ in 0..3 {
+        let (code, body) =
+            status(c.get(&url).bearer_auth("good-token").send().await.unwrap()).await;
+        assert_eq!(code, 200, "{body}");
+    }
+    // One review for three requests: the answer is cached.
+    let reviews: Vec<Value> = s.asked.lock().unwrap().token_reviews.clone();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0]["spec"]["token"], "good-token");
+    // A bad token is 401, as a Status.
+    let (code, body) = status(c.get(&url).bearer_auth("bad-token").send().await.unwrap()).await;
+    assert_eq!(
+        (code, &body["kind"], &body["reason"]),
+        (401, &json!("Status"), &json!("Unauthorized"))
+    );
+
+    // A denied user gets 403 naming user, verb and resource, and nothing is stored.
+    let proxy = client(
+        &s.ca,
+        Some(&s.front_proxy.client("front-proxy-client", &[])),
+    );
+    let (code, body) = status(
+        proxy
+            .post(&url)
+            .header("X-Remote-User", "denied-user")
+            .json(&alert("forbidden"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        "alerts.pager.k8s.co is forbidden: User \"denied-user\" cannot create resource \"alerts\" in API group \"pager.k8s.co\" in the namespace \"default\": the stand-in says no"
+    );
+    assert_eq!(body["details"]["kind"], "alerts");
+    let (code, _) = status(
+        c.get(format!("{url}/forbidden"))
+            .bearer_auth("good-token")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 404, "a denied create stores nothing");
+
+    // Health is always allowed, without asking; discovery is asked like anything else.
+    let before = s.asked.lock().unwrap().access_reviews.len();
+    for path in ["/healthz", "/livez", "/readyz"] {
+        let resp = c.get(format!("{}{path}", s.base)).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+    }
+    assert_eq!(s.asked.lock().unwrap().access_reviews.len(), before);
+    let (code, _) = status(
+        c.get(format!("{}/apis", s.base))
+            .bearer_auth("good-token")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let sar = s
+        .asked
+        .lock()
+        .unwrap()
+        .access_reviews
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        sar["nonResourceAttributes"],
+        json!({"verb": "get", "path": "/apis"})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_patch_and_subresources_are_authorized_with_their_verbs() {
+    let s = delegated().await;
+    let url = format!("{}{ALERTS}", s.base);
+    let alice = client(&s.ca, Some(&s.users.client("alice", &[])));
+    let (code, body) = status(alice.post(&url).json(&alert("a")).send().await.unwrap()).await;
+    assert_eq!(code, 201, "{body}");
+    let last = |s: &Setup| {
+        s.asked
+            .lock()
+            .unwrap()
+            .access_reviews
+            .last()
+            .cloned()
+            .unwrap()["resourceAttributes"]
+            .clone()
+    };
+
+    let resp = alice
+        .get(format!("{url}?watch=true&timeoutSeconds=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    drop(resp);
+    assert_eq!(last(&s)["verb"], "watch");
+
+    let resp = alice
+        .patch(format!("{url}/a"))
+        .header("Content-Type", "application/merge-patch+json")
+        .body(r#"{"spec":{"content":"patched"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(last(&s)["verb"], "patch");
+    assert_eq!(last(&s)["name"], "a");
+
+    let resp = alice
+        .patch(format!("{url}/a/status"))
+        .header("Content-Type", "application/merge-patch+json")
+        .body(r#"{"status":{"sent":true}}"#)
+        .send()
+        .await
+        .unwrap();
+    let code = resp.status().as_u16();
+    assert!(code == 200 || code == 422, "{code}");
+    assert_eq!(
+        last(&s),
+        json!({"verb": "patch", "group": "pager.k8s.co", "version": "v1beta1", "resource": "alerts", "subresource": "status", "namespace": "default", "name": "a"})
+    );
+
+    let resp = alice.delete(&url).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(last(&s)["verb"], "deletecollection");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standalone_policy_file_authorizes_client_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = Ca::new("client-ca");
+    let ca_file = dir.path().join("client-ca.crt");
+    std::fs::write(&ca_file, users.pem()).unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "rules:\n  - groups: [pager-readers]\n    verbs: [get, list, watch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - users: [writer]\n    verbs: [\"*\"]\n    apiGroups: [pager.k8s.co]\n    resources: [\"alerts\", \"alerts/*\"]\n",
+    )
+    .unwrap();
+    let certs = dir.path().join("certs");
+    let server = common::Server::start_https(&[
+        "--storage",
+        "memory",
+        "--cert-dir",
+        certs.to_str().unwrap(),
+        "--tls-names",
+        "localhost",
+        "--client-ca-file",
+        ca_file.to_str().unwrap(),
+        "--authorization-policy-file",
+        policy.to_str().unwrap(),
+        "--anonymous-auth=false",
+    ]);
+    let ca = std::fs::read(certs.join("ca.crt")).unwrap();
+    let base = format!(
+        "https://localhost:{}",
+        server.addr.rsplit(':').next().unwrap()
+    );
+    let url = format!("{base}{ALERTS}");
+    let writer = client(&ca, Some(&users.client("writer", &[])));
+    let reader = client(&ca, Some(&users.client("reader", &["pager-readers"])));
+    let nobody = client(&ca, None);
+    let (code, body) = status(writer.post(&url).json(&alert("w")).send().await.unwrap()).await;
+    assert_eq!(code, 201, "{body}");
+    let (code, _) = status(reader.get(&url).send().await.unwrap()).await;
+    assert_eq!(code, 200);
+    let (code, body) = status(reader.post(&url).json(&alert("r")).send().await.unwrap()).await;
+    assert_eq!(code, 403, "{body}");
+    // Discovery is allowed to every authenticated user by the built-in rules.
+    let (code, _) = status(
+        reader
+            .get(format!("{base}/apis/pager.k8s.co/v1beta1"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 200);
+    // Without anonymous access, no credentials is 401 — except the health paths.
+    let (code, body) = status(nobody.get(&url).send().await.unwrap()).await;
+    assert_eq!((code, &body["reason"]), (401, &json!("Unauthorized")));
+    let (code, _) = status(nobody.get(format!("{base}/apis")).send().await.unwrap()).await;
+    assert_eq!(code, 401);
+    drop(server);
+
+    // A bad policy file stops the server at start, naming the problem.
+    std::fs::write(&policy, "rules:\n  - users: [x]\n    verb: [get]\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
+        .args([
+            "--storage",
+            "memory",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert-dir",
+        ])
+        .arg(&certs)
+        .arg("--authorization-policy-file")
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("policy.yaml") && err.contains("verb"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_serving_certificate_is_generated_and_reloaded_when_its_files_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("certs");
+    let server = common::Server::start_https(&[
+        "--storage",
+        "memory",
+        "--cert-dir",
+        certs.to_str().unwrap(),
+    ]);
+    let port = server.addr.rsplit(':').next().unwrap().to_string();
+    let first_ca = std::fs::read(certs.join("ca.crt")).unwrap();
+    // Trusted through the generated CA, for localhost and 127.0.0.1.
+    for host in ["localhost", "127.0.0.1"] {
+        let resp = client(&first_ca, None)
+            .get(format!("https://{host}:{port}/healthz"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+    }
+    // New files (another CA) in place: served from the next connection on.
+    let other = tempfile::tempdir().unwrap();
+    apiserver::serve::self_signed(other.path(), &["localhost".into()]).unwrap();
+    for f in ["apiserver.crt", "apiserver.key"] {
+        std::fs::copy(other.path().join(f), certs.join(f)).unwrap();
+    }
+    let second_ca = std::fs::read(other.path().join("ca.crt")).unwrap();
+    let mut reloaded = false;
+    for _ in 0..100 {
+        if client(&second_ca, None)
+            .get(format!("https://localhost:{port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(reloaded, "the new certificate was never served");
+    assert!(
+        client(&first_ca, None)
+            .get(format!("https://localhost:{port}/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "the old certificate is still served"
+    );
+}
