@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the suite needs (real components, never mocks). Add to this list as suites grow.
-need_debs=(etcd-server protobuf-compiler)
+need_debs=(etcd-server protobuf-compiler openssl python3)
 if [ ${#need_debs[@]} -gt 0 ]; then
   missing=()
   for p in "${need_debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -43,3 +43,9 @@ echo "== pager-gen --verify"
 cargo run -q --locked -p pager-gen -- --verify
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== examples/pager/demo.sh"
+# The binaries `cargo test` built for the integration tests, with the workspace's features.
+for b in pager-apiserver pager-controller; do
+  [ -x "${CARGO_TARGET_DIR:-target}/debug/$b" ] || cargo build -q --locked -p "$b"
+done
+examples/pager/demo.sh --no-build

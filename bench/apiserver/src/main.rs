@@ -45,15 +45,15 @@ const COLLECTION: &str = "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts"
 const STORAGE_COLLECTION: &str = "/apis/pager.k8s.co/v1beta1/namespaces/default/alerts";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
-type Pool = Client<HttpConnector, Full<Bytes>>;
+type Pool = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// Load generator for pager-apiserver (plain HTTP on loopback).
 #[derive(Parser, Debug, Clone)]
 #[command(name = "apiserver-bench")]
 struct Cli {
     /// The server's address (as printed by `pager-apiserver --listen 127.0.0.1:0`).
-    #[arg(long)]
-    addr: SocketAddr,
+    #[arg(long, required_unless_present = "serve_sar")]
+    addr: Option<SocketAddr>,
     /// Label for the output lines (e.g. the storage backend).
     #[arg(long, default_value = "server")]
     label: String,
@@ -90,6 +90,19 @@ struct Cli {
     /// Name prefix of the created Alerts (must not exist yet).
     #[arg(long, default_value = "bench")]
     prefix: String,
+    /// HTTPS: the CA (PEM) that signed the server's certificate (`--cert-dir`'s `ca.crt`).
+    #[arg(long)]
+    ca_file: Option<std::path::PathBuf>,
+    /// A client certificate and its key (one PEM file) to authenticate with.
+    #[arg(long, requires = "ca_file")]
+    client_cert: Option<std::path::PathBuf>,
+    /// Only creates/s and gets/s (the security-overhead runs).
+    #[arg(long)]
+    requests_only: bool,
+    /// Not a load run: serve a SubjectAccessReview stand-in on this address (allows every
+    /// request; prints `listening on <addr>`), for delegated-authorization runs.
+    #[arg(long, conflicts_with = "addr")]
+    serve_sar: Option<SocketAddr>,
     /// The etcd the server stores in: after the creates, the same number of raw etcd puts of
     /// the same bytes at the same concurrency (`etcd-client`), side by side.
     #[arg(long)]
@@ -106,13 +119,28 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
+    if let Some(addr) = cli.serve_sar {
+        return serve_sar(addr).await;
+    }
+    let addr = cli.addr.ok_or("--addr is required")?;
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
+    connector.enforce_http(false);
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls_config(&cli)?)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
     let pool: Pool = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(cli.concurrency.max(1) * 2)
         .pool_idle_timeout(Duration::from_secs(300))
-        .build(connector);
-    let base = format!("http://{}", cli.addr);
+        .build(https);
+    let scheme = if cli.ca_file.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let base = format!("{scheme}://{addr}");
     let label = cli.label.as_str();
     let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
@@ -158,6 +186,18 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         None => None,
     };
+
+    if cli.requests_only {
+        let gets = gets(&pool, &base, &cli, 1).await?;
+        println!(
+            "apiserver {label} requests creates_per_s={:.0} gets_per_s={:.0} create_p50_ms={:.3} get_p50_ms={:.3}",
+            cli.creates as f64 / created.wall.as_secs_f64(),
+            cli.gets as f64 / gets.wall.as_secs_f64(),
+            ms(pct(&created.lat, 0.50)),
+            ms(pct(&gets.lat, 0.50)),
+        );
+        return Ok(());
+    }
 
     // 2. gets/s
     let mut get_rates = Vec::new();
@@ -389,6 +429,69 @@ struct Timed {
     lat: Vec<Duration>,
 }
 
+/// Trusts `--ca-file` (or nothing: plain HTTP only) and presents `--client-cert`.
+fn tls_config(cli: &Cli) -> Result<rustls::ClientConfig, Error> {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    if let Some(ca) = &cli.ca_file {
+        for cert in CertificateDer::pem_file_iter(ca)? {
+            roots.add(cert?)?;
+        }
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots);
+    Ok(match &cli.client_cert {
+        Some(path) => {
+            let chain = CertificateDer::pem_file_iter(path)?.collect::<Result<Vec<_>, _>>()?;
+            let key = PrivateKeyDer::from_pem_file(path)?;
+            builder.with_client_auth_cert(chain, key)?
+        }
+        None => builder.with_no_client_auth(),
+    })
+}
+
+/// A SubjectAccessReview stand-in that allows everything (the delegated-authorization runs
+/// measure the server's cache, not a reviewer).
+async fn serve_sar(addr: SocketAddr) -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on {}", listener.local_addr()?);
+    let reviews = Arc::new(AtomicU64::new(0));
+    loop {
+        let (tcp, _) = listener.accept().await?;
+        let reviews = reviews.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                let reviews = reviews.clone();
+                async move {
+                    let body = req.into_body().collect().await?.to_bytes();
+                    let review: Value = serde_json::from_slice(&body).unwrap_or_default();
+                    let n = reviews.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n.is_power_of_two() {
+                        eprintln!("stand-in: {n} SubjectAccessReviews");
+                    }
+                    let answer = serde_json::json!({
+                        "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+                        "spec": review["spec"], "status": {"allowed": true}
+                    });
+                    Ok::<_, hyper::Error>(
+                        hyper::Response::builder()
+                            .header(CONTENT_TYPE, "application/json")
+                            .body(Full::new(Bytes::from(
+                                serde_json::to_vec(&answer).unwrap_or_default(),
+                            )))
+                            .expect("response"),
+                    )
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tcp), service)
+                .await;
+        });
+    }
+}
+
 fn alert_body(name: &str) -> Bytes {
     Bytes::from(
         serde_json::to_vec(&serde_json::json!({
@@ -571,7 +674,7 @@ struct Fanout {
 type Seen = Result<(usize, Instant), String>;
 
 async fn fanout(pool: &Pool, base: &str, cli: &Cli, rv: &str) -> Result<Fanout, Error> {
-    let addr = cli.addr;
+    let addr = cli.addr.ok_or("--addr is required")?;
     let path = format!("{COLLECTION}?watch=1&resourceVersion={rv}");
     let fan_prefix = format!("{}-fan-", cli.prefix);
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), String>>();
