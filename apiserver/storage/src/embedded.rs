@@ -12,16 +12,18 @@
 //!   revision of the last committed mutation), `"compacted"` → the revision up to which the log
 //!   was compacted (reads and watches need a revision at or above it).
 //!
-//! Every mutation is one redb write transaction (default `Durability::Immediate`: fsync'd before
-//! `commit` returns) that rewrites the record, appends the event and bumps the revision counter
-//! together, so they can never disagree after a crash. Writes are serialised by a mutex held from
-//! `begin_write` until the event is published, so watchers receive events in revision order.
+//! Writes go to one writer thread, which commits them in groups: every mutation waiting when a
+//! transaction starts joins it (each sees the ones before it), the transaction commits once
+//! (`Durability::Immediate`: fsync'd before `commit` returns), then the events are published in
+//! revision order and each caller is answered — a write is acknowledged only once it is durable,
+//! and concurrent writers share one fsync. Each mutation rewrites its record, appends its event
+//! and bumps the revision counter in that transaction, so they can never disagree after a crash.
 //!
 //! A format-1 file (no log) is upgraded in place on open: its history starts at its revision.
 
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
@@ -56,11 +58,204 @@ pub struct EmbeddedStore {
 }
 
 struct Inner {
+    shared: Arc<Shared>,
+    /// To the writer thread; taken (closing the channel) when the store is dropped.
+    writer: Option<std::sync::mpsc::Sender<Job>>,
+    writer_thread: Option<std::thread::JoinHandle<()>>,
+    max_value_size: usize,
+}
+
+/// What the writer thread shares with readers.
+struct Shared {
     db: Database,
     hub: WatchHub,
-    /// Serialises writes from `begin_write` to `publish`.
-    write_lock: Mutex<()>,
-    max_value_size: usize,
+    /// Durable transactions committed, and the mutations they carried.
+    commits: std::sync::atomic::AtomicU64,
+    committed_writes: std::sync::atomic::AtomicU64,
+}
+
+/// How the embedded store's writes were grouped (see [`EmbeddedStore::group_commits`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GroupCommits {
+    /// Durable transactions (one fsync each).
+    pub commits: u64,
+    /// Mutations they carried.
+    pub writes: u64,
+}
+
+impl std::ops::Deref for Inner {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The writer finishes its group and exits; the database closes when it has.
+        drop(self.writer.take());
+        if let Some(thread) = self.writer_thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Most mutations one transaction takes.
+const MAX_GROUP: usize = 512;
+
+/// A mutation for the writer thread: given the group's open tables (or why there are none), it
+/// makes its change and says what to publish and how to answer once the group's fate is known.
+type Job = Box<dyn FnOnce(Result<&mut Group<'_>, &StorageError>) -> Done + Send>;
+
+struct Done {
+    event: Option<Event>,
+    /// Called with the commit's result (`Ok` only if the mutation is durable).
+    answer: Box<dyn FnOnce(Result<(), StorageError>) + Send>,
+}
+
+/// One group commit's open transaction.
+struct Group<'t> {
+    kv: redb::Table<'t, &'static str, &'static [u8]>,
+    log: redb::Table<'t, u64, &'static [u8]>,
+    meta: redb::Table<'t, &'static str, u64>,
+    revision: Revision,
+    /// A failed write: the whole group is abandoned.
+    failed: Option<StorageError>,
+}
+
+impl Group<'_> {
+    /// Reads `key`, lets `f` decide, writes the outcome. `Err` is the mutation's own refusal (or
+    /// an unreadable record): nothing was written for it. A failure while writing poisons the
+    /// group instead.
+    fn apply<T>(
+        &mut self,
+        key: &str,
+        f: impl FnOnce(Option<KeyValue>, Revision) -> Result<Outcome<T>, StorageError>,
+    ) -> Result<(T, Option<Event>), StorageError> {
+        let existing = {
+            let found = self.kv.get(key).map_err(db_err)?;
+            found.map(|g| decode(key, g.value())).transpose()?
+        };
+        let next = semantics::next_revision(self.revision)?;
+        let (out, event, record) = match f(existing, next)? {
+            Outcome::Unchanged(out) => return Ok((out, None)),
+            Outcome::Put(kv, event, out) => (out, event, Some(encode(&kv))),
+            Outcome::Remove(event, out) => (out, event, None),
+        };
+        let written = (|| {
+            match &record {
+                Some(record) => self.kv.insert(key, record.as_slice()).map(drop),
+                None => self.kv.remove(key).map(drop),
+            }
+            .map_err(db_err)?;
+            self.log
+                .insert(next, encode_event(&event).as_slice())
+                .map_err(db_err)?;
+            self.meta.insert(META_REVISION, next).map_err(db_err)?;
+            Ok::<_, StorageError>(())
+        })();
+        match written {
+            Ok(()) => {
+                self.revision = next;
+                Ok((out, Some(event)))
+            }
+            Err(e) => {
+                self.failed = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The writer thread: takes every waiting mutation into one transaction, commits, publishes,
+/// answers; until the channel closes.
+fn write_groups(shared: Arc<Shared>, jobs: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        // A panic inside redb (it asserts on some corruptions) fails this group's callers (their
+        // answers are dropped) but not the writer.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            commit_group(&shared, group)
+        }));
+    }
+}
+
+fn commit_group(shared: &Shared, jobs: Vec<Job>) {
+    let txn = match shared.db.begin_write() {
+        Ok(txn) => txn,
+        Err(e) => {
+            let e = db_err(e);
+            for job in jobs {
+                (job(Err(&e)).answer)(Err(e.clone()));
+            }
+            return;
+        }
+    };
+    // The tables borrow the transaction: they are closed at the end of this block, before the
+    // commit.
+    let (done, failed) = {
+        let opened = (|| {
+            let meta = txn.open_table(META).map_err(db_err)?;
+            let revision = meta
+                .get(META_REVISION)
+                .map_err(db_err)?
+                .map_or(0, |g| g.value());
+            Ok::<_, StorageError>(Group {
+                kv: txn.open_table(KV).map_err(db_err)?,
+                log: txn.open_table(LOG).map_err(db_err)?,
+                meta,
+                revision,
+                failed: None,
+            })
+        })();
+        let mut done = Vec::with_capacity(jobs.len());
+        let failed = match opened {
+            Err(e) => {
+                done.extend(jobs.into_iter().map(|job| job(Err(&e))));
+                Some(e)
+            }
+            Ok(mut group) => {
+                for job in jobs {
+                    let d = match group.failed.clone() {
+                        Some(e) => job(Err(&e)),
+                        None => job(Ok(&mut group)),
+                    };
+                    done.push(d);
+                }
+                group.failed
+            }
+        };
+        (done, failed)
+    };
+    let mut done = done;
+    let changed = done.iter().any(|d| d.event.is_some());
+    let outcome = match failed {
+        Some(e) => Err(e),
+        None if !changed => txn.abort().map_err(db_err),
+        None => txn.commit().map_err(db_err),
+    };
+    if outcome.is_ok() && changed {
+        use std::sync::atomic::Ordering::Relaxed;
+        let writes = done.iter().filter(|d| d.event.is_some()).count() as u64;
+        shared.commits.fetch_add(1, Relaxed);
+        shared.committed_writes.fetch_add(writes, Relaxed);
+    }
+    if outcome.is_ok() {
+        for d in &mut done {
+            if let Some(event) = d.event.take() {
+                shared.hub.publish(event);
+            }
+        }
+    }
+    for d in done {
+        (d.answer)(outcome.clone());
+    }
 }
 
 enum Outcome<T> {
@@ -214,11 +409,25 @@ impl EmbeddedStore {
         builder.set_check_integrity_on_open(opts.verify_on_open);
         let db = builder.create(path.as_ref()).map_err(db_err)?;
         let revision = Self::init(&db)?;
+        let shared = Arc::new(Shared {
+            db,
+            hub: WatchHub::new(revision, opts.history_capacity, opts.watch_buffer),
+            commits: Default::default(),
+            committed_writes: Default::default(),
+        });
+        let (writer, jobs) = std::sync::mpsc::channel();
+        let writer_thread = std::thread::Builder::new()
+            .name("embedded-store-writer".into())
+            .spawn({
+                let shared = shared.clone();
+                move || write_groups(shared, jobs)
+            })
+            .map_err(|e| StorageError::Io(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
-                db,
-                hub: WatchHub::new(revision, opts.history_capacity, opts.watch_buffer),
-                write_lock: Mutex::new(()),
+                shared,
+                writer: Some(writer),
+                writer_thread: Some(writer_thread),
                 max_value_size: opts.max_value_size,
             }),
         })
@@ -322,7 +531,6 @@ impl Inner {
 
     /// Drops the log up to and including `revision` (clamped to the current revision).
     fn compact(&self, revision: Revision) -> Result<(), StorageError> {
-        let _serial = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
         let txn = self.db.begin_write().map_err(db_err)?;
         let revision = {
             let mut meta = txn.open_table(META).map_err(db_err)?;
@@ -389,57 +597,57 @@ impl Inner {
             opts,
         )
     }
+}
 
-    /// One mutation: reads the current record and revision inside a write transaction, lets `f`
-    /// decide, writes record and revision, commits durably, then publishes the event.
-    fn mutate<T>(
-        &self,
-        key: &str,
-        f: impl FnOnce(Option<KeyValue>, Revision) -> Result<Outcome<T>, StorageError>,
-    ) -> Result<T, StorageError> {
-        let _serial = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let txn = self.db.begin_write().map_err(db_err)?;
-        let (out, event) = {
-            let mut table = txn.open_table(KV).map_err(db_err)?;
-            let mut log = txn.open_table(LOG).map_err(db_err)?;
-            let mut meta = txn.open_table(META).map_err(db_err)?;
-            let current = meta
-                .get(META_REVISION)
-                .map_err(db_err)?
-                .map_or(0, |g| g.value());
-            let existing = {
-                let found = table.get(key).map_err(db_err)?;
-                found.map(|g| decode(key, g.value())).transpose()?
-            };
-            let next = semantics::next_revision(current)?;
-            match f(existing, next)? {
-                Outcome::Unchanged(out) => (out, None),
-                Outcome::Put(kv, event, out) => {
-                    table.insert(key, encode(&kv).as_slice()).map_err(db_err)?;
-                    log.insert(next, encode_event(&event).as_slice())
-                        .map_err(db_err)?;
-                    meta.insert(META_REVISION, next).map_err(db_err)?;
-                    (out, Some(event))
-                }
-                Outcome::Remove(event, out) => {
-                    table.remove(key).map_err(db_err)?;
-                    log.insert(next, encode_event(&event).as_slice())
-                        .map_err(db_err)?;
-                    meta.insert(META_REVISION, next).map_err(db_err)?;
-                    (out, Some(event))
-                }
-            }
-        };
-        match event {
-            None => {
-                txn.abort().map_err(db_err)?;
-            }
-            Some(event) => {
-                txn.commit().map_err(db_err)?;
-                self.hub.publish(event);
-            }
+impl EmbeddedStore {
+    /// How many durable transactions this store committed since it was opened, and how many
+    /// mutations they carried: concurrent writers share transactions (and fsyncs).
+    pub fn group_commits(&self) -> GroupCommits {
+        use std::sync::atomic::Ordering::Relaxed;
+        GroupCommits {
+            commits: self.inner.commits.load(Relaxed),
+            writes: self.inner.committed_writes.load(Relaxed),
         }
-        Ok(out)
+    }
+
+    /// One mutation through the writer thread: answered once its group commit is durable (or
+    /// failed).
+    async fn mutate<T: Send + 'static>(
+        &self,
+        key: String,
+        f: impl FnOnce(Option<KeyValue>, Revision) -> Result<Outcome<T>, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |group| {
+            let applied = match group {
+                Ok(group) => group.apply(&key, f),
+                Err(e) => Err(e.clone()),
+            };
+            match applied {
+                Ok((out, event)) => Done {
+                    event,
+                    answer: Box::new(move |committed| {
+                        let _ = tx.send(committed.map(|()| out));
+                    }),
+                },
+                Err(e) => Done {
+                    event: None,
+                    answer: Box::new(move |_| {
+                        let _ = tx.send(Err(e));
+                    }),
+                },
+            }
+        });
+        let writer = self
+            .inner
+            .writer
+            .as_ref()
+            .expect("writer open while the store is");
+        writer
+            .send(job)
+            .map_err(|_| StorageError::Io("the store's writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StorageError::Io("the store's writer failed during this write".into()))?
     }
 }
 
@@ -457,19 +665,17 @@ impl Storage for EmbeddedStore {
     async fn create(&self, key: &str, value: Bytes) -> Result<KeyValue, StorageError> {
         semantics::check_size(key, &value, self.inner.max_value_size)?;
         let key = key.to_owned();
-        self.blocking(move |inner| {
-            inner.mutate(&key, |existing, rev| {
-                if existing.is_some() {
-                    return Err(StorageError::AlreadyExists { key: key.clone() });
-                }
-                let kv = KeyValue {
-                    key: key.clone(),
-                    value,
-                    create_revision: rev,
-                    mod_revision: rev,
-                };
-                Ok(Outcome::Put(kv.clone(), semantics::added(kv.clone()), kv))
-            })
+        self.mutate(key.clone(), move |existing, rev| {
+            if existing.is_some() {
+                return Err(StorageError::AlreadyExists { key: key.clone() });
+            }
+            let kv = KeyValue {
+                key: key.clone(),
+                value,
+                create_revision: rev,
+                mod_revision: rev,
+            };
+            Ok(Outcome::Put(kv.clone(), semantics::added(kv.clone()), kv))
         })
         .await
     }
@@ -482,27 +688,25 @@ impl Storage for EmbeddedStore {
     ) -> Result<KeyValue, StorageError> {
         semantics::check_size(key, &value, self.inner.max_value_size)?;
         let key = key.to_owned();
-        self.blocking(move |inner| {
-            inner.mutate(&key, |existing, rev| {
-                let Some(prev) = existing else {
-                    return Err(StorageError::NotFound { key: key.clone() });
-                };
-                semantics::check_expected(&key, &prev, expected_mod_revision)?;
-                if prev.value == value {
-                    return Ok(Outcome::Unchanged(prev));
-                }
-                let kv = KeyValue {
-                    key: key.clone(),
-                    value,
-                    create_revision: prev.create_revision,
-                    mod_revision: rev,
-                };
-                Ok(Outcome::Put(
-                    kv.clone(),
-                    semantics::modified(kv.clone(), prev),
-                    kv,
-                ))
-            })
+        self.mutate(key.clone(), move |existing, rev| {
+            let Some(prev) = existing else {
+                return Err(StorageError::NotFound { key: key.clone() });
+            };
+            semantics::check_expected(&key, &prev, expected_mod_revision)?;
+            if prev.value == value {
+                return Ok(Outcome::Unchanged(prev));
+            }
+            let kv = KeyValue {
+                key: key.clone(),
+                value,
+                create_revision: prev.create_revision,
+                mod_revision: rev,
+            };
+            Ok(Outcome::Put(
+                kv.clone(),
+                semantics::modified(kv.clone(), prev),
+                kv,
+            ))
         })
         .await
     }
@@ -513,15 +717,13 @@ impl Storage for EmbeddedStore {
         expected_mod_revision: Option<Revision>,
     ) -> Result<KeyValue, StorageError> {
         let key = key.to_owned();
-        self.blocking(move |inner| {
-            inner.mutate(&key, |existing, rev| {
-                let Some(prev) = existing else {
-                    return Err(StorageError::NotFound { key: key.clone() });
-                };
-                semantics::check_expected(&key, &prev, expected_mod_revision)?;
-                let (event, kv) = semantics::deleted(prev, rev);
-                Ok(Outcome::Remove(event, kv))
-            })
+        self.mutate(key.clone(), move |existing, rev| {
+            let Some(prev) = existing else {
+                return Err(StorageError::NotFound { key: key.clone() });
+            };
+            semantics::check_expected(&key, &prev, expected_mod_revision)?;
+            let (event, kv) = semantics::deleted(prev, rev);
+            Ok(Outcome::Remove(event, kv))
         })
         .await
     }

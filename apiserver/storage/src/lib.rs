@@ -105,7 +105,7 @@ mod memory;
 mod watch;
 
 pub use compactor::{DEFAULT_COMPACTION_INTERVAL, compact_periodically};
-pub use embedded::EmbeddedStore;
+pub use embedded::{EmbeddedStore, GroupCommits};
 pub use etcd::{EtcdOptions, EtcdStore, EtcdTls};
 pub use memory::MemoryStore;
 pub use watch::{ProgressHandle, WatchItem, WatchStream};

@@ -250,6 +250,50 @@ async fn background_compaction_by_age() {
     assert!(errors.lock().unwrap().is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_share_durable_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = EmbeddedStore::open(dir.path().join("store.redb")).unwrap();
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let key = format!("/registry/g/r/k{i:03}");
+                s.create(&key, b("v")).await.unwrap();
+                s.update(&key, b("w"), None).await.unwrap();
+                // A refusal inside a group fails only itself.
+                assert!(matches!(
+                    s.create(&key, b("again")).await,
+                    Err(StorageError::AlreadyExists { .. })
+                ));
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let stats = s.group_commits();
+    assert_eq!(stats.writes, 400);
+    assert!(
+        stats.commits < stats.writes,
+        "no write shared a commit: {stats:?}"
+    );
+    // Every revision once, in order, each answered write durable and listed.
+    assert_eq!(s.revision().await.unwrap(), 400);
+    let all = s
+        .list("/registry/g/r/", ListOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 200);
+    assert!(all.items.iter().all(|kv| kv.value == "w"));
+    let mut w = s.watch("/registry/", 0).await.unwrap();
+    drop(s);
+    // The store closes when its last clone is dropped: the file can be opened again at once.
+    drop(w.try_recv());
+    let s = EmbeddedStore::open(dir.path().join("store.redb")).unwrap();
+    assert_eq!(s.revision().await.unwrap(), 400);
+}
+
 const CHILD_DB: &str = "APISERVER_STORAGE_CRASH_CHILD_DB";
 const CHILD_ROUND: &str = "APISERVER_STORAGE_CRASH_CHILD_ROUND";
 
