@@ -17,9 +17,37 @@ use rustls::server::danger::ClientCertVerifier;
 use super::User;
 
 /// The certificate chain a client presented on its TLS connection (leaf first), verified by the
-/// TLS server against the union of the configured CAs; set as a request extension.
+/// TLS server against the union of the configured CAs; set as a request extension. Cheap to
+/// clone: every request of a connection shares one, and with it the identity the chain proves,
+/// worked out (chain verification, subject parsing) on the connection's first request only.
 #[derive(Clone, Debug)]
-pub struct PeerCertificates(pub Arc<Vec<CertificateDer<'static>>>);
+pub struct PeerCertificates {
+    chain: Arc<Vec<CertificateDer<'static>>>,
+    identity: Arc<std::sync::OnceLock<PeerIdentity>>,
+}
+
+/// What a connection's certificate proves, for one [`Authentication`].
+#[derive(Clone, Debug)]
+struct PeerIdentity {
+    /// Chains to the request-header CA: its common name.
+    front_proxy: Option<String>,
+    /// Chains to the client CA: the user (common name, organizations), or why it cannot be one.
+    client: Option<Result<(String, Vec<String>), String>>,
+}
+
+impl PeerCertificates {
+    pub fn new(chain: Vec<CertificateDer<'static>>) -> Self {
+        PeerCertificates {
+            chain: Arc::new(chain),
+            identity: Arc::default(),
+        }
+    }
+
+    /// The chain, leaf first.
+    pub fn chain(&self) -> &[CertificateDer<'static>] {
+        &self.chain
+    }
+}
 
 /// A CA bundle that client certificates are checked against.
 #[derive(Clone)]
@@ -155,11 +183,16 @@ impl Authentication {
         headers: &HeaderMap,
         peer: Option<&PeerCertificates>,
     ) -> Result<User, Unauthorized> {
-        if let (Some(rh), Some(peer)) = (&self.request_header, peer)
-            && rh.ca.verifies(&peer.0)
+        let identity = peer.map(|p| p.identity.get_or_init(|| self.identify(&p.chain)));
+        if let (
+            Some(rh),
+            Some(PeerIdentity {
+                front_proxy: Some(cn),
+                ..
+            }),
+        ) = (&self.request_header, identity)
         {
-            let cn = subject(&peer.0[0]).map(|s| s.0).unwrap_or_default();
-            if !rh.allowed_names.is_empty() && !rh.allowed_names.contains(&cn) {
+            if !rh.allowed_names.is_empty() && !rh.allowed_names.contains(cn) {
                 return Err(Unauthorized(format!(
                     "request-header client certificate with common name {cn:?} is not allowed"
                 )));
@@ -168,16 +201,12 @@ impl Authentication {
                 return Ok(user.authenticated());
             }
         }
-        if let (Some(ca), Some(peer)) = (&self.client_ca, peer)
-            && ca.verifies(&peer.0)
+        if let Some(PeerIdentity {
+            client: Some(client),
+            ..
+        }) = identity
         {
-            let (name, groups) = subject(&peer.0[0])
-                .ok_or_else(|| Unauthorized("client certificate without a subject".into()))?;
-            if name.is_empty() {
-                return Err(Unauthorized(
-                    "client certificate without a common name".into(),
-                ));
-            }
+            let (name, groups) = client.clone().map_err(Unauthorized)?;
             return Ok(User {
                 name,
                 groups,
@@ -198,6 +227,31 @@ impl Authentication {
             return Ok(User::anonymous());
         }
         Err(Unauthorized("no credentials".into()))
+    }
+
+    /// What `chain` proves under this configuration.
+    fn identify(&self, chain: &[CertificateDer<'static>]) -> PeerIdentity {
+        let subject = || chain.first().and_then(subject);
+        let front_proxy = self
+            .request_header
+            .as_ref()
+            .filter(|rh| rh.ca.verifies(chain))
+            .map(|_| subject().map(|s| s.0).unwrap_or_default());
+        let client =
+            self.client_ca
+                .as_ref()
+                .filter(|ca| ca.verifies(chain))
+                .map(|_| match subject() {
+                    None => Err("client certificate without a subject".to_string()),
+                    Some((name, _)) if name.is_empty() => {
+                        Err("client certificate without a common name".to_string())
+                    }
+                    Some(s) => Ok(s),
+                });
+        PeerIdentity {
+            front_proxy,
+            client,
+        }
     }
 }
 

@@ -135,9 +135,7 @@ pub async fn serve(
                 .1
                 .peer_certificates()
                 .filter(|c| !c.is_empty())
-                .map(|c| {
-                    PeerCertificates(Arc::new(c.iter().map(|c| c.clone().into_owned()).collect()))
-                });
+                .map(|c| PeerCertificates::new(c.iter().map(|c| c.clone().into_owned()).collect()));
             run_connection(TokioIo::new(stream), router, peer, watcher, remote).await;
         });
     }
