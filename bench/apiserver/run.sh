@@ -103,6 +103,23 @@ print(*[x.getsockname()[1] for x in s])')
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
+  if [[ $backend == embedded ]]; then
+    # Startup on the file just written (closed cleanly), without and with full verification.
+    objects=$(grep -o 'creates n=[0-9]*' "$out" | head -1 | cut -d= -f2)
+    for verify in "" --verify-on-open; do
+      t0=$(date +%s%N)
+      "$server_bin" "${args[@]}" $verify >"$tmp/startup.out" 2>/dev/null &
+      server_pid=$!
+      until grep -q '^listening on' "$tmp/startup.out" 2>/dev/null; do
+        kill -0 "$server_pid" 2>/dev/null || { echo "run.sh: restart failed" >&2; exit 1; }
+        sleep 0.005
+      done
+      t1=$(date +%s%N)
+      echo "apiserver embedded startup objects=${objects:-?} db_mb=$(( $(stat -c %s "$tmp/pager.db") / 1048576 )) verify_on_open=$([[ -n $verify ]] && echo yes || echo no) ms=$(( (t1 - t0) / 1000000 ))"
+      kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+      server_pid=""
+    done
+  fi
   if [[ -n ${etcd_pid:-} ]]; then kill "$etcd_pid" 2>/dev/null || true; wait "$etcd_pid" 2>/dev/null || true; etcd_pid=""; fi
   wait "$drain_pid" 2>/dev/null || true
 done

@@ -407,11 +407,17 @@ impl EmbeddedStore {
     ) -> Result<Self, StorageError> {
         let mut builder = redb::Builder::new();
         builder.set_check_integrity_on_open(opts.verify_on_open);
+        builder.set_cache_size(opts.cache_bytes);
         let db = builder.create(path.as_ref()).map_err(db_err)?;
         let revision = Self::init(&db)?;
         let shared = Arc::new(Shared {
             db,
-            hub: WatchHub::new(revision, opts.history_capacity, opts.watch_buffer),
+            hub: WatchHub::new(
+                revision,
+                opts.history_capacity,
+                opts.history_bytes,
+                opts.watch_buffer,
+            ),
             commits: Default::default(),
             committed_writes: Default::default(),
         });

@@ -115,6 +115,8 @@ pub type Revision = u64;
 
 /// Default number of events kept for watch replay.
 pub const DEFAULT_HISTORY_CAPACITY: usize = 10_000;
+/// Default bound of the in-memory watch history in bytes (keys and values of the events kept).
+pub const DEFAULT_HISTORY_BYTES: usize = 64 * 1024 * 1024;
 /// Default number of live events buffered per watcher before it is expired.
 pub const DEFAULT_WATCH_BUFFER: usize = 1_024;
 /// Default maximum value size: etcd's default `--max-request-bytes` (1.5 MiB).
@@ -250,23 +252,34 @@ impl std::error::Error for StorageError {}
 pub struct StoreOptions {
     /// Events kept for watch replay (older ones are compacted away).
     pub history_capacity: usize,
+    /// Bytes (keys and values) of the events kept for watch replay: the history is bounded by
+    /// both, whichever is reached first.
+    pub history_bytes: usize,
     /// Live events buffered per watcher before it is expired (at least 1).
     pub watch_buffer: usize,
     /// Largest accepted value, in bytes.
     pub max_value_size: usize,
-    /// [`EmbeddedStore`] only: verify every page checksum when opening, so that a file damaged
-    /// outside redb fails to open with `Corrupt` instead of risking a panic later. Reads the
-    /// whole file once; default `true`.
+    /// [`EmbeddedStore`] only: verify every page checksum on every open, so that a file damaged
+    /// outside redb while it was closed fails to open with `Corrupt` instead of risking an error
+    /// later. Reads the whole file. Default `false`: redb checks (and repairs) a file on its own
+    /// after an unclean shutdown, so a clean start reads only what it needs.
     pub verify_on_open: bool,
+    /// [`EmbeddedStore`] only: memory for redb's page cache (redb's own default is 1 GiB).
+    pub cache_bytes: usize,
 }
+
+/// Default page cache of the embedded store.
+pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             history_capacity: DEFAULT_HISTORY_CAPACITY,
+            history_bytes: DEFAULT_HISTORY_BYTES,
             watch_buffer: DEFAULT_WATCH_BUFFER,
             max_value_size: DEFAULT_MAX_VALUE_SIZE,
-            verify_on_open: true,
+            verify_on_open: false,
+            cache_bytes: DEFAULT_CACHE_BYTES,
         }
     }
 }

@@ -49,7 +49,12 @@ impl MemoryStore {
                     revision: 0,
                     map: BTreeMap::new(),
                 }),
-                hub: WatchHub::new(0, opts.history_capacity, opts.watch_buffer),
+                hub: WatchHub::new(
+                    0,
+                    opts.history_capacity,
+                    opts.history_bytes,
+                    opts.watch_buffer,
+                ),
                 max_value_size: opts.max_value_size,
             }),
         }

@@ -124,6 +124,9 @@ struct HubState {
     horizon: Revision,
     history: VecDeque<Event>,
     capacity: usize,
+    /// What `history` holds, in bytes (keys and values), and its bound.
+    bytes: usize,
+    max_bytes: usize,
     buffer: usize,
     watchers: Vec<Watcher>,
     next_watcher: u64,
@@ -141,14 +144,22 @@ fn lock(state: &Mutex<HubState>) -> MutexGuard<'_, HubState> {
 
 impl WatchHub {
     /// A hub whose store is at `revision`; no history before it (watching from an older revision
-    /// is `Expired`). `capacity` bounds the history, `buffer` each watcher's live backlog.
-    pub(crate) fn new(revision: Revision, capacity: usize, buffer: usize) -> Self {
+    /// is `Expired`). `capacity` bounds the history in events and `max_bytes` in bytes, `buffer`
+    /// each watcher's live backlog.
+    pub(crate) fn new(
+        revision: Revision,
+        capacity: usize,
+        max_bytes: usize,
+        buffer: usize,
+    ) -> Self {
         Self {
             state: Arc::new(Mutex::new(HubState {
                 revision,
                 horizon: revision,
                 history: VecDeque::with_capacity(capacity.min(1024)),
                 capacity,
+                bytes: 0,
+                max_bytes,
                 buffer: buffer.max(1),
                 watchers: Vec::new(),
                 next_watcher: 0,
@@ -197,12 +208,15 @@ impl WatchHub {
             st.horizon = st.revision;
             return;
         }
-        if st.history.len() == st.capacity
-            && let Some(dropped) = st.history.pop_front()
-        {
+        st.bytes += event_bytes(&event);
+        st.history.push_back(event);
+        while st.history.len() > st.capacity || (st.bytes > st.max_bytes && st.history.len() > 1) {
+            let Some(dropped) = st.history.pop_front() else {
+                break;
+            };
+            st.bytes -= event_bytes(&dropped);
             st.horizon = dropped.revision;
         }
-        st.history.push_back(event);
     }
 
     /// Every retained event after `revision` (in order), and the hub's revision; `Expired` when
@@ -224,7 +238,9 @@ impl WatchHub {
         let mut st = self.lock();
         let revision = revision.min(st.revision);
         while st.history.front().is_some_and(|e| e.revision <= revision) {
-            st.history.pop_front();
+            if let Some(dropped) = st.history.pop_front() {
+                st.bytes -= event_bytes(&dropped);
+            }
         }
         st.horizon = st.horizon.max(revision);
     }
@@ -307,6 +323,13 @@ impl WatchHub {
     }
 }
 
+/// What an event holds in memory, roughly: its key and values and a fixed overhead.
+fn event_bytes(e: &Event) -> usize {
+    const OVERHEAD: usize = 96;
+    let prev = e.prev.as_ref().map_or(0, |p| p.key.len() + p.value.len());
+    OVERHEAD + e.kv.key.len() + e.kv.value.len() + prev
+}
+
 /// Hands watcher `id` a progress event at the hub's revision: every event up to it was handed to
 /// every watcher under this lock, so it comes after all of them.
 fn request_progress(state: &Mutex<HubState>, id: u64) {
@@ -342,7 +365,7 @@ mod tests {
 
     #[test]
     fn horizon_moves_with_capacity() {
-        let hub = WatchHub::new(0, 3, 8);
+        let hub = WatchHub::new(0, 3, usize::MAX, 8);
         for r in 1..=5 {
             hub.publish(ev(r, "/a"));
         }
@@ -363,8 +386,36 @@ mod tests {
     }
 
     #[test]
+    fn history_is_bounded_in_bytes_too() {
+        let big = |rev: Revision| {
+            let mut e = ev(rev, "/a");
+            e.kv.value = bytes::Bytes::from(vec![b'x'; 1000]);
+            e
+        };
+        // Room for about three 1 kB events.
+        let hub = WatchHub::new(0, 1000, 3 * 1100, 8);
+        for r in 1..=10 {
+            hub.publish(big(r));
+        }
+        let st = hub.lock();
+        assert_eq!(st.history.len(), 3);
+        assert!(st.bytes <= st.max_bytes);
+        assert_eq!(st.horizon, 7);
+        drop(st);
+        assert!(hub.subscribe("/", 6).is_err());
+        let mut w = hub.subscribe("/", 7).unwrap();
+        assert_eq!(w.try_recv().unwrap().unwrap().revision, 8);
+        // An event larger than the whole bound is still kept (alone).
+        let hub = WatchHub::new(0, 1000, 10, 8);
+        hub.publish(big(1));
+        assert_eq!(hub.lock().history.len(), 1);
+        hub.compact(1);
+        assert_eq!(hub.lock().bytes, 0);
+    }
+
+    #[test]
     fn zero_capacity_history_and_closed_watchers() {
-        let hub = WatchHub::new(10, 0, 1);
+        let hub = WatchHub::new(10, 0, usize::MAX, 1);
         hub.publish(ev(11, "/a"));
         assert!(hub.subscribe("/", 10).is_err());
         let w = hub.subscribe("/", 11).unwrap();
@@ -376,7 +427,7 @@ mod tests {
 
     #[test]
     fn progress_comes_after_buffered_events_at_the_hub_revision() {
-        let hub = WatchHub::new(0, 100, 8);
+        let hub = WatchHub::new(0, 100, usize::MAX, 8);
         let mut quiet = hub.subscribe("/quiet/", 0).unwrap();
         let mut busy = hub.subscribe("/busy/", 0).unwrap();
         let mut ahead = hub.subscribe("/busy/", 50).unwrap();
@@ -405,7 +456,7 @@ mod tests {
 
     #[test]
     fn overflow_yields_one_expired_then_ends() {
-        let hub = WatchHub::new(0, 100, 2);
+        let hub = WatchHub::new(0, 100, usize::MAX, 2);
         let mut w = hub.subscribe("/", 0).unwrap();
         for r in 1..=5 {
             hub.publish(ev(r, "/a"));
