@@ -52,7 +52,8 @@ echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknow
 
 summaries=()
 for backend in $backends; do
-  args=(--plain-http --storage "$backend" --listen 127.0.0.1:0)
+  # No watch limit: the fan-out opens as many watches as asked.
+  args=(--plain-http --max-watches 0 --storage "$backend" --listen 127.0.0.1:0)
   [[ $backend == embedded ]] && args+=(--data "$tmp/pager.db")
   extra=()
   if [[ $backend == etcd ]]; then
