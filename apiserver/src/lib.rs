@@ -138,12 +138,21 @@ impl ApiServer {
     /// tower `Service`.
     pub fn into_router(self) -> axum::Router {
         let state = self.state;
-        axum::Router::new()
+        let guard = state.guard.clone();
+        let router = axum::Router::new()
             .fallback(move |req: http::Request<axum::body::Body>| {
                 let state = state.clone();
                 async move { server::handle(state, req).await }
             })
-            .layer(limits::LimitsLayer::new(self.limits))
+            .layer(limits::LimitsLayer::new(self.limits));
+        // Outermost: who is asking comes before the limits (unauthenticated requests take no
+        // in-flight slot).
+        match guard {
+            Some(guard) => router.layer(axum::middleware::from_fn(move |req, next| {
+                server::guarded(guard.clone(), req, next)
+            })),
+            None => router,
+        }
     }
 }
 

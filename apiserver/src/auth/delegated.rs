@@ -19,6 +19,8 @@ use super::authz::{Attributes, Authorizer, Decision, DecisionFuture};
 
 /// Entries kept per cache before expired ones are swept (and, if still full, all dropped).
 const CACHE_LIMIT: usize = 10_000;
+/// How long a review may take before the request fails (k8s.io/apiserver's webhook default).
+const REVIEW_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A small TTL cache: answers are reused for `ttl`, then asked again.
 struct TtlCache<K, V> {
@@ -92,10 +94,11 @@ impl DelegatedTokens {
             ..TokenReview::default()
         };
         let api: Api<TokenReview> = Api::all(self.client.clone());
-        let answer = api
-            .create(&PostParams::default(), &review)
-            .await
-            .map_err(|e| e.to_string())?;
+        let answer =
+            tokio::time::timeout(REVIEW_TIMEOUT, api.create(&PostParams::default(), &review))
+                .await
+                .map_err(|_| format!("no answer within {REVIEW_TIMEOUT:?}"))?
+                .map_err(|e| e.to_string())?;
         let status = answer.status.unwrap_or_default();
         let user = match (status.authenticated, status.user) {
             (Some(true), Some(info)) => Some(User {
@@ -149,7 +152,15 @@ impl DelegatedAuthorizer {
             ..SubjectAccessReview::default()
         };
         let api: Api<SubjectAccessReview> = Api::all(self.client.clone());
-        match api.create(&PostParams::default(), &review).await {
+        let answer =
+            tokio::time::timeout(REVIEW_TIMEOUT, api.create(&PostParams::default(), &review))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(kube::Error::Service(
+                        format!("no answer within {REVIEW_TIMEOUT:?}").into(),
+                    ))
+                });
+        match answer {
             Ok(answer) => {
                 let status = answer.status.unwrap_or_default();
                 if status.allowed && status.denied != Some(true) {

@@ -127,23 +127,34 @@ fn text(code: StatusCode, body: &str) -> Resp {
         .expect("response")
 }
 
+/// Authentication and authorization, before anything else (the in-flight limits included) and
+/// before the body is read, as kube-apiserver's filters do: a refused request is answered with
+/// its `Status` here; an allowed one goes on with its [`crate::auth::User`] as an extension.
+pub(crate) async fn guarded(
+    guard: Arc<crate::auth::Guard>,
+    mut req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Resp {
+    let watch = req.uri().query().is_some_and(|q| {
+        q.split('&')
+            .any(|kv| matches!(kv, "watch=true" | "watch=1"))
+    });
+    let peer = req.extensions().get::<crate::auth::PeerCertificates>();
+    match guard
+        .check(req.method(), req.uri().path(), watch, req.headers(), peer)
+        .await
+    {
+        Ok((user, _)) => {
+            req.extensions_mut().insert(user);
+            next.run(req).await
+        }
+        Err(e) => error_response(&e),
+    }
+}
+
 /// The tower service entry point: never panics into the client, always answers a `Status`.
 pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
     let (parts, body) = req.into_parts();
-    // Authenticated and authorized before the body is read, as kube-apiserver's filters do.
-    if let Some(guard) = &state.guard {
-        let watch = parts.uri.query().is_some_and(|q| {
-            q.split('&')
-                .any(|kv| matches!(kv, "watch=true" | "watch=1"))
-        });
-        let peer = parts.extensions.get::<crate::auth::PeerCertificates>();
-        if let Err(e) = guard
-            .check(&parts.method, parts.uri.path(), watch, &parts.headers, peer)
-            .await
-        {
-            return error_response(&e);
-        }
-    }
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => {
