@@ -220,13 +220,9 @@ fn classify(req: &Request<Body>) -> Class {
     }
     let method = req.method();
     if *method == Method::GET || *method == Method::HEAD || *method == Method::OPTIONS {
-        // As the server reads it: the last `watch` wins (a watch is a GET).
-        let watch = req.uri().query().is_some_and(|q| {
-            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-                .ok()
-                .and_then(|pairs| pairs.into_iter().rev().find(|(k, _)| k == "watch"))
-                .is_some_and(|(_, v)| v == "true" || v == "1")
-        });
+        // As the handlers read it (a malformed query is refused by them, not counted here).
+        let watch = crate::server::parse_query(req.uri().query())
+            .is_ok_and(|q| crate::server::is_watch(&q));
         if watch && *method == Method::GET {
             Class::Watch
         } else {

@@ -279,10 +279,15 @@ fn from_headers(rh: &RequestHeader, headers: &HeaderMap) -> Option<User> {
         .find(|v| !v.is_empty())?;
     let groups = rh.group_headers.iter().flat_map(|h| values(h)).collect();
     let mut extra: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Header names arrive lowercased.
+    let prefixes: Vec<String> = rh
+        .extra_headers_prefixes
+        .iter()
+        .map(|p| p.to_ascii_lowercase())
+        .collect();
     for (header, value) in headers {
         let header = header.as_str();
-        for prefix in &rh.extra_headers_prefixes {
-            let prefix = prefix.to_ascii_lowercase();
+        for prefix in &prefixes {
             if let Some(key) = header.strip_prefix(prefix.as_str())
                 && let Ok(value) = value.to_str()
             {

@@ -33,6 +33,13 @@ pub trait Authorizer: Send + Sync + 'static {
     fn authorize<'a>(&'a self, attributes: Attributes<'a>) -> DecisionFuture<'a>;
 }
 
+/// An authorizer chosen at run time.
+impl Authorizer for std::sync::Arc<dyn Authorizer> {
+    fn authorize<'a>(&'a self, attributes: Attributes<'a>) -> DecisionFuture<'a> {
+        (**self).authorize(attributes)
+    }
+}
+
 /// Allows everything: for development and tests, never behind an aggregator.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AlwaysAllow;

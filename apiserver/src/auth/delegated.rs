@@ -63,8 +63,6 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 /// server; valid and invalid answers are cached for `ttl` (failures are not).
 pub struct DelegatedTokens {
     client: kube::Client,
-    /// `spec.audiences` of each review (empty: the API server's own).
-    audiences: Vec<String>,
     cache: TtlCache<[u8; 32], Option<User>>,
 }
 
@@ -72,7 +70,6 @@ impl DelegatedTokens {
     pub fn new(client: kube::Client, ttl: Duration) -> Self {
         DelegatedTokens {
             client,
-            audiences: Vec::new(),
             cache: TtlCache::new(ttl),
         }
     }
@@ -89,7 +86,8 @@ impl DelegatedTokens {
         let review = TokenReview {
             spec: TokenReviewSpec {
                 token: token.to_string(),
-                audiences: (!self.audiences.is_empty()).then(|| self.audiences.clone()),
+                // The reviewing server's own audiences.
+                audiences: None,
             },
             ..TokenReview::default()
         };
@@ -140,12 +138,15 @@ impl DelegatedAuthorizer {
 
     async fn review(&self, a: Attributes<'_>) -> Decision {
         let spec = spec(&a);
-        let key = serde_json::to_string(&spec).unwrap_or_default();
-        if self.allowed.get(&key).is_some() {
-            return Decision::Allow;
-        }
-        if let Some(reason) = self.denied.get(&key) {
-            return Decision::Deny(reason);
+        // The cache key is the whole spec; one that does not serialise is never cached.
+        let key = serde_json::to_string(&spec).ok();
+        if let Some(key) = &key {
+            if self.allowed.get(key).is_some() {
+                return Decision::Allow;
+            }
+            if let Some(reason) = self.denied.get(key) {
+                return Decision::Deny(reason);
+            }
         }
         let review = SubjectAccessReview {
             spec,
@@ -164,11 +165,15 @@ impl DelegatedAuthorizer {
             Ok(answer) => {
                 let status = answer.status.unwrap_or_default();
                 if status.allowed && status.denied != Some(true) {
-                    self.allowed.put(key, ());
+                    if let Some(key) = key {
+                        self.allowed.put(key, ());
+                    }
                     Decision::Allow
                 } else {
                     let reason = status.reason.unwrap_or_default();
-                    self.denied.put(key, reason.clone());
+                    if let Some(key) = key {
+                        self.denied.put(key, reason.clone());
+                    }
                     Decision::Deny(reason)
                 }
             }

@@ -171,8 +171,3 @@ async fn run_connection<I>(
         tracing::debug!(%remote, error = %e, "connection ended");
     }
 }
-
-/// The address a listener is bound to, for logs.
-pub fn local_addr(listener: &TcpListener) -> Option<SocketAddr> {
-    listener.local_addr().ok()
-}

@@ -127,6 +127,20 @@ fn text(code: StatusCode, body: &str) -> Resp {
         .expect("response")
 }
 
+/// A request's query parameters, percent-decoded; a repeated parameter's last value wins. The
+/// one reading of the query every layer shares (the guard, the limits, the handlers), so they
+/// cannot disagree on what a request asks.
+pub(crate) fn parse_query(query: Option<&str>) -> Result<BTreeMap<String, String>, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))?;
+    Ok(pairs.into_iter().collect())
+}
+
+/// Whether a request is a watch (`watch=true` or `watch=1`), as the handlers read it.
+pub(crate) fn is_watch(query: &BTreeMap<String, String>) -> bool {
+    matches!(query.get("watch").map(String::as_str), Some("true" | "1"))
+}
+
 /// Authentication and authorization, before anything else (the in-flight limits included) and
 /// before the body is read, as kube-apiserver's filters do: a refused request is answered with
 /// its `Status` here; an allowed one goes on with its [`crate::auth::User`] as an extension.
@@ -135,10 +149,10 @@ pub(crate) async fn guarded(
     mut req: Request<Body>,
     next: axum::middleware::Next,
 ) -> Resp {
-    let watch = req.uri().query().is_some_and(|q| {
-        q.split('&')
-            .any(|kv| matches!(kv, "watch=true" | "watch=1"))
-    });
+    let watch = match parse_query(req.uri().query()) {
+        Ok(query) => is_watch(&query),
+        Err(e) => return error_response(&e),
+    };
     let peer = req.extensions().get::<crate::auth::PeerCertificates>();
     match guard
         .check(req.method(), req.uri().path(), watch, req.headers(), peer)
@@ -165,9 +179,10 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
             ));
         }
     };
-    let query: Vec<(String, String)> =
-        serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).unwrap_or_default();
-    let query: BTreeMap<String, String> = query.into_iter().collect();
+    let query = match parse_query(parts.uri.query()) {
+        Ok(q) => q,
+        Err(e) => return error_response(&e),
+    };
     let ctx = Ctx {
         state: &state,
         method: parts.method.clone(),
@@ -381,7 +396,7 @@ fn resolve(st: &State, group: &str, version: &str, rest: &[&str]) -> Result<Targ
 async fn resource_request(ctx: &Ctx<'_>, t: Target) -> Result<Resp, ApiError> {
     let output = table::negotiate(ctx.header(header::ACCEPT))
         .map_err(|m| ApiError::new(406, "NotAcceptable", m))?;
-    let watch = matches!(ctx.param("watch"), Some("true" | "1"));
+    let watch = is_watch(ctx.query);
     match (&ctx.method, &t.name, t.subresource.as_deref()) {
         (&Method::GET, None, None) if watch => watch_collection(ctx, &t, output).await,
         (&Method::GET, None, None) => list(ctx, &t, output).await,

@@ -89,7 +89,7 @@ fn resource_version_match(
             vec![Cause::new(reason, field, message)],
         )
     };
-    let watch = matches!(ctx.param("watch"), Some("true" | "1"));
+    let watch = is_watch(ctx.query);
     let send_initial_events = match ctx.param("sendInitialEvents") {
         None | Some("") => None,
         Some("true" | "1") => Some(true),

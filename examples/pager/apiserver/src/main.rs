@@ -371,9 +371,13 @@ async fn guard(
         authentication.request_header = Some(rh);
         configured = true;
     }
-    if let Some(rh) = &mut authentication.request_header
-        && !cli.requestheader_allowed_names.is_empty()
-    {
+    if !cli.requestheader_allowed_names.is_empty() {
+        let Some(rh) = &mut authentication.request_header else {
+            return Err("--requestheader-allowed-names needs the front proxy's CA: \
+                 --requestheader-client-ca-file, or --authentication-kubeconfig / \
+                 --delegate-in-cluster with a cluster that publishes it"
+                .into());
+        };
         rh.allowed_names = cli.requestheader_allowed_names.clone();
     }
     let authz_kubeconfig = cli.authorization_kubeconfig.as_ref();
@@ -397,8 +401,7 @@ async fn guard(
         tracing::warn!("no authorizer configured (--authorization-kubeconfig, --delegate-in-cluster or --authorization-policy-file): every authenticated request is allowed");
         std::sync::Arc::new(auth::AlwaysAllow)
     });
-    let mut guard = Guard::new(authentication, auth::AlwaysAllow);
-    guard.authorizer = authorizer;
+    let mut guard = Guard::new(authentication, authorizer);
     guard.always_allow_paths = cli.authorization_always_allow_paths.clone();
     Ok((Some(guard), client_cas))
 }

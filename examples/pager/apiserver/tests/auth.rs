@@ -159,6 +159,24 @@ struct Setup {
     _stand_in: tokio::task::JoinHandle<()>,
 }
 
+impl Setup {
+    /// The spec of the last SubjectAccessReview the stand-in was sent.
+    fn last_review(&self) -> Value {
+        let asked = self.asked.lock().unwrap();
+        asked
+            .access_reviews
+            .last()
+            .cloned()
+            .expect("no SubjectAccessReview yet")
+    }
+}
+
+/// A request claiming to be `system:admin` in `system:masters` by front-proxy headers.
+fn impersonating(req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    req.header("X-Remote-User", "system:admin")
+        .header("X-Remote-Group", "system:masters")
+}
+
 async fn delegated() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let front_proxy = Ca::new("front-proxy-ca");
@@ -232,14 +250,7 @@ async fn front_proxy_headers_are_trusted_only_from_the_front_proxy_certificate()
     )
     .await;
     assert_eq!(code, 201, "{body}");
-    let sar = s
-        .asked
-        .lock()
-        .unwrap()
-        .access_reviews
-        .last()
-        .cloned()
-        .unwrap();
+    let sar = s.last_review();
     assert_eq!(sar["user"], "proxied-user");
     assert_eq!(
         sar["groups"],
@@ -258,24 +269,14 @@ async fn front_proxy_headers_are_trusted_only_from_the_front_proxy_certificate()
     // certificate names the user, and a token its user.
     let alice = client(&s.ca, Some(&s.users.client("alice", &["pager-users"])));
     let (code, body) = status(
-        alice
-            .get(format!("{url}/via-proxy"))
-            .header("X-Remote-User", "system:admin")
-            .header("X-Remote-Group", "system:masters")
+        impersonating(alice.get(format!("{url}/via-proxy")))
             .send()
             .await
             .unwrap(),
     )
     .await;
     assert_eq!(code, 200, "{body}");
-    let sar = s
-        .asked
-        .lock()
-        .unwrap()
-        .access_reviews
-        .last()
-        .cloned()
-        .unwrap();
+    let sar = s.last_review();
     assert_eq!(sar["user"], "alice");
     assert_eq!(
         sar["groups"],
@@ -283,10 +284,7 @@ async fn front_proxy_headers_are_trusted_only_from_the_front_proxy_certificate()
     );
     let anonymous = client(&s.ca, None);
     let (code, body) = status(
-        anonymous
-            .get(format!("{url}/via-proxy"))
-            .header("X-Remote-User", "system:admin")
-            .header("X-Remote-Group", "system:masters")
+        impersonating(anonymous.get(format!("{url}/via-proxy")))
             .bearer_auth("good-token")
             .send()
             .await
@@ -294,24 +292,14 @@ async fn front_proxy_headers_are_trusted_only_from_the_front_proxy_certificate()
     )
     .await;
     assert_eq!(code, 200, "{body}");
-    let sar = s
-        .asked
-        .lock()
-        .unwrap()
-        .access_reviews
-        .last()
-        .cloned()
-        .unwrap();
+    let sar = s.last_review();
     assert_eq!(
         (&sar["user"], &sar["uid"]),
         (&json!("token-user"), &json!("42"))
     );
     // Without credentials the headers make an anonymous request, which the stand-in denies.
     let (code, body) = status(
-        anonymous
-            .get(format!("{url}/via-proxy"))
-            .header("X-Remote-User", "system:admin")
-            .header("X-Remote-Group", "system:masters")
+        impersonating(anonymous.get(format!("{url}/via-proxy")))
             .send()
             .await
             .unwrap(),
@@ -420,14 +408,7 @@ async fn tokens_are_reviewed_and_cached_and_denials_store_nothing() {
     )
     .await;
     assert_eq!(code, 200);
-    let sar = s
-        .asked
-        .lock()
-        .unwrap()
-        .access_reviews
-        .last()
-        .cloned()
-        .unwrap();
+    let sar = s.last_review();
     assert_eq!(
         sar["nonResourceAttributes"],
         json!({"verb": "get", "path": "/apis"})
@@ -441,16 +422,7 @@ async fn watch_patch_and_subresources_are_authorized_with_their_verbs() {
     let alice = client(&s.ca, Some(&s.users.client("alice", &[])));
     let (code, body) = status(alice.post(&url).json(&alert("a")).send().await.unwrap()).await;
     assert_eq!(code, 201, "{body}");
-    let last = |s: &Setup| {
-        s.asked
-            .lock()
-            .unwrap()
-            .access_reviews
-            .last()
-            .cloned()
-            .unwrap()["resourceAttributes"]
-            .clone()
-    };
+    let last = |s: &Setup| s.last_review()["resourceAttributes"].clone();
 
     let resp = alice
         .get(format!("{url}?watch=true&timeoutSeconds=1"))
@@ -500,7 +472,7 @@ async fn a_standalone_policy_file_authorizes_client_certificates() {
     let policy = dir.path().join("policy.yaml");
     std::fs::write(
         &policy,
-        "rules:\n  - groups: [pager-readers]\n    verbs: [get, list, watch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - users: [writer]\n    verbs: [\"*\"]\n    apiGroups: [pager.k8s.co]\n    resources: [\"alerts\", \"alerts/*\"]\n",
+        "rules:\n  - groups: [pager-listers]\n    verbs: [list]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - groups: [pager-readers]\n    verbs: [get, list, watch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - users: [writer]\n    verbs: [\"*\"]\n    apiGroups: [pager.k8s.co]\n    resources: [\"alerts\", \"alerts/*\"]\n",
     )
     .unwrap();
     let certs = dir.path().join("certs");
@@ -532,6 +504,18 @@ async fn a_standalone_policy_file_authorizes_client_certificates() {
     assert_eq!(code, 200);
     let (code, body) = status(reader.post(&url).json(&alert("r")).send().await.unwrap()).await;
     assert_eq!(code, 403, "{body}");
+    // The guard reads the query as the handlers do: a percent-encoded `watch` is a watch.
+    let lister = client(&ca, Some(&users.client("lister", &["pager-listers"])));
+    let (code, _) = status(lister.get(&url).send().await.unwrap()).await;
+    assert_eq!(code, 200);
+    for watch in ["watch=true", "watch=%74rue", "watch=false&watch=1"] {
+        let (code, body) = status(lister.get(format!("{url}?{watch}")).send().await.unwrap()).await;
+        assert_eq!(code, 403, "{watch}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("cannot watch"),
+            "{body}"
+        );
+    }
     // Discovery is allowed to every authenticated user by the built-in rules.
     let (code, _) = status(
         reader

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::Server;
 use futures::{StreamExt, TryStreamExt};
-use kube::api::{Api, ListParams, PostParams, WatchEvent, WatchParams};
+use kube::api::{Api, ListParams, PostParams, WatchEvent};
 use pager::v1alpha1::{Alert, AlertSpec};
 
 fn api(server: &Server) -> Api<Alert> {
@@ -64,18 +64,7 @@ async fn two_replicas_over_one_etcd() {
     let (via_a, via_b) = (api(&a), api(&b));
 
     // A write through one replica reaches a watch on the other.
-    let rv = via_b
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .metadata
-        .resource_version
-        .unwrap();
-    let mut watch = via_b
-        .watch(&WatchParams::default(), &rv)
-        .await
-        .unwrap()
-        .boxed();
+    let mut watch = common::watch_from_now(&via_b).await;
     via_a
         .create(&PostParams::default(), &alert("shared"))
         .await
@@ -155,18 +144,7 @@ async fn etcd_killed_and_restarted_under_open_watches() {
         .create(&PostParams::default(), &alert("before"))
         .await
         .unwrap();
-    let rv = alerts
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .metadata
-        .resource_version
-        .unwrap();
-    let mut watch = alerts
-        .watch(&WatchParams::default(), &rv)
-        .await
-        .unwrap()
-        .boxed();
+    let mut watch = common::watch_from_now(&alerts).await;
 
     etcd.kill();
     // Requests fail fast with a reason (503/504), never hang and never a bare 500. (Raw HTTP:
@@ -217,18 +195,7 @@ async fn etcd_killed_and_restarted_under_open_watches() {
     }
     assert!(ok, "the server did not serve again after etcd came back");
     // A new watch from the list sees new writes.
-    let rv = alerts
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .metadata
-        .resource_version
-        .unwrap();
-    let mut watch = alerts
-        .watch(&WatchParams::default(), &rv)
-        .await
-        .unwrap()
-        .boxed();
+    let mut watch = common::watch_from_now(&alerts).await;
     alerts
         .create(&PostParams::default(), &alert("after"))
         .await

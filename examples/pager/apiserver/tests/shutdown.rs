@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::Server;
 use futures::StreamExt;
-use kube::api::{Api, ListParams, PostParams, WatchParams};
+use kube::api::{Api, PostParams};
 use pager::v1alpha1::Alert;
 
 fn api(server: &Server) -> Api<Alert> {
@@ -26,18 +26,7 @@ async fn sigterm_ends_watches_and_exits_cleanly() {
     a.metadata.name = Some("kept".into());
     a.spec.message = "still here after the restart".into();
     alerts.create(&PostParams::default(), &a).await.unwrap();
-    let rv = alerts
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .metadata
-        .resource_version
-        .unwrap();
-    let mut watch = alerts
-        .watch(&WatchParams::default(), &rv)
-        .await
-        .unwrap()
-        .boxed();
+    let mut watch = common::watch_from_now(&alerts).await;
 
     let started = std::time::Instant::now();
     let status = tokio::task::spawn_blocking(move || {

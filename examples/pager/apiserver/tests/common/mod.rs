@@ -82,3 +82,24 @@ impl Drop for Server {
         self.kill9();
     }
 }
+
+/// A watch starting where a list of `api` is now (kube's list-then-watch), as a boxed stream.
+pub async fn watch_from_now<K>(
+    api: &kube::Api<K>,
+) -> futures::stream::BoxStream<'static, kube::Result<kube::api::WatchEvent<K>>>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
+    use futures::StreamExt;
+    let rv = api
+        .list(&kube::api::ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    api.watch(&kube::api::WatchParams::default(), &rv)
+        .await
+        .unwrap()
+        .boxed()
+}
