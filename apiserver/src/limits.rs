@@ -23,6 +23,7 @@
 //! A limit of 0 (or a zero timeout) means no limit, as for kube-apiserver's flags.
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -205,14 +206,8 @@ enum Class {
     Mutating,
 }
 
-/// The first value of a query parameter, percent-decoded (Go's `URL.Query().Get`).
-fn query_param(req: &Request<Body>, name: &str) -> Option<String> {
-    let query = req.uri().query()?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
-    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
-}
-
-fn classify(req: &Request<Body>) -> Class {
+/// `query`: the request's parsed query (`None` when malformed: the handler refuses it).
+fn classify(req: &Request<Body>, query: Option<&BTreeMap<String, String>>) -> Class {
     let path = req.uri().path().trim_end_matches('/');
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
     if matches!(first, "healthz" | "livez" | "readyz") {
@@ -220,9 +215,8 @@ fn classify(req: &Request<Body>) -> Class {
     }
     let method = req.method();
     if *method == Method::GET || *method == Method::HEAD || *method == Method::OPTIONS {
-        // As the handlers read it (a malformed query is refused by them, not counted here).
-        let watch = crate::server::parse_query(req.uri().query())
-            .is_ok_and(|q| crate::server::is_watch(&q));
+        // As the handlers read it.
+        let watch = query.is_some_and(crate::server::is_watch);
         if watch && *method == Method::GET {
             Class::Watch
         } else {
@@ -242,7 +236,9 @@ where
         Ok(resp) => resp,
         Err(never) => match never {},
     };
-    match classify(&req) {
+    let mut req = req;
+    let query = crate::server::query_of(&mut req).ok();
+    match classify(&req, query.as_deref()) {
         Class::Probe => served(call(req).await),
         Class::Watch => {
             let Some(permit) = limits.watches.try_take() else {
@@ -259,9 +255,9 @@ where
         class => {
             // `?timeout=` is checked first, as kube-apiserver's request-deadline filter runs
             // before its in-flight limit.
-            let asked = match query_param(&req, "timeout") {
+            let asked = match query.as_ref().and_then(|q| q.get("timeout")) {
                 None => None,
-                Some(t) => match parse_go_duration(&t) {
+                Some(t) => match parse_go_duration(t) {
                     Ok(d) => d,
                     Err(e) => {
                         return status_response(
@@ -469,7 +465,9 @@ mod tests {
                 Class::Mutating,
             ),
         ] {
-            assert_eq!(classify(&req(method.clone(), uri)), class, "{method} {uri}");
+            let mut r = req(method.clone(), uri);
+            let query = crate::server::query_of(&mut r).ok();
+            assert_eq!(classify(&r, query.as_deref()), class, "{method} {uri}");
         }
     }
 

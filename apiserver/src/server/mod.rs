@@ -136,6 +136,21 @@ pub(crate) fn parse_query(query: Option<&str>) -> Result<BTreeMap<String, String
     Ok(pairs.into_iter().collect())
 }
 
+/// The parsed query as a request extension: whichever layer reads it first (the guard, the
+/// limits or the handler) parses it, the others reuse it.
+#[derive(Clone, Debug)]
+pub(crate) struct Query(Arc<BTreeMap<String, String>>);
+
+/// The request's query, parsed once per request.
+pub(crate) fn query_of<B>(req: &mut Request<B>) -> Result<Arc<BTreeMap<String, String>>, ApiError> {
+    if let Some(Query(q)) = req.extensions().get::<Query>() {
+        return Ok(q.clone());
+    }
+    let q = Arc::new(parse_query(req.uri().query())?);
+    req.extensions_mut().insert(Query(q.clone()));
+    Ok(q)
+}
+
 /// Whether a request is a watch (`watch=true` or `watch=1`), as the handlers read it.
 pub(crate) fn is_watch(query: &BTreeMap<String, String>) -> bool {
     matches!(query.get("watch").map(String::as_str), Some("true" | "1"))
@@ -149,7 +164,7 @@ pub(crate) async fn guarded(
     mut req: Request<Body>,
     next: axum::middleware::Next,
 ) -> Resp {
-    let watch = match parse_query(req.uri().query()) {
+    let watch = match query_of(&mut req) {
         Ok(query) => is_watch(&query),
         Err(e) => return error_response(&e),
     };
@@ -179,9 +194,12 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
             ));
         }
     };
-    let query = match parse_query(parts.uri.query()) {
-        Ok(q) => q,
-        Err(e) => return error_response(&e),
+    let query = match parts.extensions.get::<Query>() {
+        Some(Query(q)) => q.clone(),
+        None => match parse_query(parts.uri.query()) {
+            Ok(q) => Arc::new(q),
+            Err(e) => return error_response(&e),
+        },
     };
     let ctx = Ctx {
         state: &state,
