@@ -32,7 +32,11 @@ pub(crate) struct VersionCodec<H> {
     /// Reads what the server itself stored (no strictness checks: it was written by `write_bytes`).
     pub read_stored: fn(&[u8]) -> Result<H, DecodeError>,
     pub write_value: fn(&H) -> Result<Value, String>,
-    pub write_bytes: fn(&H) -> Result<Vec<u8>, String>,
+    /// Appends the version's JSON of a hub object (no intermediate `Value`).
+    pub write_json: fn(&H, &mut Vec<u8>) -> Result<(), String>,
+    /// What decides the bytes this codec writes ([`super::stored::fingerprint`]): stored values
+    /// with the same fingerprint are served as they are.
+    pub fingerprint: u64,
 }
 
 /// How a version's type `V` meets the hub `H`: itself (a resource served in one version without
@@ -72,14 +76,21 @@ impl<H: 'static> VersionCodec<H> {
         V: Kind + Serialize + DeserializeOwned + SetDefaults + 'static,
         C: Conversion<V, H>,
     {
+        let info = V::INFO;
         VersionCodec {
-            info: V::INFO,
+            fingerprint: super::stored::fingerprint(&[
+                "kube-codegen stored JSON 1",
+                &info.api_version(),
+                info.kind,
+                schemas,
+            ]),
+            info,
             schemas,
             read: read::<V, H, C>,
             read_value: read_value::<V, H, C>,
             read_stored: read_stored::<V, H, C>,
             write_value: write_value::<V, H, C>,
-            write_bytes: write_bytes::<V, H, C>,
+            write_json: write_json::<V, H, C>,
         }
     }
 }
@@ -149,12 +160,12 @@ where
         .map_err(|e| e.to_string())
 }
 
-fn write_bytes<V, H, C>(h: &H) -> Result<Vec<u8>, String>
+fn write_json<V, H, C>(h: &H, out: &mut Vec<u8>) -> Result<(), String>
 where
     V: Serialize + 'static,
     C: Conversion<V, H>,
 {
-    C::with_version(h, |v| serde_json::to_vec(v))
+    C::with_version(h, |v| serde_json::to_writer(&mut *out, v))
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())
 }

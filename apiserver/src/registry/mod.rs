@@ -11,13 +11,19 @@ mod meta;
 mod resource;
 mod rest;
 mod store;
+mod stored;
 mod strategy;
 mod watch;
 
-pub use resource::{Registration, Resource};
+pub use resource::{Registration, Resource, RestConfig};
 pub(crate) use rest::decode_continue;
 pub use rest::{
-    Deleted, FieldValidation, ListOptions, ObjectList, ResourceVersionMatch, RestStorage, Scope,
-    Seen, Subresource, Watch, WatchItem, WriteOptions, Written,
+    Deleted, FieldValidation, ListItems, ListOptions, ObjectList, ResourceVersionMatch,
+    RestStorage, Scope, Seen, Subresource, Watch, WatchItem, WriteOptions, Written,
 };
+/// The object JSON of a stored value (see [`stored`]).
+pub(crate) fn open_stored(value: &[u8]) -> Result<&[u8], String> {
+    stored::open(value).map(|o| o.json)
+}
+
 pub use strategy::{Context, DefaultStrategy, Strategy};

@@ -100,12 +100,24 @@ impl<H: 'static, S> Resource<H, S> {
     }
 }
 
+/// How the server builds a registered resource ([`Registration::into_rest`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RestConfig {
+    /// The version objects are written in (one of the served versions).
+    pub storage_version: String,
+    /// Lists in the version an object was stored in are written from its stored bytes, without
+    /// decoding and encoding it ([`crate::ApiServerBuilder::serve_stored_bytes`]).
+    pub serve_stored_bytes: bool,
+}
+
 /// A registered resource before the server is built: its versions' facts and schemas, and how
 /// it becomes a [`RestStorage`] over the server's store.
 pub trait Registration: Send + 'static {
     fn served(&self) -> Vec<(ResourceInfo, &'static str)>;
-    /// The resource over `store`, written in `storage_version` (one of the served versions).
-    fn into_rest(self: Box<Self>, store: AnyStore, storage_version: &str) -> Arc<dyn RestStorage>;
+    /// The resource over `store`, as `config` says (its storage version is one of the served
+    /// versions).
+    fn into_rest(self: Box<Self>, store: AnyStore, config: &RestConfig) -> Arc<dyn RestStorage>;
 }
 
 impl<H, S> Registration for Resource<H, S>
@@ -117,12 +129,13 @@ where
         self.versions.iter().map(|v| (v.info, v.schemas)).collect()
     }
 
-    fn into_rest(self: Box<Self>, store: AnyStore, storage_version: &str) -> Arc<dyn RestStorage> {
+    fn into_rest(self: Box<Self>, store: AnyStore, config: &RestConfig) -> Arc<dyn RestStorage> {
         Arc::new(GenericStore::new(
             store,
             self.versions,
-            storage_version,
+            &config.storage_version,
             self.strategy,
+            config.serve_stored_bytes,
         ))
     }
 }

@@ -93,11 +93,77 @@ pub enum Deleted {
 /// A list's answer, in the request's version.
 #[derive(Debug)]
 pub struct ObjectList {
-    pub items: Vec<Value>,
+    pub items: ListItems,
     pub resource_version: u64,
     pub continue_token: Option<String>,
     /// Objects after this page, when known (no selectors: Kubernetes' `remainingItemCount`).
     pub remaining_item_count: Option<u64>,
+}
+
+/// A list's items in the request's version, each written as JSON only when the response is
+/// (stored bytes served as they are, or a hub object encoded in the version).
+pub struct ListItems(Box<dyn ItemSource>);
+
+/// Where a [`ListItems`]' objects come from.
+pub(crate) trait ItemSource: Send + Sync + 'static {
+    fn len(&self) -> usize;
+    /// Appends item `i` as JSON (nothing on error).
+    fn write_json(&self, i: usize, out: &mut Vec<u8>) -> Result<(), String>;
+}
+
+impl ListItems {
+    pub(crate) fn new(source: impl ItemSource) -> Self {
+        ListItems(Box::new(source))
+    }
+
+    /// Items already encoded as values.
+    pub fn from_values(values: Vec<Value>) -> Self {
+        struct Values(Vec<Value>);
+        impl ItemSource for Values {
+            fn len(&self) -> usize {
+                self.0.len()
+            }
+            fn write_json(&self, i: usize, out: &mut Vec<u8>) -> Result<(), String> {
+                serde_json::to_writer(out, &self.0[i]).map_err(|e| e.to_string())
+            }
+        }
+        ListItems::new(Values(values))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.len() == 0
+    }
+
+    /// Appends item `i` as JSON.
+    pub fn write_json(&self, i: usize, out: &mut Vec<u8>) -> Result<(), ApiError> {
+        let len = out.len();
+        self.0.write_json(i, out).map_err(|e| {
+            out.truncate(len);
+            ApiError::internal(e)
+        })
+    }
+
+    /// Every item as a JSON value (for tables, which read columns out of them).
+    pub fn to_values(&self) -> Result<Vec<Value>, ApiError> {
+        let mut buf = Vec::new();
+        (0..self.len())
+            .map(|i| {
+                buf.clear();
+                self.write_json(i, &mut buf)?;
+                serde_json::from_slice(&buf).map_err(|e| ApiError::internal(e.to_string()))
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for ListItems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ListItems({} items)", self.len())
+    }
 }
 
 /// An object as one version sees it at one revision, encoded once for every watcher of that

@@ -16,9 +16,10 @@ use serde_json::Value;
 use super::codec::{DecodeError, Decoded, VersionCodec};
 use super::meta;
 use super::rest::{
-    Deleted, FieldValidation, ListOptions, ObjectList, RestStorage, Scope, Seen, Subresource,
-    Watch, WriteOptions, encode_continue,
+    Deleted, FieldValidation, ItemSource, ListItems, ListOptions, ObjectList, RestStorage, Scope,
+    Seen, Subresource, Watch, WriteOptions, encode_continue,
 };
+use super::stored;
 use super::strategy::{Context, Strategy};
 use super::watch::EventCache;
 use crate::patch::{OpenApiPatchSchema, PatchType};
@@ -36,6 +37,8 @@ pub(crate) struct GenericStore<H, S> {
     /// Per version (same index): the schemas strategic-merge patches follow.
     patch_schemas: Vec<OpenApiPatchSchema>,
     pub(super) events: EventCache<H>,
+    /// Lists serve stored bytes as they are when they are in the requested version.
+    serve_stored: bool,
 }
 
 impl<H, S> GenericStore<H, S>
@@ -48,6 +51,7 @@ where
         versions: Vec<VersionCodec<H>>,
         storage_version: &str,
         strategy: S,
+        serve_stored: bool,
     ) -> Self {
         let storage = versions
             .iter()
@@ -72,6 +76,7 @@ where
             strategy,
             patch_schemas,
             events: EventCache::default(),
+            serve_stored,
         }
     }
 
@@ -144,24 +149,41 @@ where
     }
 
     /// A stored value as a hub object with its `resourceVersion`, read in the version it was
-    /// written in (from its `apiVersion`, not assumed: the storage version may have changed
-    /// since).
+    /// written in (named by its codec's fingerprint, or else by its `apiVersion`: the storage
+    /// version may have changed since).
     pub(super) fn decode_stored(&self, kv: &KeyValue) -> Result<H, ApiError> {
+        let opened = self.open(kv)?;
+        self.decode_opened(kv, &opened)
+    }
+
+    /// A stored value's header read (see [`stored`]).
+    pub(super) fn open<'v>(&self, kv: &'v KeyValue) -> Result<stored::Opened<'v>, ApiError> {
+        stored::open(&kv.value)
+            .map_err(|e| ApiError::internal(format!("{} {}: {e}", self.resource().kind, kv.key)))
+    }
+
+    fn decode_opened(&self, kv: &KeyValue, opened: &stored::Opened<'_>) -> Result<H, ApiError> {
         let info = self.resource();
-        let codec = match stored_version(&kv.value)? {
-            None => &self.versions[self.storage],
-            Some(v) => self
-                .versions
-                .iter()
-                .find(|c| c.info.version == v)
-                .ok_or_else(|| {
-                    ApiError::internal(format!(
-                        "{} {} is stored as {}/{v}, which is not served",
-                        info.kind, kv.key, info.group
-                    ))
-                })?,
+        let by_fingerprint = opened
+            .fingerprint
+            .and_then(|f| self.versions.iter().find(|c| c.fingerprint == f));
+        let codec = match by_fingerprint {
+            Some(codec) => codec,
+            None => match stored_version(opened.json)? {
+                None => &self.versions[self.storage],
+                Some(v) => self
+                    .versions
+                    .iter()
+                    .find(|c| c.info.version == v)
+                    .ok_or_else(|| {
+                        ApiError::internal(format!(
+                            "{} {} is stored as {}/{v}, which is not served",
+                            info.kind, kv.key, info.group
+                        ))
+                    })?,
+            },
         };
-        let mut hub = (codec.read_stored)(&kv.value).map_err(|e| {
+        let mut hub = (codec.read_stored)(opened.json).map_err(|e| {
             ApiError::internal(format!(
                 "stored {} {} cannot be read as {}: {}",
                 info.kind,
@@ -175,19 +197,38 @@ where
     }
 
     /// The object as stored: in the storage version, without `resourceVersion` (the store's
-    /// revision is the truth).
+    /// revision is the truth), sealed with where `resourceVersion` goes back when the bytes are
+    /// served as they are.
     fn to_storage(&self, obj: &mut H) -> Result<Bytes, ApiError> {
-        let rv = obj.metadata_mut().resource_version.take();
-        let bytes = (self.versions[self.storage].write_bytes)(obj);
-        obj.metadata_mut().resource_version = rv;
+        let codec = &self.versions[self.storage];
         let info = self.resource();
-        bytes.map(Bytes::from).map_err(|e| {
+        let failed = |e: String| {
             ApiError::bad_request(format!(
                 "{} cannot be stored as {}: {e}",
                 info.kind,
                 info.api_version()
             ))
-        })
+        };
+        let rv = obj
+            .metadata_mut()
+            .resource_version
+            .replace(stored::sentinel().to_string());
+        let mut json = Vec::with_capacity(512);
+        let written = (codec.write_json)(obj, &mut json);
+        obj.metadata_mut().resource_version = None;
+        let sealed = match written {
+            Ok(()) => match stored::seal(&json, codec.fingerprint) {
+                Some(sealed) => Ok(sealed),
+                None => {
+                    json.clear();
+                    (codec.write_json)(obj, &mut json)
+                        .map(|()| stored::seal_unspliced(&json, codec.fingerprint))
+                }
+            },
+            Err(e) => Err(e),
+        };
+        obj.metadata_mut().resource_version = rv;
+        sealed.map(Bytes::from).map_err(failed)
     }
 
     /// A hub object in a served version.
@@ -536,9 +577,8 @@ where
             list_rv.get_or_insert(page.revision);
             remaining_count = page.remaining_count;
             for kv in &page.items {
-                let obj = self.decode_stored(kv)?;
-                if self.matches(opts, &obj) {
-                    items.push(self.encode(codec, &obj)?);
+                if let Some(item) = self.list_item(codec, opts, kv)? {
+                    items.push(item);
                 }
             }
             let last = page.items.last().map(|kv| kv.key.clone());
@@ -557,12 +597,55 @@ where
         let unselected = opts.labels.is_empty() && opts.fields.is_empty();
         let continue_token = next.map(|start| encode_continue(resource_version, &start));
         Ok(ObjectList {
-            items,
+            items: ListItems::new(Items {
+                items,
+                write_json: codec.write_json,
+            }),
             resource_version,
             remaining_item_count: remaining_count
                 .filter(|_| unselected && continue_token.is_some()),
             continue_token,
         })
+    }
+
+    /// One stored object of a list, if the selectors select it: served from its stored bytes
+    /// when the requested version's codec wrote them (no decoding unless a selector needs a
+    /// field other than the name, namespace and labels), else decoded into the hub.
+    fn list_item(
+        &self,
+        codec: &VersionCodec<H>,
+        opts: &ListOptions,
+        kv: &KeyValue,
+    ) -> Result<Option<Item<H>>, ApiError> {
+        let opened = self.open(kv)?;
+        let splice = opened
+            .splice
+            .filter(|_| self.serve_stored && opened.fingerprint == Some(codec.fingerprint));
+        let Some(splice) = splice else {
+            let obj = self.decode_opened(kv, &opened)?;
+            return Ok(self.matches(opts, &obj).then_some(Item::Hub(obj)));
+        };
+        let selected = if opts.labels.is_empty() && opts.fields.is_empty() {
+            true
+        } else if opts
+            .fields
+            .requirements()
+            .iter()
+            .all(|r| matches!(r.field.as_str(), "metadata.name" | "metadata.namespace"))
+        {
+            let meta = stored::probe_meta(opened.json).map_err(|e| {
+                ApiError::internal(format!("{} {}: {e}", self.resource().kind, kv.key))
+            })?;
+            meta.selected_by(&opts.labels, &opts.fields)
+        } else {
+            self.matches(opts, &self.decode_opened(kv, &opened)?)
+        };
+        Ok(selected.then(|| Item::Stored {
+            value: kv.value.clone(),
+            json_start: opened.json_start,
+            splice,
+            rv: kv.mod_revision,
+        }))
     }
 
     async fn delete_object(
@@ -690,7 +773,7 @@ where
             }
         }
         Ok(ObjectList {
-            items: deleted,
+            items: ListItems::from_values(deleted),
             resource_version: page.revision,
             continue_token: None,
             remaining_item_count: None,
@@ -927,4 +1010,44 @@ fn field_warnings(
         )));
     }
     Ok(msgs)
+}
+
+/// One item of a list.
+enum Item<H> {
+    /// Stored bytes in the requested version, served with their `resourceVersion` put back.
+    Stored {
+        value: Bytes,
+        json_start: usize,
+        splice: stored::Splice,
+        rv: u64,
+    },
+    /// A hub object, encoded in the requested version when written.
+    Hub(H),
+}
+
+/// A list's items and how hub objects are written in the requested version.
+struct Items<H> {
+    items: Vec<Item<H>>,
+    write_json: fn(&H, &mut Vec<u8>) -> Result<(), String>,
+}
+
+impl<H: Send + Sync + 'static> ItemSource for Items<H> {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn write_json(&self, i: usize, out: &mut Vec<u8>) -> Result<(), String> {
+        match &self.items[i] {
+            Item::Stored {
+                value,
+                json_start,
+                splice,
+                rv,
+            } => {
+                stored::write_served(out, &value[*json_start..], *splice, *rv);
+                Ok(())
+            }
+            Item::Hub(obj) => (self.write_json)(obj, out),
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! ([`read`], [`write`], [`watch`]) and calls the resource's registry
 //! ([`crate::registry::RestStorage`]), which alone meets the storage.
 
+mod list_body;
 mod read;
 mod watch;
 mod write;

@@ -4,6 +4,8 @@ use super::*;
 use crate::registry::{ListOptions, ResourceVersionMatch, decode_continue};
 use crate::status::Cause;
 
+pub(super) use super::list_body::list_response;
+
 pub(super) async fn get(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let include =
         IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?;
@@ -187,7 +189,7 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
             StatusCode::OK,
             &table::table(
                 &t.info,
-                &list.items,
+                &list.items.to_values()?,
                 include,
                 beta,
                 Some(rv),
@@ -197,54 +199,10 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
         )),
         Output::Json => list_response(
             &t.info,
-            &list.items,
+            list.items,
             rv,
             list.continue_token,
             list.remaining_item_count,
         ),
     }
-}
-
-/// A `<Kind>List` of `items`, serialised by reference (a 10,000-item list is not copied into a
-/// new `Value`).
-pub(super) fn list_response(
-    info: &ResourceInfo,
-    items: &[Value],
-    resource_version: String,
-    continue_token: Option<String>,
-    remaining_item_count: Option<u64>,
-) -> Result<Resp, ApiError> {
-    #[derive(serde::Serialize)]
-    struct Metadata {
-        #[serde(rename = "resourceVersion")]
-        resource_version: String,
-        #[serde(rename = "continue", skip_serializing_if = "Option::is_none")]
-        continue_token: Option<String>,
-        #[serde(rename = "remainingItemCount", skip_serializing_if = "Option::is_none")]
-        remaining_item_count: Option<u64>,
-    }
-    #[derive(serde::Serialize)]
-    struct List<'a> {
-        #[serde(rename = "apiVersion")]
-        api_version: String,
-        kind: &'a str,
-        metadata: Metadata,
-        items: &'a [Value],
-    }
-    let list = List {
-        api_version: info.api_version(),
-        kind: info.list_kind,
-        metadata: Metadata {
-            resource_version,
-            continue_token,
-            remaining_item_count,
-        },
-        items,
-    };
-    let body = serde_json::to_vec(&list).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body))
-        .expect("response"))
 }

@@ -183,7 +183,7 @@ pub(super) async fn delete_collection(ctx: &Ctx<'_>, t: &Target) -> Result<Resp,
         .await?;
     read::list_response(
         &t.info,
-        &deleted.items,
+        deleted.items,
         deleted.resource_version.to_string(),
         None,
         None,

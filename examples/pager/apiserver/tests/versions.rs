@@ -249,7 +249,7 @@ async fn data_outlives_a_change_of_storage_version() {
         })
         .unwrap()
         .unwrap();
-        serde_json::from_slice(&kv.value).unwrap()
+        serde_json::from_slice(apiserver::stored_object_json(&kv.value).unwrap()).unwrap()
     };
     let raw = stored(&db);
     assert_eq!(raw["apiVersion"], "pager.k8s.co/v1alpha1");
