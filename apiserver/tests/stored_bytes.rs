@@ -381,3 +381,94 @@ async fn a_large_list_streams_in_chunks_with_the_same_bytes() {
     same_answers(&fast, &slow, &format!("{ALPHA}/alerts")).await;
     same_answers(&fast, &slow, &format!("{BETA}/alerts")).await;
 }
+
+/// Reads `n` newline-terminated lines of a streaming body.
+async fn lines(body: Body, n: usize) -> Vec<String> {
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    while out.len() < n {
+        let chunk = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            futures::StreamExt::next(&mut stream),
+        )
+        .await
+        .expect("a watch event in time")
+        .expect("the watch goes on")
+        .unwrap();
+        buf.extend_from_slice(&chunk);
+        while let Some(end) = buf.iter().position(|&b| b == b'\n') {
+            out.push(String::from_utf8(buf.drain(..=end).collect()).unwrap());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn watch_events_from_stored_bytes_equal_decoded_events() {
+    let store = AnyStore::Memory(MemoryStore::new());
+    let fast = server(&store, true);
+    let slow = server(&store, false);
+    fill(&fast).await;
+    let mut bodies = Vec::new();
+    for base in [ALPHA, BETA] {
+        for app in [&fast, &slow] {
+            // From now on (initial ADDEDs of what exists) and a label-selected one.
+            for query in ["?watch=1", "?watch=1&labelSelector=team%3Dops"] {
+                let req = Request::builder()
+                    .uri(format!("{base}/alerts{query}"))
+                    .body(Body::empty())
+                    .unwrap();
+                let resp = app.clone().oneshot(req).await.unwrap();
+                assert_eq!(resp.status(), StatusCode::OK);
+                bodies.push(resp.into_body());
+            }
+        }
+    }
+    let (_, all) = send(&fast, Method::GET, &format!("{BETA}/alerts"), Value::Null).await;
+    let existing = serde_json::from_slice::<Value>(&all).unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    let (_, ops) = send(
+        &fast,
+        Method::GET,
+        &format!("{BETA}/alerts?labelSelector=team%3Dops"),
+        Value::Null,
+    )
+    .await;
+    let existing_ops = serde_json::from_slice::<Value>(&ops).unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    // Changes: creates, a label change moving an object out of the selection, a status
+    // update, deletes (12 in all, each concerning `team=ops` too).
+    fill_more(&fast).await;
+    let (code, _) = send(
+        &fast,
+        Method::PATCH,
+        &format!("{BETA}/namespaces/ops/alerts/late0"),
+        json!({"metadata": {"labels": {"team": "dev"}}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let mut got = Vec::new();
+    for (i, body) in bodies.into_iter().enumerate() {
+        let n = if i % 2 == 0 {
+            existing + 12
+        } else {
+            existing_ops + 12
+        };
+        got.push(lines(body, n).await);
+    }
+    // fast/slow pairs: [alpha all, alpha ops] fast, then slow; then beta.
+    for (fast_lines, slow_lines) in [(0, 2), (1, 3), (4, 6), (5, 7)] {
+        assert_eq!(got[fast_lines], got[slow_lines]);
+    }
+    assert!(
+        got[4]
+            .iter()
+            .any(|l| l.starts_with(r#"{"type":"MODIFIED""#))
+    );
+    assert!(got[5].last().unwrap().starts_with(r#"{"type":"DELETED""#));
+}

@@ -18,7 +18,7 @@ mod watch;
 pub use resource::{Registration, Resource, RestConfig};
 pub(crate) use rest::decode_continue;
 pub use rest::{
-    Deleted, FieldValidation, ListItems, ListOptions, ObjectList, ResourceVersionMatch,
+    Deleted, EventKind, FieldValidation, ListItems, ListOptions, ObjectList, ResourceVersionMatch,
     RestStorage, Scope, Seen, Subresource, Watch, WatchItem, WriteOptions, Written,
 };
 /// The object JSON of a stored value (see [`stored`]).

@@ -167,12 +167,71 @@ impl std::fmt::Debug for ListItems {
 }
 
 /// An object as one version sees it at one revision, encoded once for every watcher of that
-/// version.
+/// version: its JSON, and — each made once, on first use, and shared — the watch-event lines
+/// that carry it and its JSON value (for tables).
 #[derive(Debug)]
 pub struct Seen {
-    pub object: Value,
-    /// `object` as JSON bytes.
-    pub json: Bytes,
+    json: Bytes,
+    lines: [std::sync::OnceLock<Bytes>; 3],
+    object: std::sync::OnceLock<Result<Value, String>>,
+}
+
+/// The type of a watch event that carries an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Added => "ADDED",
+            EventKind::Modified => "MODIFIED",
+            EventKind::Deleted => "DELETED",
+        }
+    }
+}
+
+impl Seen {
+    pub(crate) fn new(json: Bytes) -> Self {
+        Seen {
+            json,
+            lines: Default::default(),
+            object: Default::default(),
+        }
+    }
+
+    /// The object as JSON.
+    pub fn json(&self) -> &Bytes {
+        &self.json
+    }
+
+    /// `{"type":"<kind>","object":<object>}` and a newline, as k8s-openapi's `WatchEvent` writes
+    /// it: the same bytes for every watcher.
+    pub fn line(&self, kind: EventKind) -> Bytes {
+        self.lines[kind as usize]
+            .get_or_init(|| {
+                let kind = kind.as_str();
+                let mut line = Vec::with_capacity(self.json.len() + 40);
+                line.extend_from_slice(b"{\"type\":\"");
+                line.extend_from_slice(kind.as_bytes());
+                line.extend_from_slice(b"\",\"object\":");
+                line.extend_from_slice(&self.json);
+                line.extend_from_slice(b"}\n");
+                Bytes::from(line)
+            })
+            .clone()
+    }
+
+    /// The object as a JSON value.
+    pub fn object(&self) -> Result<&Value, ApiError> {
+        self.object
+            .get_or_init(|| serde_json::from_slice(&self.json).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| ApiError::internal(e.clone()))
+    }
 }
 
 /// One event of a watch, in the watcher's version.

@@ -242,13 +242,29 @@ where
         })
     }
 
-    pub(super) fn seen(&self, codec: &VersionCodec<H>, obj: &H) -> Result<Seen, ApiError> {
-        let object = self.encode(codec, obj)?;
-        let json = serde_json::to_vec(&object).map_err(|e| ApiError::internal(e.to_string()))?;
-        Ok(Seen {
-            object,
-            json: Bytes::from(json),
-        })
+    /// `kv` in `codec`'s version, for watchers: its stored bytes when that codec wrote them,
+    /// else decoded (`obj`, the hub object it holds) and encoded.
+    pub(super) fn seen(
+        &self,
+        codec: &VersionCodec<H>,
+        kv: &KeyValue,
+        obj: &H,
+    ) -> Result<Seen, ApiError> {
+        let mut json = Vec::with_capacity(kv.value.len() + 16);
+        let opened = self.open(kv)?;
+        match opened.splice {
+            Some(splice) if self.serve_stored && opened.fingerprint == Some(codec.fingerprint) => {
+                stored::write_served(&mut json, opened.json, splice, kv.mod_revision);
+            }
+            _ => (codec.write_json)(obj, &mut json).map_err(|e| {
+                ApiError::internal(format!(
+                    "{} cannot be written as {}: {e}",
+                    codec.info.kind,
+                    codec.info.api_version()
+                ))
+            })?,
+        }
+        Ok(Seen::new(Bytes::from(json)))
     }
 
     /// A create or update body: type meta checked against the URL, decoded strictly as the

@@ -23,9 +23,10 @@ pub(crate) struct EventCache<H> {
     entries: Mutex<Entries<H>>,
 }
 
+/// By revision (one key changes per revision; the key is checked too).
 struct Entries<H> {
-    map: HashMap<(String, u64), Arc<CachedEvent<H>>>,
-    order: VecDeque<(String, u64)>,
+    map: HashMap<u64, Arc<CachedEvent<H>>>,
+    order: VecDeque<u64>,
 }
 
 impl<H> Default for EventCache<H> {
@@ -41,6 +42,7 @@ impl<H> Default for EventCache<H> {
 
 /// A stored object at one revision: the hub, and its encoding per version (by index).
 pub(crate) struct CachedEvent<H> {
+    kv: KeyValue,
     hub: H,
     versions: Mutex<Vec<Option<Arc<Seen>>>>,
 }
@@ -59,16 +61,24 @@ where
 {
     /// `kv` as a hub object, decoded at most once.
     fn cached(&self, kv: &KeyValue) -> Result<Arc<CachedEvent<H>>, ApiError> {
-        let key = (kv.key.clone(), kv.mod_revision);
-        if let Some(e) = self.events.lock().map.get(&key) {
+        let key = kv.mod_revision;
+        if let Some(e) = self.events.lock().map.get(&key)
+            && e.kv.key == kv.key
+        {
             return Ok(e.clone());
         }
         let event = Arc::new(CachedEvent {
             hub: self.decode_stored(kv)?,
+            kv: kv.clone(),
             versions: Mutex::new(vec![None; self.versions.len()]),
         });
         let mut entries = self.events.lock();
-        let event = entries.map.entry(key.clone()).or_insert(event).clone();
+        let cached = entries.map.entry(key).or_insert(event.clone()).clone();
+        if cached.kv.key != kv.key {
+            // Two keys at one revision (not written by this server): not cached.
+            return Ok(event);
+        }
+        let event = cached;
         if entries.order.len() < entries.map.len() {
             entries.order.push_back(key);
             while entries.order.len() > EVENT_CACHE_CAPACITY {
@@ -86,7 +96,7 @@ where
         if let Some(seen) = &versions[index] {
             return Ok(seen.clone());
         }
-        let seen = Arc::new(self.seen(&self.versions[index], &event.hub)?);
+        let seen = Arc::new(self.seen(&self.versions[index], &event.kv, &event.hub)?);
         versions[index] = Some(seen.clone());
         Ok(seen)
     }
@@ -163,7 +173,7 @@ where
         for kv in &page.items {
             let obj = this.decode_stored(kv)?;
             if this.matches(&opts, &obj) {
-                let seen = Arc::new(this.seen(codec, &obj)?);
+                let seen = Arc::new(this.seen(codec, kv, &obj)?);
                 initial.push((kv.mod_revision, WatchItem::Added(seen)));
             }
         }

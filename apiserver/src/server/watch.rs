@@ -4,7 +4,7 @@
 //! forever.
 
 use super::*;
-use crate::registry::{Seen, WatchItem};
+use crate::registry::{EventKind, Seen, WatchItem};
 use futures::StreamExt;
 
 /// Watch: what the registry streams (initial ADDEDs for no resourceVersion or "0", then
@@ -291,10 +291,10 @@ struct Encoder {
 impl Encoder {
     fn event(&mut self, rv: u64, item: &WatchItem) -> Bytes {
         use k8s_openapi::apimachinery::pkg::apis::meta::v1::WatchEvent;
-        let (kind, seen): (&str, &Seen) = match item {
-            WatchItem::Added(s) => ("ADDED", s),
-            WatchItem::Modified(s) => ("MODIFIED", s),
-            WatchItem::Deleted(s) => ("DELETED", s),
+        let (kind, seen): (EventKind, &Seen) = match item {
+            WatchItem::Added(s) => (EventKind::Added, s),
+            WatchItem::Modified(s) => (EventKind::Modified, s),
+            WatchItem::Deleted(s) => (EventKind::Deleted, s),
             WatchItem::Error(e) => {
                 return line(serde_json::to_vec(&WatchEvent::<Value>::ErrorStatus(
                     e.typed_status(),
@@ -304,23 +304,31 @@ impl Encoder {
             WatchItem::Progress => return self.bookmark(rv, false),
         };
         match self.output {
-            // The version's shared encoding, spliced into the event: no JSON work per watcher.
-            Output::Json => splice(kind, &seen.json),
+            // The version's shared event line: the same bytes for every watcher.
+            Output::Json => seen.line(kind),
             Output::Table { beta } => {
+                let object = match seen.object() {
+                    Ok(object) => object,
+                    Err(e) => {
+                        return line(serde_json::to_vec(&WatchEvent::<Value>::ErrorStatus(
+                            e.typed_status(),
+                        )));
+                    }
+                };
                 let table = table::table(
                     &self.info,
-                    std::slice::from_ref(&seen.object),
+                    std::slice::from_ref(object),
                     self.include,
                     beta,
-                    object::resource_version(&seen.object).map(str::to_string),
+                    object::resource_version(object).map(str::to_string),
                     None,
                     self.headers,
                 );
                 self.headers = false;
                 line(serde_json::to_vec(&match kind {
-                    "ADDED" => WatchEvent::Added(table),
-                    "MODIFIED" => WatchEvent::Modified(table),
-                    _ => WatchEvent::Deleted(table),
+                    EventKind::Added => WatchEvent::Added(table),
+                    EventKind::Modified => WatchEvent::Modified(table),
+                    EventKind::Deleted => WatchEvent::Deleted(table),
                 }))
             }
         }
@@ -346,16 +354,5 @@ impl Encoder {
 fn line(encoded: Result<Vec<u8>, serde_json::Error>) -> Bytes {
     let mut line = encoded.unwrap_or_default();
     line.push(b'\n');
-    Bytes::from(line)
-}
-
-/// `{"type":"<kind>","object":<object>}` and a newline, as k8s-openapi's `WatchEvent` writes it.
-fn splice(kind: &str, json: &[u8]) -> Bytes {
-    let mut line = Vec::with_capacity(json.len() + 40);
-    line.extend_from_slice(b"{\"type\":\"");
-    line.extend_from_slice(kind.as_bytes());
-    line.extend_from_slice(b"\",\"object\":");
-    line.extend_from_slice(json);
-    line.extend_from_slice(b"}\n");
     Bytes::from(line)
 }
