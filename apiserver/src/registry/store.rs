@@ -639,7 +639,7 @@ where
             .filter(|_| self.serve_stored && opened.fingerprint == Some(codec.fingerprint));
         let Some(splice) = splice else {
             let obj = self.decode_opened(kv, &opened)?;
-            return Ok(self.matches(opts, &obj).then_some(Item::Hub(obj)));
+            return Ok(self.matches(opts, &obj).then(|| Item::Hub(Box::new(obj))));
         };
         let selected = if opts.labels.is_empty() && opts.fields.is_empty() {
             true
@@ -1037,8 +1037,9 @@ enum Item<H> {
         splice: stored::Splice,
         rv: u64,
     },
-    /// A hub object, encoded in the requested version when written.
-    Hub(H),
+    /// A hub object, encoded in the requested version when written (boxed: a hub object is
+    /// many times the size of the other variant, and a list holds many items).
+    Hub(Box<H>),
 }
 
 /// A list's items and how hub objects are written in the requested version.

@@ -152,7 +152,7 @@ fn header(out: &mut Vec<u8>, fingerprint: u64, splice: Option<Splice>) {
     };
     // A JSON object over 4 GiB is far beyond any storage's value limit.
     let at = u32::try_from(at).unwrap_or(0);
-    write!(out, "kcg1{fingerprint:016x}{at:08x}{comma}\n").expect("write to a Vec");
+    writeln!(out, "kcg1{fingerprint:016x}{at:08x}{comma}").expect("write to a Vec");
 }
 
 /// Writes the stored JSON with `"resourceVersion":"<rv>"` back in its place.
