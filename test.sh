@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the suite needs (real components, never mocks). Add to this list as suites grow.
-need_debs=(etcd-server protobuf-compiler openssl python3)
+need_debs=(etcd-server protobuf-compiler openssl python3 golang-go golang-k8s-sigs-structured-merge-diff-dev)
 if [ ${#need_debs[@]} -gt 0 ]; then
   missing=()
   for p in "${need_debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
