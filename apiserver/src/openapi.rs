@@ -10,7 +10,8 @@
 //!   `kubectl create/apply/edit` rely on server-side validation once the PATCH operation of the
 //!   kind declares a `fieldValidation` query parameter, and client-side `kubectl apply` sends a
 //!   strategic merge patch because that operation's `requestBody.content` lists
-//!   `application/strategic-merge-patch+json`.
+//!   `application/strategic-merge-patch+json`; server-side apply is advertised as
+//!   `application/apply-patch+yaml`.
 //! - `GET /openapi/v2` returns [`v2_document`] (Swagger 2.0, all group/versions).
 //!
 //! Kinds' schemas come from kube-codegen's openapi-gen (`OPENAPI_SCHEMAS`, one JSON object per
@@ -51,6 +52,7 @@ pub const PATCH_CONTENT_TYPES: &[&str] = &[
     "application/json-patch+json",
     "application/merge-patch+json",
     "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
 ];
 /// What responses are encoded as.
 const PRODUCES: &[&str] = &["application/json"];

@@ -46,6 +46,9 @@ pub enum PatchType {
     Merge,
     /// `application/strategic-merge-patch+json`
     StrategicMerge,
+    /// `application/apply-patch+yaml`: a server-side apply (YAML or JSON), which the registry's
+    /// field manager merges rather than [`apply`].
+    Apply,
 }
 
 impl PatchType {
@@ -59,6 +62,8 @@ impl PatchType {
             Some(PatchType::Merge)
         } else if media.eq_ignore_ascii_case("application/strategic-merge-patch+json") {
             Some(PatchType::StrategicMerge)
+        } else if media.eq_ignore_ascii_case("application/apply-patch+yaml") {
+            Some(PatchType::Apply)
         } else {
             None
         }
@@ -70,6 +75,7 @@ impl PatchType {
             PatchType::Json => "application/json-patch+json",
             PatchType::Merge => "application/merge-patch+json",
             PatchType::StrategicMerge => "application/strategic-merge-patch+json",
+            PatchType::Apply => "application/apply-patch+yaml",
         }
     }
 }
@@ -321,6 +327,9 @@ pub fn apply(
                 serde_json::from_slice(patch).map_err(|e| PatchError::BadRequest(e.to_string()))?;
             strategic_merge(original, &p, schema)
         }
+        PatchType::Apply => Err(PatchError::BadRequest(
+            "a server-side apply is merged by the field manager, not applied as a patch".into(),
+        )),
     }
 }
 
@@ -1429,10 +1438,19 @@ mod tests {
         );
         assert_eq!(
             PatchType::from_content_type("application/apply-patch+yaml"),
+            Some(PatchType::Apply)
+        );
+        assert_eq!(
+            PatchType::from_content_type("application/apply-patch+cbor"),
             None
         );
         assert_eq!(PatchType::from_content_type("application/json"), None);
-        for t in [PatchType::Json, PatchType::Merge, PatchType::StrategicMerge] {
+        for t in [
+            PatchType::Json,
+            PatchType::Merge,
+            PatchType::StrategicMerge,
+            PatchType::Apply,
+        ] {
             assert_eq!(PatchType::from_content_type(t.content_type()), Some(t));
         }
     }

@@ -271,9 +271,8 @@ fn patch_operation_is_what_kubectl_checks() {
         ["dryRun", "fieldManager", "fieldValidation", "force"]
     );
     let content = patch["requestBody"]["content"].as_object().unwrap();
-    // Server-side apply is not served, so it is not advertised.
-    assert!(!content.contains_key("application/apply-patch+yaml"));
     for ct in [
+        "application/apply-patch+yaml",
         "application/json-patch+json",
         "application/merge-patch+json",
         "application/strategic-merge-patch+json",
@@ -412,7 +411,8 @@ fn v2_document_structure_and_references() {
         json!([
             "application/json-patch+json",
             "application/merge-patch+json",
-            "application/strategic-merge-patch+json"
+            "application/strategic-merge-patch+json",
+            "application/apply-patch+yaml"
         ])
     );
     assert!(patch["produces"].as_array().is_some());

@@ -22,16 +22,21 @@ pub(crate) enum DecodeError {
     Convert(ConversionError),
 }
 
+/// Reads a version's JSON value into the hub.
+pub(crate) type ReadValue<H> = fn(Value) -> Result<Decoded<H>, DecodeError>;
+/// Writes a hub object as a version's JSON value.
+pub(crate) type WriteValue<H> = fn(&H) -> Result<Value, String>;
+
 /// One served version of a resource with hub `H`.
 pub(crate) struct VersionCodec<H> {
     pub info: ResourceInfo,
     /// openapi-gen's `OPENAPI_SCHEMAS` of the version (parsed once, for patches).
     pub schemas: &'static str,
     pub read: fn(&[u8]) -> Result<Decoded<H>, DecodeError>,
-    pub read_value: fn(Value) -> Result<Decoded<H>, DecodeError>,
+    pub read_value: ReadValue<H>,
     /// Reads what the server itself stored (no strictness checks: it was written by `write_bytes`).
     pub read_stored: fn(&[u8]) -> Result<H, DecodeError>,
-    pub write_value: fn(&H) -> Result<Value, String>,
+    pub write_value: WriteValue<H>,
     /// Appends the version's JSON of a hub object (no intermediate `Value`).
     pub write_json: fn(&H, &mut Vec<u8>) -> Result<(), String>,
     /// What decides the bytes this codec writes ([`super::stored::fingerprint`]): stored values

@@ -7,6 +7,7 @@
 //! or a watch event goes the other way.
 
 mod codec;
+mod managed;
 mod meta;
 mod resource;
 mod rest;

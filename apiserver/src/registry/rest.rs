@@ -35,11 +35,16 @@ pub enum FieldValidation {
 }
 
 /// Options of create, update and patch.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct WriteOptions {
     /// `dryRun=All`: everything but storing.
     pub dry_run: bool,
     pub field_validation: FieldValidation,
+    /// Who writes (`fieldManager`, else the client's User-Agent): the owner of the fields the
+    /// write sets, in `metadata.managedFields`.
+    pub field_manager: String,
+    /// `force=true` on a server-side apply: take the fields other managers own.
+    pub force: bool,
 }
 
 /// The subresource an update or patch addresses.
@@ -79,6 +84,8 @@ pub struct ListOptions {
 pub struct Written {
     pub object: Value,
     pub warnings: Vec<String>,
+    /// The write created the object (a create, or an apply to an object that did not exist).
+    pub created: bool,
 }
 
 /// A delete's answer.

@@ -14,6 +14,7 @@ use kube_codegen_scheme::{Object, ResourceInfo};
 use serde_json::Value;
 
 use super::codec::{DecodeError, Decoded, VersionCodec};
+use super::managed::FieldManager;
 use super::meta;
 use super::rest::{
     Deleted, FieldValidation, ItemSource, ListItems, ListOptions, ObjectList, RestStorage, Scope,
@@ -39,6 +40,8 @@ pub(crate) struct GenericStore<H, S> {
     pub(super) events: EventCache<H>,
     /// Lists serve stored bytes as they are when they are in the requested version.
     serve_stored: bool,
+    /// `metadata.managedFields` bookkeeping.
+    fields: FieldManager<H>,
 }
 
 impl<H, S> GenericStore<H, S>
@@ -71,12 +74,13 @@ where
             .collect();
         GenericStore {
             store,
-            versions,
             storage,
             strategy,
             patch_schemas,
             events: EventCache::default(),
             serve_stored,
+            fields: FieldManager::new(&versions),
+            versions,
         }
     }
 
@@ -274,7 +278,7 @@ where
         codec: &VersionCodec<H>,
         scope: &Scope,
         body: &[u8],
-        opts: WriteOptions,
+        opts: &WriteOptions,
     ) -> Result<(H, Vec<String>), ApiError> {
         let info = &codec.info;
         check_type_meta(info, body)?;
@@ -347,12 +351,14 @@ where
     ) -> Result<bool, ApiError> {
         let name = meta::name(old.metadata()).to_string();
         if subresource == Some(Subresource::Status) {
-            // `/status` changes status and nothing else.
+            // `/status` changes status (and who owns what) and nothing else.
             let rv = new.metadata().resource_version.clone();
+            let managed = new.metadata_mut().managed_fields.take();
             let mut merged = old.clone();
             merged.swap_status(new);
             *new = merged;
             new.metadata_mut().resource_version = rv;
+            new.metadata_mut().managed_fields = managed;
         } else if codec.info.has_status {
             // The main resource ignores status.
             let mut stored = old.clone();
@@ -377,20 +383,23 @@ where
         Ok(meta::is_deleting(new.metadata()) && !meta::has_finalizers(new.metadata()))
     }
 
-    /// The read-modify-write loop every update shares (PUT, PATCH, `/status`).
+    /// The read-modify-write loop every update shares (PUT, PATCH, apply, `/status`). With
+    /// `track`, the write's field ownership is recorded as an update by the field manager
+    /// (an apply records its own in `modify`).
     async fn guaranteed_update<F>(
         &self,
         scope: &Scope,
         name: &str,
         subresource: Option<Subresource>,
-        opts: WriteOptions,
+        opts: &WriteOptions,
+        track: bool,
         mut modify: F,
     ) -> Result<super::rest::Written, ApiError>
     where
         F: FnMut(&H) -> Result<(H, Vec<String>), ApiError>,
     {
         meta::check_path_name(name)?;
-        let (_, codec) = self.codec(&scope.version)?;
+        let (index, codec) = self.codec(&scope.version)?;
         let info = &codec.info;
         let k = self.key(scope.namespace.as_deref(), Some(name));
         let ctx = Context {
@@ -407,6 +416,15 @@ where
                 .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
             let old = self.decode_stored(&current)?;
             let (mut new, warnings) = modify(&old)?;
+            if track {
+                self.fields.update(
+                    index,
+                    subresource,
+                    Some(&old),
+                    &mut new,
+                    &opts.field_manager,
+                )?;
+            }
             // A resourceVersion in the request is a precondition.
             let precondition = match new.metadata().resource_version.as_deref() {
                 None | Some("") => None,
@@ -439,6 +457,7 @@ where
                 Ok(super::rest::Written {
                     object: self.encode(codec, obj)?,
                     warnings,
+                    created: false,
                 })
             };
             if opts.dry_run {
@@ -477,10 +496,31 @@ where
         opts: WriteOptions,
     ) -> Result<super::rest::Written, ApiError> {
         let (_, codec) = self.codec(&scope.version)?;
+        let (obj, warnings) = self.decode_body(codec, scope, body, &opts)?;
+        self.create_decoded(scope, obj, warnings, &opts, false)
+            .await
+    }
+
+    /// The create path after decoding: system fields, status cleared, ownership (an update by
+    /// the writer, or the managed fields an apply worked out: `applied`), validation, storage.
+    async fn create_decoded(
+        &self,
+        scope: &Scope,
+        mut obj: H,
+        warnings: Vec<String>,
+        opts: &WriteOptions,
+        applied: bool,
+    ) -> Result<super::rest::Written, ApiError> {
+        let (index, codec) = self.codec(&scope.version)?;
         let info = &codec.info;
-        let (mut obj, warnings) = self.decode_body(codec, scope, body, opts)?;
         meta::prepare_for_create(obj.metadata_mut());
         obj.clear_status();
+        if !applied {
+            // A client cannot bring managed fields of its own to a create.
+            obj.metadata_mut().managed_fields = None;
+            self.fields
+                .update(index, None, None, &mut obj, &opts.field_manager)?;
+        }
         let ctx = Context {
             version: &scope.version,
             namespace: scope.namespace.as_deref(),
@@ -515,6 +555,7 @@ where
         Ok(super::rest::Written {
             object: self.encode(codec, &obj)?,
             warnings,
+            created: true,
         })
     }
 
@@ -527,8 +568,13 @@ where
         opts: WriteOptions,
     ) -> Result<super::rest::Written, ApiError> {
         let (index, codec) = self.codec(&scope.version)?;
+        if kind == PatchType::Apply {
+            return self
+                .apply_object(scope, name, subresource, body, &opts)
+                .await;
+        }
         let schema = &self.patch_schemas[index];
-        self.guaranteed_update(scope, name, subresource, opts, |old| {
+        self.guaranteed_update(scope, name, subresource, &opts, true, |old| {
             // JSON is the point here: the patch applies to the object as the client sees it.
             let original = self.encode(codec, old)?;
             let patched = crate::patch::apply(kind, &original, body, schema).map_err(|e| {
@@ -551,6 +597,85 @@ where
             Ok((obj, warnings))
         })
         .await
+    }
+
+    /// A server-side apply (`application/apply-patch+yaml`): the configuration merged into
+    /// the object by the field manager (409 on fields other managers own, unless forced), then
+    /// the update rules; applying to an object that does not exist creates it.
+    async fn apply_object(
+        &self,
+        scope: &Scope,
+        name: &str,
+        subresource: Option<Subresource>,
+        body: &[u8],
+        opts: &WriteOptions,
+    ) -> Result<super::rest::Written, ApiError> {
+        meta::check_path_name(name)?;
+        let (index, codec) = self.codec(&scope.version)?;
+        let config = apply_config(&codec.info, scope, name, body)?;
+        let manager = &opts.field_manager;
+        // Twice at most: a create that loses a race applies to what the other writer created.
+        for _ in 0..2 {
+            let updated = self
+                .guaranteed_update(scope, name, subresource, opts, false, |old| {
+                    let merged = self.fields.apply(
+                        index,
+                        subresource,
+                        Some(old),
+                        &config,
+                        manager,
+                        opts.force,
+                    )?;
+                    self.decode_applied(codec, scope, merged, &config, opts)
+                })
+                .await;
+            match updated {
+                Err(e) if e.code == 404 && e.reason == "NotFound" && subresource.is_none() => {
+                    let merged = self
+                        .fields
+                        .apply(index, None, None, &config, manager, opts.force)?;
+                    let (obj, warnings) =
+                        self.decode_applied(codec, scope, merged, &config, opts)?;
+                    match self.create_decoded(scope, obj, warnings, opts, true).await {
+                        Err(e) if e.reason == "AlreadyExists" => continue,
+                        created => return created,
+                    }
+                }
+                other => return other,
+            }
+        }
+        Err(ApiError::conflict(
+            codec.info.plural,
+            codec.info.group,
+            name,
+            "the object was created and deleted while it was applied; try again",
+        ))
+    }
+
+    /// The merged object of an apply, decoded as the request's version.
+    fn decode_applied(
+        &self,
+        codec: &VersionCodec<H>,
+        scope: &Scope,
+        mut merged: Value,
+        config: &Value,
+        opts: &WriteOptions,
+    ) -> Result<(H, Vec<String>), ApiError> {
+        // Fields emptied by pruning are null, as in Kubernetes; a typed object has them unset.
+        drop_nulls(&mut merged);
+        let Decoded {
+            object: mut obj,
+            unknown_fields,
+        } = (codec.read_value)(merged).map_err(|e| decode_error(&codec.info, e))?;
+        let warnings = field_warnings(&codec.info, &unknown_fields, opts.field_validation)?;
+        // The configuration's resourceVersion, if it has one, is a precondition.
+        obj.metadata_mut().resource_version = config
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .filter(|rv| !rv.is_empty())
+            .map(str::to_string);
+        self.check_namespace(scope, obj.metadata_mut())?;
+        Ok((obj, warnings))
     }
 
     async fn list_objects(
@@ -867,8 +992,8 @@ where
     ) -> BoxFuture<'a, Result<super::rest::Written, ApiError>> {
         Box::pin(async move {
             let (_, codec) = self.codec(&scope.version)?;
-            let (new, warnings) = self.decode_body(codec, scope, body, opts)?;
-            self.guaranteed_update(scope, name, subresource, opts, |_old| {
+            let (new, warnings) = self.decode_body(codec, scope, body, &opts)?;
+            self.guaranteed_update(scope, name, subresource, &opts, true, |_old| {
                 Ok((new.clone(), warnings.clone()))
             })
             .await
@@ -1066,5 +1191,80 @@ impl<H: Send + Sync + 'static> ItemSource for Items<H> {
             }
             Item::Hub(obj) => (self.write_json)(obj, out),
         }
+    }
+}
+
+/// An apply configuration: YAML or JSON, an object of the URL's version and kind (both
+/// required), named as the URL names it, without managed fields of its own.
+fn apply_config(
+    info: &ResourceInfo,
+    scope: &Scope,
+    name: &str,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("the apply configuration is not UTF-8"))?;
+    let mut config: Value = serde_saphyr::from_str(text)
+        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    let Some(obj) = config.as_object_mut() else {
+        return Err(ApiError::bad_request(
+            "the apply configuration must be an object",
+        ));
+    };
+    let field = |obj: &serde_json::Map<String, Value>, f: &str| {
+        obj.get(f).and_then(Value::as_str).map(str::to_string)
+    };
+    match (field(obj, "apiVersion"), field(obj, "kind")) {
+        (Some(av), Some(kind)) if av == info.api_version() && kind == info.kind => {}
+        (Some(av), Some(kind)) => {
+            return Err(ApiError::bad_request(format!(
+                "the apply configuration is a {av}, Kind={kind}; expected a {}, Kind={}",
+                info.api_version(),
+                info.kind
+            )));
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "the apply configuration must set apiVersion and kind",
+            ));
+        }
+    }
+    let meta = obj
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Some(meta) = meta.as_object_mut() else {
+        return Err(ApiError::bad_request("metadata must be an object"));
+    };
+    if meta.get("managedFields").is_some_and(|m| !m.is_null()) {
+        return Err(ApiError::bad_request("metadata.managedFields must be nil"));
+    }
+    match meta.get("name").and_then(Value::as_str) {
+        Some(n) if n != name => {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({n}) does not match the name on the URL ({name})"
+            )));
+        }
+        Some(_) => {}
+        None => {
+            meta.insert("name".into(), Value::String(name.to_string()));
+        }
+    }
+    if let Some(ns) = &scope.namespace
+        && meta.get("namespace").is_none()
+    {
+        meta.insert("namespace".into(), Value::String(ns.clone()));
+    }
+    Ok(config)
+}
+
+/// Removes null members of objects, recursively.
+fn drop_nulls(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
     }
 }

@@ -3,10 +3,19 @@
 
 use super::*;
 use crate::registry::{Deleted, FieldValidation, Subresource, WriteOptions};
+use crate::status::Cause;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions;
 
 /// `dryRun` and `fieldValidation` from the query.
-pub(super) fn write_options(ctx: &Ctx<'_>) -> Result<WriteOptions, ApiError> {
+/// The options of a write: `dryRun`, `fieldValidation`, `fieldManager` (validated; else the
+/// client's User-Agent up to its first `/`, as Kubernetes names unnamed managers) and `force`.
+/// `kind` is the options' kind in errors (`CreateOptions`, `UpdateOptions`, `PatchOptions`);
+/// `apply`: a server-side apply, which requires a field manager and alone takes `force`.
+pub(super) fn write_options(
+    ctx: &Ctx<'_>,
+    kind: &str,
+    apply: bool,
+) -> Result<WriteOptions, ApiError> {
     let field_validation = match ctx.param("fieldValidation") {
         None | Some("" | "Warn") => FieldValidation::Warn,
         Some("Strict") => FieldValidation::Strict,
@@ -17,9 +26,80 @@ pub(super) fn write_options(ctx: &Ctx<'_>) -> Result<WriteOptions, ApiError> {
             )));
         }
     };
+    let given = ctx.param("fieldManager").unwrap_or_default();
+    let mut causes = Vec::new();
+    let force = match ctx.param("force") {
+        // Only patches have the option.
+        _ if kind != "PatchOptions" => false,
+        None => false,
+        Some(_) if !apply => {
+            causes.push(Cause::new(
+                "FieldValueForbidden",
+                "force",
+                "Forbidden: may not be specified for non-apply patch",
+            ));
+            false
+        }
+        Some("true" | "1" | "t" | "T" | "TRUE" | "True") => true,
+        Some("false" | "0" | "f" | "F" | "FALSE" | "False" | "") => false,
+        Some(other) => {
+            causes.push(Cause::new(
+                "FieldValueInvalid",
+                "force",
+                format!("Invalid value: \"{other}\": must be a boolean"),
+            ));
+            false
+        }
+    };
+    if apply && given.is_empty() {
+        causes.push(Cause::new(
+            "FieldValueRequired",
+            "fieldManager",
+            "Required value: is required for apply patch",
+        ));
+    }
+    if given.len() > 128 {
+        causes.push(Cause::new(
+            "FieldValueTooLong",
+            "fieldManager",
+            "Too long: may not be more than 128 bytes",
+        ));
+    }
+    if let Some((i, c)) = given.char_indices().find(|(_, c)| c.is_control()) {
+        causes.push(Cause::new(
+            "FieldValueInvalid",
+            "fieldManager",
+            format!(
+                "Invalid value: {:?}: invalid character U+{:04X} (at position {i})",
+                given, c as u32
+            ),
+        ));
+    }
+    if !causes.is_empty() {
+        return Err(ApiError::invalid(kind, "meta.k8s.io", "", causes));
+    }
+    let field_manager = if given.is_empty() {
+        let agent = ctx.header(header::USER_AGENT).unwrap_or_default();
+        let prefix: String = agent
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(128)
+            .collect();
+        if prefix.is_empty() {
+            "unknown".to_string()
+        } else {
+            prefix
+        }
+    } else {
+        given.to_string()
+    };
     Ok(WriteOptions {
         dry_run: ctx.dry_run()?,
         field_validation,
+        field_manager,
+        force,
     })
 }
 
@@ -75,7 +155,7 @@ fn written(code: StatusCode, w: crate::registry::Written) -> Resp {
 }
 
 pub(super) async fn create(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> {
-    let opts = write_options(ctx)?;
+    let opts = write_options(ctx, "CreateOptions", false)?;
     let body = body_json(ctx)?;
     if t.scope.namespace.is_none() && t.info.namespaced {
         return Err(not_found_path());
@@ -85,7 +165,7 @@ pub(super) async fn create(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> 
 }
 
 pub(super) async fn update(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> {
-    let opts = write_options(ctx)?;
+    let opts = write_options(ctx, "UpdateOptions", false)?;
     let body = body_json(ctx)?;
     let w = t
         .rest
@@ -100,20 +180,20 @@ pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> {
         ApiError::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {ct})"),
+            format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {ct})"),
         )
     })?;
-    if ctx.param("force").is_some() {
-        return Err(ApiError::invalid_request(
-            "force: Forbidden: may not be specified for non-apply patch".into(),
-        ));
-    }
-    let opts = write_options(ctx)?;
+    let opts = write_options(ctx, "PatchOptions", kind == crate::patch::PatchType::Apply)?;
     let w = t
         .rest
         .patch(&t.scope, t.name(), subresource(t), (kind, &ctx.body), opts)
         .await?;
-    Ok(written(StatusCode::OK, w))
+    let code = if w.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(written(code, w))
 }
 
 /// `DeleteOptions` from the body (typed; kubectl sends one) and the query; returns them with

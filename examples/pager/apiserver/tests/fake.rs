@@ -31,7 +31,7 @@ fn answer<T: serde::Serialize>(r: Result<T, Error>) -> Value {
 fn normalize(mut v: Value) -> Value {
     match &mut v {
         Value::Object(map) => {
-            for key in ["uid", "creationTimestamp", "deletionTimestamp"] {
+            for key in ["uid", "creationTimestamp", "deletionTimestamp", "time"] {
                 if map.contains_key(key) {
                     map.insert(key.into(), json!("<set>"));
                 }

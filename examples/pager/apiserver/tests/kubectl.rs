@@ -440,6 +440,138 @@ fn wait_for(rx: &std::sync::mpsc::Receiver<String>, pred: impl Fn(&str) -> bool)
     panic!("kubectl get -w never printed the expected line; saw {seen:?}");
 }
 
+/// Server-side apply as kubectl drives it: `apply --server-side` twice, a second manager's
+/// conflict with kubectl's message, `--force-conflicts`, `--show-managed-fields`, and a
+/// client-side apply migrated to server-side apply the way kubectl migrates it.
+#[test]
+fn kubectl_server_side_apply() {
+    if !kubectl_available("kubectl") {
+        eprintln!("kubectl not found: skipped outside CI");
+        return;
+    }
+    let server = Server::start(&["--storage", "memory"]);
+    let k = Kubectl::new("kubectl", &server);
+    let first = k.write(
+        "ssa.yaml",
+        "apiVersion: pager.k8s.co/v1beta1\nkind: Alert\nmetadata:\n  name: ssa\n  labels:\n    team: sre\nspec:\n  title: Disk\n  content: full\n",
+    );
+    assert_eq!(
+        k.ok(&["apply", "--server-side", "-f", &first]).trim(),
+        "alert.pager.k8s.co/ssa serverside-applied"
+    );
+    assert_eq!(
+        k.ok(&["apply", "--server-side", "-f", &first]).trim(),
+        "alert.pager.k8s.co/ssa serverside-applied"
+    );
+    // Another manager changing kubectl's field.
+    let other = k.write(
+        "other.yaml",
+        "apiVersion: pager.k8s.co/v1beta1\nkind: Alert\nmetadata:\n  name: ssa\nspec:\n  content: empty\n",
+    );
+    let o = k.run(&[
+        "apply",
+        "--server-side",
+        "--field-manager=other",
+        "-f",
+        &other,
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(r#"Apply failed with 1 conflict: conflict with "kubectl": .spec.content"#),
+        "{err}"
+    );
+    assert!(err.contains("--force-conflicts"), "{err}");
+    assert_eq!(
+        k.ok(&[
+            "apply",
+            "--server-side",
+            "--field-manager=other",
+            "--force-conflicts",
+            "-f",
+            &other
+        ])
+        .trim(),
+        "alert.pager.k8s.co/ssa serverside-applied"
+    );
+    let obj = k.json(&["get", "alert", "ssa", "--show-managed-fields"]);
+    assert_eq!(obj["spec"]["content"], "empty");
+    let entries = obj["metadata"]["managedFields"].as_array().unwrap();
+    let owned = |manager: &str| {
+        entries
+            .iter()
+            .find(|e| e["manager"] == manager)
+            .map(|e| (e["operation"].clone(), e["fieldsV1"].clone()))
+            .unwrap_or_else(|| panic!("no entry for {manager}: {entries:?}"))
+    };
+    assert_eq!(
+        owned("kubectl"),
+        (
+            "Apply".into(),
+            serde_json::json!({"f:metadata": {"f:labels": {"f:team": {}}}, "f:spec": {"f:title": {}}})
+        )
+    );
+    assert_eq!(
+        owned("other"),
+        (
+            "Apply".into(),
+            serde_json::json!({"f:spec": {"f:content": {}}})
+        )
+    );
+    // Without the flag, kubectl hides managed fields.
+    assert!(k.json(&["get", "alert", "ssa"])["metadata"]["managedFields"].is_null());
+
+    // Client-side apply first, then server-side: kubectl moves the client-side manager's
+    // fields to its server-side manager.
+    let csa = k.write(
+        "csa.yaml",
+        "apiVersion: pager.k8s.co/v1beta1\nkind: Alert\nmetadata:\n  name: csa\nspec:\n  title: T\n  content: c\n",
+    );
+    assert_eq!(
+        k.ok(&["apply", "-f", &csa]).trim(),
+        "alert.pager.k8s.co/csa created"
+    );
+    let before = k.json(&["get", "alert", "csa", "--show-managed-fields"]);
+    assert!(
+        before["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["manager"] == "kubectl-client-side-apply" && e["operation"] == "Update"),
+        "{before}"
+    );
+    assert_eq!(
+        k.ok(&["apply", "--server-side", "-f", &csa]).trim(),
+        "alert.pager.k8s.co/csa serverside-applied"
+    );
+    let after = k.json(&["get", "alert", "csa", "--show-managed-fields"]);
+    let entries = after["metadata"]["managedFields"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["manager"] != "kubectl-client-side-apply"),
+        "{entries:?}"
+    );
+    let ssa = entries
+        .iter()
+        .find(|e| e["manager"] == "kubectl" && e["operation"] == "Apply")
+        .unwrap_or_else(|| panic!("{entries:?}"));
+    assert_eq!(ssa["fieldsV1"]["f:spec"]["f:title"], serde_json::json!({}));
+    // Now a change dropped from the file is pruned, as server-side apply does.
+    std::fs::write(
+        &csa,
+        "apiVersion: pager.k8s.co/v1beta1\nkind: Alert\nmetadata:\n  name: csa\n  labels:\n    a: b\nspec:\n  content: c\n",
+    )
+    .unwrap();
+    k.ok(&["apply", "--server-side", "-f", &csa]);
+    let pruned = k.json(&["get", "alert", "csa"]);
+    assert_eq!(pruned["metadata"]["labels"]["a"], "b");
+    assert!(
+        pruned["spec"].get("title").is_none_or(|t| t == ""),
+        "{pruned}"
+    );
+}
+
 /// Oldest kubectl minor version supported: 1.27 and 1.28 validate with the protobuf OpenAPI v2
 /// document only, which this server does not serve (1.29+ use OpenAPI v3).
 const OLDEST_MINOR: u32 = 29;

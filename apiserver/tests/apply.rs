@@ -1,0 +1,462 @@
+//! Server-side apply and managedFields over HTTP: apply creates and updates, Apply and Update
+//! entries, conflicts with Kubernetes' message and causes, force, pruning of fields a manager
+//! stops applying, the status subresource, ownership across versions, forged managed fields,
+//! and the request checks.
+
+use apiserver::{ApiServer, Resource};
+use apiserver_storage::{AnyStore, MemoryStore};
+use axum::body::Body;
+use http::{Method, Request, StatusCode};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+fn app() -> axum::Router {
+    ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(
+            Resource::<pager::Alert>::hub()
+                .version::<pager::v1alpha1::Alert>(pager::v1alpha1::OPENAPI_SCHEMAS)
+                .version::<pager::v1beta1::Alert>(pager::v1beta1::OPENAPI_SCHEMAS),
+        )
+        .storage_version("pager.k8s.co", "v1beta1")
+        .build()
+        .unwrap()
+        .into_router()
+}
+
+const BETA: &str = "/apis/pager.k8s.co/v1beta1/namespaces/default/alerts";
+const ALPHA: &str = "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts";
+
+async fn send(
+    app: &axum::Router,
+    method: Method,
+    uri: &str,
+    content_type: &str,
+    body: String,
+) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", content_type)
+        .header("user-agent", "apply-test/1.0 (linux)")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn apply(
+    app: &axum::Router,
+    uri: &str,
+    manager: &str,
+    force: bool,
+    config: Value,
+) -> (StatusCode, Value) {
+    let query = if force { "&force=true" } else { "" };
+    send(
+        app,
+        Method::PATCH,
+        &format!("{uri}?fieldManager={manager}{query}"),
+        "application/apply-patch+yaml",
+        config.to_string(),
+    )
+    .await
+}
+
+fn beta(name: &str, spec: Value) -> Value {
+    json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert", "metadata": {"name": name}, "spec": spec})
+}
+
+/// `manager` → (operation, apiVersion, fieldsV1, subresource) of an object's managedFields.
+fn owners(obj: &Value) -> Vec<(String, String, String, Value, Option<String>)> {
+    obj["metadata"]["managedFields"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| {
+                    assert_eq!(e["fieldsType"], "FieldsV1");
+                    // Set when the write changed the object (an apply that changes nothing
+                    // records its ownership without a time, as in Kubernetes).
+                    assert!(e["time"].is_string() || e.get("time").is_none(), "{e}");
+                    (
+                        e["manager"].as_str().unwrap().to_string(),
+                        e["operation"].as_str().unwrap().to_string(),
+                        e["apiVersion"].as_str().unwrap().to_string(),
+                        e["fieldsV1"].clone(),
+                        e["subresource"].as_str().map(str::to_string),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn apply_creates_then_conflicts_then_forces() {
+    let app = app();
+    let (code, created) = apply(
+        &app,
+        &format!("{BETA}/a1"),
+        "alice",
+        false,
+        beta("a1", json!({"title": "Disk", "content": "full"})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    assert_eq!(created["spec"]["title"], "Disk");
+    assert_eq!(
+        owners(&created),
+        [(
+            "alice".into(),
+            "Apply".into(),
+            "pager.k8s.co/v1beta1".into(),
+            json!({"f:spec": {"f:content": {}, "f:title": {}}}),
+            None
+        )]
+    );
+
+    // The same configuration again: nothing changes.
+    let (code, again) = apply(
+        &app,
+        &format!("{BETA}/a1"),
+        "alice",
+        false,
+        beta("a1", json!({"title": "Disk", "content": "full"})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(
+        again["metadata"]["resourceVersion"],
+        created["metadata"]["resourceVersion"]
+    );
+
+    // Another manager changing alice's field: 409, Kubernetes' message and causes.
+    let (code, status) = apply(
+        &app,
+        &format!("{BETA}/a1"),
+        "bob",
+        false,
+        beta("a1", json!({"title": "CPU"})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CONFLICT, "{status}");
+    assert_eq!(status["reason"], "Conflict");
+    assert_eq!(
+        status["message"],
+        "Apply failed with 1 conflict: conflict with \"alice\": .spec.title"
+    );
+    assert_eq!(
+        status["details"]["causes"],
+        json!([{"reason": "FieldManagerConflict", "message": "conflict with \"alice\"", "field": ".spec.title"}])
+    );
+    // The same value is no conflict: shared ownership.
+    let (code, shared) = apply(
+        &app,
+        &format!("{BETA}/a1"),
+        "carol",
+        false,
+        beta("a1", json!({"title": "Disk"})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{shared}");
+    assert_eq!(owners(&shared).len(), 2);
+
+    // Forced: bob takes the field from alice and carol.
+    let (code, forced) = apply(
+        &app,
+        &format!("{BETA}/a1"),
+        "bob",
+        true,
+        beta("a1", json!({"title": "CPU"})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{forced}");
+    assert_eq!(forced["spec"]["title"], "CPU");
+    let o = owners(&forced);
+    let alice = o.iter().find(|e| e.0 == "alice").unwrap();
+    assert_eq!(alice.3, json!({"f:spec": {"f:content": {}}}));
+    assert!(
+        o.iter().all(|e| e.0 != "carol"),
+        "carol owned nothing left: {o:?}"
+    );
+    let bob = o.iter().find(|e| e.0 == "bob").unwrap();
+    assert_eq!(bob.3, json!({"f:spec": {"f:title": {}}}));
+}
+
+#[tokio::test]
+async fn fields_no_longer_applied_are_removed_unless_someone_else_owns_them() {
+    let app = app();
+    let one = format!("{BETA}/p1");
+    let config = |labels: Value| {
+        json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert",
+               "metadata": {"name": "p1", "labels": labels}, "spec": {"content": "c"}})
+    };
+    let (code, _) = apply(
+        &app,
+        &one,
+        "alice",
+        false,
+        config(json!({"a": "1", "b": "2", "c": "3"})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED);
+    // bob applies label c too: shared.
+    let (code, _) = apply(
+        &app,
+        &one,
+        "bob",
+        false,
+        json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert",
+               "metadata": {"name": "p1", "labels": {"c": "3"}}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    // alice drops b and c: b goes, c stays (bob owns it).
+    let (code, obj) = apply(&app, &one, "alice", false, config(json!({"a": "1"}))).await;
+    assert_eq!(code, StatusCode::OK, "{obj}");
+    assert_eq!(obj["metadata"]["labels"], json!({"a": "1", "c": "3"}));
+    // An update (merge patch) takes ownership without conflicts.
+    let (code, obj) = send(
+        &app,
+        Method::PATCH,
+        &format!("{one}?fieldManager=editor"),
+        "application/merge-patch+json",
+        json!({"metadata": {"labels": {"a": "9"}}}).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let o = owners(&obj);
+    let editor = o.iter().find(|e| e.0 == "editor").unwrap();
+    assert_eq!(editor.1, "Update");
+    assert_eq!(editor.3, json!({"f:metadata": {"f:labels": {"f:a": {}}}}));
+    let alice = o.iter().find(|e| e.0 == "alice").unwrap();
+    assert_eq!(alice.3, json!({"f:spec": {"f:content": {}}}));
+    // Appliers come first in managedFields.
+    assert_eq!(o.last().unwrap().1, "Update");
+}
+
+#[tokio::test]
+async fn creates_and_updates_record_update_entries_and_managed_fields_cannot_be_forged() {
+    let app = app();
+    let forged = json!([{"manager": "mallory", "operation": "Apply", "apiVersion": "pager.k8s.co/v1beta1",
+                          "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:title": {}}}}]);
+    let (code, created) = send(
+        &app,
+        Method::POST,
+        BETA,
+        "application/json",
+        json!({"metadata": {"name": "c1", "managedFields": forged}, "spec": {"title": "t", "content": "c"}}).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    let o = owners(&created);
+    // No fieldManager: the User-Agent's first part.
+    assert_eq!(o.len(), 1, "{o:?}");
+    assert_eq!(o[0].0, "apply-test");
+    assert_eq!(o[0].1, "Update");
+    assert_eq!(
+        o[0].3,
+        // The defaulted priority too, as Kubernetes defaults before recording.
+        json!({"f:spec": {"f:content": {}, "f:priority": {}, "f:title": {}}})
+    );
+    // A status update through the subresource is recorded with it.
+    let (code, obj) = send(
+        &app,
+        Method::PATCH,
+        &format!("{BETA}/c1/status?fieldManager=sender"),
+        "application/merge-patch+json",
+        json!({"status": {"sent": true}, "spec": {"title": "ignored"}}).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{obj}");
+    assert_eq!(obj["spec"]["title"], "t");
+    let sender = owners(&obj).into_iter().find(|e| e.0 == "sender").unwrap();
+    assert_eq!(sender.4.as_deref(), Some("status"));
+    assert_eq!(sender.3, json!({"f:status": {".": {}, "f:sent": {}}}));
+}
+
+#[tokio::test]
+async fn applying_status_owns_only_status() {
+    let app = app();
+    let (code, _) = apply(
+        &app,
+        &format!("{BETA}/s1"),
+        "alice",
+        false,
+        beta("s1", json!({"content": "c"})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED);
+    let (code, obj) = apply(
+        &app,
+        &format!("{BETA}/s1/status"),
+        "controller",
+        false,
+        json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert", "metadata": {"name": "s1"},
+               "spec": {"content": "not mine"}, "status": {"sent": true}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{obj}");
+    assert_eq!(obj["status"]["sent"], true);
+    assert_eq!(obj["spec"]["content"], "c");
+    let controller = owners(&obj)
+        .into_iter()
+        .find(|e| e.0 == "controller")
+        .unwrap();
+    assert_eq!(controller.1, "Apply");
+    assert_eq!(controller.4.as_deref(), Some("status"));
+    assert_eq!(controller.3, json!({"f:status": {"f:sent": {}}}));
+    // Applying the status of something that does not exist is 404.
+    let (code, _) = apply(
+        &app,
+        &format!("{BETA}/nothing/status"),
+        "controller",
+        false,
+        json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert", "metadata": {"name": "nothing"},
+               "status": {"sent": true}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn ownership_survives_version_conversion() {
+    let app = app();
+    // alice applies through v1alpha1: `message` is the hub's `content`.
+    let (code, obj) = apply(
+        &app,
+        &format!("{ALPHA}/v1"),
+        "alice",
+        false,
+        json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert", "metadata": {"name": "v1"},
+               "spec": {"message": "from alpha"}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{obj}");
+    assert_eq!(owners(&obj)[0].2, "pager.k8s.co/v1alpha1");
+    // bob changes `content` through v1beta1: the conflict is found in alice's version.
+    let (code, status) = apply(
+        &app,
+        &format!("{BETA}/v1"),
+        "bob",
+        false,
+        beta("v1", json!({"content": "from beta"})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CONFLICT, "{status}");
+    assert_eq!(
+        status["message"],
+        "Apply failed with 1 conflict: conflict with \"alice\": .spec.message"
+    );
+    // Read through v1beta1, the entries keep the version they were written in.
+    let (_, read) = send(
+        &app,
+        Method::GET,
+        &format!("{BETA}/v1"),
+        "application/json",
+        String::new(),
+    )
+    .await;
+    assert_eq!(owners(&read)[0].3, json!({"f:spec": {"f:message": {}}}));
+}
+
+#[tokio::test]
+async fn apply_requests_are_checked() {
+    let app = app();
+    let config = beta("r1", json!({"content": "c"}));
+    // No field manager.
+    let (code, status) = send(
+        &app,
+        Method::PATCH,
+        &format!("{BETA}/r1"),
+        "application/apply-patch+yaml",
+        config.to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        status["message"],
+        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
+    );
+    // force belongs to apply.
+    let (code, status) = send(
+        &app,
+        Method::PATCH,
+        &format!("{BETA}/r1?force=true&fieldManager=x"),
+        "application/merge-patch+json",
+        "{}".into(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("force: Forbidden"),
+        "{status}"
+    );
+    // YAML bodies work; wrong kinds, managed fields and mismatched names do not.
+    let yaml = "apiVersion: pager.k8s.co/v1beta1\nkind: Alert\nmetadata:\n  name: r1\nspec:\n  content: from yaml\n";
+    let (code, obj) = send(
+        &app,
+        Method::PATCH,
+        &format!("{BETA}/r1?fieldManager=y"),
+        "application/apply-patch+yaml",
+        yaml.into(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{obj}");
+    assert_eq!(obj["spec"]["content"], "from yaml");
+    for (body, want) in [
+        (
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "r1"}}),
+            "expected a pager.k8s.co/v1beta1",
+        ),
+        (
+            json!({"metadata": {"name": "r1"}}),
+            "must set apiVersion and kind",
+        ),
+        (
+            json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert",
+                   "metadata": {"name": "r1", "managedFields": [{"manager": "m"}]}}),
+            "managedFields must be nil",
+        ),
+        (
+            beta("other", json!({})),
+            "does not match the name on the URL",
+        ),
+    ] {
+        let (code, status) = apply(&app, &format!("{BETA}/r1"), "y", false, body).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{status}");
+        assert!(
+            status["message"].as_str().unwrap().contains(want),
+            "{status}"
+        );
+    }
+    let (code, status) = send(
+        &app,
+        Method::PATCH,
+        &format!("{BETA}/r1?fieldManager=y"),
+        "application/apply-patch+yaml",
+        "spec: [unclosed".into(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{status}");
+    // A field manager with a control character.
+    let (code, _) = send(
+        &app,
+        Method::PATCH,
+        &format!("{BETA}/r1?fieldManager=a%07b"),
+        "application/apply-patch+yaml",
+        config.to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+}
