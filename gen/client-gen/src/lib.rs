@@ -345,9 +345,9 @@ fn group_version(
     }
 }
 
-/// The verb marker each allowed verb implements (apply verbs wait for server-side apply).
-fn verb_trait(v: Verb) -> Option<&'static str> {
-    Some(match v {
+/// The verb marker each allowed verb implements.
+fn verb_trait(v: Verb) -> &'static str {
+    match v {
         Verb::Create => "Create",
         Verb::Update => "Update",
         Verb::UpdateStatus => "UpdateStatus",
@@ -357,8 +357,9 @@ fn verb_trait(v: Verb) -> Option<&'static str> {
         Verb::List => "List",
         Verb::Watch => "Watch",
         Verb::Patch => "Patch",
-        Verb::Apply | Verb::ApplyStatus => return None,
-    })
+        Verb::Apply => "Apply",
+        Verb::ApplyStatus => "ApplyStatus",
+    }
 }
 
 fn kind_items(k: &ClientKind<'_>, opts: &Options) -> TokenStream {
@@ -372,11 +373,10 @@ fn kind_items(k: &ClientKind<'_>, opts: &Options) -> TokenStream {
         .verbs
         .iter()
         .copied()
-        .filter(|v| *v != Verb::UpdateStatus || k.resource.has_status)
+        .filter(|v| !matches!(v, Verb::UpdateStatus | Verb::ApplyStatus) || k.resource.has_status)
         .collect();
     let listed = allowed
         .iter()
-        .filter(|v| verb_trait(**v).is_some())
         .map(|v| v.as_str())
         .collect::<Vec<_>>()
         .join(", ");
@@ -384,7 +384,7 @@ fn kind_items(k: &ClientKind<'_>, opts: &Options) -> TokenStream {
         " The verbs of `{name}`'s client: {}.",
         if listed.is_empty() { "none" } else { &listed }
     );
-    let impls = allowed.iter().filter_map(|v| verb_trait(*v)).map(|t| {
+    let impls = allowed.iter().map(|v| verb_trait(*v)).map(|t| {
         let t = format_ident!("{t}");
         quote!(impl #client::verbs::#t for #verbs {})
     });

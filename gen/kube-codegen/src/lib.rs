@@ -37,6 +37,7 @@ pub fn generators() -> Vec<Arc<dyn Generator>> {
         Arc::new(client_gen::ClientGen),
         Arc::new(lister_gen::ListerGen),
         Arc::new(informer_gen::InformerGen),
+        Arc::new(applyconfiguration_gen::ApplyConfigurationGen),
     ]
 }
 

@@ -10,6 +10,7 @@
 //! With the `fake` feature, [`fake`] serves a clientset from the real API-server library over an
 //! in-memory store, in-process.
 
+pub mod apply;
 mod check;
 mod error;
 mod typed;
@@ -30,5 +31,6 @@ pub use kube::core::Status;
 
 #[doc(hidden)]
 pub mod __private {
+    pub use serde;
     pub use serde_json;
 }

@@ -203,6 +203,59 @@ impl<K: ApiObject, V> Client<K, V> {
         Ok(self.api.patch(name, pp, patch).await?)
     }
 
+    /// A server-side apply of `config` (an apply configuration: only the fields it sets are
+    /// sent, and the manager owns them) as `pp`'s field manager (`PatchParams::apply("name")`,
+    /// `.force()` to take fields other managers own). A conflict is a 409 naming each field and
+    /// its manager.
+    pub async fn apply<C>(&self, config: &C, pp: &PatchParams) -> Result<K>
+    where
+        V: verbs::Apply,
+        C: crate::apply::ApplyConfiguration<Object = K> + Debug,
+    {
+        let name = self.apply_target(config, pp)?;
+        Ok(self.api.patch(name, pp, &Patch::Apply(config)).await?)
+    }
+
+    /// A server-side apply of the `status` subresource: `config`'s status, owned by `pp`'s
+    /// field manager.
+    pub async fn apply_status<C>(&self, config: &C, pp: &PatchParams) -> Result<K>
+    where
+        V: verbs::ApplyStatus,
+        C: crate::apply::ApplyConfiguration<Object = K> + Debug,
+    {
+        let name = self.apply_target(config, pp)?;
+        Ok(self
+            .api
+            .patch_status(name, pp, &Patch::Apply(config))
+            .await?)
+    }
+
+    /// The name an apply is sent to; a configuration without one, or parameters without a
+    /// field manager, are refused before any request.
+    fn apply_target<'c, C: crate::apply::ApplyConfiguration<Object = K>>(
+        &self,
+        config: &'c C,
+        pp: &PatchParams,
+    ) -> Result<&'c str> {
+        self.in_scope()?;
+        let name = config.name().ok_or_else(|| Error::InvalidObject {
+            kind: K::KIND,
+            field: "metadata.name",
+            message: "an apply configuration needs a name".into(),
+        })?;
+        check::name(K::KIND, name)?;
+        if pp.field_manager.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::InvalidObject {
+                kind: K::KIND,
+                field: "fieldManager",
+                message:
+                    "a server-side apply needs a field manager: PatchParams::apply(\"<manager>\")"
+                        .into(),
+            });
+        }
+        Ok(name)
+    }
+
     /// A patch of the `status` subresource.
     pub async fn patch_status<P: Serialize + Debug>(
         &self,

@@ -66,3 +66,17 @@ pub trait Watch {}
 )]
 /// `patch` (and `patch_status` together with [`UpdateStatus`]).
 pub trait Patch {}
+#[diagnostic::on_unimplemented(
+    message = "this kind's client has no `apply`: its `+genclient` tags leave it out",
+    label = "`{Self}` does not include `apply`",
+    note = "a kind's verbs come from `+genclient:readonly`, `:onlyVerbs=`, `:skipVerbs=` and `:noVerbs`"
+)]
+/// `apply` (server-side apply).
+pub trait Apply {}
+#[diagnostic::on_unimplemented(
+    message = "this kind's client has no `apply_status`: the kind has no status, or `+genclient:noStatus`/`readonly`/`onlyVerbs=`/`skipVerbs=` leave it out",
+    label = "`{Self}` does not include `apply_status`",
+    note = "a kind's verbs come from `+genclient:readonly`, `:noStatus`, `:onlyVerbs=`, `:skipVerbs=` and `:noVerbs`"
+)]
+/// `apply_status` (server-side apply of the `status` subresource).
+pub trait ApplyStatus {}

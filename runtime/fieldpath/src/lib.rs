@@ -9,8 +9,10 @@
 //!   `x-kubernetes-map-type`);
 //! - [`typed`]: field sets of objects, merge, compare, remove and extract by schema;
 //! - [`merge`]: the updater — ownership after an update or an apply, conflicts, pruning;
+//! - [`known`]: `ObjectMeta`'s definitions for schema sets that only reference them;
 //! - [`managed`]: `metadata.managedFields` entries, manager identifiers, conflict messages.
 
+pub mod known;
 pub mod managed;
 pub mod merge;
 pub mod path;

@@ -8,8 +8,15 @@ pub mod apis;
 // they would from a crate of their own.
 extern crate self as fixture_crate;
 
-/// The generated client code (client-gen, lister-gen, informer-gen, into `$OUT_DIR/client`).
+/// The generated client code (client-gen, lister-gen, informer-gen, applyconfiguration-gen,
+/// into `$OUT_DIR/client`).
 pub mod client {
+    pub mod applyconfigurations {
+        include!(concat!(
+            env!("OUT_DIR"),
+            "/client/applyconfigurations/mod.rs"
+        ));
+    }
     pub mod clientset {
         include!(concat!(env!("OUT_DIR"), "/client/clientset/mod.rs"));
     }

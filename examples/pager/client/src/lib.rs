@@ -1,5 +1,5 @@
 //! The pager API's generated client code (`cargo run -p pager-gen` rewrites `clientset/`,
-//! `listers/` and `informers/`): a typed [`Clientset`] for `pager.k8s.co` v1alpha1 and v1beta1
+//! `listers/`, `informers/` and `applyconfigurations/`): a typed [`Clientset`] for `pager.k8s.co` v1alpha1 and v1beta1
 //! (with the `fake` feature, `clientset::fake::builder()`: the real API server in-process for
 //! tests), listers over the informer cache, and a [`SharedInformerFactory`].
 //!
@@ -17,6 +17,9 @@
 
 // Generated into `examples/pager/generated/` (formatted by prettyplease, checked by
 // `pager-gen --verify`; rustfmt keeps out). This crate is the hand-written shell around it.
+#[rustfmt::skip]
+#[path = "../../generated/applyconfigurations/mod.rs"]
+pub mod applyconfigurations;
 #[rustfmt::skip]
 #[path = "../../generated/clientset/mod.rs"]
 pub mod clientset;

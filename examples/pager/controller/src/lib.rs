@@ -1,5 +1,6 @@
 //! The pager controller: for each Alert whose `status.sent` is not true, push it to a
-//! Pushbullet-style notifier, then set `status.sent=true` through the status subresource. Built
+//! Pushbullet-style notifier, then set `status.sent=true` with a server-side apply of the status
+//! subresource under its own field manager ([`FIELD_MANAGER`]). Built
 //! only from the generated clientset, informer factory and lister of `pager-client`.
 //!
 //! **Claims.** Before pushing, a controller claims the alert by writing the annotation
@@ -26,8 +27,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kube_codegen_cache::{Handlers, RateLimits, WorkQueue};
-use kube_codegen_client::{Error, PostParams};
-use pager::v1beta1::{Alert, AlertStatus};
+use kube_codegen_client::{Error, PatchParams, PostParams};
+use pager::v1beta1::Alert;
+use pager_client::applyconfigurations::pager_v1beta1::{
+    AlertApplyConfiguration, AlertStatusApplyConfiguration,
+};
 use pager_client::listers::pager_v1beta1::AlertLister;
 use pager_client::{Clientset, SharedInformerFactory};
 use parking_lot::Mutex;
@@ -38,6 +42,9 @@ pub use notifier::{Note, Notifier, PushError, Token};
 
 /// The annotation that claims an alert for one controller.
 pub const CLAIM: &str = "pager.k8s.co/sending";
+
+/// The field manager of every write this controller makes (`metadata.managedFields`).
+pub const FIELD_MANAGER: &str = "pager-controller";
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -132,7 +139,7 @@ impl Worker {
         // (Re)claim it with the cached resourceVersion as precondition: the write succeeds only
         // if what the cache says — not sent — is still true on the server (a stale cache gets a
         // 409 and a retry, never a second push).
-        let Some(mut alert) = self.claim(&alerts, &cached).await else {
+        let Some(alert) = self.claim(&alerts, &cached).await else {
             return Outcome::Retry;
         };
         if !self.pushed.lock().contains(&uid) {
@@ -149,30 +156,25 @@ impl Worker {
             }
             self.pushed.lock().insert(uid.clone());
         }
-        // Mark it sent; on a conflict read it again (never push again).
-        for _ in 0..5 {
-            alert.status = Some(AlertStatus { sent: true });
-            match alerts.update_status(&PostParams::default(), &alert).await {
-                Ok(_) => {
-                    self.pushed.lock().remove(&uid);
-                    self.metrics.sent.inc();
-                    tracing::info!(alert = key, "sent");
-                    return Outcome::Done;
-                }
-                Err(e) if e.is_conflict() => match alerts.get(name).await {
-                    Ok(fresh) if is_sent(&fresh) => {
-                        self.pushed.lock().remove(&uid);
-                        return Outcome::Done;
-                    }
-                    Ok(fresh) => alert = fresh,
-                    Err(e) if e.is_not_found() => return Outcome::Done,
-                    Err(e) => return self.status_failed(key, &e),
-                },
-                Err(e) if e.is_not_found() => return Outcome::Done,
-                Err(e) => return self.status_failed(key, &e),
+        // Mark it sent with a server-side apply of the status under this controller's field
+        // manager: the controller owns `status.sent` and nothing else, so other writers (labels,
+        // annotations, spec) never conflict with it; forced, as controllers apply (the field is
+        // this controller's to decide).
+        let status = AlertApplyConfiguration::new(name, ns)
+            .status(AlertStatusApplyConfiguration::new().sent(true));
+        match alerts
+            .apply_status(&status, &PatchParams::apply(FIELD_MANAGER).force())
+            .await
+        {
+            Ok(_) => {
+                self.pushed.lock().remove(&uid);
+                self.metrics.sent.inc();
+                tracing::info!(alert = key, "sent");
+                Outcome::Done
             }
+            Err(e) if e.is_not_found() => Outcome::Done,
+            Err(e) => self.status_failed(key, &e),
         }
-        Outcome::Retry
     }
 
     fn status_failed(&self, key: &str, e: &Error) -> Outcome {
@@ -194,7 +196,11 @@ impl Worker {
             .annotations
             .get_or_insert_with(Default::default)
             .insert(CLAIM.into(), format!("{} {}", self.config.id, now_secs()));
-        match alerts.update(&PostParams::default(), &claimed).await {
+        let pp = PostParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..PostParams::default()
+        };
+        match alerts.update(&pp, &claimed).await {
             Ok(a) => Some(a),
             Err(e) => {
                 if !e.is_conflict() {

@@ -185,3 +185,73 @@ async fn two_controllers_racing_never_both_send_an_alert() {
     task_a.await.unwrap();
     task_b.await.unwrap();
 }
+
+#[tokio::test]
+async fn the_controller_owns_status_sent_and_other_writers_do_not_disturb_it() {
+    use kube_codegen_client::{Patch, PatchParams};
+    use pager_client::applyconfigurations::pager_v1beta1::AlertApplyConfiguration;
+
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    let (stop, task, _) = start(&cs, addr, config("one"));
+    let alerts = cs.pager_v1beta1().alerts("default");
+    alerts
+        .create(&PostParams::default(), &alert("owned"))
+        .await
+        .unwrap();
+    eventually(30, "sent", async || sent(&cs).await == 1).await;
+    let owner = |a: &pager::v1beta1::Alert, manager: &str| {
+        a.metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .find(|e| {
+                e.manager.as_deref() == Some(manager) && e.operation.as_deref() == Some("Apply")
+            })
+            .map(|e| {
+                (
+                    e.subresource.clone(),
+                    e.fields_v1.as_ref().unwrap().0.clone(),
+                )
+            })
+    };
+    let marked = alerts.get("owned").await.unwrap();
+    assert_eq!(
+        owner(&marked, pager_controller::FIELD_MANAGER),
+        Some((
+            Some("status".into()),
+            serde_json::json!({"f:status": {"f:sent": {}}})
+        ))
+    );
+    // A second manager's label writes: an apply and a merge patch.
+    alerts
+        .apply(
+            &AlertApplyConfiguration::new("owned", "default").labels([("team", "ops")]),
+            &PatchParams::apply("labeler"),
+        )
+        .await
+        .unwrap();
+    alerts
+        .patch(
+            "owned",
+            &PatchParams {
+                field_manager: Some("editor".into()),
+                ..PatchParams::default()
+            },
+            &Patch::Merge(serde_json::json!({"metadata": {"labels": {"tier": "1"}}})),
+        )
+        .await
+        .unwrap();
+    let after = alerts.get("owned").await.unwrap();
+    assert!(after.status.as_ref().unwrap().sent);
+    assert_eq!(
+        owner(&after, pager_controller::FIELD_MANAGER),
+        owner(&marked, pager_controller::FIELD_MANAGER)
+    );
+    assert_eq!(after.metadata.labels.as_ref().unwrap().len(), 2);
+    // And the alert was pushed once.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(rec.pushes.lock().len(), 1);
+    stop.send_replace(true);
+    task.await.unwrap();
+}

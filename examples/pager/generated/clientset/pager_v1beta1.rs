@@ -21,7 +21,7 @@ impl PagerV1beta1 {
         ::kube_codegen_client::AllNamespaces::new(self.client.clone())
     }
 }
-/// The verbs of `Alert`'s client: create, update, updateStatus, delete, deleteCollection, get, list, watch, patch.
+/// The verbs of `Alert`'s client: create, update, updateStatus, delete, deleteCollection, get, list, watch, patch, apply, applyStatus.
 pub enum AlertVerbs {}
 impl ::kube_codegen_client::verbs::Create for AlertVerbs {}
 impl ::kube_codegen_client::verbs::Update for AlertVerbs {}
@@ -32,6 +32,8 @@ impl ::kube_codegen_client::verbs::Get for AlertVerbs {}
 impl ::kube_codegen_client::verbs::List for AlertVerbs {}
 impl ::kube_codegen_client::verbs::Watch for AlertVerbs {}
 impl ::kube_codegen_client::verbs::Patch for AlertVerbs {}
+impl ::kube_codegen_client::verbs::Apply for AlertVerbs {}
+impl ::kube_codegen_client::verbs::ApplyStatus for AlertVerbs {}
 /// The client of `Alert`.
 pub type AlertClient = ::kube_codegen_client::Client<
     ::pager::v1beta1::Alert,

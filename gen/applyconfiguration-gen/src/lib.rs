@@ -1,0 +1,364 @@
+//! applyconfiguration-gen: for server-side apply, per struct type of a `+genclient` package an
+//! apply configuration — every field optional, chainable setters, only what was set serialised
+//! (`AlertApplyConfiguration::new("a1", "default").spec(AlertSpecApplyConfiguration::new()
+//! .content("…"))`) — and per kind `extract_<kind>(&object, field_manager)` (and
+//! `extract_<kind>_status`), what a manager owns read back as a configuration (Go's
+//! `ExtractAlert`). Thin over `kube_codegen_client::apply`.
+//!
+//! Output (in the separate output root): `applyconfigurations/mod.rs` and
+//! `applyconfigurations/<group>_<version>.rs`, beside client-gen's `clientset/`.
+
+use std::collections::BTreeSet;
+
+use kube_codegen_model::clients::{ClientKind, client_packages, group_version_names};
+use kube_codegen_model::naming::snake_case;
+use kube_codegen_model::output::{
+    Content, GeneratedFile, Generator, Options, Placement, absolute_type_path,
+    field_type_tokens_with, ident,
+};
+use kube_codegen_model::{FieldType, KnownType, TypeBody, TypeDef};
+use kube_codegen_model::{Model, Package};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+pub const NAME: &str = "applyconfiguration-gen";
+/// The apply configurations' module directory, under the separate output root.
+pub const DIR: &str = "applyconfigurations";
+
+pub struct ApplyConfigurationGen;
+
+impl Generator for ApplyConfigurationGen {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn placement(&self) -> Placement {
+        Placement::Separate
+    }
+
+    fn generate_model(&self, model: &Model, opts: &Options) -> Vec<GeneratedFile> {
+        let packages = client_packages(model);
+        if packages.is_empty() {
+            return Vec::new();
+        }
+        let names = group_version_names(&packages);
+        let mods = packages.iter().zip(&names).map(|((pkg, _), n)| {
+            let m = ident(n);
+            let doc = format!(" Apply configurations of `{}`.", pkg.display_name());
+            quote! { #[doc = #doc] pub mod #m; }
+        });
+        let mut files = vec![GeneratedFile {
+            path: format!("{DIR}/mod.rs").into(),
+            content: Content::Rust(quote! { #(#mods)* }),
+        }];
+        for ((pkg, kinds), name) in packages.iter().zip(&names) {
+            files.push(GeneratedFile {
+                path: format!("{DIR}/{name}.rs").into(),
+                content: Content::Rust(group_version(pkg, kinds, opts)),
+            });
+        }
+        files
+    }
+}
+
+/// The struct types reachable from the package's client kinds through its own types.
+fn configured_types<'a>(pkg: &'a Package, kinds: &[ClientKind<'a>]) -> Vec<&'a TypeDef> {
+    fn visit(ty: &FieldType, pkg: &Package, seen: &mut BTreeSet<String>) {
+        match ty {
+            FieldType::Local(name) => {
+                if let Some(t) = pkg.type_named(name)
+                    && !t.has_generics
+                    && matches!(t.body, TypeBody::Struct(_))
+                    && seen.insert(name.clone())
+                    && let TypeBody::Struct(fields) = &t.body
+                {
+                    for f in fields {
+                        visit(&f.ty, pkg, seen);
+                    }
+                }
+            }
+            FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => visit(t, pkg, seen),
+            FieldType::Map { value, .. } => visit(value, pkg, seen),
+            FieldType::Set { elem, .. } => visit(elem, pkg, seen),
+            FieldType::Shared { inner, .. } => visit(inner, pkg, seen),
+            _ => {}
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for k in kinds {
+        visit(&FieldType::Local(k.ty.name.clone()), pkg, &mut seen);
+    }
+    // In declaration order.
+    pkg.types
+        .iter()
+        .filter(|t| seen.contains(&t.name))
+        .collect()
+}
+
+fn group_version(pkg: &Package, kinds: &[ClientKind<'_>], opts: &Options) -> TokenStream {
+    let configured = configured_types(pkg, kinds);
+    let names: BTreeSet<&str> = configured.iter().map(|t| t.name.as_str()).collect();
+    let items = configured.iter().map(|ty| {
+        let kind = kinds.iter().find(|k| k.ty.name == ty.name);
+        configuration(pkg, ty, kind, &names, opts)
+    });
+    quote! { #(#items)* }
+}
+
+/// `Name` + `ApplyConfiguration`.
+fn config_ident(name: &str) -> proc_macro2::Ident {
+    format_ident!("{name}ApplyConfiguration")
+}
+
+/// The type a field holds in a configuration (without its `Option`).
+fn configured_type(
+    pkg: &Package,
+    ty: &FieldType,
+    names: &BTreeSet<&str>,
+    opts: &Options,
+) -> TokenStream {
+    let client = opts.crates.client.to_tokens();
+    let inner = |t: &FieldType| configured_type(pkg, t, names, opts);
+    match ty {
+        FieldType::Option(t) => inner(t),
+        // Kept: a type that contains itself needs the indirection in its configuration too.
+        FieldType::Box(t) => {
+            let t = inner(t);
+            quote!(::std::boxed::Box<#t>)
+        }
+        FieldType::Shared { inner: t, .. } => inner(t),
+        FieldType::Local(name) if names.contains(name.as_str()) => {
+            let id = config_ident(name);
+            quote!(#id)
+        }
+        FieldType::Vec(t) => {
+            let t = inner(t);
+            quote!(::std::vec::Vec<#t>)
+        }
+        // A set of configurations would need them ordered or hashed: a list, as on the wire.
+        FieldType::Set { elem, .. } if matches!(&**elem, FieldType::Local(n) if names.contains(n.as_str())) =>
+        {
+            let t = inner(elem);
+            quote!(::std::vec::Vec<#t>)
+        }
+        FieldType::Set { ordered, elem } => {
+            let e = inner(elem);
+            if *ordered {
+                quote!(::std::collections::BTreeSet<#e>)
+            } else {
+                quote!(::std::collections::HashSet<#e>)
+            }
+        }
+        FieldType::Map { ordered, value } => {
+            let v = inner(value);
+            if *ordered {
+                quote!(::std::collections::BTreeMap<::std::string::String, #v>)
+            } else {
+                quote!(::std::collections::HashMap<::std::string::String, #v>)
+            }
+        }
+        FieldType::Known(KnownType::ObjectMeta) => {
+            quote!(#client::apply::ObjectMetaApplyConfiguration)
+        }
+        // A path relative to the API crate cannot be named from here: its JSON.
+        FieldType::Foreign { path, .. } if path.is_relative() => {
+            quote!(#client::__private::serde_json::Value)
+        }
+        other => field_type_tokens_with(other, opts, &|name| {
+            absolute_type_path(pkg, name).unwrap_or_else(|| {
+                let id = ident(name);
+                quote!(#id)
+            })
+        }),
+    }
+}
+
+fn configuration(
+    pkg: &Package,
+    ty: &TypeDef,
+    kind: Option<&ClientKind<'_>>,
+    names: &BTreeSet<&str>,
+    opts: &Options,
+) -> TokenStream {
+    let client = opts.crates.client.to_tokens();
+    let serde = quote!(#client::__private::serde);
+    let serde_crate = format!("{}::__private::serde", opts.crates.client);
+    let name = &ty.name;
+    let config = config_ident(name);
+    let TypeBody::Struct(fields) = &ty.body else {
+        return TokenStream::new();
+    };
+    let mut members = Vec::new();
+    let mut setters = Vec::new();
+    if kind.is_some() {
+        members.push(quote! {
+            #[serde(rename = "apiVersion", default, skip_serializing_if = "::core::option::Option::is_none")]
+            pub api_version: ::core::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+            pub kind: ::core::option::Option<::std::string::String>,
+        });
+    }
+    for f in fields {
+        let field = ident(&f.name);
+        let wire = &f.wire;
+        let t = configured_type(pkg, &f.ty, names, opts);
+        let docs = f.docs.iter().map(|d| quote!(#[doc = #d]));
+        members.push(quote! {
+            #(#docs)*
+            #[serde(rename = #wire, default, skip_serializing_if = "::core::option::Option::is_none")]
+            pub #field: ::core::option::Option<#t>,
+        });
+        let doc = format!(" Sets `{wire}`.");
+        setters.push(quote! {
+            #[doc = #doc]
+            pub fn #field(mut self, value: impl ::core::convert::Into<#t>) -> Self {
+                self.#field = ::core::option::Option::Some(value.into());
+                self
+            }
+        });
+    }
+    let doc = format!(
+        " An apply configuration of `{name}`: every field optional; only the fields set are sent, and the applying manager owns exactly those."
+    );
+    let mut extra = TokenStream::new();
+    let new = match kind {
+        Some(k) => {
+            let kind_path = k.path();
+            let has_meta = fields.iter().any(|f| f.name == "metadata");
+            let (params, meta) = if k.resource.namespaced {
+                (
+                    quote!(name: impl ::core::convert::Into<::std::string::String>, namespace: impl ::core::convert::Into<::std::string::String>),
+                    quote!(#client::apply::ObjectMetaApplyConfiguration::new().name(name).namespace(namespace)),
+                )
+            } else {
+                (
+                    quote!(name: impl ::core::convert::Into<::std::string::String>),
+                    quote!(#client::apply::ObjectMetaApplyConfiguration::new().name(name)),
+                )
+            };
+            let set_meta = has_meta.then(|| quote!(metadata: ::core::option::Option::Some(#meta),));
+            let new_doc = format!(
+                " An apply configuration of the `{name}` named so{}: `apiVersion` and `kind` set.",
+                if k.resource.namespaced {
+                    ", in that namespace"
+                } else {
+                    ""
+                }
+            );
+            // A kind's own field of the same name keeps its setter.
+            let helpers_free = !fields
+                .iter()
+                .any(|f| f.name == "labels" || f.name == "annotations");
+            let meta_helpers = (has_meta && helpers_free).then(|| {
+                quote! {
+                    /// Adds labels to `metadata`.
+                    pub fn labels<K: ::core::convert::Into<::std::string::String>, V: ::core::convert::Into<::std::string::String>>(
+                        mut self,
+                        labels: impl ::core::iter::IntoIterator<Item = (K, V)>,
+                    ) -> Self {
+                        self.metadata = ::core::option::Option::Some(self.metadata.take().unwrap_or_default().labels(labels));
+                        self
+                    }
+
+                    /// Adds annotations to `metadata`.
+                    pub fn annotations<K: ::core::convert::Into<::std::string::String>, V: ::core::convert::Into<::std::string::String>>(
+                        mut self,
+                        annotations: impl ::core::iter::IntoIterator<Item = (K, V)>,
+                    ) -> Self {
+                        self.metadata = ::core::option::Option::Some(self.metadata.take().unwrap_or_default().annotations(annotations));
+                        self
+                    }
+                }
+            });
+            let name_expr = if has_meta {
+                quote!(self.metadata.as_ref().and_then(|m| m.name.as_deref()))
+            } else {
+                quote!(::core::option::Option::None)
+            };
+            let snake = snake_case(name);
+            let extract = format_ident!("extract_{snake}");
+            let extract_doc = format!(
+                " What `field_manager` applied to `{snake}` (its `Apply` entry in `metadata.managedFields`), as an apply configuration with the object's identity: change it and apply it again to update exactly those fields (Go's `Extract{name}`)."
+            );
+            let schemas = absolute_type_path(pkg, "OPENAPI_SCHEMAS");
+            let definition = openapi_gen::definition_name(pkg, name);
+            if let Some(schemas) = schemas.filter(|_| pkg.options.openapi && ty.options.openapi) {
+                let status = k.resource.has_status.then(|| {
+                    let extract_status = format_ident!("extract_{snake}_status");
+                    let doc = format!(
+                        " What `field_manager` applied to `{snake}`'s `status` subresource."
+                    );
+                    quote! {
+                        #[doc = #doc]
+                        pub fn #extract_status(
+                            object: &#kind_path,
+                            field_manager: &str,
+                        ) -> ::core::result::Result<#config, #client::apply::ExtractError> {
+                            #client::apply::extract(object, field_manager, ::core::option::Option::Some("status"), #schemas, #definition)
+                        }
+                    }
+                });
+                extra = quote! {
+                    #[doc = #extract_doc]
+                    pub fn #extract(
+                        object: &#kind_path,
+                        field_manager: &str,
+                    ) -> ::core::result::Result<#config, #client::apply::ExtractError> {
+                        #client::apply::extract(object, field_manager, ::core::option::Option::None, #schemas, #definition)
+                    }
+
+                    #status
+                };
+            }
+            let trait_impl = quote! {
+                impl #client::apply::ApplyConfiguration for #config {
+                    type Object = #kind_path;
+                    fn name(&self) -> ::core::option::Option<&str> {
+                        #name_expr
+                    }
+                }
+            };
+            extra = quote! { #trait_impl #extra };
+            let api_version = match k.pkg.version.as_deref() {
+                Some(v) if !k.pkg.group.is_empty() => format!("{}/{v}", k.pkg.group),
+                Some(v) => v.to_string(),
+                None => k.pkg.group.clone(),
+            };
+            quote! {
+                #[doc = #new_doc]
+                pub fn new(#params) -> Self {
+                    #config {
+                        api_version: ::core::option::Option::Some(#api_version.into()),
+                        kind: ::core::option::Option::Some(#name.into()),
+                        #set_meta
+                        ..::core::default::Default::default()
+                    }
+                }
+
+                #meta_helpers
+            }
+        }
+        None => quote! {
+            /// An empty configuration.
+            pub fn new() -> Self {
+                ::core::default::Default::default()
+            }
+        },
+    };
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, Default, PartialEq, #serde::Serialize, #serde::Deserialize)]
+        #[serde(crate = #serde_crate)]
+        pub struct #config {
+            #(#members)*
+        }
+
+        impl #config {
+            #new
+
+            #(#setters)*
+        }
+
+        #extra
+    }
+}

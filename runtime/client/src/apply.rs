@@ -1,0 +1,182 @@
+//! Server-side apply from typed clients: what applyconfiguration-gen's apply configurations stand
+//! on — [`ObjectMetaApplyConfiguration`], the [`ApplyConfiguration`] trait the typed clients'
+//! `apply`/`apply_status` take, and [`extract`], which reads back what one field manager owns
+//! (Go's `ExtractAlert`), with the same field-set machinery as the API server
+//! (`kube-codegen-fieldpath`).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube_codegen_fieldpath::{Schema, Set, TypeRef, Typed};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The `metadata` of an apply configuration: every field optional, only what is set is sent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMetaApplyConfiguration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finalizers: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_references: Option<Vec<OwnerReference>>,
+}
+
+impl ObjectMetaApplyConfiguration {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Adds labels (the ones given; others already set are kept).
+    pub fn labels<K: Into<String>, V: Into<String>>(
+        mut self,
+        labels: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let map = self.labels.get_or_insert_with(BTreeMap::new);
+        map.extend(labels.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// Adds annotations (the ones given; others already set are kept).
+    pub fn annotations<K: Into<String>, V: Into<String>>(
+        mut self,
+        annotations: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let map = self.annotations.get_or_insert_with(BTreeMap::new);
+        map.extend(annotations.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// Adds finalizers.
+    pub fn finalizers<F: Into<String>>(mut self, finalizers: impl IntoIterator<Item = F>) -> Self {
+        let list = self.finalizers.get_or_insert_with(Vec::new);
+        list.extend(finalizers.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds owner references.
+    pub fn owner_references(mut self, refs: impl IntoIterator<Item = OwnerReference>) -> Self {
+        let list = self.owner_references.get_or_insert_with(Vec::new);
+        list.extend(refs);
+        self
+    }
+}
+
+/// An apply configuration of a kind (applyconfiguration-gen writes one per kind).
+pub trait ApplyConfiguration: Serialize {
+    /// The kind it configures.
+    type Object;
+    /// `metadata.name`: where the apply is sent.
+    fn name(&self) -> Option<&str>;
+}
+
+/// Why [`extract`] could not read what a manager owns.
+#[derive(Debug)]
+pub enum ExtractError {
+    /// The manager applied through another version of the kind: extract with that version's
+    /// types.
+    OtherVersion { applied: String, asked: String },
+    /// The object's managed fields or its shape do not read (the message says which).
+    Invalid(String),
+}
+
+impl std::fmt::Display for ExtractError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExtractError::OtherVersion { applied, asked } => write!(
+                f,
+                "the manager applied through {applied}; extract with the types of {applied}, not {asked}"
+            ),
+            ExtractError::Invalid(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for ExtractError {}
+
+/// What `field_manager` applied to `object` (through `subresource`, `None` for the object
+/// itself), as an apply configuration `C` — with the object's `apiVersion`, `kind`, name and
+/// namespace, which identify it. `schemas` are the version's generated `OPENAPI_SCHEMAS` and
+/// `definition` the kind's definition among them. A manager that never applied gets a
+/// configuration with just the object's identity.
+pub fn extract<K, C>(
+    object: &K,
+    field_manager: &str,
+    subresource: Option<&str>,
+    schemas: &str,
+    definition: &str,
+) -> Result<C, ExtractError>
+where
+    K: k8s_openapi::Resource
+        + k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>
+        + Serialize,
+    C: DeserializeOwned,
+{
+    let meta = object.metadata();
+    let entry = meta.managed_fields.iter().flatten().find(|e| {
+        e.manager.as_deref() == Some(field_manager)
+            && e.operation.as_deref() == Some(kube_codegen_fieldpath::managed::APPLY)
+            && e.subresource.as_deref().filter(|s| !s.is_empty()) == subresource
+    });
+    let mut out = Map::new();
+    if let Some(entry) = entry {
+        let applied = entry.api_version.clone().unwrap_or_default();
+        if applied != K::API_VERSION {
+            return Err(ExtractError::OtherVersion {
+                applied,
+                asked: K::API_VERSION.to_string(),
+            });
+        }
+        let set = match &entry.fields_v1 {
+            Some(f) => Set::from_fields_v1(&f.0).map_err(ExtractError::Invalid)?,
+            None => Set::new(),
+        };
+        let mut definitions: Map<String, Value> = serde_json::from_str(schemas)
+            .map_err(|e| ExtractError::Invalid(format!("the schemas are not JSON: {e}")))?;
+        for (name, def) in kube_codegen_fieldpath::known::apimachinery_definitions() {
+            definitions.entry(name).or_insert(def);
+        }
+        let schema = Schema::from_openapi(&definitions);
+        let root = TypeRef::Named(definition.to_string());
+        let value = serde_json::to_value(object)
+            .map_err(|e| ExtractError::Invalid(format!("the object does not serialize: {e}")))?;
+        if let Value::Object(owned) = Typed::new(&schema, &root).extract_items(&value, &set) {
+            out = owned;
+        }
+    }
+    out.insert("apiVersion".into(), K::API_VERSION.into());
+    out.insert("kind".into(), K::KIND.into());
+    let m = out
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(m) = m {
+        if let Some(name) = &meta.name {
+            m.insert("name".into(), name.clone().into());
+        }
+        if let Some(ns) = &meta.namespace {
+            m.insert("namespace".into(), ns.clone().into());
+        }
+    }
+    serde_json::from_value(Value::Object(out))
+        .map_err(|e| ExtractError::Invalid(format!("the owned fields do not read back: {e}")))
+}
