@@ -4,6 +4,8 @@
 //! request's version, with the schema of each served version (from its generated OpenAPI) and
 //! conversion through the hub for managers that wrote in another version.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
 use kube_codegen_fieldpath::managed::{self, APPLY, Managed, UPDATE};
 use kube_codegen_fieldpath::{
@@ -36,9 +38,10 @@ pub(crate) struct FieldManager<H> {
     write_value: Vec<WriteValue<H>>,
     /// Fields nobody owns: type and object identity, system fields.
     strip: Set,
-    /// Through the main resource nobody owns `status`; through `/status`, only `status`.
-    main_ignored: Set,
-    status_ignored: Set,
+    /// Through the main resource nobody owns `status`; through `/status`, only `status` (per
+    /// version).
+    main_ignored: BTreeMap<String, Set>,
+    status_ignored: BTreeMap<String, Set>,
     /// The live object of a create.
     empty: Value,
 }
@@ -100,6 +103,14 @@ impl<H: Object + Clone> FieldManager<H> {
                 }
             }
         }
+        let per_version = |set: &Set| -> BTreeMap<String, Set> {
+            schemas
+                .iter()
+                .map(|v| (v.api_version.clone(), set.clone()))
+                .collect()
+        };
+        let (main_ignored, status_ignored) =
+            (per_version(&main_ignored), per_version(&status_ignored));
         FieldManager {
             versions: schemas,
             read_value: versions.iter().map(|c| c.read_value).collect(),
@@ -112,17 +123,10 @@ impl<H: Object + Clone> FieldManager<H> {
     }
 
     fn updater(&self, subresource: Option<Subresource>) -> Updater<'_, Self> {
-        let mut updater = Updater::new(self);
-        let ignored = match subresource {
+        Updater::new(self).ignoring(match subresource {
             Some(Subresource::Status) => &self.status_ignored,
             None => &self.main_ignored,
-        };
-        for v in &self.versions {
-            updater
-                .ignored
-                .insert(v.api_version.clone(), ignored.clone());
-        }
-        updater
+        })
     }
 
     fn value(&self, index: usize, obj: &H) -> Result<Value, ApiError> {

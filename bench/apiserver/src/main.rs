@@ -84,6 +84,10 @@ struct Cli {
     /// Fan-out repetitions (one create each).
     #[arg(long, default_value_t = 5)]
     fanout_runs: usize,
+    /// Timed server-side applies and merge patches (each) of the same change to a 50-field
+    /// object with 5 managers.
+    #[arg(long, default_value_t = 300)]
+    apply_runs: usize,
     /// Seconds to wait for every watcher to see one event before giving up.
     #[arg(long, default_value_t = 60)]
     fanout_timeout: u64,
@@ -415,13 +419,27 @@ async fn run(cli: Cli) -> Result<(), Error> {
             .join(","),
     );
 
+    // 5. server-side apply vs merge patch, and what managedFields cost in stored bytes.
+    let applied = apply_vs_merge(&pool, &base, cli.apply_runs).await?;
+    println!(
+        "apiserver {label} apply fields=50 managers=5 runs={} apply_ms_median={:.3} merge_ms_median={:.3} apply_vs_merge={:.2}x object_bytes={} managed_fields_bytes={} managed_fields_overhead={:.0}%",
+        cli.apply_runs,
+        ms(applied.apply),
+        ms(applied.merge),
+        applied.apply.as_secs_f64() / applied.merge.as_secs_f64(),
+        applied.object_bytes,
+        applied.managed_fields_bytes,
+        100.0 * applied.managed_fields_bytes as f64
+            / (applied.object_bytes - applied.managed_fields_bytes) as f64,
+    );
+
     let n = if items.is_multiple_of(1000) && items > 0 {
         format!("{}k", items / 1000)
     } else {
         items.to_string()
     };
     println!(
-        "apiserver {label} creates_per_s={:.0} gets_per_s={:.0} list{n}_ms={:.1} list{n}_storage_version_ms={:.1} same_version_ratio={:.2}x conversion_ratio={:.2}x serde_list{n}_ms={:.1} list_ratio={:.1}x paged_pinned_vs_unpaged={:.2}x fanout{}_ms={:.1} fanout{}_p50_ms={:.1} nproc={nproc}{}",
+        "apiserver {label} creates_per_s={:.0} gets_per_s={:.0} list{n}_ms={:.1} list{n}_storage_version_ms={:.1} same_version_ratio={:.2}x conversion_ratio={:.2}x serde_list{n}_ms={:.1} list_ratio={:.1}x paged_pinned_vs_unpaged={:.2}x fanout{}_ms={:.1} fanout{}_p50_ms={:.1} apply_vs_merge={:.2}x nproc={nproc}{}",
         cli.creates as f64 / created.wall.as_secs_f64(),
         median_f(&get_rates),
         ms(list_med),
@@ -435,8 +453,103 @@ async fn run(cli: Cli) -> Result<(), Error> {
         ms(median(&fan.all)),
         cli.watchers,
         ms(median(&fan.p50)),
+        applied.apply.as_secs_f64() / applied.merge.as_secs_f64(),
         raw_ratio.map_or(String::new(), |r| format!(" creates_vs_raw_etcd={r:.0}%")),
     );
+    Ok(())
+}
+
+struct Applied {
+    apply: Duration,
+    merge: Duration,
+    object_bytes: usize,
+    managed_fields_bytes: usize,
+}
+
+/// One Alert with 50 labels, 10 applied by each of 5 managers; then, alternately, manager 0
+/// applies its configuration with one label changed (forced: the merge patch took it) and a
+/// merge patch changes that label back, `runs` times each. Medians of each, and the size of the
+/// object's JSON with and without its managedFields.
+async fn apply_vs_merge(pool: &Pool, base: &str, runs: usize) -> Result<Applied, Error> {
+    let url = format!("{base}{STORAGE_COLLECTION}/apply-bench");
+    let config = |m: usize, first: &str| {
+        let labels: serde_json::Map<String, Value> = (0..10)
+            .map(|i| {
+                let v = if i == 0 {
+                    first.to_string()
+                } else {
+                    format!("v{i}")
+                };
+                (format!("m{m}-l{i}"), Value::String(v))
+            })
+            .collect();
+        serde_json::json!({
+            "apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert",
+            "metadata": {"name": "apply-bench", "labels": labels},
+            "spec": {"title": "apply", "content": "bench"}
+        })
+    };
+    for m in 0..5 {
+        send_patch(
+            pool,
+            &format!("{url}?fieldManager=manager-{m}&force=true"),
+            "application/apply-patch+yaml",
+            config(m, "v0").to_string(),
+        )
+        .await?;
+    }
+    let (mut apply, mut merge) = (Vec::new(), Vec::new());
+    for i in 0..runs.max(1) {
+        let t = Instant::now();
+        send_patch(
+            pool,
+            &format!("{url}?fieldManager=manager-0&force=true"),
+            "application/apply-patch+yaml",
+            config(0, &format!("a{i}")).to_string(),
+        )
+        .await?;
+        apply.push(t.elapsed());
+        let t = Instant::now();
+        send_patch(
+            pool,
+            &format!("{url}?fieldManager=editor"),
+            "application/merge-patch+json",
+            serde_json::json!({"metadata": {"labels": {"m0-l0": format!("b{i}")}}}).to_string(),
+        )
+        .await?;
+        merge.push(t.elapsed());
+    }
+    let (body, _) = fetch(pool, &url).await?;
+    let mut obj: Value = serde_json::from_slice(&body)?;
+    let with = serde_json::to_vec(&obj)?.len();
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    let without = serde_json::to_vec(&obj)?.len();
+    Ok(Applied {
+        apply: median(&apply),
+        merge: median(&merge),
+        object_bytes: with,
+        managed_fields_bytes: with - without,
+    })
+}
+
+async fn send_patch(pool: &Pool, url: &str, content_type: &str, body: String) -> Result<(), Error> {
+    let req = Request::builder()
+        .method(Method::PATCH)
+        .uri(url)
+        .header(CONTENT_TYPE, content_type)
+        .body(Full::new(Bytes::from(body)))?;
+    let resp = pool.request(req).await?;
+    let status = resp.status();
+    let body = resp.into_body().collect().await?.to_bytes();
+    if !status.is_success() {
+        return Err(format!(
+            "PATCH {url}: {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        )
+        .into());
+    }
     Ok(())
 }
 

@@ -83,15 +83,23 @@ pub struct Updater<'a, V> {
     pub versions: &'a V,
     /// Per version, fields nobody owns through this endpoint (e.g. `status` through the main
     /// resource): left out of every manager's set.
-    pub ignored: BTreeMap<String, Set>,
+    pub ignored: &'a BTreeMap<String, Set>,
 }
+
+static NOTHING_IGNORED: BTreeMap<String, Set> = BTreeMap::new();
 
 impl<'a, V: Versions> Updater<'a, V> {
     pub fn new(versions: &'a V) -> Self {
         Updater {
             versions,
-            ignored: BTreeMap::new(),
+            ignored: &NOTHING_IGNORED,
         }
+    }
+
+    /// The updater with `ignored` fields per version.
+    pub fn ignoring(mut self, ignored: &'a BTreeMap<String, Set>) -> Self {
+        self.ignored = ignored;
+        self
     }
 
     fn typed(&self, version: &str) -> Result<Typed<'a>, UpdateError> {
@@ -100,8 +108,9 @@ impl<'a, V: Versions> Updater<'a, V> {
             .ok_or_else(|| UpdateError::Convert(format!("no schema for {version}")))
     }
 
-    fn ignored(&self, version: &str) -> Set {
-        self.ignored.get(version).cloned().unwrap_or_default()
+    fn ignored(&self, version: &str) -> &Set {
+        static NONE: Set = Set::EMPTY;
+        self.ignored.get(version).unwrap_or(&NONE)
     }
 
     /// After a create, update or non-apply patch by `manager` in `version` (`live` is `null`
@@ -127,7 +136,7 @@ impl<'a, V: Versions> Updater<'a, V> {
             .union(&compare.modified)
             .union(&compare.added)
             .difference(&compare.removed)
-            .recursive_difference(&self.ignored(version));
+            .recursive_difference(self.ignored(version));
         if !set.is_empty() {
             managers.insert(
                 manager.to_string(),
@@ -188,7 +197,7 @@ impl<'a, V: Versions> Updater<'a, V> {
         let own = self
             .typed(version)?
             .compare(old, new)?
-            .exclude(&self.ignored(version));
+            .exclude(self.ignored(version));
         comparisons.insert(version.to_string(), own.clone());
         let mut conflicts: BTreeMap<String, Set> = BTreeMap::new();
         let mut removed: BTreeMap<String, Set> = BTreeMap::new();
@@ -223,7 +232,7 @@ impl<'a, V: Versions> Updater<'a, V> {
                     };
                     let c = typed
                         .compare(&o, &n)?
-                        .exclude(&self.ignored(&owned.api_version));
+                        .exclude(self.ignored(&owned.api_version));
                     comparisons.entry(owned.api_version.clone()).or_insert(c)
                 }
             };

@@ -17,6 +17,12 @@ pub struct Set {
 }
 
 impl Set {
+    /// The empty set (usable in statics).
+    pub const EMPTY: Set = Set {
+        members: BTreeSet::new(),
+        children: BTreeMap::new(),
+    };
+
     pub fn new() -> Self {
         Set::default()
     }
@@ -131,6 +137,26 @@ impl Set {
         }
     }
 
+    /// Removes, in place, the paths of `other` and everything under its members (what
+    /// [`recursive_difference`](Self::recursive_difference) returns, without copying).
+    pub fn remove_recursive(&mut self, other: &Set) {
+        if other.is_empty() || self.is_empty() {
+            return;
+        }
+        for m in &other.members {
+            self.members.remove(m);
+            self.children.remove(m);
+        }
+        self.children
+            .retain(|pe, mine| match other.children.get(pe) {
+                Some(theirs) => {
+                    mine.remove_recursive(theirs);
+                    !mine.is_empty()
+                }
+                None => true,
+            });
+    }
+
     /// Every path, depth first in order.
     pub fn paths(&self) -> Vec<Path> {
         let mut out = Vec::new();
@@ -201,30 +227,33 @@ impl Set {
         if include_self && !self.is_empty() {
             out.insert(".".into(), Value::Object(Map::new()));
         }
-        for m in &self.members {
-            if !self.children.contains_key(m) {
-                out.insert(m.to_fields_v1_key(), Value::Object(Map::new()));
-            }
-        }
-        for (pe, child) in &self.children {
-            let contents = child.fields_v1_contents(self.members.contains(pe));
-            out.insert(pe.to_fields_v1_key(), Value::Object(contents));
-        }
-        // Keys in the elements' order, as Kubernetes writes them.
-        let mut entries: Vec<(String, Value)> = out.into_iter().collect();
-        entries.sort_by(|(a, _), (b, _)| {
-            let element = |k: &str| {
-                (k != ".")
-                    .then(|| PathElement::from_fields_v1_key(k).ok().flatten())
-                    .flatten()
+        // Members and children merged in the elements' order, as Kubernetes writes them.
+        let mut members = self.members.iter().peekable();
+        let mut children = self.children.iter().peekable();
+        loop {
+            let next_member = match (members.peek(), children.peek()) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(m), Some((c, _))) => *m < *c,
             };
-            match (element(a), element(b)) {
-                (None, _) => std::cmp::Ordering::Less,
-                (_, None) => std::cmp::Ordering::Greater,
-                (Some(a), Some(b)) => a.cmp(&b),
+            if next_member {
+                let m = members.next().expect("peeked");
+                out.insert(m.to_fields_v1_key(), Value::Object(Map::new()));
+            } else {
+                let (pe, child) = children.next().expect("peeked");
+                // A path that is a member and has children is written once, with `"."`.
+                let member = members.peek() == Some(&pe);
+                if member {
+                    members.next();
+                }
+                out.insert(
+                    pe.to_fields_v1_key(),
+                    Value::Object(child.fields_v1_contents(member)),
+                );
             }
-        });
-        entries.into_iter().collect()
+        }
+        out
     }
 
     /// Reads a FieldsV1 object. Element types this version does not know are skipped.
@@ -307,6 +336,14 @@ mod tests {
             Set::from_paths([&[f("a"), f("b")][..], &[f("c")][..]])
         );
         assert_eq!(a.recursive_difference(&b), Set::from_paths([&[f("c")][..]]));
+        let mut in_place = a.clone();
+        in_place.remove_recursive(&b);
+        assert_eq!(in_place, a.recursive_difference(&b));
+        let deep = Set::from_paths([&[f("a"), f("b"), f("x")][..], &[f("a"), f("y")][..]]);
+        let mut in_place = deep.clone();
+        let under = Set::from_paths([&[f("a"), f("b")][..]]);
+        in_place.remove_recursive(&under);
+        assert_eq!(in_place, deep.recursive_difference(&under));
         assert_eq!(a.intersection(&b), Set::from_paths([&[f("a")][..]]));
         let u = a.union(&b);
         assert!(u.has(&[f("d")]) && u.has(&[f("a"), f("b")]));
