@@ -19,8 +19,9 @@ mod watch;
 pub use resource::{Registration, Resource, RestConfig};
 pub(crate) use rest::decode_continue;
 pub use rest::{
-    Deleted, EventKind, FieldValidation, ListItems, ListOptions, ObjectList, ResourceVersionMatch,
-    RestStorage, Scope, Seen, Subresource, Watch, WatchItem, WriteOptions, Written,
+    Deleted, EventKind, FieldValidation, ListItems, ListOptions, MorePages, ObjectList,
+    ResourceVersionMatch, RestStorage, Scope, Seen, Subresource, Watch, WatchItem, WriteOptions,
+    Written,
 };
 /// The object JSON of a stored value (see [`stored`]).
 pub(crate) fn open_stored(value: &[u8]) -> Result<&[u8], String> {

@@ -130,12 +130,13 @@ where
     }
 
     fn into_rest(self: Box<Self>, store: AnyStore, config: &RestConfig) -> Arc<dyn RestStorage> {
-        Arc::new(GenericStore::new(
+        GenericStore::new(
             store,
             self.versions,
             &config.storage_version,
             self.strategy,
             config.serve_stored_bytes,
-        ))
+        )
+        .shared()
     }
 }

@@ -77,6 +77,10 @@ pub struct ListOptions {
     /// `resourceVersion` of a list (`None`: the most recent).
     pub resource_version: Option<u64>,
     pub resource_version_match: ResourceVersionMatch,
+    /// The caller writes the list as it reads it: an unlimited list may come in pages read at
+    /// the list's revision while the response is written ([`ObjectList::more`]), so its
+    /// memory does not grow with its size.
+    pub streamed: bool,
 }
 
 /// A write's answer: the object in the request's version, and warnings for the client.
@@ -100,11 +104,25 @@ pub enum Deleted {
 /// A list's answer, in the request's version.
 #[derive(Debug)]
 pub struct ObjectList {
+    /// The items (with [`more`](Self::more), the first page of them).
     pub items: ListItems,
+    /// The pages after `items`, read at the list's revision as they are asked for (only for
+    /// [`ListOptions::streamed`] lists).
+    pub more: Option<MorePages>,
     pub resource_version: u64,
     pub continue_token: Option<String>,
     /// Objects after this page, when known (no selectors: Kubernetes' `remainingItemCount`).
     pub remaining_item_count: Option<u64>,
+}
+
+/// The rest of a list, page by page; an error ends the list (a response already begun is cut
+/// short).
+pub struct MorePages(pub BoxStream<'static, Result<ListItems, ApiError>>);
+
+impl std::fmt::Debug for MorePages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MorePages")
+    }
 }
 
 /// A list's items in the request's version, each written as JSON only when the response is

@@ -17,14 +17,17 @@ use super::codec::{DecodeError, Decoded, VersionCodec};
 use super::managed::FieldManager;
 use super::meta;
 use super::rest::{
-    Deleted, FieldValidation, ItemSource, ListItems, ListOptions, ObjectList, RestStorage, Scope,
-    Seen, Subresource, Watch, WriteOptions, encode_continue,
+    Deleted, FieldValidation, ItemSource, ListItems, ListOptions, MorePages, ObjectList,
+    RestStorage, Scope, Seen, Subresource, Watch, WriteOptions, encode_continue,
 };
 use super::stored;
 use super::strategy::{Context, Strategy};
 use super::watch::EventCache;
 use crate::patch::{OpenApiPatchSchema, PatchType};
 use crate::status::{ApiError, Cause};
+
+/// Keys read per storage call by a list written as it is read ([`ListOptions::streamed`]).
+const LIST_PAGE: usize = 500;
 
 /// How often a read-modify-write is retried when another writer got there first.
 const UPDATE_ATTEMPTS: usize = 16;
@@ -42,6 +45,9 @@ pub(crate) struct GenericStore<H, S> {
     serve_stored: bool,
     /// `metadata.managedFields` bookkeeping.
     fields: FieldManager<H>,
+    /// This store's own `Arc` (set by [`GenericStore::shared`]): what a list read page by page
+    /// while its response is written holds on to.
+    me: std::sync::Weak<Self>,
 }
 
 impl<H, S> GenericStore<H, S>
@@ -81,7 +87,16 @@ where
             serve_stored,
             fields: FieldManager::new(&versions),
             versions,
+            me: std::sync::Weak::new(),
         }
+    }
+
+    /// The store in an `Arc` that knows itself.
+    pub(crate) fn shared(self) -> std::sync::Arc<Self> {
+        std::sync::Arc::new_cyclic(|me| GenericStore {
+            me: me.clone(),
+            ..self
+        })
     }
 
     /// The resource's facts (group, plural, scope) as the storage version has them.
@@ -697,12 +712,24 @@ where
             list_rv = opts.resource_version.filter(|rv| *rv > 0);
         }
         let pinned = list_rv;
+        // An unlimited list its caller writes as it reads: pages read at the first page's
+        // revision while the response is written, when the store keeps that revision readable.
+        let this = (opts.streamed
+            && opts.limit.is_none()
+            && opts.continue_from.is_none()
+            && self.store.keeps_old_revisions())
+        .then(|| self.me.upgrade())
+        .flatten();
         let mut items = Vec::new();
         let mut next = None;
+        let mut more_after = None;
         let mut remaining_count;
         // Read pages until the selector-filtered page is full (or the keys run out).
         loop {
-            let want = opts.limit.map(|n| n - items.len());
+            let want = match this {
+                Some(_) => Some(LIST_PAGE),
+                None => opts.limit.map(|n| n - items.len()),
+            };
             let page = self
                 .store
                 .list(
@@ -726,6 +753,10 @@ where
             if !page.remaining || last.is_none() {
                 break;
             }
+            if this.is_some() {
+                more_after = last;
+                break;
+            }
             start_after = last.clone();
             if opts.limit.is_some_and(|n| items.len() >= n) {
                 next = last;
@@ -737,16 +768,84 @@ where
         // Only without selectors do the keys left say how many objects are left.
         let unselected = opts.labels.is_empty() && opts.fields.is_empty();
         let continue_token = next.map(|start| encode_continue(resource_version, &start));
+        let more = match (this, more_after) {
+            (Some(this), Some(after)) => Some(MorePages(this.more_pages(
+                scope.version.clone(),
+                prefix,
+                after,
+                resource_version,
+                opts.clone(),
+            ))),
+            _ => None,
+        };
         Ok(ObjectList {
             items: ListItems::new(Items {
                 items,
                 write_json: codec.write_json,
             }),
+            more,
             resource_version,
             remaining_item_count: remaining_count
                 .filter(|_| unselected && continue_token.is_some()),
             continue_token,
         })
+    }
+
+    /// The pages of a list after the key `after`, each read at `revision` when asked for.
+    fn more_pages(
+        self: std::sync::Arc<Self>,
+        version: String,
+        prefix: String,
+        after: String,
+        revision: u64,
+        opts: ListOptions,
+    ) -> futures::stream::BoxStream<'static, Result<ListItems, ApiError>> {
+        use futures::StreamExt;
+        futures::stream::unfold(Some(after), move |after| {
+            let this = self.clone();
+            let (version, prefix, opts) = (version.clone(), prefix.clone(), opts.clone());
+            async move {
+                let after = after?;
+                let page = async {
+                    let (_, codec) = this.codec(&version)?;
+                    let page = this
+                        .store
+                        .list(
+                            &prefix,
+                            apiserver_storage::ListOptions {
+                                start_after: Some(after),
+                                limit: Some(LIST_PAGE),
+                                revision: Some(revision),
+                            },
+                        )
+                        .await
+                        .map_err(|e| this.storage_error(e, ""))?;
+                    let mut items = Vec::new();
+                    for kv in &page.items {
+                        if let Some(item) = this.list_item(codec, &opts, kv)? {
+                            items.push(item);
+                        }
+                    }
+                    let next = page
+                        .remaining
+                        .then(|| page.items.last().map(|kv| kv.key.clone()))
+                        .flatten();
+                    Ok::<_, ApiError>((
+                        ListItems::new(Items {
+                            items,
+                            write_json: codec.write_json,
+                        }),
+                        next,
+                    ))
+                }
+                .await;
+                Some(match page {
+                    Ok((items, next)) => (Ok(items), next),
+                    Err(e) => (Err(e), None),
+                })
+            }
+        })
+        .boxed()
     }
 
     /// One stored object of a list, if the selectors select it: served from its stored bytes
@@ -915,6 +1014,7 @@ where
         }
         Ok(ObjectList {
             items: ListItems::from_values(deleted),
+            more: None,
             resource_version: page.revision,
             continue_token: None,
             remaining_item_count: None,

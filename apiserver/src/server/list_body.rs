@@ -1,8 +1,11 @@
 //! A list response written as it is sent: the `<Kind>List` envelope, then the items encoded a
-//! chunk at a time, so a list's response never sits whole in memory beside its items.
+//! chunk at a time — and, for a list read page by page, each page read when the connection has
+//! taken the one before — so neither the response nor (then) the list sits whole in memory.
+
+use futures::StreamExt;
 
 use super::*;
-use crate::registry::ListItems;
+use crate::registry::{ListItems, MorePages};
 
 /// About this many bytes are encoded before a chunk is handed to the connection.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -10,9 +13,10 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// The `<Kind>List` of `items`. The first chunk is encoded before the status is chosen: a list
 /// that fails there is answered with an error `Status`; a failure after it (an object that no
 /// longer encodes) can only end the response early, and is logged.
-pub(super) fn list_response(
+pub(super) async fn list_response(
     info: &ResourceInfo,
     items: ListItems,
+    more: Option<MorePages>,
     resource_version: String,
     continue_token: Option<String>,
     remaining_item_count: Option<u64>,
@@ -44,10 +48,12 @@ pub(super) fn list_response(
     head.extend_from_slice(b",\"items\":[");
     let mut body = ListBody {
         items,
+        more,
         next: 0,
+        written: 0,
         done: false,
     };
-    let first = body.fill(head)?;
+    let first = body.chunk(head).await?;
     let response = Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "application/json");
@@ -59,7 +65,8 @@ pub(super) fn list_response(
             return None;
         }
         let chunk = body
-            .fill(Vec::with_capacity(CHUNK_BYTES + 4096))
+            .chunk(Vec::with_capacity(CHUNK_BYTES + 4096))
+            .await
             .map(Bytes::from)
             .map_err(|e| {
                 tracing::error!(message = %e.message, "list response ended early");
@@ -76,26 +83,49 @@ pub(super) fn list_response(
 }
 
 struct ListBody {
+    /// The page being written.
     items: ListItems,
+    /// The pages after it.
+    more: Option<MorePages>,
+    /// The next item of the page.
     next: usize,
+    /// Items written so far (the first has no comma before it).
+    written: usize,
     done: bool,
 }
 
 impl ListBody {
-    /// Appends items to `buf` until it holds a chunk's worth, and the list's end after the last.
-    fn fill(&mut self, mut buf: Vec<u8>) -> Result<Vec<u8>, ApiError> {
-        while buf.len() < CHUNK_BYTES && self.next < self.items.len() {
-            if self.next > 0 {
-                buf.push(b',');
+    /// Appends items to `buf` until it holds a chunk's worth, reading the next page when one is
+    /// used up, and the list's end after the last.
+    async fn chunk(&mut self, mut buf: Vec<u8>) -> Result<Vec<u8>, ApiError> {
+        loop {
+            while buf.len() < CHUNK_BYTES && self.next < self.items.len() {
+                if self.written > 0 {
+                    buf.push(b',');
+                }
+                self.items.write_json(self.next, &mut buf)?;
+                self.next += 1;
+                self.written += 1;
             }
-            self.items.write_json(self.next, &mut buf)?;
-            self.next += 1;
+            if buf.len() >= CHUNK_BYTES {
+                return Ok(buf);
+            }
+            match self.more.as_mut() {
+                Some(more) => match more.0.next().await {
+                    Some(Ok(page)) => {
+                        self.items = page;
+                        self.next = 0;
+                    }
+                    Some(Err(e)) => return Err(e),
+                    None => self.more = None,
+                },
+                None => {
+                    buf.extend_from_slice(b"]}");
+                    self.done = true;
+                    return Ok(buf);
+                }
+            }
         }
-        if self.next == self.items.len() {
-            buf.extend_from_slice(b"]}");
-            self.done = true;
-        }
-        Ok(buf)
     }
 }
 

@@ -74,6 +74,7 @@ pub(super) fn list_options(ctx: &Ctx<'_>, t: &Target) -> Result<ListOptions, Api
         continue_from,
         resource_version,
         resource_version_match,
+        streamed: false,
     })
 }
 
@@ -181,7 +182,9 @@ fn resource_version_match(
 pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let include =
         IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?;
-    let opts = list_options(ctx, t)?;
+    let mut opts = list_options(ctx, t)?;
+    // JSON is written as it is read: a long list may come page by page.
+    opts.streamed = output == Output::Json;
     let list = t.rest.list(&t.scope, &opts).await?;
     let rv = list.resource_version.to_string();
     match output {
@@ -197,12 +200,16 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
                 true,
             ),
         )),
-        Output::Json => list_response(
-            &t.info,
-            list.items,
-            rv,
-            list.continue_token,
-            list.remaining_item_count,
-        ),
+        Output::Json => {
+            list_response(
+                &t.info,
+                list.items,
+                list.more,
+                rv,
+                list.continue_token,
+                list.remaining_item_count,
+            )
+            .await
+        }
     }
 }

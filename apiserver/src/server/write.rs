@@ -264,8 +264,10 @@ pub(super) async fn delete_collection(ctx: &Ctx<'_>, t: &Target) -> Result<Resp,
     read::list_response(
         &t.info,
         deleted.items,
+        None,
         deleted.resource_version.to_string(),
         None,
         None,
     )
+    .await
 }
