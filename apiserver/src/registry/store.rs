@@ -738,6 +738,8 @@ where
                         start_after: start_after.clone(),
                         limit: want,
                         revision: pinned,
+                        // Pages read while written have no `remainingItemCount` to give.
+                        skip_count: this.is_some(),
                     },
                 )
                 .await
@@ -816,6 +818,7 @@ where
                                 start_after: Some(after),
                                 limit: Some(LIST_PAGE),
                                 revision: Some(revision),
+                                skip_count: true,
                             },
                         )
                         .await

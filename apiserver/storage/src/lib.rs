@@ -169,6 +169,9 @@ pub struct ListOptions {
     /// `Expired` when that revision's history was compacted; `Timeout` when the store has not
     /// reached it.
     pub revision: Option<Revision>,
+    /// The caller does not need [`ListResult::remaining_count`]: a page stops at the first key
+    /// after it instead of counting every key left (which the in-process stores do one by one).
+    pub skip_count: bool,
 }
 
 /// The answer of a [`Storage::list`].
@@ -582,6 +585,9 @@ pub(crate) mod semantics {
                 }
             };
             let full = limit.is_some_and(|l| items.len() >= l);
+            if full && opts.skip_count && rest > 0 {
+                break;
+            }
             if from_changed {
                 if same {
                     current.next();
@@ -607,7 +613,7 @@ pub(crate) mod semantics {
             items,
             revision,
             remaining: rest > 0,
-            remaining_count: Some(rest),
+            remaining_count: (!opts.skip_count).then_some(rest),
         })
     }
 
