@@ -40,6 +40,9 @@ use apiserver_storage::AnyStore;
 use http::{Response, StatusCode, header};
 use serde_json::Value;
 
+pub use registry::admission::{
+    Attributes, MutatingAdmission, Operation, RequestOptions, ValidatingAdmission,
+};
 pub use registry::{
     Context, DefaultStrategy, Registration, Resource, RestConfig, RestStorage, Strategy,
 };

@@ -6,6 +6,7 @@
 //! [`Strategy`] (written against the hub), converted to the storage version and stored; a read
 //! or a watch event goes the other way.
 
+pub mod admission;
 mod codec;
 mod managed;
 mod meta;

@@ -8,6 +8,7 @@ use kube_codegen_scheme::{ConvertHub, Kind, Object, ResourceInfo, SetDefaults};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::admission::{Chain, MutatingAdmission, ValidatingAdmission};
 use super::codec::{Identity, ThroughHub, VersionCodec};
 use super::rest::RestStorage;
 use super::store::GenericStore;
@@ -46,6 +47,7 @@ use super::strategy::{DefaultStrategy, Strategy};
 pub struct Resource<H, S = DefaultStrategy> {
     versions: Vec<VersionCodec<H>>,
     strategy: S,
+    admission: Chain<H>,
     _hub: PhantomData<fn() -> H>,
 }
 
@@ -59,6 +61,7 @@ where
         Resource {
             versions: vec![VersionCodec::new::<K, Identity>(schemas)],
             strategy: DefaultStrategy,
+            admission: Chain::default(),
             _hub: PhantomData,
         }
     }
@@ -74,6 +77,7 @@ where
         Resource {
             versions: Vec::new(),
             strategy: DefaultStrategy,
+            admission: Chain::default(),
             _hub: PhantomData,
         }
     }
@@ -95,8 +99,23 @@ impl<H: 'static, S> Resource<H, S> {
         Resource {
             versions: self.versions,
             strategy,
+            admission: self.admission,
             _hub: PhantomData,
         }
+    }
+
+    /// Adds a mutating admission plugin: it sees every write after defaulting and before
+    /// validation, and may change the object (plugins run in the order they are added).
+    pub fn mutating(mut self, plugin: impl MutatingAdmission<H>) -> Self {
+        self.admission.mutating.push(Box::new(plugin));
+        self
+    }
+
+    /// Adds a validating admission plugin: it sees every write (deletes too) after validation
+    /// and before storage, and may refuse it.
+    pub fn validating(mut self, plugin: impl ValidatingAdmission<H>) -> Self {
+        self.admission.validating.push(Box::new(plugin));
+        self
     }
 }
 
@@ -135,6 +154,7 @@ where
             self.versions,
             &config.storage_version,
             self.strategy,
+            self.admission,
             config.serve_stored_bytes,
         )
         .shared()

@@ -21,6 +21,8 @@ pub struct Scope {
     pub version: String,
     /// `None` for cluster-scoped resources and for collections across all namespaces.
     pub namespace: Option<String>,
+    /// Who asks (`None` without authentication): what admission is told.
+    pub user: Option<Arc<crate::auth::User>>,
 }
 
 /// `fieldValidation`: what to do with fields the version does not know.

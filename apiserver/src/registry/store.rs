@@ -13,6 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, ObjectMeta};
 use kube_codegen_scheme::{Object, ResourceInfo};
 use serde_json::Value;
 
+use super::admission::{Attributes, Chain, Operation, RequestOptions};
 use super::codec::{DecodeError, Decoded, VersionCodec};
 use super::managed::FieldManager;
 use super::meta;
@@ -25,6 +26,15 @@ use super::strategy::{Context, Strategy};
 use super::watch::EventCache;
 use crate::patch::{OpenApiPatchSchema, PatchType};
 use crate::status::{ApiError, Cause};
+
+/// Which request an update is (what admission is told, and whether the field manager records it
+/// as an update: an apply records its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Request {
+    Update,
+    Patch,
+    Apply,
+}
 
 /// Keys read per storage call by a list written as it is read ([`ListOptions::streamed`]).
 const LIST_PAGE: usize = 500;
@@ -45,6 +55,8 @@ pub(crate) struct GenericStore<H, S> {
     serve_stored: bool,
     /// `metadata.managedFields` bookkeeping.
     fields: FieldManager<H>,
+    /// The resource's admission plugins.
+    admission: Chain<H>,
     /// This store's own `Arc` (set by [`GenericStore::shared`]): what a list read page by page
     /// while its response is written holds on to.
     me: std::sync::Weak<Self>,
@@ -60,6 +72,7 @@ where
         versions: Vec<VersionCodec<H>>,
         storage_version: &str,
         strategy: S,
+        admission: Chain<H>,
         serve_stored: bool,
     ) -> Self {
         let storage = versions
@@ -85,6 +98,7 @@ where
             patch_schemas,
             events: EventCache::default(),
             serve_stored,
+            admission,
             fields: FieldManager::new(&versions),
             versions,
             me: std::sync::Weak::new(),
@@ -407,7 +421,7 @@ where
         name: &str,
         subresource: Option<Subresource>,
         opts: &WriteOptions,
-        track: bool,
+        request: Request,
         mut modify: F,
     ) -> Result<super::rest::Written, ApiError>
     where
@@ -431,7 +445,7 @@ where
                 .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
             let old = self.decode_stored(&current)?;
             let (mut new, warnings) = modify(&old)?;
-            if track {
+            if request != Request::Apply {
                 self.fields.update(
                     index,
                     subresource,
@@ -440,6 +454,29 @@ where
                     &opts.field_manager,
                 )?;
             }
+            let field_manager = opts.field_manager.as_str();
+            let attrs = Attributes {
+                operation: Operation::Update,
+                resource: info,
+                subresource: subresource.map(|Subresource::Status| "status"),
+                namespace: scope.namespace.as_deref(),
+                name,
+                user: scope.user.as_deref(),
+                dry_run: opts.dry_run,
+                options: match request {
+                    Request::Update => RequestOptions::Update { field_manager },
+                    Request::Patch => RequestOptions::Patch {
+                        field_manager,
+                        force: false,
+                    },
+                    Request::Apply => RequestOptions::Patch {
+                        field_manager,
+                        force: opts.force,
+                    },
+                },
+            };
+            // Mutating admission after the write's defaults, before the update rules.
+            self.admission.admit(&attrs, &mut new, Some(&old))?;
             // A resourceVersion in the request is a precondition.
             let precondition = match new.metadata().resource_version.as_deref() {
                 None | Some("") => None,
@@ -467,6 +504,7 @@ where
                 ));
             }
             let delete_now = self.prepare_update(&ctx, codec, subresource, &mut new, &old)?;
+            self.admission.validate(&attrs, Some(&new), Some(&old))?;
             new.metadata_mut().resource_version = Some(current.mod_revision.to_string());
             let written = |obj: &H, warnings: Vec<String>| {
                 Ok(super::rest::Written {
@@ -541,6 +579,28 @@ where
             namespace: scope.namespace.as_deref(),
             dry_run: opts.dry_run,
         };
+        let name = meta::name(obj.metadata()).to_string();
+        let attrs = Attributes {
+            operation: Operation::Create,
+            resource: info,
+            subresource: None,
+            namespace: scope.namespace.as_deref(),
+            name: &name,
+            user: scope.user.as_deref(),
+            dry_run: opts.dry_run,
+            options: if applied {
+                RequestOptions::Patch {
+                    field_manager: &opts.field_manager,
+                    force: opts.force,
+                }
+            } else {
+                RequestOptions::Create {
+                    field_manager: &opts.field_manager,
+                }
+            },
+        };
+        // Mutating admission after defaulting (in decoding), before the strategy and validation.
+        self.admission.admit(&attrs, &mut obj, None)?;
         self.strategy.prepare_for_create(&ctx, &mut obj);
         let name = meta::name(obj.metadata()).to_string();
         let mut causes = meta::validate_create(obj.metadata(), codec.info.namespaced);
@@ -548,6 +608,8 @@ where
         if !causes.is_empty() {
             return Err(self.invalid(codec, &name, causes));
         }
+        // Validating admission after validation, before storage (dry runs too).
+        self.admission.validate(&attrs, Some(&obj), None)?;
         let k = self.key(scope.namespace.as_deref(), Some(&name));
         if opts.dry_run {
             let exists = self
@@ -589,7 +651,7 @@ where
                 .await;
         }
         let schema = &self.patch_schemas[index];
-        self.guaranteed_update(scope, name, subresource, &opts, true, |old| {
+        self.guaranteed_update(scope, name, subresource, &opts, Request::Patch, |old| {
             // JSON is the point here: the patch applies to the object as the client sees it.
             let original = self.encode(codec, old)?;
             let patched = crate::patch::apply(kind, &original, body, schema).map_err(|e| {
@@ -632,7 +694,7 @@ where
         // Twice at most: a create that loses a race applies to what the other writer created.
         for _ in 0..2 {
             let updated = self
-                .guaranteed_update(scope, name, subresource, opts, false, |old| {
+                .guaranteed_update(scope, name, subresource, opts, Request::Apply, |old| {
                     let merged = self.fields.apply(
                         index,
                         subresource,
@@ -937,6 +999,17 @@ where
                     ),
                 ));
             }
+            let attrs = Attributes {
+                operation: Operation::Delete,
+                resource: info,
+                subresource: None,
+                namespace: scope.namespace.as_deref(),
+                name,
+                user: scope.user.as_deref(),
+                dry_run,
+                options: RequestOptions::Delete(opts),
+            };
+            self.admission.validate(&attrs, None, Some(&obj))?;
             if meta::has_finalizers(obj.metadata()) {
                 // Finalizers pending: mark, answer with the object; deletion happens when
                 // they are gone.
@@ -1005,6 +1078,7 @@ where
             let one = Scope {
                 version: scope.version.clone(),
                 namespace: obj.metadata().namespace.clone(),
+                user: scope.user.clone(),
             };
             match self
                 .delete_object(&one, meta::name(obj.metadata()), opts, dry_run)
@@ -1096,7 +1170,7 @@ where
         Box::pin(async move {
             let (_, codec) = self.codec(&scope.version)?;
             let (new, warnings) = self.decode_body(codec, scope, body, &opts)?;
-            self.guaranteed_update(scope, name, subresource, &opts, true, |_old| {
+            self.guaranteed_update(scope, name, subresource, &opts, Request::Update, |_old| {
                 Ok((new.clone(), warnings.clone()))
             })
             .await

@@ -203,6 +203,11 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
         },
     };
     let ctx = Ctx {
+        user: parts
+            .extensions
+            .get::<crate::auth::User>()
+            .cloned()
+            .map(Arc::new),
         state: &state,
         method: parts.method.clone(),
         headers: &parts.headers,
@@ -218,6 +223,8 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
 }
 
 struct Ctx<'a> {
+    /// The authenticated user (`None` without authentication).
+    user: Option<Arc<crate::auth::User>>,
     state: &'a Arc<State>,
     method: Method,
     headers: &'a HeaderMap,
@@ -333,7 +340,8 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
             crate::openapi_v3(ctx.state, group, version, ctx.param("hash"))
         }
         ["apis", group, version, rest @ ..] => {
-            let target = resolve(st, group, version, rest)?;
+            let mut target = resolve(st, group, version, rest)?;
+            target.scope.user = ctx.user.clone();
             resource_request(ctx, target).await
         }
         _ => Err(not_found_path()),
@@ -406,6 +414,7 @@ fn resolve(st: &State, group: &str, version: &str, rest: &[&str]) -> Result<Targ
         scope: Scope {
             version: version.to_string(),
             namespace,
+            user: None,
         },
         name,
         subresource: sub,

@@ -34,6 +34,10 @@ struct Cli {
     /// Address to listen on. Plain HTTP is allowed on loopback only; elsewhere give TLS files.
     #[arg(long, default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
+    /// At most this many Alerts created per namespace per minute (the `pager.k8s.co/rate-limit`
+    /// admission plugin refuses more with 403); 0: no limit.
+    #[arg(long, default_value_t = 0)]
+    alerts_per_minute: u32,
     /// Where objects are stored.
     #[arg(long, value_enum, default_value = "embedded")]
     storage: StorageKind,
@@ -234,7 +238,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     });
     let (guard, client_cas) = guard(&cli).await?;
     let mut server = ApiServer::builder(store)
-        .resource(pager_apiserver::alerts())
+        .resource(pager_apiserver::alerts_limited(
+            (cli.alerts_per_minute > 0).then_some(cli.alerts_per_minute),
+        ))
         .storage_version("pager.k8s.co", &cli.storage_version)
         .max_requests_inflight(cli.max_requests_inflight)
         .max_mutating_requests_inflight(cli.max_mutating_requests_inflight)

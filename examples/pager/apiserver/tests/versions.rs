@@ -63,7 +63,8 @@ async fn one_object_in_both_versions() {
         .unwrap();
     let read = b1.get("disk").await.unwrap();
     assert_eq!(read.spec.content, "/var is full");
-    assert_eq!(read.spec.title, "");
+    // No title in v1alpha1: the default-title admission plugin took the message's first line.
+    assert_eq!(read.spec.title, "/var is full");
     assert_eq!(
         read.metadata.resource_version,
         created.metadata.resource_version

@@ -1,0 +1,71 @@
+//! pager-apiserver's admission plugins, through the binary: alerts without a title get their
+//! content's first line (mutating), and `--alerts-per-minute` refuses creates over the limit per
+//! namespace (validating; dry runs not counted).
+
+mod common;
+
+use kube_codegen_client::PostParams;
+use pager_client::Clientset;
+
+fn alpha(name: &str, message: &str) -> pager::v1alpha1::Alert {
+    let mut a = pager::v1alpha1::Alert::default();
+    a.metadata.name = Some(name.into());
+    a.spec.message = message.into();
+    a
+}
+
+#[tokio::test]
+async fn titles_are_defaulted_and_creates_rate_limited_per_namespace() {
+    let server = common::Server::start(&["--storage", "memory", "--alerts-per-minute", "3"]);
+    let config = kube::Config::new(format!("http://{}", server.addr).parse().unwrap());
+    let cs = Clientset::new(kube::Client::try_from(config).unwrap());
+    let alerts = cs.pager_v1alpha1().alerts("default");
+    // A dry run is admitted but not counted.
+    let dry = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    alerts
+        .create(&dry, &alpha("dry", "not counted"))
+        .await
+        .unwrap();
+    for i in 0..3 {
+        alerts
+            .create(
+                &PostParams::default(),
+                &alpha(&format!("a{i}"), "Disk full\nsda1 at 99%"),
+            )
+            .await
+            .unwrap();
+    }
+    // Read in v1beta1: the title is the first line of the message.
+    let beta = cs
+        .pager_v1beta1()
+        .alerts("default")
+        .get("a0")
+        .await
+        .unwrap();
+    assert_eq!(beta.spec.title, "Disk full");
+    // The fourth in a minute is refused, and not stored.
+    let err = alerts
+        .create(&PostParams::default(), &alpha("a3", "one too many"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(403), "{err}");
+    let status = err.status().unwrap();
+    assert_eq!(status.reason, "Forbidden");
+    assert!(
+        status.message.starts_with(
+            "alerts.pager.k8s.co \"a3\" is forbidden: namespace default created 3 alerts"
+        ),
+        "{}",
+        status.message
+    );
+    assert!(alerts.get("a3").await.unwrap_err().is_not_found());
+    // Another namespace has its own budget.
+    cs.pager_v1alpha1()
+        .alerts("ops")
+        .create(&PostParams::default(), &alpha("b0", "elsewhere"))
+        .await
+        .unwrap();
+}
