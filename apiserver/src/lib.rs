@@ -41,7 +41,8 @@ use http::{Response, StatusCode, header};
 use serde_json::Value;
 
 pub use registry::admission::{
-    Attributes, MutatingAdmission, Operation, RequestOptions, ValidatingAdmission,
+    Attributes, MutatingAdmission, NamespaceLifecycle, NamespacePhase, NamespaceSource, Operation,
+    RequestOptions, StaticNamespaces, ValidatingAdmission,
 };
 pub use registry::{
     Context, DefaultStrategy, Registration, Resource, RestConfig, RestStorage, Strategy,

@@ -317,3 +317,68 @@ async fn validating_admission_refuses_and_nothing_is_stored() {
     .await;
     assert_eq!(code, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn namespace_lifecycle_refuses_missing_and_terminating_namespaces() {
+    use apiserver::{NamespaceLifecycle, NamespacePhase, NamespaceSource};
+    struct Cluster;
+    impl NamespaceSource for Cluster {
+        fn lookup(&self, ns: &str) -> Option<NamespacePhase> {
+            match ns {
+                "default" => Some(NamespacePhase::Active),
+                "leaving" => Some(NamespacePhase::Terminating),
+                _ => None,
+            }
+        }
+    }
+    let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(
+            Resource::<pager::Alert>::hub()
+                .version::<pager::v1beta1::Alert>(pager::v1beta1::OPENAPI_SCHEMAS)
+                .validating(NamespaceLifecycle(Arc::new(Cluster))),
+        )
+        .build()
+        .unwrap()
+        .into_router();
+    let body = || json!({"metadata": {"name": "a"}, "spec": {"content": "c"}});
+    let url = |ns: &str| format!("/apis/pager.k8s.co/v1beta1/namespaces/{ns}/alerts");
+    let (code, _) = send(
+        &app,
+        Method::POST,
+        &url("default"),
+        "application/json",
+        body(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED);
+    let (code, status) = send(&app, Method::POST, &url("gone"), "application/json", body()).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert_eq!(status["message"], "namespaces \"gone\" not found");
+    let (code, status) = send(
+        &app,
+        Method::POST,
+        &url("leaving"),
+        "application/json",
+        body(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::FORBIDDEN);
+    assert_eq!(
+        status["message"],
+        "alerts.pager.k8s.co \"a\" is forbidden: unable to create new content in namespace leaving because it is being terminated"
+    );
+    assert_eq!(
+        status["details"]["causes"][0]["reason"],
+        "NamespaceTerminating"
+    );
+    // What exists may still change: an update in a namespace is not refused.
+    let (code, _) = send(
+        &app,
+        Method::PATCH,
+        &format!("{}/a", url("default")),
+        "application/merge-patch+json",
+        json!({"spec": {"title": "t"}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+}

@@ -151,3 +151,73 @@ impl ApiError {
         )
     }
 }
+
+/// What a [`NamespaceLifecycle`] knows about namespaces.
+pub trait NamespaceSource: Send + Sync + 'static {
+    /// The namespace's state (`None`: it does not exist).
+    fn lookup(&self, namespace: &str) -> Option<NamespacePhase>;
+}
+
+/// A namespace's phase, as far as admission cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamespacePhase {
+    Active,
+    /// Being deleted: nothing new may be created in it.
+    Terminating,
+}
+
+/// A fixed list of namespaces (a standalone server: nothing to read them from).
+#[derive(Clone, Debug, Default)]
+pub struct StaticNamespaces(pub std::collections::BTreeSet<String>);
+
+impl NamespaceSource for StaticNamespaces {
+    fn lookup(&self, namespace: &str) -> Option<NamespacePhase> {
+        self.0.contains(namespace).then_some(NamespacePhase::Active)
+    }
+}
+
+/// Kubernetes' `NamespaceLifecycle`: creating an object in a namespace that does not exist is
+/// `404 namespaces "<ns>" not found`; in one being deleted, `403 … is forbidden: unable to
+/// create new content in namespace <ns> because it is being terminated`. Updates and deletes
+/// are not concerned (what exists may change or go). Register it on every namespaced resource:
+/// `.validating(lifecycle.clone())`.
+pub struct NamespaceLifecycle(pub std::sync::Arc<dyn NamespaceSource>);
+
+impl Clone for NamespaceLifecycle {
+    fn clone(&self) -> Self {
+        NamespaceLifecycle(self.0.clone())
+    }
+}
+
+impl<H: 'static> ValidatingAdmission<H> for NamespaceLifecycle {
+    fn name(&self) -> &str {
+        "NamespaceLifecycle"
+    }
+
+    fn validate(
+        &self,
+        attrs: &Attributes<'_>,
+        _object: Option<&H>,
+        _old: Option<&H>,
+    ) -> Result<(), ApiError> {
+        let (Operation::Create, Some(ns)) = (attrs.operation, attrs.namespace) else {
+            return Ok(());
+        };
+        match self.0.lookup(ns) {
+            Some(NamespacePhase::Active) => Ok(()),
+            Some(NamespacePhase::Terminating) => Err(ApiError::forbidden(
+                attrs.resource,
+                attrs.name,
+                format!(
+                    "unable to create new content in namespace {ns} because it is being terminated"
+                ),
+            )
+            .with_cause(crate::status::Cause::new(
+                "NamespaceTerminating",
+                "metadata.namespace",
+                format!("namespace {ns} is being terminated"),
+            ))),
+            None => Err(ApiError::not_found("namespaces", "", ns)),
+        }
+    }
+}

@@ -34,6 +34,10 @@ struct Cli {
     /// Address to listen on. Plain HTTP is allowed on loopback only; elsewhere give TLS files.
     #[arg(long, default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
+    /// The namespaces objects may be created in (standalone NamespaceLifecycle: creating in any
+    /// other is `404 namespaces "<ns>" not found`); unset: any namespace.
+    #[arg(long, value_delimiter = ',')]
+    namespaces: Option<Vec<String>>,
     /// At most this many Alerts created per namespace per minute (the `pager.k8s.co/rate-limit`
     /// admission plugin refuses more with 403); 0: no limit.
     #[arg(long, default_value_t = 0)]
@@ -238,9 +242,19 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     });
     let (guard, client_cas) = guard(&cli).await?;
     let mut server = ApiServer::builder(store)
-        .resource(pager_apiserver::alerts_limited(
-            (cli.alerts_per_minute > 0).then_some(cli.alerts_per_minute),
-        ))
+        .resource({
+            let alerts = pager_apiserver::alerts_limited(
+                (cli.alerts_per_minute > 0).then_some(cli.alerts_per_minute),
+            );
+            match &cli.namespaces {
+                Some(list) => {
+                    alerts.validating(apiserver::NamespaceLifecycle(std::sync::Arc::new(
+                        apiserver::StaticNamespaces(list.iter().cloned().collect()),
+                    )))
+                }
+                None => alerts,
+            }
+        })
         .storage_version("pager.k8s.co", &cli.storage_version)
         .max_requests_inflight(cli.max_requests_inflight)
         .max_mutating_requests_inflight(cli.max_mutating_requests_inflight)

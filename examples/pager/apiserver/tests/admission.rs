@@ -69,3 +69,26 @@ async fn titles_are_defaulted_and_creates_rate_limited_per_namespace() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn creates_only_in_the_configured_namespaces() {
+    let server = common::Server::start(&["--storage", "memory", "--namespaces", "default,ops"]);
+    let config = kube::Config::new(format!("http://{}", server.addr).parse().unwrap());
+    let cs = Clientset::new(kube::Client::try_from(config).unwrap());
+    cs.pager_v1alpha1()
+        .alerts("ops")
+        .create(&PostParams::default(), &alpha("fine", "m"))
+        .await
+        .unwrap();
+    let err = cs
+        .pager_v1alpha1()
+        .alerts("nope")
+        .create(&PostParams::default(), &alpha("lost", "m"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(404), "{err}");
+    assert_eq!(
+        err.status().unwrap().message,
+        "namespaces \"nope\" not found"
+    );
+}
