@@ -44,6 +44,7 @@ pub use registry::admission::{
     Attributes, MutatingAdmission, NamespaceLifecycle, NamespacePhase, NamespaceSource, Operation,
     RequestOptions, StaticNamespaces, ValidatingAdmission,
 };
+pub use registry::webhooks::Webhooks;
 pub use registry::{
     Context, DefaultStrategy, Registration, Resource, RestConfig, RestStorage, Strategy,
 };
@@ -69,6 +70,7 @@ pub struct ApiServerBuilder {
     /// In-flight, watch and timeout limits ([`limits`]).
     limits: limits::LimitsConfig,
     serve_stored_bytes: bool,
+    webhooks: Option<Arc<registry::webhooks::Webhooks>>,
 }
 
 /// Why a server could not be built.
@@ -134,6 +136,7 @@ impl ApiServer {
             guard: None,
             limits: limits::LimitsConfig::default(),
             serve_stored_bytes: true,
+            webhooks: None,
         }
     }
 
@@ -252,6 +255,12 @@ impl ApiServerBuilder {
         self
     }
 
+    /// Admission webhooks every resource's writes go through (after its admission plugins).
+    pub fn admission_webhooks(mut self, webhooks: registry::webhooks::Webhooks) -> Self {
+        self.webhooks = Some(Arc::new(webhooks));
+        self
+    }
+
     /// Whether a list in the version an object is stored in is written from the stored bytes
     /// as they are (default: yes). Off, every object is decoded and encoded again — the same
     /// bytes, slower; a way to rule the shortcut out.
@@ -310,6 +319,7 @@ impl ApiServerBuilder {
             let config = RestConfig {
                 storage_version: storage,
                 serve_stored_bytes: self.serve_stored_bytes,
+                webhooks: self.webhooks.clone(),
             };
             let rest = registration.into_rest(self.store.clone(), &config);
             for (i, _) in &served {

@@ -16,6 +16,7 @@ mod store;
 mod stored;
 mod strategy;
 mod watch;
+pub mod webhooks;
 
 pub use resource::{Registration, Resource, RestConfig};
 pub(crate) use rest::decode_continue;

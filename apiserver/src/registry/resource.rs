@@ -128,6 +128,8 @@ pub struct RestConfig {
     /// Lists in the version an object was stored in are written from its stored bytes, without
     /// decoding and encoding it ([`crate::ApiServerBuilder::serve_stored_bytes`]).
     pub serve_stored_bytes: bool,
+    /// The server's admission webhooks ([`crate::ApiServerBuilder::admission_webhooks`]).
+    pub webhooks: Option<Arc<super::webhooks::Webhooks>>,
 }
 
 /// A registered resource before the server is built: its versions' facts and schemas, and how
@@ -155,6 +157,7 @@ where
             &config.storage_version,
             self.strategy,
             self.admission,
+            config.webhooks.clone(),
             config.serve_stored_bytes,
         )
         .shared()

@@ -57,6 +57,8 @@ pub(crate) struct GenericStore<H, S> {
     fields: FieldManager<H>,
     /// The resource's admission plugins.
     admission: Chain<H>,
+    /// The server's admission webhooks.
+    webhooks: Option<std::sync::Arc<super::webhooks::Webhooks>>,
     /// This store's own `Arc` (set by [`GenericStore::shared`]): what a list read page by page
     /// while its response is written holds on to.
     me: std::sync::Weak<Self>,
@@ -73,6 +75,7 @@ where
         storage_version: &str,
         strategy: S,
         admission: Chain<H>,
+        webhooks: Option<std::sync::Arc<super::webhooks::Webhooks>>,
         serve_stored: bool,
     ) -> Self {
         let storage = versions
@@ -99,6 +102,7 @@ where
             events: EventCache::default(),
             serve_stored,
             admission,
+            webhooks,
             fields: FieldManager::new(&versions),
             versions,
             me: std::sync::Weak::new(),
@@ -444,7 +448,7 @@ where
                 .map_err(|e| self.storage_error(e, name))?
                 .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
             let old = self.decode_stored(&current)?;
-            let (mut new, warnings) = modify(&old)?;
+            let (mut new, mut warnings) = modify(&old)?;
             if request != Request::Apply {
                 self.fields.update(
                     index,
@@ -477,6 +481,10 @@ where
             };
             // Mutating admission after the write's defaults, before the update rules.
             self.admission.admit(&attrs, &mut new, Some(&old))?;
+            warnings.extend(
+                self.webhooks_mutate(codec, &attrs, &mut new, Some(&old))
+                    .await?,
+            );
             // A resourceVersion in the request is a precondition.
             let precondition = match new.metadata().resource_version.as_deref() {
                 None | Some("") => None,
@@ -505,6 +513,10 @@ where
             }
             let delete_now = self.prepare_update(&ctx, codec, subresource, &mut new, &old)?;
             self.admission.validate(&attrs, Some(&new), Some(&old))?;
+            warnings.extend(
+                self.webhooks_validate(codec, &attrs, Some(&new), Some(&old))
+                    .await?,
+            );
             new.metadata_mut().resource_version = Some(current.mod_revision.to_string());
             let written = |obj: &H, warnings: Vec<String>| {
                 Ok(super::rest::Written {
@@ -560,7 +572,7 @@ where
         &self,
         scope: &Scope,
         mut obj: H,
-        warnings: Vec<String>,
+        mut warnings: Vec<String>,
         opts: &WriteOptions,
         applied: bool,
     ) -> Result<super::rest::Written, ApiError> {
@@ -601,6 +613,7 @@ where
         };
         // Mutating admission after defaulting (in decoding), before the strategy and validation.
         self.admission.admit(&attrs, &mut obj, None)?;
+        warnings.extend(self.webhooks_mutate(codec, &attrs, &mut obj, None).await?);
         self.strategy.prepare_for_create(&ctx, &mut obj);
         let name = meta::name(obj.metadata()).to_string();
         let mut causes = meta::validate_create(obj.metadata(), codec.info.namespaced);
@@ -610,6 +623,10 @@ where
         }
         // Validating admission after validation, before storage (dry runs too).
         self.admission.validate(&attrs, Some(&obj), None)?;
+        warnings.extend(
+            self.webhooks_validate(codec, &attrs, Some(&obj), None)
+                .await?,
+        );
         let k = self.key(scope.namespace.as_deref(), Some(&name));
         if opts.dry_run {
             let exists = self
@@ -753,6 +770,46 @@ where
             .map(str::to_string);
         self.check_namespace(scope, obj.metadata_mut())?;
         Ok((obj, warnings))
+    }
+
+    /// The mutating webhooks on `obj` (in the request's version's JSON); what they changed is
+    /// decoded back. Returns their warnings.
+    async fn webhooks_mutate(
+        &self,
+        codec: &VersionCodec<H>,
+        attrs: &Attributes<'_>,
+        obj: &mut H,
+        old: Option<&H>,
+    ) -> Result<Vec<String>, ApiError> {
+        let Some(hooks) = self.webhooks.as_ref().filter(|h| !h.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let mut json = self.encode(codec, obj)?;
+        let before = json.clone();
+        let old = old.map(|o| self.encode(codec, o)).transpose()?;
+        let warnings = hooks.mutate(attrs, &mut json, old.as_ref()).await?;
+        if json != before {
+            *obj = (codec.read_value)(json)
+                .map_err(|e| decode_error(&codec.info, e))?
+                .object;
+        }
+        Ok(warnings)
+    }
+
+    /// The validating webhooks. Returns their warnings.
+    async fn webhooks_validate(
+        &self,
+        codec: &VersionCodec<H>,
+        attrs: &Attributes<'_>,
+        obj: Option<&H>,
+        old: Option<&H>,
+    ) -> Result<Vec<String>, ApiError> {
+        let Some(hooks) = self.webhooks.as_ref().filter(|h| !h.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let obj = obj.map(|o| self.encode(codec, o)).transpose()?;
+        let old = old.map(|o| self.encode(codec, o)).transpose()?;
+        hooks.validate(attrs, obj.as_ref(), old.as_ref()).await
     }
 
     async fn list_objects(
@@ -1010,6 +1067,8 @@ where
                 options: RequestOptions::Delete(opts),
             };
             self.admission.validate(&attrs, None, Some(&obj))?;
+            self.webhooks_validate(codec, &attrs, None, Some(&obj))
+                .await?;
             if meta::has_finalizers(obj.metadata()) {
                 // Finalizers pending: mark, answer with the object; deletion happens when
                 // they are gone.

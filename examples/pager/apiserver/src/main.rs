@@ -34,6 +34,10 @@ struct Cli {
     /// Address to listen on. Plain HTTP is allowed on loopback only; elsewhere give TLS files.
     #[arg(long, default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
+    /// A YAML file of MutatingWebhookConfiguration and ValidatingWebhookConfiguration documents:
+    /// admission webhooks every write goes through (read at start).
+    #[arg(long)]
+    admission_webhooks: Option<PathBuf>,
     /// The namespaces objects may be created in (standalone NamespaceLifecycle: creating in any
     /// other is `404 namespaces "<ns>" not found`); unset: any namespace.
     #[arg(long, value_delimiter = ',')]
@@ -261,6 +265,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         .max_watches(cli.max_watches)
         .request_timeout(std::time::Duration::from_secs(cli.request_timeout))
         .watch_send_timeout(std::time::Duration::from_secs(cli.watch_send_timeout));
+    if let Some(path) = &cli.admission_webhooks {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--admission-webhooks {}: {e}", path.display()))?;
+        let webhooks = apiserver::Webhooks::from_yaml(&text)
+            .map_err(|e| format!("--admission-webhooks {}: {e}", path.display()))?;
+        server = server.admission_webhooks(webhooks);
+    }
     match guard {
         Some(guard) => server = server.guard(guard),
         None => tracing::warn!(

@@ -92,3 +92,29 @@ async fn creates_only_in_the_configured_namespaces() {
         "namespaces \"nope\" not found"
     );
 }
+
+#[test]
+fn an_unusable_webhook_file_stops_the_server_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("webhooks.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: x\nwebhooks:\n- name: x.example.com\n  clientConfig: {}\n  sideEffects: None\n  admissionReviewVersions: [v1]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
+        .args([
+            "--plain-http",
+            "--storage",
+            "memory",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--admission-webhooks")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("clientConfig.url is required"), "{err}");
+}
