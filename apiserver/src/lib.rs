@@ -41,9 +41,9 @@ use http::{Response, StatusCode, header};
 use serde_json::Value;
 
 pub use registry::admission::{
-    Attributes, MutatingAdmission, NamespaceLifecycle, NamespacePhase, NamespaceSource, Operation,
-    RequestOptions, StaticNamespaces, ValidatingAdmission,
+    Attributes, MutatingAdmission, Operation, RequestOptions, ValidatingAdmission,
 };
+pub use registry::namespaces::{ClusterNamespaces, Namespace, NamespaceSource, StaticNamespaces};
 pub use registry::webhooks::Webhooks;
 pub use registry::{
     Context, DefaultStrategy, Registration, Resource, RestConfig, RestStorage, Strategy,
@@ -71,6 +71,7 @@ pub struct ApiServerBuilder {
     limits: limits::LimitsConfig,
     serve_stored_bytes: bool,
     webhooks: Option<Arc<registry::webhooks::Webhooks>>,
+    namespaces: Option<Arc<dyn registry::namespaces::NamespaceSource>>,
 }
 
 /// Why a server could not be built.
@@ -137,6 +138,7 @@ impl ApiServer {
             limits: limits::LimitsConfig::default(),
             serve_stored_bytes: true,
             webhooks: None,
+            namespaces: None,
         }
     }
 
@@ -255,6 +257,14 @@ impl ApiServerBuilder {
         self
     }
 
+    /// Namespace lifecycle: creates of namespaced objects only in namespaces `source` knows and
+    /// that are not being deleted (checked first, as Kubernetes' `NamespaceLifecycle` plugin).
+    /// Their labels serve webhooks' `namespaceSelector`s.
+    pub fn namespaces(mut self, source: Arc<dyn registry::namespaces::NamespaceSource>) -> Self {
+        self.namespaces = Some(source);
+        self
+    }
+
     /// Admission webhooks every resource's writes go through (after its admission plugins).
     pub fn admission_webhooks(mut self, webhooks: registry::webhooks::Webhooks) -> Self {
         self.webhooks = Some(Arc::new(webhooks));
@@ -320,6 +330,7 @@ impl ApiServerBuilder {
                 storage_version: storage,
                 serve_stored_bytes: self.serve_stored_bytes,
                 webhooks: self.webhooks.clone(),
+                namespaces: self.namespaces.clone(),
             };
             let rest = registration.into_rest(self.store.clone(), &config);
             for (i, _) in &served {

@@ -10,6 +10,7 @@ pub mod admission;
 mod codec;
 mod managed;
 mod meta;
+pub mod namespaces;
 mod resource;
 mod rest;
 mod store;

@@ -120,7 +120,7 @@ impl<H: 'static, S> Resource<H, S> {
 }
 
 /// How the server builds a registered resource ([`Registration::into_rest`]).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct RestConfig {
     /// The version objects are written in (one of the served versions).
@@ -130,6 +130,8 @@ pub struct RestConfig {
     pub serve_stored_bytes: bool,
     /// The server's admission webhooks ([`crate::ApiServerBuilder::admission_webhooks`]).
     pub webhooks: Option<Arc<super::webhooks::Webhooks>>,
+    /// Namespace lifecycle's source ([`crate::ApiServerBuilder::namespaces`]).
+    pub namespaces: Option<Arc<dyn super::namespaces::NamespaceSource>>,
 }
 
 /// A registered resource before the server is built: its versions' facts and schemas, and how
@@ -151,15 +153,6 @@ where
     }
 
     fn into_rest(self: Box<Self>, store: AnyStore, config: &RestConfig) -> Arc<dyn RestStorage> {
-        GenericStore::new(
-            store,
-            self.versions,
-            &config.storage_version,
-            self.strategy,
-            self.admission,
-            config.webhooks.clone(),
-            config.serve_stored_bytes,
-        )
-        .shared()
+        GenericStore::new(store, self.versions, self.strategy, self.admission, config).shared()
     }
 }

@@ -59,6 +59,8 @@ pub(crate) struct GenericStore<H, S> {
     admission: Chain<H>,
     /// The server's admission webhooks.
     webhooks: Option<std::sync::Arc<super::webhooks::Webhooks>>,
+    /// Namespace lifecycle's source.
+    namespaces: Option<std::sync::Arc<dyn super::namespaces::NamespaceSource>>,
     /// This store's own `Arc` (set by [`GenericStore::shared`]): what a list read page by page
     /// while its response is written holds on to.
     me: std::sync::Weak<Self>,
@@ -72,16 +74,19 @@ where
     pub(crate) fn new(
         store: AnyStore,
         versions: Vec<VersionCodec<H>>,
-        storage_version: &str,
         strategy: S,
         admission: Chain<H>,
-        webhooks: Option<std::sync::Arc<super::webhooks::Webhooks>>,
-        serve_stored: bool,
+        config: &super::resource::RestConfig,
     ) -> Self {
         let storage = versions
             .iter()
-            .position(|v| v.info.version == storage_version)
+            .position(|v| v.info.version == config.storage_version)
             .unwrap_or(0);
+        let (webhooks, namespaces, serve_stored) = (
+            config.webhooks.clone(),
+            config.namespaces.clone(),
+            config.serve_stored_bytes,
+        );
         let patch_schemas = versions
             .iter()
             .map(|v| {
@@ -103,6 +108,7 @@ where
             serve_stored,
             admission,
             webhooks,
+            namespaces,
             fields: FieldManager::new(&versions),
             versions,
             me: std::sync::Weak::new(),
@@ -611,7 +617,13 @@ where
                 }
             },
         };
-        // Mutating admission after defaulting (in decoding), before the strategy and validation.
+        // Namespace lifecycle first, then mutating admission after defaulting (in decoding),
+        // before the strategy and validation.
+        if let (Some(source), Some(ns)) = (&self.namespaces, scope.namespace.as_deref())
+            && info.namespaced
+        {
+            super::namespaces::admit_create(source.as_ref(), info, &name, ns).await?;
+        }
         self.admission.admit(&attrs, &mut obj, None)?;
         warnings.extend(self.webhooks_mutate(codec, &attrs, &mut obj, None).await?);
         self.strategy.prepare_for_create(&ctx, &mut obj);
@@ -784,10 +796,13 @@ where
         let Some(hooks) = self.webhooks.as_ref().filter(|h| !h.is_empty()) else {
             return Ok(Vec::new());
         };
+        let labels = self.namespace_labels(attrs).await?;
         let mut json = self.encode(codec, obj)?;
         let before = json.clone();
         let old = old.map(|o| self.encode(codec, o)).transpose()?;
-        let warnings = hooks.mutate(attrs, &mut json, old.as_ref()).await?;
+        let warnings = hooks
+            .mutate(attrs, &labels, &mut json, old.as_ref())
+            .await?;
         if json != before {
             *obj = (codec.read_value)(json)
                 .map_err(|e| decode_error(&codec.info, e))?
@@ -807,9 +822,28 @@ where
         let Some(hooks) = self.webhooks.as_ref().filter(|h| !h.is_empty()) else {
             return Ok(Vec::new());
         };
+        let labels = self.namespace_labels(attrs).await?;
         let obj = obj.map(|o| self.encode(codec, o)).transpose()?;
         let old = old.map(|o| self.encode(codec, o)).transpose()?;
-        hooks.validate(attrs, obj.as_ref(), old.as_ref()).await
+        hooks
+            .validate(attrs, &labels, obj.as_ref(), old.as_ref())
+            .await
+    }
+
+    /// The labels of the request's namespace, for webhooks' `namespaceSelector`s (none without
+    /// a namespace source, or for a namespace it does not know).
+    async fn namespace_labels(
+        &self,
+        attrs: &Attributes<'_>,
+    ) -> Result<BTreeMap<String, String>, ApiError> {
+        match (&self.namespaces, attrs.namespace) {
+            (Some(source), Some(ns)) => Ok(source
+                .lookup(ns)
+                .await?
+                .map(|n| n.labels)
+                .unwrap_or_default()),
+            _ => Ok(BTreeMap::new()),
+        }
     }
 
     async fn list_objects(

@@ -23,6 +23,9 @@ use super::admission::{Attributes, Operation, RequestOptions};
 use crate::selector::{LabelSelector, Operator, Requirement};
 use crate::status::ApiError;
 
+/// A namespace's labels.
+pub(crate) type Labels = std::collections::BTreeMap<String, String>;
+
 /// The configured webhooks, in configuration order.
 #[derive(Default)]
 pub struct Webhooks {
@@ -133,12 +136,13 @@ impl Webhooks {
     pub(crate) async fn mutate(
         &self,
         attrs: &Attributes<'_>,
+        namespace_labels: &Labels,
         object: &mut Value,
         old: Option<&Value>,
     ) -> Result<Vec<String>, ApiError> {
         let mut warnings = Vec::new();
         for hook in &self.mutating {
-            if !hook.matches(attrs, Some(&*object), old)? {
+            if !hook.matches(attrs, namespace_labels, Some(&*object), old)? {
                 continue;
             }
             if let Some(answer) = hook.call(attrs, Some(&*object), old).await? {
@@ -167,12 +171,13 @@ impl Webhooks {
     pub(crate) async fn validate(
         &self,
         attrs: &Attributes<'_>,
+        namespace_labels: &Labels,
         object: Option<&Value>,
         old: Option<&Value>,
     ) -> Result<Vec<String>, ApiError> {
         let mut warnings = Vec::new();
         for hook in &self.validating {
-            if hook.matches(attrs, object, old)?
+            if hook.matches(attrs, namespace_labels, object, old)?
                 && let Some(answer) = hook.call(attrs, object, old).await?
             {
                 warnings.extend(answer.warnings.iter().cloned());
@@ -235,6 +240,7 @@ impl Hook {
     fn matches(
         &self,
         attrs: &Attributes<'_>,
+        namespace_labels: &Labels,
         object: Option<&Value>,
         old: Option<&Value>,
     ) -> Result<bool, ApiError> {
@@ -258,8 +264,8 @@ impl Hook {
         if !rule_matches {
             return Ok(false);
         }
-        // Namespaces are not read from the cluster here: their labels are empty.
-        if attrs.namespace.is_some() && !self.namespace_selector.matches(&Default::default()) {
+        // The namespace's labels (from the server's namespace source; none without one).
+        if attrs.namespace.is_some() && !self.namespace_selector.matches(namespace_labels) {
             return Ok(false);
         }
         let labels = |v: Option<&Value>| -> std::collections::BTreeMap<String, String> {

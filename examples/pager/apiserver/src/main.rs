@@ -40,8 +40,12 @@ struct Cli {
     admission_webhooks: Option<PathBuf>,
     /// The namespaces objects may be created in (standalone NamespaceLifecycle: creating in any
     /// other is `404 namespaces "<ns>" not found`); unset: any namespace.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', conflicts_with = "namespaces_kubeconfig")]
     namespaces: Option<Vec<String>>,
+    /// Namespace lifecycle from the main cluster: its namespaces watched through this
+    /// kubeconfig (creating in a missing or terminating namespace is refused).
+    #[arg(long)]
+    namespaces_kubeconfig: Option<PathBuf>,
     /// At most this many Alerts created per namespace per minute (the `pager.k8s.co/rate-limit`
     /// admission plugin refuses more with 403); 0: no limit.
     #[arg(long, default_value_t = 0)]
@@ -246,25 +250,33 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     });
     let (guard, client_cas) = guard(&cli).await?;
     let mut server = ApiServer::builder(store)
-        .resource({
-            let alerts = pager_apiserver::alerts_limited(
-                (cli.alerts_per_minute > 0).then_some(cli.alerts_per_minute),
-            );
-            match &cli.namespaces {
-                Some(list) => {
-                    alerts.validating(apiserver::NamespaceLifecycle(std::sync::Arc::new(
-                        apiserver::StaticNamespaces(list.iter().cloned().collect()),
-                    )))
-                }
-                None => alerts,
-            }
-        })
+        .resource(pager_apiserver::alerts_limited(
+            (cli.alerts_per_minute > 0).then_some(cli.alerts_per_minute),
+        ))
         .storage_version("pager.k8s.co", &cli.storage_version)
         .max_requests_inflight(cli.max_requests_inflight)
         .max_mutating_requests_inflight(cli.max_mutating_requests_inflight)
         .max_watches(cli.max_watches)
         .request_timeout(std::time::Duration::from_secs(cli.request_timeout))
         .watch_send_timeout(std::time::Duration::from_secs(cli.watch_send_timeout));
+    match (&cli.namespaces, &cli.namespaces_kubeconfig) {
+        (Some(list), _) => {
+            server = server.namespaces(std::sync::Arc::new(apiserver::StaticNamespaces(
+                list.iter().cloned().collect(),
+            )))
+        }
+        (None, Some(path)) => {
+            let kubeconfig = kube::config::Kubeconfig::read_from(path)
+                .map_err(|e| format!("--namespaces-kubeconfig {}: {e}", path.display()))?;
+            let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+                .await
+                .map_err(|e| format!("--namespaces-kubeconfig {}: {e}", path.display()))?;
+            let client = kube::Client::try_from(config)
+                .map_err(|e| format!("--namespaces-kubeconfig {}: {e}", path.display()))?;
+            server = server.namespaces(apiserver::ClusterNamespaces::start(client));
+        }
+        (None, None) => {}
+    }
     if let Some(path) = &cli.admission_webhooks {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("--admission-webhooks {}: {e}", path.display()))?;
