@@ -55,6 +55,8 @@ struct Hook {
     timeout: Duration,
     namespace_selector: LabelSelector,
     object_selector: LabelSelector,
+    /// Connections kept alive between calls.
+    idle: std::sync::Mutex<Vec<Sender>>,
 }
 
 impl Webhooks {
@@ -232,6 +234,7 @@ impl Hook {
             url,
             tls,
             rules,
+            idle: Default::default(),
         })
     }
 
@@ -315,34 +318,61 @@ impl Hook {
         }
     }
 
+    /// Posts `body` on a kept-alive connection of the webhook's pool, or a new one.
     async fn post(&self, body: Vec<u8>) -> Result<bytes::Bytes, String> {
         let host = self.url.host().ok_or("the URL has no host")?.to_string();
-        let port = self
-            .url
-            .port_u16()
-            .unwrap_or(if self.tls.is_some() { 443 } else { 80 });
-        let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
-            .await
-            .map_err(|e| e.to_string())?;
         let request = http::Request::post(self.url.clone())
             .header(http::header::HOST, host.as_str())
             .header(http::header::CONTENT_TYPE, "application/json")
             .header(http::header::ACCEPT, "application/json")
             .body(Full::new(bytes::Bytes::from(body)))
             .map_err(|e| e.to_string())?;
-        let response = match &self.tls {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut sender = match idle {
+            Some(sender) if sender.is_ready() => sender,
+            _ => self.connect(&host).await?,
+        };
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("the webhook answered {}", response.status()));
+        }
+        // A review answer is small; a webhook sending megabytes is broken.
+        let body = http_body_util::Limited::new(response.into_body(), 3 << 20)
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(sender);
+        }
+        Ok(body.to_bytes())
+    }
+
+    /// A new HTTP/1 connection to the webhook (TLS when its URL is https).
+    async fn connect(&self, host: &str) -> Result<Sender, String> {
+        let port = self
+            .url
+            .port_u16()
+            .unwrap_or(if self.tls.is_some() { 443 } else { 80 });
+        let tcp = tokio::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = tcp.set_nodelay(true);
+        match &self.tls {
             Some(tls) => {
-                let name = rustls::pki_types::ServerName::try_from(host.clone())
+                let name = rustls::pki_types::ServerName::try_from(host.to_string())
                     .map_err(|e| e.to_string())?;
                 let stream = tokio_rustls::TlsConnector::from(tls.clone())
                     .connect(name, tcp)
                     .await
                     .map_err(|e| e.to_string())?;
-                send(hyper_util::rt::TokioIo::new(stream), request).await?
+                handshake(hyper_util::rt::TokioIo::new(stream)).await
             }
-            None => send(hyper_util::rt::TokioIo::new(tcp), request).await?,
-        };
-        Ok(response)
+            None => handshake(hyper_util::rt::TokioIo::new(tcp)).await,
+        }
     }
 
     fn read(&self, uid: &str, bytes: &[u8]) -> Result<Answer, ApiError> {
@@ -487,29 +517,23 @@ fn selector(s: Option<&meta::LabelSelector>) -> Result<LabelSelector, String> {
     Ok(LabelSelector::from_requirements(reqs))
 }
 
-async fn send<S>(io: S, request: http::Request<Full<bytes::Bytes>>) -> Result<bytes::Bytes, String>
+/// A connection's request half.
+type Sender = hyper::client::conn::http1::SendRequest<Full<bytes::Bytes>>;
+
+/// Kept-alive connections per webhook.
+const MAX_IDLE: usize = 32;
+
+async fn handshake<S>(io: S) -> Result<Sender, String>
 where
     S: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+    let (sender, conn) = hyper::client::conn::http1::handshake(io)
         .await
         .map_err(|e| e.to_string())?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| e.to_string())?;
-    if !response.status().is_success() {
-        return Err(format!("the webhook answered {}", response.status()));
-    }
-    // A review answer is small; a webhook sending megabytes is broken.
-    let body = http_body_util::Limited::new(response.into_body(), 3 << 20)
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(body.to_bytes())
+    Ok(sender)
 }
 
 /// The `AdmissionReview` request for a write (kube's typed review).
