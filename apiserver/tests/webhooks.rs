@@ -413,3 +413,127 @@ async fn rules_and_object_selectors_choose_what_a_webhook_sees() {
     );
     assert_eq!(get(&app, "a1").await, StatusCode::OK);
 }
+
+/// Who asks reaches admission: an authenticated user is the review's `userInfo`.
+#[tokio::test]
+async fn the_authenticated_user_is_the_reviews_user_info() {
+    use apiserver::auth::{
+        AlwaysAllow, Authentication, Guard, TokenAuthenticator, TokenFuture, User,
+    };
+    struct Tokens;
+    impl TokenAuthenticator for Tokens {
+        fn authenticate<'a>(&'a self, token: &'a str) -> TokenFuture<'a> {
+            Box::pin(async move {
+                Ok((token == "alice-token").then(|| User {
+                    name: "alice".into(),
+                    uid: "u-1".into(),
+                    groups: vec!["ops".into(), "system:authenticated".into()],
+                    extra: Default::default(),
+                }))
+            })
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (base, ca, reviews) = webhook_server(dir.path()).await;
+    let yaml = config(
+        "ValidatingWebhookConfiguration",
+        "allow.example.com",
+        &format!("{base}/allow"),
+        &ca,
+        json!({}),
+    );
+    let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(
+            Resource::<pager::Alert>::hub()
+                .version::<pager::v1beta1::Alert>(pager::v1beta1::OPENAPI_SCHEMAS),
+        )
+        .admission_webhooks(Webhooks::from_yaml(&yaml).unwrap())
+        .guard(Guard::new(
+            Authentication {
+                tokens: Some(Arc::new(Tokens)),
+                ..Default::default()
+            },
+            AlwaysAllow,
+        ))
+        .build()
+        .unwrap()
+        .into_router();
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(BETA)
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer alice-token")
+        .body(Body::from(
+            json!({"metadata": {"name": "u1"}, "spec": {"content": "c"}}).to_string(),
+        ))
+        .unwrap();
+    assert_eq!(
+        app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    let user = reviews.lock().unwrap()[0]["request"]["userInfo"].clone();
+    assert_eq!(user["username"], "alice");
+    assert_eq!(user["uid"], "u-1");
+    assert_eq!(user["groups"], json!(["ops", "system:authenticated"]));
+}
+
+/// A webhook's `namespaceSelector` sees the labels the namespace source knows.
+#[tokio::test]
+async fn namespace_selectors_see_the_namespaces_labels() {
+    use apiserver::{Namespace, NamespaceSource};
+    struct Labelled;
+    impl NamespaceSource for Labelled {
+        fn lookup<'a>(
+            &'a self,
+            name: &'a str,
+        ) -> futures::future::BoxFuture<'a, Result<Option<Namespace>, ApiError>> {
+            Box::pin(async move {
+                Ok(Some(Namespace {
+                    terminating: false,
+                    labels: if name == "prod" {
+                        [("env".to_string(), "prod".to_string())].into()
+                    } else {
+                        Default::default()
+                    },
+                }))
+            })
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (base, ca, _) = webhook_server(dir.path()).await;
+    let yaml = config(
+        "ValidatingWebhookConfiguration",
+        "prod.example.com",
+        &format!("{base}/deny"),
+        &ca,
+        json!({"namespaceSelector": {"matchExpressions": [{"key": "env", "operator": "In", "values": ["prod"]}]}}),
+    );
+    let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(
+            Resource::<pager::Alert>::hub()
+                .version::<pager::v1beta1::Alert>(pager::v1beta1::OPENAPI_SCHEMAS),
+        )
+        .admission_webhooks(Webhooks::from_yaml(&yaml).unwrap())
+        .namespaces(Arc::new(Labelled))
+        .build()
+        .unwrap()
+        .into_router();
+    let post = |ns: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/apis/pager.k8s.co/v1beta1/namespaces/{ns}/alerts"))
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"metadata": {"name": "a"}, "spec": {"content": "c"}}).to_string(),
+            ))
+            .unwrap()
+    };
+    assert_eq!(
+        app.clone().oneshot(post("dev")).await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.clone().oneshot(post("prod")).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+}
