@@ -460,3 +460,43 @@ async fn apply_requests_are_checked() {
     .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn update_entries_are_capped_at_ten_with_ancient_changes() {
+    let app = app();
+    let (code, _) = send(
+        &app,
+        Method::POST,
+        &format!("{BETA}?fieldManager=creator"),
+        "application/json",
+        json!({"metadata": {"name": "many"}, "spec": {"content": "c"}}).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED);
+    let mut last = Value::Null;
+    for i in 0..12 {
+        let (code, obj) = send(
+            &app,
+            Method::PATCH,
+            &format!("{BETA}/many?fieldManager=editor-{i:02}"),
+            "application/merge-patch+json",
+            json!({"metadata": {"labels": {format!("l{i}"): "v"}}}).to_string(),
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK);
+        last = obj;
+    }
+    let o = owners(&last);
+    assert_eq!(o.iter().filter(|e| e.1 == "Update").count(), 10, "{o:?}");
+    let ancient = o.iter().find(|e| e.0 == "ancient-changes").unwrap();
+    assert_eq!(ancient.2, "pager.k8s.co/v1beta1");
+    // Nobody's fields are lost: every label is still owned by someone.
+    for i in 0..12 {
+        let label = format!("f:l{i}");
+        assert!(
+            o.iter()
+                .any(|e| e.3["f:metadata"]["f:labels"].get(&label).is_some()),
+            "{label}: {o:?}"
+        );
+    }
+}

@@ -176,6 +176,7 @@ impl<H: Object + Clone> FieldManager<H> {
                 managed.times.insert(id, meta::now());
             }
         }
+        managed::cap_update_managers(&mut managed, managed::MAX_UPDATE_MANAGERS);
         set_managed(new.metadata_mut(), &managed);
         Ok(())
     }

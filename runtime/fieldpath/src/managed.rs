@@ -146,6 +146,78 @@ pub fn encode(managed: &Managed) -> Vec<ManagedFieldsEntry> {
     entries
 }
 
+/// How many `Update` entries an object keeps (Kubernetes' `DefaultMaxUpdateManagers`).
+pub const MAX_UPDATE_MANAGERS: usize = 10;
+
+/// The manager older `Update` entries are merged into when there are too many.
+pub const ANCIENT_CHANGES: &str = "ancient-changes";
+
+/// Keeps at most `max` `Update` entries, as Kubernetes does: the oldest (by time, then
+/// identifier) are merged, per API version, into an `ancient-changes` entry, which takes the
+/// time of the newest entry merged into it. Appliers are never merged.
+pub fn cap_update_managers(managed: &mut Managed, max: usize) {
+    let mut updaters: Vec<String> = managed
+        .fields
+        .iter()
+        .filter(|(_, owned)| !owned.applied)
+        .map(|(id, _)| id.clone())
+        .collect();
+    if updaters.len() <= max {
+        return;
+    }
+    let seconds = |id: &String| managed.times.get(id).map_or(0, |t| t.0.as_second());
+    updaters.sort_by(|a, b| seconds(a).cmp(&seconds(b)).then_with(|| a.cmp(b)));
+    let mut first_of_version: BTreeMap<String, String> = BTreeMap::new();
+    let mut length = updaters.len();
+    for manager in updaters {
+        if length <= max {
+            break;
+        }
+        let Some(owned) = managed.fields.get(&manager).cloned() else {
+            continue;
+        };
+        let time = managed.times.get(&manager).cloned();
+        let bucket = identifier(ANCIENT_CHANGES, UPDATE, &owned.api_version, None);
+        match first_of_version.get(&owned.api_version) {
+            Some(first) => {
+                if !managed.fields.contains_key(&bucket)
+                    && let Some(first_set) = managed.fields.remove(first)
+                {
+                    managed.times.remove(first);
+                    managed.fields.insert(bucket.clone(), first_set);
+                }
+                let merged = managed
+                    .fields
+                    .get(&bucket)
+                    .map(|b| b.set.union(&owned.set))
+                    .unwrap_or_else(|| owned.set.clone());
+                managed.fields.insert(
+                    bucket.clone(),
+                    VersionedSet {
+                        set: merged,
+                        api_version: owned.api_version.clone(),
+                        applied: false,
+                    },
+                );
+                managed.fields.remove(&manager);
+                managed.times.remove(&manager);
+                match time {
+                    Some(t) => {
+                        managed.times.insert(bucket, t);
+                    }
+                    None => {
+                        managed.times.remove(&bucket);
+                    }
+                }
+                length -= 1;
+            }
+            None => {
+                first_of_version.insert(owned.api_version.clone(), manager);
+            }
+        }
+    }
+}
+
 /// How a manager is named in a conflict: `"kubectl"`, or for an updater
 /// `"ctl" using pager.k8s.co/v1beta1 at 2026-01-01T00:00:00Z`.
 pub fn describe_manager(id: &str, time: Option<&Time>) -> String {
@@ -250,6 +322,61 @@ mod tests {
         )
         .unwrap();
         assert!(decode(&bad).is_err());
+    }
+
+    #[test]
+    fn update_managers_are_capped_into_ancient_changes() {
+        let mut managed = Managed::default();
+        for i in 0..12 {
+            let id = identifier(&format!("m{i:02}"), UPDATE, "g/v1", None);
+            managed.fields.insert(
+                id.clone(),
+                VersionedSet {
+                    set: Set::from_paths([&[PathElement::field(format!("f{i}"))][..]]),
+                    api_version: "g/v1".into(),
+                    applied: false,
+                },
+            );
+            managed.times.insert(
+                id,
+                Time(k8s_openapi::jiff::Timestamp::from_second(1_000 + i).unwrap()),
+            );
+        }
+        let applier = identifier("a", APPLY, "g/v1", None);
+        managed.fields.insert(
+            applier.clone(),
+            VersionedSet {
+                set: Set::from_paths([&[PathElement::field("x")][..]]),
+                api_version: "g/v1".into(),
+                applied: true,
+            },
+        );
+        cap_update_managers(&mut managed, MAX_UPDATE_MANAGERS);
+        let updaters: Vec<&String> = managed
+            .fields
+            .iter()
+            .filter(|(_, o)| !o.applied)
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(updaters.len(), MAX_UPDATE_MANAGERS);
+        let bucket = identifier(ANCIENT_CHANGES, UPDATE, "g/v1", None);
+        // The three oldest (m00, m01, m02) are in the bucket, with the newest of their times.
+        let merged = &managed.fields[&bucket].set;
+        for f in ["f0", "f1", "f2"] {
+            assert!(merged.has(&[PathElement::field(f)]), "{f}");
+        }
+        assert!(
+            !managed
+                .fields
+                .contains_key(&identifier("m00", UPDATE, "g/v1", None))
+        );
+        assert!(
+            managed
+                .fields
+                .contains_key(&identifier("m03", UPDATE, "g/v1", None))
+        );
+        assert_eq!(managed.times[&bucket].0.as_second(), 1_002);
+        assert!(managed.fields.contains_key(&applier));
     }
 
     #[test]
