@@ -537,3 +537,49 @@ async fn namespace_selectors_see_the_namespaces_labels() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// `matchPolicy: Equivalent` (the default): a webhook whose rules name v1alpha1 sees a write
+/// made through v1beta1, converted to v1alpha1, and its patch lands; `Exact` does not see it.
+#[tokio::test]
+async fn equivalent_match_policy_converts_for_the_webhook() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, ca, reviews) = webhook_server(dir.path()).await;
+    let alpha_only = |policy: &str| {
+        config(
+            "MutatingWebhookConfiguration",
+            "label.example.com",
+            &format!("{base}/mutate"),
+            &ca,
+            json!({"matchPolicy": policy,
+                   "rules": [{"operations": ["CREATE"], "apiGroups": ["pager.k8s.co"],
+                              "apiVersions": ["v1alpha1"], "resources": ["alerts"]}]}),
+        )
+    };
+    let both = |yaml: &str| {
+        ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+            .resource(
+                Resource::<pager::Alert>::hub()
+                    .version::<pager::v1alpha1::Alert>(pager::v1alpha1::OPENAPI_SCHEMAS)
+                    .version::<pager::v1beta1::Alert>(pager::v1beta1::OPENAPI_SCHEMAS),
+            )
+            .admission_webhooks(Webhooks::from_yaml(yaml).unwrap())
+            .build()
+            .unwrap()
+            .into_router()
+    };
+    let app = both(&alpha_only("Equivalent"));
+    let (code, created, _) = create(&app, "e1", "").await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    assert_eq!(created["metadata"]["labels"]["webhook"], "yes");
+    let review = reviews.lock().unwrap()[0].clone();
+    let req = &review["request"];
+    assert_eq!(req["kind"]["version"], "v1alpha1");
+    assert_eq!(req["requestKind"]["version"], "v1beta1");
+    assert_eq!(req["object"]["apiVersion"], "pager.k8s.co/v1alpha1");
+    assert_eq!(req["object"]["spec"]["message"], "c");
+    let exact = both(&alpha_only("Exact"));
+    let (code, created, _) = create(&exact, "e2", "").await;
+    assert_eq!(code, StatusCode::CREATED);
+    assert!(created["metadata"]["labels"].get("webhook").is_none());
+    assert_eq!(reviews.lock().unwrap().len(), 1);
+}

@@ -784,8 +784,8 @@ where
         Ok((obj, warnings))
     }
 
-    /// The mutating webhooks on `obj` (in the request's version's JSON); what they changed is
-    /// decoded back. Returns their warnings.
+    /// The mutating webhooks on `obj`, each seeing it in the version its rules name; what they
+    /// changed is decoded back. Returns their warnings.
     async fn webhooks_mutate(
         &self,
         codec: &VersionCodec<H>,
@@ -797,24 +797,30 @@ where
             return Ok(Vec::new());
         };
         let labels = self.namespace_labels(attrs).await?;
-        let mut json = self.encode(codec, obj)?;
-        let before = json.clone();
-        let old = old.map(|o| self.encode(codec, o)).transpose()?;
-        let warnings = hooks
-            .mutate(attrs, &labels, &mut json, old.as_ref())
-            .await?;
-        if json != before {
-            *obj = (codec.read_value)(json)
-                .map_err(|e| decode_error(&codec.info, e))?
+        let mut current = (codec.info.version.to_string(), self.encode(codec, obj)?);
+        let before = current.clone();
+        let warnings = {
+            let view = View {
+                store: self,
+                object: None,
+                old,
+            };
+            hooks.mutate(attrs, &labels, &view, &mut current).await?
+        };
+        if current != before {
+            let (_, last) = self.codec(&current.0)?;
+            *obj = (last.read_value)(current.1)
+                .map_err(|e| decode_error(&last.info, e))?
                 .object;
         }
         Ok(warnings)
     }
 
-    /// The validating webhooks. Returns their warnings.
+    /// The validating webhooks, each seeing the objects in the version its rules name.
+    /// Returns their warnings.
     async fn webhooks_validate(
         &self,
-        codec: &VersionCodec<H>,
+        _codec: &VersionCodec<H>,
         attrs: &Attributes<'_>,
         obj: Option<&H>,
         old: Option<&H>,
@@ -823,11 +829,12 @@ where
             return Ok(Vec::new());
         };
         let labels = self.namespace_labels(attrs).await?;
-        let obj = obj.map(|o| self.encode(codec, o)).transpose()?;
-        let old = old.map(|o| self.encode(codec, o)).transpose()?;
-        hooks
-            .validate(attrs, &labels, obj.as_ref(), old.as_ref())
-            .await
+        let view = View {
+            store: self,
+            object: obj,
+            old,
+        };
+        hooks.validate(attrs, &labels, &view).await
     }
 
     /// The labels of the request's namespace, for webhooks' `namespaceSelector`s (none without
@@ -1536,5 +1543,41 @@ fn drop_nulls(v: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(drop_nulls),
         _ => {}
+    }
+}
+
+/// A write's objects as every served version sees them, for webhooks.
+struct View<'a, H, S> {
+    store: &'a GenericStore<H, S>,
+    object: Option<&'a H>,
+    old: Option<&'a H>,
+}
+
+impl<H, S> super::webhooks::VersionedView for View<'_, H, S>
+where
+    H: Object + Clone + Send + Sync + 'static,
+    S: Strategy<H>,
+{
+    fn served(&self) -> Vec<&ResourceInfo> {
+        self.store.versions.iter().map(|c| &c.info).collect()
+    }
+
+    fn object(&self, version: &str) -> Result<Option<Value>, ApiError> {
+        let (_, codec) = self.store.codec(version)?;
+        self.object.map(|o| self.store.encode(codec, o)).transpose()
+    }
+
+    fn old(&self, version: &str) -> Result<Option<Value>, ApiError> {
+        let (_, codec) = self.store.codec(version)?;
+        self.old.map(|o| self.store.encode(codec, o)).transpose()
+    }
+
+    fn convert(&self, object: &Value, from: &str, to: &str) -> Result<Value, ApiError> {
+        let (_, from) = self.store.codec(from)?;
+        let hub = (from.read_value)(object.clone())
+            .map_err(|e| decode_error(&from.info, e))?
+            .object;
+        let (_, to) = self.store.codec(to)?;
+        self.store.encode(to, &hub)
     }
 }

@@ -19,6 +19,8 @@ use kube::core::admission::{AdmissionRequest, AdmissionReview, Operation as Revi
 use kube::core::{DynamicObject, GroupVersionKind, GroupVersionResource, TypeMeta};
 use serde_json::Value;
 
+use kube_codegen_scheme::ResourceInfo;
+
 use super::admission::{Attributes, Operation, RequestOptions};
 use crate::selector::{LabelSelector, Operator, Requirement};
 use crate::status::ApiError;
@@ -55,6 +57,9 @@ struct Hook {
     timeout: Duration,
     namespace_selector: LabelSelector,
     object_selector: LabelSelector,
+    /// `matchPolicy: Equivalent` (the default): a write through another version of the resource
+    /// than the rules name is sent, converted, in a version they do name.
+    equivalent: bool,
     /// Connections kept alive between calls.
     idle: std::sync::Mutex<Vec<Sender>>,
 }
@@ -74,6 +79,7 @@ impl Webhooks {
                     &w.client_config,
                     w.rules.unwrap_or_default(),
                     w.failure_policy.as_deref(),
+                    w.match_policy.as_deref(),
                     &w.side_effects,
                     w.timeout_seconds,
                     w.namespace_selector.as_ref(),
@@ -88,6 +94,7 @@ impl Webhooks {
                     &w.client_config,
                     w.rules.unwrap_or_default(),
                     w.failure_policy.as_deref(),
+                    w.match_policy.as_deref(),
                     &w.side_effects,
                     w.timeout_seconds,
                     w.namespace_selector.as_ref(),
@@ -133,21 +140,35 @@ impl Webhooks {
         self.mutating.is_empty() && self.validating.is_empty()
     }
 
-    /// Calls the matching mutating webhooks in order; each patch is applied to `object` (the
-    /// request's version's JSON) before the next is called. Returns their warnings.
+    /// Calls the matching mutating webhooks in order, each seeing the object in its version;
+    /// each patch is applied before the next is called. `object` starts in the request's
+    /// version and ends in the version of the last webhook that patched it. Returns the
+    /// webhooks' warnings.
     pub(crate) async fn mutate(
         &self,
         attrs: &Attributes<'_>,
         namespace_labels: &Labels,
-        object: &mut Value,
-        old: Option<&Value>,
+        versions: &dyn VersionedView,
+        object: &mut (String, Value),
     ) -> Result<Vec<String>, ApiError> {
+        let served = versions.served();
         let mut warnings = Vec::new();
         for hook in &self.mutating {
-            if !hook.matches(attrs, namespace_labels, Some(&*object), old)? {
+            let Some(seen_as) = hook.version_for(attrs, &served) else {
+                continue;
+            };
+            if object.0 != seen_as.version {
+                object.1 = versions.convert(&object.1, &object.0, seen_as.version)?;
+                object.0 = seen_as.version.to_string();
+            }
+            let old = versions.old(seen_as.version)?;
+            if !hook.selects(attrs, namespace_labels, Some(&object.1), old.as_ref())? {
                 continue;
             }
-            if let Some(answer) = hook.call(attrs, Some(&*object), old).await? {
+            if let Some(answer) = hook
+                .call(attrs, seen_as, Some(&object.1), old.as_ref())
+                .await?
+            {
                 warnings.extend(answer.warnings.iter().cloned());
                 if let Some(patch) = answer.patch {
                     let patch: json_patch::Patch = serde_json::from_slice(&patch).map_err(|e| {
@@ -156,7 +177,7 @@ impl Webhooks {
                             hook.name
                         ))
                     })?;
-                    json_patch::patch(object, &patch).map_err(|e| {
+                    json_patch::patch(&mut object.1, &patch).map_err(|e| {
                         ApiError::internal(format!(
                             "admission webhook {:?} returned a patch that does not apply: {e}",
                             hook.name
@@ -168,25 +189,45 @@ impl Webhooks {
         Ok(warnings)
     }
 
-    /// Calls the matching validating webhooks (in order; Kubernetes calls them in parallel,
-    /// with the same outcome). Returns their warnings.
+    /// Calls the matching validating webhooks, each seeing the objects in its version (in
+    /// order; Kubernetes calls them in parallel, with the same outcome). Returns their
+    /// warnings.
     pub(crate) async fn validate(
         &self,
         attrs: &Attributes<'_>,
         namespace_labels: &Labels,
-        object: Option<&Value>,
-        old: Option<&Value>,
+        versions: &dyn VersionedView,
     ) -> Result<Vec<String>, ApiError> {
+        let served = versions.served();
         let mut warnings = Vec::new();
         for hook in &self.validating {
-            if hook.matches(attrs, namespace_labels, object, old)?
-                && let Some(answer) = hook.call(attrs, object, old).await?
+            let Some(seen_as) = hook.version_for(attrs, &served) else {
+                continue;
+            };
+            let object = versions.object(seen_as.version)?;
+            let old = versions.old(seen_as.version)?;
+            if hook.selects(attrs, namespace_labels, object.as_ref(), old.as_ref())?
+                && let Some(answer) = hook
+                    .call(attrs, seen_as, object.as_ref(), old.as_ref())
+                    .await?
             {
                 warnings.extend(answer.warnings.iter().cloned());
             }
         }
         Ok(warnings)
     }
+}
+
+/// A write's objects in each served version of the resource (what the registry's codecs give).
+pub(crate) trait VersionedView: Sync {
+    /// The resource in every served version.
+    fn served(&self) -> Vec<&ResourceInfo>;
+    /// The new object in `version` (`None` for a delete).
+    fn object(&self, version: &str) -> Result<Option<Value>, ApiError>;
+    /// The stored object in `version` (`None` for a create).
+    fn old(&self, version: &str) -> Result<Option<Value>, ApiError>;
+    /// `object`, in version `from`, converted to version `to`.
+    fn convert(&self, object: &Value, from: &str, to: &str) -> Result<Value, ApiError>;
 }
 
 /// What a webhook answered and allowed.
@@ -202,6 +243,7 @@ impl Hook {
         client: &WebhookClientConfig,
         rules: Vec<RuleWithOperations>,
         failure_policy: Option<&str>,
+        match_policy: Option<&str>,
         side_effects: &str,
         timeout_seconds: Option<i32>,
         namespace_selector: Option<&meta::LabelSelector>,
@@ -234,19 +276,21 @@ impl Hook {
             url,
             tls,
             rules,
+            equivalent: match_policy != Some("Exact"),
             idle: Default::default(),
         })
     }
 
     /// Whether the rules and selectors select this write; a dry run meeting a webhook with side
     /// effects is refused (Kubernetes' answer).
-    fn matches(
+    /// The version through which this webhook sees the write: the request's when the rules
+    /// name it, else (`matchPolicy: Equivalent`) another served version of the resource they
+    /// name; `None` when the rules do not select the write.
+    fn version_for<'v>(
         &self,
-        attrs: &Attributes<'_>,
-        namespace_labels: &Labels,
-        object: Option<&Value>,
-        old: Option<&Value>,
-    ) -> Result<bool, ApiError> {
+        attrs: &Attributes<'v>,
+        served: &[&'v ResourceInfo],
+    ) -> Option<&'v ResourceInfo> {
         let scope = if attrs.resource.namespaced {
             "Namespaced"
         } else {
@@ -255,18 +299,36 @@ impl Hook {
         let any = |list: &Option<Vec<String>>, value: &str| {
             list.iter().flatten().any(|v| v == "*" || v == value)
         };
-        let rule_matches = self.rules.iter().any(|r| {
-            any(&r.operations, attrs.operation.as_str())
-                && any(&r.api_groups, attrs.resource.group)
-                && any(&r.api_versions, attrs.resource.version)
-                && r.resources.iter().flatten().any(|pattern| {
-                    resource_matches(pattern, attrs.resource.plural, attrs.subresource)
-                })
-                && r.scope.as_deref().is_none_or(|s| s == "*" || s == scope)
-        });
-        if !rule_matches {
-            return Ok(false);
+        let rules_name = |info: &ResourceInfo| {
+            self.rules.iter().any(|r| {
+                any(&r.operations, attrs.operation.as_str())
+                    && any(&r.api_groups, info.group)
+                    && any(&r.api_versions, info.version)
+                    && r.resources
+                        .iter()
+                        .flatten()
+                        .any(|pattern| resource_matches(pattern, info.plural, attrs.subresource))
+                    && r.scope.as_deref().is_none_or(|s| s == "*" || s == scope)
+            })
+        };
+        if rules_name(attrs.resource) {
+            return Some(attrs.resource);
         }
+        if !self.equivalent {
+            return None;
+        }
+        served.iter().copied().find(|info| rules_name(info))
+    }
+
+    /// Whether the selectors select the write (objects in the webhook's version); a dry run
+    /// meeting a webhook with side effects is refused (Kubernetes' answer).
+    fn selects(
+        &self,
+        attrs: &Attributes<'_>,
+        namespace_labels: &Labels,
+        object: Option<&Value>,
+        old: Option<&Value>,
+    ) -> Result<bool, ApiError> {
         // The namespace's labels (from the server's namespace source; none without one).
         if attrs.namespace.is_some() && !self.namespace_selector.matches(namespace_labels) {
             return Ok(false);
@@ -294,11 +356,12 @@ impl Hook {
     async fn call(
         &self,
         attrs: &Attributes<'_>,
+        seen_as: &ResourceInfo,
         object: Option<&Value>,
         old: Option<&Value>,
     ) -> Result<Option<Answer>, ApiError> {
         let uid = uuid::Uuid::new_v4().to_string();
-        let body = review(attrs, &uid, object, old)?;
+        let body = review(attrs, seen_as, &uid, object, old)?;
         match tokio::time::timeout(self.timeout, self.post(body)).await {
             Ok(Ok(bytes)) => self.read(&uid, &bytes).map(Some),
             Ok(Err(e)) => self.unavailable(e),
@@ -539,11 +602,12 @@ where
 /// The `AdmissionReview` request for a write (kube's typed review).
 fn review(
     attrs: &Attributes<'_>,
+    info: &ResourceInfo,
     uid: &str,
     object: Option<&Value>,
     old: Option<&Value>,
 ) -> Result<Vec<u8>, ApiError> {
-    let info = attrs.resource;
+    let asked = attrs.resource;
     let dynamic = |v: Option<&Value>| -> Result<Option<DynamicObject>, ApiError> {
         v.map(|v| serde_json::from_value(v.clone()))
             .transpose()
@@ -596,11 +660,19 @@ fn review(
             kind: "AdmissionReview".into(),
         },
         uid: uid.to_string(),
-        kind: kind.clone(),
-        resource: resource.clone(),
+        kind,
+        resource,
         sub_resource: attrs.subresource.map(str::to_string),
-        request_kind: Some(kind),
-        request_resource: Some(resource),
+        request_kind: Some(GroupVersionKind::gvk(
+            asked.group,
+            asked.version,
+            asked.kind,
+        )),
+        request_resource: Some(GroupVersionResource::gvr(
+            asked.group,
+            asked.version,
+            asked.plural,
+        )),
         request_sub_resource: attrs.subresource.map(str::to_string),
         name: attrs.name.to_string(),
         namespace: attrs.namespace.map(str::to_string),
