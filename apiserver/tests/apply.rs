@@ -500,3 +500,24 @@ async fn update_entries_are_capped_at_ten_with_ancient_changes() {
         );
     }
 }
+
+#[tokio::test]
+async fn deeply_nested_apply_configurations_are_refused_not_crashed() {
+    let app = app();
+    for depth in [200usize, 5_000, 100_000] {
+        let nested = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        let body = format!(
+            r#"{{"apiVersion":"pager.k8s.co/v1beta1","kind":"Alert","metadata":{{"name":"deep"}},"spec":{{"content":"c","extra":{nested}}}}}"#
+        );
+        let (code, status) = send(
+            &app,
+            Method::PATCH,
+            &format!("{BETA}/deep?fieldManager=m"),
+            "application/apply-patch+yaml",
+            body,
+        )
+        .await;
+        // The YAML reader's nesting limit answers 400; never a crashed server.
+        assert_eq!(code, StatusCode::BAD_REQUEST, "depth {depth}: {status}");
+    }
+}
