@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry, Time};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::merge::{Conflict, ManagedFields, VersionedSet};
 use crate::path::display_path;
@@ -29,20 +29,22 @@ pub fn identifier(
     api_version: &str,
     subresource: Option<&str>,
 ) -> String {
-    let mut id = Map::new();
+    // Go's `json.Marshal` of the entry: fields in the struct's order, empty ones omitted.
+    let quoted = |s: &str| Value::String(s.to_string()).to_string();
+    let mut parts = Vec::with_capacity(4);
     if !manager.is_empty() {
-        id.insert("manager".into(), manager.into());
+        parts.push(format!("\"manager\":{}", quoted(manager)));
     }
     if !operation.is_empty() {
-        id.insert("operation".into(), operation.into());
+        parts.push(format!("\"operation\":{}", quoted(operation)));
     }
     if operation != APPLY && !api_version.is_empty() {
-        id.insert("apiVersion".into(), api_version.into());
+        parts.push(format!("\"apiVersion\":{}", quoted(api_version)));
     }
     if let Some(sub) = subresource.filter(|s| !s.is_empty()) {
-        id.insert("subresource".into(), sub.into());
+        parts.push(format!("\"subresource\":{}", quoted(sub)));
     }
-    Value::Object(id).to_string()
+    format!("{{{}}}", parts.join(","))
 }
 
 /// The fields of an identifier.

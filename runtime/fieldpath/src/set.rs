@@ -217,7 +217,8 @@ impl Set {
     }
 
     /// The set as a FieldsV1 object (`{"f:spec":{"f:replicas":{}}}`, `".": {}` where a path
-    /// with children is a member too).
+    /// with children is a member too), keys in Kubernetes' element order when serde_json keeps
+    /// insertion order (`preserve_order`, as the API server builds it).
     pub fn to_fields_v1(&self) -> Value {
         Value::Object(self.fields_v1_contents(false))
     }
