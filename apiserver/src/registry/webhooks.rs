@@ -72,35 +72,39 @@ impl Webhooks {
         validating: Vec<ValidatingWebhookConfiguration>,
     ) -> Result<Self, String> {
         let mut out = Webhooks::default();
-        for config in mutating {
-            for w in config.webhooks.unwrap_or_default() {
-                out.mutating.push(Hook::new(
-                    w.name,
-                    &w.client_config,
-                    w.rules.unwrap_or_default(),
-                    w.failure_policy.as_deref(),
-                    w.match_policy.as_deref(),
-                    &w.side_effects,
-                    w.timeout_seconds,
-                    w.namespace_selector.as_ref(),
-                    w.object_selector.as_ref(),
-                )?);
-            }
+        for w in mutating
+            .into_iter()
+            .flat_map(|c| c.webhooks.unwrap_or_default())
+        {
+            out.mutating.push(Hook::new(Spec {
+                name: w.name,
+                client: w.client_config,
+                rules: w.rules,
+                failure_policy: w.failure_policy,
+                match_policy: w.match_policy,
+                side_effects: w.side_effects,
+                timeout_seconds: w.timeout_seconds,
+                namespace_selector: w.namespace_selector,
+                object_selector: w.object_selector,
+                review_versions: w.admission_review_versions,
+            })?);
         }
-        for config in validating {
-            for w in config.webhooks.unwrap_or_default() {
-                out.validating.push(Hook::new(
-                    w.name,
-                    &w.client_config,
-                    w.rules.unwrap_or_default(),
-                    w.failure_policy.as_deref(),
-                    w.match_policy.as_deref(),
-                    &w.side_effects,
-                    w.timeout_seconds,
-                    w.namespace_selector.as_ref(),
-                    w.object_selector.as_ref(),
-                )?);
-            }
+        for w in validating
+            .into_iter()
+            .flat_map(|c| c.webhooks.unwrap_or_default())
+        {
+            out.validating.push(Hook::new(Spec {
+                name: w.name,
+                client: w.client_config,
+                rules: w.rules,
+                failure_policy: w.failure_policy,
+                match_policy: w.match_policy,
+                side_effects: w.side_effects,
+                timeout_seconds: w.timeout_seconds,
+                namespace_selector: w.namespace_selector,
+                object_selector: w.object_selector,
+                review_versions: w.admission_review_versions,
+            })?);
         }
         Ok(out)
     }
@@ -230,6 +234,20 @@ pub(crate) trait VersionedView: Sync {
     fn convert(&self, object: &Value, from: &str, to: &str) -> Result<Value, ApiError>;
 }
 
+/// What mutating and validating webhooks share in their configuration.
+struct Spec {
+    name: String,
+    client: WebhookClientConfig,
+    rules: Option<Vec<RuleWithOperations>>,
+    failure_policy: Option<String>,
+    match_policy: Option<String>,
+    side_effects: String,
+    timeout_seconds: Option<i32>,
+    namespace_selector: Option<meta::LabelSelector>,
+    object_selector: Option<meta::LabelSelector>,
+    review_versions: Vec<String>,
+}
+
 /// What a webhook answered and allowed.
 struct Answer {
     patch: Option<Vec<u8>>,
@@ -237,19 +255,11 @@ struct Answer {
 }
 
 impl Hook {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        name: String,
-        client: &WebhookClientConfig,
-        rules: Vec<RuleWithOperations>,
-        failure_policy: Option<&str>,
-        match_policy: Option<&str>,
-        side_effects: &str,
-        timeout_seconds: Option<i32>,
-        namespace_selector: Option<&meta::LabelSelector>,
-        object_selector: Option<&meta::LabelSelector>,
-    ) -> Result<Self, String> {
-        let what = format!("webhook {name:?}");
+    /// A webhook from its configuration, checked as Kubernetes validates one (every value named,
+    /// none guessed or clamped).
+    fn new(spec: Spec) -> Result<Self, String> {
+        let what = format!("webhook {:?}", spec.name);
+        let client = &spec.client;
         let url: http::Uri = client
             .url
             .as_deref()
@@ -264,25 +274,79 @@ impl Hook {
             Some("http") if is_loopback(&url) => None,
             _ => return Err(format!("{what}: clientConfig.url must be https")),
         };
+        let one_of = |field: &str, value: Option<&str>, allowed: &[&str]| match value {
+            Some(v) if !allowed.contains(&v) => Err(format!(
+                "{what}: {field}: Unsupported value: {v:?}: supported values: {}",
+                allowed
+                    .iter()
+                    .map(|a| format!("{a:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            _ => Ok(()),
+        };
+        one_of(
+            "failurePolicy",
+            spec.failure_policy.as_deref(),
+            &["Ignore", "Fail"],
+        )?;
+        one_of(
+            "matchPolicy",
+            spec.match_policy.as_deref(),
+            &["Exact", "Equivalent"],
+        )?;
+        one_of(
+            "sideEffects",
+            Some(&spec.side_effects),
+            &["None", "NoneOnDryRun", "Some", "Unknown"],
+        )?;
+        let rules = spec.rules.unwrap_or_default();
+        for (i, r) in rules.iter().enumerate() {
+            for op in r.operations.iter().flatten() {
+                one_of(
+                    &format!("rules[{i}].operations"),
+                    Some(op),
+                    &["*", "CREATE", "UPDATE", "DELETE", "CONNECT"],
+                )?;
+            }
+            one_of(
+                &format!("rules[{i}].scope"),
+                r.scope.as_deref(),
+                &["*", "Cluster", "Namespaced"],
+            )?;
+        }
+        let timeout = match spec.timeout_seconds {
+            None => 10,
+            Some(t @ 1..=30) => t as u64,
+            Some(t) => {
+                return Err(format!(
+                    "{what}: timeoutSeconds: Invalid value: {t}: the timeout value must be between 1 and 30 seconds"
+                ));
+            }
+        };
+        if !spec.review_versions.iter().any(|v| v == "v1") {
+            return Err(format!(
+                "{what}: admissionReviewVersions: this server speaks admission.k8s.io/v1; {:?} does not list v1",
+                spec.review_versions
+            ));
+        }
         Ok(Hook {
-            fail_closed: failure_policy != Some("Ignore"),
-            dry_run_safe: matches!(side_effects, "None" | "NoneOnDryRun"),
-            timeout: Duration::from_secs(timeout_seconds.unwrap_or(10).clamp(1, 30) as u64),
-            namespace_selector: selector(namespace_selector)
+            fail_closed: spec.failure_policy.as_deref() != Some("Ignore"),
+            dry_run_safe: matches!(spec.side_effects.as_str(), "None" | "NoneOnDryRun"),
+            timeout: Duration::from_secs(timeout),
+            namespace_selector: selector(spec.namespace_selector.as_ref())
                 .map_err(|e| format!("{what}: namespaceSelector: {e}"))?,
-            object_selector: selector(object_selector)
+            object_selector: selector(spec.object_selector.as_ref())
                 .map_err(|e| format!("{what}: objectSelector: {e}"))?,
-            name,
+            equivalent: spec.match_policy.as_deref() != Some("Exact"),
+            name: spec.name,
             url,
             tls,
             rules,
-            equivalent: match_policy != Some("Exact"),
             idle: Default::default(),
         })
     }
 
-    /// Whether the rules and selectors select this write; a dry run meeting a webhook with side
-    /// effects is refused (Kubernetes' answer).
     /// The version through which this webhook sees the write: the request's when the rules
     /// name it, else (`matchPolicy: Equivalent`) another served version of the resource they
     /// name; `None` when the rules do not select the write.
