@@ -10,11 +10,10 @@
 
 use std::collections::BTreeSet;
 
-use kube_codegen_model::clients::{ClientKind, client_packages, group_version_names};
+use kube_codegen_model::clients::{ClientKind, group_version_files, module_declarations};
 use kube_codegen_model::naming::snake_case;
 use kube_codegen_model::output::{
-    Content, GeneratedFile, Generator, Options, Placement, absolute_type_path,
-    field_type_tokens_with, ident,
+    GeneratedFile, Generator, Options, Placement, absolute_type_path, field_type_tokens_with, ident,
 };
 use kube_codegen_model::{FieldType, KnownType, TypeBody, TypeDef};
 use kube_codegen_model::{Model, Package};
@@ -37,27 +36,12 @@ impl Generator for ApplyConfigurationGen {
     }
 
     fn generate_model(&self, model: &Model, opts: &Options) -> Vec<GeneratedFile> {
-        let packages = client_packages(model);
-        if packages.is_empty() {
-            return Vec::new();
-        }
-        let names = group_version_names(&packages);
-        let mods = packages.iter().zip(&names).map(|((pkg, _), n)| {
-            let m = ident(n);
-            let doc = format!(" Apply configurations of `{}`.", pkg.display_name());
-            quote! { #[doc = #doc] pub mod #m; }
-        });
-        let mut files = vec![GeneratedFile {
-            path: format!("{DIR}/mod.rs").into(),
-            content: Content::Rust(quote! { #(#mods)* }),
-        }];
-        for ((pkg, kinds), name) in packages.iter().zip(&names) {
-            files.push(GeneratedFile {
-                path: format!("{DIR}/{name}.rs").into(),
-                content: Content::Rust(group_version(pkg, kinds, opts)),
-            });
-        }
-        files
+        group_version_files(
+            model,
+            DIR,
+            |packages, names| module_declarations(packages, names, "Apply configurations"),
+            |pkg, kinds, _| group_version(pkg, kinds, opts),
+        )
     }
 }
 

@@ -17,11 +17,10 @@
 use std::collections::BTreeMap;
 
 use kube_codegen_model::clients::{
-    ClientKind, client_packages, group_version_names, upper_camel, version_priority,
+    ClientKind, client_packages, group_version_files, upper_camel, version_priority,
 };
 use kube_codegen_model::output::{
-    Content, GeneratedFile, Generator, Options, Placement, absolute_type_path,
-    field_type_tokens_with, ident,
+    GeneratedFile, Generator, Options, Placement, absolute_type_path, field_type_tokens_with, ident,
 };
 use kube_codegen_model::{ConversionTag, CustomMethod, Diagnostic, Model, Package, Verb, naming};
 use proc_macro2::TokenStream;
@@ -85,22 +84,12 @@ impl Generator for ClientGen {
     }
 
     fn generate_model(&self, model: &Model, opts: &Options) -> Vec<GeneratedFile> {
-        let packages = client_packages(model);
-        if packages.is_empty() {
-            return Vec::new();
-        }
-        let names = group_version_names(&packages);
-        let mut files = vec![GeneratedFile {
-            path: format!("{DIR}/mod.rs").into(),
-            content: Content::Rust(clientset(model, &packages, &names, opts)),
-        }];
-        for ((pkg, kinds), name) in packages.iter().zip(&names) {
-            files.push(GeneratedFile {
-                path: format!("{DIR}/{name}.rs").into(),
-                content: Content::Rust(group_version(pkg, kinds, name, opts)),
-            });
-        }
-        files
+        group_version_files(
+            model,
+            DIR,
+            |packages, names| clientset(model, packages, names, opts),
+            |pkg, kinds, name| group_version(pkg, kinds, name, opts),
+        )
     }
 }
 

@@ -8,10 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use kube_codegen_model::clients::{
-    ClientKind, client_packages, group_names, group_version_names, upper_camel,
-};
-use kube_codegen_model::output::{Content, GeneratedFile, Generator, Options, Placement, ident};
+use kube_codegen_model::clients::{ClientKind, group_names, group_version_files, upper_camel};
+use kube_codegen_model::output::{GeneratedFile, Generator, Options, Placement, ident};
 use kube_codegen_model::{Model, Package};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -32,22 +30,12 @@ impl Generator for InformerGen {
     }
 
     fn generate_model(&self, model: &Model, opts: &Options) -> Vec<GeneratedFile> {
-        let packages = client_packages(model);
-        if packages.is_empty() {
-            return Vec::new();
-        }
-        let names = group_version_names(&packages);
-        let mut files = vec![GeneratedFile {
-            path: format!("{DIR}/mod.rs").into(),
-            content: Content::Rust(factory(&packages, &names, opts)),
-        }];
-        for ((pkg, kinds), name) in packages.iter().zip(&names) {
-            files.push(GeneratedFile {
-                path: format!("{DIR}/{name}.rs").into(),
-                content: Content::Rust(group_version(pkg, kinds, name, opts)),
-            });
-        }
-        files
+        group_version_files(
+            model,
+            DIR,
+            |packages, names| factory(packages, names, opts),
+            |pkg, kinds, name| group_version(pkg, kinds, name, opts),
+        )
     }
 }
 

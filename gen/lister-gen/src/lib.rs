@@ -5,8 +5,8 @@
 //! Output (in the separate output root): `listers/mod.rs` and `listers/<group>_<version>.rs`,
 //! beside client-gen's `clientset/`.
 
-use kube_codegen_model::clients::{ClientKind, client_packages, group_version_names};
-use kube_codegen_model::output::{Content, GeneratedFile, Generator, Options, Placement, ident};
+use kube_codegen_model::clients::{ClientKind, group_version_files, module_declarations};
+use kube_codegen_model::output::{GeneratedFile, Generator, Options, Placement, ident};
 use kube_codegen_model::{Model, Package};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -27,27 +27,12 @@ impl Generator for ListerGen {
     }
 
     fn generate_model(&self, model: &Model, opts: &Options) -> Vec<GeneratedFile> {
-        let packages = client_packages(model);
-        if packages.is_empty() {
-            return Vec::new();
-        }
-        let names = group_version_names(&packages);
-        let mods = packages.iter().zip(&names).map(|((pkg, _), n)| {
-            let m = ident(n);
-            let doc = format!(" Listers of `{}`.", pkg.display_name());
-            quote! { #[doc = #doc] pub mod #m; }
-        });
-        let mut files = vec![GeneratedFile {
-            path: format!("{DIR}/mod.rs").into(),
-            content: Content::Rust(quote! { #(#mods)* }),
-        }];
-        for ((pkg, kinds), name) in packages.iter().zip(&names) {
-            files.push(GeneratedFile {
-                path: format!("{DIR}/{name}.rs").into(),
-                content: Content::Rust(group_version(pkg, kinds, opts)),
-            });
-        }
-        files
+        group_version_files(
+            model,
+            DIR,
+            |packages, names| module_declarations(packages, names, "Listers"),
+            |pkg, kinds, _| group_version(pkg, kinds, opts),
+        )
     }
 }
 

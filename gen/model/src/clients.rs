@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::model::{ClientSpec, Model, Package, Resource, TypeDef};
-use crate::output::{absolute_type_path, ident};
+use crate::output::{Content, GeneratedFile, absolute_type_path, ident};
 
 /// A `+genclient` kind of an external package.
 pub struct ClientKind<'a> {
@@ -192,4 +192,47 @@ mod tests {
         assert!(version_priority("v1beta1") > version_priority("v1alpha1"));
         assert!(version_priority("v2") > version_priority("v1"));
     }
+}
+
+/// The files of a client-side generator (client-gen, lister-gen, informer-gen,
+/// applyconfiguration-gen): `<dir>/mod.rs` from `root` (given the packages and their module
+/// names), and `<dir>/<group>_<version>.rs` from `per_package` (given a package, its kinds and its
+/// module name). Nothing when no package has a `+genclient` kind.
+pub fn group_version_files(
+    model: &Model,
+    dir: &str,
+    root: impl FnOnce(&[(&Package, Vec<ClientKind<'_>>)], &[String]) -> TokenStream,
+    per_package: impl Fn(&Package, &[ClientKind<'_>], &str) -> TokenStream,
+) -> Vec<GeneratedFile> {
+    let packages = client_packages(model);
+    if packages.is_empty() {
+        return Vec::new();
+    }
+    let names = group_version_names(&packages);
+    let mut files = vec![GeneratedFile {
+        path: format!("{dir}/mod.rs").into(),
+        content: Content::Rust(root(&packages, &names)),
+    }];
+    for ((pkg, kinds), name) in packages.iter().zip(&names) {
+        files.push(GeneratedFile {
+            path: format!("{dir}/{name}.rs").into(),
+            content: Content::Rust(per_package(pkg, kinds, name)),
+        });
+    }
+    files
+}
+
+/// A `mod.rs` declaring one documented module per group/version: `#[doc = " <what> of `<pkg>`."]
+/// pub mod <name>;`.
+pub fn module_declarations(
+    packages: &[(&Package, Vec<ClientKind<'_>>)],
+    names: &[String],
+    what: &str,
+) -> TokenStream {
+    let mods = packages.iter().zip(names).map(|((pkg, _), n)| {
+        let m = ident(n);
+        let doc = format!(" {what} of `{}`.", pkg.display_name());
+        quote! { #[doc = #doc] pub mod #m; }
+    });
+    quote! { #(#mods)* }
 }
