@@ -168,32 +168,6 @@ pub fn version_priority(v: &str) -> (u8, u32, u32) {
     (level, major, minor)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accessors_break_words_like_the_kind() {
-        assert_eq!(accessor("Alert", "alerts"), "alerts");
-        assert_eq!(
-            accessor("FleetSnapshot", "fleetsnapshots"),
-            "fleet_snapshots"
-        );
-        assert_eq!(accessor("Policy", "policies"), "policies");
-        assert_eq!(accessor("Chassis", "chassis"), "chassis");
-        assert_eq!(accessor("HTTPRoute", "httproutes"), "http_routes");
-        assert_eq!(accessor("Widget", "gizmos"), "gizmos");
-    }
-
-    #[test]
-    fn versions_order_like_kubernetes() {
-        assert!(version_priority("v1") > version_priority("v1beta1"));
-        assert!(version_priority("v1beta2") > version_priority("v1beta1"));
-        assert!(version_priority("v1beta1") > version_priority("v1alpha1"));
-        assert!(version_priority("v2") > version_priority("v1"));
-    }
-}
-
 /// The files of a client-side generator (client-gen, lister-gen, informer-gen,
 /// applyconfiguration-gen): `<dir>/mod.rs` from `root` (given the packages and their module
 /// names), and `<dir>/<group>_<version>.rs` from `per_package` (given a package, its kinds and its
@@ -235,4 +209,30 @@ pub fn module_declarations(
         quote! { #[doc = #doc] pub mod #m; }
     });
     quote! { #(#mods)* }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accessors_break_words_like_the_kind() {
+        assert_eq!(accessor("Alert", "alerts"), "alerts");
+        assert_eq!(
+            accessor("FleetSnapshot", "fleetsnapshots"),
+            "fleet_snapshots"
+        );
+        assert_eq!(accessor("Policy", "policies"), "policies");
+        assert_eq!(accessor("Chassis", "chassis"), "chassis");
+        assert_eq!(accessor("HTTPRoute", "httproutes"), "http_routes");
+        assert_eq!(accessor("Widget", "gizmos"), "gizmos");
+    }
+
+    #[test]
+    fn versions_order_like_kubernetes() {
+        assert!(version_priority("v1") > version_priority("v1beta1"));
+        assert!(version_priority("v1beta2") > version_priority("v1beta1"));
+        assert!(version_priority("v1beta1") > version_priority("v1alpha1"));
+        assert!(version_priority("v2") > version_priority("v1"));
+    }
 }
