@@ -332,8 +332,9 @@ impl Config {
         let loaded = self.load()?;
         if timings.enabled {
             eprintln!(
-                "kube-codegen timings: load {:.1} ms (wall)",
-                started.elapsed().as_secs_f64() * 1000.0
+                "kube-codegen timings: load {:.1} ms (wall); {}",
+                started.elapsed().as_secs_f64() * 1000.0,
+                memory_now()
             );
         }
         timings.add(&timings.load, started);
@@ -583,6 +584,20 @@ fn relative_path(from: &Path, to: &Path) -> PathBuf {
 
 /// CPU time per phase, summed over threads, printed to stderr when `KUBE_CODEGEN_TIMINGS` is
 /// set: where a run's time goes, without a profiler.
+/// The process's resident memory now and at its peak, from `/proc/self/status` (Linux), for the
+/// timings report: memory first touched is memory the kernel must zero.
+fn memory_now() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    format!("rss {}, peak {}", field("VmRSS:"), field("VmHWM:"))
+}
+
 struct Timings {
     enabled: bool,
     load: std::sync::atomic::AtomicU64,
@@ -625,6 +640,7 @@ impl Timings {
             ms(&self.parse_output),
             ms(&self.format)
         );
+        eprintln!("kube-codegen timings: after render; {}", memory_now());
     }
 }
 

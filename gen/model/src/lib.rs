@@ -111,7 +111,7 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             &input.dir,
             crate_info.as_ref(),
             &placed,
-            &lowered,
+            &mut lowered,
             &mut diags,
         );
         let type_count: usize = packages.iter().map(|p| p.types.len()).sum();

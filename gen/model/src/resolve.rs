@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::diag::{Diagnostic, FileId, Span};
 use crate::model::*;
 use crate::naming;
-use crate::parse::{InputFile, LoweredFile};
+use crate::parse::{InputFile, LoweredFile, LoweredType};
 use crate::path::RustPath;
 use crate::tags::{Tag, TagKey, TagValue};
 
@@ -170,7 +170,7 @@ pub(crate) fn assemble(
     input_dir: &Path,
     crate_info: Option<&CrateInfo>,
     placed: &[Placed],
-    lowered: &BTreeMap<crate::diag::FileId, LoweredFile>,
+    lowered: &mut BTreeMap<crate::diag::FileId, LoweredFile>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Package> {
     let mut by_key: BTreeMap<PackageKey, Vec<&Placed>> = BTreeMap::new();
@@ -223,12 +223,28 @@ pub(crate) fn assemble(
             (key.group_dir.clone(), names)
         })
         .collect();
+    // Every file belongs to one package: its types move into that package rather than being
+    // copied (on a big API surface the copies were a third of the model's memory).
+    let mut file_types: BTreeMap<FileId, Vec<LoweredType>> = lowered
+        .iter_mut()
+        .map(|(id, lf)| (*id, std::mem::take(&mut lf.types)))
+        .collect();
+    let lowered = &*lowered;
     // Packages resolve independently: in parallel, diagnostics kept per package.
     use rayon::prelude::*;
-    let keyed: Vec<(&PackageKey, &Vec<&Placed>)> = by_key.iter().collect();
-    let assembled: Vec<(Package, Vec<Diagnostic>)> = keyed
-        .par_iter()
+    let keyed: Vec<(&PackageKey, &Vec<&Placed>, Vec<Vec<LoweredType>>)> = by_key
+        .iter()
         .map(|(key, files)| {
+            let types = files
+                .iter()
+                .map(|p| file_types.remove(&p.file.id).unwrap_or_default())
+                .collect();
+            (key, files, types)
+        })
+        .collect();
+    let assembled: Vec<(Package, Vec<Diagnostic>)> = keyed
+        .into_par_iter()
+        .map(|(key, files, types)| {
             let mut package_diags = Vec::new();
             let pkg = assemble_one(
                 input,
@@ -236,6 +252,7 @@ pub(crate) fn assemble(
                 crate_info,
                 key,
                 files,
+                types,
                 lowered,
                 &group_tags,
                 &hubs,
@@ -260,6 +277,7 @@ fn assemble_one(
     crate_info: Option<&CrateInfo>,
     key: &PackageKey,
     files: &[&Placed],
+    file_types: Vec<Vec<LoweredType>>,
     lowered: &BTreeMap<crate::diag::FileId, LoweredFile>,
     group_tags: &BTreeMap<PathBuf, Vec<(String, Span)>>,
     hubs: &BTreeMap<PathBuf, BTreeSet<String>>,
@@ -377,10 +395,10 @@ fn assemble_one(
     let mut types: Vec<TypeDef> = Vec::new();
     let mut raw: Vec<RawType> = Vec::new();
     let mut impls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for p in files {
+    for (p, file_types) in files.iter().zip(file_types) {
         let lf = &lowered[&p.file.id];
         if let Some(bad) = p.module.iter().find(|m| !naming::is_rust_ident(m))
-            && !lf.types.is_empty()
+            && !file_types.is_empty()
         {
             diags.push(
                 Diagnostic::error(
@@ -403,8 +421,7 @@ fn assemble_one(
                     && s.inline.len() + 1 == scope.inline.len()
                     && scope.inline.starts_with(&s.inline)
             });
-            let holds_types = lf
-                .types
+            let holds_types = file_types
                 .iter()
                 .any(|t| lf.scopes[t.scope].inline.starts_with(&scope.inline));
             if !scope.reachable
@@ -426,26 +443,26 @@ fn assemble_one(
                 );
             }
         }
-        for t in &lf.types {
+        for t in file_types {
             let scope = &lf.scopes[t.scope];
             let mut module = p.module.clone();
             module.extend(scope.inline.iter().cloned());
             types.push(TypeDef {
-                name: t.name.clone(),
+                name: t.name,
                 module,
                 is_pub: t.is_pub,
                 has_generics: t.has_generics,
-                docs: t.docs.clone(),
+                docs: t.docs,
                 span: t.span,
-                body: t.body.clone(),
+                body: t.body,
                 options: TypeOptions::default(),
-                derives: t.derives.iter().cloned().collect(),
+                derives: t.derives.into_iter().collect(),
                 impls: BTreeSet::new(),
                 resource: None,
-                serde: t.serde.clone(),
+                serde: t.serde,
             });
             raw.push(RawType {
-                tags: t.tags.clone(),
+                tags: t.tags,
                 file: p.file.id,
                 scope: t.scope,
             });
