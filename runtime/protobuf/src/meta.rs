@@ -1,0 +1,309 @@
+//! The apimachinery messages that k8s-openapi types stand for, numbered as Kubernetes'
+//! `generated.proto` numbers them (`k8s.io.apimachinery.pkg.apis.meta.v1`, `...api.resource`,
+//! `...util.intstr`, `...runtime`); k8s-pb's messages are the reference the tests decode with.
+
+use crate::DecodeError;
+use k8s_openapi::ByteString;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    FieldsV1, LabelSelector, LabelSelectorRequirement, ListMeta, ManagedFieldsEntry, MicroTime,
+    ObjectMeta, OwnerReference, Status, StatusCause, StatusDetails, Time,
+};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use k8s_openapi::jiff::Timestamp;
+use prost::encoding::WireType;
+
+use crate::wire::{self, Depth, Field, context, decode_key, skip};
+use crate::{Message, message_field};
+
+/// A message over a struct with `Default`, field by field: `tag => field`.
+macro_rules! known_message {
+    ($ty:ident { $($tag:literal => $field:ident),* $(,)? }) => {
+        impl Message for $ty {
+            fn encode_fields(&self, buf: &mut Vec<u8>) {
+                $( Field::encode(&self.$field, $tag, buf); )*
+            }
+            fn fields_len(&self) -> usize {
+                0 $( + Field::encoded_len(&self.$field, $tag) )*
+            }
+            fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+                let mut m = $ty::default();
+                while !buf.is_empty() {
+                    let (tag, wire) = decode_key(buf)?;
+                    match tag {
+                        $( $tag => Field::merge(&mut m.$field, wire, buf, depth)
+                            .map_err(|e| context(e, stringify!($ty), stringify!($field)))?, )*
+                        _ => skip(wire, tag, buf)?,
+                    }
+                }
+                Ok(m)
+            }
+        }
+        message_field!($ty);
+    };
+}
+
+known_message!(ObjectMeta {
+    1 => name,
+    2 => generate_name,
+    3 => namespace,
+    4 => self_link,
+    5 => uid,
+    6 => resource_version,
+    7 => generation,
+    8 => creation_timestamp,
+    9 => deletion_timestamp,
+    10 => deletion_grace_period_seconds,
+    11 => labels,
+    12 => annotations,
+    13 => owner_references,
+    14 => finalizers,
+    17 => managed_fields,
+});
+
+known_message!(ListMeta {
+    1 => self_link,
+    2 => resource_version,
+    3 => continue_,
+    4 => remaining_item_count,
+});
+
+known_message!(OwnerReference {
+    1 => kind,
+    3 => name,
+    4 => uid,
+    5 => api_version,
+    6 => controller,
+    7 => block_owner_deletion,
+});
+
+known_message!(ManagedFieldsEntry {
+    1 => manager,
+    2 => operation,
+    3 => api_version,
+    4 => time,
+    6 => fields_type,
+    7 => fields_v1,
+    8 => subresource,
+});
+
+known_message!(Status {
+    1 => metadata,
+    2 => status,
+    3 => message,
+    4 => reason,
+    5 => details,
+    6 => code,
+});
+
+known_message!(StatusDetails {
+    1 => name,
+    2 => group,
+    3 => kind,
+    4 => causes,
+    5 => retry_after_seconds,
+    6 => uid,
+});
+
+known_message!(StatusCause {
+    1 => reason,
+    2 => message,
+    3 => field,
+});
+
+known_message!(LabelSelector {
+    1 => match_labels,
+    2 => match_expressions,
+});
+
+known_message!(LabelSelectorRequirement {
+    1 => key,
+    2 => operator,
+    3 => values,
+});
+
+/// `Time` and `MicroTime`: `{ int64 seconds = 1; int32 nanos = 2; }`.
+macro_rules! timestamp_message {
+    ($ty:ident) => {
+        impl Message for $ty {
+            fn encode_fields(&self, buf: &mut Vec<u8>) {
+                self.0.as_second().encode(1, buf);
+                self.0.subsec_nanosecond().encode(2, buf);
+            }
+            fn fields_len(&self) -> usize {
+                self.0.as_second().encoded_len(1) + self.0.subsec_nanosecond().encoded_len(2)
+            }
+            fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+                let (mut seconds, mut nanos) = (0i64, 0i32);
+                while !buf.is_empty() {
+                    let (tag, wire) = decode_key(buf)?;
+                    match tag {
+                        1 => seconds = i64::decode(wire, buf, depth)?,
+                        2 => nanos = i32::decode(wire, buf, depth)?,
+                        _ => skip(wire, tag, buf)?,
+                    }
+                }
+                Timestamp::new(seconds, nanos)
+                    .map($ty)
+                    .map_err(|e| DecodeError::new(format!("invalid {}: {e}", stringify!($ty))))
+            }
+        }
+        message_field!($ty);
+    };
+}
+
+timestamp_message!(Time);
+timestamp_message!(MicroTime);
+
+/// `Quantity`: `{ string string = 1; }`.
+impl Message for Quantity {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        self.0.encode(1, buf)
+    }
+    fn fields_len(&self) -> usize {
+        self.0.encoded_len(1)
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut s = String::new();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            match tag {
+                1 => s = String::decode(wire, buf, depth)?,
+                _ => skip(wire, tag, buf)?,
+            }
+        }
+        Ok(Quantity(s))
+    }
+}
+message_field!(Quantity);
+
+/// `IntOrString`: `{ int64 type = 1; int32 intVal = 2; string strVal = 3; }` (type 0: int).
+impl Message for IntOrString {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        match self {
+            IntOrString::Int(i) => {
+                0i64.encode(1, buf);
+                i.encode(2, buf);
+                String::new().encode(3, buf);
+            }
+            IntOrString::String(s) => {
+                1i64.encode(1, buf);
+                0i32.encode(2, buf);
+                s.encode(3, buf);
+            }
+        }
+    }
+    fn fields_len(&self) -> usize {
+        match self {
+            IntOrString::Int(i) => 0i64.encoded_len(1) + i.encoded_len(2) + wire::bytes_len(3, 0),
+            IntOrString::String(s) => 1i64.encoded_len(1) + 0i32.encoded_len(2) + s.encoded_len(3),
+        }
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let (mut kind, mut int, mut string) = (0i64, 0i32, String::new());
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            match tag {
+                1 => kind = i64::decode(wire, buf, depth)?,
+                2 => int = i32::decode(wire, buf, depth)?,
+                3 => string = String::decode(wire, buf, depth)?,
+                _ => skip(wire, tag, buf)?,
+            }
+        }
+        match kind {
+            0 => Ok(IntOrString::Int(int)),
+            1 => Ok(IntOrString::String(string)),
+            other => Err(DecodeError::new(format!(
+                "invalid IntOrString type {other} (0: int, 1: string)"
+            ))),
+        }
+    }
+}
+message_field!(IntOrString);
+
+/// JSON carried as bytes: `FieldsV1 { bytes Raw = 1; }` and, for `serde_json::Value`,
+/// `runtime.RawExtension { bytes raw = 1; }`.
+fn encode_json(value: &serde_json::Value, buf: &mut Vec<u8>) {
+    // A `Value` always serializes.
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    wire::encode_bytes(1, &json, buf)
+}
+
+fn json_len(value: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    wire::bytes_len(1, count.0)
+}
+
+fn decode_json(buf: &mut &[u8]) -> Result<serde_json::Value, DecodeError> {
+    let mut value = serde_json::Value::Null;
+    while !buf.is_empty() {
+        let (tag, wire) = decode_key(buf)?;
+        match tag {
+            1 => {
+                let raw = wire::decode_bytes(wire, buf)?;
+                value = if raw.is_empty() {
+                    serde_json::Value::Null
+                } else {
+                    serde_json::from_slice(&raw)
+                        .map_err(|e| DecodeError::new(format!("invalid JSON in raw bytes: {e}")))?
+                };
+            }
+            _ => skip(wire, tag, buf)?,
+        }
+    }
+    Ok(value)
+}
+
+impl Message for FieldsV1 {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        encode_json(&self.0, buf)
+    }
+    fn fields_len(&self) -> usize {
+        json_len(&self.0)
+    }
+    fn decode_fields(buf: &mut &[u8], _: Depth) -> Result<Self, DecodeError> {
+        decode_json(buf).map(FieldsV1)
+    }
+}
+message_field!(FieldsV1);
+
+impl Message for serde_json::Value {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        encode_json(self, buf)
+    }
+    fn fields_len(&self) -> usize {
+        json_len(self)
+    }
+    fn decode_fields(buf: &mut &[u8], _: Depth) -> Result<Self, DecodeError> {
+        decode_json(buf)
+    }
+}
+message_field!(serde_json::Value);
+
+/// `ByteString`: a `bytes` field.
+impl Field for ByteString {
+    const WIRE: WireType = WireType::LengthDelimited;
+    fn encode(&self, tag: u32, buf: &mut Vec<u8>) {
+        wire::encode_bytes(tag, &self.0, buf)
+    }
+    fn encoded_len(&self, tag: u32) -> usize {
+        wire::bytes_len(tag, self.0.len())
+    }
+    fn decode(wire: WireType, buf: &mut &[u8], _: Depth) -> Result<Self, DecodeError> {
+        wire::decode_bytes(wire, buf).map(ByteString)
+    }
+    fn absent() -> Option<Self> {
+        Some(ByteString(Vec::new()))
+    }
+}
