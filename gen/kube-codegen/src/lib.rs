@@ -38,6 +38,7 @@ pub fn generators() -> Vec<Arc<dyn Generator>> {
         Arc::new(lister_gen::ListerGen),
         Arc::new(informer_gen::InformerGen),
         Arc::new(applyconfiguration_gen::ApplyConfigurationGen),
+        Arc::new(protobuf_gen::ProtobufGen),
     ]
 }
 
@@ -533,6 +534,10 @@ impl Config {
                 else {
                     continue;
                 };
+                // Data files (a package's `generated.proto`) are not Rust to include.
+                if !name.ends_with(".rs") {
+                    continue;
+                }
                 if text.contains(&name) {
                     continue;
                 }

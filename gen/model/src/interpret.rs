@@ -29,6 +29,7 @@ pub(crate) fn package_options(tags: &[Tag]) -> PackageOptions {
             TagKey::OpenapiGen => o.openapi = on,
             TagKey::DefaulterGen => o.defaulter = defaulter_mode(t),
             TagKey::ConversionGen => o.conversion = conversion(t),
+            TagKey::ProtobufGen => o.protobuf = on,
             // Read when packages are assembled (one group per group directory).
             TagKey::GroupName => {}
             // The tag table allows no other tag on a package.
@@ -248,6 +249,9 @@ fn type_tags(
             }
             TagKey::DefaulterGen => options.defaulter = defaulter_mode(&tag),
             TagKey::ConversionGen => options.conversion = conversion(&tag),
+            TagKey::ProtobufGen => {
+                options.protobuf = !matches!(tag.value, TagValue::Word("false"));
+            }
             TagKey::Enum => {
                 let string_enum = match &t.body {
                     TypeBody::Enum(vs) => vs.iter().all(|v| matches!(v.shape, VariantShape::Unit)),
@@ -628,6 +632,14 @@ fn field_tags_of(
                 )),
             },
             TagKey::OpenapiGen => o.openapi = !matches!(tag.value, TagValue::Word("false")),
+            TagKey::Protobuf => {
+                if let TagValue::Number(n) = tag.value {
+                    o.protobuf_number = Some(Spanned {
+                        value: n,
+                        span: tag.span,
+                    });
+                }
+            }
             // The tag table allows no other tag on a field.
             _ => {}
         }

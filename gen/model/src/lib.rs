@@ -12,6 +12,7 @@ pub mod naming;
 pub mod output;
 mod parse;
 pub mod path;
+pub mod proto_record;
 mod resolve;
 pub mod tags;
 #[cfg(feature = "testing")]
@@ -106,7 +107,7 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             Some(p) => Some(CrateInfo::given(p, &input.dir)),
             None => CrateInfo::find(&input.dir),
         };
-        let packages = resolve::assemble(
+        let mut packages = resolve::assemble(
             index,
             &input.dir,
             crate_info.as_ref(),
@@ -114,6 +115,9 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             &mut lowered,
             &mut diags,
         );
+        for pkg in packages.iter_mut().filter(|p| p.options.protobuf) {
+            pkg.protobuf_record = read_proto_record(&input.dir, pkg, &mut sources, &mut diags);
+        }
         let type_count: usize = packages.iter().map(|p| p.types.len()).sum();
         if type_count == 0 && !diags.iter().any(Diagnostic::is_error) {
             let mut d = Diagnostic::error(
@@ -223,4 +227,48 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
         sources,
         warnings: diags,
     })
+}
+
+/// The field numbers a package's `generated.proto` (beside its types) recorded; `None` when
+/// there is none yet. A record that cannot be read is an error: renumbering silently would
+/// break every protobuf object already written.
+fn read_proto_record(
+    input_dir: &std::path::Path,
+    pkg: &Package,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<proto_record::ProtoRecord> {
+    let rel = pkg.dir.join(proto_record::FILE);
+    let path = input_dir.join(&rel);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "E0121",
+                format!(
+                    "cannot read the protobuf field numbers in {}: {e}",
+                    path.display()
+                ),
+            ));
+            return None;
+        }
+    };
+    match proto_record::parse(&text) {
+        Ok(record) => Some(record),
+        Err((line, why)) => {
+            let id = sources.add(path.clone(), text.into());
+            let start = sources.offset(id, line, 0);
+            diags.push(
+                Diagnostic::error(
+                    "E0120",
+                    format!("cannot read the protobuf field numbers recorded in {}", rel.display()),
+                )
+                .at(Span::new(id, start, start), why)
+                .note("protobuf-gen keeps every field's number in this file, so that numbers never change")
+                .help("restore the file from version control (it is generated; edit only by regenerating)"),
+            );
+            None
+        }
+    }
 }

@@ -50,6 +50,9 @@ pub struct Package {
     /// Free functions written in the package (hand-written `set_defaults_*` and `convert_*`
     /// functions are found here by name).
     pub functions: Vec<Function>,
+    /// The protobuf field numbers given out before, read from the package's `generated.proto`
+    /// (packages with `+k8s:protobuf-gen=package`; `None` when there is none yet).
+    pub protobuf_record: Option<crate::proto_record::ProtoRecord>,
 }
 
 /// A free function of a package.
@@ -90,6 +93,8 @@ pub struct PackageOptions {
     pub defaulter: Option<Spanned<DefaulterMode>>,
     /// `+k8s:conversion-gen`: the hub this version converts through, or opted out.
     pub conversion: Option<Spanned<ConversionTag>>,
+    /// `+k8s:protobuf-gen=package`: the package's types have protobuf messages (off unless said).
+    pub protobuf: bool,
 }
 
 impl Default for PackageOptions {
@@ -103,6 +108,7 @@ impl Default for PackageOptions {
             openapi: true,
             defaulter: None,
             conversion: None,
+            protobuf: false,
         }
     }
 }
@@ -223,6 +229,8 @@ pub struct TypeOptions {
     pub is_enum: bool,
     /// `+structType`.
     pub struct_type: Option<MapType>,
+    /// Has a protobuf message when its package has (`+k8s:protobuf-gen=false` leaves it out).
+    pub protobuf: bool,
 }
 
 impl Default for TypeOptions {
@@ -234,6 +242,7 @@ impl Default for TypeOptions {
             conversion: None,
             is_enum: false,
             struct_type: None,
+            protobuf: true,
         }
     }
 }
@@ -261,6 +270,8 @@ pub struct FieldOptions {
     pub openapi: bool,
     /// Converted by generated conversions (`+k8s:conversion-gen=false` leaves it to a hand-written one).
     pub convert: bool,
+    /// `+protobuf=N`: the field's protobuf number, fixed by hand.
+    pub protobuf_number: Option<Spanned<u32>>,
 }
 
 impl Default for FieldOptions {
@@ -276,6 +287,7 @@ impl Default for FieldOptions {
             patch_merge_key: None,
             openapi: true,
             convert: true,
+            protobuf_number: None,
         }
     }
 }

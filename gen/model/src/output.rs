@@ -44,6 +44,8 @@ pub struct Crates {
     /// What generated listers and informers stand on (`kube-codegen-cache`).
     pub cache: String,
     pub kube: String,
+    /// What generated protobuf code stands on (`kube-codegen-protobuf`).
+    pub protobuf: String,
 }
 
 impl Default for Crates {
@@ -54,6 +56,7 @@ impl Default for Crates {
             client: "::kube_codegen_client".into(),
             cache: "::kube_codegen_cache".into(),
             kube: "::kube".into(),
+            protobuf: "::kube_codegen_protobuf".into(),
         }
     }
 }
@@ -70,6 +73,7 @@ impl Crates {
             client: parse("client", &self.client)?,
             cache: parse("cache", &self.cache)?,
             kube: parse("kube", &self.kube)?,
+            protobuf: parse("protobuf", &self.protobuf)?,
         })
     }
 }
@@ -82,6 +86,7 @@ pub struct CratePaths {
     pub client: RustPath,
     pub cache: RustPath,
     pub kube: RustPath,
+    pub protobuf: RustPath,
 }
 
 impl Default for CratePaths {

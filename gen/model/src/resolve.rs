@@ -232,7 +232,7 @@ pub(crate) fn assemble(
     let lowered = &*lowered;
     // Packages resolve independently: in parallel, diagnostics kept per package.
     use rayon::prelude::*;
-    let keyed: Vec<(&PackageKey, &Vec<&Placed>, Vec<Vec<LoweredType>>)> = by_key
+    let keyed: Vec<PackageWork> = by_key
         .iter()
         .map(|(key, files)| {
             let types = files
@@ -268,6 +268,13 @@ pub(crate) fn assemble(
     }
     packages
 }
+
+/// A package to assemble: its key, its files and (by file) the types lowered from them.
+type PackageWork<'a> = (
+    &'a PackageKey,
+    &'a Vec<&'a Placed<'a>>,
+    Vec<Vec<LoweredType>>,
+);
 
 /// One package: its group, root file, tags and types, resolved and interpreted.
 #[allow(clippy::too_many_arguments)]
@@ -507,6 +514,7 @@ fn assemble_one(
         options,
         types,
         functions,
+        protobuf_record: None,
     };
     let hub_types: BTreeSet<String> = if key.version.is_some() {
         hubs.get(&key.group_dir).cloned().unwrap_or_default()

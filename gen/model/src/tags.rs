@@ -65,6 +65,8 @@ pub enum Grammar {
     RustPathOrFalse,
     /// A field name (`name`).
     Identifier,
+    /// A protobuf field number: 1 to 536870911, except 19000–19999.
+    FieldNumber,
 }
 
 impl Grammar {
@@ -93,6 +95,7 @@ impl Grammar {
             Grammar::Json => "JSON value".into(),
             Grammar::RustPathOrFalse => "Rust module path, or `false`".into(),
             Grammar::Identifier => "field name".into(),
+            Grammar::FieldNumber => "protobuf field number".into(),
         }
     }
 }
@@ -131,6 +134,8 @@ pub enum TagKey {
     StructType,
     PatchStrategy,
     PatchMergeKey,
+    ProtobufGen,
+    Protobuf,
 }
 
 impl TagKey {
@@ -486,6 +491,24 @@ pub const TAGS: &[TagSpec] = &[
         consumers: &["openapi-gen", "apiserver"],
         doc: "Strategic-merge-patch merge key of a list of objects.",
     },
+    TagSpec {
+        key: TagKey::ProtobufGen,
+        name: "k8s:protobuf-gen",
+        places: &[Package, Type],
+        grammar: Grammar::OneOf(&["package", "false"]),
+        repeatable: false,
+        consumers: &["protobuf-gen"],
+        doc: "`package` gives the package's types protobuf messages (`generated.proto`); `false` leaves a type out.",
+    },
+    TagSpec {
+        key: TagKey::Protobuf,
+        name: "protobuf",
+        places: &[Field],
+        grammar: Grammar::FieldNumber,
+        repeatable: false,
+        consumers: &["protobuf-gen"],
+        doc: "The field's protobuf number, fixed by hand (otherwise numbers are assigned once and kept by `generated.proto`).",
+    },
 ];
 
 pub fn spec(name: &str) -> Option<&'static TagSpec> {
@@ -538,6 +561,8 @@ pub enum TagValue {
     Path(RustPath),
     /// [`Grammar::RustPathOrFalse`], `false`.
     False,
+    /// [`Grammar::FieldNumber`].
+    Number(u32),
 }
 
 impl TagValue {
@@ -808,6 +833,18 @@ fn parse_value(grammar: Grammar, value: Option<&str>) -> Result<TagValue, String
                 Ok(TagValue::Text(v))
             } else {
                 Err(format!("`{v}` is not a field name"))
+            }
+        }
+        Grammar::FieldNumber => {
+            let v = need(value)?;
+            match v.parse::<u32>() {
+                Ok(n) if (19000..=19999).contains(&n) => Err(format!(
+                    "{n} is in 19000–19999, which protobuf reserves for itself"
+                )),
+                Ok(n @ 1..=536_870_911) => Ok(TagValue::Number(n)),
+                _ => Err(format!(
+                    "`{v}` is not a protobuf field number (1 to 536870911)"
+                )),
             }
         }
     }

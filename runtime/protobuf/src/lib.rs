@@ -142,3 +142,48 @@ pub mod wire_message {
         decode_message as decode, message_encode as encode, message_encoded_len as encoded_len,
     };
 }
+
+/// Fields whose type has no protobuf shape (a list of lists, an enum with data, a k8s-openapi
+/// type kube-codegen-protobuf has no message for) travel as their JSON in a `bytes` field;
+/// protobuf-gen says so in `generated.proto`. `null` (an unset `Option`) is not written.
+pub mod json {
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+
+    use crate::{DecodeError, Depth, WireType, bytes_len, decode_bytes, encode_bytes};
+
+    pub fn encode<T: Serialize>(value: &T, tag: u32, buf: &mut Vec<u8>) {
+        // API types always serialize (their JSON is what the server stores); a value that does
+        // not writes nothing rather than half a field.
+        if let Ok(json) = serde_json::to_vec(value)
+            && json != b"null"
+        {
+            encode_bytes(tag, &json, buf)
+        }
+    }
+
+    pub fn encoded_len<T: Serialize>(value: &T, tag: u32) -> usize {
+        match serde_json::to_vec(value) {
+            Ok(json) if json != b"null" => bytes_len(tag, json.len()),
+            _ => 0,
+        }
+    }
+
+    pub fn merge<T: DeserializeOwned>(
+        slot: &mut Option<T>,
+        wire: WireType,
+        buf: &mut &[u8],
+        _depth: Depth,
+    ) -> Result<(), DecodeError> {
+        let raw = decode_bytes(wire, buf)?;
+        let value = serde_json::from_slice(&raw)
+            .map_err(|e| DecodeError::new(format!("invalid JSON: {e}")))?;
+        *slot = Some(value);
+        Ok(())
+    }
+
+    /// The value of a field not on the wire: what `null` reads as (`None`), if anything.
+    pub fn absent<T: DeserializeOwned>() -> Option<T> {
+        serde_json::from_slice(b"null").ok()
+    }
+}

@@ -2,6 +2,7 @@
 //!
 //! +groupName=pager.k8s.co
 //! +k8s:conversion-gen=crate
+//! +k8s:protobuf-gen=package
 
 mod conversion;
 mod types;
@@ -13,3 +14,4 @@ include!("zz_generated.deepcopy.rs");
 include!("zz_generated.openapi.rs");
 include!("zz_generated.conversion.rs");
 include!("zz_generated.defaults.rs");
+include!("zz_generated.protobuf.rs");

@@ -1,6 +1,7 @@
 //! Version `v1alpha1` of the wardle API.
 //!
 //! +k8s:conversion-gen=crate::apis::wardle
+//! +k8s:protobuf-gen=package
 
 mod conversion;
 mod types;
@@ -25,4 +26,8 @@ include!(concat!(
 include!(concat!(
     env!("OUT_DIR"),
     "/wardle/v1alpha1/zz_generated.defaults.rs"
+));
+include!(concat!(
+    env!("OUT_DIR"),
+    "/wardle/v1alpha1/zz_generated.protobuf.rs"
 ));

@@ -1,0 +1,223 @@
+//! protobuf-gen on small fixtures: the `.proto` and Rust it writes, numbers kept across
+//! regenerations through the record, and the diagnostics for what has no protobuf form.
+
+use std::path::PathBuf;
+
+use kube_codegen_model::output::{Content, Generator, Options};
+use kube_codegen_model::{Input, Loaded};
+use protobuf_gen::ProtobufGen;
+
+fn tmp_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("protobuf-gen")
+}
+
+const MOD: &str = "//! +groupName=widgets.example.com\n//! +k8s:protobuf-gen=package\n\nmod types;\npub use types::*;\n";
+
+fn types(body: &str) -> String {
+    format!(
+        "use k8s_openapi::apimachinery::pkg::apis::meta::v1::{{ObjectMeta, Time, LabelSelector}};\nuse k8s_openapi::apimachinery::pkg::api::resource::Quantity;\nuse k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;\nuse std::collections::{{BTreeMap, BTreeSet}};\nuse serde::{{Deserialize, Serialize}};\n\n{body}"
+    )
+}
+
+fn fixture(name: &str, body: &str, record: Option<&str>) -> Vec<(String, String)> {
+    let mut files = vec![
+        ("apis/widgets/v1/mod.rs".to_string(), MOD.to_string()),
+        ("apis/widgets/v1/types.rs".to_string(), types(body)),
+    ];
+    if let Some(r) = record {
+        files.push(("apis/widgets/v1/generated.proto".into(), r.into()));
+    }
+    let _ = name;
+    files
+}
+
+fn load(name: &str, files: &[(String, String)]) -> Result<Loaded, String> {
+    let dir = tmp_root().join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    kube_codegen_model::load(&[Input::new(dir.join("apis"))]).map_err(|f| {
+        f.to_string()
+            .replace(&format!("{}/", tmp_root().display()), "")
+    })
+}
+
+/// (generated.proto, zz_generated.protobuf.rs) of the fixture's package.
+fn generate(name: &str, body: &str, record: Option<&str>) -> (String, String) {
+    let loaded = load(name, &fixture(name, body, record)).unwrap_or_else(|e| panic!("{e}"));
+    let diags = ProtobufGen.validate(&loaded.model);
+    assert!(
+        diags.is_empty(),
+        "{}",
+        kube_codegen_model::testing::render(&tmp_root(), &loaded, &diags)
+    );
+    let pkg = &loaded.model.packages[0];
+    let (mut proto, mut rust) = (String::new(), String::new());
+    for f in ProtobufGen.generate_package(&loaded.model, pkg, &Options::default()) {
+        match f.content {
+            Content::Text(t) => proto = t,
+            Content::Rust(tokens) => {
+                rust = prettyplease::unparse(&syn::parse2(tokens).expect("generated Rust parses"))
+            }
+        }
+    }
+    (proto, rust)
+}
+
+/// The rendered diagnostics protobuf-gen gives for a fixture.
+fn diagnostics(name: &str, body: &str, record: Option<&str>) -> String {
+    let loaded = load(name, &fixture(name, body, record)).unwrap_or_else(|e| panic!("{e}"));
+    let diags = ProtobufGen.validate(&loaded.model);
+    kube_codegen_model::testing::render(&tmp_root(), &loaded, &diags)
+}
+
+const WIDGET: &str = r#"/// Widget is a thing.
+/// +genclient
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Widget {
+    pub metadata: ObjectMeta,
+    pub spec: WidgetSpec,
+    pub status: Option<WidgetStatus>,
+}
+
+/// WidgetSpec holds every shape a field can have.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WidgetSpec {
+    /// Plain values.
+    pub name: String,
+    pub replicas: i32,
+    pub big: u64,
+    pub ratio: f64,
+    pub enabled: bool,
+    pub size: Option<Quantity>,
+    pub port: IntOrString,
+    pub ports: Vec<Port>,
+    pub tags: BTreeSet<String>,
+    pub labels: BTreeMap<String, String>,
+    pub parts: BTreeMap<String, Part>,
+    pub first: Option<Box<Part>>,
+    pub selector: Option<LabelSelector>,
+    pub extra: Option<serde_json::Value>,
+    pub mode: Mode,
+    pub started: Option<Time>,
+    pub grid: Vec<Vec<i32>>,
+    pub shape: Option<Shape>,
+    #[serde(skip)]
+    pub cache: Vec<String>,
+}
+
+/// A port number.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Port(pub i32);
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Part {
+    pub weight: Option<i64>,
+    pub children: Vec<Part>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WidgetStatus {
+    pub ready: bool,
+}
+
+/// An enum with data: carried as JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Shape {
+    Circle(f64),
+    Square { side: f64 },
+}
+
+/// How a widget runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub enum Mode {
+    #[default]
+    Fast,
+    SlowAndSteady,
+}
+"#;
+
+#[test]
+fn every_field_shape() {
+    let (proto, rust) = generate("shapes", WIDGET, None);
+    insta::assert_snapshot!("shapes_proto", proto);
+    insta::assert_snapshot!("shapes_rust", rust);
+}
+
+#[test]
+fn numbers_are_kept_when_fields_move_come_and_go() {
+    let v1 = "#[derive(Clone, Debug, Default)]\npub struct Thing {\n    pub metadata: ObjectMeta,\n    pub a: String,\n    pub b: String,\n    pub c: String,\n}\n";
+    let (first, _) = generate("numbers1", v1, None);
+    assert!(first.contains("optional string a = 2;") && first.contains("optional string c = 4;"));
+    // `b` removed, `c` moved first, `d` added: c keeps 4, b's 3 is reserved, d gets 5.
+    let v2 = "#[derive(Clone, Debug, Default)]\npub struct Thing {\n    pub c: String,\n    pub metadata: ObjectMeta,\n    pub d: String,\n    pub a: String,\n}\n";
+    let (second, _) = generate("numbers2", v2, Some(&first));
+    assert!(second.contains("reserved 3;"), "{second}");
+    assert!(second.contains("reserved \"b\";"), "{second}");
+    for line in [
+        "optional string c = 4;",
+        "optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;",
+        "optional string d = 5;",
+        "optional string a = 2;",
+    ] {
+        assert!(second.contains(line), "{line} in:\n{second}");
+    }
+    // `b` comes back: a new number, never its old one.
+    let v3 = "#[derive(Clone, Debug, Default)]\npub struct Thing {\n    pub metadata: ObjectMeta,\n    pub a: String,\n    pub b: String,\n}\n";
+    let (third, _) = generate("numbers3", v3, Some(&second));
+    assert!(third.contains("optional string b = 6;"), "{third}");
+    assert!(third.contains("reserved 3, 4, 5;"), "{third}");
+    // Regenerating from the record changes nothing.
+    let (again, _) = generate("numbers4", v3, Some(&third));
+    assert_eq!(again, third);
+}
+
+#[test]
+fn a_number_is_never_reused_or_changed() {
+    let record = "message Thing {\n  reserved 3;\n  reserved \"b\";\n  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;\n  optional string a = 2;\n}\n";
+    let reuse = "#[derive(Clone, Debug, Default)]\npub struct Thing {\n    pub metadata: ObjectMeta,\n    pub a: String,\n    /// +protobuf=3\n    pub e: String,\n}\n";
+    insta::assert_snapshot!("reuse", diagnostics("reuse", reuse, Some(record)));
+    let renumber = "#[derive(Clone, Debug, Default)]\npub struct Thing {\n    pub metadata: ObjectMeta,\n    /// +protobuf=7\n    pub a: String,\n}\n";
+    insta::assert_snapshot!("renumber", diagnostics("renumber", renumber, Some(record)));
+    let twice = "#[derive(Clone, Debug, Default)]\npub struct Thing {\n    pub metadata: ObjectMeta,\n    /// +protobuf=9\n    pub a: String,\n    /// +protobuf=9\n    pub b: String,\n}\n";
+    insta::assert_snapshot!("twice", diagnostics("twice", twice, None));
+    // A hand-fixed number that is free is used; the other fields are numbered around it.
+    let fixed = "#[derive(Clone, Debug, Default)]\npub struct Thing {\n    pub metadata: ObjectMeta,\n    /// +protobuf=10\n    pub a: String,\n    pub b: String,\n}\n";
+    let (proto, _) = generate("fixed", fixed, None);
+    assert!(
+        proto.contains("optional string a = 10;") && proto.contains("optional string b = 2;"),
+        "{proto}"
+    );
+}
+
+#[test]
+fn shared_state_is_refused() {
+    let body = "use std::sync::Arc;\n\n#[derive(Clone, Debug, Default)]\npub struct Thing {\n    pub metadata: ObjectMeta,\n    pub grid: Vec<Vec<i32>>,\n    pub pod: Option<k8s_openapi::api::core::v1::PodSpec>,\n    pub shared: Arc<String>,\n}\n\n#[derive(Clone, Debug)]\npub enum Shape {\n    Circle(f64),\n    Square { side: f64 },\n}\n\n/// +k8s:protobuf-gen=false\n#[derive(Clone, Debug)]\npub enum Skipped {\n    Circle(f64),\n}\n";
+    let out = diagnostics("unsupported", body, None);
+    assert!(
+        out.contains("E0706") && out.contains("Thing.shared"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("grid") && !out.contains("Shape"),
+        "JSON carries these: {out}"
+    );
+}
+
+#[test]
+fn an_unreadable_record_is_an_error() {
+    let files = fixture(
+        "badrecord",
+        "#[derive(Clone, Debug, Default)]\npub struct Thing {\n    pub metadata: ObjectMeta,\n}\n",
+        Some("message Thing {\n  optional string a = two;\n}\n"),
+    );
+    let e = load("badrecord", &files).unwrap_err();
+    assert!(
+        e.contains("E0120") && e.contains("generated.proto:2"),
+        "{e}"
+    );
+}
