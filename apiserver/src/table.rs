@@ -14,16 +14,20 @@ pub enum Output {
     Table {
         beta: bool,
     },
+    /// `application/vnd.kubernetes.protobuf` (for versions with a protobuf message).
+    Protobuf,
 }
 
-/// Reads the `Accept` header. `Err` when the client accepts nothing this server can produce
-/// (406 `NotAcceptable`).
-pub fn negotiate(accept: Option<&str>) -> Result<Output, String> {
-    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
-        return Ok(Output::Json);
-    };
-    let mut json_ok = false;
-    for entry in accept.split(',') {
+/// One entry of an `Accept` header: its media type (lower case) and its `as`, `g` and `v`.
+struct AcceptEntry {
+    media: String,
+    as_: Option<String>,
+    g: Option<String>,
+    v: Option<String>,
+}
+
+fn entries(accept: &str) -> impl Iterator<Item = AcceptEntry> + '_ {
+    accept.split(',').map(|entry| {
         let mut parts = entry.split(';').map(str::trim);
         let media = parts.next().unwrap_or_default().to_ascii_lowercase();
         let (mut as_, mut g, mut v) = (None, None, None);
@@ -37,31 +41,67 @@ pub fn negotiate(accept: Option<&str>) -> Result<Output, String> {
                 }
             }
         }
-        let json_media = matches!(
-            media.as_str(),
-            "application/json" | "application/*" | "*/*" | "application/json;stream=watch"
-        );
-        match as_.as_deref() {
+        AcceptEntry { media, as_, g, v }
+    })
+}
+
+fn is_json(media: &str) -> bool {
+    matches!(media, "application/json" | "application/*" | "*/*")
+}
+
+fn is_protobuf(media: &str) -> bool {
+    media == "application/vnd.kubernetes.protobuf"
+}
+
+/// Reads the `Accept` header; `protobuf`: whether the version has a protobuf message. A Table
+/// wins wherever it is listed (kubectl lists it first); otherwise the first of JSON and
+/// protobuf the client lists. `Err` when the client accepts nothing this server can produce
+/// (406 `NotAcceptable`).
+pub fn negotiate(accept: Option<&str>, protobuf: bool) -> Result<Output, String> {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return Ok(Output::Json);
+    };
+    let mut first = None;
+    for e in entries(accept) {
+        match e.as_.as_deref() {
             Some("Table")
-                if json_media
-                    && g.as_deref() == Some("meta.k8s.io")
-                    && matches!(v.as_deref(), Some("v1") | Some("v1beta1")) =>
+                if is_json(&e.media)
+                    && e.g.as_deref() == Some("meta.k8s.io")
+                    && matches!(e.v.as_deref(), Some("v1") | Some("v1beta1")) =>
             {
                 return Ok(Output::Table {
-                    beta: v.as_deref() == Some("v1beta1"),
+                    beta: e.v.as_deref() == Some("v1beta1"),
                 });
             }
-            None if json_media => json_ok = true,
+            None if first.is_none() && is_json(&e.media) => first = Some(Output::Json),
+            None if first.is_none() && protobuf && is_protobuf(&e.media) => {
+                first = Some(Output::Protobuf)
+            }
             _ => {}
         }
     }
-    if json_ok {
-        Ok(Output::Json)
-    } else {
-        Err(format!(
-            "only the following media types are accepted: application/json, application/json;as=Table;v=v1;g=meta.k8s.io (got {accept})"
-        ))
-    }
+    first.ok_or_else(|| {
+        let protobuf = if protobuf {
+            ", application/vnd.kubernetes.protobuf"
+        } else {
+            ""
+        };
+        format!(
+            "only the following media types are accepted: application/json{protobuf}, application/json;as=Table;v=v1;g=meta.k8s.io (got {accept})"
+        )
+    })
+}
+
+/// Whether a client that accepts `accept` gets errors in protobuf: it lists protobuf before
+/// JSON (client-go's protobuf clients send `application/vnd.kubernetes.protobuf, application/json`).
+pub fn prefers_protobuf(accept: Option<&str>) -> bool {
+    accept
+        .map(|a| {
+            entries(a)
+                .find(|e| is_json(&e.media) || is_protobuf(&e.media))
+                .is_some_and(|e| is_protobuf(&e.media) && e.as_.is_none())
+        })
+        .unwrap_or(false)
 }
 
 /// `includeObject`: what each row carries.
@@ -182,17 +222,37 @@ mod tests {
 
     #[test]
     fn accept_headers() {
-        assert_eq!(negotiate(None), Ok(Output::Json));
-        assert_eq!(negotiate(Some("application/json")), Ok(Output::Json));
+        assert_eq!(negotiate(None, false), Ok(Output::Json));
+        assert_eq!(negotiate(Some("application/json"), false), Ok(Output::Json));
         assert_eq!(
-            negotiate(Some(
-                "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
-            )),
+            negotiate(
+                Some(
+                    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+                ),
+                true
+            ),
             Ok(Output::Table { beta: false })
         );
-        assert!(negotiate(Some("application/yaml")).is_err());
-        assert!(negotiate(Some("application/json;as=Foo;v=v1;g=meta.k8s.io")).is_err());
-        assert_eq!(negotiate(Some("*/*")), Ok(Output::Json));
+        assert!(negotiate(Some("application/yaml"), false).is_err());
+        assert!(negotiate(Some("application/json;as=Foo;v=v1;g=meta.k8s.io"), false).is_err());
+        assert_eq!(negotiate(Some("*/*"), false), Ok(Output::Json));
+        // Protobuf when the version has it and the client lists it first.
+        let pb = "application/vnd.kubernetes.protobuf, application/json";
+        assert_eq!(negotiate(Some(pb), true), Ok(Output::Protobuf));
+        assert_eq!(negotiate(Some(pb), false), Ok(Output::Json));
+        assert_eq!(
+            negotiate(
+                Some("application/json, application/vnd.kubernetes.protobuf"),
+                true
+            ),
+            Ok(Output::Json)
+        );
+        assert!(negotiate(Some("application/vnd.kubernetes.protobuf"), false).is_err());
+        assert!(prefers_protobuf(Some(pb)));
+        assert!(!prefers_protobuf(Some(
+            "application/json, application/vnd.kubernetes.protobuf"
+        )));
+        assert!(!prefers_protobuf(None));
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub(crate) struct VersionCodec<H> {
     pub write_value: WriteValue<H>,
     /// Appends the version's JSON of a hub object (no intermediate `Value`).
     pub write_json: fn(&H, &mut Vec<u8>) -> Result<(), String>,
+    /// The version's protobuf message, when protobuf-gen gave it one.
+    pub protobuf: Option<ProtobufEdge>,
     /// What decides the bytes this codec writes ([`super::stored::fingerprint`]): stored values
     /// with the same fingerprint are served as they are.
     pub fingerprint: u64,
@@ -96,8 +98,37 @@ impl<H: 'static> VersionCodec<H> {
             read_stored: read_stored::<V, H, C>,
             write_value: write_value::<V, H, C>,
             write_json: write_json::<V, H, C>,
+            protobuf: V::PROTOBUF.map(|_| ProtobufEdge {
+                to_protobuf: json_to_protobuf::<V>,
+                from_protobuf: protobuf_to_json::<V>,
+            }),
         }
     }
+}
+
+/// Protobuf at the HTTP edge: a version's protobuf message ↔ its JSON. The registry reads and
+/// writes JSON; requests in protobuf are read into it and answers written from it, through the
+/// version's typed object (nothing is lost: both are the same type's encodings).
+#[derive(Clone, Copy, Debug)]
+pub struct ProtobufEdge {
+    /// The version's JSON of an object → its protobuf message (no envelope).
+    pub to_protobuf: fn(&[u8]) -> Result<Vec<u8>, String>,
+    /// A protobuf message (no envelope) → the version's JSON.
+    pub from_protobuf: fn(&[u8]) -> Result<Vec<u8>, String>,
+}
+
+fn json_to_protobuf<V: Kind + DeserializeOwned>(json: &[u8]) -> Result<Vec<u8>, String> {
+    let pb = V::PROTOBUF.ok_or("no protobuf message")?;
+    let v: V = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(json.len());
+    (pb.encode)(&v, &mut out);
+    Ok(out)
+}
+
+fn protobuf_to_json<V: Kind + Serialize>(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let pb = V::PROTOBUF.ok_or("no protobuf message")?;
+    let v = (pb.decode)(bytes)?;
+    serde_json::to_vec(&v).map_err(|e| e.to_string())
 }
 
 fn finish<V, H, C>(

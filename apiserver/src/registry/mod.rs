@@ -19,6 +19,7 @@ mod strategy;
 mod watch;
 pub mod webhooks;
 
+pub use codec::ProtobufEdge;
 pub use resource::{Registration, Resource, RestConfig};
 pub(crate) use rest::decode_continue;
 pub use rest::{

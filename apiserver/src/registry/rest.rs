@@ -200,6 +200,8 @@ impl std::fmt::Debug for ListItems {
 pub struct Seen {
     json: Bytes,
     lines: [std::sync::OnceLock<Bytes>; 3],
+    /// Protobuf watch frames, made like the lines: once, for every watcher of the version.
+    frames: [std::sync::OnceLock<Result<Bytes, String>>; 3],
     object: std::sync::OnceLock<Result<Value, String>>,
 }
 
@@ -226,6 +228,7 @@ impl Seen {
         Seen {
             json,
             lines: Default::default(),
+            frames: Default::default(),
             object: Default::default(),
         }
     }
@@ -250,6 +253,19 @@ impl Seen {
                 Bytes::from(line)
             })
             .clone()
+    }
+
+    /// The protobuf watch frame of this event, made by `frame` from the object's JSON the first
+    /// time a watcher asks and shared after that.
+    pub fn frame(
+        &self,
+        kind: EventKind,
+        frame: impl FnOnce(&str, &[u8]) -> Result<Vec<u8>, String>,
+    ) -> Result<Bytes, ApiError> {
+        self.frames[kind as usize]
+            .get_or_init(|| frame(kind.as_str(), &self.json).map(Bytes::from))
+            .clone()
+            .map_err(ApiError::internal)
     }
 
     /// The object as a JSON value.
@@ -298,6 +314,8 @@ pub trait RestStorage: Send + Sync + 'static {
     fn storage_version(&self) -> &str;
     /// The generated OpenAPI schemas of a served version.
     fn schemas(&self, version: &str) -> Option<&'static str>;
+    /// The protobuf message of a served version, if it has one.
+    fn protobuf(&self, version: &str) -> Option<super::codec::ProtobufEdge>;
     /// Fields usable in a `fieldSelector` besides `metadata.name` (and `metadata.namespace`).
     fn selectable_fields(&self) -> &'static [&'static str];
 

@@ -1220,6 +1220,10 @@ where
         self.codec(version).ok().map(|(_, c)| c.schemas)
     }
 
+    fn protobuf(&self, version: &str) -> Option<super::codec::ProtobufEdge> {
+        self.codec(version).ok().and_then(|(_, c)| c.protobuf)
+    }
+
     fn selectable_fields(&self) -> &'static [&'static str] {
         self.strategy.selectable_fields()
     }

@@ -4,6 +4,7 @@
 //! ([`crate::registry::RestStorage`]), which alone meets the storage.
 
 mod list_body;
+mod protobuf;
 mod read;
 mod watch;
 mod write;
@@ -113,6 +114,19 @@ fn json_response(code: StatusCode, value: &Value) -> Resp {
         .expect("response")
 }
 
+/// An error answered in what the client reads: protobuf when it lists protobuf first.
+fn error_for(headers: &HeaderMap, e: &ApiError) -> Resp {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if table::prefers_protobuf(accept) {
+        protobuf::status(
+            StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            &e.to_status(),
+        )
+    } else {
+        error_response(e)
+    }
+}
+
 fn error_response(e: &ApiError) -> Resp {
     json_response(
         StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -178,7 +192,7 @@ pub(crate) async fn guarded(
             req.extensions_mut().insert(user);
             next.run(req).await
         }
-        Err(e) => error_response(&e),
+        Err(e) => error_for(req.headers(), &e),
     }
 }
 
@@ -218,7 +232,7 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match route(&ctx, &segments).await {
         Ok(resp) => resp,
-        Err(e) => error_response(&e),
+        Err(e) => error_for(&parts.headers, &e),
     }
 }
 
@@ -422,18 +436,19 @@ fn resolve(st: &State, group: &str, version: &str, rest: &[&str]) -> Result<Targ
 }
 
 async fn resource_request(ctx: &Ctx<'_>, t: Target) -> Result<Resp, ApiError> {
-    let output = table::negotiate(ctx.header(header::ACCEPT))
+    let protobuf = t.rest.protobuf(&t.scope.version).is_some();
+    let output = table::negotiate(ctx.header(header::ACCEPT), protobuf)
         .map_err(|m| ApiError::new(406, "NotAcceptable", m))?;
     let watch = is_watch(ctx.query);
     match (&ctx.method, &t.name, t.subresource.as_deref()) {
         (&Method::GET, None, None) if watch => watch_collection(ctx, &t, output).await,
         (&Method::GET, None, None) => list(ctx, &t, output).await,
-        (&Method::POST, None, None) => create(ctx, &t).await,
-        (&Method::DELETE, None, None) => delete_collection(ctx, &t).await,
+        (&Method::POST, None, None) => create(ctx, &t, output).await,
+        (&Method::DELETE, None, None) => delete_collection(ctx, &t, output).await,
         (&Method::GET, Some(_), _) => get(ctx, &t, output).await,
-        (&Method::PUT, Some(_), _) => update(ctx, &t).await,
-        (&Method::PATCH, Some(_), _) => patch(ctx, &t).await,
-        (&Method::DELETE, Some(_), None) => delete(ctx, &t).await,
+        (&Method::PUT, Some(_), _) => update(ctx, &t, output).await,
+        (&Method::PATCH, Some(_), _) => patch(ctx, &t, output).await,
+        (&Method::DELETE, Some(_), None) => delete(ctx, &t, output).await,
         _ => Err(ApiError::new(
             405,
             "MethodNotAllowed",
@@ -445,12 +460,17 @@ async fn resource_request(ctx: &Ctx<'_>, t: Target) -> Result<Resp, ApiError> {
 fn respond_object(
     code: StatusCode,
     obj: &Value,
-    info: &kube_codegen_scheme::ResourceInfo,
+    t: &Target,
     output: Output,
     include: IncludeObject,
-) -> Resp {
-    match output {
+) -> Result<Resp, ApiError> {
+    let info = &t.info;
+    Ok(match output {
         Output::Json => json_response(code, obj),
+        Output::Protobuf => match t.rest.protobuf(&t.scope.version) {
+            Some(edge) => protobuf::object(code, edge, info, obj)?,
+            None => json_response(code, obj),
+        },
         Output::Table { beta } => json_response(
             code,
             &table::table(
@@ -463,5 +483,5 @@ fn respond_object(
                 true,
             ),
         ),
-    }
+    })
 }

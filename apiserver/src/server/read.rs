@@ -10,13 +10,7 @@ pub(super) async fn get(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Res
     let include =
         IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?;
     let obj = t.rest.get(&t.scope, t.name()).await?;
-    Ok(respond_object(
-        StatusCode::OK,
-        &obj,
-        &t.info,
-        output,
-        include,
-    ))
+    respond_object(StatusCode::OK, &obj, t, output, include)
 }
 
 /// `ListOptions` from the query: selectors (field selectors checked against the resource's
@@ -200,6 +194,21 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
                 true,
             ),
         )),
+        Output::Protobuf => match t.rest.protobuf(&t.scope.version) {
+            Some(edge) => {
+                super::protobuf::list(
+                    edge,
+                    &t.info,
+                    list.items,
+                    list.more,
+                    rv,
+                    list.continue_token,
+                    list.remaining_item_count,
+                )
+                .await
+            }
+            None => Err(ApiError::internal("protobuf negotiated without a message")),
+        },
         Output::Json => {
             list_response(
                 &t.info,

@@ -39,6 +39,15 @@ pub(super) async fn watch_collection(
         ));
     }
     let bookmark_interval = ctx.state.bookmark_interval;
+    let protobuf = match output {
+        Output::Protobuf => t.rest.protobuf(&t.scope.version),
+        _ => None,
+    };
+    let content_type = if protobuf.is_some() {
+        super::protobuf::WATCH_MEDIA_TYPE
+    } else {
+        "application/json"
+    };
     let watch = t
         .rest
         .clone()
@@ -67,6 +76,7 @@ pub(super) async fn watch_collection(
             output,
             include,
             headers: true,
+            protobuf,
         };
         let mut events = watch.events;
         let progress = watch.progress;
@@ -131,7 +141,7 @@ pub(super) async fn watch_collection(
     });
     Ok(Response::builder()
         .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_TYPE, content_type)
         .header(header::CACHE_CONTROL, "no-cache, private")
         .body(Body::from_stream(body))
         .expect("response"))
@@ -286,6 +296,8 @@ struct Encoder {
     include: IncludeObject,
     /// Whether the next `Table` carries column definitions (only the first does).
     headers: bool,
+    /// The version's protobuf message, for a protobuf watch.
+    protobuf: Option<crate::registry::ProtobufEdge>,
 }
 
 impl Encoder {
@@ -295,17 +307,30 @@ impl Encoder {
             WatchItem::Added(s) => (EventKind::Added, s),
             WatchItem::Modified(s) => (EventKind::Modified, s),
             WatchItem::Deleted(s) => (EventKind::Deleted, s),
-            WatchItem::Error(e) => {
-                return line(serde_json::to_vec(&WatchEvent::<Value>::ErrorStatus(
-                    e.typed_status(),
-                )));
-            }
+            WatchItem::Error(e) => return self.error(e),
             WatchItem::InitialEventsEnd => return self.bookmark(rv, true),
             WatchItem::Progress => return self.bookmark(rv, false),
         };
         match self.output {
             // The version's shared event line: the same bytes for every watcher.
             Output::Json => seen.line(kind),
+            // Likewise the version's shared frame.
+            Output::Protobuf => {
+                let Some(edge) = self.protobuf else {
+                    return self.error(&ApiError::internal("protobuf watch without a message"));
+                };
+                let info = &self.info;
+                match seen.frame(kind, |event_type, json| {
+                    let object =
+                        super::protobuf::object_bytes(edge, info, json).map_err(|e| e.message)?;
+                    let mut frame = Vec::with_capacity(object.len() + 24);
+                    kube_codegen_protobuf::envelope::watch_frame(event_type, &object, &mut frame);
+                    Ok(frame)
+                }) {
+                    Ok(frame) => frame,
+                    Err(e) => self.error(&e),
+                }
+            }
             Output::Table { beta } => {
                 let object = match seen.object() {
                     Ok(object) => object,
@@ -334,6 +359,20 @@ impl Encoder {
         }
     }
 
+    /// An ERROR event carrying the error's `Status`.
+    fn error(&self, e: &ApiError) -> Bytes {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::WatchEvent;
+        if self.output == Output::Protobuf {
+            let status = kube_codegen_protobuf::envelope::encode_status(&e.typed_status());
+            let mut frame = Vec::new();
+            kube_codegen_protobuf::envelope::watch_frame("ERROR", &status, &mut frame);
+            return Bytes::from(frame);
+        }
+        line(serde_json::to_vec(&WatchEvent::<Value>::ErrorStatus(
+            e.typed_status(),
+        )))
+    }
+
     /// A BOOKMARK, written by hand because k8s-openapi's omits the `apiVersion` and `kind` that
     /// kube-apiserver sends with it; the end of a streaming list's initial events is annotated
     /// `k8s.io/initial-events-end: "true"`.
@@ -345,6 +384,19 @@ impl Encoder {
         }
         let obj =
             json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": metadata});
+        if let (Output::Protobuf, Some(edge)) = (self.output, self.protobuf) {
+            let object = serde_json::to_vec(&obj)
+                .map_err(|e| ApiError::internal(e.to_string()))
+                .and_then(|json| super::protobuf::object_bytes(edge, info, &json));
+            return match object {
+                Ok(object) => {
+                    let mut frame = Vec::new();
+                    kube_codegen_protobuf::envelope::watch_frame("BOOKMARK", &object, &mut frame);
+                    Bytes::from(frame)
+                }
+                Err(e) => self.error(&e),
+            };
+        }
         line(serde_json::to_vec(
             &json!({"type": "BOOKMARK", "object": obj}),
         ))

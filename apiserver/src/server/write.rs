@@ -115,7 +115,7 @@ pub(super) fn with_warnings(mut resp: Resp, warnings: &[String]) -> Resp {
 
 /// The request body as JSON bytes: JSON as sent, YAML (`application/yaml`) converted; any other
 /// media type is 415.
-pub(super) fn body_json(ctx: &Ctx<'_>) -> Result<Bytes, ApiError> {
+pub(super) fn body_json(ctx: &Ctx<'_>, t: &Target) -> Result<Bytes, ApiError> {
     let ct = ctx
         .header(header::CONTENT_TYPE)
         .unwrap_or("application/json");
@@ -124,6 +124,9 @@ pub(super) fn body_json(ctx: &Ctx<'_>) -> Result<Bytes, ApiError> {
         return Err(ApiError::bad_request(
             "the request body is empty; expected an object",
         ));
+    }
+    if super::protobuf::is_protobuf_body(Some(ct)) {
+        return super::protobuf::body_json(t, &ctx.body);
     }
     match media {
         "" | "application/json" | "*/*" => Ok(ctx.body.clone()),
@@ -139,7 +142,12 @@ pub(super) fn body_json(ctx: &Ctx<'_>) -> Result<Bytes, ApiError> {
             415,
             "UnsupportedMediaType",
             format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct})"
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml{} (got {ct})",
+                if t.rest.protobuf(&t.scope.version).is_some() {
+                    ", application/vnd.kubernetes.protobuf"
+                } else {
+                    ""
+                }
             ),
         )),
     }
@@ -150,31 +158,42 @@ fn subresource(t: &Target) -> Option<Subresource> {
     (t.subresource.as_deref() == Some("status")).then_some(Subresource::Status)
 }
 
-fn written(code: StatusCode, w: crate::registry::Written) -> Resp {
-    with_warnings(json_response(code, &w.object), &w.warnings)
+fn written(
+    code: StatusCode,
+    w: crate::registry::Written,
+    t: &Target,
+    output: Output,
+) -> Result<Resp, ApiError> {
+    // A write answers with the object; a Table is for reads.
+    let output = match output {
+        Output::Table { .. } => Output::Json,
+        other => other,
+    };
+    let resp = respond_object(code, &w.object, t, output, IncludeObject::Object)?;
+    Ok(with_warnings(resp, &w.warnings))
 }
 
-pub(super) async fn create(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> {
+pub(super) async fn create(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let opts = write_options(ctx, "CreateOptions", false)?;
-    let body = body_json(ctx)?;
+    let body = body_json(ctx, t)?;
     if t.scope.namespace.is_none() && t.info.namespaced {
         return Err(not_found_path());
     }
     let w = t.rest.create(&t.scope, &body, opts).await?;
-    Ok(written(StatusCode::CREATED, w))
+    written(StatusCode::CREATED, w, t, output)
 }
 
-pub(super) async fn update(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> {
+pub(super) async fn update(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let opts = write_options(ctx, "UpdateOptions", false)?;
-    let body = body_json(ctx)?;
+    let body = body_json(ctx, t)?;
     let w = t
         .rest
         .update(&t.scope, t.name(), subresource(t), &body, opts)
         .await?;
-    Ok(written(StatusCode::OK, w))
+    written(StatusCode::OK, w, t, output)
 }
 
-pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> {
+pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let ct = ctx.header(header::CONTENT_TYPE).unwrap_or("");
     let kind = crate::patch::PatchType::from_content_type(ct).ok_or_else(|| {
         ApiError::new(
@@ -193,7 +212,7 @@ pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> {
     } else {
         StatusCode::OK
     };
-    Ok(written(code, w))
+    written(code, w, t, output)
 }
 
 /// `DeleteOptions` from the body (typed; kubectl sends one) and the query; returns them with
@@ -229,10 +248,16 @@ pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), Api
     Ok((opts, dry_run))
 }
 
-pub(super) async fn delete(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> {
+pub(super) async fn delete(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let (opts, dry_run) = delete_options(ctx)?;
+    let output = match output {
+        Output::Table { .. } => Output::Json,
+        other => other,
+    };
     match t.rest.delete(&t.scope, t.name(), &opts, dry_run).await? {
-        Deleted::Pending(obj) => Ok(json_response(StatusCode::OK, &obj)),
+        Deleted::Pending(obj) => {
+            respond_object(StatusCode::OK, &obj, t, output, IncludeObject::Object)
+        }
         Deleted::Gone(obj) => {
             use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Status, StatusDetails};
             let status = Status {
@@ -249,18 +274,37 @@ pub(super) async fn delete(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> 
             // k8s-openapi's `Status` writes its own `kind` and `apiVersion`.
             let body =
                 serde_json::to_value(&status).map_err(|e| ApiError::internal(e.to_string()))?;
+            if output == Output::Protobuf {
+                return Ok(super::protobuf::status(StatusCode::OK, &body));
+            }
             Ok(json_response(StatusCode::OK, &body))
         }
     }
 }
 
-pub(super) async fn delete_collection(ctx: &Ctx<'_>, t: &Target) -> Result<Resp, ApiError> {
+pub(super) async fn delete_collection(
+    ctx: &Ctx<'_>,
+    t: &Target,
+    output: Output,
+) -> Result<Resp, ApiError> {
     let (opts, dry_run) = delete_options(ctx)?;
     let list = list_options(ctx, t)?;
     let deleted = t
         .rest
         .delete_collection(&t.scope, &list, &opts, dry_run)
         .await?;
+    if let (Output::Protobuf, Some(edge)) = (output, t.rest.protobuf(&t.scope.version)) {
+        return super::protobuf::list(
+            edge,
+            &t.info,
+            deleted.items,
+            None,
+            deleted.resource_version.to_string(),
+            None,
+            None,
+        )
+        .await;
+    }
     read::list_response(
         &t.info,
         deleted.items,

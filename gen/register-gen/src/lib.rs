@@ -151,6 +151,19 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
     let codec = codec_fields(pkg, t.fields(), opts);
     let name = &t.name;
     let status = status_mode(pkg, t, r);
+    // protobuf-gen gave the kind a message: say so where servers and clients look.
+    let protobuf = if pkg.options.protobuf && !pkg.is_internal() && t.options.protobuf {
+        let pb = opts.crates.protobuf.to_tokens();
+        quote! {
+            const PROTOBUF: ::core::option::Option<scheme::Protobuf<Self>> =
+                ::core::option::Option::Some(scheme::Protobuf {
+                    encode: <Self as #pb::Message>::encode_fields,
+                    decode: #pb::decode_message::<Self>,
+                });
+        }
+    } else {
+        TokenStream::new()
+    };
 
     quote! {
         const _: () = {
@@ -170,6 +183,7 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
                 printer_columns: &[#(#columns),*],
                 has_status: #has_status,
             };
+            #protobuf
         }
         #scheme::kind_codec!(#ty, #name { #(#codec)* });
         };

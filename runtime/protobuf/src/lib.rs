@@ -109,6 +109,12 @@ pub fn from_slice<M: Message>(mut bytes: &[u8]) -> Result<M, DecodeError> {
     M::decode_fields(&mut bytes, Depth::default())
 }
 
+/// A message read from its bytes, the error as text: what a kind's
+/// `kube_codegen_scheme::Protobuf::decode` is.
+pub fn decode_message<M: Message>(bytes: &[u8]) -> Result<M, String> {
+    from_slice(bytes).map_err(|e| e.to_string())
+}
+
 /// Implements [`Field`] for a type that implements [`Message`]: the field is the message,
 /// length-delimited. protobuf-gen writes one call per generated message.
 #[macro_export]

@@ -65,8 +65,32 @@ impl ResourceInfo {
 }
 
 /// Implemented by generated code for every kind.
-pub trait Kind: k8s_openapi::Resource {
+pub trait Kind: k8s_openapi::Resource + Sized {
     const INFO: ResourceInfo;
+    /// The kind's protobuf message (protobuf-gen), for servers and clients that speak
+    /// `application/vnd.kubernetes.protobuf`; `None` when its package has none.
+    const PROTOBUF: Option<Protobuf<Self>> = None;
+}
+
+/// A kind's protobuf message as two functions (the scheme itself knows no protobuf): the
+/// message's bytes, without the `k8s\0` envelope.
+pub struct Protobuf<K> {
+    pub encode: fn(&K, &mut Vec<u8>),
+    pub decode: fn(&[u8]) -> Result<K, String>,
+}
+
+impl<K> Clone for Protobuf<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K> Copy for Protobuf<K> {}
+
+impl<K> std::fmt::Debug for Protobuf<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Protobuf")
+    }
 }
 
 /// Group, version and kind.

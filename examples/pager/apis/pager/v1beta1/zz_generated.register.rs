@@ -49,6 +49,10 @@ const _: () = {
             ],
             has_status: true,
         };
+        const PROTOBUF: ::core::option::Option<scheme::Protobuf<Self>> = ::core::option::Option::Some(scheme::Protobuf {
+            encode: <Self as ::kube_codegen_protobuf::Message>::encode_fields,
+            decode: ::kube_codegen_protobuf::decode_message::<Self>,
+        });
     }
     scheme::kind_codec!(
         self::types::Alert, "Alert" { metadata :

@@ -1,0 +1,136 @@
+//! `application/vnd.kubernetes.protobuf` at the HTTP edge: objects, lists, `Status` errors and
+//! request bodies in Kubernetes' protobuf wire format (the `k8s\0` envelope around a
+//! `runtime.Unknown`). The registry speaks JSON; each object crosses through its version's
+//! typed value ([`ProtobufEdge`]), so both encodings always say the same.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, Status};
+use kube_codegen_protobuf::envelope;
+
+use super::*;
+use crate::registry::{ListItems, MorePages, ProtobufEdge};
+
+pub(super) use envelope::{MEDIA_TYPE, WATCH_MEDIA_TYPE};
+
+fn response(code: StatusCode, body: Vec<u8>) -> Resp {
+    Response::builder()
+        .status(code)
+        .header(header::CONTENT_TYPE, MEDIA_TYPE)
+        .body(Body::from(body))
+        .expect("response")
+}
+
+/// An object (the version's JSON) as an enveloped protobuf message.
+pub(super) fn object_bytes(
+    edge: ProtobufEdge,
+    info: &ResourceInfo,
+    json: &[u8],
+) -> Result<Vec<u8>, ApiError> {
+    let message = (edge.to_protobuf)(json).map_err(ApiError::internal)?;
+    let mut out = Vec::with_capacity(message.len() + 48);
+    envelope::wrap(&info.api_version(), info.kind, &message, &mut out);
+    Ok(out)
+}
+
+pub(super) fn object(
+    code: StatusCode,
+    edge: ProtobufEdge,
+    info: &ResourceInfo,
+    obj: &Value,
+) -> Result<Resp, ApiError> {
+    let json = serde_json::to_vec(obj).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(response(code, object_bytes(edge, info, &json)?))
+}
+
+/// A `Status` (an error, or a delete's success) as protobuf.
+pub(super) fn status(code: StatusCode, status: &Value) -> Resp {
+    // `ApiError::to_status` and the handlers build statuses k8s-openapi reads.
+    let typed: Status = serde_json::from_value(status.clone()).unwrap_or_else(|e| Status {
+        status: Some("Failure".into()),
+        message: Some(format!("the error could not be encoded: {e}")),
+        reason: Some("InternalError".into()),
+        code: Some(500),
+        ..Default::default()
+    });
+    response(code, envelope::encode_status(&typed))
+}
+
+/// A list: `<Kind>List` with `ListMeta` and every item's message. Protobuf lengths come before
+/// what they measure, so the list is encoded whole before it is sent.
+pub(super) async fn list(
+    edge: ProtobufEdge,
+    info: &ResourceInfo,
+    mut items: ListItems,
+    mut more: Option<MorePages>,
+    resource_version: String,
+    continue_token: Option<String>,
+    remaining_item_count: Option<u64>,
+) -> Result<Resp, ApiError> {
+    let mut messages = Vec::new();
+    let mut json = Vec::new();
+    loop {
+        for i in 0..items.len() {
+            json.clear();
+            items.write_json(i, &mut json)?;
+            messages.push((edge.to_protobuf)(&json).map_err(ApiError::internal)?);
+        }
+        match more.as_mut() {
+            Some(pages) => match futures::StreamExt::next(&mut pages.0).await {
+                Some(page) => items = page?,
+                None => break,
+            },
+            None => break,
+        }
+    }
+    let meta = ListMeta {
+        resource_version: Some(resource_version),
+        continue_: continue_token,
+        remaining_item_count: remaining_item_count.map(|n| n as i64),
+        ..Default::default()
+    };
+    let message = envelope::list_message(&meta, messages.iter().map(Vec::as_slice));
+    let mut out = Vec::with_capacity(message.len() + 48);
+    envelope::wrap(&info.api_version(), info.list_kind, &message, &mut out);
+    Ok(response(StatusCode::OK, out))
+}
+
+/// Whether a request body is protobuf (by its `Content-Type`).
+pub(super) fn is_protobuf_body(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case(MEDIA_TYPE))
+}
+
+/// A protobuf request body as the version's JSON: the envelope's `apiVersion` and `kind` must
+/// name the resource's version and kind.
+pub(super) fn body_json(t: &Target, body: &[u8]) -> Result<Bytes, ApiError> {
+    let edge = t.rest.protobuf(&t.scope.version).ok_or_else(|| {
+        ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml ({} has no protobuf message)",
+                t.info.api_version()
+            ),
+        )
+    })?;
+    let unknown = envelope::unwrap(body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid: {e}")))?;
+    if !unknown.content_encoding.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "the request body's content encoding {:?} is not supported",
+            unknown.content_encoding
+        )));
+    }
+    let api_version = t.info.api_version();
+    if (!unknown.api_version.is_empty() && unknown.api_version != api_version)
+        || (!unknown.kind.is_empty() && unknown.kind != t.info.kind)
+    {
+        return Err(ApiError::bad_request(format!(
+            "the body is a {} {}, not a {api_version} {}",
+            unknown.api_version, unknown.kind, t.info.kind
+        )));
+    }
+    let json = (edge.from_protobuf)(&unknown.raw)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid: {e}")))?;
+    Ok(Bytes::from(json))
+}
