@@ -24,6 +24,7 @@ pub mod discovery;
 pub mod limits;
 pub mod object;
 pub mod openapi;
+pub mod openapi_v2_protobuf;
 pub mod patch;
 pub mod registry;
 pub mod serve;
@@ -368,7 +369,9 @@ pub(crate) struct OpenApiDocs {
     pub v3_root: Value,
     /// "apis/<g>/<v>" → (document bytes, hash).
     pub v3: HashMap<String, (Vec<u8>, String)>,
-    pub v2: Vec<u8>,
+    pub v2: bytes::Bytes,
+    /// `v2` as gnostic's protobuf `Document`.
+    pub v2_protobuf: bytes::Bytes,
 }
 
 impl OpenApiDocs {
@@ -406,10 +409,12 @@ impl OpenApiDocs {
             discovery.push((path.clone(), hash.clone()));
             v3.insert(path, (bytes, hash));
         }
+        let v2 = openapi::v2_document(&docs);
         Ok(OpenApiDocs {
             v3_root: openapi::v3_discovery(&discovery),
             v3,
-            v2: serde_json::to_vec(&openapi::v2_document(&docs)).unwrap_or_default(),
+            v2: serde_json::to_vec(&v2).unwrap_or_default().into(),
+            v2_protobuf: openapi_v2_protobuf::document(&v2).into(),
         })
     }
 }
@@ -462,23 +467,36 @@ fn openapi_v2(
     state: &server::State,
     accept: Option<&str>,
 ) -> Result<Response<axum::body::Body>, ApiError> {
-    // client-go asks for protobuf only; we serve JSON and say so with 406 to protobuf-only
-    // clients (kubectl then uses the v3 documents, which are complete).
-    if let Some(a) = accept
-        && !a.split(',').any(|m| {
-            let m = m.split(';').next().unwrap_or("").trim();
-            m == "application/json" || m == "*/*" || m.is_empty()
-        })
-    {
+    // JSON, or gnostic's protobuf (what client-go asks for); the first the client lists.
+    let mut answer = None;
+    for m in accept.unwrap_or("application/json").split(',') {
+        let m = m.split(';').next().unwrap_or("").trim();
+        if m == "application/json" || m == "*/*" || m.is_empty() {
+            answer = Some(("application/json", state.openapi.v2.clone()));
+        } else if openapi_v2_protobuf::MEDIA_TYPES.contains(&m) {
+            // Answered with the spelling Go's `mime` parses (no `@`), as kube-openapi does.
+            answer = Some((
+                openapi_v2_protobuf::MEDIA_TYPES[1],
+                state.openapi.v2_protobuf.clone(),
+            ));
+        }
+        if answer.is_some() {
+            break;
+        }
+    }
+    let Some((content_type, body)) = answer else {
         return Err(ApiError::new(
             406,
             "NotAcceptable",
-            "only application/json is served at /openapi/v2",
+            format!(
+                "only application/json and {} are served at /openapi/v2",
+                openapi_v2_protobuf::MEDIA_TYPES[0]
+            ),
         ));
-    }
+    };
     Ok(Response::builder()
         .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(axum::body::Body::from(state.openapi.v2.clone()))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(axum::body::Body::from(body))
         .expect("response"))
 }

@@ -124,7 +124,11 @@ fn kubectl_session_on_etcd() {
 }
 
 fn session(server: Server) {
-    let k = Kubectl::new("kubectl", &server);
+    session_with("kubectl", server)
+}
+
+fn session_with(bin: &str, server: Server) {
+    let k = Kubectl::new(bin, &server);
 
     // Discovery.
     let versions = k.ok(&["api-versions"]);
@@ -573,9 +577,9 @@ fn kubectl_server_side_apply() {
     assert_eq!(pruned["spec"]["title"], "c", "{pruned}");
 }
 
-/// Oldest kubectl minor version supported: 1.27 and 1.28 validate with the protobuf OpenAPI v2
-/// document only, which this server does not serve (1.29+ use OpenAPI v3).
-const OLDEST_MINOR: u32 = 29;
+/// Oldest kubectl minor version supported: 1.27 and 1.28 validate and patch with the protobuf
+/// OpenAPI v2 document (gnostic's), 1.29+ with OpenAPI v3; this server serves both.
+const OLDEST_MINOR: u32 = 27;
 
 /// Every supported kubectl version installed beside the dispatcher works for the basics.
 #[test]
@@ -640,6 +644,30 @@ fn kubectl_versions_smoke() {
             "{label}: the same object in v1beta1"
         );
         k.ok(&["delete", "alert", &name]);
+        // Client-side apply: create, then a patch computed from the served OpenAPI (v2 in
+        // protobuf for 1.27 and 1.28).
+        let applied = format!("{name}-applied");
+        let f = k.write(
+            "apply.yaml",
+            &ALERT_A1.replace("name: a1", &format!("name: {applied}")),
+        );
+        k.ok(&["apply", "-f", &f]);
+        let f = k.write(
+            "apply.yaml",
+            &ALERT_A1
+                .replace("name: a1", &format!("name: {applied}"))
+                .replace("Hello KubeCon :wave:", "Goodbye KubeCon"),
+        );
+        let out = k.ok(&["apply", "-f", &f]);
+        assert!(out.contains("configured"), "{label}: {out}");
+        let got = k.json(&["get", "alert", &applied]);
+        assert!(
+            got["spec"]["content"]
+                .as_str()
+                .is_some_and(|c| c.contains("Goodbye KubeCon")),
+            "{label}: {got}"
+        );
+        k.ok(&["delete", "alert", &applied]);
     }
     let _ = std::io::stdout().flush();
 }
@@ -740,4 +768,32 @@ fn tls_serving_and_plain_http_only_on_loopback() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// The whole session with the oldest kubectl minor versions, which read the protobuf OpenAPI v2
+/// document (the dispatcher's default reads v3).
+#[test]
+fn kubectl_session_oldest_versions() {
+    let Some(dir) = which("kubectl")
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    else {
+        assert!(std::env::var_os("CI").is_none(), "kubectl is not installed");
+        return;
+    };
+    for minor in [27, 28] {
+        let bin = dir.join(format!("kubectl.1.{minor}"));
+        if !bin.is_file() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{} is not installed",
+                bin.display()
+            );
+            continue;
+        }
+        session_with(
+            &bin.display().to_string(),
+            Server::start(&["--storage", "memory"]),
+        );
+    }
 }
