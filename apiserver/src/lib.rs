@@ -348,7 +348,13 @@ impl ApiServerBuilder {
         for (_, vs) in &mut groups {
             vs.sort_by_key(|v| std::cmp::Reverse(discovery::version_priority(v)));
         }
-        let openapi = OpenApiDocs::build(&groups, &served_all)?;
+        // Versions with a protobuf message say so in their operations' content types.
+        let protobuf: std::collections::HashSet<(String, String, String)> = resources
+            .iter()
+            .filter(|((_, v, _), rest)| rest.protobuf(v).is_some())
+            .map(|((g, v, p), _)| (g.clone(), v.clone(), p.clone()))
+            .collect();
+        let openapi = OpenApiDocs::build(&groups, &served_all, &protobuf)?;
         Ok(ApiServer {
             state: Arc::new(server::State {
                 version: self.version,
@@ -378,6 +384,7 @@ impl OpenApiDocs {
     fn build(
         groups: &[(String, Vec<String>)],
         served: &[(kube_codegen_scheme::ResourceInfo, &'static str)],
+        protobuf: &std::collections::HashSet<(String, String, String)>,
     ) -> Result<Self, BuildError> {
         let mut docs = Vec::new();
         for (g, versions) in groups {
@@ -397,6 +404,13 @@ impl OpenApiDocs {
                     version: v,
                     resources: rs.iter().map(|(i, _)| i).collect(),
                     schemas,
+                    protobuf: rs
+                        .iter()
+                        .filter(|(i, _)| {
+                            protobuf.contains(&(g.clone(), v.clone(), i.plural.to_string()))
+                        })
+                        .map(|(i, _)| i.plural)
+                        .collect(),
                 });
             }
         }

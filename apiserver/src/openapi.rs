@@ -60,6 +60,14 @@ const PRODUCES: &[&str] = &["application/json"];
 const LIST_PRODUCES: &[&str] = &["application/json", "application/json;stream=watch"];
 /// What create, update and delete bodies are read as.
 const CONSUMES: &[&str] = &["application/json"];
+const PRODUCES_PB: &[&str] = &["application/json", "application/vnd.kubernetes.protobuf"];
+const LIST_PRODUCES_PB: &[&str] = &[
+    "application/json",
+    "application/json;stream=watch",
+    "application/vnd.kubernetes.protobuf",
+    "application/vnd.kubernetes.protobuf;stream=watch",
+];
+const CONSUMES_PB: &[&str] = &["application/json", "application/vnd.kubernetes.protobuf"];
 
 // ---------------------------------------------------------------------------------------------
 // Definitions from k8s-openapi
@@ -244,6 +252,8 @@ pub struct GroupVersionDoc<'a> {
     pub resources: Vec<&'a ResourceInfo>,
     /// The group/version's `OPENAPI_SCHEMAS`, parsed: definition name → OpenAPI v3 schema.
     pub schemas: Map<String, Value>,
+    /// Resources (plurals) also served in `application/vnd.kubernetes.protobuf`.
+    pub protobuf: Vec<&'a str>,
 }
 
 impl<'a> GroupVersionDoc<'a> {
@@ -259,6 +269,7 @@ impl<'a> GroupVersionDoc<'a> {
             version,
             resources,
             schemas: serde_json::from_str(openapi_schemas)?,
+            protobuf: Vec::new(),
         })
     }
 }
@@ -285,7 +296,13 @@ pub fn gv_key(group: &str, version: &str) -> String {
 pub fn v3_document(gv: &GroupVersionDoc) -> Value {
     let mut paths = Map::new();
     for r in &gv.resources {
-        for item in path_items(gv.group, gv.version, r, &gv.schemas) {
+        for item in path_items(
+            gv.group,
+            gv.version,
+            r,
+            &gv.schemas,
+            gv.protobuf.contains(&r.plural),
+        ) {
             paths.insert(item.path.clone(), item.to_v3());
         }
     }
@@ -304,7 +321,13 @@ pub fn v2_document(gvs: &[GroupVersionDoc]) -> Value {
     let mut paths = Map::new();
     for gv in gvs {
         for r in &gv.resources {
-            for item in path_items(gv.group, gv.version, r, &gv.schemas) {
+            for item in path_items(
+                gv.group,
+                gv.version,
+                r,
+                &gv.schemas,
+                gv.protobuf.contains(&r.plural),
+            ) {
                 paths.insert(item.path.clone(), item.to_v2());
             }
         }
@@ -946,7 +969,14 @@ fn path_items(
     version: &str,
     r: &ResourceInfo,
     schemas: &Map<String, Value>,
+    protobuf: bool,
 ) -> Vec<PathItem> {
+    // What the operations read and write: JSON, and protobuf when the version has a message.
+    let (produces, list_produces, consumes) = if protobuf {
+        (PRODUCES_PB, LIST_PRODUCES_PB, CONSUMES_PB)
+    } else {
+        (PRODUCES, LIST_PRODUCES, CONSUMES)
+    };
     let base = format!("/{}", gv_key(group, version));
     let group_id = if group.is_empty() {
         "core"
@@ -1004,7 +1034,7 @@ fn path_items(
     };
     let kind_body = || Body {
         schema: kind_def.clone(),
-        content_types: CONSUMES,
+        content_types: consumes,
         required: true,
     };
     let patch_body = || Body {
@@ -1014,7 +1044,7 @@ fn path_items(
     };
     let delete_body = || Body {
         schema: DELETE_OPTIONS.to_string(),
-        content_types: CONSUMES,
+        content_types: consumes,
         required: false,
     };
     let namespace = || Param {
@@ -1052,7 +1082,7 @@ fn path_items(
                 format!("read {what}"),
                 Vec::new(),
                 None,
-                vec![ok("200", &kind_def, PRODUCES)],
+                vec![ok("200", &kind_def, produces)],
             ),
             op(
                 "patch",
@@ -1063,8 +1093,8 @@ fn path_items(
                 patch_query(),
                 Some(patch_body()),
                 vec![
-                    ok("200", &kind_def, PRODUCES),
-                    ok("201", &kind_def, PRODUCES),
+                    ok("200", &kind_def, produces),
+                    ok("201", &kind_def, produces),
                 ],
             ),
             op(
@@ -1076,8 +1106,8 @@ fn path_items(
                 queries(WRITE_QUERY),
                 Some(kind_body()),
                 vec![
-                    ok("200", &kind_def, PRODUCES),
-                    ok("201", &kind_def, PRODUCES),
+                    ok("200", &kind_def, produces),
+                    ok("201", &kind_def, produces),
                 ],
             ),
         ]
@@ -1097,7 +1127,7 @@ fn path_items(
                 format!("delete collection of {kind}"),
                 queries(DELETE_COLLECTION_QUERY),
                 Some(delete_body()),
-                vec![ok("200", STATUS, PRODUCES)],
+                vec![ok("200", STATUS, produces)],
             ),
             op(
                 "get",
@@ -1107,7 +1137,7 @@ fn path_items(
                 format!("list or watch objects of kind {kind}"),
                 queries(LIST_QUERY),
                 None,
-                vec![ok("200", &list_def, LIST_PRODUCES)],
+                vec![ok("200", &list_def, list_produces)],
             ),
             op(
                 "post",
@@ -1118,9 +1148,9 @@ fn path_items(
                 queries(WRITE_QUERY),
                 Some(kind_body()),
                 vec![
-                    ok("200", &kind_def, PRODUCES),
-                    ok("201", &kind_def, PRODUCES),
-                    ok("202", &kind_def, PRODUCES),
+                    ok("200", &kind_def, produces),
+                    ok("201", &kind_def, produces),
+                    ok("202", &kind_def, produces),
                 ],
             ),
         ],
@@ -1138,7 +1168,7 @@ fn path_items(
                 format!("delete {a}{kind}"),
                 queries(DELETE_QUERY),
                 Some(delete_body()),
-                vec![ok("200", STATUS, PRODUCES), ok("202", STATUS, PRODUCES)],
+                vec![ok("200", STATUS, produces), ok("202", STATUS, produces)],
             ),
             // get, patch and put follow.
         ]
@@ -1176,7 +1206,7 @@ fn path_items(
                 format!("list or watch objects of kind {kind}"),
                 Vec::new(),
                 None,
-                vec![ok("200", &list_def, LIST_PRODUCES)],
+                vec![ok("200", &list_def, list_produces)],
             )],
         });
     }

@@ -487,6 +487,7 @@ fn v2_int_or_string_and_quantity() {
         version: "v1",
         resources: vec![&widget],
         schemas: schemas.as_object().unwrap().clone(),
+        protobuf: Vec::new(),
     };
     let v3 = v3_document(&gv);
     assert!(unresolved_refs(&v3).is_empty());

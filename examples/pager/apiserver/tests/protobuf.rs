@@ -151,6 +151,20 @@ async fn objects_lists_and_errors_in_protobuf_read_as_the_json_endpoint_says() {
     assert_eq!(status.reason.as_deref(), Some("NotFound"));
     assert_eq!(status.code, Some(404));
 
+    // The OpenAPI document advertises protobuf for the versions that have it.
+    let v2: Value = client
+        .get(format!("http://{}/openapi/v2", server.addr))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let get = &v2["paths"]["/apis/pager.k8s.co/v1beta1/namespaces/{namespace}/alerts/{name}"]["get"];
+    assert!(get["produces"].as_array().unwrap().contains(&PB.into()), "{get}");
+    let post = &v2["paths"]["/apis/pager.k8s.co/v1beta1/namespaces/{namespace}/alerts"]["post"];
+    assert!(post["consumes"].as_array().unwrap().contains(&PB.into()), "{post}");
+
     // Delete answers a protobuf `Status`.
     let resp = client
         .delete(format!("{url}/a4"))
