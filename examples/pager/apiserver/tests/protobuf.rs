@@ -162,8 +162,16 @@ async fn objects_lists_and_errors_in_protobuf_read_as_the_json_endpoint_says() {
         .unwrap();
     let get = &v2["paths"]["/apis/pager.k8s.co/v1beta1/namespaces/{namespace}/alerts/{name}"]["get"];
     assert!(get["produces"].as_array().unwrap().contains(&PB.into()), "{get}");
-    let post = &v2["paths"]["/apis/pager.k8s.co/v1beta1/namespaces/{namespace}/alerts"]["post"];
-    assert!(post["consumes"].as_array().unwrap().contains(&PB.into()), "{post}");
+    let v3: Value = client
+        .get(format!("http://{}/openapi/v3/apis/pager.k8s.co/v1beta1", server.addr))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let post = &v3["paths"]["/apis/pager.k8s.co/v1beta1/namespaces/{namespace}/alerts"]["post"];
+    assert!(post["requestBody"]["content"][PB].is_object(), "{post}");
 
     // Delete answers a protobuf `Status`.
     let resp = client
