@@ -113,7 +113,7 @@ fn clientset(
         quote! {
             #[doc = #doc]
             pub fn #m(&self) -> #m::#ty {
-                #m::#ty::new(self.client.clone())
+                #m::#ty::new(self.client.clone()).with_content_type(self.content_type)
             }
         }
     });
@@ -141,11 +141,20 @@ fn clientset(
         #[derive(Clone)]
         pub struct Clientset {
             client: #kube::Client,
+            content_type: #client::ContentType,
         }
 
         impl Clientset {
             pub fn new(client: #kube::Client) -> Self {
-                Clientset { client }
+                Clientset { client, content_type: #client::ContentType::Json }
+            }
+
+            /// Speaks `content_type`: `ContentType::Protobuf` sends and reads kinds that have a
+            /// protobuf message (protobuf-gen) in `application/vnd.kubernetes.protobuf`, as Go
+            /// clientsets do with a protobuf `ContentType`; the others stay JSON.
+            pub fn with_content_type(mut self, content_type: #client::ContentType) -> Self {
+                self.content_type = content_type;
+                self
             }
 
             /// From the usual configuration: `$KUBECONFIG` or `~/.kube/config`, else in-cluster
@@ -287,6 +296,12 @@ fn group_version(
         let alias = format_ident!("{}Client", k.ty.name);
         let plural = k.accessor();
         let method = ident(&plural);
+        // The kind's `Kind` impl (register-gen) says whether it has a protobuf message.
+        let content_type = if pkg.options.register {
+            quote!(.content_type(self.content_type))
+        } else {
+            TokenStream::new()
+        };
         if k.resource.namespaced {
             let all = format_ident!("{}_all_namespaces", plural);
             let doc = format!(" `{}` in `namespace`.", k.resource.plural);
@@ -297,7 +312,7 @@ fn group_version(
             quote! {
                 #[doc = #doc]
                 pub fn #method(&self, namespace: &str) -> #alias {
-                    #client::Client::namespaced(self.client.clone(), namespace)
+                    #client::Client::namespaced(self.client.clone(), namespace)#content_type
                 }
                 #[doc = #all_doc]
                 pub fn #all(&self) -> #client::AllNamespaces<#kind, #verbs> {
@@ -309,7 +324,7 @@ fn group_version(
             quote! {
                 #[doc = #doc]
                 pub fn #method(&self) -> #alias {
-                    #client::Client::cluster(self.client.clone())
+                    #client::Client::cluster(self.client.clone())#content_type
                 }
             }
         }
@@ -320,11 +335,18 @@ fn group_version(
         #[derive(Clone)]
         pub struct #gv {
             client: #kube::Client,
+            content_type: #client::ContentType,
         }
 
         impl #gv {
             pub fn new(client: #kube::Client) -> Self {
-                #gv { client }
+                #gv { client, content_type: #client::ContentType::Json }
+            }
+
+            /// Speaks `content_type` (see `Clientset::with_content_type`).
+            pub fn with_content_type(mut self, content_type: #client::ContentType) -> Self {
+                self.content_type = content_type;
+                self
             }
 
             #(#accessors)*

@@ -53,6 +53,17 @@ pub struct RequestInfo {
     pub subresource: Option<String>,
     pub namespace: Option<String>,
     pub name: Option<String>,
+    /// The body's `Content-Type` (`application/vnd.kubernetes.protobuf` from a protobuf client).
+    pub content_type: Option<String>,
+    /// What the client accepts.
+    pub accept: Option<String>,
+}
+
+fn header<B>(req: &Request<B>, name: http::header::HeaderName) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 impl RequestInfo {
@@ -100,6 +111,8 @@ impl RequestInfo {
             subresource,
             namespace,
             name,
+            content_type: header(req, http::header::CONTENT_TYPE),
+            accept: header(req, http::header::ACCEPT),
         }
     }
 

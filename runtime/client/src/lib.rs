@@ -13,6 +13,7 @@
 pub mod apply;
 mod check;
 mod error;
+mod protobuf;
 mod typed;
 pub mod verbs;
 
@@ -20,6 +21,7 @@ pub mod verbs;
 pub mod fake;
 
 pub use error::{Error, Result};
+pub use protobuf::ContentType;
 pub use typed::{AllNamespaces, ApiObject, Client};
 
 pub use either::Either;

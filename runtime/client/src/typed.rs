@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::check::{self, Naming};
+use crate::protobuf::{self, ContentType};
 use crate::verbs;
 use crate::{Error, Result};
 
@@ -54,6 +55,8 @@ pub struct Client<K, V> {
     api: kube::Api<K>,
     client: kube::Client,
     namespace: Option<String>,
+    /// The kind's protobuf message, when the client speaks protobuf ([`Client::content_type`]).
+    protobuf: Option<kube_codegen_scheme::Protobuf<K>>,
     _verbs: PhantomData<fn() -> V>,
 }
 
@@ -63,6 +66,7 @@ impl<K: ApiObject, V> Clone for Client<K, V> {
             api: self.api.clone(),
             client: self.client.clone(),
             namespace: self.namespace.clone(),
+            protobuf: self.protobuf,
             _verbs: PhantomData,
         }
     }
@@ -78,6 +82,7 @@ impl<K: ApiObject, V> Client<K, V> {
             api: kube::Api::namespaced(client.clone(), namespace),
             client,
             namespace: Some(namespace.to_string()),
+            protobuf: None,
             _verbs: PhantomData,
         }
     }
@@ -91,6 +96,7 @@ impl<K: ApiObject, V> Client<K, V> {
             api: kube::Api::all(client.clone()),
             client,
             namespace: None,
+            protobuf: None,
             _verbs: PhantomData,
         }
     }
@@ -98,6 +104,21 @@ impl<K: ApiObject, V> Client<K, V> {
     /// The `kube::Api` underneath, for what the typed client does not cover.
     pub fn api(&self) -> &kube::Api<K> {
         &self.api
+    }
+
+    /// Speaks `content_type`: with [`ContentType::Protobuf`], get, list, create, update and
+    /// update_status send and read the kind's protobuf message (when protobuf-gen gave it one;
+    /// otherwise, and for the other verbs, JSON), as Go clientsets do with a protobuf
+    /// `ContentType`.
+    pub fn content_type(mut self, content_type: ContentType) -> Self
+    where
+        K: kube_codegen_scheme::Kind,
+    {
+        self.protobuf = match content_type {
+            ContentType::Protobuf => K::PROTOBUF,
+            ContentType::Json => None,
+        };
+        self
     }
 
     /// The namespace this client works in (`None` for a cluster-scoped kind).
@@ -111,6 +132,13 @@ impl<K: ApiObject, V> Client<K, V> {
     {
         self.in_scope()?;
         check::name(K::KIND, name)?;
+        if let Some(pb) = &self.protobuf {
+            let request = self
+                .request()
+                .get(name, &Default::default())
+                .map_err(kube::Error::BuildRequest)?;
+            return protobuf::request_object(&self.client, pb, request, false).await;
+        }
         Ok(self.api.get(name).await?)
     }
 
@@ -119,6 +147,11 @@ impl<K: ApiObject, V> Client<K, V> {
         V: verbs::List,
     {
         self.in_scope()?;
+        if let Some(pb) = &self.protobuf {
+            check::list_params(lp)?;
+            let request = self.request().list(lp).map_err(kube::Error::BuildRequest)?;
+            return protobuf::request_list(&self.client, pb, request).await;
+        }
         list(&self.api, lp).await
     }
 
@@ -142,6 +175,13 @@ impl<K: ApiObject, V> Client<K, V> {
         V: verbs::Create,
     {
         self.check(obj, Naming::NameOrGenerate)?;
+        if let Some(pb) = &self.protobuf {
+            let request = self
+                .request()
+                .create(pp, protobuf::body(pb, obj))
+                .map_err(kube::Error::BuildRequest)?;
+            return protobuf::request_object(&self.client, pb, request, true).await;
+        }
         Ok(self.api.create(pp, obj).await?)
     }
 
@@ -151,6 +191,13 @@ impl<K: ApiObject, V> Client<K, V> {
         V: verbs::Update,
     {
         self.check(obj, Naming::Name)?;
+        if let Some(pb) = &self.protobuf {
+            let request = self
+                .request()
+                .replace(name_of(obj), pp, protobuf::body(pb, obj))
+                .map_err(kube::Error::BuildRequest)?;
+            return protobuf::request_object(&self.client, pb, request, true).await;
+        }
         Ok(self.api.replace(name_of(obj), pp, obj).await?)
     }
 
@@ -160,6 +207,13 @@ impl<K: ApiObject, V> Client<K, V> {
         V: verbs::UpdateStatus,
     {
         self.check(obj, Naming::Name)?;
+        if let Some(pb) = &self.protobuf {
+            let request = self
+                .request()
+                .replace_subresource("status", name_of(obj), pp, protobuf::body(pb, obj))
+                .map_err(kube::Error::BuildRequest)?;
+            return protobuf::request_object(&self.client, pb, request, true).await;
+        }
         Ok(self.api.replace_status(name_of(obj), pp, obj).await?)
     }
 

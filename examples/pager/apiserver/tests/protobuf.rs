@@ -160,10 +160,17 @@ async fn objects_lists_and_errors_in_protobuf_read_as_the_json_endpoint_says() {
         .json()
         .await
         .unwrap();
-    let get = &v2["paths"]["/apis/pager.k8s.co/v1beta1/namespaces/{namespace}/alerts/{name}"]["get"];
-    assert!(get["produces"].as_array().unwrap().contains(&PB.into()), "{get}");
+    let get =
+        &v2["paths"]["/apis/pager.k8s.co/v1beta1/namespaces/{namespace}/alerts/{name}"]["get"];
+    assert!(
+        get["produces"].as_array().unwrap().contains(&PB.into()),
+        "{get}"
+    );
     let v3: Value = client
-        .get(format!("http://{}/openapi/v3/apis/pager.k8s.co/v1beta1", server.addr))
+        .get(format!(
+            "http://{}/openapi/v3/apis/pager.k8s.co/v1beta1",
+            server.addr
+        ))
         .send()
         .await
         .unwrap()

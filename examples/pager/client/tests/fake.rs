@@ -355,3 +355,78 @@ async fn bad_input_fails_before_any_request() {
         fake.recorder().requests()
     );
 }
+
+/// The clientset switched to protobuf: bodies go as the kind's protobuf message and answers
+/// come back in protobuf, from the same server code the fake runs; errors keep their `Status`.
+#[tokio::test]
+async fn protobuf_clientset() {
+    use kube_codegen_client::ContentType;
+    let (json_cs, fake) = clientset().await;
+    let cs = json_cs.clone().with_content_type(ContentType::Protobuf);
+    let alerts = cs.pager_v1beta1().alerts("default");
+    let created = alerts
+        .create(&PostParams::default(), &alert("pb", "Protobuf"))
+        .await
+        .unwrap();
+    assert!(created.metadata.uid.is_some());
+    let got = alerts.get("pb").await.unwrap();
+    assert_eq!(got, created);
+    // What the JSON clientset reads is the same object.
+    assert_eq!(
+        json_cs
+            .pager_v1beta1()
+            .alerts("default")
+            .get("pb")
+            .await
+            .unwrap(),
+        got
+    );
+    let mut changed = got.clone();
+    changed.spec.content = "changed over protobuf".into();
+    let updated = alerts
+        .update(&PostParams::default(), &changed)
+        .await
+        .unwrap();
+    assert_eq!(updated.spec.content, "changed over protobuf");
+    changed = updated;
+    changed.status = Some(AlertStatus { sent: true });
+    let sent = alerts
+        .update_status(&PostParams::default(), &changed)
+        .await
+        .unwrap();
+    assert_eq!(sent.status, Some(AlertStatus { sent: true }));
+    let list = alerts.list(&ListParams::default()).await.unwrap();
+    assert_eq!(list.items.len(), 2);
+    assert_eq!(list.types.kind, "AlertList");
+    assert!(list.metadata.resource_version.is_some());
+    let unsent = alerts
+        .list(&ListParams::default().fields("status.sent=false"))
+        .await
+        .unwrap();
+    assert_eq!(unsent.items.len(), 1);
+    // Errors keep their reason and code.
+    let err = alerts.get("missing").await.unwrap_err();
+    assert_eq!(err.code(), Some(404), "{err}");
+    let mut invalid = alert("invalid", "x");
+    invalid.spec.content = String::new();
+    let err = alerts
+        .create(&PostParams::default(), &invalid)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(422), "{err}");
+    // The requests were protobuf.
+    let requests = fake.recorder().requests();
+    let create = requests
+        .iter()
+        .find(|r| r.verb == "create" && r.name.is_none())
+        .unwrap();
+    assert_eq!(
+        create.content_type.as_deref(),
+        Some("application/vnd.kubernetes.protobuf")
+    );
+    assert!(requests.iter().filter(|r| r.verb == "get").any(|r| {
+        r.accept
+            .as_deref()
+            .is_some_and(|a| a.starts_with("application/vnd.kubernetes.protobuf"))
+    }));
+}

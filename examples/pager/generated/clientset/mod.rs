@@ -10,10 +10,24 @@ pub mod pager_v1beta1;
 #[derive(Clone)]
 pub struct Clientset {
     client: ::kube::Client,
+    content_type: ::kube_codegen_client::ContentType,
 }
 impl Clientset {
     pub fn new(client: ::kube::Client) -> Self {
-        Clientset { client }
+        Clientset {
+            client,
+            content_type: ::kube_codegen_client::ContentType::Json,
+        }
+    }
+    /// Speaks `content_type`: `ContentType::Protobuf` sends and reads kinds that have a
+    /// protobuf message (protobuf-gen) in `application/vnd.kubernetes.protobuf`, as Go
+    /// clientsets do with a protobuf `ContentType`; the others stay JSON.
+    pub fn with_content_type(
+        mut self,
+        content_type: ::kube_codegen_client::ContentType,
+    ) -> Self {
+        self.content_type = content_type;
+        self
     }
     /// From the usual configuration: `$KUBECONFIG` or `~/.kube/config`, else in-cluster
     /// (`kube::Client::try_default`).
@@ -27,10 +41,12 @@ impl Clientset {
     /// The `pager.k8s.co/v1alpha1` clients.
     pub fn pager_v1alpha1(&self) -> pager_v1alpha1::PagerV1alpha1 {
         pager_v1alpha1::PagerV1alpha1::new(self.client.clone())
+            .with_content_type(self.content_type)
     }
     /// The `pager.k8s.co/v1beta1` clients.
     pub fn pager_v1beta1(&self) -> pager_v1beta1::PagerV1beta1 {
         pager_v1beta1::PagerV1beta1::new(self.client.clone())
+            .with_content_type(self.content_type)
     }
 }
 /// A fake clientset: the real API server in-process over an in-memory store (the user

@@ -5,14 +5,27 @@
 #[derive(Clone)]
 pub struct PagerV1alpha1 {
     client: ::kube::Client,
+    content_type: ::kube_codegen_client::ContentType,
 }
 impl PagerV1alpha1 {
     pub fn new(client: ::kube::Client) -> Self {
-        PagerV1alpha1 { client }
+        PagerV1alpha1 {
+            client,
+            content_type: ::kube_codegen_client::ContentType::Json,
+        }
+    }
+    /// Speaks `content_type` (see `Clientset::with_content_type`).
+    pub fn with_content_type(
+        mut self,
+        content_type: ::kube_codegen_client::ContentType,
+    ) -> Self {
+        self.content_type = content_type;
+        self
     }
     /// `alerts` in `namespace`.
     pub fn alerts(&self, namespace: &str) -> AlertClient {
         ::kube_codegen_client::Client::namespaced(self.client.clone(), namespace)
+            .content_type(self.content_type)
     }
     /// `alerts` in every namespace (list and watch).
     pub fn alerts_all_namespaces(
