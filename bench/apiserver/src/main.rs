@@ -402,7 +402,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         ms(median(&idle_create)),
         ms(min(&idle_create)),
     );
-    let fan = fanout(&pool, &base, &cli, &list_rv).await?;
+    let fan = fanout(&pool, &base, &cli, &list_rv, false).await?;
     println!(
         "apiserver {label} fanout watchers={} runs={} open_s={:.3} all_ms_median={:.2} all_ms_min={:.2} p50_ms_median={:.2} create_ms_median={:.2} runs_all_ms=[{}]",
         cli.watchers,
@@ -417,6 +417,30 @@ async fn run(cli: Cli) -> Result<(), Error> {
             .map(|d| format!("{:.1}", ms(*d)))
             .collect::<Vec<_>>()
             .join(","),
+    );
+
+    // 6 (here, before more objects are written). Protobuf vs JSON.
+    let pvj = protobuf_vs_json(&pool, &base, &cli).await?;
+    let fan_pb = fanout(&pool, &base, &cli, &list_rv, true).await?;
+    println!(
+        "apiserver {label} protobuf items={items} list_json_ms_median={:.2} list_protobuf_ms_median={:.2} list_time_ratio={:.2}x list_json_bytes={} list_protobuf_bytes={} list_bytes_ratio={:.2}x fanout_json_ms_median={:.2} fanout_protobuf_ms_median={:.2} fanout_ratio={:.2}x object_json_bytes={:.0} object_protobuf_bytes={:.0} encode_json_ns={:.0} encode_protobuf_ns={:.0} encode_ratio={:.2}x decode_json_ns={:.0} decode_protobuf_ns={:.0} decode_ratio={:.2}x",
+        ms(pvj.list_json),
+        ms(pvj.list_pb),
+        pvj.list_pb.as_secs_f64() / pvj.list_json.as_secs_f64(),
+        pvj.list_json_bytes,
+        pvj.list_pb_bytes,
+        pvj.list_pb_bytes as f64 / pvj.list_json_bytes as f64,
+        ms(median(&fan.all)),
+        ms(median(&fan_pb.all)),
+        median(&fan_pb.all).as_secs_f64() / median(&fan.all).as_secs_f64(),
+        pvj.object_json_bytes,
+        pvj.object_pb_bytes,
+        pvj.encode_json_ns,
+        pvj.encode_pb_ns,
+        pvj.encode_pb_ns / pvj.encode_json_ns,
+        pvj.decode_json_ns,
+        pvj.decode_pb_ns,
+        pvj.decode_pb_ns / pvj.decode_json_ns,
     );
 
     // 5. server-side apply vs merge patch, and what managedFields cost in stored bytes.
@@ -713,7 +737,14 @@ fn check_count(got: usize, want: usize, what: &str) -> Result<(), Error> {
 }
 
 async fn fetch(pool: &Pool, url: &str) -> Result<(Bytes, StatusCode), Error> {
-    let req = Request::builder().uri(url).body(Full::new(Bytes::new()))?;
+    fetch_as(pool, url, "application/json").await
+}
+
+async fn fetch_as(pool: &Pool, url: &str, accept: &str) -> Result<(Bytes, StatusCode), Error> {
+    let req = Request::builder()
+        .uri(url)
+        .header(hyper::header::ACCEPT, accept)
+        .body(Full::new(Bytes::new()))?;
     let resp = pool.request(req).await?;
     let status = resp.status();
     let body = resp.into_body().collect().await?.to_bytes();
@@ -802,10 +833,16 @@ struct Fanout {
 /// What a watcher reports: (run, when it parsed the ADDED event), or an error.
 type Seen = Result<(usize, Instant), String>;
 
-async fn fanout(pool: &Pool, base: &str, cli: &Cli, rv: &str) -> Result<Fanout, Error> {
+async fn fanout(
+    pool: &Pool,
+    base: &str,
+    cli: &Cli,
+    rv: &str,
+    protobuf: bool,
+) -> Result<Fanout, Error> {
     let addr = cli.addr.ok_or("--addr is required")?;
     let path = format!("{COLLECTION}?watch=1&resourceVersion={rv}");
-    let fan_prefix = format!("{}-fan-", cli.prefix);
+    let fan_prefix = format!("{}-fan{}-", cli.prefix, if protobuf { "pb" } else { "" });
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), String>>();
     let (seen_tx, mut seen_rx) = mpsc::unbounded_channel::<Seen>();
     // Bound concurrent connects so that the listen backlog never overflows.
@@ -821,7 +858,7 @@ async fn fanout(pool: &Pool, base: &str, cli: &Cli, rv: &str) -> Result<Fanout, 
         handles.push(tokio::spawn(async move {
             let opened = {
                 let _permit = connects.acquire().await;
-                open_watch(addr, &path).await
+                open_watch(addr, &path, protobuf).await
             };
             let (_sender, body) = match opened {
                 Ok(x) => x,
@@ -831,7 +868,12 @@ async fn fanout(pool: &Pool, base: &str, cli: &Cli, rv: &str) -> Result<Fanout, 
                 }
             };
             let _ = ready_tx.send(Ok(()));
-            if let Err(e) = read_watch(body, &fan_prefix, &seen_tx).await {
+            let read = if protobuf {
+                read_protobuf_watch(body, &fan_prefix, &seen_tx).await
+            } else {
+                read_watch(body, &fan_prefix, &seen_tx).await
+            };
+            if let Err(e) = read {
                 let _ = seen_tx.send(Err(e.to_string()));
             }
         }));
@@ -898,6 +940,7 @@ async fn fanout(pool: &Pool, base: &str, cli: &Cli, rv: &str) -> Result<Fanout, 
 async fn open_watch(
     addr: SocketAddr,
     path: &str,
+    protobuf: bool,
 ) -> Result<
     (
         hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
@@ -909,9 +952,15 @@ async fn open_watch(
     stream.set_nodelay(true)?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(conn);
+    let accept = if protobuf {
+        "application/vnd.kubernetes.protobuf"
+    } else {
+        "application/json"
+    };
     let req = Request::builder()
         .uri(path)
         .header(HOST, addr.to_string())
+        .header(hyper::header::ACCEPT, accept)
         .body(Empty::<Bytes>::new())?;
     let resp = sender.send_request(req).await?;
     if resp.status() != StatusCode::OK {
@@ -958,6 +1007,126 @@ async fn read_watch(
         }
     }
     Err("watch ended".into())
+}
+
+/// Reads length-prefixed protobuf watch frames; reports each ADDED of a `<fan_prefix><run>`
+/// Alert (the object decoded, as a protobuf client would).
+async fn read_protobuf_watch(
+    mut body: Incoming,
+    fan_prefix: &str,
+    seen: &mpsc::UnboundedSender<Seen>,
+) -> Result<(), Error> {
+    use kube_codegen_protobuf::envelope;
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame?;
+        let Some(data) = frame.data_ref() else {
+            continue;
+        };
+        buf.extend_from_slice(data);
+        let (frames, used) = envelope::split_frames(&buf);
+        for f in frames {
+            let (event_type, object) = envelope::decode_watch_event(f)?;
+            match event_type.as_str() {
+                "ADDED" => {
+                    let (_, alert) = envelope::decode_object::<pager::v1alpha1::Alert>(&object)?;
+                    let name = alert.metadata.name.as_deref().unwrap_or("");
+                    if let Some(run) = name
+                        .strip_prefix(fan_prefix)
+                        .and_then(|r| r.parse::<usize>().ok())
+                    {
+                        let _ = seen.send(Ok((run, Instant::now())));
+                    }
+                }
+                "ERROR" => return Err("ERROR event in a protobuf watch".into()),
+                _ => {}
+            }
+        }
+        buf.drain(..used);
+    }
+    Err("watch ended".into())
+}
+
+/// Protobuf vs JSON: the storage version's LIST in each (time and bytes), and one object's
+/// encode and decode through the generated protobuf code vs serde_json, in process.
+async fn protobuf_vs_json(pool: &Pool, base: &str, cli: &Cli) -> Result<ProtobufVsJson, Error> {
+    use kube_codegen_protobuf::{envelope, from_slice, to_vec};
+    let url = format!("{base}{STORAGE_COLLECTION}");
+    let pb = "application/vnd.kubernetes.protobuf";
+    let (json_body, _) = fetch_as(pool, &url, "application/json").await?;
+    let (pb_body, status) = fetch_as(pool, &url, pb).await?;
+    if status != StatusCode::OK || !pb_body.starts_with(envelope::MAGIC) {
+        return Err(format!("protobuf LIST: {status}").into());
+    }
+    let (mut json_times, mut pb_times) = (Vec::new(), Vec::new());
+    for _ in 0..cli.list_runs.max(1) {
+        let t = Instant::now();
+        let (b, _) = fetch_as(pool, &url, "application/json").await?;
+        json_times.push(t.elapsed());
+        std::hint::black_box(b);
+        let t = Instant::now();
+        let (b, _) = fetch_as(pool, &url, pb).await?;
+        pb_times.push(t.elapsed());
+        std::hint::black_box(b);
+    }
+    // Per object, in process: the list's items as typed v1beta1 Alerts.
+    let list: Value = serde_json::from_slice(&json_body)?;
+    let items: Vec<pager::v1beta1::Alert> = serde_json::from_value(list["items"].clone())?;
+    let n = items.len().max(1) as f64;
+    let per = |d: Duration| d.as_secs_f64() * 1e9 / n;
+    let (mut je, mut pe, mut jd, mut pd) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut json_bytes, mut pb_bytes) = (0, 0);
+    for _ in 0..cli.serde_runs.max(1) {
+        let t = Instant::now();
+        let json: Vec<Vec<u8>> = items
+            .iter()
+            .map(|a| serde_json::to_vec(std::hint::black_box(a)))
+            .collect::<Result<_, _>>()?;
+        je.push(t.elapsed());
+        let t = Instant::now();
+        let pbs: Vec<Vec<u8>> = items
+            .iter()
+            .map(|a| to_vec(std::hint::black_box(a)))
+            .collect();
+        pe.push(t.elapsed());
+        let t = Instant::now();
+        for j in &json {
+            std::hint::black_box(serde_json::from_slice::<pager::v1beta1::Alert>(j)?);
+        }
+        jd.push(t.elapsed());
+        let t = Instant::now();
+        for b in &pbs {
+            std::hint::black_box(from_slice::<pager::v1beta1::Alert>(b)?);
+        }
+        pd.push(t.elapsed());
+        json_bytes = json.iter().map(Vec::len).sum();
+        pb_bytes = pbs.iter().map(Vec::len).sum();
+    }
+    Ok(ProtobufVsJson {
+        list_json: median(&json_times),
+        list_pb: median(&pb_times),
+        list_json_bytes: json_body.len(),
+        list_pb_bytes: pb_body.len(),
+        encode_json_ns: per(median(&je)),
+        encode_pb_ns: per(median(&pe)),
+        decode_json_ns: per(median(&jd)),
+        decode_pb_ns: per(median(&pd)),
+        object_json_bytes: json_bytes as f64 / n,
+        object_pb_bytes: pb_bytes as f64 / n,
+    })
+}
+
+struct ProtobufVsJson {
+    list_json: Duration,
+    list_pb: Duration,
+    list_json_bytes: usize,
+    list_pb_bytes: usize,
+    encode_json_ns: f64,
+    encode_pb_ns: f64,
+    decode_json_ns: f64,
+    decode_pb_ns: f64,
+    object_json_bytes: f64,
+    object_pb_bytes: f64,
 }
 
 fn splitmix64(mut x: u64) -> u64 {
