@@ -4,6 +4,10 @@
 //! Conversion through the hub is not exercised here (the hub is deliberately smaller than the
 //! versions; the pager and the wardle fixture cover conversions):
 //! +k8s:conversion-gen=false
+//!
+//! Protobuf too, where every field shape meets protobuf-gen (k8s-openapi types without a
+//! message, enums with data and tuple structs of two fields travel as JSON):
+//! +k8s:protobuf-gen=package
 
 mod status;
 mod types;
@@ -25,4 +29,8 @@ include!(concat!(
 include!(concat!(
     env!("OUT_DIR"),
     "/fleet/v1beta1/zz_generated.defaults.rs"
+));
+include!(concat!(
+    env!("OUT_DIR"),
+    "/fleet/v1beta1/zz_generated.protobuf.rs"
 ));
