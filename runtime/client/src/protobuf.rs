@@ -151,3 +151,123 @@ where
         items,
     })
 }
+
+/// A watch in protobuf: length-prefixed `WatchEvent` frames, each object in the envelope (or,
+/// from a server that answers JSON, JSON lines), typed.
+pub(crate) async fn watch<K>(
+    client: &kube::Client,
+    pb: Protobuf<K>,
+    mut request: http::Request<Vec<u8>>,
+) -> Result<futures::stream::BoxStream<'static, Result<kube::api::WatchEvent<K>>>>
+where
+    K: crate::ApiObject,
+{
+    use futures::StreamExt;
+    use http_body_util::BodyExt;
+    request
+        .headers_mut()
+        .insert(http::header::ACCEPT, http::HeaderValue::from_static(ACCEPT));
+    let response = client.send(request.map(kube::client::Body::from)).await?;
+    let status = response.status();
+    let protobuf = is_protobuf(response.headers().get(http::header::CONTENT_TYPE));
+    if !status.is_success() {
+        let bytes = response.into_body().collect_bytes().await?;
+        return Err(Error::Kube(kube::Error::Api(Box::new(error_status(
+            status, &bytes, protobuf,
+        )))));
+    }
+    struct State<K> {
+        body: kube::client::Body,
+        buf: Vec<u8>,
+        ready: std::collections::VecDeque<Result<kube::api::WatchEvent<K>>>,
+        done: bool,
+    }
+    let state = State {
+        body: response.into_body(),
+        buf: Vec::new(),
+        ready: Default::default(),
+        done: false,
+    };
+    let stream = futures::stream::unfold(state, move |mut s| async move {
+        loop {
+            if let Some(event) = s.ready.pop_front() {
+                return Some((event, s));
+            }
+            if s.done {
+                return None;
+            }
+            // Whole events first; then more bytes.
+            if protobuf {
+                let (frames, used) = envelope::split_frames(&s.buf);
+                for frame in frames {
+                    s.ready.push_back(watch_event(&pb, frame));
+                }
+                s.buf.drain(..used);
+            } else {
+                while let Some(nl) = s.buf.iter().position(|&b| b == b'\n') {
+                    let line: Vec<u8> = s.buf.drain(..=nl).collect();
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    s.ready.push_back(
+                        serde_json::from_slice(&line)
+                            .map_err(|e| Error::Kube(kube::Error::SerdeError(e))),
+                    );
+                }
+            }
+            if !s.ready.is_empty() {
+                continue;
+            }
+            match s.body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        s.buf.extend_from_slice(data);
+                    }
+                }
+                Some(Err(e)) => {
+                    s.done = true;
+                    return Some((Err(Error::Kube(e)), s));
+                }
+                None => s.done = true,
+            }
+        }
+    });
+    Ok(stream.boxed())
+}
+
+/// One protobuf watch frame, typed.
+fn watch_event<K: crate::ApiObject>(
+    pb: &Protobuf<K>,
+    frame: &[u8],
+) -> Result<kube::api::WatchEvent<K>> {
+    use kube::api::WatchEvent;
+    let (event_type, object) = envelope::decode_watch_event(frame).map_err(decode_error)?;
+    if event_type == "ERROR" {
+        return Ok(WatchEvent::Error(Box::new(error_status(
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            &object,
+            true,
+        ))));
+    }
+    let unknown = envelope::unwrap(&object).map_err(decode_error)?;
+    let obj = (pb.decode)(&unknown.raw).map_err(decode_error)?;
+    Ok(match event_type.as_str() {
+        "ADDED" => WatchEvent::Added(obj),
+        "MODIFIED" => WatchEvent::Modified(obj),
+        "DELETED" => WatchEvent::Deleted(obj),
+        "BOOKMARK" => {
+            let meta = obj.metadata();
+            WatchEvent::Bookmark(kube::core::watch::Bookmark {
+                types: TypeMeta {
+                    api_version: unknown.api_version,
+                    kind: unknown.kind,
+                },
+                metadata: kube::core::watch::BookmarkMeta {
+                    resource_version: meta.resource_version.clone().unwrap_or_default(),
+                    annotations: meta.annotations.clone().unwrap_or_default(),
+                },
+            })
+        }
+        other => return Err(decode_error(format!("unknown watch event type {other:?}"))),
+    })
+}

@@ -106,9 +106,9 @@ impl<K: ApiObject, V> Client<K, V> {
         &self.api
     }
 
-    /// Speaks `content_type`: with [`ContentType::Protobuf`], get, list, create, update and
-    /// update_status send and read the kind's protobuf message (when protobuf-gen gave it one;
-    /// otherwise, and for the other verbs, JSON), as Go clientsets do with a protobuf
+    /// Speaks `content_type`: with [`ContentType::Protobuf`], get, list, watch, create, update
+    /// and update_status send and read the kind's protobuf message (when protobuf-gen gave it
+    /// one; otherwise, and for the other verbs, JSON), as Go clientsets do with a protobuf
     /// `ContentType`.
     pub fn content_type(mut self, content_type: ContentType) -> Self
     where
@@ -165,6 +165,14 @@ impl<K: ApiObject, V> Client<K, V> {
         V: verbs::Watch,
     {
         self.in_scope()?;
+        if let Some(pb) = self.protobuf {
+            check::selectors(wp.label_selector.as_deref(), wp.field_selector.as_deref())?;
+            let request = self
+                .request()
+                .watch(wp, resource_version)
+                .map_err(kube::Error::BuildRequest)?;
+            return protobuf::watch(&self.client, pb, request).await;
+        }
         watch(&self.api, wp, resource_version).await
     }
 

@@ -404,6 +404,29 @@ async fn protobuf_clientset() {
         .await
         .unwrap();
     assert_eq!(unsent.items.len(), 1);
+    // A watch in protobuf frames: a create through the JSON clientset arrives typed.
+    let mut events = alerts
+        .watch(
+            &WatchParams::default(),
+            list.metadata.resource_version.as_deref().unwrap(),
+        )
+        .await
+        .unwrap();
+    json_cs
+        .pager_v1beta1()
+        .alerts("default")
+        .create(&PostParams::default(), &alert("watched", "Watched"))
+        .await
+        .unwrap();
+    let event = tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
+        .await
+        .expect("an event within 10 s")
+        .unwrap()
+        .unwrap();
+    match event {
+        WatchEvent::Added(a) => assert_eq!(a.metadata.name.as_deref(), Some("watched")),
+        other => panic!("expected ADDED, got {other:?}"),
+    }
     // Errors keep their reason and code.
     let err = alerts.get("missing").await.unwrap_err();
     assert_eq!(err.code(), Some(404), "{err}");
