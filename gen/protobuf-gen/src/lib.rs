@@ -120,23 +120,75 @@ const RESOURCE: &str = "k8s.io/apimachinery/pkg/api/resource/generated.proto";
 const INTSTR: &str = "k8s.io/apimachinery/pkg/util/intstr/generated.proto";
 const RUNTIME: &str = "k8s.io/apimachinery/pkg/runtime/generated.proto";
 
-/// Types of k8s-openapi besides the model's well-known ones that kube-codegen-protobuf encodes.
-const FOREIGN_MESSAGES: &[(&str, &str)] = &[
+const CORE: &str = "k8s.io/api/core/v1/generated.proto";
+
+/// Types of k8s-openapi besides the model's well-known ones that kube-codegen-protobuf encodes as
+/// Kubernetes' messages: (Rust path, proto message, the `.proto` that declares it).
+const FOREIGN_MESSAGES: &[(&str, &str, &str)] = &[
+    (
+        "k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition",
+        ".k8s.io.apimachinery.pkg.apis.meta.v1.Condition",
+        META,
+    ),
     (
         "k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector",
         ".k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector",
+        META,
     ),
     (
         "k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement",
         ".k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement",
+        META,
     ),
     (
         "k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference",
         ".k8s.io.apimachinery.pkg.apis.meta.v1.OwnerReference",
+        META,
     ),
     (
         "k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry",
         ".k8s.io.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry",
+        META,
+    ),
+    (
+        "k8s_openapi::api::core::v1::ObjectReference",
+        ".k8s.io.api.core.v1.ObjectReference",
+        CORE,
+    ),
+    (
+        "k8s_openapi::api::core::v1::LocalObjectReference",
+        ".k8s.io.api.core.v1.LocalObjectReference",
+        CORE,
+    ),
+    (
+        "k8s_openapi::api::core::v1::TypedLocalObjectReference",
+        ".k8s.io.api.core.v1.TypedLocalObjectReference",
+        CORE,
+    ),
+    (
+        "k8s_openapi::api::core::v1::SecretKeySelector",
+        ".k8s.io.api.core.v1.SecretKeySelector",
+        CORE,
+    ),
+    (
+        "k8s_openapi::api::core::v1::ConfigMapKeySelector",
+        ".k8s.io.api.core.v1.ConfigMapKeySelector",
+        CORE,
+    ),
+    (
+        "k8s_openapi::api::core::v1::ResourceRequirements",
+        ".k8s.io.api.core.v1.ResourceRequirements",
+        CORE,
+    ),
+    (
+        "k8s_openapi::api::core::v1::ResourceClaim",
+        ".k8s.io.api.core.v1.ResourceClaim",
+        CORE,
+    ),
+    (
+        "k8s_openapi::api::core::v1::Toleration",
+        ".k8s.io.api.core.v1.Toleration",
+        CORE,
     ),
 ];
 
@@ -470,11 +522,11 @@ fn scalar_or_message(
             let written = written.trim_start_matches("::");
             match FOREIGN_MESSAGES
                 .iter()
-                .find(|(rust, _)| written == *rust || rust.ends_with(&format!("::{written}")))
+                .find(|(rust, _, _)| written == *rust || rust.ends_with(&format!("::{written}")))
             {
-                Some((_, proto)) => known(imports, META, proto),
+                Some((_, proto, file)) => known(imports, file, proto),
                 None => Err(format!(
-                    "kube-codegen-protobuf has no message for `{written}` (it encodes the apimachinery types: ObjectMeta, ListMeta, Time, MicroTime, Quantity, IntOrString, LabelSelector, OwnerReference, ManagedFieldsEntry)"
+                    "kube-codegen-protobuf has no message for `{written}` (it has apimachinery's and the core/v1 references, key selectors, resource requirements and tolerations)"
                 )),
             }
         }

@@ -105,6 +105,10 @@ pub struct WidgetSpec {
     pub started: Option<Time>,
     pub grid: Vec<Vec<i32>>,
     pub shape: Option<Shape>,
+    pub conditions: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    pub resources: Option<k8s_openapi::api::core::v1::ResourceRequirements>,
+    pub secret: k8s_openapi::api::core::v1::SecretKeySelector,
+    pub pod: Option<k8s_openapi::api::core::v1::PodSpec>,
     #[serde(skip)]
     pub cache: Vec<String>,
 }
@@ -146,6 +150,33 @@ fn every_field_shape() {
     let (proto, rust) = generate("shapes", WIDGET, None);
     insta::assert_snapshot!("shapes_proto", proto);
     insta::assert_snapshot!("shapes_rust", rust);
+    protoc_compiles("shapes", &proto);
+}
+
+/// protoc compiles a generated `.proto` against the runtime's apimachinery and core files.
+fn protoc_compiles(name: &str, proto: &str) {
+    if std::process::Command::new("protoc").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "protoc is not installed");
+        return;
+    }
+    let dir = tmp_root().join(format!("{name}-protoc"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("widgets/v1")).unwrap();
+    std::fs::write(dir.join("widgets/v1/generated.proto"), proto).unwrap();
+    let include = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../runtime/protobuf/proto");
+    let out = std::process::Command::new("protoc")
+        .current_dir(&dir)
+        .arg("-I.")
+        .arg(format!("-I{}", include.display()))
+        .arg("--descriptor_set_out=/dev/null")
+        .arg("widgets/v1/generated.proto")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "protoc: {}\n{proto}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

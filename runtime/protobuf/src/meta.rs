@@ -6,8 +6,8 @@ use crate::DecodeError;
 use k8s_openapi::ByteString;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
-    FieldsV1, LabelSelector, LabelSelectorRequirement, ListMeta, ManagedFieldsEntry, MicroTime,
-    ObjectMeta, OwnerReference, Status, StatusCause, StatusDetails, Time,
+    Condition, FieldsV1, LabelSelector, LabelSelectorRequirement, ListMeta, ManagedFieldsEntry,
+    MicroTime, ObjectMeta, OwnerReference, Status, StatusCause, StatusDetails, Time,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use k8s_openapi::jiff::Timestamp;
@@ -121,6 +121,60 @@ known_message!(LabelSelectorRequirement {
     2 => operator,
     3 => values,
 });
+
+/// `metav1.Condition`: `lastTransitionTime` has no default, so the message is read into locals.
+impl Message for Condition {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        self.type_.encode(1, buf);
+        self.status.encode(2, buf);
+        self.observed_generation.encode(3, buf);
+        self.last_transition_time.encode(4, buf);
+        self.reason.encode(5, buf);
+        self.message.encode(6, buf);
+    }
+    fn fields_len(&self) -> usize {
+        self.type_.encoded_len(1)
+            + self.status.encoded_len(2)
+            + self.observed_generation.encoded_len(3)
+            + self.last_transition_time.encoded_len(4)
+            + self.reason.encoded_len(5)
+            + self.message.encoded_len(6)
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let (mut type_, mut status, mut observed_generation) = (String::new(), String::new(), None);
+        let (mut last_transition_time, mut reason, mut message) =
+            (None, String::new(), String::new());
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            let at = |field| move |e| context(e, "Condition", field);
+            match tag {
+                1 => type_ = String::decode(wire, buf, depth).map_err(at("type"))?,
+                2 => status = String::decode(wire, buf, depth).map_err(at("status"))?,
+                3 => {
+                    observed_generation =
+                        Some(i64::decode(wire, buf, depth).map_err(at("observedGeneration"))?)
+                }
+                4 => {
+                    last_transition_time =
+                        Some(Time::decode(wire, buf, depth).map_err(at("lastTransitionTime"))?)
+                }
+                5 => reason = String::decode(wire, buf, depth).map_err(at("reason"))?,
+                6 => message = String::decode(wire, buf, depth).map_err(at("message"))?,
+                _ => skip(wire, tag, buf)?,
+            }
+        }
+        Ok(Condition {
+            type_,
+            status,
+            observed_generation,
+            last_transition_time: last_transition_time
+                .ok_or_else(|| DecodeError::new("missing field Condition.lastTransitionTime"))?,
+            reason,
+            message,
+        })
+    }
+}
+message_field!(Condition);
 
 /// `Time` and `MicroTime`: `{ int64 seconds = 1; int32 nanos = 2; }`.
 macro_rules! timestamp_message {

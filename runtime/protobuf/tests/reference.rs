@@ -356,3 +356,100 @@ proptest! {
         let _ = envelope::decode_watch_event(&bytes);
     }
 }
+
+#[test]
+fn condition_and_core_messages_read_the_same_in_k8s_pb() {
+    use k8s_openapi::api::core::v1 as core;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+    use k8s_pb::api::core::v1 as pb_core;
+
+    let c = Condition {
+        type_: "Ready".into(),
+        status: "True".into(),
+        observed_generation: Some(4),
+        last_transition_time: time(1_700_000_000),
+        reason: "Synced".into(),
+        message: "all good".into(),
+    };
+    let theirs = pb::Condition::decode(&to_vec(&c)[..]).unwrap();
+    assert_eq!(theirs.r#type.as_deref(), Some("Ready"));
+    assert_eq!(theirs.observed_generation, Some(4));
+    assert_eq!(
+        theirs.last_transition_time.unwrap().seconds,
+        Some(1_700_000_000)
+    );
+    assert_eq!(from_slice::<Condition>(&to_vec(&c)).unwrap(), c);
+    // Without its timestamp a condition is not whole: an error, not a made-up time.
+    let mut no_time = Vec::new();
+    kube_codegen_protobuf::encode_str(1, "Ready", &mut no_time);
+    assert!(from_slice::<Condition>(&no_time).is_err());
+
+    let secret = core::SecretKeySelector {
+        name: "creds".into(),
+        key: "token".into(),
+        optional: Some(true),
+    };
+    let theirs = pb_core::SecretKeySelector::decode(&to_vec(&secret)[..]).unwrap();
+    assert_eq!(
+        theirs
+            .local_object_reference
+            .as_ref()
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("creds")
+    );
+    assert_eq!(
+        (theirs.key.as_deref(), theirs.optional),
+        (Some("token"), Some(true))
+    );
+    assert_eq!(
+        from_slice::<core::SecretKeySelector>(&theirs.encode_to_vec()).unwrap(),
+        secret
+    );
+
+    let reqs = core::ResourceRequirements {
+        limits: Some(BTreeMap::from([("cpu".into(), Quantity("2".into()))])),
+        requests: Some(BTreeMap::from([("memory".into(), Quantity("1Gi".into()))])),
+        claims: Some(vec![core::ResourceClaim {
+            name: "gpu".into(),
+            request: Some("one".into()),
+        }]),
+    };
+    let theirs = pb_core::ResourceRequirements::decode(&to_vec(&reqs)[..]).unwrap();
+    assert_eq!(theirs.limits["cpu"].string.as_deref(), Some("2"));
+    assert_eq!(theirs.claims[0].request.as_deref(), Some("one"));
+    assert_eq!(
+        from_slice::<core::ResourceRequirements>(&theirs.encode_to_vec()).unwrap(),
+        reqs
+    );
+
+    let tol = core::Toleration {
+        key: Some("k".into()),
+        operator: Some("Exists".into()),
+        effect: Some("NoSchedule".into()),
+        toleration_seconds: Some(30),
+        value: None,
+    };
+    let theirs = pb_core::Toleration::decode(&to_vec(&tol)[..]).unwrap();
+    assert_eq!(theirs.toleration_seconds, Some(30));
+    assert_eq!(
+        from_slice::<core::Toleration>(&theirs.encode_to_vec()).unwrap(),
+        tol
+    );
+
+    let r = core::ObjectReference {
+        api_version: Some("v1".into()),
+        kind: Some("Pod".into()),
+        name: Some("p".into()),
+        namespace: Some("ns".into()),
+        field_path: Some("spec.containers{a}".into()),
+        ..Default::default()
+    };
+    let theirs = pb_core::ObjectReference::decode(&to_vec(&r)[..]).unwrap();
+    assert_eq!(theirs.field_path.as_deref(), Some("spec.containers{a}"));
+    assert_eq!(
+        from_slice::<core::ObjectReference>(&theirs.encode_to_vec()).unwrap(),
+        r
+    );
+}
