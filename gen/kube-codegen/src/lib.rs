@@ -487,6 +487,7 @@ impl Config {
             loaded.sources.render(&loaded.warnings)
         };
         warnings.push_str(&self.missing_includes(&files, &loaded));
+        warnings.push_str(&self.unrecorded_protobuf(&files, &loaded));
         if verify && !outcome.is_clean() {
             return Err(Error::Verify(outcome));
         }
@@ -517,6 +518,40 @@ impl Config {
 
 impl Config {
     /// A generated file the package module does not `include!` compiles to nothing: say so.
+    /// Packages whose protobuf field numbers are written outside the source tree (a build
+    /// script's `OUT_DIR`) with no record beside the types: their numbers would follow the
+    /// declaration order, so moving a field would renumber it. Say how to keep them.
+    fn unrecorded_protobuf(&self, files: &[RenderedFile], loaded: &Loaded) -> String {
+        let mut out = String::new();
+        for pkg in loaded
+            .model
+            .packages
+            .iter()
+            .filter(|p| p.options.protobuf && p.protobuf_record.is_none())
+        {
+            let input = &self.inputs[pkg.input];
+            let record = input
+                .dir
+                .join(&pkg.dir)
+                .join(kube_codegen_model::proto_record::FILE);
+            let written = self
+                .out_root(input)
+                .join(&pkg.dir)
+                .join(kube_codegen_model::proto_record::FILE);
+            if written == record || !files.iter().any(|f| f.path == written) {
+                continue;
+            }
+            out.push_str(&format!(
+                "warning: the protobuf field numbers of {} are not recorded beside its types\n  = note: without {} they follow the declaration order, and moving a field renumbers it\n  = help: copy {} to {} and commit it (kube-codegen reads the numbers from there)\n",
+                pkg.display_name(),
+                record.display(),
+                written.display(),
+                record.display()
+            ));
+        }
+        out
+    }
+
     fn missing_includes(&self, files: &[RenderedFile], loaded: &Loaded) -> String {
         let mut out = String::new();
         for pkg in &loaded.model.packages {

@@ -30,7 +30,7 @@ struct Cli {
     #[arg(long)]
     verify: bool,
     /// Run only these generators (comma-separated: register, deepcopy, openapi, conversion,
-    /// defaulter, client, lister, informer).
+    /// defaulter, client, lister, informer, applyconfiguration, protobuf).
     #[arg(long, value_delimiter = ',', value_name = "GENERATORS")]
     only: Option<Vec<String>>,
     /// Print what was inferred (groups, versions, kinds, plurals, scopes, module paths) and exit.

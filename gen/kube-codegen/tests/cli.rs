@@ -323,3 +323,40 @@ fn tag_table_is_printed() {
     assert!(out.starts_with("| Tag | Where |"));
     assert!(out.contains("| `+genclient` | type |"));
 }
+
+/// Protobuf field numbers are a record kept beside the types: generating elsewhere without one
+/// says how to keep it; once it is there, the numbers come from it.
+#[test]
+fn protobuf_numbers_outside_the_source_tree_ask_for_a_record() {
+    let (tmp, apis) = fixture();
+    write(
+        &apis.join("widgets/v1/mod.rs"),
+        "//! +k8s:protobuf-gen=package\nmod types;\npub use types::*;\ninclude!(\"zz_generated.register.rs\");\ninclude!(\"zz_generated.deepcopy.rs\");\ninclude!(\"zz_generated.protobuf.rs\");\n",
+    );
+    let o = run(&["apis", "-o", "out", "--no-cache"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: the protobuf field numbers of widgets.example.com/v1 are not recorded beside its types"),
+        "{err}"
+    );
+    let written = tmp.path().join("out/widgets/v1/generated.proto");
+    let record = apis.join("widgets/v1/generated.proto");
+    assert!(written.exists() && !record.exists());
+    // Kept beside the types: no warning, and the numbers are read from it.
+    let text = std::fs::read_to_string(&written)
+        .unwrap()
+        .replace("optional int32 size = 1;", "optional int32 size = 7;");
+    write(&record, &text);
+    let o = run(&["apis", "-o", "out", "--no-cache"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("not recorded"), "{}", stderr(&o));
+    let again = std::fs::read_to_string(&written).unwrap();
+    assert!(again.contains("optional int32 size = 7;"), "{again}");
+    // Generating beside the types writes the record itself.
+    std::fs::remove_file(&record).unwrap();
+    let o = run(&["apis", "--no-cache"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("not recorded"), "{}", stderr(&o));
+    assert!(record.exists());
+}

@@ -155,7 +155,11 @@ fn every_field_shape() {
 
 /// protoc compiles a generated `.proto` against the runtime's apimachinery and core files.
 fn protoc_compiles(name: &str, proto: &str) {
-    if std::process::Command::new("protoc").arg("--version").output().is_err() {
+    if std::process::Command::new("protoc")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         assert!(std::env::var_os("CI").is_none(), "protoc is not installed");
         return;
     }
