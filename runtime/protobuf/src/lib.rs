@@ -19,6 +19,7 @@
 
 pub mod core_v1;
 pub mod envelope;
+mod k8s_api;
 pub mod meta;
 mod wire;
 

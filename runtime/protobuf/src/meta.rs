@@ -332,6 +332,20 @@ impl Message for FieldsV1 {
 }
 message_field!(FieldsV1);
 
+/// `runtime.RawExtension`: JSON in `raw` (1).
+impl Message for k8s_openapi::apimachinery::pkg::runtime::RawExtension {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        encode_json(&self.0, buf)
+    }
+    fn fields_len(&self) -> usize {
+        json_len(&self.0)
+    }
+    fn decode_fields(buf: &mut &[u8], _: Depth) -> Result<Self, DecodeError> {
+        decode_json(buf).map(k8s_openapi::apimachinery::pkg::runtime::RawExtension)
+    }
+}
+message_field!(k8s_openapi::apimachinery::pkg::runtime::RawExtension);
+
 impl Message for serde_json::Value {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         encode_json(self, buf)

@@ -1,0 +1,224 @@
+//! The generated impls of k8s-openapi's `api` types (`src/k8s_api.rs`, from Kubernetes'
+//! `generated.proto` files) checked against k8s-pb — generated from the same files by another
+//! tool — both ways, and the `.proto` files for protoc compiled by protoc.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kube_codegen_protobuf::{from_slice, to_vec};
+use prost::Message as _;
+
+fn container() -> core::Container {
+    core::Container {
+        name: "app".into(),
+        image: Some("nginx:1.27".into()),
+        command: Some(vec!["/bin/sh".into(), "-c".into()]),
+        args: Some(vec!["echo hi".into()]),
+        ports: Some(vec![core::ContainerPort {
+            container_port: 8080,
+            name: Some("http".into()),
+            protocol: Some("TCP".into()),
+            ..Default::default()
+        }]),
+        env: Some(vec![
+            core::EnvVar {
+                name: "PLAIN".into(),
+                value: Some("v".into()),
+                ..Default::default()
+            },
+            core::EnvVar {
+                name: "SECRET".into(),
+                value_from: Some(core::EnvVarSource {
+                    secret_key_ref: Some(core::SecretKeySelector {
+                        name: "creds".into(),
+                        key: "token".into(),
+                        optional: Some(false),
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        ]),
+        resources: Some(core::ResourceRequirements {
+            limits: Some(BTreeMap::from([("cpu".into(), Quantity("500m".into()))])),
+            ..Default::default()
+        }),
+        liveness_probe: Some(core::Probe {
+            http_get: Some(core::HTTPGetAction {
+                path: Some("/healthz".into()),
+                port: IntOrString::String("http".into()),
+                ..Default::default()
+            }),
+            period_seconds: Some(10),
+            ..Default::default()
+        }),
+        security_context: Some(core::SecurityContext {
+            run_as_non_root: Some(true),
+            capabilities: Some(core::Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        volume_mounts: Some(vec![core::VolumeMount {
+            name: "data".into(),
+            mount_path: "/data".into(),
+            read_only: Some(true),
+            ..Default::default()
+        }]),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_container_reads_the_same_in_k8s_pb() {
+    let c = container();
+    let bytes = to_vec(&c);
+    let theirs = k8s_pb::api::core::v1::Container::decode(&bytes[..]).unwrap();
+    assert_eq!(theirs.name.as_deref(), Some("app"));
+    assert_eq!(theirs.ports[0].container_port, Some(8080));
+    let secret = theirs.env[1]
+        .value_from
+        .as_ref()
+        .unwrap()
+        .secret_key_ref
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        secret
+            .local_object_reference
+            .as_ref()
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("creds")
+    );
+    let get = theirs
+        .liveness_probe
+        .as_ref()
+        .unwrap()
+        .handler
+        .as_ref()
+        .unwrap()
+        .http_get
+        .as_ref()
+        .unwrap();
+    assert_eq!(get.port.as_ref().unwrap().str_val.as_deref(), Some("http"));
+    assert_eq!(
+        theirs
+            .security_context
+            .as_ref()
+            .unwrap()
+            .capabilities
+            .as_ref()
+            .unwrap()
+            .drop,
+        vec!["ALL"]
+    );
+    // k8s-pb's bytes read back to the same container, and ours too.
+    assert_eq!(
+        from_slice::<core::Container>(&theirs.encode_to_vec()).unwrap(),
+        c
+    );
+    assert_eq!(from_slice::<core::Container>(&bytes).unwrap(), c);
+}
+
+/// Go embeds `EphemeralContainerCommon` in `EphemeralContainer`; k8s-openapi flattens it: the
+/// fields travel in the nested message Kubernetes sends.
+#[test]
+fn embedded_structs_travel_nested() {
+    let e = core::EphemeralContainer {
+        name: "debug".into(),
+        image: Some("busybox".into()),
+        target_container_name: Some("app".into()),
+        stdin: Some(true),
+        ..Default::default()
+    };
+    let theirs = k8s_pb::api::core::v1::EphemeralContainer::decode(&to_vec(&e)[..]).unwrap();
+    let common = theirs.ephemeral_container_common.as_ref().unwrap();
+    assert_eq!(common.name.as_deref(), Some("debug"));
+    assert_eq!(common.stdin, Some(true));
+    assert_eq!(theirs.target_container_name.as_deref(), Some("app"));
+    assert_eq!(
+        from_slice::<core::EphemeralContainer>(&theirs.encode_to_vec()).unwrap(),
+        e
+    );
+}
+
+#[test]
+fn a_service_reads_the_same_in_k8s_pb() {
+    let s = core::Service {
+        metadata: Default::default(),
+        spec: Some(core::ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            selector: Some(BTreeMap::from([("app".into(), "web".into())])),
+            ports: Some(vec![core::ServicePort {
+                port: 80,
+                target_port: Some(IntOrString::Int(8080)),
+                name: Some("http".into()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        status: None,
+    };
+    let theirs = k8s_pb::api::core::v1::Service::decode(&to_vec(&s)[..]).unwrap();
+    let spec = theirs.spec.as_ref().unwrap();
+    assert_eq!(spec.r#type.as_deref(), Some("ClusterIP"));
+    assert_eq!(
+        spec.ports[0].target_port.as_ref().unwrap().int_val,
+        Some(8080)
+    );
+    assert_eq!(
+        from_slice::<core::Service>(&theirs.encode_to_vec()).unwrap(),
+        s
+    );
+}
+
+fn proto_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            proto_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "proto") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every `.proto` file the runtime ships compiles with protoc (they are imported by the files
+/// protobuf-gen writes).
+#[test]
+fn protoc_compiles_every_shipped_proto_file() {
+    if std::process::Command::new("protoc")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(std::env::var_os("CI").is_none(), "protoc is not installed");
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("proto");
+    let mut files = Vec::new();
+    proto_files(&root, &mut files);
+    assert!(files.len() > 10, "{files:?}");
+    let rel: Vec<String> = files
+        .iter()
+        .map(|f| f.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    let out = std::process::Command::new("protoc")
+        .current_dir(&root)
+        .arg("-I.")
+        .arg("--descriptor_set_out=/dev/null")
+        .args(&rel)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
