@@ -160,8 +160,18 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/apps/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::apps::v1::DaemonSet",
+        ".k8s.io.api.apps.v1.DaemonSet",
+        "k8s.io/api/apps/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::apps::v1::DaemonSetCondition",
         ".k8s.io.api.apps.v1.DaemonSetCondition",
+        "k8s.io/api/apps/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::apps::v1::DaemonSetSpec",
+        ".k8s.io.api.apps.v1.DaemonSetSpec",
         "k8s.io/api/apps/v1/generated.proto",
     ),
     (
@@ -175,8 +185,18 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/apps/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::apps::v1::Deployment",
+        ".k8s.io.api.apps.v1.Deployment",
+        "k8s.io/api/apps/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::apps::v1::DeploymentCondition",
         ".k8s.io.api.apps.v1.DeploymentCondition",
+        "k8s.io/api/apps/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::apps::v1::DeploymentSpec",
+        ".k8s.io.api.apps.v1.DeploymentSpec",
         "k8s.io/api/apps/v1/generated.proto",
     ),
     (
@@ -190,8 +210,18 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/apps/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::apps::v1::ReplicaSet",
+        ".k8s.io.api.apps.v1.ReplicaSet",
+        "k8s.io/api/apps/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::apps::v1::ReplicaSetCondition",
         ".k8s.io.api.apps.v1.ReplicaSetCondition",
+        "k8s.io/api/apps/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::apps::v1::ReplicaSetSpec",
+        ".k8s.io.api.apps.v1.ReplicaSetSpec",
         "k8s.io/api/apps/v1/generated.proto",
     ),
     (
@@ -215,6 +245,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/apps/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::apps::v1::StatefulSet",
+        ".k8s.io.api.apps.v1.StatefulSet",
+        "k8s.io/api/apps/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::apps::v1::StatefulSetCondition",
         ".k8s.io.api.apps.v1.StatefulSetCondition",
         "k8s.io/api/apps/v1/generated.proto",
@@ -227,6 +262,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::apps::v1::StatefulSetPersistentVolumeClaimRetentionPolicy",
         ".k8s.io.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy",
+        "k8s.io/api/apps/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::apps::v1::StatefulSetSpec",
+        ".k8s.io.api.apps.v1.StatefulSetSpec",
         "k8s.io/api/apps/v1/generated.proto",
     ),
     (
@@ -770,6 +810,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::core::v1::EphemeralContainer",
+        ".k8s.io.api.core.v1.EphemeralContainer",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::core::v1::EphemeralVolumeSource",
         ".k8s.io.api.core.v1.EphemeralVolumeSource",
         "k8s.io/api/core/v1/generated.proto",
@@ -1160,6 +1205,21 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::core::v1::PodSpec",
+        ".k8s.io.api.core.v1.PodSpec",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::PodTemplate",
+        ".k8s.io.api.core.v1.PodTemplate",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::PodTemplateSpec",
+        ".k8s.io.api.core.v1.PodTemplateSpec",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::core::v1::PortStatus",
         ".k8s.io.api.core.v1.PortStatus",
         "k8s.io/api/core/v1/generated.proto",
@@ -1200,8 +1260,18 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::core::v1::ReplicationController",
+        ".k8s.io.api.core.v1.ReplicationController",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::core::v1::ReplicationControllerCondition",
         ".k8s.io.api.core.v1.ReplicationControllerCondition",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::ReplicationControllerSpec",
+        ".k8s.io.api.core.v1.ReplicationControllerSpec",
         "k8s.io/api/core/v1/generated.proto",
     ),
     (

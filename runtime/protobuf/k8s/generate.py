@@ -20,7 +20,11 @@ of the message with the same JSON name and a matching shape: nothing is ever dro
 embedded structs (`EphemeralContainerCommon`, `LocalObjectReference` in key selectors), which
 k8s-openapi flattens, are written as the nested message Kubernetes sends.
 
-usage: generate.py KUBERNETES_API_CHECKOUT K8S_OPENAPI_SRC REPO_ROOT [COMMIT]
+Fields a Kubernetes release had and a later one dropped (alpha fields) are missing from a
+newer checkout; k8s-pb's sources (prost structs generated from an older release) fill them in,
+matched by field name and never over a number the checkout uses.
+
+usage: generate.py KUBERNETES_API_CHECKOUT K8S_OPENAPI_SRC REPO_ROOT [COMMIT [K8S_PB_SRC]]
 """
 
 import os
@@ -30,6 +34,7 @@ from collections import defaultdict
 
 api_dir, openapi_src, root = sys.argv[1], sys.argv[2], sys.argv[3]
 commit = sys.argv[4] if len(sys.argv) > 4 else "unknown"
+k8s_pb_src = sys.argv[5] if len(sys.argv) > 5 else None
 
 VERSIONS = sorted(
     int(d[len("v1_"):]) for d in os.listdir(openapi_src) if re.fullmatch(r"v1_\d+", d)
@@ -119,13 +124,13 @@ def snake(name):
     return s.lower()
 
 
-def parse_struct(path):
-    """(derives Default, [(rust field, json name, rust type)]) or None."""
+def parse_struct(path, name):
+    """(derives Default, [(rust field, json name, rust type)]) of struct `name`, or None."""
     if not os.path.isfile(path):
         return None
     text = open(path).read()
     m = re.search(r"#\[derive\(([^)]*)\)\]\s*pub struct (\w+) \{(.*?)\n\}", text, re.S)
-    if not m:
+    if not m or m.group(2) != name:
         return None
     default = "Default" in m.group(1)
     fields = re.findall(r"^    pub (\w+): (.+),$", m.group(3), re.M)
@@ -145,7 +150,7 @@ def openapi_struct(version, pkg, name):
         return None
     group = parts[3].replace("-", "_")
     path = os.path.join(openapi_src, f"v1_{version}", "api", group, parts[4], snake(name) + ".rs")
-    return parse_struct(path)
+    return parse_struct(path, name)
 
 
 def rust_path_of(full):
@@ -245,7 +250,9 @@ def plan_message(pkg, name, fields, version, supported, protos):
         parts = []
         for ilabel, ity, iname, inum in inner:
             rust = rust_by_json.get(iname)
-            if rust is None or rust in used:
+            if rust is None:
+                continue  # a field this version does not have: never written
+            if rust in used:
                 parts = None
                 break
             ty = next(t for r, _, t in rust_fields if r == rust)
@@ -261,8 +268,66 @@ def plan_message(pkg, name, fields, version, supported, protos):
     return plan
 
 
+def k8s_pb_fields(pkg):
+    """{message: [(label, type, rust name, number)]} of k8s-pb's structs for a package."""
+    if not k8s_pb_src:
+        return {}
+    parts = pkg.split(".")
+    path = os.path.join(k8s_pb_src, "api", parts[3].replace("-", "_"), parts[4], "mod.rs")
+    if parts[:3] != ["k8s", "io", "api"] or not os.path.isfile(path):
+        return {}
+    text = open(path).read()
+    out = {}
+    for m in re.finditer(r"pub struct (\w+) \{(.*?)\n\}", text, re.S):
+        fields = []
+        for attrs, name, ty in re.findall(
+            r"#\[prost\(([^\]]*)\)\]\s*pub ((?:r#)?\w+): ([^\n]+),", m.group(2)
+        ):
+            kind = attrs.split(",")[0].strip()
+            tag = int(re.search(r'tag = "(\d+)"', attrs).group(1))
+            label = "repeated" if "repeated" in attrs else "optional"
+            if kind == "message":
+                inner = re.findall(r"<(\w+)>+$", ty.strip()) or [ty.strip()]
+                if "::" in inner[0] and not inner[0].startswith("::"):
+                    continue
+                t = f"{pkg}.{inner[0].split('::')[-1]}"
+            elif kind in SCALARS:
+                t = kind
+            else:
+                continue  # maps and others: not needed for dropped fields
+            fields.append((label, t, name.removeprefix("r#"), tag))
+        out[m.group(1)] = fields
+    return out
+
+
+def fill_dropped_fields(protos):
+    """Adds fields k8s-openapi has (in some version) that the checkout no longer declares, from
+    k8s-pb, by Rust field name, when their number is free."""
+    for pkg, messages in protos.items():
+        older = k8s_pb_fields(pkg)
+        # Messages the checkout dropped altogether, for the versions whose structs use them.
+        for name in older:
+            if name not in messages and any(openapi_struct(v, pkg, name) for v in VERSIONS):
+                messages[name] = []
+        for name, fields in messages.items():
+            names = {f[2] for f in fields}
+            numbers = {f[3] for f in fields}
+            json_of = {}
+            for v in VERSIONS:
+                st = openapi_struct(v, pkg, name)
+                for rust, json, _ in (st[1] if st else []):
+                    json_of.setdefault(rust.removesuffix("_"), json)
+            for label, ty, rust, n in older.get(name, []):
+                json = json_of.get(rust)
+                if json and json not in names and n not in numbers:
+                    fields.append((label, ty, json, n))
+                    names.add(json)
+                    numbers.add(n)
+
+
 def main():
     protos = parse_protos()
+    fill_dropped_fields(protos)
     # Fixpoint per version: a message is supported when its fields are.
     supported_in = {}
     plans = defaultdict(dict)  # full → version → plan
@@ -285,7 +350,7 @@ def main():
         # A plan made before a referenced message was supported stays valid (it only grew).
         supported_in[v] = supported
     everywhere = set.intersection(*(supported_in[v] for v in VERSIONS))
-    write_rust(plans)
+    write_rust(plans, everywhere)
     write_table(everywhere)
     write_protos(protos, everywhere)
     print(
@@ -345,7 +410,7 @@ def field_lines(plan_by_version, render, indent):
     return out
 
 
-def write_rust(plans):
+def write_rust(plans, everywhere):
     out = [
         "// Generated by runtime/protobuf/k8s/generate.py from kubernetes/api@" + commit,
         "// and k8s-openapi 0.29's sources. DO NOT EDIT.",
@@ -426,6 +491,19 @@ def write_rust(plans):
         except ValueError:
             continue
         out.append("")
+    # protobuf-gen's table promises these in every version: checked by the compiler, whichever
+    # version is selected.
+    checks = "".join(
+        f"    is_field::<k8s_openapi::{rust_path_of(f)}>();\n" for f in sorted(everywhere)
+    )
+    out.append(
+        "/// Every type protobuf-gen's table names has its impl in every supported version.\n"
+        "#[allow(dead_code)]\n"
+        "fn table_types_are_fields() {\n"
+        "    fn is_field<T: Field>() {}\n"
+        + checks
+        + "}\n"
+    )
     path = os.path.join(root, "runtime/protobuf/src/k8s_api.rs")
     open(path, "w").write("\n".join(out))
 

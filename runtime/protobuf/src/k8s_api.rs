@@ -1403,7 +1403,6 @@ impl Message for k8s_openapi::api::apps::v1::ControllerRevision {
 }
 message_field!(k8s_openapi::api::apps::v1::ControllerRevision);
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::apps::v1::DaemonSet {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -1442,47 +1441,6 @@ impl Message for k8s_openapi::api::apps::v1::DaemonSet {
     }
 }
 message_field!(k8s_openapi::api::apps::v1::DaemonSet);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::apps::v1::DaemonSet {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.metadata, 1, buf);
-        Field::encode(&self.spec, 2, buf);
-        Field::encode(&self.status, 3, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.metadata, 1);
-        n += Field::encoded_len(&self.spec, 2);
-        n += Field::encoded_len(&self.status, 3);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 1 {
-                Field::merge(&mut m.metadata, wire, buf, depth)
-                    .map_err(|e| context(e, "DaemonSet", "metadata"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.spec, wire, buf, depth)
-                    .map_err(|e| context(e, "DaemonSet", "spec"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.status, wire, buf, depth)
-                    .map_err(|e| context(e, "DaemonSet", "status"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::apps::v1::DaemonSet);
-}
 
 impl Message for k8s_openapi::api::apps::v1::DaemonSetCondition {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -1537,7 +1495,6 @@ impl Message for k8s_openapi::api::apps::v1::DaemonSetCondition {
 }
 message_field!(k8s_openapi::api::apps::v1::DaemonSetCondition);
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::apps::v1::DaemonSetSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.min_ready_seconds, 4, buf);
@@ -1590,61 +1547,6 @@ impl Message for k8s_openapi::api::apps::v1::DaemonSetSpec {
     }
 }
 message_field!(k8s_openapi::api::apps::v1::DaemonSetSpec);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::apps::v1::DaemonSetSpec {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.min_ready_seconds, 4, buf);
-        Field::encode(&self.revision_history_limit, 6, buf);
-        Field::encode(&self.selector, 1, buf);
-        Field::encode(&self.template, 2, buf);
-        Field::encode(&self.update_strategy, 3, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.min_ready_seconds, 4);
-        n += Field::encoded_len(&self.revision_history_limit, 6);
-        n += Field::encoded_len(&self.selector, 1);
-        n += Field::encoded_len(&self.template, 2);
-        n += Field::encoded_len(&self.update_strategy, 3);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 4 {
-                Field::merge(&mut m.min_ready_seconds, wire, buf, depth)
-                    .map_err(|e| context(e, "DaemonSetSpec", "min_ready_seconds"))?;
-                continue;
-            }
-            if tag == 6 {
-                Field::merge(&mut m.revision_history_limit, wire, buf, depth)
-                    .map_err(|e| context(e, "DaemonSetSpec", "revision_history_limit"))?;
-                continue;
-            }
-            if tag == 1 {
-                Field::merge(&mut m.selector, wire, buf, depth)
-                    .map_err(|e| context(e, "DaemonSetSpec", "selector"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.template, wire, buf, depth)
-                    .map_err(|e| context(e, "DaemonSetSpec", "template"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.update_strategy, wire, buf, depth)
-                    .map_err(|e| context(e, "DaemonSetSpec", "update_strategy"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::apps::v1::DaemonSetSpec);
-}
 
 impl Message for k8s_openapi::api::apps::v1::DaemonSetStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -1766,7 +1668,6 @@ impl Message for k8s_openapi::api::apps::v1::DaemonSetUpdateStrategy {
 }
 message_field!(k8s_openapi::api::apps::v1::DaemonSetUpdateStrategy);
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::apps::v1::Deployment {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -1805,47 +1706,6 @@ impl Message for k8s_openapi::api::apps::v1::Deployment {
     }
 }
 message_field!(k8s_openapi::api::apps::v1::Deployment);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::apps::v1::Deployment {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.metadata, 1, buf);
-        Field::encode(&self.spec, 2, buf);
-        Field::encode(&self.status, 3, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.metadata, 1);
-        n += Field::encoded_len(&self.spec, 2);
-        n += Field::encoded_len(&self.status, 3);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 1 {
-                Field::merge(&mut m.metadata, wire, buf, depth)
-                    .map_err(|e| context(e, "Deployment", "metadata"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.spec, wire, buf, depth)
-                    .map_err(|e| context(e, "Deployment", "spec"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.status, wire, buf, depth)
-                    .map_err(|e| context(e, "Deployment", "status"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::apps::v1::Deployment);
-}
 
 impl Message for k8s_openapi::api::apps::v1::DeploymentCondition {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -1907,7 +1767,6 @@ impl Message for k8s_openapi::api::apps::v1::DeploymentCondition {
 }
 message_field!(k8s_openapi::api::apps::v1::DeploymentCondition);
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::apps::v1::DeploymentSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.min_ready_seconds, 5, buf);
@@ -1981,82 +1840,6 @@ impl Message for k8s_openapi::api::apps::v1::DeploymentSpec {
     }
 }
 message_field!(k8s_openapi::api::apps::v1::DeploymentSpec);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::apps::v1::DeploymentSpec {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.min_ready_seconds, 5, buf);
-        Field::encode(&self.paused, 7, buf);
-        Field::encode(&self.progress_deadline_seconds, 9, buf);
-        Field::encode(&self.replicas, 1, buf);
-        Field::encode(&self.revision_history_limit, 6, buf);
-        Field::encode(&self.selector, 2, buf);
-        Field::encode(&self.strategy, 4, buf);
-        Field::encode(&self.template, 3, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.min_ready_seconds, 5);
-        n += Field::encoded_len(&self.paused, 7);
-        n += Field::encoded_len(&self.progress_deadline_seconds, 9);
-        n += Field::encoded_len(&self.replicas, 1);
-        n += Field::encoded_len(&self.revision_history_limit, 6);
-        n += Field::encoded_len(&self.selector, 2);
-        n += Field::encoded_len(&self.strategy, 4);
-        n += Field::encoded_len(&self.template, 3);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 5 {
-                Field::merge(&mut m.min_ready_seconds, wire, buf, depth)
-                    .map_err(|e| context(e, "DeploymentSpec", "min_ready_seconds"))?;
-                continue;
-            }
-            if tag == 7 {
-                Field::merge(&mut m.paused, wire, buf, depth)
-                    .map_err(|e| context(e, "DeploymentSpec", "paused"))?;
-                continue;
-            }
-            if tag == 9 {
-                Field::merge(&mut m.progress_deadline_seconds, wire, buf, depth)
-                    .map_err(|e| context(e, "DeploymentSpec", "progress_deadline_seconds"))?;
-                continue;
-            }
-            if tag == 1 {
-                Field::merge(&mut m.replicas, wire, buf, depth)
-                    .map_err(|e| context(e, "DeploymentSpec", "replicas"))?;
-                continue;
-            }
-            if tag == 6 {
-                Field::merge(&mut m.revision_history_limit, wire, buf, depth)
-                    .map_err(|e| context(e, "DeploymentSpec", "revision_history_limit"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.selector, wire, buf, depth)
-                    .map_err(|e| context(e, "DeploymentSpec", "selector"))?;
-                continue;
-            }
-            if tag == 4 {
-                Field::merge(&mut m.strategy, wire, buf, depth)
-                    .map_err(|e| context(e, "DeploymentSpec", "strategy"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.template, wire, buf, depth)
-                    .map_err(|e| context(e, "DeploymentSpec", "template"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::apps::v1::DeploymentSpec);
-}
 
 impl Message for k8s_openapi::api::apps::v1::DeploymentStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -2171,7 +1954,6 @@ impl Message for k8s_openapi::api::apps::v1::DeploymentStrategy {
 }
 message_field!(k8s_openapi::api::apps::v1::DeploymentStrategy);
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::apps::v1::ReplicaSet {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -2210,47 +1992,6 @@ impl Message for k8s_openapi::api::apps::v1::ReplicaSet {
     }
 }
 message_field!(k8s_openapi::api::apps::v1::ReplicaSet);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::apps::v1::ReplicaSet {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.metadata, 1, buf);
-        Field::encode(&self.spec, 2, buf);
-        Field::encode(&self.status, 3, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.metadata, 1);
-        n += Field::encoded_len(&self.spec, 2);
-        n += Field::encoded_len(&self.status, 3);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 1 {
-                Field::merge(&mut m.metadata, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicaSet", "metadata"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.spec, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicaSet", "spec"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.status, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicaSet", "status"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::apps::v1::ReplicaSet);
-}
 
 impl Message for k8s_openapi::api::apps::v1::ReplicaSetCondition {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -2305,7 +2046,6 @@ impl Message for k8s_openapi::api::apps::v1::ReplicaSetCondition {
 }
 message_field!(k8s_openapi::api::apps::v1::ReplicaSetCondition);
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::apps::v1::ReplicaSetSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.min_ready_seconds, 4, buf);
@@ -2351,54 +2091,6 @@ impl Message for k8s_openapi::api::apps::v1::ReplicaSetSpec {
     }
 }
 message_field!(k8s_openapi::api::apps::v1::ReplicaSetSpec);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::apps::v1::ReplicaSetSpec {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.min_ready_seconds, 4, buf);
-        Field::encode(&self.replicas, 1, buf);
-        Field::encode(&self.selector, 2, buf);
-        Field::encode(&self.template, 3, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.min_ready_seconds, 4);
-        n += Field::encoded_len(&self.replicas, 1);
-        n += Field::encoded_len(&self.selector, 2);
-        n += Field::encoded_len(&self.template, 3);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 4 {
-                Field::merge(&mut m.min_ready_seconds, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicaSetSpec", "min_ready_seconds"))?;
-                continue;
-            }
-            if tag == 1 {
-                Field::merge(&mut m.replicas, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicaSetSpec", "replicas"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.selector, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicaSetSpec", "selector"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.template, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicaSetSpec", "template"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::apps::v1::ReplicaSetSpec);
-}
 
 impl Message for k8s_openapi::api::apps::v1::ReplicaSetStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -2564,7 +2256,6 @@ impl Message for k8s_openapi::api::apps::v1::RollingUpdateStatefulSetStrategy {
 }
 message_field!(k8s_openapi::api::apps::v1::RollingUpdateStatefulSetStrategy);
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::apps::v1::StatefulSet {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -2603,47 +2294,6 @@ impl Message for k8s_openapi::api::apps::v1::StatefulSet {
     }
 }
 message_field!(k8s_openapi::api::apps::v1::StatefulSet);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::apps::v1::StatefulSet {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.metadata, 1, buf);
-        Field::encode(&self.spec, 2, buf);
-        Field::encode(&self.status, 3, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.metadata, 1);
-        n += Field::encoded_len(&self.spec, 2);
-        n += Field::encoded_len(&self.status, 3);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 1 {
-                Field::merge(&mut m.metadata, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSet", "metadata"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.spec, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSet", "spec"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.status, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSet", "status"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::apps::v1::StatefulSet);
-}
 
 impl Message for k8s_openapi::api::apps::v1::StatefulSetCondition {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -2765,7 +2415,6 @@ impl Message for k8s_openapi::api::apps::v1::StatefulSetPersistentVolumeClaimRet
 }
 message_field!(k8s_openapi::api::apps::v1::StatefulSetPersistentVolumeClaimRetentionPolicy);
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::apps::v1::StatefulSetSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.min_ready_seconds, 9, buf);
@@ -2810,8 +2459,19 @@ impl Message for k8s_openapi::api::apps::v1::StatefulSetSpec {
                 continue;
             }
             if tag == 10 {
-                Field::merge(&mut m.persistent_volume_claim_retention_policy, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSetSpec", "persistent_volume_claim_retention_policy"))?;
+                Field::merge(
+                    &mut m.persistent_volume_claim_retention_policy,
+                    wire,
+                    buf,
+                    depth,
+                )
+                .map_err(|e| {
+                    context(
+                        e,
+                        "StatefulSetSpec",
+                        "persistent_volume_claim_retention_policy",
+                    )
+                })?;
                 continue;
             }
             if tag == 6 {
@@ -2860,103 +2520,6 @@ impl Message for k8s_openapi::api::apps::v1::StatefulSetSpec {
     }
 }
 message_field!(k8s_openapi::api::apps::v1::StatefulSetSpec);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::apps::v1::StatefulSetSpec {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.min_ready_seconds, 9, buf);
-        Field::encode(&self.ordinals, 11, buf);
-        Field::encode(&self.persistent_volume_claim_retention_policy, 10, buf);
-        Field::encode(&self.pod_management_policy, 6, buf);
-        Field::encode(&self.replicas, 1, buf);
-        Field::encode(&self.revision_history_limit, 8, buf);
-        Field::encode(&self.selector, 2, buf);
-        Field::encode(&self.service_name, 5, buf);
-        Field::encode(&self.template, 3, buf);
-        Field::encode(&self.update_strategy, 7, buf);
-        Field::encode(&self.volume_claim_templates, 4, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.min_ready_seconds, 9);
-        n += Field::encoded_len(&self.ordinals, 11);
-        n += Field::encoded_len(&self.persistent_volume_claim_retention_policy, 10);
-        n += Field::encoded_len(&self.pod_management_policy, 6);
-        n += Field::encoded_len(&self.replicas, 1);
-        n += Field::encoded_len(&self.revision_history_limit, 8);
-        n += Field::encoded_len(&self.selector, 2);
-        n += Field::encoded_len(&self.service_name, 5);
-        n += Field::encoded_len(&self.template, 3);
-        n += Field::encoded_len(&self.update_strategy, 7);
-        n += Field::encoded_len(&self.volume_claim_templates, 4);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 9 {
-                Field::merge(&mut m.min_ready_seconds, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSetSpec", "min_ready_seconds"))?;
-                continue;
-            }
-            if tag == 11 {
-                Field::merge(&mut m.ordinals, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSetSpec", "ordinals"))?;
-                continue;
-            }
-            if tag == 10 {
-                Field::merge(&mut m.persistent_volume_claim_retention_policy, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSetSpec", "persistent_volume_claim_retention_policy"))?;
-                continue;
-            }
-            if tag == 6 {
-                Field::merge(&mut m.pod_management_policy, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSetSpec", "pod_management_policy"))?;
-                continue;
-            }
-            if tag == 1 {
-                Field::merge(&mut m.replicas, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSetSpec", "replicas"))?;
-                continue;
-            }
-            if tag == 8 {
-                Field::merge(&mut m.revision_history_limit, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSetSpec", "revision_history_limit"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.selector, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSetSpec", "selector"))?;
-                continue;
-            }
-            if tag == 5 {
-                Field::merge(&mut m.service_name, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSetSpec", "service_name"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.template, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSetSpec", "template"))?;
-                continue;
-            }
-            if tag == 7 {
-                Field::merge(&mut m.update_strategy, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSetSpec", "update_strategy"))?;
-                continue;
-            }
-            if tag == 4 {
-                Field::merge(&mut m.volume_claim_templates, wire, buf, depth)
-                    .map_err(|e| context(e, "StatefulSetSpec", "volume_claim_templates"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::apps::v1::StatefulSetSpec);
-}
 
 impl Message for k8s_openapi::api::apps::v1::StatefulSetStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -4695,47 +4258,7 @@ impl Message for k8s_openapi::api::autoscaling::v2::ResourceMetricStatus {
 }
 message_field!(k8s_openapi::api::autoscaling::v2::ResourceMetricStatus);
 
-k8s_openapi::k8s_if_1_34! {
-impl Message for k8s_openapi::api::batch::v1::CronJob {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.metadata, 1, buf);
-        Field::encode(&self.spec, 2, buf);
-        Field::encode(&self.status, 3, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.metadata, 1);
-        n += Field::encoded_len(&self.spec, 2);
-        n += Field::encoded_len(&self.status, 3);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 1 {
-                Field::merge(&mut m.metadata, wire, buf, depth)
-                    .map_err(|e| context(e, "CronJob", "metadata"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.spec, wire, buf, depth)
-                    .map_err(|e| context(e, "CronJob", "spec"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.status, wire, buf, depth)
-                    .map_err(|e| context(e, "CronJob", "status"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::batch::v1::CronJob);
-}
-k8s_openapi::k8s_if_1_36! {
+k8s_openapi::k8s_if_le_1_36! {
 impl Message for k8s_openapi::api::batch::v1::CronJob {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -4776,82 +4299,7 @@ impl Message for k8s_openapi::api::batch::v1::CronJob {
 message_field!(k8s_openapi::api::batch::v1::CronJob);
 }
 
-k8s_openapi::k8s_if_1_34! {
-impl Message for k8s_openapi::api::batch::v1::CronJobSpec {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.concurrency_policy, 3, buf);
-        Field::encode(&self.failed_jobs_history_limit, 7, buf);
-        Field::encode(&self.job_template, 5, buf);
-        Field::encode(&self.schedule, 1, buf);
-        Field::encode(&self.starting_deadline_seconds, 2, buf);
-        Field::encode(&self.successful_jobs_history_limit, 6, buf);
-        Field::encode(&self.suspend, 4, buf);
-        Field::encode(&self.time_zone, 8, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.concurrency_policy, 3);
-        n += Field::encoded_len(&self.failed_jobs_history_limit, 7);
-        n += Field::encoded_len(&self.job_template, 5);
-        n += Field::encoded_len(&self.schedule, 1);
-        n += Field::encoded_len(&self.starting_deadline_seconds, 2);
-        n += Field::encoded_len(&self.successful_jobs_history_limit, 6);
-        n += Field::encoded_len(&self.suspend, 4);
-        n += Field::encoded_len(&self.time_zone, 8);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 3 {
-                Field::merge(&mut m.concurrency_policy, wire, buf, depth)
-                    .map_err(|e| context(e, "CronJobSpec", "concurrency_policy"))?;
-                continue;
-            }
-            if tag == 7 {
-                Field::merge(&mut m.failed_jobs_history_limit, wire, buf, depth)
-                    .map_err(|e| context(e, "CronJobSpec", "failed_jobs_history_limit"))?;
-                continue;
-            }
-            if tag == 5 {
-                Field::merge(&mut m.job_template, wire, buf, depth)
-                    .map_err(|e| context(e, "CronJobSpec", "job_template"))?;
-                continue;
-            }
-            if tag == 1 {
-                Field::merge(&mut m.schedule, wire, buf, depth)
-                    .map_err(|e| context(e, "CronJobSpec", "schedule"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.starting_deadline_seconds, wire, buf, depth)
-                    .map_err(|e| context(e, "CronJobSpec", "starting_deadline_seconds"))?;
-                continue;
-            }
-            if tag == 6 {
-                Field::merge(&mut m.successful_jobs_history_limit, wire, buf, depth)
-                    .map_err(|e| context(e, "CronJobSpec", "successful_jobs_history_limit"))?;
-                continue;
-            }
-            if tag == 4 {
-                Field::merge(&mut m.suspend, wire, buf, depth)
-                    .map_err(|e| context(e, "CronJobSpec", "suspend"))?;
-                continue;
-            }
-            if tag == 8 {
-                Field::merge(&mut m.time_zone, wire, buf, depth)
-                    .map_err(|e| context(e, "CronJobSpec", "time_zone"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::batch::v1::CronJobSpec);
-}
-k8s_openapi::k8s_if_1_36! {
+k8s_openapi::k8s_if_le_1_36! {
 impl Message for k8s_openapi::api::batch::v1::CronJobSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.concurrency_policy, 3, buf);
@@ -4966,47 +4414,7 @@ impl Message for k8s_openapi::api::batch::v1::CronJobStatus {
 }
 message_field!(k8s_openapi::api::batch::v1::CronJobStatus);
 
-k8s_openapi::k8s_if_1_34! {
-impl Message for k8s_openapi::api::batch::v1::Job {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.metadata, 1, buf);
-        Field::encode(&self.spec, 2, buf);
-        Field::encode(&self.status, 3, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.metadata, 1);
-        n += Field::encoded_len(&self.spec, 2);
-        n += Field::encoded_len(&self.status, 3);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 1 {
-                Field::merge(&mut m.metadata, wire, buf, depth)
-                    .map_err(|e| context(e, "Job", "metadata"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.spec, wire, buf, depth)
-                    .map_err(|e| context(e, "Job", "spec"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.status, wire, buf, depth)
-                    .map_err(|e| context(e, "Job", "status"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::batch::v1::Job);
-}
-k8s_openapi::k8s_if_1_36! {
+k8s_openapi::k8s_if_le_1_36! {
 impl Message for k8s_openapi::api::batch::v1::Job {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -5107,138 +4515,7 @@ impl Message for k8s_openapi::api::batch::v1::JobCondition {
 }
 message_field!(k8s_openapi::api::batch::v1::JobCondition);
 
-k8s_openapi::k8s_if_1_34! {
-impl Message for k8s_openapi::api::batch::v1::JobSpec {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.active_deadline_seconds, 3, buf);
-        Field::encode(&self.backoff_limit, 7, buf);
-        Field::encode(&self.backoff_limit_per_index, 12, buf);
-        Field::encode(&self.completion_mode, 9, buf);
-        Field::encode(&self.completions, 2, buf);
-        Field::encode(&self.managed_by, 15, buf);
-        Field::encode(&self.manual_selector, 5, buf);
-        Field::encode(&self.max_failed_indexes, 13, buf);
-        Field::encode(&self.parallelism, 1, buf);
-        Field::encode(&self.pod_failure_policy, 11, buf);
-        Field::encode(&self.pod_replacement_policy, 14, buf);
-        Field::encode(&self.selector, 4, buf);
-        Field::encode(&self.success_policy, 16, buf);
-        Field::encode(&self.suspend, 10, buf);
-        Field::encode(&self.template, 6, buf);
-        Field::encode(&self.ttl_seconds_after_finished, 8, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.active_deadline_seconds, 3);
-        n += Field::encoded_len(&self.backoff_limit, 7);
-        n += Field::encoded_len(&self.backoff_limit_per_index, 12);
-        n += Field::encoded_len(&self.completion_mode, 9);
-        n += Field::encoded_len(&self.completions, 2);
-        n += Field::encoded_len(&self.managed_by, 15);
-        n += Field::encoded_len(&self.manual_selector, 5);
-        n += Field::encoded_len(&self.max_failed_indexes, 13);
-        n += Field::encoded_len(&self.parallelism, 1);
-        n += Field::encoded_len(&self.pod_failure_policy, 11);
-        n += Field::encoded_len(&self.pod_replacement_policy, 14);
-        n += Field::encoded_len(&self.selector, 4);
-        n += Field::encoded_len(&self.success_policy, 16);
-        n += Field::encoded_len(&self.suspend, 10);
-        n += Field::encoded_len(&self.template, 6);
-        n += Field::encoded_len(&self.ttl_seconds_after_finished, 8);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 3 {
-                Field::merge(&mut m.active_deadline_seconds, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "active_deadline_seconds"))?;
-                continue;
-            }
-            if tag == 7 {
-                Field::merge(&mut m.backoff_limit, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "backoff_limit"))?;
-                continue;
-            }
-            if tag == 12 {
-                Field::merge(&mut m.backoff_limit_per_index, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "backoff_limit_per_index"))?;
-                continue;
-            }
-            if tag == 9 {
-                Field::merge(&mut m.completion_mode, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "completion_mode"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.completions, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "completions"))?;
-                continue;
-            }
-            if tag == 15 {
-                Field::merge(&mut m.managed_by, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "managed_by"))?;
-                continue;
-            }
-            if tag == 5 {
-                Field::merge(&mut m.manual_selector, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "manual_selector"))?;
-                continue;
-            }
-            if tag == 13 {
-                Field::merge(&mut m.max_failed_indexes, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "max_failed_indexes"))?;
-                continue;
-            }
-            if tag == 1 {
-                Field::merge(&mut m.parallelism, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "parallelism"))?;
-                continue;
-            }
-            if tag == 11 {
-                Field::merge(&mut m.pod_failure_policy, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "pod_failure_policy"))?;
-                continue;
-            }
-            if tag == 14 {
-                Field::merge(&mut m.pod_replacement_policy, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "pod_replacement_policy"))?;
-                continue;
-            }
-            if tag == 4 {
-                Field::merge(&mut m.selector, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "selector"))?;
-                continue;
-            }
-            if tag == 16 {
-                Field::merge(&mut m.success_policy, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "success_policy"))?;
-                continue;
-            }
-            if tag == 10 {
-                Field::merge(&mut m.suspend, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "suspend"))?;
-                continue;
-            }
-            if tag == 6 {
-                Field::merge(&mut m.template, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "template"))?;
-                continue;
-            }
-            if tag == 8 {
-                Field::merge(&mut m.ttl_seconds_after_finished, wire, buf, depth)
-                    .map_err(|e| context(e, "JobSpec", "ttl_seconds_after_finished"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::batch::v1::JobSpec);
-}
-k8s_openapi::k8s_if_1_36! {
+k8s_openapi::k8s_if_le_1_36! {
 impl Message for k8s_openapi::api::batch::v1::JobSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.active_deadline_seconds, 3, buf);
@@ -5465,40 +4742,7 @@ impl Message for k8s_openapi::api::batch::v1::JobStatus {
 }
 message_field!(k8s_openapi::api::batch::v1::JobStatus);
 
-k8s_openapi::k8s_if_1_34! {
-impl Message for k8s_openapi::api::batch::v1::JobTemplateSpec {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.metadata, 1, buf);
-        Field::encode(&self.spec, 2, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.metadata, 1);
-        n += Field::encoded_len(&self.spec, 2);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 1 {
-                Field::merge(&mut m.metadata, wire, buf, depth)
-                    .map_err(|e| context(e, "JobTemplateSpec", "metadata"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.spec, wire, buf, depth)
-                    .map_err(|e| context(e, "JobTemplateSpec", "spec"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::batch::v1::JobTemplateSpec);
-}
-k8s_openapi::k8s_if_1_36! {
+k8s_openapi::k8s_if_le_1_36! {
 impl Message for k8s_openapi::api::batch::v1::JobTemplateSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -9130,44 +8374,80 @@ impl Message for k8s_openapi::api::core::v1::EnvVarSource {
 }
 message_field!(k8s_openapi::api::core::v1::EnvVarSource);
 
-k8s_openapi::k8s_if_ge_1_34! {
 impl Message for k8s_openapi::api::core::v1::EphemeralContainer {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.target_container_name, 2, buf);
-        {
-            let mut embedded = Vec::new();
-            Field::encode(&self.name, 1, &mut embedded);
-            Field::encode(&self.image, 2, &mut embedded);
-            Field::encode(&self.command, 3, &mut embedded);
-            Field::encode(&self.args, 4, &mut embedded);
-            Field::encode(&self.working_dir, 5, &mut embedded);
-            Field::encode(&self.ports, 6, &mut embedded);
-            Field::encode(&self.env_from, 19, &mut embedded);
-            Field::encode(&self.env, 7, &mut embedded);
-            Field::encode(&self.resources, 8, &mut embedded);
-            Field::encode(&self.resize_policy, 23, &mut embedded);
-            Field::encode(&self.restart_policy, 24, &mut embedded);
-            Field::encode(&self.restart_policy_rules, 25, &mut embedded);
-            Field::encode(&self.volume_mounts, 9, &mut embedded);
-            Field::encode(&self.volume_devices, 21, &mut embedded);
-            Field::encode(&self.liveness_probe, 10, &mut embedded);
-            Field::encode(&self.readiness_probe, 11, &mut embedded);
-            Field::encode(&self.startup_probe, 22, &mut embedded);
-            Field::encode(&self.lifecycle, 12, &mut embedded);
-            Field::encode(&self.termination_message_path, 13, &mut embedded);
-            Field::encode(&self.termination_message_policy, 20, &mut embedded);
-            Field::encode(&self.image_pull_policy, 14, &mut embedded);
-            Field::encode(&self.security_context, 15, &mut embedded);
-            Field::encode(&self.stdin, 16, &mut embedded);
-            Field::encode(&self.stdin_once, 17, &mut embedded);
-            Field::encode(&self.tty, 18, &mut embedded);
-            wire::encode_bytes(1, &embedded, buf);
+        k8s_openapi::k8s_if_le_1_33! {
+            {
+                let mut embedded = Vec::new();
+                Field::encode(&self.name, 1, &mut embedded);
+                Field::encode(&self.image, 2, &mut embedded);
+                Field::encode(&self.command, 3, &mut embedded);
+                Field::encode(&self.args, 4, &mut embedded);
+                Field::encode(&self.working_dir, 5, &mut embedded);
+                Field::encode(&self.ports, 6, &mut embedded);
+                Field::encode(&self.env_from, 19, &mut embedded);
+                Field::encode(&self.env, 7, &mut embedded);
+                Field::encode(&self.resources, 8, &mut embedded);
+                Field::encode(&self.resize_policy, 23, &mut embedded);
+                Field::encode(&self.restart_policy, 24, &mut embedded);
+                Field::encode(&self.volume_mounts, 9, &mut embedded);
+                Field::encode(&self.volume_devices, 21, &mut embedded);
+                Field::encode(&self.liveness_probe, 10, &mut embedded);
+                Field::encode(&self.readiness_probe, 11, &mut embedded);
+                Field::encode(&self.startup_probe, 22, &mut embedded);
+                Field::encode(&self.lifecycle, 12, &mut embedded);
+                Field::encode(&self.termination_message_path, 13, &mut embedded);
+                Field::encode(&self.termination_message_policy, 20, &mut embedded);
+                Field::encode(&self.image_pull_policy, 14, &mut embedded);
+                Field::encode(&self.security_context, 15, &mut embedded);
+                Field::encode(&self.stdin, 16, &mut embedded);
+                Field::encode(&self.stdin_once, 17, &mut embedded);
+                Field::encode(&self.tty, 18, &mut embedded);
+                wire::encode_bytes(1, &embedded, buf);
+            }
+        }
+        k8s_openapi::k8s_if_ge_1_34! {
+            {
+                let mut embedded = Vec::new();
+                Field::encode(&self.name, 1, &mut embedded);
+                Field::encode(&self.image, 2, &mut embedded);
+                Field::encode(&self.command, 3, &mut embedded);
+                Field::encode(&self.args, 4, &mut embedded);
+                Field::encode(&self.working_dir, 5, &mut embedded);
+                Field::encode(&self.ports, 6, &mut embedded);
+                Field::encode(&self.env_from, 19, &mut embedded);
+                Field::encode(&self.env, 7, &mut embedded);
+                Field::encode(&self.resources, 8, &mut embedded);
+                Field::encode(&self.resize_policy, 23, &mut embedded);
+                Field::encode(&self.restart_policy, 24, &mut embedded);
+                Field::encode(&self.restart_policy_rules, 25, &mut embedded);
+                Field::encode(&self.volume_mounts, 9, &mut embedded);
+                Field::encode(&self.volume_devices, 21, &mut embedded);
+                Field::encode(&self.liveness_probe, 10, &mut embedded);
+                Field::encode(&self.readiness_probe, 11, &mut embedded);
+                Field::encode(&self.startup_probe, 22, &mut embedded);
+                Field::encode(&self.lifecycle, 12, &mut embedded);
+                Field::encode(&self.termination_message_path, 13, &mut embedded);
+                Field::encode(&self.termination_message_policy, 20, &mut embedded);
+                Field::encode(&self.image_pull_policy, 14, &mut embedded);
+                Field::encode(&self.security_context, 15, &mut embedded);
+                Field::encode(&self.stdin, 16, &mut embedded);
+                Field::encode(&self.stdin_once, 17, &mut embedded);
+                Field::encode(&self.tty, 18, &mut embedded);
+                wire::encode_bytes(1, &embedded, buf);
+            }
         }
     }
     fn fields_len(&self) -> usize {
         let mut n = 0;
         n += Field::encoded_len(&self.target_container_name, 2);
-        n += wire::bytes_len(1, Field::encoded_len(&self.name, 1) + Field::encoded_len(&self.image, 2) + Field::encoded_len(&self.command, 3) + Field::encoded_len(&self.args, 4) + Field::encoded_len(&self.working_dir, 5) + Field::encoded_len(&self.ports, 6) + Field::encoded_len(&self.env_from, 19) + Field::encoded_len(&self.env, 7) + Field::encoded_len(&self.resources, 8) + Field::encoded_len(&self.resize_policy, 23) + Field::encoded_len(&self.restart_policy, 24) + Field::encoded_len(&self.restart_policy_rules, 25) + Field::encoded_len(&self.volume_mounts, 9) + Field::encoded_len(&self.volume_devices, 21) + Field::encoded_len(&self.liveness_probe, 10) + Field::encoded_len(&self.readiness_probe, 11) + Field::encoded_len(&self.startup_probe, 22) + Field::encoded_len(&self.lifecycle, 12) + Field::encoded_len(&self.termination_message_path, 13) + Field::encoded_len(&self.termination_message_policy, 20) + Field::encoded_len(&self.image_pull_policy, 14) + Field::encoded_len(&self.security_context, 15) + Field::encoded_len(&self.stdin, 16) + Field::encoded_len(&self.stdin_once, 17) + Field::encoded_len(&self.tty, 18));
+        k8s_openapi::k8s_if_le_1_33! {
+            n += wire::bytes_len(1, Field::encoded_len(&self.name, 1) + Field::encoded_len(&self.image, 2) + Field::encoded_len(&self.command, 3) + Field::encoded_len(&self.args, 4) + Field::encoded_len(&self.working_dir, 5) + Field::encoded_len(&self.ports, 6) + Field::encoded_len(&self.env_from, 19) + Field::encoded_len(&self.env, 7) + Field::encoded_len(&self.resources, 8) + Field::encoded_len(&self.resize_policy, 23) + Field::encoded_len(&self.restart_policy, 24) + Field::encoded_len(&self.volume_mounts, 9) + Field::encoded_len(&self.volume_devices, 21) + Field::encoded_len(&self.liveness_probe, 10) + Field::encoded_len(&self.readiness_probe, 11) + Field::encoded_len(&self.startup_probe, 22) + Field::encoded_len(&self.lifecycle, 12) + Field::encoded_len(&self.termination_message_path, 13) + Field::encoded_len(&self.termination_message_policy, 20) + Field::encoded_len(&self.image_pull_policy, 14) + Field::encoded_len(&self.security_context, 15) + Field::encoded_len(&self.stdin, 16) + Field::encoded_len(&self.stdin_once, 17) + Field::encoded_len(&self.tty, 18));
+        }
+        k8s_openapi::k8s_if_ge_1_34! {
+            n += wire::bytes_len(1, Field::encoded_len(&self.name, 1) + Field::encoded_len(&self.image, 2) + Field::encoded_len(&self.command, 3) + Field::encoded_len(&self.args, 4) + Field::encoded_len(&self.working_dir, 5) + Field::encoded_len(&self.ports, 6) + Field::encoded_len(&self.env_from, 19) + Field::encoded_len(&self.env, 7) + Field::encoded_len(&self.resources, 8) + Field::encoded_len(&self.resize_policy, 23) + Field::encoded_len(&self.restart_policy, 24) + Field::encoded_len(&self.restart_policy_rules, 25) + Field::encoded_len(&self.volume_mounts, 9) + Field::encoded_len(&self.volume_devices, 21) + Field::encoded_len(&self.liveness_probe, 10) + Field::encoded_len(&self.readiness_probe, 11) + Field::encoded_len(&self.startup_probe, 22) + Field::encoded_len(&self.lifecycle, 12) + Field::encoded_len(&self.termination_message_path, 13) + Field::encoded_len(&self.termination_message_policy, 20) + Field::encoded_len(&self.image_pull_policy, 14) + Field::encoded_len(&self.security_context, 15) + Field::encoded_len(&self.stdin, 16) + Field::encoded_len(&self.stdin_once, 17) + Field::encoded_len(&self.tty, 18));
+        }
         n
     }
     fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
@@ -9179,41 +8459,80 @@ impl Message for k8s_openapi::api::core::v1::EphemeralContainer {
                     .map_err(|e| context(e, "EphemeralContainer", "target_container_name"))?;
                 continue;
             }
-            if tag == 1 {
-                let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
-                    match tag {
-                        1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
-                        2 => Field::merge(&mut m.image, wire, &mut inner, depth)?,
-                        3 => Field::merge(&mut m.command, wire, &mut inner, depth)?,
-                        4 => Field::merge(&mut m.args, wire, &mut inner, depth)?,
-                        5 => Field::merge(&mut m.working_dir, wire, &mut inner, depth)?,
-                        6 => Field::merge(&mut m.ports, wire, &mut inner, depth)?,
-                        19 => Field::merge(&mut m.env_from, wire, &mut inner, depth)?,
-                        7 => Field::merge(&mut m.env, wire, &mut inner, depth)?,
-                        8 => Field::merge(&mut m.resources, wire, &mut inner, depth)?,
-                        23 => Field::merge(&mut m.resize_policy, wire, &mut inner, depth)?,
-                        24 => Field::merge(&mut m.restart_policy, wire, &mut inner, depth)?,
-                        25 => Field::merge(&mut m.restart_policy_rules, wire, &mut inner, depth)?,
-                        9 => Field::merge(&mut m.volume_mounts, wire, &mut inner, depth)?,
-                        21 => Field::merge(&mut m.volume_devices, wire, &mut inner, depth)?,
-                        10 => Field::merge(&mut m.liveness_probe, wire, &mut inner, depth)?,
-                        11 => Field::merge(&mut m.readiness_probe, wire, &mut inner, depth)?,
-                        22 => Field::merge(&mut m.startup_probe, wire, &mut inner, depth)?,
-                        12 => Field::merge(&mut m.lifecycle, wire, &mut inner, depth)?,
-                        13 => Field::merge(&mut m.termination_message_path, wire, &mut inner, depth)?,
-                        20 => Field::merge(&mut m.termination_message_policy, wire, &mut inner, depth)?,
-                        14 => Field::merge(&mut m.image_pull_policy, wire, &mut inner, depth)?,
-                        15 => Field::merge(&mut m.security_context, wire, &mut inner, depth)?,
-                        16 => Field::merge(&mut m.stdin, wire, &mut inner, depth)?,
-                        17 => Field::merge(&mut m.stdin_once, wire, &mut inner, depth)?,
-                        18 => Field::merge(&mut m.tty, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+            k8s_openapi::k8s_if_le_1_33! {
+                if tag == 1 {
+                    let bytes = wire::decode_bytes(wire, buf)?;
+                    let mut inner = &bytes[..];
+                    while !inner.is_empty() {
+                        let (tag, wire) = decode_key(&mut inner)?;
+                        match tag {
+                            1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
+                            2 => Field::merge(&mut m.image, wire, &mut inner, depth)?,
+                            3 => Field::merge(&mut m.command, wire, &mut inner, depth)?,
+                            4 => Field::merge(&mut m.args, wire, &mut inner, depth)?,
+                            5 => Field::merge(&mut m.working_dir, wire, &mut inner, depth)?,
+                            6 => Field::merge(&mut m.ports, wire, &mut inner, depth)?,
+                            19 => Field::merge(&mut m.env_from, wire, &mut inner, depth)?,
+                            7 => Field::merge(&mut m.env, wire, &mut inner, depth)?,
+                            8 => Field::merge(&mut m.resources, wire, &mut inner, depth)?,
+                            23 => Field::merge(&mut m.resize_policy, wire, &mut inner, depth)?,
+                            24 => Field::merge(&mut m.restart_policy, wire, &mut inner, depth)?,
+                            9 => Field::merge(&mut m.volume_mounts, wire, &mut inner, depth)?,
+                            21 => Field::merge(&mut m.volume_devices, wire, &mut inner, depth)?,
+                            10 => Field::merge(&mut m.liveness_probe, wire, &mut inner, depth)?,
+                            11 => Field::merge(&mut m.readiness_probe, wire, &mut inner, depth)?,
+                            22 => Field::merge(&mut m.startup_probe, wire, &mut inner, depth)?,
+                            12 => Field::merge(&mut m.lifecycle, wire, &mut inner, depth)?,
+                            13 => Field::merge(&mut m.termination_message_path, wire, &mut inner, depth)?,
+                            20 => Field::merge(&mut m.termination_message_policy, wire, &mut inner, depth)?,
+                            14 => Field::merge(&mut m.image_pull_policy, wire, &mut inner, depth)?,
+                            15 => Field::merge(&mut m.security_context, wire, &mut inner, depth)?,
+                            16 => Field::merge(&mut m.stdin, wire, &mut inner, depth)?,
+                            17 => Field::merge(&mut m.stdin_once, wire, &mut inner, depth)?,
+                            18 => Field::merge(&mut m.tty, wire, &mut inner, depth)?,
+                            _ => skip(wire, tag, &mut inner)?,
+                        }
                     }
+                    continue;
                 }
-                continue;
+            }
+            k8s_openapi::k8s_if_ge_1_34! {
+                if tag == 1 {
+                    let bytes = wire::decode_bytes(wire, buf)?;
+                    let mut inner = &bytes[..];
+                    while !inner.is_empty() {
+                        let (tag, wire) = decode_key(&mut inner)?;
+                        match tag {
+                            1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
+                            2 => Field::merge(&mut m.image, wire, &mut inner, depth)?,
+                            3 => Field::merge(&mut m.command, wire, &mut inner, depth)?,
+                            4 => Field::merge(&mut m.args, wire, &mut inner, depth)?,
+                            5 => Field::merge(&mut m.working_dir, wire, &mut inner, depth)?,
+                            6 => Field::merge(&mut m.ports, wire, &mut inner, depth)?,
+                            19 => Field::merge(&mut m.env_from, wire, &mut inner, depth)?,
+                            7 => Field::merge(&mut m.env, wire, &mut inner, depth)?,
+                            8 => Field::merge(&mut m.resources, wire, &mut inner, depth)?,
+                            23 => Field::merge(&mut m.resize_policy, wire, &mut inner, depth)?,
+                            24 => Field::merge(&mut m.restart_policy, wire, &mut inner, depth)?,
+                            25 => Field::merge(&mut m.restart_policy_rules, wire, &mut inner, depth)?,
+                            9 => Field::merge(&mut m.volume_mounts, wire, &mut inner, depth)?,
+                            21 => Field::merge(&mut m.volume_devices, wire, &mut inner, depth)?,
+                            10 => Field::merge(&mut m.liveness_probe, wire, &mut inner, depth)?,
+                            11 => Field::merge(&mut m.readiness_probe, wire, &mut inner, depth)?,
+                            22 => Field::merge(&mut m.startup_probe, wire, &mut inner, depth)?,
+                            12 => Field::merge(&mut m.lifecycle, wire, &mut inner, depth)?,
+                            13 => Field::merge(&mut m.termination_message_path, wire, &mut inner, depth)?,
+                            20 => Field::merge(&mut m.termination_message_policy, wire, &mut inner, depth)?,
+                            14 => Field::merge(&mut m.image_pull_policy, wire, &mut inner, depth)?,
+                            15 => Field::merge(&mut m.security_context, wire, &mut inner, depth)?,
+                            16 => Field::merge(&mut m.stdin, wire, &mut inner, depth)?,
+                            17 => Field::merge(&mut m.stdin_once, wire, &mut inner, depth)?,
+                            18 => Field::merge(&mut m.tty, wire, &mut inner, depth)?,
+                            _ => skip(wire, tag, &mut inner)?,
+                        }
+                    }
+                    continue;
+                }
             }
             skip(wire, tag, buf)?;
         }
@@ -9221,7 +8540,6 @@ impl Message for k8s_openapi::api::core::v1::EphemeralContainer {
     }
 }
 message_field!(k8s_openapi::api::core::v1::EphemeralContainer);
-}
 
 impl Message for k8s_openapi::api::core::v1::EphemeralVolumeSource {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -12656,7 +11974,7 @@ impl Message for k8s_openapi::api::core::v1::PhotonPersistentDiskVolumeSource {
 }
 message_field!(k8s_openapi::api::core::v1::PhotonPersistentDiskVolumeSource);
 
-k8s_openapi::k8s_if_1_34! {
+k8s_openapi::k8s_if_le_1_35! {
 impl Message for k8s_openapi::api::core::v1::Pod {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -13493,7 +12811,6 @@ impl Message for k8s_openapi::api::core::v1::PodSecurityContext {
 }
 message_field!(k8s_openapi::api::core::v1::PodSecurityContext);
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::core::v1::PodSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.active_deadline_seconds, 5, buf);
@@ -13510,7 +12827,6 @@ impl Message for k8s_openapi::api::core::v1::PodSpec {
         Field::encode(&self.host_pid, 12, buf);
         Field::encode(&self.host_users, 37, buf);
         Field::encode(&self.hostname, 16, buf);
-        Field::encode(&self.hostname_override, 41, buf);
         Field::encode(&self.image_pull_secrets, 15, buf);
         Field::encode(&self.init_containers, 20, buf);
         Field::encode(&self.node_name, 10, buf);
@@ -13537,6 +12853,12 @@ impl Message for k8s_openapi::api::core::v1::PodSpec {
         Field::encode(&self.tolerations, 22, buf);
         Field::encode(&self.topology_spread_constraints, 33, buf);
         Field::encode(&self.volumes, 1, buf);
+        k8s_openapi::k8s_if_ge_1_34! {
+            Field::encode(&self.hostname_override, 41, buf);
+        }
+        k8s_openapi::k8s_if_1_35! {
+            Field::encode(&self.workload_ref, 42, buf);
+        }
         k8s_openapi::k8s_if_ge_1_36! {
             Field::encode(&self.scheduling_group, 43, buf);
         }
@@ -13560,7 +12882,6 @@ impl Message for k8s_openapi::api::core::v1::PodSpec {
         n += Field::encoded_len(&self.host_pid, 12);
         n += Field::encoded_len(&self.host_users, 37);
         n += Field::encoded_len(&self.hostname, 16);
-        n += Field::encoded_len(&self.hostname_override, 41);
         n += Field::encoded_len(&self.image_pull_secrets, 15);
         n += Field::encoded_len(&self.init_containers, 20);
         n += Field::encoded_len(&self.node_name, 10);
@@ -13587,6 +12908,12 @@ impl Message for k8s_openapi::api::core::v1::PodSpec {
         n += Field::encoded_len(&self.tolerations, 22);
         n += Field::encoded_len(&self.topology_spread_constraints, 33);
         n += Field::encoded_len(&self.volumes, 1);
+        k8s_openapi::k8s_if_ge_1_34! {
+            n += Field::encoded_len(&self.hostname_override, 41);
+        }
+        k8s_openapi::k8s_if_1_35! {
+            n += Field::encoded_len(&self.workload_ref, 42);
+        }
         k8s_openapi::k8s_if_ge_1_36! {
             n += Field::encoded_len(&self.scheduling_group, 43);
         }
@@ -13667,11 +12994,6 @@ impl Message for k8s_openapi::api::core::v1::PodSpec {
             if tag == 16 {
                 Field::merge(&mut m.hostname, wire, buf, depth)
                     .map_err(|e| context(e, "PodSpec", "hostname"))?;
-                continue;
-            }
-            if tag == 41 {
-                Field::merge(&mut m.hostname_override, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "hostname_override"))?;
                 continue;
             }
             if tag == 15 {
@@ -13804,337 +13126,19 @@ impl Message for k8s_openapi::api::core::v1::PodSpec {
                     .map_err(|e| context(e, "PodSpec", "volumes"))?;
                 continue;
             }
-            k8s_openapi::k8s_if_ge_1_36! {
-                if tag == 43 {
-                    Field::merge(&mut m.scheduling_group, wire, buf, depth)
-                        .map_err(|e| context(e, "PodSpec", "scheduling_group"))?;
+            k8s_openapi::k8s_if_ge_1_34! {
+                if tag == 41 {
+                    Field::merge(&mut m.hostname_override, wire, buf, depth)
+                        .map_err(|e| context(e, "PodSpec", "hostname_override"))?;
                     continue;
                 }
             }
-            k8s_openapi::k8s_if_ge_1_37! {
-                if tag == 44 {
-                    Field::merge(&mut m.eviction_responders, wire, buf, depth)
-                        .map_err(|e| context(e, "PodSpec", "eviction_responders"))?;
+            k8s_openapi::k8s_if_1_35! {
+                if tag == 42 {
+                    Field::merge(&mut m.workload_ref, wire, buf, depth)
+                        .map_err(|e| context(e, "PodSpec", "workload_ref"))?;
                     continue;
                 }
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::core::v1::PodSpec);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::core::v1::PodSpec {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.active_deadline_seconds, 5, buf);
-        Field::encode(&self.affinity, 18, buf);
-        Field::encode(&self.automount_service_account_token, 21, buf);
-        Field::encode(&self.containers, 2, buf);
-        Field::encode(&self.dns_config, 26, buf);
-        Field::encode(&self.dns_policy, 6, buf);
-        Field::encode(&self.enable_service_links, 30, buf);
-        Field::encode(&self.ephemeral_containers, 34, buf);
-        Field::encode(&self.host_aliases, 23, buf);
-        Field::encode(&self.host_ipc, 13, buf);
-        Field::encode(&self.host_network, 11, buf);
-        Field::encode(&self.host_pid, 12, buf);
-        Field::encode(&self.host_users, 37, buf);
-        Field::encode(&self.hostname, 16, buf);
-        Field::encode(&self.hostname_override, 41, buf);
-        Field::encode(&self.image_pull_secrets, 15, buf);
-        Field::encode(&self.init_containers, 20, buf);
-        Field::encode(&self.node_name, 10, buf);
-        Field::encode(&self.node_selector, 7, buf);
-        Field::encode(&self.os, 36, buf);
-        Field::encode(&self.overhead, 32, buf);
-        Field::encode(&self.preemption_policy, 31, buf);
-        Field::encode(&self.priority, 25, buf);
-        Field::encode(&self.priority_class_name, 24, buf);
-        Field::encode(&self.readiness_gates, 28, buf);
-        Field::encode(&self.resource_claims, 39, buf);
-        Field::encode(&self.resources, 40, buf);
-        Field::encode(&self.restart_policy, 3, buf);
-        Field::encode(&self.runtime_class_name, 29, buf);
-        Field::encode(&self.scheduler_name, 19, buf);
-        Field::encode(&self.scheduling_gates, 38, buf);
-        Field::encode(&self.security_context, 14, buf);
-        Field::encode(&self.service_account, 9, buf);
-        Field::encode(&self.service_account_name, 8, buf);
-        Field::encode(&self.set_hostname_as_fqdn, 35, buf);
-        Field::encode(&self.share_process_namespace, 27, buf);
-        Field::encode(&self.subdomain, 17, buf);
-        Field::encode(&self.termination_grace_period_seconds, 4, buf);
-        Field::encode(&self.tolerations, 22, buf);
-        Field::encode(&self.topology_spread_constraints, 33, buf);
-        Field::encode(&self.volumes, 1, buf);
-        k8s_openapi::k8s_if_ge_1_36! {
-            Field::encode(&self.scheduling_group, 43, buf);
-        }
-        k8s_openapi::k8s_if_ge_1_37! {
-            Field::encode(&self.eviction_responders, 44, buf);
-        }
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.active_deadline_seconds, 5);
-        n += Field::encoded_len(&self.affinity, 18);
-        n += Field::encoded_len(&self.automount_service_account_token, 21);
-        n += Field::encoded_len(&self.containers, 2);
-        n += Field::encoded_len(&self.dns_config, 26);
-        n += Field::encoded_len(&self.dns_policy, 6);
-        n += Field::encoded_len(&self.enable_service_links, 30);
-        n += Field::encoded_len(&self.ephemeral_containers, 34);
-        n += Field::encoded_len(&self.host_aliases, 23);
-        n += Field::encoded_len(&self.host_ipc, 13);
-        n += Field::encoded_len(&self.host_network, 11);
-        n += Field::encoded_len(&self.host_pid, 12);
-        n += Field::encoded_len(&self.host_users, 37);
-        n += Field::encoded_len(&self.hostname, 16);
-        n += Field::encoded_len(&self.hostname_override, 41);
-        n += Field::encoded_len(&self.image_pull_secrets, 15);
-        n += Field::encoded_len(&self.init_containers, 20);
-        n += Field::encoded_len(&self.node_name, 10);
-        n += Field::encoded_len(&self.node_selector, 7);
-        n += Field::encoded_len(&self.os, 36);
-        n += Field::encoded_len(&self.overhead, 32);
-        n += Field::encoded_len(&self.preemption_policy, 31);
-        n += Field::encoded_len(&self.priority, 25);
-        n += Field::encoded_len(&self.priority_class_name, 24);
-        n += Field::encoded_len(&self.readiness_gates, 28);
-        n += Field::encoded_len(&self.resource_claims, 39);
-        n += Field::encoded_len(&self.resources, 40);
-        n += Field::encoded_len(&self.restart_policy, 3);
-        n += Field::encoded_len(&self.runtime_class_name, 29);
-        n += Field::encoded_len(&self.scheduler_name, 19);
-        n += Field::encoded_len(&self.scheduling_gates, 38);
-        n += Field::encoded_len(&self.security_context, 14);
-        n += Field::encoded_len(&self.service_account, 9);
-        n += Field::encoded_len(&self.service_account_name, 8);
-        n += Field::encoded_len(&self.set_hostname_as_fqdn, 35);
-        n += Field::encoded_len(&self.share_process_namespace, 27);
-        n += Field::encoded_len(&self.subdomain, 17);
-        n += Field::encoded_len(&self.termination_grace_period_seconds, 4);
-        n += Field::encoded_len(&self.tolerations, 22);
-        n += Field::encoded_len(&self.topology_spread_constraints, 33);
-        n += Field::encoded_len(&self.volumes, 1);
-        k8s_openapi::k8s_if_ge_1_36! {
-            n += Field::encoded_len(&self.scheduling_group, 43);
-        }
-        k8s_openapi::k8s_if_ge_1_37! {
-            n += Field::encoded_len(&self.eviction_responders, 44);
-        }
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 5 {
-                Field::merge(&mut m.active_deadline_seconds, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "active_deadline_seconds"))?;
-                continue;
-            }
-            if tag == 18 {
-                Field::merge(&mut m.affinity, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "affinity"))?;
-                continue;
-            }
-            if tag == 21 {
-                Field::merge(&mut m.automount_service_account_token, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "automount_service_account_token"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.containers, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "containers"))?;
-                continue;
-            }
-            if tag == 26 {
-                Field::merge(&mut m.dns_config, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "dns_config"))?;
-                continue;
-            }
-            if tag == 6 {
-                Field::merge(&mut m.dns_policy, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "dns_policy"))?;
-                continue;
-            }
-            if tag == 30 {
-                Field::merge(&mut m.enable_service_links, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "enable_service_links"))?;
-                continue;
-            }
-            if tag == 34 {
-                Field::merge(&mut m.ephemeral_containers, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "ephemeral_containers"))?;
-                continue;
-            }
-            if tag == 23 {
-                Field::merge(&mut m.host_aliases, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "host_aliases"))?;
-                continue;
-            }
-            if tag == 13 {
-                Field::merge(&mut m.host_ipc, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "host_ipc"))?;
-                continue;
-            }
-            if tag == 11 {
-                Field::merge(&mut m.host_network, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "host_network"))?;
-                continue;
-            }
-            if tag == 12 {
-                Field::merge(&mut m.host_pid, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "host_pid"))?;
-                continue;
-            }
-            if tag == 37 {
-                Field::merge(&mut m.host_users, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "host_users"))?;
-                continue;
-            }
-            if tag == 16 {
-                Field::merge(&mut m.hostname, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "hostname"))?;
-                continue;
-            }
-            if tag == 41 {
-                Field::merge(&mut m.hostname_override, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "hostname_override"))?;
-                continue;
-            }
-            if tag == 15 {
-                Field::merge(&mut m.image_pull_secrets, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "image_pull_secrets"))?;
-                continue;
-            }
-            if tag == 20 {
-                Field::merge(&mut m.init_containers, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "init_containers"))?;
-                continue;
-            }
-            if tag == 10 {
-                Field::merge(&mut m.node_name, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "node_name"))?;
-                continue;
-            }
-            if tag == 7 {
-                Field::merge(&mut m.node_selector, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "node_selector"))?;
-                continue;
-            }
-            if tag == 36 {
-                Field::merge(&mut m.os, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "os"))?;
-                continue;
-            }
-            if tag == 32 {
-                Field::merge(&mut m.overhead, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "overhead"))?;
-                continue;
-            }
-            if tag == 31 {
-                Field::merge(&mut m.preemption_policy, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "preemption_policy"))?;
-                continue;
-            }
-            if tag == 25 {
-                Field::merge(&mut m.priority, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "priority"))?;
-                continue;
-            }
-            if tag == 24 {
-                Field::merge(&mut m.priority_class_name, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "priority_class_name"))?;
-                continue;
-            }
-            if tag == 28 {
-                Field::merge(&mut m.readiness_gates, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "readiness_gates"))?;
-                continue;
-            }
-            if tag == 39 {
-                Field::merge(&mut m.resource_claims, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "resource_claims"))?;
-                continue;
-            }
-            if tag == 40 {
-                Field::merge(&mut m.resources, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "resources"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.restart_policy, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "restart_policy"))?;
-                continue;
-            }
-            if tag == 29 {
-                Field::merge(&mut m.runtime_class_name, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "runtime_class_name"))?;
-                continue;
-            }
-            if tag == 19 {
-                Field::merge(&mut m.scheduler_name, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "scheduler_name"))?;
-                continue;
-            }
-            if tag == 38 {
-                Field::merge(&mut m.scheduling_gates, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "scheduling_gates"))?;
-                continue;
-            }
-            if tag == 14 {
-                Field::merge(&mut m.security_context, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "security_context"))?;
-                continue;
-            }
-            if tag == 9 {
-                Field::merge(&mut m.service_account, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "service_account"))?;
-                continue;
-            }
-            if tag == 8 {
-                Field::merge(&mut m.service_account_name, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "service_account_name"))?;
-                continue;
-            }
-            if tag == 35 {
-                Field::merge(&mut m.set_hostname_as_fqdn, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "set_hostname_as_fqdn"))?;
-                continue;
-            }
-            if tag == 27 {
-                Field::merge(&mut m.share_process_namespace, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "share_process_namespace"))?;
-                continue;
-            }
-            if tag == 17 {
-                Field::merge(&mut m.subdomain, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "subdomain"))?;
-                continue;
-            }
-            if tag == 4 {
-                Field::merge(&mut m.termination_grace_period_seconds, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "termination_grace_period_seconds"))?;
-                continue;
-            }
-            if tag == 22 {
-                Field::merge(&mut m.tolerations, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "tolerations"))?;
-                continue;
-            }
-            if tag == 33 {
-                Field::merge(&mut m.topology_spread_constraints, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "topology_spread_constraints"))?;
-                continue;
-            }
-            if tag == 1 {
-                Field::merge(&mut m.volumes, wire, buf, depth)
-                    .map_err(|e| context(e, "PodSpec", "volumes"))?;
-                continue;
             }
             k8s_openapi::k8s_if_ge_1_36! {
                 if tag == 43 {
@@ -14156,7 +13160,6 @@ impl Message for k8s_openapi::api::core::v1::PodSpec {
     }
 }
 message_field!(k8s_openapi::api::core::v1::PodSpec);
-}
 
 k8s_openapi::k8s_if_le_1_35! {
 impl Message for k8s_openapi::api::core::v1::PodStatus {
@@ -14655,7 +13658,6 @@ impl Message for k8s_openapi::api::core::v1::PodStatus {
 message_field!(k8s_openapi::api::core::v1::PodStatus);
 }
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::core::v1::PodTemplate {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -14687,42 +13689,7 @@ impl Message for k8s_openapi::api::core::v1::PodTemplate {
     }
 }
 message_field!(k8s_openapi::api::core::v1::PodTemplate);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::core::v1::PodTemplate {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.metadata, 1, buf);
-        Field::encode(&self.template, 2, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.metadata, 1);
-        n += Field::encoded_len(&self.template, 2);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 1 {
-                Field::merge(&mut m.metadata, wire, buf, depth)
-                    .map_err(|e| context(e, "PodTemplate", "metadata"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.template, wire, buf, depth)
-                    .map_err(|e| context(e, "PodTemplate", "template"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::core::v1::PodTemplate);
-}
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::core::v1::PodTemplateSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -14754,40 +13721,6 @@ impl Message for k8s_openapi::api::core::v1::PodTemplateSpec {
     }
 }
 message_field!(k8s_openapi::api::core::v1::PodTemplateSpec);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::core::v1::PodTemplateSpec {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.metadata, 1, buf);
-        Field::encode(&self.spec, 2, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.metadata, 1);
-        n += Field::encoded_len(&self.spec, 2);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 1 {
-                Field::merge(&mut m.metadata, wire, buf, depth)
-                    .map_err(|e| context(e, "PodTemplateSpec", "metadata"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.spec, wire, buf, depth)
-                    .map_err(|e| context(e, "PodTemplateSpec", "spec"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::core::v1::PodTemplateSpec);
-}
 
 k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::core::v1::PodVolumeHealth {
@@ -15283,7 +14216,6 @@ impl Message for k8s_openapi::api::core::v1::RBDVolumeSource {
 }
 message_field!(k8s_openapi::api::core::v1::RBDVolumeSource);
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::core::v1::ReplicationController {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -15322,47 +14254,6 @@ impl Message for k8s_openapi::api::core::v1::ReplicationController {
     }
 }
 message_field!(k8s_openapi::api::core::v1::ReplicationController);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::core::v1::ReplicationController {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.metadata, 1, buf);
-        Field::encode(&self.spec, 2, buf);
-        Field::encode(&self.status, 3, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.metadata, 1);
-        n += Field::encoded_len(&self.spec, 2);
-        n += Field::encoded_len(&self.status, 3);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 1 {
-                Field::merge(&mut m.metadata, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicationController", "metadata"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.spec, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicationController", "spec"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.status, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicationController", "status"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::core::v1::ReplicationController);
-}
 
 impl Message for k8s_openapi::api::core::v1::ReplicationControllerCondition {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -15418,7 +14309,6 @@ impl Message for k8s_openapi::api::core::v1::ReplicationControllerCondition {
 }
 message_field!(k8s_openapi::api::core::v1::ReplicationControllerCondition);
 
-k8s_openapi::k8s_if_1_34! {
 impl Message for k8s_openapi::api::core::v1::ReplicationControllerSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.min_ready_seconds, 4, buf);
@@ -15464,54 +14354,6 @@ impl Message for k8s_openapi::api::core::v1::ReplicationControllerSpec {
     }
 }
 message_field!(k8s_openapi::api::core::v1::ReplicationControllerSpec);
-}
-k8s_openapi::k8s_if_ge_1_36! {
-impl Message for k8s_openapi::api::core::v1::ReplicationControllerSpec {
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        Field::encode(&self.min_ready_seconds, 4, buf);
-        Field::encode(&self.replicas, 1, buf);
-        Field::encode(&self.selector, 2, buf);
-        Field::encode(&self.template, 3, buf);
-    }
-    fn fields_len(&self) -> usize {
-        let mut n = 0;
-        n += Field::encoded_len(&self.min_ready_seconds, 4);
-        n += Field::encoded_len(&self.replicas, 1);
-        n += Field::encoded_len(&self.selector, 2);
-        n += Field::encoded_len(&self.template, 3);
-        n
-    }
-    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut m = Self::default();
-        while !buf.is_empty() {
-            let (tag, wire) = decode_key(buf)?;
-            if tag == 4 {
-                Field::merge(&mut m.min_ready_seconds, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicationControllerSpec", "min_ready_seconds"))?;
-                continue;
-            }
-            if tag == 1 {
-                Field::merge(&mut m.replicas, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicationControllerSpec", "replicas"))?;
-                continue;
-            }
-            if tag == 2 {
-                Field::merge(&mut m.selector, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicationControllerSpec", "selector"))?;
-                continue;
-            }
-            if tag == 3 {
-                Field::merge(&mut m.template, wire, buf, depth)
-                    .map_err(|e| context(e, "ReplicationControllerSpec", "template"))?;
-                continue;
-            }
-            skip(wire, tag, buf)?;
-        }
-        Ok(m)
-    }
-}
-message_field!(k8s_openapi::api::core::v1::ReplicationControllerSpec);
-}
 
 impl Message for k8s_openapi::api::core::v1::ReplicationControllerStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -17953,6 +16795,47 @@ impl Message for k8s_openapi::api::core::v1::WindowsSecurityContextOptions {
     }
 }
 message_field!(k8s_openapi::api::core::v1::WindowsSecurityContextOptions);
+
+k8s_openapi::k8s_if_1_35! {
+impl Message for k8s_openapi::api::core::v1::WorkloadReference {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.name, 1, buf);
+        Field::encode(&self.pod_group, 2, buf);
+        Field::encode(&self.pod_group_replica_key, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.name, 1);
+        n += Field::encoded_len(&self.pod_group, 2);
+        n += Field::encoded_len(&self.pod_group_replica_key, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadReference", "name"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.pod_group, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadReference", "pod_group"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.pod_group_replica_key, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadReference", "pod_group_replica_key"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::core::v1::WorkloadReference);
+}
 
 impl Message for k8s_openapi::api::discovery::v1::Endpoint {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -29701,4 +28584,431 @@ impl Message for k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigr
     }
 }
 message_field!(k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigrationStatus);
+}
+
+/// Every type protobuf-gen's table names has its impl in every supported version.
+#[allow(dead_code)]
+fn table_types_are_fields() {
+    fn is_field<T: Field>() {}
+    is_field::<k8s_openapi::api::admissionregistration::v1::AuditAnnotation>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::ExpressionWarning>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::MatchCondition>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::MutatingWebhook>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::ParamKind>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::ParamRef>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::RuleWithOperations>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::ServiceReference>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::TypeChecking>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyStatus>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::ValidatingWebhook>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::WebhookClientConfig>();
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::ApplyConfiguration>();
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::JSONPatch>();
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::MatchCondition>();
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::Mutation>();
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::ParamKind>();
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::ParamRef>();
+    is_field::<k8s_openapi::api::admissionregistration::v1beta1::MatchCondition>();
+    is_field::<k8s_openapi::api::admissionregistration::v1beta1::ParamKind>();
+    is_field::<k8s_openapi::api::admissionregistration::v1beta1::ParamRef>();
+    is_field::<k8s_openapi::api::apiserverinternal::v1alpha1::ServerStorageVersion>();
+    is_field::<k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionCondition>();
+    is_field::<k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionStatus>();
+    is_field::<k8s_openapi::api::apps::v1::ControllerRevision>();
+    is_field::<k8s_openapi::api::apps::v1::DaemonSet>();
+    is_field::<k8s_openapi::api::apps::v1::DaemonSetCondition>();
+    is_field::<k8s_openapi::api::apps::v1::DaemonSetSpec>();
+    is_field::<k8s_openapi::api::apps::v1::DaemonSetStatus>();
+    is_field::<k8s_openapi::api::apps::v1::DaemonSetUpdateStrategy>();
+    is_field::<k8s_openapi::api::apps::v1::Deployment>();
+    is_field::<k8s_openapi::api::apps::v1::DeploymentCondition>();
+    is_field::<k8s_openapi::api::apps::v1::DeploymentSpec>();
+    is_field::<k8s_openapi::api::apps::v1::DeploymentStatus>();
+    is_field::<k8s_openapi::api::apps::v1::DeploymentStrategy>();
+    is_field::<k8s_openapi::api::apps::v1::ReplicaSet>();
+    is_field::<k8s_openapi::api::apps::v1::ReplicaSetCondition>();
+    is_field::<k8s_openapi::api::apps::v1::ReplicaSetSpec>();
+    is_field::<k8s_openapi::api::apps::v1::ReplicaSetStatus>();
+    is_field::<k8s_openapi::api::apps::v1::RollingUpdateDaemonSet>();
+    is_field::<k8s_openapi::api::apps::v1::RollingUpdateDeployment>();
+    is_field::<k8s_openapi::api::apps::v1::RollingUpdateStatefulSetStrategy>();
+    is_field::<k8s_openapi::api::apps::v1::StatefulSet>();
+    is_field::<k8s_openapi::api::apps::v1::StatefulSetCondition>();
+    is_field::<k8s_openapi::api::apps::v1::StatefulSetOrdinals>();
+    is_field::<k8s_openapi::api::apps::v1::StatefulSetPersistentVolumeClaimRetentionPolicy>();
+    is_field::<k8s_openapi::api::apps::v1::StatefulSetSpec>();
+    is_field::<k8s_openapi::api::apps::v1::StatefulSetStatus>();
+    is_field::<k8s_openapi::api::apps::v1::StatefulSetUpdateStrategy>();
+    is_field::<k8s_openapi::api::authentication::v1::TokenReviewSpec>();
+    is_field::<k8s_openapi::api::authorization::v1::LabelSelectorAttributes>();
+    is_field::<k8s_openapi::api::authorization::v1::NonResourceAttributes>();
+    is_field::<k8s_openapi::api::authorization::v1::NonResourceRule>();
+    is_field::<k8s_openapi::api::authorization::v1::ResourceRule>();
+    is_field::<k8s_openapi::api::authorization::v1::SelfSubjectRulesReview>();
+    is_field::<k8s_openapi::api::authorization::v1::SelfSubjectRulesReviewSpec>();
+    is_field::<k8s_openapi::api::authorization::v1::SubjectAccessReviewStatus>();
+    is_field::<k8s_openapi::api::authorization::v1::SubjectRulesReviewStatus>();
+    is_field::<k8s_openapi::api::autoscaling::v1::CrossVersionObjectReference>();
+    is_field::<k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler>();
+    is_field::<k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscalerSpec>();
+    is_field::<k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscalerStatus>();
+    is_field::<k8s_openapi::api::autoscaling::v1::Scale>();
+    is_field::<k8s_openapi::api::autoscaling::v1::ScaleSpec>();
+    is_field::<k8s_openapi::api::autoscaling::v1::ScaleStatus>();
+    is_field::<k8s_openapi::api::autoscaling::v2::ContainerResourceMetricSource>();
+    is_field::<k8s_openapi::api::autoscaling::v2::ContainerResourceMetricStatus>();
+    is_field::<k8s_openapi::api::autoscaling::v2::CrossVersionObjectReference>();
+    is_field::<k8s_openapi::api::autoscaling::v2::ExternalMetricSource>();
+    is_field::<k8s_openapi::api::autoscaling::v2::ExternalMetricStatus>();
+    is_field::<k8s_openapi::api::autoscaling::v2::HPAScalingPolicy>();
+    is_field::<k8s_openapi::api::autoscaling::v2::HPAScalingRules>();
+    is_field::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>();
+    is_field::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerBehavior>();
+    is_field::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerCondition>();
+    is_field::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerSpec>();
+    is_field::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerStatus>();
+    is_field::<k8s_openapi::api::autoscaling::v2::MetricIdentifier>();
+    is_field::<k8s_openapi::api::autoscaling::v2::MetricSpec>();
+    is_field::<k8s_openapi::api::autoscaling::v2::MetricStatus>();
+    is_field::<k8s_openapi::api::autoscaling::v2::MetricTarget>();
+    is_field::<k8s_openapi::api::autoscaling::v2::MetricValueStatus>();
+    is_field::<k8s_openapi::api::autoscaling::v2::ObjectMetricSource>();
+    is_field::<k8s_openapi::api::autoscaling::v2::ObjectMetricStatus>();
+    is_field::<k8s_openapi::api::autoscaling::v2::PodsMetricSource>();
+    is_field::<k8s_openapi::api::autoscaling::v2::PodsMetricStatus>();
+    is_field::<k8s_openapi::api::autoscaling::v2::ResourceMetricSource>();
+    is_field::<k8s_openapi::api::autoscaling::v2::ResourceMetricStatus>();
+    is_field::<k8s_openapi::api::batch::v1::CronJobStatus>();
+    is_field::<k8s_openapi::api::batch::v1::JobCondition>();
+    is_field::<k8s_openapi::api::batch::v1::JobStatus>();
+    is_field::<k8s_openapi::api::batch::v1::PodFailurePolicy>();
+    is_field::<k8s_openapi::api::batch::v1::PodFailurePolicyOnExitCodesRequirement>();
+    is_field::<k8s_openapi::api::batch::v1::PodFailurePolicyOnPodConditionsPattern>();
+    is_field::<k8s_openapi::api::batch::v1::PodFailurePolicyRule>();
+    is_field::<k8s_openapi::api::batch::v1::SuccessPolicy>();
+    is_field::<k8s_openapi::api::batch::v1::SuccessPolicyRule>();
+    is_field::<k8s_openapi::api::batch::v1::UncountedTerminatedPods>();
+    is_field::<k8s_openapi::api::certificates::v1::CertificateSigningRequestCondition>();
+    is_field::<k8s_openapi::api::certificates::v1::CertificateSigningRequestStatus>();
+    is_field::<k8s_openapi::api::certificates::v1beta1::ClusterTrustBundle>();
+    is_field::<k8s_openapi::api::certificates::v1beta1::ClusterTrustBundleSpec>();
+    is_field::<k8s_openapi::api::coordination::v1::Lease>();
+    is_field::<k8s_openapi::api::coordination::v1::LeaseSpec>();
+    is_field::<k8s_openapi::api::coordination::v1alpha2::LeaseCandidate>();
+    is_field::<k8s_openapi::api::coordination::v1alpha2::LeaseCandidateSpec>();
+    is_field::<k8s_openapi::api::coordination::v1beta1::LeaseCandidate>();
+    is_field::<k8s_openapi::api::coordination::v1beta1::LeaseCandidateSpec>();
+    is_field::<k8s_openapi::api::core::v1::AWSElasticBlockStoreVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::Affinity>();
+    is_field::<k8s_openapi::api::core::v1::AppArmorProfile>();
+    is_field::<k8s_openapi::api::core::v1::AttachedVolume>();
+    is_field::<k8s_openapi::api::core::v1::AzureDiskVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::AzureFilePersistentVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::AzureFileVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::Binding>();
+    is_field::<k8s_openapi::api::core::v1::CSIPersistentVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::CSIVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::Capabilities>();
+    is_field::<k8s_openapi::api::core::v1::CephFSPersistentVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::CephFSVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::CinderPersistentVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::CinderVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::ClientIPConfig>();
+    is_field::<k8s_openapi::api::core::v1::ClusterTrustBundleProjection>();
+    is_field::<k8s_openapi::api::core::v1::ComponentCondition>();
+    is_field::<k8s_openapi::api::core::v1::ComponentStatus>();
+    is_field::<k8s_openapi::api::core::v1::ConfigMap>();
+    is_field::<k8s_openapi::api::core::v1::ConfigMapEnvSource>();
+    is_field::<k8s_openapi::api::core::v1::ConfigMapNodeConfigSource>();
+    is_field::<k8s_openapi::api::core::v1::ConfigMapProjection>();
+    is_field::<k8s_openapi::api::core::v1::ConfigMapVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::Container>();
+    is_field::<k8s_openapi::api::core::v1::ContainerImage>();
+    is_field::<k8s_openapi::api::core::v1::ContainerPort>();
+    is_field::<k8s_openapi::api::core::v1::ContainerResizePolicy>();
+    is_field::<k8s_openapi::api::core::v1::ContainerState>();
+    is_field::<k8s_openapi::api::core::v1::ContainerStateRunning>();
+    is_field::<k8s_openapi::api::core::v1::ContainerStateTerminated>();
+    is_field::<k8s_openapi::api::core::v1::ContainerStateWaiting>();
+    is_field::<k8s_openapi::api::core::v1::ContainerStatus>();
+    is_field::<k8s_openapi::api::core::v1::ContainerUser>();
+    is_field::<k8s_openapi::api::core::v1::DaemonEndpoint>();
+    is_field::<k8s_openapi::api::core::v1::DownwardAPIProjection>();
+    is_field::<k8s_openapi::api::core::v1::DownwardAPIVolumeFile>();
+    is_field::<k8s_openapi::api::core::v1::DownwardAPIVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::EmptyDirVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::EndpointAddress>();
+    is_field::<k8s_openapi::api::core::v1::EndpointPort>();
+    is_field::<k8s_openapi::api::core::v1::EndpointSubset>();
+    is_field::<k8s_openapi::api::core::v1::Endpoints>();
+    is_field::<k8s_openapi::api::core::v1::EnvFromSource>();
+    is_field::<k8s_openapi::api::core::v1::EnvVar>();
+    is_field::<k8s_openapi::api::core::v1::EnvVarSource>();
+    is_field::<k8s_openapi::api::core::v1::EphemeralContainer>();
+    is_field::<k8s_openapi::api::core::v1::EphemeralVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::Event>();
+    is_field::<k8s_openapi::api::core::v1::EventSeries>();
+    is_field::<k8s_openapi::api::core::v1::EventSource>();
+    is_field::<k8s_openapi::api::core::v1::ExecAction>();
+    is_field::<k8s_openapi::api::core::v1::FCVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::FlexPersistentVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::FlexVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::FlockerVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::GCEPersistentDiskVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::GRPCAction>();
+    is_field::<k8s_openapi::api::core::v1::GitRepoVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::GlusterfsPersistentVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::GlusterfsVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::HTTPGetAction>();
+    is_field::<k8s_openapi::api::core::v1::HTTPHeader>();
+    is_field::<k8s_openapi::api::core::v1::HostAlias>();
+    is_field::<k8s_openapi::api::core::v1::HostIP>();
+    is_field::<k8s_openapi::api::core::v1::HostPathVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::ISCSIPersistentVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::ISCSIVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::ImageVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::KeyToPath>();
+    is_field::<k8s_openapi::api::core::v1::Lifecycle>();
+    is_field::<k8s_openapi::api::core::v1::LifecycleHandler>();
+    is_field::<k8s_openapi::api::core::v1::LimitRange>();
+    is_field::<k8s_openapi::api::core::v1::LimitRangeItem>();
+    is_field::<k8s_openapi::api::core::v1::LimitRangeSpec>();
+    is_field::<k8s_openapi::api::core::v1::LinuxContainerUser>();
+    is_field::<k8s_openapi::api::core::v1::LoadBalancerIngress>();
+    is_field::<k8s_openapi::api::core::v1::LoadBalancerStatus>();
+    is_field::<k8s_openapi::api::core::v1::LocalVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::ModifyVolumeStatus>();
+    is_field::<k8s_openapi::api::core::v1::NFSVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::Namespace>();
+    is_field::<k8s_openapi::api::core::v1::NamespaceCondition>();
+    is_field::<k8s_openapi::api::core::v1::NamespaceSpec>();
+    is_field::<k8s_openapi::api::core::v1::NamespaceStatus>();
+    is_field::<k8s_openapi::api::core::v1::NodeAddress>();
+    is_field::<k8s_openapi::api::core::v1::NodeAffinity>();
+    is_field::<k8s_openapi::api::core::v1::NodeCondition>();
+    is_field::<k8s_openapi::api::core::v1::NodeConfigSource>();
+    is_field::<k8s_openapi::api::core::v1::NodeConfigStatus>();
+    is_field::<k8s_openapi::api::core::v1::NodeDaemonEndpoints>();
+    is_field::<k8s_openapi::api::core::v1::NodeFeatures>();
+    is_field::<k8s_openapi::api::core::v1::NodeRuntimeHandler>();
+    is_field::<k8s_openapi::api::core::v1::NodeRuntimeHandlerFeatures>();
+    is_field::<k8s_openapi::api::core::v1::NodeSelector>();
+    is_field::<k8s_openapi::api::core::v1::NodeSelectorRequirement>();
+    is_field::<k8s_openapi::api::core::v1::NodeSelectorTerm>();
+    is_field::<k8s_openapi::api::core::v1::NodeSpec>();
+    is_field::<k8s_openapi::api::core::v1::NodeSwapStatus>();
+    is_field::<k8s_openapi::api::core::v1::ObjectFieldSelector>();
+    is_field::<k8s_openapi::api::core::v1::PersistentVolume>();
+    is_field::<k8s_openapi::api::core::v1::PersistentVolumeClaim>();
+    is_field::<k8s_openapi::api::core::v1::PersistentVolumeClaimCondition>();
+    is_field::<k8s_openapi::api::core::v1::PersistentVolumeClaimSpec>();
+    is_field::<k8s_openapi::api::core::v1::PersistentVolumeClaimStatus>();
+    is_field::<k8s_openapi::api::core::v1::PersistentVolumeClaimTemplate>();
+    is_field::<k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::PersistentVolumeSpec>();
+    is_field::<k8s_openapi::api::core::v1::PersistentVolumeStatus>();
+    is_field::<k8s_openapi::api::core::v1::PhotonPersistentDiskVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::PodAffinity>();
+    is_field::<k8s_openapi::api::core::v1::PodAffinityTerm>();
+    is_field::<k8s_openapi::api::core::v1::PodAntiAffinity>();
+    is_field::<k8s_openapi::api::core::v1::PodCondition>();
+    is_field::<k8s_openapi::api::core::v1::PodDNSConfig>();
+    is_field::<k8s_openapi::api::core::v1::PodDNSConfigOption>();
+    is_field::<k8s_openapi::api::core::v1::PodIP>();
+    is_field::<k8s_openapi::api::core::v1::PodOS>();
+    is_field::<k8s_openapi::api::core::v1::PodReadinessGate>();
+    is_field::<k8s_openapi::api::core::v1::PodResourceClaim>();
+    is_field::<k8s_openapi::api::core::v1::PodResourceClaimStatus>();
+    is_field::<k8s_openapi::api::core::v1::PodSchedulingGate>();
+    is_field::<k8s_openapi::api::core::v1::PodSecurityContext>();
+    is_field::<k8s_openapi::api::core::v1::PodSpec>();
+    is_field::<k8s_openapi::api::core::v1::PodTemplate>();
+    is_field::<k8s_openapi::api::core::v1::PodTemplateSpec>();
+    is_field::<k8s_openapi::api::core::v1::PortStatus>();
+    is_field::<k8s_openapi::api::core::v1::PortworxVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::PreferredSchedulingTerm>();
+    is_field::<k8s_openapi::api::core::v1::Probe>();
+    is_field::<k8s_openapi::api::core::v1::ProjectedVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::QuobyteVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::RBDPersistentVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::RBDVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::ReplicationController>();
+    is_field::<k8s_openapi::api::core::v1::ReplicationControllerCondition>();
+    is_field::<k8s_openapi::api::core::v1::ReplicationControllerSpec>();
+    is_field::<k8s_openapi::api::core::v1::ReplicationControllerStatus>();
+    is_field::<k8s_openapi::api::core::v1::ResourceFieldSelector>();
+    is_field::<k8s_openapi::api::core::v1::ResourceHealth>();
+    is_field::<k8s_openapi::api::core::v1::ResourceQuota>();
+    is_field::<k8s_openapi::api::core::v1::ResourceQuotaSpec>();
+    is_field::<k8s_openapi::api::core::v1::ResourceQuotaStatus>();
+    is_field::<k8s_openapi::api::core::v1::ResourceStatus>();
+    is_field::<k8s_openapi::api::core::v1::SELinuxOptions>();
+    is_field::<k8s_openapi::api::core::v1::ScaleIOPersistentVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::ScaleIOVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::ScopeSelector>();
+    is_field::<k8s_openapi::api::core::v1::ScopedResourceSelectorRequirement>();
+    is_field::<k8s_openapi::api::core::v1::SeccompProfile>();
+    is_field::<k8s_openapi::api::core::v1::Secret>();
+    is_field::<k8s_openapi::api::core::v1::SecretEnvSource>();
+    is_field::<k8s_openapi::api::core::v1::SecretProjection>();
+    is_field::<k8s_openapi::api::core::v1::SecretReference>();
+    is_field::<k8s_openapi::api::core::v1::SecretVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::SecurityContext>();
+    is_field::<k8s_openapi::api::core::v1::Service>();
+    is_field::<k8s_openapi::api::core::v1::ServiceAccount>();
+    is_field::<k8s_openapi::api::core::v1::ServiceAccountTokenProjection>();
+    is_field::<k8s_openapi::api::core::v1::ServicePort>();
+    is_field::<k8s_openapi::api::core::v1::ServiceSpec>();
+    is_field::<k8s_openapi::api::core::v1::ServiceStatus>();
+    is_field::<k8s_openapi::api::core::v1::SessionAffinityConfig>();
+    is_field::<k8s_openapi::api::core::v1::SleepAction>();
+    is_field::<k8s_openapi::api::core::v1::StorageOSPersistentVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::StorageOSVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::Sysctl>();
+    is_field::<k8s_openapi::api::core::v1::TCPSocketAction>();
+    is_field::<k8s_openapi::api::core::v1::Taint>();
+    is_field::<k8s_openapi::api::core::v1::TopologySelectorLabelRequirement>();
+    is_field::<k8s_openapi::api::core::v1::TopologySelectorTerm>();
+    is_field::<k8s_openapi::api::core::v1::TopologySpreadConstraint>();
+    is_field::<k8s_openapi::api::core::v1::TypedObjectReference>();
+    is_field::<k8s_openapi::api::core::v1::Volume>();
+    is_field::<k8s_openapi::api::core::v1::VolumeDevice>();
+    is_field::<k8s_openapi::api::core::v1::VolumeMount>();
+    is_field::<k8s_openapi::api::core::v1::VolumeMountStatus>();
+    is_field::<k8s_openapi::api::core::v1::VolumeNodeAffinity>();
+    is_field::<k8s_openapi::api::core::v1::VolumeProjection>();
+    is_field::<k8s_openapi::api::core::v1::VolumeResourceRequirements>();
+    is_field::<k8s_openapi::api::core::v1::VsphereVirtualDiskVolumeSource>();
+    is_field::<k8s_openapi::api::core::v1::WeightedPodAffinityTerm>();
+    is_field::<k8s_openapi::api::core::v1::WindowsSecurityContextOptions>();
+    is_field::<k8s_openapi::api::discovery::v1::Endpoint>();
+    is_field::<k8s_openapi::api::discovery::v1::EndpointConditions>();
+    is_field::<k8s_openapi::api::discovery::v1::EndpointHints>();
+    is_field::<k8s_openapi::api::discovery::v1::EndpointPort>();
+    is_field::<k8s_openapi::api::discovery::v1::EndpointSlice>();
+    is_field::<k8s_openapi::api::discovery::v1::ForNode>();
+    is_field::<k8s_openapi::api::discovery::v1::ForZone>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::ExemptPriorityLevelConfiguration>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::FlowDistinguisherMethod>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::FlowSchema>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::FlowSchemaCondition>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::FlowSchemaSpec>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::FlowSchemaStatus>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::GroupSubject>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::LimitResponse>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::LimitedPriorityLevelConfiguration>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::NonResourcePolicyRule>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::PolicyRulesWithSubjects>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::PriorityLevelConfiguration>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::PriorityLevelConfigurationCondition>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::PriorityLevelConfigurationReference>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::PriorityLevelConfigurationSpec>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::PriorityLevelConfigurationStatus>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::QueuingConfiguration>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::ResourcePolicyRule>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::ServiceAccountSubject>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::Subject>();
+    is_field::<k8s_openapi::api::flowcontrol::v1::UserSubject>();
+    is_field::<k8s_openapi::api::networking::v1::HTTPIngressPath>();
+    is_field::<k8s_openapi::api::networking::v1::HTTPIngressRuleValue>();
+    is_field::<k8s_openapi::api::networking::v1::IPAddress>();
+    is_field::<k8s_openapi::api::networking::v1::IPAddressSpec>();
+    is_field::<k8s_openapi::api::networking::v1::IPBlock>();
+    is_field::<k8s_openapi::api::networking::v1::Ingress>();
+    is_field::<k8s_openapi::api::networking::v1::IngressBackend>();
+    is_field::<k8s_openapi::api::networking::v1::IngressLoadBalancerIngress>();
+    is_field::<k8s_openapi::api::networking::v1::IngressLoadBalancerStatus>();
+    is_field::<k8s_openapi::api::networking::v1::IngressPortStatus>();
+    is_field::<k8s_openapi::api::networking::v1::IngressRule>();
+    is_field::<k8s_openapi::api::networking::v1::IngressServiceBackend>();
+    is_field::<k8s_openapi::api::networking::v1::IngressSpec>();
+    is_field::<k8s_openapi::api::networking::v1::IngressStatus>();
+    is_field::<k8s_openapi::api::networking::v1::IngressTLS>();
+    is_field::<k8s_openapi::api::networking::v1::NetworkPolicy>();
+    is_field::<k8s_openapi::api::networking::v1::NetworkPolicyEgressRule>();
+    is_field::<k8s_openapi::api::networking::v1::NetworkPolicyIngressRule>();
+    is_field::<k8s_openapi::api::networking::v1::NetworkPolicyPeer>();
+    is_field::<k8s_openapi::api::networking::v1::NetworkPolicyPort>();
+    is_field::<k8s_openapi::api::networking::v1::NetworkPolicySpec>();
+    is_field::<k8s_openapi::api::networking::v1::ParentReference>();
+    is_field::<k8s_openapi::api::networking::v1::ServiceBackendPort>();
+    is_field::<k8s_openapi::api::networking::v1::ServiceCIDR>();
+    is_field::<k8s_openapi::api::networking::v1::ServiceCIDRSpec>();
+    is_field::<k8s_openapi::api::networking::v1::ServiceCIDRStatus>();
+    is_field::<k8s_openapi::api::node::v1::Overhead>();
+    is_field::<k8s_openapi::api::node::v1::RuntimeClass>();
+    is_field::<k8s_openapi::api::node::v1::Scheduling>();
+    is_field::<k8s_openapi::api::policy::v1::PodDisruptionBudget>();
+    is_field::<k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec>();
+    is_field::<k8s_openapi::api::policy::v1::PodDisruptionBudgetStatus>();
+    is_field::<k8s_openapi::api::rbac::v1::AggregationRule>();
+    is_field::<k8s_openapi::api::rbac::v1::ClusterRole>();
+    is_field::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>();
+    is_field::<k8s_openapi::api::rbac::v1::PolicyRule>();
+    is_field::<k8s_openapi::api::rbac::v1::Role>();
+    is_field::<k8s_openapi::api::rbac::v1::RoleBinding>();
+    is_field::<k8s_openapi::api::rbac::v1::RoleRef>();
+    is_field::<k8s_openapi::api::rbac::v1::Subject>();
+    is_field::<k8s_openapi::api::resource::v1alpha3::DeviceTaint>();
+    is_field::<k8s_openapi::api::resource::v1beta1::AllocatedDeviceStatus>();
+    is_field::<k8s_openapi::api::resource::v1beta1::AllocationResult>();
+    is_field::<k8s_openapi::api::resource::v1beta1::CELDeviceSelector>();
+    is_field::<k8s_openapi::api::resource::v1beta1::Counter>();
+    is_field::<k8s_openapi::api::resource::v1beta1::CounterSet>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceAllocationConfiguration>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceAllocationResult>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceAttribute>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceCapacity>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceClaimConfiguration>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceClass>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceClassConfiguration>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceClassSpec>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceConstraint>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceRequestAllocationResult>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceSelector>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceTaint>();
+    is_field::<k8s_openapi::api::resource::v1beta1::DeviceToleration>();
+    is_field::<k8s_openapi::api::resource::v1beta1::NetworkDeviceData>();
+    is_field::<k8s_openapi::api::resource::v1beta1::OpaqueDeviceConfiguration>();
+    is_field::<k8s_openapi::api::resource::v1beta1::ResourceClaimConsumerReference>();
+    is_field::<k8s_openapi::api::resource::v1beta1::ResourceClaimStatus>();
+    is_field::<k8s_openapi::api::resource::v1beta1::ResourcePool>();
+    is_field::<k8s_openapi::api::resource::v1beta2::AllocatedDeviceStatus>();
+    is_field::<k8s_openapi::api::resource::v1beta2::AllocationResult>();
+    is_field::<k8s_openapi::api::resource::v1beta2::CELDeviceSelector>();
+    is_field::<k8s_openapi::api::resource::v1beta2::Counter>();
+    is_field::<k8s_openapi::api::resource::v1beta2::CounterSet>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceAllocationConfiguration>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceAllocationResult>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceAttribute>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceCapacity>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceClaimConfiguration>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceClass>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceClassConfiguration>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceClassSpec>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceConstraint>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceRequestAllocationResult>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceSelector>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceTaint>();
+    is_field::<k8s_openapi::api::resource::v1beta2::DeviceToleration>();
+    is_field::<k8s_openapi::api::resource::v1beta2::NetworkDeviceData>();
+    is_field::<k8s_openapi::api::resource::v1beta2::OpaqueDeviceConfiguration>();
+    is_field::<k8s_openapi::api::resource::v1beta2::ResourceClaimConsumerReference>();
+    is_field::<k8s_openapi::api::resource::v1beta2::ResourceClaimStatus>();
+    is_field::<k8s_openapi::api::resource::v1beta2::ResourcePool>();
+    is_field::<k8s_openapi::api::scheduling::v1::PriorityClass>();
+    is_field::<k8s_openapi::api::storage::v1::CSIDriver>();
+    is_field::<k8s_openapi::api::storage::v1::CSIDriverSpec>();
+    is_field::<k8s_openapi::api::storage::v1::CSINode>();
+    is_field::<k8s_openapi::api::storage::v1::CSINodeDriver>();
+    is_field::<k8s_openapi::api::storage::v1::CSINodeSpec>();
+    is_field::<k8s_openapi::api::storage::v1::CSIStorageCapacity>();
+    is_field::<k8s_openapi::api::storage::v1::StorageClass>();
+    is_field::<k8s_openapi::api::storage::v1::TokenRequest>();
+    is_field::<k8s_openapi::api::storage::v1::VolumeAttachment>();
+    is_field::<k8s_openapi::api::storage::v1::VolumeAttachmentSource>();
+    is_field::<k8s_openapi::api::storage::v1::VolumeAttachmentSpec>();
+    is_field::<k8s_openapi::api::storage::v1::VolumeAttachmentStatus>();
+    is_field::<k8s_openapi::api::storage::v1::VolumeError>();
+    is_field::<k8s_openapi::api::storage::v1::VolumeNodeResources>();
 }

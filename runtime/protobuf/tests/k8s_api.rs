@@ -222,3 +222,63 @@ fn protoc_compiles_every_shipped_proto_file() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A pod template (PodSpec and everything in it, with a field that only some Kubernetes versions
+/// have) reads the same in k8s-pb, whose release had the same numbers.
+#[test]
+fn a_pod_template_reads_the_same_in_k8s_pb() {
+    let t = core::PodTemplateSpec {
+        metadata: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            labels: Some(BTreeMap::from([("app".into(), "web".into())])),
+            ..Default::default()
+        }),
+        spec: Some(core::PodSpec {
+            containers: vec![container()],
+            init_containers: Some(vec![core::Container {
+                name: "init".into(),
+                ..Default::default()
+            }]),
+            node_selector: Some(BTreeMap::from([("disk".into(), "ssd".into())])),
+            tolerations: Some(vec![core::Toleration {
+                key: Some("k".into()),
+                operator: Some("Exists".into()),
+                ..Default::default()
+            }]),
+            volumes: Some(vec![core::Volume {
+                name: "data".into(),
+                empty_dir: Some(core::EmptyDirVolumeSource {
+                    size_limit: Some(Quantity("1Gi".into())),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }]),
+            restart_policy: Some("Always".into()),
+            termination_grace_period_seconds: Some(30),
+            ..Default::default()
+        }),
+    };
+    let bytes = to_vec(&t);
+    let theirs = k8s_pb::api::core::v1::PodTemplateSpec::decode(&bytes[..]).unwrap();
+    let spec = theirs.spec.as_ref().unwrap();
+    assert_eq!(spec.containers[0].name.as_deref(), Some("app"));
+    assert_eq!(spec.init_containers[0].name.as_deref(), Some("init"));
+    assert_eq!(spec.termination_grace_period_seconds, Some(30));
+    let volume = &spec.volumes[0];
+    assert_eq!(volume.name.as_deref(), Some("data"));
+    let empty = volume
+        .volume_source
+        .as_ref()
+        .unwrap()
+        .empty_dir
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        empty.size_limit.as_ref().unwrap().string.as_deref(),
+        Some("1Gi")
+    );
+    assert_eq!(
+        from_slice::<core::PodTemplateSpec>(&theirs.encode_to_vec()).unwrap(),
+        t
+    );
+    assert_eq!(from_slice::<core::PodTemplateSpec>(&bytes).unwrap(), t);
+}
