@@ -35,6 +35,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/apimachinery/pkg/runtime/generated.proto",
     ),
     (
+        "k8s_openapi::api::admissionregistration::v1::ApplyConfiguration",
+        ".k8s.io.api.admissionregistration.v1.ApplyConfiguration",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::admissionregistration::v1::AuditAnnotation",
         ".k8s.io.api.admissionregistration.v1.AuditAnnotation",
         "k8s.io/api/admissionregistration/v1/generated.proto",
@@ -45,6 +50,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/admissionregistration/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::admissionregistration::v1::JSONPatch",
+        ".k8s.io.api.admissionregistration.v1.JSONPatch",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::admissionregistration::v1::MatchCondition",
         ".k8s.io.api.admissionregistration.v1.MatchCondition",
         "k8s.io/api/admissionregistration/v1/generated.proto",
@@ -52,6 +62,16 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::admissionregistration::v1::MutatingWebhook",
         ".k8s.io.api.admissionregistration.v1.MutatingWebhook",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration",
+        ".k8s.io.api.admissionregistration.v1.MutatingWebhookConfiguration",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::Mutation",
+        ".k8s.io.api.admissionregistration.v1.Mutation",
         "k8s.io/api/admissionregistration/v1/generated.proto",
     ),
     (
@@ -90,6 +110,21 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/admissionregistration/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration",
+        ".k8s.io.api.admissionregistration.v1.ValidatingWebhookConfiguration",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::Validation",
+        ".k8s.io.api.admissionregistration.v1.Validation",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::Variable",
+        ".k8s.io.api.admissionregistration.v1.Variable",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::admissionregistration::v1::WebhookClientConfig",
         ".k8s.io.api.admissionregistration.v1.WebhookClientConfig",
         "k8s.io/api/admissionregistration/v1/generated.proto",
@@ -125,8 +160,38 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/admissionregistration/v1alpha1/generated.proto",
     ),
     (
+        "k8s_openapi::api::admissionregistration::v1alpha1::Variable",
+        ".k8s.io.api.admissionregistration.v1alpha1.Variable",
+        "k8s.io/api/admissionregistration/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::ApplyConfiguration",
+        ".k8s.io.api.admissionregistration.v1beta1.ApplyConfiguration",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::AuditAnnotation",
+        ".k8s.io.api.admissionregistration.v1beta1.AuditAnnotation",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::ExpressionWarning",
+        ".k8s.io.api.admissionregistration.v1beta1.ExpressionWarning",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::JSONPatch",
+        ".k8s.io.api.admissionregistration.v1beta1.JSONPatch",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::admissionregistration::v1beta1::MatchCondition",
         ".k8s.io.api.admissionregistration.v1beta1.MatchCondition",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::Mutation",
+        ".k8s.io.api.admissionregistration.v1beta1.Mutation",
         "k8s.io/api/admissionregistration/v1beta1/generated.proto",
     ),
     (
@@ -137,6 +202,26 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::admissionregistration::v1beta1::ParamRef",
         ".k8s.io.api.admissionregistration.v1beta1.ParamRef",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::TypeChecking",
+        ".k8s.io.api.admissionregistration.v1beta1.TypeChecking",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicyStatus",
+        ".k8s.io.api.admissionregistration.v1beta1.ValidatingAdmissionPolicyStatus",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::Validation",
+        ".k8s.io.api.admissionregistration.v1beta1.Validation",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::Variable",
+        ".k8s.io.api.admissionregistration.v1beta1.Variable",
         "k8s.io/api/admissionregistration/v1beta1/generated.proto",
     ),
     (
@@ -278,6 +363,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s_openapi::api::apps::v1::StatefulSetUpdateStrategy",
         ".k8s.io.api.apps.v1.StatefulSetUpdateStrategy",
         "k8s.io/api/apps/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authentication::v1::BoundObjectReference",
+        ".k8s.io.api.authentication.v1.BoundObjectReference",
+        "k8s.io/api/authentication/v1/generated.proto",
     ),
     (
         "k8s_openapi::api::authentication::v1::TokenReviewSpec",
@@ -535,6 +625,41 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/certificates/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::certificates::v1::ClusterTrustBundle",
+        ".k8s.io.api.certificates.v1.ClusterTrustBundle",
+        "k8s.io/api/certificates/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::certificates::v1::ClusterTrustBundleSpec",
+        ".k8s.io.api.certificates.v1.ClusterTrustBundleSpec",
+        "k8s.io/api/certificates/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::certificates::v1::PodCertificateRequest",
+        ".k8s.io.api.certificates.v1.PodCertificateRequest",
+        "k8s.io/api/certificates/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::certificates::v1::PodCertificateRequestSpec",
+        ".k8s.io.api.certificates.v1.PodCertificateRequestSpec",
+        "k8s.io/api/certificates/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::certificates::v1::PodCertificateRequestStatus",
+        ".k8s.io.api.certificates.v1.PodCertificateRequestStatus",
+        "k8s.io/api/certificates/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::certificates::v1alpha1::ClusterTrustBundle",
+        ".k8s.io.api.certificates.v1alpha1.ClusterTrustBundle",
+        "k8s.io/api/certificates/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::certificates::v1alpha1::ClusterTrustBundleSpec",
+        ".k8s.io.api.certificates.v1alpha1.ClusterTrustBundleSpec",
+        "k8s.io/api/certificates/v1alpha1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::certificates::v1beta1::ClusterTrustBundle",
         ".k8s.io.api.certificates.v1beta1.ClusterTrustBundle",
         "k8s.io/api/certificates/v1beta1/generated.proto",
@@ -542,6 +667,21 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::certificates::v1beta1::ClusterTrustBundleSpec",
         ".k8s.io.api.certificates.v1beta1.ClusterTrustBundleSpec",
+        "k8s.io/api/certificates/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::certificates::v1beta1::PodCertificateRequest",
+        ".k8s.io.api.certificates.v1beta1.PodCertificateRequest",
+        "k8s.io/api/certificates/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::certificates::v1beta1::PodCertificateRequestSpec",
+        ".k8s.io.api.certificates.v1beta1.PodCertificateRequestSpec",
+        "k8s.io/api/certificates/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::certificates::v1beta1::PodCertificateRequestStatus",
+        ".k8s.io.api.certificates.v1beta1.PodCertificateRequestStatus",
         "k8s.io/api/certificates/v1beta1/generated.proto",
     ),
     (
@@ -705,6 +845,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::core::v1::ContainerExtendedResourceRequest",
+        ".k8s.io.api.core.v1.ContainerExtendedResourceRequest",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::core::v1::ContainerImage",
         ".k8s.io.api.core.v1.ContainerImage",
         "k8s.io/api/core/v1/generated.proto",
@@ -717,6 +862,16 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::core::v1::ContainerResizePolicy",
         ".k8s.io.api.core.v1.ContainerResizePolicy",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::ContainerRestartRule",
+        ".k8s.io.api.core.v1.ContainerRestartRule",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::ContainerRestartRuleOnExitCodes",
+        ".k8s.io.api.core.v1.ContainerRestartRuleOnExitCodes",
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
@@ -835,6 +990,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::core::v1::EvictionResponder",
+        ".k8s.io.api.core.v1.EvictionResponder",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::core::v1::ExecAction",
         ".k8s.io.api.core.v1.ExecAction",
         "k8s.io/api/core/v1/generated.proto",
@@ -842,6 +1002,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::core::v1::FCVolumeSource",
         ".k8s.io.api.core.v1.FCVolumeSource",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::FileKeySelector",
+        ".k8s.io.api.core.v1.FileKeySelector",
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
@@ -922,6 +1087,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::core::v1::ImageVolumeSource",
         ".k8s.io.api.core.v1.ImageVolumeSource",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::ImageVolumeStatus",
+        ".k8s.io.api.core.v1.ImageVolumeStatus",
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
@@ -1020,6 +1190,16 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::core::v1::NodeAllocatableMappedResources",
+        ".k8s.io.api.core.v1.NodeAllocatableMappedResources",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::NodeAllocatableOverheadResources",
+        ".k8s.io.api.core.v1.NodeAllocatableOverheadResources",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::core::v1::NodeCondition",
         ".k8s.io.api.core.v1.NodeCondition",
         "k8s.io/api/core/v1/generated.proto",
@@ -1042,6 +1222,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::core::v1::NodeFeatures",
         ".k8s.io.api.core.v1.NodeFeatures",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::NodePodPreemptionPolicy",
+        ".k8s.io.api.core.v1.NodePodPreemptionPolicy",
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
@@ -1155,6 +1340,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::core::v1::PodCertificateProjection",
+        ".k8s.io.api.core.v1.PodCertificateProjection",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::core::v1::PodCondition",
         ".k8s.io.api.core.v1.PodCondition",
         "k8s.io/api/core/v1/generated.proto",
@@ -1167,6 +1357,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::core::v1::PodDNSConfigOption",
         ".k8s.io.api.core.v1.PodDNSConfigOption",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::PodExtendedResourceClaimStatus",
+        ".k8s.io.api.core.v1.PodExtendedResourceClaimStatus",
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
@@ -1200,6 +1395,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::core::v1::PodSchedulingGroup",
+        ".k8s.io.api.core.v1.PodSchedulingGroup",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::core::v1::PodSecurityContext",
         ".k8s.io.api.core.v1.PodSecurityContext",
         "k8s.io/api/core/v1/generated.proto",
@@ -1217,6 +1417,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::core::v1::PodTemplateSpec",
         ".k8s.io.api.core.v1.PodTemplateSpec",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::PodVolumeHealth",
+        ".k8s.io.api.core.v1.PodVolumeHealth",
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
@@ -1490,6 +1695,16 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::core::v1::VolumeHealthCondition",
+        ".k8s.io.api.core.v1.VolumeHealthCondition",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::VolumeHealthStatus",
+        ".k8s.io.api.core.v1.VolumeHealthStatus",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::core::v1::VolumeMount",
         ".k8s.io.api.core.v1.VolumeMount",
         "k8s.io/api/core/v1/generated.proto",
@@ -1515,6 +1730,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::core::v1::VolumeStatus",
+        ".k8s.io.api.core.v1.VolumeStatus",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::core::v1::VsphereVirtualDiskVolumeSource",
         ".k8s.io.api.core.v1.VsphereVirtualDiskVolumeSource",
         "k8s.io/api/core/v1/generated.proto",
@@ -1527,6 +1747,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::core::v1::WindowsSecurityContextOptions",
         ".k8s.io.api.core.v1.WindowsSecurityContextOptions",
+        "k8s.io/api/core/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::core::v1::WorkloadReference",
+        ".k8s.io.api.core.v1.WorkloadReference",
         "k8s.io/api/core/v1/generated.proto",
     ),
     (
@@ -1670,6 +1895,71 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/flowcontrol/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::lifecycle::v1alpha1::Eviction",
+        ".k8s.io.api.lifecycle.v1alpha1.Eviction",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::lifecycle::v1alpha1::EvictionPodReference",
+        ".k8s.io.api.lifecycle.v1alpha1.EvictionPodReference",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::lifecycle::v1alpha1::EvictionRequest",
+        ".k8s.io.api.lifecycle.v1alpha1.EvictionRequest",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::lifecycle::v1alpha1::EvictionRequestPodReference",
+        ".k8s.io.api.lifecycle.v1alpha1.EvictionRequestPodReference",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::lifecycle::v1alpha1::EvictionRequestSpec",
+        ".k8s.io.api.lifecycle.v1alpha1.EvictionRequestSpec",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::lifecycle::v1alpha1::EvictionRequestStatus",
+        ".k8s.io.api.lifecycle.v1alpha1.EvictionRequestStatus",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::lifecycle::v1alpha1::EvictionRequestTarget",
+        ".k8s.io.api.lifecycle.v1alpha1.EvictionRequestTarget",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::lifecycle::v1alpha1::EvictionSpec",
+        ".k8s.io.api.lifecycle.v1alpha1.EvictionSpec",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::lifecycle::v1alpha1::EvictionStatus",
+        ".k8s.io.api.lifecycle.v1alpha1.EvictionStatus",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::lifecycle::v1alpha1::EvictionTarget",
+        ".k8s.io.api.lifecycle.v1alpha1.EvictionTarget",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::lifecycle::v1alpha1::Requester",
+        ".k8s.io.api.lifecycle.v1alpha1.Requester",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::lifecycle::v1alpha1::ResponderStatus",
+        ".k8s.io.api.lifecycle.v1alpha1.ResponderStatus",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::lifecycle::v1alpha1::TargetResponder",
+        ".k8s.io.api.lifecycle.v1alpha1.TargetResponder",
+        "k8s.io/api/lifecycle/v1alpha1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::networking::v1::HTTPIngressPath",
         ".k8s.io.api.networking.v1.HTTPIngressPath",
         "k8s.io/api/networking/v1/generated.proto",
@@ -1702,6 +1992,21 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::networking::v1::IngressBackend",
         ".k8s.io.api.networking.v1.IngressBackend",
+        "k8s.io/api/networking/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::networking::v1::IngressClass",
+        ".k8s.io.api.networking.v1.IngressClass",
+        "k8s.io/api/networking/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::networking::v1::IngressClassParametersReference",
+        ".k8s.io.api.networking.v1.IngressClassParametersReference",
+        "k8s.io/api/networking/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::networking::v1::IngressClassSpec",
+        ".k8s.io.api.networking.v1.IngressClassSpec",
         "k8s.io/api/networking/v1/generated.proto",
     ),
     (
@@ -1800,6 +2105,36 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/networking/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::networking::v1beta1::IPAddress",
+        ".k8s.io.api.networking.v1beta1.IPAddress",
+        "k8s.io/api/networking/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::networking::v1beta1::IPAddressSpec",
+        ".k8s.io.api.networking.v1beta1.IPAddressSpec",
+        "k8s.io/api/networking/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::networking::v1beta1::ParentReference",
+        ".k8s.io.api.networking.v1beta1.ParentReference",
+        "k8s.io/api/networking/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::networking::v1beta1::ServiceCIDR",
+        ".k8s.io.api.networking.v1beta1.ServiceCIDR",
+        "k8s.io/api/networking/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::networking::v1beta1::ServiceCIDRSpec",
+        ".k8s.io.api.networking.v1beta1.ServiceCIDRSpec",
+        "k8s.io/api/networking/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::networking::v1beta1::ServiceCIDRStatus",
+        ".k8s.io.api.networking.v1beta1.ServiceCIDRStatus",
+        "k8s.io/api/networking/v1beta1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::node::v1::Overhead",
         ".k8s.io.api.node.v1.Overhead",
         "k8s.io/api/node/v1/generated.proto",
@@ -1870,8 +2205,223 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/rbac/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::resource::v1::AllocatedDeviceStatus",
+        ".k8s.io.api.resource.v1.AllocatedDeviceStatus",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::AllocationResult",
+        ".k8s.io.api.resource.v1.AllocationResult",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::CELDeviceSelector",
+        ".k8s.io.api.resource.v1.CELDeviceSelector",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::CapacityRequestPolicy",
+        ".k8s.io.api.resource.v1.CapacityRequestPolicy",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::CapacityRequestPolicyRange",
+        ".k8s.io.api.resource.v1.CapacityRequestPolicyRange",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::CapacityRequirements",
+        ".k8s.io.api.resource.v1.CapacityRequirements",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::Counter",
+        ".k8s.io.api.resource.v1.Counter",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::CounterSet",
+        ".k8s.io.api.resource.v1.CounterSet",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceAllocationConfiguration",
+        ".k8s.io.api.resource.v1.DeviceAllocationConfiguration",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceAllocationResult",
+        ".k8s.io.api.resource.v1.DeviceAllocationResult",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceAttribute",
+        ".k8s.io.api.resource.v1.DeviceAttribute",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceCapacity",
+        ".k8s.io.api.resource.v1.DeviceCapacity",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceClaimConfiguration",
+        ".k8s.io.api.resource.v1.DeviceClaimConfiguration",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceClass",
+        ".k8s.io.api.resource.v1.DeviceClass",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceClassConfiguration",
+        ".k8s.io.api.resource.v1.DeviceClassConfiguration",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceClassSpec",
+        ".k8s.io.api.resource.v1.DeviceClassSpec",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceConstraint",
+        ".k8s.io.api.resource.v1.DeviceConstraint",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceRequestAllocationResult",
+        ".k8s.io.api.resource.v1.DeviceRequestAllocationResult",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceSelector",
+        ".k8s.io.api.resource.v1.DeviceSelector",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceTaint",
+        ".k8s.io.api.resource.v1.DeviceTaint",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceTaintRule",
+        ".k8s.io.api.resource.v1.DeviceTaintRule",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceTaintRuleSpec",
+        ".k8s.io.api.resource.v1.DeviceTaintRuleSpec",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceTaintRuleStatus",
+        ".k8s.io.api.resource.v1.DeviceTaintRuleStatus",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceTaintSelector",
+        ".k8s.io.api.resource.v1.DeviceTaintSelector",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::DeviceToleration",
+        ".k8s.io.api.resource.v1.DeviceToleration",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::NetworkDeviceData",
+        ".k8s.io.api.resource.v1.NetworkDeviceData",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::NodeAllocatableMapping",
+        ".k8s.io.api.resource.v1.NodeAllocatableMapping",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::NodeAllocatableOverhead",
+        ".k8s.io.api.resource.v1.NodeAllocatableOverhead",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::NodeAllocatableResource",
+        ".k8s.io.api.resource.v1.NodeAllocatableResource",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::OpaqueDeviceConfiguration",
+        ".k8s.io.api.resource.v1.OpaqueDeviceConfiguration",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::ResourceClaimConsumerReference",
+        ".k8s.io.api.resource.v1.ResourceClaimConsumerReference",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::ResourceClaimStatus",
+        ".k8s.io.api.resource.v1.ResourceClaimStatus",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1::ResourcePool",
+        ".k8s.io.api.resource.v1.ResourcePool",
+        "k8s.io/api/resource/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1alpha3::CELDeviceSelector",
+        ".k8s.io.api.resource.v1alpha3.CELDeviceSelector",
+        "k8s.io/api/resource/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1alpha3::DeviceSelector",
+        ".k8s.io.api.resource.v1alpha3.DeviceSelector",
+        "k8s.io/api/resource/v1alpha3/generated.proto",
+    ),
+    (
         "k8s_openapi::api::resource::v1alpha3::DeviceTaint",
         ".k8s.io.api.resource.v1alpha3.DeviceTaint",
+        "k8s.io/api/resource/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1alpha3::DeviceTaintRuleStatus",
+        ".k8s.io.api.resource.v1alpha3.DeviceTaintRuleStatus",
+        "k8s.io/api/resource/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1alpha3::PartitionTypeStatus",
+        ".k8s.io.api.resource.v1alpha3.PartitionTypeStatus",
+        "k8s.io/api/resource/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1alpha3::PoolStatus",
+        ".k8s.io.api.resource.v1alpha3.PoolStatus",
+        "k8s.io/api/resource/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1alpha3::ResourcePoolStatusRequest",
+        ".k8s.io.api.resource.v1alpha3.ResourcePoolStatusRequest",
+        "k8s.io/api/resource/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1alpha3::ResourcePoolStatusRequestSpec",
+        ".k8s.io.api.resource.v1alpha3.ResourcePoolStatusRequestSpec",
+        "k8s.io/api/resource/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1alpha3::ResourcePoolStatusRequestStatus",
+        ".k8s.io.api.resource.v1alpha3.ResourcePoolStatusRequestStatus",
+        "k8s.io/api/resource/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1alpha3::ShareableCapacityStatus",
+        ".k8s.io.api.resource.v1alpha3.ShareableCapacityStatus",
+        "k8s.io/api/resource/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1alpha3::ShareableSummaryStatus",
+        ".k8s.io.api.resource.v1alpha3.ShareableSummaryStatus",
         "k8s.io/api/resource/v1alpha3/generated.proto",
     ),
     (
@@ -1887,6 +2437,21 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::resource::v1beta1::CELDeviceSelector",
         ".k8s.io.api.resource.v1beta1.CELDeviceSelector",
+        "k8s.io/api/resource/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta1::CapacityRequestPolicy",
+        ".k8s.io.api.resource.v1beta1.CapacityRequestPolicy",
+        "k8s.io/api/resource/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta1::CapacityRequestPolicyRange",
+        ".k8s.io.api.resource.v1beta1.CapacityRequestPolicyRange",
+        "k8s.io/api/resource/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta1::CapacityRequirements",
+        ".k8s.io.api.resource.v1beta1.CapacityRequirements",
         "k8s.io/api/resource/v1beta1/generated.proto",
     ),
     (
@@ -1970,6 +2535,21 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/resource/v1beta1/generated.proto",
     ),
     (
+        "k8s_openapi::api::resource::v1beta1::NodeAllocatableMapping",
+        ".k8s.io.api.resource.v1beta1.NodeAllocatableMapping",
+        "k8s.io/api/resource/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta1::NodeAllocatableOverhead",
+        ".k8s.io.api.resource.v1beta1.NodeAllocatableOverhead",
+        "k8s.io/api/resource/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta1::NodeAllocatableResource",
+        ".k8s.io.api.resource.v1beta1.NodeAllocatableResource",
+        "k8s.io/api/resource/v1beta1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::resource::v1beta1::OpaqueDeviceConfiguration",
         ".k8s.io.api.resource.v1beta1.OpaqueDeviceConfiguration",
         "k8s.io/api/resource/v1beta1/generated.proto",
@@ -2002,6 +2582,21 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::resource::v1beta2::CELDeviceSelector",
         ".k8s.io.api.resource.v1beta2.CELDeviceSelector",
+        "k8s.io/api/resource/v1beta2/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta2::CapacityRequestPolicy",
+        ".k8s.io.api.resource.v1beta2.CapacityRequestPolicy",
+        "k8s.io/api/resource/v1beta2/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta2::CapacityRequestPolicyRange",
+        ".k8s.io.api.resource.v1beta2.CapacityRequestPolicyRange",
+        "k8s.io/api/resource/v1beta2/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta2::CapacityRequirements",
+        ".k8s.io.api.resource.v1beta2.CapacityRequirements",
         "k8s.io/api/resource/v1beta2/generated.proto",
     ),
     (
@@ -2075,6 +2670,26 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/resource/v1beta2/generated.proto",
     ),
     (
+        "k8s_openapi::api::resource::v1beta2::DeviceTaintRule",
+        ".k8s.io.api.resource.v1beta2.DeviceTaintRule",
+        "k8s.io/api/resource/v1beta2/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta2::DeviceTaintRuleSpec",
+        ".k8s.io.api.resource.v1beta2.DeviceTaintRuleSpec",
+        "k8s.io/api/resource/v1beta2/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta2::DeviceTaintRuleStatus",
+        ".k8s.io.api.resource.v1beta2.DeviceTaintRuleStatus",
+        "k8s.io/api/resource/v1beta2/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta2::DeviceTaintSelector",
+        ".k8s.io.api.resource.v1beta2.DeviceTaintSelector",
+        "k8s.io/api/resource/v1beta2/generated.proto",
+    ),
+    (
         "k8s_openapi::api::resource::v1beta2::DeviceToleration",
         ".k8s.io.api.resource.v1beta2.DeviceToleration",
         "k8s.io/api/resource/v1beta2/generated.proto",
@@ -2082,6 +2697,21 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::resource::v1beta2::NetworkDeviceData",
         ".k8s.io.api.resource.v1beta2.NetworkDeviceData",
+        "k8s.io/api/resource/v1beta2/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta2::NodeAllocatableMapping",
+        ".k8s.io.api.resource.v1beta2.NodeAllocatableMapping",
+        "k8s.io/api/resource/v1beta2/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta2::NodeAllocatableOverhead",
+        ".k8s.io.api.resource.v1beta2.NodeAllocatableOverhead",
+        "k8s.io/api/resource/v1beta2/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::resource::v1beta2::NodeAllocatableResource",
+        ".k8s.io.api.resource.v1beta2.NodeAllocatableResource",
         "k8s.io/api/resource/v1beta2/generated.proto",
     ),
     (
@@ -2110,6 +2740,126 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/scheduling/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::scheduling::v1alpha3::CompositeGangSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1alpha3.CompositeGangSchedulingPolicy",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupSchedulingConstraints",
+        ".k8s.io.api.scheduling.v1alpha3.CompositePodGroupSchedulingConstraints",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupStatus",
+        ".k8s.io.api.scheduling.v1alpha3.CompositePodGroupStatus",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::GangSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1alpha3.GangSchedulingPolicy",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::PodGroupResourceClaim",
+        ".k8s.io.api.scheduling.v1alpha3.PodGroupResourceClaim",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::PodGroupResourceClaimStatus",
+        ".k8s.io.api.scheduling.v1alpha3.PodGroupResourceClaimStatus",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::PodGroupSchedulingConstraints",
+        ".k8s.io.api.scheduling.v1alpha3.PodGroupSchedulingConstraints",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::PodGroupStatus",
+        ".k8s.io.api.scheduling.v1alpha3.PodGroupStatus",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::TopologyConstraint",
+        ".k8s.io.api.scheduling.v1alpha3.TopologyConstraint",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::TypedLocalObjectReference",
+        ".k8s.io.api.scheduling.v1alpha3.TypedLocalObjectReference",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupGangSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupGangSchedulingPolicy",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupResourceClaim",
+        ".k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupResourceClaim",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupSchedulingConstraints",
+        ".k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupSchedulingConstraints",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::WorkloadReference",
+        ".k8s.io.api.scheduling.v1alpha3.WorkloadReference",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::CompositeGangSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1beta1.CompositeGangSchedulingPolicy",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::CompositePodGroupSchedulingConstraints",
+        ".k8s.io.api.scheduling.v1beta1.CompositePodGroupSchedulingConstraints",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::GangSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1beta1.GangSchedulingPolicy",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::PodGroupResourceClaim",
+        ".k8s.io.api.scheduling.v1beta1.PodGroupResourceClaim",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::PodGroupResourceClaimStatus",
+        ".k8s.io.api.scheduling.v1beta1.PodGroupResourceClaimStatus",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::PodGroupSchedulingConstraints",
+        ".k8s.io.api.scheduling.v1beta1.PodGroupSchedulingConstraints",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::PodGroupStatus",
+        ".k8s.io.api.scheduling.v1beta1.PodGroupStatus",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::TopologyConstraint",
+        ".k8s.io.api.scheduling.v1beta1.TopologyConstraint",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::TypedLocalObjectReference",
+        ".k8s.io.api.scheduling.v1beta1.TypedLocalObjectReference",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::WorkloadReference",
+        ".k8s.io.api.scheduling.v1beta1.WorkloadReference",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::storage::v1::CSIDriver",
         ".k8s.io.api.storage.v1.CSIDriver",
         "k8s.io/api/storage/v1/generated.proto",
@@ -2135,6 +2885,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/storage/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::storage::v1::CSINodeStatus",
+        ".k8s.io.api.storage.v1.CSINodeStatus",
+        "k8s.io/api/storage/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::storage::v1::CSIStorageCapacity",
         ".k8s.io.api.storage.v1.CSIStorageCapacity",
         "k8s.io/api/storage/v1/generated.proto",
@@ -2142,6 +2897,16 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::storage::v1::StorageClass",
         ".k8s.io.api.storage.v1.StorageClass",
+        "k8s.io/api/storage/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::storage::v1::StorageHealth",
+        ".k8s.io.api.storage.v1.StorageHealth",
+        "k8s.io/api/storage/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::storage::v1::StorageHealthCondition",
+        ".k8s.io.api.storage.v1.StorageHealthCondition",
         "k8s.io/api/storage/v1/generated.proto",
     ),
     (
@@ -2170,6 +2935,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/storage/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::storage::v1::VolumeAttributesClass",
+        ".k8s.io.api.storage.v1.VolumeAttributesClass",
+        "k8s.io/api/storage/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::storage::v1::VolumeError",
         ".k8s.io.api.storage.v1.VolumeError",
         "k8s.io/api/storage/v1/generated.proto",
@@ -2178,5 +2948,25 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s_openapi::api::storage::v1::VolumeNodeResources",
         ".k8s.io.api.storage.v1.VolumeNodeResources",
         "k8s.io/api/storage/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::storage::v1alpha1::VolumeAttributesClass",
+        ".k8s.io.api.storage.v1alpha1.VolumeAttributesClass",
+        "k8s.io/api/storage/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::storage::v1beta1::VolumeAttributesClass",
+        ".k8s.io.api.storage.v1beta1.VolumeAttributesClass",
+        "k8s.io/api/storage/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::storagemigration::v1::StorageVersionMigrationStatus",
+        ".k8s.io.api.storagemigration.v1.StorageVersionMigrationStatus",
+        "k8s.io/api/storagemigration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigrationStatus",
+        ".k8s.io.api.storagemigration.v1beta1.StorageVersionMigrationStatus",
+        "k8s.io/api/storagemigration/v1beta1/generated.proto",
     ),
 ];

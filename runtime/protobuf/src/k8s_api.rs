@@ -260,6 +260,38 @@ impl Message for k8s_openapi::api::admissionregistration::v1::MutatingWebhook {
 }
 message_field!(k8s_openapi::api::admissionregistration::v1::MutatingWebhook);
 
+impl Message for k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.webhooks, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.webhooks, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingWebhookConfiguration", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.webhooks, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingWebhookConfiguration", "webhooks"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration);
+
 k8s_openapi::k8s_if_ge_1_36! {
 impl Message for k8s_openapi::api::admissionregistration::v1::Mutation {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -640,6 +672,116 @@ impl Message for k8s_openapi::api::admissionregistration::v1::ValidatingWebhook 
 }
 message_field!(k8s_openapi::api::admissionregistration::v1::ValidatingWebhook);
 
+impl Message for k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.webhooks, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.webhooks, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingWebhookConfiguration", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.webhooks, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingWebhookConfiguration", "webhooks"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration);
+
+impl Message for k8s_openapi::api::admissionregistration::v1::Validation {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.expression, 1, buf);
+        Field::encode(&self.message, 2, buf);
+        Field::encode(&self.message_expression, 4, buf);
+        Field::encode(&self.reason, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.expression, 1);
+        n += Field::encoded_len(&self.message, 2);
+        n += Field::encoded_len(&self.message_expression, 4);
+        n += Field::encoded_len(&self.reason, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.expression, wire, buf, depth)
+                    .map_err(|e| context(e, "Validation", "expression"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.message, wire, buf, depth)
+                    .map_err(|e| context(e, "Validation", "message"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.message_expression, wire, buf, depth)
+                    .map_err(|e| context(e, "Validation", "message_expression"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.reason, wire, buf, depth)
+                    .map_err(|e| context(e, "Validation", "reason"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::Validation);
+
+impl Message for k8s_openapi::api::admissionregistration::v1::Variable {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.expression, 2, buf);
+        Field::encode(&self.name, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.expression, 2);
+        n += Field::encoded_len(&self.name, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.expression, wire, buf, depth)
+                    .map_err(|e| context(e, "Variable", "expression"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "Variable", "name"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::Variable);
+
 impl Message for k8s_openapi::api::admissionregistration::v1::WebhookClientConfig {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.ca_bundle, 2, buf);
@@ -877,6 +1019,38 @@ impl Message for k8s_openapi::api::admissionregistration::v1alpha1::ParamRef {
     }
 }
 message_field!(k8s_openapi::api::admissionregistration::v1alpha1::ParamRef);
+
+impl Message for k8s_openapi::api::admissionregistration::v1alpha1::Variable {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.expression, 2, buf);
+        Field::encode(&self.name, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.expression, 2);
+        n += Field::encoded_len(&self.name, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.expression, wire, buf, depth)
+                    .map_err(|e| context(e, "Variable", "expression"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "Variable", "name"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1alpha1::Variable);
 
 k8s_openapi::k8s_if_ge_1_34! {
 impl Message for k8s_openapi::api::admissionregistration::v1beta1::ApplyConfiguration {
@@ -1218,6 +1392,86 @@ impl Message for k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdm
 }
 message_field!(k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicyStatus);
 }
+
+k8s_openapi::k8s_if_le_1_33! {
+impl Message for k8s_openapi::api::admissionregistration::v1beta1::Validation {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.expression, 1, buf);
+        Field::encode(&self.message, 2, buf);
+        Field::encode(&self.message_expression, 4, buf);
+        Field::encode(&self.reason, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.expression, 1);
+        n += Field::encoded_len(&self.message, 2);
+        n += Field::encoded_len(&self.message_expression, 4);
+        n += Field::encoded_len(&self.reason, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.expression, wire, buf, depth)
+                    .map_err(|e| context(e, "Validation", "expression"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.message, wire, buf, depth)
+                    .map_err(|e| context(e, "Validation", "message"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.message_expression, wire, buf, depth)
+                    .map_err(|e| context(e, "Validation", "message_expression"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.reason, wire, buf, depth)
+                    .map_err(|e| context(e, "Validation", "reason"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1beta1::Validation);
+}
+
+impl Message for k8s_openapi::api::admissionregistration::v1beta1::Variable {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.expression, 2, buf);
+        Field::encode(&self.name, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.expression, 2);
+        n += Field::encoded_len(&self.name, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.expression, wire, buf, depth)
+                    .map_err(|e| context(e, "Variable", "expression"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "Variable", "name"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1beta1::Variable);
 
 impl Message for k8s_openapi::api::apiserverinternal::v1alpha1::ServerStorageVersion {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -2640,6 +2894,134 @@ impl Message for k8s_openapi::api::apps::v1::StatefulSetUpdateStrategy {
     }
 }
 message_field!(k8s_openapi::api::apps::v1::StatefulSetUpdateStrategy);
+
+impl Message for k8s_openapi::api::authentication::v1::BoundObjectReference {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.api_version, 2, buf);
+        Field::encode(&self.kind, 1, buf);
+        Field::encode(&self.name, 3, buf);
+        Field::encode(&self.uid, 4, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.api_version, 2);
+        n += Field::encoded_len(&self.kind, 1);
+        n += Field::encoded_len(&self.name, 3);
+        n += Field::encoded_len(&self.uid, 4);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.api_version, wire, buf, depth)
+                    .map_err(|e| context(e, "BoundObjectReference", "api_version"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.kind, wire, buf, depth)
+                    .map_err(|e| context(e, "BoundObjectReference", "kind"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "BoundObjectReference", "name"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.uid, wire, buf, depth)
+                    .map_err(|e| context(e, "BoundObjectReference", "uid"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authentication::v1::BoundObjectReference);
+
+k8s_openapi::k8s_if_1_36! {
+impl Message for k8s_openapi::api::authentication::v1::TokenRequest {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenRequest", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenRequest", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenRequest", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authentication::v1::TokenRequest);
+}
+
+k8s_openapi::k8s_if_le_1_36! {
+impl Message for k8s_openapi::api::authentication::v1::TokenRequestSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.audiences, 1, buf);
+        Field::encode(&self.bound_object_ref, 3, buf);
+        Field::encode(&self.expiration_seconds, 4, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.audiences, 1);
+        n += Field::encoded_len(&self.bound_object_ref, 3);
+        n += Field::encoded_len(&self.expiration_seconds, 4);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.audiences, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenRequestSpec", "audiences"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.bound_object_ref, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenRequestSpec", "bound_object_ref"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.expiration_seconds, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenRequestSpec", "expiration_seconds"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authentication::v1::TokenRequestSpec);
+}
 
 k8s_openapi::k8s_if_ge_1_36! {
 impl Message for k8s_openapi::api::authentication::v1::TokenRequestStatus {
@@ -18639,6 +19021,123 @@ impl Message for k8s_openapi::api::networking::v1::IngressBackend {
 }
 message_field!(k8s_openapi::api::networking::v1::IngressBackend);
 
+impl Message for k8s_openapi::api::networking::v1::IngressClass {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "IngressClass", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "IngressClass", "spec"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::networking::v1::IngressClass);
+
+impl Message for k8s_openapi::api::networking::v1::IngressClassParametersReference {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.api_group, 1, buf);
+        Field::encode(&self.kind, 2, buf);
+        Field::encode(&self.name, 3, buf);
+        Field::encode(&self.namespace, 5, buf);
+        Field::encode(&self.scope, 4, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.api_group, 1);
+        n += Field::encoded_len(&self.kind, 2);
+        n += Field::encoded_len(&self.name, 3);
+        n += Field::encoded_len(&self.namespace, 5);
+        n += Field::encoded_len(&self.scope, 4);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.api_group, wire, buf, depth)
+                    .map_err(|e| context(e, "IngressClassParametersReference", "api_group"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.kind, wire, buf, depth)
+                    .map_err(|e| context(e, "IngressClassParametersReference", "kind"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "IngressClassParametersReference", "name"))?;
+                continue;
+            }
+            if tag == 5 {
+                Field::merge(&mut m.namespace, wire, buf, depth)
+                    .map_err(|e| context(e, "IngressClassParametersReference", "namespace"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.scope, wire, buf, depth)
+                    .map_err(|e| context(e, "IngressClassParametersReference", "scope"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::networking::v1::IngressClassParametersReference);
+
+impl Message for k8s_openapi::api::networking::v1::IngressClassSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.controller, 1, buf);
+        Field::encode(&self.parameters, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.controller, 1);
+        n += Field::encoded_len(&self.parameters, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.controller, wire, buf, depth)
+                    .map_err(|e| context(e, "IngressClassSpec", "controller"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.parameters, wire, buf, depth)
+                    .map_err(|e| context(e, "IngressClassSpec", "parameters"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::networking::v1::IngressClassSpec);
+
 impl Message for k8s_openapi::api::networking::v1::IngressLoadBalancerIngress {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.hostname, 2, buf);
@@ -28590,10 +29089,20 @@ message_field!(k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigrat
 #[allow(dead_code)]
 fn table_types_are_fields() {
     fn is_field<T: Field>() {}
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::admissionregistration::v1::ApplyConfiguration>();
+    }
     is_field::<k8s_openapi::api::admissionregistration::v1::AuditAnnotation>();
     is_field::<k8s_openapi::api::admissionregistration::v1::ExpressionWarning>();
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::admissionregistration::v1::JSONPatch>();
+    }
     is_field::<k8s_openapi::api::admissionregistration::v1::MatchCondition>();
     is_field::<k8s_openapi::api::admissionregistration::v1::MutatingWebhook>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration>();
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::admissionregistration::v1::Mutation>();
+    }
     is_field::<k8s_openapi::api::admissionregistration::v1::ParamKind>();
     is_field::<k8s_openapi::api::admissionregistration::v1::ParamRef>();
     is_field::<k8s_openapi::api::admissionregistration::v1::RuleWithOperations>();
@@ -28601,6 +29110,9 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::admissionregistration::v1::TypeChecking>();
     is_field::<k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyStatus>();
     is_field::<k8s_openapi::api::admissionregistration::v1::ValidatingWebhook>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::Validation>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::Variable>();
     is_field::<k8s_openapi::api::admissionregistration::v1::WebhookClientConfig>();
     is_field::<k8s_openapi::api::admissionregistration::v1alpha1::ApplyConfiguration>();
     is_field::<k8s_openapi::api::admissionregistration::v1alpha1::JSONPatch>();
@@ -28608,9 +29120,35 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::admissionregistration::v1alpha1::Mutation>();
     is_field::<k8s_openapi::api::admissionregistration::v1alpha1::ParamKind>();
     is_field::<k8s_openapi::api::admissionregistration::v1alpha1::ParamRef>();
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::Variable>();
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::ApplyConfiguration>();
+    }
+    k8s_openapi::k8s_if_le_1_33! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::AuditAnnotation>();
+    }
+    k8s_openapi::k8s_if_le_1_33! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::ExpressionWarning>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::JSONPatch>();
+    }
     is_field::<k8s_openapi::api::admissionregistration::v1beta1::MatchCondition>();
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::Mutation>();
+    }
     is_field::<k8s_openapi::api::admissionregistration::v1beta1::ParamKind>();
     is_field::<k8s_openapi::api::admissionregistration::v1beta1::ParamRef>();
+    k8s_openapi::k8s_if_le_1_33! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::TypeChecking>();
+    }
+    k8s_openapi::k8s_if_le_1_33! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicyStatus>();
+    }
+    k8s_openapi::k8s_if_le_1_33! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::Validation>();
+    }
+    is_field::<k8s_openapi::api::admissionregistration::v1beta1::Variable>();
     is_field::<k8s_openapi::api::apiserverinternal::v1alpha1::ServerStorageVersion>();
     is_field::<k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionCondition>();
     is_field::<k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionStatus>();
@@ -28639,6 +29177,7 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::apps::v1::StatefulSetSpec>();
     is_field::<k8s_openapi::api::apps::v1::StatefulSetStatus>();
     is_field::<k8s_openapi::api::apps::v1::StatefulSetUpdateStrategy>();
+    is_field::<k8s_openapi::api::authentication::v1::BoundObjectReference>();
     is_field::<k8s_openapi::api::authentication::v1::TokenReviewSpec>();
     is_field::<k8s_openapi::api::authorization::v1::LabelSelectorAttributes>();
     is_field::<k8s_openapi::api::authorization::v1::NonResourceAttributes>();
@@ -28690,8 +29229,38 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::batch::v1::UncountedTerminatedPods>();
     is_field::<k8s_openapi::api::certificates::v1::CertificateSigningRequestCondition>();
     is_field::<k8s_openapi::api::certificates::v1::CertificateSigningRequestStatus>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::certificates::v1::ClusterTrustBundle>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::certificates::v1::ClusterTrustBundleSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::certificates::v1::PodCertificateRequest>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::certificates::v1::PodCertificateRequestSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::certificates::v1::PodCertificateRequestStatus>();
+    }
+    k8s_openapi::k8s_if_le_1_36! {
+        is_field::<k8s_openapi::api::certificates::v1alpha1::ClusterTrustBundle>();
+    }
+    k8s_openapi::k8s_if_le_1_36! {
+        is_field::<k8s_openapi::api::certificates::v1alpha1::ClusterTrustBundleSpec>();
+    }
     is_field::<k8s_openapi::api::certificates::v1beta1::ClusterTrustBundle>();
     is_field::<k8s_openapi::api::certificates::v1beta1::ClusterTrustBundleSpec>();
+    k8s_openapi::k8s_if_ge_1_35! {
+        is_field::<k8s_openapi::api::certificates::v1beta1::PodCertificateRequest>();
+    }
+    k8s_openapi::k8s_if_ge_1_35! {
+        is_field::<k8s_openapi::api::certificates::v1beta1::PodCertificateRequestSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_35! {
+        is_field::<k8s_openapi::api::certificates::v1beta1::PodCertificateRequestStatus>();
+    }
     is_field::<k8s_openapi::api::coordination::v1::Lease>();
     is_field::<k8s_openapi::api::coordination::v1::LeaseSpec>();
     is_field::<k8s_openapi::api::coordination::v1alpha2::LeaseCandidate>();
@@ -28723,9 +29292,18 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::core::v1::ConfigMapProjection>();
     is_field::<k8s_openapi::api::core::v1::ConfigMapVolumeSource>();
     is_field::<k8s_openapi::api::core::v1::Container>();
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::core::v1::ContainerExtendedResourceRequest>();
+    }
     is_field::<k8s_openapi::api::core::v1::ContainerImage>();
     is_field::<k8s_openapi::api::core::v1::ContainerPort>();
     is_field::<k8s_openapi::api::core::v1::ContainerResizePolicy>();
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::core::v1::ContainerRestartRule>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::core::v1::ContainerRestartRuleOnExitCodes>();
+    }
     is_field::<k8s_openapi::api::core::v1::ContainerState>();
     is_field::<k8s_openapi::api::core::v1::ContainerStateRunning>();
     is_field::<k8s_openapi::api::core::v1::ContainerStateTerminated>();
@@ -28749,8 +29327,14 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::core::v1::Event>();
     is_field::<k8s_openapi::api::core::v1::EventSeries>();
     is_field::<k8s_openapi::api::core::v1::EventSource>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::core::v1::EvictionResponder>();
+    }
     is_field::<k8s_openapi::api::core::v1::ExecAction>();
     is_field::<k8s_openapi::api::core::v1::FCVolumeSource>();
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::core::v1::FileKeySelector>();
+    }
     is_field::<k8s_openapi::api::core::v1::FlexPersistentVolumeSource>();
     is_field::<k8s_openapi::api::core::v1::FlexVolumeSource>();
     is_field::<k8s_openapi::api::core::v1::FlockerVolumeSource>();
@@ -28767,6 +29351,9 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::core::v1::ISCSIPersistentVolumeSource>();
     is_field::<k8s_openapi::api::core::v1::ISCSIVolumeSource>();
     is_field::<k8s_openapi::api::core::v1::ImageVolumeSource>();
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::core::v1::ImageVolumeStatus>();
+    }
     is_field::<k8s_openapi::api::core::v1::KeyToPath>();
     is_field::<k8s_openapi::api::core::v1::Lifecycle>();
     is_field::<k8s_openapi::api::core::v1::LifecycleHandler>();
@@ -28785,11 +29372,20 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::core::v1::NamespaceStatus>();
     is_field::<k8s_openapi::api::core::v1::NodeAddress>();
     is_field::<k8s_openapi::api::core::v1::NodeAffinity>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::core::v1::NodeAllocatableMappedResources>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::core::v1::NodeAllocatableOverheadResources>();
+    }
     is_field::<k8s_openapi::api::core::v1::NodeCondition>();
     is_field::<k8s_openapi::api::core::v1::NodeConfigSource>();
     is_field::<k8s_openapi::api::core::v1::NodeConfigStatus>();
     is_field::<k8s_openapi::api::core::v1::NodeDaemonEndpoints>();
     is_field::<k8s_openapi::api::core::v1::NodeFeatures>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::core::v1::NodePodPreemptionPolicy>();
+    }
     is_field::<k8s_openapi::api::core::v1::NodeRuntimeHandler>();
     is_field::<k8s_openapi::api::core::v1::NodeRuntimeHandlerFeatures>();
     is_field::<k8s_openapi::api::core::v1::NodeSelector>();
@@ -28811,19 +29407,31 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::core::v1::PodAffinity>();
     is_field::<k8s_openapi::api::core::v1::PodAffinityTerm>();
     is_field::<k8s_openapi::api::core::v1::PodAntiAffinity>();
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::core::v1::PodCertificateProjection>();
+    }
     is_field::<k8s_openapi::api::core::v1::PodCondition>();
     is_field::<k8s_openapi::api::core::v1::PodDNSConfig>();
     is_field::<k8s_openapi::api::core::v1::PodDNSConfigOption>();
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::core::v1::PodExtendedResourceClaimStatus>();
+    }
     is_field::<k8s_openapi::api::core::v1::PodIP>();
     is_field::<k8s_openapi::api::core::v1::PodOS>();
     is_field::<k8s_openapi::api::core::v1::PodReadinessGate>();
     is_field::<k8s_openapi::api::core::v1::PodResourceClaim>();
     is_field::<k8s_openapi::api::core::v1::PodResourceClaimStatus>();
     is_field::<k8s_openapi::api::core::v1::PodSchedulingGate>();
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::core::v1::PodSchedulingGroup>();
+    }
     is_field::<k8s_openapi::api::core::v1::PodSecurityContext>();
     is_field::<k8s_openapi::api::core::v1::PodSpec>();
     is_field::<k8s_openapi::api::core::v1::PodTemplate>();
     is_field::<k8s_openapi::api::core::v1::PodTemplateSpec>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::core::v1::PodVolumeHealth>();
+    }
     is_field::<k8s_openapi::api::core::v1::PortStatus>();
     is_field::<k8s_openapi::api::core::v1::PortworxVolumeSource>();
     is_field::<k8s_openapi::api::core::v1::PreferredSchedulingTerm>();
@@ -28873,14 +29481,26 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::core::v1::TypedObjectReference>();
     is_field::<k8s_openapi::api::core::v1::Volume>();
     is_field::<k8s_openapi::api::core::v1::VolumeDevice>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::core::v1::VolumeHealthCondition>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::core::v1::VolumeHealthStatus>();
+    }
     is_field::<k8s_openapi::api::core::v1::VolumeMount>();
     is_field::<k8s_openapi::api::core::v1::VolumeMountStatus>();
     is_field::<k8s_openapi::api::core::v1::VolumeNodeAffinity>();
     is_field::<k8s_openapi::api::core::v1::VolumeProjection>();
     is_field::<k8s_openapi::api::core::v1::VolumeResourceRequirements>();
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::core::v1::VolumeStatus>();
+    }
     is_field::<k8s_openapi::api::core::v1::VsphereVirtualDiskVolumeSource>();
     is_field::<k8s_openapi::api::core::v1::WeightedPodAffinityTerm>();
     is_field::<k8s_openapi::api::core::v1::WindowsSecurityContextOptions>();
+    k8s_openapi::k8s_if_1_35! {
+        is_field::<k8s_openapi::api::core::v1::WorkloadReference>();
+    }
     is_field::<k8s_openapi::api::discovery::v1::Endpoint>();
     is_field::<k8s_openapi::api::discovery::v1::EndpointConditions>();
     is_field::<k8s_openapi::api::discovery::v1::EndpointHints>();
@@ -28909,6 +29529,45 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::flowcontrol::v1::ServiceAccountSubject>();
     is_field::<k8s_openapi::api::flowcontrol::v1::Subject>();
     is_field::<k8s_openapi::api::flowcontrol::v1::UserSubject>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::Eviction>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::EvictionPodReference>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::EvictionRequest>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::EvictionRequestPodReference>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::EvictionRequestSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::EvictionRequestStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::EvictionRequestTarget>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::EvictionSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::EvictionStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::EvictionTarget>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::Requester>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::ResponderStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::lifecycle::v1alpha1::TargetResponder>();
+    }
     is_field::<k8s_openapi::api::networking::v1::HTTPIngressPath>();
     is_field::<k8s_openapi::api::networking::v1::HTTPIngressRuleValue>();
     is_field::<k8s_openapi::api::networking::v1::IPAddress>();
@@ -28916,6 +29575,9 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::networking::v1::IPBlock>();
     is_field::<k8s_openapi::api::networking::v1::Ingress>();
     is_field::<k8s_openapi::api::networking::v1::IngressBackend>();
+    is_field::<k8s_openapi::api::networking::v1::IngressClass>();
+    is_field::<k8s_openapi::api::networking::v1::IngressClassParametersReference>();
+    is_field::<k8s_openapi::api::networking::v1::IngressClassSpec>();
     is_field::<k8s_openapi::api::networking::v1::IngressLoadBalancerIngress>();
     is_field::<k8s_openapi::api::networking::v1::IngressLoadBalancerStatus>();
     is_field::<k8s_openapi::api::networking::v1::IngressPortStatus>();
@@ -28935,6 +29597,24 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::networking::v1::ServiceCIDR>();
     is_field::<k8s_openapi::api::networking::v1::ServiceCIDRSpec>();
     is_field::<k8s_openapi::api::networking::v1::ServiceCIDRStatus>();
+    k8s_openapi::k8s_if_le_1_36! {
+        is_field::<k8s_openapi::api::networking::v1beta1::IPAddress>();
+    }
+    k8s_openapi::k8s_if_le_1_36! {
+        is_field::<k8s_openapi::api::networking::v1beta1::IPAddressSpec>();
+    }
+    k8s_openapi::k8s_if_le_1_36! {
+        is_field::<k8s_openapi::api::networking::v1beta1::ParentReference>();
+    }
+    k8s_openapi::k8s_if_le_1_36! {
+        is_field::<k8s_openapi::api::networking::v1beta1::ServiceCIDR>();
+    }
+    k8s_openapi::k8s_if_le_1_36! {
+        is_field::<k8s_openapi::api::networking::v1beta1::ServiceCIDRSpec>();
+    }
+    k8s_openapi::k8s_if_le_1_36! {
+        is_field::<k8s_openapi::api::networking::v1beta1::ServiceCIDRStatus>();
+    }
     is_field::<k8s_openapi::api::node::v1::Overhead>();
     is_field::<k8s_openapi::api::node::v1::RuntimeClass>();
     is_field::<k8s_openapi::api::node::v1::Scheduling>();
@@ -28949,10 +29629,148 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::rbac::v1::RoleBinding>();
     is_field::<k8s_openapi::api::rbac::v1::RoleRef>();
     is_field::<k8s_openapi::api::rbac::v1::Subject>();
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::AllocatedDeviceStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::AllocationResult>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::CELDeviceSelector>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::CapacityRequestPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::CapacityRequestPolicyRange>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::CapacityRequirements>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::Counter>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::CounterSet>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceAllocationConfiguration>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceAllocationResult>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceAttribute>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceCapacity>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceClaimConfiguration>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceClass>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceClassConfiguration>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceClassSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceConstraint>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceRequestAllocationResult>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceSelector>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceTaint>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceTaintRule>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceTaintRuleSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceTaintRuleStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceTaintSelector>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::DeviceToleration>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::NetworkDeviceData>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1::NodeAllocatableMapping>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1::NodeAllocatableOverhead>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1::NodeAllocatableResource>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::OpaqueDeviceConfiguration>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::ResourceClaimConsumerReference>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::ResourceClaimStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1::ResourcePool>();
+    }
+    k8s_openapi::k8s_if_le_1_34! {
+        is_field::<k8s_openapi::api::resource::v1alpha3::CELDeviceSelector>();
+    }
+    k8s_openapi::k8s_if_le_1_34! {
+        is_field::<k8s_openapi::api::resource::v1alpha3::DeviceSelector>();
+    }
     is_field::<k8s_openapi::api::resource::v1alpha3::DeviceTaint>();
+    k8s_openapi::k8s_if_ge_1_35! {
+        is_field::<k8s_openapi::api::resource::v1alpha3::DeviceTaintRuleStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1alpha3::PartitionTypeStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::resource::v1alpha3::PoolStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::resource::v1alpha3::ResourcePoolStatusRequest>();
+    }
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::resource::v1alpha3::ResourcePoolStatusRequestSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::resource::v1alpha3::ResourcePoolStatusRequestStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1alpha3::ShareableCapacityStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1alpha3::ShareableSummaryStatus>();
+    }
     is_field::<k8s_openapi::api::resource::v1beta1::AllocatedDeviceStatus>();
     is_field::<k8s_openapi::api::resource::v1beta1::AllocationResult>();
     is_field::<k8s_openapi::api::resource::v1beta1::CELDeviceSelector>();
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1beta1::CapacityRequestPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1beta1::CapacityRequestPolicyRange>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1beta1::CapacityRequirements>();
+    }
     is_field::<k8s_openapi::api::resource::v1beta1::Counter>();
     is_field::<k8s_openapi::api::resource::v1beta1::CounterSet>();
     is_field::<k8s_openapi::api::resource::v1beta1::DeviceAllocationConfiguration>();
@@ -28969,6 +29787,15 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::resource::v1beta1::DeviceTaint>();
     is_field::<k8s_openapi::api::resource::v1beta1::DeviceToleration>();
     is_field::<k8s_openapi::api::resource::v1beta1::NetworkDeviceData>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1beta1::NodeAllocatableMapping>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1beta1::NodeAllocatableOverhead>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1beta1::NodeAllocatableResource>();
+    }
     is_field::<k8s_openapi::api::resource::v1beta1::OpaqueDeviceConfiguration>();
     is_field::<k8s_openapi::api::resource::v1beta1::ResourceClaimConsumerReference>();
     is_field::<k8s_openapi::api::resource::v1beta1::ResourceClaimStatus>();
@@ -28976,6 +29803,15 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::resource::v1beta2::AllocatedDeviceStatus>();
     is_field::<k8s_openapi::api::resource::v1beta2::AllocationResult>();
     is_field::<k8s_openapi::api::resource::v1beta2::CELDeviceSelector>();
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1beta2::CapacityRequestPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1beta2::CapacityRequestPolicyRange>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::resource::v1beta2::CapacityRequirements>();
+    }
     is_field::<k8s_openapi::api::resource::v1beta2::Counter>();
     is_field::<k8s_openapi::api::resource::v1beta2::CounterSet>();
     is_field::<k8s_openapi::api::resource::v1beta2::DeviceAllocationConfiguration>();
@@ -28990,25 +29826,142 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::resource::v1beta2::DeviceRequestAllocationResult>();
     is_field::<k8s_openapi::api::resource::v1beta2::DeviceSelector>();
     is_field::<k8s_openapi::api::resource::v1beta2::DeviceTaint>();
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::resource::v1beta2::DeviceTaintRule>();
+    }
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::resource::v1beta2::DeviceTaintRuleSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::resource::v1beta2::DeviceTaintRuleStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::resource::v1beta2::DeviceTaintSelector>();
+    }
     is_field::<k8s_openapi::api::resource::v1beta2::DeviceToleration>();
     is_field::<k8s_openapi::api::resource::v1beta2::NetworkDeviceData>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1beta2::NodeAllocatableMapping>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1beta2::NodeAllocatableOverhead>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::resource::v1beta2::NodeAllocatableResource>();
+    }
     is_field::<k8s_openapi::api::resource::v1beta2::OpaqueDeviceConfiguration>();
     is_field::<k8s_openapi::api::resource::v1beta2::ResourceClaimConsumerReference>();
     is_field::<k8s_openapi::api::resource::v1beta2::ResourceClaimStatus>();
     is_field::<k8s_openapi::api::resource::v1beta2::ResourcePool>();
     is_field::<k8s_openapi::api::scheduling::v1::PriorityClass>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositeGangSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupSchedulingConstraints>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::GangSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::PodGroupResourceClaim>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::PodGroupResourceClaimStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::PodGroupSchedulingConstraints>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::PodGroupStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::TopologyConstraint>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::TypedLocalObjectReference>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupGangSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupResourceClaim>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupSchedulingConstraints>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadReference>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::CompositeGangSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::CompositePodGroupSchedulingConstraints>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::GangSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::PodGroupResourceClaim>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::PodGroupResourceClaimStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::PodGroupSchedulingConstraints>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::PodGroupStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::TopologyConstraint>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::TypedLocalObjectReference>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::WorkloadReference>();
+    }
     is_field::<k8s_openapi::api::storage::v1::CSIDriver>();
     is_field::<k8s_openapi::api::storage::v1::CSIDriverSpec>();
     is_field::<k8s_openapi::api::storage::v1::CSINode>();
     is_field::<k8s_openapi::api::storage::v1::CSINodeDriver>();
     is_field::<k8s_openapi::api::storage::v1::CSINodeSpec>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::storage::v1::CSINodeStatus>();
+    }
     is_field::<k8s_openapi::api::storage::v1::CSIStorageCapacity>();
     is_field::<k8s_openapi::api::storage::v1::StorageClass>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::storage::v1::StorageHealth>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::storage::v1::StorageHealthCondition>();
+    }
     is_field::<k8s_openapi::api::storage::v1::TokenRequest>();
     is_field::<k8s_openapi::api::storage::v1::VolumeAttachment>();
     is_field::<k8s_openapi::api::storage::v1::VolumeAttachmentSource>();
     is_field::<k8s_openapi::api::storage::v1::VolumeAttachmentSpec>();
     is_field::<k8s_openapi::api::storage::v1::VolumeAttachmentStatus>();
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::storage::v1::VolumeAttributesClass>();
+    }
     is_field::<k8s_openapi::api::storage::v1::VolumeError>();
     is_field::<k8s_openapi::api::storage::v1::VolumeNodeResources>();
+    k8s_openapi::k8s_if_le_1_34! {
+        is_field::<k8s_openapi::api::storage::v1alpha1::VolumeAttributesClass>();
+    }
+    k8s_openapi::k8s_if_le_1_36! {
+        is_field::<k8s_openapi::api::storage::v1beta1::VolumeAttributesClass>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::storagemigration::v1::StorageVersionMigrationStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_35! {
+        is_field::<k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigrationStatus>();
+    }
 }
