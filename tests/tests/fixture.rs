@@ -1700,3 +1700,197 @@ fn v1beta1_kinds_round_trip_through_protobuf() {
     // The version without `+k8s:protobuf-gen` has no message.
     assert!(<v1alpha1::Fleet as Kind>::PROTOBUF.is_none());
 }
+
+mod fleet_protobuf_properties {
+    //! Random fleet objects (every field shape the fleet version has: enums as strings and with
+    //! data, `HashMap`s of newtypes, sets, maps of quantities, k8s-openapi messages, recursive
+    //! rules) round-trip through protobuf.
+    use super::*;
+    use kube_codegen_protobuf::{Message, from_slice, to_vec};
+    use proptest::prelude::*;
+
+    fn int_or_string() -> impl Strategy<Value = IntOrString> {
+        prop_oneof![
+            any::<i32>().prop_map(IntOrString::Int),
+            "[a-z0-9%]{0,6}".prop_map(IntOrString::String),
+        ]
+    }
+
+    fn strategy() -> impl Strategy<Value = v1beta1::Strategy> {
+        prop_oneof![
+            Just(v1beta1::Strategy::Recreate),
+            int_or_string().prop_map(|max_surge| v1beta1::Strategy::RollingUpdate { max_surge }),
+            (
+                proptest::collection::vec(any::<i32>(), 0..3),
+                proptest::option::of((any::<i32>(), any::<i32>()))
+            )
+                .prop_map(|(steps, ports)| v1beta1::Strategy::Canary(
+                    v1beta1::CanarySteps {
+                        steps,
+                        ports: ports.map(|(a, b)| v1beta1::PortRange(a, b)),
+                    }
+                )),
+        ]
+    }
+
+    fn spec() -> impl Strategy<Value = v1beta1::FleetSpec> {
+        (
+            (
+                proptest::option::of(any::<i32>()),
+                proptest::option::of(prop_oneof![
+                    Just(v1beta1::PriorityClass::Normal),
+                    Just(v1beta1::PriorityClass::HighPriority),
+                    Just(v1beta1::PriorityClass::SystemCritical),
+                ]),
+                proptest::collection::vec(("[a-z]{1,5}", "TCP|UDP", 1i32..65535), 0..3),
+                proptest::collection::vec("[a-z/.]{1,10}", 0..3),
+                proptest::collection::btree_set("[a-z-]{1,8}", 0..3),
+            ),
+            (
+                proptest::collection::btree_map("[a-z./]{1,8}", "[a-z0-9]{0,5}", 0..3),
+                proptest::collection::btree_map("[a-z]{1,6}", "[0-9]{1,3}(m|Gi)?", 0..3),
+                proptest::option::of(int_or_string()),
+                proptest::option::of(strategy()),
+                proptest::collection::hash_map("[a-z-]{1,6}", any::<u32>(), 0..3),
+            ),
+        )
+            .prop_map(
+                |(
+                    (replicas, priority_class, ports, finalizers, zones),
+                    (node_selector, resources, max_unavailable, strategy, weights),
+                )| {
+                    let mut spec = beta_fleet_spec();
+                    spec.replicas = replicas;
+                    spec.priority_class = priority_class;
+                    spec.ports = ports
+                        .into_iter()
+                        .map(|(name, protocol, port)| beta_port(&name, &protocol, port))
+                        .collect();
+                    spec.finalizers = finalizers;
+                    spec.zones = zones;
+                    spec.node_selector = node_selector;
+                    spec.resources = resources
+                        .into_iter()
+                        .map(|(k, v)| (k, Quantity(v)))
+                        .collect();
+                    spec.max_unavailable = max_unavailable;
+                    spec.strategy = strategy;
+                    spec.zone_weights = weights
+                        .into_iter()
+                        .map(|(k, w)| (k, v1beta1::Weight(w)))
+                        .collect();
+                    spec
+                },
+            )
+    }
+
+    fn status() -> impl Strategy<Value = v1beta1::FleetStatus> {
+        (
+            proptest::option::of(prop_oneof![
+                Just(v1beta1::FleetPhase::Pending),
+                Just(v1beta1::FleetPhase::Running),
+                Just(v1beta1::FleetPhase::Degraded),
+            ]),
+            any::<i32>(),
+            proptest::option::of(any::<i64>()),
+            proptest::collection::vec(
+                ("[A-Z][a-z]{0,6}", "True|False|Unknown", 0i64..4_000_000_000),
+                0..3,
+            ),
+        )
+            .prop_map(|(phase, replicas, observed_generation, conditions)| {
+                v1beta1::FleetStatus {
+                    phase,
+                    replicas,
+                    observed_generation,
+                    last_update_time: None,
+                    conditions: conditions
+                        .into_iter()
+                        .map(|(type_, status, at)| {
+                            k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
+                                type_,
+                                status,
+                                last_transition_time: Time(
+                                    k8s_openapi::jiff::Timestamp::from_second(at).unwrap(),
+                                ),
+                                observed_generation: None,
+                                reason: "Test".into(),
+                                message: String::new(),
+                            }
+                        })
+                        .collect(),
+                }
+            })
+    }
+
+    fn rule() -> impl Strategy<Value = v1beta1::Rule> {
+        let leaf =
+            ("[a-z]{1,6}", "[a-z =<>0-9]{0,12}").prop_map(|(name, expression)| v1beta1::Rule {
+                name,
+                expression,
+                ..Default::default()
+            });
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            (
+                "[a-z]{1,6}",
+                proptest::collection::vec(inner.clone(), 0..3),
+                proptest::option::of(inner),
+            )
+                .prop_map(|(name, children, otherwise)| v1beta1::Rule {
+                    name,
+                    expression: "x".into(),
+                    children,
+                    otherwise: otherwise.map(Box::new),
+                })
+        })
+    }
+
+    fn check<K: Message + PartialEq + Debug>(obj: &K) -> Result<(), TestCaseError> {
+        let bytes = to_vec(obj);
+        prop_assert_eq!(bytes.len(), obj.fields_len());
+        prop_assert_eq!(&from_slice::<K>(&bytes).unwrap(), obj);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn fleets_round_trip(spec in spec(), status in proptest::option::of(status()), kind in any::<bool>()) {
+            let mut f = beta_fleet();
+            f.spec = spec;
+            f.status = status;
+            f.r#type = if kind { v1beta1::FleetType::Stateful } else { v1beta1::FleetType::Stateless };
+            check(&f)?;
+            let mut snapshot = beta_snapshot();
+            snapshot.spec = f.spec.clone();
+            snapshot.observed = f.status.clone().map(Box::new);
+            check(&snapshot)?;
+        }
+
+        #[test]
+        fn policies_round_trip(rules in proptest::collection::vec(rule(), 0..3), deny in any::<bool>()) {
+            let mut p = beta_policy();
+            p.spec.rules = rules;
+            p.spec.enforcement = if deny { v1beta1::Enforcement::Deny } else { v1beta1::Enforcement::Warn };
+            check(&p)?;
+        }
+
+        #[test]
+        fn reservations_and_chassis_round_trip(
+            capacity in proptest::collection::btree_map("[a-z]{1,6}", "[0-9]{1,3}", 0..3),
+            notes in proptest::collection::hash_map("[a-z]{1,4}", ".{0,6}", 0..3),
+            slots in any::<u32>(),
+            reserved in proptest::option::of((any::<i32>(), any::<i32>())),
+        ) {
+            let mut r = beta_reservation();
+            r.spec.capacity = capacity.into_iter().map(|(k, v)| (k, Quantity(v))).collect();
+            check(&r)?;
+            let mut c = beta_chassis();
+            c.slot_notes = notes;
+            c.spec.slots = slots;
+            c.spec.reserved = reserved.map(|(a, b)| v1beta1::PortRange(a, b));
+            check(&c)?;
+        }
+    }
+}
