@@ -100,6 +100,7 @@ impl<H: 'static> VersionCodec<H> {
             write_json: write_json::<V, H, C>,
             protobuf: V::PROTOBUF.map(|_| ProtobufEdge {
                 to_protobuf: json_to_protobuf::<V>,
+                value_to_protobuf: value_to_protobuf::<V>,
                 from_protobuf: protobuf_to_json::<V>,
             }),
         }
@@ -113,6 +114,8 @@ impl<H: 'static> VersionCodec<H> {
 pub struct ProtobufEdge {
     /// The version's JSON of an object → its protobuf message (no envelope).
     pub to_protobuf: fn(&[u8]) -> Result<Vec<u8>, String>,
+    /// The same from the JSON value a handler holds (no text in between).
+    pub value_to_protobuf: fn(&Value) -> Result<Vec<u8>, String>,
     /// A protobuf message (no envelope) → the version's JSON.
     pub from_protobuf: fn(&[u8]) -> Result<Vec<u8>, String>,
 }
@@ -121,6 +124,14 @@ fn json_to_protobuf<V: Kind + DeserializeOwned>(json: &[u8]) -> Result<Vec<u8>, 
     let pb = V::PROTOBUF.ok_or("no protobuf message")?;
     let v: V = serde_json::from_slice(json).map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(json.len());
+    (pb.encode)(&v, &mut out);
+    Ok(out)
+}
+
+fn value_to_protobuf<V: Kind + DeserializeOwned>(value: &Value) -> Result<Vec<u8>, String> {
+    let pb = V::PROTOBUF.ok_or("no protobuf message")?;
+    let v = V::deserialize(value).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
     (pb.encode)(&v, &mut out);
     Ok(out)
 }

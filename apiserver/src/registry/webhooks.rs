@@ -397,9 +397,16 @@ impl Hook {
         if attrs.namespace.is_some() && !self.namespace_selector.matches(namespace_labels) {
             return Ok(false);
         }
+        // The objects are the server's own encoding: labels, when present, map strings to
+        // strings.
         let labels = |v: Option<&Value>| -> std::collections::BTreeMap<String, String> {
             v.and_then(|v| v.pointer("/metadata/labels"))
-                .and_then(|l| serde_json::from_value(l.clone()).ok())
+                .and_then(Value::as_object)
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         if !self.object_selector.matches(&labels(object))

@@ -37,8 +37,10 @@ pub(super) fn object(
     info: &ResourceInfo,
     obj: &Value,
 ) -> Result<Resp, ApiError> {
-    let json = serde_json::to_vec(obj).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(response(code, object_bytes(edge, info, &json)?))
+    let message = (edge.value_to_protobuf)(obj).map_err(ApiError::internal)?;
+    let mut out = Vec::with_capacity(message.len() + 48);
+    envelope::wrap(&info.api_version(), info.kind, &message, &mut out);
+    Ok(response(code, out))
 }
 
 /// A `Status` (an error, or a delete's success) as protobuf.

@@ -40,7 +40,7 @@ VERSIONS = sorted(
     int(d[len("v1_"):]) for d in os.listdir(openapi_src) if re.fullmatch(r"v1_\d+", d)
 )
 
-# Messages kube-codegen-protobuf implements by hand (apimachinery's and a few core/v1 ones),
+# Messages kube-codegen-protobuf implements by hand (apimachinery's, which k8s.io/api imports),
 # by full proto name → Rust path below `k8s_openapi::`.
 HANDWRITTEN = {
     "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta": "apimachinery::pkg::apis::meta::v1::ObjectMeta",
@@ -57,14 +57,6 @@ HANDWRITTEN = {
     "k8s.io.apimachinery.pkg.api.resource.Quantity": "apimachinery::pkg::api::resource::Quantity",
     "k8s.io.apimachinery.pkg.util.intstr.IntOrString": "apimachinery::pkg::util::intstr::IntOrString",
     "k8s.io.apimachinery.pkg.runtime.RawExtension": "apimachinery::pkg::runtime::RawExtension",
-    "k8s.io.api.core.v1.ObjectReference": "api::core::v1::ObjectReference",
-    "k8s.io.api.core.v1.LocalObjectReference": "api::core::v1::LocalObjectReference",
-    "k8s.io.api.core.v1.TypedLocalObjectReference": "api::core::v1::TypedLocalObjectReference",
-    "k8s.io.api.core.v1.SecretKeySelector": "api::core::v1::SecretKeySelector",
-    "k8s.io.api.core.v1.ConfigMapKeySelector": "api::core::v1::ConfigMapKeySelector",
-    "k8s.io.api.core.v1.ResourceRequirements": "api::core::v1::ResourceRequirements",
-    "k8s.io.api.core.v1.ResourceClaim": "api::core::v1::ResourceClaim",
-    "k8s.io.api.core.v1.Toleration": "api::core::v1::Toleration",
 }
 # Hand-written apimachinery messages, as the proto files in runtime/protobuf/proto declare them.
 APIMACHINERY_FILES = {

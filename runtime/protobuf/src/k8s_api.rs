@@ -7348,6 +7348,56 @@ impl Message for k8s_openapi::api::core::v1::ConfigMapEnvSource {
 }
 message_field!(k8s_openapi::api::core::v1::ConfigMapEnvSource);
 
+impl Message for k8s_openapi::api::core::v1::ConfigMapKeySelector {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.key, 2, buf);
+        Field::encode(&self.optional, 3, buf);
+        {
+            let mut embedded = Vec::new();
+            Field::encode(&self.name, 1, &mut embedded);
+            wire::encode_bytes(1, &embedded, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.key, 2);
+        n += Field::encoded_len(&self.optional, 3);
+        n += wire::bytes_len(1, Field::encoded_len(&self.name, 1));
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.key, wire, buf, depth)
+                    .map_err(|e| context(e, "ConfigMapKeySelector", "key"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.optional, wire, buf, depth)
+                    .map_err(|e| context(e, "ConfigMapKeySelector", "optional"))?;
+                continue;
+            }
+            if tag == 1 {
+                let bytes = wire::decode_bytes(wire, buf)?;
+                let mut inner = &bytes[..];
+                while !inner.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner)?;
+                    match tag {
+                        1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
+                        _ => skip(wire, tag, &mut inner)?,
+                    }
+                }
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::core::v1::ConfigMapKeySelector);
+
 impl Message for k8s_openapi::api::core::v1::ConfigMapNodeConfigSource {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.kubelet_config_key, 5, buf);
@@ -10450,6 +10500,31 @@ impl Message for k8s_openapi::api::core::v1::LoadBalancerStatus {
 }
 message_field!(k8s_openapi::api::core::v1::LoadBalancerStatus);
 
+impl Message for k8s_openapi::api::core::v1::LocalObjectReference {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.name, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.name, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "LocalObjectReference", "name"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::core::v1::LocalObjectReference);
+
 impl Message for k8s_openapi::api::core::v1::LocalVolumeSource {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.fs_type, 2, buf);
@@ -11705,6 +11780,73 @@ impl Message for k8s_openapi::api::core::v1::ObjectFieldSelector {
     }
 }
 message_field!(k8s_openapi::api::core::v1::ObjectFieldSelector);
+
+impl Message for k8s_openapi::api::core::v1::ObjectReference {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.api_version, 5, buf);
+        Field::encode(&self.field_path, 7, buf);
+        Field::encode(&self.kind, 1, buf);
+        Field::encode(&self.name, 3, buf);
+        Field::encode(&self.namespace, 2, buf);
+        Field::encode(&self.resource_version, 6, buf);
+        Field::encode(&self.uid, 4, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.api_version, 5);
+        n += Field::encoded_len(&self.field_path, 7);
+        n += Field::encoded_len(&self.kind, 1);
+        n += Field::encoded_len(&self.name, 3);
+        n += Field::encoded_len(&self.namespace, 2);
+        n += Field::encoded_len(&self.resource_version, 6);
+        n += Field::encoded_len(&self.uid, 4);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 5 {
+                Field::merge(&mut m.api_version, wire, buf, depth)
+                    .map_err(|e| context(e, "ObjectReference", "api_version"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.field_path, wire, buf, depth)
+                    .map_err(|e| context(e, "ObjectReference", "field_path"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.kind, wire, buf, depth)
+                    .map_err(|e| context(e, "ObjectReference", "kind"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "ObjectReference", "name"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.namespace, wire, buf, depth)
+                    .map_err(|e| context(e, "ObjectReference", "namespace"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.resource_version, wire, buf, depth)
+                    .map_err(|e| context(e, "ObjectReference", "resource_version"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.uid, wire, buf, depth)
+                    .map_err(|e| context(e, "ObjectReference", "uid"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::core::v1::ObjectReference);
 
 impl Message for k8s_openapi::api::core::v1::PersistentVolume {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -14799,6 +14941,38 @@ impl Message for k8s_openapi::api::core::v1::ReplicationControllerStatus {
 }
 message_field!(k8s_openapi::api::core::v1::ReplicationControllerStatus);
 
+impl Message for k8s_openapi::api::core::v1::ResourceClaim {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.name, 1, buf);
+        Field::encode(&self.request, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.name, 1);
+        n += Field::encoded_len(&self.request, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceClaim", "name"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.request, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceClaim", "request"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::core::v1::ResourceClaim);
+
 impl Message for k8s_openapi::api::core::v1::ResourceFieldSelector {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.container_name, 1, buf);
@@ -14992,6 +15166,45 @@ impl Message for k8s_openapi::api::core::v1::ResourceQuotaStatus {
     }
 }
 message_field!(k8s_openapi::api::core::v1::ResourceQuotaStatus);
+
+impl Message for k8s_openapi::api::core::v1::ResourceRequirements {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.claims, 3, buf);
+        Field::encode(&self.limits, 1, buf);
+        Field::encode(&self.requests, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.claims, 3);
+        n += Field::encoded_len(&self.limits, 1);
+        n += Field::encoded_len(&self.requests, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 3 {
+                Field::merge(&mut m.claims, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceRequirements", "claims"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.limits, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceRequirements", "limits"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.requests, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceRequirements", "requests"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::core::v1::ResourceRequirements);
 
 impl Message for k8s_openapi::api::core::v1::ResourceStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -15439,6 +15652,56 @@ impl Message for k8s_openapi::api::core::v1::SecretEnvSource {
     }
 }
 message_field!(k8s_openapi::api::core::v1::SecretEnvSource);
+
+impl Message for k8s_openapi::api::core::v1::SecretKeySelector {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.key, 2, buf);
+        Field::encode(&self.optional, 3, buf);
+        {
+            let mut embedded = Vec::new();
+            Field::encode(&self.name, 1, &mut embedded);
+            wire::encode_bytes(1, &embedded, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.key, 2);
+        n += Field::encoded_len(&self.optional, 3);
+        n += wire::bytes_len(1, Field::encoded_len(&self.name, 1));
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.key, wire, buf, depth)
+                    .map_err(|e| context(e, "SecretKeySelector", "key"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.optional, wire, buf, depth)
+                    .map_err(|e| context(e, "SecretKeySelector", "optional"))?;
+                continue;
+            }
+            if tag == 1 {
+                let bytes = wire::decode_bytes(wire, buf)?;
+                let mut inner = &bytes[..];
+                while !inner.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner)?;
+                    match tag {
+                        1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
+                        _ => skip(wire, tag, &mut inner)?,
+                    }
+                }
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::core::v1::SecretKeySelector);
 
 impl Message for k8s_openapi::api::core::v1::SecretProjection {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -16338,6 +16601,59 @@ impl Message for k8s_openapi::api::core::v1::Taint {
 }
 message_field!(k8s_openapi::api::core::v1::Taint);
 
+impl Message for k8s_openapi::api::core::v1::Toleration {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.effect, 4, buf);
+        Field::encode(&self.key, 1, buf);
+        Field::encode(&self.operator, 2, buf);
+        Field::encode(&self.toleration_seconds, 5, buf);
+        Field::encode(&self.value, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.effect, 4);
+        n += Field::encoded_len(&self.key, 1);
+        n += Field::encoded_len(&self.operator, 2);
+        n += Field::encoded_len(&self.toleration_seconds, 5);
+        n += Field::encoded_len(&self.value, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 4 {
+                Field::merge(&mut m.effect, wire, buf, depth)
+                    .map_err(|e| context(e, "Toleration", "effect"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.key, wire, buf, depth)
+                    .map_err(|e| context(e, "Toleration", "key"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.operator, wire, buf, depth)
+                    .map_err(|e| context(e, "Toleration", "operator"))?;
+                continue;
+            }
+            if tag == 5 {
+                Field::merge(&mut m.toleration_seconds, wire, buf, depth)
+                    .map_err(|e| context(e, "Toleration", "toleration_seconds"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.value, wire, buf, depth)
+                    .map_err(|e| context(e, "Toleration", "value"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::core::v1::Toleration);
+
 impl Message for k8s_openapi::api::core::v1::TopologySelectorLabelRequirement {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.key, 1, buf);
@@ -16468,6 +16784,45 @@ impl Message for k8s_openapi::api::core::v1::TopologySpreadConstraint {
     }
 }
 message_field!(k8s_openapi::api::core::v1::TopologySpreadConstraint);
+
+impl Message for k8s_openapi::api::core::v1::TypedLocalObjectReference {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.api_group, 1, buf);
+        Field::encode(&self.kind, 2, buf);
+        Field::encode(&self.name, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.api_group, 1);
+        n += Field::encoded_len(&self.kind, 2);
+        n += Field::encoded_len(&self.name, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.api_group, wire, buf, depth)
+                    .map_err(|e| context(e, "TypedLocalObjectReference", "api_group"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.kind, wire, buf, depth)
+                    .map_err(|e| context(e, "TypedLocalObjectReference", "kind"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "TypedLocalObjectReference", "name"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::core::v1::TypedLocalObjectReference);
 
 impl Message for k8s_openapi::api::core::v1::TypedObjectReference {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -29288,6 +29643,7 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::core::v1::ComponentStatus>();
     is_field::<k8s_openapi::api::core::v1::ConfigMap>();
     is_field::<k8s_openapi::api::core::v1::ConfigMapEnvSource>();
+    is_field::<k8s_openapi::api::core::v1::ConfigMapKeySelector>();
     is_field::<k8s_openapi::api::core::v1::ConfigMapNodeConfigSource>();
     is_field::<k8s_openapi::api::core::v1::ConfigMapProjection>();
     is_field::<k8s_openapi::api::core::v1::ConfigMapVolumeSource>();
@@ -29363,6 +29719,7 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::core::v1::LinuxContainerUser>();
     is_field::<k8s_openapi::api::core::v1::LoadBalancerIngress>();
     is_field::<k8s_openapi::api::core::v1::LoadBalancerStatus>();
+    is_field::<k8s_openapi::api::core::v1::LocalObjectReference>();
     is_field::<k8s_openapi::api::core::v1::LocalVolumeSource>();
     is_field::<k8s_openapi::api::core::v1::ModifyVolumeStatus>();
     is_field::<k8s_openapi::api::core::v1::NFSVolumeSource>();
@@ -29394,6 +29751,7 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::core::v1::NodeSpec>();
     is_field::<k8s_openapi::api::core::v1::NodeSwapStatus>();
     is_field::<k8s_openapi::api::core::v1::ObjectFieldSelector>();
+    is_field::<k8s_openapi::api::core::v1::ObjectReference>();
     is_field::<k8s_openapi::api::core::v1::PersistentVolume>();
     is_field::<k8s_openapi::api::core::v1::PersistentVolumeClaim>();
     is_field::<k8s_openapi::api::core::v1::PersistentVolumeClaimCondition>();
@@ -29444,11 +29802,13 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::core::v1::ReplicationControllerCondition>();
     is_field::<k8s_openapi::api::core::v1::ReplicationControllerSpec>();
     is_field::<k8s_openapi::api::core::v1::ReplicationControllerStatus>();
+    is_field::<k8s_openapi::api::core::v1::ResourceClaim>();
     is_field::<k8s_openapi::api::core::v1::ResourceFieldSelector>();
     is_field::<k8s_openapi::api::core::v1::ResourceHealth>();
     is_field::<k8s_openapi::api::core::v1::ResourceQuota>();
     is_field::<k8s_openapi::api::core::v1::ResourceQuotaSpec>();
     is_field::<k8s_openapi::api::core::v1::ResourceQuotaStatus>();
+    is_field::<k8s_openapi::api::core::v1::ResourceRequirements>();
     is_field::<k8s_openapi::api::core::v1::ResourceStatus>();
     is_field::<k8s_openapi::api::core::v1::SELinuxOptions>();
     is_field::<k8s_openapi::api::core::v1::ScaleIOPersistentVolumeSource>();
@@ -29458,6 +29818,7 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::core::v1::SeccompProfile>();
     is_field::<k8s_openapi::api::core::v1::Secret>();
     is_field::<k8s_openapi::api::core::v1::SecretEnvSource>();
+    is_field::<k8s_openapi::api::core::v1::SecretKeySelector>();
     is_field::<k8s_openapi::api::core::v1::SecretProjection>();
     is_field::<k8s_openapi::api::core::v1::SecretReference>();
     is_field::<k8s_openapi::api::core::v1::SecretVolumeSource>();
@@ -29475,9 +29836,11 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::core::v1::Sysctl>();
     is_field::<k8s_openapi::api::core::v1::TCPSocketAction>();
     is_field::<k8s_openapi::api::core::v1::Taint>();
+    is_field::<k8s_openapi::api::core::v1::Toleration>();
     is_field::<k8s_openapi::api::core::v1::TopologySelectorLabelRequirement>();
     is_field::<k8s_openapi::api::core::v1::TopologySelectorTerm>();
     is_field::<k8s_openapi::api::core::v1::TopologySpreadConstraint>();
+    is_field::<k8s_openapi::api::core::v1::TypedLocalObjectReference>();
     is_field::<k8s_openapi::api::core::v1::TypedObjectReference>();
     is_field::<k8s_openapi::api::core::v1::Volume>();
     is_field::<k8s_openapi::api::core::v1::VolumeDevice>();

@@ -17,7 +17,6 @@
 //! Like Go's generated code, fields that are not optional are always written (an empty string
 //! too), `Option` fields only when set, and decoding skips fields it does not know.
 
-pub mod core_v1;
 pub mod envelope;
 mod k8s_api;
 pub mod meta;

@@ -312,72 +312,42 @@ fn repeated<T: Field>(
     }
 }
 
-impl<T: Field> Field for Vec<T> {
-    const WIRE: WireType = T::WIRE;
-    fn encode(&self, tag: u32, buf: &mut Vec<u8>) {
-        self.iter().for_each(|v| v.encode(tag, buf))
-    }
-    fn encoded_len(&self, tag: u32) -> usize {
-        self.iter().map(|v| v.encoded_len(tag)).sum()
-    }
-    fn decode(wire: WireType, buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut out = Vec::new();
-        Field::merge(&mut out, wire, buf, depth)?;
-        Ok(out)
-    }
-    fn absent() -> Option<Self> {
-        Some(Vec::new())
-    }
-    fn merge(&mut self, wire: WireType, buf: &mut &[u8], depth: Depth) -> Result<(), DecodeError> {
-        repeated(wire, buf, depth, |v| self.push(v))
-    }
+/// Lists and sets: a repeated field, an element per occurrence (or a packed run of numbers).
+macro_rules! repeated_field {
+    ($ty:ty, [$($bounds:tt)*], $insert:ident) => {
+        impl<$($bounds)*> Field for $ty {
+            const WIRE: WireType = T::WIRE;
+            fn encode(&self, tag: u32, buf: &mut Vec<u8>) {
+                self.iter().for_each(|v| v.encode(tag, buf))
+            }
+            fn encoded_len(&self, tag: u32) -> usize {
+                self.iter().map(|v| v.encoded_len(tag)).sum()
+            }
+            fn decode(wire: WireType, buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+                let mut out = <$ty>::default();
+                Field::merge(&mut out, wire, buf, depth)?;
+                Ok(out)
+            }
+            fn absent() -> Option<Self> {
+                Some(<$ty>::default())
+            }
+            fn merge(
+                &mut self,
+                wire: WireType,
+                buf: &mut &[u8],
+                depth: Depth,
+            ) -> Result<(), DecodeError> {
+                repeated(wire, buf, depth, |v| {
+                    self.$insert(v);
+                })
+            }
+        }
+    };
 }
 
-impl<T: Field + Ord> Field for BTreeSet<T> {
-    const WIRE: WireType = T::WIRE;
-    fn encode(&self, tag: u32, buf: &mut Vec<u8>) {
-        self.iter().for_each(|v| v.encode(tag, buf))
-    }
-    fn encoded_len(&self, tag: u32) -> usize {
-        self.iter().map(|v| v.encoded_len(tag)).sum()
-    }
-    fn decode(wire: WireType, buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut out = BTreeSet::new();
-        Field::merge(&mut out, wire, buf, depth)?;
-        Ok(out)
-    }
-    fn absent() -> Option<Self> {
-        Some(BTreeSet::new())
-    }
-    fn merge(&mut self, wire: WireType, buf: &mut &[u8], depth: Depth) -> Result<(), DecodeError> {
-        repeated(wire, buf, depth, |v| {
-            self.insert(v);
-        })
-    }
-}
-
-impl<T: Field + Hash + Eq, S: std::hash::BuildHasher + Default> Field for HashSet<T, S> {
-    const WIRE: WireType = T::WIRE;
-    fn encode(&self, tag: u32, buf: &mut Vec<u8>) {
-        self.iter().for_each(|v| v.encode(tag, buf))
-    }
-    fn encoded_len(&self, tag: u32) -> usize {
-        self.iter().map(|v| v.encoded_len(tag)).sum()
-    }
-    fn decode(wire: WireType, buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut out = HashSet::default();
-        Field::merge(&mut out, wire, buf, depth)?;
-        Ok(out)
-    }
-    fn absent() -> Option<Self> {
-        Some(HashSet::default())
-    }
-    fn merge(&mut self, wire: WireType, buf: &mut &[u8], depth: Depth) -> Result<(), DecodeError> {
-        repeated(wire, buf, depth, |v| {
-            self.insert(v);
-        })
-    }
-}
+repeated_field!(Vec<T>, [T: Field], push);
+repeated_field!(BTreeSet<T>, [T: Field + Ord], insert);
+repeated_field!(HashSet<T, S>, [T: Field + Hash + Eq, S: std::hash::BuildHasher + Default], insert);
 
 /// A map entry on the wire: a message with the key as field 1 and the value as field 2.
 fn entry_len<V: Field>(key: &str, value: &V) -> usize {
@@ -414,65 +384,60 @@ fn decode_entry<V: Field>(
     }
 }
 
-impl<V: Field> Field for BTreeMap<String, V> {
-    const WIRE: WireType = WireType::LengthDelimited;
-    fn encode(&self, tag: u32, buf: &mut Vec<u8>) {
-        for (k, v) in self {
-            encode_entry(tag, k, v, buf)
+/// Maps with string keys: an entry message per key, in key order (Go sorts keys too, so equal
+/// maps are equal bytes). `$entries` lists a map's entries in that order.
+macro_rules! map_field {
+    ($ty:ty, [$($bounds:tt)*], $entries:path) => {
+        impl<$($bounds)*> Field for $ty {
+            const WIRE: WireType = WireType::LengthDelimited;
+            fn encode(&self, tag: u32, buf: &mut Vec<u8>) {
+                for (k, v) in $entries(self) {
+                    encode_entry(tag, k, v, buf)
+                }
+            }
+            fn encoded_len(&self, tag: u32) -> usize {
+                self.iter()
+                    .map(|(k, v)| {
+                        let len = entry_len(k, v);
+                        key_len(tag) + encoding::encoded_len_varint(len as u64) + len
+                    })
+                    .sum()
+            }
+            fn decode(wire: WireType, buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+                let mut out = <$ty>::default();
+                Field::merge(&mut out, wire, buf, depth)?;
+                Ok(out)
+            }
+            fn absent() -> Option<Self> {
+                Some(<$ty>::default())
+            }
+            fn merge(
+                &mut self,
+                wire: WireType,
+                buf: &mut &[u8],
+                depth: Depth,
+            ) -> Result<(), DecodeError> {
+                let (k, v) = decode_entry(wire, buf, depth)?;
+                self.insert(k, v);
+                Ok(())
+            }
         }
-    }
-    fn encoded_len(&self, tag: u32) -> usize {
-        self.iter()
-            .map(|(k, v)| {
-                let len = entry_len(k, v);
-                key_len(tag) + encoding::encoded_len_varint(len as u64) + len
-            })
-            .sum()
-    }
-    fn decode(wire: WireType, buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut out = BTreeMap::new();
-        Field::merge(&mut out, wire, buf, depth)?;
-        Ok(out)
-    }
-    fn absent() -> Option<Self> {
-        Some(BTreeMap::new())
-    }
-    fn merge(&mut self, wire: WireType, buf: &mut &[u8], depth: Depth) -> Result<(), DecodeError> {
-        let (k, v) = decode_entry(wire, buf, depth)?;
-        self.insert(k, v);
-        Ok(())
-    }
+    };
 }
 
-impl<V: Field, S: std::hash::BuildHasher + Default> Field for HashMap<String, V, S> {
-    const WIRE: WireType = WireType::LengthDelimited;
-    fn encode(&self, tag: u32, buf: &mut Vec<u8>) {
-        // Sorted, so that equal maps are equal bytes (Go sorts map keys too).
-        let mut entries: Vec<_> = self.iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        for (k, v) in entries {
-            encode_entry(tag, k, v, buf)
-        }
-    }
-    fn encoded_len(&self, tag: u32) -> usize {
-        self.iter()
-            .map(|(k, v)| {
-                let len = entry_len(k, v);
-                key_len(tag) + encoding::encoded_len_varint(len as u64) + len
-            })
-            .sum()
-    }
-    fn decode(wire: WireType, buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
-        let mut out = HashMap::default();
-        Field::merge(&mut out, wire, buf, depth)?;
-        Ok(out)
-    }
-    fn absent() -> Option<Self> {
-        Some(HashMap::default())
-    }
-    fn merge(&mut self, wire: WireType, buf: &mut &[u8], depth: Depth) -> Result<(), DecodeError> {
-        let (k, v) = decode_entry(wire, buf, depth)?;
-        self.insert(k, v);
-        Ok(())
-    }
+fn btree_entries<V>(m: &BTreeMap<String, V>) -> impl Iterator<Item = (&String, &V)> {
+    m.iter()
 }
+
+fn sorted_entries<V, S>(m: &HashMap<String, V, S>) -> Vec<(&String, &V)> {
+    let mut entries: Vec<_> = m.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    entries
+}
+
+map_field!(BTreeMap<String, V>, [V: Field], btree_entries);
+map_field!(
+    HashMap<String, V, S>,
+    [V: Field, S: std::hash::BuildHasher + Default],
+    sorted_entries
+);
