@@ -89,10 +89,15 @@ fn classify(e: etcd_client::Error) -> StorageError {
                 StorageError::Unavailable(s.message().to_string())
             }
             tonic::Code::DeadlineExceeded => StorageError::Timeout(s.message().to_string()),
-            tonic::Code::OutOfRange => StorageError::Expired {
-                requested: 0,
-                oldest: 0,
-            },
+            // etcd's "required revision has been compacted" and "... is a future revision";
+            // callers refine the revisions. tonic says OutOfRange too for a message over its
+            // size limit: that is not a 410.
+            tonic::Code::OutOfRange if is_revision_out_of_range(s.message()) => {
+                StorageError::Expired {
+                    requested: 0,
+                    oldest: 0,
+                }
+            }
             _ => StorageError::Io(format!("etcd: {}", s.message())),
         },
         E::TransportError(t) => StorageError::Unavailable(t.to_string()),
@@ -100,6 +105,16 @@ fn classify(e: etcd_client::Error) -> StorageError {
         other => StorageError::Io(format!("etcd: {other}")),
     }
 }
+
+/// Whether an OutOfRange status is etcd's answer about a revision (mvcc's
+/// `ErrCompacted`/`ErrFutureRev`) rather than a transport limit.
+fn is_revision_out_of_range(message: &str) -> bool {
+    message.contains("required revision")
+}
+
+/// Responses may be as large as etcd sends (a list of a big collection, a burst of watch
+/// events); Kubernetes' etcd client sets the same limit (`MaxCallRecvMsgSize`).
+const MAX_RESPONSE_BYTES: usize = i32::MAX as usize;
 
 /// The first key after every key starting with `prefix` (etcd's range end for a prefix).
 fn prefix_end(prefix: &[u8]) -> Vec<u8> {
@@ -162,6 +177,12 @@ impl EtcdStore {
         }
     }
 
+    fn kv_client(&self) -> etcd_client::KvClient {
+        self.client
+            .kv_client()
+            .max_decoding_message_size(MAX_RESPONSE_BYTES)
+    }
+
     fn full(&self, key: &str) -> Vec<u8> {
         format!("{}{key}", self.options.prefix).into_bytes()
     }
@@ -192,7 +213,7 @@ impl EtcdStore {
     }
 
     async fn current(&self, key: &str) -> Result<Option<KeyValue>, StorageError> {
-        let mut kv = self.client.kv_client();
+        let mut kv = self.kv_client();
         let resp = self.call("get", kv.get(self.full(key), None)).await?;
         Ok(resp.kvs().first().map(|k| self.kv(k)))
     }
@@ -224,7 +245,7 @@ impl Storage for EtcdStore {
         if let Some(at) = opts.revision {
             get = get.with_revision(at as i64);
         }
-        let mut kv = self.client.kv_client();
+        let mut kv = self.kv_client();
         let resp = match self.call("range", kv.get(start, Some(get))).await {
             // etcd answers a compacted or a future revision with OutOfRange.
             Err(StorageError::Expired { .. }) => {
@@ -261,7 +282,7 @@ impl Storage for EtcdStore {
         let txn = Txn::new()
             .when([Compare::create_revision(full.clone(), CompareOp::Equal, 0)])
             .and_then([TxnOp::put(full, value.to_vec(), None)]);
-        let mut kv = self.client.kv_client();
+        let mut kv = self.kv_client();
         let resp = self.call("create", kv.txn(txn)).await?;
         if !resp.succeeded() {
             return Err(StorageError::AlreadyExists { key: key.into() });
@@ -299,7 +320,7 @@ impl Storage for EtcdStore {
                     current.mod_revision as i64,
                 )])
                 .and_then([TxnOp::put(full.clone(), value.to_vec(), None)]);
-            let mut kv = self.client.kv_client();
+            let mut kv = self.kv_client();
             let resp = self.call("update", kv.txn(txn)).await?;
             if resp.succeeded() {
                 return Ok(KeyValue {
@@ -339,7 +360,7 @@ impl Storage for EtcdStore {
                     current.mod_revision as i64,
                 )])
                 .and_then([TxnOp::delete(full.clone(), None)]);
-            let mut kv = self.client.kv_client();
+            let mut kv = self.kv_client();
             let resp = self.call("delete", kv.txn(txn)).await?;
             if resp.succeeded() {
                 return Ok(KeyValue {
@@ -365,7 +386,10 @@ impl Storage for EtcdStore {
         if from > 0 {
             options = options.with_start_revision(from as i64 + 1);
         }
-        let mut watch_client = self.client.watch_client();
+        let mut watch_client = self
+            .client
+            .watch_client()
+            .max_decoding_message_size(MAX_RESPONSE_BYTES);
         let (watcher, mut stream) = self
             .call("watch", watch_client.watch(full_prefix, Some(options)))
             .await?;
@@ -461,7 +485,7 @@ impl Storage for EtcdStore {
     }
 
     async fn revision(&self) -> Result<Revision, StorageError> {
-        let mut kv = self.client.kv_client();
+        let mut kv = self.kv_client();
         let resp = self
             .call(
                 "revision",
@@ -477,7 +501,7 @@ impl Storage for EtcdStore {
         if revision == 0 {
             return Ok(());
         }
-        let mut kv = self.client.kv_client();
+        let mut kv = self.kv_client();
         match self
             .call("compact", kv.compact(revision as i64, None))
             .await

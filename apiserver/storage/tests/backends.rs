@@ -384,6 +384,44 @@ async fn watch_replay_then_live<S: Storage>(mk: Mk<S>) {
     );
 }
 
+/// A read larger than a gRPC client's default 4 MiB limit (a big collection listed in one call, a
+/// watch replaying it) is answered whole, not refused (tonic calls that `OutOfRange`, which is
+/// not a compacted revision).
+async fn big_reads_in_one_answer<S: Storage>(mk: Mk<S>) {
+    let (s, _g) = mk(opts());
+    // Watched from here: a revision, not "now" (0).
+    let before = s
+        .create("/registry/before", b("x"))
+        .await
+        .unwrap()
+        .mod_revision;
+    let value = vec![b'v'; 120 * 1024];
+    let n = 48; // 5.6 MiB
+    for i in 0..n {
+        s.create(
+            &format!("/registry/big/{i:03}"),
+            bytes::Bytes::from(value.clone()),
+        )
+        .await
+        .unwrap();
+    }
+    let list = s
+        .list("/registry/big/", ListOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(list.items.len(), n);
+    assert!(list.items.iter().all(|kv| kv.value.len() == value.len()));
+    assert!(!list.remaining);
+
+    let mut w = s.watch("/registry/big/", before).await.unwrap();
+    for i in 0..n {
+        let e = next_event(&mut w).await;
+        assert_eq!(e.kind, EventType::Added);
+        assert_eq!(e.kv.key, format!("/registry/big/{i:03}"));
+        assert_eq!(e.kv.value.len(), value.len());
+    }
+}
+
 async fn watch_from_now_and_concurrent_writers<S: Storage>(mk: Mk<S>) {
     let (s, _g) = mk(opts());
     let old = s.create("/registry/x", b("old")).await.unwrap();
@@ -878,7 +916,8 @@ macro_rules! conformance {
             slow_watcher_expires_without_blocking_writers,
             concurrent_increments,
             progress_carries_the_store_revision,
-            lists_at_every_revision_match_a_replay
+            lists_at_every_revision_match_a_replay,
+            big_reads_in_one_answer
             $(, $extra)*
         );
     };
