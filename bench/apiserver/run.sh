@@ -91,7 +91,7 @@ print(*[x.getsockname()[1] for x in s])')
   echo "== $backend: pager-apiserver on $addr (pid $server_pid)"
 
   out="$tmp/bench-$backend.out"
-  "$bench_bin" --addr "$addr" --label "$backend" "${extra[@]}" "${bench_args[@]}" | tee "$out"
+  "$bench_bin" --addr "$addr" --label "$backend" --server-pid "$server_pid" "${extra[@]}" "${bench_args[@]}" | tee "$out"
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || echo "?")
   threads=$(awk '/^Threads/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || echo "?")
   echo "apiserver $backend server rss_mb=$((${rss_kb:-0} / 1024)) threads=$threads$([[ $backend == embedded ]] && echo " db_mb=$(( $(stat -c %s "$tmp/pager.db") / 1048576 ))")"

@@ -26,7 +26,36 @@ struct Inner {
 
 struct Data {
     revision: Revision,
-    map: BTreeMap<String, KeyValue>,
+    /// The key is held once, by the map: a [`KeyValue`] is made on the way out. (A copy in
+    /// each entry cost a sixth of the server's memory at 100,000 small objects.)
+    map: BTreeMap<Box<str>, Entry>,
+}
+
+/// A stored value and its revisions.
+#[derive(Clone)]
+struct Entry {
+    value: Bytes,
+    create_revision: Revision,
+    mod_revision: Revision,
+}
+
+impl Entry {
+    fn of(kv: &KeyValue) -> Self {
+        Entry {
+            value: kv.value.clone(),
+            create_revision: kv.create_revision,
+            mod_revision: kv.mod_revision,
+        }
+    }
+
+    fn key_value(&self, key: &str) -> KeyValue {
+        KeyValue {
+            key: key.to_owned(),
+            value: self.value.clone(),
+            create_revision: self.create_revision,
+            mod_revision: self.mod_revision,
+        }
+    }
 }
 
 impl Default for MemoryStore {
@@ -65,7 +94,7 @@ impl MemoryStore {
     }
 
     fn get_sync(&self, key: &str) -> Option<KeyValue> {
-        self.data().map.get(key).cloned()
+        self.data().map.get(key).map(|e| e.key_value(key))
     }
 
     fn list_sync(&self, prefix: &str, opts: &ListOptions) -> Result<ListResult, StorageError> {
@@ -88,12 +117,12 @@ impl MemoryStore {
         let current = data
             .map
             .range::<str, _>((lower, Bound::Unbounded))
-            .map(|(_, kv)| Ok(kv));
+            .map(|(key, entry)| Ok((&**key, entry)));
         semantics::page(
             prefix,
             current,
-            |kv| kv.key.as_str(),
-            |kv| Ok(kv.clone()),
+            |(key, _)| key,
+            |(key, entry)| Ok(entry.key_value(key)),
             &overlay,
             revision,
             opts,
@@ -116,7 +145,7 @@ impl MemoryStore {
             mod_revision: rev,
         };
         data.revision = rev;
-        data.map.insert(key.to_owned(), kv.clone());
+        data.map.insert(key.into(), Entry::of(&kv));
         // Published under the data lock: events reach the hub in revision order.
         self.inner.hub.publish(semantics::added(kv.clone()));
         Ok(kv)
@@ -130,7 +159,7 @@ impl MemoryStore {
     ) -> Result<KeyValue, StorageError> {
         semantics::check_size(key, &value, self.inner.max_value_size)?;
         let mut data = self.data();
-        let Some(prev) = data.map.get(key).cloned() else {
+        let Some(prev) = data.map.get(key).map(|e| e.key_value(key)) else {
             return Err(StorageError::NotFound {
                 key: key.to_owned(),
             });
@@ -147,7 +176,7 @@ impl MemoryStore {
             mod_revision: rev,
         };
         data.revision = rev;
-        data.map.insert(key.to_owned(), kv.clone());
+        data.map.insert(key.into(), Entry::of(&kv));
         self.inner
             .hub
             .publish(semantics::modified(kv.clone(), prev));
@@ -156,16 +185,14 @@ impl MemoryStore {
 
     fn delete_sync(&self, key: &str, expected: Option<Revision>) -> Result<KeyValue, StorageError> {
         let mut data = self.data();
-        let Some(prev) = data.map.get(key) else {
+        let Some(prev) = data.map.get(key).map(|e| e.key_value(key)) else {
             return Err(StorageError::NotFound {
                 key: key.to_owned(),
             });
         };
-        semantics::check_expected(key, prev, expected)?;
+        semantics::check_expected(key, &prev, expected)?;
         let rev = semantics::next_revision(data.revision)?;
-        let Some(prev) = data.map.remove(key) else {
-            unreachable!("present under the same lock")
-        };
+        data.map.remove(key);
         data.revision = rev;
         let (event, kv) = semantics::deleted(prev, rev);
         self.inner.hub.publish(event);

@@ -111,6 +111,18 @@ struct Cli {
     /// the same bytes at the same concurrency (`etcd-client`), side by side.
     #[arg(long)]
     raw_etcd: Option<String>,
+    /// The server's process id (same machine): its resident memory is read after the creates
+    /// and with the fan-out's watches open, and reported against the stored bytes.
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
+/// Resident memory of process `pid` in bytes (`VmRSS`), when it can be read.
+fn rss_bytes(pid: Option<u32>) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 #[tokio::main]
@@ -164,6 +176,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
         ms(pct(&created.lat, 0.99)),
         ms(pct(&created.lat, 1.0)),
     );
+
+    // Settled: what the server holds once the objects are in (before any list).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_after_creates = rss_bytes(cli.server_pid);
 
     // 1b. the same writes as raw etcd puts (the physical limit of an etcd-backed server).
     let raw_ratio = match &cli.raw_etcd {
@@ -384,6 +400,17 @@ async fn run(cli: Cli) -> Result<(), Error> {
         list_med.as_secs_f64() / median(&handler_times).as_secs_f64(),
     );
 
+    if let Some(rss) = rss_after_creates {
+        // The list body is the stored JSON of every object with its `resourceVersion` (what a
+        // store holds, give or take a few bytes of header an object).
+        println!(
+            "apiserver {label} memory objects={items} stored_bytes~{} rss_after_creates_mb={:.1} rss_vs_stored={:.2}x",
+            body.len(),
+            rss as f64 / 1048576.0,
+            rss as f64 / body.len() as f64,
+        );
+    }
+
     // 4. watch fan-out, with the latency of one create and no watchers as its baseline.
     let mut idle_create = Vec::new();
     for i in 0..cli.fanout_runs.max(1) * 4 {
@@ -418,6 +445,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
             .collect::<Vec<_>>()
             .join(","),
     );
+    if let Some(rss) = fan.rss {
+        println!(
+            "apiserver {label} memory objects={items} watches={} stored_bytes~{} rss_with_watches_mb={:.1} rss_vs_stored={:.2}x",
+            cli.watchers,
+            body.len(),
+            rss as f64 / 1048576.0,
+            rss as f64 / body.len() as f64,
+        );
+    }
 
     // 6 (here, before more objects are written). Protobuf vs JSON.
     let pvj = protobuf_vs_json(&pool, &base, &cli).await?;
@@ -828,6 +864,8 @@ struct Fanout {
     all: Vec<Duration>,
     p50: Vec<Duration>,
     create: Vec<Duration>,
+    /// The server's resident memory with every watch open, after the runs.
+    rss: Option<u64>,
 }
 
 /// What a watcher reports: (run, when it parsed the ADDED event), or an error.
@@ -897,6 +935,7 @@ async fn fanout(
         all: Vec::new(),
         p50: Vec::new(),
         create: Vec::new(),
+        rss: None,
     };
     for run in 0..cli.fanout_runs.max(1) {
         let name = format!("{fan_prefix}{run}");
@@ -929,6 +968,7 @@ async fn fanout(
         result.p50.push(pct(&lat, 0.5));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    result.rss = rss_bytes(cli.server_pid);
     for h in handles {
         h.abort();
     }
