@@ -117,6 +117,21 @@ struct Cli {
     server_pid: Option<u32>,
 }
 
+/// CPU time (user + system) process `pid` (this process for `None`) has used, from
+/// `/proc/<pid>/stat` (in clock ticks of 10 ms).
+fn cpu_time(pid: Option<u32>) -> Option<Duration> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/stat"),
+        None => "/proc/self/stat".to_string(),
+    };
+    let stat = std::fs::read_to_string(path).ok()?;
+    // Fields after the command name (which may hold spaces), from field 3 (`state`) on.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// Resident memory of process `pid` in bytes (`VmRSS`), when it can be read.
 fn rss_bytes(pid: Option<u32>) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
@@ -431,7 +446,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
     );
     let fan = fanout(&pool, &base, &cli, &list_rv, false).await?;
     println!(
-        "apiserver {label} fanout watchers={} runs={} open_s={:.3} all_ms_median={:.2} all_ms_min={:.2} p50_ms_median={:.2} create_ms_median={:.2} runs_all_ms=[{}]",
+        "apiserver {label} fanout watchers={} runs={} open_s={:.3} all_ms_median={:.2} all_ms_min={:.2} p50_ms_median={:.2} create_ms_median={:.2} server_cpu_us_per_delivery={} client_cpu_us_per_delivery={} runs_all_ms=[{}]",
         cli.watchers,
         fan.all.len(),
         fan.open.as_secs_f64(),
@@ -439,6 +454,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
         ms(min(&fan.all)),
         ms(median(&fan.p50)),
         ms(median(&fan.create)),
+        fan.server_cpu_us.map_or("?".into(), |c| format!("{c:.2}")),
+        fan.client_cpu_us.map_or("?".into(), |c| format!("{c:.2}")),
         fan.all
             .iter()
             .map(|d| format!("{:.1}", ms(*d)))
@@ -866,6 +883,10 @@ struct Fanout {
     create: Vec<Duration>,
     /// The server's resident memory with every watch open, after the runs.
     rss: Option<u64>,
+    /// CPU microseconds per delivered event (one event to one watcher), server and load
+    /// generator (which share the cores).
+    server_cpu_us: Option<f64>,
+    client_cpu_us: Option<f64>,
 }
 
 /// What a watcher reports: (run, when it parsed the ADDED event), or an error.
@@ -936,7 +957,10 @@ async fn fanout(
         p50: Vec::new(),
         create: Vec::new(),
         rss: None,
+        server_cpu_us: None,
+        client_cpu_us: None,
     };
+    let cpu_start = (cpu_time(cli.server_pid), cpu_time(None));
     for run in 0..cli.fanout_runs.max(1) {
         let name = format!("{fan_prefix}{run}");
         let t0 = Instant::now();
@@ -968,6 +992,13 @@ async fn fanout(
         result.p50.push(pct(&lat, 0.5));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // CPU per event and watcher: the runs' events, less the pauses between them (idle).
+    let deliveries = (cli.fanout_runs.max(1) * cli.watchers.max(1)) as f64;
+    let per = |start: Option<Duration>, end: Option<Duration>| {
+        Some((end?.saturating_sub(start?)).as_secs_f64() * 1e6 / deliveries)
+    };
+    result.server_cpu_us = per(cpu_start.0, cpu_time(cli.server_pid));
+    result.client_cpu_us = per(cpu_start.1, cpu_time(None));
     result.rss = rss_bytes(cli.server_pid);
     for h in handles {
         h.abort();
@@ -1016,6 +1047,15 @@ async fn open_watch(
 }
 
 /// Reads newline-delimited watch events; reports each ADDED of a `<fan_prefix><run>` Alert.
+/// A JSON watch event decoded as a typed client does (the protobuf reader decodes the same
+/// `Alert`).
+#[derive(serde::Deserialize)]
+struct WatchLine<T> {
+    #[serde(rename = "type")]
+    kind: String,
+    object: T,
+}
+
 async fn read_watch(
     mut body: Incoming,
     fan_prefix: &str,
@@ -1027,22 +1067,31 @@ async fn read_watch(
         let Some(data) = frame.data_ref() else {
             continue;
         };
+        // The event arrived when its line is complete: timed before it is decoded, so that
+        // the load generator's own decoding (1,000 of them on the server's cores) is not
+        // counted as delivery.
+        let arrived = Instant::now();
         buf.extend_from_slice(data);
         while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = buf.drain(..=nl).collect();
-            let ev: Value = serde_json::from_slice(&line)?;
-            match ev["type"].as_str() {
-                Some("ADDED") => {
-                    let name = ev["object"]["metadata"]["name"].as_str().unwrap_or("");
+            match serde_json::from_slice::<WatchLine<pager::v1alpha1::Alert>>(&line) {
+                Ok(ev) if ev.kind == "ADDED" => {
+                    let name = ev.object.metadata.name.as_deref().unwrap_or("");
                     if let Some(run) = name
                         .strip_prefix(fan_prefix)
                         .and_then(|r| r.parse::<usize>().ok())
                     {
-                        let _ = seen.send(Ok((run, Instant::now())));
+                        let _ = seen.send(Ok((run, arrived)));
                     }
                 }
-                Some("ERROR") => return Err(format!("ERROR event: {}", ev["object"]).into()),
-                _ => {}
+                Ok(_) => {}
+                // Not an Alert: an ERROR event's Status (or a broken line).
+                Err(_) => {
+                    let ev: WatchLine<Value> = serde_json::from_slice(&line)?;
+                    if ev.kind == "ERROR" {
+                        return Err(format!("ERROR event: {}", ev.object).into());
+                    }
+                }
             }
         }
     }
@@ -1063,6 +1112,7 @@ async fn read_protobuf_watch(
         let Some(data) = frame.data_ref() else {
             continue;
         };
+        let arrived = Instant::now();
         buf.extend_from_slice(data);
         let (frames, used) = envelope::split_frames(&buf);
         for f in frames {
@@ -1075,7 +1125,7 @@ async fn read_protobuf_watch(
                         .strip_prefix(fan_prefix)
                         .and_then(|r| r.parse::<usize>().ok())
                     {
-                        let _ = seen.send(Ok((run, Instant::now())));
+                        let _ = seen.send(Ok((run, arrived)));
                     }
                 }
                 "ERROR" => return Err("ERROR event in a protobuf watch".into()),

@@ -230,8 +230,18 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/apiserverinternal/v1alpha1/generated.proto",
     ),
     (
+        "k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersion",
+        ".k8s.io.api.apiserverinternal.v1alpha1.StorageVersion",
+        "k8s.io/api/apiserverinternal/v1alpha1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionCondition",
         ".k8s.io.api.apiserverinternal.v1alpha1.StorageVersionCondition",
+        "k8s.io/api/apiserverinternal/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionSpec",
+        ".k8s.io.api.apiserverinternal.v1alpha1.StorageVersionSpec",
         "k8s.io/api/apiserverinternal/v1alpha1/generated.proto",
     ),
     (
@@ -565,8 +575,23 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/autoscaling/v2/generated.proto",
     ),
     (
+        "k8s_openapi::api::batch::v1::CronJob",
+        ".k8s.io.api.batch.v1.CronJob",
+        "k8s.io/api/batch/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::batch::v1::CronJobSpec",
+        ".k8s.io.api.batch.v1.CronJobSpec",
+        "k8s.io/api/batch/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::batch::v1::CronJobStatus",
         ".k8s.io.api.batch.v1.CronJobStatus",
+        "k8s.io/api/batch/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::batch::v1::Job",
+        ".k8s.io.api.batch.v1.Job",
         "k8s.io/api/batch/v1/generated.proto",
     ),
     (
@@ -575,8 +600,23 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/batch/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::batch::v1::JobSchedulingConfiguration",
+        ".k8s.io.api.batch.v1.JobSchedulingConfiguration",
+        "k8s.io/api/batch/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::batch::v1::JobSpec",
+        ".k8s.io.api.batch.v1.JobSpec",
+        "k8s.io/api/batch/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::batch::v1::JobStatus",
         ".k8s.io.api.batch.v1.JobStatus",
+        "k8s.io/api/batch/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::batch::v1::JobTemplateSpec",
+        ".k8s.io.api.batch.v1.JobTemplateSpec",
         "k8s.io/api/batch/v1/generated.proto",
     ),
     (
@@ -2740,8 +2780,38 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/scheduling/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::scheduling::v1alpha3::AllCompositeDisruptionMode",
+        ".k8s.io.api.scheduling.v1alpha3.AllCompositeDisruptionMode",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::AllDisruptionMode",
+        ".k8s.io.api.scheduling.v1alpha3.AllDisruptionMode",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::BasicSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1alpha3.BasicSchedulingPolicy",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::CompositeBasicSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1alpha3.CompositeBasicSchedulingPolicy",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::CompositeDisruptionMode",
+        ".k8s.io.api.scheduling.v1alpha3.CompositeDisruptionMode",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
         "k8s_openapi::api::scheduling::v1alpha3::CompositeGangSchedulingPolicy",
         ".k8s.io.api.scheduling.v1alpha3.CompositeGangSchedulingPolicy",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::CompositePodGroup",
+        ".k8s.io.api.scheduling.v1alpha3.CompositePodGroup",
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
     ),
     (
@@ -2750,13 +2820,33 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
     ),
     (
+        "k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1alpha3.CompositePodGroupSchedulingPolicy",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupSpec",
+        ".k8s.io.api.scheduling.v1alpha3.CompositePodGroupSpec",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
         "k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupStatus",
         ".k8s.io.api.scheduling.v1alpha3.CompositePodGroupStatus",
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
     ),
     (
+        "k8s_openapi::api::scheduling::v1alpha3::DisruptionMode",
+        ".k8s.io.api.scheduling.v1alpha3.DisruptionMode",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
         "k8s_openapi::api::scheduling::v1alpha3::GangSchedulingPolicy",
         ".k8s.io.api.scheduling.v1alpha3.GangSchedulingPolicy",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::PodGroup",
+        ".k8s.io.api.scheduling.v1alpha3.PodGroup",
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
     ),
     (
@@ -2775,8 +2865,33 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
     ),
     (
+        "k8s_openapi::api::scheduling::v1alpha3::PodGroupSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1alpha3.PodGroupSchedulingPolicy",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::PodGroupSpec",
+        ".k8s.io.api.scheduling.v1alpha3.PodGroupSpec",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
         "k8s_openapi::api::scheduling::v1alpha3::PodGroupStatus",
         ".k8s.io.api.scheduling.v1alpha3.PodGroupStatus",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::PodGroupTemplate",
+        ".k8s.io.api.scheduling.v1alpha3.PodGroupTemplate",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::SingleCompositeDisruptionMode",
+        ".k8s.io.api.scheduling.v1alpha3.SingleCompositeDisruptionMode",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::SingleDisruptionMode",
+        ".k8s.io.api.scheduling.v1alpha3.SingleDisruptionMode",
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
     ),
     (
@@ -2787,6 +2902,21 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::scheduling::v1alpha3::TypedLocalObjectReference",
         ".k8s.io.api.scheduling.v1alpha3.TypedLocalObjectReference",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupAllDisruptionMode",
+        ".k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupAllDisruptionMode",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupBasicSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupBasicSchedulingPolicy",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupDisruptionMode",
+        ".k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupDisruptionMode",
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
     ),
     (
@@ -2805,9 +2935,44 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
     ),
     (
+        "k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupSchedulingPolicy",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupSingleDisruptionMode",
+        ".k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupSingleDisruptionMode",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
         "k8s_openapi::api::scheduling::v1alpha3::WorkloadReference",
         ".k8s.io.api.scheduling.v1alpha3.WorkloadReference",
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::AllCompositeDisruptionMode",
+        ".k8s.io.api.scheduling.v1beta1.AllCompositeDisruptionMode",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::AllDisruptionMode",
+        ".k8s.io.api.scheduling.v1beta1.AllDisruptionMode",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::BasicSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1beta1.BasicSchedulingPolicy",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::CompositeBasicSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1beta1.CompositeBasicSchedulingPolicy",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::CompositeDisruptionMode",
+        ".k8s.io.api.scheduling.v1beta1.CompositeDisruptionMode",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
     ),
     (
         "k8s_openapi::api::scheduling::v1beta1::CompositeGangSchedulingPolicy",
@@ -2820,8 +2985,23 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/scheduling/v1beta1/generated.proto",
     ),
     (
+        "k8s_openapi::api::scheduling::v1beta1::CompositePodGroupSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1beta1.CompositePodGroupSchedulingPolicy",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::DisruptionMode",
+        ".k8s.io.api.scheduling.v1beta1.DisruptionMode",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::scheduling::v1beta1::GangSchedulingPolicy",
         ".k8s.io.api.scheduling.v1beta1.GangSchedulingPolicy",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::PodGroup",
+        ".k8s.io.api.scheduling.v1beta1.PodGroup",
         "k8s.io/api/scheduling/v1beta1/generated.proto",
     ),
     (
@@ -2840,8 +3020,33 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/scheduling/v1beta1/generated.proto",
     ),
     (
+        "k8s_openapi::api::scheduling::v1beta1::PodGroupSchedulingPolicy",
+        ".k8s.io.api.scheduling.v1beta1.PodGroupSchedulingPolicy",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::PodGroupSpec",
+        ".k8s.io.api.scheduling.v1beta1.PodGroupSpec",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::scheduling::v1beta1::PodGroupStatus",
         ".k8s.io.api.scheduling.v1beta1.PodGroupStatus",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::PodGroupTemplate",
+        ".k8s.io.api.scheduling.v1beta1.PodGroupTemplate",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::SingleCompositeDisruptionMode",
+        ".k8s.io.api.scheduling.v1beta1.SingleCompositeDisruptionMode",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::SingleDisruptionMode",
+        ".k8s.io.api.scheduling.v1beta1.SingleDisruptionMode",
         "k8s.io/api/scheduling/v1beta1/generated.proto",
     ),
     (

@@ -135,14 +135,28 @@ def parse_struct(path, name):
     return default, out
 
 
-def openapi_struct(version, pkg, name):
-    """k8s-openapi's struct for message `name` of `pkg` in `version`."""
+def openapi_path(version, pkg, name):
     parts = pkg.split(".")  # k8s.io.api.<group>.<version>
     if parts[:3] != ["k8s", "io", "api"]:
         return None
     group = parts[3].replace("-", "_")
-    path = os.path.join(openapi_src, f"v1_{version}", "api", group, parts[4], snake(name) + ".rs")
-    return parse_struct(path, name)
+    return os.path.join(openapi_src, f"v1_{version}", "api", group, parts[4], snake(name) + ".rs")
+
+
+def openapi_struct(version, pkg, name):
+    """k8s-openapi's struct for message `name` of `pkg` in `version`."""
+    path = openapi_path(version, pkg, name)
+    return parse_struct(path, name) if path else None
+
+
+def openapi_empty(version, pkg, name):
+    """Whether k8s-openapi has message `name` as `struct Name(pub serde_json::Value)`: what it
+    makes of a Go struct without fields (an OpenAPI object without properties)."""
+    path = openapi_path(version, pkg, name)
+    if not path or not os.path.isfile(path):
+        return False
+    pattern = rf"^pub struct {name}\(pub crate::serde_json::Value\);$"
+    return re.search(pattern, open(path).read(), re.M) is not None
 
 
 def rust_path_of(full):
@@ -212,7 +226,11 @@ def matches(label, pty, shape, supported):
 def plan_message(pkg, name, fields, version, supported, protos):
     """For a version: [(kind, ...)] field plan, or None when the message is not implemented.
 
-    kinds: ('field', rust, number) and ('embedded', number, [(rust, inner number)])."""
+    kinds: ('field', rust, number) and ('embedded', number, [(rust, inner number)]). A message
+    without fields that k8s-openapi holds as JSON is [('empty',)]: nothing is written, and it
+    reads as `{}` (all Kubernetes' decoder makes of the Go struct: it has no field for more)."""
+    if not fields and openapi_empty(version, pkg, name):
+        return [("empty",)]
     s = openapi_struct(version, pkg, name)
     if s is None:
         return None
@@ -348,7 +366,9 @@ def main():
     exists = {}
     for full in plans:
         pkg, name = full.rsplit(".", 1)
-        exists[full] = {v for v in VERSIONS if openapi_struct(v, pkg, name)}
+        exists[full] = {
+            v for v in VERSIONS if openapi_struct(v, pkg, name) or openapi_empty(v, pkg, name)
+        }
     everywhere = {f for f in plans if set(plans[f]) == exists[f]}
     write_rust(plans, everywhere, exists)
     write_table(everywhere)
@@ -464,6 +484,29 @@ def write_rust(plans, everywhere, exists):
                 f"{ind}        }}\n{ind}    }}\n{ind}    continue;\n{ind}}}\n"
             )
 
+        if all(plan == [("empty",)] for plan in by_version.values()):
+            body = (
+                f"impl Message for {rust} {{\n"
+                f"    fn encode_fields(&self, _buf: &mut Vec<u8>) {{}}\n"
+                f"    fn fields_len(&self) -> usize {{\n"
+                f"        0\n"
+                f"    }}\n"
+                f"    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {{\n"
+                f"        while !buf.is_empty() {{\n"
+                f"            let (tag, wire) = decode_key(buf)?;\n"
+                f"            skip(wire, tag, buf)?;\n"
+                f"        }}\n"
+                f"        Ok(Self(serde_json::Value::Object(Default::default())))\n"
+                f"    }}\n"
+                f"}}\n"
+                f"message_field!({rust});\n"
+            )
+            try:
+                out.append(guard(versions, body, "", VERSIONS).rstrip("\n"))
+            except ValueError:
+                continue
+            out.append("")
+            continue
         body = (
             f"impl Message for {rust} {{\n"
             f"    fn encode_fields(&self, buf: &mut Vec<u8>) {{\n"

@@ -1519,6 +1519,45 @@ impl Message for k8s_openapi::api::apiserverinternal::v1alpha1::ServerStorageVer
 }
 message_field!(k8s_openapi::api::apiserverinternal::v1alpha1::ServerStorageVersion);
 
+impl Message for k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersion {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "StorageVersion", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "StorageVersion", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "StorageVersion", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersion);
+
 impl Message for k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionCondition {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.last_transition_time, 4, buf);
@@ -1578,6 +1617,21 @@ impl Message for k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionCo
     }
 }
 message_field!(k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionCondition);
+
+impl Message for k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionSpec {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionSpec);
 
 impl Message for k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -4640,7 +4694,6 @@ impl Message for k8s_openapi::api::autoscaling::v2::ResourceMetricStatus {
 }
 message_field!(k8s_openapi::api::autoscaling::v2::ResourceMetricStatus);
 
-k8s_openapi::k8s_if_le_1_36! {
 impl Message for k8s_openapi::api::batch::v1::CronJob {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -4679,9 +4732,7 @@ impl Message for k8s_openapi::api::batch::v1::CronJob {
     }
 }
 message_field!(k8s_openapi::api::batch::v1::CronJob);
-}
 
-k8s_openapi::k8s_if_le_1_36! {
 impl Message for k8s_openapi::api::batch::v1::CronJobSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.concurrency_policy, 3, buf);
@@ -4755,7 +4806,6 @@ impl Message for k8s_openapi::api::batch::v1::CronJobSpec {
     }
 }
 message_field!(k8s_openapi::api::batch::v1::CronJobSpec);
-}
 
 impl Message for k8s_openapi::api::batch::v1::CronJobStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -4796,7 +4846,6 @@ impl Message for k8s_openapi::api::batch::v1::CronJobStatus {
 }
 message_field!(k8s_openapi::api::batch::v1::CronJobStatus);
 
-k8s_openapi::k8s_if_le_1_36! {
 impl Message for k8s_openapi::api::batch::v1::Job {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -4835,7 +4884,6 @@ impl Message for k8s_openapi::api::batch::v1::Job {
     }
 }
 message_field!(k8s_openapi::api::batch::v1::Job);
-}
 
 impl Message for k8s_openapi::api::batch::v1::JobCondition {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -4897,7 +4945,54 @@ impl Message for k8s_openapi::api::batch::v1::JobCondition {
 }
 message_field!(k8s_openapi::api::batch::v1::JobCondition);
 
-k8s_openapi::k8s_if_le_1_36! {
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::batch::v1::JobSchedulingConfiguration {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.disruption_mode, 3, buf);
+        Field::encode(&self.resource_claims, 4, buf);
+        Field::encode(&self.scheduling_constraints, 2, buf);
+        Field::encode(&self.scheduling_policy, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.disruption_mode, 3);
+        n += Field::encoded_len(&self.resource_claims, 4);
+        n += Field::encoded_len(&self.scheduling_constraints, 2);
+        n += Field::encoded_len(&self.scheduling_policy, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 3 {
+                Field::merge(&mut m.disruption_mode, wire, buf, depth)
+                    .map_err(|e| context(e, "JobSchedulingConfiguration", "disruption_mode"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.resource_claims, wire, buf, depth)
+                    .map_err(|e| context(e, "JobSchedulingConfiguration", "resource_claims"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.scheduling_constraints, wire, buf, depth)
+                    .map_err(|e| context(e, "JobSchedulingConfiguration", "scheduling_constraints"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.scheduling_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "JobSchedulingConfiguration", "scheduling_policy"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::batch::v1::JobSchedulingConfiguration);
+}
+
 impl Message for k8s_openapi::api::batch::v1::JobSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.active_deadline_seconds, 3, buf);
@@ -4916,6 +5011,9 @@ impl Message for k8s_openapi::api::batch::v1::JobSpec {
         Field::encode(&self.suspend, 10, buf);
         Field::encode(&self.template, 6, buf);
         Field::encode(&self.ttl_seconds_after_finished, 8, buf);
+        k8s_openapi::k8s_if_ge_1_37! {
+            Field::encode(&self.scheduling, 17, buf);
+        }
     }
     fn fields_len(&self) -> usize {
         let mut n = 0;
@@ -4935,6 +5033,9 @@ impl Message for k8s_openapi::api::batch::v1::JobSpec {
         n += Field::encoded_len(&self.suspend, 10);
         n += Field::encoded_len(&self.template, 6);
         n += Field::encoded_len(&self.ttl_seconds_after_finished, 8);
+        k8s_openapi::k8s_if_ge_1_37! {
+            n += Field::encoded_len(&self.scheduling, 17);
+        }
         n
     }
     fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
@@ -5021,13 +5122,19 @@ impl Message for k8s_openapi::api::batch::v1::JobSpec {
                     .map_err(|e| context(e, "JobSpec", "ttl_seconds_after_finished"))?;
                 continue;
             }
+            k8s_openapi::k8s_if_ge_1_37! {
+                if tag == 17 {
+                    Field::merge(&mut m.scheduling, wire, buf, depth)
+                        .map_err(|e| context(e, "JobSpec", "scheduling"))?;
+                    continue;
+                }
+            }
             skip(wire, tag, buf)?;
         }
         Ok(m)
     }
 }
 message_field!(k8s_openapi::api::batch::v1::JobSpec);
-}
 
 impl Message for k8s_openapi::api::batch::v1::JobStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -5124,7 +5231,6 @@ impl Message for k8s_openapi::api::batch::v1::JobStatus {
 }
 message_field!(k8s_openapi::api::batch::v1::JobStatus);
 
-k8s_openapi::k8s_if_le_1_36! {
 impl Message for k8s_openapi::api::batch::v1::JobTemplateSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -5156,7 +5262,6 @@ impl Message for k8s_openapi::api::batch::v1::JobTemplateSpec {
     }
 }
 message_field!(k8s_openapi::api::batch::v1::JobTemplateSpec);
-}
 
 impl Message for k8s_openapi::api::batch::v1::PodFailurePolicy {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -27726,6 +27831,108 @@ impl Message for k8s_openapi::api::scheduling::v1::PriorityClass {
 message_field!(k8s_openapi::api::scheduling::v1::PriorityClass);
 
 k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::AllCompositeDisruptionMode {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::AllCompositeDisruptionMode);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::AllDisruptionMode {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::AllDisruptionMode);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::BasicSchedulingPolicy {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::BasicSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::CompositeBasicSchedulingPolicy {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::CompositeBasicSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::CompositeDisruptionMode {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.all, 2, buf);
+        Field::encode(&self.single, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.all, 2);
+        n += Field::encoded_len(&self.single, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.all, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositeDisruptionMode", "all"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.single, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositeDisruptionMode", "single"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::CompositeDisruptionMode);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::scheduling::v1alpha3::CompositeGangSchedulingPolicy {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.min_group_count, 1, buf);
@@ -27750,6 +27957,47 @@ impl Message for k8s_openapi::api::scheduling::v1alpha3::CompositeGangScheduling
     }
 }
 message_field!(k8s_openapi::api::scheduling::v1alpha3::CompositeGangSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::CompositePodGroup {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroup", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroup", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroup", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::CompositePodGroup);
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
@@ -27780,6 +28028,116 @@ message_field!(k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupScheduli
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupSchedulingPolicy {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.basic, 1, buf);
+        Field::encode(&self.gang, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.basic, 1);
+        n += Field::encoded_len(&self.gang, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.basic, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupSchedulingPolicy", "basic"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.gang, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupSchedulingPolicy", "gang"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.disruption_mode, 5, buf);
+        Field::encode(&self.parent_composite_pod_group_name, 1, buf);
+        Field::encode(&self.preemption_policy, 8, buf);
+        Field::encode(&self.priority, 7, buf);
+        Field::encode(&self.priority_class_name, 6, buf);
+        Field::encode(&self.scheduling_constraints, 4, buf);
+        Field::encode(&self.scheduling_policy, 3, buf);
+        Field::encode(&self.workload_ref, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.disruption_mode, 5);
+        n += Field::encoded_len(&self.parent_composite_pod_group_name, 1);
+        n += Field::encoded_len(&self.preemption_policy, 8);
+        n += Field::encoded_len(&self.priority, 7);
+        n += Field::encoded_len(&self.priority_class_name, 6);
+        n += Field::encoded_len(&self.scheduling_constraints, 4);
+        n += Field::encoded_len(&self.scheduling_policy, 3);
+        n += Field::encoded_len(&self.workload_ref, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 5 {
+                Field::merge(&mut m.disruption_mode, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupSpec", "disruption_mode"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.parent_composite_pod_group_name, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupSpec", "parent_composite_pod_group_name"))?;
+                continue;
+            }
+            if tag == 8 {
+                Field::merge(&mut m.preemption_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupSpec", "preemption_policy"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.priority, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupSpec", "priority"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.priority_class_name, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupSpec", "priority_class_name"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.scheduling_constraints, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupSpec", "scheduling_constraints"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.scheduling_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupSpec", "scheduling_policy"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.workload_ref, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupSpec", "workload_ref"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupSpec);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.conditions, 1, buf);
@@ -27807,6 +28165,40 @@ message_field!(k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupStatus);
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::DisruptionMode {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.all, 2, buf);
+        Field::encode(&self.single, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.all, 2);
+        n += Field::encoded_len(&self.single, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.all, wire, buf, depth)
+                    .map_err(|e| context(e, "DisruptionMode", "all"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.single, wire, buf, depth)
+                    .map_err(|e| context(e, "DisruptionMode", "single"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::DisruptionMode);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::scheduling::v1alpha3::GangSchedulingPolicy {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.min_count, 1, buf);
@@ -27831,6 +28223,47 @@ impl Message for k8s_openapi::api::scheduling::v1alpha3::GangSchedulingPolicy {
     }
 }
 message_field!(k8s_openapi::api::scheduling::v1alpha3::GangSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::PodGroup {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroup", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroup", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroup", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::PodGroup);
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
@@ -27936,6 +28369,123 @@ message_field!(k8s_openapi::api::scheduling::v1alpha3::PodGroupSchedulingConstra
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::PodGroupSchedulingPolicy {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.basic, 1, buf);
+        Field::encode(&self.gang, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.basic, 1);
+        n += Field::encoded_len(&self.gang, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.basic, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSchedulingPolicy", "basic"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.gang, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSchedulingPolicy", "gang"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::PodGroupSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::PodGroupSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.disruption_mode, 6, buf);
+        Field::encode(&self.parent_composite_pod_group_name, 1, buf);
+        Field::encode(&self.preemption_policy, 9, buf);
+        Field::encode(&self.priority, 8, buf);
+        Field::encode(&self.priority_class_name, 7, buf);
+        Field::encode(&self.resource_claims, 5, buf);
+        Field::encode(&self.scheduling_constraints, 4, buf);
+        Field::encode(&self.scheduling_policy, 3, buf);
+        Field::encode(&self.workload_ref, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.disruption_mode, 6);
+        n += Field::encoded_len(&self.parent_composite_pod_group_name, 1);
+        n += Field::encoded_len(&self.preemption_policy, 9);
+        n += Field::encoded_len(&self.priority, 8);
+        n += Field::encoded_len(&self.priority_class_name, 7);
+        n += Field::encoded_len(&self.resource_claims, 5);
+        n += Field::encoded_len(&self.scheduling_constraints, 4);
+        n += Field::encoded_len(&self.scheduling_policy, 3);
+        n += Field::encoded_len(&self.workload_ref, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 6 {
+                Field::merge(&mut m.disruption_mode, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "disruption_mode"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.parent_composite_pod_group_name, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "parent_composite_pod_group_name"))?;
+                continue;
+            }
+            if tag == 9 {
+                Field::merge(&mut m.preemption_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "preemption_policy"))?;
+                continue;
+            }
+            if tag == 8 {
+                Field::merge(&mut m.priority, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "priority"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.priority_class_name, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "priority_class_name"))?;
+                continue;
+            }
+            if tag == 5 {
+                Field::merge(&mut m.resource_claims, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "resource_claims"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.scheduling_constraints, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "scheduling_constraints"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.scheduling_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "scheduling_policy"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.workload_ref, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "workload_ref"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::PodGroupSpec);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::scheduling::v1alpha3::PodGroupStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.conditions, 1, buf);
@@ -27967,6 +28517,116 @@ impl Message for k8s_openapi::api::scheduling::v1alpha3::PodGroupStatus {
     }
 }
 message_field!(k8s_openapi::api::scheduling::v1alpha3::PodGroupStatus);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::PodGroupTemplate {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.disruption_mode, 5, buf);
+        Field::encode(&self.name, 1, buf);
+        Field::encode(&self.preemption_policy, 8, buf);
+        Field::encode(&self.priority, 7, buf);
+        Field::encode(&self.priority_class_name, 6, buf);
+        Field::encode(&self.resource_claims, 4, buf);
+        Field::encode(&self.scheduling_constraints, 3, buf);
+        Field::encode(&self.scheduling_policy, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.disruption_mode, 5);
+        n += Field::encoded_len(&self.name, 1);
+        n += Field::encoded_len(&self.preemption_policy, 8);
+        n += Field::encoded_len(&self.priority, 7);
+        n += Field::encoded_len(&self.priority_class_name, 6);
+        n += Field::encoded_len(&self.resource_claims, 4);
+        n += Field::encoded_len(&self.scheduling_constraints, 3);
+        n += Field::encoded_len(&self.scheduling_policy, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 5 {
+                Field::merge(&mut m.disruption_mode, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "disruption_mode"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "name"))?;
+                continue;
+            }
+            if tag == 8 {
+                Field::merge(&mut m.preemption_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "preemption_policy"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.priority, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "priority"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.priority_class_name, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "priority_class_name"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.resource_claims, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "resource_claims"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.scheduling_constraints, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "scheduling_constraints"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.scheduling_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "scheduling_policy"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::PodGroupTemplate);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::SingleCompositeDisruptionMode {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::SingleCompositeDisruptionMode);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::SingleDisruptionMode {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::SingleDisruptionMode);
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
@@ -28035,6 +28695,74 @@ impl Message for k8s_openapi::api::scheduling::v1alpha3::TypedLocalObjectReferen
     }
 }
 message_field!(k8s_openapi::api::scheduling::v1alpha3::TypedLocalObjectReference);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupAllDisruptionMode {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupAllDisruptionMode);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupBasicSchedulingPolicy {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupBasicSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupDisruptionMode {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.all, 2, buf);
+        Field::encode(&self.single, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.all, 2);
+        n += Field::encoded_len(&self.single, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.all, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadPodGroupDisruptionMode", "all"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.single, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadPodGroupDisruptionMode", "single"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupDisruptionMode);
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
@@ -28133,6 +28861,57 @@ message_field!(k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupSchedulin
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupSchedulingPolicy {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.basic, 1, buf);
+        Field::encode(&self.gang, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.basic, 1);
+        n += Field::encoded_len(&self.gang, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.basic, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadPodGroupSchedulingPolicy", "basic"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.gang, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadPodGroupSchedulingPolicy", "gang"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupSingleDisruptionMode {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupSingleDisruptionMode);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::scheduling::v1alpha3::WorkloadReference {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.template_name, 2, buf);
@@ -28164,6 +28943,108 @@ impl Message for k8s_openapi::api::scheduling::v1alpha3::WorkloadReference {
     }
 }
 message_field!(k8s_openapi::api::scheduling::v1alpha3::WorkloadReference);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::AllCompositeDisruptionMode {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::AllCompositeDisruptionMode);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::AllDisruptionMode {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::AllDisruptionMode);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::BasicSchedulingPolicy {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::BasicSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::CompositeBasicSchedulingPolicy {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::CompositeBasicSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::CompositeDisruptionMode {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.all, 2, buf);
+        Field::encode(&self.single, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.all, 2);
+        n += Field::encoded_len(&self.single, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.all, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositeDisruptionMode", "all"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.single, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositeDisruptionMode", "single"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::CompositeDisruptionMode);
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
@@ -28221,6 +29102,74 @@ message_field!(k8s_openapi::api::scheduling::v1beta1::CompositePodGroupSchedulin
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::CompositePodGroupSchedulingPolicy {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.basic, 1, buf);
+        Field::encode(&self.gang, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.basic, 1);
+        n += Field::encoded_len(&self.gang, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.basic, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupSchedulingPolicy", "basic"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.gang, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupSchedulingPolicy", "gang"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::CompositePodGroupSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::DisruptionMode {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.all, 2, buf);
+        Field::encode(&self.single, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.all, 2);
+        n += Field::encoded_len(&self.single, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.all, wire, buf, depth)
+                    .map_err(|e| context(e, "DisruptionMode", "all"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.single, wire, buf, depth)
+                    .map_err(|e| context(e, "DisruptionMode", "single"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::DisruptionMode);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::scheduling::v1beta1::GangSchedulingPolicy {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.min_count, 1, buf);
@@ -28245,6 +29194,47 @@ impl Message for k8s_openapi::api::scheduling::v1beta1::GangSchedulingPolicy {
     }
 }
 message_field!(k8s_openapi::api::scheduling::v1beta1::GangSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::PodGroup {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroup", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroup", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroup", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::PodGroup);
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
@@ -28350,6 +29340,123 @@ message_field!(k8s_openapi::api::scheduling::v1beta1::PodGroupSchedulingConstrai
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::PodGroupSchedulingPolicy {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.basic, 1, buf);
+        Field::encode(&self.gang, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.basic, 1);
+        n += Field::encoded_len(&self.gang, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.basic, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSchedulingPolicy", "basic"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.gang, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSchedulingPolicy", "gang"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::PodGroupSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::PodGroupSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.disruption_mode, 6, buf);
+        Field::encode(&self.parent_composite_pod_group_name, 1, buf);
+        Field::encode(&self.preemption_policy, 9, buf);
+        Field::encode(&self.priority, 8, buf);
+        Field::encode(&self.priority_class_name, 7, buf);
+        Field::encode(&self.resource_claims, 5, buf);
+        Field::encode(&self.scheduling_constraints, 4, buf);
+        Field::encode(&self.scheduling_policy, 3, buf);
+        Field::encode(&self.workload_ref, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.disruption_mode, 6);
+        n += Field::encoded_len(&self.parent_composite_pod_group_name, 1);
+        n += Field::encoded_len(&self.preemption_policy, 9);
+        n += Field::encoded_len(&self.priority, 8);
+        n += Field::encoded_len(&self.priority_class_name, 7);
+        n += Field::encoded_len(&self.resource_claims, 5);
+        n += Field::encoded_len(&self.scheduling_constraints, 4);
+        n += Field::encoded_len(&self.scheduling_policy, 3);
+        n += Field::encoded_len(&self.workload_ref, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 6 {
+                Field::merge(&mut m.disruption_mode, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "disruption_mode"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.parent_composite_pod_group_name, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "parent_composite_pod_group_name"))?;
+                continue;
+            }
+            if tag == 9 {
+                Field::merge(&mut m.preemption_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "preemption_policy"))?;
+                continue;
+            }
+            if tag == 8 {
+                Field::merge(&mut m.priority, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "priority"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.priority_class_name, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "priority_class_name"))?;
+                continue;
+            }
+            if tag == 5 {
+                Field::merge(&mut m.resource_claims, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "resource_claims"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.scheduling_constraints, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "scheduling_constraints"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.scheduling_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "scheduling_policy"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.workload_ref, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupSpec", "workload_ref"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::PodGroupSpec);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::scheduling::v1beta1::PodGroupStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.conditions, 1, buf);
@@ -28381,6 +29488,116 @@ impl Message for k8s_openapi::api::scheduling::v1beta1::PodGroupStatus {
     }
 }
 message_field!(k8s_openapi::api::scheduling::v1beta1::PodGroupStatus);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::PodGroupTemplate {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.disruption_mode, 5, buf);
+        Field::encode(&self.name, 1, buf);
+        Field::encode(&self.preemption_policy, 8, buf);
+        Field::encode(&self.priority, 7, buf);
+        Field::encode(&self.priority_class_name, 6, buf);
+        Field::encode(&self.resource_claims, 4, buf);
+        Field::encode(&self.scheduling_constraints, 3, buf);
+        Field::encode(&self.scheduling_policy, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.disruption_mode, 5);
+        n += Field::encoded_len(&self.name, 1);
+        n += Field::encoded_len(&self.preemption_policy, 8);
+        n += Field::encoded_len(&self.priority, 7);
+        n += Field::encoded_len(&self.priority_class_name, 6);
+        n += Field::encoded_len(&self.resource_claims, 4);
+        n += Field::encoded_len(&self.scheduling_constraints, 3);
+        n += Field::encoded_len(&self.scheduling_policy, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 5 {
+                Field::merge(&mut m.disruption_mode, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "disruption_mode"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "name"))?;
+                continue;
+            }
+            if tag == 8 {
+                Field::merge(&mut m.preemption_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "preemption_policy"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.priority, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "priority"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.priority_class_name, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "priority_class_name"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.resource_claims, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "resource_claims"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.scheduling_constraints, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "scheduling_constraints"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.scheduling_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "PodGroupTemplate", "scheduling_policy"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::PodGroupTemplate);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::SingleCompositeDisruptionMode {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::SingleCompositeDisruptionMode);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::SingleDisruptionMode {
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {}
+    fn fields_len(&self) -> usize {
+        0
+    }
+    fn decode_fields(buf: &mut &[u8], _depth: Depth) -> Result<Self, DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            skip(wire, tag, buf)?;
+        }
+        Ok(Self(serde_json::Value::Object(Default::default())))
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::SingleDisruptionMode);
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
@@ -29505,7 +30722,9 @@ fn table_types_are_fields() {
     }
     is_field::<k8s_openapi::api::admissionregistration::v1beta1::Variable>();
     is_field::<k8s_openapi::api::apiserverinternal::v1alpha1::ServerStorageVersion>();
+    is_field::<k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersion>();
     is_field::<k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionCondition>();
+    is_field::<k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionSpec>();
     is_field::<k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersionStatus>();
     is_field::<k8s_openapi::api::apps::v1::ControllerRevision>();
     is_field::<k8s_openapi::api::apps::v1::DaemonSet>();
@@ -29572,9 +30791,17 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::autoscaling::v2::PodsMetricStatus>();
     is_field::<k8s_openapi::api::autoscaling::v2::ResourceMetricSource>();
     is_field::<k8s_openapi::api::autoscaling::v2::ResourceMetricStatus>();
+    is_field::<k8s_openapi::api::batch::v1::CronJob>();
+    is_field::<k8s_openapi::api::batch::v1::CronJobSpec>();
     is_field::<k8s_openapi::api::batch::v1::CronJobStatus>();
+    is_field::<k8s_openapi::api::batch::v1::Job>();
     is_field::<k8s_openapi::api::batch::v1::JobCondition>();
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::batch::v1::JobSchedulingConfiguration>();
+    }
+    is_field::<k8s_openapi::api::batch::v1::JobSpec>();
     is_field::<k8s_openapi::api::batch::v1::JobStatus>();
+    is_field::<k8s_openapi::api::batch::v1::JobTemplateSpec>();
     is_field::<k8s_openapi::api::batch::v1::PodFailurePolicy>();
     is_field::<k8s_openapi::api::batch::v1::PodFailurePolicyOnExitCodesRequirement>();
     is_field::<k8s_openapi::api::batch::v1::PodFailurePolicyOnPodConditionsPattern>();
@@ -30218,16 +31445,46 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::resource::v1beta2::ResourcePool>();
     is_field::<k8s_openapi::api::scheduling::v1::PriorityClass>();
     k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::AllCompositeDisruptionMode>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::AllDisruptionMode>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::BasicSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositeBasicSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositeDisruptionMode>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositeGangSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositePodGroup>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupSchedulingConstraints>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupStatus>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::DisruptionMode>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::GangSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::PodGroup>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::PodGroupResourceClaim>();
@@ -30239,13 +31496,37 @@ fn table_types_are_fields() {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::PodGroupSchedulingConstraints>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::PodGroupSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::PodGroupSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::PodGroupStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::PodGroupTemplate>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::SingleCompositeDisruptionMode>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::SingleDisruptionMode>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::TopologyConstraint>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::TypedLocalObjectReference>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupAllDisruptionMode>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupBasicSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupDisruptionMode>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupGangSchedulingPolicy>();
@@ -30257,7 +31538,28 @@ fn table_types_are_fields() {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupSchedulingConstraints>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupSingleDisruptionMode>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadReference>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::AllCompositeDisruptionMode>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::AllDisruptionMode>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::BasicSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::CompositeBasicSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::CompositeDisruptionMode>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1beta1::CompositeGangSchedulingPolicy>();
@@ -30266,7 +31568,16 @@ fn table_types_are_fields() {
         is_field::<k8s_openapi::api::scheduling::v1beta1::CompositePodGroupSchedulingConstraints>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::CompositePodGroupSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::DisruptionMode>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1beta1::GangSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::PodGroup>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1beta1::PodGroupResourceClaim>();
@@ -30278,7 +31589,22 @@ fn table_types_are_fields() {
         is_field::<k8s_openapi::api::scheduling::v1beta1::PodGroupSchedulingConstraints>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::PodGroupSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::PodGroupSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1beta1::PodGroupStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::PodGroupTemplate>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::SingleCompositeDisruptionMode>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::SingleDisruptionMode>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1beta1::TopologyConstraint>();

@@ -282,3 +282,88 @@ fn a_pod_template_reads_the_same_in_k8s_pb() {
     );
     assert_eq!(from_slice::<core::PodTemplateSpec>(&bytes).unwrap(), t);
 }
+
+/// batch/v1 travels as Kubernetes numbers it in every supported version, including 1.37's
+/// `scheduling` block, whose disruption modes are messages without fields (k8s-openapi holds
+/// them as JSON): they are written empty and read back as `{}`.
+#[test]
+fn a_cron_job_reads_the_same_in_k8s_pb() {
+    use k8s_openapi::api::batch::v1 as batch;
+    let mut job = batch::JobSpec {
+        parallelism: Some(2),
+        completions: Some(4),
+        backoff_limit: Some(3),
+        template: core::PodTemplateSpec {
+            metadata: None,
+            spec: Some(core::PodSpec {
+                containers: vec![container()],
+                restart_policy: Some("OnFailure".into()),
+                ..Default::default()
+            }),
+        },
+        ..Default::default()
+    };
+    k8s_openapi::k8s_if_ge_1_37! {
+        use k8s_openapi::api::scheduling::v1alpha3 as scheduling;
+        job.scheduling = Some(batch::JobSchedulingConfiguration {
+            disruption_mode: Some(scheduling::WorkloadPodGroupDisruptionMode {
+                all: Some(scheduling::WorkloadPodGroupAllDisruptionMode(serde_json::json!({}))),
+                single: None,
+            }),
+            ..Default::default()
+        });
+    }
+    let cron = batch::CronJob {
+        metadata: Default::default(),
+        spec: batch::CronJobSpec {
+            schedule: "*/5 * * * *".into(),
+            concurrency_policy: Some("Forbid".into()),
+            job_template: batch::JobTemplateSpec {
+                metadata: None,
+                spec: Some(job),
+            },
+            ..Default::default()
+        },
+        status: None,
+    };
+    let bytes = to_vec(&cron);
+    let theirs = k8s_pb::api::batch::v1::CronJob::decode(&bytes[..]).unwrap();
+    let spec = theirs.spec.as_ref().unwrap();
+    assert_eq!(spec.schedule.as_deref(), Some("*/5 * * * *"));
+    assert_eq!(spec.concurrency_policy.as_deref(), Some("Forbid"));
+    let job = spec.job_template.as_ref().unwrap().spec.as_ref().unwrap();
+    assert_eq!((job.parallelism, job.completions), (Some(2), Some(4)));
+    let pod = job.template.as_ref().unwrap().spec.as_ref().unwrap();
+    assert_eq!(pod.containers[0].name.as_deref(), Some("app"));
+    // Ours reads back everything, the scheduling block too.
+    assert_eq!(from_slice::<batch::CronJob>(&bytes).unwrap(), cron);
+    // And what k8s-pb writes reads the same (it predates `scheduling`).
+    let mut without = cron.clone();
+    k8s_openapi::k8s_if_ge_1_37! {
+        if let Some(spec) = without.spec.job_template.spec.as_mut() {
+            spec.scheduling = None;
+        }
+    }
+    assert_eq!(
+        from_slice::<batch::CronJob>(&theirs.encode_to_vec()).unwrap(),
+        without
+    );
+}
+
+/// A message without fields (k8s-openapi: `struct X(pub serde_json::Value)`) is empty on the
+/// wire whatever the JSON holds — Kubernetes' Go struct has nowhere to keep more — and reads as
+/// `{}`.
+#[test]
+fn messages_without_fields_are_empty() {
+    k8s_openapi::k8s_if_ge_1_37! {
+        use k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupAllDisruptionMode as All;
+        assert!(to_vec(&All(serde_json::json!({}))).is_empty());
+        assert!(to_vec(&All(serde_json::json!({"x": 1}))).is_empty());
+        assert_eq!(from_slice::<All>(&[]).unwrap(), All(serde_json::json!({})));
+        // Unknown fields (a newer server's) are skipped.
+        assert_eq!(
+            from_slice::<All>(&[0x0a, 0x01, b'x']).unwrap(),
+            All(serde_json::json!({}))
+        );
+    }
+}
