@@ -30,6 +30,21 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto",
     ),
     (
+        "k8s_openapi::apimachinery::pkg::apis::meta::v1::FieldSelectorRequirement",
+        ".k8s.io.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement",
+        "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions",
+        ".k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions",
+        "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::apimachinery::pkg::apis::meta::v1::Preconditions",
+        ".k8s.io.apimachinery.pkg.apis.meta.v1.Preconditions",
+        "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::apimachinery::pkg::runtime::RawExtension",
         ".k8s.io.apimachinery.pkg.runtime.RawExtension",
         "k8s.io/apimachinery/pkg/runtime/generated.proto",
@@ -60,6 +75,31 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/admissionregistration/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::admissionregistration::v1::MatchResources",
+        ".k8s.io.api.admissionregistration.v1.MatchResources",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicy",
+        ".k8s.io.api.admissionregistration.v1.MutatingAdmissionPolicy",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicyBinding",
+        ".k8s.io.api.admissionregistration.v1.MutatingAdmissionPolicyBinding",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicyBindingSpec",
+        ".k8s.io.api.admissionregistration.v1.MutatingAdmissionPolicyBindingSpec",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicySpec",
+        ".k8s.io.api.admissionregistration.v1.MutatingAdmissionPolicySpec",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::admissionregistration::v1::MutatingWebhook",
         ".k8s.io.api.admissionregistration.v1.MutatingWebhook",
         "k8s.io/api/admissionregistration/v1/generated.proto",
@@ -72,6 +112,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::admissionregistration::v1::Mutation",
         ".k8s.io.api.admissionregistration.v1.Mutation",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::NamedRuleWithOperations",
+        ".k8s.io.api.admissionregistration.v1.NamedRuleWithOperations",
         "k8s.io/api/admissionregistration/v1/generated.proto",
     ),
     (
@@ -97,6 +142,26 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::admissionregistration::v1::TypeChecking",
         ".k8s.io.api.admissionregistration.v1.TypeChecking",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicy",
+        ".k8s.io.api.admissionregistration.v1.ValidatingAdmissionPolicy",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding",
+        ".k8s.io.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingSpec",
+        ".k8s.io.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec",
+        "k8s.io/api/admissionregistration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicySpec",
+        ".k8s.io.api.admissionregistration.v1.ValidatingAdmissionPolicySpec",
         "k8s.io/api/admissionregistration/v1/generated.proto",
     ),
     (
@@ -145,8 +210,38 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/admissionregistration/v1alpha1/generated.proto",
     ),
     (
+        "k8s_openapi::api::admissionregistration::v1alpha1::MatchResources",
+        ".k8s.io.api.admissionregistration.v1alpha1.MatchResources",
+        "k8s.io/api/admissionregistration/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy",
+        ".k8s.io.api.admissionregistration.v1alpha1.MutatingAdmissionPolicy",
+        "k8s.io/api/admissionregistration/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding",
+        ".k8s.io.api.admissionregistration.v1alpha1.MutatingAdmissionPolicyBinding",
+        "k8s.io/api/admissionregistration/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBindingSpec",
+        ".k8s.io.api.admissionregistration.v1alpha1.MutatingAdmissionPolicyBindingSpec",
+        "k8s.io/api/admissionregistration/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicySpec",
+        ".k8s.io.api.admissionregistration.v1alpha1.MutatingAdmissionPolicySpec",
+        "k8s.io/api/admissionregistration/v1alpha1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::admissionregistration::v1alpha1::Mutation",
         ".k8s.io.api.admissionregistration.v1alpha1.Mutation",
+        "k8s.io/api/admissionregistration/v1alpha1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1alpha1::NamedRuleWithOperations",
+        ".k8s.io.api.admissionregistration.v1alpha1.NamedRuleWithOperations",
         "k8s.io/api/admissionregistration/v1alpha1/generated.proto",
     ),
     (
@@ -190,8 +285,38 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/admissionregistration/v1beta1/generated.proto",
     ),
     (
+        "k8s_openapi::api::admissionregistration::v1beta1::MatchResources",
+        ".k8s.io.api.admissionregistration.v1beta1.MatchResources",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicy",
+        ".k8s.io.api.admissionregistration.v1beta1.MutatingAdmissionPolicy",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding",
+        ".k8s.io.api.admissionregistration.v1beta1.MutatingAdmissionPolicyBinding",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBindingSpec",
+        ".k8s.io.api.admissionregistration.v1beta1.MutatingAdmissionPolicyBindingSpec",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicySpec",
+        ".k8s.io.api.admissionregistration.v1beta1.MutatingAdmissionPolicySpec",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::admissionregistration::v1beta1::Mutation",
         ".k8s.io.api.admissionregistration.v1beta1.Mutation",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::NamedRuleWithOperations",
+        ".k8s.io.api.admissionregistration.v1beta1.NamedRuleWithOperations",
         "k8s.io/api/admissionregistration/v1beta1/generated.proto",
     ),
     (
@@ -207,6 +332,26 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::admissionregistration::v1beta1::TypeChecking",
         ".k8s.io.api.admissionregistration.v1beta1.TypeChecking",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicy",
+        ".k8s.io.api.admissionregistration.v1beta1.ValidatingAdmissionPolicy",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicyBinding",
+        ".k8s.io.api.admissionregistration.v1beta1.ValidatingAdmissionPolicyBinding",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicyBindingSpec",
+        ".k8s.io.api.admissionregistration.v1beta1.ValidatingAdmissionPolicyBindingSpec",
+        "k8s.io/api/admissionregistration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicySpec",
+        ".k8s.io.api.admissionregistration.v1beta1.ValidatingAdmissionPolicySpec",
         "k8s.io/api/admissionregistration/v1beta1/generated.proto",
     ),
     (
@@ -380,13 +525,63 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/authentication/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::authentication::v1::SelfSubjectReview",
+        ".k8s.io.api.authentication.v1.SelfSubjectReview",
+        "k8s.io/api/authentication/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authentication::v1::SelfSubjectReviewStatus",
+        ".k8s.io.api.authentication.v1.SelfSubjectReviewStatus",
+        "k8s.io/api/authentication/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authentication::v1::TokenRequest",
+        ".k8s.io.api.authentication.v1.TokenRequest",
+        "k8s.io/api/authentication/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authentication::v1::TokenRequestSpec",
+        ".k8s.io.api.authentication.v1.TokenRequestSpec",
+        "k8s.io/api/authentication/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authentication::v1::TokenRequestStatus",
+        ".k8s.io.api.authentication.v1.TokenRequestStatus",
+        "k8s.io/api/authentication/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authentication::v1::TokenReview",
+        ".k8s.io.api.authentication.v1.TokenReview",
+        "k8s.io/api/authentication/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::authentication::v1::TokenReviewSpec",
         ".k8s.io.api.authentication.v1.TokenReviewSpec",
         "k8s.io/api/authentication/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::authentication::v1::TokenReviewStatus",
+        ".k8s.io.api.authentication.v1.TokenReviewStatus",
+        "k8s.io/api/authentication/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authentication::v1::UserInfo",
+        ".k8s.io.api.authentication.v1.UserInfo",
+        "k8s.io/api/authentication/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authorization::v1::FieldSelectorAttributes",
+        ".k8s.io.api.authorization.v1.FieldSelectorAttributes",
+        "k8s.io/api/authorization/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::authorization::v1::LabelSelectorAttributes",
         ".k8s.io.api.authorization.v1.LabelSelectorAttributes",
+        "k8s.io/api/authorization/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authorization::v1::LocalSubjectAccessReview",
+        ".k8s.io.api.authorization.v1.LocalSubjectAccessReview",
         "k8s.io/api/authorization/v1/generated.proto",
     ),
     (
@@ -400,8 +595,23 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/authorization/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::authorization::v1::ResourceAttributes",
+        ".k8s.io.api.authorization.v1.ResourceAttributes",
+        "k8s.io/api/authorization/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::authorization::v1::ResourceRule",
         ".k8s.io.api.authorization.v1.ResourceRule",
+        "k8s.io/api/authorization/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authorization::v1::SelfSubjectAccessReview",
+        ".k8s.io.api.authorization.v1.SelfSubjectAccessReview",
+        "k8s.io/api/authorization/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authorization::v1::SelfSubjectAccessReviewSpec",
+        ".k8s.io.api.authorization.v1.SelfSubjectAccessReviewSpec",
         "k8s.io/api/authorization/v1/generated.proto",
     ),
     (
@@ -412,6 +622,16 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::authorization::v1::SelfSubjectRulesReviewSpec",
         ".k8s.io.api.authorization.v1.SelfSubjectRulesReviewSpec",
+        "k8s.io/api/authorization/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authorization::v1::SubjectAccessReview",
+        ".k8s.io.api.authorization.v1.SubjectAccessReview",
+        "k8s.io/api/authorization/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::authorization::v1::SubjectAccessReviewSpec",
+        ".k8s.io.api.authorization.v1.SubjectAccessReviewSpec",
         "k8s.io/api/authorization/v1/generated.proto",
     ),
     (
@@ -655,8 +875,18 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/batch/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::certificates::v1::CertificateSigningRequest",
+        ".k8s.io.api.certificates.v1.CertificateSigningRequest",
+        "k8s.io/api/certificates/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::certificates::v1::CertificateSigningRequestCondition",
         ".k8s.io.api.certificates.v1.CertificateSigningRequestCondition",
+        "k8s.io/api/certificates/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::certificates::v1::CertificateSigningRequestSpec",
+        ".k8s.io.api.certificates.v1.CertificateSigningRequestSpec",
         "k8s.io/api/certificates/v1/generated.proto",
     ),
     (
@@ -1830,6 +2060,16 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/discovery/v1/generated.proto",
     ),
     (
+        "k8s_openapi::api::events::v1::Event",
+        ".k8s.io.api.events.v1.Event",
+        "k8s.io/api/events/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::events::v1::EventSeries",
+        ".k8s.io.api.events.v1.EventSeries",
+        "k8s.io/api/events/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::flowcontrol::v1::ExemptPriorityLevelConfiguration",
         ".k8s.io.api.flowcontrol.v1.ExemptPriorityLevelConfiguration",
         "k8s.io/api/flowcontrol/v1/generated.proto",
@@ -2188,6 +2428,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s_openapi::api::node::v1::Scheduling",
         ".k8s.io.api.node.v1.Scheduling",
         "k8s.io/api/node/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::policy::v1::Eviction",
+        ".k8s.io.api.policy.v1.Eviction",
+        "k8s.io/api/policy/v1/generated.proto",
     ),
     (
         "k8s_openapi::api::policy::v1::PodDisruptionBudget",
@@ -2835,6 +3080,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
     ),
     (
+        "k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupTemplate",
+        ".k8s.io.api.scheduling.v1alpha3.CompositePodGroupTemplate",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
         "k8s_openapi::api::scheduling::v1alpha3::DisruptionMode",
         ".k8s.io.api.scheduling.v1alpha3.DisruptionMode",
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
@@ -2905,6 +3155,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
     ),
     (
+        "k8s_openapi::api::scheduling::v1alpha3::Workload",
+        ".k8s.io.api.scheduling.v1alpha3.Workload",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
         "k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupAllDisruptionMode",
         ".k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupAllDisruptionMode",
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
@@ -2950,6 +3205,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/scheduling/v1alpha3/generated.proto",
     ),
     (
+        "k8s_openapi::api::scheduling::v1alpha3::WorkloadSpec",
+        ".k8s.io.api.scheduling.v1alpha3.WorkloadSpec",
+        "k8s.io/api/scheduling/v1alpha3/generated.proto",
+    ),
+    (
         "k8s_openapi::api::scheduling::v1beta1::AllCompositeDisruptionMode",
         ".k8s.io.api.scheduling.v1beta1.AllCompositeDisruptionMode",
         "k8s.io/api/scheduling/v1beta1/generated.proto",
@@ -2987,6 +3247,11 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
     (
         "k8s_openapi::api::scheduling::v1beta1::CompositePodGroupSchedulingPolicy",
         ".k8s.io.api.scheduling.v1beta1.CompositePodGroupSchedulingPolicy",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::CompositePodGroupTemplate",
+        ".k8s.io.api.scheduling.v1beta1.CompositePodGroupTemplate",
         "k8s.io/api/scheduling/v1beta1/generated.proto",
     ),
     (
@@ -3060,8 +3325,18 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/scheduling/v1beta1/generated.proto",
     ),
     (
+        "k8s_openapi::api::scheduling::v1beta1::Workload",
+        ".k8s.io.api.scheduling.v1beta1.Workload",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::scheduling::v1beta1::WorkloadReference",
         ".k8s.io.api.scheduling.v1beta1.WorkloadReference",
+        "k8s.io/api/scheduling/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::scheduling::v1beta1::WorkloadSpec",
+        ".k8s.io.api.scheduling.v1beta1.WorkloadSpec",
         "k8s.io/api/scheduling/v1beta1/generated.proto",
     ),
     (
@@ -3165,9 +3440,29 @@ pub const K8S_MESSAGES: &[(&str, &str, &str)] = &[
         "k8s.io/api/storage/v1beta1/generated.proto",
     ),
     (
+        "k8s_openapi::api::storagemigration::v1::StorageVersionMigration",
+        ".k8s.io.api.storagemigration.v1.StorageVersionMigration",
+        "k8s.io/api/storagemigration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::storagemigration::v1::StorageVersionMigrationSpec",
+        ".k8s.io.api.storagemigration.v1.StorageVersionMigrationSpec",
+        "k8s.io/api/storagemigration/v1/generated.proto",
+    ),
+    (
         "k8s_openapi::api::storagemigration::v1::StorageVersionMigrationStatus",
         ".k8s.io.api.storagemigration.v1.StorageVersionMigrationStatus",
         "k8s.io/api/storagemigration/v1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigration",
+        ".k8s.io.api.storagemigration.v1beta1.StorageVersionMigration",
+        "k8s.io/api/storagemigration/v1beta1/generated.proto",
+    ),
+    (
+        "k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigrationSpec",
+        ".k8s.io.api.storagemigration.v1beta1.StorageVersionMigrationSpec",
+        "k8s.io/api/storagemigration/v1beta1/generated.proto",
     ),
     (
         "k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigrationStatus",

@@ -49,6 +49,10 @@ HANDWRITTEN = {
     "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime": "apimachinery::pkg::apis::meta::v1::MicroTime",
     "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector": "apimachinery::pkg::apis::meta::v1::LabelSelector",
     "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement": "apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement",
+    "k8s.io.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement": "apimachinery::pkg::apis::meta::v1::FieldSelectorRequirement",
+    "k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions": "apimachinery::pkg::apis::meta::v1::DeleteOptions",
+    "k8s.io.apimachinery.pkg.apis.meta.v1.Preconditions": "apimachinery::pkg::apis::meta::v1::Preconditions",
+    "k8s.io.apimachinery.pkg.apis.meta.v1.GroupResource": "apimachinery::pkg::apis::meta::v1::GroupResource",
     "k8s.io.apimachinery.pkg.apis.meta.v1.OwnerReference": "apimachinery::pkg::apis::meta::v1::OwnerReference",
     "k8s.io.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry": "apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry",
     "k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1": "apimachinery::pkg::apis::meta::v1::FieldsV1",
@@ -223,6 +227,51 @@ def matches(label, pty, shape, supported):
     return shape[0] == "map" and single(pty, shape[1])
 
 
+def list_wrapper(pty, protos):
+    """The element type of a message that only wraps a list (`message ExtraValue { repeated
+    string items = 1; }`, Go's `type ExtraValue []string` as a map value), or None."""
+    if pty in SCALARS:
+        return None
+    pkg, name = pty.rsplit(".", 1)
+    fields = protos.get(pkg, {}).get(name)
+    if fields and len(fields) == 1:
+        label, ty, fname, n = fields[0]
+        if (label, fname, n) == ("repeated", "items", 1) and ty in SCALARS:
+            return ty
+    return None
+
+
+def embedded_parts(pty, rust_by_json, ty_of, used, supported, protos, depth=0):
+    """The fields of the embedded message `pty` that the flattened struct has: [('field', rust,
+    number) | ('embedded', number, parts)], or None when one cannot be carried."""
+    epkg, ename = pty.rsplit(".", 1)
+    inner = protos.get(epkg, {}).get(ename)
+    if inner is None or depth > 4:
+        return None
+    parts = []
+    for ilabel, ity, iname, inum in inner:
+        rust = rust_by_json.get(iname.lower())
+        if rust is None:
+            if ilabel == "optional" and ity not in SCALARS:
+                sub = embedded_parts(ity, rust_by_json, ty_of, used, supported, protos, depth + 1)
+                if sub:
+                    parts.append(("embedded", inum, sub))
+            continue  # otherwise a field this version does not have: never written
+        if rust in used or not matches(ilabel, ity, shape_of(ty_of[rust]), supported):
+            return None
+        parts.append(("field", rust, inum))
+    return parts or None
+
+
+def embedded_rust(parts):
+    """The Rust fields an embedded plan writes."""
+    for part in parts:
+        if part[0] == "field":
+            yield part[1]
+        else:
+            yield from embedded_rust(part[2])
+
+
 def plan_message(pkg, name, fields, version, supported, protos):
     """For a version: [(kind, ...)] field plan, or None when the message is not implemented.
 
@@ -235,8 +284,6 @@ def plan_message(pkg, name, fields, version, supported, protos):
     if s is None:
         return None
     default, rust_fields = s
-    if not default:
-        return None
     # go-to-protobuf names fields after Go's (`APIGroup` → `aPIGroup`) where JSON says
     # `apiGroup`: names are compared without case.
     by_json = {f[2].lower(): f for f in fields}
@@ -246,37 +293,37 @@ def plan_message(pkg, name, fields, version, supported, protos):
         if f is None:
             continue
         label, pty, pname, n = f
+        element = list_wrapper(pty, protos) if label == "map" else None
+        if element is not None:
+            # `map<string, ExtraValue>`, ExtraValue being `repeated string items = 1`.
+            if shape_of(ty) != ("map", ("repeated", ("scalar", element))):
+                return None
+            plan.append(("listmap", rust, n))
+            used.add(rust)
+            continue
         if not matches(label, pty, shape_of(ty), supported):
             return None
         plan.append(("field", rust, n))
         used.add(rust)
-    # Go's embedded structs: a message field k8s-openapi flattens into the struct.
+    # Go's embedded structs: a message field k8s-openapi flattens into the struct (embedded
+    # structs may embed more: admissionregistration's NamedRuleWithOperations).
     rust_by_json = {json.lower(): rust for rust, json, _ in rust_fields}
+    ty_of = {rust: ty for rust, _, ty in rust_fields}
     for label, pty, pname, n in fields:
         if pname.lower() in rust_by_json or label != "optional" or pty in SCALARS:
             continue
-        epkg, ename = pty.rsplit(".", 1)
-        inner = protos.get(epkg, {}).get(ename)
-        if inner is None:
-            continue
-        parts = []
-        for ilabel, ity, iname, inum in inner:
-            rust = rust_by_json.get(iname.lower())
-            if rust is None:
-                continue  # a field this version does not have: never written
-            if rust in used:
-                parts = None
-                break
-            ty = next(t for r, _, t in rust_fields if r == rust)
-            if not matches(ilabel, ity, shape_of(ty), supported):
-                parts = None
-                break
-            parts.append((rust, inum))
+        parts = embedded_parts(pty, rust_by_json, ty_of, used, supported, protos)
         if parts:
             plan.append(("embedded", n, parts))
-            used.update(r for r, _ in parts)
+            used.update(embedded_rust(parts))
     if used != {r for r, _, _ in rust_fields}:
         return None
+    if not default:
+        # No `Default` (a required `MicroTime`): decoded into a local per field, a required
+        # field absent from the wire is an error. Plain fields only.
+        if any(item[0] != "field" for item in plan):
+            return None
+        return [("nodefault",)] + plan
     return plan
 
 
@@ -340,26 +387,34 @@ def fill_dropped_fields(protos):
 def main():
     protos = parse_protos()
     fill_dropped_fields(protos)
-    # Fixpoint per version: a message is supported when its fields are.
+    # Per version, the greatest fixpoint: every message k8s-openapi has is assumed supported, and
+    # one whose fields do not all map is dropped, until none is (a recursive message, such as
+    # scheduling's CompositePodGroupTemplate, is supported when the rest of it is).
     supported_in = {}
     plans = defaultdict(dict)  # full → version → plan
     for v in VERSIONS:
-        supported = set()
+        supported = {
+            f"{pkg}.{name}"
+            for pkg, messages in protos.items()
+            for name in messages
+            if f"{pkg}.{name}" not in HANDWRITTEN
+            and (openapi_struct(v, pkg, name) or openapi_empty(v, pkg, name))
+        }
         while True:
-            grew = False
-            for pkg, messages in protos.items():
-                for name, fields in messages.items():
-                    full = f"{pkg}.{name}"
-                    if full in supported or full in HANDWRITTEN:
-                        continue
-                    plan = plan_message(pkg, name, fields, v, supported, protos)
-                    if plan is not None:
-                        supported.add(full)
-                        plans[full][v] = plan
-                        grew = True
-            if not grew:
+            dropped = {
+                f"{pkg}.{name}"
+                for pkg, messages in protos.items()
+                for name, fields in messages.items()
+                if f"{pkg}.{name}" in supported
+                and plan_message(pkg, name, fields, v, supported, protos) is None
+            }
+            if not dropped:
                 break
-        # A plan made before a referenced message was supported stays valid (it only grew).
+            supported -= dropped
+        for pkg, messages in protos.items():
+            for name, fields in messages.items():
+                if f"{pkg}.{name}" in supported:
+                    plans[f"{pkg}.{name}"][v] = plan_message(pkg, name, fields, v, supported, protos)
         supported_in[v] = supported
     # Implemented in every version k8s-openapi has the type in: a user's types.rs naming it
     # compiles only with those versions, so protobuf-gen may use it.
@@ -430,6 +485,53 @@ def field_lines(plan_by_version, render, indent):
     return out
 
 
+def embedded_encode(item, ind, buf, level):
+    """Writes an embedded message: its fields into a buffer of their own, then as one field."""
+    _, number, parts = item
+    own = f"embedded{level}"
+    lines = f"{ind}{{\n{ind}    let mut {own} = Vec::new();\n"
+    for part in parts:
+        if part[0] == "field":
+            lines += f"{ind}    Field::encode(&self.{part[1]}, {part[2]}, &mut {own});\n"
+        else:
+            lines += embedded_encode(part, ind + "    ", own, level + 1)
+    return lines + f"{ind}    wire::encode_bytes({number}, &{own}, {'' if buf == 'buf' else '&mut '}{buf});\n{ind}}}\n"
+
+
+def embedded_len(item):
+    _, number, parts = item
+    inner = " + ".join(
+        f"Field::encoded_len(&self.{p[1]}, {p[2]})" if p[0] == "field" else embedded_len(p)
+        for p in parts
+    )
+    return f"wire::bytes_len({number}, {inner})"
+
+
+def embedded_decode(item, ind, buf, level):
+    """Reads an embedded message's fields into the flattened struct."""
+    _, number, parts = item
+    inner = f"inner{level}"
+    arms = ""
+    for part in parts:
+        if part[0] == "field":
+            arms += f"{ind}            {part[2]} => Field::merge(&mut m.{part[1]}, wire, &mut {inner}, depth)?,\n"
+        else:
+            nested = embedded_decode(part, ind + "            ", inner, level + 1)
+            arms += f"{ind}            {part[1]} => {{\n{nested}{ind}            }}\n"
+    read = (
+        f"{ind}    let bytes = wire::decode_bytes(wire, {buf if buf == 'buf' else '&mut ' + buf})?;\n"
+        f"{ind}    let mut {inner} = &bytes[..];\n"
+        f"{ind}    while !{inner}.is_empty() {{\n"
+        f"{ind}        let (tag, wire) = decode_key(&mut {inner})?;\n"
+        f"{ind}        match tag {{\n{arms}"
+        f"{ind}            _ => skip(wire, tag, &mut {inner})?,\n"
+        f"{ind}        }}\n{ind}    }}\n"
+    )
+    if level == 0:
+        return f"{ind}if tag == {number} {{\n{read}{ind}    continue;\n{ind}}}\n"
+    return read
+
+
 def write_rust(plans, everywhere, exists):
     out = [
         "// Generated by runtime/protobuf/k8s/generate.py from kubernetes/api@" + commit,
@@ -450,18 +552,27 @@ def write_rust(plans, everywhere, exists):
         name = full.rsplit(".", 1)[1]
 
         def enc(item, ind):
+            if item[0] == "listmap":
+                return f"{ind}wire::list_map::encode(&self.{item[1]}, {item[2]}, buf);\n"
             if item[0] == "field":
                 return f"{ind}Field::encode(&self.{item[1]}, {item[2]}, buf);\n"
-            inner = "".join(f"{ind}    Field::encode(&self.{r}, {n}, &mut embedded);\n" for r, n in item[2])
-            return f"{ind}{{\n{ind}    let mut embedded = Vec::new();\n{inner}{ind}    wire::encode_bytes({item[1]}, &embedded, buf);\n{ind}}}\n"
+            return embedded_encode(item, ind, "buf", 0)
 
         def length(item, ind):
+            if item[0] == "listmap":
+                return f"{ind}n += wire::list_map::encoded_len(&self.{item[1]}, {item[2]});\n"
             if item[0] == "field":
                 return f"{ind}n += Field::encoded_len(&self.{item[1]}, {item[2]});\n"
-            inner = " + ".join(f"Field::encoded_len(&self.{r}, {n})" for r, n in item[2])
-            return f"{ind}n += wire::bytes_len({item[1]}, {inner});\n"
+            return f"{ind}n += {embedded_len(item)};\n"
 
         def dec(item, ind):
+            if item[0] == "listmap":
+                return (
+                    f"{ind}if tag == {item[2]} {{\n"
+                    f"{ind}    wire::list_map::merge(&mut m.{item[1]}, wire, buf, depth)\n"
+                    f"{ind}        .map_err(|e| context(e, \"{name}\", \"{item[1]}\"))?;\n"
+                    f"{ind}    continue;\n{ind}}}\n"
+                )
             if item[0] == "field":
                 return (
                     f"{ind}if tag == {item[2]} {{\n"
@@ -469,20 +580,7 @@ def write_rust(plans, everywhere, exists):
                     f"{ind}        .map_err(|e| context(e, \"{name}\", \"{item[1]}\"))?;\n"
                     f"{ind}    continue;\n{ind}}}\n"
                 )
-            arms = "".join(
-                f"{ind}            {n} => Field::merge(&mut m.{r}, wire, &mut inner, depth)?,\n"
-                for r, n in item[2]
-            )
-            return (
-                f"{ind}if tag == {item[1]} {{\n"
-                f"{ind}    let bytes = wire::decode_bytes(wire, buf)?;\n"
-                f"{ind}    let mut inner = &bytes[..];\n"
-                f"{ind}    while !inner.is_empty() {{\n"
-                f"{ind}        let (tag, wire) = decode_key(&mut inner)?;\n"
-                f"{ind}        match tag {{\n{arms}"
-                f"{ind}            _ => skip(wire, tag, &mut inner)?,\n"
-                f"{ind}        }}\n{ind}    }}\n{ind}    continue;\n{ind}}}\n"
-            )
+            return embedded_decode(item, ind, "buf", 0)
 
         if all(plan == [("empty",)] for plan in by_version.values()):
             body = (
@@ -506,6 +604,62 @@ def write_rust(plans, everywhere, exists):
             except ValueError:
                 continue
             out.append("")
+            continue
+        if any(plan[:1] == [("nodefault",)] for plan in by_version.values()):
+            # No guards inside a struct literal: one impl per run of versions with the same
+            # fields.
+            groups = defaultdict(list)
+            for v in versions:
+                groups[repr(by_version[v])].append(v)
+            for group in groups.values():
+                fields = [item for item in by_version[group[0]] if item != ("nodefault",)]
+                assert all(item[0] == "field" for item in fields), full
+                ty = dict(
+                    (r, t) for r, _, t in openapi_struct(group[-1], *full.rsplit(".", 1))[1]
+                )
+                locals_ = "".join(
+                    f"        let mut {r}: Option<{ty[r].replace('crate::', 'k8s_openapi::')}> = None;\n"
+                    for _, r, _ in fields
+                )
+                arms = "".join(
+                    f"                {n} => Field::merge(&mut {r}, wire, buf, depth)\n"
+                    f"                    .map_err(|e| context(e, \"{name}\", \"{r}\"))?,\n"
+                    for _, r, n in fields
+                )
+                build = "".join(
+                    f"            {r}: {r}.or_else(Field::absent).ok_or_else(|| {{\n"
+                    f"                DecodeError::new(\"missing field {name}.{r}\")\n"
+                    f"            }})?,\n"
+                    for _, r, _ in fields
+                )
+                body = (
+                    f"impl Message for {rust} {{\n"
+                    f"    fn encode_fields(&self, buf: &mut Vec<u8>) {{\n"
+                    + "".join(enc(("field", r, n), "        ") for _, r, n in fields)
+                    + f"    }}\n"
+                    f"    fn fields_len(&self) -> usize {{\n"
+                    f"        let mut n = 0;\n"
+                    + "".join(length(("field", r, num), "        ") for _, r, num in fields)
+                    + f"        n\n"
+                    f"    }}\n"
+                    f"    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {{\n"
+                    f"{locals_}"
+                    f"        while !buf.is_empty() {{\n"
+                    f"            let (tag, wire) = decode_key(buf)?;\n"
+                    f"            match tag {{\n"
+                    f"{arms}"
+                    f"                _ => skip(wire, tag, buf)?,\n"
+                    f"            }}\n"
+                    f"        }}\n"
+                    f"        Ok(Self {{\n"
+                    f"{build}"
+                    f"        }})\n"
+                    f"    }}\n"
+                    f"}}\n"
+                    f"message_field!({rust});\n"
+                )
+                out.append(guard(group, body, "", VERSIONS).rstrip("\n"))
+                out.append("")
             continue
         body = (
             f"impl Message for {rust} {{\n"
@@ -569,6 +723,9 @@ def write_table(everywhere):
         '    ("k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement", ".k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement", "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto"),',
         '    ("k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference", ".k8s.io.apimachinery.pkg.apis.meta.v1.OwnerReference", "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto"),',
         '    ("k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry", ".k8s.io.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry", "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto"),',
+        '    ("k8s_openapi::apimachinery::pkg::apis::meta::v1::FieldSelectorRequirement", ".k8s.io.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement", "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto"),',
+        '    ("k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions", ".k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions", "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto"),',
+        '    ("k8s_openapi::apimachinery::pkg::apis::meta::v1::Preconditions", ".k8s.io.apimachinery.pkg.apis.meta.v1.Preconditions", "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto"),',
         '    ("k8s_openapi::apimachinery::pkg::runtime::RawExtension", ".k8s.io.apimachinery.pkg.runtime.RawExtension", "k8s.io/apimachinery/pkg/runtime/generated.proto"),',
     ]
     text = "\n".join([
@@ -587,8 +744,16 @@ def write_table(everywhere):
 
 
 def write_protos(protos, everywhere):
+    # The messages that only wrap a list, which the supported messages' maps hold.
+    wrappers = set()
+    for full in everywhere:
+        pkg, name = full.rsplit(".", 1)
+        for label, ty, _, _ in protos[pkg][name]:
+            if label == "map" and list_wrapper(ty, protos) is not None:
+                wrappers.add(ty)
     files = defaultdict(list)
-    for full in sorted(everywhere | {f for f in HANDWRITTEN if f.startswith("k8s.io.api.")}):
+    handwritten = {f for f in HANDWRITTEN if f.startswith("k8s.io.api.")}
+    for full in sorted(everywhere | handwritten | wrappers):
         pkg, name = full.rsplit(".", 1)
         files[pkg].append(name)
     for pkg, names in files.items():
@@ -601,7 +766,7 @@ def write_protos(protos, everywhere):
                     t = ty
                 else:
                     tpkg = ty.rsplit(".", 1)[0]
-                    if ty not in everywhere and ty not in HANDWRITTEN:
+                    if ty not in everywhere and ty not in HANDWRITTEN and ty not in wrappers:
                         continue  # a field no supported version has (never written)
                     if tpkg != pkg:
                         imports.add(APIMACHINERY_FILES.get(tpkg) or "k8s.io/api/" + tpkg[len("k8s.io.api."):].replace(".", "/") + "/generated.proto")

@@ -158,6 +158,237 @@ impl Message for k8s_openapi::api::admissionregistration::v1::MatchCondition {
 }
 message_field!(k8s_openapi::api::admissionregistration::v1::MatchCondition);
 
+impl Message for k8s_openapi::api::admissionregistration::v1::MatchResources {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.exclude_resource_rules, 4, buf);
+        Field::encode(&self.match_policy, 7, buf);
+        Field::encode(&self.namespace_selector, 1, buf);
+        Field::encode(&self.object_selector, 2, buf);
+        Field::encode(&self.resource_rules, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.exclude_resource_rules, 4);
+        n += Field::encoded_len(&self.match_policy, 7);
+        n += Field::encoded_len(&self.namespace_selector, 1);
+        n += Field::encoded_len(&self.object_selector, 2);
+        n += Field::encoded_len(&self.resource_rules, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 4 {
+                Field::merge(&mut m.exclude_resource_rules, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "exclude_resource_rules"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.match_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "match_policy"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.namespace_selector, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "namespace_selector"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.object_selector, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "object_selector"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.resource_rules, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "resource_rules"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::MatchResources);
+
+k8s_openapi::k8s_if_ge_1_36! {
+impl Message for k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicy {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicy", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicy", "spec"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_36! {
+impl Message for k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicyBinding {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBinding", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBinding", "spec"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicyBinding);
+}
+
+k8s_openapi::k8s_if_ge_1_36! {
+impl Message for k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicyBindingSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.match_resources, 3, buf);
+        Field::encode(&self.param_ref, 2, buf);
+        Field::encode(&self.policy_name, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.match_resources, 3);
+        n += Field::encoded_len(&self.param_ref, 2);
+        n += Field::encoded_len(&self.policy_name, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 3 {
+                Field::merge(&mut m.match_resources, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBindingSpec", "match_resources"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.param_ref, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBindingSpec", "param_ref"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.policy_name, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBindingSpec", "policy_name"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicyBindingSpec);
+}
+
+k8s_openapi::k8s_if_ge_1_36! {
+impl Message for k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicySpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.failure_policy, 5, buf);
+        Field::encode(&self.match_conditions, 6, buf);
+        Field::encode(&self.match_constraints, 2, buf);
+        Field::encode(&self.mutations, 4, buf);
+        Field::encode(&self.param_kind, 1, buf);
+        Field::encode(&self.reinvocation_policy, 7, buf);
+        Field::encode(&self.variables, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.failure_policy, 5);
+        n += Field::encoded_len(&self.match_conditions, 6);
+        n += Field::encoded_len(&self.match_constraints, 2);
+        n += Field::encoded_len(&self.mutations, 4);
+        n += Field::encoded_len(&self.param_kind, 1);
+        n += Field::encoded_len(&self.reinvocation_policy, 7);
+        n += Field::encoded_len(&self.variables, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 5 {
+                Field::merge(&mut m.failure_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "failure_policy"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.match_conditions, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "match_conditions"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.match_constraints, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "match_constraints"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.mutations, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "mutations"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.param_kind, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "param_kind"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.reinvocation_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "reinvocation_policy"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.variables, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "variables"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicySpec);
+}
+
 impl Message for k8s_openapi::api::admissionregistration::v1::MutatingWebhook {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.admission_review_versions, 8, buf);
@@ -333,6 +564,83 @@ impl Message for k8s_openapi::api::admissionregistration::v1::Mutation {
 message_field!(k8s_openapi::api::admissionregistration::v1::Mutation);
 }
 
+impl Message for k8s_openapi::api::admissionregistration::v1::NamedRuleWithOperations {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.resource_names, 1, buf);
+        {
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.operations, 1, &mut embedded0);
+            {
+                let mut embedded1 = Vec::new();
+                Field::encode(&self.api_groups, 1, &mut embedded1);
+                Field::encode(&self.api_versions, 2, &mut embedded1);
+                Field::encode(&self.resources, 3, &mut embedded1);
+                Field::encode(&self.scope, 4, &mut embedded1);
+                wire::encode_bytes(2, &embedded1, &mut embedded0);
+            }
+            wire::encode_bytes(2, &embedded0, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.resource_names, 1);
+        n += wire::bytes_len(
+            2,
+            Field::encoded_len(&self.operations, 1)
+                + wire::bytes_len(
+                    2,
+                    Field::encoded_len(&self.api_groups, 1)
+                        + Field::encoded_len(&self.api_versions, 2)
+                        + Field::encoded_len(&self.resources, 3)
+                        + Field::encoded_len(&self.scope, 4),
+                ),
+        );
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.resource_names, wire, buf, depth)
+                    .map_err(|e| context(e, "NamedRuleWithOperations", "resource_names"))?;
+                continue;
+            }
+            if tag == 2 {
+                let bytes = wire::decode_bytes(wire, buf)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
+                    match tag {
+                        1 => Field::merge(&mut m.operations, wire, &mut inner0, depth)?,
+                        2 => {
+                            let bytes = wire::decode_bytes(wire, &mut inner0)?;
+                            let mut inner1 = &bytes[..];
+                            while !inner1.is_empty() {
+                                let (tag, wire) = decode_key(&mut inner1)?;
+                                match tag {
+                                    1 => Field::merge(&mut m.api_groups, wire, &mut inner1, depth)?,
+                                    2 => {
+                                        Field::merge(&mut m.api_versions, wire, &mut inner1, depth)?
+                                    }
+                                    3 => Field::merge(&mut m.resources, wire, &mut inner1, depth)?,
+                                    4 => Field::merge(&mut m.scope, wire, &mut inner1, depth)?,
+                                    _ => skip(wire, tag, &mut inner1)?,
+                                }
+                            }
+                        }
+                        _ => skip(wire, tag, &mut inner0)?,
+                    }
+                }
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::NamedRuleWithOperations);
+
 impl Message for k8s_openapi::api::admissionregistration::v1::ParamKind {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.api_version, 1, buf);
@@ -415,12 +723,12 @@ impl Message for k8s_openapi::api::admissionregistration::v1::RuleWithOperations
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.operations, 1, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.api_groups, 1, &mut embedded);
-            Field::encode(&self.api_versions, 2, &mut embedded);
-            Field::encode(&self.resources, 3, &mut embedded);
-            Field::encode(&self.scope, 4, &mut embedded);
-            wire::encode_bytes(2, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.api_groups, 1, &mut embedded0);
+            Field::encode(&self.api_versions, 2, &mut embedded0);
+            Field::encode(&self.resources, 3, &mut embedded0);
+            Field::encode(&self.scope, 4, &mut embedded0);
+            wire::encode_bytes(2, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -446,15 +754,15 @@ impl Message for k8s_openapi::api::admissionregistration::v1::RuleWithOperations
             }
             if tag == 2 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.api_groups, wire, &mut inner, depth)?,
-                        2 => Field::merge(&mut m.api_versions, wire, &mut inner, depth)?,
-                        3 => Field::merge(&mut m.resources, wire, &mut inner, depth)?,
-                        4 => Field::merge(&mut m.scope, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.api_groups, wire, &mut inner0, depth)?,
+                        2 => Field::merge(&mut m.api_versions, wire, &mut inner0, depth)?,
+                        3 => Field::merge(&mut m.resources, wire, &mut inner0, depth)?,
+                        4 => Field::merge(&mut m.scope, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -536,6 +844,199 @@ impl Message for k8s_openapi::api::admissionregistration::v1::TypeChecking {
     }
 }
 message_field!(k8s_openapi::api::admissionregistration::v1::TypeChecking);
+
+impl Message for k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicy {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicy", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicy", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicy", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicy);
+
+impl Message for k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicyBinding", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicyBinding", "spec"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding);
+
+impl Message for k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.match_resources, 3, buf);
+        Field::encode(&self.param_ref, 2, buf);
+        Field::encode(&self.policy_name, 1, buf);
+        Field::encode(&self.validation_actions, 4, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.match_resources, 3);
+        n += Field::encoded_len(&self.param_ref, 2);
+        n += Field::encoded_len(&self.policy_name, 1);
+        n += Field::encoded_len(&self.validation_actions, 4);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 3 {
+                Field::merge(&mut m.match_resources, wire, buf, depth).map_err(|e| {
+                    context(e, "ValidatingAdmissionPolicyBindingSpec", "match_resources")
+                })?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.param_ref, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicyBindingSpec", "param_ref"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.policy_name, wire, buf, depth).map_err(|e| {
+                    context(e, "ValidatingAdmissionPolicyBindingSpec", "policy_name")
+                })?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.validation_actions, wire, buf, depth).map_err(|e| {
+                    context(
+                        e,
+                        "ValidatingAdmissionPolicyBindingSpec",
+                        "validation_actions",
+                    )
+                })?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingSpec);
+
+impl Message for k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicySpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.audit_annotations, 5, buf);
+        Field::encode(&self.failure_policy, 4, buf);
+        Field::encode(&self.match_conditions, 6, buf);
+        Field::encode(&self.match_constraints, 2, buf);
+        Field::encode(&self.param_kind, 1, buf);
+        Field::encode(&self.validations, 3, buf);
+        Field::encode(&self.variables, 7, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.audit_annotations, 5);
+        n += Field::encoded_len(&self.failure_policy, 4);
+        n += Field::encoded_len(&self.match_conditions, 6);
+        n += Field::encoded_len(&self.match_constraints, 2);
+        n += Field::encoded_len(&self.param_kind, 1);
+        n += Field::encoded_len(&self.validations, 3);
+        n += Field::encoded_len(&self.variables, 7);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 5 {
+                Field::merge(&mut m.audit_annotations, wire, buf, depth).map_err(|e| {
+                    context(e, "ValidatingAdmissionPolicySpec", "audit_annotations")
+                })?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.failure_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicySpec", "failure_policy"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.match_conditions, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicySpec", "match_conditions"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.match_constraints, wire, buf, depth).map_err(|e| {
+                    context(e, "ValidatingAdmissionPolicySpec", "match_constraints")
+                })?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.param_kind, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicySpec", "param_kind"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.validations, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicySpec", "validations"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.variables, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicySpec", "variables"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicySpec);
 
 impl Message for k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -903,6 +1404,235 @@ impl Message for k8s_openapi::api::admissionregistration::v1alpha1::MatchConditi
 }
 message_field!(k8s_openapi::api::admissionregistration::v1alpha1::MatchCondition);
 
+impl Message for k8s_openapi::api::admissionregistration::v1alpha1::MatchResources {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.exclude_resource_rules, 4, buf);
+        Field::encode(&self.match_policy, 7, buf);
+        Field::encode(&self.namespace_selector, 1, buf);
+        Field::encode(&self.object_selector, 2, buf);
+        Field::encode(&self.resource_rules, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.exclude_resource_rules, 4);
+        n += Field::encoded_len(&self.match_policy, 7);
+        n += Field::encoded_len(&self.namespace_selector, 1);
+        n += Field::encoded_len(&self.object_selector, 2);
+        n += Field::encoded_len(&self.resource_rules, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 4 {
+                Field::merge(&mut m.exclude_resource_rules, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "exclude_resource_rules"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.match_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "match_policy"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.namespace_selector, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "namespace_selector"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.object_selector, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "object_selector"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.resource_rules, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "resource_rules"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1alpha1::MatchResources);
+
+impl Message for k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicy", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicy", "spec"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy);
+
+impl Message for k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBinding", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBinding", "spec"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding);
+
+impl Message
+    for k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBindingSpec
+{
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.match_resources, 3, buf);
+        Field::encode(&self.param_ref, 2, buf);
+        Field::encode(&self.policy_name, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.match_resources, 3);
+        n += Field::encoded_len(&self.param_ref, 2);
+        n += Field::encoded_len(&self.policy_name, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 3 {
+                Field::merge(&mut m.match_resources, wire, buf, depth).map_err(|e| {
+                    context(e, "MutatingAdmissionPolicyBindingSpec", "match_resources")
+                })?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.param_ref, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBindingSpec", "param_ref"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.policy_name, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBindingSpec", "policy_name"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(
+    k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBindingSpec
+);
+
+impl Message for k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicySpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.failure_policy, 5, buf);
+        Field::encode(&self.match_conditions, 6, buf);
+        Field::encode(&self.match_constraints, 2, buf);
+        Field::encode(&self.mutations, 4, buf);
+        Field::encode(&self.param_kind, 1, buf);
+        Field::encode(&self.reinvocation_policy, 7, buf);
+        Field::encode(&self.variables, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.failure_policy, 5);
+        n += Field::encoded_len(&self.match_conditions, 6);
+        n += Field::encoded_len(&self.match_constraints, 2);
+        n += Field::encoded_len(&self.mutations, 4);
+        n += Field::encoded_len(&self.param_kind, 1);
+        n += Field::encoded_len(&self.reinvocation_policy, 7);
+        n += Field::encoded_len(&self.variables, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 5 {
+                Field::merge(&mut m.failure_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "failure_policy"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.match_conditions, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "match_conditions"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.match_constraints, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "match_constraints"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.mutations, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "mutations"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.param_kind, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "param_kind"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.reinvocation_policy, wire, buf, depth).map_err(|e| {
+                    context(e, "MutatingAdmissionPolicySpec", "reinvocation_policy")
+                })?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.variables, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "variables"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicySpec);
+
 impl Message for k8s_openapi::api::admissionregistration::v1alpha1::Mutation {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.apply_configuration, 3, buf);
@@ -941,6 +1671,83 @@ impl Message for k8s_openapi::api::admissionregistration::v1alpha1::Mutation {
     }
 }
 message_field!(k8s_openapi::api::admissionregistration::v1alpha1::Mutation);
+
+impl Message for k8s_openapi::api::admissionregistration::v1alpha1::NamedRuleWithOperations {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.resource_names, 1, buf);
+        {
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.operations, 1, &mut embedded0);
+            {
+                let mut embedded1 = Vec::new();
+                Field::encode(&self.api_groups, 1, &mut embedded1);
+                Field::encode(&self.api_versions, 2, &mut embedded1);
+                Field::encode(&self.resources, 3, &mut embedded1);
+                Field::encode(&self.scope, 4, &mut embedded1);
+                wire::encode_bytes(2, &embedded1, &mut embedded0);
+            }
+            wire::encode_bytes(2, &embedded0, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.resource_names, 1);
+        n += wire::bytes_len(
+            2,
+            Field::encoded_len(&self.operations, 1)
+                + wire::bytes_len(
+                    2,
+                    Field::encoded_len(&self.api_groups, 1)
+                        + Field::encoded_len(&self.api_versions, 2)
+                        + Field::encoded_len(&self.resources, 3)
+                        + Field::encoded_len(&self.scope, 4),
+                ),
+        );
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.resource_names, wire, buf, depth)
+                    .map_err(|e| context(e, "NamedRuleWithOperations", "resource_names"))?;
+                continue;
+            }
+            if tag == 2 {
+                let bytes = wire::decode_bytes(wire, buf)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
+                    match tag {
+                        1 => Field::merge(&mut m.operations, wire, &mut inner0, depth)?,
+                        2 => {
+                            let bytes = wire::decode_bytes(wire, &mut inner0)?;
+                            let mut inner1 = &bytes[..];
+                            while !inner1.is_empty() {
+                                let (tag, wire) = decode_key(&mut inner1)?;
+                                match tag {
+                                    1 => Field::merge(&mut m.api_groups, wire, &mut inner1, depth)?,
+                                    2 => {
+                                        Field::merge(&mut m.api_versions, wire, &mut inner1, depth)?
+                                    }
+                                    3 => Field::merge(&mut m.resources, wire, &mut inner1, depth)?,
+                                    4 => Field::merge(&mut m.scope, wire, &mut inner1, depth)?,
+                                    _ => skip(wire, tag, &mut inner1)?,
+                                }
+                            }
+                        }
+                        _ => skip(wire, tag, &mut inner0)?,
+                    }
+                }
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1alpha1::NamedRuleWithOperations);
 
 impl Message for k8s_openapi::api::admissionregistration::v1alpha1::ParamKind {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -1206,6 +2013,237 @@ impl Message for k8s_openapi::api::admissionregistration::v1beta1::MatchConditio
 }
 message_field!(k8s_openapi::api::admissionregistration::v1beta1::MatchCondition);
 
+impl Message for k8s_openapi::api::admissionregistration::v1beta1::MatchResources {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.exclude_resource_rules, 4, buf);
+        Field::encode(&self.match_policy, 7, buf);
+        Field::encode(&self.namespace_selector, 1, buf);
+        Field::encode(&self.object_selector, 2, buf);
+        Field::encode(&self.resource_rules, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.exclude_resource_rules, 4);
+        n += Field::encoded_len(&self.match_policy, 7);
+        n += Field::encoded_len(&self.namespace_selector, 1);
+        n += Field::encoded_len(&self.object_selector, 2);
+        n += Field::encoded_len(&self.resource_rules, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 4 {
+                Field::merge(&mut m.exclude_resource_rules, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "exclude_resource_rules"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.match_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "match_policy"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.namespace_selector, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "namespace_selector"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.object_selector, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "object_selector"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.resource_rules, wire, buf, depth)
+                    .map_err(|e| context(e, "MatchResources", "resource_rules"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1beta1::MatchResources);
+
+k8s_openapi::k8s_if_ge_1_34! {
+impl Message for k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicy {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicy", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicy", "spec"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_34! {
+impl Message for k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBinding", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBinding", "spec"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding);
+}
+
+k8s_openapi::k8s_if_ge_1_34! {
+impl Message for k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBindingSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.match_resources, 3, buf);
+        Field::encode(&self.param_ref, 2, buf);
+        Field::encode(&self.policy_name, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.match_resources, 3);
+        n += Field::encoded_len(&self.param_ref, 2);
+        n += Field::encoded_len(&self.policy_name, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 3 {
+                Field::merge(&mut m.match_resources, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBindingSpec", "match_resources"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.param_ref, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBindingSpec", "param_ref"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.policy_name, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicyBindingSpec", "policy_name"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBindingSpec);
+}
+
+k8s_openapi::k8s_if_ge_1_34! {
+impl Message for k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicySpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.failure_policy, 5, buf);
+        Field::encode(&self.match_conditions, 6, buf);
+        Field::encode(&self.match_constraints, 2, buf);
+        Field::encode(&self.mutations, 4, buf);
+        Field::encode(&self.param_kind, 1, buf);
+        Field::encode(&self.reinvocation_policy, 7, buf);
+        Field::encode(&self.variables, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.failure_policy, 5);
+        n += Field::encoded_len(&self.match_conditions, 6);
+        n += Field::encoded_len(&self.match_constraints, 2);
+        n += Field::encoded_len(&self.mutations, 4);
+        n += Field::encoded_len(&self.param_kind, 1);
+        n += Field::encoded_len(&self.reinvocation_policy, 7);
+        n += Field::encoded_len(&self.variables, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 5 {
+                Field::merge(&mut m.failure_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "failure_policy"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.match_conditions, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "match_conditions"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.match_constraints, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "match_constraints"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.mutations, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "mutations"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.param_kind, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "param_kind"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.reinvocation_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "reinvocation_policy"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.variables, wire, buf, depth)
+                    .map_err(|e| context(e, "MutatingAdmissionPolicySpec", "variables"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicySpec);
+}
+
 k8s_openapi::k8s_if_ge_1_34! {
 impl Message for k8s_openapi::api::admissionregistration::v1beta1::Mutation {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -1246,6 +2284,83 @@ impl Message for k8s_openapi::api::admissionregistration::v1beta1::Mutation {
 }
 message_field!(k8s_openapi::api::admissionregistration::v1beta1::Mutation);
 }
+
+impl Message for k8s_openapi::api::admissionregistration::v1beta1::NamedRuleWithOperations {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.resource_names, 1, buf);
+        {
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.operations, 1, &mut embedded0);
+            {
+                let mut embedded1 = Vec::new();
+                Field::encode(&self.api_groups, 1, &mut embedded1);
+                Field::encode(&self.api_versions, 2, &mut embedded1);
+                Field::encode(&self.resources, 3, &mut embedded1);
+                Field::encode(&self.scope, 4, &mut embedded1);
+                wire::encode_bytes(2, &embedded1, &mut embedded0);
+            }
+            wire::encode_bytes(2, &embedded0, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.resource_names, 1);
+        n += wire::bytes_len(
+            2,
+            Field::encoded_len(&self.operations, 1)
+                + wire::bytes_len(
+                    2,
+                    Field::encoded_len(&self.api_groups, 1)
+                        + Field::encoded_len(&self.api_versions, 2)
+                        + Field::encoded_len(&self.resources, 3)
+                        + Field::encoded_len(&self.scope, 4),
+                ),
+        );
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.resource_names, wire, buf, depth)
+                    .map_err(|e| context(e, "NamedRuleWithOperations", "resource_names"))?;
+                continue;
+            }
+            if tag == 2 {
+                let bytes = wire::decode_bytes(wire, buf)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
+                    match tag {
+                        1 => Field::merge(&mut m.operations, wire, &mut inner0, depth)?,
+                        2 => {
+                            let bytes = wire::decode_bytes(wire, &mut inner0)?;
+                            let mut inner1 = &bytes[..];
+                            while !inner1.is_empty() {
+                                let (tag, wire) = decode_key(&mut inner1)?;
+                                match tag {
+                                    1 => Field::merge(&mut m.api_groups, wire, &mut inner1, depth)?,
+                                    2 => {
+                                        Field::merge(&mut m.api_versions, wire, &mut inner1, depth)?
+                                    }
+                                    3 => Field::merge(&mut m.resources, wire, &mut inner1, depth)?,
+                                    4 => Field::merge(&mut m.scope, wire, &mut inner1, depth)?,
+                                    _ => skip(wire, tag, &mut inner1)?,
+                                }
+                            }
+                        }
+                        _ => skip(wire, tag, &mut inner0)?,
+                    }
+                }
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1beta1::NamedRuleWithOperations);
 
 impl Message for k8s_openapi::api::admissionregistration::v1beta1::ParamKind {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -1350,6 +2465,198 @@ impl Message for k8s_openapi::api::admissionregistration::v1beta1::TypeChecking 
     }
 }
 message_field!(k8s_openapi::api::admissionregistration::v1beta1::TypeChecking);
+}
+
+k8s_openapi::k8s_if_le_1_33! {
+impl Message for k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicy {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicy", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicy", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicy", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicy);
+}
+
+k8s_openapi::k8s_if_le_1_33! {
+impl Message for k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicyBinding {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicyBinding", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicyBinding", "spec"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicyBinding);
+}
+
+k8s_openapi::k8s_if_le_1_33! {
+impl Message for k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicyBindingSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.match_resources, 3, buf);
+        Field::encode(&self.param_ref, 2, buf);
+        Field::encode(&self.policy_name, 1, buf);
+        Field::encode(&self.validation_actions, 4, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.match_resources, 3);
+        n += Field::encoded_len(&self.param_ref, 2);
+        n += Field::encoded_len(&self.policy_name, 1);
+        n += Field::encoded_len(&self.validation_actions, 4);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 3 {
+                Field::merge(&mut m.match_resources, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicyBindingSpec", "match_resources"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.param_ref, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicyBindingSpec", "param_ref"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.policy_name, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicyBindingSpec", "policy_name"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.validation_actions, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicyBindingSpec", "validation_actions"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicyBindingSpec);
+}
+
+k8s_openapi::k8s_if_le_1_33! {
+impl Message for k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicySpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.audit_annotations, 5, buf);
+        Field::encode(&self.failure_policy, 4, buf);
+        Field::encode(&self.match_conditions, 6, buf);
+        Field::encode(&self.match_constraints, 2, buf);
+        Field::encode(&self.param_kind, 1, buf);
+        Field::encode(&self.validations, 3, buf);
+        Field::encode(&self.variables, 7, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.audit_annotations, 5);
+        n += Field::encoded_len(&self.failure_policy, 4);
+        n += Field::encoded_len(&self.match_conditions, 6);
+        n += Field::encoded_len(&self.match_constraints, 2);
+        n += Field::encoded_len(&self.param_kind, 1);
+        n += Field::encoded_len(&self.validations, 3);
+        n += Field::encoded_len(&self.variables, 7);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 5 {
+                Field::merge(&mut m.audit_annotations, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicySpec", "audit_annotations"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.failure_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicySpec", "failure_policy"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.match_conditions, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicySpec", "match_conditions"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.match_constraints, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicySpec", "match_constraints"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.param_kind, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicySpec", "param_kind"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.validations, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicySpec", "validations"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.variables, wire, buf, depth)
+                    .map_err(|e| context(e, "ValidatingAdmissionPolicySpec", "variables"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicySpec);
 }
 
 k8s_openapi::k8s_if_le_1_33! {
@@ -2995,7 +4302,63 @@ impl Message for k8s_openapi::api::authentication::v1::BoundObjectReference {
 }
 message_field!(k8s_openapi::api::authentication::v1::BoundObjectReference);
 
-k8s_openapi::k8s_if_1_36! {
+impl Message for k8s_openapi::api::authentication::v1::SelfSubjectReview {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.status, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.status, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "SelfSubjectReview", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "SelfSubjectReview", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authentication::v1::SelfSubjectReview);
+
+impl Message for k8s_openapi::api::authentication::v1::SelfSubjectReviewStatus {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.user_info, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.user_info, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.user_info, wire, buf, depth)
+                    .map_err(|e| context(e, "SelfSubjectReviewStatus", "user_info"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authentication::v1::SelfSubjectReviewStatus);
+
 impl Message for k8s_openapi::api::authentication::v1::TokenRequest {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.metadata, 1, buf);
@@ -3034,20 +4397,24 @@ impl Message for k8s_openapi::api::authentication::v1::TokenRequest {
     }
 }
 message_field!(k8s_openapi::api::authentication::v1::TokenRequest);
-}
 
-k8s_openapi::k8s_if_le_1_36! {
 impl Message for k8s_openapi::api::authentication::v1::TokenRequestSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.audiences, 1, buf);
         Field::encode(&self.bound_object_ref, 3, buf);
         Field::encode(&self.expiration_seconds, 4, buf);
+        k8s_openapi::k8s_if_ge_1_37! {
+            wire::list_map::encode(&self.attestations, 5, buf);
+        }
     }
     fn fields_len(&self) -> usize {
         let mut n = 0;
         n += Field::encoded_len(&self.audiences, 1);
         n += Field::encoded_len(&self.bound_object_ref, 3);
         n += Field::encoded_len(&self.expiration_seconds, 4);
+        k8s_openapi::k8s_if_ge_1_37! {
+            n += wire::list_map::encoded_len(&self.attestations, 5);
+        }
         n
     }
     fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
@@ -3069,12 +4436,56 @@ impl Message for k8s_openapi::api::authentication::v1::TokenRequestSpec {
                     .map_err(|e| context(e, "TokenRequestSpec", "expiration_seconds"))?;
                 continue;
             }
+            k8s_openapi::k8s_if_ge_1_37! {
+                if tag == 5 {
+                    wire::list_map::merge(&mut m.attestations, wire, buf, depth)
+                        .map_err(|e| context(e, "TokenRequestSpec", "attestations"))?;
+                    continue;
+                }
+            }
             skip(wire, tag, buf)?;
         }
         Ok(m)
     }
 }
 message_field!(k8s_openapi::api::authentication::v1::TokenRequestSpec);
+
+k8s_openapi::k8s_if_le_1_35! {
+impl Message for k8s_openapi::api::authentication::v1::TokenRequestStatus {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.expiration_timestamp, 2, buf);
+        Field::encode(&self.token, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.expiration_timestamp, 2);
+        n += Field::encoded_len(&self.token, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut expiration_timestamp: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time> = None;
+        let mut token: Option<std::string::String> = None;
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            match tag {
+                2 => Field::merge(&mut expiration_timestamp, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenRequestStatus", "expiration_timestamp"))?,
+                1 => Field::merge(&mut token, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenRequestStatus", "token"))?,
+                _ => skip(wire, tag, buf)?,
+            }
+        }
+        Ok(Self {
+            expiration_timestamp: expiration_timestamp.or_else(Field::absent).ok_or_else(|| {
+                DecodeError::new("missing field TokenRequestStatus.expiration_timestamp")
+            })?,
+            token: token.or_else(Field::absent).ok_or_else(|| {
+                DecodeError::new("missing field TokenRequestStatus.token")
+            })?,
+        })
+    }
+}
+message_field!(k8s_openapi::api::authentication::v1::TokenRequestStatus);
 }
 
 k8s_openapi::k8s_if_ge_1_36! {
@@ -3090,17 +4501,61 @@ impl Message for k8s_openapi::api::authentication::v1::TokenRequestStatus {
         n
     }
     fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut expiration_timestamp: Option<Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>> = None;
+        let mut token: Option<Option<std::string::String>> = None;
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            match tag {
+                2 => Field::merge(&mut expiration_timestamp, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenRequestStatus", "expiration_timestamp"))?,
+                1 => Field::merge(&mut token, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenRequestStatus", "token"))?,
+                _ => skip(wire, tag, buf)?,
+            }
+        }
+        Ok(Self {
+            expiration_timestamp: expiration_timestamp.or_else(Field::absent).ok_or_else(|| {
+                DecodeError::new("missing field TokenRequestStatus.expiration_timestamp")
+            })?,
+            token: token.or_else(Field::absent).ok_or_else(|| {
+                DecodeError::new("missing field TokenRequestStatus.token")
+            })?,
+        })
+    }
+}
+message_field!(k8s_openapi::api::authentication::v1::TokenRequestStatus);
+}
+
+impl Message for k8s_openapi::api::authentication::v1::TokenReview {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
         let mut m = Self::default();
         while !buf.is_empty() {
             let (tag, wire) = decode_key(buf)?;
-            if tag == 2 {
-                Field::merge(&mut m.expiration_timestamp, wire, buf, depth)
-                    .map_err(|e| context(e, "TokenRequestStatus", "expiration_timestamp"))?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenReview", "metadata"))?;
                 continue;
             }
-            if tag == 1 {
-                Field::merge(&mut m.token, wire, buf, depth)
-                    .map_err(|e| context(e, "TokenRequestStatus", "token"))?;
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenReview", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenReview", "status"))?;
                 continue;
             }
             skip(wire, tag, buf)?;
@@ -3108,8 +4563,7 @@ impl Message for k8s_openapi::api::authentication::v1::TokenRequestStatus {
         Ok(m)
     }
 }
-message_field!(k8s_openapi::api::authentication::v1::TokenRequestStatus);
-}
+message_field!(k8s_openapi::api::authentication::v1::TokenReview);
 
 impl Message for k8s_openapi::api::authentication::v1::TokenReviewSpec {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -3143,6 +4597,130 @@ impl Message for k8s_openapi::api::authentication::v1::TokenReviewSpec {
 }
 message_field!(k8s_openapi::api::authentication::v1::TokenReviewSpec);
 
+impl Message for k8s_openapi::api::authentication::v1::TokenReviewStatus {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.audiences, 4, buf);
+        Field::encode(&self.authenticated, 1, buf);
+        Field::encode(&self.error, 3, buf);
+        Field::encode(&self.user, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.audiences, 4);
+        n += Field::encoded_len(&self.authenticated, 1);
+        n += Field::encoded_len(&self.error, 3);
+        n += Field::encoded_len(&self.user, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 4 {
+                Field::merge(&mut m.audiences, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenReviewStatus", "audiences"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.authenticated, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenReviewStatus", "authenticated"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.error, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenReviewStatus", "error"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.user, wire, buf, depth)
+                    .map_err(|e| context(e, "TokenReviewStatus", "user"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authentication::v1::TokenReviewStatus);
+
+impl Message for k8s_openapi::api::authentication::v1::UserInfo {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        wire::list_map::encode(&self.extra, 4, buf);
+        Field::encode(&self.groups, 3, buf);
+        Field::encode(&self.uid, 2, buf);
+        Field::encode(&self.username, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += wire::list_map::encoded_len(&self.extra, 4);
+        n += Field::encoded_len(&self.groups, 3);
+        n += Field::encoded_len(&self.uid, 2);
+        n += Field::encoded_len(&self.username, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 4 {
+                wire::list_map::merge(&mut m.extra, wire, buf, depth)
+                    .map_err(|e| context(e, "UserInfo", "extra"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.groups, wire, buf, depth)
+                    .map_err(|e| context(e, "UserInfo", "groups"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.uid, wire, buf, depth)
+                    .map_err(|e| context(e, "UserInfo", "uid"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.username, wire, buf, depth)
+                    .map_err(|e| context(e, "UserInfo", "username"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authentication::v1::UserInfo);
+
+impl Message for k8s_openapi::api::authorization::v1::FieldSelectorAttributes {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.raw_selector, 1, buf);
+        Field::encode(&self.requirements, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.raw_selector, 1);
+        n += Field::encoded_len(&self.requirements, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.raw_selector, wire, buf, depth)
+                    .map_err(|e| context(e, "FieldSelectorAttributes", "raw_selector"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.requirements, wire, buf, depth)
+                    .map_err(|e| context(e, "FieldSelectorAttributes", "requirements"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authorization::v1::FieldSelectorAttributes);
+
 impl Message for k8s_openapi::api::authorization::v1::LabelSelectorAttributes {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.raw_selector, 1, buf);
@@ -3174,6 +4752,45 @@ impl Message for k8s_openapi::api::authorization::v1::LabelSelectorAttributes {
     }
 }
 message_field!(k8s_openapi::api::authorization::v1::LabelSelectorAttributes);
+
+impl Message for k8s_openapi::api::authorization::v1::LocalSubjectAccessReview {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "LocalSubjectAccessReview", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "LocalSubjectAccessReview", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "LocalSubjectAccessReview", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authorization::v1::LocalSubjectAccessReview);
 
 impl Message for k8s_openapi::api::authorization::v1::NonResourceAttributes {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -3239,6 +4856,87 @@ impl Message for k8s_openapi::api::authorization::v1::NonResourceRule {
 }
 message_field!(k8s_openapi::api::authorization::v1::NonResourceRule);
 
+impl Message for k8s_openapi::api::authorization::v1::ResourceAttributes {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.field_selector, 8, buf);
+        Field::encode(&self.group, 3, buf);
+        Field::encode(&self.label_selector, 9, buf);
+        Field::encode(&self.name, 7, buf);
+        Field::encode(&self.namespace, 1, buf);
+        Field::encode(&self.resource, 5, buf);
+        Field::encode(&self.subresource, 6, buf);
+        Field::encode(&self.verb, 2, buf);
+        Field::encode(&self.version, 4, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.field_selector, 8);
+        n += Field::encoded_len(&self.group, 3);
+        n += Field::encoded_len(&self.label_selector, 9);
+        n += Field::encoded_len(&self.name, 7);
+        n += Field::encoded_len(&self.namespace, 1);
+        n += Field::encoded_len(&self.resource, 5);
+        n += Field::encoded_len(&self.subresource, 6);
+        n += Field::encoded_len(&self.verb, 2);
+        n += Field::encoded_len(&self.version, 4);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 8 {
+                Field::merge(&mut m.field_selector, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceAttributes", "field_selector"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.group, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceAttributes", "group"))?;
+                continue;
+            }
+            if tag == 9 {
+                Field::merge(&mut m.label_selector, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceAttributes", "label_selector"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceAttributes", "name"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.namespace, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceAttributes", "namespace"))?;
+                continue;
+            }
+            if tag == 5 {
+                Field::merge(&mut m.resource, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceAttributes", "resource"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.subresource, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceAttributes", "subresource"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.verb, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceAttributes", "verb"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.version, wire, buf, depth)
+                    .map_err(|e| context(e, "ResourceAttributes", "version"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authorization::v1::ResourceAttributes);
+
 impl Message for k8s_openapi::api::authorization::v1::ResourceRule {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.api_groups, 2, buf);
@@ -3284,6 +4982,79 @@ impl Message for k8s_openapi::api::authorization::v1::ResourceRule {
     }
 }
 message_field!(k8s_openapi::api::authorization::v1::ResourceRule);
+
+impl Message for k8s_openapi::api::authorization::v1::SelfSubjectAccessReview {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "SelfSubjectAccessReview", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "SelfSubjectAccessReview", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "SelfSubjectAccessReview", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authorization::v1::SelfSubjectAccessReview);
+
+impl Message for k8s_openapi::api::authorization::v1::SelfSubjectAccessReviewSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.non_resource_attributes, 2, buf);
+        Field::encode(&self.resource_attributes, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.non_resource_attributes, 2);
+        n += Field::encoded_len(&self.resource_attributes, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.non_resource_attributes, wire, buf, depth).map_err(|e| {
+                    context(e, "SelfSubjectAccessReviewSpec", "non_resource_attributes")
+                })?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.resource_attributes, wire, buf, depth).map_err(|e| {
+                    context(e, "SelfSubjectAccessReviewSpec", "resource_attributes")
+                })?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authorization::v1::SelfSubjectAccessReviewSpec);
 
 impl Message for k8s_openapi::api::authorization::v1::SelfSubjectRulesReview {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -3348,6 +5119,106 @@ impl Message for k8s_openapi::api::authorization::v1::SelfSubjectRulesReviewSpec
     }
 }
 message_field!(k8s_openapi::api::authorization::v1::SelfSubjectRulesReviewSpec);
+
+impl Message for k8s_openapi::api::authorization::v1::SubjectAccessReview {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "SubjectAccessReview", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "SubjectAccessReview", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "SubjectAccessReview", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authorization::v1::SubjectAccessReview);
+
+impl Message for k8s_openapi::api::authorization::v1::SubjectAccessReviewSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        wire::list_map::encode(&self.extra, 5, buf);
+        Field::encode(&self.groups, 4, buf);
+        Field::encode(&self.non_resource_attributes, 2, buf);
+        Field::encode(&self.resource_attributes, 1, buf);
+        Field::encode(&self.uid, 6, buf);
+        Field::encode(&self.user, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += wire::list_map::encoded_len(&self.extra, 5);
+        n += Field::encoded_len(&self.groups, 4);
+        n += Field::encoded_len(&self.non_resource_attributes, 2);
+        n += Field::encoded_len(&self.resource_attributes, 1);
+        n += Field::encoded_len(&self.uid, 6);
+        n += Field::encoded_len(&self.user, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 5 {
+                wire::list_map::merge(&mut m.extra, wire, buf, depth)
+                    .map_err(|e| context(e, "SubjectAccessReviewSpec", "extra"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.groups, wire, buf, depth)
+                    .map_err(|e| context(e, "SubjectAccessReviewSpec", "groups"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.non_resource_attributes, wire, buf, depth).map_err(|e| {
+                    context(e, "SubjectAccessReviewSpec", "non_resource_attributes")
+                })?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.resource_attributes, wire, buf, depth)
+                    .map_err(|e| context(e, "SubjectAccessReviewSpec", "resource_attributes"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.uid, wire, buf, depth)
+                    .map_err(|e| context(e, "SubjectAccessReviewSpec", "uid"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.user, wire, buf, depth)
+                    .map_err(|e| context(e, "SubjectAccessReviewSpec", "user"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::authorization::v1::SubjectAccessReviewSpec);
 
 impl Message for k8s_openapi::api::authorization::v1::SubjectAccessReviewStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -5493,6 +7364,45 @@ impl Message for k8s_openapi::api::batch::v1::UncountedTerminatedPods {
 }
 message_field!(k8s_openapi::api::batch::v1::UncountedTerminatedPods);
 
+impl Message for k8s_openapi::api::certificates::v1::CertificateSigningRequest {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "CertificateSigningRequest", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "CertificateSigningRequest", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "CertificateSigningRequest", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::certificates::v1::CertificateSigningRequest);
+
 impl Message for k8s_openapi::api::certificates::v1::CertificateSigningRequestCondition {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.last_transition_time, 5, buf);
@@ -5558,6 +7468,81 @@ impl Message for k8s_openapi::api::certificates::v1::CertificateSigningRequestCo
     }
 }
 message_field!(k8s_openapi::api::certificates::v1::CertificateSigningRequestCondition);
+
+impl Message for k8s_openapi::api::certificates::v1::CertificateSigningRequestSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.expiration_seconds, 8, buf);
+        wire::list_map::encode(&self.extra, 6, buf);
+        Field::encode(&self.groups, 4, buf);
+        Field::encode(&self.request, 1, buf);
+        Field::encode(&self.signer_name, 7, buf);
+        Field::encode(&self.uid, 3, buf);
+        Field::encode(&self.usages, 5, buf);
+        Field::encode(&self.username, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.expiration_seconds, 8);
+        n += wire::list_map::encoded_len(&self.extra, 6);
+        n += Field::encoded_len(&self.groups, 4);
+        n += Field::encoded_len(&self.request, 1);
+        n += Field::encoded_len(&self.signer_name, 7);
+        n += Field::encoded_len(&self.uid, 3);
+        n += Field::encoded_len(&self.usages, 5);
+        n += Field::encoded_len(&self.username, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 8 {
+                Field::merge(&mut m.expiration_seconds, wire, buf, depth).map_err(|e| {
+                    context(e, "CertificateSigningRequestSpec", "expiration_seconds")
+                })?;
+                continue;
+            }
+            if tag == 6 {
+                wire::list_map::merge(&mut m.extra, wire, buf, depth)
+                    .map_err(|e| context(e, "CertificateSigningRequestSpec", "extra"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.groups, wire, buf, depth)
+                    .map_err(|e| context(e, "CertificateSigningRequestSpec", "groups"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.request, wire, buf, depth)
+                    .map_err(|e| context(e, "CertificateSigningRequestSpec", "request"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.signer_name, wire, buf, depth)
+                    .map_err(|e| context(e, "CertificateSigningRequestSpec", "signer_name"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.uid, wire, buf, depth)
+                    .map_err(|e| context(e, "CertificateSigningRequestSpec", "uid"))?;
+                continue;
+            }
+            if tag == 5 {
+                Field::merge(&mut m.usages, wire, buf, depth)
+                    .map_err(|e| context(e, "CertificateSigningRequestSpec", "usages"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.username, wire, buf, depth)
+                    .map_err(|e| context(e, "CertificateSigningRequestSpec", "username"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::certificates::v1::CertificateSigningRequestSpec);
 
 impl Message for k8s_openapi::api::certificates::v1::CertificateSigningRequestStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -7414,9 +9399,9 @@ impl Message for k8s_openapi::api::core::v1::ConfigMapEnvSource {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.optional, 2, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.name, 1, &mut embedded);
-            wire::encode_bytes(1, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.name, 1, &mut embedded0);
+            wire::encode_bytes(1, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -7436,12 +9421,12 @@ impl Message for k8s_openapi::api::core::v1::ConfigMapEnvSource {
             }
             if tag == 1 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.name, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -7458,9 +9443,9 @@ impl Message for k8s_openapi::api::core::v1::ConfigMapKeySelector {
         Field::encode(&self.key, 2, buf);
         Field::encode(&self.optional, 3, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.name, 1, &mut embedded);
-            wire::encode_bytes(1, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.name, 1, &mut embedded0);
+            wire::encode_bytes(1, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -7486,12 +9471,12 @@ impl Message for k8s_openapi::api::core::v1::ConfigMapKeySelector {
             }
             if tag == 1 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.name, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -7561,9 +9546,9 @@ impl Message for k8s_openapi::api::core::v1::ConfigMapProjection {
         Field::encode(&self.items, 2, buf);
         Field::encode(&self.optional, 4, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.name, 1, &mut embedded);
-            wire::encode_bytes(1, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.name, 1, &mut embedded0);
+            wire::encode_bytes(1, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -7589,12 +9574,12 @@ impl Message for k8s_openapi::api::core::v1::ConfigMapProjection {
             }
             if tag == 1 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.name, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -7612,9 +9597,9 @@ impl Message for k8s_openapi::api::core::v1::ConfigMapVolumeSource {
         Field::encode(&self.items, 2, buf);
         Field::encode(&self.optional, 4, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.name, 1, &mut embedded);
-            wire::encode_bytes(1, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.name, 1, &mut embedded0);
+            wire::encode_bytes(1, &embedded0, buf);
         }
         k8s_openapi::k8s_if_ge_1_37! {
             Field::encode(&self.default_user, 5, buf);
@@ -7652,12 +9637,12 @@ impl Message for k8s_openapi::api::core::v1::ConfigMapVolumeSource {
             }
             if tag == 1 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.name, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -8916,63 +10901,63 @@ impl Message for k8s_openapi::api::core::v1::EphemeralContainer {
         Field::encode(&self.target_container_name, 2, buf);
         k8s_openapi::k8s_if_le_1_33! {
             {
-                let mut embedded = Vec::new();
-                Field::encode(&self.name, 1, &mut embedded);
-                Field::encode(&self.image, 2, &mut embedded);
-                Field::encode(&self.command, 3, &mut embedded);
-                Field::encode(&self.args, 4, &mut embedded);
-                Field::encode(&self.working_dir, 5, &mut embedded);
-                Field::encode(&self.ports, 6, &mut embedded);
-                Field::encode(&self.env_from, 19, &mut embedded);
-                Field::encode(&self.env, 7, &mut embedded);
-                Field::encode(&self.resources, 8, &mut embedded);
-                Field::encode(&self.resize_policy, 23, &mut embedded);
-                Field::encode(&self.restart_policy, 24, &mut embedded);
-                Field::encode(&self.volume_mounts, 9, &mut embedded);
-                Field::encode(&self.volume_devices, 21, &mut embedded);
-                Field::encode(&self.liveness_probe, 10, &mut embedded);
-                Field::encode(&self.readiness_probe, 11, &mut embedded);
-                Field::encode(&self.startup_probe, 22, &mut embedded);
-                Field::encode(&self.lifecycle, 12, &mut embedded);
-                Field::encode(&self.termination_message_path, 13, &mut embedded);
-                Field::encode(&self.termination_message_policy, 20, &mut embedded);
-                Field::encode(&self.image_pull_policy, 14, &mut embedded);
-                Field::encode(&self.security_context, 15, &mut embedded);
-                Field::encode(&self.stdin, 16, &mut embedded);
-                Field::encode(&self.stdin_once, 17, &mut embedded);
-                Field::encode(&self.tty, 18, &mut embedded);
-                wire::encode_bytes(1, &embedded, buf);
+                let mut embedded0 = Vec::new();
+                Field::encode(&self.name, 1, &mut embedded0);
+                Field::encode(&self.image, 2, &mut embedded0);
+                Field::encode(&self.command, 3, &mut embedded0);
+                Field::encode(&self.args, 4, &mut embedded0);
+                Field::encode(&self.working_dir, 5, &mut embedded0);
+                Field::encode(&self.ports, 6, &mut embedded0);
+                Field::encode(&self.env_from, 19, &mut embedded0);
+                Field::encode(&self.env, 7, &mut embedded0);
+                Field::encode(&self.resources, 8, &mut embedded0);
+                Field::encode(&self.resize_policy, 23, &mut embedded0);
+                Field::encode(&self.restart_policy, 24, &mut embedded0);
+                Field::encode(&self.volume_mounts, 9, &mut embedded0);
+                Field::encode(&self.volume_devices, 21, &mut embedded0);
+                Field::encode(&self.liveness_probe, 10, &mut embedded0);
+                Field::encode(&self.readiness_probe, 11, &mut embedded0);
+                Field::encode(&self.startup_probe, 22, &mut embedded0);
+                Field::encode(&self.lifecycle, 12, &mut embedded0);
+                Field::encode(&self.termination_message_path, 13, &mut embedded0);
+                Field::encode(&self.termination_message_policy, 20, &mut embedded0);
+                Field::encode(&self.image_pull_policy, 14, &mut embedded0);
+                Field::encode(&self.security_context, 15, &mut embedded0);
+                Field::encode(&self.stdin, 16, &mut embedded0);
+                Field::encode(&self.stdin_once, 17, &mut embedded0);
+                Field::encode(&self.tty, 18, &mut embedded0);
+                wire::encode_bytes(1, &embedded0, buf);
             }
         }
         k8s_openapi::k8s_if_ge_1_34! {
             {
-                let mut embedded = Vec::new();
-                Field::encode(&self.name, 1, &mut embedded);
-                Field::encode(&self.image, 2, &mut embedded);
-                Field::encode(&self.command, 3, &mut embedded);
-                Field::encode(&self.args, 4, &mut embedded);
-                Field::encode(&self.working_dir, 5, &mut embedded);
-                Field::encode(&self.ports, 6, &mut embedded);
-                Field::encode(&self.env_from, 19, &mut embedded);
-                Field::encode(&self.env, 7, &mut embedded);
-                Field::encode(&self.resources, 8, &mut embedded);
-                Field::encode(&self.resize_policy, 23, &mut embedded);
-                Field::encode(&self.restart_policy, 24, &mut embedded);
-                Field::encode(&self.restart_policy_rules, 25, &mut embedded);
-                Field::encode(&self.volume_mounts, 9, &mut embedded);
-                Field::encode(&self.volume_devices, 21, &mut embedded);
-                Field::encode(&self.liveness_probe, 10, &mut embedded);
-                Field::encode(&self.readiness_probe, 11, &mut embedded);
-                Field::encode(&self.startup_probe, 22, &mut embedded);
-                Field::encode(&self.lifecycle, 12, &mut embedded);
-                Field::encode(&self.termination_message_path, 13, &mut embedded);
-                Field::encode(&self.termination_message_policy, 20, &mut embedded);
-                Field::encode(&self.image_pull_policy, 14, &mut embedded);
-                Field::encode(&self.security_context, 15, &mut embedded);
-                Field::encode(&self.stdin, 16, &mut embedded);
-                Field::encode(&self.stdin_once, 17, &mut embedded);
-                Field::encode(&self.tty, 18, &mut embedded);
-                wire::encode_bytes(1, &embedded, buf);
+                let mut embedded0 = Vec::new();
+                Field::encode(&self.name, 1, &mut embedded0);
+                Field::encode(&self.image, 2, &mut embedded0);
+                Field::encode(&self.command, 3, &mut embedded0);
+                Field::encode(&self.args, 4, &mut embedded0);
+                Field::encode(&self.working_dir, 5, &mut embedded0);
+                Field::encode(&self.ports, 6, &mut embedded0);
+                Field::encode(&self.env_from, 19, &mut embedded0);
+                Field::encode(&self.env, 7, &mut embedded0);
+                Field::encode(&self.resources, 8, &mut embedded0);
+                Field::encode(&self.resize_policy, 23, &mut embedded0);
+                Field::encode(&self.restart_policy, 24, &mut embedded0);
+                Field::encode(&self.restart_policy_rules, 25, &mut embedded0);
+                Field::encode(&self.volume_mounts, 9, &mut embedded0);
+                Field::encode(&self.volume_devices, 21, &mut embedded0);
+                Field::encode(&self.liveness_probe, 10, &mut embedded0);
+                Field::encode(&self.readiness_probe, 11, &mut embedded0);
+                Field::encode(&self.startup_probe, 22, &mut embedded0);
+                Field::encode(&self.lifecycle, 12, &mut embedded0);
+                Field::encode(&self.termination_message_path, 13, &mut embedded0);
+                Field::encode(&self.termination_message_policy, 20, &mut embedded0);
+                Field::encode(&self.image_pull_policy, 14, &mut embedded0);
+                Field::encode(&self.security_context, 15, &mut embedded0);
+                Field::encode(&self.stdin, 16, &mut embedded0);
+                Field::encode(&self.stdin_once, 17, &mut embedded0);
+                Field::encode(&self.tty, 18, &mut embedded0);
+                wire::encode_bytes(1, &embedded0, buf);
             }
         }
     }
@@ -8999,35 +10984,35 @@ impl Message for k8s_openapi::api::core::v1::EphemeralContainer {
             k8s_openapi::k8s_if_le_1_33! {
                 if tag == 1 {
                     let bytes = wire::decode_bytes(wire, buf)?;
-                    let mut inner = &bytes[..];
-                    while !inner.is_empty() {
-                        let (tag, wire) = decode_key(&mut inner)?;
+                    let mut inner0 = &bytes[..];
+                    while !inner0.is_empty() {
+                        let (tag, wire) = decode_key(&mut inner0)?;
                         match tag {
-                            1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
-                            2 => Field::merge(&mut m.image, wire, &mut inner, depth)?,
-                            3 => Field::merge(&mut m.command, wire, &mut inner, depth)?,
-                            4 => Field::merge(&mut m.args, wire, &mut inner, depth)?,
-                            5 => Field::merge(&mut m.working_dir, wire, &mut inner, depth)?,
-                            6 => Field::merge(&mut m.ports, wire, &mut inner, depth)?,
-                            19 => Field::merge(&mut m.env_from, wire, &mut inner, depth)?,
-                            7 => Field::merge(&mut m.env, wire, &mut inner, depth)?,
-                            8 => Field::merge(&mut m.resources, wire, &mut inner, depth)?,
-                            23 => Field::merge(&mut m.resize_policy, wire, &mut inner, depth)?,
-                            24 => Field::merge(&mut m.restart_policy, wire, &mut inner, depth)?,
-                            9 => Field::merge(&mut m.volume_mounts, wire, &mut inner, depth)?,
-                            21 => Field::merge(&mut m.volume_devices, wire, &mut inner, depth)?,
-                            10 => Field::merge(&mut m.liveness_probe, wire, &mut inner, depth)?,
-                            11 => Field::merge(&mut m.readiness_probe, wire, &mut inner, depth)?,
-                            22 => Field::merge(&mut m.startup_probe, wire, &mut inner, depth)?,
-                            12 => Field::merge(&mut m.lifecycle, wire, &mut inner, depth)?,
-                            13 => Field::merge(&mut m.termination_message_path, wire, &mut inner, depth)?,
-                            20 => Field::merge(&mut m.termination_message_policy, wire, &mut inner, depth)?,
-                            14 => Field::merge(&mut m.image_pull_policy, wire, &mut inner, depth)?,
-                            15 => Field::merge(&mut m.security_context, wire, &mut inner, depth)?,
-                            16 => Field::merge(&mut m.stdin, wire, &mut inner, depth)?,
-                            17 => Field::merge(&mut m.stdin_once, wire, &mut inner, depth)?,
-                            18 => Field::merge(&mut m.tty, wire, &mut inner, depth)?,
-                            _ => skip(wire, tag, &mut inner)?,
+                            1 => Field::merge(&mut m.name, wire, &mut inner0, depth)?,
+                            2 => Field::merge(&mut m.image, wire, &mut inner0, depth)?,
+                            3 => Field::merge(&mut m.command, wire, &mut inner0, depth)?,
+                            4 => Field::merge(&mut m.args, wire, &mut inner0, depth)?,
+                            5 => Field::merge(&mut m.working_dir, wire, &mut inner0, depth)?,
+                            6 => Field::merge(&mut m.ports, wire, &mut inner0, depth)?,
+                            19 => Field::merge(&mut m.env_from, wire, &mut inner0, depth)?,
+                            7 => Field::merge(&mut m.env, wire, &mut inner0, depth)?,
+                            8 => Field::merge(&mut m.resources, wire, &mut inner0, depth)?,
+                            23 => Field::merge(&mut m.resize_policy, wire, &mut inner0, depth)?,
+                            24 => Field::merge(&mut m.restart_policy, wire, &mut inner0, depth)?,
+                            9 => Field::merge(&mut m.volume_mounts, wire, &mut inner0, depth)?,
+                            21 => Field::merge(&mut m.volume_devices, wire, &mut inner0, depth)?,
+                            10 => Field::merge(&mut m.liveness_probe, wire, &mut inner0, depth)?,
+                            11 => Field::merge(&mut m.readiness_probe, wire, &mut inner0, depth)?,
+                            22 => Field::merge(&mut m.startup_probe, wire, &mut inner0, depth)?,
+                            12 => Field::merge(&mut m.lifecycle, wire, &mut inner0, depth)?,
+                            13 => Field::merge(&mut m.termination_message_path, wire, &mut inner0, depth)?,
+                            20 => Field::merge(&mut m.termination_message_policy, wire, &mut inner0, depth)?,
+                            14 => Field::merge(&mut m.image_pull_policy, wire, &mut inner0, depth)?,
+                            15 => Field::merge(&mut m.security_context, wire, &mut inner0, depth)?,
+                            16 => Field::merge(&mut m.stdin, wire, &mut inner0, depth)?,
+                            17 => Field::merge(&mut m.stdin_once, wire, &mut inner0, depth)?,
+                            18 => Field::merge(&mut m.tty, wire, &mut inner0, depth)?,
+                            _ => skip(wire, tag, &mut inner0)?,
                         }
                     }
                     continue;
@@ -9036,36 +11021,36 @@ impl Message for k8s_openapi::api::core::v1::EphemeralContainer {
             k8s_openapi::k8s_if_ge_1_34! {
                 if tag == 1 {
                     let bytes = wire::decode_bytes(wire, buf)?;
-                    let mut inner = &bytes[..];
-                    while !inner.is_empty() {
-                        let (tag, wire) = decode_key(&mut inner)?;
+                    let mut inner0 = &bytes[..];
+                    while !inner0.is_empty() {
+                        let (tag, wire) = decode_key(&mut inner0)?;
                         match tag {
-                            1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
-                            2 => Field::merge(&mut m.image, wire, &mut inner, depth)?,
-                            3 => Field::merge(&mut m.command, wire, &mut inner, depth)?,
-                            4 => Field::merge(&mut m.args, wire, &mut inner, depth)?,
-                            5 => Field::merge(&mut m.working_dir, wire, &mut inner, depth)?,
-                            6 => Field::merge(&mut m.ports, wire, &mut inner, depth)?,
-                            19 => Field::merge(&mut m.env_from, wire, &mut inner, depth)?,
-                            7 => Field::merge(&mut m.env, wire, &mut inner, depth)?,
-                            8 => Field::merge(&mut m.resources, wire, &mut inner, depth)?,
-                            23 => Field::merge(&mut m.resize_policy, wire, &mut inner, depth)?,
-                            24 => Field::merge(&mut m.restart_policy, wire, &mut inner, depth)?,
-                            25 => Field::merge(&mut m.restart_policy_rules, wire, &mut inner, depth)?,
-                            9 => Field::merge(&mut m.volume_mounts, wire, &mut inner, depth)?,
-                            21 => Field::merge(&mut m.volume_devices, wire, &mut inner, depth)?,
-                            10 => Field::merge(&mut m.liveness_probe, wire, &mut inner, depth)?,
-                            11 => Field::merge(&mut m.readiness_probe, wire, &mut inner, depth)?,
-                            22 => Field::merge(&mut m.startup_probe, wire, &mut inner, depth)?,
-                            12 => Field::merge(&mut m.lifecycle, wire, &mut inner, depth)?,
-                            13 => Field::merge(&mut m.termination_message_path, wire, &mut inner, depth)?,
-                            20 => Field::merge(&mut m.termination_message_policy, wire, &mut inner, depth)?,
-                            14 => Field::merge(&mut m.image_pull_policy, wire, &mut inner, depth)?,
-                            15 => Field::merge(&mut m.security_context, wire, &mut inner, depth)?,
-                            16 => Field::merge(&mut m.stdin, wire, &mut inner, depth)?,
-                            17 => Field::merge(&mut m.stdin_once, wire, &mut inner, depth)?,
-                            18 => Field::merge(&mut m.tty, wire, &mut inner, depth)?,
-                            _ => skip(wire, tag, &mut inner)?,
+                            1 => Field::merge(&mut m.name, wire, &mut inner0, depth)?,
+                            2 => Field::merge(&mut m.image, wire, &mut inner0, depth)?,
+                            3 => Field::merge(&mut m.command, wire, &mut inner0, depth)?,
+                            4 => Field::merge(&mut m.args, wire, &mut inner0, depth)?,
+                            5 => Field::merge(&mut m.working_dir, wire, &mut inner0, depth)?,
+                            6 => Field::merge(&mut m.ports, wire, &mut inner0, depth)?,
+                            19 => Field::merge(&mut m.env_from, wire, &mut inner0, depth)?,
+                            7 => Field::merge(&mut m.env, wire, &mut inner0, depth)?,
+                            8 => Field::merge(&mut m.resources, wire, &mut inner0, depth)?,
+                            23 => Field::merge(&mut m.resize_policy, wire, &mut inner0, depth)?,
+                            24 => Field::merge(&mut m.restart_policy, wire, &mut inner0, depth)?,
+                            25 => Field::merge(&mut m.restart_policy_rules, wire, &mut inner0, depth)?,
+                            9 => Field::merge(&mut m.volume_mounts, wire, &mut inner0, depth)?,
+                            21 => Field::merge(&mut m.volume_devices, wire, &mut inner0, depth)?,
+                            10 => Field::merge(&mut m.liveness_probe, wire, &mut inner0, depth)?,
+                            11 => Field::merge(&mut m.readiness_probe, wire, &mut inner0, depth)?,
+                            22 => Field::merge(&mut m.startup_probe, wire, &mut inner0, depth)?,
+                            12 => Field::merge(&mut m.lifecycle, wire, &mut inner0, depth)?,
+                            13 => Field::merge(&mut m.termination_message_path, wire, &mut inner0, depth)?,
+                            20 => Field::merge(&mut m.termination_message_policy, wire, &mut inner0, depth)?,
+                            14 => Field::merge(&mut m.image_pull_policy, wire, &mut inner0, depth)?,
+                            15 => Field::merge(&mut m.security_context, wire, &mut inner0, depth)?,
+                            16 => Field::merge(&mut m.stdin, wire, &mut inner0, depth)?,
+                            17 => Field::merge(&mut m.stdin_once, wire, &mut inner0, depth)?,
+                            18 => Field::merge(&mut m.tty, wire, &mut inner0, depth)?,
+                            _ => skip(wire, tag, &mut inner0)?,
                         }
                     }
                     continue;
@@ -12363,30 +14348,30 @@ impl Message for k8s_openapi::api::core::v1::PersistentVolumeSpec {
         Field::encode(&self.volume_attributes_class_name, 10, buf);
         Field::encode(&self.volume_mode, 8, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.gce_persistent_disk, 1, &mut embedded);
-            Field::encode(&self.aws_elastic_block_store, 2, &mut embedded);
-            Field::encode(&self.host_path, 3, &mut embedded);
-            Field::encode(&self.glusterfs, 4, &mut embedded);
-            Field::encode(&self.nfs, 5, &mut embedded);
-            Field::encode(&self.rbd, 6, &mut embedded);
-            Field::encode(&self.iscsi, 7, &mut embedded);
-            Field::encode(&self.cinder, 8, &mut embedded);
-            Field::encode(&self.cephfs, 9, &mut embedded);
-            Field::encode(&self.fc, 10, &mut embedded);
-            Field::encode(&self.flocker, 11, &mut embedded);
-            Field::encode(&self.flex_volume, 12, &mut embedded);
-            Field::encode(&self.azure_file, 13, &mut embedded);
-            Field::encode(&self.vsphere_volume, 14, &mut embedded);
-            Field::encode(&self.quobyte, 15, &mut embedded);
-            Field::encode(&self.azure_disk, 16, &mut embedded);
-            Field::encode(&self.photon_persistent_disk, 17, &mut embedded);
-            Field::encode(&self.portworx_volume, 18, &mut embedded);
-            Field::encode(&self.scale_io, 19, &mut embedded);
-            Field::encode(&self.local, 20, &mut embedded);
-            Field::encode(&self.storageos, 21, &mut embedded);
-            Field::encode(&self.csi, 22, &mut embedded);
-            wire::encode_bytes(2, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.gce_persistent_disk, 1, &mut embedded0);
+            Field::encode(&self.aws_elastic_block_store, 2, &mut embedded0);
+            Field::encode(&self.host_path, 3, &mut embedded0);
+            Field::encode(&self.glusterfs, 4, &mut embedded0);
+            Field::encode(&self.nfs, 5, &mut embedded0);
+            Field::encode(&self.rbd, 6, &mut embedded0);
+            Field::encode(&self.iscsi, 7, &mut embedded0);
+            Field::encode(&self.cinder, 8, &mut embedded0);
+            Field::encode(&self.cephfs, 9, &mut embedded0);
+            Field::encode(&self.fc, 10, &mut embedded0);
+            Field::encode(&self.flocker, 11, &mut embedded0);
+            Field::encode(&self.flex_volume, 12, &mut embedded0);
+            Field::encode(&self.azure_file, 13, &mut embedded0);
+            Field::encode(&self.vsphere_volume, 14, &mut embedded0);
+            Field::encode(&self.quobyte, 15, &mut embedded0);
+            Field::encode(&self.azure_disk, 16, &mut embedded0);
+            Field::encode(&self.photon_persistent_disk, 17, &mut embedded0);
+            Field::encode(&self.portworx_volume, 18, &mut embedded0);
+            Field::encode(&self.scale_io, 19, &mut embedded0);
+            Field::encode(&self.local, 20, &mut embedded0);
+            Field::encode(&self.storageos, 21, &mut embedded0);
+            Field::encode(&self.csi, 22, &mut embedded0);
+            wire::encode_bytes(2, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -12486,33 +14471,37 @@ impl Message for k8s_openapi::api::core::v1::PersistentVolumeSpec {
             }
             if tag == 2 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.gce_persistent_disk, wire, &mut inner, depth)?,
-                        2 => Field::merge(&mut m.aws_elastic_block_store, wire, &mut inner, depth)?,
-                        3 => Field::merge(&mut m.host_path, wire, &mut inner, depth)?,
-                        4 => Field::merge(&mut m.glusterfs, wire, &mut inner, depth)?,
-                        5 => Field::merge(&mut m.nfs, wire, &mut inner, depth)?,
-                        6 => Field::merge(&mut m.rbd, wire, &mut inner, depth)?,
-                        7 => Field::merge(&mut m.iscsi, wire, &mut inner, depth)?,
-                        8 => Field::merge(&mut m.cinder, wire, &mut inner, depth)?,
-                        9 => Field::merge(&mut m.cephfs, wire, &mut inner, depth)?,
-                        10 => Field::merge(&mut m.fc, wire, &mut inner, depth)?,
-                        11 => Field::merge(&mut m.flocker, wire, &mut inner, depth)?,
-                        12 => Field::merge(&mut m.flex_volume, wire, &mut inner, depth)?,
-                        13 => Field::merge(&mut m.azure_file, wire, &mut inner, depth)?,
-                        14 => Field::merge(&mut m.vsphere_volume, wire, &mut inner, depth)?,
-                        15 => Field::merge(&mut m.quobyte, wire, &mut inner, depth)?,
-                        16 => Field::merge(&mut m.azure_disk, wire, &mut inner, depth)?,
-                        17 => Field::merge(&mut m.photon_persistent_disk, wire, &mut inner, depth)?,
-                        18 => Field::merge(&mut m.portworx_volume, wire, &mut inner, depth)?,
-                        19 => Field::merge(&mut m.scale_io, wire, &mut inner, depth)?,
-                        20 => Field::merge(&mut m.local, wire, &mut inner, depth)?,
-                        21 => Field::merge(&mut m.storageos, wire, &mut inner, depth)?,
-                        22 => Field::merge(&mut m.csi, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.gce_persistent_disk, wire, &mut inner0, depth)?,
+                        2 => {
+                            Field::merge(&mut m.aws_elastic_block_store, wire, &mut inner0, depth)?
+                        }
+                        3 => Field::merge(&mut m.host_path, wire, &mut inner0, depth)?,
+                        4 => Field::merge(&mut m.glusterfs, wire, &mut inner0, depth)?,
+                        5 => Field::merge(&mut m.nfs, wire, &mut inner0, depth)?,
+                        6 => Field::merge(&mut m.rbd, wire, &mut inner0, depth)?,
+                        7 => Field::merge(&mut m.iscsi, wire, &mut inner0, depth)?,
+                        8 => Field::merge(&mut m.cinder, wire, &mut inner0, depth)?,
+                        9 => Field::merge(&mut m.cephfs, wire, &mut inner0, depth)?,
+                        10 => Field::merge(&mut m.fc, wire, &mut inner0, depth)?,
+                        11 => Field::merge(&mut m.flocker, wire, &mut inner0, depth)?,
+                        12 => Field::merge(&mut m.flex_volume, wire, &mut inner0, depth)?,
+                        13 => Field::merge(&mut m.azure_file, wire, &mut inner0, depth)?,
+                        14 => Field::merge(&mut m.vsphere_volume, wire, &mut inner0, depth)?,
+                        15 => Field::merge(&mut m.quobyte, wire, &mut inner0, depth)?,
+                        16 => Field::merge(&mut m.azure_disk, wire, &mut inner0, depth)?,
+                        17 => {
+                            Field::merge(&mut m.photon_persistent_disk, wire, &mut inner0, depth)?
+                        }
+                        18 => Field::merge(&mut m.portworx_volume, wire, &mut inner0, depth)?,
+                        19 => Field::merge(&mut m.scale_io, wire, &mut inner0, depth)?,
+                        20 => Field::merge(&mut m.local, wire, &mut inner0, depth)?,
+                        21 => Field::merge(&mut m.storageos, wire, &mut inner0, depth)?,
+                        22 => Field::merge(&mut m.csi, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -14511,12 +16500,12 @@ impl Message for k8s_openapi::api::core::v1::Probe {
         Field::encode(&self.termination_grace_period_seconds, 7, buf);
         Field::encode(&self.timeout_seconds, 3, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.exec, 1, &mut embedded);
-            Field::encode(&self.http_get, 2, &mut embedded);
-            Field::encode(&self.tcp_socket, 3, &mut embedded);
-            Field::encode(&self.grpc, 4, &mut embedded);
-            wire::encode_bytes(1, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.exec, 1, &mut embedded0);
+            Field::encode(&self.http_get, 2, &mut embedded0);
+            Field::encode(&self.tcp_socket, 3, &mut embedded0);
+            Field::encode(&self.grpc, 4, &mut embedded0);
+            wire::encode_bytes(1, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -14572,15 +16561,15 @@ impl Message for k8s_openapi::api::core::v1::Probe {
             }
             if tag == 1 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.exec, wire, &mut inner, depth)?,
-                        2 => Field::merge(&mut m.http_get, wire, &mut inner, depth)?,
-                        3 => Field::merge(&mut m.tcp_socket, wire, &mut inner, depth)?,
-                        4 => Field::merge(&mut m.grpc, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.exec, wire, &mut inner0, depth)?,
+                        2 => Field::merge(&mut m.http_get, wire, &mut inner0, depth)?,
+                        3 => Field::merge(&mut m.tcp_socket, wire, &mut inner0, depth)?,
+                        4 => Field::merge(&mut m.grpc, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -15719,9 +17708,9 @@ impl Message for k8s_openapi::api::core::v1::SecretEnvSource {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.optional, 2, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.name, 1, &mut embedded);
-            wire::encode_bytes(1, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.name, 1, &mut embedded0);
+            wire::encode_bytes(1, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -15741,12 +17730,12 @@ impl Message for k8s_openapi::api::core::v1::SecretEnvSource {
             }
             if tag == 1 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.name, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -15763,9 +17752,9 @@ impl Message for k8s_openapi::api::core::v1::SecretKeySelector {
         Field::encode(&self.key, 2, buf);
         Field::encode(&self.optional, 3, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.name, 1, &mut embedded);
-            wire::encode_bytes(1, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.name, 1, &mut embedded0);
+            wire::encode_bytes(1, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -15791,12 +17780,12 @@ impl Message for k8s_openapi::api::core::v1::SecretKeySelector {
             }
             if tag == 1 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.name, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -15813,9 +17802,9 @@ impl Message for k8s_openapi::api::core::v1::SecretProjection {
         Field::encode(&self.items, 2, buf);
         Field::encode(&self.optional, 4, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.name, 1, &mut embedded);
-            wire::encode_bytes(1, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.name, 1, &mut embedded0);
+            wire::encode_bytes(1, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -15841,12 +17830,12 @@ impl Message for k8s_openapi::api::core::v1::SecretProjection {
             }
             if tag == 1 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.name, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.name, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -16979,38 +18968,38 @@ impl Message for k8s_openapi::api::core::v1::Volume {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.name, 1, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.host_path, 1, &mut embedded);
-            Field::encode(&self.empty_dir, 2, &mut embedded);
-            Field::encode(&self.gce_persistent_disk, 3, &mut embedded);
-            Field::encode(&self.aws_elastic_block_store, 4, &mut embedded);
-            Field::encode(&self.git_repo, 5, &mut embedded);
-            Field::encode(&self.secret, 6, &mut embedded);
-            Field::encode(&self.nfs, 7, &mut embedded);
-            Field::encode(&self.iscsi, 8, &mut embedded);
-            Field::encode(&self.glusterfs, 9, &mut embedded);
-            Field::encode(&self.persistent_volume_claim, 10, &mut embedded);
-            Field::encode(&self.rbd, 11, &mut embedded);
-            Field::encode(&self.flex_volume, 12, &mut embedded);
-            Field::encode(&self.cinder, 13, &mut embedded);
-            Field::encode(&self.cephfs, 14, &mut embedded);
-            Field::encode(&self.flocker, 15, &mut embedded);
-            Field::encode(&self.downward_api, 16, &mut embedded);
-            Field::encode(&self.fc, 17, &mut embedded);
-            Field::encode(&self.azure_file, 18, &mut embedded);
-            Field::encode(&self.config_map, 19, &mut embedded);
-            Field::encode(&self.vsphere_volume, 20, &mut embedded);
-            Field::encode(&self.quobyte, 21, &mut embedded);
-            Field::encode(&self.azure_disk, 22, &mut embedded);
-            Field::encode(&self.photon_persistent_disk, 23, &mut embedded);
-            Field::encode(&self.projected, 26, &mut embedded);
-            Field::encode(&self.portworx_volume, 24, &mut embedded);
-            Field::encode(&self.scale_io, 25, &mut embedded);
-            Field::encode(&self.storageos, 27, &mut embedded);
-            Field::encode(&self.csi, 28, &mut embedded);
-            Field::encode(&self.ephemeral, 29, &mut embedded);
-            Field::encode(&self.image, 30, &mut embedded);
-            wire::encode_bytes(2, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.host_path, 1, &mut embedded0);
+            Field::encode(&self.empty_dir, 2, &mut embedded0);
+            Field::encode(&self.gce_persistent_disk, 3, &mut embedded0);
+            Field::encode(&self.aws_elastic_block_store, 4, &mut embedded0);
+            Field::encode(&self.git_repo, 5, &mut embedded0);
+            Field::encode(&self.secret, 6, &mut embedded0);
+            Field::encode(&self.nfs, 7, &mut embedded0);
+            Field::encode(&self.iscsi, 8, &mut embedded0);
+            Field::encode(&self.glusterfs, 9, &mut embedded0);
+            Field::encode(&self.persistent_volume_claim, 10, &mut embedded0);
+            Field::encode(&self.rbd, 11, &mut embedded0);
+            Field::encode(&self.flex_volume, 12, &mut embedded0);
+            Field::encode(&self.cinder, 13, &mut embedded0);
+            Field::encode(&self.cephfs, 14, &mut embedded0);
+            Field::encode(&self.flocker, 15, &mut embedded0);
+            Field::encode(&self.downward_api, 16, &mut embedded0);
+            Field::encode(&self.fc, 17, &mut embedded0);
+            Field::encode(&self.azure_file, 18, &mut embedded0);
+            Field::encode(&self.config_map, 19, &mut embedded0);
+            Field::encode(&self.vsphere_volume, 20, &mut embedded0);
+            Field::encode(&self.quobyte, 21, &mut embedded0);
+            Field::encode(&self.azure_disk, 22, &mut embedded0);
+            Field::encode(&self.photon_persistent_disk, 23, &mut embedded0);
+            Field::encode(&self.projected, 26, &mut embedded0);
+            Field::encode(&self.portworx_volume, 24, &mut embedded0);
+            Field::encode(&self.scale_io, 25, &mut embedded0);
+            Field::encode(&self.storageos, 27, &mut embedded0);
+            Field::encode(&self.csi, 28, &mut embedded0);
+            Field::encode(&self.ephemeral, 29, &mut embedded0);
+            Field::encode(&self.image, 30, &mut embedded0);
+            wire::encode_bytes(2, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -17062,43 +19051,47 @@ impl Message for k8s_openapi::api::core::v1::Volume {
             }
             if tag == 2 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.host_path, wire, &mut inner, depth)?,
-                        2 => Field::merge(&mut m.empty_dir, wire, &mut inner, depth)?,
-                        3 => Field::merge(&mut m.gce_persistent_disk, wire, &mut inner, depth)?,
-                        4 => Field::merge(&mut m.aws_elastic_block_store, wire, &mut inner, depth)?,
-                        5 => Field::merge(&mut m.git_repo, wire, &mut inner, depth)?,
-                        6 => Field::merge(&mut m.secret, wire, &mut inner, depth)?,
-                        7 => Field::merge(&mut m.nfs, wire, &mut inner, depth)?,
-                        8 => Field::merge(&mut m.iscsi, wire, &mut inner, depth)?,
-                        9 => Field::merge(&mut m.glusterfs, wire, &mut inner, depth)?,
-                        10 => {
-                            Field::merge(&mut m.persistent_volume_claim, wire, &mut inner, depth)?
+                        1 => Field::merge(&mut m.host_path, wire, &mut inner0, depth)?,
+                        2 => Field::merge(&mut m.empty_dir, wire, &mut inner0, depth)?,
+                        3 => Field::merge(&mut m.gce_persistent_disk, wire, &mut inner0, depth)?,
+                        4 => {
+                            Field::merge(&mut m.aws_elastic_block_store, wire, &mut inner0, depth)?
                         }
-                        11 => Field::merge(&mut m.rbd, wire, &mut inner, depth)?,
-                        12 => Field::merge(&mut m.flex_volume, wire, &mut inner, depth)?,
-                        13 => Field::merge(&mut m.cinder, wire, &mut inner, depth)?,
-                        14 => Field::merge(&mut m.cephfs, wire, &mut inner, depth)?,
-                        15 => Field::merge(&mut m.flocker, wire, &mut inner, depth)?,
-                        16 => Field::merge(&mut m.downward_api, wire, &mut inner, depth)?,
-                        17 => Field::merge(&mut m.fc, wire, &mut inner, depth)?,
-                        18 => Field::merge(&mut m.azure_file, wire, &mut inner, depth)?,
-                        19 => Field::merge(&mut m.config_map, wire, &mut inner, depth)?,
-                        20 => Field::merge(&mut m.vsphere_volume, wire, &mut inner, depth)?,
-                        21 => Field::merge(&mut m.quobyte, wire, &mut inner, depth)?,
-                        22 => Field::merge(&mut m.azure_disk, wire, &mut inner, depth)?,
-                        23 => Field::merge(&mut m.photon_persistent_disk, wire, &mut inner, depth)?,
-                        26 => Field::merge(&mut m.projected, wire, &mut inner, depth)?,
-                        24 => Field::merge(&mut m.portworx_volume, wire, &mut inner, depth)?,
-                        25 => Field::merge(&mut m.scale_io, wire, &mut inner, depth)?,
-                        27 => Field::merge(&mut m.storageos, wire, &mut inner, depth)?,
-                        28 => Field::merge(&mut m.csi, wire, &mut inner, depth)?,
-                        29 => Field::merge(&mut m.ephemeral, wire, &mut inner, depth)?,
-                        30 => Field::merge(&mut m.image, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        5 => Field::merge(&mut m.git_repo, wire, &mut inner0, depth)?,
+                        6 => Field::merge(&mut m.secret, wire, &mut inner0, depth)?,
+                        7 => Field::merge(&mut m.nfs, wire, &mut inner0, depth)?,
+                        8 => Field::merge(&mut m.iscsi, wire, &mut inner0, depth)?,
+                        9 => Field::merge(&mut m.glusterfs, wire, &mut inner0, depth)?,
+                        10 => {
+                            Field::merge(&mut m.persistent_volume_claim, wire, &mut inner0, depth)?
+                        }
+                        11 => Field::merge(&mut m.rbd, wire, &mut inner0, depth)?,
+                        12 => Field::merge(&mut m.flex_volume, wire, &mut inner0, depth)?,
+                        13 => Field::merge(&mut m.cinder, wire, &mut inner0, depth)?,
+                        14 => Field::merge(&mut m.cephfs, wire, &mut inner0, depth)?,
+                        15 => Field::merge(&mut m.flocker, wire, &mut inner0, depth)?,
+                        16 => Field::merge(&mut m.downward_api, wire, &mut inner0, depth)?,
+                        17 => Field::merge(&mut m.fc, wire, &mut inner0, depth)?,
+                        18 => Field::merge(&mut m.azure_file, wire, &mut inner0, depth)?,
+                        19 => Field::merge(&mut m.config_map, wire, &mut inner0, depth)?,
+                        20 => Field::merge(&mut m.vsphere_volume, wire, &mut inner0, depth)?,
+                        21 => Field::merge(&mut m.quobyte, wire, &mut inner0, depth)?,
+                        22 => Field::merge(&mut m.azure_disk, wire, &mut inner0, depth)?,
+                        23 => {
+                            Field::merge(&mut m.photon_persistent_disk, wire, &mut inner0, depth)?
+                        }
+                        26 => Field::merge(&mut m.projected, wire, &mut inner0, depth)?,
+                        24 => Field::merge(&mut m.portworx_volume, wire, &mut inner0, depth)?,
+                        25 => Field::merge(&mut m.scale_io, wire, &mut inner0, depth)?,
+                        27 => Field::merge(&mut m.storageos, wire, &mut inner0, depth)?,
+                        28 => Field::merge(&mut m.csi, wire, &mut inner0, depth)?,
+                        29 => Field::merge(&mut m.ephemeral, wire, &mut inner0, depth)?,
+                        30 => Field::merge(&mut m.image, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -17965,6 +19958,167 @@ impl Message for k8s_openapi::api::discovery::v1::ForZone {
     }
 }
 message_field!(k8s_openapi::api::discovery::v1::ForZone);
+
+impl Message for k8s_openapi::api::events::v1::Event {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.action, 6, buf);
+        Field::encode(&self.deprecated_count, 15, buf);
+        Field::encode(&self.deprecated_first_timestamp, 13, buf);
+        Field::encode(&self.deprecated_last_timestamp, 14, buf);
+        Field::encode(&self.deprecated_source, 12, buf);
+        Field::encode(&self.event_time, 2, buf);
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.note, 10, buf);
+        Field::encode(&self.reason, 7, buf);
+        Field::encode(&self.regarding, 8, buf);
+        Field::encode(&self.related, 9, buf);
+        Field::encode(&self.reporting_controller, 4, buf);
+        Field::encode(&self.reporting_instance, 5, buf);
+        Field::encode(&self.series, 3, buf);
+        Field::encode(&self.type_, 11, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.action, 6);
+        n += Field::encoded_len(&self.deprecated_count, 15);
+        n += Field::encoded_len(&self.deprecated_first_timestamp, 13);
+        n += Field::encoded_len(&self.deprecated_last_timestamp, 14);
+        n += Field::encoded_len(&self.deprecated_source, 12);
+        n += Field::encoded_len(&self.event_time, 2);
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.note, 10);
+        n += Field::encoded_len(&self.reason, 7);
+        n += Field::encoded_len(&self.regarding, 8);
+        n += Field::encoded_len(&self.related, 9);
+        n += Field::encoded_len(&self.reporting_controller, 4);
+        n += Field::encoded_len(&self.reporting_instance, 5);
+        n += Field::encoded_len(&self.series, 3);
+        n += Field::encoded_len(&self.type_, 11);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 6 {
+                Field::merge(&mut m.action, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "action"))?;
+                continue;
+            }
+            if tag == 15 {
+                Field::merge(&mut m.deprecated_count, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "deprecated_count"))?;
+                continue;
+            }
+            if tag == 13 {
+                Field::merge(&mut m.deprecated_first_timestamp, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "deprecated_first_timestamp"))?;
+                continue;
+            }
+            if tag == 14 {
+                Field::merge(&mut m.deprecated_last_timestamp, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "deprecated_last_timestamp"))?;
+                continue;
+            }
+            if tag == 12 {
+                Field::merge(&mut m.deprecated_source, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "deprecated_source"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.event_time, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "event_time"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "metadata"))?;
+                continue;
+            }
+            if tag == 10 {
+                Field::merge(&mut m.note, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "note"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.reason, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "reason"))?;
+                continue;
+            }
+            if tag == 8 {
+                Field::merge(&mut m.regarding, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "regarding"))?;
+                continue;
+            }
+            if tag == 9 {
+                Field::merge(&mut m.related, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "related"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.reporting_controller, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "reporting_controller"))?;
+                continue;
+            }
+            if tag == 5 {
+                Field::merge(&mut m.reporting_instance, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "reporting_instance"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.series, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "series"))?;
+                continue;
+            }
+            if tag == 11 {
+                Field::merge(&mut m.type_, wire, buf, depth)
+                    .map_err(|e| context(e, "Event", "type_"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::events::v1::Event);
+
+impl Message for k8s_openapi::api::events::v1::EventSeries {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.count, 1, buf);
+        Field::encode(&self.last_observed_time, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.count, 1);
+        n += Field::encoded_len(&self.last_observed_time, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut count: Option<i32> = None;
+        let mut last_observed_time: Option<
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime,
+        > = None;
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            match tag {
+                1 => Field::merge(&mut count, wire, buf, depth)
+                    .map_err(|e| context(e, "EventSeries", "count"))?,
+                2 => Field::merge(&mut last_observed_time, wire, buf, depth)
+                    .map_err(|e| context(e, "EventSeries", "last_observed_time"))?,
+                _ => skip(wire, tag, buf)?,
+            }
+        }
+        Ok(Self {
+            count: count
+                .or_else(Field::absent)
+                .ok_or_else(|| DecodeError::new("missing field EventSeries.count"))?,
+            last_observed_time: last_observed_time
+                .or_else(Field::absent)
+                .ok_or_else(|| DecodeError::new("missing field EventSeries.last_observed_time"))?,
+        })
+    }
+}
+message_field!(k8s_openapi::api::events::v1::EventSeries);
 
 impl Message for k8s_openapi::api::flowcontrol::v1::ExemptPriorityLevelConfiguration {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -19705,9 +21859,9 @@ impl Message for k8s_openapi::api::networking::v1::IngressRule {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.host, 1, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.http, 1, &mut embedded);
-            wire::encode_bytes(2, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.http, 1, &mut embedded0);
+            wire::encode_bytes(2, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -19727,12 +21881,12 @@ impl Message for k8s_openapi::api::networking::v1::IngressRule {
             }
             if tag == 2 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.http, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.http, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -20572,6 +22726,38 @@ impl Message for k8s_openapi::api::node::v1::Scheduling {
     }
 }
 message_field!(k8s_openapi::api::node::v1::Scheduling);
+
+impl Message for k8s_openapi::api::policy::v1::Eviction {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.delete_options, 2, buf);
+        Field::encode(&self.metadata, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.delete_options, 2);
+        n += Field::encoded_len(&self.metadata, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 2 {
+                Field::merge(&mut m.delete_options, wire, buf, depth)
+                    .map_err(|e| context(e, "Eviction", "delete_options"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "Eviction", "metadata"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::policy::v1::Eviction);
 
 impl Message for k8s_openapi::api::policy::v1::PodDisruptionBudget {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -21463,9 +23649,9 @@ impl Message for k8s_openapi::api::resource::v1::DeviceAllocationConfiguration {
         Field::encode(&self.requests, 2, buf);
         Field::encode(&self.source, 1, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.opaque, 1, &mut embedded);
-            wire::encode_bytes(3, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.opaque, 1, &mut embedded0);
+            wire::encode_bytes(3, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -21491,12 +23677,12 @@ impl Message for k8s_openapi::api::resource::v1::DeviceAllocationConfiguration {
             }
             if tag == 3 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.opaque, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.opaque, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -21725,9 +23911,9 @@ impl Message for k8s_openapi::api::resource::v1::DeviceClaimConfiguration {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.requests, 1, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.opaque, 1, &mut embedded);
-            wire::encode_bytes(2, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.opaque, 1, &mut embedded0);
+            wire::encode_bytes(2, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -21747,12 +23933,12 @@ impl Message for k8s_openapi::api::resource::v1::DeviceClaimConfiguration {
             }
             if tag == 2 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.opaque, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.opaque, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -21803,9 +23989,9 @@ k8s_openapi::k8s_if_ge_1_34! {
 impl Message for k8s_openapi::api::resource::v1::DeviceClassConfiguration {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.opaque, 1, &mut embedded);
-            wire::encode_bytes(1, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.opaque, 1, &mut embedded0);
+            wire::encode_bytes(1, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -21819,12 +24005,12 @@ impl Message for k8s_openapi::api::resource::v1::DeviceClassConfiguration {
             let (tag, wire) = decode_key(buf)?;
             if tag == 1 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.opaque, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.opaque, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -24213,9 +26399,9 @@ impl Message for k8s_openapi::api::resource::v1beta1::DeviceAllocationConfigurat
         Field::encode(&self.requests, 2, buf);
         Field::encode(&self.source, 1, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.opaque, 1, &mut embedded);
-            wire::encode_bytes(3, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.opaque, 1, &mut embedded0);
+            wire::encode_bytes(3, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -24241,12 +26427,12 @@ impl Message for k8s_openapi::api::resource::v1beta1::DeviceAllocationConfigurat
             }
             if tag == 3 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.opaque, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.opaque, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -24471,9 +26657,9 @@ impl Message for k8s_openapi::api::resource::v1beta1::DeviceClaimConfiguration {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.requests, 1, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.opaque, 1, &mut embedded);
-            wire::encode_bytes(2, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.opaque, 1, &mut embedded0);
+            wire::encode_bytes(2, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -24493,12 +26679,12 @@ impl Message for k8s_openapi::api::resource::v1beta1::DeviceClaimConfiguration {
             }
             if tag == 2 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.opaque, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.opaque, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -24545,9 +26731,9 @@ message_field!(k8s_openapi::api::resource::v1beta1::DeviceClass);
 impl Message for k8s_openapi::api::resource::v1beta1::DeviceClassConfiguration {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.opaque, 1, &mut embedded);
-            wire::encode_bytes(1, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.opaque, 1, &mut embedded0);
+            wire::encode_bytes(1, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -24561,12 +26747,12 @@ impl Message for k8s_openapi::api::resource::v1beta1::DeviceClassConfiguration {
             let (tag, wire) = decode_key(buf)?;
             if tag == 1 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.opaque, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.opaque, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -26143,9 +28329,9 @@ impl Message for k8s_openapi::api::resource::v1beta2::DeviceAllocationConfigurat
         Field::encode(&self.requests, 2, buf);
         Field::encode(&self.source, 1, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.opaque, 1, &mut embedded);
-            wire::encode_bytes(3, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.opaque, 1, &mut embedded0);
+            wire::encode_bytes(3, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -26171,12 +28357,12 @@ impl Message for k8s_openapi::api::resource::v1beta2::DeviceAllocationConfigurat
             }
             if tag == 3 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.opaque, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.opaque, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -26401,9 +28587,9 @@ impl Message for k8s_openapi::api::resource::v1beta2::DeviceClaimConfiguration {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.requests, 1, buf);
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.opaque, 1, &mut embedded);
-            wire::encode_bytes(2, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.opaque, 1, &mut embedded0);
+            wire::encode_bytes(2, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -26423,12 +28609,12 @@ impl Message for k8s_openapi::api::resource::v1beta2::DeviceClaimConfiguration {
             }
             if tag == 2 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.opaque, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.opaque, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -26475,9 +28661,9 @@ message_field!(k8s_openapi::api::resource::v1beta2::DeviceClass);
 impl Message for k8s_openapi::api::resource::v1beta2::DeviceClassConfiguration {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         {
-            let mut embedded = Vec::new();
-            Field::encode(&self.opaque, 1, &mut embedded);
-            wire::encode_bytes(1, &embedded, buf);
+            let mut embedded0 = Vec::new();
+            Field::encode(&self.opaque, 1, &mut embedded0);
+            wire::encode_bytes(1, &embedded0, buf);
         }
     }
     fn fields_len(&self) -> usize {
@@ -26491,12 +28677,12 @@ impl Message for k8s_openapi::api::resource::v1beta2::DeviceClassConfiguration {
             let (tag, wire) = decode_key(buf)?;
             if tag == 1 {
                 let bytes = wire::decode_bytes(wire, buf)?;
-                let mut inner = &bytes[..];
-                while !inner.is_empty() {
-                    let (tag, wire) = decode_key(&mut inner)?;
+                let mut inner0 = &bytes[..];
+                while !inner0.is_empty() {
+                    let (tag, wire) = decode_key(&mut inner0)?;
                     match tag {
-                        1 => Field::merge(&mut m.opaque, wire, &mut inner, depth)?,
-                        _ => skip(wire, tag, &mut inner)?,
+                        1 => Field::merge(&mut m.opaque, wire, &mut inner0, depth)?,
+                        _ => skip(wire, tag, &mut inner0)?,
                     }
                 }
                 continue;
@@ -28165,6 +30351,89 @@ message_field!(k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupStatus);
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupTemplate {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.composite_pod_group_templates, 9, buf);
+        Field::encode(&self.disruption_mode, 4, buf);
+        Field::encode(&self.name, 1, buf);
+        Field::encode(&self.pod_group_templates, 8, buf);
+        Field::encode(&self.preemption_policy, 7, buf);
+        Field::encode(&self.priority, 6, buf);
+        Field::encode(&self.priority_class_name, 5, buf);
+        Field::encode(&self.scheduling_constraints, 3, buf);
+        Field::encode(&self.scheduling_policy, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.composite_pod_group_templates, 9);
+        n += Field::encoded_len(&self.disruption_mode, 4);
+        n += Field::encoded_len(&self.name, 1);
+        n += Field::encoded_len(&self.pod_group_templates, 8);
+        n += Field::encoded_len(&self.preemption_policy, 7);
+        n += Field::encoded_len(&self.priority, 6);
+        n += Field::encoded_len(&self.priority_class_name, 5);
+        n += Field::encoded_len(&self.scheduling_constraints, 3);
+        n += Field::encoded_len(&self.scheduling_policy, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 9 {
+                Field::merge(&mut m.composite_pod_group_templates, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "composite_pod_group_templates"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.disruption_mode, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "disruption_mode"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "name"))?;
+                continue;
+            }
+            if tag == 8 {
+                Field::merge(&mut m.pod_group_templates, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "pod_group_templates"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.preemption_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "preemption_policy"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.priority, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "priority"))?;
+                continue;
+            }
+            if tag == 5 {
+                Field::merge(&mut m.priority_class_name, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "priority_class_name"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.scheduling_constraints, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "scheduling_constraints"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.scheduling_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "scheduling_policy"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupTemplate);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::scheduling::v1alpha3::DisruptionMode {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.all, 2, buf);
@@ -28698,6 +30967,40 @@ message_field!(k8s_openapi::api::scheduling::v1alpha3::TypedLocalObjectReference
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::Workload {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "Workload", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "Workload", "spec"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::Workload);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupAllDisruptionMode {
     fn encode_fields(&self, _buf: &mut Vec<u8>) {}
     fn fields_len(&self) -> usize {
@@ -28946,6 +31249,47 @@ message_field!(k8s_openapi::api::scheduling::v1alpha3::WorkloadReference);
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1alpha3::WorkloadSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.composite_pod_group_templates, 3, buf);
+        Field::encode(&self.controller_ref, 1, buf);
+        Field::encode(&self.pod_group_templates, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.composite_pod_group_templates, 3);
+        n += Field::encoded_len(&self.controller_ref, 1);
+        n += Field::encoded_len(&self.pod_group_templates, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 3 {
+                Field::merge(&mut m.composite_pod_group_templates, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadSpec", "composite_pod_group_templates"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.controller_ref, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadSpec", "controller_ref"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.pod_group_templates, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadSpec", "pod_group_templates"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1alpha3::WorkloadSpec);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::scheduling::v1beta1::AllCompositeDisruptionMode {
     fn encode_fields(&self, _buf: &mut Vec<u8>) {}
     fn fields_len(&self) -> usize {
@@ -29133,6 +31477,89 @@ impl Message for k8s_openapi::api::scheduling::v1beta1::CompositePodGroupSchedul
     }
 }
 message_field!(k8s_openapi::api::scheduling::v1beta1::CompositePodGroupSchedulingPolicy);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::CompositePodGroupTemplate {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.composite_pod_group_templates, 9, buf);
+        Field::encode(&self.disruption_mode, 4, buf);
+        Field::encode(&self.name, 1, buf);
+        Field::encode(&self.pod_group_templates, 8, buf);
+        Field::encode(&self.preemption_policy, 7, buf);
+        Field::encode(&self.priority, 6, buf);
+        Field::encode(&self.priority_class_name, 5, buf);
+        Field::encode(&self.scheduling_constraints, 3, buf);
+        Field::encode(&self.scheduling_policy, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.composite_pod_group_templates, 9);
+        n += Field::encoded_len(&self.disruption_mode, 4);
+        n += Field::encoded_len(&self.name, 1);
+        n += Field::encoded_len(&self.pod_group_templates, 8);
+        n += Field::encoded_len(&self.preemption_policy, 7);
+        n += Field::encoded_len(&self.priority, 6);
+        n += Field::encoded_len(&self.priority_class_name, 5);
+        n += Field::encoded_len(&self.scheduling_constraints, 3);
+        n += Field::encoded_len(&self.scheduling_policy, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 9 {
+                Field::merge(&mut m.composite_pod_group_templates, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "composite_pod_group_templates"))?;
+                continue;
+            }
+            if tag == 4 {
+                Field::merge(&mut m.disruption_mode, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "disruption_mode"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.name, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "name"))?;
+                continue;
+            }
+            if tag == 8 {
+                Field::merge(&mut m.pod_group_templates, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "pod_group_templates"))?;
+                continue;
+            }
+            if tag == 7 {
+                Field::merge(&mut m.preemption_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "preemption_policy"))?;
+                continue;
+            }
+            if tag == 6 {
+                Field::merge(&mut m.priority, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "priority"))?;
+                continue;
+            }
+            if tag == 5 {
+                Field::merge(&mut m.priority_class_name, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "priority_class_name"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.scheduling_constraints, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "scheduling_constraints"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.scheduling_policy, wire, buf, depth)
+                    .map_err(|e| context(e, "CompositePodGroupTemplate", "scheduling_policy"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::CompositePodGroupTemplate);
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
@@ -29669,6 +32096,40 @@ message_field!(k8s_openapi::api::scheduling::v1beta1::TypedLocalObjectReference)
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::Workload {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "Workload", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "Workload", "spec"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::Workload);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::scheduling::v1beta1::WorkloadReference {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.template_name, 2, buf);
@@ -29700,6 +32161,47 @@ impl Message for k8s_openapi::api::scheduling::v1beta1::WorkloadReference {
     }
 }
 message_field!(k8s_openapi::api::scheduling::v1beta1::WorkloadReference);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::scheduling::v1beta1::WorkloadSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.composite_pod_group_templates, 3, buf);
+        Field::encode(&self.controller_ref, 1, buf);
+        Field::encode(&self.pod_group_templates, 2, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.composite_pod_group_templates, 3);
+        n += Field::encoded_len(&self.controller_ref, 1);
+        n += Field::encoded_len(&self.pod_group_templates, 2);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 3 {
+                Field::merge(&mut m.composite_pod_group_templates, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadSpec", "composite_pod_group_templates"))?;
+                continue;
+            }
+            if tag == 1 {
+                Field::merge(&mut m.controller_ref, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadSpec", "controller_ref"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.pod_group_templates, wire, buf, depth)
+                    .map_err(|e| context(e, "WorkloadSpec", "pod_group_templates"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::scheduling::v1beta1::WorkloadSpec);
 }
 
 impl Message for k8s_openapi::api::storage::v1::CSIDriver {
@@ -30590,6 +33092,74 @@ message_field!(k8s_openapi::api::storage::v1beta1::VolumeAttributesClass);
 }
 
 k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::storagemigration::v1::StorageVersionMigration {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "StorageVersionMigration", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "StorageVersionMigration", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "StorageVersionMigration", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::storagemigration::v1::StorageVersionMigration);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
+impl Message for k8s_openapi::api::storagemigration::v1::StorageVersionMigrationSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.resource, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.resource, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.resource, wire, buf, depth)
+                    .map_err(|e| context(e, "StorageVersionMigrationSpec", "resource"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::storagemigration::v1::StorageVersionMigrationSpec);
+}
+
+k8s_openapi::k8s_if_ge_1_37! {
 impl Message for k8s_openapi::api::storagemigration::v1::StorageVersionMigrationStatus {
     fn encode_fields(&self, buf: &mut Vec<u8>) {
         Field::encode(&self.conditions, 1, buf);
@@ -30621,6 +33191,74 @@ impl Message for k8s_openapi::api::storagemigration::v1::StorageVersionMigration
     }
 }
 message_field!(k8s_openapi::api::storagemigration::v1::StorageVersionMigrationStatus);
+}
+
+k8s_openapi::k8s_if_ge_1_35! {
+impl Message for k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigration {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.metadata, 1, buf);
+        Field::encode(&self.spec, 2, buf);
+        Field::encode(&self.status, 3, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.metadata, 1);
+        n += Field::encoded_len(&self.spec, 2);
+        n += Field::encoded_len(&self.status, 3);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.metadata, wire, buf, depth)
+                    .map_err(|e| context(e, "StorageVersionMigration", "metadata"))?;
+                continue;
+            }
+            if tag == 2 {
+                Field::merge(&mut m.spec, wire, buf, depth)
+                    .map_err(|e| context(e, "StorageVersionMigration", "spec"))?;
+                continue;
+            }
+            if tag == 3 {
+                Field::merge(&mut m.status, wire, buf, depth)
+                    .map_err(|e| context(e, "StorageVersionMigration", "status"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigration);
+}
+
+k8s_openapi::k8s_if_ge_1_35! {
+impl Message for k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigrationSpec {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        Field::encode(&self.resource, 1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        let mut n = 0;
+        n += Field::encoded_len(&self.resource, 1);
+        n
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            if tag == 1 {
+                Field::merge(&mut m.resource, wire, buf, depth)
+                    .map_err(|e| context(e, "StorageVersionMigrationSpec", "resource"))?;
+                continue;
+            }
+            skip(wire, tag, buf)?;
+        }
+        Ok(m)
+    }
+}
+message_field!(k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigrationSpec);
 }
 
 k8s_openapi::k8s_if_ge_1_35! {
@@ -30670,16 +33308,34 @@ fn table_types_are_fields() {
         is_field::<k8s_openapi::api::admissionregistration::v1::JSONPatch>();
     }
     is_field::<k8s_openapi::api::admissionregistration::v1::MatchCondition>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::MatchResources>();
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicyBinding>();
+    }
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicyBindingSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_36! {
+        is_field::<k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicySpec>();
+    }
     is_field::<k8s_openapi::api::admissionregistration::v1::MutatingWebhook>();
     is_field::<k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration>();
     k8s_openapi::k8s_if_ge_1_36! {
         is_field::<k8s_openapi::api::admissionregistration::v1::Mutation>();
     }
+    is_field::<k8s_openapi::api::admissionregistration::v1::NamedRuleWithOperations>();
     is_field::<k8s_openapi::api::admissionregistration::v1::ParamKind>();
     is_field::<k8s_openapi::api::admissionregistration::v1::ParamRef>();
     is_field::<k8s_openapi::api::admissionregistration::v1::RuleWithOperations>();
     is_field::<k8s_openapi::api::admissionregistration::v1::ServiceReference>();
     is_field::<k8s_openapi::api::admissionregistration::v1::TypeChecking>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicy>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingSpec>();
+    is_field::<k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicySpec>();
     is_field::<k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyStatus>();
     is_field::<k8s_openapi::api::admissionregistration::v1::ValidatingWebhook>();
     is_field::<k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration>();
@@ -30689,7 +33345,14 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::admissionregistration::v1alpha1::ApplyConfiguration>();
     is_field::<k8s_openapi::api::admissionregistration::v1alpha1::JSONPatch>();
     is_field::<k8s_openapi::api::admissionregistration::v1alpha1::MatchCondition>();
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::MatchResources>();
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy>();
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding>();
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBindingSpec>(
+    );
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicySpec>();
     is_field::<k8s_openapi::api::admissionregistration::v1alpha1::Mutation>();
+    is_field::<k8s_openapi::api::admissionregistration::v1alpha1::NamedRuleWithOperations>();
     is_field::<k8s_openapi::api::admissionregistration::v1alpha1::ParamKind>();
     is_field::<k8s_openapi::api::admissionregistration::v1alpha1::ParamRef>();
     is_field::<k8s_openapi::api::admissionregistration::v1alpha1::Variable>();
@@ -30706,13 +33369,39 @@ fn table_types_are_fields() {
         is_field::<k8s_openapi::api::admissionregistration::v1beta1::JSONPatch>();
     }
     is_field::<k8s_openapi::api::admissionregistration::v1beta1::MatchCondition>();
+    is_field::<k8s_openapi::api::admissionregistration::v1beta1::MatchResources>();
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBindingSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_34! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicySpec>();
+    }
     k8s_openapi::k8s_if_ge_1_34! {
         is_field::<k8s_openapi::api::admissionregistration::v1beta1::Mutation>();
     }
+    is_field::<k8s_openapi::api::admissionregistration::v1beta1::NamedRuleWithOperations>();
     is_field::<k8s_openapi::api::admissionregistration::v1beta1::ParamKind>();
     is_field::<k8s_openapi::api::admissionregistration::v1beta1::ParamRef>();
     k8s_openapi::k8s_if_le_1_33! {
         is_field::<k8s_openapi::api::admissionregistration::v1beta1::TypeChecking>();
+    }
+    k8s_openapi::k8s_if_le_1_33! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicy>();
+    }
+    k8s_openapi::k8s_if_le_1_33! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicyBinding>();
+    }
+    k8s_openapi::k8s_if_le_1_33! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicyBindingSpec>();
+    }
+    k8s_openapi::k8s_if_le_1_33! {
+        is_field::<k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicySpec>();
     }
     k8s_openapi::k8s_if_le_1_33! {
         is_field::<k8s_openapi::api::admissionregistration::v1beta1::ValidatingAdmissionPolicyStatus>();
@@ -30752,13 +33441,28 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::apps::v1::StatefulSetStatus>();
     is_field::<k8s_openapi::api::apps::v1::StatefulSetUpdateStrategy>();
     is_field::<k8s_openapi::api::authentication::v1::BoundObjectReference>();
+    is_field::<k8s_openapi::api::authentication::v1::SelfSubjectReview>();
+    is_field::<k8s_openapi::api::authentication::v1::SelfSubjectReviewStatus>();
+    is_field::<k8s_openapi::api::authentication::v1::TokenRequest>();
+    is_field::<k8s_openapi::api::authentication::v1::TokenRequestSpec>();
+    is_field::<k8s_openapi::api::authentication::v1::TokenRequestStatus>();
+    is_field::<k8s_openapi::api::authentication::v1::TokenReview>();
     is_field::<k8s_openapi::api::authentication::v1::TokenReviewSpec>();
+    is_field::<k8s_openapi::api::authentication::v1::TokenReviewStatus>();
+    is_field::<k8s_openapi::api::authentication::v1::UserInfo>();
+    is_field::<k8s_openapi::api::authorization::v1::FieldSelectorAttributes>();
     is_field::<k8s_openapi::api::authorization::v1::LabelSelectorAttributes>();
+    is_field::<k8s_openapi::api::authorization::v1::LocalSubjectAccessReview>();
     is_field::<k8s_openapi::api::authorization::v1::NonResourceAttributes>();
     is_field::<k8s_openapi::api::authorization::v1::NonResourceRule>();
+    is_field::<k8s_openapi::api::authorization::v1::ResourceAttributes>();
     is_field::<k8s_openapi::api::authorization::v1::ResourceRule>();
+    is_field::<k8s_openapi::api::authorization::v1::SelfSubjectAccessReview>();
+    is_field::<k8s_openapi::api::authorization::v1::SelfSubjectAccessReviewSpec>();
     is_field::<k8s_openapi::api::authorization::v1::SelfSubjectRulesReview>();
     is_field::<k8s_openapi::api::authorization::v1::SelfSubjectRulesReviewSpec>();
+    is_field::<k8s_openapi::api::authorization::v1::SubjectAccessReview>();
+    is_field::<k8s_openapi::api::authorization::v1::SubjectAccessReviewSpec>();
     is_field::<k8s_openapi::api::authorization::v1::SubjectAccessReviewStatus>();
     is_field::<k8s_openapi::api::authorization::v1::SubjectRulesReviewStatus>();
     is_field::<k8s_openapi::api::autoscaling::v1::CrossVersionObjectReference>();
@@ -30809,7 +33513,9 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::batch::v1::SuccessPolicy>();
     is_field::<k8s_openapi::api::batch::v1::SuccessPolicyRule>();
     is_field::<k8s_openapi::api::batch::v1::UncountedTerminatedPods>();
+    is_field::<k8s_openapi::api::certificates::v1::CertificateSigningRequest>();
     is_field::<k8s_openapi::api::certificates::v1::CertificateSigningRequestCondition>();
+    is_field::<k8s_openapi::api::certificates::v1::CertificateSigningRequestSpec>();
     is_field::<k8s_openapi::api::certificates::v1::CertificateSigningRequestStatus>();
     k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::certificates::v1::ClusterTrustBundle>();
@@ -31098,6 +33804,8 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::discovery::v1::EndpointSlice>();
     is_field::<k8s_openapi::api::discovery::v1::ForNode>();
     is_field::<k8s_openapi::api::discovery::v1::ForZone>();
+    is_field::<k8s_openapi::api::events::v1::Event>();
+    is_field::<k8s_openapi::api::events::v1::EventSeries>();
     is_field::<k8s_openapi::api::flowcontrol::v1::ExemptPriorityLevelConfiguration>();
     is_field::<k8s_openapi::api::flowcontrol::v1::FlowDistinguisherMethod>();
     is_field::<k8s_openapi::api::flowcontrol::v1::FlowSchema>();
@@ -31208,6 +33916,7 @@ fn table_types_are_fields() {
     is_field::<k8s_openapi::api::node::v1::Overhead>();
     is_field::<k8s_openapi::api::node::v1::RuntimeClass>();
     is_field::<k8s_openapi::api::node::v1::Scheduling>();
+    is_field::<k8s_openapi::api::policy::v1::Eviction>();
     is_field::<k8s_openapi::api::policy::v1::PodDisruptionBudget>();
     is_field::<k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec>();
     is_field::<k8s_openapi::api::policy::v1::PodDisruptionBudgetStatus>();
@@ -31478,6 +34187,9 @@ fn table_types_are_fields() {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupStatus>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::CompositePodGroupTemplate>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::DisruptionMode>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
@@ -31520,6 +34232,9 @@ fn table_types_are_fields() {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::TypedLocalObjectReference>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::Workload>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadPodGroupAllDisruptionMode>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
@@ -31547,6 +34262,9 @@ fn table_types_are_fields() {
         is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadReference>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1alpha3::WorkloadSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1beta1::AllCompositeDisruptionMode>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
@@ -31569,6 +34287,9 @@ fn table_types_are_fields() {
     }
     k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1beta1::CompositePodGroupSchedulingPolicy>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::CompositePodGroupTemplate>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1beta1::DisruptionMode>();
@@ -31613,7 +34334,13 @@ fn table_types_are_fields() {
         is_field::<k8s_openapi::api::scheduling::v1beta1::TypedLocalObjectReference>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::Workload>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::scheduling::v1beta1::WorkloadReference>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::scheduling::v1beta1::WorkloadSpec>();
     }
     is_field::<k8s_openapi::api::storage::v1::CSIDriver>();
     is_field::<k8s_openapi::api::storage::v1::CSIDriverSpec>();
@@ -31648,7 +34375,19 @@ fn table_types_are_fields() {
         is_field::<k8s_openapi::api::storage::v1beta1::VolumeAttributesClass>();
     }
     k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::storagemigration::v1::StorageVersionMigration>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
+        is_field::<k8s_openapi::api::storagemigration::v1::StorageVersionMigrationSpec>();
+    }
+    k8s_openapi::k8s_if_ge_1_37! {
         is_field::<k8s_openapi::api::storagemigration::v1::StorageVersionMigrationStatus>();
+    }
+    k8s_openapi::k8s_if_ge_1_35! {
+        is_field::<k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigration>();
+    }
+    k8s_openapi::k8s_if_ge_1_35! {
+        is_field::<k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigrationSpec>();
     }
     k8s_openapi::k8s_if_ge_1_35! {
         is_field::<k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigrationStatus>();

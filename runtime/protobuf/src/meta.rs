@@ -6,8 +6,9 @@ use crate::DecodeError;
 use k8s_openapi::ByteString;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
-    Condition, FieldsV1, LabelSelector, LabelSelectorRequirement, ListMeta, ManagedFieldsEntry,
-    MicroTime, ObjectMeta, OwnerReference, Status, StatusCause, StatusDetails, Time,
+    Condition, DeleteOptions, FieldSelectorRequirement, FieldsV1, LabelSelector,
+    LabelSelectorRequirement, ListMeta, ManagedFieldsEntry, MicroTime, ObjectMeta, OwnerReference,
+    Preconditions, Status, StatusCause, StatusDetails, Time,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use k8s_openapi::jiff::Timestamp;
@@ -121,6 +122,36 @@ known_message!(LabelSelectorRequirement {
     2 => operator,
     3 => values,
 });
+
+known_message!(FieldSelectorRequirement {
+    1 => key,
+    2 => operator,
+    3 => values,
+});
+
+// `apiVersion` and `kind` (Go's inlined TypeMeta) have no protobuf field: the envelope carries
+// them, and an embedded DeleteOptions (policy's Eviction) goes without, as in Kubernetes.
+known_message!(DeleteOptions {
+    1 => grace_period_seconds,
+    2 => preconditions,
+    3 => orphan_dependents,
+    4 => propagation_policy,
+    5 => dry_run,
+    6 => ignore_store_read_error_with_cluster_breaking_potential,
+});
+
+known_message!(Preconditions {
+    1 => uid,
+    2 => resource_version,
+});
+
+k8s_openapi::k8s_if_ge_1_35! {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::GroupResource;
+    known_message!(GroupResource {
+        1 => group,
+        2 => resource,
+    });
+}
 
 /// `metav1.Condition`: `lastTransitionTime` has no default, so the message is read into locals.
 impl Message for Condition {

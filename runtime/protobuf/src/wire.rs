@@ -441,3 +441,74 @@ map_field!(
     [V: Field, S: std::hash::BuildHasher + Default],
     sorted_entries
 );
+
+/// Maps whose values are lists, which Go names (`type ExtraValue []string`) and protobuf wraps in
+/// a message of one repeated field, `items = 1` (`map<string, ExtraValue> extra`); k8s-openapi
+/// holds them as `BTreeMap<String, Vec<T>>`. Written and read here as Kubernetes does.
+pub mod list_map {
+    use super::*;
+
+    /// One list as the wrapper message's fields.
+    struct Items<'a, T>(&'a [T]);
+
+    impl<T: Field> Items<'_, T> {
+        fn fields_len(&self) -> usize {
+            self.0.iter().map(|v| v.encoded_len(1)).sum()
+        }
+    }
+
+    fn entry_len<T: Field>(key: &str, items: &[T]) -> usize {
+        let inner = Items(items).fields_len();
+        bytes_len(1, key.len()) + bytes_len(2, inner)
+    }
+
+    pub fn encode<T: Field>(map: &Option<BTreeMap<String, Vec<T>>>, tag: u32, buf: &mut Vec<u8>) {
+        for (key, items) in map.iter().flatten() {
+            encode_key(tag, WireType::LengthDelimited, buf);
+            encode_varint(entry_len(key, items) as u64, buf);
+            encode_str(1, key, buf);
+            encode_key(2, WireType::LengthDelimited, buf);
+            encode_varint(Items(items).fields_len() as u64, buf);
+            items.iter().for_each(|v| v.encode(1, buf));
+        }
+    }
+
+    pub fn encoded_len<T: Field>(map: &Option<BTreeMap<String, Vec<T>>>, tag: u32) -> usize {
+        map.iter()
+            .flatten()
+            .map(|(key, items)| bytes_len(tag, entry_len(key, items)))
+            .sum()
+    }
+
+    /// Reads one entry into the map (created on the first).
+    pub fn merge<T: Field>(
+        map: &mut Option<BTreeMap<String, Vec<T>>>,
+        wire: WireType,
+        buf: &mut &[u8],
+        depth: Depth,
+    ) -> Result<(), DecodeError> {
+        let mut entry = delimited(wire, buf)?;
+        let depth = depth.enter()?;
+        let (mut key, mut items) = (String::new(), Vec::new());
+        while !entry.is_empty() {
+            let (tag, wire) = decode_key(&mut entry)?;
+            match tag {
+                1 => key = decode_string(wire, &mut entry)?,
+                2 => {
+                    let mut inner = delimited(wire, &mut entry)?;
+                    let depth = depth.enter()?;
+                    while !inner.is_empty() {
+                        let (tag, wire) = decode_key(&mut inner)?;
+                        match tag {
+                            1 => items.merge(wire, &mut inner, depth)?,
+                            _ => skip(wire, tag, &mut inner)?,
+                        }
+                    }
+                }
+                _ => skip(wire, tag, &mut entry)?,
+            }
+        }
+        map.get_or_insert_with(BTreeMap::new).insert(key, items);
+        Ok(())
+    }
+}

@@ -367,3 +367,117 @@ fn messages_without_fields_are_empty() {
         );
     }
 }
+
+/// Maps of lists (Go's `map[string]ExtraValue`, `type ExtraValue []string`) are written with
+/// the wrapper message Kubernetes uses.
+#[test]
+fn maps_of_lists_read_the_same_in_k8s_pb() {
+    use k8s_openapi::api::authentication::v1 as authn;
+    let review = authn::TokenReview {
+        metadata: Default::default(),
+        spec: authn::TokenReviewSpec {
+            token: "t0k3n".into(),
+            audiences: Some(vec!["api".into()]),
+        },
+        status: Some(authn::TokenReviewStatus {
+            authenticated: Some(true),
+            user: Some(authn::UserInfo {
+                username: Some("alice".into()),
+                groups: Some(vec!["dev".into(), "ops".into()]),
+                extra: Some(BTreeMap::from([
+                    ("scopes".into(), vec!["read".into(), "write".into()]),
+                    ("empty".into(), vec![]),
+                ])),
+                uid: None,
+            }),
+            ..Default::default()
+        }),
+    };
+    let bytes = to_vec(&review);
+    let theirs = k8s_pb::api::authentication::v1::TokenReview::decode(&bytes[..]).unwrap();
+    let user = theirs.status.as_ref().unwrap().user.as_ref().unwrap();
+    assert_eq!(user.extra["scopes"].items, vec!["read", "write"]);
+    assert!(user.extra["empty"].items.is_empty());
+    assert_eq!(from_slice::<authn::TokenReview>(&bytes).unwrap(), review);
+    assert_eq!(
+        from_slice::<authn::TokenReview>(&theirs.encode_to_vec()).unwrap(),
+        review
+    );
+}
+
+/// Embedded structs that embed more (`NamedRuleWithOperations` ⊃ `RuleWithOperations` ⊃
+/// `Rule`, all flattened by k8s-openapi) travel nested at every level.
+#[test]
+fn embedded_structs_nest_at_every_level() {
+    use k8s_openapi::api::admissionregistration::v1 as admission;
+    let rules = admission::MatchResources {
+        resource_rules: Some(vec![admission::NamedRuleWithOperations {
+            resource_names: Some(vec!["one".into()]),
+            operations: Some(vec!["CREATE".into(), "UPDATE".into()]),
+            api_groups: Some(vec!["pager.k8s.co".into()]),
+            api_versions: Some(vec!["v1beta1".into()]),
+            resources: Some(vec!["alerts".into()]),
+            scope: Some("Namespaced".into()),
+        }]),
+        match_policy: Some("Equivalent".into()),
+        ..Default::default()
+    };
+    let bytes = to_vec(&rules);
+    let theirs =
+        k8s_pb::api::admissionregistration::v1::MatchResources::decode(&bytes[..]).unwrap();
+    let named = &theirs.resource_rules[0];
+    assert_eq!(named.resource_names, vec!["one"]);
+    let with_ops = named.rule_with_operations.as_ref().unwrap();
+    assert_eq!(with_ops.operations, vec!["CREATE", "UPDATE"]);
+    let rule = with_ops.rule.as_ref().unwrap();
+    assert_eq!(rule.api_groups, vec!["pager.k8s.co"]);
+    assert_eq!(rule.resources, vec!["alerts"]);
+    assert_eq!(rule.scope.as_deref(), Some("Namespaced"));
+    assert_eq!(
+        from_slice::<admission::MatchResources>(&bytes).unwrap(),
+        rules
+    );
+    assert_eq!(
+        from_slice::<admission::MatchResources>(&theirs.encode_to_vec()).unwrap(),
+        rules
+    );
+}
+
+/// apimachinery's DeleteOptions (with Preconditions), embedded in policy's Eviction, reads the
+/// same in k8s-pb; its `apiVersion`/`kind` have no protobuf field, as in Kubernetes.
+#[test]
+fn an_eviction_reads_the_same_in_k8s_pb() {
+    use k8s_openapi::api::policy::v1::Eviction;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+    let eviction = Eviction {
+        metadata: meta::ObjectMeta {
+            name: Some("web-0".into()),
+            namespace: Some("default".into()),
+            ..Default::default()
+        },
+        delete_options: Some(meta::DeleteOptions {
+            grace_period_seconds: Some(30),
+            preconditions: Some(meta::Preconditions {
+                uid: Some("6f1c".into()),
+                resource_version: Some("42".into()),
+            }),
+            propagation_policy: Some("Foreground".into()),
+            dry_run: Some(vec!["All".into()]),
+            ..Default::default()
+        }),
+    };
+    let bytes = to_vec(&eviction);
+    let theirs = k8s_pb::api::policy::v1::Eviction::decode(&bytes[..]).unwrap();
+    let options = theirs.delete_options.as_ref().unwrap();
+    assert_eq!(options.grace_period_seconds, Some(30));
+    assert_eq!(
+        options.preconditions.as_ref().unwrap().resource_version.as_deref(),
+        Some("42")
+    );
+    assert_eq!(options.dry_run, vec!["All"]);
+    assert_eq!(from_slice::<Eviction>(&bytes).unwrap(), eviction);
+    assert_eq!(
+        from_slice::<Eviction>(&theirs.encode_to_vec()).unwrap(),
+        eviction
+    );
+}
