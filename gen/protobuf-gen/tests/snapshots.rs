@@ -109,6 +109,8 @@ pub struct WidgetSpec {
     pub resources: Option<k8s_openapi::api::core::v1::ResourceRequirements>,
     pub secret: k8s_openapi::api::core::v1::SecretKeySelector,
     pub pod: Option<k8s_openapi::api::core::v1::PodSpec>,
+    pub job: Option<k8s_openapi::api::batch::v1::JobTemplateSpec>,
+    pub schema: Option<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaProps>,
     #[serde(skip)]
     pub cache: Vec<String>,
 }

@@ -24,7 +24,13 @@ Fields a Kubernetes release had and a later one dropped (alpha fields) are missi
 newer checkout; k8s-pb's sources (prost structs generated from an older release) fill them in,
 matched by field name and never over a number the checkout uses.
 
+Besides k8s.io/api, the messages of other repositories k8s-openapi has types of
+(apiextensions-apiserver's CustomResourceDefinition, kube-aggregator's APIService) are read from
+`--proto IMPORT_PREFIX=DIR[@COMMIT]` (every `generated.proto` below DIR, imported as
+IMPORT_PREFIX/<its path below DIR>; COMMIT is named in what is written from them).
+
 usage: generate.py KUBERNETES_API_CHECKOUT K8S_OPENAPI_SRC REPO_ROOT [COMMIT [K8S_PB_SRC]]
+                   [--proto IMPORT_PREFIX=DIR[@COMMIT] ...]
 """
 
 import os
@@ -32,9 +38,20 @@ import re
 import sys
 from collections import defaultdict
 
-api_dir, openapi_src, root = sys.argv[1], sys.argv[2], sys.argv[3]
-commit = sys.argv[4] if len(sys.argv) > 4 else "unknown"
-k8s_pb_src = sys.argv[5] if len(sys.argv) > 5 else None
+args = [a for a in sys.argv[1:]]
+extra_roots = []  # (import prefix, directory)
+while "--proto" in args:
+    i = args.index("--proto")
+    prefix, _, directory = args[i + 1].partition("=")
+    directory, _, source_commit = directory.partition("@")
+    extra_roots.append((prefix, directory, source_commit or "unknown"))
+    del args[i : i + 2]
+api_dir, openapi_src, root = args[0], args[1], args[2]
+commit = args[3] if len(args) > 3 else "unknown"
+k8s_pb_src = args[4] if len(args) > 4 else None
+# Package → the path other `.proto` files import it by, and the source it was read from.
+PROTO_FILES = {}
+PROTO_SOURCES = {}
 
 VERSIONS = sorted(
     int(d[len("v1_"):]) for d in os.listdir(openapi_src) if re.fullmatch(r"v1_\d+", d)
@@ -61,6 +78,11 @@ HANDWRITTEN = {
     "k8s.io.apimachinery.pkg.api.resource.Quantity": "apimachinery::pkg::api::resource::Quantity",
     "k8s.io.apimachinery.pkg.util.intstr.IntOrString": "apimachinery::pkg::util::intstr::IntOrString",
     "k8s.io.apimachinery.pkg.runtime.RawExtension": "apimachinery::pkg::runtime::RawExtension",
+    # Go types that marshal themselves (k8s-openapi: a JSON newtype and enums).
+    "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSON": "apiextensions_apiserver::pkg::apis::apiextensions::v1::JSON",
+    "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray": "apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaPropsOrArray",
+    "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool": "apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaPropsOrBool",
+    "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray": "apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaPropsOrStringArray",
 }
 # Hand-written apimachinery messages, as the proto files in runtime/protobuf/proto declare them.
 APIMACHINERY_FILES = {
@@ -78,36 +100,40 @@ SCALARS = {"string", "int32", "int64", "bool", "double", "bytes"}
 def parse_protos():
     """package → {message: [(label, type, name, number)]} (types fully qualified, no dot)."""
     out = {}
-    for group in sorted(os.listdir(api_dir)):
-        gdir = os.path.join(api_dir, group)
-        if not os.path.isdir(gdir) or group.startswith("."):
-            continue
-        for version in sorted(os.listdir(gdir)):
-            path = os.path.join(gdir, version, "generated.proto")
-            if not os.path.isfile(path):
-                continue
-            text = open(path).read()
-            pkg = re.search(r"^package ([\w.]+);", text, re.M).group(1)
-            messages = {}
-            for m in re.finditer(r"^message (\w+) \{(.*?)^\}", text, re.M | re.S):
-                fields = []
-                for line in m.group(2).splitlines():
-                    line = line.strip()
-                    f = re.fullmatch(r"(optional|repeated) ([\w.]+) (\w+) = (\d+);", line)
-                    if f:
-                        label, ty, name, n = f.groups()
-                    else:
-                        f = re.fullmatch(r"map<string, ([\w.]+)> (\w+) = (\d+);", line)
-                        if not f:
-                            if line and not line.startswith("//"):
-                                raise SystemExit(f"{path}: cannot read `{line}`")
-                            continue
-                        label, (ty, name, n) = "map", f.groups()
-                    if ty not in SCALARS:
-                        ty = ty.lstrip(".") if ty.startswith(".") else f"{pkg}.{ty}"
-                    fields.append((label, ty, name, int(n)))
-                messages[m.group(1)] = fields
-            out[pkg] = messages
+    files = []
+    for prefix, base, source_commit in [("k8s.io/api", api_dir, commit)] + extra_roots:
+        source = f"{prefix.replace('k8s.io/', 'kubernetes/')}@{source_commit}"
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            if "generated.proto" in filenames:
+                rel = os.path.relpath(os.path.join(dirpath, "generated.proto"), base)
+                path = os.path.join(dirpath, "generated.proto")
+                files.append((path, f"{prefix}/{rel}", source))
+    for path, import_path, source in sorted(files):
+        text = open(path).read()
+        pkg = re.search(r"^package ([\w.]+);", text, re.M).group(1)
+        PROTO_FILES[pkg] = import_path
+        PROTO_SOURCES[pkg] = source
+        messages = {}
+        for m in re.finditer(r"^message (\w+) \{(.*?)^\}", text, re.M | re.S):
+            fields = []
+            for line in m.group(2).splitlines():
+                line = line.strip()
+                f = re.fullmatch(r"(optional|repeated) ([\w.]+) (\w+) = (\d+);", line)
+                if f:
+                    label, ty, name, n = f.groups()
+                else:
+                    f = re.fullmatch(r"map<string, ([\w.]+)> (\w+) = (\d+);", line)
+                    if not f:
+                        if line and not line.startswith("//"):
+                            raise SystemExit(f"{path}: cannot read `{line}`")
+                        continue
+                    label, (ty, name, n) = "map", f.groups()
+                if ty not in SCALARS:
+                    ty = ty.lstrip(".") if ty.startswith(".") else f"{pkg}.{ty}"
+                fields.append((label, ty, name, int(n)))
+            messages[m.group(1)] = fields
+        out[pkg] = messages
     return out
 
 
@@ -139,12 +165,17 @@ def parse_struct(path, name):
     return default, out
 
 
+def generated_package(pkg):
+    """Whether `pkg`'s messages are generated here: k8s.io/api's and the other repositories'
+    read with `--proto` (k8s.io/apimachinery's are written by hand)."""
+    return pkg.startswith("k8s.io.") and not pkg.startswith("k8s.io.apimachinery.")
+
+
 def openapi_path(version, pkg, name):
-    parts = pkg.split(".")  # k8s.io.api.<group>.<version>
-    if parts[:3] != ["k8s", "io", "api"]:
+    """k8s-openapi mirrors the Go packages: `k8s.io.api.apps.v1` → `src/v1_NN/api/apps/v1/`."""
+    if not generated_package(pkg):
         return None
-    group = parts[3].replace("-", "_")
-    return os.path.join(openapi_src, f"v1_{version}", "api", group, parts[4], snake(name) + ".rs")
+    return os.path.join(openapi_src, f"v1_{version}", *pkg.split(".")[2:], snake(name) + ".rs")
 
 
 def openapi_struct(version, pkg, name):
@@ -167,10 +198,21 @@ def rust_path_of(full):
     """The Rust path (below `k8s_openapi::`) of a message, or None."""
     if full in HANDWRITTEN:
         return HANDWRITTEN[full]
-    parts = full.split(".")
-    if parts[:3] == ["k8s", "io", "api"] and len(parts) == 6:
-        return f"api::{parts[3].replace('-', '_')}::{parts[4]}::{parts[5]}"
+    pkg, name = full.rsplit(".", 1)
+    if generated_package(pkg):
+        return "::".join(pkg.split(".")[2:] + [name])
     return None
+
+
+def same_name(proto_name, json_name):
+    """go-to-protobuf names fields after Go's (`APIGroup` → `aPIGroup`, `XPreserveUnknownFields`)
+    where JSON says `apiGroup`, `x-kubernetes-preserve-unknown-fields`, `$ref`: names are
+    compared without case and without what is not a letter or a digit."""
+    return norm(proto_name) == norm(json_name)
+
+
+def norm(name):
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 # ------------------------------------------------------------------------------------------------
@@ -184,6 +226,9 @@ def strip_option(ty):
 def shape_of(ty):
     """('scalar', s) | ('message', rust path) | ('repeated', inner) | ('map', inner) | None."""
     ty = strip_option(ty)
+    m = re.fullmatch(r"std::boxed::Box<(.+)>", ty)
+    if m:
+        return shape_of(m.group(1))
     m = re.fullmatch(r"std::vec::Vec<(.+)>", ty)
     if m:
         return ("repeated", shape_of(m.group(1)))
@@ -250,7 +295,7 @@ def embedded_parts(pty, rust_by_json, ty_of, used, supported, protos, depth=0):
         return None
     parts = []
     for ilabel, ity, iname, inum in inner:
-        rust = rust_by_json.get(iname.lower())
+        rust = rust_by_json.get(norm(iname))
         if rust is None:
             if ilabel == "optional" and ity not in SCALARS:
                 sub = embedded_parts(ity, rust_by_json, ty_of, used, supported, protos, depth + 1)
@@ -286,10 +331,10 @@ def plan_message(pkg, name, fields, version, supported, protos):
     default, rust_fields = s
     # go-to-protobuf names fields after Go's (`APIGroup` → `aPIGroup`) where JSON says
     # `apiGroup`: names are compared without case.
-    by_json = {f[2].lower(): f for f in fields}
+    by_json = {norm(f[2]): f for f in fields}
     plan, used = [], set()
     for rust, json, ty in rust_fields:
-        f = by_json.get(json.lower())
+        f = by_json.get(norm(json))
         if f is None:
             continue
         label, pty, pname, n = f
@@ -307,10 +352,10 @@ def plan_message(pkg, name, fields, version, supported, protos):
         used.add(rust)
     # Go's embedded structs: a message field k8s-openapi flattens into the struct (embedded
     # structs may embed more: admissionregistration's NamedRuleWithOperations).
-    rust_by_json = {json.lower(): rust for rust, json, _ in rust_fields}
+    rust_by_json = {norm(json): rust for rust, json, _ in rust_fields}
     ty_of = {rust: ty for rust, _, ty in rust_fields}
     for label, pty, pname, n in fields:
-        if pname.lower() in rust_by_json or label != "optional" or pty in SCALARS:
+        if norm(pname) in rust_by_json or label != "optional" or pty in SCALARS:
             continue
         parts = embedded_parts(pty, rust_by_json, ty_of, used, supported, protos)
         if parts:
@@ -331,9 +376,10 @@ def k8s_pb_fields(pkg):
     """{message: [(label, type, rust name, number)]} of k8s-pb's structs for a package."""
     if not k8s_pb_src:
         return {}
-    parts = pkg.split(".")
-    path = os.path.join(k8s_pb_src, "api", parts[3].replace("-", "_"), parts[4], "mod.rs")
-    if parts[:3] != ["k8s", "io", "api"] or not os.path.isfile(path):
+    if not generated_package(pkg):
+        return {}
+    path = os.path.join(k8s_pb_src, *pkg.split(".")[2:], "mod.rs")
+    if not os.path.isfile(path):
         return {}
     text = open(path).read()
     out = {}
@@ -369,7 +415,7 @@ def fill_dropped_fields(protos):
             if name not in messages and any(openapi_struct(v, pkg, name) for v in VERSIONS):
                 messages[name] = []
         for name, fields in messages.items():
-            names = {f[2].lower() for f in fields}
+            names = {norm(f[2]) for f in fields}
             numbers = {f[3] for f in fields}
             json_of = {}
             for v in VERSIONS:
@@ -378,9 +424,9 @@ def fill_dropped_fields(protos):
                     json_of.setdefault(rust.removesuffix("_"), json)
             for label, ty, rust, n in older.get(name, []):
                 json = json_of.get(rust)
-                if json and json.lower() not in names and n not in numbers:
+                if json and norm(json) not in names and n not in numbers:
                     fields.append((label, ty, json, n))
-                    names.add(json.lower())
+                    names.add(norm(json))
                     numbers.add(n)
 
 
@@ -532,9 +578,14 @@ def embedded_decode(item, ind, buf, level):
     return read
 
 
+def all_sources():
+    """The message sources read: `kubernetes/api@<commit>, ...`."""
+    return ", ".join(sorted(set(PROTO_SOURCES.values()), key=lambda s: not s.startswith("kubernetes/api@")))
+
+
 def write_rust(plans, everywhere, exists):
     out = [
-        "// Generated by runtime/protobuf/k8s/generate.py from kubernetes/api@" + commit,
+        "// Generated by runtime/protobuf/k8s/generate.py from " + all_sources(),
         "// and k8s-openapi 0.29's sources. DO NOT EDIT.",
         "//",
         "// `Message` and `Field` for k8s-openapi's `api` types, numbered as Kubernetes numbers them;",
@@ -715,7 +766,7 @@ def write_table(everywhere):
         if full in HANDWRITTEN and full.startswith("k8s.io.apimachinery"):
             # The model's well-known types are mapped by protobuf-gen itself.
             continue
-        file = APIMACHINERY_FILES.get(pkg) or "k8s.io/api/" + pkg[len("k8s.io.api."):].replace(".", "/") + "/generated.proto"
+        file = APIMACHINERY_FILES.get(pkg) or PROTO_FILES[pkg]
         rows.append(f'    ("k8s_openapi::{rust_path_of(full)}", ".{full}", "{file}"),')
     extra = [
         '    ("k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition", ".k8s.io.apimachinery.pkg.apis.meta.v1.Condition", "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto"),',
@@ -729,7 +780,7 @@ def write_table(everywhere):
         '    ("k8s_openapi::apimachinery::pkg::runtime::RawExtension", ".k8s.io.apimachinery.pkg.runtime.RawExtension", "k8s.io/apimachinery/pkg/runtime/generated.proto"),',
     ]
     text = "\n".join([
-        "// Generated by runtime/protobuf/k8s/generate.py from kubernetes/api@" + commit,
+        "// Generated by runtime/protobuf/k8s/generate.py from " + all_sources(),
         "// and k8s-openapi 0.29's sources. DO NOT EDIT.",
         "",
         "/// k8s-openapi types kube-codegen-protobuf encodes as Kubernetes' messages in every",
@@ -752,7 +803,7 @@ def write_protos(protos, everywhere):
             if label == "map" and list_wrapper(ty, protos) is not None:
                 wrappers.add(ty)
     files = defaultdict(list)
-    handwritten = {f for f in HANDWRITTEN if f.startswith("k8s.io.api.")}
+    handwritten = {f for f in HANDWRITTEN if generated_package(f.rsplit(".", 1)[0])}
     for full in sorted(everywhere | handwritten | wrappers):
         pkg, name = full.rsplit(".", 1)
         files[pkg].append(name)
@@ -769,7 +820,7 @@ def write_protos(protos, everywhere):
                     if ty not in everywhere and ty not in HANDWRITTEN and ty not in wrappers:
                         continue  # a field no supported version has (never written)
                     if tpkg != pkg:
-                        imports.add(APIMACHINERY_FILES.get(tpkg) or "k8s.io/api/" + tpkg[len("k8s.io.api."):].replace(".", "/") + "/generated.proto")
+                        imports.add(APIMACHINERY_FILES.get(tpkg) or PROTO_FILES[tpkg])
                     t = "." + ty
                 if label == "map":
                     lines.append(f"  map<string, {t}> {fname} = {n};")
@@ -777,9 +828,9 @@ def write_protos(protos, everywhere):
                     lines.append(f"  {label} {t} {fname} = {n};")
             lines.append("}")
             body.append("\n".join(lines))
-        rel = "k8s.io/api/" + pkg[len("k8s.io.api."):].replace(".", "/") + "/generated.proto"
+        rel = PROTO_FILES[pkg]
         head = [
-            "// Generated by runtime/protobuf/k8s/generate.py from kubernetes/api@" + commit + ".",
+            f"// Generated by runtime/protobuf/k8s/generate.py from {PROTO_SOURCES[pkg]}.",
             "// The messages kube-codegen-protobuf encodes, with Kubernetes' package name and field",
             "// numbers, so that protoc compiles and decodes what protobuf-gen writes. DO NOT EDIT.",
             "",

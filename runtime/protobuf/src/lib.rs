@@ -17,6 +17,7 @@
 //! Like Go's generated code, fields that are not optional are always written (an empty string
 //! too), `Option` fields only when set, and decoding skips fields it does not know.
 
+mod apiextensions;
 pub mod envelope;
 mod k8s_api;
 pub mod meta;

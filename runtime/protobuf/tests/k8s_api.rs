@@ -471,7 +471,12 @@ fn an_eviction_reads_the_same_in_k8s_pb() {
     let options = theirs.delete_options.as_ref().unwrap();
     assert_eq!(options.grace_period_seconds, Some(30));
     assert_eq!(
-        options.preconditions.as_ref().unwrap().resource_version.as_deref(),
+        options
+            .preconditions
+            .as_ref()
+            .unwrap()
+            .resource_version
+            .as_deref(),
         Some("42")
     );
     assert_eq!(options.dry_run, vec!["All"]);
@@ -479,5 +484,202 @@ fn an_eviction_reads_the_same_in_k8s_pb() {
     assert_eq!(
         from_slice::<Eviction>(&theirs.encode_to_vec()).unwrap(),
         eviction
+    );
+}
+
+/// apiextensions-apiserver's CustomResourceDefinition, with a schema using every self-marshalling
+/// type (`JSON` defaults and enums, schema-or-array items, schema-or-bool additional properties,
+/// schema-or-strings dependencies, `$ref`, `x-kubernetes-*`), reads the same in k8s-pb.
+#[test]
+fn a_custom_resource_definition_reads_the_same_in_k8s_pb() {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as ext;
+    let string = ext::JSONSchemaProps {
+        type_: Some("string".into()),
+        enum_: Some(vec![ext::JSON("low".into()), ext::JSON("high".into())]),
+        default: Some(ext::JSON("low".into())),
+        ..Default::default()
+    };
+    let schema = ext::JSONSchemaProps {
+        type_: Some("object".into()),
+        required: Some(vec!["spec".into()]),
+        properties: Some(BTreeMap::from([
+            (
+                "spec".into(),
+                ext::JSONSchemaProps {
+                    type_: Some("object".into()),
+                    properties: Some(BTreeMap::from([
+                        ("priority".into(), string.clone()),
+                        (
+                            "tags".into(),
+                            ext::JSONSchemaProps {
+                                type_: Some("array".into()),
+                                items: Some(ext::JSONSchemaPropsOrArray::Schema(Box::new(
+                                    string.clone(),
+                                ))),
+                                x_kubernetes_list_type: Some("set".into()),
+                                ..Default::default()
+                            },
+                        ),
+                        (
+                            "labels".into(),
+                            ext::JSONSchemaProps {
+                                type_: Some("object".into()),
+                                additional_properties: Some(ext::JSONSchemaPropsOrBool::Schema(
+                                    Box::new(string.clone()),
+                                )),
+                                ..Default::default()
+                            },
+                        ),
+                    ])),
+                    additional_properties: Some(ext::JSONSchemaPropsOrBool::Bool(false)),
+                    dependencies: Some(BTreeMap::from([(
+                        "tags".into(),
+                        ext::JSONSchemaPropsOrStringArray::Strings(vec!["priority".into()]),
+                    )])),
+                    ..Default::default()
+                },
+            ),
+            (
+                "status".into(),
+                ext::JSONSchemaProps {
+                    x_kubernetes_preserve_unknown_fields: Some(true),
+                    ref_path: None,
+                    default: Some(ext::JSON(serde_json::json!({"phase": "New", "n": 1}))),
+                    ..Default::default()
+                },
+            ),
+        ])),
+        ..Default::default()
+    };
+    let crd = ext::CustomResourceDefinition {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: Some("alerts.pager.k8s.co".into()),
+            ..Default::default()
+        },
+        spec: ext::CustomResourceDefinitionSpec {
+            group: "pager.k8s.co".into(),
+            names: ext::CustomResourceDefinitionNames {
+                plural: "alerts".into(),
+                kind: "Alert".into(),
+                short_names: Some(vec!["al".into()]),
+                ..Default::default()
+            },
+            scope: "Namespaced".into(),
+            versions: vec![ext::CustomResourceDefinitionVersion {
+                name: "v1beta1".into(),
+                served: true,
+                storage: true,
+                schema: Some(ext::CustomResourceValidation {
+                    open_api_v3_schema: Some(schema),
+                }),
+                subresources: Some(ext::CustomResourceSubresources {
+                    status: Some(ext::CustomResourceSubresourceStatus(serde_json::json!({}))),
+                    scale: None,
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+        status: None,
+    };
+    let bytes = to_vec(&crd);
+    use k8s_pb::apiextensions_apiserver::pkg::apis::apiextensions::v1 as pb;
+    let theirs = pb::CustomResourceDefinition::decode(&bytes[..]).unwrap();
+    let spec = theirs.spec.as_ref().unwrap();
+    assert_eq!(spec.group.as_deref(), Some("pager.k8s.co"));
+    let version = &spec.versions[0];
+    assert!(version.subresources.as_ref().unwrap().status.is_some());
+    let root = version
+        .schema
+        .as_ref()
+        .unwrap()
+        .open_apiv3_schema
+        .as_ref()
+        .unwrap();
+    let spec_schema = &root.properties["spec"];
+    let priority = &spec_schema.properties["priority"];
+    assert_eq!(
+        priority
+            .r#enum
+            .iter()
+            .map(|j| j.raw.clone().unwrap())
+            .collect::<Vec<_>>(),
+        vec![b"\"low\"".to_vec(), b"\"high\"".to_vec()]
+    );
+    let tags = &spec_schema.properties["tags"];
+    assert_eq!(
+        tags.items
+            .as_ref()
+            .unwrap()
+            .schema
+            .as_ref()
+            .unwrap()
+            .r#type
+            .as_deref(),
+        Some("string")
+    );
+    let labels = spec_schema.properties["labels"]
+        .additional_properties
+        .as_ref()
+        .unwrap();
+    assert_eq!(labels.allows, Some(true));
+    assert!(labels.schema.is_some());
+    let closed = spec_schema.additional_properties.as_ref().unwrap();
+    assert_eq!(
+        (closed.allows, closed.schema.is_none()),
+        (Some(false), true)
+    );
+    assert_eq!(spec_schema.dependencies["tags"].property, vec!["priority"]);
+    assert_eq!(
+        root.properties["status"].x_kubernetes_preserve_unknown_fields,
+        Some(true)
+    );
+    assert_eq!(
+        from_slice::<ext::CustomResourceDefinition>(&bytes).unwrap(),
+        crd
+    );
+    assert_eq!(
+        from_slice::<ext::CustomResourceDefinition>(&theirs.encode_to_vec()).unwrap(),
+        crd
+    );
+}
+
+/// kube-aggregator's APIService (what registers an aggregated API server) reads the same in
+/// k8s-pb.
+#[test]
+fn an_api_service_reads_the_same_in_k8s_pb() {
+    use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1 as reg;
+    let service = reg::APIService {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: Some("v1beta1.pager.k8s.co".into()),
+            ..Default::default()
+        },
+        spec: Some(reg::APIServiceSpec {
+            group: Some("pager.k8s.co".into()),
+            version: Some("v1beta1".into()),
+            group_priority_minimum: 1000,
+            version_priority: 15,
+            service: Some(reg::ServiceReference {
+                namespace: Some("pager".into()),
+                name: Some("pager-apiserver".into()),
+                port: Some(443),
+            }),
+            ca_bundle: Some(k8s_openapi::ByteString(
+                b"-----BEGIN CERTIFICATE-----".to_vec(),
+            )),
+            ..Default::default()
+        }),
+        status: None,
+    };
+    let bytes = to_vec(&service);
+    use k8s_pb::kube_aggregator::pkg::apis::apiregistration::v1 as pb;
+    let theirs = pb::APIService::decode(&bytes[..]).unwrap();
+    let spec = theirs.spec.as_ref().unwrap();
+    assert_eq!(spec.group_priority_minimum, Some(1000));
+    assert_eq!(spec.service.as_ref().unwrap().port, Some(443));
+    assert_eq!(from_slice::<reg::APIService>(&bytes).unwrap(), service);
+    assert_eq!(
+        from_slice::<reg::APIService>(&theirs.encode_to_vec()).unwrap(),
+        service
     );
 }
