@@ -57,7 +57,8 @@ pub(super) fn status(code: StatusCode, status: &Value) -> Resp {
 }
 
 /// A list: `<Kind>List` with `ListMeta` and every item's message. Protobuf lengths come before
-/// what they measure, so the list is encoded whole before it is sent.
+/// what they measure, so every item is encoded before the first byte is sent; then the response
+/// is sent in chunks from those messages (each dropped once sent), without a copy of the whole.
 pub(super) async fn list(
     edge: ProtobufEdge,
     info: &ResourceInfo,
@@ -67,6 +68,7 @@ pub(super) async fn list(
     continue_token: Option<String>,
     remaining_item_count: Option<u64>,
 ) -> Result<Resp, ApiError> {
+    use envelope::list_parts;
     let mut messages = Vec::new();
     let mut json = Vec::new();
     loop {
@@ -89,11 +91,37 @@ pub(super) async fn list(
         remaining_item_count: remaining_item_count.map(|n| n as i64),
         ..Default::default()
     };
-    let message = envelope::list_message(&meta, messages.iter().map(Vec::as_slice));
-    let mut out = Vec::with_capacity(message.len() + 48);
-    envelope::wrap(&info.api_version(), info.list_kind, &message, &mut out);
-    Ok(response(StatusCode::OK, out))
+    let head = list_parts::head(
+        &info.api_version(),
+        info.list_kind,
+        &meta,
+        list_parts::items_len(messages.iter().map(Vec::len)),
+    );
+    let mut messages = messages.into_iter().peekable();
+    let chunks = std::iter::from_fn(move || {
+        let mut chunk = Vec::new();
+        while chunk.len() < LIST_CHUNK_BYTES {
+            let message = messages.next()?;
+            list_parts::item_prefix(message.len(), &mut chunk);
+            chunk.extend_from_slice(&message);
+            if messages.peek().is_none() {
+                break;
+            }
+        }
+        Some(Ok::<_, std::io::Error>(Bytes::from(chunk)))
+    });
+    let parts = std::iter::once(Ok(Bytes::from(head)))
+        .chain(chunks)
+        .chain(std::iter::once(Ok(Bytes::from(list_parts::tail()))));
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, MEDIA_TYPE)
+        .body(Body::from_stream(futures::stream::iter(parts)))
+        .expect("response"))
 }
+
+/// About this many bytes of items go into one chunk of a protobuf list.
+const LIST_CHUNK_BYTES: usize = 64 * 1024;
 
 /// Whether a request body is protobuf (by its `Content-Type`).
 pub(super) fn is_protobuf_body(content_type: Option<&str>) -> bool {

@@ -136,6 +136,48 @@ pub fn list_message<'a>(meta: &ListMeta, items: impl IntoIterator<Item = &'a [u8
     out
 }
 
+/// An enveloped list written in parts, so that a server can send it as it is made: the head
+/// (the envelope up to the first item, which needs the items' total length), each item's
+/// prefix and message, then the tail. The parts joined are the bytes of [`wrap`] around
+/// [`list_message`].
+pub mod list_parts {
+    use super::*;
+
+    /// What the items take in the list message: each is field 2, length-delimited.
+    pub fn items_len(lens: impl IntoIterator<Item = usize>) -> usize {
+        lens.into_iter().map(|len| wire::bytes_len(2, len)).sum()
+    }
+
+    /// The envelope and the list message up to its items (`items_len` from [`items_len`]).
+    pub fn head(api_version: &str, list_kind: &str, meta: &ListMeta, items_len: usize) -> Vec<u8> {
+        let raw_len = meta.encoded_len(1) + items_len;
+        let mut out = Vec::with_capacity(64 + api_version.len() + list_kind.len());
+        out.extend_from_slice(MAGIC);
+        encode_key(1, WireType::LengthDelimited, &mut out);
+        encode_varint(type_meta_len(api_version, list_kind) as u64, &mut out);
+        wire::encode_str(1, api_version, &mut out);
+        wire::encode_str(2, list_kind, &mut out);
+        encode_key(2, WireType::LengthDelimited, &mut out);
+        encode_varint(raw_len as u64, &mut out);
+        meta.encode(1, &mut out);
+        out
+    }
+
+    /// Writes the key and length of an item of `len` bytes (its message follows).
+    pub fn item_prefix(len: usize, out: &mut Vec<u8>) {
+        encode_key(2, WireType::LengthDelimited, out);
+        encode_varint(len as u64, out);
+    }
+
+    /// The envelope after the list message (empty `contentEncoding` and `contentType`).
+    pub fn tail() -> Vec<u8> {
+        let mut out = Vec::with_capacity(4);
+        wire::encode_str(3, "", &mut out);
+        wire::encode_str(4, "", &mut out);
+        out
+    }
+}
+
 /// A list read back: its `ListMeta` and its items' message bytes.
 pub fn decode_list(mut buf: &[u8]) -> Result<(ListMeta, Vec<Vec<u8>>), DecodeError> {
     let (mut meta, mut items) = (ListMeta::default(), Vec::new());
@@ -210,4 +252,42 @@ pub fn split_frames(bytes: &[u8]) -> (Vec<&[u8]>, usize) {
         at = end;
     }
     (frames, at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_parts_join_to_the_whole_list() {
+        let meta = ListMeta {
+            resource_version: Some("42".into()),
+            continue_: Some("token".into()),
+            remaining_item_count: Some(7),
+            ..Default::default()
+        };
+        let big = vec![7u8; 300];
+        let items: Vec<&[u8]> = vec![b"\x0a\x01a", b"", &big];
+        for items in [&items[..], &[][..]] {
+            let mut whole = Vec::new();
+            wrap(
+                "v1",
+                "PodList",
+                &list_message(&meta, items.iter().copied()),
+                &mut whole,
+            );
+            let mut parts = list_parts::head(
+                "v1",
+                "PodList",
+                &meta,
+                list_parts::items_len(items.iter().map(|i| i.len())),
+            );
+            for item in items {
+                list_parts::item_prefix(item.len(), &mut parts);
+                parts.extend_from_slice(item);
+            }
+            parts.extend_from_slice(&list_parts::tail());
+            assert_eq!(parts, whole);
+        }
+    }
 }

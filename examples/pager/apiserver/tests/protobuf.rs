@@ -369,3 +369,78 @@ fn protoc(message: &str, file: &str, input: &[u8]) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// A list larger than one chunk of the response (the items are sent from their messages, after
+/// a head that needs their total length) reads as one `AlertList`, the same as the JSON list,
+/// on a store read whole (memory) and on one read page by page (embedded).
+#[tokio::test]
+async fn long_protobuf_lists_arrive_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pager.db");
+    for args in [
+        vec!["--storage", "memory"],
+        vec!["--storage", "embedded", "--data", db.to_str().unwrap()],
+    ] {
+        let server = common::Server::start(&args);
+        let client = reqwest::Client::new();
+        let url = base(&server);
+        // ~600 Alerts of ~600 bytes: several 64 KiB chunks, and more than one store page.
+        let creates = (0..600).map(|i| {
+            let (client, url) = (client.clone(), url.clone());
+            async move {
+                let mut a = alert(&format!("long-{i:04}"));
+                a.spec.content = format!("{i}: {}", "x".repeat(400));
+                let resp = client
+                    .post(&url)
+                    .header("Content-Type", PB)
+                    .body(enveloped(&a))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 201);
+            }
+        });
+        // Within the server's in-flight limit.
+        futures::StreamExt::collect::<Vec<()>>(futures::StreamExt::buffer_unordered(
+            futures::stream::iter(creates),
+            16,
+        ))
+        .await;
+        let bytes = client
+            .get(&url)
+            .header("Accept", PB)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(bytes.len() > 4 * 64 * 1024, "{} bytes", bytes.len());
+        let unknown = envelope::unwrap(&bytes).unwrap();
+        assert_eq!(unknown.kind, "AlertList");
+        assert_eq!(
+            (
+                unknown.content_type.as_str(),
+                unknown.content_encoding.as_str()
+            ),
+            ("", "")
+        );
+        let (meta, items) = envelope::decode_list(&unknown.raw).unwrap();
+        let items: Vec<v1beta1::Alert> = items.iter().map(|i| from_slice(i).unwrap()).collect();
+        let json: Value = client
+            .get(format!(
+                "{url}?resourceVersion={}&resourceVersionMatch=Exact",
+                meta.resource_version.clone().unwrap()
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let json_items: Vec<v1beta1::Alert> =
+            serde_json::from_value(json["items"].clone()).unwrap();
+        assert_eq!(items.len(), 600);
+        assert_eq!(items, json_items);
+    }
+}
