@@ -473,13 +473,29 @@ async fn watch_events_from_stored_bytes_equal_decoded_events() {
     assert!(got[5].last().unwrap().starts_with(r#"{"type":"DELETED""#));
 }
 
+/// Each backend once: the memory store (its recent revisions from its event window) and the
+/// embedded store (from its log); the directory lives as long as the store is used.
+fn backends() -> Vec<(AnyStore, tempfile::TempDir)> {
+    let memory = (
+        AnyStore::Memory(MemoryStore::new()),
+        tempfile::tempdir().unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let embedded =
+        AnyStore::Embedded(apiserver_storage::EmbeddedStore::open(dir.path().join("db")).unwrap());
+    vec![memory, (embedded, dir)]
+}
+
 #[tokio::test]
 async fn long_lists_are_read_page_by_page_at_one_revision() {
-    let dir = tempfile::tempdir().unwrap();
-    let store =
-        AnyStore::Embedded(apiserver_storage::EmbeddedStore::open(dir.path().join("db")).unwrap());
-    let fast = server(&store, true);
-    let slow = server(&store, false);
+    for (store, _dir) in backends() {
+        long_list_read_page_by_page(&store).await;
+    }
+}
+
+async fn long_list_read_page_by_page(store: &AnyStore) {
+    let fast = server(store, true);
+    let slow = server(store, false);
     for i in 0..1_300 {
         let labels = if i % 3 == 0 {
             json!({"team": "ops"})
@@ -557,10 +573,13 @@ async fn long_lists_are_read_page_by_page_at_one_revision() {
 
 #[tokio::test]
 async fn a_list_outlived_by_compaction_is_cut_short_not_completed_wrongly() {
-    let dir = tempfile::tempdir().unwrap();
-    let embedded = apiserver_storage::EmbeddedStore::open(dir.path().join("db")).unwrap();
-    let store = AnyStore::Embedded(embedded.clone());
-    let app = server(&store, true);
+    for (store, _dir) in backends() {
+        list_outlived_by_compaction(&store).await;
+    }
+}
+
+async fn list_outlived_by_compaction(store: &AnyStore) {
+    let app = server(store, true);
     for i in 0..1_200 {
         let (code, _) = send(
             &app,
@@ -600,7 +619,7 @@ async fn a_list_outlived_by_compaction_is_cut_short_not_completed_wrongly() {
         .unwrap()
         .parse()
         .unwrap();
-    embedded.compact(latest).await.unwrap();
+    store.compact(latest).await.unwrap();
     // The response ends in an error: never a list missing n1100 presented as complete.
     assert!(
         axum::body::to_bytes(resp.into_body(), usize::MAX)

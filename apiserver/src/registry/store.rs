@@ -873,13 +873,13 @@ where
         }
         let pinned = list_rv;
         // An unlimited list its caller writes as it reads: pages read at the first page's
-        // revision while the response is written, when the store keeps that revision readable.
-        let this = (opts.streamed
-            && opts.limit.is_none()
-            && opts.continue_from.is_none()
-            && self.store.keeps_old_revisions())
-        .then(|| self.me.upgrade())
-        .flatten();
+        // revision while the response is written, so that neither the response nor the list is
+        // ever whole in memory. Every store reads recent revisions (the memory store from its
+        // bounded event window): a list read for longer than its store keeps that revision ends
+        // early with an error, as a paged list's next page would get 410 Gone.
+        let this = (opts.streamed && opts.limit.is_none() && opts.continue_from.is_none())
+            .then(|| self.me.upgrade())
+            .flatten();
         let mut items = Vec::new();
         let mut next = None;
         let mut more_after = None;

@@ -57,8 +57,9 @@ pub(super) fn status(code: StatusCode, status: &Value) -> Resp {
 }
 
 /// A list: `<Kind>List` with `ListMeta` and every item's message. Protobuf lengths come before
-/// what they measure, so every item is encoded before the first byte is sent; then the response
-/// is sent in chunks from those messages (each dropped once sent), without a copy of the whole.
+/// what they measure, so every item is encoded before the first byte is sent: into blocks of
+/// about 64 KiB holding the items exactly as they go on the wire (key, length, message), which
+/// are then the response's chunks — the list in memory once, with no copy of it.
 pub(super) async fn list(
     edge: ProtobufEdge,
     info: &ResourceInfo,
@@ -69,13 +70,25 @@ pub(super) async fn list(
     remaining_item_count: Option<u64>,
 ) -> Result<Resp, ApiError> {
     use envelope::list_parts;
-    let mut messages = Vec::new();
+    let mut blocks: Vec<Bytes> = Vec::new();
+    let mut block: Vec<u8> = Vec::with_capacity(LIST_BLOCK_BYTES);
+    let mut items_len = 0;
     let mut json = Vec::new();
     loop {
         for i in 0..items.len() {
             json.clear();
             items.write_json(i, &mut json)?;
-            messages.push((edge.to_protobuf)(&json).map_err(ApiError::internal)?);
+            let message = (edge.to_protobuf)(&json).map_err(ApiError::internal)?;
+            if !block.is_empty() && block.len() + message.len() + 16 > block.capacity() {
+                blocks.push(Bytes::from(std::mem::replace(
+                    &mut block,
+                    Vec::with_capacity(LIST_BLOCK_BYTES.max(message.len() + 16)),
+                )));
+            }
+            let before = block.len();
+            list_parts::item_prefix(message.len(), &mut block);
+            block.extend_from_slice(&message);
+            items_len += block.len() - before;
         }
         match more.as_mut() {
             Some(pages) => match futures::StreamExt::next(&mut pages.0).await {
@@ -85,34 +98,20 @@ pub(super) async fn list(
             None => break,
         }
     }
+    if !block.is_empty() {
+        blocks.push(Bytes::from(block));
+    }
     let meta = ListMeta {
         resource_version: Some(resource_version),
         continue_: continue_token,
         remaining_item_count: remaining_item_count.map(|n| n as i64),
         ..Default::default()
     };
-    let head = list_parts::head(
-        &info.api_version(),
-        info.list_kind,
-        &meta,
-        list_parts::items_len(messages.iter().map(Vec::len)),
-    );
-    let mut messages = messages.into_iter().peekable();
-    let chunks = std::iter::from_fn(move || {
-        let mut chunk = Vec::new();
-        while chunk.len() < LIST_CHUNK_BYTES {
-            let message = messages.next()?;
-            list_parts::item_prefix(message.len(), &mut chunk);
-            chunk.extend_from_slice(&message);
-            if messages.peek().is_none() {
-                break;
-            }
-        }
-        Some(Ok::<_, std::io::Error>(Bytes::from(chunk)))
-    });
-    let parts = std::iter::once(Ok(Bytes::from(head)))
-        .chain(chunks)
-        .chain(std::iter::once(Ok(Bytes::from(list_parts::tail()))));
+    let head = list_parts::head(&info.api_version(), info.list_kind, &meta, items_len);
+    let parts = std::iter::once(Bytes::from(head))
+        .chain(blocks)
+        .chain(std::iter::once(Bytes::from(list_parts::tail())))
+        .map(Ok::<_, std::io::Error>);
     Ok(Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, MEDIA_TYPE)
@@ -120,8 +119,8 @@ pub(super) async fn list(
         .expect("response"))
 }
 
-/// About this many bytes of items go into one chunk of a protobuf list.
-const LIST_CHUNK_BYTES: usize = 64 * 1024;
+/// The size of the blocks a protobuf list's items are encoded into (and sent as).
+const LIST_BLOCK_BYTES: usize = 64 * 1024;
 
 /// Whether a request body is protobuf (by its `Content-Type`).
 pub(super) fn is_protobuf_body(content_type: Option<&str>) -> bool {

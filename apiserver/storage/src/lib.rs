@@ -355,15 +355,6 @@ pub enum AnyStore {
     Etcd(Box<EtcdStore>),
 }
 
-impl AnyStore {
-    /// Whether old revisions stay readable until compaction (the embedded store's log, etcd), so
-    /// that a long list can be read page by page at one revision. The memory store keeps only a
-    /// bounded window of recent events, which a slow reader could outrun.
-    pub fn keeps_old_revisions(&self) -> bool {
-        !matches!(self, AnyStore::Memory(_))
-    }
-}
-
 impl From<EtcdStore> for AnyStore {
     fn from(s: EtcdStore) -> Self {
         Self::Etcd(Box::new(s))
