@@ -35,10 +35,6 @@ fn group_versions(g: &GroupDoc) -> Vec<meta::GroupVersionForDiscovery> {
         .collect()
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).expect("discovery documents serialise")
-}
-
 fn group(g: &GroupDoc) -> meta::APIGroup {
     let preferred = g.versions.first().map(|(v, _)| *v).unwrap_or_default();
     meta::APIGroup {
@@ -52,24 +48,24 @@ fn group(g: &GroupDoc) -> meta::APIGroup {
     }
 }
 
-pub fn api_group(g: &GroupDoc) -> Value {
-    to_json(&group(g))
+pub fn api_group(g: &GroupDoc) -> meta::APIGroup {
+    group(g)
 }
 
-pub fn api_group_list(groups: &[GroupDoc]) -> Value {
-    to_json(&meta::APIGroupList {
+pub fn api_group_list(groups: &[GroupDoc]) -> meta::APIGroupList {
+    meta::APIGroupList {
         groups: groups.iter().map(group).collect(),
-    })
+    }
 }
 
-pub fn api_versions() -> Value {
-    to_json(&meta::APIVersions {
+pub fn api_versions() -> meta::APIVersions {
+    meta::APIVersions {
         versions: Vec::new(),
         server_address_by_client_cidrs: vec![meta::ServerAddressByClientCIDR {
             client_cidr: "0.0.0.0/0".into(),
             server_address: String::new(),
         }],
-    })
+    }
 }
 
 /// `storage_version` names the version each resource is stored in (its `storageVersionHash`).
@@ -78,7 +74,7 @@ pub fn api_resource_list(
     version: &str,
     resources: &[&ResourceInfo],
     storage_version: &dyn Fn(&ResourceInfo) -> String,
-) -> Value {
+) -> meta::APIResourceList {
     let non_empty = |v: &[&str]| -> Option<Vec<String>> {
         (!v.is_empty()).then(|| v.iter().map(|s| s.to_string()).collect())
     };
@@ -106,10 +102,10 @@ pub fn api_resource_list(
             });
         }
     }
-    to_json(&meta::APIResourceList {
+    meta::APIResourceList {
         group_version: format!("{group}/{version}"),
         resources: out,
-    })
+    }
 }
 
 /// Base64 of the first 8 bytes of SHA-256 of `group/version/kind`, as kube-apiserver computes it.

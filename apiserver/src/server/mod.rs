@@ -313,22 +313,19 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
             if let Some(v) = discovery::aggregated_version(ctx.header(header::ACCEPT)) {
                 return Ok(aggregated_response(&discovery::aggregated(&[], v), v));
             }
-            Ok(json_response(StatusCode::OK, &discovery::api_versions()))
+            Ok(discovery_response(ctx, &discovery::api_versions()))
         }
         ["apis"] => {
             let docs = st.group_docs();
             if let Some(v) = discovery::aggregated_version(ctx.header(header::ACCEPT)) {
                 return Ok(aggregated_response(&discovery::aggregated(&docs, v), v));
             }
-            Ok(json_response(
-                StatusCode::OK,
-                &discovery::api_group_list(&docs),
-            ))
+            Ok(discovery_response(ctx, &discovery::api_group_list(&docs)))
         }
         ["apis", group] => {
             let docs = st.group_docs();
             match docs.iter().find(|d| d.name == *group) {
-                Some(d) => Ok(json_response(StatusCode::OK, &discovery::api_group(d))),
+                Some(d) => Ok(discovery_response(ctx, &discovery::api_group(d))),
                 None => Err(not_found_path()),
             }
         }
@@ -339,8 +336,8 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
                 .find(|d| d.name == *group)
                 .and_then(|d| d.versions.iter().find(|(v, _)| v == version));
             match found {
-                Some((_, resources)) => Ok(json_response(
-                    StatusCode::OK,
+                Some((_, resources)) => Ok(discovery_response(
+                    ctx,
                     &discovery::api_resource_list(group, version, resources, &|i| {
                         ctx.state.storage_version(i)
                     }),
@@ -360,6 +357,28 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
         }
         _ => Err(not_found_path()),
     }
+}
+
+/// A discovery document in JSON, or in protobuf for a client that lists protobuf first (as
+/// kube-apiserver answers client-go configured for protobuf).
+fn discovery_response<T>(ctx: &Ctx<'_>, doc: &T) -> Resp
+where
+    T: serde::Serialize + kube_codegen_protobuf::Message + k8s_openapi::Resource,
+{
+    if table::prefers_protobuf(ctx.header(header::ACCEPT)) {
+        let body = kube_codegen_protobuf::envelope::encode_object(T::API_VERSION, T::KIND, doc);
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, protobuf::MEDIA_TYPE)
+            .body(Body::from(body))
+            .expect("response");
+    }
+    let body = serde_json::to_vec(doc).unwrap_or_default();
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .expect("response")
 }
 
 fn not_found_path() -> ApiError {

@@ -6,9 +6,10 @@ use crate::DecodeError;
 use k8s_openapi::ByteString;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
-    Condition, DeleteOptions, FieldSelectorRequirement, FieldsV1, LabelSelector,
+    APIGroup, APIGroupList, APIResource, APIResourceList, APIVersions, Condition, DeleteOptions,
+    FieldSelectorRequirement, FieldsV1, GroupVersionForDiscovery, LabelSelector,
     LabelSelectorRequirement, ListMeta, ManagedFieldsEntry, MicroTime, ObjectMeta, OwnerReference,
-    Preconditions, Status, StatusCause, StatusDetails, Time,
+    Preconditions, ServerAddressByClientCIDR, Status, StatusCause, StatusDetails, Time,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use k8s_openapi::jiff::Timestamp;
@@ -122,6 +123,125 @@ known_message!(LabelSelectorRequirement {
     2 => operator,
     3 => values,
 });
+
+// Discovery documents (what `/api`, `/apis`, `/apis/<group>` and `/apis/<group>/<version>`
+// answer).
+known_message!(APIVersions {
+    1 => versions,
+    2 => server_address_by_client_cidrs,
+});
+
+known_message!(ServerAddressByClientCIDR {
+    1 => client_cidr,
+    2 => server_address,
+});
+
+known_message!(APIGroupList { 1 => groups });
+
+known_message!(APIGroup {
+    1 => name,
+    2 => versions,
+    3 => preferred_version,
+    4 => server_address_by_client_cidrs,
+});
+
+known_message!(GroupVersionForDiscovery {
+    1 => group_version,
+    2 => version,
+});
+
+known_message!(APIResourceList {
+    1 => group_version,
+    2 => resources,
+});
+
+/// `APIResource`: Go's `Verbs` is a named `[]string`, so go-to-protobuf wraps it in a message of
+/// its own (`Verbs { repeated string items = 1 }`, field 4); always written, as Go writes a set
+/// slice.
+impl Message for APIResource {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        self.name.encode(1, buf);
+        self.namespaced.encode(2, buf);
+        self.kind.encode(3, buf);
+        prost::encoding::encode_key(4, WireType::LengthDelimited, buf);
+        prost::encoding::encode_varint(self.verbs.encoded_len(1) as u64, buf);
+        self.verbs.encode(1, buf);
+        self.short_names.encode(5, buf);
+        self.singular_name.encode(6, buf);
+        self.categories.encode(7, buf);
+        self.group.encode(8, buf);
+        self.version.encode(9, buf);
+        self.storage_version_hash.encode(10, buf);
+    }
+    fn fields_len(&self) -> usize {
+        self.name.encoded_len(1)
+            + self.namespaced.encoded_len(2)
+            + self.kind.encoded_len(3)
+            + wire::bytes_len(4, self.verbs.encoded_len(1))
+            + self.short_names.encoded_len(5)
+            + self.singular_name.encoded_len(6)
+            + self.categories.encoded_len(7)
+            + self.group.encoded_len(8)
+            + self.version.encoded_len(9)
+            + self.storage_version_hash.encoded_len(10)
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut m = APIResource::default();
+        let at = |field| move |e| context(e, "APIResource", field);
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            match tag {
+                1 => m.name.merge(wire, buf, depth).map_err(at("name"))?,
+                2 => m
+                    .namespaced
+                    .merge(wire, buf, depth)
+                    .map_err(at("namespaced"))?,
+                3 => m.kind.merge(wire, buf, depth).map_err(at("kind"))?,
+                4 => merge_verbs(&mut m.verbs, wire, buf, depth).map_err(at("verbs"))?,
+                5 => m
+                    .short_names
+                    .merge(wire, buf, depth)
+                    .map_err(at("short_names"))?,
+                6 => m
+                    .singular_name
+                    .merge(wire, buf, depth)
+                    .map_err(at("singular_name"))?,
+                7 => m
+                    .categories
+                    .merge(wire, buf, depth)
+                    .map_err(at("categories"))?,
+                8 => m.group.merge(wire, buf, depth).map_err(at("group"))?,
+                9 => m.version.merge(wire, buf, depth).map_err(at("version"))?,
+                10 => m
+                    .storage_version_hash
+                    .merge(wire, buf, depth)
+                    .map_err(at("storage_version_hash"))?,
+                _ => skip(wire, tag, buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
+/// Reads a `Verbs` message's items into `verbs`.
+fn merge_verbs(
+    verbs: &mut Vec<String>,
+    wire: WireType,
+    buf: &mut &[u8],
+    depth: Depth,
+) -> Result<(), DecodeError> {
+    let bytes = wire::decode_bytes(wire, buf)?;
+    let mut inner = &bytes[..];
+    while !inner.is_empty() {
+        let (tag, wire) = decode_key(&mut inner)?;
+        match tag {
+            1 => verbs.merge(wire, &mut inner, depth)?,
+            _ => skip(wire, tag, &mut inner)?,
+        }
+    }
+    Ok(())
+}
+message_field!(APIResource);
 
 known_message!(FieldSelectorRequirement {
     1 => key,

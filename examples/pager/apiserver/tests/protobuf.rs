@@ -444,3 +444,87 @@ async fn long_protobuf_lists_arrive_whole() {
         assert_eq!(items, json_items);
     }
 }
+
+/// Discovery documents come in protobuf to a client that lists protobuf first (client-go set up
+/// for protobuf): the same documents as JSON, and protoc reads them with Kubernetes' messages.
+#[tokio::test]
+async fn discovery_documents_in_protobuf() {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+    let server = common::Server::start(&["--storage", "memory"]);
+    let client = reqwest::Client::new();
+    let base = format!("http://{}", server.addr);
+    let accept = format!("{PB}, application/json");
+    async fn both<T: serde::de::DeserializeOwned + kube_codegen_protobuf::Message>(
+        client: &reqwest::Client,
+        url: &str,
+        accept: &str,
+        kind: &str,
+    ) -> (T, T, Vec<u8>) {
+        let resp = client
+            .get(url)
+            .header("Accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], PB);
+        let bytes = resp.bytes().await.unwrap().to_vec();
+        let (unknown, from_pb) = envelope::decode_object::<T>(&bytes).unwrap();
+        assert_eq!(
+            (unknown.api_version.as_str(), unknown.kind.as_str()),
+            ("v1", kind)
+        );
+        let json: T = client.get(url).send().await.unwrap().json().await.unwrap();
+        (from_pb, json, bytes)
+    }
+    let (pb, json, _) =
+        both::<meta::APIVersions>(&client, &format!("{base}/api"), &accept, "APIVersions").await;
+    assert_eq!(pb, json);
+    let (pb, json, _) =
+        both::<meta::APIGroupList>(&client, &format!("{base}/apis"), &accept, "APIGroupList").await;
+    assert_eq!(pb, json);
+    assert!(pb.groups.iter().any(|g| g.name == "pager.k8s.co"));
+    let (pb, json, _) = both::<meta::APIGroup>(
+        &client,
+        &format!("{base}/apis/pager.k8s.co"),
+        &accept,
+        "APIGroup",
+    )
+    .await;
+    assert_eq!(pb, json);
+    let (pb, json, bytes) = both::<meta::APIResourceList>(
+        &client,
+        &format!("{base}/apis/pager.k8s.co/v1beta1"),
+        &accept,
+        "APIResourceList",
+    )
+    .await;
+    assert_eq!(pb, json);
+    let alerts = pb.resources.iter().find(|r| r.name == "alerts").unwrap();
+    assert!(alerts.verbs.contains(&"watch".to_string()));
+    // protoc: the verbs travel in their `Verbs` message, as Kubernetes writes them.
+    if Command::new("protoc").arg("--version").output().is_ok() {
+        let raw = envelope::unwrap(&bytes).unwrap().raw;
+        let text = protoc(
+            "k8s.io.apimachinery.pkg.apis.meta.v1.APIResourceList",
+            "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto",
+            &raw,
+        );
+        assert!(
+            text.contains("groupVersion: \"pager.k8s.co/v1beta1\""),
+            "{text}"
+        );
+        assert!(text.contains("verbs {\n    items: \"create\""), "{text}");
+        assert!(text.contains("storageVersionHash: "), "{text}");
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "protoc is not installed");
+    }
+    // JSON stays the default, and is what a JSON-first client gets.
+    let resp = client
+        .get(format!("{base}/apis"))
+        .header("Accept", format!("application/json, {PB}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "application/json");
+}
