@@ -596,6 +596,16 @@ def write_rust(plans, everywhere, exists):
         "use crate::{DecodeError, Message, message_field};",
         "",
     ]
+
+    def emit(versions, body):
+        """Appends an impl, guarded by the versions it is for; skipped when they are not one
+        contiguous range (k8s_if_* macros name ranges; the table's check then fails loudly)."""
+        try:
+            out.append(guard(versions, body, "", VERSIONS).rstrip("\n"))
+        except ValueError:
+            return
+        out.append("")
+
     for full in sorted(plans):
         by_version = plans[full]
         versions = sorted(by_version)
@@ -650,11 +660,7 @@ def write_rust(plans, everywhere, exists):
                 f"}}\n"
                 f"message_field!({rust});\n"
             )
-            try:
-                out.append(guard(versions, body, "", VERSIONS).rstrip("\n"))
-            except ValueError:
-                continue
-            out.append("")
+            emit(versions, body)
             continue
         if any(plan[:1] == [("nodefault",)] for plan in by_version.values()):
             # No guards inside a struct literal: one impl per run of versions with the same
@@ -709,8 +715,7 @@ def write_rust(plans, everywhere, exists):
                     f"}}\n"
                     f"message_field!({rust});\n"
                 )
-                out.append(guard(group, body, "", VERSIONS).rstrip("\n"))
-                out.append("")
+                emit(group, body)
             continue
         body = (
             f"impl Message for {rust} {{\n"
@@ -734,11 +739,7 @@ def write_rust(plans, everywhere, exists):
             f"}}\n"
             f"message_field!({rust});\n"
         )
-        try:
-            out.append(guard(versions, body, "", VERSIONS).rstrip("\n"))
-        except ValueError:
-            continue
-        out.append("")
+        emit(versions, body)
     # protobuf-gen's table promises these in every version: checked by the compiler, whichever
     # version is selected.
     checks = "".join(
