@@ -683,3 +683,68 @@ fn an_api_service_reads_the_same_in_k8s_pb() {
         service
     );
 }
+
+/// A schema nested far deeper than any real one (`not` inside `not`, 100,000 levels) is refused
+/// with an error, not a stack overflow.
+#[test]
+fn deeply_nested_schemas_are_refused() {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaProps;
+    let mut bytes: Vec<u8> = Vec::new();
+    for _ in 0..100_000 {
+        let mut outer = Vec::with_capacity(bytes.len() + 8);
+        kube_codegen_protobuf::encode_bytes(28, &bytes, &mut outer);
+        bytes = outer;
+    }
+    let err = from_slice::<JSONSchemaProps>(&bytes).unwrap_err();
+    assert!(err.to_string().contains("nested too deeply"), "{err}");
+}
+
+proptest::proptest! {
+    /// Whatever the bytes, the generated and hand-written decoders of today's shapes (wrapper
+    /// maps, empty messages, multi-level embedding, required fields read into locals, schemas
+    /// and their self-marshalling parts, discovery documents) answer or refuse: never a panic.
+    #[test]
+    fn any_bytes_decode_without_panicking(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+        use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as ext;
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+        let _ = from_slice::<ext::CustomResourceDefinition>(&bytes);
+        let _ = from_slice::<ext::JSONSchemaProps>(&bytes);
+        let _ = from_slice::<ext::JSONSchemaPropsOrBool>(&bytes);
+        let _ = from_slice::<ext::JSON>(&bytes);
+        let _ = from_slice::<k8s_openapi::api::authentication::v1::TokenReview>(&bytes);
+        let _ = from_slice::<k8s_openapi::api::admissionregistration::v1::MatchResources>(&bytes);
+        let _ = from_slice::<k8s_openapi::api::events::v1::Event>(&bytes);
+        let _ = from_slice::<k8s_openapi::api::batch::v1::CronJob>(&bytes);
+        let _ = from_slice::<k8s_openapi::api::policy::v1::Eviction>(&bytes);
+        let _ = from_slice::<meta::APIResourceList>(&bytes);
+        let _ = from_slice::<meta::APIGroupList>(&bytes);
+        let _ = from_slice::<k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService>(&bytes);
+    }
+
+    /// A valid encoding with one byte changed still decodes or is refused, never a panic.
+    #[test]
+    fn corrupted_encodings_decode_without_panicking(at in 0usize..4096, to in proptest::prelude::any::<u8>()) {
+        use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as ext;
+        let schema = ext::JSONSchemaProps {
+            type_: Some("object".into()),
+            properties: Some(BTreeMap::from([(
+                "a".into(),
+                ext::JSONSchemaProps {
+                    items: Some(ext::JSONSchemaPropsOrArray::Schemas(vec![Default::default()])),
+                    additional_properties: Some(ext::JSONSchemaPropsOrBool::Bool(true)),
+                    default: Some(ext::JSON(serde_json::json!({"x": [1, 2]}))),
+                    ..Default::default()
+                },
+            )])),
+            dependencies: Some(BTreeMap::from([(
+                "a".into(),
+                ext::JSONSchemaPropsOrStringArray::Strings(vec!["b".into()]),
+            )])),
+            ..Default::default()
+        };
+        let mut bytes = to_vec(&schema);
+        let i = at % bytes.len();
+        bytes[i] = to;
+        let _ = from_slice::<ext::JSONSchemaProps>(&bytes);
+    }
+}
