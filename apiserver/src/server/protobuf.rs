@@ -122,6 +122,29 @@ pub(super) async fn list(
 /// The size of the blocks a protobuf list's items are encoded into (and sent as).
 const LIST_BLOCK_BYTES: usize = 64 * 1024;
 
+/// A protobuf `DeleteOptions` body: enveloped, of kind `DeleteOptions` (client-go names it in
+/// the client's group version, or `meta.k8s.io/v1`; any is accepted, as Kubernetes registers
+/// the type in every group).
+pub(super) fn delete_options(
+    body: &[u8],
+) -> Result<k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions, ApiError> {
+    let invalid = |e: String| ApiError::bad_request(format!("DeleteOptions is not valid: {e}"));
+    let unknown = envelope::unwrap(body).map_err(|e| invalid(e.to_string()))?;
+    if !unknown.content_encoding.is_empty() {
+        return Err(invalid(format!(
+            "content encoding {:?} is not supported",
+            unknown.content_encoding
+        )));
+    }
+    if !unknown.kind.is_empty() && unknown.kind != "DeleteOptions" {
+        return Err(invalid(format!(
+            "the body is a {} {}, not DeleteOptions",
+            unknown.api_version, unknown.kind
+        )));
+    }
+    kube_codegen_protobuf::from_slice(&unknown.raw).map_err(|e| invalid(e.to_string()))
+}
+
 /// Whether a request body is protobuf (by its `Content-Type`).
 pub(super) fn is_protobuf_body(content_type: Option<&str>) -> bool {
     content_type

@@ -220,6 +220,9 @@ pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
 pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), ApiError> {
     let mut opts: DeleteOptions = if ctx.body.is_empty() {
         DeleteOptions::default()
+    } else if super::protobuf::is_protobuf_body(ctx.header(header::CONTENT_TYPE)) {
+        // client-go set up for protobuf sends its DeleteOptions enveloped, as protobuf.
+        super::protobuf::delete_options(&ctx.body)?
     } else {
         serde_json::from_slice(&ctx.body)
             .map_err(|e| ApiError::bad_request(format!("DeleteOptions is not valid: {e}")))?

@@ -528,3 +528,91 @@ async fn discovery_documents_in_protobuf() {
         .unwrap();
     assert_eq!(resp.headers()["content-type"], "application/json");
 }
+
+/// DELETE with a protobuf `DeleteOptions` body, as client-go set up for protobuf sends it: its
+/// preconditions, dry run and propagation policy are read; a body of another kind is refused.
+#[tokio::test]
+async fn delete_options_in_protobuf() {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, Preconditions};
+    let server = common::Server::start(&["--storage", "memory"]);
+    let client = reqwest::Client::new();
+    let url = base(&server);
+    let resp = client
+        .post(&url)
+        .header("Content-Type", PB)
+        .body(enveloped(&alert("doomed")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let created = json_get(&client, &format!("{url}/doomed")).await;
+    let delete = |opts: DeleteOptions| {
+        let (client, url) = (client.clone(), format!("{url}/doomed"));
+        async move {
+            let body = envelope::encode_object("pager.k8s.co/v1beta1", "DeleteOptions", &opts);
+            let resp = client
+                .delete(&url)
+                .header("Content-Type", PB)
+                .header("Accept", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.unwrap();
+            (status, body)
+        }
+    };
+    // A stale uid precondition: 409, nothing deleted.
+    let (code, body) = delete(DeleteOptions {
+        preconditions: Some(Preconditions {
+            uid: Some("not-its-uid".into()),
+            resource_version: None,
+        }),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(code, 409, "{body}");
+    // A dry run: answered, nothing deleted.
+    let (code, body) = delete(DeleteOptions {
+        dry_run: Some(vec!["All".into()]),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        json_get(&client, &format!("{url}/doomed"))
+            .await
+            .metadata
+            .uid,
+        created.metadata.uid
+    );
+    // An unknown propagation policy is refused as in JSON (422 Invalid).
+    let (code, _) = delete(DeleteOptions {
+        propagation_policy: Some("Sideways".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(code, 422);
+    // A body of another kind is refused.
+    let resp = client
+        .delete(format!("{url}/doomed"))
+        .header("Content-Type", PB)
+        .body(enveloped(&alert("doomed")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    // The right uid: deleted.
+    let (code, body) = delete(DeleteOptions {
+        preconditions: Some(Preconditions {
+            uid: created.metadata.uid.clone(),
+            resource_version: None,
+        }),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let resp = client.get(format!("{url}/doomed")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+}
