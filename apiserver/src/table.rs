@@ -16,6 +16,12 @@ pub enum Output {
     },
     /// `application/vnd.kubernetes.protobuf` (for versions with a protobuf message).
     Protobuf,
+    /// `…;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1` (or `v1beta1`): objects reduced to
+    /// their metadata, in JSON or protobuf.
+    Metadata {
+        beta: bool,
+        protobuf: bool,
+    },
 }
 
 /// One entry of an `Accept` header: its media type (lower case) and its `as`, `g` and `v`.
@@ -73,6 +79,17 @@ pub fn negotiate(accept: Option<&str>, protobuf: bool) -> Result<Output, String>
                     beta: e.v.as_deref() == Some("v1beta1"),
                 });
             }
+            Some("PartialObjectMetadata" | "PartialObjectMetadataList")
+                if first.is_none()
+                    && (is_json(&e.media) || is_protobuf(&e.media))
+                    && e.g.as_deref() == Some("meta.k8s.io")
+                    && matches!(e.v.as_deref(), Some("v1") | Some("v1beta1")) =>
+            {
+                first = Some(Output::Metadata {
+                    beta: e.v.as_deref() == Some("v1beta1"),
+                    protobuf: is_protobuf(&e.media),
+                })
+            }
             None if first.is_none() && is_json(&e.media) => first = Some(Output::Json),
             None if first.is_none() && protobuf && is_protobuf(&e.media) => {
                 first = Some(Output::Protobuf)
@@ -87,7 +104,7 @@ pub fn negotiate(accept: Option<&str>, protobuf: bool) -> Result<Output, String>
             ""
         };
         format!(
-            "only the following media types are accepted: application/json{protobuf}, application/json;as=Table;v=v1;g=meta.k8s.io (got {accept})"
+            "only the following media types are accepted: application/json{protobuf}, application/json;as=Table;v=v1;g=meta.k8s.io, application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io (got {accept})"
         )
     })
 }
@@ -253,6 +270,38 @@ mod tests {
             "application/json, application/vnd.kubernetes.protobuf"
         )));
         assert!(!prefers_protobuf(None));
+        // client-go's metadata client: protobuf metadata first, then JSON metadata, then JSON;
+        // protobuf metadata needs no message of the version's own.
+        let metadata = "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+        for protobuf in [true, false] {
+            assert_eq!(
+                negotiate(Some(metadata), protobuf),
+                Ok(Output::Metadata {
+                    beta: false,
+                    protobuf: true
+                })
+            );
+        }
+        assert_eq!(
+            negotiate(
+                Some("application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1"),
+                false
+            ),
+            Ok(Output::Metadata {
+                beta: true,
+                protobuf: false
+            })
+        );
+        // Another group or version is not metadata: the next entry answers.
+        assert_eq!(
+            negotiate(
+                Some(
+                    "application/json;as=PartialObjectMetadata;g=example.com;v=v1,application/json"
+                ),
+                false
+            ),
+            Ok(Output::Json)
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! ([`crate::registry::RestStorage`]), which alone meets the storage.
 
 mod list_body;
+mod metadata;
 mod protobuf;
 mod read;
 mod watch;
@@ -490,6 +491,7 @@ fn respond_object(
             Some(edge) => protobuf::object(code, edge, info, obj)?,
             None => json_response(code, obj),
         },
+        Output::Metadata { beta, protobuf } => metadata::object(code, obj, beta, protobuf)?,
         Output::Table { beta } => json_response(
             code,
             &table::table(

@@ -194,6 +194,14 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
                 true,
             ),
         )),
+        Output::Metadata { beta, protobuf } => super::metadata::list(
+            &list.items.to_values()?,
+            beta,
+            protobuf,
+            rv,
+            list.continue_token,
+            list.remaining_item_count,
+        ),
         Output::Protobuf => match t.rest.protobuf(&t.scope.version) {
             Some(edge) => {
                 super::protobuf::list(

@@ -43,7 +43,8 @@ pub(super) async fn watch_collection(
         Output::Protobuf => t.rest.protobuf(&t.scope.version),
         _ => None,
     };
-    let content_type = if protobuf.is_some() {
+    let frames = protobuf.is_some() || matches!(output, Output::Metadata { protobuf: true, .. });
+    let content_type = if frames {
         super::protobuf::WATCH_MEDIA_TYPE
     } else {
         "application/json"
@@ -314,6 +315,21 @@ impl Encoder {
         match self.output {
             // The version's shared event line: the same bytes for every watcher.
             Output::Json => seen.line(kind),
+            // Made per watcher: metadata watches are few (controllers' garbage collection).
+            Output::Metadata { beta, protobuf } => {
+                let event_type = match kind {
+                    EventKind::Added => "ADDED",
+                    EventKind::Modified => "MODIFIED",
+                    EventKind::Deleted => "DELETED",
+                };
+                match seen
+                    .object()
+                    .and_then(|o| super::metadata::watch_event(event_type, o, beta, protobuf))
+                {
+                    Ok(bytes) => bytes,
+                    Err(e) => self.error(&e),
+                }
+            }
             // Likewise the version's shared frame.
             Output::Protobuf => {
                 let Some(edge) = self.protobuf else {
@@ -362,7 +378,10 @@ impl Encoder {
     /// An ERROR event carrying the error's `Status`.
     fn error(&self, e: &ApiError) -> Bytes {
         use k8s_openapi::apimachinery::pkg::apis::meta::v1::WatchEvent;
-        if self.output == Output::Protobuf {
+        if matches!(
+            self.output,
+            Output::Protobuf | Output::Metadata { protobuf: true, .. }
+        ) {
             let status = kube_codegen_protobuf::envelope::encode_status(&e.typed_status());
             let mut frame = Vec::new();
             kube_codegen_protobuf::envelope::watch_frame("ERROR", &status, &mut frame);
@@ -381,6 +400,11 @@ impl Encoder {
         let mut metadata = json!({"resourceVersion": rv.to_string()});
         if initial_events_end {
             metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        if let Output::Metadata { beta, protobuf } = self.output {
+            let obj = json!({ "metadata": metadata });
+            return super::metadata::watch_event("BOOKMARK", &obj, beta, protobuf)
+                .unwrap_or_else(|e| self.error(&e));
         }
         let obj =
             json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": metadata});

@@ -296,6 +296,16 @@ pub(super) async fn delete_collection(
         .rest
         .delete_collection(&t.scope, &list, &opts, dry_run)
         .await?;
+    if let Output::Metadata { beta, protobuf } = output {
+        return super::metadata::list(
+            &deleted.items.to_values()?,
+            beta,
+            protobuf,
+            deleted.resource_version.to_string(),
+            None,
+            None,
+        );
+    }
     if let (Output::Protobuf, Some(edge)) = (output, t.rest.protobuf(&t.scope.version)) {
         return super::protobuf::list(
             edge,

@@ -616,3 +616,167 @@ async fn delete_options_in_protobuf() {
     let resp = client.get(format!("{url}/doomed")).send().await.unwrap();
     assert_eq!(resp.status(), 404);
 }
+
+/// The `ObjectMeta` inside a `PartialObjectMetadata` message (`metadata = 1`).
+fn partial_metadata(raw: &[u8]) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+    let mut buf = raw;
+    let mut meta = None;
+    while !buf.is_empty() {
+        let (tag, wire) = kube_codegen_protobuf::decode_key(&mut buf).unwrap();
+        let bytes = kube_codegen_protobuf::decode_bytes(wire, &mut buf).unwrap();
+        if tag == 1 {
+            meta = Some(from_slice(&bytes).unwrap());
+        }
+    }
+    meta.expect("PartialObjectMetadata without metadata")
+}
+
+/// `as=PartialObjectMetadata[List]` (client-go's metadata client, which kube-controller-manager's
+/// garbage collector and namespace controller use): get, list and watch answer each object's
+/// metadata only, in JSON and in protobuf, the same metadata the full objects carry.
+#[tokio::test]
+async fn partial_object_metadata_in_json_and_protobuf() {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    let server = common::Server::start(&["--storage", "memory"]);
+    let client = reqwest::Client::new();
+    let url = base(&server);
+    for i in 0..3 {
+        let resp = client
+            .post(&url)
+            .header("Content-Type", PB)
+            .body(enveloped(&alert(&format!("m{i}"))))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+    const JSON_ONE: &str = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+    const CLIENT_GO_LIST: &str = "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+    let full: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+    let full_meta: Vec<ObjectMeta> = full["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| serde_json::from_value(i["metadata"].clone()).unwrap())
+        .collect();
+
+    // Get, JSON.
+    let one: Value = client
+        .get(format!("{url}/m0"))
+        .header("Accept", JSON_ONE)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["kind"], "PartialObjectMetadata");
+    assert_eq!(one["apiVersion"], "meta.k8s.io/v1");
+    assert_eq!(one["metadata"], full["items"][0]["metadata"]);
+    assert!(one.get("spec").is_none(), "{one}");
+
+    // List, JSON.
+    let list: Value = client
+        .get(&url)
+        .header(
+            "Accept",
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["kind"], "PartialObjectMetadataList");
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert_eq!(list["items"][2]["metadata"], full["items"][2]["metadata"]);
+    assert!(list["metadata"]["resourceVersion"].is_string());
+
+    // List, protobuf (client-go's exact Accept).
+    let resp = client
+        .get(&url)
+        .header("Accept", CLIENT_GO_LIST)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], PB);
+    let bytes = resp.bytes().await.unwrap();
+    let unknown = envelope::unwrap(&bytes).unwrap();
+    assert_eq!(
+        (unknown.api_version.as_str(), unknown.kind.as_str()),
+        ("meta.k8s.io/v1", "PartialObjectMetadataList")
+    );
+    let (meta, items) = envelope::decode_list(&unknown.raw).unwrap();
+    assert!(meta.resource_version.is_some());
+    let metas: Vec<ObjectMeta> = items.iter().map(|i| partial_metadata(i)).collect();
+    assert_eq!(metas, full_meta);
+
+    // Watch, JSON then protobuf: the event's object is the new object's metadata.
+    for (accept, frames) in [
+        (JSON_ONE, false),
+        (
+            "application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1",
+            true,
+        ),
+    ] {
+        // From the current revision: only what is created next.
+        let now: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+        let rv = now["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut resp = client
+            .get(format!("{url}?watch=true&resourceVersion={rv}"))
+            .header("Accept", accept)
+            .send()
+            .await
+            .unwrap();
+        let name = format!("w{}", u8::from(frames));
+        let created = client
+            .post(&url)
+            .header("Content-Type", PB)
+            .body(enveloped(&alert(&name)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let mut buf = Vec::new();
+        let seen: ObjectMeta = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if frames {
+                    let (found, _) = envelope::split_frames(&buf);
+                    if let Some(frame) = found.first() {
+                        let (event_type, object) = envelope::decode_watch_event(frame).unwrap();
+                        assert_eq!(event_type, "ADDED");
+                        let unknown = envelope::unwrap(&object).unwrap();
+                        assert_eq!(unknown.kind, "PartialObjectMetadata");
+                        return partial_metadata(&unknown.raw);
+                    }
+                } else if let Some(nl) = buf.iter().position(|&b| b == b'\n') {
+                    let event: Value = serde_json::from_slice(&buf[..nl]).unwrap();
+                    assert_eq!(event["type"], "ADDED");
+                    assert_eq!(event["object"]["kind"], "PartialObjectMetadata");
+                    assert!(event["object"].get("spec").is_none());
+                    return serde_json::from_value(event["object"]["metadata"].clone()).unwrap();
+                }
+                buf.extend_from_slice(&resp.chunk().await.unwrap().unwrap());
+            }
+        })
+        .await
+        .expect("a watch event within 10 s");
+        assert_eq!(seen.name.as_deref(), Some(name.as_str()));
+        let full: Value = client
+            .get(format!("{url}/{name}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            seen,
+            serde_json::from_value(full["metadata"].clone()).unwrap()
+        );
+    }
+}
