@@ -10,11 +10,19 @@ use crate::registry::{ListItems, MorePages};
 /// About this many bytes are encoded before a chunk is handed to the connection.
 const CHUNK_BYTES: usize = 64 * 1024;
 
+/// What a streamed list holds: the objects, or (`as=PartialObjectMetadataList`) their metadata.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum ListShape {
+    Objects,
+    Metadata { beta: bool },
+}
+
 /// The `<Kind>List` of `items`. The first chunk is encoded before the status is chosen: a list
 /// that fails there is answered with an error `Status`; a failure after it (an object that no
 /// longer encodes) can only end the response early, and is logged.
 pub(super) async fn list_response(
     info: &ResourceInfo,
+    shape: ListShape,
     items: ListItems,
     more: Option<MorePages>,
     resource_version: String,
@@ -33,9 +41,17 @@ pub(super) async fn list_response(
     // The same bytes as serializing `{apiVersion, kind, metadata, items}` in one go.
     let mut head = Vec::with_capacity(CHUNK_BYTES + 4096);
     head.extend_from_slice(b"{\"apiVersion\":");
-    json(&mut head, &info.api_version())?;
-    head.extend_from_slice(b",\"kind\":");
-    json(&mut head, &info.list_kind)?;
+    match shape {
+        ListShape::Objects => {
+            json(&mut head, &info.api_version())?;
+            head.extend_from_slice(b",\"kind\":");
+            json(&mut head, &info.list_kind)?;
+        }
+        ListShape::Metadata { beta } => {
+            json(&mut head, super::metadata::api_version(beta))?;
+            head.extend_from_slice(b",\"kind\":\"PartialObjectMetadataList\"");
+        }
+    }
     head.extend_from_slice(b",\"metadata\":");
     json(
         &mut head,
@@ -47,6 +63,8 @@ pub(super) async fn list_response(
     )?;
     head.extend_from_slice(b",\"items\":[");
     let mut body = ListBody {
+        shape,
+        scratch: Vec::new(),
         items,
         more,
         next: 0,
@@ -83,6 +101,9 @@ pub(super) async fn list_response(
 }
 
 struct ListBody {
+    shape: ListShape,
+    /// An item's JSON before it is reduced to its metadata.
+    scratch: Vec<u8>,
     /// The page being written.
     items: ListItems,
     /// The pages after it.
@@ -103,7 +124,14 @@ impl ListBody {
                 if self.written > 0 {
                     buf.push(b',');
                 }
-                self.items.write_json(self.next, &mut buf)?;
+                match self.shape {
+                    ListShape::Objects => self.items.write_json(self.next, &mut buf)?,
+                    ListShape::Metadata { beta } => {
+                        self.scratch.clear();
+                        self.items.write_json(self.next, &mut self.scratch)?;
+                        super::metadata::write_json(&self.scratch, beta, &mut buf)?;
+                    }
+                }
                 self.next += 1;
                 self.written += 1;
             }

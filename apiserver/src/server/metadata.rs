@@ -29,6 +29,23 @@ pub(super) fn json(obj: &Value, beta: bool) -> Value {
     })
 }
 
+/// Appends the `PartialObjectMetadata` of an object given as JSON (a streamed list's item).
+pub(super) fn write_json(object: &[u8], beta: bool, out: &mut Vec<u8>) -> Result<(), ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        #[serde(default)]
+        metadata: Option<Value>,
+    }
+    let m: Metadata = serde_json::from_slice(object)
+        .map_err(|e| ApiError::internal(format!("a stored object cannot be read: {e}")))?;
+    let partial = json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": api_version(beta),
+        "metadata": m.metadata.unwrap_or_else(|| json!({})),
+    });
+    serde_json::to_writer(out, &partial).map_err(|e| ApiError::internal(e.to_string()))
+}
+
 /// An object's `PartialObjectMetadata` message (not enveloped).
 fn message(obj: &Value) -> Result<Vec<u8>, ApiError> {
     let meta: ObjectMeta =

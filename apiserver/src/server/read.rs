@@ -4,7 +4,7 @@ use super::*;
 use crate::registry::{ListOptions, ResourceVersionMatch, decode_continue};
 use crate::status::Cause;
 
-pub(super) use super::list_body::list_response;
+pub(super) use super::list_body::{ListShape, list_response};
 
 pub(super) async fn get(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let include =
@@ -178,7 +178,14 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
         IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?;
     let mut opts = list_options(ctx, t)?;
     // JSON is written as it is read: a long list may come page by page.
-    opts.streamed = output == Output::Json;
+    opts.streamed = matches!(
+        output,
+        Output::Json
+            | Output::Metadata {
+                protobuf: false,
+                ..
+            }
+    );
     let list = t.rest.list(&t.scope, &opts).await?;
     let rv = list.resource_version.to_string();
     match output {
@@ -194,6 +201,21 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
                 true,
             ),
         )),
+        Output::Metadata {
+            beta,
+            protobuf: false,
+        } => {
+            list_response(
+                &t.info,
+                ListShape::Metadata { beta },
+                list.items,
+                list.more,
+                rv,
+                list.continue_token,
+                list.remaining_item_count,
+            )
+            .await
+        }
         Output::Metadata { beta, protobuf } => super::metadata::list(
             &list.items.to_values()?,
             beta,
@@ -220,6 +242,7 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
         Output::Json => {
             list_response(
                 &t.info,
+                ListShape::Objects,
                 list.items,
                 list.more,
                 rv,

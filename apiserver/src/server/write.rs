@@ -320,6 +320,7 @@ pub(super) async fn delete_collection(
     }
     read::list_response(
         &t.info,
+        read::ListShape::Objects,
         deleted.items,
         None,
         deleted.resource_version.to_string(),

@@ -442,6 +442,29 @@ async fn long_protobuf_lists_arrive_whole() {
             serde_json::from_value(json["items"].clone()).unwrap();
         assert_eq!(items.len(), 600);
         assert_eq!(items, json_items);
+        // The same list as metadata, streamed page by page: every item's metadata, in order.
+        let partial: Value = client
+            .get(format!(
+                "{url}?resourceVersion={}&resourceVersionMatch=Exact",
+                meta.resource_version.clone().unwrap()
+            ))
+            .header(
+                "Accept",
+                "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(partial["kind"], "PartialObjectMetadataList");
+        let metas = partial["items"].as_array().unwrap();
+        assert_eq!(metas.len(), 600);
+        for (m, full) in metas.iter().zip(json["items"].as_array().unwrap()) {
+            assert_eq!(m["kind"], "PartialObjectMetadata");
+            assert_eq!(m["metadata"], full["metadata"]);
+        }
     }
 }
 
