@@ -249,7 +249,27 @@ fn message<'a>(
                 continue;
             }
             // Anything else serde can write travels as its JSON, in a `bytes` field.
-            Err(why) => Label::Json(why),
+            Err(why) => {
+                // A Kubernetes type that way is one Go clients cannot read: say so.
+                if let Some(k8s) = k8s_type_without_message(&f.ty) {
+                    diags.push(
+                        Diagnostic::warning(
+                            "W0709",
+                            format!(
+                                "field `{}.{}` carries `{k8s}` as JSON bytes in protobuf",
+                                t.name, f.name
+                            ),
+                        )
+                        .at(f.span, "Go clients expect Kubernetes' message here")
+                        .note(why.clone())
+                        .help(format!(
+                            "clients built from this `generated.proto` read it, Go's typed clients cannot; leave `{}` out with `/// +k8s:protobuf-gen=false` to keep it JSON-only",
+                            t.name
+                        )),
+                    );
+                }
+                Label::Json(why)
+            }
         };
         let name = if proto_record::is_identifier(&f.wire) {
             f.wire.clone()
@@ -373,6 +393,27 @@ fn proto_label(
             _ => Err("a map of lists or maps has no protobuf form".into()),
         },
         other => scalar_or_message(pkg, other, imports).map(Label::Optional),
+    }
+}
+
+/// The k8s-openapi type in `ty` (through `Option`, `Box`, lists and maps) that has no Kubernetes
+/// message here, if any.
+fn k8s_type_without_message(ty: &FieldType) -> Option<String> {
+    match ty {
+        FieldType::Foreign { path, .. } => {
+            let written = path.to_string();
+            let written = written.trim_start_matches("::");
+            let known = FOREIGN_MESSAGES
+                .iter()
+                .any(|(rust, _, _)| written == *rust || rust.ends_with(&format!("::{written}")));
+            (written.starts_with("k8s_openapi::") && !known).then(|| written.to_string())
+        }
+        FieldType::Option(inner) | FieldType::Box(inner) | FieldType::Vec(inner) => {
+            k8s_type_without_message(inner)
+        }
+        FieldType::Map { value, .. } => k8s_type_without_message(value),
+        FieldType::Set { elem, .. } => k8s_type_without_message(elem),
+        _ => None,
     }
 }
 
