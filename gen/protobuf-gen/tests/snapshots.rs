@@ -253,7 +253,10 @@ fn k8s_types_without_a_message_warn() {
     let body = "#[derive(Clone, Debug, Default)]\npub struct Thing {\n    pub metadata: ObjectMeta,\n    pub node: Option<k8s_openapi::api::core::v1::NodeSystemInfo>,\n    pub pods: Vec<k8s_openapi::api::core::v1::PodSpec>,\n}\n";
     let out = diagnostics("k8s-json", body, None);
     assert!(out.contains("W0709") && out.contains("Thing.node"), "{out}");
-    assert!(out.contains("NodeSystemInfo") && !out.contains("Thing.pods"), "{out}");
+    assert!(
+        out.contains("NodeSystemInfo") && !out.contains("Thing.pods"),
+        "{out}"
+    );
     let (proto, _) = generate("k8s-json", body, None);
     assert!(proto.contains("optional bytes node = "), "{proto}");
     assert!(
