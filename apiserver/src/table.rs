@@ -79,11 +79,14 @@ pub fn negotiate(accept: Option<&str>, protobuf: bool) -> Result<Output, String>
                     beta: e.v.as_deref() == Some("v1beta1"),
                 });
             }
+            // meta.k8s.io/v1beta1's list numbers its fields the other way round (items = 1,
+            // metadata = 2): offered in JSON only, as client-go has asked for v1 since 1.15.
             Some("PartialObjectMetadata" | "PartialObjectMetadataList")
                 if first.is_none()
-                    && (is_json(&e.media) || is_protobuf(&e.media))
                     && e.g.as_deref() == Some("meta.k8s.io")
-                    && matches!(e.v.as_deref(), Some("v1") | Some("v1beta1")) =>
+                    && ((e.v.as_deref() == Some("v1")
+                        && (is_json(&e.media) || is_protobuf(&e.media)))
+                        || (e.v.as_deref() == Some("v1beta1") && is_json(&e.media))) =>
             {
                 first = Some(Output::Metadata {
                     beta: e.v.as_deref() == Some("v1beta1"),
@@ -286,6 +289,19 @@ mod tests {
             negotiate(
                 Some("application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1"),
                 false
+            ),
+            Ok(Output::Metadata {
+                beta: true,
+                protobuf: false
+            })
+        );
+        // v1beta1 in protobuf is not offered: the next entry answers.
+        assert_eq!(
+            negotiate(
+                Some(
+                    "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1beta1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1beta1"
+                ),
+                true
             ),
             Ok(Output::Metadata {
                 beta: true,

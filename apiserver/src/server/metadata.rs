@@ -46,6 +46,20 @@ pub(super) fn write_json(object: &[u8], beta: bool, out: &mut Vec<u8>) -> Result
     serde_json::to_writer(out, &partial).map_err(|e| ApiError::internal(e.to_string()))
 }
 
+/// The `PartialObjectMetadata` message of an object given as JSON (a list's item).
+pub(super) fn message_of_json(object: &[u8]) -> Result<Vec<u8>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        #[serde(default)]
+        metadata: Option<ObjectMeta>,
+    }
+    let m: Metadata = serde_json::from_slice(object)
+        .map_err(|e| ApiError::internal(format!("a stored object cannot be read: {e}")))?;
+    let mut out = Vec::new();
+    kube_codegen_protobuf::Field::encode(&m.metadata.unwrap_or_default(), 1, &mut out);
+    Ok(out)
+}
+
 /// An object's `PartialObjectMetadata` message (not enveloped).
 fn message(obj: &Value) -> Result<Vec<u8>, ApiError> {
     let meta: ObjectMeta =

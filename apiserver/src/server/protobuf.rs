@@ -63,11 +63,39 @@ pub(super) fn status(code: StatusCode, status: &Value) -> Resp {
 pub(super) async fn list(
     edge: ProtobufEdge,
     info: &ResourceInfo,
-    mut items: ListItems,
-    mut more: Option<MorePages>,
+    items: ListItems,
+    more: Option<MorePages>,
     resource_version: String,
     continue_token: Option<String>,
     remaining_item_count: Option<u64>,
+) -> Result<Resp, ApiError> {
+    let meta = ListMeta {
+        resource_version: Some(resource_version),
+        continue_: continue_token,
+        remaining_item_count: remaining_item_count.map(|n| n as i64),
+        ..Default::default()
+    };
+    let to_message = |json: &[u8]| (edge.to_protobuf)(json).map_err(ApiError::internal);
+    list_of(
+        &info.api_version(),
+        info.list_kind,
+        meta,
+        items,
+        more,
+        &to_message,
+    )
+    .await
+}
+
+/// An enveloped list of `list_kind` whose items are `to_message` of each item's JSON, read page
+/// by page and sent as 64 KiB blocks of wire bytes after the head.
+pub(super) async fn list_of(
+    api_version: &str,
+    list_kind: &str,
+    meta: ListMeta,
+    mut items: ListItems,
+    mut more: Option<MorePages>,
+    to_message: &(dyn Fn(&[u8]) -> Result<Vec<u8>, ApiError> + Sync),
 ) -> Result<Resp, ApiError> {
     use envelope::list_parts;
     let mut blocks: Vec<Bytes> = Vec::new();
@@ -78,7 +106,7 @@ pub(super) async fn list(
         for i in 0..items.len() {
             json.clear();
             items.write_json(i, &mut json)?;
-            let message = (edge.to_protobuf)(&json).map_err(ApiError::internal)?;
+            let message = to_message(&json)?;
             if !block.is_empty() && block.len() + message.len() + 16 > block.capacity() {
                 blocks.push(Bytes::from(std::mem::replace(
                     &mut block,
@@ -101,13 +129,7 @@ pub(super) async fn list(
     if !block.is_empty() {
         blocks.push(Bytes::from(block));
     }
-    let meta = ListMeta {
-        resource_version: Some(resource_version),
-        continue_: continue_token,
-        remaining_item_count: remaining_item_count.map(|n| n as i64),
-        ..Default::default()
-    };
-    let head = list_parts::head(&info.api_version(), info.list_kind, &meta, items_len);
+    let head = list_parts::head(api_version, list_kind, &meta, items_len);
     let parts = std::iter::once(Bytes::from(head))
         .chain(blocks)
         .chain(std::iter::once(Bytes::from(list_parts::tail())))

@@ -178,14 +178,7 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
         IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?;
     let mut opts = list_options(ctx, t)?;
     // JSON is written as it is read: a long list may come page by page.
-    opts.streamed = matches!(
-        output,
-        Output::Json
-            | Output::Metadata {
-                protobuf: false,
-                ..
-            }
-    );
+    opts.streamed = matches!(output, Output::Json | Output::Metadata { .. });
     let list = t.rest.list(&t.scope, &opts).await?;
     let rv = list.resource_version.to_string();
     match output {
@@ -216,14 +209,25 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
             )
             .await
         }
-        Output::Metadata { beta, protobuf } => super::metadata::list(
-            &list.items.to_values()?,
-            beta,
-            protobuf,
-            rv,
-            list.continue_token,
-            list.remaining_item_count,
-        ),
+        // Protobuf metadata is v1 only (negotiation): its list is read and sent like an
+        // object list's, each item reduced to its metadata.
+        Output::Metadata { protobuf: true, .. } => {
+            let meta = k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta {
+                resource_version: Some(rv),
+                continue_: list.continue_token,
+                remaining_item_count: list.remaining_item_count.map(|n| n as i64),
+                ..Default::default()
+            };
+            super::protobuf::list_of(
+                super::metadata::api_version(false),
+                "PartialObjectMetadataList",
+                meta,
+                list.items,
+                list.more,
+                &super::metadata::message_of_json,
+            )
+            .await
+        }
         Output::Protobuf => match t.rest.protobuf(&t.scope.version) {
             Some(edge) => {
                 super::protobuf::list(

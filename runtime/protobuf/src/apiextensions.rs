@@ -3,7 +3,8 @@
 //! `CustomResourceDefinition` is generated (`k8s_api.rs`).
 //!
 //! - `JSON { bytes raw = 1 }`: the value's JSON text.
-//! - `JSONSchemaPropsOrArray { schema = 1; repeated jSONSchemas = 2 }`: one schema or a list.
+//! - `JSONSchemaPropsOrArray { schema = 1; repeated jSONSchemas = 2 }`: one schema or a list
+//!   (the list when both are set, as Go marshals it).
 //! - `JSONSchemaPropsOrBool { bool allows = 1; schema = 2 }`: Go reads a schema as
 //!   `allows: true` with the schema, so both are written for one.
 //! - `JSONSchemaPropsOrStringArray { schema = 1; repeated string property = 2 }`.
@@ -75,10 +76,10 @@ impl Message for JSONSchemaPropsOrArray {
                 _ => skip(wire, tag, buf)?,
             }
         }
-        // Go marshals the schema when set, else the list.
+        // Go marshals the list when it has items, else the schema.
         Ok(match schema {
-            Some(schema) => JSONSchemaPropsOrArray::Schema(schema),
-            None => JSONSchemaPropsOrArray::Schemas(schemas),
+            Some(schema) if schemas.is_empty() => JSONSchemaPropsOrArray::Schema(schema),
+            _ => JSONSchemaPropsOrArray::Schemas(schemas),
         })
     }
 }

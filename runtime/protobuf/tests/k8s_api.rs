@@ -748,3 +748,23 @@ proptest::proptest! {
         let _ = from_slice::<ext::JSONSchemaProps>(&bytes);
     }
 }
+
+/// A `JSONSchemaPropsOrArray` with both a schema and a list (which Go can hold) reads as the
+/// list, as Go marshals it.
+#[test]
+fn schema_or_array_with_both_reads_as_the_list() {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as ext;
+    use k8s_pb::apiextensions_apiserver::pkg::apis::apiextensions::v1 as pb;
+    let string = pb::JsonSchemaProps {
+        r#type: Some("string".into()),
+        ..Default::default()
+    };
+    let both = pb::JsonSchemaPropsOrArray {
+        schema: Some(Box::new(pb::JsonSchemaProps::default())),
+        j_son_schemas: vec![string.clone(), string],
+    };
+    match from_slice::<ext::JSONSchemaPropsOrArray>(&both.encode_to_vec()).unwrap() {
+        ext::JSONSchemaPropsOrArray::Schemas(list) => assert_eq!(list.len(), 2),
+        other => panic!("read as {other:?}"),
+    }
+}

@@ -465,6 +465,31 @@ async fn long_protobuf_lists_arrive_whole() {
             assert_eq!(m["kind"], "PartialObjectMetadata");
             assert_eq!(m["metadata"], full["metadata"]);
         }
+        // And in protobuf, read page by page into wire blocks too.
+        let bytes = client
+            .get(format!(
+                "{url}?resourceVersion={}&resourceVersionMatch=Exact",
+                meta.resource_version.clone().unwrap()
+            ))
+            .header(
+                "Accept",
+                "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
+            )
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let unknown = envelope::unwrap(&bytes).unwrap();
+        assert_eq!(unknown.kind, "PartialObjectMetadataList");
+        let (_, pb_items) = envelope::decode_list(&unknown.raw).unwrap();
+        assert_eq!(pb_items.len(), 600);
+        for (raw, full) in pb_items.iter().zip(json["items"].as_array().unwrap()) {
+            let expected: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta =
+                serde_json::from_value(full["metadata"].clone()).unwrap();
+            assert_eq!(partial_metadata(raw), expected);
+        }
     }
 }
 
