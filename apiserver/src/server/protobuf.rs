@@ -87,6 +87,9 @@ pub(super) async fn list(
     .await
 }
 
+/// Turns a list item's JSON into its protobuf message.
+pub(super) type ToMessage<'a> = dyn Fn(&[u8]) -> Result<Vec<u8>, ApiError> + Sync + 'a;
+
 /// An enveloped list of `list_kind` whose items are `to_message` of each item's JSON, read page
 /// by page and sent as 64 KiB blocks of wire bytes after the head.
 pub(super) async fn list_of(
@@ -95,7 +98,7 @@ pub(super) async fn list_of(
     meta: ListMeta,
     mut items: ListItems,
     mut more: Option<MorePages>,
-    to_message: &(dyn Fn(&[u8]) -> Result<Vec<u8>, ApiError> + Sync),
+    to_message: &ToMessage<'_>,
 ) -> Result<Resp, ApiError> {
     use envelope::list_parts;
     let mut blocks: Vec<Bytes> = Vec::new();
