@@ -160,21 +160,29 @@ pub mod json {
 
     use crate::{DecodeError, Depth, WireType, bytes_len, decode_bytes, encode_bytes};
 
+    /// What a field whose value could not be written as JSON carries instead: never JSON (it
+    /// starts with NUL), so the reader reports the writer's error rather than the field being
+    /// silently absent.
+    const NOT_WRITTEN: &[u8] = b"\0kube-codegen-protobuf: not written as JSON: ";
+
+    /// The field's bytes: its JSON; nothing for `null`; the writer's error for a value serde
+    /// refuses (a custom `Serialize` that fails), which the reader then reports.
+    fn field_bytes<T: Serialize>(value: &T) -> Option<Vec<u8>> {
+        match serde_json::to_vec(value) {
+            Ok(json) if json == b"null" => None,
+            Ok(json) => Some(json),
+            Err(e) => Some([NOT_WRITTEN, e.to_string().as_bytes()].concat()),
+        }
+    }
+
     pub fn encode<T: Serialize>(value: &T, tag: u32, buf: &mut Vec<u8>) {
-        // API types always serialize (their JSON is what the server stores); a value that does
-        // not writes nothing rather than half a field.
-        if let Ok(json) = serde_json::to_vec(value)
-            && json != b"null"
-        {
-            encode_bytes(tag, &json, buf)
+        if let Some(bytes) = field_bytes(value) {
+            encode_bytes(tag, &bytes, buf)
         }
     }
 
     pub fn encoded_len<T: Serialize>(value: &T, tag: u32) -> usize {
-        match serde_json::to_vec(value) {
-            Ok(json) if json != b"null" => bytes_len(tag, json.len()),
-            _ => 0,
-        }
+        field_bytes(value).map_or(0, |bytes| bytes_len(tag, bytes.len()))
     }
 
     pub fn merge<T: DeserializeOwned>(
@@ -184,6 +192,12 @@ pub mod json {
         _depth: Depth,
     ) -> Result<(), DecodeError> {
         let raw = decode_bytes(wire, buf)?;
+        if let Some(why) = raw.strip_prefix(NOT_WRITTEN) {
+            return Err(DecodeError::new(format!(
+                "the sender could not write this field as JSON: {}",
+                String::from_utf8_lossy(why)
+            )));
+        }
         let value = serde_json::from_slice(&raw)
             .map_err(|e| DecodeError::new(format!("invalid JSON: {e}")))?;
         *slot = Some(value);

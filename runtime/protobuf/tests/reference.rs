@@ -453,3 +453,34 @@ fn condition_and_core_messages_read_the_same_in_k8s_pb() {
         r
     );
 }
+
+/// A JSON-carried field whose value serde refuses is not dropped silently: the bytes carry the
+/// writer's error and the reader reports it.
+#[test]
+fn a_json_field_that_cannot_be_written_fails_loudly_when_read() {
+    use kube_codegen_protobuf::{WireType, decode_key, json};
+    struct Refuses;
+    impl serde::Serialize for Refuses {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("a map key that is not a string"))
+        }
+    }
+    let mut buf = Vec::new();
+    json::encode(&Refuses, 3, &mut buf);
+    assert_eq!(buf.len(), json::encoded_len(&Refuses, 3));
+    let mut at = &buf[..];
+    let (tag, wire) = decode_key(&mut at).unwrap();
+    assert_eq!((tag, wire), (3, WireType::LengthDelimited));
+    let mut slot: Option<serde_json::Value> = None;
+    let err = json::merge(&mut slot, wire, &mut at, Default::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("could not write this field as JSON")
+            && err.to_string().contains("a map key that is not a string"),
+        "{err}"
+    );
+    // `null` (an unset Option) is still simply absent.
+    let mut none = Vec::new();
+    json::encode(&None::<i32>, 3, &mut none);
+    assert!(none.is_empty());
+}
