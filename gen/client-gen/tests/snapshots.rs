@@ -115,7 +115,7 @@ fn clientset_for_every_client_flavour() {
         ],
         Some("widgets_api"),
     );
-    let diags = ClientGen.validate(&loaded.model);
+    let diags = ClientGen.check(&loaded.model);
     assert!(diags.is_empty(), "{diags:?}");
     let out = render_files(&loaded);
     // Verb sets follow the tags.
@@ -183,7 +183,7 @@ fn groups_sharing_a_first_label_and_versions_through_the_hub() {
         ],
         Some("crate::apis"),
     );
-    assert!(ClientGen.validate(&loaded.model).is_empty());
+    assert!(ClientGen.check(&loaded.model).is_empty());
     let out = render_files(&loaded);
     // Both groups start with `apps`: their clients are named by the whole group.
     assert!(out.contains("pub fn apps_example_com_v1(&self)"), "{out}");
@@ -214,7 +214,7 @@ fn types_it_cannot_name_and_methods_it_cannot_write() {
         ],
         None,
     );
-    let diags = ClientGen.validate(&loaded.model);
+    let diags = ClientGen.check(&loaded.model);
     let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["E0701", "E0702"]);
     let rendered = loaded

@@ -37,17 +37,16 @@ impl Generator for ConversionGen {
         Placement::InCrate
     }
 
-    fn validate(&self, model: &Model) -> Vec<Diagnostic> {
+    fn validate_package(&self, model: &Model, pkg: &Package) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
-        for pkg in &model.packages {
-            let Some(tag) = pkg.options.conversion.as_ref() else {
-                continue;
-            };
-            if pkg.is_internal() || tag.value == ConversionTag::Off {
-                continue;
-            }
-            let Some(hub) = hub_of(model, pkg) else {
-                diags.push(
+        let Some(tag) = pkg.options.conversion.as_ref() else {
+            return diags;
+        };
+        if pkg.is_internal() || tag.value == ConversionTag::Off {
+            return diags;
+        }
+        let Some(hub) = hub_of(model, pkg) else {
+            diags.push(
                     Diagnostic::error(
                         "E0503",
                         format!("{} converts through a hub, but its group has none", pkg.display_name()),
@@ -55,41 +54,40 @@ impl Generator for ConversionGen {
                     .at(tag.span, "no internal package to convert through")
                     .help("the hub is the group's own module (`<group>/mod.rs` with the hub's types): add it, or remove the tag"),
                 );
-                continue;
-            };
-            if let ConversionTag::Through(path) = &tag.value
-                && let Some(hub_path) = &hub.rust_path
-            {
-                let tag_rel: Vec<&str> = path.segments.iter().skip(1).map(String::as_str).collect();
-                let hub_rel: Vec<&str> = hub_path.split("::").skip(1).collect();
-                if path.first() == "crate" && tag_rel != hub_rel {
-                    diags.push(
-                        Diagnostic::error(
-                            "E0503",
-                            format!(
-                                "`+k8s:conversion-gen={path}` does not name the hub of {}",
-                                pkg.display_name()
-                            ),
-                        )
-                        .at(
-                            tag.span,
-                            format!(
-                                "the hub is `crate{}`",
-                                hub_rel.iter().map(|s| format!("::{s}")).collect::<String>()
-                            ),
-                        )
-                        .help(format!(
-                            "write `//! +k8s:conversion-gen=crate{}`: the group's hub module",
+            return diags;
+        };
+        if let ConversionTag::Through(path) = &tag.value
+            && let Some(hub_path) = &hub.rust_path
+        {
+            let tag_rel: Vec<&str> = path.segments.iter().skip(1).map(String::as_str).collect();
+            let hub_rel: Vec<&str> = hub_path.split("::").skip(1).collect();
+            if path.first() == "crate" && tag_rel != hub_rel {
+                diags.push(
+                    Diagnostic::error(
+                        "E0503",
+                        format!(
+                            "`+k8s:conversion-gen={path}` does not name the hub of {}",
+                            pkg.display_name()
+                        ),
+                    )
+                    .at(
+                        tag.span,
+                        format!(
+                            "the hub is `crate{}`",
                             hub_rel.iter().map(|s| format!("::{s}")).collect::<String>()
-                        )),
-                    );
-                }
+                        ),
+                    )
+                    .help(format!(
+                        "write `//! +k8s:conversion-gen=crate{}`: the group's hub module",
+                        hub_rel.iter().map(|s| format!("::{s}")).collect::<String>()
+                    )),
+                );
             }
-            for plan in plans(pkg, hub, &quote!(::kube_codegen_scheme)) {
-                for dir in [&plan.to_hub, &plan.from_hub] {
-                    if let Some(d) = dir.diagnostic(pkg, hub, plan.ext, plan.hub) {
-                        diags.push(d);
-                    }
+        }
+        for plan in plans(pkg, hub, &quote!(::kube_codegen_scheme)) {
+            for dir in [&plan.to_hub, &plan.from_hub] {
+                if let Some(d) = dir.diagnostic(pkg, hub, plan.ext, plan.hub) {
+                    diags.push(d);
                 }
             }
         }

@@ -135,7 +135,7 @@ fn wardle(with_hand_written: bool) -> Loaded {
 #[test]
 fn names_the_functions_to_write() {
     let loaded = wardle(false);
-    let diags = ConversionGen.validate(&loaded.model);
+    let diags = ConversionGen.check(&loaded.model);
     assert_eq!(
         diags.iter().map(|d| d.code).collect::<Vec<_>>(),
         ["E0501", "E0501"]
@@ -146,7 +146,7 @@ fn names_the_functions_to_write() {
 #[test]
 fn generates_field_by_field_and_calls_hand_written_functions() {
     let loaded = wardle(true);
-    let diags = ConversionGen.validate(&loaded.model);
+    let diags = ConversionGen.check(&loaded.model);
     assert!(diags.is_empty(), "{}", render(&loaded, &diags));
     let pkg = loaded
         .model
@@ -193,7 +193,7 @@ fn a_private_hand_written_function_is_named() {
             ),
         ],
     );
-    let diags = ConversionGen.validate(&loaded.model);
+    let diags = ConversionGen.check(&loaded.model);
     assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0502"]);
     insta::assert_snapshot!(render(&loaded, &diags));
 }
@@ -225,7 +225,7 @@ fn a_tag_naming_another_module_is_an_error() {
             ),
         ],
     );
-    let diags = ConversionGen.validate(&loaded.model);
+    let diags = ConversionGen.check(&loaded.model);
     assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0503"]);
     insta::assert_snapshot!(render(&loaded, &diags));
 }

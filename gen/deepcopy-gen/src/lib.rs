@@ -35,36 +35,34 @@ impl Generator for DeepcopyGen {
         Placement::InCrate
     }
 
-    fn validate(&self, model: &Model) -> Vec<Diagnostic> {
+    fn validate_package(&self, _model: &Model, pkg: &Package) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
-        for pkg in &model.packages {
-            for t in pkg.types.iter().filter(|t| enabled(t)) {
-                for (what, ty, span) in all_fields(t) {
-                    check_shared(t, &what, ty, span, &mut diags);
-                }
-                if !t.implements("Clone") && t.has_generics {
-                    diags.push(
-                        Diagnostic::error(
-                            "E0402",
-                            format!("cannot write `Clone` for generic type `{}`", t.name),
-                        )
-                        .at(t.span, "generic type without `Clone`")
-                        .help(format!("add `#[derive(Clone)]` to `{}`", t.name)),
-                    );
-                }
-                if !t.implements("Clone") && !t.is_pub && !t.module.is_empty() {
-                    diags.push(
-                        Diagnostic::error(
-                            "E0403",
-                            format!("`{}` has no `Clone` and is private to its module", t.name),
-                        )
-                        .at(t.span, "generated code cannot name this type")
-                        .help(format!(
-                            "add `#[derive(Clone)]` to `{}`, or make it `pub`",
-                            t.name
-                        )),
-                    );
-                }
+        for t in pkg.types.iter().filter(|t| enabled(t)) {
+            for (what, ty, span) in all_fields(t) {
+                check_shared(t, &what, ty, span, &mut diags);
+            }
+            if !t.implements("Clone") && t.has_generics {
+                diags.push(
+                    Diagnostic::error(
+                        "E0402",
+                        format!("cannot write `Clone` for generic type `{}`", t.name),
+                    )
+                    .at(t.span, "generic type without `Clone`")
+                    .help(format!("add `#[derive(Clone)]` to `{}`", t.name)),
+                );
+            }
+            if !t.implements("Clone") && !t.is_pub && !t.module.is_empty() {
+                diags.push(
+                    Diagnostic::error(
+                        "E0403",
+                        format!("`{}` has no `Clone` and is private to its module", t.name),
+                    )
+                    .at(t.span, "generated code cannot name this type")
+                    .help(format!(
+                        "add `#[derive(Clone)]` to `{}`, or make it `pub`",
+                        t.name
+                    )),
+                );
             }
         }
         diags

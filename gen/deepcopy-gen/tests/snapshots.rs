@@ -26,7 +26,7 @@ fn format(tokens: proc_macro2::TokenStream) -> String {
 
 fn generate(name: &str, types_rs: &str) -> String {
     let loaded = load_fixture(name, &[("apis/pager/v1/types.rs", types_rs)]);
-    let diags = DeepcopyGen.validate(&loaded.model);
+    let diags = DeepcopyGen.check(&loaded.model);
     assert!(diags.is_empty(), "{}", render(&loaded, &diags));
     format(deepcopy_gen::package(
         &loaded.model.packages[0],
@@ -126,7 +126,7 @@ fn shared_state_fields_are_rejected() {
             ),
         )],
     );
-    let mut diags = DeepcopyGen.validate(&loaded.model);
+    let mut diags = DeepcopyGen.check(&loaded.model);
     kube_codegen_model::diag::sort(&mut diags);
     let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
     assert_eq!(
@@ -147,6 +147,6 @@ fn private_type_in_a_submodule_is_rejected() {
             "struct Hidden {\n    n: i32,\n}\n\npub struct Shown {\n    pub n: i32,\n}\n",
         )],
     );
-    let diags = DeepcopyGen.validate(&loaded.model);
+    let diags = DeepcopyGen.check(&loaded.model);
     insta::assert_snapshot!(render(&loaded, &diags));
 }

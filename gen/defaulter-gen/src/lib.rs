@@ -48,9 +48,9 @@ impl Generator for DefaulterGen {
         Placement::InCrate
     }
 
-    fn validate(&self, model: &Model) -> Vec<Diagnostic> {
+    fn validate_package(&self, _model: &Model, pkg: &Package) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
-        for pkg in model.packages.iter().filter(|p| enabled(p)) {
+        if enabled(pkg) {
             for t in &pkg.types {
                 let name = hand_written_name(t);
                 if let Some(f) = pkg.function_named(&name)

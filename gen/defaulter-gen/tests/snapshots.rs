@@ -93,7 +93,7 @@ fn set_defaults_impls() {
             ),
         ],
     );
-    let diags = DefaulterGen.validate(&loaded.model);
+    let diags = DefaulterGen.check(&loaded.model);
     let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["W0601"], "{}", render(&loaded, &diags));
     let pkg = &loaded.model.packages[0];
@@ -123,7 +123,7 @@ fn defaults_it_cannot_apply_and_private_functions() {
             ("apis/pager/v1/types.rs", TYPES),
         ],
     );
-    let diags = DefaulterGen.validate(&loaded.model);
+    let diags = DefaulterGen.check(&loaded.model);
     insta::assert_snapshot!(render(&loaded, &diags));
 }
 
@@ -142,7 +142,7 @@ fn a_json_default_needs_the_types_serde() {
             ),
         ],
     );
-    let diags = DefaulterGen.validate(&loaded.model);
+    let diags = DefaulterGen.check(&loaded.model);
     assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0603"]);
     insta::assert_snapshot!(render(&loaded, &diags));
 }

@@ -339,9 +339,18 @@ impl Config {
             );
         }
         timings.add(&timings.load, started);
+        let model = &loaded.model;
         let mut diags: Vec<Diagnostic> = gens
-            .iter()
-            .flat_map(|g| g.validate(&loaded.model))
+            .par_iter()
+            .flat_map_iter(|g| {
+                g.validate(model).into_iter().chain(
+                    model
+                        .packages
+                        .par_iter()
+                        .flat_map_iter(|p| g.validate_package(model, p))
+                        .collect::<Vec<_>>(),
+                )
+            })
             .collect();
         if diags.iter().any(Diagnostic::is_error) {
             kube_codegen_model::diag::sort(&mut diags);
@@ -500,6 +509,8 @@ impl Config {
         if let Some(stamp) = &stamp {
             stamp.record(&files, &report);
         }
+        // Freeing the model and the rendered text takes milliseconds nobody needs to wait for.
+        std::thread::spawn(move || drop((files, loaded)));
         Ok(report)
     }
 
@@ -553,49 +564,66 @@ impl Config {
     }
 
     fn missing_includes(&self, files: &[RenderedFile], loaded: &Loaded) -> String {
+        let mut by_dir: std::collections::HashMap<&Path, Vec<&RenderedFile>> = Default::default();
+        for f in files {
+            if let Some(dir) = f.path.parent() {
+                by_dir.entry(dir).or_default().push(f);
+            }
+        }
+        let per_package: Vec<String> = loaded
+            .model
+            .packages
+            .par_iter()
+            .map(|pkg| self.missing_includes_of(pkg, &by_dir))
+            .collect();
+        per_package.concat()
+    }
+
+    fn missing_includes_of(
+        &self,
+        pkg: &kube_codegen_model::Package,
+        by_dir: &std::collections::HashMap<&Path, Vec<&RenderedFile>>,
+    ) -> String {
         let mut out = String::new();
-        for pkg in &loaded.model.packages {
-            let input = &self.inputs[pkg.input];
-            let root_file = input.dir.join(&pkg.root_file);
-            let Ok(text) = std::fs::read_to_string(&root_file) else {
+        let input = &self.inputs[pkg.input];
+        let pkg_out = self.out_root(input).join(&pkg.dir);
+        let Some(files) = by_dir.get(pkg_out.as_path()) else {
+            return out;
+        };
+        let root_file = input.dir.join(&pkg.root_file);
+        let Ok(text) = std::fs::read_to_string(&root_file) else {
+            return out;
+        };
+        for f in files {
+            let Some(name) = f.path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
                 continue;
             };
-            let pkg_out = self.out_root(input).join(&pkg.dir);
-            for f in files
-                .iter()
-                .filter(|f| f.path.parent() == Some(pkg_out.as_path()))
-            {
-                let Some(name) = f.path.file_name().map(|n| n.to_string_lossy().into_owned())
-                else {
-                    continue;
-                };
-                // Data files (a package's `generated.proto`) are not Rust to include.
-                if !name.ends_with(".rs") {
-                    continue;
-                }
-                if text.contains(&name) {
-                    continue;
-                }
-                let build_script =
-                    self.output == OutputMode::Auto && std::env::var_os("OUT_DIR").is_some();
-                let include = if build_script {
-                    let rel = pkg.dir.join(&name);
-                    format!(
-                        "include!(concat!(env!(\"OUT_DIR\"), \"/{}\"));",
-                        rel.display()
-                    )
-                } else {
-                    // `include!` paths are relative to the file that contains them.
-                    let from = root_file.parent().unwrap_or(Path::new("."));
-                    let rel = relative_path(from, &f.path);
-                    format!("include!(\"{}\");", rel.display())
-                };
-                out.push_str(&format!(
+            // Data files (a package's `generated.proto`) are not Rust to include.
+            if !name.ends_with(".rs") {
+                continue;
+            }
+            if text.contains(&name) {
+                continue;
+            }
+            let build_script =
+                self.output == OutputMode::Auto && std::env::var_os("OUT_DIR").is_some();
+            let include = if build_script {
+                let rel = pkg.dir.join(&name);
+                format!(
+                    "include!(concat!(env!(\"OUT_DIR\"), \"/{}\"));",
+                    rel.display()
+                )
+            } else {
+                // `include!` paths are relative to the file that contains them.
+                let from = root_file.parent().unwrap_or(Path::new("."));
+                let rel = relative_path(from, &f.path);
+                format!("include!(\"{}\");", rel.display())
+            };
+            out.push_str(&format!(
                     "warning: {} does not include the generated {name}, so it is not compiled\n  = help: add `{include}` to {}\n",
                     root_file.display(),
                     root_file.display()
                 ));
-            }
         }
         out
     }

@@ -162,7 +162,7 @@ impl<'a> Stamp<'a> {
                 let (len, hash) = match self.seen.generated.get(&r.path) {
                     Some(&seen) => seen,
                     None => {
-                        read_into(&r.path, buf)
+                        read_into(&r.path, buf, false)
                             .map_err(|e| format!("output {}: {e}", r.path.display()))?;
                         (buf.len() as u64, *blake3::hash(buf).as_bytes())
                     }
@@ -373,14 +373,17 @@ impl Context {
             let files: Vec<(bool, u64, [u8; 32])> = paths
                 .par_iter()
                 .map_init(Vec::new, |bytes, p| {
-                    read_into(p, bytes)?;
+                    // Generated files are only recognised (by their head) unless `seen` wants them.
+                    let whole = read_into(p, bytes, !want_generated)?;
+                    if !whole {
+                        return Ok((true, 0, [0; 32]));
+                    }
                     let generated = bytes.starts_with(HEADER.as_bytes());
-                    let hash = if generated && !want_generated {
-                        [0; 32]
-                    } else {
-                        *blake3::hash(bytes).as_bytes()
-                    };
-                    Ok((generated, bytes.len() as u64, hash))
+                    Ok((
+                        generated,
+                        bytes.len() as u64,
+                        *blake3::hash(bytes).as_bytes(),
+                    ))
                 })
                 .collect::<std::io::Result<_>>()?;
             for (path, (generated, len, hash)) in paths.into_iter().zip(files) {
@@ -402,12 +405,21 @@ impl Context {
     }
 }
 
-/// Reads a whole file into `buf` (reused across files: no fresh pages to fault in per file).
-fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+/// Reads a file into `buf` (reused across files: no fresh pages to fault in per file): the whole
+/// file, or with `head_first` only a generated file's header when the file starts with it.
+/// Returns whether `buf` holds the whole file.
+fn read_into(path: &Path, buf: &mut Vec<u8>, head_first: bool) -> std::io::Result<bool> {
     use std::io::Read;
     buf.clear();
-    std::fs::File::open(path)?.read_to_end(buf)?;
-    Ok(())
+    let mut f = std::fs::File::open(path)?;
+    if head_first {
+        (&mut f).take(HEADER.len() as u64).read_to_end(buf)?;
+        if buf.as_slice() == HEADER.as_bytes() {
+            return Ok(false);
+        }
+    }
+    f.read_to_end(buf)?;
+    Ok(true)
 }
 
 /// Files read while computing the key, by absolute path.

@@ -126,9 +126,23 @@ pub trait Generator: Sync + Send {
     /// `register-gen`, `deepcopy-gen`, ... (also the owner line of its files).
     fn name(&self) -> &'static str;
     fn placement(&self) -> Placement;
-    /// Problems this generator finds in the model; any error stops the run before writing.
+    /// Problems this generator finds across the model; any error stops the run before writing.
     fn validate(&self, _model: &Model) -> Vec<Diagnostic> {
         Vec::new()
+    }
+    /// Problems in one package. Called for every package (in parallel); any error stops the run
+    /// before writing.
+    fn validate_package(&self, _model: &Model, _pkg: &Package) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+    /// Every problem: [`Generator::validate`] and [`Generator::validate_package`] for each
+    /// package, one after the other (kube-codegen runs them in parallel).
+    fn check(&self, model: &Model) -> Vec<Diagnostic> {
+        let mut diags = self.validate(model);
+        for pkg in &model.packages {
+            diags.extend(self.validate_package(model, pkg));
+        }
+        diags
     }
     /// Files for one package. Called for every package; returns nothing for packages it skips.
     fn generate_package(
@@ -145,24 +159,66 @@ pub trait Generator: Sync + Send {
     }
 }
 
-/// Rust's strict and reserved keywords: names that must be written `r#name` in generated code.
-const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
-    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
-    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
-    "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
-    "virtual", "where", "while", "yield",
-];
-
-/// Whether `name` is a Rust keyword (written `r#name` as an identifier).
+/// Whether `name` is a Rust strict or reserved keyword (written `r#name` as an identifier).
+/// A `match`, not a list scan: it runs for every identifier of every generated file.
 pub fn is_keyword(name: &str) -> bool {
-    KEYWORDS.contains(&name)
+    matches!(
+        name,
+        "abstract"
+            | "as"
+            | "async"
+            | "await"
+            | "become"
+            | "box"
+            | "break"
+            | "const"
+            | "continue"
+            | "do"
+            | "dyn"
+            | "else"
+            | "enum"
+            | "extern"
+            | "false"
+            | "final"
+            | "fn"
+            | "for"
+            | "gen"
+            | "if"
+            | "impl"
+            | "in"
+            | "let"
+            | "loop"
+            | "macro"
+            | "match"
+            | "mod"
+            | "move"
+            | "mut"
+            | "override"
+            | "priv"
+            | "pub"
+            | "ref"
+            | "return"
+            | "static"
+            | "struct"
+            | "trait"
+            | "true"
+            | "try"
+            | "type"
+            | "typeof"
+            | "unsafe"
+            | "unsized"
+            | "use"
+            | "virtual"
+            | "where"
+            | "while"
+            | "yield"
+    )
 }
 
 /// An identifier for generated code: `r#type` for keywords, as written otherwise.
 pub fn ident(name: &str) -> Ident {
     let name = name.strip_prefix("r#").unwrap_or(name);
-    if KEYWORDS.contains(&name) {
+    if is_keyword(name) {
         Ident::new_raw(name, Span::call_site())
     } else {
         Ident::new(name, Span::call_site())

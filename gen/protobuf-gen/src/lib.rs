@@ -40,9 +40,9 @@ impl Generator for ProtobufGen {
         Placement::InCrate
     }
 
-    fn validate(&self, model: &Model) -> Vec<Diagnostic> {
+    fn validate_package(&self, _model: &Model, pkg: &Package) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
-        for pkg in model.packages.iter().filter(|p| p.options.protobuf) {
+        if pkg.options.protobuf {
             plan(pkg, &mut diags);
         }
         diags

@@ -48,7 +48,7 @@ fn load(name: &str, files: &[(String, String)]) -> Result<Loaded, String> {
 /// (generated.proto, zz_generated.protobuf.rs) of the fixture's package.
 fn generate(name: &str, body: &str, record: Option<&str>) -> (String, String) {
     let loaded = load(name, &fixture(name, body, record)).unwrap_or_else(|e| panic!("{e}"));
-    let diags = ProtobufGen.validate(&loaded.model);
+    let diags = ProtobufGen.check(&loaded.model);
     // Warnings are the tests' own to check (`diagnostics`).
     assert!(
         !diags.iter().any(|d| d.is_error()),
@@ -71,7 +71,7 @@ fn generate(name: &str, body: &str, record: Option<&str>) -> (String, String) {
 /// The rendered diagnostics protobuf-gen gives for a fixture.
 fn diagnostics(name: &str, body: &str, record: Option<&str>) -> String {
     let loaded = load(name, &fixture(name, body, record)).unwrap_or_else(|e| panic!("{e}"));
-    let diags = ProtobufGen.validate(&loaded.model);
+    let diags = ProtobufGen.check(&loaded.model);
     kube_codegen_model::testing::render(&tmp_root(), &loaded, &diags)
 }
 
