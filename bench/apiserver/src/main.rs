@@ -154,6 +154,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         return serve_sar(addr).await;
     }
     let addr = cli.addr.ok_or("--addr is required")?;
+    if cli.watchers == 0 && !cli.requests_only {
+        return Err("--watchers must be at least 1 (use --requests-only for no fan-out)".into());
+    }
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.enforce_http(false);
