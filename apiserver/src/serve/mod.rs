@@ -20,6 +20,12 @@ pub use certs::{CertKeyFiles, ReloadingCert, self_signed};
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Concurrent streams a client may open on one HTTP/2 connection: k8s.io/apiserver's
+/// `RecommendedOptions` for aggregated API servers, whose client is typically kube-aggregator's
+/// proxy multiplexing many requests, long-running watches included, into one connection.
+/// (hyper's default, 200, would leave the 201st watch of that connection waiting.)
+pub const HTTP2_MAX_STREAMS_PER_CONNECTION: u32 = 1000;
+
 /// HTTPS settings.
 pub struct Tls {
     cert: Arc<ReloadingCert>,
@@ -165,7 +171,10 @@ async fn run_connection<I>(
             }
             router.clone().oneshot(req)
         });
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http2()
+        .max_concurrent_streams(HTTP2_MAX_STREAMS_PER_CONNECTION);
     let conn = builder.serve_connection_with_upgrades(io, service);
     if let Err(e) = watcher.watch(conn.into_owned()).await {
         tracing::debug!(%remote, error = %e, "connection ended");
