@@ -447,24 +447,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
         ms(median(&idle_create)),
         ms(min(&idle_create)),
     );
-    let fan = fanout(&pool, &base, &cli, &list_rv, false).await?;
-    println!(
-        "apiserver {label} fanout watchers={} runs={} open_s={:.3} all_ms_median={:.2} all_ms_min={:.2} p50_ms_median={:.2} create_ms_median={:.2} server_cpu_us_per_delivery={} client_cpu_us_per_delivery={} runs_all_ms=[{}]",
-        cli.watchers,
-        fan.all.len(),
-        fan.open.as_secs_f64(),
-        ms(median(&fan.all)),
-        ms(min(&fan.all)),
-        ms(median(&fan.p50)),
-        ms(median(&fan.create)),
-        fan.server_cpu_us.map_or("?".into(), |c| format!("{c:.2}")),
-        fan.client_cpu_us.map_or("?".into(), |c| format!("{c:.2}")),
-        fan.all
-            .iter()
-            .map(|d| format!("{:.1}", ms(*d)))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
+    let fan = fanout(&pool, &base, &cli, &list_rv, false, Transport::Http1).await?;
+    print_fanout(label, "fanout", &cli, &fan);
     if let Some(rss) = fan.rss {
         println!(
             "apiserver {label} memory objects={items} watches={} stored_bytes~{} rss_with_watches_mb={:.1} rss_vs_stored={:.2}x",
@@ -474,10 +458,13 @@ async fn run(cli: Cli) -> Result<(), Error> {
             rss as f64 / body.len() as f64,
         );
     }
+    // The same watches multiplexed on HTTP/2 connections, as Go clients hold them.
+    let fan_h2 = fanout(&pool, &base, &cli, &list_rv, false, Transport::Http2).await?;
+    print_fanout(label, "fanout_http2", &cli, &fan_h2);
 
     // 6 (here, before more objects are written). Protobuf vs JSON.
     let pvj = protobuf_vs_json(&pool, &base, &cli).await?;
-    let fan_pb = fanout(&pool, &base, &cli, &list_rv, true).await?;
+    let fan_pb = fanout(&pool, &base, &cli, &list_rv, true, Transport::Http1).await?;
     println!(
         "apiserver {label} protobuf items={items} list_json_ms_median={:.2} list_protobuf_ms_median={:.2} list_time_ratio={:.2}x list_json_bytes={} list_protobuf_bytes={} list_bytes_ratio={:.2}x fanout_json_ms_median={:.2} fanout_protobuf_ms_median={:.2} fanout_ratio={:.2}x object_json_bytes={:.0} object_protobuf_bytes={:.0} encode_json_ns={:.0} encode_protobuf_ns={:.0} encode_ratio={:.2}x decode_json_ns={:.0} decode_protobuf_ns={:.0} decode_ratio={:.2}x",
         ms(pvj.list_json),
@@ -519,7 +506,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         items.to_string()
     };
     println!(
-        "apiserver {label} creates_per_s={:.0} gets_per_s={:.0} list{n}_ms={:.1} list{n}_storage_version_ms={:.1} same_version_ratio={:.2}x conversion_ratio={:.2}x serde_list{n}_ms={:.1} list_ratio={:.1}x paged_pinned_vs_unpaged={:.2}x fanout{}_ms={:.1} fanout{}_p50_ms={:.1} apply_vs_merge={:.2}x nproc={nproc}{}",
+        "apiserver {label} creates_per_s={:.0} gets_per_s={:.0} list{n}_ms={:.1} list{n}_storage_version_ms={:.1} same_version_ratio={:.2}x conversion_ratio={:.2}x serde_list{n}_ms={:.1} list_ratio={:.1}x paged_pinned_vs_unpaged={:.2}x fanout{}_ms={:.1} fanout{}_p50_ms={:.1} fanout{}_http2_ms={:.1} apply_vs_merge={:.2}x nproc={nproc}{}",
         cli.creates as f64 / created.wall.as_secs_f64(),
         median_f(&get_rates),
         ms(list_med),
@@ -533,6 +520,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
         ms(median(&fan.all)),
         cli.watchers,
         ms(median(&fan.p50)),
+        cli.watchers,
+        ms(median(&fan_h2.all)),
         applied.apply.as_secs_f64() / applied.merge.as_secs_f64(),
         raw_ratio.map_or(String::new(), |r| format!(" creates_vs_raw_etcd={r:.0}%")),
     );
@@ -879,7 +868,31 @@ async fn gets(pool: &Pool, base: &str, cli: &Cli, seed: u64) -> Result<Timed, Er
     .await
 }
 
+/// One fan-out's line: `apiserver <label> <name> watchers=… all_ms_median=… …`.
+fn print_fanout(label: &str, name: &str, cli: &Cli, fan: &Fanout) {
+    println!(
+        "apiserver {label} {name} watchers={} connections={} runs={} open_s={:.3} all_ms_median={:.2} all_ms_min={:.2} p50_ms_median={:.2} create_ms_median={:.2} server_cpu_us_per_delivery={} client_cpu_us_per_delivery={} runs_all_ms=[{}]",
+        cli.watchers,
+        fan.connections,
+        fan.all.len(),
+        fan.open.as_secs_f64(),
+        ms(median(&fan.all)),
+        ms(min(&fan.all)),
+        ms(median(&fan.p50)),
+        ms(median(&fan.create)),
+        fan.server_cpu_us.map_or("?".into(), |c| format!("{c:.2}")),
+        fan.client_cpu_us.map_or("?".into(), |c| format!("{c:.2}")),
+        fan.all
+            .iter()
+            .map(|d| format!("{:.1}", ms(*d)))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+}
+
 struct Fanout {
+    /// TCP connections the watches used.
+    connections: usize,
     open: Duration,
     all: Vec<Duration>,
     p50: Vec<Duration>,
@@ -895,32 +908,79 @@ struct Fanout {
 /// What a watcher reports: (run, when it parsed the ADDED event), or an error.
 type Seen = Result<(usize, Instant), String>;
 
+/// How the fan-out's watches reach the server.
+#[derive(Clone, Copy, PartialEq)]
+enum Transport {
+    /// One HTTP/1.1 connection per watch.
+    Http1,
+    /// HTTP/2, the watches multiplexed `HTTP2_STREAMS` to a connection: what client-go's shared
+    /// transport and kube-aggregator's proxy do (over TLS, where ALPN picks HTTP/2).
+    Http2,
+}
+
+/// Watches per HTTP/2 connection: the server's limit (`HTTP2_MAX_STREAMS_PER_CONNECTION`).
+const HTTP2_STREAMS: usize = 1000;
+
+/// A connection a watch is opened on; held (never read) for as long as the watch is read:
+/// dropping an HTTP/1.1 sender closes its connection.
+#[allow(dead_code)]
+enum WatchConn {
+    Http1(hyper::client::conn::http1::SendRequest<Empty<Bytes>>),
+    Http2(hyper::client::conn::http2::SendRequest<Empty<Bytes>>),
+}
+
 async fn fanout(
     pool: &Pool,
     base: &str,
     cli: &Cli,
     rv: &str,
     protobuf: bool,
+    transport: Transport,
 ) -> Result<Fanout, Error> {
     let addr = cli.addr.ok_or("--addr is required")?;
+    // HTTP/2: the shared connections first (h2c, prior knowledge).
+    let mut shared = Vec::new();
+    if transport == Transport::Http2 {
+        for _ in 0..cli.watchers.div_ceil(HTTP2_STREAMS) {
+            let tcp = tokio::net::TcpStream::connect(addr).await?;
+            tcp.set_nodelay(true)?;
+            let (sender, conn) = hyper::client::conn::http2::handshake(
+                hyper_util::rt::TokioExecutor::new(),
+                TokioIo::new(tcp),
+            )
+            .await?;
+            tokio::spawn(conn);
+            shared.push(sender);
+        }
+    }
     let path = format!("{COLLECTION}?watch=1&resourceVersion={rv}");
-    let fan_prefix = format!("{}-fan{}-", cli.prefix, if protobuf { "pb" } else { "" });
+    let fan_prefix = format!(
+        "{}-fan{}{}-",
+        cli.prefix,
+        if protobuf { "pb" } else { "" },
+        if transport == Transport::Http2 {
+            "h2"
+        } else {
+            ""
+        }
+    );
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), String>>();
     let (seen_tx, mut seen_rx) = mpsc::unbounded_channel::<Seen>();
     // Bound concurrent connects so that the listen backlog never overflows.
     let connects = Arc::new(Semaphore::new(64));
     let open_start = Instant::now();
     let mut handles = Vec::new();
-    for _ in 0..cli.watchers {
+    for i in 0..cli.watchers {
         let path = path.clone();
         let fan_prefix = fan_prefix.clone();
         let ready_tx = ready_tx.clone();
         let seen_tx = seen_tx.clone();
         let connects = connects.clone();
+        let via = shared.get(i / HTTP2_STREAMS).cloned();
         handles.push(tokio::spawn(async move {
             let opened = {
                 let _permit = connects.acquire().await;
-                open_watch(addr, &path, protobuf).await
+                open_watch(addr, via, &path, protobuf).await
             };
             let (_sender, body) = match opened {
                 Ok(x) => x,
@@ -955,6 +1015,11 @@ async fn fanout(
 
     let url = format!("{base}{COLLECTION}");
     let mut result = Fanout {
+        connections: if shared.is_empty() {
+            cli.watchers
+        } else {
+            shared.len()
+        },
         open,
         all: Vec::new(),
         p50: Vec::new(),
@@ -1009,34 +1074,43 @@ async fn fanout(
     Ok(result)
 }
 
-/// One watch on its own connection; returns once the 200 headers are in. The sender is returned
-/// so the connection is kept for as long as the body is read.
+/// One watch, on its own HTTP/1.1 connection or as a stream of the HTTP/2 connection `via`;
+/// returns once the 200 headers are in, with the connection to keep while the body is read.
 async fn open_watch(
     addr: SocketAddr,
+    via: Option<hyper::client::conn::http2::SendRequest<Empty<Bytes>>>,
     path: &str,
     protobuf: bool,
-) -> Result<
-    (
-        hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
-        Incoming,
-    ),
-    Error,
-> {
-    let stream = tokio::net::TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(conn);
+) -> Result<(WatchConn, Incoming), Error> {
     let accept = if protobuf {
         "application/vnd.kubernetes.protobuf"
     } else {
         "application/json"
     };
-    let req = Request::builder()
-        .uri(path)
-        .header(HOST, addr.to_string())
-        .header(hyper::header::ACCEPT, accept)
-        .body(Empty::<Bytes>::new())?;
-    let resp = sender.send_request(req).await?;
+    let (conn, resp) = match via {
+        Some(mut sender) => {
+            let req = Request::builder()
+                .uri(format!("http://{addr}{path}"))
+                .header(hyper::header::ACCEPT, accept)
+                .body(Empty::<Bytes>::new())?;
+            let resp = sender.send_request(req).await?;
+            (WatchConn::Http2(sender), resp)
+        }
+        None => {
+            let stream = tokio::net::TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+            tokio::spawn(conn);
+            let req = Request::builder()
+                .uri(path)
+                .header(HOST, addr.to_string())
+                .header(hyper::header::ACCEPT, accept)
+                .body(Empty::<Bytes>::new())?;
+            let resp = sender.send_request(req).await?;
+            (WatchConn::Http1(sender), resp)
+        }
+    };
     if resp.status() != StatusCode::OK {
         let status = resp.status();
         let body = resp.into_body().collect().await?.to_bytes();
@@ -1046,7 +1120,7 @@ async fn open_watch(
         )
         .into());
     }
-    Ok((sender, resp.into_body()))
+    Ok((conn, resp.into_body()))
 }
 
 /// Reads newline-delimited watch events; reports each ADDED of a `<fan_prefix><run>` Alert.
