@@ -64,12 +64,48 @@ pub struct Etcd {
     _tmp: Option<tempfile::TempDir>,
 }
 
+/// A free loopback port, never the same one twice in this process: tests run in parallel, and a
+/// port released here could otherwise be handed to two etcd members at once (the second would
+/// fail to start and its test would talk to the first one's cluster).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("a free port")
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+}
+
+/// Whether process `pid` has a listening TCP socket on `127.0.0.1:port` (Linux `/proc`).
+fn listens(pid: u32, port: u16) -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    let local = format!("0100007F:{port:04X}");
+    let inodes: Vec<String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            // local_address, st (0A = LISTEN), inode
+            (cols.len() > 9 && cols[1] == local && cols[3] == "0A")
+                .then(|| format!("socket:[{}]", cols[9]))
+        })
+        .collect();
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path())
+            .is_ok_and(|target| inodes.iter().any(|i| target.as_os_str() == i.as_str()))
+    })
 }
 
 impl Etcd {
@@ -195,7 +231,30 @@ impl Etcd {
             .unwrap_or_else(|e| {
                 panic!("cannot start etcd ({e}): install it (Debian: apt-get install etcd-server; ./test.sh does)")
             });
+        let pid = child.id();
         self.child = Some(child);
+        // Started is not listening: wait until this very process holds the client port, so that
+        // a member that could not start fails here, by name, rather than as a confusing test.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !listens(pid, self.client_port) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!(
+                    "etcd {} exited at start ({status}); its ports {} and {} may be taken",
+                    self.name, self.client_port, self.peer_port
+                );
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "etcd {} is not listening on 127.0.0.1:{} after 20 s",
+                self.name,
+                self.client_port
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 
     pub fn client_url(&self) -> String {
