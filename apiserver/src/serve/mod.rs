@@ -122,7 +122,9 @@ pub async fn serve(
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let Some(acceptor) = acceptor else {
-                run_connection(TokioIo::new(tcp), router, None, watcher, remote).await;
+                let http2 = starts_http2(&tcp).await;
+                let io = TokioIo::new(Writes::new(tcp, http2));
+                run_connection(io, router, None, watcher, remote).await;
                 return;
             };
             let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
@@ -142,7 +144,9 @@ pub async fn serve(
                 .peer_certificates()
                 .filter(|c| !c.is_empty())
                 .map(|c| PeerCertificates::new(c.iter().map(|c| c.clone().into_owned()).collect()));
-            run_connection(TokioIo::new(stream), router, peer, watcher, remote).await;
+            let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+            let io = TokioIo::new(Writes::new(stream, http2));
+            run_connection(io, router, peer, watcher, remote).await;
         });
     }
     drop(listener);
@@ -151,6 +155,95 @@ pub async fn serve(
         _ = tokio::time::sleep(grace) => tracing::warn!("grace period over: closing remaining connections"),
     }
     Ok(())
+}
+
+/// Whether a plain-HTTP client opened with HTTP/2's preface (`PRI * HTTP/2.0…`, prior
+/// knowledge), from the first bytes, without consuming them. A client that sends nothing within
+/// the handshake timeout is left to the HTTP/1.1 server's own timeouts.
+async fn starts_http2(tcp: &tokio::net::TcpStream) -> bool {
+    const PREFACE: &[u8] = b"PRI ";
+    let peek = async {
+        let mut buf = [0u8; 4];
+        loop {
+            match tcp.peek(&mut buf).await {
+                Ok(n) if n >= PREFACE.len() || n == 0 => return buf[..n] == *PREFACE,
+                // Fewer bytes so far: wait for more.
+                Ok(n) if PREFACE.starts_with(&buf[..n]) => {
+                    tokio::time::sleep(Duration::from_millis(1)).await
+                }
+                Ok(_) | Err(_) => return false,
+            }
+        }
+    };
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, peek)
+        .await
+        .unwrap_or(false)
+}
+
+/// The connection as hyper writes to it. HTTP/2 connections do not offer vectored writes: with
+/// them h2 sends every DATA frame over 256 bytes in a write of its own (it holds one such
+/// payload at a time); without, frames up to 1 KiB — a watch event of a typical object — are
+/// copied into its 16 KiB buffer, so one event for a thousand watches on a connection takes a
+/// few dozen writes, not a thousand. HTTP/1.1 keeps them: hyper then queues a list's chunks
+/// for `writev` instead of copying them.
+struct Writes<T> {
+    inner: T,
+    vectored: bool,
+}
+
+impl<T> Writes<T> {
+    fn new(inner: T, http2: bool) -> Self {
+        Writes {
+            inner,
+            vectored: !http2,
+        }
+    }
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Writes<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Writes<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.vectored && self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// Serves one connection until it closes (or the graceful shutdown closes it).
