@@ -18,7 +18,8 @@
 //! 4. **fan-out** — `--watchers` watches (`?watch=1&resourceVersion=<list RV>`, one TCP connection
 //!    each), all established (200 headers received); then one create, and the time from just
 //!    before sending it until each watcher has read and parsed its ADDED event. Repeated
-//!    `--fanout-runs` times on the same watches.
+//!    `--fanout-runs` times on the same watches. Then the same over HTTP/2: the watches as streams
+//!    of shared connections, 1,000 to a connection (the server's limit), as Go clients hold them.
 //!
 //! Prints one `key=value` line per measurement and a final summary line.
 
