@@ -158,22 +158,24 @@ pub async fn serve(
 }
 
 /// Whether a plain-HTTP client opened with HTTP/2's preface (`PRI * HTTP/2.0…`, prior
-/// knowledge), from the first bytes, without consuming them. A client that sends nothing within
-/// the handshake timeout is left to the HTTP/1.1 server's own timeouts.
+/// knowledge), from the first bytes, without consuming them. Only how writes are batched depends
+/// on it (hyper tells the protocols apart itself), so a client that sends nothing within the
+/// handshake timeout, or only part of the first four bytes for 50 ms, counts as HTTP/1.1.
 async fn starts_http2(tcp: &tokio::net::TcpStream) -> bool {
     const PREFACE: &[u8] = b"PRI ";
     let peek = async {
         let mut buf = [0u8; 4];
-        loop {
+        for _ in 0..50 {
             match tcp.peek(&mut buf).await {
                 Ok(n) if n >= PREFACE.len() || n == 0 => return buf[..n] == *PREFACE,
-                // Fewer bytes so far: wait for more.
+                // Fewer bytes so far, and they could be the preface: wait a little for more.
                 Ok(n) if PREFACE.starts_with(&buf[..n]) => {
                     tokio::time::sleep(Duration::from_millis(1)).await
                 }
                 Ok(_) | Err(_) => return false,
             }
         }
+        false
     };
     tokio::time::timeout(HANDSHAKE_TIMEOUT, peek)
         .await
