@@ -696,32 +696,17 @@ fn tls_serving_and_plain_http_only_on_loopback() {
     let key_file = dir.path().join("tls.key");
     std::fs::write(&cert_file, &cert_pem).unwrap();
     std::fs::write(&key_file, cert.signing_key.serialize_pem()).unwrap();
-    // Find a free port, then serve HTTPS on it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
-        .args([
-            "--storage",
-            "memory",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .arg("--tls-cert-file")
-        .arg(&cert_file)
-        .arg("--tls-private-key-file")
-        .arg(&key_file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // HTTPS on a port the server picks and prints (a port chosen here and bound later could be
+    // taken by a test running beside this one in the meantime).
+    let server = Server::start_https(&[
+        "--storage",
+        "memory",
+        "--tls-cert-file",
+        cert_file.to_str().unwrap(),
+        "--tls-private-key-file",
+        key_file.to_str().unwrap(),
+    ]);
+    let port = server.addr.rsplit(':').next().unwrap().to_string();
     let ca = base64::engine::general_purpose::STANDARD.encode(cert_pem);
     // (With no credentials over HTTPS kubectl would prompt for a username: give it a token.)
     let config = format!(
@@ -748,8 +733,7 @@ fn tls_serving_and_plain_http_only_on_loopback() {
         String::from_utf8_lossy(&o.stdout).trim(),
         "alert.pager.k8s.co/a1"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
 
     // Plain HTTP anywhere but loopback is refused with a clear message.
     let o = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
