@@ -6,7 +6,7 @@
 //! `PartialObjectMetadataList { metadata = 1; items = 2 }`), whatever the resource's version
 //! supports.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube_codegen_protobuf::envelope;
 
 use super::*;
@@ -22,42 +22,44 @@ pub(super) fn api_version(beta: bool) -> &'static str {
 
 /// An object's `PartialObjectMetadata` in JSON.
 pub(super) fn json(obj: &Value, beta: bool) -> Value {
+    partial(obj.get("metadata").cloned(), beta)
+}
+
+/// `PartialObjectMetadata` around an object's `metadata` (`{}` when it has none).
+fn partial(metadata: Option<Value>, beta: bool) -> Value {
     json!({
         "kind": "PartialObjectMetadata",
         "apiVersion": api_version(beta),
-        "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
+        "metadata": metadata.unwrap_or_else(|| json!({})),
     })
+}
+
+/// An object's `metadata`, read from its stored JSON (a streamed list's item) without the rest.
+fn stored_metadata<M: serde::de::DeserializeOwned>(object: &[u8]) -> Result<Option<M>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Metadata<M> {
+        #[serde(default = "none")]
+        metadata: Option<M>,
+    }
+    fn none<M>() -> Option<M> {
+        None
+    }
+    let m: Metadata<M> = serde_json::from_slice(object)
+        .map_err(|e| ApiError::internal(format!("a stored object cannot be read: {e}")))?;
+    Ok(m.metadata)
 }
 
 /// Appends the `PartialObjectMetadata` of an object given as JSON (a streamed list's item).
 pub(super) fn write_json(object: &[u8], beta: bool, out: &mut Vec<u8>) -> Result<(), ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Metadata {
-        #[serde(default)]
-        metadata: Option<Value>,
-    }
-    let m: Metadata = serde_json::from_slice(object)
-        .map_err(|e| ApiError::internal(format!("a stored object cannot be read: {e}")))?;
-    let partial = json!({
-        "kind": "PartialObjectMetadata",
-        "apiVersion": api_version(beta),
-        "metadata": m.metadata.unwrap_or_else(|| json!({})),
-    });
+    let partial = partial(stored_metadata::<Value>(object)?, beta);
     serde_json::to_writer(out, &partial).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// The `PartialObjectMetadata` message of an object given as JSON (a list's item).
 pub(super) fn message_of_json(object: &[u8]) -> Result<Vec<u8>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Metadata {
-        #[serde(default)]
-        metadata: Option<ObjectMeta>,
-    }
-    let m: Metadata = serde_json::from_slice(object)
-        .map_err(|e| ApiError::internal(format!("a stored object cannot be read: {e}")))?;
-    let mut out = Vec::new();
-    kube_codegen_protobuf::Field::encode(&m.metadata.unwrap_or_default(), 1, &mut out);
-    Ok(out)
+    Ok(encode(
+        &stored_metadata::<ObjectMeta>(object)?.unwrap_or_default(),
+    ))
 }
 
 /// An object's `PartialObjectMetadata` message (not enveloped).
@@ -65,9 +67,14 @@ fn message(obj: &Value) -> Result<Vec<u8>, ApiError> {
     let meta: ObjectMeta =
         serde_json::from_value(obj.get("metadata").cloned().unwrap_or_else(|| json!({})))
             .map_err(|e| ApiError::internal(format!("metadata cannot be read: {e}")))?;
+    Ok(encode(&meta))
+}
+
+/// `PartialObjectMetadata { metadata = 1 }`.
+fn encode(meta: &ObjectMeta) -> Vec<u8> {
     let mut out = Vec::new();
-    kube_codegen_protobuf::Field::encode(&meta, 1, &mut out);
-    Ok(out)
+    kube_codegen_protobuf::Field::encode(meta, 1, &mut out);
+    out
 }
 
 /// An object's `PartialObjectMetadata`, enveloped.
@@ -106,12 +113,7 @@ pub(super) fn list(
 ) -> Result<Resp, ApiError> {
     if in_protobuf {
         let messages = items.iter().map(message).collect::<Result<Vec<_>, _>>()?;
-        let meta = ListMeta {
-            resource_version: Some(resource_version),
-            continue_: continue_token,
-            remaining_item_count: remaining_item_count.map(|n| n as i64),
-            ..Default::default()
-        };
+        let meta = protobuf::list_meta(resource_version, continue_token, remaining_item_count);
         let raw = envelope::list_message(&meta, messages.iter().map(Vec::as_slice));
         let mut out = Vec::with_capacity(raw.len() + 64);
         envelope::wrap(

@@ -106,8 +106,15 @@ impl State {
 
 type Resp = Response<Body>;
 
-fn json_response(code: StatusCode, value: &Value) -> Resp {
-    let body = serde_json::to_vec(value).unwrap_or_default();
+fn json_response(code: StatusCode, value: &impl serde::Serialize) -> Resp {
+    let body = match serde_json::to_vec(value) {
+        Ok(body) => body,
+        // Only a map with non-string keys fails to serialize: never answer it with an empty 200.
+        Err(e) => {
+            let status = ApiError::new(500, "InternalError", format!("encoding the answer: {e}"));
+            return json_response(StatusCode::INTERNAL_SERVER_ERROR, &status.to_status());
+        }
+    };
     Response::builder()
         .status(code)
         .header(header::CONTENT_TYPE, "application/json")
@@ -374,12 +381,7 @@ where
             .body(Body::from(body))
             .expect("response");
     }
-    let body = serde_json::to_vec(doc).unwrap_or_default();
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body))
-        .expect("response")
+    json_response(StatusCode::OK, doc)
 }
 
 fn not_found_path() -> ApiError {

@@ -69,12 +69,7 @@ pub(super) async fn list(
     continue_token: Option<String>,
     remaining_item_count: Option<u64>,
 ) -> Result<Resp, ApiError> {
-    let meta = ListMeta {
-        resource_version: Some(resource_version),
-        continue_: continue_token,
-        remaining_item_count: remaining_item_count.map(|n| n as i64),
-        ..Default::default()
-    };
+    let meta = list_meta(resource_version, continue_token, remaining_item_count);
     let to_message = |json: &[u8]| (edge.to_protobuf)(json).map_err(ApiError::internal);
     list_of(
         &info.api_version(),
@@ -85,6 +80,20 @@ pub(super) async fn list(
         &to_message,
     )
     .await
+}
+
+/// A list's `metadata`: its revision, the next page's token and how many items remain.
+pub(super) fn list_meta(
+    resource_version: String,
+    continue_token: Option<String>,
+    remaining_item_count: Option<u64>,
+) -> ListMeta {
+    ListMeta {
+        resource_version: Some(resource_version),
+        continue_: continue_token,
+        remaining_item_count: remaining_item_count.map(|n| n as i64),
+        ..Default::default()
+    }
 }
 
 /// Turns a list item's JSON into its protobuf message.

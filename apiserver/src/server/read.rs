@@ -212,12 +212,8 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
         // Protobuf metadata is v1 only (negotiation): its list is read and sent like an
         // object list's, each item reduced to its metadata.
         Output::Metadata { protobuf: true, .. } => {
-            let meta = k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta {
-                resource_version: Some(rv),
-                continue_: list.continue_token,
-                remaining_item_count: list.remaining_item_count.map(|n| n as i64),
-                ..Default::default()
-            };
+            let meta =
+                super::protobuf::list_meta(rv, list.continue_token, list.remaining_item_count);
             super::protobuf::list_of(
                 super::metadata::api_version(false),
                 "PartialObjectMetadataList",

@@ -17,6 +17,20 @@ use serde_json::Value;
 
 const PB: &str = "application/vnd.kubernetes.protobuf";
 
+/// `GET url` with `Accept: accept`, the answer's headers in.
+async fn get_as(
+    client: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    accept: impl AsRef<str>,
+) -> reqwest::Response {
+    client
+        .get(url)
+        .header("Accept", accept.as_ref())
+        .send()
+        .await
+        .unwrap()
+}
+
 fn base(server: &common::Server) -> String {
     format!(
         "http://{}/apis/pager.k8s.co/v1beta1/namespaces/default/alerts",
@@ -75,12 +89,7 @@ async fn objects_lists_and_errors_in_protobuf_read_as_the_json_endpoint_says() {
     assert!(created.metadata.uid.is_some());
 
     // Get: the protobuf object is the JSON endpoint's object.
-    let resp = client
-        .get(format!("{url}/a1"))
-        .header("Accept", PB)
-        .send()
-        .await
-        .unwrap();
+    let resp = get_as(&client, format!("{url}/a1"), PB).await;
     assert_eq!(resp.headers()["content-type"], PB);
     let pb_bytes = resp.bytes().await.unwrap().to_vec();
     let from_pb = read_object(&pb_bytes, "Alert");
@@ -118,7 +127,7 @@ async fn objects_lists_and_errors_in_protobuf_read_as_the_json_endpoint_says() {
             .unwrap();
         assert_eq!(resp.status(), 201);
     }
-    let resp = client.get(&url).header("Accept", PB).send().await.unwrap();
+    let resp = get_as(&client, &url, PB).await;
     let bytes = resp.bytes().await.unwrap();
     let unknown = envelope::unwrap(&bytes).unwrap();
     assert_eq!(unknown.kind, "AlertList");
@@ -134,12 +143,12 @@ async fn objects_lists_and_errors_in_protobuf_read_as_the_json_endpoint_says() {
     assert_eq!(items.len(), 4);
 
     // Errors in protobuf for a client that asks for protobuf first.
-    let resp = client
-        .get(format!("{url}/missing"))
-        .header("Accept", format!("{PB}, application/json"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get_as(
+        &client,
+        format!("{url}/missing"),
+        format!("{PB}, application/json"),
+    )
+    .await;
     assert_eq!(resp.status(), 404);
     assert_eq!(resp.headers()["content-type"], PB);
     let (unknown, status) =
@@ -241,12 +250,12 @@ async fn watches_stream_protobuf_frames() {
     let server = common::Server::start(&["--storage", "memory"]);
     let client = reqwest::Client::new();
     let url = base(&server);
-    let resp = client
-        .get(format!("{url}?watch=true&allowWatchBookmarks=true"))
-        .header("Accept", PB)
-        .send()
-        .await
-        .unwrap();
+    let resp = get_as(
+        &client,
+        format!("{url}?watch=true&allowWatchBookmarks=true"),
+        PB,
+    )
+    .await;
     assert_eq!(
         resp.headers()["content-type"],
         "application/vnd.kubernetes.protobuf;stream=watch"
@@ -406,15 +415,7 @@ async fn long_protobuf_lists_arrive_whole() {
             16,
         ))
         .await;
-        let bytes = client
-            .get(&url)
-            .header("Accept", PB)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let bytes = get_as(&client, &url, PB).await.bytes().await.unwrap();
         assert!(bytes.len() > 4 * 64 * 1024, "{} bytes", bytes.len());
         let unknown = envelope::unwrap(&bytes).unwrap();
         assert_eq!(unknown.kind, "AlertList");
@@ -443,21 +444,18 @@ async fn long_protobuf_lists_arrive_whole() {
         assert_eq!(items.len(), 600);
         assert_eq!(items, json_items);
         // The same list as metadata, streamed page by page: every item's metadata, in order.
-        let partial: Value = client
-            .get(format!(
+        let partial: Value = get_as(
+            &client,
+            format!(
                 "{url}?resourceVersion={}&resourceVersionMatch=Exact",
                 meta.resource_version.clone().unwrap()
-            ))
-            .header(
-                "Accept",
-                "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            ),
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
         assert_eq!(partial["kind"], "PartialObjectMetadataList");
         let metas = partial["items"].as_array().unwrap();
         assert_eq!(metas.len(), 600);
@@ -466,21 +464,18 @@ async fn long_protobuf_lists_arrive_whole() {
             assert_eq!(m["metadata"], full["metadata"]);
         }
         // And in protobuf, read page by page into wire blocks too.
-        let bytes = client
-            .get(format!(
+        let bytes = get_as(
+            &client,
+            format!(
                 "{url}?resourceVersion={}&resourceVersionMatch=Exact",
                 meta.resource_version.clone().unwrap()
-            ))
-            .header(
-                "Accept",
-                "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
-            )
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+            ),
+            "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
         let unknown = envelope::unwrap(&bytes).unwrap();
         assert_eq!(unknown.kind, "PartialObjectMetadataList");
         let (_, pb_items) = envelope::decode_list(&unknown.raw).unwrap();
@@ -508,12 +503,7 @@ async fn discovery_documents_in_protobuf() {
         accept: &str,
         kind: &str,
     ) -> (T, T, Vec<u8>) {
-        let resp = client
-            .get(url)
-            .header("Accept", accept)
-            .send()
-            .await
-            .unwrap();
+        let resp = get_as(&client, url, accept).await;
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["content-type"], PB);
         let bytes = resp.bytes().await.unwrap().to_vec();
@@ -568,12 +558,12 @@ async fn discovery_documents_in_protobuf() {
         assert!(std::env::var_os("CI").is_none(), "protoc is not installed");
     }
     // JSON stays the default, and is what a JSON-first client gets.
-    let resp = client
-        .get(format!("{base}/apis"))
-        .header("Accept", format!("application/json, {PB}"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get_as(
+        &client,
+        format!("{base}/apis"),
+        format!("application/json, {PB}"),
+    )
+    .await;
     assert_eq!(resp.headers()["content-type"], "application/json");
 }
 
@@ -709,12 +699,8 @@ async fn partial_object_metadata_in_json_and_protobuf() {
         .collect();
 
     // Get, JSON.
-    let one: Value = client
-        .get(format!("{url}/m0"))
-        .header("Accept", JSON_ONE)
-        .send()
+    let one: Value = get_as(&client, format!("{url}/m0"), JSON_ONE)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -724,30 +710,22 @@ async fn partial_object_metadata_in_json_and_protobuf() {
     assert!(one.get("spec").is_none(), "{one}");
 
     // List, JSON.
-    let list: Value = client
-        .get(&url)
-        .header(
-            "Accept",
-            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_as(
+        &client,
+        &url,
+        "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(list["kind"], "PartialObjectMetadataList");
     assert_eq!(list["items"].as_array().unwrap().len(), 3);
     assert_eq!(list["items"][2]["metadata"], full["items"][2]["metadata"]);
     assert!(list["metadata"]["resourceVersion"].is_string());
 
     // List, protobuf (client-go's exact Accept).
-    let resp = client
-        .get(&url)
-        .header("Accept", CLIENT_GO_LIST)
-        .send()
-        .await
-        .unwrap();
+    let resp = get_as(&client, &url, CLIENT_GO_LIST).await;
     assert_eq!(resp.headers()["content-type"], PB);
     let bytes = resp.bytes().await.unwrap();
     let unknown = envelope::unwrap(&bytes).unwrap();
@@ -774,12 +752,12 @@ async fn partial_object_metadata_in_json_and_protobuf() {
             .as_str()
             .unwrap()
             .to_string();
-        let mut resp = client
-            .get(format!("{url}?watch=true&resourceVersion={rv}"))
-            .header("Accept", accept)
-            .send()
-            .await
-            .unwrap();
+        let mut resp = get_as(
+            &client,
+            format!("{url}?watch=true&resourceVersion={rv}"),
+            accept,
+        )
+        .await;
         let name = format!("w{}", u8::from(frames));
         let created = client
             .post(&url)
