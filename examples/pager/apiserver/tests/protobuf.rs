@@ -503,7 +503,7 @@ async fn discovery_documents_in_protobuf() {
         accept: &str,
         kind: &str,
     ) -> (T, T, Vec<u8>) {
-        let resp = get_as(&client, url, accept).await;
+        let resp = get_as(client, url, accept).await;
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["content-type"], PB);
         let bytes = resp.bytes().await.unwrap().to_vec();
