@@ -317,14 +317,9 @@ impl Encoder {
             Output::Json => seen.line(kind),
             // Made per watcher: metadata watches are few (controllers' garbage collection).
             Output::Metadata { beta, protobuf } => {
-                let event_type = match kind {
-                    EventKind::Added => "ADDED",
-                    EventKind::Modified => "MODIFIED",
-                    EventKind::Deleted => "DELETED",
-                };
                 match seen
                     .object()
-                    .and_then(|o| super::metadata::watch_event(event_type, o, beta, protobuf))
+                    .and_then(|o| super::metadata::watch_event(kind.as_str(), o, beta, protobuf))
                 {
                     Ok(bytes) => bytes,
                     Err(e) => self.error(&e),
