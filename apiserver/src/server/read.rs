@@ -194,21 +194,6 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
                 true,
             ),
         )),
-        Output::Metadata {
-            beta,
-            protobuf: false,
-        } => {
-            list_response(
-                &t.info,
-                ListShape::Metadata { beta },
-                list.items,
-                list.more,
-                rv,
-                list.continue_token,
-                list.remaining_item_count,
-            )
-            .await
-        }
         // Protobuf metadata is v1 only (negotiation): its list is read and sent like an
         // object list's, each item reduced to its metadata.
         Output::Metadata { protobuf: true, .. } => {
@@ -239,10 +224,15 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
             }
             None => Err(ApiError::internal("protobuf negotiated without a message")),
         },
-        Output::Json => {
+        // JSON, of the objects or of their metadata: written as the pages are read.
+        Output::Json | Output::Metadata { .. } => {
+            let shape = match output {
+                Output::Metadata { beta, .. } => ListShape::Metadata { beta },
+                _ => ListShape::Objects,
+            };
             list_response(
                 &t.info,
-                ListShape::Objects,
+                shape,
                 list.items,
                 list.more,
                 rv,

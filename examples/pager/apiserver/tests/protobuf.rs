@@ -444,12 +444,13 @@ async fn long_protobuf_lists_arrive_whole() {
         assert_eq!(items.len(), 600);
         assert_eq!(items, json_items);
         // The same list as metadata, streamed page by page: every item's metadata, in order.
+        let pinned = format!(
+            "{url}?resourceVersion={}&resourceVersionMatch=Exact",
+            meta.resource_version.clone().unwrap()
+        );
         let partial: Value = get_as(
             &client,
-            format!(
-                "{url}?resourceVersion={}&resourceVersionMatch=Exact",
-                meta.resource_version.clone().unwrap()
-            ),
+            &pinned,
             "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
         )
         .await
@@ -466,10 +467,7 @@ async fn long_protobuf_lists_arrive_whole() {
         // And in protobuf, read page by page into wire blocks too.
         let bytes = get_as(
             &client,
-            format!(
-                "{url}?resourceVersion={}&resourceVersionMatch=Exact",
-                meta.resource_version.clone().unwrap()
-            ),
+            &pinned,
             "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
         )
         .await
