@@ -34,6 +34,10 @@ done
 
 # Two cores: keep the build to them and let tests share.
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# CI builds once from a clean clone on a machine that may have little disk: incremental caches
+# would cost about as much disk again as the build itself, and line tables a third of every test
+# binary (panics still name their file:line without them).
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=false; fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
