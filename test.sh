@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the suite needs (real components, never mocks). Add to this list as suites grow.
-need_debs=(etcd-server protobuf-compiler openssl python3 golang-go golang-k8s-sigs-structured-merge-diff-dev)
+need_debs=(etcd-server protobuf-compiler openssl python3 python3-venv golang-go golang-k8s-sigs-structured-merge-diff-dev)
 if [ ${#need_debs[@]} -gt 0 ]; then
   missing=()
   for p in "${need_debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -26,6 +26,16 @@ if ! command -v kubectl >/dev/null 2>&1; then
   fi
   command -v kubectl >/dev/null 2>&1 || { echo "test.sh: kubectl is missing and could not be installed" >&2; exit 1; }
 fi
+# The official Python client (kubernetes-client/python), pinned, in a virtualenv of its own under
+# target/ (the client-compatibility test runs it against the server).
+target_dir=${CARGO_TARGET_DIR:-target}
+case $target_dir in /*) ;; *) target_dir=$PWD/$target_dir ;; esac
+py_client="$target_dir/python-client"
+if ! "$py_client/bin/python3" -c 'import kubernetes' >/dev/null 2>&1; then
+  python3 -m venv "$py_client"
+  "$py_client/bin/pip" install -q --disable-pip-version-check 'kubernetes==37.0.2'
+fi
+export KUBE_PYTHON_CLIENT="$py_client/bin/python3"
 for component in rustfmt clippy; do
   if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
     rustup component add "$component"

@@ -33,19 +33,31 @@ impl Server {
             .args(base)
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start pager-apiserver");
+        // Drained on a thread so the server never blocks on a full pipe; read back only when the
+        // server fails to start, to say why.
+        let mut stderr = child.stderr.take().unwrap();
+        let errors = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        });
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
-        Server { child, addr }
+        let Some(addr) = line.trim().strip_prefix("listening on ") else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let errors = errors.join().unwrap_or_default();
+            panic!("pager-apiserver {args:?} did not start: printed {line:?}\n{errors}");
+        };
+        Server {
+            addr: addr.to_string(),
+            child,
+        }
     }
 
     /// With the embedded (redb) store in `data`.
