@@ -71,6 +71,7 @@ pub struct ApiServerBuilder {
     /// In-flight, watch and timeout limits ([`limits`]).
     limits: limits::LimitsConfig,
     serve_stored_bytes: bool,
+    garbage_collection: bool,
     webhooks: Option<Arc<registry::webhooks::Webhooks>>,
     namespaces: Option<Arc<dyn registry::namespaces::NamespaceSource>>,
 }
@@ -138,6 +139,7 @@ impl ApiServer {
             guard: None,
             limits: limits::LimitsConfig::default(),
             serve_stored_bytes: true,
+            garbage_collection: true,
             webhooks: None,
             namespaces: None,
         }
@@ -280,6 +282,18 @@ impl ApiServerBuilder {
         self
     }
 
+    /// Whether a garbage collector acts on this server's objects (default: yes, as
+    /// kube-apiserver's `--enable-garbage-collector`; kube-controller-manager's collector
+    /// watches aggregated APIs too). On, a delete with `propagationPolicy=Orphan` or
+    /// `Foreground` (or the deprecated `orphanDependents`) leaves the object with the `orphan` or
+    /// `foregroundDeletion` finalizer and a `deletionTimestamp`, and the collector deletes it
+    /// once it has orphaned or deleted the object's dependents. Off — a server no collector
+    /// watches, where such objects would wait forever — every delete is a background one.
+    pub fn garbage_collection(mut self, on: bool) -> Self {
+        self.garbage_collection = on;
+        self
+    }
+
     pub fn build(self) -> Result<ApiServer, BuildError> {
         let mut resources = HashMap::new();
         let mut groups: Vec<(String, Vec<String>)> = Vec::new();
@@ -330,6 +344,7 @@ impl ApiServerBuilder {
             let config = RestConfig {
                 storage_version: storage,
                 serve_stored_bytes: self.serve_stored_bytes,
+                garbage_collection: self.garbage_collection,
                 webhooks: self.webhooks.clone(),
                 namespaces: self.namespaces.clone(),
             };

@@ -689,6 +689,10 @@ fn query(name: &'static str) -> Param {
             "integer",
             "The duration in seconds before the object should be deleted. Value must be non-negative integer. The value zero indicates delete immediately. If this value is nil, the default grace period for the specified type will be used. Defaults to a per object value if not specified. zero means delete immediately.",
         ),
+        "orphanDependents" => (
+            "boolean",
+            "Deprecated: please use the PropagationPolicy, this field will be deprecated in 1.7. Should the dependent objects be orphaned. If true/false, the \"orphan\" finalizer will be added to/removed from the object's finalizers list. Either this field or PropagationPolicy may be set, but not both.",
+        ),
         "propagationPolicy" => (
             "string",
             "Whether and how garbage collection will be performed. Either this field or OrphanDependents may be set, but not both. The default policy is decided by the existing finalizer set in the metadata.finalizers and the resource-specific default policy. Acceptable values are: 'Orphan' - orphan the dependents; 'Background' - allow the garbage collector to delete the dependents in the background; 'Foreground' - a cascading policy that deletes all dependents in the foreground.",
@@ -719,9 +723,15 @@ const LIST_QUERY: &[&str] = &[
     "continue",
 ];
 const WRITE_QUERY: &[&str] = &["dryRun", "fieldManager", "fieldValidation"];
-const DELETE_QUERY: &[&str] = &["gracePeriodSeconds", "propagationPolicy", "dryRun"];
+const DELETE_QUERY: &[&str] = &[
+    "gracePeriodSeconds",
+    "orphanDependents",
+    "propagationPolicy",
+    "dryRun",
+];
 const DELETE_COLLECTION_QUERY: &[&str] = &[
     "gracePeriodSeconds",
+    "orphanDependents",
     "propagationPolicy",
     "dryRun",
     "labelSelector",

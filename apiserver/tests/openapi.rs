@@ -342,7 +342,12 @@ fn patch_operation_is_what_kubectl_checks() {
     let delete = &item["delete"];
     assert_eq!(
         query_params(delete),
-        ["gracePeriodSeconds", "propagationPolicy", "dryRun"]
+        [
+            "gracePeriodSeconds",
+            "orphanDependents",
+            "propagationPolicy",
+            "dryRun"
+        ]
     );
     assert_eq!(
         delete["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],

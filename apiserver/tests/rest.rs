@@ -674,6 +674,161 @@ async fn finalizers_delay_deletion_and_delete_returns_status() {
 }
 
 #[tokio::test]
+async fn deletes_leave_the_garbage_collectors_finalizer_the_policy_asks_for() {
+    let app = app();
+    let url = |name: &str| format!("{BASE}/{name}");
+    let finalizers = |r: &Reply| r.body["metadata"]["finalizers"].clone();
+    // Orphan: the object waits, marked, for the collector to orphan its dependents.
+    create(&app, "o").await;
+    let r = call(
+        &app,
+        Method::DELETE,
+        &url("o"),
+        JSON,
+        r#"{"propagationPolicy":"Orphan"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(finalizers(&r), json!(["orphan"]));
+    assert!(
+        r.body["metadata"]["deletionTimestamp"].is_string(),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        r.body["metadata"]["generation"], 2,
+        "marking counts as a change"
+    );
+    assert_eq!(
+        call(&app, Method::GET, &url("o"), None, "").await.status,
+        StatusCode::OK
+    );
+    // The collector's last step: it removes its finalizer, and the object goes.
+    let r = call(
+        &app,
+        Method::PATCH,
+        &url("o"),
+        Some("application/merge-patch+json"),
+        r#"{"metadata":{"finalizers":null}}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_status(
+        &call(&app, Method::GET, &url("o"), None, "").await,
+        404,
+        "NotFound",
+    );
+
+    // Foreground, from the query; a later background delete takes the finalizer away again,
+    // and with nothing left to wait for the object goes at once.
+    create(&app, "f").await;
+    let r = call(
+        &app,
+        Method::DELETE,
+        &format!("{}?propagationPolicy=Foreground", url("f")),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(finalizers(&r), json!(["foregroundDeletion"]), "{}", r.body);
+    let r = call(
+        &app,
+        Method::DELETE,
+        &url("f"),
+        JSON,
+        r#"{"propagationPolicy":"Background"}"#,
+    )
+    .await;
+    assert_eq!(r.body["status"], "Success", "{}", r.body);
+    assert_status(
+        &call(&app, Method::GET, &url("f"), None, "").await,
+        404,
+        "NotFound",
+    );
+
+    // The deprecated orphanDependents: false on an object held by a finalizer of its own is
+    // Kubernetes' one 202; true adds `orphan` beside it without marking the object again.
+    let held = json!({"metadata": {"name": "h", "finalizers": ["example.com/hold"]}, "spec": {"message": "m"}});
+    call(&app, Method::POST, BASE, JSON, &held.to_string()).await;
+    let r = call(
+        &app,
+        Method::DELETE,
+        &format!("{}?orphanDependents=false", url("h")),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    assert_eq!(finalizers(&r), json!(["example.com/hold"]));
+    let marked = r.body["metadata"]["deletionTimestamp"].clone();
+    let r = call(
+        &app,
+        Method::DELETE,
+        &url("h"),
+        JSON,
+        r#"{"orphanDependents":true}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(finalizers(&r), json!(["example.com/hold", "orphan"]));
+    assert_eq!(r.body["metadata"]["deletionTimestamp"], marked);
+    assert_eq!(r.body["metadata"]["generation"], 2);
+
+    // Go's ValidateDeleteOptions: one of the two, and a known policy.
+    for (query, body, message) in [
+        (
+            "?orphanDependents=true&propagationPolicy=Orphan",
+            "",
+            "orphanDependents and deletionPropagation cannot be both set",
+        ),
+        (
+            "",
+            r#"{"propagationPolicy":"Sideways"}"#,
+            "Unsupported value: \"Sideways\"",
+        ),
+    ] {
+        let r = call(
+            &app,
+            Method::DELETE,
+            &format!("{}{query}", url("h")),
+            JSON,
+            body,
+        )
+        .await;
+        assert_status(&r, 422, "Invalid");
+        assert_eq!(r.body["details"]["kind"], "DeleteOptions", "{}", r.body);
+        assert!(
+            r.body["message"].as_str().unwrap().contains(message),
+            "{}",
+            r.body
+        );
+    }
+
+    // A server no collector watches: every delete is a background one.
+    let no_gc = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy))
+        .garbage_collection(false)
+        .build()
+        .unwrap()
+        .into_router();
+    create(&no_gc, "o").await;
+    let r = call(
+        &no_gc,
+        Method::DELETE,
+        &url("o"),
+        JSON,
+        r#"{"propagationPolicy":"Orphan"}"#,
+    )
+    .await;
+    assert_eq!(r.body["status"], "Success", "{}", r.body);
+    assert_status(
+        &call(&no_gc, Method::GET, &url("o"), None, "").await,
+        404,
+        "NotFound",
+    );
+}
+
+#[tokio::test]
 async fn dry_run_stores_nothing() {
     let app = app();
     let r = call(

@@ -1,6 +1,6 @@
 //! ObjectMeta conventions every resource shares, on k8s-openapi's typed `ObjectMeta`.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, ObjectMeta, Time};
 
 use kube_codegen_apimachinery::validation::{self, FieldError, ObjectMetaFields};
 
@@ -51,6 +51,50 @@ pub(crate) fn is_deleting(meta: &ObjectMeta) -> bool {
 
 pub(crate) fn has_finalizers(meta: &ObjectMeta) -> bool {
     meta.finalizers.as_ref().is_some_and(|f| !f.is_empty())
+}
+
+/// The garbage collector's finalizers: it orphans the object's dependents, or deletes them
+/// first, then removes the finalizer.
+const ORPHAN: &str = "orphan";
+const FOREGROUND: &str = "foregroundDeletion";
+
+/// Leaves on a deleted object the garbage collector's finalizer its delete asks for (Go's
+/// `deletionFinalizersForGarbageCollection`, with background deletion as the resource's
+/// default): `orphan` for `propagationPolicy=Orphan` or `orphanDependents=true`,
+/// `foregroundDeletion` for `Foreground`, neither for `Background` or `orphanDependents=false`,
+/// and without a policy whichever the object already carries. Whether the finalizers changed.
+pub(crate) fn set_gc_finalizers(meta: &mut ObjectMeta, opts: &DeleteOptions) -> bool {
+    let current = meta.finalizers.as_deref().unwrap_or_default();
+    let has = |f: &str| current.iter().any(|c| c == f);
+    let (orphan, foreground) = match (opts.orphan_dependents, opts.propagation_policy.as_deref()) {
+        (Some(orphan), _) => (orphan, false),
+        (None, Some("Orphan")) => (true, false),
+        (None, Some("Foreground")) => (false, true),
+        (None, Some(_)) => (false, false),
+        (None, None) => (has(ORPHAN), has(FOREGROUND)),
+    };
+    if (orphan, foreground) == (has(ORPHAN), has(FOREGROUND)) {
+        return false;
+    }
+    let mut finalizers: Vec<String> = current
+        .iter()
+        .filter(|f| *f != ORPHAN && *f != FOREGROUND)
+        .cloned()
+        .collect();
+    finalizers.extend(orphan.then(|| ORPHAN.to_string()));
+    finalizers.extend(foreground.then(|| FOREGROUND.to_string()));
+    meta.finalizers = Some(finalizers);
+    true
+}
+
+/// Marks an object whose finalizers hold up its deletion (Go's `markAsDeleting`): the first time,
+/// `deletionTimestamp` is set and `generation` counts the change.
+pub(crate) fn mark_deleting(meta: &mut ObjectMeta) {
+    if meta.deletion_timestamp.is_none() {
+        meta.generation = meta.generation.map(|g| if g > 0 { g + 1 } else { g });
+        meta.deletion_timestamp = Some(now());
+    }
+    meta.deletion_grace_period_seconds = Some(0);
 }
 
 /// The rules of `ObjectMeta` as the shared validation (`kube_codegen_apimachinery::validation`,

@@ -132,6 +132,9 @@ pub struct RestConfig {
     pub webhooks: Option<Arc<super::webhooks::Webhooks>>,
     /// Namespace lifecycle's source ([`crate::ApiServerBuilder::namespaces`]).
     pub namespaces: Option<Arc<dyn super::namespaces::NamespaceSource>>,
+    /// Deletes leave the garbage collector's finalizers
+    /// ([`crate::ApiServerBuilder::garbage_collection`]).
+    pub garbage_collection: bool,
 }
 
 /// A registered resource before the server is built: its versions' facts and schemas, and how

@@ -61,6 +61,8 @@ pub(crate) struct GenericStore<H, S> {
     webhooks: Option<std::sync::Arc<super::webhooks::Webhooks>>,
     /// Namespace lifecycle's source.
     namespaces: Option<std::sync::Arc<dyn super::namespaces::NamespaceSource>>,
+    /// Deletes leave the garbage collector's finalizers (`orphan`, `foregroundDeletion`).
+    garbage_collection: bool,
     /// This store's own `Arc` (set by [`GenericStore::shared`]): what a list read page by page
     /// while its response is written holds on to.
     me: std::sync::Weak<Self>,
@@ -82,10 +84,11 @@ where
             .iter()
             .position(|v| v.info.version == config.storage_version)
             .unwrap_or(0);
-        let (webhooks, namespaces, serve_stored) = (
+        let (webhooks, namespaces, serve_stored, garbage_collection) = (
             config.webhooks.clone(),
             config.namespaces.clone(),
             config.serve_stored_bytes,
+            config.garbage_collection,
         );
         let patch_schemas = versions
             .iter()
@@ -109,6 +112,7 @@ where
             admission,
             webhooks,
             namespaces,
+            garbage_collection,
             fields: FieldManager::new(&versions),
             versions,
             me: std::sync::Weak::new(),
@@ -1110,13 +1114,15 @@ where
             self.admission.validate(&attrs, None, Some(&obj))?;
             self.webhooks_validate(codec, &attrs, None, Some(&obj))
                 .await?;
+            // A garbage collector watching this server orphans the object's dependents, or
+            // deletes them first, when asked to by a finalizer of its own.
+            let gc_changed =
+                self.garbage_collection && meta::set_gc_finalizers(obj.metadata_mut(), opts);
             if meta::has_finalizers(obj.metadata()) {
                 // Finalizers pending: mark, answer with the object; deletion happens when
                 // they are gone.
-                if !meta::is_deleting(obj.metadata()) {
-                    let m = obj.metadata_mut();
-                    m.deletion_timestamp = Some(meta::now());
-                    m.deletion_grace_period_seconds = Some(0);
+                if !meta::is_deleting(obj.metadata()) || gc_changed {
+                    meta::mark_deleting(obj.metadata_mut());
                     if !dry_run {
                         let bytes = self.to_storage(&mut obj)?;
                         match self

@@ -230,12 +230,46 @@ pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), Api
     if let Some(pp) = ctx.param("propagationPolicy") {
         opts.propagation_policy = Some(pp.to_string());
     }
-    if let Some(pp) = &opts.propagation_policy
-        && !matches!(pp.as_str(), "Background" | "Foreground" | "Orphan")
-    {
-        return Err(ApiError::invalid_request(format!(
-            "propagationPolicy: Unsupported value: \"{pp}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
-        )));
+    if let Some(orphan) = ctx.param("orphanDependents") {
+        opts.orphan_dependents = Some(match orphan {
+            "true" | "1" | "t" | "T" | "TRUE" | "True" => true,
+            "false" | "0" | "f" | "F" | "FALSE" | "False" => false,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "orphanDependents: invalid value {other:?}: must be a boolean"
+                )));
+            }
+        });
+    }
+    // Go's `ValidateDeleteOptions`.
+    let mut causes = Vec::new();
+    if let Some(pp) = &opts.propagation_policy {
+        if opts.orphan_dependents.is_some() {
+            causes.push(Cause::new(
+                "FieldValueInvalid",
+                "propagationPolicy",
+                format!(
+                    "Invalid value: \"{pp}\": orphanDependents and deletionPropagation cannot be both set"
+                ),
+            ));
+        }
+        if !matches!(pp.as_str(), "Background" | "Foreground" | "Orphan") {
+            causes.push(Cause::new(
+                "FieldValueNotSupported",
+                "propagationPolicy",
+                format!(
+                    "Unsupported value: \"{pp}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+                ),
+            ));
+        }
+    }
+    if !causes.is_empty() {
+        return Err(ApiError::invalid(
+            "DeleteOptions",
+            "meta.k8s.io",
+            "",
+            causes,
+        ));
     }
     let mut dry_run = ctx.dry_run()?;
     for d in opts.dry_run.iter().flatten() {
@@ -259,7 +293,14 @@ pub(super) async fn delete(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<
     };
     match t.rest.delete(&t.scope, t.name(), &opts, dry_run).await? {
         Deleted::Pending(obj) => {
-            respond_object(StatusCode::OK, &obj, t, output, IncludeObject::Object)
+            // Kubernetes' one exception to 200: a cascading delete asked for the old way that
+            // has not happened yet.
+            let code = if opts.orphan_dependents == Some(false) {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::OK
+            };
+            respond_object(code, &obj, t, output, IncludeObject::Object)
         }
         Deleted::Gone(obj) => {
             use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Status, StatusDetails};

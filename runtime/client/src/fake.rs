@@ -447,9 +447,12 @@ impl Default for FakeBuilder {
 
 impl FakeBuilder {
     /// An empty server over an in-memory store; the client's default namespace is `default`.
+    /// No garbage collector runs beside a fake, so every delete is a background one (in a
+    /// cluster the collector would soon delete an object without dependents anyway).
     pub fn new() -> Self {
         FakeBuilder {
-            server: ApiServer::builder(AnyStore::Memory(MemoryStore::new())),
+            server: ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+                .garbage_collection(false),
             resources: Vec::new(),
             objects: Vec::new(),
             namespace: "default".into(),

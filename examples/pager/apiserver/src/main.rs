@@ -85,6 +85,13 @@ struct Cli {
     /// the file is checked and repaired only after an unclean shutdown.
     #[arg(long)]
     verify_on_open: bool,
+    /// Whether a garbage collector (kube-controller-manager's) acts on the server's objects, as
+    /// kube-apiserver's flag: deletes with `propagationPolicy=Orphan|Foreground` then leave the
+    /// object with the collector's `orphan`/`foregroundDeletion` finalizer for it to act on.
+    /// `--enable-garbage-collector=false` for a server no collector watches: every delete is a
+    /// background one.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    enable_garbage_collector: bool,
     /// The embedded store's page cache, in MiB.
     #[arg(long, default_value_t = apiserver_storage::DEFAULT_CACHE_BYTES / (1024 * 1024))]
     cache_mb: usize,
@@ -254,6 +261,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             (cli.alerts_per_minute > 0).then_some(cli.alerts_per_minute),
         ))
         .storage_version("pager.k8s.co", &cli.storage_version)
+        .garbage_collection(cli.enable_garbage_collector)
         .max_requests_inflight(cli.max_requests_inflight)
         .max_mutating_requests_inflight(cli.max_mutating_requests_inflight)
         .max_watches(cli.max_watches)
