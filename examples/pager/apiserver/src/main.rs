@@ -87,11 +87,12 @@ struct Cli {
     verify_on_open: bool,
     /// Whether a garbage collector (kube-controller-manager's) acts on the server's objects, as
     /// kube-apiserver's flag: deletes with `propagationPolicy=Orphan|Foreground` then leave the
-    /// object with the collector's `orphan`/`foregroundDeletion` finalizer for it to act on.
-    /// `--enable-garbage-collector=false` for a server no collector watches: every delete is a
-    /// background one.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    enable_garbage_collector: bool,
+    /// object with the collector's `orphan`/`foregroundDeletion` finalizer for it to act on;
+    /// off, every delete is a background one. Default: on when the server delegates to a cluster
+    /// (`--delegate-in-cluster` or the delegation kubeconfigs), whose collector watches it; off
+    /// standalone, where no collector runs and such objects would wait forever.
+    #[arg(long, action = clap::ArgAction::Set)]
+    enable_garbage_collector: Option<bool>,
     /// The embedded store's page cache, in MiB.
     #[arg(long, default_value_t = apiserver_storage::DEFAULT_CACHE_BYTES / (1024 * 1024))]
     cache_mb: usize,
@@ -261,7 +262,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             (cli.alerts_per_minute > 0).then_some(cli.alerts_per_minute),
         ))
         .storage_version("pager.k8s.co", &cli.storage_version)
-        .garbage_collection(cli.enable_garbage_collector)
+        .garbage_collection(cli.enable_garbage_collector.unwrap_or(
+            cli.delegate_in_cluster
+                || cli.authentication_kubeconfig.is_some()
+                || cli.authorization_kubeconfig.is_some(),
+        ))
         .max_requests_inflight(cli.max_requests_inflight)
         .max_mutating_requests_inflight(cli.max_mutating_requests_inflight)
         .max_watches(cli.max_watches)

@@ -672,6 +672,59 @@ fn kubectl_versions_smoke() {
     let _ = std::io::stdout().flush();
 }
 
+/// `kubectl delete --cascade=orphan|foreground`: a standalone server (no garbage collector
+/// beside it) deletes at once, so kubectl's wait ends; told a collector runs, the object waits
+/// with the collector's finalizer, as on kube-apiserver.
+#[test]
+fn kubectl_delete_cascade_follows_the_garbage_collector_setting() {
+    if !kubectl_available("kubectl") {
+        eprintln!("kubectl not found: skipped outside CI");
+        return;
+    }
+    let standalone = Server::start(&["--storage", "memory"]);
+    let k = Kubectl::new("kubectl", &standalone);
+    let file = k.write("a1.yaml", ALERT_A1);
+    for cascade in ["orphan", "foreground"] {
+        k.ok(&["create", "-f", &file]);
+        let out = k.ok(&[
+            "delete",
+            V1ALPHA1,
+            "a1",
+            &format!("--cascade={cascade}"),
+            "--timeout=20s",
+        ]);
+        assert!(out.contains("deleted"), "{out}");
+        let gone = k.run(&["get", V1ALPHA1, "a1"]);
+        assert!(
+            !gone.status.success(),
+            "a1 still there after --cascade={cascade}"
+        );
+    }
+
+    let collected = Server::start(&["--storage", "memory", "--enable-garbage-collector=true"]);
+    let k = Kubectl::new("kubectl", &collected);
+    let file = k.write("a1.yaml", ALERT_A1);
+    k.ok(&["create", "-f", &file]);
+    k.ok(&["delete", V1ALPHA1, "a1", "--cascade=orphan", "--wait=false"]);
+    let a1 = k.json(&["get", V1ALPHA1, "a1"]);
+    assert_eq!(
+        a1["metadata"]["finalizers"],
+        serde_json::json!(["orphan"]),
+        "{a1}"
+    );
+    assert!(a1["metadata"]["deletionTimestamp"].is_string(), "{a1}");
+    // The collector's part, by hand: its finalizer removed, the object goes.
+    k.ok(&[
+        "patch",
+        V1ALPHA1,
+        "a1",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    assert!(!k.run(&["get", V1ALPHA1, "a1"]).status.success());
+}
+
 fn which(bin: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
