@@ -243,6 +243,7 @@ fn beta_reservation() -> v1beta1::Reservation {
             ]
             .into(),
             until: Some(time("2026-02-01T00:00:00Z")),
+            grace: Some("1h30m".parse().unwrap()),
         },
         status: Some(v1beta1::ReservationStatus {
             granted: true,
@@ -578,7 +579,7 @@ fn v1beta1_reservation_keeps_its_status_on_the_wire() {
     );
     assert_eq!(
         v["spec"],
-        json!({"fleetName": "web", "capacity": {"cpu": "10", "nvidia.com/gpu": "2"}, "until": "2026-02-01T00:00:00Z"})
+        json!({"fleetName": "web", "capacity": {"cpu": "10", "nvidia.com/gpu": "2"}, "until": "2026-02-01T00:00:00Z", "grace": "5400s"})
     );
     assert_eq!(
         v["status"],

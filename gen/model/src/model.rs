@@ -692,15 +692,17 @@ impl KnownType {
         ("ByteString", KnownType::Bytes),
     ];
 
-    /// The canonical path generated code uses, with `k8s_openapi` standing for the crate
-    /// override of [`crate::output::Crates`].
+    /// The canonical path generated code uses, with `k8s_openapi` (or `kube`) standing for the
+    /// crate override of [`crate::output::Crates`].
     pub fn path(self) -> &'static str {
         match self {
             KnownType::ObjectMeta => "k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta",
             KnownType::ListMeta => "k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta",
             KnownType::Time => "k8s_openapi::apimachinery::pkg::apis::meta::v1::Time",
             KnownType::MicroTime => "k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime",
-            KnownType::Duration => "k8s_openapi::apimachinery::pkg::apis::meta::v1::Duration",
+            // metav1.Duration: k8s-openapi has none (its fields are `String`s); kube's is the Go
+            // duration string on the wire.
+            KnownType::Duration => "kube::core::Duration",
             KnownType::Quantity => "k8s_openapi::apimachinery::pkg::api::resource::Quantity",
             KnownType::IntOrString => "k8s_openapi::apimachinery::pkg::util::intstr::IntOrString",
             KnownType::Json => "serde_json::Value",

@@ -100,13 +100,15 @@ impl Default for CratePaths {
 impl CratePaths {
     /// The path generated code uses for a well-known type, through the crate overrides.
     pub fn known(&self, k: KnownType) -> RustPath {
-        let mut segments = match k {
+        let krate = match k {
             KnownType::Json => return RustPath::from_segments(true, ["serde_json", "Value"]),
-            _ => self.k8s_openapi.segments.clone(),
+            KnownType::Duration => &self.kube,
+            _ => &self.k8s_openapi,
         };
+        let mut segments = krate.segments.clone();
         segments.extend(k.path().split("::").skip(1).map(str::to_string));
         RustPath {
-            global: self.k8s_openapi.global,
+            global: krate.global,
             segments,
         }
     }

@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::api::core::v1::Toleration as PodToleration;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use kube::core::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::status::{FleetStatus, ReservationStatus};
@@ -263,6 +264,9 @@ pub struct ReservationSpec {
     pub capacity: BTreeMap<String, Quantity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<Time>,
+    /// How long an unused reservation is kept (metav1.Duration: a Go duration string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace: Option<Duration>,
 }
 
 /// Chassis is a physical machine: `chassis` is its own plural. The kind derives no `Clone`
