@@ -172,10 +172,11 @@ impl Direction {
         } else {
             (hub.display_name(), pkg.display_name())
         };
+        let hub_name = hub_type_path(pkg, hub_ty);
         let (input, output) = if self.to_hub {
-            (ext.name.clone(), format!("super::{}", hub_ty.name))
+            (ext.name.clone(), hub_name.clone())
         } else {
-            (format!("super::{}", hub_ty.name), ext.name.clone())
+            (hub_name.clone(), ext.name.clone())
         };
         let mut d = Diagnostic::error(
             "E0501",
@@ -199,8 +200,36 @@ impl Direction {
                 "the generated `{helper}(input, &mut out)` converts every field that matches; the function sets the rest"
             ));
         }
+        if hub_name.starts_with("super::") {
+            d = d.note(format!(
+                "`{hub_name}` as seen from the package's own module (its `mod.rs`); from a file of its own such as `conversion.rs`, the hub type is `super::{hub_name}`, or write the hub's `crate::` path in `+k8s:conversion-gen`"
+            ));
+        }
         Some(d.note("conversions go through the hub: every version converts to and from it, so any version converts to any other"))
     }
+}
+
+/// The hub type's path for a hand-written function: absolute when `+k8s:conversion-gen` names the
+/// hub by an absolute path (right from any file of the package), else from the package's module.
+fn hub_type_path(pkg: &Package, hub_ty: &TypeDef) -> String {
+    let module: Vec<&str> = hub_ty.module.iter().map(String::as_str).collect();
+    let through = pkg
+        .options
+        .conversion
+        .as_ref()
+        .and_then(|tag| match &tag.value {
+            ConversionTag::Through(path) if path.global || path.first() == "crate" => Some(path),
+            _ => None,
+        });
+    let prefix = match through {
+        Some(path) => path.to_string(),
+        None => "super".to_string(),
+    };
+    std::iter::once(prefix.as_str())
+        .chain(module)
+        .chain(std::iter::once(hub_ty.name.as_str()))
+        .collect::<Vec<_>>()
+        .join("::")
 }
 
 /// Conversion plans for every type of `pkg` with a counterpart in `hub`.

@@ -280,6 +280,19 @@ fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// E0204 for a `#[cfg(...)]` on an API type, field or variant: generated code names every field
+/// and type unconditionally, so it would fail to compile (cryptically) whenever the `cfg` is off.
+fn reject_cfg(ctx: &mut Ctx, attrs: &[syn::Attribute], what: &str) {
+    for a in attrs.iter().filter(|a| a.path().is_ident("cfg")) {
+        let span = ctx.span(a.span());
+        ctx.diags.push(
+            Diagnostic::error("E0204", format!("`#[cfg]` on {what}"))
+                .at(span, "generated code cannot follow a `cfg`")
+                .help("the generated codec, deep copies, defaults, conversions, schemas and apply configurations name every field and type: gate the whole package module (or the `include!`s) instead, or make the field an `Option`"),
+        );
+    }
+}
+
 /// Lowers the items of one module (the file, or an inline `mod`) into `scope`, then its inline
 /// modules into scopes of their own.
 fn lower_items(
@@ -357,26 +370,37 @@ fn lower_items(
     let mut inline_mods = Vec::new();
     for item in items {
         match item {
+            syn::Item::Struct(s) if is_test_only(&s.attrs) => {}
+            syn::Item::Enum(e) if is_test_only(&e.attrs) => {}
             syn::Item::Struct(s) => {
+                reject_cfg(ctx, &s.attrs, "an API type");
                 ctx.generic_params = generic_names(&s.generics);
                 let body = match &s.fields {
                     syn::Fields::Named(named) => {
                         TypeBody::Struct(named.named.iter().map(|f| lower_field(ctx, f)).collect())
                     }
-                    syn::Fields::Unnamed(u) => {
-                        TypeBody::Tuple(u.unnamed.iter().map(|f| lower_ty(ctx, &f.ty)).collect())
-                    }
+                    syn::Fields::Unnamed(u) => TypeBody::Tuple(
+                        u.unnamed
+                            .iter()
+                            .map(|f| {
+                                reject_cfg(ctx, &f.attrs, "a field of an API type");
+                                lower_ty(ctx, &f.ty)
+                            })
+                            .collect(),
+                    ),
                     syn::Fields::Unit => TypeBody::Unit,
                 };
                 let t = lower_type(ctx, &s.attrs, &s.vis, &s.ident, &s.generics, body);
                 out.types.push(t);
             }
             syn::Item::Enum(e) => {
+                reject_cfg(ctx, &e.attrs, "an API type");
                 ctx.generic_params = generic_names(&e.generics);
                 let variants = e
                     .variants
                     .iter()
                     .map(|v| {
+                        reject_cfg(ctx, &v.attrs, "a variant of an API type");
                         let docs = doc_lines(ctx, &v.attrs, false);
                         let (docs, raw) = tags::split_docs(&docs);
                         // No tag belongs on a variant: every one is reported as misplaced.
@@ -625,6 +649,7 @@ fn lower_type(
 }
 
 fn lower_field(ctx: &mut Ctx, f: &syn::Field) -> Field {
+    reject_cfg(ctx, &f.attrs, "a field of an API type");
     let docs = doc_lines(ctx, &f.attrs, false);
     let (docs, raw) = tags::split_docs(&docs);
     let tags = tags::check(raw, Place::Field, &mut ctx.diags);

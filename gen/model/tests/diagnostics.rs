@@ -148,6 +148,21 @@ fn unsupported_field_types() {
 }
 
 #[test]
+fn cfg_on_api_types_fields_and_variants() {
+    // Test-only types are not part of the API and pass.
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    #[cfg(feature = \"zones\")]\n    pub zone: String,\n}}\n\n#[cfg(feature = \"extra\")]\n#[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Extra {{}}\n\n#[derive(Clone, serde::Serialize, serde::Deserialize)]\npub enum Mode {{\n    On,\n    #[cfg(unix)]\n    Off,\n}}\n\n#[cfg(test)]\npub struct OnlyInTests {{}}\n"
+            ),
+        )],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
 fn group_not_inferable_from_container_dir() {
     // `apis/v1/types.rs`: the version's parent is the input directory itself, `apis`.
     let out = errors(
