@@ -102,7 +102,7 @@ impl Generator for DefaulterGen {
                                 format!("the `+default` of `{}.{}` is published in OpenAPI but not applied", t.name, f.name),
                             )
                             .at(d.span, "defaulter-gen cannot tell this field unset")
-                            .note("a default applies to an unset field: `None`, an empty string, zero, an empty list or map, or a value equal to its type's `Default` (a type of the package deriving `Default` and `PartialEq`)")
+                            .note("a default applies to an unset field: `None`, an empty string, zero, an empty list or map, or a struct equal to its type's `Default` (a struct of the package deriving `Default` and `PartialEq`); an enum's `Default` is one of its values")
                             .help(format!("make the field an `Option<…>`, or set it in `pub fn {}(obj: &mut {})`", hand_written_name(t), t.name)),
                         );
                     }
@@ -273,10 +273,14 @@ fn field_ident(f: &Field) -> proc_macro2::Ident {
 fn unset_check(pkg: &Package, f: &Field) -> Option<TokenStream> {
     let id = field_ident(f);
     Some(match &f.ty {
+        // An enum's `Default` is one of its values, which a client may have sent: only a struct
+        // equal to its `Default` (Go's zero value) counts as unset.
         FieldType::Local(n)
-            if pkg
-                .type_named(n)
-                .is_some_and(|t| t.implements("Default") && t.implements("PartialEq")) =>
+            if pkg.type_named(n).is_some_and(|t| {
+                !matches!(t.body, TypeBody::Enum(_))
+                    && t.implements("Default")
+                    && t.implements("PartialEq")
+            }) =>
         {
             quote!(self.#id == ::core::default::Default::default())
         }

@@ -49,9 +49,11 @@ pub struct AlertSpec {
     pub plain: Mode,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+// `plain: Mode` cannot be told unset: `Fast`, its `Default`, is also a value a client sends.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
+    #[default]
     Fast,
     Slow,
 }
