@@ -850,19 +850,65 @@ fn parse_value(grammar: Grammar, value: Option<&str>) -> Result<TagValue, String
     }
 }
 
-/// `a=1,b=two` → pairs. Values may not contain commas. A leading item without `=` is the
+/// `a=1,b=two` → pairs. A value may be quoted, as kubebuilder markers are: `"…"` (with `\"` and
+/// `\\` escapes) or `` `…` `` (raw), and then hold commas. A leading item without `=` is the
 /// `name` (Go's `+genclient:method=GetScale,verb=get`).
 pub fn parse_key_values(v: &str) -> Result<Vec<(String, String)>, String> {
-    v.split(',')
+    let mut parts: Vec<String> = vec![String::new()];
+    let mut quote: Option<char> = None;
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        let part = parts.last_mut().expect("one part at least");
+        match (quote, c) {
+            (Some('"'), '\\') => {
+                part.push(c);
+                part.extend(chars.next());
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                part.push(c);
+            }
+            (None, '"' | '`') => {
+                quote = Some(c);
+                part.push(c);
+            }
+            (None, ',') => parts.push(String::new()),
+            _ => part.push(c),
+        }
+    }
+    if let Some(q) = quote {
+        return Err(format!("a value opened with {q} is never closed"));
+    }
+    parts
+        .iter()
         .enumerate()
         .map(|(i, part)| match part.split_once('=') {
-            Some((k, v)) => Ok((k.trim().to_string(), v.trim().trim_matches('"').to_string())),
+            Some((k, v)) => Ok((k.trim().to_string(), unquote(v.trim()))),
             None if i == 0 && !part.trim().is_empty() => {
                 Ok(("name".to_string(), part.trim().to_string()))
             }
             None => Err(format!("`{part}` is not `key=value`")),
         })
         .collect()
+}
+
+/// A value without its quotes: `"…"` unescaped, `` `…` `` as written, anything else as is.
+fn unquote(v: &str) -> String {
+    if let Some(raw) = v.strip_prefix('`').and_then(|r| r.strip_suffix('`')) {
+        return raw.to_string();
+    }
+    let Some(quoted) = v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) else {
+        return v.to_string();
+    };
+    let mut out = String::with_capacity(quoted.len());
+    let mut chars = quoted.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The README's tag table, rendered from [`TAGS`].
@@ -889,6 +935,29 @@ mod tests {
     fn verb_grammar_is_the_verb_enum() {
         let names: Vec<&str> = crate::model::Verb::ALL.iter().map(|v| v.as_str()).collect();
         assert_eq!(super::VERBS, names.as_slice());
+    }
+
+    #[test]
+    fn key_values_may_be_quoted() {
+        let kv = super::parse_key_values(
+            r#"name=Ready,type=string,jsonPath=`.status.conditions[?(@.type=="Ready")].status`,description="Desired pods, in total \"now\"",priority=1"#,
+        )
+        .unwrap();
+        let get = |k: &str| kv.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        assert_eq!(
+            get("jsonPath"),
+            Some(r#".status.conditions[?(@.type=="Ready")].status"#)
+        );
+        assert_eq!(get("description"), Some(r#"Desired pods, in total "now""#));
+        assert_eq!(get("priority"), Some("1"));
+        assert_eq!(
+            super::parse_key_values(r#"name=A,description="open"#).unwrap_err(),
+            "a value opened with \" is never closed"
+        );
+        assert_eq!(
+            super::parse_key_values("GetScale,verb=get").unwrap()[0],
+            ("name".to_string(), "GetScale".to_string())
+        );
     }
 
     #[test]
