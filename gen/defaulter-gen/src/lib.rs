@@ -51,7 +51,29 @@ impl Generator for DefaulterGen {
     fn validate_package(&self, _model: &Model, pkg: &Package) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         if enabled(pkg) {
+            let mut analysis = Analysis {
+                pkg,
+                memo: BTreeMap::new(),
+                visiting: BTreeSet::new(),
+            };
             for t in &pkg.types {
+                // Generated defaults live in the package module: a private field of a type
+                // declared in another file (or an inline module) is out of their reach.
+                let skipped = t.has_generics || mode(t) == Some(DefaulterMode::Off);
+                if !skipped && !t.module.is_empty() {
+                    for f in fields(t).iter().filter(|f| !f.is_pub) {
+                        if f.options.default.is_some() || analysis.nested(&f.ty) {
+                            diags.push(
+                                Diagnostic::error(
+                                    "E0604",
+                                    format!("generated defaults cannot reach `{}.{}`", t.name, f.name),
+                                )
+                                .at(f.span, format!("private to `{}`, which declares `{}`", t.module.join("::"), t.name))
+                                .help(format!("make it `pub {}` (or `pub(super)`), or declare `{}` in the package's own module", f.name, t.name)),
+                            );
+                        }
+                    }
+                }
                 let name = hand_written_name(t);
                 if let Some(f) = pkg.function_named(&name)
                     && !f.reachable

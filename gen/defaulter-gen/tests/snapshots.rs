@@ -130,6 +130,31 @@ fn defaults_it_cannot_apply_and_private_functions() {
 }
 
 #[test]
+fn private_fields_out_of_reach() {
+    // `Spec` lives in `types.rs`: its private fields are out of the package module's reach.
+    // `Local`, declared in `mod.rs` itself, may keep its field private.
+    let loaded = load_fixture(
+        "private",
+        &[
+            (
+                "apis/pager/v1/mod.rs",
+                "//! +groupName=pager.k8s.co\nmod types;\npub use types::*;\n\n#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]\npub struct Local {\n    /// +default=2\n    level: i32,\n}\n",
+            ),
+            (
+                "apis/pager/v1/types.rs",
+                "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n#[derive(Clone, Default)]\npub struct Alert {\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n    pub local: super::Local,\n}\n\n#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]\npub struct Spec {\n    /// +default=3\n    retries: i32,\n    target: Option<Target>,\n    pub(super) visible: Option<Target>,\n}\n\n#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]\npub struct Target {\n    /// +default=\"x\"\n    pub name: String,\n}\n",
+            ),
+        ],
+    );
+    let diags = DefaulterGen.check(&loaded.model);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["E0604", "E0604"]
+    );
+    insta::assert_snapshot!(render(&loaded, &diags));
+}
+
+#[test]
 fn a_json_default_needs_the_types_serde() {
     let loaded = load_fixture(
         "no_serde",

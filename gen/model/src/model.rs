@@ -470,6 +470,9 @@ pub struct Field {
     pub docs: Vec<String>,
     pub ty: FieldType,
     pub span: Span,
+    /// Declared `pub` (or `pub(…)`): reachable from the package module, where generated code
+    /// lives, even when the type is declared in a file of its own.
+    pub is_pub: bool,
     /// The field's name on the wire: camelCase for a kind's own fields (their serde is
     /// generated), else what the type's serde attributes make of it.
     pub wire: String,

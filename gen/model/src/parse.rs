@@ -668,6 +668,7 @@ fn lower_field(ctx: &mut Ctx, f: &syn::Field) -> Field {
         docs,
         ty: lower_ty(ctx, &f.ty),
         span: field_span(ctx, f),
+        is_pub: !matches!(f.vis, syn::Visibility::Inherited),
         options: FieldOptions::default(),
         tags,
     }
