@@ -144,10 +144,13 @@ fn configured_type(
         FieldType::Known(KnownType::ObjectMeta) => {
             quote!(#client::apply::ObjectMetaApplyConfiguration)
         }
-        // A path relative to the API crate cannot be named from here: its JSON.
+        // A path relative to the API crate cannot be named from here: its JSON. Arbitrary JSON
+        // too goes through the client crate, which a client crate of its own depends on (it may
+        // not depend on serde_json).
         FieldType::Foreign { path, .. } if path.is_relative() => {
             quote!(#client::__private::serde_json::Value)
         }
+        FieldType::Known(KnownType::Json) => quote!(#client::__private::serde_json::Value),
         other => field_type_tokens_with(other, opts, &|name| {
             absolute_type_path(pkg, name).unwrap_or_else(|| {
                 let id = ident(name);
@@ -182,14 +185,21 @@ fn configuration(
             pub kind: ::core::option::Option<::std::string::String>,
         });
     }
-    for f in fields {
+    // The configuration is written as the type is: skipped fields are not on the wire, and
+    // flattened ones put their fields (or entries) beside the type's own.
+    for f in fields.iter().filter(|f| !f.serde.skip) {
         let field = ident(&f.name);
         let wire = &f.wire;
         let t = configured_type(pkg, &f.ty, names, opts);
         let docs = f.docs.iter().map(|d| quote!(#[doc = #d]));
+        let serde_attr = if f.serde.flatten {
+            quote!(#[serde(flatten)])
+        } else {
+            quote!(#[serde(rename = #wire, default, skip_serializing_if = "::core::option::Option::is_none")])
+        };
         members.push(quote! {
             #(#docs)*
-            #[serde(rename = #wire, default, skip_serializing_if = "::core::option::Option::is_none")]
+            #serde_attr
             pub #field: ::core::option::Option<#t>,
         });
         let doc = format!(" Sets `{wire}`.");

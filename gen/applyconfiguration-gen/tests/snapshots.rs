@@ -28,6 +28,22 @@ pub struct WidgetSpec {
     pub tags: BTreeSet<String>,
     pub size: Size,
     pub template: Option<Box<Template>>,
+    /// Arbitrary JSON: named through the client crate (a client crate of its own may not
+    /// depend on serde_json).
+    pub config: Option<serde_json::Value>,
+    /// Written beside the spec's own fields, as the type's serde does.
+    #[serde(flatten)]
+    pub common: Common,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, String>,
+    /// Not on the wire: no configuration either.
+    #[serde(skip)]
+    pub cache: String,
+}
+
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Common {
+    pub owner: Option<String>,
 }
 
 #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
