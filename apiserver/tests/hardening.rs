@@ -208,6 +208,27 @@ async fn invalid_metadata_on_create_names_the_field() {
             "FieldValueInvalid",
             "finalizer orphan and foregroundDeletion cannot be both set",
         ),
+        (
+            json!({"name": "a", "ownerReferences": [{}]}),
+            "metadata.ownerReferences.uid",
+            "FieldValueInvalid",
+            "Invalid value: \"\": must not be empty",
+        ),
+        (
+            json!({"name": "a", "ownerReferences": [{"apiVersion": "apps/", "kind": "D", "name": "d", "uid": "1"}]}),
+            "metadata.ownerReferences.apiVersion",
+            "FieldValueInvalid",
+            "version must not be empty",
+        ),
+        (
+            json!({"name": "a", "ownerReferences": [
+                {"apiVersion": "apps/v1", "kind": "Deployment", "name": "d1", "uid": "1", "controller": true},
+                {"apiVersion": "apps/v1", "kind": "Deployment", "name": "d2", "uid": "2", "controller": true},
+            ]}),
+            "metadata.ownerReferences",
+            "FieldValueInvalid",
+            "Only one reference can have Controller set to true. Found \"true\" in references for Deployment/d1 and Deployment/d2",
+        ),
     ];
     for (metadata, field, reason, message) in cases {
         let r = post(&app, BASE, &alert(metadata.clone())).await;
@@ -240,6 +261,10 @@ async fn invalid_metadata_on_create_names_the_field() {
         json!({"name": "ok4", "annotations": {"Example.COM/Key": "any thing, at all: é"}}),
         json!({"generateName": "gen-"}),
         json!({"name": "ok5", "finalizers": ["example.com/hold"]}),
+        json!({"name": "ok6", "ownerReferences": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "c", "uid": "u1", "controller": true},
+            {"apiVersion": "apps/v1", "kind": "Deployment", "name": "d", "uid": "u2"},
+        ]}),
     ] {
         let r = post(&app, BASE, &alert(metadata.clone())).await;
         assert_eq!(r.status, StatusCode::CREATED, "{metadata}: {}", r.body);

@@ -829,6 +829,61 @@ async fn deletes_leave_the_garbage_collectors_finalizer_the_policy_asks_for() {
 }
 
 #[tokio::test]
+async fn all_namespaces_is_read_only_and_a_uid_is_a_precondition() {
+    let app = app();
+    create(&app, "keep").await;
+    // Across all namespaces a namespaced resource is listed and watched, nothing else: a DELETE
+    // there would have been a deletecollection in every namespace.
+    let all = "/apis/pager.k8s.co/v1alpha1/alerts";
+    let body = json!({"metadata": {"name": "x", "namespace": "default"}, "spec": {"message": "m"}});
+    for (method, body) in [
+        (Method::DELETE, String::new()),
+        (Method::POST, body.to_string()),
+    ] {
+        let r = call(&app, method, all, JSON, &body).await;
+        assert_status(&r, 405, "MethodNotAllowed");
+    }
+    let r = call(&app, Method::GET, all, None, "").await;
+    assert_eq!(r.body["items"][0]["metadata"]["name"], "keep", "{}", r.body);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+
+    // A PUT carrying another object's uid is refused, as a patch that changes it.
+    let mut stale = call(&app, Method::GET, &format!("{BASE}/keep"), None, "")
+        .await
+        .body;
+    stale["metadata"]["uid"] = json!("someone-else");
+    stale["spec"]["message"] = json!("changed");
+    let r = call(
+        &app,
+        Method::PUT,
+        &format!("{BASE}/keep"),
+        JSON,
+        &stale.to_string(),
+    )
+    .await;
+    assert_status(&r, 409, "Conflict");
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Precondition failed: UID in precondition: someone-else"),
+        "{}",
+        r.body
+    );
+    let r = call(
+        &app,
+        Method::PATCH,
+        &format!("{BASE}/keep"),
+        Some("application/json-patch+json"),
+        r#"[{"op":"replace","path":"/metadata/uid","value":"other"}]"#,
+    )
+    .await;
+    assert_status(&r, 409, "Conflict");
+    let r = call(&app, Method::GET, &format!("{BASE}/keep"), None, "").await;
+    assert_eq!(r.body["spec"]["message"], "hello", "{}", r.body);
+}
+
+#[tokio::test]
 async fn dry_run_stores_nothing() {
     let app = app();
     let r = call(

@@ -121,17 +121,89 @@ fn causes(errs: Vec<FieldError>) -> Vec<Cause> {
 /// DNS-1123 label, required when `namespaced`), labels, annotations (keys and total size) and
 /// finalizers.
 pub(crate) fn validate_create(meta: &ObjectMeta, namespaced: bool) -> Vec<Cause> {
-    causes(validation::validate_object_meta(
+    let mut all = causes(validation::validate_object_meta(
         &fields(meta),
         namespaced,
         validation::name_is_dns_subdomain,
-    ))
+    ));
+    all.extend(validate_owner_references(meta));
+    all
+}
+
+/// Go's `ValidateOwnerReferences`: each reference names its owner fully (a version, a kind, a
+/// name and a uid; never an Event), and at most one is the controller.
+fn validate_owner_references(meta: &ObjectMeta) -> Vec<Cause> {
+    const FIELD: &str = "metadata.ownerReferences";
+    let invalid = |field: String, value: &str, message: &str| {
+        Cause::new(
+            "FieldValueInvalid",
+            field,
+            format!("Invalid value: {}: {message}", validation::go_quote(value)),
+        )
+    };
+    let mut out = Vec::new();
+    let mut controller: Option<String> = None;
+    for r in meta.owner_references.iter().flatten() {
+        // `schema.FromAPIVersionAndKind`: the version is what follows the group's `/`.
+        let version = r
+            .api_version
+            .rsplit_once('/')
+            .map_or(r.api_version.as_str(), |(_, v)| v);
+        if version.is_empty() {
+            out.push(invalid(
+                format!("{FIELD}.apiVersion"),
+                &r.api_version,
+                "version must not be empty",
+            ));
+        }
+        if r.kind.is_empty() {
+            out.push(invalid(
+                format!("{FIELD}.kind"),
+                &r.kind,
+                "must not be empty",
+            ));
+        }
+        if r.name.is_empty() {
+            out.push(invalid(
+                format!("{FIELD}.name"),
+                &r.name,
+                "must not be empty",
+            ));
+        }
+        if r.uid.is_empty() {
+            out.push(invalid(format!("{FIELD}.uid"), &r.uid, "must not be empty"));
+        }
+        if (r.api_version == "v1" || r.api_version == "events.k8s.io/v1") && r.kind == "Event" {
+            out.push(Cause::new(
+                "FieldValueInvalid",
+                FIELD,
+                format!(
+                    "Invalid value: {}/{}: {}, Kind=Event is disallowed from being an owner",
+                    r.api_version, r.kind, r.api_version
+                ),
+            ));
+        }
+        if r.controller == Some(true) {
+            let this = format!("{}/{}", r.kind, r.name);
+            match &controller {
+                Some(first) => out.push(Cause::new(
+                    "FieldValueInvalid",
+                    FIELD,
+                    format!("Invalid value: \"\": Only one reference can have Controller set to true. Found \"true\" in references for {first} and {this}"),
+                )),
+                None => controller = Some(this),
+            }
+        }
+    }
+    out
 }
 
 /// ObjectMeta rules of an update (Go's `ValidateObjectMetaAccessorUpdate`): labels and
 /// annotations; the name and namespace are the stored object's.
 pub(crate) fn validate_update(meta: &ObjectMeta) -> Vec<Cause> {
-    causes(validation::validate_object_meta_update(&fields(meta)))
+    let mut all = causes(validation::validate_object_meta_update(&fields(meta)));
+    all.extend(validate_owner_references(meta));
+    all
 }
 
 /// A name from a request path (Go's storage key functions): 400 `Name parameter invalid` when it

@@ -393,6 +393,22 @@ where
         old: &H,
     ) -> Result<bool, ApiError> {
         let name = meta::name(old.metadata()).to_string();
+        // A uid in the written object is a precondition (Go's `Store.Update`): an object
+        // replaced under the same name is not overwritten by a write meant for its predecessor.
+        if let Some(uid) = new.metadata().uid.as_deref().filter(|u| !u.is_empty())
+            && Some(uid) != old.metadata().uid.as_deref()
+        {
+            let info = &codec.info;
+            return Err(ApiError::conflict(
+                info.plural,
+                info.group,
+                &name,
+                &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    old.metadata().uid.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
         if subresource == Some(Subresource::Status) {
             // `/status` changes status (and who owns what) and nothing else.
             let rv = new.metadata().resource_version.clone();

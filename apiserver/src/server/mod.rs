@@ -462,6 +462,15 @@ async fn resource_request(ctx: &Ctx<'_>, t: Target) -> Result<Resp, ApiError> {
     let output = table::negotiate(ctx.header(header::ACCEPT), protobuf)
         .map_err(|m| ApiError::new(406, "NotAcceptable", m))?;
     let watch = is_watch(ctx.query);
+    // A namespaced resource across all namespaces is read-only: list and watch (a DELETE there
+    // would have been a deletecollection in every namespace).
+    if t.info.namespaced && t.scope.namespace.is_none() && ctx.method != Method::GET {
+        return Err(ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        ));
+    }
     match (&ctx.method, &t.name, t.subresource.as_deref()) {
         (&Method::GET, None, None) if watch => watch_collection(ctx, &t, output).await,
         (&Method::GET, None, None) => list(ctx, &t, output).await,
