@@ -884,6 +884,48 @@ async fn all_namespaces_is_read_only_and_a_uid_is_a_precondition() {
 }
 
 #[tokio::test]
+async fn strategic_merge_patches_merge_metadata_lists_by_their_strategies() {
+    let app = app();
+    let body = json!({"metadata": {"name": "s", "finalizers": ["a.io/x"], "ownerReferences": [
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "c", "uid": "u1"}
+    ]}, "spec": {"message": "m"}});
+    call(&app, Method::POST, BASE, JSON, &body.to_string()).await;
+    let smp = |patch: Value| {
+        let app = app.clone();
+        async move {
+            let r = call(
+                &app,
+                Method::PATCH,
+                &format!("{BASE}/s"),
+                Some("application/strategic-merge-patch+json"),
+                &patch.to_string(),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{patch}: {}", r.body);
+            r.body["metadata"].clone()
+        }
+    };
+    // kubectl patch -p '{"metadata":{"finalizers":["b.io/y"]}}': finalizers merge (new items
+    // first, as Go's mergeSortedSlice places items the server's order does not know).
+    let m = smp(json!({"metadata": {"finalizers": ["b.io/y"]}})).await;
+    assert_eq!(m["finalizers"], json!(["b.io/y", "a.io/x"]));
+    let m = smp(json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a.io/x"]}})).await;
+    assert_eq!(m["finalizers"], json!(["b.io/y"]));
+    // Owner references merge by uid.
+    let m = smp(json!({"metadata": {"ownerReferences": [{"uid": "u1", "name": "renamed"}]}})).await;
+    assert_eq!(
+        m["ownerReferences"],
+        json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "renamed", "uid": "u1"}])
+    );
+    let m =
+        smp(json!({"metadata": {"ownerReferences": [{"$patch": "delete", "uid": "u1"}]}})).await;
+    assert!(
+        m.get("ownerReferences").is_none_or(|r| r == &json!([])),
+        "{m}"
+    );
+}
+
+#[tokio::test]
 async fn dry_run_stores_nothing() {
     let app = app();
     let r = call(

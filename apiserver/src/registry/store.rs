@@ -96,6 +96,9 @@ where
                 // The builder refused schemas that are not JSON before getting here.
                 let schemas: serde_json::Map<String, Value> =
                     serde_json::from_str(v.schemas).unwrap_or_default();
+                // With the apimachinery definitions the kind refers to: `metadata.finalizers`
+                // and `ownerReferences` merge by their own strategies.
+                let schemas = crate::openapi::resolved_schemas(&schemas);
                 OpenApiPatchSchema::new(
                     &schemas,
                     &crate::openapi::kind_definition(&schemas, &v.info),
