@@ -231,7 +231,7 @@ async fn bad_input_is_a_status_and_changes_nothing() {
         ),
         (
             Method::POST,
-            BASE.into(),
+            format!("{BASE}?fieldValidation=Strict"),
             JSON,
             r#"{"metadata":{"name":"x"},"spec":{"message":"a","message":"b"}}"#.into(),
             400,
@@ -358,6 +358,30 @@ async fn unknown_fields_warn_by_default_and_are_dropped() {
     )
     .await;
     assert!(r.headers.get("warning").is_none());
+
+    // A key given twice: its last value, with a warning (Strict refuses it: see bad input).
+    let twice = r#"{"metadata":{"name":"d"},"spec":{"message":"a","message":"b"}}"#;
+    let r = call(&app, Method::POST, BASE, JSON, twice).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["spec"]["message"], "b");
+    let warning = r.headers.get("warning").unwrap().to_str().unwrap();
+    assert_eq!(warning, "299 - \"duplicate field \\\"spec.message\\\"\"");
+    let r = call(
+        &app,
+        Method::POST,
+        &format!("{BASE}?fieldValidation=Strict"),
+        JSON,
+        &twice.replace("\"d\"", "\"d2\""),
+    )
+    .await;
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("strict decoding error: duplicate field \"spec.message\""),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]

@@ -8,10 +8,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// A decoded object: the hub value and the paths of fields the version did not know.
+/// A decoded object: the hub value, and what `fieldValidation` judges: fields the version did
+/// not know (`unknown field "spec.x"`) and keys given twice (`duplicate field "spec.x"`).
 pub(crate) struct Decoded<H> {
     pub object: H,
-    pub unknown_fields: Vec<String>,
+    pub field_issues: Vec<String>,
 }
 
 /// Why bytes did not become a hub object.
@@ -155,7 +156,10 @@ where
     typed.set_defaults();
     Ok(Decoded {
         object: C::to_hub(typed).map_err(DecodeError::Convert)?,
-        unknown_fields: unknown,
+        field_issues: unknown
+            .iter()
+            .map(|f| format!("unknown field \"{f}\""))
+            .collect(),
     })
 }
 
@@ -164,8 +168,19 @@ where
     V: DeserializeOwned + SetDefaults,
     C: Conversion<V, H>,
 {
-    // Duplicate keys and trailing garbage are errors, as in Go's strict JSON decoding.
-    check_duplicate_keys(bytes).map_err(DecodeError::Invalid)?;
+    // Trailing garbage is an error; a key given twice counts as its last value and is reported
+    // (`fieldValidation` decides: Strict refuses, Warn warns), as in Go's decoding.
+    let duplicates = duplicate_keys(bytes).map_err(DecodeError::Invalid)?;
+    if !duplicates.is_empty() {
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| DecodeError::Invalid(e.to_string()))?;
+        let mut decoded = read_value::<V, H, C>(value)?;
+        let found = duplicates
+            .iter()
+            .map(|p| format!("duplicate field \"{p}\""));
+        decoded.field_issues.splice(0..0, found);
+        return Ok(decoded);
+    }
     let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let typed = serde_ignored::deserialize(&mut de, |path| unknown.push(path.to_string()))
@@ -217,20 +232,21 @@ where
         .map_err(|e| e.to_string())
 }
 
-/// Rejects JSON objects with a key given twice (`duplicate field "spec.x"`), which serde_json
-/// would silently resolve to the last value.
-pub(crate) fn check_duplicate_keys(body: &[u8]) -> Result<(), String> {
+/// The keys given twice in JSON objects of `body` (`spec.x`), which serde_json would resolve to
+/// the last value and the typed decoding refuses; an error for JSON that is not valid.
+pub(crate) fn duplicate_keys(body: &[u8]) -> Result<Vec<String>, String> {
     use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use std::cell::RefCell;
     use std::fmt;
 
-    struct Check(String);
-    impl<'de> DeserializeSeed<'de> for Check {
+    struct Check<'a>(String, &'a RefCell<Vec<String>>);
+    impl<'de> DeserializeSeed<'de> for Check<'_> {
         type Value = ();
         fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
             d.deserialize_any(self)
         }
     }
-    impl<'de> Visitor<'de> for Check {
+    impl<'de> Visitor<'de> for Check<'_> {
         type Value = ();
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("JSON")
@@ -244,18 +260,16 @@ pub(crate) fn check_duplicate_keys(body: &[u8]) -> Result<(), String> {
                     format!("{}.{key}", self.0)
                 };
                 if !seen.insert(key) {
-                    return Err(serde::de::Error::custom(format!(
-                        "duplicate field \"{path}\""
-                    )));
+                    self.1.borrow_mut().push(path.clone());
                 }
-                map.next_value_seed(Check(path))?;
+                map.next_value_seed(Check(path, self.1))?;
             }
             Ok(())
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
             let mut i = 0;
             while seq
-                .next_element_seed(Check(format!("{}[{i}]", self.0)))?
+                .next_element_seed(Check(format!("{}[{i}]", self.0), self.1))?
                 .is_some()
             {
                 i += 1;
@@ -281,31 +295,26 @@ pub(crate) fn check_duplicate_keys(body: &[u8]) -> Result<(), String> {
             Ok(())
         }
     }
+    let found = RefCell::new(Vec::new());
     let mut de = serde_json::Deserializer::from_slice(body);
-    Check(String::new())
+    Check(String::new(), &found)
         .deserialize(&mut de)
         .and_then(|_| de.end())
-        .map_err(|e| {
-            let s = e.to_string();
-            // serde_json appends " at line X column Y"; keep the message only for our errors.
-            match s.find("duplicate field") {
-                Some(i) => s[i..].split(" at line").next().unwrap_or(&s).to_string(),
-                None => s,
-            }
-        })
+        .map_err(|e| e.to_string())?;
+    Ok(found.into_inner())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::check_duplicate_keys;
+    use super::duplicate_keys;
 
     #[test]
     fn duplicate_keys_are_found_with_their_path() {
-        assert!(check_duplicate_keys(br#"{"a":1,"b":{"c":1}}"#).is_ok());
+        assert_eq!(duplicate_keys(br#"{"a":1,"b":{"c":1}}"#), Ok(vec![]));
         assert_eq!(
-            check_duplicate_keys(br#"{"spec":{"x":1,"x":2}}"#).unwrap_err(),
-            "duplicate field \"spec.x\""
+            duplicate_keys(br#"{"spec":{"x":1,"x":2,"l":[{"y":1,"y":2}]}}"#),
+            Ok(vec!["spec.x".to_string(), "spec.l[0].y".to_string()])
         );
-        assert!(check_duplicate_keys(b"{").is_err());
+        assert!(duplicate_keys(b"{").is_err());
     }
 }

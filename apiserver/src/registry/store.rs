@@ -329,7 +329,7 @@ where
         let info = &codec.info;
         check_type_meta(info, body)?;
         let decoded = (codec.read)(body).map_err(|e| decode_error(info, e))?;
-        let warnings = field_warnings(info, &decoded.unknown_fields, opts.field_validation)?;
+        let warnings = field_warnings(info, &decoded.field_issues, opts.field_validation)?;
         let mut obj = decoded.object;
         self.check_namespace(scope, obj.metadata_mut())?;
         Ok((obj, warnings))
@@ -715,9 +715,9 @@ where
             })?;
             let Decoded {
                 object: mut obj,
-                unknown_fields,
+                field_issues,
             } = (codec.read_value)(patched).map_err(|e| decode_error(&codec.info, e))?;
-            let warnings = field_warnings(&codec.info, &unknown_fields, opts.field_validation)?;
+            let warnings = field_warnings(&codec.info, &field_issues, opts.field_validation)?;
             // A patch keeps the stored resourceVersion unless it sets one (a precondition).
             if obj.metadata().resource_version == old.metadata().resource_version {
                 obj.metadata_mut().resource_version = None;
@@ -794,9 +794,9 @@ where
         drop_nulls(&mut merged);
         let Decoded {
             object: mut obj,
-            unknown_fields,
+            field_issues,
         } = (codec.read_value)(merged).map_err(|e| decode_error(&codec.info, e))?;
-        let warnings = field_warnings(&codec.info, &unknown_fields, opts.field_validation)?;
+        let warnings = field_warnings(&codec.info, &field_issues, opts.field_validation)?;
         // The configuration's resourceVersion, if it has one, is a precondition.
         obj.metadata_mut().resource_version = config
             .pointer("/metadata/resourceVersion")
@@ -1434,20 +1434,17 @@ fn decode_error(info: &ResourceInfo, e: DecodeError) -> ApiError {
     ))
 }
 
-/// `fieldValidation` over the unknown fields of a body: Strict refuses, Warn answers with
-/// warnings, Ignore drops them.
+/// `fieldValidation` over the unknown and duplicate fields of a body: Strict refuses, Warn
+/// answers with warnings, Ignore drops them.
 fn field_warnings(
     info: &ResourceInfo,
-    unknown: &[String],
+    issues: &[String],
     mode: FieldValidation,
 ) -> Result<Vec<String>, ApiError> {
-    if unknown.is_empty() || mode == FieldValidation::Ignore {
+    if issues.is_empty() || mode == FieldValidation::Ignore {
         return Ok(Vec::new());
     }
-    let msgs: Vec<String> = unknown
-        .iter()
-        .map(|f| format!("unknown field \"{f}\""))
-        .collect();
+    let msgs = issues.to_vec();
     if mode == FieldValidation::Strict {
         return Err(ApiError::bad_request(format!(
             "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
