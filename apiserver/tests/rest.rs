@@ -950,6 +950,33 @@ async fn strategic_merge_patches_merge_metadata_lists_by_their_strategies() {
 }
 
 #[tokio::test]
+async fn media_types_are_case_insensitive_and_a_broken_body_is_a_400() {
+    let app = app();
+    let r = call(
+        &app,
+        Method::POST,
+        BASE,
+        Some("APPLICATION/JSON"),
+        &alert("upper", "m"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // A body that breaks off (what hyper reports for a bad chunk size) is no "too large".
+    let broken = futures::stream::iter([
+        Ok(axum::body::Bytes::from_static(b"{\"metadata\":")),
+        Err(std::io::Error::other("invalid chunk size")),
+    ]);
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(BASE)
+        .header("content-type", "application/json")
+        .body(Body::from_stream(broken))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn dry_run_stores_nothing() {
     let app = app();
     let r = call(

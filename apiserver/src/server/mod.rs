@@ -209,12 +209,21 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(_) => {
-            return error_response(&ApiError::new(
-                413,
-                "RequestEntityTooLarge",
-                format!("Request entity too large: limit is {MAX_BODY_BYTES}"),
-            ));
+        Err(e) => {
+            let e = e.into_inner();
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                return error_response(&ApiError::new(
+                    413,
+                    "RequestEntityTooLarge",
+                    format!("Request entity too large: limit is {MAX_BODY_BYTES}"),
+                ));
+            }
+            // A body that broke off or was framed wrongly (a bad chunk size).
+            return error_response(&ApiError::bad_request(format!(
+                "the request body could not be read: {e}"
+            )));
         }
     };
     let query = match parts.extensions.get::<Query>() {

@@ -119,7 +119,13 @@ pub(super) fn body_json(ctx: &Ctx<'_>, t: &Target) -> Result<Bytes, ApiError> {
     let ct = ctx
         .header(header::CONTENT_TYPE)
         .unwrap_or("application/json");
-    let media = ct.split(';').next().unwrap_or("").trim();
+    // Media types are case-insensitive (RFC 9110).
+    let media = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if ctx.body.is_empty() {
         return Err(ApiError::bad_request(
             "the request body is empty; expected an object",
@@ -128,7 +134,7 @@ pub(super) fn body_json(ctx: &Ctx<'_>, t: &Target) -> Result<Bytes, ApiError> {
     if super::protobuf::is_protobuf_body(Some(ct)) {
         return super::protobuf::body_json(t, &ctx.body);
     }
-    match media {
+    match media.as_str() {
         "" | "application/json" | "*/*" => Ok(ctx.body.clone()),
         "application/yaml" => {
             let text = std::str::from_utf8(&ctx.body)
@@ -136,7 +142,9 @@ pub(super) fn body_json(ctx: &Ctx<'_>, t: &Target) -> Result<Bytes, ApiError> {
             let value: Value = serde_saphyr::from_str(text).map_err(|e| {
                 ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
             })?;
-            Ok(Bytes::from(serde_json::to_vec(&value).unwrap_or_default()))
+            serde_json::to_vec(&value)
+                .map(Bytes::from)
+                .map_err(|e| ApiError::bad_request(format!("the YAML request body: {e}")))
         }
         _ => Err(ApiError::new(
             415,
