@@ -977,6 +977,50 @@ async fn media_types_are_case_insensitive_and_a_broken_body_is_a_400() {
 }
 
 #[tokio::test]
+async fn forged_continue_tokens_are_refused_as_go_refuses_them() {
+    use base64::Engine;
+    let app = app();
+    create(&app, "a").await;
+    let token = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    for (forged, message) in [
+        (
+            token(json!({"v": "meta.k8s.io/v1", "rv": 0, "start": "/registry/x"})),
+            "incorrect encoded start resourceVersion",
+        ),
+        (
+            token(json!({"v": "meta.k8s.io/v1", "rv": 1, "start": ""})),
+            "encoded start key empty",
+        ),
+        (
+            token(
+                json!({"v": "meta.k8s.io/v1", "rv": 1, "start": "/registry/pager.k8s.co/alerts/default/../other/"}),
+            ),
+            "continue key is not valid",
+        ),
+        (
+            token(json!({"v": "v2", "rv": 1, "start": "/a"})),
+            "server does not recognize this encoded version",
+        ),
+        ("not%20base64".to_string(), "continue key is not valid"),
+    ] {
+        let r = call(
+            &app,
+            Method::GET,
+            &format!("{BASE}?limit=1&continue={forged}"),
+            None,
+            "",
+        )
+        .await;
+        assert_status(&r, 400, "BadRequest");
+        assert!(
+            r.body["message"].as_str().unwrap().contains(message),
+            "{}",
+            r.body
+        );
+    }
+}
+
+#[tokio::test]
 async fn dry_run_stores_nothing() {
     let app = app();
     let r = call(

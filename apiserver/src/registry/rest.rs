@@ -384,8 +384,9 @@ pub(crate) fn encode_continue(rv: u64, start: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token.to_string())
 }
 
-/// Reads a `continue` token; `None` when it is not one of ours.
-pub(crate) fn decode_continue(token: &str) -> Option<(u64, String)> {
+/// Reads a `continue` token, refusing what Go's `storage.DecodeContinue` refuses (with its
+/// messages): not ours, revision 0, an empty start key, or one that is not a clean path.
+pub(crate) fn decode_continue(token: &str) -> Result<(u64, String), &'static str> {
     use base64::Engine;
     #[derive(serde::Deserialize)]
     struct Token {
@@ -393,9 +394,27 @@ pub(crate) fn decode_continue(token: &str) -> Option<(u64, String)> {
         rv: u64,
         start: String,
     }
+    const INVALID: &str = "continue key is not valid";
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token.trim_end_matches('='))
-        .ok()?;
-    let token: Token = serde_json::from_slice(&raw).ok()?;
-    (token.v == "meta.k8s.io/v1").then_some((token.rv, token.start))
+        .map_err(|_| INVALID)?;
+    let token: Token = serde_json::from_slice(&raw).map_err(|_| INVALID)?;
+    if token.v != "meta.k8s.io/v1" {
+        return Err("continue key is not valid: server does not recognize this encoded version");
+    }
+    if token.rv == 0 {
+        return Err(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        );
+    }
+    if token.start.is_empty() {
+        return Err("continue key is not valid: encoded start key empty (version meta.k8s.io/v1)");
+    }
+    // Against traversal (Go compares the key with its path.Clean): no `.` or `..` segment.
+    // (Empty segments stay: the core group's keys have one.)
+    let clean = token.start.split('/').all(|s| s != "." && s != "..");
+    if !clean {
+        return Err(INVALID);
+    }
+    Ok((token.rv, token.start))
 }

@@ -56,9 +56,7 @@ pub(super) fn list_options(ctx: &Ctx<'_>, t: &Target) -> Result<ListOptions, Api
                     "specifying resource version is not allowed when using continue",
                 ));
             }
-            Some(decode_continue(token).ok_or_else(|| {
-                ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
-            })?)
+            Some(decode_continue(token).map_err(ApiError::bad_request)?)
         }
     };
     Ok(ListOptions {
