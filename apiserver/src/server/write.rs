@@ -40,16 +40,15 @@ pub(super) fn write_options(
             ));
             false
         }
-        Some("true" | "1" | "t" | "T" | "TRUE" | "True") => true,
-        Some("false" | "0" | "f" | "F" | "FALSE" | "False" | "") => false,
-        Some(other) => {
+        Some("") => false,
+        Some(value) => parse_bool(value).unwrap_or_else(|| {
             causes.push(Cause::new(
                 "FieldValueInvalid",
                 "force",
-                format!("Invalid value: \"{other}\": must be a boolean"),
+                format!("Invalid value: \"{value}\": must be a boolean"),
             ));
             false
-        }
+        }),
     };
     if apply && given.is_empty() {
         causes.push(Cause::new(
@@ -101,6 +100,15 @@ pub(super) fn write_options(
         field_manager,
         force,
     })
+}
+
+/// A boolean query value as Go's `strconv.ParseBool` reads it.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "true" | "1" | "t" | "T" | "TRUE" | "True" => Some(true),
+        "false" | "0" | "f" | "F" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
 }
 
 pub(super) fn with_warnings(mut resp: Resp, warnings: &[String]) -> Resp {
@@ -239,15 +247,11 @@ pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), Api
         opts.propagation_policy = Some(pp.to_string());
     }
     if let Some(orphan) = ctx.param("orphanDependents") {
-        opts.orphan_dependents = Some(match orphan {
-            "true" | "1" | "t" | "T" | "TRUE" | "True" => true,
-            "false" | "0" | "f" | "F" | "FALSE" | "False" => false,
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "orphanDependents: invalid value {other:?}: must be a boolean"
-                )));
-            }
-        });
+        opts.orphan_dependents = Some(parse_bool(orphan).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "orphanDependents: invalid value {orphan:?}: must be a boolean"
+            ))
+        })?);
     }
     // Go's `ValidateDeleteOptions`.
     let mut causes = Vec::new();
