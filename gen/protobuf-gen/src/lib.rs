@@ -468,7 +468,11 @@ fn scalar_or_message(
                 ".k8s.io.apimachinery.pkg.runtime.RawExtension",
             ),
             KnownType::Bytes => Ok("bytes".into()),
-            KnownType::Duration => Err("`Duration` is not encoded yet".into()),
+            KnownType::Duration => known(
+                imports,
+                META,
+                ".k8s.io.apimachinery.pkg.apis.meta.v1.Duration",
+            ),
         },
         FieldType::Local(name) => match pkg.type_named(name) {
             Some(t) if !t.options.protobuf => Err(format!(

@@ -360,6 +360,44 @@ macro_rules! timestamp_message {
 timestamp_message!(Time);
 timestamp_message!(MicroTime);
 
+/// `Duration` (metav1.Duration, kube's `Duration`): `{ int64 duration = 1; }`, in nanoseconds,
+/// negative ones too (Go's `time.Duration` is signed).
+impl Message for kube_core::Duration {
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        duration_nanos(self).encode(1, buf);
+    }
+    fn fields_len(&self) -> usize {
+        duration_nanos(self).encoded_len(1)
+    }
+    fn decode_fields(buf: &mut &[u8], depth: Depth) -> Result<Self, DecodeError> {
+        let mut nanos = 0i64;
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(buf)?;
+            match tag {
+                1 => nanos = i64::decode(wire, buf, depth)?,
+                _ => skip(wire, tag, buf)?,
+            }
+        }
+        let magnitude = std::time::Duration::from_nanos(nanos.unsigned_abs());
+        if nanos >= 0 {
+            return Ok(magnitude.into());
+        }
+        format!("-{}ns", nanos.unsigned_abs())
+            .parse()
+            .map_err(|e| DecodeError::new(format!("invalid Duration: {e}")))
+    }
+}
+message_field!(kube_core::Duration);
+
+fn duration_nanos(d: &kube_core::Duration) -> i64 {
+    let magnitude = i64::try_from(std::time::Duration::from(*d).as_nanos()).unwrap_or(i64::MAX);
+    if d.is_negative() {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
 /// `Quantity`: `{ string string = 1; }`.
 impl Message for Quantity {
     fn encode_fields(&self, buf: &mut Vec<u8>) {

@@ -161,6 +161,29 @@ fn small_messages_read_the_same_in_k8s_pb() {
 }
 
 #[test]
+fn durations_read_the_same_in_k8s_pb() {
+    // metav1.Duration is kube's `Duration`: signed nanoseconds on the wire.
+    for (text, nanos) in [
+        ("0s", 0i64),
+        ("90m", 5_400_000_000_000),
+        ("-1.5s", -1_500_000_000),
+        ("1ns", 1),
+    ] {
+        let d: kube_core::Duration = text.parse().unwrap();
+        let theirs = pb::Duration::decode(to_vec(&d).as_slice()).unwrap();
+        assert_eq!(theirs.duration.unwrap_or_default(), nanos, "{text}");
+        let back: kube_core::Duration = from_slice(
+            &pb::Duration {
+                duration: Some(nanos),
+            }
+            .encode_to_vec(),
+        )
+        .unwrap();
+        assert_eq!(back, d, "{text}");
+    }
+}
+
+#[test]
 fn status_and_envelope_read_the_same_in_k8s_pb() {
     let status = Status {
         status: Some("Failure".into()),
