@@ -1530,6 +1530,7 @@ mod wardle {
                 limits: vec![v1alpha1::Limit {
                     name: "cpu".into(),
                     max: Some(4),
+                    period: Some("-90s".parse().unwrap()),
                 }],
                 window: Some(Box::new(v1alpha1::Window(80, 90))),
             },
@@ -1603,10 +1604,12 @@ mod wardle_defaults {
                     v1beta1::Limit {
                         name: "cpu".into(),
                         max: None,
+                        period: None,
                     },
                     v1beta1::Limit {
                         name: "mem".into(),
                         max: Some(3),
+                        period: None,
                     },
                 ],
                 ..Default::default()

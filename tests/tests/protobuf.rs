@@ -9,6 +9,18 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube_codegen_protobuf::{Message, from_slice, to_vec};
 use proptest::prelude::*;
 
+/// A metav1.Duration of `nanos` nanoseconds, negative ones too.
+fn duration(nanos: i64) -> kube::core::Duration {
+    let magnitude = std::time::Duration::from_nanos(nanos.unsigned_abs());
+    if nanos >= 0 {
+        magnitude.into()
+    } else {
+        format!("-{}s{}ns", magnitude.as_secs(), magnitude.subsec_nanos())
+            .parse()
+            .unwrap()
+    }
+}
+
 fn meta() -> impl Strategy<Value = ObjectMeta> {
     ("[a-z][a-z0-9-]{0,10}", proptest::option::of("[a-z]{1,6}")).prop_map(|(name, namespace)| {
         ObjectMeta {
@@ -30,7 +42,14 @@ macro_rules! flunder_strategy {
                     Just($v::ReferenceType::Fischer)
                 ]),
                 proptest::collection::btree_map("[a-z]{1,6}", ".{0,6}", 0..3),
-                proptest::collection::vec(("[a-z]{0,6}", proptest::option::of(any::<i64>())), 0..3),
+                proptest::collection::vec(
+                    (
+                        "[a-z]{0,6}",
+                        proptest::option::of(any::<i64>()),
+                        proptest::option::of(any::<i64>()),
+                    ),
+                    0..3,
+                ),
                 proptest::option::of((any::<i32>(), any::<i32>())),
                 proptest::option::of(prop_oneof![
                     Just($v::Phase::Pending),
@@ -58,7 +77,11 @@ macro_rules! flunder_strategy {
                                 labels: labels.into_iter().collect::<BTreeMap<_, _>>(),
                                 limits: limits
                                     .into_iter()
-                                    .map(|(name, max)| $v::Limit { name, max })
+                                    .map(|(name, max, period)| $v::Limit {
+                                        name,
+                                        max,
+                                        period: period.map(duration),
+                                    })
                                     .collect(),
                                 window: window.map(|(a, b)| Box::new($v::Window(a, b))),
                             },

@@ -131,7 +131,7 @@ pub(crate) fn validate_create(meta: &ObjectMeta, namespaced: bool) -> Vec<Cause>
 }
 
 /// Go's `ValidateOwnerReferences`: each reference names its owner fully (a version, a kind, a
-/// name and a uid; never an Event), and at most one is the controller.
+/// name and a uid; never a core Event), and at most one is the controller.
 fn validate_owner_references(meta: &ObjectMeta) -> Vec<Cause> {
     const FIELD: &str = "metadata.ownerReferences";
     let invalid = |field: String, value: &str, message: &str| {
@@ -173,14 +173,12 @@ fn validate_owner_references(meta: &ObjectMeta) -> Vec<Cause> {
         if r.uid.is_empty() {
             out.push(invalid(format!("{FIELD}.uid"), &r.uid, "must not be empty"));
         }
-        if (r.api_version == "v1" || r.api_version == "events.k8s.io/v1") && r.kind == "Event" {
-            out.push(Cause::new(
-                "FieldValueInvalid",
-                FIELD,
-                format!(
-                    "Invalid value: {}/{}: {}, Kind=Event is disallowed from being an owner",
-                    r.api_version, r.kind, r.api_version
-                ),
+        // Go's `BannedOwners`: the core group's v1 Event.
+        if r.api_version == "v1" && r.kind == "Event" {
+            out.push(invalid(
+                FIELD.to_string(),
+                "v1/Event",
+                "/v1, Kind=Event is disallowed from being an owner",
             ));
         }
         if r.controller == Some(true) {

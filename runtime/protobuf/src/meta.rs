@@ -382,20 +382,24 @@ impl Message for kube_core::Duration {
         if nanos >= 0 {
             return Ok(magnitude.into());
         }
-        format!("-{}ns", nanos.unsigned_abs())
+        // kube's `Duration` takes a negative one only from its text; whole seconds and the rest
+        // apart, so that no unit's number loses precision.
+        format!("-{}s{}ns", magnitude.as_secs(), magnitude.subsec_nanos())
             .parse()
             .map_err(|e| DecodeError::new(format!("invalid Duration: {e}")))
     }
 }
 message_field!(kube_core::Duration);
 
+/// Signed nanoseconds, saturated at `i64`'s ends (Go's `time.Duration` holds no more).
 fn duration_nanos(d: &kube_core::Duration) -> i64 {
-    let magnitude = i64::try_from(std::time::Duration::from(*d).as_nanos()).unwrap_or(i64::MAX);
-    if d.is_negative() {
+    let magnitude = std::time::Duration::from(*d).as_nanos() as i128;
+    let signed = if d.is_negative() {
         -magnitude
     } else {
         magnitude
-    }
+    };
+    signed.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
 /// `Quantity`: `{ string string = 1; }`.

@@ -168,6 +168,8 @@ fn durations_read_the_same_in_k8s_pb() {
         ("90m", 5_400_000_000_000),
         ("-1.5s", -1_500_000_000),
         ("1ns", 1),
+        ("-8150163s797452109ns", -8_150_163_797_452_109),
+        ("-9223372036s854775808ns", i64::MIN),
     ] {
         let d: kube_core::Duration = text.parse().unwrap();
         let theirs = pb::Duration::decode(to_vec(&d).as_slice()).unwrap();

@@ -30,6 +30,8 @@ pub enum ReferenceType {
 pub struct Limit {
     pub name: String,
     pub max: Option<i64>,
+    /// How often the limit resets (metav1.Duration).
+    pub period: Option<kube::core::Duration>,
 }
 
 /// Two ports, a tuple on the wire.

@@ -40,6 +40,9 @@ pub struct Limit {
     pub name: String,
     /// +default=10
     pub max: Option<i64>,
+    /// How often the limit resets (metav1.Duration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<kube::core::Duration>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
