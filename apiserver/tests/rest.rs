@@ -627,6 +627,62 @@ async fn selectors_and_paging() {
     assert_eq!(names(&r.body).len(), 7);
 }
 
+/// A selective page may take many store reads (most keys filtered out); all of them read the
+/// first one's revision, so objects created meanwhile never appear in a list that predates them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_selective_page_is_one_snapshot_however_many_reads_it_takes() {
+    let app = app();
+    for i in 0..1500 {
+        let body = json!({"metadata": {"name": format!("a-{i:04}"), "labels": {"x": "no"}}, "spec": {"message": "m"}});
+        let r = call(&app, Method::POST, BASE, JSON, &body.to_string()).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (app, stop) = (app.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let body = json!({"metadata": {"name": format!("z-{i:05}"), "labels": {"x": "yes"}}, "spec": {"message": "m"}});
+                call(&app, Method::POST, BASE, JSON, &body.to_string()).await;
+                i += 1;
+                tokio::task::yield_now().await;
+            }
+            i
+        })
+    };
+    for _ in 0..20 {
+        let r = call(
+            &app,
+            Method::GET,
+            &format!("{BASE}?labelSelector=x%3Dyes&limit=1"),
+            None,
+            "",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let list_rv: u64 = r.body["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        for item in r.body["items"].as_array().unwrap() {
+            let rv: u64 = item["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(
+                rv <= list_rv,
+                "{} (resourceVersion {rv}) is newer than its list ({list_rv})",
+                item["metadata"]["name"]
+            );
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(writer.await.unwrap() > 0);
+}
+
 #[tokio::test]
 async fn finalizers_delay_deletion_and_delete_returns_status() {
     let app = app();

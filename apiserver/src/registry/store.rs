@@ -105,7 +105,7 @@ where
                 )
             })
             .collect();
-        GenericStore {
+        let this = GenericStore {
             store,
             storage,
             strategy,
@@ -119,7 +119,10 @@ where
             fields: FieldManager::new(&versions),
             versions,
             me: std::sync::Weak::new(),
-        }
+        };
+        // With a watch cache (etcd), the resource's watches and recent lists are served from it.
+        this.store.cache(&this.key(None, None));
+        this
     }
 
     /// The store in an `Arc` that knows itself.
@@ -895,6 +898,12 @@ where
             list_rv = opts.resource_version.filter(|rv| *rv > 0);
         }
         let pinned = list_rv;
+        // Kubernetes' "any" (`resourceVersion="0"`) and "not older than" lists may be answered
+        // from a watch cache; a list without a resourceVersion is a consistent read.
+        let not_older_than = match (pinned, opts.resource_version) {
+            (None, Some(rv)) => Some(rv),
+            _ => None,
+        };
         // An unlimited list its caller writes as it reads: pages read at the first page's
         // revision while the response is written, so that neither the response nor the list is
         // ever whole in memory. Every store reads recent revisions (the memory store from its
@@ -920,7 +929,9 @@ where
                     apiserver_storage::ListOptions {
                         start_after: start_after.clone(),
                         limit: want,
-                        revision: pinned,
+                        // Later pages read the first one's revision: one snapshot.
+                        revision: list_rv,
+                        not_older_than,
                         // Pages read while written have no `remainingItemCount` to give.
                         skip_count: this.is_some(),
                     },
@@ -1001,6 +1012,7 @@ where
                                 start_after: Some(after),
                                 limit: Some(LIST_PAGE),
                                 revision: Some(revision),
+                                not_older_than: None,
                                 skip_count: true,
                             },
                         )

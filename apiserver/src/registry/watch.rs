@@ -165,9 +165,15 @@ where
     let mut initial = Vec::new();
     let initial_events = send_initial_events || matches!(resource_version, None | Some(0));
     let from = if initial_events {
+        // `resourceVersion="0"` starts from any recent state (a watch cache's); none from the
+        // current one.
+        let recent = apiserver_storage::ListOptions {
+            not_older_than: resource_version.filter(|rv| *rv == 0),
+            ..Default::default()
+        };
         let page = this
             .store
-            .list(&prefix, apiserver_storage::ListOptions::default())
+            .list(&prefix, recent)
             .await
             .map_err(|e| this.storage_error(e, ""))?;
         for kv in &page.items {

@@ -36,6 +36,9 @@
 //!   revisions are etcd's, writes are transactions on the key's revision, watches are etcd
 //!   watches (a compacted revision is `Expired`); an unreachable etcd is `Unavailable`, a slow
 //!   one `Timeout`.
+//! * [`Cacher`]: a watch cache in front of any of them (Kubernetes' `cacher`): one store watch
+//!   per cached prefix fans out to every watcher in memory, and lists that accept a recent
+//!   revision are answered from memory. For etcd.
 //! * [`AnyStore`]: any of them, chosen at run time.
 //!
 //! Both in-process backends share one watch implementation (the private `watch` module): bounded
@@ -98,12 +101,14 @@ use std::future::Future;
 
 pub use bytes::Bytes;
 
+mod cacher;
 mod compactor;
 mod embedded;
 mod etcd;
 mod memory;
 mod watch;
 
+pub use cacher::Cacher;
 pub use compactor::{DEFAULT_COMPACTION_INTERVAL, compact_periodically};
 pub use embedded::{EmbeddedStore, GroupCommits};
 pub use etcd::{EtcdOptions, EtcdStore, EtcdTls};
@@ -169,6 +174,11 @@ pub struct ListOptions {
     /// `Expired` when that revision's history was compacted; `Timeout` when the store has not
     /// reached it.
     pub revision: Option<Revision>,
+    /// With `revision` unset: any revision at or above this one will do — Kubernetes'
+    /// `resourceVersion="0"` (`Some(0)`, "any") and `resourceVersionMatch=NotOlderThan`. `None`
+    /// asks for the current revision (a consistent read). Stores answer with their current
+    /// revision either way; a [`Cacher`] answers from its cache when that is recent enough.
+    pub not_older_than: Option<Revision>,
     /// The caller does not need [`ListResult::remaining_count`]: a page stops at the first key
     /// after it instead of counting every key left (which the in-process stores do one by one).
     pub skip_count: bool,
@@ -353,6 +363,27 @@ pub enum AnyStore {
     Embedded(EmbeddedStore),
     /// Boxed: an etcd client is large, the other stores a pointer.
     Etcd(Box<EtcdStore>),
+    /// etcd behind a watch cache, as Kubernetes runs it.
+    Cached(Box<Cacher<EtcdStore>>),
+}
+
+impl AnyStore {
+    /// etcd behind a [`Cacher`] (`options` bound each cached prefix's history and watcher
+    /// buffers); prefixes are cached once registered with [`AnyStore::cache`]. The in-process
+    /// stores serve from memory already and are returned unchanged.
+    pub fn with_watch_cache(self, options: StoreOptions) -> Self {
+        match self {
+            Self::Etcd(etcd) => Self::Cached(Box::new(Cacher::new(*etcd, options))),
+            other => other,
+        }
+    }
+
+    /// Caches the keys under `prefix` when this store has a watch cache; otherwise nothing.
+    pub fn cache(&self, prefix: &str) {
+        if let Self::Cached(cacher) = self {
+            cacher.cache(prefix);
+        }
+    }
 }
 
 impl From<EtcdStore> for AnyStore {
@@ -379,6 +410,7 @@ macro_rules! delegate {
             AnyStore::Memory($s) => $call.await,
             AnyStore::Embedded($s) => $call.await,
             AnyStore::Etcd($s) => $call.await,
+            AnyStore::Cached($s) => $call.await,
         }
     };
 }

@@ -8,7 +8,10 @@ use bytes::Bytes;
 
 use crate::semantics;
 use crate::watch::{WatchHub, WatchStream};
-use crate::{KeyValue, ListOptions, ListResult, Revision, Storage, StorageError, StoreOptions};
+use crate::{
+    Event, EventType, KeyValue, ListOptions, ListResult, Revision, Storage, StorageError,
+    StoreOptions,
+};
 
 /// An in-memory [`Storage`]: a sorted map behind a mutex, plus the shared watch hub.
 ///
@@ -87,6 +90,65 @@ impl MemoryStore {
                 max_value_size: opts.max_value_size,
             }),
         }
+    }
+
+    /// A store holding `items` as of `revision`, its history starting there: the mirror a
+    /// [`Cacher`](crate::Cacher) keeps of another store.
+    pub(crate) fn snapshot(items: Vec<KeyValue>, revision: Revision, opts: StoreOptions) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                data: Mutex::new(Data {
+                    revision,
+                    map: items
+                        .iter()
+                        .map(|kv| (kv.key.as_str().into(), Entry::of(kv)))
+                        .collect(),
+                }),
+                hub: WatchHub::new(
+                    revision,
+                    opts.history_capacity,
+                    opts.history_bytes,
+                    opts.watch_buffer,
+                ),
+                max_value_size: opts.max_value_size,
+            }),
+        }
+    }
+
+    /// Applies an event another store committed (in revision order, as its watch delivers
+    /// them): the change, and the event to this store's watchers. A progress event only moves
+    /// the revision; anything older than the store's revision is ignored.
+    pub(crate) fn apply(&self, event: Event) {
+        let mut data = self.data();
+        if event.revision < data.revision {
+            return;
+        }
+        data.revision = event.revision;
+        match event.kind {
+            EventType::Progress => {
+                self.inner.hub.advance(event.revision);
+                return;
+            }
+            EventType::Added | EventType::Modified => {
+                data.map
+                    .insert(event.kv.key.as_str().into(), Entry::of(&event.kv));
+            }
+            EventType::Deleted => {
+                data.map.remove(event.kv.key.as_str());
+            }
+        }
+        // Published under the data lock, as the store's own writes are.
+        self.inner.hub.publish(event);
+    }
+
+    /// Ends every watch of this store with `error`.
+    pub(crate) fn fail_watchers(&self, error: StorageError) {
+        self.inner.hub.fail_all(error);
+    }
+
+    /// The store's revision, without a future.
+    pub(crate) fn current_revision(&self) -> Revision {
+        self.data().revision
     }
 
     fn data(&self) -> MutexGuard<'_, Data> {

@@ -110,8 +110,11 @@ impl futures_core::Stream for WatchStream {
 struct Watcher {
     id: u64,
     prefix: String,
-    /// Events at or below this revision are not for this watcher (its start revision, then the
-    /// revision of the last event handed to it).
+    /// Events at or below this revision are not for this watcher: its start revision (or the
+    /// end of a replay read from elsewhere). Fixed, so that several events of one revision (a
+    /// multi-key etcd transaction, seen through a watch cache) all reach it.
+    skip_through: Revision,
+    /// The revision of the last event handed to it (at least `skip_through`).
     after: Revision,
     tx: mpsc::Sender<WatchItem>,
 }
@@ -186,7 +189,7 @@ impl WatchHub {
             if w.tx.is_closed() {
                 return false;
             }
-            if event.revision <= w.after || !event.kv.key.starts_with(&w.prefix) {
+            if event.revision <= w.skip_through || !event.kv.key.starts_with(&w.prefix) {
                 return true;
             }
             // One slot is always kept free for the final error.
@@ -216,6 +219,23 @@ impl WatchHub {
             };
             st.bytes -= event_bytes(&dropped);
             st.horizon = dropped.revision;
+        }
+    }
+
+    /// Every change up to `revision` has been published (nothing under the hub's keys changed
+    /// since its last event): progress answers and lists may name that revision.
+    pub(crate) fn advance(&self, revision: Revision) {
+        let mut st = self.lock();
+        st.revision = st.revision.max(revision);
+    }
+
+    /// Ends every watch with `error` (after the events already handed to it): the source of
+    /// the events failed, and what follows is unknown.
+    pub(crate) fn fail_all(&self, error: StorageError) {
+        let mut st = self.lock();
+        for w in st.watchers.drain(..) {
+            // One slot is always kept free for a final error.
+            let _ = w.tx.try_send(Err(error.clone()));
         }
     }
 
@@ -302,6 +322,7 @@ impl WatchHub {
         st.watchers.push(Watcher {
             id,
             prefix: prefix.to_owned(),
+            skip_through: replay_from,
             after,
             tx,
         });

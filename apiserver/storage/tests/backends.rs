@@ -212,6 +212,7 @@ async fn list_paging<S: Storage>(mk: Mk<S>) {
                         start_after: start_after.clone(),
                         limit: Some(limit),
                         revision: None,
+                        not_older_than: None,
                         skip_count: false,
                     },
                 )
@@ -249,6 +250,7 @@ async fn list_paging<S: Storage>(mk: Mk<S>) {
                 start_after: Some("/a".into()),
                 limit: Some(7),
                 revision: None,
+                not_older_than: None,
                 skip_count: false,
             },
         )
@@ -636,6 +638,7 @@ async fn paged_lists_hold_their_snapshot<S: Storage>(mk: Mk<S>) {
         start_after: after,
         limit: Some(4),
         revision: at,
+        not_older_than: None,
         skip_count: false,
     };
     let first = s.list("/registry/p/", page(None, None)).await.unwrap();
@@ -830,6 +833,7 @@ async fn lists_at_every_revision_match_a_replay<S: Storage>(mk: Mk<S>) {
                         revision: Some(*revision),
                         // Half the pages without counting what is left (a backend may still
                         // count, as etcd does for free).
+                        not_older_than: None,
                         skip_count: revision % 2 == 0,
                     },
                 )
@@ -942,4 +946,7 @@ conformance!(
     old_revisions_beyond_memory_replay_from_the_log
 );
 conformance!(etcd, crate::common::etcd);
+conformance!(cached_memory, crate::common::cached_memory);
+conformance!(cached_etcd, crate::common::cached_etcd);
+conformance!(any_cached_etcd, crate::common::any_cached_etcd);
 conformance!(any_etcd, crate::common::any_etcd);

@@ -143,6 +143,7 @@ async fn lists_and_watches_at_old_revisions_survive_restarts_until_compacted() {
                 limit: Some(1),
                 start_after: Some("/registry/g/r/a".into()),
                 revision: Some(2),
+                not_older_than: None,
                 skip_count: false,
             },
         )

@@ -14,7 +14,8 @@
 //!    Then the same LIST paged (`--page-limit` items a page, following `continue`), twice: with
 //!    the store unchanged (each page reads the current revision) and with one create in another
 //!    namespace between pages (every page after the first is read at the first page's pinned,
-//!    now older, revision), each beside the unpaged LIST fetched and scanned the same way.
+//!    now older, revision), each beside the unpaged LIST fetched and scanned the same way. And
+//!    both LISTs with `resourceVersion=0` (an informer's first list; a watch cache serves it).
 //! 4. **fan-out** — `--watchers` watches (`?watch=1&resourceVersion=<list RV>`, one TCP connection
 //!    each), all established (200 headers received); then one create, and the time from just
 //!    before sending it until each watcher has read and parsed its ADDED event. Repeated
@@ -280,6 +281,32 @@ async fn run(cli: Cli) -> Result<(), Error> {
     }
     let list: Value = serde_json::from_slice(&body)?;
     let items = list["items"].as_array().map_or(0, Vec::len);
+    // The same lists with `resourceVersion=0` ("any": an informer's first list), which a watch
+    // cache may answer from memory: in this version and in the storage version.
+    let mut any_times = [Vec::new(), Vec::new()];
+    for (collection, times) in [COLLECTION, STORAGE_COLLECTION].iter().zip(&mut any_times) {
+        let url = format!("{base}{collection}?resourceVersion=0");
+        // Warm-up, and "any" may be a moment behind the last create: until every item is there.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (b, _) = fetch(&pool, &url).await?;
+            let any: Value = serde_json::from_slice(&b)?;
+            if any["items"].as_array().map_or(0, Vec::len) == items || Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        for _ in 0..cli.list_runs.max(1) {
+            let t = Instant::now();
+            let (b, status) = fetch(&pool, &url).await?;
+            times.push(t.elapsed());
+            let any: Value = serde_json::from_slice(&b)?;
+            let got = any["items"].as_array().map_or(0, Vec::len);
+            if status != StatusCode::OK || got != items {
+                return Err(format!("LIST {url}: {status}, {got} items of {items}").into());
+            }
+        }
+    }
     let list_rv = list["metadata"]["resourceVersion"]
         .as_str()
         .ok_or("list without metadata.resourceVersion")?
@@ -417,6 +444,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
         list_med.as_secs_f64() / serde_med.as_secs_f64(),
         list_med.as_secs_f64() / min(&serde_times).as_secs_f64(),
         list_med.as_secs_f64() / median(&handler_times).as_secs_f64(),
+    );
+
+    let (any_med, any_storage_med) = (median(&any_times[0]), median(&any_times[1]));
+    println!(
+        "apiserver {label} list_rv0 items={items} ms_median={:.2} storage_version_ms_median={:.2} same_version_ratio={:.2}x cross_version_ratio={:.2}x",
+        ms(any_med),
+        ms(any_storage_med),
+        any_storage_med.as_secs_f64() / storage_serde_med.as_secs_f64(),
+        any_med.as_secs_f64() / storage_serde_med.as_secs_f64(),
     );
 
     if let Some(rss) = rss_after_creates {

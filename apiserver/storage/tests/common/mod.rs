@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use apiserver_storage::{
-    AnyStore, Bytes, EmbeddedStore, EtcdOptions, EtcdStore, Event, EventType, MemoryStore,
+    AnyStore, Bytes, Cacher, EmbeddedStore, EtcdOptions, EtcdStore, Event, EventType, MemoryStore,
     Revision, Storage, StorageError, StoreOptions, WatchStream,
 };
 
@@ -48,6 +48,44 @@ pub fn etcd(opts: StoreOptions) -> Made<EtcdStore> {
         })
     });
     (store, Some(Box::new(server)))
+}
+
+/// `store` behind a watch cache of every key, once the cache follows it (so that the suite's
+/// watches and recent lists are served by the cache, not by the store as while it is built).
+pub fn cached<S: Storage + Clone>(store: S, opts: StoreOptions) -> Cacher<S> {
+    let cacher = Cacher::new(store, opts);
+    cacher.cache("/");
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(async {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while cacher.cached_revision("/").is_none() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the watch cache did not start"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    });
+    cacher
+}
+
+pub fn cached_memory(opts: StoreOptions) -> Made<Cacher<MemoryStore>> {
+    let (s, d) = memory(opts.clone());
+    (cached(s, opts), d)
+}
+
+pub fn cached_etcd(opts: StoreOptions) -> Made<Cacher<EtcdStore>> {
+    let (s, d) = etcd(opts.clone());
+    (cached(s, opts), d)
+}
+
+/// etcd behind a watch cache, as `AnyStore` (the API server's etcd store).
+pub fn any_cached_etcd(opts: StoreOptions) -> Made<AnyStore> {
+    let (s, d) = etcd(opts.clone());
+    let any = AnyStore::from(s).with_watch_cache(opts);
+    any.cache("/");
+    (any, d)
 }
 
 pub fn any_etcd(opts: StoreOptions) -> Made<AnyStore> {

@@ -93,6 +93,12 @@ struct Cli {
     /// standalone, where no collector runs and such objects would wait forever.
     #[arg(long, action = clap::ArgAction::Set)]
     enable_garbage_collector: Option<bool>,
+    /// With `--storage etcd`: serve watches and lists that accept a recent state
+    /// (`resourceVersion="0"`, `NotOlderThan`, continue tokens) from a watch cache in memory —
+    /// one etcd watch per resource however many clients watch —, as kube-apiserver's
+    /// `--watch-cache` (default on). Consistent lists and gets read etcd either way.
+    #[arg(long, action = clap::ArgAction::Set, default_value_t = true)]
+    watch_cache: bool,
     /// The embedded store's page cache, in MiB.
     #[arg(long, default_value_t = apiserver_storage::DEFAULT_CACHE_BYTES / (1024 * 1024))]
     cache_mb: usize,
@@ -223,9 +229,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         ..StoreOptions::default()
     };
     let store = match cli.storage {
-        StorageKind::Memory => AnyStore::Memory(MemoryStore::with_options(options)),
+        StorageKind::Memory => AnyStore::Memory(MemoryStore::with_options(options.clone())),
         StorageKind::Embedded => AnyStore::Embedded(
-            EmbeddedStore::open_with_options(&cli.data, options)
+            EmbeddedStore::open_with_options(&cli.data, options.clone())
                 .map_err(|e| format!("cannot open {}: {e}", cli.data.display()))?,
         ),
         StorageKind::Etcd => AnyStore::from(
@@ -235,7 +241,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     tls: etcd_tls(&cli)?,
                     prefix: cli.etcd_prefix.clone(),
                     request_timeout: std::time::Duration::from_secs(cli.etcd_request_timeout),
-                    store: options,
+                    store: options.clone(),
                     ..Default::default()
                 },
             )
@@ -247,6 +253,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 )
             })?,
         ),
+    };
+    let store = if cli.watch_cache {
+        store.with_watch_cache(options)
+    } else {
+        store
     };
     // Stopped before the server is dropped, so the store closes with it.
     let compactor = (cli.compaction_interval > 0).then(|| {

@@ -319,3 +319,123 @@ async fn the_server_reaches_etcd_over_tls_with_a_client_certificate() {
         1
     );
 }
+
+/// A number from etcd's own `/metrics` (the sum over a metric's lines matching `filter`).
+async fn etcd_metric(etcd: &etcd::Etcd, name: &str, filter: &str) -> u64 {
+    let url = etcd.client_url();
+    let addr = url.trim_start_matches("http://");
+    let text = raw_get(addr, "/metrics").await;
+    text.lines()
+        .filter(|l| l.starts_with(name) && l.contains(filter))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+async fn etcd_watchers(etcd: &etcd::Etcd) -> u64 {
+    etcd_metric(etcd, "etcd_debugging_mvcc_watcher_total", "").await
+}
+
+async fn etcd_ranges(etcd: &etcd::Etcd) -> u64 {
+    etcd_metric(etcd, "grpc_server_handled_total", "grpc_method=\"Range\"").await
+}
+
+/// Opens `n` watches from the list's resourceVersion, writes once, and checks each saw it.
+async fn many_watchers_see_a_write(
+    alerts: &Api<Alert>,
+    n: usize,
+    name: &str,
+) -> Vec<futures::stream::BoxStream<'static, kube::Result<WatchEvent<Alert>>>> {
+    let mut watches = Vec::new();
+    for _ in 0..n {
+        watches.push(common::watch_from_now(alerts).await);
+    }
+    alerts
+        .create(&PostParams::default(), &alert(name))
+        .await
+        .unwrap();
+    for w in &mut watches {
+        match tokio::time::timeout(Duration::from_secs(10), w.try_next()).await {
+            Ok(Ok(Some(WatchEvent::Added(x)))) => {
+                assert_eq!(x.metadata.name.as_deref(), Some(name))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    watches
+}
+
+/// The watch cache (on by default on etcd): any number of watches is one etcd watch per
+/// resource, and `resourceVersion="0"` lists do not read etcd; `--watch-cache=false` is one etcd
+/// watch per client watch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watch_cache_serves_watches_and_recent_lists_without_etcd() {
+    let etcd = etcd::Etcd::start();
+    let server = on(&etcd.client_url());
+    let alerts = api(&server);
+    alerts
+        .create(&PostParams::default(), &alert("first"))
+        .await
+        .unwrap();
+    // The cache follows etcd from start-up: one watch per resource.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while etcd_watchers(&etcd).await == 0 {
+        assert!(std::time::Instant::now() < deadline, "no cache watch");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cached = etcd_watchers(&etcd).await;
+    let watches = many_watchers_see_a_write(&alerts, 20, "cached").await;
+    assert_eq!(
+        etcd_watchers(&etcd).await,
+        cached,
+        "client watches reached etcd"
+    );
+
+    // resourceVersion="0" lists come from the cache (once it has the write: at most a moment).
+    let any = ListParams::default().match_any();
+    let mut listed = 0;
+    for _ in 0..50 {
+        listed = alerts.list(&any).await.unwrap().items.len();
+        if listed == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(listed, 2);
+    let ranges = etcd_ranges(&etcd).await;
+    for _ in 0..5 {
+        assert_eq!(alerts.list(&any).await.unwrap().items.len(), 2);
+    }
+    assert_eq!(
+        etcd_ranges(&etcd).await,
+        ranges,
+        "resourceVersion=0 lists read etcd"
+    );
+    // A consistent list (no resourceVersion) reads etcd, and sees the latest write at once.
+    alerts
+        .create(&PostParams::default(), &alert("latest"))
+        .await
+        .unwrap();
+    assert_eq!(
+        alerts
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        3
+    );
+    assert!(etcd_ranges(&etcd).await > ranges);
+    drop(watches);
+
+    // Without the cache, each client watch is an etcd watch.
+    let uncached = Server::start(&[
+        "--storage",
+        "etcd",
+        "--etcd-servers",
+        &etcd.client_url(),
+        "--watch-cache=false",
+    ]);
+    let before = etcd_watchers(&etcd).await;
+    let _watches = many_watchers_see_a_write(&api(&uncached), 5, "uncached").await;
+    assert!(etcd_watchers(&etcd).await >= before + 5);
+}

@@ -1,0 +1,351 @@
+//! The watch cache ([`Cacher`]) beyond the conformance suite: what it serves itself (counted on
+//! the store behind it), its answers against the store's, and how it survives a failed watch.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use apiserver_storage::{
+    Bytes, Cacher, EventType, KeyValue, ListOptions, ListResult, MemoryStore, Revision, Storage,
+    StorageError, StoreOptions, WatchStream,
+};
+use common::{b, next_event, next_item};
+
+/// A store that counts the lists and watches it answers.
+#[derive(Clone)]
+struct Counting<S> {
+    inner: S,
+    lists: Arc<AtomicUsize>,
+    watches: Arc<AtomicUsize>,
+}
+
+impl<S> Counting<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            lists: Arc::default(),
+            watches: Arc::default(),
+        }
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        (
+            self.lists.load(Ordering::SeqCst),
+            self.watches.load(Ordering::SeqCst),
+        )
+    }
+}
+
+impl<S: Storage> Storage for Counting<S> {
+    async fn get(&self, key: &str) -> Result<Option<KeyValue>, StorageError> {
+        self.inner.get(key).await
+    }
+    async fn list(&self, prefix: &str, opts: ListOptions) -> Result<ListResult, StorageError> {
+        self.lists.fetch_add(1, Ordering::SeqCst);
+        self.inner.list(prefix, opts).await
+    }
+    async fn create(&self, key: &str, value: Bytes) -> Result<KeyValue, StorageError> {
+        self.inner.create(key, value).await
+    }
+    async fn update(
+        &self,
+        key: &str,
+        value: Bytes,
+        expected: Option<Revision>,
+    ) -> Result<KeyValue, StorageError> {
+        self.inner.update(key, value, expected).await
+    }
+    async fn delete(
+        &self,
+        key: &str,
+        expected: Option<Revision>,
+    ) -> Result<KeyValue, StorageError> {
+        self.inner.delete(key, expected).await
+    }
+    async fn watch(&self, prefix: &str, from: Revision) -> Result<WatchStream, StorageError> {
+        self.watches.fetch_add(1, Ordering::SeqCst);
+        self.inner.watch(prefix, from).await
+    }
+    async fn revision(&self) -> Result<Revision, StorageError> {
+        self.inner.revision().await
+    }
+    async fn compact(&self, revision: Revision) -> Result<(), StorageError> {
+        self.inner.compact(revision).await
+    }
+}
+
+const ALERTS: &str = "/registry/pager.k8s.co/alerts/";
+
+/// Waits until the cache serving `prefix` has reached `revision`.
+async fn reached<S: Storage + Clone>(cacher: &Cacher<S>, prefix: &str, revision: Revision) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while cacher.cached_revision(prefix).is_none_or(|r| r < revision) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the cache did not reach {revision}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn recent(revision: Revision) -> ListOptions {
+    ListOptions {
+        not_older_than: Some(revision),
+        ..ListOptions::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_store_watch_serves_every_watcher_and_recent_lists_come_from_memory() {
+    let store = Counting::new(MemoryStore::new());
+    let cacher = Cacher::new(store.clone(), StoreOptions::default());
+    cacher.cache(ALERTS);
+    let first = cacher
+        .create(&format!("{ALERTS}default/a"), b("1"))
+        .await
+        .unwrap();
+    // The first use starts the cache (one list, one watch of the store); until it follows the
+    // store, the store answers.
+    let _ = cacher.list(ALERTS, recent(0)).await.unwrap();
+    reached(&cacher, ALERTS, first.mod_revision).await;
+    let built = store.counts();
+
+    let mut watches = Vec::new();
+    for _ in 0..100 {
+        watches.push(cacher.watch(ALERTS, first.mod_revision).await.unwrap());
+    }
+    let mut namespaced = cacher
+        .watch(&format!("{ALERTS}other/"), first.mod_revision)
+        .await
+        .unwrap();
+    let second = cacher
+        .create(&format!("{ALERTS}default/b"), b("2"))
+        .await
+        .unwrap();
+    let third = cacher
+        .create(&format!("{ALERTS}other/c"), b("3"))
+        .await
+        .unwrap();
+    for w in &mut watches {
+        assert_eq!(next_event(w).await.revision, second.mod_revision);
+        assert_eq!(next_event(w).await.revision, third.mod_revision);
+    }
+    assert_eq!(next_event(&mut namespaced).await.kv.key, third.key);
+
+    // Recent lists (resourceVersion="0", NotOlderThan) from memory, equal to the store's.
+    reached(&cacher, ALERTS, third.mod_revision).await;
+    for (prefix, opts) in [
+        (ALERTS.to_string(), recent(0)),
+        (ALERTS.to_string(), recent(third.mod_revision)),
+        (format!("{ALERTS}default/"), recent(second.mod_revision)),
+        (
+            ALERTS.to_string(),
+            ListOptions {
+                limit: Some(1),
+                ..recent(0)
+            },
+        ),
+        (
+            ALERTS.to_string(),
+            ListOptions {
+                revision: Some(second.mod_revision),
+                ..ListOptions::default()
+            },
+        ),
+    ] {
+        let cached = cacher.list(&prefix, opts.clone()).await.unwrap();
+        let at = ListOptions {
+            revision: Some(cached.revision),
+            not_older_than: None,
+            ..opts
+        };
+        assert_eq!(
+            cached,
+            store.inner.list(&prefix, at).await.unwrap(),
+            "{prefix}"
+        );
+    }
+    assert_eq!(store.counts(), built, "served without the store");
+
+    // A consistent list, a watch "from now" and a revision the cache has not reached go to the
+    // store (which answers them exactly).
+    let now = cacher.list(ALERTS, ListOptions::default()).await.unwrap();
+    assert_eq!(now.items.len(), 3);
+    let _ = cacher.watch(ALERTS, 0).await.unwrap();
+    let _ = cacher
+        .list(ALERTS, recent(third.mod_revision + 5))
+        .await
+        .unwrap();
+    assert_eq!(store.counts(), (built.0 + 2, built.1 + 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_older_than_the_cache_and_compactions_go_to_the_store() {
+    let store = Counting::new(MemoryStore::new());
+    let early = store
+        .create(&format!("{ALERTS}ns/a"), b("1"))
+        .await
+        .unwrap();
+    store.update(&early.key, b("2"), None).await.unwrap();
+    let cacher = Cacher::new(store.clone(), StoreOptions::default());
+    cacher.cache(ALERTS);
+    let _ = cacher.list(ALERTS, recent(0)).await.unwrap();
+    let start = store.revision().await.unwrap();
+    reached(&cacher, ALERTS, start).await;
+
+    // The cache began after `early`: watching from it replays from the store.
+    let watches = store.counts().1;
+    let mut w = cacher.watch(ALERTS, early.mod_revision).await.unwrap();
+    assert_eq!(next_event(&mut w).await.kind, EventType::Modified);
+    assert_eq!(store.counts().1, watches + 1);
+    let old = cacher
+        .list(
+            ALERTS,
+            ListOptions {
+                revision: Some(early.mod_revision),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(old.items[0].value, "1");
+
+    // After a compaction, a watch or list older than it is 410 through the cache too.
+    let later = cacher.update(&early.key, b("3"), None).await.unwrap();
+    reached(&cacher, ALERTS, later.mod_revision).await;
+    cacher.compact(later.mod_revision).await.unwrap();
+    assert!(matches!(
+        cacher.watch(ALERTS, start).await,
+        Err(StorageError::Expired { .. })
+    ));
+    assert!(matches!(
+        cacher
+            .list(
+                ALERTS,
+                ListOptions {
+                    revision: Some(start),
+                    ..ListOptions::default()
+                }
+            )
+            .await,
+        Err(StorageError::Expired { .. })
+    ));
+}
+
+/// The store's watch of the cache expires (the cache fell behind a burst): the cache's own
+/// watchers end with that error, as a direct watch would, and the cache rebuilds itself.
+#[tokio::test(flavor = "current_thread")]
+async fn a_failed_store_watch_ends_the_watches_and_the_cache_rebuilds() {
+    let store = Counting::new(MemoryStore::with_options(StoreOptions {
+        watch_buffer: 2,
+        ..StoreOptions::default()
+    }));
+    let cacher = Cacher::new(store.clone(), StoreOptions::default());
+    cacher.cache(ALERTS);
+    let first = cacher
+        .create(&format!("{ALERTS}ns/a"), b("0"))
+        .await
+        .unwrap();
+    let _ = cacher.list(ALERTS, recent(0)).await.unwrap();
+    reached(&cacher, ALERTS, first.mod_revision).await;
+    let lists = store.counts().0;
+    let mut w = cacher.watch(ALERTS, first.mod_revision).await.unwrap();
+
+    // Writes without a yield: the cache's task cannot keep up with a buffer of 2.
+    let mut last = first.mod_revision;
+    for i in 0..20 {
+        last = store
+            .create(&format!("{ALERTS}ns/k{i}"), b("v"))
+            .await
+            .unwrap()
+            .mod_revision;
+    }
+    let mut seen = 0;
+    let error = loop {
+        match next_item(&mut w).await {
+            Some(Ok(_)) => seen += 1,
+            Some(Err(e)) => break e,
+            None => panic!("the watch ended without an error"),
+        }
+    };
+    assert!(matches!(error, StorageError::Expired { .. }), "{error}");
+    assert!(seen < 20);
+
+    // Rebuilt from a new list: everything is there and watches work again.
+    reached(&cacher, ALERTS, last).await;
+    assert_eq!(store.counts().0, lists + 1, "one list per build");
+    let listed = cacher.list(ALERTS, recent(last)).await.unwrap();
+    assert_eq!(listed.items.len(), 21);
+    let mut again = cacher.watch(ALERTS, last).await.unwrap();
+    let after = cacher
+        .create(&format!("{ALERTS}ns/z"), b("v"))
+        .await
+        .unwrap();
+    assert_eq!(next_event(&mut again).await.revision, after.mod_revision);
+}
+
+/// etcd: one transaction writing two keys makes two events of one revision; both reach a
+/// watcher of the cache. etcd killed: the cache's watchers end with an error; once etcd is back
+/// the cache follows it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_etcd_a_transactions_events_all_arrive_and_the_cache_survives_a_restart() {
+    let (cacher, guard) = common::cached_etcd(StoreOptions::default());
+    let mut guard = guard.expect("the etcd process");
+    let etcd = guard
+        .downcast_mut::<common::etcd::Etcd>()
+        .expect("an etcd process");
+    let start = cacher.revision().await.unwrap();
+    let mut w = cacher.watch("/registry/", start).await.unwrap();
+
+    let mut raw = etcd_client::Client::connect([etcd.client_url()], None)
+        .await
+        .unwrap();
+    use etcd_client::{Txn, TxnOp};
+    raw.txn(Txn::new().and_then([
+        TxnOp::put("/registry/t/a", "1", None),
+        TxnOp::put("/registry/t/b", "2", None),
+    ]))
+    .await
+    .unwrap();
+    let (a, b2) = (next_event(&mut w).await, next_event(&mut w).await);
+    assert_eq!(
+        (a.kv.key.as_str(), b2.kv.key.as_str()),
+        ("/registry/t/a", "/registry/t/b")
+    );
+    assert_eq!(a.revision, b2.revision);
+
+    etcd.kill();
+    let ended = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match w.recv().await {
+                Some(Ok(e)) if e.kind == EventType::Progress => continue,
+                other => return other,
+            }
+        }
+    })
+    .await
+    .expect("the cache's watch must end when etcd goes away");
+    assert!(matches!(ended, Some(Err(_)) | None), "{ended:?}");
+    etcd.restart();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let written = loop {
+        match cacher.create("/registry/t/c", b("3")).await {
+            Ok(kv) => break kv,
+            Err(e) => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "etcd is not back: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    reached(&cacher, "/registry/", written.mod_revision).await;
+    let listed = cacher
+        .list("/registry/t/", recent(written.mod_revision))
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 3);
+}
