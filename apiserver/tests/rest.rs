@@ -632,7 +632,7 @@ async fn selectors_and_paging() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_selective_page_is_one_snapshot_however_many_reads_it_takes() {
     let app = app();
-    for i in 0..1500 {
+    for i in 0..600 {
         let body = json!({"metadata": {"name": format!("a-{i:04}"), "labels": {"x": "no"}}, "spec": {"message": "m"}});
         let r = call(&app, Method::POST, BASE, JSON, &body.to_string()).await;
         assert_eq!(r.status, StatusCode::CREATED);
@@ -651,7 +651,7 @@ async fn a_selective_page_is_one_snapshot_however_many_reads_it_takes() {
             i
         })
     };
-    for _ in 0..20 {
+    for _ in 0..10 {
         let r = call(
             &app,
             Method::GET,

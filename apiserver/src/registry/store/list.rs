@@ -1,0 +1,278 @@
+//! Lists of a [`GenericStore`]: pages read at one revision, selectors, items from stored bytes
+//! where the version allows, and long lists written while they are read.
+
+use super::*;
+
+impl<H, S> GenericStore<H, S>
+where
+    H: Object + Clone + Send + Sync + 'static,
+    S: Strategy<H>,
+{
+    pub(super) async fn list_objects(
+        &self,
+        scope: &Scope,
+        opts: &ListOptions,
+    ) -> Result<ObjectList, ApiError> {
+        let (_, codec) = self.codec(&scope.version)?;
+        let prefix = self.key(scope.namespace.as_deref(), None);
+        let (mut start_after, mut list_rv) = match &opts.continue_from {
+            Some((rv, start)) => (Some(start.clone()), Some(*rv)),
+            None => (None, None),
+        };
+        // Every page after the first reads the first page's revision (the token pins it), and
+        // `resourceVersionMatch=Exact` reads the one asked for: a consistent snapshot.
+        if list_rv.is_none()
+            && opts.resource_version_match == crate::registry::rest::ResourceVersionMatch::Exact
+        {
+            list_rv = opts.resource_version.filter(|rv| *rv > 0);
+        }
+        let pinned = list_rv;
+        // Kubernetes' "any" (`resourceVersion="0"`) and "not older than" lists may be answered
+        // from a watch cache; a list without a resourceVersion is a consistent read.
+        let not_older_than = match (pinned, opts.resource_version) {
+            (None, Some(rv)) => Some(rv),
+            _ => None,
+        };
+        // An unlimited list its caller writes as it reads: pages read at the first page's
+        // revision while the response is written, so that neither the response nor the list is
+        // ever whole in memory. Every store reads recent revisions (the memory store from its
+        // bounded event window): a list read for longer than its store keeps that revision ends
+        // early with an error, as a paged list's next page would get 410 Gone.
+        let this = (opts.streamed && opts.limit.is_none() && opts.continue_from.is_none())
+            .then(|| self.me.upgrade())
+            .flatten();
+        let mut items = Vec::new();
+        let mut next = None;
+        let mut more_after = None;
+        let mut remaining_count;
+        // Read pages until the selector-filtered page is full (or the keys run out).
+        loop {
+            let want = match this {
+                Some(_) => Some(LIST_PAGE),
+                None => opts.limit.map(|n| n - items.len()),
+            };
+            let page = self
+                .store
+                .list(
+                    &prefix,
+                    apiserver_storage::ListOptions {
+                        start_after: start_after.clone(),
+                        limit: want,
+                        // Later pages read the first one's revision: one snapshot.
+                        revision: list_rv,
+                        not_older_than,
+                        // Pages read while written have no `remainingItemCount` to give.
+                        skip_count: this.is_some(),
+                    },
+                )
+                .await
+                .map_err(|e| self.storage_error(e, ""))?;
+            list_rv.get_or_insert(page.revision);
+            remaining_count = page.remaining_count;
+            for kv in &page.items {
+                if let Some(item) = self.list_item(codec, opts, kv)? {
+                    items.push(item);
+                }
+            }
+            let last = page.items.last().map(|kv| kv.key.clone());
+            if !page.remaining || last.is_none() {
+                break;
+            }
+            if this.is_some() {
+                more_after = last;
+                break;
+            }
+            start_after = last.clone();
+            if opts.limit.is_some_and(|n| items.len() >= n) {
+                next = last;
+                break;
+            }
+        }
+        let resource_version = list_rv.unwrap_or(0);
+        check_list_revision(opts, resource_version)?;
+        // Only without selectors do the keys left say how many objects are left.
+        let unselected = opts.labels.is_empty() && opts.fields.is_empty();
+        let continue_token = next.map(|start| encode_continue(resource_version, &start));
+        let more = match (this, more_after) {
+            (Some(this), Some(after)) => Some(MorePages(this.more_pages(
+                scope.version.clone(),
+                prefix,
+                after,
+                resource_version,
+                opts.clone(),
+            ))),
+            _ => None,
+        };
+        Ok(ObjectList {
+            items: ListItems::new(Items {
+                items,
+                write_json: codec.write_json,
+            }),
+            more,
+            resource_version,
+            remaining_item_count: remaining_count
+                .filter(|_| unselected && continue_token.is_some()),
+            continue_token,
+        })
+    }
+
+    /// The pages of a list after the key `after`, each read at `revision` when asked for.
+    fn more_pages(
+        self: std::sync::Arc<Self>,
+        version: String,
+        prefix: String,
+        after: String,
+        revision: u64,
+        opts: ListOptions,
+    ) -> futures::stream::BoxStream<'static, Result<ListItems, ApiError>> {
+        use futures::StreamExt;
+        futures::stream::unfold(Some(after), move |after| {
+            let this = self.clone();
+            let (version, prefix, opts) = (version.clone(), prefix.clone(), opts.clone());
+            async move {
+                let after = after?;
+                let page = async {
+                    let (_, codec) = this.codec(&version)?;
+                    let page = this
+                        .store
+                        .list(
+                            &prefix,
+                            apiserver_storage::ListOptions {
+                                start_after: Some(after),
+                                limit: Some(LIST_PAGE),
+                                revision: Some(revision),
+                                not_older_than: None,
+                                skip_count: true,
+                            },
+                        )
+                        .await
+                        .map_err(|e| this.storage_error(e, ""))?;
+                    let mut items = Vec::new();
+                    for kv in &page.items {
+                        if let Some(item) = this.list_item(codec, &opts, kv)? {
+                            items.push(item);
+                        }
+                    }
+                    let next = page
+                        .remaining
+                        .then(|| page.items.last().map(|kv| kv.key.clone()))
+                        .flatten();
+                    Ok::<_, ApiError>((
+                        ListItems::new(Items {
+                            items,
+                            write_json: codec.write_json,
+                        }),
+                        next,
+                    ))
+                }
+                .await;
+                Some(match page {
+                    Ok((items, next)) => (Ok(items), next),
+                    Err(e) => (Err(e), None),
+                })
+            }
+        })
+        .boxed()
+    }
+
+    /// One stored object of a list, if the selectors select it: served from its stored bytes
+    /// when the requested version's codec wrote them (no decoding unless a selector needs a
+    /// field other than the name, namespace and labels), else decoded into the hub.
+    fn list_item(
+        &self,
+        codec: &VersionCodec<H>,
+        opts: &ListOptions,
+        kv: &KeyValue,
+    ) -> Result<Option<Item<H>>, ApiError> {
+        let opened = self.open(kv)?;
+        let splice = opened
+            .splice
+            .filter(|_| self.serve_stored && opened.fingerprint == Some(codec.fingerprint));
+        let Some(splice) = splice else {
+            let obj = self.decode_opened(kv, &opened)?;
+            return Ok(self.matches(opts, &obj).then(|| Item::Hub(Box::new(obj))));
+        };
+        let selected = if opts.labels.is_empty() && opts.fields.is_empty() {
+            true
+        } else if opts
+            .fields
+            .requirements()
+            .iter()
+            .all(|r| matches!(r.field.as_str(), "metadata.name" | "metadata.namespace"))
+        {
+            let meta = stored::probe_meta(opened.json).map_err(|e| {
+                ApiError::internal(format!("{} {}: {e}", self.resource().kind, kv.key))
+            })?;
+            meta.selected_by(&opts.labels, &opts.fields)
+        } else {
+            self.matches(opts, &self.decode_opened(kv, &opened)?)
+        };
+        Ok(selected.then(|| Item::Stored {
+            value: kv.value.clone(),
+            json_start: opened.json_start,
+            splice,
+            rv: kv.mod_revision,
+        }))
+    }
+}
+
+/// Keys read per storage call by a list written as it is read ([`ListOptions::streamed`]).
+const LIST_PAGE: usize = 500;
+
+/// A list read at `revision` against the `resourceVersion` it asked for: newer than asked is
+/// fine (`NotOlderThan`, or unset); older than asked is a 504 as in Kubernetes ("Too large
+/// resource version"). `Exact` lists were read at the revision asked for.
+fn check_list_revision(opts: &ListOptions, revision: u64) -> Result<(), ApiError> {
+    let Some(asked) = opts.resource_version.filter(|rv| *rv > 0) else {
+        return Ok(());
+    };
+    if asked > revision {
+        return Err(ApiError::new(
+            504,
+            "Timeout",
+            format!("Too large resource version: {asked}, current: {revision}"),
+        ));
+    }
+    Ok(())
+}
+
+/// One item of a list.
+enum Item<H> {
+    /// Stored bytes in the requested version, served with their `resourceVersion` put back.
+    Stored {
+        value: Bytes,
+        json_start: usize,
+        splice: stored::Splice,
+        rv: u64,
+    },
+    /// A hub object, encoded in the requested version when written (boxed: a hub object is
+    /// many times the size of the other variant, and a list holds many items).
+    Hub(Box<H>),
+}
+
+/// A list's items and how hub objects are written in the requested version.
+struct Items<H> {
+    items: Vec<Item<H>>,
+    write_json: fn(&H, &mut Vec<u8>) -> Result<(), String>,
+}
+
+impl<H: Send + Sync + 'static> ItemSource for Items<H> {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn write_json(&self, i: usize, out: &mut Vec<u8>) -> Result<(), String> {
+        match &self.items[i] {
+            Item::Stored {
+                value,
+                json_start,
+                splice,
+                rv,
+            } => {
+                stored::write_served(out, &value[*json_start..], *splice, *rv);
+                Ok(())
+            }
+            Item::Hub(obj) => (self.write_json)(obj, out),
+        }
+    }
+}

@@ -1,0 +1,614 @@
+//! Writes of a [`GenericStore`]: create, update, patch and apply — decode, admission, the
+//! strategy, and a guaranteed update (read, modify, compare-and-swap; retried on conflicts the
+//! caller did not cause).
+
+use super::*;
+
+impl<H, S> GenericStore<H, S>
+where
+    H: Object + Clone + Send + Sync + 'static,
+    S: Strategy<H>,
+{
+    /// The update rules: status kept or taken alone, system fields kept, generation counted,
+    /// validation. Returns whether the result must be deleted instead (the last finalizer of a
+    /// deleting object removed).
+    fn prepare_update(
+        &self,
+        ctx: &Context<'_>,
+        codec: &VersionCodec<H>,
+        subresource: Option<Subresource>,
+        new: &mut H,
+        old: &H,
+    ) -> Result<bool, ApiError> {
+        let name = meta::name(old.metadata()).to_string();
+        // A uid in the written object is a precondition (Go's `Store.Update`): an object
+        // replaced under the same name is not overwritten by a write meant for its predecessor.
+        if let Some(uid) = new.metadata().uid.as_deref().filter(|u| !u.is_empty())
+            && Some(uid) != old.metadata().uid.as_deref()
+        {
+            let info = &codec.info;
+            return Err(ApiError::conflict(
+                info.plural,
+                info.group,
+                &name,
+                &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    old.metadata().uid.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
+        if subresource == Some(Subresource::Status) {
+            // `/status` changes status (and who owns what) and nothing else.
+            let rv = new.metadata().resource_version.clone();
+            let managed = new.metadata_mut().managed_fields.take();
+            let mut merged = old.clone();
+            merged.swap_status(new);
+            *new = merged;
+            new.metadata_mut().resource_version = rv;
+            new.metadata_mut().managed_fields = managed;
+        } else if codec.info.has_status {
+            // The main resource ignores status.
+            let mut stored = old.clone();
+            new.swap_status(&mut stored);
+        }
+        if meta::name(new.metadata()) != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({}) does not match the name on the URL ({name})",
+                meta::name(new.metadata())
+            )));
+        }
+        meta::keep_system_fields(new.metadata_mut(), old.metadata());
+        self.strategy.prepare_for_update(ctx, new, old);
+        if !self.same_spec(new, old)? {
+            new.metadata_mut().generation = Some(old.metadata().generation.unwrap_or(0) + 1);
+        }
+        let mut causes = meta::validate_update(new.metadata());
+        causes.extend(self.strategy.validate_update(ctx, new, old));
+        if !causes.is_empty() {
+            return Err(self.invalid(codec, &name, causes));
+        }
+        Ok(meta::is_deleting(new.metadata()) && !meta::has_finalizers(new.metadata()))
+    }
+
+    /// The read-modify-write loop every update shares (PUT, PATCH, apply, `/status`). With
+    /// `track`, the write's field ownership is recorded as an update by the field manager
+    /// (an apply records its own in `modify`).
+    pub(super) async fn guaranteed_update<F>(
+        &self,
+        scope: &Scope,
+        name: &str,
+        subresource: Option<Subresource>,
+        opts: &WriteOptions,
+        request: Request,
+        mut modify: F,
+    ) -> Result<crate::registry::rest::Written, ApiError>
+    where
+        F: FnMut(&H) -> Result<(H, Vec<String>), ApiError>,
+    {
+        meta::check_path_name(name)?;
+        let (index, codec) = self.codec(&scope.version)?;
+        let info = &codec.info;
+        let k = self.key(scope.namespace.as_deref(), Some(name));
+        let ctx = Context {
+            version: &scope.version,
+            namespace: scope.namespace.as_deref(),
+            dry_run: opts.dry_run,
+        };
+        for _ in 0..UPDATE_ATTEMPTS {
+            let current = self
+                .store
+                .get(&k)
+                .await
+                .map_err(|e| self.storage_error(e, name))?
+                .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
+            let old = self.decode_stored(&current)?;
+            let (mut new, mut warnings) = modify(&old)?;
+            if request != Request::Apply {
+                self.fields.update(
+                    index,
+                    subresource,
+                    Some(&old),
+                    &mut new,
+                    &opts.field_manager,
+                )?;
+            }
+            let field_manager = opts.field_manager.as_str();
+            let attrs = Attributes {
+                operation: Operation::Update,
+                resource: info,
+                subresource: subresource.map(|Subresource::Status| "status"),
+                namespace: scope.namespace.as_deref(),
+                name,
+                user: scope.user.as_deref(),
+                dry_run: opts.dry_run,
+                options: match request {
+                    Request::Update => RequestOptions::Update { field_manager },
+                    Request::Patch => RequestOptions::Patch {
+                        field_manager,
+                        force: false,
+                    },
+                    Request::Apply => RequestOptions::Patch {
+                        field_manager,
+                        force: opts.force,
+                    },
+                },
+            };
+            // Mutating admission after the write's defaults, before the update rules.
+            self.admission.admit(&attrs, &mut new, Some(&old))?;
+            warnings.extend(
+                self.webhooks_mutate(codec, &attrs, &mut new, Some(&old))
+                    .await?,
+            );
+            // A resourceVersion in the request is a precondition.
+            let precondition = match new.metadata().resource_version.as_deref() {
+                None | Some("") => None,
+                Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
+                    self.invalid(
+                        codec,
+                        name,
+                        vec![Cause::new(
+                            "FieldValueInvalid",
+                            "metadata.resourceVersion",
+                            format!("Invalid value: \"{rv}\": must be an integer"),
+                        )],
+                    )
+                })?),
+            };
+            if let Some(rv) = precondition
+                && rv != current.mod_revision
+            {
+                return Err(self.storage_error(
+                    StorageError::Conflict {
+                        key: k.clone(),
+                        current: current.mod_revision,
+                    },
+                    name,
+                ));
+            }
+            let delete_now = self.prepare_update(&ctx, codec, subresource, &mut new, &old)?;
+            self.admission.validate(&attrs, Some(&new), Some(&old))?;
+            warnings.extend(
+                self.webhooks_validate(codec, &attrs, Some(&new), Some(&old))
+                    .await?,
+            );
+            new.metadata_mut().resource_version = Some(current.mod_revision.to_string());
+            let written = |obj: &H, warnings: Vec<String>| {
+                Ok(crate::registry::rest::Written {
+                    object: self.encode(codec, obj)?,
+                    warnings,
+                    created: false,
+                })
+            };
+            if opts.dry_run {
+                return written(&new, warnings);
+            }
+            let result = if delete_now {
+                self.store.delete(&k, Some(current.mod_revision)).await
+            } else {
+                let bytes = self.to_storage(&mut new)?;
+                self.store
+                    .update(&k, bytes, Some(current.mod_revision))
+                    .await
+            };
+            match result {
+                Ok(kv) => {
+                    new.metadata_mut().resource_version = Some(kv.mod_revision.to_string());
+                    return written(&new, warnings);
+                }
+                // Someone wrote in between: without a precondition of the caller's, try again.
+                Err(StorageError::Conflict { .. }) if precondition.is_none() => continue,
+                Err(e) => return Err(self.storage_error(e, name)),
+            }
+        }
+        Err(ApiError::conflict(
+            info.plural,
+            info.group,
+            name,
+            "too many concurrent writers; try again",
+        ))
+    }
+
+    pub(super) async fn create_object(
+        &self,
+        scope: &Scope,
+        body: &[u8],
+        opts: WriteOptions,
+    ) -> Result<crate::registry::rest::Written, ApiError> {
+        let (_, codec) = self.codec(&scope.version)?;
+        let (obj, warnings) = self.decode_body(codec, scope, body, &opts)?;
+        self.create_decoded(scope, obj, warnings, &opts, false)
+            .await
+    }
+
+    /// The create path after decoding: system fields, status cleared, ownership (an update by
+    /// the writer, or the managed fields an apply worked out: `applied`), validation, storage.
+    async fn create_decoded(
+        &self,
+        scope: &Scope,
+        mut obj: H,
+        mut warnings: Vec<String>,
+        opts: &WriteOptions,
+        applied: bool,
+    ) -> Result<crate::registry::rest::Written, ApiError> {
+        let (index, codec) = self.codec(&scope.version)?;
+        let info = &codec.info;
+        meta::prepare_for_create(obj.metadata_mut());
+        obj.clear_status();
+        if !applied {
+            // A client cannot bring managed fields of its own to a create.
+            obj.metadata_mut().managed_fields = None;
+            self.fields
+                .update(index, None, None, &mut obj, &opts.field_manager)?;
+        }
+        let ctx = Context {
+            version: &scope.version,
+            namespace: scope.namespace.as_deref(),
+            dry_run: opts.dry_run,
+        };
+        let name = meta::name(obj.metadata()).to_string();
+        let attrs = Attributes {
+            operation: Operation::Create,
+            resource: info,
+            subresource: None,
+            namespace: scope.namespace.as_deref(),
+            name: &name,
+            user: scope.user.as_deref(),
+            dry_run: opts.dry_run,
+            options: if applied {
+                RequestOptions::Patch {
+                    field_manager: &opts.field_manager,
+                    force: opts.force,
+                }
+            } else {
+                RequestOptions::Create {
+                    field_manager: &opts.field_manager,
+                }
+            },
+        };
+        // Namespace lifecycle first, then mutating admission after defaulting (in decoding),
+        // before the strategy and validation.
+        if let (Some(source), Some(ns)) = (&self.namespaces, scope.namespace.as_deref())
+            && info.namespaced
+        {
+            crate::registry::namespaces::admit_create(source.as_ref(), info, &name, ns).await?;
+        }
+        self.admission.admit(&attrs, &mut obj, None)?;
+        warnings.extend(self.webhooks_mutate(codec, &attrs, &mut obj, None).await?);
+        self.strategy.prepare_for_create(&ctx, &mut obj);
+        let name = meta::name(obj.metadata()).to_string();
+        let mut causes = meta::validate_create(obj.metadata(), codec.info.namespaced);
+        causes.extend(self.strategy.validate(&ctx, &obj));
+        if !causes.is_empty() {
+            return Err(self.invalid(codec, &name, causes));
+        }
+        // Validating admission after validation, before storage (dry runs too).
+        self.admission.validate(&attrs, Some(&obj), None)?;
+        warnings.extend(
+            self.webhooks_validate(codec, &attrs, Some(&obj), None)
+                .await?,
+        );
+        let k = self.key(scope.namespace.as_deref(), Some(&name));
+        if opts.dry_run {
+            let exists = self
+                .store
+                .get(&k)
+                .await
+                .map_err(|e| self.storage_error(e, &name))?;
+            if exists.is_some() {
+                return Err(ApiError::already_exists(info.plural, info.group, &name));
+            }
+        } else {
+            let bytes = self.to_storage(&mut obj)?;
+            let kv = self
+                .store
+                .create(&k, bytes)
+                .await
+                .map_err(|e| self.storage_error(e, &name))?;
+            obj.metadata_mut().resource_version = Some(kv.mod_revision.to_string());
+        }
+        Ok(crate::registry::rest::Written {
+            object: self.encode(codec, &obj)?,
+            warnings,
+            created: true,
+        })
+    }
+
+    pub(super) async fn patch_object(
+        &self,
+        scope: &Scope,
+        name: &str,
+        subresource: Option<Subresource>,
+        (kind, body): (PatchType, &[u8]),
+        opts: WriteOptions,
+    ) -> Result<crate::registry::rest::Written, ApiError> {
+        let (index, codec) = self.codec(&scope.version)?;
+        if kind == PatchType::Apply {
+            return self
+                .apply_object(scope, name, subresource, body, &opts)
+                .await;
+        }
+        let schema = &self.patch_schemas[index];
+        self.guaranteed_update(scope, name, subresource, &opts, Request::Patch, |old| {
+            // JSON is the point here: the patch applies to the object as the client sees it.
+            let original = self.encode(codec, old)?;
+            let patched = crate::patch::apply(kind, &original, body, schema).map_err(|e| {
+                let err = ApiError::new(e.code(), e.reason(), e.message().to_string());
+                match e.cause() {
+                    Some(c) => err.with_cause(Cause::new("UnexpectedServerResponse", "", c)),
+                    None => err,
+                }
+            })?;
+            let Decoded {
+                object: mut obj,
+                field_issues,
+            } = (codec.read_value)(patched).map_err(|e| decode_error(&codec.info, e))?;
+            let warnings = field_warnings(&codec.info, &field_issues, opts.field_validation)?;
+            // A patch keeps the stored resourceVersion unless it sets one (a precondition).
+            if obj.metadata().resource_version == old.metadata().resource_version {
+                obj.metadata_mut().resource_version = None;
+            }
+            self.check_namespace(scope, obj.metadata_mut())?;
+            Ok((obj, warnings))
+        })
+        .await
+    }
+
+    /// A server-side apply (`application/apply-patch+yaml`): the configuration merged into
+    /// the object by the field manager (409 on fields other managers own, unless forced), then
+    /// the update rules; applying to an object that does not exist creates it.
+    async fn apply_object(
+        &self,
+        scope: &Scope,
+        name: &str,
+        subresource: Option<Subresource>,
+        body: &[u8],
+        opts: &WriteOptions,
+    ) -> Result<crate::registry::rest::Written, ApiError> {
+        meta::check_path_name(name)?;
+        let (index, codec) = self.codec(&scope.version)?;
+        let config = apply_config(&codec.info, scope, name, body)?;
+        let manager = &opts.field_manager;
+        // Twice at most: a create that loses a race applies to what the other writer created.
+        for _ in 0..2 {
+            let updated = self
+                .guaranteed_update(scope, name, subresource, opts, Request::Apply, |old| {
+                    let merged = self.fields.apply(
+                        index,
+                        subresource,
+                        Some(old),
+                        &config,
+                        manager,
+                        opts.force,
+                    )?;
+                    self.decode_applied(codec, scope, merged, &config, opts)
+                })
+                .await;
+            match updated {
+                Err(e) if e.code == 404 && e.reason == "NotFound" && subresource.is_none() => {
+                    let merged = self
+                        .fields
+                        .apply(index, None, None, &config, manager, opts.force)?;
+                    let (obj, warnings) =
+                        self.decode_applied(codec, scope, merged, &config, opts)?;
+                    match self.create_decoded(scope, obj, warnings, opts, true).await {
+                        Err(e) if e.reason == "AlreadyExists" => continue,
+                        created => return created,
+                    }
+                }
+                other => return other,
+            }
+        }
+        Err(ApiError::conflict(
+            codec.info.plural,
+            codec.info.group,
+            name,
+            "the object was created and deleted while it was applied; try again",
+        ))
+    }
+
+    /// The merged object of an apply, decoded as the request's version.
+    fn decode_applied(
+        &self,
+        codec: &VersionCodec<H>,
+        scope: &Scope,
+        mut merged: Value,
+        config: &Value,
+        opts: &WriteOptions,
+    ) -> Result<(H, Vec<String>), ApiError> {
+        // Fields emptied by pruning are null, as in Kubernetes; a typed object has them unset.
+        drop_nulls(&mut merged);
+        let Decoded {
+            object: mut obj,
+            field_issues,
+        } = (codec.read_value)(merged).map_err(|e| decode_error(&codec.info, e))?;
+        let warnings = field_warnings(&codec.info, &field_issues, opts.field_validation)?;
+        // The configuration's resourceVersion, if it has one, is a precondition.
+        obj.metadata_mut().resource_version = config
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .filter(|rv| !rv.is_empty())
+            .map(str::to_string);
+        self.check_namespace(scope, obj.metadata_mut())?;
+        Ok((obj, warnings))
+    }
+
+    /// The mutating webhooks on `obj`, each seeing it in the version its rules name; what they
+    /// changed is decoded back. Returns their warnings.
+    async fn webhooks_mutate(
+        &self,
+        codec: &VersionCodec<H>,
+        attrs: &Attributes<'_>,
+        obj: &mut H,
+        old: Option<&H>,
+    ) -> Result<Vec<String>, ApiError> {
+        let Some(hooks) = self.webhooks.as_ref().filter(|h| !h.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let labels = self.namespace_labels(attrs).await?;
+        let mut current = (codec.info.version.to_string(), self.encode(codec, obj)?);
+        let before = current.clone();
+        let warnings = {
+            let view = View {
+                store: self,
+                object: None,
+                old,
+            };
+            hooks.mutate(attrs, &labels, &view, &mut current).await?
+        };
+        if current != before {
+            let (_, last) = self.codec(&current.0)?;
+            *obj = (last.read_value)(current.1)
+                .map_err(|e| decode_error(&last.info, e))?
+                .object;
+        }
+        Ok(warnings)
+    }
+
+    /// The validating webhooks, each seeing the objects in the version its rules name.
+    /// Returns their warnings.
+    pub(super) async fn webhooks_validate(
+        &self,
+        _codec: &VersionCodec<H>,
+        attrs: &Attributes<'_>,
+        obj: Option<&H>,
+        old: Option<&H>,
+    ) -> Result<Vec<String>, ApiError> {
+        let Some(hooks) = self.webhooks.as_ref().filter(|h| !h.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let labels = self.namespace_labels(attrs).await?;
+        let view = View {
+            store: self,
+            object: obj,
+            old,
+        };
+        hooks.validate(attrs, &labels, &view).await
+    }
+
+    /// The labels of the request's namespace, for webhooks' `namespaceSelector`s (none without
+    /// a namespace source, or for a namespace it does not know).
+    async fn namespace_labels(
+        &self,
+        attrs: &Attributes<'_>,
+    ) -> Result<BTreeMap<String, String>, ApiError> {
+        match (&self.namespaces, attrs.namespace) {
+            (Some(source), Some(ns)) => Ok(source
+                .lookup(ns)
+                .await?
+                .map(|n| n.labels)
+                .unwrap_or_default()),
+            _ => Ok(BTreeMap::new()),
+        }
+    }
+}
+
+/// An apply configuration: YAML or JSON, an object of the URL's version and kind (both
+/// required), named as the URL names it, without managed fields of its own.
+fn apply_config(
+    info: &ResourceInfo,
+    scope: &Scope,
+    name: &str,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("the apply configuration is not UTF-8"))?;
+    let mut config: Value = serde_saphyr::from_str(text)
+        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    let Some(obj) = config.as_object_mut() else {
+        return Err(ApiError::bad_request(
+            "the apply configuration must be an object",
+        ));
+    };
+    let field = |obj: &serde_json::Map<String, Value>, f: &str| {
+        obj.get(f).and_then(Value::as_str).map(str::to_string)
+    };
+    match (field(obj, "apiVersion"), field(obj, "kind")) {
+        (Some(av), Some(kind)) if av == info.api_version() && kind == info.kind => {}
+        (Some(av), Some(kind)) => {
+            return Err(ApiError::bad_request(format!(
+                "the apply configuration is a {av}, Kind={kind}; expected a {}, Kind={}",
+                info.api_version(),
+                info.kind
+            )));
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "the apply configuration must set apiVersion and kind",
+            ));
+        }
+    }
+    let meta = obj
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Some(meta) = meta.as_object_mut() else {
+        return Err(ApiError::bad_request("metadata must be an object"));
+    };
+    if meta.get("managedFields").is_some_and(|m| !m.is_null()) {
+        return Err(ApiError::bad_request("metadata.managedFields must be nil"));
+    }
+    match meta.get("name").and_then(Value::as_str) {
+        Some(n) if n != name => {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({n}) does not match the name on the URL ({name})"
+            )));
+        }
+        Some(_) => {}
+        None => {
+            meta.insert("name".into(), Value::String(name.to_string()));
+        }
+    }
+    if let Some(ns) = &scope.namespace
+        && meta.get("namespace").is_none()
+    {
+        meta.insert("namespace".into(), Value::String(ns.clone()));
+    }
+    Ok(config)
+}
+
+/// Removes null members of objects, recursively.
+fn drop_nulls(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+/// A write's objects as every served version sees them, for webhooks.
+struct View<'a, H, S> {
+    store: &'a GenericStore<H, S>,
+    object: Option<&'a H>,
+    old: Option<&'a H>,
+}
+
+impl<H, S> crate::registry::webhooks::VersionedView for View<'_, H, S>
+where
+    H: Object + Clone + Send + Sync + 'static,
+    S: Strategy<H>,
+{
+    fn served(&self) -> Vec<&ResourceInfo> {
+        self.store.versions.iter().map(|c| &c.info).collect()
+    }
+
+    fn object(&self, version: &str) -> Result<Option<Value>, ApiError> {
+        let (_, codec) = self.store.codec(version)?;
+        self.object.map(|o| self.store.encode(codec, o)).transpose()
+    }
+
+    fn old(&self, version: &str) -> Result<Option<Value>, ApiError> {
+        let (_, codec) = self.store.codec(version)?;
+        self.old.map(|o| self.store.encode(codec, o)).transpose()
+    }
+
+    fn convert(&self, object: &Value, from: &str, to: &str) -> Result<Value, ApiError> {
+        let (_, from) = self.store.codec(from)?;
+        let hub = (from.read_value)(object.clone())
+            .map_err(|e| decode_error(&from.info, e))?
+            .object;
+        let (_, to) = self.store.codec(to)?;
+        self.store.encode(to, &hub)
+    }
+}
