@@ -340,6 +340,74 @@ async fn yaml_bodies_are_accepted() {
     assert_eq!(r.body["spec"]["message"], "from yaml");
 }
 
+/// A missing required field is a 422 naming it, as a CRD's schema validation reports it; a
+/// value of the wrong type is a 400 naming where it is.
+#[tokio::test]
+async fn missing_required_fields_are_invalid_and_type_errors_name_the_field() {
+    let app = app();
+    let r = call(
+        &app,
+        Method::POST,
+        BASE,
+        JSON,
+        r#"{"apiVersion":"pager.k8s.co/v1alpha1","kind":"Alert","metadata":{"name":"m"},"spec":{}}"#,
+    )
+    .await;
+    assert_status(&r, 422, "Invalid");
+    assert_eq!(
+        r.body["message"],
+        "Alert.pager.k8s.co \"m\" is invalid: spec.message: Required value"
+    );
+    assert_eq!(
+        r.body["details"]["causes"],
+        json!([{"reason": "FieldValueRequired", "field": "spec.message", "message": "Required value"}])
+    );
+    let r = call(
+        &app,
+        Method::POST,
+        BASE,
+        JSON,
+        r#"{"apiVersion":"pager.k8s.co/v1alpha1","kind":"Alert","metadata":{"name":"m"}}"#,
+    )
+    .await;
+    // (`spec` itself may be left out: its fields are what is required.)
+    assert_status(&r, 422, "Invalid");
+    assert_eq!(r.body["details"]["causes"][0]["field"], "spec.message");
+
+    let r = call(
+        &app,
+        Method::POST,
+        BASE,
+        JSON,
+        r#"{"apiVersion":"pager.k8s.co/v1alpha1","kind":"Alert","metadata":{"name":"m","labels":{"a":1}},"spec":{"message":"x"}}"#,
+    )
+    .await;
+    assert_status(&r, 400, "BadRequest");
+    let message = r.body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Alert in version \"v1alpha1\" cannot be handled as a Alert: metadata.labels.a: invalid type: integer `1`, expected a string"),
+        "{message}"
+    );
+
+    // A patch that removes a required field: the same 422, and nothing stored changes.
+    create(&app, "p").await;
+    let r = call(
+        &app,
+        Method::PATCH,
+        &format!("{BASE}/p"),
+        Some("application/merge-patch+json"),
+        r#"{"spec":{"message":null}}"#,
+    )
+    .await;
+    assert_status(&r, 422, "Invalid");
+    assert_eq!(
+        r.body["message"],
+        "Alert.pager.k8s.co \"p\" is invalid: spec.message: Required value"
+    );
+    let r = call(&app, Method::GET, &format!("{BASE}/p"), None, "").await;
+    assert_eq!(r.body["spec"]["message"], "hello");
+}
+
 #[tokio::test]
 async fn unknown_fields_warn_by_default_and_are_dropped() {
     let app = app();

@@ -17,8 +17,15 @@ pub(crate) struct Decoded<H> {
 
 /// Why bytes did not become a hub object.
 pub(crate) enum DecodeError {
-    /// Not a valid object of the version (the message names the field).
-    Invalid(String),
+    /// Not a valid object of the version: what is wrong, and where (`spec.receivers[0].name`)
+    /// when it is inside the object.
+    Invalid {
+        message: String,
+        field: Option<String>,
+    },
+    /// A field the version requires is missing (its path): a 422 `FieldValueRequired`, as a
+    /// CRD's schema validation reports it.
+    Required(String),
     /// Valid, but it does not convert to the hub.
     Convert(ConversionError),
 }
@@ -143,15 +150,55 @@ fn protobuf_to_json<V: Kind + Serialize>(bytes: &[u8]) -> Result<Vec<u8>, String
     serde_json::to_vec(&v).map_err(|e| e.to_string())
 }
 
+impl DecodeError {
+    /// A body that is not JSON (or not one value): no field to name.
+    fn syntax(e: impl std::fmt::Display) -> Self {
+        DecodeError::Invalid {
+            message: e.to_string(),
+            field: None,
+        }
+    }
+
+    /// A typed decoding error with the path serde was at.
+    fn typed(e: serde_path_to_error::Error<serde_json::Error>) -> Self {
+        let path = e.path().to_string();
+        let at = (path != ".").then_some(path);
+        let message = e.into_inner().to_string();
+        // serde reports a missing field only in words (`de::Error::missing_field`'s "missing
+        // field `name`"): its fixed wording is the one place the field is named.
+        if let Some(rest) = message.strip_prefix("missing field `")
+            && let Some((name, _)) = rest.split_once('`')
+        {
+            return DecodeError::Required(match at {
+                Some(parent) => format!("{parent}.{name}"),
+                None => name.to_string(),
+            });
+        }
+        DecodeError::Invalid { message, field: at }
+    }
+}
+
+/// Deserializes `de` as `V`, collecting unknown fields into `unknown` and naming the field of an
+/// error by its path.
+fn typed<'de, V, D>(de: D, unknown: &mut Vec<String>) -> Result<V, DecodeError>
+where
+    V: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de, Error = serde_json::Error>,
+{
+    let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+    serde_path_to_error::deserialize(serde_ignored::Deserializer::new(de, &mut record))
+        .map_err(DecodeError::typed)
+}
+
 fn finish<V, H, C>(
-    typed: Result<V, String>,
+    typed: Result<V, DecodeError>,
     unknown: Vec<String>,
 ) -> Result<Decoded<H>, DecodeError>
 where
     V: SetDefaults,
     C: Conversion<V, H>,
 {
-    let mut typed = typed.map_err(DecodeError::Invalid)?;
+    let mut typed = typed?;
     // Defaults on every read of a version: what defaulter-gen generated for it.
     typed.set_defaults();
     Ok(Decoded {
@@ -170,10 +217,9 @@ where
 {
     // Trailing garbage is an error; a key given twice counts as its last value and is reported
     // (`fieldValidation` decides: Strict refuses, Warn warns), as in Go's decoding.
-    let duplicates = duplicate_keys(bytes).map_err(DecodeError::Invalid)?;
+    let duplicates = duplicate_keys(bytes).map_err(DecodeError::syntax)?;
     if !duplicates.is_empty() {
-        let value: Value =
-            serde_json::from_slice(bytes).map_err(|e| DecodeError::Invalid(e.to_string()))?;
+        let value: Value = serde_json::from_slice(bytes).map_err(DecodeError::syntax)?;
         let mut decoded = read_value::<V, H, C>(value)?;
         let found = duplicates
             .iter()
@@ -183,9 +229,8 @@ where
     }
     let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let typed = serde_ignored::deserialize(&mut de, |path| unknown.push(path.to_string()))
-        .and_then(|v: V| de.end().map(|()| v))
-        .map_err(|e| e.to_string());
+    let typed = typed::<V, _>(&mut de, &mut unknown)
+        .and_then(|v| de.end().map(|()| v).map_err(DecodeError::syntax));
     finish::<V, H, C>(typed, unknown)
 }
 
@@ -195,8 +240,7 @@ where
     C: Conversion<V, H>,
 {
     let mut unknown = Vec::new();
-    let typed = serde_ignored::deserialize(value, |path| unknown.push(path.to_string()))
-        .map_err(|e: serde_json::Error| e.to_string());
+    let typed = typed::<V, _>(value, &mut unknown);
     finish::<V, H, C>(typed, unknown)
 }
 
@@ -206,7 +250,7 @@ where
     C: Conversion<V, H>,
 {
     finish::<V, H, C>(
-        serde_json::from_slice(bytes).map_err(|e| e.to_string()),
+        serde_json::from_slice(bytes).map_err(DecodeError::syntax),
         Vec::new(),
     )
     .map(|d| d.object)

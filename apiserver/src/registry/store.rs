@@ -332,7 +332,7 @@ where
     ) -> Result<(H, Vec<String>), ApiError> {
         let info = &codec.info;
         check_type_meta(info, body)?;
-        let decoded = (codec.read)(body).map_err(|e| decode_error(info, e))?;
+        let decoded = (codec.read)(body).map_err(|e| decode_error(info, &name_in_body(body), e))?;
         let warnings = field_warnings(info, &decoded.field_issues, opts.field_validation)?;
         let mut obj = decoded.object;
         self.check_namespace(scope, obj.metadata_mut())?;
@@ -568,18 +568,59 @@ fn check_type_meta(info: &ResourceInfo, body: &[u8]) -> Result<(), ApiError> {
 
 fn describe(e: DecodeError) -> String {
     match e {
-        DecodeError::Invalid(m) => m,
+        DecodeError::Invalid {
+            message,
+            field: Some(field),
+        } => format!("{field}: {message}"),
+        DecodeError::Invalid { message, .. } => message,
+        DecodeError::Required(field) => format!("{field}: Required value"),
         DecodeError::Convert(c) => format!("conversion to the hub failed: {c}"),
     }
 }
 
-fn decode_error(info: &ResourceInfo, e: DecodeError) -> ApiError {
+/// A body that does not decode as the version: a missing required field is a 422 naming it (as
+/// a CRD's schema reports it, `spec.message: Required value`), anything else a 400 naming where.
+fn decode_error(info: &ResourceInfo, name: &str, e: DecodeError) -> ApiError {
+    if let DecodeError::Required(field) = &e {
+        return ApiError::invalid(
+            info.kind,
+            info.group,
+            name,
+            vec![Cause::new("FieldValueRequired", field, "Required value")],
+        );
+    }
     ApiError::bad_request(format!(
         "{kind} in version \"{version}\" cannot be handled as a {kind}: {}",
         describe(e),
         kind = info.kind,
         version = info.version
     ))
+}
+
+/// `metadata.name` of a JSON object, for messages about it ("" when it has none).
+fn name_of(object: &Value) -> &str {
+    object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// `metadata.name` of a body that did not decode, for the message about it: read leniently,
+/// "" when the body does not have one a lenient read finds.
+fn name_in_body(body: &[u8]) -> String {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct Named {
+        metadata: Meta,
+    }
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct Meta {
+        name: String,
+    }
+    serde_json::from_slice::<Named>(body)
+        .map(|n| n.metadata.name)
+        .unwrap_or_default()
 }
 
 /// `fieldValidation` over the unknown and duplicate fields of a body: Strict refuses, Warn

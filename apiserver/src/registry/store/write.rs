@@ -341,7 +341,7 @@ where
             let Decoded {
                 object: mut obj,
                 field_issues,
-            } = (codec.read_value)(patched).map_err(|e| decode_error(&codec.info, e))?;
+            } = (codec.read_value)(patched).map_err(|e| decode_error(&codec.info, name, e))?;
             let warnings = field_warnings(&codec.info, &field_issues, opts.field_validation)?;
             // A patch keeps the stored resourceVersion unless it sets one (a precondition).
             if obj.metadata().resource_version == old.metadata().resource_version {
@@ -420,7 +420,10 @@ where
         let Decoded {
             object: mut obj,
             field_issues,
-        } = (codec.read_value)(merged).map_err(|e| decode_error(&codec.info, e))?;
+        } = {
+            let name = name_of(&merged).to_string();
+            (codec.read_value)(merged).map_err(|e| decode_error(&codec.info, &name, e))?
+        };
         let warnings = field_warnings(&codec.info, &field_issues, opts.field_validation)?;
         // The configuration's resourceVersion, if it has one, is a precondition.
         obj.metadata_mut().resource_version = config
@@ -457,8 +460,9 @@ where
         };
         if current != before {
             let (_, last) = self.codec(&current.0)?;
+            let name = name_of(&current.1).to_string();
             *obj = (last.read_value)(current.1)
-                .map_err(|e| decode_error(&last.info, e))?
+                .map_err(|e| decode_error(&last.info, &name, e))?
                 .object;
         }
         Ok(warnings)
@@ -606,7 +610,7 @@ where
     fn convert(&self, object: &Value, from: &str, to: &str) -> Result<Value, ApiError> {
         let (_, from) = self.store.codec(from)?;
         let hub = (from.read_value)(object.clone())
-            .map_err(|e| decode_error(&from.info, e))?
+            .map_err(|e| decode_error(&from.info, name_of(object), e))?
             .object;
         let (_, to) = self.store.codec(to)?;
         self.store.encode(to, &hub)
