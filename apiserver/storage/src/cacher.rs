@@ -274,7 +274,11 @@ impl<S: Storage + Clone> Storage for Cacher<S> {
 
     async fn compact(&self, revision: Revision) -> Result<(), StorageError> {
         self.inner.compact(revision).await?;
-        self.shared.compacted.fetch_max(revision, Ordering::AcqRel);
+        // The store clamps a compaction to its current revision: so does the floor.
+        let current = self.inner.revision().await?;
+        self.shared
+            .compacted
+            .fetch_max(revision.min(current), Ordering::AcqRel);
         // Watches from compacted revisions are 410 through the cache too.
         let caches: Vec<_> = self.caches().values().cloned().collect();
         for cache in caches {

@@ -232,6 +232,15 @@ async fn history_older_than_the_cache_and_compactions_go_to_the_store() {
             .await,
         Err(StorageError::Expired { .. })
     ));
+
+    // Compacting beyond the store's revision clamps, for the cache too: later watches are still
+    // the cache's.
+    cacher.compact(1_000_000).await.unwrap();
+    let watches = store.counts().1;
+    let mut w = cacher.watch(ALERTS, later.mod_revision).await.unwrap();
+    let last = cacher.update(&early.key, b("4"), None).await.unwrap();
+    assert_eq!(next_event(&mut w).await.revision, last.mod_revision);
+    assert_eq!(store.counts().1, watches, "served by the cache");
 }
 
 /// The store's watch of the cache expires (the cache fell behind a burst): the cache's own
