@@ -401,7 +401,13 @@ impl Storage for EtcdStore {
             // The last revision handed to the watcher.
             let mut delivered = from;
             loop {
-                let resp = match stream.message().await {
+                // A watcher that goes away cancels its etcd watch at once: a quiet prefix would
+                // otherwise keep it until its next event.
+                let message = tokio::select! {
+                    _ = tx.closed() => return,
+                    message = stream.message() => message,
+                };
+                let resp = match message {
                     Ok(Some(resp)) => resp,
                     Ok(None) => return,
                     Err(e) => {

@@ -358,3 +358,57 @@ async fn on_etcd_a_transactions_events_all_arrive_and_the_cache_survives_a_resta
         .unwrap();
     assert_eq!(listed.items.len(), 3);
 }
+
+/// etcd's own count of its watchers (`/metrics`).
+async fn etcd_watchers(url: &str) -> u64 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("http://");
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(
+        format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut text = String::new();
+    conn.read_to_string(&mut text).await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("etcd_debugging_mvcc_watcher_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .expect("etcd reports its watchers") as u64
+}
+
+/// A dropped watch of a quiet prefix cancels its etcd watch at once (not at the prefix's next
+/// event, which may never come).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_etcd_watch_is_cancelled_without_waiting_for_an_event() {
+    let (store, guard) = common::etcd(StoreOptions::default());
+    let guard = guard.expect("the etcd process");
+    let url = guard
+        .downcast_ref::<common::etcd::Etcd>()
+        .expect("an etcd process")
+        .client_url();
+    let before = etcd_watchers(&url).await;
+    let from = store.revision().await.unwrap();
+    let watches: Vec<_> = open_all((0..5).map(|_| store.watch("/registry/quiet/", from))).await;
+    assert_eq!(etcd_watchers(&url).await, before + 5);
+    drop(watches);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while etcd_watchers(&url).await > before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "etcd still has the dropped watches"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn open_all<F, T>(futures: impl Iterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = Result<T, StorageError>>,
+{
+    let mut out = Vec::new();
+    for f in futures {
+        out.push(f.await.unwrap());
+    }
+    out
+}
