@@ -85,6 +85,10 @@ impl Generator for ConversionGen {
             }
         }
         for plan in plans(pkg, hub, &quote!(::kube_codegen_scheme)) {
+            // Conversions (and the `auto_convert_*` helpers of hand-written ones) read and write
+            // the fields of both sides.
+            diags.extend(plan.ext.unreachable_member_errors(NAME));
+            diags.extend(plan.hub.unreachable_member_errors(NAME));
             for dir in [&plan.to_hub, &plan.from_hub] {
                 if let Some(d) = dir.diagnostic(pkg, hub, plan.ext, plan.hub) {
                     diags.push(d);

@@ -51,6 +51,10 @@ impl Generator for DeepcopyGen {
                     .help(format!("add `#[derive(Clone)]` to `{}`", t.name)),
                 );
             }
+            if !t.implements("Clone") && (t.is_pub || t.module.is_empty()) {
+                // The generated field-by-field clone names every field.
+                diags.extend(t.unreachable_member_errors(NAME));
+            }
             if !t.implements("Clone") && !t.is_pub && !t.module.is_empty() {
                 diags.push(
                     Diagnostic::error(

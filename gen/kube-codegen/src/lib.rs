@@ -352,8 +352,11 @@ impl Config {
                 )
             })
             .collect();
+        // Generators that touch the same field (a hub type converted from two versions) may
+        // report it alike: once is enough.
+        kube_codegen_model::diag::sort(&mut diags);
+        diags.dedup();
         if diags.iter().any(Diagnostic::is_error) {
-            kube_codegen_model::diag::sort(&mut diags);
             return Err(Error::Diagnostics(Failure {
                 diagnostics: diags,
                 sources: loaded.sources,

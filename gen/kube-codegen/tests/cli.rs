@@ -270,6 +270,68 @@ fn bad_input_fails_loudly_and_writes_nothing() {
     assert!(!apis.join("widgets/v1/zz_generated.register.rs").exists());
 }
 
+/// Private fields generated code would read and write are errors at generation, naming the
+/// generator and the field, rather than code that does not compile (`field is private`).
+#[test]
+fn private_fields_generated_code_needs_are_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let apis = tmp.path().join("apis");
+    write(
+        &apis.join("shop/mod.rs"),
+        "//! +groupName=shop.example.com\npub mod v1;\nmod types;\npub use types::*;\n",
+    );
+    write(
+        &apis.join("shop/types.rs"),
+        "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n\
+         #[derive(Clone, Default)]\npub struct Order {\n    pub metadata: ObjectMeta,\n    pub spec: OrderSpec,\n}\n\n\
+         #[derive(Clone, Default)]\npub struct OrderSpec {\n    pub(crate) item: String,\n    count: i32,\n}\n",
+    );
+    write(
+        &apis.join("shop/v1/mod.rs"),
+        "//! +k8s:conversion-gen=crate::apis::shop\n//! +k8s:protobuf-gen=package\nmod types;\npub use types::*;\n\n\
+         /// Declared in the package's own module: its private field is in reach.\n\
+         #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]\npub struct Local {\n    level: i32,\n}\n",
+    );
+    write(
+        &apis.join("shop/v1/types.rs"),
+        "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n\
+         /// +genclient\n#[derive(Clone, Default)]\npub struct Order {\n    pub metadata: ObjectMeta,\n    spec: OrderSpec,\n}\n\n\
+         #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]\npub struct OrderSpec {\n    pub item: String,\n    pub(super) count: i32,\n    pub sku: Sku,\n    pub local: super::Local,\n}\n\n\
+         /// A newtype without `pub` on its field, and no `Clone`.\n\
+         #[derive(Default, serde::Serialize, serde::Deserialize)]\npub struct Sku(String);\n",
+    );
+    let o = run(&["apis"], tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    for expected in [
+        // The kind's private `spec`: its codec (register-gen), its conversion and its message.
+        "error[E0114]: register-gen's code cannot reach `Order.spec`",
+        "error[E0114]: conversion-gen's code cannot reach `Order.spec`",
+        "error[E0114]: protobuf-gen's code cannot reach `Order.spec`",
+        "--> apis/shop/v1/types.rs:7:5",
+        // The hub's private `count` (once, though two directions need it).
+        "error[E0114]: conversion-gen's code cannot reach `OrderSpec.count`",
+        "--> apis/shop/types.rs:12:5",
+        // A tuple struct's private field, for deepcopy (no `Clone`) and protobuf.
+        "error[E0114]: deepcopy-gen's code cannot reach field 0 of `Sku`",
+        "error[E0114]: protobuf-gen's code cannot reach field 0 of `Sku`",
+        "make it `pub` on the field (`pub struct X(pub T)`)",
+        "help: make it `pub spec` (or `pub(super)`), or declare `Order` in the package's own module",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    // `pub(crate)`/`pub(super)` reach; so does a private field declared in the package module.
+    for fine in ["`OrderSpec.item`", "`Local.level`"] {
+        assert!(!err.contains(fine), "{fine} is in reach:\n{err}");
+    }
+    assert_eq!(
+        err.matches("cannot reach `OrderSpec.count`").count(),
+        1,
+        "reported once:\n{err}"
+    );
+    assert!(!apis.join("shop/v1/zz_generated.register.rs").exists());
+}
+
 #[test]
 fn empty_input_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();

@@ -212,6 +212,16 @@ pub struct TypeDef {
     pub resource: Option<Resource>,
     /// The type's own `#[serde(...)]` (roots have none: their serde is generated).
     pub serde: SerdeContainer,
+    /// Its fields without `pub` (named, or a tuple struct's by index): generated code outside
+    /// the declaring module cannot name them ([`TypeDef::unreachable_members`]).
+    pub private_members: Vec<PrivateMember>,
+}
+
+/// A field of a type without `pub`: its name, or its index in a tuple struct.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PrivateMember {
+    pub name: String,
+    pub span: Span,
 }
 
 /// The type tags, typed (kind-only tags live in [`Resource`]).
@@ -387,6 +397,55 @@ pub struct SerdeField {
 impl TypeDef {
     pub fn implements(&self, trait_name: &str) -> bool {
         self.derives.contains(trait_name) || self.impls.contains(trait_name)
+    }
+
+    /// The fields generated code cannot read or write: private fields of a type declared in
+    /// another file (or an inline module) than the package's own module, where generated code
+    /// lives.
+    pub fn unreachable_members(&self) -> &[PrivateMember] {
+        if self.module.is_empty() {
+            &[]
+        } else {
+            &self.private_members
+        }
+    }
+
+    /// E0114 for each field of this type `generator` reads or writes but cannot reach.
+    pub fn unreachable_member_errors(&self, generator: &str) -> Vec<crate::diag::Diagnostic> {
+        self.unreachable_members()
+            .iter()
+            .map(|m| {
+                let field = if m.name.starts_with(|c: char| c.is_ascii_digit()) {
+                    format!("field {} of `{}`", m.name, self.name)
+                } else {
+                    format!("`{}.{}`", self.name, m.name)
+                };
+                let public = if m.name.starts_with(|c: char| c.is_ascii_digit()) {
+                    "`pub` on the field (`pub struct X(pub T)`)".to_string()
+                } else {
+                    format!("`pub {}`", m.name)
+                };
+                crate::diag::Diagnostic::error(
+                    "E0114",
+                    format!("{generator}'s code cannot reach {field}"),
+                )
+                .at(
+                    m.span,
+                    format!(
+                        "private to `{}`, which declares `{}`",
+                        self.module.join("::"),
+                        self.name
+                    ),
+                )
+                .note(format!(
+                    "{generator} writes code in the package's module that reads and writes the field itself"
+                ))
+                .help(format!(
+                    "make it {public} (or `pub(super)`), or declare `{}` in the package's own module",
+                    self.name
+                ))
+            })
+            .collect()
     }
 
     /// The named fields of a struct (empty for enums, tuple and unit structs).

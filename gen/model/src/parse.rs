@@ -79,6 +79,7 @@ pub(crate) struct BareName {
 }
 
 pub(crate) struct LoweredType {
+    pub private_members: Vec<crate::model::PrivateMember>,
     pub name: String,
     pub is_pub: bool,
     pub has_generics: bool,
@@ -390,7 +391,8 @@ fn lower_items(
                     ),
                     syn::Fields::Unit => TypeBody::Unit,
                 };
-                let t = lower_type(ctx, &s.attrs, &s.vis, &s.ident, &s.generics, body);
+                let mut t = lower_type(ctx, &s.attrs, &s.vis, &s.ident, &s.generics, body);
+                t.private_members = private_members(ctx, &s.fields);
                 out.types.push(t);
             }
             syn::Item::Enum(e) => {
@@ -600,6 +602,22 @@ fn doc_lines(ctx: &Ctx, attrs: &[syn::Attribute], inner: bool) -> Vec<(String, S
     out
 }
 
+/// The fields of a struct declared without `pub`.
+fn private_members(ctx: &Ctx, fields: &syn::Fields) -> Vec<crate::model::PrivateMember> {
+    fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| matches!(f.vis, syn::Visibility::Inherited))
+        .map(|(i, f)| crate::model::PrivateMember {
+            name: f
+                .ident
+                .as_ref()
+                .map_or_else(|| i.to_string(), |id| id.unraw().to_string()),
+            span: field_span(ctx, f),
+        })
+        .collect()
+}
+
 fn lower_type(
     ctx: &mut Ctx,
     attrs: &[syn::Attribute],
@@ -635,6 +653,7 @@ fn lower_type(
     let mut body = body;
     apply_serde_names(&mut body, &serde);
     LoweredType {
+        private_members: Vec::new(),
         scope: ctx.scope,
         serde,
         name: ident.unraw().to_string(),

@@ -467,6 +467,7 @@ fn assemble_one(
                 impls: BTreeSet::new(),
                 resource: None,
                 serde: t.serde,
+                private_members: t.private_members,
             });
             raw.push(RawType {
                 tags: t.tags,

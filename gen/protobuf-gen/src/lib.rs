@@ -43,7 +43,13 @@ impl Generator for ProtobufGen {
     fn validate_package(&self, _model: &Model, pkg: &Package) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         if pkg.options.protobuf {
-            plan(pkg, &mut diags);
+            let plan = plan(pkg, &mut diags);
+            // Encoding and decoding read and write every field of a message's type (and a
+            // newtype's one).
+            let types = plan.messages.iter().map(|m| m.ty);
+            for t in types.chain(plan.newtypes.iter().map(|(t, _)| *t)) {
+                diags.extend(t.unreachable_member_errors(NAME));
+            }
         }
         diags
     }

@@ -11,7 +11,7 @@ use kube_codegen_model::output::{
     Content, GeneratedFile, Generator, Options, Placement, field_type_tokens,
     ident as keyword_safe, type_path,
 };
-use kube_codegen_model::{Field, FieldType, Model, Package, Resource, TypeDef};
+use kube_codegen_model::{Diagnostic, Field, FieldType, Model, Package, Resource, TypeDef};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -27,6 +27,16 @@ impl Generator for RegisterGen {
 
     fn placement(&self) -> Placement {
         Placement::InCrate
+    }
+
+    fn validate_package(&self, _model: &Model, pkg: &Package) -> Vec<Diagnostic> {
+        if !pkg.options.register {
+            return Vec::new();
+        }
+        // A kind's codec and object access read and write its fields themselves.
+        pkg.roots()
+            .flat_map(|(t, _)| t.unreachable_member_errors(NAME))
+            .collect()
     }
 
     fn generate_package(&self, model: &Model, pkg: &Package, opts: &Options) -> Vec<GeneratedFile> {
