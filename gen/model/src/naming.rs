@@ -146,13 +146,14 @@ pub fn rename_variant(name: &str, rule: Option<&str>) -> String {
     }
 }
 
-/// `^v[0-9]+((alpha|beta)[0-9]+)?$`, the Kubernetes version grammar.
+/// `^v[0-9]+((alpha|beta)[0-9]+)?$`, the Kubernetes version grammar (code-generator's
+/// `gen_client` and apimachinery's `kubeVersionRegex`): `v0` is a version (akri serves `v0`).
 pub fn is_version(s: &str) -> bool {
     let Some(rest) = s.strip_prefix('v') else {
         return false;
     };
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 || rest.starts_with('0') {
+    if digits == 0 {
         return false;
     }
     let rest = &rest[digits..];
@@ -165,7 +166,7 @@ pub fn is_version(s: &str) -> bool {
     else {
         return false;
     };
-    !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0')
+    !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// RFC 1123 label: lower-case alphanumerics and `-`, starting and ending alphanumeric, ≤ 63.
@@ -271,12 +272,11 @@ mod tests {
 
     #[test]
     fn versions() {
-        for ok in ["v1", "v1alpha1", "v2beta3", "v10"] {
+        // The regex Go's tools use: digits, leading zeros included.
+        for ok in ["v1", "v1alpha1", "v2beta3", "v10", "v0", "v01", "v1beta0"] {
             assert!(is_version(ok), "{ok}");
         }
-        for bad in [
-            "v0", "v1alpha", "v01", "1", "v1gamma1", "version", "v", "v1beta0",
-        ] {
+        for bad in ["v1alpha", "1", "v1gamma1", "version", "v", "v1.0", "V1"] {
             assert!(!is_version(bad), "{bad}");
         }
     }
