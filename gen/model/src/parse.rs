@@ -57,6 +57,9 @@ pub(crate) struct Scope {
     pub span: Option<Span>,
     /// `use` imports: last segment (or alias) → full path as written.
     pub uses: BTreeMap<String, RustPath>,
+    /// Type aliases this module declares (not inherited): name → the aliased type, for paths
+    /// that name them from elsewhere (`inner::Labels`, `self::Name`).
+    pub aliases: BTreeMap<String, FieldType>,
     /// `use a::b::*`: the prefixes, as written.
     pub globs: Vec<RustPath>,
     /// Whether an item macro (`my_macro! { ... }`) may declare names we cannot see.
@@ -365,7 +368,9 @@ fn lower_items(
             && t.generics.params.is_empty()
         {
             let ty = lower_ty(ctx, &t.ty);
-            ctx.aliases[me].insert(t.ident.unraw().to_string(), ty);
+            let name = t.ident.unraw().to_string();
+            ctx.scopes[me].aliases.insert(name.clone(), ty.clone());
+            ctx.aliases[me].insert(name, ty);
         }
     }
     let mut inline_mods = Vec::new();

@@ -690,6 +690,19 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
         }
     }
 
+    // Type aliases of the package by module, for paths naming them (`inner::Labels`,
+    // `self::Name`); bare names were substituted where they were written.
+    let mut aliases: Aliases = BTreeMap::new();
+    for (file, lf) in &names.files {
+        for scope in &lf.scopes {
+            let mut module = names.module_of[file].clone();
+            module.extend(scope.inline.iter().cloned());
+            for (name, ty) in &scope.aliases {
+                aliases.insert((module.clone(), name.clone()), (ty.clone(), module.clone()));
+            }
+        }
+    }
+
     // The package's own module path from the crate root (`apis::pager::v1`), when known: a
     // `crate::apis::pager::v1::Alert` written in the package names its own `Alert`.
     let crate_relative: Option<Vec<String>> = pkg
@@ -715,7 +728,7 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
                     }
                 });
             }
-            resolve_ty(ty, &local, &module);
+            resolve_with_aliases(ty, &local, &aliases, &module, 0);
             // Bare names a glob import brings: already package-relative.
             ty.walk_mut(&mut |ft| {
                 if let FieldType::Foreign { path, args } = ft
@@ -1002,7 +1015,79 @@ pub(crate) fn resolve_ty(
     local: &BTreeMap<String, Vec<String>>,
     module: &[String],
 ) {
-    ty.walk_mut(&mut |ft| {
+    ty.walk_mut(&mut |ft| resolve_node(ft, local, module));
+}
+
+/// Package type aliases by (module, name): the aliased type and the module declaring it.
+type Aliases = BTreeMap<(Vec<String>, String), (FieldType, Vec<String>)>;
+
+/// [`resolve_ty`], and a path naming a type alias of the package (`inner::Labels` written in
+/// `types.rs`, `self::Name`, `super::Name` from an inline module) replaced by what the alias
+/// stands for, itself resolved where the alias is declared. (Bare alias names were replaced
+/// where they were written.)
+fn resolve_with_aliases(
+    ty: &mut FieldType,
+    local: &BTreeMap<String, Vec<String>>,
+    aliases: &Aliases,
+    module: &[String],
+    depth: usize,
+) {
+    // Rust refuses alias cycles; a chain this deep is not one to follow.
+    if let Some((aliased, declared_in)) = alias_named(ty, aliases, module).filter(|_| depth < 16) {
+        let mut aliased = aliased.clone();
+        resolve_with_aliases(&mut aliased, local, aliases, declared_in, depth + 1);
+        *ty = aliased;
+        return;
+    }
+    resolve_node(ty, local, module);
+    match ty {
+        FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => {
+            resolve_with_aliases(t, local, aliases, module, depth)
+        }
+        FieldType::Map { value, .. } => resolve_with_aliases(value, local, aliases, module, depth),
+        FieldType::Set { elem, .. } => resolve_with_aliases(elem, local, aliases, module, depth),
+        FieldType::Shared { inner, .. } => {
+            resolve_with_aliases(inner, local, aliases, module, depth)
+        }
+        FieldType::Foreign { args, .. } => args
+            .iter_mut()
+            .for_each(|a| resolve_with_aliases(a, local, aliases, module, depth)),
+        _ => {}
+    }
+}
+
+/// The alias of the package a path written in `module` names, if it names one.
+fn alias_named<'a>(
+    ty: &FieldType,
+    aliases: &'a Aliases,
+    module: &[String],
+) -> Option<&'a (FieldType, Vec<String>)> {
+    let FieldType::Foreign { path, args } = ty else {
+        return None;
+    };
+    if aliases.is_empty() || !args.is_empty() || path.global || path.is_single() {
+        return None;
+    }
+    let segments = &path.segments;
+    // `self::a::Name`/`super::Name` rebased to the package module; `a::Name` relative to where
+    // it is written.
+    let mut rebased = path.clone();
+    rebase_path(&mut rebased, module);
+    let target = if rebased.segments.first().map(String::as_str) == Some("self") {
+        rebased.segments[1..rebased.segments.len() - 1].to_vec()
+    } else if !matches!(segments[0].as_str(), "self" | "super" | "crate") {
+        let mut m = module.to_vec();
+        m.extend(segments[..segments.len() - 1].iter().cloned());
+        m
+    } else {
+        return None;
+    };
+    aliases.get(&(target, path.last().to_string()))
+}
+
+/// [`resolve_ty`] of one node, not its children.
+fn resolve_node(ft: &mut FieldType, local: &BTreeMap<String, Vec<String>>, module: &[String]) {
+    {
         let FieldType::Foreign { path, args } = ft else {
             return;
         };
@@ -1068,7 +1153,7 @@ pub(crate) fn resolve_ty(
             }
         }
         *path = rebased;
-    });
+    }
 }
 
 /// What a crate's `Cargo.toml` says about where its modules are.

@@ -780,6 +780,35 @@ fn inline_modules_are_part_of_the_package() {
     );
 }
 
+/// Aliases named by a path (`self::Name`, `inner::Labels`, `super::Port` from an inline module)
+/// are what they stand for, read where they are declared.
+#[test]
+fn aliases_named_by_path_are_their_target() {
+    let l = load_ok(&[(
+        "apis/al/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub a: self::Name,\n    pub b: inner::Labels,\n    pub c: self::inner::Ports,\n    pub d: Option<inner::deeper::Up>,\n}}\n\npub type Name = String;\n\n#[derive(Clone)]\npub struct Port {{\n    pub n: i32,\n}}\n\npub mod inner {{\n    pub type Labels = std::collections::BTreeMap<String, String>;\n    pub type Ports = Vec<super::Port>;\n    pub mod deeper {{\n        pub type Up = super::Labels;\n    }}\n}}\n"
+        ),
+    )]);
+    let thing = ty(package(&l, "al/v1"), "Thing");
+    let labels = FieldType::Map {
+        ordered: true,
+        value: Box::new(FieldType::String),
+    };
+    assert_eq!(thing.fields()[1].ty, FieldType::String);
+    assert_eq!(thing.fields()[2].ty, labels);
+    assert_eq!(
+        thing.fields()[3].ty,
+        FieldType::Vec(Box::new(FieldType::Local("Port".into()))),
+        "the alias's own `super::Port`, from where it is declared"
+    );
+    assert_eq!(
+        thing.fields()[4].ty,
+        FieldType::Option(Box::new(labels)),
+        "an alias of an alias"
+    );
+}
+
 #[test]
 fn typed_field_and_type_tags() {
     let l = load_ok(&[(
