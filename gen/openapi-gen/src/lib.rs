@@ -148,7 +148,16 @@ fn reference(name: &str) -> Value {
 }
 
 fn type_schema(pkg: &Package, t: &TypeDef) -> Value {
+    let transparent = t
+        .fields()
+        .iter()
+        .filter(|f| !f.serde.skip)
+        .collect::<Vec<_>>();
     let mut schema = match &t.body {
+        // `#[serde(transparent)]` is its one field on the wire.
+        TypeBody::Struct(_) if t.serde.transparent && transparent.len() == 1 => {
+            field_type_schema(pkg, &transparent[0].ty)
+        }
         TypeBody::Struct(fields) => struct_schema(pkg, t, fields),
         TypeBody::Tuple(types) if types.len() == 1 => field_type_schema(pkg, &types[0]),
         // serde writes a tuple struct as a fixed-length array; OpenAPI 3.0 has no per-position
@@ -355,8 +364,40 @@ fn field_type_schema(pkg: &Package, ty: &FieldType) -> Value {
         FieldType::Local(name) => reference(&definition_name(pkg, name)),
         FieldType::Foreign { path, args } => match k8s_openapi_definition(path) {
             Some(name) if args.is_empty() => reference(&name),
-            _ => json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
+            _ => foreign_schema(path),
         },
+    }
+}
+
+/// A type from another crate: the standard library's and a few well-known crates' types that
+/// serialise as scalars get their scalar schema; anything else may be any JSON value (an object,
+/// or a scalar a `Serialize` impl writes), so it gets no `type` — a wrong one would make clients
+/// refuse valid objects.
+fn foreign_schema(path: &RustPath) -> Value {
+    let last = path.last();
+    let first = path.first();
+    let std = matches!(first, "std" | "core" | "alloc") || path.is_single();
+    match last {
+        "NonZeroU8" | "NonZeroU16" | "NonZeroI8" | "NonZeroI16" | "NonZeroI32" if std => {
+            json!({"type": "integer", "format": "int32"})
+        }
+        "NonZeroU32" | "NonZeroU64" | "NonZeroUsize" | "NonZeroI64" | "NonZeroIsize" if std => {
+            json!({"type": "integer", "format": "int64"})
+        }
+        "IpAddr" | "Ipv4Addr" | "Ipv6Addr" | "SocketAddr" | "SocketAddrV4" | "SocketAddrV6"
+        | "PathBuf"
+            if std =>
+        {
+            json!({"type": "string"})
+        }
+        "Url" if first == "url" || path.is_single() => json!({"type": "string"}),
+        "Uuid" if first == "uuid" || path.is_single() => {
+            json!({"type": "string", "format": "uuid"})
+        }
+        "DateTime" if first == "chrono" || path.is_single() => {
+            json!({"type": "string", "format": "date-time"})
+        }
+        _ => json!({"x-kubernetes-preserve-unknown-fields": true}),
     }
 }
 

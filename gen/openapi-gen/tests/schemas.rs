@@ -210,3 +210,58 @@ pub struct Marker;
     );
     assert_eq!(def("Marker")["nullable"], true);
 }
+
+/// `#[serde(transparent)]` is its field on the wire; types from other crates that serialise as
+/// scalars get their scalar schema, and unknown ones no `type` (any JSON value), never a wrong
+/// `object` that would make clients refuse a scalar.
+#[test]
+fn transparent_structs_and_foreign_types() {
+    let s = schemas(
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::num::NonZeroU16;
+
+#[derive(Clone)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub wrapped: Wrapper,
+    pub port: NonZeroU16,
+    pub big: std::num::NonZeroU64,
+    pub addr: IpAddr,
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    pub other: othercrate::Thing,
+}
+
+/// A count, written as a bare number.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Wrapper {
+    pub count: i64,
+}
+"#,
+    );
+    let wrapper = &s["co.k8s.pager.v1.Wrapper"];
+    assert_eq!(wrapper["type"], "integer", "{wrapper}");
+    assert_eq!(wrapper["format"], "int64");
+    assert_eq!(wrapper["description"], "A count, written as a bare number.");
+    assert!(wrapper.get("properties").is_none());
+    let props = &s["co.k8s.pager.v1.Alert"]["properties"];
+    assert_eq!(
+        props["port"],
+        serde_json::json!({"type": "integer", "format": "int32"})
+    );
+    assert_eq!(
+        props["big"],
+        serde_json::json!({"type": "integer", "format": "int64"})
+    );
+    assert_eq!(props["addr"], serde_json::json!({"type": "string"}));
+    assert_eq!(
+        props["at"],
+        serde_json::json!({"type": "string", "format": "date-time"})
+    );
+    assert_eq!(
+        props["other"],
+        serde_json::json!({"x-kubernetes-preserve-unknown-fields": true})
+    );
+}
