@@ -87,6 +87,28 @@ impl Generator for DefaulterGen {
                         .help(format!("make it `pub fn {name}`")),
                     );
                 }
+                // Fields of enum variants are not defaulted (nor in OpenAPI: such enums are
+                // opaque there): say so rather than drop the tag.
+                if let TypeBody::Enum(variants) = &t.body {
+                    for v in variants {
+                        let VariantShape::Struct(vfields) = &v.shape else {
+                            continue;
+                        };
+                        for f in vfields {
+                            if let Some(d) = &f.options.default {
+                                diags.push(
+                                    Diagnostic::warning(
+                                        "W0606",
+                                        format!("the `+default` of `{}::{}.{}` is not applied", t.name, v.name, f.name),
+                                    )
+                                    .at(d.span, "a field of an enum variant")
+                                    .note("defaulter-gen defaults fields of structs; OpenAPI has no schema for enums carrying data, so the default is not published either")
+                                    .help(format!("set it in `pub fn {}(obj: &mut {})`, or make the variant's data a struct of its own", hand_written_name(t), t.name)),
+                                );
+                            }
+                        }
+                    }
+                }
                 for f in fields(t) {
                     // A default that is not a literal is read from its JSON by the type's serde.
                     if let Some(d) = &f.options.default
@@ -114,6 +136,19 @@ impl Generator for DefaulterGen {
                                 .help(format!("derive `Deserialize` for `{n}`, or set the value in `pub fn {}(obj: &mut {})`", hand_written_name(t), t.name)),
                             );
                         }
+                    }
+                    if let Some(d) = &f.options.default
+                        && let Some(zero) = overwritten_zero(&f.ty, &d.value)
+                    {
+                        diags.push(
+                            Diagnostic::warning(
+                                "W0605",
+                                format!("an explicit {zero} in `{}.{}` is taken for unset and replaced by its `+default`", t.name, f.name),
+                            )
+                            .at(d.span, "the field is not an `Option`")
+                            .note("defaulter-gen, like Go's for a non-pointer field, cannot tell a value a client sent from an unset one when it is the zero value")
+                            .help(format!("make the field an `Option<…>` (a pointer in Go's API conventions for fields with defaults), or set it in `pub fn {}(obj: &mut {})`", hand_written_name(t), t.name)),
+                        );
                     }
                     if let Some(d) = &f.options.default
                         && unset_check(pkg, f).is_none()
@@ -315,6 +350,23 @@ fn unset_check(pkg: &Package, f: &Field) -> Option<TokenStream> {
         FieldType::Bool => quote!(!self.#id),
         _ => return None,
     })
+}
+
+/// What a client may send in a non-`Option` field that its `+default` would replace: the
+/// zero value of a scalar or an empty collection, when the default is not that zero itself.
+fn overwritten_zero(ty: &FieldType, default: &Value) -> Option<&'static str> {
+    match (ty, default) {
+        (FieldType::Bool, Value::Bool(true)) => Some("`false`"),
+        (FieldType::Int(_) | FieldType::Float(_), Value::Number(n)) if n.as_f64() != Some(0.0) => {
+            Some("`0`")
+        }
+        (FieldType::String, Value::String(s)) if !s.is_empty() => Some("empty string"),
+        (FieldType::Vec(_) | FieldType::Set { .. }, Value::Array(a)) if !a.is_empty() => {
+            Some("empty list")
+        }
+        (FieldType::Map { .. }, Value::Object(m)) if !m.is_empty() => Some("empty map"),
+        _ => None,
+    }
 }
 
 /// The statement that sets the default `value` on `field` (of type `ty`): reached only through

@@ -96,8 +96,20 @@ fn set_defaults_impls() {
         ],
     );
     let diags = DefaulterGen.check(&loaded.model);
-    let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    // Non-`Option` fields with defaults also warn that an explicit zero is replaced (W0605).
+    let codes: Vec<&str> = diags
+        .iter()
+        .map(|d| d.code)
+        .filter(|c| *c != "W0605")
+        .collect();
     assert_eq!(codes, ["W0601"], "{}", render(&loaded, &diags));
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.code == "W0605" && d.message.contains("`0` in `AlertSpec.retries`")),
+        "{}",
+        render(&loaded, &diags)
+    );
     let pkg = &loaded.model.packages[0];
     let file: syn::File = syn::parse2(defaulter_gen::package(pkg, &Default::default())).unwrap();
     let out = prettyplease::unparse(&file);
@@ -148,7 +160,11 @@ fn private_fields_out_of_reach() {
     );
     let diags = DefaulterGen.check(&loaded.model);
     assert_eq!(
-        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        diags
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code)
+            .collect::<Vec<_>>(),
         ["E0604", "E0604"]
     );
     insta::assert_snapshot!(render(&loaded, &diags));
@@ -172,4 +188,27 @@ fn a_json_default_needs_the_types_serde() {
     let diags = DefaulterGen.check(&loaded.model);
     assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0603"]);
     insta::assert_snapshot!(render(&loaded, &diags));
+}
+
+/// A `+default` on a field of an enum variant is not applied: a warning says so.
+#[test]
+fn defaults_inside_enum_variants_warn() {
+    let loaded = load_fixture(
+        "variants",
+        &[(
+            "apis/pager/v1/types.rs",
+            "//! +groupName=pager.k8s.co\n#[derive(Clone, serde::Serialize, serde::Deserialize)]\n#[serde(tag = \"type\")]\npub enum Strategy {\n    Recreate,\n    RollingUpdate {\n        /// +default=5\n        max_surge: Option<i32>,\n    },\n}\n",
+        )],
+    );
+    let diags = DefaulterGen.check(&loaded.model);
+    let rendered = render(&loaded, &diags);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["W0606"],
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("the `+default` of `Strategy::RollingUpdate.max_surge` is not applied"),
+        "{rendered}"
+    );
 }

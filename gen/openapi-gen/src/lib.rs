@@ -191,7 +191,9 @@ fn type_schema(pkg: &Package, t: &TypeDef) -> Value {
                     .collect();
                 if !lines.is_empty() {
                     let mut d = t.docs.clone();
-                    d.push(String::new());
+                    if !d.is_empty() {
+                        d.push(String::new());
+                    }
                     d.push("Possible enum values:".into());
                     d.extend(lines);
                     s["description"] = Value::String(d.join("\n"));
