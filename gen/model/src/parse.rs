@@ -738,6 +738,7 @@ fn skip_meta(m: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
 
 fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeContainer {
     let mut out = SerdeContainer::default();
+    let mut custom = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let read = attr.parse_nested_meta(|m| {
             let name = m
@@ -751,6 +752,10 @@ fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeContainer {
                 "content" => out.content = serde_string(&m)?,
                 "untagged" => out.untagged = true,
                 "transparent" => out.transparent = true,
+                "from" | "try_from" | "into" | "remote" => {
+                    custom.push((name.clone(), m.path.span()));
+                    skip_meta(&m)?;
+                }
                 "deny_unknown_fields" => out.deny_unknown_fields = true,
                 "default" => {
                     out.default = true;
@@ -764,12 +769,16 @@ fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeContainer {
             serde_unreadable(ctx, attr, &e);
         }
     }
+    for (key, span) in custom {
+        serde_custom_shape(ctx, &key, span, "this type");
+    }
     out
 }
 
 fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {
     let mut out = SerdeField::default();
     let (mut skip_ser, mut skip_de) = (false, false);
+    let mut custom = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let read = attr.parse_nested_meta(|m| {
             let name = m
@@ -778,6 +787,10 @@ fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {
                 .map(|i| i.to_string())
                 .unwrap_or_default();
             match name.as_str() {
+                "with" | "serialize_with" | "deserialize_with" => {
+                    custom.push((name.clone(), m.path.span()));
+                    skip_meta(&m)?;
+                }
                 "rename" => out.rename = serde_string(&m)?,
                 "skip" => out.skip = true,
                 "skip_serializing" => skip_ser = true,
@@ -797,7 +810,25 @@ fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {
         }
     }
     out.skip |= skip_ser && skip_de;
+    for (key, span) in custom {
+        serde_custom_shape(ctx, &key, span, "this field");
+    }
     out
+}
+
+/// `#[serde(with/try_from/...)]` gives the value a wire shape of its own, which the schemas
+/// read from the Rust type may not describe: say so where it is written.
+fn serde_custom_shape(ctx: &mut Ctx, key: &str, span: PmSpan, what: &str) {
+    let span = ctx.span(span);
+    ctx.diags.push(
+        Diagnostic::warning(
+            "W0204",
+            format!("`#[serde({key} = …)]` decides how {what} is written"),
+        )
+        .at(span, "a wire shape of its own")
+        .note("OpenAPI schemas describe the Rust type; kube-codegen cannot see what this code writes")
+        .help("check the published schema; if it differs, give the value a type whose serde is its wire shape (a newtype with its own `Serialize`), or leave it out of OpenAPI with `+k8s:openapi-gen=false`"),
+    );
 }
 
 /// Wire names of fields and variants under the container's `rename_all` (an explicit `rename`

@@ -509,6 +509,33 @@ fn version_without_kinds_is_a_warning() {
     insta::assert_snapshot!(out);
 }
 
+/// `#[serde(with)]` on a field and `#[serde(try_from)]` on a type give values wire shapes the
+/// schemas cannot see: a warning at each.
+#[test]
+fn custom_serde_shapes_are_warned_about() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n#[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Spec {{\n    #[serde(with = \"humantime_serde\")]\n    pub every: std::time::Duration,\n    pub level: Level,\n}}\n\n#[derive(Clone, serde::Serialize, serde::Deserialize)]\n#[serde(try_from = \"String\", into = \"String\")]\npub struct Level(u8);\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("warnings are not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert_eq!(
+        out.matches("warning[W0204]").count(),
+        3,
+        "with, try_from and into:\n{out}"
+    );
+    assert!(
+        out.contains("`#[serde(with = …)]` decides how this field is written"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`#[serde(try_from = …)]` decides how this type is written"),
+        "{out}"
+    );
+}
+
 #[test]
 fn kube_rs_custom_resource_gets_a_specific_note() {
     let root = fixture(&[(
