@@ -823,9 +823,9 @@ fn serde_custom_shape(ctx: &mut Ctx, key: &str, span: PmSpan, what: &str) {
     ctx.diags.push(
         Diagnostic::warning(
             "W0204",
-            format!("`#[serde({key} = …)]` decides how {what} is written"),
+            format!("`#[serde({key} = …)]` gives {what} a wire shape of its own"),
         )
-        .at(span, "a wire shape of its own")
+        .at(span, "read or written by other code")
         .note("OpenAPI schemas describe the Rust type; kube-codegen cannot see what this code writes")
         .help("check the published schema; if it differs, give the value a type whose serde is its wire shape (a newtype with its own `Serialize`), or leave it out of OpenAPI with `+k8s:openapi-gen=false`"),
     );
