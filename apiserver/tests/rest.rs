@@ -1306,6 +1306,88 @@ async fn watch_streams_events_with_selectors_and_410() {
     assert_eq!(ev["object"]["reason"], "Expired");
 }
 
+/// A watcher that falls behind (its client reads nothing while the server's queue and the
+/// store's buffer fill) ends without an ERROR event, as kube-apiserver ends a slow watcher; a
+/// new watch from the last event it read goes on with no gap and no relist.
+#[tokio::test]
+async fn a_watch_that_falls_behind_ends_cleanly_and_resumes() {
+    let store = MemoryStore::with_options(apiserver_storage::StoreOptions {
+        watch_buffer: 2,
+        ..Default::default()
+    });
+    let app = ApiServer::builder(AnyStore::Memory(store))
+        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
+        .build()
+        .unwrap()
+        .into_router();
+    let first = create(&app, "b-first").await;
+    let start: u64 = first["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let watch = |rv: u64| {
+        let app = app.clone();
+        async move {
+            let req = Request::get(format!("{BASE}?watch=1&resourceVersion={rv}"))
+                .body(Body::empty())
+                .unwrap();
+            let resp = app.oneshot(req).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+            resp.into_body().into_data_stream()
+        }
+    };
+    let mut slow = watch(start).await;
+    // More than the server's per-watch queue (256 events) and the store's buffer (2) hold.
+    let total = 300;
+    for i in 0..total {
+        create(&app, &format!("b{i:03}")).await;
+    }
+    // Reads what was queued, then the end of the stream: no ERROR event.
+    let read_all = |mut stream: axum::body::BodyDataStream, until: Option<usize>| async move {
+        let mut events: Vec<Value> = Vec::new();
+        let mut buf = Vec::new();
+        loop {
+            if until.is_some_and(|n| events.len() >= n) {
+                return events;
+            }
+            let next = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+                .await
+                .expect("the watch neither sent nor ended");
+            let Some(chunk) = next else { return events };
+            buf.extend_from_slice(&chunk.unwrap());
+            while let Some(i) = buf.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = buf.drain(..=i).collect();
+                events.push(serde_json::from_slice(&line).unwrap());
+            }
+        }
+    };
+    let got = read_all(slow, None).await;
+    assert!(
+        !got.is_empty() && got.len() < total,
+        "{} events before the end",
+        got.len()
+    );
+    assert!(
+        got.iter().all(|e| e["type"] == "ADDED"),
+        "no ERROR event: {:?}",
+        got.last()
+    );
+    let rv_of = |e: &Value| -> u64 {
+        e["object"]["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let last = rv_of(got.last().unwrap());
+    // Resuming from the last event read: every later object, in order, once.
+    slow = watch(last).await;
+    let rest = read_all(slow, Some(total - got.len())).await;
+    let all: Vec<u64> = got.iter().chain(&rest).map(rv_of).collect();
+    assert_eq!(all, (start + 1..=start + total as u64).collect::<Vec<_>>());
+}
+
 #[tokio::test]
 async fn watch_bookmarks_carry_the_current_resource_version() {
     let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))

@@ -183,6 +183,10 @@ where
             StorageError::Expired { requested, oldest } => {
                 ApiError::expired(format!("too old resource version: {requested} ({oldest})"))
             }
+            // (A watch that falls behind ends before this; anywhere else it means: start again.)
+            StorageError::Behind { delivered } => {
+                ApiError::expired(format!("the watch fell behind after {delivered}"))
+            }
             StorageError::TooLarge { size, limit, .. } => ApiError::new(
                 413,
                 "RequestEntityTooLarge",

@@ -205,9 +205,16 @@ where
     let events = match this.store.watch(&prefix, from).await {
         Ok(stream) => {
             progress = stream.progress_handle();
-            let live = stream.filter_map(move |item| {
-                futures::future::ready(this.watch_event(index, &opts, item))
-            });
+            // A watch that fell behind ends here without an error, as kube-apiserver ends a
+            // slow watcher: its client watches again from the last event it read, which the
+            // history still holds (or gets 410 and relists), instead of relisting at once.
+            let live = stream
+                .take_while(|item| {
+                    futures::future::ready(!matches!(item, Err(StorageError::Behind { .. })))
+                })
+                .filter_map(move |item| {
+                    futures::future::ready(this.watch_event(index, &opts, item))
+                });
             initial.chain(live).boxed()
         }
         Err(e) => {

@@ -470,20 +470,15 @@ impl Storage for EtcdStore {
                             }
                         }
                     };
-                    match tx.try_send(Ok(event)) {
-                        Ok(()) => delivered = revision,
-                        // A watcher too slow for its buffer is expired, as in-process stores do.
-                        Err(mpsc::error::TrySendError::Full(_)) => {
-                            let _ = tx
-                                .send(Err(StorageError::Expired {
-                                    requested: delivered,
-                                    oldest: revision,
-                                }))
-                                .await;
-                            return;
-                        }
-                        Err(mpsc::error::TrySendError::Closed(_)) => return,
+                    // Unlike an in-process store, whose writers hand events to every watcher
+                    // and must not wait, this task may wait for a slow watcher: etcd keeps the
+                    // events meanwhile, and a replay larger than the buffer (a watch from an old
+                    // revision) arrives whole instead of ending the watch. A watcher that goes
+                    // away ends the wait.
+                    if tx.send(Ok(event)).await.is_err() {
+                        return;
                     }
+                    delivered = revision;
                 }
             }
         });

@@ -44,7 +44,9 @@
 //! Both in-process backends share one watch implementation (the private `watch` module): bounded
 //! history (default [`DEFAULT_HISTORY_CAPACITY`] events), a bounded buffer per watcher (default
 //! [`DEFAULT_WATCH_BUFFER`] events). A writer never waits for a watcher: a watcher whose buffer
-//! is full receives one final `Err(Expired)` and its stream ends.
+//! is full receives one final `Err(Behind)` and its stream ends; a new watch from the last
+//! revision it was given goes on (as kube-apiserver's watch cache closes a slow watcher and its
+//! client watches again).
 //!
 //! # Example
 //!
@@ -216,6 +218,11 @@ pub enum StorageError {
         requested: Revision,
         oldest: Revision,
     },
+    /// A watcher that could not keep up: its buffer was full when the store had another event
+    /// for it. It was handed every event through `delivered`; a new watch from `delivered`
+    /// goes on from there while the history holds it, as Kubernetes clients go on after a watch
+    /// ends. The last item of such a watch.
+    Behind { delivered: Revision },
     /// The value exceeds the configured maximum size.
     TooLarge {
         key: String,
@@ -244,6 +251,10 @@ impl fmt::Display for StorageError {
             Self::Expired { requested, oldest } => {
                 write!(f, "too old resource version: {requested} ({oldest})")
             }
+            Self::Behind { delivered } => write!(
+                f,
+                "the watcher fell behind after revision {delivered}: watch again from it"
+            ),
             Self::TooLarge { key, size, limit } => {
                 write!(
                     f,

@@ -22,9 +22,10 @@ pub type WatchItem = Result<Event, StorageError>;
 ///
 /// Yields `Ok(event)` in strictly increasing revision order. If the watcher falls too far behind
 /// (its buffer is full when the store needs to hand it another event) it yields the events already
-/// buffered, then one `Err(StorageError::Expired { .. })`, then ends: the client must relist, as a
-/// Kubernetes client does on `410 Gone`. The stream also ends (yields `None`) when the store is
-/// dropped.
+/// buffered, then one `Err(StorageError::Behind { delivered })`, then ends: a new watch from
+/// `delivered` goes on where it stopped (or is `Expired` if the history no longer holds it, and
+/// the client relists, as a Kubernetes client does on `410 Gone`). The stream also ends (yields
+/// `None`) when the store is dropped.
 ///
 /// Besides changes, a stream may yield [`EventType::Progress`](crate::EventType::Progress)
 /// events: "every change up to this revision has been delivered". They come after
@@ -200,10 +201,8 @@ impl WatchHub {
                 w.after = event.revision;
                 true
             } else {
-                let _ = w.tx.try_send(Err(StorageError::Expired {
-                    requested: w.after,
-                    oldest: event.revision,
-                }));
+                let _ =
+                    w.tx.try_send(Err(StorageError::Behind { delivered: w.after }));
                 false
             }
         });
@@ -476,7 +475,7 @@ mod tests {
     }
 
     #[test]
-    fn overflow_yields_one_expired_then_ends() {
+    fn overflow_yields_one_behind_then_ends() {
         let hub = WatchHub::new(0, 100, usize::MAX, 2);
         let mut w = hub.subscribe("/", 0).unwrap();
         for r in 1..=5 {
@@ -486,10 +485,7 @@ mod tests {
         assert_eq!(w.try_recv().unwrap().unwrap().revision, 2);
         assert!(matches!(
             w.try_recv(),
-            Some(Err(StorageError::Expired {
-                requested: 2,
-                oldest: 3
-            }))
+            Some(Err(StorageError::Behind { delivered: 2 }))
         ));
         assert!(w.try_recv().is_none());
         assert_eq!(hub.watcher_count(), 0);
