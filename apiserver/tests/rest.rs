@@ -751,6 +751,100 @@ async fn a_selective_page_is_one_snapshot_however_many_reads_it_takes() {
     assert!(writer.await.unwrap() > 0);
 }
 
+/// Details Kubernetes clients rely on, found by fuzzing: no new finalizers on an object being
+/// deleted (422); `resourceVersion: "0"` in an update is no precondition; `timeoutSeconds=0` is
+/// the default timeout, not a watch that ends at once; `watch=True` is a watch (Go's
+/// `ParseBool`); `Warning` headers are deduplicated and bounded.
+#[tokio::test]
+async fn go_compatible_details_found_by_fuzzing() {
+    let app = app();
+    let with_finalizer = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert", "metadata": {"name": "f", "finalizers": ["x.io/a"]}, "spec": {"message": "m"}});
+    let r = call(&app, Method::POST, BASE, JSON, &with_finalizer.to_string()).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = call(&app, Method::DELETE, &format!("{BASE}/f"), None, "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = call(
+        &app,
+        Method::PATCH,
+        &format!("{BASE}/f"),
+        Some("application/merge-patch+json"),
+        r#"{"metadata":{"finalizers":["x.io/a","x.io/new"]}}"#,
+    )
+    .await;
+    assert_status(&r, 422, "Invalid");
+    assert_eq!(
+        r.body["details"]["causes"][0]["message"],
+        "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"x.io/new\"}"
+    );
+    // Removing one is fine (and deletes the object).
+    let r = call(
+        &app,
+        Method::PATCH,
+        &format!("{BASE}/f"),
+        Some("application/merge-patch+json"),
+        r#"{"metadata":{"finalizers":null}}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // An update with resourceVersion "0" is unconditional.
+    let mut obj = create(&app, "rv0").await;
+    obj["metadata"]["resourceVersion"] = json!("0");
+    obj["spec"]["message"] = json!("changed");
+    let r = call(
+        &app,
+        Method::PUT,
+        &format!("{BASE}/rv0"),
+        JSON,
+        &obj.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["spec"]["message"], "changed");
+
+    // A watch with timeoutSeconds=0 (and watch=True) stays open and delivers its events.
+    let req = Request::get(format!("{BASE}?watch=True&timeoutSeconds=0"))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut stream = resp.into_body().into_data_stream();
+    let mut buf = Vec::new();
+    while buf.iter().filter(|b| **b == b'\n').count() < 1 {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .expect("an event")
+            .expect("the watch is still open")
+            .unwrap();
+        buf.extend_from_slice(&chunk);
+    }
+    let first: Value =
+        serde_json::from_slice(&buf[..buf.iter().position(|b| *b == b'\n').unwrap()]).unwrap();
+    assert_eq!(first["type"], "ADDED");
+    create(&app, "during").await;
+    let more = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+        .await
+        .expect("the watch stays open past its first events");
+    assert!(more.is_some());
+
+    // Thousands of unknown fields: a bounded number of Warning headers, none twice.
+    let mut body = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert", "metadata": {"name": "noisy"}, "spec": {"message": "m"}});
+    for i in 0..2000 {
+        body["spec"][format!("unknown{i}")] = json!(i);
+    }
+    let r = call(&app, Method::POST, BASE, JSON, &body.to_string()).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let warnings: Vec<&str> = r
+        .headers
+        .get_all("warning")
+        .iter()
+        .map(|h| h.to_str().unwrap())
+        .collect();
+    assert!(!warnings.is_empty());
+    let total: usize = warnings.iter().map(|w| w.len()).sum();
+    assert!(total <= 4096, "{total} bytes of warnings");
+}
+
 #[tokio::test]
 async fn finalizers_delay_deletion_and_delete_returns_status() {
     let app = app();

@@ -49,6 +49,37 @@ pub(crate) fn is_deleting(meta: &ObjectMeta) -> bool {
     meta.deletion_timestamp.is_some()
 }
 
+/// An object being deleted takes no new finalizers (Go's `ValidateNoNewFinalizers`, with its
+/// message): whatever is finishing it must not be held up by someone arriving late.
+pub(crate) fn no_new_finalizers(new: &ObjectMeta, old: &ObjectMeta) -> Option<Cause> {
+    if !is_deleting(old) {
+        return None;
+    }
+    let before = old.finalizers.as_deref().unwrap_or_default();
+    let mut extra: Vec<&str> = new
+        .finalizers
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .filter(|f| !before.contains(f))
+        .map(String::as_str)
+        .collect();
+    if extra.is_empty() {
+        return None;
+    }
+    extra.sort_unstable();
+    extra.dedup();
+    let listed: Vec<String> = extra.iter().map(|f| format!("{f:?}")).collect();
+    Some(Cause::new(
+        "FieldValueForbidden",
+        "metadata.finalizers",
+        format!(
+            "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+            listed.join(", ")
+        ),
+    ))
+}
+
 pub(crate) fn has_finalizers(meta: &ObjectMeta) -> bool {
     meta.finalizers.as_ref().is_some_and(|f| !f.is_empty())
 }

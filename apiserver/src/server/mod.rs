@@ -174,9 +174,21 @@ pub(crate) fn query_of<B>(req: &mut Request<B>) -> Result<Arc<BTreeMap<String, S
     Ok(q)
 }
 
-/// Whether a request is a watch (`watch=true` or `watch=1`), as the handlers read it.
+/// Whether a request is a watch (`watch=true`, `1`, `t`, …), as the handlers read it.
 pub(crate) fn is_watch(query: &BTreeMap<String, String>) -> bool {
-    matches!(query.get("watch").map(String::as_str), Some("true" | "1"))
+    query
+        .get("watch")
+        .and_then(|v| parse_bool(v))
+        .unwrap_or(false)
+}
+
+/// A boolean query value as Go's `strconv.ParseBool` reads it.
+pub(crate) fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "true" | "1" | "t" | "T" | "TRUE" | "True" => Some(true),
+        "false" | "0" | "f" | "F" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
 }
 
 /// Authentication and authorization, before anything else (the in-flight limits included) and

@@ -19,9 +19,13 @@ pub(super) async fn watch_collection(
     let opts = list_options(ctx, t)?;
     let include =
         IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?;
-    let bookmarks = matches!(ctx.param("allowWatchBookmarks"), Some("true" | "1"));
+    let bookmarks = ctx
+        .param("allowWatchBookmarks")
+        .and_then(super::parse_bool)
+        .unwrap_or(false);
     let timeout = match ctx.param("timeoutSeconds") {
-        None | Some("") => Duration::from_secs(1800),
+        // 0, as unset, is the default (as in Kubernetes), not a watch that ends at once.
+        None | Some("") | Some("0") => Duration::from_secs(1800),
         Some(s) => s.parse::<u64>().map(Duration::from_secs).map_err(|_| {
             ApiError::invalid_request(format!(
                 "timeoutSeconds: Invalid value: \"{s}\": must be a non-negative integer"

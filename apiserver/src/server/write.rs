@@ -41,7 +41,7 @@ pub(super) fn write_options(
             false
         }
         Some("") => false,
-        Some(value) => parse_bool(value).unwrap_or_else(|| {
+        Some(value) => super::parse_bool(value).unwrap_or_else(|| {
             causes.push(Cause::new(
                 "FieldValueInvalid",
                 "force",
@@ -102,18 +102,29 @@ pub(super) fn write_options(
     })
 }
 
-/// A boolean query value as Go's `strconv.ParseBool` reads it.
-fn parse_bool(value: &str) -> Option<bool> {
-    match value {
-        "true" | "1" | "t" | "T" | "TRUE" | "True" => Some(true),
-        "false" | "0" | "f" | "F" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
-}
+/// At most this much of `Warning` headers (kube-apiserver's bound): a body with thousands of
+/// unknown fields must not make a response no client accepts.
+const MAX_WARNINGS_BYTES: usize = 4 * 1024;
+/// A warning longer than this is cut (kube-apiserver's length for truncated warnings).
+const MAX_WARNING_LEN: usize = 256;
 
 pub(super) fn with_warnings(mut resp: Resp, warnings: &[String]) -> Resp {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut total = 0;
     for w in warnings {
-        let v = format!("299 - \"{}\"", w.replace('"', "\\\""));
+        if !seen.insert(w.as_str()) {
+            continue;
+        }
+        let text: String = if w.chars().count() > MAX_WARNING_LEN {
+            w.chars().take(MAX_WARNING_LEN).chain("…".chars()).collect()
+        } else {
+            w.clone()
+        };
+        let v = format!("299 - \"{}\"", text.replace('"', "\\\""));
+        total += v.len();
+        if total > MAX_WARNINGS_BYTES {
+            break;
+        }
         if let Ok(h) = HeaderValue::from_str(&v) {
             resp.headers_mut().append(header::WARNING, h);
         }
@@ -247,7 +258,7 @@ pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), Api
         opts.propagation_policy = Some(pp.to_string());
     }
     if let Some(orphan) = ctx.param("orphanDependents") {
-        opts.orphan_dependents = Some(parse_bool(orphan).ok_or_else(|| {
+        opts.orphan_dependents = Some(super::parse_bool(orphan).ok_or_else(|| {
             ApiError::bad_request(format!(
                 "orphanDependents: invalid value {orphan:?}: must be a boolean"
             ))

@@ -63,6 +63,7 @@ where
             new.metadata_mut().generation = Some(old.metadata().generation.unwrap_or(0) + 1);
         }
         let mut causes = meta::validate_update(new.metadata());
+        causes.extend(meta::no_new_finalizers(new.metadata(), old.metadata()));
         causes.extend(self.strategy.validate_update(ctx, new, old));
         if !causes.is_empty() {
             return Err(self.invalid(codec, &name, causes));
@@ -139,9 +140,10 @@ where
                 self.webhooks_mutate(codec, &attrs, &mut new, Some(&old))
                     .await?,
             );
-            // A resourceVersion in the request is a precondition.
+            // A resourceVersion in the request is a precondition; "0", as in Kubernetes, is
+            // none (an unconditional update).
             let precondition = match new.metadata().resource_version.as_deref() {
-                None | Some("") => None,
+                None | Some("") | Some("0") => None,
                 Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
                     self.invalid(
                         codec,
