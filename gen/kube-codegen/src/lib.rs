@@ -266,7 +266,35 @@ impl Config {
 
     /// Parses and validates the inputs without generating anything.
     pub fn load(&self) -> Result<Loaded, Error> {
+        self.check_inputs_apart()?;
         kube_codegen_model::load(&self.inputs).map_err(Error::Diagnostics)
+    }
+
+    /// Two inputs that are one directory (`apis ./apis/`, a symlink) or one inside the other
+    /// would read and write the same packages twice.
+    fn check_inputs_apart(&self) -> Result<(), Error> {
+        let dirs: Vec<(PathBuf, &PathBuf)> = self
+            .inputs
+            .iter()
+            .filter_map(|i| std::fs::canonicalize(&i.dir).ok().map(|c| (c, &i.dir)))
+            .collect();
+        for (i, (a, a_given)) in dirs.iter().enumerate() {
+            for (b, b_given) in &dirs[i + 1..] {
+                if a.starts_with(b) || b.starts_with(a) {
+                    let how = if a == b {
+                        "the same directory"
+                    } else {
+                        "one inside the other"
+                    };
+                    return Err(Error::Config(format!(
+                        "the inputs {} and {} are {how}: each package must be read once (give the outer one only)",
+                        a_given.display(),
+                        b_given.display()
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Generates and writes every changed file; removes stale generated files.
@@ -459,7 +487,7 @@ impl Config {
         let mut files: Vec<RenderedFile> = rendered?.into_iter().flatten().collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         if let Some(w) = files.windows(2).find(|w| w[0].path == w[1].path) {
-            return Err(Error::Internal(format!(
+            return Err(Error::Config(format!(
                 "two outputs would be written to {} ({} and {}); give each input its own output directory",
                 w[0].path.display(),
                 w[0].generator,

@@ -50,25 +50,58 @@ pub fn write(
 ) -> std::io::Result<Outcome> {
     let mut outcome = Outcome::default();
     let planned: BTreeSet<PathBuf> = files.iter().map(|f| normalize(&f.path)).collect();
-    // Compare and write in parallel: on a cold run of a big API surface the writes are a visible
-    // share of the time.
+    // Compare in parallel first: on a cold run of a big API surface the I/O is a visible share
+    // of the time. Nothing is written unless every file can be: a path that is a directory, or a
+    // file there that kube-codegen did not write, stops the run before its first write.
     use rayon::prelude::*;
-    let changed: Vec<std::io::Result<Option<PathBuf>>> = files
+    let compared: Vec<Result<bool, String>> = files
         .par_iter()
         .map(|f| match std::fs::read(&f.path) {
-            Ok(old) if old == f.text.as_bytes() => Ok(None),
-            _ => {
-                if !verify {
-                    if let Some(dir) = f.path.parent() {
-                        std::fs::create_dir_all(dir)?;
-                    }
-                    std::fs::write(&f.path, &f.text)?;
-                }
-                Ok(Some(f.path.clone()))
-            }
+            Ok(old) if old == f.text.as_bytes() => Ok(false),
+            Ok(old) if !old.starts_with(HEADER.as_bytes()) => Err(format!(
+                "{} is not generated code (it does not start with `{HEADER}`): not overwritten",
+                f.path.display()
+            )),
+            Ok(_) => Ok(true),
+            Err(_) if f.path.is_dir() => Err(format!("{} is a directory", f.path.display())),
+            Err(_) => match f.path.ancestors().skip(1).find(|a| a.is_file()) {
+                Some(file) => Err(format!(
+                    "cannot write {}: {} is a file, not a directory",
+                    f.path.display(),
+                    file.display()
+                )),
+                None => Ok(true),
+            },
         })
         .collect();
-    for c in changed {
+    let problems: Vec<&String> = compared.iter().filter_map(|c| c.as_ref().err()).collect();
+    if !problems.is_empty() {
+        let listed: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+        return Err(std::io::Error::other(format!(
+            "cannot write the generated files; nothing was written:\n{}\nhelp: move those paths out of the way, or generate elsewhere (`-o`, `--client-out`)",
+            listed.join("\n")
+        )));
+    }
+    let written: Vec<std::io::Result<Option<PathBuf>>> = files
+        .par_iter()
+        .zip(compared.par_iter())
+        .map(|(f, changed)| {
+            if !matches!(changed, Ok(true)) {
+                return Ok(None);
+            }
+            if !verify {
+                let named = |e: std::io::Error| {
+                    std::io::Error::new(e.kind(), format!("{}: {e}", f.path.display()))
+                };
+                if let Some(dir) = f.path.parent() {
+                    std::fs::create_dir_all(dir).map_err(named)?;
+                }
+                std::fs::write(&f.path, &f.text).map_err(named)?;
+            }
+            Ok(Some(f.path.clone()))
+        })
+        .collect();
+    for c in written {
         match c? {
             Some(path) => outcome.changed.push(path),
             None => outcome.unchanged += 1,

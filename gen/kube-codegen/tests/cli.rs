@@ -332,6 +332,34 @@ fn private_fields_generated_code_needs_are_errors() {
     assert!(!apis.join("shop/v1/zz_generated.register.rs").exists());
 }
 
+/// A file at an output path that kube-codegen did not write (or a directory there) stops the
+/// run before any write; overlapping inputs are refused.
+#[test]
+fn hand_written_files_are_never_overwritten_and_inputs_do_not_overlap() {
+    let (tmp, apis) = fixture();
+    let mine = apis.join("widgets/v1/zz_generated.deepcopy.rs");
+    write(&mine, "// my own code\n");
+    let o = run(&["apis"], tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(
+        err.contains("zz_generated.deepcopy.rs is not generated code"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "// my own code\n");
+    assert!(!apis.join("widgets/v1/zz_generated.register.rs").exists());
+    std::fs::remove_file(&mine).unwrap();
+
+    for args in [["apis", "./apis/"], ["apis", "apis/widgets"]] {
+        let o = run(&args, tmp.path());
+        assert_eq!(o.status.code(), Some(1));
+        let err = stderr(&o);
+        assert!(err.contains("each package must be read once"), "{err}");
+        assert!(!err.contains("internal error"), "{err}");
+    }
+}
+
 #[test]
 fn empty_input_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();

@@ -103,7 +103,8 @@ pub fn group_version_names(packages: &[(&Package, Vec<ClientKind<'_>>)]) -> Vec<
 }
 
 fn snake(s: &str) -> String {
-    s.chars()
+    let mut out: String = s
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
@@ -111,7 +112,12 @@ fn snake(s: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    // A group may start with a digit (`1password.com`): names made from it must not.
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert_str(0, "g_");
+    }
+    out
 }
 
 /// `alerts`, `fleet_snapshots`, `policies`: the plural in snake case, with word breaks where the
@@ -125,12 +131,19 @@ pub fn accessor(kind: &str, plural: &str) -> String {
         if words.peek().is_some() && rest.len() > word.len() && rest.starts_with(word) {
             out.push_str(word);
             out.push('_');
-            rest = &rest[word.len()..];
+            // (`widget-things`: the plural's own separator is the one just written.)
+            rest = rest[word.len()..].trim_start_matches('-');
         } else {
             break;
         }
     }
     out.push_str(rest);
+    // A plural is a DNS label (`widget-things`, `3dprinters`); the accessor is a method next to
+    // the clientset's own `new`.
+    let mut out = crate::output::identifier(&out).into_owned();
+    if out == "new" {
+        out.push('_');
+    }
     out
 }
 
@@ -213,6 +226,30 @@ pub fn module_declarations(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_made_from_values_are_identifiers() {
+        use crate::output::identifier;
+        for (value, expected) in [
+            ("widgets", "widgets"),
+            ("widget-things", "widget_things"),
+            ("3dwidgets", "_3dwidgets"),
+            ("self", "self_"),
+            ("Self", "Self_"),
+            ("crate", "crate_"),
+            ("_", "__"),
+        ] {
+            assert_eq!(identifier(value), expected);
+            let _ = crate::output::ident(value);
+        }
+        assert_eq!(
+            accessor("Widget", "new"),
+            "new_",
+            "next to the clientset's `new`"
+        );
+        assert_eq!(accessor("WidgetThing", "widget-things"), "widget_things");
+        assert_eq!(snake("1password.com_v1"), "g_1password_com_v1");
+    }
+
     use super::*;
 
     #[test]

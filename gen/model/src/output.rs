@@ -217,14 +217,49 @@ pub fn is_keyword(name: &str) -> bool {
     )
 }
 
-/// An identifier for generated code: `r#type` for keywords, as written otherwise.
+/// An identifier for generated code: `r#type` for keywords, as written otherwise. Names that
+/// come from values rather than Rust (a `+resourceName=widget-things`, a group `1password.com`,
+/// a method named `Self`) become identifiers too: other characters as `_`, a leading digit after
+/// a `_`, and the keywords no raw identifier can spell (`self`, `Self`, `crate`, `super`) with a
+/// trailing `_`.
 pub fn ident(name: &str) -> Ident {
     let name = name.strip_prefix("r#").unwrap_or(name);
-    if is_keyword(name) {
-        Ident::new_raw(name, Span::call_site())
+    let name = identifier(name);
+    if is_keyword(&name) {
+        Ident::new_raw(&name, Span::call_site())
     } else {
-        Ident::new(name, Span::call_site())
+        Ident::new(&name, Span::call_site())
     }
+}
+
+/// `name` as a Rust identifier's text (see [`ident`]); unchanged when it already is one.
+pub fn identifier(name: &str) -> std::borrow::Cow<'_, str> {
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c == '_' || c.is_alphabetic())
+        && name.chars().all(|c| c == '_' || c.is_alphanumeric())
+        && name != "_";
+    if valid && !matches!(name, "self" | "Self" | "crate" | "super") {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c == '_' || c.is_alphanumeric() {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !out.starts_with(|c: char| c == '_' || c.is_alphabetic()) || out == "_" {
+        out.insert(0, '_');
+    }
+    if matches!(out.as_str(), "self" | "Self" | "crate" | "super") {
+        out.push('_');
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The tokens naming a package type from generated code included in the package module:

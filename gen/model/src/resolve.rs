@@ -754,6 +754,35 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
             });
         }
     }
+    // Two fields of a type under one JSON name (`rename`, `rename_all` or `r#type` next to
+    // `type`): serde writes both and reads one, and schemas and protobuf numbers would be made
+    // for a name twice. (A kind's fields are checked below, with the names its codec writes.)
+    for t in pkg.types.iter().filter(|t| !embedded_root_candidate(t)) {
+        let mut wire_names: BTreeMap<&str, &Field> = BTreeMap::new();
+        for f in t
+            .fields()
+            .iter()
+            .filter(|f| !f.serde.skip && !f.serde.flatten)
+        {
+            match wire_names.get(f.wire.as_str()) {
+                Some(other) => diags.push(
+                    Diagnostic::error(
+                        "E0308",
+                        format!(
+                            "fields `{}` and `{}` of `{}` are both `{}` on the wire",
+                            other.name, f.name, t.name, f.wire
+                        ),
+                    )
+                    .at(f.span, "same JSON name as another field")
+                    .also(other.span, format!("also `{}`", f.wire))
+                    .help("rename one of the fields (`#[serde(rename = \"…\")]`)"),
+                ),
+                None => {
+                    wire_names.insert(&f.wire, f);
+                }
+            }
+        }
+    }
     let mut roots_seen: BTreeMap<String, (String, Span)> = BTreeMap::new();
     let mut kinds_seen: BTreeSet<String> = BTreeSet::new();
     for (t, r) in pkg.types.iter_mut().zip(&raw) {
@@ -1216,4 +1245,12 @@ impl CrateInfo {
         }
         Some(path.join("::"))
     }
+}
+
+/// A type that may become a kind (it has `metadata: ObjectMeta`): its wire names are checked
+/// with the names its generated codec writes.
+fn embedded_root_candidate(t: &TypeDef) -> bool {
+    t.fields()
+        .iter()
+        .any(|f| f.name == "metadata" && f.ty == FieldType::Known(KnownType::ObjectMeta))
 }

@@ -537,6 +537,25 @@ fn custom_serde_shapes_are_warned_about() {
 }
 
 #[test]
+fn two_fields_of_any_type_with_one_wire_name_are_an_error() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n#[derive(Clone, serde::Serialize, serde::Deserialize)]\n#[serde(rename_all = \"camelCase\")]\npub struct Spec {{\n    pub foo_bar: String,\n    #[serde(rename = \"fooBar\")]\n    pub other: String,\n    #[serde(skip)]\n    pub hidden: String,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(
+        out.contains(
+            "error[E0308]: fields `foo_bar` and `other` of `Spec` are both `fooBar` on the wire"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
 fn kube_rs_custom_resource_gets_a_specific_note() {
     let root = fixture(&[(
         "apis/stable/v1/types.rs",
