@@ -111,6 +111,25 @@ fn assert_status(r: &Reply, code: u16, reason: &str) {
     assert_eq!(r.body["reason"], reason, "{}", r.body);
 }
 
+/// The events of a streaming watch body (one JSON object a line): `n` of them, or with `None`
+/// every one until the stream ends. Fails when nothing comes for 5 s.
+async fn watch_events(stream: &mut axum::body::BodyDataStream, n: Option<usize>) -> Vec<Value> {
+    let mut events = Vec::new();
+    let mut buf = Vec::new();
+    while n.is_none_or(|n| events.len() < n) {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .expect("the watch neither sent nor ended");
+        let Some(chunk) = next else { break };
+        buf.extend_from_slice(&chunk.unwrap());
+        while let Some(i) = buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=i).collect();
+            events.push(serde_json::from_slice(&line).unwrap());
+        }
+    }
+    events
+}
+
 #[tokio::test]
 async fn create_sets_server_fields_and_get_returns_them() {
     let app = app();
@@ -809,17 +828,7 @@ async fn go_compatible_details_found_by_fuzzing() {
     let resp = app.clone().oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let mut stream = resp.into_body().into_data_stream();
-    let mut buf = Vec::new();
-    while buf.iter().filter(|b| **b == b'\n').count() < 1 {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
-            .await
-            .expect("an event")
-            .expect("the watch is still open")
-            .unwrap();
-        buf.extend_from_slice(&chunk);
-    }
-    let first: Value =
-        serde_json::from_slice(&buf[..buf.iter().position(|b| *b == b'\n').unwrap()]).unwrap();
+    let first = watch_events(&mut stream, Some(1)).await.remove(0);
     assert_eq!(first["type"], "ADDED");
     create(&app, "during").await;
     let more = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
@@ -1353,21 +1362,11 @@ async fn watch_streams_events_with_selectors_and_410() {
         )
         .await;
     }
-    let mut kinds = Vec::new();
-    let mut buf = Vec::new();
-    while kinds.len() < 3 {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        buf.extend_from_slice(&chunk);
-        while let Some(i) = buf.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=i).collect();
-            let ev: Value = serde_json::from_slice(&line).unwrap();
-            kinds.push(ev["type"].as_str().unwrap().to_string());
-        }
-    }
+    let kinds: Vec<Value> = watch_events(&mut stream, Some(3))
+        .await
+        .iter()
+        .map(|e| e["type"].clone())
+        .collect();
     assert_eq!(kinds, ["ADDED", "MODIFIED", "DELETED"]);
     // Watching from before the retained history: a 410 ERROR event.
     let store = MemoryStore::with_options(apiserver_storage::StoreOptions {
@@ -1438,25 +1437,7 @@ async fn a_watch_that_falls_behind_ends_cleanly_and_resumes() {
         create(&app, &format!("b{i:03}")).await;
     }
     // Reads what was queued, then the end of the stream: no ERROR event.
-    let read_all = |mut stream: axum::body::BodyDataStream, until: Option<usize>| async move {
-        let mut events: Vec<Value> = Vec::new();
-        let mut buf = Vec::new();
-        loop {
-            if until.is_some_and(|n| events.len() >= n) {
-                return events;
-            }
-            let next = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
-                .await
-                .expect("the watch neither sent nor ended");
-            let Some(chunk) = next else { return events };
-            buf.extend_from_slice(&chunk.unwrap());
-            while let Some(i) = buf.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = buf.drain(..=i).collect();
-                events.push(serde_json::from_slice(&line).unwrap());
-            }
-        }
-    };
-    let got = read_all(slow, None).await;
+    let got = watch_events(&mut slow, None).await;
     assert!(
         !got.is_empty() && got.len() < total,
         "{} events before the end",
@@ -1477,7 +1458,7 @@ async fn a_watch_that_falls_behind_ends_cleanly_and_resumes() {
     let last = rv_of(got.last().unwrap());
     // Resuming from the last event read: every later object, in order, once.
     slow = watch(last).await;
-    let rest = read_all(slow, Some(total - got.len())).await;
+    let rest = watch_events(&mut slow, Some(total - got.len())).await;
     let all: Vec<u64> = got.iter().chain(&rest).map(rv_of).collect();
     assert_eq!(all, (start + 1..=start + total as u64).collect::<Vec<_>>());
 }

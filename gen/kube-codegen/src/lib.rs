@@ -276,6 +276,7 @@ impl Config {
         let dirs: Vec<(PathBuf, &PathBuf)> = self
             .inputs
             .iter()
+            // An input that does not exist is not compared here: loading reports it (E0002).
             .filter_map(|i| std::fs::canonicalize(&i.dir).ok().map(|c| (c, &i.dir)))
             .collect();
         for (i, (a, a_given)) in dirs.iter().enumerate() {
