@@ -266,6 +266,10 @@ impl Config {
 
     /// Parses and validates the inputs without generating anything.
     pub fn load(&self) -> Result<Loaded, Error> {
+        on_large_stacks(|| self.load_here())
+    }
+
+    fn load_here(&self) -> Result<Loaded, Error> {
         self.check_inputs_apart()?;
         kube_codegen_model::load(&self.inputs).map_err(Error::Diagnostics)
     }
@@ -300,12 +304,12 @@ impl Config {
 
     /// Generates and writes every changed file; removes stale generated files.
     pub fn generate(&self) -> Result<Report, Error> {
-        self.run(false)
+        on_large_stacks(|| self.run(false))
     }
 
     /// Generates in memory and compares with what is on disk; writes nothing.
     pub fn verify(&self) -> Result<Report, Error> {
-        self.run(true)
+        on_large_stacks(|| self.run(true))
     }
 
     fn selected(&self) -> Result<Vec<Arc<dyn Generator>>, Error> {
@@ -355,11 +359,15 @@ impl Config {
 
     /// Runs every phase and returns the formatted files, without touching the disk.
     pub fn render(&self) -> Result<(Vec<RenderedFile>, Loaded), Error> {
+        on_large_stacks(|| self.render_here())
+    }
+
+    fn render_here(&self) -> Result<(Vec<RenderedFile>, Loaded), Error> {
         let gens = self.selected()?;
         let options = self.options()?;
         let timings = Timings::from_env();
         let started = std::time::Instant::now();
-        let loaded = self.load()?;
+        let loaded = self.load_here()?;
         if timings.enabled {
             eprintln!(
                 "kube-codegen timings: load {:.1} ms (wall); {}",
@@ -512,7 +520,7 @@ impl Config {
             self.print_rerun_if_changed(verify);
             return Ok(report);
         }
-        let (files, loaded) = self.render()?;
+        let (files, loaded) = self.render_here()?;
         let started = std::time::Instant::now();
         let outcome = writer::write(&files, &roots, &names, verify)?;
         if std::env::var_os("KUBE_CODEGEN_TIMINGS").is_some() {
@@ -541,8 +549,12 @@ impl Config {
         if let Some(stamp) = &stamp {
             stamp.record(&files, &report);
         }
-        // Freeing the model and the rendered text takes milliseconds nobody needs to wait for.
-        std::thread::spawn(move || drop((files, loaded)));
+        // Freeing the model and the rendered text takes milliseconds nobody needs to wait for
+        // (on a large stack too: a deeply nested model is dropped recursively).
+        // A thread that cannot start drops its closure, and with it the data, right here.
+        let _detached = std::thread::Builder::new()
+            .stack_size(STACK_BYTES)
+            .spawn(move || drop((files, loaded)));
         Ok(report)
     }
 
@@ -685,6 +697,25 @@ fn relative_path(from: &Path, to: &Path) -> PathBuf {
 /// CPU time per phase, summed over threads, printed to stderr when `KUBE_CODEGEN_TIMINGS` is
 /// set: where a run's time goes, without a profiler.
 /// The process's resident memory now and at its peak, from `/proc/self/status` (Linux), for the
+/// The stack of every thread that parses, lowers, generates or prints: syn, the model's
+/// walks and prettyplease recurse as deep as the input nests (`Option<Option<…>>` thousands
+/// deep is valid Rust). Address space only: pages are touched as deep as the recursion goes.
+pub const STACK_BYTES: usize = 512 << 20;
+
+/// Runs `work` on a pool of threads with [`STACK_BYTES`] stacks, whatever stack the caller has
+/// (a build script's main thread, a test thread): the library survives what the CLI survives.
+fn on_large_stacks<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES)
+        .thread_name(|i| format!("kube-codegen-{i}"))
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        // No threads to be had (a sandbox's limit): the caller's own, as before.
+        Err(_) => work(),
+    }
+}
+
 /// timings report: memory first touched is memory the kernel must zero.
 fn memory_now() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

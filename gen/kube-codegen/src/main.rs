@@ -49,36 +49,9 @@ struct Cli {
     tags: bool,
 }
 
-/// Stack for parsing and generating: syn and the model's walks recurse once per nesting level,
-/// and a deeply nested input (`Option<Option<…>>` a thousand deep, a long chain of types) must
-/// get through rather than abort the process.
-const STACK_BYTES: usize = 512 << 20;
-
+// Parsing and generating run on the library's large-stack threads (`kube_codegen::STACK_BYTES`):
+// a deeply nested input gets through rather than aborting the process.
 fn main() -> ExitCode {
-    // Worker threads (rayon's) and the main work get the large stack; memory is only used as
-    // deep as the recursion goes.
-    if let Err(e) = rayon::ThreadPoolBuilder::new()
-        .stack_size(STACK_BYTES)
-        .build_global()
-    {
-        eprintln!("error: cannot start worker threads: {e}");
-        return ExitCode::FAILURE;
-    }
-    match std::thread::Builder::new()
-        .stack_size(STACK_BYTES)
-        .spawn(run)
-        .map(std::thread::JoinHandle::join)
-    {
-        Ok(Ok(code)) => code,
-        Ok(Err(_)) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("error: cannot start: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn run() -> ExitCode {
     let cli = Cli::parse();
     if cli.tags {
         print!("{}", kube_codegen::model::tags::markdown_table());

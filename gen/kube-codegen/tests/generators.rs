@@ -231,3 +231,43 @@ fn client_out_flag() {
     );
     assert!(!Path::new(&tmp.path().join("client")).exists());
 }
+
+/// The library (a `build.rs`) survives input as deeply nested as the CLI does: its work runs on
+/// threads with a large stack, whatever stack the calling thread has.
+#[test]
+fn deeply_nested_types_from_a_small_stack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("apis/g/v1");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut ty = String::from("i32");
+    for _ in 0..5000 {
+        ty = format!("Option<{ty}>");
+    }
+    std::fs::write(dir.join("mod.rs"), "mod types;\npub use types::*;\n").unwrap();
+    std::fs::write(
+        dir.join("types.rs"),
+        format!(
+            "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+             #[derive(Debug, Default)]\npub struct Deep {{ pub metadata: ObjectMeta, pub spec: DeepSpec }}\n\
+             #[derive(Debug, Default)]\npub struct DeepSpec {{ pub x: {ty} }}\n"
+        ),
+    )
+    .unwrap();
+    let apis = tmp.path().join("apis");
+    // A build script's main thread has 8 MiB; a test thread 2 MiB. Take less still.
+    let report = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            Config::new()
+                .input(&apis)
+                .in_source_tree()
+                .use_stamp(false)
+                .generate()
+                .map(|r| r.outcome.changed.len())
+                .map_err(|e| e.to_string())
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert!(report.unwrap() > 0);
+}

@@ -77,6 +77,7 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             lowered.insert(f.id, l);
         }
         let (placed, loose) = resolve::place(&input.dir, &files);
+        misspelled_versions(&files, &placed, &mut diags);
         for f in loose {
             let l = &lowered[&f.id];
             let stray = l
@@ -227,6 +228,55 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
         sources,
         warnings: diags,
     })
+}
+
+/// A directory (or `<name>.rs`) named like a version but not spelled as one is read as part of
+/// the hub (or not at all): say so once per directory, rather than serve nothing for `V1`.
+fn misspelled_versions(
+    files: &[parse::InputFile],
+    placed: &[resolve::Placed],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut seen = std::collections::BTreeSet::new();
+    for f in files {
+        let parts: Vec<String> = f
+            .rel
+            .with_extension("")
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let Some(i) = parts.iter().position(|p| naming::looks_like_version(p)) else {
+            continue;
+        };
+        if parts[..i].iter().any(|p| naming::is_version(p)) {
+            continue; // inside a real version package: a module of it, named as the user likes
+        }
+        let name = &parts[i];
+        let dir: std::path::PathBuf = parts[..=i].iter().collect();
+        if !seen.insert(dir.clone()) {
+            continue;
+        }
+        let read_as = match placed.iter().find(|p| std::ptr::eq(p.file, f)) {
+            Some(p) => format!(
+                "its files are read as part of the internal hub package `{}`",
+                p.key.group_dir.display()
+            ),
+            None => "its files are not read as API types".to_string(),
+        };
+        let help = match naming::version_spelling(name) {
+            Some(v) => format!("rename `{}` to `{v}`", dir.display()),
+            None => "Kubernetes versions are spelled `v<N>`, `v<N>alpha<M>` or `v<N>beta<M>` (`v1`, `v2alpha1`, `v1beta3`)".to_string(),
+        };
+        diags.push(
+            Diagnostic::warning(
+                "W0112",
+                format!("`{}` is named like a version but is not one", dir.display()),
+            )
+            .at(Span::new(f.id, 0, 0), "in this directory")
+            .note(read_as)
+            .help(help),
+        );
+    }
 }
 
 /// The field numbers a package's `generated.proto` (beside its types) recorded; `None` when

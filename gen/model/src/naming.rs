@@ -169,6 +169,47 @@ pub fn is_version(s: &str) -> bool {
     !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A name meant as a version but not spelled as one (`V1`, `v1alpha`, `v1-beta1`, `v1.2`):
+/// lower-cased and without `-`/`_`, it is `v<N>`, `v<N>alpha[<M>]`, `v<N>beta[<M>]` or
+/// `v<N>.<M>…`, yet not [`is_version`]. Such a directory is not a package of its own.
+pub fn looks_like_version(s: &str) -> bool {
+    if is_version(s) {
+        return false;
+    }
+    let joined = without_separators(s);
+    let Some(rest) = joined.strip_prefix('v') else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return false;
+    }
+    let rest = &rest[digits..];
+    let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    rest.is_empty()
+        || rest
+            .strip_prefix("alpha")
+            .or_else(|| rest.strip_prefix("beta"))
+            .is_some_and(all_digits)
+        || rest
+            .strip_prefix('.')
+            .is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+}
+
+/// The Kubernetes spelling of a name [`looks_like_version`] accepts, when one is evident
+/// (`V1` → `v1`, `v1-beta1` → `v1beta1`, `V2Alpha1` → `v2alpha1`).
+pub fn version_spelling(s: &str) -> Option<String> {
+    let fixed = without_separators(s);
+    is_version(&fixed).then_some(fixed)
+}
+
+fn without_separators(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '-' | '_'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// RFC 1123 label: lower-case alphanumerics and `-`, starting and ending alphanumeric, ≤ 63.
 pub fn is_dns_label(s: &str) -> bool {
     !s.is_empty()

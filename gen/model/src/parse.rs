@@ -150,9 +150,20 @@ fn read_unless_generated(path: &Path) -> std::io::Result<Option<String>> {
     let mut rest = Vec::new();
     f.read_to_end(&mut rest)?;
     head.extend_from_slice(&rest);
-    String::from_utf8(head)
-        .map(Some)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    String::from_utf8(head).map(Some).map_err(|e| {
+        // Where, as an editor counts: line and column (in characters) of the first bad byte.
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).unwrap_or_default();
+        let line = valid.matches('\n').count() + 1;
+        let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 at {line}:{column} (byte {}); Rust source files are UTF-8",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
 }
 
 /// Reads until `buf` is full or the file ends; returns the bytes read.

@@ -761,9 +761,10 @@ fn parse_value(grammar: Grammar, value: Option<&str>) -> Result<TagValue, String
             let mut out: Vec<&'static str> = Vec::new();
             for w in v.split(',').map(str::trim) {
                 let w = word(words, w)?;
-                if !out.contains(&w) {
-                    out.push(w);
+                if out.contains(&w) {
+                    return Err(format!("`{w}` is listed twice"));
                 }
+                out.push(w);
             }
             Ok(TagValue::Words(out))
         }
@@ -786,8 +787,15 @@ fn parse_value(grammar: Grammar, value: Option<&str>) -> Result<TagValue, String
         Grammar::DnsLabels => {
             let v = need(value)?;
             let labels: Vec<String> = v.split(',').map(|l| l.trim().to_string()).collect();
-            match labels.iter().find(|l| !crate::naming::is_dns_label(l)) {
-                Some(bad) => Err(format!("`{bad}` is not a lower-case DNS label")),
+            if let Some(bad) = labels.iter().find(|l| !crate::naming::is_dns_label(l)) {
+                return Err(format!("`{bad}` is not a lower-case DNS label"));
+            }
+            match labels
+                .iter()
+                .enumerate()
+                .find(|(i, l)| labels[..*i].contains(l))
+            {
+                Some((_, twice)) => Err(format!("`{twice}` is listed twice")),
                 None => Ok(TagValue::Texts(labels)),
             }
         }

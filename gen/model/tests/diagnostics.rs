@@ -744,3 +744,100 @@ fn version_without_types_is_a_warning() {
     let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn directories_named_like_versions_but_not_spelled_as_one_are_warned() {
+    let kind = format!(
+        "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+    );
+    let root = fixture(&[
+        (
+            "apis/pager/mod.rs",
+            "pub mod V1;\npub mod v1beta1;\nmod v1_helpers;\n",
+        ),
+        ("apis/pager/types.rs", ""),
+        ("apis/pager/v1_helpers.rs", ""),
+        ("apis/pager/V1/mod.rs", "mod types;\npub use types::*;\n"),
+        ("apis/pager/V1/types.rs", &kind),
+        (
+            "apis/pager/v1alpha/types.rs",
+            &kind.replace("Alert", "Page"),
+        ),
+        (
+            "apis/pager/v1beta1/mod.rs",
+            "mod types;\npub use types::*;\n",
+        ),
+        ("apis/pager/v1beta1/types.rs", &kind),
+        // A module of a real version may be named as its author likes.
+        ("apis/pager/v1beta1/V2/types.rs", ""),
+    ]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(
+        out.contains("warning[W0112]: `pager/V1` is named like a version but is not one"),
+        "{out}"
+    );
+    assert!(out.contains("help: rename `pager/V1` to `v1`"), "{out}");
+    assert!(
+        out.contains("read as part of the internal hub package `pager`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`pager/v1alpha` is named like a version"),
+        "{out}"
+    );
+    assert!(out.contains("`v<N>alpha<M>`"), "{out}");
+    assert_eq!(out.matches("W0112").count(), 2, "{out}");
+    for (name, yes) in [
+        ("V1", true),
+        ("v1alpha", true),
+        ("v1-beta1", true),
+        ("v1.2", true),
+        ("V2Alpha1", true),
+        ("v1", false),
+        ("v2beta3", false),
+        ("v1_helpers", false),
+        ("values", false),
+        ("vendor", false),
+    ] {
+        assert_eq!(
+            kube_codegen_model::naming::looks_like_version(name),
+            yes,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        kube_codegen_model::naming::version_spelling("v1-beta1").as_deref(),
+        Some("v1beta1")
+    );
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_named_with_line_and_column() {
+    let root = fixture(&[("apis/pager/v1/mod.rs", "mod types;\n")]);
+    let mut bytes = b"// Pager types.\n/// caf".to_vec();
+    bytes.push(0xE9); // Latin-1 `é`
+    bytes.extend_from_slice(b"\npub struct Alert;\n");
+    std::fs::write(root.path().join("apis/pager/v1/types.rs"), bytes).unwrap();
+    let out = try_load(&root, "apis").unwrap_err();
+    assert!(
+        out.contains("error[E0003]: cannot read apis/pager/v1/types.rs: not UTF-8 at 2:8 (byte 23); Rust source files are UTF-8"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_value_listed_twice_in_a_comma_list_tag_is_an_error() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n/// +genclient\n/// +genclient:skipVerbs=watch,watch\n/// +shortName=al,pg,al\n/// +categories=all\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(out.contains("`watch` is listed twice"), "{out}");
+    assert!(out.contains("`al` is listed twice"), "{out}");
+    assert_eq!(out.matches("error[E0103]").count(), 2, "{out}");
+}
