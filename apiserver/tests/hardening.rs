@@ -221,6 +221,13 @@ async fn invalid_metadata_on_create_names_the_field() {
             "version must not be empty",
         ),
         (
+            // Go's `ParseGroupVersion` refuses two `/`: no version at all.
+            json!({"name": "a", "ownerReferences": [{"apiVersion": "a/b/c", "kind": "D", "name": "d", "uid": "1"}]}),
+            "metadata.ownerReferences.apiVersion",
+            "FieldValueInvalid",
+            "Invalid value: \"a/b/c\": version must not be empty",
+        ),
+        (
             json!({"name": "a", "ownerReferences": [
                 {"apiVersion": "apps/v1", "kind": "Deployment", "name": "d1", "uid": "1", "controller": true},
                 {"apiVersion": "apps/v1", "kind": "Deployment", "name": "d2", "uid": "2", "controller": true},

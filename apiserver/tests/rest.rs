@@ -1055,6 +1055,36 @@ async fn deletes_leave_the_garbage_collectors_finalizer_the_policy_asks_for() {
         );
     }
 
+    // The body is a DeleteOptions, in JSON or YAML: another media type is 415, another kind 400,
+    // and nothing is deleted.
+    for (ct, body, code, reason) in [
+        (
+            Some("text/plain"),
+            "propagationPolicy=Orphan",
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            JSON,
+            r#"{"kind":"Pod","apiVersion":"v1"}"#,
+            400,
+            "BadRequest",
+        ),
+        (JSON, "[1]", 400, "BadRequest"),
+    ] {
+        let r = call(&app, Method::DELETE, &url("h"), ct, body).await;
+        assert_status(&r, code, reason);
+    }
+    let r = call(
+        &app,
+        Method::DELETE,
+        &url("h"),
+        Some("application/yaml"),
+        "kind: DeleteOptions\napiVersion: meta.k8s.io/v1\npropagationPolicy: Sideways\n",
+    )
+    .await;
+    assert_status(&r, 422, "Invalid");
+
     // A server no collector watches: every delete is a background one.
     let no_gc = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
         .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy))
@@ -1077,6 +1107,31 @@ async fn deletes_leave_the_garbage_collectors_finalizer_the_policy_asks_for() {
         404,
         "NotFound",
     );
+}
+
+/// Version, discovery and OpenAPI documents answer GET (and HEAD) only.
+#[tokio::test]
+async fn documents_are_read_only() {
+    let app = app();
+    for path in [
+        "/version",
+        "/api",
+        "/apis",
+        "/apis/pager.k8s.co",
+        "/apis/pager.k8s.co/v1alpha1",
+        "/openapi/v2",
+        "/openapi/v3",
+    ] {
+        for method in [Method::PUT, Method::POST, Method::DELETE, Method::PATCH] {
+            let r = call(&app, method.clone(), path, JSON, "{}").await;
+            assert_status(&r, 405, "MethodNotAllowed");
+        }
+        let r = call(&app, Method::GET, path, None, "").await;
+        assert_eq!(r.status.as_u16(), 200, "GET {path}");
+    }
+    // Health checks take any method, as Go's healthz mux does.
+    let r = call(&app, Method::POST, "/healthz", JSON, "").await;
+    assert_eq!(r.status.as_u16(), 200);
 }
 
 #[tokio::test]

@@ -175,11 +175,13 @@ fn validate_owner_references(meta: &ObjectMeta) -> Vec<Cause> {
     let mut out = Vec::new();
     let mut controller: Option<String> = None;
     for r in meta.owner_references.iter().flatten() {
-        // `schema.FromAPIVersionAndKind`: the version is what follows the group's `/`.
-        let version = r
-            .api_version
-            .rsplit_once('/')
-            .map_or(r.api_version.as_str(), |(_, v)| v);
+        // `schema.FromAPIVersionAndKind` over `ParseGroupVersion`: the version is what follows
+        // the group's `/`; with two or more `/` there is none.
+        let version = match r.api_version.matches('/').count() {
+            0 => r.api_version.as_str(),
+            1 => r.api_version.split_once('/').map_or("", |(_, v)| v),
+            _ => "",
+        };
         if version.is_empty() {
             out.push(invalid(
                 format!("{FIELD}.apiVersion"),

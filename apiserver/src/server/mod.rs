@@ -318,6 +318,15 @@ impl Target {
 
 async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
     let st = ctx.state;
+    // Version, discovery and OpenAPI documents are read-only (go-restful routes them for GET
+    // only): any other method is 405, never the document.
+    let document = matches!(
+        seg,
+        ["version" | "api" | "openapi", ..] | ["apis"] | ["apis", _] | ["apis", _, _]
+    );
+    if document && ctx.method != Method::GET && ctx.method != Method::HEAD {
+        return Err(method_not_allowed());
+    }
     match seg {
         ["version"] => Ok(json_response(
             StatusCode::OK,
@@ -486,11 +495,7 @@ async fn resource_request(ctx: &Ctx<'_>, t: Target) -> Result<Resp, ApiError> {
     // A namespaced resource across all namespaces is read-only: list and watch (a DELETE there
     // would have been a deletecollection in every namespace).
     if t.info.namespaced && t.scope.namespace.is_none() && ctx.method != Method::GET {
-        return Err(ApiError::new(
-            405,
-            "MethodNotAllowed",
-            "the server does not allow this method on the requested resource",
-        ));
+        return Err(method_not_allowed());
     }
     match (&ctx.method, &t.name, t.subresource.as_deref()) {
         (&Method::GET, None, None) if watch => watch_collection(ctx, &t, output).await,
@@ -501,12 +506,16 @@ async fn resource_request(ctx: &Ctx<'_>, t: Target) -> Result<Resp, ApiError> {
         (&Method::PUT, Some(_), _) => update(ctx, &t, output).await,
         (&Method::PATCH, Some(_), _) => patch(ctx, &t, output).await,
         (&Method::DELETE, Some(_), None) => delete(ctx, &t, output).await,
-        _ => Err(ApiError::new(
-            405,
-            "MethodNotAllowed",
-            "the server does not allow this method on the requested resource",
-        )),
+        _ => Err(method_not_allowed()),
     }
+}
+
+fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        405,
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+    )
 }
 
 fn respond_object(

@@ -242,6 +242,49 @@ pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
     written(code, w, t, output)
 }
 
+/// A JSON or YAML `DeleteOptions` body: another media type is 415, another kind 400 (Go decodes
+/// it with the meta scheme, which knows no other kind).
+fn delete_options_body(ctx: &Ctx<'_>) -> Result<DeleteOptions, ApiError> {
+    let ct = ctx
+        .header(header::CONTENT_TYPE)
+        .unwrap_or("application/json");
+    let media = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let invalid = |e: &dyn std::fmt::Display| {
+        ApiError::bad_request(format!("DeleteOptions is not valid: {e}"))
+    };
+    let opts: DeleteOptions = match media.as_str() {
+        "" | "application/json" | "*/*" => {
+            serde_json::from_slice(&ctx.body).map_err(|e| invalid(&e))?
+        }
+        "application/yaml" => {
+            let text = std::str::from_utf8(&ctx.body)
+                .map_err(|_| ApiError::bad_request("the YAML request body is not UTF-8"))?;
+            serde_saphyr::from_str(text).map_err(|e| invalid(&e))?
+        }
+        _ => {
+            return Err(ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {ct})"
+                ),
+            ));
+        }
+    };
+    match opts.kind.as_deref() {
+        None | Some("" | "DeleteOptions") => Ok(opts),
+        Some(kind) => Err(ApiError::bad_request(format!(
+            "no kind {kind:?} is registered for version {:?}: the body of a DELETE is a DeleteOptions",
+            opts.api_version.as_deref().unwrap_or_default()
+        ))),
+    }
+}
+
 /// `DeleteOptions` from the body (typed; kubectl sends one) and the query; returns them with
 /// whether this is a dry run.
 pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), ApiError> {
@@ -251,8 +294,7 @@ pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), Api
         // client-go set up for protobuf sends its DeleteOptions enveloped, as protobuf.
         super::protobuf::delete_options(&ctx.body)?
     } else {
-        serde_json::from_slice(&ctx.body)
-            .map_err(|e| ApiError::bad_request(format!("DeleteOptions is not valid: {e}")))?
+        delete_options_body(ctx)?
     };
     if let Some(pp) = ctx.param("propagationPolicy") {
         opts.propagation_policy = Some(pp.to_string());
