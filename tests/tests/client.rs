@@ -150,3 +150,22 @@ async fn every_client_flavour_works_against_the_fake() {
         ("update", Some("scale"))
     );
 }
+
+/// A kind in kopium's layout (its own `pub mod`, not re-exported by the version module): the
+/// clientset names it through its module, and it round-trips through the fake.
+#[tokio::test]
+async fn a_kind_in_its_own_public_module_has_a_client() {
+    use fixture_crate::apis::gateway::v1::httproutes::{HTTPRoute, HTTPRouteProtocol};
+    let fake = fake::builder().build().await.unwrap();
+    let cs = Clientset::new(fake.client());
+    let routes = cs.gateway_v1().http_routes("default");
+    let mut route: HTTPRoute = named("web", |r: &mut HTTPRoute| &mut r.metadata);
+    route.spec.hostnames = Some(vec!["example.com".into()]);
+    route.spec.protocol = Some(HTTPRouteProtocol::Https);
+    route.spec.backend_port =
+        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String("http".into()));
+    let created = routes.create(&PostParams::default(), &route).await.unwrap();
+    assert_eq!(created.spec, route.spec);
+    let got = routes.get("web").await.unwrap();
+    assert_eq!(got.spec.protocol, Some(HTTPRouteProtocol::Https));
+}

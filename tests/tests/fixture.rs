@@ -1097,6 +1097,26 @@ fn schemas(json: &str) -> serde_json::Map<String, Value> {
     }
 }
 
+/// kopium's layout: k8s-openapi types named through a glob-imported `prelude` module and
+/// through a crate-root re-export keep their schemas.
+#[test]
+fn reexported_k8s_types_keep_their_schemas() {
+    use fixture_crate::apis::gateway::v1;
+    let s = schemas(v1::OPENAPI_SCHEMAS);
+    let status = &s["com.example.gateway.v1.HTTPRouteStatus"]["properties"];
+    assert_eq!(
+        status["conditions"]["items"]["$ref"],
+        "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Condition",
+        "{status}"
+    );
+    assert_eq!(status["lastSeen"]["format"], "date-time", "{status}");
+    let spec = &s["com.example.gateway.v1.HTTPRouteSpec"]["properties"];
+    assert_eq!(
+        spec["backendPort"]["x-kubernetes-int-or-string"], true,
+        "{spec}"
+    );
+}
+
 fn beta(name: &str) -> String {
     format!("com.example.fleet.v1beta1.{name}")
 }

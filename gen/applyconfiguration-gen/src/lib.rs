@@ -13,7 +13,8 @@ use std::collections::BTreeSet;
 use kube_codegen_model::clients::{ClientKind, group_version_files, module_declarations};
 use kube_codegen_model::naming::snake_case;
 use kube_codegen_model::output::{
-    GeneratedFile, Generator, Options, Placement, absolute_type_path, field_type_tokens_with, ident,
+    GeneratedFile, Generator, Options, Placement, absolute_type_path, field_type_tokens_with,
+    ident, unnameable_from_outside,
 };
 use kube_codegen_model::{FieldType, KnownType, TypeBody, TypeDef};
 use kube_codegen_model::{Model, Package};
@@ -33,6 +34,30 @@ impl Generator for ApplyConfigurationGen {
 
     fn placement(&self) -> Placement {
         Placement::Separate
+    }
+
+    /// The kinds, and the package's types a configuration holds as they are (enums, generic
+    /// types): named from another crate.
+    fn validate(&self, model: &Model) -> Vec<kube_codegen_model::Diagnostic> {
+        let mut diags = Vec::new();
+        for (pkg, kinds) in kube_codegen_model::clients::client_packages(model) {
+            let configured = configured_types(pkg, &kinds);
+            let names: BTreeSet<&str> = configured.iter().map(|t| t.name.as_str()).collect();
+            let mut named: Vec<&str> = kinds.iter().map(|k| k.ty.name.as_str()).collect();
+            for t in &configured {
+                for f in t.fields() {
+                    f.ty.walk(&mut |ft| {
+                        if let FieldType::Local(n) = ft
+                            && !names.contains(n.as_str())
+                        {
+                            named.push(pkg.type_named(n).map_or("", |t| t.name.as_str()));
+                        }
+                    });
+                }
+            }
+            diags.extend(unnameable_from_outside(pkg, named));
+        }
+        diags
     }
 
     fn generate_model(&self, model: &Model, opts: &Options) -> Vec<GeneratedFile> {

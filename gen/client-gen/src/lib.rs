@@ -20,9 +20,12 @@ use kube_codegen_model::clients::{
     ClientKind, client_packages, group_version_files, upper_camel, version_priority,
 };
 use kube_codegen_model::output::{
-    GeneratedFile, Generator, Options, Placement, absolute_type_path, field_type_tokens_with, ident,
+    GeneratedFile, Generator, Options, Placement, absolute_type_path, field_type_tokens_with,
+    ident, unnameable_from_outside,
 };
-use kube_codegen_model::{ConversionTag, CustomMethod, Diagnostic, Model, Package, Verb, naming};
+use kube_codegen_model::{
+    ConversionTag, CustomMethod, Diagnostic, FieldType, Model, Package, Verb, naming,
+};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -47,7 +50,11 @@ impl Generator for ClientGen {
     fn validate(&self, model: &Model) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         for (pkg, kinds) in client_packages(model) {
-            if absolute_type_path(pkg, &kinds[0].ty.name).is_none() {
+            if pkg
+                .rust_path
+                .as_deref()
+                .is_none_or(|p| kube_codegen_model::path::RustPath::parse(p).is_err())
+            {
                 diags.push(
                     Diagnostic::error(
                         "E0701",
@@ -60,6 +67,19 @@ impl Generator for ClientGen {
                     .help("give the input's module path (`--module-path pager` for a crate named `pager` whose root is the input, or `Config::input_at(dir, \"crate::apis\")`)"),
                 );
             }
+            fn local(t: &Option<FieldType>) -> Option<&str> {
+                match t {
+                    Some(FieldType::Local(n)) => Some(n.as_str()),
+                    _ => None,
+                }
+            }
+            let named =
+                kinds.iter().flat_map(|k| {
+                    std::iter::once(k.ty.name.as_str()).chain(k.spec.methods.iter().flat_map(
+                        move |m| [local(&m.input), local(&m.result)].into_iter().flatten(),
+                    ))
+                });
+            diags.extend(unnameable_from_outside(pkg, named));
             for k in &kinds {
                 for m in &k.spec.methods {
                     if !METHOD_VERBS.contains(&m.verb) {

@@ -271,3 +271,62 @@ fn deeply_nested_types_from_a_small_stack() {
         .expect("no stack overflow");
     assert!(report.unwrap() > 0);
 }
+
+/// Generated clients live in another crate: a kind neither re-exported by its package module
+/// nor in `pub` modules is E0703 (before, client code that named it failed to compile); one in
+/// a `pub mod` is named through it.
+#[test]
+fn kinds_other_crates_cannot_name_are_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let apis = tmp.path().join("apis");
+    let v1 = apis.join("shop/v1");
+    std::fs::create_dir_all(&v1).unwrap();
+    std::fs::write(
+        v1.join("mod.rs"),
+        "//! +groupName=shop.example.com\nmod orders;\npub mod carts;\n",
+    )
+    .unwrap();
+    let kind = |name: &str| {
+        format!(
+            "/// +genclient\n#[derive(Clone, Debug, Default)]\npub struct {name} {{\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\n}}\n"
+        )
+    };
+    std::fs::write(v1.join("orders.rs"), kind("Order")).unwrap();
+    std::fs::write(v1.join("carts.rs"), kind("Cart")).unwrap();
+    let client = tmp.path().join("client");
+    let generate = || {
+        Config::new()
+            .input_at(&apis, "crate::apis")
+            .in_source_tree()
+            .client_out(&client)
+            .use_stamp(false)
+            .generate()
+    };
+    let err = generate().unwrap_err().to_string();
+    assert!(
+        err.contains("error[E0703]: generated clients (another crate) cannot name `Order` of shop.example.com/v1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`pub use orders::*;` or `pub use orders::Order;`"),
+        "{err}"
+    );
+    assert_eq!(err.matches("E0703").count(), 1, "reported once: {err}");
+    assert!(!err.contains("`Cart`"), "{err}");
+
+    std::fs::write(
+        v1.join("mod.rs"),
+        "//! +groupName=shop.example.com\nmod orders;\npub use orders::*;\npub mod carts;\n",
+    )
+    .unwrap();
+    generate().unwrap();
+    let clientset = std::fs::read_to_string(client.join("clientset/shop_v1.rs")).unwrap();
+    assert!(
+        clientset.contains("crate::apis::shop::v1::Order"),
+        "{clientset}"
+    );
+    assert!(
+        clientset.contains("crate::apis::shop::v1::carts::Cart"),
+        "{clientset}"
+    );
+}

@@ -26,6 +26,10 @@ impl Generator for ListerGen {
         Placement::Separate
     }
 
+    fn validate(&self, model: &Model) -> Vec<kube_codegen_model::Diagnostic> {
+        kube_codegen_model::clients::unnameable_kinds(model)
+    }
+
     fn generate_model(&self, model: &Model, opts: &Options) -> Vec<GeneratedFile> {
         group_version_files(
             model,

@@ -34,6 +34,17 @@ impl ClientKind<'_> {
 }
 
 /// The external packages with `+genclient` kinds (and register-gen's impls), each with them.
+/// E0703 for every client kind other crates cannot name (see
+/// [`crate::output::unnameable_from_outside`]).
+pub fn unnameable_kinds(model: &Model) -> Vec<crate::diag::Diagnostic> {
+    client_packages(model)
+        .into_iter()
+        .flat_map(|(pkg, kinds)| {
+            crate::output::unnameable_from_outside(pkg, kinds.iter().map(|k| k.ty.name.as_str()))
+        })
+        .collect()
+}
+
 pub fn client_packages(model: &Model) -> Vec<(&Package, Vec<ClientKind<'_>>)> {
     model
         .packages

@@ -215,6 +215,10 @@ pub struct TypeDef {
     /// Its fields without `pub` (named, or a tuple struct's by index): generated code outside
     /// the declaring module cannot name them ([`TypeDef::unreachable_members`]).
     pub private_members: Vec<PrivateMember>,
+    /// Where other crates (a clientset) name the type, relative to the package module:
+    /// `Some([])` when the package module re-exports it (`pub use types::*;`), `Some(module)`
+    /// when it and every module down to it are `pub`, `None` when only its own crate can.
+    pub public_module: Option<Vec<String>>,
 }
 
 /// A field of a type without `pub`: its name, or its index in a tuple struct.
@@ -441,8 +445,15 @@ impl TypeDef {
                     "{generator} writes code in the package's module that reads and writes the field itself"
                 ))
                 .help(format!(
-                    "make it {public} (or `pub(super)`), or declare `{}` in the package's own module",
-                    self.name
+                    "make it {public} (or `pub(super)`), or declare `{}` in the package's own module; if `{}` is not an API type (no kind holds it: an error type, a helper), {}",
+                    self.name,
+                    self.name,
+                    match generator {
+                        "deepcopy-gen" | "conversion-gen" => format!(
+                            "tag it `/// +k8s:{generator}=false` or move it out of the API package"
+                        ),
+                        _ => "move it out of the API package".to_string(),
+                    }
                 ))
             })
             .collect()

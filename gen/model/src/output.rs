@@ -277,14 +277,62 @@ pub fn type_path(pkg: &Package, name: &str) -> TokenStream {
 }
 
 /// The tokens naming a package item from outside its crate (a clientset crate):
-/// `::pager::v1alpha1::Alert`, from the package's Rust path. Items are named at the package root,
-/// where Go-shaped packages re-export their types (`mod types; pub use types::*;`). `None` when
-/// the path is not known (`--module-path` not given and the crate layout does not tell it).
+/// `::pager::v1alpha1::Alert`, from the package's Rust path. A type is named at the package root
+/// when the package module re-exports it (Go-shaped packages: `mod types; pub use types::*;`),
+/// else through its public modules (`::gateway::v1::httproutes::HTTPRoute`); other items
+/// (generated constants) at the root. `None` when the path is not known (`--module-path` not
+/// given and the crate layout does not tell it) or the type cannot be named from outside (see
+/// [`unnameable_from_outside`]).
 pub fn absolute_type_path(pkg: &Package, name: &str) -> Option<TokenStream> {
-    let mut path = RustPath::parse(pkg.rust_path.as_deref()?).ok()?.join(name);
+    let mut path = RustPath::parse(pkg.rust_path.as_deref()?).ok()?;
+    if let Some(t) = pkg.type_named(name) {
+        path.segments.extend(t.public_module.clone()?);
+    }
+    let mut path = path.join(name);
     // A crate name is an extern crate from anywhere else; `crate::…` stays as given.
     path.global = path.first() != "crate";
     Some(path.to_tokens())
+}
+
+/// E0703 for each of `names` (types of `pkg`) that code in another crate (clients, listers,
+/// informers, apply configurations) cannot name: neither re-exported by the package module nor
+/// in `pub` modules. Worded alike for every generator, so that one type is reported once.
+pub fn unnameable_from_outside<'a>(
+    pkg: &Package,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Vec<crate::diag::Diagnostic> {
+    if pkg.rust_path.is_none() {
+        return Vec::new(); // E0701 says that
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    names
+        .into_iter()
+        .filter(|n| seen.insert(*n))
+        .filter_map(|n| pkg.type_named(n))
+        .filter(|t| t.public_module.is_none())
+        .map(|t| {
+            let module = t.module.join("::");
+            let fix = if module.is_empty() {
+                format!("make `{}` `pub`", t.name)
+            } else {
+                format!(
+                    "re-export it from the package module (`pub use {module}::*;` or `pub use {module}::{};` in {}), or declare its modules `pub mod`",
+                    t.name,
+                    pkg.root_file.display()
+                )
+            };
+            crate::diag::Diagnostic::error(
+                "E0703",
+                format!(
+                    "generated clients (another crate) cannot name `{}` of {}",
+                    t.name,
+                    pkg.display_name()
+                ),
+            )
+            .at(t.span, "not re-exported by the package module, and not in `pub` modules")
+            .help(fix)
+        })
+        .collect()
 }
 
 /// A field type as tokens, naming local types through the package module and well-known types

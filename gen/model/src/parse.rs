@@ -38,6 +38,9 @@ pub(crate) struct LoweredFile {
     pub impls: Vec<(String, String)>,
     /// Free functions (hand-written defaulters and conversions are found by name).
     pub functions: Vec<LoweredFn>,
+    /// `mod name;` declarations of the file's own module (its file modules): name, and whether
+    /// the module is public (`pub mod`), so that items in it can be named from other crates.
+    pub file_mods: Vec<(String, bool)>,
     /// The file's module and every inline `mod` in it; types point here by index.
     pub scopes: Vec<Scope>,
     /// Single-name types that are neither declared nor imported in their scope, to be resolved
@@ -57,6 +60,12 @@ pub(crate) struct Scope {
     pub span: Option<Span>,
     /// `use` imports: last segment (or alias) → full path as written.
     pub uses: BTreeMap<String, RustPath>,
+    /// The names of [`Scope::uses`] a `pub` (or `pub(…)`) `use` brings: other modules can name
+    /// them through this one (`self::prelude::Condition`, `use self::prelude::*`).
+    pub exported: std::collections::BTreeSet<String>,
+    /// The prefixes of `pub use a::b::*` (among [`Scope::globs`]): what they bring can be named
+    /// through this module too (`pub use types::*` in a package module).
+    pub exported_globs: Vec<RustPath>,
     /// Type aliases this module declares (not inherited): name → the aliased type, for paths
     /// that name them from elsewhere (`inner::Labels`, `self::Name`).
     pub aliases: BTreeMap<String, FieldType>,
@@ -319,7 +328,19 @@ fn lower_items(
 ) {
     for item in items {
         match item {
-            syn::Item::Use(u) => collect_uses(&u.tree, Vec::new(), &mut scope),
+            syn::Item::Use(u) if matches!(u.vis, syn::Visibility::Inherited) => {
+                collect_uses(&u.tree, Vec::new(), &mut scope)
+            }
+            syn::Item::Use(u) => {
+                let mut reexported = Scope::default();
+                collect_uses(&u.tree, Vec::new(), &mut reexported);
+                scope.exported.extend(reexported.uses.keys().cloned());
+                scope.uses.extend(reexported.uses);
+                scope
+                    .exported_globs
+                    .extend(reexported.globs.iter().cloned());
+                scope.globs.extend(reexported.globs);
+            }
             syn::Item::Macro(m) if m.ident.is_some() || m.mac.path.is_ident("macro_rules") => {}
             syn::Item::Macro(_) => scope.has_item_macros = true,
             _ => {}
@@ -461,6 +482,12 @@ fn lower_items(
             }),
             syn::Item::Mod(m) if m.content.is_some() && !is_test_only(&m.attrs) => {
                 inline_mods.push(m);
+            }
+            syn::Item::Mod(m) if parent.is_none() && !is_test_only(&m.attrs) => {
+                out.file_mods.push((
+                    m.ident.unraw().to_string(),
+                    !matches!(m.vis, syn::Visibility::Inherited),
+                ));
             }
             _ => {}
         }

@@ -102,6 +102,28 @@ impl RustPath {
             .unwrap_or_default()
     }
 
+    /// The segments of a k8s-openapi type's path from its top module on (`apimachinery::pkg::…`,
+    /// `api::core::v1::…`): after `k8s_openapi::`, or after any prefix that re-exports those
+    /// modules (`crate::apimachinery::pkg::apis::meta::v1::Time`, as linkerd's `k8s-api` crate
+    /// writes them). `None` for other paths.
+    pub fn k8s_openapi_tail(&self) -> Option<&[String]> {
+        let s = &self.segments;
+        if s.first().is_some_and(|f| f == "k8s_openapi") && s.len() > 1 {
+            return Some(&s[1..]);
+        }
+        let version = |v: &str| crate::naming::is_version(v);
+        (1..s.len()).find_map(|i| {
+            let rest = &s[i..];
+            let k8s = match rest {
+                [a, p, _, ..] if a == "apimachinery" && p == "pkg" => true,
+                // `api::<group>::<version>::<Type>`: a group module and a version.
+                [a, _group, v, _ty] if a == "api" => version(v),
+                _ => false,
+            };
+            k8s.then_some(rest)
+        })
+    }
+
     /// `a::b` joined with `c`: `a::b::c`.
     pub fn join(&self, name: &str) -> RustPath {
         let mut p = self.clone();

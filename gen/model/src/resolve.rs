@@ -399,6 +399,53 @@ fn assemble_one(
         }
     }
 
+    // Which file modules are `pub` (by the module declaring them), and what the package module
+    // re-exports: where other crates can name each type.
+    let mut file_mods: BTreeMap<Vec<String>, &[(String, bool)]> = BTreeMap::new();
+    let mut root_scope: Option<&crate::parse::Scope> = None;
+    for p in files.iter() {
+        let lf = &lowered[&p.file.id];
+        file_mods.insert(p.module.clone(), &lf.file_mods);
+        if p.module.is_empty() {
+            root_scope = lf.scopes.first();
+        }
+    }
+    let public_module =
+        |file_module: &[String], scope: &crate::parse::Scope, name: &str, is_pub: bool| {
+            if !is_pub {
+                return None;
+            }
+            let mut module = file_module.to_vec();
+            module.extend(scope.inline.iter().cloned());
+            let own = |path: &RustPath| {
+                let segs = path.segments.as_slice();
+                let segs = segs.strip_prefix(&["self".to_string()]).unwrap_or(segs);
+                segs == module.as_slice()
+            };
+            if module.is_empty()
+                || root_scope.is_some_and(|root| {
+                    root.exported_globs.iter().any(own)
+                        || (root.exported.contains(name)
+                            && root.uses.get(name).is_some_and(|p| {
+                                p.last() == name
+                                    && own(&RustPath::from_segments(
+                                        false,
+                                        p.segments[..p.segments.len() - 1].to_vec(),
+                                    ))
+                            }))
+                })
+            {
+                return Some(Vec::new());
+            }
+            let files_public = (0..file_module.len()).all(|i| {
+                file_mods.get(&file_module[..i]).is_some_and(|mods| {
+                    mods.iter()
+                        .any(|(m, public)| *public && *m == file_module[i])
+                })
+            });
+            (files_public && scope.reachable).then_some(module)
+        };
+
     let mut types: Vec<TypeDef> = Vec::new();
     let mut raw: Vec<RawType> = Vec::new();
     let mut impls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -454,7 +501,9 @@ fn assemble_one(
             let scope = &lf.scopes[t.scope];
             let mut module = p.module.clone();
             module.extend(scope.inline.iter().cloned());
+            let public_module = public_module(&p.module, scope, &t.name, t.is_pub);
             types.push(TypeDef {
+                public_module,
                 name: t.name,
                 module,
                 is_pub: t.is_pub,
@@ -612,6 +661,30 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
         }
     }
 
+    // Type aliases of the package by module, for paths naming them (`inner::Labels`,
+    // `self::Name`; bare names were substituted where they were written), and what a module
+    // re-exports (`mod prelude { pub use k8s_openapi::…::Condition; }`, kopium's layout): the
+    // same, a name standing for a path written in that module.
+    let mut aliases: Aliases = BTreeMap::new();
+    for (file, lf) in &names.files {
+        for scope in &lf.scopes {
+            let mut module = names.module_of[file].clone();
+            module.extend(scope.inline.iter().cloned());
+            for name in &scope.exported {
+                if let Some(path) = scope.uses.get(name) {
+                    let ty = FieldType::Foreign {
+                        path: path.clone(),
+                        args: Vec::new(),
+                    };
+                    aliases.insert((module.clone(), name.clone()), (ty, module.clone()));
+                }
+            }
+            for (name, ty) in &scope.aliases {
+                aliases.insert((module.clone(), name.clone()), (ty.clone(), module.clone()));
+            }
+        }
+    }
+
     // Single names nothing in their own scope declares or imports: the package, the hub through
     // a glob import, or an error.
     let mut replacements: BTreeMap<(FileId, usize, String), FieldType> = BTreeMap::new();
@@ -651,7 +724,15 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
                             args: Vec::new(),
                         })
                     }
-                    Some("self") => None,
+                    // A module of the package: what it declares or re-exports.
+                    Some("self") => {
+                        let key = (prefix[1..].to_vec(), bare.name.clone());
+                        aliases.get(&key).map(|(aliased, declared_in)| {
+                            let mut t = aliased.clone();
+                            resolve_with_aliases(&mut t, &local, &aliases, declared_in, 0);
+                            t
+                        })
+                    }
                     // The hub, from a version package.
                     Some("super") if prefix.len() == 1 => {
                         names.hub_types.contains(&bare.name).then(|| g.clone())
@@ -686,19 +767,6 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
                         )),
                     );
                 }
-            }
-        }
-    }
-
-    // Type aliases of the package by module, for paths naming them (`inner::Labels`,
-    // `self::Name`); bare names were substituted where they were written.
-    let mut aliases: Aliases = BTreeMap::new();
-    for (file, lf) in &names.files {
-        for scope in &lf.scopes {
-            let mut module = names.module_of[file].clone();
-            module.extend(scope.inline.iter().cloned());
-            for (name, ty) in &scope.aliases {
-                aliases.insert((module.clone(), name.clone()), (ty.clone(), module.clone()));
             }
         }
     }
@@ -1171,7 +1239,9 @@ fn resolve_node(ft: &mut FieldType, local: &BTreeMap<String, Vec<String>>, modul
             return;
         }
         if let Some((_, known)) = KnownType::ALL.iter().find(|(n, _)| *n == last) {
-            let from_k8s = segments[0] == "k8s_openapi" || segments[0] == "kube";
+            let from_k8s = segments[0] == "k8s_openapi"
+                || segments[0] == "kube"
+                || path.k8s_openapi_tail().is_some();
             let ok = match known {
                 KnownType::Json => segments[0] == "serde_json" || single,
                 _ => single || from_k8s,

@@ -403,8 +403,8 @@ fn foreign_schema(path: &RustPath) -> Value {
     }
 }
 
-/// `k8s_openapi::api::core::v1::PodSpec` → `io.k8s.api.core.v1.PodSpec`.
+/// `k8s_openapi::api::core::v1::PodSpec` (or a re-export of it) → `io.k8s.api.core.v1.PodSpec`.
 fn k8s_openapi_definition(path: &RustPath) -> Option<String> {
-    let (first, rest) = path.segments.split_first()?;
-    (first == "k8s_openapi" && !rest.is_empty()).then(|| format!("io.k8s.{}", rest.join(".")))
+    path.k8s_openapi_tail()
+        .map(|tail| format!("io.k8s.{}", tail.join(".")))
 }

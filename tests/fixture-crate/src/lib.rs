@@ -4,6 +4,10 @@
 
 pub mod apis;
 
+/// k8s-openapi's modules re-exported, as some crates do (`crate::apimachinery::…` in
+/// `apis::gateway`).
+pub use k8s_openapi::apimachinery;
+
 // Generated clients name the types by their crate's path (`::fixture_crate::apis::…`), as
 // they would from a crate of their own.
 extern crate self as fixture_crate;

@@ -1,4 +1,5 @@
 //! The fixture's API groups.
 
 pub mod fleet;
+pub mod gateway;
 pub mod wardle;

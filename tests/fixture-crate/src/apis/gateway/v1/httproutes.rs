@@ -1,0 +1,53 @@
+//! An `HTTPRoute`, shaped as kopium generates it.
+
+#[allow(unused_imports)]
+mod prelude {
+    pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+    pub use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    pub use serde::{Deserialize, Serialize};
+}
+use self::prelude::*;
+
+/// HTTPRoute routes HTTP requests to backends.
+/// +genclient
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HTTPRoute {
+    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    pub spec: HTTPRouteSpec,
+    pub status: Option<HTTPRouteStatus>,
+}
+
+/// What the route matches and where it sends requests.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct HTTPRouteSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostnames: Option<Vec<String>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "backendPort"
+    )]
+    pub backend_port: Option<IntOrString>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<HTTPRouteProtocol>,
+}
+
+/// The protocol to the backend.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub enum HTTPRouteProtocol {
+    #[serde(rename = "HTTP")]
+    Http,
+    #[serde(rename = "HTTPS")]
+    Https,
+}
+
+/// What the gateway observed.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct HTTPRouteStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Vec<Condition>>,
+    /// Named through a re-export of k8s-openapi's modules at the crate root, as linkerd's
+    /// `k8s-api` crate names them.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "lastSeen")]
+    pub last_seen: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
+}
