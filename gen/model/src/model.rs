@@ -385,6 +385,9 @@ pub struct SerdeContainer {
     pub transparent: bool,
     pub deny_unknown_fields: bool,
     pub default: bool,
+    /// `#[serde(into = "String")]` (with `from`/`try_from` of the same type, or alone): the
+    /// scalar the value is written as, when it is one (`String`, an integer, `bool`, a float).
+    pub into_scalar: Option<FieldType>,
 }
 
 /// Field (or variant) attributes of `#[serde(...)]` that change the wire format.

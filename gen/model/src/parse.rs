@@ -777,6 +777,7 @@ fn skip_meta(m: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
 fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeContainer {
     let mut out = SerdeContainer::default();
     let mut custom = Vec::new();
+    let mut conversions: Vec<(String, String, PmSpan)> = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let read = attr.parse_nested_meta(|m| {
             let name = m
@@ -790,7 +791,11 @@ fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeContainer {
                 "content" => out.content = serde_string(&m)?,
                 "untagged" => out.untagged = true,
                 "transparent" => out.transparent = true,
-                "from" | "try_from" | "into" | "remote" => {
+                "from" | "try_from" | "into" => {
+                    let lit: syn::LitStr = m.value()?.parse()?;
+                    conversions.push((name.clone(), lit.value(), m.path.span()));
+                }
+                "remote" => {
                     custom.push((name.clone(), m.path.span()));
                     skip_meta(&m)?;
                 }
@@ -807,10 +812,42 @@ fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeContainer {
             serde_unreadable(ctx, attr, &e);
         }
     }
+    // `into = "String"` with `from`/`try_from` of the same scalar (or none): the value is that
+    // scalar on the wire, which the schema can say; anything else is code we cannot read.
+    let into = conversions.iter().find(|(k, ..)| k == "into");
+    let scalar = into.and_then(|(_, ty, _)| scalar_named(ty));
+    let agreed = scalar.is_some()
+        && conversions
+            .iter()
+            .all(|(_, ty, _)| scalar_named(ty) == scalar);
+    if agreed {
+        out.into_scalar = scalar;
+    } else {
+        custom.extend(conversions.into_iter().map(|(k, _, span)| (k, span)));
+    }
     for (key, span) in custom {
         serde_custom_shape(ctx, &key, span, "this type");
     }
     out
+}
+
+/// The scalar a type name written in a `#[serde(into = "…")]` stands for.
+fn scalar_named(text: &str) -> Option<FieldType> {
+    let name = text.trim();
+    let name = name
+        .strip_prefix("std::string::")
+        .or_else(|| name.strip_prefix("::std::string::"))
+        .unwrap_or(name);
+    match name {
+        "String" => Some(FieldType::String),
+        "bool" => Some(FieldType::Bool),
+        "f32" => Some(FieldType::Float(FloatType::F32)),
+        "f64" => Some(FieldType::Float(FloatType::F64)),
+        _ => IntType::ALL
+            .into_iter()
+            .find(|i| i.name() == name)
+            .map(FieldType::Int),
+    }
 }
 
 fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {

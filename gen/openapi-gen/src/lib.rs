@@ -154,6 +154,10 @@ fn type_schema(pkg: &Package, t: &TypeDef) -> Value {
         .filter(|f| !f.serde.skip)
         .collect::<Vec<_>>();
     let mut schema = match &t.body {
+        // `#[serde(into = "String")]`: written as that scalar, whatever the Rust shape.
+        _ if t.serde.into_scalar.is_some() => {
+            field_type_schema(pkg, t.serde.into_scalar.as_ref().expect("checked"))
+        }
         // `#[serde(transparent)]` is its one field on the wire.
         TypeBody::Struct(_) if t.serde.transparent && transparent.len() == 1 => {
             field_type_schema(pkg, &transparent[0].ty)

@@ -265,3 +265,50 @@ pub struct Wrapper {
         serde_json::json!({"x-kubernetes-preserve-unknown-fields": true})
     );
 }
+
+/// `#[serde(try_from = "String", into = "String")]` (stackable's `HostName`): a string on the
+/// wire, whatever the Rust shape; conversions through other types stay undescribed.
+#[test]
+fn types_written_as_a_scalar_through_into() {
+    let s = schemas(
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub host: HostName,
+    pub level: Level,
+    pub odd: Odd,
+}
+
+/// An address or a name.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum HostName {
+    IpAddress(std::net::IpAddr),
+    DomainName(String),
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(from = "u8", into = "u8")]
+pub struct Level {
+    pub value: u8,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "Vec<String>")]
+pub struct Odd {
+    pub parts: Vec<String>,
+}
+"#,
+    );
+    let host = &s["co.k8s.pager.v1.HostName"];
+    assert_eq!(host["type"], "string", "{host}");
+    assert_eq!(host["description"], "An address or a name.");
+    let level = &s["co.k8s.pager.v1.Level"];
+    assert_eq!(level["type"], "integer", "{level}");
+    assert!(level.get("properties").is_none(), "{level}");
+    // Not a scalar: described from the Rust type, as before (and warned about).
+    assert_eq!(s["co.k8s.pager.v1.Odd"]["type"], "object");
+}
