@@ -9,12 +9,17 @@
 //! | `watch(prefix, from)`, `from` > 0 | the mirror (one store watch for any number of watchers); the store when `from` is older than the mirror's history |
 //! | `list` with `not_older_than` (`resourceVersion="0"`, `NotOlderThan`) | the mirror once it has reached that revision, else the store |
 //! | `list` at a pinned `revision` (a continue token, `Exact`) | the mirror when it has reached that revision and still holds its history, else the store |
-//! | `list` of the current revision (a consistent read), `get`, writes, `watch(_, 0)` | the store |
+//! | `list` of the current revision (a consistent read) | the mirror when the last change it applied is at the store's current revision (one cheap read asks the store), else the store |
+//! | `get`, writes, `watch(_, 0)` | the store |
 //!
-//! Consistent lists stay with the store: telling that the mirror holds everything up to the
-//! store's current revision needs etcd's requested progress notifications, which etcd releases
-//! before 3.4.31 and 3.5.13 (Debian's 3.4.23 among them) can deliver ahead of events
-//! (etcd#15220, #17507) — Kubernetes serves them from its cache only on newer etcd.
+//! A consistent list needs everything up to the store's current revision `R`. As Kubernetes'
+//! consistent reads from its cache, the cache asks the store for `R` (a count-only read) and
+//! answers from the mirror when it has applied a change at `R` or later — the store's watch
+//! delivers changes in revision order, so it then holds every change up to `R`. It never asks
+//! etcd for a progress notification to learn that it is current when the last change was to
+//! other keys: etcd releases before 3.4.31 and 3.5.13 (Debian's 3.4.23 among them) can deliver
+//! requested notifications ahead of events (etcd#15220, #17507). Such a list, or one that finds
+//! the mirror a change behind, is read from the store.
 //!
 //! When the store's watch fails (etcd down, history compacted under a slow mirror), the mirror's
 //! watchers end with that error — clients re-list, as after any failed watch — and requests go
@@ -30,7 +35,9 @@ use tokio::sync::watch;
 
 use crate::memory::MemoryStore;
 use crate::watch::WatchStream;
-use crate::{KeyValue, ListOptions, ListResult, Revision, Storage, StorageError, StoreOptions};
+use crate::{
+    EventType, KeyValue, ListOptions, ListResult, Revision, Storage, StorageError, StoreOptions,
+};
 
 /// A watch cache over `S` (see the module docs). Cheap to clone: clones share the caches.
 #[derive(Clone)]
@@ -54,6 +61,9 @@ struct PrefixCache {
     /// The mirror while it follows the store; `None` while it is (re)built.
     mirror: Mutex<Option<MemoryStore>>,
     started: AtomicBool,
+    /// The revision of the list the mirror started from, then of each change it applied
+    /// (progress notifications aside): the mirror holds every change up to it.
+    applied: AtomicU64,
 }
 
 impl PrefixCache {
@@ -99,6 +109,7 @@ impl<S: Storage + Clone> Cacher<S> {
                 Arc::new(PrefixCache {
                     mirror: Mutex::new(None),
                     started: AtomicBool::new(false),
+                    applied: AtomicU64::new(0),
                 })
             })
             .clone();
@@ -120,10 +131,11 @@ impl<S: Storage + Clone> Cacher<S> {
         }
     }
 
-    /// The revision the mirror of the cache serving `prefix` has reached, `None` while it is
-    /// being built (or when no cache serves `prefix`).
+    /// The revision through which the mirror of the cache serving `prefix` holds every change
+    /// (the last change it applied, or the list it started from), `None` while it is being
+    /// built (or when no cache serves `prefix`).
     pub fn cached_revision(&self, prefix: &str) -> Option<Revision> {
-        self.mirror_for(prefix).map(|m| m.current_revision())
+        self.following(prefix).map(|(_, applied)| applied)
     }
 
     fn compacted(&self) -> Revision {
@@ -137,6 +149,11 @@ impl<S: Storage + Clone> Cacher<S> {
     /// The mirror of the cache whose prefix covers `prefix`, if it is following the store;
     /// starts building it on first use.
     fn mirror_for(&self, prefix: &str) -> Option<MemoryStore> {
+        self.following(prefix).map(|(mirror, _)| mirror)
+    }
+
+    /// [`Cacher::mirror_for`], with the revision of the last change the mirror applied.
+    fn following(&self, prefix: &str) -> Option<(MemoryStore, Revision)> {
         use std::ops::Bound;
         let caches = self.caches();
         // Every registered prefix of `prefix` sorts at or before it, the longest last.
@@ -147,7 +164,10 @@ impl<S: Storage + Clone> Cacher<S> {
         if !cache.started.load(Ordering::Acquire) {
             self.start(cached.clone(), cache);
         }
-        cache.mirror().clone()
+        // Read with the mirror's lock held, so that the two belong to one mirror.
+        let mirror = cache.mirror();
+        let applied = cache.applied.load(Ordering::Acquire);
+        mirror.clone().map(|m| (m, applied))
     }
 }
 
@@ -185,9 +205,11 @@ async fn follow<S: Storage>(
         };
         backoff = FIRST_BACKOFF;
         let mirror = MemoryStore::snapshot(list.items, list.revision, options.clone());
+        let Some(this) = cache.upgrade() else { return };
         {
-            let Some(cache) = cache.upgrade() else { return };
-            *cache.mirror() = Some(mirror.clone());
+            let mut slot = this.mirror();
+            this.applied.store(list.revision, Ordering::Release);
+            *slot = Some(mirror.clone());
         }
         let error = loop {
             let item = tokio::select! {
@@ -195,15 +217,20 @@ async fn follow<S: Storage>(
                 item = stream.recv() => item,
             };
             match item {
-                Some(Ok(event)) => mirror.apply(event),
+                Some(Ok(event)) => {
+                    let change = (event.kind != EventType::Progress).then_some(event.revision);
+                    mirror.apply(event);
+                    if let Some(revision) = change {
+                        this.applied.fetch_max(revision, Ordering::AcqRel);
+                    }
+                }
                 Some(Err(error)) => break error,
                 None => break StorageError::Unavailable("the store's watch ended".into()),
             }
         };
         // Requests go to the store before the mirror's watchers learn it is gone.
-        if let Some(cache) = cache.upgrade() {
-            *cache.mirror() = None;
-        }
+        *this.mirror() = None;
+        drop(this);
         tracing::warn!(%prefix, %error, "watch cache: the store's watch failed; rebuilding the cache");
         mirror.fail_watchers(error);
     }
@@ -215,12 +242,21 @@ impl<S: Storage + Clone> Storage for Cacher<S> {
     }
 
     async fn list(&self, prefix: &str, opts: ListOptions) -> Result<ListResult, StorageError> {
-        if let Some(mirror) = self.mirror_for(prefix) {
+        if let Some((mirror, applied)) = self.following(prefix) {
             let reached = mirror.current_revision();
+            let mut opts = opts.clone();
             let servable = match (opts.revision, opts.not_older_than) {
                 (Some(at), _) => self.compacted() <= at && at <= reached,
                 (None, Some(min)) => min <= reached,
-                (None, None) => false,
+                // A consistent read: the store's current revision, which the mirror may hold.
+                // (If the store cannot say, it answers the list itself: its error is the answer.)
+                (None, None) => match self.inner.revision().await {
+                    Ok(current) if applied >= current => {
+                        opts.not_older_than = Some(current);
+                        true
+                    }
+                    Ok(_) | Err(_) => false,
+                },
             };
             if servable {
                 match mirror.list(prefix, opts.clone()).await {

@@ -169,16 +169,44 @@ async fn one_store_watch_serves_every_watcher_and_recent_lists_come_from_memory(
     }
     assert_eq!(store.counts(), built, "served without the store");
 
-    // A consistent list, a watch "from now" and a revision the cache has not reached go to the
-    // store (which answers them exactly).
+    // A consistent list when the last change to the store was one the cache applied: the
+    // mirror (the store is asked only for its revision).
     let now = cacher.list(ALERTS, ListOptions::default()).await.unwrap();
     assert_eq!(now.items.len(), 3);
+    assert_eq!(now.revision, third.mod_revision);
+    assert_eq!(
+        store.counts(),
+        built,
+        "the current revision is the mirror's"
+    );
+
+    // Once the store has moved on through keys the cache does not follow, the mirror cannot
+    // tell it is current: a consistent list, a watch "from now" and a revision the cache has not
+    // reached go to the store (which answers them exactly).
+    let elsewhere = store.create("/registry/other/x", b("x")).await.unwrap();
+    let now = cacher.list(ALERTS, ListOptions::default()).await.unwrap();
+    assert_eq!(now.items.len(), 3);
+    assert_eq!(now.revision, elsewhere.mod_revision);
     let _ = cacher.watch(ALERTS, 0).await.unwrap();
     let _ = cacher
-        .list(ALERTS, recent(third.mod_revision + 5))
+        .list(ALERTS, recent(elsewhere.mod_revision + 5))
         .await
         .unwrap();
     assert_eq!(store.counts(), (built.0 + 2, built.1 + 1));
+
+    // A change the cache applies makes it current again.
+    let fourth = store
+        .create(&format!("{ALERTS}default/d"), b("4"))
+        .await
+        .unwrap();
+    reached(&cacher, ALERTS, fourth.mod_revision).await;
+    let now = cacher.list(ALERTS, ListOptions::default()).await.unwrap();
+    assert_eq!(now.items.len(), 4);
+    assert_eq!(
+        store.counts(),
+        (built.0 + 2, built.1 + 1),
+        "from the mirror again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -410,7 +410,8 @@ async fn the_watch_cache_serves_watches_and_recent_lists_without_etcd() {
         ranges,
         "resourceVersion=0 lists read etcd"
     );
-    // A consistent list (no resourceVersion) reads etcd, and sees the latest write at once.
+    // A consistent list (no resourceVersion) asks etcd (for its current revision at least:
+    // the cache answers when it has applied that revision), and sees the latest write at once.
     alerts
         .create(&PostParams::default(), &alert("latest"))
         .await
