@@ -189,23 +189,7 @@ pub fn aggregated_content_type(version: &str) -> String {
     format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList")
 }
 
-/// Kubernetes' version order: GA before beta before alpha, higher numbers first.
-pub fn version_priority(v: &str) -> (u8, u32, u32) {
-    let rest = v.strip_prefix('v').unwrap_or(v);
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let major: u32 = digits.parse().unwrap_or(0);
-    let tail = &rest[digits.len()..];
-    let (stage, minor) = if let Some(n) = tail.strip_prefix("beta") {
-        (1, n.parse().unwrap_or(0))
-    } else if let Some(n) = tail.strip_prefix("alpha") {
-        (0, n.parse().unwrap_or(0))
-    } else if tail.is_empty() {
-        (2, 0)
-    } else {
-        (0, 0)
-    };
-    (stage, major, minor)
-}
+pub use kube_codegen_apimachinery::version_priority;
 
 #[cfg(test)]
 mod tests {

@@ -172,25 +172,7 @@ pub fn upper_camel(snake: &str) -> String {
         .collect()
 }
 
-/// Kubernetes' version order: GA > beta > alpha, then by number.
-pub fn version_priority(v: &str) -> (u8, u32, u32) {
-    let Some(rest) = v.strip_prefix('v') else {
-        return (0, 0, 0);
-    };
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let major = digits.parse().unwrap_or(0);
-    let tail = &rest[digits.len()..];
-    let (level, minor) = if tail.is_empty() {
-        (3, 0)
-    } else if let Some(n) = tail.strip_prefix("beta") {
-        (2, n.parse().unwrap_or(0))
-    } else if let Some(n) = tail.strip_prefix("alpha") {
-        (1, n.parse().unwrap_or(0))
-    } else {
-        (0, 0)
-    };
-    (level, major, minor)
-}
+pub use kube_codegen_apimachinery::version_priority;
 
 /// The files of a client-side generator (client-gen, lister-gen, informer-gen,
 /// applyconfiguration-gen): `<dir>/mod.rs` from `root` (given the packages and their module
