@@ -132,19 +132,25 @@ pub(super) fn with_warnings(mut resp: Resp, warnings: &[String]) -> Resp {
     resp
 }
 
-/// The request body as JSON bytes: JSON as sent, YAML (`application/yaml`) converted; any other
-/// media type is 415.
-pub(super) fn body_json(ctx: &Ctx<'_>, t: &Target) -> Result<Bytes, ApiError> {
+/// The request's `Content-Type` (JSON when there is none) and its media type, lower-cased:
+/// media types are case-insensitive (RFC 9110).
+fn content_type<'a>(ctx: &'a Ctx<'_>) -> (&'a str, String) {
     let ct = ctx
         .header(header::CONTENT_TYPE)
         .unwrap_or("application/json");
-    // Media types are case-insensitive (RFC 9110).
     let media = ct
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
+    (ct, media)
+}
+
+/// The request body as JSON bytes: JSON as sent, YAML (`application/yaml`) converted; any other
+/// media type is 415.
+pub(super) fn body_json(ctx: &Ctx<'_>, t: &Target) -> Result<Bytes, ApiError> {
+    let (ct, media) = content_type(ctx);
     if ctx.body.is_empty() {
         return Err(ApiError::bad_request(
             "the request body is empty; expected an object",
@@ -245,15 +251,7 @@ pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
 /// A JSON or YAML `DeleteOptions` body: another media type is 415, another kind 400 (Go decodes
 /// it with the meta scheme, which knows no other kind).
 fn delete_options_body(ctx: &Ctx<'_>) -> Result<DeleteOptions, ApiError> {
-    let ct = ctx
-        .header(header::CONTENT_TYPE)
-        .unwrap_or("application/json");
-    let media = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let (ct, media) = content_type(ctx);
     let invalid = |e: &dyn std::fmt::Display| {
         ApiError::bad_request(format!("DeleteOptions is not valid: {e}"))
     };

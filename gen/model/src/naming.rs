@@ -149,14 +149,9 @@ pub fn rename_variant(name: &str, rule: Option<&str>) -> String {
 /// `^v[0-9]+((alpha|beta)[0-9]+)?$`, the Kubernetes version grammar (code-generator's
 /// `gen_client` and apimachinery's `kubeVersionRegex`): `v0` is a version (akri serves `v0`).
 pub fn is_version(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix('v') else {
+    let Some(rest) = after_major(s) else {
         return false;
     };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return false;
-    }
-    let rest = &rest[digits..];
     if rest.is_empty() {
         return true;
     }
@@ -177,14 +172,9 @@ pub fn looks_like_version(s: &str) -> bool {
         return false;
     }
     let joined = without_separators(s);
-    let Some(rest) = joined.strip_prefix('v') else {
+    let Some(rest) = after_major(&joined) else {
         return false;
     };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return false;
-    }
-    let rest = &rest[digits..];
     let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
     rest.is_empty()
         || rest
@@ -201,6 +191,13 @@ pub fn looks_like_version(s: &str) -> bool {
 pub fn version_spelling(s: &str) -> Option<String> {
     let fixed = without_separators(s);
     is_version(&fixed).then_some(fixed)
+}
+
+/// What follows `v<digits>` in a name that starts so (`beta1` of `v1beta1`).
+fn after_major(s: &str) -> Option<&str> {
+    let rest = s.strip_prefix('v')?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 0).then(|| &rest[digits..])
 }
 
 fn without_separators(s: &str) -> String {
