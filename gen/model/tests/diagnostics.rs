@@ -841,3 +841,29 @@ fn a_value_listed_twice_in_a_comma_list_tag_is_an_error() {
     assert!(out.contains("`al` is listed twice"), "{out}");
     assert_eq!(out.matches("error[E0103]").count(), 2, "{out}");
 }
+
+/// Positions count characters as an editor does, after a byte-order mark, a shebang line and
+/// multi-byte text alike.
+#[test]
+fn positions_survive_a_bom_a_shebang_and_wide_characters() {
+    for (prefix, line) in [("\u{feff}", 3), ("#!/usr/bin/env run\n", 4), ("", 3)] {
+        let out = errors(
+            &[(
+                "apis/pager/v1/types.rs",
+                &format!(
+                    "{prefix}{META}/// Ünïcödé — “quoted” 🚨\n#[derive(Clone)] pub struct Alert {{ pub metadata: ObjectMeta, pub spec: Missing }}\n"
+                ),
+            )],
+            "apis",
+        );
+        let want = format!("apis/pager/v1/types.rs:{line}:");
+        assert!(out.contains(&want), "{prefix:?}: {out}");
+        assert!(out.contains("^^^^^^^ not declared"), "{prefix:?}: {out}");
+        // `Missing` starts at its character column on that line.
+        let col = "#[derive(Clone)] pub struct Alert { pub metadata: ObjectMeta, pub spec: "
+            .chars()
+            .count()
+            + 1;
+        assert!(out.contains(&format!("{want}{col}")), "{prefix:?}: {out}");
+    }
+}
