@@ -80,6 +80,12 @@ impl Generator for ClientGen {
                     ))
                 });
             diags.extend(unnameable_from_outside(pkg, named));
+            // The fake serves a kind that converts through its hub as the hub type.
+            for k in &kinds {
+                if let Some(hub) = hub_package(model, k) {
+                    diags.extend(unnameable_from_outside(hub, [k.ty.name.as_str()]));
+                }
+            }
             for k in &kinds {
                 for m in &k.spec.methods {
                     if !METHOD_VERBS.contains(&m.verb) {
@@ -281,8 +287,8 @@ fn fake_resources(
         .collect()
 }
 
-/// The hub type a version's kind converts through, if it does.
-fn hub_kind(model: &Model, k: &ClientKind<'_>) -> Option<TokenStream> {
+/// The hub package a version's kind converts through, if it does and the hub has that kind.
+fn hub_package<'a>(model: &'a Model, k: &ClientKind<'_>) -> Option<&'a Package> {
     let through = matches!(
         k.pkg.options.conversion.as_ref().map(|c| &c.value),
         Some(ConversionTag::Through(_))
@@ -291,10 +297,16 @@ fn hub_kind(model: &Model, k: &ClientKind<'_>) -> Option<TokenStream> {
         return None;
     }
     let group_dir = k.pkg.dir.parent()?;
-    let hub = model
+    model
         .packages
         .iter()
-        .find(|p| p.input == k.pkg.input && p.is_internal() && p.dir == group_dir)?;
+        .find(|p| p.input == k.pkg.input && p.is_internal() && p.dir == group_dir)
+        .filter(|hub| hub.roots().any(|(t, _)| t.name == k.ty.name))
+}
+
+/// The hub type a version's kind converts through, if it does.
+fn hub_kind(model: &Model, k: &ClientKind<'_>) -> Option<TokenStream> {
+    let hub = hub_package(model, k)?;
     hub.roots()
         .find(|(t, _)| t.name == k.ty.name)
         .and_then(|_| absolute_type_path(hub, &k.ty.name))
