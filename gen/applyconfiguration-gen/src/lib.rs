@@ -42,19 +42,11 @@ impl Generator for ApplyConfigurationGen {
         let mut diags = Vec::new();
         for (pkg, kinds) in kube_codegen_model::clients::client_packages(model) {
             let configured = configured_types(pkg, &kinds);
-            let names: BTreeSet<&str> = configured.iter().map(|t| t.name.as_str()).collect();
-            let mut named: Vec<&str> = kinds.iter().map(|k| k.ty.name.as_str()).collect();
-            for t in &configured {
-                for f in t.fields() {
-                    f.ty.walk(&mut |ft| {
-                        if let FieldType::Local(n) = ft
-                            && !names.contains(n.as_str())
-                        {
-                            named.push(pkg.type_named(n).map_or("", |t| t.name.as_str()));
-                        }
-                    });
-                }
-            }
+            let held = held_as_is(pkg, &configured);
+            let named = kinds
+                .iter()
+                .map(|k| k.ty.name.as_str())
+                .chain(held.iter().map(|t| t.name.as_str()));
             diags.extend(unnameable_from_outside(pkg, named));
         }
         diags
@@ -104,12 +96,42 @@ fn configured_types<'a>(pkg: &'a Package, kinds: &[ClientKind<'a>]) -> Vec<&'a T
         .collect()
 }
 
+/// The package's types configurations hold as they are (enums, tuple and generic types): not
+/// configured themselves.
+fn held_as_is<'a>(pkg: &'a Package, configured: &[&TypeDef]) -> Vec<&'a TypeDef> {
+    let names: BTreeSet<&str> = configured.iter().map(|t| t.name.as_str()).collect();
+    let mut held = BTreeSet::new();
+    for t in configured {
+        for f in t.fields() {
+            f.ty.walk(&mut |ft| {
+                if let FieldType::Local(n) = ft
+                    && !names.contains(n.as_str())
+                {
+                    held.insert(n.clone());
+                }
+            });
+        }
+    }
+    pkg.types
+        .iter()
+        .filter(|t| held.contains(&t.name))
+        .collect()
+}
+
 fn group_version(pkg: &Package, kinds: &[ClientKind<'_>], opts: &Options) -> TokenStream {
     let configured = configured_types(pkg, kinds);
     let names: BTreeSet<&str> = configured.iter().map(|t| t.name.as_str()).collect();
+    // `Debug` and `PartialEq` where every type held as is has them (a configuration holds the
+    // package's enums verbatim, and other configurations, which derive alike).
+    let held = held_as_is(pkg, &configured);
+    let derives: Vec<proc_macro2::Ident> = ["Debug", "PartialEq"]
+        .into_iter()
+        .filter(|d| held.iter().all(|t| t.implements(d)))
+        .map(|d| format_ident!("{d}"))
+        .collect();
     let items = configured.iter().map(|ty| {
         let kind = kinds.iter().find(|k| k.ty.name == ty.name);
-        configuration(pkg, ty, kind, &names, opts)
+        configuration(pkg, ty, kind, &names, &derives, opts)
     });
     quote! { #(#items)* }
 }
@@ -190,6 +212,7 @@ fn configuration(
     ty: &TypeDef,
     kind: Option<&ClientKind<'_>>,
     names: &BTreeSet<&str>,
+    derives: &[proc_macro2::Ident],
     opts: &Options,
 ) -> TokenStream {
     let client = opts.crates.client.to_tokens();
@@ -366,7 +389,7 @@ fn configuration(
     };
     quote! {
         #[doc = #doc]
-        #[derive(Clone, Debug, Default, PartialEq, #serde::Serialize, #serde::Deserialize)]
+        #[derive(Clone, Default, #serde::Serialize, #serde::Deserialize #(, #derives)*)]
         #[serde(crate = #serde_crate)]
         pub struct #config {
             #(#members)*

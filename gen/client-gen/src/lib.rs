@@ -80,6 +80,24 @@ impl Generator for ClientGen {
                     ))
                 });
             diags.extend(unnameable_from_outside(pkg, named));
+            // A typed client's object is `Debug` (`ApiObject`): say so here, not in rustc's
+            // words about a trait bound in generated code.
+            for k in kinds.iter().filter(|k| !k.ty.implements("Debug")) {
+                diags.push(
+                    Diagnostic::error(
+                        "E0704",
+                        format!(
+                            "`+genclient` kind `{}` does not implement `Debug`",
+                            k.ty.name
+                        ),
+                    )
+                    .at(
+                        k.ty.span,
+                        "typed clients, listers and informers print their objects",
+                    )
+                    .help("add `Debug` to its `#[derive(...)]` (or implement it)"),
+                );
+            }
             // The fake serves a kind that converts through its hub as the hub type.
             for k in &kinds {
                 if let Some(hub) = hub_package(model, k) {

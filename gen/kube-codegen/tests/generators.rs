@@ -330,3 +330,35 @@ fn kinds_other_crates_cannot_name_are_an_error() {
         "{clientset}"
     );
 }
+
+/// A typed client's object is `Debug`: a kind without it is E0704, not a trait-bound error in
+/// generated code.
+#[test]
+fn client_kinds_without_debug_are_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let apis = tmp.path().join("apis");
+    let v1 = apis.join("shop/v1");
+    std::fs::create_dir_all(&v1).unwrap();
+    std::fs::write(
+        v1.join("mod.rs"),
+        "//! +groupName=shop.example.com\nmod types;\npub use types::*;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        v1.join("types.rs"),
+        "/// +genclient\n#[derive(Clone, Default)]\npub struct Order {\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\n}\n",
+    )
+    .unwrap();
+    let err = Config::new()
+        .input_at(&apis, "crate::apis")
+        .in_source_tree()
+        .client_out(tmp.path().join("client"))
+        .use_stamp(false)
+        .generate()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("error[E0704]: `+genclient` kind `Order` does not implement `Debug`"),
+        "{err}"
+    );
+}

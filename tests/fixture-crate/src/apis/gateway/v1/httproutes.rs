@@ -8,9 +8,10 @@ mod prelude {
 }
 use self::prelude::*;
 
-/// HTTPRoute routes HTTP requests to backends.
+/// HTTPRoute routes HTTP requests to backends. (Nothing here derives `PartialEq`: kopium
+/// output need not, and the apply configurations then do without it.)
 /// +genclient
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct HTTPRoute {
     pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
     pub spec: HTTPRouteSpec,
@@ -18,7 +19,7 @@ pub struct HTTPRoute {
 }
 
 /// What the route matches and where it sends requests.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct HTTPRouteSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostnames: Option<Vec<String>>,
@@ -33,7 +34,7 @@ pub struct HTTPRouteSpec {
 }
 
 /// The protocol to the backend.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug)]
 pub enum HTTPRouteProtocol {
     #[serde(rename = "HTTP")]
     Http,
@@ -42,7 +43,7 @@ pub enum HTTPRouteProtocol {
 }
 
 /// What the gateway observed.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct HTTPRouteStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
