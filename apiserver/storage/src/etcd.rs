@@ -458,7 +458,21 @@ impl Storage for EtcdStore {
                             }
                         }
                         EtcdEventType::Delete => {
-                            let Some(prev) = prev else { continue };
+                            // etcd sends a delete without its previous value when a compaction
+                            // removed that value first: the change cannot be delivered as a
+                            // DELETED with the last state, and skipping it would leave the object
+                            // in every cache and watcher for good. End the watch as compacted
+                            // (Kubernetes fails it too): clients and the watch cache re-list.
+                            let Some(prev) = prev else {
+                                tracing::warn!(key = %String::from_utf8_lossy(kv.key()), revision, "etcd sent a delete without its previous value (compacted); ending the watch");
+                                let _ = tx
+                                    .send(Err(StorageError::Expired {
+                                        requested: revision,
+                                        oldest: revision + 1,
+                                    }))
+                                    .await;
+                                return;
+                            };
                             Event {
                                 kind: EventType::Deleted,
                                 revision,

@@ -124,10 +124,18 @@ fn group_version(pkg: &Package, kinds: &[ClientKind<'_>], opts: &Options) -> Tok
     // `Debug` and `PartialEq` where every type held as is has them (a configuration holds the
     // package's enums verbatim, and other configurations, which derive alike).
     let held = held_as_is(pkg, &configured);
-    let derives: Vec<proc_macro2::Ident> = ["Debug", "PartialEq"]
+    let client = opts.crates.client.to_tokens();
+    let derives: Vec<TokenStream> = ["Clone", "Debug", "Default", "PartialEq"]
         .into_iter()
-        .filter(|d| held.iter().all(|t| t.implements(d)))
-        .map(|d| format_ident!("{d}"))
+        .filter(|d| matches!(*d, "Clone" | "Default") || held.iter().all(|t| t.implements(d)))
+        .map(|d| {
+            let d = format_ident!("{d}");
+            quote!(#d)
+        })
+        .chain([
+            quote!(#client::__private::serde::Serialize),
+            quote!(#client::__private::serde::Deserialize),
+        ])
         .collect();
     let items = configured.iter().map(|ty| {
         let kind = kinds.iter().find(|k| k.ty.name == ty.name);
@@ -212,11 +220,10 @@ fn configuration(
     ty: &TypeDef,
     kind: Option<&ClientKind<'_>>,
     names: &BTreeSet<&str>,
-    derives: &[proc_macro2::Ident],
+    derives: &[TokenStream],
     opts: &Options,
 ) -> TokenStream {
     let client = opts.crates.client.to_tokens();
-    let serde = quote!(#client::__private::serde);
     let serde_crate = format!("{}::__private::serde", opts.crates.client);
     let name = &ty.name;
     let config = config_ident(name);
@@ -389,7 +396,7 @@ fn configuration(
     };
     quote! {
         #[doc = #doc]
-        #[derive(Clone, Default, #serde::Serialize, #serde::Deserialize #(, #derives)*)]
+        #[derive(#(#derives),*)]
         #[serde(crate = #serde_crate)]
         pub struct #config {
             #(#members)*
