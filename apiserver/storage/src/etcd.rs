@@ -116,6 +116,27 @@ fn is_revision_out_of_range(message: &str) -> bool {
 /// events); Kubernetes' etcd client sets the same limit (`MaxCallRecvMsgSize`).
 const MAX_RESPONSE_BYTES: usize = i32::MAX as usize;
 
+/// The DELETED event of a delete at `revision`, from the value before it. etcd sends a delete
+/// without that value when a compaction removed it first: the change cannot be delivered as a
+/// DELETED with the last state, and skipping it would leave the object in every watcher and
+/// watch cache for good. It ends the watch as compacted instead (Kubernetes fails such a watch
+/// too): clients and the watch cache re-list.
+fn deleted(revision: Revision, prev: Option<KeyValue>) -> Result<Event, StorageError> {
+    let prev = prev.ok_or(StorageError::Expired {
+        requested: revision,
+        oldest: revision + 1,
+    })?;
+    Ok(Event {
+        kind: EventType::Deleted,
+        revision,
+        kv: KeyValue {
+            mod_revision: revision,
+            ..prev.clone()
+        },
+        prev: Some(prev),
+    })
+}
+
 /// The first key after every key starting with `prefix` (etcd's range end for a prefix).
 fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     let mut end = prefix.to_vec();
@@ -457,32 +478,14 @@ impl Storage for EtcdStore {
                                 },
                             }
                         }
-                        EtcdEventType::Delete => {
-                            // etcd sends a delete without its previous value when a compaction
-                            // removed that value first: the change cannot be delivered as a
-                            // DELETED with the last state, and skipping it would leave the object
-                            // in every cache and watcher for good. End the watch as compacted
-                            // (Kubernetes fails it too): clients and the watch cache re-list.
-                            let Some(prev) = prev else {
+                        EtcdEventType::Delete => match deleted(revision, prev) {
+                            Ok(event) => event,
+                            Err(error) => {
                                 tracing::warn!(key = %String::from_utf8_lossy(kv.key()), revision, "etcd sent a delete without its previous value (compacted); ending the watch");
-                                let _ = tx
-                                    .send(Err(StorageError::Expired {
-                                        requested: revision,
-                                        oldest: revision + 1,
-                                    }))
-                                    .await;
+                                let _ = tx.send(Err(error)).await;
                                 return;
-                            };
-                            Event {
-                                kind: EventType::Deleted,
-                                revision,
-                                kv: KeyValue {
-                                    mod_revision: revision,
-                                    ..prev.clone()
-                                },
-                                prev: Some(prev),
                             }
-                        }
+                        },
                     };
                     // Unlike an in-process store, whose writers hand events to every watcher
                     // and must not wait, this task may wait for a slow watcher: etcd keeps the
@@ -526,5 +529,32 @@ impl Storage for EtcdStore {
             Err(StorageError::Expired { .. }) => Ok(()),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A delete etcd sends without its previous value (compacted under a watcher catching up,
+    /// a race a test cannot force on a real etcd) ends the watch as expired; with the value it
+    /// is the DELETED event carrying the last state.
+    #[test]
+    fn a_delete_without_its_previous_value_is_expired() {
+        assert!(matches!(
+            deleted(7, None),
+            Err(StorageError::Expired { requested: 7, .. })
+        ));
+        let prev = KeyValue {
+            key: "/registry/a".into(),
+            value: Bytes::from_static(b"{}"),
+            create_revision: 3,
+            mod_revision: 5,
+        };
+        let event = deleted(7, Some(prev.clone())).unwrap();
+        assert_eq!(event.kind, EventType::Deleted);
+        assert_eq!(event.kv.mod_revision, 7);
+        assert_eq!(event.kv.value, prev.value);
+        assert_eq!(event.prev, Some(prev));
     }
 }

@@ -440,23 +440,3 @@ where
     }
     out
 }
-
-/// etcd sends a delete without its previous value when that value is compacted (a watcher
-/// catching up across a compaction): the watch ends as expired — clients and the watch cache
-/// re-list — instead of skipping the delete and keeping the object for good.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delete_whose_previous_value_is_compacted_ends_the_watch() {
-    let (store, _guard) = common::etcd(StoreOptions::default());
-    store.create("/registry/gone/a", b("1")).await.unwrap();
-    let deleted = store.delete("/registry/gone/a", None).await.unwrap();
-    store.compact(deleted.mod_revision).await.unwrap();
-    // From just before the delete, which etcd still has, without the value it removed.
-    let mut w = store
-        .watch("/registry/gone/", deleted.mod_revision - 1)
-        .await
-        .unwrap();
-    match tokio::time::timeout(Duration::from_secs(10), w.recv()).await {
-        Ok(Some(Err(StorageError::Expired { .. }))) => {}
-        other => panic!("expected the watch to end as expired: {other:?}"),
-    }
-}
