@@ -57,7 +57,7 @@ pub struct Template {
     pub labels: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Size {
     #[default]
     Small,
