@@ -41,7 +41,7 @@ const WIDGETS: &str = r#"
 /// +genclient:method=GetScale,verb=get,subresource=scale,result=k8s_openapi::api::autoscaling::v1::Scale
 /// +genclient:method=UpdateScale,verb=update,subresource=scale,input=k8s_openapi::api::autoscaling::v1::Scale,result=k8s_openapi::api::autoscaling::v1::Scale
 /// +genclient:method=Evict,verb=create,subresource=eviction,input=Eviction,result=Eviction
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Widget {
     pub metadata: ObjectMeta,
     pub spec: WidgetSpec,
@@ -66,14 +66,14 @@ pub struct Eviction {
 /// Cluster-wide rules: `policies`.
 /// +genclient
 /// +genclient:nonNamespaced
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Policy {
     pub metadata: ObjectMeta,
 }
 
 /// +genclient
 /// +genclient:readonly
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct WidgetSnapshot {
     pub metadata: ObjectMeta,
     pub status: Option<WidgetStatus>,
@@ -81,7 +81,7 @@ pub struct WidgetSnapshot {
 
 /// +genclient
 /// +genclient:noStatus
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Reservation {
     pub metadata: ObjectMeta,
     pub status: Option<WidgetStatus>,
@@ -89,13 +89,13 @@ pub struct Reservation {
 
 /// +genclient
 /// +genclient:onlyVerbs=get,list
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Gauge {
     pub metadata: ObjectMeta,
 }
 
 /// Not a client kind: no `+genclient`.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Internal {
     pub metadata: ObjectMeta,
 }
@@ -149,7 +149,7 @@ fn clientset_for_every_client_flavour() {
 fn groups_sharing_a_first_label_and_versions_through_the_hub() {
     let kind = |extra: &str| {
         format!(
-            "{META}/// +genclient\n#[derive(Clone, Default)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n{extra}}}\n"
+            "{META}/// +genclient\n#[derive(Clone, Debug, Default)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n{extra}}}\n"
         )
     };
     let loaded = load(
@@ -162,7 +162,7 @@ fn groups_sharing_a_first_label_and_versions_through_the_hub() {
             (
                 "apis/apps/types.rs",
                 &format!(
-                    "{META}#[derive(Clone, Default)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n}}\n"
+                    "{META}#[derive(Clone, Debug, Default)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n}}\n"
                 ),
             ),
             (
@@ -201,7 +201,7 @@ fn groups_sharing_a_first_label_and_versions_through_the_hub() {
 #[test]
 fn types_it_cannot_name_and_methods_it_cannot_write() {
     let types = format!(
-        "{META}/// +genclient\n/// +genclient:method=ListScales,verb=list,subresource=scale\n#[derive(Clone, Default)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n}}\n"
+        "{META}/// +genclient\n/// +genclient:method=ListScales,verb=list,subresource=scale\n#[derive(Clone, Debug, Default)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n}}\n"
     );
     let loaded = load(
         "diagnostics",
@@ -236,7 +236,7 @@ fn nothing_without_client_kinds() {
             (
                 "apis/widgets/v1/types.rs",
                 &format!(
-                    "{META}#[derive(Clone)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n}}\n"
+                    "{META}#[derive(Clone, Debug)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n}}\n"
                 ),
             ),
         ],
