@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::diag::{Diagnostic, FileId, Span};
 use crate::model::*;
 use crate::naming;
-use crate::parse::{InputFile, LoweredFile, LoweredType};
+use crate::parse::{InputFile, LoweredFile, LoweredType, Scope};
 use crate::path::RustPath;
 use crate::tags::{Tag, TagKey, TagValue};
 
@@ -242,6 +242,10 @@ pub(crate) fn assemble(
             (key, files, types)
         })
         .collect();
+    let package_dirs: BTreeSet<PathBuf> = by_key
+        .values()
+        .filter_map(|files| files.first().map(|p| p.package_dir()))
+        .collect();
     let assembled: Vec<(Package, Vec<Diagnostic>)> = keyed
         .into_par_iter()
         .map(|(key, files, types)| {
@@ -256,6 +260,7 @@ pub(crate) fn assemble(
                 lowered,
                 &group_tags,
                 &hubs,
+                &package_dirs,
                 &mut package_diags,
             );
             (pkg, package_diags)
@@ -288,6 +293,7 @@ fn assemble_one(
     lowered: &BTreeMap<crate::diag::FileId, LoweredFile>,
     group_tags: &BTreeMap<PathBuf, Vec<(String, Span)>>,
     hubs: &BTreeMap<PathBuf, BTreeSet<String>>,
+    package_dirs: &BTreeSet<PathBuf>,
     diags: &mut Vec<Diagnostic>,
 ) -> Package {
     let group_dir_name = if key.group_dir.as_os_str() == ".." {
@@ -402,7 +408,7 @@ fn assemble_one(
     // Which file modules are `pub` (by the module declaring them), and what the package module
     // re-exports: where other crates can name each type.
     let mut file_mods: BTreeMap<Vec<String>, &[(String, bool)]> = BTreeMap::new();
-    let mut root_scope: Option<&crate::parse::Scope> = None;
+    let mut root_scope: Option<&Scope> = None;
     for p in files.iter() {
         let lf = &lowered[&p.file.id];
         file_mods.insert(p.module.clone(), &lf.file_mods);
@@ -410,41 +416,40 @@ fn assemble_one(
             root_scope = lf.scopes.first();
         }
     }
-    let public_module =
-        |file_module: &[String], scope: &crate::parse::Scope, name: &str, is_pub: bool| {
-            if !is_pub {
-                return None;
-            }
-            let mut module = file_module.to_vec();
-            module.extend(scope.inline.iter().cloned());
-            let own = |path: &RustPath| {
-                let segs = path.segments.as_slice();
-                let segs = segs.strip_prefix(&["self".to_string()]).unwrap_or(segs);
-                segs == module.as_slice()
-            };
-            if module.is_empty()
-                || root_scope.is_some_and(|root| {
-                    root.exported_globs.iter().any(own)
-                        || (root.exported.contains(name)
-                            && root.uses.get(name).is_some_and(|p| {
-                                p.last() == name
-                                    && own(&RustPath::from_segments(
-                                        false,
-                                        p.segments[..p.segments.len() - 1].to_vec(),
-                                    ))
-                            }))
-                })
-            {
-                return Some(Vec::new());
-            }
-            let files_public = (0..file_module.len()).all(|i| {
-                file_mods.get(&file_module[..i]).is_some_and(|mods| {
-                    mods.iter()
-                        .any(|(m, public)| *public && *m == file_module[i])
-                })
-            });
-            (files_public && scope.reachable).then_some(module)
+    let public_module = |file_module: &[String], scope: &Scope, name: &str, is_pub: bool| {
+        if !is_pub {
+            return None;
+        }
+        let mut module = file_module.to_vec();
+        module.extend(scope.inline.iter().cloned());
+        let own = |path: &RustPath| {
+            let segs = path.segments.as_slice();
+            let segs = segs.strip_prefix(&["self".to_string()]).unwrap_or(segs);
+            segs == module.as_slice()
         };
+        if module.is_empty()
+            || root_scope.is_some_and(|root| {
+                root.exported_globs.iter().any(own)
+                    || (root.exported.contains(name)
+                        && root.uses.get(name).is_some_and(|p| {
+                            p.last() == name
+                                && own(&RustPath::from_segments(
+                                    false,
+                                    p.segments[..p.segments.len() - 1].to_vec(),
+                                ))
+                        }))
+            })
+        {
+            return Some(Vec::new());
+        }
+        let files_public = (0..file_module.len()).all(|i| {
+            file_mods.get(&file_module[..i]).is_some_and(|mods| {
+                mods.iter()
+                    .any(|(m, public)| *public && *m == file_module[i])
+            })
+        });
+        (files_public && scope.reachable).then_some(module)
+    };
 
     let mut types: Vec<TypeDef> = Vec::new();
     let mut raw: Vec<RawType> = Vec::new();
@@ -587,6 +592,8 @@ fn assemble_one(
             .collect(),
         hub_types,
         root_uses,
+        dir: pkg.dir.clone(),
+        package_dirs,
     };
     resolve_types(&mut pkg, &names, raw, diags);
     pkg
@@ -608,6 +615,10 @@ struct Names<'a> {
     hub_types: BTreeSet<String>,
     /// `use`s of the package's root module (seen by `use super::*` in its files).
     root_uses: BTreeMap<String, RustPath>,
+    /// The package's directory and every package directory of its input, relative to the
+    /// input: a path through a glob import may name a sibling package (`v1::Status`).
+    dir: PathBuf,
+    package_dirs: &'a BTreeSet<PathBuf>,
 }
 
 fn display_dir(dir: &Path, version: Option<&str>) -> String {
@@ -796,6 +807,7 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
                     }
                 });
             }
+            through_sibling_globs(ty, names, &names.files[&r.file].scopes[r.scope], &module);
             resolve_with_aliases(ty, &local, &aliases, &module, 0);
             // Bare names a glob import brings: already package-relative.
             ty.walk_mut(&mut |ft| {
@@ -1103,6 +1115,70 @@ fn rebase_path(path: &mut RustPath, module: &[String]) {
             *path = RustPath::from_segments(false, out);
         }
     }
+}
+
+/// `v1::Status` written under `use super::super::*;` where `v1` is a sibling package (kube-rs's
+/// multi-version layout): the glob's path in front (`super::super::v1::Status`), as Rust resolves
+/// it, so that generated code elsewhere names it. Only a first segment that is a package
+/// directory of the input is taken this way (`chrono::DateTime` stays an extern crate's).
+fn through_sibling_globs(ty: &mut FieldType, names: &Names, scope: &Scope, module: &[String]) {
+    if scope.globs.is_empty() {
+        return;
+    }
+    let written: Vec<String> = names
+        .dir
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .chain(module.iter().cloned())
+        .collect();
+    ty.walk_mut(&mut |ft| {
+        let FieldType::Foreign { path, .. } = ft else {
+            return;
+        };
+        if path.global
+            || path.segments.len() < 2
+            || matches!(path.first(), "self" | "super" | "crate")
+        {
+            return;
+        }
+        let providing: Vec<&RustPath> = scope
+            .globs
+            .iter()
+            .filter(|g| {
+                glob_dir(&written, g)
+                    .is_some_and(|d| names.package_dirs.contains(&d.join(path.first())))
+            })
+            .collect();
+        if let [glob] = providing[..] {
+            let segments: Vec<String> = glob
+                .segments
+                .iter()
+                .chain(&path.segments)
+                .cloned()
+                .collect();
+            *path = RustPath::from_segments(false, segments);
+        }
+    });
+}
+
+/// The directory (relative to the input) a glob import written in module `written` (its path
+/// from the input's root) points at; `None` when it leaves the input or starts at `crate`.
+fn glob_dir(written: &[String], glob: &RustPath) -> Option<PathBuf> {
+    if glob.global {
+        return None;
+    }
+    let mut at = written.to_vec();
+    for segment in &glob.segments {
+        match segment.as_str() {
+            "self" => {}
+            "super" => {
+                at.pop()?;
+            }
+            "crate" => return None,
+            other => at.push(other.to_string()),
+        }
+    }
+    Some(at.iter().collect())
 }
 
 /// Paths naming types of this package become `Local`; well-known types become `Known`.

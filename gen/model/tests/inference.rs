@@ -928,3 +928,36 @@ fn crate_paths_to_the_package_itself_are_local() {
         "another package's type stays a path"
     );
 }
+
+/// kube-rs's multi-version layout: `v1::Status` written under `use super::super::*;` names the
+/// sibling version's type, through the glob (generated code in the package module names it as
+/// `super::v1::Status`); an extern crate's path is left alone.
+#[test]
+fn paths_through_a_glob_into_a_sibling_version() {
+    let l = load_ok(&[
+        (
+            "apis/g/mod.rs",
+            "//! +groupName=g.example.com\npub mod v1;\npub mod v2;\n",
+        ),
+        (
+            "apis/g/v1/types.rs",
+            &format!("{META}#[derive(Clone, Debug)]\npub struct Status {{ pub ready: bool }}\n"),
+        ),
+        (
+            "apis/g/v2/types.rs",
+            &format!(
+                "use super::super::*;\n{META}#[derive(Clone, Debug)]\npub struct W {{\n    pub metadata: ObjectMeta,\n    pub status: Option<v1::Status>,\n    pub at: Option<chrono::DateTime<chrono::Utc>>,\n}}\n"
+            ),
+        ),
+    ]);
+    let w = ty(package(&l, "g/v2"), "W");
+    let path_of = |i: usize| match &w.fields()[i].ty {
+        FieldType::Option(t) => match &**t {
+            FieldType::Foreign { path, .. } => path.segments.join("::"),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(path_of(1), "super::v1::Status");
+    assert_eq!(path_of(2), "chrono::DateTime");
+}
