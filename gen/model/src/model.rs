@@ -399,6 +399,8 @@ pub struct SerdeField {
     pub default: bool,
     pub flatten: bool,
     pub skip_serializing_if: Option<String>,
+    /// `#[serde(other)]` on a unit variant: it stands for every value no other variant names.
+    pub other: bool,
 }
 
 impl TypeDef {

@@ -871,6 +871,7 @@ fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {
                 "skip_serializing" => skip_ser = true,
                 "skip_deserializing" => skip_de = true,
                 "flatten" => out.flatten = true,
+                "other" => out.other = true,
                 "skip_serializing_if" => out.skip_serializing_if = serde_string(&m)?,
                 "default" => {
                     out.default = true;
@@ -885,6 +886,8 @@ fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {
         }
     }
     out.skip |= skip_ser && skip_de;
+    // Never read: absent on input is its default.
+    out.default |= skip_de;
     for (key, span) in custom {
         serde_custom_shape(ctx, &key, span, "this field");
     }

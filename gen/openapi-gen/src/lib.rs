@@ -187,7 +187,12 @@ fn type_schema(pkg: &Package, t: &TypeDef) -> Value {
                     .filter(|v| !v.serde.skip)
                     .map(|v| Value::String(v.wire.clone()))
                     .collect();
-                let mut s = json!({"type": "string", "enum": values});
+                // A `#[serde(other)]` variant takes any other string: no `enum` to refuse it.
+                let mut s = if variants.iter().any(|v| v.serde.other) {
+                    json!({"type": "string"})
+                } else {
+                    json!({"type": "string", "enum": values})
+                };
                 let lines: Vec<String> = variants
                     .iter()
                     .filter(|v| !v.docs.is_empty())

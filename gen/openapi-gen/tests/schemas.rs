@@ -312,3 +312,54 @@ pub struct Odd {
     // Not a scalar: described from the Rust type, as before (and warned about).
     assert_eq!(s["co.k8s.pager.v1.Odd"]["type"], "object");
 }
+
+/// A `#[serde(other)]` variant takes any string (no `enum` list to refuse it); a field serde
+/// never reads (`skip_deserializing`) is not required.
+#[test]
+fn catch_all_variants_and_fields_never_read() {
+    let s = schemas(
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub spec: Spec,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Spec {
+    pub mode: Mode,
+    pub level: Level,
+    #[serde(skip_deserializing)]
+    pub written_only: String,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub enum Mode {
+    Fast,
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub enum Level {
+    Low,
+    High,
+}
+"#,
+    );
+    let mode = &s["co.k8s.pager.v1.Mode"];
+    assert_eq!(mode["type"], "string", "{mode}");
+    assert!(mode.get("enum").is_none(), "{mode}");
+    assert_eq!(
+        s["co.k8s.pager.v1.Level"]["enum"],
+        serde_json::json!(["Low", "High"])
+    );
+    let required = &s["co.k8s.pager.v1.Spec"]["required"];
+    assert_eq!(
+        required,
+        &serde_json::json!(["mode", "level"]),
+        "{required}"
+    );
+}
