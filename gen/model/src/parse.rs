@@ -261,7 +261,14 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
     let file = match syn::parse_file(&f.text) {
         Ok(file) => file,
         Err(e) => {
-            let span = ctx.span(e.span());
+            let mut span = ctx.span(e.span());
+            // syn's "unexpected end of input" has no position (the call site): point at the
+            // end of the text, where the item was cut short (a dangling attribute, say).
+            if e.to_string().starts_with("unexpected end of input") && span.start == 0 {
+                let end = f.text.trim_end().len();
+                let last = f.text[..end].chars().next_back().map_or(0, char::len_utf8);
+                span = Span::new(f.id, end - last, end);
+            }
             // proc-macro2's lexer says only "cannot parse string into token stream": name the
             // problem from the text at the position it stopped, as rustc would.
             let (message, label) = match lex_problem(&f.text, span.start) {

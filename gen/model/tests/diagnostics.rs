@@ -867,3 +867,20 @@ fn positions_survive_a_bom_a_shebang_and_wide_characters() {
         assert!(out.contains(&format!("{want}{col}")), "{prefix:?}: {out}");
     }
 }
+
+/// A file cut short (a dangling attribute at its end) is reported where it ends, not at 1:1.
+#[test]
+fn unexpected_end_of_input_points_at_the_end() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!("{META}/// A kind.\n#[derive(Clone)]\n"),
+        )],
+        "apis",
+    );
+    assert!(
+        out.contains("error[E0001]: this file is not valid Rust: unexpected end of input"),
+        "{out}"
+    );
+    assert!(out.contains("apis/pager/v1/types.rs:3:16"), "{out}");
+}
