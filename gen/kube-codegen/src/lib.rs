@@ -694,9 +694,6 @@ fn relative_path(from: &Path, to: &Path) -> PathBuf {
     rel
 }
 
-/// CPU time per phase, summed over threads, printed to stderr when `KUBE_CODEGEN_TIMINGS` is
-/// set: where a run's time goes, without a profiler.
-/// The process's resident memory now and at its peak, from `/proc/self/status` (Linux), for the
 /// The stack of every thread that parses, lowers, generates or prints: syn, the model's
 /// walks and prettyplease recurse as deep as the input nests (`Option<Option<…>>` thousands
 /// deep is valid Rust). Address space only: pages are touched as deep as the recursion goes.
@@ -716,6 +713,7 @@ fn on_large_stacks<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// The process's resident memory now and at its peak, from `/proc/self/status` (Linux), for the
 /// timings report: memory first touched is memory the kernel must zero.
 fn memory_now() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -729,6 +727,8 @@ fn memory_now() -> String {
     format!("rss {}, peak {}", field("VmRSS:"), field("VmHWM:"))
 }
 
+/// CPU time per phase, summed over threads, printed to stderr when `KUBE_CODEGEN_TIMINGS` is
+/// set: where a run's time goes, without a profiler.
 struct Timings {
     enabled: bool,
     load: std::sync::atomic::AtomicU64,

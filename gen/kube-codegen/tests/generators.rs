@@ -272,37 +272,54 @@ fn deeply_nested_types_from_a_small_stack() {
     assert!(report.unwrap() > 0);
 }
 
-/// Generated clients live in another crate: a kind neither re-exported by its package module
-/// nor in `pub` modules is E0703 (before, client code that named it failed to compile); one in
-/// a `pub mod` is named through it.
-#[test]
-fn kinds_other_crates_cannot_name_are_an_error() {
+/// A package `shop.example.com/v1` of `files` (relative to `apis/shop/v1/`), and the client
+/// output directory beside it.
+fn shop(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let apis = tmp.path().join("apis");
     let v1 = apis.join("shop/v1");
     std::fs::create_dir_all(&v1).unwrap();
-    std::fs::write(
-        v1.join("mod.rs"),
-        "//! +groupName=shop.example.com\nmod orders;\npub mod carts;\n",
-    )
-    .unwrap();
-    let kind = |name: &str| {
-        format!(
-            "/// +genclient\n#[derive(Clone, Debug, Default)]\npub struct {name} {{\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\n}}\n"
-        )
-    };
-    std::fs::write(v1.join("orders.rs"), kind("Order")).unwrap();
-    std::fs::write(v1.join("carts.rs"), kind("Cart")).unwrap();
+    for (rel, text) in files {
+        std::fs::write(v1.join(rel), text).unwrap();
+    }
     let client = tmp.path().join("client");
-    let generate = || {
-        Config::new()
-            .input_at(&apis, "crate::apis")
-            .in_source_tree()
-            .client_out(&client)
-            .use_stamp(false)
-            .generate()
-    };
-    let err = generate().unwrap_err().to_string();
+    (tmp, apis, client)
+}
+
+/// Every generator, clients included, named from `crate::apis`.
+fn generate_with_clients(apis: &Path, client: &Path) -> Result<kube_codegen::Report, Error> {
+    Config::new()
+        .input_at(apis, "crate::apis")
+        .in_source_tree()
+        .client_out(client)
+        .use_stamp(false)
+        .generate()
+}
+
+fn shop_kind(name: &str, derives: &str) -> String {
+    format!(
+        "/// +genclient\n#[derive({derives})]\npub struct {name} {{\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\n}}\n"
+    )
+}
+
+/// Generated clients live in another crate: a kind neither re-exported by its package module
+/// nor in plain `pub` modules is E0703 (before, client code that named it failed to compile);
+/// one in a `pub mod` is named through it.
+#[test]
+fn kinds_other_crates_cannot_name_are_an_error() {
+    let kind = |name: &str| shop_kind(name, "Clone, Debug, Default");
+    let (_tmp, apis, client) = shop(&[
+        (
+            "mod.rs",
+            "//! +groupName=shop.example.com\nmod orders;\npub mod carts;\npub(crate) mod bills;\n",
+        ),
+        ("orders.rs", &kind("Order")),
+        ("carts.rs", &kind("Cart")),
+        ("bills.rs", &kind("Bill")),
+    ]);
+    let err = generate_with_clients(&apis, &client)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("error[E0703]: generated clients (another crate) cannot name `Order` of shop.example.com/v1"),
         "{err}"
@@ -311,50 +328,39 @@ fn kinds_other_crates_cannot_name_are_an_error() {
         err.contains("`pub use orders::*;` or `pub use orders::Order;`"),
         "{err}"
     );
-    assert_eq!(err.matches("E0703").count(), 1, "reported once: {err}");
+    // `pub(crate)` is not visible to another crate either.
+    assert!(err.contains("cannot name `Bill`"), "{err}");
+    assert_eq!(err.matches("E0703").count(), 2, "each reported once: {err}");
     assert!(!err.contains("`Cart`"), "{err}");
 
     std::fs::write(
-        v1.join("mod.rs"),
-        "//! +groupName=shop.example.com\nmod orders;\npub use orders::*;\npub mod carts;\n",
+        apis.join("shop/v1/mod.rs"),
+        "//! +groupName=shop.example.com\nmod orders;\npub use orders::*;\npub mod carts;\nmod bills;\npub use bills::Bill;\n",
     )
     .unwrap();
-    generate().unwrap();
+    generate_with_clients(&apis, &client).unwrap();
     let clientset = std::fs::read_to_string(client.join("clientset/shop_v1.rs")).unwrap();
-    assert!(
-        clientset.contains("crate::apis::shop::v1::Order"),
-        "{clientset}"
-    );
-    assert!(
-        clientset.contains("crate::apis::shop::v1::carts::Cart"),
-        "{clientset}"
-    );
+    for path in [
+        "crate::apis::shop::v1::Order",
+        "crate::apis::shop::v1::carts::Cart",
+        "crate::apis::shop::v1::Bill",
+    ] {
+        assert!(clientset.contains(path), "{path}: {clientset}");
+    }
 }
 
 /// A typed client's object is `Debug`: a kind without it is E0704, not a trait-bound error in
 /// generated code.
 #[test]
 fn client_kinds_without_debug_are_an_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let apis = tmp.path().join("apis");
-    let v1 = apis.join("shop/v1");
-    std::fs::create_dir_all(&v1).unwrap();
-    std::fs::write(
-        v1.join("mod.rs"),
-        "//! +groupName=shop.example.com\nmod types;\npub use types::*;\n",
-    )
-    .unwrap();
-    std::fs::write(
-        v1.join("types.rs"),
-        "/// +genclient\n#[derive(Clone, Default)]\npub struct Order {\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\n}\n",
-    )
-    .unwrap();
-    let err = Config::new()
-        .input_at(&apis, "crate::apis")
-        .in_source_tree()
-        .client_out(tmp.path().join("client"))
-        .use_stamp(false)
-        .generate()
+    let (_tmp, apis, client) = shop(&[
+        (
+            "mod.rs",
+            "//! +groupName=shop.example.com\nmod types;\npub use types::*;\n",
+        ),
+        ("types.rs", &shop_kind("Order", "Clone, Default")),
+    ]);
+    let err = generate_with_clients(&apis, &client)
         .unwrap_err()
         .to_string();
     assert!(

@@ -39,7 +39,7 @@ pub(crate) struct LoweredFile {
     /// Free functions (hand-written defaulters and conversions are found by name).
     pub functions: Vec<LoweredFn>,
     /// `mod name;` declarations of the file's own module (its file modules): name, and whether
-    /// the module is public (`pub mod`), so that items in it can be named from other crates.
+    /// the module is plain `pub` (not `pub(crate)`), so that other crates can name its items.
     pub file_mods: Vec<(String, bool)>,
     /// The file's module and every inline `mod` in it; types point here by index.
     pub scopes: Vec<Scope>,
@@ -63,9 +63,14 @@ pub(crate) struct Scope {
     /// The names of [`Scope::uses`] a `pub` (or `pub(…)`) `use` brings: other modules can name
     /// them through this one (`self::prelude::Condition`, `use self::prelude::*`).
     pub exported: std::collections::BTreeSet<String>,
-    /// The prefixes of `pub use a::b::*` (among [`Scope::globs`]): what they bring can be named
-    /// through this module too (`pub use types::*` in a package module).
-    pub exported_globs: Vec<RustPath>,
+    /// What other crates can name through this module: the names of plain `pub use`s (not
+    /// `pub(crate)`) and the prefixes of `pub use a::b::*` (`pub use types::*` in a package
+    /// module).
+    pub public_exports: std::collections::BTreeSet<String>,
+    pub public_globs: Vec<RustPath>,
+    /// Whether other crates can reach this module from the file's own: every inline module down
+    /// to it is plain `pub` (true for the file's module).
+    pub public: bool,
     /// Type aliases this module declares (not inherited): name → the aliased type, for paths
     /// that name them from elsewhere (`inner::Labels`, `self::Name`).
     pub aliases: BTreeMap<String, FieldType>,
@@ -288,6 +293,7 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
     out.package_tags = tags::check(raw_tags, Place::Package, &mut ctx.diags);
     let root = Scope {
         reachable: true,
+        public: true,
         ..Scope::default()
     };
     lower_items(&mut ctx, &file.items, root, None, &mut out);
@@ -299,6 +305,11 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
 
 /// Whether `#[cfg(test)]` (or any `cfg` that mentions `test`) is on the item: test modules are
 /// not part of the API.
+/// Plain `pub`: visible to other crates (`pub(crate)`, `pub(super)` are not).
+fn is_public(vis: &syn::Visibility) -> bool {
+    matches!(vis, syn::Visibility::Public(_))
+}
+
 fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().is_ident("cfg") && {
@@ -342,10 +353,11 @@ fn lower_items(
                 let mut reexported = Scope::default();
                 collect_uses(&u.tree, Vec::new(), &mut reexported);
                 scope.exported.extend(reexported.uses.keys().cloned());
+                if is_public(&u.vis) {
+                    scope.public_exports.extend(reexported.uses.keys().cloned());
+                    scope.public_globs.extend(reexported.globs.iter().cloned());
+                }
                 scope.uses.extend(reexported.uses);
-                scope
-                    .exported_globs
-                    .extend(reexported.globs.iter().cloned());
                 scope.globs.extend(reexported.globs);
             }
             syn::Item::Macro(m) if m.ident.is_some() || m.mac.path.is_ident("macro_rules") => {}
@@ -491,10 +503,8 @@ fn lower_items(
                 inline_mods.push(m);
             }
             syn::Item::Mod(m) if parent.is_none() && !is_test_only(&m.attrs) => {
-                out.file_mods.push((
-                    m.ident.unraw().to_string(),
-                    !matches!(m.vis, syn::Visibility::Inherited),
-                ));
+                out.file_mods
+                    .push((m.ident.unraw().to_string(), is_public(&m.vis)));
             }
             _ => {}
         }
@@ -510,6 +520,7 @@ fn lower_items(
         let scope = Scope {
             inline,
             reachable: parent_scope.reachable && !matches!(m.vis, syn::Visibility::Inherited),
+            public: parent_scope.public && is_public(&m.vis),
             span: Some(ctx.span(m.ident.span())),
             ..Scope::default()
         };

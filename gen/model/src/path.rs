@@ -19,6 +19,31 @@ pub struct RustPath {
 /// Path segments that are keywords yet valid in a path (and never written `r#`).
 const PATH_KEYWORDS: &[&str] = &["crate", "self", "super", "Self"];
 
+/// k8s-openapi's `api::<group>` modules.
+const K8S_API_GROUPS: [&str; 21] = [
+    "admissionregistration",
+    "apiserverinternal",
+    "apps",
+    "authentication",
+    "authorization",
+    "autoscaling",
+    "batch",
+    "certificates",
+    "coordination",
+    "core",
+    "discovery",
+    "events",
+    "flowcontrol",
+    "networking",
+    "node",
+    "policy",
+    "rbac",
+    "resource",
+    "scheduling",
+    "storage",
+    "storagemigration",
+];
+
 impl RustPath {
     /// Parses `::a::b`, `crate::a`, `super::super::b`, `r#type::x`. Errors say what is wrong.
     pub fn parse(text: &str) -> Result<RustPath, String> {
@@ -116,8 +141,11 @@ impl RustPath {
             let rest = &s[i..];
             let k8s = match rest {
                 [a, p, _, ..] if a == "apimachinery" && p == "pkg" => true,
-                // `api::<group>::<version>::<Type>`: a group module and a version.
-                [a, _group, v, _ty] if a == "api" => version(v),
+                // `api::<group>::<version>::<Type>`, one of k8s-openapi's group modules (a crate
+                // of the user's own may well have an `api::<group>::<version>` of its own).
+                [a, group, v, _ty] if a == "api" => {
+                    K8S_API_GROUPS.contains(&group.as_str()) && version(v)
+                }
                 _ => false,
             };
             k8s.then_some(rest)
@@ -201,5 +229,30 @@ mod tests {
         ] {
             assert!(RustPath::parse(bad).is_err(), "{bad:?} parsed");
         }
+    }
+
+    #[test]
+    fn k8s_openapi_paths_through_re_exports() {
+        let tail = |p: &str| {
+            RustPath::parse(p)
+                .unwrap()
+                .k8s_openapi_tail()
+                .map(|t| t.join("::"))
+        };
+        assert_eq!(
+            tail("k8s_openapi::api::core::v1::PodSpec").as_deref(),
+            Some("api::core::v1::PodSpec")
+        );
+        assert_eq!(
+            tail("crate::apimachinery::pkg::apis::meta::v1::Time").as_deref(),
+            Some("apimachinery::pkg::apis::meta::v1::Time")
+        );
+        assert_eq!(
+            tail("crate::api::core::v1::PodSpec").as_deref(),
+            Some("api::core::v1::PodSpec")
+        );
+        // A crate's own `api::<group>::<version>` is not k8s-openapi's.
+        assert_eq!(tail("crate::api::shop::v1::Order"), None);
+        assert_eq!(tail("chrono::DateTime"), None);
     }
 }

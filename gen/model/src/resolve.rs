@@ -422,33 +422,44 @@ fn assemble_one(
         }
         let mut module = file_module.to_vec();
         module.extend(scope.inline.iter().cloned());
-        let own = |path: &RustPath| {
-            let segs = path.segments.as_slice();
-            let segs = segs.strip_prefix(&["self".to_string()]).unwrap_or(segs);
-            segs == module.as_slice()
-        };
-        if module.is_empty()
-            || root_scope.is_some_and(|root| {
-                root.exported_globs.iter().any(own)
-                    || (root.exported.contains(name)
-                        && root.uses.get(name).is_some_and(|p| {
-                            p.last() == name
-                                && own(&RustPath::from_segments(
-                                    false,
-                                    p.segments[..p.segments.len() - 1].to_vec(),
-                                ))
-                        }))
-            })
-        {
+        if module.is_empty() {
             return Some(Vec::new());
         }
-        let files_public = (0..file_module.len()).all(|i| {
-            file_mods.get(&file_module[..i]).is_some_and(|mods| {
-                mods.iter()
-                    .any(|(m, public)| *public && *m == file_module[i])
-            })
-        });
-        (files_public && scope.reachable).then_some(module)
+        // Other crates reach `module[from..]` from `module[..from]`: every file module below
+        // is `pub mod`, and so is every inline module.
+        let public_below = |from: usize| {
+            scope.public
+                && (from..file_module.len()).all(|i| {
+                    file_mods.get(&file_module[..i]).is_some_and(|mods| {
+                        mods.iter()
+                            .any(|(m, public)| *public && *m == file_module[i])
+                    })
+                })
+        };
+        // `types` of `pub use types::*` / `pub use self::types::Name`, as a module path.
+        let target = |path: &[String]| -> Vec<String> {
+            path.strip_prefix(&["self".to_string()])
+                .unwrap_or(path)
+                .to_vec()
+        };
+        if let Some(root) = root_scope {
+            let named = root.public_exports.contains(name)
+                && root.uses.get(name).is_some_and(|p| {
+                    p.last() == name && target(&p.segments[..p.segments.len() - 1]) == module
+                });
+            if named {
+                return Some(Vec::new());
+            }
+            // A glob of the type's module, or of a module above it (`pub use types::*` makes
+            // `types::spec::X` `spec::X` when `spec` is public).
+            for glob in &root.public_globs {
+                let prefix = target(&glob.segments);
+                if module.starts_with(&prefix) && public_below(prefix.len()) {
+                    return Some(module[prefix.len()..].to_vec());
+                }
+            }
+        }
+        public_below(0).then_some(module)
     };
 
     let mut types: Vec<TypeDef> = Vec::new();

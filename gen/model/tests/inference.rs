@@ -961,3 +961,37 @@ fn paths_through_a_glob_into_a_sibling_version() {
     assert_eq!(path_of(1), "super::v1::Status");
     assert_eq!(path_of(2), "chrono::DateTime");
 }
+
+/// Where other crates name each type: through the package module's `pub use` (a glob keeps the
+/// public modules below it), through plain `pub` modules, or nowhere (`pub(crate)`, private).
+#[test]
+fn where_other_crates_name_each_type() {
+    let l = load_ok(&[
+        (
+            "apis/g/v1/mod.rs",
+            "//! +groupName=g.example.com\nmod types;\npub use types::*;\npub mod extra;\npub(crate) mod internal;\n",
+        ),
+        (
+            "apis/g/v1/types.rs",
+            &format!(
+                "{META}{}pub mod spec {{\n    #[derive(Clone, Debug)]\n    pub enum Size {{ Small }}\n}}\npub(crate) mod hidden {{\n    #[derive(Clone, Debug)]\n    pub struct Secret {{ pub a: i32 }}\n}}\n",
+                kind("Widget", &["+genclient"])
+            ),
+        ),
+        (
+            "apis/g/v1/extra.rs",
+            "#[derive(Clone, Debug)]\npub struct Extra { pub a: i32 }\n",
+        ),
+        (
+            "apis/g/v1/internal.rs",
+            "#[derive(Clone, Debug)]\npub struct Internal { pub a: i32 }\n",
+        ),
+    ]);
+    let p = package(&l, "g/v1");
+    let public = |name: &str| ty(p, name).public_module.clone();
+    assert_eq!(public("Widget"), Some(vec![]));
+    assert_eq!(public("Size"), Some(vec!["spec".to_string()]));
+    assert_eq!(public("Secret"), None);
+    assert_eq!(public("Extra"), Some(vec!["extra".to_string()]));
+    assert_eq!(public("Internal"), None);
+}
