@@ -303,13 +303,13 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
     out
 }
 
-/// Whether `#[cfg(test)]` (or any `cfg` that mentions `test`) is on the item: test modules are
-/// not part of the API.
 /// Plain `pub`: visible to other crates (`pub(crate)`, `pub(super)` are not).
 fn is_public(vis: &syn::Visibility) -> bool {
     matches!(vis, syn::Visibility::Public(_))
 }
 
+/// Whether `#[cfg(test)]` (or any `cfg` that mentions `test`) is on the item: test modules are
+/// not part of the API.
 fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().is_ident("cfg") && {
@@ -326,7 +326,7 @@ fn is_test_only(attrs: &[syn::Attribute]) -> bool {
 /// and type unconditionally, so it would fail to compile (cryptically) whenever the `cfg` is off.
 fn reject_cfg(ctx: &mut Ctx, attrs: &[syn::Attribute], what: &str) {
     for a in attrs.iter().filter(|a| a.path().is_ident("cfg")) {
-        let span = ctx.span(a.span());
+        let span = ctx.span(attr_span(a));
         ctx.diags.push(
             Diagnostic::error("E0204", format!("`#[cfg]` on {what}"))
                 .at(span, "generated code cannot follow a `cfg`")
@@ -616,7 +616,7 @@ fn doc_lines(ctx: &Ctx, attrs: &[syn::Attribute], inner: bool) -> Vec<(String, S
             continue;
         };
         let value = s.value();
-        let whole = ctx.span(attr.span());
+        let whole = ctx.span(attr_span(attr));
         let text = ctx.sources.text(ctx.file);
         let written = &text[whole.start..whole.end.min(text.len())];
         if written.starts_with("///") || written.starts_with("//!") {
@@ -700,7 +700,7 @@ fn lower_type(
                 Ok(())
             });
             if let Err(e) = read {
-                let span = ctx.span(attr.span());
+                let span = ctx.span(attr_span(attr));
                 ctx.diags.push(
                     Diagnostic::warning("W0203", format!("cannot read this `#[derive]`: {e}"))
                         .at(span, "not understood")
@@ -773,7 +773,7 @@ fn serde_string(m: &syn::meta::ParseNestedMeta) -> syn::Result<Option<String>> {
 
 /// A `#[serde(...)]` we cannot read may change wire names: say so rather than guess silently.
 fn serde_unreadable(ctx: &mut Ctx, attr: &syn::Attribute, e: &syn::Error) {
-    let span = ctx.span(attr.span());
+    let span = ctx.span(attr_span(attr));
     ctx.diags.push(
         Diagnostic::warning("W0202", format!("cannot read this `#[serde]` attribute: {e}"))
             .at(span, "not understood")
@@ -955,12 +955,47 @@ fn apply_serde_names(body: &mut TypeBody, serde: &SerdeContainer) {
 fn field_span(ctx: &Ctx, f: &syn::Field) -> Span {
     let first = match (&f.vis, &f.ident) {
         (syn::Visibility::Inherited, Some(ident)) => ident.span(),
-        (syn::Visibility::Inherited, None) => f.ty.span(),
+        (syn::Visibility::Inherited, None) => ty_span(&f.ty),
         (vis, _) => vis.span(),
     };
     let start = ctx.span(first).start;
-    let end = ctx.span(f.ty.span()).end;
+    let end = ctx.span(ty_span(&f.ty)).end;
     Span::new(ctx.file, start, end)
+}
+
+/// What `Spanned::span` gives for a type (its first token joined with its last), without
+/// printing the type into a token stream first: `Spanned` does, and for a big input that was a
+/// visible share of the whole run. Paths (nearly every field type) are read directly.
+fn ty_span(ty: &syn::Type) -> PmSpan {
+    let syn::Type::Path(syn::TypePath {
+        qself: None, path, ..
+    }) = ty
+    else {
+        return ty.span();
+    };
+    let Some(last) = path.segments.last() else {
+        return ty.span();
+    };
+    let first = match (&path.leading_colon, path.segments.first()) {
+        (Some(colons), _) => colons.spans[0],
+        (None, Some(segment)) => segment.ident.span(),
+        (None, None) => return ty.span(),
+    };
+    let end = match &last.arguments {
+        syn::PathArguments::None => last.ident.span(),
+        syn::PathArguments::AngleBracketed(args) => args.gt_token.span,
+        syn::PathArguments::Parenthesized(args) => match &args.output {
+            syn::ReturnType::Type(_, out) => ty_span(out),
+            syn::ReturnType::Default => args.paren_token.span.join(),
+        },
+    };
+    first.join(end).unwrap_or(first)
+}
+
+/// `Spanned::span` of an attribute (`#` to `]`), read from its delimiters.
+fn attr_span(attr: &syn::Attribute) -> PmSpan {
+    let first = attr.pound_token.span;
+    first.join(attr.bracket_token.span.join()).unwrap_or(first)
 }
 
 fn lower_shape(ctx: &mut Ctx, fields: &syn::Fields) -> VariantShape {
@@ -1019,7 +1054,7 @@ fn collect_uses(tree: &syn::UseTree, prefix: Vec<String>, scope: &mut Scope) {
 }
 
 fn unsupported(ctx: &mut Ctx, ty: &syn::Type, what: &str, help: &str) -> FieldType {
-    let span = ctx.span(ty.span());
+    let span = ctx.span(ty_span(ty));
     ctx.diags.push(
         Diagnostic::error("E0201", format!("unsupported field type: {what}"))
             .at(span, "cannot be represented in a Kubernetes API")
@@ -1215,7 +1250,7 @@ fn lower_path(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path) -> FieldType {
             return target.clone();
         }
         if !ctx.declared[ctx.scope].contains(&n) {
-            let span = ctx.span(ty.span());
+            let span = ctx.span(ty_span(ty));
             ctx.bare_names.push(BareName {
                 name: n,
                 span,
@@ -1235,4 +1270,45 @@ fn path_is_std(path: &syn::Path) -> bool {
     path.segments
         .first()
         .is_some_and(|s| s.ident == "std" || s.ident == "core" || s.ident == "alloc")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(s: PmSpan) -> ((usize, usize), (usize, usize)) {
+        let (a, b) = (s.start(), s.end());
+        ((a.line, a.column), (b.line, b.column))
+    }
+
+    /// The shortcuts give exactly what `Spanned` gives, which diagnostics relied on before.
+    #[test]
+    fn span_shortcuts_match_spanned() {
+        let file: syn::File = syn::parse_str(
+            "/// doc\n#[derive(Debug)]\n#[serde(rename_all = \"camelCase\")]\n/** block */\n#[doc = \"x\"]\nstruct S {\n\
+             a: String, b: Option<Vec<BTreeMap<String, i32>>>, c: ::std::string::String,\n\
+             d: std::collections::BTreeMap<String, Option<Box<S>>>, e: Box<dyn Fn(i32) -> Option<u8>>,\n\
+             f: Box<dyn FnMut(u8)>, g: <S as T>::Out, h: [u8; 4], i: (i32, String), j: &'static str,\n\
+             k: Option<Vec<u8> >, l: r#type::Kind, m: Vec<Option<i32>\n>,\n}",
+        )
+        .unwrap();
+        let syn::Item::Struct(s) = &file.items[0] else {
+            panic!("a struct")
+        };
+        assert_eq!(s.attrs.len(), 5);
+        for attr in &s.attrs {
+            assert_eq!(range(attr_span(attr)), range(attr.span()), "{attr:?}");
+        }
+        let mut types = 0;
+        for field in &s.fields {
+            assert_eq!(
+                range(ty_span(&field.ty)),
+                range(field.ty.span()),
+                "{:?}",
+                field.ident
+            );
+            types += 1;
+        }
+        assert_eq!(types, 13);
+    }
 }
