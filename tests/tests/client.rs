@@ -162,6 +162,8 @@ async fn a_kind_in_its_own_public_module_has_a_client() {
     let mut route: HTTPRoute = named("web", |r: &mut HTTPRoute| &mut r.metadata);
     route.spec.hostnames = Some(vec!["example.com".into()]);
     route.spec.protocol = Some(HTTPRouteProtocol::Https);
+    // Keyed by a `String` alias declared in the module's prelude.
+    route.spec.headers = Some([("x-team".to_string(), "web".to_string())].into());
     route.spec.backend_port =
         Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String("http".into()));
     let created = routes.create(&PostParams::default(), &route).await.unwrap();

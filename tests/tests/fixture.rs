@@ -1115,6 +1115,12 @@ fn reexported_k8s_types_keep_their_schemas() {
         spec["backendPort"]["x-kubernetes-int-or-string"], true,
         "{spec}"
     );
+    // A map keyed by a `String` alias from another module is an ordinary string map.
+    assert_eq!(
+        spec["headers"],
+        json!({"type": "object", "additionalProperties": {"type": "string"}, "description": "Keyed by a `String` alias from the prelude module."}),
+        "{spec}"
+    );
 }
 
 fn beta(name: &str) -> String {

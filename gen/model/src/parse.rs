@@ -46,7 +46,18 @@ pub(crate) struct LoweredFile {
     /// Single-name types that are neither declared nor imported in their scope, to be resolved
     /// against the package (or diagnosed) once every file is read.
     pub bare_names: Vec<BareName>,
+    /// Map keys written as a path to something else (`BTreeMap<Id, V>` with `use super::Id`):
+    /// accepted when the path turns out to be a `String` alias, once every file is read.
+    pub map_keys: Vec<MapKey>,
     pub diags: Vec<Diagnostic>,
+}
+
+/// A map key type to check once names resolve (see [`LoweredFile::map_keys`]).
+pub(crate) struct MapKey {
+    pub key: FieldType,
+    /// The map type, for the diagnostic.
+    pub span: Span,
+    pub scope: usize,
 }
 
 /// The names a module can see: what it declares and imports.
@@ -237,6 +248,7 @@ struct Ctx<'a> {
     /// Generic parameters of the type being lowered (`T` is not a type to resolve).
     generic_params: Vec<String>,
     bare_names: Vec<BareName>,
+    map_keys: Vec<MapKey>,
     diags: Vec<Diagnostic>,
 }
 
@@ -260,6 +272,7 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
         declared: Vec::new(),
         generic_params: Vec::new(),
         bare_names: Vec::new(),
+        map_keys: Vec::new(),
         diags: Vec::new(),
     };
     plain_comment_tags(&ctx, &f.text, &mut out.diags);
@@ -299,6 +312,7 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
     lower_items(&mut ctx, &file.items, root, None, &mut out);
     out.scopes = ctx.scopes;
     out.bare_names = ctx.bare_names;
+    out.map_keys = ctx.map_keys;
     out.diags.append(&mut ctx.diags);
     out
 }
@@ -1053,6 +1067,9 @@ fn collect_uses(tree: &syn::UseTree, prefix: Vec<String>, scope: &mut Scope) {
     }
 }
 
+pub(crate) const MAP_KEY_PROBLEM: &str = "a map whose keys are not `String`";
+pub(crate) const MAP_KEY_HELP: &str = "JSON object keys are strings: use `BTreeMap<String, V>`";
+
 fn unsupported(ctx: &mut Ctx, ty: &syn::Type, what: &str, help: &str) -> FieldType {
     let span = ctx.span(ty_span(ty));
     ctx.diags.push(
@@ -1191,13 +1208,18 @@ fn lower_path(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path) -> FieldType {
             ("Box", 1) => return FieldType::Box(Box::new(one(ctx))),
             ("BTreeMap" | "HashMap" | "IndexMap", 2) => {
                 let key = lower_ty(ctx, args[0]);
-                if key != FieldType::String {
-                    return unsupported(
-                        ctx,
-                        ty,
-                        "a map whose keys are not `String`",
-                        "JSON object keys are strings: use `BTreeMap<String, V>`",
-                    );
+                match key {
+                    FieldType::String => {}
+                    // Maybe an alias of `String` declared or re-exported elsewhere: checked
+                    // once every file is read.
+                    FieldType::Foreign { ref args, .. } if args.is_empty() => {
+                        let span = ctx.span(ty_span(ty));
+                        let scope = ctx.scope;
+                        ctx.map_keys.push(MapKey { key, span, scope });
+                    }
+                    _ => {
+                        return unsupported(ctx, ty, MAP_KEY_PROBLEM, MAP_KEY_HELP);
+                    }
                 }
                 return FieldType::Map {
                     ordered: name != "HashMap",

@@ -106,6 +106,14 @@ impl RustPath {
         self.segments.last().map(String::as_str).unwrap_or_default()
     }
 
+    /// `std::string::String` (or through `alloc`): the `String` type by its full path.
+    pub fn is_std_string(&self) -> bool {
+        matches!(
+            self.segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
+            ["std" | "alloc", "string", "String"]
+        )
+    }
+
     /// `Foo`: one segment, no leading `::`.
     pub fn is_single(&self) -> bool {
         !self.global && self.segments.len() == 1

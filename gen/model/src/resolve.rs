@@ -694,9 +694,13 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
             module.extend(scope.inline.iter().cloned());
             for name in &scope.exported {
                 if let Some(path) = scope.uses.get(name) {
-                    let ty = FieldType::Foreign {
-                        path: path.clone(),
-                        args: Vec::new(),
+                    let ty = if path.is_std_string() {
+                        FieldType::String
+                    } else {
+                        FieldType::Foreign {
+                            path: path.clone(),
+                            args: Vec::new(),
+                        }
                     };
                     aliases.insert((module.clone(), name.clone()), (ty, module.clone()));
                 }
@@ -799,38 +803,76 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
         .rust_path
         .as_deref()
         .map(|p| p.split("::").skip(1).map(str::to_string).collect());
-    for (t, r) in pkg.types.iter_mut().zip(&raw) {
-        let module = t.module.clone();
-        // `super::X`/`self::X` first mean the same from the package module, then any path
-        // naming a type of this package becomes `Local`.
-        for ty in t.field_types_mut() {
-            // `crate::<the package's own module>::X`.
-            if let Some(own) = &crate_relative {
-                ty.walk_mut(&mut |ft| {
-                    if let FieldType::Foreign { path, args } = ft
-                        && args.is_empty()
-                        && !path.global
-                        && path.first() == "crate"
-                        && local.contains_key(path.last())
-                        && path.segments[1..path.segments.len() - 1] == own[..]
-                    {
-                        *ft = FieldType::Local(path.last().to_string());
-                    }
-                });
-            }
-            through_sibling_globs(ty, names, &names.files[&r.file].scopes[r.scope], &module);
-            resolve_with_aliases(ty, &local, &aliases, &module, 0);
-            // Bare names a glob import brings: already package-relative.
+    // A type as written in a scope of a file, resolved through the package's names.
+    let resolve_written = |ty: &mut FieldType, file: FileId, scope: usize, module: &[String]| {
+        // `crate::<the package's own module>::X`.
+        if let Some(own) = &crate_relative {
             ty.walk_mut(&mut |ft| {
                 if let FieldType::Foreign { path, args } = ft
-                    && path.is_single()
                     && args.is_empty()
-                    && let Some(rep) = replacements.get(&(r.file, r.scope, path.last().to_string()))
+                    && !path.global
+                    && path.first() == "crate"
+                    && local.contains_key(path.last())
+                    && path.segments[1..path.segments.len() - 1] == own[..]
                 {
-                    *ft = rep.clone();
-                    resolve_ty(ft, &local, &[]);
+                    *ft = FieldType::Local(path.last().to_string());
                 }
             });
+        }
+        through_sibling_globs(ty, names, &names.files[&file].scopes[scope], module);
+        resolve_with_aliases(ty, &local, &aliases, module, 0);
+        // Bare names a glob import brings: already package-relative.
+        ty.walk_mut(&mut |ft| {
+            if let FieldType::Foreign { path, args } = ft
+                && path.is_single()
+                && args.is_empty()
+                && let Some(rep) = replacements.get(&(file, scope, path.last().to_string()))
+            {
+                *ft = rep.clone();
+                resolve_ty(ft, &local, &[]);
+            }
+        });
+    };
+    // `super::X`/`self::X` first mean the same from the package module, then any path naming a
+    // type of this package becomes `Local`.
+    for (t, r) in pkg.types.iter_mut().zip(&raw) {
+        let module = t.module.clone();
+        for ty in t.field_types_mut() {
+            resolve_written(ty, r.file, r.scope, &module);
+        }
+    }
+    // Map keys written as paths: fine when they name a `String` alias.
+    for (file, lf) in &names.files {
+        for written in &lf.map_keys {
+            let scope = &lf.scopes[written.scope];
+            let mut module = names.module_of[file].clone();
+            module.extend(scope.inline.iter().cloned());
+            let mut key = written.key.clone();
+            resolve_written(&mut key, *file, written.scope, &module);
+            if key != FieldType::String {
+                let named = match &written.key {
+                    FieldType::Foreign { path, .. } => path.to_string(),
+                    other => format!("{other:?}"),
+                };
+                resolve_ty(&mut key, &local, &module);
+                let note = match &key {
+                    FieldType::Local(name) => format!(
+                        "`{name}` is a type of this package, not `String`: Kubernetes map keys are strings in the schema and in every client"
+                    ),
+                    _ => format!(
+                        "`{named}` is not an alias of `String` that kube-codegen can see in this package"
+                    ),
+                };
+                diags.push(
+                    Diagnostic::error(
+                        "E0201",
+                        format!("unsupported field type: {}", crate::parse::MAP_KEY_PROBLEM),
+                    )
+                    .at(written.span, "cannot be represented in a Kubernetes API")
+                    .note(note)
+                    .help(crate::parse::MAP_KEY_HELP),
+                );
+            }
         }
     }
 

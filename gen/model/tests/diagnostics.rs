@@ -884,3 +884,39 @@ fn unexpected_end_of_input_points_at_the_end() {
     );
     assert!(out.contains("apis/pager/v1/types.rs:3:16"), "{out}");
 }
+
+#[test]
+fn map_keys_must_resolve_to_string() {
+    // `String` aliases and re-exports from another module of the package are keys like
+    // `String` (no error for `by_name`, `by_nested`, `by_reexport`); a newtype, an enum and a
+    // path into another crate are not.
+    let out = errors(
+        &[
+            (
+                "apis/pager/v1/mod.rs",
+                "mod names;\nmod types;\npub use types::*;\npub use names::Zone;\n",
+            ),
+            (
+                "apis/pager/v1/names.rs",
+                "pub type AlertName = String;\npub type Nested = AlertName;\npub use std::string::String as Text;\n\
+                 #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Zone(pub String);\n\
+                 #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub enum Tier { Gold, Silver }\n",
+            ),
+            (
+                "apis/pager/v1/types.rs",
+                &format!(
+                    "{META}use std::collections::BTreeMap;\nuse super::names::{{AlertName, Nested, Tier}};\n\n\
+                     #[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    \
+                     pub by_name: BTreeMap<AlertName, String>,\n    \
+                     pub by_nested: BTreeMap<Nested, i32>,\n    \
+                     pub by_reexport: BTreeMap<super::names::Text, i32>,\n    \
+                     pub by_zone: BTreeMap<super::Zone, String>,\n    \
+                     pub by_tier: BTreeMap<Tier, String>,\n    \
+                     pub by_crate: BTreeMap<other_crate::Name, String>,\n}}\n"
+                ),
+            ),
+        ],
+        "apis",
+    );
+    insta::assert_snapshot!(out);
+}

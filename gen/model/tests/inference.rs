@@ -995,3 +995,43 @@ fn where_other_crates_name_each_type() {
     assert_eq!(public("Extra"), Some(vec!["extra".to_string()]));
     assert_eq!(public("Internal"), None);
 }
+
+/// A map keyed by a `String` alias declared, or re-exported, in another module of the package
+/// (`use super::names::AlertName`) is a map with string keys, as one keyed by `String` is.
+#[test]
+fn map_keys_through_string_aliases() {
+    let l = load_ok(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "mod names;\nmod types;\npub use types::*;\n",
+        ),
+        (
+            "apis/pager/v1/names.rs",
+            "pub type AlertName = String;\npub type Nested = AlertName;\npub use std::string::String as Text;\n",
+        ),
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}use std::collections::{{BTreeMap, HashMap}};\nuse super::names::{{AlertName, Nested}};\n\n\
+                 #[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    \
+                 pub by_name: BTreeMap<AlertName, String>,\n    \
+                 pub by_nested: HashMap<Nested, i32>,\n    \
+                 pub by_reexport: BTreeMap<super::names::Text, Vec<AlertName>>,\n}}\n"
+            ),
+        ),
+    ]);
+    let alert = ty(package(&l, "pager/v1"), "Alert");
+    let map = |ordered: bool, value: FieldType| FieldType::Map {
+        ordered,
+        value: Box::new(value),
+    };
+    assert_eq!(alert.fields()[1].ty, map(true, FieldType::String));
+    assert_eq!(
+        alert.fields()[2].ty,
+        map(false, FieldType::Int(IntType::I32))
+    );
+    assert_eq!(
+        alert.fields()[3].ty,
+        map(true, FieldType::Vec(Box::new(FieldType::String)))
+    );
+}

@@ -5,6 +5,9 @@ mod prelude {
     pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
     pub use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
     pub use serde::{Deserialize, Serialize};
+    pub use std::collections::BTreeMap;
+    /// A `String` alias declared in another module, used as a map key.
+    pub type HeaderName = String;
 }
 use self::prelude::*;
 
@@ -31,6 +34,9 @@ pub struct HTTPRouteSpec {
     pub backend_port: Option<IntOrString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<HTTPRouteProtocol>,
+    /// Keyed by a `String` alias from the prelude module.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<HeaderName, String>>,
 }
 
 /// The protocol to the backend.
