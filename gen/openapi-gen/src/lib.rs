@@ -33,14 +33,14 @@ impl Generator for OpenapiGen {
 
     fn generate_package(
         &self,
-        _model: &Model,
+        model: &Model,
         pkg: &Package,
         _opts: &Options,
     ) -> Vec<GeneratedFile> {
         if pkg.is_internal() || !pkg.options.openapi {
             return Vec::new();
         }
-        let schemas = schemas(pkg);
+        let schemas = schemas(model, pkg);
         vec![GeneratedFile {
             path: pkg.dir.join(FILE),
             content: Content::Text(module_text(&schemas)),
@@ -57,19 +57,135 @@ pub fn definition_name(pkg: &Package, type_name: &str) -> String {
 }
 
 /// Every schema of a package, keyed by definition name, in declaration order (kinds' lists
-/// follow their kinds).
-pub fn schemas(pkg: &Package) -> Map<String, Value> {
+/// follow their kinds), then the definitions of other versions' types they use
+/// (`super::v1::Status` in `v2`), so that the package's document is whole on its own.
+pub fn schemas(model: &Model, pkg: &Package) -> Map<String, Value> {
+    let cx = Cx { model, pkg };
     let mut out = Map::new();
     for t in &pkg.types {
         if !t.options.openapi || t.has_generics {
             continue;
         }
-        out.insert(definition_name(pkg, &t.name), type_schema(pkg, t));
+        out.insert(definition_name(pkg, &t.name), type_schema(cx, t));
         if let Some(r) = &t.resource {
             let list = format!("{}List", t.name);
             out.insert(definition_name(pkg, &list), list_schema(pkg, t, &r.kind));
         }
     }
+    add_sibling_definitions(model, pkg, &mut out);
+    out
+}
+
+/// What a schema is built in: the package whose types it describes, in the whole model (a type
+/// may name another version's type).
+#[derive(Clone, Copy)]
+struct Cx<'a> {
+    model: &'a Model,
+    pkg: &'a Package,
+}
+
+impl<'a> Cx<'a> {
+    /// The type of another package of the same input that `path` (rebased to this package's
+    /// module, or from `crate::`) names: `super::v1::Status` from `shop/v2`.
+    fn sibling(&self, path: &RustPath) -> Option<(&'a Package, &'a TypeDef)> {
+        let (name, module) = path.segments.split_last()?;
+        if path.global {
+            return None;
+        }
+        let found = match module.first().map(String::as_str) {
+            // `crate::apis::shop::v1::Status`: the package whose module path that is.
+            Some("crate") => self.model.packages.iter().find(|p| {
+                p.input == self.pkg.input
+                    && p.rust_path.as_deref().is_some_and(|r| {
+                        r.split("::")
+                            .skip_while(|s| *s == "crate")
+                            .eq(module[1..].iter().map(String::as_str))
+                    })
+            })?,
+            // `super::v1::Status`, relative to this package's module.
+            Some("super") => {
+                let ups = module.iter().take_while(|s| *s == "super").count();
+                let keep = self.pkg.module.len().checked_sub(ups)?;
+                let target: Vec<&str> = self.pkg.module[..keep]
+                    .iter()
+                    .chain(&module[ups..])
+                    .map(String::as_str)
+                    .collect();
+                self.model.packages.iter().find(|p| {
+                    p.input == self.pkg.input
+                        && p.module
+                            .iter()
+                            .map(String::as_str)
+                            .eq(target.iter().copied())
+                })?
+            }
+            _ => return None,
+        };
+        self.type_of(found, name)
+    }
+
+    fn type_of(&self, pkg: &'a Package, name: &str) -> Option<(&'a Package, &'a TypeDef)> {
+        if std::ptr::eq(pkg, self.pkg) {
+            return None;
+        }
+        let t = pkg.type_named(name)?;
+        (pkg.version.is_some() && t.options.openapi && !t.has_generics).then_some((pkg, t))
+    }
+}
+
+/// The definitions the package's schemas reference in other versions, and theirs in turn.
+fn add_sibling_definitions(model: &Model, pkg: &Package, out: &mut Map<String, Value>) {
+    let mut wanted: Vec<String> = missing_references(out);
+    if wanted.is_empty() {
+        return;
+    }
+    // Definition name → (package, type), over the packages of this input.
+    let by_name: std::collections::HashMap<String, (&Package, &TypeDef)> = model
+        .packages
+        .iter()
+        .filter(|p| p.input == pkg.input && p.version.is_some())
+        .flat_map(|p| {
+            p.types
+                .iter()
+                .map(move |t| (definition_name(p, &t.name), (p, t)))
+        })
+        .collect();
+    while let Some(name) = wanted.pop() {
+        if out.contains_key(&name) {
+            continue;
+        }
+        let Some((p, t)) = by_name.get(&name) else {
+            continue;
+        };
+        let schema = type_schema(Cx { model, pkg: p }, t);
+        let mut one = Map::new();
+        one.insert(name.clone(), schema.clone());
+        wanted.extend(missing_references(&one));
+        out.insert(name, schema);
+    }
+}
+
+/// `$ref` targets in `schemas` that `schemas` does not define (Kubernetes' own `io.k8s.*`
+/// definitions aside: the server supplies those).
+fn missing_references(schemas: &Map<String, Value>) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref")
+                    && let Some(name) = r.strip_prefix("#/components/schemas/")
+                    && !name.starts_with("io.k8s.")
+                {
+                    out.push(name.to_string());
+                }
+                m.values().for_each(|v| walk(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    schemas.values().for_each(|v| walk(v, &mut out));
+    out.retain(|name| !schemas.contains_key(name));
     out
 }
 
@@ -147,7 +263,8 @@ fn reference(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-fn type_schema(pkg: &Package, t: &TypeDef) -> Value {
+fn type_schema(cx: Cx, t: &TypeDef) -> Value {
+    let pkg = cx.pkg;
     let transparent = t
         .fields()
         .iter()
@@ -156,18 +273,18 @@ fn type_schema(pkg: &Package, t: &TypeDef) -> Value {
     let mut schema = match &t.body {
         // `#[serde(into = "String")]`: written as that scalar, whatever the Rust shape.
         _ if t.serde.into_scalar.is_some() => {
-            field_type_schema(pkg, t.serde.into_scalar.as_ref().expect("checked"))
+            field_type_schema(cx, t.serde.into_scalar.as_ref().expect("checked"))
         }
         // `#[serde(transparent)]` is its one field on the wire.
         TypeBody::Struct(_) if t.serde.transparent && transparent.len() == 1 => {
-            field_type_schema(pkg, &transparent[0].ty)
+            field_type_schema(cx, &transparent[0].ty)
         }
-        TypeBody::Struct(fields) => struct_schema(pkg, t, fields),
-        TypeBody::Tuple(types) if types.len() == 1 => field_type_schema(pkg, &types[0]),
+        TypeBody::Struct(fields) => struct_schema(cx, t, fields),
+        TypeBody::Tuple(types) if types.len() == 1 => field_type_schema(cx, &types[0]),
         // serde writes a tuple struct as a fixed-length array; OpenAPI 3.0 has no per-position
         // items, so the items share one schema when the fields share a type.
         TypeBody::Tuple(types) => {
-            let items: Vec<Value> = types.iter().map(|t| field_type_schema(pkg, t)).collect();
+            let items: Vec<Value> = types.iter().map(|t| field_type_schema(cx, t)).collect();
             let item = if items.windows(2).all(|w| w[0] == w[1]) {
                 items[0].clone()
             } else {
@@ -238,7 +355,8 @@ fn type_schema(pkg: &Package, t: &TypeDef) -> Value {
     schema
 }
 
-fn struct_schema(pkg: &Package, t: &TypeDef, fields: &[Field]) -> Value {
+fn struct_schema(cx: Cx, t: &TypeDef, fields: &[Field]) -> Value {
+    let pkg = cx.pkg;
     let is_root = t.resource.is_some();
     let mut props = Map::new();
     let mut required = Vec::new();
@@ -248,10 +366,10 @@ fn struct_schema(pkg: &Package, t: &TypeDef, fields: &[Field]) -> Value {
     let mut all_of = Vec::new();
     for f in fields.iter().filter(|f| !f.serde.skip && f.options.openapi) {
         if f.serde.flatten {
-            all_of.push(field_type_schema(pkg, &f.ty));
+            all_of.push(field_type_schema(cx, &f.ty));
             continue;
         }
-        let mut s = field_type_schema(pkg, &f.ty);
+        let mut s = field_type_schema(cx, &f.ty);
         // A `$ref` cannot carry siblings in OpenAPI 3.0: wrap it, as Kubernetes does.
         if s.get("$ref").is_some() {
             s = json!({ "allOf": [s] });
@@ -332,7 +450,8 @@ pub fn known_name(k: KnownType) -> String {
     path.to_string()
 }
 
-fn field_type_schema(pkg: &Package, ty: &FieldType) -> Value {
+fn field_type_schema(cx: Cx, ty: &FieldType) -> Value {
+    let pkg = cx.pkg;
     match ty {
         FieldType::Bool => json!({"type": "boolean"}),
         FieldType::Int(n) => {
@@ -344,16 +463,16 @@ fn field_type_schema(pkg: &Package, ty: &FieldType) -> Value {
         }
         FieldType::String => json!({"type": "string"}),
         FieldType::Option(t) | FieldType::Box(t) | FieldType::Shared { inner: t, .. } => {
-            field_type_schema(pkg, t)
+            field_type_schema(cx, t)
         }
-        FieldType::Vec(t) => json!({"type": "array", "items": field_type_schema(pkg, t)}),
+        FieldType::Vec(t) => json!({"type": "array", "items": field_type_schema(cx, t)}),
         FieldType::Set { elem, .. } => json!({
             "type": "array",
-            "items": field_type_schema(pkg, elem),
+            "items": field_type_schema(cx, elem),
             "x-kubernetes-list-type": "set",
         }),
         FieldType::Map { value, .. } => {
-            json!({"type": "object", "additionalProperties": field_type_schema(pkg, value)})
+            json!({"type": "object", "additionalProperties": field_type_schema(cx, value)})
         }
         FieldType::Known(k) => match k {
             KnownType::ObjectMeta | KnownType::ListMeta => reference(&known_name(*k)),
@@ -375,7 +494,10 @@ fn field_type_schema(pkg: &Package, ty: &FieldType) -> Value {
         FieldType::Local(name) => reference(&definition_name(pkg, name)),
         FieldType::Foreign { path, args } => match k8s_openapi_definition(path) {
             Some(name) if args.is_empty() => reference(&name),
-            _ => foreign_schema(path),
+            _ => match cx.sibling(path).filter(|_| args.is_empty()) {
+                Some((sibling, t)) => reference(&definition_name(sibling, &t.name)),
+                None => foreign_schema(path),
+            },
         },
     }
 }

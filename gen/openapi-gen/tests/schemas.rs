@@ -20,7 +20,7 @@ fn schemas(types_rs: &str) -> serde_json::Map<String, Value> {
         .iter()
         .find(|p| p.version.is_some())
         .unwrap();
-    openapi_gen::schemas(pkg)
+    openapi_gen::schemas(&loaded.model, pkg)
 }
 
 const TYPES: &str = r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
@@ -362,4 +362,83 @@ pub enum Level {
         &serde_json::json!(["mode", "level"]),
         "{required}"
     );
+}
+
+/// kube-rs's multi-version layout: `v2` reuses `v1`'s status type. The field is a `$ref` to
+/// `v1`'s definition, and `v2`'s schemas carry that definition and what it references in turn,
+/// so that a server serving only `v2` publishes a whole document.
+#[test]
+fn another_versions_types_are_referenced_and_carried() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "apis/shop/mod.rs",
+        "//! +groupName=shop.example.com\npub mod v1;\npub mod v2;\n",
+    );
+    write("apis/shop/v1/mod.rs", "mod types;\npub use types::*;\n");
+    write(
+        "apis/shop/v1/types.rs",
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta};
+use serde::{Deserialize, Serialize};
+#[derive(Clone)]
+pub struct Order { pub metadata: ObjectMeta, pub spec: String }
+/// What the shop saw.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct OrderStatus { pub phase: Phase, pub conditions: Vec<Condition> }
+#[derive(Clone, Serialize, Deserialize)]
+pub enum Phase { Open, Shipped }
+"#,
+    );
+    write("apis/shop/v2/mod.rs", "mod types;\npub use types::*;\n");
+    write(
+        "apis/shop/v2/types.rs",
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+#[derive(Clone)]
+pub struct Order {
+    pub metadata: ObjectMeta,
+    pub spec: Spec,
+    pub status: Option<super::super::v1::OrderStatus>,
+}
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Spec { pub phases: Vec<crate::apis::shop::v1::Phase> }
+"#,
+    );
+    let input = Input {
+        dir: dir.path().join("apis"),
+        rust_path: Some("crate::apis".into()),
+    };
+    let loaded = load(&[input]).unwrap_or_else(|f| panic!("{f}"));
+    let v2 = loaded
+        .model
+        .packages
+        .iter()
+        .find(|p| p.version.as_deref() == Some("v2"))
+        .unwrap();
+    let s = openapi_gen::schemas(&loaded.model, v2);
+    let order = &s["com.example.shop.v2.Order"]["properties"];
+    assert_eq!(
+        order["status"]["allOf"][0]["$ref"], "#/components/schemas/com.example.shop.v1.OrderStatus",
+        "{order}"
+    );
+    assert_eq!(
+        s["com.example.shop.v2.Spec"]["properties"]["phases"]["items"]["$ref"],
+        "#/components/schemas/com.example.shop.v1.Phase"
+    );
+    let status = &s["com.example.shop.v1.OrderStatus"];
+    assert_eq!(status["description"], "What the shop saw.");
+    assert_eq!(
+        status["properties"]["phase"]["allOf"][0]["$ref"],
+        "#/components/schemas/com.example.shop.v1.Phase"
+    );
+    assert_eq!(
+        s["com.example.shop.v1.Phase"]["enum"],
+        serde_json::json!(["Open", "Shipped"])
+    );
+    // Only what is referenced: v1's kind stays in v1's document.
+    assert!(!s.contains_key("com.example.shop.v1.Order"));
 }
