@@ -60,7 +60,12 @@ pub fn definition_name(pkg: &Package, type_name: &str) -> String {
 /// follow their kinds), then the definitions of other versions' types they use
 /// (`super::v1::Status` in `v2`), so that the package's document is whole on its own.
 pub fn schemas(model: &Model, pkg: &Package) -> Map<String, Value> {
-    let cx = Cx { model, pkg };
+    let refers_to_siblings = std::cell::Cell::new(false);
+    let cx = Cx {
+        model,
+        pkg,
+        refers_to_siblings: &refers_to_siblings,
+    };
     let mut out = Map::new();
     for t in &pkg.types {
         if !t.options.openapi || t.has_generics {
@@ -72,7 +77,9 @@ pub fn schemas(model: &Model, pkg: &Package) -> Map<String, Value> {
             out.insert(definition_name(pkg, &list), list_schema(pkg, t, &r.kind));
         }
     }
-    add_sibling_definitions(model, pkg, &mut out);
+    if refers_to_siblings.get() {
+        add_sibling_definitions(model, pkg, &mut out);
+    }
     out
 }
 
@@ -82,6 +89,9 @@ pub fn schemas(model: &Model, pkg: &Package) -> Map<String, Value> {
 struct Cx<'a> {
     model: &'a Model,
     pkg: &'a Package,
+    /// Set when a schema `$ref`s another version's definition (most packages never do: they
+    /// are not searched for references then).
+    refers_to_siblings: &'a std::cell::Cell<bool>,
 }
 
 impl<'a> Cx<'a> {
@@ -157,7 +167,13 @@ fn add_sibling_definitions(model: &Model, pkg: &Package, out: &mut Map<String, V
         let Some((p, t)) = by_name.get(&name) else {
             continue;
         };
-        let schema = type_schema(Cx { model, pkg: p }, t);
+        let unused = std::cell::Cell::new(false);
+        let cx = Cx {
+            model,
+            pkg: p,
+            refers_to_siblings: &unused,
+        };
+        let schema = type_schema(cx, t);
         let mut one = Map::new();
         one.insert(name.clone(), schema.clone());
         wanted.extend(missing_references(&one));
@@ -495,7 +511,10 @@ fn field_type_schema(cx: Cx, ty: &FieldType) -> Value {
         FieldType::Foreign { path, args } => match k8s_openapi_definition(path) {
             Some(name) if args.is_empty() => reference(&name),
             _ => match cx.sibling(path).filter(|_| args.is_empty()) {
-                Some((sibling, t)) => reference(&definition_name(sibling, &t.name)),
+                Some((sibling, t)) => {
+                    cx.refers_to_siblings.set(true);
+                    reference(&definition_name(sibling, &t.name))
+                }
                 None => foreign_schema(path),
             },
         },
