@@ -199,10 +199,11 @@ fn configured_type(
         FieldType::Known(KnownType::ObjectMeta) => {
             quote!(#client::apply::ObjectMetaApplyConfiguration)
         }
-        // A path relative to the API crate cannot be named from here: its JSON. Arbitrary JSON
-        // too goes through the client crate, which a client crate of its own depends on (it may
-        // not depend on serde_json).
-        FieldType::Foreign { path, .. } if path.is_relative() => {
+        // A path relative to the API crate, or a bare name the loader could not resolve (a type
+        // an item macro declares), cannot be named from here: its JSON. Arbitrary JSON too goes
+        // through the client crate, which a client crate of its own depends on (it may not
+        // depend on serde_json).
+        FieldType::Foreign { .. } if !nameable_from_client(ty) => {
             quote!(#client::__private::serde_json::Value)
         }
         FieldType::Known(KnownType::Json) => quote!(#client::__private::serde_json::Value),
@@ -213,6 +214,31 @@ fn configured_type(
             })
         }),
     }
+}
+
+/// Whether the client crate can name a foreign type as the API crate wrote it: not through a
+/// path relative to the API crate (`crate::`, `self::`, `super::`), nor by a bare name that only
+/// the API crate's scope gives a meaning (`FromMacro`, declared by `make_struct!(FromMacro);`:
+/// the loader keeps a name it cannot resolve where item macros may declare it) — in the path or
+/// in any of its type arguments. Bare names of the prelude (`Result<T, E>`) are nameable
+/// anywhere. (A bare generic parameter never gets here: configured types are not generic.)
+fn nameable_from_client(ty: &FieldType) -> bool {
+    /// Types every crate names without an import. The prelude's `Option`, `Vec`, `Box` and
+    /// `String` and the primitives are lowered to their own variants; a name of them reaches here
+    /// only with unusual type arguments.
+    const PRELUDE: &[&str] = &[
+        "Option", "Result", "Vec", "Box", "String", "bool", "char", "str", "i8", "i16", "i32",
+        "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32", "f64",
+    ];
+    let mut nameable = true;
+    ty.walk(&mut |ft| {
+        if let FieldType::Foreign { path, .. } = ft
+            && (path.is_relative() || (path.is_single() && !PRELUDE.contains(&path.last())))
+        {
+            nameable = false;
+        }
+    });
+    nameable
 }
 
 fn configuration(

@@ -117,3 +117,96 @@ fn configurations_of_kinds_and_what_they_reach() {
     assert!(!out.contains("extract_policy_status"));
     insta::assert_snapshot!(out);
 }
+
+/// A type an item macro declares is one the loader cannot see: its field keeps the bare name,
+/// which the client crate cannot name. The configuration holds it as JSON, as it holds paths
+/// relative to the API crate; a foreign generic type with such an argument too. Paths that do
+/// name a type from anywhere stay as written.
+const MACRO_TYPES: &str = r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+macro_rules! make_struct {
+    ($name:ident) => {
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct $name {
+            pub x: i32,
+        }
+    };
+}
+
+make_struct!(FromMacro);
+
+/// +genclient
+#[derive(Clone, Default)]
+pub struct Gadget {
+    pub metadata: ObjectMeta,
+    pub spec: GadgetSpec,
+}
+
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GadgetSpec {
+    pub from_macro: Option<FromMacro>,
+    pub many: Vec<FromMacro>,
+    pub wrapped: Option<other::Wrapper<FromMacro>>,
+    pub named: Option<other::Wrapper<String>>,
+    pub outcome: Option<Result<String, i32>>,
+}
+"#;
+
+#[test]
+fn unresolved_bare_names_are_held_as_json() {
+    let loaded = kube_codegen_model::testing::load_fixture_at(
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("applyconfiguration-gen"),
+        "macro-types",
+        &[
+            (
+                "apis/gadgets/v1/mod.rs",
+                "//! +groupName=gadgets.example.com\nmod types;\npub use types::*;\n",
+            ),
+            ("apis/gadgets/v1/types.rs", MACRO_TYPES),
+        ],
+        Some("gadgets_api"),
+    );
+    let spec = loaded.model.packages[0]
+        .type_named("GadgetSpec")
+        .expect("GadgetSpec");
+    assert!(
+        matches!(
+            &spec.fields()[0].ty,
+            kube_codegen_model::FieldType::Option(t)
+                if matches!(&**t, kube_codegen_model::FieldType::Foreign { path, .. } if path.is_single())
+        ),
+        "{:?}",
+        spec.fields()[0].ty
+    );
+    let mut out = String::new();
+    for f in ApplyConfigurationGen.generate_model(&loaded.model, &Options::default()) {
+        let Content::Rust(tokens) = f.content else {
+            panic!("Rust")
+        };
+        let file: syn::File = syn::parse2(tokens).unwrap();
+        out.push_str(&format!(
+            "==> {}\n{}\n",
+            f.path.display(),
+            prettyplease::unparse(&file)
+        ));
+    }
+    // Fields as written, whitespace aside (the unparser wraps long lines, with a trailing comma
+    // in wrapped type arguments).
+    let compact = out
+        .split_whitespace()
+        .collect::<String>()
+        .replace(",>", ">");
+    let field = |name: &str, ty: &str| {
+        let want = format!("pub{name}:::core::option::Option<{ty}>,");
+        assert!(compact.contains(&want), "{name}: {ty}\n{out}");
+    };
+    let json = "::kube_codegen_client::__private::serde_json::Value";
+    field("from_macro", json);
+    field("many", &format!("::std::vec::Vec<{json}>"));
+    field("wrapped", json);
+    field("named", "other::Wrapper<::std::string::String>");
+    field("outcome", "Result<::std::string::String,i32>");
+    assert!(!out.contains("FromMacro"), "{out}");
+    insta::assert_snapshot!(out);
+}

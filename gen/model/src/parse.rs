@@ -41,6 +41,8 @@ pub(crate) struct LoweredFile {
     /// `mod name;` declarations of the file's own module (its file modules): name, and whether
     /// the module is plain `pub` (not `pub(crate)`), so that other crates can name its items.
     pub file_mods: Vec<(String, bool)>,
+    /// `mod name;` declarations under `#[cfg(test)]`: files that are not part of the API.
+    pub test_file_mods: Vec<String>,
     /// The file's module and every inline `mod` in it; types point here by index.
     pub scopes: Vec<Scope>,
     /// Single-name types that are neither declared nor imported in their scope, to be resolved
@@ -516,9 +518,13 @@ fn lower_items(
             syn::Item::Mod(m) if m.content.is_some() && !is_test_only(&m.attrs) => {
                 inline_mods.push(m);
             }
-            syn::Item::Mod(m) if parent.is_none() && !is_test_only(&m.attrs) => {
-                out.file_mods
-                    .push((m.ident.unraw().to_string(), is_public(&m.vis)));
+            syn::Item::Mod(m) if parent.is_none() && m.content.is_none() => {
+                let name = m.ident.unraw().to_string();
+                if is_test_only(&m.attrs) {
+                    out.test_file_mods.push(name);
+                } else {
+                    out.file_mods.push((name, is_public(&m.vis)));
+                }
             }
             _ => {}
         }

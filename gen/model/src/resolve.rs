@@ -177,6 +177,9 @@ pub(crate) fn assemble(
     for p in placed {
         by_key.entry(p.key.clone()).or_default().push(p);
     }
+    for files in by_key.values_mut() {
+        drop_undeclared(files, lowered, diags);
+    }
 
     // One group per group directory: a `+groupName` on any of its packages, all in agreement.
     let mut group_tags: BTreeMap<PathBuf, Vec<(String, Span)>> = BTreeMap::new();
@@ -272,6 +275,67 @@ pub(crate) fn assemble(
         packages.push(pkg);
     }
     packages
+}
+
+/// Keeps the files rustc compiles: a file module counts when the module above it declares it
+/// (`mod types;` in `mod.rs`), or when that module has no file here to tell (a package without a
+/// `mod.rs`). An undeclared file with types gets W0115 (its types would not exist, and generated
+/// code naming them would not compile); one declared under `#[cfg(test)]` is left out quietly.
+fn drop_undeclared(
+    files: &mut Vec<&Placed>,
+    lowered: &BTreeMap<FileId, LoweredFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let by_module: BTreeMap<&[String], &LoweredFile> = files
+        .iter()
+        .map(|p| (p.module.as_slice(), &lowered[&p.file.id]))
+        .collect();
+    let declared = |module: &[String]| -> Result<(), Option<&LoweredFile>> {
+        for depth in 1..=module.len() {
+            let Some(parent) = by_module.get(&module[..depth - 1]) else {
+                return Ok(()); // nothing here says what the module above declares
+            };
+            let name = &module[depth - 1];
+            if parent.test_file_mods.contains(name) {
+                return Err(None);
+            }
+            // `mod extra { pub mod more; }` declares `extra/more.rs` through an inline module.
+            let inline = parent
+                .scopes
+                .iter()
+                .any(|s| s.inline.len() == 1 && s.inline[0] == *name);
+            if !inline && !parent.file_mods.iter().any(|(m, _)| m == name) {
+                return Err(Some(parent));
+            }
+        }
+        Ok(())
+    };
+    files.retain(|p| match declared(&p.module) {
+        Ok(()) => true,
+        Err(None) => false,
+        Err(Some(_)) => {
+            let lf = &lowered[&p.file.id];
+            if let Some(first) = lf.types.first() {
+                let name = p.module.last().map(String::as_str).unwrap_or_default();
+                let above = match &p.module[..p.module.len() - 1] {
+                    [] => "the package module".to_string(),
+                    m => format!("module `{}`", m.join("::")),
+                };
+                diags.push(
+                    Diagnostic::warning(
+                        "W0115",
+                        format!(
+                            "{} is not a module of its package: nothing declares `mod {name};`",
+                            p.file.rel.display()
+                        ),
+                    )
+                    .at(first.span, "rustc does not compile this file, so kube-codegen does not read its types")
+                    .help(format!("declare it in {above} (`mod {name};`, or `pub mod {name};` for other crates to name its types), or remove the file")),
+                );
+            }
+            false
+        }
+    });
 }
 
 /// A package to assemble: its key, its files and (by file) the types lowered from them.

@@ -920,3 +920,53 @@ fn map_keys_must_resolve_to_string() {
     );
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn files_no_module_declares_are_not_read() {
+    // `stray.rs` is in the package directory but `mod.rs` does not declare it: rustc never
+    // compiles it, so its types are not part of the API (generated code naming them would not
+    // compile). `tests.rs` is declared under `#[cfg(test)]`: left out without a word.
+    let root = fixture(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "mod types;\npub use types::*;\n#[cfg(test)]\nmod tests;\n",
+        ),
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        ),
+        (
+            "apis/pager/v1/stray.rs",
+            "#[derive(Clone)]\npub struct Leftover {\n    pub name: String,\n}\n",
+        ),
+        (
+            "apis/pager/v1/tests.rs",
+            "#[derive(Clone)]\npub struct Fixture {\n    pub name: String,\n}\n",
+        ),
+    ]);
+    let loaded = try_load(&root, "apis").expect("warnings do not fail a run");
+    let pkg = &loaded.model.packages[0];
+    let names: Vec<&str> = pkg.types.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["Alert"]);
+    assert_eq!(loaded.warnings.len(), 1);
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    insta::assert_snapshot!(out);
+
+    // A package whose only module file is undeclared: W0115 says why there are no types.
+    let out = errors(
+        &[
+            ("apis/pager/v1/mod.rs", "//! +groupName=pager.k8s.co\n"),
+            (
+                "apis/pager/v1/types.rs",
+                &format!(
+                    "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+                ),
+            ),
+        ],
+        "apis",
+    );
+    assert!(out.contains("warning[W0115]"), "{out}");
+    assert!(out.contains("error[E0100]"), "{out}");
+}

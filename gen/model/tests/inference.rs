@@ -136,7 +136,7 @@ fn version_files_and_version_dirs() {
         ("apis/pager/v1.rs", &types_rs(&[kind("Alert", &[])])),
         (
             "apis/pager/v2beta1/mod.rs",
-            "mod types;\npub use types::*;\n",
+            "mod types;\npub use types::*;\npub mod extra {\n    pub mod more;\n}\n",
         ),
         (
             "apis/pager/v2beta1/types.rs",

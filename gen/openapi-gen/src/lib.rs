@@ -68,7 +68,7 @@ pub fn schemas(model: &Model, pkg: &Package) -> Map<String, Value> {
     };
     let mut out = Map::new();
     for t in &pkg.types {
-        if !t.options.openapi || t.has_generics {
+        if !has_definition(t) {
             continue;
         }
         out.insert(definition_name(pkg, &t.name), type_schema(cx, t));
@@ -81,6 +81,11 @@ pub fn schemas(model: &Model, pkg: &Package) -> Map<String, Value> {
         add_sibling_definitions(model, pkg, &mut out);
     }
     out
+}
+
+/// Whether [`schemas`] writes a definition for `t` (and a `$ref` may point at it).
+fn has_definition(t: &TypeDef) -> bool {
+    t.options.openapi && !t.has_generics
 }
 
 /// What a schema is built in: the package whose types it describes, in the whole model (a type
@@ -139,7 +144,7 @@ impl<'a> Cx<'a> {
             return None;
         }
         let t = pkg.type_named(name)?;
-        (pkg.version.is_some() && t.options.openapi && !t.has_generics).then_some((pkg, t))
+        (pkg.version.is_some() && has_definition(t)).then_some((pkg, t))
     }
 }
 
@@ -157,6 +162,7 @@ fn add_sibling_definitions(model: &Model, pkg: &Package, out: &mut Map<String, V
         .flat_map(|p| {
             p.types
                 .iter()
+                .filter(|t| has_definition(t))
                 .map(move |t| (definition_name(p, &t.name), (p, t)))
         })
         .collect();
@@ -507,7 +513,12 @@ fn field_type_schema(cx: Cx, ty: &FieldType) -> Value {
             KnownType::Json => json!({"x-kubernetes-preserve-unknown-fields": true}),
             KnownType::Bytes => json!({"type": "string", "format": "byte"}),
         },
-        FieldType::Local(name) => reference(&definition_name(pkg, name)),
+        // Only types with a definition of their own are referenced: one left out of OpenAPI
+        // (`+k8s:openapi-gen=false`) or generic has none, so its value may be anything.
+        FieldType::Local(name) => match pkg.type_named(name) {
+            Some(t) if has_definition(t) => reference(&definition_name(pkg, name)),
+            _ => json!({"x-kubernetes-preserve-unknown-fields": true}),
+        },
         FieldType::Foreign { path, args } => match k8s_openapi_definition(path) {
             Some(name) if args.is_empty() => reference(&name),
             _ => match cx.sibling(path).filter(|_| args.is_empty()) {

@@ -442,3 +442,168 @@ pub struct Spec { pub phases: Vec<crate::apis::shop::v1::Phase> }
     // Only what is referenced: v1's kind stays in v1's document.
     assert!(!s.contains_key("com.example.shop.v1.Order"));
 }
+
+/// Every `$ref` to a definition of this document (not Kubernetes' own `io.k8s.*`) names a key of
+/// it.
+fn assert_no_dangling_references(s: &serde_json::Map<String, Value>) {
+    fn walk(v: &Value, s: &serde_json::Map<String, Value>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref")
+                    && !r.starts_with("#/components/schemas/io.k8s.")
+                {
+                    let name = r.strip_prefix("#/components/schemas/").unwrap_or(r);
+                    assert!(s.contains_key(name), "dangling `$ref` {r}");
+                }
+                m.values().for_each(|v| walk(v, s));
+            }
+            Value::Array(a) => a.iter().for_each(|v| walk(v, s)),
+            _ => {}
+        }
+    }
+    s.values().for_each(|v| walk(v, s));
+}
+
+/// A type left out of OpenAPI (`+k8s:openapi-gen=false`), or generic, has no definition: a
+/// field of that type may hold any value, and is no `$ref` to a definition nobody writes. A kind
+/// left out has no list definition either.
+#[test]
+fn types_without_a_definition_are_never_referenced() {
+    let s = schemas(
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone)]
+pub struct Widget {
+    pub metadata: ObjectMeta,
+    pub spec: WidgetSpec,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct WidgetSpec {
+    pub h: Hidden,
+    pub hs: Vec<Hidden>,
+    pub maybe: Option<Hidden>,
+    pub by_name: BTreeMap<String, Hidden>,
+    pub mode: HiddenMode,
+    pub wrapped: Wrapper<String>,
+    pub shown: Shown,
+}
+
+/// +k8s:openapi-gen=false
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Hidden {
+    pub x: i32,
+}
+
+/// +k8s:openapi-gen=false
+#[derive(Clone, Serialize, Deserialize)]
+pub enum HiddenMode {
+    A,
+    B,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Wrapper<T> {
+    pub inner: T,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Shown {
+    pub y: i32,
+}
+
+/// +k8s:openapi-gen=false
+#[derive(Clone)]
+pub struct Secret {
+    pub metadata: ObjectMeta,
+    pub hidden: Hidden,
+}
+"#,
+    );
+    let any = serde_json::json!({"x-kubernetes-preserve-unknown-fields": true});
+    let props = &s["co.k8s.pager.v1.WidgetSpec"]["properties"];
+    assert_eq!(props["h"], any, "{props}");
+    assert_eq!(
+        props["hs"],
+        serde_json::json!({"type": "array", "items": any})
+    );
+    assert_eq!(props["maybe"], any);
+    assert_eq!(
+        props["by_name"],
+        serde_json::json!({"type": "object", "additionalProperties": any})
+    );
+    assert_eq!(props["mode"], any);
+    assert_eq!(props["wrapped"], any);
+    assert_eq!(
+        props["shown"]["allOf"][0]["$ref"],
+        "#/components/schemas/co.k8s.pager.v1.Shown"
+    );
+    for left_out in ["Hidden", "HiddenMode", "Wrapper", "Secret", "SecretList"] {
+        assert!(
+            !s.contains_key(&format!("co.k8s.pager.v1.{left_out}")),
+            "{left_out}"
+        );
+    }
+    assert!(s.contains_key("co.k8s.pager.v1.WidgetList"));
+    assert_no_dangling_references(&s);
+}
+
+/// Another version's type carried into this document references its own package's types
+/// alike: a type left out of OpenAPI there is neither referenced nor carried.
+#[test]
+fn carried_types_never_reference_definitions_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "apis/shop/mod.rs",
+        "//! +groupName=shop.example.com\npub mod v1;\npub mod v2;\n",
+    );
+    write("apis/shop/v1/mod.rs", "mod types;\npub use types::*;\n");
+    write(
+        "apis/shop/v1/types.rs",
+        r#"use serde::{Deserialize, Serialize};
+#[derive(Clone, Serialize, Deserialize)]
+pub struct OrderStatus { pub note: Note, pub notes: Vec<Note> }
+/// +k8s:openapi-gen=false
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Note { pub text: String }
+"#,
+    );
+    write("apis/shop/v2/mod.rs", "mod types;\npub use types::*;\n");
+    write(
+        "apis/shop/v2/types.rs",
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+#[derive(Clone)]
+pub struct Order {
+    pub metadata: ObjectMeta,
+    pub status: Option<super::super::v1::OrderStatus>,
+    pub note: Option<super::super::v1::Note>,
+}
+"#,
+    );
+    let input = Input {
+        dir: dir.path().join("apis"),
+        rust_path: Some("crate::apis".into()),
+    };
+    let loaded = load(&[input]).unwrap_or_else(|f| panic!("{f}"));
+    let v2 = loaded
+        .model
+        .packages
+        .iter()
+        .find(|p| p.version.as_deref() == Some("v2"))
+        .unwrap();
+    let s = openapi_gen::schemas(&loaded.model, v2);
+    let any = serde_json::json!({"x-kubernetes-preserve-unknown-fields": true});
+    assert_eq!(s["com.example.shop.v2.Order"]["properties"]["note"], any);
+    let status = &s["com.example.shop.v1.OrderStatus"]["properties"];
+    assert_eq!(status["note"], any, "{status}");
+    assert_eq!(status["notes"]["items"], any);
+    assert!(!s.contains_key("com.example.shop.v1.Note"));
+    assert_no_dangling_references(&s);
+}
