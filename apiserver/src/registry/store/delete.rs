@@ -20,7 +20,8 @@ where
         let info = &codec.info;
         let k = self.key(scope.namespace.as_deref(), Some(name));
         let preconditions = opts.preconditions.as_ref();
-        for _ in 0..UPDATE_ATTEMPTS {
+        let mut attempts = Attempts::new();
+        while attempts.another().await {
             let current = self
                 .store
                 .get(&k)

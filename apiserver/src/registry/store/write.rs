@@ -95,7 +95,8 @@ where
             namespace: scope.namespace.as_deref(),
             dry_run: opts.dry_run,
         };
-        for _ in 0..UPDATE_ATTEMPTS {
+        let mut attempts = Attempts::new();
+        while attempts.another().await {
             let current = self
                 .store
                 .get(&k)

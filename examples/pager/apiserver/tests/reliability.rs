@@ -121,6 +121,45 @@ async fn increments(backing: Backing) {
     );
 }
 
+/// Writes without a `resourceVersion` never fail because others wrote meanwhile: the server
+/// retries its read-modify-write for as long as a request may take, as etcd3's
+/// `GuaranteedUpdate` does (kubectl and the official clients do not retry such a 409).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_unconditional_patches_on_etcd_all_succeed() {
+    unconditional_patches(Backing::etcd()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_unconditional_patches_all_succeed() {
+    unconditional_patches(Backing::embedded()).await;
+}
+
+async fn unconditional_patches(backing: Backing) {
+    use kube::api::{Patch, PatchParams};
+    let server = backing.start();
+    let api = alerts_api(&server);
+    api.create(&PostParams::default(), &alert("shared", "patch me"))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for writer in 0..24 {
+        let api = api.clone();
+        tasks.push(tokio::spawn(async move {
+            for round in 0..5 {
+                let patch = serde_json::json!({"metadata": {"labels": {format!("w{writer}-{round}"): "x"}}});
+                api.patch("shared", &PatchParams::default(), &Patch::Merge(&patch))
+                    .await
+                    .unwrap_or_else(|e| panic!("writer {writer}, round {round}: {e}"));
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let a = api.get("shared").await.unwrap();
+    assert_eq!(a.metadata.labels.unwrap_or_default().len(), 24 * 5);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_loses_no_acknowledged_create() {
     kill_9(Backing::embedded()).await;
