@@ -388,6 +388,8 @@ pub struct SerdeContainer {
     /// `#[serde(into = "String")]` (with `from`/`try_from` of the same type, or alone): the
     /// scalar the value is written as, when it is one (`String`, an integer, `bool`, a float).
     pub into_scalar: Option<FieldType>,
+    /// Every key the type's `#[serde(...)]` attributes give (`rename_all`, `tag`, ...).
+    pub keys: Vec<String>,
 }
 
 /// Field (or variant) attributes of `#[serde(...)]` that change the wire format.
@@ -401,6 +403,8 @@ pub struct SerdeField {
     pub skip_serializing_if: Option<String>,
     /// `#[serde(other)]` on a unit variant: it stands for every value no other variant names.
     pub other: bool,
+    /// Every key the field's `#[serde(...)]` attributes give (`rename`, `with`, ...).
+    pub keys: Vec<String>,
 }
 
 impl TypeDef {

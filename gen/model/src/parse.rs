@@ -249,6 +249,8 @@ struct Ctx<'a> {
     declared: Vec<std::collections::BTreeSet<String>>,
     /// Generic parameters of the type being lowered (`T` is not a type to resolve).
     generic_params: Vec<String>,
+    /// The name of the struct or enum being lowered: what `Self` in its fields means.
+    self_type: Option<String>,
     bare_names: Vec<BareName>,
     map_keys: Vec<MapKey>,
     diags: Vec<Diagnostic>,
@@ -273,6 +275,7 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
         aliases: Vec::new(),
         declared: Vec::new(),
         generic_params: Vec::new(),
+        self_type: None,
         bare_names: Vec::new(),
         map_keys: Vec::new(),
         diags: Vec::new(),
@@ -448,6 +451,7 @@ fn lower_items(
             syn::Item::Struct(s) => {
                 reject_cfg(ctx, &s.attrs, "an API type");
                 ctx.generic_params = generic_names(&s.generics);
+                ctx.self_type = Some(s.ident.unraw().to_string());
                 let body = match &s.fields {
                     syn::Fields::Named(named) => {
                         TypeBody::Struct(named.named.iter().map(|f| lower_field(ctx, f)).collect())
@@ -470,6 +474,7 @@ fn lower_items(
             syn::Item::Enum(e) => {
                 reject_cfg(ctx, &e.attrs, "an API type");
                 ctx.generic_params = generic_names(&e.generics);
+                ctx.self_type = Some(e.ident.unraw().to_string());
                 let variants = e
                     .variants
                     .iter()
@@ -530,6 +535,7 @@ fn lower_items(
         }
     }
     ctx.generic_params.clear();
+    ctx.self_type = None;
     for m in inline_mods {
         let Some((_, items)) = &m.content else {
             continue;
@@ -776,19 +782,43 @@ fn lower_field(ctx: &mut Ctx, f: &syn::Field) -> Field {
 
 /// A string value of a serde attribute: `rename = "x"` or `rename(serialize = "x", ...)`.
 fn serde_string(m: &syn::meta::ParseNestedMeta) -> syn::Result<Option<String>> {
+    Ok(serde_names(m)?.0)
+}
+
+/// The serialize name of `rename`/`rename_all`, and whether the deserialize name differs
+/// (`rename(serialize = "a", deserialize = "b")`, or only one of them given).
+fn serde_names(m: &syn::meta::ParseNestedMeta) -> syn::Result<(Option<String>, bool)> {
     if m.input.peek(syn::Token![=]) {
         let lit: syn::LitStr = m.value()?.parse()?;
-        return Ok(Some(lit.value()));
+        return Ok((Some(lit.value()), false));
     }
-    let mut found = None;
+    let (mut ser, mut de) = (None, None);
     m.parse_nested_meta(|inner| {
         let lit: syn::LitStr = inner.value()?.parse()?;
         if inner.path.is_ident("serialize") {
-            found = Some(lit.value());
+            ser = Some(lit.value());
+        } else if inner.path.is_ident("deserialize") {
+            de = Some(lit.value());
         }
         Ok(())
     })?;
-    Ok(found)
+    let split = ser != de;
+    Ok((ser, split))
+}
+
+/// W0205: the schema and the generated code use serde's serialize name; a server reading the
+/// other name on input would refuse what its own schema publishes.
+fn serde_split_names(ctx: &mut Ctx, key: &str, span: PmSpan) {
+    let span = ctx.span(span);
+    ctx.diags.push(
+        Diagnostic::warning(
+            "W0205",
+            format!("`#[serde({key}(…))]` names the value differently when serialised and deserialised"),
+        )
+        .at(span, "two wire names")
+        .note("OpenAPI schemas, apply configurations and clients use the serialize name; clients send it back, and serde reads only the deserialize name")
+        .help(format!("give one name to both (`{key} = \"…\"`): a Kubernetes API reads what it writes")),
+    );
 }
 
 /// A `#[serde(...)]` we cannot read may change wire names: say so rather than guess silently.
@@ -815,6 +845,7 @@ fn skip_meta(m: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
 fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeContainer {
     let mut out = SerdeContainer::default();
     let mut custom = Vec::new();
+    let mut splits = Vec::new();
     let mut conversions: Vec<(String, String, PmSpan)> = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let read = attr.parse_nested_meta(|m| {
@@ -823,8 +854,15 @@ fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeContainer {
                 .get_ident()
                 .map(|i| i.to_string())
                 .unwrap_or_default();
+            out.keys.push(name.clone());
             match name.as_str() {
-                "rename_all" => out.rename_all = serde_string(&m)?,
+                "rename_all" => {
+                    let (name, split) = serde_names(&m)?;
+                    out.rename_all = name;
+                    if split {
+                        splits.push(("rename_all", m.path.span()));
+                    }
+                }
                 "tag" => out.tag = serde_string(&m)?,
                 "content" => out.content = serde_string(&m)?,
                 "untagged" => out.untagged = true,
@@ -866,6 +904,9 @@ fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeContainer {
     for (key, span) in custom {
         serde_custom_shape(ctx, &key, span, "this type");
     }
+    for (key, span) in splits {
+        serde_split_names(ctx, key, span);
+    }
     out
 }
 
@@ -892,6 +933,7 @@ fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {
     let mut out = SerdeField::default();
     let (mut skip_ser, mut skip_de) = (false, false);
     let mut custom = Vec::new();
+    let mut splits = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let read = attr.parse_nested_meta(|m| {
             let name = m
@@ -899,12 +941,19 @@ fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {
                 .get_ident()
                 .map(|i| i.to_string())
                 .unwrap_or_default();
+            out.keys.push(name.clone());
             match name.as_str() {
                 "with" | "serialize_with" | "deserialize_with" => {
                     custom.push((name.clone(), m.path.span()));
                     skip_meta(&m)?;
                 }
-                "rename" => out.rename = serde_string(&m)?,
+                "rename" => {
+                    let (name, split) = serde_names(&m)?;
+                    out.rename = name;
+                    if split {
+                        splits.push(("rename", m.path.span()));
+                    }
+                }
                 "skip" => out.skip = true,
                 "skip_serializing" => skip_ser = true,
                 "skip_deserializing" => skip_de = true,
@@ -928,6 +977,9 @@ fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {
     out.default |= skip_de;
     for (key, span) in custom {
         serde_custom_shape(ctx, &key, span, "this field");
+    }
+    for (key, span) in splits {
+        serde_split_names(ctx, key, span);
     }
     out
 }
@@ -1251,11 +1303,19 @@ fn lower_path(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path) -> FieldType {
         }
     }
     let lowered_args: Vec<FieldType> = args.iter().map(|a| lower_ty(ctx, a)).collect();
-    let written: Vec<String> = path
+    let mut written: Vec<String> = path
         .segments
         .iter()
         .map(|s| s.ident.unraw().to_string())
         .collect();
+    // `Self` in a field (`Option<Box<Self>>`, `Vec<Self>`) is the type being declared.
+    if written.len() == 1
+        && written[0] == "Self"
+        && path.leading_colon.is_none()
+        && let Some(own) = &ctx.self_type
+    {
+        written[0] = own.clone();
+    }
     let scope = &ctx.scopes[ctx.scope];
     // The first segment may be imported (`use k8s_openapi::api::core::v1 as core;`).
     let resolved = match scope.uses.get(&written[0]) {

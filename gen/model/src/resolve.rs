@@ -1035,6 +1035,7 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
                     )),
             );
         }
+        kind_serde_attributes(t, diags);
         if !t.is_pub {
             diags.push(
                 Diagnostic::error("E0303", format!("root type `{}` is not `pub`", t.name))
@@ -1516,4 +1517,68 @@ fn embedded_root_candidate(t: &TypeDef) -> bool {
     t.fields()
         .iter()
         .any(|f| f.name == "metadata" && f.ty == FieldType::Known(KnownType::ObjectMeta))
+}
+
+/// E0315: `#[serde(...)]` on a kind or its fields that would change its wire form. A kind's serde
+/// is generated (E0302), and the generated codec writes `metadata`, `spec`, ... by their
+/// camelCase names; it would silently not do what the attribute says (`skip` a field it then
+/// sends, say). Attributes that change nothing the codec does are fine.
+fn kind_serde_attributes(t: &TypeDef, diags: &mut Vec<Diagnostic>) {
+    // What the codec already does (defaults for absent fields, omitting `None`), or what only
+    // shapes serde's own impl (bounds, the crate path, error messages).
+    const HARMLESS: &[&str] = &[
+        "default",
+        "skip_serializing_if",
+        "bound",
+        "crate",
+        "expecting",
+        "deny_unknown_fields",
+    ];
+    let wire_changing = |keys: &[String]| -> Vec<String> {
+        let mut found: Vec<String> = keys
+            .iter()
+            .filter(|k| !HARMLESS.contains(&k.as_str()))
+            .map(|k| format!("`{k}`"))
+            .collect();
+        found.dedup();
+        found
+    };
+    let note = "a kind's serde is generated: its codec writes `apiVersion`, `kind` and each field by \
+                its camelCase name, and does not read `#[serde]` attributes";
+    let container = wire_changing(&t.serde.keys);
+    if !container.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "E0315",
+                format!(
+                    "{} in `#[serde]` on kind `{}` would be ignored",
+                    container.join(", "),
+                    t.name
+                ),
+            )
+            .at(t.span, "the generated codec does not apply it")
+            .note(note)
+            .help("remove the attribute: a kind's fields are named as Kubernetes names them (`metadata`, `spec`, `status`); put wire customisation on the spec and status types, whose serde is yours"),
+        );
+    }
+    for f in t.fields() {
+        let keys = wire_changing(&f.serde.keys);
+        if keys.is_empty() {
+            continue;
+        }
+        diags.push(
+            Diagnostic::error(
+                "E0315",
+                format!(
+                    "{} in `#[serde]` on field `{}` of kind `{}` would be ignored",
+                    keys.join(", "),
+                    f.name,
+                    t.name
+                ),
+            )
+            .at(f.span, "the generated codec does not apply it")
+            .note(note)
+            .help("remove the attribute, or move the field into the spec or status type, whose serde is yours"),
+        );
+    }
 }

@@ -970,3 +970,42 @@ fn files_no_module_declares_are_not_read() {
     assert!(out.contains("warning[W0115]"), "{out}");
     assert!(out.contains("error[E0100]"), "{out}");
 }
+
+#[test]
+fn different_serialize_and_deserialize_names_are_a_warning() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
+             #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Spec {{\n    \
+             #[serde(rename(deserialize = \"fooBar\"))]\n    pub foo_bar: String,\n    \
+             #[serde(rename(serialize = \"same\", deserialize = \"same\"))]\n    pub same: String,\n    pub level: Level,\n}}\n\n\
+             #[derive(Clone, serde::Serialize, serde::Deserialize)]\n#[serde(rename_all(serialize = \"lowercase\", deserialize = \"UPPERCASE\"))]\npub enum Level {{\n    Low,\n    High,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("warnings do not fail a run");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert_eq!(out.matches("warning[W0205]").count(), 2, "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn serde_attributes_on_a_kind_are_refused() {
+    // A kind deriving `JsonSchema` (whose derive accepts `#[serde]` helpers) with attributes the
+    // generated codec would not apply; `default` and `skip_serializing_if` change nothing.
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}use std::collections::BTreeMap;\n\n/// +genclient\n#[derive(Clone, schemars::JsonSchema)]\n#[serde(rename_all = \"snake_case\")]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    \
+                 #[serde(rename = \"specification\")]\n    pub spec: Option<String>,\n    \
+                 #[serde(skip)]\n    pub cache: Option<String>,\n    \
+                 #[serde(flatten)]\n    pub extra: BTreeMap<String, String>,\n    \
+                 #[serde(default, skip_serializing_if = \"Option::is_none\")]\n    pub status: Option<String>,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert_eq!(out.matches("error[E0315]").count(), 4, "{out}");
+    insta::assert_snapshot!(out);
+}

@@ -1035,3 +1035,31 @@ fn map_keys_through_string_aliases() {
         map(true, FieldType::Vec(Box::new(FieldType::String)))
     );
 }
+
+/// `Self` in a field is the type being declared, in structs and enums alike.
+#[test]
+fn self_in_fields_is_the_declared_type() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub tree: Option<Tree>,\n}}\n\n\
+             #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Tree {{\n    pub children: Vec<Self>,\n    pub parent: Option<Box<Self>>,\n    pub expr: Option<Expr>,\n}}\n\n\
+             #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub enum Expr {{\n    Not(Box<Self>),\n    Lit(String),\n}}\n"
+        ),
+    )]);
+    let pkg = package(&l, "pager/v1");
+    let tree = ty(pkg, "Tree");
+    let local = |n: &str| FieldType::Local(n.into());
+    assert_eq!(tree.fields()[0].ty, FieldType::Vec(Box::new(local("Tree"))));
+    assert_eq!(
+        tree.fields()[1].ty,
+        FieldType::Option(Box::new(FieldType::Box(Box::new(local("Tree")))))
+    );
+    let TypeBody::Enum(variants) = &ty(pkg, "Expr").body else {
+        panic!("an enum")
+    };
+    assert_eq!(
+        format!("{:?}", variants[0].shape),
+        format!("Tuple([Box({:?})])", local("Expr"))
+    );
+}
