@@ -43,7 +43,7 @@ pub struct AlertSpec {
     /// +default={"team": "ops"}
     pub labels: BTreeMap<String, String>,
     pub targets: Vec<Target>,
-    /// +default={"name": "x"}
+    /// +default={"name": "x", "enabled": true}
     pub extra: Option<Target>,
     /// +default="fast"
     pub plain: Mode,

@@ -822,7 +822,28 @@ fn check_default(pkg: &Package, ty: &FieldType, value: &Value, depth: usize) -> 
             (KnownType::IntOrString, _) => wrong("an integer or a string"),
             (KnownType::ObjectMeta | KnownType::ListMeta, Value::Object(_)) => Ok(()),
             (KnownType::ObjectMeta | KnownType::ListMeta, _) => wrong("an object"),
-            (_, Value::String(_)) => Ok(()),
+            // As k8s-openapi reads them: an RFC 3339 timestamp, standard base64, and (kube's
+            // metav1.Duration) a Go duration.
+            (KnownType::Time | KnownType::MicroTime, Value::String(s)) => s
+                .parse::<jiff::Timestamp>()
+                .map(drop)
+                .map_err(|_| format!("\"{s}\" is not an RFC 3339 time (`2024-01-02T15:04:05Z`)")),
+            (KnownType::Bytes, Value::String(s)) => {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD
+                    .decode(s)
+                    .map(drop)
+                    .map_err(|_| format!("\"{s}\" is not base64 (the wire form of bytes)"))
+            }
+            (KnownType::Duration, Value::String(s)) => {
+                if is_go_duration(s) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "\"{s}\" is not a Go duration (`30s`, `1h30m`, `250ms`)"
+                    ))
+                }
+            }
             _ => wrong("a string"),
         },
         FieldType::Local(name) => {
@@ -830,17 +851,14 @@ fn check_default(pkg: &Package, ty: &FieldType, value: &Value, depth: usize) -> 
                 return Ok(());
             };
             match &t.body {
-                TypeBody::Struct(fields) => match value {
-                    Value::Object(m) => {
-                        for (k, v) in m {
-                            let Some(f) = fields.iter().find(|f| &f.wire == k) else {
-                                return Err(format!("`{name}` has no field `{k}`"));
-                            };
-                            check_default(pkg, &f.ty, v, depth + 1)
-                                .map_err(|e| format!("`{k}`: {e}"))?;
-                        }
-                        Ok(())
+                TypeBody::Struct(fields) if t.serde.transparent => {
+                    match fields.iter().filter(|f| !f.serde.skip).collect::<Vec<_>>()[..] {
+                        [only] => check_default(pkg, &only.ty, value, depth + 1),
+                        _ => Ok(()),
                     }
+                }
+                TypeBody::Struct(fields) => match value {
+                    Value::Object(m) => check_struct_default(pkg, t, name, fields, m, depth),
                     _ => wrong(&format!("an object (`{name}`)")),
                 },
                 TypeBody::Enum(vs)
@@ -869,11 +887,205 @@ fn check_default(pkg: &Package, ty: &FieldType, value: &Value, depth: usize) -> 
                 TypeBody::Tuple(ts) if ts.len() == 1 => {
                     check_default(pkg, &ts[0], value, depth + 1)
                 }
+                TypeBody::Enum(vs) => check_enum_default(pkg, t, name, vs, value, depth),
                 _ => Ok(()),
             }
         }
         FieldType::Foreign { .. } => Ok(()),
     }
+}
+
+/// A struct's default, as serde reads it: known fields of the right types, and every field
+/// serde requires present (not an `Option`, no serde default). (A `#[serde(flatten)]` field
+/// takes what the others do not: then unknown keys and absent fields are not judged.)
+fn check_struct_default(
+    pkg: &Package,
+    t: &TypeDef,
+    name: &str,
+    fields: &[Field],
+    m: &serde_json::Map<String, Value>,
+    depth: usize,
+) -> Result<(), String> {
+    let flattened = fields.iter().any(|f| f.serde.flatten);
+    for (k, v) in m {
+        match fields.iter().find(|f| &f.wire == k && !f.serde.skip) {
+            Some(f) => {
+                check_default(pkg, &f.ty, v, depth + 1).map_err(|e| format!("`{k}`: {e}"))?
+            }
+            None if flattened => {}
+            None => return Err(format!("`{name}` has no field `{k}`")),
+        }
+    }
+    if flattened || t.serde.default {
+        return Ok(());
+    }
+    let missing: Vec<String> = fields
+        .iter()
+        .filter(|f| {
+            !f.serde.skip
+                && !f.serde.default
+                && !matches!(f.ty, FieldType::Option(_))
+                && !m.contains_key(&f.wire)
+        })
+        .map(|f| format!("`{}`", f.wire))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` needs {} (serde refuses the value without)",
+            missing.join(", ")
+        ))
+    }
+}
+
+/// An enum's default in the enum's serde representation: externally tagged (a unit variant's
+/// name, or `{"Variant": …}`), internally tagged (`{"<tag>": "Variant", …}`), adjacently
+/// tagged (`{"<tag>": "Variant", "<content>": …}`) or untagged (whatever one variant takes).
+fn check_enum_default(
+    pkg: &Package,
+    t: &TypeDef,
+    name: &str,
+    variants: &[Variant],
+    value: &Value,
+    depth: usize,
+) -> Result<(), String> {
+    let live: Vec<&Variant> = variants.iter().filter(|v| !v.serde.skip).collect();
+    let names = || {
+        live.iter()
+            .map(|v| format!("\"{}\"", v.wire))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let named = |wire: &str| live.iter().copied().find(|v| v.wire == wire);
+    // A variant's content as serde reads it (its fields, its one value, or its values).
+    let content = |v: &Variant, value: &Value| -> Result<(), String> {
+        match (&v.shape, value) {
+            (VariantShape::Unit, Value::Null) => Ok(()),
+            (VariantShape::Unit, _) => Err(format!("`{}` holds no value", v.name)),
+            (VariantShape::Tuple(ts), _) if ts.len() == 1 => {
+                check_default(pkg, &ts[0], value, depth + 1)
+            }
+            (VariantShape::Tuple(ts), Value::Array(items)) if items.len() == ts.len() => ts
+                .iter()
+                .zip(items)
+                .try_for_each(|(t, i)| check_default(pkg, t, i, depth + 1)),
+            (VariantShape::Tuple(ts), _) => Err(format!("`{}` holds {} values", v.name, ts.len())),
+            (VariantShape::Struct(fields), Value::Object(m)) => {
+                check_struct_default(pkg, t, &v.name, fields, m, depth)
+            }
+            (VariantShape::Struct(_), _) => Err(format!("`{}` holds an object", v.name)),
+        }
+    };
+    match (&t.serde.tag, &t.serde.content, t.serde.untagged) {
+        (_, _, true) => {
+            if live.iter().any(|v| content(v, value).is_ok()) {
+                Ok(())
+            } else {
+                Err(format!("{value} is a value of no variant of `{name}`"))
+            }
+        }
+        (Some(tag), Some(inner), false) => {
+            let Value::Object(m) = value else {
+                return Err(format!(
+                    "an object `{{\"{tag}\": …, \"{inner}\": …}}` (`{name}`) is expected"
+                ));
+            };
+            let Some(v) = m.get(tag).and_then(Value::as_str).and_then(named) else {
+                return Err(format!(
+                    "`{tag}` must name a variant of `{name}` ({})",
+                    names()
+                ));
+            };
+            match m.get(inner) {
+                Some(c) => content(v, c),
+                None if matches!(v.shape, VariantShape::Unit) => Ok(()),
+                None => Err(format!("`{}` needs `{inner}`", v.name)),
+            }
+        }
+        (Some(tag), None, false) => {
+            let Value::Object(m) = value else {
+                return Err(format!("an object with `{tag}` (`{name}`) is expected"));
+            };
+            let Some(v) = m.get(tag).and_then(Value::as_str).and_then(named) else {
+                return Err(format!(
+                    "`{tag}` must name a variant of `{name}` ({})",
+                    names()
+                ));
+            };
+            let mut rest = m.clone();
+            rest.remove(tag);
+            match &v.shape {
+                VariantShape::Struct(fields) => {
+                    check_struct_default(pkg, t, &v.name, fields, &rest, depth)
+                }
+                // A newtype's fields sit beside the tag; a unit variant has only the tag.
+                VariantShape::Tuple(ts) if ts.len() == 1 => {
+                    check_default(pkg, &ts[0], &Value::Object(rest), depth + 1)
+                }
+                _ => Ok(()),
+            }
+        }
+        (None, _, false) => match value {
+            Value::String(s) => match named(s) {
+                Some(v) if matches!(v.shape, VariantShape::Unit) => Ok(()),
+                Some(v) => Err(format!(
+                    "`{}` holds a value: write `{{\"{s}\": …}}`",
+                    v.name
+                )),
+                None if live.iter().any(|v| v.serde.other) => Ok(()),
+                None => Err(format!(
+                    "{value} is not a variant of `{name}` ({})",
+                    names()
+                )),
+            },
+            Value::Object(m) if m.len() == 1 => {
+                let (k, c) = m.iter().next().expect("one entry");
+                match named(k) {
+                    Some(v) => content(v, c),
+                    None => Err(format!(
+                        "\"{k}\" is not a variant of `{name}` ({})",
+                        names()
+                    )),
+                }
+            }
+            _ => Err(format!(
+                "a variant's name, or an object with one variant's name as its key (`{name}`), is expected"
+            )),
+        },
+    }
+}
+
+/// A Go `time.Duration` string as `ParseDuration` (and kube's `Duration`) reads it: an optional
+/// sign, then one or more decimal numbers each with a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`,
+/// `h`); `0` alone.
+fn is_go_duration(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if s == "0" {
+        return true;
+    }
+    let mut rest = s;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let number = &rest[..digits];
+        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let unit = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
+            .into_iter()
+            .find(|u| rest.starts_with(u) && !(*u == "m" && rest.starts_with("ms")));
+        match unit {
+            Some(u) => rest = &rest[u.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// E0309: a user type named like something generated code declares in the package.

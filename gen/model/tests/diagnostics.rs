@@ -1009,3 +1009,52 @@ fn serde_attributes_on_a_kind_are_refused() {
     assert_eq!(out.matches("error[E0315]").count(), 4, "{out}");
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn defaults_are_checked_as_serde_reads_them() {
+    // Each `bad_*` default would fail to deserialize when the defaulter runs; each `good_*`
+    // one deserializes.
+    let types = format!(
+        "{META}use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;\nuse k8s_openapi::ByteString;\n\n\
+         #[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
+         #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Spec {{\n\
+         \x20   /// +default=\"yesterday\"\n    pub bad_time: Option<Time>,\n\
+         \x20   /// +default=\"2024-01-02T15:04:05Z\"\n    pub good_time: Option<Time>,\n\
+         \x20   /// +default=\"5 seconds\"\n    pub bad_duration: Option<kube::core::Duration>,\n\
+         \x20   /// +default=\"1h30m0.5s\"\n    pub good_duration: Option<kube::core::Duration>,\n\
+         \x20   /// +default=\"not base64!\"\n    pub bad_bytes: Option<ByteString>,\n\
+         \x20   /// +default=\"aGVsbG8=\"\n    pub good_bytes: Option<ByteString>,\n\
+         \x20   /// +default={{\"type\":\"Triangle\"}}\n    pub bad_internal: Option<Shape>,\n\
+         \x20   /// +default={{\"type\":\"Circle\",\"radius\":2}}\n    pub good_internal: Option<Shape>,\n\
+         \x20   /// +default={{\"Unknown\":1}}\n    pub bad_external: Option<Action>,\n\
+         \x20   /// +default={{\"Wait\":5}}\n    pub good_external: Option<Action>,\n\
+         \x20   /// +default=true\n    pub bad_untagged: Option<NumOrText>,\n\
+         \x20   /// +default=\"seven\"\n    pub good_untagged: Option<NumOrText>,\n\
+         \x20   /// +default={{}}\n    pub bad_struct: Option<Needs>,\n\
+         \x20   /// +default={{\"name\":\"n\"}}\n    pub good_struct: Option<Needs>,\n}}\n\n\
+         #[derive(Clone, serde::Serialize, serde::Deserialize)]\n#[serde(tag = \"type\")]\npub enum Shape {{\n    Circle {{ radius: i32 }},\n    Square {{ side: i32 }},\n}}\n\n\
+         #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub enum Action {{\n    Stop,\n    Wait(i32),\n}}\n\n\
+         #[derive(Clone, serde::Serialize, serde::Deserialize)]\n#[serde(untagged)]\npub enum NumOrText {{\n    N(i32),\n    S(String),\n}}\n\n\
+         #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Needs {{\n    pub name: String,\n    pub extra: Option<String>,\n}}\n"
+    );
+    let out = errors(&[("apis/pager/v1/types.rs", &types)], "apis");
+    for field in [
+        "bad_time",
+        "bad_duration",
+        "bad_bytes",
+        "bad_internal",
+        "bad_external",
+        "bad_untagged",
+        "bad_struct",
+    ] {
+        assert!(
+            out.contains(&format!(
+                "the default of `Spec.{field}` does not fit its type"
+            )),
+            "{field} not reported:\n{out}"
+        );
+    }
+    assert!(!out.contains("good_"), "{out}");
+    assert_eq!(out.matches("error[E0313]").count(), 7, "{out}");
+    insta::assert_snapshot!(out);
+}
