@@ -823,9 +823,19 @@ fn parse_value(grammar: Grammar, value: Option<&str>) -> Result<TagValue, String
         }
         Grammar::Json => {
             let v = need(value)?;
-            serde_json::from_str::<serde_json::Value>(&v)
-                .map(TagValue::Json)
-                .map_err(|_| format!("`{v}` is not a JSON value (quote strings: `\"{v}\"`)"))
+            let parsed = serde_json::from_str::<serde_json::Value>(&v).map_err(|e| {
+                // Something meant as JSON (a number, an object, ...) is told what is wrong with
+                // it; a bare word most likely wants quotes.
+                if v.starts_with(|c: char| c.is_ascii_digit() || "-{[\"".contains(c)) {
+                    format!("`{v}` is not a JSON value: {e}")
+                } else {
+                    format!("`{v}` is not a JSON value (quote strings: `\"{v}\"`)")
+                }
+            })?;
+            // serde_json keeps the last of two equal keys: a value written twice is a mistake
+            // that would otherwise be dropped without a word.
+            serde_json::from_str::<json_keys::Unique>(&v).map_err(|e| format!("`{v}`: {e}"))?;
+            Ok(TagValue::Json(parsed))
         }
         Grammar::RustPathOrFalse => {
             let v = need(value)?;
@@ -937,6 +947,63 @@ pub fn markdown_table() -> String {
     out
 }
 
+/// A JSON value read only to refuse an object that gives one key twice.
+mod json_keys {
+    use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+
+    pub(super) struct Unique;
+
+    impl<'de> Deserialize<'de> for Unique {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(UniqueVisitor)
+        }
+    }
+
+    struct UniqueVisitor;
+
+    impl<'de> Visitor<'de> for UniqueVisitor {
+        type Value = Unique;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_unit<E>(self) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+            while seq.next_element::<Unique>()?.is_some() {}
+            Ok(Unique)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+            let mut seen = std::collections::BTreeSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if !seen.insert(key.clone()) {
+                    return Err(A::Error::custom(format!(
+                        "the key \"{key}\" is given twice"
+                    )));
+                }
+                map.next_value::<Unique>()?;
+            }
+            Ok(Unique)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -966,6 +1033,17 @@ mod tests {
             super::parse_key_values("GetScale,verb=get").unwrap()[0],
             ("name".to_string(), "GetScale".to_string())
         );
+    }
+
+    #[test]
+    fn json_values_are_read_whole() {
+        use super::{Grammar, parse_value};
+        let err = |v: &str| parse_value(Grammar::Json, Some(v)).unwrap_err();
+        assert!(err(r#"{"x":1,"x":2}"#).contains(r#"the key "x" is given twice"#));
+        assert!(err(r#"[{"a":{"b":1,"b":1}}]"#).contains(r#"the key "b" is given twice"#));
+        assert!(err("1e400").contains("out of range"), "{}", err("1e400"));
+        assert!(err("hello").contains(r#"quote strings: `"hello"`"#));
+        assert!(parse_value(Grammar::Json, Some(r#"{"x":1,"y":{"x":2}}"#)).is_ok());
     }
 
     #[test]
