@@ -1617,6 +1617,46 @@ mod wardle {
     }
 }
 
+/// Defaults inside an enum's variants are applied through the variant the enum holds.
+#[test]
+fn defaults_reach_into_enum_variants() {
+    use fixture_crate::apis::gateway::v1::httproutes::{
+        HTTPRouteFilter, HTTPRouteLimit, HTTPRouteSpec,
+    };
+    use kube_codegen_scheme::SetDefaults;
+    let unset = || HTTPRouteLimit { max: None };
+    let defaulted = || HTTPRouteLimit { max: Some(10) };
+    let cases = [
+        (
+            HTTPRouteFilter::Limit(unset()),
+            HTTPRouteFilter::Limit(defaulted()),
+        ),
+        (
+            HTTPRouteFilter::Redirect {
+                to: Some(unset()),
+                code: 302,
+            },
+            HTTPRouteFilter::Redirect {
+                to: Some(defaulted()),
+                code: 302,
+            },
+        ),
+        (HTTPRouteFilter::Drop, HTTPRouteFilter::Drop),
+        (
+            HTTPRouteFilter::Limit(HTTPRouteLimit { max: Some(3) }),
+            HTTPRouteFilter::Limit(HTTPRouteLimit { max: Some(3) }),
+        ),
+    ];
+    for (given, want) in cases {
+        let mut spec = HTTPRouteSpec {
+            filter: Some(given),
+            ..Default::default()
+        };
+        spec.set_defaults();
+        assert_eq!(spec.filter, Some(want));
+    }
+}
+
 mod wardle_defaults {
     use fixture_crate::apis::wardle::v1beta1;
     use kube_codegen_scheme::{Gvk, Scheme, SetDefaults};

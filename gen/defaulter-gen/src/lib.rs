@@ -18,8 +18,8 @@ use kube_codegen_model::output::{
     Content, GeneratedFile, Generator, Options, Placement, field_type_tokens, ident, type_path,
 };
 use kube_codegen_model::{
-    DefaulterMode, Diagnostic, Field, FieldType, Model, Package, TypeBody, TypeDef, VariantShape,
-    naming,
+    DefaulterMode, Diagnostic, Field, FieldType, Model, Package, TypeBody, TypeDef, Variant,
+    VariantShape, naming,
 };
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
@@ -221,7 +221,8 @@ impl Analysis<'_> {
                 let hand = pkg.function_named(&hand_written_name(t)).is_some();
                 hand || (mode(t) != Some(DefaulterMode::Covers)
                     && (fields(t).iter().any(|f| f.options.default.is_some())
-                        || fields(t).iter().any(|f| self.nested(&f.ty))))
+                        || fields(t).iter().any(|f| self.nested(&f.ty))
+                        || variant_types(t).any(|ty| self.nested(ty))))
             }
         };
         self.visiting.remove(name);
@@ -238,6 +239,89 @@ impl Analysis<'_> {
             _ => false,
         }
     }
+}
+
+/// The types an enum's variants hold (none for a struct): defaults inside them are applied
+/// through the variant that holds them.
+fn variant_types(t: &TypeDef) -> impl Iterator<Item = &FieldType> {
+    let variants: &[Variant] = match &t.body {
+        TypeBody::Enum(variants) => variants,
+        _ => &[],
+    };
+    variants
+        .iter()
+        .flat_map(|v| -> Box<dyn Iterator<Item = &FieldType>> {
+            match &v.shape {
+                VariantShape::Unit => Box::new(std::iter::empty()),
+                VariantShape::Tuple(types) => Box::new(types.iter()),
+                VariantShape::Struct(fields) => Box::new(fields.iter().map(|f| &f.ty)),
+            }
+        })
+}
+
+/// `match self { … }` applying the defaults inside whichever variant an enum holds; `None`
+/// when no variant holds anything with defaults.
+fn variant_defaults(
+    t: &TypeDef,
+    analysis: &mut Analysis,
+    scheme: &TokenStream,
+) -> Option<TokenStream> {
+    let TypeBody::Enum(variants) = &t.body else {
+        return None;
+    };
+    let mut arms = Vec::new();
+    for v in variants {
+        let name = ident(&v.name);
+        match &v.shape {
+            VariantShape::Unit => {}
+            VariantShape::Tuple(types) => {
+                let bound: Vec<Option<proc_macro2::Ident>> = types
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ty)| analysis.nested(ty).then(|| ident(&format!("v{i}"))))
+                    .collect();
+                if bound.iter().all(Option::is_none) {
+                    continue;
+                }
+                let patterns = bound.iter().map(|b| match b {
+                    Some(id) => quote!(#id),
+                    None => quote!(_),
+                });
+                let calls = bound.iter().flatten();
+                arms.push(quote! {
+                    Self::#name(#(#patterns),*) => {
+                        #(#scheme::SetDefaults::set_defaults(#calls);)*
+                    }
+                });
+            }
+            VariantShape::Struct(fields) => {
+                let nested: Vec<proc_macro2::Ident> = fields
+                    .iter()
+                    .filter(|f| analysis.nested(&f.ty))
+                    .map(field_ident)
+                    .collect();
+                if nested.is_empty() {
+                    continue;
+                }
+                arms.push(quote! {
+                    Self::#name { #(#nested,)* .. } => {
+                        #(#scheme::SetDefaults::set_defaults(#nested);)*
+                    }
+                });
+            }
+        }
+    }
+    if arms.is_empty() {
+        return None;
+    }
+    // A catch-all only where some variant has no arm (one more would be unreachable).
+    let rest = (arms.len() < variants.len()).then(|| quote!(_ => {}));
+    Some(quote! {
+        match self {
+            #(#arms)*
+            #rest
+        }
+    })
 }
 
 /// The defaults file of one version.
@@ -285,6 +369,7 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
                     body.push(quote!(#scheme::SetDefaults::set_defaults(&mut self.#id);));
                 }
             }
+            body.extend(variant_defaults(t, &mut analysis, &scheme));
         }
         let doc = if body.is_empty() {
             quote!(#[doc = " Nothing to default: an impl all the same, so every kind can be defaulted."])

@@ -37,6 +37,28 @@ pub struct HTTPRouteSpec {
     /// Keyed by a `String` alias from the prelude module.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers: Option<BTreeMap<HeaderName, String>>,
+    /// An enum whose variants hold types with defaults: defaulted through the variant held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<HTTPRouteFilter>,
+}
+
+/// What the route does to a request.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub enum HTTPRouteFilter {
+    Limit(HTTPRouteLimit),
+    Redirect {
+        to: Option<HTTPRouteLimit>,
+        code: i32,
+    },
+    Drop,
+}
+
+/// A rate limit.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct HTTPRouteLimit {
+    /// +default=10
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
 }
 
 /// The protocol to the backend.
