@@ -281,6 +281,17 @@ fn list_schema(pkg: &Package, t: &TypeDef, kind: &str) -> Value {
     })
 }
 
+/// `schema`, or `null` (a `$ref` cannot carry `nullable` beside it: wrapped in `allOf`).
+fn nullable(schema: Value) -> Value {
+    let mut s = if schema.get("$ref").is_some() {
+        json!({ "allOf": [schema] })
+    } else {
+        schema
+    };
+    s["nullable"] = Value::Bool(true);
+    s
+}
+
 fn reference(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -386,9 +397,49 @@ fn struct_schema(cx: Cx, t: &TypeDef, fields: &[Field]) -> Value {
         type_meta_properties(&mut props);
     }
     let mut all_of = Vec::new();
+    // What `#[serde(flatten)]` fields put beside the others, written as Kubernetes' structural
+    // schemas want it (no `allOf` next to `properties`): a struct's fields inline, a map's
+    // values as `additionalProperties`, anything else as unknown fields kept.
+    let mut additional: Option<Value> = None;
+    let mut any_fields = false;
     for f in fields.iter().filter(|f| !f.serde.skip && f.options.openapi) {
         if f.serde.flatten {
-            all_of.push(field_type_schema(cx, &f.ty));
+            let optional = matches!(f.ty, FieldType::Option(_));
+            match f.ty.unwrapped() {
+                FieldType::Local(name)
+                    if pkg.type_named(name).is_some_and(|l| {
+                        matches!(l.body, TypeBody::Struct(_)) && has_definition(l)
+                    }) =>
+                {
+                    let inner = pkg.type_named(name).expect("checked");
+                    let inlined = struct_schema(cx, inner, inner.fields());
+                    if let Some(Value::Object(p)) = inlined.get("properties") {
+                        for (k, v) in p {
+                            props.entry(k.clone()).or_insert_with(|| v.clone());
+                        }
+                    }
+                    if !optional && let Some(Value::Array(r)) = inlined.get("required") {
+                        required.extend(r.iter().cloned());
+                    }
+                    if let Some(a) = inlined.get("additionalProperties") {
+                        additional = Some(a.clone());
+                    }
+                    any_fields |= inlined
+                        .get("x-kubernetes-preserve-unknown-fields")
+                        .is_some();
+                }
+                FieldType::Map { value, .. } => {
+                    additional = Some(field_type_schema(cx, value));
+                }
+                _ => {
+                    let s = field_type_schema(cx, &f.ty);
+                    if s.get("$ref").is_some() {
+                        all_of.push(s);
+                    } else {
+                        any_fields = true;
+                    }
+                }
+            }
             continue;
         }
         let mut s = field_type_schema(cx, &f.ty);
@@ -430,6 +481,12 @@ fn struct_schema(cx: Cx, t: &TypeDef, fields: &[Field]) -> Value {
     let mut schema = json!({"type": "object", "properties": props});
     if !required.is_empty() {
         schema["required"] = Value::Array(required);
+    }
+    if let Some(a) = additional {
+        schema["additionalProperties"] = a;
+    }
+    if any_fields {
+        schema["x-kubernetes-preserve-unknown-fields"] = Value::Bool(true);
     }
     if !all_of.is_empty() {
         schema["allOf"] = Value::Array(all_of);
@@ -484,8 +541,19 @@ fn field_type_schema(cx: Cx, ty: &FieldType) -> Value {
             json!({"type": "number", "format": if *n == FloatType::F32 { "float" } else { "double" }})
         }
         FieldType::String => json!({"type": "string"}),
+        // `Option<Option<T>>`: absent, or `null` written and read as a value.
+        FieldType::Option(t) if matches!(**t, FieldType::Option(_)) => {
+            nullable(field_type_schema(cx, t))
+        }
         FieldType::Option(t) | FieldType::Box(t) | FieldType::Shared { inner: t, .. } => {
             field_type_schema(cx, t)
+        }
+        // Items and values that are `Option`s are written as `null` when `None`.
+        FieldType::Vec(t) if matches!(**t, FieldType::Option(_)) => {
+            json!({"type": "array", "items": nullable(field_type_schema(cx, t))})
+        }
+        FieldType::Map { value, .. } if matches!(**value, FieldType::Option(_)) => {
+            json!({"type": "object", "additionalProperties": nullable(field_type_schema(cx, value))})
         }
         FieldType::Vec(t) => json!({"type": "array", "items": field_type_schema(cx, t)}),
         FieldType::Set { elem, .. } => json!({

@@ -607,3 +607,99 @@ pub struct Order {
     assert!(!s.contains_key("com.example.shop.v1.Note"));
     assert_no_dangling_references(&s);
 }
+
+/// `#[serde(flatten)]` as structural schemas want it: a flattened struct's fields inline (its
+/// required ones required unless the flattened field is an `Option`), a flattened map's values
+/// as `additionalProperties` — never an `allOf` beside `properties`.
+#[test]
+fn flattened_fields_are_inlined() {
+    let s = schemas(
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub spec: Spec,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Spec {
+    pub name: String,
+    #[serde(flatten)]
+    pub common: Common,
+    #[serde(flatten)]
+    pub extra: Option<Extra>,
+    #[serde(flatten)]
+    pub rest: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Common {
+    pub owner: String,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Extra {
+    pub level: i32,
+}
+"#,
+    );
+    let spec = &s["co.k8s.pager.v1.Spec"];
+    assert!(spec.get("allOf").is_none(), "{spec}");
+    let props = spec["properties"].as_object().unwrap();
+    let names: Vec<&str> = props.keys().map(String::as_str).collect();
+    assert_eq!(names, ["name", "owner", "note", "level"], "{spec}");
+    assert_eq!(
+        spec["required"],
+        serde_json::json!(["name", "owner"]),
+        "{spec}"
+    );
+    assert_eq!(
+        spec["additionalProperties"],
+        serde_json::json!({"x-kubernetes-preserve-unknown-fields": true}),
+        "{spec}"
+    );
+}
+
+/// `None` written as `null` (inside lists and maps, and `Option<Option<T>>`) is `nullable`.
+#[test]
+fn nulls_serde_writes_are_nullable() {
+    let s = schemas(
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub spec: Spec,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Spec {
+    pub twice: Option<Option<String>>,
+    pub holes: Vec<Option<i32>>,
+    pub maybe: BTreeMap<String, Option<Item>>,
+    pub once: Option<String>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Item {
+    pub x: i32,
+}
+"#,
+    );
+    let p = &s["co.k8s.pager.v1.Spec"]["properties"];
+    assert_eq!(p["twice"]["nullable"], true, "{p}");
+    assert_eq!(p["holes"]["items"]["nullable"], true, "{p}");
+    assert_eq!(p["maybe"]["additionalProperties"]["nullable"], true, "{p}");
+    assert_eq!(
+        p["maybe"]["additionalProperties"]["allOf"][0]["$ref"],
+        "#/components/schemas/co.k8s.pager.v1.Item",
+        "{p}"
+    );
+    assert!(p["once"].get("nullable").is_none(), "{p}");
+}
