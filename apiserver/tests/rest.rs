@@ -1518,6 +1518,49 @@ async fn a_watch_that_falls_behind_ends_cleanly_and_resumes() {
     assert_eq!(all, (start + 1..=start + total as u64).collect::<Vec<_>>());
 }
 
+/// As kube-apiserver's watch cache: with bookmarks allowed, a quiet watch gets one BOOKMARK 2 s
+/// before its `timeoutSeconds` end, then the stream ends; without them, nothing.
+#[tokio::test]
+async fn a_bookmark_comes_just_before_the_watch_times_out() {
+    let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
+        .build()
+        .unwrap()
+        .into_router();
+    let created = create(&app, "quiet").await;
+    let rv = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (bookmarks, want) in [(true, 1), (false, 0)] {
+        let req = Request::get(format!(
+            "{BASE}?watch=1&allowWatchBookmarks={bookmarks}&timeoutSeconds=3&resourceVersion={rv}"
+        ))
+        .body(Body::empty())
+        .unwrap();
+        let started = std::time::Instant::now();
+        let body = app.clone().oneshot(req).await.unwrap().into_body();
+        let bytes = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            axum::body::to_bytes(body, usize::MAX),
+        )
+        .await
+        .expect("the watch ends at its timeout")
+        .unwrap();
+        assert!(started.elapsed() >= std::time::Duration::from_secs(3));
+        let events: Vec<Value> = bytes
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(events.len(), want, "bookmarks={bookmarks}: {events:?}");
+        for ev in &events {
+            assert_eq!(ev["type"], "BOOKMARK");
+            assert_eq!(ev["object"]["metadata"]["resourceVersion"], rv.as_str());
+        }
+    }
+}
+
 #[tokio::test]
 async fn watch_bookmarks_carry_the_current_resource_version() {
     let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))

@@ -87,6 +87,12 @@ pub(super) async fn watch_collection(
         let progress = watch.progress;
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
+        // One BOOKMARK 2 s before the deadline as well (kube-apiserver's watch cache does the
+        // same): a client re-watching after the timeout resumes from a recent revision even
+        // when nothing changed meanwhile.
+        let mut pretimeout_pending = bookmarks && timeout > PRETIMEOUT_BOOKMARK;
+        let pretimeout = tokio::time::sleep(timeout.saturating_sub(PRETIMEOUT_BOOKMARK));
+        tokio::pin!(pretimeout);
         let mut bookmark = tokio::time::interval(bookmark_interval);
         bookmark.tick().await;
         let mut last_rv = watch.from;
@@ -102,6 +108,16 @@ pub(super) async fn watch_collection(
                     }
                     None => (encoder.bookmark(last_rv, false), false),
                 },
+                _ = &mut pretimeout, if pretimeout_pending => {
+                    pretimeout_pending = false;
+                    match &progress {
+                        Some(progress) => {
+                            progress.request();
+                            continue;
+                        }
+                        None => (encoder.bookmark(last_rv, false), false),
+                    }
+                }
                 _ = outbox.closed() => return,
                 // The server is shutting down: end the stream cleanly (clients re-watch).
                 changed = shutdown.changed() => {
@@ -151,6 +167,10 @@ pub(super) async fn watch_collection(
         .body(Body::from_stream(body))
         .expect("response"))
 }
+
+/// How long before a watch's deadline its last BOOKMARK is sent (kube-apiserver's cacher:
+/// `nextBookmarkTime`).
+const PRETIMEOUT_BOOKMARK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Resolves once the server shuts down.
 async fn shut_down(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
