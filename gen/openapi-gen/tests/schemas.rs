@@ -369,19 +369,7 @@ pub enum Level {
 /// so that a server serving only `v2` publishes a whole document.
 #[test]
 fn another_versions_types_are_referenced_and_carried() {
-    let dir = tempfile::tempdir().unwrap();
-    let write = |rel: &str, text: &str| {
-        let path = dir.path().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
-    write(
-        "apis/shop/mod.rs",
-        "//! +groupName=shop.example.com\npub mod v1;\npub mod v2;\n",
-    );
-    write("apis/shop/v1/mod.rs", "mod types;\npub use types::*;\n");
-    write(
-        "apis/shop/v1/types.rs",
+    let s = v2_schemas(
         r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta};
 use serde::{Deserialize, Serialize};
 #[derive(Clone)]
@@ -392,10 +380,6 @@ pub struct OrderStatus { pub phase: Phase, pub conditions: Vec<Condition> }
 #[derive(Clone, Serialize, Deserialize)]
 pub enum Phase { Open, Shipped }
 "#,
-    );
-    write("apis/shop/v2/mod.rs", "mod types;\npub use types::*;\n");
-    write(
-        "apis/shop/v2/types.rs",
         r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 #[derive(Clone)]
@@ -408,18 +392,6 @@ pub struct Order {
 pub struct Spec { pub phases: Vec<crate::apis::shop::v1::Phase> }
 "#,
     );
-    let input = Input {
-        dir: dir.path().join("apis"),
-        rust_path: Some("crate::apis".into()),
-    };
-    let loaded = load(&[input]).unwrap_or_else(|f| panic!("{f}"));
-    let v2 = loaded
-        .model
-        .packages
-        .iter()
-        .find(|p| p.version.as_deref() == Some("v2"))
-        .unwrap();
-    let s = openapi_gen::schemas(&loaded.model, v2);
     let order = &s["com.example.shop.v2.Order"]["properties"];
     assert_eq!(
         order["status"]["allOf"][0]["$ref"], "#/components/schemas/com.example.shop.v1.OrderStatus",
@@ -554,19 +526,7 @@ pub struct Secret {
 /// alike: a type left out of OpenAPI there is neither referenced nor carried.
 #[test]
 fn carried_types_never_reference_definitions_left_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let write = |rel: &str, text: &str| {
-        let path = dir.path().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
-    write(
-        "apis/shop/mod.rs",
-        "//! +groupName=shop.example.com\npub mod v1;\npub mod v2;\n",
-    );
-    write("apis/shop/v1/mod.rs", "mod types;\npub use types::*;\n");
-    write(
-        "apis/shop/v1/types.rs",
+    let s = v2_schemas(
         r#"use serde::{Deserialize, Serialize};
 #[derive(Clone, Serialize, Deserialize)]
 pub struct OrderStatus { pub note: Note, pub notes: Vec<Note> }
@@ -574,10 +534,6 @@ pub struct OrderStatus { pub note: Note, pub notes: Vec<Note> }
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Note { pub text: String }
 "#,
-    );
-    write("apis/shop/v2/mod.rs", "mod types;\npub use types::*;\n");
-    write(
-        "apis/shop/v2/types.rs",
         r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 #[derive(Clone)]
 pub struct Order {
@@ -587,18 +543,6 @@ pub struct Order {
 }
 "#,
     );
-    let input = Input {
-        dir: dir.path().join("apis"),
-        rust_path: Some("crate::apis".into()),
-    };
-    let loaded = load(&[input]).unwrap_or_else(|f| panic!("{f}"));
-    let v2 = loaded
-        .model
-        .packages
-        .iter()
-        .find(|p| p.version.as_deref() == Some("v2"))
-        .unwrap();
-    let s = openapi_gen::schemas(&loaded.model, v2);
     let any = serde_json::json!({"x-kubernetes-preserve-unknown-fields": true});
     assert_eq!(s["com.example.shop.v2.Order"]["properties"]["note"], any);
     let status = &s["com.example.shop.v1.OrderStatus"]["properties"];
@@ -702,4 +646,37 @@ pub struct Item {
         "{p}"
     );
     assert!(p["once"].get("nullable").is_none(), "{p}");
+}
+
+/// The schemas of `v2` in group `shop` (crate path `crate::apis`), with `v1` beside it.
+fn v2_schemas(v1_types: &str, v2_types: &str) -> serde_json::Map<String, Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "apis/shop/mod.rs",
+        "//! +groupName=shop.example.com\npub mod v1;\npub mod v2;\n",
+    );
+    for (version, types) in [("v1", v1_types), ("v2", v2_types)] {
+        write(
+            &format!("apis/shop/{version}/mod.rs"),
+            "mod types;\npub use types::*;\n",
+        );
+        write(&format!("apis/shop/{version}/types.rs"), types);
+    }
+    let input = Input {
+        dir: dir.path().join("apis"),
+        rust_path: Some("crate::apis".into()),
+    };
+    let loaded = load(&[input]).unwrap_or_else(|f| panic!("{f}"));
+    let v2 = loaded
+        .model
+        .packages
+        .iter()
+        .find(|p| p.version.as_deref() == Some("v2"))
+        .unwrap();
+    openapi_gen::schemas(&loaded.model, v2)
 }
