@@ -88,30 +88,8 @@ pub struct Unused {
 
 #[test]
 fn configurations_of_kinds_and_what_they_reach() {
-    let loaded = kube_codegen_model::testing::load_fixture_at(
-        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("applyconfiguration-gen"),
-        "kinds",
-        &[
-            (
-                "apis/widgets/v1/mod.rs",
-                "//! +groupName=widgets.example.com\nmod types;\npub use types::*;\n",
-            ),
-            ("apis/widgets/v1/types.rs", TYPES),
-        ],
-        Some("widgets_api"),
-    );
-    let mut out = String::new();
-    for f in ApplyConfigurationGen.generate_model(&loaded.model, &Options::default()) {
-        let Content::Rust(tokens) = f.content else {
-            panic!("Rust")
-        };
-        let file: syn::File = syn::parse2(tokens).unwrap();
-        out.push_str(&format!(
-            "==> {}\n{}\n",
-            f.path.display(),
-            prettyplease::unparse(&file)
-        ));
-    }
+    let loaded = load("kinds", "widgets", TYPES);
+    let out = rendered(&loaded);
     assert!(!out.contains("UnusedApplyConfiguration"));
     assert!(out.contains("pub fn extract_widget_status("));
     assert!(!out.contains("extract_policy_status"));
@@ -155,18 +133,7 @@ pub struct GadgetSpec {
 
 #[test]
 fn unresolved_bare_names_are_held_as_json() {
-    let loaded = kube_codegen_model::testing::load_fixture_at(
-        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("applyconfiguration-gen"),
-        "macro-types",
-        &[
-            (
-                "apis/gadgets/v1/mod.rs",
-                "//! +groupName=gadgets.example.com\nmod types;\npub use types::*;\n",
-            ),
-            ("apis/gadgets/v1/types.rs", MACRO_TYPES),
-        ],
-        Some("gadgets_api"),
-    );
+    let loaded = load("macro-types", "gadgets", MACRO_TYPES);
     let spec = loaded.model.packages[0]
         .type_named("GadgetSpec")
         .expect("GadgetSpec");
@@ -179,18 +146,7 @@ fn unresolved_bare_names_are_held_as_json() {
         "{:?}",
         spec.fields()[0].ty
     );
-    let mut out = String::new();
-    for f in ApplyConfigurationGen.generate_model(&loaded.model, &Options::default()) {
-        let Content::Rust(tokens) = f.content else {
-            panic!("Rust")
-        };
-        let file: syn::File = syn::parse2(tokens).unwrap();
-        out.push_str(&format!(
-            "==> {}\n{}\n",
-            f.path.display(),
-            prettyplease::unparse(&file)
-        ));
-    }
+    let out = rendered(&loaded);
     // Fields as written, whitespace aside (the unparser wraps long lines, with a trailing comma
     // in wrapped type arguments).
     let compact = out
@@ -209,4 +165,37 @@ fn unresolved_bare_names_are_held_as_json() {
     field("outcome", "Result<::std::string::String,i32>");
     assert!(!out.contains("FromMacro"), "{out}");
     insta::assert_snapshot!(out);
+}
+
+/// One version `v1` of `<group>.example.com` holding `types`, in crate `<group>_api`.
+fn load(fixture: &str, group: &str, types: &str) -> kube_codegen_model::Loaded {
+    kube_codegen_model::testing::load_fixture_at(
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("applyconfiguration-gen"),
+        fixture,
+        &[
+            (
+                &format!("apis/{group}/v1/mod.rs"),
+                &format!("//! +groupName={group}.example.com\nmod types;\npub use types::*;\n"),
+            ),
+            (&format!("apis/{group}/v1/types.rs"), types),
+        ],
+        Some(&format!("{group}_api")),
+    )
+}
+
+/// Every file the generator writes for the model, formatted, each after a `==> path` line.
+fn rendered(loaded: &kube_codegen_model::Loaded) -> String {
+    let mut out = String::new();
+    for f in ApplyConfigurationGen.generate_model(&loaded.model, &Options::default()) {
+        let Content::Rust(tokens) = f.content else {
+            panic!("Rust")
+        };
+        let file: syn::File = syn::parse2(tokens).unwrap();
+        out.push_str(&format!(
+            "==> {}\n{}\n",
+            f.path.display(),
+            prettyplease::unparse(&file)
+        ));
+    }
+    out
 }
