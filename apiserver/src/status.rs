@@ -44,6 +44,8 @@ pub struct Details {
     /// The resource (plural) or kind.
     pub kind: Option<String>,
     pub causes: Vec<Cause>,
+    /// `retryAfterSeconds`: when the client may try again.
+    pub retry_after_seconds: Option<i32>,
 }
 
 impl ApiError {
@@ -118,6 +120,7 @@ impl ApiError {
             group: Some(group.into()),
             kind: Some(kind.into()),
             causes,
+            retry_after_seconds: None,
         }));
         e
     }
@@ -127,12 +130,34 @@ impl ApiError {
         Self::new(410, "Expired", message)
     }
 
+    /// 504 `Timeout` for a `resourceVersion` the store has not reached, as Go's
+    /// `storage.NewTooLargeResourceVersionError` builds it (a `ResourceVersionTooLarge` cause,
+    /// which client-go's reflector looks for to list again without one; retry after 1 s).
+    pub(crate) fn too_large_resource_version(asked: u64, current: u64) -> Self {
+        let mut e = Self::new(
+            504,
+            "Timeout",
+            format!("Timeout: Too large resource version: {asked}, current: {current}"),
+        );
+        e.details = Some(Box::new(Details {
+            causes: vec![Cause::new(
+                "ResourceVersionTooLarge",
+                "",
+                "Too large resource version",
+            )],
+            retry_after_seconds: Some(1),
+            ..Details::default()
+        }));
+        e
+    }
+
     pub(crate) fn details(mut self, name: &str, group: &str, kind: &str) -> Self {
         self.details = Some(Box::new(Details {
             name: Some(name.into()),
             group: Some(group.into()),
             kind: Some(kind.into()),
             causes: Vec::new(),
+            retry_after_seconds: None,
         }));
         self
     }
@@ -168,6 +193,7 @@ impl ApiError {
                     })
                     .collect()
             }),
+            retry_after_seconds: d.retry_after_seconds,
             ..meta::StatusDetails::default()
         });
         meta::Status {

@@ -30,15 +30,101 @@ pub(crate) fn prepare_for_create(meta: &mut ObjectMeta) {
     meta.self_link = None;
 }
 
-/// The server's fields of an update, kept from the stored object.
+/// Whether a create's object carries a `resourceVersion` (Go's etcd3 `store.Create`: one that
+/// parses to a revision other than 0; an empty, `"0"` or unparsable one is dropped as before).
+pub(crate) fn has_resource_version(rv: Option<&str>) -> bool {
+    rv.and_then(|rv| rv.parse::<u64>().ok())
+        .is_some_and(|rv| rv != 0)
+}
+
+/// The refusal of a create whose object has a `resourceVersion`: Go's
+/// `storage.ErrResourceVersionSetOnCreate`, word for word, as a 400 (kube-apiserver answers it
+/// as a 500 `InternalError`, but it is the request's fault).
+pub(crate) fn resource_version_set_on_create() -> ApiError {
+    ApiError::bad_request("resourceVersion should not be set on objects to be created")
+}
+
+/// The server's fields of an update, kept from the stored object. The deletion fields follow Go's
+/// `rest.BeforeUpdate`: an update can never remove or change a `deletionTimestamp` the object
+/// has, nor remove its `deletionGracePeriodSeconds`; any other change to them is left for
+/// [`validate_immutable`] to refuse.
 pub(crate) fn keep_system_fields(new: &mut ObjectMeta, old: &ObjectMeta) {
     new.uid.clone_from(&old.uid);
     new.creation_timestamp.clone_from(&old.creation_timestamp);
-    new.deletion_timestamp.clone_from(&old.deletion_timestamp);
-    new.deletion_grace_period_seconds = old.deletion_grace_period_seconds;
+    if old.deletion_timestamp.is_some() {
+        new.deletion_timestamp.clone_from(&old.deletion_timestamp);
+    }
+    if old.deletion_grace_period_seconds.is_some() && new.deletion_grace_period_seconds.is_none() {
+        new.deletion_grace_period_seconds = old.deletion_grace_period_seconds;
+    }
     new.generation = old.generation;
     new.namespace.clone_from(&old.namespace);
     new.self_link = None;
+}
+
+/// Go's `ValidateObjectMetaAccessorUpdate` on the deletion fields, after
+/// [`keep_system_fields`]: `deletionTimestamp` and `deletionGracePeriodSeconds` are immutable
+/// (`metadata.deletionTimestamp: Invalid value: 2025-01-02 03:04:05 +0000 UTC: field is
+/// immutable`, the value printed as Go prints it).
+pub(crate) fn validate_immutable(new: &ObjectMeta, old: &ObjectMeta) -> Vec<Cause> {
+    let immutable = |field: &str, value: String| {
+        Cause::new(
+            "FieldValueInvalid",
+            field,
+            format!("Invalid value: {value}: field is immutable"),
+        )
+    };
+    let mut out = Vec::new();
+    if new.deletion_timestamp != old.deletion_timestamp {
+        out.push(immutable(
+            "metadata.deletionTimestamp",
+            new.deletion_timestamp
+                .as_ref()
+                .map_or_else(|| "\"null\"".to_string(), |t| go_time(&t.0)),
+        ));
+    }
+    if new.deletion_grace_period_seconds != old.deletion_grace_period_seconds {
+        out.push(immutable(
+            "metadata.deletionGracePeriodSeconds",
+            new.deletion_grace_period_seconds
+                .map_or_else(|| "\"null\"".to_string(), |s| s.to_string()),
+        ));
+    }
+    out
+}
+
+/// A time as Go's `time.Time.String` prints one in UTC: `2025-01-02 03:04:05.5 +0000 UTC`.
+fn go_time(t: &k8s_openapi::jiff::Timestamp) -> String {
+    let mut out = t.strftime("%Y-%m-%d %H:%M:%S").to_string();
+    let nanos = t.subsec_nanosecond();
+    if nanos > 0 {
+        let fraction = format!("{nanos:09}");
+        out.push('.');
+        out.push_str(fraction.trim_end_matches('0'));
+    }
+    out.push_str(" +0000 UTC");
+    out
+}
+
+/// Empty `labels`, `annotations`, `finalizers`, `ownerReferences` and `managedFields` made
+/// absent, as Go's `omitempty` writes them: whatever a write left empty (a patch deleting the
+/// last label) is stored, served and watched without the key, never as `{}` or `[]`.
+pub(crate) fn omit_empty(meta: &mut ObjectMeta) {
+    if meta.labels.as_ref().is_some_and(|m| m.is_empty()) {
+        meta.labels = None;
+    }
+    if meta.annotations.as_ref().is_some_and(|m| m.is_empty()) {
+        meta.annotations = None;
+    }
+    if meta.finalizers.as_ref().is_some_and(|v| v.is_empty()) {
+        meta.finalizers = None;
+    }
+    if meta.owner_references.as_ref().is_some_and(|v| v.is_empty()) {
+        meta.owner_references = None;
+    }
+    if meta.managed_fields.as_ref().is_some_and(|v| v.is_empty()) {
+        meta.managed_fields = None;
+    }
 }
 
 pub(crate) fn name(meta: &ObjectMeta) -> &str {

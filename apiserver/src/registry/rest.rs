@@ -319,8 +319,14 @@ pub trait RestStorage: Send + Sync + 'static {
     /// Fields usable in a `fieldSelector` besides `metadata.name` (and `metadata.namespace`).
     fn selectable_fields(&self) -> &'static [&'static str];
 
-    fn get<'a>(&'a self, scope: &'a Scope, name: &'a str)
-    -> BoxFuture<'a, Result<Value, ApiError>>;
+    /// One object. With a `resource_version` other than 0, at that revision or later: a
+    /// revision the store has not reached is a 504 `Timeout` (`Too large resource version`).
+    fn get<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+        resource_version: Option<u64>,
+    ) -> BoxFuture<'a, Result<Value, ApiError>>;
     fn list<'a>(
         &'a self,
         scope: &'a Scope,

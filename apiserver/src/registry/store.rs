@@ -308,6 +308,8 @@ where
                 info.api_version()
             ))
         };
+        // Whatever writes it, an object is stored as Go's `omitempty` would write it.
+        meta::omit_empty(obj.metadata_mut());
         let rv = obj
             .metadata_mut()
             .resource_version
@@ -467,10 +469,25 @@ where
         &'a self,
         scope: &'a Scope,
         name: &'a str,
+        resource_version: Option<u64>,
     ) -> BoxFuture<'a, Result<Value, ApiError>> {
         Box::pin(async move {
             meta::check_path_name(name)?;
             let (_, codec) = self.codec(&scope.version)?;
+            // A resourceVersion (other than "0") asks for the object at that revision or later
+            // (Go's etcd3 `Get`, `validateMinimumResourceVersion`): a revision the store has not
+            // reached is a 504, before whether the object exists. The store's revision is read
+            // first, so the object read after it is at least that recent.
+            if let Some(asked) = resource_version.filter(|rv| *rv > 0) {
+                let current = self
+                    .store
+                    .revision()
+                    .await
+                    .map_err(|e| self.storage_error(e, name))?;
+                if asked > current {
+                    return Err(ApiError::too_large_resource_version(asked, current));
+                }
+            }
             let kv = self
                 .store
                 .get(&self.key(scope.namespace.as_deref(), Some(name)))

@@ -184,14 +184,7 @@ where
             }
         }
         if let Some(asked) = resource_version.filter(|rv| *rv > page.revision) {
-            return Err(ApiError::new(
-                504,
-                "Timeout",
-                format!(
-                    "Too large resource version: {asked}, current: {}",
-                    page.revision
-                ),
-            ));
+            return Err(ApiError::too_large_resource_version(asked, page.revision));
         }
         if send_initial_events {
             initial.push((page.revision, WatchItem::InitialEventsEnd));

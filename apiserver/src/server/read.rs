@@ -9,7 +9,16 @@ pub(super) use super::list_body::{ListShape, list_response};
 pub(super) async fn get(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let include =
         IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?;
-    let obj = t.rest.get(&t.scope, t.name()).await?;
+    // `resourceVersion`: the object at that revision or later ("0" or none: any).
+    let resource_version = match ctx.param("resourceVersion") {
+        None | Some("") => None,
+        Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
+            ApiError::invalid_request(format!(
+                "resourceVersion: Invalid value: \"{rv}\": must be a non-negative integer"
+            ))
+        })?),
+    };
+    let obj = t.rest.get(&t.scope, t.name(), resource_version).await?;
     respond_object(StatusCode::OK, &obj, t, output, include)
 }
 

@@ -65,8 +65,11 @@ where
                         skip_count: this.is_some(),
                     },
                 )
-                .await
-                .map_err(|e| self.storage_error(e, ""))?;
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => return Err(self.list_error(e, list_rv).await),
+            };
             list_rv.get_or_insert(page.revision);
             remaining_count = page.remaining_count;
             for kv in &page.items {
@@ -114,6 +117,18 @@ where
                 .filter(|_| unselected && continue_token.is_some()),
             continue_token,
         })
+    }
+
+    /// A failed read of a list at `pinned` (`resourceVersionMatch=Exact`, a continue token): a
+    /// revision the store has not reached is the 504 a too new `resourceVersion` gets anywhere.
+    async fn list_error(&self, e: StorageError, pinned: Option<u64>) -> ApiError {
+        if let (StorageError::Timeout(_), Some(at)) = (&e, pinned)
+            && let Ok(current) = self.store.revision().await
+            && at > current
+        {
+            return ApiError::too_large_resource_version(at, current);
+        }
+        self.storage_error(e, "")
     }
 
     /// The pages of a list after the key `after`, each read at `revision` when asked for.
@@ -227,11 +242,7 @@ fn check_list_revision(opts: &ListOptions, revision: u64) -> Result<(), ApiError
         return Ok(());
     };
     if asked > revision {
-        return Err(ApiError::new(
-            504,
-            "Timeout",
-            format!("Too large resource version: {asked}, current: {revision}"),
-        ));
+        return Err(ApiError::too_large_resource_version(asked, revision));
     }
     Ok(())
 }

@@ -62,12 +62,18 @@ where
         if !self.same_spec(new, old)? {
             new.metadata_mut().generation = Some(old.metadata().generation.unwrap_or(0) + 1);
         }
-        let mut causes = meta::validate_update(new.metadata());
-        causes.extend(meta::no_new_finalizers(new.metadata(), old.metadata()));
+        // Go's order: no new finalizers on a deleting object, the immutable fields, then labels,
+        // annotations and owner references.
+        let mut causes: Vec<Cause> = meta::no_new_finalizers(new.metadata(), old.metadata())
+            .into_iter()
+            .collect();
+        causes.extend(meta::validate_immutable(new.metadata(), old.metadata()));
+        causes.extend(meta::validate_update(new.metadata()));
         causes.extend(self.strategy.validate_update(ctx, new, old));
         if !causes.is_empty() {
             return Err(self.invalid(codec, &name, causes));
         }
+        meta::omit_empty(new.metadata_mut());
         Ok(meta::is_deleting(new.metadata()) && !meta::has_finalizers(new.metadata()))
     }
 
@@ -235,6 +241,10 @@ where
     ) -> Result<crate::registry::rest::Written, ApiError> {
         let (index, codec) = self.codec(&scope.version)?;
         let info = &codec.info;
+        // Refused after validation and admission, where Go's storage refuses it; an apply's
+        // resourceVersion does not stop it creating (Go's create-on-update drops it).
+        let refused_rv =
+            !applied && meta::has_resource_version(obj.metadata().resource_version.as_deref());
         meta::prepare_for_create(obj.metadata_mut());
         obj.clear_status();
         if !applied {
@@ -290,6 +300,10 @@ where
             self.webhooks_validate(codec, &attrs, Some(&obj), None)
                 .await?,
         );
+        if refused_rv {
+            return Err(meta::resource_version_set_on_create());
+        }
+        meta::omit_empty(obj.metadata_mut());
         let k = self.key(scope.namespace.as_deref(), Some(&name));
         if opts.dry_run {
             let exists = self
