@@ -344,6 +344,24 @@ async fn get_at_a_future_resource_version(app: &axum::Router) {
     assert!(current >= rv);
     let asked = current + 1_000_000;
 
+    // The Status's retryAfterSeconds is a `Retry-After` header too (Go's ErrorNegotiated).
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::get(format!("{}?resourceVersion={asked}", url("g1")))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(
+        resp.headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap()),
+        Some("1")
+    );
+
     let (code, out) = call(
         app,
         Method::GET,

@@ -126,9 +126,12 @@ fn json_response(code: StatusCode, value: &impl serde::Serialize) -> Resp {
 fn error_for(headers: &HeaderMap, e: &ApiError) -> Resp {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     if table::prefers_protobuf(accept) {
-        protobuf::status(
-            StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            &e.to_status(),
+        with_retry_after(
+            protobuf::status(
+                StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                &e.to_status(),
+            ),
+            e,
         )
     } else {
         error_response(e)
@@ -136,10 +139,28 @@ fn error_for(headers: &HeaderMap, e: &ApiError) -> Resp {
 }
 
 fn error_response(e: &ApiError) -> Resp {
-    json_response(
-        StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        &e.to_status(),
+    with_retry_after(
+        json_response(
+            StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            &e.to_status(),
+        ),
+        e,
     )
+}
+
+/// A `Status` that says when to retry says it in a `Retry-After` header too, as Go's
+/// `responsewriters.ErrorNegotiated` writes it (clients honour the header, not the body).
+fn with_retry_after(mut resp: Resp, e: &ApiError) -> Resp {
+    if let Some(after) = e
+        .details
+        .as_ref()
+        .and_then(|d| d.retry_after_seconds)
+        .filter(|s| *s > 0)
+        && let Ok(value) = HeaderValue::from_str(&after.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    resp
 }
 
 fn text(code: StatusCode, body: &str) -> Resp {
