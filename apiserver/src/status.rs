@@ -34,6 +34,8 @@ pub struct ApiError {
     pub message: String,
     /// `details`, boxed so errors stay small on the happy path.
     pub details: Option<Box<Details>>,
+    /// `metadata.continue`: the token a 410 for a compacted `continue` offers instead.
+    pub list_continue: Option<String>,
 }
 
 /// `details` of a `Status`: which object, and field causes.
@@ -55,7 +57,20 @@ impl ApiError {
             reason,
             message: message.into(),
             details: None,
+            list_continue: None,
         }
+    }
+
+    /// 410 for a `continue` token whose revision was compacted, offering `token` (the rest of
+    /// the list at the latest revision), with Go's message word for word.
+    pub fn inconsistent_continue(token: String) -> Self {
+        let mut e = ApiError::new(
+            410,
+            "Expired",
+            "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+        );
+        e.list_continue = Some(token);
+        e
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -202,7 +217,10 @@ impl ApiError {
             reason: Some(self.reason.into()),
             code: Some(i32::from(self.code)),
             details,
-            metadata: meta::ListMeta::default(),
+            metadata: meta::ListMeta {
+                continue_: self.list_continue.clone(),
+                ..meta::ListMeta::default()
+            },
         }
     }
 }

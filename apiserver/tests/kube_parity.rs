@@ -612,3 +612,71 @@ async fn emptied_metadata_maps_and_lists_are_absent() {
         .unwrap();
     assert_absent(&e1["object"]["metadata"], &all, "watch");
 }
+
+// ---- A continue token whose revision was compacted ----
+
+/// 410 with Go's message and a token for the rest of the list at the latest revision
+/// (`handleCompactedErrorForPaging`); that token then lists the rest, with what changed since.
+#[tokio::test]
+async fn a_compacted_continue_token_offers_an_inconsistent_continuation() {
+    let store = AnyStore::Memory(MemoryStore::new());
+    let app = app_on(store.clone());
+    for name in ["a", "b", "c", "d"] {
+        create(&app, &alert(name)).await;
+    }
+    let (code, page) = call(&app, Method::GET, &format!("{BASE}?limit=2"), None, "").await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    let token = page["metadata"]["continue"].as_str().unwrap().to_string();
+    // Changes after the first page, then the page's revision compacted away.
+    create(&app, &alert("e")).await;
+    let (code, _) = call(&app, Method::DELETE, &format!("{BASE}/c"), None, "").await;
+    assert_eq!(code, StatusCode::OK);
+    let (_, now) = call(&app, Method::GET, &format!("{BASE}?limit=1"), None, "").await;
+    let latest: u64 = now["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    use apiserver_storage::Storage;
+    store.compact(latest).await.unwrap();
+
+    let (code, out) = call(
+        &app,
+        Method::GET,
+        &format!("{BASE}?limit=2&continue={token}"),
+        None,
+        "",
+    )
+    .await;
+    assert_status(code, &out, 410, "Expired");
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token"),
+        "{out}"
+    );
+    let inconsistent = out["metadata"]["continue"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+    assert_ne!(inconsistent, token);
+
+    let (code, rest) = call(
+        &app,
+        Method::GET,
+        &format!("{BASE}?limit=10&continue={inconsistent}"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{rest}");
+    let names: Vec<&str> = rest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["d", "e"], "after `b`, at the latest revision");
+    assert_eq!(rest["metadata"]["resourceVersion"], latest.to_string());
+}

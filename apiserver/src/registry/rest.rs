@@ -385,19 +385,31 @@ pub trait RestStorage: Send + Sync + 'static {
 
 /// A `continue` token: the list's revision and the last key returned.
 pub(crate) fn encode_continue(rv: u64, start: &str) -> String {
+    continue_token(i64::try_from(rv).unwrap_or(i64::MAX), start)
+}
+
+/// The token a 410 for a compacted `continue` token offers instead (Go's
+/// `handleCompactedErrorForPaging`): revision -1, "the rest of the list at the latest
+/// revision", an inconsistent list the client may choose to finish.
+pub(crate) fn encode_inconsistent_continue(start: &str) -> String {
+    continue_token(-1, start)
+}
+
+fn continue_token(rv: i64, start: &str) -> String {
     use base64::Engine;
     let token = serde_json::json!({"v": "meta.k8s.io/v1", "rv": rv, "start": start});
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token.to_string())
 }
 
 /// Reads a `continue` token, refusing what Go's `storage.DecodeContinue` refuses (with its
-/// messages): not ours, revision 0, an empty start key, or one that is not a clean path.
+/// messages): not ours, revision 0, an empty start key, or one that is not a clean path. The
+/// revision -1 of [`encode_inconsistent_continue`] comes back as 0: "at the latest revision".
 pub(crate) fn decode_continue(token: &str) -> Result<(u64, String), &'static str> {
     use base64::Engine;
     #[derive(serde::Deserialize)]
     struct Token {
         v: String,
-        rv: u64,
+        rv: i64,
         start: String,
     }
     const INVALID: &str = "continue key is not valid";
@@ -408,11 +420,15 @@ pub(crate) fn decode_continue(token: &str) -> Result<(u64, String), &'static str
     if token.v != "meta.k8s.io/v1" {
         return Err("continue key is not valid: server does not recognize this encoded version");
     }
-    if token.rv == 0 {
-        return Err(
-            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
-        );
-    }
+    let rv = match token.rv {
+        -1 => 0,
+        rv if rv > 0 => rv as u64,
+        _ => {
+            return Err(
+                "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+            );
+        }
+    };
     if token.start.is_empty() {
         return Err("continue key is not valid: encoded start key empty (version meta.k8s.io/v1)");
     }
@@ -422,5 +438,5 @@ pub(crate) fn decode_continue(token: &str) -> Result<(u64, String), &'static str
     if !clean {
         return Err(INVALID);
     }
-    Ok((token.rv, token.start))
+    Ok((rv, token.start))
 }

@@ -16,6 +16,8 @@ where
         let (_, codec) = self.codec(&scope.version)?;
         let prefix = self.key(scope.namespace.as_deref(), None);
         let (mut start_after, mut list_rv) = match &opts.continue_from {
+            // An inconsistent continuation (revision 0 here): the rest at the latest revision.
+            Some((0, start)) => (Some(start.clone()), None),
             Some((rv, start)) => (Some(start.clone()), Some(*rv)),
             None => (None, None),
         };
@@ -68,6 +70,16 @@ where
                 .await;
             let page = match page {
                 Ok(page) => page,
+                // A continue token whose revision was compacted: 410, with a token for the
+                // rest of the list at the latest revision (Go's handleCompactedErrorForPaging).
+                Err(StorageError::Expired { .. })
+                    if let Some((rv, start)) = &opts.continue_from
+                        && *rv > 0 =>
+                {
+                    return Err(ApiError::inconsistent_continue(
+                        crate::registry::rest::encode_inconsistent_continue(start),
+                    ));
+                }
                 Err(e) => return Err(self.list_error(e, list_rv).await),
             };
             list_rv.get_or_insert(page.revision);
