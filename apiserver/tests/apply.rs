@@ -521,3 +521,557 @@ async fn deeply_nested_apply_configurations_are_refused_not_crashed() {
         assert_eq!(code, StatusCode::BAD_REQUEST, "depth {depth}: {status}");
     }
 }
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// The object a manifest describes, with kubectl's client-side apply annotation for it (what
+/// `kubectl apply` sends and stores).
+fn with_last_applied(manifest: &Value) -> Value {
+    let mut obj = manifest.clone();
+    obj["metadata"]["annotations"] = json!({LAST_APPLIED: format!("{manifest}\n")});
+    obj
+}
+
+/// A manifest as kubectl reads it from a file (it fills in the namespace).
+fn manifest(name: &str, spec: Value) -> Value {
+    json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert",
+           "metadata": {"name": name, "namespace": "default"}, "spec": spec})
+}
+
+/// `kubectl apply` (client-side) of `manifest`: a create the first time, then a merge patch
+/// of the changes and the new annotation, both as `kubectl-client-side-apply`.
+async fn client_side_apply(app: &axum::Router, manifest: &Value, first: bool) {
+    let name = manifest["metadata"]["name"].as_str().unwrap();
+    let (code, obj) = if first {
+        send(
+            app,
+            Method::POST,
+            &format!("{BETA}?fieldManager=kubectl-client-side-apply&fieldValidation=Strict"),
+            "application/json",
+            with_last_applied(manifest).to_string(),
+        )
+        .await
+    } else {
+        let patch = json!({
+            "metadata": {"annotations": {LAST_APPLIED: format!("{manifest}\n")}},
+            "spec": manifest["spec"],
+        });
+        send(
+            app,
+            Method::PATCH,
+            &format!("{BETA}/{name}?fieldManager=kubectl-client-side-apply&fieldValidation=Strict"),
+            "application/merge-patch+json",
+            patch.to_string(),
+        )
+        .await
+    };
+    assert!(code.is_success(), "{code}: {obj}");
+}
+
+/// `kubectl apply --server-side` of `manifest` (manager `kubectl` unless told otherwise).
+async fn server_side_apply(
+    app: &axum::Router,
+    manifest: &Value,
+    manager: &str,
+) -> (StatusCode, Value) {
+    let name = manifest["metadata"]["name"].as_str().unwrap();
+    send(
+        app,
+        Method::PATCH,
+        &format!("{BETA}/{name}?fieldManager={manager}&fieldValidation=Strict&force=false"),
+        "application/apply-patch+yaml",
+        manifest.to_string(),
+    )
+    .await
+}
+
+/// A 409's conflicts from its causes: (manager, field), in order.
+fn conflicts(status: &Value) -> Vec<(String, String)> {
+    assert_eq!(status["reason"], "Conflict", "{status}");
+    status["details"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["reason"], "FieldManagerConflict");
+            let message = c["message"].as_str().unwrap();
+            let manager = message.split('"').nth(1).unwrap().to_string();
+            (manager, c["field"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// kube-apiserver's `lastAppliedManager`: an apply by `kubectl` takes over the fields of
+/// kubectl's client-side apply whose live value is still what the last-applied annotation
+/// says, even when the value changed over several client-side applies; a field someone else
+/// changed since, or one the annotation does not name, still conflicts, and only for `kubectl`.
+#[tokio::test]
+async fn kubectl_server_side_apply_takes_over_what_client_side_apply_last_applied() {
+    let app = app();
+    // apply (title A), apply (title B), then apply --server-side (title C).
+    client_side_apply(
+        &app,
+        &manifest("u1", json!({"title": "A", "content": "c"})),
+        true,
+    )
+    .await;
+    client_side_apply(
+        &app,
+        &manifest("u1", json!({"title": "B", "content": "c"})),
+        false,
+    )
+    .await;
+    let (code, obj) = server_side_apply(
+        &app,
+        &manifest("u1", json!({"title": "C", "content": "c"})),
+        "kubectl",
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{obj}");
+    assert_eq!(obj["spec"]["title"], "C");
+    let o = owners(&obj);
+    let kubectl = o.iter().find(|e| e.0 == "kubectl").unwrap();
+    assert_eq!(kubectl.1, "Apply");
+    assert_eq!(
+        kubectl.3,
+        json!({"f:spec": {"f:content": {}, "f:title": {}}}),
+        "{o:?}"
+    );
+    let csa = o
+        .iter()
+        .find(|e| e.0 == "kubectl-client-side-apply")
+        .unwrap();
+    assert!(csa.3["f:spec"].get("f:title").is_none(), "{o:?}");
+    assert_eq!(csa.3["f:spec"]["f:content"], json!({}), "{o:?}");
+
+    // Another manager applying the same is not kubectl: the conflict stands.
+    client_side_apply(
+        &app,
+        &manifest("u2", json!({"title": "A", "content": "c"})),
+        true,
+    )
+    .await;
+    client_side_apply(
+        &app,
+        &manifest("u2", json!({"title": "B", "content": "c"})),
+        false,
+    )
+    .await;
+    let (code, status) = server_side_apply(
+        &app,
+        &manifest("u2", json!({"title": "C", "content": "c"})),
+        "my-tool",
+    )
+    .await;
+    assert_eq!(code, StatusCode::CONFLICT, "{status}");
+    assert_eq!(
+        conflicts(&status),
+        [("kubectl-client-side-apply".into(), ".spec.title".into())]
+    );
+
+    // The live value is no longer what kubectl applied last (another manager changed it).
+    client_side_apply(
+        &app,
+        &manifest("u3", json!({"title": "A", "content": "c"})),
+        true,
+    )
+    .await;
+    client_side_apply(
+        &app,
+        &manifest("u3", json!({"title": "B", "content": "c"})),
+        false,
+    )
+    .await;
+    let (code, _) = send(
+        &app,
+        Method::PATCH,
+        &format!("{BETA}/u3?fieldManager=editor"),
+        "application/merge-patch+json",
+        json!({"spec": {"title": "X", "content": "d"}}).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let (code, status) = server_side_apply(
+        &app,
+        &manifest("u3", json!({"title": "C", "content": "c"})),
+        "kubectl",
+    )
+    .await;
+    assert_eq!(code, StatusCode::CONFLICT, "{status}");
+    assert_eq!(
+        conflicts(&status),
+        [
+            ("editor".into(), ".spec.content".into()),
+            ("editor".into(), ".spec.title".into())
+        ]
+    );
+
+    // A field the annotation does not name (a label another manager set) still conflicts;
+    // the field it names and that still holds its value does not.
+    client_side_apply(
+        &app,
+        &manifest("u4", json!({"title": "A", "content": "c"})),
+        true,
+    )
+    .await;
+    client_side_apply(
+        &app,
+        &manifest("u4", json!({"title": "B", "content": "c"})),
+        false,
+    )
+    .await;
+    let (code, _) = send(
+        &app,
+        Method::PATCH,
+        &format!("{BETA}/u4?fieldManager=labeler"),
+        "application/merge-patch+json",
+        json!({"metadata": {"labels": {"team": "a"}}}).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let mut labelled = manifest("u4", json!({"title": "C", "content": "c"}));
+    labelled["metadata"]["labels"] = json!({"team": "b"});
+    let (code, status) = server_side_apply(&app, &labelled, "kubectl").await;
+    assert_eq!(code, StatusCode::CONFLICT, "{status}");
+    assert_eq!(
+        conflicts(&status),
+        [("labeler".into(), ".metadata.labels.team".into())]
+    );
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Apply failed with 1 conflict: conflict with \"labeler\" using"),
+        "{status}"
+    );
+    // Without the label, it goes through.
+    let (code, obj) = server_side_apply(
+        &app,
+        &manifest("u4", json!({"title": "C", "content": "c"})),
+        "kubectl",
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{obj}");
+    assert_eq!(obj["spec"]["title"], "C");
+    assert_eq!(obj["metadata"]["labels"]["team"], "a");
+
+    // An annotation of another version (or that does not parse) allows nothing.
+    client_side_apply(
+        &app,
+        &manifest("u5", json!({"title": "A", "content": "c"})),
+        true,
+    )
+    .await;
+    let (code, _) = send(
+        &app,
+        Method::PATCH,
+        &format!("{BETA}/u5?fieldManager=kubectl-client-side-apply"),
+        "application/merge-patch+json",
+        json!({"metadata": {"annotations": {LAST_APPLIED: "{not json"}}}).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let (code, status) = server_side_apply(
+        &app,
+        &manifest("u5", json!({"title": "C", "content": "c"})),
+        "kubectl",
+    )
+    .await;
+    assert_eq!(code, StatusCode::CONFLICT, "{status}");
+    assert_eq!(
+        conflicts(&status),
+        [("kubectl-client-side-apply".into(), ".spec.title".into())]
+    );
+    let alpha = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+                       "metadata": {"name": "u5", "namespace": "default"},
+                       "spec": {"message": "c"}});
+    let (code, _) = send(
+        &app,
+        Method::PATCH,
+        &format!("{BETA}/u5?fieldManager=kubectl-client-side-apply"),
+        "application/merge-patch+json",
+        json!({"metadata": {"annotations": {LAST_APPLIED: alpha.to_string()}}}).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let (code, status) = server_side_apply(
+        &app,
+        &manifest("u5", json!({"title": "C", "content": "c"})),
+        "kubectl",
+    )
+    .await;
+    assert_eq!(code, StatusCode::CONFLICT, "{status}");
+}
+
+/// An apply setting a field the schema does not declare is refused whatever `fieldValidation`
+/// says (Kubernetes cannot type it), at any depth, creating or updating, through `/status`
+/// too; nothing is written and nobody comes to own a field that does not exist.
+#[tokio::test]
+async fn applies_setting_undeclared_fields_are_refused() {
+    let app = app();
+    let bogus = json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert",
+                       "metadata": {"name": "b1"}, "spec": {"content": "c", "bogus": {"deep": 1}}});
+    for validation in ["", "&fieldValidation=Ignore", "&fieldValidation=Warn"] {
+        let (code, status) = send(
+            &app,
+            Method::PATCH,
+            &format!("{BETA}/b1?fieldManager=py{validation}"),
+            "application/apply-patch+yaml",
+            bogus.to_string(),
+        )
+        .await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{validation}: {status}");
+        assert_eq!(status["reason"], "BadRequest");
+        assert_eq!(
+            status["message"],
+            "failed to create typed patch object (default/b1; pager.k8s.co/v1beta1, Kind=Alert): .spec.bogus: field not declared in schema"
+        );
+    }
+    let (code, _) = send(
+        &app,
+        Method::GET,
+        &format!("{BETA}/b1"),
+        "application/json",
+        String::new(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+
+    // Update by apply: nothing changes, for fields at any depth (a list-map item's too).
+    let (code, created) = apply(
+        &app,
+        &format!("{BETA}/b1"),
+        "py",
+        false,
+        beta("b1", json!({"content": "c"})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    for (config, want) in [
+        (
+            json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert",
+                   "metadata": {"name": "b1", "bogus": "x"}, "spec": {"content": "changed"}}),
+            ".metadata.bogus: field not declared in schema",
+        ),
+        (
+            json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert",
+                   "metadata": {"name": "b1", "ownerReferences": [
+                       {"apiVersion": "v1", "kind": "ConfigMap", "name": "o", "uid": "u-1", "extra": true}]}}),
+            ".metadata.ownerReferences[uid=\"u-1\"].extra: field not declared in schema",
+        ),
+        (
+            json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert",
+                   "metadata": {"name": "b1", "nope": 1}, "spec": {"content": "c", "x": null}}),
+            "errors:\n  .metadata.nope: field not declared in schema\n  .spec.x: field not declared in schema",
+        ),
+    ] {
+        let (code, status) = apply(&app, &format!("{BETA}/b1"), "py", false, config).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{status}");
+        assert_eq!(
+            status["message"],
+            format!(
+                "failed to create typed patch object (default/b1; pager.k8s.co/v1beta1, Kind=Alert): {want}"
+            )
+        );
+    }
+    // The status subresource types the whole configuration too.
+    let (code, status) = apply(
+        &app,
+        &format!("{BETA}/b1/status"),
+        "controller",
+        false,
+        json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert", "metadata": {"name": "b1"},
+               "status": {"sent": true, "bogus": 1}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{status}");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("): .status.bogus: field not declared in schema"),
+        "{status}"
+    );
+    let (_, read) = send(
+        &app,
+        Method::GET,
+        &format!("{BETA}/b1"),
+        "application/json",
+        String::new(),
+    )
+    .await;
+    assert_eq!(
+        read["metadata"]["resourceVersion"],
+        created["metadata"]["resourceVersion"]
+    );
+    assert_eq!(
+        owners(&read)
+            .into_iter()
+            .map(|e| (e.0, e.3))
+            .collect::<Vec<_>>(),
+        [("py".to_string(), json!({"f:spec": {"f:content": {}}}))]
+    );
+}
+
+/// `metadata.managedFields: []` in a write is "not set" (the stored entries are kept, then
+/// updated for the write as usual); `[{}]` resets them — for PUT and every patch type.
+#[tokio::test]
+async fn an_empty_managed_fields_list_keeps_them_and_one_empty_entry_resets_them() {
+    let app = app();
+    let setup = |name: &'static str| {
+        let app = app.clone();
+        async move {
+            let (code, _) = apply(
+                &app,
+                &format!("{BETA}/{name}"),
+                "alice",
+                false,
+                beta(name, json!({"title": "t", "content": "c"})),
+            )
+            .await;
+            assert_eq!(code, StatusCode::CREATED);
+            let (code, obj) = send(
+                &app,
+                Method::PATCH,
+                &format!("{BETA}/{name}?fieldManager=editor"),
+                "application/merge-patch+json",
+                json!({"metadata": {"labels": {"a": "1"}}}).to_string(),
+            )
+            .await;
+            assert_eq!(code, StatusCode::OK);
+            obj
+        }
+    };
+    let managers = |obj: &Value| owners(obj).into_iter().map(|e| e.0).collect::<Vec<_>>();
+    // Each write: (method, content type, body for `managedFields` = the value).
+    type Write = fn(&Value, Value) -> (Method, &'static str, String);
+    let writes: [(&str, Write); 4] = [
+        ("put", |live, managed| {
+            let mut obj = live.clone();
+            obj["metadata"]["managedFields"] = managed;
+            obj["metadata"]["labels"]["b"] = json!("2");
+            (Method::PUT, "application/json", obj.to_string())
+        }),
+        ("merge", |_, managed| {
+            let body = json!({"metadata": {"managedFields": managed, "labels": {"b": "2"}}});
+            (
+                Method::PATCH,
+                "application/merge-patch+json",
+                body.to_string(),
+            )
+        }),
+        ("json", |_, managed| {
+            let body = json!([
+                {"op": "replace", "path": "/metadata/managedFields", "value": managed},
+                {"op": "add", "path": "/metadata/labels/b", "value": "2"},
+            ]);
+            (
+                Method::PATCH,
+                "application/json-patch+json",
+                body.to_string(),
+            )
+        }),
+        ("strategic", |_, managed| {
+            let body = json!({"metadata": {"managedFields": managed, "labels": {"b": "2"}}});
+            (
+                Method::PATCH,
+                "application/strategic-merge-patch+json",
+                body.to_string(),
+            )
+        }),
+    ];
+    let names = ["m-put", "m-merge", "m-json", "m-strategic"];
+    for ((kind, write), name) in writes.iter().zip(names) {
+        // `[]`: kept, and the writer's entry added.
+        let live = setup(name).await;
+        assert_eq!(managers(&live), ["alice", "editor"], "{kind}");
+        let (method, content_type, body) = write(&live, json!([]));
+        let (code, obj) = send(
+            &app,
+            method,
+            &format!("{BETA}/{name}?fieldManager=writer"),
+            content_type,
+            body,
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{kind}: {obj}");
+        assert_eq!(obj["metadata"]["labels"]["b"], "2", "{kind}");
+        assert_eq!(
+            owners(&obj)
+                .into_iter()
+                .map(|e| (e.0, e.3))
+                .collect::<Vec<_>>(),
+            [
+                (
+                    "alice".to_string(),
+                    json!({"f:spec": {"f:content": {}, "f:title": {}}})
+                ),
+                (
+                    "editor".to_string(),
+                    json!({"f:metadata": {"f:labels": {".": {}, "f:a": {}}}})
+                ),
+                (
+                    "writer".to_string(),
+                    json!({"f:metadata": {"f:labels": {"f:b": {}}}})
+                ),
+            ],
+            "{kind}"
+        );
+        // `[{}]`: reset; only what this write changed is owned (by the writer).
+        let (method, content_type, mut body) = write(&obj, json!([{}]));
+        if *kind == "put" {
+            let mut o: Value = serde_json::from_str(&body).unwrap();
+            o["metadata"]["labels"]["b"] = json!("3");
+            body = o.to_string();
+        } else {
+            body = body.replace("\"2\"", "\"3\"");
+        }
+        let (code, obj) = send(
+            &app,
+            method,
+            &format!("{BETA}/{name}?fieldManager=resetter"),
+            content_type,
+            body,
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{kind}: {obj}");
+        assert_eq!(
+            owners(&obj)
+                .into_iter()
+                .map(|e| (e.0, e.3))
+                .collect::<Vec<_>>(),
+            [(
+                "resetter".to_string(),
+                json!({"f:metadata": {"f:labels": {"f:b": {}}}})
+            )],
+            "{kind}"
+        );
+    }
+    // `[{}]` alone: no managed fields left at all.
+    setup("m-clear").await;
+    let (code, obj) = send(
+        &app,
+        Method::PATCH,
+        &format!("{BETA}/m-clear?fieldManager=resetter"),
+        "application/merge-patch+json",
+        json!({"metadata": {"managedFields": [{}]}}).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{obj}");
+    assert!(obj["metadata"].get("managedFields").is_none(), "{obj}");
+    // `[]` alone: nothing changes.
+    let live = setup("m-keep").await;
+    let (code, obj) = send(
+        &app,
+        Method::PATCH,
+        &format!("{BETA}/m-keep?fieldManager=resetter"),
+        "application/merge-patch+json",
+        json!({"metadata": {"managedFields": []}}).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{obj}");
+    assert_eq!(
+        obj["metadata"]["managedFields"],
+        live["metadata"]["managedFields"]
+    );
+}

@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
 use kube_codegen_fieldpath::managed::{self, APPLY, Managed, UPDATE};
+use kube_codegen_fieldpath::path::display_path;
 use kube_codegen_fieldpath::{
-    Atom, ConvertError, PathElement, Schema, Set, TypeRef, Typed, UpdateError, Updater, Versions,
+    Atom, Conflict, ConvertError, Path, PathElement, Schema, Set, TypeRef, Typed, UpdateError,
+    Updater, Versions,
 };
 use kube_codegen_scheme::Object;
 use serde_json::{Map, Value, json};
@@ -23,11 +25,23 @@ use crate::status::{ApiError, Cause};
 /// (Kubernetes' name for it).
 const CURRENT_OPERATION: &str = "current-operation";
 
+/// `kubectl apply --server-side`'s default field manager: its applies may take over the fields
+/// of kubectl's client-side apply (Go's `lastAppliedManager`).
+const KUBECTL_SERVER_SIDE_APPLY: &str = "kubectl";
+
+/// Where client-side `kubectl apply` records what it applied last.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
 /// One served version as ownership sees it.
 struct VersionSchema {
     api_version: String,
     schema: Schema,
     root: TypeRef,
+    /// The version's OpenAPI definitions and its kind's, to tell which fields exist.
+    definitions: Map<String, Value>,
+    root_name: String,
+    /// Go's `GroupVersionKind.String()`: `pager.k8s.co/v1beta1, Kind=Alert`.
+    gvk: String,
 }
 
 /// The field manager of one resource.
@@ -58,7 +72,13 @@ impl<H: Object + Clone> FieldManager<H> {
                 VersionSchema {
                     api_version: codec.info.api_version(),
                     schema: Schema::from_openapi(&all),
-                    root: TypeRef::Named(root),
+                    root: TypeRef::Named(root.clone()),
+                    definitions: all,
+                    root_name: root,
+                    gvk: format!(
+                        "{}/{}, Kind={}",
+                        codec.info.group, codec.info.version, codec.info.kind
+                    ),
                 }
             })
             .collect();
@@ -184,6 +204,12 @@ impl<H: Object + Clone> FieldManager<H> {
     /// A server-side apply of `config` (JSON in version `index`) by `manager` onto `old`
     /// (`None`: the object does not exist yet): the merged object in the request's version,
     /// its managed fields set.
+    ///
+    /// A configuration setting a field its schema does not declare is refused (400), whatever
+    /// `fieldValidation` says, as Kubernetes refuses to type it. An apply by `kubectl` takes the
+    /// fields of kubectl's client-side apply that still hold what it applied last (Go's
+    /// `lastAppliedManager`), so `kubectl apply --server-side` after `kubectl apply` does not
+    /// conflict with `kubectl-client-side-apply`.
     pub(crate) fn apply(
         &self,
         index: usize,
@@ -193,6 +219,7 @@ impl<H: Object + Clone> FieldManager<H> {
         manager: &str,
         force: bool,
     ) -> Result<Value, ApiError> {
+        self.check_declared(index, config)?;
         let api_version = &self.versions[index].api_version;
         let mut managed = match old {
             Some(old) => decode_or_empty(old.metadata().managed_fields.as_deref()),
@@ -203,17 +230,30 @@ impl<H: Object + Clone> FieldManager<H> {
             None => self.empty.clone(),
         };
         let id = managed::identifier(manager, APPLY, api_version, subresource_name(subresource));
-        let (merged, fields) = self
-            .updater(subresource)
-            .apply(
-                &live,
-                config,
-                api_version,
-                std::mem::take(&mut managed.fields),
-                &id,
-                force,
-            )
-            .map_err(|e| self.error(e, &managed))?;
+        let updater = self.updater(subresource);
+        let fields = std::mem::take(&mut managed.fields);
+        // What a second, forced try starts from (only kubectl's applies may need one).
+        let retry = (manager == KUBECTL_SERVER_SIDE_APPLY && !force).then(|| fields.clone());
+        let applied = match updater.apply(&live, config, api_version, fields, &id, force) {
+            Err(UpdateError::Conflicts(conflicts)) => match retry {
+                None => Err(UpdateError::Conflicts(conflicts)),
+                Some(fields) => {
+                    let allowed =
+                        old.and_then(|old| self.upgradable_from_client_side(index, old, &live));
+                    let left: Vec<Conflict> = conflicts
+                        .into_iter()
+                        .filter(|c| allowed.as_ref().is_none_or(|a| !a.has(&c.path)))
+                        .collect();
+                    if left.is_empty() {
+                        updater.apply(&live, config, api_version, fields, &id, true)
+                    } else {
+                        Err(UpdateError::Conflicts(left))
+                    }
+                }
+            },
+            other => other,
+        };
+        let (merged, fields) = applied.map_err(|e| self.error(e, &managed))?;
         managed.fields = fields;
         if let Some(mine) = managed.fields.get_mut(&id) {
             mine.set = mine.set.difference(&self.strip);
@@ -239,18 +279,75 @@ impl<H: Object + Clone> FieldManager<H> {
         Ok(object)
     }
 
+    /// An apply configuration must only set fields its version's schema declares (Go's
+    /// `failed to create typed patch object`, which Kubernetes answers with a 500; a 400 here,
+    /// as the client is at fault and a retry cannot help).
+    fn check_declared(&self, index: usize, config: &Value) -> Result<(), ApiError> {
+        let version = &self.versions[index];
+        let errors = undeclared_fields(&version.definitions, &version.root_name, config);
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let meta = |f: &str| {
+            config
+                .get("metadata")
+                .and_then(|m| m.get(f))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        };
+        Err(ApiError::bad_request(format!(
+            "failed to create typed patch object ({}/{}; {}): {}",
+            meta("namespace"),
+            meta("name"),
+            version.gvk,
+            validation_errors(&errors)
+        )))
+    }
+
+    /// The fields of kubectl's last client-side apply (the `last-applied-configuration`
+    /// annotation of `old`, in the request's version) whose live value is still the one it
+    /// applied: an apply by `kubectl` may take them from other managers (Go's
+    /// `allowedConflictsFromLastApplied`). `None` when there is no such annotation or it does
+    /// not fit the version's schema.
+    fn upgradable_from_client_side(&self, index: usize, old: &H, live: &Value) -> Option<Set> {
+        let text = old
+            .metadata()
+            .annotations
+            .as_ref()?
+            .get(LAST_APPLIED)
+            .filter(|t| !t.is_empty())?;
+        let last: Value = serde_json::from_str(text).ok()?;
+        let version = &self.versions[index];
+        if !last.is_object()
+            || last.get("apiVersion").and_then(Value::as_str) != Some(&version.api_version)
+            || !undeclared_fields(&version.definitions, &version.root_name, &last).is_empty()
+        {
+            return None;
+        }
+        let typed = Typed::new(&version.schema, &version.root);
+        let set = typed.to_field_set(&last).ok()?;
+        let changed = typed.compare(&last, live).ok()?;
+        Some(
+            set.difference(&changed.modified)
+                .difference(&changed.added)
+                .difference(&changed.removed),
+        )
+    }
+
     /// The managed fields a write starts from: the stored object's, unless the request sets
-    /// its own (`[]` or `[{}]` resets them; what does not decode is ignored, as Kubernetes
-    /// does, so a client that does not know managed fields cannot lose them). Through a
-    /// subresource, always the stored object's.
+    /// its own (`[{}]`, one empty entry, resets them; what does not decode is ignored, as
+    /// Kubernetes does, so a client that does not know managed fields cannot lose them).
+    /// Through a subresource, always the stored object's.
+    ///
+    /// An empty list is not set, as for Kubernetes' custom resources (whose metadata is decoded
+    /// into `ObjectMeta` and back, dropping it): the stored ones are kept.
     fn live_or_new(&self, old: &H, new: &H, subresource: Option<Subresource>) -> Managed {
         let live = || decode_or_empty(old.metadata().managed_fields.as_deref());
         if subresource.is_some() {
             return live();
         }
         match new.metadata().managed_fields.as_deref() {
-            None => live(),
-            Some([]) => Managed::default(),
+            None | Some([]) => live(),
             Some([one]) if *one == ManagedFieldsEntry::default() => Managed::default(),
             Some(entries) => match managed::decode(entries) {
                 Ok(m) if !m.fields.is_empty() => m,
@@ -317,6 +414,187 @@ impl<H: Object + Clone> Versions for FieldManager<H> {
     }
 }
 
+/// The fields `value` sets that the schema of definition `root` does not declare, as
+/// structured-merge-diff reports them when it types an object (`.spec.bogus: field not declared
+/// in schema`; like it, the walk of an object stops at its first such key). Where the schema
+/// admits any key (`additionalProperties`, `x-kubernetes-preserve-unknown-fields`, an object
+/// without properties, an untyped value), those keys are not checked further.
+fn undeclared_fields(definitions: &Map<String, Value>, root: &str, value: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    if let Some(schema) = definitions.get(root) {
+        let mut walk = Declared {
+            definitions,
+            path: Vec::new(),
+            errors: &mut errors,
+        };
+        walk.value(schema, value);
+    }
+    errors
+}
+
+/// Go's `ValidationErrors.Error()`.
+fn validation_errors(errors: &[String]) -> String {
+    match errors {
+        [one] => one.clone(),
+        many => {
+            let mut lines = vec!["errors:".to_string()];
+            lines.extend(many.iter().map(|e| format!("  {e}")));
+            lines.join("\n")
+        }
+    }
+}
+
+/// The walk of [`undeclared_fields`], reading OpenAPI schemas the way
+/// `kube_codegen_fieldpath::Schema::from_openapi` does.
+struct Declared<'a, 'e> {
+    definitions: &'a Map<String, Value>,
+    path: Path,
+    errors: &'e mut Vec<String>,
+}
+
+/// More `$ref` hops than any real schema has: a loop of references is untyped.
+const MAX_REF_HOPS: usize = 64;
+
+impl<'a> Declared<'a, '_> {
+    /// The schema a property's schema stands for: `$ref`s (also inside a single-member
+    /// `allOf`) followed. `None`: a reference to nothing, untyped.
+    fn resolve(&self, mut schema: &'a Value) -> Option<&'a Value> {
+        for _ in 0..MAX_REF_HOPS {
+            let target = schema.get("$ref").or_else(|| match schema.get("allOf") {
+                Some(Value::Array(all)) if all.len() == 1 => all[0].get("$ref"),
+                _ => None,
+            });
+            let Some(target) = target else {
+                return Some(schema);
+            };
+            let name = target.as_str()?.rsplit('/').next()?;
+            let name = name.replace("~1", "/").replace("~0", "~");
+            schema = self.definitions.get(&name)?;
+        }
+        None
+    }
+
+    fn value(&mut self, schema: &'a Value, value: &Value) {
+        let Some(schema) = self.resolve(schema) else {
+            return;
+        };
+        let flag = |k: &str| schema.get(k) == Some(&Value::Bool(true));
+        let properties = schema.get("properties").and_then(Value::as_object);
+        let additional = schema.get("additionalProperties");
+        let ty = schema.get("type").and_then(Value::as_str);
+        if flag("x-kubernetes-int-or-string")
+            || (flag("x-kubernetes-preserve-unknown-fields") && properties.is_none())
+        {
+            return;
+        }
+        match (ty, value) {
+            (Some("array"), Value::Array(items)) => {
+                let Some(element) = schema.get("items") else {
+                    return;
+                };
+                for (i, item) in items.iter().enumerate() {
+                    // An item that cannot be named (a missing key) is the merge's to report.
+                    let Some(pe) = self.item_element(schema, element, i, item) else {
+                        continue;
+                    };
+                    self.path.push(pe);
+                    self.value(element, item);
+                    self.path.pop();
+                }
+            }
+            (Some("object") | None, Value::Object(entries))
+                if ty.is_some() || properties.is_some() || additional.is_some() =>
+            {
+                let open = flag("x-kubernetes-preserve-unknown-fields")
+                    || additional == Some(&Value::Bool(true))
+                    || (properties.is_none_or(Map::is_empty) && additional.is_none());
+                let embedded = flag("x-kubernetes-embedded-resource");
+                for (key, child) in entries {
+                    let declared = properties
+                        .and_then(|p| p.get(key))
+                        .or_else(|| additional.filter(|a| a.is_object()));
+                    let pe = PathElement::field(key.clone());
+                    match declared {
+                        Some(child_schema) => {
+                            self.path.push(pe);
+                            self.value(child_schema, child);
+                            self.path.pop();
+                        }
+                        None if open => {}
+                        None if embedded
+                            && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") => {}
+                        None => {
+                            self.path.push(pe);
+                            self.errors.push(format!(
+                                "{}: field not declared in schema",
+                                display_path(&self.path)
+                            ));
+                            self.path.pop();
+                            // structured-merge-diff stops at an object's first such key.
+                            break;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The path element of list item `index`, by the list's type (as ownership names items).
+    fn item_element(
+        &self,
+        list: &Value,
+        element: &'a Value,
+        index: usize,
+        item: &Value,
+    ) -> Option<PathElement> {
+        let ext = |k: &str| list.get(k).and_then(Value::as_str);
+        let merge_key = ext("x-kubernetes-patch-merge-key");
+        let merges =
+            ext("x-kubernetes-patch-strategy").is_some_and(|s| s.split(',').any(|s| s == "merge"));
+        // A set's items are scalars, named by their value.
+        let set_item = || match item {
+            Value::Object(_) | Value::Array(_) | Value::Null => None,
+            scalar => Some(PathElement::Value(scalar.clone())),
+        };
+        let keys: Vec<String> = match ext("x-kubernetes-list-type") {
+            Some("atomic") => return Some(PathElement::Index(index)),
+            Some("set") => return set_item(),
+            Some("map") => list
+                .get("x-kubernetes-list-map-keys")
+                .and_then(Value::as_array)
+                .map(|keys| {
+                    keys.iter()
+                        .filter_map(|k| k.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            // Older schemas say it with the patch strategy.
+            _ => match (merges, merge_key) {
+                (true, Some(key)) => vec![key.to_string()],
+                (true, None) => return set_item(),
+                _ => return Some(PathElement::Index(index)),
+            },
+        };
+        let fields = item.as_object()?;
+        let defaults = self
+            .resolve(element)
+            .and_then(|e| e.get("properties"))
+            .and_then(Value::as_object);
+        let mut key = Vec::with_capacity(keys.len());
+        for name in keys {
+            let value = fields.get(&name).cloned().or_else(|| {
+                defaults
+                    .and_then(|p| p.get(&name))
+                    .and_then(|p| p.get("default"))
+                    .cloned()
+            })?;
+            key.push((name, value));
+        }
+        Some(PathElement::key(key))
+    }
+}
+
 fn subresource_name(subresource: Option<Subresource>) -> Option<&'static str> {
     subresource.map(|Subresource::Status| "status")
 }
@@ -338,4 +616,142 @@ fn set_managed(
 ) {
     let entries = managed::encode(managed);
     meta.managed_fields = (!entries.is_empty()).then_some(entries);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn definitions() -> Map<String, Value> {
+        match json!({
+            "T": {"type": "object", "properties": {
+                "apiVersion": {"type": "string"},
+                "spec": {"allOf": [{"$ref": "#/components/schemas/Spec"}]},
+                "free": {"type": "object"},
+                "open": {"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+                         "properties": {"known": {"$ref": "#/components/schemas/Leaf"}}},
+                "any": {"x-kubernetes-preserve-unknown-fields": true},
+                "port": {"x-kubernetes-int-or-string": true},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "byName": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Leaf"}},
+                "extra": {"type": "object", "additionalProperties": true, "properties": {"a": {"type": "string"}}},
+                "closed": {"type": "object", "additionalProperties": false},
+                "missing": {"$ref": "#/components/schemas/Nowhere"},
+                "embedded": {"type": "object", "x-kubernetes-embedded-resource": true,
+                             "properties": {"spec": {"$ref": "#/components/schemas/Leaf"}}}
+            }},
+            "Spec": {"type": "object", "properties": {
+                "title": {"type": "string"},
+                "args": {"type": "array", "items": {"$ref": "#/components/schemas/Leaf"}},
+                "tags": {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"},
+                "ports": {"type": "array", "items": {"$ref": "#/components/schemas/Port"},
+                          "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["port", "protocol"]},
+                "owners": {"type": "array", "items": {"$ref": "#/components/schemas/Leaf"},
+                           "x-kubernetes-patch-strategy": "merge", "x-kubernetes-patch-merge-key": "name"}
+            }},
+            "Leaf": {"type": "object", "properties": {"name": {"type": "string"}}},
+            "Port": {"type": "object", "properties": {
+                "port": {"type": "integer"}, "protocol": {"type": "string", "default": "TCP"}
+            }}
+        }) {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    fn undeclared(value: Value) -> Vec<String> {
+        undeclared_fields(&definitions(), "T", &value)
+    }
+
+    #[test]
+    fn declared_fields_pass() {
+        let ok = json!({
+            "apiVersion": "v1",
+            "spec": {"title": "t", "args": [{"name": "a"}], "tags": ["x"],
+                     "ports": [{"port": 80}], "owners": [{"name": "o"}]},
+            "free": {"anything": {"at": ["all"]}},
+            "open": {"known": {"name": "n"}, "unknown": {"deep": 1}},
+            "any": {"x": [1, {"y": 2}]},
+            "port": "http",
+            "labels": {"a": "b"},
+            "byName": {"k": {"name": "n"}},
+            "extra": {"a": "1", "b": {"c": 2}},
+            "missing": {"whatever": 1},
+            "embedded": {"apiVersion": "v1", "kind": "K", "metadata": {"name": "n"}, "spec": {"name": "s"}},
+            // Values of the wrong type are not this check's business.
+        });
+        assert_eq!(undeclared(ok), Vec::<String>::new());
+        assert_eq!(
+            undeclared(json!({"spec": "not an object", "labels": [1]})),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn undeclared_fields_are_named_at_any_depth() {
+        let cases = [
+            (json!({"bogus": 1}), vec![".bogus"]),
+            (
+                json!({"spec": {"title": "t", "bogus": {"deep": 1}}}),
+                vec![".spec.bogus"],
+            ),
+            (
+                json!({"spec": {"args": [{"name": "a"}, {"x": null}]}}),
+                vec![".spec.args[1].x"],
+            ),
+            (
+                json!({"spec": {"ports": [{"port": 80, "x": 1}, {"port": 81, "protocol": "UDP", "y": 1}]}}),
+                vec![
+                    ".spec.ports[port=80,protocol=\"TCP\"].x",
+                    ".spec.ports[port=81,protocol=\"UDP\"].y",
+                ],
+            ),
+            (
+                json!({"spec": {"owners": [{"name": "o", "z": 1}]}}),
+                vec![".spec.owners[name=\"o\"].z"],
+            ),
+            // Known fields of an object that keeps unknown ones are still checked.
+            (
+                json!({"open": {"known": {"bad": 1}}}),
+                vec![".open.known.bad"],
+            ),
+            (json!({"byName": {"k": {"bad": 1}}}), vec![".byName.k.bad"]),
+            (json!({"closed": {"a": 1}}), vec![".closed.a"]),
+            (
+                json!({"embedded": {"status": {}}}),
+                vec![".embedded.status"],
+            ),
+            // An object's first such key ends its walk (keys before it are walked).
+            (json!({"a": 1, "b": 2, "spec": {"c": 3}}), vec![".a"]),
+            (
+                json!({"spec": {"c": 3}, "a": 1, "b": 2}),
+                vec![".spec.c", ".a"],
+            ),
+        ];
+        for (value, want) in cases {
+            let want: Vec<String> = want
+                .into_iter()
+                .map(|p| format!("{p}: field not declared in schema"))
+                .collect();
+            assert_eq!(undeclared(value.clone()), want, "{value}");
+        }
+        // Items that cannot be named (the merge reports them) are skipped, not guessed at.
+        assert_eq!(
+            undeclared(json!({"spec": {"ports": [{"x": 1}], "tags": [{"x": 1}]}})),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            undeclared_fields(&definitions(), "Nope", &json!({"a": 1})),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn errors_print_as_go_prints_them() {
+        assert_eq!(validation_errors(&["a: x".into()]), "a: x");
+        assert_eq!(
+            validation_errors(&["a: x".into(), "b: y".into()]),
+            "errors:\n  a: x\n  b: y"
+        );
+    }
 }

@@ -1,7 +1,10 @@
 //! Server-side apply from the generated client: applyconfiguration-gen's configurations sent
 //! with `apply`/`apply_status` through the fake clientset (the real server in-process),
 //! conflicts, `extract_alert` reading back what a manager owns, and the checks made before any
-//! request.
+//! request. Then `kubectl apply` moving from client-side to server-side apply against the
+//! server binary.
+
+use std::process::{Command, Output};
 
 use kube_codegen_client::{Error, PatchParams};
 use pager_client::Clientset;
@@ -9,7 +12,10 @@ use pager_client::applyconfigurations::pager_v1beta1::{
     AlertApplyConfiguration, AlertSpecApplyConfiguration, AlertStatusApplyConfiguration,
     extract_alert, extract_alert_status,
 };
-use serde_json::json;
+use serde_json::{Value, json};
+
+mod common;
+use common::Server;
 
 async fn clientset() -> (kube_codegen_client::fake::Fake, Clientset) {
     let fake = pager_client::clientset::fake::builder()
@@ -146,4 +152,151 @@ async fn checked_before_any_request() {
         .unwrap();
     let err = extract_alert(&beta, "legacy").unwrap_err();
     assert!(err.to_string().contains("pager.k8s.co/v1alpha1"), "{err}");
+}
+
+/// kubectl with its own kubeconfig and discovery cache, against `server`.
+struct Kubectl {
+    dir: tempfile::TempDir,
+}
+
+impl Kubectl {
+    fn new(server: &Server) -> Kubectl {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: pager\n  cluster:\n    server: http://{}\nusers:\n- name: dev\n  user: {{}}\ncontexts:\n- name: pager\n  context: {{cluster: pager, user: dev, namespace: default}}\ncurrent-context: pager\n",
+            server.addr
+        );
+        std::fs::write(dir.path().join("kubeconfig"), config).unwrap();
+        Kubectl { dir }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(self.dir.path().join("kubeconfig"))
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("cache"))
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .output()
+            .expect("run kubectl")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "kubectl {args:?} failed:\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    /// Writes `m.yaml` (an Alert named `name`) and returns its path.
+    fn manifest(&self, name: &str, spec: &str) -> String {
+        let path = self.dir.path().join("m.yaml");
+        std::fs::write(
+            &path,
+            format!("apiVersion: pager.k8s.co/v1beta1\nkind: Alert\nmetadata:\n  name: {name}\nspec:\n{spec}"),
+        )
+        .unwrap();
+        path.display().to_string()
+    }
+}
+
+fn kubectl_available() -> bool {
+    let found = Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("CI").is_some() {
+        panic!("kubectl is not installed; CI never skips a component");
+    }
+    found
+}
+
+/// `kubectl apply` twice with a changed title, then `kubectl apply --server-side` with another
+/// change: kube-apiserver lets kubectl take over what its client-side apply last applied (no
+/// conflict with `kubectl-client-side-apply`), and kubectl migrates the rest. A field someone
+/// else changed since still conflicts; an undeclared field is refused.
+#[test]
+fn kubectl_moves_from_client_side_to_server_side_apply_after_changes() {
+    if !kubectl_available() {
+        eprintln!("kubectl not found: skipped outside CI");
+        return;
+    }
+    let server = Server::start(&["--storage", "memory"]);
+    let k = Kubectl::new(&server);
+    let m = k.manifest("csa", "  title: A\n  content: c\n");
+    assert_eq!(
+        k.ok(&["apply", "-f", &m]).trim(),
+        "alert.pager.k8s.co/csa created"
+    );
+    k.manifest("csa", "  title: B\n  content: c\n");
+    assert_eq!(
+        k.ok(&["apply", "-f", &m]).trim(),
+        "alert.pager.k8s.co/csa configured"
+    );
+    k.manifest("csa", "  title: C\n  content: c\n");
+    assert_eq!(
+        k.ok(&["apply", "--server-side", "-f", &m]).trim(),
+        "alert.pager.k8s.co/csa serverside-applied"
+    );
+    let obj: Value = serde_json::from_str(&k.ok(&[
+        "get",
+        "alert",
+        "csa",
+        "--show-managed-fields",
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(obj["spec"]["title"], "C");
+    let entries = obj["metadata"]["managedFields"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["manager"] != "kubectl-client-side-apply"),
+        "{entries:?}"
+    );
+    let ssa = entries
+        .iter()
+        .find(|e| e["manager"] == "kubectl" && e["operation"] == "Apply")
+        .unwrap_or_else(|| panic!("{entries:?}"));
+    assert_eq!(ssa["fieldsV1"]["f:spec"]["f:title"], json!({}));
+
+    // The title changed by someone else after the client-side applies: still a conflict.
+    let m = k.manifest("edited", "  title: A\n  content: c\n");
+    k.ok(&["apply", "-f", &m]);
+    k.ok(&[
+        "patch",
+        "alert",
+        "edited",
+        "--type=merge",
+        "--field-manager=editor",
+        "-p",
+        r#"{"spec":{"title":"X"}}"#,
+    ]);
+    k.manifest("edited", "  title: C\n  content: c\n");
+    let o = k.run(&["apply", "--server-side", "-f", &m]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            r#"Apply failed with 1 conflict: conflict with "editor" using pager.k8s.co/v1beta1"#
+        ) && err.contains(".spec.title"),
+        "{err}"
+    );
+
+    // A field the schema does not declare: refused, whatever the validation asked.
+    let m = k.manifest("b1", "  content: c\n  bogus:\n    deep: 1\n");
+    let o = k.run(&["apply", "--server-side", "--validate=false", "-f", &m]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Error from server (BadRequest): failed to create typed patch object (default/b1; pager.k8s.co/v1beta1, Kind=Alert): .spec.bogus: field not declared in schema"),
+        "{err}"
+    );
+    assert!(!k.run(&["get", "alert", "b1"]).status.success());
 }
