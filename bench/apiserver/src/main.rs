@@ -964,8 +964,48 @@ struct Fanout {
     client_cpu_us: Option<f64>,
 }
 
-/// What a watcher reports: (run, when it parsed the ADDED event), or an error.
-type Seen = Result<(usize, Instant), String>;
+/// What a watcher reports: one event as it came (a JSON line or a protobuf frame) and when its
+/// last byte arrived, or an error. Events are decoded and checked after the run's last one
+/// arrived: decoding on arrival would put the load generator's own decoding of 1,000 events on
+/// the cores the server delivers with, and make the last watcher wait for the others'.
+type Seen = Result<(Delivered, Instant), String>;
+
+/// A watch event's bytes, undecoded.
+enum Delivered {
+    Json(Vec<u8>),
+    Protobuf(Vec<u8>),
+}
+
+impl Delivered {
+    /// The run of the `<fan_prefix><run>` Alert this event adds, decoded as a client would (the
+    /// typed Alert, from JSON or protobuf); an error for anything else.
+    fn added_run(&self, fan_prefix: &str) -> Result<usize, Error> {
+        let alert = match self {
+            Delivered::Json(line) => {
+                match serde_json::from_slice::<WatchLine<pager::v1alpha1::Alert>>(line) {
+                    Ok(ev) if ev.kind == "ADDED" => ev.object,
+                    Ok(ev) => return Err(format!("a {} event", ev.kind).into()),
+                    Err(_) => {
+                        let ev: WatchLine<Value> = serde_json::from_slice(line)?;
+                        return Err(format!("{} event: {}", ev.kind, ev.object).into());
+                    }
+                }
+            }
+            Delivered::Protobuf(frame) => {
+                use kube_codegen_protobuf::envelope;
+                let (event_type, object) = envelope::decode_watch_event(frame)?;
+                if event_type != "ADDED" {
+                    return Err(format!("a protobuf {event_type} event").into());
+                }
+                envelope::decode_object::<pager::v1alpha1::Alert>(&object)?.1
+            }
+        };
+        let name = alert.metadata.name.as_deref().unwrap_or("");
+        name.strip_prefix(fan_prefix)
+            .and_then(|r| r.parse::<usize>().ok())
+            .ok_or_else(|| format!("an ADDED event of {name}").into())
+    }
+}
 
 /// How the fan-out's watches reach the server.
 #[derive(Clone, Copy, PartialEq)]
@@ -1031,7 +1071,6 @@ async fn fanout(
     let mut handles = Vec::new();
     for i in 0..cli.watchers {
         let path = path.clone();
-        let fan_prefix = fan_prefix.clone();
         let ready_tx = ready_tx.clone();
         let seen_tx = seen_tx.clone();
         let connects = connects.clone();
@@ -1050,9 +1089,9 @@ async fn fanout(
             };
             let _ = ready_tx.send(Ok(()));
             let read = if protobuf {
-                read_protobuf_watch(body, &fan_prefix, &seen_tx).await
+                read_protobuf_watch(body, &seen_tx).await
             } else {
-                read_watch(body, &fan_prefix, &seen_tx).await
+                read_watch(body, &seen_tx).await
             };
             if let Err(e) = read {
                 let _ = seen_tx.send(Err(e.to_string()));
@@ -1094,12 +1133,13 @@ async fn fanout(
         create(pool, &url, &name).await?;
         result.create.push(t0.elapsed());
         let mut lat = Vec::with_capacity(cli.watchers);
+        let mut events = Vec::with_capacity(cli.watchers);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(cli.fanout_timeout);
         while lat.len() < cli.watchers {
             match tokio::time::timeout_at(deadline, seen_rx.recv()).await {
-                Ok(Some(Ok((r, at)))) if r == run => lat.push(at.saturating_duration_since(t0)),
-                Ok(Some(Ok((r, _)))) => {
-                    return Err(format!("run {run}: a watcher saw run {r}'s event late").into());
+                Ok(Some(Ok((event, at)))) => {
+                    lat.push(at.saturating_duration_since(t0));
+                    events.push(event);
                 }
                 Ok(Some(Err(e))) => return Err(format!("run {run}: a watch failed: {e}").into()),
                 Ok(None) => return Err("every watcher ended".into()),
@@ -1112,6 +1152,14 @@ async fn fanout(
                     )
                     .into());
                 }
+            }
+        }
+        // Every watcher saw exactly this run's Alert added.
+        for event in &events {
+            match event.added_run(&fan_prefix) {
+                Ok(r) if r == run => {}
+                Ok(r) => return Err(format!("run {run}: a watcher saw run {r}'s event").into()),
+                Err(e) => return Err(format!("run {run}: a watcher saw {e}").into()),
             }
         }
         lat.sort();
@@ -1192,53 +1240,27 @@ struct WatchLine<T> {
     object: T,
 }
 
-async fn read_watch(
-    mut body: Incoming,
-    fan_prefix: &str,
-    seen: &mpsc::UnboundedSender<Seen>,
-) -> Result<(), Error> {
+/// Reads a JSON watch: sends each event line, with when it was complete, undecoded.
+async fn read_watch(mut body: Incoming, seen: &mpsc::UnboundedSender<Seen>) -> Result<(), Error> {
     let mut buf: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame?;
         let Some(data) = frame.data_ref() else {
             continue;
         };
-        // The event arrived when its line is complete: timed before it is decoded, so that
-        // the load generator's own decoding (1,000 of them on the server's cores) is not
-        // counted as delivery.
         let arrived = Instant::now();
         buf.extend_from_slice(data);
         while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = buf.drain(..=nl).collect();
-            match serde_json::from_slice::<WatchLine<pager::v1alpha1::Alert>>(&line) {
-                Ok(ev) if ev.kind == "ADDED" => {
-                    let name = ev.object.metadata.name.as_deref().unwrap_or("");
-                    if let Some(run) = name
-                        .strip_prefix(fan_prefix)
-                        .and_then(|r| r.parse::<usize>().ok())
-                    {
-                        let _ = seen.send(Ok((run, arrived)));
-                    }
-                }
-                Ok(_) => {}
-                // Not an Alert: an ERROR event's Status (or a broken line).
-                Err(_) => {
-                    let ev: WatchLine<Value> = serde_json::from_slice(&line)?;
-                    if ev.kind == "ERROR" {
-                        return Err(format!("ERROR event: {}", ev.object).into());
-                    }
-                }
-            }
+            let _ = seen.send(Ok((Delivered::Json(line), arrived)));
         }
     }
     Err("watch ended".into())
 }
 
-/// Reads length-prefixed protobuf watch frames; reports each ADDED of a `<fan_prefix><run>`
-/// Alert (the object decoded, as a protobuf client would).
+/// Reads length-prefixed protobuf watch frames: sends each, with when it was complete.
 async fn read_protobuf_watch(
     mut body: Incoming,
-    fan_prefix: &str,
     seen: &mpsc::UnboundedSender<Seen>,
 ) -> Result<(), Error> {
     use kube_codegen_protobuf::envelope;
@@ -1252,21 +1274,7 @@ async fn read_protobuf_watch(
         buf.extend_from_slice(data);
         let (frames, used) = envelope::split_frames(&buf);
         for f in frames {
-            let (event_type, object) = envelope::decode_watch_event(f)?;
-            match event_type.as_str() {
-                "ADDED" => {
-                    let (_, alert) = envelope::decode_object::<pager::v1alpha1::Alert>(&object)?;
-                    let name = alert.metadata.name.as_deref().unwrap_or("");
-                    if let Some(run) = name
-                        .strip_prefix(fan_prefix)
-                        .and_then(|r| r.parse::<usize>().ok())
-                    {
-                        let _ = seen.send(Ok((run, arrived)));
-                    }
-                }
-                "ERROR" => return Err("ERROR event in a protobuf watch".into()),
-                _ => {}
-            }
+            let _ = seen.send(Ok((Delivered::Protobuf(f.to_vec()), arrived)));
         }
         buf.drain(..used);
     }
