@@ -115,7 +115,11 @@ fn wardle(with_hand_written: bool) -> Loaded {
         ("apis/wardle/types.rs", HUB),
         (
             "apis/wardle/v1alpha1/mod.rs",
-            "//! +k8s:conversion-gen=crate\nmod types;\npub use types::*;\n",
+            if with_hand_written {
+                "//! +k8s:conversion-gen=crate\nmod types;\npub use types::*;\nmod conversion;\npub use conversion::*;\n"
+            } else {
+                "//! +k8s:conversion-gen=crate\nmod types;\npub use types::*;\n"
+            },
         ),
         ("apis/wardle/v1alpha1/types.rs", V1ALPHA1),
     ];

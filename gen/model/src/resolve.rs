@@ -315,7 +315,14 @@ fn drop_undeclared(
         Err(None) => false,
         Err(Some(_)) => {
             let lf = &lowered[&p.file.id];
-            if let Some(first) = lf.types.first() {
+            // Types, or hand-written `set_defaults_*`/`convert_*` functions generated code would
+            // call: either way the user meant the file to be read.
+            let first = lf
+                .types
+                .first()
+                .map(|t| t.span)
+                .or_else(|| lf.functions.first().map(|f| f.span));
+            if let Some(first) = first {
                 let name = p.module.last().map(String::as_str).unwrap_or_default();
                 let above = match &p.module[..p.module.len() - 1] {
                     [] => "the package module".to_string(),
@@ -329,7 +336,7 @@ fn drop_undeclared(
                             p.file.rel.display()
                         ),
                     )
-                    .at(first.span, "rustc does not compile this file, so kube-codegen does not read its types")
+                    .at(first, "rustc does not compile this file, so kube-codegen does not read it")
                     .help(format!("declare it in {above} (`mod {name};`, or `pub mod {name};` for other crates to name its types), or remove the file")),
                 );
             }
