@@ -1075,6 +1075,7 @@ async fn fanout(
         let seen_tx = seen_tx.clone();
         let connects = connects.clone();
         let via = shared.get(i / HTTP2_STREAMS).cloned();
+        let fan_prefix = fan_prefix.clone();
         handles.push(tokio::spawn(async move {
             let opened = {
                 let _permit = connects.acquire().await;
@@ -1089,9 +1090,9 @@ async fn fanout(
             };
             let _ = ready_tx.send(Ok(()));
             let read = if protobuf {
-                read_protobuf_watch(body, &seen_tx).await
+                read_protobuf_watch(body, &fan_prefix, &seen_tx).await
             } else {
-                read_watch(body, &seen_tx).await
+                read_watch(body, &fan_prefix, &seen_tx).await
             };
             if let Err(e) = read {
                 let _ = seen_tx.send(Err(e.to_string()));
@@ -1240,8 +1241,21 @@ struct WatchLine<T> {
     object: T,
 }
 
-/// Reads a JSON watch: sends each event line, with when it was complete, undecoded.
-async fn read_watch(mut body: Incoming, seen: &mpsc::UnboundedSender<Seen>) -> Result<(), Error> {
+/// Whether an event's bytes name a fan-out Alert (`<fan_prefix>…`): the others (Alerts the
+/// rest of the bench creates) are not the fan-out's, and are passed over undecoded.
+fn names_fan_alert(event: &[u8], fan_prefix: &str) -> bool {
+    event
+        .windows(fan_prefix.len())
+        .any(|w| w == fan_prefix.as_bytes())
+}
+
+/// Reads a JSON watch: sends each fan-out event line, with when it was complete, undecoded
+/// (an ERROR event too, to fail the run).
+async fn read_watch(
+    mut body: Incoming,
+    fan_prefix: &str,
+    seen: &mpsc::UnboundedSender<Seen>,
+) -> Result<(), Error> {
     let mut buf: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame?;
@@ -1252,15 +1266,19 @@ async fn read_watch(mut body: Incoming, seen: &mpsc::UnboundedSender<Seen>) -> R
         buf.extend_from_slice(data);
         while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = buf.drain(..=nl).collect();
-            let _ = seen.send(Ok((Delivered::Json(line), arrived)));
+            if names_fan_alert(&line, fan_prefix) || line.starts_with(b"{\"type\":\"ERROR\"") {
+                let _ = seen.send(Ok((Delivered::Json(line), arrived)));
+            }
         }
     }
     Err("watch ended".into())
 }
 
-/// Reads length-prefixed protobuf watch frames: sends each, with when it was complete.
+/// Reads length-prefixed protobuf watch frames: sends each fan-out one, with when it was
+/// complete (an ERROR frame too).
 async fn read_protobuf_watch(
     mut body: Incoming,
+    fan_prefix: &str,
     seen: &mpsc::UnboundedSender<Seen>,
 ) -> Result<(), Error> {
     use kube_codegen_protobuf::envelope;
@@ -1274,7 +1292,9 @@ async fn read_protobuf_watch(
         buf.extend_from_slice(data);
         let (frames, used) = envelope::split_frames(&buf);
         for f in frames {
-            let _ = seen.send(Ok((Delivered::Protobuf(f.to_vec()), arrived)));
+            if names_fan_alert(f, fan_prefix) || names_fan_alert(f, "ERROR") {
+                let _ = seen.send(Ok((Delivered::Protobuf(f.to_vec()), arrived)));
+            }
         }
         buf.drain(..used);
     }
