@@ -629,6 +629,13 @@ async fn kubectl_server_side_apply_takes_over_what_client_side_apply_last_applie
     .await;
     assert_eq!(code, StatusCode::OK, "{obj}");
     assert_eq!(obj["spec"]["title"], "C");
+    // Go's lastAppliedUpdater: the client-side annotation now says what was applied (keys
+    // sorted, as Go marshals a map), so a later client-side apply diffs against it.
+    assert_eq!(
+        obj["metadata"]["annotations"][LAST_APPLIED],
+        r#"{"apiVersion":"pager.k8s.co/v1beta1","kind":"Alert","metadata":{"name":"u1","namespace":"default"},"spec":{"content":"c","title":"C"}}"#,
+        "{obj}"
+    );
     let o = owners(&obj);
     let kubectl = o.iter().find(|e| e.0 == "kubectl").unwrap();
     assert_eq!(kubectl.1, "Apply");
@@ -1074,4 +1081,31 @@ async fn an_empty_managed_fields_list_keeps_them_and_one_empty_entry_resets_them
         obj["metadata"]["managedFields"],
         live["metadata"]["managedFields"]
     );
+}
+
+/// Only `kubectl`'s applies rewrite client-side apply's annotation (Go's lastAppliedUpdater);
+/// an object without the annotation does not get one.
+#[tokio::test]
+async fn only_kubectl_applies_rewrite_the_last_applied_annotation() {
+    let app = app();
+    let first = manifest("w1", json!({"title": "A", "content": "c"}));
+    client_side_apply(&app, &first, true).await;
+    let mut labelled = manifest("w1", json!({}));
+    labelled["metadata"]["labels"] = json!({"team": "ops"});
+    let (code, obj) = server_side_apply(&app, &labelled, "my-tool").await;
+    assert_eq!(code, StatusCode::OK, "{obj}");
+    assert_eq!(
+        obj["metadata"]["annotations"][LAST_APPLIED],
+        format!("{first}\n"),
+        "{obj}"
+    );
+
+    let (code, obj) = server_side_apply(
+        &app,
+        &manifest("w2", json!({"title": "A", "content": "c"})),
+        "kubectl",
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{obj}");
+    assert!(obj["metadata"].get("annotations").is_none(), "{obj}");
 }

@@ -32,6 +32,61 @@ const KUBECTL_SERVER_SIDE_APPLY: &str = "kubectl";
 /// Where client-side `kubectl apply` records what it applied last.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
+/// The largest `last-applied-configuration` kept in sync (Go's `totalAnnotationSizeLimitB`).
+const LAST_APPLIED_LIMIT: usize = 256 * 1024;
+
+/// After an apply by `kubectl`, an object that carries client-side apply's annotation gets it
+/// rewritten to what was just applied (without the annotation itself), as Go's
+/// `lastAppliedUpdater` does: a later client-side `kubectl apply` then diffs against what the
+/// object now holds, not against a stale configuration. An object without the annotation, or a
+/// configuration too large for it, is left as it is.
+fn sync_last_applied(object: &mut Value, config: &Value) {
+    let Some(annotations) = object
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if !annotations.contains_key(LAST_APPLIED) {
+        return;
+    }
+    let mut applied = config.clone();
+    if let Some(own) = applied
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+        .and_then(Value::as_object_mut)
+    {
+        own.remove(LAST_APPLIED);
+        if own.is_empty()
+            && let Some(meta) = applied.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            meta.remove("annotations");
+        }
+    }
+    // Go writes it with `json.Marshal` of a map: keys sorted.
+    let text = sorted_json(&applied);
+    if text.len() <= LAST_APPLIED_LIMIT {
+        annotations.insert(LAST_APPLIED.into(), Value::String(text));
+    }
+}
+
+/// `value` as JSON with every object's keys sorted, as Go marshals a `map[string]interface{}`.
+fn sorted_json(value: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
+}
+
 /// One served version as ownership sees it.
 struct VersionSchema {
     api_version: String,
@@ -275,6 +330,9 @@ impl<H: Object + Clone> FieldManager<H> {
             meta.insert("managedFields".into(), entries);
         } else if let Some(obj) = object.as_object_mut() {
             obj.insert("metadata".into(), json!({"managedFields": entries}));
+        }
+        if manager == KUBECTL_SERVER_SIDE_APPLY {
+            sync_last_applied(&mut object, config);
         }
         Ok(object)
     }
