@@ -213,6 +213,7 @@ fn type_tags(
     };
     let mut resource = t.resource.clone();
     let mut client_tags = Vec::new();
+    let mut column_names: Vec<(String, Span)> = Vec::new();
     for tag in tags {
         let name = tag.name();
         let kind_only = tag.key.is_kind_only();
@@ -288,7 +289,25 @@ fn type_tags(
                 }
             }
             TagKey::PrintColumn => match printer_column(&tag) {
+                // Two columns of one name: a CRD's validation refuses them, and kubectl would
+                // show two headers it cannot tell apart.
+                Ok(c) if column_names.iter().any(|(n, _)| *n == c.name) => {
+                    let first = column_names
+                        .iter()
+                        .find(|(n, _)| *n == c.name)
+                        .map(|(_, s)| *s)
+                        .expect("checked");
+                    diags.push(
+                        bad_value(
+                            spec_of(tag.key),
+                            tag.span,
+                            &format!("a column named `{}` is already given", c.name),
+                        )
+                        .also(first, "first given here"),
+                    );
+                }
                 Ok(c) => {
+                    column_names.push((c.name.clone(), tag.span));
                     if let Some(r) = &mut resource {
                         r.printer_columns.push(c);
                     }

@@ -1058,3 +1058,22 @@ fn defaults_are_checked_as_serde_reads_them() {
     assert_eq!(out.matches("error[E0313]").count(), 7, "{out}");
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn two_printer_columns_of_one_name_are_refused() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n/// +genclient\n/// +printcolumn:name=Sent,type=boolean,jsonPath=.status.sent\n/// +printcolumn:name=Age,type=date,jsonPath=.metadata.creationTimestamp\n/// +printcolumn:name=Sent,type=string,jsonPath=.spec.message\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert_eq!(out.matches("error[E0103]").count(), 1, "{out}");
+    assert!(
+        out.contains("a column named `Sent` is already given"),
+        "{out}"
+    );
+    assert!(out.contains("first given here"), "{out}");
+}
