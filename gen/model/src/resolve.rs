@@ -1541,10 +1541,12 @@ fn kind_serde_attributes(t: &TypeDef, diags: &mut Vec<Diagnostic>) {
         "expecting",
         "deny_unknown_fields",
     ];
-    let wire_changing = |keys: &[String]| -> Vec<String> {
+    // `same_name(key)`: the attribute names what the codec writes anyway (`rename_all =
+    // "camelCase"`, which kube-rs code puts on every type; a `rename` to the camelCase name).
+    let wire_changing = |keys: &[String], same_name: &dyn Fn(&str) -> bool| -> Vec<String> {
         let mut found: Vec<String> = keys
             .iter()
-            .filter(|k| !HARMLESS.contains(&k.as_str()))
+            .filter(|k| !HARMLESS.contains(&k.as_str()) && !same_name(k))
             .map(|k| format!("`{k}`"))
             .collect();
         found.dedup();
@@ -1552,7 +1554,9 @@ fn kind_serde_attributes(t: &TypeDef, diags: &mut Vec<Diagnostic>) {
     };
     let note = "a kind's serde is generated: its codec writes `apiVersion`, `kind` and each field by \
                 its camelCase name, and does not read `#[serde]` attributes";
-    let container = wire_changing(&t.serde.keys);
+    let container = wire_changing(&t.serde.keys, &|k| {
+        k == "rename_all" && t.serde.rename_all.as_deref() == Some("camelCase")
+    });
     if !container.is_empty() {
         diags.push(
             Diagnostic::error(
@@ -1569,7 +1573,9 @@ fn kind_serde_attributes(t: &TypeDef, diags: &mut Vec<Diagnostic>) {
         );
     }
     for f in t.fields() {
-        let keys = wire_changing(&f.serde.keys);
+        let keys = wire_changing(&f.serde.keys, &|k| {
+            k == "rename" && f.serde.rename.as_deref() == Some(naming::camel_case(&f.name).as_str())
+        });
         if keys.is_empty() {
             continue;
         }

@@ -1063,3 +1063,19 @@ fn self_in_fields_is_the_declared_type() {
         format!("Tuple([Box({:?})])", local("Expr"))
     );
 }
+
+/// `#[serde]` on a kind that only says what the generated codec does anyway is fine (kube-rs
+/// code puts `rename_all = "camelCase"` on every type, `JsonSchema` accepting the attribute).
+#[test]
+fn serde_attributes_a_kinds_codec_agrees_with_are_accepted() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n/// +genclient\n#[derive(Clone, schemars::JsonSchema)]\n#[serde(rename_all = \"camelCase\")]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    \
+             #[serde(rename = \"observedGeneration\")]\n    pub observed_generation: Option<i64>,\n    \
+             #[serde(default, skip_serializing_if = \"Option::is_none\")]\n    pub status: Option<String>,\n}}\n"
+        ),
+    )]);
+    let alert = ty(package(&l, "pager/v1"), "Alert");
+    assert_eq!(alert.fields()[1].wire, "observedGeneration");
+}
