@@ -78,7 +78,11 @@ fn sorted_json(value: &Value) -> String {
             Value::Object(m) => {
                 let mut keys: Vec<&String> = m.keys().collect();
                 keys.sort();
-                Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&m[k])))
+                        .collect(),
+                )
             }
             Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
             other => other.clone(),
@@ -518,8 +522,11 @@ impl<'a> Declared<'a, '_> {
     /// `allOf`) followed. `None`: a reference to nothing, untyped.
     fn resolve(&self, mut schema: &'a Value) -> Option<&'a Value> {
         for _ in 0..MAX_REF_HOPS {
+            // A one-member `allOf` wraps a `$ref` (to give it a description); beside properties
+            // of its own it adds a flattened type's instead (see `members`).
+            let wrapper = schema.get("properties").is_none() && schema.get("type").is_none();
             let target = schema.get("$ref").or_else(|| match schema.get("allOf") {
-                Some(Value::Array(all)) if all.len() == 1 => all[0].get("$ref"),
+                Some(Value::Array(all)) if all.len() == 1 && wrapper => all[0].get("$ref"),
                 _ => None,
             });
             let Some(target) = target else {
@@ -532,10 +539,28 @@ impl<'a> Declared<'a, '_> {
         None
     }
 
+    /// The schemas an object's `allOf` adds to its own properties (a `#[serde(flatten)]`ed
+    /// type written as a `$ref`), resolved, and theirs in turn.
+    fn members(&self, schema: &'a Value, depth: usize, out: &mut Vec<&'a Value>) {
+        let Some(Value::Array(all)) = schema.get("allOf") else {
+            return;
+        };
+        for member in all {
+            if let Some(resolved) = self.resolve(member)
+                && depth < MAX_REF_HOPS
+            {
+                out.push(resolved);
+                self.members(resolved, depth + 1, out);
+            }
+        }
+    }
+
     fn value(&mut self, schema: &'a Value, value: &Value) {
         let Some(schema) = self.resolve(schema) else {
             return;
         };
+        let mut members = Vec::new();
+        self.members(schema, 0, &mut members);
         let flag = |k: &str| schema.get(k) == Some(&Value::Bool(true));
         let properties = schema.get("properties").and_then(Value::as_object);
         let additional = schema.get("additionalProperties");
@@ -565,12 +590,28 @@ impl<'a> Declared<'a, '_> {
             {
                 let open = flag("x-kubernetes-preserve-unknown-fields")
                     || additional == Some(&Value::Bool(true))
-                    || (properties.is_none_or(Map::is_empty) && additional.is_none());
+                    || (properties.is_none_or(Map::is_empty)
+                        && additional.is_none()
+                        && members.is_empty())
+                    || members.iter().any(|m| {
+                        m.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
+                            || m.get("additionalProperties") == Some(&Value::Bool(true))
+                    });
                 let embedded = flag("x-kubernetes-embedded-resource");
                 for (key, child) in entries {
                     let declared = properties
                         .and_then(|p| p.get(key))
-                        .or_else(|| additional.filter(|a| a.is_object()));
+                        .or_else(|| {
+                            members
+                                .iter()
+                                .find_map(|m| m.get("properties").and_then(|p| p.get(key)))
+                        })
+                        .or_else(|| additional.filter(|a| a.is_object()))
+                        .or_else(|| {
+                            members.iter().find_map(|m| {
+                                m.get("additionalProperties").filter(|a| a.is_object())
+                            })
+                        });
                     let pe = PathElement::field(key.clone());
                     match declared {
                         Some(child_schema) => {
@@ -742,6 +783,29 @@ mod tests {
         assert_eq!(
             undeclared(json!({"spec": "not an object", "labels": [1]})),
             Vec::<String>::new()
+        );
+    }
+
+    /// openapi-gen writes a `#[serde(flatten)]`ed type it can only `$ref` (another crate's, or
+    /// another version's) as an `allOf` beside the struct's own properties: both are declared.
+    #[test]
+    fn flattened_refs_add_to_the_properties_beside_them() {
+        let mut defs = definitions();
+        defs.insert(
+            "Flat".into(),
+            json!({"type": "object", "properties": {"replicas": {"type": "integer"}},
+                   "allOf": [{"$ref": "#/components/schemas/Leaf"}, {"$ref": "#/components/schemas/Inner"}]}),
+        );
+        defs.insert(
+            "Inner".into(),
+            json!({"type": "object", "properties": {"x": {"type": "integer"}},
+                   "allOf": [{"$ref": "#/components/schemas/Port"}]}),
+        );
+        let ok = json!({"replicas": 3, "name": "n", "x": 1, "port": 80});
+        assert_eq!(undeclared_fields(&defs, "Flat", &ok), Vec::<String>::new());
+        assert_eq!(
+            undeclared_fields(&defs, "Flat", &json!({"replicas": 3, "bogus": 1})),
+            [".bogus: field not declared in schema"]
         );
     }
 

@@ -869,6 +869,11 @@ fn check_default(pkg: &Package, ty: &FieldType, value: &Value, depth: usize) -> 
             let Some(t) = pkg.type_named(name) else {
                 return Ok(());
             };
+            // `#[serde(into = "String", try_from = "String")]`: read as that scalar, whatever
+            // the Rust shape (its own `TryFrom` may refuse more; that is the user's code).
+            if let Some(scalar) = &t.serde.into_scalar {
+                return check_default(pkg, scalar, value, depth + 1);
+            }
             match &t.body {
                 TypeBody::Struct(fields) if t.serde.transparent => {
                     match fields.iter().filter(|f| !f.serde.skip).collect::<Vec<_>>()[..] {

@@ -286,27 +286,40 @@ fn drop_undeclared(
     lowered: &BTreeMap<FileId, LoweredFile>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let by_module: BTreeMap<&[String], &LoweredFile> = files
-        .iter()
-        .map(|p| (p.module.as_slice(), &lowered[&p.file.id]))
-        .collect();
-    let declared = |module: &[String]| -> Result<(), Option<&LoweredFile>> {
+    // (`lib.rs` and `main.rs` in one directory are both that directory's module.)
+    let mut by_module: BTreeMap<&[String], Vec<&LoweredFile>> = BTreeMap::new();
+    for p in files.iter() {
+        by_module
+            .entry(p.module.as_slice())
+            .or_default()
+            .push(&lowered[&p.file.id]);
+    }
+    let declared = |module: &[String]| -> Result<(), Option<()>> {
         for depth in 1..=module.len() {
-            let Some(parent) = by_module.get(&module[..depth - 1]) else {
+            let Some(parents) = by_module.get(&module[..depth - 1]) else {
                 return Ok(()); // nothing here says what the module above declares
             };
+            // `#[path = "…"] mod x;` may declare any file: give it the benefit of the doubt.
+            if parents.iter().any(|p| p.path_mods) {
+                return Ok(());
+            }
             let name = &module[depth - 1];
-            if parent.test_file_mods.contains(name) {
+            let declares = |parent: &&LoweredFile| {
+                // `mod extra { pub mod more; }` declares `extra/more.rs` through an inline
+                // module.
+                parent
+                    .scopes
+                    .iter()
+                    .any(|s| s.inline.len() == 1 && s.inline[0] == *name)
+                    || parent.file_mods.iter().any(|(m, _)| m == name)
+            };
+            if parents.iter().any(declares) {
+                continue;
+            }
+            if parents.iter().any(|p| p.test_file_mods.contains(name)) {
                 return Err(None);
             }
-            // `mod extra { pub mod more; }` declares `extra/more.rs` through an inline module.
-            let inline = parent
-                .scopes
-                .iter()
-                .any(|s| s.inline.len() == 1 && s.inline[0] == *name);
-            if !inline && !parent.file_mods.iter().any(|(m, _)| m == name) {
-                return Err(Some(parent));
-            }
+            return Err(Some(()));
         }
         Ok(())
     };

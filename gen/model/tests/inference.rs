@@ -1079,3 +1079,34 @@ fn serde_attributes_a_kinds_codec_agrees_with_are_accepted() {
     let alert = ty(package(&l, "pager/v1"), "Alert");
     assert_eq!(alert.fields()[1].wire, "observedGeneration");
 }
+
+/// A type written as a scalar (`#[serde(into = "String", try_from = "String")]`) takes a
+/// default of that scalar, whatever its Rust shape.
+#[test]
+fn defaults_of_types_written_as_scalars() {
+    load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
+             #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Spec {{\n    /// +default=\"50%\"\n    pub scale: Option<Scale>,\n}}\n\n\
+             #[derive(Clone, serde::Serialize, serde::Deserialize)]\n#[serde(try_from = \"String\", into = \"String\")]\npub enum Scale {{\n    Auto,\n    Percent(u8),\n}}\n"
+        ),
+    )]);
+}
+
+/// A module declared with `#[path = "…"]` may name any file: the files beside it are read
+/// (kube-codegen does not follow the attribute, so it cannot tell which one it names).
+#[test]
+fn files_a_path_attribute_may_declare_are_read() {
+    let l = load_ok(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "#[path = \"types_v1.rs\"]\nmod types;\npub use types::*;\n",
+        ),
+        (
+            "apis/pager/v1/types_v1.rs",
+            &types_rs(&[kind("Alert", &[])]),
+        ),
+    ]);
+    assert!(package(&l, "pager/v1").type_named("Alert").is_some());
+}

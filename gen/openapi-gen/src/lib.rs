@@ -187,15 +187,15 @@ fn add_sibling_definitions(model: &Model, pkg: &Package, out: &mut Map<String, V
     }
 }
 
-/// `$ref` targets in `schemas` that `schemas` does not define (Kubernetes' own `io.k8s.*`
-/// definitions aside: the server supplies those).
+/// `$ref` targets in `schemas` that `schemas` does not define (Kubernetes' own definitions among
+/// them, which the server supplies: the caller looks up only the package's siblings' — a group
+/// like `gateway.networking.k8s.io` has definitions named `io.k8s.…` too).
 fn missing_references(schemas: &Map<String, Value>) -> Vec<String> {
     fn walk(v: &Value, out: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
                 if let Some(Value::String(r)) = m.get("$ref")
                     && let Some(name) = r.strip_prefix("#/components/schemas/")
-                    && !name.starts_with("io.k8s.")
                 {
                     out.push(name.to_string());
                 }
@@ -423,6 +423,10 @@ fn struct_schema(cx: Cx, t: &TypeDef, fields: &[Field]) -> Value {
                     }
                     if let Some(a) = inlined.get("additionalProperties") {
                         additional = Some(a.clone());
+                    }
+                    // What the inlined struct flattens by reference comes along.
+                    if let Some(Value::Array(refs)) = inlined.get("allOf") {
+                        all_of.extend(refs.iter().cloned());
                     }
                     any_fields |= inlined
                         .get("x-kubernetes-preserve-unknown-fields")

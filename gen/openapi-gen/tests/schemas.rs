@@ -648,8 +648,13 @@ pub struct Item {
     assert!(p["once"].get("nullable").is_none(), "{p}");
 }
 
-/// The schemas of `v2` in group `shop` (crate path `crate::apis`), with `v1` beside it.
+/// The schemas of `v2` in group `shop.example.com` (crate path `crate::apis`), with `v1`.
 fn v2_schemas(v1_types: &str, v2_types: &str) -> serde_json::Map<String, Value> {
+    v2_schemas_in("shop.example.com", v1_types, v2_types)
+}
+
+/// The schemas of `v2` in `group` (directory `shop`, crate path `crate::apis`), with `v1`.
+fn v2_schemas_in(group: &str, v1_types: &str, v2_types: &str) -> serde_json::Map<String, Value> {
     let dir = tempfile::tempdir().unwrap();
     let write = |rel: &str, text: &str| {
         let path = dir.path().join(rel);
@@ -658,7 +663,7 @@ fn v2_schemas(v1_types: &str, v2_types: &str) -> serde_json::Map<String, Value> 
     };
     write(
         "apis/shop/mod.rs",
-        "//! +groupName=shop.example.com\npub mod v1;\npub mod v2;\n",
+        &format!("//! +groupName={group}\npub mod v1;\npub mod v2;\n"),
     );
     for (version, types) in [("v1", v1_types), ("v2", v2_types)] {
         write(
@@ -679,4 +684,56 @@ fn v2_schemas(v1_types: &str, v2_types: &str) -> serde_json::Map<String, Value> 
         .find(|p| p.version.as_deref() == Some("v2"))
         .unwrap();
     openapi_gen::schemas(&loaded.model, v2)
+}
+
+/// A group under `k8s.io` has definitions named `io.k8s.…` like Kubernetes' own: another
+/// version's type is carried all the same.
+#[test]
+fn siblings_are_carried_in_groups_under_k8s_io() {
+    let s = v2_schemas_in(
+        "gateway.networking.k8s.io",
+        "use serde::{Deserialize, Serialize};\n#[derive(Clone, Serialize, Deserialize)]\npub struct Listener { pub port: i32 }\n",
+        "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n#[derive(Clone)]\npub struct Gateway {\n    pub metadata: ObjectMeta,\n    pub listener: Option<super::super::v1::Listener>,\n}\n",
+    );
+    assert!(
+        s.contains_key("io.k8s.networking.gateway.v1.Listener"),
+        "{:?}",
+        s.keys().collect::<Vec<_>>()
+    );
+}
+
+/// A flattened struct that itself flattens a type written as a `$ref` brings that `$ref` along.
+#[test]
+fn flattened_refs_inside_flattened_structs_are_kept() {
+    let s = schemas(
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub spec: Outer,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Outer {
+    #[serde(flatten)]
+    pub inner: Inner,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Inner {
+    pub x: i32,
+    #[serde(flatten)]
+    pub selector: LabelSelector,
+}
+"#,
+    );
+    let outer = &s["co.k8s.pager.v1.Outer"];
+    assert_eq!(outer["properties"]["x"]["type"], "integer", "{outer}");
+    assert_eq!(
+        outer["allOf"][0]["$ref"],
+        "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector",
+        "{outer}"
+    );
 }
