@@ -390,6 +390,8 @@ pub struct SerdeContainer {
     pub into_scalar: Option<FieldType>,
     /// Every key the type's `#[serde(...)]` attributes give (`rename_all`, `tag`, ...).
     pub keys: Vec<String>,
+    /// An enum's `rename_all_fields`: how the fields of its struct-like variants are renamed.
+    pub rename_all_fields: Option<String>,
 }
 
 /// Field (or variant) attributes of `#[serde(...)]` that change the wire format.
@@ -405,6 +407,8 @@ pub struct SerdeField {
     pub other: bool,
     /// Every key the field's `#[serde(...)]` attributes give (`rename`, `with`, ...).
     pub keys: Vec<String>,
+    /// On a struct-like variant: how its fields are renamed (`#[serde(rename_all = "…")]`).
+    pub rename_all: Option<String>,
 }
 
 impl TypeDef {

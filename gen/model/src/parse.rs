@@ -869,6 +869,13 @@ fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeContainer {
                         splits.push(("rename_all", m.path.span()));
                     }
                 }
+                "rename_all_fields" => {
+                    let (name, split) = serde_names(&m)?;
+                    out.rename_all_fields = name;
+                    if split {
+                        splits.push(("rename_all_fields", m.path.span()));
+                    }
+                }
                 "tag" => out.tag = serde_string(&m)?,
                 "content" => out.content = serde_string(&m)?,
                 "untagged" => out.untagged = true,
@@ -960,6 +967,14 @@ fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {
                         splits.push(("rename", m.path.span()));
                     }
                 }
+                // On a variant: its fields' renaming.
+                "rename_all" => {
+                    let (name, split) = serde_names(&m)?;
+                    out.rename_all = name;
+                    if split {
+                        splits.push(("rename_all", m.path.span()));
+                    }
+                }
                 "skip" => out.skip = true,
                 "skip_serializing" => skip_ser = true,
                 "skip_deserializing" => skip_de = true,
@@ -1023,6 +1038,18 @@ fn apply_serde_names(body: &mut TypeBody, serde: &SerdeContainer) {
                     Some(r) => r.clone(),
                     None => crate::naming::rename_variant(&v.name, rule),
                 };
+                // A struct-like variant's fields: its own `rename_all`, else the enum's
+                // `rename_all_fields`.
+                let fields_rule = v
+                    .serde
+                    .rename_all
+                    .as_deref()
+                    .or(serde.rename_all_fields.as_deref());
+                if let (VariantShape::Struct(fields), Some(_)) = (&mut v.shape, fields_rule) {
+                    for f in fields.iter_mut().filter(|f| f.serde.rename.is_none()) {
+                        f.wire = crate::naming::rename_field(&f.name, fields_rule);
+                    }
+                }
             }
         }
         TypeBody::Tuple(_) | TypeBody::Unit => {}

@@ -1110,3 +1110,37 @@ fn files_a_path_attribute_may_declare_are_read() {
     ]);
     assert!(package(&l, "pager/v1").type_named("Alert").is_some());
 }
+
+/// The fields of struct-like variants are named by the variant's `rename_all`, else by the
+/// enum's `rename_all_fields` (and a `+default` written with those names fits).
+#[test]
+fn struct_variant_fields_follow_their_renaming() {
+    let l = load_ok(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
+             #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Spec {{\n    \
+             /// +default={{\"Fixed\":{{\"maxReplicas\":3}}}}\n    pub mode: Option<Mode>,\n    \
+             /// +default={{\"Band\":{{\"LOW_MARK\":1}}}}\n    pub range: Option<Range>,\n}}\n\n\
+             #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub enum Mode {{\n    #[serde(rename_all = \"camelCase\")]\n    Fixed {{ max_replicas: i32 }},\n    Auto,\n}}\n\n\
+             #[derive(Clone, serde::Serialize, serde::Deserialize)]\n#[serde(rename_all_fields = \"SCREAMING_SNAKE_CASE\")]\npub enum Range {{\n    Band {{ low_mark: i32 }},\n}}\n"
+        ),
+    )]);
+    let pkg = package(&l, "pager/v1");
+    let wires = |ty_name: &str| -> Vec<String> {
+        let TypeBody::Enum(variants) = &ty(pkg, ty_name).body else {
+            panic!("an enum")
+        };
+        variants
+            .iter()
+            .flat_map(|v| match &v.shape {
+                kube_codegen_model::VariantShape::Struct(fields) => {
+                    fields.iter().map(|f| f.wire.clone()).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect()
+    };
+    assert_eq!(wires("Mode"), ["maxReplicas"]);
+    assert_eq!(wires("Range"), ["LOW_MARK"]);
+}
