@@ -680,3 +680,35 @@ async fn a_compacted_continue_token_offers_an_inconsistent_continuation() {
     assert_eq!(names, ["d", "e"], "after `b`, at the latest revision");
     assert_eq!(rest["metadata"]["resourceVersion"], latest.to_string());
 }
+
+// ---- null for a field that cannot hold one ----
+
+/// As a CRD's structural schema prunes them, a `null` for a field that is not nullable is
+/// dropped (the official Python client sends a dict's `None`s as `null`); a required field left
+/// without a value is still refused.
+#[tokio::test]
+async fn nulls_for_fields_that_cannot_hold_them_are_dropped() {
+    let app = app();
+    let body = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+        "metadata": {"name": "n1", "labels": null},
+        "spec": {"message": "hello", "priority": null},
+        "status": {"sent": null}});
+    let (code, out) = call(&app, Method::POST, BASE, JSON, &body.to_string()).await;
+    assert_eq!(code, StatusCode::CREATED, "{out}");
+    assert_eq!(out["spec"]["message"], "hello");
+    // An update too.
+    let mut update = out.clone();
+    update["status"] = json!({"sent": null});
+    update["spec"]["priority"] = Value::Null;
+    let (code, out) = call(&app, Method::PUT, &url("n1"), JSON, &update.to_string()).await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+
+    let missing = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+        "metadata": {"name": "n2"}, "spec": {"message": null}});
+    let (code, out) = call(&app, Method::POST, BASE, JSON, &missing.to_string()).await;
+    assert_status(code, &out, 400, "BadRequest");
+    assert!(
+        out["message"].as_str().unwrap().contains("spec.message"),
+        "{out}"
+    );
+}

@@ -341,6 +341,28 @@ impl<H: Object + Clone> FieldManager<H> {
         Ok(object)
     }
 
+    /// `body` (JSON in version `index`) without the `null`s its schema does not allow (a
+    /// property not `nullable` nor holding arbitrary JSON), at any depth: what a CRD's
+    /// structural schema prunes. `None` when there is no `null` to drop, or the body is not a
+    /// JSON object.
+    pub(crate) fn without_nulls(&self, index: usize, body: &[u8]) -> Option<Vec<u8>> {
+        if !body.windows(4).any(|w| w == b"null") {
+            return None;
+        }
+        let mut value: Value = serde_json::from_slice(body).ok()?;
+        let version = &self.versions[index];
+        let schema = version.definitions.get(&version.root_name)?;
+        let walk = Declared {
+            definitions: &version.definitions,
+            path: Vec::new(),
+            errors: &mut Vec::new(),
+        };
+        if !walk.prune_nulls(schema, &mut value, 0) {
+            return None;
+        }
+        serde_json::to_vec(&value).ok()
+    }
+
     /// An apply configuration must only set fields its version's schema declares (Go's
     /// `failed to create typed patch object`, which Kubernetes answers with a 500; a 400 here,
     /// as the client is at fault and a retry cannot help).
@@ -553,6 +575,70 @@ impl<'a> Declared<'a, '_> {
                 self.members(resolved, depth + 1, out);
             }
         }
+    }
+
+    /// Drops the `null` members `schema` does not allow from `value`, at any depth; whether
+    /// anything was dropped.
+    fn prune_nulls(&self, schema: &'a Value, value: &mut Value, depth: usize) -> bool {
+        if depth > MAX_REF_HOPS {
+            return false;
+        }
+        let Some(resolved) = self.resolve(schema) else {
+            return false;
+        };
+        let keeps_anything = |s: &Value| {
+            s.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
+                || s.get("nullable") == Some(&Value::Bool(true))
+        };
+        let mut members = Vec::new();
+        self.members(resolved, 0, &mut members);
+        let mut dropped = false;
+        match value {
+            Value::Object(entries) => {
+                let child_schema = |key: &str| -> Option<&'a Value> {
+                    resolved
+                        .get("properties")
+                        .and_then(|p| p.get(key))
+                        .or_else(|| {
+                            members
+                                .iter()
+                                .find_map(|m| m.get("properties").and_then(|p| p.get(key)))
+                        })
+                        .or_else(|| {
+                            resolved
+                                .get("additionalProperties")
+                                .filter(|a| a.is_object())
+                        })
+                };
+                let mut remove = Vec::new();
+                for (key, child) in entries.iter_mut() {
+                    let Some(child_schema) = child_schema(key) else {
+                        continue;
+                    };
+                    if child.is_null() {
+                        let target = self.resolve(child_schema);
+                        if !keeps_anything(child_schema) && !target.is_some_and(keeps_anything) {
+                            remove.push(key.clone());
+                        }
+                    } else {
+                        dropped |= self.prune_nulls(child_schema, child, depth + 1);
+                    }
+                }
+                dropped |= !remove.is_empty();
+                for key in remove {
+                    entries.remove(&key);
+                }
+            }
+            Value::Array(items) => {
+                if let Some(element) = resolved.get("items") {
+                    for item in items.iter_mut().filter(|i| !i.is_null()) {
+                        dropped |= self.prune_nulls(element, item, depth + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+        dropped
     }
 
     fn value(&mut self, schema: &'a Value, value: &Value) {

@@ -379,7 +379,19 @@ where
     ) -> Result<(H, Vec<String>), ApiError> {
         let info = &codec.info;
         check_type_meta(info, body)?;
-        let decoded = (codec.read)(body).map_err(|e| decode_error(info, &name_in_body(body), e))?;
+        let decoded = match (codec.read)(body) {
+            Ok(decoded) => decoded,
+            // A `null` for a field that cannot hold one (a non-`Option` field, as the official
+            // Python client sends a dict's `None`s): absent instead, as a CRD's structural schema
+            // prunes it, then decoded again; if that fails too, the first error stands.
+            Err(e) => {
+                let (index, _) = self.codec(&scope.version)?;
+                self.fields
+                    .without_nulls(index, body)
+                    .and_then(|pruned| (codec.read)(&pruned).ok())
+                    .ok_or_else(|| decode_error(info, &name_in_body(body), e))?
+            }
+        };
         let warnings = field_warnings(info, &decoded.field_issues, opts.field_validation)?;
         let mut obj = decoded.object;
         self.check_namespace(scope, obj.metadata_mut())?;
