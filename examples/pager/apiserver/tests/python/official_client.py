@@ -133,6 +133,7 @@ def main(addr):
         GROUP, BETA, NS, PLURAL, "nope"))
     expect("missing object", missing.status, 404)
 
+
     deleted = custom.delete_namespaced_custom_object(GROUP, ALPHA, NS, PLURAL, "disk")
     expect("delete answers a Status", (deleted["kind"], deleted["status"]), ("Status", "Success"))
 
@@ -144,6 +145,18 @@ def main(addr):
         ("MODIFIED", "disk", f"{GROUP}/{BETA}"),
         ("DELETED", "disk", f"{GROUP}/{BETA}"),
     ])
+
+    # A dict body sends its Nones as nulls: dropped where the field may be absent, as a CRD's
+    # structural schema prunes them.
+    nones = custom.create_namespaced_custom_object(GROUP, BETA, NS, PLURAL, {
+        "apiVersion": f"{GROUP}/{BETA}", "kind": "Alert",
+        "metadata": {"name": "nones", "labels": None},
+        "spec": {"content": "c", "title": None, "priority": None},
+        "status": {"sent": None},
+    })
+    expect("nulls dropped, then defaulted", (nones["spec"]["content"], nones["spec"]["priority"]),
+           ("c", "normal"))
+    custom.delete_namespaced_custom_object(GROUP, BETA, NS, PLURAL, "nones")
 
     # The DynamicClient: everything it does starts from discovery.
     dyn = dynamic.DynamicClient(api)
