@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
 use kube_codegen_fieldpath::managed::{self, APPLY, Managed, UPDATE};
-use kube_codegen_fieldpath::path::display_path;
 use kube_codegen_fieldpath::{
-    Atom, Conflict, ConvertError, Path, PathElement, Schema, Set, TypeRef, Typed, UpdateError,
-    Updater, Versions,
+    Atom, Conflict, ConvertError, PathElement, Schema, Set, TypeRef, Typed, UpdateError, Updater,
+    Versions,
 };
 use kube_codegen_scheme::Object;
 use serde_json::{Map, Value, json};
@@ -96,9 +95,6 @@ struct VersionSchema {
     api_version: String,
     schema: Schema,
     root: TypeRef,
-    /// The version's OpenAPI definitions and its kind's, to tell which fields exist.
-    definitions: Map<String, Value>,
-    root_name: String,
     /// Go's `GroupVersionKind.String()`: `pager.k8s.co/v1beta1, Kind=Alert`.
     gvk: String,
 }
@@ -132,8 +128,6 @@ impl<H: Object + Clone> FieldManager<H> {
                     api_version: codec.info.api_version(),
                     schema: Schema::from_openapi(&all),
                     root: TypeRef::Named(root.clone()),
-                    definitions: all,
-                    root_name: root,
                     gvk: format!(
                         "{}/{}, Kind={}",
                         codec.info.group, codec.info.version, codec.info.kind
@@ -351,13 +345,7 @@ impl<H: Object + Clone> FieldManager<H> {
         }
         let mut value: Value = serde_json::from_slice(body).ok()?;
         let version = &self.versions[index];
-        let schema = version.definitions.get(&version.root_name)?;
-        let walk = Declared {
-            definitions: &version.definitions,
-            path: Vec::new(),
-            errors: &mut Vec::new(),
-        };
-        if !walk.prune_nulls(schema, &mut value, 0) {
+        if !Typed::new(&version.schema, &version.root).prune_nulls(&mut value) {
             return None;
         }
         serde_json::to_vec(&value).ok()
@@ -368,7 +356,7 @@ impl<H: Object + Clone> FieldManager<H> {
     /// as the client is at fault and a retry cannot help).
     fn check_declared(&self, index: usize, config: &Value) -> Result<(), ApiError> {
         let version = &self.versions[index];
-        let errors = undeclared_fields(&version.definitions, &version.root_name, config);
+        let errors = Typed::new(&version.schema, &version.root).undeclared(config);
         if errors.is_empty() {
             return Ok(());
         }
@@ -404,7 +392,9 @@ impl<H: Object + Clone> FieldManager<H> {
         let version = &self.versions[index];
         if !last.is_object()
             || last.get("apiVersion").and_then(Value::as_str) != Some(&version.api_version)
-            || !undeclared_fields(&version.definitions, &version.root_name, &last).is_empty()
+            || !Typed::new(&version.schema, &version.root)
+                .undeclared(&last)
+                .is_empty()
         {
             return None;
         }
@@ -498,24 +488,6 @@ impl<H: Object + Clone> Versions for FieldManager<H> {
     }
 }
 
-/// The fields `value` sets that the schema of definition `root` does not declare, as
-/// structured-merge-diff reports them when it types an object (`.spec.bogus: field not declared
-/// in schema`; like it, the walk of an object stops at its first such key). Where the schema
-/// admits any key (`additionalProperties`, `x-kubernetes-preserve-unknown-fields`, an object
-/// without properties, an untyped value), those keys are not checked further.
-fn undeclared_fields(definitions: &Map<String, Value>, root: &str, value: &Value) -> Vec<String> {
-    let mut errors = Vec::new();
-    if let Some(schema) = definitions.get(root) {
-        let mut walk = Declared {
-            definitions,
-            path: Vec::new(),
-            errors: &mut errors,
-        };
-        walk.value(schema, value);
-    }
-    errors
-}
-
 /// Go's `ValidationErrors.Error()`.
 fn validation_errors(errors: &[String]) -> String {
     match errors {
@@ -525,258 +497,6 @@ fn validation_errors(errors: &[String]) -> String {
             lines.extend(many.iter().map(|e| format!("  {e}")));
             lines.join("\n")
         }
-    }
-}
-
-/// The walk of [`undeclared_fields`], reading OpenAPI schemas the way
-/// `kube_codegen_fieldpath::Schema::from_openapi` does.
-struct Declared<'a, 'e> {
-    definitions: &'a Map<String, Value>,
-    path: Path,
-    errors: &'e mut Vec<String>,
-}
-
-/// More `$ref` hops than any real schema has: a loop of references is untyped.
-const MAX_REF_HOPS: usize = 64;
-
-impl<'a> Declared<'a, '_> {
-    /// The schema a property's schema stands for: `$ref`s (also inside a single-member
-    /// `allOf`) followed. `None`: a reference to nothing, untyped.
-    fn resolve(&self, mut schema: &'a Value) -> Option<&'a Value> {
-        for _ in 0..MAX_REF_HOPS {
-            // A one-member `allOf` wraps a `$ref` (to give it a description); beside properties
-            // of its own it adds a flattened type's instead (see `members`).
-            let wrapper = schema.get("properties").is_none() && schema.get("type").is_none();
-            let target = schema.get("$ref").or_else(|| match schema.get("allOf") {
-                Some(Value::Array(all)) if all.len() == 1 && wrapper => all[0].get("$ref"),
-                _ => None,
-            });
-            let Some(target) = target else {
-                return Some(schema);
-            };
-            let name = target.as_str()?.rsplit('/').next()?;
-            let name = name.replace("~1", "/").replace("~0", "~");
-            schema = self.definitions.get(&name)?;
-        }
-        None
-    }
-
-    /// The schemas an object's `allOf` adds to its own properties (a `#[serde(flatten)]`ed
-    /// type written as a `$ref`), resolved, and theirs in turn.
-    fn members(&self, schema: &'a Value, depth: usize, out: &mut Vec<&'a Value>) {
-        let Some(Value::Array(all)) = schema.get("allOf") else {
-            return;
-        };
-        for member in all {
-            if let Some(resolved) = self.resolve(member)
-                && depth < MAX_REF_HOPS
-            {
-                out.push(resolved);
-                self.members(resolved, depth + 1, out);
-            }
-        }
-    }
-
-    /// Drops the `null` members `schema` does not allow from `value`, at any depth; whether
-    /// anything was dropped.
-    fn prune_nulls(&self, schema: &'a Value, value: &mut Value, depth: usize) -> bool {
-        if depth > MAX_REF_HOPS {
-            return false;
-        }
-        let Some(resolved) = self.resolve(schema) else {
-            return false;
-        };
-        let keeps_anything = |s: &Value| {
-            s.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
-                || s.get("nullable") == Some(&Value::Bool(true))
-        };
-        let mut members = Vec::new();
-        self.members(resolved, 0, &mut members);
-        let mut dropped = false;
-        match value {
-            Value::Object(entries) => {
-                let child_schema = |key: &str| -> Option<&'a Value> {
-                    resolved
-                        .get("properties")
-                        .and_then(|p| p.get(key))
-                        .or_else(|| {
-                            members
-                                .iter()
-                                .find_map(|m| m.get("properties").and_then(|p| p.get(key)))
-                        })
-                        .or_else(|| {
-                            resolved
-                                .get("additionalProperties")
-                                .filter(|a| a.is_object())
-                        })
-                };
-                let mut remove = Vec::new();
-                for (key, child) in entries.iter_mut() {
-                    let Some(child_schema) = child_schema(key) else {
-                        continue;
-                    };
-                    if child.is_null() {
-                        let target = self.resolve(child_schema);
-                        if !keeps_anything(child_schema) && !target.is_some_and(keeps_anything) {
-                            remove.push(key.clone());
-                        }
-                    } else {
-                        dropped |= self.prune_nulls(child_schema, child, depth + 1);
-                    }
-                }
-                dropped |= !remove.is_empty();
-                for key in remove {
-                    entries.remove(&key);
-                }
-            }
-            Value::Array(items) => {
-                if let Some(element) = resolved.get("items") {
-                    for item in items.iter_mut().filter(|i| !i.is_null()) {
-                        dropped |= self.prune_nulls(element, item, depth + 1);
-                    }
-                }
-            }
-            _ => {}
-        }
-        dropped
-    }
-
-    fn value(&mut self, schema: &'a Value, value: &Value) {
-        let Some(schema) = self.resolve(schema) else {
-            return;
-        };
-        let mut members = Vec::new();
-        self.members(schema, 0, &mut members);
-        let flag = |k: &str| schema.get(k) == Some(&Value::Bool(true));
-        let properties = schema.get("properties").and_then(Value::as_object);
-        let additional = schema.get("additionalProperties");
-        let ty = schema.get("type").and_then(Value::as_str);
-        if flag("x-kubernetes-int-or-string")
-            || (flag("x-kubernetes-preserve-unknown-fields") && properties.is_none())
-        {
-            return;
-        }
-        match (ty, value) {
-            (Some("array"), Value::Array(items)) => {
-                let Some(element) = schema.get("items") else {
-                    return;
-                };
-                for (i, item) in items.iter().enumerate() {
-                    // An item that cannot be named (a missing key) is the merge's to report.
-                    let Some(pe) = self.item_element(schema, element, i, item) else {
-                        continue;
-                    };
-                    self.path.push(pe);
-                    self.value(element, item);
-                    self.path.pop();
-                }
-            }
-            (Some("object") | None, Value::Object(entries))
-                if ty.is_some() || properties.is_some() || additional.is_some() =>
-            {
-                let open = flag("x-kubernetes-preserve-unknown-fields")
-                    || additional == Some(&Value::Bool(true))
-                    || (properties.is_none_or(Map::is_empty)
-                        && additional.is_none()
-                        && members.is_empty())
-                    || members.iter().any(|m| {
-                        m.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
-                            || m.get("additionalProperties") == Some(&Value::Bool(true))
-                    });
-                let embedded = flag("x-kubernetes-embedded-resource");
-                for (key, child) in entries {
-                    let declared = properties
-                        .and_then(|p| p.get(key))
-                        .or_else(|| {
-                            members
-                                .iter()
-                                .find_map(|m| m.get("properties").and_then(|p| p.get(key)))
-                        })
-                        .or_else(|| additional.filter(|a| a.is_object()))
-                        .or_else(|| {
-                            members.iter().find_map(|m| {
-                                m.get("additionalProperties").filter(|a| a.is_object())
-                            })
-                        });
-                    let pe = PathElement::field(key.clone());
-                    match declared {
-                        Some(child_schema) => {
-                            self.path.push(pe);
-                            self.value(child_schema, child);
-                            self.path.pop();
-                        }
-                        None if open => {}
-                        None if embedded
-                            && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") => {}
-                        None => {
-                            self.path.push(pe);
-                            self.errors.push(format!(
-                                "{}: field not declared in schema",
-                                display_path(&self.path)
-                            ));
-                            self.path.pop();
-                            // structured-merge-diff stops at an object's first such key.
-                            break;
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// The path element of list item `index`, by the list's type (as ownership names items).
-    fn item_element(
-        &self,
-        list: &Value,
-        element: &'a Value,
-        index: usize,
-        item: &Value,
-    ) -> Option<PathElement> {
-        let ext = |k: &str| list.get(k).and_then(Value::as_str);
-        let merge_key = ext("x-kubernetes-patch-merge-key");
-        let merges =
-            ext("x-kubernetes-patch-strategy").is_some_and(|s| s.split(',').any(|s| s == "merge"));
-        // A set's items are scalars, named by their value.
-        let set_item = || match item {
-            Value::Object(_) | Value::Array(_) | Value::Null => None,
-            scalar => Some(PathElement::Value(scalar.clone())),
-        };
-        let keys: Vec<String> = match ext("x-kubernetes-list-type") {
-            Some("atomic") => return Some(PathElement::Index(index)),
-            Some("set") => return set_item(),
-            Some("map") => list
-                .get("x-kubernetes-list-map-keys")
-                .and_then(Value::as_array)
-                .map(|keys| {
-                    keys.iter()
-                        .filter_map(|k| k.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            // Older schemas say it with the patch strategy.
-            _ => match (merges, merge_key) {
-                (true, Some(key)) => vec![key.to_string()],
-                (true, None) => return set_item(),
-                _ => return Some(PathElement::Index(index)),
-            },
-        };
-        let fields = item.as_object()?;
-        let defaults = self
-            .resolve(element)
-            .and_then(|e| e.get("properties"))
-            .and_then(Value::as_object);
-        let mut key = Vec::with_capacity(keys.len());
-        for name in keys {
-            let value = fields.get(&name).cloned().or_else(|| {
-                defaults
-                    .and_then(|p| p.get(&name))
-                    .and_then(|p| p.get("default"))
-                    .cloned()
-            })?;
-            key.push((name, value));
-        }
-        Some(PathElement::key(key))
     }
 }
 
@@ -842,6 +562,16 @@ mod tests {
             Value::Object(m) => m,
             _ => unreachable!(),
         }
+    }
+
+    /// What the shared schema walk (`kube_codegen_fieldpath::Typed::undeclared`) reports.
+    fn undeclared_fields(defs: &Map<String, Value>, root: &str, value: &Value) -> Vec<String> {
+        let schema = Schema::from_openapi(defs);
+        let root = TypeRef::Named(root.into());
+        if schema.resolve(&root).is_none() {
+            return Vec::new();
+        }
+        Typed::new(&schema, &root).undeclared(value)
     }
 
     fn undeclared(value: Value) -> Vec<String> {

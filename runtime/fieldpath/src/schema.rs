@@ -63,6 +63,10 @@ pub struct MapType {
     pub element: Option<TypeRef>,
     /// `x-kubernetes-map-type: atomic`: replaced and owned as a whole.
     pub atomic: bool,
+    /// Whether keys that are neither fields nor typed by `element` are accepted
+    /// (`x-kubernetes-preserve-unknown-fields`, `additionalProperties: true`, or an object
+    /// schema that names nothing): a closed struct's other keys are "not declared in schema".
+    pub open: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -70,6 +74,8 @@ pub struct Field {
     pub type_ref: TypeRef,
     /// The schema's `default` (used for list-map keys an item omits).
     pub default: Option<Value>,
+    /// `nullable: true` (on the property or the definition it names): `null` is a value here.
+    pub nullable: bool,
 }
 
 impl MapType {
@@ -97,6 +103,7 @@ static UNTYPED_MAP: std::sync::LazyLock<Atom> = std::sync::LazyLock::new(|| {
         fields: Vec::new(),
         element: Some(TypeRef::Untyped),
         atomic: false,
+        open: true,
     })
 });
 
@@ -165,7 +172,8 @@ fn type_ref_of(schema: &Value, defs: &Map<String, Value>) -> TypeRef {
     }
 }
 
-/// `$ref`, or `allOf: [{$ref}]` (a reference with a description beside it).
+/// `$ref`, or `allOf: [{$ref}]` (a reference with a description beside it). An `allOf` beside
+/// properties of the schema's own adds to them instead (see [`add_object`]).
 fn reference(schema: &Value) -> Option<String> {
     let target = |v: &Value| {
         v.get("$ref").and_then(Value::as_str).map(|r| {
@@ -176,8 +184,9 @@ fn reference(schema: &Value) -> Option<String> {
                 .replace("~0", "~")
         })
     };
+    let wrapper = schema.get("properties").is_none() && schema.get("type").is_none();
     target(schema).or_else(|| match schema.get("allOf") {
-        Some(Value::Array(all)) if all.len() == 1 => target(&all[0]),
+        Some(Value::Array(all)) if all.len() == 1 && wrapper => target(&all[0]),
         _ => None,
     })
 }
@@ -244,38 +253,30 @@ fn atom_of(schema: &Value, defs: &Map<String, Value>) -> Atom {
                 || schema.get("additionalProperties").is_some()
                 || ty.is_some() =>
         {
-            let fields = schema
-                .get("properties")
-                .and_then(Value::as_object)
-                .map(|props| {
-                    props
-                        .iter()
-                        .map(|(name, prop)| {
-                            (
-                                name.clone(),
-                                Field {
-                                    type_ref: type_ref_of(prop, defs),
-                                    default: prop.get("default").cloned(),
-                                },
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let element = match schema.get("additionalProperties") {
-                Some(Value::Bool(false)) => None,
-                Some(Value::Object(_)) => schema
-                    .get("additionalProperties")
-                    .map(|ap| type_ref_of(ap, defs)),
-                // A struct's unknown keys (none expected) are untyped.
-                _ => None,
-            };
-            Atom::Map(MapType {
-                fields,
-                element,
+            let mut map = MapType {
+                fields: Vec::new(),
+                element: None,
                 atomic: schema.get("x-kubernetes-map-type").and_then(Value::as_str)
                     == Some("atomic"),
-            })
+                open: false,
+            };
+            add_object(&mut map, schema, defs, 0);
+            // An embedded resource's type meta and metadata need not be in its schema.
+            if schema.get("x-kubernetes-embedded-resource") == Some(&Value::Bool(true)) {
+                for name in ["apiVersion", "kind", "metadata"] {
+                    if map.field(name).is_none() {
+                        map.fields.push((
+                            name.to_string(),
+                            Field {
+                                type_ref: TypeRef::Untyped,
+                                default: None,
+                                nullable: false,
+                            },
+                        ));
+                    }
+                }
+            }
+            Atom::Map(map)
         }
         Some("string") => Atom::Scalar(Scalar::String),
         Some("integer" | "number") => Atom::Scalar(Scalar::Numeric),
@@ -283,6 +284,71 @@ fn atom_of(schema: &Value, defs: &Map<String, Value>) -> Atom {
         _ => Atom::Scalar(Scalar::Untyped),
     }
 }
+
+/// Adds what the object schema `schema` declares to `map`: its properties, its
+/// `additionalProperties`, and those of the schemas its `allOf` adds beside its own properties
+/// (a flattened type openapi-gen writes as a `$ref`), followed to their definitions.
+fn add_object(map: &mut MapType, schema: &Value, defs: &Map<String, Value>, depth: usize) {
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (name, prop) in props {
+            if map.field(name).is_some() {
+                continue;
+            }
+            let target = reference(prop).and_then(|t| defs.get(&t));
+            let nullable = |s: &Value| s.get("nullable") == Some(&Value::Bool(true));
+            map.fields.push((
+                name.clone(),
+                Field {
+                    type_ref: type_ref_of(prop, defs),
+                    default: prop.get("default").cloned(),
+                    nullable: nullable(prop) || target.is_some_and(nullable),
+                },
+            ));
+        }
+    }
+    match schema.get("additionalProperties") {
+        Some(Value::Object(_)) if map.element.is_none() => {
+            map.element = schema
+                .get("additionalProperties")
+                .map(|ap| type_ref_of(ap, defs));
+        }
+        Some(Value::Bool(true)) => map.open = true,
+        _ => {}
+    }
+    if schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
+        map.open = true;
+    }
+    let has_own = schema.get("properties").is_some() || schema.get("type").is_some();
+    let members: &[Value] = match schema.get("allOf") {
+        Some(Value::Array(all)) if has_own => all,
+        _ => &[],
+    };
+    if map.fields.is_empty()
+        && map.element.is_none()
+        && members.is_empty()
+        && schema.get("additionalProperties").is_none()
+    {
+        // An object schema that names nothing takes anything.
+        map.open = true;
+    }
+    for member in members {
+        if depth >= MAX_DEPTH {
+            map.open = true;
+            break;
+        }
+        let resolved = reference(member)
+            .and_then(|t| defs.get(&t))
+            .unwrap_or(member);
+        if is_untyped(resolved) {
+            map.open = true;
+        } else {
+            add_object(map, resolved, defs, depth + 1);
+        }
+    }
+}
+
+/// Deeper `allOf` nesting than any real schema has: a loop, taken as open.
+const MAX_DEPTH: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -345,5 +411,35 @@ mod tests {
             Some(Atom::Map(m)) => assert!(!m.atomic && m.element.is_some()),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A struct flattening a type written as a `$ref` (`allOf` beside its properties) has that
+    /// type's fields too; preserve-unknown-fields or `additionalProperties: true` open a struct,
+    /// and `nullable` (on a property or its definition) is read.
+    #[test]
+    fn flattened_members_open_structs_and_nullable_fields() {
+        let defs = json!({
+            "T": {"type": "object",
+                  "properties": {"replicas": {"type": "integer"}, "note": {"type": "string", "nullable": true},
+                                 "inner": {"allOf": [{"$ref": "#/components/schemas/N"}]}},
+                  "allOf": [{"$ref": "#/components/schemas/P"}]},
+            "P": {"type": "object", "properties": {"port": {"type": "integer"}}},
+            "N": {"type": "object", "nullable": true, "x-kubernetes-preserve-unknown-fields": true,
+                  "properties": {"a": {"type": "string"}}}
+        });
+        let schema = Schema::from_openapi(defs.as_object().unwrap());
+        let map = |name: &str| match schema.resolve(&TypeRef::Named(name.into())) {
+            Some(Atom::Map(m)) => m.clone(),
+            other => panic!("{other:?}"),
+        };
+        let t = map("T");
+        let mut names: Vec<&str> = t.fields.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["inner", "note", "port", "replicas"]);
+        assert!(!t.open);
+        assert!(t.field("note").unwrap().nullable);
+        assert!(t.field("inner").unwrap().nullable, "from its definition");
+        assert!(!t.field("replicas").unwrap().nullable);
+        assert!(map("N").open);
     }
 }

@@ -58,6 +58,9 @@ impl Comparison {
     }
 }
 
+/// Deeper than any real object: a walk stops there (serde_json refuses deeper input anyway).
+const MAX_WALK_DEPTH: usize = 512;
+
 /// A schema and the type of the objects walked.
 #[derive(Clone, Copy, Debug)]
 pub struct Typed<'a> {
@@ -125,6 +128,115 @@ impl<'a> Typed<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The keys of `value` its schema does not declare, as structured-merge-diff reports them
+    /// when it types an object (`.spec.bogus: field not declared in schema`): at any depth, the
+    /// first of each object. Keys of open maps (`x-kubernetes-preserve-unknown-fields`,
+    /// `additionalProperties`) and untyped values are declared.
+    pub fn undeclared(&self, value: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        self.undeclared_in(value, self.root, &mut Vec::new(), &mut out, 0);
+        out
+    }
+
+    fn undeclared_in(
+        &self,
+        value: &Value,
+        tr: &TypeRef,
+        path: &mut Path,
+        out: &mut Vec<String>,
+        depth: usize,
+    ) {
+        if depth > MAX_WALK_DEPTH {
+            return;
+        }
+        let Ok(deduced) = self.deduce(tr, Some(value), path) else {
+            return;
+        };
+        match (deduced, value) {
+            (Deduced::Atom(Atom::List(list)), Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    // An item that cannot be named (a missing key) is the merge's to report.
+                    let Ok(pe) = self.item_element(list, i, item, path) else {
+                        continue;
+                    };
+                    path.push(pe);
+                    self.undeclared_in(item, &list.element, path, out, depth + 1);
+                    path.pop();
+                }
+            }
+            (Deduced::Atom(Atom::Map(map)), Value::Object(entries)) => {
+                for (key, child) in entries {
+                    path.push(PathElement::Field(key.clone()));
+                    match (map.field(key), &map.element) {
+                        (Some(f), _) => {
+                            self.undeclared_in(child, &f.type_ref, path, out, depth + 1)
+                        }
+                        (None, Some(element)) => {
+                            self.undeclared_in(child, element, path, out, depth + 1)
+                        }
+                        (None, None) if map.open => {}
+                        (None, None) => {
+                            out.push(format!(
+                                "{}: field not declared in schema",
+                                crate::path::display_path(path)
+                            ));
+                            path.pop();
+                            // structured-merge-diff stops at an object's first such key.
+                            break;
+                        }
+                    }
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Drops the `null`s of `value` its schema does not allow — a declared field or map value
+    /// that is not `nullable` and not untyped (a `null` there is arbitrary JSON's own) — at any
+    /// depth, as a CRD's structural schema prunes them; whether any was dropped.
+    pub fn prune_nulls(&self, value: &mut Value) -> bool {
+        self.prune_in(value, self.root, 0)
+    }
+
+    fn prune_in(&self, value: &mut Value, tr: &TypeRef, depth: usize) -> bool {
+        if depth > MAX_WALK_DEPTH {
+            return false;
+        }
+        let Ok(deduced) = self.deduce(tr, Some(value), &[]) else {
+            return false;
+        };
+        let mut dropped = false;
+        match (deduced, value) {
+            (Deduced::Atom(Atom::List(list)), Value::Array(items)) => {
+                for item in items.iter_mut().filter(|i| !i.is_null()) {
+                    dropped |= self.prune_in(item, &list.element, depth + 1);
+                }
+            }
+            (Deduced::Atom(Atom::Map(map)), Value::Object(entries)) => {
+                let mut remove = Vec::new();
+                for (key, child) in entries.iter_mut() {
+                    let (child_type, nullable) = match (map.field(key), &map.element) {
+                        (Some(f), _) => (&f.type_ref, f.nullable),
+                        (None, Some(element)) => (element, false),
+                        (None, None) => continue,
+                    };
+                    if !child.is_null() {
+                        dropped |= self.prune_in(child, child_type, depth + 1);
+                    } else if !nullable && *child_type != TypeRef::Untyped {
+                        remove.push(key.clone());
+                    }
+                }
+                dropped |= !remove.is_empty();
+                for key in remove {
+                    entries.remove(&key);
+                }
+            }
+            _ => {}
+        }
+        dropped
     }
 
     /// `config` applied onto `live`: scalars and atomic values replaced, granular maps merged

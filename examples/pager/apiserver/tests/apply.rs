@@ -4,8 +4,6 @@
 //! request. Then `kubectl apply` moving from client-side to server-side apply against the
 //! server binary.
 
-use std::process::{Command, Output};
-
 use kube_codegen_client::{Error, PatchParams};
 use pager_client::Clientset;
 use pager_client::applyconfigurations::pager_v1beta1::{
@@ -15,7 +13,8 @@ use pager_client::applyconfigurations::pager_v1beta1::{
 use serde_json::{Value, json};
 
 mod common;
-use common::Server;
+use common::{Kubectl, Server};
+use std::process::Command;
 
 async fn clientset() -> (kube_codegen_client::fake::Fake, Clientset) {
     let fake = pager_client::clientset::fake::builder()
@@ -154,55 +153,12 @@ async fn checked_before_any_request() {
     assert!(err.to_string().contains("pager.k8s.co/v1alpha1"), "{err}");
 }
 
-/// kubectl with its own kubeconfig and discovery cache, against `server`.
-struct Kubectl {
-    dir: tempfile::TempDir,
-}
-
-impl Kubectl {
-    fn new(server: &Server) -> Kubectl {
-        let dir = tempfile::tempdir().unwrap();
-        let config = format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: pager\n  cluster:\n    server: http://{}\nusers:\n- name: dev\n  user: {{}}\ncontexts:\n- name: pager\n  context: {{cluster: pager, user: dev, namespace: default}}\ncurrent-context: pager\n",
-            server.addr
-        );
-        std::fs::write(dir.path().join("kubeconfig"), config).unwrap();
-        Kubectl { dir }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(self.dir.path().join("kubeconfig"))
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("cache"))
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .output()
-            .expect("run kubectl")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "kubectl {args:?} failed:\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-
-    /// Writes `m.yaml` (an Alert named `name`) and returns its path.
-    fn manifest(&self, name: &str, spec: &str) -> String {
-        let path = self.dir.path().join("m.yaml");
-        std::fs::write(
-            &path,
-            format!("apiVersion: pager.k8s.co/v1beta1\nkind: Alert\nmetadata:\n  name: {name}\nspec:\n{spec}"),
-        )
-        .unwrap();
-        path.display().to_string()
-    }
+/// Writes `m.yaml` (an Alert named `name`) in kubectl's directory and returns its path.
+fn manifest(k: &Kubectl, name: &str, spec: &str) -> String {
+    k.file(
+        "m.yaml",
+        &format!("apiVersion: pager.k8s.co/v1beta1\nkind: Alert\nmetadata:\n  name: {name}\nspec:\n{spec}"),
+    )
 }
 
 fn kubectl_available() -> bool {
@@ -227,18 +183,18 @@ fn kubectl_moves_from_client_side_to_server_side_apply_after_changes() {
         return;
     }
     let server = Server::start(&["--storage", "memory"]);
-    let k = Kubectl::new(&server);
-    let m = k.manifest("csa", "  title: A\n  content: c\n");
+    let k = Kubectl::new(&server, "default");
+    let m = manifest(&k, "csa", "  title: A\n  content: c\n");
     assert_eq!(
         k.ok(&["apply", "-f", &m]).trim(),
         "alert.pager.k8s.co/csa created"
     );
-    k.manifest("csa", "  title: B\n  content: c\n");
+    manifest(&k, "csa", "  title: B\n  content: c\n");
     assert_eq!(
         k.ok(&["apply", "-f", &m]).trim(),
         "alert.pager.k8s.co/csa configured"
     );
-    k.manifest("csa", "  title: C\n  content: c\n");
+    manifest(&k, "csa", "  title: C\n  content: c\n");
     assert_eq!(
         k.ok(&["apply", "--server-side", "-f", &m]).trim(),
         "alert.pager.k8s.co/csa serverside-applied"
@@ -267,7 +223,7 @@ fn kubectl_moves_from_client_side_to_server_side_apply_after_changes() {
     assert_eq!(ssa["fieldsV1"]["f:spec"]["f:title"], json!({}));
 
     // The title changed by someone else after the client-side applies: still a conflict.
-    let m = k.manifest("edited", "  title: A\n  content: c\n");
+    let m = manifest(&k, "edited", "  title: A\n  content: c\n");
     k.ok(&["apply", "-f", &m]);
     k.ok(&[
         "patch",
@@ -278,7 +234,7 @@ fn kubectl_moves_from_client_side_to_server_side_apply_after_changes() {
         "-p",
         r#"{"spec":{"title":"X"}}"#,
     ]);
-    k.manifest("edited", "  title: C\n  content: c\n");
+    manifest(&k, "edited", "  title: C\n  content: c\n");
     let o = k.run(&["apply", "--server-side", "-f", &m]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
@@ -290,7 +246,7 @@ fn kubectl_moves_from_client_side_to_server_side_apply_after_changes() {
     );
 
     // A field the schema does not declare: refused, whatever the validation asked.
-    let m = k.manifest("b1", "  content: c\n  bogus:\n    deep: 1\n");
+    let m = manifest(&k, "b1", "  content: c\n  bogus:\n    deep: 1\n");
     let o = k.run(&["apply", "--server-side", "--validate=false", "-f", &m]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);

@@ -3,74 +3,17 @@
 //! immutable, a GET at a resourceVersion the server has not reached a 504, and a label patch
 //! that deletes the last label leaving no `labels: {}` behind.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
 mod common;
-use common::Server;
-
-struct Kubectl {
-    dir: tempfile::TempDir,
-}
-
-impl Kubectl {
-    fn new(server: &Server) -> Kubectl {
-        let dir = tempfile::tempdir().unwrap();
-        let config = format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: pager\n  cluster:\n    server: http://{}\nusers:\n- name: dev\n  user: {{}}\ncontexts:\n- name: pager\n  context: {{cluster: pager, user: dev, namespace: v}}\ncurrent-context: pager\n",
-            server.addr
-        );
-        std::fs::write(dir.path().join("kubeconfig"), config).unwrap();
-        Kubectl { dir }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(self.dir.path().join("kubeconfig"))
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("cache"))
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .output()
-            .expect("run kubectl")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "kubectl {args:?} failed:\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-
-    /// Runs and requires failure; returns stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            !o.status.success(),
-            "kubectl {args:?} succeeded:\n{}",
-            String::from_utf8_lossy(&o.stdout)
-        );
-        String::from_utf8(o.stderr).unwrap()
-    }
-
-    fn file(&self, name: &str, text: &str) -> String {
-        let p = self.dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
-    }
-}
+use common::{Kubectl, Server};
 
 const ALERT: &str = "apiVersion: pager.k8s.co/v1alpha1\nkind: Alert\nmetadata:\n  name: r1\n  labels:\n    a: \"1\"\nspec:\n  message: probe\n";
 
 #[test]
 fn kubectl_meets_kube_apiservers_answers() {
     let server = Server::start(&["--storage", "memory"]);
-    let k = Kubectl::new(&server);
+    let k = Kubectl::new(&server, "v");
     let created = k.file("alert.yaml", ALERT);
     k.ok(&["create", "-f", &created]);
 
