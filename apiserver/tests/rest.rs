@@ -1454,6 +1454,85 @@ async fn watch_streams_events_with_selectors_and_410() {
     assert_eq!(ev["object"]["reason"], "Expired");
 }
 
+/// The deprecated `/watch/` paths kube-apiserver still serves: the collection's watch, and a
+/// named object's (the collection's watch selecting the name; a field selector naming another
+/// object is refused). Only GET.
+#[tokio::test]
+async fn deprecated_watch_paths_watch_the_collection_or_one_object() {
+    let app = app();
+    let created = create(&app, "d0").await;
+    let rv = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let watch_base = "/apis/pager.k8s.co/v1alpha1/watch/namespaces/default/alerts";
+    let open = |uri: String| {
+        let app = app.clone();
+        async move {
+            let resp = app
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+            resp.into_body().into_data_stream()
+        }
+    };
+    let mut all = open(format!("{watch_base}?resourceVersion={rv}")).await;
+    let mut one = open(format!("{watch_base}/d1?resourceVersion={rv}")).await;
+    let mut everywhere = open(format!(
+        "/apis/pager.k8s.co/v1alpha1/watch/alerts?resourceVersion={rv}"
+    ))
+    .await;
+    create(&app, "d2").await;
+    create(&app, "d1").await;
+    let names = |events: Vec<Value>| -> Vec<String> {
+        events
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["type"].as_str().unwrap(),
+                    e["object"]["metadata"]["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        names(watch_events(&mut all, Some(2)).await),
+        ["ADDED d2", "ADDED d1"]
+    );
+    assert_eq!(
+        names(watch_events(&mut everywhere, Some(2)).await),
+        ["ADDED d2", "ADDED d1"]
+    );
+    assert_eq!(names(watch_events(&mut one, Some(1)).await), ["ADDED d1"]);
+    // A field selector must name the same object.
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("{watch_base}/d1?fieldSelector=metadata.name%3Dd2"),
+        None,
+        "",
+    )
+    .await;
+    assert_status(&r, 400, "BadRequest");
+    assert_eq!(
+        r.body["message"],
+        "fieldSelector metadata.name doesn't match requested name"
+    );
+    let r = call(&app, Method::DELETE, &format!("{watch_base}/d1"), None, "").await;
+    assert_status(&r, 405, "MethodNotAllowed");
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("{watch_base}/d1/status"),
+        None,
+        "",
+    )
+    .await;
+    assert_status(&r, 404, "NotFound");
+}
+
 /// A watcher that falls behind (its client reads nothing while the server's queue and the
 /// store's buffer fill) ends without an ERROR event, as kube-apiserver ends a slow watcher; a
 /// new watch from the last event it read goes on with no gap and no relist.

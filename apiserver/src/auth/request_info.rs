@@ -48,6 +48,11 @@ impl RequestInfo {
             _ => return info,
         };
         info.is_resource_request = true;
+        // The deprecated `/watch/` prefix: a watch, of one object when a name follows.
+        let (rest, watch_prefix) = match rest {
+            ["watch", tail @ ..] if !tail.is_empty() => (tail, true),
+            _ => (rest, false),
+        };
         let rest = match rest {
             // `/namespaces/<ns>/<resource>...`; `/namespaces` and `/namespaces/<ns>` name the
             // namespace resource itself.
@@ -74,6 +79,7 @@ impl RequestInfo {
             info.namespace = info.name.clone();
         }
         info.verb = match *method {
+            Method::GET | Method::HEAD if watch_prefix => "watch",
             Method::GET | Method::HEAD if info.name.is_empty() && watch => "watch",
             Method::GET | Method::HEAD if info.name.is_empty() => "list",
             Method::GET | Method::HEAD => "get",
@@ -189,6 +195,25 @@ mod tests {
                 "delete",
                 "ns",
                 "a",
+                "",
+            ),
+            // The deprecated `/watch/` prefix.
+            (
+                Method::GET,
+                format!("{base}/watch/namespaces/ns/alerts/a"),
+                false,
+                "watch",
+                "ns",
+                "a",
+                "",
+            ),
+            (
+                Method::GET,
+                format!("{base}/watch/alerts"),
+                false,
+                "watch",
+                "",
+                "",
                 "",
             ),
         ];

@@ -409,6 +409,32 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
         ["openapi", "v3", "apis", group, version] => {
             crate::openapi_v3(ctx.state, group, version, ctx.param("hash"))
         }
+        // The deprecated `/watch/` prefix kube-apiserver still serves (WATCH and WATCHLIST in
+        // its installer): a watch of the collection, or of one object by name.
+        ["apis", group, version, "watch", rest @ ..] if !rest.is_empty() => {
+            let mut target = resolve(st, group, version, rest)?;
+            if ctx.method != Method::GET && ctx.method != Method::HEAD {
+                return Err(method_not_allowed());
+            }
+            if target.subresource.is_some() {
+                return Err(not_found_path());
+            }
+            target.scope.user = ctx.user.clone();
+            let mut query = ctx.query.clone();
+            query.insert("watch".into(), "true".into());
+            if let Some(name) = target.name.take() {
+                watch_by_name(&mut query, &name)?;
+            }
+            let ctx = Ctx {
+                user: ctx.user.clone(),
+                state: ctx.state,
+                method: ctx.method.clone(),
+                headers: ctx.headers,
+                query: &query,
+                body: ctx.body.clone(),
+            };
+            resource_request(&ctx, target).await
+        }
         ["apis", group, version, rest @ ..] => {
             let mut target = resolve(st, group, version, rest)?;
             target.scope.user = ctx.user.clone();
@@ -416,6 +442,30 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
         }
         _ => Err(not_found_path()),
     }
+}
+
+/// A watch of one object by the deprecated `/watch/…/<name>` path: the collection's watch
+/// selecting that name, as Go's `ListResource` does for a named watch. A field selector given
+/// too must select the same name.
+fn watch_by_name(query: &mut BTreeMap<String, String>, name: &str) -> Result<(), ApiError> {
+    let given = query.get("fieldSelector").map(String::as_str).unwrap_or("");
+    let selector = crate::selector::FieldSelector::parse(given).map_err(ApiError::bad_request)?;
+    if selector.is_empty() {
+        query.insert(
+            "fieldSelector".into(),
+            format!(
+                "metadata.name={}",
+                crate::selector::escape_field_value(name)
+            ),
+        );
+        return Ok(());
+    }
+    if selector.exact_match("metadata.name") != Some(name) {
+        return Err(ApiError::bad_request(
+            "fieldSelector metadata.name doesn't match requested name",
+        ));
+    }
+    Ok(())
 }
 
 /// A discovery document in JSON, or in protobuf for a client that lists protobuf first (as
