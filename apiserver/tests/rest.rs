@@ -392,6 +392,17 @@ async fn missing_required_fields_are_invalid_and_type_errors_name_the_field() {
     // (`spec` itself may be left out: its fields are what is required.)
     assert_status(&r, 422, "Invalid");
     assert_eq!(r.body["details"]["causes"][0]["field"], "spec.message");
+    // A required field given `null` is pruned as a CRD's structural schema prunes it: missing.
+    let r = call(
+        &app,
+        Method::POST,
+        BASE,
+        JSON,
+        r#"{"apiVersion":"pager.k8s.co/v1alpha1","kind":"Alert","metadata":{"name":"m"},"spec":{"message":null}}"#,
+    )
+    .await;
+    assert_status(&r, 422, "Invalid");
+    assert_eq!(r.body["details"]["causes"][0]["field"], "spec.message");
 
     let r = call(
         &app,

@@ -383,13 +383,22 @@ where
             Ok(decoded) => decoded,
             // A `null` for a field that cannot hold one (a non-`Option` field, as the official
             // Python client sends a dict's `None`s): absent instead, as a CRD's structural schema
-            // prunes it, then decoded again; if that fails too, the first error stands.
+            // prunes it, then decoded again. If that fails too, the first error stands, unless
+            // the pruned field is one the version requires: then that is the error (422), as a
+            // CRD's validation reports a required field pruned of its `null`.
             Err(e) => {
                 let (index, _) = self.codec(&scope.version)?;
-                self.fields
+                match self
+                    .fields
                     .without_nulls(index, body)
-                    .and_then(|pruned| (codec.read)(&pruned).ok())
-                    .ok_or_else(|| decode_error(info, &name_in_body(body), e))?
+                    .map(|p| (codec.read)(&p))
+                {
+                    Some(Ok(decoded)) => decoded,
+                    Some(Err(required @ DecodeError::Required(_))) => {
+                        return Err(decode_error(info, &name_in_body(body), required));
+                    }
+                    Some(Err(_)) | None => return Err(decode_error(info, &name_in_body(body), e)),
+                }
             }
         };
         let warnings = field_warnings(info, &decoded.field_issues, opts.field_validation)?;
