@@ -76,7 +76,8 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             diags.append(&mut l.diags);
             lowered.insert(f.id, l);
         }
-        let (placed, loose) = resolve::place(&input.dir, &files);
+        let (mut placed, loose) = resolve::place(&input.dir, &files);
+        resolve::follow_path_attributes(&mut placed, &lowered);
         misspelled_versions(&files, &placed, &mut diags);
         for f in loose {
             let l = &lowered[&f.id];

@@ -43,9 +43,9 @@ pub(crate) struct LoweredFile {
     pub file_mods: Vec<(String, bool)>,
     /// `mod name;` declarations under `#[cfg(test)]`: files that are not part of the API.
     pub test_file_mods: Vec<String>,
-    /// A `#[path = "…"] mod name;`: a file module somewhere kube-codegen does not follow, so
-    /// which files this module declares cannot be told.
-    pub path_mods: bool,
+    /// `#[path = "…"] mod name;` declarations: the module's name, and the file it names
+    /// (relative to this file's directory; `None` when the attribute is not a string).
+    pub path_mods: Vec<(String, Option<String>)>,
     /// The file's module and every inline `mod` in it; types point here by index.
     pub scopes: Vec<Scope>,
     /// Single-name types that are neither declared nor imported in their scope, to be resolved
@@ -528,8 +528,19 @@ fn lower_items(
             }
             syn::Item::Mod(m) if parent.is_none() && m.content.is_none() => {
                 let name = m.ident.unraw().to_string();
-                if m.attrs.iter().any(|a| a.path().is_ident("path")) {
-                    out.path_mods = true;
+                if let Some(attr) = m.attrs.iter().find(|a| a.path().is_ident("path")) {
+                    let file = match &attr.meta {
+                        syn::Meta::NameValue(syn::MetaNameValue {
+                            value:
+                                syn::Expr::Lit(syn::ExprLit {
+                                    lit: syn::Lit::Str(s),
+                                    ..
+                                }),
+                            ..
+                        }) => Some(s.value()),
+                        _ => None,
+                    };
+                    out.path_mods.push((name.clone(), file));
                 }
                 if is_test_only(&m.attrs) {
                     out.test_file_mods.push(name);

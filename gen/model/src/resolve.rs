@@ -36,6 +36,64 @@ impl Placed<'_> {
     }
 }
 
+/// Gives the files `#[path = "…"] mod name;` declarations point at the module path rustc gives
+/// them (`name` under the declaring module) instead of the one their file name suggests, with
+/// the files below them; generated code names their types by that path.
+pub(crate) fn follow_path_attributes(
+    placed: &mut [Placed],
+    lowered: &BTreeMap<crate::diag::FileId, LoweredFile>,
+) {
+    let mut renames: Vec<(PackageKey, Vec<String>, Vec<String>)> = Vec::new();
+    for p in placed.iter() {
+        let Some(lf) = lowered.get(&p.file.id) else {
+            continue;
+        };
+        let dir = p.file.rel.parent().unwrap_or(Path::new(""));
+        for (name, file) in &lf.path_mods {
+            let Some(file) = file else { continue };
+            let Some(target) = normalize(&dir.join(file)) else {
+                continue;
+            };
+            let Some(t) = placed
+                .iter()
+                .find(|t| t.file.rel == target && t.key == p.key)
+            else {
+                continue;
+            };
+            let mut module = p.module.clone();
+            module.push(name.clone());
+            if t.module != module {
+                renames.push((p.key.clone(), t.module.clone(), module));
+            }
+        }
+    }
+    for (key, from, to) in renames {
+        for p in placed.iter_mut().filter(|p| p.key == key) {
+            if p.module.starts_with(&from) {
+                p.module = to.iter().chain(&p.module[from.len()..]).cloned().collect();
+            }
+        }
+    }
+}
+
+/// `a/./b/../c.rs` as `a/c.rs`; `None` when it climbs above its start.
+fn normalize(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            std::path::Component::Normal(n) => out.push(n),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 /// Places each file in a package: `<group>/<version>/**` or `<group>/<version>.rs` is an external
 /// version; other files under a group directory (one that has version children) are its hub.
 pub(crate) fn place<'a>(
@@ -300,7 +358,7 @@ fn drop_undeclared(
                 return Ok(()); // nothing here says what the module above declares
             };
             // `#[path = "…"] mod x;` may declare any file: give it the benefit of the doubt.
-            if parents.iter().any(|p| p.path_mods) {
+            if parents.iter().any(|p| !p.path_mods.is_empty()) {
                 return Ok(());
             }
             let name = &module[depth - 1];

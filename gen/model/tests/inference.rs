@@ -1094,21 +1094,34 @@ fn defaults_of_types_written_as_scalars() {
     )]);
 }
 
-/// A module declared with `#[path = "…"]` may name any file: the files beside it are read
-/// (kube-codegen does not follow the attribute, so it cannot tell which one it names).
+/// A module declared with `#[path = "…"]` is the file the attribute names, under the module
+/// name rustc gives it (generated code names its types `self::types::Alert`), and so are the
+/// files below it; a file the attribute may name but kube-codegen cannot match is read too.
 #[test]
-fn files_a_path_attribute_may_declare_are_read() {
+fn path_attributes_give_files_their_module_names() {
     let l = load_ok(&[
         (
             "apis/pager/v1/mod.rs",
-            "#[path = \"types_v1.rs\"]\nmod types;\npub use types::*;\n",
+            "#[path = \"types_v1.rs\"]\nmod types;\npub use types::*;\n#[path = \"./more/../extra/mod.rs\"]\npub mod added;\n",
         ),
         (
             "apis/pager/v1/types_v1.rs",
             &types_rs(&[kind("Alert", &[])]),
         ),
+        (
+            "apis/pager/v1/extra/mod.rs",
+            "pub mod deep;\n#[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Extra { pub a: i32 }\n",
+        ),
+        (
+            "apis/pager/v1/extra/deep.rs",
+            "#[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Deep { pub b: i32 }\n",
+        ),
     ]);
-    assert!(package(&l, "pager/v1").type_named("Alert").is_some());
+    let pkg = package(&l, "pager/v1");
+    let module = |name: &str| pkg.type_named(name).unwrap().module.clone();
+    assert_eq!(module("Alert"), ["types"]);
+    assert_eq!(module("Extra"), ["added"]);
+    assert_eq!(module("Deep"), ["added", "deep"]);
 }
 
 /// The fields of struct-like variants are named by the variant's `rename_all`, else by the
