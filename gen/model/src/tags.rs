@@ -579,12 +579,16 @@ impl TagValue {
 }
 
 /// Splits doc lines into description lines and raw tags. `lines` are `(text, span of the text)`.
+/// Lines of a fenced code block (a diff or a YAML example in the docs) are description, never
+/// tags.
 pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<RawTag>) {
     let mut docs = Vec::new();
     let mut tags = Vec::new();
-    for (text, span) in lines {
+    let fenced = fenced_lines(lines);
+    for ((text, span), fenced) in lines.iter().zip(fenced) {
         let trimmed = text.trim_start();
-        let is_tag = trimmed.starts_with('+')
+        let is_tag = !fenced
+            && trimmed.starts_with('+')
             && trimmed[1..]
                 .chars()
                 .next()
@@ -634,6 +638,28 @@ pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<RawTag>) {
         docs.remove(0);
     }
     (docs, tags)
+}
+
+/// Which lines belong to a fenced code block (its fences included). A fence left open is not
+/// one: tags after a stray ```` ``` ```` are still read.
+fn fenced_lines(lines: &[(String, Span)]) -> Vec<bool> {
+    let mut fenced = vec![false; lines.len()];
+    let mut open: Option<(usize, &str)> = None;
+    for (i, (text, _)) in lines.iter().enumerate() {
+        let trimmed = text.trim_start();
+        let Some(mark) = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m)) else {
+            continue;
+        };
+        match open {
+            None => open = Some((i, mark)),
+            Some((start, m)) if m == mark => {
+                fenced[start..=i].fill(true);
+                open = None;
+            }
+            Some(_) => {}
+        }
+    }
+    fenced
 }
 
 /// Checks tags found at `place`: known name, right place, value grammar, no duplicates.
@@ -1006,6 +1032,34 @@ mod json_keys {
 
 #[cfg(test)]
 mod tests {
+    /// Lines of a fenced block in the docs are description; a fence never closed is not one.
+    #[test]
+    fn fenced_code_blocks_hold_no_tags() {
+        let span = crate::diag::Span::new(crate::diag::FileId(0), 0, 0);
+        let lines = |text: &str| -> Vec<(String, crate::diag::Span)> {
+            text.lines().map(|l| (format!(" {l}"), span)).collect()
+        };
+        let (docs, tags) = super::split_docs(&lines(
+            "Widget.\n```diff\n+replicas: 3\n```\n~~~\n+k8s:foo\n~~~\n+optional",
+        ));
+        assert_eq!(
+            docs,
+            [
+                "Widget.",
+                "```diff",
+                "+replicas: 3",
+                "```",
+                "~~~",
+                "+k8s:foo",
+                "~~~"
+            ]
+        );
+        let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["optional"]);
+        let (_, tags) = super::split_docs(&lines("Widget.\n```\n+optional"));
+        assert_eq!(tags.len(), 1, "an unclosed fence hides nothing");
+    }
+
     #[test]
     fn verb_grammar_is_the_verb_enum() {
         let names: Vec<&str> = crate::model::Verb::ALL.iter().map(|v| v.as_str()).collect();
