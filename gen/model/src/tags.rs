@@ -668,7 +668,7 @@ pub fn check(tags: Vec<RawTag>, place: Place, diags: &mut Vec<Diagnostic>) -> Ve
     let mut ok: Vec<Tag> = Vec::with_capacity(tags.len());
     for tag in tags {
         let Some(spec) = spec(&tag.name) else {
-            diags.push(unknown(&tag, place));
+            diags.push(foreign(&tag).unwrap_or_else(|| unknown(&tag, place)));
             continue;
         };
         if !spec.places.contains(&place) {
@@ -690,7 +690,17 @@ pub fn check(tags: Vec<RawTag>, place: Place, diags: &mut Vec<Diagnostic>) -> Ve
         let value = match parse_value(spec.grammar, tag.value.as_deref()) {
             Ok(v) => v,
             Err(why) => {
-                diags.push(bad_value(spec, tag.span, &why));
+                let mut d = bad_value(spec, tag.span, &why);
+                // A `types.go` port keeps Go's import path (`k8s.io/…/apis/wardle`).
+                if matches!(spec.grammar, Grammar::RustPathOrFalse)
+                    && tag.value.as_deref().is_some_and(|v| v.contains('/'))
+                {
+                    d = d.note(
+                        "that is a Go import path: name the module as Rust does, e.g. `super` \
+                         for the group's hub above a version, or `crate::apis::wardle`",
+                    );
+                }
+                diags.push(d);
                 continue;
             }
         };
@@ -750,16 +760,157 @@ fn unknown(tag: &RawTag, place: Place) -> Diagnostic {
             )
         })
         .max_by(|a, b| a.0.total_cmp(&b.0));
-    if tag.name.starts_with("kubebuilder:") {
-        return d.help(
-            "kubebuilder markers are read by controller-gen, not kube-codegen; \
-             see the tag table in the README (e.g. `+printcolumn`, `+shortName`, `+default`)",
-        );
-    }
     match best {
         Some((score, name)) if score > 0.8 => d.help(format!("did you mean `+{name}`?")),
         _ => d.help("see the tag table in the README for the tags kube-codegen understands"),
     }
+}
+
+/// Markers of other tools that types ported from Go carry (controller-gen's kubebuilder
+/// markers, the Go code-generators kube-codegen has no counterpart for, kube-openapi's and
+/// validation-gen's validation markers, OLM's and OpenShift's): ignored as Go's code-generator
+/// ignores them, with a warning naming the tool and kube-codegen's equivalent where there is
+/// one. `None` for anything else: an unknown tag (a typo of ours, most likely).
+fn foreign(tag: &RawTag) -> Option<Diagnostic> {
+    let name = tag.name.as_str();
+    let value = tag.value.as_deref().unwrap_or_default();
+    const VALIDATION: &str = "kube-codegen does not write it into OpenAPI: enforce it in the \
+                              resource's strategy (`validate`), or remove the marker";
+    let (tool, equivalent): (&str, Option<String>) = if let Some(marker) =
+        name.strip_prefix("kubebuilder:")
+    {
+        let equivalent = match marker {
+            "printcolumn" | "printcolumn:name" => Some(
+                "`+printcolumn:name=…,type=…,jsonPath=…` (`JSONPath` is spelled `jsonPath`)".into(),
+            ),
+            "default" => Some(format!("`+default={value}` (the value as JSON)")),
+            "validation:Optional" => Some("`+optional`".into()),
+            "validation:Required" => Some("`+required`".into()),
+            "validation:Enum" => Some("a Rust `enum` of unit variants (OpenAPI lists them)".into()),
+            "validation:XPreserveUnknownFields" | "pruning:PreserveUnknownFields" => {
+                Some("a `serde_json::Value` field (any JSON, kept as sent)".into())
+            }
+            "subresource:status" => {
+                Some("a `status` field on the kind (it gets the status subresource)".into())
+            }
+            "object:root" => Some("a struct with a `metadata: ObjectMeta` field is a kind".into()),
+            "object:generate" => Some(
+                "deepcopy-gen runs for every type (`+k8s:deepcopy-gen=false` to skip one)".into(),
+            ),
+            "resource"
+            | "resource:path"
+            | "resource:shortName"
+            | "resource:scope"
+            | "resource:categories"
+            | "resource:singular" => Some(
+                "`+resourceName=…`, `+shortName=a,b`, `+categories=…`, and \
+                 `+genclient:nonNamespaced` for `scope=Cluster`"
+                    .into(),
+            ),
+            "storageversion" => Some(
+                "the API server's storage version (`ApiServerBuilder`, `--storage-version`)".into(),
+            ),
+            m if m.starts_with("validation:") => Some(VALIDATION.into()),
+            _ => None,
+        };
+        ("controller-gen (a kubebuilder marker)", equivalent)
+    } else if name.starts_with("k8s:deepcopy-gen:interfaces")
+        || name.starts_with("k8s:deepcopy-gen:nonpointer-interfaces")
+    {
+        (
+            "Go's deepcopy-gen (Go interfaces)",
+            Some("none needed: a kind implements the runtime's traits (`Resource`, `Kind`) through register-gen".into()),
+        )
+    } else if name.starts_with("k8s:prerelease-lifecycle-gen") {
+        ("Go's prerelease-lifecycle-gen", None)
+    } else if name.starts_with("k8s:conversion-fn")
+        || name.starts_with("k8s:conversion-gen-external-types")
+        || name.starts_with("k8s:conversion-gen:explicit-from")
+    {
+        (
+            "Go's conversion-gen",
+            Some("a hand-written `convert_<type>_to_hub`/`convert_<type>_from_hub` function (conversion-gen finds it by name), or `+k8s:conversion-gen=false` on the field".into()),
+        )
+    } else if name.starts_with("k8s:validation:") || name == "nullable" {
+        (
+            "kube-openapi's openapi-gen (a validation marker)",
+            Some(VALIDATION.into()),
+        )
+    } else if is_validation_gen(name) {
+        (
+            "Go's validation-gen (declarative validation)",
+            Some(VALIDATION.into()),
+        )
+    } else if matches!(name, "union" | "unionDiscriminator" | "unionMember") {
+        ("kube-openapi's openapi-gen (unions)", None)
+    } else if name == "featureGate" {
+        ("Kubernetes' feature gates", None)
+    } else if name == "groupGoName" {
+        (
+            "Go's client-gen (a Go identifier)",
+            Some("none needed: Rust names come from the module path".into()),
+        )
+    } else if name.starts_with("protobuf.") {
+        ("Go's go-to-protobuf", None)
+    } else if name.starts_with("operator-sdk:") {
+        ("operator-sdk (OLM's CSV)", None)
+    } else if name.starts_with("openshift:") {
+        ("OpenShift's API tooling", None)
+    } else {
+        return None;
+    };
+    let d = Diagnostic::warning("W0116", format!("`+{name}` is ignored"))
+        .at(tag.span, format!("read by {tool}, not kube-codegen"))
+        .note("kube-codegen generates from its own tags, as Go's code-generator ignores other tools' markers");
+    Some(match equivalent {
+        Some(e) if e == VALIDATION => d.help(e),
+        Some(e) => d.help(format!("kube-codegen's equivalent: {e}")),
+        None => d.help("kube-codegen has no counterpart: remove the marker to silence this"),
+    })
+}
+
+/// Go's validation-gen markers (declarative validation, Kubernetes 1.33+): `+k8s:minimum=0`,
+/// `+k8s:maxLength=…`, `+k8s:eachVal=…`, ….
+fn is_validation_gen(name: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "alpha",
+        "beta",
+        "declarativeValidationNative",
+        "eachKey",
+        "eachVal",
+        "enum",
+        "forbidden",
+        "format",
+        "ifDisabled",
+        "ifEnabled",
+        "ifOptionDisabled",
+        "ifOptionEnabled",
+        "immutable",
+        "item",
+        "listMapKey",
+        "listType",
+        "maxBytes",
+        "maxItems",
+        "maxLength",
+        "maximum",
+        "minItems",
+        "minLength",
+        "minimum",
+        "neq",
+        "opaqueType",
+        "optional",
+        "required",
+        "subfield",
+        "supportsSubresource",
+        "unionDiscriminator",
+        "unionMember",
+        "validation-gen",
+        "zeroOrOneOfMember",
+    ];
+    name.strip_prefix("k8s:").is_some_and(|rest| {
+        let marker = rest.split([':', '(']).next().unwrap_or_default();
+        MARKERS.contains(&marker)
+    })
 }
 
 fn parse_value(grammar: Grammar, value: Option<&str>) -> Result<TagValue, String> {

@@ -80,18 +80,38 @@ fn unknown_tag_did_you_mean() {
     insta::assert_snapshot!(out);
 }
 
+/// Other tools' markers (types ported from Go keep them: kubebuilder's, Go generators
+/// kube-codegen has no counterpart for, validation markers) are ignored, as Go's code-generator
+/// ignores them, with a warning naming the tool and kube-codegen's equivalent: never an error.
+/// A typo of kube-codegen's own tags stays an error.
 #[test]
 fn kubebuilder_marker_is_explained() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n/// +kubebuilder:printcolumn:name=Sent,type=boolean,JSONPath=.status.sent\n/// +kubebuilder:object:root=true\n/// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object\n/// +k8s:prerelease-lifecycle-gen:introduced=1.20\n#[derive(Clone)]\npub struct Alert {{\n    /// +kubebuilder:validation:MaxLength=10\n    /// +k8s:minimum=0\n    pub metadata: ObjectMeta,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("other tools' markers do not fail a run");
+    assert_eq!(loaded.warnings.len(), 6);
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn a_typo_of_a_code_generator_tag_is_not_a_foreign_marker() {
     let out = errors(
         &[(
             "apis/pager/v1/types.rs",
             &format!(
-                "{META}\n/// +kubebuilder:printcolumn:name=Sent,type=boolean,JSONPath=.status.sent\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+                "{META}\n/// +k8s:deepcopygen=false\n/// +k8s:conversion-gen=k8s.io/sample-apiserver/pkg/apis/wardle\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
             ),
         )],
         "apis",
     );
-    insta::assert_snapshot!(out);
+    assert!(out.contains("error[E0101]: unknown tag `+k8s:deepcopygen`"), "{out}");
+    assert!(out.contains("did you mean `+k8s:deepcopy-gen`?"), "{out}");
+    assert!(out.contains("that is a Go import path"), "{out}");
 }
 
 #[test]
