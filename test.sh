@@ -36,6 +36,21 @@ if ! "$py_client/bin/python3" -c 'import kubernetes' >/dev/null 2>&1; then
   "$py_client/bin/pip" install -q --disable-pip-version-check 'kubernetes==37.0.2'
 fi
 export KUBE_PYTHON_CLIENT="$py_client/bin/python3"
+# The official JavaScript client (@kubernetes/client-node), pinned, in an npm prefix of its own
+# under target/ (Node.js and npm from Debian when missing).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+  else
+    echo "test.sh: node or npm is missing (run as root to install Debian's nodejs npm)" >&2
+    exit 1
+  fi
+fi
+js_client="$target_dir/js-client" js_client_version=1.4.0
+if [ "$(node -p 'require(process.argv[1]).version' "$js_client/node_modules/@kubernetes/client-node/package.json" 2>/dev/null)" != "$js_client_version" ]; then
+  npm install -q --prefix "$js_client" --save-exact --no-audit --no-fund "@kubernetes/client-node@$js_client_version"
+fi
+export KUBE_JS_CLIENT_DIR="$js_client"
 for component in rustfmt clippy; do
   if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
     rustup component add "$component"
