@@ -67,7 +67,15 @@ struct Inner {
 
 /// What the writer thread shares with readers.
 struct Shared {
-    db: Database,
+    /// The open file; `None` only while it is being reopened (see [`Shared::reopen`]).
+    db: std::sync::RwLock<Option<Arc<Database>>>,
+    /// How to open it again.
+    path: std::path::PathBuf,
+    cache_bytes: usize,
+    /// A write failed with an I/O error (a full disk, say): redb refuses every later write
+    /// ("previous I/O error") until the file is closed and opened again, which the next write
+    /// does, so that the store writes again once the cause is gone, without a restart.
+    needs_reopen: std::sync::atomic::AtomicBool,
     hub: WatchHub,
     /// Durable transactions committed, and the mutations they carried.
     commits: std::sync::atomic::AtomicU64,
@@ -81,6 +89,70 @@ pub struct GroupCommits {
     pub commits: u64,
     /// Mutations they carried.
     pub writes: u64,
+}
+
+impl Shared {
+    /// The open database, for one transaction; reopened first after an I/O error (a handle
+    /// that saw one refuses reads too).
+    fn db(&self) -> Result<Arc<Database>, StorageError> {
+        if self.needs_reopen.load(std::sync::atomic::Ordering::SeqCst) {
+            return self.reopen();
+        }
+        let open = self
+            .db
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match open {
+            Some(db) => Ok(db),
+            // A reopen that failed (the file could not be opened then): try again now.
+            None => self.reopen(),
+        }
+    }
+
+    /// Closes the file and opens it again: redb's way out of the state an I/O error leaves it
+    /// in. Waits (briefly) for the transactions in flight, which hold the old handle.
+    fn reopen(&self) -> Result<Arc<Database>, StorageError> {
+        let mut slot = self
+            .db
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Another thread reopened it meanwhile.
+        if let Some(db) = slot.as_ref()
+            && !self.needs_reopen.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(db.clone());
+        }
+        if let Some(mut old) = slot.take() {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            loop {
+                match Arc::try_unwrap(old) {
+                    Ok(db) => {
+                        drop(db);
+                        break;
+                    }
+                    Err(still) if std::time::Instant::now() < deadline => {
+                        old = still;
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    Err(still) => {
+                        *slot = Some(still);
+                        return Err(StorageError::Io(
+                            "cannot reopen the database after an I/O error: transactions still hold it".into(),
+                        ));
+                    }
+                }
+            }
+        }
+        let mut builder = redb::Builder::new();
+        builder.set_cache_size(self.cache_bytes);
+        let db = Arc::new(builder.create(&self.path).map_err(db_err)?);
+        *slot = Some(db.clone());
+        self.needs_reopen
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        tracing::warn!(path = %self.path.display(), "reopened the database after an I/O error");
+        Ok(db)
+    }
 }
 
 impl std::ops::Deref for Inner {
@@ -187,10 +259,19 @@ fn write_groups(shared: Arc<Shared>, jobs: std::sync::mpsc::Receiver<Job>) {
 }
 
 fn commit_group(shared: &Shared, jobs: Vec<Job>) {
-    let txn = match shared.db.begin_write() {
+    use std::sync::atomic::Ordering::SeqCst;
+    // The handle outlives the transaction (a reopen waits for every transaction's handle).
+    let db = shared.db();
+    let begun = db
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|db| db.begin_write().map_err(db_err));
+    let txn = match begun {
         Ok(txn) => txn,
         Err(e) => {
-            let e = db_err(e);
+            if let StorageError::Io(_) = &e {
+                shared.needs_reopen.store(true, SeqCst);
+            }
             for job in jobs {
                 (job(Err(&e)).answer)(Err(e.clone()));
             }
@@ -240,6 +321,9 @@ fn commit_group(shared: &Shared, jobs: Vec<Job>) {
         None if !changed => txn.abort().map_err(db_err),
         None => txn.commit().map_err(db_err),
     };
+    if let Err(StorageError::Io(_)) = &outcome {
+        shared.needs_reopen.store(true, SeqCst);
+    }
     if outcome.is_ok() && changed {
         use std::sync::atomic::Ordering::Relaxed;
         let writes = done.iter().filter(|d| d.event.is_some()).count() as u64;
@@ -411,7 +495,10 @@ impl EmbeddedStore {
         let db = builder.create(path.as_ref()).map_err(db_err)?;
         let revision = Self::init(&db)?;
         let shared = Arc::new(Shared {
-            db,
+            db: std::sync::RwLock::new(Some(Arc::new(db))),
+            path: path.as_ref().to_path_buf(),
+            cache_bytes: opts.cache_bytes,
+            needs_reopen: Default::default(),
             hub: WatchHub::new(
                 revision,
                 opts.history_capacity,
@@ -525,7 +612,8 @@ impl Inner {
     /// The events on keys under `prefix` after `from` from the log, and the revision they were
     /// read at.
     fn replay(&self, prefix: &str, from: Revision) -> Result<(Vec<Event>, Revision), StorageError> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let db = self.db()?;
+        let txn = db.begin_read().map_err(db_err)?;
         let revision = txn
             .open_table(META)
             .map_err(db_err)?
@@ -537,7 +625,8 @@ impl Inner {
 
     /// Drops the log up to and including `revision` (clamped to the current revision).
     fn compact(&self, revision: Revision) -> Result<(), StorageError> {
-        let txn = self.db.begin_write().map_err(db_err)?;
+        let db = self.db()?;
+        let txn = db.begin_write().map_err(db_err)?;
         let revision = {
             let mut meta = txn.open_table(META).map_err(db_err)?;
             let current = meta
@@ -563,14 +652,16 @@ impl Inner {
     }
 
     fn get(&self, key: &str) -> Result<Option<KeyValue>, StorageError> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let db = self.db()?;
+        let txn = db.begin_read().map_err(db_err)?;
         let table = txn.open_table(KV).map_err(db_err)?;
         let found = table.get(key).map_err(db_err)?;
         found.map(|g| decode(key, g.value())).transpose()
     }
 
     fn list(&self, prefix: &str, opts: &ListOptions) -> Result<ListResult, StorageError> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let db = self.db()?;
+        let txn = db.begin_read().map_err(db_err)?;
         let table = txn.open_table(KV).map_err(db_err)?;
         let meta = txn.open_table(META).map_err(db_err)?;
         let revision = meta
