@@ -1414,26 +1414,34 @@ async fn watch_streams_events_with_selectors_and_410() {
     let mut stream = resp.into_body().into_data_stream();
     // Enters the selector (ADDED), changes (MODIFIED), leaves it (DELETED).
     let url = format!("{BASE}/w0");
+    let mut last = Value::Null;
     for body in [
         r#"{"metadata":{"labels":{"watch":"me"}}}"#,
         r#"{"spec":{"message":"again"}}"#,
         r#"{"metadata":{"labels":{"watch":"not"}}}"#,
     ] {
-        call(
+        last = call(
             &app,
             Method::PATCH,
             &url,
             Some("application/merge-patch+json"),
             body,
         )
-        .await;
-    }
-    let kinds: Vec<Value> = watch_events(&mut stream, Some(3))
         .await
-        .iter()
-        .map(|e| e["type"].clone())
-        .collect();
+        .body;
+    }
+    let events = watch_events(&mut stream, Some(3)).await;
+    let kinds: Vec<Value> = events.iter().map(|e| e["type"].clone()).collect();
     assert_eq!(kinds, ["ADDED", "MODIFIED", "DELETED"]);
+    // Leaving the selection: the object as it was while selected, at the change's revision (as
+    // kube-apiserver's watch cache sends it).
+    let left = &events[2]["object"];
+    assert_eq!(left["metadata"]["labels"]["watch"], "me");
+    assert_eq!(left["spec"]["message"], "again");
+    assert_eq!(
+        left["metadata"]["resourceVersion"],
+        last["metadata"]["resourceVersion"]
+    );
     // Watching from before the retained history: a 410 ERROR event.
     let store = MemoryStore::with_options(apiserver_storage::StoreOptions {
         history_capacity: 2,

@@ -45,6 +45,9 @@ pub(crate) struct CachedEvent<H> {
     kv: KeyValue,
     hub: H,
     versions: Mutex<Vec<Option<Arc<Seen>>>>,
+    /// Per version: the DELETED a watcher gets when the object leaves its selection here (the
+    /// previous content at this revision), encoded at most once.
+    left: Mutex<Vec<Option<Arc<Seen>>>>,
 }
 
 impl<H> EventCache<H> {
@@ -71,6 +74,7 @@ where
             hub: self.decode_stored(kv)?,
             kv: kv.clone(),
             versions: Mutex::new(vec![None; self.versions.len()]),
+            left: Mutex::new(vec![None; self.versions.len()]),
         });
         let mut entries = self.events.lock();
         let cached = entries.map.entry(key).or_insert(event.clone()).clone();
@@ -101,6 +105,30 @@ where
         Ok(seen)
     }
 
+    /// An object that left a selection at `new`: its previous content (`old`) at `new`'s
+    /// revision, as kube-apiserver's watch cache sends such a DELETED, encoded at most once per
+    /// version.
+    fn left_in(
+        &self,
+        new: &CachedEvent<H>,
+        old: &CachedEvent<H>,
+        index: usize,
+    ) -> Result<Arc<Seen>, ApiError> {
+        let mut left = new.left.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(seen) = &left[index] {
+            return Ok(seen.clone());
+        }
+        let kv = KeyValue {
+            mod_revision: new.kv.mod_revision,
+            ..old.kv.clone()
+        };
+        let mut hub = old.hub.clone();
+        hub.metadata_mut().resource_version = Some(new.kv.mod_revision.to_string());
+        let seen = Arc::new(self.seen(&self.versions[index], &kv, &hub)?);
+        left[index] = Some(seen.clone());
+        Ok(seen)
+    }
+
     /// One store event as the watcher sees it, if it concerns its selection.
     fn watch_event(
         &self,
@@ -119,30 +147,30 @@ where
             Ok(new) => new,
             Err(e) => return Some((ev.revision, WatchItem::Error(e))),
         };
-        let old_matches = match ev.prev.as_ref().map(|p| self.cached(p)) {
-            None => false,
-            Some(Ok(old)) => self.matches(opts, &old.hub),
+        let old = match ev.prev.as_ref().map(|p| self.cached(p)) {
+            None => None,
+            Some(Ok(old)) => self.matches(opts, &old.hub).then_some(old),
             // The previous value is only needed to tell ADDED from MODIFIED: an unreadable one
             // (which this server did not write) counts as not selected.
             Some(Err(e)) => {
                 tracing::warn!(key = %ev.kv.key, error = %e.message, "previous value of a watch event is unreadable");
-                false
+                None
             }
         };
         let new_matches = self.matches(opts, &new.hub);
-        let seen = match self.seen_in(&new, index) {
-            Ok(seen) => seen,
-            Err(e) => return Some((ev.revision, WatchItem::Error(e))),
-        };
-        let item = match ev.kind {
-            EventType::Deleted if old_matches || new_matches => WatchItem::Deleted(seen),
-            EventType::Deleted => return None,
-            _ if new_matches && old_matches => WatchItem::Modified(seen),
-            _ if new_matches => WatchItem::Added(seen),
-            _ if old_matches => WatchItem::Deleted(seen),
+        let seen = || self.seen_in(&new, index);
+        let item = match (ev.kind, &old) {
+            (EventType::Deleted, _) if old.is_some() || new_matches => {
+                seen().map(WatchItem::Deleted)
+            }
+            (EventType::Deleted, _) => return None,
+            (_, Some(_)) if new_matches => seen().map(WatchItem::Modified),
+            _ if new_matches => seen().map(WatchItem::Added),
+            // Left the selection: the object as the watcher last saw it selected.
+            (_, Some(old)) => self.left_in(&new, old, index).map(WatchItem::Deleted),
             _ => return None,
         };
-        Some((ev.revision, item))
+        Some((ev.revision, item.unwrap_or_else(WatchItem::Error)))
     }
 }
 
