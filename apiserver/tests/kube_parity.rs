@@ -706,7 +706,8 @@ async fn nulls_for_fields_that_cannot_hold_them_are_dropped() {
     let missing = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
         "metadata": {"name": "n2"}, "spec": {"message": null}});
     let (code, out) = call(&app, Method::POST, BASE, JSON, &missing.to_string()).await;
-    assert_status(code, &out, 400, "BadRequest");
+    // Pruned, then missing: the CRD's 422 `Required value`.
+    assert_status(code, &out, 422, "Invalid");
     assert!(
         out["message"].as_str().unwrap().contains("spec.message"),
         "{out}"

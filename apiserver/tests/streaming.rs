@@ -184,8 +184,14 @@ async fn list_options_are_honoured_or_refused() {
             "{query}: {status}"
         );
     }
-    let (code, _) = get(&app, "watch=1&sendInitialEvents=maybe").await;
-    assert_eq!(code, StatusCode::BAD_REQUEST);
+    // The parameter codec reads any value but `0`/`false` as true: this asks for initial
+    // events, without what they require.
+    let (code, status) = get(&app, "watch=1&sendInitialEvents=maybe").await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{status}");
+    assert_eq!(
+        status["details"]["causes"][0]["field"],
+        "resourceVersionMatch"
+    );
 }
 
 #[tokio::test]

@@ -195,21 +195,16 @@ pub(crate) fn query_of<B>(req: &mut Request<B>) -> Result<Arc<BTreeMap<String, S
     Ok(q)
 }
 
-/// Whether a request is a watch (`watch=true`, `1`, `t`, …), as the handlers read it.
+/// Whether a request is a watch (`watch=true`, `watch`, `watch=1`, …), as the handlers read it.
 pub(crate) fn is_watch(query: &BTreeMap<String, String>) -> bool {
-    query
-        .get("watch")
-        .and_then(|v| parse_bool(v))
-        .unwrap_or(false)
+    query.get("watch").is_some_and(|v| query_bool(v))
 }
 
-/// A boolean query value as Go's `strconv.ParseBool` reads it.
-pub(crate) fn parse_bool(value: &str) -> Option<bool> {
-    match value {
-        "true" | "1" | "t" | "T" | "TRUE" | "True" => Some(true),
-        "false" | "0" | "f" | "F" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
+/// A boolean query parameter that is present, as apimachinery's parameter codec reads it
+/// (`Convert_Slice_string_To_bool`): true unless it is `0` or `false` (in any case); an empty
+/// value (`?watch`) is true.
+pub(crate) fn query_bool(value: &str) -> bool {
+    !(value == "0" || value.eq_ignore_ascii_case("false"))
 }
 
 /// Authentication and authorization, before anything else (the in-flight limits included) and

@@ -37,6 +37,7 @@ pub(super) fn list_options(ctx: &Ctx<'_>, t: &Target) -> Result<ListOptions, Api
     fields
         .check_fields(&allowed)
         .map_err(ApiError::bad_request)?;
+    timeout_seconds(ctx)?;
     let limit = match ctx.param("limit") {
         None | Some("") => None,
         Some(l) => Some(l.parse::<i64>().map_err(|_| {
@@ -79,6 +80,20 @@ pub(super) fn list_options(ctx: &Ctx<'_>, t: &Target) -> Result<ListOptions, Api
     })
 }
 
+/// `timeoutSeconds` of a list or watch: a number of seconds, or a 400 as the parameter codec
+/// refuses what is not an integer.
+pub(super) fn timeout_seconds(ctx: &Ctx<'_>) -> Result<Option<u64>, ApiError> {
+    match ctx.param("timeoutSeconds") {
+        None | Some("") => Ok(None),
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) => Ok(Some(n.max(0) as u64)),
+            Err(_) => Err(ApiError::bad_request(format!(
+                "timeoutSeconds: Invalid value: \"{s}\": must be an integer"
+            ))),
+        },
+    }
+}
+
 /// `resourceVersionMatch` and `sendInitialEvents` checked as apimachinery's
 /// `ValidateListOptions` does (422 `ListOptions.meta.k8s.io`): never silently ignored.
 fn resource_version_match(
@@ -94,16 +109,7 @@ fn resource_version_match(
         )
     };
     let watch = is_watch(ctx.query);
-    let send_initial_events = match ctx.param("sendInitialEvents") {
-        None | Some("") => None,
-        Some("true" | "1") => Some(true),
-        Some("false" | "0") => Some(false),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "sendInitialEvents: Invalid value: \"{other}\": must be true or false"
-            )));
-        }
-    };
+    let send_initial_events = ctx.param("sendInitialEvents").map(super::query_bool);
     let rvm = match ctx.param("resourceVersionMatch") {
         None | Some("") => ResourceVersionMatch::Unset,
         Some("NotOlderThan") => ResourceVersionMatch::NotOlderThan,
@@ -134,7 +140,11 @@ fn resource_version_match(
                     .into(),
             ));
         }
-        if send && !matches!(ctx.param("allowWatchBookmarks"), Some("true" | "1")) {
+        if send
+            && !ctx
+                .param("allowWatchBookmarks")
+                .is_some_and(super::query_bool)
+        {
             return Err(invalid(
                 "allowWatchBookmarks",
                 "FieldValueForbidden",

@@ -21,20 +21,17 @@ pub(super) async fn watch_collection(
         IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?;
     let bookmarks = ctx
         .param("allowWatchBookmarks")
-        .and_then(super::parse_bool)
-        .unwrap_or(false);
-    let timeout = match ctx.param("timeoutSeconds") {
+        .is_some_and(super::query_bool);
+    let timeout = match super::read::timeout_seconds(ctx)? {
         // 0, as unset, is the default (as in Kubernetes), not a watch that ends at once.
-        None | Some("") | Some("0") => Duration::from_secs(1800),
-        Some(s) => s.parse::<u64>().map(Duration::from_secs).map_err(|_| {
-            ApiError::invalid_request(format!(
-                "timeoutSeconds: Invalid value: \"{s}\": must be a non-negative integer"
-            ))
-        })?,
+        None | Some(0) => Duration::from_secs(1800),
+        Some(s) => Duration::from_secs(s),
     };
     let resource_version = opts.resource_version;
     // Validated with the list options: true only with NotOlderThan and bookmarks.
-    let send_initial_events = matches!(ctx.param("sendInitialEvents"), Some("true" | "1"));
+    let send_initial_events = ctx
+        .param("sendInitialEvents")
+        .is_some_and(super::query_bool);
     if send_initial_events && matches!(output, Output::Table { .. }) {
         return Err(ApiError::new(
             406,

@@ -40,15 +40,7 @@ pub(super) fn write_options(
             ));
             false
         }
-        Some("") => false,
-        Some(value) => super::parse_bool(value).unwrap_or_else(|| {
-            causes.push(Cause::new(
-                "FieldValueInvalid",
-                "force",
-                format!("Invalid value: \"{value}\": must be a boolean"),
-            ));
-            false
-        }),
+        Some(value) => super::query_bool(value),
     };
     if apply && given.is_empty() {
         causes.push(Cause::new(
@@ -298,11 +290,7 @@ pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), Api
         opts.propagation_policy = Some(pp.to_string());
     }
     if let Some(orphan) = ctx.param("orphanDependents") {
-        opts.orphan_dependents = Some(super::parse_bool(orphan).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "orphanDependents: invalid value {orphan:?}: must be a boolean"
-            ))
-        })?);
+        opts.orphan_dependents = Some(super::query_bool(orphan));
     }
     // Go's `ValidateDeleteOptions`.
     let mut causes = Vec::new();
