@@ -713,3 +713,51 @@ async fn nulls_for_fields_that_cannot_hold_them_are_dropped() {
         "{out}"
     );
 }
+
+/// Go's `checkName` runs before storage sees the object: a body naming another object is a 400
+/// even with a stale resourceVersion (not the precondition's 409) and on `/status` (whose merge
+/// would otherwise take the stored name); an apply that would create a nameless object is the
+/// same 400, while one applied to an existing object keeps its name.
+#[tokio::test]
+async fn the_name_is_checked_before_preconditions_and_merges() {
+    let app = app();
+    create(&app, &alert("c1")).await;
+    let mut other = alert("zz");
+    other["metadata"]["resourceVersion"] = json!("1");
+    for path in [url("c1"), format!("{}/status", url("c1"))] {
+        let (code, out) = call(&app, Method::PUT, &path, JSON, &other.to_string()).await;
+        assert_status(code, &out, 400, "BadRequest");
+        assert_eq!(
+            out["message"],
+            "the name of the object (zz) does not match the name on the URL (c1)"
+        );
+    }
+    let apply = Some("application/apply-patch+yaml");
+    let nameless = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+        "spec": {"message": "applied"}})
+    .to_string();
+    let (code, out) = call(
+        &app,
+        Method::PATCH,
+        &format!("{}?fieldManager=m", url("c2")),
+        apply,
+        &nameless,
+    )
+    .await;
+    assert_status(code, &out, 400, "BadRequest");
+    assert_eq!(
+        out["message"],
+        "the name of the object () does not match the name on the URL (c2)"
+    );
+    let (code, out) = call(
+        &app,
+        Method::PATCH,
+        &format!("{}?fieldManager=m&force=true", url("c1")),
+        apply,
+        &nameless,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+    assert_eq!(out["metadata"]["name"], "c1");
+    assert_eq!(out["spec"]["message"], "applied");
+}

@@ -51,12 +51,6 @@ where
             let mut stored = old.clone();
             new.swap_status(&mut stored);
         }
-        if meta::name(new.metadata()) != name {
-            return Err(ApiError::bad_request(format!(
-                "the name of the object ({}) does not match the name on the URL ({name})",
-                meta::name(new.metadata())
-            )));
-        }
         meta::keep_system_fields(new.metadata_mut(), old.metadata());
         self.strategy.prepare_for_update(ctx, new, old);
         if !self.same_spec(new, old)? {
@@ -111,6 +105,14 @@ where
                 .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
             let old = self.decode_stored(&current)?;
             let (mut new, mut warnings) = modify(&old)?;
+            // Go's `checkName`, before anything else looks at the object (preconditions, the
+            // status subresource's merge).
+            if meta::name(new.metadata()) != name {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({}) does not match the name on the URL ({name})",
+                    meta::name(new.metadata())
+                )));
+            }
             if request != Request::Apply {
                 self.fields.update(
                     index,
@@ -402,6 +404,12 @@ where
                 .await;
             match updated {
                 Err(e) if e.code == 404 && e.reason == "NotFound" && subresource.is_none() => {
+                    // Go applies to a new, nameless object, then checks its name.
+                    if config.pointer("/metadata/name").is_none() {
+                        return Err(ApiError::bad_request(format!(
+                            "the name of the object () does not match the name on the URL ({name})"
+                        )));
+                    }
                     let merged = self
                         .fields
                         .apply(index, None, None, &config, manager, opts.force)?;
@@ -524,7 +532,7 @@ where
 }
 
 /// An apply configuration: YAML or JSON, an object of the URL's version and kind (both
-/// required), named as the URL names it, without managed fields of its own.
+/// required), named as the URL names it (or not at all), without managed fields of its own.
 fn apply_config(
     info: &ResourceInfo,
     scope: &Scope,
@@ -573,10 +581,8 @@ fn apply_config(
                 "the name of the object ({n}) does not match the name on the URL ({name})"
             )));
         }
-        Some(_) => {}
-        None => {
-            meta.insert("name".into(), Value::String(name.to_string()));
-        }
+        // Left out: applied to an existing object it keeps its name; a create refuses it.
+        Some(_) | None => {}
     }
     if let Some(ns) = &scope.namespace
         && meta.get("namespace").is_none()
