@@ -1809,3 +1809,24 @@ async fn boolean_parameters_are_true_unless_false_or_zero() {
         assert_eq!(first["type"], "ADDED", "{query}: {first}");
     }
 }
+
+/// The path is read percent-decoded, as Go reads `URL.Path`: `a%31` names `a1`.
+#[tokio::test]
+async fn percent_encoded_paths_are_decoded() {
+    let app = app();
+    create(&app, "a1").await;
+    let r = call(&app, Method::GET, &format!("{BASE}/a%31"), None, "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["metadata"]["name"], "a1");
+    let r = call(
+        &app,
+        Method::GET,
+        "/apis/pager.k8s.co/v1alpha1/namespaces/d%65fault/alerts",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(r.body["items"][0]["metadata"]["name"], "a1", "{}", r.body);
+    let r = call(&app, Method::GET, &format!("{BASE}/%ff"), None, "").await;
+    assert_status(&r, 400, "BadRequest");
+}

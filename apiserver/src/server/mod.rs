@@ -195,6 +195,14 @@ pub(crate) fn query_of<B>(req: &mut Request<B>) -> Result<Arc<BTreeMap<String, S
     Ok(q)
 }
 
+/// The request's path, percent-decoded as Go's `URL.Path` is (routing, names and request info
+/// read the decoded path: `/alerts/a%31` is `a1`).
+pub(crate) fn request_path(uri: &http::Uri) -> Result<std::borrow::Cow<'_, str>, ApiError> {
+    percent_encoding::percent_decode_str(uri.path())
+        .decode_utf8()
+        .map_err(|_| ApiError::bad_request("the request path is not UTF-8 once decoded"))
+}
+
 /// Whether a request is a watch (`watch=true`, `watch`, `watch=1`, …), as the handlers read it.
 pub(crate) fn is_watch(query: &BTreeMap<String, String>) -> bool {
     query.get("watch").is_some_and(|v| query_bool(v))
@@ -219,9 +227,13 @@ pub(crate) async fn guarded(
         Ok(query) => is_watch(&query),
         Err(e) => return error_response(&e),
     };
+    let path = match request_path(req.uri()) {
+        Ok(path) => path.into_owned(),
+        Err(e) => return error_response(&e),
+    };
     let peer = req.extensions().get::<crate::auth::PeerCertificates>();
     match guard
-        .check(req.method(), req.uri().path(), watch, req.headers(), peer)
+        .check(req.method(), &path, watch, req.headers(), peer)
         .await
     {
         Ok((user, _)) => {
@@ -273,7 +285,10 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
         query: &query,
         body,
     };
-    let path = parts.uri.path().trim_end_matches('/').to_string();
+    let path = match request_path(&parts.uri) {
+        Ok(path) => path.trim_end_matches('/').to_string(),
+        Err(e) => return error_response(&e),
+    };
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match route(&ctx, &segments).await {
         Ok(resp) => resp,
