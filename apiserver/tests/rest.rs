@@ -357,6 +357,42 @@ async fn yaml_bodies_are_accepted() {
     let r = call(&app, Method::POST, BASE, Some("application/yaml"), yaml).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["spec"]["message"], "from yaml");
+    // A repeated key is what a JSON body's is to `fieldValidation`: the last value wins (with a
+    // warning under the default `Warn`), a 400 under `Strict`; a second document is not read.
+    let repeated = "apiVersion: pager.k8s.co/v1alpha1\nkind: Alert\nmetadata:\n  name: NAME\nspec:\n  message: first\n  message: second\n---\nkind: Other\n";
+    for (name, query, code) in [
+        ("y2", "", 201),
+        ("y3", "?fieldValidation=Ignore", 201),
+        ("y4", "?fieldValidation=Strict", 400),
+    ] {
+        let body = repeated.replace("NAME", name);
+        let r = call(
+            &app,
+            Method::POST,
+            &format!("{BASE}{query}"),
+            Some("application/yaml"),
+            &body,
+        )
+        .await;
+        assert_eq!(r.status.as_u16(), code, "{query}: {}", r.body);
+        if code == 201 {
+            assert_eq!(r.body["spec"]["message"], "second");
+            assert_eq!(
+                r.headers.contains_key("warning"),
+                query.is_empty(),
+                "{query}"
+            );
+        } else {
+            assert!(
+                r.body["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("duplicate field"),
+                "{}",
+                r.body
+            );
+        }
+    }
 }
 
 /// A missing required field is a 422 naming it, as a CRD's schema validation reports it; a

@@ -9,6 +9,7 @@ mod protobuf;
 mod read;
 mod watch;
 mod write;
+mod yaml;
 
 use read::{get, list, list_options};
 use watch::watch_collection;

@@ -156,12 +156,9 @@ pub(super) fn body_json(ctx: &Ctx<'_>, t: &Target) -> Result<Bytes, ApiError> {
         "application/yaml" => {
             let text = std::str::from_utf8(&ctx.body)
                 .map_err(|_| ApiError::bad_request("the YAML request body is not UTF-8"))?;
-            let value: Value = serde_saphyr::from_str(text).map_err(|e| {
+            super::yaml::to_json(text).map(Bytes::from).map_err(|e| {
                 ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
-            })?;
-            serde_json::to_vec(&value)
-                .map(Bytes::from)
-                .map_err(|e| ApiError::bad_request(format!("the YAML request body: {e}")))
+            })
         }
         _ => Err(ApiError::new(
             415,

@@ -1,0 +1,140 @@
+//! YAML request bodies as JSON, read as Go's `yaml.YAMLToJSON` reads them: the first document,
+//! and a key repeated in a mapping kept repeated, so that `fieldValidation` treats it as it
+//! treats a JSON body's (the last value wins, with a warning under `Warn`, a 400 under `Strict`).
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+/// A YAML document as written: mappings keep every entry, repeated keys included.
+enum Node {
+    Null,
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+/// The first document of `text` as JSON bytes.
+pub(super) fn to_json(text: &str) -> Result<Vec<u8>, String> {
+    let options = serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
+    };
+    let docs: Vec<Node> =
+        serde_saphyr::from_multiple_with_options(text, options).map_err(|e| e.to_string())?;
+    let first = docs
+        .into_iter()
+        .next()
+        .ok_or_else(|| "it holds no YAML document".to_string())?;
+    serde_json::to_vec(&first).map_err(|e| e.to_string())
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        Node::deserialize(d)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::I64(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::U64(v))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Node, E> {
+        Ok(Node::F64(v as f64))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Node, E> {
+        Ok(Node::F64(v as f64))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::F64(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Node, E> {
+        Ok(Node::Str(String::from_utf8_lossy(v).into_owned()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+impl Serialize for Node {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Node::Null => s.serialize_unit(),
+            Node::Bool(v) => s.serialize_bool(*v),
+            Node::I64(v) => s.serialize_i64(*v),
+            Node::U64(v) => s.serialize_u64(*v),
+            Node::F64(v) => s.serialize_f64(*v),
+            Node::Str(v) => s.serialize_str(v),
+            Node::Seq(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            // Entries in order, a repeated key written again (JSON text may repeat keys).
+            Node::Map(entries) => {
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeated_keys_stay_and_only_the_first_document_counts() {
+        let json = super::to_json("a: 1\nb: {c: x, c: z}\nnone: ~\nl: [1, 2.5, true]\n---\nz: 1\n")
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            r#"{"a":1,"b":{"c":"x","c":"z"},"none":null,"l":[1,2.5,true]}"#
+        );
+        assert!(super::to_json("a: [").is_err());
+    }
+}
