@@ -21,6 +21,8 @@ pub enum Output {
     Metadata {
         beta: bool,
         protobuf: bool,
+        /// `PartialObjectMetadataList` was asked for (a list's shape; a watch takes either).
+        list: bool,
     },
 }
 
@@ -91,6 +93,7 @@ pub fn negotiate(accept: Option<&str>, protobuf: bool) -> Result<Output, String>
                 first = Some(Output::Metadata {
                     beta: e.v.as_deref() == Some("v1beta1"),
                     protobuf: is_protobuf(&e.media),
+                    list: e.as_.as_deref() == Some("PartialObjectMetadataList"),
                 })
             }
             None if first.is_none() && is_json(&e.media) => first = Some(Output::Json),
@@ -281,7 +284,8 @@ mod tests {
                 negotiate(Some(metadata), protobuf),
                 Ok(Output::Metadata {
                     beta: false,
-                    protobuf: true
+                    protobuf: true,
+                    list: true
                 })
             );
         }
@@ -292,7 +296,8 @@ mod tests {
             ),
             Ok(Output::Metadata {
                 beta: true,
-                protobuf: false
+                protobuf: false,
+                list: false
             })
         );
         // v1beta1 in protobuf is not offered: the next entry answers.
@@ -305,7 +310,8 @@ mod tests {
             ),
             Ok(Output::Metadata {
                 beta: true,
-                protobuf: false
+                protobuf: false,
+                list: true
             })
         );
         // Another group or version is not metadata: the next entry answers.

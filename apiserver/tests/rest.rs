@@ -1866,3 +1866,44 @@ async fn percent_encoded_paths_are_decoded() {
     let r = call(&app, Method::GET, &format!("{BASE}/%ff"), None, "").await;
     assert_status(&r, 400, "BadRequest");
 }
+
+/// `PartialObjectMetadata` answers one object and `PartialObjectMetadataList` a list: the
+/// other shape is a 406, as Go's `asPartialObjectMetadata[List]` refuses it; a watch takes either.
+#[tokio::test]
+async fn partial_object_metadata_must_fit_the_answer() {
+    let app = app();
+    create(&app, "m1").await;
+    let single = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+    let list = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+    let get = |uri: String, accept: &'static str| {
+        let app = app.clone();
+        async move { call_accept(&app, Method::GET, &uri, None, "", Some(accept)).await }
+    };
+    let r = get(format!("{BASE}/m1"), single).await;
+    assert_eq!(r.body["kind"], "PartialObjectMetadata", "{}", r.body);
+    let r = get(BASE.to_string(), list).await;
+    assert_eq!(r.body["kind"], "PartialObjectMetadataList", "{}", r.body);
+    let r = get(format!("{BASE}/m1"), list).await;
+    assert_status(&r, 406, "NotAcceptable");
+    assert_eq!(
+        r.body["message"],
+        "you requested PartialObjectMetadataList, but the requested object is not a list (*Alert)"
+    );
+    let r = get(BASE.to_string(), single).await;
+    assert_status(&r, 406, "NotAcceptable");
+    for accept in [single, list] {
+        let resp = app
+            .clone()
+            .oneshot(
+                Request::get(format!("{BASE}?watch=1"))
+                    .header("accept", accept)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let mut stream = resp.into_body().into_data_stream();
+        let first = watch_events(&mut stream, Some(1)).await.remove(0);
+        assert_eq!(first["object"]["kind"], "PartialObjectMetadata", "{first}");
+    }
+}

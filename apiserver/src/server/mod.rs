@@ -579,6 +579,31 @@ async fn resource_request(ctx: &Ctx<'_>, t: Target) -> Result<Resp, ApiError> {
     if t.info.namespaced && t.scope.namespace.is_none() && ctx.method != Method::GET {
         return Err(method_not_allowed());
     }
+    // Go's `asPartialObjectMetadata[List]`: the shape asked for must be the answer's (a watch's
+    // events take either: client-go's metadata informer asks for the list's).
+    if let Output::Metadata { list, .. } = output
+        && !watch
+    {
+        let answer_is_list = t.name.is_none()
+            && t.subresource.is_none()
+            && (ctx.method == Method::GET || ctx.method == Method::DELETE);
+        if list != answer_is_list {
+            let kind = t.info.kind;
+            return Err(ApiError::new(
+                406,
+                "NotAcceptable",
+                if list {
+                    format!(
+                        "you requested PartialObjectMetadataList, but the requested object is not a list (*{kind})"
+                    )
+                } else {
+                    format!(
+                        "you requested PartialObjectMetadata, but the requested object is a list (*{kind}List)"
+                    )
+                },
+            ));
+        }
+    }
     match (&ctx.method, &t.name, t.subresource.as_deref()) {
         (&Method::GET, None, None) if watch => watch_collection(ctx, &t, output).await,
         (&Method::GET, None, None) => list(ctx, &t, output).await,
@@ -614,7 +639,7 @@ fn respond_object(
             Some(edge) => protobuf::object(code, edge, info, obj)?,
             None => json_response(code, obj),
         },
-        Output::Metadata { beta, protobuf } => metadata::object(code, obj, beta, protobuf)?,
+        Output::Metadata { beta, protobuf, .. } => metadata::object(code, obj, beta, protobuf)?,
         Output::Table { beta } => json_response(
             code,
             &table::table(

@@ -337,7 +337,7 @@ impl Encoder {
             // The version's shared event line: the same bytes for every watcher.
             Output::Json => seen.line(kind),
             // Made per watcher: metadata watches are few (controllers' garbage collection).
-            Output::Metadata { beta, protobuf } => {
+            Output::Metadata { beta, protobuf, .. } => {
                 match seen
                     .object()
                     .and_then(|o| super::metadata::watch_event(kind.as_str(), o, beta, protobuf))
@@ -417,7 +417,7 @@ impl Encoder {
         if initial_events_end {
             metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        if let Output::Metadata { beta, protobuf } = self.output {
+        if let Output::Metadata { beta, protobuf, .. } = self.output {
             let obj = json!({ "metadata": metadata });
             return super::metadata::watch_event("BOOKMARK", &obj, beta, protobuf)
                 .unwrap_or_else(|e| self.error(&e));

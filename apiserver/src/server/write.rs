@@ -385,7 +385,7 @@ pub(super) async fn delete_collection(
         .rest
         .delete_collection(&t.scope, &list, &opts, dry_run)
         .await?;
-    if let Output::Metadata { beta, protobuf } = output {
+    if let Output::Metadata { beta, protobuf, .. } = output {
         return super::metadata::list(
             &deleted.items.to_values()?,
             beta,
