@@ -203,6 +203,18 @@ fn configured_type(
         // an item macro declares), cannot be named from here: its JSON. Arbitrary JSON too goes
         // through the client crate, which a client crate of its own depends on (it may not
         // depend on serde_json).
+        // `crate::…` of the API crate is `<its name>::…` from the client crate.
+        FieldType::Foreign { path, args }
+            if !path.global && path.first() == "crate" && api_crate(pkg).is_some() =>
+        {
+            let mut named = path.clone();
+            named.segments[0] = api_crate(pkg).unwrap_or_default().to_string();
+            named.global = true;
+            inner(&FieldType::Foreign {
+                path: named,
+                args: args.clone(),
+            })
+        }
         FieldType::Foreign { .. } if !nameable_from_client(ty) => {
             quote!(#client::__private::serde_json::Value)
         }
@@ -214,6 +226,14 @@ fn configured_type(
             })
         }),
     }
+}
+
+/// The API crate's name, when the package's module path starts with it (not `crate::`).
+fn api_crate(pkg: &Package) -> Option<&str> {
+    pkg.rust_path
+        .as_deref()
+        .and_then(|p| p.split("::").next())
+        .filter(|first| *first != "crate")
 }
 
 /// Whether the client crate can name a foreign type as the API crate wrote it: not through a

@@ -729,10 +729,29 @@ fn assemble_one(
     } else {
         BTreeSet::new()
     };
-    let root_uses = lowered
-        .get(&root_file_id)
-        .and_then(|lf| lf.scopes.first())
-        .map(|s| s.uses.clone())
+    let root_scope = lowered.get(&root_file_id).and_then(|lf| lf.scopes.first());
+    let root_uses = root_scope.map(|s| s.uses.clone()).unwrap_or_default();
+    // Globs of the package's own modules (`names::*`, `self::names::*`), not of other crates.
+    let root_globs = root_scope
+        .map(|s| {
+            s.globs
+                .iter()
+                .filter(|g| !g.global)
+                .map(|g| {
+                    let segs = g
+                        .segments
+                        .strip_prefix(&["self".to_string()])
+                        .unwrap_or(&g.segments);
+                    segs.to_vec()
+                })
+                .filter(|segs| {
+                    segs.first().is_some_and(|first| {
+                        !matches!(first.as_str(), "super" | "crate")
+                            && !root_uses.contains_key(first)
+                    })
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let names = Names {
         files: files
@@ -745,6 +764,7 @@ fn assemble_one(
             .collect(),
         hub_types,
         root_uses,
+        root_globs,
         dir: pkg.dir.clone(),
         package_dirs,
     };
@@ -768,6 +788,9 @@ struct Names<'a> {
     hub_types: BTreeSet<String>,
     /// `use`s of the package's root module (seen by `use super::*` in its files).
     root_uses: BTreeMap<String, RustPath>,
+    /// The modules the package's root module glob-imports (`pub use names::*` → `["names"]`):
+    /// what they declare is seen by `use super::*` in its files too.
+    root_globs: Vec<Vec<String>>,
     /// The package's directory and every package directory of its input, relative to the
     /// input: a path through a glob import may name a sibling package (`v1::Status`).
     dir: PathBuf,
@@ -859,10 +882,12 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
     for (file, lf) in &names.files {
         let file_module = &names.module_of[file];
         for bare in &lf.bare_names {
-            if local.contains_key(&bare.name) || KnownType::ALL.iter().any(|(n, _)| *n == bare.name)
-            {
+            if local.contains_key(&bare.name) {
                 continue;
             }
+            // A well-known name (`Time`, `Duration`) is the well-known type unless a glob import
+            // brings one of the package's own (an alias declared in a sibling file).
+            let known = KnownType::ALL.iter().any(|(n, _)| *n == bare.name);
             let key = (*file, bare.scope, bare.name.clone());
             if replacements.contains_key(&key) {
                 continue;
@@ -884,27 +909,35 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
                     continue;
                 };
                 let prefix = &path.segments[..path.segments.len() - 1];
+                // An alias (or re-export) a module of the package declares.
+                let alias_in = |module: &[String]| {
+                    let key = (module.to_vec(), bare.name.clone());
+                    aliases.get(&key).map(|(aliased, declared_in)| {
+                        let mut t = aliased.clone();
+                        resolve_with_aliases(&mut t, &local, &aliases, declared_in, 0);
+                        t
+                    })
+                };
                 let found = match prefix.first().map(String::as_str) {
-                    // The package module: its imports (its types were looked up above).
-                    Some("self") if prefix.len() == 1 => {
-                        names.root_uses.get(&bare.name).map(|p| FieldType::Foreign {
+                    // The package module: its imports (its types were looked up above), its
+                    // aliases, and what its globs of the package's modules bring.
+                    Some("self") if prefix.len() == 1 => names
+                        .root_uses
+                        .get(&bare.name)
+                        .map(|p| FieldType::Foreign {
                             path: p.clone(),
                             args: Vec::new(),
                         })
-                    }
+                        .or_else(|| alias_in(&[]))
+                        .or_else(|| names.root_globs.iter().find_map(|g| alias_in(g))),
                     // A module of the package: what it declares or re-exports.
-                    Some("self") => {
-                        let key = (prefix[1..].to_vec(), bare.name.clone());
-                        aliases.get(&key).map(|(aliased, declared_in)| {
-                            let mut t = aliased.clone();
-                            resolve_with_aliases(&mut t, &local, &aliases, declared_in, 0);
-                            t
-                        })
-                    }
+                    Some("self") => alias_in(&prefix[1..]),
                     // The hub, from a version package.
                     Some("super") if prefix.len() == 1 => {
                         names.hub_types.contains(&bare.name).then(|| g.clone())
                     }
+                    // A well-known name is not looked for where we cannot see.
+                    _ if known => None,
                     // Somewhere we cannot see: the glob may provide it.
                     _ => Some(g.clone()),
                 };
@@ -916,6 +949,7 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
                 1 => {
                     replacements.insert(key, candidates.remove(0).1);
                 }
+                0 if known => {}
                 0 => diags.push(unresolved(bare, scope, &local)),
                 _ => {
                     let globs: Vec<String> = candidates
@@ -962,6 +996,20 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
             });
         }
         through_sibling_globs(ty, names, &names.files[&file].scopes[scope], module);
+        // A well-known name (`Duration`) a glob brings from the package's own aliases: before
+        // the well-known type could claim it (the alias is already resolved; one naming a path
+        // is left to the pass below).
+        ty.walk_mut(&mut |ft| {
+            if let FieldType::Foreign { path, args } = ft
+                && path.is_single()
+                && args.is_empty()
+                && KnownType::ALL.iter().any(|(n, _)| *n == path.last())
+                && let Some(rep) = replacements.get(&(file, scope, path.last().to_string()))
+                && !names_a_path(rep)
+            {
+                *ft = rep.clone();
+            }
+        });
         resolve_with_aliases(ty, &local, &aliases, module, 0);
         // Bare names a glob import brings: already package-relative.
         ty.walk_mut(&mut |ft| {
@@ -1423,6 +1471,13 @@ fn resolve_with_aliases(
             .for_each(|a| resolve_with_aliases(a, local, aliases, module, depth)),
         _ => {}
     }
+}
+
+/// Whether a type holds a path (a foreign type) anywhere.
+fn names_a_path(ty: &FieldType) -> bool {
+    let mut found = false;
+    ty.walk(&mut |ft| found |= matches!(ft, FieldType::Foreign { .. }));
+    found
 }
 
 /// The alias of the package a path written in `module` names, if it names one.

@@ -1157,3 +1157,44 @@ fn struct_variant_fields_follow_their_renaming() {
     assert_eq!(wires("Mode"), ["maxReplicas"]);
     assert_eq!(wires("Range"), ["LOW_MARK"]);
 }
+
+/// Aliases declared in a sibling file and reached through `use super::*` (the package module's
+/// `pub use names::*`) resolve as rustc resolves them: a `Hostname` is its `String`, and a
+/// package's own `Duration` or `Time` beats the well-known type of that name, which an unimported
+/// name could only be the fallback for. Without such an alias the well-known type stays.
+#[test]
+fn aliases_through_globs_beat_well_known_names() {
+    let l = load_ok(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "mod names;\nmod types;\npub use names::*;\npub use types::*;\n",
+        ),
+        (
+            "apis/pager/v1/names.rs",
+            "/// A host.\npub type Hostname = String;\n/// Seconds.\npub type Time = i64;\n/// Go-style.\npub type Duration = String;\n",
+        ),
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}use super::*;\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub host: Hostname,\n    pub since: Option<Time>,\n    pub every: Duration,\n    pub micro: MicroTime,\n}}\n"
+            ),
+        ),
+    ]);
+    let alert = ty(package(&l, "pager/v1"), "Alert");
+    let field = |n: &str| {
+        alert
+            .fields()
+            .iter()
+            .find(|f| f.name == n)
+            .unwrap_or_else(|| panic!("no field {n}"))
+            .ty
+            .clone()
+    };
+    assert_eq!(field("host"), FieldType::String);
+    assert_eq!(
+        field("since"),
+        FieldType::Option(Box::new(FieldType::Int(IntType::I64)))
+    );
+    assert_eq!(field("every"), FieldType::String);
+    assert_eq!(field("micro"), FieldType::Known(KnownType::MicroTime));
+}

@@ -108,12 +108,13 @@ impl<'a> Cx<'a> {
             return None;
         }
         let found = match module.first().map(String::as_str) {
-            // `crate::apis::shop::v1::Status`: the package whose module path that is.
+            // `crate::apis::shop::v1::Status`: the package whose module path that is (from the
+            // crate root, whether the crate is named `crate` or by its name).
             Some("crate") => self.model.packages.iter().find(|p| {
                 p.input == self.pkg.input
                     && p.rust_path.as_deref().is_some_and(|r| {
                         r.split("::")
-                            .skip_while(|s| *s == "crate")
+                            .skip(1)
                             .eq(module[1..].iter().map(String::as_str))
                     })
             })?,

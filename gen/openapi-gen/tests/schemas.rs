@@ -655,6 +655,17 @@ fn v2_schemas(v1_types: &str, v2_types: &str) -> serde_json::Map<String, Value> 
 
 /// The schemas of `v2` in `group` (directory `shop`, crate path `crate::apis`), with `v1`.
 fn v2_schemas_in(group: &str, v1_types: &str, v2_types: &str) -> serde_json::Map<String, Value> {
+    v2_schemas_at("crate::apis", group, v1_types, v2_types)
+}
+
+/// The same, the input's module path given (`shop_api::apis`, as inferred from a crate's
+/// `Cargo.toml`).
+fn v2_schemas_at(
+    rust_path: &str,
+    group: &str,
+    v1_types: &str,
+    v2_types: &str,
+) -> serde_json::Map<String, Value> {
     let dir = tempfile::tempdir().unwrap();
     let write = |rel: &str, text: &str| {
         let path = dir.path().join(rel);
@@ -674,7 +685,7 @@ fn v2_schemas_in(group: &str, v1_types: &str, v2_types: &str) -> serde_json::Map
     }
     let input = Input {
         dir: dir.path().join("apis"),
-        rust_path: Some("crate::apis".into()),
+        rust_path: Some(rust_path.into()),
     };
     let loaded = load(&[input]).unwrap_or_else(|f| panic!("{f}"));
     let v2 = loaded
@@ -684,6 +695,26 @@ fn v2_schemas_in(group: &str, v1_types: &str, v2_types: &str) -> serde_json::Map
         .find(|p| p.version.as_deref() == Some("v2"))
         .unwrap();
     openapi_gen::schemas(&loaded.model, v2)
+}
+
+/// `crate::apis::…` names another package of the crate whatever the crate's module path is
+/// written as (its name, inferred from `Cargo.toml`, or `crate`).
+#[test]
+fn crate_paths_name_sibling_packages_of_a_named_crate() {
+    let s = v2_schemas_at(
+        "shop_api::apis",
+        "shop.example.com",
+        "use serde::{Deserialize, Serialize};\n#[derive(Clone, Serialize, Deserialize)]\npub struct Listener { pub port: i32 }\n",
+        "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\nuse crate::apis::shop::v1 as old;\n#[derive(Clone)]\npub struct Gateway {\n    pub metadata: ObjectMeta,\n    pub a: Option<crate::apis::shop::v1::Listener>,\n    pub b: Option<old::Listener>,\n}\n",
+    );
+    let g = &s["com.example.shop.v2.Gateway"]["properties"];
+    for field in ["a", "b"] {
+        assert_eq!(
+            g[field]["allOf"][0]["$ref"], "#/components/schemas/com.example.shop.v1.Listener",
+            "{g}"
+        );
+    }
+    assert!(s.contains_key("com.example.shop.v1.Listener"));
 }
 
 /// A group under `k8s.io` has definitions named `io.k8s.…` like Kubernetes' own: another
