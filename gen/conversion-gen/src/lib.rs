@@ -769,9 +769,15 @@ pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
         " Registers the kinds of `{}` in a scheme's versioned codec: read and written as this version, converted through the hub.",
         pkg.display_name()
     );
+    // A package without kinds registers nothing: its parameter is unused.
+    let param = if kinds.is_empty() {
+        quote::format_ident!("_scheme")
+    } else {
+        quote::format_ident!("scheme")
+    };
     let register = quote! {
         #[doc = #register_doc]
-        pub fn register_conversions(scheme: &mut #scheme::Scheme) {
+        pub fn register_conversions(#param: &mut #scheme::Scheme) {
             #(scheme.add_version::<#kinds>();)*
         }
     };

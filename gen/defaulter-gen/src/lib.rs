@@ -394,10 +394,16 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
         " Registers the defaulting of every kind of `{}` in a scheme.",
         pkg.display_name()
     );
+    // A package without kinds registers nothing: its parameter is unused.
+    let param = if kinds.is_empty() {
+        quote::format_ident!("_scheme")
+    } else {
+        quote::format_ident!("scheme")
+    };
     quote! {
         #(#impls)*
         #[doc = #register_doc]
-        pub fn register_defaults(scheme: &mut #scheme::Scheme) {
+        pub fn register_defaults(#param: &mut #scheme::Scheme) {
             #(scheme.add_defaults::<#kinds>();)*
         }
     }

@@ -446,11 +446,24 @@ impl Config {
                         },
                     },
                 };
+                // A file with nothing in it is not written (e.g. deepcopy of an empty hub),
+                // unless the package module includes it: a uniform `include!` list compiles.
+                let root_text = std::cell::OnceCell::new();
+                let included = |path: &Path| -> bool {
+                    let Some(i) = pkg else { return false };
+                    let pkg = &loaded.model.packages[*i];
+                    let text = root_text.get_or_init(|| {
+                        let input = &self.inputs[pkg.input];
+                        std::fs::read_to_string(input.dir.join(&pkg.root_file)).unwrap_or_default()
+                    });
+                    path.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| text.contains(&format!("\"{n}\"")) || text.contains(&format!("/{n}\"")))
+                };
                 generated
                     .into_iter()
-                    // A file with nothing in it is not written (e.g. deepcopy of an empty hub).
                     .filter(|f| match &f.content {
-                        Content::Rust(tokens) => !tokens.is_empty(),
+                        Content::Rust(tokens) => !tokens.is_empty() || included(&f.path),
                         Content::Text(text) => !text.is_empty(),
                     })
                     .map(|f| {

@@ -218,6 +218,7 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
         model.packages.extend(packages);
     }
     diag::sort(&mut diags);
+    collapse_repeats(&mut diags, "W0116");
     if diags.iter().any(Diagnostic::is_error) {
         return Err(Failure {
             diagnostics: diags,
@@ -229,6 +230,39 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
         sources,
         warnings: diags,
     })
+}
+
+/// One diagnostic of `code` per file and message (the first, sorted by place), counting the
+/// others: a ported `types.go` carries the same marker dozens of times.
+fn collapse_repeats(diags: &mut Vec<Diagnostic>, code: &str) {
+    let mut first: std::collections::HashMap<(Option<diag::FileId>, String), usize> =
+        Default::default();
+    let mut repeats: Vec<usize> = vec![0; diags.len()];
+    let mut keep = vec![true; diags.len()];
+    for (i, d) in diags.iter().enumerate() {
+        if d.code != code {
+            continue;
+        }
+        match first.entry((d.span.map(|s| s.file), d.message.clone())) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                repeats[*e.get()] += 1;
+                keep[i] = false;
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(i);
+            }
+        }
+    }
+    for (d, n) in diags.iter_mut().zip(&repeats) {
+        if *n > 0 {
+            d.notes.push(format!(
+                "and {n} more time{} in this file",
+                if *n == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    let mut keep = keep.into_iter();
+    diags.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// A directory (or `<name>.rs`) named like a version but not spelled as one is read as part of

@@ -333,7 +333,9 @@ pub const TAGS: &[TagSpec] = &[
         key: TagKey::DeepcopyGen,
         name: "k8s:deepcopy-gen",
         places: &[Package, Type],
-        grammar: Grammar::OneOf(&["package", "true", "false"]),
+        // `package,register`: what Go's deepcopy-gen also accepts (its registration half is
+        // register-gen's work here).
+        grammar: Grammar::OneOf(&["package", "package,register", "true", "false"]),
         repeatable: false,
         consumers: &["deepcopy-gen"],
         doc: "Opt a package or type in or out of deep-copy checks (default: on).",
@@ -610,7 +612,8 @@ pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<RawTag>) {
             span.start + lead + 1 + body.len(),
         );
         let (mut name, mut value) = match body.split_once('=') {
-            Some((n, v)) => (n.trim(), Some(v.trim().to_string())),
+            // `+mapType:=atomic`: the `:=` some markers are written with is `=`.
+            Some((n, v)) => (n.trim().trim_end_matches(':'), Some(v.trim().to_string())),
             None => (body, None),
         };
         // `+printcolumn:name=Sent,type=boolean`: a key-value tag whose first key follows a colon.
@@ -823,6 +826,16 @@ fn foreign(tag: &RawTag) -> Option<Diagnostic> {
         )
     } else if name.starts_with("k8s:prerelease-lifecycle-gen") {
         ("Go's prerelease-lifecycle-gen", None)
+    } else if name == "k8s:openapi-model-package" {
+        (
+            "Go's openapi-gen (model package names)",
+            Some(
+                "none needed: definition names come from the group (`+groupName`) and version"
+                    .into(),
+            ),
+        )
+    } else if name.starts_with("gencrdrefdocs") || name.starts_with("crd-ref-docs") {
+        ("an API reference documentation generator", None)
     } else if name.starts_with("k8s:conversion-fn")
         || name.starts_with("k8s:conversion-gen-external-types")
         || name.starts_with("k8s:conversion-gen:explicit-from")
@@ -925,7 +938,10 @@ fn parse_value(grammar: Grammar, value: Option<&str>) -> Result<TagValue, String
             .iter()
             .copied()
             .find(|x| *x == w)
-            .ok_or_else(|| format!("`{w}` is not one of {}", words.join(", ")))
+            .ok_or_else(|| {
+                let listed: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+                format!("`{w}` is not one of {}", listed.join(", "))
+            })
     };
     match grammar {
         Grammar::Flag => match value {

@@ -85,6 +85,12 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
         impls.push(kind_impls(pkg, t, r, opts));
     }
     let add_doc = format!(" Registers the kinds of `{group_version}` in a scheme.");
+    // A package without kinds registers nothing: its parameter is unused.
+    let param = if adds.is_empty() {
+        quote::format_ident!("_scheme")
+    } else {
+        quote::format_ident!("scheme")
+    };
     quote! {
         /// The API group of this package.
         pub const GROUP_NAME: &str = #group;
@@ -94,7 +100,7 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
         pub const GROUP_VERSION: &str = #group_version;
         #(#lists)*
         #[doc = #add_doc]
-        pub fn add_to_scheme(scheme: &mut #scheme::Scheme) {
+        pub fn add_to_scheme(#param: &mut #scheme::Scheme) {
             #(#adds)*
         }
         #(#impls)*
