@@ -853,12 +853,43 @@ async fn go_compatible_details_found_by_fuzzing() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
-    // An update with resourceVersion "0" is unconditional.
+    // An update with resourceVersion "0" (or none) is unconditional, which the strategy refuses
+    // by default as a CRD does: 422 naming the resource.
     let mut obj = create(&app, "rv0").await;
+    obj["spec"]["message"] = json!("changed");
+    for rv in [json!("0"), Value::Null] {
+        obj["metadata"]["resourceVersion"] = rv;
+        let r = call(
+            &app,
+            Method::PUT,
+            &format!("{BASE}/rv0"),
+            JSON,
+            &obj.to_string(),
+        )
+        .await;
+        assert_status(&r, 422, "Invalid");
+        assert_eq!(
+            r.body["message"],
+            "alerts.pager.k8s.co \"rv0\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
+        );
+    }
+    // A strategy that allows it: the object is overwritten.
+    struct Unconditional;
+    impl Strategy<Alert> for Unconditional {
+        fn allow_unconditional_update(&self) -> bool {
+            true
+        }
+    }
+    let lenient = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(Unconditional))
+        .build()
+        .unwrap()
+        .into_router();
+    let mut obj = create(&lenient, "rv0").await;
     obj["metadata"]["resourceVersion"] = json!("0");
     obj["spec"]["message"] = json!("changed");
     let r = call(
-        &app,
+        &lenient,
         Method::PUT,
         &format!("{BASE}/rv0"),
         JSON,

@@ -200,7 +200,8 @@ async fn status_and_generation_are_the_hubs_whichever_version_writes() {
         &app,
         Method::PUT,
         &format!("{ALPHA}/s/status"),
-        json!({"metadata": {"name": "s"}, "spec": {"message": "ignored"}, "status": {"sent": true}}),
+        json!({"metadata": {"name": "s", "resourceVersion": created["metadata"]["resourceVersion"]},
+               "spec": {"message": "ignored"}, "status": {"sent": true}}),
     )
     .await;
     assert_eq!(code, StatusCode::OK, "{body}");
@@ -214,8 +215,8 @@ async fn status_and_generation_are_the_hubs_whichever_version_writes() {
         &app,
         Method::PUT,
         &format!("{BETA}/s"),
-        json!({"metadata": {"name": "s"}, "spec": {"title": "T", "content": "changed"},
-               "status": {"sent": false}}),
+        json!({"metadata": {"name": "s", "resourceVersion": body["metadata"]["resourceVersion"]},
+               "spec": {"title": "T", "content": "changed"}, "status": {"sent": false}}),
     )
     .await;
     assert_eq!(code, StatusCode::OK, "{body}");

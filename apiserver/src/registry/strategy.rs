@@ -35,6 +35,14 @@ pub trait Strategy<H>: Send + Sync + 'static {
         self.validate(ctx, new)
     }
 
+    /// Whether an update (PUT) without `metadata.resourceVersion` overwrites whatever is stored
+    /// (Go's `AllowUnconditionalUpdate`). `false` by default, as for a CRD and sample-apiserver's
+    /// types: such an update is 422 `metadata.resourceVersion: must be specified for an update`,
+    /// so that no client overwrites a change it never saw. Patches and applies are unaffected.
+    fn allow_unconditional_update(&self) -> bool {
+        false
+    }
+
     /// Extra fields usable in `fieldSelector` besides `metadata.name` and `metadata.namespace`.
     fn selectable_fields(&self) -> &'static [&'static str] {
         &[]

@@ -150,8 +150,23 @@ where
                     .await?,
             );
             // A resourceVersion in the request is a precondition; "0", as in Kubernetes, is
-            // none (an unconditional update).
+            // none: an unconditional update, if the strategy allows one.
             let precondition = match new.metadata().resource_version.as_deref() {
+                None | Some("") | Some("0")
+                    if request == Request::Update && !self.strategy.allow_unconditional_update() =>
+                {
+                    // Go names the resource where the kind goes (`alerts.pager.k8s.co`).
+                    return Err(ApiError::invalid(
+                        info.plural,
+                        info.group,
+                        name,
+                        vec![Cause::new(
+                            "FieldValueInvalid",
+                            "metadata.resourceVersion",
+                            "Invalid value: 0x0: must be specified for an update",
+                        )],
+                    ));
+                }
                 None | Some("") | Some("0") => None,
                 Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
                     self.invalid(

@@ -158,16 +158,24 @@ async fn defaults_on_every_write_in_every_version() {
     // Update without the field: defaulted again. With it: kept.
     let mut b = b1.get("b").await.unwrap();
     b.spec.priority = None;
-    assert_eq!(
-        b1.replace("b", &pp, &b).await.unwrap().spec.priority,
-        normal,
-        "update"
-    );
+    let replaced = b1.replace("b", &pp, &b).await.unwrap();
+    assert_eq!(replaced.spec.priority, normal, "update");
     b.spec.priority = Some(v1beta1::Priority::High);
-    b.metadata.resource_version = None;
+    b.metadata.resource_version = replaced.metadata.resource_version;
     assert_eq!(
         b1.replace("b", &pp, &b).await.unwrap().spec.priority,
         Some(v1beta1::Priority::High)
+    );
+    // Without a resourceVersion: refused, as a CRD refuses it (it would overwrite unseen changes).
+    b.metadata.resource_version = None;
+    let kube::Error::Api(status) = b1.replace("b", &pp, &b).await.unwrap_err() else {
+        panic!("an API error")
+    };
+    assert_eq!(status.code, 422, "{}", status.message);
+    assert!(
+        status.message.contains("must be specified for an update"),
+        "{}",
+        status.message
     );
 
     // A merge patch that removes it: the patched object is defaulted.
