@@ -761,3 +761,64 @@ async fn the_name_is_checked_before_preconditions_and_merges() {
     assert_eq!(out["metadata"]["name"], "c1");
     assert_eq!(out["spec"]["message"], "applied");
 }
+
+/// Bad write options are one 422 of the options' kind (`CreateOptions`, `UpdateOptions`,
+/// `PatchOptions`, `DeleteOptions`), with Go's causes in Go's order.
+#[tokio::test]
+async fn bad_write_options_are_invalid_options() {
+    let app = app();
+    let created = create(&app, &alert("o1")).await;
+    let (code, out) = call(
+        &app,
+        Method::POST,
+        &format!("{BASE}?dryRun=Bogus&fieldValidation=Maybe"),
+        JSON,
+        &alert("o2").to_string(),
+    )
+    .await;
+    assert_status(code, &out, 422, "Invalid");
+    assert_eq!(
+        out["message"],
+        "CreateOptions.meta.k8s.io \"\" is invalid: [dryRun: Unsupported value: []string{\"Bogus\"}: supported values: \"All\", fieldValidation: Unsupported value: \"Maybe\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\"]"
+    );
+    assert_eq!(out["details"]["kind"], "CreateOptions");
+    assert_eq!(out["details"]["group"], "meta.k8s.io");
+    let fields: Vec<&str> = out["details"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["dryRun", "fieldValidation"]);
+    for (method, ct, body, kind) in [
+        (Method::PUT, JSON, created.to_string(), "UpdateOptions"),
+        (
+            Method::PATCH,
+            Some("application/merge-patch+json"),
+            "{}".to_string(),
+            "PatchOptions",
+        ),
+        (Method::DELETE, None, String::new(), "DeleteOptions"),
+    ] {
+        let (code, out) = call(
+            &app,
+            method.clone(),
+            &format!("{}?dryRun=x", url("o1")),
+            ct,
+            &body,
+        )
+        .await;
+        assert_status(code, &out, 422, "Invalid");
+        assert_eq!(out["details"]["kind"], kind, "{method}: {out}");
+        assert_eq!(
+            out["details"]["causes"][0]["field"], "dryRun",
+            "{method}: {out}"
+        );
+    }
+    // Nothing was written.
+    let (_, got) = call(&app, Method::GET, &url("o1"), None, "").await;
+    assert_eq!(
+        got["metadata"]["resourceVersion"],
+        created["metadata"]["resourceVersion"]
+    );
+}

@@ -314,15 +314,6 @@ impl Ctx<'_> {
     fn param(&self, name: &str) -> Option<&str> {
         self.query.get(name).map(String::as_str)
     }
-    fn dry_run(&self) -> Result<bool, ApiError> {
-        match self.param("dryRun") {
-            None | Some("") => Ok(false),
-            Some("All") => Ok(true),
-            Some(other) => Err(ApiError::invalid_request(format!(
-                "dryRun: Unsupported value: \"{other}\": supported values: \"All\""
-            ))),
-        }
-    }
 }
 
 impl ApiError {

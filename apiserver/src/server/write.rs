@@ -16,16 +16,6 @@ pub(super) fn write_options(
     kind: &str,
     apply: bool,
 ) -> Result<WriteOptions, ApiError> {
-    let field_validation = match ctx.param("fieldValidation") {
-        None | Some("" | "Warn") => FieldValidation::Warn,
-        Some("Strict") => FieldValidation::Strict,
-        Some("Ignore") => FieldValidation::Ignore,
-        Some(other) => {
-            return Err(ApiError::invalid_request(format!(
-                "fieldValidation: Unsupported value: \"{other}\": supported values: \"Ignore\", \"Strict\", \"Warn\""
-            )));
-        }
-    };
     let given = ctx.param("fieldManager").unwrap_or_default();
     let mut causes = Vec::new();
     let force = match ctx.param("force") {
@@ -66,6 +56,24 @@ pub(super) fn write_options(
             ),
         ));
     }
+    // Go's `Validate{Create,Update,Patch}Options`: the field manager, then `dryRun`, then
+    // `fieldValidation`, all in one 422 of the options' kind.
+    let dry_run = dry_run(ctx, &mut causes);
+    let field_validation = match ctx.param("fieldValidation") {
+        None | Some("" | "Warn") => FieldValidation::Warn,
+        Some("Strict") => FieldValidation::Strict,
+        Some("Ignore") => FieldValidation::Ignore,
+        Some(other) => {
+            causes.push(Cause::new(
+                "FieldValueNotSupported",
+                "fieldValidation",
+                format!(
+                    "Unsupported value: \"{other}\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\""
+                ),
+            ));
+            FieldValidation::Warn
+        }
+    };
     if !causes.is_empty() {
         return Err(ApiError::invalid(kind, "meta.k8s.io", "", causes));
     }
@@ -87,11 +95,37 @@ pub(super) fn write_options(
         given.to_string()
     };
     Ok(WriteOptions {
-        dry_run: ctx.dry_run()?,
+        dry_run,
         field_validation,
         field_manager,
         force,
     })
+}
+
+/// `dryRun` of the query (and of a DeleteOptions body): `All` or nothing; anything else is a
+/// cause, worded as Go's `ValidateDryRun` words it.
+fn dry_run(ctx: &Ctx<'_>, causes: &mut Vec<Cause>) -> bool {
+    dry_run_of(
+        ctx.param("dryRun").into_iter().filter(|v| !v.is_empty()),
+        causes,
+    )
+}
+
+fn dry_run_of<'a>(values: impl Iterator<Item = &'a str>, causes: &mut Vec<Cause>) -> bool {
+    let values: Vec<&str> = values.collect();
+    if values.iter().any(|v| *v != "All") {
+        let listed: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        causes.push(Cause::new(
+            "FieldValueNotSupported",
+            "dryRun",
+            format!(
+                "Unsupported value: []string{{{}}}: supported values: \"All\"",
+                listed.join(", ")
+            ),
+        ));
+        return false;
+    }
+    !values.is_empty()
 }
 
 /// At most this much of `Warning` headers (kube-apiserver's bound): a body with thousands of
@@ -311,6 +345,14 @@ pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), Api
             ));
         }
     }
+    // The query's `dryRun` and the body's, as one list.
+    let dry_run = dry_run_of(
+        ctx.param("dryRun")
+            .into_iter()
+            .filter(|v| !v.is_empty())
+            .chain(opts.dry_run.iter().flatten().map(String::as_str)),
+        &mut causes,
+    );
     if !causes.is_empty() {
         return Err(ApiError::invalid(
             "DeleteOptions",
@@ -318,17 +360,6 @@ pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), Api
             "",
             causes,
         ));
-    }
-    let mut dry_run = ctx.dry_run()?;
-    for d in opts.dry_run.iter().flatten() {
-        match d.as_str() {
-            "All" => dry_run = true,
-            other => {
-                return Err(ApiError::invalid_request(format!(
-                    "dryRun: Unsupported value: \"{other}\": supported values: \"All\""
-                )));
-            }
-        }
     }
     Ok((opts, dry_run))
 }
