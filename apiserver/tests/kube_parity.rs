@@ -822,3 +822,24 @@ async fn bad_write_options_are_invalid_options() {
         created["metadata"]["resourceVersion"]
     );
 }
+
+/// A value an enum does not have is a 422 `FieldValueNotSupported` listing the values it has,
+/// as a CRD's schema validation reports a value outside its `enum`.
+#[tokio::test]
+async fn an_unknown_enum_value_is_not_supported() {
+    let app = app();
+    let mut body = alert("e1");
+    body["spec"]["priority"] = json!("urgent");
+    let (code, out) = call(&app, Method::POST, BASE, JSON, &body.to_string()).await;
+    assert_status(code, &out, 422, "Invalid");
+    let cause = &out["details"]["causes"][0];
+    assert_eq!(cause["reason"], "FieldValueNotSupported", "{out}");
+    assert_eq!(cause["field"], "spec.priority", "{out}");
+    assert!(
+        cause["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Unsupported value: \"urgent\": supported values: \""),
+        "{out}"
+    );
+}

@@ -26,6 +26,13 @@ pub(crate) enum DecodeError {
     /// A field the version requires is missing (its path): a 422 `FieldValueRequired`, as a
     /// CRD's schema validation reports it.
     Required(String),
+    /// A value an enum does not have: a 422 `FieldValueNotSupported` listing the ones it has,
+    /// as a CRD's schema validation reports a value outside its `enum`.
+    NotSupported {
+        field: String,
+        value: String,
+        supported: Vec<String>,
+    },
     /// Valid, but it does not convert to the hub.
     Convert(ConversionError),
 }
@@ -174,8 +181,37 @@ impl DecodeError {
                 None => name.to_string(),
             });
         }
+        if let (Some(field), Some((value, supported))) = (&at, unknown_variant(&message)) {
+            return DecodeError::NotSupported {
+                field: field.clone(),
+                value,
+                supported,
+            };
+        }
         DecodeError::Invalid { message, field: at }
     }
+}
+
+/// serde's `unknown_variant` error in its fixed wording ("unknown variant `x`, expected one of
+/// `a`, `b`"; "expected `a` or `b`"; "expected `a`"), with serde_json's position after it: the
+/// value and the variants there are.
+fn unknown_variant(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown variant `")?;
+    let (value, expected) = rest.split_once("`, ")?;
+    let expected = match expected.rfind(" at line ") {
+        Some(at) => &expected[..at],
+        None => expected,
+    };
+    let listed = expected
+        .strip_prefix("expected one of ")
+        .or_else(|| expected.strip_prefix("expected "))?;
+    let supported: Vec<String> = listed
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    (!supported.is_empty()).then(|| (value.to_string(), supported))
 }
 
 /// Deserializes `de` as `V`, collecting unknown fields into `unknown` and naming the field of an
@@ -360,5 +396,28 @@ mod tests {
             Ok(vec!["spec.x".to_string(), "spec.l[0].y".to_string()])
         );
         assert!(duplicate_keys(b"{").is_err());
+    }
+}
+
+#[cfg(test)]
+mod unknown_variant_tests {
+    /// Every wording serde gives the expected variants, with serde_json's position after it.
+    #[test]
+    fn serdes_wordings_are_read() {
+        let read = |m: &str| super::unknown_variant(m);
+        assert_eq!(
+            read("unknown variant `x`, expected one of `a`, `b`, `c` at line 1 column 9"),
+            Some(("x".into(), vec!["a".into(), "b".into(), "c".into()]))
+        );
+        assert_eq!(
+            read("unknown variant `x`, expected `a` or `b`"),
+            Some(("x".into(), vec!["a".into(), "b".into()]))
+        );
+        assert_eq!(
+            read("unknown variant `x`, expected `a`"),
+            Some(("x".into(), vec!["a".into()]))
+        );
+        assert_eq!(read("unknown variant `x`, there are no variants"), None);
+        assert_eq!(read("invalid type: integer `1`, expected a string"), None);
     }
 }

@@ -657,12 +657,27 @@ fn describe(e: DecodeError) -> String {
         } => format!("{field}: {message}"),
         DecodeError::Invalid { message, .. } => message,
         DecodeError::Required(field) => format!("{field}: Required value"),
+        DecodeError::NotSupported {
+            field,
+            value,
+            supported,
+        } => format!("{field}: {}", not_supported(&value, &supported)),
         DecodeError::Convert(c) => format!("conversion to the hub failed: {c}"),
     }
 }
 
-/// A body that does not decode as the version: a missing required field is a 422 naming it (as
-/// a CRD's schema reports it, `spec.message: Required value`), anything else a 400 naming where.
+/// Go's `field.NotSupported` wording.
+fn not_supported(value: &str, supported: &[String]) -> String {
+    let listed: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
+    format!(
+        "Unsupported value: {value:?}: supported values: {}",
+        listed.join(", ")
+    )
+}
+
+/// A body that does not decode as the version: a missing required field or an enum value the
+/// enum does not have is a 422 naming it (as a CRD's schema reports it, `spec.message: Required
+/// value`), anything else a 400 naming where.
 fn decode_error(info: &ResourceInfo, name: &str, e: DecodeError) -> ApiError {
     if let DecodeError::Required(field) = &e {
         return ApiError::invalid(
@@ -670,6 +685,23 @@ fn decode_error(info: &ResourceInfo, name: &str, e: DecodeError) -> ApiError {
             info.group,
             name,
             vec![Cause::new("FieldValueRequired", field, "Required value")],
+        );
+    }
+    if let DecodeError::NotSupported {
+        field,
+        value,
+        supported,
+    } = &e
+    {
+        return ApiError::invalid(
+            info.kind,
+            info.group,
+            name,
+            vec![Cause::new(
+                "FieldValueNotSupported",
+                field,
+                not_supported(value, supported),
+            )],
         );
     }
     ApiError::bad_request(format!(

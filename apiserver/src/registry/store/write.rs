@@ -153,7 +153,8 @@ where
             // none: an unconditional update, if the strategy allows one.
             let precondition = match new.metadata().resource_version.as_deref() {
                 None | Some("") | Some("0")
-                    if request == Request::Update && !self.strategy.allow_unconditional_update() =>
+                    if request == Request::Update
+                        && !self.strategy.allow_unconditional_update() =>
                 {
                     // Go names the resource where the kind goes (`alerts.pager.k8s.co`).
                     return Err(ApiError::invalid(
