@@ -110,7 +110,7 @@ pub fn negotiate(accept: Option<&str>, protobuf: bool) -> Result<Output, String>
             ""
         };
         format!(
-            "only the following media types are accepted: application/json{protobuf}, application/json;as=Table;v=v1;g=meta.k8s.io, application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io (got {accept})"
+            "only the following media types are accepted: application/json, application/yaml{protobuf}, application/json;as=Table;v=v1;g=meta.k8s.io, application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io (got {accept})"
         )
     })
 }
@@ -123,6 +123,20 @@ pub fn prefers_protobuf(accept: Option<&str>) -> bool {
             entries(a)
                 .find(|e| is_json(&e.media) || is_protobuf(&e.media))
                 .is_some_and(|e| is_protobuf(&e.media) && e.as_.is_none())
+        })
+        .unwrap_or(false)
+}
+
+/// Whether a client that accepts `accept` lists YAML (`application/yaml`, plain) before JSON and
+/// protobuf: it gets YAML, as from Go's YAML serializer.
+pub fn prefers_yaml(accept: Option<&str>) -> bool {
+    accept
+        .map(|a| {
+            entries(a)
+                .find(|e| {
+                    is_json(&e.media) || is_protobuf(&e.media) || e.media == "application/yaml"
+                })
+                .is_some_and(|e| e.media == "application/yaml" && e.as_.is_none())
         })
         .unwrap_or(false)
 }

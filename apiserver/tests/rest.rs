@@ -1418,7 +1418,7 @@ async fn tables_have_name_printer_columns_and_age() {
     assert_eq!(r.body["rows"][0]["object"]["kind"], "PartialObjectMetadata");
     let r = call_accept(&app, Method::GET, &format!("{BASE}/t1"), None, "", accept).await;
     assert_eq!(r.body["rows"].as_array().unwrap().len(), 1);
-    let r = call_accept(&app, Method::GET, BASE, None, "", Some("application/yaml")).await;
+    let r = call_accept(&app, Method::GET, BASE, None, "", Some("text/html")).await;
     assert_status(&r, 406, "NotAcceptable");
 }
 
@@ -1937,4 +1937,45 @@ async fn partial_object_metadata_must_fit_the_answer() {
         let first = watch_events(&mut stream, Some(1)).await.remove(0);
         assert_eq!(first["object"]["kind"], "PartialObjectMetadata", "{first}");
     }
+}
+
+/// `Accept: application/yaml`: objects, lists and errors in YAML, as Go's YAML serializer writes
+/// them; a watch has no YAML framing (406).
+#[tokio::test]
+async fn yaml_is_served_when_asked_for() {
+    let app = app();
+    create(&app, "y1").await;
+    let yaml = Some("application/yaml");
+    for (uri, check) in [
+        (format!("{BASE}/y1"), "name: y1"),
+        (BASE.to_string(), "kind: AlertList"),
+        (format!("{BASE}/missing"), "reason: NotFound"),
+    ] {
+        let resp = app
+            .clone()
+            .oneshot(
+                Request::get(&uri)
+                    .header("accept", yaml.unwrap())
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()["content-type"], "application/yaml", "{uri}");
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(text.contains(check), "{uri}: {text}");
+    }
+    let r = call_accept(
+        &app,
+        Method::GET,
+        &format!("{BASE}?watch=1"),
+        None,
+        "",
+        yaml,
+    )
+    .await;
+    assert_status(&r, 406, "NotAcceptable");
 }

@@ -274,6 +274,39 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
             Err(e) => return error_response(&e),
         },
     };
+    let path = match request_path(&parts.uri) {
+        Ok(path) => path.trim_end_matches('/').to_string(),
+        Err(e) => return error_response(&e),
+    };
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    // A resource request that asks for YAML first is answered in JSON, then written as YAML
+    // (Go's YAML serializer); a watch has no YAML framing (406, as in Go).
+    let yaml = matches!(segments[..], ["apis", _, _, _, ..])
+        && crate::table::prefers_yaml(
+            parts
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok()),
+        );
+    let json_headers;
+    let headers = if yaml {
+        if is_watch(&query) {
+            return error_response(&ApiError::new(
+                406,
+                "NotAcceptable",
+                "only the following media types are accepted for watch: application/json, application/vnd.kubernetes.protobuf",
+            ));
+        }
+        let mut h = parts.headers.clone();
+        h.insert(
+            header::ACCEPT,
+            http::HeaderValue::from_static("application/json"),
+        );
+        json_headers = h;
+        &json_headers
+    } else {
+        &parts.headers
+    };
     let ctx = Ctx {
         user: parts
             .extensions
@@ -282,18 +315,46 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
             .map(Arc::new),
         state: &state,
         method: parts.method.clone(),
-        headers: &parts.headers,
+        headers,
         query: &query,
         body,
     };
-    let path = match request_path(&parts.uri) {
-        Ok(path) => path.trim_end_matches('/').to_string(),
-        Err(e) => return error_response(&e),
-    };
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    match route(&ctx, &segments).await {
+    let resp = match route(&ctx, &segments).await {
         Ok(resp) => resp,
-        Err(e) => error_for(&parts.headers, &e),
+        Err(e) => error_for(headers, &e),
+    };
+    if yaml { as_yaml(resp).await } else { resp }
+}
+
+/// A JSON response written as YAML (anything else as it is).
+async fn as_yaml(resp: Resp) -> Resp {
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !is_json {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let converted = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => serde_json::from_slice::<Value>(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|v| serde_saphyr::to_string(&v).map_err(|e| e.to_string())),
+        Err(e) => Err(e.to_string()),
+    };
+    match converted {
+        Ok(text) => {
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/yaml"),
+            );
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(text))
+        }
+        Err(e) => error_response(&ApiError::internal(format!(
+            "the response cannot be written as YAML: {e}"
+        ))),
     }
 }
 
