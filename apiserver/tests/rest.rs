@@ -1979,3 +1979,46 @@ async fn yaml_is_served_when_asked_for() {
     .await;
     assert_status(&r, 406, "NotAcceptable");
 }
+
+/// JSON is indented for `?pretty=true`, and for curl, Wget and browsers unless `pretty` says
+/// otherwise (Go's `isPrettyPrint`).
+#[tokio::test]
+async fn pretty_json_for_people() {
+    let app = app();
+    create(&app, "p1").await;
+    let text = |query: &'static str, agent: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::get(format!("{BASE}/p1{query}"));
+            if let Some(a) = agent {
+                req = req.header("user-agent", a);
+            }
+            let resp = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        }
+    };
+    assert!(!text("", None).await.contains("\n  "));
+    assert!(
+        text("?pretty=true", None)
+            .await
+            .starts_with("{\n  \"apiVersion\"")
+    );
+    assert!(
+        text("", Some("curl/8.5.0"))
+            .await
+            .contains("\n  \"kind\": \"Alert\"")
+    );
+    assert!(
+        !text("?pretty=false", Some("curl/8.5.0"))
+            .await
+            .contains("\n  ")
+    );
+    assert!(
+        !text("", Some("kubectl/v1.33.0 (linux/amd64)"))
+            .await
+            .contains("\n  ")
+    );
+}

@@ -323,11 +323,39 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
         Ok(resp) => resp,
         Err(e) => error_for(headers, &e),
     };
-    if yaml { as_yaml(resp).await } else { resp }
+    if yaml {
+        rewrite_json(resp, Rewrite::Yaml).await
+    } else if segments.first() != Some(&"openapi")
+        && !is_watch(&query)
+        && pretty(&query, &parts.headers)
+    {
+        rewrite_json(resp, Rewrite::Pretty).await
+    } else {
+        resp
+    }
 }
 
-/// A JSON response written as YAML (anything else as it is).
-async fn as_yaml(resp: Resp) -> Resp {
+/// Whether JSON is written indented, as Go's `isPrettyPrint` decides: `?pretty=true`, or (with
+/// no `pretty`) a client that is a browser, curl or Wget.
+fn pretty(query: &BTreeMap<String, String>, headers: &HeaderMap) -> bool {
+    if let Some(p) = query.get("pretty").filter(|p| !p.is_empty()) {
+        return matches!(p.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True");
+    }
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    agent.starts_with("curl") || agent.starts_with("Wget") || agent.starts_with("Mozilla/5.0")
+}
+
+/// How [`rewrite_json`] writes a JSON response again.
+enum Rewrite {
+    Yaml,
+    Pretty,
+}
+
+/// A JSON response written as YAML or indented (anything else as it is).
+async fn rewrite_json(resp: Resp, how: Rewrite) -> Resp {
     let is_json = resp
         .headers()
         .get(header::CONTENT_TYPE)
@@ -340,20 +368,27 @@ async fn as_yaml(resp: Resp) -> Resp {
     let converted = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => serde_json::from_slice::<Value>(&bytes)
             .map_err(|e| e.to_string())
-            .and_then(|v| serde_saphyr::to_string(&v).map_err(|e| e.to_string())),
+            .and_then(|v| match how {
+                Rewrite::Yaml => serde_saphyr::to_string(&v).map_err(|e| e.to_string()),
+                Rewrite::Pretty => serde_json::to_string_pretty(&v)
+                    .map(|t| t + "\n")
+                    .map_err(|e| e.to_string()),
+            }),
         Err(e) => Err(e.to_string()),
     };
     match converted {
         Ok(text) => {
-            parts.headers.insert(
-                header::CONTENT_TYPE,
-                http::HeaderValue::from_static("application/yaml"),
-            );
+            if let Rewrite::Yaml = how {
+                parts.headers.insert(
+                    header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/yaml"),
+                );
+            }
             parts.headers.remove(header::CONTENT_LENGTH);
             Response::from_parts(parts, Body::from(text))
         }
         Err(e) => error_response(&ApiError::internal(format!(
-            "the response cannot be written as YAML: {e}"
+            "the response cannot be written again: {e}"
         ))),
     }
 }
