@@ -1452,6 +1452,19 @@ async fn discovery_documents() {
         call(&app, Method::GET, "/healthz", None, "").await.body,
         "ok"
     );
+    // One check by name; an unknown one is 404; the verbose list names its probe.
+    assert_eq!(
+        call(&app, Method::GET, "/readyz/ping", None, "").await.body,
+        "ok"
+    );
+    let r = call(&app, Method::GET, "/livez/bogus", None, "").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = call(&app, Method::GET, "/readyz?verbose", None, "").await;
+    assert!(
+        r.body.as_str().unwrap().ends_with("readyz check passed\n"),
+        "{}",
+        r.body
+    );
     let r = call(&app, Method::GET, "/openapi/v3", None, "").await;
     let url = r.body["paths"]["apis/pager.k8s.co/v1alpha1"]["serverRelativeURL"]
         .as_str()

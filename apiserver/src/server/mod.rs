@@ -456,16 +456,15 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
                 "platform": format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH),
             }),
         )),
-        ["healthz" | "livez" | "readyz", ..] => {
-            if ctx.query.contains_key("verbose") {
-                Ok(text(
-                    StatusCode::OK,
-                    "[+]ping ok\n[+]storage ok\nhealthz check passed\n",
-                ))
-            } else {
-                Ok(text(StatusCode::OK, "ok"))
-            }
-        }
+        // The checks, all or one by name (`/readyz/ping`); an unknown one is 404, as in Go.
+        [probe @ ("healthz" | "livez" | "readyz"), rest @ ..] => match rest {
+            [] if ctx.query.contains_key("verbose") => Ok(text(
+                StatusCode::OK,
+                &format!("[+]ping ok\n[+]storage ok\n{probe} check passed\n"),
+            )),
+            [] | ["ping" | "storage"] => Ok(text(StatusCode::OK, "ok")),
+            _ => Err(not_found_path()),
+        },
         ["api"] => {
             if let Some(v) = discovery::aggregated_version(ctx.header(header::ACCEPT)) {
                 return Ok(aggregated_response(&discovery::aggregated(&[], v), v));
