@@ -329,34 +329,9 @@ fn type_schema(cx: Cx, t: &TypeDef) -> Value {
         // serde writes a unit struct as `null`.
         TypeBody::Unit => json!({"type": "object", "nullable": true}),
         TypeBody::Enum(variants) => {
-            let all_unit = variants
-                .iter()
-                .all(|v| matches!(v.shape, VariantShape::Unit));
-            if all_unit && t.serde.tag.is_none() && !t.serde.untagged {
-                let values: Vec<Value> = variants
-                    .iter()
-                    .filter(|v| !v.serde.skip)
-                    .map(|v| Value::String(v.wire.clone()))
-                    .collect();
-                // A `#[serde(other)]` variant takes any other string: no `enum` to refuse it.
-                let mut s = if variants.iter().any(|v| v.serde.other) {
-                    json!({"type": "string"})
-                } else {
-                    json!({"type": "string", "enum": values})
-                };
-                let lines: Vec<String> = variants
-                    .iter()
-                    .filter(|v| !v.docs.is_empty())
-                    .map(|v| format!(" - `\"{}\"` {}", v.wire, v.docs.join(" ")))
-                    .collect();
-                if !lines.is_empty() {
-                    let mut d = t.docs.clone();
-                    if !d.is_empty() {
-                        d.push(String::new());
-                    }
-                    d.push("Possible enum values:".into());
-                    d.extend(lines);
-                    s["description"] = Value::String(d.join("\n"));
+            if let Some(mut s) = string_enum(t) {
+                if let Some(d) = with_enum_values(&t.docs, t) {
+                    s["description"] = d;
                 }
                 s
             } else {
@@ -452,7 +427,8 @@ fn struct_schema(cx: Cx, t: &TypeDef, fields: &[Field]) -> Value {
         if s.get("$ref").is_some() {
             s = json!({ "allOf": [s] });
         }
-        if let Some(d) = description(&f.docs) {
+        let enum_docs = held_string_enum(&cx, &f.ty).and_then(|t| with_enum_values(&f.docs, t));
+        if let Some(d) = enum_docs.or_else(|| description(&f.docs)) {
             s["description"] = d;
         } else if is_root && f.name == "metadata" {
             s["description"] = json!(
@@ -588,13 +564,17 @@ fn field_type_schema(cx: Cx, ty: &FieldType) -> Value {
         },
         // Only types with a definition of their own are referenced: one left out of OpenAPI
         // (`+k8s:openapi-gen=false`) or generic has none, so its value may be anything.
+        // A string enum inline (as Go writes one), anything else with a definition by `$ref`.
         FieldType::Local(name) => match pkg.type_named(name) {
-            Some(t) if has_definition(t) => reference(&definition_name(pkg, name)),
+            Some(t) if has_definition(t) => {
+                string_enum(t).unwrap_or_else(|| reference(&definition_name(pkg, name)))
+            }
             _ => json!({"x-kubernetes-preserve-unknown-fields": true}),
         },
         FieldType::Foreign { path, args } => match k8s_openapi_definition(path) {
             Some(name) if args.is_empty() => reference(&name),
             _ => match cx.sibling(path).filter(|_| args.is_empty()) {
+                Some((_, t)) if string_enum(t).is_some() => string_enum(t).unwrap_or_default(),
                 Some((sibling, t)) => {
                     cx.refers_to_siblings.set(true);
                     reference(&definition_name(sibling, &t.name))
@@ -603,6 +583,67 @@ fn field_type_schema(cx: Cx, ty: &FieldType) -> Value {
             },
         },
     }
+}
+
+/// The schema of an enum serde writes as a string (unit variants, neither tagged nor untagged):
+/// `type: string` with its values (none listed when a `#[serde(other)]` variant takes any
+/// other string). Fields of such a type get it inline, as Go's openapi-gen writes an enum.
+fn string_enum(t: &TypeDef) -> Option<Value> {
+    let TypeBody::Enum(variants) = &t.body else {
+        return None;
+    };
+    let all_unit = variants
+        .iter()
+        .all(|v| matches!(v.shape, VariantShape::Unit));
+    if !all_unit || t.serde.tag.is_some() || t.serde.untagged {
+        return None;
+    }
+    if variants.iter().any(|v| v.serde.other) {
+        return Some(json!({"type": "string"}));
+    }
+    let values: Vec<Value> = variants
+        .iter()
+        .filter(|v| !v.serde.skip)
+        .map(|v| Value::String(v.wire.clone()))
+        .collect();
+    Some(json!({"type": "string", "enum": values}))
+}
+
+/// `docs` followed by the enum's values and their docs (Go's "Possible enum values"), when its
+/// variants have docs; else `docs` alone.
+fn with_enum_values(docs: &[String], t: &TypeDef) -> Option<Value> {
+    let TypeBody::Enum(variants) = &t.body else {
+        return description(docs);
+    };
+    let lines: Vec<String> = variants
+        .iter()
+        .filter(|v| !v.docs.is_empty() && !v.serde.skip)
+        .map(|v| format!(" - `\"{}\"` {}", v.wire, v.docs.join(" ")))
+        .collect();
+    if lines.is_empty() {
+        return description(docs);
+    }
+    let mut d = docs.to_vec();
+    if !d.is_empty() {
+        d.push(String::new());
+    }
+    d.push("Possible enum values:".into());
+    d.extend(lines);
+    description(&d)
+}
+
+/// The string enum a field holds (through `Option`), when it is one: its values go inline.
+fn held_string_enum<'t>(cx: &Cx<'t>, ty: &FieldType) -> Option<&'t TypeDef> {
+    let ty = match ty {
+        FieldType::Option(inner) => inner,
+        other => other,
+    };
+    let t = match ty {
+        FieldType::Local(name) => cx.pkg.type_named(name)?,
+        FieldType::Foreign { path, args } if args.is_empty() => cx.sibling(path)?.1,
+        _ => return None,
+    };
+    (has_definition(t) && string_enum(t).is_some()).then_some(t)
 }
 
 /// A type from another crate: the standard library's and a few well-known crates' types that
