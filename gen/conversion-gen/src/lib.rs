@@ -158,6 +158,28 @@ impl Direction {
         ext: &TypeDef,
         hub_ty: &TypeDef,
     ) -> Option<Diagnostic> {
+        // A hand-written function generated code will call: one input, a `Result` out (else
+        // rustc's error would point into the generated file).
+        if self.hand_written.is_some()
+            && let Some(f) = pkg.function_named(&self.fn_name)
+            && (f.params != 1 || f.returns.as_deref().is_none_or(|r| !r.ends_with("Result")))
+        {
+            let (input, output) = self.signature_types(pkg, ext, hub_ty);
+            return Some(
+                Diagnostic::error(
+                    "E0504",
+                    format!(
+                        "`{}` does not have the signature generated code calls",
+                        self.fn_name
+                    ),
+                )
+                .at(f.span, "called as `convert(&input)?`")
+                .help(format!(
+                    "write it as `pub fn {}(input: &{input}) -> Result<{output}, kube_codegen_scheme::ConversionError>`",
+                    self.fn_name
+                )),
+            );
+        }
         if self.auto.is_some() || self.hand_written.is_some() {
             return None;
         }
@@ -177,11 +199,7 @@ impl Direction {
             (hub.display_name(), pkg.display_name())
         };
         let hub_name = hub_type_path(pkg, hub_ty);
-        let (input, output) = if self.to_hub {
-            (ext.name.clone(), hub_name.clone())
-        } else {
-            (hub_name.clone(), ext.name.clone())
-        };
+        let (input, output) = self.signature_types(pkg, ext, hub_ty);
         let mut d = Diagnostic::error(
             "E0501",
             format!(
@@ -210,6 +228,18 @@ impl Direction {
             ));
         }
         Some(d.note("conversions go through the hub: every version converts to and from it, so any version converts to any other"))
+    }
+}
+
+impl Direction {
+    /// The input and output types of this direction's hand-written function, as written in it.
+    fn signature_types(&self, pkg: &Package, ext: &TypeDef, hub_ty: &TypeDef) -> (String, String) {
+        let hub_name = hub_type_path(pkg, hub_ty);
+        if self.to_hub {
+            (ext.name.clone(), hub_name)
+        } else {
+            (hub_name, ext.name.clone())
+        }
     }
 }
 

@@ -202,6 +202,43 @@ fn a_private_hand_written_function_is_named() {
     insta::assert_snapshot!(render(&loaded, &diags));
 }
 
+/// A hand-written function whose signature is not what generated code calls (no `Result`) is
+/// named with the signature to write, rather than left to a rustc error in the generated file.
+#[test]
+fn a_hand_written_function_of_another_signature_is_named() {
+    let loaded = load_fixture(
+        "signature",
+        &[
+            (
+                "apis/wardle/mod.rs",
+                "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\npub use types::*;\n",
+            ),
+            ("apis/wardle/types.rs", HUB),
+            (
+                "apis/wardle/v1alpha1/mod.rs",
+                "//! +k8s:conversion-gen=crate\nmod types;\nmod conversion;\npub use types::*;\n",
+            ),
+            ("apis/wardle/v1alpha1/types.rs", V1ALPHA1),
+            (
+                "apis/wardle/v1alpha1/conversion.rs",
+                &HAND_WRITTEN.replace(
+                    "pub fn convert_flunder_spec_to_hub(input: &super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {\n    Err(ConversionError::new(format!(\"not read by this test: {input:?}\")))",
+                    "pub fn convert_flunder_spec_to_hub(input: &super::FlunderSpec) -> crate::FlunderSpec {\n    todo!(\"{input:?}\")",
+                ),
+            ),
+        ],
+    );
+    let diags = ConversionGen.check(&loaded.model);
+    assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0504"]);
+    let out = render(&loaded, &diags);
+    assert!(
+        out.contains(
+            "write it as `pub fn convert_flunder_spec_to_hub(input: &FlunderSpec) -> Result<"
+        ),
+        "{out}"
+    );
+}
+
 #[test]
 fn a_tag_naming_another_module_is_an_error() {
     let loaded = load_fixture(

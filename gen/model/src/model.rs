@@ -65,6 +65,11 @@ pub struct Function {
     /// declared in the package module itself).
     pub reachable: bool,
     pub span: Span,
+    /// How many parameters it takes.
+    pub params: usize,
+    /// The last segment of its return type's path (`Result` for `-> Result<T, E>`); `None` when it
+    /// returns nothing or something that is not a path.
+    pub returns: Option<String>,
 }
 
 /// A value read from a tag, with where the tag is (for later diagnostics about it).

@@ -102,6 +102,8 @@ pub(crate) struct LoweredFn {
     pub is_pub: bool,
     pub span: Span,
     pub scope: usize,
+    pub params: usize,
+    pub returns: Option<String>,
 }
 
 /// A single-name type path (`Spec`) seen in a scope where nothing declares or imports it.
@@ -522,6 +524,14 @@ fn lower_items(
                 is_pub: !matches!(f.vis, syn::Visibility::Inherited),
                 span: ctx.span(f.sig.ident.span()),
                 scope: me,
+                params: f.sig.inputs.len(),
+                returns: match &f.sig.output {
+                    syn::ReturnType::Type(_, ty) => match &**ty {
+                        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                        _ => None,
+                    },
+                    syn::ReturnType::Default => None,
+                },
             }),
             syn::Item::Mod(m) if m.content.is_some() && !is_test_only(&m.attrs) => {
                 inline_mods.push(m);

@@ -706,6 +706,8 @@ fn assemble_one(
                 reachable: module.is_empty() || (f.is_pub && scope.reachable),
                 module,
                 span: f.span,
+                params: f.params,
+                returns: f.returns.clone(),
             });
         }
     }

@@ -934,14 +934,10 @@ fn parse_value(grammar: Grammar, value: Option<&str>) -> Result<TagValue, String
         }
     };
     let word = |words: &'static [&'static str], w: &str| -> Result<&'static str, String> {
-        words
-            .iter()
-            .copied()
-            .find(|x| *x == w)
-            .ok_or_else(|| {
-                let listed: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
-                format!("`{w}` is not one of {}", listed.join(", "))
-            })
+        words.iter().copied().find(|x| *x == w).ok_or_else(|| {
+            let listed: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+            format!("`{w}` is not one of {}", listed.join(", "))
+        })
     };
     match grammar {
         Grammar::Flag => match value {
