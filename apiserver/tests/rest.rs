@@ -1968,7 +1968,7 @@ async fn yaml_is_served_when_asked_for() {
             .clone()
             .oneshot(
                 Request::get(&uri)
-                    .header("accept", yaml.unwrap())
+                    .header("accept", "application/yaml")
                     .body(Body::empty())
                     .unwrap(),
             )

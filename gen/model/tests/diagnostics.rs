@@ -109,7 +109,10 @@ fn a_typo_of_a_code_generator_tag_is_not_a_foreign_marker() {
         )],
         "apis",
     );
-    assert!(out.contains("error[E0101]: unknown tag `+k8s:deepcopygen`"), "{out}");
+    assert!(
+        out.contains("error[E0101]: unknown tag `+k8s:deepcopygen`"),
+        "{out}"
+    );
     assert!(out.contains("did you mean `+k8s:deepcopy-gen`?"), "{out}");
     assert!(out.contains("that is a Go import path"), "{out}");
 }
