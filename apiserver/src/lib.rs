@@ -33,6 +33,7 @@ pub use kube_codegen_apimachinery::selector;
 mod server;
 pub mod status;
 pub mod table;
+mod yaml;
 
 use std::collections::HashMap;
 use std::sync::Arc;

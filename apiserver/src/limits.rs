@@ -216,7 +216,7 @@ fn classify(req: &Request<Body>, query: Option<&BTreeMap<String, String>>) -> Cl
     let method = req.method();
     if *method == Method::GET || *method == Method::HEAD || *method == Method::OPTIONS {
         // As the handlers read it.
-        let watch = query.is_some_and(crate::server::is_watch);
+        let watch = query.is_some_and(|q| crate::server::watches(req.uri().path(), q));
         if watch && *method == Method::GET {
             Class::Watch
         } else {
@@ -449,10 +449,17 @@ mod tests {
                 &format!("{base}?watch=1&limit=2"),
                 Class::Watch,
             ),
+            // The first value counts, as in Go.
             (
                 Method::GET,
                 &format!("{base}?watch=true&watch=false"),
-                Class::Readonly,
+                Class::Watch,
+            ),
+            // The deprecated `/watch/` path is a watch too.
+            (
+                Method::GET,
+                "/apis/pager.k8s.co/v1alpha1/watch/namespaces/default/alerts",
+                Class::Watch,
             ),
             (Method::GET, &format!("{base}?watch=false"), Class::Readonly),
             (Method::HEAD, &format!("{base}?watch=true"), Class::Readonly),

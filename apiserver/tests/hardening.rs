@@ -387,7 +387,7 @@ async fn namespaces_and_names_in_paths() {
             (
                 Method::PUT,
                 "application/json",
-                alert(json!({"name": name})).to_string(),
+                alert(json!({"name": decoded})).to_string(),
             ),
             (
                 Method::PATCH,

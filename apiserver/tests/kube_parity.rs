@@ -732,7 +732,23 @@ async fn the_name_is_checked_before_preconditions_and_merges() {
             "the name of the object (zz) does not match the name on the URL (c1)"
         );
     }
+    // Before the lookup too: a missing object named otherwise is the 400, not a 404.
+    let (code, out) = call(&app, Method::PUT, &url("nobody"), JSON, &other.to_string()).await;
+    assert_status(code, &out, 400, "BadRequest");
     let apply = Some("application/apply-patch+yaml");
+    // A null name (with a generateName) does not create another object.
+    let generated = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+        "metadata": {"name": null, "generateName": "other-"}, "spec": {"message": "x"}})
+    .to_string();
+    let (code, out) = call(
+        &app,
+        Method::PATCH,
+        &format!("{}?fieldManager=m", url("c3")),
+        apply,
+        &generated,
+    )
+    .await;
+    assert_status(code, &out, 400, "BadRequest");
     let nameless = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
         "spec": {"message": "applied"}})
     .to_string();

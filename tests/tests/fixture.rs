@@ -1264,7 +1264,9 @@ fn v1beta1_openapi_schemas() {
         fleet["description"],
         "Fleet is a set of identical pods, scaled through the `scale` subresource."
     );
-    assert_eq!(ref_of(&props["type"]), Some(beta("FleetType").as_str()));
+    // A string enum is inline, as Go's openapi-gen writes one.
+    assert_eq!(props["type"]["type"], "string");
+    assert_eq!(props["type"]["enum"], json!(["Stateless", "Stateful"]));
     assert_eq!(ref_of(&props["status"]), Some(beta("FleetStatus").as_str()));
     assert_eq!(
         props["lastScaleTime"]["format"], "date-time",
@@ -1329,8 +1331,16 @@ fn v1beta1_openapi_schemas() {
     assert_eq!(p["replicas"]["description"], "Number of pods.");
     assert_eq!(p["priorityClass"]["default"], "normal");
     assert_eq!(
-        ref_of(&p["priorityClass"]),
-        Some(beta("PriorityClass").as_str())
+        p["priorityClass"]["enum"],
+        json!(["normal", "highPriority", "system-critical"])
+    );
+    assert!(
+        p["priorityClass"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Possible enum values:\n - `\"normal\"` Scheduled like any pod."),
+        "{}",
+        p["priorityClass"]
     );
     assert_eq!(spec["required"], json!(["template", "selector"]));
 
@@ -1385,8 +1395,8 @@ fn v1beta1_openapi_schemas() {
     assert_eq!(conditions["x-kubernetes-patch-strategy"], "merge");
     assert_eq!(conditions["x-kubernetes-patch-merge-key"], "type");
     assert_eq!(
-        ref_of(&s[&beta("FleetStatus")]["properties"]["phase"]),
-        Some(beta("FleetPhase").as_str())
+        s[&beta("FleetStatus")]["properties"]["phase"]["enum"],
+        json!(["Pending", "Running", "Degraded"])
     );
 
     // Kinds with their own field shapes.

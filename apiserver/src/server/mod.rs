@@ -5,11 +5,11 @@
 
 mod list_body;
 mod metadata;
+mod pretty;
 mod protobuf;
 mod read;
 mod watch;
 mod write;
-mod yaml;
 
 use read::{get, list, list_options};
 use watch::watch_collection;
@@ -178,7 +178,12 @@ fn text(code: StatusCode, body: &str) -> Resp {
 pub(crate) fn parse_query(query: Option<&str>) -> Result<BTreeMap<String, String>, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))?;
-    Ok(pairs.into_iter().collect())
+    // A parameter given twice is read by its first value, as Go's parameter codec reads it.
+    let mut query = BTreeMap::new();
+    for (k, v) in pairs {
+        query.entry(k).or_insert(v);
+    }
+    Ok(query)
 }
 
 /// The parsed query as a request extension: whichever layer reads it first (the guard, the
@@ -209,6 +214,16 @@ pub(crate) fn is_watch(query: &BTreeMap<String, String>) -> bool {
     query.get("watch").is_some_and(|v| query_bool(v))
 }
 
+/// Whether a request to `path` is a watch: by its query, or by the deprecated
+/// `/apis/<g>/<v>/watch/…` path.
+pub(crate) fn watches(path: &str, query: &BTreeMap<String, String>) -> bool {
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let by_path = segments.next() == Some("apis")
+        && segments.nth(2) == Some("watch")
+        && segments.next().is_some();
+    by_path || is_watch(query)
+}
+
 /// A boolean query parameter that is present, as apimachinery's parameter codec reads it
 /// (`Convert_Slice_string_To_bool`): true unless it is `0` or `false` (in any case); an empty
 /// value (`?watch`) is true.
@@ -225,7 +240,7 @@ pub(crate) async fn guarded(
     next: axum::middleware::Next,
 ) -> Resp {
     let watch = match query_of(&mut req) {
-        Ok(query) => is_watch(&query),
+        Ok(query) => watches(req.uri().path(), &query),
         Err(e) => return error_response(&e),
     };
     let path = match request_path(req.uri()) {
@@ -288,9 +303,10 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
                 .get(header::ACCEPT)
                 .and_then(|v| v.to_str().ok()),
         );
+    let watch = watches(&path, &query);
     let json_headers;
     let headers = if yaml {
-        if is_watch(&query) {
+        if watch {
             return error_response(&ApiError::new(
                 406,
                 "NotAcceptable",
@@ -325,10 +341,7 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
     };
     if yaml {
         rewrite_json(resp, Rewrite::Yaml).await
-    } else if segments.first() != Some(&"openapi")
-        && !is_watch(&query)
-        && pretty(&query, &parts.headers)
-    {
+    } else if segments.first() != Some(&"openapi") && !watch && pretty(&query, &parts.headers) {
         rewrite_json(resp, Rewrite::Pretty).await
     } else {
         resp
@@ -365,25 +378,37 @@ async fn rewrite_json(resp: Resp, how: Rewrite) -> Resp {
         return resp;
     }
     let (mut parts, body) = resp.into_parts();
+    if let Rewrite::Pretty = how {
+        // Indented as it streams: a list is never held whole.
+        use futures::StreamExt;
+        parts.headers.remove(header::CONTENT_LENGTH);
+        let indented = body
+            .into_data_stream()
+            .scan(pretty::Indenter::default(), |indenter, chunk| {
+                let chunk = chunk.map(|bytes| {
+                    let mut out = Vec::new();
+                    indenter.feed(&bytes, &mut out);
+                    Bytes::from(out)
+                });
+                std::future::ready(Some(chunk))
+            })
+            .chain(futures::stream::once(std::future::ready(Ok(
+                Bytes::from_static(b"\n"),
+            ))));
+        return Response::from_parts(parts, Body::from_stream(indented));
+    }
     let converted = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => serde_json::from_slice::<Value>(&bytes)
             .map_err(|e| e.to_string())
-            .and_then(|v| match how {
-                Rewrite::Yaml => serde_saphyr::to_string(&v).map_err(|e| e.to_string()),
-                Rewrite::Pretty => serde_json::to_string_pretty(&v)
-                    .map(|t| t + "\n")
-                    .map_err(|e| e.to_string()),
-            }),
+            .and_then(|v| serde_saphyr::to_string(&v).map_err(|e| e.to_string())),
         Err(e) => Err(e.to_string()),
     };
     match converted {
         Ok(text) => {
-            if let Rewrite::Yaml = how {
-                parts.headers.insert(
-                    header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("application/yaml"),
-                );
-            }
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/yaml"),
+            );
             parts.headers.remove(header::CONTENT_LENGTH);
             Response::from_parts(parts, Body::from(text))
         }

@@ -190,7 +190,7 @@ pub(super) fn body_json(ctx: &Ctx<'_>, t: &Target) -> Result<Bytes, ApiError> {
         "application/yaml" => {
             let text = std::str::from_utf8(&ctx.body)
                 .map_err(|_| ApiError::bad_request("the YAML request body is not UTF-8"))?;
-            super::yaml::to_json(text).map(Bytes::from).map_err(|e| {
+            crate::yaml::to_json(text).map(Bytes::from).map_err(|e| {
                 ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
             })
         }
@@ -242,11 +242,36 @@ pub(super) async fn create(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<
 pub(super) async fn update(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let opts = write_options(ctx, "UpdateOptions", false)?;
     let body = body_json(ctx, t)?;
+    check_name(&body, t.name())?;
     let w = t
         .rest
         .update(&t.scope, t.name(), subresource(t), &body, opts)
         .await?;
     written(StatusCode::OK, w, t, output)
+}
+
+/// Go's `checkName` before storage: an update's body names the URL's object (a missing one is
+/// a 400, not the 404 of looking it up). A body that is not an object with metadata is left to
+/// the decoder, which says what is wrong with it.
+fn check_name(body: &[u8], name: &str) -> Result<(), ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        metadata: Option<Meta>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        name: Option<String>,
+    }
+    let Ok(Body { metadata }) = serde_json::from_slice::<Body>(body) else {
+        return Ok(());
+    };
+    let given = metadata.and_then(|m| m.name).unwrap_or_default();
+    if given != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({given}) does not match the name on the URL ({name})"
+        )));
+    }
+    Ok(())
 }
 
 pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {

@@ -421,7 +421,7 @@ where
             match updated {
                 Err(e) if e.code == 404 && e.reason == "NotFound" && subresource.is_none() => {
                     // Go applies to a new, nameless object, then checks its name.
-                    if config.pointer("/metadata/name").is_none() {
+                    if config.pointer("/metadata/name").and_then(Value::as_str) != Some(name) {
                         return Err(ApiError::bad_request(format!(
                             "the name of the object () does not match the name on the URL ({name})"
                         )));
@@ -557,7 +557,9 @@ fn apply_config(
 ) -> Result<Value, ApiError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::bad_request("the apply configuration is not UTF-8"))?;
-    let mut config: Value = serde_saphyr::from_str(text)
+    // Read as a YAML body is (the first document; a repeated key's last value).
+    let mut config: Value = crate::yaml::to_json(text)
+        .and_then(|json| serde_json::from_slice(&json).map_err(|e| e.to_string()))
         .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
     let Some(obj) = config.as_object_mut() else {
         return Err(ApiError::bad_request(

@@ -18,7 +18,7 @@ enum Node {
 }
 
 /// The first document of `text` as JSON bytes.
-pub(super) fn to_json(text: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn to_json(text: &str) -> Result<Vec<u8>, String> {
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
     };
