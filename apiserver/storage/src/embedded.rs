@@ -76,6 +76,9 @@ struct Shared {
     /// ("previous I/O error") until the file is closed and opened again, which the next write
     /// does, so that the store writes again once the cause is gone, without a restart.
     needs_reopen: std::sync::atomic::AtomicBool,
+    /// When a reopen last failed, and why: tried again only a while later (a reopen after an
+    /// I/O error repairs the file, which is not to be repeated for every request).
+    reopen_failed: std::sync::Mutex<Option<(std::time::Instant, StorageError)>>,
     hub: WatchHub,
     /// Durable transactions committed, and the mutations they carried.
     commits: std::sync::atomic::AtomicU64,
@@ -144,14 +147,59 @@ impl Shared {
                 }
             }
         }
+        let mut failed = self
+            .reopen_failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((when, e)) = failed.as_ref()
+            && when.elapsed() < REOPEN_BACKOFF
+        {
+            return Err(e.clone());
+        }
+        match self.open_again() {
+            Ok(db) => {
+                *failed = None;
+                *slot = Some(db.clone());
+                self.needs_reopen
+                    .store(false, std::sync::atomic::Ordering::SeqCst);
+                tracing::warn!(path = %self.path.display(), "reopened the database after an I/O error");
+                Ok(db)
+            }
+            Err(e) => {
+                tracing::warn!(path = %self.path.display(), error = %e, "cannot reopen the database");
+                *failed = Some((std::time::Instant::now(), e.clone()));
+                Err(e)
+            }
+        }
+    }
+
+    /// The same file opened again (never a new one in its place), at the revision the watch
+    /// hub has published or later: what a commit wrote despite its error is published now.
+    fn open_again(&self) -> Result<Arc<Database>, StorageError> {
         let mut builder = redb::Builder::new();
         builder.set_cache_size(self.cache_bytes);
-        let db = Arc::new(builder.create(&self.path).map_err(db_err)?);
-        *slot = Some(db.clone());
-        self.needs_reopen
-            .store(false, std::sync::atomic::Ordering::SeqCst);
-        tracing::warn!(path = %self.path.display(), "reopened the database after an I/O error");
-        Ok(db)
+        let db = builder.open(&self.path).map_err(db_err)?;
+        let published = self.hub.revision();
+        let (events, revision) = {
+            let txn = db.begin_read().map_err(db_err)?;
+            let revision = txn
+                .open_table(META)
+                .map_err(db_err)?
+                .get(META_REVISION)
+                .map_err(db_err)?
+                .map_or(0, |g| g.value());
+            if revision < published {
+                return Err(StorageError::Corrupt(format!(
+                    "the reopened database is at revision {revision}, behind the {published} already served"
+                )));
+            }
+            (read_log(&txn, "", published)?, revision)
+        };
+        for event in events {
+            self.hub.publish(event);
+        }
+        self.hub.advance(revision);
+        Ok(Arc::new(db))
     }
 }
 
@@ -171,6 +219,9 @@ impl Drop for Inner {
         }
     }
 }
+
+/// How long a failed reopen is not tried again.
+const REOPEN_BACKOFF: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Most mutations one transaction takes.
 const MAX_GROUP: usize = 512;
@@ -499,6 +550,7 @@ impl EmbeddedStore {
             path: path.as_ref().to_path_buf(),
             cache_bytes: opts.cache_bytes,
             needs_reopen: Default::default(),
+            reopen_failed: Default::default(),
             hub: WatchHub::new(
                 revision,
                 opts.history_capacity,

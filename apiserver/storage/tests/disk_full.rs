@@ -91,4 +91,28 @@ async fn writes_resume_once_the_disk_has_room_again() {
             .value,
         Bytes::from_static(b"after")
     );
+
+    // A file removed meanwhile is not replaced by an empty one when the store reopens it: the
+    // store refuses to go on rather than serve revisions from 1 again.
+    let size = std::fs::metadata(&path).unwrap().len();
+    limit_file_size(size + 100_000);
+    let mut failed = false;
+    for i in 0..20 {
+        let key = format!("/registry/g/r/ns/late{i:02}");
+        if reopened.create(&key, value.clone()).await.is_err() {
+            failed = true;
+            break;
+        }
+    }
+    assert!(failed, "the limit stops a write");
+    std::fs::remove_file(&path).unwrap();
+    limit_file_size(libc::RLIM_INFINITY);
+    let after_removal = reopened
+        .create("/registry/g/r/ns/gone", Bytes::from_static(b"x"))
+        .await;
+    assert!(after_removal.is_err(), "{after_removal:?}");
+    assert!(
+        !path.exists(),
+        "no new, empty database in the removed one's place"
+    );
 }
