@@ -166,8 +166,9 @@ impl Direction {
         {
             let (input, output) = self.signature_types(pkg, ext, hub_ty);
             return Some(
-                Diagnostic::error(
-                    "E0504",
+                // A warning: a `Result` behind an alias of another name is a right signature.
+                Diagnostic::warning(
+                    "W0504",
                     format!(
                         "`{}` does not have the signature generated code calls",
                         self.fn_name

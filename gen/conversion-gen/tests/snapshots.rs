@@ -229,7 +229,7 @@ fn a_hand_written_function_of_another_signature_is_named() {
         ],
     );
     let diags = ConversionGen.check(&loaded.model);
-    assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0504"]);
+    assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["W0504"]);
     let out = render(&loaded, &diags);
     assert!(
         out.contains(

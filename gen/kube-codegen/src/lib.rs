@@ -456,9 +456,14 @@ impl Config {
                         let input = &self.inputs[pkg.input];
                         std::fs::read_to_string(input.dir.join(&pkg.root_file)).unwrap_or_default()
                     });
-                    path.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| text.contains(&format!("\"{n}\"")) || text.contains(&format!("/{n}\"")))
+                    // `include!("zz_generated.x.rs")`, or a build script's
+                    // `include!(concat!(env!("OUT_DIR"), "/<package dir>/zz_generated.x.rs"))`.
+                    let dir = pkg.dir.display().to_string();
+                    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                        text.contains(&format!("\"{n}\""))
+                            || text.contains(&format!("\"/{dir}/{n}\""))
+                            || (dir.is_empty() && text.contains(&format!("\"/{n}\"")))
+                    })
                 };
                 generated
                     .into_iter()

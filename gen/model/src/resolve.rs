@@ -947,6 +947,15 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
                     candidates.push((glob.clone(), found));
                 }
             }
+            // One item reached through two globs (`use super::*` and `use super::names::*`) is
+            // one candidate, as rustc sees it.
+            let mut unique: Vec<(RustPath, FieldType)> = Vec::new();
+            for c in candidates {
+                if !unique.iter().any(|u| u.1 == c.1) {
+                    unique.push(c);
+                }
+            }
+            let mut candidates = unique;
             match candidates.len() {
                 1 => {
                     replacements.insert(key, candidates.remove(0).1);
@@ -998,21 +1007,35 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
             });
         }
         through_sibling_globs(ty, names, &names.files[&file].scopes[scope], module);
-        // A well-known name (`Duration`) a glob brings from the package's own aliases: before
-        // the well-known type could claim it (the alias is already resolved; one naming a path
-        // is left to the pass below).
+        // A well-known name (`Duration`) a glob brings from the package's own aliases: taken
+        // before the well-known type could claim it. The alias is resolved where it is declared
+        // already, so it is held aside (a placeholder) while the rest of the type resolves.
+        let mut held: Vec<FieldType> = Vec::new();
         ty.walk_mut(&mut |ft| {
             if let FieldType::Foreign { path, args } = ft
                 && path.is_single()
                 && args.is_empty()
                 && KnownType::ALL.iter().any(|(n, _)| *n == path.last())
                 && let Some(rep) = replacements.get(&(file, scope, path.last().to_string()))
-                && !names_a_path(rep)
             {
-                *ft = rep.clone();
+                *ft = FieldType::Local(format!("{HELD}{}", held.len()));
+                held.push(rep.clone());
             }
         });
         resolve_with_aliases(ty, &local, &aliases, module, 0);
+        if !held.is_empty() {
+            ty.walk_mut(&mut |ft| {
+                if let FieldType::Local(name) = ft
+                    && let Some(i) = name
+                        .strip_prefix(HELD)
+                        .and_then(|i| i.parse::<usize>().ok())
+                    && let Some(rep) = held.get(i)
+                {
+                    *ft = rep.clone();
+                    resolve_ty(ft, &local, &[]);
+                }
+            });
+        }
         // Bare names a glob import brings: already package-relative.
         ty.walk_mut(&mut |ft| {
             if let FieldType::Foreign { path, args } = ft
@@ -1475,12 +1498,9 @@ fn resolve_with_aliases(
     }
 }
 
-/// Whether a type holds a path (a foreign type) anywhere.
-fn names_a_path(ty: &FieldType) -> bool {
-    let mut found = false;
-    ty.walk(&mut |ft| found |= matches!(ft, FieldType::Foreign { .. }));
-    found
-}
+/// The name of a placeholder for a resolved type held aside while the rest of a type resolves
+/// (no Rust type can be named with it).
+const HELD: &str = "\0held:";
 
 /// The alias of the package a path written in `module` names, if it names one.
 fn alias_named<'a>(

@@ -1171,12 +1171,12 @@ fn aliases_through_globs_beat_well_known_names() {
         ),
         (
             "apis/pager/v1/names.rs",
-            "/// A host.\npub type Hostname = String;\n/// Seconds.\npub type Time = i64;\n/// Go-style.\npub type Duration = String;\n",
+            "/// A host.\npub type Hostname = String;\n/// Seconds.\npub type Time = i64;\n/// Go-style.\npub type Duration = String;\n/// A path.\npub type MicroTime = std::time::SystemTime;\n",
         ),
         (
             "apis/pager/v1/types.rs",
             &format!(
-                "{META}use super::*;\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub host: Hostname,\n    pub since: Option<Time>,\n    pub every: Duration,\n    pub micro: MicroTime,\n}}\n"
+                "{META}use super::*;\nuse super::names::*;\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub host: Hostname,\n    pub since: Option<Time>,\n    pub every: Duration,\n    pub micro: MicroTime,\n    pub size: Quantity,\n}}\n"
             ),
         ),
     ]);
@@ -1196,5 +1196,10 @@ fn aliases_through_globs_beat_well_known_names() {
         FieldType::Option(Box::new(FieldType::Int(IntType::I64)))
     );
     assert_eq!(field("every"), FieldType::String);
-    assert_eq!(field("micro"), FieldType::Known(KnownType::MicroTime));
+    // An alias naming a path beats the well-known name too; one alias through two globs is one.
+    let FieldType::Foreign { path, .. } = field("micro") else {
+        panic!("{:?}", field("micro"))
+    };
+    assert_eq!(path.to_string(), "std::time::SystemTime");
+    assert_eq!(field("size"), FieldType::Known(KnownType::Quantity));
 }
