@@ -127,6 +127,14 @@ pub fn prefers_protobuf(accept: Option<&str>) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether a client that accepts `accept` takes JSON (no header: anything).
+pub fn accepts_json(accept: Option<&str>) -> bool {
+    match accept.filter(|a| !a.trim().is_empty()) {
+        None => true,
+        Some(a) => entries(a).any(|e| is_json(&e.media) && e.as_.is_none()),
+    }
+}
+
 /// Whether a client that accepts `accept` lists YAML (`application/yaml`, plain) before JSON and
 /// protobuf: it gets YAML, as from Go's YAML serializer.
 pub fn prefers_yaml(accept: Option<&str>) -> bool {

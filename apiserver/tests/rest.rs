@@ -1465,6 +1465,17 @@ async fn discovery_documents() {
         "{}",
         r.body
     );
+    // JSON only: a client that takes none gets 406.
+    let r = call_accept(
+        &app,
+        Method::GET,
+        "/openapi/v3",
+        None,
+        "",
+        Some("text/html"),
+    )
+    .await;
+    assert_status(&r, 406, "NotAcceptable");
     let r = call(&app, Method::GET, "/openapi/v3", None, "").await;
     let url = r.body["paths"]["apis/pager.k8s.co/v1alpha1"]["serverRelativeURL"]
         .as_str()

@@ -527,6 +527,14 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
             }
         }
         ["openapi", "v2"] => crate::openapi_v2(ctx.state, ctx.header(header::ACCEPT)),
+        // OpenAPI v3 is served as JSON: a client that takes none is 406, as kube-openapi says.
+        ["openapi", "v3", ..] if !crate::table::accepts_json(ctx.header(header::ACCEPT)) => {
+            Err(ApiError::new(
+                406,
+                "NotAcceptable",
+                "only the following media types are accepted: application/json",
+            ))
+        }
         ["openapi", "v3"] => Ok(json_response(StatusCode::OK, &st.openapi.v3_root)),
         ["openapi", "v3", "apis", group, version] => {
             crate::openapi_v3(ctx.state, group, version, ctx.param("hash"))
