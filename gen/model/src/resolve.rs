@@ -1679,6 +1679,35 @@ fn embedded_root_candidate(t: &TypeDef) -> bool {
 /// camelCase names; it would silently not do what the attribute says (`skip` a field it then
 /// sends, say). Attributes that change nothing the codec does are fine.
 fn kind_serde_attributes(t: &TypeDef, diags: &mut Vec<Diagnostic>) {
+    // rustc knows `#[serde]` only where a derive declares it: a kind derives no serde (E0302),
+    // so without another derive that declares it (schemars' `JsonSchema` does) even a harmless
+    // attribute is rustc's `cannot find attribute serde`. Said here, with what to do.
+    let declares_serde = t
+        .derives
+        .iter()
+        .any(|d| matches!(d.as_str(), "JsonSchema" | "Serialize" | "Deserialize"));
+    let with_serde: Vec<Span> = std::iter::once((&t.serde.keys, t.span))
+        .chain(t.fields().iter().map(|f| (&f.serde.keys, f.span)))
+        .filter(|(keys, _)| !keys.is_empty())
+        .map(|(_, span)| span)
+        .collect();
+    if !declares_serde && let Some(first) = with_serde.first() {
+        let mut d = Diagnostic::warning(
+            "W0317",
+            format!(
+                "`#[serde]` on kind `{}` is an unknown attribute to rustc",
+                t.name
+            ),
+        )
+        .at(*first, "no derive of this kind declares `serde`")
+        .note("a kind derives no `Serialize`/`Deserialize` (its codec is generated), so rustc reports `cannot find attribute serde`");
+        for span in &with_serde[1..] {
+            d = d.also(*span, "here too");
+        }
+        diags.push(d.help(
+            "remove the `#[serde]` attributes from the kind and its fields: the generated codec omits `None` and defaults absent fields already",
+        ));
+    }
     // What the codec already does (defaults for absent fields, omitting `None`), or what only
     // shapes serde's own impl (bounds, the crate path, error messages).
     const HARMLESS: &[&str] = &[

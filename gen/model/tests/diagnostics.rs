@@ -1100,3 +1100,26 @@ fn two_printer_columns_of_one_name_are_refused() {
     );
     assert!(out.contains("first given here"), "{out}");
 }
+
+/// A `#[serde]` attribute on a kind (or its fields) that no derive declares is rustc's unknown
+/// attribute: said with what to do. A derive that declares it (`JsonSchema`) is fine.
+#[test]
+fn serde_attributes_on_a_kind_without_a_serde_derive() {
+    let kind = |derives: &str| {
+        format!(
+            "{META}\n#[derive({derives})]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    #[serde(default, skip_serializing_if = \"Option::is_none\")]\n    pub status: Option<String>,\n}}\n"
+        )
+    };
+    let root = fixture(&[("apis/pager/v1/types.rs", &kind("Clone"))]);
+    let loaded = try_load(&root, "apis").expect("a warning");
+    let codes: Vec<&str> = loaded.warnings.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["W0317"]);
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(out.contains("remove the `#[serde]` attributes"), "{out}");
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &kind("Clone, schemars::JsonSchema"),
+    )]);
+    let loaded = try_load(&root, "apis").expect("fine");
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
