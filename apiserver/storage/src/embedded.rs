@@ -182,12 +182,7 @@ impl Shared {
         let published = self.hub.revision();
         let (events, revision) = {
             let txn = db.begin_read().map_err(db_err)?;
-            let revision = txn
-                .open_table(META)
-                .map_err(db_err)?
-                .get(META_REVISION)
-                .map_err(db_err)?
-                .map_or(0, |g| g.value());
+            let revision = stored_revision(&txn)?;
             if revision < published {
                 return Err(StorageError::Corrupt(format!(
                     "the reopened database is at revision {revision}, behind the {published} already served"
@@ -631,6 +626,16 @@ impl EmbeddedStore {
     }
 }
 
+/// The store revision a read transaction sees (the last committed mutation's).
+fn stored_revision(txn: &redb::ReadTransaction) -> Result<Revision, StorageError> {
+    Ok(txn
+        .open_table(META)
+        .map_err(db_err)?
+        .get(META_REVISION)
+        .map_err(db_err)?
+        .map_or(0, |g| g.value()))
+}
+
 /// The logged events on keys under `prefix` after revision `after`, in order; `Expired` when the
 /// log was compacted past `after`.
 fn read_log(
@@ -666,12 +671,7 @@ impl Inner {
     fn replay(&self, prefix: &str, from: Revision) -> Result<(Vec<Event>, Revision), StorageError> {
         let db = self.db()?;
         let txn = db.begin_read().map_err(db_err)?;
-        let revision = txn
-            .open_table(META)
-            .map_err(db_err)?
-            .get(META_REVISION)
-            .map_err(db_err)?
-            .map_or(0, |g| g.value());
+        let revision = stored_revision(&txn)?;
         Ok((read_log(&txn, prefix, from)?, revision))
     }
 

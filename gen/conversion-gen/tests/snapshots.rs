@@ -173,10 +173,10 @@ fn generates_field_by_field_and_calls_hand_written_functions() {
     insta::assert_snapshot!(out);
 }
 
-#[test]
-fn a_private_hand_written_function_is_named() {
-    let loaded = load_fixture(
-        "private",
+/// The wardle group with v1alpha1's hand-written conversions given as `conversion`.
+fn wardle_converted_by(name: &str, conversion: &str) -> Loaded {
+    load_fixture(
+        name,
         &[
             (
                 "apis/wardle/mod.rs",
@@ -188,14 +188,19 @@ fn a_private_hand_written_function_is_named() {
                 "//! +k8s:conversion-gen=crate\nmod types;\nmod conversion;\npub use types::*;\n",
             ),
             ("apis/wardle/v1alpha1/types.rs", V1ALPHA1),
-            (
-                "apis/wardle/v1alpha1/conversion.rs",
-                &HAND_WRITTEN.replace(
-                    "pub fn convert_flunder_spec_to_hub",
-                    "fn convert_flunder_spec_to_hub",
-                ),
-            ),
+            ("apis/wardle/v1alpha1/conversion.rs", conversion),
         ],
+    )
+}
+
+#[test]
+fn a_private_hand_written_function_is_named() {
+    let loaded = wardle_converted_by(
+        "private",
+        &HAND_WRITTEN.replace(
+            "pub fn convert_flunder_spec_to_hub",
+            "fn convert_flunder_spec_to_hub",
+        ),
     );
     let diags = ConversionGen.check(&loaded.model);
     assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0502"]);
@@ -206,27 +211,12 @@ fn a_private_hand_written_function_is_named() {
 /// named with the signature to write, rather than left to a rustc error in the generated file.
 #[test]
 fn a_hand_written_function_of_another_signature_is_named() {
-    let loaded = load_fixture(
+    let loaded = wardle_converted_by(
         "signature",
-        &[
-            (
-                "apis/wardle/mod.rs",
-                "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\npub use types::*;\n",
-            ),
-            ("apis/wardle/types.rs", HUB),
-            (
-                "apis/wardle/v1alpha1/mod.rs",
-                "//! +k8s:conversion-gen=crate\nmod types;\nmod conversion;\npub use types::*;\n",
-            ),
-            ("apis/wardle/v1alpha1/types.rs", V1ALPHA1),
-            (
-                "apis/wardle/v1alpha1/conversion.rs",
-                &HAND_WRITTEN.replace(
-                    "pub fn convert_flunder_spec_to_hub(input: &super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {\n    Err(ConversionError::new(format!(\"not read by this test: {input:?}\")))",
-                    "pub fn convert_flunder_spec_to_hub(input: &super::FlunderSpec) -> crate::FlunderSpec {\n    todo!(\"{input:?}\")",
-                ),
-            ),
-        ],
+        &HAND_WRITTEN.replace(
+            "pub fn convert_flunder_spec_to_hub(input: &super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {\n    Err(ConversionError::new(format!(\"not read by this test: {input:?}\")))",
+            "pub fn convert_flunder_spec_to_hub(input: &super::FlunderSpec) -> crate::FlunderSpec {\n    crate::FlunderSpec { flunder_reference: format!(\"{input:?}\"), ..Default::default() }",
+        ),
     );
     let diags = ConversionGen.check(&loaded.model);
     assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["W0504"]);
