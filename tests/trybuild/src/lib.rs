@@ -1,0 +1,1 @@
+//! The compile tests live in `tests/`; this library is empty.
