@@ -334,6 +334,52 @@ async fn updates_and_patches_are_validated_too() {
     assert_eq!(now.body, created.body, "nothing changed");
 }
 
+/// Found by tests/fuzz.rs: a JSON patch copying a value into itself doubles it with every
+/// `copy`; forty of them asked for terabytes. Copies add at most 3 MiB all together, as
+/// kube-apiserver's `JSONPatchMaxCopyBytes` allows (evanphx/json-patch's error, a 422).
+#[tokio::test]
+async fn json_patch_copies_are_bounded() {
+    let app = app();
+    let created = post(&app, BASE, &alert(json!({"name": "a1"}))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let uri = format!("{BASE}/a1");
+    let ops: Vec<Value> = (0..40)
+        .map(|i| json!({"op": "copy", "from": "/metadata", "path": format!("/metadata/x{i}")}))
+        .collect();
+    let r = call(
+        &app,
+        Method::PATCH,
+        &uri,
+        "application/json-patch+json",
+        &Value::Array(ops).to_string(),
+    )
+    .await;
+    assert_status(&r, 422, "Invalid");
+    let cause = r.body["details"]["causes"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        cause.starts_with("Unable to complete the copy, the accumulated size increase of copy is ")
+            && cause.ends_with(", exceeding the limit 3145728"),
+        "{}",
+        r.body
+    );
+    assert_eq!(get(&app, &uri).await.body, created.body, "nothing changed");
+
+    // Copies within the bound are applied.
+    let r = call(
+        &app,
+        Method::PATCH,
+        &uri,
+        "application/json-patch+json",
+        r#"[{"op": "add", "path": "/metadata/labels", "value": {"a": "x"}},
+            {"op": "copy", "from": "/metadata/labels/a", "path": "/metadata/labels/b"}]"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["metadata"]["labels"], json!({"a": "x", "b": "x"}));
+}
+
 #[tokio::test]
 async fn namespaces_and_names_in_paths() {
     let app = app();

@@ -45,13 +45,20 @@ pub(super) fn apply_json_patch(original: &Value, body: &[u8]) -> Result<Value, P
         )));
     }
     let mut doc = original.clone();
+    let mut copied = 0;
     for op in ops {
-        apply_one_json_patch_op(&mut doc, op)?;
+        apply_one_json_patch_op(&mut doc, op, &mut copied)?;
     }
     Ok(doc)
 }
 
-fn apply_one_json_patch_op(doc: &mut Value, op: Value) -> Result<(), PatchError> {
+/// `copied`: what the patch's `copy` operations added so far, in bytes of JSON (at most
+/// [`MAX_JSON_PATCH_COPY_BYTES`], as evanphx/json-patch counts under kube-apiserver).
+fn apply_one_json_patch_op(
+    doc: &mut Value,
+    op: Value,
+    copied: &mut usize,
+) -> Result<(), PatchError> {
     let mut m = match op {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -85,6 +92,16 @@ fn apply_one_json_patch_op(doc: &mut Value, op: Value) -> Result<(), PatchError>
     }
     if matches!(kind.as_str(), "add" | "replace" | "test") && !m.contains_key("value") {
         m.insert("value".into(), Value::Null);
+    }
+    if kind == "copy"
+        && let Some(value) = from.as_deref().and_then(|f| doc.pointer(f))
+    {
+        *copied += json_size(value);
+        if *copied > MAX_JSON_PATCH_COPY_BYTES {
+            return Err(PatchError::invalid(format!(
+                "Unable to complete the copy, the accumulated size increase of copy is {copied}, exceeding the limit {MAX_JSON_PATCH_COPY_BYTES}"
+            )));
+        }
     }
     let parsed: json_patch::PatchOperation = serde_json::from_value(Value::Object(m))
         .map_err(|e| PatchError::invalid(format!("{kind} operation failed to decode: {e}")))?;
@@ -132,4 +149,22 @@ fn missing_from_message(kind: &str, from: &str) -> String {
     } else {
         format!("{kind} operation does not apply: doc is missing from path: {from}: missing value")
     }
+}
+
+/// The length of `value` as compact JSON, counted without writing it.
+fn json_size(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter cannot fail.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }

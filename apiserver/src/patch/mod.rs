@@ -40,6 +40,11 @@ pub use strategic::strategic_merge;
 /// Go's `maxJSONPatchOperations`.
 pub const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
 
+/// How much a JSON patch's `copy` operations may add, in bytes of JSON, all together
+/// (kube-apiserver's `JSONPatchMaxCopyBytes`, 3 MiB): without a bound, a few dozen copies of a
+/// value into itself double it each time, beyond any memory.
+pub const MAX_JSON_PATCH_COPY_BYTES: usize = 3 * 1024 * 1024;
+
 /// Status message Go uses for JSON-patch application failures and other 422s built with
 /// `errors.NewGenericServerResponse(422, …)`.
 pub const INVALID_GENERIC_MESSAGE: &str =

@@ -12,7 +12,7 @@ use kube_codegen_fieldpath::{
     Atom, Conflict, ConvertError, PathElement, Schema, Set, TypeRef, Typed, UpdateError, Updater,
     Versions,
 };
-use kube_codegen_scheme::Object;
+use kube_codegen_scheme::{Object, ResourceInfo};
 use serde_json::{Map, Value, json};
 
 use super::codec::{ReadValue, VersionCodec, WriteValue};
@@ -105,6 +105,8 @@ pub(crate) struct FieldManager<H> {
     /// Per version (same index as the registry's), how objects convert.
     read_value: Vec<ReadValue<H>>,
     write_value: Vec<WriteValue<H>>,
+    /// Per version, the resource (for decoding errors).
+    infos: Vec<ResourceInfo>,
     /// Fields nobody owns: type and object identity, system fields.
     strip: Set,
     /// Through the main resource nobody owns `status`; through `/status`, only `status` (per
@@ -188,6 +190,7 @@ impl<H: Object + Clone> FieldManager<H> {
             versions: schemas,
             read_value: versions.iter().map(|c| c.read_value).collect(),
             write_value: versions.iter().map(|c| c.write_value).collect(),
+            infos: versions.iter().map(|c| c.info).collect(),
             strip,
             main_ignored,
             status_ignored,
@@ -306,7 +309,15 @@ impl<H: Object + Clone> FieldManager<H> {
             },
             other => other,
         };
-        let (merged, fields) = applied.map_err(|e| self.error(e, &managed))?;
+        let (merged, fields) = applied.map_err(|e| match e {
+            // The merge did not convert to another manager's version: a configuration whose
+            // values do not fit the version (the live object always does) is the client's
+            // fault, answered as decoding the merge would have answered it.
+            UpdateError::Convert(e) => self
+                .config_error(index, &live, config)
+                .unwrap_or_else(|| self.error(UpdateError::Convert(e), &managed)),
+            e => self.error(e, &managed),
+        })?;
         managed.fields = fields;
         if let Some(mine) = managed.fields.get_mut(&id) {
             mine.set = mine.set.difference(&self.strip);
@@ -333,6 +344,24 @@ impl<H: Object + Clone> FieldManager<H> {
             sync_last_applied(&mut object, config);
         }
         Ok(object)
+    }
+
+    /// Why `config` applied to `live` (both in version `index`) is no object of that version:
+    /// the 400 (or 422) of decoding their merge, as the store answers an apply that needs no
+    /// conversion (`None` when the merge decodes).
+    fn config_error(&self, index: usize, live: &Value, config: &Value) -> Option<ApiError> {
+        let version = &self.versions[index];
+        let mut merged = Typed::new(&version.schema, &version.root)
+            .merge(live, config)
+            .ok()?;
+        super::store::drop_nulls(&mut merged);
+        let name = merged
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let e = (self.read_value[index])(merged).err()?;
+        Some(super::store::decode_error(&self.infos[index], &name, e))
     }
 
     /// `body` (JSON in version `index`) without the `null`s its schema does not allow (a

@@ -31,6 +31,8 @@ mod delete;
 mod list;
 mod write;
 
+pub(super) use write::drop_nulls;
+
 /// How long a read-modify-write keeps retrying when other writers got there first. etcd3's
 /// `GuaranteedUpdate` retries until the request's context ends: a write without a
 /// `resourceVersion` precondition must not fail just because others wrote meanwhile (on etcd,
@@ -678,7 +680,7 @@ fn not_supported(value: &str, supported: &[String]) -> String {
 /// A body that does not decode as the version: a missing required field or an enum value the
 /// enum does not have is a 422 naming it (as a CRD's schema reports it, `spec.message: Required
 /// value`), anything else a 400 naming where.
-fn decode_error(info: &ResourceInfo, name: &str, e: DecodeError) -> ApiError {
+pub(super) fn decode_error(info: &ResourceInfo, name: &str, e: DecodeError) -> ApiError {
     if let DecodeError::Required(field) = &e {
         return ApiError::invalid(
             info.kind,

@@ -611,7 +611,7 @@ fn apply_config(
 }
 
 /// Removes null members of objects, recursively.
-fn drop_nulls(v: &mut Value) {
+pub(in crate::registry) fn drop_nulls(v: &mut Value) {
     match v {
         Value::Object(map) => {
             map.retain(|_, v| !v.is_null());
