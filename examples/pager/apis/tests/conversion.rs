@@ -171,6 +171,61 @@ fn the_title_rides_in_an_annotation() {
     );
 }
 
+/// The title annotation is conversion's own: one a client wrote on a v1beta1 object is dropped on
+/// the way into the hub (as Kubernetes' versions drop each other's round-trip annotations), so a
+/// v1beta1 object read as v1alpha1 and written back keeps its own title — whatever the
+/// annotation said — and no other field changes.
+#[test]
+fn a_title_annotation_a_client_wrote_is_not_a_title() {
+    for title in ["", "Disk"] {
+        let beta = v1beta1::Alert {
+            metadata: ObjectMeta {
+                name: Some("b-1".into()),
+                annotations: Some(BTreeMap::from([
+                    (
+                        v1alpha1::TITLE_ANNOTATION.to_string(),
+                        "From annotation".to_string(),
+                    ),
+                    ("team".to_string(), "ops".to_string()),
+                ])),
+                ..ObjectMeta::default()
+            },
+            spec: v1beta1::AlertSpec {
+                title: title.into(),
+                content: "c".into(),
+                priority: None,
+            },
+            status: None,
+        };
+        let hub = beta.to_hub().unwrap();
+        assert_eq!(hub.spec.title, title);
+        assert_eq!(
+            hub.metadata.annotations,
+            Some(BTreeMap::from([("team".to_string(), "ops".to_string())])),
+            "the hub never holds the round-trip annotation"
+        );
+        let alpha: v1alpha1::Alert = convert(&beta).unwrap();
+        let carried = alpha
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(v1alpha1::TITLE_ANNOTATION));
+        assert_eq!(
+            carried.map(String::as_str),
+            (!title.is_empty()).then_some(title)
+        );
+        let back: v1beta1::Alert = convert(&alpha).unwrap();
+        let mut expected = beta.clone();
+        expected
+            .metadata
+            .annotations
+            .as_mut()
+            .unwrap()
+            .remove(v1alpha1::TITLE_ANNOTATION);
+        assert_eq!(back, expected, "title {title:?}");
+    }
+}
+
 /// The versioned codec: any served version's JSON in, the hub inside, any version's JSON out.
 #[test]
 fn versioned_codec_reads_and_writes_every_version() {

@@ -2,8 +2,12 @@
 //! `message` where the hub has `title` and `content`.
 //!
 //! Round trips stay lossless the Kubernetes way: a hub `title`, which v1alpha1 cannot hold, rides
-//! in the [`TITLE_ANNOTATION`] annotation of a v1alpha1 object and comes back from it.
+//! in the [`TITLE_ANNOTATION`] annotation of a v1alpha1 object and comes back from it. The
+//! annotation is conversion's own, as Kubernetes' round-trip annotations are (HPA's
+//! `DropRoundTripHorizontalPodAutoscalerAnnotations`): the hub never holds it, so one a client
+//! wrote itself never stands in for a title that is not there.
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube_codegen_scheme::ConversionError;
 
 use super::{
@@ -13,6 +17,17 @@ use super::{
 
 /// Carries the hub's `spec.title` in a v1alpha1 object.
 pub const TITLE_ANNOTATION: &str = "pager.k8s.co/title";
+
+/// Removes [`TITLE_ANNOTATION`] from `meta`: wherever an object comes from, only conversion
+/// writes it, and only into v1alpha1 objects.
+pub(crate) fn drop_title_annotation(meta: &mut ObjectMeta) {
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove(TITLE_ANNOTATION);
+        if annotations.is_empty() {
+            meta.annotations = None;
+        }
+    }
+}
 
 /// v1alpha1's `message` is the hub's `content`; the title is set by [`convert_alert_to_hub`].
 pub fn convert_alert_spec_to_hub(input: &AlertSpec) -> Result<crate::AlertSpec, ConversionError> {
@@ -39,21 +54,24 @@ pub fn convert_alert_spec_from_hub(input: &crate::AlertSpec) -> Result<AlertSpec
 pub fn convert_alert_to_hub(input: &Alert) -> Result<crate::Alert, ConversionError> {
     let mut out = crate::Alert::default();
     auto_convert_alert_to_hub(input, &mut out)?;
-    if let Some(annotations) = out.metadata.annotations.as_mut()
-        && let Some(title) = annotations.remove(TITLE_ANNOTATION)
+    if let Some(title) = out
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(TITLE_ANNOTATION))
     {
-        out.spec.title = title;
-        if annotations.is_empty() {
-            out.metadata.annotations = None;
-        }
+        out.spec.title = title.clone();
     }
+    drop_title_annotation(&mut out.metadata);
     Ok(out)
 }
 
-/// A hub alert as v1alpha1: a title, which v1alpha1 has no field for, is kept in an annotation.
+/// A hub alert as v1alpha1: a title, which v1alpha1 has no field for, is kept in an annotation
+/// (and only a title: the annotation is never copied from the hub's metadata).
 pub fn convert_alert_from_hub(input: &crate::Alert) -> Result<Alert, ConversionError> {
     let mut out = Alert::default();
     auto_convert_alert_from_hub(input, &mut out)?;
+    drop_title_annotation(&mut out.metadata);
     if !input.spec.title.is_empty() {
         out.metadata
             .annotations

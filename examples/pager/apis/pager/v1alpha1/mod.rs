@@ -7,6 +7,7 @@
 mod conversion;
 mod types;
 pub use conversion::TITLE_ANNOTATION;
+pub(crate) use conversion::drop_title_annotation;
 pub use types::*;
 
 include!("zz_generated.register.rs");

@@ -4,6 +4,7 @@
 //! +k8s:conversion-gen=crate
 //! +k8s:protobuf-gen=package
 
+mod conversion;
 mod types;
 pub use types::*;
 
