@@ -18,7 +18,7 @@ use kube_codegen_model::output::{
 };
 use kube_codegen_model::{
     ConversionTag, Diagnostic, Field, FieldType, Model, Package, Span, TypeBody, TypeDef,
-    VariantShape, naming,
+    TypeVisibility, VariantShape, naming,
 };
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -89,6 +89,34 @@ impl Generator for ConversionGen {
             // the fields of both sides.
             diags.extend(plan.ext.unreachable_member_errors(NAME));
             diags.extend(plan.hub.unreachable_member_errors(NAME));
+            // Both sides are named: the version's in its module, the hub's from there.
+            diags.extend(plan.ext.unnameable_error());
+            diags.extend(plan.hub.unnameable_error());
+            // `impl ConvertHub for Ext { type Hub = Hub; }`: rustc's E0446 when `Ext` is `pub`
+            // and `Hub` is not.
+            if plan.ext.visibility == TypeVisibility::Public
+                && plan.hub.visibility != TypeVisibility::Public
+                && plan.hub.nameable_in_package()
+            {
+                diags.push(
+                    Diagnostic::error(
+                        "E0112",
+                        format!(
+                            "generated code cannot convert `{}` of {} through the hub's `{}`, which is not `pub`",
+                            plan.ext.name,
+                            pkg.display_name(),
+                            plan.hub.name
+                        ),
+                    )
+                    .at(plan.hub.span, "not `pub`")
+                    .also(plan.ext.span, "`pub`")
+                    .note(format!(
+                        "the generated `impl ConvertHub for {}` names `{}` as its `Hub`, and a `pub` type's impl cannot name a less visible type (rustc's E0446)",
+                        plan.ext.name, plan.hub.name
+                    ))
+                    .help(format!("make the hub's `{}` `pub`", plan.hub.name)),
+                );
+            }
             for dir in [&plan.to_hub, &plan.from_hub] {
                 if let Some(d) = dir.diagnostic(pkg, hub, plan.ext, plan.hub) {
                     diags.push(d);

@@ -74,6 +74,18 @@ impl Generator for DefaulterGen {
                         }
                     }
                 }
+                // Kinds and types with defaults get an `impl SetDefaults`, which names them
+                // (and the types of the values it sets).
+                if !skipped && (t.resource.is_some() || analysis.has_defaults(&t.name)) {
+                    diags.extend(kube_codegen_model::output::unnameable_in_package(
+                        pkg,
+                        [t.name.as_str()],
+                        fields(t)
+                            .iter()
+                            .filter(|f| f.options.default.is_some())
+                            .map(|f| &f.ty),
+                    ));
+                }
                 let name = hand_written_name(t);
                 if let Some(f) = pkg.function_named(&name)
                     && !f.reachable

@@ -250,6 +250,10 @@ fn bad_input_fails_loudly_and_writes_nothing() {
     let (tmp, apis) = fixture();
     // One good package and one with two problems: both problems are reported, nothing written.
     write(
+        &apis.join("widgets/mod.rs"),
+        "//! +groupName=widgets.example.com\npub mod v1;\npub mod v2;\n",
+    );
+    write(
         &apis.join("widgets/v2/types.rs"),
         "/// +genclinet\npub struct Gadget { pub metadata: ObjectMeta }\n/// +optional\npub struct Other {}\n",
     );
@@ -328,6 +332,67 @@ fn private_fields_generated_code_needs_are_errors() {
         err.matches("cannot reach `OrderSpec.count`").count(),
         1,
         "reported once:\n{err}"
+    );
+    assert!(!apis.join("shop/v1/zz_generated.register.rs").exists());
+}
+
+/// Types without `pub` in another file than the package module's, which generated code names
+/// (`self::types::X`), are errors at generation rather than code that does not compile
+/// (`struct is private`); so is a hub type less public than the `pub` type converted through it
+/// (`impl ConvertHub for X { type Hub = … }`, rustc's E0446). `pub(crate)` types are named.
+#[test]
+fn private_types_generated_code_names_are_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let apis = tmp.path().join("apis");
+    write(
+        &apis.join("shop/mod.rs"),
+        "//! +groupName=shop.example.com\npub mod v1;\nmod types;\npub use types::*;\n",
+    );
+    write(
+        &apis.join("shop/types.rs"),
+        "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n\
+         #[derive(Clone, Default)]\npub struct Order {\n    pub metadata: ObjectMeta,\n    pub spec: OrderSpec,\n    pub status: Option<OrderStatus>,\n}\n\n\
+         #[derive(Clone, Default)]\npub(crate) struct OrderSpec {\n    pub item: String,\n}\n\n\
+         #[derive(Clone, Default)]\nstruct OrderStatus {\n    pub done: bool,\n}\n",
+    );
+    write(
+        &apis.join("shop/v1/mod.rs"),
+        "//! +k8s:conversion-gen=crate::apis::shop\n//! +k8s:protobuf-gen=package\nmod types;\npub use types::*;\n",
+    );
+    write(
+        &apis.join("shop/v1/types.rs"),
+        "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n\
+         #[derive(Clone, Debug, Default)]\npub struct Order {\n    pub metadata: ObjectMeta,\n    pub spec: OrderSpec,\n    pub status: Option<OrderStatus>,\n}\n\n\
+         #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]\npub struct OrderSpec {\n    pub item: String,\n}\n\n\
+         #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]\npub(crate) struct OrderStatus {\n    pub done: bool,\n}\n\n\
+         #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]\nstruct Size {\n    /// +default=3\n    pub count: Option<i32>,\n}\n",
+    );
+    let o = run(&["apis"], tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    for expected in [
+        // Private in `types`: named by defaults and protobuf messages (version), conversions
+        // (hub and version).
+        "error[E0112]: generated code cannot name `Size`: it is private to `types`",
+        "--> apis/shop/v1/types.rs:21:8",
+        "error[E0112]: generated code cannot name `OrderStatus`: it is private to `types`",
+        "--> apis/shop/types.rs:16:8",
+        "help: make it `pub` (or `pub(crate)`), or declare `Size` in the package's own module",
+        // `pub` in the version, `pub(crate)` in the hub.
+        "error[E0112]: generated code cannot convert `OrderSpec` of shop.example.com/v1 through the hub's `OrderSpec`, which is not `pub`",
+        "--> apis/shop/types.rs:11:19",
+        "help: make the hub's `OrderSpec` `pub`",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    // Reported once, whichever generators name it; a `pub(crate)` version type converted
+    // through a private hub type is reported as the hub type's problem only.
+    assert_eq!(err.matches("cannot name `Size`").count(), 1, "{err}");
+    assert_eq!(err.matches("cannot name `OrderStatus`").count(), 1, "{err}");
+    assert!(!err.contains("convert `OrderStatus`"), "{err}");
+    assert!(
+        err.contains("aborting due to 3 previous errors"),
+        "nothing else:\n{err}"
     );
     assert!(!apis.join("shop/v1/zz_generated.register.rs").exists());
 }

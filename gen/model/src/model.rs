@@ -203,6 +203,8 @@ pub struct TypeDef {
     /// Module path of the declaring file relative to the package (`["types"]`; empty for `mod.rs`).
     pub module: Vec<String>,
     pub is_pub: bool,
+    /// How far the type is visible, as written (`pub`, `pub(crate)`, ...).
+    pub visibility: TypeVisibility,
     pub has_generics: bool,
     pub docs: Vec<String>,
     pub span: Span,
@@ -224,6 +226,16 @@ pub struct TypeDef {
     /// `Some([])` when the package module re-exports it (`pub use types::*;`), `Some(module)`
     /// when it and every module down to it are `pub`, `None` when only its own crate can.
     pub public_module: Option<Vec<String>>,
+}
+
+/// A type's visibility as written: `pub`, `pub(crate)` (or `pub(in path)`), `pub(super)`, or
+/// none (`pub(self)` too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypeVisibility {
+    Public,
+    Crate,
+    Super,
+    Private,
 }
 
 /// A field of a type without `pub`: its name, or its index in a tuple struct.
@@ -430,6 +442,41 @@ impl TypeDef {
         } else {
             &self.private_members
         }
+    }
+
+    /// Whether code in the package's own module (where generated code lives) can name the type:
+    /// a type without `pub` declared in another file (or an inline module) cannot.
+    pub fn nameable_in_package(&self) -> bool {
+        match self.visibility {
+            TypeVisibility::Public | TypeVisibility::Crate => true,
+            TypeVisibility::Super => self.module.len() <= 1,
+            TypeVisibility::Private => self.module.is_empty(),
+        }
+    }
+
+    /// E0112 when generated code must name this type but cannot (see
+    /// [`TypeDef::nameable_in_package`]). Worded alike for every generator, so that a type is
+    /// reported once.
+    pub fn unnameable_error(&self) -> Option<crate::diag::Diagnostic> {
+        if self.nameable_in_package() {
+            return None;
+        }
+        let module = self.module.join("::");
+        Some(
+            crate::diag::Diagnostic::error(
+                "E0112",
+                format!(
+                    "generated code cannot name `{}`: it is private to `{module}`",
+                    self.name
+                ),
+            )
+            .at(self.span, format!("private to `{module}`"))
+            .note("generated code lives in the package's module and names the type as `self::<module>::<type>`")
+            .help(format!(
+                "make it `pub` (or `pub(crate)`), or declare `{}` in the package's own module",
+                self.name
+            )),
+        )
     }
 
     /// E0114 for each field of this type `generator` reads or writes but cannot reach.

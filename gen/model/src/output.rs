@@ -335,6 +335,29 @@ pub fn unnameable_from_outside<'a>(
         .collect()
 }
 
+/// E0112 for each type of `pkg` named in `names` (or in `types`) that generated code, which lives
+/// in the package module, cannot name; each type once.
+pub fn unnameable_in_package<'a>(
+    pkg: &Package,
+    names: impl IntoIterator<Item = &'a str>,
+    types: impl IntoIterator<Item = &'a FieldType>,
+) -> Vec<crate::diag::Diagnostic> {
+    let mut all: Vec<String> = names.into_iter().map(str::to_string).collect();
+    for ty in types {
+        ty.walk(&mut |t| {
+            if let FieldType::Local(name) = t {
+                all.push(name.clone());
+            }
+        });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    all.into_iter()
+        .filter(|n| seen.insert(n.clone()))
+        .filter_map(|n| pkg.type_named(&n))
+        .filter_map(crate::model::TypeDef::unnameable_error)
+        .collect()
+}
+
 /// A field type as tokens, naming local types through the package module and well-known types
 /// through the crate paths of `opts`.
 pub fn field_type_tokens(pkg: &Package, ty: &FieldType, opts: &Options) -> TokenStream {

@@ -117,6 +117,7 @@ pub(crate) struct LoweredType {
     pub private_members: Vec<crate::model::PrivateMember>,
     pub name: String,
     pub is_pub: bool,
+    pub visibility: crate::model::TypeVisibility,
     pub has_generics: bool,
     pub docs: Vec<String>,
     pub tags: Vec<Tag>,
@@ -140,7 +141,7 @@ pub(crate) fn collect_files(
     paths.sort();
     // Read in parallel; files kube-codegen wrote are recognised by their first bytes and not
     // read further (a no-op run over a big tree would otherwise read all its output).
-    let read: Vec<(PathBuf, std::io::Result<Option<String>>)> = paths
+    let read: Vec<(PathBuf, Result<Option<String>, ReadError>)> = paths
         .into_par_iter()
         .map(|path| {
             let text = read_unless_generated(&path);
@@ -149,19 +150,46 @@ pub(crate) fn collect_files(
         .collect();
     let mut out = Vec::new();
     for (path, text) in read {
+        let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
+        let display = display_root.join(&rel);
         let text = match text {
             Ok(Some(t)) => t,
             Ok(None) => continue,
-            Err(e) => {
+            Err(ReadError::Io(e)) => {
                 diags.push(Diagnostic::error(
                     "E0003",
                     format!("cannot read {}: {e}", path.display()),
                 ));
                 continue;
             }
+            Err(ReadError::NotUtf8(e)) => {
+                // Shown with the bad bytes replaced (the text before them is unchanged, so the
+                // span points at the first one), and not parsed.
+                let at = e.utf8_error().valid_up_to();
+                // Where, as an editor counts: line and column (in characters) of the first bad
+                // byte.
+                let valid = std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or_default();
+                let line = valid.matches('\n').count() + 1;
+                let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let lossy: Arc<str> = String::from_utf8_lossy(e.as_bytes()).into();
+                let id = sources.add(display, lossy);
+                diags.push(
+                    Diagnostic::error(
+                        "E0003",
+                        format!(
+                            "cannot read {}: not UTF-8 at {line}:{column} (byte {at}); Rust source files are UTF-8",
+                            path.display()
+                        ),
+                    )
+                    .at(
+                        Span::new(id, at, at + char::REPLACEMENT_CHARACTER.len_utf8()),
+                        "not UTF-8",
+                    )
+                    .help("re-encode the file as UTF-8 (or remove the byte)"),
+                );
+                continue;
+            }
         };
-        let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
-        let display = display_root.join(&rel);
         let text: Arc<str> = text.into();
         let id = sources.add(display, text.clone());
         out.push(InputFile { id, rel, text });
@@ -169,33 +197,28 @@ pub(crate) fn collect_files(
     out
 }
 
+/// Why a file could not be read as Rust source.
+enum ReadError {
+    Io(std::io::Error),
+    NotUtf8(std::string::FromUtf8Error),
+}
+
 /// The file's text, or `None` when it starts with kube-codegen's header.
-fn read_unless_generated(path: &Path) -> std::io::Result<Option<String>> {
+fn read_unless_generated(path: &Path) -> Result<Option<String>, ReadError> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
+    let mut f = std::fs::File::open(path).map_err(ReadError::Io)?;
     let mut head = vec![0u8; HEADER.len()];
-    let n = read_full(&mut f, &mut head)?;
+    let n = read_full(&mut f, &mut head).map_err(ReadError::Io)?;
     head.truncate(n);
     if head == HEADER.as_bytes() {
         return Ok(None);
     }
     let mut rest = Vec::new();
-    f.read_to_end(&mut rest)?;
+    f.read_to_end(&mut rest).map_err(ReadError::Io)?;
     head.extend_from_slice(&rest);
-    String::from_utf8(head).map(Some).map_err(|e| {
-        // Where, as an editor counts: line and column (in characters) of the first bad byte.
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let valid = std::str::from_utf8(valid).unwrap_or_default();
-        let line = valid.matches('\n').count() + 1;
-        let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!(
-                "not UTF-8 at {line}:{column} (byte {}); Rust source files are UTF-8",
-                e.utf8_error().valid_up_to()
-            ),
-        )
-    })
+    String::from_utf8(head)
+        .map(Some)
+        .map_err(ReadError::NotUtf8)
 }
 
 /// Reads until `buf` is full or the file ends; returns the bytes read.
@@ -732,6 +755,26 @@ fn private_members(ctx: &Ctx, fields: &syn::Fields) -> Vec<crate::model::Private
         .collect()
 }
 
+/// `pub`, `pub(crate)`, `pub(super)`, `pub(in path)`, or none.
+fn type_visibility(vis: &syn::Visibility) -> crate::model::TypeVisibility {
+    use crate::model::TypeVisibility;
+    match vis {
+        syn::Visibility::Public(_) => TypeVisibility::Public,
+        syn::Visibility::Inherited => TypeVisibility::Private,
+        syn::Visibility::Restricted(r) => {
+            if r.path.is_ident("self") {
+                TypeVisibility::Private
+            } else if r.path.is_ident("super") {
+                TypeVisibility::Super
+            } else {
+                // `crate`, or a path this far up (or further) that names an ancestor: seen
+                // from the package's module as from the crate.
+                TypeVisibility::Crate
+            }
+        }
+    }
+}
+
 fn lower_type(
     ctx: &mut Ctx,
     attrs: &[syn::Attribute],
@@ -772,6 +815,7 @@ fn lower_type(
         serde,
         name: ident.unraw().to_string(),
         is_pub: matches!(vis, syn::Visibility::Public(_)),
+        visibility: type_visibility(vis),
         has_generics: !generics.params.is_empty(),
         docs,
         tags,

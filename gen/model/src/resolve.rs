@@ -238,6 +238,36 @@ pub(crate) fn assemble(
     for files in by_key.values_mut() {
         drop_undeclared(files, lowered, diags);
     }
+    // Generated anyway: the module may be declared from outside the input (a `#[path]` in
+    // `lib.rs`), which only rustc can tell; the warning explains the error rustc gives if not.
+    for (key, module_file, module_id) in undeclared_versions(&by_key, lowered) {
+        let module_file = input_dir.join(module_file);
+        let version = key.version.as_deref().unwrap_or_default();
+        let at = by_key[&key]
+            .iter()
+            .find_map(|p| lowered[&p.file.id].types.first().map(|t| t.span));
+        let mut d = Diagnostic::warning(
+            "W0117",
+            format!(
+                "version directory {} is not a module: {} does not declare `mod {version};`",
+                input_dir.join(&key.group_dir).join(version).display(),
+                module_file.display()
+            ),
+        )
+        .note("rustc does not compile it unless a module outside the input declares it, and generated code naming it (clients, apply configurations) would not compile")
+        .help(format!(
+            "declare it in {} (`pub mod {version};`), or remove the directory",
+            module_file.display()
+        ));
+        d = match at {
+            Some(at) => d.at(at, "no module here declares this version"),
+            None => d.at(
+                Span::new(module_id, 0, 0),
+                format!("no `mod {version};` in this module"),
+            ),
+        };
+        diags.push(d);
+    }
 
     // One group per group directory: a `+groupName` on any of its packages, all in agreement.
     let mut group_tags: BTreeMap<PathBuf, Vec<(String, Span)>> = BTreeMap::new();
@@ -333,6 +363,46 @@ pub(crate) fn assemble(
         packages.push(pkg);
     }
     packages
+}
+
+/// Version packages whose group directory has a module file (`mod.rs`, `lib.rs`) that does not
+/// declare them (`pub mod v1beta1;`), with that file: rustc does not compile them. A module with a
+/// `#[path = "…"] mod` may declare anything, and a group without a module file here cannot tell:
+/// both are given the benefit of the doubt.
+fn undeclared_versions(
+    by_key: &BTreeMap<PackageKey, Vec<&Placed>>,
+    lowered: &BTreeMap<FileId, LoweredFile>,
+) -> Vec<(PackageKey, PathBuf, FileId)> {
+    by_key
+        .keys()
+        .filter(|key| key.group_dir.as_os_str() != "..")
+        .filter_map(|key| {
+            let version = key.version.as_ref()?;
+            let hub = PackageKey {
+                group_dir: key.group_dir.clone(),
+                version: None,
+            };
+            let roots: Vec<&Placed> = by_key
+                .get(&hub)?
+                .iter()
+                .copied()
+                .filter(|p| p.module.is_empty())
+                .collect();
+            let declares = |p: &&Placed| {
+                let lf = &lowered[&p.file.id];
+                !lf.path_mods.is_empty()
+                    || lf.file_mods.iter().any(|(m, _)| m == version)
+                    || lf.test_file_mods.contains(version)
+                    || lf
+                        .scopes
+                        .iter()
+                        .any(|s| s.inline.len() == 1 && s.inline[0] == *version)
+            };
+            let first = roots.first()?;
+            (!roots.iter().any(declares))
+                .then(|| (key.clone(), first.file.rel.clone(), first.file.id))
+        })
+        .collect()
 }
 
 /// Keeps the files rustc compiles: a file module counts when the module above it declares it
@@ -665,6 +735,7 @@ fn assemble_one(
                 name: t.name,
                 module,
                 is_pub: t.is_pub,
+                visibility: t.visibility,
                 has_generics: t.has_generics,
                 docs: t.docs,
                 span: t.span,

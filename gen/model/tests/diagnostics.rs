@@ -847,6 +847,11 @@ fn a_file_that_is_not_utf8_is_named_with_line_and_column() {
         out.contains("error[E0003]: cannot read apis/pager/v1/types.rs: not UTF-8 at 2:8 (byte 23); Rust source files are UTF-8"),
         "{out}"
     );
+    // Shown like any other error: where, with the line (the byte replaced) and a caret.
+    assert!(
+        out.contains(" --> apis/pager/v1/types.rs:2:8") && out.contains("/// caf\u{FFFD}"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -992,6 +997,48 @@ fn files_no_module_declares_are_not_read() {
     );
     assert!(out.contains("warning[W0115]"), "{out}");
     assert!(out.contains("error[E0100]"), "{out}");
+}
+
+/// A version directory the group's module does not declare is not compiled by rustc (unless a
+/// module outside the input declares it): W0117 names the module file to declare it in
+/// (generated clients and apply configurations would name a module that does not exist). A
+/// declaration under `#[cfg]`, through `#[path]` or inline counts.
+#[test]
+fn a_version_directory_the_group_module_does_not_declare() {
+    let alert = format!(
+        "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+    );
+    let group = "//! +groupName=pager.k8s.co\npub mod v1;\n";
+    let root_with = |group: &str| {
+        fixture(&[
+            ("apis/pager/mod.rs", group),
+            ("apis/pager/v1/mod.rs", "mod types;\npub use types::*;\n"),
+            ("apis/pager/v1/types.rs", &alert),
+            ("apis/pager/v2/mod.rs", "mod types;\npub use types::*;\n"),
+            ("apis/pager/v2/types.rs", &alert),
+        ])
+    };
+    let root = root_with(group);
+    let loaded = try_load(&root, "apis").expect("a warning: v2 may be declared from outside");
+    assert_eq!(loaded.model.packages.len(), 3, "v2 is generated anyway");
+    insta::assert_snapshot!(stable(
+        &loaded.sources.render(&loaded.warnings),
+        root.path()
+    ));
+
+    for declared in [
+        "//! +groupName=pager.k8s.co\npub mod v1;\n#[cfg(feature = \"v2\")]\npub mod v2;\n",
+        "//! +groupName=pager.k8s.co\npub mod v1;\n#[path = \"v2/mod.rs\"]\npub mod second;\n",
+        "//! +groupName=pager.k8s.co\npub mod v1;\npub mod v2 {\n    mod types;\n    pub use types::*;\n}\n",
+    ] {
+        let loaded = try_load(&root_with(declared), "apis").expect("declared");
+        assert_eq!(loaded.model.packages.len(), 3, "{declared}");
+        assert!(
+            loaded.warnings.is_empty(),
+            "{declared}: {:?}",
+            loaded.warnings
+        );
+    }
 }
 
 #[test]

@@ -50,6 +50,19 @@ impl Generator for ProtobufGen {
             for t in types.chain(plan.newtypes.iter().map(|(t, _)| *t)) {
                 diags.extend(t.unreachable_member_errors(NAME));
             }
+            // Messages, enums and newtypes are named by their encoding and decoding.
+            let named = plan
+                .messages
+                .iter()
+                .map(|m| m.ty)
+                .chain(plan.enums.iter().copied())
+                .chain(plan.newtypes.iter().map(|(t, _)| *t))
+                .map(|t| t.name.as_str());
+            diags.extend(kube_codegen_model::output::unnameable_in_package(
+                pkg,
+                named,
+                [],
+            ));
         }
         diags
     }
@@ -759,12 +772,24 @@ fn enum_impl(pkg: &Package, t: &TypeDef) -> TokenStream {
         "unknown {} value {{:?}} (expected one of {expected})",
         t.name
     );
-    let text = if variants.is_empty() {
-        quote!(match *self {})
+    // An enum without variants has no value to encode: its `match` is of type `!`, given a
+    // type here so that `.len()` can be called on it (in code rustc knows is unreachable).
+    let (text, allow) = if variants.is_empty() {
+        (
+            quote!({
+                let text: &'static str = match *self {};
+                text
+            }),
+            quote!(#[allow(unreachable_code, unused_variables)]),
+        )
     } else {
-        quote!(match self { #( Self::#names => #wires, )* })
+        (
+            quote!(match self { #( Self::#names => #wires, )* }),
+            TokenStream::new(),
+        )
     };
     quote! {
+        #allow
         impl pb::Field for #path {
             const WIRE: pb::WireType = pb::WireType::LengthDelimited;
             fn encode(&self, tag: u32, buf: &mut ::std::vec::Vec<u8>) {

@@ -278,3 +278,25 @@ fn an_unreadable_record_is_an_error() {
         "{e}"
     );
 }
+
+/// An enum without variants (valid Rust: no value of it exists) gets a `Field` impl whose
+/// encoding rustc can type: `match *self {}` is of type `!`, so `.len()` cannot be called on it
+/// directly (E0599 in the generated file).
+#[test]
+fn an_enum_without_variants_encodes() {
+    let body = "#[derive(Clone, Debug, Default)]\npub struct Thing {\n    pub metadata: ObjectMeta,\n    pub never: Option<Never>,\n}\n\n#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]\npub enum Never {}\n";
+    let (_, rust) = generate("empty-enum", body, None);
+    assert!(
+        rust.contains("let text: &'static str = match *self {};"),
+        "{rust}"
+    );
+    assert!(!rust.contains("match *self {}.len()"), "{rust}");
+    let allow = rust.find("#[allow(unreachable_code, unused_variables)]");
+    let impl_ = rust.find("impl pb::Field for self::types::Never");
+    assert!(
+        allow
+            .zip(impl_)
+            .is_some_and(|(a, i)| a < i && rust[a..i].trim_end().ends_with(']')),
+        "{rust}"
+    );
+}

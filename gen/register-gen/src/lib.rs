@@ -33,10 +33,19 @@ impl Generator for RegisterGen {
         if !pkg.options.register {
             return Vec::new();
         }
-        // A kind's codec and object access read and write its fields themselves.
-        pkg.roots()
+        // A kind's codec and object access read and write its fields themselves, and name
+        // their types.
+        let mut diags: Vec<Diagnostic> = pkg
+            .roots()
             .flat_map(|(t, _)| t.unreachable_member_errors(NAME))
-            .collect()
+            .collect();
+        diags.extend(kube_codegen_model::output::unnameable_in_package(
+            pkg,
+            [],
+            pkg.roots()
+                .flat_map(|(t, _)| t.fields().iter().map(|f| &f.ty)),
+        ));
+        diags
     }
 
     fn generate_package(&self, model: &Model, pkg: &Package, opts: &Options) -> Vec<GeneratedFile> {
