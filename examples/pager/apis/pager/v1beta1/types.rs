@@ -18,7 +18,7 @@ pub struct Alert {
 pub struct AlertSpec {
     /// Title of the notification.
     /// +optional
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub title: String,
     /// Body of the notification.
     pub content: String,
