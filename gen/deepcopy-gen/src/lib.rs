@@ -55,7 +55,7 @@ impl Generator for DeepcopyGen {
                 // The generated field-by-field clone names every field.
                 diags.extend(t.unreachable_member_errors(NAME));
             }
-            if !t.implements("Clone") && !t.is_pub && !t.module.is_empty() {
+            if !t.implements("Clone") && !t.nameable_in_package() {
                 diags.push(
                     Diagnostic::error(
                         "E0403",

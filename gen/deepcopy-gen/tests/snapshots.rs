@@ -149,4 +149,17 @@ fn private_type_in_a_submodule_is_rejected() {
     );
     let diags = DeepcopyGen.check(&loaded.model);
     insta::assert_snapshot!(render(&loaded, &diags));
+
+    // `pub(crate)` and `pub(super)` (the package module, from `types.rs`) can be named.
+    for vis in ["pub(crate) ", "pub(super) "] {
+        let loaded = load_fixture(
+            "visible",
+            &[(
+                "apis/pager/v1/types.rs",
+                &format!("{vis}struct Hidden {{\n    pub n: i32,\n}}\n"),
+            )],
+        );
+        let diags = DeepcopyGen.check(&loaded.model);
+        assert!(diags.is_empty(), "{vis}: {}", render(&loaded, &diags));
+    }
 }
