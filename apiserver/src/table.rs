@@ -235,7 +235,10 @@ pub fn jsonpath_value(obj: &Value, path: &str) -> Option<Value> {
     found.into_iter().next().cloned()
 }
 
-/// A `Table` of `objects`. `headers` is false for the second and later watch events.
+/// A `Table` of `objects`. `headers` is false for the second and later watch events. A list's
+/// `resourceVersion`, `continue` and `remainingItemCount` are carried over, as Kubernetes'
+/// table convertors copy them from the list's metadata.
+#[allow(clippy::too_many_arguments)]
 pub fn table(
     info: &ResourceInfo,
     objects: &[Value],
@@ -243,6 +246,7 @@ pub fn table(
     beta: bool,
     resource_version: Option<String>,
     continue_token: Option<String>,
+    remaining_item_count: Option<u64>,
     headers: bool,
 ) -> Value {
     let mut metadata = serde_json::Map::new();
@@ -251,6 +255,9 @@ pub fn table(
     }
     if let Some(c) = continue_token {
         metadata.insert("continue".into(), json!(c));
+    }
+    if let Some(n) = remaining_item_count {
+        metadata.insert("remainingItemCount".into(), json!(n));
     }
     json!({
         "kind": "Table",

@@ -859,3 +859,158 @@ async fn an_unknown_enum_value_is_not_supported() {
         "{out}"
     );
 }
+
+/// Under `fieldValidation=Strict`, unknown fields fail decoding (400) before any schema
+/// validation; and a CRD's schema validation reports every missing required field and
+/// unsupported enum value of a body in one 422 — an object's properties first, then its missing
+/// required fields, as kube-openapi's object validator lists them.
+#[tokio::test]
+async fn strict_decoding_comes_first_and_schema_errors_are_reported_together() {
+    let app = app();
+    let body = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert", "metadata": {"name": "x"}, "spec": {"message": "m", "content": "c", "priority": "urgent", "zz": 1}});
+    let strict = format!("{BASE}?fieldValidation=Strict");
+    let (code, out) = call(&app, Method::POST, &strict, JSON, &body.to_string()).await;
+    assert_status(code, &out, 400, "BadRequest");
+    assert_eq!(
+        out["message"],
+        "Alert in version \"v1alpha1\" cannot be handled as a Alert: strict decoding error: unknown field \"spec.content\", unknown field \"spec.zz\"",
+        "{out}"
+    );
+    // Not strict: the enum is the error.
+    let (code, out) = call(&app, Method::POST, BASE, JSON, &body.to_string()).await;
+    assert_status(code, &out, 422, "Invalid");
+    assert_eq!(
+        out["details"]["causes"].as_array().unwrap().len(),
+        1,
+        "{out}"
+    );
+
+    let body = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert", "metadata": {"name": "x"}, "spec": {"priority": "urgent"}});
+    for uri in [BASE, &strict] {
+        let (code, out) = call(&app, Method::POST, uri, JSON, &body.to_string()).await;
+        assert_status(code, &out, 422, "Invalid");
+        let causes: Vec<(&str, &str)> = out["details"]["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["reason"].as_str().unwrap(), c["field"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                ("FieldValueNotSupported", "spec.priority"),
+                ("FieldValueRequired", "spec.message")
+            ],
+            "{out}"
+        );
+        assert_eq!(
+            out["message"],
+            "Alert.pager.k8s.co \"x\" is invalid: [spec.priority: Unsupported value: \"urgent\": supported values: \"low\", \"normal\", \"high\", spec.message: Required value]",
+            "{out}"
+        );
+    }
+
+    // The same through a patch: strict first, then every problem at once.
+    create(&app, &alert("p1")).await;
+    let patch = json!({"spec": {"message": null, "priority": "urgent", "content": "c"}});
+    let (code, out) = call(
+        &app,
+        Method::PATCH,
+        &format!("{}?fieldValidation=Strict", url("p1")),
+        MERGE,
+        &patch.to_string(),
+    )
+    .await;
+    assert_status(code, &out, 400, "BadRequest");
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("strict decoding error: unknown field \"spec.content\""),
+        "{out}"
+    );
+    let (code, out) = call(&app, Method::PATCH, &url("p1"), MERGE, &patch.to_string()).await;
+    assert_status(code, &out, 422, "Invalid");
+    assert_eq!(
+        out["details"]["causes"].as_array().unwrap().len(),
+        2,
+        "{out}"
+    );
+    // A type error stays a 400, and nothing was written.
+    let bad = json!({"spec": {"message": 5}});
+    let (code, out) = call(&app, Method::PATCH, &url("p1"), MERGE, &bad.to_string()).await;
+    assert_status(code, &out, 400, "BadRequest");
+    let (_, got) = call(&app, Method::GET, &url("p1"), None, "").await;
+    assert_eq!(got["spec"]["message"], "hello");
+}
+
+/// etcd gone under open watches: each ends without an ERROR event, as kube-apiserver's watch
+/// cache closes its watchers when its etcd watch fails (clients watch again from where they
+/// were), with the watch cache and without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watches_end_without_an_error_event_when_etcd_goes_away() {
+    let mut etcd = etcd::Etcd::start();
+    let options = |prefix: &str| EtcdOptions {
+        prefix: prefix.into(),
+        ..EtcdOptions::default()
+    };
+    let plain = EtcdStore::connect(&[etcd.client_url()], options("/plain"))
+        .await
+        .unwrap();
+    let cached = EtcdStore::connect(&[etcd.client_url()], options("/cached"))
+        .await
+        .unwrap();
+    let mut watches = Vec::new();
+    for store in [
+        AnyStore::from(plain),
+        AnyStore::from(cached).with_watch_cache(StoreOptions::default()),
+    ] {
+        let app = app_on(store);
+        create(&app, &alert("w1")).await;
+        let (_, list) = call(&app, Method::GET, BASE, None, "").await;
+        let rv = list["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let resp = app
+            .clone()
+            .oneshot(
+                Request::builder()
+                    .uri(format!("{BASE}?watch=1&resourceVersion={rv}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let mut events = resp.into_body().into_data_stream();
+        create(&app, &alert("w2")).await;
+        let first = tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
+            .await
+            .expect("an event")
+            .unwrap()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&first).contains("\"type\":\"ADDED\""),
+            "{first:?}"
+        );
+        // (The server must outlive its watches: dropped, it ends them as a shutdown does.)
+        watches.push((app, events));
+    }
+    etcd.stop();
+    for (_app, mut events) in watches {
+        let mut rest = Vec::new();
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            while let Some(chunk) = events.next().await {
+                match chunk {
+                    Ok(bytes) => rest.extend_from_slice(&bytes),
+                    Err(_) => break,
+                }
+            }
+        })
+        .await;
+        assert!(ended.is_ok(), "the watch did not end when etcd went away");
+        let rest = String::from_utf8_lossy(&rest);
+        assert!(!rest.contains("\"type\":\"ERROR\""), "{rest}");
+    }
+}

@@ -1422,6 +1422,73 @@ async fn tables_have_name_printer_columns_and_age() {
     assert_status(&r, 406, "NotAcceptable");
 }
 
+/// A Table page keeps the list's `continue` and `remainingItemCount`, as kube's table
+/// convertors copy them (`kubectl get --chunk-size` reads them).
+#[tokio::test]
+async fn table_pages_carry_continue_and_remaining_item_count() {
+    let app = app();
+    for name in ["p1", "p2", "p3", "p4", "p5"] {
+        create(&app, name).await;
+    }
+    let accept = Some("application/json;as=Table;v=v1;g=meta.k8s.io");
+    let r = call_accept(
+        &app,
+        Method::GET,
+        &format!("{BASE}?limit=2"),
+        None,
+        "",
+        accept,
+    )
+    .await;
+    assert_eq!(r.body["kind"], "Table", "{}", r.body);
+    assert_eq!(r.body["rows"].as_array().unwrap().len(), 2);
+    assert_eq!(r.body["metadata"]["remainingItemCount"], 3, "{}", r.body);
+    let token = r.body["metadata"]["continue"].as_str().unwrap().to_string();
+    assert!(r.body["metadata"]["resourceVersion"].is_string());
+    let plain = call(&app, Method::GET, &format!("{BASE}?limit=2"), None, "").await;
+    assert_eq!(plain.body["metadata"]["remainingItemCount"], 3);
+    // The last page has neither; a selector makes the count unknown, so it is left out.
+    let r = call_accept(
+        &app,
+        Method::GET,
+        &format!("{BASE}?limit=2&continue={token}"),
+        None,
+        "",
+        accept,
+    )
+    .await;
+    assert_eq!(r.body["metadata"]["remainingItemCount"], 1, "{}", r.body);
+    let r = call_accept(
+        &app,
+        Method::GET,
+        &format!("{BASE}?limit=5"),
+        None,
+        "",
+        accept,
+    )
+    .await;
+    assert!(
+        r.body["metadata"].get("remainingItemCount").is_none(),
+        "{}",
+        r.body
+    );
+    assert!(r.body["metadata"].get("continue").is_none(), "{}", r.body);
+    let r = call_accept(
+        &app,
+        Method::GET,
+        &format!("{BASE}?limit=2&labelSelector=app%3Dx"),
+        None,
+        "",
+        accept,
+    )
+    .await;
+    assert!(
+        r.body["metadata"].get("remainingItemCount").is_none(),
+        "{}",
+        r.body
+    );
+}
+
 #[tokio::test]
 async fn discovery_documents() {
     let app = app();
@@ -1643,13 +1710,15 @@ async fn deprecated_watch_paths_watch_the_collection_or_one_object() {
     assert_status(&r, 404, "NotFound");
 }
 
-/// A watcher that falls behind (its client reads nothing while the server's queue and the
-/// store's buffer fill) ends without an ERROR event, as kube-apiserver ends a slow watcher; a
-/// new watch from the last event it read goes on with no gap and no relist.
+/// A watcher that falls behind (its client reads nothing while the server's queue, the
+/// store's buffer and the part of its history it needs fill) ends without an ERROR event, as
+/// kube-apiserver ends a slow watcher; a new watch from the last event it read goes on with no
+/// gap and no relist.
 #[tokio::test]
 async fn a_watch_that_falls_behind_ends_cleanly_and_resumes() {
     let store = MemoryStore::with_options(apiserver_storage::StoreOptions {
         watch_buffer: 2,
+        history_capacity: 1024,
         ..Default::default()
     });
     let app = ApiServer::builder(AnyStore::Memory(store))
@@ -1675,10 +1744,12 @@ async fn a_watch_that_falls_behind_ends_cleanly_and_resumes() {
         }
     };
     let mut slow = watch(start).await;
-    // More than the server's per-watch queue (256 events) and the store's buffer (2) hold.
-    let total = 300;
+    // More than the server's per-watch queue (256 events), the store's buffer (2) and half its
+    // history (512 events: the most a watcher may lag behind) hold; less than the history, so
+    // that the events after the last one read are still there.
+    let total = 900;
     for i in 0..total {
-        create(&app, &format!("b{i:03}")).await;
+        create(&app, &format!("b{i:04}")).await;
     }
     // Reads what was queued, then the end of the stream: no ERROR event.
     let got = watch_events(&mut slow, None).await;
@@ -1705,6 +1776,54 @@ async fn a_watch_that_falls_behind_ends_cleanly_and_resumes() {
     let rest = watch_events(&mut slow, Some(total - got.len())).await;
     let all: Vec<u64> = got.iter().chain(&rest).map(rv_of).collect();
     assert_eq!(all, (start + 1..=start + total as u64).collect::<Vec<_>>());
+}
+
+/// A deletecollection of more objects than a watcher's buffer (1,024 events) on the memory
+/// store, which deletes without awaiting: a watch whose client reads gets every DELETED event,
+/// and stays open.
+#[tokio::test]
+async fn a_big_deletecollection_reaches_a_reading_watch_whole() {
+    let app = app();
+    let base = "/apis/pager.k8s.co/v1alpha1/namespaces/bulk/alerts";
+    let total = 1100;
+    for i in 0..total {
+        let body = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert", "metadata": {"name": format!("a{i:04}")}, "spec": {"message": "m"}});
+        let r = call(&app, Method::POST, base, JSON, &body.to_string()).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let listed = call(&app, Method::GET, base, None, "").await;
+    let rv = listed.body["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let req = Request::get(format!("{base}?watch=1&resourceVersion={rv}"))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut watch = resp.into_body().into_data_stream();
+    let r = call(&app, Method::DELETE, base, None, "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), total);
+    let events = watch_events(&mut watch, Some(total)).await;
+    assert!(
+        events.iter().all(|e| e["type"] == "DELETED"),
+        "{:?}",
+        events.iter().find(|e| e["type"] != "DELETED")
+    );
+    let mut names: Vec<&str> = events
+        .iter()
+        .map(|e| e["object"]["metadata"]["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), total);
+    // Still open: the next change arrives.
+    let r = call(&app, Method::POST, base, JSON, &alert("after", "m")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let next = watch_events(&mut watch, Some(1)).await;
+    assert_eq!(next[0]["type"], "ADDED");
+    assert_eq!(next[0]["object"]["metadata"]["name"], "after");
 }
 
 /// As kube-apiserver's watch cache: with bookmarks allowed, a quiet watch gets one BOOKMARK 2 s
@@ -2045,4 +2164,83 @@ async fn pretty_json_for_people() {
             .await
             .contains("\n  ")
     );
+}
+
+/// As Go's encoding/json reads them: an invalid UTF-8 byte or an unpaired surrogate escape in a
+/// string of a JSON body (create, update, merge and JSON patches) is U+FFFD, not a 400; an
+/// escaped backslash before `ud800` is text.
+#[tokio::test]
+async fn invalid_utf8_and_lone_surrogates_read_as_go_reads_them() {
+    let app = app();
+    let send = |method: Method, uri: String, ct: &'static str, body: Vec<u8>| {
+        let app = app.clone();
+        async move {
+            let req = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("content-type", ct)
+                .body(Body::from(body))
+                .unwrap();
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        }
+    };
+    let body = br#"{"apiVersion":"pager.k8s.co/v1alpha1","kind":"Alert","metadata":{"name":"u1"},"spec":{"message":"a \ud800"}}"#;
+    let (code, out) = send(Method::POST, BASE.into(), "application/json", body.to_vec()).await;
+    assert_eq!(code, StatusCode::CREATED, "{out}");
+    assert_eq!(out["spec"]["message"], "a \u{FFFD}");
+    let mut body = br#"{"apiVersion":"pager.k8s.co/v1alpha1","kind":"Alert","metadata":{"name":"u2"},"spec":{"message":"x"#.to_vec();
+    body.extend_from_slice(b"\xff\xfe");
+    body.extend_from_slice(br#" \\ud800"}}"#);
+    let (code, out) = send(Method::POST, BASE.into(), "application/json", body).await;
+    assert_eq!(code, StatusCode::CREATED, "{out}");
+    assert_eq!(out["spec"]["message"], "x\u{FFFD}\u{FFFD} \\ud800");
+    // An update, a merge patch and a JSON patch.
+    let mut update = out.clone();
+    update["spec"]["message"] = json!("PLACEHOLDER");
+    let update = update
+        .to_string()
+        .replace("PLACEHOLDER", r"\udc00 and \ud83d\ude00");
+    let (code, out) = send(
+        Method::PUT,
+        format!("{BASE}/u2"),
+        "application/json",
+        update.into_bytes(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+    assert_eq!(out["spec"]["message"], "\u{FFFD} and 😀");
+    let (code, out) = send(
+        Method::PATCH,
+        format!("{BASE}/u1"),
+        "application/merge-patch+json",
+        br#"{"spec":{"message":"m \ud800\ud800"}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+    assert_eq!(out["spec"]["message"], "m \u{FFFD}\u{FFFD}");
+    let mut patch = br#"[{"op":"replace","path":"/spec/message","value":""#.to_vec();
+    patch.extend_from_slice(b"j\xc3\"}]");
+    let (code, out) = send(
+        Method::PATCH,
+        format!("{BASE}/u1"),
+        "application/json-patch+json",
+        patch,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+    assert_eq!(out["spec"]["message"], "j\u{FFFD}");
+    // Invalid outside a string is still a 400.
+    let (code, out) = send(
+        Method::POST,
+        BASE.into(),
+        "application/json",
+        b"{\"apiVersion\":\"pager.k8s.co/v1alpha1\",\"kind\":\"Alert\"\xff}".to_vec(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{out}");
 }

@@ -35,6 +35,14 @@ pub(crate) enum DecodeError {
     },
     /// Valid, but it does not convert to the hub.
     Convert(ConversionError),
+    /// Every missing required field and unsupported enum value of one body (each a `Required`
+    /// or a `NotSupported`), in the order a CRD's schema validation lists them — an object's
+    /// properties, then its missing required fields — and the body's unknown and duplicate
+    /// fields, which `fieldValidation=Strict` refuses first (decoding fails before validation).
+    Schema {
+        errors: Vec<DecodeError>,
+        field_issues: Vec<String>,
+    },
 }
 
 /// Reads a version's JSON value into the hub.
@@ -158,6 +166,15 @@ fn protobuf_to_json<V: Kind + Serialize>(bytes: &[u8]) -> Result<Vec<u8>, String
 }
 
 impl DecodeError {
+    /// Whether a required field is missing (alone or among others).
+    pub(crate) fn is_required(&self) -> bool {
+        match self {
+            DecodeError::Required(_) => true,
+            DecodeError::Schema { errors, .. } => errors.iter().any(DecodeError::is_required),
+            _ => false,
+        }
+    }
+
     /// A body that is not JSON (or not one value): no field to name.
     fn syntax(e: impl std::fmt::Display) -> Self {
         DecodeError::Invalid {
@@ -171,11 +188,7 @@ impl DecodeError {
         let path = e.path().to_string();
         let at = (path != ".").then_some(path);
         let message = e.into_inner().to_string();
-        // serde reports a missing field only in words (`de::Error::missing_field`'s "missing
-        // field `name`"): its fixed wording is the one place the field is named.
-        if let Some(rest) = message.strip_prefix("missing field `")
-            && let Some((name, _)) = rest.split_once('`')
-        {
+        if let Some(name) = missing_field(&message) {
             return DecodeError::Required(match at {
                 Some(parent) => format!("{parent}.{name}"),
                 None => name.to_string(),
@@ -190,6 +203,13 @@ impl DecodeError {
         }
         DecodeError::Invalid { message, field: at }
     }
+}
+
+/// The field of serde's `missing_field` error: serde reports a missing field only in words
+/// ("missing field `name`"), and its fixed wording is the one place the field is named.
+fn missing_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split_once('`').map(|(name, _)| name)
 }
 
 /// serde's `unknown_variant` error in its fixed wording ("unknown variant `x`, expected one of
@@ -256,18 +276,41 @@ where
     let duplicates = duplicate_keys(bytes).map_err(DecodeError::syntax)?;
     if !duplicates.is_empty() {
         let value: Value = serde_json::from_slice(bytes).map_err(DecodeError::syntax)?;
-        let mut decoded = read_value::<V, H, C>(value)?;
         let found = duplicates
             .iter()
             .map(|p| format!("duplicate field \"{p}\""));
-        decoded.field_issues.splice(0..0, found);
-        return Ok(decoded);
+        return match read_value::<V, H, C>(value) {
+            Ok(mut decoded) => {
+                decoded.field_issues.splice(0..0, found);
+                Ok(decoded)
+            }
+            Err(DecodeError::Schema {
+                errors,
+                mut field_issues,
+            }) => {
+                field_issues.splice(0..0, found);
+                Err(DecodeError::Schema {
+                    errors,
+                    field_issues,
+                })
+            }
+            Err(e) => Err(e),
+        };
     }
     let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let typed = typed::<V, _>(&mut de, &mut unknown)
         .and_then(|v| de.end().map(|()| v).map_err(DecodeError::syntax));
-    finish::<V, H, C>(typed, unknown)
+    match typed {
+        // The slow path: every such problem of the body, and all its unknown fields.
+        Err(first @ (DecodeError::Required(_) | DecodeError::NotSupported { .. })) => {
+            match serde_json::from_slice::<Value>(bytes) {
+                Ok(value) => Err(collect::<V>(value, first)),
+                Err(_) => Err(first),
+            }
+        }
+        typed => finish::<V, H, C>(typed, unknown),
+    }
 }
 
 fn read_value<V, H, C>(value: Value) -> Result<Decoded<H>, DecodeError>
@@ -276,8 +319,128 @@ where
     C: Conversion<V, H>,
 {
     let mut unknown = Vec::new();
-    let typed = typed::<V, _>(value, &mut unknown);
-    finish::<V, H, C>(typed, unknown)
+    match typed::<V, _>(&value, &mut unknown) {
+        Err(first @ (DecodeError::Required(_) | DecodeError::NotSupported { .. })) => {
+            Err(collect::<V>(value, first))
+        }
+        typed => finish::<V, H, C>(typed, unknown),
+    }
+}
+
+/// One step of a path into a JSON value.
+#[derive(Clone, Debug, PartialEq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// serde_path_to_error's path as steps into a `Value`; `None` through an enum variant or a
+/// step it could not name.
+fn steps(path: &serde_path_to_error::Path) -> Option<Vec<Step>> {
+    path.iter()
+        .map(|s| match s {
+            serde_path_to_error::Segment::Map { key } => Some(Step::Key(key.clone())),
+            serde_path_to_error::Segment::Seq { index } => Some(Step::Index(*index)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn at_mut<'v>(mut v: &'v mut Value, steps: &[Step]) -> Option<&'v mut Value> {
+    for s in steps {
+        v = match s {
+            Step::Key(k) => v.as_object_mut()?.get_mut(k)?,
+            Step::Index(i) => v.as_array_mut()?.get_mut(*i)?,
+        };
+    }
+    Some(v)
+}
+
+/// Values tried, in turn, in place of a missing required field, until one has its type.
+fn placeholder(attempt: usize) -> Option<Value> {
+    Some(match attempt {
+        0 => Value::String(String::new()),
+        1 => Value::Object(Default::default()),
+        2 => Value::from(0),
+        3 => Value::Bool(false),
+        4 => Value::Array(Vec::new()),
+        _ => return None,
+    })
+}
+
+/// The slow path of a body with a missing required field or a value its enum does not have
+/// (`first`): a CRD's schema validation reports every such problem of the body at once, so the
+/// body is decoded again with each one repaired (a placeholder for a missing field, a supported
+/// value for an unsupported one) until it decodes, each new one collected — in serde's order,
+/// which is a CRD's: an object's properties, then its missing required fields. Problems inside
+/// a placeholder are not the body's and are not reported; another kind of error (a wrong type)
+/// ends the search (it is reported, as a 400, once these are fixed). The unknown fields of the
+/// last decoding come along: `fieldValidation=Strict` refuses them before any of these.
+fn collect<V: DeserializeOwned>(mut value: Value, first: DecodeError) -> DecodeError {
+    /// Decodings at most: a body with more problems than this reports the first ones.
+    const MAX_DECODES: usize = 32;
+    let mut errors = Vec::new();
+    let mut unknown = Vec::new();
+    // Where placeholders went, and which one each is.
+    let mut placed: Vec<(Vec<Step>, usize)> = Vec::new();
+    for _ in 0..MAX_DECODES {
+        unknown.clear();
+        let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+        let decoded: Result<V, _> =
+            serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&value, &mut record));
+        let Err(e) = decoded else { break };
+        let Some(path) = steps(e.path()) else { break };
+        let message = e.inner().to_string();
+        let inside = placed.iter().any(|(p, _)| path.starts_with(p));
+        let repaired = if let Some(name) = missing_field(&message) {
+            let mut target = path.clone();
+            target.push(Step::Key(name.to_string()));
+            let put = at_mut(&mut value, &path)
+                .and_then(Value::as_object_mut)
+                .map(|o| o.insert(name.to_string(), placeholder(0).unwrap_or_default()));
+            placed.push((target, 0));
+            put.is_some()
+        } else if let Some((_, supported)) = unknown_variant(&message) {
+            match (at_mut(&mut value, &path), supported.first()) {
+                (Some(v), Some(s)) => {
+                    *v = Value::String(s.clone());
+                    true
+                }
+                _ => false,
+            }
+        } else {
+            // A placeholder of the wrong type: the next one.
+            match placed.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, attempt)) => {
+                    *attempt += 1;
+                    match (placeholder(*attempt), at_mut(&mut value, &path)) {
+                        (Some(next), Some(v)) => {
+                            *v = next;
+                            continue;
+                        }
+                        _ => false,
+                    }
+                }
+                None => false,
+            }
+        };
+        if !repaired {
+            break;
+        }
+        if !inside {
+            errors.push(DecodeError::typed(e));
+        }
+    }
+    if errors.is_empty() {
+        return first;
+    }
+    DecodeError::Schema {
+        errors,
+        field_issues: unknown
+            .iter()
+            .map(|f| format!("unknown field \"{f}\""))
+            .collect(),
+    }
 }
 
 fn read_stored<V, H, C>(bytes: &[u8]) -> Result<H, DecodeError>
@@ -419,5 +582,105 @@ mod unknown_variant_tests {
         );
         assert_eq!(read("unknown variant `x`, there are no variants"), None);
         assert_eq!(read("invalid type: integer `1`, expected a string"), None);
+    }
+}
+
+#[cfg(test)]
+mod collect_tests {
+    use super::{DecodeError, collect};
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    #[allow(dead_code)]
+    struct Root {
+        spec: Spec,
+        #[serde(default)]
+        items: Vec<Item>,
+    }
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Spec {
+        count: u32,
+        mode: Mode,
+        inner: Inner,
+    }
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        name: String,
+    }
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        mode: Mode,
+        name: String,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Mode {
+        Fast,
+        Slow,
+    }
+
+    fn report(value: serde_json::Value) -> (Vec<String>, Vec<String>) {
+        let first = DecodeError::Required("?".into());
+        match collect::<Root>(value, first) {
+            DecodeError::Schema {
+                errors,
+                field_issues,
+            } => (
+                errors
+                    .iter()
+                    .map(|e| match e {
+                        DecodeError::Required(f) => format!("required {f}"),
+                        DecodeError::NotSupported { field, value, .. } => {
+                            format!("unsupported {field}={value}")
+                        }
+                        _ => "other".into(),
+                    })
+                    .collect(),
+                field_issues,
+            ),
+            _ => panic!("not collected"),
+        }
+    }
+
+    #[test]
+    fn every_problem_in_order_none_inside_placeholders() {
+        // Properties (in document order) before the missing fields of their object; a missing
+        // struct is one problem, not one per field inside it; unknown fields all come along.
+        let (errors, unknown) = report(json!({
+            "items": [{"mode": "odd", "x": 1}, {"name": "b", "mode": "fast"}],
+            "spec": {"mode": "medium", "y": true},
+            "z": 0
+        }));
+        assert_eq!(
+            errors,
+            [
+                "unsupported items[0].mode=odd",
+                "required items[0].name",
+                "unsupported spec.mode=medium",
+                "required spec.count",
+                "required spec.inner",
+            ]
+        );
+        assert_eq!(
+            unknown,
+            [
+                "unknown field \"items.0.x\"",
+                "unknown field \"spec.y\"",
+                "unknown field \"z\""
+            ]
+        );
+        let (errors, _) = report(json!({}));
+        assert_eq!(errors, ["required spec"]);
+    }
+
+    #[test]
+    fn a_type_error_ends_the_search() {
+        let (errors, _) = report(json!({"spec": {"mode": "medium", "count": "many"}}));
+        assert_eq!(errors, ["unsupported spec.mode=medium"]);
     }
 }

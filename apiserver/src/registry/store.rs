@@ -390,16 +390,19 @@ where
             // CRD's validation reports a required field pruned of its `null`.
             Err(e) => {
                 let (index, _) = self.codec(&scope.version)?;
+                let mode = opts.field_validation;
                 match self
                     .fields
                     .without_nulls(index, body)
                     .map(|p| (codec.read)(&p))
                 {
                     Some(Ok(decoded)) => decoded,
-                    Some(Err(required @ DecodeError::Required(_))) => {
-                        return Err(decode_error(info, &name_in_body(body), required));
+                    Some(Err(required)) if required.is_required() => {
+                        return Err(decode_error_in(info, &name_in_body(body), required, mode));
                     }
-                    Some(Err(_)) | None => return Err(decode_error(info, &name_in_body(body), e)),
+                    Some(Err(_)) | None => {
+                        return Err(decode_error_in(info, &name_in_body(body), e, mode));
+                    }
                 }
             }
         };
@@ -665,6 +668,11 @@ fn describe(e: DecodeError) -> String {
             supported,
         } => format!("{field}: {}", not_supported(&value, &supported)),
         DecodeError::Convert(c) => format!("conversion to the hub failed: {c}"),
+        DecodeError::Schema { errors, .. } => errors
+            .into_iter()
+            .map(describe)
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -680,31 +688,15 @@ fn not_supported(value: &str, supported: &[String]) -> String {
 /// A body that does not decode as the version: a missing required field or an enum value the
 /// enum does not have is a 422 naming it (as a CRD's schema reports it, `spec.message: Required
 /// value`), anything else a 400 naming where.
+/// All of them at once when the body has several (one 422, as a CRD's schema validation
+/// lists them).
 pub(super) fn decode_error(info: &ResourceInfo, name: &str, e: DecodeError) -> ApiError {
-    if let DecodeError::Required(field) = &e {
-        return ApiError::invalid(
-            info.kind,
-            info.group,
-            name,
-            vec![Cause::new("FieldValueRequired", field, "Required value")],
-        );
-    }
-    if let DecodeError::NotSupported {
-        field,
-        value,
-        supported,
-    } = &e
-    {
-        return ApiError::invalid(
-            info.kind,
-            info.group,
-            name,
-            vec![Cause::new(
-                "FieldValueNotSupported",
-                field,
-                not_supported(value, supported),
-            )],
-        );
+    let causes = match &e {
+        DecodeError::Schema { errors, .. } => errors.iter().filter_map(schema_cause).collect(),
+        e => schema_cause(e).into_iter().collect::<Vec<_>>(),
+    };
+    if !causes.is_empty() {
+        return ApiError::invalid(info.kind, info.group, name, causes);
     }
     ApiError::bad_request(format!(
         "{kind} in version \"{version}\" cannot be handled as a {kind}: {}",
@@ -712,6 +704,42 @@ pub(super) fn decode_error(info: &ResourceInfo, name: &str, e: DecodeError) -> A
         kind = info.kind,
         version = info.version
     ))
+}
+
+/// The 422 cause of a missing required field or an unsupported enum value.
+fn schema_cause(e: &DecodeError) -> Option<Cause> {
+    match e {
+        DecodeError::Required(field) => {
+            Some(Cause::new("FieldValueRequired", field, "Required value"))
+        }
+        DecodeError::NotSupported {
+            field,
+            value,
+            supported,
+        } => Some(Cause::new(
+            "FieldValueNotSupported",
+            field,
+            not_supported(value, supported),
+        )),
+        _ => None,
+    }
+}
+
+/// [`decode_error`] for a client's body: under `fieldValidation=Strict`, its unknown and
+/// duplicate fields are the error (400) before any validation, as Go's strict decoding fails
+/// before a CRD's schema validation runs.
+pub(super) fn decode_error_in(
+    info: &ResourceInfo,
+    name: &str,
+    e: DecodeError,
+    mode: FieldValidation,
+) -> ApiError {
+    if let DecodeError::Schema { field_issues, .. } = &e
+        && let Err(strict) = field_warnings(info, field_issues, mode)
+    {
+        return strict;
+    }
+    decode_error(info, name, e)
 }
 
 /// `metadata.name` of a JSON object, for messages about it ("" when it has none).

@@ -228,10 +228,26 @@ where
             progress = stream.progress_handle();
             // A watch that fell behind ends here without an error, as kube-apiserver ends a
             // slow watcher: its client watches again from the last event it read, which the
-            // history still holds (or gets 410 and relists), instead of relisting at once.
+            // history still holds (or gets 410 and relists), instead of relisting at once. So
+            // does one whose store failed under it (etcd gone): kube-apiserver's watch cache
+            // closes its watchers without an ERROR event when its etcd watch fails, and clients
+            // watch again from where they were (a 503 while etcd is down; what they missed, or
+            // 410 and a relist, once it is back).
             let live = stream
-                .take_while(|item| {
-                    futures::future::ready(!matches!(item, Err(StorageError::Behind { .. })))
+                .take_while(move |item| {
+                    let end = match item {
+                        Err(StorageError::Behind { .. }) => true,
+                        Err(
+                            e @ (StorageError::Unavailable(_)
+                            | StorageError::Timeout(_)
+                            | StorageError::Io(_)),
+                        ) => {
+                            tracing::warn!(prefix = %prefix, error = %e, "a watch's store failed: the watch ends");
+                            true
+                        }
+                        _ => false,
+                    };
+                    futures::future::ready(!end)
                 })
                 .filter_map(move |item| {
                     futures::future::ready(this.watch_event(index, &opts, item))

@@ -3,6 +3,7 @@
 //! ([`read`], [`write`], [`watch`]) and calls the resource's registry
 //! ([`crate::registry::RestStorage`]), which alone meets the storage.
 
+mod go_json;
 mod list_body;
 mod metadata;
 mod pretty;
@@ -767,6 +768,7 @@ fn respond_object(
                 include,
                 beta,
                 object::resource_version(obj).map(str::to_string),
+                None,
                 None,
                 true,
             ),

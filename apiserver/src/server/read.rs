@@ -208,6 +208,7 @@ pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Re
                 beta,
                 Some(rv),
                 list.continue_token,
+                list.remaining_item_count,
                 true,
             ),
         )),

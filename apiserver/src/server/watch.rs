@@ -379,6 +379,7 @@ impl Encoder {
                     beta,
                     object::resource_version(object).map(str::to_string),
                     None,
+                    None,
                     self.headers,
                 );
                 self.headers = false;

@@ -235,18 +235,53 @@ pub(super) async fn create(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<
     if t.scope.namespace.is_none() && t.info.namespaced {
         return Err(not_found_path());
     }
-    let w = t.rest.create(&t.scope, &body, opts).await?;
+    let w = match t.rest.create(&t.scope, &body, opts.clone()).await {
+        Err(e) if json_body(ctx) && super::go_json::refused_for_strings(&e) => {
+            match super::go_json::replace_invalid(&body) {
+                Some(body) => t.rest.create(&t.scope, &body, opts).await?,
+                None => return Err(e),
+            }
+        }
+        w => w?,
+    };
     written(StatusCode::CREATED, w, t, output)
+}
+
+/// Whether the request body is JSON as sent (not YAML or protobuf, whose strings are read by
+/// their own rules).
+fn json_body(ctx: &Ctx<'_>) -> bool {
+    matches!(
+        content_type(ctx).1.as_str(),
+        "" | "application/json"
+            | "*/*"
+            | "application/json-patch+json"
+            | "application/merge-patch+json"
+            | "application/strategic-merge-patch+json"
+    )
 }
 
 pub(super) async fn update(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let opts = write_options(ctx, "UpdateOptions", false)?;
     let body = body_json(ctx, t)?;
     check_name(&body, t.name())?;
-    let w = t
+    let w = match t
         .rest
-        .update(&t.scope, t.name(), subresource(t), &body, opts)
-        .await?;
+        .update(&t.scope, t.name(), subresource(t), &body, opts.clone())
+        .await
+    {
+        Err(e) if json_body(ctx) && super::go_json::refused_for_strings(&e) => {
+            match super::go_json::replace_invalid(&body) {
+                Some(body) => {
+                    check_name(&body, t.name())?;
+                    t.rest
+                        .update(&t.scope, t.name(), subresource(t), &body, opts)
+                        .await?
+                }
+                None => return Err(e),
+            }
+        }
+        w => w?,
+    };
     written(StatusCode::OK, w, t, output)
 }
 
@@ -284,10 +319,34 @@ pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
         )
     })?;
     let opts = write_options(ctx, "PatchOptions", kind == crate::patch::PatchType::Apply)?;
-    let w = t
+    // An apply is YAML, where Go refuses what JSON reads as U+FFFD.
+    let w = match t
         .rest
-        .patch(&t.scope, t.name(), subresource(t), (kind, &ctx.body), opts)
-        .await?;
+        .patch(
+            &t.scope,
+            t.name(),
+            subresource(t),
+            (kind, &ctx.body),
+            opts.clone(),
+        )
+        .await
+    {
+        Err(e)
+            if kind != crate::patch::PatchType::Apply
+                && json_body(ctx)
+                && super::go_json::refused_for_strings(&e) =>
+        {
+            match super::go_json::replace_invalid(&ctx.body) {
+                Some(body) => {
+                    t.rest
+                        .patch(&t.scope, t.name(), subresource(t), (kind, &body), opts)
+                        .await?
+                }
+                None => return Err(e),
+            }
+        }
+        w => w?,
+    };
     let code = if w.created {
         StatusCode::CREATED
     } else {

@@ -43,10 +43,11 @@
 //!
 //! Both in-process backends share one watch implementation (the private `watch` module): bounded
 //! history (default [`DEFAULT_HISTORY_CAPACITY`] events), a bounded buffer per watcher (default
-//! [`DEFAULT_WATCH_BUFFER`] events). A writer never waits for a watcher: a watcher whose buffer
-//! is full receives one final `Err(Behind)` and its stream ends; a new watch from the last
-//! revision it was given goes on (as kube-apiserver's watch cache closes a slow watcher and its
-//! client watches again).
+//! [`DEFAULT_WATCH_BUFFER`] events). A writer never waits for a watcher: a burst bigger than a
+//! watcher's buffer waits in the shared history until the watcher reads it, and a watcher more
+//! than half the history behind (or missing an event the history dropped) receives one final
+//! `Err(Behind)` and its stream ends; a new watch from the last revision it was given goes on
+//! (as kube-apiserver's watch cache closes a slow watcher and its client watches again).
 //!
 //! # Example
 //!
@@ -218,8 +219,8 @@ pub enum StorageError {
         requested: Revision,
         oldest: Revision,
     },
-    /// A watcher that could not keep up: its buffer was full when the store had another event
-    /// for it. It was handed every event through `delivered`; a new watch from `delivered`
+    /// A watcher that could not keep up: more than half the history behind, or the history
+    /// dropped an event it had not been given (its buffer was full). It was handed every event through `delivered`; a new watch from `delivered`
     /// goes on from there while the history holds it, as Kubernetes clients go on after a watch
     /// ends. The last item of such a watch.
     Behind { delivered: Revision },

@@ -598,6 +598,54 @@ async fn slow_watcher_falls_behind_without_blocking_writers<S: Storage>(mk: Mk<S
     assert_eq!(next_event(&mut slow).await.revision, base + 81);
 }
 
+/// A burst larger than a watcher's buffer — one task's writes the memory store completes without
+/// a yield (as a deletecollection makes them), or many writers' the embedded store commits
+/// together — reaches a watcher that reads afterwards whole, in order: the history holds what
+/// its buffer could not.
+async fn a_burst_past_the_buffer_reaches_a_reading_watcher<S: Storage + 'static>(mk: Mk<S>) {
+    let (s, _g) = mk(StoreOptions {
+        watch_buffer: 16,
+        ..opts()
+    });
+    let base = s.revision().await.unwrap();
+    let mut w = s.watch("/", 0).await.unwrap();
+    for i in 0..200 {
+        s.create(&format!("/registry/burst/{i}"), b("v"))
+            .await
+            .unwrap();
+    }
+    let s = Arc::new(s);
+    let mut tasks = Vec::new();
+    for t in 0..16 {
+        let s = Arc::clone(&s);
+        tasks.push(tokio::spawn(async move {
+            for i in 0..20 {
+                s.create(&format!("/registry/writers/{t}/{i}"), b("v"))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for i in 0..200 {
+        s.delete(&format!("/registry/burst/{i}"), None)
+            .await
+            .unwrap();
+    }
+    let total = 200 + 16 * 20 + 200;
+    let mut seen = Vec::new();
+    while seen.len() < total {
+        match next_item(&mut w).await {
+            Some(Ok(e)) => seen.push(e.revision),
+            other => panic!("after {} events: {other:?}", seen.len()),
+        }
+    }
+    assert_eq!(seen, (base + 1..=base + total as u64).collect::<Vec<_>>());
+    assert_quiet(&mut w).await;
+}
+
 async fn concurrent_increments<S: Storage>(mk: Mk<S>) {
     let (s, _g) = mk(opts());
     let base = s.revision().await.unwrap();
@@ -926,6 +974,7 @@ macro_rules! conformance {
             expired_after_compaction,
             paged_lists_hold_their_snapshot,
             slow_watcher_falls_behind_without_blocking_writers,
+            a_burst_past_the_buffer_reaches_a_reading_watcher,
             concurrent_increments,
             progress_carries_the_store_revision,
             lists_at_every_revision_match_a_replay,

@@ -271,12 +271,14 @@ async fn history_older_than_the_cache_and_compactions_go_to_the_store() {
     assert_eq!(store.counts().1, watches, "served by the cache");
 }
 
-/// The store's watch of the cache falls behind a burst: the cache's own watchers end with that
-/// error (their clients watch again from where they were), and the cache rebuilds itself.
+/// The store's watch of the cache falls behind a burst (past its buffer and the store's
+/// history): the cache's own watchers end with that error (their clients watch again from where
+/// they were), and the cache rebuilds itself.
 #[tokio::test(flavor = "current_thread")]
 async fn a_failed_store_watch_ends_the_watches_and_the_cache_rebuilds() {
     let store = Counting::new(MemoryStore::with_options(StoreOptions {
         watch_buffer: 2,
+        history_capacity: 4,
         ..StoreOptions::default()
     }));
     let cacher = Cacher::new(store.clone(), StoreOptions::default());
@@ -290,7 +292,8 @@ async fn a_failed_store_watch_ends_the_watches_and_the_cache_rebuilds() {
     let lists = store.counts().0;
     let mut w = cacher.watch(ALERTS, first.mod_revision).await.unwrap();
 
-    // Writes without a yield: the cache's task cannot keep up with a buffer of 2.
+    // Writes without a yield: the cache's task cannot keep up with a buffer of 2 and a history
+    // of 4.
     let mut last = first.mod_revision;
     for i in 0..20 {
         last = store

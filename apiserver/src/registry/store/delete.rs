@@ -130,7 +130,12 @@ where
             .await
             .map_err(|e| self.storage_error(e, ""))?;
         let mut deleted = Vec::new();
-        for kv in &page.items {
+        for (i, kv) in page.items.iter().enumerate() {
+            // A store that deletes without awaiting (memory) would otherwise publish the whole
+            // collection's events before any watcher's task runs: let them drain as it goes.
+            if i % 64 == 63 {
+                tokio::task::yield_now().await;
+            }
             let obj = self.decode_stored(kv)?;
             if !self.matches(list, &obj) {
                 continue;

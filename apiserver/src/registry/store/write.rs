@@ -376,7 +376,8 @@ where
             let Decoded {
                 object: mut obj,
                 field_issues,
-            } = (codec.read_value)(patched).map_err(|e| decode_error(&codec.info, name, e))?;
+            } = (codec.read_value)(patched)
+                .map_err(|e| decode_error_in(&codec.info, name, e, opts.field_validation))?;
             let warnings = field_warnings(&codec.info, &field_issues, opts.field_validation)?;
             // A patch keeps the stored resourceVersion unless it sets one (a precondition).
             if obj.metadata().resource_version == old.metadata().resource_version {
@@ -463,7 +464,8 @@ where
             field_issues,
         } = {
             let name = name_of(&merged).to_string();
-            (codec.read_value)(merged).map_err(|e| decode_error(&codec.info, &name, e))?
+            (codec.read_value)(merged)
+                .map_err(|e| decode_error_in(&codec.info, &name, e, opts.field_validation))?
         };
         let warnings = field_warnings(&codec.info, &field_issues, opts.field_validation)?;
         // The configuration's resourceVersion, if it has one, is a precondition.

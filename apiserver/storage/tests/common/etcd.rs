@@ -270,6 +270,17 @@ impl Etcd {
         }
     }
 
+    /// SIGTERM, as a service manager stops etcd (it closes its connections on the way out),
+    /// and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let _ = c.wait();
+        }
+    }
+
     /// Starts again on the same ports and data.
     pub fn restart(&mut self) {
         self.kill();
