@@ -303,6 +303,12 @@ where
         .and_then(|v| de.end().map(|()| v).map_err(DecodeError::syntax));
     match typed {
         // The slow path: every such problem of the body, and all its unknown fields.
+        // A big body gets its first problem only: the slow path decodes it again per problem.
+        Err(first @ (DecodeError::Required(_) | DecodeError::NotSupported { .. }))
+            if bytes.len() > SLOW_PATH_MAX_BYTES =>
+        {
+            Err(first)
+        }
         Err(first @ (DecodeError::Required(_) | DecodeError::NotSupported { .. })) => {
             match serde_json::from_slice::<Value>(bytes) {
                 Ok(value) => Err(collect::<V>(value, first)),
@@ -312,6 +318,10 @@ where
         typed => finish::<V, H, C>(typed, unknown),
     }
 }
+
+/// The largest body whose every schema problem is collected (see [`collect`]): above it, the
+/// first problem alone, so that a request costs a bounded number of full decodes of a small body.
+const SLOW_PATH_MAX_BYTES: usize = 256 * 1024;
 
 fn read_value<V, H, C>(value: Value) -> Result<Decoded<H>, DecodeError>
 where

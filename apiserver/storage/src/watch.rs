@@ -254,12 +254,6 @@ impl Watcher {
         event.revision > self.skip_through && event.kv.key.starts_with(&self.prefix)
     }
 
-    /// Whether the history may not drop `event` without ending this watcher (conservative at
-    /// its last revision, which may have more events than it was handed).
-    fn waits_for(&self, event: &Event) -> bool {
-        event.revision >= self.after && self.wants(event) && self.lag.behind.load(SeqCst)
-    }
-
     /// Records an event of `revision` handed to it.
     fn handed(&mut self, revision: Revision) {
         if revision == self.after {
@@ -382,11 +376,14 @@ impl WatchHub {
         }
         st.bytes += event_bytes(&event);
         st.history.push_back(event);
+        let mut dropped = Vec::new();
         while st.history.len() > st.capacity || (st.bytes > st.max_bytes && st.history.len() > 1) {
-            if !st.drop_oldest() {
-                break;
+            match st.drop_oldest() {
+                Some(e) => dropped.push(e),
+                None => break,
             }
         }
+        st.settle(&dropped);
     }
 
     /// Every change up to `revision` has been published (nothing under the hub's keys changed
@@ -424,9 +421,14 @@ impl WatchHub {
     pub(crate) fn compact(&self, revision: Revision) {
         let mut st = self.lock();
         let revision = revision.min(st.revision);
+        let mut dropped = Vec::new();
         while st.history.front().is_some_and(|e| e.revision <= revision) {
-            st.drop_oldest();
+            match st.drop_oldest() {
+                Some(e) => dropped.push(e),
+                None => break,
+            }
         }
+        st.settle(&dropped);
         st.horizon = st.horizon.max(revision);
     }
 
@@ -525,24 +527,43 @@ impl WatchHub {
 }
 
 impl HubState {
-    /// Drops the oldest history event (false when there is none). A watcher still waiting for
-    /// it there cannot get it any more: it ends with `Behind` (after what it was given).
-    fn drop_oldest(&mut self) -> bool {
-        let Some(dropped) = self.history.pop_front() else {
-            return false;
-        };
+    /// Drops the oldest history event and returns it; the watchers learn of it in [`Self::settle`].
+    fn drop_oldest(&mut self) -> Option<Event> {
+        let dropped = self.history.pop_front()?;
         self.bytes -= event_bytes(&dropped);
         self.horizon = self.horizon.max(dropped.revision);
-        self.watchers.retain(|w| {
-            if !w.waits_for(&dropped) {
-                return true;
+        Some(dropped)
+    }
+
+    /// After `dropped` (oldest first) left the history: a watcher whose events wait there and
+    /// needed one of them cannot get it any more, so it ends with `Behind` (after what it was
+    /// given); one that was handed an event of its last revision that left keeps its count of
+    /// those in step (the history drops oldest first, and the ones it was handed are the
+    /// earliest it wants at that revision), so a later refill skips exactly those. One pass over
+    /// the watchers per batch; for most, nothing dropped is as recent as their last revision.
+    fn settle(&mut self, dropped: &[Event]) {
+        if dropped.is_empty() {
+            return;
+        }
+        self.watchers.retain_mut(|w| {
+            let start = dropped.partition_point(|e| e.revision < w.after);
+            for e in &dropped[start..] {
+                if !w.wants(e) {
+                    continue;
+                }
+                if e.revision == w.after && w.given_at_after > 0 {
+                    w.given_at_after -= 1;
+                    continue;
+                }
+                if w.lag.behind.load(SeqCst) {
+                    // The free slot kept for it.
+                    let _ =
+                        w.tx.try_send(Err(StorageError::Behind { delivered: w.after }));
+                    return false;
+                }
             }
-            // The free slot kept for it.
-            let _ =
-                w.tx.try_send(Err(StorageError::Behind { delivered: w.after }));
-            false
+            true
         });
-        true
     }
 }
 
@@ -585,6 +606,36 @@ mod tests {
             prev: None,
             revision: rev,
         }
+    }
+
+    /// Several events of one revision (a watch cache's mirror of a multi-key etcd transaction):
+    /// events a watcher was handed leaving the history must not make a later refill skip one it
+    /// was not handed (found by review: `/a/3` was lost).
+    #[test]
+    fn a_refill_within_one_revision_skips_only_what_was_handed() {
+        let hub = WatchHub::new(0, 3, usize::MAX, 2);
+        let mut w = hub.subscribe("/a/", 0).unwrap();
+        for key in ["/a/1", "/a/2", "/b/1", "/b/2", "/b/3", "/a/3"] {
+            hub.publish(ev(5, key));
+        }
+        hub.publish(ev(6, "/a/4"));
+        let mut got = Vec::new();
+        while let Some(item) = w.try_recv() {
+            match item {
+                Ok(e) => got.push(e.kv.key),
+                Err(e) => got.push(format!("error: {e:?}")),
+            }
+        }
+        // Either every event, or those handed and then `Behind`: never a silent gap.
+        let all = ["/a/1", "/a/2", "/a/3", "/a/4"].map(String::from).to_vec();
+        assert!(
+            got == all || got.last().is_some_and(|l| l.starts_with("error: Behind")),
+            "{got:?}"
+        );
+        assert!(
+            !got.contains(&"/a/4".to_string()) || got.contains(&"/a/3".to_string()),
+            "{got:?}"
+        );
     }
 
     #[test]
