@@ -1364,6 +1364,49 @@ fn resolve_types(pkg: &mut Package, names: &Names, raw: Vec<RawType>, diags: &mu
         &replacements,
         diags,
     );
+    optional_fields_written_when_empty(pkg, diags);
+}
+
+/// W0318: an `+optional` string, list, map or set field of a serde-derived type that serde
+/// writes even when empty (no `skip_serializing_if`: Go's `omitempty` missing). An empty value
+/// then goes on the wire (`"title": ""`), and server-side apply's field manager records
+/// whoever writes the object (a `create`, an `update`) as owning the field, so a later apply of
+/// it by another manager conflicts although nobody set it.
+fn optional_fields_written_when_empty(pkg: &Package, diags: &mut Vec<Diagnostic>) {
+    for t in pkg.types.iter().filter(|t| t.derives.contains("Serialize")) {
+        for f in t.fields() {
+            let predicate = match &f.ty {
+                FieldType::String => "String::is_empty",
+                FieldType::Vec(_) => "Vec::is_empty",
+                FieldType::Map { ordered: true, .. } => "std::collections::BTreeMap::is_empty",
+                FieldType::Map { ordered: false, .. } => "std::collections::HashMap::is_empty",
+                FieldType::Set { ordered: true, .. } => "std::collections::BTreeSet::is_empty",
+                FieldType::Set { ordered: false, .. } => "std::collections::HashSet::is_empty",
+                _ => continue,
+            };
+            if f.options.presence != Some(Presence::Optional)
+                || f.serde.skip
+                || f.serde.flatten
+                || f.serde.skip_serializing_if.is_some()
+            {
+                continue;
+            }
+            diags.push(
+                Diagnostic::warning(
+                    "W0318",
+                    format!(
+                        "optional field `{}.{}` is written even when empty",
+                        t.name, f.name
+                    ),
+                )
+                .at(f.span, "serialized as an empty value when unset")
+                .note("server-side apply counts a field a write sends as set: whoever creates or updates the object owns it, and another manager's apply of it conflicts")
+                .help(format!(
+                    "add `#[serde(default, skip_serializing_if = \"{predicate}\")]` (Go's `omitempty`), or make it an `Option`"
+                )),
+            );
+        }
+    }
 }
 
 impl Names<'_> {

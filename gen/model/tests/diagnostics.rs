@@ -1041,6 +1041,33 @@ fn a_version_directory_the_group_module_does_not_declare() {
     }
 }
 
+/// An optional string, list, map or set that serde writes even when empty (no
+/// `skip_serializing_if`, Go's `omitempty`) is W0318: a write sends it, so server-side apply
+/// makes the writer its owner. An `Option`, a field that is skipped when empty, and a required
+/// field are fine.
+#[test]
+fn an_optional_field_written_when_empty_is_a_warning() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}use serde::{{Deserialize, Serialize}};\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
+             #[derive(Clone, Serialize, Deserialize)]\npub struct Spec {{\n    \
+             /// +optional\n    #[serde(default)]\n    pub title: String,\n    \
+             /// +optional\n    #[serde(default, skip_serializing_if = \"Vec::is_empty\")]\n    pub tags: Vec<String>,\n    \
+             /// +optional\n    pub note: Option<String>,\n    \
+             /// +optional\n    #[serde(default)]\n    pub labels: std::collections::BTreeMap<String, String>,\n    \
+             pub content: String,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("warnings do not fail a run");
+    let codes: Vec<&str> = loaded.warnings.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["W0318", "W0318"], "{:?}", loaded.warnings);
+    insta::assert_snapshot!(stable(
+        &loaded.sources.render(&loaded.warnings),
+        root.path()
+    ));
+}
+
 #[test]
 fn different_serialize_and_deserialize_names_are_a_warning() {
     let root = fixture(&[(
