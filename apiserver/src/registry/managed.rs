@@ -348,7 +348,8 @@ impl<H: Object + Clone> FieldManager<H> {
 
     /// Why `config` applied to `live` (both in version `index`) is no object of that version:
     /// the 400 (or 422) of decoding their merge, as the store answers an apply that needs no
-    /// conversion (`None` when the merge decodes).
+    /// conversion. `None` when the merge decodes, or cannot be made (the caller then keeps the
+    /// conversion's own error).
     fn config_error(&self, index: usize, live: &Value, config: &Value) -> Option<ApiError> {
         let version = &self.versions[index];
         let mut merged = Typed::new(&version.schema, &version.root)

@@ -45,14 +45,17 @@ pub(super) fn replace_invalid(body: &[u8]) -> Option<Vec<u8>> {
             i += 1;
             continue;
         }
-        match b {
-            b'"' => {
+        // A `\uXXXX` escape starting here: its code unit.
+        let escape = (b == b'\\' && body.get(i + 1) == Some(&b'u'))
+            .then(|| hex4(body, i + 2))
+            .flatten();
+        match (b, escape) {
+            (b'"', _) => {
                 in_string = false;
                 out.push(b);
                 i += 1;
             }
-            b'\\' if body.get(i + 1) == Some(&b'u') && hex4(body, i + 2).is_some() => {
-                let unit = hex4(body, i + 2).unwrap_or_default();
+            (_, Some(unit)) => {
                 let paired = HIGH.contains(&unit)
                     && body.get(i + 6..i + 8) == Some(b"\\u")
                     && hex4(body, i + 8).is_some_and(|low| LOW.contains(&low));
@@ -69,12 +72,12 @@ pub(super) fn replace_invalid(body: &[u8]) -> Option<Vec<u8>> {
                 }
             }
             // Any other escape is two bytes (a bad one stays, for the decoder to refuse).
-            b'\\' => {
+            (b'\\', None) => {
                 let end = (i + 2).min(body.len());
                 out.extend_from_slice(&body[i..end]);
                 i = end;
             }
-            0..0x80 => {
+            (0..0x80, None) => {
                 out.push(b);
                 i += 1;
             }

@@ -816,6 +816,16 @@ mod tests {
         writer.await.unwrap();
     }
 
+    /// A watcher with a buffer of 2 that fell behind: its two buffered events, then `Behind`.
+    fn read_two_then_behind(w: &mut WatchStream) {
+        assert_eq!(w.try_recv().unwrap().unwrap().revision, 1);
+        assert_eq!(w.try_recv().unwrap().unwrap().revision, 2);
+        assert!(matches!(
+            w.try_recv(),
+            Some(Err(StorageError::Behind { delivered: 2 }))
+        ));
+    }
+
     #[test]
     fn overflow_yields_one_behind_then_ends() {
         // More than half the history behind: it ends while a new watch from where it stopped
@@ -826,12 +836,7 @@ mod tests {
         for r in 1..=8 {
             hub.publish(ev(r, "/a"));
         }
-        assert_eq!(w.try_recv().unwrap().unwrap().revision, 1);
-        assert_eq!(w.try_recv().unwrap().unwrap().revision, 2);
-        assert!(matches!(
-            w.try_recv(),
-            Some(Err(StorageError::Behind { delivered: 2 }))
-        ));
+        read_two_then_behind(&mut w);
         assert!(w.try_recv().is_none());
         assert_eq!(hub.watcher_count(), 1);
         assert!(quiet.try_recv().is_none());
@@ -843,12 +848,7 @@ mod tests {
         for r in 1..=6 {
             hub.publish(ev(r, "/a"));
         }
-        assert_eq!(w.try_recv().unwrap().unwrap().revision, 1);
-        assert_eq!(w.try_recv().unwrap().unwrap().revision, 2);
-        assert!(matches!(
-            w.try_recv(),
-            Some(Err(StorageError::Behind { delivered: 2 }))
-        ));
+        read_two_then_behind(&mut w);
         // So does compaction.
         let hub = WatchHub::new(0, 100, usize::MAX, 2);
         let mut w = hub.subscribe("/", 0).unwrap();
@@ -856,24 +856,14 @@ mod tests {
             hub.publish(ev(r, "/a"));
         }
         hub.compact(3);
-        assert_eq!(w.try_recv().unwrap().unwrap().revision, 1);
-        assert_eq!(w.try_recv().unwrap().unwrap().revision, 2);
-        assert!(matches!(
-            w.try_recv(),
-            Some(Err(StorageError::Behind { delivered: 2 }))
-        ));
+        read_two_then_behind(&mut w);
         // Without a history, a full buffer ends the watcher at once.
         let hub = WatchHub::new(0, 0, usize::MAX, 2);
         let mut w = hub.subscribe("/", 0).unwrap();
         for r in 1..=5 {
             hub.publish(ev(r, "/a"));
         }
-        assert_eq!(w.try_recv().unwrap().unwrap().revision, 1);
-        assert_eq!(w.try_recv().unwrap().unwrap().revision, 2);
-        assert!(matches!(
-            w.try_recv(),
-            Some(Err(StorageError::Behind { delivered: 2 }))
-        ));
+        read_two_then_behind(&mut w);
         assert_eq!(hub.watcher_count(), 0);
     }
 }
