@@ -234,6 +234,34 @@ fn unknown_variant(message: &str) -> Option<(String, Vec<String>)> {
     (!supported.is_empty()).then(|| (value.to_string(), supported))
 }
 
+/// An ignored (unknown) field's path as Go's strict decoding names it (`spec.items[0].x`):
+/// serde_ignored's own `Display` writes `items.0.x`, and `status.?.x` through an `Option`.
+fn field_path(path: &serde_ignored::Path<'_>) -> String {
+    fn write(path: &serde_ignored::Path<'_>, out: &mut String) {
+        use serde_ignored::Path;
+        match path {
+            Path::Root => {}
+            Path::Seq { parent, index } => {
+                write(parent, out);
+                out.push_str(&format!("[{index}]"));
+            }
+            Path::Map { parent, key } => {
+                write(parent, out);
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Path::Some { parent }
+            | Path::NewtypeStruct { parent }
+            | Path::NewtypeVariant { parent } => write(parent, out),
+        }
+    }
+    let mut out = String::new();
+    write(path, &mut out);
+    out
+}
+
 /// Deserializes `de` as `V`, collecting unknown fields into `unknown` and naming the field of an
 /// error by its path.
 fn typed<'de, V, D>(de: D, unknown: &mut Vec<String>) -> Result<V, DecodeError>
@@ -241,7 +269,7 @@ where
     V: serde::Deserialize<'de>,
     D: serde::Deserializer<'de, Error = serde_json::Error>,
 {
-    let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+    let mut record = |path: serde_ignored::Path<'_>| unknown.push(field_path(&path));
     serde_path_to_error::deserialize(serde_ignored::Deserializer::new(de, &mut record))
         .map_err(DecodeError::typed)
 }
@@ -395,7 +423,7 @@ fn collect<V: DeserializeOwned>(mut value: Value, first: DecodeError) -> DecodeE
     let mut placed: Vec<(Vec<Step>, usize)> = Vec::new();
     for _ in 0..MAX_DECODES {
         unknown.clear();
-        let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+        let mut record = |path: serde_ignored::Path<'_>| unknown.push(field_path(&path));
         let decoded: Result<V, _> =
             serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&value, &mut record));
         let Err(e) = decoded else { break };
@@ -608,6 +636,7 @@ mod collect_tests {
         spec: Spec,
         #[serde(default)]
         items: Vec<Item>,
+        extra: Option<Vec<Inner>>,
     }
     #[derive(Deserialize)]
     #[allow(dead_code)]
@@ -664,6 +693,7 @@ mod collect_tests {
         let (errors, unknown) = report(json!({
             "items": [{"mode": "odd", "x": 1}, {"name": "b", "mode": "fast"}],
             "spec": {"mode": "medium", "y": true},
+            "extra": [{"name": "e"}, {"name": "f", "w": 1}],
             "z": 0
         }));
         assert_eq!(
@@ -679,8 +709,9 @@ mod collect_tests {
         assert_eq!(
             unknown,
             [
-                "unknown field \"items.0.x\"",
+                "unknown field \"items[0].x\"",
                 "unknown field \"spec.y\"",
+                "unknown field \"extra[1].w\"",
                 "unknown field \"z\""
             ]
         );
