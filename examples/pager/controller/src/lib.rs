@@ -92,6 +92,27 @@ fn claim_of(alert: &Alert) -> Option<(String, i64)> {
     Some((holder.to_string(), since.parse().ok()?))
 }
 
+/// Whether `new` differs from `old` only by the claim annotation (and what every write changes:
+/// `resourceVersion`, `managedFields`). A resync (`old` is `new`) is not such a change.
+fn only_claim_changed(old: &Alert, new: &Alert) -> bool {
+    if old.metadata.resource_version == new.metadata.resource_version {
+        return false;
+    }
+    let without_claim = |a: &Alert| {
+        let mut a = a.clone();
+        a.metadata.resource_version = None;
+        a.metadata.managed_fields = None;
+        if let Some(annotations) = a.metadata.annotations.as_mut() {
+            annotations.remove(CLAIM);
+            if annotations.is_empty() {
+                a.metadata.annotations = None;
+            }
+        }
+        a
+    };
+    without_claim(old) == without_claim(new)
+}
+
 fn is_sent(alert: &Alert) -> bool {
     alert.status.as_ref().is_some_and(|s| s.sent)
 }
@@ -152,7 +173,12 @@ impl Worker {
             if let Err(e) = self.notifier.push(&note).await {
                 self.metrics.push_failures.inc();
                 tracing::warn!(alert = key, error = %e, "push failed; will retry");
-                return Outcome::Retry;
+                // A notifier that says when to come back (a 429 or 503 with `Retry-After`)
+                // is asked again then, not after the usual backoff.
+                return match e.retry_after() {
+                    Some(wait) => Outcome::RetryAfter(wait),
+                    None => Outcome::Retry,
+                };
             }
             self.pushed.lock().insert(uid.clone());
         }
@@ -240,7 +266,14 @@ pub async fn run(
     informer.informer().add_event_handler(
         Handlers::new()
             .on_add(move |a: Arc<Alert>| on_add(&a))
-            .on_update(move |_, a: Arc<Alert>| on_update(&a)),
+            .on_update(move |old: Arc<Alert>, new: Arc<Alert>| {
+                // A claim (this controller's, or another's) is no new work: the worker that
+                // wrote it already scheduled the next look. Enqueuing it would retry a failing
+                // push at once, past the backoff, on every claim it writes.
+                if !only_claim_changed(&old, &new) {
+                    on_update(&new)
+                }
+            }),
     );
     factory.start();
     if !factory.wait_for_cache_sync().await {

@@ -36,19 +36,62 @@ pub struct Note<'a> {
 /// Why a push failed; all of them are retried.
 #[derive(Debug)]
 pub enum PushError {
-    /// The notifier answered with an error status.
-    Status(u16),
+    /// The notifier answered with an error status; with how long it asked to wait first (a
+    /// `429` or `503` with `Retry-After`, in seconds or as an HTTP date).
+    Status {
+        code: u16,
+        retry_after: Option<Duration>,
+    },
     /// Timeout, connection refused, …
     Transport(String),
+}
+
+impl PushError {
+    /// How long the notifier asked to wait before the next push.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PushError::Status { retry_after, .. } => *retry_after,
+            PushError::Transport(_) => None,
+        }
+    }
 }
 
 impl fmt::Display for PushError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PushError::Status(code) => write!(f, "the notifier answered {code}"),
+            PushError::Status {
+                code,
+                retry_after: Some(wait),
+            } => write!(
+                f,
+                "the notifier answered {code}, asking to retry after {}s",
+                wait.as_secs_f64()
+            ),
+            PushError::Status { code, .. } => write!(f, "the notifier answered {code}"),
             PushError::Transport(e) => write!(f, "the notifier could not be reached: {e}"),
         }
     }
+}
+
+/// The longest `Retry-After` honoured: a notifier asking for more is asked again after this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// A `Retry-After` value (RFC 9110: seconds, or an HTTP date) as a wait from `now`, at most
+/// [`MAX_RETRY_AFTER`]; `None` for a value that is neither (logged: the usual backoff applies).
+pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
+    let value = value.trim();
+    let wait = if let Ok(secs) = value.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else {
+        match jiff::fmt::rfc2822::DateTimeParser::new().parse_timestamp(value) {
+            Ok(at) => Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO),
+            Err(e) => {
+                tracing::warn!(value, error = %e, "the notifier sent a Retry-After that is neither seconds nor an HTTP date; backing off as usual");
+                return None;
+            }
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 impl std::error::Error for PushError {}
@@ -80,9 +123,50 @@ impl Notifier {
             .map_err(|e| PushError::Transport(e.without_url().to_string()))?;
         let status = resp.status();
         if status.is_success() {
-            Ok(())
-        } else {
-            Err(PushError::Status(status.as_u16()))
+            return Ok(());
         }
+        let retry_after = match resp.headers().get(reqwest::header::RETRY_AFTER) {
+            Some(v) => match v.to_str() {
+                Ok(v) => parse_retry_after(v, jiff::Timestamp::now()),
+                Err(_) => {
+                    tracing::warn!(
+                        "the notifier sent a Retry-After that is not text; backing off as usual"
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        Err(PushError::Status {
+            code: status.as_u16(),
+            retry_after,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_an_http_date() {
+        let now: jiff::Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Tue, 01 Dec 2026 10:00:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        // A date in the past: retry now.
+        assert_eq!(
+            parse_retry_after("Tue, 01 Dec 2026 09:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("999999", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
     }
 }

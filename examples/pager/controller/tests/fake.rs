@@ -123,11 +123,54 @@ async fn a_failing_notifier_is_retried_and_the_alert_pushed_once() {
         .unwrap();
     eventually(30, "both sent", async || sent(&cs).await == 2).await;
     assert_eq!(rec.calls_for("flaky"), 4, "3 refused, then 1 accepted");
+    // Each retry waits its exponential backoff (10, 20, 40 ms): the claim the controller
+    // writes before each push is no reason to push again at once.
+    let at: Vec<_> = rec
+        .pushes
+        .lock()
+        .iter()
+        .filter(|p| p.body["title"] == "flaky")
+        .map(|p| p.at)
+        .collect();
+    for (i, pair) in at.windows(2).enumerate() {
+        let backoff = Duration::from_millis(10 << i);
+        assert!(
+            pair[1] - pair[0] >= backoff,
+            "retry {} came after {:?}, before its backoff of {backoff:?}",
+            i + 1,
+            pair[1] - pair[0]
+        );
+    }
     assert!(rec.accepted_by_guid().values().all(|n| *n == 1));
     assert!(
         metrics
             .encode()
             .contains("pager_controller_push_failures_total 3")
+    );
+    stop.send_replace(true);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_notifier_asking_to_retry_later_is_asked_again_then() {
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    rec.fail.lock().insert("throttled".into(), 1);
+    *rec.retry_after.lock() = Some("2".into());
+    // The usual backoff would retry after 50 ms.
+    let (stop, task, _metrics) = start(&cs, addr, config("one"));
+    cs.pager_v1beta1()
+        .alerts("default")
+        .create(&PostParams::default(), &alert("throttled"))
+        .await
+        .unwrap();
+    eventually(30, "sent", async || sent(&cs).await == 1).await;
+    let pushes = rec.pushes.lock().clone();
+    assert_eq!(pushes.len(), 2, "one refused with 429, then one accepted");
+    let waited = pushes[1].at - pushes[0].at;
+    assert!(
+        waited >= Duration::from_secs(2),
+        "asked again after {waited:?}, before the 2 s the notifier asked for"
     );
     stop.send_replace(true);
     task.await.unwrap();

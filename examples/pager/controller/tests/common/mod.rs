@@ -16,13 +16,17 @@ pub struct Push {
     pub body: Value,
     /// Whether the notifier accepted it.
     pub accepted: bool,
+    /// When it came.
+    pub at: std::time::Instant,
 }
 
 #[derive(Clone, Default)]
 pub struct Recorder {
     pub pushes: Arc<Mutex<Vec<Push>>>,
-    /// Title → how many more calls to refuse with 503.
+    /// Title → how many more calls to refuse with 503 (429 with [`Recorder::retry_after`]).
     pub fail: Arc<Mutex<HashMap<String, u32>>>,
+    /// A `Retry-After` value sent with each refusal, which is then a 429.
+    pub retry_after: Arc<Mutex<Option<String>>>,
     /// How long each answer takes.
     pub delay: Arc<Mutex<std::time::Duration>>,
 }
@@ -76,11 +80,17 @@ pub async fn notifier() -> (SocketAddr, Recorder) {
                             .map(str::to_string),
                         body: body.0,
                         accepted: !refuse,
+                        at: std::time::Instant::now(),
                     });
-                    if refuse {
-                        axum::http::StatusCode::SERVICE_UNAVAILABLE
-                    } else {
-                        axum::http::StatusCode::OK
+                    use axum::http::{StatusCode, header::RETRY_AFTER};
+                    use axum::response::IntoResponse;
+                    let retry_after = state.retry_after.lock().clone();
+                    match (refuse, retry_after) {
+                        (false, _) => StatusCode::OK.into_response(),
+                        (true, None) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                        (true, Some(after)) => {
+                            (StatusCode::TOO_MANY_REQUESTS, [(RETRY_AFTER, after)]).into_response()
+                        }
                     }
                 }
             },
