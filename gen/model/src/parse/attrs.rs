@@ -1,0 +1,128 @@
+//! Reading attributes that are not serde's: doc comments (and tags written in plain comments)
+//! and `cfg`s.
+
+use crate::diag::{Diagnostic, Span};
+
+use super::lower::Ctx;
+use super::spans::attr_span;
+
+/// Whether `#[cfg(test)]` (or any `cfg` that mentions `test`) is on the item: test modules are
+/// not part of the API.
+pub(super) fn is_test_only(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg") && {
+            use quote::ToTokens;
+            a.meta
+                .to_token_stream()
+                .into_iter()
+                .any(|t| matches!(t, proc_macro2::TokenTree::Group(g) if g.stream().into_iter().any(|t| t.to_string() == "test")))
+        }
+    })
+}
+
+/// E0204 for a `#[cfg(...)]` on an API type, field or variant: generated code names every field
+/// and type unconditionally, so it would fail to compile (cryptically) whenever the `cfg` is off.
+pub(super) fn reject_cfg(ctx: &mut Ctx, attrs: &[syn::Attribute], what: &str) {
+    for a in attrs.iter().filter(|a| a.path().is_ident("cfg")) {
+        let span = ctx.span(attr_span(a));
+        ctx.diags.push(
+            Diagnostic::error("E0204", format!("`#[cfg]` on {what}"))
+                .at(span, "generated code cannot follow a `cfg`")
+                .help("the generated codec, deep copies, defaults, conversions, schemas and apply configurations name every field and type: gate the whole package module (or the `include!`s) instead, or make the field an `Option`"),
+        );
+    }
+}
+
+/// `// +genclient` in a plain comment is invisible to the parser; Go read it, so people write it.
+/// Say so instead of silently generating nothing.
+pub(super) fn plain_comment_tags(ctx: &Ctx, text: &str, diags: &mut Vec<Diagnostic>) {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("//")
+            && !rest.starts_with('/')
+            && !rest.starts_with('!')
+        {
+            let body = rest.trim_start();
+            if body.starts_with('+') && body[1..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+                let start = offset + (line.len() - trimmed.len());
+                let end = offset + line.trim_end().len();
+                diags.push(
+                    Diagnostic::warning("W0105", "tag in a plain `//` comment is ignored")
+                        .at(Span::new(ctx.file, start, end), "not a doc comment")
+                        .help(
+                            "tags live in doc comments: use `///` above the type or field, \
+                             or `//!` at the top of the file for package tags",
+                        ),
+                );
+            }
+        }
+        offset += line.len();
+    }
+}
+
+/// Doc comment lines with the span of each line's text.
+pub(super) fn doc_lines(ctx: &Ctx, attrs: &[syn::Attribute], inner: bool) -> Vec<(String, Span)> {
+    let mut out = Vec::new();
+    for attr in attrs {
+        let is_inner = matches!(attr.style, syn::AttrStyle::Inner(_));
+        if is_inner != inner || !attr.path().is_ident("doc") {
+            continue;
+        }
+        let syn::Meta::NameValue(nv) = &attr.meta else {
+            continue;
+        };
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) = &nv.value
+        else {
+            continue;
+        };
+        let value = s.value();
+        let whole = ctx.span(attr_span(attr));
+        let text = ctx.sources.text(ctx.file);
+        let written = &text[whole.start..whole.end.min(text.len())];
+        if written.starts_with("///") || written.starts_with("//!") {
+            out.push((value, Span::new(ctx.file, whole.start + 3, whole.end)));
+        } else if written.starts_with("/**") || written.starts_with("/*!") {
+            // Block docs: locate each line in the written comment.
+            // Block docs: locate each line in the written comment. Like rustdoc, a leading
+            // ` * ` decoration is not part of the text, so `* +genclient` is a tag.
+            let mut cursor = whole.start + 3;
+            let end = whole.end.min(text.len());
+            for line in value.lines() {
+                let line = match line.trim_start().strip_prefix('*') {
+                    Some(rest) if !rest.starts_with('/') => rest,
+                    _ => line,
+                };
+                let at = text
+                    .get(cursor..end)
+                    .and_then(|t| t.find(line))
+                    .map_or(cursor, |i| cursor + i);
+                out.push((line.to_string(), Span::new(ctx.file, at, at + line.len())));
+                cursor = (at + line.len()).min(end);
+            }
+        } else {
+            // `#[doc = "..."]`: point into the literal when it is written without escapes, so a
+            // tag's span covers just the tag; otherwise at the whole literal.
+            let lit = ctx.span(s.span());
+            let written = &text[lit.start..lit.end.min(text.len())];
+            if written.len() == value.len() + 2
+                && written.starts_with('"')
+                && written.get(1..written.len() - 1) == Some(value.as_str())
+            {
+                let mut at = lit.start + 1;
+                for line in value.split('\n') {
+                    out.push((line.to_string(), Span::new(ctx.file, at, at + line.len())));
+                    at += line.len() + 1;
+                }
+            } else {
+                for line in value.lines() {
+                    out.push((line.to_string(), lit));
+                }
+            }
+        }
+    }
+    out
+}

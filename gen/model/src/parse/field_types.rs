@@ -1,0 +1,276 @@
+//! Lowering field types: standard and well-known types to the model's closed enum, other paths
+//! as written (through the scope's imports and aliases), and unsupported types diagnosed.
+
+use syn::ext::IdentExt;
+
+use crate::diag::Diagnostic;
+use crate::model::{FieldType, FloatType, IntType, SharedWrapper};
+use crate::path::RustPath;
+
+use super::lower::Ctx;
+use super::spans::ty_span;
+use super::{BareName, MapKey};
+
+pub(crate) const MAP_KEY_PROBLEM: &str = "a map whose keys are not `String`";
+pub(crate) const MAP_KEY_HELP: &str = "JSON object keys are strings: use `BTreeMap<String, V>`";
+
+fn unsupported(ctx: &mut Ctx, ty: &syn::Type, what: &str, help: &str) -> FieldType {
+    let span = ctx.span(ty_span(ty));
+    ctx.diags.push(
+        Diagnostic::error("E0201", format!("unsupported field type: {what}"))
+            .at(span, "cannot be represented in a Kubernetes API")
+            .help(help.to_string()),
+    );
+    // A placeholder keeps later phases going so every problem is reported in one run.
+    FieldType::Foreign {
+        path: RustPath::from_segments(false, ["__unsupported"]),
+        args: Vec::new(),
+    }
+}
+
+pub(super) fn lower_ty(ctx: &mut Ctx, ty: &syn::Type) -> FieldType {
+    match ty {
+        syn::Type::Paren(p) => lower_ty(ctx, &p.elem),
+        syn::Type::Group(g) => lower_ty(ctx, &g.elem),
+        syn::Type::Path(p) if p.qself.is_none() => lower_path(ctx, ty, &p.path),
+        syn::Type::Reference(_) => unsupported(
+            ctx,
+            ty,
+            "a reference",
+            "API types own their data: use an owned type such as `String` or `Vec<T>`",
+        ),
+        syn::Type::Ptr(_) => unsupported(
+            ctx,
+            ty,
+            "a raw pointer",
+            "API types must be plain data: use an owned type, `Box<T>` or `Option<T>`",
+        ),
+        syn::Type::Tuple(t) if t.elems.is_empty() => unsupported(
+            ctx,
+            ty,
+            "the unit type `()`",
+            "remove the field, or use `Option<T>` or a struct",
+        ),
+        syn::Type::Tuple(_) => unsupported(
+            ctx,
+            ty,
+            "a tuple",
+            "JSON has no tuples: use a struct with named fields",
+        ),
+        syn::Type::Array(_) => unsupported(
+            ctx,
+            ty,
+            "a fixed-size array",
+            "use `Vec<T>` (Kubernetes lists have no fixed length)",
+        ),
+        syn::Type::FnPtr(_) => unsupported(
+            ctx,
+            ty,
+            "a function pointer",
+            "API types must be data that serialises to JSON",
+        ),
+        syn::Type::TraitObject(_) | syn::Type::ImplTrait(_) => {
+            unsupported(ctx, ty, "a trait object", "use a concrete type or an enum")
+        }
+        _ => unsupported(
+            ctx,
+            ty,
+            "this type",
+            "use one of the types listed in the README",
+        ),
+    }
+}
+
+fn lower_path(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path) -> FieldType {
+    let Some(last) = path.segments.last() else {
+        return unsupported(ctx, ty, "an empty path", "name a type");
+    };
+    let name = last.ident.unraw().to_string();
+    let args = match type_args(ctx, ty, &last.arguments) {
+        Ok(args) => args,
+        Err(placeholder) => return placeholder,
+    };
+    if path
+        .segments
+        .iter()
+        .rev()
+        .skip(1)
+        .any(|s| !s.arguments.is_none())
+    {
+        return unsupported(
+            ctx,
+            ty,
+            "a path with type arguments before its last segment",
+            "name the type by a plain path (`a::b::Type<T>`)",
+        );
+    }
+    let single = path.leading_colon.is_none() && path.segments.len() == 1;
+    let is_builtin = single
+        || path_is_std(path)
+        || (name == "IndexMap" && path.segments.first().is_some_and(|s| s.ident == "indexmap"));
+    if is_builtin && let Some(lowered) = lower_builtin(ctx, ty, &name, &args) {
+        return lowered;
+    }
+    lower_named(ctx, ty, path, &args)
+}
+
+/// The type arguments of a path's last segment; `Err` with an unsupported type's placeholder
+/// for any other argument.
+fn type_args<'t>(
+    ctx: &mut Ctx,
+    ty: &syn::Type,
+    arguments: &'t syn::PathArguments,
+) -> Result<Vec<&'t syn::Type>, FieldType> {
+    let mut args: Vec<&syn::Type> = Vec::new();
+    match arguments {
+        syn::PathArguments::None => {}
+        syn::PathArguments::AngleBracketed(a) => {
+            for arg in &a.args {
+                match arg {
+                    syn::GenericArgument::Type(t) => args.push(t),
+                    _ => {
+                        return Err(unsupported(
+                            ctx,
+                            ty,
+                            "a type with lifetime, const or associated-type arguments",
+                            "API types are owned data with type arguments only",
+                        ));
+                    }
+                }
+            }
+        }
+        syn::PathArguments::Parenthesized(_) => {
+            return Err(unsupported(
+                ctx,
+                ty,
+                "a function trait",
+                "API types must be data that serialises to JSON",
+            ));
+        }
+    }
+    Ok(args)
+}
+
+/// The standard type `name<args>` (`bool`, `String`, `Option<T>`, maps, sets, integers,
+/// shared pointers); `None` when it is not one.
+fn lower_builtin(
+    ctx: &mut Ctx,
+    ty: &syn::Type,
+    name: &str,
+    args: &[&syn::Type],
+) -> Option<FieldType> {
+    let one = |ctx: &mut Ctx| lower_ty(ctx, args[0]);
+    Some(match (name, args.len()) {
+        ("bool", 0) => FieldType::Bool,
+        ("i128" | "u128", 0) => unsupported(
+            ctx,
+            ty,
+            "a 128-bit integer",
+            "JSON numbers in Kubernetes are 64-bit: use `i64`, or `Quantity` for big values",
+        ),
+        ("f32", 0) => FieldType::Float(FloatType::F32),
+        ("f64", 0) => FieldType::Float(FloatType::F64),
+        ("String", 0) => FieldType::String,
+        ("str" | "char", 0) => unsupported(ctx, ty, "`str`/`char`", "use `String`"),
+        ("Option", 1) => FieldType::Option(Box::new(one(ctx))),
+        ("Vec", 1) => FieldType::Vec(Box::new(one(ctx))),
+        ("Box", 1) => FieldType::Box(Box::new(one(ctx))),
+        ("BTreeMap" | "HashMap" | "IndexMap", 2) => lower_map(ctx, ty, name, args),
+        ("HashSet" | "BTreeSet", 1) => FieldType::Set {
+            ordered: name == "BTreeSet",
+            elem: Box::new(one(ctx)),
+        },
+        (n, 0) if IntType::from_name(n).is_some() => {
+            FieldType::Int(IntType::from_name(n).expect("checked"))
+        }
+        (n, 1) if SharedWrapper::from_name(n).is_some() => FieldType::Shared {
+            wrapper: SharedWrapper::from_name(n).expect("checked"),
+            inner: Box::new(one(ctx)),
+        },
+        _ => return None,
+    })
+}
+
+/// `BTreeMap<K, V>`, `HashMap<K, V>` or `IndexMap<K, V>`: keys must be strings.
+fn lower_map(ctx: &mut Ctx, ty: &syn::Type, name: &str, args: &[&syn::Type]) -> FieldType {
+    let key = lower_ty(ctx, args[0]);
+    match key {
+        FieldType::String => {}
+        // Maybe an alias of `String` declared or re-exported elsewhere: checked
+        // once every file is read.
+        FieldType::Foreign { ref args, .. } if args.is_empty() => {
+            let span = ctx.span(ty_span(ty));
+            let scope = ctx.scope;
+            ctx.map_keys.push(MapKey { key, span, scope });
+        }
+        _ => {
+            return unsupported(ctx, ty, MAP_KEY_PROBLEM, MAP_KEY_HELP);
+        }
+    }
+    FieldType::Map {
+        ordered: name != "HashMap",
+        value: Box::new(lower_ty(ctx, args[1])),
+    }
+}
+
+/// A type that is not a standard one, by its path as written: through the scope's imports
+/// and aliases; a single name nothing in the scope declares is kept to resolve against the
+/// package once every file is read.
+fn lower_named(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path, args: &[&syn::Type]) -> FieldType {
+    let lowered_args: Vec<FieldType> = args.iter().map(|a| lower_ty(ctx, a)).collect();
+    let mut written: Vec<String> = path
+        .segments
+        .iter()
+        .map(|s| s.ident.unraw().to_string())
+        .collect();
+    // `Self` in a field (`Option<Box<Self>>`, `Vec<Self>`) is the type being declared.
+    if written.len() == 1
+        && written[0] == "Self"
+        && path.leading_colon.is_none()
+        && let Some(own) = &ctx.self_type
+    {
+        written[0] = own.clone();
+    }
+    let scope = &ctx.scopes[ctx.scope];
+    // The first segment may be imported (`use k8s_openapi::api::core::v1 as core;`).
+    let resolved = match scope.uses.get(&written[0]) {
+        Some(full) if path.leading_colon.is_none() => {
+            let mut segs = full.segments.clone();
+            segs.extend(written[1..].iter().cloned());
+            RustPath::from_segments(false, segs)
+        }
+        _ => RustPath::from_segments(path.leading_colon.is_some(), written),
+    };
+    if resolved.is_single() && lowered_args.is_empty() {
+        let n = resolved.last().to_string();
+        if ctx.generic_params.contains(&n) {
+            return FieldType::Foreign {
+                path: resolved,
+                args: lowered_args,
+            };
+        }
+        if let Some(target) = ctx.aliases[ctx.scope].get(&n) {
+            return target.clone();
+        }
+        if !ctx.declared[ctx.scope].contains(&n) {
+            let span = ctx.span(ty_span(ty));
+            ctx.bare_names.push(BareName {
+                name: n,
+                span,
+                scope: ctx.scope,
+            });
+        }
+    }
+    FieldType::Foreign {
+        path: resolved,
+        args: lowered_args,
+    }
+}
+
+/// `std::…`, `core::…`, `alloc::…` and `::std::…` paths: the standard types by full path
+/// (`std::collections::BTreeMap<String, String>`).
+fn path_is_std(path: &syn::Path) -> bool {
+    path.segments
+        .first()
+        .is_some_and(|s| s.ident == "std" || s.ident == "core" || s.ident == "alloc")
+}

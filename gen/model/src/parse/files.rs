@@ -1,0 +1,141 @@
+//! Finding and reading input files: `.rs` files under a directory, skipping generated ones.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::diag::{Diagnostic, Sources, Span};
+
+use super::{HEADER, InputFile};
+
+/// Lists `.rs` files under `dir`, sorted, skipping generated files, `target/` and hidden folders.
+pub(crate) fn collect_files(
+    dir: &Path,
+    display_root: &Path,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<InputFile> {
+    let mut paths = Vec::new();
+    walk(dir, &mut paths, diags);
+    paths.sort();
+    // Read in parallel; files kube-codegen wrote are recognised by their first bytes and not
+    // read further (a no-op run over a big tree would otherwise read all its output).
+    let read: Vec<(PathBuf, Result<Option<String>, ReadError>)> = paths
+        .into_par_iter()
+        .map(|path| {
+            let text = read_unless_generated(&path);
+            (path, text)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (path, text) in read {
+        let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
+        let display = display_root.join(&rel);
+        let text = match text {
+            Ok(Some(t)) => t,
+            Ok(None) => continue,
+            Err(ReadError::Io(e)) => {
+                diags.push(Diagnostic::error(
+                    "E0003",
+                    format!("cannot read {}: {e}", path.display()),
+                ));
+                continue;
+            }
+            Err(ReadError::NotUtf8(e)) => {
+                // Shown with the bad bytes replaced (the text before them is unchanged, so the
+                // span points at the first one), and not parsed.
+                let at = e.utf8_error().valid_up_to();
+                // Where, as an editor counts: line and column (in characters) of the first bad
+                // byte.
+                let valid = std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or_default();
+                let line = valid.matches('\n').count() + 1;
+                let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let lossy: Arc<str> = String::from_utf8_lossy(e.as_bytes()).into();
+                let id = sources.add(display, lossy);
+                diags.push(
+                    Diagnostic::error(
+                        "E0003",
+                        format!(
+                            "cannot read {}: not UTF-8 at {line}:{column} (byte {at}); Rust source files are UTF-8",
+                            path.display()
+                        ),
+                    )
+                    .at(
+                        Span::new(id, at, at + char::REPLACEMENT_CHARACTER.len_utf8()),
+                        "not UTF-8",
+                    )
+                    .help("re-encode the file as UTF-8 (or remove the byte)"),
+                );
+                continue;
+            }
+        };
+        let text: Arc<str> = text.into();
+        let id = sources.add(display, text.clone());
+        out.push(InputFile { id, rel, text });
+    }
+    out
+}
+
+/// Why a file could not be read as Rust source.
+enum ReadError {
+    Io(std::io::Error),
+    NotUtf8(std::string::FromUtf8Error),
+}
+
+/// The file's text, or `None` when it starts with kube-codegen's header.
+fn read_unless_generated(path: &Path) -> Result<Option<String>, ReadError> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut head = vec![0u8; HEADER.len()];
+    let n = read_full(&mut f, &mut head).map_err(ReadError::Io)?;
+    head.truncate(n);
+    if head == HEADER.as_bytes() {
+        return Ok(None);
+    }
+    let mut rest = Vec::new();
+    f.read_to_end(&mut rest).map_err(ReadError::Io)?;
+    head.extend_from_slice(&rest);
+    String::from_utf8(head)
+        .map(Some)
+        .map_err(ReadError::NotUtf8)
+}
+
+/// Reads until `buf` is full or the file ends; returns the bytes read.
+fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "E0003",
+                format!("cannot read directory {}: {e}", dir.display()),
+            ));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name == "target" {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => walk(&path, out, diags),
+            Ok(_) if name.ends_with(".rs") => out.push(path),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! Lowering the items of a module: its imports, aliases, types, impls, functions and `mod`
+//! declarations, and its inline modules as scopes of their own.
+
+use std::collections::BTreeMap;
+
+use syn::ext::IdentExt;
+
+use crate::model::{TypeBody, Variant};
+use crate::path::RustPath;
+use crate::tags::{self, Place};
+
+use super::attrs::{doc_lines, is_test_only, reject_cfg};
+use super::field_types::lower_ty;
+use super::lower::Ctx;
+use super::serde::serde_field;
+use super::types::{lower_field, lower_shape, lower_type, private_members};
+use super::{LoweredFile, LoweredFn, LoweredType, Scope};
+
+/// Plain `pub`: visible to other crates (`pub(crate)`, `pub(super)` are not).
+fn is_public(vis: &syn::Visibility) -> bool {
+    matches!(vis, syn::Visibility::Public(_))
+}
+
+/// Lowers the items of one module (the file, or an inline `mod`) into `scope`, then its inline
+/// modules into scopes of their own.
+pub(super) fn lower_items(
+    ctx: &mut Ctx,
+    items: &[syn::Item],
+    mut scope: Scope,
+    parent: Option<usize>,
+    out: &mut LoweredFile,
+) {
+    collect_imports(items, &mut scope);
+    let me = push_scope(ctx, scope, parent);
+    let saved = ctx.scope;
+    ctx.scope = me;
+    declare_names(ctx, items, me);
+    // Aliases first, so uses of them anywhere in the module see their target.
+    lower_aliases(ctx, items, me);
+    let mut inline_mods = Vec::new();
+    for item in items {
+        match item {
+            syn::Item::Struct(s) if is_test_only(&s.attrs) => {}
+            syn::Item::Enum(e) if is_test_only(&e.attrs) => {}
+            syn::Item::Struct(s) => out.types.push(lower_struct(ctx, s)),
+            syn::Item::Enum(e) => out.types.push(lower_enum(ctx, e)),
+            syn::Item::Impl(i) => {
+                if let Some(implemented) = trait_impl(i) {
+                    out.impls.push(implemented);
+                }
+            }
+            syn::Item::Fn(f) if !is_test_only(&f.attrs) => out.functions.push(lower_fn(ctx, f, me)),
+            syn::Item::Mod(m) if m.content.is_some() && !is_test_only(&m.attrs) => {
+                inline_mods.push(m);
+            }
+            syn::Item::Mod(m) if parent.is_none() && m.content.is_none() => file_mod(m, out),
+            _ => {}
+        }
+    }
+    ctx.generic_params.clear();
+    ctx.self_type = None;
+    for m in inline_mods {
+        lower_inline_mod(ctx, m, me, out);
+    }
+    ctx.scope = saved;
+}
+
+/// The module's `use`s (a `pub use` also exported, a plain `pub use` also to other crates) and
+/// whether it has item macros.
+fn collect_imports(items: &[syn::Item], scope: &mut Scope) {
+    for item in items {
+        match item {
+            syn::Item::Use(u) if matches!(u.vis, syn::Visibility::Inherited) => {
+                collect_uses(&u.tree, Vec::new(), scope)
+            }
+            syn::Item::Use(u) => {
+                let mut reexported = Scope::default();
+                collect_uses(&u.tree, Vec::new(), &mut reexported);
+                scope.exported.extend(reexported.uses.keys().cloned());
+                if is_public(&u.vis) {
+                    scope.public_exports.extend(reexported.uses.keys().cloned());
+                    scope.public_globs.extend(reexported.globs.iter().cloned());
+                }
+                scope.uses.extend(reexported.uses);
+                scope.globs.extend(reexported.globs);
+            }
+            syn::Item::Macro(m) if m.ident.is_some() || m.mac.path.is_ident("macro_rules") => {}
+            syn::Item::Macro(_) => scope.has_item_macros = true,
+            _ => {}
+        }
+    }
+}
+
+/// Adds `scope` (an inline module's when it has a `parent`) to the file's scopes; returns its
+/// index.
+fn push_scope(ctx: &mut Ctx, mut scope: Scope, parent: Option<usize>) -> usize {
+    // `use super::*` in an inline module sees what its parent declares and imports.
+    if let Some(p) = parent
+        && let Some(i) = scope
+            .globs
+            .iter()
+            .position(|g| g.segments == ["super"] && !g.global)
+    {
+        scope.globs.remove(i);
+        let parent_scope = ctx.scopes[p].clone();
+        for (name, path) in parent_scope.uses {
+            let path = if path.is_relative() && path.first() != "crate" {
+                // The parent's relative imports mean one `super` more from here.
+                let mut segs = vec!["super".to_string()];
+                segs.extend(path.segments.iter().cloned());
+                RustPath::from_segments(false, segs)
+            } else {
+                path
+            };
+            scope.uses.entry(name).or_insert(path);
+        }
+        scope.globs.extend(parent_scope.globs);
+        scope.has_item_macros |= parent_scope.has_item_macros;
+        let parent_aliases = ctx.aliases[p].clone();
+        let parent_declared = ctx.declared[p].clone();
+        ctx.scopes.push(scope);
+        ctx.aliases.push(parent_aliases);
+        ctx.declared.push(parent_declared);
+    } else {
+        ctx.scopes.push(scope);
+        ctx.aliases.push(BTreeMap::new());
+        ctx.declared.push(Default::default());
+    }
+    ctx.scopes.len() - 1
+}
+
+/// The type names the module declares (structs, enums, unions, aliases, traits).
+fn declare_names(ctx: &mut Ctx, items: &[syn::Item], me: usize) {
+    for item in items {
+        let name = match item {
+            syn::Item::Struct(s) => Some(&s.ident),
+            syn::Item::Enum(e) => Some(&e.ident),
+            syn::Item::Union(u) => Some(&u.ident),
+            syn::Item::Type(t) => Some(&t.ident),
+            syn::Item::Trait(t) => Some(&t.ident),
+            _ => None,
+        };
+        if let Some(n) = name {
+            ctx.declared[me].insert(n.unraw().to_string());
+        }
+    }
+}
+
+/// The module's non-generic type aliases, lowered.
+fn lower_aliases(ctx: &mut Ctx, items: &[syn::Item], me: usize) {
+    for item in items {
+        if let syn::Item::Type(t) = item
+            && t.generics.params.is_empty()
+        {
+            let ty = lower_ty(ctx, &t.ty);
+            let name = t.ident.unraw().to_string();
+            ctx.scopes[me].aliases.insert(name.clone(), ty.clone());
+            ctx.aliases[me].insert(name, ty);
+        }
+    }
+}
+
+fn lower_struct(ctx: &mut Ctx, s: &syn::ItemStruct) -> LoweredType {
+    reject_cfg(ctx, &s.attrs, "an API type");
+    ctx.generic_params = generic_names(&s.generics);
+    ctx.self_type = Some(s.ident.unraw().to_string());
+    let body = match &s.fields {
+        syn::Fields::Named(named) => {
+            TypeBody::Struct(named.named.iter().map(|f| lower_field(ctx, f)).collect())
+        }
+        syn::Fields::Unnamed(u) => TypeBody::Tuple(
+            u.unnamed
+                .iter()
+                .map(|f| {
+                    reject_cfg(ctx, &f.attrs, "a field of an API type");
+                    lower_ty(ctx, &f.ty)
+                })
+                .collect(),
+        ),
+        syn::Fields::Unit => TypeBody::Unit,
+    };
+    let mut t = lower_type(ctx, &s.attrs, &s.vis, &s.ident, &s.generics, body);
+    t.private_members = private_members(ctx, &s.fields);
+    t
+}
+
+fn lower_enum(ctx: &mut Ctx, e: &syn::ItemEnum) -> LoweredType {
+    reject_cfg(ctx, &e.attrs, "an API type");
+    ctx.generic_params = generic_names(&e.generics);
+    ctx.self_type = Some(e.ident.unraw().to_string());
+    let variants = e
+        .variants
+        .iter()
+        .map(|v| {
+            reject_cfg(ctx, &v.attrs, "a variant of an API type");
+            let docs = doc_lines(ctx, &v.attrs, false);
+            let (docs, raw) = tags::split_docs(&docs);
+            // No tag belongs on a variant: every one is reported as misplaced.
+            let _ = tags::check(raw, Place::Variant, &mut ctx.diags);
+            let name = v.ident.unraw().to_string();
+            Variant {
+                wire: name.clone(),
+                serde: serde_field(ctx, &v.attrs),
+                name,
+                docs,
+                span: ctx.span(v.ident.span()),
+                shape: lower_shape(ctx, &v.fields),
+            }
+        })
+        .collect();
+    lower_type(
+        ctx,
+        &e.attrs,
+        &e.vis,
+        &e.ident,
+        &e.generics,
+        TypeBody::Enum(variants),
+    )
+}
+
+/// `impl Trait for Type`: (type name, trait last segment).
+fn trait_impl(i: &syn::ItemImpl) -> Option<(String, String)> {
+    if let (Some((path, _)), syn::Type::Path(self_ty)) = (&i.trait_, &*i.self_ty)
+        && let (Some(tr), Some(ty)) = (path.segments.last(), self_ty.path.segments.last())
+    {
+        return Some((ty.ident.unraw().to_string(), tr.ident.to_string()));
+    }
+    None
+}
+
+fn lower_fn(ctx: &Ctx, f: &syn::ItemFn, me: usize) -> LoweredFn {
+    LoweredFn {
+        name: f.sig.ident.unraw().to_string(),
+        is_pub: !matches!(f.vis, syn::Visibility::Inherited),
+        span: ctx.span(f.sig.ident.span()),
+        scope: me,
+        params: f.sig.inputs.len(),
+        returns: match &f.sig.output {
+            syn::ReturnType::Type(_, ty) => match &**ty {
+                syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                _ => None,
+            },
+            syn::ReturnType::Default => None,
+        },
+    }
+}
+
+/// A `mod name;` of the file's own module: a file module, a test-only one, and what a
+/// `#[path]` on it names.
+fn file_mod(m: &syn::ItemMod, out: &mut LoweredFile) {
+    let name = m.ident.unraw().to_string();
+    if let Some(attr) = m.attrs.iter().find(|a| a.path().is_ident("path")) {
+        let file = match &attr.meta {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value:
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        };
+        out.path_mods.push((name.clone(), file));
+    }
+    if is_test_only(&m.attrs) {
+        out.test_file_mods.push(name);
+    } else {
+        out.file_mods.push((name, is_public(&m.vis)));
+    }
+}
+
+/// An inline `mod name { ... }` of scope `me`, lowered into a scope of its own.
+fn lower_inline_mod(ctx: &mut Ctx, m: &syn::ItemMod, me: usize, out: &mut LoweredFile) {
+    let Some((_, items)) = &m.content else {
+        return;
+    };
+    let parent_scope = &ctx.scopes[me];
+    let mut inline = parent_scope.inline.clone();
+    inline.push(m.ident.unraw().to_string());
+    let scope = Scope {
+        inline,
+        reachable: parent_scope.reachable && !matches!(m.vis, syn::Visibility::Inherited),
+        public: parent_scope.public && is_public(&m.vis),
+        span: Some(ctx.span(m.ident.span())),
+        ..Scope::default()
+    };
+    lower_items(ctx, items, scope, Some(me), out);
+}
+
+fn generic_names(g: &syn::Generics) -> Vec<String> {
+    g.type_params().map(|p| p.ident.to_string()).collect()
+}
+
+fn collect_uses(tree: &syn::UseTree, prefix: Vec<String>, scope: &mut Scope) {
+    let with = |name: &syn::Ident| {
+        let mut p = prefix.clone();
+        p.push(name.unraw().to_string());
+        p
+    };
+    match tree {
+        syn::UseTree::Path(p) => collect_uses(&p.tree, with(&p.ident), scope),
+        syn::UseTree::Name(n) => {
+            // `use a::b::{self}` imports `b`.
+            let segments = if n.ident == "self" {
+                prefix.clone()
+            } else {
+                with(&n.ident)
+            };
+            if let Some(last) = segments.last().cloned() {
+                scope
+                    .uses
+                    .insert(last, RustPath::from_segments(false, segments));
+            }
+        }
+        syn::UseTree::Rename(r) => {
+            if r.rename != "_" {
+                let segments = if r.ident == "self" {
+                    prefix.clone()
+                } else {
+                    with(&r.ident)
+                };
+                scope.uses.insert(
+                    r.rename.unraw().to_string(),
+                    RustPath::from_segments(false, segments),
+                );
+            }
+        }
+        syn::UseTree::Group(g) => {
+            for t in &g.items {
+                collect_uses(t, prefix.clone(), scope);
+            }
+        }
+        syn::UseTree::Glob(_) => scope.globs.push(RustPath::from_segments(false, prefix)),
+    }
+}

@@ -1,0 +1,283 @@
+//! Reading `#[serde(...)]` on types, fields and variants: wire names, tagging, skips, and what
+//! kube-codegen cannot follow.
+
+use proc_macro2::Span as PmSpan;
+use syn::spanned::Spanned;
+
+use crate::diag::Diagnostic;
+use crate::model::{
+    FieldType, FloatType, IntType, SerdeContainer, SerdeField, TypeBody, VariantShape,
+};
+
+use super::lower::Ctx;
+use super::spans::attr_span;
+
+/// A string value of a serde attribute: `rename = "x"` or `rename(serialize = "x", ...)`.
+fn serde_string(m: &syn::meta::ParseNestedMeta) -> syn::Result<Option<String>> {
+    Ok(serde_names(m)?.0)
+}
+
+/// The serialize name of `rename`/`rename_all`, and whether the deserialize name differs
+/// (`rename(serialize = "a", deserialize = "b")`, or only one of them given).
+fn serde_names(m: &syn::meta::ParseNestedMeta) -> syn::Result<(Option<String>, bool)> {
+    if m.input.peek(syn::Token![=]) {
+        let lit: syn::LitStr = m.value()?.parse()?;
+        return Ok((Some(lit.value()), false));
+    }
+    let (mut ser, mut de) = (None, None);
+    m.parse_nested_meta(|inner| {
+        let lit: syn::LitStr = inner.value()?.parse()?;
+        if inner.path.is_ident("serialize") {
+            ser = Some(lit.value());
+        } else if inner.path.is_ident("deserialize") {
+            de = Some(lit.value());
+        }
+        Ok(())
+    })?;
+    let split = ser != de;
+    Ok((ser, split))
+}
+
+/// W0205: the schema and the generated code use serde's serialize name; a server reading the
+/// other name on input would refuse what its own schema publishes.
+fn serde_split_names(ctx: &mut Ctx, key: &str, span: PmSpan) {
+    let span = ctx.span(span);
+    ctx.diags.push(
+        Diagnostic::warning(
+            "W0205",
+            format!("`#[serde({key}(…))]` names the value differently when serialised and deserialised"),
+        )
+        .at(span, "two wire names")
+        .note("OpenAPI schemas, apply configurations and clients use the serialize name; clients send it back, and serde reads only the deserialize name")
+        .help(format!("give one name to both (`{key} = \"…\"`): a Kubernetes API reads what it writes")),
+    );
+}
+
+/// A `#[serde(...)]` we cannot read may change wire names: say so rather than guess silently.
+fn serde_unreadable(ctx: &mut Ctx, attr: &syn::Attribute, e: &syn::Error) {
+    let span = ctx.span(attr_span(attr));
+    ctx.diags.push(
+        Diagnostic::warning("W0202", format!("cannot read this `#[serde]` attribute: {e}"))
+            .at(span, "not understood")
+            .note("kube-codegen reads serde attributes for wire names (rename, rename_all, skip, flatten, default, tagging)")
+            .help("check the attribute against serde's documentation; rustc reports the same problem when the crate builds"),
+    );
+}
+
+/// Skips the rest of a nested meta item we do not interpret (`= value` or `(...)`).
+fn skip_meta(m: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
+    if m.input.peek(syn::Token![=]) {
+        let _: syn::Expr = m.value()?.parse()?;
+    } else if m.input.peek(syn::token::Paren) {
+        m.parse_nested_meta(|inner| skip_meta(&inner))?;
+    }
+    Ok(())
+}
+
+pub(super) fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeContainer {
+    let mut out = SerdeContainer::default();
+    let mut custom = Vec::new();
+    let mut splits = Vec::new();
+    let mut conversions: Vec<(String, String, PmSpan)> = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let read = attr.parse_nested_meta(|m| {
+            let name = m
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            out.keys.push(name.clone());
+            match name.as_str() {
+                "rename_all" => {
+                    let (name, split) = serde_names(&m)?;
+                    out.rename_all = name;
+                    if split {
+                        splits.push(("rename_all", m.path.span()));
+                    }
+                }
+                "rename_all_fields" => {
+                    let (name, split) = serde_names(&m)?;
+                    out.rename_all_fields = name;
+                    if split {
+                        splits.push(("rename_all_fields", m.path.span()));
+                    }
+                }
+                "tag" => out.tag = serde_string(&m)?,
+                "content" => out.content = serde_string(&m)?,
+                "untagged" => out.untagged = true,
+                "transparent" => out.transparent = true,
+                "from" | "try_from" | "into" => {
+                    let lit: syn::LitStr = m.value()?.parse()?;
+                    conversions.push((name.clone(), lit.value(), m.path.span()));
+                }
+                "remote" => {
+                    custom.push((name.clone(), m.path.span()));
+                    skip_meta(&m)?;
+                }
+                "deny_unknown_fields" => out.deny_unknown_fields = true,
+                "default" => {
+                    out.default = true;
+                    skip_meta(&m)?;
+                }
+                _ => skip_meta(&m)?,
+            }
+            Ok(())
+        });
+        if let Err(e) = read {
+            serde_unreadable(ctx, attr, &e);
+        }
+    }
+    // `into = "String"` with `from`/`try_from` of the same scalar (or none): the value is that
+    // scalar on the wire, which the schema can say; anything else is code we cannot read.
+    let into = conversions.iter().find(|(k, ..)| k == "into");
+    let scalar = into.and_then(|(_, ty, _)| scalar_named(ty));
+    let agreed = scalar.is_some()
+        && conversions
+            .iter()
+            .all(|(_, ty, _)| scalar_named(ty) == scalar);
+    if agreed {
+        out.into_scalar = scalar;
+    } else {
+        custom.extend(conversions.into_iter().map(|(k, _, span)| (k, span)));
+    }
+    for (key, span) in custom {
+        serde_custom_shape(ctx, &key, span, "this type");
+    }
+    for (key, span) in splits {
+        serde_split_names(ctx, key, span);
+    }
+    out
+}
+
+/// The scalar a type name written in a `#[serde(into = "…")]` stands for.
+fn scalar_named(text: &str) -> Option<FieldType> {
+    let name = text.trim();
+    let name = name
+        .strip_prefix("std::string::")
+        .or_else(|| name.strip_prefix("::std::string::"))
+        .unwrap_or(name);
+    match name {
+        "String" => Some(FieldType::String),
+        "bool" => Some(FieldType::Bool),
+        "f32" => Some(FieldType::Float(FloatType::F32)),
+        "f64" => Some(FieldType::Float(FloatType::F64)),
+        _ => IntType::ALL
+            .into_iter()
+            .find(|i| i.name() == name)
+            .map(FieldType::Int),
+    }
+}
+
+pub(super) fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {
+    let mut out = SerdeField::default();
+    let (mut skip_ser, mut skip_de) = (false, false);
+    let mut custom = Vec::new();
+    let mut splits = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let read = attr.parse_nested_meta(|m| {
+            let name = m
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            out.keys.push(name.clone());
+            match name.as_str() {
+                "with" | "serialize_with" | "deserialize_with" => {
+                    custom.push((name.clone(), m.path.span()));
+                    skip_meta(&m)?;
+                }
+                "rename" => {
+                    let (name, split) = serde_names(&m)?;
+                    out.rename = name;
+                    if split {
+                        splits.push(("rename", m.path.span()));
+                    }
+                }
+                // On a variant: its fields' renaming.
+                "rename_all" => {
+                    let (name, split) = serde_names(&m)?;
+                    out.rename_all = name;
+                    if split {
+                        splits.push(("rename_all", m.path.span()));
+                    }
+                }
+                "skip" => out.skip = true,
+                "skip_serializing" => skip_ser = true,
+                "skip_deserializing" => skip_de = true,
+                "flatten" => out.flatten = true,
+                "other" => out.other = true,
+                "skip_serializing_if" => out.skip_serializing_if = serde_string(&m)?,
+                "default" => {
+                    out.default = true;
+                    skip_meta(&m)?;
+                }
+                _ => skip_meta(&m)?,
+            }
+            Ok(())
+        });
+        if let Err(e) = read {
+            serde_unreadable(ctx, attr, &e);
+        }
+    }
+    out.skip |= skip_ser && skip_de;
+    // Never read: absent on input is its default.
+    out.default |= skip_de;
+    for (key, span) in custom {
+        serde_custom_shape(ctx, &key, span, "this field");
+    }
+    for (key, span) in splits {
+        serde_split_names(ctx, key, span);
+    }
+    out
+}
+
+/// `#[serde(with/try_from/...)]` gives the value a wire shape of its own, which the schemas
+/// read from the Rust type may not describe: say so where it is written.
+fn serde_custom_shape(ctx: &mut Ctx, key: &str, span: PmSpan, what: &str) {
+    let span = ctx.span(span);
+    ctx.diags.push(
+        Diagnostic::warning(
+            "W0204",
+            format!("`#[serde({key} = …)]` gives {what} a wire shape of its own"),
+        )
+        .at(span, "read or written by other code")
+        .note("OpenAPI schemas describe the Rust type; kube-codegen cannot see what this code writes")
+        .help("check the published schema; if it differs, give the value a type whose serde is its wire shape (a newtype with its own `Serialize`), or leave it out of OpenAPI with `+k8s:openapi-gen=false`"),
+    );
+}
+
+/// Wire names of fields and variants under the container's `rename_all` (an explicit `rename`
+/// wins).
+pub(super) fn apply_serde_names(body: &mut TypeBody, serde: &SerdeContainer) {
+    let rule = serde.rename_all.as_deref();
+    match body {
+        TypeBody::Struct(fields) => {
+            for f in fields {
+                if f.serde.rename.is_none() {
+                    f.wire = crate::naming::rename_field(&f.name, rule);
+                }
+            }
+        }
+        TypeBody::Enum(variants) => {
+            for v in variants {
+                v.wire = match &v.serde.rename {
+                    Some(r) => r.clone(),
+                    None => crate::naming::rename_variant(&v.name, rule),
+                };
+                // A struct-like variant's fields: its own `rename_all`, else the enum's
+                // `rename_all_fields`.
+                let fields_rule = v
+                    .serde
+                    .rename_all
+                    .as_deref()
+                    .or(serde.rename_all_fields.as_deref());
+                if let (VariantShape::Struct(fields), Some(_)) = (&mut v.shape, fields_rule) {
+                    for f in fields.iter_mut().filter(|f| f.serde.rename.is_none()) {
+                        f.wire = crate::naming::rename_field(&f.name, fields_rule);
+                    }
+                }
+            }
+        }
+        TypeBody::Tuple(_) | TypeBody::Unit => {}
+    }
+}

@@ -1,0 +1,215 @@
+//! Assembling the packages of one input directory: files grouped by package, what is checked
+//! across packages (undeclared versions, group names), then each package built in parallel.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Diagnostic, FileId, Span};
+use crate::model::Package;
+use crate::parse::{LoweredFile, LoweredType};
+use crate::tags::{TagKey, TagValue};
+
+use super::crate_info::CrateInfo;
+use super::declared::{drop_undeclared, undeclared_versions};
+use super::package::{PackageContext, assemble_one};
+use super::place::{PackageKey, Placed};
+
+/// Files by package, each package's files rustc compiles.
+type ByKey<'p, 'a> = BTreeMap<PackageKey, Vec<&'p Placed<'a>>>;
+
+/// Builds the packages of one input directory.
+pub(crate) fn assemble(
+    input: usize,
+    input_dir: &Path,
+    crate_info: Option<&CrateInfo>,
+    placed: &[Placed],
+    lowered: &mut BTreeMap<crate::diag::FileId, LoweredFile>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Package> {
+    let by_key = files_by_package(placed, lowered, diags);
+    warn_undeclared_versions(input_dir, &by_key, lowered, diags);
+    let group_tags = group_names(&by_key, lowered);
+    conflicting_group_names(&group_tags, diags);
+    let hubs = hub_types(&by_key, lowered);
+    let keyed = package_work(&by_key, lowered);
+    let lowered = &*lowered;
+    let package_dirs: BTreeSet<PathBuf> = by_key
+        .values()
+        .filter_map(|files| files.first().map(|p| p.package_dir()))
+        .collect();
+    let context = PackageContext {
+        input,
+        input_dir,
+        crate_info,
+        lowered,
+        group_tags: &group_tags,
+        hubs: &hubs,
+        package_dirs: &package_dirs,
+    };
+    // Packages resolve independently: in parallel, diagnostics kept per package.
+    use rayon::prelude::*;
+    let assembled: Vec<(Package, Vec<Diagnostic>)> = keyed
+        .into_par_iter()
+        .map(|(key, files, types)| {
+            let mut package_diags = Vec::new();
+            let pkg = assemble_one(&context, key, files, types, &mut package_diags);
+            (pkg, package_diags)
+        })
+        .collect();
+    let mut packages = Vec::with_capacity(assembled.len());
+    for (pkg, mut package_diags) in assembled {
+        diags.append(&mut package_diags);
+        packages.push(pkg);
+    }
+    packages
+}
+
+/// Groups the placed files by package, keeping in each the files rustc compiles.
+fn files_by_package<'p, 'a>(
+    placed: &'p [Placed<'a>],
+    lowered: &BTreeMap<FileId, LoweredFile>,
+    diags: &mut Vec<Diagnostic>,
+) -> ByKey<'p, 'a> {
+    let mut by_key: ByKey = BTreeMap::new();
+    for p in placed {
+        by_key.entry(p.key.clone()).or_default().push(p);
+    }
+    for files in by_key.values_mut() {
+        drop_undeclared(files, lowered, diags);
+    }
+    by_key
+}
+
+/// W0117 for each version directory its group's module file does not declare.
+fn warn_undeclared_versions(
+    input_dir: &Path,
+    by_key: &ByKey,
+    lowered: &BTreeMap<FileId, LoweredFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    // Generated anyway: the module may be declared from outside the input (a `#[path]` in
+    // `lib.rs`), which only rustc can tell; the warning explains the error rustc gives if not.
+    for (key, module_file, module_id) in undeclared_versions(by_key, lowered) {
+        let module_file = input_dir.join(module_file);
+        let version = key.version.as_deref().unwrap_or_default();
+        let at = by_key[&key]
+            .iter()
+            .find_map(|p| lowered[&p.file.id].types.first().map(|t| t.span));
+        let mut d = Diagnostic::warning(
+            "W0117",
+            format!(
+                "version directory {} is not a module: {} does not declare `mod {version};`",
+                input_dir.join(&key.group_dir).join(version).display(),
+                module_file.display()
+            ),
+        )
+        .note("rustc does not compile it unless a module outside the input declares it, and generated code naming it (clients, apply configurations) would not compile")
+        .help(format!(
+            "declare it in {} (`pub mod {version};`), or remove the directory",
+            module_file.display()
+        ));
+        d = match at {
+            Some(at) => d.at(at, "no module here declares this version"),
+            None => d.at(
+                Span::new(module_id, 0, 0),
+                format!("no `mod {version};` in this module"),
+            ),
+        };
+        diags.push(d);
+    }
+}
+
+/// The `+groupName`s given in each group directory's packages, with where they were given.
+fn group_names(
+    by_key: &ByKey,
+    lowered: &BTreeMap<FileId, LoweredFile>,
+) -> BTreeMap<PathBuf, Vec<(String, Span)>> {
+    let mut group_tags: BTreeMap<PathBuf, Vec<(String, Span)>> = BTreeMap::new();
+    for (key, files) in by_key {
+        for p in files {
+            for t in &lowered[&p.file.id].package_tags {
+                if let (TagKey::GroupName, TagValue::Text(group)) = (t.key, &t.value) {
+                    group_tags
+                        .entry(key.group_dir.clone())
+                        .or_default()
+                        .push((group.clone(), t.span));
+                }
+            }
+        }
+    }
+    group_tags
+}
+
+/// One group per group directory: a `+groupName` on any of its packages, all in agreement
+/// (E0107 otherwise).
+fn conflicting_group_names(
+    group_tags: &BTreeMap<PathBuf, Vec<(String, Span)>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for tags in group_tags.values() {
+        let (first, first_span) = &tags[0];
+        for (t, span) in &tags[1..] {
+            if t != first {
+                diags.push(
+                    Diagnostic::error(
+                        "E0107",
+                        format!(
+                            "conflicting group names `{first}` and `{t}` for one group directory"
+                        ),
+                    )
+                    .at(*span, "differs from an earlier `+groupName`")
+                    .also(*first_span, "first given here")
+                    .help("every package of a group directory must name the same group"),
+                );
+            }
+        }
+    }
+}
+
+/// Hub types by group directory (what `use super::super::*` in a version can see).
+fn hub_types(
+    by_key: &ByKey,
+    lowered: &BTreeMap<FileId, LoweredFile>,
+) -> BTreeMap<PathBuf, BTreeSet<String>> {
+    by_key
+        .iter()
+        .filter(|(key, _)| key.version.is_none())
+        .map(|(key, files)| {
+            let names = files
+                .iter()
+                .flat_map(|p| lowered[&p.file.id].types.iter().map(|t| t.name.clone()))
+                .collect();
+            (key.group_dir.clone(), names)
+        })
+        .collect()
+}
+
+/// A package to assemble: its key, its files and (by file) the types lowered from them.
+type PackageWork<'a> = (
+    &'a PackageKey,
+    &'a Vec<&'a Placed<'a>>,
+    Vec<Vec<LoweredType>>,
+);
+
+/// Each package with the types lowered from its files, taken out of `lowered`.
+fn package_work<'a>(
+    by_key: &'a ByKey<'a, 'a>,
+    lowered: &mut BTreeMap<FileId, LoweredFile>,
+) -> Vec<PackageWork<'a>> {
+    // Every file belongs to one package: its types move into that package rather than being
+    // copied (on a big API surface the copies were a third of the model's memory).
+    let mut file_types: BTreeMap<FileId, Vec<LoweredType>> = lowered
+        .iter_mut()
+        .map(|(id, lf)| (*id, std::mem::take(&mut lf.types)))
+        .collect();
+    by_key
+        .iter()
+        .map(|(key, files)| {
+            let types = files
+                .iter()
+                .map(|p| file_types.remove(&p.file.id).unwrap_or_default())
+                .collect();
+            (key, files, types)
+        })
+        .collect()
+}

@@ -1,0 +1,160 @@
+//! Checks of a package's types that are not about kinds: names declared twice, fields sharing a
+//! JSON name, map keys that are not strings, optional fields serde writes when empty.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Diagnostic, Span};
+use crate::model::*;
+
+use super::kinds::embedded_root_candidate;
+use super::names::{Names, WrittenTypes};
+use super::paths::resolve_ty;
+
+/// E0305: duplicate type names (two files or modules of one package): their OpenAPI definitions
+/// and generated names would collide.
+pub(super) fn duplicate_type_names(pkg: &Package, diags: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<String, (Span, &[String])> = BTreeMap::new();
+    for t in &pkg.types {
+        if let Some((first, first_module)) = seen.get(&t.name) {
+            let kind_note = if t.fields().iter().any(|f| f.name == "metadata") {
+                "two root types with the same kind in one group/version"
+            } else {
+                "two types with the same name in one package"
+            };
+            let mut d = Diagnostic::error(
+                "E0305",
+                format!("`{}` is declared twice in {}", t.name, pkg.display_name()),
+            )
+            .at(t.span, "second declaration")
+            .also(*first, "first declared here")
+            .note(kind_note);
+            if *first_module != t.module.as_slice() {
+                d = d.note(
+                    "modules of a package are one namespace, as a Go package is: a type's \
+                     OpenAPI definition and generated names do not include its module",
+                );
+            }
+            diags.push(
+                d.help("a kind must be unique within its group/version: rename or remove one"),
+            );
+        } else {
+            seen.insert(t.name.clone(), (t.span, &t.module));
+        }
+    }
+}
+
+/// E0201: map keys written as paths: fine when they name a `String` alias.
+pub(super) fn map_keys_not_strings(
+    names: &Names,
+    written: &WrittenTypes,
+    local: &BTreeMap<String, Vec<String>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (file, lf) in &names.files {
+        for map_key in &lf.map_keys {
+            let scope = &lf.scopes[map_key.scope];
+            let mut module = names.module_of[file].clone();
+            module.extend(scope.inline.iter().cloned());
+            let mut key = map_key.key.clone();
+            written.resolve(&mut key, *file, map_key.scope, &module);
+            if key != FieldType::String {
+                let named = match &map_key.key {
+                    FieldType::Foreign { path, .. } => path.to_string(),
+                    other => format!("{other:?}"),
+                };
+                resolve_ty(&mut key, local, &module);
+                let note = match &key {
+                    FieldType::Local(name) => format!(
+                        "`{name}` is a type of this package, not `String`: Kubernetes map keys are strings in the schema and in every client"
+                    ),
+                    _ => format!(
+                        "`{named}` is not an alias of `String` that kube-codegen can see in this package"
+                    ),
+                };
+                diags.push(
+                    Diagnostic::error(
+                        "E0201",
+                        format!("unsupported field type: {}", crate::parse::MAP_KEY_PROBLEM),
+                    )
+                    .at(map_key.span, "cannot be represented in a Kubernetes API")
+                    .note(note)
+                    .help(crate::parse::MAP_KEY_HELP),
+                );
+            }
+        }
+    }
+}
+
+/// E0308: two fields of a type under one JSON name (`rename`, `rename_all` or `r#type` next to
+/// `type`): serde writes both and reads one, and schemas and protobuf numbers would be made
+/// for a name twice. (A kind's fields are checked with the names its codec writes.)
+pub(super) fn duplicate_wire_names(pkg: &Package, diags: &mut Vec<Diagnostic>) {
+    for t in pkg.types.iter().filter(|t| !embedded_root_candidate(t)) {
+        let mut wire_names: BTreeMap<&str, &Field> = BTreeMap::new();
+        for f in t
+            .fields()
+            .iter()
+            .filter(|f| !f.serde.skip && !f.serde.flatten)
+        {
+            match wire_names.get(f.wire.as_str()) {
+                Some(other) => diags.push(
+                    Diagnostic::error(
+                        "E0308",
+                        format!(
+                            "fields `{}` and `{}` of `{}` are both `{}` on the wire",
+                            other.name, f.name, t.name, f.wire
+                        ),
+                    )
+                    .at(f.span, "same JSON name as another field")
+                    .also(other.span, format!("also `{}`", f.wire))
+                    .help("rename one of the fields (`#[serde(rename = \"…\")]`)"),
+                ),
+                None => {
+                    wire_names.insert(&f.wire, f);
+                }
+            }
+        }
+    }
+}
+
+/// W0318: an `+optional` string, list, map or set field of a serde-derived type that serde
+/// writes even when empty (no `skip_serializing_if`: Go's `omitempty` missing). An empty value
+/// then goes on the wire (`"title": ""`), and server-side apply's field manager records
+/// whoever writes the object (a `create`, an `update`) as owning the field, so a later apply of
+/// it by another manager conflicts although nobody set it.
+pub(super) fn optional_fields_written_when_empty(pkg: &Package, diags: &mut Vec<Diagnostic>) {
+    for t in pkg.types.iter().filter(|t| t.derives.contains("Serialize")) {
+        for f in t.fields() {
+            let predicate = match &f.ty {
+                FieldType::String => "String::is_empty",
+                FieldType::Vec(_) => "Vec::is_empty",
+                FieldType::Map { ordered: true, .. } => "std::collections::BTreeMap::is_empty",
+                FieldType::Map { ordered: false, .. } => "std::collections::HashMap::is_empty",
+                FieldType::Set { ordered: true, .. } => "std::collections::BTreeSet::is_empty",
+                FieldType::Set { ordered: false, .. } => "std::collections::HashSet::is_empty",
+                _ => continue,
+            };
+            if f.options.presence != Some(Presence::Optional)
+                || f.serde.skip
+                || f.serde.flatten
+                || f.serde.skip_serializing_if.is_some()
+            {
+                continue;
+            }
+            diags.push(
+                Diagnostic::warning(
+                    "W0318",
+                    format!(
+                        "optional field `{}.{}` is written even when empty",
+                        t.name, f.name
+                    ),
+                )
+                .at(f.span, "serialized as an empty value when unset")
+                .note("server-side apply counts a field a write sends as set: whoever creates or updates the object owns it, and another manager's apply of it conflicts")
+                .help(format!(
+                    "add `#[serde(default, skip_serializing_if = \"{predicate}\")]` (Go's `omitempty`), or make it an `Option`"
+                )),
+            );
+        }
+    }
+}

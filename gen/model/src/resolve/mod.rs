@@ -1,0 +1,17 @@
+//! Phase 2: lowered files → packages; group/version/scope/plural inference; validation.
+
+mod assemble;
+mod checks;
+mod crate_info;
+mod declared;
+mod kinds;
+mod names;
+mod package;
+mod paths;
+mod place;
+mod types;
+
+pub(crate) use assemble::assemble;
+pub use crate_info::CrateInfo;
+pub(crate) use paths::resolve_ty;
+pub(crate) use place::{Placed, follow_path_attributes, place};

@@ -1,0 +1,504 @@
+//! Building one package from its files: its group, root file, tags, types and functions, and
+//! what names mean in it; then its types are resolved.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Diagnostic, FileId, Span};
+use crate::model::*;
+use crate::naming;
+use crate::parse::{LoweredFile, LoweredType, Scope};
+use crate::tags::{Tag, TagKey};
+
+use super::crate_info::CrateInfo;
+use super::names::Names;
+use super::place::{PackageKey, Placed};
+use super::types::{RawType, resolve_types};
+
+/// What every package of one input directory is assembled with.
+pub(super) struct PackageContext<'a> {
+    pub(super) input: usize,
+    pub(super) input_dir: &'a Path,
+    pub(super) crate_info: Option<&'a CrateInfo>,
+    pub(super) lowered: &'a BTreeMap<crate::diag::FileId, LoweredFile>,
+    pub(super) group_tags: &'a BTreeMap<PathBuf, Vec<(String, Span)>>,
+    pub(super) hubs: &'a BTreeMap<PathBuf, BTreeSet<String>>,
+    pub(super) package_dirs: &'a BTreeSet<PathBuf>,
+}
+
+/// One package: its group, root file, tags and types, resolved and interpreted.
+pub(super) fn assemble_one(
+    cx: &PackageContext,
+    key: &PackageKey,
+    files: &[&Placed],
+    file_types: Vec<Vec<LoweredType>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Package {
+    let lowered = cx.lowered;
+    let group_dir_name = group_dir_name(cx.input_dir, key);
+    let dir = files[0].package_dir();
+    let (root_file, root_file_id) = root_file(files, &dir);
+    let (group, group_origin) = package_group(
+        key,
+        cx.group_tags,
+        &group_dir_name,
+        &dir,
+        root_file_id,
+        diags,
+    );
+    let pkg_tags = package_tags(files, lowered, diags);
+    let exports = Exports::of(files, lowered);
+    let (types, raw) = package_types(files, file_types, lowered, &exports, diags);
+
+    let module: Vec<String> = dir
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let rust_path = cx.crate_info.and_then(|c| c.rust_path(cx.input_dir, &dir));
+    let functions = package_functions(files, lowered);
+    let options = crate::interpret::package_options(&pkg_tags);
+    let mut pkg = Package {
+        input: cx.input,
+        dir: dir.clone(),
+        root_file,
+        group,
+        group_origin,
+        version: key.version.clone(),
+        module,
+        rust_path,
+        options,
+        types,
+        functions,
+        protobuf_record: None,
+    };
+    let names = package_names(cx, key, files, root_file_id, &pkg.dir);
+    resolve_types(&mut pkg, &names, raw, diags);
+    pkg
+}
+
+/// The name of the directory that holds the package's group (the input's parent for an input
+/// that is a version directory, the input itself for an empty group directory).
+fn group_dir_name(input_dir: &Path, key: &PackageKey) -> String {
+    if key.group_dir.as_os_str() == ".." {
+        input_dir
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else if key.group_dir.as_os_str().is_empty() {
+        input_dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        key.group_dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// The package's root module file and its id.
+fn root_file(files: &[&Placed], dir: &Path) -> (PathBuf, FileId) {
+    // The package's root module file: mod.rs/lib.rs inside, or `<dir>.rs` beside.
+    let root_file = files
+        .iter()
+        .map(|p| p.file.rel.clone())
+        .find(|rel| {
+            rel.parent() == Some(dir)
+                && matches!(
+                    rel.file_stem().and_then(|s| s.to_str()),
+                    Some("mod" | "lib" | "main")
+                )
+        })
+        .or_else(|| {
+            files
+                .iter()
+                .map(|p| p.file.rel.clone())
+                .find(|rel| rel.with_extension("") == dir)
+        })
+        .unwrap_or_else(|| files[0].file.rel.clone());
+    let root_file_id = files
+        .iter()
+        .find(|p| p.file.rel == root_file)
+        .map(|p| p.file.id)
+        .unwrap_or(files[0].file.id);
+    (root_file, root_file_id)
+}
+
+/// The package's API group: its group directory's `+groupName`, else the directory's name when
+/// it is one; E0106 when neither tells.
+fn package_group(
+    key: &PackageKey,
+    group_tags: &BTreeMap<PathBuf, Vec<(String, Span)>>,
+    group_dir_name: &str,
+    dir: &Path,
+    root_file_id: FileId,
+    diags: &mut Vec<Diagnostic>,
+) -> (String, Origin) {
+    match group_tags.get(&key.group_dir) {
+        Some(tags) => (tags[0].0.clone(), Origin::Tag(tags[0].1)),
+        None if naming::is_dns_subdomain(group_dir_name)
+            && !naming::is_container_dir(group_dir_name) =>
+        {
+            (
+                group_dir_name.to_string(),
+                Origin::Inferred(format!("directory `{group_dir_name}`")),
+            )
+        }
+        None => {
+            let why = if group_dir_name.is_empty() {
+                "the package has no group directory".to_string()
+            } else if naming::is_container_dir(group_dir_name) {
+                format!("`{group_dir_name}/` holds API packages; it is not a group name")
+            } else {
+                format!("directory `{group_dir_name}` is not a lower-case DNS name")
+            };
+            diags.push(
+                Diagnostic::error(
+                    "E0106",
+                    format!(
+                        "cannot tell the API group of package `{}`",
+                        display_dir(dir, key.version.as_deref())
+                    ),
+                )
+                .at(
+                    Span::new(root_file_id, 0, 0),
+                    "no `//! +groupName=` at the top of this file",
+                )
+                .note(why)
+                .help(
+                    "add `//! +groupName=<group>` (e.g. `//! +groupName=example.com`) at the \
+                     top of this file, or put the version directory in a directory named \
+                     after the group",
+                ),
+            );
+            (String::new(), Origin::Inferred("nothing".into()))
+        }
+    }
+}
+
+fn display_dir(dir: &Path, version: Option<&str>) -> String {
+    let d = dir.display().to_string();
+    if d.is_empty() {
+        version.unwrap_or(".").to_string()
+    } else {
+        d
+    }
+}
+
+/// The package tags of the package's files but `+groupName`, each once (E0104 for a
+/// non-repeatable tag given twice with different values).
+fn package_tags(
+    files: &[&Placed],
+    lowered: &BTreeMap<FileId, LoweredFile>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Tag> {
+    let mut pkg_tags: Vec<Tag> = Vec::new();
+    for p in files {
+        for t in &lowered[&p.file.id].package_tags {
+            if t.key == TagKey::GroupName {
+                continue;
+            }
+            if let Some(prev) = pkg_tags.iter().find(|x| x.key == t.key)
+                && !crate::tags::spec_of(t.key).repeatable
+            {
+                if prev.value != t.value {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0104",
+                            format!("package tag `+{}` is given twice", t.name()),
+                        )
+                        .at(t.span, "second occurrence in this package")
+                        .also(prev.span, "first given here")
+                        .help("give each package tag once, in the package's mod.rs"),
+                    );
+                }
+                continue;
+            }
+            pkg_tags.push(t.clone());
+        }
+    }
+    pkg_tags
+}
+
+/// Which file modules are `pub` (by the module declaring them), and what the package module
+/// re-exports: where other crates can name each type.
+struct Exports<'a> {
+    file_mods: BTreeMap<Vec<String>, &'a [(String, bool)]>,
+    root_scope: Option<&'a Scope>,
+}
+
+impl<'a> Exports<'a> {
+    fn of(files: &[&Placed], lowered: &'a BTreeMap<FileId, LoweredFile>) -> Self {
+        let mut file_mods: BTreeMap<Vec<String>, &[(String, bool)]> = BTreeMap::new();
+        let mut root_scope: Option<&Scope> = None;
+        for p in files.iter() {
+            let lf = &lowered[&p.file.id];
+            file_mods.insert(p.module.clone(), &lf.file_mods);
+            if p.module.is_empty() {
+                root_scope = lf.scopes.first();
+            }
+        }
+        Exports {
+            file_mods,
+            root_scope,
+        }
+    }
+
+    /// The module path (from the package module) other crates name a type declared in
+    /// `scope` of the file at `file_module` by; `None` when they cannot name it.
+    fn public_module(
+        &self,
+        file_module: &[String],
+        scope: &Scope,
+        name: &str,
+        is_pub: bool,
+    ) -> Option<Vec<String>> {
+        if !is_pub {
+            return None;
+        }
+        let mut module = file_module.to_vec();
+        module.extend(scope.inline.iter().cloned());
+        if module.is_empty() {
+            return Some(Vec::new());
+        }
+        // Other crates reach `module[from..]` from `module[..from]`: every file module below
+        // is `pub mod`, and so is every inline module.
+        let public_below = |from: usize| {
+            scope.public
+                && (from..file_module.len()).all(|i| {
+                    self.file_mods.get(&file_module[..i]).is_some_and(|mods| {
+                        mods.iter()
+                            .any(|(m, public)| *public && *m == file_module[i])
+                    })
+                })
+        };
+        // `types` of `pub use types::*` / `pub use self::types::Name`, as a module path.
+        let target = |path: &[String]| -> Vec<String> {
+            path.strip_prefix(&["self".to_string()])
+                .unwrap_or(path)
+                .to_vec()
+        };
+        if let Some(root) = self.root_scope {
+            let named = root.public_exports.contains(name)
+                && root.uses.get(name).is_some_and(|p| {
+                    p.last() == name && target(&p.segments[..p.segments.len() - 1]) == module
+                });
+            if named {
+                return Some(Vec::new());
+            }
+            // A glob of the type's module, or of a module above it (`pub use types::*` makes
+            // `types::spec::X` `spec::X` when `spec` is public).
+            for glob in &root.public_globs {
+                let prefix = target(&glob.segments);
+                if module.starts_with(&prefix) && public_below(prefix.len()) {
+                    return Some(module[prefix.len()..].to_vec());
+                }
+            }
+        }
+        public_below(0).then_some(module)
+    }
+}
+
+/// The package's types as the model has them, with what each brought from lowering that the
+/// model does not keep; files that cannot be Rust modules (E0109) contribute none.
+fn package_types(
+    files: &[&Placed],
+    file_types: Vec<Vec<LoweredType>>,
+    lowered: &BTreeMap<FileId, LoweredFile>,
+    exports: &Exports,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<TypeDef>, Vec<RawType>) {
+    let mut types: Vec<TypeDef> = Vec::new();
+    let mut raw: Vec<RawType> = Vec::new();
+    let mut impls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (p, file_types) in files.iter().zip(file_types) {
+        let lf = &lowered[&p.file.id];
+        if let Some(bad) = p.module.iter().find(|m| !naming::is_rust_ident(m))
+            && !file_types.is_empty()
+        {
+            diags.push(
+                Diagnostic::error(
+                    "E0109",
+                    format!("{} cannot be a Rust module", p.file.rel.display()),
+                )
+                .at(Span::new(p.file.id, 0, 0), "types in this file")
+                .note(format!("`{bad}` is not a Rust identifier"))
+                .help("rename the file or folder to a snake_case identifier"),
+            );
+            continue;
+        }
+        for (ty, tr) in &lf.impls {
+            impls.entry(ty.clone()).or_default().insert(tr.clone());
+        }
+        private_modules_with_types(lf, &file_types, diags);
+        for mut t in file_types {
+            let scope = &lf.scopes[t.scope];
+            let public_module = exports.public_module(&p.module, scope, &t.name, t.is_pub);
+            raw.push(RawType {
+                tags: std::mem::take(&mut t.tags),
+                file: p.file.id,
+                scope: t.scope,
+            });
+            types.push(type_def(t, &p.module, scope, public_module));
+        }
+    }
+    for t in &mut types {
+        if let Some(i) = impls.get(&t.name) {
+            t.impls = i.clone();
+        }
+    }
+    (types, raw)
+}
+
+/// E0113: a private inline module (below a reachable one) that holds types of the file.
+fn private_modules_with_types(
+    lf: &LoweredFile,
+    file_types: &[LoweredType],
+    diags: &mut Vec<Diagnostic>,
+) {
+    // Types of a private inline module cannot be named from the package module.
+    for scope in &lf.scopes {
+        let parent_reachable = lf.scopes.iter().any(|s| {
+            s.reachable
+                && s.inline.len() + 1 == scope.inline.len()
+                && scope.inline.starts_with(&s.inline)
+        });
+        let holds_types = file_types
+            .iter()
+            .any(|t| lf.scopes[t.scope].inline.starts_with(&scope.inline));
+        if !scope.reachable
+            && parent_reachable
+            && holds_types
+            && let Some(span) = scope.span
+        {
+            diags.push(
+                Diagnostic::error(
+                    "E0113",
+                    format!(
+                        "module `{}` holds API types but is private",
+                        scope.inline.join("::")
+                    ),
+                )
+                .at(span, "generated code in the package module cannot name its types")
+                .note("an inline module of an API package is part of the package: its types are API types, named through their module path")
+                .help("make it `pub mod`, move the types out of it, or mark a test-only module `#[cfg(test)]`"),
+            );
+        }
+    }
+}
+
+/// The model's type for a lowered type declared in `scope` of the file at `file_module`.
+fn type_def(
+    t: LoweredType,
+    file_module: &[String],
+    scope: &Scope,
+    public_module: Option<Vec<String>>,
+) -> TypeDef {
+    let mut module = file_module.to_vec();
+    module.extend(scope.inline.iter().cloned());
+    TypeDef {
+        public_module,
+        name: t.name,
+        module,
+        is_pub: t.is_pub,
+        visibility: t.visibility,
+        has_generics: t.has_generics,
+        docs: t.docs,
+        span: t.span,
+        body: t.body,
+        options: TypeOptions::default(),
+        derives: t.derives.into_iter().collect(),
+        impls: BTreeSet::new(),
+        resource: None,
+        serde: t.serde,
+        private_members: t.private_members,
+    }
+}
+
+/// The hand-written functions of the package's files, with the module each is declared in.
+fn package_functions(files: &[&Placed], lowered: &BTreeMap<FileId, LoweredFile>) -> Vec<Function> {
+    let mut functions = Vec::new();
+    for p in files.iter() {
+        let lf = &lowered[&p.file.id];
+        for f in &lf.functions {
+            let scope = &lf.scopes[f.scope];
+            let mut module = p.module.clone();
+            module.extend(scope.inline.iter().cloned());
+            functions.push(Function {
+                name: f.name.clone(),
+                reachable: module.is_empty() || (f.is_pub && scope.reachable),
+                module,
+                span: f.span,
+                params: f.params,
+                returns: f.returns.clone(),
+            });
+        }
+    }
+    functions
+}
+
+/// What names mean in the package at `dir`: its files' scopes, its hub's types, its root
+/// module's imports and globs.
+fn package_names<'a>(
+    cx: &PackageContext<'a>,
+    key: &PackageKey,
+    files: &[&Placed],
+    root_file_id: FileId,
+    dir: &Path,
+) -> Names<'a> {
+    let lowered = cx.lowered;
+    let hub_types: BTreeSet<String> = if key.version.is_some() {
+        cx.hubs.get(&key.group_dir).cloned().unwrap_or_default()
+    } else {
+        BTreeSet::new()
+    };
+    let root_scope = lowered.get(&root_file_id).and_then(|lf| lf.scopes.first());
+    let root_uses = root_scope.map(|s| s.uses.clone()).unwrap_or_default();
+    let root_globs = root_globs(root_scope, &root_uses);
+    Names {
+        files: files
+            .iter()
+            .map(|p| (p.file.id, &lowered[&p.file.id]))
+            .collect(),
+        module_of: files
+            .iter()
+            .map(|p| (p.file.id, p.module.clone()))
+            .collect(),
+        hub_types,
+        root_uses,
+        root_globs,
+        dir: dir.to_path_buf(),
+        package_dirs: cx.package_dirs,
+    }
+}
+
+/// Globs of the package's own modules (`names::*`, `self::names::*`) in its root module, not
+/// of other crates.
+fn root_globs(
+    root_scope: Option<&Scope>,
+    root_uses: &BTreeMap<String, crate::path::RustPath>,
+) -> Vec<Vec<String>> {
+    root_scope
+        .map(|s| {
+            s.globs
+                .iter()
+                .filter(|g| !g.global)
+                .map(|g| {
+                    let segs = g
+                        .segments
+                        .strip_prefix(&["self".to_string()])
+                        .unwrap_or(&g.segments);
+                    segs.to_vec()
+                })
+                .filter(|segs| {
+                    segs.first().is_some_and(|first| {
+                        !matches!(first.as_str(), "super" | "crate")
+                            && !root_uses.contains_key(first)
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
