@@ -1041,8 +1041,8 @@ fn a_version_directory_the_group_module_does_not_declare() {
     }
 }
 
-/// An optional string, list, map or set that serde writes even when empty (no
-/// `skip_serializing_if`, Go's `omitempty`) is W0318: a write sends it, so server-side apply
+/// An optional string, list, map or set that serde writes even when empty, or a `bool` or a
+/// number written when false or zero (no `skip_serializing_if`, Go's `omitempty`) is W0318: a write sends it, so server-side apply
 /// makes the writer its owner. An `Option`, a field that is skipped when empty, and a required
 /// field are fine.
 #[test]
@@ -1056,12 +1056,21 @@ fn an_optional_field_written_when_empty_is_a_warning() {
              /// +optional\n    #[serde(default, skip_serializing_if = \"Vec::is_empty\")]\n    pub tags: Vec<String>,\n    \
              /// +optional\n    pub note: Option<String>,\n    \
              /// +optional\n    #[serde(default)]\n    pub labels: std::collections::BTreeMap<String, String>,\n    \
-             pub content: String,\n}}\n"
+             /// +optional\n    #[serde(default)]\n    pub paused: bool,\n    \
+             /// +optional\n    #[serde(default)]\n    pub replicas: i32,\n    \
+             /// +optional\n    #[serde(default, skip_serializing_if = \"std::ops::Not::not\")]\n    pub silenced: bool,\n    \
+             /// +optional\n    pub ratio: Option<f64>,\n    \
+             pub content: String,\n    pub count: u32,\n}}\n"
         ),
     )]);
     let loaded = try_load(&root, "apis").expect("warnings do not fail a run");
     let codes: Vec<&str> = loaded.warnings.iter().map(|d| d.code).collect();
-    assert_eq!(codes, ["W0318", "W0318"], "{:?}", loaded.warnings);
+    assert_eq!(
+        codes,
+        ["W0318", "W0318", "W0318", "W0318"],
+        "{:?}",
+        loaded.warnings
+    );
     insta::assert_snapshot!(stable(
         &loaded.sources.render(&loaded.warnings),
         root.path()

@@ -117,22 +117,17 @@ pub(super) fn duplicate_wire_names(pkg: &Package, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// W0318: an `+optional` string, list, map or set field of a serde-derived type that serde
-/// writes even when empty (no `skip_serializing_if`: Go's `omitempty` missing). An empty value
-/// then goes on the wire (`"title": ""`), and server-side apply's field manager records
+/// W0318: an `+optional` field of a serde-derived type that serde writes even when it holds
+/// its zero value (no `skip_serializing_if`: Go's `omitempty` missing) — a string, list, map or
+/// set written empty, a `bool` written `false`, a number written `0`. The zero value then goes
+/// on the wire (`"title": ""`, `"paused": false`), and server-side apply's field manager records
 /// whoever writes the object (a `create`, an `update`) as owning the field, so a later apply of
 /// it by another manager conflicts although nobody set it.
 pub(super) fn optional_fields_written_when_empty(pkg: &Package, diags: &mut Vec<Diagnostic>) {
     for t in pkg.types.iter().filter(|t| t.derives.contains("Serialize")) {
         for f in t.fields() {
-            let predicate = match &f.ty {
-                FieldType::String => "String::is_empty",
-                FieldType::Vec(_) => "Vec::is_empty",
-                FieldType::Map { ordered: true, .. } => "std::collections::BTreeMap::is_empty",
-                FieldType::Map { ordered: false, .. } => "std::collections::HashMap::is_empty",
-                FieldType::Set { ordered: true, .. } => "std::collections::BTreeSet::is_empty",
-                FieldType::Set { ordered: false, .. } => "std::collections::HashSet::is_empty",
-                _ => continue,
+            let Some(zero) = ZeroValue::of(&f.ty) else {
+                continue;
             };
             if f.options.presence != Some(Presence::Optional)
                 || f.serde.skip
@@ -145,16 +140,83 @@ pub(super) fn optional_fields_written_when_empty(pkg: &Package, diags: &mut Vec<
                 Diagnostic::warning(
                     "W0318",
                     format!(
-                        "optional field `{}.{}` is written even when empty",
-                        t.name, f.name
+                        "optional field `{}.{}` is written even when {}",
+                        t.name,
+                        f.name,
+                        zero.unset()
                     ),
                 )
-                .at(f.span, "serialized as an empty value when unset")
+                .at(f.span, format!("serialized as {} when unset", zero.value()))
                 .note("server-side apply counts a field a write sends as set: whoever creates or updates the object owns it, and another manager's apply of it conflicts")
-                .help(format!(
-                    "add `#[serde(default, skip_serializing_if = \"{predicate}\")]` (Go's `omitempty`), or make it an `Option`"
-                )),
+                .help(zero.help()),
             );
+        }
+    }
+}
+
+/// The zero value an optional field is written with when nothing skips it.
+enum ZeroValue {
+    /// A string, list, map or set: skipped by its type's `is_empty`.
+    Empty(&'static str),
+    /// `false`: skipped by `std::ops::Not::not`.
+    False,
+    /// `0` of this number type: no function of the standard library says so; an `Option` is
+    /// Go's `*int32`.
+    Zero(&'static str),
+}
+
+impl ZeroValue {
+    fn of(ty: &FieldType) -> Option<ZeroValue> {
+        Some(match ty {
+            FieldType::String => ZeroValue::Empty("String::is_empty"),
+            FieldType::Vec(_) => ZeroValue::Empty("Vec::is_empty"),
+            FieldType::Map { ordered: true, .. } => {
+                ZeroValue::Empty("std::collections::BTreeMap::is_empty")
+            }
+            FieldType::Map { ordered: false, .. } => {
+                ZeroValue::Empty("std::collections::HashMap::is_empty")
+            }
+            FieldType::Set { ordered: true, .. } => {
+                ZeroValue::Empty("std::collections::BTreeSet::is_empty")
+            }
+            FieldType::Set { ordered: false, .. } => {
+                ZeroValue::Empty("std::collections::HashSet::is_empty")
+            }
+            FieldType::Bool => ZeroValue::False,
+            FieldType::Int(t) => ZeroValue::Zero(t.name()),
+            FieldType::Float(t) => ZeroValue::Zero(t.name()),
+            _ => return None,
+        })
+    }
+
+    fn unset(&self) -> &'static str {
+        match self {
+            ZeroValue::Empty(_) => "empty",
+            ZeroValue::False => "false",
+            ZeroValue::Zero(_) => "zero",
+        }
+    }
+
+    fn value(&self) -> &'static str {
+        match self {
+            ZeroValue::Empty(_) => "an empty value",
+            ZeroValue::False => "`false`",
+            ZeroValue::Zero(_) => "`0`",
+        }
+    }
+
+    fn help(&self) -> String {
+        match self {
+            ZeroValue::Empty(predicate) => format!(
+                "add `#[serde(default, skip_serializing_if = \"{predicate}\")]` (Go's `omitempty`), or make it an `Option`"
+            ),
+            ZeroValue::False => "add `#[serde(default, skip_serializing_if = \"std::ops::Not::not\")]` (Go's `omitempty`), or make it an `Option<bool>` (Go's `*bool`)".to_string(),
+            ZeroValue::Zero(ty) => {
+                format!(
+                    "make it an `Option<{ty}>` (Go's pointer), or skip zero (Go's `omitempty`): `#[serde(default, skip_serializing_if = \"is_zero\")]` with `fn is_zero(v: &{ty}) -> bool {{ *v == 0{} }}`",
+                    if matches!(*ty, "f32" | "f64") { ".0" } else { "" }
+                )
+            }
         }
     }
 }

@@ -29,7 +29,7 @@ pub struct AlertSpec {
 pub struct AlertStatus {
     /// Whether the alert has been sent.
     /// +optional
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sent: bool,
 }
 
