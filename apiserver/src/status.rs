@@ -122,7 +122,8 @@ impl ApiError {
             422,
             "Invalid",
             format!(
-                "{kind}.{group} \"{name}\" is invalid: {}",
+                "{} \"{name}\" is invalid: {}",
+                qualified(kind, group),
                 if summary.len() == 1 {
                     summary[0].clone()
                 } else {
@@ -194,17 +195,20 @@ impl ApiError {
     /// The `Status` object, typed (k8s-openapi's).
     pub fn typed_status(&self) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Status {
         use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+        // Every string of `details` is `omitempty` in Go: an empty one is left out.
+        let given = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+        let text = |s: &String| (!s.is_empty()).then(|| s.clone());
         let details = self.details.as_deref().map(|d| meta::StatusDetails {
-            name: d.name.clone(),
-            group: d.group.clone(),
-            kind: d.kind.clone(),
+            name: given(&d.name),
+            group: given(&d.group),
+            kind: given(&d.kind),
             causes: (!d.causes.is_empty()).then(|| {
                 d.causes
                     .iter()
                     .map(|c| meta::StatusCause {
-                        reason: Some(c.reason.clone()),
-                        message: Some(c.message.clone()),
-                        field: Some(c.field.clone()),
+                        reason: text(&c.reason),
+                        message: text(&c.message),
+                        field: text(&c.field),
                     })
                     .collect()
             }),

@@ -31,6 +31,31 @@ pub(crate) fn to_json(text: &str) -> Result<Vec<u8>, String> {
     serde_json::to_vec(&first).map_err(|e| e.to_string())
 }
 
+/// The first key `text` repeats in a mapping, as Go's strict YAML decoding reports it
+/// (sigs.k8s.io/yaml's `UnmarshalStrict` over go-yaml's): `error converting YAML to JSON: yaml:
+/// unmarshal errors:\n  line 3: key "content" already set in map`. `None` when no key is
+/// repeated, or the text does not parse (reading it says why).
+pub(crate) fn repeated_key(text: &str) -> Option<String> {
+    let options = serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+    };
+    let mut e = serde_saphyr::from_multiple_with_options::<Node>(text, options).err()?;
+    // Unwrapped from what adds a source snippet or an alias's place to it.
+    while let serde_saphyr::Error::WithSnippet { error, .. }
+    | serde_saphyr::Error::AliasError { error, .. } = e
+    {
+        e = *error;
+    }
+    let serde_saphyr::Error::DuplicateMappingKey { key, location } = e else {
+        return None;
+    };
+    let key = key.map_or_else(|| "a key".to_string(), |k| format!("key {k:?}"));
+    Some(format!(
+        "error converting YAML to JSON: yaml: unmarshal errors:\n  line {}: {key} already set in map",
+        location.line()
+    ))
+}
+
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(NodeVisitor)
@@ -136,5 +161,23 @@ mod tests {
             r#"{"a":1,"b":{"c":"x","c":"z"},"none":null,"l":[1,2.5,true]}"#
         );
         assert!(super::to_json("a: [").is_err());
+    }
+
+    #[test]
+    fn a_repeated_key_is_reported_with_its_line_as_go_yaml_does() {
+        assert_eq!(
+            super::repeated_key("a: 1\nspec:\n  content: a\n  content: b\n").as_deref(),
+            Some(
+                "error converting YAML to JSON: yaml: unmarshal errors:\n  line 4: key \"content\" already set in map"
+            )
+        );
+        assert_eq!(
+            super::repeated_key(r#"{"spec": {"x": 1, "x": 2}}"#).as_deref(),
+            Some(
+                "error converting YAML to JSON: yaml: unmarshal errors:\n  line 1: key \"x\" already set in map"
+            )
+        );
+        assert_eq!(super::repeated_key("a: 1\nb: {c: 2}\n"), None);
+        assert_eq!(super::repeated_key("a: ["), None);
     }
 }

@@ -681,6 +681,234 @@ async fn a_compacted_continue_token_offers_an_inconsistent_continuation() {
     assert_eq!(rest["metadata"]["resourceVersion"], latest.to_string());
 }
 
+// ---- a paged list at a resourceVersion: Go's legacy exact match ----
+
+/// `resourceVersion=N&limit=…` without `resourceVersionMatch` reads revision N exactly (what a
+/// reflector's relist from its last revision asks), and is 410 with etcd3's wording once N is
+/// compacted; without a limit it stays "not older than".
+#[tokio::test]
+async fn a_paged_list_at_a_resource_version_reads_that_revision() {
+    let store = AnyStore::Memory(MemoryStore::new());
+    let app = app_on(store.clone());
+    create(&app, &alert("a")).await;
+    let (_, first) = call(&app, Method::GET, &format!("{BASE}?limit=10"), None, "").await;
+    let at = first["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    create(&app, &alert("b")).await;
+    let names = |list: &Value| -> Vec<String> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (code, exact) = call(
+        &app,
+        Method::GET,
+        &format!("{BASE}?resourceVersion={at}&limit=10"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{exact}");
+    assert_eq!(names(&exact), ["a"], "the list as it was at {at}");
+    assert_eq!(exact["metadata"]["resourceVersion"], at.as_str());
+    let (_, any) = call(
+        &app,
+        Method::GET,
+        &format!("{BASE}?resourceVersion={at}"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(names(&any), ["a", "b"], "not older than {at}");
+
+    let (_, now) = call(&app, Method::GET, &format!("{BASE}?limit=1"), None, "").await;
+    let latest: u64 = now["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    use apiserver_storage::Storage;
+    store.compact(latest).await.unwrap();
+    let (code, out) = call(
+        &app,
+        Method::GET,
+        &format!("{BASE}?resourceVersion={at}&limit=10"),
+        None,
+        "",
+    )
+    .await;
+    assert_status(code, &out, 410, "Expired");
+    assert_eq!(
+        out["message"],
+        "The resourceVersion for the provided list is too old."
+    );
+}
+
+// ---- sendInitialEvents=false ----
+
+/// A watch with `sendInitialEvents=false` (and no resourceVersion, or "0") starts from now:
+/// no ADDED for what exists, then the changes.
+#[tokio::test]
+async fn a_watch_without_initial_events_starts_from_now() {
+    let app = app();
+    create(&app, &alert("old")).await;
+    for rv in ["", "&resourceVersion=0"] {
+        let uri = format!(
+            "{BASE}?watch=true&sendInitialEvents=false&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true{rv}"
+        );
+        let resp = app
+            .clone()
+            .oneshot(Request::builder().uri(&uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{uri}");
+        let mut stream = resp.into_body().into_data_stream();
+        let name = format!("new{}", rv.len());
+        create(&app, &alert(&name)).await;
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .expect("an event")
+            .unwrap()
+            .unwrap();
+        let first: Value =
+            serde_json::from_slice(chunk.split(|b| *b == b'\n').next().unwrap()).unwrap();
+        assert_eq!(first["type"], "ADDED", "{uri}: {first}");
+        assert_eq!(
+            first["object"]["metadata"]["name"],
+            name.as_str(),
+            "{uri}: not `old`"
+        );
+    }
+}
+
+// ---- malformed integers in the query ----
+
+/// The parameter codec refuses an integer it cannot parse, with `strconv.ParseInt`'s message:
+/// a DELETE with `gracePeriodSeconds=abc` is a 400 and deletes nothing.
+#[tokio::test]
+async fn a_malformed_integer_parameter_is_a_400_and_nothing_happens() {
+    let app = app();
+    create(&app, &alert("keep")).await;
+    for (query, value, why) in [
+        ("gracePeriodSeconds=abc", "abc", "invalid syntax"),
+        ("gracePeriodSeconds=1.5", "1.5", "invalid syntax"),
+        (
+            "gracePeriodSeconds=99999999999999999999",
+            "99999999999999999999",
+            "value out of range",
+        ),
+    ] {
+        let (code, out) = call(
+            &app,
+            Method::DELETE,
+            &format!("{}?{query}", url("keep")),
+            None,
+            "",
+        )
+        .await;
+        assert_status(code, &out, 400, "BadRequest");
+        assert_eq!(
+            out["message"],
+            format!("strconv.ParseInt: parsing \"{value}\": {why}"),
+            "{query}"
+        );
+    }
+    let (code, _) = call(&app, Method::GET, &url("keep"), None, "").await;
+    assert_eq!(code, StatusCode::OK, "still there");
+    let (code, out) = call(&app, Method::GET, &format!("{BASE}?limit=x"), None, "").await;
+    assert_status(code, &out, 400, "BadRequest");
+    assert_eq!(
+        out["message"],
+        "strconv.ParseInt: parsing \"x\": invalid syntax"
+    );
+    // A list's resourceVersionMatch may also be empty; a watch's only NotOlderThan.
+    let (code, out) = call(
+        &app,
+        Method::GET,
+        &format!("{BASE}?resourceVersion=1&resourceVersionMatch=Bogus"),
+        None,
+        "",
+    )
+    .await;
+    assert_status(code, &out, 422, "Invalid");
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("supported values: \"Exact\", \"NotOlderThan\", \"\""),
+        "{out}"
+    );
+}
+
+// ---- a key repeated in an apply configuration ----
+
+/// Go's applyPatcher decodes the configuration again with strict YAML once the apply is made: a
+/// repeated key is a 400 under Strict (nothing written), a warning under Warn, nothing under
+/// Ignore; the last value wins.
+#[tokio::test]
+async fn a_key_repeated_in_an_apply_configuration_is_reported() {
+    let app = app();
+    let config = "apiVersion: pager.k8s.co/v1alpha1\nkind: Alert\nmetadata:\n  name: r\nspec:\n  message: a\n  message: b\n";
+    let repeated = "error converting YAML to JSON: yaml: unmarshal errors:\n  line 7: key \"message\" already set in map";
+    let (code, out) = call(
+        &app,
+        Method::PATCH,
+        &format!("{}?fieldManager=m&fieldValidation=Strict", url("r")),
+        APPLY,
+        config,
+    )
+    .await;
+    assert_status(code, &out, 400, "BadRequest");
+    assert_eq!(
+        out["message"],
+        format!("error strict decoding YAML: {repeated}")
+    );
+    let (code, _) = call(&app, Method::GET, &url("r"), None, "").await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "nothing was written");
+    for (validation, warned) in [("Warn", true), ("Ignore", false)] {
+        let resp = app
+            .clone()
+            .oneshot(
+                Request::patch(format!(
+                    "{}?fieldManager=m&fieldValidation={validation}",
+                    url("r")
+                ))
+                .header("content-type", "application/apply-patch+yaml")
+                .body(Body::from(config))
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            resp.status().is_success(),
+            "{validation}: {}",
+            resp.status()
+        );
+        let warning = resp
+            .headers()
+            .get("warning")
+            .map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(
+            warning,
+            warned.then(|| format!(
+                "299 - \"{}\"",
+                repeated.replace('\n', " ").replace('"', "\\\"")
+            )),
+            "{validation}"
+        );
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let out: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(out["spec"]["message"], "b", "the last value wins");
+    }
+}
+
 // ---- null for a field that cannot hold one ----
 
 /// As a CRD's structural schema prunes them, a `null` for a field that is not nullable is
@@ -910,7 +1138,9 @@ async fn strict_decoding_comes_first_and_schema_errors_are_reported_together() {
         );
     }
 
-    // The same through a patch: strict first, then every problem at once.
+    // The same through a patch: strict first — as Go's patchers answer a patched object that
+    // does not decode, a 422 naming `patch` with the patched object — then every problem at
+    // once.
     create(&app, &alert("p1")).await;
     let patch = json!({"spec": {"message": null, "priority": "urgent", "content": "c"}});
     let (code, out) = call(
@@ -921,12 +1151,35 @@ async fn strict_decoding_comes_first_and_schema_errors_are_reported_together() {
         &patch.to_string(),
     )
     .await;
-    assert_status(code, &out, 400, "BadRequest");
+    assert_status(code, &out, 422, "Invalid");
+    let message = out["message"].as_str().unwrap();
     assert!(
-        out["message"]
-            .as_str()
-            .unwrap()
-            .ends_with("strict decoding error: unknown field \"spec.content\""),
+        message.starts_with(" \"\" is invalid: patch: Invalid value: \"{\\\"apiVersion\\\":")
+            && message.ends_with("\": strict decoding error: unknown field \"spec.content\""),
+        "{out}"
+    );
+    assert_eq!(out["details"]["causes"][0]["field"], "patch", "{out}");
+    assert_eq!(
+        out["details"]["causes"][0]["reason"], "FieldValueInvalid",
+        "{out}"
+    );
+    assert!(
+        out["details"].get("name").is_none(),
+        "Go omits an empty name: {out}"
+    );
+    // A strategic merge patch is named as Go prints its map.
+    let (code, out) = call(
+        &app,
+        Method::PATCH,
+        &format!("{}?fieldValidation=Strict", url("p1")),
+        STRATEGIC,
+        r#"{"spec":{"zz":[1,"a"]}}"#,
+    )
+    .await;
+    assert_status(code, &out, 422, "Invalid");
+    assert_eq!(
+        out["message"],
+        " \"\" is invalid: patch: Invalid value: \"map[spec:map[zz:[1 a]]]\": strict decoding error: unknown field \"spec.zz\"",
         "{out}"
     );
     let (code, out) = call(&app, Method::PATCH, &url("p1"), MERGE, &patch.to_string()).await;
@@ -936,10 +1189,11 @@ async fn strict_decoding_comes_first_and_schema_errors_are_reported_together() {
         2,
         "{out}"
     );
-    // A type error stays a 400, and nothing was written.
+    // A type error is the same 422 (a create's is a 400), and nothing was written.
     let bad = json!({"spec": {"message": 5}});
     let (code, out) = call(&app, Method::PATCH, &url("p1"), MERGE, &bad.to_string()).await;
-    assert_status(code, &out, 400, "BadRequest");
+    assert_status(code, &out, 422, "Invalid");
+    assert_eq!(out["details"]["causes"][0]["field"], "patch", "{out}");
     let (_, got) = call(&app, Method::GET, &url("p1"), None, "").await;
     assert_eq!(got["spec"]["message"], "hello");
 }

@@ -1989,7 +1989,7 @@ async fn a_garbage_watch_timeout_is_refused() {
             r.body["message"]
                 .as_str()
                 .unwrap()
-                .contains("timeoutSeconds: Invalid value: \"soon\""),
+                .contains("strconv.ParseInt: parsing \"soon\": invalid syntax"),
             "{}",
             r.body
         );

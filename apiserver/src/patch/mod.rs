@@ -346,6 +346,71 @@ pub fn apply(
     }
 }
 
+/// How Go's `fmt.Sprintf("%+v", v)` prints `v` decoded from JSON into `interface{}` (integers
+/// kept as `int64`, as Kubernetes decodes patches): `map[spec:map[replicas:3 tags:[a b]]]`, keys
+/// sorted, `<nil>` for null. Go names a strategic merge patch that does not decode this way.
+pub(crate) fn go_format(v: &Value) -> String {
+    fn write(v: &Value, out: &mut String) {
+        match v {
+            Value::Null => out.push_str("<nil>"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => out.push_str(&i.to_string()),
+                (None, Some(f)) => out.push_str(&go_float(f)),
+                (None, None) => out.push_str(&n.to_string()),
+            },
+            Value::String(s) => out.push_str(s),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            Value::Object(map) => {
+                out.push_str("map[");
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    out.push_str(k);
+                    out.push(':');
+                    write(&map[k], out);
+                }
+                out.push(']');
+            }
+        }
+    }
+    let mut out = String::new();
+    write(v, &mut out);
+    out
+}
+
+/// A float as Go's `%v` prints it (`strconv`'s shortest `%g`): in exponent form below 1e-4 or
+/// from 1e6 on (`1.5e+06`, `1e-05`).
+fn go_float(f: f64) -> String {
+    if f == 0.0 || !f.is_finite() {
+        return format!("{f}");
+    }
+    let exp = f.abs().log10().floor() as i32;
+    if (-4..6).contains(&exp) {
+        return format!("{f}");
+    }
+    // Rust writes `1.5e6` and `1e-5`; Go `1.5e+06` and `1e-05`.
+    let s = format!("{f:e}");
+    let (mantissa, e) = s.split_once('e').unwrap_or((&s, "0"));
+    let (sign, digits) = match e.strip_prefix('-') {
+        Some(d) => ('-', d),
+        None => ('+', e),
+    };
+    format!("{mantissa}e{sign}{digits:0>2}")
+}
+
 /// The JSON type name Go's `encoding/json` uses in "cannot unmarshal X" errors.
 fn json_type(v: &Value) -> &'static str {
     match v {
@@ -355,6 +420,21 @@ fn json_type(v: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod go_format_tests {
+    use serde_json::json;
+
+    #[test]
+    fn values_print_as_gos_percent_v() {
+        let v = json!({"spec": {"b": [1, "x", true, null], "a": 1.5, "big": 1234567.5, "small": 0.00001}});
+        assert_eq!(
+            super::go_format(&v),
+            "map[spec:map[a:1.5 b:[1 x true <nil>] big:1.2345675e+06 small:1e-05]]"
+        );
+        assert_eq!(super::go_format(&json!(100000.5)), "100000.5");
     }
 }
 

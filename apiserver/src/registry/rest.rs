@@ -372,14 +372,15 @@ pub trait RestStorage: Send + Sync + 'static {
         dry_run: bool,
     ) -> BoxFuture<'a, Result<ObjectList, ApiError>>;
     /// Watches from `resource_version` (`None` or 0: from now, after ADDEDs of what exists).
-    /// With `send_initial_events`, what exists comes first as ADDEDs whatever the
-    /// `resource_version`, then an [`WatchItem::InitialEventsEnd`] (a streaming list).
+    /// With `send_initial_events` true, what exists comes first as ADDEDs whatever the
+    /// `resource_version`, then an [`WatchItem::InitialEventsEnd`] (a streaming list); false
+    /// with no `resource_version` (or 0), no ADDEDs: changes from now on.
     fn watch(
         self: Arc<Self>,
         scope: Scope,
         opts: ListOptions,
         resource_version: Option<u64>,
-        send_initial_events: bool,
+        send_initial_events: Option<bool>,
     ) -> BoxFuture<'static, Result<Watch, ApiError>>;
 }
 

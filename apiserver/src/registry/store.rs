@@ -595,7 +595,7 @@ where
         scope: Scope,
         opts: ListOptions,
         resource_version: Option<u64>,
-        send_initial_events: bool,
+        send_initial_events: Option<bool>,
     ) -> BoxFuture<'static, Result<Watch, ApiError>> {
         Box::pin(super::watch::start(
             self,

@@ -182,7 +182,7 @@ pub(crate) async fn start<H, S>(
     scope: Scope,
     opts: ListOptions,
     resource_version: Option<u64>,
-    send_initial_events: bool,
+    send_initial_events: Option<bool>,
 ) -> Result<Watch, ApiError>
 where
     H: Object + Clone + Send + Sync + 'static,
@@ -191,7 +191,10 @@ where
     let (index, codec) = this.codec(&scope.version)?;
     let prefix = this.key(scope.namespace.as_deref(), None);
     let mut initial = Vec::new();
-    let initial_events = send_initial_events || matches!(resource_version, None | Some(0));
+    let from_now = matches!(resource_version, None | Some(0));
+    // A legacy watch from now replays what exists; `sendInitialEvents` decides when given
+    // (false: from now without it, as a watch cache starts such a watch).
+    let initial_events = send_initial_events.unwrap_or(from_now);
     let from = if initial_events {
         // `resourceVersion="0"` starts from any recent state (a watch cache's); none from the
         // current one.
@@ -214,10 +217,15 @@ where
         if let Some(asked) = resource_version.filter(|rv| *rv > page.revision) {
             return Err(ApiError::too_large_resource_version(asked, page.revision));
         }
-        if send_initial_events {
+        if send_initial_events == Some(true) {
             initial.push((page.revision, WatchItem::InitialEventsEnd));
         }
         page.revision
+    } else if from_now {
+        this.store
+            .revision()
+            .await
+            .map_err(|e| this.storage_error(e, ""))?
     } else {
         resource_version.unwrap_or_default()
     };

@@ -225,6 +225,24 @@ pub(crate) fn watches(path: &str, query: &BTreeMap<String, String>) -> bool {
     by_path || is_watch(query)
 }
 
+/// An integer query parameter as apimachinery's parameter codec reads it (`strconv.ParseInt`):
+/// absent or empty is `None`; anything else must be a 64-bit integer, else a 400 with Go's
+/// message (`strconv.ParseInt: parsing "abc": invalid syntax`) — never silently dropped.
+fn query_int(ctx: &Ctx<'_>, name: &str) -> Result<Option<i64>, ApiError> {
+    match ctx.param(name) {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse::<i64>().map(Some).map_err(|e| {
+            let why = match e.kind() {
+                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                    "value out of range"
+                }
+                _ => "invalid syntax",
+            };
+            ApiError::bad_request(format!("strconv.ParseInt: parsing {s:?}: {why}"))
+        }),
+    }
+}
+
 /// A boolean query parameter that is present, as apimachinery's parameter codec reads it
 /// (`Convert_Slice_string_To_bool`): true unless it is `0` or `false` (in any case); an empty
 /// value (`?watch`) is true.

@@ -38,14 +38,9 @@ pub(super) fn list_options(ctx: &Ctx<'_>, t: &Target) -> Result<ListOptions, Api
         .check_fields(&allowed)
         .map_err(ApiError::bad_request)?;
     timeout_seconds(ctx)?;
-    let limit = match ctx.param("limit") {
-        None | Some("") => None,
-        Some(l) => Some(l.parse::<i64>().map_err(|_| {
-            ApiError::bad_request(format!("limit: Invalid value: \"{l}\": must be an integer"))
-        })?),
-    }
-    .filter(|l| *l > 0)
-    .map(|l| l as usize);
+    let limit = super::query_int(ctx, "limit")?
+        .filter(|l| *l > 0)
+        .map(|l| l as usize);
     let resource_version = match ctx.param("resourceVersion") {
         None | Some("") => None,
         Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
@@ -54,7 +49,19 @@ pub(super) fn list_options(ctx: &Ctx<'_>, t: &Target) -> Result<ListOptions, Api
             ))
         })?),
     };
-    let resource_version_match = resource_version_match(ctx, resource_version)?;
+    // Go's legacy exact match: a paged list at a resourceVersion other than "0" with no
+    // `resourceVersionMatch` reads that revision exactly (a reflector relisting from where it
+    // was), or is 410 when it was compacted.
+    let resource_version_match = match resource_version_match(ctx, resource_version)? {
+        ResourceVersionMatch::Unset
+            if resource_version.is_some_and(|rv| rv > 0)
+                && limit.is_some()
+                && !is_watch(ctx.query) =>
+        {
+            ResourceVersionMatch::Exact
+        }
+        rvm => rvm,
+    };
     let continue_from = match ctx.param("continue") {
         None | Some("") => None,
         Some(token) => {
@@ -83,15 +90,7 @@ pub(super) fn list_options(ctx: &Ctx<'_>, t: &Target) -> Result<ListOptions, Api
 /// `timeoutSeconds` of a list or watch: a number of seconds, or a 400 as the parameter codec
 /// refuses what is not an integer.
 pub(super) fn timeout_seconds(ctx: &Ctx<'_>) -> Result<Option<u64>, ApiError> {
-    match ctx.param("timeoutSeconds") {
-        None | Some("") => Ok(None),
-        Some(s) => match s.parse::<i64>() {
-            Ok(n) => Ok(Some(n.max(0) as u64)),
-            Err(_) => Err(ApiError::bad_request(format!(
-                "timeoutSeconds: Invalid value: \"{s}\": must be an integer"
-            ))),
-        },
-    }
+    Ok(super::query_int(ctx, "timeoutSeconds")?.map(|n| n.max(0) as u64))
 }
 
 /// `resourceVersionMatch` and `sendInitialEvents` checked as apimachinery's
@@ -119,7 +118,12 @@ fn resource_version_match(
                 "resourceVersionMatch",
                 "FieldValueNotSupported",
                 format!(
-                    "Unsupported value: \"{other}\": supported values: \"Exact\", \"NotOlderThan\""
+                    "Unsupported value: \"{other}\": supported values: {}",
+                    if watch {
+                        "\"NotOlderThan\""
+                    } else {
+                        "\"Exact\", \"NotOlderThan\", \"\""
+                    }
                 ),
             ));
         }

@@ -28,11 +28,9 @@ pub(super) async fn watch_collection(
         Some(s) => Duration::from_secs(s),
     };
     let resource_version = opts.resource_version;
-    // Validated with the list options: true only with NotOlderThan and bookmarks.
-    let send_initial_events = ctx
-        .param("sendInitialEvents")
-        .is_some_and(super::query_bool);
-    if send_initial_events && matches!(output, Output::Table { .. }) {
+    // Validated with the list options: only with NotOlderThan (and bookmarks when true).
+    let send_initial_events = ctx.param("sendInitialEvents").map(super::query_bool);
+    if send_initial_events == Some(true) && matches!(output, Output::Table { .. }) {
         return Err(ApiError::new(
             406,
             "NotAcceptable",

@@ -407,6 +407,9 @@ pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), Api
     if let Some(orphan) = ctx.param("orphanDependents") {
         opts.orphan_dependents = Some(super::query_bool(orphan));
     }
+    if let Some(grace) = super::query_int(ctx, "gracePeriodSeconds")? {
+        opts.grace_period_seconds = Some(grace);
+    }
     // Go's `ValidateDeleteOptions`.
     let mut causes = Vec::new();
     if let Some(pp) = &opts.propagation_policy {

@@ -140,6 +140,10 @@ where
         {
             return ApiError::too_large_resource_version(at, current);
         }
+        // A list pinned to a compacted revision: etcd3's `interpretListError` wording.
+        if let (StorageError::Expired { .. }, Some(_)) = (&e, pinned) {
+            return ApiError::expired("The resourceVersion for the provided list is too old.");
+        }
         self.storage_error(e, "")
     }
 

@@ -373,12 +373,41 @@ where
                     None => err,
                 }
             })?;
+            // What the patch made, for a 422 about it: made again, only when there is one.
+            let invalid = |detail: String| {
+                let value = match kind {
+                    PatchType::StrategicMerge => serde_json::from_slice(body)
+                        .map(|p: Value| crate::patch::go_format(&p))
+                        .unwrap_or_default(),
+                    _ => crate::patch::apply(kind, &original, body, schema)
+                        .ok()
+                        .and_then(|v| serde_json::to_string(&v).ok())
+                        .unwrap_or_default(),
+                };
+                patch_invalid(&value, &detail)
+            };
             let Decoded {
                 object: mut obj,
                 field_issues,
-            } = (codec.read_value)(patched)
-                .map_err(|e| decode_error_in(&codec.info, name, e, opts.field_validation))?;
-            let warnings = field_warnings(&codec.info, &field_issues, opts.field_validation)?;
+            } = (codec.read_value)(patched).map_err(|e| match e {
+                // Go's patchers answer a patched object that does not decode with a 422 naming
+                // `patch`: a value of the wrong type, or (Strict) an unknown or repeated field.
+                DecodeError::Invalid { .. } => invalid(describe(e)),
+                DecodeError::Schema {
+                    ref field_issues, ..
+                } if opts.field_validation == FieldValidation::Strict
+                    && !field_issues.is_empty() =>
+                {
+                    invalid(strict_decoding(field_issues))
+                }
+                e => decode_error_in(&codec.info, name, e, opts.field_validation),
+            })?;
+            let warnings = match opts.field_validation {
+                FieldValidation::Strict if !field_issues.is_empty() => {
+                    return Err(invalid(strict_decoding(&field_issues)));
+                }
+                mode => field_warnings(&codec.info, &field_issues, mode)?,
+            };
             // A patch keeps the stored resourceVersion unless it sets one (a precondition).
             if obj.metadata().resource_version == old.metadata().resource_version {
                 obj.metadata_mut().resource_version = None;
@@ -403,6 +432,16 @@ where
         meta::check_path_name(name)?;
         let (index, codec) = self.codec(&scope.version)?;
         let config = apply_config(&codec.info, scope, name, body)?;
+        // A key the configuration repeats: `fieldValidation` decides, once the apply is made
+        // (Go's applyPatcher checks the patch with a strict YAML decoding after applying it).
+        let repeated = match opts.field_validation {
+            FieldValidation::Ignore => None,
+            // (UTF-8: `apply_config` refused anything else.)
+            _ => std::str::from_utf8(body)
+                .ok()
+                .and_then(crate::yaml::repeated_key),
+        };
+        let repeated = repeated.as_deref();
         let manager = &opts.field_manager;
         // Twice at most: a create that loses a race applies to what the other writer created.
         for _ in 0..2 {
@@ -416,7 +455,7 @@ where
                         manager,
                         opts.force,
                     )?;
-                    self.decode_applied(codec, scope, merged, &config, opts)
+                    self.decode_applied(codec, scope, merged, &config, repeated, opts)
                 })
                 .await;
             match updated {
@@ -431,7 +470,7 @@ where
                         .fields
                         .apply(index, None, None, &config, manager, opts.force)?;
                     let (obj, warnings) =
-                        self.decode_applied(codec, scope, merged, &config, opts)?;
+                        self.decode_applied(codec, scope, merged, &config, repeated, opts)?;
                     match self.create_decoded(scope, obj, warnings, opts, true).await {
                         Err(e) if e.reason == "AlreadyExists" => continue,
                         created => return created,
@@ -455,6 +494,7 @@ where
         scope: &Scope,
         mut merged: Value,
         config: &Value,
+        repeated: Option<&str>,
         opts: &WriteOptions,
     ) -> Result<(H, Vec<String>), ApiError> {
         // Fields emptied by pruning are null, as in Kubernetes; a typed object has them unset.
@@ -467,7 +507,16 @@ where
             (codec.read_value)(merged)
                 .map_err(|e| decode_error_in(&codec.info, &name, e, opts.field_validation))?
         };
-        let warnings = field_warnings(&codec.info, &field_issues, opts.field_validation)?;
+        let mut warnings = field_warnings(&codec.info, &field_issues, opts.field_validation)?;
+        if let Some(repeated) = repeated {
+            if opts.field_validation == FieldValidation::Strict {
+                return Err(ApiError::bad_request(format!(
+                    "error strict decoding YAML: {repeated}"
+                )));
+            }
+            // A header value holds no newline: Go's net/http writes it as a space.
+            warnings.push(repeated.replace('\n', " "));
+        }
         // The configuration's resourceVersion, if it has one, is a precondition.
         obj.metadata_mut().resource_version = config
             .pointer("/metadata/resourceVersion")
@@ -658,4 +707,24 @@ where
         let (_, to) = self.store.codec(to)?;
         self.store.encode(to, &hub)
     }
+}
+
+/// Go's `runtime.NewStrictDecodingError` wording.
+fn strict_decoding(issues: &[String]) -> String {
+    format!("strict decoding error: {}", issues.join(", "))
+}
+
+/// The 422 Go's patchers give a patch whose result does not decode: no kind and no name, one
+/// `patch` cause holding the patched object (or a strategic patch, as Go prints its map).
+fn patch_invalid(value: &str, detail: &str) -> ApiError {
+    ApiError::invalid(
+        "",
+        "",
+        "",
+        vec![Cause::new(
+            "FieldValueInvalid",
+            "patch",
+            format!("Invalid value: {value:?}: {detail}"),
+        )],
+    )
 }
