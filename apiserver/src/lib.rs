@@ -168,6 +168,7 @@ impl ApiServer {
                 let state = state.clone();
                 async move { server::handle(state, req).await }
             })
+            .layer(axum::middleware::from_fn(server::not_modified))
             .layer(limits::LimitsLayer::new(self.limits));
         // Outermost: who is asking comes before the limits (unauthenticated requests take no
         // in-flight slot).
@@ -394,6 +395,8 @@ pub(crate) struct OpenApiDocs {
     pub v2: bytes::Bytes,
     /// `v2` as gnostic's protobuf `Document`.
     pub v2_protobuf: bytes::Bytes,
+    /// The `ETag`s of `v2` and `v2_protobuf` (kube-openapi's hash of the served bytes).
+    pub v2_etags: [String; 2],
 }
 
 impl OpenApiDocs {
@@ -440,11 +443,15 @@ impl OpenApiDocs {
             v3.insert(path, (bytes, hash));
         }
         let v2 = openapi::v2_document(&docs);
+        let v2_json: bytes::Bytes = serde_json::to_vec(&v2).unwrap_or_default().into();
+        let v2_protobuf: bytes::Bytes = openapi_v2_protobuf::document(&v2).into();
+        let etag = |bytes: &[u8]| format!("\"{}\"", openapi::document_hash(bytes));
         Ok(OpenApiDocs {
             v3_root: openapi::v3_discovery(&discovery),
             v3,
-            v2: serde_json::to_vec(&v2).unwrap_or_default().into(),
-            v2_protobuf: openapi_v2_protobuf::document(&v2).into(),
+            v2_etags: [etag(&v2_json), etag(&v2_protobuf)],
+            v2: v2_json,
+            v2_protobuf,
         })
     }
 }
@@ -502,19 +509,24 @@ fn openapi_v2(
     for m in accept.unwrap_or("application/json").split(',') {
         let m = m.split(';').next().unwrap_or("").trim();
         if m == "application/json" || m == "*/*" || m.is_empty() {
-            answer = Some(("application/json", state.openapi.v2.clone()));
+            answer = Some((
+                "application/json",
+                state.openapi.v2.clone(),
+                &state.openapi.v2_etags[0],
+            ));
         } else if openapi_v2_protobuf::MEDIA_TYPES.contains(&m) {
             // Answered with the spelling Go's `mime` parses (no `@`), as kube-openapi does.
             answer = Some((
                 openapi_v2_protobuf::MEDIA_TYPES[1],
                 state.openapi.v2_protobuf.clone(),
+                &state.openapi.v2_etags[1],
             ));
         }
         if answer.is_some() {
             break;
         }
     }
-    let Some((content_type, body)) = answer else {
+    let Some((content_type, body, etag)) = answer else {
         return Err(ApiError::new(
             406,
             "NotAcceptable",
@@ -527,6 +539,8 @@ fn openapi_v2(
     Ok(Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, content_type)
+        .header(header::ETAG, etag)
+        .header(header::VARY, "Accept")
         .body(axum::body::Body::from(body))
         .expect("response"))
 }

@@ -909,6 +909,53 @@ async fn a_key_repeated_in_an_apply_configuration_is_reported() {
     }
 }
 
+// ---- conditional GETs of the discovery and OpenAPI documents ----
+
+/// The documents clients and kube-aggregator poll carry an `ETag`; asked again with it in
+/// `If-None-Match`, they are a 304 without a body, and a 200 for any other tag.
+#[tokio::test]
+async fn documents_polled_with_their_etag_are_not_modified() {
+    let app = app();
+    for (path, accept) in [
+        (
+            "/apis",
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+        ),
+        ("/openapi/v2", "application/json"),
+        (
+            "/openapi/v2",
+            "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+        ),
+        ("/openapi/v3/apis/pager.k8s.co/v1alpha1", "application/json"),
+    ] {
+        let get = |tag: Option<String>| {
+            let mut req = Request::get(path).header("accept", accept);
+            if let Some(tag) = tag {
+                req = req.header("if-none-match", tag);
+            }
+            app.clone().oneshot(req.body(Body::empty()).unwrap())
+        };
+        let first = get(None).await.unwrap();
+        assert_eq!(first.status(), StatusCode::OK, "{path} {accept}");
+        let etag = first.headers()["etag"].to_str().unwrap().to_string();
+        let again = get(Some(etag.clone())).await.unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path} {accept}");
+        assert_eq!(again.headers()["etag"], etag.as_str());
+        let body = axum::body::to_bytes(again.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(body.is_empty(), "{path}: a 304 has no body");
+        let listed = get(Some(format!("\"other\", W/{etag}"))).await.unwrap();
+        assert_eq!(
+            listed.status(),
+            StatusCode::NOT_MODIFIED,
+            "{path}: one of a list"
+        );
+        let other = get(Some("\"other\"".into())).await.unwrap();
+        assert_eq!(other.status(), StatusCode::OK, "{path}: another tag");
+    }
+}
+
 // ---- null for a field that cannot hold one ----
 
 /// As a CRD's structural schema prunes them, a `null` for a field that is not nullable is

@@ -250,6 +250,50 @@ pub(crate) fn query_bool(value: &str) -> bool {
     !(value == "0" || value.eq_ignore_ascii_case("false"))
 }
 
+/// A conditional GET (or HEAD) whose `If-None-Match` names the `ETag` of the answer — the
+/// discovery and OpenAPI documents, which kube-aggregator and clients poll this way — is a 304
+/// without the body, as Go's `ServeHTTPWithETag` and `http.ServeContent` answer it.
+pub(crate) async fn not_modified(req: Request<Body>, next: axum::middleware::Next) -> Resp {
+    let condition = match *req.method() {
+        Method::GET | Method::HEAD => req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        _ => None,
+    };
+    let resp = next.run(req).await;
+    let Some(condition) = condition else {
+        return resp;
+    };
+    let etag = resp
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok());
+    if resp.status() != StatusCode::OK || !etag.is_some_and(|e| etag_listed(&condition, e)) {
+        return resp;
+    }
+    let mut not_modified = Response::builder().status(StatusCode::NOT_MODIFIED);
+    for name in [
+        header::ETAG,
+        header::CACHE_CONTROL,
+        header::VARY,
+        header::EXPIRES,
+    ] {
+        for value in resp.headers().get_all(&name) {
+            not_modified = not_modified.header(&name, value);
+        }
+    }
+    not_modified.body(Body::empty()).expect("response")
+}
+
+/// Whether an `If-None-Match` list (`"a", W/"b"`, or `*`) names `etag` (weak comparison, as
+/// RFC 9110 has it for `If-None-Match`).
+fn etag_listed(list: &str, etag: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    list.trim() == "*" || list.split(',').any(|t| opaque(t) == opaque(etag))
+}
+
 /// Authentication and authorization, before anything else (the in-flight limits included) and
 /// before the body is read, as kube-apiserver's filters do: a refused request is answered with
 /// its `Status` here; an allowed one goes on with its [`crate::auth::User`] as an extension.
