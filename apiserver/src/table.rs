@@ -34,23 +34,34 @@ struct AcceptEntry {
     v: Option<String>,
 }
 
+/// The clauses of an `Accept` header in the order a client prefers them, as goautoneg's
+/// `ParseAccept` sorts them for Kubernetes' negotiation: by `q` (1 when not given; 0 when it
+/// does not parse), highest first, then more specific before wildcards, else as written.
 fn entries(accept: &str) -> impl Iterator<Item = AcceptEntry> + '_ {
-    accept.split(',').map(|entry| {
-        let mut parts = entry.split(';').map(str::trim);
-        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
-        let (mut as_, mut g, mut v) = (None, None, None);
-        for p in parts {
-            if let Some((k, val)) = p.split_once('=') {
-                match k.trim() {
-                    "as" => as_ = Some(val.trim().to_string()),
-                    "g" => g = Some(val.trim().to_string()),
-                    "v" => v = Some(val.trim().to_string()),
-                    _ => {}
+    let mut clauses: Vec<(f32, u8, AcceptEntry)> = accept
+        .split(',')
+        .map(|entry| {
+            let mut parts = entry.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let (mut as_, mut g, mut v, mut q) = (None, None, None, 1.0);
+            for p in parts {
+                if let Some((k, val)) = p.split_once('=') {
+                    match k.trim() {
+                        "as" => as_ = Some(val.trim().to_string()),
+                        "g" => g = Some(val.trim().to_string()),
+                        "v" => v = Some(val.trim().to_string()),
+                        "q" => q = val.trim().parse::<f32>().unwrap_or(0.0),
+                        _ => {}
+                    }
                 }
             }
-        }
-        AcceptEntry { media, as_, g, v }
-    })
+            let wildcards = media.split('/').filter(|part| *part == "*").count() as u8;
+            (q, wildcards, AcceptEntry { media, as_, g, v })
+        })
+        .collect();
+    // Stable: equally preferred clauses keep the client's order.
+    clauses.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    clauses.into_iter().map(|(_, _, e)| e)
 }
 
 fn is_json(media: &str) -> bool {
@@ -271,6 +282,31 @@ pub fn table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_clauses_are_taken_by_preference() {
+        assert!(!prefers_yaml(Some(
+            "application/yaml;q=0.5, application/json"
+        )));
+        assert!(prefers_yaml(Some(
+            "application/json;q=0.1, application/yaml"
+        )));
+        assert!(
+            prefers_yaml(Some("*/*, application/yaml")),
+            "specific before wildcard"
+        );
+        assert!(prefers_yaml(Some("application/yaml, application/json")));
+        assert!(prefers_protobuf(Some(
+            "application/json;q=0.9, application/vnd.kubernetes.protobuf"
+        )));
+        assert_eq!(
+            negotiate(
+                Some("application/vnd.kubernetes.protobuf;q=0.5, application/json"),
+                true
+            ),
+            Ok(Output::Json)
+        );
+    }
 
     #[test]
     fn accept_headers() {
