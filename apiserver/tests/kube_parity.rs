@@ -956,6 +956,41 @@ async fn documents_polled_with_their_etag_are_not_modified() {
     }
 }
 
+// ---- smaller wordings ----
+
+/// An apply configuration of another version gets the field manager's words; a watch ignores a
+/// `continue` token (even a garbage one), as Go's watch path never reads it.
+#[tokio::test]
+async fn an_apply_of_another_version_and_a_watch_with_a_token() {
+    let app = app();
+    let config = r#"{"apiVersion":"pager.k8s.co/v1beta1","kind":"Alert","metadata":{"name":"v"}}"#;
+    let (code, out) = call(
+        &app,
+        Method::PATCH,
+        &format!("{}?fieldManager=m", url("v")),
+        APPLY,
+        config,
+    )
+    .await;
+    assert_status(code, &out, 400, "BadRequest");
+    assert_eq!(
+        out["message"],
+        "Incorrect version specified in apply patch. Specified patch version: pager.k8s.co/v1beta1, expected: pager.k8s.co/v1alpha1"
+    );
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::get(format!(
+                "{BASE}?watch=true&continue=garbage&timeoutSeconds=1"
+            ))
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
 // ---- null for a field that cannot hold one ----
 
 /// As a CRD's structural schema prunes them, a `null` for a field that is not nullable is

@@ -64,6 +64,8 @@ pub(super) fn list_options(ctx: &Ctx<'_>, t: &Target) -> Result<ListOptions, Api
     };
     let continue_from = match ctx.param("continue") {
         None | Some("") => None,
+        // A watch has no pages: Go's watch path never reads the token.
+        Some(_) if is_watch(ctx.query) => None,
         Some(token) => {
             if ctx
                 .param("resourceVersion")

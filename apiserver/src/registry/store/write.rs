@@ -622,6 +622,13 @@ fn apply_config(
     };
     match (field(obj, "apiVersion"), field(obj, "kind")) {
         (Some(av), Some(kind)) if av == info.api_version() && kind == info.kind => {}
+        // The field manager's own check, word for word.
+        (Some(av), Some(_)) if av != info.api_version() => {
+            return Err(ApiError::bad_request(format!(
+                "Incorrect version specified in apply patch. Specified patch version: {av}, expected: {}",
+                info.api_version()
+            )));
+        }
         (Some(av), Some(kind)) => {
             return Err(ApiError::bad_request(format!(
                 "the apply configuration is a {av}, Kind={kind}; expected a {}, Kind={}",
