@@ -11,7 +11,9 @@ use kube_codegen_model::output::{
     Content, GeneratedFile, Generator, Options, Placement, field_type_tokens,
     ident as keyword_safe, type_path,
 };
-use kube_codegen_model::{Diagnostic, Field, FieldType, Model, Package, Resource, TypeDef};
+use kube_codegen_model::{
+    Diagnostic, Field, FieldType, Model, Package, Presence, Resource, TypeDef,
+};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -225,7 +227,9 @@ fn field_ident(f: &Field) -> Ident {
 
 /// The fields of a kind for the runtime's `kind_codec!`: `name: Type = "wire", omit, [serde
 /// attributes for reading];` — a rename when the wire name differs, `default` when a missing
-/// field reads as its default; `None` options and empty collections are left out when written.
+/// field reads as its default; `None` options and empty collections are left out when written,
+/// and so are an `+optional` string when empty and an `+optional` bool or number when false or
+/// 0 (Go's `omitempty`: written anyway, server-side apply would make every writer their owner).
 fn codec_fields(pkg: &Package, fields: &[Field], opts: &Options) -> Vec<TokenStream> {
     fields
         .iter()
@@ -233,9 +237,14 @@ fn codec_fields(pkg: &Package, fields: &[Field], opts: &Options) -> Vec<TokenStr
             let id = field_ident(f);
             let ty = field_type_tokens(pkg, &f.ty, opts);
             let wire = f.wire_name();
+            let optional = f.options.presence == Some(Presence::Optional);
             let omit = match &f.ty {
                 FieldType::Option(_) => quote!(none),
                 FieldType::Vec(_) | FieldType::Map { .. } | FieldType::Set { .. } => quote!(empty),
+                FieldType::String if optional => quote!(empty),
+                FieldType::Bool | FieldType::Int(_) | FieldType::Float(_) if optional => {
+                    quote!(zero)
+                }
                 _ => quote!(always),
             };
             let rename = (wire != f.name).then(|| quote!(rename = #wire));

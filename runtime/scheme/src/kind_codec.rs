@@ -39,13 +39,20 @@ impl<'de, K: k8s_openapi::Resource> serde::Deserialize<'de> for KindOf<K> {
 
 /// `Serialize` and `Deserialize` for a kind. Each field is `name: Type = "wireName", omit,
 /// [serde attributes of the field when read]`, where `omit` is `always` (always written),
-/// `none` (left out when `None`) or `empty` (left out when empty).
+/// `none` (left out when `None`), `empty` (left out when empty) or `zero` (left out when it
+/// equals its type's default: an optional `false` or `0`, Go's `omitempty`).
 ///
 /// ```
 /// # use kube_codegen_scheme as scheme;
 /// # use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 /// #[derive(Debug, Default, PartialEq)]
-/// pub struct Widget { pub metadata: ObjectMeta, pub size: Option<i32>, pub tags: Vec<String> }
+/// pub struct Widget {
+///     pub metadata: ObjectMeta,
+///     pub size: Option<i32>,
+///     pub tags: Vec<String>,
+///     pub paused: bool,
+///     pub weight: i32,
+/// }
 /// # const _: () = {
 /// # use scheme::__private::k8s_openapi as k8s;
 /// # scheme::impl_resource!(Widget, "example.com/v1", NamespaceResourceScope);
@@ -58,10 +65,15 @@ impl<'de, K: k8s_openapi::Resource> serde::Deserialize<'de> for KindOf<K> {
 ///     metadata: ObjectMeta = "metadata", always, [default];
 ///     size: Option<i32> = "size", none, [default];
 ///     tags: Vec<String> = "tags", empty, [default];
+///     paused: bool = "paused", zero, [default];
+///     weight: i32 = "weight", zero, [default];
 /// });
-/// let w = Widget { size: Some(3), ..Default::default() };
+/// let w = Widget { size: Some(3), weight: 2, ..Default::default() };
 /// let json = serde_json::to_string(&w).unwrap();
-/// assert_eq!(json, r#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{},"size":3}"#);
+/// assert_eq!(
+///     json,
+///     r#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{},"size":3,"weight":2}"#
+/// );
 /// assert_eq!(serde_json::from_str::<Widget>(&json).unwrap(), w);
 /// ```
 #[macro_export]
@@ -125,6 +137,9 @@ macro_rules! __codec_count {
     (empty, $e:expr) => {
         usize::from(!$e.is_empty())
     };
+    (zero, $e:expr) => {
+        usize::from(!$crate::__private::is_default($e))
+    };
 }
 
 #[doc(hidden)]
@@ -142,6 +157,13 @@ macro_rules! __codec_write {
     };
     ($state:ident, empty, $wire:literal, $e:expr) => {
         if $e.is_empty() {
+            $state.skip_field($wire)?;
+        } else {
+            $state.serialize_field($wire, $e)?;
+        }
+    };
+    ($state:ident, zero, $wire:literal, $e:expr) => {
+        if $crate::__private::is_default($e) {
             $state.skip_field($wire)?;
         } else {
             $state.serialize_field($wire, $e)?;

@@ -21,6 +21,11 @@ pub use defaults::{SetDefaults, default_from_json};
 pub mod __private {
     pub use k8s_openapi;
     pub use serde;
+
+    /// Whether `v` is its type's default (`false`, `0`): what `kind_codec!`'s `zero` omits.
+    pub fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+        *v == T::default()
+    }
 }
 
 /// An extra column for `kubectl get` tables (`+printcolumn`).

@@ -124,6 +124,10 @@ pub(super) fn duplicate_wire_names(pkg: &Package, diags: &mut Vec<Diagnostic>) {
 /// whoever writes the object (a `create`, an `update`) as owning the field, so a later apply of
 /// it by another manager conflicts although nobody set it.
 pub(super) fn optional_fields_written_when_empty(pkg: &Package, diags: &mut Vec<Diagnostic>) {
+    // A hub's types never go on the wire.
+    if pkg.is_internal() {
+        return;
+    }
     for t in pkg.types.iter().filter(|t| t.derives.contains("Serialize")) {
         for f in t.fields() {
             let Some(zero) = ZeroValue::of(&f.ty) else {
