@@ -578,6 +578,34 @@ fn two_fields_of_any_type_with_one_wire_name_are_an_error() {
     );
 }
 
+/// Go kinds embed `metav1.TypeMeta`; a port that keeps it as a field would read no object that
+/// Kubernetes writes (its wire name is not `apiVersion`/`kind`): E0308 says why.
+#[test]
+fn a_type_meta_field_on_a_kind_is_an_error() {
+    let out = errors(
+        &[(
+            "apis/batch/v1/types.rs",
+            &format!(
+                "{META}
+/// +genclient
+#[derive(Clone)]
+pub struct Job {{
+    pub type_meta: kube::core::TypeMeta,
+    pub metadata: ObjectMeta,
+    pub spec: Option<String>,
+}}
+"
+            ),
+        )],
+        "apis",
+    );
+    assert!(
+        out.contains("error[E0308]: root type `Job` has a `TypeMeta` field `type_meta`"),
+        "{out}"
+    );
+    assert!(out.contains("would be a field `typeMeta` on the wire"), "{out}");
+}
+
 #[test]
 fn kube_rs_custom_resource_gets_a_specific_note() {
     let root = fixture(&[(

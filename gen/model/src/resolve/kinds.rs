@@ -137,7 +137,22 @@ fn kind_wire_names(t: &TypeDef, diags: &mut Vec<Diagnostic>) {
     let mut wire_names: BTreeMap<String, &Field> = BTreeMap::new();
     for f in t.fields() {
         let wire = f.wire_name();
-        if wire == "apiVersion" || wire == "kind" {
+        let type_meta = match &f.ty {
+            FieldType::Foreign { path, .. } => path.last() == "TypeMeta",
+            FieldType::Local(name) => name == "TypeMeta",
+            _ => false,
+        };
+        if type_meta {
+            diags.push(
+                Diagnostic::error(
+                    "E0308",
+                    format!("root type `{}` has a `TypeMeta` field `{}`", t.name, f.name),
+                )
+                .at(f.span, format!("would be a field `{wire}` on the wire"))
+                .note("Go kinds embed `metav1.TypeMeta`; here the generated serde of a kind writes `apiVersion` and `kind` itself, from its group, version and name, and checks them on read")
+                .help("remove the field; `<Kind as k8s_openapi::Resource>::API_VERSION`/`KIND` give the values"),
+            );
+        } else if wire == "apiVersion" || wire == "kind" {
             diags.push(
                 Diagnostic::error(
                     "E0308",
