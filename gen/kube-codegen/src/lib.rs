@@ -65,6 +65,7 @@ pub struct Config {
     /// Generators added by the user, run after the built-in ones.
     extra: Vec<Arc<dyn Generator>>,
     emit_rerun_if_changed: bool,
+    emit_cargo_warnings: bool,
     use_stamp: bool,
     stamp_dir: Option<PathBuf>,
 }
@@ -170,6 +171,7 @@ impl Config {
             crates: Crates::default(),
             extra: Vec::new(),
             emit_rerun_if_changed: true,
+            emit_cargo_warnings: true,
             use_stamp: true,
             stamp_dir: None,
         }
@@ -247,6 +249,14 @@ impl Config {
         self
     }
 
+    /// Whether, in a build script, [`generate`](Self::generate) prints the run's warnings as
+    /// `cargo:warning=` lines, which cargo shows (default: yes). Elsewhere they are only in
+    /// [`Report::warnings`].
+    pub fn emit_cargo_warnings(&mut self, yes: bool) -> &mut Self {
+        self.emit_cargo_warnings = yes;
+        self
+    }
+
     /// Whether [`generate`](Self::generate) may skip a run with nothing to do (default: yes). After
     /// each successful run a stamp records a digest of the inputs, options and generator binary
     /// and the hash of every output; when all of them still match, parse, generate and format are
@@ -302,9 +312,15 @@ impl Config {
         Ok(())
     }
 
-    /// Generates and writes every changed file; removes stale generated files.
+    /// Generates and writes every changed file; removes stale generated files. In a build
+    /// script, warnings are printed for cargo to show (see
+    /// [`emit_cargo_warnings`](Self::emit_cargo_warnings)).
     pub fn generate(&self) -> Result<Report, Error> {
-        on_large_stacks(|| self.run(false))
+        let report = on_large_stacks(|| self.run(false))?;
+        if self.emit_cargo_warnings && std::env::var_os("OUT_DIR").is_some() {
+            print!("{}", cargo_warnings(&report.warnings));
+        }
+        Ok(report)
     }
 
     /// Generates in memory and compares with what is on disk; writes nothing.
@@ -879,3 +895,25 @@ pub fn include_lines(files: &[RenderedFile], package_dir: &Path) -> Vec<String> 
         .map(|n| format!("include!(\"{}\");", n.to_string_lossy()))
         .collect()
 }
+
+/// Rendered warnings as build-script output: one `cargo:warning=` line per line (cargo shows
+/// each as a warning of its own; an empty line keeps the rendering's spacing).
+fn cargo_warnings(rendered: &str) -> String {
+    rendered
+        .lines()
+        .map(|line| format!("cargo:warning={line}\n"))
+        .collect()
+}
+
+#[cfg(test)]
+mod cargo_warnings_tests {
+    #[test]
+    fn every_line_is_a_cargo_warning() {
+        assert_eq!(
+            super::cargo_warnings("warning[W0318]: x\n --> a.rs:1:1\n\n"),
+            "cargo:warning=warning[W0318]: x\ncargo:warning= --> a.rs:1:1\ncargo:warning=\n"
+        );
+        assert_eq!(super::cargo_warnings(""), "");
+    }
+}
+
