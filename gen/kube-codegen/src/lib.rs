@@ -916,4 +916,3 @@ mod cargo_warnings_tests {
         assert_eq!(super::cargo_warnings(""), "");
     }
 }
-

@@ -603,7 +603,10 @@ pub struct Job {{
         out.contains("error[E0308]: root type `Job` has a `TypeMeta` field `type_meta`"),
         "{out}"
     );
-    assert!(out.contains("would be a field `typeMeta` on the wire"), "{out}");
+    assert!(
+        out.contains("would be a field `typeMeta` on the wire"),
+        "{out}"
+    );
 }
 
 #[test]
