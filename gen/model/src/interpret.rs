@@ -488,6 +488,16 @@ fn custom_method(tag: &Tag, names: &TypeNames) -> Result<CustomMethod, String> {
     let ty = |key: &str| -> Result<Option<FieldType>, String> {
         match v.pair(key) {
             None => Ok(None),
+            // Copied from a `types.go` (`result=k8s.io/api/autoscaling/v1.Scale`).
+            Some(text) if text.contains('/') => Err(format!(
+                "`{key}={text}` is a Go import path: name the type as Rust does, {}",
+                match rust_path_of_go_type(text) {
+                    Some(rust) => format!("`{key}={rust}`"),
+                    None => "e.g. `Scale` (declared or imported in the package) or \
+                             `k8s_openapi::api::autoscaling::v1::Scale`"
+                        .to_string(),
+                }
+            )),
             Some(text) => {
                 let path = RustPath::parse(text).map_err(|e| format!("`{key}=`: {e}"))?;
                 names
@@ -512,6 +522,23 @@ fn custom_method(tag: &Tag, names: &TypeNames) -> Result<CustomMethod, String> {
         result: ty("result")?,
         span: tag.span,
     })
+}
+
+/// The k8s-openapi path of a Kubernetes type named by its Go import path
+/// (`k8s.io/api/autoscaling/v1.Scale` → `k8s_openapi::api::autoscaling::v1::Scale`); `None` for
+/// a package k8s-openapi does not mirror.
+fn rust_path_of_go_type(go: &str) -> Option<String> {
+    let (package, name) = go.rsplit_once('.')?;
+    let module = package
+        .strip_prefix("k8s.io/api/")
+        .map(|rest| format!("k8s_openapi::api::{}", rest.replace('/', "::")))
+        .or_else(|| {
+            package
+                .strip_prefix("k8s.io/apimachinery/")
+                .map(|rest| format!("k8s_openapi::apimachinery::{}", rest.replace('/', "::")))
+        })?;
+    (crate::naming::is_rust_ident(name) && module.split("::").all(crate::naming::is_rust_ident))
+        .then(|| format!("{module}::{name}"))
 }
 
 fn field_tags_of(

@@ -17,6 +17,9 @@ pub enum Place {
     Field,
     /// `///` on an enum variant.
     Variant,
+    /// `///` on a type alias (`type X = String;`): no tag belongs there (the alias is replaced by
+    /// its target wherever it is used).
+    Alias,
 }
 
 impl Place {
@@ -26,6 +29,7 @@ impl Place {
             Place::Type => "a type (a `///` comment on a struct or enum)",
             Place::Field => "a field (a `///` comment on a struct field)",
             Place::Variant => "an enum variant",
+            Place::Alias => "a type alias",
         }
     }
 
@@ -35,6 +39,7 @@ impl Place {
             Place::Type => "type",
             Place::Field => "field",
             Place::Variant => "variant",
+            Place::Alias => "type alias",
         }
     }
 }
@@ -676,18 +681,23 @@ pub fn check(tags: Vec<RawTag>, place: Place, diags: &mut Vec<Diagnostic>) -> Ve
         };
         if !spec.places.contains(&place) {
             let places: Vec<&str> = spec.places.iter().map(|p| p.describe()).collect();
-            diags.push(
-                Diagnostic::error(
-                    "E0102",
-                    format!("tag `+{}` is not allowed on {}", tag.name, place.describe()),
-                )
-                .at(tag.span, format!("misplaced on a {}", place.short()))
-                .help(format!(
-                    "`+{}` belongs on {}: move it there",
-                    tag.name,
-                    places.join(" or ")
-                )),
-            );
+            let mut d = Diagnostic::error(
+                "E0102",
+                format!("tag `+{}` is not allowed on {}", tag.name, place.describe()),
+            )
+            .at(tag.span, format!("misplaced on a {}", place.short()))
+            .help(format!(
+                "`+{}` belongs on {}: move it there",
+                tag.name,
+                places.join(" or ")
+            ));
+            if place == Place::Alias {
+                d = d.note("an alias is replaced by its target wherever it is used: nothing it carries is read");
+                if tag.name == "enum" {
+                    d = d.note("Go's string type with constants (`type Phase string`) is a Rust `enum` of unit variants here, deriving serde, with `#[serde(rename = \"…\")]` where a value is not the variant's name");
+                }
+            }
+            diags.push(d);
             continue;
         }
         let value = match parse_value(spec.grammar, tag.value.as_deref()) {
@@ -701,6 +711,14 @@ pub fn check(tags: Vec<RawTag>, place: Place, diags: &mut Vec<Diagnostic>) -> Ve
                     d = d.note(
                         "that is a Go import path: name the module as Rust does, e.g. `super` \
                          for the group's hub above a version, or `crate::apis::wardle`",
+                    );
+                }
+                // Go's core group (`// +groupName=` in k8s.io/api/core/v1).
+                if spec.key == TagKey::GroupName && tag.value.as_deref().is_none_or(str::is_empty) {
+                    d = d.note(
+                        "the empty (core) group is Kubernetes' own (pods, services, …): \
+                         types served by an aggregated API server or as CRDs live in a named \
+                         group, a DNS subdomain such as `pager.k8s.co`",
                     );
                 }
                 diags.push(d);

@@ -609,6 +609,66 @@ pub struct Job {{
     );
 }
 
+/// A tag on a type alias is never read (the alias is replaced by its target): E0102, and for
+/// Go's `+enum` on a string type, how such an enum is written here.
+#[test]
+fn a_tag_on_a_type_alias_is_an_error() {
+    let out = errors(
+        &[(
+            "apis/apps/v1/types.rs",
+            &format!(
+                "{META}\n/// +enum\npub type DeploymentStrategyType = String;\n\n/// +genclient\n#[derive(Clone)]\npub struct Deployment {{\n    pub metadata: ObjectMeta,\n    pub strategy: Option<DeploymentStrategyType>,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(
+        out.contains("error[E0102]: tag `+enum` is not allowed on a type alias"),
+        "{out}"
+    );
+    assert!(
+        out.contains("is a Rust `enum` of unit variants here"),
+        "{out}"
+    );
+}
+
+/// Go's apps/v1 names the scale subresource's type by its import path; the error names the
+/// k8s-openapi path to write instead.
+#[test]
+fn a_go_import_path_in_a_method_tag_is_named_as_such() {
+    let out = errors(
+        &[(
+            "apis/apps/v1/types.rs",
+            &format!(
+                "{META}\n/// +genclient\n/// +genclient:method=GetScale,verb=get,subresource=scale,result=k8s.io/api/autoscaling/v1.Scale\n#[derive(Clone)]\npub struct Deployment {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(
+        out.contains("`result=k8s.io/api/autoscaling/v1.Scale` is a Go import path: name the type as Rust does, `result=k8s_openapi::api::autoscaling::v1::Scale`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_core_group_is_named_as_such() {
+    let out = errors(
+        &[(
+            "apis/core/v1/types.rs",
+            &format!(
+                "//! +groupName=\n{META}\n/// +genclient\n#[derive(Clone)]\npub struct Pod {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(out.contains("error[E0103]"), "{out}");
+    assert!(
+        out.contains("the empty (core) group is Kubernetes' own"),
+        "{out}"
+    );
+}
+
 #[test]
 fn kube_rs_custom_resource_gets_a_specific_note() {
     let root = fixture(&[(

@@ -146,9 +146,15 @@ fn declare_names(ctx: &mut Ctx, items: &[syn::Item], me: usize) {
     }
 }
 
-/// The module's non-generic type aliases, lowered.
+/// The module's non-generic type aliases, lowered; tags on any alias are reported (none
+/// belongs there).
 fn lower_aliases(ctx: &mut Ctx, items: &[syn::Item], me: usize) {
     for item in items {
+        if let syn::Item::Type(t) = item {
+            let docs = doc_lines(ctx, &t.attrs, false);
+            let (_, raw) = tags::split_docs(&docs);
+            let _ = tags::check(raw, Place::Alias, &mut ctx.diags);
+        }
         if let syn::Item::Type(t) = item
             && t.generics.params.is_empty()
         {
