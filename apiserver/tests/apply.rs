@@ -417,7 +417,7 @@ async fn apply_requests_are_checked() {
     for (body, want) in [
         (
             json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "r1"}}),
-            "expected a pager.k8s.co/v1beta1",
+            "Specified patch version: v1, expected: pager.k8s.co/v1beta1",
         ),
         (
             json!({"metadata": {"name": "r1"}}),

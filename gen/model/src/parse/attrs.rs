@@ -86,7 +86,6 @@ pub(super) fn doc_lines(ctx: &Ctx, attrs: &[syn::Attribute], inner: bool) -> Vec
         if written.starts_with("///") || written.starts_with("//!") {
             out.push((value, Span::new(ctx.file, whole.start + 3, whole.end)));
         } else if written.starts_with("/**") || written.starts_with("/*!") {
-            // Block docs: locate each line in the written comment.
             // Block docs: locate each line in the written comment. Like rustdoc, a leading
             // ` * ` decoration is not part of the text, so `* +genclient` is a tag.
             let mut cursor = whole.start + 3;

@@ -294,7 +294,9 @@ fn kind_serde_attributes(t: &TypeDef, diags: &mut Vec<Diagnostic>) {
             .filter(|k| !HARMLESS.contains(&k.as_str()) && !same_name(k))
             .map(|k| format!("`{k}`"))
             .collect();
-        found.dedup();
+        // Each once, in the order written (a key may recur across attributes).
+        let mut seen = BTreeSet::new();
+        found.retain(|k| seen.insert(k.clone()));
         found
     };
     let note = "a kind's serde is generated: its codec writes `apiVersion`, `kind` and each field by \
