@@ -27,6 +27,16 @@ fn generated_in_out_dir_and_included() {
     let json = serde_json::to_string(&tagged).unwrap();
     assert!(json.ends_with(r#""tags":["a","b"]}"#), "{json}");
     assert_eq!(serde_json::from_str::<Gizmo>(&json).unwrap(), tagged);
+    // An `IndexMap` keeps its insertion order on the wire and back.
+    let mut stepped = g.clone();
+    stepped.steps.insert("z".into(), "first".into());
+    stepped.steps.insert("a".into(), "second".into());
+    let json = serde_json::to_string(&stepped).unwrap();
+    assert!(
+        json.contains(r#""steps":{"z":"first","a":"second"}"#),
+        "{json}"
+    );
+    assert_eq!(serde_json::from_str::<Gizmo>(&json).unwrap(), stepped);
     let schemas: serde_json::Value =
         serde_json::from_str(buildrs_crate::apis::widgets::v1::OPENAPI_SCHEMAS).unwrap();
     assert_eq!(

@@ -188,9 +188,9 @@ fn configured_type(
                 quote!(::std::collections::HashSet<#e>)
             }
         }
-        FieldType::Map { ordered, value } => {
+        FieldType::Map { kind, value } => {
             let v = inner(value);
-            if *ordered {
+            if kind.ordered() {
                 quote!(::std::collections::BTreeMap<::std::string::String, #v>)
             } else {
                 quote!(::std::collections::HashMap<::std::string::String, #v>)

@@ -719,16 +719,11 @@ fn conv(ctx: &Ctx, src: &FieldType, dst: &FieldType, to_hub: bool) -> Option<Con
                 elem: b,
             },
         ) if oa == ob => Some(Conv::Seq(inner(a, b)?)),
-        (
-            FieldType::Map {
-                ordered: oa,
-                value: a,
-            },
-            FieldType::Map {
-                ordered: ob,
-                value: b,
-            },
-        ) if oa == ob => Some(Conv::Map(inner(a, b)?)),
+        (FieldType::Map { kind: ka, value: a }, FieldType::Map { kind: kb, value: b })
+            if ka.ordered() == kb.ordered() =>
+        {
+            Some(Conv::Map(inner(a, b)?))
+        }
         (FieldType::Local(a), FieldType::Local(b)) if a == b && ctx.converts(a) => {
             Some(Conv::Hub {
                 name: a.clone(),

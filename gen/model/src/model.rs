@@ -625,6 +625,24 @@ impl Field {
     }
 }
 
+/// Which map type a field is: generated code that names the field's type names this one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapKind {
+    /// `std::collections::BTreeMap`: sorted by key.
+    BTree,
+    /// `std::collections::HashMap`.
+    Hash,
+    /// `indexmap::IndexMap`: in insertion order.
+    Index,
+}
+
+impl MapKind {
+    /// Whether iterating the map has a stable order (sorted, or as inserted).
+    pub fn ordered(self) -> bool {
+        self != MapKind::Hash
+    }
+}
+
 /// Field types, resolved to the small closed set the generators understand.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FieldType {
@@ -635,9 +653,9 @@ pub enum FieldType {
     Option(Box<FieldType>),
     Vec(Box<FieldType>),
     Box(Box<FieldType>),
-    /// A map with string keys; `ordered` is true for `BTreeMap`.
+    /// A map with string keys: `BTreeMap`, `HashMap` or `IndexMap`.
     Map {
-        ordered: bool,
+        kind: MapKind,
         value: Box<FieldType>,
     },
     Known(KnownType),

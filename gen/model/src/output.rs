@@ -7,7 +7,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use crate::diag::Diagnostic;
-use crate::model::{FieldType, KnownType, Model, Package};
+use crate::model::{FieldType, KnownType, MapKind, Model, Package};
 use crate::path::RustPath;
 
 /// One file a generator wants written, relative to the output root it targets.
@@ -402,12 +402,13 @@ pub fn field_type_tokens_with(
                 quote!(::std::collections::HashSet<#e>)
             }
         }
-        FieldType::Map { ordered, value } => {
+        FieldType::Map { kind, value } => {
             let v = inner(value);
-            if *ordered {
-                quote!(::std::collections::BTreeMap<::std::string::String, #v>)
-            } else {
-                quote!(::std::collections::HashMap<::std::string::String, #v>)
+            match kind {
+                MapKind::BTree => quote!(::std::collections::BTreeMap<::std::string::String, #v>),
+                MapKind::Hash => quote!(::std::collections::HashMap<::std::string::String, #v>),
+                // The crate of the types depends on indexmap: its types name it.
+                MapKind::Index => quote!(::indexmap::IndexMap<::std::string::String, #v>),
             }
         }
         FieldType::Known(k) => opts.crates.known(*k).to_tokens(),

@@ -3,8 +3,8 @@
 
 use kube_codegen_model::tags::{Grammar, TAGS};
 use kube_codegen_model::{
-    ColumnType, ConversionTag, FieldType, Input, IntType, KnownType, ListType, Loaded, MapType,
-    Origin, Package, PatchStrategy, Presence, RustPath, TypeBody, TypeDef, Verb, load,
+    ColumnType, ConversionTag, FieldType, Input, IntType, KnownType, ListType, Loaded, MapKind,
+    MapType, Origin, Package, PatchStrategy, Presence, RustPath, TypeBody, TypeDef, Verb, load,
 };
 use tempfile::TempDir;
 
@@ -569,14 +569,14 @@ fn use_paths_resolve_to_known_and_local_types() {
     assert_eq!(
         field("parts"),
         FieldType::Map {
-            ordered: true,
+            kind: MapKind::BTree,
             value: Box::new(FieldType::Local("Part".into()))
         }
     );
     assert_eq!(
         field("fast"),
         FieldType::Map {
-            ordered: false,
+            kind: MapKind::Hash,
             value: Box::new(FieldType::Vec(Box::new(FieldType::Int(IntType::U8))))
         }
     );
@@ -748,7 +748,7 @@ fn inline_modules_are_part_of_the_package() {
         "a hub type through `use super::super::*`, named from the package module"
     );
     let labels = FieldType::Map {
-        ordered: true,
+        kind: MapKind::BTree,
         value: Box::new(FieldType::String),
     };
     assert_eq!(alert.fields()[3].ty, labels, "aliases are their target");
@@ -792,7 +792,7 @@ fn aliases_named_by_path_are_their_target() {
     )]);
     let thing = ty(package(&l, "al/v1"), "Thing");
     let labels = FieldType::Map {
-        ordered: true,
+        kind: MapKind::BTree,
         value: Box::new(FieldType::String),
     };
     assert_eq!(thing.fields()[1].ty, FieldType::String);
@@ -1016,24 +1016,26 @@ fn map_keys_through_string_aliases() {
                  #[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    \
                  pub by_name: BTreeMap<AlertName, String>,\n    \
                  pub by_nested: HashMap<Nested, i32>,\n    \
-                 pub by_reexport: BTreeMap<super::names::Text, Vec<AlertName>>,\n}}\n"
+                 pub by_reexport: BTreeMap<super::names::Text, Vec<AlertName>>,\n    \
+                 pub by_insertion: indexmap::IndexMap<AlertName, String>,\n}}\n"
             ),
         ),
     ]);
     let alert = ty(package(&l, "pager/v1"), "Alert");
-    let map = |ordered: bool, value: FieldType| FieldType::Map {
-        ordered,
+    let map = |kind: MapKind, value: FieldType| FieldType::Map {
+        kind,
         value: Box::new(value),
     };
-    assert_eq!(alert.fields()[1].ty, map(true, FieldType::String));
+    assert_eq!(alert.fields()[1].ty, map(MapKind::BTree, FieldType::String));
     assert_eq!(
         alert.fields()[2].ty,
-        map(false, FieldType::Int(IntType::I32))
+        map(MapKind::Hash, FieldType::Int(IntType::I32))
     );
     assert_eq!(
         alert.fields()[3].ty,
-        map(true, FieldType::Vec(Box::new(FieldType::String)))
+        map(MapKind::BTree, FieldType::Vec(Box::new(FieldType::String)))
     );
+    assert_eq!(alert.fields()[4].ty, map(MapKind::Index, FieldType::String));
 }
 
 /// `Self` in a field is the type being declared, in structs and enums alike.

@@ -128,7 +128,7 @@ fn root_field_codec() {
         &[(
             "apis/pager/v1/types.rs",
             &types(
-                "use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;\nuse k8s_openapi::apimachinery::pkg::api::resource::Quantity;\n\n/// +genclient\n#[derive(Clone)]\npub struct Page {\n    pub metadata: ObjectMeta,\n    pub r#type: String,\n    pub last_sent_time: Option<Time>,\n    pub recipients: Vec<String>,\n    pub labels_by_team: BTreeMap<String, String>,\n    pub fast: std::collections::HashMap<String, Vec<i64>>,\n    pub budget: Quantity,\n    pub nested: Nested,\n    pub no_default: NoDefault,\n    pub boxed: Box<Nested>,\n    pub count: u32,\n    pub ratio: f64,\n    pub pod: k8s_openapi::api::core::v1::PodSpec,\n    /// +optional\n    pub description: String,\n    /// +optional\n    pub global_default: bool,\n    /// +optional\n    pub weight: i32,\n}\n\n#[derive(Clone, Default)]\npub struct Nested {\n    pub deep: Option<Box<Nested>>,\n}\n\n#[derive(Clone)]\npub enum NoDefault {\n    A,\n}\n",
+                "use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;\nuse k8s_openapi::apimachinery::pkg::api::resource::Quantity;\n\n/// +genclient\n#[derive(Clone)]\npub struct Page {\n    pub metadata: ObjectMeta,\n    pub r#type: String,\n    pub last_sent_time: Option<Time>,\n    pub recipients: Vec<String>,\n    pub labels_by_team: BTreeMap<String, String>,\n    pub fast: std::collections::HashMap<String, Vec<i64>>,\n    pub budget: Quantity,\n    pub nested: Nested,\n    pub no_default: NoDefault,\n    pub boxed: Box<Nested>,\n    pub count: u32,\n    pub ratio: f64,\n    pub pod: k8s_openapi::api::core::v1::PodSpec,\n    /// +optional\n    pub description: String,\n    /// +optional\n    pub global_default: bool,\n    /// +optional\n    pub weight: i32,\n    pub in_order: indexmap::IndexMap<String, String>,\n}\n\n#[derive(Clone, Default)]\npub struct Nested {\n    pub deep: Option<Box<Nested>>,\n}\n\n#[derive(Clone)]\npub enum NoDefault {\n    A,\n}\n",
             ),
         )],
         &Options::default(),
@@ -146,6 +146,7 @@ fn root_field_codec() {
         "description : ::std::string::String = \"description\", empty, [default];",
         "\"globalDefault\", zero, [rename = \"globalDefault\", default];",
         "weight : i32 = \"weight\", zero, [default];",
+        "in_order : ::indexmap::IndexMap < ::std::string::String, ::std::string::String > = \"inOrder\", empty, [rename = \"inOrder\", default];",
     ] {
         assert!(flat.contains(expected), "{expected}\n{out}");
     }

@@ -4,7 +4,7 @@
 use syn::ext::IdentExt;
 
 use crate::diag::Diagnostic;
-use crate::model::{FieldType, FloatType, IntType, SharedWrapper};
+use crate::model::{FieldType, FloatType, IntType, MapKind, SharedWrapper};
 use crate::path::RustPath;
 
 use super::lower::Ctx;
@@ -208,7 +208,11 @@ fn lower_map(ctx: &mut Ctx, ty: &syn::Type, name: &str, args: &[&syn::Type]) -> 
         }
     }
     FieldType::Map {
-        ordered: name != "HashMap",
+        kind: match name {
+            "HashMap" => MapKind::Hash,
+            "IndexMap" => MapKind::Index,
+            _ => MapKind::BTree,
+        },
         value: Box::new(lower_ty(ctx, args[1])),
     }
 }

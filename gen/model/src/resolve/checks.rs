@@ -174,12 +174,11 @@ impl ZeroValue {
         Some(match ty {
             FieldType::String => ZeroValue::Empty("String::is_empty"),
             FieldType::Vec(_) => ZeroValue::Empty("Vec::is_empty"),
-            FieldType::Map { ordered: true, .. } => {
-                ZeroValue::Empty("std::collections::BTreeMap::is_empty")
-            }
-            FieldType::Map { ordered: false, .. } => {
-                ZeroValue::Empty("std::collections::HashMap::is_empty")
-            }
+            FieldType::Map { kind, .. } => ZeroValue::Empty(match kind {
+                MapKind::BTree => "std::collections::BTreeMap::is_empty",
+                MapKind::Hash => "std::collections::HashMap::is_empty",
+                MapKind::Index => "indexmap::IndexMap::is_empty",
+            }),
             FieldType::Set { ordered: true, .. } => {
                 ZeroValue::Empty("std::collections::BTreeSet::is_empty")
             }

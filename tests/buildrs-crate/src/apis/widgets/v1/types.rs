@@ -10,6 +10,8 @@ pub struct Gizmo {
     pub spec: GizmoSpec,
     /// A set: a JSON array of unique, ordered items.
     pub tags: std::collections::BTreeSet<String>,
+    /// A map kept in insertion order (generated code names `IndexMap`, not `BTreeMap`).
+    pub steps: indexmap::IndexMap<String, String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
