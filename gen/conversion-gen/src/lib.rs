@@ -240,6 +240,27 @@ impl Direction {
         for (span, why) in &self.problems {
             d = d.also(*span, why.clone());
         }
+        // Written, but under another name: the closest one is probably it (unless it is the
+        // conversion of another type, which generated code calls too).
+        let another_types = |name: &str| {
+            pkg.types.iter().any(|t| {
+                let snake = naming::snake_case(&t.name);
+                name == format!("convert_{snake}_to_hub")
+                    || name == format!("convert_{snake}_from_hub")
+            })
+        };
+        if let Some(near) = pkg
+            .function_like(&self.fn_name)
+            .filter(|f| !another_types(&f.name))
+        {
+            d = d.also(
+                near.span,
+                format!(
+                    "did you mean `{}`? generated code calls it by name",
+                    self.fn_name
+                ),
+            );
+        }
         d = d.help(format!(
             "write in {}: `pub fn {}(input: &{input}) -> Result<{output}, kube_codegen_scheme::ConversionError>`",
             pkg.display_name(),

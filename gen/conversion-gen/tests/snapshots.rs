@@ -207,6 +207,40 @@ fn a_private_hand_written_function_is_named() {
     insta::assert_snapshot!(render(&loaded, &diags));
 }
 
+/// A hand-written function under a misspelt name is pointed at: generated code looks for the
+/// exact name.
+#[test]
+fn a_misspelt_hand_written_function_is_pointed_at() {
+    let loaded = wardle_converted_by(
+        "misspelt",
+        &HAND_WRITTEN.replace(
+            "pub fn convert_flunder_spec_from_hub",
+            "pub fn convert_flunder_spec_from_hubb",
+        ),
+    );
+    let diags = ConversionGen.check(&loaded.model);
+    assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0501"]);
+    let out = render(&loaded, &diags);
+    assert!(
+        out.contains(
+            "did you mean `convert_flunder_spec_from_hub`? generated code calls it by name"
+        ),
+        "{out}"
+    );
+    // A conversion generated code calls for something else, however close its name, is not
+    // taken for a typo: with `from_hub` missing, `convert_flunder_spec_to_hub` is not pointed at.
+    let loaded = wardle_converted_by(
+        "another",
+        &HAND_WRITTEN.replace(
+            "pub fn convert_flunder_spec_from_hub",
+            "pub fn not_read_from_hub",
+        ),
+    );
+    let out = render(&loaded, &ConversionGen.check(&loaded.model));
+    assert!(out.contains("E0501"), "{out}");
+    assert!(!out.contains("did you mean"), "{out}");
+}
+
 /// A hand-written function whose signature is not what generated code calls (no `Result`) is
 /// named with the signature to write, rather than left to a rustc error in the generated file.
 #[test]

@@ -157,6 +157,18 @@ impl Package {
         self.functions.iter().find(|f| f.name == name)
     }
 
+    /// A function of the package whose name is close to `name` but not it (a typo of a
+    /// function generated code looks for by name, `convert_x_from_hubb`): the closest one.
+    pub fn function_like(&self, name: &str) -> Option<&Function> {
+        self.functions
+            .iter()
+            .filter(|f| f.name != name)
+            .map(|f| (strsim::jaro_winkler(&f.name, name), f))
+            .filter(|(score, _)| *score >= 0.93)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, f)| f)
+    }
+
     pub fn type_named(&self, name: &str) -> Option<&TypeDef> {
         self.types.iter().find(|t| t.name == name)
     }
