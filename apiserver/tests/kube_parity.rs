@@ -613,6 +613,20 @@ async fn emptied_metadata_maps_and_lists_are_absent() {
     assert_absent(&e1["object"]["metadata"], &all, "watch");
 }
 
+/// Compacts `store` up to its latest revision (read through a list, as a client sees it);
+/// returns that revision.
+async fn compact_to_now(app: &axum::Router, store: &AnyStore) -> u64 {
+    let (_, now) = call(app, Method::GET, &format!("{BASE}?limit=1"), None, "").await;
+    let latest: u64 = now["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    use apiserver_storage::Storage;
+    store.compact(latest).await.unwrap();
+    latest
+}
+
 // ---- A continue token whose revision was compacted ----
 
 /// 410 with Go's message and a token for the rest of the list at the latest revision
@@ -631,14 +645,7 @@ async fn a_compacted_continue_token_offers_an_inconsistent_continuation() {
     create(&app, &alert("e")).await;
     let (code, _) = call(&app, Method::DELETE, &format!("{BASE}/c"), None, "").await;
     assert_eq!(code, StatusCode::OK);
-    let (_, now) = call(&app, Method::GET, &format!("{BASE}?limit=1"), None, "").await;
-    let latest: u64 = now["metadata"]["resourceVersion"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    use apiserver_storage::Storage;
-    store.compact(latest).await.unwrap();
+    let latest = compact_to_now(&app, &store).await;
 
     let (code, out) = call(
         &app,
@@ -726,14 +733,7 @@ async fn a_paged_list_at_a_resource_version_reads_that_revision() {
     .await;
     assert_eq!(names(&any), ["a", "b"], "not older than {at}");
 
-    let (_, now) = call(&app, Method::GET, &format!("{BASE}?limit=1"), None, "").await;
-    let latest: u64 = now["metadata"]["resourceVersion"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    use apiserver_storage::Storage;
-    store.compact(latest).await.unwrap();
+    compact_to_now(&app, &store).await;
     let (code, out) = call(
         &app,
         Method::GET,

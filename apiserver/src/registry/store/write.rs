@@ -431,17 +431,12 @@ where
     ) -> Result<crate::registry::rest::Written, ApiError> {
         meta::check_path_name(name)?;
         let (index, codec) = self.codec(&scope.version)?;
-        let config = apply_config(&codec.info, scope, name, body)?;
+        let (config, repeated) = apply_config(&codec.info, scope, name, body)?;
         // A key the configuration repeats: `fieldValidation` decides, once the apply is made
         // (Go's applyPatcher checks the patch with a strict YAML decoding after applying it).
-        let repeated = match opts.field_validation {
-            FieldValidation::Ignore => None,
-            // (UTF-8: `apply_config` refused anything else.)
-            _ => std::str::from_utf8(body)
-                .ok()
-                .and_then(crate::yaml::repeated_key),
-        };
-        let repeated = repeated.as_deref();
+        let repeated = repeated
+            .as_deref()
+            .filter(|_| opts.field_validation != FieldValidation::Ignore);
         let manager = &opts.field_manager;
         // Twice at most: a create that loses a race applies to what the other writer created.
         for _ in 0..2 {
@@ -605,12 +600,22 @@ fn apply_config(
     scope: &Scope,
     name: &str,
     body: &[u8],
-) -> Result<Value, ApiError> {
+) -> Result<(Value, Option<String>), ApiError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::bad_request("the apply configuration is not UTF-8"))?;
     // Read as a YAML body is (the first document; a repeated key's last value).
-    let mut config: Value = crate::yaml::to_json(text)
-        .and_then(|json| serde_json::from_slice(&json).map_err(|e| e.to_string()))
+    let json = crate::yaml::to_json(text)
+        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    // A key it repeats (its JSON keeps both): go-yaml's words for it, the text parsed again for
+    // them only then.
+    let repeated = match super::super::codec::duplicate_keys(&json) {
+        Ok(found) if !found.is_empty() => Some(
+            crate::yaml::repeated_key(text)
+                .unwrap_or_else(|| format!("duplicate field \"{}\"", found[0])),
+        ),
+        _ => None,
+    };
+    let mut config: Value = serde_json::from_slice(&json)
         .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
     let Some(obj) = config.as_object_mut() else {
         return Err(ApiError::bad_request(
@@ -665,7 +670,7 @@ fn apply_config(
     {
         meta.insert("namespace".into(), Value::String(ns.clone()));
     }
-    Ok(config)
+    Ok((config, repeated))
 }
 
 /// Removes null members of objects, recursively.
