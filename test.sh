@@ -71,7 +71,14 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== pager-gen --verify"
 cargo run -q --locked -p pager-gen -- --verify
 echo "== cargo test"
-cargo test --workspace --locked
+if cargo nextest --version >/dev/null 2>&1; then
+  # Each test in its own process, all binaries side by side (.config/nextest.toml); doc tests are
+  # cargo test's alone.
+  cargo nextest run --workspace --locked
+  cargo test --workspace --locked --doc
+else
+  cargo test --workspace --locked
+fi
 echo "== examples/pager/demo.sh"
 # The binaries `cargo test` built for the integration tests, with the workspace's features.
 for b in pager-apiserver pager-controller; do

@@ -112,18 +112,17 @@ impl Etcd {
     /// Starts a single-member cluster.
     pub fn start() -> Etcd {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let (client_port, peer_port) = (free_port(), free_port());
         let mut e = Etcd {
             child: None,
             tls: None,
             name: "test".into(),
-            client_port,
-            peer_port,
-            initial_cluster: format!("test=http://127.0.0.1:{peer_port}"),
+            client_port: 0,
+            peer_port: 0,
+            initial_cluster: String::new(),
             dir: tmp.path().join("test"),
             _tmp: Some(tmp),
         };
-        e.spawn();
+        e.spawn_on_free_ports();
         e
     }
 
@@ -168,22 +167,49 @@ impl Etcd {
         ] {
             std::fs::write(files.join(name), pem).unwrap();
         }
-        let (client_port, peer_port) = (free_port(), free_port());
         let mut e = Etcd {
             child: None,
             tls: Some(files),
             name: "test".into(),
-            client_port,
-            peer_port,
-            initial_cluster: format!("test=http://127.0.0.1:{peer_port}"),
+            client_port: 0,
+            peer_port: 0,
+            initial_cluster: String::new(),
             dir: tmp.path().join("test"),
             _tmp: Some(tmp),
         };
-        e.spawn();
+        e.spawn_on_free_ports();
         e
     }
 
+    /// A single member on fresh ports, tried again on others when it cannot start: another test
+    /// process (nextest runs each test in its own) may take a port between `free_port` releasing
+    /// it and etcd binding it.
+    fn spawn_on_free_ports(&mut self) {
+        let mut attempt = 1;
+        loop {
+            self.client_port = free_port();
+            self.peer_port = free_port();
+            self.initial_cluster = format!("{}=http://127.0.0.1:{}", self.name, self.peer_port);
+            match self.try_spawn() {
+                Ok(()) => return,
+                Err(e) if attempt == 3 => panic!("{e}"),
+                Err(_) => {
+                    // A data directory remembers the member's first peer URL: start afresh.
+                    let _ = std::fs::remove_dir_all(&self.dir);
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
     fn spawn(&mut self) {
+        if let Err(e) = self.try_spawn() {
+            panic!("{e}");
+        }
+    }
+
+    /// Starts the process and waits until it listens; an error when it exits first.
+    fn try_spawn(&mut self) -> Result<(), String> {
         let client = self.client_url();
         let peer = format!("http://127.0.0.1:{}", self.peer_port);
         let mut tls_args: Vec<String> = Vec::new();
@@ -242,10 +268,11 @@ impl Etcd {
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
-                panic!(
+                self.child = None;
+                return Err(format!(
                     "etcd {} exited at start ({status}); its ports {} and {} may be taken",
                     self.name, self.client_port, self.peer_port
-                );
+                ));
             }
             assert!(
                 std::time::Instant::now() < deadline,
@@ -255,6 +282,7 @@ impl Etcd {
             );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+        Ok(())
     }
 
     pub fn client_url(&self) -> String {

@@ -68,15 +68,17 @@ fn count(a: &Alert) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_increments_with_retry_on_conflict_end_at_800() {
+async fn concurrent_increments_with_retry_on_conflict_end_at_320() {
     increments(Backing::embedded()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_increments_on_etcd_end_at_800() {
+async fn concurrent_increments_on_etcd_end_at_320() {
     increments(Backing::etcd()).await;
 }
 
+/// 16 writers read-modify-write one object: 20 increments each are plenty for every writer to
+/// lose many races (asserted below), and the count must still come out exact.
 async fn increments(backing: Backing) {
     let server = backing.start();
     let api = alerts_api(&server);
@@ -89,7 +91,7 @@ async fn increments(backing: Backing) {
         let api = api.clone();
         let conflicts = conflicts.clone();
         tasks.push(tokio::spawn(async move {
-            for _ in 0..50 {
+            for _ in 0..20 {
                 loop {
                     let mut a = api.get("counter").await.unwrap();
                     let next = count(&a) + 1;
@@ -112,7 +114,7 @@ async fn increments(backing: Backing) {
         t.await.unwrap();
     }
     let a = api.get("counter").await.unwrap();
-    assert_eq!(count(&a), 800);
+    assert_eq!(count(&a), 320);
     // Annotations are metadata: the generation counts spec changes only.
     assert_eq!(a.metadata.generation, Some(1));
     assert!(
