@@ -3,7 +3,7 @@
 //! every protobuf answer read back to the object the JSON endpoint returns — by this project's
 //! runtime and by protoc against the generated `generated.proto`.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::PathBuf;

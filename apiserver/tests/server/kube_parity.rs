@@ -3,7 +3,7 @@
 //! `resourceVersion` the store has not reached a 504, and emptied metadata maps and lists stored
 //! and served absent (Go's `omitempty`) — through the router, on every backend.
 
-#[path = "../storage/tests/common/etcd.rs"]
+#[path = "../../storage/tests/common/etcd.rs"]
 mod etcd;
 
 use apiserver::{ApiServer, Cause, Context, Resource, Strategy};

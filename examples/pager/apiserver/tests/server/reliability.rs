@@ -9,9 +9,8 @@ use futures::{StreamExt, TryStreamExt};
 use kube::api::{Api, ListParams, PostParams, WatchEvent, WatchParams};
 use pager::v1alpha1::{Alert, AlertSpec};
 
-mod common;
-#[path = "../../../../apiserver/storage/tests/common/etcd.rs"]
-mod etcd;
+use crate::common;
+use crate::etcd_process as etcd;
 use common::Server;
 
 /// Where the server keeps its data: an embedded file, or a real etcd.

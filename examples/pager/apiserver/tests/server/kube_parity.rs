@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{Kubectl, Server};
 
 const ALERT: &str = "apiVersion: pager.k8s.co/v1alpha1\nkind: Alert\nmetadata:\n  name: r1\n  labels:\n    a: \"1\"\nspec:\n  message: probe\n";

@@ -4,7 +4,7 @@
 //! local stand-in for the main cluster's API server that records what it is asked — and a
 //! standalone static policy.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! server serves) through the differential harness: generated applies and updates give the same
 //! objects, field sets and conflicts here and in sigs.k8s.io/structured-merge-diff.
 
-#[path = "../../runtime/fieldpath/tests/smd/harness.rs"]
+#[path = "../../../runtime/fieldpath/tests/smd/harness.rs"]
 mod harness;
 
 use serde_json::Value;

@@ -2,8 +2,8 @@
 //! notifier: a hundred alerts pushed once each and marked sent, and the server killed (SIGKILL)
 //! and restarted on the same port and data mid-way — no alert lost, none pushed twice.
 
-mod common;
-#[path = "../../controller/tests/common/mod.rs"]
+use crate::common;
+#[path = "../../../controller/tests/common/mod.rs"]
 mod notifier;
 
 use std::time::Duration;

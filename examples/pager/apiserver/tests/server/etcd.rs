@@ -1,9 +1,8 @@
 //! `pager-apiserver` on real etcd: two replicas over one etcd, etcd killed and restarted under
 //! open watches, and the leader of a 3-member cluster killed during a stream of writes.
 
-mod common;
-#[path = "../../../../apiserver/storage/tests/common/etcd.rs"]
-mod etcd;
+use crate::common;
+use crate::etcd_process as etcd;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};

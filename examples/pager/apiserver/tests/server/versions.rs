@@ -9,7 +9,7 @@ use futures::StreamExt;
 use kube::api::{Api, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
 use pager::{v1alpha1, v1beta1};
 
-mod common;
+use crate::common;
 use common::Server;
 
 fn client(server: &Server) -> kube::Client {

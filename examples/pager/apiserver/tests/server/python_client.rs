@@ -2,7 +2,7 @@
 //! `pager-apiserver` on the embedded store: typed and dynamic clients, watches, apply, paging
 //! and Tables across both served versions. The checks live in `python/official_client.py`.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

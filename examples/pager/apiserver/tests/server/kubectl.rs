@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-mod common;
-#[path = "../../../../apiserver/storage/tests/common/etcd.rs"]
-mod etcd;
+use crate::common;
+use crate::etcd_process as etcd;
 use common::Server;
 
 /// kubectl with its own kubeconfig and discovery cache.

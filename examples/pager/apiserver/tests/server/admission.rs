@@ -2,7 +2,7 @@
 //! content's first line (mutating), and `--alerts-per-minute` refuses creates over the limit per
 //! namespace (validating; dry runs not counted).
 
-mod common;
+use crate::common;
 
 use kube_codegen_client::PostParams;
 use pager_client::Clientset;

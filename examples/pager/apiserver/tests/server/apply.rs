@@ -12,7 +12,7 @@ use pager_client::applyconfigurations::pager_v1beta1::{
 };
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::{Kubectl, Server};
 use std::process::Command;
 

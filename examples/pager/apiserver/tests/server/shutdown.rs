@@ -2,7 +2,7 @@
 //! cleanly (the client sees the stream end, not a reset), exits 0 within its grace period, and
 //! leaves the embedded store ready for the next start.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! relists, and the deletion reaches handlers as `FinalStateUnknown` with the last known object.
 //! Either way a new alert comes as an add.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! in both served versions, merge patch and server-side apply, paging, `Watch`, an informer,
 //! error Statuses and discovery. The checks live in `js/official_client.mjs`.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! `Clientset` against a running `pager-apiserver` and against the fake, answers compared
 //! (modulo uids and timestamps).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
