@@ -442,6 +442,20 @@ map_field!(
     sorted_entries
 );
 
+/// An `IndexMap` is written in key order as well (the bytes equal a `BTreeMap`'s); read, it keeps
+/// the order the entries came in.
+fn index_sorted_entries<V, S>(m: &indexmap::IndexMap<String, V, S>) -> Vec<(&String, &V)> {
+    let mut entries: Vec<_> = m.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    entries
+}
+
+map_field!(
+    indexmap::IndexMap<String, V, S>,
+    [V: Field, S: std::hash::BuildHasher + Default],
+    index_sorted_entries
+);
+
 /// Maps whose values are lists, which Go names (`type ExtraValue []string`) and protobuf wraps in
 /// a message of one repeated field, `items = 1` (`map<string, ExtraValue> extra`); k8s-openapi
 /// holds them as `BTreeMap<String, Vec<T>>`. Written and read here as Kubernetes does.

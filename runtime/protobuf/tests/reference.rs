@@ -509,3 +509,27 @@ fn a_json_field_that_cannot_be_written_fails_loudly_when_read() {
     json::encode(&None::<i32>, 3, &mut none);
     assert!(none.is_empty());
 }
+
+/// An `IndexMap` field is written as Kubernetes writes a map, in key order (the same bytes as a
+/// `BTreeMap` of the same entries), and read back keeping the order of the wire.
+#[test]
+fn index_maps_encode_as_sorted_maps_and_read_back() {
+    use kube_codegen_protobuf::{Depth, Field, decode_key};
+    let index: indexmap::IndexMap<String, String> =
+        [("b", "2"), ("a", "1"), ("c", "3")].map(|(k, v)| (k.into(), v.into())).into();
+    let sorted: BTreeMap<String, String> = index.clone().into_iter().collect();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    Field::encode(&index, 7, &mut a);
+    Field::encode(&sorted, 7, &mut b);
+    assert_eq!(a, b);
+    assert_eq!(Field::encoded_len(&index, 7), a.len());
+    let mut read = indexmap::IndexMap::<String, String>::default();
+    let mut buf = a.as_slice();
+    while !buf.is_empty() {
+        let (tag, wire) = decode_key(&mut buf).unwrap();
+        assert_eq!(tag, 7);
+        Field::merge(&mut read, wire, &mut buf, Depth::default()).unwrap();
+    }
+    assert_eq!(read.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert_eq!(read, index);
+}
