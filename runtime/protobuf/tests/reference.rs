@@ -515,8 +515,9 @@ fn a_json_field_that_cannot_be_written_fails_loudly_when_read() {
 #[test]
 fn index_maps_encode_as_sorted_maps_and_read_back() {
     use kube_codegen_protobuf::{Depth, Field, decode_key};
-    let index: indexmap::IndexMap<String, String> =
-        [("b", "2"), ("a", "1"), ("c", "3")].map(|(k, v)| (k.into(), v.into())).into();
+    let index: indexmap::IndexMap<String, String> = [("b", "2"), ("a", "1"), ("c", "3")]
+        .map(|(k, v)| (k.into(), v.into()))
+        .into();
     let sorted: BTreeMap<String, String> = index.clone().into_iter().collect();
     let (mut a, mut b) = (Vec::new(), Vec::new());
     Field::encode(&index, 7, &mut a);
