@@ -12,6 +12,7 @@
 //! Phases: parse → validate → generate → write. A run with any error writes nothing. A run with
 //! nothing to do is answered from a stamp without parsing (see [`Config::use_stamp`]).
 
+pub mod format;
 mod stamp;
 pub mod writer;
 
@@ -439,7 +440,7 @@ impl Config {
                         (g.generate_package(&loaded.model, pkg, &options), Some(root))
                     }
                 };
-                timings.add(&timings.generate, started);
+                timings.add_for(g.name(), RenderPhase::Generate, started);
                 let root = match g.placement() {
                     Placement::Separate => match &self.separate_out {
                         Some(dir) => dir.clone(),
@@ -502,17 +503,17 @@ impl Config {
                         let body = match f.content {
                             Content::Rust(tokens) => {
                                 let started = std::time::Instant::now();
-                                let file: syn::File = syn::parse2(tokens).map_err(|e| {
+                                let file = format::syntax_tree(tokens).map_err(|e| {
                                     Error::Internal(format!(
                                         "{} produced invalid Rust for {}: {e}",
                                         g.name(),
                                         f.path.display()
                                     ))
                                 })?;
-                                timings.add(&timings.parse_output, started);
+                                timings.add_for(g.name(), RenderPhase::ParseOutput, started);
                                 let started = std::time::Instant::now();
                                 let text = prettyplease::unparse(&file);
-                                timings.add(&timings.format, started);
+                                timings.add_for(g.name(), RenderPhase::Format, started);
                                 text
                             }
                             Content::Text(t) => t,
@@ -785,6 +786,16 @@ struct Timings {
     generate: std::sync::atomic::AtomicU64,
     parse_output: std::sync::atomic::AtomicU64,
     format: std::sync::atomic::AtomicU64,
+    /// Per generator: generate, parse output, format (µs, summed over threads).
+    by_generator: std::sync::Mutex<std::collections::BTreeMap<&'static str, [u64; 3]>>,
+}
+
+/// A phase of rendering, for [`Timings::add_for`].
+#[derive(Clone, Copy)]
+enum RenderPhase {
+    Generate = 0,
+    ParseOutput = 1,
+    Format = 2,
 }
 
 impl Timings {
@@ -795,6 +806,24 @@ impl Timings {
             generate: Default::default(),
             parse_output: Default::default(),
             format: Default::default(),
+            by_generator: Default::default(),
+        }
+    }
+
+    /// [`Timings::add`] to a render phase, overall and for `generator`.
+    fn add_for(&self, generator: &'static str, phase: RenderPhase, since: std::time::Instant) {
+        if !self.enabled {
+            return;
+        }
+        let micros = since.elapsed().as_micros() as u64;
+        let slot = match phase {
+            RenderPhase::Generate => &self.generate,
+            RenderPhase::ParseOutput => &self.parse_output,
+            RenderPhase::Format => &self.format,
+        };
+        slot.fetch_add(micros, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut by) = self.by_generator.lock() {
+            by.entry(generator).or_default()[phase as usize] += micros;
         }
     }
 
@@ -821,6 +850,16 @@ impl Timings {
             ms(&self.parse_output),
             ms(&self.format)
         );
+        if let Ok(by) = self.by_generator.lock() {
+            for (name, [generate, parse, format]) in by.iter() {
+                eprintln!(
+                    "kube-codegen timings:   {name}: generate {:.1}, parse output {:.1}, format {:.1}",
+                    *generate as f64 / 1000.0,
+                    *parse as f64 / 1000.0,
+                    *format as f64 / 1000.0
+                );
+            }
+        }
         eprintln!("kube-codegen timings: after render; {}", memory_now());
     }
 }
