@@ -1592,6 +1592,11 @@ mod wardle {
         );
         assert_eq!(h.spec.window.as_deref(), Some(&hub::Window(80, 90)));
         assert_eq!(
+            h.spec.labels,
+            std::collections::HashMap::from([("a".to_string(), "b".to_string())]),
+            "generated: a BTreeMap into the hub's HashMap"
+        );
+        assert_eq!(
             h.status.as_ref().unwrap().phase,
             Some(hub::Phase::Ready {
                 since: "now".into()

@@ -650,6 +650,16 @@ impl Conv {
     fn value(&self, ctx: &Ctx, e: TokenStream) -> TokenStream {
         match self {
             Conv::Clone => quote!(::core::clone::Clone::clone(#e)),
+            // Another kind of collection of the same items (`BTreeSet` → `HashSet`): collected.
+            Conv::Seq(c) if matches!(**c, Conv::Clone) => quote! {
+                ::core::iter::Iterator::collect(::core::iter::Iterator::cloned(::core::iter::IntoIterator::into_iter(#e)))
+            },
+            Conv::Map(c) if matches!(**c, Conv::Clone) => quote! {
+                ::core::iter::Iterator::collect(::core::iter::Iterator::map(
+                    ::core::iter::IntoIterator::into_iter(#e),
+                    |(k, v)| (::core::clone::Clone::clone(k), ::core::clone::Clone::clone(v)),
+                ))
+            },
             _ => {
                 let r = self.result(ctx, e);
                 quote!(#r?)
@@ -730,19 +740,12 @@ fn conv(ctx: &Ctx, src: &FieldType, dst: &FieldType, to_hub: bool) -> Option<Con
         (FieldType::Option(a), FieldType::Option(b)) => Some(Conv::Option(inner(a, b)?)),
         (FieldType::Box(a), FieldType::Box(b)) => Some(Conv::Box(inner(a, b)?)),
         (FieldType::Vec(a), FieldType::Vec(b)) => Some(Conv::Seq(inner(a, b)?)),
-        (
-            FieldType::Set {
-                ordered: oa,
-                elem: a,
-            },
-            FieldType::Set {
-                ordered: ob,
-                elem: b,
-            },
-        ) if oa == ob => Some(Conv::Seq(inner(a, b)?)),
-        (FieldType::Map { kind: ka, value: a }, FieldType::Map { kind: kb, value: b })
-            if ka.ordered() == kb.ordered() =>
-        {
+        // A map or a set holds the same data whatever its Rust kind (`BTreeMap` in a version,
+        // `HashMap` in the hub): the entries are collected into the other kind.
+        (FieldType::Set { elem: a, .. }, FieldType::Set { elem: b, .. }) => {
+            Some(Conv::Seq(inner(a, b)?))
+        }
+        (FieldType::Map { value: a, .. }, FieldType::Map { value: b, .. }) => {
             Some(Conv::Map(inner(a, b)?))
         }
         (FieldType::Local(a), FieldType::Local(b)) if a == b && ctx.converts(a) => {

@@ -20,7 +20,7 @@ fn render(loaded: &Loaded, diags: &[kube_codegen_model::Diagnostic]) -> String {
 }
 
 const HUB: &str = r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Flunder {
@@ -35,7 +35,8 @@ pub struct FlunderSpec {
     pub fischer_reference: String,
     pub reference_type: Option<ReferenceType>,
     pub tags: Vec<Tag>,
-    pub limits: BTreeMap<String, Option<Box<Tag>>>,
+    pub limits: HashMap<String, Option<Box<Tag>>>,
+    pub zones: HashSet<String>,
     pub port: Port,
 }
 
@@ -59,7 +60,7 @@ pub struct FlunderStatus {}
 
 const V1ALPHA1: &str = r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Flunder {
@@ -74,6 +75,7 @@ pub struct FlunderSpec {
     pub reference_type: Option<ReferenceType>,
     pub tags: Vec<Tag>,
     pub limits: BTreeMap<String, Option<Box<Tag>>>,
+    pub zones: BTreeSet<String>,
     pub port: Port,
 }
 

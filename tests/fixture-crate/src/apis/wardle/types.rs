@@ -1,5 +1,5 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// A flunder (internal version).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -15,7 +15,8 @@ pub struct FlunderSpec {
     pub flunder_reference: String,
     pub fischer_reference: String,
     pub reference_type: Option<ReferenceType>,
-    pub labels: BTreeMap<String, String>,
+    /// A `HashMap` here, a `BTreeMap` in the versions: converted entry by entry.
+    pub labels: HashMap<String, String>,
     pub limits: Vec<Limit>,
     pub window: Option<Box<Window>>,
 }
