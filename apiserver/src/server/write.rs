@@ -390,26 +390,33 @@ fn delete_options_body(ctx: &Ctx<'_>) -> Result<DeleteOptions, ApiError> {
     }
 }
 
-/// `DeleteOptions` from the body (typed; kubectl sends one) and the query; returns them with
-/// whether this is a dry run.
+/// `DeleteOptions` from the query of a DELETE without a body (Go's parameter codec).
+fn delete_options_query(ctx: &Ctx<'_>) -> Result<DeleteOptions, ApiError> {
+    Ok(DeleteOptions {
+        propagation_policy: ctx.param("propagationPolicy").map(str::to_string),
+        orphan_dependents: ctx.param("orphanDependents").map(super::query_bool),
+        grace_period_seconds: super::query_int(ctx, "gracePeriodSeconds")?,
+        dry_run: ctx
+            .param("dryRun")
+            .filter(|v| !v.is_empty())
+            .map(|v| vec![v.to_string()]),
+        ..DeleteOptions::default()
+    })
+}
+
+/// `DeleteOptions` from the body (typed; kubectl and client-go send one) or, without a body, from
+/// the query — never both: kube-apiserver reads the query only when the body is empty, so a query
+/// parameter beside a body is ignored there and here. Returns them with whether this is a dry
+/// run.
 pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), ApiError> {
-    let mut opts: DeleteOptions = if ctx.body.is_empty() {
-        DeleteOptions::default()
+    let opts: DeleteOptions = if ctx.body.is_empty() {
+        delete_options_query(ctx)?
     } else if super::protobuf::is_protobuf_body(ctx.header(header::CONTENT_TYPE)) {
         // client-go set up for protobuf sends its DeleteOptions enveloped, as protobuf.
         super::protobuf::delete_options(&ctx.body)?
     } else {
         delete_options_body(ctx)?
     };
-    if let Some(pp) = ctx.param("propagationPolicy") {
-        opts.propagation_policy = Some(pp.to_string());
-    }
-    if let Some(orphan) = ctx.param("orphanDependents") {
-        opts.orphan_dependents = Some(super::query_bool(orphan));
-    }
-    if let Some(grace) = super::query_int(ctx, "gracePeriodSeconds")? {
-        opts.grace_period_seconds = Some(grace);
-    }
     // Go's `ValidateDeleteOptions`.
     let mut causes = Vec::new();
     if let Some(pp) = &opts.propagation_policy {
@@ -432,12 +439,8 @@ pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), Api
             ));
         }
     }
-    // The query's `dryRun` and the body's, as one list.
     let dry_run = dry_run_of(
-        ctx.param("dryRun")
-            .into_iter()
-            .filter(|v| !v.is_empty())
-            .chain(opts.dry_run.iter().flatten().map(String::as_str)),
+        opts.dry_run.iter().flatten().map(String::as_str),
         &mut causes,
     );
     if !causes.is_empty() {

@@ -1350,3 +1350,101 @@ async fn watches_end_without_an_error_event_when_etcd_goes_away() {
         assert!(!rest.contains("\"type\":\"ERROR\""), "{rest}");
     }
 }
+
+// ---- DeleteOptions: from the body when there is one, else from the query ----
+
+/// kube-apiserver reads a DELETE's options from its body when it has one and from the query
+/// only when it has none (handlers/delete.go): a query parameter beside a body is ignored.
+#[tokio::test]
+async fn delete_options_come_from_the_body_or_else_the_query() {
+    let app = app();
+    for name in ["q1", "q2", "q3", "q4"] {
+        create(&app, &alert(name)).await;
+    }
+    let body = json!({"kind": "DeleteOptions", "apiVersion": "v1"}).to_string();
+
+    // Without a body, the query is read and validated.
+    let (code, out) = call(
+        &app,
+        Method::DELETE,
+        &format!("{}?propagationPolicy=Sideways", url("q1")),
+        None,
+        "",
+    )
+    .await;
+    assert_status(code, &out, 422, "Invalid");
+    assert_eq!(out["details"]["causes"][0]["field"], "propagationPolicy");
+    let (code, out) = call(
+        &app,
+        Method::DELETE,
+        &format!("{}?gracePeriodSeconds=soon", url("q1")),
+        None,
+        "",
+    )
+    .await;
+    assert_status(code, &out, 400, "BadRequest");
+    let (code, out) = call(
+        &app,
+        Method::DELETE,
+        &format!("{}?dryRun=All", url("q1")),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+    let (code, _) = call(&app, Method::GET, &url("q1"), None, "").await;
+    assert_eq!(
+        code,
+        StatusCode::OK,
+        "a dry run from the query deletes nothing"
+    );
+
+    // With a body, the same query parameters are not read.
+    for (name, query) in [
+        ("q2", "propagationPolicy=Sideways"),
+        ("q3", "gracePeriodSeconds=soon"),
+        ("q4", "dryRun=All"),
+    ] {
+        let (code, out) = call(
+            &app,
+            Method::DELETE,
+            &format!("{}?{query}", url(name)),
+            JSON,
+            &body,
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{query}: {out}");
+        let (code, _) = call(&app, Method::GET, &url(name), None, "").await;
+        assert_eq!(
+            code,
+            StatusCode::NOT_FOUND,
+            "{query}: deleted as the body says"
+        );
+    }
+
+    // The body's own options are validated and applied.
+    let (code, out) = call(
+        &app,
+        Method::DELETE,
+        &url("q1"),
+        JSON,
+        &json!({"propagationPolicy": "Sideways"}).to_string(),
+    )
+    .await;
+    assert_status(code, &out, 422, "Invalid");
+    let (code, out) = call(
+        &app,
+        Method::DELETE,
+        &url("q1"),
+        JSON,
+        &json!({"dryRun": ["All"]}).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+    let (code, _) = call(&app, Method::GET, &url("q1"), None, "").await;
+    assert_eq!(
+        code,
+        StatusCode::OK,
+        "a dry run from the body deletes nothing"
+    );
+}
