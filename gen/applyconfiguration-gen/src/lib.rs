@@ -21,6 +21,41 @@ use kube_codegen_model::{Model, Package};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+/// Methods of standard traits clippy's `should_implement_trait` knows: a setter of a field of
+/// that name gets the lint allowed.
+const STD_TRAIT_METHODS: &[&str] = &[
+    "add",
+    "as_mut",
+    "as_ref",
+    "bitand",
+    "bitor",
+    "bitxor",
+    "borrow",
+    "borrow_mut",
+    "clone",
+    "cmp",
+    "default",
+    "deref",
+    "deref_mut",
+    "div",
+    "drop",
+    "eq",
+    "from_iter",
+    "from_str",
+    "hash",
+    "index",
+    "index_mut",
+    "into_iter",
+    "mul",
+    "neg",
+    "next",
+    "not",
+    "rem",
+    "shl",
+    "shr",
+    "sub",
+];
+
 pub const NAME: &str = "applyconfiguration-gen";
 /// The apply configurations' module directory, under the separate output root.
 pub const DIR: &str = "applyconfigurations";
@@ -440,14 +475,43 @@ fn configuration(
             }
         },
     };
+    // The fields carry the user's docs, copied: Markdown the user's own code may allow (a
+    // lazily continued list item, a link to a type not in scope here) must not warn here.
+    let doc_lints = fields
+        .iter()
+        .any(|f| !f.serde.skip && !f.docs.is_empty())
+        .then(|| {
+            quote! {
+                #[allow(
+                    unknown_lints,
+                    clippy::doc_lazy_continuation,
+                    clippy::doc_overindented_list_items,
+                    clippy::doc_nested_refdefs,
+                    clippy::tabs_in_doc_comments,
+                    clippy::too_long_first_doc_paragraph,
+                    rustdoc::broken_intra_doc_links,
+                    rustdoc::private_intra_doc_links,
+                    rustdoc::invalid_html_tags,
+                    rustdoc::bare_urls
+                )]
+            }
+        });
+    // Setters are named after the fields (`add` in Gateway API's header filter): not the
+    // operator traits clippy would have such a method implement.
+    let trait_names = fields
+        .iter()
+        .any(|f| !f.serde.skip && STD_TRAIT_METHODS.contains(&f.name.as_str()))
+        .then(|| quote!(#[allow(clippy::should_implement_trait)]));
     quote! {
         #[doc = #doc]
+        #doc_lints
         #[derive(#(#derives),*)]
         #[serde(crate = #serde_crate)]
         pub struct #config {
             #(#members)*
         }
 
+        #trait_names
         impl #config {
             #new
 

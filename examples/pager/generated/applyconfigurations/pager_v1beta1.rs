@@ -144,6 +144,18 @@ pub fn extract_alert_status(
     )
 }
 /// An apply configuration of `AlertSpec`: every field optional; only the fields set are sent, and the applying manager owns exactly those.
+#[allow(
+    unknown_lints,
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::doc_nested_refdefs,
+    clippy::tabs_in_doc_comments,
+    clippy::too_long_first_doc_paragraph,
+    rustdoc::broken_intra_doc_links,
+    rustdoc::private_intra_doc_links,
+    rustdoc::invalid_html_tags,
+    rustdoc::bare_urls
+)]
 #[derive(
     Clone,
     Debug,
@@ -207,6 +219,18 @@ impl AlertSpecApplyConfiguration {
     }
 }
 /// An apply configuration of `AlertStatus`: every field optional; only the fields set are sent, and the applying manager owns exactly those.
+#[allow(
+    unknown_lints,
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::doc_nested_refdefs,
+    clippy::tabs_in_doc_comments,
+    clippy::too_long_first_doc_paragraph,
+    rustdoc::broken_intra_doc_links,
+    rustdoc::private_intra_doc_links,
+    rustdoc::invalid_html_tags,
+    rustdoc::bare_urls
+)]
 #[derive(
     Clone,
     Debug,

@@ -40,6 +40,39 @@ pub struct HTTPRouteSpec {
     /// An enum whose variants hold types with defaults: defaulted through the variant held.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<HTTPRouteFilter>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "requestHeaderModifier"
+    )]
+    pub request_header_modifier: Option<HTTPHeaderFilter>,
+}
+
+/// Modifies a request's headers, as Gateway API's filter does: fields named as `std::ops`
+/// methods (`add`), and upstream docs whose Markdown clippy would flag (the user allows that
+/// here; the apply configurations copy the docs).
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+#[allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+pub struct HTTPHeaderFilter {
+    /// Add adds the given header(s) to the request:
+    /// - a name and a value
+    /// appended to the values already there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add: Option<Vec<HTTPHeader>>,
+    /// Set overwrites the given header(s):
+    /// - a name and a value
+    ///       replacing the values already there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<Vec<HTTPHeader>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove: Option<Vec<String>>,
+}
+
+/// A header name and value.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct HTTPHeader {
+    pub name: String,
+    pub value: String,
 }
 
 /// What the route does to a request.
