@@ -368,3 +368,25 @@ fn client_kinds_without_debug_are_an_error() {
         "{err}"
     );
 }
+
+/// A private type is not made nameable by a re-export: E0703 says to make it `pub`.
+#[test]
+fn a_private_type_clients_need_is_told_to_be_pub() {
+    let (_tmp, apis, client) = shop(&[
+        (
+            "mod.rs",
+            "//! +groupName=shop.example.com\nmod types;\npub use types::*;\n",
+        ),
+        (
+            "types.rs",
+            "use serde::{Deserialize, Serialize};\n\n/// +genclient\n#[derive(Clone, Debug, Default)]\npub struct Order {\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\n    pub spec: OrderSpec,\n}\n\n#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct OrderSpec {\n    pub size: Option<Size>,\n}\n\n#[derive(Clone, Debug, Serialize, Deserialize)]\nenum Size {\n    Small,\n    Large,\n}\n",
+        ),
+    ]);
+    let err = generate_with_clients(&apis, &client)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot name `Size`"), "{err}");
+    assert!(err.contains("private: no other crate can name it"), "{err}");
+    assert!(err.contains("help: make `Size` `pub`"), "{err}");
+    assert!(!err.contains("re-export it"), "{err}");
+}

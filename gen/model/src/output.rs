@@ -312,7 +312,8 @@ pub fn unnameable_from_outside<'a>(
         .filter(|t| t.public_module.is_none())
         .map(|t| {
             let module = t.module.join("::");
-            let fix = if module.is_empty() {
+            let fix = if module.is_empty() || !t.is_pub {
+                // A re-export cannot make a private type public.
                 format!("make `{}` `pub`", t.name)
             } else {
                 format!(
@@ -329,7 +330,14 @@ pub fn unnameable_from_outside<'a>(
                     pkg.display_name()
                 ),
             )
-            .at(t.span, "not re-exported by the package module, and not in `pub` modules")
+            .at(
+                t.span,
+                if t.is_pub {
+                    "not re-exported by the package module, and not in `pub` modules"
+                } else {
+                    "private: no other crate can name it"
+                },
+            )
             .help(fix)
         })
         .collect()

@@ -728,12 +728,20 @@ pub fn check(tags: Vec<RawTag>, place: Place, diags: &mut Vec<Diagnostic>) -> Ve
         if !spec.repeatable
             && let Some(first) = ok.iter().find(|t| t.key == spec.key)
         {
-            diags.push(
-                Diagnostic::error("E0104", format!("tag `+{}` is given twice", tag.name))
-                    .at(tag.span, "second occurrence")
+            // The same tag again says nothing new (a commented-out field's doc lines run into
+            // the next field's, as in Go sources; gengo reads both): a warning, the first kept.
+            let same = first.value == value;
+            diags.push(if same {
+                Diagnostic::warning("W0106", format!("tag `+{}` is given twice", tag.name))
+                    .at(tag.span, "the same tag again")
                     .also(first.span, "first given here")
-                    .help("remove one of them"),
-            );
+                    .help("remove one of them (both say the same: the first is read)")
+            } else {
+                Diagnostic::error("E0104", format!("tag `+{}` is given twice", tag.name))
+                    .at(tag.span, "second occurrence, with another value")
+                    .also(first.span, "first given here")
+                    .help("remove one of them")
+            });
             continue;
         }
         ok.push(Tag {
@@ -792,6 +800,21 @@ fn unknown(tag: &RawTag, place: Place) -> Diagnostic {
 /// validation-gen's validation markers, OLM's and OpenShift's): ignored as Go's code-generator
 /// ignores them, with a warning naming the tool and kube-codegen's equivalent where there is
 /// one. `None` for anything else: an unknown tag (a typo of ours, most likely).
+/// Another tool's marker (`+kubebuilder:…`) written at `span` as `body` (`+name=value`, the
+/// `+` included): W0116, the diagnostic a doc comment would get. `None` for anything else.
+pub(crate) fn foreign_marker(body: &str, span: Span) -> Option<Diagnostic> {
+    let body = body.strip_prefix('+')?.trim_end();
+    let (name, value) = match body.split_once('=') {
+        Some((n, v)) => (n.trim().trim_end_matches(':'), Some(v.trim().to_string())),
+        None => (body, None),
+    };
+    foreign(&RawTag {
+        name: name.to_string(),
+        value,
+        span,
+    })
+}
+
 fn foreign(tag: &RawTag) -> Option<Diagnostic> {
     let name = tag.name.as_str();
     let value = tag.value.as_deref().unwrap_or_default();

@@ -286,11 +286,13 @@ fn tag_in_plain_comment() {
     let root = fixture(&[(
         "apis/pager/v1/types.rs",
         &format!(
-            "{META}\n// +genclient\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    //+optional\n    pub note: Option<String>,\n}}\n"
+            "{META}\n// +genclient\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    //+optional\n    // +kubebuilder:validation:MinLength=1\n    pub note: Option<String>,\n}}\n"
         ),
     )]);
     let loaded = try_load(&root, "apis").expect("warnings do not fail a run");
-    assert_eq!(loaded.warnings.len(), 2);
+    // Another tool's marker in a plain comment gets W0116 (ignored in a doc comment too), not
+    // W0105's "use `///`".
+    assert_eq!(loaded.warnings.len(), 3);
     let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
     insta::assert_snapshot!(out);
 }
@@ -301,12 +303,39 @@ fn duplicate_tags() {
         &[(
             "apis/pager/v1/types.rs",
             &format!(
-                "{META}\n/// +genclient\n/// +genclient\n/// +genclient:onlyVerbs=get\n/// +genclient:skipVerbs=list\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+                "{META}\n/// +genclient\n/// +resourceName=alerts\n/// +resourceName=pages\n/// +genclient:onlyVerbs=get\n/// +genclient:skipVerbs=list\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
             ),
         )],
         "apis",
     );
     insta::assert_snapshot!(out);
+}
+
+/// The same tag twice says nothing new: a warning, not an error. Go sources have it where a
+/// commented-out field's doc lines run into the next field's (a Spark operator's types).
+#[test]
+fn a_repeated_tag_saying_the_same_is_a_warning() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}use serde::{{Deserialize, Serialize}};\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: AlertSpec,\n}}\n\n#[derive(Clone, Serialize, Deserialize)]\npub struct AlertSpec {{\n    /// GPU specifies the GPU the pod needs.\n    /// +optional\n    // pub gpu: Option<String>,\n    /// Memory is the memory to request.\n    /// +optional\n    pub memory: String,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(
+        out.contains("warning[W0106]: tag `+optional` is given twice"),
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+    let spec = loaded.model.packages[0]
+        .type_named("AlertSpec")
+        .expect("AlertSpec");
+    assert_eq!(
+        spec.fields()[0].options.presence,
+        Some(kube_codegen_model::Presence::Optional),
+        "the tag is read once"
+    );
 }
 
 #[test]

@@ -47,6 +47,16 @@ pub(super) fn plain_comment_tags(ctx: &Ctx, text: &str, diags: &mut Vec<Diagnost
             if body.starts_with('+') && body[1..].starts_with(|c: char| c.is_ascii_alphabetic()) {
                 let start = offset + (line.len() - trimmed.len());
                 let end = offset + line.trim_end().len();
+                // Another tool's marker (`// +kubebuilder:…`) is ignored in a doc comment too:
+                // say that, not "use `///`".
+                let marker_start = end - body.trim_end().len();
+                if let Some(d) =
+                    crate::tags::foreign_marker(body, Span::new(ctx.file, marker_start, end))
+                {
+                    diags.push(d);
+                    offset += line.len();
+                    continue;
+                }
                 diags.push(
                     Diagnostic::warning("W0105", "tag in a plain `//` comment is ignored")
                         .at(Span::new(ctx.file, start, end), "not a doc comment")
