@@ -282,7 +282,47 @@ impl Config {
 
     fn load_here(&self) -> Result<Loaded, Error> {
         self.check_inputs_apart()?;
-        kube_codegen_model::load(&self.inputs).map_err(Error::Diagnostics)
+        let inputs: Vec<Input> = self
+            .inputs
+            .iter()
+            .map(|input| Input {
+                dir: input.dir.clone(),
+                rust_path: input
+                    .rust_path
+                    .clone()
+                    .or_else(|| self.same_crate_path(input)),
+            })
+            .collect();
+        kube_codegen_model::load(&inputs).map_err(Error::Diagnostics)
+    }
+
+    /// `crate::apis` for an input whose crate also compiles the separate output (clients in a
+    /// module of the types' own crate, or a build script's `$OUT_DIR` that crate includes):
+    /// generated code there names the types from inside the crate, where the crate's own name
+    /// does not resolve. `None` otherwise: the types' crate is named as another crate names it.
+    fn same_crate_path(&self, input: &Input) -> Option<String> {
+        let out = self.separate_out.as_deref()?;
+        let types = kube_codegen_model::CrateInfo::find(&input.dir)?;
+        let module = types.rust_path(&input.dir, Path::new(""))?;
+        let out = existing_ancestor(out)?;
+        let same = match std::env::var_os("OUT_DIR").and_then(|d| std::fs::canonicalize(d).ok()) {
+            // A build script's output is compiled by the crate being built.
+            Some(out_dir) if out.starts_with(&out_dir) => {
+                let manifest = std::env::var_os("CARGO_MANIFEST_DIR")?;
+                let built = kube_codegen_model::CrateInfo::find(Path::new(&manifest))?;
+                built.root_dir == types.root_dir
+            }
+            // A module directory under the crate's root module (`src/client`).
+            _ => out.starts_with(&types.root_dir),
+        };
+        let rest = module.split_once("::").map_or("", |(_, rest)| rest);
+        same.then(|| {
+            if rest.is_empty() {
+                "crate".to_string()
+            } else {
+                format!("crate::{rest}")
+            }
+        })
     }
 
     /// Two inputs that are one directory (`apis ./apis/`, a symlink) or one inside the other
@@ -861,6 +901,24 @@ impl Timings {
             }
         }
         eprintln!("kube-codegen timings: after render; {}", memory_now());
+    }
+}
+
+/// `path` canonicalized, or its nearest ancestor that exists (an output directory may not be
+/// created yet).
+fn existing_ancestor(path: &Path) -> Option<PathBuf> {
+    let mut missing = Vec::new();
+    let mut cur = path.to_path_buf();
+    loop {
+        if let Ok(found) = std::fs::canonicalize(if cur.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &cur
+        }) {
+            return Some(missing.iter().rev().fold(found, |p, c| p.join(c)));
+        }
+        missing.push(cur.file_name()?.to_os_string());
+        cur = cur.parent()?.to_path_buf();
     }
 }
 

@@ -390,3 +390,48 @@ fn a_private_type_clients_need_is_told_to_be_pub() {
     assert!(err.contains("help: make `Size` `pub`"), "{err}");
     assert!(!err.contains("re-export it"), "{err}");
 }
+
+/// Clients written into a module of the types' own crate name the types from inside it
+/// (`crate::apis::…`: the crate's own name does not resolve there); written anywhere else, by
+/// the crate's name, as another crate names them.
+#[test]
+fn clients_in_the_types_own_crate_name_them_from_inside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("shop-api");
+    let v1 = root.join("src/apis/shop/v1");
+    std::fs::create_dir_all(&v1).unwrap();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"shop-api\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("src/lib.rs"), "pub mod apis;\npub mod client;\n").unwrap();
+    std::fs::write(
+        v1.join("mod.rs"),
+        "//! +groupName=shop.example.com\nmod types;\npub use types::*;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        v1.join("types.rs"),
+        shop_kind("Order", "Clone, Debug, Default"),
+    )
+    .unwrap();
+    let generate = |client: &Path| {
+        Config::new()
+            .input(root.join("src/apis"))
+            .in_source_tree()
+            .client_out(client)
+            .use_stamp(false)
+            .generate()
+            .unwrap();
+        std::fs::read_to_string(client.join("clientset/shop_v1.rs")).unwrap()
+    };
+    let inside = generate(&root.join("src/client"));
+    assert!(inside.contains("crate::apis::shop::v1::Order"), "{inside}");
+    assert!(!inside.contains("shop_api"), "{inside}");
+    let outside = generate(&tmp.path().join("shop-client/src"));
+    assert!(
+        outside.contains("::shop_api::apis::shop::v1::Order"),
+        "{outside}"
+    );
+}

@@ -8,9 +8,8 @@ pub mod apis;
 /// `apis::gateway`).
 pub use k8s_openapi::apimachinery;
 
-// Generated clients name the types by their crate's path (`::fixture_crate::apis::…`), as
-// they would from a crate of their own.
-extern crate self as fixture_crate;
+// The clients are compiled by this crate (the build script's `$OUT_DIR`): kube-codegen names
+// the types from inside it (`crate::apis::…`).
 
 /// The generated client code (client-gen, lister-gen, informer-gen, applyconfiguration-gen,
 /// into `$OUT_DIR/client`).

@@ -49,7 +49,7 @@ impl CrateInfo {
     }
 
     /// `crate_name::a::b` for a package directory, if it lies under the crate's root module.
-    pub(super) fn rust_path(&self, input_dir: &Path, pkg_dir: &Path) -> Option<String> {
+    pub fn rust_path(&self, input_dir: &Path, pkg_dir: &Path) -> Option<String> {
         let abs = std::fs::canonicalize(input_dir).ok()?.join(pkg_dir);
         let rel = abs.strip_prefix(&self.root_dir).ok()?;
         let mut path = vec![self.name.clone()];
