@@ -209,7 +209,7 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
                 .find(|t| t.derives.contains("CustomResource"))
             {
                 d = d.note(format!(
-                    "`{}` derives kube-rs's `CustomResource`, which generates its kind inside the derive; kube-codegen reads the kind as a plain struct (`metadata`, `spec`, `status`) instead",
+                    "`{}` derives kube-rs's `CustomResource`, which generates its kind inside the derive; kube-codegen reads the kind as a plain struct (`metadata`, `spec`, `status`) instead: W0118 shows the one to write",
                     crd.name
                 ));
             }

@@ -710,6 +710,61 @@ fn kube_rs_custom_resource_gets_a_specific_note() {
     assert!(out.contains("derives kube-rs's `CustomResource`"), "{out}");
 }
 
+/// W0118 shows the plain kind to write instead of a `CustomResource` derive, its tags read from
+/// the `#[kube(...)]` attributes; what it shows is valid input that declares that kind.
+#[test]
+fn a_custom_resource_derive_is_shown_as_the_kind_to_write() {
+    let root = fixture(&[(
+        "apis/stable/v1/types.rs",
+        concat!(
+            "use kube::CustomResource;\nuse serde::{Deserialize, Serialize};\n",
+            "/// A spec.\n#[derive(CustomResource, Clone, Debug, Default, Serialize, Deserialize)]\n",
+            "#[kube(group = \"kube.rs\", version = \"v1\", kind = \"Document\", plural = \"docs\")]\n",
+            "#[kube(status = \"DocumentStatus\", shortname = \"doc\", shortname = \"dc\", category = \"all\")]\n",
+            "#[kube(printcolumn = r#\"{\"name\":\"Title\", \"type\":\"string\", \"jsonPath\":\".spec.title\"}\"#)]\n",
+            "#[kube(scale(spec_replicas_path = \".spec.replicas\"), crates(kube_core = \"::kube::core\"))]\n",
+            "pub struct DocumentSpec {\n    pub title: String,\n}\n\n",
+            "#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct DocumentStatus {\n    pub seen: bool,\n}\n",
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    insta::assert_snapshot!(out);
+    let shown: String = out
+        .lines()
+        .skip_while(|l| !l.contains("remove `CustomResource`"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| {
+            format!(
+                "{}\n",
+                l.trim_start().strip_prefix("  ").unwrap_or(l.trim_start())
+            )
+        })
+        .collect();
+    assert!(shown.contains("pub struct Document {"), "{out}");
+    // kube's derive makes a cluster-scoped kind unless told `namespaced`.
+    assert!(shown.contains("+genclient:nonNamespaced"), "{shown}");
+
+    // The struct shown, in place of the derive, declares the kind.
+    let root = fixture(&[(
+        "apis/stable/v1/types.rs",
+        &format!(
+            "use serde::{{Deserialize, Serialize}};\n/// A spec.\n#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct DocumentSpec {{\n    pub title: String,\n}}\n\n#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct DocumentStatus {{\n    pub seen: bool,\n}}\n\n{shown}"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("the kind shown loads");
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let pkg = &loaded.model.packages[0];
+    let kind = pkg.type_named("Document").expect("Document");
+    let r = kind.resource.as_ref().expect("a kind");
+    assert_eq!(r.plural, "docs");
+    assert_eq!(r.short_names, ["doc", "dc"]);
+    assert_eq!(r.categories, ["all"]);
+    assert_eq!(r.printer_columns.len(), 1);
+    assert!(!r.namespaced && r.has_status);
+}
+
 #[test]
 fn unresolved_types() {
     let out = errors(

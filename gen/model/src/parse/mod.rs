@@ -5,6 +5,7 @@ mod attrs;
 mod field_types;
 mod files;
 mod items;
+mod kube_derive;
 mod lower;
 mod serde;
 mod spans;

@@ -81,6 +81,15 @@ pub(super) fn lower_type(
             }
         }
     }
+    if derives.iter().any(|d| d == "CustomResource") {
+        let span = ctx.span(ident.span());
+        ctx.diags.push(super::kube_derive::custom_resource_warning(
+            attrs,
+            &ident.unraw().to_string(),
+            &derives,
+            span,
+        ));
+    }
     let serde = serde_container(ctx, attrs);
     let mut body = body;
     apply_serde_names(&mut body, &serde);

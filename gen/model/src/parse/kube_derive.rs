@@ -1,0 +1,146 @@
+//! kube-rs's `#[derive(CustomResource)]`: the kind it declares lives inside the derive, where
+//! kube-codegen cannot see it. Its `#[kube(...)]` attributes say what that kind is, so the
+//! warning can show the plain struct, with its tags, that declares the same kind here.
+
+use syn::ext::IdentExt;
+
+use crate::diag::{Diagnostic, Span};
+
+/// What `#[kube(...)]` says about the derived kind.
+#[derive(Default)]
+struct KubeAttrs {
+    kind: Option<String>,
+    namespaced: bool,
+    status: Option<String>,
+    plural: Option<String>,
+    short_names: Vec<String>,
+    categories: Vec<String>,
+    /// `+printcolumn:…` values translated from kube's JSON, or the JSON when it does not read.
+    print_columns: Vec<Result<String, String>>,
+}
+
+/// W0118 for a type deriving `CustomResource`, with the plain struct to write instead.
+pub(super) fn custom_resource_warning(
+    attrs: &[syn::Attribute],
+    spec_name: &str,
+    spec_derives: &[String],
+    span: Span,
+) -> Diagnostic {
+    let kube = read_kube_attrs(attrs);
+    let kind = kube.kind.clone().unwrap_or_else(|| {
+        spec_name
+            .strip_suffix("Spec")
+            .unwrap_or(spec_name)
+            .to_string()
+    });
+    let mut decl = vec!["/// +genclient".to_string()];
+    if !kube.namespaced {
+        decl.push("/// +genclient:nonNamespaced".into());
+    }
+    if let Some(p) = &kube.plural {
+        decl.push(format!("/// +resourceName={p}"));
+    }
+    if !kube.short_names.is_empty() {
+        decl.push(format!("/// +shortName={}", kube.short_names.join(",")));
+    }
+    if !kube.categories.is_empty() {
+        decl.push(format!("/// +categories={}", kube.categories.join(",")));
+    }
+    for column in &kube.print_columns {
+        match column {
+            Ok(tag) => decl.push(format!("/// +printcolumn:{tag}")),
+            Err(json) => decl.push(format!("// printcolumn to translate: {json}")),
+        }
+    }
+    // The kind derives what its spec does of what a kind needs: no serde (the codec is
+    // generated), `Default` and `PartialEq` only when the spec has them.
+    let derives: Vec<&str> = ["Clone", "Debug", "Default", "PartialEq"]
+        .into_iter()
+        .filter(|d| matches!(*d, "Clone" | "Debug") || spec_derives.iter().any(|s| s == d))
+        .collect();
+    decl.push(format!("#[derive({})]", derives.join(", ")));
+    decl.push(format!("pub struct {kind} {{"));
+    decl.push(
+        "    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,".into(),
+    );
+    decl.push(format!("    pub spec: {spec_name},"));
+    if let Some(status) = &kube.status {
+        decl.push(format!("    pub status: Option<{status}>,"));
+    }
+    decl.push("}".into());
+    Diagnostic::warning(
+        "W0118",
+        format!("`{spec_name}` derives kube-rs's `CustomResource`: its kind `{kind}` is not seen"),
+    )
+    .at(span, "the derive declares the kind where kube-codegen cannot read it")
+    .note("kube-codegen reads a kind as a plain struct with `metadata`, `spec` and `status`; register-gen then writes its serde codec and its `k8s_openapi::Resource` (so `kube::Api` works), which the derive would write too")
+    .help(format!(
+        "declare the kind beside `{spec_name}`, and remove `CustomResource` and the `#[kube(...)]` attributes:\n{}",
+        decl.join("\n")
+    ))
+}
+
+fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
+    let mut out = KubeAttrs::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("kube")) {
+        // What does not read leaves the hint without it: rustc reports a malformed attribute
+        // when the crate builds, and the hint is a suggestion, not the model.
+        let _unread = attr.parse_nested_meta(|m| {
+            let key = m.path.get_ident().map(|i| i.unraw().to_string());
+            if m.input.peek(syn::Token![=]) {
+                let value: syn::Expr = m.value()?.parse()?;
+                let text = match &value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => Some(s.value()),
+                    _ => None,
+                };
+                match (key.as_deref(), text) {
+                    (Some("kind"), Some(t)) => out.kind = Some(t),
+                    (Some("status"), Some(t)) => out.status = Some(t),
+                    (Some("plural"), Some(t)) => out.plural = Some(t),
+                    (Some("shortname"), Some(t)) => out.short_names.push(t),
+                    (Some("category"), Some(t)) => out.categories.push(t),
+                    (Some("printcolumn"), Some(t)) => out.print_columns.push(print_column(&t)),
+                    _ => {}
+                }
+            } else if m.input.peek(syn::token::Paren) {
+                // `scale(...)`, `crates(...)`, `printcolumn(...)`: nothing the hint uses.
+                let content;
+                syn::parenthesized!(content in m.input);
+                content.parse::<proc_macro2::TokenStream>()?;
+            } else if key.as_deref() == Some("namespaced") {
+                out.namespaced = true;
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
+/// kube's `printcolumn = r#"{"name":"Team","type":"string","jsonPath":".spec.team"}"#` as the
+/// value of `+printcolumn:` (`name=Team,type=string,jsonPath=.spec.team`).
+fn print_column(json: &str) -> Result<String, String> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|_| json.to_string())?;
+    let object = value.as_object().ok_or_else(|| json.to_string())?;
+    let mut parts = Vec::new();
+    for key in [
+        "name",
+        "type",
+        "jsonPath",
+        "format",
+        "priority",
+        "description",
+    ] {
+        match object.get(key) {
+            Some(serde_json::Value::String(s)) if !s.contains(',') => {
+                parts.push(format!("{key}={s}"))
+            }
+            Some(serde_json::Value::Number(n)) => parts.push(format!("{key}={n}")),
+            Some(_) => return Err(json.to_string()),
+            None => {}
+        }
+    }
+    Ok(parts.join(","))
+}
