@@ -17,6 +17,8 @@ struct KubeAttrs {
     categories: Vec<String>,
     /// `+printcolumn:…` values translated from kube's JSON, or the JSON when it does not read.
     print_columns: Vec<Result<String, String>>,
+    /// Why an attribute did not read (rustc reports it too when the crate builds).
+    unread: Vec<String>,
 }
 
 /// W0118 for a type deriving `CustomResource`, with the plain struct to write instead.
@@ -68,7 +70,7 @@ pub(super) fn custom_resource_warning(
         decl.push(format!("    pub status: Option<{status}>,"));
     }
     decl.push("}".into());
-    Diagnostic::warning(
+    let mut d = Diagnostic::warning(
         "W0118",
         format!("`{spec_name}` derives kube-rs's `CustomResource`: its kind `{kind}` is not seen"),
     )
@@ -77,15 +79,20 @@ pub(super) fn custom_resource_warning(
     .help(format!(
         "declare the kind beside `{spec_name}`, and remove `CustomResource` and the `#[kube(...)]` attributes:\n{}",
         decl.join("\n")
-    ))
+    ));
+    for why in &kube.unread {
+        d = d.note(format!(
+            "a `#[kube(...)]` attribute did not read ({why}): the kind shown lacks what it says"
+        ));
+    }
+    d
 }
 
 fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
     let mut out = KubeAttrs::default();
     for attr in attrs.iter().filter(|a| a.path().is_ident("kube")) {
-        // What does not read leaves the hint without it: rustc reports a malformed attribute
-        // when the crate builds, and the hint is a suggestion, not the model.
-        let _unread = attr.parse_nested_meta(|m| {
+        // What does not read is named in the warning: the kind shown may lack what it says.
+        let read = attr.parse_nested_meta(|m| {
             let key = m.path.get_ident().map(|i| i.unraw().to_string());
             if m.input.peek(syn::Token![=]) {
                 let value: syn::Expr = m.value()?.parse()?;
@@ -115,6 +122,9 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
             }
             Ok(())
         });
+        if let Err(e) = read {
+            out.unread.push(e.to_string());
+        }
     }
     out
 }
