@@ -1448,3 +1448,66 @@ async fn delete_options_come_from_the_body_or_else_the_query() {
         "a dry run from the body deletes nothing"
     );
 }
+
+// ---- Duplicates in lists of an update ----
+
+/// Kubernetes 1.29+ tracks the fields of a create, update or patch with structured-merge-diff's
+/// `AllowDuplicates`: a finalizer given twice, or two owner references of one uid, are stored as
+/// sent (no validation refuses them) — a controller that appends its finalizer twice works. An
+/// apply naming an item twice is still refused.
+#[tokio::test]
+async fn duplicate_list_items_of_an_update_are_kept() {
+    let app = app();
+    let mut body = alert("dup");
+    body["metadata"]["finalizers"] = json!(["a.com/x", "a.com/x"]);
+    body["metadata"]["ownerReferences"] = json!([
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "one", "uid": "u1"},
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "two", "uid": "u1"}
+    ]);
+    let created = create(&app, &body).await;
+    assert_eq!(
+        created["metadata"]["finalizers"],
+        json!(["a.com/x", "a.com/x"])
+    );
+    assert_eq!(created["metadata"]["ownerReferences"][1]["name"], "two");
+    assert!(created["metadata"]["managedFields"].is_array(), "{created}");
+
+    let add = json!([{"op": "add", "path": "/metadata/finalizers/-", "value": "a.com/x"}]);
+    let (code, out) = call(
+        &app,
+        Method::PATCH,
+        &url("dup"),
+        JSON_PATCH,
+        &add.to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+    assert_eq!(
+        out["metadata"]["finalizers"],
+        json!(["a.com/x", "a.com/x", "a.com/x"])
+    );
+    let one = json!({"metadata": {"finalizers": ["a.com/x"]}});
+    let (code, out) = call(&app, Method::PATCH, &url("dup"), MERGE, &one.to_string()).await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+    assert_eq!(out["metadata"]["finalizers"], json!(["a.com/x"]));
+
+    let apply = json!({
+        "apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+        "metadata": {"name": "dup", "finalizers": ["b.com/y", "b.com/y"]}
+    });
+    let (code, out) = call(
+        &app,
+        Method::PATCH,
+        &format!("{}?fieldManager=tool", url("dup")),
+        APPLY,
+        &apply.to_string(),
+    )
+    .await;
+    assert_eq!(code.as_u16(), 422, "{out}");
+    assert!(
+        out["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("duplicate entries")),
+        "{out}"
+    );
+}

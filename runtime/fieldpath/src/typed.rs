@@ -528,38 +528,108 @@ impl<'a> Walker<'a> {
         lhs: Option<&Vec<Value>>,
         rhs: Option<&Vec<Value>>,
     ) -> Result<Option<Value>, ValidationError> {
-        let mut rhs_items: Vec<(PathElement, &Value)> = Vec::new();
-        for (i, item) in rhs.into_iter().flatten().enumerate() {
-            let pe = self.typed.item_element(list, i, item, &self.path)?;
-            if rhs_items.iter().any(|(seen, _)| *seen == pe) {
-                return Err(error(&self.path, format!("duplicate entries for key {pe}")));
+        let rhs_items = self.keyed(list, rhs)?;
+        let lhs_items = self.keyed(list, lhs)?;
+        let duplicated = |items: &[(PathElement, &Value)], pe: &PathElement| {
+            items.iter().filter(|(p, _)| p == pe).count() > 1
+        };
+        let has_duplicates =
+            |items: &[(PathElement, &Value)]| items.iter().any(|(pe, _)| duplicated(items, pe));
+        if has_duplicates(&lhs_items) || has_duplicates(&rhs_items) {
+            match &mut self.mode {
+                // An apply's configuration (and the object it lands on) must name each item
+                // once, as in structured-merge-diff.
+                Mode::Merge => {
+                    let (pe, _) = rhs_items
+                        .iter()
+                        .chain(&lhs_items)
+                        .find(|(pe, _)| duplicated(&rhs_items, pe) || duplicated(&lhs_items, pe))
+                        .expect("a duplicate");
+                    return Err(error(&self.path, format!("duplicate entries for key {pe}")));
+                }
+                // Updates may hold duplicates (Kubernetes 1.29+ compares with structured-merge-
+                // diff's `AllowDuplicates`: two equal finalizers are no error): the items of a
+                // duplicated key are one unit, compared whole.
+                Mode::Compare(_) => {}
             }
-            rhs_items.push((pe, item));
         }
         let mut out = Vec::new();
-        let mut lhs_seen: Vec<PathElement> = Vec::new();
-        for (i, item) in lhs.into_iter().flatten().enumerate() {
-            let pe = self.typed.item_element(list, i, item, &self.path)?;
+        let mut lhs_seen: Vec<&PathElement> = Vec::new();
+        for (pe, item) in &lhs_items {
             if lhs_seen.contains(&pe) {
-                return Err(error(&self.path, format!("duplicate entries for key {pe}")));
+                continue;
             }
-            let theirs = rhs_items.iter().find(|(p, _)| *p == pe).map(|(_, v)| *v);
+            lhs_seen.push(pe);
+            if duplicated(&lhs_items, pe) || duplicated(&rhs_items, pe) {
+                self.duplicated_unit(pe, &lhs_items, &rhs_items);
+                continue;
+            }
+            let theirs = rhs_items.iter().find(|(p, _)| p == pe).map(|(_, v)| *v);
             self.path.push(pe.clone());
             let merged = self.walk(Some(item), theirs, &list.element);
             self.path.pop();
             out.extend(merged?);
-            lhs_seen.push(pe);
         }
-        for (pe, item) in rhs_items {
-            if lhs_seen.contains(&pe) {
+        let mut rhs_seen: Vec<&PathElement> = Vec::new();
+        for (pe, item) in &rhs_items {
+            if lhs_seen.contains(&pe) || rhs_seen.contains(&pe) {
                 continue;
             }
-            self.path.push(pe);
+            rhs_seen.push(pe);
+            if duplicated(&rhs_items, pe) {
+                self.duplicated_unit(pe, &lhs_items, &rhs_items);
+                continue;
+            }
+            self.path.push(pe.clone());
             let merged = self.walk(None, Some(item), &list.element);
             self.path.pop();
             out.extend(merged?);
         }
         Ok((!out.is_empty()).then_some(Value::Array(out)))
+    }
+
+    /// The items of `list` in `values` with their path elements.
+    fn keyed<'v>(
+        &self,
+        list: &ListType,
+        values: Option<&'v Vec<Value>>,
+    ) -> Result<Vec<(PathElement, &'v Value)>, ValidationError> {
+        values
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, item)| Ok((self.typed.item_element(list, i, item, &self.path)?, item)))
+            .collect()
+    }
+
+    /// A key some side holds more than once, compared as one unit (compare mode only).
+    fn duplicated_unit(
+        &mut self,
+        pe: &PathElement,
+        lhs_items: &[(PathElement, &Value)],
+        rhs_items: &[(PathElement, &Value)],
+    ) {
+        let Mode::Compare(c) = &mut self.mode else {
+            return;
+        };
+        let of = |items: &[(PathElement, &Value)]| -> Vec<Value> {
+            items
+                .iter()
+                .filter(|(p, _)| p == pe)
+                .map(|(_, v)| (*v).clone())
+                .collect()
+        };
+        let (l, r) = (of(lhs_items), of(rhs_items));
+        self.path.push(pe.clone());
+        match (l.is_empty(), r.is_empty()) {
+            (true, _) => c.added.insert(&self.path),
+            (_, true) => c.removed.insert(&self.path),
+            _ if l.len() != r.len() || l.iter().zip(&r).any(|(a, b)| !equal(a, b)) => {
+                c.modified.insert(&self.path)
+            }
+            _ => {}
+        }
+        self.path.pop();
     }
 
     fn map_items(
@@ -717,6 +787,27 @@ mod tests {
                 .unwrap()
                 .is_same()
         );
+    }
+
+    #[test]
+    fn compare_takes_a_duplicated_key_as_one_unit() {
+        let (schema, root) = schema();
+        let t = Typed::new(&schema, &root);
+        // Unchanged duplicates are no change; a duplicate's group changing is one modification.
+        let same = json!({"tags": ["a", "a"], "ports": [{"port": 80}, {"port": 80, "name": "h"}]});
+        assert!(t.compare(&same, &same).unwrap().is_same());
+        let c = t
+            .compare(
+                &json!({"tags": ["a", "a", "b"], "ports": [{"port": 80}, {"port": 80}]}),
+                &json!({"tags": ["a", "b", "c", "c"], "ports": [{"port": 80}, {"port": 80, "name": "h"}]}),
+            )
+            .unwrap();
+        assert_eq!(
+            c.modified.to_fields_v1(),
+            json!({"f:ports": {"k:{\"port\":80}": {}}, "f:tags": {"v:\"a\"": {}}})
+        );
+        assert_eq!(c.added.to_fields_v1(), json!({"f:tags": {"v:\"c\"": {}}}));
+        assert!(c.removed.is_empty(), "{:?}", c.removed);
     }
 
     #[test]
