@@ -1491,6 +1491,32 @@ async fn duplicate_list_items_of_an_update_are_kept() {
     assert_eq!(code, StatusCode::OK, "{out}");
     assert_eq!(out["metadata"]["finalizers"], json!(["a.com/x"]));
 
+    // An apply lands on an object holding duplicates: those it does not name stay.
+    let (code, out) = call(
+        &app,
+        Method::PATCH,
+        &url("dup"),
+        JSON_PATCH,
+        &add.to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+    let label = json!({
+        "apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+        "metadata": {"name": "dup", "labels": {"team": "a"}}
+    });
+    let (code, out) = call(
+        &app,
+        Method::PATCH,
+        &format!("{}?fieldManager=tool", url("dup")),
+        APPLY,
+        &label.to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+    assert_eq!(out["metadata"]["finalizers"], json!(["a.com/x", "a.com/x"]));
+    assert_eq!(out["metadata"]["labels"]["team"], "a");
+
     let apply = json!({
         "apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
         "metadata": {"name": "dup", "finalizers": ["b.com/y", "b.com/y"]}

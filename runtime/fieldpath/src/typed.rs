@@ -533,25 +533,15 @@ impl<'a> Walker<'a> {
         let duplicated = |items: &[(PathElement, &Value)], pe: &PathElement| {
             items.iter().filter(|(p, _)| p == pe).count() > 1
         };
-        let has_duplicates =
-            |items: &[(PathElement, &Value)]| items.iter().any(|(pe, _)| duplicated(items, pe));
-        if has_duplicates(&lhs_items) || has_duplicates(&rhs_items) {
-            match &mut self.mode {
-                // An apply's configuration (and the object it lands on) must name each item
-                // once, as in structured-merge-diff.
-                Mode::Merge => {
-                    let (pe, _) = rhs_items
-                        .iter()
-                        .chain(&lhs_items)
-                        .find(|(pe, _)| duplicated(&rhs_items, pe) || duplicated(&lhs_items, pe))
-                        .expect("a duplicate");
-                    return Err(error(&self.path, format!("duplicate entries for key {pe}")));
-                }
-                // Updates may hold duplicates (Kubernetes 1.29+ compares with structured-merge-
-                // diff's `AllowDuplicates`: two equal finalizers are no error): the items of a
-                // duplicated key are one unit, compared whole.
-                Mode::Compare(_) => {}
-            }
+        // An apply's configuration must name each item once, as in structured-merge-diff.
+        // Updates may hold duplicates (Kubernetes 1.29+ reads them with `AllowDuplicates`: two
+        // equal finalizers are no error), so the object an apply lands on may too: the items
+        // of a duplicated key are one unit, compared whole, and replaced whole by an applied
+        // item of that key.
+        if matches!(self.mode, Mode::Merge)
+            && let Some((pe, _)) = rhs_items.iter().find(|(pe, _)| duplicated(&rhs_items, pe))
+        {
+            return Err(error(&self.path, format!("duplicate entries for key {pe}")));
         }
         let mut out = Vec::new();
         let mut lhs_seen: Vec<&PathElement> = Vec::new();
@@ -561,7 +551,24 @@ impl<'a> Walker<'a> {
             }
             lhs_seen.push(pe);
             if duplicated(&lhs_items, pe) || duplicated(&rhs_items, pe) {
-                self.duplicated_unit(pe, &lhs_items, &rhs_items);
+                if matches!(self.mode, Mode::Merge) {
+                    match rhs_items.iter().find(|(p, _)| p == pe) {
+                        Some((_, theirs)) => {
+                            self.path.push(pe.clone());
+                            let merged = self.walk(None, Some(theirs), &list.element);
+                            self.path.pop();
+                            out.extend(merged?);
+                        }
+                        None => out.extend(
+                            lhs_items
+                                .iter()
+                                .filter(|(p, _)| p == pe)
+                                .map(|(_, v)| (*v).clone()),
+                        ),
+                    }
+                } else {
+                    self.duplicated_unit(pe, &lhs_items, &rhs_items);
+                }
                 continue;
             }
             let theirs = rhs_items.iter().find(|(p, _)| p == pe).map(|(_, v)| *v);
@@ -808,6 +815,23 @@ mod tests {
         );
         assert_eq!(c.added.to_fields_v1(), json!({"f:tags": {"v:\"c\"": {}}}));
         assert!(c.removed.is_empty(), "{:?}", c.removed);
+    }
+
+    #[test]
+    fn an_apply_lands_on_duplicates_an_update_left() {
+        let (schema, root) = schema();
+        let t = Typed::new(&schema, &root);
+        let live = json!({"tags": ["a", "a", "b"], "name": "x"});
+        // Not named by the configuration: kept as they are.
+        assert_eq!(
+            t.merge(&live, &json!({"name": "y"})).unwrap(),
+            json!({"tags": ["a", "a", "b"], "name": "y"})
+        );
+        // Named: the applied item replaces the duplicates.
+        assert_eq!(
+            t.merge(&live, &json!({"tags": ["a"]})).unwrap(),
+            json!({"tags": ["a", "b"], "name": "x"})
+        );
     }
 
     #[test]
