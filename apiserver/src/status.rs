@@ -122,8 +122,9 @@ impl ApiError {
             422,
             "Invalid",
             format!(
-                "{} \"{name}\" is invalid: {}",
+                "{} {} is invalid: {}",
                 qualified(kind, group),
+                kube_codegen_apimachinery::validation::go_quote(name),
                 if summary.len() == 1 {
                     summary[0].clone()
                 } else {
@@ -217,8 +218,9 @@ impl ApiError {
         });
         meta::Status {
             status: Some("Failure".into()),
-            message: Some(self.message.clone()),
-            reason: Some(self.reason.into()),
+            // `omitempty` in Go, as `details`' strings.
+            message: text(&self.message),
+            reason: (!self.reason.is_empty()).then(|| self.reason.into()),
             code: Some(i32::from(self.code)),
             details,
             metadata: meta::ListMeta {

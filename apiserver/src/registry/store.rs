@@ -4,6 +4,7 @@
 //! reads go storage (in whatever version each object was written) → hub → the request's
 //! version.
 
+use kube_codegen_apimachinery::validation::go_quote;
 use std::collections::BTreeMap;
 
 use apiserver_storage::{AnyStore, KeyValue, Storage, StorageError};
@@ -678,9 +679,10 @@ fn describe(e: DecodeError) -> String {
 
 /// Go's `field.NotSupported` wording.
 fn not_supported(value: &str, supported: &[String]) -> String {
-    let listed: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
+    let listed: Vec<String> = supported.iter().map(|s| go_quote(s)).collect();
     format!(
-        "Unsupported value: {value:?}: supported values: {}",
+        "Unsupported value: {}: supported values: {}",
+        go_quote(value),
         listed.join(", ")
     )
 }

@@ -3,6 +3,7 @@
 use super::*;
 use crate::registry::{ListOptions, ResourceVersionMatch, decode_continue};
 use crate::status::Cause;
+use kube_codegen_apimachinery::validation::go_quote;
 
 pub(super) use super::list_body::{ListShape, list_response};
 
@@ -120,7 +121,8 @@ fn resource_version_match(
                 "resourceVersionMatch",
                 "FieldValueNotSupported",
                 format!(
-                    "Unsupported value: \"{other}\": supported values: {}",
+                    "Unsupported value: {}: supported values: {}",
+                    go_quote(other),
                     if watch {
                         "\"NotOlderThan\""
                     } else {

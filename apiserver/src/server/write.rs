@@ -5,6 +5,7 @@ use super::*;
 use crate::registry::{Deleted, FieldValidation, Subresource, WriteOptions};
 use crate::status::Cause;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions;
+use kube_codegen_apimachinery::validation::go_quote;
 
 /// `dryRun` and `fieldValidation` from the query.
 /// The options of a write: `dryRun`, `fieldValidation`, `fieldManager` (validated; else the
@@ -51,8 +52,9 @@ pub(super) fn write_options(
             "FieldValueInvalid",
             "fieldManager",
             format!(
-                "Invalid value: {:?}: invalid character U+{:04X} (at position {i})",
-                given, c as u32
+                "Invalid value: {}: invalid character U+{:04X} (at position {i})",
+                go_quote(given),
+                c as u32
             ),
         ));
     }
@@ -68,7 +70,8 @@ pub(super) fn write_options(
                 "FieldValueNotSupported",
                 "fieldValidation",
                 format!(
-                    "Unsupported value: \"{other}\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\""
+                    "Unsupported value: {}: supported values: \"\", \"Ignore\", \"Strict\", \"Warn\"",
+                    go_quote(other)
                 ),
             ));
             FieldValidation::Warn
@@ -434,7 +437,8 @@ pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), Api
                 "FieldValueNotSupported",
                 "propagationPolicy",
                 format!(
-                    "Unsupported value: \"{pp}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+                    "Unsupported value: {}: supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"",
+                    go_quote(pp)
                 ),
             ));
         }

@@ -93,7 +93,18 @@ pub fn go_quote(s: &str) -> String {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
-            c if (0x80..0xa0).contains(&(c as u32)) || c == '\u{ad}' => {
+            // What Go's `unicode.IsPrint` does not count as printable: C1 controls, format
+            // characters (zero-width spaces and joiners, direction marks, the BOM), spaces
+            // other than U+0020, line and paragraph separators, private use.
+            c if (0x80..0xa0).contains(&(c as u32))
+                || matches!(c, '\u{a0}' | '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{feff}')
+                || ('\u{2000}'..='\u{200f}').contains(&c)
+                || ('\u{2028}'..='\u{202f}').contains(&c)
+                || ('\u{205f}'..='\u{206f}').contains(&c)
+                || c == '\u{3000}'
+                || ('\u{e000}'..='\u{f8ff}').contains(&c)
+                || ('\u{fff9}'..='\u{fffb}').contains(&c) =>
+            {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
             c => out.push(c),
