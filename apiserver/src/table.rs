@@ -148,16 +148,22 @@ pub fn accepts_json(accept: Option<&str>) -> bool {
 
 /// Whether a client that accepts `accept` lists YAML (`application/yaml`, plain) before JSON and
 /// protobuf: it gets YAML, as from Go's YAML serializer.
-pub fn prefers_yaml(accept: Option<&str>) -> bool {
-    accept
-        .map(|a| {
-            entries(a)
-                .find(|e| {
-                    is_json(&e.media) || is_protobuf(&e.media) || e.media == "application/yaml"
-                })
-                .is_some_and(|e| e.media == "application/yaml" && e.as_.is_none())
-        })
-        .unwrap_or(false)
+/// When the client prefers YAML: the `Accept` to answer with in JSON before the answer is
+/// written as YAML — the YAML entry as JSON, its transform kept (`application/yaml;as=Table;
+/// v=v1;g=meta.k8s.io` is a Table in YAML, as kube-apiserver serves one).
+pub fn yaml_answer(accept: Option<&str>) -> Option<String> {
+    let entry = entries(accept?)
+        .find(|e| is_json(&e.media) || is_protobuf(&e.media) || e.media == "application/yaml")?;
+    if entry.media != "application/yaml" {
+        return None;
+    }
+    let mut json = "application/json".to_string();
+    for (key, value) in [("as", &entry.as_), ("v", &entry.v), ("g", &entry.g)] {
+        if let Some(value) = value {
+            json.push_str(&format!(";{key}={value}"));
+        }
+    }
+    Some(json)
 }
 
 /// `includeObject`: what each row carries.
@@ -285,17 +291,24 @@ mod tests {
 
     #[test]
     fn accept_clauses_are_taken_by_preference() {
-        assert!(!prefers_yaml(Some(
-            "application/yaml;q=0.5, application/json"
-        )));
-        assert!(prefers_yaml(Some(
-            "application/json;q=0.1, application/yaml"
-        )));
+        assert!(yaml_answer(Some("application/yaml;q=0.5, application/json")).is_none());
+        assert!(yaml_answer(Some("application/json;q=0.1, application/yaml")).is_some());
         assert!(
-            prefers_yaml(Some("*/*, application/yaml")),
+            yaml_answer(Some("*/*, application/yaml")).is_some(),
             "specific before wildcard"
         );
-        assert!(prefers_yaml(Some("application/yaml, application/json")));
+        assert_eq!(
+            yaml_answer(Some("application/yaml, application/json")).as_deref(),
+            Some("application/json")
+        );
+        // A transform asked for in YAML is answered as that transform, written as YAML.
+        assert_eq!(
+            yaml_answer(Some(
+                "application/yaml;as=Table;v=v1;g=meta.k8s.io, application/json"
+            ))
+            .as_deref(),
+            Some("application/json;as=Table;v=v1;g=meta.k8s.io")
+        );
         assert!(prefers_protobuf(Some(
             "application/json;q=0.9, application/vnd.kubernetes.protobuf"
         )));

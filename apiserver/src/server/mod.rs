@@ -359,13 +359,17 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     // A resource request that asks for YAML first is answered in JSON, then written as YAML
     // (Go's YAML serializer); a watch has no YAML framing (406, as in Go).
-    let yaml = matches!(segments[..], ["apis", _, _, _, ..])
-        && crate::table::prefers_yaml(
-            parts
-                .headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok()),
-        );
+    let yaml_accept = matches!(segments[..], ["apis", _, _, _, ..])
+        .then(|| {
+            crate::table::yaml_answer(
+                parts
+                    .headers
+                    .get(header::ACCEPT)
+                    .and_then(|v| v.to_str().ok()),
+            )
+        })
+        .flatten();
+    let yaml = yaml_accept.is_some();
     let watch = watches(&path, &query);
     let json_headers;
     let headers = if yaml {
@@ -379,7 +383,8 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
         let mut h = parts.headers.clone();
         h.insert(
             header::ACCEPT,
-            http::HeaderValue::from_static("application/json"),
+            http::HeaderValue::from_str(yaml_accept.as_deref().unwrap_or("application/json"))
+                .unwrap_or(http::HeaderValue::from_static("application/json")),
         );
         json_headers = h;
         &json_headers

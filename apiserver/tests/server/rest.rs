@@ -2097,16 +2097,30 @@ async fn yaml_is_served_when_asked_for() {
     let app = app();
     create(&app, "y1").await;
     let yaml = Some("application/yaml");
-    for (uri, check) in [
-        (format!("{BASE}/y1"), "name: y1"),
-        (BASE.to_string(), "kind: AlertList"),
-        (format!("{BASE}/missing"), "reason: NotFound"),
+    // Tables and metadata-only answers in YAML too (kube-apiserver's `AllowsMediaTypeTransform`).
+    let table = "application/yaml;as=Table;v=v1;g=meta.k8s.io";
+    let metadata = "application/yaml;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io";
+    for (uri, accept, check) in [
+        (format!("{BASE}/y1"), "application/yaml", "name: y1"),
+        (BASE.to_string(), "application/yaml", "kind: AlertList"),
+        (
+            format!("{BASE}/missing"),
+            "application/yaml",
+            "reason: NotFound",
+        ),
+        (BASE.to_string(), table, "kind: Table"),
+        (format!("{BASE}/y1"), table, "columnDefinitions:"),
+        (
+            BASE.to_string(),
+            metadata,
+            "kind: PartialObjectMetadataList",
+        ),
     ] {
         let resp = app
             .clone()
             .oneshot(
                 Request::get(&uri)
-                    .header("accept", "application/yaml")
+                    .header("accept", accept)
                     .body(Body::empty())
                     .unwrap(),
             )
