@@ -399,10 +399,12 @@ where
                 {
                     Some(Ok(decoded)) => decoded,
                     Some(Err(required)) if required.is_required() => {
-                        return Err(decode_error_in(info, &name_in_body(body), required, mode));
+                        let err = decode_error_in(info, &name_in_body(body), required, mode);
+                        return Err(self.with_metadata_causes(err, scope, body));
                     }
                     Some(Err(_)) | None => {
-                        return Err(decode_error_in(info, &name_in_body(body), e, mode));
+                        let err = decode_error_in(info, &name_in_body(body), e, mode);
+                        return Err(self.with_metadata_causes(err, scope, body));
                     }
                 }
             }
@@ -411,6 +413,40 @@ where
         let mut obj = decoded.object;
         self.check_namespace(scope, obj.metadata_mut())?;
         Ok((obj, warnings))
+    }
+
+    /// A 422 about the body's schema, with the problems of its `metadata` first, as a CRD's
+    /// validation reports them together (ObjectMeta's rules, then the schema's): one answer
+    /// names everything to fix. Anything else, or metadata that does not read, is `err` as is.
+    fn with_metadata_causes(&self, mut err: ApiError, scope: &Scope, body: &[u8]) -> ApiError {
+        #[derive(serde::Deserialize)]
+        struct Metadata {
+            metadata: ObjectMeta,
+        }
+        if err.code != 422 {
+            return err;
+        }
+        let Some(details) = err.details.as_mut() else {
+            return err;
+        };
+        let Ok(Metadata { mut metadata }) = serde_json::from_slice::<Metadata>(body) else {
+            return err;
+        };
+        if self.check_namespace(scope, &mut metadata).is_err() {
+            return err;
+        }
+        let mut causes = super::meta::validate_create(&metadata, self.resource().namespaced);
+        if causes.is_empty() {
+            return err;
+        }
+        causes.append(&mut details.causes);
+        let info = self.resource();
+        ApiError::invalid(
+            info.kind,
+            info.group,
+            details.name.as_deref().unwrap_or_default(),
+            causes,
+        )
     }
 
     fn check_namespace(&self, scope: &Scope, meta: &mut ObjectMeta) -> Result<(), ApiError> {

@@ -1578,3 +1578,44 @@ async fn invalid_values_are_quoted_as_go_quotes_them() {
         "{message}"
     );
 }
+
+/// A body whose spec does not decode still has its metadata checked: one 422 names the
+/// metadata's problems and the schema's, as a CRD's validation reports them together.
+#[tokio::test]
+async fn metadata_and_schema_problems_come_in_one_answer() {
+    let app = app();
+    let body = json!({
+        "apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+        "metadata": {"name": "Bad_Name", "labels": {"team": "-bad-"}},
+        "spec": {}
+    });
+    let (code, out) = call(&app, Method::POST, BASE, JSON, &body.to_string()).await;
+    assert_status(code, &out, 422, "Invalid");
+    let fields: Vec<&str> = out["details"]["causes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["field"].as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        ["metadata.name", "metadata.labels", "spec.message"],
+        "{out}"
+    );
+    assert!(
+        out["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with(r#"Alert.pager.k8s.co "Bad_Name" is invalid: ["#)),
+        "{out}"
+    );
+    // Metadata alone wrong, or the spec alone: each still reported as before.
+    let mut good_meta = body.clone();
+    good_meta["metadata"] = json!({"name": "ok"});
+    let (code, out) = call(&app, Method::POST, BASE, JSON, &good_meta.to_string()).await;
+    assert_status(code, &out, 422, "Invalid");
+    assert_eq!(
+        out["details"]["causes"].as_array().map(Vec::len),
+        Some(1),
+        "{out}"
+    );
+}
