@@ -1543,40 +1543,29 @@ async fn duplicate_list_items_of_an_update_are_kept() {
 #[tokio::test]
 async fn invalid_values_are_quoted_as_go_quotes_them() {
     let app = app();
-    let (code, out) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}?fieldManager=a%01b"),
-        JSON,
-        &alert("q").to_string(),
-    )
-    .await;
-    assert_status(code, &out, 422, "Invalid");
-    let message = out["message"].as_str().unwrap_or_default();
-    assert!(message.contains(r#"Invalid value: "a\x01b""#), "{message}");
-    let (code, out) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}?fieldValidation=Str%E2%80%8Bict"),
-        JSON,
-        &alert("q").to_string(),
-    )
-    .await;
-    assert_status(code, &out, 422, "Invalid");
-    let message = out["message"].as_str().unwrap_or_default();
-    assert!(
-        message.contains(r#"Unsupported value: "Str\u200bict""#),
-        "{message}"
-    );
-    let mut bad = alert("v\u{1}");
-    bad["metadata"]["name"] = json!("v\u{1}");
-    let (code, out) = call(&app, Method::POST, BASE, JSON, &bad.to_string()).await;
-    assert_status(code, &out, 422, "Invalid");
-    let message = out["message"].as_str().unwrap_or_default();
-    assert!(
-        message.starts_with(r#"Alert.pager.k8s.co "v\x01" is invalid"#),
-        "{message}"
-    );
+    for (query, body, quoted) in [
+        (
+            "?fieldManager=a%01b",
+            alert("q"),
+            r#"Invalid value: "a\x01b""#,
+        ),
+        (
+            "?fieldValidation=Str%E2%80%8Bict",
+            alert("q"),
+            r#"Unsupported value: "Str\u200bict""#,
+        ),
+        (
+            "",
+            alert("v\u{1}"),
+            r#"Alert.pager.k8s.co "v\x01" is invalid"#,
+        ),
+    ] {
+        let uri = format!("{BASE}{query}");
+        let (code, out) = call(&app, Method::POST, &uri, JSON, &body.to_string()).await;
+        assert_status(code, &out, 422, "Invalid");
+        let message = out["message"].as_str().unwrap_or_default();
+        assert!(message.contains(quoted), "{query}: {message}");
+    }
 }
 
 /// A body whose spec does not decode still has its metadata checked: one 422 names the
