@@ -1381,3 +1381,24 @@ fn serde_attributes_on_a_kind_without_a_serde_derive() {
     let loaded = try_load(&root, "apis").expect("fine");
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
+
+/// A `#[kube(...)]` value W0118 cannot read is named, not left out silently.
+#[test]
+fn a_custom_resource_attribute_that_does_not_read_is_named() {
+    let root = fixture(&[(
+        "apis/stable/v1/types.rs",
+        "use kube::CustomResource;\nconst KIND: &str = \"Doc\";\n/// A spec.\n#[derive(CustomResource, Clone, Debug)]\n#[kube(group = \"kube.rs\", version = \"v1\", kind = KIND, namespaced)]\n#[kube(shortname = )]\npub struct DocSpec {\n    pub title: String,\n}\n",
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(out.contains("warning[W0118]"), "{out}");
+    assert!(out.contains("`kind` is not a string literal"), "{out}");
+    assert!(
+        out.contains("a `#[kube(...)]` attribute did not read (unexpected end of input"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pub struct Doc {"),
+        "the spec's name without `Spec`: {out}"
+    );
+}

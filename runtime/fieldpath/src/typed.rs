@@ -528,110 +528,93 @@ impl<'a> Walker<'a> {
         lhs: Option<&Vec<Value>>,
         rhs: Option<&Vec<Value>>,
     ) -> Result<Option<Value>, ValidationError> {
-        let rhs_items = self.keyed(list, rhs)?;
-        let lhs_items = self.keyed(list, lhs)?;
-        let duplicated = |items: &[(PathElement, &Value)], pe: &PathElement| {
-            items.iter().filter(|(p, _)| p == pe).count() > 1
-        };
+        let lhs_groups = self.grouped(list, lhs)?;
+        let rhs_groups = self.grouped(list, rhs)?;
         // An apply's configuration must name each item once, as in structured-merge-diff.
         // Updates may hold duplicates (Kubernetes 1.29+ reads them with `AllowDuplicates`: two
         // equal finalizers are no error), so the object an apply lands on may too: the items
         // of a duplicated key are one unit, compared whole, and replaced whole by an applied
         // item of that key.
         if matches!(self.mode, Mode::Merge)
-            && let Some((pe, _)) = rhs_items.iter().find(|(pe, _)| duplicated(&rhs_items, pe))
+            && let Some((pe, _)) = rhs_groups.iter().find(|(_, items)| items.len() > 1)
         {
             return Err(error(&self.path, format!("duplicate entries for key {pe}")));
         }
+        let theirs_of = |pe: &PathElement| {
+            rhs_groups
+                .iter()
+                .find(|(p, _)| p == pe)
+                .map(|(_, items)| items.as_slice())
+        };
         let mut out = Vec::new();
-        let mut lhs_seen: Vec<&PathElement> = Vec::new();
-        for (pe, item) in &lhs_items {
-            if lhs_seen.contains(&pe) {
-                continue;
-            }
-            lhs_seen.push(pe);
-            if duplicated(&lhs_items, pe) || duplicated(&rhs_items, pe) {
-                if matches!(self.mode, Mode::Merge) {
-                    match rhs_items.iter().find(|(p, _)| p == pe) {
-                        Some((_, theirs)) => {
-                            self.path.push(pe.clone());
-                            let merged = self.walk(None, Some(theirs), &list.element);
-                            self.path.pop();
-                            out.extend(merged?);
-                        }
-                        None => out.extend(
-                            lhs_items
-                                .iter()
-                                .filter(|(p, _)| p == pe)
-                                .map(|(_, v)| (*v).clone()),
-                        ),
+        for (pe, mine) in &lhs_groups {
+            let theirs = theirs_of(pe);
+            if mine.len() > 1 || theirs.is_some_and(|t| t.len() > 1) {
+                match (&self.mode, theirs) {
+                    (Mode::Merge, Some(theirs)) => {
+                        self.path.push(pe.clone());
+                        let merged = self.walk(None, Some(theirs[0]), &list.element);
+                        self.path.pop();
+                        out.extend(merged?);
                     }
-                } else {
-                    self.duplicated_unit(pe, &lhs_items, &rhs_items);
+                    (Mode::Merge, None) => out.extend(mine.iter().map(|v| (*v).clone())),
+                    (Mode::Compare(_), _) => {
+                        self.duplicated_unit(pe, mine, theirs.unwrap_or_default())
+                    }
                 }
                 continue;
             }
-            let theirs = rhs_items.iter().find(|(p, _)| p == pe).map(|(_, v)| *v);
             self.path.push(pe.clone());
-            let merged = self.walk(Some(item), theirs, &list.element);
+            let merged = self.walk(Some(mine[0]), theirs.map(|t| t[0]), &list.element);
             self.path.pop();
             out.extend(merged?);
         }
-        let mut rhs_seen: Vec<&PathElement> = Vec::new();
-        for (pe, item) in &rhs_items {
-            if lhs_seen.contains(&pe) || rhs_seen.contains(&pe) {
+        for (pe, theirs) in &rhs_groups {
+            if lhs_groups.iter().any(|(p, _)| p == pe) {
                 continue;
             }
-            rhs_seen.push(pe);
-            if duplicated(&rhs_items, pe) {
-                self.duplicated_unit(pe, &lhs_items, &rhs_items);
+            if theirs.len() > 1 {
+                self.duplicated_unit(pe, &[], theirs);
                 continue;
             }
             self.path.push(pe.clone());
-            let merged = self.walk(None, Some(item), &list.element);
+            let merged = self.walk(None, Some(theirs[0]), &list.element);
             self.path.pop();
             out.extend(merged?);
         }
         Ok((!out.is_empty()).then_some(Value::Array(out)))
     }
 
-    /// The items of `list` in `values` with their path elements.
-    fn keyed<'v>(
+    /// The items of `list` in `values` by path element, in first-seen order: one item per key,
+    /// unless the list holds a key more than once.
+    fn grouped<'v>(
         &self,
         list: &ListType,
         values: Option<&'v Vec<Value>>,
-    ) -> Result<Vec<(PathElement, &'v Value)>, ValidationError> {
-        values
-            .into_iter()
-            .flatten()
-            .enumerate()
-            .map(|(i, item)| Ok((self.typed.item_element(list, i, item, &self.path)?, item)))
-            .collect()
+    ) -> Result<Vec<(PathElement, Vec<&'v Value>)>, ValidationError> {
+        let mut groups: Vec<(PathElement, Vec<&'v Value>)> = Vec::new();
+        for (i, item) in values.into_iter().flatten().enumerate() {
+            let pe = self.typed.item_element(list, i, item, &self.path)?;
+            match groups.iter_mut().find(|(p, _)| *p == pe) {
+                Some((_, items)) => items.push(item),
+                None => groups.push((pe, vec![item])),
+            }
+        }
+        Ok(groups)
     }
 
     /// A key some side holds more than once, compared as one unit (compare mode only).
-    fn duplicated_unit(
-        &mut self,
-        pe: &PathElement,
-        lhs_items: &[(PathElement, &Value)],
-        rhs_items: &[(PathElement, &Value)],
-    ) {
+    fn duplicated_unit(&mut self, pe: &PathElement, mine: &[&Value], theirs: &[&Value]) {
         let Mode::Compare(c) = &mut self.mode else {
             return;
         };
-        let of = |items: &[(PathElement, &Value)]| -> Vec<Value> {
-            items
-                .iter()
-                .filter(|(p, _)| p == pe)
-                .map(|(_, v)| (*v).clone())
-                .collect()
-        };
-        let (l, r) = (of(lhs_items), of(rhs_items));
         self.path.push(pe.clone());
-        match (l.is_empty(), r.is_empty()) {
+        match (mine.is_empty(), theirs.is_empty()) {
             (true, _) => c.added.insert(&self.path),
             (_, true) => c.removed.insert(&self.path),
-            _ if l.len() != r.len() || l.iter().zip(&r).any(|(a, b)| !equal(a, b)) => {
+            _ if mine.len() != theirs.len()
+                || mine.iter().zip(theirs).any(|(a, b)| !equal(a, b)) =>
+            {
                 c.modified.insert(&self.path)
             }
             _ => {}

@@ -110,6 +110,15 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
                     (Some("shortname"), Some(t)) => out.short_names.push(t),
                     (Some("category"), Some(t)) => out.categories.push(t),
                     (Some("printcolumn"), Some(t)) => out.print_columns.push(print_column(&t)),
+                    // A key the kind is made of, given as something other than a string
+                    // literal (a constant): the hint cannot know its value.
+                    (
+                        Some(
+                            k @ ("kind" | "status" | "plural" | "shortname" | "category"
+                            | "printcolumn"),
+                        ),
+                        None,
+                    ) => out.unread.push(format!("`{k}` is not a string literal")),
                     _ => {}
                 }
             } else if m.input.peek(syn::token::Paren) {
