@@ -225,8 +225,20 @@ impl Etcd {
                 "--client-cert-auth".into(),
             ];
         }
+        // A single member has no peers to elect among, so a long election timeout costs it
+        // nothing; it lengthens etcd's own request timeout (5 s + 2 × election timeout), which
+        // the default 1 s left at 7 s: on two cores shared with a parallel build and fsync
+        // stalls, a proposal under 16 conflicting writers once took longer ("etcdserver: request
+        // timed out"). Clusters keep the defaults: their tests time elections.
+        let single_member = !self.initial_cluster.contains(',');
+        let timing: &[&str] = if single_member {
+            &["--heartbeat-interval", "500", "--election-timeout", "5000"]
+        } else {
+            &[]
+        };
         let child = Command::new("etcd")
             .args(&tls_args)
+            .args(timing)
             .args([
                 "--name",
                 &self.name,
