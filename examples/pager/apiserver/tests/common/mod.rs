@@ -95,7 +95,8 @@ impl Drop for Server {
     }
 }
 
-/// A watch starting where a list of `api` is now (kube's list-then-watch), as a boxed stream.
+/// A watch starting where a list of `api` is now (kube's list-then-watch), as a boxed stream of
+/// its object events (bookmarks left out).
 pub async fn watch_from_now<K>(
     api: &kube::Api<K>,
 ) -> futures::stream::BoxStream<'static, kube::Result<kube::api::WatchEvent<K>>>
@@ -110,9 +111,15 @@ where
         .metadata
         .resource_version
         .unwrap();
+    // kube asks for bookmarks, and the server may send one at any moment (etcd's progress
+    // notifications reach the watch cache on their own schedule): callers wait for object
+    // events, so bookmarks are left out.
     api.watch(&kube::api::WatchParams::default(), &rv)
         .await
         .unwrap()
+        .filter(|event| {
+            std::future::ready(!matches!(event, Ok(kube::api::WatchEvent::Bookmark(_))))
+        })
         .boxed()
 }
 
