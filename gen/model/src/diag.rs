@@ -115,6 +115,8 @@ struct SourceFile {
     display: String,
     text: Arc<str>,
     line_starts: Vec<usize>,
+    /// Whether every character is one byte: columns are then byte offsets.
+    ascii: bool,
 }
 
 impl Sources {
@@ -123,11 +125,13 @@ impl Sources {
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         let display = path.display().to_string();
+        let ascii = text.is_ascii();
         self.files.push(SourceFile {
             path,
             display,
             text,
             line_starts,
+            ascii,
         });
         FileId(self.files.len() as u32 - 1)
     }
@@ -146,6 +150,9 @@ impl Sources {
         let Some(&start) = file.line_starts.get(line.saturating_sub(1)) else {
             return file.text.len();
         };
+        if file.ascii {
+            return (start + column).min(file.text.len());
+        }
         let rest = &file.text[start..];
         start
             + rest
@@ -283,4 +290,42 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
             .cmp(&(b.span, b.code, &b.message))
             .then(a.severity.cmp(&b.severity))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An ASCII file's columns are read as byte offsets; the answer is the one counting
+    /// characters gives, past the end of a line or of the file too.
+    #[test]
+    fn offsets_of_ascii_and_wide_text_agree_with_counting_characters() {
+        let mut sources = Sources::default();
+        for text in ["ab\ncde\n\nf", "aé\n🚨cd\n\nf"] {
+            let id = sources.add(PathBuf::from("x.rs"), text.into());
+            for line in 0..7 {
+                for column in 0..8 {
+                    let counted = text
+                        .split_inclusive('\n')
+                        .scan(0, |start, l| {
+                            let at = *start;
+                            *start += l.len();
+                            Some(at)
+                        })
+                        .nth(line.max(1) - 1)
+                        .map_or(text.len(), |start| {
+                            text[start..]
+                                .char_indices()
+                                .nth(column)
+                                .map_or(text.len(), |(i, _)| start + i)
+                        });
+                    assert_eq!(
+                        sources.offset(id, line, column),
+                        counted,
+                        "{text:?} {line}:{column}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -40,10 +40,19 @@ pub(super) struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub(super) fn span(&self, s: PmSpan) -> Span {
-        let (a, b) = (s.start(), s.end());
-        let start = self.sources.offset(self.file, a.line, a.column);
-        let end = self.sources.offset(self.file, b.line, b.column);
-        Span::new(self.file, start, end)
+        Span::new(self.file, self.start(s), self.end(s))
+    }
+
+    /// The file offset where `s` starts.
+    pub(super) fn start(&self, s: PmSpan) -> usize {
+        let at = s.start();
+        self.sources.offset(self.file, at.line, at.column)
+    }
+
+    /// The file offset where `s` ends.
+    pub(super) fn end(&self, s: PmSpan) -> usize {
+        let at = s.end();
+        self.sources.offset(self.file, at.line, at.column)
     }
 }
 

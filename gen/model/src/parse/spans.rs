@@ -9,14 +9,14 @@ use super::lower::Ctx;
 
 /// `pub name: Type`, without the field's attributes and doc comments.
 pub(super) fn field_span(ctx: &Ctx, f: &syn::Field) -> Span {
+    // Only where the first token starts matters: `pub`, even of `pub(crate)`.
     let first = match (&f.vis, &f.ident) {
+        (syn::Visibility::Public(public), _) => public.span,
+        (syn::Visibility::Restricted(restricted), _) => restricted.pub_token.span,
         (syn::Visibility::Inherited, Some(ident)) => ident.span(),
         (syn::Visibility::Inherited, None) => ty_span(&f.ty),
-        (vis, _) => vis.span(),
     };
-    let start = ctx.span(first).start;
-    let end = ctx.span(ty_span(&f.ty)).end;
-    Span::new(ctx.file, start, end)
+    Span::new(ctx.file, ctx.start(first), ctx.end(ty_span(&f.ty)))
 }
 
 /// What `Spanned::span` gives for a type (its first token joined with its last), without
