@@ -58,13 +58,36 @@ pub fn api_group_list(groups: &[GroupDoc]) -> meta::APIGroupList {
     }
 }
 
+/// The legacy group's versions: `v1`, with no resources ([`core_v1`]). client-go's REST mapper
+/// maps the `List` kind only for a discovered `v1` (a real cluster always has one), so without
+/// it `kubectl apply -f` of `kubectl get -o yaml`'s output fails against a server used on its
+/// own ("no matches for kind \"List\" in version \"v1\"").
 pub fn api_versions() -> meta::APIVersions {
     meta::APIVersions {
-        versions: Vec::new(),
+        versions: vec![CORE_VERSION.to_string()],
         server_address_by_client_cidrs: vec![meta::ServerAddressByClientCIDR {
             client_cidr: "0.0.0.0/0".into(),
             server_address: String::new(),
         }],
+    }
+}
+
+/// The one version of the legacy group (`/api`).
+pub const CORE_VERSION: &str = "v1";
+
+/// `/api/v1`: the legacy group's version, with no resources (see [`api_versions`]).
+pub fn core_v1() -> meta::APIResourceList {
+    meta::APIResourceList {
+        group_version: CORE_VERSION.to_string(),
+        resources: Vec::new(),
+    }
+}
+
+/// The legacy group in aggregated discovery (`/api`): `v1` with no resources.
+pub fn core_group() -> GroupDoc<'static> {
+    GroupDoc {
+        name: "",
+        versions: vec![(CORE_VERSION, Vec::new())],
     }
 }
 

@@ -57,6 +57,8 @@ pub(crate) struct VersionCodec<H> {
     pub schemas: &'static str,
     pub read: fn(&[u8]) -> Result<Decoded<H>, DecodeError>,
     pub read_value: ReadValue<H>,
+    /// Converts a version's JSON value (maybe a part of an object) into the hub, no defaults.
+    pub convert_value: fn(Value) -> Result<H, DecodeError>,
     /// Reads what the server itself stored (no strictness checks: it was written by `write_bytes`).
     pub read_stored: fn(&[u8]) -> Result<H, DecodeError>,
     pub write_value: WriteValue<H>,
@@ -118,6 +120,7 @@ impl<H: 'static> VersionCodec<H> {
             schemas,
             read: read::<V, H, C>,
             read_value: read_value::<V, H, C>,
+            convert_value: convert_value::<V, H, C>,
             read_stored: read_stored::<V, H, C>,
             write_value: write_value::<V, H, C>,
             write_json: write_json::<V, H, C>,
@@ -414,10 +417,38 @@ fn placeholder(attempt: usize) -> Option<Value> {
 /// a placeholder are not the body's and are not reported; another kind of error (a wrong type)
 /// ends the search (it is reported, as a 400, once these are fixed). The unknown fields of the
 /// last decoding come along: `fieldValidation=Strict` refuses them before any of these.
-fn collect<V: DeserializeOwned>(mut value: Value, first: DecodeError) -> DecodeError {
+fn collect<V: DeserializeOwned>(value: Value, first: DecodeError) -> DecodeError {
+    let repaired = repair::<V>(value);
+    if repaired.problems.is_empty() {
+        return first;
+    }
+    DecodeError::Schema {
+        errors: repaired.problems,
+        field_issues: repaired
+            .unknown
+            .iter()
+            .map(|f| format!("unknown field \"{f}\""))
+            .collect(),
+    }
+}
+
+/// What [`repair`] made of a value.
+struct Repaired<V> {
+    /// The object, when the repairs made the value decode.
+    decoded: Option<V>,
+    /// The problems repaired, in serde's order (none inside a placeholder).
+    problems: Vec<DecodeError>,
+    /// The unknown fields of the last decoding.
+    unknown: Vec<String>,
+}
+
+/// Decodes `value` again and again, repairing each missing required field with a placeholder and
+/// each unsupported enum value with a supported one, until it decodes or an error cannot be
+/// repaired (a wrong type ends the search).
+fn repair<V: DeserializeOwned>(mut value: Value) -> Repaired<V> {
     /// Decodings at most: a body with more problems than this reports the first ones.
     const MAX_DECODES: usize = 32;
-    let mut errors = Vec::new();
+    let mut problems = Vec::new();
     let mut unknown = Vec::new();
     // Where placeholders went, and which one each is.
     let mut placed: Vec<(Vec<Step>, usize)> = Vec::new();
@@ -426,7 +457,16 @@ fn collect<V: DeserializeOwned>(mut value: Value, first: DecodeError) -> DecodeE
         let mut record = |path: serde_ignored::Path<'_>| unknown.push(field_path(&path));
         let decoded: Result<V, _> =
             serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&value, &mut record));
-        let Err(e) = decoded else { break };
+        let e = match decoded {
+            Ok(v) => {
+                return Repaired {
+                    decoded: Some(v),
+                    problems,
+                    unknown,
+                };
+            }
+            Err(e) => e,
+        };
         let Some(path) = steps(e.path()) else { break };
         let message = e.inner().to_string();
         let inside = placed.iter().any(|(p, _)| path.starts_with(p));
@@ -466,19 +506,33 @@ fn collect<V: DeserializeOwned>(mut value: Value, first: DecodeError) -> DecodeE
             break;
         }
         if !inside {
-            errors.push(DecodeError::typed(e));
+            problems.push(DecodeError::typed(e));
         }
     }
-    if errors.is_empty() {
-        return first;
+    Repaired {
+        decoded: None,
+        problems,
+        unknown,
     }
-    DecodeError::Schema {
-        errors,
-        field_issues: unknown
-            .iter()
-            .map(|f| format!("unknown field \"{f}\""))
-            .collect(),
-    }
+}
+
+/// Converts a version's JSON value into the hub as kube-apiserver's converter does: without
+/// defaults, and a part of an object too (server-side apply converts what it pruned, which may
+/// lack required fields: they take placeholders, as Go's zero values). A field left out stays
+/// out, so that pruning in another version sees it gone.
+fn convert_value<V, H, C>(value: Value) -> Result<H, DecodeError>
+where
+    V: DeserializeOwned,
+    C: Conversion<V, H>,
+{
+    let mut unknown = Vec::new();
+    let typed = match typed::<V, _>(&value, &mut unknown) {
+        Err(first @ (DecodeError::Required(_) | DecodeError::NotSupported { .. })) => {
+            repair::<V>(value).decoded.ok_or(first)?
+        }
+        typed => typed?,
+    };
+    C::to_hub(typed).map_err(DecodeError::Convert)
 }
 
 fn read_stored<V, H, C>(bytes: &[u8]) -> Result<H, DecodeError>

@@ -104,6 +104,8 @@ pub(crate) struct FieldManager<H> {
     versions: Vec<VersionSchema>,
     /// Per version (same index as the registry's), how objects convert.
     read_value: Vec<ReadValue<H>>,
+    /// Per version, how a value converts into the hub (no defaults: see `codec::convert_value`).
+    convert_value: Vec<fn(Value) -> Result<H, super::codec::DecodeError>>,
     write_value: Vec<WriteValue<H>>,
     /// Per version, the resource (for decoding errors).
     infos: Vec<ResourceInfo>,
@@ -189,6 +191,7 @@ impl<H: Object + Clone> FieldManager<H> {
         FieldManager {
             versions: schemas,
             read_value: versions.iter().map(|c| c.read_value).collect(),
+            convert_value: versions.iter().map(|c| c.convert_value).collect(),
             write_value: versions.iter().map(|c| c.write_value).collect(),
             infos: versions.iter().map(|c| c.info).collect(),
             strip,
@@ -511,9 +514,8 @@ impl<H: Object + Clone> Versions for FieldManager<H> {
         if from == to {
             return Ok(object.clone());
         }
-        let hub = (self.read_value[from])(object.clone())
-            .map_err(|_| ConvertError::Failed(format!("{from_version} does not decode")))?
-            .object;
+        let hub = (self.convert_value[from])(object.clone())
+            .map_err(|_| ConvertError::Failed(format!("{from_version} does not decode")))?;
         (self.write_value[to])(&hub).map_err(ConvertError::Failed)
     }
 }

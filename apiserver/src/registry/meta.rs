@@ -1,6 +1,8 @@
 //! ObjectMeta conventions every resource shares, on k8s-openapi's typed `ObjectMeta`.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    DeleteOptions, ObjectMeta, OwnerReference, Time,
+};
 
 use kube_codegen_apimachinery::validation::{self, FieldError, ObjectMetaFields};
 
@@ -315,10 +317,50 @@ fn validate_owner_references(meta: &ObjectMeta) -> Vec<Cause> {
     out
 }
 
-/// ObjectMeta rules of an update (Go's `ValidateObjectMetaAccessorUpdate`): labels and
-/// annotations; the name and namespace are the stored object's.
+/// Go's `dedupOwnerReferencesAndAddWarning`: an owner reference equal to one before it with the
+/// same uid is dropped, and the warning names the uids. Creates and updates dedup before
+/// mutating admission and again after it; patches only after (`after_admission` picks the
+/// text, as Go's handlers do).
+pub(crate) fn dedup_owner_references(
+    meta: &mut ObjectMeta,
+    after_admission: bool,
+) -> Option<String> {
+    let refs = meta.owner_references.as_mut()?;
+    let mut kept: Vec<OwnerReference> = Vec::with_capacity(refs.len());
+    let mut duplicates = Vec::new();
+    for r in refs.drain(..) {
+        if kept.iter().any(|k| k.uid == r.uid && *k == r) {
+            duplicates.push(r.uid);
+        } else {
+            kept.push(r);
+        }
+    }
+    *refs = kept;
+    if duplicates.is_empty() {
+        return None;
+    }
+    let when = if after_admission {
+        " after mutating admission happens"
+    } else {
+        ""
+    };
+    Some(format!(
+        ".metadata.ownerReferences contains duplicate entries{when}; API server dedups owner references in 1.20+, and may reject such requests as early as 1.24; please fix your requests; duplicate UID(s) observed: {}",
+        duplicates.join(", ")
+    ))
+}
+
+/// ObjectMeta rules of an update: labels, annotations, finalizers and owner references, which
+/// Go's `rest.BeforeUpdate` checks again on every update (`validateCommonFields` runs
+/// `ValidateObjectMetaAccessor` beside `ValidateObjectMetaAccessorUpdate`); the name and
+/// namespace are the stored object's.
 pub(crate) fn validate_update(meta: &ObjectMeta) -> Vec<Cause> {
-    let mut all = causes(validation::validate_object_meta_update(&fields(meta)));
+    let fields = fields(meta);
+    let mut all = causes(validation::validate_object_meta_update(&fields));
+    all.extend(causes(validation::validate_finalizers(
+        fields.finalizers,
+        "metadata.finalizers",
+    )));
     all.extend(validate_owner_references(meta));
     all
 }

@@ -560,10 +560,12 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
         },
         ["api"] => {
             if let Some(v) = discovery::aggregated_version(ctx.header(header::ACCEPT)) {
-                return Ok(aggregated_response(&discovery::aggregated(&[], v), v));
+                let core = [discovery::core_group()];
+                return Ok(aggregated_response(&discovery::aggregated(&core, v), v));
             }
             Ok(discovery_response(ctx, &discovery::api_versions()))
         }
+        ["api", discovery::CORE_VERSION] => Ok(discovery_response(ctx, &discovery::core_v1())),
         ["apis"] => {
             let docs = st.group_docs();
             if let Some(v) = discovery::aggregated_version(ctx.header(header::ACCEPT)) {

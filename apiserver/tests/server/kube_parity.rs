@@ -1608,3 +1608,128 @@ async fn metadata_and_schema_problems_come_in_one_answer() {
         "{out}"
     );
 }
+
+/// Finalizers are validated on every update, not only on create (Go's `rest.BeforeUpdate` runs
+/// `ValidateObjectMetaAccessor` again): an invalid name, or `orphan` beside
+/// `foregroundDeletion`, is a 422 through a patch, a replace and an apply, and nothing is written.
+#[tokio::test]
+async fn finalizers_are_validated_on_updates_too() {
+    let app = app();
+    let created = create(&app, &alert("f1")).await;
+    let rv = created["metadata"]["resourceVersion"].clone();
+    let bad_name = "Invalid value: \"Bad Name!\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+    let both = "Invalid value: [\"orphan\",\"foregroundDeletion\"]: finalizer orphan and foregroundDeletion cannot be both set";
+    for (finalizers, message) in [
+        (json!(["Bad Name!"]), bad_name),
+        (json!(["orphan", "foregroundDeletion"]), both),
+    ] {
+        let patch = json!({"metadata": {"finalizers": finalizers}});
+        let mut put = created.clone();
+        put["metadata"]["finalizers"] = finalizers.clone();
+        let mut apply = alert("f1");
+        apply["metadata"]["finalizers"] = finalizers.clone();
+        for (method, ct, body) in [
+            (Method::PATCH, MERGE, &patch),
+            (Method::PATCH, STRATEGIC, &patch),
+            (Method::PUT, JSON, &put),
+            (Method::PATCH, APPLY, &apply),
+        ] {
+            let uri = format!("{}?fieldManager=test", url("f1"));
+            let (code, out) = call(&app, method.clone(), &uri, ct, &body.to_string()).await;
+            let what = format!("{method} {ct:?} {body}");
+            assert_status(code, &out, 422, "Invalid");
+            assert_eq!(
+                out["message"],
+                format!("Alert.pager.k8s.co \"f1\" is invalid: metadata.finalizers: {message}"),
+                "{what}"
+            );
+        }
+    }
+    let (_, got) = call(&app, Method::GET, &url("f1"), None, "").await;
+    assert_eq!(
+        got["metadata"]["resourceVersion"], rv,
+        "nothing was written"
+    );
+}
+
+/// Owner references repeated with the same uid are stored once, with Go's warning: the one of
+/// creates and updates, and the one "after mutating admission" for patches (which Go dedups only
+/// then). Two references of one uid that differ are both kept.
+#[tokio::test]
+async fn repeated_owner_references_are_stored_once_with_a_warning() {
+    let app = app();
+    let owner = json!({"apiVersion": "v1", "kind": "ConfigMap", "name": "c", "uid": "u1"});
+    let other = json!({"apiVersion": "v1", "kind": "Secret", "name": "c", "uid": "u1"});
+    let warning = |after: bool| {
+        format!(
+            "299 - \".metadata.ownerReferences contains duplicate entries{}; API server dedups owner references in 1.20+, and may reject such requests as early as 1.24; please fix your requests; duplicate UID(s) observed: u1\"",
+            if after {
+                " after mutating admission happens"
+            } else {
+                ""
+            }
+        )
+    };
+    let send = |method: Method, uri: String, ct: &'static str, body: Value| {
+        let app = app.clone();
+        async move {
+            let resp = app
+                .oneshot(
+                    Request::builder()
+                        .method(method)
+                        .uri(uri)
+                        .header("content-type", ct)
+                        .body(Body::from(body.to_string()))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let code = resp.status();
+            let warning = resp
+                .headers()
+                .get("warning")
+                .map(|v| v.to_str().unwrap().to_string());
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let out: Value = serde_json::from_slice(&bytes).unwrap();
+            (code, warning, out)
+        }
+    };
+    let mut body = alert("o1");
+    body["metadata"]["ownerReferences"] = json!([owner, owner, other]);
+    let (code, warned, out) = send(Method::POST, BASE.to_string(), "application/json", body).await;
+    assert_eq!(code, StatusCode::CREATED, "{out}");
+    assert_eq!(warned, Some(warning(false)));
+    assert_eq!(out["metadata"]["ownerReferences"], json!([owner, other]));
+
+    let mut put = out.clone();
+    put["metadata"]["ownerReferences"] = json!([other, owner, owner]);
+    let (code, warned, out) = send(Method::PUT, url("o1"), "application/json", put).await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+    assert_eq!(warned, Some(warning(false)));
+    assert_eq!(out["metadata"]["ownerReferences"], json!([other, owner]));
+
+    let patch = json!({"metadata": {"ownerReferences": [owner, owner]}});
+    let (code, warned, out) = send(
+        Method::PATCH,
+        url("o1"),
+        "application/merge-patch+json",
+        patch,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{out}");
+    assert_eq!(warned, Some(warning(true)));
+    assert_eq!(out["metadata"]["ownerReferences"], json!([owner]));
+
+    // Without repeats, no warning.
+    let patch = json!({"metadata": {"labels": {"a": "b"}}});
+    let (_, warned, _) = send(
+        Method::PATCH,
+        url("o1"),
+        "application/merge-patch+json",
+        patch,
+    )
+    .await;
+    assert_eq!(warned, None);
+}

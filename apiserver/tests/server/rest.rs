@@ -1202,6 +1202,7 @@ async fn documents_are_read_only() {
     for path in [
         "/version",
         "/api",
+        "/api/v1",
         "/apis",
         "/apis/pager.k8s.co",
         "/apis/pager.k8s.co/v1alpha1",

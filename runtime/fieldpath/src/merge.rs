@@ -324,11 +324,18 @@ impl<'a, V: Versions> Updater<'a, V> {
             ) else {
                 continue;
             };
+            let converted = current != version;
             merged = m;
             current = version.to_string();
             let named = |s: &Set| s.ensure_named_fields_are_members(typed.schema, typed.root);
             let merged_set = named(&typed.to_field_set(&merged)?);
-            let pruned_set = named(&typed.to_field_set(&p)?);
+            let mut pruned_set = typed.to_field_set(&p)?;
+            if converted {
+                // Conversion may fill in what pruning took out (a required field's zero
+                // value): a field whose value pruning changed was pruned in this version too.
+                pruned_set = pruned_set.difference(&typed.compare(&merged, &p)?.modified);
+            }
+            let pruned_set = named(&pruned_set);
             pruned = typed.remove_items(
                 &merged,
                 &merged_set.difference(&pruned_set.union(&named(&owned))),

@@ -105,6 +105,9 @@ where
                 .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
             let old = self.decode_stored(&current)?;
             let (mut new, mut warnings) = modify(&old)?;
+            if request == Request::Update {
+                warnings.extend(meta::dedup_owner_references(new.metadata_mut(), false));
+            }
             // Go's `checkName`, before anything else looks at the object (preconditions, the
             // status subresource's merge).
             if meta::name(new.metadata()) != name {
@@ -149,6 +152,7 @@ where
                 self.webhooks_mutate(codec, &attrs, &mut new, Some(&old))
                     .await?,
             );
+            warnings.extend(meta::dedup_owner_references(new.metadata_mut(), true));
             // A resourceVersion in the request is a precondition; "0", as in Kubernetes, is
             // none: an unconditional update, if the strategy allows one.
             let precondition = match new.metadata().resource_version.as_deref() {
@@ -303,8 +307,12 @@ where
         {
             crate::registry::namespaces::admit_create(source.as_ref(), info, &name, ns).await?;
         }
+        if !applied {
+            warnings.extend(meta::dedup_owner_references(obj.metadata_mut(), false));
+        }
         self.admission.admit(&attrs, &mut obj, None)?;
         warnings.extend(self.webhooks_mutate(codec, &attrs, &mut obj, None).await?);
+        warnings.extend(meta::dedup_owner_references(obj.metadata_mut(), true));
         self.strategy.prepare_for_create(&ctx, &mut obj);
         let name = meta::name(obj.metadata()).to_string();
         let mut causes = meta::validate_create(obj.metadata(), codec.info.namespaced);

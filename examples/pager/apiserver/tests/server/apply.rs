@@ -155,6 +155,121 @@ async fn a_create_does_not_own_an_optional_field_it_left_out() {
     assert_eq!(titled.spec.title, "Disk");
 }
 
+/// An apply in another version than the manager's last one removes what it no longer sets,
+/// as structured-merge-diff's prune does (it converts to the last apply's version): a dropped
+/// priority falls back to its default, a dropped title to the one admission gives an untitled
+/// alert (its content's first line). Both ways between the versions.
+#[tokio::test]
+async fn an_apply_in_another_version_removes_what_it_no_longer_sets() {
+    use kube::api::{Api, Patch};
+    let (fake, _) = clientset().await;
+    let alpha: Api<pager::v1alpha1::Alert> = Api::namespaced(fake.client(), "default");
+    let beta: Api<pager::v1beta1::Alert> = Api::namespaced(fake.client(), "default");
+    let pp = kube::api::PatchParams::apply("kubectl");
+    let alpha_config = |name: &str, spec: Value| {
+        Patch::Apply(
+            json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+                            "metadata": {"name": name}, "spec": spec}),
+        )
+    };
+    let beta_config = |name: &str, spec: Value| {
+        Patch::Apply(
+            json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert",
+                            "metadata": {"name": name}, "spec": spec}),
+        )
+    };
+    let priority = |a: &pager::v1beta1::Alert| serde_json::to_value(a.spec.priority).unwrap();
+
+    // v1alpha1 with a priority, then v1beta1 without it.
+    alpha
+        .patch(
+            "up",
+            &pp,
+            &alpha_config("up", json!({"message": "hello", "priority": "high"})),
+        )
+        .await
+        .unwrap();
+    let moved = beta
+        .patch("up", &pp, &beta_config("up", json!({"content": "hello"})))
+        .await
+        .unwrap();
+    assert_eq!(moved.spec.content, "hello");
+    assert_eq!(priority(&moved), json!("normal"), "{moved:?}");
+    // Applying the same configuration again changes nothing.
+    let again = beta
+        .patch("up", &pp, &beta_config("up", json!({"content": "hello"})))
+        .await
+        .unwrap();
+    assert_eq!(
+        again.metadata.resource_version,
+        moved.metadata.resource_version
+    );
+
+    // v1beta1 with a title and a priority, then v1alpha1 with neither.
+    beta.patch(
+        "down",
+        &pp,
+        &beta_config(
+            "down",
+            json!({"content": "hello", "title": "T", "priority": "high"}),
+        ),
+    )
+    .await
+    .unwrap();
+    alpha
+        .patch(
+            "down",
+            &pp,
+            &alpha_config("down", json!({"message": "bye"})),
+        )
+        .await
+        .unwrap();
+    let back = beta.get("down").await.unwrap();
+    assert_eq!(back.spec.content, "bye");
+    assert_eq!(
+        back.spec.title, "bye",
+        "the pager's default title: {back:?}"
+    );
+    assert_eq!(priority(&back), json!("normal"), "{back:?}");
+
+    // A field another manager set stays.
+    beta.patch(
+        "shared",
+        &pp,
+        &beta_config("shared", json!({"content": "c", "priority": "high"})),
+    )
+    .await
+    .unwrap();
+    beta.patch(
+        "shared",
+        &kube::api::PatchParams::apply("other"),
+        &beta_config("shared", json!({"priority": "high"})),
+    )
+    .await
+    .unwrap();
+    let kept = beta
+        .patch(
+            "shared",
+            &pp,
+            &beta_config("shared", json!({"content": "c"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(priority(&kept), json!("high"), "{kept:?}");
+    let kept = alpha
+        .patch(
+            "shared",
+            &pp,
+            &alpha_config("shared", json!({"message": "c"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(kept.spec.priority).unwrap(),
+        json!("high")
+    );
+}
+
 #[tokio::test]
 async fn checked_before_any_request() {
     let (_fake, clientset) = clientset().await;

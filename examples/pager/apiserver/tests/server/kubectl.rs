@@ -187,6 +187,16 @@ fn session_with(bin: &str, server: Server) {
     assert_eq!(obj["metadata"]["generation"], 1);
     assert!(obj["metadata"]["uid"].is_string());
 
+    // What `get -o yaml` saved (a `kind: List`) applies and replaces back: client-go maps the
+    // List kind only when discovery has the core `v1`, which the server lists with no resources.
+    let saved = k.write("saved.yaml", &k.ok(&["get", "alerts", "-o", "yaml"]));
+    let out = k.ok(&["replace", "-f", &saved]);
+    assert_eq!(out.trim(), "alert.pager.k8s.co/a1 replaced");
+    let saved = k.write("saved.yaml", &k.ok(&["get", "alerts", "-o", "yaml"]));
+    let out = k.ok(&["apply", "-f", &saved]);
+    assert_eq!(out.trim(), "alert.pager.k8s.co/a1 configured");
+    assert!(k.ok(&["api-versions"]).lines().any(|l| l == "v1"));
+
     // Strict validation rejects unknown fields; --validate=false lets them through (dropped).
     let bad = k.write("bad.yaml", "apiVersion: pager.k8s.co/v1alpha1\nkind: Alert\nmetadata:\n  name: bad\nspec:\n  message: m\n  bogus: 1\n");
     let o = k.run(&["create", "-f", &bad, "--validate=strict"]);
