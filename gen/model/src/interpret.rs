@@ -753,8 +753,11 @@ fn check_key(
         return None;
     };
     let t = pkg.type_named(name)?;
-    let wires: Vec<&str> = t.fields().iter().map(|f| f.wire.as_str()).collect();
-    if wires.contains(&key) {
+    // The JSON names of the element's fields, those of `#[serde(flatten)]`ed structs included;
+    // a flattened type whose fields are not known here (a foreign `Container`) may hold the key.
+    let mut wires: Vec<&str> = Vec::new();
+    let mut seen = vec![name.as_str()];
+    if !flattened_wires(pkg, t, &mut wires, &mut seen) || wires.contains(&key) {
         return None;
     }
     let best = wires
@@ -784,6 +787,43 @@ fn check_key(
         Some((score, w)) if score > 0.7 => d.help(format!("did you mean `{w}`?")),
         _ => d.help(format!("name a field of `{name}`")),
     })
+}
+
+/// Appends the JSON names `t`'s fields give its objects, through flattened structs of the
+/// package (`seen` guards against a flattening cycle); `false` when a flattened field's type is
+/// not a struct of the package, whose names cannot be known here.
+fn flattened_wires<'p>(
+    pkg: &'p Package,
+    t: &'p TypeDef,
+    wires: &mut Vec<&'p str>,
+    seen: &mut Vec<&'p str>,
+) -> bool {
+    for f in t.fields() {
+        if !f.serde.flatten {
+            wires.push(f.wire.as_str());
+            continue;
+        }
+        let mut ty = &f.ty;
+        while let FieldType::Option(inner) | FieldType::Box(inner) = ty {
+            ty = inner;
+        }
+        let FieldType::Local(inner) = ty else {
+            return false;
+        };
+        if seen.contains(&inner.as_str()) {
+            continue;
+        }
+        seen.push(inner.as_str());
+        match pkg.type_named(inner) {
+            Some(inner) if !inner.fields().is_empty() => {
+                if !flattened_wires(pkg, inner, wires, seen) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// A short description of what JSON a field type takes, for help text.

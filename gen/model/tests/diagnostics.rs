@@ -1402,3 +1402,30 @@ fn a_custom_resource_attribute_that_does_not_read_is_named() {
         "the spec's name without `Spec`: {out}"
     );
 }
+
+/// A list-map key may come from a `#[serde(flatten)]`ed struct of the element (Go's embedded
+/// struct): one of the package is looked through, a foreign one (`Container`) cannot be and is
+/// trusted. A key none of them has is still E0314, listing the JSON names the element really has.
+#[test]
+fn list_map_keys_are_looked_for_through_flattened_fields() {
+    let types = |key: &str| {
+        format!(
+            "{META}use serde::{{Deserialize, Serialize}};\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: AlertSpec,\n}}\n#[derive(Clone, Serialize, Deserialize)]\npub struct AlertSpec {{\n    /// +listType=map\n    /// +listMapKey={key}\n    pub sidecars: Vec<Sidecar>,\n    /// +listType=map\n    /// +listMapKey=name\n    pub containers: Vec<UserContainer>,\n}}\n#[derive(Clone, Serialize, Deserialize)]\npub struct Sidecar {{\n    #[serde(flatten)]\n    pub named: Option<Box<Named>>,\n    pub mirror: bool,\n}}\n#[derive(Clone, Serialize, Deserialize)]\npub struct Named {{\n    pub name: String,\n}}\n#[derive(Clone, Serialize, Deserialize)]\npub struct UserContainer {{\n    #[serde(flatten)]\n    pub container: k8s_openapi::api::core::v1::Container,\n    pub mirror: bool,\n}}\n"
+        )
+    };
+    let root = fixture(&[("apis/pager/v1/types.rs", &types("name"))]);
+    if let Err(out) = try_load(&root, "apis") {
+        panic!("{out}");
+    }
+    let out = errors(&[("apis/pager/v1/types.rs", &types("nmae"))], "apis");
+    assert!(
+        out.contains("error[E0314]: `+listMapKey=nmae` on `AlertSpec.sidecars`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("keys are JSON names of `Sidecar`'s fields: `name`, `mirror`"),
+        "{out}"
+    );
+    assert!(out.contains("did you mean `name`?"), "{out}");
+    assert_eq!(out.matches("error[E0314]").count(), 1, "{out}");
+}

@@ -1205,3 +1205,45 @@ fn aliases_through_globs_beat_well_known_names() {
     assert_eq!(path.to_string(), "std::time::SystemTime");
     assert_eq!(field("size"), FieldType::Known(KnownType::Quantity));
 }
+
+/// Aliases a sibling file declares, imported by name through the package module's glob
+/// (`use super::{Duration, Params};` beside `pub use params::*;`) or named by path
+/// (`super::Duration`), are their target: a list, a string.
+#[test]
+fn aliases_imported_by_name_through_the_package_glob_are_their_target() {
+    let l = load_ok(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "mod params;\nmod types;\npub use params::*;\npub use types::*;\n",
+        ),
+        (
+            "apis/pager/v1/params.rs",
+            "/// Params.\npub type Params = Vec<super::Param>;\n/// Go-style.\npub type Duration = String;\n",
+        ),
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}use super::{{Duration, Params}};\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    /// +listType=atomic\n    pub params: Params,\n    pub every: Option<Duration>,\n    pub other: super::Duration,\n}}\n#[derive(Clone)]\npub struct Param {{\n    pub name: String,\n}}\n"
+            ),
+        ),
+    ]);
+    let alert = ty(package(&l, "pager/v1"), "Alert");
+    let field = |n: &str| {
+        alert
+            .fields()
+            .iter()
+            .find(|f| f.name == n)
+            .unwrap_or_else(|| panic!("no field {n}"))
+            .ty
+            .clone()
+    };
+    let FieldType::Vec(item) = field("params") else {
+        panic!("{:?}", field("params"))
+    };
+    assert_eq!(*item, FieldType::Local("Param".into()));
+    assert_eq!(
+        field("every"),
+        FieldType::Option(Box::new(FieldType::String))
+    );
+    assert_eq!(field("other"), FieldType::String);
+}

@@ -78,6 +78,21 @@ pub(super) fn package_aliases(names: &Names) -> Aliases {
             }
         }
     }
+    // What the package module's globs bring (`pub use params::*`): named from its files by
+    // path too (`use super::{Duration, Params}`), unless the module declares the name itself.
+    let brought: Vec<((Vec<String>, String), (FieldType, Vec<String>))> = names
+        .root_globs
+        .iter()
+        .flat_map(|glob| {
+            aliases
+                .iter()
+                .filter(move |((module, _), _)| module == glob)
+                .map(|((_, name), alias)| ((Vec::new(), name.clone()), alias.clone()))
+        })
+        .collect();
+    for (key, alias) in brought {
+        aliases.entry(key).or_insert(alias);
+    }
     aliases
 }
 
