@@ -80,7 +80,7 @@ pub(super) fn package_aliases(names: &Names) -> Aliases {
     }
     // What the package module's globs bring (`pub use params::*`): named from its files by
     // path too (`use super::{Duration, Params}`), unless the module declares the name itself.
-    let brought: Vec<((Vec<String>, String), (FieldType, Vec<String>))> = names
+    let brought: Aliases = names
         .root_globs
         .iter()
         .flat_map(|glob| {
