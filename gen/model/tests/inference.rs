@@ -540,15 +540,7 @@ fn use_paths_resolve_to_known_and_local_types() {
     ]);
     let p = &l.model.packages[0];
     let alert = ty(p, "Alert");
-    let field = |n: &str| {
-        alert
-            .fields()
-            .iter()
-            .find(|f| f.name == n)
-            .unwrap_or_else(|| panic!("no field {n}"))
-            .ty
-            .clone()
-    };
+    let field = |n: &str| field_type(alert, n);
     assert_eq!(field("metadata"), FieldType::Known(KnownType::ObjectMeta));
     assert_eq!(
         field("sent"),
@@ -1183,15 +1175,7 @@ fn aliases_through_globs_beat_well_known_names() {
         ),
     ]);
     let alert = ty(package(&l, "pager/v1"), "Alert");
-    let field = |n: &str| {
-        alert
-            .fields()
-            .iter()
-            .find(|f| f.name == n)
-            .unwrap_or_else(|| panic!("no field {n}"))
-            .ty
-            .clone()
-    };
+    let field = |n: &str| field_type(alert, n);
     assert_eq!(field("host"), FieldType::String);
     assert_eq!(
         field("since"),
@@ -1228,15 +1212,7 @@ fn aliases_imported_by_name_through_the_package_glob_are_their_target() {
         ),
     ]);
     let alert = ty(package(&l, "pager/v1"), "Alert");
-    let field = |n: &str| {
-        alert
-            .fields()
-            .iter()
-            .find(|f| f.name == n)
-            .unwrap_or_else(|| panic!("no field {n}"))
-            .ty
-            .clone()
-    };
+    let field = |n: &str| field_type(alert, n);
     let FieldType::Vec(item) = field("params") else {
         panic!("{:?}", field("params"))
     };
@@ -1246,4 +1222,14 @@ fn aliases_imported_by_name_through_the_package_glob_are_their_target() {
         FieldType::Option(Box::new(FieldType::String))
     );
     assert_eq!(field("other"), FieldType::String);
+}
+
+/// The type of `t`'s field `name`.
+fn field_type(t: &TypeDef, name: &str) -> FieldType {
+    t.fields()
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no field {name}"))
+        .ty
+        .clone()
 }
