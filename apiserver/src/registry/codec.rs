@@ -190,7 +190,9 @@ impl DecodeError {
     fn typed(e: serde_path_to_error::Error<serde_json::Error>) -> Self {
         let path = e.path().to_string();
         let at = (path != ".").then_some(path);
-        let message = e.into_inner().to_string();
+        let inner = e.into_inner();
+        let (line, column) = (inner.line(), inner.column());
+        let message = inner.to_string();
         if let Some(name) = missing_field(&message) {
             return DecodeError::Required(match at {
                 Some(parent) => format!("{parent}.{name}"),
@@ -204,6 +206,14 @@ impl DecodeError {
                 supported,
             };
         }
+        // The path says where; serde_json's position is in the JSON the server read, which for
+        // a YAML body, or kubectl's request made from a manifest, is not what the user wrote.
+        let message = match (&at, line) {
+            (Some(_), 1..) => message
+                .strip_suffix(&format!(" at line {line} column {column}"))
+                .map_or(message.clone(), str::to_string),
+            _ => message,
+        };
         DecodeError::Invalid { message, field: at }
     }
 }

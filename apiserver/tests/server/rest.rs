@@ -451,7 +451,8 @@ async fn missing_required_fields_are_invalid_and_type_errors_name_the_field() {
     assert_status(&r, 400, "BadRequest");
     let message = r.body["message"].as_str().unwrap();
     assert!(
-        message.starts_with("Alert in version \"v1alpha1\" cannot be handled as a Alert: metadata.labels.a: invalid type: integer `1`, expected a string"),
+        message
+            == "Alert in version \"v1alpha1\" cannot be handled as a Alert: metadata.labels.a: invalid type: integer `1`, expected a string",
         "{message}"
     );
 
