@@ -230,6 +230,11 @@ mod tests {
             ("Self", "Self_"),
             ("crate", "crate_"),
             ("_", "__"),
+            ("", "_"),
+            ("é", "é"),
+            ("größe-x", "größe_x"),
+            ("1é", "_1é"),
+            ("a b", "a_b"),
         ] {
             assert_eq!(identifier(value), expected);
             let _ = crate::output::ident(value);

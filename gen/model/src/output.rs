@@ -234,11 +234,18 @@ pub fn ident(name: &str) -> Ident {
 
 /// `name` as a Rust identifier's text (see [`ident`]); unchanged when it already is one.
 pub fn identifier(name: &str) -> std::borrow::Cow<'_, str> {
-    let valid = name
-        .chars()
+    // Nearly every name is ASCII: checked bytewise before the Unicode-aware rule.
+    let ascii = name
+        .bytes()
         .next()
-        .is_some_and(|c| c == '_' || c.is_alphabetic())
-        && name.chars().all(|c| c == '_' || c.is_alphanumeric())
+        .is_some_and(|b| b == b'_' || b.is_ascii_alphabetic())
+        && name.bytes().all(|b| b == b'_' || b.is_ascii_alphanumeric());
+    let valid = (ascii
+        || name
+            .chars()
+            .next()
+            .is_some_and(|c| c == '_' || c.is_alphabetic())
+            && name.chars().all(|c| c == '_' || c.is_alphanumeric()))
         && name != "_";
     if valid && !matches!(name, "self" | "Self" | "crate" | "super") {
         return std::borrow::Cow::Borrowed(name);
