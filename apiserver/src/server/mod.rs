@@ -534,7 +534,7 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
     // only): any other method is 405, never the document.
     let document = matches!(
         seg,
-        ["version" | "api" | "openapi", ..] | ["apis"] | ["apis", _] | ["apis", _, _]
+        ["version" | "openapi", ..] | ["api" | "apis"] | ["api" | "apis", _] | ["apis", _, _]
     );
     if document && ctx.method != Method::GET && ctx.method != Method::HEAD {
         return Err(method_not_allowed());

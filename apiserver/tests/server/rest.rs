@@ -1220,6 +1220,20 @@ async fn documents_are_read_only() {
     // Health checks take any method, as Go's healthz mux does.
     let r = call(&app, Method::POST, "/healthz", JSON, "").await;
     assert_eq!(r.status.as_u16(), 200);
+    // Below the documents, resources the server does not have are 404 whatever the method
+    // (a controller posting core Events here is told they are not served, not 405).
+    for (method, path) in [
+        (Method::POST, "/api/v1/namespaces/default/events"),
+        (Method::GET, "/api/v1/namespaces/default/events"),
+        (Method::PUT, "/api/v1/namespaces/default/events/e"),
+        (
+            Method::POST,
+            "/apis/coordination.k8s.io/v1/namespaces/default/leases",
+        ),
+    ] {
+        let r = call(&app, method.clone(), path, JSON, "{}").await;
+        assert_status(&r, 404, "NotFound");
+    }
 }
 
 #[tokio::test]

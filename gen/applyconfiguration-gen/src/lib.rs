@@ -400,10 +400,16 @@ fn configuration(
                     }
                 }
             });
-            let name_expr = if has_meta {
-                quote!(self.metadata.as_ref().and_then(|m| m.name.as_deref()))
+            let (name_expr, namespace_expr) = if has_meta {
+                (
+                    quote!(self.metadata.as_ref().and_then(|m| m.name.as_deref())),
+                    quote!(self.metadata.as_ref().and_then(|m| m.namespace.as_deref())),
+                )
             } else {
-                quote!(::core::option::Option::None)
+                (
+                    quote!(::core::option::Option::None),
+                    quote!(::core::option::Option::None),
+                )
             };
             let snake = snake_case(name);
             let extract = format_ident!("extract_{snake}");
@@ -445,6 +451,9 @@ fn configuration(
                     type Object = #kind_path;
                     fn name(&self) -> ::core::option::Option<&str> {
                         #name_expr
+                    }
+                    fn namespace(&self) -> ::core::option::Option<&str> {
+                        #namespace_expr
                     }
                 }
             };

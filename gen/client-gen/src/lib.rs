@@ -366,7 +366,7 @@ fn group_version(
                 }
                 #[doc = #all_doc]
                 pub fn #all(&self) -> #client::AllNamespaces<#kind, #verbs> {
-                    #client::AllNamespaces::new(self.client.clone())
+                    #client::AllNamespaces::new(self.client.clone())#content_type
                 }
             }
         } else {

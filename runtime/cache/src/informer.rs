@@ -217,7 +217,9 @@ impl<K: Cached> SharedInformer<K> {
     }
 
     /// Adds a handler; it first receives `on_add` for every object already cached. Each handler
-    /// runs on a task of its own, in order of the changes.
+    /// runs on a task of its own, in order of the changes. A handler that panics is logged at
+    /// error level and goes on receiving events (client-go crashes the process instead: build
+    /// with `panic = "abort"` for that).
     pub fn add_event_handler(&self, handler: impl EventHandler<K>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<Notification<K>>();
         let mut handlers = self.handlers.lock();
@@ -227,10 +229,30 @@ impl<K: Cached> SharedInformer<K> {
         handlers.push(tx);
         tokio::spawn(async move {
             while let Some(n) = rx.recv().await {
-                match n {
+                let event = match &n {
+                    Notification::Add(_) => "add",
+                    Notification::Update(..) => "update",
+                    Notification::Delete(_) => "delete",
+                };
+                // A panic would end this task, and the handler would silently get no more
+                // events while the cache stays fresh.
+                let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match n {
                     Notification::Add(o) => handler.on_add(o),
                     Notification::Update(a, b) => handler.on_update(a, b),
                     Notification::Delete(d) => handler.on_delete(d),
+                }));
+                if let Err(panic) = handled {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "a panic without a message".to_string());
+                    tracing::error!(
+                        kind = K::KIND,
+                        event,
+                        panic = %message,
+                        "an event handler panicked; it keeps receiving events"
+                    );
                 }
             }
         });

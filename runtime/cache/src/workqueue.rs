@@ -144,7 +144,8 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> WorkQueue<T> {
         }
     }
 
-    /// Queues `key` after `delay`.
+    /// Queues `key` after `delay`. Call it within a Tokio runtime, which the delay is scheduled
+    /// on (outside one it panics, as `tokio::spawn` does).
     pub fn add_after(&self, key: T, delay: Duration) {
         if delay.is_zero() {
             return self.add(key);
@@ -157,7 +158,7 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> WorkQueue<T> {
     }
 
     /// Queues `key` after its backoff (which doubles with each call until [`forget`]), then as
-    /// the overall rate allows.
+    /// the overall rate allows. Call it within a Tokio runtime, as [`add_after`](Self::add_after).
     ///
     /// [`forget`]: Self::forget
     pub fn add_rate_limited(&self, key: T) {

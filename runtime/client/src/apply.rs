@@ -88,6 +88,10 @@ pub trait ApplyConfiguration: Serialize {
     type Object;
     /// `metadata.name`: where the apply is sent.
     fn name(&self) -> Option<&str>;
+    /// `metadata.namespace`, when set: it must be the client's.
+    fn namespace(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Why [`extract`] could not read what a manager owns.

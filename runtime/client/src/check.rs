@@ -40,6 +40,29 @@ fn refused(kind: &'static str, e: &FieldError) -> Error {
     }
 }
 
+/// An object's namespace (`None`: unset) against the client's (`None`: a cluster-scoped
+/// client): the same, or unset.
+pub(crate) fn namespaces(
+    kind: &'static str,
+    client: Option<&str>,
+    object: Option<&str>,
+) -> Result<(), Error> {
+    let invalid = |message: String| Error::InvalidObject {
+        kind,
+        field: "metadata.namespace",
+        message,
+    };
+    match (client, object) {
+        (Some(client), Some(object)) if client != object => Err(invalid(format!(
+            "the object is in namespace {object:?}, the client in {client:?}"
+        ))),
+        (None, Some(object)) => Err(invalid(format!(
+            "{kind} is cluster-scoped: it has no namespace (got {object:?})"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The object's namespace against the client's (`None`: a cluster-scoped client), its name, and
 /// the metadata rules the server applies (the same implementation:
 /// `kube_codegen_apimachinery::validation`): labels, annotations, and on create the
@@ -56,21 +79,7 @@ pub(crate) fn object(
         message,
     };
     let object_namespace = meta.namespace.as_deref().filter(|n| !n.is_empty());
-    match (client_namespace, object_namespace) {
-        (Some(client), Some(object)) if client != object => {
-            return Err(invalid(
-                "metadata.namespace",
-                format!("the object is in namespace {object:?}, the client in {client:?}"),
-            ));
-        }
-        (None, Some(object)) => {
-            return Err(invalid(
-                "metadata.namespace",
-                format!("{kind} is cluster-scoped: it has no namespace (got {object:?})"),
-            ));
-        }
-        _ => {}
-    }
+    namespaces(kind, client_namespace, object_namespace)?;
     if let Some(ns) = client_namespace {
         namespace(kind, ns)?;
     }

@@ -43,9 +43,17 @@ impl Error {
         self.status().is_some_and(|s| s.is_not_found())
     }
 
-    /// An `AlreadyExists` or a `Conflict` (stale `resourceVersion`) answer.
+    /// A `Conflict` answer (a stale `resourceVersion`, or a write racing another): what a
+    /// retry after reading again can fix. Not an `AlreadyExists`, which is a 409 too, as Go's
+    /// `IsConflict` and kube's `Status::is_conflict` tell them apart.
     pub fn is_conflict(&self) -> bool {
-        self.code() == Some(409)
+        self.status()
+            .is_some_and(|s| s.reason == "Conflict" || (s.code == 409 && !s.is_already_exists()))
+    }
+
+    /// An `AlreadyExists` answer: a create of a name that is taken.
+    pub fn is_already_exists(&self) -> bool {
+        self.status().is_some_and(|s| s.is_already_exists())
     }
 
     pub fn is_invalid(&self) -> bool {

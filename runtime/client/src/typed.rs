@@ -306,6 +306,12 @@ impl<K: ApiObject, V> Client<K, V> {
             message: "an apply configuration needs a name".into(),
         })?;
         check::name(K::KIND, name)?;
+        // As for the other writes: the configuration's namespace, when set, is the client's.
+        check::namespaces(
+            K::KIND,
+            self.namespace.as_deref(),
+            config.namespace().filter(|n| !n.is_empty()),
+        )?;
         if pp.field_manager.as_deref().is_none_or(str::is_empty) {
             return Err(Error::InvalidObject {
                 kind: K::KIND,
@@ -433,6 +439,10 @@ fn name_of<K: ApiObject>(obj: &K) -> &str {
 /// List and watch of a namespaced kind in every namespace.
 pub struct AllNamespaces<K, V> {
     api: kube::Api<K>,
+    client: kube::Client,
+    /// The kind's protobuf message, when the client speaks protobuf
+    /// ([`AllNamespaces::content_type`]).
+    protobuf: Option<kube_codegen_scheme::Protobuf<K>>,
     _verbs: PhantomData<fn() -> V>,
 }
 
@@ -440,6 +450,8 @@ impl<K: ApiObject, V> Clone for AllNamespaces<K, V> {
     fn clone(&self) -> Self {
         AllNamespaces {
             api: self.api.clone(),
+            client: self.client.clone(),
+            protobuf: self.protobuf,
             _verbs: PhantomData,
         }
     }
@@ -451,9 +463,24 @@ impl<K: ApiObject, V> AllNamespaces<K, V> {
         K: k8s_openapi::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
     {
         AllNamespaces {
-            api: kube::Api::all(client),
+            api: kube::Api::all(client.clone()),
+            client,
+            protobuf: None,
             _verbs: PhantomData,
         }
+    }
+
+    /// Speaks `content_type`, as [`Client::content_type`] does: with [`ContentType::Protobuf`],
+    /// list and watch read the kind's protobuf message when protobuf-gen gave it one.
+    pub fn content_type(mut self, content_type: ContentType) -> Self
+    where
+        K: kube_codegen_scheme::Kind,
+    {
+        self.protobuf = match content_type {
+            ContentType::Protobuf => K::PROTOBUF,
+            ContentType::Json => None,
+        };
+        self
     }
 
     /// The `kube::Api` underneath (what `kube::runtime::watcher` takes).
@@ -465,6 +492,11 @@ impl<K: ApiObject, V> AllNamespaces<K, V> {
     where
         V: verbs::List,
     {
+        if let Some(pb) = &self.protobuf {
+            check::list_params(lp)?;
+            let request = self.request().list(lp).map_err(kube::Error::BuildRequest)?;
+            return protobuf::request_list(&self.client, pb, request).await;
+        }
         list(&self.api, lp).await
     }
 
@@ -476,7 +508,20 @@ impl<K: ApiObject, V> AllNamespaces<K, V> {
     where
         V: verbs::Watch,
     {
+        if let Some(pb) = self.protobuf {
+            check::selectors(wp.label_selector.as_deref(), wp.field_selector.as_deref())?;
+            let request = self
+                .request()
+                .watch(wp, resource_version)
+                .map_err(kube::Error::BuildRequest)?;
+            return protobuf::watch(&self.client, pb, request).await;
+        }
         watch(&self.api, wp, resource_version).await
+    }
+
+    fn request(&self) -> kube::core::Request {
+        use kube::Resource;
+        kube::core::Request::new(K::url_path(&(), None))
     }
 }
 

@@ -97,6 +97,15 @@ async fn crud_selectors_and_versions_behave_like_the_server() {
     stale.spec.content = "second".into();
     let err = alerts.update(&pp, &stale).await.unwrap_err();
     assert!(err.is_conflict(), "{err}");
+    assert!(!err.is_already_exists(), "{err}");
+    // A taken name is a 409 too, but AlreadyExists, not a conflict a retry fixes.
+    let mut again = stale.clone();
+    again.metadata.resource_version = None;
+    again.metadata.uid = None;
+    let err = alerts.create(&pp, &again).await.unwrap_err();
+    assert_eq!(err.code(), Some(409), "{err}");
+    assert!(err.is_already_exists(), "{err}");
+    assert!(!err.is_conflict(), "{err}");
 
     // Status through its subresource only.
     let mut current = alerts.get("disk").await.unwrap();
@@ -452,4 +461,44 @@ async fn protobuf_clientset() {
             .as_deref()
             .is_some_and(|a| a.starts_with("application/vnd.kubernetes.protobuf"))
     }));
+    // Across all namespaces too: a list and a watch in protobuf.
+    let everywhere = cs.pager_v1beta1().alerts_all_namespaces();
+    let all = everywhere.list(&ListParams::default()).await.unwrap();
+    assert_eq!(all.items.len(), 3);
+    let mut events = everywhere
+        .watch(
+            &WatchParams::default(),
+            all.metadata.resource_version.as_deref().unwrap(),
+        )
+        .await
+        .unwrap();
+    json_cs
+        .pager_v1beta1()
+        .alerts("default")
+        .create(&PostParams::default(), &alert("everywhere", "E"))
+        .await
+        .unwrap();
+    match tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
+        .await
+        .expect("an event within 10 s")
+        .unwrap()
+        .unwrap()
+    {
+        WatchEvent::Added(a) => assert_eq!(a.metadata.name.as_deref(), Some("everywhere")),
+        other => panic!("expected ADDED, got {other:?}"),
+    }
+    let requests = fake.recorder().requests();
+    let across: Vec<_> = requests
+        .iter()
+        .filter(|r| matches!(r.verb.as_str(), "list" | "watch") && r.namespace.is_none())
+        .collect();
+    assert_eq!(across.len(), 2, "{requests:?}");
+    for r in across {
+        assert!(
+            r.accept
+                .as_deref()
+                .is_some_and(|a| a.starts_with("application/vnd.kubernetes.protobuf")),
+            "{r:?}"
+        );
+    }
 }

@@ -110,6 +110,9 @@ impl ::kube_codegen_client::apply::ApplyConfiguration for AlertApplyConfiguratio
     fn name(&self) -> ::core::option::Option<&str> {
         self.metadata.as_ref().and_then(|m| m.name.as_deref())
     }
+    fn namespace(&self) -> ::core::option::Option<&str> {
+        self.metadata.as_ref().and_then(|m| m.namespace.as_deref())
+    }
 }
 /// What `field_manager` applied to `alert` (its `Apply` entry in `metadata.managedFields`), as an apply configuration with the object's identity: change it and apply it again to update exactly those fields (Go's `ExtractAlert`).
 pub fn extract_alert(

@@ -32,6 +32,7 @@ impl PagerV1beta1 {
         &self,
     ) -> ::kube_codegen_client::AllNamespaces<::pager::v1beta1::Alert, AlertVerbs> {
         ::kube_codegen_client::AllNamespaces::new(self.client.clone())
+            .content_type(self.content_type)
     }
 }
 /// The verbs of `Alert`'s client: create, update, updateStatus, delete, deleteCollection, get, list, watch, patch, apply, applyStatus.

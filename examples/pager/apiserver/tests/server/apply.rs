@@ -284,6 +284,23 @@ async fn checked_before_any_request() {
         Err(Error::InvalidObject { field, .. }) => assert_eq!(field, "metadata.name"),
         other => panic!("{other:?}"),
     }
+    // A configuration in another namespace than the client's, as create and update refuse it.
+    let elsewhere = AlertApplyConfiguration::new("a1", "other")
+        .spec(AlertSpecApplyConfiguration::new().content("c"));
+    for result in [
+        alerts.apply(&elsewhere, &PatchParams::apply("m")).await,
+        alerts
+            .apply_status(&elsewhere, &PatchParams::apply("m"))
+            .await,
+    ] {
+        match result {
+            Err(Error::InvalidObject { field, message, .. }) => {
+                assert_eq!(field, "metadata.namespace");
+                assert!(message.contains("\"other\""), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
     // Applied through v1alpha1, extracted with v1beta1 types: refused, naming the version.
     let alpha = clientset.pager_v1alpha1().alerts("default");
     let created = alpha

@@ -159,3 +159,45 @@ fn alerts_rv(informer: &kube_codegen_cache::SharedInformer<Alert>) -> String {
         .max_by_key(|rv| rv.parse::<u64>().unwrap_or(0))
         .unwrap()
 }
+
+/// A handler that panics on one event goes on receiving the next ones (the panic is logged):
+/// its task used to end, and the handler silently got nothing more while the cache stayed fresh.
+#[tokio::test]
+async fn a_panicking_handler_keeps_receiving_events() {
+    let fake = pager_client::clientset::fake::builder()
+        .resource(pager_apiserver::alerts())
+        .build()
+        .await
+        .unwrap();
+    let cs = Clientset::new(fake.client());
+    let factory = SharedInformerFactory::builder(cs.client().clone()).build();
+    let informer = factory.namespaced::<Alert>();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let s = seen.clone();
+    informer.add_event_handler(Handlers::new().on_add(move |a: Arc<Alert>| {
+        let name = a.metadata.name.clone().unwrap();
+        s.lock().push(name.clone());
+        if name == "boom" {
+            panic!("a bug in the handler");
+        }
+    }));
+    factory.start();
+    assert!(factory.wait_for_cache_sync().await);
+    let alerts = cs.pager_v1beta1().alerts("default");
+    for name in ["boom", "after"] {
+        alerts
+            .create(&PostParams::default(), &alert(name))
+            .await
+            .unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while seen.lock().len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the handler got {:?}",
+            seen.lock()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(*seen.lock(), ["boom", "after"]);
+}
