@@ -229,8 +229,19 @@ impl SharedInformerFactory {
     }
 
     /// Waits until every started informer has synced; false if the factory shut down first.
+    /// An informer asked for after [`start`](Self::start) is not waited for (as in client-go):
+    /// it is named in a warning, and `start` must be called again for it.
     pub async fn wait_for_cache_sync(&self) -> bool {
         let mut shutdown = self.shutdown.subscribe();
+        for e in self.informers.lock().values().filter(|e| e.run.is_some()) {
+            let (group, version, plural) = e.informer.resource();
+            tracing::warn!(
+                group,
+                version,
+                resource = plural,
+                "an informer asked for is not started, and not waited for: call start() again"
+            );
+        }
         loop {
             let pending: Vec<Arc<dyn AnyInformer>> = self
                 .informers

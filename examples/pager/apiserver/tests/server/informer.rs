@@ -201,3 +201,52 @@ async fn a_panicking_handler_keeps_receiving_events() {
     }
     assert_eq!(*seen.lock(), ["boom", "after"]);
 }
+
+/// Bytes a test's tracing subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An informer asked for after `start()` is not waited for (as in client-go), and
+/// `wait_for_cache_sync` names it in a warning; `start()` again starts it.
+#[tokio::test]
+async fn an_informer_asked_for_after_start_is_named_in_a_warning() {
+    let fake = pager_client::clientset::fake::builder()
+        .build()
+        .await
+        .unwrap();
+    let cs = Clientset::new(fake.client());
+    let factory = SharedInformerFactory::builder(cs.client().clone()).build();
+    let _beta = factory.namespaced::<Alert>();
+    factory.start();
+    assert!(factory.wait_for_cache_sync().await);
+    let late = factory.namespaced::<pager::v1alpha1::Alert>();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        assert!(factory.wait_for_cache_sync().await);
+    }
+    assert!(!late.has_synced());
+    let out = String::from_utf8(captured.0.lock().clone()).unwrap();
+    assert!(
+        out.contains("call start() again") && out.contains("v1alpha1"),
+        "{out}"
+    );
+    factory.start();
+    assert!(factory.wait_for_cache_sync().await);
+    assert!(late.has_synced());
+}
