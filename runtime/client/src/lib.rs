@@ -25,6 +25,9 @@ pub use protobuf::ContentType;
 pub use typed::{AllNamespaces, ApiObject, Client};
 
 pub use either::Either;
+/// The crate whose `json_patch::Patch` [`Patch::Json`] takes (the version kube uses), so that a
+/// JSON patch needs no dependency of its own.
+pub use json_patch;
 /// kube's parameter and result types, re-exported for generated code and its users.
 pub use kube::api::{
     DeleteParams, ListParams, ObjectList, Patch, PatchParams, PostParams, WatchEvent, WatchParams,

@@ -137,7 +137,7 @@ async fn crud_selectors_and_versions_behave_like_the_server() {
         .await
         .unwrap();
     assert_eq!(patched.spec.title, "Disk nearly full");
-    let json_patch: json_patch::Patch =
+    let json_patch: kube_codegen_client::json_patch::Patch =
         serde_json::from_value(json!([{"op": "replace", "path": "/spec/content", "value": "80%"}]))
             .unwrap();
     let patched = alerts
