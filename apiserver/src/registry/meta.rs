@@ -143,7 +143,7 @@ pub(crate) fn no_new_finalizers(new: &ObjectMeta, old: &ObjectMeta) -> Option<Ca
     if !is_deleting(old) {
         return None;
     }
-    let before = old.finalizers.as_deref().unwrap_or_default();
+    let before: std::collections::BTreeSet<&String> = old.finalizers.iter().flatten().collect();
     let mut extra: Vec<&str> = new
         .finalizers
         .as_deref()
@@ -327,11 +327,15 @@ pub(crate) fn dedup_owner_references(
 ) -> Option<String> {
     let refs = meta.owner_references.as_mut()?;
     let mut kept: Vec<OwnerReference> = Vec::with_capacity(refs.len());
+    // Where the references of each uid are in `kept`: a long list costs n log n.
+    let mut by_uid: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
     let mut duplicates = Vec::new();
     for r in refs.drain(..) {
-        if kept.iter().any(|k| k.uid == r.uid && *k == r) {
+        let same_uid = by_uid.entry(r.uid.clone()).or_default();
+        if same_uid.iter().any(|&i| kept[i] == r) {
             duplicates.push(r.uid);
         } else {
+            same_uid.push(kept.len());
             kept.push(r);
         }
     }

@@ -2,6 +2,8 @@
 //! sets, merging an applied configuration into an object, comparing two objects, and removing or
 //! extracting the items of a set.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 use crate::path::{Path, PathElement, compare_values};
@@ -528,8 +530,10 @@ impl<'a> Walker<'a> {
         lhs: Option<&Vec<Value>>,
         rhs: Option<&Vec<Value>>,
     ) -> Result<Option<Value>, ValidationError> {
-        let lhs_groups = self.grouped(list, lhs)?;
-        let rhs_groups = self.grouped(list, rhs)?;
+        // Keys are looked up through the indexes: lists of many thousands of items
+        // (finalizers, owner references) cost n log n, not n².
+        let (lhs_groups, lhs_index) = self.grouped(list, lhs)?;
+        let (rhs_groups, rhs_index) = self.grouped(list, rhs)?;
         // An apply's configuration must name each item once, as in structured-merge-diff.
         // Updates may hold duplicates (Kubernetes 1.29+ reads them with `AllowDuplicates`: two
         // equal finalizers are no error), so the object an apply lands on may too: the items
@@ -540,12 +544,7 @@ impl<'a> Walker<'a> {
         {
             return Err(error(&self.path, format!("duplicate entries for key {pe}")));
         }
-        let theirs_of = |pe: &PathElement| {
-            rhs_groups
-                .iter()
-                .find(|(p, _)| p == pe)
-                .map(|(_, items)| items.as_slice())
-        };
+        let theirs_of = |pe: &PathElement| rhs_index.get(pe).map(|&i| rhs_groups[i].1.as_slice());
         let mut out = Vec::new();
         for (pe, mine) in &lhs_groups {
             let theirs = theirs_of(pe);
@@ -570,7 +569,7 @@ impl<'a> Walker<'a> {
             out.extend(merged?);
         }
         for (pe, theirs) in &rhs_groups {
-            if lhs_groups.iter().any(|(p, _)| p == pe) {
+            if lhs_index.contains_key(pe) {
                 continue;
             }
             if theirs.len() > 1 {
@@ -585,22 +584,33 @@ impl<'a> Walker<'a> {
         Ok((!out.is_empty()).then_some(Value::Array(out)))
     }
 
-    /// The items of `list` in `values` by path element, in first-seen order: one item per key,
-    /// unless the list holds a key more than once.
+    /// The items of `list` in `values` by path element, in first-seen order (one item per key,
+    /// unless the list holds a key more than once), and where each key's group is.
+    #[allow(clippy::type_complexity)]
     fn grouped<'v>(
         &self,
         list: &ListType,
         values: Option<&'v Vec<Value>>,
-    ) -> Result<Vec<(PathElement, Vec<&'v Value>)>, ValidationError> {
+    ) -> Result<
+        (
+            Vec<(PathElement, Vec<&'v Value>)>,
+            BTreeMap<PathElement, usize>,
+        ),
+        ValidationError,
+    > {
         let mut groups: Vec<(PathElement, Vec<&'v Value>)> = Vec::new();
+        let mut index: BTreeMap<PathElement, usize> = BTreeMap::new();
         for (i, item) in values.into_iter().flatten().enumerate() {
             let pe = self.typed.item_element(list, i, item, &self.path)?;
-            match groups.iter_mut().find(|(p, _)| *p == pe) {
-                Some((_, items)) => items.push(item),
-                None => groups.push((pe, vec![item])),
+            match index.get(&pe) {
+                Some(&at) => groups[at].1.push(item),
+                None => {
+                    index.insert(pe.clone(), groups.len());
+                    groups.push((pe, vec![item]));
+                }
             }
         }
-        Ok(groups)
+        Ok((groups, index))
     }
 
     /// A key some side holds more than once, compared as one unit (compare mode only).
@@ -777,6 +787,44 @@ mod tests {
                 .unwrap()
                 .is_same()
         );
+    }
+
+    /// Long set and map lists (thousands of finalizers or owner references) compare and merge
+    /// item by item through their keys' index: every change found, the merge in order.
+    #[test]
+    fn long_keyed_lists_compare_and_merge_by_key() {
+        let (schema, root) = schema();
+        let t = Typed::new(&schema, &root);
+        let n = 20_000;
+        let tags: Vec<String> = (0..n).map(|i| format!("example.com/f{i}")).collect();
+        let ports: Vec<Value> = (0..n).map(|i| json!({"port": i, "name": "p"})).collect();
+        let old = json!({"tags": tags, "ports": ports});
+        let mut new = old.clone();
+        new["tags"][n / 2] = json!("example.com/other");
+        new["ports"][n - 1]["name"] = json!("changed");
+        let c = t.compare(&old, &new).unwrap();
+        assert_eq!(
+            c.added.to_fields_v1(),
+            json!({"f:tags": {"v:\"example.com/other\"": {}}})
+        );
+        assert_eq!(
+            c.removed.to_fields_v1(),
+            json!({"f:tags": {format!("v:\"example.com/f{}\"", n / 2): {}}})
+        );
+        assert_eq!(
+            c.modified.to_fields_v1(),
+            json!({"f:ports": {format!("k:{{\"port\":{}}}", n - 1): {"f:name": {}}}})
+        );
+        let merged = t
+            .merge(
+                &old,
+                &json!({"tags": ["example.com/new"], "ports": [{"port": 0, "name": "q"}]}),
+            )
+            .unwrap();
+        assert_eq!(merged["tags"].as_array().unwrap().len(), n + 1);
+        assert_eq!(merged["tags"][n], "example.com/new");
+        assert_eq!(merged["ports"][0], json!({"port": 0, "name": "q"}));
+        assert_eq!(merged["ports"].as_array().unwrap().len(), n);
     }
 
     #[test]
