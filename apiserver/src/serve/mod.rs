@@ -26,6 +26,13 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// (hyper's default, 200, would leave the 201st watch of that connection waiting.)
 pub const HTTP2_MAX_STREAMS_PER_CONNECTION: u32 = 1000;
 
+/// How long an HTTP/1 connection may take to send a request's headers, counted from when the
+/// server waits for them: a new connection that sends nothing, one dripping its headers
+/// (slowloris), and a keep-alive connection idle between requests are closed after it, as Go's
+/// `ReadHeaderTimeout` closes them. Without it, idle sockets could exhaust the file
+/// descriptors. Request bodies and responses (watches) are not limited by it.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// HTTPS settings.
 pub struct Tls {
     cert: Arc<ReloadingCert>,
@@ -122,6 +129,14 @@ pub async fn serve(
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let Some(acceptor) = acceptor else {
+                // A client that sends nothing at all is closed after the header timeout: hyper's
+                // own header timer starts only once it has told the protocols apart.
+                let first =
+                    tokio::time::timeout(HEADER_READ_TIMEOUT, tcp.peek(&mut [0u8; 1])).await;
+                if !matches!(first, Ok(Ok(1..))) {
+                    tracing::debug!(%remote, "closed: no request within the header timeout");
+                    return;
+                }
                 let http2 = starts_http2(&tcp).await;
                 let io = TokioIo::new(Writes::new(tcp, http2));
                 run_connection(io, router, None, watcher, remote).await;
@@ -267,6 +282,10 @@ async fn run_connection<I>(
             router.clone().oneshot(req)
         });
     let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
     builder
         .http2()
         .max_concurrent_streams(HTTP2_MAX_STREAMS_PER_CONNECTION);

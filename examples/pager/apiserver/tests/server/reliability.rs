@@ -283,3 +283,64 @@ async fn watch_behind_the_history_gets_410_and_a_relist_recovers() {
         other => panic!("expected ADDED, got {other:?}"),
     }
 }
+
+/// Connections that send no request are closed after the header timeout (30 s, Go's
+/// `ReadHeaderTimeout` in spirit): one that sends nothing, one dripping a partial header
+/// (slowloris), and a keep-alive connection idle after a request; a watch, which only receives,
+/// stays open. Without it, idle sockets could exhaust the server's file descriptors.
+#[test]
+fn idle_and_slow_connections_are_closed_after_the_header_timeout() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    let server = Server::start(&["--storage", "memory"]);
+    let connect = || TcpStream::connect(&server.addr).unwrap();
+    let silent = connect();
+    let mut partial = connect();
+    partial
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut idle = connect();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = idle.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &buf[..n]);
+    let mut watch = connect();
+    watch
+        .write_all(b"GET /apis/pager.k8s.co/v1beta1/namespaces/default/alerts?watch=true&timeoutSeconds=120 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let n = watch.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &buf[..n]);
+    let started = std::time::Instant::now();
+    for (what, mut conn) in [("silent", silent), ("partial", partial), ("idle", idle)] {
+        conn.set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        // The server closes it: end of stream (or a reset), not our read timeout.
+        match conn.read(&mut buf) {
+            Ok(0) => {}
+            Ok(n) => panic!("{what}: unexpected bytes {:?}", &buf[..n]),
+            Err(e) => assert!(
+                !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "{what}: still open after {:?}",
+                started.elapsed()
+            ),
+        }
+    }
+    // The watch is still open: nothing to read, and no end of stream.
+    watch
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    match watch.read(&mut buf) {
+        Err(e) => assert!(
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "{e}"
+        ),
+        Ok(n) => assert!(n > 0, "the watch was closed"),
+    }
+}
