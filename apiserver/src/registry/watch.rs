@@ -227,7 +227,18 @@ where
             .await
             .map_err(|e| this.storage_error(e, ""))?
     } else {
-        resource_version.unwrap_or_default()
+        // From a revision the store has not reached: a 504 `Too large resource version`, as a
+        // GET or a list there (and kube-apiserver's watch cache), not a stream that stays silent.
+        let asked = resource_version.unwrap_or_default();
+        let current = this
+            .store
+            .revision()
+            .await
+            .map_err(|e| this.storage_error(e, ""))?;
+        if asked > current {
+            return Err(ApiError::too_large_resource_version(asked, current));
+        }
+        asked
     };
     let initial = futures::stream::iter(initial);
     let mut progress = None;

@@ -381,8 +381,11 @@ async fn get_at_a_future_resource_version(app: &axum::Router) {
     )
     .await;
     assert_too_large(code, &out, asked, current, "get of a missing object");
-    // The same Status from a list (NotOlderThan and Exact) and from a watch's initial list.
+    // The same Status from a list (NotOlderThan and Exact), from a watch's initial list, and
+    // from a watch from that revision (not a stream that stays silent).
     for query in [
+        format!("watch=1&resourceVersion={asked}"),
+        format!("watch=1&resourceVersion={asked}&allowWatchBookmarks=true"),
         format!("resourceVersion={asked}"),
         format!("resourceVersion={asked}&resourceVersionMatch=NotOlderThan"),
         format!("resourceVersion={asked}&resourceVersionMatch=Exact"),
