@@ -670,8 +670,31 @@ fn check_type_meta(info: &ResourceInfo, body: &[u8]) -> Result<(), ApiError> {
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::bad_request("the request body must be an object"));
     }
-    let meta = serde_json::from_slice::<TypeMeta>(body)
-        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    let meta = match serde_json::from_slice::<TypeMeta>(body) {
+        Ok(meta) => meta,
+        // `kind` or `apiVersion` given twice: the last one counts, as for any other key
+        // (`fieldValidation` judges the repeat when the body is decoded).
+        Err(e) if e.to_string().starts_with("duplicate field") => {
+            let value: Value = serde_json::from_slice(body).map_err(|e| {
+                ApiError::bad_request(format!("the request body is not valid JSON: {e}"))
+            })?;
+            let field = |k: &str| {
+                value
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .map(|s| std::borrow::Cow::Owned(s.to_string()))
+            };
+            TypeMeta {
+                api_version: field("apiVersion"),
+                kind: field("kind"),
+            }
+        }
+        Err(e) => {
+            return Err(ApiError::bad_request(format!(
+                "the request body is not valid JSON: {e}"
+            )));
+        }
+    };
     if let Some(av) = meta.api_version.as_deref()
         && av != info.api_version()
     {

@@ -525,6 +525,31 @@ async fn unknown_fields_warn_by_default_and_are_dropped() {
         "{}",
         r.body
     );
+    // `kind` or `apiVersion` given twice too: the last one is checked against the URL.
+    let kinds = r#"{"apiVersion":"pager.k8s.co/v1alpha1","kind":"Pod","kind":"Alert","metadata":{"name":"k"},"spec":{"message":"m"}}"#;
+    let r = call(&app, Method::POST, BASE, JSON, kinds).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let warning = r.headers.get("warning").unwrap().to_str().unwrap();
+    assert_eq!(warning, "299 - \"duplicate field \\\"kind\\\"\"");
+    let r = call(
+        &app,
+        Method::POST,
+        BASE,
+        JSON,
+        &kinds
+            .replace("\"Pod\",\"kind\":\"Alert\"", "\"Alert\",\"kind\":\"Pod\"")
+            .replace("\"k\"", "\"k2\""),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("the kind in the data (Pod)"),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]
