@@ -129,14 +129,6 @@ pub async fn serve(
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let Some(acceptor) = acceptor else {
-                // A client that sends nothing at all is closed after the header timeout: hyper's
-                // own header timer starts only once it has told the protocols apart.
-                let first =
-                    tokio::time::timeout(HEADER_READ_TIMEOUT, tcp.peek(&mut [0u8; 1])).await;
-                if !matches!(first, Ok(Ok(1..))) {
-                    tracing::debug!(%remote, "closed: no request within the header timeout");
-                    return;
-                }
                 let http2 = starts_http2(&tcp).await;
                 let io = TokioIo::new(Writes::new(tcp, http2));
                 run_connection(io, router, None, watcher, remote).await;
@@ -203,9 +195,16 @@ async fn starts_http2(tcp: &tokio::net::TcpStream) -> bool {
 /// copied into its 16 KiB buffer, so one event for a thousand watches on a connection takes a
 /// few dozen writes, not a thousand. HTTP/1.1 keeps them: hyper then queues a list's chunks
 /// for `writev` instead of copying them.
+///
+/// It also closes a connection whose client sends nothing at all within
+/// [`HEADER_READ_TIMEOUT`]: hyper's own header timer starts only once hyper-util has read
+/// enough to tell HTTP/1 from HTTP/2, so a silent connection (over TLS too, after its
+/// handshake) would otherwise wait forever.
 struct Writes<T> {
     inner: T,
     vectored: bool,
+    /// Until the first byte arrives: when the connection gives up waiting for it.
+    first_byte: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<T> Writes<T> {
@@ -213,6 +212,7 @@ impl<T> Writes<T> {
         Writes {
             inner,
             vectored: !http2,
+            first_byte: Some(Box::pin(tokio::time::sleep(HEADER_READ_TIMEOUT))),
         }
     }
 }
@@ -223,7 +223,25 @@ impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Writes<T> {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let read = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if self.first_byte.is_some() {
+            match &read {
+                std::task::Poll::Ready(_) if buf.filled().len() > before => self.first_byte = None,
+                std::task::Poll::Pending => {
+                    if let Some(deadline) = self.first_byte.as_mut()
+                        && deadline.as_mut().poll(cx).is_ready()
+                    {
+                        return std::task::Poll::Ready(Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "no request within the header timeout",
+                        )));
+                    }
+                }
+                std::task::Poll::Ready(_) => {}
+            }
+        }
+        read
     }
 }
 
