@@ -678,15 +678,16 @@ fn check_type_meta(info: &ResourceInfo, body: &[u8]) -> Result<(), ApiError> {
             let value: Value = serde_json::from_slice(body).map_err(|e| {
                 ApiError::bad_request(format!("the request body is not valid JSON: {e}"))
             })?;
-            let field = |k: &str| {
-                value
-                    .get(k)
-                    .and_then(Value::as_str)
-                    .map(|s| std::borrow::Cow::Owned(s.to_string()))
+            let field = |k: &str| match value.get(k) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(std::borrow::Cow::Owned(s.clone()))),
+                Some(other) => Err(ApiError::bad_request(format!(
+                    "the request body is not valid JSON: {k}: invalid type: {other}, expected a string"
+                ))),
             };
             TypeMeta {
-                api_version: field("apiVersion"),
-                kind: field("kind"),
+                api_version: field("apiVersion")?,
+                kind: field("kind")?,
             }
         }
         Err(e) => {

@@ -550,6 +550,15 @@ async fn unknown_fields_warn_by_default_and_are_dropped() {
         "{}",
         r.body
     );
+    let r = call(
+        &app,
+        Method::POST,
+        BASE,
+        JSON,
+        &kinds.replace("\"kind\":\"Alert\"", "\"kind\":1"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
 }
 
 #[tokio::test]

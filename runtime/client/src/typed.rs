@@ -114,10 +114,7 @@ impl<K: ApiObject, V> Client<K, V> {
     where
         K: kube_codegen_scheme::Kind,
     {
-        self.protobuf = match content_type {
-            ContentType::Protobuf => K::PROTOBUF,
-            ContentType::Json => None,
-        };
+        self.protobuf = protobuf_for::<K>(content_type);
         self
     }
 
@@ -476,10 +473,7 @@ impl<K: ApiObject, V> AllNamespaces<K, V> {
     where
         K: kube_codegen_scheme::Kind,
     {
-        self.protobuf = match content_type {
-            ContentType::Protobuf => K::PROTOBUF,
-            ContentType::Json => None,
-        };
+        self.protobuf = protobuf_for::<K>(content_type);
         self
     }
 
@@ -522,6 +516,17 @@ impl<K: ApiObject, V> AllNamespaces<K, V> {
     fn request(&self) -> kube::core::Request {
         use kube::Resource;
         kube::core::Request::new(K::url_path(&(), None))
+    }
+}
+
+/// The kind's protobuf message when a client speaks protobuf (`None`: JSON, or a kind without a
+/// message).
+fn protobuf_for<K: kube_codegen_scheme::Kind>(
+    content_type: ContentType,
+) -> Option<kube_codegen_scheme::Protobuf<K>> {
+    match content_type {
+        ContentType::Protobuf => K::PROTOBUF,
+        ContentType::Json => None,
     }
 }
 
