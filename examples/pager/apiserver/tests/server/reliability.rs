@@ -293,7 +293,26 @@ fn idle_and_slow_connections_are_closed_after_the_header_timeout() {
     use std::io::{Read, Write};
     use std::net::TcpStream;
     let server = Server::start(&["--storage", "memory"]);
-    let connect = || TcpStream::connect(&server.addr).unwrap();
+    let connect = || {
+        let conn = TcpStream::connect(&server.addr).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        conn
+    };
+    // The same over HTTPS, timed alongside: a connection silent after its TLS handshake, and one
+    // that never starts a handshake (the handshake timeout, 10 s, ends that one).
+    let certs = tempfile::tempdir().unwrap();
+    let tls_server = Server::start_https(&[
+        "--storage",
+        "memory",
+        "--cert-dir",
+        certs.path().to_str().unwrap(),
+    ]);
+    let tls_silent = tls_handshaken(&tls_server.addr, &certs.path().join("ca.crt"));
+    let no_handshake = TcpStream::connect(&tls_server.addr).unwrap();
+    no_handshake
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
     let silent = connect();
     let mut partial = connect();
     partial
@@ -312,10 +331,16 @@ fn idle_and_slow_connections_are_closed_after_the_header_timeout() {
     let n = watch.read(&mut buf).unwrap();
     assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &buf[..n]);
     let started = std::time::Instant::now();
-    for (what, mut conn) in [("silent", silent), ("partial", partial), ("idle", idle)] {
-        conn.set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
-        // The server closes it: end of stream (or a reset), not our read timeout.
+    let conns: [(&str, Box<dyn Read>); 5] = [
+        ("silent", Box::new(silent)),
+        ("partial", Box::new(partial)),
+        ("idle", Box::new(idle)),
+        ("silent after a TLS handshake", Box::new(tls_silent)),
+        ("without a TLS handshake", Box::new(no_handshake)),
+    ];
+    for (what, mut conn) in conns {
+        // The server closes it: end of stream (or a reset), not our read timeout (60 s, set
+        // when connecting).
         match conn.read(&mut buf) {
             Ok(0) => {}
             Ok(n) => panic!("{what}: unexpected bytes {:?}", &buf[..n]),
@@ -324,7 +349,7 @@ fn idle_and_slow_connections_are_closed_after_the_header_timeout() {
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ),
-                "{what}: still open after {:?}",
+                "{what}: still open after {:?} ({e})",
                 started.elapsed()
             ),
         }
@@ -343,4 +368,33 @@ fn idle_and_slow_connections_are_closed_after_the_header_timeout() {
         ),
         Ok(n) => assert!(n > 0, "the watch was closed"),
     }
+}
+
+/// A TLS connection to `addr` (trusting the CA in `ca`) whose handshake is complete and which
+/// has sent nothing else, read with a 60 s timeout.
+fn tls_handshaken(
+    addr: &str,
+    ca: &std::path::Path,
+) -> rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream> {
+    use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let mut conn =
+        rustls::ClientConnection::new(Arc::new(config), ServerName::try_from("localhost").unwrap())
+            .unwrap();
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp).unwrap();
+    }
+    rustls::StreamOwned::new(conn, tcp)
 }
