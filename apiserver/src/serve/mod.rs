@@ -1,6 +1,6 @@
 //! Serving the router: HTTPS with rustls (HTTP/2 and HTTP/1.1), the client certificate of each
 //! connection handed to authentication, the serving certificate reloaded when its files change,
-//! and a graceful shutdown; or plain HTTP (loopback development).
+//! a graceful shutdown, and connections closed when idle; or plain HTTP (loopback development).
 
 pub mod certs;
 
@@ -32,6 +32,32 @@ pub const HTTP2_MAX_STREAMS_PER_CONNECTION: u32 = 1000;
 /// `ReadHeaderTimeout` closes them. Without it, idle sockets could exhaust the file
 /// descriptors. Request bodies and responses (watches) are not limited by it.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a connection may stay open with no request in progress, kube-apiserver's
+/// `IdleTimeout` for HTTP/1 and HTTP/2 alike (it matches Go's `http.DefaultTransport` keep-alive).
+/// An HTTP/2 connection is then closed with a GOAWAY, so its client opens a new one for its next
+/// request instead of failing it; an HTTP/1 keep-alive connection is closed sooner, by
+/// [`HEADER_READ_TIMEOUT`]. Without it, HTTP/2 connections that open no stream (or whose last one
+/// ended long ago) would hold their descriptors for ever.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// How [`serve_with`] serves.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// After the shutdown signal: how long open connections get to finish.
+    pub grace: Duration,
+    /// A connection with no request in progress for this long is closed ([`IDLE_TIMEOUT`]).
+    pub idle_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            grace: Duration::from_secs(10),
+            idle_timeout: IDLE_TIMEOUT,
+        }
+    }
+}
 
 /// HTTPS settings.
 pub struct Tls {
@@ -99,7 +125,8 @@ impl Tls {
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets open
 /// connections finish within `grace`. With `tls`, every connection is HTTPS and its client
-/// certificate, if any, reaches the handlers as a [`PeerCertificates`] extension.
+/// certificate, if any, reaches the handlers as a [`PeerCertificates`] extension. Idle
+/// connections are closed after [`IDLE_TIMEOUT`]; [`serve_with`] sets it.
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
@@ -107,8 +134,27 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
     grace: Duration,
 ) -> std::io::Result<()> {
+    let options = ServeOptions {
+        grace,
+        ..ServeOptions::default()
+    };
+    serve_with(listener, router, tls, shutdown, options).await
+}
+
+/// [`serve`] with every setting given.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: axum::Router,
+    tls: Option<Tls>,
+    shutdown: impl Future<Output = ()> + Send,
+    options: ServeOptions,
+) -> std::io::Result<()> {
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.config));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // `true` once the server stops: every connection then closes gracefully. Each connection
+    // task holds an `alive` sender; when all are gone, every connection has ended.
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+    let (alive_tx, mut alive_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let idle_timeout = options.idle_timeout;
     tokio::pin!(shutdown);
     loop {
         let (tcp, remote) = tokio::select! {
@@ -126,12 +172,14 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
         let router = router.clone();
         let acceptor = acceptor.clone();
-        let watcher = graceful.watcher();
+        let closing = closing_rx.clone();
+        let alive = alive_tx.clone();
         tokio::spawn(async move {
+            let _alive = alive;
             let Some(acceptor) = acceptor else {
                 let http2 = starts_http2(&tcp).await;
                 let io = TokioIo::new(Writes::new(tcp, http2));
-                run_connection(io, router, None, watcher, remote).await;
+                run_connection(io, router, None, closing, idle_timeout, remote).await;
                 return;
             };
             let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
@@ -153,13 +201,15 @@ pub async fn serve(
                 .map(|c| PeerCertificates::new(c.iter().map(|c| c.clone().into_owned()).collect()));
             let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
             let io = TokioIo::new(Writes::new(stream, http2));
-            run_connection(io, router, peer, watcher, remote).await;
+            run_connection(io, router, peer, closing, idle_timeout, remote).await;
         });
     }
     drop(listener);
+    let _ = closing_tx.send(true);
+    drop(alive_tx);
     tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(grace) => tracing::warn!("grace period over: closing remaining connections"),
+        _ = alive_rx.recv() => {}
+        _ = tokio::time::sleep(options.grace) => tracing::warn!("grace period over: closing remaining connections"),
     }
     Ok(())
 }
@@ -281,23 +331,39 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Writes<T> {
     }
 }
 
-/// Serves one connection until it closes (or the graceful shutdown closes it).
+/// Serves one connection until it closes: when its client closes it, when the server stops
+/// (`closing`), or after `idle_timeout` with no request in progress.
 async fn run_connection<I>(
     io: I,
     router: axum::Router,
     peer: Option<PeerCertificates>,
-    watcher: hyper_util::server::graceful::Watcher,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+    idle_timeout: Duration,
     remote: SocketAddr,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    use http_body_util::BodyExt;
     use tower::ServiceExt;
+    let activity = Arc::new(Activity::new());
+    let requests = activity.clone();
     let service =
         hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
             if let Some(peer) = &peer {
                 req.extensions_mut().insert(peer.clone());
             }
-            router.clone().oneshot(req)
+            // In progress until its response body is sent or dropped (a watch: until it ends).
+            let in_progress = requests.begin();
+            let response = router.clone().oneshot(req);
+            async move {
+                let response = response.await?;
+                Ok::<_, std::convert::Infallible>(response.map(|body| {
+                    axum::body::Body::new(body.map_frame(move |frame| {
+                        let _ = &in_progress;
+                        frame
+                    }))
+                }))
+            }
         });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -308,7 +374,79 @@ async fn run_connection<I>(
         .http2()
         .max_concurrent_streams(HTTP2_MAX_STREAMS_PER_CONNECTION);
     let conn = builder.serve_connection_with_upgrades(io, service);
-    if let Err(e) = watcher.watch(conn.into_owned()).await {
-        tracing::debug!(%remote, error = %e, "connection ended");
+    tokio::pin!(conn);
+    let mut shutting_down = false;
+    loop {
+        tokio::select! {
+            ended = conn.as_mut() => {
+                if let Err(e) = ended {
+                    tracing::debug!(%remote, error = %e, "connection ended");
+                }
+                return;
+            }
+            _ = closing.wait_for(|closing| *closing), if !shutting_down => {
+                conn.as_mut().graceful_shutdown();
+                shutting_down = true;
+            }
+            _ = activity.idle_for(idle_timeout), if !shutting_down => {
+                tracing::debug!(%remote, "closing an idle connection");
+                conn.as_mut().graceful_shutdown();
+                shutting_down = true;
+            }
+        }
+    }
+}
+
+/// The requests in progress on a connection, and since when it has had none.
+struct Activity {
+    in_progress: std::sync::atomic::AtomicUsize,
+    idle_since: std::sync::Mutex<tokio::time::Instant>,
+}
+
+/// One request in progress; it ends when this is dropped.
+struct InProgress(Arc<Activity>);
+
+impl Activity {
+    fn new() -> Self {
+        Activity {
+            in_progress: Default::default(),
+            idle_since: std::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    fn begin(self: &Arc<Self>) -> InProgress {
+        self.in_progress
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InProgress(self.clone())
+    }
+
+    /// When the connection will have been idle for `timeout`, if it is idle now.
+    fn idle_deadline(&self, timeout: Duration) -> Option<tokio::time::Instant> {
+        if self.in_progress.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            return None;
+        }
+        let since = *self.idle_since.lock().unwrap_or_else(|e| e.into_inner());
+        Some(since + timeout)
+    }
+
+    /// Resolves once the connection has had no request in progress for `timeout`.
+    async fn idle_for(&self, timeout: Duration) {
+        loop {
+            match self.idle_deadline(timeout) {
+                Some(deadline) if deadline <= tokio::time::Instant::now() => return,
+                Some(deadline) => tokio::time::sleep_until(deadline).await,
+                None => tokio::time::sleep(timeout).await,
+            }
+        }
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        // The time first: whoever sees no request in progress sees when the last one ended.
+        *self.0.idle_since.lock().unwrap_or_else(|e| e.into_inner()) = tokio::time::Instant::now();
+        self.0
+            .in_progress
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }

@@ -14,6 +14,10 @@ use pager::v1alpha1::Alert;
 const BASE: &str = "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts";
 
 async fn serve() -> std::net::SocketAddr {
+    serve_with(apiserver::serve::ServeOptions::default()).await
+}
+
+async fn serve_with(options: apiserver::serve::ServeOptions) -> std::net::SocketAddr {
     let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
         .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
         .build()
@@ -21,14 +25,94 @@ async fn serve() -> std::net::SocketAddr {
         .into_router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(apiserver::serve::serve(
+    tokio::spawn(apiserver::serve::serve_with(
         listener,
         app,
         None,
         std::future::pending(),
-        Duration::from_secs(1),
+        options,
     ));
     addr
+}
+
+/// An HTTP/2 connection to `addr` (prior knowledge): its request sender and the task driving
+/// it, which ends when the connection closes.
+async fn h2_connect(
+    addr: std::net::SocketAddr,
+) -> (
+    hyper::client::conn::http2::SendRequest<Full<Bytes>>,
+    tokio::task::JoinHandle<hyper::Result<()>>,
+) {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    (sender, tokio::spawn(conn))
+}
+
+/// HTTP/2 connections with no request in progress are closed after the idle timeout (with a
+/// GOAWAY: their client ends them cleanly), as kube-apiserver's `IdleTimeout` closes them; one
+/// holding a watch stays open and keeps taking new streams.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_http2_connections_are_closed_and_busy_ones_kept() {
+    let addr = serve_with(apiserver::serve::ServeOptions {
+        idle_timeout: Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await;
+    let get = |path: &str| {
+        Request::get(format!("http://{addr}{path}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    };
+    // One request, then nothing; and one connection that never sends a request.
+    let (mut used, used_conn) = h2_connect(addr).await;
+    let resp = used.send_request(get(BASE)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.into_body().collect().await.unwrap();
+    let (_unused, unused_conn) = h2_connect(addr).await;
+    // A watch, open throughout.
+    let (mut busy, busy_conn) = h2_connect(addr).await;
+    let resp = busy
+        .send_request(get(&format!("{BASE}?watch=1&resourceVersion=0")))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut watch = resp.into_body();
+    for (what, conn) in [("used", used_conn), ("unused", unused_conn)] {
+        let ended = tokio::time::timeout(Duration::from_secs(20), conn).await;
+        let ended = ended.unwrap_or_else(|_| panic!("the {what} idle connection is still open"));
+        ended.unwrap().unwrap();
+    }
+    assert!(
+        !busy_conn.is_finished(),
+        "the connection holding a watch was closed"
+    );
+    // It still takes new streams, and its watch sees what they write.
+    let create = Request::post(format!("http://{addr}{BASE}"))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(
+            br#"{"metadata":{"name":"late"},"spec":{"message":"still here"}}"#,
+        )))
+        .unwrap();
+    let resp = busy.send_request(create).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let mut buf = Vec::new();
+    while !buf.contains(&b'\n') {
+        let frame = tokio::time::timeout(Duration::from_secs(10), watch.frame())
+            .await
+            .unwrap()
+            .expect("watch open")
+            .unwrap();
+        if let Some(data) = frame.data_ref() {
+            buf.extend_from_slice(data);
+        }
+    }
+    let event: serde_json::Value =
+        serde_json::from_slice(&buf[..buf.iter().position(|b| *b == b'\n').unwrap()]).unwrap();
+    assert_eq!(event["type"], "ADDED");
+    assert_eq!(event["object"]["metadata"]["name"], "late");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
