@@ -516,7 +516,7 @@ pub(super) async fn delete_collection(
             beta,
             protobuf,
             deleted.resource_version.to_string(),
-            None,
+            deleted.continue_token,
             None,
         );
     }
@@ -527,7 +527,7 @@ pub(super) async fn delete_collection(
             deleted.items,
             None,
             deleted.resource_version.to_string(),
-            None,
+            deleted.continue_token,
             None,
         )
         .await;
@@ -538,7 +538,7 @@ pub(super) async fn delete_collection(
         deleted.items,
         None,
         deleted.resource_version.to_string(),
-        None,
+        deleted.continue_token,
         None,
     )
     .await

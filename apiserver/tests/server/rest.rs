@@ -1045,6 +1045,78 @@ async fn finalizers_delay_deletion_and_delete_returns_status() {
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
 }
 
+/// deletecollection takes a list's options as Go's `Store.DeleteCollection` does: with `limit`,
+/// one page is deleted and its `continue` token returned (the next call with it deletes the
+/// next page); selectors count towards the page; without `limit`, everything selected goes.
+#[tokio::test]
+async fn deletecollection_deletes_a_page_at_a_time_with_limit() {
+    let app = app();
+    for i in 0..7 {
+        create(&app, &format!("p{i}")).await;
+    }
+    let names = |r: &Reply| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Skip p0 by selector: the page is the first three that match.
+    let r = call(
+        &app,
+        Method::DELETE,
+        &format!("{BASE}?limit=3&fieldSelector=metadata.name!%3Dp0"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(names(&r), ["p1", "p2", "p3"]);
+    let token = r.body["metadata"]["continue"].as_str().unwrap().to_string();
+    let left = call(&app, Method::GET, BASE, None, "").await;
+    assert_eq!(names(&left), ["p0", "p4", "p5", "p6"]);
+    // The token continues after p3.
+    let r = call(
+        &app,
+        Method::DELETE,
+        &format!("{BASE}?limit=2&fieldSelector=metadata.name!%3Dp0&continue={token}"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(names(&r), ["p4", "p5"]);
+    // The last page: no token.
+    let token = r.body["metadata"]["continue"].as_str().unwrap().to_string();
+    let r = call(
+        &app,
+        Method::DELETE,
+        &format!("{BASE}?limit=2&fieldSelector=metadata.name!%3Dp0&continue={token}"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(names(&r), ["p6"]);
+    assert!(r.body["metadata"].get("continue").is_none(), "{}", r.body);
+    // Without limit: all that is left.
+    let r = call(&app, Method::DELETE, BASE, None, "").await;
+    assert_eq!(names(&r), ["p0"]);
+    assert!(r.body["metadata"].get("continue").is_none(), "{}", r.body);
+    let left = call(&app, Method::GET, BASE, None, "").await;
+    assert!(names(&left).is_empty(), "{}", left.body);
+    // A malformed token is the list's 400.
+    let r = call(
+        &app,
+        Method::DELETE,
+        &format!("{BASE}?continue=bogus"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+}
+
 #[tokio::test]
 async fn deletes_leave_the_garbage_collectors_finalizer_the_policy_asks_for() {
     let app = app();

@@ -115,6 +115,10 @@ where
         ))
     }
 
+    /// Go's `Store.DeleteCollection`: deletes what a list with the same options returns. With
+    /// `limit`, that is one page (its `continue` token returned for the next call); without,
+    /// every page, read at the first page's revision. Objects are read before any is deleted,
+    /// so deleting cannot move the list's pinned revision out of the store's history.
     pub(super) async fn delete_selected(
         &self,
         scope: &Scope,
@@ -123,22 +127,13 @@ where
         dry_run: bool,
     ) -> Result<ObjectList, ApiError> {
         self.codec(&scope.version)?;
-        let prefix = self.key(scope.namespace.as_deref(), None);
-        let page = self
-            .store
-            .list(&prefix, apiserver_storage::ListOptions::default())
-            .await
-            .map_err(|e| self.storage_error(e, ""))?;
+        let (selected, resource_version, next) = self.select_for_delete(scope, list).await?;
         let mut deleted = Vec::new();
-        for (i, kv) in page.items.iter().enumerate() {
+        for (i, obj) in selected.into_iter().enumerate() {
             // A store that deletes without awaiting (memory) would otherwise publish the whole
             // collection's events before any watcher's task runs: let them drain as it goes.
             if i % 64 == 63 {
                 tokio::task::yield_now().await;
-            }
-            let obj = self.decode_stored(kv)?;
-            if !self.matches(list, &obj) {
-                continue;
             }
             let one = Scope {
                 version: scope.version.clone(),
@@ -157,9 +152,88 @@ where
         Ok(ObjectList {
             items: ListItems::from_values(deleted),
             more: None,
-            resource_version: page.revision,
-            continue_token: None,
+            resource_version,
+            continue_token: next.map(|start| encode_continue(resource_version, &start)),
             remaining_item_count: None,
         })
     }
+
+    /// The objects a deletecollection with `list` deletes, the revision they were read at, and
+    /// the key to continue after when `limit` cut the list short.
+    async fn select_for_delete(
+        &self,
+        scope: &Scope,
+        list: &ListOptions,
+    ) -> Result<(Vec<H>, u64, Option<String>), ApiError> {
+        let prefix = self.key(scope.namespace.as_deref(), None);
+        let (mut start_after, mut revision) = match &list.continue_from {
+            // An inconsistent continuation (revision 0): the rest at the latest revision.
+            Some((0, start)) => (Some(start.clone()), None),
+            Some((rv, start)) => (Some(start.clone()), Some(*rv)),
+            None => (None, None),
+        };
+        if revision.is_none()
+            && list.resource_version_match == crate::registry::rest::ResourceVersionMatch::Exact
+        {
+            revision = list.resource_version.filter(|rv| *rv > 0);
+        }
+        let not_older_than = match (revision, list.resource_version) {
+            (None, Some(rv)) => Some(rv),
+            _ => None,
+        };
+        let mut selected = Vec::new();
+        let mut next = None;
+        loop {
+            let want = list
+                .limit
+                .map_or(DELETE_COLLECTION_PAGE, |n| n - selected.len());
+            let page = self
+                .store
+                .list(
+                    &prefix,
+                    apiserver_storage::ListOptions {
+                        start_after: start_after.clone(),
+                        limit: Some(want),
+                        revision,
+                        not_older_than,
+                        skip_count: true,
+                    },
+                )
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(StorageError::Expired { .. })
+                    if let Some((rv, start)) = &list.continue_from
+                        && *rv > 0 =>
+                {
+                    return Err(ApiError::inconsistent_continue(
+                        crate::registry::rest::encode_inconsistent_continue(start),
+                    ));
+                }
+                Err(e) => return Err(self.list_error(e, revision).await),
+            };
+            revision.get_or_insert(page.revision);
+            for kv in &page.items {
+                let obj = self.decode_stored(kv)?;
+                if self.matches(list, &obj) {
+                    selected.push(obj);
+                }
+            }
+            let last = page.items.last().map(|kv| kv.key.clone());
+            if !page.remaining || last.is_none() {
+                break;
+            }
+            if list.limit.is_some_and(|n| selected.len() >= n) {
+                next = last;
+                break;
+            }
+            start_after = last;
+        }
+        let revision = revision.unwrap_or(0);
+        super::list::check_list_revision(list, revision)?;
+        Ok((selected, revision, next))
+    }
 }
+
+/// The page a deletecollection without `limit` reads at a time (Go's `deleteCollectionPageSize`).
+const DELETE_COLLECTION_PAGE: usize = 10_000;

@@ -133,7 +133,7 @@ where
 
     /// A failed read of a list at `pinned` (`resourceVersionMatch=Exact`, a continue token): a
     /// revision the store has not reached is the 504 a too new `resourceVersion` gets anywhere.
-    async fn list_error(&self, e: StorageError, pinned: Option<u64>) -> ApiError {
+    pub(super) async fn list_error(&self, e: StorageError, pinned: Option<u64>) -> ApiError {
         if let (StorageError::Timeout(_), Some(at)) = (&e, pinned)
             && let Ok(current) = self.store.revision().await
             && at > current
@@ -253,7 +253,7 @@ const LIST_PAGE: usize = 500;
 /// A list read at `revision` against the `resourceVersion` it asked for: newer than asked is
 /// fine (`NotOlderThan`, or unset); older than asked is a 504 as in Kubernetes ("Too large
 /// resource version"). `Exact` lists were read at the revision asked for.
-fn check_list_revision(opts: &ListOptions, revision: u64) -> Result<(), ApiError> {
+pub(super) fn check_list_revision(opts: &ListOptions, revision: u64) -> Result<(), ApiError> {
     let Some(asked) = opts.resource_version.filter(|rv| *rv > 0) else {
         return Ok(());
     };
