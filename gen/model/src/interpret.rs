@@ -1048,7 +1048,11 @@ fn check_enum_default(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let named = |wire: &str| live.iter().copied().find(|v| v.wire == wire);
+    let named = |wire: &str| {
+        live.iter()
+            .copied()
+            .find(|v| v.wire == wire || v.serde.aliases.iter().any(|a| a == wire))
+    };
     // A variant's content as serde reads it (its fields, its one value, or its values).
     let content = |v: &Variant, value: &Value| -> Result<(), String> {
         match (&v.shape, value) {

@@ -434,6 +434,9 @@ pub struct SerdeField {
     pub skip_serializing_if: Option<String>,
     /// `#[serde(other)]` on a unit variant: it stands for every value no other variant names.
     pub other: bool,
+    /// `#[serde(alias = "…")]`: other names serde reads it by (a variant's are listed in its
+    /// enum's schema beside its name).
+    pub aliases: Vec<String>,
     /// Every key the field's `#[serde(...)]` attributes give (`rename`, `with`, ...).
     pub keys: Vec<String>,
     /// On a struct-like variant: how its fields are renamed (`#[serde(rename_all = "…")]`).

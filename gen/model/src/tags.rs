@@ -827,7 +827,10 @@ fn foreign(tag: &RawTag) -> Option<Diagnostic> {
             "printcolumn" | "printcolumn:name" => Some(
                 "`+printcolumn:name=…,type=…,jsonPath=…` (`JSONPath` is spelled `jsonPath`)".into(),
             ),
-            "default" => Some(format!("`+default={value}` (the value as JSON)")),
+            "default" => Some(match controller_gen_value(value) {
+                Some(json) => format!("`+default={json}`"),
+                None => format!("`+default={value}` rewritten as JSON"),
+            }),
             "validation:Optional" => Some("`+optional`".into()),
             "validation:Required" => Some("`+required`".into()),
             "validation:Enum" => Some("a Rust `enum` of unit variants (OpenAPI lists them)".into()),
@@ -913,7 +916,13 @@ fn foreign(tag: &RawTag) -> Option<Diagnostic> {
     } else {
         return None;
     };
-    let d = Diagnostic::warning("W0116", format!("`+{name}` is ignored"))
+    // Each default is a value of its own to carry over: say which (a file's repeats of one
+    // message are collapsed into one diagnostic).
+    let shown = match name {
+        "kubebuilder:default" => format!("`+{name}={value}` is ignored"),
+        _ => format!("`+{name}` is ignored"),
+    };
+    let d = Diagnostic::warning("W0116", shown)
         .at(tag.span, format!("read by {tool}, not kube-codegen"))
         .note("kube-codegen generates from its own tags, as Go's code-generator ignores other tools' markers");
     Some(match equivalent {
@@ -921,6 +930,86 @@ fn foreign(tag: &RawTag) -> Option<Diagnostic> {
         Some(e) => d.help(format!("kube-codegen's equivalent: {e}")),
         None => d.help("kube-codegen has no counterpart: remove the marker to silence this"),
     })
+}
+
+/// A controller-gen marker value (`generic`, `"a b"`, `3`, `true`, `{a,b}`, `{key: value}`,
+/// nested) as the JSON it stands for; `None` when it does not read as one.
+fn controller_gen_value(value: &str) -> Option<String> {
+    fn convert(v: &str) -> Option<serde_json::Value> {
+        let v = v.trim();
+        if let Some(inner) = v.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+            let parts = split_top_level(inner, ',')?;
+            let parts: Vec<&str> = parts.into_iter().filter(|p| !p.trim().is_empty()).collect();
+            let pairs: Option<Vec<(&str, &str)>> = parts
+                .iter()
+                .map(|p| {
+                    split_top_level(p, ':')
+                        .filter(|kv| kv.len() == 2)
+                        .map(|kv| (kv[0], kv[1]))
+                })
+                .collect();
+            return match pairs {
+                Some(pairs) if !pairs.is_empty() || parts.is_empty() => {
+                    let mut map = serde_json::Map::new();
+                    for (k, val) in pairs {
+                        map.insert(unquote(k.trim()), convert(val)?);
+                    }
+                    Some(serde_json::Value::Object(map))
+                }
+                _ => parts
+                    .iter()
+                    .map(|p| convert(p))
+                    .collect::<Option<Vec<_>>>()
+                    .map(serde_json::Value::Array),
+            };
+        }
+        if v.is_empty() || v.contains(['{', '}']) {
+            return None;
+        }
+        if (v.starts_with('"') && v.ends_with('"') && v.len() >= 2)
+            || (v.starts_with('`') && v.ends_with('`') && v.len() >= 2)
+        {
+            return Some(serde_json::Value::String(unquote(v)));
+        }
+        match serde_json::from_str::<serde_json::Value>(v) {
+            Ok(json @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => Some(json),
+            _ => Some(serde_json::Value::String(v.to_string())),
+        }
+    }
+    // Already JSON (`1`, `"x"`, `{"a":1}`, `[1]`): as written.
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(value.trim()) {
+        return Some(json.to_string());
+    }
+    convert(value).map(|json| json.to_string())
+}
+
+/// `s` split at `sep` outside quotes and braces; `None` when a quote or brace is left open.
+fn split_top_level(s: &str, sep: char) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quote, mut start) = (0usize, None::<char>, 0);
+    let mut chars = s.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (Some('"'), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '`') => quote = Some(c),
+            (None, '{') => depth += 1,
+            (None, '}') => depth = depth.checked_sub(1)?,
+            (None, c) if c == sep && depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    if quote.is_some() || depth != 0 {
+        return None;
+    }
+    parts.push(&s[start..]);
+    Some(parts)
 }
 
 /// Go's validation-gen markers (declarative validation, Kubernetes 1.33+): `+k8s:minimum=0`,
@@ -1032,15 +1121,25 @@ fn parse_value(grammar: Grammar, value: Option<&str>) -> Result<TagValue, String
         Grammar::KeyValues { keys, required } => {
             let v = need(value)?;
             let mut pairs: Vec<(&'static str, String)> = Vec::new();
-            for (k, val) in parse_key_values(&v)? {
+            let mut seen: Vec<&'static str> = Vec::new();
+            for (k, written, val) in key_values(&v)? {
                 let Some(key) = keys.iter().copied().find(|x| *x == k) else {
                     return Err(format!("unknown key `{k}` (keys: {})", keys.join(", ")));
                 };
-                if pairs.iter().any(|(x, _)| *x == key) {
+                if seen.contains(&key) {
                     return Err(format!("`{key}=` is given twice"));
                 }
-                if val.is_empty() {
+                seen.push(key);
+                if written.is_empty() {
                     return Err(format!("`{key}=` has no value"));
+                }
+                // An explicitly empty optional value (`description=""`, as controller-gen's
+                // printcolumns often carry) is the same as leaving the key out.
+                if val.is_empty() {
+                    if required.contains(&key) {
+                        return Err(format!("`{key}=` is empty"));
+                    }
+                    continue;
                 }
                 pairs.push((key, val));
             }
@@ -1102,6 +1201,15 @@ fn parse_value(grammar: Grammar, value: Option<&str>) -> Result<TagValue, String
 /// `\\` escapes) or `` `…` `` (raw), and then hold commas. A leading item without `=` is the
 /// `name` (Go's `+genclient:method=GetScale,verb=get`).
 pub fn parse_key_values(v: &str) -> Result<Vec<(String, String)>, String> {
+    Ok(key_values(v)?
+        .into_iter()
+        .map(|(k, _, value)| (k, value))
+        .collect())
+}
+
+/// [`parse_key_values`] with each value also as written (quotes and all): `key=` has nothing
+/// written, `key=""` an empty value.
+fn key_values(v: &str) -> Result<Vec<(String, String, String)>, String> {
     let mut parts: Vec<String> = vec![String::new()];
     let mut quote: Option<char> = None;
     let mut chars = v.chars();
@@ -1131,10 +1239,16 @@ pub fn parse_key_values(v: &str) -> Result<Vec<(String, String)>, String> {
         .iter()
         .enumerate()
         .map(|(i, part)| match part.split_once('=') {
-            Some((k, v)) => Ok((k.trim().to_string(), unquote(v.trim()))),
-            None if i == 0 && !part.trim().is_empty() => {
-                Ok(("name".to_string(), part.trim().to_string()))
-            }
+            Some((k, v)) => Ok((
+                k.trim().to_string(),
+                v.trim().to_string(),
+                unquote(v.trim()),
+            )),
+            None if i == 0 && !part.trim().is_empty() => Ok((
+                "name".to_string(),
+                part.trim().to_string(),
+                part.trim().to_string(),
+            )),
             None => Err(format!("`{part}` is not `key=value`")),
         })
         .collect()
@@ -1290,6 +1404,69 @@ mod tests {
         assert_eq!(
             super::parse_key_values("GetScale,verb=get").unwrap()[0],
             ("name".to_string(), "GetScale".to_string())
+        );
+    }
+
+    #[test]
+    fn controller_gen_values_become_json() {
+        let json = |v: &str| super::controller_gen_value(v);
+        assert_eq!(json("generic").as_deref(), Some(r#""generic""#));
+        assert_eq!(json("*").as_deref(), Some(r#""*""#));
+        assert_eq!(json(r#""a b""#).as_deref(), Some(r#""a b""#));
+        assert_eq!(json("3").as_deref(), Some("3"));
+        assert_eq!(json("true").as_deref(), Some("true"));
+        assert_eq!(json(r#"{"a":1}"#).as_deref(), Some(r#"{"a":1}"#));
+        assert_eq!(json("{}").as_deref(), Some("{}"));
+        assert_eq!(
+            json(r#"{consolidateAfter: "0s"}"#).as_deref(),
+            Some(r#"{"consolidateAfter":"0s"}"#)
+        );
+        assert_eq!(
+            json("{creationPolicy:Owner,deletionPolicy:Retain}").as_deref(),
+            Some(r#"{"creationPolicy":"Owner","deletionPolicy":"Retain"}"#)
+        );
+        assert_eq!(json("{a,b}").as_deref(), Some(r#"["a","b"]"#));
+        assert_eq!(
+            json("{nodes: \"10%\", reasons: {Empty, Drifted}}").as_deref(),
+            Some(r#"{"nodes":"10%","reasons":["Empty","Drifted"]}"#)
+        );
+        assert_eq!(json("{a: 1"), None);
+    }
+
+    #[test]
+    fn an_explicitly_empty_optional_value_is_left_out() {
+        use super::{Grammar, TagValue, parse_value};
+        let columns = Grammar::KeyValues {
+            keys: &["name", "type", "jsonPath", "description"],
+            required: &["name", "type", "jsonPath"],
+        };
+        // controller-gen's printcolumns often carry `description=""`.
+        let parsed = parse_value(
+            columns,
+            Some(r#"name="Age",type="date",jsonPath=".metadata.creationTimestamp",description="""#),
+        )
+        .unwrap();
+        let TagValue::Pairs(pairs) = parsed else {
+            panic!("{parsed:?}")
+        };
+        let keys: Vec<&str> = pairs.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["name", "type", "jsonPath"]);
+        // Nothing written at all is still a mistake, and so is an empty required value.
+        assert_eq!(
+            parse_value(columns, Some("name=A,type=date,jsonPath=.x,description=")).unwrap_err(),
+            "`description=` has no value"
+        );
+        assert_eq!(
+            parse_value(columns, Some(r#"name="",type=date,jsonPath=.x"#)).unwrap_err(),
+            "`name=` is empty"
+        );
+        assert_eq!(
+            parse_value(
+                columns,
+                Some(r#"name=A,type=date,jsonPath=.x,description="",description=b"#)
+            )
+            .unwrap_err(),
+            "`description=` is given twice"
         );
     }
 

@@ -98,6 +98,27 @@ fn kubebuilder_marker_is_explained() {
     insta::assert_snapshot!(out);
 }
 
+/// controller-gen's `+kubebuilder:default` values are shown as the JSON `+default=` takes, each
+/// default of a file on its own (repeats of one marker are otherwise collapsed).
+#[test]
+fn kubebuilder_defaults_are_translated_to_json() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}use std::collections::BTreeMap;\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    /// +kubebuilder:default=generic\n    pub provider: Option<String>,\n    /// +kubebuilder:default={{creationPolicy:Owner,deletionPolicy:Retain}}\n    pub target: Option<BTreeMap<String, String>>,\n    /// +kubebuilder:default=3\n    pub replicas: Option<i32>,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("other tools' markers do not fail a run");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    for help in [
+        r#"kube-codegen's equivalent: `+default="generic"`"#,
+        r#"kube-codegen's equivalent: `+default={"creationPolicy":"Owner","deletionPolicy":"Retain"}`"#,
+        "kube-codegen's equivalent: `+default=3`",
+    ] {
+        assert!(out.contains(help), "{help} missing from:\n{out}");
+    }
+}
+
 #[test]
 fn a_typo_of_a_code_generator_tag_is_not_a_foreign_marker() {
     let out = errors(

@@ -601,10 +601,12 @@ fn string_enum(t: &TypeDef) -> Option<Value> {
     if variants.iter().any(|v| v.serde.other) {
         return Some(json!({"type": "string"}));
     }
+    // serde reads a variant by its aliases too: a value it accepts is one the schema allows.
     let values: Vec<Value> = variants
         .iter()
         .filter(|v| !v.serde.skip)
-        .map(|v| Value::String(v.wire.clone()))
+        .flat_map(|v| std::iter::once(&v.wire).chain(&v.serde.aliases))
+        .map(|wire| Value::String(wire.clone()))
         .collect();
     Some(json!({"type": "string", "enum": values}))
 }

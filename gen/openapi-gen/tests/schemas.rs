@@ -313,8 +313,8 @@ pub struct Odd {
     assert_eq!(s["co.k8s.pager.v1.Odd"]["type"], "object");
 }
 
-/// A `#[serde(other)]` variant takes any string (no `enum` list to refuse it); a field serde
-/// never reads (`skip_deserializing`) is not required.
+/// A `#[serde(other)]` variant takes any string (no `enum` list to refuse it); a variant's
+/// `alias`es are values too; a field serde never reads (`skip_deserializing`) is not required.
 #[test]
 fn catch_all_variants_and_fields_never_read() {
     let s = schemas(
@@ -345,6 +345,7 @@ pub enum Mode {
 #[derive(Clone, Serialize, Deserialize)]
 pub enum Level {
     Low,
+    #[serde(rename = "HEAD", alias = "head", alias = "Head")]
     High,
 }
 "#,
@@ -354,7 +355,8 @@ pub enum Level {
     assert!(mode.get("enum").is_none(), "{mode}");
     assert_eq!(
         s["co.k8s.pager.v1.Level"]["enum"],
-        serde_json::json!(["Low", "High"])
+        serde_json::json!(["Low", "HEAD", "head", "Head"]),
+        "serde reads a variant by its aliases too"
     );
     let required = &s["co.k8s.pager.v1.Spec"]["required"];
     assert_eq!(

@@ -206,6 +206,7 @@ pub(super) fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField
                 "skip_deserializing" => skip_de = true,
                 "flatten" => out.flatten = true,
                 "other" => out.other = true,
+                "alias" => out.aliases.extend(serde_string(&m)?),
                 "skip_serializing_if" => out.skip_serializing_if = serde_string(&m)?,
                 "default" => {
                     out.default = true;
