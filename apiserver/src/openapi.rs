@@ -75,6 +75,9 @@ const CONSUMES_PB: &[&str] = &["application/json", "application/vnd.kubernetes.p
 
 /// Everything generated from k8s-openapi, by Kubernetes definition name.
 static KNOWN: LazyLock<Map<String, Value>> = LazyLock::new(generate_known);
+/// Kubernetes types generated types embed less often: built only when a document references
+/// one of them.
+static MORE_KNOWN: LazyLock<Map<String, Value>> = LazyLock::new(generate_more_known);
 
 /// The OpenAPI v3 definitions of the apimachinery types (`io.k8s.apimachinery.*`: `ObjectMeta`,
 /// `ListMeta`, `ManagedFieldsEntry`, `OwnerReference`, `Time`, `MicroTime`, `FieldsV1`,
@@ -181,6 +184,58 @@ fn generate_known() -> Map<String, Value> {
     known.sort_keys();
     known
 }
+
+/// Definitions of the Kubernetes types beyond [`known_schemas`] that API types commonly embed:
+/// apiextensions' `JSON` (any value, as Helm values and Crossplane's inputs are) and
+/// `JSONSchemaProps`, RBAC rules and subjects, and the kinds of networking, policy, autoscaling,
+/// coordination, discovery and storage, with everything they reference.
+fn generate_more_known() -> Map<String, Value> {
+    use k8s_openapi::api::{
+        autoscaling::v1 as autoscaling_v1, autoscaling::v2 as autoscaling_v2,
+        coordination::v1 as coordination, discovery::v1 as discovery, networking::v1 as networking,
+        policy::v1 as policy, rbac::v1 as rbac, storage::v1 as storage,
+    };
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
+
+    let mut generator = schemars::generate::SchemaSettings::openapi3().into_generator();
+    macro_rules! add {
+        ($($t:ty),* $(,)?) => { $( let _ = generator.subschema_for::<$t>(); )* };
+    }
+    add!(
+        apiextensions::JSON,
+        apiextensions::JSONSchemaProps,
+        autoscaling_v1::Scale,
+        autoscaling_v2::HorizontalPodAutoscaler,
+        coordination::Lease,
+        discovery::EndpointSlice,
+        networking::Ingress,
+        networking::IngressClass,
+        networking::NetworkPolicy,
+        policy::PodDisruptionBudget,
+        rbac::ClusterRole,
+        rbac::ClusterRoleBinding,
+        rbac::Role,
+        rbac::RoleBinding,
+        storage::CSIDriver,
+        storage::StorageClass,
+        storage::VolumeAttachment,
+    );
+    let mut more = generator.take_definitions(true);
+    for (name, schema) in more.iter_mut() {
+        kubernetes_format(name, schema);
+    }
+    // JSON holds any value (Kubernetes publishes it without a type); k8s-openapi says object.
+    if let Some(Value::Object(json)) = more.get_mut(APIEXTENSIONS_JSON) {
+        json.remove("type");
+        json.insert("x-kubernetes-preserve-unknown-fields".into(), json!(true));
+    }
+    // What the first set defines stays its own.
+    more.retain(|name, _| !KNOWN.contains_key(name));
+    more.sort_keys();
+    more
+}
+
+const APIEXTENSIONS_JSON: &str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON";
 
 /// The list extensions Kubernetes publishes on `ObjectMeta` and k8s-openapi's schemas leave
 /// out: `kubectl apply` computes strategic merge patches of `metadata` from them.
@@ -490,6 +545,11 @@ fn closure(sources: &[&Map<String, Value>], roots: &[String]) -> BTreeMap<String
             .iter()
             .find_map(|s| s.get(name))
             .or_else(|| KNOWN.get(name))
+            .or_else(|| {
+                name.starts_with("io.k8s.")
+                    .then(|| MORE_KNOWN.get(name))
+                    .flatten()
+            })
     };
     let mut out = BTreeMap::new();
     let mut queue: VecDeque<String> = sources

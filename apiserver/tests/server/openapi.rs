@@ -174,6 +174,48 @@ fn apimachinery_definitions_are_kubernetes_shaped() {
     }
 }
 
+/// Kubernetes types outside the first set (apiextensions' `JSON`, a `Lease`, RBAC rules) are
+/// defined when a generated schema references them, with everything they reference; `JSON`
+/// holds any value.
+#[test]
+fn less_common_kubernetes_types_are_defined_when_referenced() {
+    let schemas = json!({
+        "co.k8s.demo.v1.Spec": {
+            "type": "object",
+            "properties": {
+                "values": {"$ref": "#/components/schemas/io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON"},
+                "lease": {"$ref": "#/components/schemas/io.k8s.api.coordination.v1.Lease"},
+                "rules": {"type": "array", "items": {"$ref": "#/components/schemas/io.k8s.api.rbac.v1.PolicyRule"}},
+            },
+        },
+    });
+    let resolved = resolved_schemas(schemas.as_object().unwrap());
+    let json_schema = &resolved["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON"];
+    assert_eq!(
+        json_schema["x-kubernetes-preserve-unknown-fields"], true,
+        "{json_schema}"
+    );
+    assert!(json_schema.get("type").is_none(), "{json_schema}");
+    assert!(json_schema["description"].as_str().is_some());
+    let lease = &resolved["io.k8s.api.coordination.v1.Lease"];
+    assert!(lease["properties"]["spec"].is_object(), "{lease}");
+    assert!(resolved.contains_key("io.k8s.api.coordination.v1.LeaseSpec"));
+    assert!(resolved.contains_key("io.k8s.api.rbac.v1.PolicyRule"));
+    // Nothing referenced is left as the permissive placeholder.
+    for (name, schema) in &resolved {
+        let description = schema["description"].as_str().unwrap_or_default();
+        assert!(!description.contains("schema not available"), "{name}");
+    }
+    let mut all = Vec::new();
+    for schema in resolved.values() {
+        refs(schema, &mut all);
+    }
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").unwrap();
+        assert!(resolved.contains_key(name), "{r} unresolved");
+    }
+}
+
 #[test]
 fn v3_document_structure_and_references() {
     let doc = v3_document(&alert_gv());

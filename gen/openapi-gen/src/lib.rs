@@ -681,7 +681,17 @@ fn foreign_schema(path: &RustPath) -> Value {
 }
 
 /// `k8s_openapi::api::core::v1::PodSpec` (or a re-export of it) → `io.k8s.api.core.v1.PodSpec`.
+/// k8s-openapi's `apiextensions_apiserver` and `kube_aggregator` modules are Kubernetes'
+/// `apiextensions-apiserver` and `kube-aggregator`.
 fn k8s_openapi_definition(path: &RustPath) -> Option<String> {
-    path.k8s_openapi_tail()
-        .map(|tail| format!("io.k8s.{}", tail.join(".")))
+    path.k8s_openapi_tail().map(|tail| {
+        let mut segments = tail.iter();
+        let first = segments.next().map(|s| s.replace('_', "-"));
+        let rest: Vec<&str> = segments.map(|s| s.as_str()).collect();
+        match first {
+            Some(first) if rest.is_empty() => format!("io.k8s.{first}"),
+            Some(first) => format!("io.k8s.{first}.{}", rest.join(".")),
+            None => "io.k8s".to_string(),
+        }
+    })
 }

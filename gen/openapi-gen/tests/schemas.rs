@@ -231,6 +231,7 @@ pub struct Alert {
     pub addr: IpAddr,
     pub at: Option<chrono::DateTime<chrono::Utc>>,
     pub other: othercrate::Thing,
+    pub values: Option<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSON>,
 }
 
 /// A count, written as a bare number.
@@ -263,6 +264,14 @@ pub struct Wrapper {
     assert_eq!(
         props["other"],
         serde_json::json!({"x-kubernetes-preserve-unknown-fields": true})
+    );
+    // Kubernetes' definition name: k8s-openapi's `apiextensions_apiserver` module is
+    // `apiextensions-apiserver`.
+    assert_eq!(
+        props["values"]["allOf"][0]["$ref"],
+        "#/components/schemas/io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON",
+        "{}",
+        props["values"]
     );
 }
 
