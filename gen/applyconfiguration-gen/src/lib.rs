@@ -511,9 +511,16 @@ fn configuration(
         .iter()
         .any(|f| !f.serde.skip && STD_TRAIT_METHODS.contains(&f.name.as_str()))
         .then(|| quote!(#[allow(clippy::should_implement_trait)]));
+    // Fields and setters are named as the type's fields are: a name the user's own code allows
+    // (`ociDigest` beside `rename_all = "camelCase"`) must not warn here.
+    let snake = fields
+        .iter()
+        .any(|f| !f.serde.skip && !is_snake_case(&f.name))
+        .then(|| quote!(#[allow(non_snake_case)]));
     quote! {
         #[doc = #doc]
         #doc_lints
+        #snake
         #[derive(#(#derives),*)]
         #[serde(crate = #serde_crate)]
         pub struct #config {
@@ -521,6 +528,7 @@ fn configuration(
         }
 
         #trait_names
+        #snake
         impl #config {
             #new
 
@@ -529,4 +537,9 @@ fn configuration(
 
         #extra
     }
+}
+
+/// Whether rustc's `non_snake_case` lint accepts `name` as a field or method name.
+fn is_snake_case(name: &str) -> bool {
+    !name.chars().any(|c| c.is_uppercase())
 }

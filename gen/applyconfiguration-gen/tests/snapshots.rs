@@ -167,6 +167,50 @@ fn unresolved_bare_names_are_held_as_json() {
     insta::assert_snapshot!(out);
 }
 
+/// A field named in camelCase (ported from Go, beside `rename_all = "camelCase"`) keeps its name
+/// in the configuration and its setter, which allow `non_snake_case` as the user's code does;
+/// configurations of snake_case types carry no such allowance.
+#[test]
+fn camel_case_fields_do_not_warn() {
+    let loaded = load(
+        "camel-types",
+        "camels",
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// +genclient
+#[derive(Clone, Default)]
+pub struct Camel {
+    pub metadata: ObjectMeta,
+    pub spec: CamelSpec,
+}
+
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(non_snake_case)]
+pub struct CamelSpec {
+    pub ociDigest: String,
+}
+"#,
+    );
+    let out = rendered(&loaded);
+    let compact: String = out.split_whitespace().collect();
+    assert!(
+        compact.contains("#[allow(non_snake_case)]#[derive(")
+            && compact.contains("pubstructCamelSpecApplyConfiguration"),
+        "{out}"
+    );
+    assert!(
+        compact.contains("#[allow(non_snake_case)]implCamelSpecApplyConfiguration"),
+        "{out}"
+    );
+    assert!(compact.contains("pubfnociDigest("), "{out}");
+    assert_eq!(
+        out.matches("non_snake_case").count(),
+        2,
+        "only the camelCase type's configuration allows it:\n{out}"
+    );
+}
+
 /// One version `v1` of `<group>.example.com` holding `types`, in crate `<group>_api`.
 fn load(fixture: &str, group: &str, types: &str) -> kube_codegen_model::Loaded {
     kube_codegen_model::testing::load_fixture_at(

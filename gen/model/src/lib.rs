@@ -117,6 +117,7 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             &mut lowered,
             &mut diags,
         );
+        resolve::warn_undeclared_groups(&input.dir, &files, &lowered, &packages, &mut diags);
         for pkg in packages.iter_mut().filter(|p| p.options.protobuf) {
             pkg.protobuf_record = read_proto_record(&input.dir, pkg, &mut sources, &mut diags);
         }

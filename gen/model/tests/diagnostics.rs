@@ -1237,6 +1237,51 @@ fn a_version_directory_the_group_module_does_not_declare() {
     }
 }
 
+/// A group directory the input's module file does not declare (`src/apis/mod.rs` without
+/// `pub mod pager;`) is W0117 too; nested directories are checked at each level, and an input
+/// without a module file of its own says nothing.
+#[test]
+fn a_group_directory_the_inputs_module_does_not_declare() {
+    let alert = format!(
+        "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+    );
+    let root_with = |root_module: Option<&str>| {
+        let mut files = vec![
+            (
+                "apis/pager/mod.rs",
+                "//! +groupName=pager.k8s.co\npub mod v1;\n",
+            ),
+            ("apis/pager/v1/mod.rs", "mod types;\npub use types::*;\n"),
+            ("apis/pager/v1/types.rs", alert.as_str()),
+            (
+                "apis/fleet/mod.rs",
+                "//! +groupName=fleet.k8s.co\npub mod v1;\n",
+            ),
+            ("apis/fleet/v1/mod.rs", "mod types;\npub use types::*;\n"),
+            ("apis/fleet/v1/types.rs", alert.as_str()),
+        ];
+        if let Some(m) = root_module {
+            files.push(("apis/mod.rs", m));
+        }
+        fixture(&files)
+    };
+    let root = root_with(Some("pub mod fleet;\n"));
+    let loaded = try_load(&root, "apis").expect("a warning only");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert_eq!(loaded.warnings.len(), 1, "{out}");
+    assert!(out.contains("warning[W0117]"), "{out}");
+    assert!(out.contains("does not declare `mod pager;`"), "{out}");
+    assert!(out.contains("(`pub mod pager;`)"), "{out}");
+    for quiet in [Some("pub mod fleet;\npub mod pager;\n"), None] {
+        let loaded = try_load(&root_with(quiet), "apis").expect("declared");
+        assert!(
+            loaded.warnings.is_empty(),
+            "{quiet:?}: {:?}",
+            loaded.warnings
+        );
+    }
+}
+
 /// An optional string, list, map or set that serde writes even when empty, or a `bool` or a
 /// number written when false or zero (no `skip_serializing_if`, Go's `omitempty`) is W0318: a write sends it, so server-side apply
 /// makes the writer its owner. An `Option`, a field that is skipped when empty, and a required

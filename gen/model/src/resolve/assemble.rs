@@ -10,7 +10,7 @@ use crate::parse::{LoweredFile, LoweredType};
 use crate::tags::{TagKey, TagValue};
 
 use super::crate_info::CrateInfo;
-use super::declared::{drop_undeclared, undeclared_versions};
+use super::declared::{drop_undeclared, undeclared_group_dirs, undeclared_versions};
 use super::package::{PackageContext, assemble_one};
 use super::place::{PackageKey, Placed};
 
@@ -116,6 +116,51 @@ fn warn_undeclared_versions(
             ),
         };
         diags.push(d);
+    }
+}
+
+/// W0117 for each directory on the way to a group that its parent's module file does not declare
+/// (`src/apis/mod.rs` without `pub mod karpenter;`): like an undeclared version, it is generated
+/// but not compiled, and generated clients naming it fail with rustc's "cannot find".
+pub(crate) fn warn_undeclared_groups(
+    input_dir: &Path,
+    files: &[crate::parse::InputFile],
+    lowered: &BTreeMap<FileId, LoweredFile>,
+    packages: &[Package],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let group_dirs: BTreeSet<PathBuf> = packages
+        .iter()
+        .map(|p| {
+            if p.is_internal() {
+                p.dir.clone()
+            } else {
+                p.dir.parent().map(Path::to_path_buf).unwrap_or_default()
+            }
+        })
+        .filter(|d| !d.as_os_str().is_empty())
+        .collect();
+    for (module_file, module_id, name, dir) in undeclared_group_dirs(files, lowered, &group_dirs) {
+        let module_path = input_dir.join(&module_file);
+        diags.push(
+            Diagnostic::warning(
+                "W0117",
+                format!(
+                    "directory {} is not a module: {} does not declare `mod {name};`",
+                    input_dir.join(&dir).display(),
+                    module_path.display()
+                ),
+            )
+            .at(
+                Span::new(module_id, 0, 0),
+                format!("no `mod {name};` in this module"),
+            )
+            .note("rustc does not compile the API packages under it unless a module outside the input declares it, and generated code naming them (clients, apply configurations) would not compile")
+            .help(format!(
+                "declare it in {} (`pub mod {name};`), or remove the directory",
+                module_path.display()
+            )),
+        );
     }
 }
 

@@ -1,11 +1,11 @@
 //! Which files and version directories rustc compiles: the module declarations that make them
 //! modules.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, FileId};
-use crate::parse::LoweredFile;
+use crate::parse::{InputFile, LoweredFile};
 
 use super::place::{PackageKey, Placed};
 
@@ -128,4 +128,59 @@ pub(super) fn drop_undeclared(
             false
         }
     });
+}
+
+/// Directories on the way from the input directory to a group directory that their parent's
+/// module file does not declare: (the parent's module file, its id, the undeclared directory's
+/// name, the directory). A parent with no module file here (a plain input directory, or one
+/// declared from outside the input) says nothing; a `#[path]` module gets the benefit of the
+/// doubt.
+pub(super) fn undeclared_group_dirs(
+    files: &[InputFile],
+    lowered: &BTreeMap<FileId, LoweredFile>,
+    group_dirs: &BTreeSet<PathBuf>,
+) -> Vec<(PathBuf, FileId, String, PathBuf)> {
+    let by_rel: BTreeMap<&Path, FileId> = files.iter().map(|f| (f.rel.as_path(), f.id)).collect();
+    let module_file = |parent: &Path| -> Option<(PathBuf, FileId)> {
+        let candidates: Vec<PathBuf> = if parent.as_os_str().is_empty() {
+            ["mod.rs", "lib.rs", "main.rs"]
+                .iter()
+                .map(PathBuf::from)
+                .collect()
+        } else {
+            vec![parent.join("mod.rs"), parent.with_extension("rs")]
+        };
+        candidates
+            .into_iter()
+            .find_map(|c| by_rel.get(c.as_path()).map(|id| (c, *id)))
+    };
+    let mut out: Vec<(PathBuf, FileId, String, PathBuf)> = Vec::new();
+    for group_dir in group_dirs {
+        let components: Vec<String> = group_dir
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if components.iter().any(|c| c == ".." || c == ".") {
+            continue;
+        }
+        let mut parent = PathBuf::new();
+        for child in &components {
+            let dir = parent.join(child);
+            if let Some((file, id)) = module_file(&parent) {
+                let lf = &lowered[&id];
+                let declares = !lf.path_mods.is_empty()
+                    || lf.file_mods.iter().any(|(m, _)| m == child)
+                    || lf.test_file_mods.contains(child)
+                    || lf
+                        .scopes
+                        .iter()
+                        .any(|s| s.inline.len() == 1 && s.inline[0] == *child);
+                if !declares && !out.iter().any(|(_, _, _, d)| *d == dir) {
+                    out.push((file, id, child.clone(), dir.clone()));
+                }
+            }
+            parent = dir;
+        }
+    }
+    out
 }

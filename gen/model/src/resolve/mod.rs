@@ -11,7 +11,7 @@ mod paths;
 mod place;
 mod types;
 
-pub(crate) use assemble::assemble;
+pub(crate) use assemble::{assemble, warn_undeclared_groups};
 pub use crate_info::CrateInfo;
 pub(crate) use paths::resolve_ty;
 pub(crate) use place::{Placed, follow_path_attributes, place};
