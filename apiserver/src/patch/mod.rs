@@ -825,8 +825,12 @@ mod tests {
         assert_eq!(e.code(), 500);
     }
 
+    /// A `listType=map` list without a patch strategy is replaced whole, as Go's strategic merge
+    /// patch replaces it (only `patchStrategy`/`patchMergeKey` merge): kubectl's three-way patch
+    /// of such a list sends the whole new list and no deletions, so merging it by key would keep
+    /// entries the user removed.
     #[test]
-    fn smp_list_type_map_is_a_merge_strategy() {
+    fn smp_list_type_map_without_a_patch_strategy_is_replaced() {
         let orig = json!({"spec": {"receivers": [{"name": "a", "v": 1}, {"name": "b", "v": 2}]}});
         let out = smp(
             orig,
@@ -836,13 +840,13 @@ mod tests {
         .unwrap();
         assert_eq!(
             out,
-            json!({"spec": {"receivers": [{"name": "a", "v": 1}, {"name": "b", "v": 3}, {"name": "c", "v": 4}]}})
+            json!({"spec": {"receivers": [{"name": "b", "v": 3}, {"name": "c", "v": 4}]}})
         );
         // Composite keys.
         let orig = json!({"spec": {"endpoints": [{"host": "h", "port": 1, "w": 1}, {"host": "h", "port": 2, "w": 1}]}});
         let out = smp(
             orig,
-            json!({"spec": {"endpoints": [{"host": "h", "port": 2, "w": 9}, {"host": "h", "port": 1, "$patch": "delete"}]}}),
+            json!({"spec": {"endpoints": [{"host": "h", "port": 2, "w": 9}]}}),
             &schema(),
         )
         .unwrap();
@@ -1194,8 +1198,9 @@ mod tests {
             json!({
                 "metadata": {"name": "a", "finalizers": ["y", "x"],
                              "ownerReferences": [{"uid": "2", "name": "p"}, {"uid": "1", "name": "o"}]},
+                // `receivers` is a `listType=map` list without a patch strategy: replaced whole.
                 "spec": {"message": "m", "receivers": [
-                    {"name": "r1", "channels": ["sms", "email"], "targets": [{"id": "t2"}, {"id": "t1", "w": 1}]},
+                    {"name": "r1", "channels": ["sms"], "targets": [{"id": "t2"}]},
                     {"name": "r2"}
                 ]}
             })

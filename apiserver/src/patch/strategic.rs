@@ -434,18 +434,17 @@ impl Smp<'_> {
                 )));
             }
         };
-        let mut strategy = strategy.to_string();
-        let mut keys: Vec<String> = meta
+        // Only the patch strategy and merge key count, as in Go (`patchStrategy`/`patchMergeKey`
+        // struct tags, or their OpenAPI extensions for kubectl): a `listType=map` list without
+        // them is replaced whole, which is what kubectl means when it sends the whole list (its
+        // three-way patch of such a list names no deletions). Server-side apply is what merges
+        // by `listMapKeys`.
+        let keys: Vec<String> = meta
             .merge_key
             .into_iter()
             .filter(|k| !k.is_empty())
             .collect();
-        let list_map = meta.list_type.as_deref() == Some("map") && !meta.list_map_keys.is_empty();
-        if list_map && (strategy.is_empty() || strategy == MERGE_DIRECTIVE) && keys.is_empty() {
-            strategy = MERGE_DIRECTIVE.to_string();
-            keys = meta.list_map_keys;
-        }
-        Ok((strategy, keys))
+        Ok((strategy.to_string(), keys))
     }
 
     fn merge_map(
