@@ -91,6 +91,8 @@ pub enum BuildError {
     StorageVersion(String),
     /// A kind's generated OpenAPI schemas are not valid JSON.
     Schemas(String),
+    /// One resource namespaced in some of its versions and cluster-scoped in others.
+    Scope(String),
 }
 
 impl std::fmt::Display for BuildError {
@@ -107,6 +109,10 @@ impl std::fmt::Display for BuildError {
             ),
             BuildError::StorageVersion(e) => write!(f, "{e}"),
             BuildError::Schemas(e) => write!(f, "invalid generated OpenAPI schemas: {e}"),
+            BuildError::Scope(r) => write!(
+                f,
+                "resource {r} is namespaced in some versions and cluster-scoped in others: a resource has one scope (tag the kind `+genclient:nonNamespaced` in every version, or in none)"
+            ),
         }
     }
 }
@@ -308,6 +314,9 @@ impl ApiServerBuilder {
                 return Err(BuildError::NoVersions);
             };
             let (group, plural) = (first.group, first.plural);
+            if served.iter().any(|(i, _)| i.namespaced != first.namespaced) {
+                return Err(BuildError::Scope(format!("{plural}.{group}")));
+            }
             let versions_here: Vec<&str> = served.iter().map(|(i, _)| i.version).collect();
             if let Some(earlier) = seen.insert((group, plural), versions_here.clone()) {
                 return Err(match versions_here.iter().find(|v| earlier.contains(*v)) {

@@ -178,6 +178,46 @@ fn one_resource_is_registered_once_with_all_its_versions() {
         other => panic!("{:?}", other.err()),
     }
     assert!(storage("v1alpha1").is_ok());
+
+    // A resource namespaced in one version and cluster-scoped in another has no one scope.
+    struct TwoScopes;
+    impl apiserver::Registration for TwoScopes {
+        fn served(&self) -> Vec<(kube_codegen_scheme::ResourceInfo, &'static str)> {
+            let info = |version, namespaced| kube_codegen_scheme::ResourceInfo {
+                group: "wardle.example.com",
+                version,
+                kind: "Fischer",
+                list_kind: "FischerList",
+                plural: "fischers",
+                singular: "fischer",
+                namespaced,
+                short_names: &[],
+                categories: &[],
+                printer_columns: &[],
+                has_status: false,
+            };
+            vec![
+                (info("v1alpha1", true), "{}"),
+                (info("v1beta1", false), "{}"),
+            ]
+        }
+        fn into_rest(
+            self: Box<Self>,
+            _store: AnyStore,
+            _config: &apiserver::RestConfig,
+        ) -> std::sync::Arc<dyn apiserver::RestStorage> {
+            unreachable!("refused before it is built")
+        }
+    }
+    match ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(TwoScopes)
+        .build()
+    {
+        Err(e @ BuildError::Scope(_)) => {
+            assert!(e.to_string().contains("fischers.wardle.example.com"), "{e}")
+        }
+        other => panic!("{:?}", other.err()),
+    }
 }
 
 #[tokio::test]

@@ -218,6 +218,7 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
         }
         model.packages.extend(packages);
     }
+    resolve::kind_scopes_agree(&model.packages, &mut diags);
     diag::sort(&mut diags);
     collapse_repeats(&mut diags, "W0116");
     if diags.iter().any(Diagnostic::is_error) {

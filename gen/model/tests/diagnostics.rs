@@ -1237,6 +1237,36 @@ fn a_version_directory_the_group_module_does_not_declare() {
     }
 }
 
+/// A kind namespaced in one version and cluster-scoped in another is E0316: the versions are
+/// one resource over one storage, with one scope.
+#[test]
+fn a_kinds_scope_must_agree_across_versions() {
+    let kind = |tags: &str| {
+        format!(
+            "{META}\n{tags}#[derive(Clone)]\npub struct Fischer {{\n    pub metadata: ObjectMeta,\n}}\n"
+        )
+    };
+    let cluster = kind("/// +genclient\n/// +genclient:nonNamespaced\n");
+    let namespaced = kind("/// +genclient\n");
+    let out = errors(
+        &[
+            ("apis/wardle/v1alpha1/types.rs", &namespaced),
+            ("apis/wardle/v1beta1/types.rs", &cluster),
+        ],
+        "apis",
+    );
+    assert!(out.contains("error[E0316]"), "{out}");
+    assert!(out.contains("kind `Fischer` is"), "{out}");
+    assert!(out.contains("namespaced here"), "{out}");
+    assert!(out.contains("cluster-scoped here"), "{out}");
+    // Agreeing versions are fine.
+    let root = fixture(&[
+        ("apis/wardle/v1alpha1/types.rs", &cluster),
+        ("apis/wardle/v1beta1/types.rs", &cluster),
+    ]);
+    try_load(&root, "apis").expect("one scope");
+}
+
 /// A group directory the input's module file does not declare (`src/apis/mod.rs` without
 /// `pub mod pager;`) is W0117 too; nested directories are checked at each level, and an input
 /// without a module file of its own says nothing.

@@ -223,3 +223,57 @@ impl ZeroValue {
         }
     }
 }
+
+/// E0316: a kind namespaced in one version of its group and cluster-scoped in another. Versions
+/// share one storage: a resource has exactly one scope in Kubernetes, and a server serving both
+/// would store objects under namespaces one version cannot name.
+pub(crate) fn kind_scopes_agree(packages: &[Package], diags: &mut Vec<Diagnostic>) {
+    let mut first: BTreeMap<(&str, &str), (&Package, &TypeDef, &Resource)> = BTreeMap::new();
+    for pkg in packages.iter().filter(|p| !p.is_internal()) {
+        for (t, r) in pkg.roots() {
+            let Some(&(first_pkg, first_t, first_r)) =
+                first.get(&(pkg.group.as_str(), r.kind.as_str()))
+            else {
+                first.insert((pkg.group.as_str(), r.kind.as_str()), (pkg, t, r));
+                continue;
+            };
+            if first_r.namespaced == r.namespaced {
+                continue;
+            }
+            let scope = |r: &Resource| {
+                if r.namespaced {
+                    "namespaced"
+                } else {
+                    "cluster-scoped"
+                }
+            };
+            let (cluster, namespaced) = if r.namespaced {
+                ((first_pkg, first_t), (pkg, t))
+            } else {
+                ((pkg, t), (first_pkg, first_t))
+            };
+            diags.push(
+                Diagnostic::error(
+                    "E0316",
+                    format!(
+                        "kind `{}` is {} in {} but {} in {}",
+                        r.kind,
+                        scope(r),
+                        pkg.display_name(),
+                        scope(first_r),
+                        first_pkg.display_name()
+                    ),
+                )
+                .at(namespaced.1.span, "namespaced here (no `+genclient:nonNamespaced`)")
+                .also(cluster.1.span, "cluster-scoped here")
+                .note("the versions of a kind are one resource with one storage: Kubernetes gives it exactly one scope")
+                .help(format!(
+                    "tag `{}` in {} `+genclient:nonNamespaced` too, or untag it in {}",
+                    namespaced.1.name,
+                    namespaced.0.display_name(),
+                    cluster.0.display_name()
+                )),
+            );
+        }
+    }
+}
