@@ -169,6 +169,9 @@ struct Direction {
     assignments: Vec<TokenStream>,
     /// What keeps the direction from being generated: (where, why).
     problems: Vec<(Span, String)>,
+    /// Fields of the source the `auto_convert_*` helper cannot carry over, which the hand-written
+    /// function has to: (where, the field, why).
+    manual: Vec<(Span, String, String)>,
     /// The hand-written function, when the package has one.
     hand_written: Option<TokenStream>,
     /// Its name.
@@ -207,6 +210,60 @@ impl Direction {
                     "write it as `pub fn {}(input: &{input}) -> Result<{output}, kube_codegen_scheme::ConversionError>`",
                     self.fn_name
                 )),
+            );
+        }
+        // A field the generated helper leaves out that no hand-written conversion of this
+        // direction names is most likely dropped (Go's conversion-gen leaves a `WARNING: …
+        // requires manual conversion` comment in the generated code for these). The enclosing
+        // type's function counts: a kind's conversion keeps what its spec's cannot hold in an
+        // annotation.
+        if self.hand_written.is_some()
+            && let Some(f) = pkg.function_named(&self.fn_name)
+        {
+            let suffix = if self.to_hub { "_to_hub" } else { "_from_hub" };
+            let mentioned = |field: &str| {
+                pkg.functions.iter().any(|g| {
+                    g.name.starts_with("convert_")
+                        && g.name.ends_with(suffix)
+                        && g.body_idents.contains(field)
+                })
+            };
+            let unmentioned: Vec<&(Span, String, String)> = self
+                .manual
+                .iter()
+                .filter(|(_, field, _)| !mentioned(field))
+                .collect();
+            if unmentioned.is_empty() {
+                return None;
+            }
+            let names: Vec<String> = unmentioned
+                .iter()
+                .map(|(_, n, _)| format!("`{n}`"))
+                .collect();
+            let from = if self.to_hub {
+                "input"
+            } else {
+                "the hub's input"
+            };
+            let mut d = Diagnostic::warning(
+                "W0505",
+                format!(
+                    "`{}` never mentions {}, which the generated conversion leaves out",
+                    self.fn_name,
+                    names.join(", ")
+                ),
+            )
+            .at(f.span, "hand-written here");
+            for (span, _, why) in &unmentioned {
+                d = d.also(*span, why.clone());
+            }
+            let helper = self.fn_name.replacen("convert_", "auto_convert_", 1);
+            return Some(
+                d.note(format!(
+                    "`{helper}` converts only the fields that match: the values of these in {from} are lost unless `{}` carries them",
+                    self.fn_name
+                ))
+                .help("convert them in this function or the one of the type that holds it (an annotation keeps what the other side cannot hold), or name them there to show they are dropped on purpose"),
             );
         }
         if self.auto.is_some() || self.hand_written.is_some() {
@@ -409,6 +466,7 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
         ctx.ext_path(&ext.name)
     };
     let mut problems = Vec::new();
+    let mut manual = Vec::new();
     let mut assignments = Vec::new();
     let mut structs = false;
     let auto = match (&src.body, &dst.body) {
@@ -428,13 +486,12 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
                 };
                 if !s.options.convert || !d.options.convert {
                     let f = if s.options.convert { d } else { s };
-                    problems.push((
-                        f.span,
-                        format!(
-                            "`{}` is converted by hand (`+k8s:conversion-gen=false`)",
-                            f.name
-                        ),
-                    ));
+                    let why = format!(
+                        "`{}` is converted by hand (`+k8s:conversion-gen=false`)",
+                        f.name
+                    );
+                    manual.push((f.span, s.name.clone(), why.clone()));
+                    problems.push((f.span, why));
                     complete = false;
                     continue;
                 }
@@ -447,20 +504,18 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
                         inits.push(quote!(#id: #e));
                     }
                     None => {
-                        problems.push((
-                            s.span,
-                            format!("`{}` has another type in {dst_name}", s.name),
-                        ));
+                        let why = format!("`{}` has another type in {dst_name}", s.name);
+                        manual.push((s.span, s.name.clone(), why.clone()));
+                        problems.push((s.span, why));
                         complete = false;
                     }
                 }
             }
             for s in sf {
                 if !df.iter().any(|d| d.name == s.name) {
-                    problems.push((
-                        s.span,
-                        format!("`{}` has no counterpart in {dst_name}", s.name),
-                    ));
+                    let why = format!("`{}` has no counterpart in {dst_name}", s.name);
+                    manual.push((s.span, s.name.clone(), why.clone()));
+                    problems.push((s.span, why));
                     complete = false;
                 }
             }
@@ -564,6 +619,7 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
         auto,
         assignments,
         problems,
+        manual,
         hand_written,
         fn_name,
         structs,

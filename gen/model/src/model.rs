@@ -70,6 +70,8 @@ pub struct Function {
     /// The last segment of its return type's path (`Result` for `-> Result<T, E>`); `None` when it
     /// returns nothing or something that is not a path.
     pub returns: Option<String>,
+    /// Every identifier its body uses: what a hand-written conversion mentions.
+    pub body_idents: std::collections::BTreeSet<String>,
 }
 
 /// A value read from a tag, with where the tag is (for later diagnostics about it).

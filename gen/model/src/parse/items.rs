@@ -248,6 +248,24 @@ fn lower_fn(ctx: &Ctx, f: &syn::ItemFn, me: usize) -> LoweredFn {
             },
             syn::ReturnType::Default => None,
         },
+        body_idents: {
+            let mut idents = std::collections::BTreeSet::new();
+            collect_idents(quote::ToTokens::to_token_stream(&f.block), &mut idents);
+            idents
+        },
+    }
+}
+
+/// Every identifier in `tokens`, groups included.
+fn collect_idents(tokens: proc_macro2::TokenStream, out: &mut std::collections::BTreeSet<String>) {
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.insert(i.unraw().to_string());
+            }
+            proc_macro2::TokenTree::Group(g) => collect_idents(g.stream(), out),
+            _ => {}
+        }
     }
 }
 

@@ -110,6 +110,8 @@ pub(crate) struct LoweredFn {
     pub scope: usize,
     pub params: usize,
     pub returns: Option<String>,
+    /// Every identifier its body uses (`input`, `reference_type`, ...).
+    pub body_idents: std::collections::BTreeSet<String>,
 }
 
 /// A single-name type path (`Spec`) seen in a scope where nothing declares or imports it.

@@ -433,6 +433,7 @@ fn package_functions(files: &[&Placed], lowered: &BTreeMap<FileId, LoweredFile>)
                 span: f.span,
                 params: f.params,
                 returns: f.returns.clone(),
+                body_idents: f.body_idents.clone(),
             });
         }
     }
