@@ -775,14 +775,16 @@ impl Conv {
 }
 
 fn conv(ctx: &Ctx, src: &FieldType, dst: &FieldType, to_hub: bool) -> Option<Conv> {
-    // The very same type, with nothing of either package inside: cloned whole.
+    // The very same type, with nothing of either package inside: cloned whole. `self::`/`super::`
+    // name different things from the hub and the version; `crate::` (a shared type elsewhere in
+    // the crate, Flux's `meta` types say) names one thing from both.
     let same_everywhere = src == dst
         && !mentions_local(src)
         && {
             let mut relative = false;
             src.walk(&mut |t| {
                 if let FieldType::Foreign { path, .. } = t {
-                    relative |= path.is_relative();
+                    relative |= path.is_relative() && path.first() != "crate";
                 }
             });
             !relative

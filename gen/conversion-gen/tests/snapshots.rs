@@ -217,6 +217,43 @@ fn fields_no_hand_written_conversion_mentions_are_named() {
     assert!(!out.contains("mentions `flunder_reference`"), "{out}");
 }
 
+/// A type shared by the hub and a version through a `crate::` path (Flux's `meta` types, a
+/// module of their own) names one type from both: it is cloned, not refused. A `super::` path
+/// names a different thing from each side and is still not.
+#[test]
+fn shared_types_named_from_the_crate_root_are_cloned() {
+    let with = |field_ty: &str| {
+        let hub = format!(
+            "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct Repo {{\n    pub metadata: ObjectMeta,\n    pub spec: RepoSpec,\n}}\n\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct RepoSpec {{\n    pub secret_ref: Option<{field_ty}>,\n}}\n"
+        );
+        load_fixture(
+            &format!("shared_{}", field_ty.len()),
+            &[
+                (
+                    "apis/source/mod.rs",
+                    "//! +groupName=source.example.io\npub mod v1;\nmod types;\npub use types::*;\n",
+                ),
+                ("apis/source/types.rs", &hub),
+                (
+                    "apis/source/v1/mod.rs",
+                    "//! +k8s:conversion-gen=crate::apis::source\nmod types;\npub use types::*;\n",
+                ),
+                ("apis/source/v1/types.rs", &hub),
+            ],
+        )
+    };
+    let loaded = with("crate::meta::LocalObjectReference");
+    let diags = ConversionGen.check(&loaded.model);
+    assert!(diags.is_empty(), "{}", render(&loaded, &diags));
+    let loaded = with("super::LocalObjectReference");
+    let diags = ConversionGen.check(&loaded.model);
+    assert!(
+        diags.iter().any(|d| d.code == "E0501"),
+        "{}",
+        render(&loaded, &diags)
+    );
+}
+
 /// The wardle group with v1alpha1's hand-written conversions given as `conversion`.
 fn wardle_converted_by(name: &str, conversion: &str) -> Loaded {
     load_fixture(

@@ -332,7 +332,7 @@ pub const TAGS: &[TagSpec] = &[
         },
         repeatable: true,
         consumers: &["register-gen", "apiserver"],
-        doc: "An extra column in `kubectl get` tables.",
+        doc: "An extra column in `kubectl get` tables. Values may be quoted (`\"…\"`, `` `…` ``); an optional key given as `\"\"` (controller-gen's `description=\"\"`) is left out.",
     },
     TagSpec {
         key: TagKey::DeepcopyGen,
@@ -902,6 +902,16 @@ fn foreign(tag: &RawTag) -> Option<Diagnostic> {
         ("kube-openapi's openapi-gen (unions)", None)
     } else if name == "featureGate" {
         ("Kubernetes' feature gates", None)
+    } else if name == "versionName" {
+        (
+            "controller-gen (a package marker)",
+            Some("none needed: the version is the package's directory name".into()),
+        )
+    } else if name == "immutable" {
+        (
+            "Crossplane's API tooling (immutable fields)",
+            Some(VALIDATION.into()),
+        )
     } else if name == "groupGoName" {
         (
             "Go's client-gen (a Go identifier)",

@@ -98,6 +98,29 @@ fn kubebuilder_marker_is_explained() {
     insta::assert_snapshot!(out);
 }
 
+/// controller-gen's `+versionName` package marker and Crossplane's `+immutable` are other tools'
+/// markers (W0116), not unknown tags of ours.
+#[test]
+fn version_name_and_immutable_markers_are_foreign() {
+    let root = fixture(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "//! +versionName=v1\nmod types;\npub use types::*;\n",
+        ),
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    /// +immutable\n    pub region: Option<String>,\n}}\n"
+            ),
+        ),
+    ]);
+    let loaded = try_load(&root, "apis").expect("warnings only");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert_eq!(loaded.warnings.len(), 2, "{out}");
+    assert!(out.contains("`+versionName` is ignored"), "{out}");
+    assert!(out.contains("`+immutable` is ignored"), "{out}");
+}
+
 /// controller-gen's `+kubebuilder:default` values are shown as the JSON `+default=` takes, each
 /// default of a file on its own (repeats of one marker are otherwise collapsed).
 #[test]
