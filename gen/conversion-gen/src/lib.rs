@@ -353,7 +353,15 @@ impl Direction {
 /// The hub type's path for a hand-written function: absolute when `+k8s:conversion-gen` names the
 /// hub by an absolute path (right from any file of the package), else from the package's module.
 fn hub_type_path(pkg: &Package, hub_ty: &TypeDef) -> String {
-    let module: Vec<&str> = hub_ty.module.iter().map(String::as_str).collect();
+    // Through the hub module's re-export (`pub use types::*;`) where there is one: the path a
+    // user writes, not the private module the type is declared in.
+    let module: Vec<&str> = hub_ty
+        .public_module
+        .as_ref()
+        .unwrap_or(&hub_ty.module)
+        .iter()
+        .map(String::as_str)
+        .collect();
     let through = pkg
         .options
         .conversion
