@@ -219,6 +219,7 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
         model.packages.extend(packages);
     }
     resolve::kind_scopes_agree(&model.packages, &mut diags);
+    resolve::hub_kinds_take_their_versions_scope(&mut model.packages);
     diag::sort(&mut diags);
     collapse_repeats(&mut diags, "W0116");
     if diags.iter().any(Diagnostic::is_error) {

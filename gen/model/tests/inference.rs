@@ -1233,3 +1233,38 @@ fn field_type(t: &TypeDef, name: &str) -> FieldType {
         .ty
         .clone()
 }
+
+/// A hub kind without a scope tag takes its versions' scope: it is the same resource, and the
+/// hub's registration and `--explain` say what the served versions say.
+#[test]
+fn a_hub_kind_takes_its_versions_scope() {
+    let kind = |tags: &str| {
+        format!(
+            "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n{tags}#[derive(Clone)]\npub struct Fischer {{\n    pub metadata: ObjectMeta,\n}}\n"
+        )
+    };
+    let l = load_ok(&[
+        (
+            "apis/wardle/mod.rs",
+            "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\npub use types::*;\n",
+        ),
+        ("apis/wardle/types.rs", &kind("")),
+        (
+            "apis/wardle/v1alpha1/mod.rs",
+            "//! +k8s:conversion-gen=crate::wardle\nmod types;\npub use types::*;\n",
+        ),
+        (
+            "apis/wardle/v1alpha1/types.rs",
+            &kind("/// +genclient\n/// +genclient:nonNamespaced\n"),
+        ),
+    ]);
+    let scope = |dir: &str| {
+        let r = package(&l, dir).types[0].resource.as_ref().expect("a kind");
+        r.namespaced
+    };
+    assert!(!scope("wardle/v1alpha1"));
+    assert!(
+        !scope("wardle"),
+        "the hub is cluster-scoped like its version"
+    );
+}

@@ -277,3 +277,32 @@ pub(crate) fn kind_scopes_agree(packages: &[Package], diags: &mut Vec<Diagnostic
         }
     }
 }
+
+/// A hub kind without a scope tag of its own takes its versions' scope (they agree, or E0316
+/// said so): the hub is the same resource, and `--explain` and the hub's registration say what
+/// the served versions say.
+pub(crate) fn hub_kinds_take_their_versions_scope(packages: &mut [Package]) {
+    let mut scopes: BTreeMap<(String, String), bool> = BTreeMap::new();
+    for pkg in packages.iter().filter(|p| !p.is_internal()) {
+        for (_, r) in pkg.roots() {
+            scopes
+                .entry((pkg.group.clone(), r.kind.clone()))
+                .or_insert(r.namespaced);
+        }
+    }
+    for pkg in packages.iter_mut().filter(|p| p.is_internal()) {
+        let group = pkg.group.clone();
+        for t in pkg.types.iter_mut() {
+            let Some(r) = t.resource.as_mut() else {
+                continue;
+            };
+            if matches!(r.scope_origin, Origin::Tag(_)) {
+                continue;
+            }
+            if let Some(&namespaced) = scopes.get(&(group.clone(), r.kind.clone())) {
+                r.namespaced = namespaced;
+                r.scope_origin = Origin::Inferred("its versions".into());
+            }
+        }
+    }
+}
