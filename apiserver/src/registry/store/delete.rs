@@ -166,21 +166,11 @@ where
         list: &ListOptions,
     ) -> Result<(Vec<H>, u64, Option<String>), ApiError> {
         let prefix = self.key(scope.namespace.as_deref(), None);
-        let (mut start_after, mut revision) = match &list.continue_from {
-            // An inconsistent continuation (revision 0): the rest at the latest revision.
-            Some((0, start)) => (Some(start.clone()), None),
-            Some((rv, start)) => (Some(start.clone()), Some(*rv)),
-            None => (None, None),
-        };
-        if revision.is_none()
-            && list.resource_version_match == crate::registry::rest::ResourceVersionMatch::Exact
-        {
-            revision = list.resource_version.filter(|rv| *rv > 0);
-        }
-        let not_older_than = match (revision, list.resource_version) {
-            (None, Some(rv)) => Some(rv),
-            _ => None,
-        };
+        let super::list::ListStart {
+            mut start_after,
+            mut revision,
+            not_older_than,
+        } = super::list::ListStart::of(list);
         let mut selected = Vec::new();
         let mut next = None;
         loop {
@@ -202,15 +192,7 @@ where
                 .await;
             let page = match page {
                 Ok(page) => page,
-                Err(StorageError::Expired { .. })
-                    if let Some((rv, start)) = &list.continue_from
-                        && *rv > 0 =>
-                {
-                    return Err(ApiError::inconsistent_continue(
-                        crate::registry::rest::encode_inconsistent_continue(start),
-                    ));
-                }
-                Err(e) => return Err(self.list_error(e, revision).await),
+                Err(e) => return Err(self.page_error(e, list, revision).await),
             };
             revision.get_or_insert(page.revision);
             for kv in &page.items {

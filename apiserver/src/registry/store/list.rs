@@ -15,26 +15,11 @@ where
     ) -> Result<ObjectList, ApiError> {
         let (_, codec) = self.codec(&scope.version)?;
         let prefix = self.key(scope.namespace.as_deref(), None);
-        let (mut start_after, mut list_rv) = match &opts.continue_from {
-            // An inconsistent continuation (revision 0 here): the rest at the latest revision.
-            Some((0, start)) => (Some(start.clone()), None),
-            Some((rv, start)) => (Some(start.clone()), Some(*rv)),
-            None => (None, None),
-        };
-        // Every page after the first reads the first page's revision (the token pins it), and
-        // `resourceVersionMatch=Exact` reads the one asked for: a consistent snapshot.
-        if list_rv.is_none()
-            && opts.resource_version_match == crate::registry::rest::ResourceVersionMatch::Exact
-        {
-            list_rv = opts.resource_version.filter(|rv| *rv > 0);
-        }
-        let pinned = list_rv;
-        // Kubernetes' "any" (`resourceVersion="0"`) and "not older than" lists may be answered
-        // from a watch cache; a list without a resourceVersion is a consistent read.
-        let not_older_than = match (pinned, opts.resource_version) {
-            (None, Some(rv)) => Some(rv),
-            _ => None,
-        };
+        let ListStart {
+            mut start_after,
+            revision: mut list_rv,
+            not_older_than,
+        } = ListStart::of(opts);
         // An unlimited list its caller writes as it reads: pages read at the first page's
         // revision while the response is written, so that neither the response nor the list is
         // ever whole in memory. Every store reads recent revisions (the memory store from its
@@ -70,17 +55,7 @@ where
                 .await;
             let page = match page {
                 Ok(page) => page,
-                // A continue token whose revision was compacted: 410, with a token for the
-                // rest of the list at the latest revision (Go's handleCompactedErrorForPaging).
-                Err(StorageError::Expired { .. })
-                    if let Some((rv, start)) = &opts.continue_from
-                        && *rv > 0 =>
-                {
-                    return Err(ApiError::inconsistent_continue(
-                        crate::registry::rest::encode_inconsistent_continue(start),
-                    ));
-                }
-                Err(e) => return Err(self.list_error(e, list_rv).await),
+                Err(e) => return Err(self.page_error(e, opts, list_rv).await),
             };
             list_rv.get_or_insert(page.revision);
             remaining_count = page.remaining_count;
@@ -129,6 +104,25 @@ where
                 .filter(|_| unselected && continue_token.is_some()),
             continue_token,
         })
+    }
+
+    /// A failed read of a page of a list with `opts`, read at `pinned`: a continue token whose
+    /// revision was compacted is a 410 with a token for the rest of the list at the latest
+    /// revision (Go's `handleCompactedErrorForPaging`); anything else as [`Self::list_error`].
+    pub(super) async fn page_error(
+        &self,
+        e: StorageError,
+        opts: &ListOptions,
+        pinned: Option<u64>,
+    ) -> ApiError {
+        match (&e, &opts.continue_from) {
+            (StorageError::Expired { .. }, Some((rv, start))) if *rv > 0 => {
+                ApiError::inconsistent_continue(
+                    crate::registry::rest::encode_inconsistent_continue(start),
+                )
+            }
+            _ => self.list_error(e, pinned).await,
+        }
     }
 
     /// A failed read of a list at `pinned` (`resourceVersionMatch=Exact`, a continue token): a
@@ -300,6 +294,43 @@ impl<H: Send + Sync + 'static> ItemSource for Items<H> {
                 Ok(())
             }
             Item::Hub(obj) => (self.write_json)(obj, out),
+        }
+    }
+}
+
+/// Where a list with some options starts reading, and at which revision.
+pub(super) struct ListStart {
+    /// The key a `continue` token resumes after.
+    pub start_after: Option<String>,
+    /// The revision to read: a continue token's (every page after the first reads the first
+    /// page's, a consistent snapshot), or the one `resourceVersionMatch=Exact` asks for.
+    pub revision: Option<u64>,
+    /// Kubernetes' "any" (`resourceVersion="0"`) and "not older than" lists may be answered from
+    /// a watch cache; a list without a resourceVersion is a consistent read.
+    pub not_older_than: Option<u64>,
+}
+
+impl ListStart {
+    pub(super) fn of(opts: &ListOptions) -> Self {
+        let (start_after, mut revision) = match &opts.continue_from {
+            // An inconsistent continuation (revision 0 here): the rest at the latest revision.
+            Some((0, start)) => (Some(start.clone()), None),
+            Some((rv, start)) => (Some(start.clone()), Some(*rv)),
+            None => (None, None),
+        };
+        if revision.is_none()
+            && opts.resource_version_match == crate::registry::rest::ResourceVersionMatch::Exact
+        {
+            revision = opts.resource_version.filter(|rv| *rv > 0);
+        }
+        let not_older_than = match (revision, opts.resource_version) {
+            (None, Some(rv)) => Some(rv),
+            _ => None,
+        };
+        ListStart {
+            start_after,
+            revision,
+            not_older_than,
         }
     }
 }
