@@ -339,9 +339,15 @@ fn configuration(
             pub #field: ::core::option::Option<#t>,
         });
         let doc = format!(" Sets `{wire}`.");
+        // `new` is the constructor: its field's setter is `with_new` (Go's `WithNew`).
+        let setter = if f.name == "new" {
+            format_ident!("with_new")
+        } else {
+            field.clone()
+        };
         setters.push(quote! {
             #[doc = #doc]
-            pub fn #field(mut self, value: impl ::core::convert::Into<#t>) -> Self {
+            pub fn #setter(mut self, value: impl ::core::convert::Into<#t>) -> Self {
                 self.#field = ::core::option::Option::Some(value.into());
                 self
             }

@@ -211,6 +211,44 @@ pub struct CamelSpec {
     );
 }
 
+/// A field named `new` keeps the constructor's name free: its setter is `with_new` (Go's
+/// `WithNew`); two inherent `new`s would not compile.
+#[test]
+fn a_field_named_new_has_a_setter_that_is_not_the_constructor() {
+    let loaded = load(
+        "new-field",
+        "news",
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// +genclient
+#[derive(Clone, Default)]
+pub struct Release {
+    pub metadata: ObjectMeta,
+    pub spec: ReleaseSpec,
+}
+
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct ReleaseSpec {
+    pub new: bool,
+    pub old: bool,
+}
+"#,
+    );
+    let out = rendered(&loaded);
+    let compact: String = out.split_whitespace().collect();
+    let spec = compact
+        .split("implReleaseSpecApplyConfiguration{")
+        .nth(1)
+        .expect("the spec's configuration");
+    assert_eq!(spec.matches("pubfnnew(").count(), 1, "{out}");
+    assert!(spec.contains("pubfnwith_new(mutself,value:"), "{out}");
+    assert!(
+        spec.contains("self.new=::core::option::Option::Some"),
+        "{out}"
+    );
+    assert!(spec.contains("pubfnold(mutself"), "{out}");
+}
+
 /// One version `v1` of `<group>.example.com` holding `types`, in crate `<group>_api`.
 fn load(fixture: &str, group: &str, types: &str) -> kube_codegen_model::Loaded {
     kube_codegen_model::testing::load_fixture_at(

@@ -1389,6 +1389,63 @@ fn different_serialize_and_deserialize_names_are_a_warning() {
     insta::assert_snapshot!(out);
 }
 
+/// An `+optional` field serde cannot leave out (not an `Option`, no serde default) is W0319:
+/// clients leave it out as the schema allows, and decoding refuses the object.
+#[test]
+fn optional_fields_serde_requires_are_a_warning() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
+             #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]\npub struct Spec {{\n    \
+             /// +optional\n    #[serde(skip_serializing_if = \"String::is_empty\")]\n    pub note: String,\n    \
+             /// +optional\n    #[serde(default, skip_serializing_if = \"String::is_empty\")]\n    pub fine: String,\n    \
+             /// +optional\n    pub maybe: Option<String>,\n    \
+             /// +optional\n    #[serde(skip_deserializing, skip_serializing_if = \"String::is_empty\")]\n    pub computed: String,\n}}\n\n\
+             #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]\n#[serde(default)]\npub struct Defaulted {{\n    \
+             /// +optional\n    #[serde(skip_serializing_if = \"String::is_empty\")]\n    pub note: String,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("warnings do not fail a run");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert_eq!(out.matches("warning[").count(), 1, "{out}");
+    assert!(
+        out.contains("warning[W0319]: optional field `Spec.note`"),
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+}
+
+/// `#[cfg_attr(<predicate>, …)]` is read as if the predicate held: its serde attributes name
+/// the wire (no warning), and a `Clone` or `Default` derived under it is W0206 — generated code
+/// would rely on a trait some builds lack.
+#[test]
+fn cfg_attr_is_read_and_conditional_derives_are_a_warning() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
+             #[derive(Debug)]\n#[cfg_attr(feature = \"serde\", derive(serde::Serialize, serde::Deserialize))]\n\
+             #[cfg_attr(feature = \"x\", derive(Clone, Default), cfg_attr(test, serde(rename_all = \"camelCase\")))]\n\
+             pub struct Spec {{\n    pub max_surge: i32,\n    #[cfg_attr(feature = \"serde\", serde(rename = \"URL\"))]\n    pub url: String,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("warnings do not fail a run");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert_eq!(out.matches("warning[").count(), 1, "{out}");
+    assert!(out.contains("warning[W0206]"), "{out}");
+    let spec = loaded
+        .model
+        .packages
+        .iter()
+        .find_map(|p| p.type_named("Spec"))
+        .expect("Spec");
+    assert!(spec.derives.contains("Serialize") && spec.derives.contains("Clone"));
+    let wire: Vec<&str> = spec.fields().iter().map(|f| f.wire.as_str()).collect();
+    assert_eq!(wire, ["maxSurge", "URL"]);
+    insta::assert_snapshot!(out);
+}
+
 #[test]
 fn serde_attributes_on_a_kind_are_refused() {
     // A kind deriving `JsonSchema` (whose derive accepts `#[serde]` helpers) with attributes the

@@ -772,6 +772,79 @@ fn inline_modules_are_part_of_the_package() {
     );
 }
 
+/// Standard types imported under other names (`use std::collections::BTreeMap as Map;`, a module
+/// import) are the standard types; a name imported from elsewhere is not, even one that spells a
+/// standard type.
+#[test]
+fn renamed_standard_imports_are_the_standard_types() {
+    let l = load_ok(&[(
+        "apis/ren/v1/types.rs",
+        &format!(
+            "{META}use std::collections::{{BTreeMap as Map, BTreeSet as Set, HashMap as Dict}};\nuse std::collections;\nuse std::sync::Arc as Shared;\nuse self::mine::Vec;\n\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub a: Map<String, String>,\n    pub b: Set<String>,\n    pub c: Dict<String, i32>,\n    pub d: collections::BTreeMap<String, Set<String>>,\n    pub e: Shared<String>,\n    pub f: Vec,\n}}\n\npub mod mine {{\n    #[derive(Clone)]\n    pub struct Vec {{\n        pub n: i32,\n    }}\n}}\n"
+        ),
+    )]);
+    let thing = ty(package(&l, "ren/v1"), "Thing");
+    let set = FieldType::Set {
+        ordered: true,
+        elem: Box::new(FieldType::String),
+    };
+    assert_eq!(
+        thing.fields()[1].ty,
+        FieldType::Map {
+            kind: MapKind::BTree,
+            value: Box::new(FieldType::String)
+        }
+    );
+    assert_eq!(thing.fields()[2].ty, set);
+    assert_eq!(
+        thing.fields()[3].ty,
+        FieldType::Map {
+            kind: MapKind::Hash,
+            value: Box::new(FieldType::Int(IntType::I32))
+        }
+    );
+    assert_eq!(
+        thing.fields()[4].ty,
+        FieldType::Map {
+            kind: MapKind::BTree,
+            value: Box::new(set)
+        }
+    );
+    assert!(matches!(thing.fields()[5].ty, FieldType::Shared { .. }));
+    assert_eq!(thing.fields()[6].ty, FieldType::Local("Vec".into()));
+    // The checks of standard types hold through a rename too.
+    assert_eq!(
+        error_codes(&[(
+            "apis/ren/v1/types.rs",
+            &format!(
+                "{META}use std::collections::BTreeMap as Map;\n\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub a: Map<u32, String>,\n}}\n"
+            ),
+        )]),
+        ["E0201"]
+    );
+}
+
+/// A type an inline module imports from its parent, which imports it in turn (`use
+/// self::other::Tls;` above `mod spec { use super::Tls; }`), is the package's type, as Rust
+/// follows the chain.
+#[test]
+fn import_chains_within_a_file_are_followed() {
+    let l = load_ok(&[(
+        "apis/rn/v1/types.rs",
+        &format!(
+            "{META}use self::other::Tls;\nuse k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;\n\n#[derive(Clone)]\npub struct Site {{\n    pub metadata: ObjectMeta,\n    pub spec: spec::SiteSpec,\n}}\n\npub mod other {{\n    #[derive(Clone)]\n    pub struct Tls {{\n        pub secret: String,\n    }}\n}}\n\npub mod spec {{\n    use super::{{Time, Tls}};\n\n    #[derive(Clone)]\n    pub struct SiteSpec {{\n        pub tls: Option<Tls>,\n        pub since: Time,\n        pub deep: deep::Deep,\n    }}\n\n    pub mod deep {{\n        use super::Tls as Again;\n\n        #[derive(Clone)]\n        pub struct Deep {{\n            pub tls: Again,\n        }}\n    }}\n}}\n"
+        ),
+    )]);
+    let p = package(&l, "rn/v1");
+    let spec = ty(p, "SiteSpec");
+    assert_eq!(
+        spec.fields()[0].ty,
+        FieldType::Option(Box::new(FieldType::Local("Tls".into())))
+    );
+    assert_eq!(spec.fields()[1].ty, FieldType::Known(KnownType::Time));
+    assert_eq!(ty(p, "Deep").fields()[0].ty, FieldType::Local("Tls".into()));
+}
+
 /// Aliases named by a path (`self::Name`, `inner::Labels`, `super::Port` from an inline module)
 /// are what they stand for, read where they are declared.
 #[test]

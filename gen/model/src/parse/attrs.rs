@@ -20,6 +20,76 @@ pub(super) fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// The attributes with each `#[cfg_attr(<predicate>, a, b)]` read as `#[a] #[b]` (nested ones
+/// too): kube-codegen cannot know which features a build turns on, and serde attributes written
+/// so (`cfg_attr(feature = "serde", serde(rename_all = "camelCase"))`) hold whenever the types
+/// are an API at all — serde is how an API is read and written. A `cfg_attr` kube-codegen cannot
+/// read is left as it is.
+pub(super) fn expand_cfg_attr(attrs: &[syn::Attribute]) -> std::borrow::Cow<'_, [syn::Attribute]> {
+    if !attrs.iter().any(|a| a.path().is_ident("cfg_attr")) {
+        return std::borrow::Cow::Borrowed(attrs);
+    }
+    let mut out = Vec::with_capacity(attrs.len());
+    for a in attrs {
+        push_expanded(a.clone(), &mut out, 0);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn push_expanded(attr: syn::Attribute, out: &mut Vec<syn::Attribute>, depth: usize) {
+    let syn::Meta::List(list) = &attr.meta else {
+        out.push(attr);
+        return;
+    };
+    if !list.path.is_ident("cfg_attr") || depth > 8 {
+        out.push(attr);
+        return;
+    }
+    use syn::parse::Parser;
+    let parser = |input: syn::parse::ParseStream<'_>| {
+        let _predicate: syn::Meta = input.parse()?;
+        let _: syn::Token![,] = input.parse()?;
+        syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated(input)
+    };
+    match parser.parse2(list.tokens.clone()) {
+        Ok(metas) => {
+            for meta in metas {
+                let inner = syn::Attribute {
+                    meta,
+                    ..attr.clone()
+                };
+                push_expanded(inner, out, depth + 1);
+            }
+        }
+        Err(_) => out.push(attr),
+    }
+}
+
+/// The traits `#[cfg_attr(<predicate>, derive(...))]` derives that generated code depends on
+/// (deepcopy-gen writes `Clone` when it is not derived; defaults and clients use `Default`),
+/// with the attribute: whether they exist depends on the build.
+pub(super) fn conditional_derives(attrs: &[syn::Attribute]) -> Vec<(&syn::Attribute, Vec<String>)> {
+    let mut out = Vec::new();
+    for a in attrs.iter().filter(|a| a.path().is_ident("cfg_attr")) {
+        let expanded = expand_cfg_attr(std::slice::from_ref(a));
+        let mut traits = Vec::new();
+        for inner in expanded.iter().filter(|i| i.path().is_ident("derive")) {
+            let _ = inner.parse_nested_meta(|m| {
+                if let Some(last) = m.path.segments.last()
+                    && matches!(last.ident.to_string().as_str(), "Clone" | "Default")
+                {
+                    traits.push(last.ident.to_string());
+                }
+                Ok(())
+            });
+        }
+        if !traits.is_empty() {
+            out.push((a, traits));
+        }
+    }
+    out
+}
+
 /// E0204 for a `#[cfg(...)]` on an API type, field or variant: generated code names every field
 /// and type unconditionally, so it would fail to compile (cryptically) whenever the `cfg` is off.
 pub(super) fn reject_cfg(ctx: &mut Ctx, attrs: &[syn::Attribute], what: &str) {

@@ -104,14 +104,50 @@ fn lower_path(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path) -> FieldType {
             "name the type by a plain path (`a::b::Type<T>`)",
         );
     }
-    let single = path.leading_colon.is_none() && path.segments.len() == 1;
-    let is_builtin = single
-        || path_is_std(path)
-        || (name == "IndexMap" && path.segments.first().is_some_and(|s| s.ident == "indexmap"));
-    if is_builtin && let Some(lowered) = lower_builtin(ctx, ty, &name, &args) {
+    // A standard type may be imported under another name (`use std::collections::BTreeMap as
+    // Map;`, `use std::collections;` then `collections::BTreeMap`): judged by what the path
+    // stands for; a single name nothing imports is a prelude or standard name as written.
+    let imported = (path.leading_colon.is_none())
+        .then(|| {
+            ctx.scopes[ctx.scope]
+                .uses
+                .get(&path.segments[0].ident.unraw().to_string())
+        })
+        .flatten();
+    let builtin = match imported {
+        Some(full) => {
+            let mut segments = full.segments.clone();
+            segments.extend(
+                path.segments
+                    .iter()
+                    .skip(1)
+                    .map(|s| s.ident.unraw().to_string()),
+            );
+            is_std_segments(&segments).then(|| segments.last().cloned().unwrap_or_default())
+        }
+        None => {
+            let single = path.leading_colon.is_none() && path.segments.len() == 1;
+            let indexmap =
+                name == "IndexMap" && path.segments.first().is_some_and(|s| s.ident == "indexmap");
+            (single || path_is_std(path) || indexmap).then(|| name.clone())
+        }
+    };
+    if let Some(builtin) = builtin
+        && let Some(lowered) = lower_builtin(ctx, ty, &builtin, &args)
+    {
         return lowered;
     }
     lower_named(ctx, ty, path, &args)
+}
+
+/// A standard type's full path (`std::collections::BTreeMap`, `::core::…`, `alloc::…`) or
+/// `indexmap::IndexMap`.
+fn is_std_segments(segments: &[String]) -> bool {
+    match segments {
+        [first, ..] if matches!(first.as_str(), "std" | "core" | "alloc") => true,
+        [krate, name] => krate == "indexmap" && name == "IndexMap",
+        _ => false,
+    }
 }
 
 /// The type arguments of a path's last segment; `Err` with an unsupported type's placeholder
@@ -245,6 +281,7 @@ fn lower_named(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path, args: &[&syn::Ty
         }
         _ => RustPath::from_segments(path.leading_colon.is_some(), written),
     };
+    let resolved = follow_imports(ctx, resolved);
     if resolved.is_single() && lowered_args.is_empty() {
         let n = resolved.last().to_string();
         if ctx.generic_params.contains(&n) {
@@ -277,4 +314,95 @@ fn path_is_std(path: &syn::Path) -> bool {
     path.segments
         .first()
         .is_some_and(|s| s.ident == "std" || s.ident == "core" || s.ident == "alloc")
+}
+
+/// A `self::`/`super::` path naming, in this file, a module that does not declare the type but
+/// imports it (`mod spec { use super::Tls; }` under `use self::other::Tls;`): the import it
+/// stands for, written from the current module, as Rust follows such chains. Other paths, and
+/// modules of other files, are left as they are.
+fn follow_imports(ctx: &Ctx, mut path: RustPath) -> RustPath {
+    let here = &ctx.scopes[ctx.scope].inline;
+    // Rust refuses import cycles; a chain this long is not one to follow.
+    for _ in 0..8 {
+        let Some((module, name)) = module_in_file(ctx, here, &path) else {
+            return path;
+        };
+        let Some(at) = ctx.scopes.iter().position(|s| s.inline == module) else {
+            return path;
+        };
+        if ctx.declared[at].contains(name) {
+            return path;
+        }
+        let Some(import) = ctx.scopes[at].uses.get(name) else {
+            return path;
+        };
+        let next = match module_in_file(ctx, &module, import) {
+            // Written from `module`: the same item named from here.
+            Some((target, name)) => {
+                let common = here.iter().zip(&target).take_while(|(a, b)| a == b).count();
+                let ups = here.len() - common;
+                let mut segments = if ups == 0 {
+                    vec!["self".to_string()]
+                } else {
+                    vec!["super".to_string(); ups]
+                };
+                segments.extend(target[common..].iter().cloned());
+                segments.push(name.to_string());
+                RustPath::from_segments(false, segments)
+            }
+            // An extern crate's or `crate::` path means the same from anywhere.
+            None if import.global
+                || import.first() == "crate"
+                || !(import.is_relative() || declares_module(ctx, &module, import.first())) =>
+            {
+                import.clone()
+            }
+            None => return path,
+        };
+        if next == path {
+            return path;
+        }
+        path = next;
+    }
+    path
+}
+
+/// The inline module of this file (its path from the file's module) that a path written in
+/// `from` names its last segment in, and that name; `None` when the path leaves the file or
+/// does not start at a module of it.
+fn module_in_file<'p>(
+    ctx: &Ctx,
+    from: &[String],
+    path: &'p RustPath,
+) -> Option<(Vec<String>, &'p str)> {
+    let (name, modules) = path.segments.split_last()?;
+    if path.global || modules.is_empty() {
+        return None;
+    }
+    let mut module = from.to_vec();
+    let mut rest = modules;
+    while let Some((first, tail)) = rest.split_first() {
+        match first.as_str() {
+            "self" => {}
+            // Above the file's module: another file.
+            "super" => {
+                module.pop()?;
+            }
+            _ => break,
+        }
+        rest = tail;
+    }
+    if rest.len() == modules.len() && !declares_module(ctx, from, &rest[0]) {
+        // `a::B` where `a` is no module here: an extern crate's path.
+        return None;
+    }
+    module.extend(rest.iter().cloned());
+    Some((module, name))
+}
+
+/// Whether the module `at` of this file declares a module `name`.
+fn declares_module(ctx: &Ctx, at: &[String], name: &str) -> bool {
+    ctx.scopes
+        .iter()
+        .any(|s| s.inline == at && s.modules.contains(name))
 }

@@ -86,6 +86,9 @@ fn collect_imports(items: &[syn::Item], scope: &mut Scope) {
             }
             syn::Item::Macro(m) if m.ident.is_some() || m.mac.path.is_ident("macro_rules") => {}
             syn::Item::Macro(_) => scope.has_item_macros = true,
+            syn::Item::Mod(m) => {
+                scope.modules.insert(m.ident.unraw().to_string());
+            }
             _ => {}
         }
     }

@@ -100,6 +100,8 @@ pub(crate) struct Scope {
     pub globs: Vec<RustPath>,
     /// Whether an item macro (`my_macro! { ... }`) may declare names we cannot see.
     pub has_item_macros: bool,
+    /// The modules this one declares (`mod a;`, `mod b { … }`).
+    pub modules: std::collections::BTreeSet<String>,
 }
 
 /// A free function: its name and where it is.

@@ -79,6 +79,7 @@ pub(super) fn serde_container(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeC
     let mut custom = Vec::new();
     let mut splits = Vec::new();
     let mut conversions: Vec<(String, String, PmSpan)> = Vec::new();
+    let attrs = super::attrs::expand_cfg_attr(attrs);
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let read = attr.parse_nested_meta(|m| {
             let name = m
@@ -173,6 +174,7 @@ pub(super) fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField
     let (mut skip_ser, mut skip_de) = (false, false);
     let mut custom = Vec::new();
     let mut splits = Vec::new();
+    let attrs = super::attrs::expand_cfg_attr(attrs);
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let read = attr.parse_nested_meta(|m| {
             let name = m

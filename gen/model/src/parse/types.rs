@@ -62,7 +62,22 @@ pub(super) fn lower_type(
     let (docs, raw) = tags::split_docs(&docs);
     let tags = tags::check(raw, Place::Type, &mut ctx.diags);
     let mut derives = Vec::new();
-    for attr in attrs {
+    for (attr, traits) in super::attrs::conditional_derives(attrs) {
+        let span = ctx.span(attr_span(attr));
+        let quoted = traits
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let plain = traits.join(", ");
+        ctx.diags.push(
+            Diagnostic::warning("W0206", format!("{quoted} derived under `cfg_attr`"))
+                .at(span, "derived in some builds only")
+                .note(format!("kube-codegen reads it as always derived: generated code relies on {quoted} and does not write it, so a build where the predicate is off fails to compile"))
+                .help(format!("derive it unconditionally (`#[derive({plain})]`), or not at all (deepcopy-gen then writes `Clone`)")),
+        );
+    }
+    for attr in super::attrs::expand_cfg_attr(attrs).iter() {
         if attr.path().is_ident("derive") {
             let read = attr.parse_nested_meta(|m| {
                 if let Some(last) = m.path.segments.last() {

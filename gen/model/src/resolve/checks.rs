@@ -158,6 +158,50 @@ pub(super) fn optional_fields_written_when_empty(pkg: &Package, diags: &mut Vec<
     }
 }
 
+/// W0319: an `+optional` field of a serde-derived type that serde requires (not an `Option`, no
+/// `#[serde(default)]` on it or its type). The schema publishes it as optional, so clients
+/// leave it out — a typed client whose `skip_serializing_if` drops an empty value, an apply that
+/// does not set it — and the server's decoding then refuses the object (`Required value`).
+pub(super) fn optional_fields_serde_requires(pkg: &Package, diags: &mut Vec<Diagnostic>) {
+    for t in pkg
+        .types
+        .iter()
+        .filter(|t| t.derives.contains("Deserialize") && !t.serde.default)
+    {
+        for f in t.fields() {
+            if f.options.presence != Some(Presence::Optional)
+                || matches!(f.ty, FieldType::Option(_))
+                || f.serde.default
+                || f.serde.skip
+                || f.serde.flatten
+                || f.serde.keys.iter().any(|k| k == "skip_deserializing")
+            {
+                continue;
+            }
+            // W0318 says it already: its fix adds `default` beside `skip_serializing_if`.
+            let written_when_empty = !pkg.is_internal()
+                && t.derives.contains("Serialize")
+                && f.serde.skip_serializing_if.is_none()
+                && ZeroValue::of(&f.ty).is_some();
+            if written_when_empty {
+                continue;
+            }
+            diags.push(
+                Diagnostic::warning(
+                    "W0319",
+                    format!(
+                        "optional field `{}.{}` is required when serde reads it",
+                        t.name, f.name
+                    ),
+                )
+                .at(f.span, "`+optional`, but serde fails when it is absent")
+                .note("the schema says clients may leave it out, and an object without it is then refused with `Required value`")
+                .help("add `#[serde(default)]` to the field (its type needs `Default`), or make it an `Option`; if clients must give it, write `+required`"),
+            );
+        }
+    }
+}
+
 /// The zero value an optional field is written with when nothing skips it.
 enum ZeroValue {
     /// A string, list, map or set: skipped by its type's `is_empty`.

@@ -9,7 +9,7 @@ use crate::tags::Tag;
 
 use super::checks::{
     duplicate_type_names, duplicate_wire_names, map_keys_not_strings,
-    optional_fields_written_when_empty,
+    optional_fields_serde_requires, optional_fields_written_when_empty,
 };
 use super::kinds::{embedded_types, find_kinds};
 use super::names::{Names, WrittenTypes, glob_imported_names, package_aliases};
@@ -62,4 +62,5 @@ pub(super) fn resolve_types(
         diags,
     );
     optional_fields_written_when_empty(pkg, diags);
+    optional_fields_serde_requires(pkg, diags);
 }
