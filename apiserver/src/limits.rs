@@ -23,7 +23,6 @@
 //! A limit of 0 (or a zero timeout) means no limit, as for kube-apiserver's flags.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -207,7 +206,7 @@ enum Class {
 }
 
 /// `query`: the request's parsed query (`None` when malformed: the handler refuses it).
-fn classify(req: &Request<Body>, query: Option<&BTreeMap<String, String>>) -> Class {
+fn classify(req: &Request<Body>, query: Option<&crate::server::Params>) -> Class {
     let path = req.uri().path().trim_end_matches('/');
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
     if matches!(first, "healthz" | "livez" | "readyz") {

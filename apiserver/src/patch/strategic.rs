@@ -243,41 +243,75 @@ fn require_key_val<'a>(
     Ok(keys.iter().map(|k| m.get(k)).collect())
 }
 
-/// Go's `findMapInSliceBasedOnKeyValue`: index of the first map whose merge keys equal `kv`.
-fn find_map_in_slice(
-    list: &[Value],
-    keys: &[String],
-    kv: &[Option<&Value>],
-) -> Result<Option<usize>, PatchError> {
-    for (i, v) in list.iter().enumerate() {
-        let Some(m) = v.as_object() else {
-            return Err(PatchError::Internal(format!(
-                "value for key {i} is not a map."
-            )));
-        };
-        let matches = keys.iter().zip(kv).all(|(k, want)| {
-            let have = m.get(k);
-            if keys.len() == 1 {
-                have.is_some() && have == *want
-            } else {
-                have == *want
+/// What Go's `index` compares an element by — a scalar's value, a map's merge-key values —
+/// as text, equal exactly when the values are (`serde_json::Value`'s equality: numbers by
+/// their representation, objects whatever their key order). Lookups in loops go through it
+/// and a hash map, so that a patch costs time linear in its lists, not quadratic: a list of
+/// 100,000 entries must not hold a worker for a minute.
+fn identity(item: &Value, keys: &[String], kind: Kind) -> String {
+    let mut out = String::new();
+    match kind {
+        Kind::Map => match key_val(item, keys) {
+            None => out.push('!'),
+            Some(values) => {
+                for v in values {
+                    match v {
+                        None => out.push('-'),
+                        Some(v) => {
+                            out.push('+');
+                            canonical(v, &mut out);
+                        }
+                    }
+                    out.push('\0');
+                }
             }
-        });
-        if matches {
-            return Ok(Some(i));
-        }
+        },
+        Kind::Scalar(_) => canonical(item, &mut out),
     }
-    Ok(None)
+    out
 }
 
-/// Go's `index`: position of `item` in `list` (by merge key for maps).
-fn index_of(list: &[Value], item: &Value, keys: &[String], kind: Kind) -> Option<usize> {
-    match kind {
-        Kind::Map => {
-            let want = key_val(item, keys);
-            list.iter().position(|v| key_val(v, keys) == want)
+/// `v` as JSON with every object's keys sorted (an object's equality ignores their order).
+fn canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<_> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (k, v) in entries {
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical(v, out);
+                out.push(',');
+            }
+            out.push('}');
         }
-        Kind::Scalar(_) => list.iter().position(|v| v == item),
+        Value::Array(items) => {
+            out.push('[');
+            for v in items {
+                canonical(v, out);
+                out.push(',');
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// The first position of each element of a list by [`identity`]: Go's `index` in constant time.
+struct Positions(std::collections::HashMap<String, usize>);
+
+impl Positions {
+    fn of(list: &[Value], keys: &[String], kind: Kind) -> Self {
+        let mut first = std::collections::HashMap::with_capacity(list.len());
+        for (i, v) in list.iter().enumerate() {
+            first.entry(identity(v, keys, kind)).or_insert(i);
+        }
+        Positions(first)
+    }
+
+    fn index_of(&self, item: &Value, keys: &[String], kind: Kind) -> Option<usize> {
+        self.0.get(&identity(item, keys, kind)).copied()
     }
 }
 
@@ -318,7 +352,8 @@ fn normalize_slice_order(
     } else {
         (to_sort, Vec::new())
     };
-    to_sort.sort_by_key(|v| index_of(order, v, keys, kind).unwrap_or(usize::MAX));
+    let positions = Positions::of(order, keys, kind);
+    to_sort.sort_by_cached_key(|v| positions.index_of(v, keys, kind).unwrap_or(usize::MAX));
     to_sort.extend(to_delete);
     Ok(to_sort)
 }
@@ -332,20 +367,20 @@ fn merge_sorted_slice(
     kind: Kind,
 ) -> Vec<Value> {
     let mut out = Vec::with_capacity(left.len() + right.len());
-    let mut left = left.into_iter().peekable();
-    let mut right = right.into_iter().peekable();
+    let positions = Positions::of(server_order, keys, kind);
+    let at = |v: Value| (positions.index_of(&v, keys, kind), v);
+    let mut left = left.into_iter().map(at).peekable();
+    let mut right = right.into_iter().map(at).peekable();
     loop {
         match (left.peek(), right.peek()) {
             (None, None) => break,
-            (Some(_), None) => out.extend(left.next()),
-            (None, Some(_)) => out.extend(right.next()),
-            (Some(l), Some(r)) => {
-                let li = index_of(server_order, l, keys, kind);
-                let ri = index_of(server_order, r, keys, kind);
+            (Some(_), None) => out.extend(left.next().map(|(_, v)| v)),
+            (None, Some(_)) => out.extend(right.next().map(|(_, v)| v)),
+            (Some(&(li, _)), Some(&(ri, _))) => {
                 if matches!((li, ri), (Some(li), Some(ri)) if li < ri) {
-                    out.extend(left.next());
+                    out.extend(left.next().map(|(_, v)| v));
                 } else {
-                    out.extend(right.next());
+                    out.extend(right.next().map(|(_, v)| v));
                 }
             }
         }
@@ -382,13 +417,22 @@ fn partition_by_presence(
 ) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
     let mut patch = Vec::new();
     let mut server_only = Vec::new();
+    if kind == Kind::Map {
+        // Go's `findMapInSliceBasedOnKeyValue` fails on a non-map.
+        for (i, v) in by.iter().enumerate() {
+            if !v.is_object() {
+                return Err(PatchError::Internal(format!(
+                    "value for key {i} is not a map."
+                )));
+            }
+        }
+    }
+    let positions = Positions::of(by, keys, kind);
     for v in merged {
-        let found = if kind == Kind::Map {
-            let kv = require_key_val(&v, keys)?;
-            find_map_in_slice(by, keys, &kv)?.is_some()
-        } else {
-            by.contains(&v)
-        };
+        if kind == Kind::Map {
+            require_key_val(&v, keys)?;
+        }
+        let found = positions.index_of(&v, keys, kind).is_some();
         if found {
             patch.push(v);
         } else {
@@ -399,13 +443,10 @@ fn partition_by_presence(
 }
 
 fn dedup_scalars(list: Vec<Value>) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::with_capacity(list.len());
-    for v in list {
-        if !out.contains(&v) {
-            out.push(v);
-        }
-    }
-    out
+    let mut seen = std::collections::HashSet::with_capacity(list.len());
+    list.into_iter()
+        .filter(|v| seen.insert(identity(v, &[], Kind::Scalar(0))))
+        .collect()
 }
 
 struct Smp<'a> {
@@ -624,9 +665,10 @@ impl Smp<'_> {
         let (merged, patch, original, keys): (Vec<Value>, Vec<Value>, Vec<Value>, &[String]) =
             if kind != Kind::Map {
                 if is_delete_list {
+                    let deleted = Positions::of(&patch, &[], kind);
                     return Ok(original
                         .into_iter()
-                        .filter(|v| !patch.contains(v))
+                        .filter(|v| deleted.index_of(v, &[], kind).is_none())
                         .collect());
                 }
                 let mut both = original.clone();
@@ -658,9 +700,20 @@ impl Smp<'_> {
         keys: &[String],
         path: &mut Vec<String>,
     ) -> Result<Vec<Value>, PatchError> {
+        // Go's `findMapInSliceBasedOnKeyValue` fails on a non-map.
+        for (i, v) in original.iter().enumerate() {
+            if !v.is_object() {
+                return Err(PatchError::Internal(format!(
+                    "value for key {i} is not a map."
+                )));
+            }
+        }
+        let mut positions = Positions::of(&original, keys, Kind::Map);
         for v in patch {
-            let kv = require_key_val(v, keys)?;
-            match find_map_in_slice(&original, keys, &kv)? {
+            // With one merge key, the patch's element has it (or this fails), and an original
+            // element without it matches nothing.
+            require_key_val(v, keys)?;
+            match positions.index_of(v, keys, Kind::Map) {
                 Some(i) => {
                     let o = match std::mem::take(&mut original[i]) {
                         Value::Object(o) => o,
@@ -671,6 +724,10 @@ impl Smp<'_> {
                 }
                 None => {
                     if let Some(v) = clean_new(v.clone()) {
+                        positions
+                            .0
+                            .entry(identity(&v, keys, Kind::Map))
+                            .or_insert(original.len());
                         original.push(v);
                     }
                 }
@@ -709,7 +766,9 @@ fn apply_retain_keys_directive(original: &mut Obj, patch: &mut Obj) -> Result<()
             ERR_BAD_PATCH_FORMAT_RETAIN_KEYS.into(),
         ));
     };
-    let retained = |k: &str| list.iter().any(|v| v.as_str() == Some(k));
+    let retained_keys: std::collections::HashSet<&str> =
+        list.iter().filter_map(Value::as_str).collect();
+    let retained = |k: &str| retained_keys.contains(k);
     for (k, v) in patch.iter() {
         if v.is_null()
             || k.starts_with(DELETE_FROM_PRIMITIVE_LIST_PREFIX)
@@ -775,6 +834,8 @@ fn merge_slice_with_special_elements(
 ) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
     let mut without = Vec::new();
     let mut replace = false;
+    // Every element a `$patch: delete` names, removed in one pass at the end.
+    let mut deleted = std::collections::HashSet::new();
     for v in patch {
         let Some(m) = v.as_object() else {
             return Err(err_bad_arg_type("map[string]interface {}", &v));
@@ -789,9 +850,7 @@ fn merge_slice_with_special_elements(
                 if kv.iter().all(Option::is_none) {
                     return Err(err_no_merge_key(m, &keys.join(",")));
                 }
-                while let Some(i) = find_map_in_slice(&original, keys, &kv)? {
-                    original.remove(i);
-                }
+                deleted.insert(identity(&v, keys, Kind::Map));
             }
             Some(REPLACE_DIRECTIVE) => replace = true,
             Some(MERGE_DIRECTIVE) => {
@@ -808,6 +867,17 @@ fn merge_slice_with_special_elements(
             }
         }
     }
+    if !deleted.is_empty() {
+        // Go's `findMapInSliceBasedOnKeyValue` fails on a non-map.
+        for (i, v) in original.iter().enumerate() {
+            if !v.is_object() {
+                return Err(PatchError::Internal(format!(
+                    "value for key {i} is not a map."
+                )));
+            }
+        }
+        original.retain(|o| !deleted.contains(&identity(o, keys, Kind::Map)));
+    }
     if replace {
         return Ok((without.into_iter().map(strip).collect(), Vec::new()));
     }
@@ -818,6 +888,103 @@ fn merge_slice_with_special_elements(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The hashed lookups answer exactly what Go's linear `index` (by value, by merge keys)
+    /// answers, for values whose equality is subtle: `1` and `1.0`, objects in another key
+    /// order, absent and null keys.
+    #[test]
+    fn positions_agree_with_a_linear_search() {
+        let scalars = [
+            json!(1),
+            json!(1.0),
+            json!(-1),
+            json!("1"),
+            json!(true),
+            json!(null),
+            json!("a\u{0}b"),
+            json!(""),
+        ];
+        let key_values = [
+            None,
+            Some(json!(null)),
+            Some(json!(1)),
+            Some(json!(1.0)),
+            Some(json!("1")),
+            Some(json!({"a": 1, "b": [1, {"c": 2, "d": 3}]})),
+            Some(json!({"b": [1, {"d": 3, "c": 2}], "a": 1})),
+            Some(json!({"a": 1, "b": [1.0, {"d": 3, "c": 2}]})),
+        ];
+        let mut maps = Vec::new();
+        for k in &key_values {
+            for j in &key_values[..3] {
+                let mut m = Obj::new();
+                if let Some(k) = k {
+                    m.insert("k".into(), k.clone());
+                }
+                if let Some(j) = j {
+                    m.insert("j".into(), j.clone());
+                }
+                m.insert("other".into(), json!(maps.len()));
+                maps.push(Value::Object(m));
+            }
+        }
+        let linear = |list: &[Value], item: &Value, keys: &[String], kind: Kind| match kind {
+            Kind::Map => {
+                let want = key_val(item, keys);
+                list.iter().position(|v| key_val(v, keys) == want)
+            }
+            Kind::Scalar(_) => list.iter().position(|v| v == item),
+        };
+        let one = ["k".to_string()];
+        let two = ["k".to_string(), "j".to_string()];
+        let cases: [(&[Value], &[String], Kind); 3] = [
+            (&scalars, &[], Kind::Scalar(0)),
+            (&maps, &one, Kind::Map),
+            (&maps, &two, Kind::Map),
+        ];
+        for (pool, keys, kind) in cases {
+            // Every rotation of the pool, so that first positions differ.
+            for start in 0..pool.len() {
+                let list: Vec<Value> = pool[start..]
+                    .iter()
+                    .chain(&pool[..start])
+                    .cloned()
+                    .collect();
+                let positions = Positions::of(&list, keys, kind);
+                for item in pool {
+                    assert_eq!(
+                        positions.index_of(item, keys, kind),
+                        linear(&list, item, keys, kind),
+                        "{item} in {list:?} by {keys:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A deletion list and a list to merge of 100,000 entries each: linear work, not the
+    /// quadratic scan that held a worker for a minute.
+    #[test]
+    fn long_primitive_lists_are_merged_in_linear_time() {
+        let original: Vec<Value> = (0..100_000).map(|i| json!(format!("a.io/f{i}"))).collect();
+        let deleted: Vec<Value> = (0..100_000)
+            .map(|i| json!(format!("a.io/f{}", i * 2)))
+            .collect();
+        let schema = NoSchema;
+        let smp = Smp { schema: &schema };
+        let kept = smp
+            .merge_slice(original.clone(), deleted, &mut Vec::new(), &[], true)
+            .expect("deleted");
+        assert_eq!(kept.len(), 50_000);
+        assert_eq!(kept[0], json!("a.io/f1"));
+        let added: Vec<Value> = (50_000..150_000)
+            .map(|i| json!(format!("a.io/f{i}")))
+            .collect();
+        let merged = smp
+            .merge_slice(original, added, &mut Vec::new(), &[], false)
+            .expect("merged");
+        assert_eq!(merged.len(), 150_000);
+    }
 
     #[test]
     fn go_formatting_helpers() {

@@ -173,27 +173,58 @@ fn text(code: StatusCode, body: &str) -> Resp {
         .expect("response")
 }
 
-/// A request's query parameters, percent-decoded; a repeated parameter's last value wins. The
-/// one reading of the query every layer shares (the guard, the limits, the handlers), so they
-/// cannot disagree on what a request asks.
-pub(crate) fn parse_query(query: Option<&str>) -> Result<BTreeMap<String, String>, ApiError> {
+/// A request's query parameters, percent-decoded: each name's values in the order given. A
+/// scalar option is read by its first value, as Go's parameter codec reads a repeated one; a
+/// list option (`dryRun`) by all of them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Params(BTreeMap<String, Vec<String>>);
+
+impl Params {
+    /// The first value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&String> {
+        self.0.get(name).and_then(|v| v.first())
+    }
+
+    /// Every value of `name`, in order.
+    pub(crate) fn all(&self, name: &str) -> &[String] {
+        self.0.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    pub(crate) fn contains_key(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// Sets `name` to the one value `value`.
+    pub(crate) fn insert(&mut self, name: String, value: String) {
+        self.0.insert(name, vec![value]);
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Params {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> Self {
+        let mut params = BTreeMap::<String, Vec<String>>::new();
+        for (k, v) in pairs {
+            params.entry(k.into()).or_default().push(v.into());
+        }
+        Params(params)
+    }
+}
+
+/// A request's query parameters, percent-decoded. The one reading of the query every layer
+/// shares (the guard, the limits, the handlers), so they cannot disagree on what a request asks.
+pub(crate) fn parse_query(query: Option<&str>) -> Result<Params, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))?;
-    // A parameter given twice is read by its first value, as Go's parameter codec reads it.
-    let mut query = BTreeMap::new();
-    for (k, v) in pairs {
-        query.entry(k).or_insert(v);
-    }
-    Ok(query)
+    Ok(pairs.into_iter().collect())
 }
 
 /// The parsed query as a request extension: whichever layer reads it first (the guard, the
 /// limits or the handler) parses it, the others reuse it.
 #[derive(Clone, Debug)]
-pub(crate) struct Query(Arc<BTreeMap<String, String>>);
+pub(crate) struct Query(Arc<Params>);
 
 /// The request's query, parsed once per request.
-pub(crate) fn query_of<B>(req: &mut Request<B>) -> Result<Arc<BTreeMap<String, String>>, ApiError> {
+pub(crate) fn query_of<B>(req: &mut Request<B>) -> Result<Arc<Params>, ApiError> {
     if let Some(Query(q)) = req.extensions().get::<Query>() {
         return Ok(q.clone());
     }
@@ -211,13 +242,13 @@ pub(crate) fn request_path(uri: &http::Uri) -> Result<std::borrow::Cow<'_, str>,
 }
 
 /// Whether a request is a watch (`watch=true`, `watch`, `watch=1`, …), as the handlers read it.
-pub(crate) fn is_watch(query: &BTreeMap<String, String>) -> bool {
+pub(crate) fn is_watch(query: &Params) -> bool {
     query.get("watch").is_some_and(|v| query_bool(v))
 }
 
 /// Whether a request to `path` is a watch: by its query, or by the deprecated
 /// `/apis/<g>/<v>/watch/…` path.
-pub(crate) fn watches(path: &str, query: &BTreeMap<String, String>) -> bool {
+pub(crate) fn watches(path: &str, query: &Params) -> bool {
     let mut segments = path.split('/').filter(|s| !s.is_empty());
     let by_path = segments.next() == Some("apis")
         && segments.nth(2) == Some("watch")
@@ -418,7 +449,7 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
 
 /// Whether JSON is written indented, as Go's `isPrettyPrint` decides: `?pretty=true`, or (with
 /// no `pretty`) a client that is a browser, curl or Wget.
-fn pretty(query: &BTreeMap<String, String>, headers: &HeaderMap) -> bool {
+fn pretty(query: &Params, headers: &HeaderMap) -> bool {
     if let Some(p) = query.get("pretty").filter(|p| !p.is_empty()) {
         return matches!(p.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True");
     }
@@ -492,7 +523,7 @@ struct Ctx<'a> {
     state: &'a Arc<State>,
     method: Method,
     headers: &'a HeaderMap,
-    query: &'a BTreeMap<String, String>,
+    query: &'a Params,
     body: Bytes,
 }
 
@@ -647,7 +678,7 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
 /// A watch of one object by the deprecated `/watch/…/<name>` path: the collection's watch
 /// selecting that name, as Go's `ListResource` does for a named watch. A field selector given
 /// too must select the same name.
-fn watch_by_name(query: &mut BTreeMap<String, String>, name: &str) -> Result<(), ApiError> {
+fn watch_by_name(query: &mut Params, name: &str) -> Result<(), ApiError> {
     let given = query.get("fieldSelector").map(String::as_str).unwrap_or("");
     let selector = crate::selector::FieldSelector::parse(given).map_err(ApiError::bad_request)?;
     if selector.is_empty() {

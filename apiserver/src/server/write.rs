@@ -105,13 +105,11 @@ pub(super) fn write_options(
     })
 }
 
-/// `dryRun` of the query (and of a DeleteOptions body): `All` or nothing; anything else is a
-/// cause, worded as Go's `ValidateDryRun` words it.
+/// `dryRun` of the query (and of a DeleteOptions body): every value given (`?dryRun=&dryRun=All`
+/// is two), each `All`; anything else — an empty value too — is a cause, worded as Go's
+/// `ValidateDryRun` words it, and the request writes nothing.
 fn dry_run(ctx: &Ctx<'_>, causes: &mut Vec<Cause>) -> bool {
-    dry_run_of(
-        ctx.param("dryRun").into_iter().filter(|v| !v.is_empty()),
-        causes,
-    )
+    dry_run_of(ctx.query.all("dryRun").iter().map(String::as_str), causes)
 }
 
 fn dry_run_of<'a>(values: impl Iterator<Item = &'a str>, causes: &mut Vec<Cause>) -> bool {
@@ -399,10 +397,7 @@ fn delete_options_query(ctx: &Ctx<'_>) -> Result<DeleteOptions, ApiError> {
         propagation_policy: ctx.param("propagationPolicy").map(str::to_string),
         orphan_dependents: ctx.param("orphanDependents").map(super::query_bool),
         grace_period_seconds: super::query_int(ctx, "gracePeriodSeconds")?,
-        dry_run: ctx
-            .param("dryRun")
-            .filter(|v| !v.is_empty())
-            .map(|v| vec![v.to_string()]),
+        dry_run: Some(ctx.query.all("dryRun").to_vec()).filter(|v| !v.is_empty()),
         ..DeleteOptions::default()
     })
 }

@@ -249,11 +249,16 @@ impl<S: Storage + Clone> Storage for Cacher<S> {
                 (Some(at), _) => self.compacted() <= at && at <= reached,
                 (None, Some(min)) => min <= reached,
                 // A consistent read: the store's current revision, which the mirror may hold.
-                // (If the store cannot say, it answers the list itself: its error is the answer.)
+                // A store that is down or too slow to say is the answer, at once: asking it for
+                // the list too would make the client wait a second timeout. (Another failure:
+                // the store answers the list itself, and its error is the answer.)
                 (None, None) => match self.inner.revision().await {
                     Ok(current) if applied >= current => {
                         opts.not_older_than = Some(current);
                         true
+                    }
+                    Err(e @ (StorageError::Timeout(_) | StorageError::Unavailable(_))) => {
+                        return Err(e);
                     }
                     Ok(_) | Err(_) => false,
                 },

@@ -85,6 +85,11 @@ fn classify(e: etcd_client::Error) -> StorageError {
     use etcd_client::Error as E;
     match e {
         E::GRpcStatus(s) => match s.code() {
+            // tonic's own deadline (the channel's timeout, a backstop behind each call's): a
+            // slow etcd, as the call's timer says it.
+            tonic::Code::Cancelled if s.message() == "Timeout expired" => {
+                StorageError::Timeout(s.message().to_string())
+            }
             tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Aborted => {
                 StorageError::Unavailable(s.message().to_string())
             }
@@ -155,9 +160,11 @@ impl EtcdStore {
     pub async fn connect(endpoints: &[String], options: EtcdOptions) -> Result<Self, StorageError> {
         let deadline = tokio::time::Instant::now() + options.connect_timeout;
         loop {
+            // The channel's timeout is a backstop a second behind each call's own timer, so
+            // that a slow etcd is always answered by that timer, as a timeout.
             let mut connect = ConnectOptions::new()
                 .with_connect_timeout(options.connect_timeout)
-                .with_timeout(options.request_timeout);
+                .with_timeout(options.request_timeout + Duration::from_secs(1));
             if let Some(tls) = &options.tls {
                 let mut t = etcd_client::TlsOptions::new()
                     .ca_certificate(etcd_client::Certificate::from_pem(&tls.ca));

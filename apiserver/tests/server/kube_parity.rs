@@ -1144,12 +1144,62 @@ async fn bad_write_options_are_invalid_options() {
             "{method}: {out}"
         );
     }
+    // `dryRun` is a list: an empty value, or one beside `All`, is refused too — never read as
+    // "no dry run", which would write what the client asked to try.
+    for query in ["dryRun=", "dryRun=&dryRun=All", "dryRun=All&dryRun=bogus"] {
+        for (method, ct, body) in [
+            (Method::PUT, JSON, created.to_string()),
+            (
+                Method::PATCH,
+                Some("application/merge-patch+json"),
+                r#"{"spec":{"content":"changed"}}"#.to_string(),
+            ),
+            (Method::DELETE, None, String::new()),
+        ] {
+            let (code, out) = call(
+                &app,
+                method.clone(),
+                &format!("{}?{query}", url("o1")),
+                ct,
+                &body,
+            )
+            .await;
+            assert_status(code, &out, 422, "Invalid");
+            assert_eq!(out["details"]["causes"][0]["field"], "dryRun", "{query}");
+        }
+        let (code, out) = call(
+            &app,
+            Method::POST,
+            &format!("{BASE}?{query}"),
+            JSON,
+            &alert("o3").to_string(),
+        )
+        .await;
+        assert_status(code, &out, 422, "Invalid");
+        let (code, out) = call(&app, Method::DELETE, &format!("{BASE}?{query}"), None, "").await;
+        assert_status(code, &out, 422, "Invalid");
+    }
+    let (code, out) = call(
+        &app,
+        Method::DELETE,
+        &format!("{}?dryRun=&dryRun=All", url("o1")),
+        None,
+        "",
+    )
+    .await;
+    assert_status(code, &out, 422, "Invalid");
+    assert_eq!(
+        out["message"],
+        "DeleteOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: []string{\"\", \"All\"}: supported values: \"All\""
+    );
     // Nothing was written.
     let (_, got) = call(&app, Method::GET, &url("o1"), None, "").await;
     assert_eq!(
         got["metadata"]["resourceVersion"],
         created["metadata"]["resourceVersion"]
     );
+    let (code, _) = call(&app, Method::GET, &url("o3"), None, "").await;
+    assert_eq!(code, 404);
 }
 
 /// A value an enum does not have is a 422 `FieldValueNotSupported` listing the values it has,

@@ -321,6 +321,29 @@ impl Etcd {
         }
     }
 
+    /// SIGSTOP: etcd keeps its connections open and answers nothing, as a stalled disk or an
+    /// overloaded host makes it. [`Etcd::thaw`] resumes it.
+    #[allow(dead_code)]
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// SIGCONT after [`Etcd::freeze`].
+    #[allow(dead_code)]
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        if let Some(c) = &self.child {
+            let status = Command::new("kill")
+                .args([signal, &c.id().to_string()])
+                .status()
+                .expect("kill");
+            assert!(status.success(), "kill {signal} etcd");
+        }
+    }
+
     /// Starts again on the same ports and data.
     pub fn restart(&mut self) {
         self.kill();

@@ -205,6 +205,48 @@ async fn etcd_killed_and_restarted_under_open_watches() {
     }
 }
 
+/// A stalled etcd (SIGSTOP: connections open, nothing answered): each request is a 504 once
+/// the etcd request timeout (3 s here) passes — once, not a consistent list's two etcd calls
+/// each waiting it out — and the server serves again when etcd resumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_etcd_is_a_timeout_once() {
+    let etcd = etcd::Etcd::start();
+    let server = on(&etcd.client_url());
+    let alerts = api(&server);
+    alerts
+        .create(&PostParams::default(), &alert("before"))
+        .await
+        .unwrap();
+    etcd.freeze();
+    for path in [
+        "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts",
+        "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts?limit=5",
+        "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts/before",
+    ] {
+        let started = std::time::Instant::now();
+        let answer = raw_get(&server.addr, path).await;
+        let took = started.elapsed();
+        assert!(answer.starts_with("HTTP/1.1 504"), "{path}: {answer}");
+        assert!(
+            answer.contains("\"reason\":\"Timeout\""),
+            "{path}: {answer}"
+        );
+        // One timeout (3 s), not two: a bound with room for a loaded machine.
+        assert!(took < Duration::from_millis(5500), "{path}: {took:?}");
+    }
+    etcd.thaw();
+    let mut ok = false;
+    for _ in 0..100 {
+        if let Ok(list) = alerts.list(&ListParams::default()).await {
+            assert_eq!(list.items.len(), 1);
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ok, "the server did not serve again after etcd resumed");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_leader_of_three_killed_during_writes_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
