@@ -176,14 +176,16 @@ impl ApiServer {
             })
             .layer(axum::middleware::from_fn(server::not_modified))
             .layer(limits::LimitsLayer::new(self.limits));
-        // Outermost: who is asking comes before the limits (unauthenticated requests take no
-        // in-flight slot).
-        match guard {
+        // Who is asking comes before the limits (unauthenticated requests take no in-flight
+        // slot).
+        let router = match guard {
             Some(guard) => router.layer(axum::middleware::from_fn(move |req, next| {
                 server::guarded(guard.clone(), req, next)
             })),
             None => router,
-        }
+        };
+        // Outermost, so that every answer has them (a 401, a 429 too).
+        router.layer(axum::middleware::from_fn(server::standard_headers))
     }
 }
 

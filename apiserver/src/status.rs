@@ -36,6 +36,10 @@ pub struct ApiError {
     pub details: Option<Box<Details>>,
     /// `metadata.continue`: the token a 410 for a compacted `continue` offers instead.
     pub list_continue: Option<String>,
+    /// Warnings the request earned before it failed (an unknown field under
+    /// `fieldValidation=Warn`): `Warning` headers on the error too, as Go's warning recorder
+    /// writes them as they come.
+    pub warnings: Vec<String>,
 }
 
 /// `details` of a `Status`: which object, and field causes.
@@ -58,7 +62,15 @@ impl ApiError {
             message: message.into(),
             details: None,
             list_continue: None,
+            warnings: Vec::new(),
         }
+    }
+
+    /// The error with `warnings` before its own.
+    pub fn with_warnings(mut self, mut warnings: Vec<String>) -> Self {
+        warnings.append(&mut self.warnings);
+        self.warnings = warnings;
+        self
     }
 
     /// 410 for a `continue` token whose revision was compacted, offering `token` (the rest of

@@ -82,12 +82,14 @@ impl Guard {
         }
     }
 
-    /// Who made the request and what it asks, or the `Status` refusing it.
+    /// Who made the request and what it asks, or the `Status` refusing it. `field_selector` is
+    /// the query's: a list or watch selecting one name is about that object.
     pub async fn check(
         &self,
         method: &http::Method,
         path: &str,
         watch: bool,
+        field_selector: Option<&str>,
         headers: &http::HeaderMap,
         peer: Option<&PeerCertificates>,
     ) -> Result<(User, RequestInfo), ApiError> {
@@ -99,31 +101,79 @@ impl Guard {
                 tracing::debug!(reason = %e.0, "unauthenticated request");
                 ApiError::new(401, "Unauthorized", "Unauthorized")
             })?;
-        let request = RequestInfo::new(method, path, watch);
-        let always = self
+        let request = RequestInfo::new(method, path, watch).with_field_selector(field_selector);
+        let always_path = self
             .always_allow_paths
             .iter()
             .any(|p| match p.strip_suffix('*') {
                 Some(prefix) => path.starts_with(prefix),
                 None => p == path,
-            })
-            || user
-                .groups
-                .iter()
-                .any(|g| self.always_allow_groups.contains(g));
-        if !always {
-            let decision = self
-                .authorizer
-                .authorize(Attributes {
-                    user: &user,
-                    request: &request,
-                })
-                .await;
-            if let Decision::Deny(reason) = decision {
-                return Err(forbidden(&user, &request, &reason));
-            }
+            });
+        if !always_path {
+            self.authorize(&user, &request).await?;
         }
         Ok((user, request))
+    }
+
+    /// Whether `user` may make `request`: members of the always-allowed groups may; else the
+    /// authorizer decides.
+    async fn authorize(&self, user: &User, request: &RequestInfo) -> Result<(), ApiError> {
+        if user
+            .groups
+            .iter()
+            .any(|g| self.always_allow_groups.contains(g))
+        {
+            return Ok(());
+        }
+        let decision = self
+            .authorizer
+            .authorize(Attributes { user, request })
+            .await;
+        match decision {
+            Decision::Allow => Ok(()),
+            Decision::Deny(reason) => Err(forbidden(user, request, &reason)),
+        }
+    }
+}
+
+/// A request the guard let through, kept for what it may turn out to do besides its verb: a
+/// server-side apply to an object that does not exist creates it, and needs `create` as well as
+/// `patch` (kube-apiserver's `createAuthorizerAttributes`), or anyone allowed to patch could
+/// create.
+#[derive(Clone)]
+pub struct Authorized {
+    guard: Arc<Guard>,
+    user: User,
+    request: RequestInfo,
+}
+
+impl std::fmt::Debug for Authorized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorized")
+            .field("user", &self.user.name)
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authorized {
+    pub(crate) fn new(guard: Arc<Guard>, user: User, request: RequestInfo) -> Self {
+        Authorized {
+            guard,
+            user,
+            request,
+        }
+    }
+
+    /// Whether the request may create the object `name` it is about; the 403 saying
+    /// `cannot create` when not.
+    pub async fn may_create(&self, name: &str) -> Result<(), ApiError> {
+        let request = RequestInfo {
+            verb: "create".into(),
+            name: name.to_string(),
+            ..self.request.clone()
+        };
+        self.guard.authorize(&self.user, &request).await
     }
 }
 

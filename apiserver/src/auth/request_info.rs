@@ -94,6 +94,26 @@ impl RequestInfo {
         info
     }
 
+    /// A list or watch of a collection whose field selector names one object
+    /// (`metadata.name=a1`) is about that object, as kube-apiserver reads it: RBAC rules with
+    /// `resourceNames` then allow `kubectl get alert a1 --watch` and `kubectl wait`. A
+    /// selector that does not parse, or a name that cannot be a path segment, names nothing.
+    pub fn with_field_selector(mut self, selector: Option<&str>) -> Self {
+        let listing = matches!(self.verb.as_str(), "list" | "watch");
+        if self.is_resource_request
+            && listing
+            && self.name.is_empty()
+            && let Some(selector) = selector
+            && let Ok(parsed) = crate::selector::FieldSelector::parse(selector)
+            && let Some(name) = parsed.exact_match("metadata.name")
+            && !matches!(name, "" | "." | "..")
+            && !name.contains(['/', '%'])
+        {
+            self.name = name.to_string();
+        }
+        self
+    }
+
     /// `resource/subresource`, or the resource alone.
     pub fn resource_path(&self) -> String {
         if self.subresource.is_empty() {

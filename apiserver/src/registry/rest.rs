@@ -23,6 +23,9 @@ pub struct Scope {
     pub namespace: Option<String>,
     /// Who asks (`None` without authentication): what admission is told.
     pub user: Option<Arc<crate::auth::User>>,
+    /// What the guard allowed (`None` without one): a write that turns out to create the
+    /// object (a server-side apply) asks it for `create` too.
+    pub authorized: Option<Arc<crate::auth::Authorized>>,
 }
 
 /// `fieldValidation`: what to do with fields the version does not know.

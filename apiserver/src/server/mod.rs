@@ -151,8 +151,12 @@ fn error_response(e: &ApiError) -> Resp {
 }
 
 /// A `Status` that says when to retry says it in a `Retry-After` header too, as Go's
-/// `responsewriters.ErrorNegotiated` writes it (clients honour the header, not the body).
+/// `responsewriters.ErrorNegotiated` writes it (clients honour the header, not the body); the
+/// warnings the request earned before it failed are `Warning` headers.
 fn with_retry_after(mut resp: Resp, e: &ApiError) -> Resp {
+    if !e.warnings.is_empty() {
+        resp = write::with_warnings(resp, &e.warnings);
+    }
     if let Some(after) = e
         .details
         .as_ref()
@@ -325,6 +329,30 @@ fn etag_listed(list: &str, etag: &str) -> bool {
     list.trim() == "*" || list.split(',').any(|t| opaque(t) == opaque(etag))
 }
 
+/// The headers kube-apiserver puts on every response: `Audit-Id` (the request's own `Audit-ID`,
+/// as kube-aggregator forwards it, else a new UUID: what a client quotes to find the request in
+/// logs) and `Cache-Control: no-cache, private` unless the answer says otherwise (Go's
+/// `WithAuditInit` and `WithCacheControl`).
+pub(crate) async fn standard_headers(req: Request<Body>, next: axum::middleware::Next) -> Resp {
+    static AUDIT_ID: header::HeaderName = header::HeaderName::from_static("audit-id");
+    let audit_id = req
+        .headers()
+        .get(&AUDIT_ID)
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .cloned()
+        .unwrap_or_else(|| {
+            http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+                .expect("a UUID is a header value")
+        });
+    let mut resp = next.run(req).await;
+    let headers = resp.headers_mut();
+    headers.insert(AUDIT_ID.clone(), audit_id);
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(http::HeaderValue::from_static("no-cache, private"));
+    resp
+}
+
 /// Authentication and authorization, before anything else (the in-flight limits included) and
 /// before the body is read, as kube-apiserver's filters do: a refused request is answered with
 /// its `Status` here; an allowed one goes on with its [`crate::auth::User`] as an extension.
@@ -333,21 +361,32 @@ pub(crate) async fn guarded(
     mut req: Request<Body>,
     next: axum::middleware::Next,
 ) -> Resp {
-    let watch = match query_of(&mut req) {
-        Ok(query) => watches(req.uri().path(), &query),
+    let query = match query_of(&mut req) {
+        Ok(query) => query,
         Err(e) => return error_response(&e),
     };
+    let watch = watches(req.uri().path(), &query);
     let path = match request_path(req.uri()) {
         Ok(path) => path.into_owned(),
         Err(e) => return error_response(&e),
     };
     let peer = req.extensions().get::<crate::auth::PeerCertificates>();
+    let field_selector = query.get("fieldSelector").map(String::as_str);
     match guard
-        .check(req.method(), &path, watch, req.headers(), peer)
+        .check(
+            req.method(),
+            &path,
+            watch,
+            field_selector,
+            req.headers(),
+            peer,
+        )
         .await
     {
-        Ok((user, _)) => {
+        Ok((user, request)) => {
+            let authorized = crate::auth::Authorized::new(guard.clone(), user.clone(), request);
             req.extensions_mut().insert(user);
+            req.extensions_mut().insert(Arc::new(authorized));
             next.run(req).await
         }
         Err(e) => error_for(req.headers(), &e),
@@ -428,6 +467,10 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
             .get::<crate::auth::User>()
             .cloned()
             .map(Arc::new),
+        authorized: parts
+            .extensions
+            .get::<Arc<crate::auth::Authorized>>()
+            .cloned(),
         state: &state,
         method: parts.method.clone(),
         headers,
@@ -520,6 +563,8 @@ async fn rewrite_json(resp: Resp, how: Rewrite) -> Resp {
 struct Ctx<'a> {
     /// The authenticated user (`None` without authentication).
     user: Option<Arc<crate::auth::User>>,
+    /// What the guard allowed (`None` without one).
+    authorized: Option<Arc<crate::auth::Authorized>>,
     state: &'a Arc<State>,
     method: Method,
     headers: &'a HeaderMap,
@@ -651,6 +696,7 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
                 return Err(not_found_path());
             }
             target.scope.user = ctx.user.clone();
+            target.scope.authorized = ctx.authorized.clone();
             let mut query = ctx.query.clone();
             query.insert("watch".into(), "true".into());
             if let Some(name) = target.name.take() {
@@ -658,6 +704,7 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
             }
             let ctx = Ctx {
                 user: ctx.user.clone(),
+                authorized: ctx.authorized.clone(),
                 state: ctx.state,
                 method: ctx.method.clone(),
                 headers: ctx.headers,
@@ -669,6 +716,7 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
         ["apis", group, version, rest @ ..] => {
             let mut target = resolve(st, group, version, rest)?;
             target.scope.user = ctx.user.clone();
+            target.scope.authorized = ctx.authorized.clone();
             resource_request(ctx, target).await
         }
         _ => Err(not_found_path()),
@@ -783,6 +831,7 @@ fn resolve(st: &State, group: &str, version: &str, rest: &[&str]) -> Result<Targ
             version: version.to_string(),
             namespace,
             user: None,
+            authorized: None,
         },
         name,
         subresource: sub,

@@ -1786,3 +1786,71 @@ async fn repeated_owner_references_are_stored_once_with_a_warning() {
     .await;
     assert_eq!(warned, None);
 }
+
+/// Every answer carries kube-apiserver's standard headers: `Audit-Id` (the request's own
+/// `Audit-ID` echoed, else a new one per request) and `Cache-Control: no-cache, private`
+/// (unless the answer says otherwise); and a write that fails keeps the warnings it earned
+/// before failing (`kubectl create --validate=warn` shows them beside the error).
+#[tokio::test]
+async fn standard_headers_and_warnings_on_errors() {
+    let app = app();
+    let send = |req: Request<Body>| {
+        let app = app.clone();
+        async move { app.oneshot(req).await.unwrap() }
+    };
+    let mut ids = std::collections::BTreeSet::new();
+    for uri in [
+        BASE,
+        "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts/missing",
+        "/healthz",
+        "/nope",
+    ] {
+        let resp = send(Request::get(uri).body(Body::empty()).unwrap()).await;
+        let id = resp.headers()["audit-id"].to_str().unwrap().to_string();
+        assert_eq!(id.len(), 36, "{uri}: a UUID, got {id}");
+        assert!(ids.insert(id), "{uri}: one Audit-Id per request");
+        assert_eq!(
+            resp.headers()["cache-control"],
+            "no-cache, private",
+            "{uri}"
+        );
+    }
+    let resp = send(
+        Request::get(BASE)
+            .header("Audit-ID", "from-the-aggregator")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(resp.headers()["audit-id"], "from-the-aggregator");
+
+    let mut invalid = alert("w1");
+    invalid["spec"]["message"] = json!("");
+    invalid["spec"]["bogus"] = json!(1);
+    let warnings = |resp: &http::Response<Body>| -> Vec<String> {
+        resp.headers()
+            .get_all("warning")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    };
+    let resp = send(
+        Request::post(format!("{BASE}?fieldValidation=Warn"))
+            .header("content-type", "application/json")
+            .body(Body::from(invalid.to_string()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(warnings(&resp), [r#"299 - "unknown field \"spec.bogus\"""#]);
+    create(&app, &alert("w2")).await;
+    let resp = send(
+        Request::patch(format!("{}?fieldValidation=Warn", url("w2")))
+            .header("content-type", "application/merge-patch+json")
+            .body(Body::from(r#"{"spec":{"message":"","bogus":1}}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(warnings(&resp), [r#"299 - "unknown field \"spec.bogus\"""#]);
+}

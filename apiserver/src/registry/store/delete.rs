@@ -139,6 +139,7 @@ where
                 version: scope.version.clone(),
                 namespace: obj.metadata().namespace.clone(),
                 user: scope.user.clone(),
+                authorized: scope.authorized.clone(),
             };
             match self
                 .delete_object(&one, meta::name(obj.metadata()), opts, dry_run)

@@ -87,7 +87,7 @@ where
         F: FnMut(&H) -> Result<(H, Vec<String>), ApiError>,
     {
         meta::check_path_name(name)?;
-        let (index, codec) = self.codec(&scope.version)?;
+        let (_, codec) = self.codec(&scope.version)?;
         let info = &codec.info;
         let k = self.key(scope.namespace.as_deref(), Some(name));
         let ctx = Context {
@@ -104,131 +104,25 @@ where
                 .map_err(|e| self.storage_error(e, name))?
                 .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
             let old = self.decode_stored(&current)?;
-            let (mut new, mut warnings) = modify(&old)?;
-            if request == Request::Update {
-                warnings.extend(meta::dedup_owner_references(new.metadata_mut(), false));
-            }
-            // Go's `checkName`, before anything else looks at the object (preconditions, the
-            // status subresource's merge).
-            if meta::name(new.metadata()) != name {
-                return Err(ApiError::bad_request(format!(
-                    "the name of the object ({}) does not match the name on the URL ({name})",
-                    meta::name(new.metadata())
-                )));
-            }
-            if request != Request::Apply {
-                self.fields.update(
-                    index,
-                    subresource,
-                    Some(&old),
-                    &mut new,
-                    &opts.field_manager,
-                )?;
-            }
-            let field_manager = opts.field_manager.as_str();
-            let attrs = Attributes {
-                operation: Operation::Update,
-                resource: info,
-                subresource: subresource.map(|Subresource::Status| "status"),
-                namespace: scope.namespace.as_deref(),
-                name,
-                user: scope.user.as_deref(),
-                dry_run: opts.dry_run,
-                options: match request {
-                    Request::Update => RequestOptions::Update { field_manager },
-                    Request::Patch => RequestOptions::Patch {
-                        field_manager,
-                        force: false,
-                    },
-                    Request::Apply => RequestOptions::Patch {
-                        field_manager,
-                        force: opts.force,
-                    },
-                },
-            };
-            // Mutating admission after the write's defaults, before the update rules.
-            self.admission.admit(&attrs, &mut new, Some(&old))?;
-            warnings.extend(
-                self.webhooks_mutate(codec, &attrs, &mut new, Some(&old))
-                    .await?,
-            );
-            warnings.extend(meta::dedup_owner_references(new.metadata_mut(), true));
-            // A resourceVersion in the request is a precondition; "0", as in Kubernetes, is
-            // none: an unconditional update, if the strategy allows one.
-            let precondition = match new.metadata().resource_version.as_deref() {
-                None | Some("") | Some("0")
-                    if request == Request::Update
-                        && !self.strategy.allow_unconditional_update() =>
-                {
-                    // Go names the resource where the kind goes (`alerts.pager.k8s.co`).
-                    return Err(ApiError::invalid(
-                        info.plural,
-                        info.group,
-                        name,
-                        vec![Cause::new(
-                            "FieldValueInvalid",
-                            "metadata.resourceVersion",
-                            "Invalid value: 0x0: must be specified for an update",
-                        )],
-                    ));
-                }
-                None | Some("") | Some("0") => None,
-                Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
-                    self.invalid(
-                        codec,
-                        name,
-                        vec![Cause::new(
-                            "FieldValueInvalid",
-                            "metadata.resourceVersion",
-                            format!("Invalid value: \"{rv}\": must be an integer"),
-                        )],
-                    )
-                })?),
-            };
-            if let Some(rv) = precondition
-                && rv != current.mod_revision
-            {
-                return Err(self.storage_error(
-                    StorageError::Conflict {
-                        key: k.clone(),
-                        current: current.mod_revision,
-                    },
+            let (new, mut warnings) = modify(&old)?;
+            let attempt = self
+                .update_attempt(
+                    scope,
                     name,
-                ));
-            }
-            let delete_now = self.prepare_update(&ctx, codec, subresource, &mut new, &old)?;
-            self.admission.validate(&attrs, Some(&new), Some(&old))?;
-            warnings.extend(
-                self.webhooks_validate(codec, &attrs, Some(&new), Some(&old))
-                    .await?,
-            );
-            new.metadata_mut().resource_version = Some(current.mod_revision.to_string());
-            let written = |obj: &H, warnings: Vec<String>| {
-                Ok(crate::registry::rest::Written {
-                    object: self.encode(codec, obj)?,
-                    warnings,
-                    created: false,
-                })
-            };
-            if opts.dry_run {
-                return written(&new, warnings);
-            }
-            let result = if delete_now {
-                self.store.delete(&k, Some(current.mod_revision)).await
-            } else {
-                let bytes = self.to_storage(&mut new)?;
-                self.store
-                    .update(&k, bytes, Some(current.mod_revision))
-                    .await
-            };
-            match result {
-                Ok(kv) => {
-                    new.metadata_mut().resource_version = Some(kv.mod_revision.to_string());
-                    return written(&new, warnings);
-                }
-                // Someone wrote in between: without a precondition of the caller's, try again.
-                Err(StorageError::Conflict { .. }) if precondition.is_none() => continue,
-                Err(e) => return Err(self.storage_error(e, name)),
+                    subresource,
+                    opts,
+                    request,
+                    &ctx,
+                    &current,
+                    old,
+                    new,
+                    &mut warnings,
+                )
+                .await;
+            match attempt {
+                Ok(Some(written)) => return Ok(written),
+                Ok(None) => continue,
+                Err(e) => return Err(e.with_warnings(warnings)),
             }
         }
         Err(ApiError::conflict(
@@ -239,6 +133,151 @@ where
         ))
     }
 
+    /// One attempt of [`Self::guaranteed_update`] once the new object is made: the written
+    /// object, or `None` when another writer came in between and the loop should try again.
+    #[allow(clippy::too_many_arguments)]
+    async fn update_attempt(
+        &self,
+        scope: &Scope,
+        name: &str,
+        subresource: Option<Subresource>,
+        opts: &WriteOptions,
+        request: Request,
+        ctx: &Context<'_>,
+        current: &apiserver_storage::KeyValue,
+        old: H,
+        mut new: H,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<crate::registry::rest::Written>, ApiError> {
+        let (index, codec) = self.codec(&scope.version)?;
+        let info = &codec.info;
+        let k = self.key(scope.namespace.as_deref(), Some(name));
+        if request == Request::Update {
+            warnings.extend(meta::dedup_owner_references(new.metadata_mut(), false));
+        }
+        // Go's `checkName`, before anything else looks at the object (preconditions, the
+        // status subresource's merge).
+        if meta::name(new.metadata()) != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({}) does not match the name on the URL ({name})",
+                meta::name(new.metadata())
+            )));
+        }
+        if request != Request::Apply {
+            self.fields.update(
+                index,
+                subresource,
+                Some(&old),
+                &mut new,
+                &opts.field_manager,
+            )?;
+        }
+        let field_manager = opts.field_manager.as_str();
+        let attrs = Attributes {
+            operation: Operation::Update,
+            resource: info,
+            subresource: subresource.map(|Subresource::Status| "status"),
+            namespace: scope.namespace.as_deref(),
+            name,
+            user: scope.user.as_deref(),
+            dry_run: opts.dry_run,
+            options: match request {
+                Request::Update => RequestOptions::Update { field_manager },
+                Request::Patch => RequestOptions::Patch {
+                    field_manager,
+                    force: false,
+                },
+                Request::Apply => RequestOptions::Patch {
+                    field_manager,
+                    force: opts.force,
+                },
+            },
+        };
+        // Mutating admission after the write's defaults, before the update rules.
+        self.admission.admit(&attrs, &mut new, Some(&old))?;
+        warnings.extend(
+            self.webhooks_mutate(codec, &attrs, &mut new, Some(&old))
+                .await?,
+        );
+        warnings.extend(meta::dedup_owner_references(new.metadata_mut(), true));
+        // A resourceVersion in the request is a precondition; "0", as in Kubernetes, is
+        // none: an unconditional update, if the strategy allows one.
+        let precondition = match new.metadata().resource_version.as_deref() {
+            None | Some("") | Some("0")
+                if request == Request::Update && !self.strategy.allow_unconditional_update() =>
+            {
+                // Go names the resource where the kind goes (`alerts.pager.k8s.co`).
+                return Err(ApiError::invalid(
+                    info.plural,
+                    info.group,
+                    name,
+                    vec![Cause::new(
+                        "FieldValueInvalid",
+                        "metadata.resourceVersion",
+                        "Invalid value: 0x0: must be specified for an update",
+                    )],
+                ));
+            }
+            None | Some("") | Some("0") => None,
+            Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
+                self.invalid(
+                    codec,
+                    name,
+                    vec![Cause::new(
+                        "FieldValueInvalid",
+                        "metadata.resourceVersion",
+                        format!("Invalid value: \"{rv}\": must be an integer"),
+                    )],
+                )
+            })?),
+        };
+        if let Some(rv) = precondition
+            && rv != current.mod_revision
+        {
+            return Err(self.storage_error(
+                StorageError::Conflict {
+                    key: k.clone(),
+                    current: current.mod_revision,
+                },
+                name,
+            ));
+        }
+        let delete_now = self.prepare_update(ctx, codec, subresource, &mut new, &old)?;
+        self.admission.validate(&attrs, Some(&new), Some(&old))?;
+        warnings.extend(
+            self.webhooks_validate(codec, &attrs, Some(&new), Some(&old))
+                .await?,
+        );
+        new.metadata_mut().resource_version = Some(current.mod_revision.to_string());
+        let written = |obj: &H, warnings: &mut Vec<String>| {
+            Ok(Some(crate::registry::rest::Written {
+                object: self.encode(codec, obj)?,
+                warnings: std::mem::take(warnings),
+                created: false,
+            }))
+        };
+        if opts.dry_run {
+            return written(&new, warnings);
+        }
+        let result = if delete_now {
+            self.store.delete(&k, Some(current.mod_revision)).await
+        } else {
+            let bytes = self.to_storage(&mut new)?;
+            self.store
+                .update(&k, bytes, Some(current.mod_revision))
+                .await
+        };
+        match result {
+            Ok(kv) => {
+                new.metadata_mut().resource_version = Some(kv.mod_revision.to_string());
+                written(&new, warnings)
+            }
+            // Someone wrote in between: without a precondition of the caller's, try again.
+            Err(StorageError::Conflict { .. }) if precondition.is_none() => Ok(None),
+            Err(e) => Err(self.storage_error(e, name)),
+        }
+    }
+
     pub(super) async fn create_object(
         &self,
         scope: &Scope,
@@ -247,8 +286,10 @@ where
     ) -> Result<crate::registry::rest::Written, ApiError> {
         let (_, codec) = self.codec(&scope.version)?;
         let (obj, warnings) = self.decode_body(codec, scope, body, &opts)?;
+        let earned = warnings.clone();
         self.create_decoded(scope, obj, warnings, &opts, false)
             .await
+            .map_err(|e| e.with_warnings(earned))
     }
 
     /// The create path after decoding: system fields, status cleared, ownership (an update by
@@ -463,6 +504,10 @@ where
                 .await;
             match updated {
                 Err(e) if e.code == 404 && e.reason == "NotFound" && subresource.is_none() => {
+                    // Creating needs `create`, not only the `patch` the guard allowed.
+                    if let Some(authorized) = &scope.authorized {
+                        authorized.may_create(name).await?;
+                    }
                     // Go applies to a new, nameless object, then checks its name.
                     if config.pointer("/metadata/name").and_then(Value::as_str) != Some(name) {
                         return Err(ApiError::bad_request(format!(

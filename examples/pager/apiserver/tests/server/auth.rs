@@ -472,7 +472,7 @@ async fn a_standalone_policy_file_authorizes_client_certificates() {
     let policy = dir.path().join("policy.yaml");
     std::fs::write(
         &policy,
-        "rules:\n  - groups: [pager-listers]\n    verbs: [list]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - groups: [pager-readers]\n    verbs: [get, list, watch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - users: [writer]\n    verbs: [\"*\"]\n    apiGroups: [pager.k8s.co]\n    resources: [\"alerts\", \"alerts/*\"]\n",
+        "rules:\n  - groups: [pager-listers]\n    verbs: [list]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - groups: [pager-readers]\n    verbs: [get, list, watch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - users: [writer]\n    verbs: [\"*\"]\n    apiGroups: [pager.k8s.co]\n    resources: [\"alerts\", \"alerts/*\"]\n  - users: [patcher]\n    verbs: [get, list, watch, update, patch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - users: [viewer]\n    verbs: [get, list, watch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n    resourceNames: [w]\n",
     )
     .unwrap();
     let certs = dir.path().join("certs");
@@ -516,6 +516,55 @@ async fn a_standalone_policy_file_authorizes_client_certificates() {
             body["message"].as_str().unwrap().contains("cannot watch"),
             "{body}"
         );
+    }
+    // A server-side apply that would create the object needs `create`, not only `patch`
+    // (kube-apiserver's createAuthorizerAttributes): a patcher cannot create by applying.
+    let patcher = client(&ca, Some(&users.client("patcher", &[])));
+    let apply = |name: &str| {
+        patcher
+            .patch(format!("{url}/{name}?fieldManager=patcher&force=true"))
+            .header("Content-Type", "application/apply-patch+yaml")
+            .body(
+                json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert", "metadata": {"name": name}, "spec": {"content": "applied"}})
+                    .to_string(),
+            )
+    };
+    let (code, body) = status(apply("x2").send().await.unwrap()).await;
+    assert_eq!(code, 403, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("User \"patcher\" cannot create resource \"alerts\""),
+        "{body}"
+    );
+    let (code, _) = status(patcher.get(format!("{url}/x2")).send().await.unwrap()).await;
+    assert_eq!(code, 404, "nothing was created");
+    let (code, body) = status(apply("w").send().await.unwrap()).await;
+    assert_eq!(
+        code, 200,
+        "applying to an existing object is a patch: {body}"
+    );
+    // A rule naming one object (`resourceNames`) allows listing and watching that object by a
+    // `metadata.name` field selector, as kube-apiserver reads such a request (kubectl get -w,
+    // kubectl wait); the whole collection, or another name, stays forbidden.
+    let viewer = client(&ca, Some(&users.client("viewer", &[])));
+    for query in [
+        "",
+        "?fieldSelector=metadata.name%3Dw",
+        "?fieldSelector=metadata.name%3D%3Dw&watch=true&timeoutSeconds=1",
+    ] {
+        let target = if query.is_empty() {
+            format!("{url}/w")
+        } else {
+            format!("{url}{query}")
+        };
+        let resp = viewer.get(&target).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{query}");
+    }
+    for query in ["", "?fieldSelector=metadata.name%3Dother", "?watch=true"] {
+        let (code, body) = status(viewer.get(format!("{url}{query}")).send().await.unwrap()).await;
+        assert_eq!(code, 403, "{query}: {body}");
     }
     // Discovery is allowed to every authenticated user by the built-in rules.
     let (code, _) = status(
