@@ -101,6 +101,7 @@ impl Guard {
                 tracing::debug!(reason = %e.0, "unauthenticated request");
                 ApiError::new(401, "Unauthorized", "Unauthorized")
             })?;
+        let user = self.impersonate(user, headers).await?;
         let request = RequestInfo::new(method, path, watch).with_field_selector(field_selector);
         let always_path = self
             .always_allow_paths
@@ -113,6 +114,21 @@ impl Guard {
             self.authorize(&user, &request).await?;
         }
         Ok((user, request))
+    }
+
+    /// The user a request acts as: `user`, or whom its `Impersonate-User` (with
+    /// `Impersonate-Group`, `Impersonate-Uid`, `Impersonate-Extra-<key>`) headers name once
+    /// `user` may `impersonate` each of them (Go's `WithImpersonation`: users, service accounts
+    /// and groups in the core group, uids and user extras in `authentication.k8s.io`). A 403
+    /// naming what may not be impersonated; a 400 for groups, a uid or extras without a user.
+    async fn impersonate(&self, user: User, headers: &http::HeaderMap) -> Result<User, ApiError> {
+        let Some(asked) = Impersonation::of(headers)? else {
+            return Ok(user);
+        };
+        for request in asked.checks() {
+            self.authorize(&user, &request).await?;
+        }
+        Ok(asked.user())
     }
 
     /// Whether `user` may make `request`: members of the always-allowed groups may; else the
@@ -132,6 +148,139 @@ impl Guard {
         match decision {
             Decision::Allow => Ok(()),
             Decision::Deny(reason) => Err(forbidden(user, request, &reason)),
+        }
+    }
+}
+
+/// What a request's `Impersonate-*` headers ask to act as.
+struct Impersonation {
+    user: String,
+    uid: Option<String>,
+    groups: Vec<String>,
+    extra: BTreeMap<String, Vec<String>>,
+}
+
+impl Impersonation {
+    const USER: &str = "impersonate-user";
+    const UID: &str = "impersonate-uid";
+    const GROUP: &str = "impersonate-group";
+    const EXTRA_PREFIX: &str = "impersonate-extra-";
+
+    /// The headers' request, `None` without any.
+    fn of(headers: &http::HeaderMap) -> Result<Option<Impersonation>, ApiError> {
+        let text = |v: &http::HeaderValue| {
+            v.to_str()
+                .map(str::to_string)
+                .map_err(|_| ApiError::bad_request("an Impersonate-* header is not visible ASCII"))
+        };
+        let mut user = None;
+        let mut uid = None;
+        let mut groups = Vec::new();
+        let mut extra: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, value) in headers {
+            let name = name.as_str();
+            if name == Self::USER {
+                user = Some(text(value)?);
+            } else if name == Self::UID {
+                uid = Some(text(value)?);
+            } else if name == Self::GROUP {
+                groups.push(text(value)?);
+            } else if let Some(key) = name.strip_prefix(Self::EXTRA_PREFIX) {
+                // Keys travel percent-encoded (a header name cannot hold every key).
+                let key = percent_encoding::percent_decode_str(key)
+                    .decode_utf8()
+                    .map_err(|_| ApiError::bad_request("an Impersonate-Extra key is not UTF-8"))?
+                    .to_lowercase();
+                extra.entry(key).or_default().push(text(value)?);
+            }
+        }
+        match user {
+            Some(user) => Ok(Some(Impersonation {
+                user,
+                uid,
+                groups,
+                extra,
+            })),
+            None if groups.is_empty() && uid.is_none() && extra.is_empty() => Ok(None),
+            None => {
+                let mut asked: Vec<String> =
+                    groups.iter().map(|g| format!("group {g:?}")).collect();
+                asked.extend(uid.iter().map(|u| format!("uid {u:?}")));
+                asked.extend(extra.keys().map(|k| format!("extra {k:?}")));
+                Err(ApiError::bad_request(format!(
+                    "requested [{}] without impersonating a user",
+                    asked.join(" ")
+                )))
+            }
+        }
+    }
+
+    /// One `impersonate` check per thing asked for, as Go's filter makes them.
+    fn checks(&self) -> Vec<RequestInfo> {
+        let check = |group: &str, resource: &str, namespace: &str, name: &str| RequestInfo {
+            is_resource_request: true,
+            verb: "impersonate".into(),
+            api_group: group.into(),
+            resource: resource.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+            ..RequestInfo::default()
+        };
+        let mut checks = vec![match self.service_account() {
+            Some((namespace, name)) => check("", "serviceaccounts", namespace, name),
+            None => check("", "users", "", &self.user),
+        }];
+        checks.extend(self.groups.iter().map(|g| check("", "groups", "", g)));
+        checks.extend(
+            self.uid
+                .iter()
+                .map(|u| check("authentication.k8s.io", "uids", "", u)),
+        );
+        for (key, values) in &self.extra {
+            for value in values {
+                checks.push(RequestInfo {
+                    subresource: key.clone(),
+                    ..check("authentication.k8s.io", "userextras", "", value)
+                });
+            }
+        }
+        checks
+    }
+
+    /// `system:serviceaccount:<namespace>:<name>` as its namespace and name.
+    fn service_account(&self) -> Option<(&str, &str)> {
+        let rest = self.user.strip_prefix("system:serviceaccount:")?;
+        rest.split_once(':')
+            .filter(|(ns, name)| !ns.is_empty() && !name.is_empty() && !name.contains(':'))
+    }
+
+    /// The user acted as: the groups asked for, a service account's groups, and
+    /// `system:authenticated` (`system:unauthenticated` for `system:anonymous`).
+    fn user(self) -> User {
+        let mut groups = self.groups.clone();
+        if let Some((namespace, _)) = self.service_account() {
+            for g in [
+                "system:serviceaccounts".to_string(),
+                format!("system:serviceaccounts:{namespace}"),
+            ] {
+                if !groups.contains(&g) {
+                    groups.push(g);
+                }
+            }
+        }
+        let everyone = if self.user == "system:anonymous" {
+            "system:unauthenticated"
+        } else {
+            "system:authenticated"
+        };
+        if !groups.iter().any(|g| g == everyone) {
+            groups.push(everyone.to_string());
+        }
+        User {
+            name: self.user,
+            uid: self.uid.unwrap_or_default(),
+            groups,
+            extra: self.extra,
         }
     }
 }
@@ -219,5 +368,97 @@ fn forbidden(user: &User, r: &RequestInfo, reason: &str) -> ApiError {
         e.details(&r.name, &r.api_group, &r.resource)
     } else {
         e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    /// What each `Impersonate-*` header asks to be checked, and the user acted as, as Go's
+    /// `WithImpersonation` makes them.
+    #[test]
+    fn impersonation_checks_and_user() {
+        assert!(Impersonation::of(&headers(&[])).unwrap().is_none());
+        let asked = Impersonation::of(&headers(&[
+            ("Impersonate-User", "system:serviceaccount:ops:deployer"),
+            ("Impersonate-Group", "team-a"),
+            ("Impersonate-Group", "team-b"),
+            ("Impersonate-Uid", "u-1"),
+            ("Impersonate-Extra-Scopes%2Fread", "x"),
+            ("Impersonate-Extra-Scopes%2Fread", "y"),
+        ]))
+        .unwrap()
+        .unwrap();
+        let checks: Vec<(String, String, String, String, String)> = asked
+            .checks()
+            .into_iter()
+            .map(|r| (r.api_group, r.resource, r.subresource, r.namespace, r.name))
+            .collect();
+        let c = |g: &str, r: &str, s: &str, ns: &str, n: &str| {
+            (g.into(), r.into(), s.into(), ns.into(), n.into())
+        };
+        assert_eq!(
+            checks,
+            [
+                c("", "serviceaccounts", "", "ops", "deployer"),
+                c("", "groups", "", "", "team-a"),
+                c("", "groups", "", "", "team-b"),
+                c("authentication.k8s.io", "uids", "", "", "u-1"),
+                c(
+                    "authentication.k8s.io",
+                    "userextras",
+                    "scopes/read",
+                    "",
+                    "x"
+                ),
+                c(
+                    "authentication.k8s.io",
+                    "userextras",
+                    "scopes/read",
+                    "",
+                    "y"
+                ),
+            ]
+        );
+        let user = asked.user();
+        assert_eq!(user.name, "system:serviceaccount:ops:deployer");
+        assert_eq!(user.uid, "u-1");
+        assert_eq!(
+            user.groups,
+            [
+                "team-a",
+                "team-b",
+                "system:serviceaccounts",
+                "system:serviceaccounts:ops",
+                "system:authenticated"
+            ]
+        );
+        assert_eq!(user.extra["scopes/read"], ["x", "y"]);
+        let anonymous = Impersonation::of(&headers(&[("Impersonate-User", "system:anonymous")]))
+            .unwrap()
+            .unwrap()
+            .user();
+        assert_eq!(anonymous.groups, ["system:unauthenticated"]);
+        let e = match Impersonation::of(&headers(&[("Impersonate-Group", "g")])) {
+            Err(e) => e,
+            Ok(_) => panic!("a group without a user"),
+        };
+        assert_eq!(e.code, 400);
+        assert_eq!(
+            e.message,
+            "requested [group \"g\"] without impersonating a user"
+        );
     }
 }

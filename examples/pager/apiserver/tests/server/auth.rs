@@ -472,7 +472,7 @@ async fn a_standalone_policy_file_authorizes_client_certificates() {
     let policy = dir.path().join("policy.yaml");
     std::fs::write(
         &policy,
-        "rules:\n  - groups: [pager-listers]\n    verbs: [list]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - groups: [pager-readers]\n    verbs: [get, list, watch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - users: [writer]\n    verbs: [\"*\"]\n    apiGroups: [pager.k8s.co]\n    resources: [\"alerts\", \"alerts/*\"]\n  - users: [patcher]\n    verbs: [get, list, watch, update, patch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - users: [viewer]\n    verbs: [get, list, watch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n    resourceNames: [w]\n",
+        "rules:\n  - groups: [pager-listers]\n    verbs: [list]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - groups: [pager-readers]\n    verbs: [get, list, watch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - users: [writer]\n    verbs: [\"*\"]\n    apiGroups: [pager.k8s.co]\n    resources: [\"alerts\", \"alerts/*\"]\n  - users: [patcher]\n    verbs: [get, list, watch, update, patch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n  - users: [viewer]\n    verbs: [get, list, watch]\n    apiGroups: [pager.k8s.co]\n    resources: [alerts]\n    resourceNames: [w]\n  - users: [boss]\n    verbs: [impersonate]\n    apiGroups: [\"\"]\n    resources: [users, groups]\n    resourceNames: [reader, pager-readers]\n",
     )
     .unwrap();
     let certs = dir.path().join("certs");
@@ -566,6 +566,80 @@ async fn a_standalone_policy_file_authorizes_client_certificates() {
         let (code, body) = status(viewer.get(format!("{url}{query}")).send().await.unwrap()).await;
         assert_eq!(code, 403, "{query}: {body}");
     }
+    // Impersonation (`kubectl --as`, `--as-group`): only a user allowed to `impersonate` the
+    // user and each group acts as them, and then has their permissions, not its own.
+    let boss = client(&ca, Some(&users.client("boss", &[])));
+    let (code, body) = status(
+        writer
+            .delete(format!("{url}/w"))
+            .header("Impersonate-User", "reader")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        "users \"reader\" is forbidden: User \"writer\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope"
+    );
+    let as_reader = |req: reqwest::RequestBuilder, group: Option<&str>| {
+        let req = req.header("Impersonate-User", "reader");
+        match group {
+            Some(g) => req.header("Impersonate-Group", g),
+            None => req,
+        }
+    };
+    let (code, body) = status(as_reader(boss.get(&url), None).send().await.unwrap()).await;
+    assert_eq!(code, 403, "reader alone may not list: {body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("User \"reader\" cannot list"),
+        "{body}"
+    );
+    let (code, body) = status(
+        as_reader(boss.get(&url), Some("pager-readers"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = status(
+        as_reader(boss.post(&url), Some("pager-readers"))
+            .json(&alert("imp"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 403, "the impersonated user's permissions: {body}");
+    let (code, body) = status(
+        as_reader(boss.get(&url), Some("system:masters"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot impersonate resource \"groups\""),
+        "{body}"
+    );
+    let (code, body) = status(
+        boss.get(&url)
+            .header("Impersonate-Group", "pager-readers")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 400, "a group without a user: {body}");
     // Discovery is allowed to every authenticated user by the built-in rules.
     let (code, _) = status(
         reader
