@@ -16,8 +16,8 @@ use rustls::server::danger::ClientCertVerifier;
 
 use super::User;
 
-/// The certificate chain a client presented on its TLS connection (leaf first), verified by the
-/// TLS server against the union of the configured CAs; set as a request extension. Cheap to
+/// The certificate chain a client presented on its TLS connection (leaf first), whose key the
+/// client proved it holds; set as a request extension, and verified against the CAs here. Cheap to
 /// clone: every request of a connection shares one, and with it the identity the chain proves,
 /// worked out (chain verification, subject parsing) on the connection's first request only.
 #[derive(Clone, Debug)]
@@ -33,6 +33,14 @@ struct PeerIdentity {
     front_proxy: Option<String>,
     /// Chains to the client CA: the user (common name, organizations), or why it cannot be one.
     client: Option<Result<(String, Vec<String>), String>>,
+}
+
+impl PeerIdentity {
+    /// Verified by neither CA (expired, another CA's, not for client authentication): a
+    /// credential that fails, not an absent one.
+    fn unverified(&self) -> bool {
+        self.front_proxy.is_none() && self.client.is_none()
+    }
 }
 
 impl PeerCertificates {
@@ -222,6 +230,13 @@ impl Authentication {
                 Ok(None) => Err(Unauthorized("invalid bearer token".into())),
                 Err(e) => Err(Unauthorized(format!("token review failed: {e}"))),
             };
+        }
+        // A certificate that proves nothing is a failed credential: 401, never anonymous (Go's
+        // anonymous authenticator runs only when the others fail without an error).
+        if identity.is_some_and(PeerIdentity::unverified) {
+            return Err(Unauthorized(
+                "the client certificate is not verified by a configured CA".into(),
+            ));
         }
         if self.anonymous {
             return Ok(User::anonymous());

@@ -59,6 +59,58 @@ impl Default for ServeOptions {
     }
 }
 
+/// Asks for a client certificate and checks that the client holds its key, but leaves judging
+/// the chain to authentication (which verifies it against the client and request-header CAs), as
+/// kube-apiserver's `tls.RequestClientCert` does: an expired certificate, or one of another CA,
+/// is a 401 `Status` the client can read, not a handshake failure it cannot.
+#[derive(Debug)]
+struct RequestClientCert(Arc<dyn rustls::server::danger::ClientCertVerifier>);
+
+impl rustls::server::danger::ClientCertVerifier for RequestClientCert {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        self.0.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        Ok(rustls::server::danger::ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
 /// HTTPS settings.
 pub struct Tls {
     cert: Arc<ReloadingCert>,
@@ -67,9 +119,10 @@ pub struct Tls {
 
 impl Tls {
     /// Serves `files` (reloaded when they change: see [`Tls::watch`]); client certificates are
-    /// asked for and, when given, must chain to one of `client_cas` (the client CA and the
-    /// request-header CA: [`crate::auth::Authentication::client_cas`]). With no CAs, none are
-    /// asked for.
+    /// asked for (hinting `client_cas`: the client CA and the request-header CA,
+    /// [`crate::auth::Authentication::client_cas`]), and the client must hold the key of the one
+    /// it gives; whether it chains to a CA is authentication's to judge, with a 401. With no CAs,
+    /// none are asked for.
     pub fn new(
         files: CertKeyFiles,
         client_cas: &[CertificateDer<'static>],
@@ -95,7 +148,7 @@ impl Tls {
             .allow_unauthenticated()
             .build()
             .map_err(|e| format!("client CA: {e}"))?;
-            builder.with_client_cert_verifier(verifier)
+            builder.with_client_cert_verifier(Arc::new(RequestClientCert(verifier)))
         };
         let mut config = builder.with_cert_resolver(cert.clone());
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];

@@ -29,6 +29,33 @@ use kube_codegen_model::{
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+/// The typed client's own methods (`kube_codegen_client::Client`): a `+genclient:method=`
+/// named like one is shadowed by it.
+const CLIENT_METHODS: &[&str] = &[
+    "api",
+    "apply",
+    "apply_status",
+    "cluster",
+    "content_type",
+    "create",
+    "create_subresource",
+    "delete",
+    "delete_collection",
+    "get",
+    "get_subresource",
+    "list",
+    "namespace",
+    "namespaced",
+    "new",
+    "patch",
+    "patch_status",
+    "patch_subresource",
+    "update",
+    "update_status",
+    "update_subresource",
+    "watch",
+];
+
 pub const NAME: &str = "client-gen";
 /// The clientset's module directory, under the separate output root.
 pub const DIR: &str = "clientset";
@@ -106,6 +133,29 @@ impl Generator for ClientGen {
             }
             for k in &kinds {
                 for m in &k.spec.methods {
+                    let fname = naming::snake_case(&m.name);
+                    if CLIENT_METHODS.contains(&fname.as_str()) {
+                        diags.push(
+                            Diagnostic::error(
+                                "E0709",
+                                format!(
+                                    "`+genclient:method={}` of {} would be `{fname}`, a method every typed client has",
+                                    m.name, k.ty.name
+                                ),
+                            )
+                            .at(m.span, "this method")
+                            .note(format!("the client's own `{fname}` would be called instead: the method could only be reached as `{}Methods::{fname}(&client, …)`", k.ty.name))
+                            .help(format!(
+                                "name it after what it does, as client-go's do (`{}{}`)",
+                                m.name,
+                                m.subresource.as_deref().map_or("Subresource".to_string(), |s| {
+                                    let camel = naming::camel_case(&s.replace('-', "_"));
+                                    let mut chars = camel.chars();
+                                    chars.next().map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
+                                })
+                            )),
+                        );
+                    }
                     if !METHOD_VERBS.contains(&m.verb) {
                         diags.push(
                             Diagnostic::error(

@@ -201,7 +201,7 @@ fn groups_sharing_a_first_label_and_versions_through_the_hub() {
 #[test]
 fn types_it_cannot_name_and_methods_it_cannot_write() {
     let types = format!(
-        "{META}/// +genclient\n/// +genclient:method=ListScales,verb=list,subresource=scale\n#[derive(Clone, Debug, Default)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n}}\n"
+        "{META}/// +genclient\n/// +genclient:method=ListScales,verb=list,subresource=scale\n/// +genclient:method=Get,verb=get,subresource=scale\n#[derive(Clone, Debug, Default)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n}}\n"
     );
     let loaded = load(
         "diagnostics",
@@ -216,7 +216,7 @@ fn types_it_cannot_name_and_methods_it_cannot_write() {
     );
     let diags = ClientGen.check(&loaded.model);
     let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
-    assert_eq!(codes, ["E0701", "E0702"]);
+    assert_eq!(codes, ["E0701", "E0702", "E0709"]);
     let rendered = loaded
         .sources
         .render(&diags)

@@ -42,6 +42,21 @@ impl Ca {
         self.cert.pem()
     }
 
+    /// A client certificate for `cn` that expired in 2020.
+    fn expired_client(&self, cn: &str) -> Vec<u8> {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let issuer = rcgen::Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        format!("{}{}", cert.pem(), key.serialize_pem()).into_bytes()
+    }
+
     /// A client certificate (PEM certificate then key) for `cn` in `orgs`.
     fn client(&self, cn: &str, orgs: &[&str]) -> Vec<u8> {
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -331,12 +346,33 @@ async fn front_proxy_headers_are_trusted_only_from_the_front_proxy_certificate()
         (401, &json!("Unauthorized")),
         "{body}"
     );
-    // A certificate from a CA the server does not trust fails the handshake.
+    // A certificate the server does not trust — another CA's, or its own CA's expired — is a
+    // failed credential: the handshake completes and the answer is a 401 the client can read
+    // (kube-apiserver asks for certificates without verifying them in the handshake), never
+    // anonymous access; a valid token beside it still authenticates.
     let rogue = client(
         &s.ca,
         Some(&Ca::new("rogue").client("front-proxy-client", &[])),
     );
-    assert!(rogue.get(&url).send().await.is_err());
+    let expired = client(&s.ca, Some(&s.users.expired_client("alice")));
+    for (who, c) in [("another CA's", &rogue), ("expired", &expired)] {
+        let (code, body) = status(c.get(&url).send().await.unwrap()).await;
+        assert_eq!(
+            (code, &body["reason"]),
+            (401, &json!("Unauthorized")),
+            "{who}: {body}"
+        );
+    }
+    let (code, body) = status(
+        rogue
+            .get(&url)
+            .bearer_auth("good-token")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
     drop(s.server);
 }
 
