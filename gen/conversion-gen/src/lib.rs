@@ -326,7 +326,7 @@ impl Direction {
         if self.structs {
             let helper = self.fn_name.replacen("convert_", "auto_convert_", 1);
             d = d.note(format!(
-                "the generated `{helper}(input, &mut out)` converts every field that matches; the function sets the rest"
+                "the generated `{helper}(input, &mut out)` converts every field that matches; the function sets the rest (the helper is in the package's own module: from a file of its own such as `conversion.rs` or `types.rs`, call `super::{helper}`)"
             ));
         }
         if hub_name.starts_with("super::") {
