@@ -44,6 +44,17 @@ async fn raw_get(addr: &str, path: &str) -> String {
     out
 }
 
+/// How many Alerts the first list that succeeds within 10 s returns; `None` if none does.
+async fn serves_again(alerts: &Api<Alert>) -> Option<usize> {
+    for _ in 0..100 {
+        if let Ok(list) = alerts.list(&ListParams::default()).await {
+            return Some(list.items.len());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
 fn on(endpoints: &str) -> Server {
     Server::start(&[
         "--storage",
@@ -183,16 +194,11 @@ async fn etcd_killed_and_restarted_under_open_watches() {
 
     etcd.restart();
     // Serving again once etcd is back, with nothing lost.
-    let mut ok = false;
-    for _ in 0..100 {
-        if let Ok(list) = alerts.list(&ListParams::default()).await {
-            assert_eq!(list.items.len(), 1);
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ok, "the server did not serve again after etcd came back");
+    assert_eq!(
+        serves_again(&alerts).await,
+        Some(1),
+        "the server did not serve again after etcd came back"
+    );
     // A new watch from the list sees new writes.
     let mut watch = common::watch_from_now(&alerts).await;
     alerts
@@ -235,16 +241,11 @@ async fn a_stalled_etcd_is_a_timeout_once() {
         assert!(took < Duration::from_millis(5500), "{path}: {took:?}");
     }
     etcd.thaw();
-    let mut ok = false;
-    for _ in 0..100 {
-        if let Ok(list) = alerts.list(&ListParams::default()).await {
-            assert_eq!(list.items.len(), 1);
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ok, "the server did not serve again after etcd resumed");
+    assert_eq!(
+        serves_again(&alerts).await,
+        Some(1),
+        "the server did not serve again after etcd resumed"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
