@@ -22,6 +22,7 @@
 pub mod auth;
 pub mod discovery;
 pub mod limits;
+mod metrics;
 pub mod object;
 pub mod openapi;
 pub mod openapi_v2_protobuf;
@@ -169,6 +170,7 @@ impl ApiServer {
     pub fn into_router(self) -> axum::Router {
         let state = self.state;
         let guard = state.guard.clone();
+        let metrics = state.metrics.clone();
         let router = axum::Router::new()
             .fallback(move |req: http::Request<axum::body::Body>| {
                 let state = state.clone();
@@ -184,8 +186,12 @@ impl ApiServer {
             })),
             None => router,
         };
-        // Outermost, so that every answer has them (a 401, a 429 too).
-        router.layer(axum::middleware::from_fn(server::standard_headers))
+        // Outermost, so that every answer has them and is counted (a 401, a 429 too).
+        router
+            .layer(axum::middleware::from_fn(server::standard_headers))
+            .layer(axum::middleware::from_fn(move |req, next| {
+                metrics::instrument(metrics.clone(), req, next)
+            }))
     }
 }
 
@@ -383,6 +389,8 @@ impl ApiServerBuilder {
             .map(|((g, v, p), _)| (g.clone(), v.clone(), p.clone()))
             .collect();
         let openapi = OpenApiDocs::build(&groups, &served_all, &protobuf)?;
+        let limits = limits::Limits::new(self.limits);
+        let served = resources.keys().cloned().collect();
         Ok(ApiServer {
             state: Arc::new(server::State {
                 version: self.version,
@@ -392,8 +400,9 @@ impl ApiServerBuilder {
                 openapi,
                 shutdown: tokio::sync::watch::channel(false).0,
                 guard: self.guard,
+                metrics: Arc::new(metrics::Metrics::new(served, limits::Load(limits.clone()))),
             }),
-            limits: limits::Limits::new(self.limits),
+            limits,
         })
     }
 }

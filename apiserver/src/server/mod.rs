@@ -68,6 +68,8 @@ pub(crate) struct State {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// Authentication and authorization; `None` serves everyone (development only).
     pub guard: Option<Arc<crate::auth::Guard>>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl State {
@@ -610,7 +612,10 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
     // only): any other method is 405, never the document.
     let document = matches!(
         seg,
-        ["version" | "openapi", ..] | ["api" | "apis"] | ["api" | "apis", _] | ["apis", _, _]
+        ["version" | "openapi" | "metrics", ..]
+            | ["api" | "apis"]
+            | ["api" | "apis", _]
+            | ["apis", _, _]
     );
     if document && ctx.method != Method::GET && ctx.method != Method::HEAD {
         return Err(method_not_allowed());
@@ -625,6 +630,14 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
                 "platform": format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH),
             }),
         )),
+        ["metrics"] => Response::builder()
+            .status(StatusCode::OK)
+            .header(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )
+            .body(Body::from(st.metrics.encode()))
+            .map_err(|e| ApiError::internal(e.to_string())),
         // The checks, all or one by name (`/readyz/ping`); an unknown one is 404, as in Go.
         [probe @ ("healthz" | "livez" | "readyz"), rest @ ..] => match rest {
             [] if ctx.query.contains_key("verbose") => Ok(text(

@@ -1854,3 +1854,71 @@ async fn standard_headers_and_warnings_on_errors() {
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(warnings(&resp), [r#"299 - "unknown field \"spec.bogus\"""#]);
 }
+
+/// `/metrics` reports kube-apiserver's request metrics in the Prometheus text format: each
+/// request counted by verb, resource, scope and code (a path the server does not serve counted
+/// without a resource, so clients cannot grow the label sets), latencies, and what is in flight.
+#[tokio::test]
+async fn metrics_count_requests_as_kube_apiserver_does() {
+    let app = app();
+    create(&app, &alert("m1")).await;
+    let (code, _) = call(&app, Method::GET, &url("m1"), None, "").await;
+    assert_eq!(code, StatusCode::OK);
+    let (code, _) = call(&app, Method::GET, &url("missing"), None, "").await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    let (code, _) = call(&app, Method::GET, "/apis/made/up/things", None, "").await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    let (code, _) = call(
+        &app,
+        Method::PATCH,
+        &format!("{}?fieldManager=m&dryRun=All", url("m1")),
+        APPLY,
+        r#"{"apiVersion":"pager.k8s.co/v1alpha1","kind":"Alert","metadata":{"name":"m1"}}"#,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let resp = app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = String::from_utf8(
+        axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    let alerts = r#"group="pager.k8s.co",version="v1alpha1",resource="alerts",subresource="""#;
+    for line in [
+        format!(
+            r#"apiserver_request_total{{verb="POST",dry_run="",{alerts},scope="namespace",component="apiserver",code="201"}} 1"#
+        ),
+        format!(
+            r#"apiserver_request_total{{verb="GET",dry_run="",{alerts},scope="resource",component="apiserver",code="200"}} 1"#
+        ),
+        format!(
+            r#"apiserver_request_total{{verb="GET",dry_run="",{alerts},scope="resource",component="apiserver",code="404"}} 1"#
+        ),
+        format!(
+            r#"apiserver_request_total{{verb="APPLY",dry_run="All",{alerts},scope="resource",component="apiserver",code="200"}} 1"#
+        ),
+        r#"apiserver_request_total{verb="LIST",dry_run="",group="",version="",resource="",subresource="",scope="",component="apiserver",code="404"} 1"#.to_string(),
+        format!(
+            r#"apiserver_request_duration_seconds_count{{verb="POST",dry_run="",{alerts},scope="namespace",component="apiserver"}} 1"#
+        ),
+        r#"apiserver_current_inflight_requests{request_kind="readOnly"} 1"#.to_string(),
+        r#"apiserver_current_inflight_requests{request_kind="mutating"} 0"#.to_string(),
+        r#"apiserver_longrunning_requests{verb="WATCH"} 0"#.to_string(),
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+    }
+    assert!(!text.contains("made"), "{text}");
+}
