@@ -137,7 +137,7 @@ impl Generator for ClientGen {
                     if CLIENT_METHODS.contains(&fname.as_str()) {
                         diags.push(
                             Diagnostic::error(
-                                "E0709",
+                                "E0710",
                                 format!(
                                     "`+genclient:method={}` of {} would be `{fname}`, a method every typed client has",
                                     m.name, k.ty.name

@@ -216,7 +216,7 @@ fn types_it_cannot_name_and_methods_it_cannot_write() {
     );
     let diags = ClientGen.check(&loaded.model);
     let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
-    assert_eq!(codes, ["E0701", "E0702", "E0709"]);
+    assert_eq!(codes, ["E0701", "E0702", "E0710"]);
     let rendered = loaded
         .sources
         .render(&diags)

@@ -10,7 +10,9 @@
 //!   running binary, the whole [`Config`] (inputs, output mode, `only`, crate paths, ...), the
 //!   resolved output roots, `$OUT_DIR`, each input directory's absolute and canonical path, every
 //!   `Cargo.toml` above it (the crate layout decides module paths), and the relative path and
-//!   bytes of every `.rs` file the loader would read (same walk; generated files excluded);
+//!   bytes of every `.rs` file the loader would read (same walk; generated files excluded) and of
+//!   every protobuf field-number record (`generated.proto`, generated or not: protobuf-gen reads
+//!   the one beside the types);
 //! - every recorded output exists with exactly the recorded bytes;
 //! - no other file under the output roots carries the header of a selected generator (the writer
 //!   would remove it as stale).
@@ -373,12 +375,15 @@ impl Context {
             let files: Vec<(bool, u64, [u8; 32])> = paths
                 .par_iter()
                 .map_init(Vec::new, |bytes, p| {
+                    // A protobuf field-number record is an input even when generated: with `-o`
+                    // or `OUT_DIR`, the copy beside the types is read, not written.
+                    let record = is_proto_record(p);
                     // Generated files are only recognised (by their head) unless `seen` wants them.
-                    let whole = read_into(p, bytes, !want_generated)?;
+                    let whole = read_into(p, bytes, !want_generated && !record)?;
                     if !whole {
                         return Ok((true, 0, [0; 32]));
                     }
-                    let generated = bytes.starts_with(HEADER.as_bytes());
+                    let generated = bytes.starts_with(HEADER.as_bytes()) && !record;
                     Ok((
                         generated,
                         bytes.len() as u64,
@@ -444,11 +449,18 @@ fn walk_inputs(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
         match entry.file_type()? {
             t if t.is_dir() => walk_inputs(&entry.path(), out)?,
-            _ if name.ends_with(".rs") => out.push(entry.path()),
+            _ if name.ends_with(".rs") || name == PROTO_RECORD => out.push(entry.path()),
             _ => {}
         }
     }
     Ok(())
+}
+
+/// A package's protobuf field-number record (protobuf-gen reads it beside the types).
+const PROTO_RECORD: &str = "generated.proto";
+
+fn is_proto_record(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == PROTO_RECORD)
 }
 
 /// The running binary: its path, then the version and the file's identity (size, times and, on
