@@ -124,7 +124,7 @@ impl fmt::Display for Error {
                 }
                 write!(
                     f,
-                    "help: run the generator again (e.g. `cargo run -p pager-gen`) and commit the result"
+                    "help: run the generator again without `--verify` (the same `kube-codegen` command, or your crate's generator binary: `cargo run -p pager-gen` in kube-codegen's own repository) and commit the result"
                 )
             }
             Error::UnknownGenerator(name) => {
@@ -403,6 +403,50 @@ impl Config {
         Ok(out)
     }
 
+    /// Where the run writes, and which stale files there are its own (see
+    /// [`writer::OutputRoot`]): beside the types and in `OUT_DIR` everything the generators
+    /// wrote; under `-o` the top-level directories mirroring an input's, and those the run
+    /// writes into; under `--client-out` those it writes into.
+    fn output_roots(&self, gens: &[Arc<dyn Generator>]) -> Vec<writer::OutputRoot> {
+        let mut roots: Vec<writer::OutputRoot> = Vec::new();
+        for input in &self.inputs {
+            let dir = self.out_root(input);
+            let exclusive = !matches!(self.output, OutputMode::Dir(_));
+            let mirrors: std::collections::BTreeSet<std::ffi::OsString> = if exclusive {
+                Default::default()
+            } else {
+                std::fs::read_dir(&input.dir)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .map(|e| e.file_name())
+                    .collect()
+            };
+            match roots.iter_mut().find(|r| r.dir == dir) {
+                Some(r) => {
+                    r.exclusive &= exclusive;
+                    r.mirrors.extend(mirrors);
+                }
+                None => roots.push(writer::OutputRoot {
+                    dir,
+                    exclusive,
+                    mirrors,
+                }),
+            }
+        }
+        if let Some(dir) = &self.separate_out
+            && gens.iter().any(|g| g.placement() == Placement::Separate)
+        {
+            roots.push(writer::OutputRoot {
+                dir: dir.clone(),
+                exclusive: false,
+                mirrors: Default::default(),
+            });
+        }
+        roots
+    }
+
     fn out_root(&self, input: &Input) -> PathBuf {
         match &self.output {
             OutputMode::SourceTree => input.dir.clone(),
@@ -583,12 +627,7 @@ impl Config {
 
     fn run(&self, verify: bool) -> Result<Report, Error> {
         let gens = self.selected()?;
-        let mut roots: Vec<PathBuf> = self.inputs.iter().map(|i| self.out_root(i)).collect();
-        if let Some(dir) = &self.separate_out
-            && gens.iter().any(|g| g.placement() == Placement::Separate)
-        {
-            roots.push(dir.clone());
-        }
+        let roots = self.output_roots(&gens);
         let names: Vec<&str> = gens.iter().map(|g| g.name()).collect();
         let stamp = stamp::Stamp::prepare(self, verify, &roots, &names);
         if let Some(report) = stamp.as_ref().and_then(stamp::Stamp::reuse) {

@@ -42,7 +42,7 @@ const CACHE_DIR_ENV: &str = "KUBE_CODEGEN_CACHE_DIR";
 /// A run's stamp: where it lives and the key computed before the run.
 pub(crate) struct Stamp<'a> {
     config: &'a Config,
-    roots: Vec<PathBuf>,
+    roots: Vec<writer::OutputRoot>,
     names: Vec<&'a str>,
     owners: Vec<String>,
     file: PathBuf,
@@ -71,7 +71,7 @@ impl<'a> Stamp<'a> {
     pub(crate) fn prepare(
         config: &'a Config,
         verify: bool,
-        roots: &[PathBuf],
+        roots: &[writer::OutputRoot],
         names: &[&'a str],
     ) -> Option<Stamp<'a>> {
         if verify || !config.use_stamp {
@@ -96,15 +96,20 @@ impl<'a> Stamp<'a> {
 
     fn compute(
         config: &'a Config,
-        roots: &[PathBuf],
+        roots: &[writer::OutputRoot],
         names: &[&'a str],
         timings: bool,
     ) -> Result<Stamp<'a>, String> {
-        let roots: Vec<PathBuf> = roots
+        let roots: Vec<writer::OutputRoot> = roots
             .iter()
-            .map(|r| std::path::absolute(r).map_err(|e| format!("{}: {e}", r.display())))
-            .collect::<Result<_, _>>()?;
-        let context = Context::new(config, &roots, names)?;
+            .map(|r| {
+                let dir =
+                    std::path::absolute(&r.dir).map_err(|e| format!("{}: {e}", r.dir.display()))?;
+                Ok(writer::OutputRoot { dir, ..r.clone() })
+            })
+            .collect::<Result<_, String>>()?;
+        let dirs: Vec<PathBuf> = roots.iter().map(|r| r.dir.clone()).collect();
+        let context = Context::new(config, &dirs, names)?;
         let dir = stamp_dir(config).ok_or("no cache directory (set KUBE_CODEGEN_CACHE_DIR)")?;
         let file = dir.join(format!("{}.stamp", context.location()));
         let mut seen = Seen::default();
@@ -176,19 +181,16 @@ impl<'a> Stamp<'a> {
             })?;
         // No generated file the writer would remove as stale.
         let recorded: HashSet<&Path> = stamp.files.iter().map(|r| r.path.as_path()).collect();
+        let produced = |p: &Path| recorded.contains(p) || self.seen.inputs.contains(p);
         let mut seen_roots = HashSet::new();
-        let mut candidates = Vec::new();
         for root in &self.roots {
-            if seen_roots.insert(root) && root.is_dir() {
-                writer::walk_files(root, &mut candidates);
+            if !seen_roots.insert(&root.dir) {
+                continue;
             }
-        }
-        let stale = candidates
-            .par_iter()
-            .filter(|p| !recorded.contains(p.as_path()) && !self.seen.inputs.contains(*p))
-            .find_any(|p| writer::read_head(p).is_some_and(|h| writer::owned_by(&h, &self.owners)));
-        if let Some(p) = stale {
-            return Err(format!("stale generated file {}", p.display()));
+            let tops = writer::planned_tops(&root.dir, recorded.iter().copied());
+            if let Some(p) = root.stale_files(&self.owners, &produced, &tops).first() {
+                return Err(format!("stale generated file {}", p.display()));
+            }
         }
         Ok(Report {
             outcome: Outcome {
@@ -215,7 +217,8 @@ impl<'a> Stamp<'a> {
     fn try_record(&self, files: &[RenderedFile], report: &Report) -> Result<(), String> {
         // The key was computed before the run: recompute it, so a stamp never pairs inputs with
         // outputs generated from other contents (an editor saving during the run).
-        let context = Context::new(self.config, &self.roots, &self.names)?;
+        let dirs: Vec<PathBuf> = self.roots.iter().map(|r| r.dir.clone()).collect();
+        let context = Context::new(self.config, &dirs, &self.names)?;
         if context.key(None).map_err(|e| e.to_string())? != self.key {
             return Err("inputs changed during the run".into());
         }
