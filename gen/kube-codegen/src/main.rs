@@ -24,10 +24,10 @@ struct Cli {
     #[arg(long, value_name = "DIR")]
     client_out: Option<PathBuf>,
     /// Rust module path of the input directory (`crate::apis`), when the crate layout can't tell.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_parser = rust_path)]
     module_path: Option<String>,
     /// Compare with what is on disk; list every file that differs; write nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "explain")]
     verify: bool,
     /// Run only these generators (comma-separated: register, deepcopy, openapi, conversion,
     /// defaulter, client, lister, informer, applyconfiguration, protobuf).
@@ -45,9 +45,19 @@ struct Cli {
     #[arg(short, long)]
     verbose: bool,
     /// Print the table of every tag kube-codegen understands (Markdown) and exit.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["inputs", "out_dir", "client_out", "module_path", "verify", "only", "explain"])]
     tags: bool,
 }
+
+/// `--module-path`: a Rust path (`crate::apis`, `pager`).
+fn rust_path(text: &str) -> Result<String, String> {
+    kube_codegen::model::RustPath::parse(text)
+        .map(|_| text.to_string())
+        .map_err(|e| format!("not a Rust module path ({e}); e.g. `crate::apis` or `pager`"))
+}
+
+/// Exit code of a command line that cannot work (clap's own errors exit 2 too).
+const BAD_COMMAND_LINE: u8 = 2;
 
 // Parsing and generating run on the library's large-stack threads (`kube_codegen::STACK_BYTES`):
 // a deeply nested input gets through rather than aborting the process.
@@ -80,12 +90,15 @@ fn main() -> ExitCode {
     if cli.explain {
         return match config.load() {
             Ok(loaded) => {
+                if !loaded.warnings.is_empty() {
+                    eprint!("{}", loaded.sources.render(&loaded.warnings));
+                }
                 print!("{}", kube_codegen::explain(&loaded));
                 ExitCode::SUCCESS
             }
             Err(e) => {
                 eprint!("{e}");
-                ExitCode::FAILURE
+                exit_code(&e)
             }
         };
     }
@@ -122,7 +135,18 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("{e}");
-            ExitCode::FAILURE
+            exit_code(&e)
         }
+    }
+}
+
+/// `2` for a command line that cannot work (a generator that does not exist, one that needs
+/// `--client-out`, an input given twice), `1` for everything else.
+fn exit_code(e: &kube_codegen::Error) -> ExitCode {
+    match e {
+        kube_codegen::Error::UnknownGenerator(_) | kube_codegen::Error::Config(_) => {
+            ExitCode::from(BAD_COMMAND_LINE)
+        }
+        _ => ExitCode::FAILURE,
     }
 }

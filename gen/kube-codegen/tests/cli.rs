@@ -418,7 +418,7 @@ fn hand_written_files_are_never_overwritten_and_inputs_do_not_overlap() {
 
     for args in [["apis", "./apis/"], ["apis", "apis/widgets"]] {
         let o = run(&args, tmp.path());
-        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(o.status.code(), Some(2), "a bad command line");
         let err = stderr(&o);
         assert!(err.contains("each package must be read once"), "{err}");
         assert!(!err.contains("internal error"), "{err}");
@@ -676,4 +676,30 @@ fn truncated_outputs_are_regenerated() {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".kcg-tmp"))
         .collect();
     assert!(leftovers.is_empty());
+}
+
+/// A command line that cannot work exits 2, as the README says (clap's own errors do too):
+/// a generator that does not exist, an input given twice, flags that exclude each other, a
+/// module path that is not one; `--explain` shows the load's warnings too.
+#[test]
+fn bad_command_lines_exit_2() {
+    let (tmp, _) = fixture();
+    for args in [
+        &["apis", "--only", "bogus"][..],
+        &["apis", "apis/"],
+        &["apis", "--verify", "--explain"],
+        &["--tags", "apis"],
+        &["apis", "--module-path", "not a path"],
+    ] {
+        let o = run(args, tmp.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    write(&tmp.path().join("apis/widgets/v1/notes.rs"), "");
+    let o = run(&["apis/widgets/v1/types.rs"], tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is a file, not a directory"),
+        "{}",
+        stderr(&o)
+    );
 }

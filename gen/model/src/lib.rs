@@ -63,7 +63,11 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             diags.push(
                 Diagnostic::error(
                     "E0002",
-                    format!("input directory {} does not exist", input.dir.display()),
+                    if input.dir.exists() {
+                        format!("input {} is a file, not a directory", input.dir.display())
+                    } else {
+                        format!("input directory {} does not exist", input.dir.display())
+                    },
                 )
                 .help("pass the directory that holds your `<group>/<version>/types.rs` folders"),
             );
