@@ -371,7 +371,7 @@ impl Context {
                 }
             }
             let mut paths = Vec::new();
-            walk_inputs(abs, &mut paths)?;
+            walk_inputs(abs, &mut paths, &mut HashSet::new())?;
             paths.sort();
             // (generated?, length, hash) per file; generated files are hashed only for `seen`.
             let want_generated = seen.is_some();
@@ -442,7 +442,16 @@ struct Seen {
 
 /// The `.rs` files the loader reads under `dir` (the same walk as the model's parser: hidden
 /// entries and `target/` skipped, symlinked files read, symlinked directories not followed).
-fn walk_inputs(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// The loader's walk (symbolic links followed, a directory reached twice read once), with the
+/// protobuf records besides.
+fn walk_inputs(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    visited: &mut HashSet<PathBuf>,
+) -> std::io::Result<()> {
+    if !visited.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
@@ -450,10 +459,17 @@ fn walk_inputs(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         if name.starts_with('.') || name == "target" {
             continue;
         }
-        match entry.file_type()? {
-            t if t.is_dir() => walk_inputs(&entry.path(), out)?,
-            _ if name.ends_with(".rs") || name == PROTO_RECORD => out.push(entry.path()),
-            _ => {}
+        let path = entry.path();
+        let t = entry.file_type()?;
+        let is_dir = if t.is_symlink() {
+            path.is_dir()
+        } else {
+            t.is_dir()
+        };
+        if is_dir {
+            walk_inputs(&path, out, visited)?;
+        } else if name.ends_with(".rs") || name == PROTO_RECORD {
+            out.push(path);
         }
     }
     Ok(())

@@ -703,3 +703,43 @@ fn bad_command_lines_exit_2() {
         stderr(&o)
     );
 }
+
+/// A version directory linked in from elsewhere (a symbolic link, which rustc follows) is read
+/// and generated for; a link back up the tree is read once.
+#[cfg(unix)]
+#[test]
+fn symbolic_links_are_followed_as_rustc_follows_them() {
+    let (tmp, apis) = fixture();
+    let elsewhere = tmp.path().join("elsewhere/v2");
+    write(
+        &elsewhere.join("mod.rs"),
+        "mod types;\npub use types::*;\ninclude!(\"zz_generated.register.rs\");\ninclude!(\"zz_generated.deepcopy.rs\");\n",
+    );
+    write(&elsewhere.join("types.rs"), TYPES);
+    std::os::unix::fs::symlink(&elsewhere, apis.join("widgets/v2")).unwrap();
+    std::os::unix::fs::symlink(&apis, apis.join("widgets/v1/again")).unwrap();
+    write(
+        &apis.join("widgets/mod.rs"),
+        "//! +groupName=widgets.example.com\npub mod v1;\npub mod v2;\n",
+    );
+    let o = run(&["apis"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        elsewhere.join("zz_generated.register.rs").exists(),
+        "{}",
+        stderr(&o)
+    );
+    // The stamp sees what the loader reads: an edit behind the link is a full run.
+    write(
+        &elsewhere.join("types.rs"),
+        &TYPES.replace("pub size: i32,", "pub size: i32,\n    pub color: String,"),
+    );
+    let o = run(&["apis", "--verify"], tmp.path());
+    assert!(!o.status.success(), "{}", stderr(&o));
+    assert!(run(&["apis"], tmp.path()).status.success());
+    assert!(
+        std::fs::read_to_string(elsewhere.join("zz_generated.openapi.rs"))
+            .unwrap()
+            .contains("color")
+    );
+}

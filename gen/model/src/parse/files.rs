@@ -17,7 +17,7 @@ pub(crate) fn collect_files(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<InputFile> {
     let mut paths = Vec::new();
-    walk(dir, &mut paths, diags);
+    walk(dir, &mut paths, diags, &mut Default::default());
     paths.sort();
     // Read in parallel; files kube-codegen wrote are recognised by their first bytes and not
     // read further (a no-op run over a big tree would otherwise read all its output).
@@ -114,7 +114,18 @@ fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
+/// Every `.rs` file under `dir`, skipping hidden entries and `target/`. Symbolic links are
+/// followed, as rustc follows them (a version directory linked in from elsewhere is compiled,
+/// so it is read); a directory reached twice (a link cycle) is read once.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    diags: &mut Vec<Diagnostic>,
+    visited: &mut std::collections::HashSet<PathBuf>,
+) {
+    if !visited.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())) {
+        return;
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -132,10 +143,15 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
         if name.starts_with('.') || name == "target" {
             continue;
         }
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, out, diags),
-            Ok(_) if name.ends_with(".rs") => out.push(path),
-            _ => {}
+        let is_dir = match entry.file_type() {
+            Ok(t) if t.is_symlink() => path.is_dir(),
+            Ok(t) => t.is_dir(),
+            Err(_) => false,
+        };
+        if is_dir {
+            walk(&path, out, diags, visited);
+        } else if name.ends_with(".rs") {
+            out.push(path);
         }
     }
 }
