@@ -1389,6 +1389,29 @@ fn different_serialize_and_deserialize_names_are_a_warning() {
     insta::assert_snapshot!(out);
 }
 
+/// A `#[path]` module whose file lies outside the input is W0119: its types would get no
+/// generated code, silently.
+#[test]
+fn a_path_module_outside_the_input_is_a_warning() {
+    let root = fixture(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "#[path = \"../../../shared/types.rs\"]\nmod types;\npub use types::*;\nmod inside;\n",
+        ),
+        (
+            "apis/pager/v1/inside.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        ),
+        ("shared/types.rs", "pub struct Elsewhere {}\n"),
+    ]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(out.contains("warning[W0119]"), "{out}");
+    assert!(out.contains("apis/pager/v1/mod.rs:1:1"), "{out}");
+}
+
 /// An `+optional` field serde cannot leave out (not an `Option`, no serde default) is W0319:
 /// clients leave it out as the schema allows, and decoding refuses the object.
 #[test]

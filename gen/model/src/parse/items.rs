@@ -53,7 +53,7 @@ pub(super) fn lower_items(
             syn::Item::Mod(m) if m.content.is_some() && !is_test_only(&m.attrs) => {
                 inline_mods.push(m);
             }
-            syn::Item::Mod(m) if parent.is_none() && m.content.is_none() => file_mod(m, out),
+            syn::Item::Mod(m) if parent.is_none() && m.content.is_none() => file_mod(ctx, m, out),
             _ => {}
         }
     }
@@ -274,9 +274,10 @@ fn collect_idents(tokens: proc_macro2::TokenStream, out: &mut std::collections::
 
 /// A `mod name;` of the file's own module: a file module, a test-only one, and what a
 /// `#[path]` on it names.
-fn file_mod(m: &syn::ItemMod, out: &mut LoweredFile) {
+fn file_mod(ctx: &Ctx, m: &syn::ItemMod, out: &mut LoweredFile) {
     let name = m.ident.unraw().to_string();
     if let Some(attr) = m.attrs.iter().find(|a| a.path().is_ident("path")) {
+        let span = ctx.span(super::spans::attr_span(attr));
         let file = match &attr.meta {
             syn::Meta::NameValue(syn::MetaNameValue {
                 value:
@@ -288,7 +289,7 @@ fn file_mod(m: &syn::ItemMod, out: &mut LoweredFile) {
             }) => Some(s.value()),
             _ => None,
         };
-        out.path_mods.push((name.clone(), file));
+        out.path_mods.push((name.clone(), file, span));
     }
     if is_test_only(&m.attrs) {
         out.test_file_mods.push(name);

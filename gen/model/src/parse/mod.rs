@@ -51,7 +51,7 @@ pub(crate) struct LoweredFile {
     pub test_file_mods: Vec<String>,
     /// `#[path = "…"] mod name;` declarations: the module's name, and the file it names
     /// (relative to this file's directory; `None` when the attribute is not a string).
-    pub path_mods: Vec<(String, Option<String>)>,
+    pub path_mods: Vec<(String, Option<String>, crate::diag::Span)>,
     /// The file's module and every inline `mod` in it; types point here by index.
     pub scopes: Vec<Scope>,
     /// Single-name types that are neither declared nor imported in their scope, to be resolved

@@ -39,6 +39,7 @@ impl Placed<'_> {
 pub(crate) fn follow_path_attributes(
     placed: &mut [Placed],
     lowered: &BTreeMap<crate::diag::FileId, LoweredFile>,
+    diags: &mut Vec<crate::diag::Diagnostic>,
 ) {
     let mut renames: Vec<(PackageKey, Vec<String>, Vec<String>)> = Vec::new();
     for p in placed.iter() {
@@ -46,9 +47,21 @@ pub(crate) fn follow_path_attributes(
             continue;
         };
         let dir = p.file.rel.parent().unwrap_or(Path::new(""));
-        for (name, file) in &lf.path_mods {
+        for (name, file, span) in &lf.path_mods {
             let Some(file) = file else { continue };
-            let Some(target) = normalize(&dir.join(file)) else {
+            let Some(target) = normalize(&dir.join(file)).filter(|t| {
+                // Outside the input, or not a file kube-codegen read: its types are unseen.
+                placed.iter().any(|o| o.file.rel == *t)
+            }) else {
+                diags.push(
+                    crate::diag::Diagnostic::warning(
+                        "W0119",
+                        format!("`mod {name}` is read from {file:?}, which kube-codegen does not read"),
+                    )
+                    .at(*span, "outside the input directory, or not a file under it")
+                    .note("kube-codegen reads the `.rs` files under the input directory; the types of this module get no generated code, and generated code naming them fails to compile")
+                    .help("move the file under the input directory (a symbolic link to it is followed), or give its directory as an input of its own"),
+                );
                 continue;
             };
             let Some(t) = placed
