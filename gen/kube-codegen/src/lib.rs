@@ -779,10 +779,11 @@ impl Config {
                 format!("include!(\"{}\");", rel.display())
             };
             out.push_str(&format!(
-                    "warning: {} does not include the generated {name}, so it is not compiled\n  = help: add `{include}` to {}\n",
-                    root_file.display(),
-                    root_file.display()
-                ));
+                "warning[W0120]: {} does not include the generated {name}, so it is not compiled\n  --> {}:1:1\n  = help: add `{include}` to {}\n",
+                root_file.display(),
+                root_file.display(),
+                root_file.display()
+            ));
         }
         out
     }

@@ -456,7 +456,7 @@ fn warns_when_the_package_does_not_include_generated_code() {
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
-        err.contains("warning: apis/widgets/v1/mod.rs does not include the generated zz_generated.deepcopy.rs"),
+        err.contains("warning[W0120]: apis/widgets/v1/mod.rs does not include the generated zz_generated.deepcopy.rs"),
         "{err}"
     );
     assert!(
