@@ -227,8 +227,12 @@ where
             .await
             .map_err(|e| this.storage_error(e, ""))?
     } else {
-        // From a revision the store has not reached: a 504 `Too large resource version`, as a
-        // GET or a list there (and kube-apiserver's watch cache), not a stream that stays silent.
+        // From a revision the store has not reached (a store that restarted with less history,
+        // etcd restored from a backup): an ERROR event with the 504 `Too large resource
+        // version` Status, not a stream that stays silent — in a 200 stream, as kube-apiserver's
+        // watch cache fails a watch once it has parsed its resourceVersion ("to match the
+        // uncached watch implementation"). client-go's reflector, and this crate's informers,
+        // relist on it; an HTTP 504 would be retried by clients for minutes instead.
         let asked = resource_version.unwrap_or_default();
         let current = this
             .store
@@ -236,7 +240,12 @@ where
             .await
             .map_err(|e| this.storage_error(e, ""))?;
         if asked > current {
-            return Err(ApiError::too_large_resource_version(asked, current));
+            let error = WatchItem::Error(ApiError::too_large_resource_version(asked, current));
+            return Ok(Watch {
+                from: current,
+                events: futures::stream::iter([(current, error)]).boxed(),
+                progress: None,
+            });
         }
         asked
     };

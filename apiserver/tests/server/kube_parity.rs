@@ -381,11 +381,26 @@ async fn get_at_a_future_resource_version(app: &axum::Router) {
     )
     .await;
     assert_too_large(code, &out, asked, current, "get of a missing object");
-    // The same Status from a list (NotOlderThan and Exact), from a watch's initial list, and
-    // from a watch from that revision (not a stream that stays silent).
+    // A watch from that revision: the same Status as an ERROR event of a 200 stream (as
+    // kube-apiserver's watch cache fails a started watch), not a stream that stays silent —
+    // and not an HTTP 504, which clients retry for minutes instead of relisting.
     for query in [
         format!("watch=1&resourceVersion={asked}"),
         format!("watch=1&resourceVersion={asked}&allowWatchBookmarks=true"),
+    ] {
+        let (code, out) = call(app, Method::GET, &format!("{BASE}?{query}"), None, "").await;
+        assert_eq!(code, StatusCode::OK, "{query}: {out}");
+        assert_eq!(out["type"], "ERROR", "{query}: {out}");
+        assert_too_large(
+            StatusCode::GATEWAY_TIMEOUT,
+            &out["object"],
+            asked,
+            current,
+            &query,
+        );
+    }
+    // The same Status from a list (NotOlderThan and Exact) and from a watch's initial list.
+    for query in [
         format!("resourceVersion={asked}"),
         format!("resourceVersion={asked}&resourceVersionMatch=NotOlderThan"),
         format!("resourceVersion={asked}&resourceVersionMatch=Exact"),

@@ -208,12 +208,12 @@ fn field(line: &str, key: &str) -> f64 {
 
 async fn index_and_queue(n: usize) {
     // Index lookups: a store of n alerts indexed by team (100 values).
-    let store = kube_codegen_cache::Store::<Alert>::new();
-    let informer_free = store.clone();
+    let writer = kube_codegen_cache::StoreWriter::<Alert>::new();
+    let store = writer.store();
     for i in 0..n {
         let mut a = alert(i);
         a.metadata.namespace = Some("default".into());
-        informer_free.insert(Arc::new(a));
+        writer.insert(Arc::new(a));
     }
     store.add_indexer("team", |a: &Alert| {
         a.metadata

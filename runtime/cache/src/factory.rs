@@ -16,6 +16,8 @@ use crate::informer::{Cached, InformerOptions, SharedInformer, Transform};
 /// An informer whatever its kind: what the factory starts, syncs and lists by resource.
 pub trait AnyInformer: Send + Sync {
     fn has_synced(&self) -> bool;
+    /// Stopped: shut down, or a transform or index function panicked.
+    fn has_stopped(&self) -> bool;
     /// `group`, `version`, `plural`.
     fn resource(&self) -> (&'static str, &'static str, &'static str);
     /// Cached keys (`namespace/name`).
@@ -28,6 +30,9 @@ pub trait AnyInformer: Send + Sync {
 impl<K: Cached + serde::Serialize> AnyInformer for SharedInformer<K> {
     fn has_synced(&self) -> bool {
         SharedInformer::has_synced(self)
+    }
+    fn has_stopped(&self) -> bool {
+        SharedInformer::has_stopped(self)
     }
     fn resource(&self) -> (&'static str, &'static str, &'static str) {
         (K::GROUP, K::VERSION, K::URL_PATH_SEGMENT)
@@ -218,7 +223,11 @@ impl SharedInformerFactory {
     }
 
     /// Starts every informer asked for and not started yet (call again after asking for more).
+    /// After [`shutdown`](Self::shutdown) it starts nothing, as in client-go.
     pub fn start(&self) {
+        if *self.shutdown.borrow() {
+            return;
+        }
         let mut informers = self.informers.lock();
         let mut tasks = self.tasks.lock();
         for e in informers.values_mut() {
@@ -228,7 +237,8 @@ impl SharedInformerFactory {
         }
     }
 
-    /// Waits until every started informer has synced; false if the factory shut down first.
+    /// Waits until every started informer has synced; false if the factory shut down first, or
+    /// an informer stopped (a panicking transform or index function).
     /// An informer asked for after [`start`](Self::start) is not waited for (as in client-go):
     /// it is named in a warning, and `start` must be called again for it.
     pub async fn wait_for_cache_sync(&self) -> bool {
@@ -253,7 +263,7 @@ impl SharedInformerFactory {
             if pending.is_empty() {
                 return true;
             }
-            if *shutdown.borrow() {
+            if *shutdown.borrow() || pending.iter().any(|i| i.has_stopped()) {
                 return false;
             }
             tokio::select! {

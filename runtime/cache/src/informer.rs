@@ -175,12 +175,26 @@ impl<K> Default for InformerOptions<K> {
     }
 }
 
+/// Where an informer is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Not synced yet (starting, or not started).
+    Syncing,
+    /// The first full list is cached.
+    Synced,
+    /// Stopped (shut down, or a transform or index function panicked): the cache no longer
+    /// follows the server.
+    Stopped,
+}
+
 /// One kind's cache and its watch, shared by every consumer.
 pub struct SharedInformer<K> {
     api: kube::Api<K>,
     store: Store<K>,
+    /// Held while the store changes and the change is handed to the handlers, so that a handler
+    /// added meanwhile sees the cache either before a change and then the change, or after it.
     handlers: Mutex<Vec<mpsc::UnboundedSender<Notification<K>>>>,
-    synced: watch::Sender<bool>,
+    phase: watch::Sender<Phase>,
     started: AtomicBool,
     options: InformerOptions<K>,
 }
@@ -191,7 +205,7 @@ impl<K: Cached> SharedInformer<K> {
             api,
             store: Store::new(),
             handlers: Mutex::new(Vec::new()),
-            synced: watch::channel(false).0,
+            phase: watch::channel(Phase::Syncing).0,
             started: AtomicBool::new(false),
             options,
         }
@@ -205,15 +219,26 @@ impl<K: Cached> SharedInformer<K> {
         Lister::new(self.store.clone())
     }
 
-    /// Whether the first full list has been cached.
+    /// Whether the first full list has been cached and the informer still follows the server
+    /// (false once it stopped).
     pub fn has_synced(&self) -> bool {
-        *self.synced.borrow()
+        *self.phase.borrow() == Phase::Synced
     }
 
-    /// Waits until [`has_synced`](Self::has_synced); false if the informer stopped first.
+    /// Whether the informer stopped: shut down, or a transform or index function panicked (its
+    /// cache no longer follows the server).
+    pub fn has_stopped(&self) -> bool {
+        *self.phase.borrow() == Phase::Stopped
+    }
+
+    /// Waits until [`has_synced`](Self::has_synced); false if the informer stopped first (or
+    /// has stopped already).
     pub async fn wait_for_sync(&self) -> bool {
-        let mut rx = self.synced.subscribe();
-        rx.wait_for(|s| *s).await.is_ok()
+        let mut rx = self.phase.subscribe();
+        matches!(
+            rx.wait_for(|p| *p != Phase::Syncing).await.as_deref(),
+            Ok(Phase::Synced)
+        )
     }
 
     /// Adds a handler; it first receives `on_add` for every object already cached. Each handler
@@ -258,9 +283,13 @@ impl<K: Cached> SharedInformer<K> {
         });
     }
 
-    fn notify(&self, n: Notification<K>) {
+    /// Changes the store with `change` and hands the handlers what it returns, holding the
+    /// handlers' lock over both (see [`SharedInformer::handlers`]).
+    fn change(&self, change: impl FnOnce(&Store<K>) -> Vec<Notification<K>>) {
         let mut handlers = self.handlers.lock();
-        handlers.retain(|tx| tx.send(n.clone()).is_ok());
+        for n in change(&self.store) {
+            handlers.retain(|tx| tx.send(n.clone()).is_ok());
+        }
     }
 
     fn prepare(&self, mut obj: K) -> Arc<K> {
@@ -276,8 +305,26 @@ impl<K: Cached> SharedInformer<K> {
         if self.started.swap(true, Ordering::SeqCst) {
             return;
         }
-        let stream = watcher(self.api.clone(), self.options.watcher.clone()).default_backoff();
-        let mut stream = std::pin::pin!(stream);
+        // However the loop ends — shutdown, or a panicking transform or index function
+        // unwinding through it — the informer says it stopped.
+        struct Stopping<'a>(&'a watch::Sender<Phase>);
+        impl Drop for Stopping<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    tracing::error!(
+                        "an informer stopped: a transform or an index function panicked; its cache no longer follows the server"
+                    );
+                }
+                self.0.send_replace(Phase::Stopped);
+            }
+        }
+        let _stopping = Stopping(&self.phase);
+        let new_stream = || {
+            watcher(self.api.clone(), self.options.watcher.clone())
+                .default_backoff()
+                .boxed()
+        };
+        let mut stream = new_stream();
         let mut resync = self.options.resync.map(|d| {
             let mut i = tokio::time::interval(d);
             i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -304,9 +351,13 @@ impl<K: Cached> SharedInformer<K> {
                     }
                 }
                 _ = tick => {
-                    for obj in self.store.list() {
-                        self.notify(Notification::Update(obj.clone(), obj));
-                    }
+                    self.change(|store| {
+                        store
+                            .list()
+                            .into_iter()
+                            .map(|obj| Notification::Update(obj.clone(), obj))
+                            .collect()
+                    });
                 }
                 event = stream.next() => {
                     let Some(event) = event else { break };
@@ -324,29 +375,48 @@ impl<K: Cached> SharedInformer<K> {
                             relist.get_or_insert_with(Vec::new).push(obj);
                         }
                         Ok(watcher::Event::InitDone) => {
-                            let changes = self.store.replace(relist.take().unwrap_or_default());
-                            for o in changes.added {
-                                self.notify(Notification::Add(o));
-                            }
-                            for (old, new) in changes.updated {
-                                self.notify(Notification::Update(old, new));
-                            }
-                            for (key, last_known) in changes.removed {
-                                self.notify(Notification::Delete(Deleted::FinalStateUnknown { key, last_known }));
-                            }
-                            self.synced.send_replace(true);
+                            let listed = relist.take().unwrap_or_default();
+                            self.change(|store| {
+                                let changes = store.replace(listed);
+                                let mut out: Vec<Notification<K>> =
+                                    changes.added.into_iter().map(Notification::Add).collect();
+                                out.extend(
+                                    changes
+                                        .updated
+                                        .into_iter()
+                                        .map(|(old, new)| Notification::Update(old, new)),
+                                );
+                                out.extend(changes.removed.into_iter().map(|(key, last_known)| {
+                                    Notification::Delete(Deleted::FinalStateUnknown { key, last_known })
+                                }));
+                                out
+                            });
+                            self.phase.send_replace(Phase::Synced);
                         }
                         Ok(watcher::Event::Apply(obj)) => {
                             let obj = self.prepare(obj);
-                            match self.store.upsert(obj.clone()) {
-                                Some(old) => self.notify(Notification::Update(old, obj)),
-                                None => self.notify(Notification::Add(obj)),
-                            }
+                            self.change(|store| match store.upsert(obj.clone()) {
+                                Some(old) => vec![Notification::Update(old, obj)],
+                                None => vec![Notification::Add(obj)],
+                            });
                         }
                         Ok(watcher::Event::Delete(obj)) => {
                             let obj = self.prepare(obj);
-                            self.store.remove(&key_of(obj.metadata()));
-                            self.notify(Notification::Delete(Deleted::Object(obj)));
+                            self.change(|store| {
+                                store.remove(&key_of(obj.metadata()));
+                                vec![Notification::Delete(Deleted::Object(obj))]
+                            });
+                        }
+                        // A server whose history restarted below the cache's resourceVersion
+                        // (a memory store restarted, etcd restored from a backup) answers
+                        // every resumed watch "Too large resource version": client-go's
+                        // reflector relists then, from scratch, and so does this one. The
+                        // relist replaces the cache: what is gone is deleted
+                        // (`FinalStateUnknown`), what is new added.
+                        Err(e) if too_large_resource_version(&e) => {
+                            tracing::warn!(kind = K::KIND, error = %e, "the server's history is behind the cache; relisting");
+                            relist = None;
+                            stream = new_stream();
                         }
                         // The watcher backs off and resumes (or relists): the cache stays as it
                         // is meanwhile.
@@ -358,4 +428,16 @@ impl<K: Cached> SharedInformer<K> {
         // Handlers' tasks end once their queues are drained.
         self.handlers.lock().clear();
     }
+}
+
+/// kube-apiserver's answer to a watch from a resourceVersion it has not reached (504 with
+/// "Too large resource version", as client-go's `IsTooLargeResourceVersion` reads it).
+fn too_large_resource_version(e: &watcher::Error) -> bool {
+    let status = match e {
+        watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::InitialListFailed(kube::Error::Api(s)) => s,
+        watcher::Error::WatchError(s) => s,
+        _ => return false,
+    };
+    status.message.contains("Too large resource version")
 }

@@ -54,7 +54,47 @@ struct Inner<K> {
     indices: HashMap<String, HashMap<String, HashSet<Key>>>,
 }
 
-/// A thread-safe cache of objects of kind `K` (cheap to clone: clones share the contents).
+/// The writing side of a [`Store`] of your own (tests, caches you fill yourself). An informer's
+/// store has none outside the informer: its reflector alone keeps it, and listers, handlers and
+/// [`SharedInformer::store`](crate::SharedInformer::store) can only read it.
+pub struct StoreWriter<K>(Store<K>);
+
+impl<K> StoreWriter<K>
+where
+    K: k8s_openapi::Metadata<Ty = ObjectMeta> + Send + Sync + 'static,
+{
+    /// An empty store, and this way to fill it.
+    pub fn new() -> Self {
+        StoreWriter(Store::new())
+    }
+
+    /// The store, to read (clones share the contents).
+    pub fn store(&self) -> Store<K> {
+        self.0.clone()
+    }
+
+    /// Adds or replaces; returns what was there.
+    pub fn insert(&self, obj: Arc<K>) -> Option<Arc<K>> {
+        self.0.upsert(obj)
+    }
+
+    /// Removes by key; returns what was there.
+    pub fn delete(&self, key: &str) -> Option<Arc<K>> {
+        self.0.remove(key)
+    }
+}
+
+impl<K> Default for StoreWriter<K>
+where
+    K: k8s_openapi::Metadata<Ty = ObjectMeta> + Send + Sync + 'static,
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A thread-safe cache of objects of kind `K` (cheap to clone: clones share the contents), read
+/// only: a [`StoreWriter`] or an informer's reflector fills it.
 pub struct Store<K> {
     inner: Arc<RwLock<Inner<K>>>,
 }
@@ -181,17 +221,6 @@ where
             .get(index)
             .ok_or_else(|| UnknownIndex(index.into()))?;
         Ok(values.keys().cloned().collect())
-    }
-
-    /// Adds or replaces; returns what was there. (An informer's store is kept by its reflector;
-    /// this is for tests and stores of your own.)
-    pub fn insert(&self, obj: Arc<K>) -> Option<Arc<K>> {
-        self.upsert(obj)
-    }
-
-    /// Removes by key; returns what was there. (See [`Store::insert`].)
-    pub fn delete(&self, key: &str) -> Option<Arc<K>> {
-        self.remove(key)
     }
 
     pub(crate) fn upsert(&self, obj: Arc<K>) -> Option<Arc<K>> {

@@ -267,3 +267,55 @@ async fn a_factory_can_watch_one_namespace() {
     assert_eq!(informer.store().keys(), ["other/elsewhere"]);
     factory.shutdown().await;
 }
+
+/// An informer's life ends visibly: after shutdown `wait_for_sync` answers false at once and
+/// `start` starts nothing more; a panicking index function stops the informer (logged,
+/// `has_synced` false, the factory's `wait_for_cache_sync` false) rather than leaving a cache
+/// that silently stopped following the server.
+#[tokio::test]
+async fn stopped_informers_say_so() {
+    let fake = pager_client::clientset::fake::builder()
+        .object(alert("seeded", "ops"))
+        .build()
+        .await
+        .unwrap();
+    let factory = SharedInformerFactory::builder(fake.client()).build();
+    let informer = factory.namespaced::<Alert>();
+    factory.start();
+    assert!(factory.wait_for_cache_sync().await);
+    factory.shutdown().await;
+    assert!(!informer.has_synced() && informer.has_stopped());
+    let answered = tokio::time::timeout(Duration::from_secs(5), informer.wait_for_sync()).await;
+    assert_eq!(answered, Ok(false), "stopped: false, at once");
+    // Asked for and started after shutdown: not started.
+    let late = factory.namespaced::<pager::v1alpha1::Alert>();
+    factory.start();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!late.has_synced());
+
+    // An index function that panics on an object stops its informer.
+    let fake = pager_client::clientset::fake::builder()
+        .object(alert("labelled", "ops"))
+        .build()
+        .await
+        .unwrap();
+    let cs = Clientset::new(fake.client());
+    let factory = SharedInformerFactory::builder(fake.client()).build();
+    let informer = factory.namespaced::<Alert>();
+    informer.store().add_indexer("team", |a: &Alert| {
+        vec![a.metadata.labels.as_ref().expect("labelled")["team"].clone()]
+    });
+    factory.start();
+    assert!(factory.wait_for_cache_sync().await);
+    let mut unlabelled = alert("unlabelled", "x");
+    unlabelled.metadata.labels = None;
+    cs.pager_v1beta1()
+        .alerts("default")
+        .create(&PostParams::default(), &unlabelled)
+        .await
+        .unwrap();
+    eventually("the informer to stop", || informer.has_stopped()).await;
+    assert!(!informer.has_synced());
+    assert!(!factory.wait_for_cache_sync().await);
+    factory.shutdown().await;
+}

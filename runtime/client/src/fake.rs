@@ -486,7 +486,8 @@ impl FakeBuilder {
     }
 
     /// An object to create before the fake is handed out (in its namespace, else the default
-    /// one): it gets a uid, a `resourceVersion` and defaults like any other.
+    /// one): it gets a uid, a `resourceVersion` and defaults like any other, and keeps the
+    /// `status` it was given (written through the status subresource, which a create ignores).
     pub fn object<K: ApiObject>(mut self, obj: K) -> Self {
         use kube::Resource;
         let namespaced = std::any::TypeId::of::<<K as k8s_openapi::Resource>::Scope>()
@@ -514,7 +515,8 @@ impl FakeBuilder {
         let router = server.build().map_err(FakeError::Build)?.into_router();
         for (path, body) in self.objects {
             let body = body.map_err(|e| FakeError::Object(format!("{path}: {e}")))?;
-            let req = Request::post(path)
+            let given: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let req = Request::post(path.as_str())
                 .header(http::header::CONTENT_TYPE, "application/json")
                 .body(axum::body::Body::from(body))
                 .expect("a create request");
@@ -523,13 +525,46 @@ impl FakeBuilder {
                 .oneshot(req)
                 .await
                 .map_err(|e: Infallible| match e {})?;
-            if !resp.status().is_success() {
-                let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-                    .await
-                    .unwrap_or_default();
+            let success = resp.status().is_success();
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap_or_default();
+            if !success {
                 return Err(FakeError::Object(
                     String::from_utf8_lossy(&bytes).into_owned(),
                 ));
+            }
+            // A create clears `status` (a kind with a status subresource): the preload's is
+            // written through `/status` then, so the object is what the test gave.
+            let status = given.get("status").filter(|s| !s.is_null());
+            let created: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            if let (Some(status), Some(name)) = (status, created.pointer("/metadata/name"))
+                && created.get("status") != Some(status)
+            {
+                let mut with_status = created.clone();
+                with_status["status"] = status.clone();
+                let req = Request::put(format!(
+                    "{path}/{}/status",
+                    name.as_str().unwrap_or_default()
+                ))
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(axum::body::Body::from(with_status.to_string()))
+                .expect("a status update request");
+                let resp = router
+                    .clone()
+                    .oneshot(req)
+                    .await
+                    .map_err(|e: Infallible| match e {})?;
+                // No status subresource: the create kept the status already.
+                if !resp.status().is_success() && resp.status() != http::StatusCode::NOT_FOUND {
+                    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                        .await
+                        .unwrap_or_default();
+                    return Err(FakeError::Object(format!(
+                        "{path}: the status of a preloaded object: {}",
+                        String::from_utf8_lossy(&bytes)
+                    )));
+                }
             }
         }
         let recorder = Recorder::default();

@@ -502,3 +502,34 @@ async fn protobuf_clientset() {
         );
     }
 }
+
+/// A preloaded object keeps the status it was given (a create ignores `status`; the fake writes
+/// it through the status subresource), so a test of "already sent alerts are skipped" tests
+/// that.
+#[tokio::test]
+async fn preloaded_objects_keep_their_status() {
+    let mut sent = alert("sent", "Sent");
+    sent.status = Some(AlertStatus { sent: true });
+    let fake = fake::builder()
+        .resource(pager_apiserver::alerts())
+        .object(sent)
+        .object(alert("unsent", "Unsent"))
+        .build()
+        .await
+        .unwrap();
+    let alerts = Clientset::new(fake.client())
+        .pager_v1beta1()
+        .alerts("default");
+    let got = alerts.get("sent").await.unwrap();
+    assert_eq!(got.status, Some(AlertStatus { sent: true }));
+    let listed = alerts
+        .list(&ListParams::default().fields("status.sent=true"))
+        .await
+        .unwrap();
+    let names: Vec<_> = listed
+        .items
+        .iter()
+        .map(|a| a.metadata.name.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["sent"]);
+}

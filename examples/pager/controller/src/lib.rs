@@ -276,7 +276,13 @@ pub async fn run(
             }),
     );
     factory.start();
-    if !factory.wait_for_cache_sync().await {
+    // A shutdown while the caches sync (the server unreachable) ends the run too.
+    let synced = tokio::select! {
+        synced = factory.wait_for_cache_sync() => synced,
+        _ = shutdown.wait_for(|stop| *stop) => false,
+    };
+    if !synced {
+        factory.shutdown().await;
         return;
     }
     tracing::info!(workers = config.workers, "caches synced; working");
@@ -294,6 +300,11 @@ pub async fn run(
         let w = worker.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(item) = w.queue.get().await {
+                // Shutting down: take no more work (what is queued is found again by the next
+                // start's list); the key is let go.
+                if w.queue.is_shutting_down() {
+                    break;
+                }
                 w.metrics.queue_depth.set(w.queue.len() as i64);
                 match w.process(item.key()).await {
                     Outcome::Done => w.queue.forget(item.key()),

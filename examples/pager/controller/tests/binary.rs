@@ -141,6 +141,56 @@ async fn the_binary_sends_serves_metrics_and_stops_on_sigterm() {
     );
 }
 
+/// SIGTERM while the caches have not synced yet (the API server unreachable): the controller
+/// exits, cleanly and soon, instead of waiting for a sync that never comes.
+#[tokio::test]
+async fn sigterm_before_the_first_sync_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    // Nothing listens there.
+    let api = format!("127.0.0.1:{}", free_port());
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: pager\n  cluster:\n    server: http://{api}\ncontexts:\n- name: pager\n  context:\n    cluster: pager\n    user: me\nusers:\n- name: me\n  user: {{}}\ncurrent-context: pager\n"
+        ),
+    )
+    .unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "t\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pager-controller"))
+        .args(["--metrics-listen", &format!("127.0.0.1:{}", free_port())])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("PAGER_NOTIFIER_URL", "http://127.0.0.1:9")
+        .env("PAGER_NOTIFIER_TOKEN_FILE", &token_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut status = None;
+    for _ in 0..200 {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    let status = status.expect("exited after SIGTERM while syncing");
+    assert!(status.success(), "{status}");
+}
+
 #[test]
 fn a_missing_token_is_a_clear_error() {
     let out = Command::new(env!("CARGO_BIN_EXE_pager-controller"))

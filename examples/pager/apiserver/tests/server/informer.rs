@@ -149,6 +149,59 @@ async fn missed_while_down(compact: bool) {
     factory.shutdown().await;
 }
 
+/// A server restarted with an empty memory store starts its resourceVersions again, below the
+/// informer's: every resumed watch is "Too large resource version". The informer relists then,
+/// as client-go's reflector does: its cache becomes the new server's (the old objects deleted as
+/// `FinalStateUnknown`, the new ones added), instead of keeping the old ones for good and missing
+/// every new one until the counter catches up.
+#[tokio::test]
+async fn a_server_restarted_with_less_history_is_relisted() {
+    let memory = ["--storage", "memory"];
+    let mut server = common::Server::start(&memory);
+    let addr = server.addr.clone();
+    let cs = clientset(&addr);
+    let alerts = cs.pager_v1beta1().alerts("default");
+    for i in 0..5 {
+        alerts
+            .create(&PostParams::default(), &alert(&format!("old{i}")))
+            .await
+            .unwrap();
+    }
+    let factory = SharedInformerFactory::builder(cs.client().clone()).build();
+    let informer = factory.namespaced::<Alert>();
+    let gone: Arc<Mutex<Vec<String>>> = Arc::default();
+    let g = gone.clone();
+    informer.add_event_handler(Handlers::new().on_delete(move |d: Deleted<Alert>| {
+        if let Deleted::FinalStateUnknown { key, .. } = d {
+            g.lock().push(key)
+        }
+    }));
+    factory.start();
+    assert!(factory.wait_for_cache_sync().await);
+    server.kill9();
+    let _server = common::Server::start_at(&addr, &memory);
+    for name in ["new0", "new1"] {
+        alerts
+            .create(&PostParams::default(), &alert(name))
+            .await
+            .unwrap();
+    }
+    let mut keys = Vec::new();
+    for _ in 0..600 {
+        keys = informer.store().keys();
+        keys.sort();
+        if keys == ["default/new0", "default/new1"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(keys, ["default/new0", "default/new1"]);
+    let mut gone = gone.lock().clone();
+    gone.sort();
+    assert_eq!(gone.len(), 5, "{gone:?}");
+    factory.shutdown().await;
+}
+
 /// The newest resourceVersion among the informer's cached alerts.
 fn alerts_rv(informer: &kube_codegen_cache::SharedInformer<Alert>) -> String {
     informer
