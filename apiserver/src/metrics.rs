@@ -13,7 +13,6 @@
 //! Labels name only what the server serves: a request for a path it does not serve is counted
 //! with empty group, version and resource, so that no client can grow the label sets.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -39,23 +38,24 @@ fn duration_histogram() -> Histogram {
     Histogram::new(DURATION_BUCKETS)
 }
 
+/// A request's labels: static words and the served names, shared (no allocation per request).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    verb: String,
-    dry_run: String,
-    group: String,
-    version: String,
-    resource: String,
-    subresource: String,
-    scope: String,
-    component: String,
+    verb: &'static str,
+    dry_run: &'static str,
+    group: Arc<str>,
+    version: Arc<str>,
+    resource: Arc<str>,
+    subresource: &'static str,
+    scope: &'static str,
+    component: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AnsweredLabels {
     #[prometheus(flatten)]
     request: RequestLabels,
-    code: String,
+    code: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -71,17 +71,23 @@ struct VerbLabels {
 /// The server's metrics.
 pub(crate) struct Metrics {
     /// (group, version, resource) the server serves: the only values its labels take.
-    served: HashSet<(String, String, String)>,
+    served: Vec<[Arc<str>; 3]>,
+    /// The empty name, for what the server does not serve.
+    none: Arc<str>,
     load: Load,
     requests: Family<AnsweredLabels, Counter>,
     durations: Family<RequestLabels, Histogram>,
     inflight: Family<KindLabels, Gauge>,
     longrunning: Family<VerbLabels, Gauge>,
     registry: Registry,
+    /// Handles of `requests` and `durations` by [`Key`] (metrics share their values with their
+    /// family's: clones of one `Arc`).
+    counters: std::sync::RwLock<std::collections::HashMap<(Key, u16), Counter>>,
+    histograms: std::sync::RwLock<std::collections::HashMap<Key, Histogram>>,
 }
 
 impl Metrics {
-    pub(crate) fn new(served: HashSet<(String, String, String)>, load: Load) -> Self {
+    pub(crate) fn new(served: Vec<(String, String, String)>, load: Load) -> Self {
         let requests = Family::<AnsweredLabels, Counter>::default();
         let durations = Family::<RequestLabels, Histogram>::new_with_constructor(
             duration_histogram as fn() -> Histogram,
@@ -110,13 +116,19 @@ impl Metrics {
             longrunning.clone(),
         );
         Metrics {
-            served,
+            served: served
+                .into_iter()
+                .map(|(g, v, r)| [g.into(), v.into(), r.into()])
+                .collect(),
+            none: Arc::from(""),
             load,
             requests,
             durations,
             inflight,
             longrunning,
             registry,
+            counters: Default::default(),
+            histograms: Default::default(),
         }
     }
 
@@ -142,78 +154,136 @@ impl Metrics {
         out
     }
 
-    /// The labels of a request, bounded to what the server serves.
-    fn labels(&self, req: &mut Request<Body>) -> (RequestLabels, bool) {
+    /// What a request is counted as (see [`Key`]), bounded to what the server serves, and
+    /// whether it is a watch.
+    fn key(&self, req: &mut Request<Body>) -> (Key, bool) {
         // Parsed once for every layer (a malformed query is the handler's 400).
         let query = crate::server::query_of(req).unwrap_or_default();
-        let path = crate::server::request_path(req.uri())
-            .map(|p| p.into_owned())
-            .unwrap_or_default();
+        let path = crate::server::request_path(req.uri()).unwrap_or_default();
         let watch = crate::server::watches(&path, &query);
         let info = RequestInfo::new(req.method(), &path, watch);
-        let served = info.is_resource_request
-            && self.served.contains(&(
-                info.api_group.clone(),
-                info.api_version.clone(),
-                info.resource.clone(),
-            ));
+        let served = self.served.iter().position(|[g, v, r]| {
+            info.is_resource_request
+                && **g == *info.api_group
+                && **v == *info.api_version
+                && **r == *info.resource
+        });
         let apply = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/apply-patch"));
         // Go's `CleanVerb`: the HTTP method for what is not a resource request.
+        let method = || match *req.method() {
+            http::Method::GET => "GET",
+            http::Method::HEAD => "HEAD",
+            http::Method::POST => "POST",
+            http::Method::PUT => "PUT",
+            http::Method::PATCH => "PATCH",
+            http::Method::DELETE => "DELETE",
+            http::Method::OPTIONS => "OPTIONS",
+            _ => "other",
+        };
         let verb = match info.verb.as_str() {
-            _ if !info.is_resource_request => req.method().as_str().to_string(),
-            "list" => "LIST".into(),
-            "watch" => "WATCH".into(),
-            "get" => "GET".into(),
-            "create" => "POST".into(),
-            "update" => "PUT".into(),
-            "patch" if apply => "APPLY".into(),
-            "patch" => "PATCH".into(),
-            "delete" => "DELETE".into(),
-            "deletecollection" => "DELETECOLLECTION".into(),
-            _ => req.method().as_str().to_string(),
+            _ if !info.is_resource_request => method(),
+            "list" => "LIST",
+            "watch" => "WATCH",
+            "get" => "GET",
+            "create" => "POST",
+            "update" => "PUT",
+            "patch" if apply => "APPLY",
+            "patch" => "PATCH",
+            "delete" => "DELETE",
+            "deletecollection" => "DELETECOLLECTION",
+            _ => method(),
         };
         let scope = match () {
-            _ if !served => "",
+            _ if served.is_none() => "",
             _ if !info.name.is_empty() => "resource",
             _ if !info.namespace.is_empty() => "namespace",
             _ => "cluster",
         };
-        let (group, version, resource, subresource) = if served {
-            let sub = if info.subresource == "status" {
-                "status"
-            } else {
-                ""
-            };
-            (
-                info.api_group,
-                info.api_version,
-                info.resource,
-                sub.to_string(),
-            )
-        } else {
-            Default::default()
-        };
-        let dry_run = if query.all("dryRun").is_empty() {
-            ""
-        } else {
-            "All"
-        };
-        let labels = RequestLabels {
+        let key = Key {
             verb,
-            dry_run: dry_run.into(),
+            dry_run: !query.all("dryRun").is_empty(),
+            served,
+            status: served.is_some() && info.subresource == "status",
+            scope,
+        };
+        (key, watch)
+    }
+
+    /// The labels a key stands for (built on a handle's first use only).
+    fn labels(&self, key: &Key) -> RequestLabels {
+        let [group, version, resource] = match key.served {
+            Some(i) => self.served[i].clone(),
+            None => [self.none.clone(), self.none.clone(), self.none.clone()],
+        };
+        RequestLabels {
+            verb: key.verb,
+            dry_run: if key.dry_run { "All" } else { "" },
             group,
             version,
             resource,
-            subresource,
-            scope: scope.into(),
-            component: "apiserver".into(),
-        };
-        (labels, watch)
+            subresource: if key.status { "status" } else { "" },
+            scope: key.scope,
+            component: "apiserver",
+        }
     }
+
+    /// The counter of `key` answered with `code`: found by a small key, not by hashing and
+    /// comparing the label strings on every request.
+    fn counter(&self, key: Key, code: u16) -> Counter {
+        if let Some(c) = self
+            .counters
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(key, code))
+        {
+            return c.clone();
+        }
+        let c = self
+            .requests
+            .get_or_create(&AnsweredLabels {
+                request: self.labels(&key),
+                code,
+            })
+            .clone();
+        self.counters
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((key, code), c.clone());
+        c
+    }
+
+    /// The latency histogram of `key` (see [`Metrics::counter`]).
+    fn histogram(&self, key: Key) -> Histogram {
+        if let Some(h) = self
+            .histograms
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return h.clone();
+        }
+        let h = self.durations.get_or_create(&self.labels(&key)).clone();
+        self.histograms
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, h.clone());
+        h
+    }
+}
+
+/// A request's labels as a few words and numbers: the static words, which served resource
+/// (its index), `status` or not.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+struct Key {
+    verb: &'static str,
+    dry_run: bool,
+    served: Option<usize>,
+    status: bool,
+    scope: &'static str,
 }
 
 /// Counts and times every request (outermost, so that refusals count too).
@@ -222,21 +292,14 @@ pub(crate) async fn instrument(
     mut req: Request<Body>,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let (labels, watch) = metrics.labels(&mut req);
+    let (key, watch) = metrics.key(&mut req);
     let started = Instant::now();
     let resp = next.run(req).await;
     if !watch {
         metrics
-            .durations
-            .get_or_create(&labels)
+            .histogram(key)
             .observe(started.elapsed().as_secs_f64());
     }
-    metrics
-        .requests
-        .get_or_create(&AnsweredLabels {
-            request: labels,
-            code: resp.status().as_u16().to_string(),
-        })
-        .inc();
+    metrics.counter(key, resp.status().as_u16()).inc();
     resp
 }

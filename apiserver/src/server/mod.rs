@@ -343,8 +343,9 @@ pub(crate) async fn standard_headers(req: Request<Body>, next: axum::middleware:
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .cloned()
         .unwrap_or_else(|| {
-            http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-                .expect("a UUID is a header value")
+            let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+            let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+            http::HeaderValue::from_str(id).expect("a UUID is a header value")
         });
     let mut resp = next.run(req).await;
     let headers = resp.headers_mut();
