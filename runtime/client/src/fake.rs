@@ -23,7 +23,6 @@
 //! ```
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -515,56 +514,50 @@ impl FakeBuilder {
         let router = server.build().map_err(FakeError::Build)?.into_router();
         for (path, body) in self.objects {
             let body = body.map_err(|e| FakeError::Object(format!("{path}: {e}")))?;
-            let given: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let json = |bytes: &[u8], what: &str| {
+                serde_json::from_slice::<serde_json::Value>(bytes)
+                    .map_err(|e| FakeError::Object(format!("{path}: {what} is not JSON: {e}")))
+            };
+            let given = json(&body, "the preloaded object")?;
             let req = Request::post(path.as_str())
                 .header(http::header::CONTENT_TYPE, "application/json")
                 .body(axum::body::Body::from(body))
                 .expect("a create request");
-            let resp = router
-                .clone()
-                .oneshot(req)
-                .await
-                .map_err(|e: Infallible| match e {})?;
-            let success = resp.status().is_success();
-            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-                .await
-                .unwrap_or_default();
-            if !success {
-                return Err(FakeError::Object(
-                    String::from_utf8_lossy(&bytes).into_owned(),
-                ));
+            let (code, bytes) = send(&router, req).await;
+            if !code.is_success() {
+                return Err(FakeError::Object(format!(
+                    "{path}: {}",
+                    String::from_utf8_lossy(&bytes)
+                )));
             }
             // A create clears `status` (a kind with a status subresource): the preload's is
             // written through `/status` then, so the object is what the test gave.
-            let status = given.get("status").filter(|s| !s.is_null());
-            let created: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-            if let (Some(status), Some(name)) = (status, created.pointer("/metadata/name"))
-                && created.get("status") != Some(status)
-            {
-                let mut with_status = created.clone();
-                with_status["status"] = status.clone();
-                let req = Request::put(format!(
-                    "{path}/{}/status",
-                    name.as_str().unwrap_or_default()
-                ))
+            let Some(status) = given.get("status").filter(|s| !s.is_null()) else {
+                continue;
+            };
+            let mut created = json(&bytes, "the created object")?;
+            if created.get("status") == Some(status) {
+                continue;
+            }
+            let name = created
+                .pointer("/metadata/name")
+                .and_then(serde_json::Value::as_str)
+                .ok_or_else(|| {
+                    FakeError::Object(format!("{path}: the created object has no name"))
+                })?
+                .to_string();
+            created["status"] = status.clone();
+            let req = Request::put(format!("{path}/{name}/status"))
                 .header(http::header::CONTENT_TYPE, "application/json")
-                .body(axum::body::Body::from(with_status.to_string()))
+                .body(axum::body::Body::from(created.to_string()))
                 .expect("a status update request");
-                let resp = router
-                    .clone()
-                    .oneshot(req)
-                    .await
-                    .map_err(|e: Infallible| match e {})?;
-                // No status subresource: the create kept the status already.
-                if !resp.status().is_success() && resp.status() != http::StatusCode::NOT_FOUND {
-                    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-                        .await
-                        .unwrap_or_default();
-                    return Err(FakeError::Object(format!(
-                        "{path}: the status of a preloaded object: {}",
-                        String::from_utf8_lossy(&bytes)
-                    )));
-                }
+            let (code, bytes) = send(&router, req).await;
+            // 404: no status subresource, so the create kept the status as given.
+            if !code.is_success() && code != http::StatusCode::NOT_FOUND {
+                return Err(FakeError::Object(format!(
+                    "{path}: the status of a preloaded object: {}",
+                    String::from_utf8_lossy(&bytes)
+                )));
             }
         }
         let recorder = Recorder::default();
@@ -579,6 +572,23 @@ impl FakeBuilder {
             reactors,
         })
     }
+}
+
+/// One request to the in-process server: its status code and body (an in-process body that
+/// cannot be read is empty, and the code says what happened).
+async fn send(
+    router: &axum::Router,
+    req: Request<axum::body::Body>,
+) -> (http::StatusCode, bytes::Bytes) {
+    let resp = match router.clone().oneshot(req).await {
+        Ok(resp) => resp,
+        Err(e) => match e {},
+    };
+    let code = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default();
+    (code, bytes)
 }
 
 /// A running fake: a `kube::Client` served in-process by the real API server, with its

@@ -40,6 +40,29 @@ async fn get(url: &str) -> Option<String> {
     reqwest::get(url).await.ok()?.text().await.ok()
 }
 
+/// Sends SIGTERM to `child` and waits up to `within` for it to exit.
+async fn sigterm(
+    child: &mut std::process::Child,
+    within: Duration,
+) -> Option<std::process::ExitStatus> {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
 #[tokio::test]
 async fn the_binary_sends_serves_metrics_and_stops_on_sigterm() {
     let api = api_server().await;
@@ -109,23 +132,9 @@ async fn the_binary_sends_serves_metrics_and_stops_on_sigterm() {
     );
 
     // SIGTERM: a clean exit.
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let mut status = None;
-    for _ in 0..100 {
-        if let Some(s) = child.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let status = status.expect("exited after SIGTERM");
+    let status = sigterm(&mut child, Duration::from_secs(5))
+        .await
+        .expect("exited after SIGTERM");
     assert!(status.success(), "{status}");
     let mut logs = String::new();
     child
@@ -168,22 +177,7 @@ async fn sigterm_before_the_first_sync_exits() {
         .spawn()
         .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let mut status = None;
-    for _ in 0..200 {
-        if let Some(s) = child.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let status = sigterm(&mut child, Duration::from_secs(10)).await;
     if status.is_none() {
         let _ = child.kill();
     }
