@@ -124,6 +124,18 @@ pub fn api_resource_list(
                 ..meta::APIResource::default()
             });
         }
+        if r.scale.is_some() {
+            out.push(meta::APIResource {
+                name: format!("{}/scale", r.plural),
+                singular_name: String::new(),
+                namespaced: r.namespaced,
+                group: Some("autoscaling".into()),
+                version: Some("v1".into()),
+                kind: "Scale".into(),
+                verbs: vec!["get".into(), "patch".into(), "update".into()],
+                ..meta::APIResource::default()
+            });
+        }
     }
     meta::APIResourceList {
         group_version: format!("{group}/{version}"),
@@ -183,12 +195,23 @@ pub fn aggregated(groups: &[GroupDoc], version: &str) -> Value {
                             if !r.categories.is_empty() {
                                 res["categories"] = json!(r.categories);
                             }
+                            let mut subresources = Vec::new();
                             if r.has_status {
-                                res["subresources"] = json!([{
+                                subresources.push(json!({
                                     "subresource": "status",
                                     "responseKind": gvk,
                                     "verbs": ["get", "patch", "update"],
-                                }]);
+                                }));
+                            }
+                            if r.scale.is_some() {
+                                subresources.push(json!({
+                                    "subresource": "scale",
+                                    "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+                                    "verbs": ["get", "patch", "update"],
+                                }));
+                            }
+                            if !subresources.is_empty() {
+                                res["subresources"] = Value::Array(subresources);
                             }
                             res
                         })

@@ -207,7 +207,12 @@ impl Metrics {
             verb,
             dry_run: !query.all("dryRun").is_empty(),
             served,
-            status: served.is_some() && info.subresource == "status",
+            subresource: match info.subresource.as_str() {
+                _ if served.is_none() => "",
+                "status" => "status",
+                "scale" => "scale",
+                _ => "",
+            },
             scope,
         };
         (key, watch)
@@ -225,7 +230,7 @@ impl Metrics {
             group,
             version,
             resource,
-            subresource: if key.status { "status" } else { "" },
+            subresource: key.subresource,
             scope: key.scope,
             component: "apiserver",
         }
@@ -276,13 +281,14 @@ impl Metrics {
 }
 
 /// A request's labels as a few words and numbers: the static words, which served resource
-/// (its index), `status` or not.
+/// (its index), the subresource.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 struct Key {
     verb: &'static str,
     dry_run: bool,
     served: Option<usize>,
-    status: bool,
+    /// `status`, `scale` or none: the subresources served.
+    subresource: &'static str,
     scope: &'static str,
 }
 

@@ -54,6 +54,14 @@ pub const PATCH_CONTENT_TYPES: &[&str] = &[
     "application/strategic-merge-patch+json",
     "application/apply-patch+yaml",
 ];
+/// `Content-Type`s a PATCH of a `scale` subresource accepts (no server-side apply).
+const SCALE_PATCH_CONTENT_TYPES: &[&str] = &[
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+];
+/// The `scale` subresource's kind.
+const SCALE: &str = "io.k8s.api.autoscaling.v1.Scale";
 /// What responses are encoded as.
 const PRODUCES: &[&str] = &["application/json"];
 /// What list responses (and `?watch=true` streams) are encoded as.
@@ -898,7 +906,9 @@ impl Operation {
     fn to_v2(&self) -> Value {
         let mut m = Map::new();
         let consumes: Vec<&str> = match &self.body {
-            Some(body) if body.content_types == PATCH_CONTENT_TYPES => body.content_types.to_vec(),
+            Some(body) if body.content_types.iter().any(|c| c.ends_with("patch+json")) => {
+                body.content_types.to_vec()
+            }
             _ => vec!["*/*"],
         };
         m.insert("consumes".into(), json!(consumes));
@@ -1258,6 +1268,65 @@ fn path_items(
                 &format!("{scope}{kind}Status"),
                 &format!("status of the specified {kind}"),
             ),
+        });
+    }
+    // The scale subresource: an `autoscaling/v1` `Scale` read, patched and replaced.
+    if r.scale.is_some() {
+        let scale_gvk = json!({"group": "autoscaling", "kind": "Scale", "version": "v1"});
+        let what = format!("scale of the specified {kind}");
+        let id = format!("{scope}{kind}Scale");
+        let scale_op = |method, verb: &str, action, description: String, params, body| Operation {
+            method,
+            description,
+            operation_id: format!("{verb}{gv_id}{id}"),
+            action,
+            params,
+            body,
+            responses: if method == "get" {
+                vec![ok("200", SCALE, produces)]
+            } else {
+                vec![ok("200", SCALE, produces), ok("201", SCALE, produces)]
+            },
+            tag: tag.clone(),
+            gvk: scale_gvk.clone(),
+        };
+        items.push(PathItem {
+            path: format!("{object}/scale"),
+            params: path_params(true),
+            operations: vec![
+                scale_op(
+                    "get",
+                    "read",
+                    "get",
+                    format!("read {what}"),
+                    Vec::new(),
+                    None,
+                ),
+                scale_op(
+                    "patch",
+                    "patch",
+                    "patch",
+                    format!("partially update {what}"),
+                    patch_query(),
+                    Some(Body {
+                        schema: PATCH.to_string(),
+                        content_types: SCALE_PATCH_CONTENT_TYPES,
+                        required: true,
+                    }),
+                ),
+                scale_op(
+                    "put",
+                    "replace",
+                    "put",
+                    format!("replace {what}"),
+                    queries(WRITE_QUERY),
+                    Some(Body {
+                        schema: SCALE.to_string(),
+                        content_types: consumes,
+                        required: true,
+                    }),
+                ),
+            ],
         });
     }
     // Namespaced kinds: list and watch across all namespaces.

@@ -98,8 +98,7 @@ async fn every_client_flavour_works_against_the_fake() {
         1
     );
 
-    // A `+genclient:method=` method asks for its subresource with its own result type (the
-    // fake, like pager-apiserver, serves no `scale`: a typed 404).
+    // A `+genclient:method=` method asks for its subresource with its own result type.
     fake.recorder().clear();
     let err = cs
         .fleet_v1beta1()
@@ -117,8 +116,7 @@ async fn every_client_flavour_works_against_the_fake() {
         ),
         ("get", "fleets", Some("scale"))
     );
-    // Answered (by a reactor, standing in for a server that serves `scale`): the method's own
-    // result type.
+    // Answered by a reactor: the method's own result type.
     fake.reactors().respond(
         "get",
         "fleets/scale",
@@ -135,19 +133,264 @@ async fn every_client_flavour_works_against_the_fake() {
         .unwrap();
     assert_eq!(scale.spec.and_then(|s| s.replicas), Some(5));
     assert_eq!(scale.status.map(|s| s.replicas), Some(3));
-    fake.recorder().clear();
-    let scale = k8s_openapi::api::autoscaling::v1::Scale::default();
-    let err = cs
-        .fleet_v1beta1()
-        .fleets("default")
-        .update_scale("web", &scale, &pp)
+}
+
+fn fleet(name: &str, replicas: i32) -> fleet::v1beta1::Fleet {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+    let mut f: fleet::v1beta1::Fleet = named(name, |f: &mut fleet::v1beta1::Fleet| &mut f.metadata);
+    f.spec.replicas = Some(replicas);
+    f.spec.selector = LabelSelector {
+        match_labels: Some([("app".to_string(), "web".to_string())].into()),
+        match_expressions: Some(vec![LabelSelectorRequirement {
+            key: "tier".into(),
+            operator: "In".into(),
+            values: Some(vec!["front".into(), "back".into()]),
+        }]),
+    };
+    f
+}
+
+/// `+scale`: the fake (the real server) serves `autoscaling/v1` `Scale` for fleets, read from
+/// and written to the paths the tag names, as kube-apiserver does for a CRD's scale.
+#[tokio::test]
+async fn the_scale_subresource_reads_and_writes_the_replicas() {
+    use k8s_openapi::api::autoscaling::v1::{Scale, ScaleSpec};
+    let fake = fake::builder().build().await.unwrap();
+    let cs = Clientset::new(fake.client());
+    let pp = PostParams::default();
+    let fleets = cs.fleet_v1beta1().fleets("default");
+    let created = fleets.create(&pp, &fleet("web", 3)).await.unwrap();
+    let mut with_status = created.clone();
+    with_status.status = Some(fleet::v1beta1::FleetStatus {
+        replicas: 2,
+        ..Default::default()
+    });
+    let stored = fleets.update_status(&pp, &with_status).await.unwrap();
+
+    // Read: the counts, the selector in its text form (Go's `LabelSelectorAsSelector`), and
+    // the object's identity.
+    let scale = fleets.get_scale("web").await.unwrap();
+    assert_eq!(scale.spec.as_ref().and_then(|s| s.replicas), Some(3));
+    let status = scale.status.clone().unwrap();
+    assert_eq!(status.replicas, 2);
+    assert_eq!(
+        status.selector.as_deref(),
+        Some("app=web,tier in (back,front)")
+    );
+    assert_eq!(scale.metadata.name.as_deref(), Some("web"));
+    assert_eq!(scale.metadata.namespace.as_deref(), Some("default"));
+    assert_eq!(scale.metadata.uid, stored.metadata.uid);
+    assert_eq!(
+        scale.metadata.resource_version,
+        stored.metadata.resource_version
+    );
+    assert!(scale.metadata.labels.is_none() && scale.metadata.managed_fields.is_none());
+
+    // Write: the replicas land in the object, whose generation moves; the status stays.
+    let mut wanted = scale.clone();
+    wanted.spec = Some(ScaleSpec { replicas: Some(5) });
+    let scaled = fleets.update_scale("web", &wanted, &pp).await.unwrap();
+    assert_eq!(scaled.spec.as_ref().and_then(|s| s.replicas), Some(5));
+    assert_eq!(scaled.status.as_ref().map(|s| s.replicas), Some(2));
+    assert_ne!(
+        scaled.metadata.resource_version,
+        scale.metadata.resource_version
+    );
+    let now = fleets.get("web").await.unwrap();
+    assert_eq!(now.spec.replicas, Some(5));
+    assert_eq!(now.status.as_ref().map(|s| s.replicas), Some(2));
+    assert_eq!(
+        now.metadata.generation,
+        stored.metadata.generation.map(|g| g + 1)
+    );
+    assert_eq!(
+        now.metadata.resource_version,
+        scaled.metadata.resource_version
+    );
+    // Field ownership says the write came through `/scale`.
+    assert!(
+        now.metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .any(|m| m.subresource.as_deref() == Some("scale")
+                && m.operation.as_deref() == Some("Update")),
+        "{:?}",
+        now.metadata.managed_fields
+    );
+
+    // The Scale's resourceVersion is a precondition: a stale one is a conflict, nothing written.
+    let err = fleets.update_scale("web", &wanted, &pp).await.unwrap_err();
+    assert_eq!(err.code(), Some(409), "{err}");
+    // Without one, the write is unconditional.
+    let mut unconditional = wanted.clone();
+    unconditional.metadata.resource_version = None;
+    unconditional.spec = Some(ScaleSpec { replicas: Some(0) });
+    let zero = fleets
+        .update_scale("web", &unconditional, &pp)
+        .await
+        .unwrap();
+    assert_eq!(
+        zero.spec.as_ref().and_then(|s| s.replicas),
+        None,
+        "0 is omitted, as Go's omitempty"
+    );
+    assert_eq!(fleets.get("web").await.unwrap().spec.replicas, Some(0));
+
+    // Validated as Go's `ValidateScale`; a name other than the URL's is a bad request.
+    let mut negative = unconditional.clone();
+    negative.spec = Some(ScaleSpec { replicas: Some(-1) });
+    let err = fleets
+        .update_scale("web", &negative, &pp)
         .await
         .unwrap_err();
-    assert!(err.code().is_some(), "{err}");
-    let asked = &fake.recorder().requests()[0];
+    assert_eq!(err.code(), Some(422), "{err}");
+    assert!(err.to_string().contains("spec.replicas"), "{err}");
+    let mut renamed = unconditional.clone();
+    renamed.metadata.name = Some("other".into());
+    let err = fleets.update_scale("web", &renamed, &pp).await.unwrap_err();
+    assert_eq!(err.code(), Some(400), "{err}");
+    // A missing object is a 404 for reads and writes alike.
+    let err = fleets
+        .update_scale(
+            "nope",
+            &{
+                let mut s = unconditional.clone();
+                s.metadata.name = Some("nope".into());
+                s
+            },
+            &pp,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert_eq!(fleets.get("web").await.unwrap().spec.replicas, Some(0));
+
+    // Patches of the Scale (what `kubectl scale` and autoscalers send), through kube's `Api`.
+    let api: kube::Api<fleet::v1beta1::Fleet> = kube::Api::namespaced(fake.client(), "default");
+    let merge = kube::api::Patch::Merge(serde_json::json!({"spec": {"replicas": 7}}));
+    let patched: Scale = api
+        .patch_scale("web", &Default::default(), &merge)
+        .await
+        .unwrap();
+    assert_eq!(patched.spec.and_then(|s| s.replicas), Some(7));
+    let json = kube::api::Patch::<()>::Json(
+        serde_json::from_value(
+            serde_json::json!([{"op": "replace", "path": "/spec/replicas", "value": 4}]),
+        )
+        .unwrap(),
+    );
+    let patched: Scale = api
+        .patch_scale("web", &Default::default(), &json)
+        .await
+        .unwrap();
+    assert_eq!(patched.spec.and_then(|s| s.replicas), Some(4));
+    let strategic = kube::api::Patch::Strategic(serde_json::json!({"spec": {"replicas": 6}}));
+    let patched: Scale = api
+        .patch_scale("web", &Default::default(), &strategic)
+        .await
+        .unwrap();
+    assert_eq!(patched.spec.and_then(|s| s.replicas), Some(6));
+    // A patch naming a stale resourceVersion is the caller's precondition: a conflict.
+    let stale = kube::api::Patch::Merge(
+        serde_json::json!({"metadata": {"resourceVersion": "1"}, "spec": {"replicas": 9}}),
+    );
+    let err = api
+        .patch_scale("web", &Default::default(), &stale)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 409),
+        "{err}"
+    );
+    // A dry run changes nothing.
+    let dry = kube::api::PatchParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    let tried: Scale = api.patch_scale("web", &dry, &merge).await.unwrap();
+    assert_eq!(tried.spec.and_then(|s| s.replicas), Some(7));
+    assert_eq!(fleets.get("web").await.unwrap().spec.replicas, Some(6));
+    // Server-side apply is not served on `/scale`: 415 naming the patches that are.
+    let apply = kube::api::PatchParams::apply("me");
+    let err = api
+        .patch_scale(
+            "web",
+            &apply,
+            &kube::api::Patch::Apply(serde_json::json!({
+            "apiVersion": "autoscaling/v1", "kind": "Scale", "spec": {"replicas": 1}})),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 415),
+        "{err}"
+    );
+
+    // Discovery names the subresource and its kind, as kube-apiserver does.
+    let req = http::Request::get("/apis/fleet.example.com/v1beta1")
+        .body(Vec::new())
+        .unwrap();
+    let list: serde_json::Value = fake.client().request(req).await.unwrap();
+    let scale_resource = list["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "fleets/scale")
+        .cloned()
+        .expect("fleets/scale in discovery");
     assert_eq!(
-        (asked.verb.as_str(), asked.subresource.as_deref()),
-        ("update", Some("scale"))
+        (
+            &scale_resource["group"],
+            &scale_resource["version"],
+            &scale_resource["kind"],
+            &scale_resource["verbs"],
+        ),
+        (
+            &serde_json::json!("autoscaling"),
+            &serde_json::json!("v1"),
+            &serde_json::json!("Scale"),
+            &serde_json::json!(["get", "patch", "update"]),
+        )
+    );
+    // OpenAPI (v3 and v2) describes it, with the `Scale` definition.
+    let req = http::Request::get("/openapi/v3/apis/fleet.example.com/v1beta1")
+        .body(Vec::new())
+        .unwrap();
+    let doc: serde_json::Value = fake.client().request(req).await.unwrap();
+    let path =
+        &doc["paths"]["/apis/fleet.example.com/v1beta1/namespaces/{namespace}/fleets/{name}/scale"];
+    assert_eq!(
+        path["put"]["x-kubernetes-group-version-kind"],
+        serde_json::json!({"group": "autoscaling", "kind": "Scale", "version": "v1"}),
+        "{path}"
+    );
+    assert!(
+        doc["components"]["schemas"]["io.k8s.api.autoscaling.v1.Scale"].is_object(),
+        "no Scale schema"
+    );
+    let req = http::Request::get("/openapi/v2").body(Vec::new()).unwrap();
+    let doc: serde_json::Value = fake.client().request(req).await.unwrap();
+    assert!(
+        doc["paths"]["/apis/fleet.example.com/v1beta1/namespaces/{namespace}/fleets/{name}/scale"]
+            ["patch"]
+            .is_object()
+    );
+    assert!(doc["definitions"]["io.k8s.api.autoscaling.v1.Scale"].is_object());
+    // A kind without `+scale` has none.
+    let req = http::Request::get(
+        "/apis/fleet.example.com/v1beta1/namespaces/default/fleetsnapshots/x/scale",
+    )
+    .body(Vec::new())
+    .unwrap();
+    let err = fake
+        .client()
+        .request::<serde_json::Value>(req)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 404),
+        "{err}"
     );
 }
 
@@ -180,4 +423,110 @@ async fn a_kind_in_its_own_public_module_has_a_client() {
     config.spec = Some(Default::default());
     let patch = serde_json::to_value(&config).unwrap();
     assert_eq!(patch["kind"], "HTTPRoute");
+}
+
+/// `kubectl scale` (which finds the subresource through discovery and patches the `Scale`)
+/// against the fixture's fleets served over loopback by the API-server library.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_scales_a_fleet() {
+    use kube_codegen_client::fake::Resource;
+    let found = std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "kubectl is not installed; CI never skips a component"
+        );
+        return;
+    }
+    let router = apiserver::ApiServer::builder(apiserver_storage::AnyStore::Memory(
+        apiserver_storage::MemoryStore::new(),
+    ))
+    .resource(Resource::<fleet::v1beta1::Fleet>::new(
+        fleet::v1beta1::OPENAPI_SCHEMAS,
+    ))
+    .build()
+    .unwrap()
+    .into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let client =
+        kube::Client::try_from(kube::Config::new(format!("http://{addr}").parse().unwrap()))
+            .unwrap();
+    let fleets = Clientset::new(client).fleet_v1beta1().fleets("default");
+    fleets
+        .create(&PostParams::default(), &fleet("web", 3))
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kubeconfig");
+    std::fs::write(
+        &config,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://{addr}\nusers:\n- name: u\n  user: {{}}\ncontexts:\n- name: c\n  context: {{cluster: c, user: u, namespace: default}}\ncurrent-context: c\n"
+        ),
+    )
+    .unwrap();
+    let kubectl = |args: &[&str]| {
+        let dir = dir.path().to_path_buf();
+        let config = config.clone();
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                std::process::Command::new("kubectl")
+                    .arg("--kubeconfig")
+                    .arg(&config)
+                    .arg("--cache-dir")
+                    .arg(dir.join("cache"))
+                    .args(&args)
+                    .env_remove("KUBECONFIG")
+                    .output()
+                    .unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let out = kubectl(&["scale", "fleets.fleet.example.com/web", "--replicas=5"]).await;
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("scaled"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(fleets.get("web").await.unwrap().spec.replicas, Some(5));
+    // `--current-replicas` is a precondition kubectl checks against the Scale it reads.
+    let out = kubectl(&[
+        "scale",
+        "fleets.fleet.example.com/web",
+        "--current-replicas=3",
+        "--replicas=7",
+    ])
+    .await;
+    assert!(
+        !out.status.success(),
+        "a stale --current-replicas must fail"
+    );
+    assert_eq!(fleets.get("web").await.unwrap().spec.replicas, Some(5));
+    let out = kubectl(&[
+        "get",
+        "--raw",
+        "/apis/fleet.example.com/v1beta1/namespaces/default/fleets/web/scale",
+    ])
+    .await;
+    let scale: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(scale["kind"], "Scale");
+    assert_eq!(scale["apiVersion"], "autoscaling/v1");
+    assert_eq!(scale["spec"]["replicas"], 5);
+    assert_eq!(scale["status"]["selector"], "app=web,tier in (back,front)");
 }

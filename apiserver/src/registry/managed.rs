@@ -204,7 +204,8 @@ impl<H: Object + Clone> FieldManager<H> {
     fn updater(&self, subresource: Option<Subresource>) -> Updater<'_, Self> {
         Updater::new(self).ignoring(match subresource {
             Some(Subresource::Status) => &self.status_ignored,
-            None => &self.main_ignored,
+            // `/scale` writes what the main resource writes (the spec's replicas).
+            Some(Subresource::Scale) | None => &self.main_ignored,
         })
     }
 
@@ -533,7 +534,7 @@ fn validation_errors(errors: &[String]) -> String {
 }
 
 fn subresource_name(subresource: Option<Subresource>) -> Option<&'static str> {
-    subresource.map(|Subresource::Status| "status")
+    subresource.map(Subresource::as_str)
 }
 
 /// Stored managed fields that do not decode are dropped (a write must not fail for them).

@@ -382,3 +382,30 @@ pub(crate) fn check_path_name(name: &str) -> Result<(), ApiError> {
         msgs.join(";")
     )))
 }
+
+/// A `metav1.LabelSelector` as a selector (Go's `LabelSelectorAsSelector`): its text form is
+/// what a `Scale`'s `status.selector` holds.
+pub(crate) fn label_selector(
+    s: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+) -> Result<crate::selector::LabelSelector, String> {
+    use crate::selector::{Operator, Requirement};
+    let mut reqs = Vec::new();
+    for (k, v) in s.match_labels.iter().flatten() {
+        reqs.push(Requirement::new(k, Operator::Equals, vec![v.clone()])?);
+    }
+    for e in s.match_expressions.iter().flatten() {
+        let op = match e.operator.as_str() {
+            "In" => Operator::In,
+            "NotIn" => Operator::NotIn,
+            "Exists" => Operator::Exists,
+            "DoesNotExist" => Operator::DoesNotExist,
+            other => return Err(format!("{other:?} is not a valid label selector operator")),
+        };
+        reqs.push(Requirement::new(
+            &e.key,
+            op,
+            e.values.clone().unwrap_or_default(),
+        )?);
+    }
+    Ok(crate::selector::LabelSelector::from_requirements(reqs))
+}

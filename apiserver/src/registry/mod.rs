@@ -9,7 +9,7 @@
 pub mod admission;
 mod codec;
 mod managed;
-mod meta;
+pub(crate) mod meta;
 pub mod namespaces;
 mod resource;
 mod rest;

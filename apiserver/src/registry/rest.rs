@@ -55,7 +55,21 @@ pub struct WriteOptions {
 /// The subresource an update or patch addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Subresource {
+    /// `/status`: the write changes status and nothing else.
     Status,
+    /// `/scale`: the write changes the replicas the kind's `+scale` names (under `spec`), as
+    /// the main resource would; admission and field ownership say `scale`.
+    Scale,
+}
+
+impl Subresource {
+    /// The URL segment.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Subresource::Status => "status",
+            Subresource::Scale => "scale",
+        }
+    }
 }
 
 /// `resourceVersionMatch` of a list.

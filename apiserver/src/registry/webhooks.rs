@@ -22,7 +22,7 @@ use serde_json::Value;
 use kube_codegen_scheme::ResourceInfo;
 
 use super::admission::{Attributes, Operation, RequestOptions};
-use crate::selector::{LabelSelector, Operator, Requirement};
+use crate::selector::LabelSelector;
 use crate::status::ApiError;
 
 /// A namespace's labels.
@@ -627,28 +627,7 @@ fn tls_config(client: &WebhookClientConfig, what: &str) -> Result<rustls::Client
 }
 
 fn selector(s: Option<&meta::LabelSelector>) -> Result<LabelSelector, String> {
-    let Some(s) = s else {
-        return Ok(LabelSelector::everything());
-    };
-    let mut reqs = Vec::new();
-    for (k, v) in s.match_labels.iter().flatten() {
-        reqs.push(Requirement::new(k, Operator::Equals, vec![v.clone()])?);
-    }
-    for e in s.match_expressions.iter().flatten() {
-        let op = match e.operator.as_str() {
-            "In" => Operator::In,
-            "NotIn" => Operator::NotIn,
-            "Exists" => Operator::Exists,
-            "DoesNotExist" => Operator::DoesNotExist,
-            other => return Err(format!("unknown operator {other:?}")),
-        };
-        reqs.push(Requirement::new(
-            &e.key,
-            op,
-            e.values.clone().unwrap_or_default(),
-        )?);
-    }
-    Ok(LabelSelector::from_requirements(reqs))
+    s.map_or(Ok(LabelSelector::everything()), super::meta::label_selector)
 }
 
 /// A connection's request half.

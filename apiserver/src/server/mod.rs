@@ -9,6 +9,7 @@ mod metadata;
 mod pretty;
 mod protobuf;
 mod read;
+mod scale;
 mod watch;
 mod write;
 
@@ -834,7 +835,7 @@ fn resolve(st: &State, group: &str, version: &str, rest: &[&str]) -> Result<Targ
         return Err(not_found_path());
     }
     if let Some(s) = &sub
-        && !(s == "status" && info.has_status)
+        && !(s == "status" && info.has_status || s == "scale" && info.scale.is_some())
     {
         return Err(not_found_path());
     }
@@ -888,6 +889,10 @@ async fn resource_request(ctx: &Ctx<'_>, t: Target) -> Result<Resp, ApiError> {
         }
     }
     match (&ctx.method, &t.name, t.subresource.as_deref()) {
+        (&Method::GET, Some(_), Some("scale")) if !watch => scale::get(ctx, &t, output).await,
+        (&Method::PUT, Some(_), Some("scale")) => scale::update(ctx, &t, output).await,
+        (&Method::PATCH, Some(_), Some("scale")) => scale::patch(ctx, &t, output).await,
+        (_, _, Some("scale")) => Err(method_not_allowed()),
         (&Method::GET, None, None) if watch => watch_collection(ctx, &t, output).await,
         (&Method::GET, None, None) => list(ctx, &t, output).await,
         (&Method::POST, None, None) => create(ctx, &t, output).await,

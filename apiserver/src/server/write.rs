@@ -211,7 +211,7 @@ pub(super) fn body_json(ctx: &Ctx<'_>, t: &Target) -> Result<Bytes, ApiError> {
 }
 
 fn subresource(t: &Target) -> Option<Subresource> {
-    // `resolve` admits no other subresource.
+    // `resolve` admits no other subresource; `/scale` has handlers of its own.
     (t.subresource.as_deref() == Some("status")).then_some(Subresource::Status)
 }
 

@@ -24,6 +24,7 @@ const PAGER_POLICY: ResourceInfo = ResourceInfo {
     categories: &[],
     printer_columns: &[],
     has_status: false,
+    scale: None,
 };
 
 fn alert_gv() -> GroupVersionDoc<'static> {
@@ -528,6 +529,7 @@ fn v2_int_or_string_and_quantity() {
         categories: &[],
         printer_columns: &[],
         has_status: false,
+        scale: None,
     };
     let gv = GroupVersionDoc {
         group: "example.com",

@@ -195,6 +195,7 @@ fn one_resource_is_registered_once_with_all_its_versions() {
                 categories: &[],
                 printer_columns: &[],
                 has_status: false,
+                scale: None,
             };
             vec![
                 (info("v1alpha1", true), "{}"),

@@ -992,8 +992,20 @@ pub fn explain(loaded: &Loaded) -> String {
             } else {
                 "Cluster"
             };
+            let scale = match &r.scale {
+                Some(s) => format!(
+                    ", scale=replicas .{} / .{}{}",
+                    s.spec_replicas_path.join("."),
+                    s.status_replicas_path.join("."),
+                    match &s.label_selector_path {
+                        Some(p) => format!(" selector .{}", p.join(".")),
+                        None => String::new(),
+                    }
+                ),
+                None => String::new(),
+            };
             out.push_str(&format!(
-                "  kind {}: plural={} ({}), singular={}, scope={} ({}){}{}\n",
+                "  kind {}: plural={} ({}), singular={}, scope={} ({}){}{}{}\n",
                 r.kind,
                 r.plural,
                 origin(&r.plural_origin),
@@ -1005,6 +1017,7 @@ pub fn explain(loaded: &Loaded) -> String {
                 } else {
                     format!(", shortNames={}", r.short_names.join(","))
                 },
+                scale,
                 match &r.client {
                     Some(c) => format!(
                         ", client verbs={}",

@@ -314,6 +314,14 @@ fn type_tags(
                 }
                 Err(why) => diags.push(bad_value(spec_of(tag.key), tag.span, &why)),
             },
+            TagKey::Scale => match scale_subresource(pkg, t, &tag) {
+                Ok(scale) => {
+                    if let Some(r) = &mut resource {
+                        r.scale = Some(scale);
+                    }
+                }
+                Err(d) => diags.push(*d),
+            },
             TagKey::NoVerbs
             | TagKey::NoStatus
             | TagKey::Readonly
@@ -383,6 +391,195 @@ fn printer_column(tag: &Tag) -> Result<PrinterColumn, String> {
         format: get("format"),
         priority,
     })
+}
+
+/// A `+scale`: each path read (`.spec.replicas`) and followed through the kind's fields as
+/// their JSON names: the replicas must be integers, the selector a string or a
+/// `LabelSelector` (E0320 otherwise). A path into a type whose fields are not known here (a
+/// foreign type, a map, `serde_json::Value`) is taken as written.
+fn scale_subresource(
+    pkg: &Package,
+    kind: &TypeDef,
+    tag: &Tag,
+) -> Result<ScaleSubresource, Box<Diagnostic>> {
+    let path = |key: &str, roots: &[&str]| -> Result<Option<Vec<String>>, Box<Diagnostic>> {
+        let Some(text) = tag.value.pair(key) else {
+            return Ok(None);
+        };
+        let segments: Vec<String> = text.split('.').skip(1).map(str::to_string).collect();
+        let simple = text.starts_with('.')
+            && segments.len() >= 2
+            && segments.iter().all(|s| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            });
+        if !simple {
+            return Err(Box::new(bad_value(
+                spec_of(tag.key),
+                tag.span,
+                &format!(
+                    "`{key}={text}` is not a field path such as `.{}.replicas` (field names after dots; no indexes)",
+                    roots[0]
+                ),
+            )));
+        }
+        if !roots.contains(&segments[0].as_str()) {
+            let under: Vec<String> = roots.iter().map(|r| format!("`.{r}`")).collect();
+            return Err(Box::new(bad_value(
+                spec_of(tag.key),
+                tag.span,
+                &format!("`{key}={text}` must be under {}", under.join(" or ")),
+            )));
+        }
+        let wants = if key == "labelSelectorPath" {
+            "a string (a label selector in its text form) or a `LabelSelector`"
+        } else {
+            "an integer"
+        };
+        match reach_field(pkg, kind, &segments) {
+            Err(why) => Err(Box::new(scale_path_error(tag, key, text, &why.0, why.1))),
+            Ok(None) => Ok(Some(segments)),
+            Ok(Some(ty)) => {
+                let fits = match ty.unwrapped() {
+                    FieldType::Known(KnownType::Json) => true,
+                    FieldType::Int(_) => key != "labelSelectorPath",
+                    FieldType::String => key == "labelSelectorPath",
+                    FieldType::Foreign { path, .. } => {
+                        key == "labelSelectorPath" && path.last() == "LabelSelector"
+                    }
+                    _ => false,
+                };
+                if fits {
+                    Ok(Some(segments))
+                } else {
+                    Err(Box::new(scale_path_error(
+                        tag,
+                        key,
+                        text,
+                        &format!("`{text}` holds {}, not {wants}", describe_type(ty)),
+                        None,
+                    )))
+                }
+            }
+        }
+    };
+    let required = |p: Option<Vec<String>>| p.expect("the grammar requires the key");
+    Ok(ScaleSubresource {
+        spec_replicas_path: required(path("specReplicasPath", &["spec"])?),
+        status_replicas_path: required(path("statusReplicasPath", &["status"])?),
+        label_selector_path: path("labelSelectorPath", &["status", "spec"])?,
+    })
+}
+
+fn scale_path_error(
+    tag: &Tag,
+    key: &str,
+    text: &str,
+    why: &str,
+    guess: Option<String>,
+) -> Diagnostic {
+    let d = Diagnostic::error("E0320", format!("`+scale` {key}: {why}"))
+        .at(tag.span, format!("`{text}` does not fit"));
+    match guess {
+        Some(g) => d.help(format!("did you mean `{g}`?")),
+        None => d.help("name an integer field for the replicas (`.spec.replicas`, `.status.replicas`) and a string or `LabelSelector` field for the selector"),
+    }
+}
+
+/// The type of the field `segments` (JSON names) reach from `root`; `None` when the path goes
+/// through a type whose fields are not known here. An error says why not, with a near name.
+fn reach_field<'p>(
+    pkg: &'p Package,
+    root: &'p TypeDef,
+    segments: &[String],
+) -> Result<Option<&'p FieldType>, (String, Option<String>)> {
+    let mut here = root;
+    for (i, seg) in segments.iter().enumerate() {
+        let mut wires = Vec::new();
+        let mut seen = vec![here.name.as_str()];
+        let known = flattened_wires(pkg, here, &mut wires, &mut seen);
+        let Some(field) = find_wire(pkg, here, seg, &mut Vec::new()) else {
+            if !known {
+                // A flattened type whose fields are not known here may hold it.
+                return Ok(None);
+            }
+            let guess = wires
+                .iter()
+                .map(|w| (strsim::jaro_winkler(seg, w), *w))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .filter(|(score, _)| *score > 0.7)
+                .map(|(_, w)| {
+                    let mut p: Vec<&str> = segments[..i].iter().map(String::as_str).collect();
+                    p.push(w);
+                    format!(".{}", p.join("."))
+                });
+            return Err((format!("`{}` has no field `{seg}`", here.name), guess));
+        };
+        if i + 1 == segments.len() {
+            return Ok(Some(&field.ty));
+        }
+        match field.ty.unwrapped() {
+            FieldType::Local(name) => match pkg.type_named(name) {
+                Some(t) if matches!(t.body, TypeBody::Struct(_)) => here = t,
+                Some(_) => {
+                    return Err((
+                        format!(
+                            "`.{}` holds a `{name}`, which is not a struct with named fields",
+                            segments[..=i].join(".")
+                        ),
+                        None,
+                    ));
+                }
+                None => return Ok(None),
+            },
+            FieldType::Foreign { .. }
+            | FieldType::Map { .. }
+            | FieldType::Known(KnownType::Json) => {
+                return Ok(None);
+            }
+            other => {
+                return Err((
+                    format!(
+                        "`.{}` holds {}, which has no fields",
+                        segments[..=i].join("."),
+                        describe_type(other)
+                    ),
+                    None,
+                ));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The field of `t` whose JSON name is `wire`, looking into flattened structs of the package.
+fn find_wire<'p>(
+    pkg: &'p Package,
+    t: &'p TypeDef,
+    wire: &str,
+    seen: &mut Vec<&'p str>,
+) -> Option<&'p Field> {
+    for f in t.fields() {
+        if !f.serde.flatten {
+            if f.wire == wire {
+                return Some(f);
+            }
+            continue;
+        }
+        if let FieldType::Local(inner) = f.ty.unwrapped()
+            && !seen.contains(&inner.as_str())
+        {
+            seen.push(inner.as_str());
+            if let Some(found) = pkg
+                .type_named(inner)
+                .and_then(|it| find_wire(pkg, it, wire, seen))
+            {
+                return Some(found);
+            }
+        }
+    }
+    None
 }
 
 /// Verbs from `+genclient:*`, and the `+genclient:method`s.

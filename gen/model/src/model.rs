@@ -953,6 +953,17 @@ pub struct Resource {
     pub client: Option<ClientSpec>,
     /// True when the root has a `status` field.
     pub has_status: bool,
+    /// `+scale`: the kind is served with a `scale` subresource.
+    pub scale: Option<ScaleSubresource>,
+}
+
+/// A `+scale`: where a kind keeps its replica counts, each path the JSON field names from the
+/// object's root (`.spec.replicas` is `["spec", "replicas"]`), checked against its fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScaleSubresource {
+    pub spec_replicas_path: Vec<String>,
+    pub status_replicas_path: Vec<String>,
+    pub label_selector_path: Option<Vec<String>>,
 }
 
 /// A `+printcolumn`: an extra column of `kubectl get`.

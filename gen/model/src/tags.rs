@@ -121,6 +121,7 @@ pub enum TagKey {
     ShortName,
     Categories,
     PrintColumn,
+    Scale,
     DeepcopyGen,
     RegisterGen,
     ClientGen,
@@ -167,6 +168,7 @@ impl TagKey {
                     | TagKey::ShortName
                     | TagKey::Categories
                     | TagKey::PrintColumn
+                    | TagKey::Scale
             )
     }
 }
@@ -333,6 +335,22 @@ pub const TAGS: &[TagSpec] = &[
         repeatable: true,
         consumers: &["register-gen", "apiserver"],
         doc: "An extra column in `kubectl get` tables. Values may be quoted (`\"…\"`, `` `…` ``); an optional key given as `\"\"` (controller-gen's `description=\"\"`) is left out.",
+    },
+    TagSpec {
+        key: TagKey::Scale,
+        name: "scale",
+        places: &[Type],
+        grammar: Grammar::KeyValues {
+            keys: &[
+                "specReplicasPath",
+                "statusReplicasPath",
+                "labelSelectorPath",
+            ],
+            required: &["specReplicasPath", "statusReplicasPath"],
+        },
+        repeatable: false,
+        consumers: &["model", "register-gen", "apiserver"],
+        doc: "Serve the `scale` subresource (`autoscaling/v1` `Scale`, for `kubectl scale` and autoscalers), as a CRD's `subresources.scale`: `specReplicasPath=.spec.replicas,statusReplicasPath=.status.replicas,labelSelectorPath=.status.selector`. Paths name integer fields under `.spec` and `.status`; the selector is a string or a `LabelSelector`.",
     },
     TagSpec {
         key: TagKey::DeepcopyGen,

@@ -766,9 +766,9 @@ fn a_custom_resource_derive_is_shown_as_the_kind_to_write() {
             "#[kube(group = \"kube.rs\", version = \"v1\", kind = \"Document\", plural = \"docs\")]\n",
             "#[kube(status = \"DocumentStatus\", shortname = \"doc\", shortname = \"dc\", category = \"all\")]\n",
             "#[kube(printcolumn = r#\"{\"name\":\"Title\", \"type\":\"string\", \"jsonPath\":\".spec.title\"}\"#)]\n",
-            "#[kube(scale(spec_replicas_path = \".spec.replicas\"), crates(kube_core = \"::kube::core\"))]\n",
-            "pub struct DocumentSpec {\n    pub title: String,\n}\n\n",
-            "#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct DocumentStatus {\n    pub seen: bool,\n}\n",
+            "#[kube(scale(spec_replicas_path = \".spec.replicas\", status_replicas_path = \".status.replicas\"), crates(kube_core = \"::kube::core\"))]\n",
+            "pub struct DocumentSpec {\n    pub title: String,\n    pub replicas: i32,\n}\n\n",
+            "#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct DocumentStatus {\n    pub seen: bool,\n    pub replicas: i32,\n}\n",
         ),
     )]);
     let loaded = try_load(&root, "apis").expect("a warning is not a failure");
@@ -794,7 +794,7 @@ fn a_custom_resource_derive_is_shown_as_the_kind_to_write() {
     let root = fixture(&[(
         "apis/stable/v1/types.rs",
         &format!(
-            "use serde::{{Deserialize, Serialize}};\n/// A spec.\n#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct DocumentSpec {{\n    pub title: String,\n}}\n\n#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct DocumentStatus {{\n    pub seen: bool,\n}}\n\n{shown}"
+            "use serde::{{Deserialize, Serialize}};\n/// A spec.\n#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct DocumentSpec {{\n    pub title: String,\n    pub replicas: i32,\n}}\n\n#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct DocumentStatus {{\n    pub seen: bool,\n    pub replicas: i32,\n}}\n\n{shown}"
         ),
     )]);
     let loaded = try_load(&root, "apis").expect("the kind shown loads");
@@ -807,6 +807,14 @@ fn a_custom_resource_derive_is_shown_as_the_kind_to_write() {
     assert_eq!(r.categories, ["all"]);
     assert_eq!(r.printer_columns.len(), 1);
     assert!(!r.namespaced && r.has_status);
+    let scale = r.scale.as_ref().expect("kube's scale(...) as +scale");
+    assert_eq!(
+        (&scale.spec_replicas_path, &scale.status_replicas_path),
+        (
+            &vec!["spec".to_string(), "replicas".to_string()],
+            &vec!["status".to_string(), "replicas".to_string()]
+        )
+    );
 }
 
 #[test]
@@ -1627,4 +1635,90 @@ fn list_map_keys_are_looked_for_through_flattened_fields() {
     );
     assert!(out.contains("did you mean `name`?"), "{out}");
     assert_eq!(out.matches("error[E0314]").count(), 1, "{out}");
+}
+
+/// `+scale` paths are followed through the kind's fields as JSON names (camelCase through
+/// `rename_all`, into `Option`s and nested structs, looked up in flattened ones) and must end
+/// at an integer (replicas) or a string or `LabelSelector` (selector); a path into a foreign
+/// type is taken as written. Anything else is E0320, with a near name when there is one.
+#[test]
+fn scale_paths_are_checked_against_the_kind() {
+    let types = |tag: &str| {
+        format!(
+            "{META}use serde::{{Deserialize, Serialize}};\n/// +scale={tag}\n#[derive(Clone)]\npub struct Fleet {{\n    pub metadata: ObjectMeta,\n    pub spec: FleetSpec,\n    pub status: Option<FleetStatus>,\n}}\n#[derive(Clone, Serialize, Deserialize)]\n#[serde(rename_all = \"camelCase\")]\npub struct FleetSpec {{\n    pub desired_replicas: Option<i32>,\n    pub selector: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,\n    pub template: k8s_openapi::api::core::v1::PodTemplateSpec,\n    pub mode: String,\n}}\n#[derive(Clone, Serialize, Deserialize)]\npub struct FleetStatus {{\n    #[serde(flatten)]\n    pub counts: Counts,\n    pub selector: String,\n}}\n#[derive(Clone, Serialize, Deserialize)]\npub struct Counts {{\n    pub replicas: i64,\n}}\n"
+        )
+    };
+    for ok in [
+        "specReplicasPath=.spec.desiredReplicas,statusReplicasPath=.status.replicas",
+        "specReplicasPath=.spec.desiredReplicas,statusReplicasPath=.status.replicas,labelSelectorPath=.status.selector",
+        "specReplicasPath=.spec.desiredReplicas,statusReplicasPath=.status.replicas,labelSelectorPath=.spec.selector",
+        // Into a foreign type: its fields are not known here.
+        "specReplicasPath=.spec.template.spec.replicas,statusReplicasPath=.status.replicas",
+    ] {
+        let root = fixture(&[("apis/fleet/v1/types.rs", &types(ok))]);
+        let loaded = try_load(&root, "apis").unwrap_or_else(|out| panic!("{ok}:\n{out}"));
+        let scale = loaded.model.packages[0]
+            .types
+            .iter()
+            .find_map(|t| t.resource.as_ref())
+            .and_then(|r| r.scale.clone())
+            .expect("a scale");
+        assert_eq!(scale.status_replicas_path, ["status", "replicas"]);
+    }
+    for (tag, wants) in [
+        (
+            "specReplicasPath=.spec.replicas,statusReplicasPath=.status.replicas",
+            "error[E0320]: `+scale` specReplicasPath: `FleetSpec` has no field `replicas`",
+        ),
+        (
+            "specReplicasPath=.spec.desiredReplica,statusReplicasPath=.status.replicas",
+            "did you mean `.spec.desiredReplicas`?",
+        ),
+        (
+            "specReplicasPath=.spec.mode,statusReplicasPath=.status.replicas",
+            "`.spec.mode` holds a string, not an integer",
+        ),
+        (
+            "specReplicasPath=.spec.desiredReplicas,statusReplicasPath=.status.replicas,labelSelectorPath=.status.replicas",
+            "`.status.replicas` holds an integer that fits `i64`, not a string",
+        ),
+        (
+            "specReplicasPath=.spec.mode.x,statusReplicasPath=.status.replicas",
+            "`.spec.mode` holds a string, which has no fields",
+        ),
+        (
+            "specReplicasPath=.status.replicas,statusReplicasPath=.status.replicas",
+            "`specReplicasPath=.status.replicas` must be under `.spec`",
+        ),
+        (
+            "specReplicasPath=.spec,statusReplicasPath=.status.replicas",
+            "is not a field path such as `.spec.replicas`",
+        ),
+        (
+            "specReplicasPath=.spec.items[0],statusReplicasPath=.status.replicas",
+            "is not a field path such as `.spec.replicas`",
+        ),
+        (
+            "statusReplicasPath=.status.replicas",
+            "missing `specReplicasPath=`",
+        ),
+    ] {
+        let out = errors(&[("apis/fleet/v1/types.rs", &types(tag))], "apis");
+        assert!(out.contains(wants), "{tag}: {out}");
+        assert!(out.contains("types.rs:3:5"), "{tag}: {out}");
+    }
+    // Only a kind has a scale.
+    let out = errors(
+        &[(
+            "apis/fleet/v1/types.rs",
+            &format!(
+                "{META}/// +scale=specReplicasPath=.spec.a,statusReplicasPath=.status.b\npub struct Spec {{\n    pub a: i32,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(
+        out.contains("error[E0310]: `+scale` on `Spec`, which is not a kind"),
+        "{out}"
+    );
 }

@@ -175,6 +175,23 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
         }
     });
 
+    let scale = match &r.scale {
+        Some(s) => {
+            let (spec, status) = (&s.spec_replicas_path, &s.status_replicas_path);
+            let selector = match &s.label_selector_path {
+                Some(p) => quote!(::core::option::Option::Some(&[#(#p),*])),
+                None => quote!(::core::option::Option::None),
+            };
+            quote! {
+                ::core::option::Option::Some(#scheme::ScaleInfo {
+                    spec_replicas_path: &[#(#spec),*],
+                    status_replicas_path: &[#(#status),*],
+                    label_selector_path: #selector,
+                })
+            }
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let codec = codec_fields(pkg, t.fields(), opts);
     let name = &t.name;
     let status = status_mode(pkg, t, r);
@@ -209,6 +226,7 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
                 categories: &[#(#categories),*],
                 printer_columns: &[#(#columns),*],
                 has_status: #has_status,
+                scale: #scale,
             };
             #protobuf
         }

@@ -59,6 +59,29 @@ fn namespaced() {
     insta::assert_snapshot!(out);
 }
 
+/// `+scale`: the kind's `ResourceInfo` names its replica paths as JSON field names.
+#[test]
+fn scale_subresource() {
+    let out = generate(
+        "scale_subresource",
+        &[
+            (
+                "apis/apps/v1/mod.rs",
+                "//! +groupName=apps.example.com\n\nmod types;\npub use types::*;\n",
+            ),
+            (
+                "apis/apps/v1/types.rs",
+                &types(
+                    "/// +genclient\n/// +scale=specReplicasPath=.spec.replicas,statusReplicasPath=.status.readyReplicas,labelSelectorPath=.status.selector\n#[derive(Clone, Debug, Default)]\npub struct Fleet {\n    pub metadata: ObjectMeta,\n    pub spec: FleetSpec,\n    pub status: Option<FleetStatus>,\n}\n\n#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]\npub struct FleetSpec {\n    pub replicas: Option<i32>,\n}\n\n#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]\n#[serde(rename_all = \"camelCase\")]\npub struct FleetStatus {\n    pub ready_replicas: i32,\n    pub selector: String,\n}\n",
+                ),
+            ),
+        ],
+        &Options::default(),
+    );
+    assert!(out.contains("ScaleInfo"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
 #[test]
 fn cluster_scoped() {
     let out = generate(

@@ -59,7 +59,7 @@ impl<'de, K: k8s_openapi::Resource> serde::Deserialize<'de> for KindOf<K> {
 /// # impl scheme::Kind for Widget { const INFO: scheme::ResourceInfo = scheme::ResourceInfo {
 /// #   group: "example.com", version: "v1", kind: "Widget", list_kind: "WidgetList",
 /// #   plural: "widgets", singular: "widget", namespaced: true, short_names: &[],
-/// #   categories: &[], printer_columns: &[], has_status: false }; }
+/// #   categories: &[], printer_columns: &[], has_status: false, scale: None }; }
 /// # };
 /// scheme::kind_codec!(Widget, "Widget" {
 ///     metadata: ObjectMeta = "metadata", always, [default];

@@ -56,6 +56,23 @@ pub struct ResourceInfo {
     pub printer_columns: &'static [PrinterColumn],
     /// The kind has a `status` field (served as the `status` subresource).
     pub has_status: bool,
+    /// Where the kind keeps its replica counts, when it is served with a `scale` subresource
+    /// (`+scale`).
+    pub scale: Option<ScaleInfo>,
+}
+
+/// The `scale` subresource of a kind (`+scale`), as a CRD's `subresources.scale` declares it:
+/// each path is the JSON field names from the object's root (`.spec.replicas` is
+/// `["spec", "replicas"]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScaleInfo {
+    /// The desired replicas (an integer under `spec`): `Scale.spec.replicas`.
+    pub spec_replicas_path: &'static [&'static str],
+    /// The observed replicas (an integer under `status`): `Scale.status.replicas`.
+    pub status_replicas_path: &'static [&'static str],
+    /// The pods' label selector, a string in `labelSelector` form or a `LabelSelector`:
+    /// `Scale.status.selector`.
+    pub label_selector_path: Option<&'static [&'static str]>,
 }
 
 impl ResourceInfo {

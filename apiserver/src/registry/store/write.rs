@@ -176,7 +176,7 @@ where
         let attrs = Attributes {
             operation: Operation::Update,
             resource: info,
-            subresource: subresource.map(|Subresource::Status| "status"),
+            subresource: subresource.map(Subresource::as_str),
             namespace: scope.namespace.as_deref(),
             name,
             user: scope.user.as_deref(),

@@ -17,6 +17,9 @@ struct KubeAttrs {
     categories: Vec<String>,
     /// `+printcolumn:…` values translated from kube's JSON, or the JSON when it does not read.
     print_columns: Vec<Result<String, String>>,
+    /// The `+scale=` value from `scale = "<json>"` or `scale(spec_replicas_path = …, …)`, or
+    /// what did not read.
+    scale: Option<Result<String, String>>,
     /// Why an attribute did not read (rustc reports it too when the crate builds).
     unread: Vec<String>,
 }
@@ -53,6 +56,11 @@ pub(super) fn custom_resource_warning(
             Ok(tag) => decl.push(format!("/// +printcolumn:{tag}")),
             Err(json) => decl.push(format!("// printcolumn to translate: {json}")),
         }
+    }
+    match &kube.scale {
+        Some(Ok(tag)) => decl.push(format!("/// +scale={tag}")),
+        Some(Err(given)) => decl.push(format!("// scale to translate: {given}")),
+        None => {}
     }
     // The kind derives what its spec does of what a kind needs: no serde (the codec is
     // generated), `Default` and `PartialEq` only when the spec has them.
@@ -110,19 +118,43 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
                     (Some("shortname"), Some(t)) => out.short_names.push(t),
                     (Some("category"), Some(t)) => out.categories.push(t),
                     (Some("printcolumn"), Some(t)) => out.print_columns.push(print_column(&t)),
+                    (Some("scale"), Some(t)) => out.scale = Some(scale_from_json(&t)),
                     // A key the kind is made of, given as something other than a string
                     // literal (a constant): the hint cannot know its value.
                     (
                         Some(
                             k @ ("kind" | "status" | "plural" | "shortname" | "category"
-                            | "printcolumn"),
+                            | "printcolumn" | "scale"),
                         ),
                         None,
                     ) => out.unread.push(format!("`{k}` is not a string literal")),
                     _ => {}
                 }
+            } else if m.input.peek(syn::token::Paren) && key.as_deref() == Some("scale") {
+                // `scale(spec_replicas_path = "...", status_replicas_path = "...", ...)`.
+                let mut paths = Vec::new();
+                let mut unread = None;
+                m.parse_nested_meta(|p| {
+                    let name = p.path.get_ident().map(|i| i.unraw().to_string());
+                    let value: syn::Expr = p.value()?.parse()?;
+                    match (name.as_deref(), &value) {
+                        (
+                            Some(n),
+                            syn::Expr::Lit(syn::ExprLit {
+                                lit: syn::Lit::Str(s),
+                                ..
+                            }),
+                        ) => paths.push((n.to_string(), s.value())),
+                        _ => unread = Some(quote::ToTokens::to_token_stream(&value).to_string()),
+                    }
+                    Ok(())
+                })?;
+                out.scale = Some(match unread {
+                    Some(v) => Err(v),
+                    None => scale_tag(paths.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+                });
             } else if m.input.peek(syn::token::Paren) {
-                // `scale(...)`, `crates(...)`, `printcolumn(...)`: nothing the hint uses.
+                // `crates(...)`, `printcolumn(...)`: nothing the hint uses.
                 let content;
                 syn::parenthesized!(content in m.input);
                 content.parse::<proc_macro2::TokenStream>()?;
@@ -160,6 +192,41 @@ fn print_column(json: &str) -> Result<String, String> {
             Some(_) => return Err(json.to_string()),
             None => {}
         }
+    }
+    Ok(parts.join(","))
+}
+
+/// kube's `scale = r#"{"specReplicasPath":".spec.replicas",…}"#` as the value of `+scale=`.
+fn scale_from_json(json: &str) -> Result<String, String> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|_| json.to_string())?;
+    let object = value.as_object().ok_or_else(|| json.to_string())?;
+    let mut pairs = Vec::new();
+    for (k, v) in object {
+        pairs.push((k.as_str(), v.as_str().ok_or_else(|| json.to_string())?));
+    }
+    scale_tag(pairs.into_iter()).map_err(|_| json.to_string())
+}
+
+/// `+scale=` from kube's keys, camelCase (the JSON form) or snake_case (`scale(...)`).
+fn scale_tag<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Result<String, String> {
+    let mut parts = Vec::new();
+    for (key, value) in pairs {
+        let key = match key {
+            "specReplicasPath" | "spec_replicas_path" => "specReplicasPath",
+            "statusReplicasPath" | "status_replicas_path" => "statusReplicasPath",
+            "labelSelectorPath" | "label_selector_path" => "labelSelectorPath",
+            other => return Err(format!("{other} = {value:?}")),
+        };
+        if value.contains(',') {
+            return Err(format!("{key} = {value:?}"));
+        }
+        parts.push(format!("{key}={value}"));
+    }
+    // A CRD's scale needs both counts; without them the tag would not read either.
+    if !parts.iter().any(|p| p.starts_with("specReplicasPath="))
+        || !parts.iter().any(|p| p.starts_with("statusReplicasPath="))
+    {
+        return Err(parts.join(","));
     }
     Ok(parts.join(","))
 }

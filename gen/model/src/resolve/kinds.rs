@@ -231,6 +231,7 @@ fn resource(
         printer_columns: Vec::new(),
         client: None,
         has_status,
+        scale: None,
     }
 }
 

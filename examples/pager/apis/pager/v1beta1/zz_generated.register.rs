@@ -48,6 +48,7 @@ const _: () = {
                 },
             ],
             has_status: true,
+            scale: ::core::option::Option::None,
         };
         const PROTOBUF: ::core::option::Option<scheme::Protobuf<Self>> = ::core::option::Option::Some(scheme::Protobuf {
             encode: <Self as ::kube_codegen_protobuf::Message>::encode_fields,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// +genclient
 /// +shortName=fl
 /// +printcolumn:name=Size,type=integer,jsonPath=.spec.size
+/// +scale=specReplicasPath=.spec.size,statusReplicasPath=.status.readyReplicas
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fleet {
     pub metadata: ObjectMeta,

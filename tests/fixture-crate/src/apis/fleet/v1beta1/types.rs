@@ -18,6 +18,7 @@ use super::status::{FleetStatus, ReservationStatus};
 /// +genclient:method=UpdateScale,verb=update,subresource=scale,input=k8s_openapi::api::autoscaling::v1::Scale,result=k8s_openapi::api::autoscaling::v1::Scale
 /// +shortName=fl,flt
 /// +categories=all,fleet-all
+/// +scale=specReplicasPath=.spec.replicas,statusReplicasPath=.status.replicas,labelSelectorPath=.spec.selector
 /// +printcolumn:name=Replicas,type=integer,jsonPath=.spec.replicas
 /// +printcolumn:name=Phase,type=string,jsonPath=.status.phase,description="Current phase",priority=1
 /// +printcolumn:name=Age,type=date,jsonPath=.metadata.creationTimestamp

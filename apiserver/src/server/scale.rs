@@ -1,0 +1,359 @@
+//! The `scale` subresource of kinds tagged `+scale`: an `autoscaling/v1` `Scale` read from the
+//! paths the kind's [`ScaleInfo`] names, in the request's version — what kube-apiserver's
+//! `ScaleREST` does for custom resources. A write is a merge patch of the object's replicas
+//! (with the `Scale`'s `resourceVersion` as its precondition) through the registry, so defaults,
+//! admission (subresource `scale`), validation and field ownership apply as to any write.
+
+use k8s_openapi::api::autoscaling::v1::{Scale, ScaleSpec, ScaleStatus};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use kube_codegen_scheme::ScaleInfo;
+
+use super::*;
+use crate::patch::{NoSchema, PatchType};
+use crate::registry::Subresource;
+use crate::status::Cause;
+
+/// Patches retried when the object changed between the read and the write (Go's
+/// `maxRetryWhenPatchConflicts`).
+const PATCH_ATTEMPTS: usize = 5;
+
+fn info(t: &Target) -> Result<&ScaleInfo, ApiError> {
+    // `resolve` serves `/scale` only for kinds that have one.
+    t.info
+        .scale
+        .as_ref()
+        .ok_or_else(|| ApiError::internal("no scale subresource"))
+}
+
+pub(super) async fn get(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
+    let resource_version = match ctx.param("resourceVersion") {
+        None | Some("") => None,
+        Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
+            ApiError::invalid_request(format!(
+                "resourceVersion: Invalid value: \"{rv}\": must be a non-negative integer"
+            ))
+        })?),
+    };
+    let obj = t.rest.get(&t.scope, t.name(), resource_version).await?;
+    respond(StatusCode::OK, &scale_of(&obj, info(t)?)?, output, &[])
+}
+
+pub(super) async fn update(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
+    let opts = super::write::write_options(ctx, "UpdateOptions", false)?;
+    let scale = decode_body(ctx)?;
+    let name = t.name();
+    let given = scale.metadata.name.clone().unwrap_or_default();
+    if given != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({given}) does not match the name on the URL ({name})"
+        )));
+    }
+    let (object, warnings) = write(t, &scale, opts).await?;
+    respond(
+        StatusCode::OK,
+        &scale_of(&object, info(t)?)?,
+        output,
+        &warnings,
+    )
+}
+
+/// A patch of the `Scale` (JSON, merge or strategic merge), applied to the object's current
+/// scale and written as an update; retried from a fresh read when the object changed
+/// meanwhile, unless the patch names a `resourceVersion` of its own.
+pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
+    let ct = ctx.header(header::CONTENT_TYPE).unwrap_or("");
+    let kind = match PatchType::from_content_type(ct) {
+        Some(k) if k != PatchType::Apply => k,
+        _ => {
+            return Err(ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {ct})"
+                ),
+            ));
+        }
+    };
+    let opts = super::write::write_options(ctx, "PatchOptions", false)?;
+    let scale_info = info(t)?;
+    let name = t.name();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let current = scale_of(&t.rest.get(&t.scope, name, None).await?, scale_info)?;
+        let original =
+            serde_json::to_value(&current).map_err(|e| ApiError::internal(e.to_string()))?;
+        let patched = crate::patch::apply(kind, &original, &ctx.body, &NoSchema)
+            .map_err(|e| ApiError::new(e.code(), e.reason(), e.message().to_string()))?;
+        let scale: Scale = serde_json::from_value(patched).map_err(|e| {
+            ApiError::new(
+                422,
+                "Invalid",
+                format!("the patched Scale is not valid: {e}"),
+            )
+        })?;
+        if scale.metadata.name.as_deref() != Some(name) {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({}) does not match the name on the URL ({name})",
+                scale.metadata.name.as_deref().unwrap_or_default()
+            )));
+        }
+        let own_precondition = scale.metadata.resource_version != current.metadata.resource_version;
+        match write(t, &scale, opts.clone()).await {
+            Err(e)
+                if e.code == 409
+                    && e.reason == "Conflict"
+                    && !own_precondition
+                    && attempt < PATCH_ATTEMPTS =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e),
+            Ok((object, warnings)) => {
+                return respond(
+                    StatusCode::OK,
+                    &scale_of(&object, scale_info)?,
+                    output,
+                    &warnings,
+                );
+            }
+        }
+    }
+}
+
+/// The body of a PUT: an `autoscaling/v1` `Scale` in JSON, YAML or protobuf.
+fn decode_body(ctx: &Ctx<'_>) -> Result<Scale, ApiError> {
+    if ctx.body.is_empty() {
+        return Err(ApiError::bad_request(
+            "the request body is empty; expected an object",
+        ));
+    }
+    let ct = ctx
+        .header(header::CONTENT_TYPE)
+        .unwrap_or("application/json");
+    if super::protobuf::is_protobuf_body(Some(ct)) {
+        let unknown = kube_codegen_protobuf::envelope::unwrap(&ctx.body)
+            .map_err(|e| ApiError::bad_request(format!("the request body is not valid: {e}")))?;
+        if (!unknown.api_version.is_empty() && unknown.api_version != "autoscaling/v1")
+            || (!unknown.kind.is_empty() && unknown.kind != "Scale")
+        {
+            return Err(ApiError::bad_request(format!(
+                "the body is a {} {}, not an autoscaling/v1 Scale",
+                unknown.api_version, unknown.kind
+            )));
+        }
+        return kube_codegen_protobuf::from_slice(&unknown.raw).map_err(|e| {
+            ApiError::bad_request(format!("the request body is not a valid Scale: {e}"))
+        });
+    }
+    let media = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let json: Value = match media.as_str() {
+        "" | "application/json" | "*/*" => serde_json::from_slice(&ctx.body).map_err(|e| {
+            ApiError::bad_request(format!("the request body is not valid JSON: {e}"))
+        })?,
+        "application/yaml" => {
+            let text = std::str::from_utf8(&ctx.body)
+                .map_err(|_| ApiError::bad_request("the YAML request body is not UTF-8"))?;
+            let json = crate::yaml::to_json(text).map_err(|e| {
+                ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
+            })?;
+            serde_json::from_slice(&json)
+                .map_err(|e| ApiError::bad_request(format!("the request body is not valid: {e}")))?
+        }
+        _ => {
+            return Err(ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {ct})"
+                ),
+            ));
+        }
+    };
+    // Go decodes the body as the `Scale` it expects: another kind is refused, a missing one
+    // taken as `Scale`.
+    let named = |key: &str| json.get(key).and_then(Value::as_str).unwrap_or_default();
+    if (!named("apiVersion").is_empty() && named("apiVersion") != "autoscaling/v1")
+        || (!named("kind").is_empty() && named("kind") != "Scale")
+    {
+        return Err(ApiError::bad_request(format!(
+            "the body is a {} {}, not an autoscaling/v1 Scale",
+            named("apiVersion"),
+            named("kind")
+        )));
+    }
+    serde_json::from_value(json)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not a valid Scale: {e}")))
+}
+
+/// Writes `scale`'s desired replicas into the object (its `resourceVersion`, when given, a
+/// precondition): the object written and the write's warnings.
+async fn write(
+    t: &Target,
+    scale: &Scale,
+    opts: crate::registry::WriteOptions,
+) -> Result<(Value, Vec<String>), ApiError> {
+    let scale_info = info(t)?;
+    let replicas = scale.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
+    if replicas < 0 {
+        return Err(ApiError::invalid(
+            "Scale",
+            "autoscaling",
+            t.name(),
+            vec![Cause::new(
+                "FieldValueInvalid",
+                "spec.replicas",
+                format!("Invalid value: {replicas}: must be greater than or equal to 0"),
+            )],
+        ));
+    }
+    let mut patch = serde_json::Map::new();
+    if let Some(rv) = scale
+        .metadata
+        .resource_version
+        .as_deref()
+        .filter(|rv| !rv.is_empty())
+    {
+        patch.insert(
+            "metadata".into(),
+            serde_json::json!({ "resourceVersion": rv }),
+        );
+    }
+    let mut at = &mut patch;
+    let (last, parents) = scale_info
+        .spec_replicas_path
+        .split_last()
+        .ok_or_else(|| ApiError::internal("an empty scale path"))?;
+    for key in parents {
+        at = at
+            .entry(*key)
+            .or_insert_with(|| Value::Object(Default::default()))
+            .as_object_mut()
+            .ok_or_else(|| ApiError::internal("scale paths overlap"))?;
+    }
+    at.insert((*last).into(), Value::from(replicas));
+    let body = serde_json::to_vec(&patch).map_err(|e| ApiError::internal(e.to_string()))?;
+    let written = t
+        .rest
+        .patch(
+            &t.scope,
+            t.name(),
+            Some(Subresource::Scale),
+            (PatchType::Merge, &body),
+            opts,
+        )
+        .await?;
+    Ok((written.object, written.warnings))
+}
+
+/// The object's `Scale`, as Go's `scaleFromCustomResource` makes it: a missing count is 0.
+fn scale_of(obj: &Value, info: &ScaleInfo) -> Result<Scale, ApiError> {
+    let meta: ObjectMeta = obj
+        .get("metadata")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| ApiError::internal(format!("the object's metadata: {e}")))?
+        .unwrap_or_default();
+    let spec = replicas(obj, info.spec_replicas_path)?;
+    let status = replicas(obj, info.status_replicas_path)?;
+    let selector = match info.label_selector_path {
+        Some(path) => selector(obj, path)?,
+        None => None,
+    };
+    Ok(Scale {
+        metadata: ObjectMeta {
+            name: meta.name,
+            namespace: meta.namespace,
+            uid: meta.uid,
+            resource_version: meta.resource_version,
+            creation_timestamp: meta.creation_timestamp,
+            ..ObjectMeta::default()
+        },
+        // Go's `replicas,omitempty`.
+        spec: Some(ScaleSpec {
+            replicas: (spec != 0).then_some(spec),
+        }),
+        status: Some(ScaleStatus {
+            replicas: status,
+            selector,
+        }),
+    })
+}
+
+fn at<'v>(obj: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter()
+        .try_fold(obj, |v, key| v.get(key))
+        .filter(|v| !v.is_null())
+}
+
+fn replicas(obj: &Value, path: &[&str]) -> Result<i32, ApiError> {
+    match at(obj, path) {
+        None => Ok(0),
+        Some(v) => v
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .ok_or_else(|| {
+                ApiError::internal(format!(
+                    ".{} is not an integer replica count: {v}",
+                    path.join(".")
+                ))
+            }),
+    }
+}
+
+/// The selector at `path`, in its text form: a string as stored, or a `LabelSelector` written
+/// as Go's `LabelSelectorAsSelector(…).String()` writes it.
+fn selector(obj: &Value, path: &[&str]) -> Result<Option<String>, ApiError> {
+    let bad = |why: String| ApiError::internal(format!(".{}: {why}", path.join(".")));
+    match at(obj, path) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok((!s.is_empty()).then(|| s.clone())),
+        Some(v @ Value::Object(_)) => {
+            let s: LabelSelector =
+                serde_json::from_value(v.clone()).map_err(|e| bad(e.to_string()))?;
+            let text = crate::registry::meta::label_selector(&s)
+                .map_err(bad)?
+                .to_string();
+            Ok((!text.is_empty()).then_some(text))
+        }
+        Some(v) => Err(bad(format!("not a label selector: {v}"))),
+    }
+}
+
+fn respond(
+    code: StatusCode,
+    scale: &Scale,
+    output: Output,
+    warnings: &[String],
+) -> Result<Resp, ApiError> {
+    let resp = match output {
+        Output::Protobuf => {
+            let message = kube_codegen_protobuf::to_vec(scale);
+            let mut out = Vec::with_capacity(message.len() + 48);
+            kube_codegen_protobuf::envelope::wrap("autoscaling/v1", "Scale", &message, &mut out);
+            Response::builder()
+                .status(code)
+                .header(header::CONTENT_TYPE, super::protobuf::MEDIA_TYPE)
+                .body(Body::from(out))
+                .map_err(|e| ApiError::internal(e.to_string()))?
+        }
+        Output::Metadata { beta, protobuf, .. } => {
+            let value =
+                serde_json::to_value(scale).map_err(|e| ApiError::internal(e.to_string()))?;
+            metadata::object(code, &value, beta, protobuf)?
+        }
+        // A `Scale` has no columns of its own: the object.
+        Output::Json | Output::Table { .. } => {
+            let value =
+                serde_json::to_value(scale).map_err(|e| ApiError::internal(e.to_string()))?;
+            json_response(code, &value)
+        }
+    };
+    Ok(super::write::with_warnings(resp, warnings))
+}
