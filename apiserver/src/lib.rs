@@ -401,6 +401,7 @@ impl ApiServerBuilder {
                 shutdown: tokio::sync::watch::channel(false).0,
                 guard: self.guard,
                 metrics: Arc::new(metrics::Metrics::new(served, limits::Load(limits.clone()))),
+                store: self.store,
             }),
             limits,
         })

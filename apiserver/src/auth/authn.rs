@@ -185,58 +185,66 @@ impl Authentication {
         all
     }
 
-    /// Who made a request.
+    /// Who made a request, as Go's delegating authenticator decides: the front proxy's
+    /// headers, a client certificate and a bearer token are tried in turn and the first that
+    /// names a user wins; one that fails (an untrusted certificate, a common name the front
+    /// proxy may not have, an invalid token) does not stop the others, but when none names a
+    /// user any failure is a 401; only a request that offered nothing is anonymous (if allowed).
     pub async fn authenticate(
         &self,
         headers: &HeaderMap,
         peer: Option<&PeerCertificates>,
     ) -> Result<User, Unauthorized> {
         let identity = peer.map(|p| p.identity.get_or_init(|| self.identify(&p.chain)));
-        if let (
-            Some(rh),
-            Some(PeerIdentity {
-                front_proxy: Some(cn),
-                ..
-            }),
-        ) = (&self.request_header, identity)
-        {
-            if !rh.allowed_names.is_empty() && !rh.allowed_names.contains(cn) {
-                return Err(Unauthorized(format!(
-                    "request-header client certificate with common name {cn:?} is not allowed"
-                )));
-            }
-            if let Some(user) = from_headers(rh, headers) {
-                return Ok(user.authenticated());
+        let mut failures: Vec<String> = Vec::new();
+        if let (Some(rh), Some(identity)) = (&self.request_header, identity) {
+            match &identity.front_proxy {
+                Some(cn) if !rh.allowed_names.is_empty() && !rh.allowed_names.contains(cn) => {
+                    failures.push(format!(
+                        "request-header client certificate with common name {cn:?} is not allowed"
+                    ));
+                }
+                // Without a user header the front proxy names nobody: the others decide.
+                Some(_) => {
+                    if let Some(user) = from_headers(rh, headers) {
+                        return Ok(user.authenticated());
+                    }
+                }
+                None => failures.push("the client certificate is not the front proxy's".into()),
             }
         }
-        if let Some(PeerIdentity {
-            client: Some(client),
-            ..
-        }) = identity
-        {
-            let (name, groups) = client.clone().map_err(Unauthorized)?;
-            return Ok(User {
-                name,
-                groups,
-                ..User::default()
+        if let (Some(_), Some(identity)) = (&self.client_ca, identity) {
+            match &identity.client {
+                Some(Ok((name, groups))) => {
+                    return Ok(User {
+                        name: name.clone(),
+                        groups: groups.clone(),
+                        ..User::default()
+                    }
+                    .authenticated());
+                }
+                Some(Err(why)) => failures.push(why.clone()),
+                None => {
+                    failures.push("the client certificate is not verified by the client CA".into())
+                }
             }
-            .authenticated());
         }
         if let Some(token) = bearer(headers)
             && let Some(tokens) = &self.tokens
         {
-            return match tokens.authenticate(token).await {
-                Ok(Some(user)) => Ok(user.authenticated()),
-                Ok(None) => Err(Unauthorized("invalid bearer token".into())),
-                Err(e) => Err(Unauthorized(format!("token review failed: {e}"))),
-            };
+            match tokens.authenticate(token).await {
+                Ok(Some(user)) => return Ok(user.authenticated()),
+                Ok(None) => failures.push("invalid bearer token".into()),
+                Err(e) => failures.push(format!("token review failed: {e}")),
+            }
         }
         // A certificate that proves nothing is a failed credential: 401, never anonymous (Go's
         // anonymous authenticator runs only when the others fail without an error).
-        if identity.is_some_and(PeerIdentity::unverified) {
-            return Err(Unauthorized(
-                "the client certificate is not verified by a configured CA".into(),
-            ));
+        if identity.is_some_and(PeerIdentity::unverified) && failures.is_empty() {
+            failures.push("the client certificate is not verified by a configured CA".into());
+        }
+        if !failures.is_empty() {
+            return Err(Unauthorized(failures.join("; ")));
         }
         if self.anonymous {
             return Ok(User::anonymous());
@@ -270,28 +278,36 @@ impl Authentication {
     }
 }
 
+/// The bearer token, read as Go's `bearertoken` authenticator reads it: the header trimmed,
+/// split on single spaces into at most three parts, the second the token (`Bearer  x`, with two
+/// spaces, has an empty token: none).
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
+    let value = headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
+    let mut parts = value.splitn(3, ' ');
+    let scheme = parts.next()?;
+    let token = parts.next()?;
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// The user the front proxy names, if it names one.
+/// The user the front proxy names, if it names one, read as Go's `headerrequest` reads it:
+/// the first non-empty user header; every non-empty group value; extras by lower-cased,
+/// then percent-decoded key (kept as sent when the escapes are invalid). Values are taken as
+/// the bytes sent (a UTF-8 name such as `josé` is that name).
 fn from_headers(rh: &RequestHeader, headers: &HeaderMap) -> Option<User> {
+    let text = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
     let values = |name: &str| {
         headers
             .get_all(name)
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_string)
+            .map(text)
+            .filter(|v| !v.is_empty())
             .collect::<Vec<_>>()
     };
-    let name = rh
-        .username_headers
-        .iter()
-        .flat_map(|h| values(h))
-        .find(|v| !v.is_empty())?;
+    let name = rh.username_headers.iter().flat_map(|h| values(h)).next()?;
     let groups = rh.group_headers.iter().flat_map(|h| values(h)).collect();
     let mut extra: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // Header names arrive lowercased.
@@ -300,17 +316,14 @@ fn from_headers(rh: &RequestHeader, headers: &HeaderMap) -> Option<User> {
         .iter()
         .map(|p| p.to_ascii_lowercase())
         .collect();
-    for (header, value) in headers {
-        let header = header.as_str();
-        for prefix in &prefixes {
-            if let Some(key) = header.strip_prefix(prefix.as_str())
-                && let Ok(value) = value.to_str()
-            {
+    for prefix in &prefixes {
+        for (header, value) in headers {
+            if let Some(key) = header.as_str().strip_prefix(prefix.as_str()) {
                 // Keys are percent-encoded by the proxy (they may contain '/').
                 extra
-                    .entry(percent_decode(key).to_ascii_lowercase())
+                    .entry(unescape_extra_key(&key.to_ascii_lowercase()))
                     .or_default()
-                    .push(value.to_string());
+                    .push(text(value));
             }
         }
     }
@@ -322,18 +335,25 @@ fn from_headers(rh: &RequestHeader, headers: &HeaderMap) -> Option<User> {
     })
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
+/// Go's `unescapeExtraKey`: `url.PathUnescape`, or the key as given when it does not decode.
+fn unescape_extra_key(key: &str) -> String {
+    let bytes = key.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match hex {
+                Some(b) => {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+                None => return key.to_string(),
+            }
         }
         out.push(bytes[i]);
         i += 1;

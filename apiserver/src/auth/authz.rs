@@ -23,12 +23,15 @@ pub enum Decision {
     Allow,
     /// Denied, with the reason shown to the client (may be empty).
     Deny(String),
+    /// No decision could be made (the authorization webhook failed): the request fails with a
+    /// 500, as Go's authorization filter answers an authorizer's error; nothing is allowed.
+    Error(String),
 }
 
 pub type DecisionFuture<'a> = Pin<Box<dyn Future<Output = Decision> + Send + 'a>>;
 
 /// Decides whether a user may make a request. An authorizer that cannot reach its backend
-/// denies (saying why): failing closed.
+/// answers [`Decision::Error`]: failing closed.
 pub trait Authorizer: Send + Sync + 'static {
     fn authorize<'a>(&'a self, attributes: Attributes<'a>) -> DecisionFuture<'a>;
 }
@@ -47,6 +50,31 @@ pub struct AlwaysAllow;
 impl Authorizer for AlwaysAllow {
     fn authorize<'a>(&'a self, _: Attributes<'a>) -> DecisionFuture<'a> {
         Box::pin(async { Decision::Allow })
+    }
+}
+
+/// Allows every authenticated user and denies anonymous requests (`system:unauthenticated`):
+/// a server that authenticates but has no authorizer to ask, which must not serve anonymous
+/// writes because nobody configured who may make them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AuthenticatedOnly;
+
+impl Authorizer for AuthenticatedOnly {
+    fn authorize<'a>(&'a self, attributes: Attributes<'a>) -> DecisionFuture<'a> {
+        let anonymous = attributes
+            .user
+            .groups
+            .iter()
+            .any(|g| g == "system:unauthenticated");
+        Box::pin(async move {
+            if anonymous {
+                Decision::Deny(
+                    "anonymous requests are not allowed: no authorizer is configured".into(),
+                )
+            } else {
+                Decision::Allow
+            }
+        })
     }
 }
 

@@ -22,6 +22,54 @@ const CACHE_LIMIT: usize = 10_000;
 /// How long a review may take before the request fails (k8s.io/apiserver's webhook default).
 const REVIEW_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Attempts of a review that fails transiently, and the first wait between them (growing by
+/// half each time): k8s.io/apiserver's `DefaultRetryBackoff` (5 steps from 500 ms, ×1.5).
+const REVIEW_ATTEMPTS: u32 = 5;
+const REVIEW_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Go's `webhook.DefaultShouldRetry`: a 500, a 504 `Timeout`, a 429, or an answer with
+/// `retryAfterSeconds` is worth asking again; anything else (a refused connection, a 403, a
+/// review that timed out here) fails at once.
+fn transient(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => {
+            matches!(s.code, 500 | 504 | 429)
+                || s.details
+                    .as_ref()
+                    .is_some_and(|d| d.retry_after_seconds > 0)
+        }
+        _ => false,
+    }
+}
+
+/// Creates `review` on the main cluster, retrying transient failures with backoff.
+async fn create_review<K>(client: &kube::Client, review: &K) -> Result<K, String>
+where
+    K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope, DynamicType = ()>
+        + Clone
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::all(client.clone());
+    let mut wait = REVIEW_BACKOFF;
+    let mut attempt = 1;
+    loop {
+        match tokio::time::timeout(REVIEW_TIMEOUT, api.create(&PostParams::default(), review)).await
+        {
+            Err(_) => return Err(format!("no answer within {REVIEW_TIMEOUT:?}")),
+            Ok(Ok(answer)) => return Ok(answer),
+            Ok(Err(e)) if attempt < REVIEW_ATTEMPTS && transient(&e) => {
+                tracing::debug!(error = %e, attempt, "review failed; retrying");
+                tokio::time::sleep(wait).await;
+                wait = wait.mul_f64(1.5);
+                attempt += 1;
+            }
+            Ok(Err(e)) => return Err(e.to_string()),
+        }
+    }
+}
+
 /// A small TTL cache: answers are reused for `ttl`, then asked again.
 struct TtlCache<K, V> {
     ttl: Duration,
@@ -91,12 +139,7 @@ impl DelegatedTokens {
             },
             ..TokenReview::default()
         };
-        let api: Api<TokenReview> = Api::all(self.client.clone());
-        let answer =
-            tokio::time::timeout(REVIEW_TIMEOUT, api.create(&PostParams::default(), &review))
-                .await
-                .map_err(|_| format!("no answer within {REVIEW_TIMEOUT:?}"))?
-                .map_err(|e| e.to_string())?;
+        let answer = create_review(&self.client, &review).await?;
         let status = answer.status.unwrap_or_default();
         let user = match (status.authenticated, status.user) {
             (Some(true), Some(info)) => Some(User {
@@ -119,8 +162,8 @@ impl TokenAuthenticator for DelegatedTokens {
 }
 
 /// Requests authorized by `SubjectAccessReview`s (`authorization.k8s.io/v1`) on a Kubernetes
-/// API server; allowed and denied answers are cached for their TTLs. When the review cannot be
-/// made the request is denied, saying why.
+/// API server; allowed and denied answers are cached for their TTLs. A review that fails
+/// transiently is asked again with backoff; when it cannot be made the request fails (500).
 pub struct DelegatedAuthorizer {
     client: kube::Client,
     allowed: TtlCache<String, ()>,
@@ -152,16 +195,7 @@ impl DelegatedAuthorizer {
             spec,
             ..SubjectAccessReview::default()
         };
-        let api: Api<SubjectAccessReview> = Api::all(self.client.clone());
-        let answer =
-            tokio::time::timeout(REVIEW_TIMEOUT, api.create(&PostParams::default(), &review))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(kube::Error::Service(
-                        format!("no answer within {REVIEW_TIMEOUT:?}").into(),
-                    ))
-                });
-        match answer {
+        match create_review(&self.client, &review).await {
             Ok(answer) => {
                 let status = answer.status.unwrap_or_default();
                 if status.allowed && status.denied != Some(true) {
@@ -177,10 +211,7 @@ impl DelegatedAuthorizer {
                     Decision::Deny(reason)
                 }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "SubjectAccessReview failed");
-                Decision::Deny(format!("authorization failed: {e}"))
-            }
+            Err(e) => Decision::Error(format!("SubjectAccessReview failed: {e}")),
         }
     }
 }

@@ -16,7 +16,8 @@ pub use authn::{
     TokenFuture, subject,
 };
 pub use authz::{
-    AlwaysAllow, Attributes, Authorizer, Decision, DecisionFuture, Policy, PolicyError, Rule,
+    AlwaysAllow, Attributes, AuthenticatedOnly, Authorizer, Decision, DecisionFuture, Policy,
+    PolicyError, Rule,
 };
 pub use delegated::{DelegatedAuthorizer, DelegatedTokens, cluster_authentication};
 pub use request_info::RequestInfo;
@@ -42,9 +43,16 @@ impl User {
         }
     }
 
-    /// Adds `system:authenticated`, as every authenticated user has it.
+    /// Adds `system:authenticated`, as Go's `AuthenticatedGroupAdder` does: to every user but
+    /// `system:anonymous` and members of `system:unauthenticated` (what a front proxy forwards
+    /// for an anonymous request).
     fn authenticated(mut self) -> Self {
-        if !self.groups.iter().any(|g| g == "system:authenticated") {
+        let anonymous = self.name == "system:anonymous"
+            || self
+                .groups
+                .iter()
+                .any(|g| g == "system:authenticated" || g == "system:unauthenticated");
+        if !anonymous {
             self.groups.push("system:authenticated".into());
         }
         self
@@ -52,7 +60,7 @@ impl User {
 }
 
 /// The server's guard: authentication, then authorization, with Kubernetes' always-allowed
-/// paths (`/healthz`, `/livez`, `/readyz` and below) and group (`system:masters`).
+/// paths (`/healthz`, `/livez`, `/readyz`) and group (`system:masters`).
 pub struct Guard {
     pub authentication: Authentication,
     pub authorizer: Arc<dyn Authorizer>,
@@ -68,16 +76,9 @@ impl Guard {
         Guard {
             authentication,
             authorizer: Arc::new(authorizer),
-            always_allow_paths: [
-                "/healthz",
-                "/healthz/*",
-                "/livez",
-                "/livez/*",
-                "/readyz",
-                "/readyz/*",
-            ]
-            .map(String::from)
-            .to_vec(),
+            // Go's delegating authorization default: the probes themselves, not the
+            // individual checks below them.
+            always_allow_paths: ["/healthz", "/livez", "/readyz"].map(String::from).to_vec(),
             always_allow_groups: vec!["system:masters".into()],
         }
     }
@@ -148,6 +149,12 @@ impl Guard {
         match decision {
             Decision::Allow => Ok(()),
             Decision::Deny(reason) => Err(forbidden(user, request, &reason)),
+            Decision::Error(why) => {
+                tracing::warn!(user = %user.name, reason = %why, "authorization failed");
+                Err(ApiError::internal(
+                    "an error on the server prevented the request from being authorized",
+                ))
+            }
         }
     }
 }
@@ -168,10 +175,9 @@ impl Impersonation {
 
     /// The headers' request, `None` without any.
     fn of(headers: &http::HeaderMap) -> Result<Option<Impersonation>, ApiError> {
-        let text = |v: &http::HeaderValue| {
-            v.to_str()
-                .map(str::to_string)
-                .map_err(|_| ApiError::bad_request("an Impersonate-* header is not visible ASCII"))
+        // Values are the bytes sent, as Go's `net/http` passes them on (`josé`).
+        let text = |v: &http::HeaderValue| -> Result<String, ApiError> {
+            Ok(String::from_utf8_lossy(v.as_bytes()).into_owned())
         };
         let mut user = None;
         let mut uid = None;
@@ -231,16 +237,21 @@ impl Impersonation {
             None => check("", "users", "", &self.user),
         }];
         checks.extend(self.groups.iter().map(|g| check("", "groups", "", g)));
+        // Go names uids and extras with their API version (`authentication.k8s.io/v1`).
+        let v1 = |r: RequestInfo| RequestInfo {
+            api_version: "v1".into(),
+            ..r
+        };
         checks.extend(
             self.uid
                 .iter()
-                .map(|u| check("authentication.k8s.io", "uids", "", u)),
+                .map(|u| v1(check("authentication.k8s.io", "uids", "", u))),
         );
         for (key, values) in &self.extra {
             for value in values {
                 checks.push(RequestInfo {
                     subresource: key.clone(),
-                    ..check("authentication.k8s.io", "userextras", "", value)
+                    ..v1(check("authentication.k8s.io", "userextras", "", value))
                 });
             }
         }
@@ -254,27 +265,28 @@ impl Impersonation {
             .filter(|(ns, name)| !ns.is_empty() && !name.is_empty() && !name.contains(':'))
     }
 
-    /// The user acted as: the groups asked for, a service account's groups, and
-    /// `system:authenticated` (`system:unauthenticated` for `system:anonymous`).
+    /// The user acted as, with Go's groups: those asked for, or a service account's when none
+    /// are; then `system:authenticated` unless a group asked for is it or
+    /// `system:unauthenticated` (for `system:anonymous`, `system:unauthenticated`).
     fn user(self) -> User {
         let mut groups = self.groups.clone();
-        if let Some((namespace, _)) = self.service_account() {
-            for g in [
+        if groups.is_empty()
+            && let Some((namespace, _)) = self.service_account()
+        {
+            groups = vec![
                 "system:serviceaccounts".to_string(),
                 format!("system:serviceaccounts:{namespace}"),
-            ] {
-                if !groups.contains(&g) {
-                    groups.push(g);
-                }
-            }
+            ];
         }
-        let everyone = if self.user == "system:anonymous" {
-            "system:unauthenticated"
-        } else {
-            "system:authenticated"
-        };
-        if !groups.iter().any(|g| g == everyone) {
-            groups.push(everyone.to_string());
+        if self.user == "system:anonymous" {
+            if !groups.iter().any(|g| g == "system:unauthenticated") {
+                groups.push("system:unauthenticated".into());
+            }
+        } else if !groups
+            .iter()
+            .any(|g| g == "system:authenticated" || g == "system:unauthenticated")
+        {
+            groups.push("system:authenticated".into());
         }
         User {
             name: self.user,

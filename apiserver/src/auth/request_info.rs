@@ -88,7 +88,8 @@ impl RequestInfo {
             Method::PATCH => "patch",
             Method::DELETE if info.name.is_empty() => "deletecollection",
             Method::DELETE => "delete",
-            _ => return info,
+            // Go's RequestInfoFactory: no verb for another method on a resource.
+            _ => "",
         }
         .to_string();
         info

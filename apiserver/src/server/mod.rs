@@ -71,6 +71,8 @@ pub(crate) struct State {
     pub guard: Option<Arc<crate::auth::Guard>>,
     /// What `/metrics` reports.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The store, for the health checks.
+    pub store: apiserver_storage::AnyStore,
 }
 
 impl State {
@@ -608,6 +610,98 @@ impl Target {
     }
 }
 
+/// The architecture as Go names it (`GOARCH`), which `/version`'s `platform` reports.
+fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "x86" => "386",
+        "aarch64" => "arm64",
+        "powerpc64" if cfg!(target_endian = "little") => "ppc64le",
+        "loongarch64" => "loong64",
+        other => other,
+    }
+}
+
+/// How long the storage check waits for the store (Go's `--etcd-healthcheck-timeout`).
+const STORAGE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `/healthz`, `/livez`, `/readyz`: every check, or one by name (`/readyz/ping`); an unknown
+/// one is 404, as in Go. `ping` always passes; the storage check (`etcd` on etcd, as Go names
+/// it, else `storage`) asks the store for its revision within 2 s, so a replica that lost etcd
+/// is taken out of its Service and restarted; `/readyz` fails once the server shuts down
+/// (Go's `shutdown` check), so load balancers stop sending it requests first.
+async fn health(st: &State, probe: &str, rest: &[&str], ctx: &Ctx<'_>) -> Result<Resp, ApiError> {
+    let storage_name = match st.store {
+        apiserver_storage::AnyStore::Etcd(_) | apiserver_storage::AnyStore::Cached(_) => "etcd",
+        _ => "storage",
+    };
+    let mut checks = vec!["ping", storage_name];
+    if probe == "readyz" {
+        checks.push("shutdown");
+    }
+    let run = |name: &'static str| async move {
+        match name {
+            "ping" => Ok(()),
+            "shutdown" if *st.shutdown.borrow() => Err("the server is shutting down".to_string()),
+            "shutdown" => Ok(()),
+            _ => match tokio::time::timeout(
+                STORAGE_CHECK_TIMEOUT,
+                apiserver_storage::Storage::revision(&st.store),
+            )
+            .await
+            {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!(
+                    "the store did not answer within {}s",
+                    STORAGE_CHECK_TIMEOUT.as_secs()
+                )),
+            },
+        }
+    };
+    match rest {
+        [] => {
+            let mut out = String::new();
+            let mut failed = false;
+            for name in checks {
+                match run(name).await {
+                    Ok(()) => out.push_str(&format!("[+]{name} ok\n")),
+                    Err(why) => {
+                        tracing::warn!(check = name, probe, reason = %why, "health check failed");
+                        failed = true;
+                        out.push_str(&format!("[-]{name} failed: reason withheld\n"));
+                    }
+                }
+            }
+            if failed {
+                out.push_str(&format!("{probe} check failed\n"));
+                Ok(text(StatusCode::INTERNAL_SERVER_ERROR, &out))
+            } else if ctx.query.contains_key("verbose") {
+                out.push_str(&format!("{probe} check passed\n"));
+                Ok(text(StatusCode::OK, &out))
+            } else {
+                Ok(text(StatusCode::OK, "ok"))
+            }
+        }
+        [name] => {
+            // `storage` names the storage check whatever the backend.
+            let name = match checks.iter().find(|c| **c == *name) {
+                Some(c) => *c,
+                None if *name == "storage" => storage_name,
+                None => return Err(not_found_path()),
+            };
+            match run(name).await {
+                Ok(()) => Ok(text(StatusCode::OK, "ok")),
+                Err(why) => Ok(text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("internal server error: {why}\n"),
+                )),
+            }
+        }
+        _ => Err(not_found_path()),
+    }
+}
+
 async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
     let st = ctx.state;
     // Version, discovery and OpenAPI documents are read-only (go-restful routes them for GET
@@ -629,7 +723,7 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
                 "major": st.version.major, "minor": st.version.minor,
                 "gitVersion": st.version.git_version, "gitCommit": "", "gitTreeState": "clean",
                 "buildDate": "", "goVersion": "", "compiler": "rustc",
-                "platform": format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH),
+                "platform": format!("{}/{}", std::env::consts::OS, go_arch()),
             }),
         )),
         ["metrics"] => Response::builder()
@@ -640,15 +734,7 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
             )
             .body(Body::from(st.metrics.encode()))
             .map_err(|e| ApiError::internal(e.to_string())),
-        // The checks, all or one by name (`/readyz/ping`); an unknown one is 404, as in Go.
-        [probe @ ("healthz" | "livez" | "readyz"), rest @ ..] => match rest {
-            [] if ctx.query.contains_key("verbose") => Ok(text(
-                StatusCode::OK,
-                &format!("[+]ping ok\n[+]storage ok\n{probe} check passed\n"),
-            )),
-            [] | ["ping" | "storage"] => Ok(text(StatusCode::OK, "ok")),
-            _ => Err(not_found_path()),
-        },
+        [probe @ ("healthz" | "livez" | "readyz"), rest @ ..] => health(st, probe, rest, ctx).await,
         ["api"] => {
             if let Some(v) = discovery::aggregated_version(ctx.header(header::ACCEPT)) {
                 let core = [discovery::core_group()];

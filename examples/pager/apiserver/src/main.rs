@@ -169,11 +169,7 @@ struct Cli {
     #[arg(long, conflicts_with_all = ["authorization_kubeconfig", "delegate_in_cluster"])]
     authorization_policy_file: Option<PathBuf>,
     /// Paths served to anyone, comma-separated (`*` at the end matches below).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "/healthz,/healthz/*,/readyz,/readyz/*,/livez,/livez/*"
-    )]
+    #[arg(long, value_delimiter = ',', default_value = "/healthz,/readyz,/livez")]
     authorization_always_allow_paths: Vec<String>,
     /// Reads (not watches) served at once; beyond it, 429 with Retry-After. 0: no limit.
     #[arg(long, default_value_t = 400)]
@@ -465,8 +461,8 @@ async fn guard(
     }
     let client_cas = authentication.client_cas();
     let authorizer = authorizer.unwrap_or_else(|| {
-        tracing::warn!("no authorizer configured (--authorization-kubeconfig, --delegate-in-cluster or --authorization-policy-file): every authenticated request is allowed");
-        std::sync::Arc::new(auth::AlwaysAllow)
+        tracing::warn!("no authorizer configured (--authorization-kubeconfig, --delegate-in-cluster or --authorization-policy-file): every authenticated request is allowed, anonymous ones are refused");
+        std::sync::Arc::new(auth::AuthenticatedOnly)
     });
     let mut guard = Guard::new(authentication, authorizer);
     guard.always_allow_paths = cli.authorization_always_allow_paths.clone();

@@ -97,28 +97,44 @@ async fn stand_in(
         .route(
             "/apis/authentication.k8s.io/v1/tokenreviews",
             post(move |Json(review): Json<Value>| async move {
-                a1.lock().unwrap().token_reviews.push(review.clone());
-                let ok = review["spec"]["token"] == "good-token";
+                let first = {
+                    let mut asked = a1.lock().unwrap();
+                    asked.token_reviews.push(review.clone());
+                    asked.token_reviews.iter().filter(|r| r["spec"]["token"] == review["spec"]["token"]).count() == 1
+                };
+                // `flaky-token` fails once (a 500 the server retries), then is `good-token`.
+                if review["spec"]["token"] == "flaky-token" && first {
+                    return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 500, "reason": "InternalError", "message": "flaky"})));
+                }
+                let ok = review["spec"]["token"] == "good-token" || review["spec"]["token"] == "flaky-token";
                 let status = if ok {
                     json!({"authenticated": true, "user": {"username": "token-user", "uid": "42", "groups": ["token-group"]}})
                 } else {
                     json!({"authenticated": false, "error": "unknown token"})
                 };
-                Json(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": review["spec"], "status": status}))
+                (axum::http::StatusCode::CREATED, Json(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": review["spec"], "status": status})))
             }),
         )
         .route(
             "/apis/authorization.k8s.io/v1/subjectaccessreviews",
             post(move |Json(review): Json<Value>| async move {
-                a2.lock().unwrap().access_reviews.push(review["spec"].clone());
-                let user = review["spec"]["user"].as_str().unwrap_or_default();
-                let allowed = ["alice", "token-user", "proxied-user"].contains(&user);
+                let user = review["spec"]["user"].as_str().unwrap_or_default().to_string();
+                let first = {
+                    let mut asked = a2.lock().unwrap();
+                    asked.access_reviews.push(review["spec"].clone());
+                    asked.access_reviews.iter().filter(|r| r["user"] == user.as_str()).count() == 1
+                };
+                // `flaky-user`'s first review fails (retried); `broken-user`'s always do.
+                if user == "broken-user" || (user == "flaky-user" && first) {
+                    return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 500, "reason": "InternalError", "message": "the stand-in broke"})));
+                }
+                let allowed = ["alice", "token-user", "proxied-user", "flaky-user", "josé"].contains(&user.as_str());
                 let status = if allowed {
                     json!({"allowed": true})
                 } else {
                     json!({"allowed": false, "reason": "the stand-in says no"})
                 };
-                Json(json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": review["spec"], "status": status}))
+                (axum::http::StatusCode::CREATED, Json(json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": review["spec"], "status": status})))
             }),
         )
         .route(
@@ -330,6 +346,55 @@ async fn front_proxy_headers_are_trusted_only_from_the_front_proxy_certificate()
         "{body}"
     );
 
+    // What kube-aggregator forwards for an anonymous request stays anonymous: no
+    // `system:authenticated` (Go's `AuthenticatedGroupAdder`).
+    let (code, _) = status(
+        proxy
+            .get(&url)
+            .header("X-Remote-User", "system:anonymous")
+            .header("X-Remote-Group", "system:unauthenticated")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 403);
+    assert_eq!(s.last_review()["groups"], json!(["system:unauthenticated"]));
+    // Header values are the bytes sent: a UTF-8 user is that user; empty groups are dropped;
+    // extra keys are lower-cased, then unescaped (kept as sent when the escapes are invalid).
+    let (code, body) = status(
+        proxy
+            .get(&url)
+            .header(
+                "X-Remote-User",
+                reqwest::header::HeaderValue::from_bytes("josé".as_bytes()).unwrap(),
+            )
+            .header(
+                "X-Remote-Group",
+                reqwest::header::HeaderValue::from_bytes("équipe".as_bytes()).unwrap(),
+            )
+            .header("X-Remote-Group", "")
+            .header("X-Remote-Extra-Scopes%41", "a")
+            .header("X-Remote-Extra-A%2Fb%zz", "b")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let sar = s.last_review();
+    assert_eq!(sar["user"], "josé");
+    assert_eq!(sar["groups"], json!(["équipe", "system:authenticated"]));
+    assert_eq!(sar["extra"], json!({"scopesA": ["a"], "a%2fb%zz": ["b"]}));
+    // The front proxy's certificate naming nobody is not a user's certificate (the client CA
+    // does not verify it): a 401, not anonymous.
+    let (code, body) = status(proxy.get(&url).send().await.unwrap()).await;
+    assert_eq!(
+        (code, &body["reason"]),
+        (401, &json!("Unauthorized")),
+        "{body}"
+    );
+
     // A certificate of the front proxy's CA with a name that is not allowed is refused.
     let other = client(&s.ca, Some(&s.front_proxy.client("somebody-else", &[])));
     let (code, body) = status(
@@ -373,6 +438,78 @@ async fn front_proxy_headers_are_trusted_only_from_the_front_proxy_certificate()
     )
     .await;
     assert_eq!(code, 200, "{body}");
+    // So does one beside a front-proxy certificate whose name is not allowed (Go's union
+    // authenticator goes on to the token).
+    let (code, body) = status(
+        other
+            .get(&url)
+            .header("X-Remote-User", "proxied-user")
+            .bearer_auth("good-token")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(s.last_review()["user"], "token-user");
+    drop(s.server);
+}
+
+/// Reviews that fail transiently are asked again (Go's webhook backoff); a review that keeps
+/// failing is a 500 for authorization (never an allow) and a 401 for a token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_reviews_are_retried_then_fail_closed() {
+    let s = delegated().await;
+    let url = format!("{}{ALERTS}", s.base);
+    let proxy = client(
+        &s.ca,
+        Some(&s.front_proxy.client("front-proxy-client", &[])),
+    );
+    let (code, body) = status(
+        proxy
+            .get(&url)
+            .header("X-Remote-User", "flaky-user")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = status(
+        proxy
+            .post(&url)
+            .header("X-Remote-User", "broken-user")
+            .json(&alert("never"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (code, &body["reason"]),
+        (500, &json!("InternalError")),
+        "{body}"
+    );
+    let tried = s
+        .asked
+        .lock()
+        .unwrap()
+        .access_reviews
+        .iter()
+        .filter(|r| r["user"] == "broken-user")
+        .count();
+    assert_eq!(tried, 5, "five attempts");
+    let anonymous = client(&s.ca, None);
+    let (code, body) = status(
+        anonymous
+            .get(format!("{url}/never"))
+            .bearer_auth("flaky-token")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((code, &body["reason"]), (404, &json!("NotFound")), "{body}");
     drop(s.server);
 }
 
@@ -497,6 +634,52 @@ async fn watch_patch_and_subresources_are_authorized_with_their_verbs() {
     let resp = alice.delete(&url).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(last(&s)["verb"], "deletecollection");
+}
+
+/// Authentication without an authorizer serves every authenticated user and refuses anonymous
+/// requests: nobody said who may write, so nobody unknown may.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentication_without_an_authorizer_refuses_anonymous_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = Ca::new("client-ca");
+    let ca_file = dir.path().join("client-ca.crt");
+    std::fs::write(&ca_file, users.pem()).unwrap();
+    let certs = dir.path().join("certs");
+    let server = common::Server::start_https(&[
+        "--storage",
+        "memory",
+        "--cert-dir",
+        certs.to_str().unwrap(),
+        "--tls-names",
+        "localhost",
+        "--client-ca-file",
+        ca_file.to_str().unwrap(),
+    ]);
+    let ca = std::fs::read(certs.join("ca.crt")).unwrap();
+    let base = format!(
+        "https://localhost:{}",
+        server.addr.rsplit(':').next().unwrap()
+    );
+    let url = format!("{base}{ALERTS}");
+    let nobody = client(&ca, None);
+    for req in [
+        nobody.post(&url).json(&alert("anon")),
+        nobody.get(&url),
+        nobody.delete(&url),
+    ] {
+        let (code, body) = status(req.send().await.unwrap()).await;
+        assert_eq!(
+            (code, &body["reason"]),
+            (403, &json!("Forbidden")),
+            "{body}"
+        );
+    }
+    let (code, _) = status(nobody.get(format!("{base}/readyz")).send().await.unwrap()).await;
+    assert_eq!(code, 200, "the probes stay open");
+    let writer = client(&ca, Some(&users.client("writer", &[])));
+    let (code, body) = status(writer.post(&url).json(&alert("w")).send().await.unwrap()).await;
+    assert_eq!(code, 201, "{body}");
+    drop(server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -191,6 +191,17 @@ async fn etcd_killed_and_restarted_under_open_watches() {
     .await
     .unwrap_or(false);
     assert!(ended, "the watch must end when etcd goes away");
+    // The probes say so (Go's `etcd` check), so the replica leaves its Service.
+    for probe in ["/readyz", "/livez", "/healthz"] {
+        let answer = raw_get(&server.addr, probe).await;
+        assert!(answer.starts_with("HTTP/1.1 500"), "{probe}: {answer}");
+        assert!(
+            answer.contains("[+]ping ok") && answer.contains("[-]etcd failed: reason withheld"),
+            "{probe}: {answer}"
+        );
+    }
+    let answer = raw_get(&server.addr, "/readyz/etcd").await;
+    assert!(answer.starts_with("HTTP/1.1 500"), "{answer}");
 
     etcd.restart();
     // Serving again once etcd is back, with nothing lost.
@@ -199,6 +210,10 @@ async fn etcd_killed_and_restarted_under_open_watches() {
         Some(1),
         "the server did not serve again after etcd came back"
     );
+    for probe in ["/readyz", "/readyz/etcd", "/livez?verbose"] {
+        let answer = raw_get(&server.addr, probe).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{probe}: {answer}");
+    }
     // A new watch from the list sees new writes.
     let mut watch = common::watch_from_now(&alerts).await;
     alerts
@@ -240,11 +255,25 @@ async fn a_stalled_etcd_is_a_timeout_once() {
         // One timeout (3 s), not two: a bound with room for a loaded machine.
         assert!(took < Duration::from_millis(5500), "{path}: {took:?}");
     }
+    // A stalled etcd fails the probe within its own 2 s timeout.
+    let started = std::time::Instant::now();
+    let answer = raw_get(&server.addr, "/readyz").await;
+    assert!(answer.starts_with("HTTP/1.1 500"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_millis(4500),
+        "{:?}",
+        started.elapsed()
+    );
     etcd.thaw();
     assert_eq!(
         serves_again(&alerts).await,
         Some(1),
         "the server did not serve again after etcd resumed"
+    );
+    assert!(
+        raw_get(&server.addr, "/readyz")
+            .await
+            .starts_with("HTTP/1.1 200")
     );
 }
 
