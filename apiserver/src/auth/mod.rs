@@ -403,16 +403,19 @@ mod tests {
     #[test]
     fn impersonation_checks_and_user() {
         assert!(Impersonation::of(&headers(&[])).unwrap().is_none());
-        let asked = Impersonation::of(&headers(&[
-            ("Impersonate-User", "system:serviceaccount:ops:deployer"),
-            ("Impersonate-Group", "team-a"),
-            ("Impersonate-Group", "team-b"),
-            ("Impersonate-Uid", "u-1"),
-            ("Impersonate-Extra-Scopes%2Fread", "x"),
-            ("Impersonate-Extra-Scopes%2Fread", "y"),
-        ]))
-        .unwrap()
-        .unwrap();
+        let asked_again = || {
+            Impersonation::of(&headers(&[
+                ("Impersonate-User", "system:serviceaccount:ops:deployer"),
+                ("Impersonate-Group", "team-a"),
+                ("Impersonate-Group", "team-b"),
+                ("Impersonate-Uid", "u-1"),
+                ("Impersonate-Extra-Scopes%2Fread", "x"),
+                ("Impersonate-Extra-Scopes%2Fread", "y"),
+            ]))
+            .unwrap()
+            .unwrap()
+        };
+        let asked = asked_again();
         let checks: Vec<(String, String, String, String, String)> = asked
             .checks()
             .into_iter()
@@ -447,17 +450,40 @@ mod tests {
         let user = asked.user();
         assert_eq!(user.name, "system:serviceaccount:ops:deployer");
         assert_eq!(user.uid, "u-1");
+        // Go's groups: those asked for (a service account's only when none are), then
+        // `system:authenticated`.
+        assert_eq!(user.groups, ["team-a", "team-b", "system:authenticated"]);
+        assert_eq!(user.extra["scopes/read"], ["x", "y"]);
+        // uids and extras are checked in `authentication.k8s.io/v1`.
+        let versions: Vec<String> = asked_again()
+            .checks()
+            .into_iter()
+            .map(|r| r.api_version)
+            .collect();
+        assert_eq!(versions, ["", "", "", "v1", "v1", "v1"]);
+        let account = Impersonation::of(&headers(&[(
+            "Impersonate-User",
+            "system:serviceaccount:ops:deployer",
+        )]))
+        .unwrap()
+        .unwrap()
+        .user();
         assert_eq!(
-            user.groups,
+            account.groups,
             [
-                "team-a",
-                "team-b",
                 "system:serviceaccounts",
                 "system:serviceaccounts:ops",
                 "system:authenticated"
             ]
         );
-        assert_eq!(user.extra["scopes/read"], ["x", "y"]);
+        let unauthenticated = Impersonation::of(&headers(&[
+            ("Impersonate-User", "someone"),
+            ("Impersonate-Group", "system:unauthenticated"),
+        ]))
+        .unwrap()
+        .unwrap()
+        .user();
+        assert_eq!(unauthenticated.groups, ["system:unauthenticated"]);
         let anonymous = Impersonation::of(&headers(&[("Impersonate-User", "system:anonymous")]))
             .unwrap()
             .unwrap()
