@@ -83,6 +83,32 @@ impl Generator for ApplyConfigurationGen {
                 .map(|k| k.ty.name.as_str())
                 .chain(held.iter().map(|t| t.name.as_str()));
             diags.extend(unnameable_from_outside(pkg, named));
+            // `extract_<kind>` and `extract_<kind>_status` of every kind are one namespace:
+            // kinds `Widget` (with a status) and `WidgetStatus` would both write
+            // `extract_widget_status`.
+            let mut seen: std::collections::BTreeMap<String, &str> = Default::default();
+            for k in &kinds {
+                let snake = snake_case(&k.ty.name);
+                let mut names = vec![format!("extract_{snake}")];
+                if k.resource.has_status {
+                    names.push(format!("extract_{snake}_status"));
+                }
+                for name in names {
+                    if let Some(first) = seen.insert(name.clone(), &k.ty.name) {
+                        diags.push(
+                            kube_codegen_model::Diagnostic::error(
+                                "E0309",
+                                format!(
+                                    "`{first}` and `{}` would both have the apply-configuration function `{name}`",
+                                    k.ty.name
+                                ),
+                            )
+                            .at(k.ty.span, "applyconfiguration-gen writes it for this kind")
+                            .help("rename one of the kinds (a kind `<Kind>Status` beside a kind `<Kind>` with a status clashes)"),
+                        );
+                    }
+                }
+            }
         }
         diags
     }
@@ -321,9 +347,13 @@ fn configuration(
             pub kind: ::core::option::Option<::std::string::String>,
         });
     }
-    // The configuration is written as the type is: skipped fields are not on the wire, and
-    // flattened ones put their fields (or entries) beside the type's own.
-    for f in fields.iter().filter(|f| !f.serde.skip) {
+    // The configuration is written as the type is: skipped fields (`skip_serializing` too:
+    // never written back, so never owned) are not on the wire, and flattened ones put their
+    // fields (or entries) beside the type's own.
+    let written = |f: &&kube_codegen_model::Field| {
+        !f.serde.skip && !f.serde.keys.iter().any(|k| k == "skip_serializing")
+    };
+    for f in fields.iter().filter(written) {
         let field = ident(&f.name);
         let wire = &f.wire;
         let t = configured_type(pkg, &f.ty, names, opts);
@@ -339,9 +369,14 @@ fn configuration(
             pub #field: ::core::option::Option<#t>,
         });
         let doc = format!(" Sets `{wire}`.");
-        // `new` is the constructor: its field's setter is `with_new` (Go's `WithNew`).
+        // `new` is the constructor: its field's setter is `with_new` (Go's `WithNew`), or
+        // `set_new` when a field `with_new` has that setter already.
         let setter = if f.name == "new" {
-            format_ident!("with_new")
+            if fields.iter().any(|g| g.name == "with_new") {
+                format_ident!("set_new")
+            } else {
+                format_ident!("with_new")
+            }
         } else {
             field.clone()
         };

@@ -174,6 +174,7 @@ impl Generator for ClientGen {
                 }
             }
         }
+        diags.extend(versions_without_a_hub(model));
         diags
     }
 
@@ -353,6 +354,65 @@ fn fake_resources(
             }
         })
         .collect()
+}
+
+/// W0712 for a kind served in several versions of its group without an internal hub to convert
+/// through: the API server (and so the fake) serves one resource per kind, in one version; the
+/// other versions' clients get 404s from the fake.
+fn versions_without_a_hub(model: &Model) -> Vec<Diagnostic> {
+    let packages = client_packages(model);
+    let mut by_kind: BTreeMap<(usize, &str, &str), Vec<&ClientKind<'_>>> = BTreeMap::new();
+    for (_, kinds) in &packages {
+        for k in kinds {
+            by_kind
+                .entry((k.pkg.input, k.pkg.group.as_str(), k.resource.kind.as_str()))
+                .or_default()
+                .push(k);
+        }
+    }
+    let mut diags = Vec::new();
+    for ((_, group, kind), versions) in by_kind {
+        if versions.len() < 2 || versions.iter().any(|k| hub_kind(model, k).is_some()) {
+            continue;
+        }
+        let version = |k: &ClientKind<'_>| k.pkg.version.clone().unwrap_or_default();
+        let preferred = versions
+            .iter()
+            .max_by_key(|k| version_priority(k.pkg.version.as_deref().unwrap_or("")))
+            .expect("two versions");
+        let others: Vec<String> = versions
+            .iter()
+            .filter(|k| k.pkg.version != preferred.pkg.version)
+            .map(|k| format!("`{}`", version(k)))
+            .collect();
+        let mut d = Diagnostic::warning(
+            "W0712",
+            format!(
+                "`{kind}` is in {} versions of `{group}` without an internal hub: the fake serves `{}` only",
+                versions.len(),
+                version(preferred)
+            ),
+        )
+        .at(preferred.ty.span, "served by the fake (the preferred version)")
+        .note(format!(
+            "the API server serves several versions of a resource only through a hub they convert to; the fake's clients of {} get 404s",
+            others.join(", ")
+        ))
+        .help(format!(
+            "add an internal hub package `{group}` with `{kind}` and `+k8s:conversion-gen=<hub module>` to each version, as the README's versions section shows"
+        ));
+        for k in versions
+            .iter()
+            .filter(|k| k.pkg.version != preferred.pkg.version)
+        {
+            d = d.also(
+                k.ty.span,
+                format!("not served by the fake ({})", version(k)),
+            );
+        }
+        diags.push(d);
+    }
+    diags
 }
 
 /// The hub package a version's kind converts through, if it does and the hub has that kind.

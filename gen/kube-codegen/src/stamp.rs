@@ -419,6 +419,10 @@ impl Context {
 fn read_into(path: &Path, buf: &mut Vec<u8>, head_first: bool) -> std::io::Result<bool> {
     use std::io::Read;
     buf.clear();
+    // Not a regular file (a FIFO would block here): no key; the full run reports it.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     let mut f = std::fs::File::open(path)?;
     if head_first {
         (&mut f).take(HEADER.len() as u64).read_to_end(buf)?;

@@ -435,3 +435,123 @@ fn clients_in_the_types_own_crate_name_them_from_inside() {
         "{outside}"
     );
 }
+
+/// Generated names that would collide are diagnosed or kept apart, never left for rustc: two
+/// kinds with one client accessor (E0711), `extract_<kind>_status` of one kind and
+/// `extract_<kind>` of another (E0309), accessors named like the generated structs' own
+/// methods (`list` → `list_`), and a field `new` beside a field `with_new` (`set_new`).
+#[test]
+fn generated_names_never_collide_silently() {
+    let kind = |name: &str, tags: &str| {
+        format!(
+            "/// +genclient\n{tags}#[derive(Clone, Debug, Default)]\npub struct {name} {{\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\n}}\n"
+        )
+    };
+    let (_tmp, apis, client) = shop(&[
+        (
+            "mod.rs",
+            "//! +groupName=shop.example.com\nmod types;\npub use types::*;\n",
+        ),
+        (
+            "types.rs",
+            &format!(
+                "{}{}",
+                kind("Widget", ""),
+                kind("Other", "/// +resourceName=widgets-all-namespaces\n")
+            ),
+        ),
+    ]);
+    let err = generate_with_clients(&apis, &client)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("error[E0711]: `Widget` and `Other` would both have the client accessor `widgets_all_namespaces`"),
+        "{err}"
+    );
+
+    let (_tmp, apis, client) = shop(&[
+        (
+            "mod.rs",
+            "//! +groupName=shop.example.com\nmod types;\npub use types::*;\n",
+        ),
+        (
+            "types.rs",
+            "/// +genclient\n#[derive(Clone, Debug, Default)]\npub struct Widget {\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\n    pub status: Option<WidgetState>,\n}\n#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]\npub struct WidgetState {\n    pub ok: bool,\n}\n/// +genclient\n#[derive(Clone, Debug, Default)]\npub struct WidgetStatus {\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\n}\n",
+        ),
+    ]);
+    let err = generate_with_clients(&apis, &client)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`Widget` and `WidgetStatus` would both have the apply-configuration function `extract_widget_status`"),
+        "{err}"
+    );
+
+    let (_tmp, apis, client) = shop(&[
+        (
+            "mod.rs",
+            "//! +groupName=shop.example.com\nmod types;\npub use types::*;\n",
+        ),
+        (
+            "types.rs",
+            "/// +genclient\n/// +resourceName=list\n#[derive(Clone, Debug, Default)]\npub struct Item {\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\n    pub spec: ItemSpec,\n}\n#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]\npub struct ItemSpec {\n    pub new: bool,\n    pub with_new: bool,\n}\n",
+        ),
+    ]);
+    generate_with_clients(&apis, &client).unwrap();
+    let read_all = |dir: &Path| {
+        let mut text = String::new();
+        for entry in walk(dir) {
+            text.push_str(&std::fs::read_to_string(entry).unwrap());
+        }
+        text
+    };
+    let out = read_all(&client);
+    assert!(
+        out.contains("pub fn list_("),
+        "the accessor keeps clear of `list`"
+    );
+    assert!(out.contains("pub fn set_new(") && out.contains("pub fn with_new("));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A kind in two versions with no hub is served by the fake in one: W0712 says which.
+#[test]
+fn a_kind_in_two_versions_without_a_hub_is_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let apis = tmp.path().join("apis");
+    for v in ["v1", "v2"] {
+        let dir = apis.join("shop").join(v);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("mod.rs"),
+            format!(
+                "//! +groupName=shop.example.com\nmod types;\npub use types::*;\n{}",
+                ""
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("types.rs"),
+            shop_kind("Order", "Clone, Debug, Default"),
+        )
+        .unwrap();
+    }
+    let report = generate_with_clients(&apis, &tmp.path().join("client")).unwrap();
+    let warnings = report.warnings.to_string();
+    assert!(
+        warnings.contains("warning[W0712]: `Order` is in 2 versions of `shop.example.com` without an internal hub: the fake serves `v2` only"),
+        "{warnings}"
+    );
+}

@@ -37,12 +37,80 @@ impl ClientKind<'_> {
 /// E0703 for every client kind other crates cannot name (see
 /// [`crate::output::unnameable_from_outside`]).
 pub fn unnameable_kinds(model: &Model) -> Vec<crate::diag::Diagnostic> {
-    client_packages(model)
-        .into_iter()
+    let packages = client_packages(model);
+    let mut diags: Vec<crate::diag::Diagnostic> = packages
+        .iter()
         .flat_map(|(pkg, kinds)| {
             crate::output::unnameable_from_outside(pkg, kinds.iter().map(|k| k.ty.name.as_str()))
         })
-        .collect()
+        .collect();
+    diags.extend(
+        packages
+            .iter()
+            .flat_map(|(_, kinds)| accessor_collisions(kinds)),
+    );
+    diags
+}
+
+/// E0711 when two kinds of a group/version would get one accessor: a kind's own
+/// (`widgets_all_namespaces` from `+resourceName=widgets-all-namespaces`) and another's
+/// all-namespaces one, or two plurals that read alike once snake-cased.
+fn accessor_collisions(kinds: &[ClientKind<'_>]) -> Vec<crate::diag::Diagnostic> {
+    let mut seen: BTreeMap<String, &ClientKind<'_>> = BTreeMap::new();
+    let mut diags = Vec::new();
+    for k in kinds {
+        let own = k.accessor();
+        let mut names = vec![own.clone()];
+        if k.resource.namespaced {
+            names.push(format!("{own}_all_namespaces"));
+        }
+        for name in names {
+            match seen.get(&name) {
+                Some(first) => diags.push(
+                    crate::diag::Diagnostic::error(
+                        "E0711",
+                        format!(
+                            "`{}` and `{}` would both have the client accessor `{name}`",
+                            first.ty.name, k.ty.name
+                        ),
+                    )
+                    .at(k.ty.span, format!("`{}`'s accessor is `{name}`", k.ty.name))
+                    .also(first.ty.span, format!("`{}` has it already", first.ty.name))
+                    .help("give one of them another plural with `+resourceName=<plural>`"),
+                ),
+                None => {
+                    seen.insert(name, k);
+                }
+            }
+        }
+    }
+    diags
+}
+
+/// Methods of the generated clientset, listers and informer factory that accessors (a kind's,
+/// a group's) must not shadow: such an accessor gets a trailing `_` (`list_`), in every
+/// generator alike.
+const RESERVED_ACCESSORS: &[&str] = &[
+    "builder",
+    "client",
+    "for_resource",
+    "from_builder",
+    "get",
+    "informer",
+    "inner",
+    "list",
+    "lister",
+    "new",
+    "start",
+    "store",
+    "with_content_type",
+];
+
+fn unreserved(mut name: String) -> String {
+    if RESERVED_ACCESSORS.contains(&name.as_str()) {
+        name.push('_');
+    }
+    name
 }
 
 pub fn client_packages(model: &Model) -> Vec<(&Package, Vec<ClientKind<'_>>)> {
@@ -96,7 +164,7 @@ pub fn group_names<'a>(
             } else {
                 label
             };
-            (pkg.group.as_str(), snake(&name))
+            (pkg.group.as_str(), unreserved(snake(&name)))
         })
         .collect()
 }
@@ -108,7 +176,9 @@ pub fn group_version_names(packages: &[(&Package, Vec<ClientKind<'_>>)]) -> Vec<
         .iter()
         .map(|(pkg, _)| {
             let version = pkg.version.as_deref().unwrap_or_default();
-            snake(&format!("{}_{version}", groups[pkg.group.as_str()]))
+            // The group's own name, not the accessor escaped from a reserved word.
+            let group = groups[pkg.group.as_str()].trim_end_matches('_');
+            snake(&format!("{group}_{version}"))
         })
         .collect()
 }
@@ -150,12 +220,8 @@ pub fn accessor(kind: &str, plural: &str) -> String {
     }
     out.push_str(rest);
     // A plural is a DNS label (`widget-things`, `3dprinters`); the accessor is a method next to
-    // the clientset's own `new`.
-    let mut out = crate::output::identifier(&out).into_owned();
-    if out == "new" {
-        out.push('_');
-    }
-    out
+    // the generated structs' own (`new`, `list`, `with_content_type`).
+    unreserved(crate::output::identifier(&out).into_owned())
 }
 
 /// `pager_v1alpha1` → `PagerV1alpha1`.
@@ -269,5 +335,18 @@ mod tests {
         assert!(version_priority("v1beta2") > version_priority("v1beta1"));
         assert!(version_priority("v1beta1") > version_priority("v1alpha1"));
         assert!(version_priority("v2") > version_priority("v1"));
+    }
+}
+
+#[cfg(test)]
+mod reserved_tests {
+    #[test]
+    fn accessors_keep_clear_of_generated_methods() {
+        assert_eq!(super::accessor("Item", "list"), "list_");
+        assert_eq!(
+            super::accessor("Thing", "with-content-type"),
+            "with_content_type_"
+        );
+        assert_eq!(super::accessor("Alert", "alerts"), "alerts");
     }
 }

@@ -631,11 +631,23 @@ fn client_spec(
     for tag in tags.iter().filter(|t| t.key == TagKey::Method) {
         match custom_method(tag, names) {
             Ok(m) => {
-                if let Some(prev) = methods.iter().find(|p| p.name == m.name) {
+                // Methods are written in snake case: `GetScale` and `getScale` are one.
+                let snake = crate::naming::snake_case(&m.name);
+                if let Some(prev) = methods
+                    .iter()
+                    .find(|p| crate::naming::snake_case(&p.name) == snake)
+                {
                     diags.push(
                         Diagnostic::error(
                             "E0104",
-                            format!("`+genclient:method` `{}` is given twice", m.name),
+                            if prev.name == m.name {
+                                format!("`+genclient:method` `{}` is given twice", m.name)
+                            } else {
+                                format!(
+                                    "`+genclient:method` `{}` and `{}` are both the method `{snake}`",
+                                    prev.name, m.name
+                                )
+                            },
                         )
                         .at(tag.span, "second method of this name")
                         .also(prev.span, "first given here")
@@ -1076,7 +1088,15 @@ fn check_default(pkg: &Package, ty: &FieldType, value: &Value, depth: usize) -> 
             }
             _ => wrong(&format!("an integer (`{}`)", i.name())),
         },
-        FieldType::Float(_) => match value {
+        FieldType::Float(f) => match value {
+            // The generated default is a literal of the field's type: one out of its range
+            // does not compile (serde would read it as infinity).
+            Value::Number(n)
+                if *f == FloatType::F32
+                    && n.as_f64().is_some_and(|x| x.abs() > f32::MAX as f64) =>
+            {
+                wrong("a number within `f32`'s range")
+            }
             Value::Number(_) => Ok(()),
             _ => wrong("a number"),
         },

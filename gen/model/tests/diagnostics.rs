@@ -1722,3 +1722,64 @@ fn scale_paths_are_checked_against_the_kind() {
         "{out}"
     );
 }
+
+/// Custom methods are written in snake case: two names that read alike there are one method.
+#[test]
+fn custom_methods_alike_in_snake_case_are_one() {
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}/// +genclient\n/// +genclient:method=GetScale,verb=get,subresource=scale,result=k8s_openapi::api::autoscaling::v1::Scale\n/// +genclient:method=getScale,verb=get,subresource=scale,result=k8s_openapi::api::autoscaling::v1::Scale\n#[derive(Clone, Debug)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(
+        out.contains("error[E0104]: `+genclient:method` `GetScale` and `getScale` are both the method `get_scale`"),
+        "{out}"
+    );
+}
+
+/// A default must be a literal of the field's type: 1e39 is no `f32`.
+#[test]
+fn a_float_default_out_of_range_is_an_error() {
+    let types = |v: &str| {
+        format!(
+            "{META}use serde::{{Deserialize, Serialize}};\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: AlertSpec,\n}}\n#[derive(Clone, Default, Serialize, Deserialize)]\npub struct AlertSpec {{\n    /// +default={v}\n    pub ratio: Option<f32>,\n}}\n"
+        )
+    };
+    let out = errors(&[("apis/pager/v1/types.rs", &types("1e39"))], "apis");
+    assert!(out.contains("error[E0313]"), "{out}");
+    assert!(out.contains("within `f32`'s range"), "{out}");
+    let root = fixture(&[("apis/pager/v1/types.rs", &types("3.4e38"))]);
+    try_load(&root, "apis").unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Only regular files are read: a FIFO named `*.rs` would block the run, a link to `/dev/zero`
+/// never end.
+#[cfg(unix)]
+#[test]
+fn files_that_are_not_regular_are_errors() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+        ),
+    )]);
+    let fifo = root.path().join("apis/pager/v1/fifo.rs");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("/dev/zero", root.path().join("apis/pager/v1/zero.rs")).unwrap();
+    let out = match try_load(&root, "apis") {
+        Ok(_) => panic!("a FIFO and a device are not sources"),
+        Err(out) => out,
+    };
+    assert!(out.contains("fifo.rs: not a regular file"), "{out}");
+    assert!(out.contains("zero.rs: not a regular file"), "{out}");
+}

@@ -83,10 +83,31 @@ enum ReadError {
     NotUtf8(std::string::FromUtf8Error),
 }
 
-/// The file's text, or `None` when it starts with kube-codegen's header.
+/// The largest source file read: a bigger one is an error, not memory exhausted.
+const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
+/// The file's text, or `None` when it starts with kube-codegen's header. Only regular files
+/// are read (a FIFO would block, a link to `/dev/zero` never end), up to [`MAX_SOURCE_BYTES`].
 fn read_unless_generated(path: &Path) -> Result<Option<String>, ReadError> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if !meta.is_file() {
+        return Err(ReadError::Io(std::io::Error::other(
+            "not a regular file (a device, FIFO or socket)",
+        )));
+    }
+    let too_big = || {
+        ReadError::Io(std::io::Error::other(format!(
+            "larger than {} MiB",
+            MAX_SOURCE_BYTES >> 20
+        )))
+    };
+    if meta.len() > MAX_SOURCE_BYTES {
+        return Err(too_big());
+    }
+    let f = std::fs::File::open(path).map_err(ReadError::Io)?;
+    // A file that grows while it is read stops at the limit too.
+    let mut f = f.take(MAX_SOURCE_BYTES + 1);
     let mut head = vec![0u8; HEADER.len()];
     let n = read_full(&mut f, &mut head).map_err(ReadError::Io)?;
     head.truncate(n);
@@ -96,14 +117,16 @@ fn read_unless_generated(path: &Path) -> Result<Option<String>, ReadError> {
     let mut rest = Vec::new();
     f.read_to_end(&mut rest).map_err(ReadError::Io)?;
     head.extend_from_slice(&rest);
+    if head.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(too_big());
+    }
     String::from_utf8(head)
         .map(Some)
         .map_err(ReadError::NotUtf8)
 }
 
 /// Reads until `buf` is full or the file ends; returns the bytes read.
-fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
-    use std::io::Read;
+fn read_full(f: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match f.read(&mut buf[n..])? {

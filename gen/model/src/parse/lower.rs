@@ -72,6 +72,19 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
         diags: Vec::new(),
     };
     plain_comment_tags(&ctx, &f.text, &mut out.diags);
+    // Nesting deeper than any API type needs would overflow the parser's stack (an abort, not a
+    // diagnostic) and make generation quadratic: refused before parsing.
+    if let Some(at) = too_deep(&f.text, MAX_NESTING) {
+        out.diags.push(
+            Diagnostic::error(
+                "E0004",
+                format!("this file nests more than {MAX_NESTING} levels deep"),
+            )
+            .at(Span::new(f.id, at, at + 1), "this bracket goes too deep")
+            .help("API types nest a few levels: flatten the type or split it into named types"),
+        );
+        return out;
+    }
     let file = match syn::parse_file(&f.text) {
         Ok(file) => file,
         Err(e) => {
@@ -147,4 +160,124 @@ fn lex_problem(text: &str, at: usize) -> Option<(String, String)> {
             "cannot read further".into(),
         ),
     })
+}
+
+/// How deep brackets and generics may nest in an input file.
+pub(crate) const MAX_NESTING: usize = 6_000;
+
+/// Where `text` first nests `(`, `[`, `{` and `<` more than `limit` deep, outside comments
+/// and literals (`->`, `=>` and comparisons are not brackets); `None` when it never does.
+fn too_deep(text: &str, limit: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut nest = 1;
+                i += 2;
+                while i < b.len() && nest > 0 {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        nest += 1;
+                        i += 1;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        nest -= 1;
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'r' if matches!(b.get(i + 1), Some(b'#') | Some(b'"'))
+                && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')) =>
+            {
+                // A raw string: `r#*"` … `"#*`.
+                let mut j = i + 1;
+                let mut hashes = 0;
+                while b.get(j) == Some(&b'#') {
+                    hashes += 1;
+                    j += 1;
+                }
+                if b.get(j) == Some(&b'"') {
+                    j += 1;
+                    while j < b.len() {
+                        if b[j] == b'"'
+                            && b[j + 1..]
+                                .iter()
+                                .take(hashes)
+                                .filter(|&&c| c == b'#')
+                                .count()
+                                == hashes
+                        {
+                            j += 1 + hashes;
+                            break;
+                        }
+                        j += 1;
+                    }
+                    i = j;
+                    continue;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\'' => {
+                // A char literal (`'x'`, `'\n'`, `'\u{…}'`), or a lifetime (`'a`): skipped.
+                if b.get(i + 1) == Some(&b'\\') {
+                    i += 2;
+                    while i < b.len() && b[i] != b'\'' {
+                        i += 1;
+                    }
+                } else if let Some(c) = text[i + 1..].chars().next()
+                    && b.get(i + 1 + c.len_utf8()) == Some(&b'\'')
+                {
+                    i += 1 + c.len_utf8();
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return Some(i);
+                }
+            }
+            b'<' if !matches!(b.get(i + 1), Some(b'=') | Some(b'<')) => {
+                depth += 1;
+                if depth > limit {
+                    return Some(i);
+                }
+            }
+            b'>' if i > 0 && matches!(b[i - 1], b'-' | b'=') => {}
+            b')' | b']' | b'}' | b'>' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    #[test]
+    fn nesting_is_measured_outside_comments_and_literals() {
+        let deep = |n: usize| format!("type T = {}u8{};", "Option<".repeat(n), ">".repeat(n));
+        assert_eq!(super::too_deep(&deep(50), 100), None);
+        assert!(super::too_deep(&deep(150), 100).is_some());
+        // Brackets in comments, strings, chars and arrows do not count; lifetimes are no chars.
+        let noise = "/// a < b ( [ {\n// <<<<\n/* < /* ( */ < */\nconst S: &str = \"((((<<<<\";\nconst C: char = '(';\nfn f<'a>(x: &'a u8) -> u8 { *x }\nconst R: &str = r#\"<<<(\"#;\n";
+        assert_eq!(super::too_deep(&noise.repeat(200), 10), None);
+        // `>>` closes two.
+        assert_eq!(
+            super::too_deep(&"type A = Vec<Vec<u8>>;\n".repeat(500), 3),
+            None
+        );
+    }
 }
