@@ -146,8 +146,10 @@ pub fn rename_variant(name: &str, rule: Option<&str>) -> String {
     }
 }
 
-/// `^v[0-9]+((alpha|beta)[0-9]+)?$`, the Kubernetes version grammar (code-generator's
-/// `gen_client` and apimachinery's `kubeVersionRegex`): `v0` is a version (akri serves `v0`).
+/// `^v[0-9]+((alpha|beta)[0-9]*)?$`: the Kubernetes version grammar (code-generator's
+/// `gen_client` and apimachinery's `kubeVersionRegex`), and `v<N>alpha`/`v<N>beta`, which CRDs
+/// serve too (mirrord's `v1alpha`; Kubernetes orders them after the versions of its grammar).
+/// `v0` is a version (akri serves `v0`).
 pub fn is_version(s: &str) -> bool {
     let Some(rest) = after_major(s) else {
         return false;
@@ -161,7 +163,7 @@ pub fn is_version(s: &str) -> bool {
     else {
         return false;
     };
-    !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    n.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A name meant as a version but not spelled as one (`V1`, `v1alpha`, `v1-beta1`, `v1.2`):
@@ -311,10 +313,12 @@ mod tests {
     #[test]
     fn versions() {
         // The regex Go's tools use: digits, leading zeros included.
-        for ok in ["v1", "v1alpha1", "v2beta3", "v10", "v0", "v01", "v1beta0"] {
+        for ok in [
+            "v1", "v1alpha1", "v2beta3", "v10", "v0", "v01", "v1beta0", "v1alpha", "v2beta",
+        ] {
             assert!(is_version(ok), "{ok}");
         }
-        for bad in ["v1alpha", "1", "v1gamma1", "version", "v", "v1.0", "V1"] {
+        for bad in ["1", "v1gamma1", "version", "v", "v1.0", "V1", "v1alpha-1"] {
             assert!(!is_version(bad), "{bad}");
         }
     }

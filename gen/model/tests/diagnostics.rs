@@ -766,6 +766,7 @@ fn a_custom_resource_derive_is_shown_as_the_kind_to_write() {
             "#[kube(group = \"kube.rs\", version = \"v1\", kind = \"Document\", plural = \"docs\")]\n",
             "#[kube(status = \"DocumentStatus\", shortname = \"doc\", shortname = \"dc\", category = \"all\")]\n",
             "#[kube(printcolumn = r#\"{\"name\":\"Title\", \"type\":\"string\", \"jsonPath\":\".spec.title\"}\"#)]\n",
+            "#[kube(printcolumn(name = \"Replicas\", type_ = \"integer\", json_path = \".spec.replicas\", priority = 1))]\n",
             "#[kube(scale(spec_replicas_path = \".spec.replicas\", status_replicas_path = \".status.replicas\"), crates(kube_core = \"::kube::core\"))]\n",
             "pub struct DocumentSpec {\n    pub title: String,\n    pub replicas: i32,\n}\n\n",
             "#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct DocumentStatus {\n    pub seen: bool,\n    pub replicas: i32,\n}\n",
@@ -805,7 +806,8 @@ fn a_custom_resource_derive_is_shown_as_the_kind_to_write() {
     assert_eq!(r.plural, "docs");
     assert_eq!(r.short_names, ["doc", "dc"]);
     assert_eq!(r.categories, ["all"]);
-    assert_eq!(r.printer_columns.len(), 1);
+    assert_eq!(r.printer_columns.len(), 2);
+    assert_eq!(r.printer_columns[1].priority, 1);
     assert!(!r.namespaced && r.has_status);
     let scale = r.scale.as_ref().expect("kube's scale(...) as +scale");
     assert_eq!(
@@ -1009,10 +1011,7 @@ fn directories_named_like_versions_but_not_spelled_as_one_are_warned() {
         ("apis/pager/v1_helpers.rs", ""),
         ("apis/pager/V1/mod.rs", "mod types;\npub use types::*;\n"),
         ("apis/pager/V1/types.rs", &kind),
-        (
-            "apis/pager/v1alpha/types.rs",
-            &kind.replace("Alert", "Page"),
-        ),
+        ("apis/pager/v1.2/types.rs", &kind.replace("Alert", "Page")),
         (
             "apis/pager/v1beta1/mod.rs",
             "mod types;\npub use types::*;\n",
@@ -1033,14 +1032,15 @@ fn directories_named_like_versions_but_not_spelled_as_one_are_warned() {
         "{out}"
     );
     assert!(
-        out.contains("`pager/v1alpha` is named like a version"),
+        out.contains("`pager/v1.2` is named like a version"),
         "{out}"
     );
     assert!(out.contains("`v<N>alpha<M>`"), "{out}");
     assert_eq!(out.matches("W0112").count(), 2, "{out}");
     for (name, yes) in [
         ("V1", true),
-        ("v1alpha", true),
+        // CRDs serve `v1alpha` (mirrord does): a version.
+        ("v1alpha", false),
         ("v1-beta1", true),
         ("v1.2", true),
         ("V2Alpha1", true),
@@ -1782,4 +1782,26 @@ fn files_that_are_not_regular_are_errors() {
     };
     assert!(out.contains("fifo.rs: not a regular file"), "{out}");
     assert!(out.contains("zero.rs: not a regular file"), "{out}");
+}
+
+/// A schema schemars would take from elsewhere (`schema_with`) is not read: W0207 names the
+/// tags that carry its list semantics (kube-rs's `conditions` with a `list-type: map` schema).
+#[test]
+fn a_schemars_schema_of_its_own_is_a_warning() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}use serde::{{Deserialize, Serialize}};\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub status: Option<AlertStatus>,\n}}\n#[derive(Clone, Default, Serialize, Deserialize)]\npub struct AlertStatus {{\n    #[schemars(schema_with = \"conditions\")]\n    #[serde(default)]\n    pub conditions: Vec<String>,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(
+        out.contains("warning[W0207]: `#[schemars(schema_with …)]` is not read"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`+listType=map` with `+listMapKey=<field>`"),
+        "{out}"
+    );
 }

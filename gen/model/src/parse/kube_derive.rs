@@ -153,8 +153,45 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
                     Some(v) => Err(v),
                     None => scale_tag(paths.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
                 });
+            } else if m.input.peek(syn::token::Paren) && key.as_deref() == Some("printcolumn") {
+                // `printcolumn(name = "…", type_ = "…", json_path = "…", …)`.
+                let mut parts = Vec::new();
+                let mut unread = None;
+                m.parse_nested_meta(|p| {
+                    let name = p.path.get_ident().map(|i| i.unraw().to_string());
+                    let value: syn::Expr = p.value()?.parse()?;
+                    let text = match &value {
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }) => Some(s.value()),
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Int(i),
+                            ..
+                        }) => Some(i.base10_digits().to_string()),
+                        _ => None,
+                    };
+                    let key = match name.as_deref() {
+                        Some("name") => Some("name"),
+                        Some("type_" | "type") => Some("type"),
+                        Some("json_path" | "jsonPath") => Some("jsonPath"),
+                        Some("description") => Some("description"),
+                        Some("format") => Some("format"),
+                        Some("priority") => Some("priority"),
+                        _ => None,
+                    };
+                    match (key, text) {
+                        (Some(k), Some(t)) if !t.contains(',') => parts.push(format!("{k}={t}")),
+                        _ => unread = Some(quote::ToTokens::to_token_stream(&value).to_string()),
+                    }
+                    Ok(())
+                })?;
+                out.print_columns.push(match unread {
+                    Some(v) => Err(v),
+                    None => Ok(parts.join(",")),
+                });
             } else if m.input.peek(syn::token::Paren) {
-                // `crates(...)`, `printcolumn(...)`: nothing the hint uses.
+                // `crates(...)`: nothing the hint uses.
                 let content;
                 syn::parenthesized!(content in m.input);
                 content.parse::<proc_macro2::TokenStream>()?;

@@ -228,6 +228,30 @@ pub(super) fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField
     for (key, span) in custom {
         serde_custom_shape(ctx, &key, span, "this field");
     }
+    for attr in attrs.iter().filter(|a| a.path().is_ident("schemars")) {
+        let mut unread = Vec::new();
+        // What cannot be read is left alone: schemars is not kube-codegen's input.
+        let _ = attr.parse_nested_meta(|m| {
+            if let Some(key) = m.path.get_ident().map(|i| i.to_string())
+                && matches!(key.as_str(), "schema_with" | "with" | "skip")
+            {
+                unread.push((key, m.path.span()));
+            }
+            skip_meta(&m)
+        });
+        for (key, span) in unread {
+            let span = ctx.span(span);
+            ctx.diags.push(
+                Diagnostic::warning(
+                    "W0207",
+                    format!("`#[schemars({key} …)]` is not read: the OpenAPI schema is the Rust type's"),
+                )
+                .at(span, "a schema kube-codegen does not see")
+                .note("list and map semantics such a schema sets (`x-kubernetes-list-type`, list-map keys) are what server-side apply merges by")
+                .help("say them with tags the schema is built from: `+listType=map` with `+listMapKey=<field>`, `+listType=set`, `+mapType`; `+k8s:openapi-gen=false` leaves a field's type out"),
+            );
+        }
+    }
     for (key, span) in splits {
         serde_split_names(ctx, key, span);
     }
