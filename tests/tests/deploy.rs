@@ -1538,6 +1538,12 @@ fn check_apiserver(m: &Manifests, errors: &mut Vec<String>) {
                 "extension-apiserver-authentication-reader",
                 "a RoleBinding in kube-system",
             ),
+            // NamespaceLifecycle watches the cluster's namespaces.
+            (
+                "ClusterRole",
+                "pager-apiserver:namespace-reader",
+                "a ClusterRoleBinding",
+            ),
         ] {
             if !bound(kind, role) {
                 errors.push(format!(

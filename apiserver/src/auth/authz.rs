@@ -246,16 +246,21 @@ impl Rule {
                 });
         }
         let resource = request.resource_path();
+        // RBAC's `ResourceMatches` (`*`, exact, `*/<subresource>`), and `<resource>/*`.
+        let sub = request.subresource.as_str();
         let resource_ok = self.resources.iter().any(|r| {
             r == "*"
                 || *r == resource
-                || (r.strip_suffix("/*") == Some(request.resource.as_str())
-                    && !request.subresource.is_empty())
+                || (!sub.is_empty() && r.strip_prefix("*/") == Some(sub))
+                || (!sub.is_empty() && r.strip_suffix("/*") == Some(request.resource.as_str()))
         });
+        // RBAC's `ResourceNameMatches`: names are literal (`*` is a name), and a rule that
+        // names objects never matches a request without one (a list, a create).
+        let name_ok = self.resource_names.is_empty() || self.resource_names.contains(&request.name);
         resource_ok
             && matches(&self.api_groups, &request.api_group)
             && (self.namespaces.is_empty() || matches(&self.namespaces, &request.namespace))
-            && (self.resource_names.is_empty() || matches(&self.resource_names, &request.name))
+            && name_ok
     }
 }
 
@@ -325,6 +330,26 @@ rules:
         assert!(!p.allows(&anon, &r(Method::GET, "/apis", false)));
         assert!(p.allows(&anon, &r(Method::GET, "/healthz", false)));
         assert!(!p.allows(&alice, &r(Method::POST, "/apis", false)));
+    }
+
+    /// RBAC's matching: `*/status` matches any resource's status; resource names are literal
+    /// and never match a request without a name.
+    #[test]
+    fn resources_and_names_match_as_rbac_does() {
+        let p = Policy::from_yaml(
+            "rules:\n  - users: [s]\n    verbs: [get, patch]\n    apiGroups: [\"*\"]\n    resources: [\"*/status\"]\n  - users: [n]\n    verbs: [\"*\"]\n    apiGroups: [\"*\"]\n    resources: [alerts]\n    resourceNames: [\"*\"]\n",
+        )
+        .unwrap();
+        let r = |m: Method, path: &str| RequestInfo::new(&m, path, false);
+        let base = "/apis/pager.k8s.co/v1beta1/namespaces/ns/alerts";
+        let (s, n) = (user("s", &[]), user("n", &[]));
+        assert!(p.allows(&s, &r(Method::PATCH, &format!("{base}/a/status"))));
+        assert!(!p.allows(&s, &r(Method::PATCH, &format!("{base}/a"))));
+        assert!(!p.allows(&s, &r(Method::GET, &format!("{base}/a/scale"))));
+        assert!(p.allows(&n, &r(Method::GET, &format!("{base}/*"))));
+        assert!(!p.allows(&n, &r(Method::GET, &format!("{base}/a"))));
+        assert!(!p.allows(&n, &r(Method::GET, base)));
+        assert!(!p.allows(&n, &r(Method::POST, base)));
     }
 
     #[test]

@@ -43,7 +43,8 @@ struct Cli {
     #[arg(long, value_delimiter = ',', conflicts_with = "namespaces_kubeconfig")]
     namespaces: Option<Vec<String>>,
     /// Namespace lifecycle from the main cluster: its namespaces watched through this
-    /// kubeconfig (creating in a missing or terminating namespace is refused).
+    /// kubeconfig (creating in a missing or terminating namespace is refused). With
+    /// `--delegate-in-cluster` and neither namespace flag, the pod's own cluster's.
     #[arg(long)]
     namespaces_kubeconfig: Option<PathBuf>,
     /// At most this many Alerts created per namespace per minute (the `pager.k8s.co/rate-limit`
@@ -293,6 +294,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| format!("--namespaces-kubeconfig {}: {e}", path.display()))?;
             let client = kube::Client::try_from(config)
                 .map_err(|e| format!("--namespaces-kubeconfig {}: {e}", path.display()))?;
+            server = server.namespaces(apiserver::ClusterNamespaces::start(client));
+        }
+        // In the cluster, the cluster's namespaces, as sample-apiserver's NamespaceLifecycle
+        // admission reads them through the pod's service account.
+        (None, None) if cli.delegate_in_cluster => {
+            let config = kube::Config::incluster()
+                .map_err(|e| format!("--delegate-in-cluster (namespaces): {e}"))?;
+            let client = kube::Client::try_from(config)
+                .map_err(|e| format!("--delegate-in-cluster (namespaces): {e}"))?;
             server = server.namespaces(apiserver::ClusterNamespaces::start(client));
         }
         (None, None) => {}
