@@ -218,8 +218,29 @@ impl Sources {
                 if errors == 1 { "" } else { "s" }
             ));
         }
-        out
+        printable(out)
     }
+}
+
+/// The text with control characters from the input (an escape sequence in a name, a comment
+/// or a snippet of the source) shown as `?`: a diagnostic never drives the terminal. Newlines
+/// and tabs stay; a carriage return is shown as `?` too.
+fn printable(text: String) -> String {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return text;
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 impl<'a> Files<'a> for Sources {
@@ -327,5 +348,17 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod printable_tests {
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(
+            super::printable("a\u{1b}[2Jb\r\n\tc\u{7}".into()),
+            "a?[2Jb?\n\tc?"
+        );
+        assert_eq!(super::printable("plain\n".into()), "plain\n");
     }
 }
