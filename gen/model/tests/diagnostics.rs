@@ -573,9 +573,12 @@ fn lexer_errors() {
             ("apis/pager/v1/b.rs", "pub const S: &str = \"abc;\n"),
             ("apis/pager/v1/c.rs", "/* open\npub struct C;\n"),
             ("apis/pager/v1/d.rs", "pub struct D { x: u8 )\n"),
+            ("apis/pager/v1/e.rs", "/// a\u{1b}[2J\rb\npub struct E;\n"),
         ],
         "apis",
     );
+    // No control character reaches the terminal.
+    assert!(!out.contains('\u{1b}') && !out.contains('\r'), "{out:?}");
     insta::assert_snapshot!(out);
 }
 

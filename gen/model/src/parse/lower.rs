@@ -144,6 +144,20 @@ fn lex_problem(text: &str, at: usize) -> Option<(String, String)> {
             "unterminated character literal".into(),
             "starts here".into(),
         ),
+        // A doc comment with a carriage return not followed by a newline: rustc's "bare CR
+        // not allowed in doc-comment".
+        Some('/')
+            if (rest.starts_with("///") || rest.starts_with("//!"))
+                && rest
+                    .split('\n')
+                    .next()
+                    .is_some_and(|line| line.trim_end_matches('\r').contains('\r')) =>
+        {
+            (
+                "bare CR not allowed in doc-comment".into(),
+                "this doc comment holds a carriage return that ends no line".into(),
+            )
+        }
         Some('/') if rest.starts_with("/*") => (
             "unterminated block comment".into(),
             "comment starts here".into(),
