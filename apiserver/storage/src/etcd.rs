@@ -159,6 +159,16 @@ impl EtcdStore {
     /// `connect_timeout` (etcd may be starting beside the server).
     pub async fn connect(endpoints: &[String], options: EtcdOptions) -> Result<Self, StorageError> {
         let deadline = tokio::time::Instant::now() + options.connect_timeout;
+        // etcd may start beside the server (a StatefulSet next to a Deployment): say so,
+        // once a few seconds have passed, rather than wait silently.
+        let started = tokio::time::Instant::now();
+        let mut said = false;
+        let mut waiting = |why: &str| {
+            if !said && started.elapsed() >= Duration::from_secs(3) {
+                said = true;
+                tracing::warn!(endpoints = %endpoints.join(","), reason = why, "waiting for etcd");
+            }
+        };
         loop {
             // The channel's timeout is a backstop a second behind each call's own timer, so
             // that a slow etcd is always answered by that timer, as a timeout.
@@ -195,13 +205,13 @@ impl EtcdStore {
                     match store.revision().await {
                         Ok(_) => return Ok(store),
                         Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
-                        Err(_) => {}
+                        Err(e) => waiting(&e.to_string()),
                     }
                 }
                 Err(e) if tokio::time::Instant::now() >= deadline => return Err(classify(e)),
-                Err(_) => {}
+                Err(e) => waiting(&e.to_string()),
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
 

@@ -75,6 +75,10 @@ struct Cli {
     /// How long one etcd call may take before the request fails with 504, in seconds.
     #[arg(long, default_value_t = 10)]
     etcd_request_timeout: u64,
+    /// How long to wait for etcd at start (it may start beside the server), in seconds; then
+    /// the server exits.
+    #[arg(long, default_value_t = 60)]
+    etcd_connect_timeout: u64,
     /// Watch events kept for clients that resume from a resourceVersion; older ones get
     /// 410 Gone (`Expired`) and relist.
     #[arg(long, default_value_t = apiserver_storage::DEFAULT_HISTORY_CAPACITY)]
@@ -238,8 +242,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     tls: etcd_tls(&cli)?,
                     prefix: cli.etcd_prefix.clone(),
                     request_timeout: std::time::Duration::from_secs(cli.etcd_request_timeout),
+                    connect_timeout: std::time::Duration::from_secs(cli.etcd_connect_timeout),
                     store: options.clone(),
-                    ..Default::default()
                 },
             )
             .await
