@@ -10,6 +10,8 @@ use crate::diag::{Diagnostic, Span};
 #[derive(Default)]
 struct KubeAttrs {
     kind: Option<String>,
+    group: Option<String>,
+    version: Option<String>,
     namespaced: bool,
     status: Option<String>,
     plural: Option<String>,
@@ -88,6 +90,11 @@ pub(super) fn custom_resource_warning(
         "declare the kind beside `{spec_name}`, and remove `CustomResource` and the `#[kube(...)]` attributes:\n{}",
         decl.join("\n")
     ));
+    if let (Some(group), Some(version)) = (&kube.group, &kube.version) {
+        d = d.note(format!(
+            "the derive serves it as `{group}/{version}`; kube-codegen takes the group from the package's `+groupName` and the version from its directory: keep it in a `{version}` package whose module says `//! +groupName={group}`"
+        ));
+    }
     for why in &kube.unread {
         d = d.note(format!(
             "a `#[kube(...)]` attribute did not read ({why}): the kind shown lacks what it says"
@@ -113,6 +120,8 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
                 };
                 match (key.as_deref(), text) {
                     (Some("kind"), Some(t)) => out.kind = Some(t),
+                    (Some("group"), Some(t)) => out.group = Some(t),
+                    (Some("version"), Some(t)) => out.version = Some(t),
                     (Some("status"), Some(t)) => out.status = Some(t),
                     (Some("plural"), Some(t)) => out.plural = Some(t),
                     (Some("shortname"), Some(t)) => out.short_names.push(t),
