@@ -425,6 +425,169 @@ async fn a_kind_in_its_own_public_module_has_a_client() {
     assert_eq!(patch["kind"], "HTTPRoute");
 }
 
+/// The scale subresource's edges, as kube-apiserver answers a custom resource's: preconditions
+/// (uid, revision 0), namespaces, unknown fields under `fieldValidation`, a selector with no
+/// text form, concurrent blind patches, a watch of one object's scale.
+#[tokio::test]
+async fn the_scale_subresource_checks_what_go_checks() {
+    use k8s_openapi::api::autoscaling::v1::Scale;
+    let fake = fake::builder().build().await.unwrap();
+    let cs = Clientset::new(fake.client());
+    let pp = PostParams::default();
+    let fleets = cs.fleet_v1beta1().fleets("default");
+    fleets.create(&pp, &fleet("web", 3)).await.unwrap();
+    let raw = |method: &str, path: &str, ct: &str, body: serde_json::Value| {
+        http::Request::builder()
+            .method(method)
+            .uri(format!(
+                "/apis/fleet.example.com/v1beta1/namespaces/default/fleets/{path}"
+            ))
+            .header("content-type", ct)
+            .body(serde_json::to_vec(&body).unwrap())
+            .unwrap()
+    };
+    let code = |e: kube::Error| match e {
+        kube::Error::Api(s) => (s.code, s.message),
+        other => panic!("{other}"),
+    };
+    let scale = |extra: serde_json::Value| {
+        let mut s = serde_json::json!({"apiVersion": "autoscaling/v1", "kind": "Scale",
+            "metadata": {"name": "web", "namespace": "default"}, "spec": {"replicas": 4}});
+        for (k, v) in extra.as_object().unwrap() {
+            if k == "metadata" {
+                for (mk, mv) in v.as_object().unwrap() {
+                    s["metadata"][mk] = mv.clone();
+                }
+            } else {
+                s[k] = v.clone();
+            }
+        }
+        s
+    };
+    let client = fake.client();
+    let put = |body: serde_json::Value| {
+        let client = client.clone();
+        async move {
+            client
+                .request::<Scale>(raw("PUT", "web/scale", "application/json", body))
+                .await
+        }
+    };
+    // Another namespace: 400; another uid: 409; revision 0: 422 (Go's CRD strategy allows no
+    // unconditional update by that name); the CRD wording for negative replicas.
+    let (c, m) = code(
+        put(scale(
+            serde_json::json!({"metadata": {"namespace": "other"}}),
+        ))
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!(c, 400, "{m}");
+    let (c, m) = code(
+        put(scale(
+            serde_json::json!({"metadata": {"uid": "00000000-0000-0000-0000-000000000000"}}),
+        ))
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!(c, 409, "{m}");
+    let (c, m) = code(
+        put(scale(
+            serde_json::json!({"metadata": {"resourceVersion": "0"}}),
+        ))
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!(c, 422, "{m}");
+    assert!(m.contains("must be specified for an update"), "{m}");
+    let (c, m) = code(
+        put(scale(serde_json::json!({"spec": {"replicas": -2}})))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(c, 422);
+    assert_eq!(
+        m,
+        "Fleet.fleet.example.com \"web\" is invalid: .spec.replicas: Invalid value: -2: should be a non-negative integer"
+    );
+    assert_eq!(fleets.get("web").await.unwrap().spec.replicas, Some(3));
+
+    // Unknown fields: a 400 under Strict, a warning by default (kube's client drops warnings:
+    // the answer is a 200 and the write is made).
+    let strict = client
+        .request::<Scale>(raw(
+            "PUT",
+            "web/scale?fieldValidation=Strict",
+            "application/json",
+            scale(serde_json::json!({"spec": {"replicas": 5, "bogus": 1}})),
+        ))
+        .await
+        .unwrap_err();
+    let (c, m) = code(strict);
+    assert_eq!(c, 400, "{m}");
+    assert!(m.contains("unknown field \"spec.bogus\""), "{m}");
+    let warned = client
+        .request::<Scale>(raw(
+            "PATCH",
+            "web/scale",
+            "application/merge-patch+json",
+            serde_json::json!({"spec": {"replicas": 5, "bogus": 1}}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(warned.spec.and_then(|s| s.replicas), Some(5));
+
+    // Blind patches racing each other all succeed (Go's GuaranteedUpdate retries them).
+    let mut racing = Vec::new();
+    for i in 0..24 {
+        let client = client.clone();
+        racing.push(tokio::spawn(async move {
+            client
+                .request::<Scale>(raw(
+                    "PATCH",
+                    "web/scale",
+                    "application/merge-patch+json",
+                    serde_json::json!({"spec": {"replicas": i}}),
+                ))
+                .await
+        }));
+    }
+    for r in racing {
+        r.await.unwrap().unwrap();
+    }
+
+    // `?watch=true` on one object's scale is a read, as Go routes it.
+    let watched: Scale = client
+        .request(
+            http::Request::get(
+                "/apis/fleet.example.com/v1beta1/namespaces/default/fleets/web/scale?watch=true",
+            )
+            .body(Vec::new())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(watched.metadata.name.as_deref(), Some("web"));
+
+    // A stored selector with no text form (`In` with no values) is left out of the Scale; it
+    // never turns a read, or the answer to a write made, into a 500.
+    let mut odd = fleet("odd", 1);
+    odd.spec.selector.match_expressions = Some(vec![
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement {
+            key: "a".into(),
+            operator: "In".into(),
+            values: Some(Vec::new()),
+        },
+    ]);
+    fleets.create(&pp, &odd).await.unwrap();
+    let got = fleets.get_scale("odd").await.unwrap();
+    assert_eq!(got.status.as_ref().and_then(|s| s.selector.clone()), None);
+    let mut more = got.clone();
+    more.spec = Some(k8s_openapi::api::autoscaling::v1::ScaleSpec { replicas: Some(2) });
+    let scaled = fleets.update_scale("odd", &more, &pp).await.unwrap();
+    assert_eq!(scaled.spec.and_then(|s| s.replicas), Some(2));
+}
+
 /// `kubectl scale` (which finds the subresource through discovery and patches the `Scale`)
 /// against the fixture's fleets served over loopback by the API-server library.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -249,7 +249,7 @@ fn unknown_variant(message: &str) -> Option<(String, Vec<String>)> {
 
 /// An ignored (unknown) field's path as Go's strict decoding names it (`spec.items[0].x`):
 /// serde_ignored's own `Display` writes `items.0.x`, and `status.?.x` through an `Option`.
-fn field_path(path: &serde_ignored::Path<'_>) -> String {
+pub(crate) fn field_path(path: &serde_ignored::Path<'_>) -> String {
     fn write(path: &serde_ignored::Path<'_>, out: &mut String) {
         use serde_ignored::Path;
         match path {

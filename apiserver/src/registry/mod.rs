@@ -7,7 +7,7 @@
 //! or a watch event goes the other way.
 
 pub mod admission;
-mod codec;
+pub(crate) mod codec;
 mod managed;
 pub(crate) mod meta;
 pub mod namespaces;

@@ -975,7 +975,8 @@ async fn resource_request(ctx: &Ctx<'_>, t: Target) -> Result<Resp, ApiError> {
         }
     }
     match (&ctx.method, &t.name, t.subresource.as_deref()) {
-        (&Method::GET, Some(_), Some("scale")) if !watch => scale::get(ctx, &t, output).await,
+        // A watch of one object's scale is a read, as Go routes it.
+        (&Method::GET | &Method::HEAD, Some(_), Some("scale")) => scale::get(ctx, &t, output).await,
         (&Method::PUT, Some(_), Some("scale")) => scale::update(ctx, &t, output).await,
         (&Method::PATCH, Some(_), Some("scale")) => scale::patch(ctx, &t, output).await,
         (_, _, Some("scale")) => Err(method_not_allowed()),

@@ -13,10 +13,6 @@ use crate::patch::{NoSchema, PatchType};
 use crate::registry::Subresource;
 use crate::status::Cause;
 
-/// Patches retried when the object changed between the read and the write (Go's
-/// `maxRetryWhenPatchConflicts`).
-const PATCH_ATTEMPTS: usize = 5;
-
 fn info(t: &Target) -> Result<&ScaleInfo, ApiError> {
     // `resolve` serves `/scale` only for kinds that have one.
     t.info
@@ -40,7 +36,7 @@ pub(super) async fn get(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Res
 
 pub(super) async fn update(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let opts = super::write::write_options(ctx, "UpdateOptions", false)?;
-    let scale = decode_body(ctx)?;
+    let (scale, mut warnings) = decode_body(ctx, opts.field_validation)?;
     let name = t.name();
     let given = scale.metadata.name.clone().unwrap_or_default();
     if given != name {
@@ -48,7 +44,10 @@ pub(super) async fn update(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<
             "the name of the object ({given}) does not match the name on the URL ({name})"
         )));
     }
-    let (object, warnings) = write(t, &scale, opts).await?;
+    let (object, more) = write(t, &scale, opts)
+        .await
+        .map_err(|e| e.with_warnings(warnings.clone()))?;
+    warnings.extend(more);
     respond(
         StatusCode::OK,
         &scale_of(&object, info(t)?)?,
@@ -77,21 +76,15 @@ pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
     let opts = super::write::write_options(ctx, "PatchOptions", false)?;
     let scale_info = info(t)?;
     let name = t.name();
-    let mut attempt = 0;
+    // As Go's `GuaranteedUpdate`: a write that lost a race it did not ask for (the patch names
+    // no resourceVersion) is made again from a fresh read, for as long as the request may run.
     loop {
-        attempt += 1;
         let current = scale_of(&t.rest.get(&t.scope, name, None).await?, scale_info)?;
         let original =
             serde_json::to_value(&current).map_err(|e| ApiError::internal(e.to_string()))?;
         let patched = crate::patch::apply(kind, &original, &ctx.body, &NoSchema)
             .map_err(|e| ApiError::new(e.code(), e.reason(), e.message().to_string()))?;
-        let scale: Scale = serde_json::from_value(patched).map_err(|e| {
-            ApiError::new(
-                422,
-                "Invalid",
-                format!("the patched Scale is not valid: {e}"),
-            )
-        })?;
+        let (scale, mut warnings) = read_scale(patched, opts.field_validation, true)?;
         if scale.metadata.name.as_deref() != Some(name) {
             return Err(ApiError::bad_request(format!(
                 "the name of the object ({}) does not match the name on the URL ({name})",
@@ -100,16 +93,10 @@ pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
         }
         let own_precondition = scale.metadata.resource_version != current.metadata.resource_version;
         match write(t, &scale, opts.clone()).await {
-            Err(e)
-                if e.code == 409
-                    && e.reason == "Conflict"
-                    && !own_precondition
-                    && attempt < PATCH_ATTEMPTS =>
-            {
-                continue;
-            }
-            Err(e) => return Err(e),
-            Ok((object, warnings)) => {
+            Err(e) if e.code == 409 && e.reason == "Conflict" && !own_precondition => continue,
+            Err(e) => return Err(e.with_warnings(warnings)),
+            Ok((object, more)) => {
+                warnings.extend(more);
                 return respond(
                     StatusCode::OK,
                     &scale_of(&object, scale_info)?,
@@ -121,8 +108,54 @@ pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
     }
 }
 
-/// The body of a PUT: an `autoscaling/v1` `Scale` in JSON, YAML or protobuf.
-fn decode_body(ctx: &Ctx<'_>) -> Result<Scale, ApiError> {
+/// A `Scale` from JSON, as Go's decoder reads one under `fieldValidation`: unknown fields are
+/// warnings (`Warn`), an error (`Strict`: 400, or 422 for a patched one) or nothing (`Ignore`).
+fn read_scale(
+    json: Value,
+    validation: crate::registry::FieldValidation,
+    patched: bool,
+) -> Result<(Scale, Vec<String>), ApiError> {
+    use crate::registry::FieldValidation;
+    let mut unknown = Vec::new();
+    let scale: Scale = serde_ignored::deserialize(json, |path| {
+        unknown.push(format!(
+            "unknown field \"{}\"",
+            crate::registry::codec::field_path(&path)
+        ));
+    })
+    .map_err(|e| {
+        if patched {
+            ApiError::new(
+                422,
+                "Invalid",
+                format!("the patched Scale is not valid: {e}"),
+            )
+        } else {
+            ApiError::bad_request(format!("the request body is not a valid Scale: {e}"))
+        }
+    })?;
+    match validation {
+        FieldValidation::Strict if !unknown.is_empty() => {
+            let why = format!("strict decoding error: {}", unknown.join(", "));
+            Err(if patched {
+                ApiError::new(422, "Invalid", why)
+            } else {
+                ApiError::bad_request(format!(
+                    "Scale in version \"v1\" cannot be handled as a Scale: {why}"
+                ))
+            })
+        }
+        FieldValidation::Warn => Ok((scale, unknown)),
+        _ => Ok((scale, Vec::new())),
+    }
+}
+
+/// The body of a PUT: an `autoscaling/v1` `Scale` in JSON, YAML or protobuf, with the
+/// warnings its unknown fields earn.
+fn decode_body(
+    ctx: &Ctx<'_>,
+    validation: crate::registry::FieldValidation,
+) -> Result<(Scale, Vec<String>), ApiError> {
     if ctx.body.is_empty() {
         return Err(ApiError::bad_request(
             "the request body is empty; expected an object",
@@ -142,9 +175,11 @@ fn decode_body(ctx: &Ctx<'_>) -> Result<Scale, ApiError> {
                 unknown.api_version, unknown.kind
             )));
         }
-        return kube_codegen_protobuf::from_slice(&unknown.raw).map_err(|e| {
-            ApiError::bad_request(format!("the request body is not a valid Scale: {e}"))
-        });
+        return kube_codegen_protobuf::from_slice(&unknown.raw)
+            .map(|scale| (scale, Vec::new()))
+            .map_err(|e| {
+                ApiError::bad_request(format!("the request body is not a valid Scale: {e}"))
+            });
     }
     let media = ct
         .split(';')
@@ -187,8 +222,7 @@ fn decode_body(ctx: &Ctx<'_>) -> Result<Scale, ApiError> {
             named("kind")
         )));
     }
-    serde_json::from_value(json)
-        .map_err(|e| ApiError::bad_request(format!("the request body is not a valid Scale: {e}")))
+    read_scale(json, validation, false)
 }
 
 /// Writes `scale`'s desired replicas into the object (its `resourceVersion`, when given, a
@@ -199,30 +233,55 @@ async fn write(
     opts: crate::registry::WriteOptions,
 ) -> Result<(Value, Vec<String>), ApiError> {
     let scale_info = info(t)?;
-    let replicas = scale.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
-    if replicas < 0 {
-        return Err(ApiError::invalid(
-            "Scale",
-            "autoscaling",
-            t.name(),
-            vec![Cause::new(
-                "FieldValueInvalid",
-                "spec.replicas",
-                format!("Invalid value: {replicas}: must be greater than or equal to 0"),
-            )],
+    // Go's `EnsureObjectNamespaceMatchesRequestNamespace`.
+    if let Some(ns) = scale
+        .metadata
+        .namespace
+        .as_deref()
+        .filter(|ns| !ns.is_empty())
+        && Some(ns) != t.scope.namespace.as_deref()
+    {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
         ));
     }
+    let replicas = scale.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
+    let invalid = |field: String, why: String| {
+        ApiError::invalid(
+            t.info.kind,
+            t.info.group,
+            t.name(),
+            vec![Cause::new("FieldValueInvalid", field, why)],
+        )
+    };
+    if replicas < 0 {
+        // What kube-apiserver says of a custom resource's scale (`ValidateScaleSpec`).
+        return Err(invalid(
+            format!(".{}", scale_info.spec_replicas_path.join(".")),
+            format!("Invalid value: {replicas}: should be a non-negative integer"),
+        ));
+    }
+    let mut meta = serde_json::Map::new();
+    match scale.metadata.resource_version.as_deref() {
+        None | Some("") => {}
+        // A precondition of revision 0 names no object: an update needs one.
+        Some("0") => {
+            return Err(invalid(
+                "metadata.resourceVersion".into(),
+                "Invalid value: 0x0: must be specified for an update".into(),
+            ));
+        }
+        Some(rv) => {
+            meta.insert("resourceVersion".into(), rv.into());
+        }
+    }
+    // The uid is a precondition too (Go's `Preconditions` of the update).
+    if let Some(uid) = scale.metadata.uid.as_deref().filter(|u| !u.is_empty()) {
+        meta.insert("uid".into(), uid.into());
+    }
     let mut patch = serde_json::Map::new();
-    if let Some(rv) = scale
-        .metadata
-        .resource_version
-        .as_deref()
-        .filter(|rv| !rv.is_empty())
-    {
-        patch.insert(
-            "metadata".into(),
-            serde_json::json!({ "resourceVersion": rv }),
-        );
+    if !meta.is_empty() {
+        patch.insert("metadata".into(), Value::Object(meta));
     }
     let mut at = &mut patch;
     let (last, parents) = scale_info
@@ -262,8 +321,13 @@ fn scale_of(obj: &Value, info: &ScaleInfo) -> Result<Scale, ApiError> {
         .unwrap_or_default();
     let spec = replicas(obj, info.spec_replicas_path)?;
     let status = replicas(obj, info.status_replicas_path)?;
+    // A selector with no text form (a stored `LabelSelector` the server accepted but cannot
+    // write as a selector) is left out: it never fails a read, nor the answer to a write made.
     let selector = match info.label_selector_path {
-        Some(path) => selector(obj, path)?,
+        Some(path) => selector(obj, path).unwrap_or_else(|e| {
+            tracing::warn!(reason = %e.message, "the scale's selector has no text form");
+            None
+        }),
         None => None,
     };
     Ok(Scale {

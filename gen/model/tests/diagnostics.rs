@@ -1808,3 +1808,31 @@ fn a_schemars_schema_of_its_own_is_a_warning() {
         "{out}"
     );
 }
+
+/// A struct of the package named like a prelude type shadows it, as in rustc: a field `String`
+/// is that struct (the generated codec compiled against std's `String` and failed).
+#[test]
+fn a_package_type_named_like_a_prelude_type_shadows_it() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}use serde::{{Deserialize, Serialize}};\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub name: String,\n    pub plain: std::string::String,\n}}\n#[derive(Clone, Default, Serialize, Deserialize)]\npub struct String {{\n    pub inner: std::string::String,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").unwrap_or_else(|e| panic!("{e}"));
+    let alert = loaded.model.packages[0].type_named("Alert").unwrap();
+    let ty = |n: &str| {
+        alert
+            .fields()
+            .iter()
+            .find(|f| f.name == n)
+            .unwrap()
+            .ty
+            .clone()
+    };
+    assert_eq!(
+        ty("name"),
+        kube_codegen_model::FieldType::Local("String".into())
+    );
+    assert_eq!(ty("plain"), kube_codegen_model::FieldType::String);
+}

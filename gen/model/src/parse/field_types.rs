@@ -126,7 +126,11 @@ fn lower_path(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path) -> FieldType {
             is_std_segments(&segments).then(|| segments.last().cloned().unwrap_or_default())
         }
         None => {
-            let single = path.leading_colon.is_none() && path.segments.len() == 1;
+            // A struct or enum of the module named like a prelude type (`pub struct String`)
+            // shadows it, as in rustc.
+            let shadowed = ctx.declared[ctx.scope].contains(&name)
+                && !ctx.aliases[ctx.scope].contains_key(&name);
+            let single = path.leading_colon.is_none() && path.segments.len() == 1 && !shadowed;
             let indexmap =
                 name == "IndexMap" && path.segments.first().is_some_and(|s| s.ident == "indexmap");
             (single || path_is_std(path) || indexmap).then(|| name.clone())
