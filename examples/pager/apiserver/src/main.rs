@@ -75,9 +75,9 @@ struct Cli {
     /// How long one etcd call may take before the request fails with 504, in seconds.
     #[arg(long, default_value_t = 10)]
     etcd_request_timeout: u64,
-    /// How long to wait for etcd at start (it may start beside the server), in seconds; then
-    /// the server exits.
-    #[arg(long, default_value_t = 60)]
+    /// How long to wait for etcd at start, in seconds; then the server exits (and its pod is
+    /// restarted).
+    #[arg(long, default_value_t = 5)]
     etcd_connect_timeout: u64,
     /// Watch events kept for clients that resume from a resourceVersion; older ones get
     /// 410 Gone (`Expired`) and relist.

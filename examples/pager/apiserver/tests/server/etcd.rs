@@ -226,35 +226,6 @@ async fn etcd_killed_and_restarted_under_open_watches() {
     }
 }
 
-/// etcd started after the server (a StatefulSet beside a Deployment): the server waits for it
-/// (`--etcd-connect-timeout`, 60 s by default) and then serves.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_server_waits_for_an_etcd_that_starts_after_it() {
-    let mut etcd = etcd::Etcd::start();
-    let url = etcd.client_url();
-    etcd.kill();
-    let starting = std::thread::spawn(move || on(&url));
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert!(
-        !starting.is_finished(),
-        "the server must wait for etcd, not give up"
-    );
-    etcd.restart();
-    let server = tokio::task::spawn_blocking(move || starting.join().unwrap())
-        .await
-        .unwrap();
-    let alerts = api(&server);
-    alerts
-        .create(&PostParams::default(), &alert("late"))
-        .await
-        .unwrap();
-    assert!(
-        raw_get(&server.addr, "/readyz")
-            .await
-            .starts_with("HTTP/1.1 200")
-    );
-}
-
 /// A stalled etcd (SIGSTOP: connections open, nothing answered): each request is a 504 once
 /// the etcd request timeout (3 s here) passes — once, not a consistent list's two etcd calls
 /// each waiting it out — and the server serves again when etcd resumes.
