@@ -232,7 +232,7 @@ impl Authentication {
         if let Some(token) = bearer(headers)
             && let Some(tokens) = &self.tokens
         {
-            match tokens.authenticate(token).await {
+            match tokens.authenticate(&token).await {
                 Ok(Some(user)) => return Ok(user.authenticated()),
                 Ok(None) => failures.push("invalid bearer token".into()),
                 Err(e) => failures.push(format!("token review failed: {e}")),
@@ -280,17 +280,15 @@ impl Authentication {
 
 /// The bearer token, read as Go's `bearertoken` authenticator reads it: the header trimmed,
 /// split on single spaces into at most three parts, the second the token (`Bearer  x`, with two
-/// spaces, has an empty token: none).
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers
-        .get(http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .trim();
-    let mut parts = value.splitn(3, ' ');
+/// spaces, has an empty token: none). The header is taken as the bytes sent: a token that is not
+/// ASCII is still a token (the review refuses it: a 401), never an anonymous request.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let raw = headers.get(http::header::AUTHORIZATION)?;
+    let value = String::from_utf8_lossy(raw.as_bytes());
+    let mut parts = value.trim().splitn(3, ' ');
     let scheme = parts.next()?;
     let token = parts.next()?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
 }
 
 /// The user the front proxy names, if it names one, read as Go's `headerrequest` reads it:
@@ -377,4 +375,46 @@ pub fn subject(cert: &CertificateDer<'_>) -> Option<(String, Vec<String>)> {
         .map(str::to_string)
         .collect();
     Some((cn, orgs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(value: &[u8]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_bytes(value).unwrap(),
+        );
+        h
+    }
+
+    /// Go's `bearertoken`: split on single spaces, the second part the token.
+    #[test]
+    fn bearer_tokens_are_read_as_go_reads_them() {
+        assert_eq!(bearer(&auth(b"Bearer abc")).as_deref(), Some("abc"));
+        assert_eq!(bearer(&auth(b"bearer abc extra")).as_deref(), Some("abc"));
+        assert_eq!(bearer(&auth(b"  Bearer abc  ")).as_deref(), Some("abc"));
+        assert_eq!(
+            bearer(&auth(b"Bearer  abc")),
+            None,
+            "two spaces: an empty token"
+        );
+        assert_eq!(bearer(&auth(b"Basic abc")), None);
+        // Not ASCII: still a token for the review to refuse, never an anonymous request.
+        assert_eq!(
+            bearer(&auth("Bearer jösé".as_bytes())).as_deref(),
+            Some("jösé")
+        );
+    }
+
+    /// Extra keys: lower-cased, then unescaped; kept as sent when an escape is invalid.
+    #[test]
+    fn extra_keys_are_unescaped_as_go_does() {
+        assert_eq!(unescape_extra_key("scopes%41"), "scopesA");
+        assert_eq!(unescape_extra_key("acme.com%2fproject"), "acme.com/project");
+        assert_eq!(unescape_extra_key("a%2fb%zz"), "a%2fb%zz");
+        assert_eq!(unescape_extra_key("trailing%4"), "trailing%4");
+    }
 }

@@ -176,9 +176,7 @@ impl Impersonation {
     /// The headers' request, `None` without any.
     fn of(headers: &http::HeaderMap) -> Result<Option<Impersonation>, ApiError> {
         // Values are the bytes sent, as Go's `net/http` passes them on (`josé`).
-        let text = |v: &http::HeaderValue| -> Result<String, ApiError> {
-            Ok(String::from_utf8_lossy(v.as_bytes()).into_owned())
-        };
+        let text = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
         let mut user = None;
         let mut uid = None;
         let mut groups = Vec::new();
@@ -186,18 +184,18 @@ impl Impersonation {
         for (name, value) in headers {
             let name = name.as_str();
             if name == Self::USER {
-                user = Some(text(value)?);
+                user = Some(text(value));
             } else if name == Self::UID {
-                uid = Some(text(value)?);
+                uid = Some(text(value));
             } else if name == Self::GROUP {
-                groups.push(text(value)?);
+                groups.push(text(value));
             } else if let Some(key) = name.strip_prefix(Self::EXTRA_PREFIX) {
                 // Keys travel percent-encoded (a header name cannot hold every key).
                 let key = percent_encoding::percent_decode_str(key)
                     .decode_utf8()
                     .map_err(|_| ApiError::bad_request("an Impersonate-Extra key is not UTF-8"))?
                     .to_lowercase();
-                extra.entry(key).or_default().push(text(value)?);
+                extra.entry(key).or_default().push(text(value));
             }
         }
         match user {

@@ -7,18 +7,24 @@ use kube_codegen_apimachinery::validation::go_quote;
 
 pub(super) use super::list_body::{ListShape, list_response};
 
+/// The `resourceVersion` query parameter ("" or none: `None`); anything but a non-negative
+/// integer is a 400, in Go's words.
+pub(super) fn resource_version(ctx: &Ctx<'_>) -> Result<Option<u64>, ApiError> {
+    match ctx.param("resourceVersion") {
+        None | Some("") => Ok(None),
+        Some(rv) => rv.parse::<u64>().map(Some).map_err(|_| {
+            ApiError::invalid_request(format!(
+                "resourceVersion: Invalid value: \"{rv}\": must be a non-negative integer"
+            ))
+        }),
+    }
+}
+
 pub(super) async fn get(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let include =
         IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?;
     // `resourceVersion`: the object at that revision or later ("0" or none: any).
-    let resource_version = match ctx.param("resourceVersion") {
-        None | Some("") => None,
-        Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
-            ApiError::invalid_request(format!(
-                "resourceVersion: Invalid value: \"{rv}\": must be a non-negative integer"
-            ))
-        })?),
-    };
+    let resource_version = resource_version(ctx)?;
     let obj = t.rest.get(&t.scope, t.name(), resource_version).await?;
     respond_object(StatusCode::OK, &obj, t, output, include)
 }
@@ -42,14 +48,7 @@ pub(super) fn list_options(ctx: &Ctx<'_>, t: &Target) -> Result<ListOptions, Api
     let limit = super::query_int(ctx, "limit")?
         .filter(|l| *l > 0)
         .map(|l| l as usize);
-    let resource_version = match ctx.param("resourceVersion") {
-        None | Some("") => None,
-        Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
-            ApiError::invalid_request(format!(
-                "resourceVersion: Invalid value: \"{rv}\": must be a non-negative integer"
-            ))
-        })?),
-    };
+    let resource_version = resource_version(ctx)?;
     // Go's legacy exact match: a paged list at a resourceVersion other than "0" with no
     // `resourceVersionMatch` reads that revision exactly (a reflector relisting from where it
     // was), or is 410 when it was compacted.

@@ -22,14 +22,7 @@ fn info(t: &Target) -> Result<&ScaleInfo, ApiError> {
 }
 
 pub(super) async fn get(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
-    let resource_version = match ctx.param("resourceVersion") {
-        None | Some("") => None,
-        Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
-            ApiError::invalid_request(format!(
-                "resourceVersion: Invalid value: \"{rv}\": must be a non-negative integer"
-            ))
-        })?),
-    };
+    let resource_version = super::read::resource_version(ctx)?;
     let obj = t.rest.get(&t.scope, t.name(), resource_version).await?;
     respond(StatusCode::OK, &scale_of(&obj, info(t)?)?, output, &[])
 }
@@ -161,9 +154,7 @@ fn decode_body(
             "the request body is empty; expected an object",
         ));
     }
-    let ct = ctx
-        .header(header::CONTENT_TYPE)
-        .unwrap_or("application/json");
+    let (ct, media) = super::write::content_type(ctx);
     if super::protobuf::is_protobuf_body(Some(ct)) {
         let unknown = kube_codegen_protobuf::envelope::unwrap(&ctx.body)
             .map_err(|e| ApiError::bad_request(format!("the request body is not valid: {e}")))?;
@@ -181,26 +172,11 @@ fn decode_body(
                 ApiError::bad_request(format!("the request body is not a valid Scale: {e}"))
             });
     }
-    let media = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let json: Value = match media.as_str() {
-        "" | "application/json" | "*/*" => serde_json::from_slice(&ctx.body).map_err(|e| {
+    let json: Value = match super::write::text_body(ctx, &media)? {
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::bad_request(format!("the request body is not valid JSON: {e}"))
         })?,
-        "application/yaml" => {
-            let text = std::str::from_utf8(&ctx.body)
-                .map_err(|_| ApiError::bad_request("the YAML request body is not UTF-8"))?;
-            let json = crate::yaml::to_json(text).map_err(|e| {
-                ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
-            })?;
-            serde_json::from_slice(&json)
-                .map_err(|e| ApiError::bad_request(format!("the request body is not valid: {e}")))?
-        }
-        _ => {
+        None => {
             return Err(ApiError::new(
                 415,
                 "UnsupportedMediaType",

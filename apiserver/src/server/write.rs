@@ -161,7 +161,7 @@ pub(super) fn with_warnings(mut resp: Resp, warnings: &[String]) -> Resp {
 
 /// The request's `Content-Type` (JSON when there is none) and its media type, lower-cased:
 /// media types are case-insensitive (RFC 9110).
-fn content_type<'a>(ctx: &'a Ctx<'_>) -> (&'a str, String) {
+pub(super) fn content_type<'a>(ctx: &'a Ctx<'_>) -> (&'a str, String) {
     let ct = ctx
         .header(header::CONTENT_TYPE)
         .unwrap_or("application/json");
@@ -186,16 +186,9 @@ pub(super) fn body_json(ctx: &Ctx<'_>, t: &Target) -> Result<Bytes, ApiError> {
     if super::protobuf::is_protobuf_body(Some(ct)) {
         return super::protobuf::body_json(t, &ctx.body);
     }
-    match media.as_str() {
-        "" | "application/json" | "*/*" => Ok(ctx.body.clone()),
-        "application/yaml" => {
-            let text = std::str::from_utf8(&ctx.body)
-                .map_err(|_| ApiError::bad_request("the YAML request body is not UTF-8"))?;
-            crate::yaml::to_json(text).map(Bytes::from).map_err(|e| {
-                ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
-            })
-        }
-        _ => Err(ApiError::new(
+    match text_body(ctx, &media)? {
+        Some(json) => Ok(json),
+        None => Err(ApiError::new(
             415,
             "UnsupportedMediaType",
             format!(
@@ -207,6 +200,24 @@ pub(super) fn body_json(ctx: &Ctx<'_>, t: &Target) -> Result<Bytes, ApiError> {
                 }
             ),
         )),
+    }
+}
+
+/// A JSON or YAML body as JSON bytes (`None` for another media type): JSON as sent, YAML
+/// converted.
+pub(super) fn text_body(ctx: &Ctx<'_>, media: &str) -> Result<Option<Bytes>, ApiError> {
+    match media {
+        "" | "application/json" | "*/*" => Ok(Some(ctx.body.clone())),
+        "application/yaml" => {
+            let text = std::str::from_utf8(&ctx.body)
+                .map_err(|_| ApiError::bad_request("the YAML request body is not UTF-8"))?;
+            crate::yaml::to_json(text)
+                .map(|json| Some(Bytes::from(json)))
+                .map_err(|e| {
+                    ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
+                })
+        }
+        _ => Ok(None),
     }
 }
 
