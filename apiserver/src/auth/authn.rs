@@ -23,8 +23,13 @@ use super::User;
 #[derive(Clone, Debug)]
 pub struct PeerCertificates {
     chain: Arc<Vec<CertificateDer<'static>>>,
-    identity: Arc<std::sync::OnceLock<PeerIdentity>>,
+    /// What the chain proves, and under which generation of the CAs ([`DynamicCertificates`]):
+    /// worked out again when they changed.
+    identity: Arc<std::sync::Mutex<Option<CachedIdentity>>>,
 }
+
+/// A generation of the CAs, and what a chain proves under it.
+type CachedIdentity = (u64, Arc<PeerIdentity>);
 
 /// What a connection's certificate proves, for one [`Authentication`].
 #[derive(Clone, Debug)]
@@ -55,6 +60,24 @@ impl PeerCertificates {
     pub fn chain(&self) -> &[CertificateDer<'static>] {
         &self.chain
     }
+
+    /// What the chain proves under the CAs of `generation`: worked out once per connection and
+    /// generation (a connection opened before the CAs changed is judged by the new ones).
+    fn identity(
+        &self,
+        generation: u64,
+        identify: impl FnOnce() -> PeerIdentity,
+    ) -> Arc<PeerIdentity> {
+        let mut cached = self.identity.lock().unwrap_or_else(|p| p.into_inner());
+        match &*cached {
+            Some((g, identity)) if *g == generation => identity.clone(),
+            _ => {
+                let identity = Arc::new(identify());
+                *cached = Some((generation, identity.clone()));
+                identity
+            }
+        }
+    }
 }
 
 /// A CA bundle that client certificates are checked against.
@@ -62,6 +85,13 @@ impl PeerCertificates {
 pub struct CertificateAuthority {
     pub(crate) certificates: Vec<CertificateDer<'static>>,
     verifier: Arc<dyn ClientCertVerifier>,
+}
+
+/// Two bundles are alike when they hold the same certificates.
+impl PartialEq for CertificateAuthority {
+    fn eq(&self, other: &Self) -> bool {
+        self.certificates == other.certificates
+    }
 }
 
 impl std::fmt::Debug for CertificateAuthority {
@@ -120,7 +150,7 @@ impl CertificateAuthority {
 }
 
 /// Front-proxy authentication: who kube-aggregator says the user is.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RequestHeader {
     /// The front proxy's client certificate must chain to this CA.
     pub ca: CertificateAuthority,
@@ -155,14 +185,100 @@ pub trait TokenAuthenticator: Send + Sync + 'static {
     fn authenticate<'a>(&'a self, token: &'a str) -> TokenFuture<'a>;
 }
 
-/// How requests are authenticated. The default authenticates nobody: every request is
-/// anonymous.
-#[derive(Clone, Default)]
-pub struct Authentication {
+/// Front-proxy and client-certificate authentication as configured at one moment.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CertificateSettings {
     pub request_header: Option<RequestHeader>,
     /// Client certificates of this CA authenticate as their common name, with their
     /// organizations as groups.
     pub client_ca: Option<CertificateAuthority>,
+}
+
+impl CertificateSettings {
+    /// The CAs the TLS server asks client certificates of (its `certificate_authorities`
+    /// hint: Go clients send no certificate when theirs matches none).
+    pub fn client_cas(&self) -> Vec<CertificateDer<'static>> {
+        let mut all = Vec::new();
+        if let Some(rh) = &self.request_header {
+            all.extend(rh.ca.certificates.iter().cloned());
+        }
+        if let Some(ca) = &self.client_ca {
+            all.extend(ca.certificates.iter().cloned());
+        }
+        all
+    }
+}
+
+/// [`CertificateSettings`] shared by everything that authenticates, and replaced while the
+/// server runs when their source changes — a CA file rewritten, the cluster's
+/// `extension-apiserver-authentication` ConfigMap updated — as Go's dynamic CA controllers
+/// replace them: the next request is judged by the new CAs, and the TLS server hints them from
+/// the next handshake ([`crate::serve::Tls::follow`]). Clones share one setting.
+#[derive(Clone)]
+pub struct DynamicCertificates {
+    current: Arc<std::sync::RwLock<(u64, Arc<CertificateSettings>)>>,
+    changes: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for DynamicCertificates {
+    fn default() -> Self {
+        Self::new(CertificateSettings::default())
+    }
+}
+
+impl std::fmt::Debug for DynamicCertificates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DynamicCertificates")
+            .field(&self.current())
+            .finish()
+    }
+}
+
+impl DynamicCertificates {
+    pub fn new(settings: CertificateSettings) -> Self {
+        DynamicCertificates {
+            current: Arc::new(std::sync::RwLock::new((0, Arc::new(settings)))),
+            changes: tokio::sync::watch::Sender::new(0),
+        }
+    }
+
+    /// The settings now.
+    pub fn current(&self) -> Arc<CertificateSettings> {
+        self.versioned().1
+    }
+
+    fn versioned(&self) -> (u64, Arc<CertificateSettings>) {
+        let guard = self.current.read().unwrap_or_else(|p| p.into_inner());
+        (guard.0, guard.1.clone())
+    }
+
+    /// Replaces the settings; `false` (and nothing changes) when they are the same.
+    pub fn replace(&self, settings: CertificateSettings) -> bool {
+        let generation = {
+            let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
+            if *guard.1 == settings {
+                return false;
+            }
+            guard.0 += 1;
+            guard.1 = Arc::new(settings);
+            guard.0
+        };
+        self.changes.send_replace(generation);
+        true
+    }
+
+    /// Changes from now on: the receiver's value is a generation, bumped by each replacement.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+}
+
+/// How requests are authenticated. The default authenticates nobody: every request is
+/// anonymous.
+#[derive(Clone, Default)]
+pub struct Authentication {
+    /// Front-proxy and client-certificate authentication (replaceable while serving).
+    pub certificates: DynamicCertificates,
     pub tokens: Option<Arc<dyn TokenAuthenticator>>,
     /// Requests nobody authenticated are `system:anonymous` (else 401).
     pub anonymous: bool,
@@ -173,16 +289,9 @@ pub struct Authentication {
 pub struct Unauthorized(pub String);
 
 impl Authentication {
-    /// The CAs the TLS server must accept client certificates from.
+    /// The CAs the TLS server must accept client certificates from, now.
     pub fn client_cas(&self) -> Vec<CertificateDer<'static>> {
-        let mut all = Vec::new();
-        if let Some(rh) = &self.request_header {
-            all.extend(rh.ca.certificates.iter().cloned());
-        }
-        if let Some(ca) = &self.client_ca {
-            all.extend(ca.certificates.iter().cloned());
-        }
-        all
+        self.certificates.current().client_cas()
     }
 
     /// Who made a request, as Go's delegating authenticator decides: the front proxy's
@@ -195,9 +304,11 @@ impl Authentication {
         headers: &HeaderMap,
         peer: Option<&PeerCertificates>,
     ) -> Result<User, Unauthorized> {
-        let identity = peer.map(|p| p.identity.get_or_init(|| self.identify(&p.chain)));
+        let (generation, settings) = self.certificates.versioned();
+        let identity = peer.map(|p| p.identity(generation, || identify(&settings, &p.chain)));
+        let identity = identity.as_deref();
         let mut failures: Vec<String> = Vec::new();
-        if let (Some(rh), Some(identity)) = (&self.request_header, identity) {
+        if let (Some(rh), Some(identity)) = (&settings.request_header, identity) {
             match &identity.front_proxy {
                 Some(cn) if !rh.allowed_names.is_empty() && !rh.allowed_names.contains(cn) => {
                     failures.push(format!(
@@ -213,7 +324,7 @@ impl Authentication {
                 None => failures.push("the client certificate is not the front proxy's".into()),
             }
         }
-        if let (Some(_), Some(identity)) = (&self.client_ca, identity) {
+        if let (Some(_), Some(identity)) = (&settings.client_ca, identity) {
             match &identity.client {
                 Some(Ok((name, groups))) => {
                     return Ok(User {
@@ -251,30 +362,30 @@ impl Authentication {
         }
         Err(Unauthorized("no credentials".into()))
     }
+}
 
-    /// What `chain` proves under this configuration.
-    fn identify(&self, chain: &[CertificateDer<'static>]) -> PeerIdentity {
-        let subject = || chain.first().and_then(subject);
-        let front_proxy = self
-            .request_header
-            .as_ref()
-            .filter(|rh| rh.ca.verifies(chain))
-            .map(|_| subject().map(|s| s.0).unwrap_or_default());
-        let client =
-            self.client_ca
-                .as_ref()
-                .filter(|ca| ca.verifies(chain))
-                .map(|_| match subject() {
-                    None => Err("client certificate without a subject".to_string()),
-                    Some((name, _)) if name.is_empty() => {
-                        Err("client certificate without a common name".to_string())
-                    }
-                    Some(s) => Ok(s),
-                });
-        PeerIdentity {
-            front_proxy,
-            client,
-        }
+/// What `chain` proves under `settings`.
+fn identify(settings: &CertificateSettings, chain: &[CertificateDer<'static>]) -> PeerIdentity {
+    let subject = || chain.first().and_then(subject);
+    let front_proxy = settings
+        .request_header
+        .as_ref()
+        .filter(|rh| rh.ca.verifies(chain))
+        .map(|_| subject().map(|s| s.0).unwrap_or_default());
+    let client = settings
+        .client_ca
+        .as_ref()
+        .filter(|ca| ca.verifies(chain))
+        .map(|_| match subject() {
+            None => Err("client certificate without a subject".to_string()),
+            Some((name, _)) if name.is_empty() => {
+                Err("client certificate without a common name".to_string())
+            }
+            Some(s) => Ok(s),
+        });
+    PeerIdentity {
+        front_proxy,
+        client,
     }
 }
 

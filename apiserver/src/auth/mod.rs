@@ -7,20 +7,24 @@ mod authn;
 mod authz;
 mod delegated;
 mod request_info;
+mod sources;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use authn::{
-    Authentication, CertificateAuthority, PeerCertificates, RequestHeader, TokenAuthenticator,
-    TokenFuture, subject,
+    Authentication, CertificateAuthority, CertificateSettings, DynamicCertificates,
+    PeerCertificates, RequestHeader, TokenAuthenticator, TokenFuture, subject,
 };
 pub use authz::{
     AlwaysAllow, Attributes, AuthenticatedOnly, Authorizer, Decision, DecisionFuture, Policy,
     PolicyError, Rule,
 };
-pub use delegated::{DelegatedAuthorizer, DelegatedTokens, cluster_authentication};
+pub use delegated::{DelegatedAuthorizer, DelegatedTokens};
 pub use request_info::RequestInfo;
+pub use sources::{
+    AUTHENTICATION_CONFIG_MAP, CertificateSources, RequestHeaderFile, from_config_map,
+};
 
 use crate::status::ApiError;
 

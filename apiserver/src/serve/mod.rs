@@ -114,7 +114,8 @@ impl rustls::server::danger::ClientCertVerifier for RequestClientCert {
 /// HTTPS settings.
 pub struct Tls {
     cert: Arc<ReloadingCert>,
-    config: Arc<rustls::ServerConfig>,
+    /// Replaced when the client CAs change ([`Tls::follow`]); each handshake takes the current one.
+    config: Arc<std::sync::RwLock<Arc<rustls::ServerConfig>>>,
 }
 
 impl Tls {
@@ -128,33 +129,10 @@ impl Tls {
         client_cas: &[CertificateDer<'static>],
     ) -> Result<Self, String> {
         let cert = Arc::new(ReloadingCert::new(files)?);
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?;
-        let builder = if client_cas.is_empty() {
-            builder.with_no_client_auth()
-        } else {
-            let mut roots = rustls::RootCertStore::empty();
-            for ca in client_cas {
-                roots
-                    .add(ca.clone())
-                    .map_err(|e| format!("client CA: {e}"))?;
-            }
-            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
-                Arc::new(roots),
-                provider,
-            )
-            .allow_unauthenticated()
-            .build()
-            .map_err(|e| format!("client CA: {e}"))?;
-            builder.with_client_cert_verifier(Arc::new(RequestClientCert(verifier)))
-        };
-        let mut config = builder.with_cert_resolver(cert.clone());
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let config = server_config(&cert, client_cas)?;
         Ok(Tls {
             cert,
-            config: Arc::new(config),
+            config: Arc::new(std::sync::RwLock::new(config)),
         })
     }
 
@@ -174,6 +152,67 @@ impl Tls {
             }
         }
     }
+
+    /// Asks for client certificates of the CAs `certificates` holds, from the next handshake
+    /// after each change (Go clients send no certificate when theirs matches none of the CAs
+    /// asked for, so a rotated CA must be asked for too); runs for as long as the server (spawn
+    /// it).
+    pub fn follow(
+        &self,
+        certificates: &crate::auth::DynamicCertificates,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let cert = self.cert.clone();
+        let config = self.config.clone();
+        let certificates = certificates.clone();
+        let mut changes = certificates.subscribe();
+        async move {
+            loop {
+                let next = server_config(&cert, &certificates.current().client_cas());
+                match next {
+                    Ok(next) => *config.write().unwrap_or_else(|p| p.into_inner()) = next,
+                    Err(e) => tracing::warn!(error = %e, "client CAs not applied to TLS"),
+                }
+                if changes.changed().await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+        let config = self.config.read().unwrap_or_else(|p| p.into_inner());
+        tokio_rustls::TlsAcceptor::from(config.clone())
+    }
+}
+
+/// The TLS server's settings: `cert`, and client certificates asked for (hinting `client_cas`).
+fn server_config(
+    cert: &Arc<ReloadingCert>,
+    client_cas: &[CertificateDer<'static>],
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?;
+    let builder = if client_cas.is_empty() {
+        builder.with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        for ca in client_cas {
+            roots
+                .add(ca.clone())
+                .map_err(|e| format!("client CA: {e}"))?;
+        }
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| format!("client CA: {e}"))?;
+        builder.with_client_cert_verifier(Arc::new(RequestClientCert(verifier)))
+    };
+    let mut config = builder.with_cert_resolver(cert.clone());
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets open
@@ -202,7 +241,7 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send,
     options: ServeOptions,
 ) -> std::io::Result<()> {
-    let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.config));
+    let tls = tls.map(Arc::new);
     // `true` once the server stops: every connection then closes gracefully. Each connection
     // task holds an `alive` sender; when all are gone, every connection has ended.
     let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
@@ -224,7 +263,8 @@ pub async fn serve_with(
         };
         let _ = tcp.set_nodelay(true);
         let router = router.clone();
-        let acceptor = acceptor.clone();
+        // The configuration now: the client CAs may have changed since the last connection.
+        let acceptor = tls.as_ref().map(|t| t.acceptor());
         let closing = closing_rx.clone();
         let alive = alive_tx.clone();
         tokio::spawn(async move {

@@ -268,7 +268,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             |e| tracing::warn!(error = %e, "compaction failed; retrying at the next interval"),
         ))
     });
-    let (guard, client_cas) = guard(&cli).await?;
+    let (guard, certificates) = guard(&cli).await?;
     let mut server = ApiServer::builder(store)
         .resource(pager_apiserver::alerts_limited(
             (cli.alerts_per_minute > 0).then_some(cli.alerts_per_minute),
@@ -370,8 +370,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 files
             }
         };
-        let tls = apiserver::serve::Tls::new(files, &client_cas)?;
+        let tls = apiserver::serve::Tls::new(files, &certificates.current().client_cas())?;
         tokio::spawn(tls.watch(std::time::Duration::from_secs(5)));
+        tokio::spawn(tls.follow(&certificates));
         tracing::info!(listen = %addr, "serving HTTPS");
         Some(tls)
     };
@@ -387,16 +388,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Authentication and authorization from the flags (`None`: none configured), and the CAs
-/// client certificates may come from.
+/// client certificates may come from (followed while serving).
 async fn guard(
     cli: &Cli,
-) -> Result<
-    (
-        Option<Guard>,
-        Vec<rustls::pki_types::CertificateDer<'static>>,
-    ),
-    Box<dyn std::error::Error>,
-> {
+) -> Result<(Option<Guard>, auth::DynamicCertificates), Box<dyn std::error::Error>> {
     let kube_client = |kubeconfig: Option<&PathBuf>| {
         let in_cluster = cli.delegate_in_cluster;
         let kubeconfig = kubeconfig.cloned();
@@ -424,39 +419,33 @@ async fn guard(
         anonymous: cli.anonymous_auth,
         ..Authentication::default()
     };
-    let mut configured = false;
+    let mut sources = auth::CertificateSources {
+        client_ca_file: cli.client_ca_file.clone(),
+        request_header_file: cli.requestheader_client_ca_file.as_ref().map(|ca_file| {
+            auth::RequestHeaderFile {
+                ca_file: ca_file.clone(),
+                username_headers: cli.requestheader_username_headers.clone(),
+                group_headers: cli.requestheader_group_headers.clone(),
+                extra_headers_prefixes: cli.requestheader_extra_headers_prefix.clone(),
+            }
+        }),
+        allowed_names: cli.requestheader_allowed_names.clone(),
+        // Go checks its CA files every minute and on file events; a stat a second stands
+        // for both.
+        file_check_interval: secs(1),
+        ..auth::CertificateSources::default()
+    };
+    let mut configured = sources.client_ca_file.is_some() || sources.request_header_file.is_some();
     if let Some(client) = kube_client(cli.authentication_kubeconfig.as_ref()).await? {
-        // What the cluster says, unless flags say otherwise.
-        let (client_ca, request_header) = auth::cluster_authentication(&client).await?;
-        authentication.client_ca = client_ca;
-        authentication.request_header = request_header;
+        // The cluster's ConfigMap for what flags leave out, followed while serving.
+        sources.cluster = Some(client.clone());
         authentication.tokens = Some(std::sync::Arc::new(auth::DelegatedTokens::new(
             client,
             secs(cli.authentication_token_webhook_cache_ttl),
         )));
         configured = true;
     }
-    if let Some(path) = &cli.client_ca_file {
-        authentication.client_ca = Some(auth::CertificateAuthority::from_pem_file(path)?);
-        configured = true;
-    }
-    if let Some(path) = &cli.requestheader_client_ca_file {
-        let mut rh = auth::RequestHeader::new(auth::CertificateAuthority::from_pem_file(path)?);
-        rh.username_headers = cli.requestheader_username_headers.clone();
-        rh.group_headers = cli.requestheader_group_headers.clone();
-        rh.extra_headers_prefixes = cli.requestheader_extra_headers_prefix.clone();
-        authentication.request_header = Some(rh);
-        configured = true;
-    }
-    if !cli.requestheader_allowed_names.is_empty() {
-        let Some(rh) = &mut authentication.request_header else {
-            return Err("--requestheader-allowed-names needs the front proxy's CA: \
-                 --requestheader-client-ca-file, or --authentication-kubeconfig / \
-                 --delegate-in-cluster with a cluster that publishes it"
-                .into());
-        };
-        rh.allowed_names = cli.requestheader_allowed_names.clone();
-    }
+    authentication.certificates = sources.start().await?;
     let authz_kubeconfig = cli.authorization_kubeconfig.as_ref();
     let authorizer: Option<std::sync::Arc<dyn auth::Authorizer>> =
         if let Some(client) = kube_client(authz_kubeconfig).await? {
@@ -470,17 +459,17 @@ async fn guard(
         } else {
             None
         };
+    let certificates = authentication.certificates.clone();
     if !configured && authorizer.is_none() {
-        return Ok((None, Vec::new()));
+        return Ok((None, certificates));
     }
-    let client_cas = authentication.client_cas();
     let authorizer = authorizer.unwrap_or_else(|| {
         tracing::warn!("no authorizer configured (--authorization-kubeconfig, --delegate-in-cluster or --authorization-policy-file): every authenticated request is allowed, anonymous ones are refused");
         std::sync::Arc::new(auth::AuthenticatedOnly)
     });
     let mut guard = Guard::new(authentication, authorizer);
     guard.always_allow_paths = cli.authorization_always_allow_paths.clone();
-    Ok((Some(guard), client_cas))
+    Ok((Some(guard), certificates))
 }
 
 /// TLS to etcd from `--etcd-cafile`, `--etcd-certfile`, `--etcd-keyfile`.

@@ -90,8 +90,18 @@ struct Asked {
 async fn stand_in(
     client_ca: String,
     front_proxy_ca: String,
-) -> (String, Arc<Mutex<Asked>>, tokio::task::JoinHandle<()>) {
+) -> (
+    String,
+    Arc<Mutex<Asked>>,
+    ConfigMap,
+    tokio::task::JoinHandle<()>,
+) {
     let asked = Arc::new(Mutex::new(Asked::default()));
+    let config_map = ConfigMap(Arc::new(tokio::sync::watch::Sender::new((
+        1,
+        authentication_config_map(&client_ca, &front_proxy_ca),
+    ))));
+    let (get_map, watch_map) = (config_map.0.clone(), config_map.0.clone());
     let (a1, a2) = (asked.clone(), asked.clone());
     let app = axum::Router::new()
         .route(
@@ -139,27 +149,80 @@ async fn stand_in(
         )
         .route(
             "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication",
-            get(move || async move {
-                Json(json!({
-                    "apiVersion": "v1", "kind": "ConfigMap",
-                    "metadata": {"name": "extension-apiserver-authentication", "namespace": "kube-system"},
-                    "data": {
-                        "client-ca-file": client_ca,
-                        "requestheader-client-ca-file": front_proxy_ca,
-                        "requestheader-allowed-names": "[\"front-proxy-client\"]",
-                        "requestheader-username-headers": "[\"X-Remote-User\"]",
-                        "requestheader-group-headers": "[\"X-Remote-Group\"]",
-                        "requestheader-extra-headers-prefix": "[\"X-Remote-Extra-\"]",
+            get(move || async move { Json(get_map.borrow().1.clone()) }),
+        )
+        // What kube's watcher asks: a list selecting the ConfigMap by name, then a watch.
+        .route(
+            "/api/v1/namespaces/kube-system/configmaps",
+            get(
+                move |axum::extract::Query(q): axum::extract::Query<
+                    std::collections::HashMap<String, String>,
+                >| async move {
+                    assert_eq!(
+                        q.get("fieldSelector").map(String::as_str),
+                        Some("metadata.name=extension-apiserver-authentication")
+                    );
+                    let (rv, cm) = watch_map.borrow().clone();
+                    if q.get("watch").is_none_or(|w| w == "false" || w == "0") {
+                        let list = json!({"apiVersion": "v1", "kind": "ConfigMapList",
+                            "metadata": {"resourceVersion": rv.to_string()}, "items": [cm]});
+                        return axum::response::Response::new(axum::body::Body::from(list.to_string()));
                     }
-                }))
-            }),
+                    let from: u64 = q.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
+                    let events = futures::stream::unfold(
+                        (watch_map.subscribe(), from),
+                        |(mut changes, sent)| async move {
+                            loop {
+                                let (rv, cm) = changes.borrow_and_update().clone();
+                                if rv > sent {
+                                    let line = format!("{}\n", json!({"type": "MODIFIED", "object": cm}));
+                                    return Some((Ok::<_, std::convert::Infallible>(line), (changes, rv)));
+                                }
+                                changes.changed().await.ok()?;
+                            }
+                        },
+                    );
+                    axum::response::Response::new(axum::body::Body::from_stream(events))
+                },
+            ),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    (url, asked, task)
+    (url, asked, config_map, task)
+}
+
+/// The stand-in's `extension-apiserver-authentication` ConfigMap, with its resourceVersion:
+/// replaced by [`ConfigMap::set`], which its watchers see.
+#[derive(Clone)]
+struct ConfigMap(Arc<tokio::sync::watch::Sender<(u64, Value)>>);
+
+impl ConfigMap {
+    /// Publishes these CA bundles (the rest of the data as before).
+    fn set(&self, client_ca: &str, front_proxy_ca: &str) {
+        self.0.send_modify(|(rv, cm)| {
+            *rv += 1;
+            *cm = authentication_config_map(client_ca, front_proxy_ca);
+            cm["metadata"]["resourceVersion"] = json!(rv.to_string());
+        });
+    }
+}
+
+fn authentication_config_map(client_ca: &str, front_proxy_ca: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "extension-apiserver-authentication", "namespace": "kube-system", "resourceVersion": "1"},
+        "data": {
+            "client-ca-file": client_ca,
+            "requestheader-client-ca-file": front_proxy_ca,
+            "requestheader-allowed-names": "[\"front-proxy-client\"]",
+            "requestheader-username-headers": "[\"X-Remote-User\"]",
+            "requestheader-group-headers": "[\"X-Remote-Group\"]",
+            "requestheader-extra-headers-prefix": "[\"X-Remote-Extra-\"]",
+        }
+    })
 }
 
 /// An HTTPS client trusting the server's generated CA, with an optional client certificate.
@@ -187,6 +250,7 @@ struct Setup {
     asked: Arc<Mutex<Asked>>,
     front_proxy: Ca,
     users: Ca,
+    config_map: ConfigMap,
     _stand_in: tokio::task::JoinHandle<()>,
 }
 
@@ -212,7 +276,7 @@ async fn delegated() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let front_proxy = Ca::new("front-proxy-ca");
     let users = Ca::new("client-ca");
-    let (url, asked, stand_in) = stand_in(users.pem(), front_proxy.pem()).await;
+    let (url, asked, config_map, stand_in) = stand_in(users.pem(), front_proxy.pem()).await;
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(
         &kubeconfig,
@@ -246,6 +310,7 @@ async fn delegated() -> Setup {
         asked,
         front_proxy,
         users,
+        config_map,
         _stand_in: stand_in,
     }
 }
@@ -946,4 +1011,153 @@ async fn the_serving_certificate_is_generated_and_reloaded_when_its_files_change
             .is_err(),
         "the old certificate is still served"
     );
+}
+
+/// The CA names the server asks client certificates of, as `openssl s_client` prints them.
+fn acceptable_client_cas(addr: &str) -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-connect", addr, "-servername", "localhost"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl (the test command installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let start = text
+        .find("Acceptable client certificate CA names")
+        .unwrap_or(text.len());
+    let end = text[start..]
+        .find("Requested Signature Algorithms")
+        .or_else(|| text[start..].find("---"))
+        .map_or(text.len(), |e| start + e);
+    text[start..end].to_string()
+}
+
+/// Retries `probe` until it gives `want` (the settings are followed in the background).
+async fn eventually<F, Fut>(what: &str, want: u16, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = (u16, Value)>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, body) = probe().await;
+        if code == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: still {code} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotated_cas_in_the_cluster_config_map_are_followed_without_a_restart() {
+    let s = delegated().await;
+    let url = format!("{}{ALERTS}", s.base);
+    let alice = client(&s.ca, Some(&s.users.client("alice", &[])));
+    let (code, body) = status(alice.get(&url).send().await.unwrap()).await;
+    assert_eq!(code, 200, "{body}");
+    let hints = acceptable_client_cas(&s.server.addr);
+    assert!(
+        hints.contains("client-ca") && hints.contains("front-proxy-ca"),
+        "{hints}"
+    );
+
+    // Both CAs rotate in the main cluster: its ConfigMap changes.
+    let users2 = Ca::new("client-ca-2");
+    let front_proxy2 = Ca::new("front-proxy-ca-2");
+    s.config_map.set(&users2.pem(), &front_proxy2.pem());
+    let alice2 = client(&s.ca, Some(&users2.client("alice", &[])));
+    eventually("a certificate of the new client CA", 200, || async {
+        status(alice2.get(&url).send().await.unwrap()).await
+    })
+    .await;
+    // The old CA's certificates no longer authenticate, on a new connection or an old one.
+    let (code, body) = status(alice.get(&url).send().await.unwrap()).await;
+    assert_eq!(code, 401, "{body}");
+    let old_alice = client(&s.ca, Some(&s.users.client("alice", &[])));
+    let (code, body) = status(old_alice.get(&url).send().await.unwrap()).await;
+    assert_eq!(code, 401, "{body}");
+    // The front proxy's new certificate is trusted, its old one not.
+    let proxied = |identity: Vec<u8>| {
+        let proxy = client(&s.ca, Some(&identity));
+        let url = url.clone();
+        async move {
+            status(
+                proxy
+                    .get(&url)
+                    .header("X-Remote-User", "proxied-user")
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (code, body) = proxied(front_proxy2.client("front-proxy-client", &[])).await;
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = proxied(s.front_proxy.client("front-proxy-client", &[])).await;
+    assert_eq!(code, 401, "{body}");
+    // TLS asks for certificates of the new CAs (Go clients send none matching no CA asked for).
+    let hints = acceptable_client_cas(&s.server.addr);
+    assert!(
+        hints.contains("client-ca-2") && hints.contains("front-proxy-ca-2"),
+        "{hints}"
+    );
+    assert!(!hints.contains("CN = client-ca\n"), "{hints}");
+
+    // A ConfigMap whose bundle is not a CA is not applied: the CAs in force stay.
+    s.config_map.set("not a certificate", &front_proxy2.pem());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (code, body) = status(alice2.get(&url).send().await.unwrap()).await;
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = proxied(front_proxy2.client("front-proxy-client", &[])).await;
+    assert_eq!(code, 200, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ca_files_given_by_flags_are_reloaded_when_they_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = Ca::new("client-ca");
+    let ca_file = dir.path().join("client-ca.crt");
+    std::fs::write(&ca_file, users.pem()).unwrap();
+    let certs = dir.path().join("certs");
+    let server = common::Server::start_https(&[
+        "--storage",
+        "memory",
+        "--cert-dir",
+        certs.to_str().unwrap(),
+        "--tls-names",
+        "localhost",
+        "--client-ca-file",
+        ca_file.to_str().unwrap(),
+        "--anonymous-auth=false",
+    ]);
+    let ca = std::fs::read(certs.join("ca.crt")).unwrap();
+    let port = server.addr.rsplit(':').next().unwrap();
+    let url = format!("https://localhost:{port}{ALERTS}");
+    let alice = client(&ca, Some(&users.client("alice", &[])));
+    let (code, body) = status(alice.get(&url).send().await.unwrap()).await;
+    assert_eq!(code, 200, "{body}");
+
+    // Rotated as a Secret volume rotates it: a new file renamed over the old one.
+    let users2 = Ca::new("client-ca-2");
+    let next = dir.path().join("client-ca.crt.new");
+    std::fs::write(&next, users2.pem()).unwrap();
+    std::fs::rename(&next, &ca_file).unwrap();
+    let alice2 = client(&ca, Some(&users2.client("alice", &[])));
+    eventually("a certificate of the new client CA", 200, || async {
+        status(alice2.get(&url).send().await.unwrap()).await
+    })
+    .await;
+    let (code, body) = status(alice.get(&url).send().await.unwrap()).await;
+    assert_eq!(code, 401, "{body}");
+    assert!(acceptable_client_cas(&server.addr).contains("client-ca-2"));
+
+    // Rewritten in place with something that is not a CA bundle: the CA in force stays.
+    std::fs::write(&ca_file, "garbage").unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (code, body) = status(alice2.get(&url).send().await.unwrap()).await;
+    assert_eq!(code, 200, "{body}");
 }

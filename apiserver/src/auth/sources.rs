@@ -1,0 +1,324 @@
+//! Where front-proxy and client-certificate authentication come from, followed while the server
+//! runs, as k8s.io/apiserver's `DelegatingAuthenticationOptions` wires them: CA files given by
+//! flags (`DynamicFileCAContent`: re-read when they change), else the main cluster's
+//! `kube-system/extension-apiserver-authentication` ConfigMap (`ConfigMapCAController` and
+//! `RequestHeaderAuthRequestController`: watched). A change that cannot be used — a file that is
+//! no longer a CA bundle, a ConfigMap whose bundle went missing — is logged and the settings in
+//! force stay, as in Go.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::ConfigMap;
+
+use super::authn::{CertificateAuthority, CertificateSettings, DynamicCertificates, RequestHeader};
+
+/// The ConfigMap the main cluster publishes its authentication settings in.
+pub const AUTHENTICATION_CONFIG_MAP: (&str, &str) =
+    ("kube-system", "extension-apiserver-authentication");
+
+/// A front-proxy CA file and the header names that go with it (the `--requestheader-*` flags).
+#[derive(Clone, Debug)]
+pub struct RequestHeaderFile {
+    pub ca_file: PathBuf,
+    pub username_headers: Vec<String>,
+    pub group_headers: Vec<String>,
+    pub extra_headers_prefixes: Vec<String>,
+}
+
+/// The sources of [`CertificateSettings`]: flags first, the cluster's ConfigMap for what they
+/// leave out.
+#[derive(Clone, Default)]
+pub struct CertificateSources {
+    /// The main cluster (`--authentication-kubeconfig`): its ConfigMap is read for the client CA
+    /// and the front proxy's settings the files below do not give.
+    pub cluster: Option<kube::Client>,
+    /// `--client-ca-file`.
+    pub client_ca_file: Option<PathBuf>,
+    /// `--requestheader-client-ca-file` and the header flags.
+    pub request_header_file: Option<RequestHeaderFile>,
+    /// `--requestheader-allowed-names`: replaces the ConfigMap's list when not empty.
+    pub allowed_names: Vec<String>,
+    /// How often the files are checked for changes (Go: a minute, and on file events).
+    pub file_check_interval: Duration,
+}
+
+impl std::fmt::Debug for CertificateSources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertificateSources")
+            .field("cluster", &self.cluster.is_some())
+            .field("client_ca_file", &self.client_ca_file)
+            .field("request_header_file", &self.request_header_file)
+            .field("allowed_names", &self.allowed_names)
+            .finish()
+    }
+}
+
+/// What each source says at one moment.
+#[derive(Clone, Default)]
+struct Parts {
+    cluster_client_ca: Option<CertificateAuthority>,
+    cluster_request_header: Option<RequestHeader>,
+    client_ca_file: Option<CertificateAuthority>,
+    request_header_file: Option<CertificateAuthority>,
+}
+
+impl CertificateSources {
+    /// Reads every source (an error if one cannot be read now: the server should not start
+    /// half-configured), then follows them in the background for as long as the runtime runs.
+    pub async fn start(self) -> Result<DynamicCertificates, String> {
+        let mut parts = Parts::default();
+        if let Some(client) = &self.cluster {
+            let cm = config_map_api(client)
+                .get(AUTHENTICATION_CONFIG_MAP.1)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "reading {}/{}: {e}",
+                        AUTHENTICATION_CONFIG_MAP.0, AUTHENTICATION_CONFIG_MAP.1
+                    )
+                })?;
+            (parts.cluster_client_ca, parts.cluster_request_header) = from_config_map(&cm)?;
+        }
+        if let Some(path) = &self.client_ca_file {
+            parts.client_ca_file = Some(CertificateAuthority::from_pem_file(path)?);
+        }
+        if let Some(rh) = &self.request_header_file {
+            parts.request_header_file = Some(CertificateAuthority::from_pem_file(&rh.ca_file)?);
+        }
+        let settings = self.compose(&parts)?;
+        let dynamic = DynamicCertificates::new(settings);
+        let parts = std::sync::Arc::new(std::sync::Mutex::new(parts));
+        if self.client_ca_file.is_some() || self.request_header_file.is_some() {
+            tokio::spawn(follow_files(self.clone(), parts.clone(), dynamic.clone()));
+        }
+        if let Some(client) = self.cluster.clone() {
+            tokio::spawn(follow_config_map(
+                self.clone(),
+                client,
+                parts,
+                dynamic.clone(),
+            ));
+        }
+        Ok(dynamic)
+    }
+
+    /// The settings the parts make: a file wins over the ConfigMap, the allowed-names flag over
+    /// the ConfigMap's list.
+    fn compose(&self, parts: &Parts) -> Result<CertificateSettings, String> {
+        let mut request_header = match (&self.request_header_file, &parts.request_header_file) {
+            (Some(flags), Some(ca)) => Some(RequestHeader {
+                ca: ca.clone(),
+                allowed_names: Vec::new(),
+                username_headers: flags.username_headers.clone(),
+                group_headers: flags.group_headers.clone(),
+                extra_headers_prefixes: flags.extra_headers_prefixes.clone(),
+            }),
+            _ => parts.cluster_request_header.clone(),
+        };
+        if !self.allowed_names.is_empty() {
+            let Some(rh) = &mut request_header else {
+                return Err("--requestheader-allowed-names needs the front proxy's CA: \
+                     --requestheader-client-ca-file, or --authentication-kubeconfig / \
+                     --delegate-in-cluster with a cluster that publishes it"
+                    .into());
+            };
+            rh.allowed_names = self.allowed_names.clone();
+        }
+        Ok(CertificateSettings {
+            request_header,
+            client_ca: parts
+                .client_ca_file
+                .clone()
+                .or_else(|| parts.cluster_client_ca.clone()),
+        })
+    }
+
+    /// Applies `change` to the parts and the result to `dynamic`; an unusable result is logged
+    /// and leaves everything as it was.
+    fn update(
+        &self,
+        parts: &std::sync::Mutex<Parts>,
+        dynamic: &DynamicCertificates,
+        change: impl FnOnce(&mut Parts),
+    ) {
+        let mut parts = parts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = parts.clone();
+        change(&mut next);
+        match self.compose(&next) {
+            Ok(settings) => {
+                *parts = next;
+                if dynamic.replace(settings) {
+                    tracing::info!("client certificate authorities reloaded");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "authentication settings not reloaded"),
+        }
+    }
+}
+
+fn config_map_api(client: &kube::Client) -> kube::Api<ConfigMap> {
+    kube::Api::namespaced(client.clone(), AUTHENTICATION_CONFIG_MAP.0)
+}
+
+/// The client CA and the front proxy's settings the ConfigMap holds (Go's key names).
+pub fn from_config_map(
+    cm: &ConfigMap,
+) -> Result<(Option<CertificateAuthority>, Option<RequestHeader>), String> {
+    let empty = Default::default();
+    let data = cm.data.as_ref().unwrap_or(&empty);
+    let name = AUTHENTICATION_CONFIG_MAP.1;
+    let list = |key: &str| -> Result<Vec<String>, String> {
+        match data.get(key).map(|s| s.trim()) {
+            None | Some("") => Ok(Vec::new()),
+            Some(json) => serde_json::from_str(json).map_err(|e| format!("{name} {key}: {e}")),
+        }
+    };
+    let ca = |key: &str| -> Result<Option<CertificateAuthority>, String> {
+        data.get(key)
+            .filter(|pem| !pem.trim().is_empty())
+            .map(|pem| {
+                CertificateAuthority::from_pem(pem.as_bytes())
+                    .map_err(|e| format!("{name} {key}: {e}"))
+            })
+            .transpose()
+    };
+    let client_ca = ca("client-ca-file")?;
+    let request_header = match ca("requestheader-client-ca-file")? {
+        None => None,
+        Some(ca) => {
+            let mut rh = RequestHeader::new(ca);
+            rh.allowed_names = list("requestheader-allowed-names")?;
+            for (key, field) in [
+                ("requestheader-username-headers", &mut rh.username_headers),
+                ("requestheader-group-headers", &mut rh.group_headers),
+                (
+                    "requestheader-extra-headers-prefix",
+                    &mut rh.extra_headers_prefixes,
+                ),
+            ] {
+                let values = list(key)?;
+                if !values.is_empty() {
+                    *field = values;
+                }
+            }
+            Some(rh)
+        }
+    };
+    Ok((client_ca, request_header))
+}
+
+/// What a file looked like when last read: checked cheaply, read again when it changes (a
+/// rewrite in place, or a new file renamed over it as Kubernetes' secret volumes do).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    modified: Option<SystemTime>,
+    len: u64,
+    inode: u64,
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some(Stamp {
+        modified: meta.modified().ok(),
+        len: meta.len(),
+        inode: meta.ino(),
+    })
+}
+
+async fn follow_files(
+    sources: CertificateSources,
+    parts: std::sync::Arc<std::sync::Mutex<Parts>>,
+    dynamic: DynamicCertificates,
+) {
+    let client_ca = sources.client_ca_file.clone();
+    let request_header = sources
+        .request_header_file
+        .as_ref()
+        .map(|r| r.ca_file.clone());
+    let mut stamps = (
+        client_ca.as_deref().and_then(stamp),
+        request_header.as_deref().and_then(stamp),
+    );
+    let mut ticks =
+        tokio::time::interval(sources.file_check_interval.max(Duration::from_millis(10)));
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        for (path, last, is_client) in [
+            (&client_ca, &mut stamps.0, true),
+            (&request_header, &mut stamps.1, false),
+        ] {
+            let Some(path) = path else { continue };
+            let now = stamp(path);
+            if now == *last {
+                continue;
+            }
+            *last = now;
+            match CertificateAuthority::from_pem_file(path) {
+                Ok(ca) => sources.update(&parts, &dynamic, |p| {
+                    if is_client {
+                        p.client_ca_file = Some(ca);
+                    } else {
+                        p.request_header_file = Some(ca);
+                    }
+                }),
+                // Mid-rewrite, deleted, or no longer a bundle: the CA in force stays.
+                Err(e) => tracing::warn!(error = %e, "CA file not reloaded"),
+            }
+        }
+    }
+}
+
+async fn follow_config_map(
+    sources: CertificateSources,
+    client: kube::Client,
+    parts: std::sync::Arc<std::sync::Mutex<Parts>>,
+    dynamic: DynamicCertificates,
+) {
+    use kube::runtime::{WatchStreamExt, watcher};
+    let config = watcher::Config::default()
+        .fields(&format!("metadata.name={}", AUTHENTICATION_CONFIG_MAP.1));
+    let mut events = std::pin::pin!(watcher(config_map_api(&client), config).default_backoff());
+    while let Some(event) = events.next().await {
+        let cm = match event {
+            Ok(watcher::Event::Apply(cm) | watcher::Event::InitApply(cm)) => cm,
+            Ok(watcher::Event::Delete(_)) => {
+                tracing::warn!(
+                    "{}/{} was deleted: the authentication settings in force stay",
+                    AUTHENTICATION_CONFIG_MAP.0,
+                    AUTHENTICATION_CONFIG_MAP.1
+                );
+                continue;
+            }
+            Ok(watcher::Event::Init | watcher::Event::InitDone) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "watching the cluster's authentication ConfigMap");
+                continue;
+            }
+        };
+        match from_config_map(&cm) {
+            Ok((client_ca, request_header)) => {
+                let current = parts.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                // A bundle that went missing is an error in Go: the one in force stays.
+                if (current.cluster_client_ca.is_some() && client_ca.is_none())
+                    || (current.cluster_request_header.is_some() && request_header.is_none())
+                {
+                    tracing::warn!(
+                        "{}/{} lost a CA bundle: the authentication settings in force stay",
+                        AUTHENTICATION_CONFIG_MAP.0,
+                        AUTHENTICATION_CONFIG_MAP.1
+                    );
+                    continue;
+                }
+                sources.update(&parts, &dynamic, |p| {
+                    p.cluster_client_ca = client_ca;
+                    p.cluster_request_header = request_header;
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "authentication settings not reloaded"),
+        }
+    }
+}
