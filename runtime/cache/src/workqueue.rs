@@ -158,17 +158,25 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> WorkQueue<T> {
     }
 
     /// Queues `key` after its backoff (which doubles with each call until [`forget`]), then as
-    /// the overall rate allows. Call it within a Tokio runtime, as [`add_after`](Self::add_after).
+    /// the overall rate allows. Call it within a Tokio runtime, as
+    /// [`add_after`](Self::add_after).
     ///
     /// [`forget`]: Self::forget
     pub fn add_rate_limited(&self, key: T) {
+        self.add_rate_limited_at_least(key, Duration::ZERO);
+    }
+
+    /// [`add_rate_limited`](Self::add_rate_limited), waiting at least `floor`: what a server
+    /// asked for (`Retry-After`) is a floor on the backoff, never in place of it — a
+    /// `Retry-After: 0` on every attempt still backs off. Returns the wait.
+    pub fn add_rate_limited_at_least(&self, key: T, floor: Duration) -> Duration {
         let failures = {
             let mut f = self.shared.failures.lock();
             let n = f.entry(key.clone()).or_insert(0);
             *n += 1;
             *n - 1
         };
-        let delay = self.shared.limits.backoff(failures);
+        let delay = self.shared.limits.backoff(failures).max(floor);
         let queue = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
@@ -177,6 +185,7 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> WorkQueue<T> {
             }
             queue.add(key);
         });
+        delay
     }
 
     /// Forgets `key`'s failures (call after it was processed successfully).

@@ -154,3 +154,28 @@ async fn shutdown_drains_queued_work_and_waits_for_work_in_flight() {
         .expect("drained once idle")
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_floor_on_the_backoff_is_a_floor_not_a_replacement() {
+    let q: WorkQueue<&str> = WorkQueue::new(RateLimits {
+        base_delay: Duration::from_millis(40),
+        max_delay: Duration::from_secs(10),
+        per_second: 0,
+        burst: 0,
+    });
+    // No floor: the backoff.
+    assert_eq!(
+        q.add_rate_limited_at_least("k", Duration::ZERO),
+        Duration::from_millis(40)
+    );
+    // A longer floor wins; a shorter one leaves the (doubled) backoff.
+    assert_eq!(
+        q.add_rate_limited_at_least("k", Duration::from_secs(1)),
+        Duration::from_secs(1)
+    );
+    assert_eq!(
+        q.add_rate_limited_at_least("k", Duration::from_millis(1)),
+        Duration::from_millis(160)
+    );
+    assert_eq!(q.num_requeues(&"k"), 3);
+}

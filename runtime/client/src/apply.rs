@@ -22,6 +22,13 @@ pub struct ObjectMetaApplyConfiguration {
     pub generate_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// A precondition: the apply is refused (409) unless the object has this uid — it was not
+    /// deleted and created again under the same name since it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// A precondition: the apply is refused (409) unless the object is at this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,6 +51,18 @@ impl ObjectMetaApplyConfiguration {
 
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Applies only to the object with this uid (Go's `WithUID`).
+    pub fn uid(mut self, uid: impl Into<String>) -> Self {
+        self.uid = Some(uid.into());
+        self
+    }
+
+    /// Applies only to the object at this version (Go's `WithResourceVersion`).
+    pub fn resource_version(mut self, resource_version: impl Into<String>) -> Self {
+        self.resource_version = Some(resource_version.into());
         self
     }
 

@@ -22,9 +22,9 @@
 pub mod metrics;
 pub mod notifier;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kube_codegen_cache::{Handlers, RateLimits, WorkQueue};
 use kube_codegen_client::{Error, PatchParams, PostParams};
@@ -126,13 +126,51 @@ struct Worker {
     metrics: Metrics,
     /// uids pushed by this process whose status write has not landed yet.
     pushed: Mutex<HashSet<String>>,
+    /// Keys that failed, and when they may be tried again: an update of the alert (someone's
+    /// label, the informer's resync) does not cut the backoff or the notifier's `Retry-After`
+    /// short.
+    not_before: NotBefore,
+    /// Other controllers' claims, and when this process first saw each: a claim expires
+    /// `claim_ttl` after it was written or after it was first seen here, whichever is later, so
+    /// a claimant's clock running ahead cannot hold an alert for longer.
+    claims_seen: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+/// When each failed key may be tried again (shared by the workers and the event handlers).
+#[derive(Clone, Default)]
+struct NotBefore(Arc<Mutex<HashMap<String, Instant>>>);
+
+impl NotBefore {
+    /// Queues `key` now, or when its backoff ends.
+    fn enqueue(&self, queue: &WorkQueue<String>, key: String) {
+        let wait = self
+            .0
+            .lock()
+            .get(&key)
+            .and_then(|t| t.checked_duration_since(Instant::now()));
+        match wait {
+            Some(wait) if !wait.is_zero() => queue.add_after(key, wait),
+            _ => queue.add(key),
+        }
+    }
+
+    fn set(&self, key: &str, wait: Duration) {
+        self.0.lock().insert(key.to_string(), Instant::now() + wait);
+    }
+
+    fn clear(&self, key: &str) {
+        self.0.lock().remove(key);
+    }
 }
 
 /// What became of one key.
 enum Outcome {
     Done,
-    Retry,
-    RetryAfter(Duration),
+    /// Failed: again after its backoff, and not before the duration given (a notifier's
+    /// `Retry-After` is a floor on the backoff, never a way around it).
+    Retry(Duration),
+    /// Not this controller's to do now (another holds a fresh claim): look again then.
+    WaitFor(Duration),
 }
 
 impl Worker {
@@ -151,17 +189,19 @@ impl Worker {
         if let Some((holder, since)) = claim_of(&cached)
             && holder != self.config.id
         {
-            let age = now_secs().saturating_sub(since);
-            let ttl = self.config.claim_ttl.as_secs() as i64;
+            let ttl = self.config.claim_ttl;
+            let written = Duration::from_secs(now_secs().saturating_sub(since).max(0) as u64);
+            let seen = self.claim_first_seen(key, &holder, since).elapsed();
+            let age = written.max(seen);
             if age < ttl {
-                return Outcome::RetryAfter(Duration::from_secs((ttl - age) as u64));
+                return Outcome::WaitFor(ttl - age);
             }
         }
         // (Re)claim it with the cached resourceVersion as precondition: the write succeeds only
         // if what the cache says — not sent — is still true on the server (a stale cache gets a
         // 409 and a retry, never a second push).
         let Some(alert) = self.claim(&alerts, &cached).await else {
-            return Outcome::Retry;
+            return Outcome::Retry(Duration::ZERO);
         };
         if !self.pushed.lock().contains(&uid) {
             let note = Note {
@@ -175,19 +215,20 @@ impl Worker {
                 tracing::warn!(alert = key, error = %e, "push failed; will retry");
                 // A notifier that says when to come back (a 429 or 503 with `Retry-After`)
                 // is asked again then, not after the usual backoff.
-                return match e.retry_after() {
-                    Some(wait) => Outcome::RetryAfter(wait),
-                    None => Outcome::Retry,
-                };
+                return Outcome::Retry(e.retry_after().unwrap_or_default());
             }
             self.pushed.lock().insert(uid.clone());
         }
         // Mark it sent with a server-side apply of the status under this controller's field
         // manager: the controller owns `status.sent` and nothing else, so other writers (labels,
         // annotations, spec) never conflict with it; forced, as controllers apply (the field is
-        // this controller's to decide).
-        let status = AlertApplyConfiguration::new(name, ns)
+        // this controller's to decide). For the alert that was pushed only: one deleted and
+        // created again under its name meanwhile is another alert, still to push (a 409).
+        let mut status = AlertApplyConfiguration::new(name, ns)
             .status(AlertStatusApplyConfiguration::new().sent(true));
+        if let Some(meta) = &mut status.metadata {
+            meta.uid = Some(uid.clone());
+        }
         match alerts
             .apply_status(&status, &PatchParams::apply(FIELD_MANAGER).force())
             .await
@@ -198,7 +239,11 @@ impl Worker {
                 tracing::info!(alert = key, "sent");
                 Outcome::Done
             }
-            Err(e) if e.is_not_found() => Outcome::Done,
+            // Gone, or replaced by another alert of the same name (its own event queues it).
+            Err(e) if e.is_not_found() || e.is_conflict() => {
+                self.pushed.lock().remove(&uid);
+                Outcome::Done
+            }
             Err(e) => self.status_failed(key, &e),
         }
     }
@@ -206,7 +251,21 @@ impl Worker {
     fn status_failed(&self, key: &str, e: &Error) -> Outcome {
         self.metrics.status_failures.inc();
         tracing::warn!(alert = key, error = %e, "status write failed; will retry (without pushing again)");
-        Outcome::Retry
+        Outcome::Retry(Duration::ZERO)
+    }
+
+    /// When this process first saw `holder`'s claim of `since` on `key`.
+    fn claim_first_seen(&self, key: &str, holder: &str, since: i64) -> Instant {
+        let claim = format!("{holder} {since}");
+        let mut seen = self.claims_seen.lock();
+        match seen.get(key) {
+            Some((c, at)) if *c == claim => *at,
+            _ => {
+                let now = Instant::now();
+                seen.insert(key.to_string(), (claim, now));
+                now
+            }
+        }
     }
 
     /// Writes this controller's claim with the cached `resourceVersion` as precondition; `None`
@@ -254,11 +313,13 @@ pub async fn run(
     let factory = SharedInformerFactory::from_builder(builder.resync(Duration::from_secs(300)));
     let informer = factory.pager().v1beta1().alerts();
     let queue: WorkQueue<String> = WorkQueue::new(config.retry);
+    let not_before = NotBefore::default();
     let enqueue = {
         let queue = queue.clone();
+        let not_before = not_before.clone();
         move |a: &Alert| {
             if !is_sent(a) {
-                queue.add(kube_codegen_cache::key_of(&a.metadata));
+                not_before.enqueue(&queue, kube_codegen_cache::key_of(&a.metadata));
             }
         }
     };
@@ -294,6 +355,8 @@ pub async fn run(
         config: config.clone(),
         metrics: metrics.clone(),
         pushed: Mutex::new(HashSet::new()),
+        not_before,
+        claims_seen: Mutex::new(HashMap::new()),
     });
     let mut tasks = Vec::new();
     for _ in 0..config.workers.max(1) {
@@ -306,10 +369,18 @@ pub async fn run(
                     break;
                 }
                 w.metrics.queue_depth.set(w.queue.len() as i64);
-                match w.process(item.key()).await {
-                    Outcome::Done => w.queue.forget(item.key()),
-                    Outcome::Retry => w.queue.add_rate_limited(item.key().clone()),
-                    Outcome::RetryAfter(d) => w.queue.add_after(item.key().clone(), d),
+                let key = item.key().clone();
+                match w.process(&key).await {
+                    Outcome::Done => {
+                        w.queue.forget(&key);
+                        w.not_before.clear(&key);
+                        w.claims_seen.lock().remove(&key);
+                    }
+                    Outcome::Retry(floor) => {
+                        let wait = w.queue.add_rate_limited_at_least(key.clone(), floor);
+                        w.not_before.set(&key, wait);
+                    }
+                    Outcome::WaitFor(d) => w.queue.add_after(key, d),
                 }
             }
         }));

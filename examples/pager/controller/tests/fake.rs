@@ -298,3 +298,140 @@ async fn the_controller_owns_status_sent_and_other_writers_do_not_disturb_it() {
     stop.send_replace(true);
     task.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_retry_after_of_zero_still_backs_off() {
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    rec.fail.lock().insert("eager".into(), 4);
+    // A notifier saying "come back now" on every refusal: the backoff still applies.
+    *rec.retry_after.lock() = Some("0".into());
+    let (stop, task, _) = start(&cs, addr, config("one"));
+    cs.pager_v1beta1()
+        .alerts("default")
+        .create(&PostParams::default(), &alert("eager"))
+        .await
+        .unwrap();
+    eventually(30, "sent", async || sent(&cs).await == 1).await;
+    assert_eq!(rec.calls_for("eager"), 5, "4 refused, then 1 accepted");
+    let at: Vec<_> = rec.pushes.lock().iter().map(|p| p.at).collect();
+    for (i, pair) in at.windows(2).enumerate() {
+        let backoff = Duration::from_millis(10 << i);
+        assert!(
+            pair[1] - pair[0] >= backoff,
+            "retry {} came after {:?}, before its backoff of {backoff:?}",
+            i + 1,
+            pair[1] - pair[0]
+        );
+    }
+    stop.send_replace(true);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn an_update_of_the_alert_does_not_cut_a_retry_after_short() {
+    use kube_codegen_client::{Patch, PatchParams};
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    rec.fail.lock().insert("throttled".into(), 1);
+    *rec.retry_after.lock() = Some("2".into());
+    let (stop, task, _) = start(&cs, addr, config("one"));
+    let alerts = cs.pager_v1beta1().alerts("default");
+    alerts
+        .create(&PostParams::default(), &alert("throttled"))
+        .await
+        .unwrap();
+    eventually(30, "the first push", async || {
+        rec.calls_for("throttled") == 1
+    })
+    .await;
+    // Someone labels the alert while the controller waits for the notifier.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    alerts
+        .patch(
+            "throttled",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"metadata": {"labels": {"team": "a"}}})),
+        )
+        .await
+        .unwrap();
+    eventually(30, "sent", async || sent(&cs).await == 1).await;
+    let pushes = rec.pushes.lock().clone();
+    assert_eq!(pushes.len(), 2);
+    let waited = pushes[1].at - pushes[0].at;
+    assert!(
+        waited >= Duration::from_secs(2),
+        "asked again after {waited:?}, before the 2 s the notifier asked for"
+    );
+    stop.send_replace(true);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn an_alert_recreated_while_its_push_is_in_flight_is_pushed_too() {
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    *rec.delay.lock() = Duration::from_millis(1500);
+    let (stop, task, _) = start(&cs, addr, config("one"));
+    let alerts = cs.pager_v1beta1().alerts("default");
+    alerts
+        .create(&PostParams::default(), &alert("x"))
+        .await
+        .unwrap();
+    // Claimed: the push is on its way (the notifier answers after 1.5 s).
+    eventually(30, "the claim", async || {
+        alerts
+            .get("x")
+            .await
+            .unwrap()
+            .metadata
+            .annotations
+            .is_some_and(|a| a.contains_key("pager.k8s.co/sending"))
+    })
+    .await;
+    alerts.delete("x", &DeleteParams::default()).await.unwrap();
+    let mut again = alert("x");
+    again.spec.content = "a new alert of the same name".into();
+    let again = alerts.create(&PostParams::default(), &again).await.unwrap();
+    let new_uid = again.metadata.uid.clone().unwrap();
+    eventually(30, "the new alert sent", async || sent(&cs).await == 1).await;
+    // Marked sent only once pushed itself.
+    let by_guid = rec.accepted_by_guid();
+    assert_eq!(by_guid.get(&new_uid), Some(&1), "{by_guid:?}");
+    stop.send_replace(true);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_claim_from_a_clock_running_ahead_expires_after_its_ttl_here() {
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    let alerts = cs.pager_v1beta1().alerts("default");
+    let mut claimed = alert("skewed");
+    let in_an_hour = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    claimed.metadata.annotations = Some(
+        [(
+            "pager.k8s.co/sending".to_string(),
+            format!("other {in_an_hour}"),
+        )]
+        .into(),
+    );
+    alerts
+        .create(&PostParams::default(), &claimed)
+        .await
+        .unwrap();
+    let config = Config {
+        claim_ttl: Duration::from_secs(1),
+        ..config("one")
+    };
+    let (stop, task, _) = start(&cs, addr, config);
+    // Held for the claim's ttl as this controller counts it, not for an hour more.
+    eventually(15, "sent", async || sent(&cs).await == 1).await;
+    assert_eq!(rec.calls_for("skewed"), 1);
+    stop.send_replace(true);
+    task.await.unwrap();
+}
