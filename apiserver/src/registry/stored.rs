@@ -3,7 +3,8 @@
 //! read serve the bytes as they are:
 //!
 //! ```text
-//! kcg1 <codec fingerprint: 16 hex> <resourceVersion offset: 8 hex> <comma: - < > ?> \n <JSON>
+//! kcg2 <codec fingerprint: 16 hex> <resourceVersion offset: 8 hex> <comma: - < > ?>
+//!      <CRC-32 of the JSON: 8 hex> \n <JSON>
 //! ```
 //!
 //! The fingerprint names the codec that wrote the JSON (version, kind and its generated schema,
@@ -13,6 +14,12 @@
 //! bytes with `"resourceVersion":"<revision>"` put back where the serializer writes it (the
 //! offset, and on which side its comma goes). A value without the header (written before it
 //! existed), or from another codec, is decoded and encoded as before.
+//!
+//! Bytes are served as stored only when their checksum holds: a value damaged at rest (a flipped
+//! bit on disk, an edit in etcd) is decoded instead, which serves a valid edit correctly and
+//! fails a damaged one with a 500 — as kube-apiserver, which decodes every object, fails it —
+//! never a 200 whose body is not JSON. Values of the first header (`kcg1`, no checksum) are
+//! decoded too until they are written again.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -20,8 +27,11 @@ use std::sync::OnceLock;
 use crate::selector::{FieldSelector, LabelSelector};
 
 /// What starts a value with a header (a bare JSON object starts with `{` or whitespace).
-const MAGIC: &[u8] = b"kcg1";
-const HEADER_LEN: usize = MAGIC.len() + 16 + 8 + 1 + 1;
+const MAGIC: &[u8] = b"kcg2";
+const HEADER_LEN: usize = MAGIC.len() + 16 + 8 + 1 + 8 + 1;
+/// The first header: no checksum.
+const MAGIC_V1: &[u8] = b"kcg1";
+const HEADER_V1_LEN: usize = MAGIC_V1.len() + 16 + 8 + 1 + 1;
 
 /// Where the serializer writes `resourceVersion` in the stored JSON, and its comma.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,17 +66,19 @@ pub(crate) struct Opened<'a> {
 
 /// Opens a stored value; a header that is not ours is an error (nothing is guessed).
 pub(crate) fn open(value: &[u8]) -> Result<Opened<'_>, String> {
-    if !value.starts_with(MAGIC) {
+    let (checked, len) = if value.starts_with(MAGIC) {
+        (true, HEADER_LEN)
+    } else if value.starts_with(MAGIC_V1) {
+        (false, HEADER_V1_LEN)
+    } else {
         return Ok(Opened {
             json_start: 0,
             json: value,
             fingerprint: None,
             splice: None,
         });
-    }
-    let header = value
-        .get(..HEADER_LEN)
-        .ok_or("stored value: truncated header")?;
+    };
+    let header = value.get(..len).ok_or("stored value: truncated header")?;
     let hex = |range: std::ops::Range<usize>| {
         std::str::from_utf8(&header[range])
             .ok()
@@ -82,16 +94,19 @@ pub(crate) fn open(value: &[u8]) -> Result<Opened<'_>, String> {
         b'?' => None,
         _ => return Err("stored value: malformed header".into()),
     };
-    if header[29] != b'\n' {
+    let checksum = if checked { Some(hex(29..37)?) } else { None };
+    if header[len - 1] != b'\n' {
         return Err("stored value: malformed header".into());
     }
-    let json = &value[HEADER_LEN..];
+    let json = &value[len..];
+    // Served as stored only when provably what was written.
+    let intact = checksum.is_some_and(|sum| sum == u64::from(crc32fast::hash(json)));
     Ok(Opened {
-        json_start: HEADER_LEN,
+        json_start: len,
         json,
         fingerprint: Some(fingerprint),
         splice: comma
-            .filter(|_| at <= json.len())
+            .filter(|_| intact && at <= json.len())
             .map(|comma| Splice { at, comma }),
     })
 }
@@ -123,7 +138,15 @@ pub(crate) fn seal(json: &[u8], fingerprint: u64) -> Option<Vec<u8>> {
         (start..end, start, Comma::None)
     };
     let mut out = Vec::with_capacity(HEADER_LEN + json.len() - cut.len());
-    header(&mut out, fingerprint, Some(Splice { at, comma }));
+    let mut sum = crc32fast::Hasher::new();
+    sum.update(&json[..cut.start]);
+    sum.update(&json[cut.end..]);
+    header(
+        &mut out,
+        fingerprint,
+        Some(Splice { at, comma }),
+        sum.finalize(),
+    );
     out.extend_from_slice(&json[..cut.start]);
     out.extend_from_slice(&json[cut.end..]);
     Some(out)
@@ -132,12 +155,12 @@ pub(crate) fn seal(json: &[u8], fingerprint: u64) -> Option<Vec<u8>> {
 /// The stored value of `json` (serialized without `resourceVersion`) when its place is unknown.
 pub(crate) fn seal_unspliced(json: &[u8], fingerprint: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + json.len());
-    header(&mut out, fingerprint, None);
+    header(&mut out, fingerprint, None, crc32fast::hash(json));
     out.extend_from_slice(json);
     out
 }
 
-fn header(out: &mut Vec<u8>, fingerprint: u64, splice: Option<Splice>) {
+fn header(out: &mut Vec<u8>, fingerprint: u64, splice: Option<Splice>, checksum: u32) {
     use std::io::Write;
     let (at, comma) = match splice {
         Some(s) => (
@@ -152,7 +175,7 @@ fn header(out: &mut Vec<u8>, fingerprint: u64, splice: Option<Splice>) {
     };
     // A JSON object over 4 GiB is far beyond any storage's value limit.
     let at = u32::try_from(at).unwrap_or(0);
-    writeln!(out, "kcg1{fingerprint:016x}{at:08x}{comma}").expect("write to a Vec");
+    writeln!(out, "kcg2{fingerprint:016x}{at:08x}{comma}{checksum:08x}").expect("write to a Vec");
 }
 
 /// Writes the stored JSON with `"resourceVersion":"<rv>"` back in its place.
@@ -281,11 +304,43 @@ mod tests {
             b"kcg1zzzzzzzzzzzzzzzz00000000>\n{}",
             b"kcg100000000000000010000000X\n{}",
             b"kcg1000000000000000100000000>x{}",
+            b"kcg2",
+            b"kcg2000000000000000100000000>zzzzzzzz\n{}",
+            b"kcg2000000000000000100000000>00000000x{}",
         ] {
             assert!(open(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
         // An offset past the JSON is not trusted.
-        let opened = open(b"kcg10000000000000001000000ff>\n{}").unwrap();
-        assert_eq!(opened.splice, None);
+        let sum = crc32fast::hash(b"{}");
+        let opened = open(format!("kcg20000000000000001000000ff>{sum:08x}\n{{}}").as_bytes())
+            .unwrap()
+            .splice;
+        assert_eq!(opened, None);
+    }
+
+    #[test]
+    fn damaged_or_unchecked_bytes_are_not_served_as_stored() {
+        let json = format!(
+            r#"{{"metadata":{{"name":"a","resourceVersion":"{}"}}}}"#,
+            sentinel()
+        );
+        let sealed = seal(json.as_bytes(), 7).unwrap();
+        assert!(open(&sealed).unwrap().splice.is_some());
+        // One byte changed anywhere in the JSON: decoded instead (the codec still known).
+        for i in HEADER_LEN..sealed.len() {
+            let mut damaged = sealed.clone();
+            damaged[i] ^= 0x20;
+            let opened = open(&damaged).unwrap();
+            assert_eq!(
+                (opened.fingerprint, opened.splice),
+                (Some(7), None),
+                "byte {i}"
+            );
+        }
+        // The first header had no checksum: its values are decoded.
+        let v1 = b"kcg1000000000000000700000000-\n{\"metadata\":{}}";
+        let opened = open(v1).unwrap();
+        assert_eq!(opened.json, b"{\"metadata\":{}}");
+        assert_eq!((opened.fingerprint, opened.splice), (Some(7), None));
     }
 }

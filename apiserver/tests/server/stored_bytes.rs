@@ -274,7 +274,7 @@ async fn values_without_a_header_are_decoded_and_gain_one_when_written() {
     assert_eq!(code, StatusCode::OK);
     let stored = memory.get(key).await.unwrap().unwrap().value;
     assert!(
-        stored.starts_with(b"kcg1"),
+        stored.starts_with(b"kcg2"),
         "{}",
         String::from_utf8_lossy(&stored)
     );
@@ -302,13 +302,15 @@ async fn the_shortcut_serves_the_stored_bytes() {
     // The same header (same codec), JSON with a field the type does not have: decoding drops
     // it, the shortcut serves it — proof that the shortcut is taken, and why values are only
     // ever written by the codec their header names.
-    let header = &kv.value[..30];
     let json = apiserver::stored_object_json(&kv.value).unwrap();
     let mut doctored: Value = serde_json::from_slice(json).unwrap();
     doctored["extra"] = json!(1);
-    let mut value = header.to_vec();
-    // The header's offset points into `metadata`, before `"extra"` (appended at the end).
-    value.extend_from_slice(&serde_json::to_vec(&doctored).unwrap());
+    let doctored = serde_json::to_vec(&doctored).unwrap();
+    // The header's offset points into `metadata`, before `"extra"` (appended at the end); its
+    // checksum is the doctored JSON's (as the codec would have written it).
+    let mut value = kv.value[..29].to_vec();
+    value.extend_from_slice(format!("{:08x}\n", crc32fast::hash(&doctored)).as_bytes());
+    value.extend_from_slice(&doctored);
     memory
         .update(key, value.into(), Some(kv.mod_revision))
         .await
@@ -626,4 +628,72 @@ async fn list_outlived_by_compaction(store: &AnyStore) {
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn a_value_damaged_at_rest_fails_a_list_as_it_fails_a_get() {
+    let store = AnyStore::Memory(MemoryStore::new());
+    let app = server(&store, true);
+    for name in ["a1", "a2"] {
+        let (code, _) = send(
+            &app,
+            Method::POST,
+            &format!("{BETA}/namespaces/default/alerts"),
+            json!({"metadata": {"name": name, "annotations": {"note": "xxxx"}}, "spec": {"content": "c"}}),
+        )
+        .await;
+        assert_eq!(code, StatusCode::CREATED);
+    }
+    let AnyStore::Memory(memory) = &store else {
+        unreachable!()
+    };
+    let key = "/registry/pager.k8s.co/alerts/default/a2";
+    let kv = memory.get(key).await.unwrap().unwrap();
+    // Damaged as a disk or a hand in etcd damages it, the header left as it was: one byte no
+    // longer UTF-8, then one quote gone.
+    for (from, to) in [
+        (&b"xxxx"[..], &b"x\x87xx"[..]),
+        (&b"\"xxxx\""[..], &b"\"xxxx"[..]),
+    ] {
+        let at = kv
+            .value
+            .windows(from.len())
+            .position(|w| w == from)
+            .unwrap();
+        let mut damaged = kv.value[..at].to_vec();
+        damaged.extend_from_slice(to);
+        damaged.extend_from_slice(&kv.value[at + from.len()..]);
+        let current = memory.get(key).await.unwrap().unwrap().mod_revision;
+        memory
+            .update(key, damaged.into(), Some(current))
+            .await
+            .unwrap();
+        let (get, body) = send(
+            &app,
+            Method::GET,
+            &format!("{BETA}/namespaces/default/alerts/a2"),
+            Value::Null,
+        )
+        .await;
+        assert_eq!(
+            get,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        for list in [
+            format!("{BETA}/alerts"),
+            format!("{BETA}/namespaces/default/alerts?limit=5"),
+        ] {
+            let (code, body) = send(&app, Method::GET, &list, Value::Null).await;
+            assert_eq!(
+                code,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{list}: {}",
+                String::from_utf8_lossy(&body)
+            );
+            let status: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(status["reason"], "InternalError", "{status}");
+        }
+    }
 }
