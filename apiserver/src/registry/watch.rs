@@ -234,11 +234,16 @@ where
         // uncached watch implementation"). client-go's reflector, and this crate's informers,
         // relist on it; an HTTP 504 would be retried by clients for minutes instead.
         let asked = resource_version.unwrap_or_default();
-        let current = this
-            .store
-            .revision()
-            .await
-            .map_err(|e| this.storage_error(e, ""))?;
+        // A revision the watch cache has applied needs no round trip (kube-apiserver's cacher
+        // checks against its own revision): informers re-watch while etcd stalls.
+        let current = match this.store.known_revision() {
+            Some(known) if asked <= known => known,
+            _ => this
+                .store
+                .revision()
+                .await
+                .map_err(|e| this.storage_error(e, ""))?,
+        };
         if asked > current {
             let error = WatchItem::Error(ApiError::too_large_resource_version(asked, current));
             return Ok(Watch {

@@ -313,6 +313,15 @@ impl<S: Storage + Clone> Storage for Cacher<S> {
         self.inner.revision().await
     }
 
+    /// The last change any mirror applied (the store has reached it).
+    fn known_revision(&self) -> Option<Revision> {
+        self.caches()
+            .values()
+            .map(|c| c.applied.load(Ordering::Acquire))
+            .max()
+            .filter(|r| *r > 0)
+    }
+
     async fn compact(&self, revision: Revision) -> Result<(), StorageError> {
         self.inner.compact(revision).await?;
         // The store clamps a compaction to its current revision: so does the floor.

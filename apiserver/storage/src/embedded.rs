@@ -538,8 +538,24 @@ impl EmbeddedStore {
         let mut builder = redb::Builder::new();
         builder.set_check_integrity_on_open(opts.verify_on_open);
         builder.set_cache_size(opts.cache_bytes);
-        let db = builder.create(path.as_ref()).map_err(db_err)?;
-        let revision = Self::init(&db)?;
+        // redb asserts on some damaged files (debug builds panic where release builds return
+        // an error): a damaged file is a `Corrupt` error either way, never a panic at start.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let db = builder.create(path.as_ref()).map_err(db_err)?;
+            let revision = Self::init(&db)?;
+            Ok::<_, StorageError>((db, revision))
+        }));
+        let (db, revision) = opened.map_err(|panic| {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            StorageError::Corrupt(format!(
+                "{}: the file is damaged ({why}); --verify-on-open checks it fully",
+                path.as_ref().display()
+            ))
+        })??;
         let shared = Arc::new(Shared {
             db: std::sync::RwLock::new(Some(Arc::new(db))),
             path: path.as_ref().to_path_buf(),

@@ -363,6 +363,14 @@ pub trait Storage: Send + Sync + 'static {
     /// The current store revision.
     fn revision(&self) -> impl Future<Output = Result<Revision, StorageError>> + Send;
 
+    /// A revision the store is known to have reached, told without asking it (a watch cache's
+    /// last applied change): never more than [`Storage::revision`] would answer; `None` when only
+    /// asking tells. A watch from a revision at or below it needs no round trip to a stalled
+    /// etcd.
+    fn known_revision(&self) -> Option<Revision> {
+        None
+    }
+
     /// Forgets watch history up to and including `revision`; later watches from older revisions
     /// are `Expired`.
     fn compact(&self, revision: Revision) -> impl Future<Output = Result<(), StorageError>> + Send;
@@ -463,6 +471,15 @@ impl Storage for AnyStore {
 
     async fn revision(&self) -> Result<Revision, StorageError> {
         delegate!(self, s => s.revision())
+    }
+
+    fn known_revision(&self) -> Option<Revision> {
+        match self {
+            AnyStore::Memory(s) => s.known_revision(),
+            AnyStore::Embedded(s) => s.known_revision(),
+            AnyStore::Etcd(s) => s.known_revision(),
+            AnyStore::Cached(s) => s.known_revision(),
+        }
     }
 
     async fn compact(&self, revision: Revision) -> Result<(), StorageError> {

@@ -44,6 +44,25 @@ async fn raw_get(addr: &str, path: &str) -> String {
     out
 }
 
+/// The status line and headers of a GET (a watch: its body never ends).
+async fn raw_head(addr: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !out.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = conn.read(&mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// How many Alerts the first list that succeeds within 10 s returns; `None` if none does.
 async fn serves_again(alerts: &Api<Alert>) -> Option<usize> {
     for _ in 0..100 {
@@ -238,7 +257,19 @@ async fn a_stalled_etcd_is_a_timeout_once() {
         .create(&PostParams::default(), &alert("before"))
         .await
         .unwrap();
+    let listed = alerts.list(&ListParams::default()).await.unwrap();
+    let rv = listed.metadata.resource_version.unwrap();
     etcd.freeze();
+    // A re-watch from a revision the watch cache holds is served from it, as kube-apiserver's
+    // cacher serves it: informers keep watching while etcd stalls.
+    let watch = format!(
+        "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts?watch=true&resourceVersion={rv}"
+    );
+    let head = tokio::time::timeout(Duration::from_secs(2), raw_head(&server.addr, &watch)).await;
+    assert!(
+        matches!(&head, Ok(h) if h.starts_with("HTTP/1.1 200")),
+        "{head:?}"
+    );
     for path in [
         "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts",
         "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts?limit=5",
