@@ -1809,6 +1809,26 @@ fn a_schemars_schema_of_its_own_is_a_warning() {
     );
 }
 
+/// A default schemars would publish from Rust code (`#[schemars(default = "…")]`, as shulker's
+/// CRDs write) is not read: W0207 says the field stays required and names `+default`.
+#[test]
+fn a_schemars_default_is_a_warning_naming_the_tag() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}use serde::{{Deserialize, Serialize}};\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: AlertSpec,\n}}\nfn twenty() -> i64 {{ 20 }}\n#[derive(Clone, Default, Serialize, Deserialize)]\n#[serde(rename_all = \"camelCase\")]\npub struct AlertSpec {{\n    #[schemars(default = \"twenty\")]\n    pub max_players: i64,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(
+        out.contains("warning[W0207]: `#[schemars(default …)]` is not read"),
+        "{out}"
+    );
+    assert!(out.contains("`/// +default=<JSON value>`"), "{out}");
+    assert!(out.contains("types.rs:"), "{out}");
+}
+
 /// A struct of the package named like a prelude type shadows it, as in rustc: a field `String`
 /// is that struct (the generated codec compiled against std's `String` and failed).
 #[test]

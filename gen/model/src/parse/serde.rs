@@ -233,7 +233,7 @@ pub(super) fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField
         // What cannot be read is left alone: schemars is not kube-codegen's input.
         let _ = attr.parse_nested_meta(|m| {
             if let Some(key) = m.path.get_ident().map(|i| i.to_string())
-                && matches!(key.as_str(), "schema_with" | "with" | "skip")
+                && matches!(key.as_str(), "schema_with" | "with" | "skip" | "default")
             {
                 unread.push((key, m.path.span()));
             }
@@ -241,6 +241,18 @@ pub(super) fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField
         });
         for (key, span) in unread {
             let span = ctx.span(span);
+            if key == "default" {
+                ctx.diags.push(
+                    Diagnostic::warning(
+                        "W0207",
+                        "`#[schemars(default …)]` is not read: its value is Rust code kube-codegen does not run",
+                    )
+                    .at(span, "a default the published schema does not carry")
+                    .note("kube-rs publishes the value as the field's schema default and leaves the field optional; here the field stays required and an object without it is refused")
+                    .help("write the value as a tag on the field, `/// +default=<JSON value>` (e.g. `+default=20`): it is published in the schema and applied on every write"),
+                );
+                continue;
+            }
             ctx.diags.push(
                 Diagnostic::warning(
                     "W0207",
