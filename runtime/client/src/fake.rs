@@ -436,6 +436,7 @@ pub struct FakeBuilder {
     /// (collection path, JSON) of each object to preload.
     objects: Vec<(String, Result<Vec<u8>, String>)>,
     namespace: String,
+    retry: bool,
 }
 
 impl Default for FakeBuilder {
@@ -455,7 +456,18 @@ impl FakeBuilder {
             resources: Vec::new(),
             objects: Vec::new(),
             namespace: "default".into(),
+            retry: true,
         }
+    }
+
+    /// Whether the client retries 429, 503 and 504 answers as a real one does (default: yes,
+    /// kube's `RetryPolicy::server_retry`, which `Config::default_retry` puts in every client
+    /// built from a kubeconfig): an injected 503 is then retried as it would be in production.
+    /// `false` matches a client built with `default_retry = false`, and hands every injected
+    /// answer to the code under test.
+    pub fn retry(mut self, retry: bool) -> Self {
+        self.retry = retry;
+        self
     }
 
     /// Serves a resource (see `apiserver::Resource`), replacing an earlier registration of the
@@ -562,7 +574,14 @@ impl FakeBuilder {
         }
         let recorder = Recorder::default();
         let reactors = Reactors::default();
+        // The real client's retry outside (each attempt recorded and reacted to, as a server
+        // sees each one).
+        let retry = self.retry.then(|| {
+            tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry())
+        });
         let service = tower::ServiceBuilder::new()
+            .option_layer(retry)
+            .map_err(tower::BoxError::from)
             .layer(RecorderLayer(recorder.clone()))
             .layer(ReactorLayer(reactors.clone()))
             .service(router);

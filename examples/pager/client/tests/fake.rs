@@ -232,12 +232,15 @@ async fn reactors_inject_errors_and_delays_and_the_recorder_sees_every_request()
     fake.recorder().clear();
     fake.reactors()
         .fail("get", "alerts", 2, 503, "ServiceUnavailable", "injected");
-    for _ in 0..2 {
-        let err = alerts.get("seeded").await.unwrap_err();
-        assert_eq!(err.code(), Some(503), "{err}");
-        assert_eq!(err.status().unwrap().message, "injected");
-    }
+    // Retried as a real client retries a 503 (kube's server retry policy): the third attempt,
+    // which the reactor lets through, answers. The recorder sees all three.
     assert!(alerts.get("seeded").await.is_ok(), "only two were failed");
+    assert_eq!(fake.recorder().requests().len(), 3);
+    fake.reactors()
+        .fail("get", "alerts", 1, 500, "InternalError", "not retried");
+    let err = alerts.get("seeded").await.unwrap_err();
+    assert_eq!(err.code(), Some(500), "{err}");
+    assert_eq!(err.status().unwrap().message, "not retried");
     fake.reactors().fail(
         "update",
         "alerts/status",
@@ -273,6 +276,8 @@ async fn reactors_inject_errors_and_delays_and_the_recorder_sees_every_request()
     assert_eq!(
         verbs,
         [
+            // Two 503s and the retry that answered; the 500; the read before the update.
+            ("get".into(), None),
             ("get".into(), None),
             ("get".into(), None),
             ("get".into(), None),
@@ -532,4 +537,26 @@ async fn preloaded_objects_keep_their_status() {
         .map(|a| a.metadata.name.clone().unwrap())
         .collect();
     assert_eq!(names, ["sent"]);
+}
+
+#[tokio::test]
+async fn without_retry_the_client_hands_every_injected_answer_back() {
+    let fake = fake::builder()
+        .resource(pager_apiserver::alerts())
+        .object(alert("seeded", "Seeded"))
+        .retry(false)
+        .build()
+        .await
+        .unwrap();
+    let alerts = Clientset::new(fake.client())
+        .pager_v1beta1()
+        .alerts("default");
+    fake.reactors()
+        .fail("get", "alerts", 2, 503, "ServiceUnavailable", "injected");
+    for _ in 0..2 {
+        let err = alerts.get("seeded").await.unwrap_err();
+        assert_eq!(err.code(), Some(503), "{err}");
+        assert_eq!(err.status().unwrap().message, "injected");
+    }
+    assert!(alerts.get("seeded").await.is_ok());
 }
