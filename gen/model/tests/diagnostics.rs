@@ -822,6 +822,46 @@ fn a_custom_resource_derive_is_shown_as_the_kind_to_write() {
     );
 }
 
+/// W0118 as real projects write `#[kube(...)]`: several columns in one `printcolumn` string
+/// (shulker), `root` differing from `kind` and `selectable` (gateway-api-rs), and a spec deriving
+/// `Default` only under `cfg_attr(test)` (controller-rs) — the kind shown does not derive it.
+#[test]
+fn custom_resource_hints_read_several_columns_root_selectable_and_conditional_derives() {
+    let root = fixture(&[(
+        "apis/stable/v1/types.rs",
+        concat!(
+            "use kube::CustomResource;\nuse serde::{Deserialize, Serialize};\n",
+            "#[derive(CustomResource, Clone, Debug, Serialize, Deserialize)]\n",
+            "#[cfg_attr(test, derive(Default))]\n",
+            "#[kube(group = \"x.io\", version = \"v1\", kind = \"HTTPRoute\", root = \"HttpRoute\", namespaced)]\n",
+            "#[kube(selectable = \".spec.name\")]\n",
+            "#[kube(printcolumn = r#\"{\"name\":\"Ready\",\"type\":\"string\",\"jsonPath\":\".status.ready\"}, {\"name\":\"Age\",\"type\":\"date\",\"jsonPath\":\".metadata.creationTimestamp\"}\"#)]\n",
+            "pub struct HttpRouteSpec {\n    pub name: String,\n}\n",
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(
+        out.contains("+printcolumn:name=Ready,type=string,jsonPath=.status.ready"),
+        "{out}"
+    );
+    assert!(
+        out.contains("+printcolumn:name=Age,type=date,jsonPath=.metadata.creationTimestamp"),
+        "{out}"
+    );
+    assert!(!out.contains("printcolumn to translate"), "{out}");
+    assert!(out.contains("#[derive(Clone, Debug)]"), "{out}");
+    assert!(out.contains("pub struct HTTPRoute {"), "{out}");
+    assert!(
+        out.contains("the derive names the struct `HttpRoute`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`selectable` (.spec.name) has no tag"),
+        "{out}"
+    );
+}
+
 #[test]
 fn unresolved_types() {
     let out = errors(

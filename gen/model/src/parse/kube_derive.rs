@@ -22,6 +22,10 @@ struct KubeAttrs {
     /// The `+scale=` value from `scale = "<json>"` or `scale(spec_replicas_path = …, …)`, or
     /// what did not read.
     scale: Option<Result<String, String>>,
+    /// `root = "…"`: the Rust name kube-rs gives the kind's struct.
+    root: Option<String>,
+    /// `selectable = "…"`: fields kube-rs declares selectable in the CRD.
+    selectable: Vec<String>,
     /// Why an attribute did not read (rustc reports it too when the crate builds).
     unread: Vec<String>,
 }
@@ -95,6 +99,17 @@ pub(super) fn custom_resource_warning(
             "the derive serves it as `{group}/{version}`; kube-codegen takes the group from the package's `+groupName` and the version from its directory: keep it in a `{version}` package whose module says `//! +groupName={group}`"
         ));
     }
+    if let Some(root) = kube.root.as_ref().filter(|r| **r != kind) {
+        d = d.note(format!(
+            "the derive names the struct `{root}` (`root`); here the struct is named as its kind, `{kind}`: code that names `{root}` can import it so (`use …::{kind} as {root};`)"
+        ));
+    }
+    if !kube.selectable.is_empty() {
+        d = d.note(format!(
+            "`selectable` ({}) has no tag: the fields a server selects by are its strategy's (`Strategy::selectable_fields` in `apiserver`)",
+            kube.selectable.join(", ")
+        ));
+    }
     for why in &kube.unread {
         d = d.note(format!(
             "a `#[kube(...)]` attribute did not read ({why}): the kind shown lacks what it says"
@@ -126,7 +141,9 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
                     (Some("plural"), Some(t)) => out.plural = Some(t),
                     (Some("shortname"), Some(t)) => out.short_names.push(t),
                     (Some("category"), Some(t)) => out.categories.push(t),
-                    (Some("printcolumn"), Some(t)) => out.print_columns.push(print_column(&t)),
+                    (Some("printcolumn"), Some(t)) => out.print_columns.extend(print_columns(&t)),
+                    (Some("root"), Some(t)) => out.root = Some(t),
+                    (Some("selectable"), Some(t)) => out.selectable.push(t),
                     (Some("scale"), Some(t)) => out.scale = Some(scale_from_json(&t)),
                     // A key the kind is made of, given as something other than a string
                     // literal (a constant): the hint cannot know its value.
@@ -214,6 +231,21 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
         }
     }
     out
+}
+
+/// kube's `printcolumn` string as `+printcolumn:` values: one object, or several separated by
+/// commas (kube-rs splices the string into a JSON array, so `{…}, {…}` declares two columns).
+fn print_columns(json: &str) -> Vec<Result<String, String>> {
+    if serde_json::from_str::<serde_json::Value>(json).is_err()
+        && let Ok(serde_json::Value::Array(columns)) =
+            serde_json::from_str::<serde_json::Value>(&format!("[{json}]"))
+    {
+        return columns
+            .iter()
+            .map(|c| print_column(&c.to_string()))
+            .collect();
+    }
+    vec![print_column(json)]
 }
 
 /// kube's `printcolumn = r#"{"name":"Team","type":"string","jsonPath":".spec.team"}"#` as the

@@ -98,10 +98,21 @@ pub(super) fn lower_type(
     }
     if derives.iter().any(|d| d == "CustomResource") {
         let span = ctx.span(ident.span());
+        // The kind shown derives what the spec always derives (`Default` under `cfg_attr(test)`
+        // is no `Default` in a release build).
+        let conditional: Vec<String> = super::attrs::conditional_derives(attrs)
+            .into_iter()
+            .flat_map(|(_, traits)| traits)
+            .collect();
+        let always: Vec<String> = derives
+            .iter()
+            .filter(|d| !conditional.contains(d))
+            .cloned()
+            .collect();
         ctx.diags.push(super::kube_derive::custom_resource_warning(
             attrs,
             &ident.unraw().to_string(),
-            &derives,
+            &always,
             span,
         ));
     }
