@@ -54,7 +54,7 @@ pub use registry::{
 pub use server::{MAX_BODY_BYTES, VersionInfo};
 pub use status::{ApiError, Cause};
 
-/// The object JSON inside a value the server stored (which starts with a short `kcg2…` header
+/// The object JSON inside a value the server stored (which starts with a short `kcg1…` header
 /// saying which codec wrote it and where `resourceVersion` goes; values written before the
 /// header existed are bare JSON): for tools that read the storage directly.
 pub fn stored_object_json(value: &[u8]) -> Result<&[u8], String> {

@@ -3,8 +3,8 @@
 //! read serve the bytes as they are:
 //!
 //! ```text
-//! kcg2 <codec fingerprint: 16 hex> <resourceVersion offset: 8 hex> <comma: - < > ?>
-//!      <CRC-32 of the JSON: 8 hex> \n <JSON>
+//! kcg1 <codec fingerprint: 8 hex> <CRC-32 of the JSON: 8 hex> <resourceVersion offset: 8 hex>
+//!      <comma: - < > ?> \n <JSON>
 //! ```
 //!
 //! The fingerprint names the codec that wrote the JSON (version, kind and its generated schema,
@@ -27,11 +27,10 @@ use std::sync::OnceLock;
 use crate::selector::{FieldSelector, LabelSelector};
 
 /// What starts a value with a header (a bare JSON object starts with `{` or whitespace).
-const MAGIC: &[u8] = b"kcg2";
-const HEADER_LEN: usize = MAGIC.len() + 16 + 8 + 1 + 8 + 1;
-/// The first header: no checksum.
-const MAGIC_V1: &[u8] = b"kcg1";
-const HEADER_V1_LEN: usize = MAGIC_V1.len() + 16 + 8 + 1 + 1;
+const MAGIC: &[u8] = b"kcg1";
+const HEADER_LEN: usize = MAGIC.len() + 16 + 8 + 1 + 1;
+/// The fingerprint's half of the header's 64-bit field; the other half is the checksum.
+const FINGERPRINT_BITS: u64 = 0xffff_ffff_0000_0000;
 
 /// Where the serializer writes `resourceVersion` in the stored JSON, and its comma.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,26 +65,24 @@ pub(crate) struct Opened<'a> {
 
 /// Opens a stored value; a header that is not ours is an error (nothing is guessed).
 pub(crate) fn open(value: &[u8]) -> Result<Opened<'_>, String> {
-    let (checked, len) = if value.starts_with(MAGIC) {
-        (true, HEADER_LEN)
-    } else if value.starts_with(MAGIC_V1) {
-        (false, HEADER_V1_LEN)
-    } else {
+    if !value.starts_with(MAGIC) {
         return Ok(Opened {
             json_start: 0,
             json: value,
             fingerprint: None,
             splice: None,
         });
-    };
-    let header = value.get(..len).ok_or("stored value: truncated header")?;
+    }
+    let header = value
+        .get(..HEADER_LEN)
+        .ok_or("stored value: truncated header")?;
     let hex = |range: std::ops::Range<usize>| {
         std::str::from_utf8(&header[range])
             .ok()
             .and_then(|s| u64::from_str_radix(s, 16).ok())
             .ok_or("stored value: malformed header")
     };
-    let fingerprint = hex(4..20)?;
+    let field = hex(4..20)?;
     let at = hex(20..28)? as usize;
     let comma = match header[28] {
         b'-' => Some(Comma::None),
@@ -94,17 +91,16 @@ pub(crate) fn open(value: &[u8]) -> Result<Opened<'_>, String> {
         b'?' => None,
         _ => return Err("stored value: malformed header".into()),
     };
-    let checksum = if checked { Some(hex(29..37)?) } else { None };
-    if header[len - 1] != b'\n' {
+    if header[29] != b'\n' {
         return Err("stored value: malformed header".into());
     }
-    let json = &value[len..];
+    let json = &value[HEADER_LEN..];
     // Served as stored only when provably what was written.
-    let intact = checksum.is_some_and(|sum| sum == u64::from(crc32fast::hash(json)));
+    let intact = field & !FINGERPRINT_BITS == u64::from(crc32fast::hash(json));
     Ok(Opened {
-        json_start: len,
+        json_start: HEADER_LEN,
         json,
-        fingerprint: Some(fingerprint),
+        fingerprint: Some(field & FINGERPRINT_BITS),
         splice: comma
             .filter(|_| intact && at <= json.len())
             .map(|comma| Splice { at, comma }),
@@ -175,7 +171,8 @@ fn header(out: &mut Vec<u8>, fingerprint: u64, splice: Option<Splice>, checksum:
     };
     // A JSON object over 4 GiB is far beyond any storage's value limit.
     let at = u32::try_from(at).unwrap_or(0);
-    writeln!(out, "kcg2{fingerprint:016x}{at:08x}{comma}{checksum:08x}").expect("write to a Vec");
+    let field = (fingerprint & FINGERPRINT_BITS) | u64::from(checksum);
+    writeln!(out, "kcg1{field:016x}{at:08x}{comma}").expect("write to a Vec");
 }
 
 /// Writes the stored JSON with `"resourceVersion":"<rv>"` back in its place.
@@ -227,7 +224,8 @@ pub(crate) fn probe_meta(json: &[u8]) -> Result<ProbedMeta<'_>, String> {
 }
 
 /// A codec's fingerprint: FNV-1a over what decides the bytes it writes (stable across builds and
-/// platforms, unlike `std`'s hasher).
+/// platforms, unlike `std`'s hasher), its upper 32 bits (the header's field holds the checksum
+/// beside them).
 pub(crate) fn fingerprint(parts: &[&str]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
@@ -236,18 +234,21 @@ pub(crate) fn fingerprint(parts: &[&str]) -> u64 {
             hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
-    hash
+    hash & FINGERPRINT_BITS
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A fingerprint as [`fingerprint`] makes them (its lower half is the checksum's).
+    const FP: u64 = 7 << 32;
+
     fn roundtrip(with: &str, without: &str, rv: u64) {
         let json = with.replace("S", sentinel());
-        let sealed = seal(json.as_bytes(), 7).expect("sealed");
+        let sealed = seal(json.as_bytes(), FP).expect("sealed");
         let opened = open(&sealed).unwrap();
-        assert_eq!(opened.fingerprint, Some(7));
+        assert_eq!(opened.fingerprint, Some(FP));
         assert_eq!(std::str::from_utf8(opened.json).unwrap(), without);
         let mut out = Vec::new();
         write_served(&mut out, opened.json, opened.splice.unwrap(), rv);
@@ -285,10 +286,10 @@ mod tests {
     fn bare_json_and_unknown_places_are_not_spliced() {
         let opened = open(br#"{"a":1}"#).unwrap();
         assert_eq!((opened.fingerprint, opened.splice), (None, None));
-        let sealed = seal_unspliced(br#"{"a":1}"#, 5);
+        let sealed = seal_unspliced(br#"{"a":1}"#, FP);
         let opened = open(&sealed).unwrap();
         assert_eq!(opened.json, br#"{"a":1}"#);
-        assert_eq!((opened.fingerprint, opened.splice), (Some(5), None));
+        assert_eq!((opened.fingerprint, opened.splice), (Some(FP), None));
         assert!(seal(br#"{"metadata":{}}"#, 1).is_none());
         let twice = format!(
             r#"{{"a":{{"resourceVersion":"{0}"}},"b":{{"resourceVersion":"{0}"}}}}"#,
@@ -304,18 +305,13 @@ mod tests {
             b"kcg1zzzzzzzzzzzzzzzz00000000>\n{}",
             b"kcg100000000000000010000000X\n{}",
             b"kcg1000000000000000100000000>x{}",
-            b"kcg2",
-            b"kcg2000000000000000100000000>zzzzzzzz\n{}",
-            b"kcg2000000000000000100000000>00000000x{}",
         ] {
             assert!(open(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
         // An offset past the JSON is not trusted.
         let sum = crc32fast::hash(b"{}");
-        let opened = open(format!("kcg20000000000000001000000ff>{sum:08x}\n{{}}").as_bytes())
-            .unwrap()
-            .splice;
-        assert_eq!(opened, None);
+        let value = format!("kcg100000007{sum:08x}000000ff>\n{{}}");
+        assert_eq!(open(value.as_bytes()).unwrap().splice, None);
     }
 
     #[test]
@@ -324,7 +320,7 @@ mod tests {
             r#"{{"metadata":{{"name":"a","resourceVersion":"{}"}}}}"#,
             sentinel()
         );
-        let sealed = seal(json.as_bytes(), 7).unwrap();
+        let sealed = seal(json.as_bytes(), FP).unwrap();
         assert!(open(&sealed).unwrap().splice.is_some());
         // One byte changed anywhere in the JSON: decoded instead (the codec still known).
         for i in HEADER_LEN..sealed.len() {
@@ -333,14 +329,18 @@ mod tests {
             let opened = open(&damaged).unwrap();
             assert_eq!(
                 (opened.fingerprint, opened.splice),
-                (Some(7), None),
+                (Some(FP), None),
                 "byte {i}"
             );
         }
-        // The first header had no checksum: its values are decoded.
-        let v1 = b"kcg1000000000000000700000000-\n{\"metadata\":{}}";
-        let opened = open(v1).unwrap();
+        // A value from before the checksum (a whole 64-bit fingerprint there): its checksum
+        // does not hold and its fingerprint names no codec here, so it is decoded.
+        let before = b"kcg1a1b2c3d4e5f6071800000000-\n{\"metadata\":{}}";
+        let opened = open(before).unwrap();
         assert_eq!(opened.json, b"{\"metadata\":{}}");
-        assert_eq!((opened.fingerprint, opened.splice), (Some(7), None));
+        assert_eq!(opened.splice, None);
+        assert_eq!(opened.fingerprint, Some(0xa1b2_c3d4_0000_0000));
+        // Fingerprints leave the checksum's half free.
+        assert_eq!(fingerprint(&["a", "b"]) & !FINGERPRINT_BITS, 0);
     }
 }

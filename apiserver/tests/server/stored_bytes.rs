@@ -274,7 +274,7 @@ async fn values_without_a_header_are_decoded_and_gain_one_when_written() {
     assert_eq!(code, StatusCode::OK);
     let stored = memory.get(key).await.unwrap().unwrap().value;
     assert!(
-        stored.starts_with(b"kcg2"),
+        stored.starts_with(b"kcg1"),
         "{}",
         String::from_utf8_lossy(&stored)
     );
@@ -308,8 +308,10 @@ async fn the_shortcut_serves_the_stored_bytes() {
     let doctored = serde_json::to_vec(&doctored).unwrap();
     // The header's offset points into `metadata`, before `"extra"` (appended at the end); its
     // checksum is the doctored JSON's (as the codec would have written it).
-    let mut value = kv.value[..29].to_vec();
-    value.extend_from_slice(format!("{:08x}\n", crc32fast::hash(&doctored)).as_bytes());
+    // (The header: `kcg1`, the fingerprint's 8 hex, the checksum's 8, the offset, the comma.)
+    let mut value = kv.value[..12].to_vec();
+    value.extend_from_slice(format!("{:08x}", crc32fast::hash(&doctored)).as_bytes());
+    value.extend_from_slice(&kv.value[20..30]);
     value.extend_from_slice(&doctored);
     memory
         .update(key, value.into(), Some(kv.mod_revision))
