@@ -3,7 +3,7 @@
 //! read serve the bytes as they are:
 //!
 //! ```text
-//! kcg1 <codec fingerprint: 8 hex> <CRC-32 of the JSON: 8 hex> <resourceVersion offset: 8 hex>
+//! kcg1 <codec fingerprint: 8 hex> <CRC-32 of the place and JSON: 8 hex> <resourceVersion offset: 8 hex>
 //!      <comma: - < > ?> \n <JSON>
 //! ```
 //!
@@ -96,7 +96,7 @@ pub(crate) fn open(value: &[u8]) -> Result<Opened<'_>, String> {
     }
     let json = &value[HEADER_LEN..];
     // Served as stored only when provably what was written.
-    let intact = field & !FINGERPRINT_BITS == u64::from(crc32fast::hash(json));
+    let intact = field & !FINGERPRINT_BITS == u64::from(checksum(&header[20..29], &[json]));
     Ok(Opened {
         json_start: HEADER_LEN,
         json,
@@ -134,14 +134,11 @@ pub(crate) fn seal(json: &[u8], fingerprint: u64) -> Option<Vec<u8>> {
         (start..end, start, Comma::None)
     };
     let mut out = Vec::with_capacity(HEADER_LEN + json.len() - cut.len());
-    let mut sum = crc32fast::Hasher::new();
-    sum.update(&json[..cut.start]);
-    sum.update(&json[cut.end..]);
     header(
         &mut out,
         fingerprint,
         Some(Splice { at, comma }),
-        sum.finalize(),
+        &[&json[..cut.start], &json[cut.end..]],
     );
     out.extend_from_slice(&json[..cut.start]);
     out.extend_from_slice(&json[cut.end..]);
@@ -151,12 +148,23 @@ pub(crate) fn seal(json: &[u8], fingerprint: u64) -> Option<Vec<u8>> {
 /// The stored value of `json` (serialized without `resourceVersion`) when its place is unknown.
 pub(crate) fn seal_unspliced(json: &[u8], fingerprint: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + json.len());
-    header(&mut out, fingerprint, None, crc32fast::hash(json));
+    header(&mut out, fingerprint, None, &[json]);
     out.extend_from_slice(json);
     out
 }
 
-fn header(out: &mut Vec<u8>, fingerprint: u64, splice: Option<Splice>, checksum: u32) {
+/// The checksum of a value: its place (`resourceVersion`'s offset and comma, as the header
+/// writes them) and its JSON, so that neither is trusted damaged.
+fn checksum(place: &[u8], json: &[&[u8]]) -> u32 {
+    let mut sum = crc32fast::Hasher::new();
+    sum.update(place);
+    for part in json {
+        sum.update(part);
+    }
+    sum.finalize()
+}
+
+fn header(out: &mut Vec<u8>, fingerprint: u64, splice: Option<Splice>, json: &[&[u8]]) {
     use std::io::Write;
     let (at, comma) = match splice {
         Some(s) => (
@@ -171,8 +179,9 @@ fn header(out: &mut Vec<u8>, fingerprint: u64, splice: Option<Splice>, checksum:
     };
     // A JSON object over 4 GiB is far beyond any storage's value limit.
     let at = u32::try_from(at).unwrap_or(0);
-    let field = (fingerprint & FINGERPRINT_BITS) | u64::from(checksum);
-    writeln!(out, "kcg1{field:016x}{at:08x}{comma}").expect("write to a Vec");
+    let place = format!("{at:08x}{comma}");
+    let field = (fingerprint & FINGERPRINT_BITS) | u64::from(checksum(place.as_bytes(), json));
+    writeln!(out, "kcg1{field:016x}{place}").expect("write to a Vec");
 }
 
 /// Writes the stored JSON with `"resourceVersion":"<rv>"` back in its place.
@@ -309,7 +318,7 @@ mod tests {
             assert!(open(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
         // An offset past the JSON is not trusted.
-        let sum = crc32fast::hash(b"{}");
+        let sum = checksum(b"000000ff>", &[b"{}"]);
         let value = format!("kcg100000007{sum:08x}000000ff>\n{{}}");
         assert_eq!(open(value.as_bytes()).unwrap().splice, None);
     }
@@ -322,10 +331,22 @@ mod tests {
         );
         let sealed = seal(json.as_bytes(), FP).unwrap();
         assert!(open(&sealed).unwrap().splice.is_some());
-        // One byte changed anywhere in the JSON: decoded instead (the codec still known).
-        for i in HEADER_LEN..sealed.len() {
+        let mut turned = sealed.clone();
+        turned[28] = match turned[28] {
+            b'>' => b'<',
+            _ => b'>',
+        };
+        assert_eq!(open(&turned).unwrap().splice, None, "the comma's side");
+        // One byte changed in the JSON, or in the place of `resourceVersion` (a `<` turned `>`
+        // by one bit): decoded instead (the codec still known).
+        for i in (20..28).chain(HEADER_LEN..sealed.len()) {
             let mut damaged = sealed.clone();
-            damaged[i] ^= 0x20;
+            // Another hex digit in the offset, a flipped bit in the JSON.
+            damaged[i] = if i < 28 {
+                b"0123456789abcdef"[(damaged[i] as usize + 1) % 16]
+            } else {
+                damaged[i] ^ 0x20
+            };
             let opened = open(&damaged).unwrap();
             assert_eq!(
                 (opened.fingerprint, opened.splice),

@@ -307,10 +307,13 @@ async fn the_shortcut_serves_the_stored_bytes() {
     doctored["extra"] = json!(1);
     let doctored = serde_json::to_vec(&doctored).unwrap();
     // The header's offset points into `metadata`, before `"extra"` (appended at the end); its
-    // checksum is the doctored JSON's (as the codec would have written it).
+    // checksum is the doctored JSON's with that place (as the codec would have written it).
     // (The header: `kcg1`, the fingerprint's 8 hex, the checksum's 8, the offset, the comma.)
     let mut value = kv.value[..12].to_vec();
-    value.extend_from_slice(format!("{:08x}", crc32fast::hash(&doctored)).as_bytes());
+    let mut sum = crc32fast::Hasher::new();
+    sum.update(&kv.value[20..29]);
+    sum.update(&doctored);
+    value.extend_from_slice(format!("{:08x}", sum.finalize()).as_bytes());
     value.extend_from_slice(&kv.value[20..30]);
     value.extend_from_slice(&doctored);
     memory
