@@ -131,35 +131,64 @@ struct Worker {
     /// short.
     not_before: NotBefore,
     /// Other controllers' claims, and when this process first saw each: a claim expires
-    /// `claim_ttl` after it was written or after it was first seen here, whichever is later, so
-    /// a claimant's clock running ahead cannot hold an alert for longer.
+    /// `claim_ttl` after it was first seen here, by this process's clock, so a claimant's clock
+    /// running ahead cannot hold an alert longer, nor one running behind let two push it.
     claims_seen: Mutex<HashMap<String, (String, Instant)>>,
 }
 
-/// When each failed key may be tried again (shared by the workers and the event handlers).
+/// When each failed key may be tried again, and which keys are being worked on (shared by the
+/// workers and the event handlers).
 #[derive(Clone, Default)]
-struct NotBefore(Arc<Mutex<HashMap<String, Instant>>>);
+struct NotBefore(Arc<Mutex<Schedule>>);
+
+#[derive(Default)]
+struct Schedule {
+    until: HashMap<String, Instant>,
+    /// Keys a worker holds, and whether an event came for each meanwhile: queued when the
+    /// worker is done (at once after a success, after its wait otherwise), never re-queued at
+    /// once behind a failure's back.
+    in_flight: HashMap<String, bool>,
+}
 
 impl NotBefore {
-    /// Queues `key` now, or when its backoff ends.
+    /// Queues `key` now, or when its backoff ends; for a key being worked on, after its worker.
     fn enqueue(&self, queue: &WorkQueue<String>, key: String) {
-        let wait = self
-            .0
-            .lock()
-            .get(&key)
-            .and_then(|t| t.checked_duration_since(Instant::now()));
+        let wait = {
+            let mut schedule = self.0.lock();
+            if let Some(changed) = schedule.in_flight.get_mut(&key) {
+                *changed = true;
+                return;
+            }
+            schedule
+                .until
+                .get(&key)
+                .and_then(|t| t.checked_duration_since(Instant::now()))
+        };
         match wait {
             Some(wait) if !wait.is_zero() => queue.add_after(key, wait),
             _ => queue.add(key),
         }
     }
 
+    /// A worker takes `key`.
+    fn start(&self, key: &str) {
+        self.0.lock().in_flight.insert(key.to_string(), false);
+    }
+
+    /// A worker is done with `key`: whether an event came for it meanwhile.
+    fn finish(&self, key: &str) -> bool {
+        self.0.lock().in_flight.remove(key).unwrap_or(false)
+    }
+
     fn set(&self, key: &str, wait: Duration) {
-        self.0.lock().insert(key.to_string(), Instant::now() + wait);
+        self.0
+            .lock()
+            .until
+            .insert(key.to_string(), Instant::now() + wait);
     }
 
     fn clear(&self, key: &str) {
-        self.0.lock().remove(key);
+        self.0.lock().until.remove(key);
     }
 }
 
@@ -189,10 +218,11 @@ impl Worker {
         if let Some((holder, since)) = claim_of(&cached)
             && holder != self.config.id
         {
+            // Aged by this process's clock from when it first saw the claim, as client-go's
+            // leader election ages a lease: the claimant's clock, ahead or behind, does not
+            // matter.
             let ttl = self.config.claim_ttl;
-            let written = Duration::from_secs(now_secs().saturating_sub(since).max(0) as u64);
-            let seen = self.claim_first_seen(key, &holder, since).elapsed();
-            let age = written.max(seen);
+            let age = self.claim_first_seen(key, &holder, since).elapsed();
             if age < ttl {
                 return Outcome::WaitFor(ttl - age);
             }
@@ -239,8 +269,9 @@ impl Worker {
                 tracing::info!(alert = key, "sent");
                 Outcome::Done
             }
-            // Gone, or replaced by another alert of the same name (its own event queues it).
-            Err(e) if e.is_not_found() || e.is_conflict() => {
+            // Gone, or replaced by another alert of the same name (its own event queues it):
+            // a 409 here, a 422 from kube-apiserver, where an apply's uid is an immutable field.
+            Err(e) if e.is_not_found() || e.is_conflict() || e.is_invalid() => {
                 self.pushed.lock().remove(&uid);
                 Outcome::Done
             }
@@ -370,11 +401,17 @@ pub async fn run(
                 }
                 w.metrics.queue_depth.set(w.queue.len() as i64);
                 let key = item.key().clone();
-                match w.process(&key).await {
+                w.not_before.start(&key);
+                let outcome = w.process(&key).await;
+                let changed = w.not_before.finish(&key);
+                match outcome {
                     Outcome::Done => {
                         w.queue.forget(&key);
                         w.not_before.clear(&key);
                         w.claims_seen.lock().remove(&key);
+                        if changed {
+                            w.queue.add(key);
+                        }
                     }
                     Outcome::Retry(floor) => {
                         let wait = w.queue.add_rate_limited_at_least(key.clone(), floor);

@@ -435,3 +435,48 @@ async fn a_claim_from_a_clock_running_ahead_expires_after_its_ttl_here() {
     stop.send_replace(true);
     task.await.unwrap();
 }
+
+#[tokio::test]
+async fn an_update_during_a_failing_push_does_not_cut_its_retry_after_short() {
+    use kube_codegen_client::{Patch, PatchParams};
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    rec.fail.lock().insert("slow".into(), 1);
+    *rec.retry_after.lock() = Some("2".into());
+    *rec.delay.lock() = Duration::from_millis(800);
+    let (stop, task, _) = start(&cs, addr, config("one"));
+    let alerts = cs.pager_v1beta1().alerts("default");
+    alerts
+        .create(&PostParams::default(), &alert("slow"))
+        .await
+        .unwrap();
+    // Claimed: the push is in flight; someone labels the alert meanwhile.
+    eventually(30, "the claim", async || {
+        alerts
+            .get("slow")
+            .await
+            .unwrap()
+            .metadata
+            .annotations
+            .is_some_and(|a| a.contains_key("pager.k8s.co/sending"))
+    })
+    .await;
+    alerts
+        .patch(
+            "slow",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"metadata": {"labels": {"team": "a"}}})),
+        )
+        .await
+        .unwrap();
+    eventually(30, "sent", async || sent(&cs).await == 1).await;
+    let pushes = rec.pushes.lock().clone();
+    assert_eq!(pushes.len(), 2);
+    let waited = pushes[1].at - pushes[0].at;
+    assert!(
+        waited >= Duration::from_secs(2),
+        "asked again after {waited:?}, before the 2 s the notifier asked for"
+    );
+    stop.send_replace(true);
+    task.await.unwrap();
+}
