@@ -832,7 +832,7 @@ fn custom_resource_hints_read_several_columns_root_selectable_and_conditional_de
         concat!(
             "use kube::CustomResource;\nuse serde::{Deserialize, Serialize};\n",
             "#[derive(CustomResource, Clone, Debug, Serialize, Deserialize)]\n",
-            "#[cfg_attr(test, derive(Default))]\n",
+            "#[cfg_attr(test, derive(Default, PartialEq))]\n",
             "#[kube(group = \"x.io\", version = \"v1\", kind = \"HTTPRoute\", root = \"HttpRoute\", namespaced)]\n",
             "#[kube(selectable = \".spec.name\")]\n",
             "#[kube(printcolumn = r#\"{\"name\":\"Ready\",\"type\":\"string\",\"jsonPath\":\".status.ready\"}, {\"name\":\"Age\",\"type\":\"date\",\"jsonPath\":\".metadata.creationTimestamp\"}\"#)]\n",

@@ -69,6 +69,14 @@ fn push_expanded(attr: syn::Attribute, out: &mut Vec<syn::Attribute>, depth: usi
 /// (deepcopy-gen writes `Clone` when it is not derived; defaults and clients use `Default`),
 /// with the attribute: whether they exist depends on the build.
 pub(super) fn conditional_derives(attrs: &[syn::Attribute]) -> Vec<(&syn::Attribute, Vec<String>)> {
+    derived_under_cfg(attrs, |t| matches!(t, "Clone" | "Default"))
+}
+
+/// Every trait derived under `cfg_attr`, with its attribute.
+pub(super) fn derived_under_cfg(
+    attrs: &[syn::Attribute],
+    keep: impl Fn(&str) -> bool,
+) -> Vec<(&syn::Attribute, Vec<String>)> {
     let mut out = Vec::new();
     for a in attrs.iter().filter(|a| a.path().is_ident("cfg_attr")) {
         let expanded = expand_cfg_attr(std::slice::from_ref(a));
@@ -76,7 +84,7 @@ pub(super) fn conditional_derives(attrs: &[syn::Attribute]) -> Vec<(&syn::Attrib
         for inner in expanded.iter().filter(|i| i.path().is_ident("derive")) {
             let _ = inner.parse_nested_meta(|m| {
                 if let Some(last) = m.path.segments.last()
-                    && matches!(last.ident.to_string().as_str(), "Clone" | "Default")
+                    && keep(&last.ident.to_string())
                 {
                     traits.push(last.ident.to_string());
                 }

@@ -248,7 +248,7 @@ pub(super) fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField
                         "`#[schemars(default …)]` is not read: its value is Rust code kube-codegen does not run",
                     )
                     .at(span, "a default the published schema does not carry")
-                    .note("kube-rs publishes the value as the field's schema default and leaves the field optional; here the field stays required and an object without it is refused")
+                    .note("kube-rs publishes the value as the field's schema default and leaves the field optional; here no default is published, and a field that is neither an `Option` nor `#[serde(default)]` stays required (an object without it is refused)")
                     .help("write the value as a tag on the field, `/// +default=<JSON value>` (e.g. `+default=20`): it is published in the schema and applied on every write"),
                 );
                 continue;

@@ -100,7 +100,7 @@ pub(super) fn lower_type(
         let span = ctx.span(ident.span());
         // The kind shown derives what the spec always derives (`Default` under `cfg_attr(test)`
         // is no `Default` in a release build).
-        let conditional: Vec<String> = super::attrs::conditional_derives(attrs)
+        let conditional: Vec<String> = super::attrs::derived_under_cfg(attrs, |_| true)
             .into_iter()
             .flat_map(|(_, traits)| traits)
             .collect();

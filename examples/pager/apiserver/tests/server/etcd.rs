@@ -259,6 +259,18 @@ async fn a_stalled_etcd_is_a_timeout_once() {
         .unwrap();
     let listed = alerts.list(&ListParams::default()).await.unwrap();
     let rv = listed.metadata.resource_version.unwrap();
+    // The watch cache has applied the create (a `resourceVersion=0` list is its answer): only
+    // then is the revision one it holds.
+    for _ in 0..100 {
+        let cached = alerts
+            .list(&ListParams::default().match_any())
+            .await
+            .unwrap();
+        if cached.metadata.resource_version.as_deref() == Some(rv.as_str()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     etcd.freeze();
     // A re-watch from a revision the watch cache holds is served from it, as kube-apiserver's
     // cacher serves it: informers keep watching while etcd stalls.
