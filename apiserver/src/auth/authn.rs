@@ -216,8 +216,23 @@ impl CertificateSettings {
 /// the next handshake ([`crate::serve::Tls::follow`]). Clones share one setting.
 #[derive(Clone)]
 pub struct DynamicCertificates {
-    current: Arc<std::sync::RwLock<(u64, Arc<CertificateSettings>)>>,
+    inner: Arc<DynamicInner>,
+}
+
+struct DynamicInner {
+    current: std::sync::RwLock<(u64, Arc<CertificateSettings>)>,
     changes: tokio::sync::watch::Sender<u64>,
+}
+
+/// A [`DynamicCertificates`] that does not keep it alive: what background tasks following a
+/// source hold, so that they end once the server that used the settings is gone.
+#[derive(Clone)]
+pub struct WeakCertificates(std::sync::Weak<DynamicInner>);
+
+impl WeakCertificates {
+    pub fn upgrade(&self) -> Option<DynamicCertificates> {
+        self.0.upgrade().map(|inner| DynamicCertificates { inner })
+    }
 }
 
 impl Default for DynamicCertificates {
@@ -237,9 +252,15 @@ impl std::fmt::Debug for DynamicCertificates {
 impl DynamicCertificates {
     pub fn new(settings: CertificateSettings) -> Self {
         DynamicCertificates {
-            current: Arc::new(std::sync::RwLock::new((0, Arc::new(settings)))),
-            changes: tokio::sync::watch::Sender::new(0),
+            inner: Arc::new(DynamicInner {
+                current: std::sync::RwLock::new((0, Arc::new(settings))),
+                changes: tokio::sync::watch::Sender::new(0),
+            }),
         }
+    }
+
+    pub fn downgrade(&self) -> WeakCertificates {
+        WeakCertificates(Arc::downgrade(&self.inner))
     }
 
     /// The settings now.
@@ -248,14 +269,18 @@ impl DynamicCertificates {
     }
 
     fn versioned(&self) -> (u64, Arc<CertificateSettings>) {
-        let guard = self.current.read().unwrap_or_else(|p| p.into_inner());
+        let guard = self.inner.current.read().unwrap_or_else(|p| p.into_inner());
         (guard.0, guard.1.clone())
     }
 
     /// Replaces the settings; `false` (and nothing changes) when they are the same.
     pub fn replace(&self, settings: CertificateSettings) -> bool {
         let generation = {
-            let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
+            let mut guard = self
+                .inner
+                .current
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
             if *guard.1 == settings {
                 return false;
             }
@@ -263,13 +288,13 @@ impl DynamicCertificates {
             guard.1 = Arc::new(settings);
             guard.0
         };
-        self.changes.send_replace(generation);
+        self.inner.changes.send_replace(generation);
         true
     }
 
     /// Changes from now on: the receiver's value is a generation, bumped by each replacement.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.changes.subscribe()
+        self.inner.changes.subscribe()
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 pub use authn::{
     Authentication, CertificateAuthority, CertificateSettings, DynamicCertificates,
-    PeerCertificates, RequestHeader, TokenAuthenticator, TokenFuture, subject,
+    PeerCertificates, RequestHeader, TokenAuthenticator, TokenFuture, WeakCertificates, subject,
 };
 pub use authz::{
     AlwaysAllow, Attributes, AuthenticatedOnly, Authorizer, Decision, DecisionFuture, Policy,

@@ -12,7 +12,9 @@ use std::time::{Duration, SystemTime};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 
-use super::authn::{CertificateAuthority, CertificateSettings, DynamicCertificates, RequestHeader};
+use super::authn::{
+    CertificateAuthority, CertificateSettings, DynamicCertificates, RequestHeader, WeakCertificates,
+};
 
 /// The ConfigMap the main cluster publishes its authentication settings in.
 pub const AUTHENTICATION_CONFIG_MAP: (&str, &str) =
@@ -81,6 +83,13 @@ impl CertificateSources {
                 })?;
             (parts.cluster_client_ca, parts.cluster_request_header) = from_config_map(&cm)?;
         }
+        // Stamped before they are read: a change from here on is seen by the follower.
+        let stamps = (
+            self.client_ca_file.as_deref().and_then(stamp),
+            self.request_header_file
+                .as_ref()
+                .and_then(|r| stamp(&r.ca_file)),
+        );
         if let Some(path) = &self.client_ca_file {
             parts.client_ca_file = Some(CertificateAuthority::from_pem_file(path)?);
         }
@@ -90,15 +99,21 @@ impl CertificateSources {
         let settings = self.compose(&parts)?;
         let dynamic = DynamicCertificates::new(settings);
         let parts = std::sync::Arc::new(std::sync::Mutex::new(parts));
+        // The followers hold the settings weakly: they end once the server is gone.
         if self.client_ca_file.is_some() || self.request_header_file.is_some() {
-            tokio::spawn(follow_files(self.clone(), parts.clone(), dynamic.clone()));
+            tokio::spawn(follow_files(
+                self.clone(),
+                stamps,
+                parts.clone(),
+                dynamic.downgrade(),
+            ));
         }
         if let Some(client) = self.cluster.clone() {
             tokio::spawn(follow_config_map(
                 self.clone(),
                 client,
                 parts,
-                dynamic.clone(),
+                dynamic.downgrade(),
             ));
         }
         Ok(dynamic)
@@ -136,13 +151,16 @@ impl CertificateSources {
     }
 
     /// Applies `change` to the parts and the result to `dynamic`; an unusable result is logged
-    /// and leaves everything as it was.
+    /// and leaves everything as it was. `false` once the settings are gone (the follower ends).
     fn update(
         &self,
         parts: &std::sync::Mutex<Parts>,
-        dynamic: &DynamicCertificates,
+        dynamic: &WeakCertificates,
         change: impl FnOnce(&mut Parts),
-    ) {
+    ) -> bool {
+        let Some(dynamic) = dynamic.upgrade() else {
+            return false;
+        };
         let mut parts = parts.lock().unwrap_or_else(|p| p.into_inner());
         let mut next = parts.clone();
         change(&mut next);
@@ -155,6 +173,7 @@ impl CertificateSources {
             }
             Err(e) => tracing::warn!(error = %e, "authentication settings not reloaded"),
         }
+        true
     }
 }
 
@@ -230,23 +249,23 @@ fn stamp(path: &Path) -> Option<Stamp> {
 
 async fn follow_files(
     sources: CertificateSources,
+    mut stamps: (Option<Stamp>, Option<Stamp>),
     parts: std::sync::Arc<std::sync::Mutex<Parts>>,
-    dynamic: DynamicCertificates,
+    dynamic: WeakCertificates,
 ) {
     let client_ca = sources.client_ca_file.clone();
     let request_header = sources
         .request_header_file
         .as_ref()
         .map(|r| r.ca_file.clone());
-    let mut stamps = (
-        client_ca.as_deref().and_then(stamp),
-        request_header.as_deref().and_then(stamp),
-    );
     let mut ticks =
         tokio::time::interval(sources.file_check_interval.max(Duration::from_millis(10)));
     ticks.tick().await;
     loop {
         ticks.tick().await;
+        if dynamic.upgrade().is_none() {
+            return;
+        }
         for (path, last, is_client) in [
             (&client_ca, &mut stamps.0, true),
             (&request_header, &mut stamps.1, false),
@@ -258,13 +277,18 @@ async fn follow_files(
             }
             *last = now;
             match CertificateAuthority::from_pem_file(path) {
-                Ok(ca) => sources.update(&parts, &dynamic, |p| {
-                    if is_client {
-                        p.client_ca_file = Some(ca);
-                    } else {
-                        p.request_header_file = Some(ca);
+                Ok(ca) => {
+                    let alive = sources.update(&parts, &dynamic, |p| {
+                        if is_client {
+                            p.client_ca_file = Some(ca);
+                        } else {
+                            p.request_header_file = Some(ca);
+                        }
+                    });
+                    if !alive {
+                        return;
                     }
-                }),
+                }
                 // Mid-rewrite, deleted, or no longer a bundle: the CA in force stays.
                 Err(e) => tracing::warn!(error = %e, "CA file not reloaded"),
             }
@@ -276,20 +300,21 @@ async fn follow_config_map(
     sources: CertificateSources,
     client: kube::Client,
     parts: std::sync::Arc<std::sync::Mutex<Parts>>,
-    dynamic: DynamicCertificates,
+    dynamic: WeakCertificates,
 ) {
     use kube::runtime::{WatchStreamExt, watcher};
-    let config = watcher::Config::default()
-        .fields(&format!("metadata.name={}", AUTHENTICATION_CONFIG_MAP.1));
+    let (ns, name) = AUTHENTICATION_CONFIG_MAP;
+    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
     let mut events = std::pin::pin!(watcher(config_map_api(&client), config).default_backoff());
     while let Some(event) = events.next().await {
+        if dynamic.upgrade().is_none() {
+            return;
+        }
         let cm = match event {
             Ok(watcher::Event::Apply(cm) | watcher::Event::InitApply(cm)) => cm,
             Ok(watcher::Event::Delete(_)) => {
                 tracing::warn!(
-                    "{}/{} was deleted: the authentication settings in force stay",
-                    AUTHENTICATION_CONFIG_MAP.0,
-                    AUTHENTICATION_CONFIG_MAP.1
+                    "{ns}/{name} was deleted: the authentication settings in force stay"
                 );
                 continue;
             }
@@ -301,22 +326,27 @@ async fn follow_config_map(
         };
         match from_config_map(&cm) {
             Ok((client_ca, request_header)) => {
-                let current = parts.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                // A bundle that went missing is an error in Go: the one in force stays.
-                if (current.cluster_client_ca.is_some() && client_ca.is_none())
-                    || (current.cluster_request_header.is_some() && request_header.is_none())
-                {
-                    tracing::warn!(
-                        "{}/{} lost a CA bundle: the authentication settings in force stay",
-                        AUTHENTICATION_CONFIG_MAP.0,
-                        AUTHENTICATION_CONFIG_MAP.1
-                    );
-                    continue;
-                }
-                sources.update(&parts, &dynamic, |p| {
-                    p.cluster_client_ca = client_ca;
-                    p.cluster_request_header = request_header;
+                // A bundle that went missing is an error in Go, for that bundle alone: the one
+                // in force stays, and the other is taken as it now is.
+                let alive = sources.update(&parts, &dynamic, |p| {
+                    match client_ca {
+                        Some(ca) => p.cluster_client_ca = Some(ca),
+                        None if p.cluster_client_ca.is_some() => tracing::warn!(
+                            "{ns}/{name} lost client-ca-file: the client CA in force stays"
+                        ),
+                        None => {}
+                    }
+                    match request_header {
+                        Some(rh) => p.cluster_request_header = Some(rh),
+                        None if p.cluster_request_header.is_some() => tracing::warn!(
+                            "{ns}/{name} lost requestheader-client-ca-file: the front proxy's CA in force stays"
+                        ),
+                        None => {}
+                    }
                 });
+                if !alive {
+                    return;
+                }
             }
             Err(e) => tracing::warn!(error = %e, "authentication settings not reloaded"),
         }

@@ -155,24 +155,26 @@ impl Tls {
 
     /// Asks for client certificates of the CAs `certificates` holds, from the next handshake
     /// after each change (Go clients send no certificate when theirs matches none of the CAs
-    /// asked for, so a rotated CA must be asked for too); runs for as long as the server (spawn
-    /// it).
+    /// asked for, so a rotated CA must be asked for too); runs until the settings are dropped
+    /// everywhere else (spawn it).
     pub fn follow(
         &self,
         certificates: &crate::auth::DynamicCertificates,
     ) -> impl Future<Output = ()> + Send + 'static {
         let cert = self.cert.clone();
         let config = self.config.clone();
-        let certificates = certificates.clone();
-        let mut changes = certificates.subscribe();
+        // Weak: the task ends once nothing else holds the settings (the server is gone).
+        let certificates = certificates.downgrade();
+        let mut changes = certificates.upgrade().map(|c| c.subscribe());
         async move {
-            loop {
-                let next = server_config(&cert, &certificates.current().client_cas());
-                match next {
+            while let Some(current) = certificates.upgrade().map(|c| c.current()) {
+                match server_config(&cert, &current.client_cas()) {
                     Ok(next) => *config.write().unwrap_or_else(|p| p.into_inner()) = next,
                     Err(e) => tracing::warn!(error = %e, "client CAs not applied to TLS"),
                 }
-                if changes.changed().await.is_err() {
+                drop(current);
+                let Some(rx) = changes.as_mut() else { return };
+                if rx.changed().await.is_err() {
                     return;
                 }
             }

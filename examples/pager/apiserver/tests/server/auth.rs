@@ -1114,6 +1114,14 @@ async fn rotated_cas_in_the_cluster_config_map_are_followed_without_a_restart() 
     assert_eq!(code, 200, "{body}");
     let (code, body) = proxied(front_proxy2.client("front-proxy-client", &[])).await;
     assert_eq!(code, 200, "{body}");
+
+    // A ConfigMap that lost one bundle: that one stays, the other rotation is taken.
+    let front_proxy3 = Ca::new("front-proxy-ca-3");
+    s.config_map.set("", &front_proxy3.pem());
+    let proxy3 = front_proxy3.client("front-proxy-client", &[]);
+    eventually("the third front-proxy CA", 200, || proxied(proxy3.clone())).await;
+    let (code, body) = status(alice2.get(&url).send().await.unwrap()).await;
+    assert_eq!(code, 200, "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
