@@ -1361,7 +1361,8 @@ async fn all_namespaces_is_read_only_and_a_uid_is_a_precondition() {
     assert_eq!(r.body["items"][0]["metadata"]["name"], "keep", "{}", r.body);
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
 
-    // A PUT carrying another object's uid is refused, as a patch that changes it.
+    // A PUT carrying another object's uid is refused (a precondition, 409), as a patch that
+    // changes it (422).
     let mut stale = call(&app, Method::GET, &format!("{BASE}/keep"), None, "")
         .await
         .body;
@@ -1392,7 +1393,28 @@ async fn all_namespaces_is_read_only_and_a_uid_is_a_precondition() {
         r#"[{"op":"replace","path":"/metadata/uid","value":"other"}]"#,
     )
     .await;
-    assert_status(&r, 409, "Conflict");
+    // A patch carries no precondition: Go's update validation finds the uid changed.
+    assert_status(&r, 422, "Invalid");
+    assert_eq!(
+        r.body["details"]["causes"][0]["message"], "Invalid value: \"other\": field is immutable",
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["details"]["causes"][0]["field"], "metadata.uid");
+    let applied = json!({
+        "apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+        "metadata": {"name": "keep", "uid": "applied-elsewhere"},
+        "spec": {"message": "applied"},
+    });
+    let r = call(
+        &app,
+        Method::PATCH,
+        &format!("{BASE}/keep?fieldManager=tool&force=true"),
+        Some("application/apply-patch+yaml"),
+        &applied.to_string(),
+    )
+    .await;
+    assert_status(&r, 422, "Invalid");
     let r = call(&app, Method::GET, &format!("{BASE}/keep"), None, "").await;
     assert_eq!(r.body["spec"]["message"], "hello", "{}", r.body);
 }

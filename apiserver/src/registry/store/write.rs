@@ -17,14 +17,22 @@ where
         ctx: &Context<'_>,
         codec: &VersionCodec<H>,
         subresource: Option<Subresource>,
+        request: Request,
         new: &mut H,
         old: &H,
     ) -> Result<bool, ApiError> {
         let name = meta::name(old.metadata()).to_string();
-        // A uid in the written object is a precondition (Go's `Store.Update`): an object
-        // replaced under the same name is not overwritten by a write meant for its predecessor.
-        if let Some(uid) = new.metadata().uid.as_deref().filter(|u| !u.is_empty())
-            && Some(uid) != old.metadata().uid.as_deref()
+        // Another uid in the written object: an object replaced under the same name is never
+        // overwritten by a write meant for its predecessor. For a PUT the uid is a precondition
+        // (Go's `Store.Update`: 409); a patch or an apply carries none, so Go's update
+        // validation finds the changed uid instead (`field is immutable`, 422).
+        let changed_uid = new
+            .metadata()
+            .uid
+            .clone()
+            .filter(|u| !u.is_empty() && Some(u.as_str()) != old.metadata().uid.as_deref());
+        if let Some(uid) = &changed_uid
+            && request == Request::Update
         {
             let info = &codec.info;
             return Err(ApiError::conflict(
@@ -61,6 +69,13 @@ where
         let mut causes: Vec<Cause> = meta::no_new_finalizers(new.metadata(), old.metadata())
             .into_iter()
             .collect();
+        causes.extend(changed_uid.map(|uid| {
+            Cause::new(
+                "FieldValueInvalid",
+                "metadata.uid",
+                format!("Invalid value: \"{uid}\": field is immutable"),
+            )
+        }));
         causes.extend(meta::validate_immutable(new.metadata(), old.metadata()));
         causes.extend(meta::validate_update(new.metadata()));
         causes.extend(self.strategy.validate_update(ctx, new, old));
@@ -242,7 +257,7 @@ where
                 name,
             ));
         }
-        let delete_now = self.prepare_update(ctx, codec, subresource, &mut new, &old)?;
+        let delete_now = self.prepare_update(ctx, codec, subresource, request, &mut new, &old)?;
         self.admission.validate(&attrs, Some(&new), Some(&old))?;
         warnings.extend(
             self.webhooks_validate(codec, &attrs, Some(&new), Some(&old))

@@ -253,7 +253,8 @@ impl Worker {
         // manager: the controller owns `status.sent` and nothing else, so other writers (labels,
         // annotations, spec) never conflict with it; forced, as controllers apply (the field is
         // this controller's to decide). For the alert that was pushed only: one deleted and
-        // created again under its name meanwhile is another alert, still to push (a 409).
+        // created again under its name meanwhile is another alert, still to push (the apply's
+        // uid differs from the stored one: 422, as kube-apiserver answers).
         let mut status = AlertApplyConfiguration::new(name, ns)
             .status(AlertStatusApplyConfiguration::new().sent(true));
         if let Some(meta) = &mut status.metadata {
@@ -270,8 +271,9 @@ impl Worker {
                 Outcome::Done
             }
             // Gone, or replaced by another alert of the same name (its own event queues it):
-            // a 409 here, a 422 from kube-apiserver, where an apply's uid is an immutable field.
-            Err(e) if e.is_not_found() || e.is_conflict() || e.is_invalid() => {
+            // an apply's uid is an immutable field, so the server answers 422. (A 409 on a forced
+            // apply is only the server giving up on its own retries: try again later.)
+            Err(e) if e.is_not_found() || e.is_invalid() => {
                 self.pushed.lock().remove(&uid);
                 Outcome::Done
             }
