@@ -17,10 +17,23 @@ enum Node {
     Map(Vec<(Node, Node)>),
 }
 
+/// The most YAML nodes a request body may make: about one per byte of the body (what a body
+/// without aliases can make at most) plus 10,000, within serde-saphyr's own 250,000. Aliases
+/// expand nodes without input — a 750-byte body of nested aliases makes 250,000 nodes, a
+/// quarter of a second of a request worker and 50 MB — so an expansion beyond the body's own
+/// size is refused as Go's go-yaml refuses "excessive aliasing", at the cost of a body of its
+/// size.
+pub(crate) fn node_budget(text: &str) -> Option<serde_saphyr::Budget> {
+    serde_saphyr::budget! {
+        max_nodes: text.len().saturating_add(10_000).min(250_000),
+    }
+}
+
 /// The first document of `text` as JSON bytes.
 pub(crate) fn to_json(text: &str) -> Result<Vec<u8>, String> {
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
+        budget: node_budget(text),
     };
     let docs: Vec<Node> =
         serde_saphyr::from_multiple_with_options(text, options).map_err(|e| e.to_string())?;
@@ -38,6 +51,7 @@ pub(crate) fn to_json(text: &str) -> Result<Vec<u8>, String> {
 pub(crate) fn repeated_key(text: &str) -> Option<String> {
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        budget: node_budget(text),
     };
     let mut e = serde_saphyr::from_multiple_with_options::<Node>(text, options).err()?;
     // Unwrapped from what adds a source snippet or an alias's place to it.
@@ -179,5 +193,41 @@ mod tests {
         );
         assert_eq!(super::repeated_key("a: 1\nb: {c: 2}\n"), None);
         assert_eq!(super::repeated_key("a: ["), None);
+    }
+
+    /// Aliases nested `levels` deep, each level ten of the one below: a few hundred bytes that
+    /// make 10^`levels` nodes.
+    fn laughs(levels: usize) -> String {
+        let mut text = String::from("spec:\n  title: &a0 \"lol\"\n");
+        for i in 1..=levels {
+            let refs = vec![format!("*a{}", i - 1); 10].join(",");
+            text.push_str(&format!("  x{i}: &a{i} [{refs}]\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn aliases_expand_to_no_more_nodes_than_the_body_could_hold() {
+        // 100,000 nodes from 300 bytes (within serde-saphyr's own budget), and 10^11.
+        for bomb in [laughs(5), laughs(11)] {
+            assert!(bomb.len() < 1_000);
+            let e = match super::to_json(&bomb) {
+                Ok(json) => panic!("the bomb was read: {} bytes of JSON", json.len()),
+                Err(e) => e,
+            };
+            assert!(e.contains("budget"), "{e}");
+            assert!(super::repeated_key(&bomb).is_none());
+        }
+        // 10,000 nodes of aliases are still read, as a body without aliases of any size is,
+        // up to 250,000 nodes.
+        let small = "a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nb: [*a, *a, *a, *a, *a]\n";
+        assert_eq!(
+            super::to_json(small).unwrap().len(),
+            r#"{"a":[1,2,3,4,5,6,7,8,9,10],"b":[[1,2,3,4,5,6,7,8,9,10],[1,2,3,4,5,6,7,8,9,10],[1,2,3,4,5,6,7,8,9,10],[1,2,3,4,5,6,7,8,9,10],[1,2,3,4,5,6,7,8,9,10]]}"#.len()
+        );
+        let dense = format!("[{}1]", "1,".repeat(200_000));
+        assert!(dense.len() < 500_000);
+        let json = super::to_json(&dense).unwrap();
+        assert_eq!(json.len(), dense.len());
     }
 }

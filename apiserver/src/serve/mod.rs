@@ -26,6 +26,13 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// (hyper's default, 200, would leave the 201st watch of that connection waiting.)
 pub const HTTP2_MAX_STREAMS_PER_CONNECTION: u32 = 1000;
 
+/// The request headers a client may send, the request line or `:path` included: Go's
+/// `http.DefaultMaxHeaderBytes` (1 MiB), kube-apiserver's limit. hyper's defaults (16 KiB over
+/// HTTP/2) answered a long `labelSelector` with a 431, and past 64 KiB with a GOAWAY that ended
+/// every other stream of the connection — behind kube-aggregator, everyone's watches. (hyper
+/// keeps its own 64 KiB limit on an HTTP/1.1 request line: a 414.)
+pub const MAX_HEADER_BYTES: usize = 1 << 20;
+
 /// How long an HTTP/1 connection may take to send a request's headers, counted from when the
 /// server waits for them: a new connection that sends nothing, one dripping its headers
 /// (slowloris), and a keep-alive connection idle between requests are closed after it, as Go's
@@ -464,10 +471,12 @@ async fn run_connection<I>(
     builder
         .http1()
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEADER_BYTES + 8192);
     builder
         .http2()
-        .max_concurrent_streams(HTTP2_MAX_STREAMS_PER_CONNECTION);
+        .max_concurrent_streams(HTTP2_MAX_STREAMS_PER_CONNECTION)
+        .max_header_list_size(MAX_HEADER_BYTES as u32);
     let conn = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);
     let mut shutting_down = false;

@@ -6,6 +6,7 @@
 mod go_json;
 mod list_body;
 mod metadata;
+mod outbox;
 mod pretty;
 mod protobuf;
 mod read;

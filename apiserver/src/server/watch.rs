@@ -1,8 +1,9 @@
 //! watch: options from the query, the registry's event stream written as watch events (JSON
 //! lines or `Table`s), bookmarks and the timeout, through a bounded queue to the client: a client
-//! that stops reading ends its watch (see [`Outbox`]) rather than holding it, and its memory,
+//! that stops reading ends its watch (see [`super::outbox`]) rather than holding it, and its memory,
 //! forever.
 
+use super::outbox::Sent;
 use super::*;
 use crate::registry::{EventKind, Seen, WatchItem};
 use futures::StreamExt;
@@ -68,7 +69,7 @@ pub(super) async fn watch_collection(
             "the server is shutting down",
         ));
     }
-    let (outbox, body) = outbox();
+    let (outbox, body) = super::outbox::outbox();
     tokio::spawn(async move {
         let _slot = slot;
         let mut encoder = Encoder {
@@ -91,6 +92,15 @@ pub(super) async fn watch_collection(
         let mut bookmark = tokio::time::interval(bookmark_interval);
         bookmark.tick().await;
         let mut last_rv = watch.from;
+        // Made once for the life of the watch, not per event: a future made and dropped per
+        // event registers with (and leaves) a waiter list every watcher shares.
+        let ended = async {
+            tokio::select! {
+                _ = outbox.closed() => {}
+                _ = shut_down(&mut shutdown) => {}
+            }
+        };
+        tokio::pin!(ended);
         loop {
             let (line, last) = tokio::select! {
                 _ = &mut deadline => return,
@@ -113,12 +123,9 @@ pub(super) async fn watch_collection(
                         None => (encoder.bookmark(last_rv, false), false),
                     }
                 }
-                _ = outbox.closed() => return,
-                // The server is shutting down: end the stream cleanly (clients re-watch).
-                changed = shutdown.changed() => {
-                    if changed.is_err() || *shutdown.borrow() { return; }
-                    continue;
-                }
+                // The client went away, or the server is shutting down: end the stream
+                // cleanly (clients re-watch).
+                _ = &mut ended => return,
                 item = events.next() => {
                     let Some((rv, item)) = item else { return };
                     last_rv = last_rv.max(rv);
@@ -138,7 +145,7 @@ pub(super) async fn watch_collection(
                     sent = outbox.send(line) => sent,
                     _ = tokio::time::sleep(send_timeout) => Sent::Stalled,
                     _ = &mut deadline => Sent::Stalled,
-                    _ = shut_down(&mut shutdown) => Sent::Stalled,
+                    _ = &mut ended => Sent::Stalled,
                 },
             };
             match sent {
@@ -172,139 +179,6 @@ async fn shut_down(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
     while !*shutdown.borrow_and_update() {
         if shutdown.changed().await.is_err() {
             return;
-        }
-    }
-}
-
-/// Encoded events one watch may hold for its client beyond what the connection has taken (the
-/// store keeps at most its own bounded backlog behind them, and expires the watch past it); a
-/// line larger than this waits for the queue to be empty.
-const OUTBOX_BYTES: usize = 4 << 20;
-/// … and at most this many events.
-const OUTBOX_EVENTS: usize = 256;
-
-type Line = (Bytes, tokio::sync::OwnedSemaphorePermit);
-
-/// The watch task's end of the queue between it and the response body: bounded in events and in
-/// bytes, and emptied at once when the watch gives up on its client (a client that does not read
-/// keeps the body, and with it anything the body owns, for as long as its connection is open).
-struct Outbox {
-    tx: tokio::sync::mpsc::Sender<Line>,
-    bytes: Arc<tokio::sync::Semaphore>,
-    /// The body's end: the body owns it, so dropping the body closes the channel.
-    body: std::sync::Weak<std::sync::Mutex<BodyEnd>>,
-}
-
-struct BodyEnd {
-    /// `None` once the watch gave up on its client.
-    rx: Option<tokio::sync::mpsc::Receiver<Line>>,
-    waker: Option<std::task::Waker>,
-    failed: bool,
-}
-
-enum Sent {
-    Queued,
-    /// The client went away.
-    Closed,
-    /// The client did not make room in time.
-    Stalled,
-}
-
-/// A watch's queue: the task's end, and the response body's.
-fn outbox() -> (
-    Outbox,
-    impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
-) {
-    let (tx, rx) = tokio::sync::mpsc::channel(OUTBOX_EVENTS);
-    let end = Arc::new(std::sync::Mutex::new(BodyEnd {
-        rx: Some(rx),
-        waker: None,
-        failed: false,
-    }));
-    let outbox = Outbox {
-        tx,
-        bytes: Arc::new(tokio::sync::Semaphore::new(OUTBOX_BYTES)),
-        body: Arc::downgrade(&end),
-    };
-    let body = futures::stream::poll_fn(move |cx| {
-        let mut guard = end.lock().unwrap_or_else(|p| p.into_inner());
-        let end = &mut *guard;
-        match end.rx.as_mut() {
-            // A line's bytes go back to the budget as it is handed to the connection.
-            Some(rx) => {
-                end.waker = Some(cx.waker().clone());
-                rx.poll_recv(cx)
-                    .map(|line| line.map(|(bytes, _budget)| Ok(bytes)))
-            }
-            // Given up on: an error, so that the connection is closed rather than the stream
-            // ended as if complete.
-            None if !end.failed => {
-                end.failed = true;
-                std::task::Poll::Ready(Some(Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "watch ended: its client did not read its events",
-                ))))
-            }
-            None => std::task::Poll::Ready(None),
-        }
-    });
-    (outbox, body)
-}
-
-impl Outbox {
-    /// How much of the byte budget `line` takes.
-    fn cost(line: &Bytes) -> u32 {
-        u32::try_from(line.len().clamp(1, OUTBOX_BYTES)).unwrap_or(u32::MAX)
-    }
-
-    /// Queues `line` if there is room now (the common case: no timer needed); gives it back
-    /// otherwise.
-    fn try_send(&self, line: Bytes) -> Result<Sent, Bytes> {
-        let Ok(budget) = self.bytes.clone().try_acquire_many_owned(Self::cost(&line)) else {
-            return Err(line);
-        };
-        match self.tx.try_reserve() {
-            Ok(slot) => {
-                slot.send((line, budget));
-                Ok(Sent::Queued)
-            }
-            Err(tokio::sync::mpsc::error::TrySendError::Closed(())) => Ok(Sent::Closed),
-            Err(tokio::sync::mpsc::error::TrySendError::Full(())) => Err(line),
-        }
-    }
-
-    /// Queues `line` once there is room for it; `Closed` when the client went away.
-    async fn send(&self, line: Bytes) -> Sent {
-        // Room in bytes, then in events. The budget is never closed: acquiring only waits.
-        let Ok(budget) = self
-            .bytes
-            .clone()
-            .acquire_many_owned(Self::cost(&line))
-            .await
-        else {
-            return Sent::Closed;
-        };
-        match self.tx.reserve().await {
-            Ok(slot) => {
-                slot.send((line, budget));
-                Sent::Queued
-            }
-            Err(_) => Sent::Closed,
-        }
-    }
-
-    async fn closed(&self) {
-        self.tx.closed().await
-    }
-
-    /// Gives up on the client: what is queued is dropped now, and the body fails when next read.
-    fn abort(&self) {
-        if let Some(end) = self.body.upgrade() {
-            let mut end = end.lock().unwrap_or_else(|p| p.into_inner());
-            end.rx = None;
-            if let Some(waker) = end.waker.take() {
-                waker.wake();
-            }
         }
     }
 }

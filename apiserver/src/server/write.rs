@@ -381,7 +381,8 @@ fn delete_options_body(ctx: &Ctx<'_>) -> Result<DeleteOptions, ApiError> {
         "application/yaml" => {
             let text = std::str::from_utf8(&ctx.body)
                 .map_err(|_| ApiError::bad_request("the YAML request body is not UTF-8"))?;
-            serde_saphyr::from_str(text).map_err(|e| invalid(&e))?
+            let options = serde_saphyr::options! { budget: crate::yaml::node_budget(text) };
+            serde_saphyr::from_str_with_options(text, options).map_err(|e| invalid(&e))?
         }
         _ => {
             return Err(ApiError::new(

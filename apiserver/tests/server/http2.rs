@@ -191,3 +191,82 @@ async fn a_thousand_watches_share_one_http2_connection() {
             .unwrap();
     }
 }
+
+/// Request headers up to Go's 1 MiB are read, as kube-apiserver reads them: a long
+/// `labelSelector` with large headers on one stream of a shared HTTP/2 connection is answered on that stream, and
+/// the connection's watch goes on (hyper's defaults answered 431, and past 64 KiB ended the
+/// whole connection with a GOAWAY); over HTTP/1.1, a large header is read too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_headers_are_read_and_never_end_the_connection() {
+    let addr = serve().await;
+    let (mut sender, conn) = h2_connect(addr).await;
+    // A request with 300 KiB of headers besides its path.
+    let get = |path: String| {
+        Request::get(format!("http://{addr}{path}"))
+            .header("x-padding", "p".repeat(300 << 10))
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    };
+    let watch = sender
+        .send_request(get(format!("{BASE}?watch=1&resourceVersion=0")))
+        .await
+        .unwrap();
+    assert_eq!(watch.status(), StatusCode::OK);
+    let mut watch = watch.into_body();
+    // `team in (v0,v1,…)`: a 58 KiB path (the `http` crate's URIs end at 64 KiB).
+    let values: Vec<String> = (0..10_000).map(|i| format!("v{i}")).collect();
+    let selector = format!("team+in+({})", values.join(","));
+    assert!(selector.len() > 55_000, "{}", selector.len());
+    for path in [
+        format!("{BASE}?labelSelector={selector}"),
+        format!("{BASE}?labelSelector=team+in+(v0,v1)"),
+    ] {
+        let resp = sender.send_request(get(path)).await.unwrap();
+        let status = resp.status();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        assert!(
+            status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
+            "{status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let status: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            matches!(status["kind"].as_str(), Some("AlertList" | "Status")),
+            "{status}"
+        );
+    }
+    assert!(!conn.is_finished(), "the connection was closed");
+    // The watch on the same connection still gets events.
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut writer, h1) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(h1);
+    let resp = writer
+        .send_request(
+            Request::post(BASE)
+                .header("host", addr.to_string())
+                .header("content-type", "application/json")
+                // Over HTTP/1.1 a header of 512 KiB (hyper's default buffer held ~400 KiB).
+                .header("x-padding", "p".repeat(512 << 10))
+                .body(Full::new(Bytes::from(
+                    r#"{"metadata":{"name":"after"},"spec":{"message":"m"}}"#,
+                )))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let mut buf = Vec::new();
+    while !buf.contains(&b'\n') {
+        let frame = tokio::time::timeout(Duration::from_secs(30), watch.frame())
+            .await
+            .unwrap()
+            .expect("watch open")
+            .unwrap();
+        if let Some(data) = frame.data_ref() {
+            buf.extend_from_slice(data);
+        }
+    }
+    assert!(String::from_utf8_lossy(&buf).contains("\"after\""));
+}
