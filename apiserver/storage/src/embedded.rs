@@ -10,7 +10,8 @@
 //!   watches replay from it across restarts until it is compacted;
 //! * table `meta` (`&str` → `u64`): `"format"` → 2, `"revision"` → the store revision (the
 //!   revision of the last committed mutation), `"compacted"` → the revision up to which the log
-//!   was compacted (reads and watches need a revision at or above it).
+//!   was compacted (watches need a start at or above it, and reads a revision above it: a
+//!   compaction at revision C, as etcd's, keeps C and records C - 1).
 //!
 //! Writes go to one writer thread, which commits them in groups: every mutation waiting when a
 //! transaction starts joins it (each sees the ones before it), the transaction commits once
@@ -188,7 +189,7 @@ impl Shared {
                     "the reopened database is at revision {revision}, behind the {published} already served"
                 )));
             }
-            (read_log(&txn, "", published)?, revision)
+            (read_log(&txn, "", published, LogRead::Watch)?, revision)
         };
         for event in events {
             self.hub.publish(event);
@@ -652,22 +653,36 @@ fn stored_revision(txn: &redb::ReadTransaction) -> Result<Revision, StorageError
         .map_or(0, |g| g.value()))
 }
 
+/// What the log is read for: a watch from a revision, or a read at one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LogRead {
+    Watch,
+    ReadAt,
+}
+
 /// The logged events on keys under `prefix` after revision `after`, in order; `Expired` when the
-/// log was compacted past `after`.
+/// log was compacted past `after` — for a read at `after`, also when it was compacted at it
+/// (etcd refuses a read below its compaction revision, and serves a watch from just below it).
 fn read_log(
     txn: &redb::ReadTransaction,
     prefix: &str,
     after: Revision,
+    read: LogRead,
 ) -> Result<Vec<Event>, StorageError> {
     let meta = txn.open_table(META).map_err(db_err)?;
     let compacted = meta
         .get(META_COMPACTED)
         .map_err(db_err)?
         .map_or(0, |g| g.value());
-    if after < compacted {
+    let oldest = match read {
+        LogRead::Watch => compacted,
+        LogRead::ReadAt if compacted > 0 => compacted + 1,
+        LogRead::ReadAt => 0,
+    };
+    if after < oldest {
         return Err(StorageError::Expired {
             requested: after,
-            oldest: compacted,
+            oldest,
         });
     }
     let log = txn.open_table(LOG).map_err(db_err)?;
@@ -688,7 +703,7 @@ impl Inner {
         let db = self.db()?;
         let txn = db.begin_read().map_err(db_err)?;
         let revision = stored_revision(&txn)?;
-        Ok((read_log(&txn, prefix, from)?, revision))
+        Ok((read_log(&txn, prefix, from, LogRead::Watch)?, revision))
     }
 
     /// Drops the log up to and including `revision` (clamped to the current revision).
@@ -705,13 +720,16 @@ impl Inner {
                 .get(META_COMPACTED)
                 .map_err(db_err)?
                 .map_or(0, |g| g.value());
+            // etcd's compaction at `revision` keeps that revision: reads and watches need one
+            // at or above the revision before it.
             let revision = revision.min(current);
-            if revision <= compacted {
+            let horizon = revision.saturating_sub(1);
+            if horizon <= compacted {
                 return Ok(());
             }
             let mut log = txn.open_table(LOG).map_err(db_err)?;
-            log.retain_in(..=revision, |_, _| false).map_err(db_err)?;
-            meta.insert(META_COMPACTED, revision).map_err(db_err)?;
+            log.retain_in(..=horizon, |_, _| false).map_err(db_err)?;
+            meta.insert(META_COMPACTED, horizon).map_err(db_err)?;
             revision
         };
         txn.commit().map_err(db_err)?;
@@ -740,7 +758,10 @@ impl Inner {
             None => (revision, Default::default()),
             Some(at) if at > revision => return Err(semantics::future(at, revision)),
             // What changed since, from the log of the same read transaction.
-            Some(at) => (at, semantics::overlay(prefix, &read_log(&txn, prefix, at)?)),
+            Some(at) => (
+                at,
+                semantics::overlay(prefix, &read_log(&txn, prefix, at, LogRead::ReadAt)?),
+            ),
         };
         let (start, inclusive) = semantics::start_bound(prefix, opts);
         let lower = if inclusive {

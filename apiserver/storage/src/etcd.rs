@@ -454,7 +454,9 @@ impl Storage for EtcdStore {
                     }
                 };
                 if resp.compact_revision() > 0 || (resp.canceled() && resp.events().is_empty()) {
-                    let oldest = resp.compact_revision().max(0) as Revision;
+                    // The oldest start a watch may ask for: the revision before the
+                    // compaction's (kube's `too old resource version: 3 (4)`).
+                    let oldest = (resp.compact_revision().max(0) as Revision).saturating_sub(1);
                     let _ = tx
                         .send(Err(StorageError::Expired {
                             requested: delivered,

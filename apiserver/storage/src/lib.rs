@@ -125,8 +125,11 @@ pub type Revision = u64;
 pub const DEFAULT_HISTORY_CAPACITY: usize = 10_000;
 /// Default bound of the in-memory watch history in bytes (keys and values of the events kept).
 pub const DEFAULT_HISTORY_BYTES: usize = 64 * 1024 * 1024;
-/// Default number of live events buffered per watcher before it is expired.
-pub const DEFAULT_WATCH_BUFFER: usize = 1_024;
+/// Default number of live events buffered per watcher; more wait in the shared history (as
+/// kube-apiserver's cacher keeps a small channel per watcher and its events in the watch cache).
+/// A watch whose client stops reading holds a full buffer until the server ends it, so this
+/// bounds what such a watch pins: 1,024 events held about 330 KB each.
+pub const DEFAULT_WATCH_BUFFER: usize = 128;
 /// Default maximum value size: etcd's default `--max-request-bytes` (1.5 MiB).
 pub const DEFAULT_MAX_VALUE_SIZE: usize = 1_572_864;
 
@@ -371,8 +374,8 @@ pub trait Storage: Send + Sync + 'static {
         None
     }
 
-    /// Forgets watch history up to and including `revision`; later watches from older revisions
-    /// are `Expired`.
+    /// Forgets history before `revision`, as etcd compacts: a watch or read from the revision
+    /// before it still works (its first event is `revision`'s), older ones are `Expired`.
     fn compact(&self, revision: Revision) -> impl Future<Output = Result<(), StorageError>> + Send;
 }
 

@@ -271,6 +271,9 @@ struct HubState {
     /// Every event with a revision above this one is still in `history`: the oldest revision a
     /// watch may start from.
     horizon: Revision,
+    /// The last compaction's revision: reads at an older revision are `Expired`, as etcd
+    /// refuses them (a watch from the revision before it still starts: see `compact`).
+    compacted: Revision,
     history: VecDeque<Event>,
     capacity: usize,
     /// What `history` holds, in bytes (keys and values), and its bound.
@@ -305,6 +308,7 @@ impl WatchHub {
             state: Arc::new(Mutex::new(HubState {
                 revision,
                 horizon: revision,
+                compacted: 0,
                 history: VecDeque::with_capacity(capacity.min(1024)),
                 capacity,
                 bytes: 0,
@@ -403,33 +407,38 @@ impl WatchHub {
         }
     }
 
-    /// Every retained event after `revision` (in order), and the hub's revision; `Expired` when
-    /// events after `revision` were dropped.
+    /// Every retained event after `revision` (in order), and the hub's revision, for a read at
+    /// `revision`; `Expired` when events after it were dropped or it is below the last
+    /// compaction.
     pub(crate) fn since(&self, revision: Revision) -> Result<(Vec<Event>, Revision), StorageError> {
         let st = self.lock();
-        if revision < st.horizon {
+        if revision < st.horizon || revision < st.compacted {
             return Err(StorageError::Expired {
                 requested: revision,
-                oldest: st.horizon,
+                oldest: st.horizon.max(st.compacted),
             });
         }
         let start = st.history.partition_point(|e| e.revision <= revision);
         Ok((st.history.range(start..).cloned().collect(), st.revision))
     }
 
-    /// Drops history events at or below `revision` (clamped to the current revision).
+    /// Compacts as etcd does at `revision` (clamped to the current revision): drops history
+    /// events before it, and keeps its own, so that a watch from the revision before it —
+    /// whose first event is `revision`'s — still starts (etcd refuses only a start revision
+    /// below the compaction's).
     pub(crate) fn compact(&self, revision: Revision) {
         let mut st = self.lock();
-        let revision = revision.min(st.revision);
+        let horizon = revision.min(st.revision).saturating_sub(1);
         let mut dropped = Vec::new();
-        while st.history.front().is_some_and(|e| e.revision <= revision) {
+        while st.history.front().is_some_and(|e| e.revision <= horizon) {
             match st.drop_oldest() {
                 Some(e) => dropped.push(e),
                 None => break,
             }
         }
         st.settle(&dropped);
-        st.horizon = st.horizon.max(revision);
+        st.horizon = st.horizon.max(horizon);
+        st.compacted = st.compacted.max(horizon + 1);
     }
 
     /// Registers a watcher for keys starting with `prefix` and events after `from` (`0` = from
@@ -653,7 +662,8 @@ mod tests {
                 oldest: 2
             })
         ));
-        hub.compact(4);
+        // Compacting at 5 keeps 5: a watch from 4 starts (as etcd's from 5 would).
+        hub.compact(5);
         assert!(hub.subscribe("/", 3).is_err());
         let mut w = hub.subscribe("/", 4).unwrap();
         assert_eq!(w.try_recv().unwrap().unwrap().revision, 5);
@@ -684,8 +694,11 @@ mod tests {
         let hub = WatchHub::new(0, 1000, 10, 8);
         hub.publish(big(1));
         assert_eq!(hub.lock().history.len(), 1);
-        hub.compact(1);
-        assert_eq!(hub.lock().bytes, 0);
+        hub.publish(ev(2, "/a"));
+        hub.compact(2);
+        let st = hub.lock();
+        assert_eq!(st.history.len(), 1);
+        assert_eq!(st.bytes, event_bytes(&ev(2, "/a")));
     }
 
     #[test]
@@ -852,10 +865,10 @@ mod tests {
         // So does compaction.
         let hub = WatchHub::new(0, 100, usize::MAX, 2);
         let mut w = hub.subscribe("/", 0).unwrap();
-        for r in 1..=3 {
+        for r in 1..=4 {
             hub.publish(ev(r, "/a"));
         }
-        hub.compact(3);
+        hub.compact(4);
         read_two_then_behind(&mut w);
         // Without a history, a full buffer ends the watcher at once.
         let hub = WatchHub::new(0, 0, usize::MAX, 2);

@@ -519,8 +519,9 @@ async fn expired_when_history_exceeded<S: Storage>(mk: Mk<S>) {
         assert_eq!(next_event(&mut w).await.revision, rev);
     }
 
-    // Explicit compaction moves the horizon further; existing watchers keep working.
-    s.compact(8).await.unwrap();
+    // Explicit compaction moves the horizon further, keeping the compaction's own revision as
+    // etcd does (a watch from the revision before it starts); existing watchers keep working.
+    s.compact(9).await.unwrap();
     assert_eq!(
         s.watch("/", 7).await.err(),
         Some(StorageError::Expired {
@@ -534,7 +535,8 @@ async fn expired_when_history_exceeded<S: Storage>(mk: Mk<S>) {
     assert_eq!(next_event(&mut w).await.revision, 11);
     // Compacting beyond the current revision clamps; "from now" always works.
     s.compact(1_000).await.unwrap();
-    assert!(s.watch("/", 10).await.is_err());
+    assert!(s.watch("/", 9).await.is_err());
+    assert!(s.watch("/", 10).await.is_ok());
     assert!(s.watch("/", 11).await.is_ok());
     assert!(s.watch("/", 0).await.is_ok());
     let e = StorageError::Expired {
@@ -798,19 +800,21 @@ async fn expired_after_compaction<S: Storage>(mk: Mk<S>) {
             .unwrap();
     }
     s.compact(base + 8).await.unwrap();
-    // Watching from before the compaction is 410 (at once or as the stream's one item).
-    match s.watch("/registry/c/", base + 3).await {
-        Err(StorageError::Expired { .. }) => {}
-        Ok(mut w) => assert!(
-            matches!(
-                next_item(&mut w).await,
-                Some(Err(StorageError::Expired { .. }))
-            ),
-            "a watch from a compacted revision must expire"
-        ),
-        Err(e) => panic!("{e}"),
+    // Watching from before the compaction is 410 (at once or as the stream's one item), naming
+    // the oldest start a watch may ask for (kube's `too old resource version: 3 (7)`).
+    let expired = match s.watch("/registry/c/", base + 3).await {
+        Ok(mut w) => next_item(&mut w).await.and_then(Result::err),
+        Err(e) => Some(e),
+    };
+    match expired {
+        Some(StorageError::Expired { oldest, .. }) => assert_eq!(oldest, base + 7),
+        other => panic!("a watch from a compacted revision must expire, not {other:?}"),
     }
-    // From the compaction revision on, and "from now", watches work.
+    // From the revision before the compaction's on (etcd keeps the compaction's revision: a
+    // watch from just below it needs nothing compacted), and "from now", watches work.
+    let mut w = s.watch("/registry/c/", base + 7).await.unwrap();
+    assert_eq!(next_event(&mut w).await.revision, base + 8);
+    assert_eq!(next_event(&mut w).await.revision, base + 9);
     let mut w = s.watch("/registry/c/", base + 8).await.unwrap();
     assert_eq!(next_event(&mut w).await.revision, base + 9);
     let mut now = s.watch("/registry/c/", 0).await.unwrap();

@@ -159,19 +159,32 @@ async fn lists_and_watches_at_old_revisions_survive_restarts_until_compacted() {
             oldest: 3
         })
     );
+    // As etcd's, the compaction keeps its own revision: a watch from the one before it starts
+    // (its first event is 3), an older one is expired.
     assert!(matches!(
-        s.watch(prefix, 2).await,
+        s.watch(prefix, 1).await,
         Err(StorageError::Expired { .. })
     ));
+    let mut w = s.watch(prefix, 2).await.unwrap();
+    assert_eq!(next_event(&mut w).await.revision, 3);
     assert_eq!(values(s.list(prefix, at(3)).await.unwrap()).len(), 2);
     drop(s);
 
     // The compaction is durable too.
     let s = EmbeddedStore::open(&path).unwrap();
     assert!(matches!(
-        s.watch(prefix, 2).await,
+        s.watch(prefix, 1).await,
         Err(StorageError::Expired { .. })
     ));
+    assert_eq!(
+        s.list(prefix, at(2)).await.err(),
+        Some(StorageError::Expired {
+            requested: 2,
+            oldest: 3
+        })
+    );
+    let mut w = s.watch(prefix, 2).await.unwrap();
+    assert_eq!(next_event(&mut w).await.revision, 3);
     let mut w = s.watch(prefix, 3).await.unwrap();
     let e = next_event(&mut w).await;
     assert_eq!((e.kind, e.revision), (EventType::Deleted, 4));
@@ -239,9 +252,9 @@ async fn background_compaction_by_age() {
         std::time::Duration::from_millis(50),
         move |e| seen.lock().unwrap().push(e),
     ));
-    // The first tick records revision 3; a later one compacts up to it.
+    // The first tick records revision 3; a later one compacts at it (keeping 3, as etcd).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while s.watch("/", 2).await.is_ok() {
+    while s.watch("/", 1).await.is_ok() {
         assert!(std::time::Instant::now() < deadline, "never compacted");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }

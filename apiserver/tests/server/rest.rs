@@ -1930,7 +1930,7 @@ async fn a_watch_that_falls_behind_ends_cleanly_and_resumes() {
     assert_eq!(all, (start + 1..=start + total as u64).collect::<Vec<_>>());
 }
 
-/// A deletecollection of more objects than a watcher's buffer (1,024 events) on the memory
+/// A deletecollection of more objects than a watcher's buffer (128 events) on the memory
 /// store, which deletes without awaiting: a watch whose client reads gets every DELETED event,
 /// and stays open.
 #[tokio::test]
