@@ -51,6 +51,22 @@ async fn h2_connect(
     (sender, tokio::spawn(conn))
 }
 
+/// What a watch's body has sent until its first newline (within 30 s).
+async fn first_line(watch: &mut hyper::body::Incoming) -> Vec<u8> {
+    let mut buf = Vec::new();
+    while !buf.contains(&b'\n') {
+        let frame = tokio::time::timeout(Duration::from_secs(30), watch.frame())
+            .await
+            .unwrap()
+            .expect("watch open")
+            .unwrap();
+        if let Some(data) = frame.data_ref() {
+            buf.extend_from_slice(data);
+        }
+    }
+    buf
+}
+
 /// HTTP/2 connections with no request in progress are closed after the idle timeout (with a
 /// GOAWAY: their client ends them cleanly), as kube-apiserver's `IdleTimeout` closes them; one
 /// holding a watch stays open and keeps taking new streams.
@@ -98,17 +114,7 @@ async fn idle_http2_connections_are_closed_and_busy_ones_kept() {
         .unwrap();
     let resp = busy.send_request(create).await.unwrap();
     assert_eq!(resp.status(), StatusCode::CREATED);
-    let mut buf = Vec::new();
-    while !buf.contains(&b'\n') {
-        let frame = tokio::time::timeout(Duration::from_secs(10), watch.frame())
-            .await
-            .unwrap()
-            .expect("watch open")
-            .unwrap();
-        if let Some(data) = frame.data_ref() {
-            buf.extend_from_slice(data);
-        }
-    }
+    let buf = first_line(&mut watch).await;
     let event: serde_json::Value =
         serde_json::from_slice(&buf[..buf.iter().position(|b| *b == b'\n').unwrap()]).unwrap();
     assert_eq!(event["type"], "ADDED");
@@ -257,16 +263,6 @@ async fn long_headers_are_read_and_never_end_the_connection() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::CREATED);
-    let mut buf = Vec::new();
-    while !buf.contains(&b'\n') {
-        let frame = tokio::time::timeout(Duration::from_secs(30), watch.frame())
-            .await
-            .unwrap()
-            .expect("watch open")
-            .unwrap();
-        if let Some(data) = frame.data_ref() {
-            buf.extend_from_slice(data);
-        }
-    }
+    let buf = first_line(&mut watch).await;
     assert!(String::from_utf8_lossy(&buf).contains("\"after\""));
 }
