@@ -17,15 +17,17 @@ enum Node {
     Map(Vec<(Node, Node)>),
 }
 
-/// The most YAML nodes a request body may make: about one per byte of the body (what a body
-/// without aliases can make at most) plus 10,000, within serde-saphyr's own 250,000. Aliases
-/// expand nodes without input — a 750-byte body of nested aliases makes 250,000 nodes, a
-/// quarter of a second of a request worker and 50 MB — so an expansion beyond the body's own
-/// size is refused as Go's go-yaml refuses "excessive aliasing", at the cost of a body of its
-/// size.
+/// What a request body's YAML may make: about one node per byte of the body (what a body
+/// without aliases can make at most) plus 10,000, within serde-saphyr's own 250,000, and scalars
+/// of the body's size plus 64 KiB in all. Aliases repeat nodes and scalars without input — a
+/// 750-byte body of nested aliases made 250,000 nodes (a quarter of a second of a request worker
+/// and 50 MB), a 50 KB one of a long scalar aliased a thousand times 55 MB of JSON — so an
+/// expansion beyond the body's own size is refused, as Go's go-yaml refuses "excessive
+/// aliasing", at the cost of a body of its size.
 pub(crate) fn node_budget(text: &str) -> Option<serde_saphyr::Budget> {
     serde_saphyr::budget! {
         max_nodes: text.len().saturating_add(10_000).min(250_000),
+        max_total_scalar_bytes: text.len().saturating_add(64 << 10),
     }
 }
 
@@ -208,9 +210,14 @@ mod tests {
 
     #[test]
     fn aliases_expand_to_no_more_nodes_than_the_body_could_hold() {
-        // 100,000 nodes from 300 bytes (within serde-saphyr's own budget), and 10^11.
-        for bomb in [laughs(5), laughs(11)] {
-            assert!(bomb.len() < 1_000);
+        // 100,000 nodes from 300 bytes (within serde-saphyr's own budget), 10^11, and a
+        // 50 KB scalar repeated a thousand times by 1,110 nodes.
+        let long = format!(
+            "s: &s \"{}\"\na: &a [*s,*s,*s,*s,*s,*s,*s,*s,*s,*s]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n",
+            "x".repeat(50_000)
+        );
+        for bomb in [laughs(5), laughs(11), long] {
+            assert!(bomb.len() < 60_000);
             let e = match super::to_json(&bomb) {
                 Ok(json) => panic!("the bomb was read: {} bytes of JSON", json.len()),
                 Err(e) => e,

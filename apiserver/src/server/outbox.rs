@@ -27,8 +27,8 @@ struct Queue {
     bytes: usize,
     /// The body, waiting for a line.
     reader: Option<Waker>,
-    /// The task, waiting for room.
-    room: Option<Waker>,
+    /// The task, waiting for room for a line of this many bytes.
+    room: Option<(Waker, usize)>,
     /// The task, waiting for the body to go away.
     closed: Option<Waker>,
     /// The body was dropped: the client went away.
@@ -41,9 +41,15 @@ struct Queue {
 }
 
 impl Queue {
-    fn has_room_for(&self, line: &Bytes) -> bool {
+    fn has_room_for(&self, len: usize) -> bool {
         self.lines.is_empty()
-            || (self.lines.len() < OUTBOX_EVENTS && self.bytes + line.len() <= OUTBOX_BYTES)
+            || (self.lines.len() < OUTBOX_EVENTS && self.bytes + len <= OUTBOX_BYTES)
+    }
+
+    /// Empties the queue; the lines are returned to be dropped once the lock is let go.
+    fn take_lines(&mut self) -> VecDeque<Bytes> {
+        self.bytes = 0;
+        std::mem::take(&mut self.lines)
     }
 }
 
@@ -94,10 +100,10 @@ impl Outbox {
     pub(super) fn try_send(&self, line: Bytes) -> Result<Sent, Bytes> {
         let reader = {
             let mut q = lock(&self.queue);
-            if q.body_gone {
+            if q.body_gone || q.aborted {
                 return Ok(Sent::Closed);
             }
-            if !q.has_room_for(&line) {
+            if !q.has_room_for(line.len()) {
                 return Err(line);
             }
             q.bytes += line.len();
@@ -123,14 +129,16 @@ impl Outbox {
                     let mut q = lock(&self.queue);
                     // Room may have been made since `try_send` looked: look again under the
                     // lock the body makes room under.
-                    if q.body_gone || q.has_room_for(&l) {
+                    if q.body_gone || q.aborted || q.has_room_for(l.len()) {
                         drop(q);
-                        line = Some(l);
                         cx.waker().wake_by_ref();
                     } else {
-                        register(&mut q.room, cx);
-                        line = Some(l);
+                        match &mut q.room {
+                            Some((w, needed)) if w.will_wake(cx.waker()) => *needed = l.len(),
+                            room => *room = Some((cx.waker().clone(), l.len())),
+                        }
                     }
+                    line = Some(l);
                     Poll::Pending
                 }
             }
@@ -154,12 +162,10 @@ impl Outbox {
 
     /// Gives up on the client: what is queued is dropped now, and the body fails when next read.
     pub(super) fn abort(&self) {
-        let reader = {
+        let (reader, _dropped) = {
             let mut q = lock(&self.queue);
             q.aborted = true;
-            q.lines = VecDeque::new();
-            q.bytes = 0;
-            q.reader.take()
+            (q.reader.take(), q.take_lines())
         };
         if let Some(reader) = reader {
             reader.wake();
@@ -185,7 +191,15 @@ impl futures::Stream for Body {
         match q.lines.pop_front() {
             Some(line) => {
                 q.bytes -= line.len();
-                let room = q.room.take();
+                // The task is woken once the line it waits to queue fits, not for every line
+                // taken before that.
+                let room = match q.room.take() {
+                    Some((waker, needed)) if q.has_room_for(needed) => Some(waker),
+                    waiting => {
+                        q.room = waiting;
+                        None
+                    }
+                };
                 drop(q);
                 if let Some(room) = room {
                     room.wake();
@@ -216,12 +230,14 @@ impl Drop for Outbox {
 
 impl Drop for Body {
     fn drop(&mut self) {
-        let (room, closed) = {
+        let (room, closed, _dropped) = {
             let mut q = lock(&self.queue);
             q.body_gone = true;
-            q.lines = VecDeque::new();
-            q.bytes = 0;
-            (q.room.take(), q.closed.take())
+            (
+                q.room.take().map(|(w, _)| w),
+                q.closed.take(),
+                q.take_lines(),
+            )
         };
         for waker in [room, closed].into_iter().flatten() {
             waker.wake();
@@ -310,6 +326,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_waiting_oversized_line_is_queued_once_the_queue_is_empty() {
+        let (outbox, mut body) = outbox();
+        for _ in 0..2 {
+            assert!(matches!(
+                outbox.try_send(Bytes::from(vec![b'a'; OUTBOX_BYTES / 2])),
+                Ok(Sent::Queued)
+            ));
+        }
+        let huge = Bytes::from(vec![b'b'; OUTBOX_BYTES * 2]);
+        let sending = tokio::spawn(async move {
+            let sent = outbox.send(huge).await;
+            (outbox, sent)
+        });
+        tokio::task::yield_now().await;
+        body.next().await.unwrap().unwrap();
+        tokio::task::yield_now().await;
+        assert!(!sending.is_finished(), "queued beside a line not yet taken");
+        body.next().await.unwrap().unwrap();
+        let (_outbox, sent) = sending.await.unwrap();
+        assert!(matches!(sent, Sent::Queued));
+        assert_eq!(body.next().await.unwrap().unwrap().len(), OUTBOX_BYTES * 2);
+    }
+
+    #[tokio::test]
     async fn an_aborted_watch_drops_its_lines_and_fails_its_body_once() {
         let (outbox, mut body) = outbox();
         assert!(matches!(
@@ -317,6 +357,10 @@ mod tests {
             Ok(Sent::Queued)
         ));
         outbox.abort();
+        assert!(matches!(
+            outbox.try_send(Bytes::from_static(b"after")),
+            Ok(Sent::Closed)
+        ));
         assert!(body.next().await.unwrap().is_err());
         assert!(body.next().await.is_none());
     }

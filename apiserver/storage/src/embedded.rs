@@ -10,8 +10,9 @@
 //!   watches replay from it across restarts until it is compacted;
 //! * table `meta` (`&str` → `u64`): `"format"` → 2, `"revision"` → the store revision (the
 //!   revision of the last committed mutation), `"compacted"` → the revision up to which the log
-//!   was compacted (watches need a start at or above it, and reads a revision above it: a
-//!   compaction at revision C, as etcd's, keeps C and records C - 1).
+//!   was compacted (watches and reads need a revision at or above it), `"read_floor"` → the last
+//!   compaction's revision C (reads need C or later; a compaction at C, as etcd's, keeps C's
+//!   event and records C - 1 as compacted).
 //!
 //! Writes go to one writer thread, which commits them in groups: every mutation waiting when a
 //! transaction starts joins it (each sees the ones before it), the transaction commits once
@@ -42,6 +43,10 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const META_FORMAT: &str = "format";
 const META_REVISION: &str = "revision";
 const META_COMPACTED: &str = "compacted";
+/// The last compaction's revision: reads at an older one are `Expired`, as etcd refuses them
+/// (its event is kept, so a watch from the revision before it still starts). Absent in files
+/// compacted before it was recorded, and in upgraded ones: reads then need `compacted`.
+const META_READ_FLOOR: &str = "read_floor";
 const FORMAT: u64 = 2;
 /// The format before the log; upgraded on open.
 const FORMAT_WITHOUT_LOG: u64 = 1;
@@ -676,8 +681,10 @@ fn read_log(
         .map_or(0, |g| g.value());
     let oldest = match read {
         LogRead::Watch => compacted,
-        LogRead::ReadAt if compacted > 0 => compacted + 1,
-        LogRead::ReadAt => 0,
+        LogRead::ReadAt => meta
+            .get(META_READ_FLOOR)
+            .map_err(db_err)?
+            .map_or(compacted, |g| g.value().max(compacted)),
     };
     if after < oldest {
         return Err(StorageError::Expired {
@@ -730,6 +737,7 @@ impl Inner {
             let mut log = txn.open_table(LOG).map_err(db_err)?;
             log.retain_in(..=horizon, |_, _| false).map_err(db_err)?;
             meta.insert(META_COMPACTED, horizon).map_err(db_err)?;
+            meta.insert(META_READ_FLOOR, revision).map_err(db_err)?;
             revision
         };
         txn.commit().map_err(db_err)?;

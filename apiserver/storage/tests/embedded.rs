@@ -232,6 +232,18 @@ async fn a_file_without_history_is_upgraded() {
         .unwrap();
     drop(s);
     let s = EmbeddedStore::open(&path).unwrap();
+    // A read at that revision (a paged list's next page) is served from the log.
+    let at_upgrade = s
+        .list(
+            "/registry/g/r/",
+            ListOptions {
+                revision: Some(7),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(at_upgrade.items[0].value, "old");
     let mut w = s.watch("/", 7).await.unwrap();
     let e = next_event(&mut w).await;
     assert_eq!((e.kind, e.revision), (EventType::Modified, 8));

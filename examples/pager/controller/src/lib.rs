@@ -22,7 +22,7 @@
 pub mod metrics;
 pub mod notifier;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -124,8 +124,9 @@ struct Worker {
     notifier: Notifier,
     config: Config,
     metrics: Metrics,
-    /// uids pushed by this process whose status write has not landed yet.
-    pushed: Mutex<HashSet<String>>,
+    /// Per key, the uid of the alert this process pushed whose status write has not landed
+    /// yet. Keyed by name so that an alert deleted or replaced meanwhile leaves nothing behind.
+    pushed: Mutex<HashMap<String, String>>,
     /// Keys that failed, and when they may be tried again: an update of the alert (someone's
     /// label, the informer's resync) does not cut the backoff or the notifier's `Retry-After`
     /// short.
@@ -207,9 +208,11 @@ impl Worker {
         let (ns, name) = split(key);
         let Some(cached) = self.lister.alerts(ns).get(name) else {
             // Deleted (before it was sent, or after): nothing to do.
+            self.pushed.lock().remove(key);
             return Outcome::Done;
         };
         if is_sent(&cached) {
+            self.pushed.lock().remove(key);
             return Outcome::Done;
         }
         let uid = cached.metadata.uid.clone().unwrap_or_default();
@@ -233,7 +236,7 @@ impl Worker {
         let Some(alert) = self.claim(&alerts, &cached).await else {
             return Outcome::Retry(Duration::ZERO);
         };
-        if !self.pushed.lock().contains(&uid) {
+        if self.pushed.lock().get(key) != Some(&uid) {
             let note = Note {
                 type_: "note",
                 title: &alert.spec.title,
@@ -247,14 +250,16 @@ impl Worker {
                 // is asked again then, not after the usual backoff.
                 return Outcome::Retry(e.retry_after().unwrap_or_default());
             }
-            self.pushed.lock().insert(uid.clone());
+            self.pushed.lock().insert(key.to_string(), uid.clone());
         }
         // Mark it sent with a server-side apply of the status under this controller's field
         // manager: the controller owns `status.sent` and nothing else, so other writers (labels,
         // annotations, spec) never conflict with it; forced, as controllers apply (the field is
         // this controller's to decide). For the alert that was pushed only: one deleted and
-        // created again under its name meanwhile is another alert, still to push (the apply's
-        // uid differs from the stored one: 422, as kube-apiserver answers).
+        // created again under its name meanwhile is another alert, still to push. This server
+        // refuses an apply whose uid is not the stored one, on `/status` too (422: the uid is
+        // immutable); kube-apiserver's CRD status strategy would copy the stored metadata over
+        // it first, which is why a CRD-backed pager needs the precondition done otherwise.
         let mut status = AlertApplyConfiguration::new(name, ns)
             .status(AlertStatusApplyConfiguration::new().sent(true));
         if let Some(meta) = &mut status.metadata {
@@ -265,7 +270,7 @@ impl Worker {
             .await
         {
             Ok(_) => {
-                self.pushed.lock().remove(&uid);
+                self.pushed.lock().remove(key);
                 self.metrics.sent.inc();
                 tracing::info!(alert = key, "sent");
                 Outcome::Done
@@ -274,7 +279,7 @@ impl Worker {
             // an apply's uid is an immutable field, so the server answers 422. (A 409 on a forced
             // apply is only the server giving up on its own retries: try again later.)
             Err(e) if e.is_not_found() || e.is_invalid() => {
-                self.pushed.lock().remove(&uid);
+                self.pushed.lock().remove(key);
                 Outcome::Done
             }
             Err(e) => self.status_failed(key, &e),
@@ -387,7 +392,7 @@ pub async fn run(
         notifier,
         config: config.clone(),
         metrics: metrics.clone(),
-        pushed: Mutex::new(HashSet::new()),
+        pushed: Mutex::new(HashMap::new()),
         not_before,
         claims_seen: Mutex::new(HashMap::new()),
     });
