@@ -297,8 +297,9 @@ impl<S: Storage + Clone> Storage for Cacher<S> {
 
     async fn watch(&self, prefix: &str, from: Revision) -> Result<WatchStream, StorageError> {
         // "From now" is the store's now, which the mirror may not have reached.
+        // A compaction at C keeps C's event: a watch from C - 1 is the mirror's too.
         if from > 0
-            && from >= self.compacted()
+            && from + 1 >= self.compacted()
             && let Some(mirror) = self.mirror_for(prefix)
         {
             match mirror.watch(prefix, from).await {

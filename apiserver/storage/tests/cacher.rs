@@ -251,6 +251,11 @@ async fn history_older_than_the_cache_and_compactions_go_to_the_store() {
         cacher.watch(ALERTS, start).await,
         Err(StorageError::Expired { .. })
     ));
+    // The compaction's own revision is kept: a watch from the one before it is the cache's.
+    let watches = store.counts().1;
+    let mut w = cacher.watch(ALERTS, later.mod_revision - 1).await.unwrap();
+    assert_eq!(next_event(&mut w).await.revision, later.mod_revision);
+    assert_eq!(store.counts().1, watches, "served by the cache");
     assert!(matches!(
         cacher
             .list(
