@@ -1,7 +1,10 @@
 //! The bounded queue between a watch's task and its response body: at most [`OUTBOX_EVENTS`]
 //! events and [`OUTBOX_BYTES`] bytes the connection has not taken yet, emptied at once when the
 //! watch gives up on its client (a client that does not read keeps the body, and with it
-//! anything the body owns, for as long as its connection is open).
+//! anything the body owns, for as long as its connection is open). The body then ends as a
+//! complete response, as kube-apiserver's handler returns once it drops a slow watcher: the
+//! client resumes from the last event it read (an error would reset an HTTP/2 stream, which
+//! client-go reports as a decoding failure and kube-aggregator's proxy as an aborted response).
 //!
 //! One producer (the watch task) and one consumer (the body): both ends share one mutex and
 //! take it once per line, and each side is woken only when it waits — the task when the queue
@@ -35,9 +38,8 @@ struct Queue {
     body_gone: bool,
     /// The watch task ended: the body ends once it has sent what is queued.
     watch_done: bool,
-    /// The watch gave up on its client; `failed` once the body has said so.
+    /// The watch gave up on its client.
     aborted: bool,
-    failed: bool,
 }
 
 impl Queue {
@@ -78,8 +80,8 @@ pub(super) struct Outbox {
     queue: Arc<Mutex<Queue>>,
 }
 
-/// The response body's end: a stream of lines that fails once the watch gave up on its client
-/// (so the connection is closed rather than the stream ended as if complete).
+/// The response body's end: a stream of lines, ended once the watch ends or gives up on its
+/// client.
 pub(super) struct Body {
     queue: Arc<Mutex<Queue>>,
 }
@@ -160,7 +162,7 @@ impl Outbox {
         .await
     }
 
-    /// Gives up on the client: what is queued is dropped now, and the body fails when next read.
+    /// Gives up on the client: what is queued is dropped now, and the body ends when next read.
     pub(super) fn abort(&self) {
         let (reader, _dropped) = {
             let mut q = lock(&self.queue);
@@ -179,14 +181,7 @@ impl futures::Stream for Body {
     fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut q = lock(&self.queue);
         if q.aborted {
-            if q.failed {
-                return Poll::Ready(None);
-            }
-            q.failed = true;
-            return Poll::Ready(Some(Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "watch ended: its client did not read its events",
-            ))));
+            return Poll::Ready(None);
         }
         match q.lines.pop_front() {
             Some(line) => {
@@ -350,7 +345,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_aborted_watch_drops_its_lines_and_fails_its_body_once() {
+    async fn an_aborted_watch_drops_its_lines_and_ends_its_body() {
         let (outbox, mut body) = outbox();
         assert!(matches!(
             outbox.try_send(Bytes::from_static(b"queued")),
@@ -361,7 +356,6 @@ mod tests {
             outbox.try_send(Bytes::from_static(b"after")),
             Ok(Sent::Closed)
         ));
-        assert!(body.next().await.unwrap().is_err());
         assert!(body.next().await.is_none());
     }
 

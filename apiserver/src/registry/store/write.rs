@@ -24,15 +24,16 @@ where
         let name = meta::name(old.metadata()).to_string();
         // Another uid in the written object: an object replaced under the same name is never
         // overwritten by a write meant for its predecessor. For a PUT the uid is a precondition
-        // (Go's `Store.Update`: 409); a patch or an apply carries none, so Go's update
-        // validation finds the changed uid instead (`field is immutable`, 422).
+        // (Go's `Store.Update`: 409), as is a `Scale`'s for `/scale` (its writes come here as
+        // patches carrying the `Scale`'s preconditions); a patch or an apply carries none, so
+        // Go's update validation finds the changed uid instead (`field is immutable`, 422).
         let changed_uid = new
             .metadata()
             .uid
             .clone()
             .filter(|u| !u.is_empty() && Some(u.as_str()) != old.metadata().uid.as_deref());
         if let Some(uid) = &changed_uid
-            && request == Request::Update
+            && (request == Request::Update || subresource == Some(Subresource::Scale))
         {
             let info = &codec.info;
             return Err(ApiError::conflict(
