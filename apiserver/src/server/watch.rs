@@ -284,7 +284,7 @@ impl Encoder {
     /// A BOOKMARK, written by hand because k8s-openapi's omits the `apiVersion` and `kind` that
     /// kube-apiserver sends with it; the end of a streaming list's initial events is annotated
     /// `k8s.io/initial-events-end: "true"`.
-    fn bookmark(&self, rv: u64, initial_events_end: bool) -> Bytes {
+    fn bookmark(&mut self, rv: u64, initial_events_end: bool) -> Bytes {
         let info = &self.info;
         let mut metadata = json!({"resourceVersion": rv.to_string()});
         if initial_events_end {
@@ -297,6 +297,25 @@ impl Encoder {
         }
         let obj =
             json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": metadata});
+        if let Output::Table { beta } = self.output {
+            // Go's watch encoder makes every event's object a Table, a BOOKMARK's too (its row
+            // the bookmark's empty object), the column definitions going with the first event
+            // of any type.
+            let table = table::table(
+                info,
+                std::slice::from_ref(&obj),
+                self.include,
+                beta,
+                Some(rv.to_string()),
+                None,
+                None,
+                self.headers,
+            );
+            self.headers = false;
+            return line(serde_json::to_vec(
+                &json!({"type": "BOOKMARK", "object": table}),
+            ));
+        }
         if let (Output::Protobuf, Some(edge)) = (self.output, self.protobuf) {
             let object = serde_json::to_vec(&obj)
                 .map_err(|e| ApiError::internal(e.to_string()))

@@ -2021,6 +2021,83 @@ async fn a_bookmark_comes_just_before_the_watch_times_out() {
     }
 }
 
+/// A Table watch (what `kubectl get -w` asks for) sends its BOOKMARKs as Tables too, as Go's
+/// watch encoder does, and the column definitions with its first event whatever its type.
+#[tokio::test]
+async fn a_table_watch_sends_bookmarks_as_tables() {
+    let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
+        .bookmark_interval(std::time::Duration::from_millis(50))
+        .build()
+        .unwrap()
+        .into_router();
+    let created = create(&app, "t").await;
+    let rv = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let req = Request::get(format!(
+        "{BASE}?watch=1&allowWatchBookmarks=true&resourceVersion={rv}"
+    ))
+    .header("accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+    .body(Body::empty())
+    .unwrap();
+    let mut stream = app
+        .clone()
+        .oneshot(req)
+        .await
+        .unwrap()
+        .into_body()
+        .into_data_stream();
+    let mut buf = Vec::new();
+    let mut next = async || loop {
+        if let Some(end) = buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=end).collect();
+            return serde_json::from_slice::<Value>(&line).unwrap();
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        buf.extend_from_slice(&chunk);
+    };
+    let bookmark = next().await;
+    assert_eq!(bookmark["type"], "BOOKMARK");
+    assert_eq!(bookmark["object"]["kind"], "Table", "{bookmark}");
+    assert_eq!(bookmark["object"]["apiVersion"], "meta.k8s.io/v1");
+    assert_eq!(
+        bookmark["object"]["metadata"]["resourceVersion"],
+        rv.as_str()
+    );
+    assert!(
+        !bookmark["object"]["columnDefinitions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    create(&app, "u").await;
+    let added = loop {
+        let ev = next().await;
+        if ev["type"] != "BOOKMARK" {
+            break ev;
+        }
+        assert_eq!(ev["object"]["kind"], "Table", "{ev}");
+    };
+    assert_eq!(added["type"], "ADDED");
+    assert_eq!(added["object"]["kind"], "Table");
+    assert_eq!(
+        added["object"]["rows"][0]["object"]["metadata"]["name"],
+        "u"
+    );
+    assert!(
+        added["object"]["columnDefinitions"]
+            .as_array()
+            .is_none_or(|c| c.is_empty()),
+        "{added}"
+    );
+}
+
 #[tokio::test]
 async fn watch_bookmarks_carry_the_current_resource_version() {
     let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
