@@ -264,6 +264,45 @@ impl Encoder {
         }
     }
 
+    /// The empty list a streaming list's client builds its list from, in the watch's format
+    /// (Kubernetes 1.33's `kubernetes.io/initial-events-list-blueprint`, which client-go's
+    /// watch-list requires): the resource's list, a `PartialObjectMetadataList` or a `Table`, in
+    /// JSON or in protobuf.
+    fn blueprint(&self) -> Vec<u8> {
+        use kube_codegen_protobuf::envelope;
+        let info = &self.info;
+        let list_kind = format!("{}List", info.kind);
+        let (api_version, kind, protobuf) = match self.output {
+            Output::Json => (info.api_version(), list_kind.as_str(), false),
+            Output::Protobuf => (info.api_version(), list_kind.as_str(), true),
+            Output::Metadata { beta, protobuf, .. } => (
+                super::metadata::api_version(beta).to_string(),
+                "PartialObjectMetadataList",
+                protobuf,
+            ),
+            Output::Table { beta } => (
+                super::metadata::api_version(beta).to_string(),
+                "Table",
+                false,
+            ),
+        };
+        if protobuf {
+            let raw = envelope::list_message(&Default::default(), std::iter::empty());
+            let mut out = Vec::with_capacity(raw.len() + 64);
+            envelope::wrap(&api_version, kind, &raw, &mut out);
+            return out;
+        }
+        let mut list = json!({"kind": kind, "apiVersion": api_version, "metadata": {}});
+        match kind {
+            "Table" => {
+                list["columnDefinitions"] = json!([]);
+                list["rows"] = json!([]);
+            }
+            _ => list["items"] = json!([]),
+        }
+        serde_json::to_vec(&list).unwrap_or_default()
+    }
+
     /// An ERROR event carrying the error's `Status`.
     fn error(&self, e: &ApiError) -> Bytes {
         use k8s_openapi::apimachinery::pkg::apis::meta::v1::WatchEvent;
@@ -283,12 +322,17 @@ impl Encoder {
 
     /// A BOOKMARK, written by hand because k8s-openapi's omits the `apiVersion` and `kind` that
     /// kube-apiserver sends with it; the end of a streaming list's initial events is annotated
-    /// `k8s.io/initial-events-end: "true"`.
+    /// `k8s.io/initial-events-end: "true"`, and carries the list's blueprint.
     fn bookmark(&mut self, rv: u64, initial_events_end: bool) -> Bytes {
         let info = &self.info;
         let mut metadata = json!({"resourceVersion": rv.to_string()});
         if initial_events_end {
-            metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+            use base64::Engine as _;
+            let blueprint = base64::engine::general_purpose::STANDARD.encode(self.blueprint());
+            metadata["annotations"] = json!({
+                "k8s.io/initial-events-end": "true",
+                "kubernetes.io/initial-events-list-blueprint": blueprint,
+            });
         }
         if let Output::Metadata { beta, protobuf, .. } = self.output {
             let obj = json!({ "metadata": metadata });

@@ -103,6 +103,20 @@ async fn a_streaming_list_ends_its_initial_events_with_an_annotated_bookmark() {
         "true"
     );
     assert_eq!(bookmark["metadata"]["resourceVersion"], rv.as_str());
+    // Kubernetes 1.33's blueprint of the list, which client-go's watch-list builds its list
+    // from (and refuses a stream without): an empty list of the kind, in the watch's format.
+    use base64::Engine as _;
+    let blueprint = base64::engine::general_purpose::STANDARD
+        .decode(
+            bookmark["metadata"]["annotations"]["kubernetes.io/initial-events-list-blueprint"]
+                .as_str()
+                .expect("a blueprint"),
+        )
+        .unwrap();
+    let blueprint: Value = serde_json::from_slice(&blueprint).unwrap();
+    assert_eq!(blueprint["kind"], "AlertList");
+    assert_eq!(blueprint["apiVersion"], "pager.k8s.co/v1alpha1");
+    assert_eq!(blueprint["items"], json!([]));
     assert_eq!(events[3]["object"]["metadata"]["name"], "c");
 }
 
