@@ -30,14 +30,9 @@ pub(super) async fn watch_collection(
     };
     let resource_version = opts.resource_version;
     // Validated with the list options: only with NotOlderThan (and bookmarks when true).
+    // A streaming list in Table form too, as Go's: its initial events are Tables, and so is
+    // the BOOKMARK ending them (with a Table as its blueprint).
     let send_initial_events = ctx.param("sendInitialEvents").map(super::query_bool);
-    if send_initial_events == Some(true) && matches!(output, Output::Table { .. }) {
-        return Err(ApiError::new(
-            406,
-            "NotAcceptable",
-            "Table output is not supported for streaming lists (sendInitialEvents)",
-        ));
-    }
     let bookmark_interval = ctx.state.bookmark_interval;
     let protobuf = match output {
         Output::Protobuf => t.rest.protobuf(&t.scope.version),

@@ -120,6 +120,65 @@ async fn a_streaming_list_ends_its_initial_events_with_an_annotated_bookmark() {
     assert_eq!(events[3]["object"]["metadata"]["name"], "c");
 }
 
+/// A streaming list asked for as a Table (`kubectl get -w` with a watch-list client): Tables
+/// throughout, the ending BOOKMARK a Table whose row carries the annotations, and a Table as
+/// its blueprint, as Go's watch encoder writes it.
+#[tokio::test]
+async fn a_streaming_list_in_table_form_is_tables_throughout() {
+    let app = app();
+    create(&app, "a").await;
+    let rv = create(&app, "b").await;
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::get(format!(
+                "{BASE}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion={rv}"
+            ))
+            .header("accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut stream = resp.into_body().into_data_stream();
+    let mut buf = Vec::new();
+    let mut events: Vec<Value> = Vec::new();
+    while events.len() < 3 {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .expect("an event")
+            .unwrap()
+            .unwrap();
+        buf.extend_from_slice(&chunk);
+        while let Some(i) = buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=i).collect();
+            events.push(serde_json::from_slice(&line).unwrap());
+        }
+    }
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["ADDED", "ADDED", "BOOKMARK"]);
+    for e in &events {
+        assert_eq!(e["object"]["kind"], "Table", "{e}");
+    }
+    let row = &events[2]["object"]["rows"][0]["object"];
+    assert_eq!(
+        row["metadata"]["annotations"]["k8s.io/initial-events-end"], "true",
+        "{row}"
+    );
+    use base64::Engine as _;
+    let blueprint = base64::engine::general_purpose::STANDARD
+        .decode(
+            row["metadata"]["annotations"]["kubernetes.io/initial-events-list-blueprint"]
+                .as_str()
+                .expect("a blueprint"),
+        )
+        .unwrap();
+    let blueprint: Value = serde_json::from_slice(&blueprint).unwrap();
+    assert_eq!(blueprint["kind"], "Table");
+    assert_eq!(blueprint["apiVersion"], "meta.k8s.io/v1");
+}
+
 #[tokio::test]
 async fn list_options_are_honoured_or_refused() {
     let app = app();
