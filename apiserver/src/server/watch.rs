@@ -295,7 +295,7 @@ impl Encoder {
             }
             _ => list["items"] = json!([]),
         }
-        serde_json::to_vec(&list).unwrap_or_default()
+        serde_json::to_vec(&list).expect("a JSON value serialises")
     }
 
     /// An ERROR event carrying the error's `Status`.

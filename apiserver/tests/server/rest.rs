@@ -2021,21 +2021,27 @@ async fn a_bookmark_comes_just_before_the_watch_times_out() {
     }
 }
 
-/// A Table watch (what `kubectl get -w` asks for) sends its BOOKMARKs as Tables too, as Go's
-/// watch encoder does, and the column definitions with its first event whatever its type.
-#[tokio::test]
-async fn a_table_watch_sends_bookmarks_as_tables() {
+/// A server sending bookmarks every 50 ms, holding one alert `name`; its resourceVersion.
+async fn bookmarking_app(name: &str) -> (axum::Router, String) {
     let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
         .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
         .bookmark_interval(std::time::Duration::from_millis(50))
         .build()
         .unwrap()
         .into_router();
-    let created = create(&app, "t").await;
+    let created = create(&app, name).await;
     let rv = created["metadata"]["resourceVersion"]
         .as_str()
         .unwrap()
         .to_string();
+    (app, rv)
+}
+
+/// A Table watch (what `kubectl get -w` asks for) sends its BOOKMARKs as Tables too, as Go's
+/// watch encoder does, and the column definitions with its first event whatever its type.
+#[tokio::test]
+async fn a_table_watch_sends_bookmarks_as_tables() {
+    let (app, rv) = bookmarking_app("t").await;
     let req = Request::get(format!(
         "{BASE}?watch=1&allowWatchBookmarks=true&resourceVersion={rv}"
     ))
@@ -2100,17 +2106,7 @@ async fn a_table_watch_sends_bookmarks_as_tables() {
 
 #[tokio::test]
 async fn watch_bookmarks_carry_the_current_resource_version() {
-    let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
-        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
-        .bookmark_interval(std::time::Duration::from_millis(50))
-        .build()
-        .unwrap()
-        .into_router();
-    let created = create(&app, "b").await;
-    let rv = created["metadata"]["resourceVersion"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (app, rv) = bookmarking_app("b").await;
     let req = Request::get(format!(
         "{BASE}?watch=1&allowWatchBookmarks=true&resourceVersion={rv}"
     ))

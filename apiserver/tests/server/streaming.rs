@@ -57,6 +57,40 @@ async fn get(app: &axum::Router, query: &str) -> (StatusCode, Value) {
     .await
 }
 
+/// Reads watch events (JSON lines) from `stream` into `events` until it holds `n`.
+async fn read_events(
+    stream: &mut axum::body::BodyDataStream,
+    buf: &mut Vec<u8>,
+    events: &mut Vec<Value>,
+    n: usize,
+) {
+    while events.len() < n {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .expect("an event")
+            .unwrap()
+            .unwrap();
+        buf.extend_from_slice(&chunk);
+        while let Some(i) = buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=i).collect();
+            events.push(serde_json::from_slice(&line).unwrap());
+        }
+    }
+}
+
+/// The list blueprint an object's `kubernetes.io/initial-events-list-blueprint` annotation
+/// carries (base64 of JSON).
+fn blueprint(object: &Value) -> Value {
+    use base64::Engine as _;
+    let encoded = object["metadata"]["annotations"]["kubernetes.io/initial-events-list-blueprint"]
+        .as_str()
+        .expect("a blueprint");
+    let json = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
 #[tokio::test]
 async fn a_streaming_list_ends_its_initial_events_with_an_annotated_bookmark() {
     let app = app();
@@ -77,24 +111,9 @@ async fn a_streaming_list_ends_its_initial_events_with_an_annotated_bookmark() {
     let mut stream = resp.into_body().into_data_stream();
     let mut buf = Vec::new();
     let mut events: Vec<Value> = Vec::new();
-    let writer = app.clone();
-    let mut created_late = false;
-    while events.len() < 4 {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
-            .await
-            .expect("an event")
-            .unwrap()
-            .unwrap();
-        buf.extend_from_slice(&chunk);
-        while let Some(i) = buf.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=i).collect();
-            events.push(serde_json::from_slice(&line).unwrap());
-        }
-        if events.len() >= 3 && !created_late {
-            created_late = true;
-            create(&writer, "c").await;
-        }
-    }
+    read_events(&mut stream, &mut buf, &mut events, 3).await;
+    create(&app, "c").await;
+    read_events(&mut stream, &mut buf, &mut events, 4).await;
     let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["ADDED", "ADDED", "BOOKMARK", "ADDED"]);
     let bookmark = &events[2]["object"];
@@ -105,15 +124,7 @@ async fn a_streaming_list_ends_its_initial_events_with_an_annotated_bookmark() {
     assert_eq!(bookmark["metadata"]["resourceVersion"], rv.as_str());
     // Kubernetes 1.33's blueprint of the list, which client-go's watch-list builds its list
     // from (and refuses a stream without): an empty list of the kind, in the watch's format.
-    use base64::Engine as _;
-    let blueprint = base64::engine::general_purpose::STANDARD
-        .decode(
-            bookmark["metadata"]["annotations"]["kubernetes.io/initial-events-list-blueprint"]
-                .as_str()
-                .expect("a blueprint"),
-        )
-        .unwrap();
-    let blueprint: Value = serde_json::from_slice(&blueprint).unwrap();
+    let blueprint = blueprint(bookmark);
     assert_eq!(blueprint["kind"], "AlertList");
     assert_eq!(blueprint["apiVersion"], "pager.k8s.co/v1alpha1");
     assert_eq!(blueprint["items"], json!([]));
@@ -144,18 +155,7 @@ async fn a_streaming_list_in_table_form_is_tables_throughout() {
     let mut stream = resp.into_body().into_data_stream();
     let mut buf = Vec::new();
     let mut events: Vec<Value> = Vec::new();
-    while events.len() < 3 {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
-            .await
-            .expect("an event")
-            .unwrap()
-            .unwrap();
-        buf.extend_from_slice(&chunk);
-        while let Some(i) = buf.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=i).collect();
-            events.push(serde_json::from_slice(&line).unwrap());
-        }
-    }
+    read_events(&mut stream, &mut buf, &mut events, 3).await;
     let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["ADDED", "ADDED", "BOOKMARK"]);
     for e in &events {
@@ -166,15 +166,7 @@ async fn a_streaming_list_in_table_form_is_tables_throughout() {
         row["metadata"]["annotations"]["k8s.io/initial-events-end"], "true",
         "{row}"
     );
-    use base64::Engine as _;
-    let blueprint = base64::engine::general_purpose::STANDARD
-        .decode(
-            row["metadata"]["annotations"]["kubernetes.io/initial-events-list-blueprint"]
-                .as_str()
-                .expect("a blueprint"),
-        )
-        .unwrap();
-    let blueprint: Value = serde_json::from_slice(&blueprint).unwrap();
+    let blueprint = blueprint(row);
     assert_eq!(blueprint["kind"], "Table");
     assert_eq!(blueprint["apiVersion"], "meta.k8s.io/v1");
 }
