@@ -515,7 +515,11 @@ impl<H: Object + Clone> Versions for FieldManager<H> {
         if from == to {
             return Ok(object.clone());
         }
-        let hub = (self.convert_value[from])(object.clone())
+        // An apply's merge keeps its configuration's nulls (fields it empties); the object
+        // written has them unset, and so does the typed hub it converts through.
+        let mut object = object.clone();
+        super::store::drop_nulls(&mut object);
+        let hub = (self.convert_value[from])(object)
             .map_err(|_| ConvertError::Failed(format!("{from_version} does not decode")))?;
         (self.write_value[to])(&hub).map_err(ConvertError::Failed)
     }

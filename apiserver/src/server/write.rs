@@ -207,7 +207,7 @@ pub(super) fn body_json(ctx: &Ctx<'_>, t: &Target) -> Result<Bytes, ApiError> {
 /// converted.
 pub(super) fn text_body(ctx: &Ctx<'_>, media: &str) -> Result<Option<Bytes>, ApiError> {
     match media {
-        "" | "application/json" | "*/*" => Ok(Some(ctx.body.clone())),
+        "" | "application/json" => Ok(Some(ctx.body.clone())),
         "application/yaml" => {
             let text = std::str::from_utf8(&ctx.body)
                 .map_err(|_| ApiError::bad_request("the YAML request body is not UTF-8"))?;
@@ -265,7 +265,6 @@ fn json_body(ctx: &Ctx<'_>) -> bool {
     matches!(
         content_type(ctx).1.as_str(),
         "" | "application/json"
-            | "*/*"
             | "application/json-patch+json"
             | "application/merge-patch+json"
             | "application/strategic-merge-patch+json"
@@ -375,9 +374,7 @@ fn delete_options_body(ctx: &Ctx<'_>) -> Result<DeleteOptions, ApiError> {
         ApiError::bad_request(format!("DeleteOptions is not valid: {e}"))
     };
     let opts: DeleteOptions = match media.as_str() {
-        "" | "application/json" | "*/*" => {
-            serde_json::from_slice(&ctx.body).map_err(|e| invalid(&e))?
-        }
+        "" | "application/json" => serde_json::from_slice(&ctx.body).map_err(|e| invalid(&e))?,
         "application/yaml" => {
             let text = std::str::from_utf8(&ctx.body)
                 .map_err(|_| ApiError::bad_request("the YAML request body is not UTF-8"))?;

@@ -264,6 +264,32 @@ async fn bad_input_is_a_status_and_changes_nothing() {
             415,
             "UnsupportedMediaType",
         ),
+        // A body's media type is named exactly, as Go's `NegotiateInputSerializer` wants it:
+        // a wildcard is no type (without a Content-Type, JSON is assumed).
+        (
+            Method::POST,
+            BASE.into(),
+            Some("*/*"),
+            alert("x", "m"),
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            Method::PUT,
+            format!("{BASE}/keep"),
+            Some("*/*"),
+            alert("keep", "m"),
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            Method::DELETE,
+            format!("{BASE}/keep"),
+            Some("*/*"),
+            "{}".into(),
+            415,
+            "UnsupportedMediaType",
+        ),
         (
             Method::GET,
             format!("{BASE}?labelSelector=a%20in%20(b"),
