@@ -33,18 +33,19 @@ pub const HTTP2_MAX_STREAMS_PER_CONNECTION: u32 = 1000;
 /// keeps its own 64 KiB limit on an HTTP/1.1 request line: a 414.)
 pub const MAX_HEADER_BYTES: usize = 1 << 20;
 
-/// How long an HTTP/1 connection may take to send a request's headers, counted from when the
-/// server waits for them: a new connection that sends nothing, one dripping its headers
-/// (slowloris), and a keep-alive connection idle between requests are closed after it, as Go's
-/// `ReadHeaderTimeout` closes them. Without it, idle sockets could exhaust the file
-/// descriptors. Request bodies and responses (watches) are not limited by it.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an HTTP/1 client may take to send a request's headers: k8s.io/apiserver's
+/// `ReadHeaderTimeout`, counted as Go's net/http counts it — from the connection's start for its
+/// first request (a connection that sends nothing, or drips its headers, is closed after it), and
+/// from the first byte of each later one. A keep-alive connection idle between requests is the
+/// idle timeout's ([`IDLE_TIMEOUT`]): clients keep pooled connections for 90 s, and one closed
+/// sooner fails the request its client sends on it at that moment. Request bodies and responses
+/// (watches) are not limited by it.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(32);
 
 /// How long a connection may stay open with no request in progress, kube-apiserver's
 /// `IdleTimeout` for HTTP/1 and HTTP/2 alike (it matches Go's `http.DefaultTransport` keep-alive).
 /// An HTTP/2 connection is then closed with a GOAWAY, so its client opens a new one for its next
-/// request instead of failing it; an HTTP/1 keep-alive connection is closed sooner, by
-/// [`HEADER_READ_TIMEOUT`]. Without it, HTTP/2 connections that open no stream (or whose last one
+/// request instead of failing it; an HTTP/1 keep-alive connection simply closes. Without it, HTTP/2 connections that open no stream (or whose last one
 /// ended long ago) would hold their descriptors for ever.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -55,6 +56,8 @@ pub struct ServeOptions {
     pub grace: Duration,
     /// A connection with no request in progress for this long is closed ([`IDLE_TIMEOUT`]).
     pub idle_timeout: Duration,
+    /// An HTTP/1 request's headers must arrive within this long ([`HEADER_READ_TIMEOUT`]).
+    pub header_read_timeout: Duration,
 }
 
 impl Default for ServeOptions {
@@ -62,6 +65,7 @@ impl Default for ServeOptions {
         ServeOptions {
             grace: Duration::from_secs(10),
             idle_timeout: IDLE_TIMEOUT,
+            header_read_timeout: HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -255,7 +259,10 @@ pub async fn serve_with(
     // task holds an `alive` sender; when all are gone, every connection has ended.
     let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
     let (alive_tx, mut alive_rx) = tokio::sync::mpsc::channel::<()>(1);
-    let idle_timeout = options.idle_timeout;
+    let timeouts = Timeouts {
+        idle: options.idle_timeout,
+        header_read: options.header_read_timeout,
+    };
     tokio::pin!(shutdown);
     loop {
         let (tcp, remote) = tokio::select! {
@@ -279,9 +286,12 @@ pub async fn serve_with(
         tokio::spawn(async move {
             let _alive = alive;
             let Some(acceptor) = acceptor else {
-                let http2 = starts_http2(&tcp).await;
-                let io = TokioIo::new(Writes::new(tcp, http2));
-                run_connection(io, router, None, closing, idle_timeout, remote).await;
+                // The header timeout counts from here.
+                let due = tokio::time::Instant::now() + timeouts.header_read;
+                let activity = Arc::new(Activity::new());
+                let http2 = starts_http2(&tcp, due).await;
+                let io = TokioIo::new(Transport::new(tcp, http2, &activity, timeouts, due));
+                run_connection(io, router, None, closing, activity, timeouts, remote).await;
                 return;
             };
             let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
@@ -302,8 +312,10 @@ pub async fn serve_with(
                 .filter(|c| !c.is_empty())
                 .map(|c| PeerCertificates::new(c.iter().map(|c| c.clone().into_owned()).collect()));
             let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-            let io = TokioIo::new(Writes::new(stream, http2));
-            run_connection(io, router, peer, closing, idle_timeout, remote).await;
+            let activity = Arc::new(Activity::new());
+            let due = tokio::time::Instant::now() + timeouts.header_read;
+            let io = TokioIo::new(Transport::new(stream, http2, &activity, timeouts, due));
+            run_connection(io, router, peer, closing, activity, timeouts, remote).await;
         });
     }
     drop(listener);
@@ -317,10 +329,11 @@ pub async fn serve_with(
 }
 
 /// Whether a plain-HTTP client opened with HTTP/2's preface (`PRI * HTTP/2.0…`, prior
-/// knowledge), from the first bytes, without consuming them. Only how writes are batched depends
-/// on it (hyper tells the protocols apart itself), so a client that sends nothing within the
-/// handshake timeout, or only part of the first four bytes for 50 ms, counts as HTTP/1.1.
-async fn starts_http2(tcp: &tokio::net::TcpStream) -> bool {
+/// knowledge), from the first bytes, without consuming them. Only how writes are batched and the
+/// header timeout depend on it (hyper tells the protocols apart itself), so a client that sends
+/// nothing before `due` (the header timeout), or only part of the first four bytes for 50 ms,
+/// counts as HTTP/1.1.
+async fn starts_http2(tcp: &tokio::net::TcpStream, due: tokio::time::Instant) -> bool {
     const PREFACE: &[u8] = b"PRI ";
     let peek = async {
         let mut buf = [0u8; 4];
@@ -336,68 +349,104 @@ async fn starts_http2(tcp: &tokio::net::TcpStream) -> bool {
         }
         false
     };
-    tokio::time::timeout(HANDSHAKE_TIMEOUT, peek)
-        .await
-        .unwrap_or(false)
+    tokio::time::timeout_at(due, peek).await.unwrap_or(false)
 }
 
-/// The connection as hyper writes to it. HTTP/2 connections do not offer vectored writes: with
-/// them h2 sends every DATA frame over 256 bytes in a write of its own (it holds one such
-/// payload at a time); without, frames up to 1 KiB — a watch event of a typical object — are
-/// copied into its 16 KiB buffer, so one event for a thousand watches on a connection takes a
-/// few dozen writes, not a thousand. HTTP/1.1 keeps them: hyper then queues a list's chunks
-/// for `writev` instead of copying them.
+/// A connection's timeouts.
+#[derive(Clone, Copy)]
+struct Timeouts {
+    idle: Duration,
+    header_read: Duration,
+}
+
+/// The connection as hyper reads and writes it.
 ///
-/// It also closes a connection whose client sends nothing at all within
-/// [`HEADER_READ_TIMEOUT`]: hyper's own header timer starts only once hyper-util has read
-/// enough to tell HTTP/1 from HTTP/2, so a silent connection (over TLS too, after its
-/// handshake) would otherwise wait forever.
-struct Writes<T> {
+/// HTTP/2 connections do not offer vectored writes: with them h2 sends every DATA frame over 256
+/// bytes in a write of its own (it holds one such payload at a time); without, frames up to
+/// 1 KiB — a watch event of a typical object — are copied into its 16 KiB buffer, so one event
+/// for a thousand watches on a connection takes a few dozen writes, not a thousand. HTTP/1.1
+/// keeps them: hyper then queues a list's chunks for `writev` instead of copying them.
+///
+/// It keeps the header timeout ([`HEADER_READ_TIMEOUT`]) as Go's net/http does, in place of
+/// hyper's, which also runs while a keep-alive connection waits for its next request: an HTTP/1
+/// request's headers must be complete within it, counted from the connection's start for the
+/// first request and from its first byte for later ones. An HTTP/2 connection must send its
+/// first byte within it (hyper-util has to read the preface to tell HTTP/2 from HTTP/1, so a
+/// silent connection would otherwise wait for ever, over TLS too after its handshake).
+struct Transport<T> {
     inner: T,
-    vectored: bool,
-    /// Until the first byte arrives: when the connection gives up waiting for it.
-    first_byte: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    http2: bool,
+    activity: Arc<Activity>,
+    header_read: Duration,
+    /// When the awaited headers are overdue (reset for each request).
+    headers_due: std::pin::Pin<Box<tokio::time::Sleep>>,
+    /// While a request's headers are awaited: how many requests had begun when the wait
+    /// started (one more, and they arrived).
+    awaiting: Option<u64>,
 }
 
-impl<T> Writes<T> {
-    fn new(inner: T, http2: bool) -> Self {
-        Writes {
+impl<T> Transport<T> {
+    /// `due`: when the first request's headers (or over HTTP/2, its first byte) are overdue.
+    fn new(
+        inner: T,
+        http2: bool,
+        activity: &Arc<Activity>,
+        timeouts: Timeouts,
+        due: tokio::time::Instant,
+    ) -> Self {
+        Transport {
             inner,
-            vectored: !http2,
-            first_byte: Some(Box::pin(tokio::time::sleep(HEADER_READ_TIMEOUT))),
+            http2,
+            activity: activity.clone(),
+            header_read: timeouts.header_read,
+            headers_due: Box::pin(tokio::time::sleep_until(due)),
+            awaiting: Some(activity.begun()),
         }
     }
 }
 
-impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Writes<T> {
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Transport<T> {
     fn poll_read(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
+        let this = &mut *self;
         let before = buf.filled().len();
-        let read = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
-        if self.first_byte.is_some() {
-            match &read {
-                std::task::Poll::Ready(_) if buf.filled().len() > before => self.first_byte = None,
-                std::task::Poll::Pending => {
-                    if let Some(deadline) = self.first_byte.as_mut()
-                        && deadline.as_mut().poll(cx).is_ready()
-                    {
-                        return std::task::Poll::Ready(Err(std::io::Error::new(
-                            std::io::ErrorKind::TimedOut,
-                            "no request within the header timeout",
-                        )));
-                    }
-                }
-                std::task::Poll::Ready(_) => {}
+        let read = std::pin::Pin::new(&mut this.inner).poll_read(cx, buf);
+        let arrived = buf.filled().len() > before;
+        if this.http2 {
+            // HTTP/2: only the first byte is awaited.
+            if arrived {
+                this.awaiting = None;
             }
+        } else {
+            let begun = this.activity.begun();
+            if this.awaiting.is_some_and(|b| b != begun) {
+                // A request began: its headers are in.
+                this.awaiting = None;
+            }
+            if arrived && this.awaiting.is_none() && this.activity.is_idle() {
+                // The first bytes of the next request on a keep-alive connection.
+                let due = tokio::time::Instant::now() + this.header_read;
+                this.headers_due.as_mut().reset(due);
+                this.awaiting = Some(begun);
+            }
+        }
+        if read.is_pending()
+            && this.awaiting.is_some()
+            && this.headers_due.as_mut().poll(cx).is_ready()
+        {
+            return std::task::Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no complete request headers within the header timeout",
+            )));
         }
         read
     }
 }
 
-impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Writes<T> {
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Transport<T> {
     fn poll_write(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
@@ -415,7 +464,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Writes<T> {
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.vectored && self.inner.is_write_vectored()
+        !self.http2 && self.inner.is_write_vectored()
     }
 
     fn poll_flush(
@@ -440,14 +489,14 @@ async fn run_connection<I>(
     router: axum::Router,
     peer: Option<PeerCertificates>,
     mut closing: tokio::sync::watch::Receiver<bool>,
-    idle_timeout: Duration,
+    activity: Arc<Activity>,
+    timeouts: Timeouts,
     remote: SocketAddr,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
-    let activity = Arc::new(Activity::new());
     let requests = activity.clone();
     let service =
         hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
@@ -471,7 +520,8 @@ async fn run_connection<I>(
     builder
         .http1()
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        // Kept by the transport, as Go keeps it (hyper's also runs between requests).
+        .header_read_timeout(None)
         .max_buf_size(MAX_HEADER_BYTES + 8192);
     builder
         .http2()
@@ -492,7 +542,7 @@ async fn run_connection<I>(
                 conn.as_mut().graceful_shutdown();
                 shutting_down = true;
             }
-            _ = activity.idle_for(idle_timeout), if !shutting_down => {
+            _ = activity.idle_for(timeouts.idle), if !shutting_down => {
                 tracing::debug!(%remote, "closing an idle connection");
                 conn.as_mut().graceful_shutdown();
                 shutting_down = true;
@@ -504,6 +554,8 @@ async fn run_connection<I>(
 /// The requests in progress on a connection, and since when it has had none.
 struct Activity {
     in_progress: std::sync::atomic::AtomicUsize,
+    /// Requests begun so far.
+    begun: std::sync::atomic::AtomicU64,
     idle_since: std::sync::Mutex<tokio::time::Instant>,
 }
 
@@ -514,6 +566,7 @@ impl Activity {
     fn new() -> Self {
         Activity {
             in_progress: Default::default(),
+            begun: Default::default(),
             idle_since: std::sync::Mutex::new(tokio::time::Instant::now()),
         }
     }
@@ -521,7 +574,16 @@ impl Activity {
     fn begin(self: &Arc<Self>) -> InProgress {
         self.in_progress
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.begun.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         InProgress(self.clone())
+    }
+
+    fn begun(&self) -> u64 {
+        self.begun.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn is_idle(&self) -> bool {
+        self.in_progress.load(std::sync::atomic::Ordering::SeqCst) == 0
     }
 
     /// When the connection will have been idle for `timeout`, if it is idle now.

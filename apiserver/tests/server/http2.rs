@@ -1,5 +1,6 @@
 //! HTTP/2 as Go clients speak it: many watches multiplexed on one connection (kube-aggregator's
-//! proxy and client-go's shared transport do this), each receiving every event.
+//! proxy and client-go's shared transport do this), each receiving every event; and how long
+//! connections, HTTP/1.1 ones too, are kept.
 
 use std::time::Duration;
 
@@ -265,4 +266,87 @@ async fn long_headers_are_read_and_never_end_the_connection() {
     assert_eq!(resp.status(), StatusCode::CREATED);
     let buf = first_line(&mut watch).await;
     assert!(String::from_utf8_lossy(&buf).contains("\"after\""));
+}
+
+/// The header timeout counts as Go's net/http counts `ReadHeaderTimeout`: from a connection's
+/// start for its first request, from the first byte of each later one; a keep-alive connection
+/// idle between requests is kept for the idle timeout. (It was hyper's timer, which also ran
+/// between requests: a pooled connection reused after 30 s failed its request with the
+/// connection closing under it, where clients keep pooled connections for 90 s.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http1_headers_are_timed_from_their_first_byte_and_keep_alive_from_the_last_response() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const HEADERS: Duration = Duration::from_secs(1);
+    const IDLE: Duration = Duration::from_secs(6);
+    let addr = serve_with(apiserver::serve::ServeOptions {
+        idle_timeout: IDLE,
+        header_read_timeout: HEADERS,
+        ..Default::default()
+    })
+    .await;
+    const GET: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    async fn respond(conn: &mut tokio::net::TcpStream) {
+        let mut buf = [0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(10), conn.read(&mut buf))
+            .await
+            .expect("a response")
+            .unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &buf[..n]);
+    }
+    /// How long until the server closes `conn` (at most 20 s).
+    async fn closed_after(conn: &mut tokio::net::TcpStream) -> Duration {
+        let start = tokio::time::Instant::now();
+        let mut buf = [0u8; 1024];
+        match tokio::time::timeout(Duration::from_secs(20), conn.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => start.elapsed(),
+            Ok(Ok(n)) => panic!("unexpected bytes {:?}", &buf[..n]),
+            Err(_) => panic!("still open after 20 s"),
+        }
+    }
+    let connect = || async { tokio::net::TcpStream::connect(addr).await.unwrap() };
+    let kept = async {
+        // Idle for longer than the header timeout between two requests: still served.
+        let mut conn = connect().await;
+        conn.write_all(GET).await.unwrap();
+        respond(&mut conn).await;
+        tokio::time::sleep(HEADERS * 3).await;
+        conn.write_all(GET).await.unwrap();
+        respond(&mut conn).await;
+        // Then closed once idle for the idle timeout.
+        let closed = closed_after(&mut conn).await;
+        assert!(
+            closed > IDLE / 2,
+            "closed {closed:?} after its last response"
+        );
+    };
+    let dripping = async {
+        // A later request's headers started and never finished: closed after the header
+        // timeout from its first byte, long before the idle timeout.
+        let mut conn = connect().await;
+        conn.write_all(GET).await.unwrap();
+        respond(&mut conn).await;
+        tokio::time::sleep(HEADERS * 2).await;
+        conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let closed = closed_after(&mut conn).await;
+        assert!(
+            closed < IDLE / 2,
+            "closed {closed:?} after the headers began"
+        );
+    };
+    let first = |bytes: &'static [u8]| async move {
+        // A new connection that sends nothing, or part of its first request's headers: closed
+        // after the header timeout from its start.
+        let mut conn = connect().await;
+        conn.write_all(bytes).await.unwrap();
+        let closed = closed_after(&mut conn).await;
+        assert!(closed < IDLE / 2, "closed {closed:?} after it opened");
+    };
+    tokio::join!(
+        kept,
+        dripping,
+        first(b""),
+        first(b"GET /healthz HTTP/1.1\r\n")
+    );
 }
