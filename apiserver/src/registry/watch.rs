@@ -134,7 +134,7 @@ where
         &self,
         index: usize,
         opts: &ListOptions,
-        item: Result<Event, StorageError>,
+        item: Result<Arc<Event>, StorageError>,
     ) -> Option<(u64, WatchItem)> {
         let ev = match item {
             Ok(ev) => ev,

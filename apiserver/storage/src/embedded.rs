@@ -706,11 +706,16 @@ fn read_log(
 impl Inner {
     /// The events on keys under `prefix` after `from` from the log, and the revision they were
     /// read at.
-    fn replay(&self, prefix: &str, from: Revision) -> Result<(Vec<Event>, Revision), StorageError> {
+    fn replay(
+        &self,
+        prefix: &str,
+        from: Revision,
+    ) -> Result<(Vec<Arc<Event>>, Revision), StorageError> {
         let db = self.db()?;
         let txn = db.begin_read().map_err(db_err)?;
         let revision = stored_revision(&txn)?;
-        Ok((read_log(&txn, prefix, from, LogRead::Watch)?, revision))
+        let events = read_log(&txn, prefix, from, LogRead::Watch)?;
+        Ok((events.into_iter().map(Arc::new).collect(), revision))
     }
 
     /// Drops the log up to and including `revision` (clamped to the current revision).

@@ -3,6 +3,7 @@
 //! configurable prefix; revisions are etcd's (`resourceVersion` = `mod_revision`); writes are
 //! transactions comparing the key's revision, as the trait's table says.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -471,7 +472,7 @@ impl Storage for EtcdStore {
                 if resp.events().is_empty() && !resp.created() && !resp.canceled() {
                     let revision = Self::header_revision(resp.header());
                     if revision >= delivered && tx.capacity() > 1 {
-                        let _ = tx.try_send(Ok(crate::semantics::progress(revision)));
+                        let _ = tx.try_send(Ok(Arc::new(crate::semantics::progress(revision))));
                     }
                     continue;
                 }
@@ -511,7 +512,7 @@ impl Storage for EtcdStore {
                     // events meanwhile, and a replay larger than the buffer (a watch from an old
                     // revision) arrives whole instead of ending the watch. A watcher that goes
                     // away ends the wait.
-                    if tx.send(Ok(event)).await.is_err() {
+                    if tx.send(Ok(Arc::new(event))).await.is_err() {
                         return;
                     }
                     delivered = revision;

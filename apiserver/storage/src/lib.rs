@@ -578,10 +578,11 @@ pub(crate) mod semantics {
     /// event after the revision knows it: an `Added` key was absent, otherwise its `prev`.
     pub(crate) fn overlay(
         prefix: &str,
-        later: &[Event],
+        later: &[impl std::borrow::Borrow<Event>],
     ) -> std::collections::BTreeMap<String, Option<KeyValue>> {
         let mut then = std::collections::BTreeMap::new();
         for e in later {
+            let e = e.borrow();
             if e.kind == EventType::Progress || !e.kv.key.starts_with(prefix) {
                 continue;
             }

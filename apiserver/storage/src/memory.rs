@@ -118,7 +118,7 @@ impl MemoryStore {
     /// Applies an event another store committed (in revision order, as its watch delivers
     /// them): the change, and the event to this store's watchers. A progress event only moves
     /// the revision; anything older than the store's revision is ignored.
-    pub(crate) fn apply(&self, event: Event) {
+    pub(crate) fn apply(&self, event: Arc<Event>) {
         let mut data = self.data();
         if event.revision < data.revision {
             return;

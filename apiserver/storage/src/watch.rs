@@ -24,8 +24,10 @@ use tokio::sync::mpsc;
 
 use crate::{Event, Revision, StorageError};
 
-/// The items of a watch: events in revision order, then possibly one final error.
-pub type WatchItem = Result<Event, StorageError>;
+/// The items of a watch: events in revision order, then possibly one final error. An event is
+/// shared by every watcher it reaches (and the history): handing it to a thousand watchers
+/// copies a pointer a thousand times, not its key and values.
+pub type WatchItem = Result<Arc<Event>, StorageError>;
 
 /// A stream of watch events (see [`crate::Storage::watch`]).
 ///
@@ -274,7 +276,8 @@ struct HubState {
     /// The last compaction's revision: reads at an older revision are `Expired`, as etcd
     /// refuses them (a watch from the revision before it still starts: see `compact`).
     compacted: Revision,
-    history: VecDeque<Event>,
+    /// Shared with the watchers' buffers: an event is handed to each as a pointer.
+    history: VecDeque<Arc<Event>>,
     capacity: usize,
     /// What `history` holds, in bytes (keys and values), and its bound.
     bytes: usize,
@@ -331,7 +334,8 @@ impl WatchHub {
 
     /// Records `event` in the history and hands it to every matching watcher. Must be called in
     /// revision order, by the writer, before the next write can commit.
-    pub(crate) fn publish(&self, event: Event) {
+    pub(crate) fn publish(&self, event: impl Into<Arc<Event>>) {
+        let event = event.into();
         let mut st = self.lock();
         let st = &mut *st;
         st.revision = st.revision.max(event.revision);
@@ -410,7 +414,10 @@ impl WatchHub {
     /// Every retained event after `revision` (in order), and the hub's revision, for a read at
     /// `revision`; `Expired` when events after it were dropped or it is below the last
     /// compaction.
-    pub(crate) fn since(&self, revision: Revision) -> Result<(Vec<Event>, Revision), StorageError> {
+    pub(crate) fn since(
+        &self,
+        revision: Revision,
+    ) -> Result<(Vec<Arc<Event>>, Revision), StorageError> {
         let st = self.lock();
         if revision < st.horizon || revision < st.compacted {
             return Err(StorageError::Expired {
@@ -460,7 +467,7 @@ impl WatchHub {
         &self,
         prefix: &str,
         from: Revision,
-        older: Option<(Vec<Event>, Revision)>,
+        older: Option<(Vec<Arc<Event>>, Revision)>,
     ) -> Result<Option<WatchStream>, StorageError> {
         let mut st = self.lock();
         let from = if from == 0 { st.revision } else { from };
@@ -537,7 +544,7 @@ impl WatchHub {
 
 impl HubState {
     /// Drops the oldest history event and returns it; the watchers learn of it in [`Self::settle`].
-    fn drop_oldest(&mut self) -> Option<Event> {
+    fn drop_oldest(&mut self) -> Option<Arc<Event>> {
         let dropped = self.history.pop_front()?;
         self.bytes -= event_bytes(&dropped);
         self.horizon = self.horizon.max(dropped.revision);
@@ -550,7 +557,7 @@ impl HubState {
     /// those in step (the history drops oldest first, and the ones it was handed are the
     /// earliest it wants at that revision), so a later refill skips exactly those. One pass over
     /// the watchers per batch; for most, nothing dropped is as recent as their last revision.
-    fn settle(&mut self, dropped: &[Event]) {
+    fn settle(&mut self, dropped: &[Arc<Event>]) {
         if dropped.is_empty() {
             return;
         }
@@ -594,7 +601,8 @@ fn request_progress(state: &Mutex<HubState>, id: u64) {
     // the history has not been given everything up to the hub's revision; and one slot stays
     // free for the final error.
     if w.after <= st.revision && !w.lag.behind.load(SeqCst) && w.tx.capacity() > 1 {
-        let _ = w.tx.try_send(Ok(crate::semantics::progress(st.revision)));
+        let _ =
+            w.tx.try_send(Ok(Arc::new(crate::semantics::progress(st.revision))));
     }
 }
 
@@ -631,7 +639,7 @@ mod tests {
         let mut got = Vec::new();
         while let Some(item) = w.try_recv() {
             match item {
-                Ok(e) => got.push(e.kv.key),
+                Ok(e) => got.push(e.kv.key.clone()),
                 Err(e) => got.push(format!("error: {e:?}")),
             }
         }
@@ -781,7 +789,7 @@ mod tests {
         let got: Vec<_> = std::iter::from_fn(|| w.try_recv())
             .map(|e| {
                 let e = e.unwrap();
-                (e.revision, e.kv.key)
+                (e.revision, e.kv.key.clone())
             })
             .collect();
         let want = [(1, "/a"), (2, "/a"), (2, "/b"), (2, "/c"), (3, "/a")];

@@ -121,6 +121,7 @@ pub async fn next_item(w: &mut WatchStream) -> Option<Result<Event, StorageError
     tokio::time::timeout(Duration::from_secs(5), wait)
         .await
         .expect("timed out waiting for a watch event")
+        .map(|item| item.map(std::sync::Arc::unwrap_or_clone))
 }
 
 /// The next progress event; changes before it must be none.
