@@ -45,8 +45,10 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(32);
 /// How long a connection may stay open with no request in progress, kube-apiserver's
 /// `IdleTimeout` for HTTP/1 and HTTP/2 alike (it matches Go's `http.DefaultTransport` keep-alive).
 /// An HTTP/2 connection is then closed with a GOAWAY, so its client opens a new one for its next
-/// request instead of failing it; an HTTP/1 keep-alive connection simply closes. Without it, HTTP/2 connections that open no stream (or whose last one
-/// ended long ago) would hold their descriptors for ever.
+/// request instead of failing it; an HTTP/1 keep-alive connection simply closes (not while a
+/// request's headers are arriving: they have the header timeout). Without it, keep-alive
+/// connections, and HTTP/2 ones that open no stream (or whose last one ended long ago), would
+/// hold their descriptors for ever.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// How [`serve_with`] serves.
@@ -56,7 +58,8 @@ pub struct ServeOptions {
     pub grace: Duration,
     /// A connection with no request in progress for this long is closed ([`IDLE_TIMEOUT`]).
     pub idle_timeout: Duration,
-    /// An HTTP/1 request's headers must arrive within this long ([`HEADER_READ_TIMEOUT`]).
+    /// An HTTP/1 request's headers, or an HTTP/2 connection's preface, must arrive within this
+    /// long ([`HEADER_READ_TIMEOUT`]).
     pub header_read_timeout: Duration,
 }
 
@@ -370,12 +373,17 @@ struct Timeouts {
 /// It keeps the header timeout ([`HEADER_READ_TIMEOUT`]) as Go's net/http does, in place of
 /// hyper's, which also runs while a keep-alive connection waits for its next request: an HTTP/1
 /// request's headers must be complete within it, counted from the connection's start for the
-/// first request and from its first byte for later ones. An HTTP/2 connection must send its
-/// first byte within it (hyper-util has to read the preface to tell HTTP/2 from HTTP/1, so a
-/// silent connection would otherwise wait for ever, over TLS too after its handshake).
+/// first request and from its first byte for later ones (while they arrive, the connection is
+/// not idle). An HTTP/2 connection must send its whole preface within it (hyper-util has to read
+/// the preface to tell HTTP/2 from HTTP/1, so a silent connection would otherwise wait for ever,
+/// over TLS too after its handshake); its streams are then h2's, and its idleness the idle
+/// timeout's. The protocol is told from the bytes read, not from the write batching's guess.
 struct Transport<T> {
     inner: T,
+    /// Whether writes are batched for HTTP/2 (see above).
     http2: bool,
+    /// What the bytes read so far say the protocol is.
+    protocol: Protocol,
     activity: Arc<Activity>,
     header_read: Duration,
     /// When the awaited headers are overdue (reset for each request).
@@ -394,9 +402,11 @@ impl<T> Transport<T> {
         timeouts: Timeouts,
         due: tokio::time::Instant,
     ) -> Self {
+        activity.headers_arriving(true);
         Transport {
             inner,
             http2,
+            protocol: Protocol::Unknown { matched: 0 },
             activity: activity.clone(),
             header_read: timeouts.header_read,
             headers_due: Box::pin(tokio::time::sleep_until(due)),
@@ -414,23 +424,32 @@ impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Transport<T> {
         let this = &mut *self;
         let before = buf.filled().len();
         let read = std::pin::Pin::new(&mut this.inner).poll_read(cx, buf);
-        let arrived = buf.filled().len() > before;
-        if this.http2 {
-            // HTTP/2: only the first byte is awaited.
-            if arrived {
-                this.awaiting = None;
+        let arrived = &buf.filled()[before..];
+        if let Protocol::Unknown { matched } = this.protocol {
+            this.protocol = Protocol::after(matched, arrived);
+        }
+        match this.protocol {
+            // Its preface is in: HTTP/2 times nothing more here.
+            Protocol::Http2 => {
+                if this.awaiting.take().is_some() {
+                    this.activity.headers_arriving(false);
+                }
             }
-        } else {
-            let begun = this.activity.begun();
-            if this.awaiting.is_some_and(|b| b != begun) {
-                // A request began: its headers are in.
-                this.awaiting = None;
-            }
-            if arrived && this.awaiting.is_none() && this.activity.is_idle() {
-                // The first bytes of the next request on a keep-alive connection.
-                let due = tokio::time::Instant::now() + this.header_read;
-                this.headers_due.as_mut().reset(due);
-                this.awaiting = Some(begun);
+            // The first request's headers (or the preface) are awaited since the start.
+            Protocol::Unknown { .. } => {}
+            Protocol::Http1 => {
+                let begun = this.activity.begun();
+                if this.awaiting.is_some_and(|b| b != begun) {
+                    // A request began: its headers are in (and `begin` said so).
+                    this.awaiting = None;
+                }
+                if !arrived.is_empty() && this.awaiting.is_none() && this.activity.is_idle() {
+                    // The first bytes of the next request on a keep-alive connection.
+                    let due = tokio::time::Instant::now() + this.header_read;
+                    this.headers_due.as_mut().reset(due);
+                    this.awaiting = Some(begun);
+                    this.activity.headers_arriving(true);
+                }
             }
         }
         if read.is_pending()
@@ -443,6 +462,37 @@ impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Transport<T> {
             )));
         }
         read
+    }
+}
+
+/// A connection's protocol as the bytes read so far tell it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Protocol {
+    /// The first `matched` bytes read are the start of HTTP/2's preface.
+    Unknown {
+        matched: usize,
+    },
+    Http1,
+    Http2,
+}
+
+impl Protocol {
+    /// HTTP/2's connection preface (RFC 9113 §3.4), with prior knowledge or after ALPN alike.
+    const PREFACE: &'static [u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+    /// What `arrived`, read after `matched` bytes of the preface, makes it.
+    fn after(matched: usize, arrived: &[u8]) -> Protocol {
+        let rest = &Self::PREFACE[matched..];
+        let n = rest.len().min(arrived.len());
+        if arrived[..n] != rest[..n] {
+            Protocol::Http1
+        } else if n == rest.len() {
+            Protocol::Http2
+        } else {
+            Protocol::Unknown {
+                matched: matched + n,
+            }
+        }
     }
 }
 
@@ -556,6 +606,8 @@ struct Activity {
     in_progress: std::sync::atomic::AtomicUsize,
     /// Requests begun so far.
     begun: std::sync::atomic::AtomicU64,
+    /// A later request's headers are arriving: the header timeout's, not the idle timeout's.
+    headers_arriving: std::sync::atomic::AtomicBool,
     idle_since: std::sync::Mutex<tokio::time::Instant>,
 }
 
@@ -567,6 +619,7 @@ impl Activity {
         Activity {
             in_progress: Default::default(),
             begun: Default::default(),
+            headers_arriving: Default::default(),
             idle_since: std::sync::Mutex::new(tokio::time::Instant::now()),
         }
     }
@@ -575,7 +628,14 @@ impl Activity {
         self.in_progress
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.begun.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.headers_arriving
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         InProgress(self.clone())
+    }
+
+    fn headers_arriving(&self, arriving: bool) {
+        self.headers_arriving
+            .store(arriving, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn begun(&self) -> u64 {
@@ -588,7 +648,11 @@ impl Activity {
 
     /// When the connection will have been idle for `timeout`, if it is idle now.
     fn idle_deadline(&self, timeout: Duration) -> Option<tokio::time::Instant> {
-        if self.in_progress.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+        if self.in_progress.load(std::sync::atomic::Ordering::SeqCst) > 0
+            || self
+                .headers_arriving
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
             return None;
         }
         let since = *self.idle_since.lock().unwrap_or_else(|e| e.into_inner());
