@@ -14,7 +14,7 @@ use etcd_client::{
 use tokio::sync::mpsc;
 
 use crate::semantics::{check_expected, check_size, limit};
-use crate::watch::{WatchItem, WatchStream};
+use crate::watch::{WatchSlot, WatchStream};
 use crate::{
     Event, EventType, KeyValue, ListOptions, ListResult, Revision, Storage, StorageError,
     StoreOptions,
@@ -432,7 +432,7 @@ impl Storage for EtcdStore {
         let (watcher, mut stream) = self
             .call("watch", watch_client.watch(full_prefix, Some(options)))
             .await?;
-        let (tx, rx) = mpsc::channel::<WatchItem>(self.options.store.watch_buffer.max(1));
+        let (tx, rx) = mpsc::channel::<WatchSlot>(self.options.store.watch_buffer.max(1));
         let store = self.clone();
         tokio::spawn(async move {
             // Keeps the etcd watch alive as long as the task runs.
@@ -450,7 +450,7 @@ impl Storage for EtcdStore {
                     Ok(Some(resp)) => resp,
                     Ok(None) => return,
                     Err(e) => {
-                        let _ = tx.send(Err(classify(e))).await;
+                        let _ = tx.send(Err(Box::new(classify(e)))).await;
                         return;
                     }
                 };
@@ -459,10 +459,10 @@ impl Storage for EtcdStore {
                     // compaction's (kube's `too old resource version: 3 (4)`).
                     let oldest = (resp.compact_revision().max(0) as Revision).saturating_sub(1);
                     let _ = tx
-                        .send(Err(StorageError::Expired {
+                        .send(Err(Box::new(StorageError::Expired {
                             requested: delivered,
                             oldest,
-                        }))
+                        })))
                         .await;
                     return;
                 }
@@ -502,7 +502,7 @@ impl Storage for EtcdStore {
                             Ok(event) => event,
                             Err(error) => {
                                 tracing::warn!(key = %String::from_utf8_lossy(kv.key()), revision, "etcd sent a delete without its previous value (compacted); ending the watch");
-                                let _ = tx.send(Err(error)).await;
+                                let _ = tx.send(Err(Box::new(error))).await;
                                 return;
                             }
                         },

@@ -116,7 +116,7 @@ pub use compactor::{DEFAULT_COMPACTION_INTERVAL, compact_periodically};
 pub use embedded::{EmbeddedStore, GroupCommits};
 pub use etcd::{EtcdOptions, EtcdStore, EtcdTls};
 pub use memory::MemoryStore;
-pub use watch::{ProgressHandle, WatchItem, WatchStream};
+pub use watch::{ProgressHandle, WatchItem, WatchSlot, WatchStream};
 
 /// A store revision: the `resourceVersion` of Kubernetes. `0` is "no revision".
 pub type Revision = u64;

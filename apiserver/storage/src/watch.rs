@@ -29,6 +29,10 @@ use crate::{Event, Revision, StorageError};
 /// copies a pointer a thousand times, not its key and values.
 pub type WatchItem = Result<Arc<Event>, StorageError>;
 
+/// A [`WatchItem`] as a watcher's buffer holds it: two words, the rare final error boxed (a
+/// watch's channel allocates its first 32 slots when it is made, for every idle watch).
+pub type WatchSlot = Result<Arc<Event>, Box<StorageError>>;
+
 /// A stream of watch events (see [`crate::Storage::watch`]).
 ///
 /// Yields `Ok(event)` in strictly increasing revision order. If the watcher falls too far behind
@@ -48,7 +52,7 @@ pub type WatchItem = Result<Arc<Event>, StorageError>;
 /// combinator crate. Dropping the stream unregisters the watcher.
 #[derive(Debug)]
 pub struct WatchStream {
-    rx: mpsc::Receiver<WatchItem>,
+    rx: mpsc::Receiver<WatchSlot>,
     progress: Option<ProgressHandle>,
     /// A hub watcher's way back to its events in the history after a burst.
     refill: Option<Refill>,
@@ -176,7 +180,7 @@ impl WatchStream {
     /// Wraps a channel receiver; for backends that forward events from elsewhere (e.g. an etcd
     /// watch) through a task. The sender must follow this type's contract: ordered events, at
     /// most one final error.
-    pub fn from_receiver(rx: mpsc::Receiver<WatchItem>) -> Self {
+    pub fn from_receiver(rx: mpsc::Receiver<WatchSlot>) -> Self {
         Self {
             rx,
             progress: None,
@@ -203,19 +207,21 @@ impl WatchStream {
     /// The next event if one is ready now, without waiting; `None` if nothing is buffered (or the
     /// stream has ended).
     pub fn try_recv(&mut self) -> Option<WatchItem> {
-        if let Ok(item) = self.rx.try_recv() {
-            return Some(item);
+        if let Ok(slot) = self.rx.try_recv() {
+            return Some(unbox(slot));
         }
         match &self.refill {
-            Some(r) if r.lag.behind.load(SeqCst) && r.refill() => self.rx.try_recv().ok(),
+            Some(r) if r.lag.behind.load(SeqCst) && r.refill() => {
+                self.rx.try_recv().ok().map(unbox)
+            }
             _ => None,
         }
     }
 
     fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<WatchItem>> {
         loop {
-            if let Poll::Ready(item) = self.rx.poll_recv(cx) {
-                return Poll::Ready(item);
+            if let Poll::Ready(slot) = self.rx.poll_recv(cx) {
+                return Poll::Ready(slot.map(unbox));
             }
             // The buffer is empty: the events of a burst that did not fit wait in the history.
             match &self.refill {
@@ -234,6 +240,10 @@ impl futures_core::Stream for WatchStream {
     }
 }
 
+fn unbox(slot: WatchSlot) -> WatchItem {
+    slot.map_err(|e| *e)
+}
+
 struct Watcher {
     id: u64,
     prefix: String,
@@ -245,7 +255,7 @@ struct Watcher {
     after: Revision,
     /// How many events of revision `after` it was handed.
     given_at_after: usize,
-    tx: mpsc::Sender<WatchItem>,
+    tx: mpsc::Sender<WatchSlot>,
     /// Set while its events after `after` wait in the history.
     lag: Arc<Lag>,
 }
@@ -357,7 +367,7 @@ impl WatchHub {
                 }
                 // The free slot kept for it.
                 let _ =
-                    w.tx.try_send(Err(StorageError::Behind { delivered: w.after }));
+                    w.tx.try_send(Err(Box::new(StorageError::Behind { delivered: w.after })));
                 return false;
             }
             // One slot is always kept free for the final error.
@@ -374,7 +384,7 @@ impl WatchHub {
                 true
             } else {
                 let _ =
-                    w.tx.try_send(Err(StorageError::Behind { delivered: w.after }));
+                    w.tx.try_send(Err(Box::new(StorageError::Behind { delivered: w.after })));
                 false
             }
         });
@@ -407,7 +417,7 @@ impl WatchHub {
         let mut st = self.lock();
         for w in st.watchers.drain(..) {
             // One slot is always kept free for a final error.
-            let _ = w.tx.try_send(Err(error.clone()));
+            let _ = w.tx.try_send(Err(Box::new(error.clone())));
         }
     }
 
@@ -574,7 +584,7 @@ impl HubState {
                 if w.lag.behind.load(SeqCst) {
                     // The free slot kept for it.
                     let _ =
-                        w.tx.try_send(Err(StorageError::Behind { delivered: w.after }));
+                        w.tx.try_send(Err(Box::new(StorageError::Behind { delivered: w.after })));
                     return false;
                 }
             }
