@@ -191,6 +191,12 @@ enum Action {
     },
     /// Answer with this body instead of the server.
     Respond { code: u16, body: Vec<u8> },
+    /// Serve it, then answer with this `Status` instead of the server's answer.
+    LoseAnswer {
+        code: u16,
+        reason: String,
+        message: String,
+    },
     /// Answer after this long.
     Delay(Duration),
 }
@@ -279,6 +285,31 @@ impl Reactors {
         );
     }
 
+    /// The next `times` matching requests are served — a write takes effect — and then answered
+    /// with a `Status` of `code` and `reason` in place of the server's answer: a client's
+    /// timeout after the server committed, or a connection lost with the answer. What a
+    /// controller must survive without doing its work twice.
+    pub fn lose_answer(
+        &self,
+        verb: &str,
+        resource: &str,
+        times: usize,
+        code: u16,
+        reason: &str,
+        message: &str,
+    ) {
+        self.push(
+            verb,
+            resource,
+            times,
+            Action::LoseAnswer {
+                code,
+                reason: reason.into(),
+                message: message.into(),
+            },
+        );
+    }
+
     /// The next `times` matching requests are served after `delay`.
     pub fn delay(&self, verb: &str, resource: &str, times: usize, delay: Duration) {
         self.push(verb, resource, times, Action::Delay(delay));
@@ -315,6 +346,11 @@ impl Reactors {
                 message,
             } => Reacted::Answer(status_body(*code, reason, message), *code),
             Action::Respond { code, body } => Reacted::Answer(body.clone(), *code),
+            Action::LoseAnswer {
+                code,
+                reason,
+                message,
+            } => Reacted::AnswerAfterServing(status_body(*code, reason, message), *code),
             Action::Delay(d) => Reacted::Delay(*d),
         };
         if r.remaining == 0 {
@@ -327,6 +363,8 @@ impl Reactors {
 enum Reacted {
     /// Answered here: the body and its status code.
     Answer(Vec<u8>, u16),
+    /// Served, then answered here.
+    AnswerAfterServing(Vec<u8>, u16),
     Delay(Duration),
 }
 
@@ -389,6 +427,15 @@ where
                     .header(http::header::CONTENT_TYPE, "application/json")
                     .body(axum::body::Body::from(body))
                     .expect("a status response")),
+                Some(Reacted::AnswerAfterServing(body, code)) => {
+                    // The server's answer, its body included, is dropped unread.
+                    drop(inner.call(req).await?);
+                    Ok(Response::builder()
+                        .status(code)
+                        .header(http::header::CONTENT_TYPE, "application/json")
+                        .body(axum::body::Body::from(body))
+                        .expect("a status response"))
+                }
                 Some(Reacted::Delay(d)) => {
                     tokio::time::sleep(d).await;
                     inner.call(req).await

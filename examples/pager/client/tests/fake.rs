@@ -261,6 +261,24 @@ async fn reactors_inject_errors_and_delays_and_the_recorder_sees_every_request()
         .await
         .unwrap_err();
     assert!(err.is_conflict());
+    // A write that takes effect while its client sees it fail.
+    fake.reactors()
+        .lose_answer("patch", "alerts", 1, 500, "InternalError", "answer lost");
+    let err = alerts
+        .patch(
+            "seeded",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"lost": "answer"}}})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(500), "{err}");
+    let seeded = alerts.get("seeded").await.unwrap();
+    assert_eq!(
+        seeded.metadata.labels.unwrap_or_default().get("lost"),
+        Some(&"answer".to_string()),
+        "the patch was served"
+    );
     fake.reactors()
         .delay("list", "*", 1, std::time::Duration::from_millis(200));
     let started = std::time::Instant::now();
@@ -285,6 +303,9 @@ async fn reactors_inject_errors_and_delays_and_the_recorder_sees_every_request()
             ("update".into(), None),
             ("get".into(), None),
             ("update".into(), Some("status".into())),
+            // The patch served with its answer lost, and the read that saw it.
+            ("patch".into(), None),
+            ("get".into(), None),
             ("list".into(), None),
         ]
     );

@@ -212,7 +212,11 @@ impl Worker {
             return Outcome::Done;
         };
         if is_sent(&cached) {
-            self.pushed.lock().remove(key);
+            // Pushed here and marked sent by a status write whose answer was lost: counted now.
+            let pushed = self.pushed.lock().remove(key);
+            if pushed.is_some() && pushed == cached.metadata.uid {
+                self.metrics.sent.inc();
+            }
             return Outcome::Done;
         }
         let uid = cached.metadata.uid.clone().unwrap_or_default();

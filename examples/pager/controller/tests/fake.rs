@@ -480,3 +480,50 @@ async fn an_update_during_a_failing_push_does_not_cut_its_retry_after_short() {
     stop.send_replace(true);
     task.await.unwrap();
 }
+
+/// A status write that takes effect while the controller sees it fail (its answer lost): the
+/// alert was pushed once and is sent, and it is counted once — the retry finds it marked sent
+/// (it was not counted at all).
+#[tokio::test]
+async fn a_status_write_whose_answer_is_lost_is_counted_once() {
+    let fake = pager_client::clientset::fake::builder()
+        .resource(pager_apiserver::alerts())
+        .build()
+        .await
+        .unwrap();
+    let cs = Clientset::new(fake.client());
+    fake.reactors().lose_answer(
+        "patch",
+        "alerts/status",
+        1,
+        500,
+        "InternalError",
+        "answer lost",
+    );
+    let (addr, rec) = notifier().await;
+    // A retry slower than the watch: the alert is seen marked sent before it is tried again.
+    let mut config = config("one");
+    config.retry.base_delay = Duration::from_millis(500);
+    let (stop, task, metrics) = start(&cs, addr, config);
+    cs.pager_v1beta1()
+        .alerts("default")
+        .create(&PostParams::default(), &alert("lost"))
+        .await
+        .unwrap();
+    eventually(30, "counted", async || {
+        metrics
+            .encode()
+            .contains("pager_controller_status_write_failures_total 1")
+            && sent(&cs).await == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(rec.calls_for("lost"), 1);
+    let encoded = metrics.encode();
+    assert!(
+        encoded.contains("pager_controller_alerts_sent_total 1"),
+        "{encoded}"
+    );
+    stop.send_replace(true);
+    task.await.unwrap();
+}
