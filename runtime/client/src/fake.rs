@@ -183,19 +183,12 @@ where
 }
 
 enum Action {
-    /// Answer with this `Status` instead of the server.
-    Fail {
+    /// Answer with this body instead of the server — after the server served the request
+    /// (its answer lost), or without serving it.
+    Respond {
         code: u16,
-        reason: String,
-        message: String,
-    },
-    /// Answer with this body instead of the server.
-    Respond { code: u16, body: Vec<u8> },
-    /// Serve it, then answer with this `Status` instead of the server's answer.
-    LoseAnswer {
-        code: u16,
-        reason: String,
-        message: String,
+        body: Vec<u8>,
+        served: bool,
     },
     /// Answer after this long.
     Delay(Duration),
@@ -227,15 +220,13 @@ impl Reactors {
         reason: &str,
         message: &str,
     ) {
-        self.push(
+        self.answer(
             verb,
             resource,
             times,
-            Action::Fail {
-                code,
-                reason: reason.into(),
-                message: message.into(),
-            },
+            code,
+            status_body(code, reason, message),
+            false,
         );
     }
 
@@ -249,15 +240,8 @@ impl Reactors {
         code: u16,
         body: &serde_json::Value,
     ) {
-        self.push(
-            verb,
-            resource,
-            times,
-            Action::Respond {
-                code,
-                body: serde_json::to_vec(body).unwrap_or_default(),
-            },
-        );
+        let body = serde_json::to_vec(body).expect("a JSON value serialises");
+        self.answer(verb, resource, times, code, body, false);
     }
 
     /// The next `times` watches of `resource` are answered as a server answers a watch from a
@@ -274,15 +258,7 @@ impl Reactors {
         let mut line = serde_json::to_vec(&serde_json::json!({"type": "ERROR", "object": status}))
             .unwrap_or_default();
         line.push(b'\n');
-        self.push(
-            "watch",
-            resource,
-            times,
-            Action::Respond {
-                code: 200,
-                body: line,
-            },
-        );
+        self.answer("watch", resource, times, 200, line, false);
     }
 
     /// The next `times` matching requests are served — a write takes effect — and then answered
@@ -298,15 +274,30 @@ impl Reactors {
         reason: &str,
         message: &str,
     ) {
+        self.answer(
+            verb,
+            resource,
+            times,
+            code,
+            status_body(code, reason, message),
+            true,
+        );
+    }
+
+    fn answer(
+        &self,
+        verb: &str,
+        resource: &str,
+        times: usize,
+        code: u16,
+        body: Vec<u8>,
+        served: bool,
+    ) {
         self.push(
             verb,
             resource,
             times,
-            Action::LoseAnswer {
-                code,
-                reason: reason.into(),
-                message: message.into(),
-            },
+            Action::Respond { code, body, served },
         );
     }
 
@@ -340,17 +331,11 @@ impl Reactors {
         let r = &mut reactions[i];
         r.remaining -= 1;
         let reacted = match &r.action {
-            Action::Fail {
-                code,
-                reason,
-                message,
-            } => Reacted::Answer(status_body(*code, reason, message), *code),
-            Action::Respond { code, body } => Reacted::Answer(body.clone(), *code),
-            Action::LoseAnswer {
-                code,
-                reason,
-                message,
-            } => Reacted::AnswerAfterServing(status_body(*code, reason, message), *code),
+            Action::Respond { code, body, served } => Reacted::Answer {
+                body: body.clone(),
+                code: *code,
+                served: *served,
+            },
             Action::Delay(d) => Reacted::Delay(*d),
         };
         if r.remaining == 0 {
@@ -361,10 +346,12 @@ impl Reactors {
 }
 
 enum Reacted {
-    /// Answered here: the body and its status code.
-    Answer(Vec<u8>, u16),
-    /// Served, then answered here.
-    AnswerAfterServing(Vec<u8>, u16),
+    /// Answered here (after the server, when `served`): the body and its status code.
+    Answer {
+        body: Vec<u8>,
+        code: u16,
+        served: bool,
+    },
     Delay(Duration),
 }
 
@@ -376,7 +363,7 @@ fn status_body(code: u16, reason: &str, message: &str) -> Vec<u8> {
         message: Some(message.into()),
         ..Default::default()
     };
-    serde_json::to_vec(&status).unwrap_or_default()
+    serde_json::to_vec(&status).expect("a Status serialises")
 }
 
 /// A tower layer applying [`Reactors`] in front of a service.
@@ -422,14 +409,11 @@ where
         let mut inner = std::mem::replace(&mut self.inner, ready);
         Box::pin(async move {
             match reacted {
-                Some(Reacted::Answer(body, code)) => Ok(Response::builder()
-                    .status(code)
-                    .header(http::header::CONTENT_TYPE, "application/json")
-                    .body(axum::body::Body::from(body))
-                    .expect("a status response")),
-                Some(Reacted::AnswerAfterServing(body, code)) => {
-                    // The server's answer, its body included, is dropped unread.
-                    drop(inner.call(req).await?);
+                Some(Reacted::Answer { body, code, served }) => {
+                    if served {
+                        // The server's answer, its body included, is dropped unread.
+                        drop(inner.call(req).await?);
+                    }
                     Ok(Response::builder()
                         .status(code)
                         .header(http::header::CONTENT_TYPE, "application/json")
