@@ -1602,23 +1602,23 @@ mod wardle {
                 since: "now".into()
             })
         );
-        assert_eq!(v1alpha1::Flunder::from_hub(&h).unwrap(), a);
+        assert_eq!(v1alpha1::Flunder::from_hub(h).unwrap(), a);
 
         // v1alpha1 → v1beta1 → v1alpha1 through the hub.
-        let b: v1beta1::Flunder = convert(&a).unwrap();
+        let b: v1beta1::Flunder = convert(a.clone()).unwrap();
         assert_eq!(b.spec.reference, "other");
         assert_eq!(
             serde_json::to_value(&b).unwrap()["apiVersion"],
             "wardle.example.com/v1beta1"
         );
-        let back: v1alpha1::Flunder = convert(&b).unwrap();
+        let back: v1alpha1::Flunder = convert(b).unwrap();
         assert_eq!(back, a);
 
         let fischer = v1beta1::Fischer {
             metadata: ObjectMeta::default(),
             disallowed_flunders: vec!["x".into()],
         };
-        let f: v1alpha1::Fischer = convert(&fischer).unwrap();
+        let f: v1alpha1::Fischer = convert(fischer).unwrap();
         assert_eq!(f.disallowed_flunders, ["x"]);
     }
 

@@ -64,6 +64,8 @@ pub(crate) struct VersionCodec<H> {
     pub write_value: WriteValue<H>,
     /// Appends the version's JSON of a hub object (no intermediate `Value`).
     pub write_json: fn(&H, &mut Vec<u8>) -> Result<(), String>,
+    /// The same for a hub object no longer needed: converted by moving its parts, no copy.
+    pub write_json_owned: fn(H, &mut Vec<u8>) -> Result<(), String>,
     /// The version's protobuf message, when protobuf-gen gave it one.
     pub protobuf: Option<ProtobufEdge>,
     /// What decides the bytes this codec writes ([`super::stored::fingerprint`]): stored values
@@ -76,6 +78,7 @@ pub(crate) struct VersionCodec<H> {
 pub(crate) trait Conversion<V, H>: 'static {
     fn to_hub(v: V) -> Result<H, ConversionError>;
     fn with_version<R>(h: &H, f: impl FnOnce(&V) -> R) -> Result<R, ConversionError>;
+    fn into_version<R>(h: H, f: impl FnOnce(&V) -> R) -> Result<R, ConversionError>;
 }
 
 /// `V` is its own hub.
@@ -88,16 +91,25 @@ impl<K: 'static> Conversion<K, K> for Identity {
     fn with_version<R>(h: &K, f: impl FnOnce(&K) -> R) -> Result<R, ConversionError> {
         Ok(f(h))
     }
+    fn into_version<R>(h: K, f: impl FnOnce(&K) -> R) -> Result<R, ConversionError> {
+        Ok(f(&h))
+    }
 }
 
 /// `V` converts through its `ConvertHub` impl.
 pub(crate) struct ThroughHub;
 
-impl<V: ConvertHub + 'static> Conversion<V, V::Hub> for ThroughHub {
+impl<V: ConvertHub + 'static> Conversion<V, V::Hub> for ThroughHub
+where
+    V::Hub: Clone,
+{
     fn to_hub(v: V) -> Result<V::Hub, ConversionError> {
-        v.to_hub()
+        v.into_hub()
     }
     fn with_version<R>(h: &V::Hub, f: impl FnOnce(&V) -> R) -> Result<R, ConversionError> {
+        Self::into_version(h.clone(), f)
+    }
+    fn into_version<R>(h: V::Hub, f: impl FnOnce(&V) -> R) -> Result<R, ConversionError> {
         Ok(f(&V::from_hub(h)?))
     }
 }
@@ -124,6 +136,7 @@ impl<H: 'static> VersionCodec<H> {
             read_stored: read_stored::<V, H, C>,
             write_value: write_value::<V, H, C>,
             write_json: write_json::<V, H, C>,
+            write_json_owned: write_json_owned::<V, H, C>,
             protobuf: V::PROTOBUF.map(|_| ProtobufEdge {
                 to_protobuf: json_to_protobuf::<V>,
                 value_to_protobuf: value_to_protobuf::<V>,
@@ -573,6 +586,16 @@ where
     C: Conversion<V, H>,
 {
     C::with_version(h, |v| serde_json::to_writer(&mut *out, v))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+fn write_json_owned<V, H, C>(h: H, out: &mut Vec<u8>) -> Result<(), String>
+where
+    V: Serialize + 'static,
+    C: Conversion<V, H>,
+{
+    C::into_version(h, |v| serde_json::to_writer(&mut *out, v))
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())
 }

@@ -88,6 +88,7 @@ impl<H: 'static, S> Resource<H, S> {
     pub fn version<V>(mut self, schemas: &'static str) -> Self
     where
         V: Kind + ConvertHub<Hub = H> + Serialize + DeserializeOwned + SetDefaults + 'static,
+        H: Clone,
     {
         self.versions
             .push(VersionCodec::new::<V, ThroughHub>(schemas));

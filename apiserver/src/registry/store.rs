@@ -337,13 +337,16 @@ where
 
     /// A hub object in a served version.
     pub(super) fn encode(&self, codec: &VersionCodec<H>, obj: &H) -> Result<Value, ApiError> {
-        (codec.write_value)(obj).map_err(|e| {
-            ApiError::internal(format!(
-                "{} cannot be written as {}: {e}",
-                codec.info.kind,
-                codec.info.api_version()
-            ))
-        })
+        (codec.write_value)(obj).map_err(|e| self.unwritable(codec, e))
+    }
+
+    /// A hub object that could not be written in `codec`'s version (a conversion failed).
+    pub(super) fn unwritable(&self, codec: &VersionCodec<H>, e: String) -> ApiError {
+        ApiError::internal(format!(
+            "{} cannot be written as {}: {e}",
+            codec.info.kind,
+            codec.info.api_version()
+        ))
     }
 
     /// `kv` in `codec`'s version, for watchers: its stored bytes when that codec wrote them,
@@ -360,13 +363,7 @@ where
             Some(splice) if self.serve_stored && opened.fingerprint == Some(codec.fingerprint) => {
                 stored::write_served(&mut json, opened.json, splice, kv.mod_revision);
             }
-            _ => (codec.write_json)(obj, &mut json).map_err(|e| {
-                ApiError::internal(format!(
-                    "{} cannot be written as {}: {e}",
-                    codec.info.kind,
-                    codec.info.api_version()
-                ))
-            })?,
+            _ => (codec.write_json)(obj, &mut json).map_err(|e| self.unwritable(codec, e))?,
         }
         Ok(Seen::new(Bytes::from(json)))
     }

@@ -193,7 +193,9 @@ impl Direction {
         // rustc's error would point into the generated file).
         if self.hand_written.is_some()
             && let Some(f) = pkg.function_named(&self.fn_name)
-            && (f.params != 1 || f.returns.as_deref().is_none_or(|r| !r.ends_with("Result")))
+            && (f.params != 1
+                || f.borrows_input
+                || f.returns.as_deref().is_none_or(|r| !r.ends_with("Result")))
         {
             let (input, output) = self.signature_types(pkg, ext, hub_ty);
             return Some(
@@ -205,11 +207,12 @@ impl Direction {
                         self.fn_name
                     ),
                 )
-                .at(f.span, "called as `convert(&input)?`")
+                .at(f.span, "called as `convert(input)?`, with the input moved in")
                 .help(format!(
-                    "write it as `pub fn {}(input: &{input}) -> Result<{output}, kube_codegen_scheme::ConversionError>`",
+                    "write it as `pub fn {}(input: {input}) -> Result<{output}, kube_codegen_scheme::ConversionError>`",
                     self.fn_name
-                )),
+                ))
+                .note("conversions take their input by value, as `From` does: what is the same on both sides moves across without a copy"),
             );
         }
         // A field the generated helper leaves out that no hand-written conversion of this
@@ -319,14 +322,14 @@ impl Direction {
             );
         }
         d = d.help(format!(
-            "write in {}: `pub fn {}(input: &{input}) -> Result<{output}, kube_codegen_scheme::ConversionError>`",
+            "write in {}: `pub fn {}(input: {input}) -> Result<{output}, kube_codegen_scheme::ConversionError>`",
             pkg.display_name(),
             self.fn_name
         ));
         if self.structs {
             let helper = self.fn_name.replacen("convert_", "auto_convert_", 1);
             d = d.note(format!(
-                "the generated `{helper}(input, &mut out)` converts every field that matches; the function sets the rest (the helper is in the package's own module: from a file of its own such as `conversion.rs` or `types.rs`, call `super::{helper}`)"
+                "the generated `{helper}(input, &mut out)` moves and converts every field that matches; the function sets the rest, taking what it needs out of `input` first (`std::mem::take(&mut input.field)`) (the helper is in the package's own module: from a file of its own such as `conversion.rs` or `types.rs`, call `super::{helper}`)"
             ));
         }
         if hub_name.starts_with("super::") {
@@ -507,7 +510,7 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
                 match conv(ctx, &s.ty, &d.ty, to_hub) {
                     Some(_) if !ctx.emit => {}
                     Some(c) => {
-                        let e = c.value(ctx, quote!(&input.#sid));
+                        let e = c.value(ctx, quote!(input.#sid));
                         assignments.push(quote!(out.#id = #e;));
                         inits.push(quote!(#id: #e));
                     }
@@ -536,7 +539,7 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
                 .enumerate()
                 .map(|(i, (s, d))| {
                     let idx = proc_macro2::Literal::usize_unsuffixed(i);
-                    convert(ctx, s, d, to_hub, quote!(&input.#idx))
+                    convert(ctx, s, d, to_hub, quote!(input.#idx))
                 })
                 .collect();
             if items.is_none() {
@@ -593,7 +596,7 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
             // A variant only the target has loses nothing on the way there.
             (complete).then(|| {
                 if sv.is_empty() {
-                    quote!(match *input {})
+                    quote!(match input {})
                 } else {
                     quote!(match input { #(#arms),* })
                 }
@@ -662,8 +665,13 @@ fn variant_arm(
                 let sid = field_ident(s);
                 let did = field_ident(d);
                 let e = convert(ctx, &s.ty, &d.ty, to_hub, quote!(#sid))?;
+                // A field moved as it is: the shorthand (clippy's redundant_field_names).
+                if did == e.to_string() {
+                    values.push(quote!(#did));
+                } else {
+                    values.push(quote!(#did: #e));
+                }
                 binds.push(sid);
-                values.push(quote!(#did: #e));
             }
             Some((quote!({ #(#binds),* }), quote!({ #(#values),* })))
         }
@@ -679,7 +687,7 @@ fn field_ident(f: &Field) -> proc_macro2::Ident {
     }
 }
 
-/// An expression converting `expr` (a reference to a `src`) into a `dst`, or `None` when the
+/// An expression converting `expr` (a `src`, moved) into a `dst`, or `None` when the
 /// types do not convert without a hand.
 fn convert(
     ctx: &Ctx,
@@ -692,10 +700,10 @@ fn convert(
 }
 
 /// How a value converts: written so the generated code reads plainly and stays clippy-clean
-/// (whole values cloned, converters passed by path, no `Ok(x?)`).
+/// (whole values moved, converters passed by path, no `Ok(x?)`).
 enum Conv {
-    /// The same type on both sides (nothing converts inside): a clone.
-    Clone,
+    /// The same type on both sides (nothing converts inside): moved.
+    Same,
     /// A converted type: `<T as ConvertHub>::to_hub`/`from_hub`.
     /// The version's type of that name, and the direction.
     Hub {
@@ -713,16 +721,10 @@ impl Conv {
     /// An expression of the target type.
     fn value(&self, ctx: &Ctx, e: TokenStream) -> TokenStream {
         match self {
-            Conv::Clone => quote!(::core::clone::Clone::clone(#e)),
+            Conv::Same => e,
             // Another kind of collection of the same items (`BTreeSet` → `HashSet`): collected.
-            Conv::Seq(c) if matches!(**c, Conv::Clone) => quote! {
-                ::core::iter::Iterator::collect(::core::iter::Iterator::cloned(::core::iter::IntoIterator::into_iter(#e)))
-            },
-            Conv::Map(c) if matches!(**c, Conv::Clone) => quote! {
-                ::core::iter::Iterator::collect(::core::iter::Iterator::map(
-                    ::core::iter::IntoIterator::into_iter(#e),
-                    |(k, v)| (::core::clone::Clone::clone(k), ::core::clone::Clone::clone(v)),
-                ))
+            Conv::Seq(c) | Conv::Map(c) if matches!(**c, Conv::Same) => quote! {
+                ::core::iter::Iterator::collect(::core::iter::IntoIterator::into_iter(#e))
             },
             _ => {
                 let r = self.result(ctx, e);
@@ -736,19 +738,17 @@ impl Conv {
         let scheme = &ctx.scheme;
         let err = quote!(#scheme::ConversionError);
         match self {
-            Conv::Clone => {
-                quote!(::core::result::Result::Ok::<_, #err>(::core::clone::Clone::clone(#e)))
-            }
+            Conv::Same => quote!(::core::result::Result::Ok::<_, #err>(#e)),
             Conv::Hub { .. } => {
                 let f = self.function(ctx);
                 quote!(#f(#e))
             }
             Conv::Option(c) => {
                 let f = c.function(ctx);
-                quote!(::core::option::Option::as_ref(#e).map(#f).transpose())
+                quote!(::core::option::Option::map(#e, #f).transpose())
             }
             Conv::Box(c) => {
-                let r = c.result(ctx, quote!(&**#e));
+                let r = c.result(ctx, quote!(*#e));
                 quote!(#r.map(::std::boxed::Box::new))
             }
             Conv::Seq(c) => {
@@ -757,19 +757,19 @@ impl Conv {
             }
             Conv::Map(c) => {
                 let r = c.result(ctx, quote!(v));
-                quote!(::core::iter::IntoIterator::into_iter(#e).map(|(k, v)| #r.map(|v| (::core::clone::Clone::clone(k), v))).collect::<::core::result::Result<_, #err>>())
+                quote!(::core::iter::IntoIterator::into_iter(#e).map(|(k, v)| #r.map(|v| (k, v))).collect::<::core::result::Result<_, #err>>())
             }
         }
     }
 
-    /// Something to `.map()` with: `&A -> Result<B, ConversionError>`.
+    /// Something to `.map()` with: `A -> Result<B, ConversionError>`.
     fn function(&self, ctx: &Ctx) -> TokenStream {
         match self {
             Conv::Hub { name, to_hub } => {
                 let ext = ctx.ext_path(name);
                 let scheme = &ctx.scheme;
                 if *to_hub {
-                    quote!(<#ext as #scheme::ConvertHub>::to_hub)
+                    quote!(<#ext as #scheme::ConvertHub>::into_hub)
                 } else {
                     quote!(<#ext as #scheme::ConvertHub>::from_hub)
                 }
@@ -799,7 +799,7 @@ fn conv(ctx: &Ctx, src: &FieldType, dst: &FieldType, to_hub: bool) -> Option<Con
         }
         && !matches!(src, FieldType::Shared { .. });
     if same_everywhere {
-        return Some(Conv::Clone);
+        return Some(Conv::Same);
     }
     let inner = |a: &FieldType, b: &FieldType| conv(ctx, a, b, to_hub).map(Box::new);
     match (src, dst) {
@@ -839,7 +839,7 @@ fn macro_fields(ctx: &Ctx, plan: &Plan) -> Option<Vec<TokenStream>> {
             let h = hub.iter().find(|h| h.name == f.name)?;
             let id = field_ident(f);
             match conv(ctx, &f.ty, &h.ty, true)? {
-                Conv::Clone => Some(quote!(#id)),
+                Conv::Same => Some(quote!(#id)),
                 c => {
                     let shape = c.shape();
                     Some(quote!(#id: #shape))
@@ -872,7 +872,7 @@ impl Conv {
     /// The `convert_hub!` shape of this conversion.
     fn shape(&self) -> TokenStream {
         match self {
-            Conv::Clone => quote!(clone),
+            Conv::Same => quote!(same),
             Conv::Hub { .. } => quote!(hub),
             Conv::Option(c) => {
                 let s = c.shape();
@@ -977,7 +977,7 @@ pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
                 quote! {
                     #[doc = #doc]
                     #[allow(unused_variables)]
-                    pub fn #name(input: &#input, out: &mut #output) -> ::core::result::Result<(), #scheme::ConversionError> {
+                    pub fn #name(input: #input, out: &mut #output) -> ::core::result::Result<(), #scheme::ConversionError> {
                         #(#assignments)*
                         ::core::result::Result::Ok(())
                     }
@@ -986,10 +986,10 @@ pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
         quote! {
             impl #scheme::ConvertHub for #ext {
                 type Hub = #hub_ty;
-                fn to_hub(&self) -> ::core::result::Result<Self::Hub, #scheme::ConversionError> {
+                fn into_hub(self) -> ::core::result::Result<Self::Hub, #scheme::ConversionError> {
                     #to
                 }
-                fn from_hub(hub: &Self::Hub) -> ::core::result::Result<Self, #scheme::ConversionError> {
+                fn from_hub(hub: Self::Hub) -> ::core::result::Result<Self, #scheme::ConversionError> {
                     #from
                 }
             }

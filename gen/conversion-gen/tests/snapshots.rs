@@ -99,11 +99,11 @@ pub struct FlunderStatus {}
 
 const HAND_WRITTEN: &str = r#"use kube_codegen_scheme::ConversionError;
 
-pub fn convert_flunder_spec_to_hub(input: &super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {
+pub fn convert_flunder_spec_to_hub(input: super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {
     Err(ConversionError::new(format!("not read by this test: {}", input.reference)))
 }
 
-pub fn convert_flunder_spec_from_hub(input: &crate::FlunderSpec) -> Result<super::FlunderSpec, ConversionError> {
+pub fn convert_flunder_spec_from_hub(input: crate::FlunderSpec) -> Result<super::FlunderSpec, ConversionError> {
     let (a, b) = (&input.flunder_reference, &input.fischer_reference);
     Err(ConversionError::new(format!("not read by this test: {a} {b}")))
 }
@@ -112,14 +112,14 @@ pub fn convert_flunder_spec_from_hub(input: &crate::FlunderSpec) -> Result<super
 /// [`HAND_WRITTEN`] as a user who forgot the fields that do not match writes it.
 const HAND_WRITTEN_FORGETTING: &str = r#"use kube_codegen_scheme::ConversionError;
 
-pub fn convert_flunder_spec_to_hub(input: &super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {
+pub fn convert_flunder_spec_to_hub(input: super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {
     let mut out = crate::FlunderSpec::default();
     auto_convert_flunder_spec_to_hub(input, &mut out)?;
     Ok(out)
 }
 
-pub fn convert_flunder_spec_from_hub(input: &crate::FlunderSpec) -> Result<super::FlunderSpec, ConversionError> {
-    let mut out = super::FlunderSpec { reference: input.flunder_reference.clone(), ..Default::default() };
+pub fn convert_flunder_spec_from_hub(mut input: crate::FlunderSpec) -> Result<super::FlunderSpec, ConversionError> {
+    let mut out = super::FlunderSpec { reference: std::mem::take(&mut input.flunder_reference), ..Default::default() };
     auto_convert_flunder_spec_from_hub(input, &mut out)?;
     Ok(out)
 }
@@ -218,10 +218,10 @@ fn fields_no_hand_written_conversion_mentions_are_named() {
 }
 
 /// A type shared by the hub and a version through a `crate::` path (Flux's `meta` types, a
-/// module of their own) names one type from both: it is cloned, not refused. A `super::` path
+/// module of their own) names one type from both: it is moved across, not refused. A `super::` path
 /// names a different thing from each side and is still not.
 #[test]
-fn shared_types_named_from_the_crate_root_are_cloned() {
+fn shared_types_named_from_the_crate_root_are_moved() {
     let with = |field_ty: &str| {
         let hub = format!(
             "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct Repo {{\n    pub metadata: ObjectMeta,\n    pub spec: RepoSpec,\n}}\n\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct RepoSpec {{\n    pub secret_ref: Option<{field_ty}>,\n}}\n"
@@ -322,26 +322,36 @@ fn a_misspelt_hand_written_function_is_pointed_at() {
     assert!(!out.contains("did you mean"), "{out}");
 }
 
-/// A hand-written function whose signature is not what generated code calls (no `Result`) is
-/// named with the signature to write, rather than left to a rustc error in the generated file.
+/// A hand-written function whose signature is not what generated code calls (no `Result`, or
+/// its input borrowed) is named with the signature to write, rather than left to a rustc error
+/// in the generated file.
 #[test]
 fn a_hand_written_function_of_another_signature_is_named() {
-    let loaded = wardle_converted_by(
-        "signature",
-        &HAND_WRITTEN.replace(
-            "pub fn convert_flunder_spec_to_hub(input: &super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {\n    Err(ConversionError::new(format!(\"not read by this test: {}\", input.reference)))",
-            "pub fn convert_flunder_spec_to_hub(input: &super::FlunderSpec) -> crate::FlunderSpec {\n    crate::FlunderSpec { flunder_reference: input.reference.clone(), ..Default::default() }",
-        ),
-    );
-    let diags = ConversionGen.check(&loaded.model);
-    assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["W0504"]);
-    let out = render(&loaded, &diags);
-    assert!(
-        out.contains(
-            "write it as `pub fn convert_flunder_spec_to_hub(input: &FlunderSpec) -> Result<"
-        ),
-        "{out}"
-    );
+    let no_result = "pub fn convert_flunder_spec_to_hub(input: super::FlunderSpec) -> crate::FlunderSpec {\n    crate::FlunderSpec { flunder_reference: input.reference, ..Default::default() }";
+    // As written before conversions took their input by value.
+    let borrowed = "pub fn convert_flunder_spec_to_hub(input: &super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {\n    Ok(crate::FlunderSpec { flunder_reference: input.reference.clone(), ..Default::default() })";
+    for (name, replacement) in [("signature", no_result), ("borrowed", borrowed)] {
+        let loaded = wardle_converted_by(
+            name,
+            &HAND_WRITTEN.replace(
+                "pub fn convert_flunder_spec_to_hub(input: super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {\n    Err(ConversionError::new(format!(\"not read by this test: {}\", input.reference)))",
+                replacement,
+            ),
+        );
+        let diags = ConversionGen.check(&loaded.model);
+        assert_eq!(
+            diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+            ["W0504"],
+            "{name}"
+        );
+        let out = render(&loaded, &diags);
+        assert!(
+            out.contains(
+                "write it as `pub fn convert_flunder_spec_to_hub(input: FlunderSpec) -> Result<"
+            ),
+            "{name}: {out}"
+        );
+    }
 }
 
 #[test]

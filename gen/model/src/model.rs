@@ -67,6 +67,8 @@ pub struct Function {
     pub span: Span,
     /// How many parameters it takes.
     pub params: usize,
+    /// Whether its first parameter is a reference (`input: &Spec`).
+    pub borrows_input: bool,
     /// The last segment of its return type's path (`Result` for `-> Result<T, E>`); `None` when it
     /// returns nothing or something that is not a path.
     pub returns: Option<String>,

@@ -62,8 +62,8 @@ impl std::error::Error for CodecError {}
 pub(crate) struct VersionCodec {
     /// JSON → the version's object.
     pub read: fn(&[u8]) -> Result<Versioned, CodecError>,
-    /// The version's object → its hub object.
-    pub to_hub: fn(&dyn Any) -> Result<HubObject, CodecError>,
+    /// The version's object → its hub object (moved across, not copied).
+    pub to_hub: fn(Versioned) -> Result<HubObject, CodecError>,
     /// A hub object → the version's JSON.
     pub encode: fn(&dyn Any) -> Result<Vec<u8>, CodecError>,
     /// A hub object → the version's JSON value (no text in between).
@@ -91,7 +91,7 @@ fn wrong_type<V: Kind>(expected: &'static str) -> CodecError {
 pub(crate) fn codec_of<V>() -> VersionCodec
 where
     V: Kind + ConvertHub + serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
-    V::Hub: Send + 'static,
+    V::Hub: Clone + Send + 'static,
 {
     fn read<V: serde::de::DeserializeOwned + Send + 'static>(
         bytes: &[u8],
@@ -99,36 +99,36 @@ where
         let v: V = serde_json::from_slice(bytes).map_err(CodecError::Decode)?;
         Ok(Box::new(v))
     }
-    fn to_hub<V>(v: &dyn Any) -> Result<HubObject, CodecError>
+    fn to_hub<V>(v: Versioned) -> Result<HubObject, CodecError>
     where
         V: Kind + ConvertHub + 'static,
         V::Hub: Send + 'static,
     {
         let v = v
-            .downcast_ref::<V>()
-            .ok_or_else(|| wrong_type::<V>(std::any::type_name::<V>()))?;
-        Ok(Box::new(v.to_hub().map_err(CodecError::Convert)?))
+            .downcast::<V>()
+            .map_err(|_| wrong_type::<V>(std::any::type_name::<V>()))?;
+        Ok(Box::new((*v).into_hub().map_err(CodecError::Convert)?))
     }
     fn encode<V>(hub: &dyn Any) -> Result<Vec<u8>, CodecError>
     where
         V: Kind + ConvertHub + serde::Serialize,
-        V::Hub: 'static,
+        V::Hub: Clone + 'static,
     {
         let hub = hub
             .downcast_ref::<V::Hub>()
             .ok_or_else(|| wrong_type::<V>(std::any::type_name::<V::Hub>()))?;
-        let v = V::from_hub(hub).map_err(CodecError::Convert)?;
+        let v = V::from_hub(hub.clone()).map_err(CodecError::Convert)?;
         serde_json::to_vec(&v).map_err(CodecError::Encode)
     }
     fn encode_value<V>(hub: &dyn Any) -> Result<serde_json::Value, CodecError>
     where
         V: Kind + ConvertHub + serde::Serialize,
-        V::Hub: 'static,
+        V::Hub: Clone + 'static,
     {
         let hub = hub
             .downcast_ref::<V::Hub>()
             .ok_or_else(|| wrong_type::<V>(std::any::type_name::<V::Hub>()))?;
-        let v = V::from_hub(hub).map_err(CodecError::Convert)?;
+        let v = V::from_hub(hub.clone()).map_err(CodecError::Convert)?;
         serde_json::to_value(&v).map_err(CodecError::Encode)
     }
     VersionCodec {

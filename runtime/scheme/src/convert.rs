@@ -35,28 +35,40 @@ impl fmt::Display for ConversionError {
 impl std::error::Error for ConversionError {}
 
 /// A type of an external version and its counterpart in the hub.
+///
+/// Conversions take their input by value, as `From` does: what is the same on both sides (an
+/// object's metadata, a string, a list of the same items) moves across instead of being copied,
+/// so converting an object read from storage costs no copy of it. [`to_hub`](Self::to_hub)
+/// converts a borrowed object (a clone, then the move).
 pub trait ConvertHub: Sized {
     /// The hub's type of the same name.
     type Hub;
-    fn to_hub(&self) -> Result<Self::Hub, ConversionError>;
-    fn from_hub(hub: &Self::Hub) -> Result<Self, ConversionError>;
+    fn into_hub(self) -> Result<Self::Hub, ConversionError>;
+    fn from_hub(hub: Self::Hub) -> Result<Self, ConversionError>;
+    /// Converts a borrowed object: `self.clone().into_hub()`.
+    fn to_hub(&self) -> Result<Self::Hub, ConversionError>
+    where
+        Self: Clone,
+    {
+        self.clone().into_hub()
+    }
 }
 
 /// Converts between two versions of one type through their hub.
-pub fn convert<A, B>(from: &A) -> Result<B, ConversionError>
+pub fn convert<A, B>(from: A) -> Result<B, ConversionError>
 where
     A: ConvertHub,
     B: ConvertHub<Hub = A::Hub>,
 {
-    B::from_hub(&from.to_hub()?)
+    B::from_hub(from.into_hub()?)
 }
 
 /// `ConvertHub` for a struct whose fields convert one by one, both ways: what conversion-gen
 /// writes, one line per struct (the expansion is the field-by-field impl, so the generated file
 /// lists fields and costs little to format).
 ///
-/// Each field is `name` (cloned: the same type on both sides) or `name: shape`, where a shape is
-/// `hub` (a type with its own `ConvertHub`), `opt(shape)`, `boxed(shape)`, `seq(shape)` (a `Vec`
+/// Each field is `name` (moved: the same type on both sides) or `name: shape`, where a shape is
+/// `same` (moved), `hub` (a type with its own `ConvertHub`), `opt(shape)`, `boxed(shape)`, `seq(shape)` (a `Vec`
 /// or a set) or `map(shape)` (a map's values).
 ///
 /// ```
@@ -68,22 +80,24 @@ where
 /// kube_codegen_scheme::convert_hub!(Spec => hub::Spec { n, tags: seq(hub) });
 /// kube_codegen_scheme::convert_hub!(Tag => hub::Tag { name });
 /// let s = Spec { n: 1, tags: vec![Tag { name: "a".into() }] };
-/// assert_eq!(Spec::from_hub(&s.to_hub().unwrap()).unwrap(), s);
+/// let hub = s.into_hub().unwrap();
+/// assert_eq!(hub.tags[0].name, "a");
+/// assert_eq!(Spec::from_hub(hub).unwrap().n, 1);
 /// ```
 #[macro_export]
 macro_rules! convert_hub {
     ($ext:path => $hub:path { $($field:ident $(: $shape:ident $(($($inner:tt)*))?)?),* $(,)? }) => {
         impl $crate::ConvertHub for $ext {
             type Hub = $hub;
-            fn to_hub(&self) -> ::core::result::Result<$hub, $crate::ConversionError> {
+            fn into_hub(self) -> ::core::result::Result<$hub, $crate::ConversionError> {
                 type Hub = $hub;
                 ::core::result::Result::Ok(Hub {
-                    $($field: $crate::__convert_field!(to_hub, &self.$field $(, $shape $(($($inner)*))?)?)),*
+                    $($field: $crate::__convert_field!(into_hub, self.$field $(, $shape $(($($inner)*))?)?)),*
                 })
             }
-            fn from_hub(hub: &$hub) -> ::core::result::Result<Self, $crate::ConversionError> {
+            fn from_hub(hub: $hub) -> ::core::result::Result<Self, $crate::ConversionError> {
                 ::core::result::Result::Ok(Self {
-                    $($field: $crate::__convert_field!(from_hub, &hub.$field $(, $shape $(($($inner)*))?)?)),*
+                    $($field: $crate::__convert_field!(from_hub, hub.$field $(, $shape $(($($inner)*))?)?)),*
                 })
             }
         }
@@ -93,8 +107,8 @@ macro_rules! convert_hub {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __convert_field {
-    ($dir:ident, $e:expr) => { ::core::clone::Clone::clone($e) };
-    ($dir:ident, $e:expr, clone) => { ::core::clone::Clone::clone($e) };
+    ($dir:ident, $e:expr) => { $e };
+    ($dir:ident, $e:expr, same) => { $e };
     ($dir:ident, $e:expr, hub) => { $crate::ConvertHub::$dir($e)? };
     ($dir:ident, $e:expr, opt($($s:tt)*)) => {
         match $e {
@@ -103,7 +117,7 @@ macro_rules! __convert_field {
         }
     };
     ($dir:ident, $e:expr, boxed($($s:tt)*)) => {
-        ::std::boxed::Box::new($crate::__convert_field!($dir, &**$e, $($s)*))
+        ::std::boxed::Box::new($crate::__convert_field!($dir, *$e, $($s)*))
     };
     ($dir:ident, $e:expr, seq($($s:tt)*)) => {
         ::core::iter::IntoIterator::into_iter($e)
@@ -112,7 +126,7 @@ macro_rules! __convert_field {
     };
     ($dir:ident, $e:expr, map($($s:tt)*)) => {
         ::core::iter::IntoIterator::into_iter($e)
-            .map(|(k, v)| ::core::result::Result::Ok::<_, $crate::ConversionError>((::core::clone::Clone::clone(k), $crate::__convert_field!($dir, v, $($s)*))))
+            .map(|(k, v)| ::core::result::Result::Ok::<_, $crate::ConversionError>((k, $crate::__convert_field!($dir, v, $($s)*))))
             .collect::<::core::result::Result<_, $crate::ConversionError>>()?
     };
 }
@@ -129,12 +143,12 @@ macro_rules! convert_enum {
     ($ext:path => $hub:path { $($variant:ident),* $(,)? }) => {
         impl $crate::ConvertHub for $ext {
             type Hub = $hub;
-            fn to_hub(&self) -> ::core::result::Result<$hub, $crate::ConversionError> {
+            fn into_hub(self) -> ::core::result::Result<$hub, $crate::ConversionError> {
                 use $ext as From;
                 use $hub as To;
                 ::core::result::Result::Ok(match self { $(From::$variant => To::$variant),* })
             }
-            fn from_hub(hub: &$hub) -> ::core::result::Result<Self, $crate::ConversionError> {
+            fn from_hub(hub: $hub) -> ::core::result::Result<Self, $crate::ConversionError> {
                 use $ext as To;
                 use $hub as From;
                 ::core::result::Result::Ok(match hub { $(From::$variant => To::$variant),* })

@@ -189,7 +189,7 @@ impl Scheme {
     pub fn add_version<V>(&mut self) -> &mut Self
     where
         V: Kind + ConvertHub + serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
-        V::Hub: Send + 'static,
+        V::Hub: Clone + Send + 'static,
     {
         let info = V::INFO;
         self.add_info(info);
@@ -209,7 +209,7 @@ impl Scheme {
             .ok_or_else(|| CodecError::NotRegistered(gvk.clone()))?;
         let mut versioned = (c.read)(bytes)?;
         self.default_object(gvk, &mut *versioned);
-        (c.to_hub)(&*versioned)
+        (c.to_hub)(versioned)
     }
 
     /// Reads an object of `gvk` into a hub object of type `H`.

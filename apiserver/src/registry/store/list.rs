@@ -94,10 +94,7 @@ where
             _ => None,
         };
         Ok(ObjectList {
-            items: ListItems::new(Items {
-                items,
-                write_json: codec.write_json,
-            }),
+            items: ListItems::new(Items { items }),
             more,
             resource_version,
             remaining_item_count: remaining_count
@@ -182,13 +179,7 @@ where
                         .remaining
                         .then(|| page.items.last().map(|kv| kv.key.clone()))
                         .flatten();
-                    Ok::<_, ApiError>((
-                        ListItems::new(Items {
-                            items,
-                            write_json: codec.write_json,
-                        }),
-                        next,
-                    ))
+                    Ok::<_, ApiError>((ListItems::new(Items { items }), next))
                 }
                 .await;
                 Some(match page {
@@ -208,14 +199,19 @@ where
         codec: &VersionCodec<H>,
         opts: &ListOptions,
         kv: &KeyValue,
-    ) -> Result<Option<Item<H>>, ApiError> {
+    ) -> Result<Option<Item>, ApiError> {
         let opened = self.open(kv)?;
         let splice = opened
             .splice
             .filter(|_| self.serve_stored && opened.fingerprint == Some(codec.fingerprint));
         let Some(splice) = splice else {
             let obj = self.decode_opened(kv, &opened)?;
-            return Ok(self.matches(opts, &obj).then(|| Item::Hub(Box::new(obj))));
+            if !self.matches(opts, &obj) {
+                return Ok(None);
+            }
+            let mut json = Vec::with_capacity(kv.value.len() + 64);
+            (codec.write_json_owned)(obj, &mut json).map_err(|e| self.unwritable(codec, e))?;
+            return Ok(Some(Item::Encoded(json)));
         };
         let selected = if opts.labels.is_empty() && opts.fields.is_empty() {
             true
@@ -258,7 +254,7 @@ pub(super) fn check_list_revision(opts: &ListOptions, revision: u64) -> Result<(
 }
 
 /// One item of a list.
-enum Item<H> {
+enum Item {
     /// Stored bytes in the requested version, served with their `resourceVersion` put back.
     Stored {
         value: Bytes,
@@ -266,18 +262,17 @@ enum Item<H> {
         splice: stored::Splice,
         rv: u64,
     },
-    /// A hub object, encoded in the requested version when written (boxed: a hub object is
-    /// many times the size of the other variant, and a list holds many items).
-    Hub(Box<H>),
+    /// An object decoded and encoded in the requested version (converted as it was read: the
+    /// object it was converted from is not kept).
+    Encoded(Vec<u8>),
 }
 
-/// A list's items and how hub objects are written in the requested version.
-struct Items<H> {
-    items: Vec<Item<H>>,
-    write_json: fn(&H, &mut Vec<u8>) -> Result<(), String>,
+/// A list's items.
+struct Items {
+    items: Vec<Item>,
 }
 
-impl<H: Send + Sync + 'static> ItemSource for Items<H> {
+impl ItemSource for Items {
     fn len(&self) -> usize {
         self.items.len()
     }
@@ -293,7 +288,10 @@ impl<H: Send + Sync + 'static> ItemSource for Items<H> {
                 stored::write_served(out, &value[*json_start..], *splice, *rv);
                 Ok(())
             }
-            Item::Hub(obj) => (self.write_json)(obj, out),
+            Item::Encoded(json) => {
+                out.extend_from_slice(json);
+                Ok(())
+            }
         }
     }
 }

@@ -80,14 +80,14 @@ fn alpha_alert() -> impl Strategy<Value = v1alpha1::Alert> {
             metadata,
             spec: v1alpha1::AlertSpec {
                 message,
-                priority: priority.map(|p| v1alpha1::Priority::from_hub(&p).unwrap()),
+                priority: priority.map(|p| v1alpha1::Priority::from_hub(p).unwrap()),
             },
             status: sent.map(|sent| v1alpha1::AlertStatus { sent }),
         })
 }
 
 fn beta_alert() -> impl Strategy<Value = v1beta1::Alert> {
-    hub_alert().prop_map(|h| v1beta1::Alert::from_hub(&h).unwrap())
+    hub_alert().prop_map(|h| v1beta1::Alert::from_hub(h).unwrap())
 }
 
 proptest! {
@@ -100,36 +100,36 @@ proptest! {
 
     #[test]
     fn v1alpha1_through_the_hub_is_the_identity(a in alpha_alert()) {
-        prop_assert_eq!(v1alpha1::Alert::from_hub(&a.to_hub().unwrap()).unwrap(), a);
+        prop_assert_eq!(v1alpha1::Alert::from_hub(a.to_hub().unwrap()).unwrap(), a);
     }
 
     #[test]
     fn v1beta1_through_the_hub_is_the_identity(b in beta_alert()) {
-        prop_assert_eq!(v1beta1::Alert::from_hub(&b.to_hub().unwrap()).unwrap(), b);
+        prop_assert_eq!(v1beta1::Alert::from_hub(b.to_hub().unwrap()).unwrap(), b);
     }
 
     #[test]
     fn the_hub_through_every_version_is_the_identity(h in hub_alert()) {
-        prop_assert_eq!(v1beta1::Alert::from_hub(&h).unwrap().to_hub().unwrap(), h.clone());
+        prop_assert_eq!(v1beta1::Alert::from_hub(h.clone()).unwrap().into_hub().unwrap(), h.clone());
         // v1alpha1 has no title field: the annotation carries it, and only it.
-        let alpha = v1alpha1::Alert::from_hub(&h).unwrap();
+        let alpha = v1alpha1::Alert::from_hub(h.clone()).unwrap();
         prop_assert_eq!(alpha.spec.message.as_str(), h.spec.content.as_str());
-        prop_assert_eq!(alpha.to_hub().unwrap(), h);
+        prop_assert_eq!(alpha.into_hub().unwrap(), h);
     }
 
     #[test]
     fn v1beta1_to_v1alpha1_and_back_keeps_the_title(b in beta_alert()) {
-        let alpha: v1alpha1::Alert = convert(&b).unwrap();
-        let back: v1beta1::Alert = convert(&alpha).unwrap();
+        let alpha: v1alpha1::Alert = convert(b.clone()).unwrap();
+        let back: v1beta1::Alert = convert(alpha.clone()).unwrap();
         prop_assert_eq!(back, b);
     }
 
     #[test]
     fn v1alpha1_to_v1beta1_and_back(a in alpha_alert()) {
-        let beta: v1beta1::Alert = convert(&a).unwrap();
+        let beta: v1beta1::Alert = convert(a.clone()).unwrap();
         prop_assert_eq!(beta.spec.content.as_str(), a.spec.message.as_str());
         prop_assert_eq!(beta.spec.title.as_str(), "");
-        let back: v1alpha1::Alert = convert(&beta).unwrap();
+        let back: v1alpha1::Alert = convert(beta.clone()).unwrap();
         prop_assert_eq!(back, a);
     }
 }
@@ -148,7 +148,7 @@ fn the_title_rides_in_an_annotation() {
         },
         status: None,
     };
-    let alpha: v1alpha1::Alert = convert(&beta).unwrap();
+    let alpha: v1alpha1::Alert = convert(beta.clone()).unwrap();
     assert_eq!(alpha.spec.message, "/var is at 99%");
     assert_eq!(
         alpha.metadata.annotations,
@@ -163,7 +163,7 @@ fn the_title_rides_in_an_annotation() {
         json["metadata"]["annotations"]["pager.k8s.co/title"],
         "Disk full"
     );
-    let back: v1beta1::Alert = convert(&alpha).unwrap();
+    let back: v1beta1::Alert = convert(alpha.clone()).unwrap();
     assert_eq!(back, beta);
     assert_eq!(
         back.metadata.annotations, None,
@@ -204,7 +204,7 @@ fn a_title_annotation_a_client_wrote_is_not_a_title() {
             Some(BTreeMap::from([("team".to_string(), "ops".to_string())])),
             "the hub never holds the round-trip annotation"
         );
-        let alpha: v1alpha1::Alert = convert(&beta).unwrap();
+        let alpha: v1alpha1::Alert = convert(beta.clone()).unwrap();
         let carried = alpha
             .metadata
             .annotations
@@ -214,7 +214,7 @@ fn a_title_annotation_a_client_wrote_is_not_a_title() {
             carried.map(String::as_str),
             (!title.is_empty()).then_some(title)
         );
-        let back: v1beta1::Alert = convert(&alpha).unwrap();
+        let back: v1beta1::Alert = convert(alpha.clone()).unwrap();
         let mut expected = beta.clone();
         expected
             .metadata

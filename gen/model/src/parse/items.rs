@@ -244,6 +244,10 @@ fn lower_fn(ctx: &Ctx, f: &syn::ItemFn, me: usize) -> LoweredFn {
         span: ctx.span(f.sig.ident.span()),
         scope: me,
         params: f.sig.inputs.len(),
+        borrows_input: matches!(
+            f.sig.inputs.first(),
+            Some(syn::FnArg::Typed(t)) if matches!(*t.ty, syn::Type::Reference(_))
+        ),
         returns: match &f.sig.output {
             syn::ReturnType::Type(_, ty) => match &**ty {
                 syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),

@@ -111,6 +111,7 @@ pub(crate) struct LoweredFn {
     pub span: Span,
     pub scope: usize,
     pub params: usize,
+    pub borrows_input: bool,
     pub returns: Option<String>,
     /// Every identifier its body uses (`input`, `reference_type`, ...).
     pub body_idents: std::collections::BTreeSet<String>,

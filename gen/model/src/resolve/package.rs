@@ -432,6 +432,7 @@ fn package_functions(files: &[&Placed], lowered: &BTreeMap<FileId, LoweredFile>)
                 module,
                 span: f.span,
                 params: f.params,
+                borrows_input: f.borrows_input,
                 returns: f.returns.clone(),
                 body_idents: f.body_idents.clone(),
             });

@@ -30,9 +30,11 @@ pub(crate) fn drop_title_annotation(meta: &mut ObjectMeta) {
 }
 
 /// v1alpha1's `message` is the hub's `content`; the title is set by [`convert_alert_to_hub`].
-pub fn convert_alert_spec_to_hub(input: &AlertSpec) -> Result<crate::AlertSpec, ConversionError> {
+pub fn convert_alert_spec_to_hub(
+    mut input: AlertSpec,
+) -> Result<crate::AlertSpec, ConversionError> {
     let mut out = crate::AlertSpec {
-        content: input.message.clone(),
+        content: std::mem::take(&mut input.message),
         ..crate::AlertSpec::default()
     };
     auto_convert_alert_spec_to_hub(input, &mut out)?;
@@ -41,9 +43,11 @@ pub fn convert_alert_spec_to_hub(input: &AlertSpec) -> Result<crate::AlertSpec, 
 
 /// The hub's `content` is v1alpha1's `message`; the title goes to an annotation in
 /// [`convert_alert_from_hub`].
-pub fn convert_alert_spec_from_hub(input: &crate::AlertSpec) -> Result<AlertSpec, ConversionError> {
+pub fn convert_alert_spec_from_hub(
+    mut input: crate::AlertSpec,
+) -> Result<AlertSpec, ConversionError> {
     let mut out = AlertSpec {
-        message: input.content.clone(),
+        message: std::mem::take(&mut input.content),
         ..AlertSpec::default()
     };
     auto_convert_alert_spec_from_hub(input, &mut out)?;
@@ -51,16 +55,13 @@ pub fn convert_alert_spec_from_hub(input: &crate::AlertSpec) -> Result<AlertSpec
 }
 
 /// A v1alpha1 alert in the hub: the title comes back from its annotation.
-pub fn convert_alert_to_hub(input: &Alert) -> Result<crate::Alert, ConversionError> {
+pub fn convert_alert_to_hub(input: Alert) -> Result<crate::Alert, ConversionError> {
     let mut out = crate::Alert::default();
     auto_convert_alert_to_hub(input, &mut out)?;
-    if let Some(title) = out
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(TITLE_ANNOTATION))
+    if let Some(annotations) = out.metadata.annotations.as_mut()
+        && let Some(title) = annotations.remove(TITLE_ANNOTATION)
     {
-        out.spec.title = title.clone();
+        out.spec.title = title;
     }
     drop_title_annotation(&mut out.metadata);
     Ok(out)
@@ -68,15 +69,16 @@ pub fn convert_alert_to_hub(input: &Alert) -> Result<crate::Alert, ConversionErr
 
 /// A hub alert as v1alpha1: a title, which v1alpha1 has no field for, is kept in an annotation
 /// (and only a title: the annotation is never copied from the hub's metadata).
-pub fn convert_alert_from_hub(input: &crate::Alert) -> Result<Alert, ConversionError> {
+pub fn convert_alert_from_hub(mut input: crate::Alert) -> Result<Alert, ConversionError> {
+    let title = std::mem::take(&mut input.spec.title);
     let mut out = Alert::default();
     auto_convert_alert_from_hub(input, &mut out)?;
     drop_title_annotation(&mut out.metadata);
-    if !input.spec.title.is_empty() {
+    if !title.is_empty() {
         out.metadata
             .annotations
             .get_or_insert_with(Default::default)
-            .insert(TITLE_ANNOTATION.to_string(), input.spec.title.clone());
+            .insert(TITLE_ANNOTATION.to_string(), title);
     }
     Ok(out)
 }

@@ -3,13 +3,13 @@
 
 impl ::kube_codegen_scheme::ConvertHub for self::types::Alert {
     type Hub = super::types::Alert;
-    fn to_hub(
-        &self,
+    fn into_hub(
+        self,
     ) -> ::core::result::Result<Self::Hub, ::kube_codegen_scheme::ConversionError> {
         self::conversion::convert_alert_to_hub(self)
     }
     fn from_hub(
-        hub: &Self::Hub,
+        hub: Self::Hub,
     ) -> ::core::result::Result<Self, ::kube_codegen_scheme::ConversionError> {
         self::conversion::convert_alert_from_hub(hub)
     }
@@ -17,42 +17,46 @@ impl ::kube_codegen_scheme::ConvertHub for self::types::Alert {
 /// Converts the fields of `Alert` that match; `convert_alert_to_hub` sets the rest.
 #[allow(unused_variables)]
 pub fn auto_convert_alert_to_hub(
-    input: &self::types::Alert,
+    input: self::types::Alert,
     out: &mut super::types::Alert,
 ) -> ::core::result::Result<(), ::kube_codegen_scheme::ConversionError> {
-    out.metadata = ::core::clone::Clone::clone(&input.metadata);
-    out.spec = <self::types::AlertSpec as ::kube_codegen_scheme::ConvertHub>::to_hub(
-        &input.spec,
+    out.metadata = input.metadata;
+    out.spec = <self::types::AlertSpec as ::kube_codegen_scheme::ConvertHub>::into_hub(
+        input.spec,
     )?;
-    out.status = ::core::option::Option::as_ref(&input.status)
-        .map(<self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::to_hub)
+    out.status = ::core::option::Option::map(
+            input.status,
+            <self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::into_hub,
+        )
         .transpose()?;
     ::core::result::Result::Ok(())
 }
 /// Converts the fields of `Alert` that match; `convert_alert_from_hub` sets the rest.
 #[allow(unused_variables)]
 pub fn auto_convert_alert_from_hub(
-    input: &super::types::Alert,
+    input: super::types::Alert,
     out: &mut self::types::Alert,
 ) -> ::core::result::Result<(), ::kube_codegen_scheme::ConversionError> {
-    out.metadata = ::core::clone::Clone::clone(&input.metadata);
+    out.metadata = input.metadata;
     out.spec = <self::types::AlertSpec as ::kube_codegen_scheme::ConvertHub>::from_hub(
-        &input.spec,
+        input.spec,
     )?;
-    out.status = ::core::option::Option::as_ref(&input.status)
-        .map(<self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::from_hub)
+    out.status = ::core::option::Option::map(
+            input.status,
+            <self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::from_hub,
+        )
         .transpose()?;
     ::core::result::Result::Ok(())
 }
 impl ::kube_codegen_scheme::ConvertHub for self::types::AlertSpec {
     type Hub = super::types::AlertSpec;
-    fn to_hub(
-        &self,
+    fn into_hub(
+        self,
     ) -> ::core::result::Result<Self::Hub, ::kube_codegen_scheme::ConversionError> {
         self::conversion::convert_alert_spec_to_hub(self)
     }
     fn from_hub(
-        hub: &Self::Hub,
+        hub: Self::Hub,
     ) -> ::core::result::Result<Self, ::kube_codegen_scheme::ConversionError> {
         self::conversion::convert_alert_spec_from_hub(hub)
     }
@@ -60,22 +64,26 @@ impl ::kube_codegen_scheme::ConvertHub for self::types::AlertSpec {
 /// Converts the fields of `AlertSpec` that match; `convert_alert_spec_to_hub` sets the rest.
 #[allow(unused_variables)]
 pub fn auto_convert_alert_spec_to_hub(
-    input: &self::types::AlertSpec,
+    input: self::types::AlertSpec,
     out: &mut super::types::AlertSpec,
 ) -> ::core::result::Result<(), ::kube_codegen_scheme::ConversionError> {
-    out.priority = ::core::option::Option::as_ref(&input.priority)
-        .map(<self::types::Priority as ::kube_codegen_scheme::ConvertHub>::to_hub)
+    out.priority = ::core::option::Option::map(
+            input.priority,
+            <self::types::Priority as ::kube_codegen_scheme::ConvertHub>::into_hub,
+        )
         .transpose()?;
     ::core::result::Result::Ok(())
 }
 /// Converts the fields of `AlertSpec` that match; `convert_alert_spec_from_hub` sets the rest.
 #[allow(unused_variables)]
 pub fn auto_convert_alert_spec_from_hub(
-    input: &super::types::AlertSpec,
+    input: super::types::AlertSpec,
     out: &mut self::types::AlertSpec,
 ) -> ::core::result::Result<(), ::kube_codegen_scheme::ConversionError> {
-    out.priority = ::core::option::Option::as_ref(&input.priority)
-        .map(<self::types::Priority as ::kube_codegen_scheme::ConvertHub>::from_hub)
+    out.priority = ::core::option::Option::map(
+            input.priority,
+            <self::types::Priority as ::kube_codegen_scheme::ConvertHub>::from_hub,
+        )
         .transpose()?;
     ::core::result::Result::Ok(())
 }

@@ -13,7 +13,7 @@ use kube_codegen_scheme::ConversionError;
 use super::{Alert, auto_convert_alert_to_hub};
 
 /// A v1beta1 alert in the hub, without v1alpha1's round-trip annotation.
-pub fn convert_alert_to_hub(input: &Alert) -> Result<crate::Alert, ConversionError> {
+pub fn convert_alert_to_hub(input: Alert) -> Result<crate::Alert, ConversionError> {
     let mut out = crate::Alert::default();
     auto_convert_alert_to_hub(input, &mut out)?;
     crate::v1alpha1::drop_title_annotation(&mut out.metadata);

@@ -3,22 +3,22 @@
 
 impl ::kube_codegen_scheme::ConvertHub for self::types::Alert {
     type Hub = super::types::Alert;
-    fn to_hub(
-        &self,
+    fn into_hub(
+        self,
     ) -> ::core::result::Result<Self::Hub, ::kube_codegen_scheme::ConversionError> {
         self::conversion::convert_alert_to_hub(self)
     }
     fn from_hub(
-        hub: &Self::Hub,
+        hub: Self::Hub,
     ) -> ::core::result::Result<Self, ::kube_codegen_scheme::ConversionError> {
         let input = hub;
         ::core::result::Result::Ok(self::types::Alert {
-            metadata: ::core::clone::Clone::clone(&input.metadata),
+            metadata: input.metadata,
             spec: <self::types::AlertSpec as ::kube_codegen_scheme::ConvertHub>::from_hub(
-                &input.spec,
+                input.spec,
             )?,
-            status: ::core::option::Option::as_ref(&input.status)
-                .map(
+            status: ::core::option::Option::map(
+                    input.status,
                     <self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::from_hub,
                 )
                 .transpose()?,
@@ -28,15 +28,17 @@ impl ::kube_codegen_scheme::ConvertHub for self::types::Alert {
 /// Converts the fields of `Alert` that match; `convert_alert_to_hub` sets the rest.
 #[allow(unused_variables)]
 pub fn auto_convert_alert_to_hub(
-    input: &self::types::Alert,
+    input: self::types::Alert,
     out: &mut super::types::Alert,
 ) -> ::core::result::Result<(), ::kube_codegen_scheme::ConversionError> {
-    out.metadata = ::core::clone::Clone::clone(&input.metadata);
-    out.spec = <self::types::AlertSpec as ::kube_codegen_scheme::ConvertHub>::to_hub(
-        &input.spec,
+    out.metadata = input.metadata;
+    out.spec = <self::types::AlertSpec as ::kube_codegen_scheme::ConvertHub>::into_hub(
+        input.spec,
     )?;
-    out.status = ::core::option::Option::as_ref(&input.status)
-        .map(<self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::to_hub)
+    out.status = ::core::option::Option::map(
+            input.status,
+            <self::types::AlertStatus as ::kube_codegen_scheme::ConvertHub>::into_hub,
+        )
         .transpose()?;
     ::core::result::Result::Ok(())
 }

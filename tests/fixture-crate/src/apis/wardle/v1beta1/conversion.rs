@@ -10,34 +10,38 @@ use crate::apis::wardle as hub;
 
 /// The reference goes to the hub field its type names.
 pub fn convert_flunder_spec_to_hub(
-    input: &FlunderSpec,
+    mut input: FlunderSpec,
 ) -> Result<hub::FlunderSpec, ConversionError> {
     let mut out = hub::FlunderSpec::default();
-    auto_convert_flunder_spec_to_hub(input, &mut out)?;
+    let reference = std::mem::take(&mut input.reference);
     match input.reference_type {
-        Some(ReferenceType::Flunder) => out.flunder_reference = input.reference.clone(),
-        Some(ReferenceType::Fischer) => out.fischer_reference = input.reference.clone(),
-        None if input.reference.is_empty() => {}
+        Some(ReferenceType::Flunder) => out.flunder_reference = reference,
+        Some(ReferenceType::Fischer) => out.fischer_reference = reference,
+        None if reference.is_empty() => {}
         None => {
             return Err(
                 ConversionError::new("referenceType is required with a reference").at("spec"),
             );
         }
     }
+    auto_convert_flunder_spec_to_hub(input, &mut out)?;
     Ok(out)
 }
 
 /// The hub field `reference_type` names becomes the reference.
 pub fn convert_flunder_spec_from_hub(
-    input: &hub::FlunderSpec,
+    mut input: hub::FlunderSpec,
 ) -> Result<FlunderSpec, ConversionError> {
-    let mut out = FlunderSpec::default();
-    auto_convert_flunder_spec_from_hub(input, &mut out)?;
-    out.reference = match input.reference_type {
-        Some(hub::ReferenceType::Flunder) => input.flunder_reference.clone(),
-        Some(hub::ReferenceType::Fischer) => input.fischer_reference.clone(),
+    let reference = match input.reference_type {
+        Some(hub::ReferenceType::Flunder) => std::mem::take(&mut input.flunder_reference),
+        Some(hub::ReferenceType::Fischer) => std::mem::take(&mut input.fischer_reference),
         None => String::new(),
     };
+    let mut out = FlunderSpec {
+        reference,
+        ..FlunderSpec::default()
+    };
+    auto_convert_flunder_spec_from_hub(input, &mut out)?;
     Ok(out)
 }
 
