@@ -1569,6 +1569,17 @@ mod wardle {
                     period: Some("-90s".parse().unwrap()),
                 }],
                 window: Some(Box::new(v1alpha1::Window(80, 90))),
+                tiers: BTreeMap::from([(
+                    "gold".into(),
+                    vec![
+                        None,
+                        Some(v1alpha1::Limit {
+                            name: "mem".into(),
+                            max: Some(8),
+                            period: None,
+                        }),
+                    ],
+                )]),
             },
             status: Some(v1alpha1::FlunderStatus {
                 phase: Some(v1alpha1::Phase::Ready {
@@ -1591,6 +1602,11 @@ mod wardle {
             "generated: Vec of a converted type"
         );
         assert_eq!(h.spec.window.as_deref(), Some(&hub::Window(80, 90)));
+        assert_eq!(
+            h.spec.tiers["gold"][1].as_ref().map(|l| l.max),
+            Some(Some(8)),
+            "generated: a map of lists of optional converted values"
+        );
         assert_eq!(
             h.spec.labels,
             std::collections::HashMap::from([("a".to_string(), "b".to_string())]),
@@ -1620,6 +1636,21 @@ mod wardle {
         };
         let f: v1alpha1::Fischer = convert(fischer).unwrap();
         assert_eq!(f.disallowed_flunders, ["x"]);
+
+        // A tuple variant holding a converted type, through the hub and back.
+        let mut throttled = alpha(Some(v1alpha1::ReferenceType::Flunder));
+        throttled.status = Some(v1alpha1::FlunderStatus {
+            phase: Some(v1alpha1::Phase::Throttled(Box::new(v1alpha1::Limit {
+                name: "qps".into(),
+                max: Some(3),
+                period: None,
+            }))),
+        });
+        let h = throttled.to_hub().unwrap();
+        assert!(
+            matches!(&h.status.as_ref().unwrap().phase, Some(hub::Phase::Throttled(l)) if l.max == Some(3))
+        );
+        assert_eq!(v1alpha1::Flunder::from_hub(h).unwrap(), throttled);
     }
 
     #[test]

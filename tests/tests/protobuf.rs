@@ -84,6 +84,12 @@ macro_rules! flunder_strategy {
                                     })
                                     .collect(),
                                 window: window.map(|(a, b)| Box::new($v::Window(a, b))),
+                                // Carried as JSON bytes in protobuf (a map of lists): one
+                                // shape, so the messages' other fields keep their variety.
+                                tiers: BTreeMap::from([(
+                                    "gold".to_string(),
+                                    vec![None, Some($v::Limit::default())],
+                                )]),
                             },
                             status: status.then_some($v::FlunderStatus { phase }),
                         }

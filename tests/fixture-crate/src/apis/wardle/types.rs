@@ -19,6 +19,9 @@ pub struct FlunderSpec {
     pub labels: HashMap<String, String>,
     pub limits: Vec<Limit>,
     pub window: Option<Box<Window>>,
+    /// Limits by tier, some unset: a map of lists of optional converted values (moved through
+    /// the hub entry by entry).
+    pub tiers: HashMap<String, Vec<Option<Limit>>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -47,8 +50,12 @@ pub struct FlunderStatus {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Phase {
     Pending,
-    Ready { since: String },
+    Ready {
+        since: String,
+    },
     Failed(String),
+    /// Held back by a limit: a tuple variant of a converted type.
+    Throttled(Box<Limit>),
 }
 
 /// A cluster-scoped fischer (internal version).

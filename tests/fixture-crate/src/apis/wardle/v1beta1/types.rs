@@ -27,6 +27,10 @@ pub struct FlunderSpec {
     pub limits: Vec<Limit>,
     /// +default=[8000, 9000]
     pub window: Option<Box<Window>>,
+    /// Limits by tier, some unset: a map of lists of optional converted values (moved through
+    /// the hub entry by entry).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tiers: BTreeMap<String, Vec<Option<Limit>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -56,8 +60,12 @@ pub struct FlunderStatus {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Phase {
     Pending,
-    Ready { since: String },
+    Ready {
+        since: String,
+    },
     Failed(String),
+    /// Held back by a limit: a tuple variant of a converted type.
+    Throttled(Box<Limit>),
 }
 
 /// A fischer.
