@@ -271,8 +271,9 @@ fn variant_types(t: &TypeDef) -> impl Iterator<Item = &FieldType> {
         })
 }
 
-/// `match self { … }` applying the defaults inside whichever variant an enum holds; `None`
-/// when no variant holds anything with defaults.
+/// `match self { … }` applying the defaults inside whichever variant an enum holds (`if let`
+/// when one variant alone holds any, as clippy's `single_match` wants); `None` when no variant
+/// holds anything with defaults.
 fn variant_defaults(
     t: &TypeDef,
     analysis: &mut Analysis,
@@ -300,11 +301,10 @@ fn variant_defaults(
                     None => quote!(_),
                 });
                 let calls = bound.iter().flatten();
-                arms.push(quote! {
-                    Self::#name(#(#patterns),*) => {
-                        #(#scheme::SetDefaults::set_defaults(#calls);)*
-                    }
-                });
+                arms.push((
+                    quote!(Self::#name(#(#patterns),*)),
+                    quote!(#(#scheme::SetDefaults::set_defaults(#calls);)*),
+                ));
             }
             VariantShape::Struct(fields) => {
                 let nested: Vec<proc_macro2::Ident> = fields
@@ -315,25 +315,35 @@ fn variant_defaults(
                 if nested.is_empty() {
                     continue;
                 }
-                arms.push(quote! {
-                    Self::#name { #(#nested,)* .. } => {
-                        #(#scheme::SetDefaults::set_defaults(#nested);)*
-                    }
-                });
+                arms.push((
+                    quote!(Self::#name { #(#nested,)* .. }),
+                    quote!(#(#scheme::SetDefaults::set_defaults(#nested);)*),
+                ));
             }
         }
     }
-    if arms.is_empty() {
-        return None;
-    }
-    // A catch-all only where some variant has no arm (one more would be unreachable).
-    let rest = (arms.len() < variants.len()).then(|| quote!(_ => {}));
-    Some(quote! {
-        match self {
-            #(#arms)*
-            #rest
+    let every_variant = arms.len() == variants.len();
+    match arms.as_slice() {
+        [] => None,
+        [(pattern, calls)] if !every_variant => Some(quote! {
+            if let #pattern = self {
+                #calls
+            }
+        }),
+        _ => {
+            let arms = arms
+                .iter()
+                .map(|(pattern, calls)| quote!(#pattern => { #calls }));
+            // A catch-all only where some variant has no arm (one more would be unreachable).
+            let rest = (!every_variant).then(|| quote!(_ => {}));
+            Some(quote! {
+                match self {
+                    #(#arms)*
+                    #rest
+                }
+            })
         }
-    })
+    }
 }
 
 /// The defaults file of one version.
