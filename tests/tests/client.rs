@@ -693,3 +693,46 @@ async fn kubectl_scales_a_fleet() {
     assert_eq!(scale["spec"]["replicas"], 5);
     assert_eq!(scale["status"]["selector"], "app=web,tier in (back,front)");
 }
+
+/// Server-side apply keeps the `null`s inside a field holding arbitrary JSON, which are its
+/// data, and drops those its schema does not allow (a label emptied, an enum field unset), as
+/// kube-apiserver does.
+#[tokio::test]
+async fn an_apply_keeps_the_nulls_inside_arbitrary_json() {
+    use kube::api::{Patch, PatchParams};
+    let fake = fake::builder().build().await.unwrap();
+    let api: kube::Api<fleet::v1beta1::Fleet> = kube::Api::namespaced(fake.client(), "default");
+    let config = serde_json::json!({"a": null, "b": [null, 1], "c": {"d": null, "e": "f"}});
+    let apply = |labels: serde_json::Value| {
+        Patch::Apply(serde_json::json!({
+            "apiVersion": "fleet.example.com/v1beta1",
+            "kind": "Fleet",
+            "metadata": {"name": "web", "labels": labels},
+            "spec": {
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {},
+                "priorityClass": null,
+                "config": config,
+            },
+        }))
+    };
+    let pp = PatchParams::apply("me");
+    // Created by the apply, then applied again over the stored object.
+    for labels in [
+        serde_json::json!({"kept": "yes", "gone": null}),
+        serde_json::json!({"kept": "yes", "gone": null, "again": null}),
+    ] {
+        let applied = api.patch("web", &pp, &apply(labels)).await.unwrap();
+        assert_eq!(applied.spec.config.as_ref(), Some(&config));
+        assert_eq!(
+            applied.metadata.labels,
+            Some(std::collections::BTreeMap::from([(
+                "kept".to_string(),
+                "yes".to_string()
+            )]))
+        );
+        let read = api.get("web").await.unwrap();
+        assert_eq!(read.spec.config.as_ref(), Some(&config));
+        assert_eq!(read.spec.priority_class, applied.spec.priority_class);
+    }
+}

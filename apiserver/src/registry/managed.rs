@@ -359,7 +359,7 @@ impl<H: Object + Clone> FieldManager<H> {
         let mut merged = Typed::new(&version.schema, &version.root)
             .merge(live, config)
             .ok()?;
-        super::store::drop_nulls(&mut merged);
+        self.prune_nulls(index, &mut merged);
         let name = merged
             .pointer("/metadata/name")
             .and_then(Value::as_str)
@@ -378,11 +378,19 @@ impl<H: Object + Clone> FieldManager<H> {
             return None;
         }
         let mut value: Value = serde_json::from_slice(body).ok()?;
-        let version = &self.versions[index];
-        if !Typed::new(&version.schema, &version.root).prune_nulls(&mut value) {
+        if !self.prune_nulls(index, &mut value) {
             return None;
         }
         serde_json::to_vec(&value).ok()
+    }
+
+    /// Removes from `value` (an object of version `index`) the `null`s its schema does not
+    /// allow — where an apply's merge empties a field, or a client sent one for unset — and
+    /// keeps those inside fields holding arbitrary JSON, which are the data. Whether any was
+    /// removed.
+    pub(crate) fn prune_nulls(&self, index: usize, value: &mut Value) -> bool {
+        let version = &self.versions[index];
+        Typed::new(&version.schema, &version.root).prune_nulls(value)
     }
 
     /// An apply configuration must only set fields its version's schema declares (Go's
@@ -518,7 +526,7 @@ impl<H: Object + Clone> Versions for FieldManager<H> {
         // An apply's merge keeps its configuration's nulls (fields it empties); the object
         // written has them unset, and so does the typed hub it converts through.
         let mut object = object.clone();
-        super::store::drop_nulls(&mut object);
+        self.prune_nulls(from, &mut object);
         let hub = (self.convert_value[from])(object)
             .map_err(|_| ConvertError::Failed(format!("{from_version} does not decode")))?;
         (self.write_value[to])(&hub).map_err(ConvertError::Failed)

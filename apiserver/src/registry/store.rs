@@ -32,8 +32,6 @@ mod delete;
 mod list;
 mod write;
 
-pub(super) use write::drop_nulls;
-
 /// How long a read-modify-write keeps retrying when other writers got there first. etcd3's
 /// `GuaranteedUpdate` retries until the request's context ends: a write without a
 /// `resourceVersion` precondition must not fail just because others wrote meanwhile (on etcd,

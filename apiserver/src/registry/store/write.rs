@@ -515,7 +515,7 @@ where
                         manager,
                         opts.force,
                     )?;
-                    self.decode_applied(codec, scope, merged, &config, repeated, opts)
+                    self.decode_applied(index, codec, scope, merged, &config, repeated, opts)
                 })
                 .await;
             match updated {
@@ -534,7 +534,7 @@ where
                         .fields
                         .apply(index, None, None, &config, manager, opts.force)?;
                     let (obj, warnings) =
-                        self.decode_applied(codec, scope, merged, &config, repeated, opts)?;
+                        self.decode_applied(index, codec, scope, merged, &config, repeated, opts)?;
                     match self.create_decoded(scope, obj, warnings, opts, true).await {
                         Err(e) if e.reason == "AlreadyExists" => continue,
                         created => return created,
@@ -552,8 +552,10 @@ where
     }
 
     /// The merged object of an apply, decoded as the request's version.
+    #[allow(clippy::too_many_arguments)]
     fn decode_applied(
         &self,
+        index: usize,
         codec: &VersionCodec<H>,
         scope: &Scope,
         mut merged: Value,
@@ -562,7 +564,7 @@ where
         opts: &WriteOptions,
     ) -> Result<(H, Vec<String>), ApiError> {
         // Fields emptied by pruning are null, as in Kubernetes; a typed object has them unset.
-        drop_nulls(&mut merged);
+        self.fields.prune_nulls(index, &mut merged);
         let Decoded {
             object: mut obj,
             field_issues,
@@ -740,18 +742,6 @@ fn apply_config(
         meta.insert("namespace".into(), Value::String(ns.clone()));
     }
     Ok((config, repeated))
-}
-
-/// Removes null members of objects, recursively.
-pub(in crate::registry) fn drop_nulls(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|_, v| !v.is_null());
-            map.values_mut().for_each(drop_nulls);
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
-        _ => {}
-    }
 }
 
 /// A write's objects as every served version sees them, for webhooks.

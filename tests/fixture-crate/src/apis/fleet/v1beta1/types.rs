@@ -57,6 +57,9 @@ pub struct FleetSpec {
     /// +listMapKey=protocol
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<FleetPort>,
+    /// Settings handed to the pods as they are: arbitrary JSON, `null`s included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Value>,
     /// Ports only some pods open; replaced as a whole.
     /// +listType=atomic
     #[serde(default, skip_serializing_if = "Option::is_none")]
