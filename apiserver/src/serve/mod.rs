@@ -33,6 +33,12 @@ pub const HTTP2_MAX_STREAMS_PER_CONNECTION: u32 = 1000;
 /// keeps its own 64 KiB limit on an HTTP/1.1 request line: a 414.)
 pub const MAX_HEADER_BYTES: usize = 1 << 20;
 
+/// How many header fields an HTTP/1.1 request may have. Go counts only their bytes; hyper's
+/// default of 100 answered 431 to a user in many groups behind kube-aggregator, which sends one
+/// `X-Remote-Group` header per group (and one `X-Remote-Extra-*` per extra value). Parsing a
+/// request reserves room for this many (about 64 KiB). HTTP/2 counts only the bytes.
+pub const MAX_HEADER_FIELDS: usize = 1000;
+
 /// How long an HTTP/1 client may take to send a request's headers: k8s.io/apiserver's
 /// `ReadHeaderTimeout`, counted as Go's net/http counts it — from the connection's start for its
 /// first request (a connection that sends nothing, or drips its headers, is closed after it), and
@@ -572,7 +578,8 @@ async fn run_connection<I>(
         .timer(hyper_util::rt::TokioTimer::new())
         // Kept by the transport, as Go keeps it (hyper's also runs between requests).
         .header_read_timeout(None)
-        .max_buf_size(MAX_HEADER_BYTES + 8192);
+        .max_buf_size(MAX_HEADER_BYTES + 8192)
+        .max_headers(MAX_HEADER_FIELDS);
     builder
         .http2()
         .max_concurrent_streams(HTTP2_MAX_STREAMS_PER_CONNECTION)

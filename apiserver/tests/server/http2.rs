@@ -268,6 +268,39 @@ async fn long_headers_are_read_and_never_end_the_connection() {
     assert!(String::from_utf8_lossy(&buf).contains("\"after\""));
 }
 
+/// A request with hundreds of header fields is read over either protocol: kube-aggregator
+/// sends one `X-Remote-Group` header for each of the user's groups (hyper's default of 100
+/// header fields answered 431 over HTTP/1.1); past the limit, 431.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_with_many_header_fields_are_read() {
+    let addr = serve().await;
+    let get = |groups: usize| {
+        let mut req = Request::get(format!("http://{addr}{BASE}")).header("host", addr.to_string());
+        for i in 0..groups {
+            req = req.header("x-remote-group", format!("team-{i}"));
+        }
+        req.body(Full::new(Bytes::new())).unwrap()
+    };
+    let (mut h2, _conn) = h2_connect(addr).await;
+    let resp = h2.send_request(get(900)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    for (groups, status) in [
+        (900, StatusCode::OK),
+        (
+            apiserver::serve::MAX_HEADER_FIELDS + 1,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        ),
+    ] {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut h1, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let resp = h1.send_request(get(groups)).await.unwrap();
+        assert_eq!(resp.status(), status, "{groups} header fields");
+    }
+}
+
 /// The header timeout counts as Go's net/http counts `ReadHeaderTimeout`: from a connection's
 /// start for its first request, from the first byte of each later one; a keep-alive connection
 /// idle between requests is kept for the idle timeout. (It was hyper's timer, which also ran
