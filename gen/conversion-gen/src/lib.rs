@@ -953,9 +953,21 @@ pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
         let body = |d: &Direction, arg: TokenStream| -> TokenStream {
             match (&d.hand_written, &d.auto) {
                 (Some(f), _) => quote!(#f(#arg)),
-                (None, Some(auto)) => quote! {
-                    let input = #arg;
-                    ::core::result::Result::Ok(#auto)
+                // A unit struct reads nothing of its input; an enum without variants has no
+                // value to convert (its `match` is the whole body: nothing after it is reached).
+                (None, Some(auto)) => match &(if d.to_hub { plan.ext } else { plan.hub }).body {
+                    TypeBody::Unit => quote! {
+                        let _ = #arg;
+                        ::core::result::Result::Ok(#auto)
+                    },
+                    TypeBody::Enum(variants) if variants.is_empty() => quote! {
+                        let input = #arg;
+                        #auto
+                    },
+                    _ => quote! {
+                        let input = #arg;
+                        ::core::result::Result::Ok(#auto)
+                    },
                 },
                 // Reported by `validate` (E0501), so never generated; an error, not a panic, if
                 // it ever were.

@@ -788,6 +788,20 @@ fn enum_impl(pkg: &Package, t: &TypeDef) -> TokenStream {
             TokenStream::new(),
         )
     };
+    // Every value is unknown to an enum without variants (a `match` with one catch-all arm
+    // is clippy's match_single_binding).
+    let decode = if variants.is_empty() {
+        quote!(::core::result::Result::Err(pb::DecodeError::new(
+            format!(#unknown, value)
+        )))
+    } else {
+        quote! {
+            match value.as_str() {
+                #( #wires => ::core::result::Result::Ok(Self::#names), )*
+                other => ::core::result::Result::Err(pb::DecodeError::new(format!(#unknown, other))),
+            }
+        }
+    };
     quote! {
         #allow
         impl pb::Field for #path {
@@ -804,10 +818,7 @@ fn enum_impl(pkg: &Package, t: &TypeDef) -> TokenStream {
                 _depth: pb::Depth,
             ) -> ::core::result::Result<Self, pb::DecodeError> {
                 let value = pb::decode_string(wire, buf)?;
-                match value.as_str() {
-                    #( #wires => ::core::result::Result::Ok(Self::#names), )*
-                    other => ::core::result::Result::Err(pb::DecodeError::new(format!(#unknown, other))),
-                }
+                #decode
             }
         }
     }

@@ -77,3 +77,12 @@ pub struct Fischer {
     pub metadata: ObjectMeta,
     pub disallowed_flunders: Vec<String>,
 }
+
+/// A marker without data: converted without reading it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Marker;
+
+/// A type with no values (a placeholder for future variants): converted by a `match` with no
+/// arms.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Never {}
