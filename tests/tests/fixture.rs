@@ -1709,6 +1709,27 @@ mod wardle_defaults {
     use kube_codegen_scheme::{Gvk, Scheme, SetDefaults};
     use std::collections::BTreeMap;
 
+    /// A tuple struct's fields are defaulted too, through `self.0`, `self.1`.
+    #[test]
+    fn defaults_reach_the_fields_of_a_tuple_struct() {
+        let mut pair = v1beta1::LimitPair(
+            v1beta1::Limit::default(),
+            Some(Box::new(v1beta1::Limit {
+                max: Some(3),
+                ..Default::default()
+            })),
+        );
+        pair.set_defaults();
+        assert_eq!(pair.0.max, Some(10));
+        assert_eq!(pair.1.unwrap().max, Some(3));
+        let mut pair = v1beta1::LimitPair(
+            v1beta1::Limit::default(),
+            Some(Box::new(v1beta1::Limit::default())),
+        );
+        pair.set_defaults();
+        assert_eq!(pair.1.unwrap().max, Some(10));
+    }
+
     #[test]
     fn defaults_reach_nested_objects() {
         let mut f = v1beta1::Flunder {

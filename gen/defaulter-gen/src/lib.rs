@@ -234,6 +234,7 @@ impl Analysis<'_> {
                 hand || (mode(t) != Some(DefaulterMode::Covers)
                     && (fields(t).iter().any(|f| f.options.default.is_some())
                         || fields(t).iter().any(|f| self.nested(&f.ty))
+                        || tuple_types(t).iter().any(|ty| self.nested(ty))
                         || variant_types(t).any(|ty| self.nested(ty))))
             }
         };
@@ -250,6 +251,15 @@ impl Analysis<'_> {
             FieldType::Local(n) => self.has_defaults(n),
             _ => false,
         }
+    }
+}
+
+/// The types of a tuple struct's fields (`pub struct Pair(pub A, pub Option<B>)`; none for other
+/// shapes): defaults inside them are applied through `self.0`, `self.1`, ...
+fn tuple_types(t: &TypeDef) -> &[FieldType] {
+    match &t.body {
+        TypeBody::Tuple(types) => types,
+        _ => &[],
     }
 }
 
@@ -389,6 +399,12 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
                 }
                 if analysis.nested(&f.ty) {
                     body.push(quote!(#scheme::SetDefaults::set_defaults(&mut self.#id);));
+                }
+            }
+            for (i, ty) in tuple_types(t).iter().enumerate() {
+                if analysis.nested(ty) {
+                    let idx = proc_macro2::Literal::usize_unsuffixed(i);
+                    body.push(quote!(#scheme::SetDefaults::set_defaults(&mut self.#idx);));
                 }
             }
             body.extend(variant_defaults(t, &mut analysis, &scheme));

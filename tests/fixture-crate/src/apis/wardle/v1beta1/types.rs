@@ -52,6 +52,10 @@ pub struct Limit {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Window(pub i32, pub i32);
 
+/// Two limits side by side (this version only): a tuple struct whose fields hold defaults.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LimitPair(pub Limit, pub Option<Box<Limit>>);
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FlunderStatus {
     pub phase: Option<Phase>,
