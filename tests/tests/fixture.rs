@@ -1581,6 +1581,10 @@ mod wardle {
                         }),
                     ],
                 )]),
+                groups: BTreeMap::from([(
+                    "ops".into(),
+                    ["ann".to_string(), "bob".to_string()].into(),
+                )]),
             },
             status: Some(v1alpha1::FlunderStatus {
                 phase: Some(v1alpha1::Phase::Ready {
@@ -1607,6 +1611,11 @@ mod wardle {
             h.spec.tiers["gold"][1].as_ref().map(|l| l.max),
             Some(Some(8)),
             "generated: a map of lists of optional converted values"
+        );
+        assert_eq!(
+            h.spec.groups["ops"],
+            ["ann".to_string(), "bob".to_string()].into(),
+            "generated: a BTreeMap of BTreeSets into the hub's HashMap of HashSets"
         );
         assert_eq!(
             h.spec.labels,

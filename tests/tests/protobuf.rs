@@ -90,6 +90,10 @@ macro_rules! flunder_strategy {
                                     "gold".to_string(),
                                     vec![None, Some($v::Limit::default())],
                                 )]),
+                                groups: BTreeMap::from([(
+                                    "ops".to_string(),
+                                    ["ann".to_string()].into(),
+                                )]),
                             },
                             status: status.then_some($v::FlunderStatus { phase }),
                         }

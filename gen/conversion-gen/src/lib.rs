@@ -739,6 +739,11 @@ impl Conv {
         let err = quote!(#scheme::ConversionError);
         match self {
             Conv::Same => quote!(::core::result::Result::Ok::<_, #err>(#e)),
+            // Collected into the other kind (`BTreeSet` → `HashSet`): nothing can fail.
+            Conv::Seq(c) | Conv::Map(c) if matches!(**c, Conv::Same) => {
+                let v = self.value(ctx, e);
+                quote!(::core::result::Result::Ok::<_, #err>(#v))
+            }
             Conv::Hub { .. } => {
                 let f = self.function(ctx);
                 quote!(#f(#e))

@@ -22,6 +22,8 @@ pub struct FlunderSpec {
     /// Limits by tier, some unset: a map of lists of optional converted values (moved through
     /// the hub entry by entry).
     pub tiers: HashMap<String, Vec<Option<Limit>>>,
+    /// Members by group: sets in a map (`BTreeMap` of `BTreeSet`s in the versions).
+    pub groups: HashMap<String, std::collections::HashSet<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -31,6 +31,9 @@ pub struct FlunderSpec {
     /// the hub entry by entry).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tiers: BTreeMap<String, Vec<Option<Limit>>>,
+    /// Members by group: sets in a map (a `HashMap` of `HashSet`s in the hub).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
