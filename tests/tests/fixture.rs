@@ -110,6 +110,7 @@ fn beta_fleet_spec() -> v1beta1::FleetSpec {
             beta_port("metrics", "TCP", 9090),
         ],
         config: Some(serde_json::json!({"mode": "fast", "unset": null})),
+        racks: None,
         extra_ports: Some(vec![beta_port("debug", "TCP", 6060)]),
         finalizers: vec!["example.com/drain".into(), "example.com/audit".into()],
         zones: ["zone-b", "zone-a"].into_iter().map(String::from).collect(),

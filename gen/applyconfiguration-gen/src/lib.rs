@@ -564,12 +564,16 @@ fn configuration(
         #snake
         #[derive(#(#derives),*)]
         #[serde(crate = #serde_crate)]
+        // Fields and setters hold the user's types wrapped once more (`Option<…>`): a type the
+        // user's own code nests deeply is past clippy's `type_complexity` here.
+        #[allow(clippy::type_complexity)]
         pub struct #config {
             #(#members)*
         }
 
         #trait_names
         #snake
+        #[allow(clippy::type_complexity)]
         impl #config {
             #new
 

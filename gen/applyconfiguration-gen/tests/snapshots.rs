@@ -200,7 +200,9 @@ pub struct CamelSpec {
         "{out}"
     );
     assert!(
-        compact.contains("#[allow(non_snake_case)]implCamelSpecApplyConfiguration"),
+        compact.contains(
+            "#[allow(non_snake_case)]#[allow(clippy::type_complexity)]implCamelSpecApplyConfiguration"
+        ),
         "{out}"
     );
     assert!(compact.contains("pubfnociDigest("), "{out}");

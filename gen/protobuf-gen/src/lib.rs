@@ -724,6 +724,9 @@ fn message_impl(pkg: &Package, m: &Message, opts: &Options) -> TokenStream {
         }
     });
     quote! {
+        // Decoding holds each field in an `Option` of its type, written out (a user's alias
+        // expanded): deeply nested types are past clippy's `type_complexity` here.
+        #[allow(clippy::type_complexity)]
         impl pb::Message for #path {
             fn encode_fields(&self, buf: &mut ::std::vec::Vec<u8>) {
                 #( #encode(&self.#members, #numbers, buf); )*

@@ -11,6 +11,7 @@
     ::kube_codegen_client::__private::serde::Deserialize
 )]
 #[serde(crate = "::kube_codegen_client::__private::serde")]
+#[allow(clippy::type_complexity)]
 pub struct AlertApplyConfiguration {
     #[serde(
         rename = "apiVersion",
@@ -41,6 +42,7 @@ pub struct AlertApplyConfiguration {
     )]
     pub status: ::core::option::Option<AlertStatusApplyConfiguration>,
 }
+#[allow(clippy::type_complexity)]
 impl AlertApplyConfiguration {
     /// An apply configuration of the `Alert` named so, in that namespace: `apiVersion` and `kind` set.
     pub fn new(
@@ -168,6 +170,7 @@ pub fn extract_alert_status(
     ::kube_codegen_client::__private::serde::Deserialize
 )]
 #[serde(crate = "::kube_codegen_client::__private::serde")]
+#[allow(clippy::type_complexity)]
 pub struct AlertSpecApplyConfiguration {
     ///The text of the alert.
     #[serde(
@@ -184,6 +187,7 @@ pub struct AlertSpecApplyConfiguration {
     )]
     pub priority: ::core::option::Option<::pager::v1alpha1::Priority>,
 }
+#[allow(clippy::type_complexity)]
 impl AlertSpecApplyConfiguration {
     /// An empty configuration.
     pub fn new() -> Self {
@@ -228,6 +232,7 @@ impl AlertSpecApplyConfiguration {
     ::kube_codegen_client::__private::serde::Deserialize
 )]
 #[serde(crate = "::kube_codegen_client::__private::serde")]
+#[allow(clippy::type_complexity)]
 pub struct AlertStatusApplyConfiguration {
     ///Whether the alert has been sent.
     #[serde(
@@ -237,6 +242,7 @@ pub struct AlertStatusApplyConfiguration {
     )]
     pub sent: ::core::option::Option<bool>,
 }
+#[allow(clippy::type_complexity)]
 impl AlertStatusApplyConfiguration {
     /// An empty configuration.
     pub fn new() -> Self {

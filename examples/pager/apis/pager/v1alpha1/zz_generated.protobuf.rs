@@ -3,6 +3,7 @@
 
 const _: () = {
     use ::kube_codegen_protobuf as pb;
+    #[allow(clippy::type_complexity)]
     impl pb::Message for self::types::Alert {
         fn encode_fields(&self, buf: &mut ::std::vec::Vec<u8>) {
             pb::Field::encode(&self.metadata, 1, buf);
@@ -65,6 +66,7 @@ const _: () = {
         }
     }
     pb::message_field!(self::types::Alert);
+    #[allow(clippy::type_complexity)]
     impl pb::Message for self::types::AlertSpec {
         fn encode_fields(&self, buf: &mut ::std::vec::Vec<u8>) {
             pb::Field::encode(&self.message, 1, buf);
@@ -115,6 +117,7 @@ const _: () = {
         }
     }
     pb::message_field!(self::types::AlertSpec);
+    #[allow(clippy::type_complexity)]
     impl pb::Message for self::types::AlertStatus {
         fn encode_fields(&self, buf: &mut ::std::vec::Vec<u8>) {
             pb::Field::encode(&self.sent, 1, buf);

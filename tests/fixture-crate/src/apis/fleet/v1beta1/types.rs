@@ -57,6 +57,10 @@ pub struct FleetSpec {
     /// +listMapKey=protocol
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<FleetPort>,
+    /// Ports by zone and rack, some racks unknown: as deeply nested as real types get (an
+    /// alias keeps clippy's `type_complexity` quiet here; generated code names it expanded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub racks: Option<Racks>,
     /// Settings handed to the pods as they are: arbitrary JSON, `null`s included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Value>,
@@ -305,3 +309,6 @@ pub struct ChassisSpec {
 /// A marker type with no fields: a unit struct. No `Clone`: deepcopy-gen writes it.
 #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Decommissioned;
+
+/// Racks of ports by zone.
+pub type Racks = Vec<Option<Box<BTreeMap<String, Vec<Option<FleetPort>>>>>>;
