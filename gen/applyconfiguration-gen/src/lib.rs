@@ -408,6 +408,13 @@ fn configuration(
                 )
             };
             let set_meta = has_meta.then(|| quote!(metadata: ::core::option::Option::Some(#meta),));
+            // The rest of the fields, when `new` leaves any (a kind of metadata alone has none:
+            // clippy's needless_update).
+            let rest = fields
+                .iter()
+                .filter(written)
+                .any(|f| f.name != "metadata")
+                .then(|| quote!(..::core::default::Default::default()));
             let new_doc = format!(
                 " An apply configuration of the `{name}` named so{}: `apiVersion` and `kind` set.",
                 if k.resource.namespaced {
@@ -511,7 +518,7 @@ fn configuration(
                         api_version: ::core::option::Option::Some(#api_version.into()),
                         kind: ::core::option::Option::Some(#name.into()),
                         #set_meta
-                        ..::core::default::Default::default()
+                        #rest
                     }
                 }
 

@@ -2,6 +2,7 @@
 //!
 //! +groupName=gateway.example.com
 
+pub mod beacons;
 pub mod httproutes;
 
 include!(concat!(
