@@ -1586,6 +1586,7 @@ mod wardle {
                     "ops".into(),
                     ["ann".to_string(), "bob".to_string()].into(),
                 )]),
+                never: None,
             },
             status: Some(v1alpha1::FlunderStatus {
                 phase: Some(v1alpha1::Phase::Ready {

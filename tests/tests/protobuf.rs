@@ -94,6 +94,7 @@ macro_rules! flunder_strategy {
                                     "ops".to_string(),
                                     ["ann".to_string()].into(),
                                 )]),
+                                never: None,
                             },
                             status: status.then_some($v::FlunderStatus { phase }),
                         }

@@ -380,8 +380,13 @@ fn configuration(
         } else {
             field.clone()
         };
+        // A value of an enum without variants cannot be made: rustc knows the setter's body
+        // after `value.into()` is never reached.
+        let uninhabited =
+            holds_no_value(pkg, &f.ty).then(|| quote!(#[allow(unreachable_code, unused_mut)]));
         setters.push(quote! {
             #[doc = #doc]
+            #uninhabited
             pub fn #setter(mut self, value: impl ::core::convert::Into<#t>) -> Self {
                 self.#field = ::core::option::Option::Some(value.into());
                 self
@@ -588,6 +593,18 @@ fn configuration(
         }
 
         #extra
+    }
+}
+
+/// Whether a field of this type holds a value of an enum without variants (`Option<Never>`):
+/// its setter's argument can never exist.
+fn holds_no_value(pkg: &Package, ty: &FieldType) -> bool {
+    match ty {
+        FieldType::Option(t) | FieldType::Box(t) => holds_no_value(pkg, t),
+        FieldType::Local(n) => pkg
+            .type_named(n)
+            .is_some_and(|t| matches!(&t.body, TypeBody::Enum(v) if v.is_empty())),
+        _ => false,
     }
 }
 

@@ -24,6 +24,8 @@ pub struct FlunderSpec {
     pub tiers: HashMap<String, Vec<Option<Limit>>>,
     /// Members by group: sets in a map (`BTreeMap` of `BTreeSet`s in the versions).
     pub groups: HashMap<String, std::collections::HashSet<String>>,
+    /// Never set (its type has no values): a field of an empty enum.
+    pub never: Option<Never>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

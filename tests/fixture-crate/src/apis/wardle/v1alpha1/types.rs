@@ -31,6 +31,9 @@ pub struct FlunderSpec {
     /// Members by group: sets in a map (a `HashMap` of `HashSet`s in the hub).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub groups: BTreeMap<String, std::collections::BTreeSet<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Never set (its type has no values): a field of an empty enum.
+    pub never: Option<Never>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
