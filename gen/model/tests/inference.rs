@@ -1341,3 +1341,25 @@ fn a_hub_kind_takes_its_versions_scope() {
         "the hub is cluster-scoped like its version"
     );
 }
+
+/// An inferred resource name is checked as `+resourceName` is: a kind named with other than
+/// ASCII letters gets a plural that is no DNS label (a URL segment, client method names).
+#[test]
+fn an_inferred_resource_name_must_be_a_dns_label() {
+    for name in ["Ñandú", "Größe", "Big_Thing"] {
+        let codes = error_codes(&[
+            ("apis/zoo/v1/mod.rs", "mod types;\n"),
+            ("apis/zoo/v1/types.rs", &types_rs(&[kind(name, &[])])),
+        ]);
+        assert_eq!(codes, ["E0317"], "{name}");
+        let named = load_ok(&[
+            ("apis/zoo/v1/mod.rs", "mod types;\n"),
+            (
+                "apis/zoo/v1/types.rs",
+                &types_rs(&[kind(name, &["+resourceName=animals"])]),
+            ),
+        ]);
+        let t = ty(package(&named, "zoo/v1"), name);
+        assert_eq!(t.resource.as_ref().unwrap().plural, "animals");
+    }
+}

@@ -201,6 +201,18 @@ fn resource(
             Origin::Inferred(format!("kind `{kind}`")),
         ),
     };
+    // A resource name is a lower-case DNS label (a URL path segment, and the name of clients'
+    // methods): `+resourceName` is checked as one, and so is the name inferred from the kind.
+    if matches!(plural_origin, Origin::Inferred(_)) && !naming::is_dns_label(&plural) {
+        diags.push(
+            Diagnostic::error(
+                "E0317",
+                format!("the resource name inferred from kind `{kind}`, `{plural}`, is not a lower-case DNS label"),
+            )
+            .at(t.span, "a kind named with letters other than ASCII ones, or with `_`")
+            .help("name its resource: `/// +resourceName=<plural>` (lower-case ASCII letters, digits and `-`)"),
+        );
+    }
     if let Some((other, other_span)) = roots_seen.get(&plural) {
         diags.push(
             Diagnostic::error(
