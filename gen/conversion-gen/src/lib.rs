@@ -278,8 +278,22 @@ impl Direction {
                     "E0502",
                     format!("`{}` cannot be called by generated code", self.fn_name),
                 )
-                .at(f.span, "private to its module")
-                .help(format!("make it `pub fn {}`", self.fn_name)),
+                .at(
+                    f.span,
+                    if f.is_pub {
+                        "in a module generated code in the package module cannot name"
+                    } else {
+                        "private to its module"
+                    },
+                )
+                .help(if f.is_pub {
+                    format!(
+                        "make the modules it is declared in `pub(crate) mod` from the package module down, or declare `{}` in the package module or a file module it declares",
+                        self.fn_name
+                    )
+                } else {
+                    format!("make it `pub fn {}`", self.fn_name)
+                }),
             );
         }
         let (from, to) = if self.to_hub {

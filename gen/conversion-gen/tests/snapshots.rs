@@ -19,6 +19,19 @@ fn render(loaded: &Loaded, diags: &[kube_codegen_model::Diagnostic]) -> String {
     kube_codegen_model::testing::render(&tmp_root(), loaded, diags)
 }
 
+/// The conversion file of the fixture's version package, formatted.
+fn generated(loaded: &Loaded) -> String {
+    let pkg = loaded
+        .model
+        .packages
+        .iter()
+        .find(|p| p.version.is_some())
+        .unwrap();
+    let hub = conversion_gen::hub_of(&loaded.model, pkg).unwrap();
+    let tokens = conversion_gen::package(pkg, hub, &Default::default());
+    prettyplease::unparse(&syn::parse2(tokens).expect("generated code parses"))
+}
+
 const HUB: &str = r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::{HashMap, HashSet};
 
@@ -286,6 +299,53 @@ fn a_private_hand_written_function_is_named() {
     let diags = ConversionGen.check(&loaded.model);
     assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0502"]);
     insta::assert_snapshot!(render(&loaded, &diags));
+}
+
+/// Hand-written functions in a private inline module: the package module's own are visible to
+/// generated code (which lives there) and are called through it; one a file module keeps in a
+/// private module of its own is not, and E0502 says so rather than to make a `pub fn` public.
+#[test]
+fn hand_written_functions_in_private_inline_modules() {
+    let inline = |body: &str| format!("mod pins {{\n    use super::*;\n{body}\n}}\n");
+    // In the package module's own file.
+    let loaded = load_fixture(
+        "inline_package",
+        &[
+            (
+                "apis/wardle/mod.rs",
+                "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\npub use types::*;\n",
+            ),
+            ("apis/wardle/types.rs", HUB),
+            (
+                "apis/wardle/v1alpha1/mod.rs",
+                &format!(
+                    "//! +k8s:conversion-gen=crate\nmod types;\npub use types::*;\n{}",
+                    inline(HAND_WRITTEN)
+                ),
+            ),
+            ("apis/wardle/v1alpha1/types.rs", V1ALPHA1),
+        ],
+    );
+    let diags = ConversionGen.check(&loaded.model);
+    assert!(diags.is_empty(), "{}", render(&loaded, &diags));
+    let out = generated(&loaded);
+    assert!(
+        out.contains("self::pins::convert_flunder_spec_to_hub(self)"),
+        "{out}"
+    );
+    // In a private module of a file module: unreachable, and said so.
+    let loaded = wardle_converted_by("inline_file", &inline(HAND_WRITTEN));
+    let diags = ConversionGen.check(&loaded.model);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["E0502", "E0502"]
+    );
+    let out = render(&loaded, &diags);
+    assert!(
+        out.contains("make the modules it is declared in `pub(crate) mod`"),
+        "{out}"
+    );
+    assert!(!out.contains("make it `pub fn"), "{out}");
 }
 
 /// A hand-written function under a misspelt name is pointed at: generated code looks for the

@@ -64,6 +64,8 @@ pub struct Function {
     /// Whether generated code in the package module can call it (`pub`/`pub(crate)`, or
     /// declared in the package module itself).
     pub reachable: bool,
+    /// Whether it is declared `pub` (or `pub(…)`).
+    pub is_pub: bool,
     pub span: Span,
     /// How many parameters it takes.
     pub params: usize,

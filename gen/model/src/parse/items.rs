@@ -313,6 +313,8 @@ fn lower_inline_mod(ctx: &mut Ctx, m: &syn::ItemMod, me: usize, out: &mut Lowere
     let scope = Scope {
         inline,
         reachable: parent_scope.reachable && !matches!(m.vis, syn::Visibility::Inherited),
+        reachable_from_file: parent_scope.reachable_from_file
+            && (parent_scope.inline.is_empty() || !matches!(m.vis, syn::Visibility::Inherited)),
         public: parent_scope.public && is_public(&m.vis),
         span: Some(ctx.span(m.ident.span())),
         ..Scope::default()

@@ -115,6 +115,7 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
     out.package_tags = tags::check(raw_tags, Place::Package, &mut ctx.diags);
     let root = Scope {
         reachable: true,
+        reachable_from_file: true,
         public: true,
         ..Scope::default()
     };

@@ -78,6 +78,9 @@ pub(crate) struct Scope {
     pub inline: Vec<String>,
     /// Whether generated code in the package module can name items of this module.
     pub reachable: bool,
+    /// The same, were this file the package module: its own inline modules are visible to it
+    /// whatever their visibility (only those below them must be `pub`).
+    pub reachable_from_file: bool,
     /// The `mod` keyword of an inline module (for diagnostics).
     pub span: Option<Span>,
     /// `use` imports: last segment (or alias) → full path as written.

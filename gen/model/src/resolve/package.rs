@@ -428,7 +428,16 @@ fn package_functions(files: &[&Placed], lowered: &BTreeMap<FileId, LoweredFile>)
             module.extend(scope.inline.iter().cloned());
             functions.push(Function {
                 name: f.name.clone(),
-                reachable: module.is_empty() || (f.is_pub && scope.reachable),
+                // Generated code lives in the package module: a module its own file declares
+                // inline is visible to it, private or not.
+                reachable: module.is_empty()
+                    || (f.is_pub
+                        && if p.module.is_empty() {
+                            scope.reachable_from_file
+                        } else {
+                            scope.reachable
+                        }),
+                is_pub: f.is_pub,
                 module,
                 span: f.span,
                 params: f.params,
