@@ -335,6 +335,17 @@ impl Direction {
                 ),
             );
         }
+        // Written, but in the hub package: generated code calls it in the version's.
+        if let Some(in_hub) = hub.function_named(&self.fn_name) {
+            d = d.also(
+                in_hub.span,
+                format!(
+                    "`{}` is here, in the hub package: generated code calls it in {}",
+                    self.fn_name,
+                    pkg.display_name()
+                ),
+            );
+        }
         d = d.help(format!(
             "write in {}: `pub fn {}(input: {input}) -> Result<{output}, kube_codegen_scheme::ConversionError>`",
             pkg.display_name(),

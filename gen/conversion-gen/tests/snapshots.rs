@@ -348,6 +348,51 @@ fn hand_written_functions_in_private_inline_modules() {
     assert!(!out.contains("make it `pub fn"), "{out}");
 }
 
+/// A hand-written function written in the hub package instead of the version's is pointed at.
+#[test]
+fn a_hand_written_function_in_the_hub_package_is_pointed_at() {
+    let in_hub = HAND_WRITTEN
+        .replace("super::FlunderSpec", "v1alpha1::FlunderSpec")
+        .replace("crate::FlunderSpec", "FlunderSpec");
+    let loaded = load_fixture(
+        "in_hub",
+        &[
+            (
+                "apis/wardle/mod.rs",
+                "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\nmod conversion;\npub use types::*;\n",
+            ),
+            ("apis/wardle/types.rs", HUB),
+            (
+                "apis/wardle/conversion.rs",
+                &format!("use super::*;\n{in_hub}"),
+            ),
+            (
+                "apis/wardle/v1alpha1/mod.rs",
+                "//! +k8s:conversion-gen=crate\nmod types;\npub use types::*;\n",
+            ),
+            ("apis/wardle/v1alpha1/types.rs", V1ALPHA1),
+        ],
+    );
+    let diags = ConversionGen.check(&loaded.model);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["E0501", "E0501"]
+    );
+    let out = render(&loaded, &diags);
+    for f in [
+        "convert_flunder_spec_to_hub",
+        "convert_flunder_spec_from_hub",
+    ] {
+        assert!(
+            out.contains(&format!(
+                "`{f}` is here, in the hub package: generated code calls it in"
+            )),
+            "{out}"
+        );
+    }
+    assert!(out.contains("apis/wardle/conversion.rs"), "{out}");
+}
+
 /// A hand-written function under a misspelt name is pointed at: generated code looks for the
 /// exact name.
 #[test]
