@@ -495,8 +495,13 @@ impl Config {
         kube_codegen_model::diag::sort(&mut diags);
         diags.dedup();
         if diags.iter().any(Diagnostic::is_error) {
+            // With the model's warnings, as rustc prints warnings beside errors: one may say
+            // why (a `conversion.rs` no module declares holds the function E0501 asks for).
+            let mut diagnostics = loaded.warnings;
+            diagnostics.append(&mut diags);
+            kube_codegen_model::diag::sort(&mut diagnostics);
             return Err(Error::Diagnostics(Failure {
-                diagnostics: diags,
+                diagnostics,
                 sources: loaded.sources,
             }));
         }

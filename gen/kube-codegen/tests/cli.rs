@@ -274,6 +274,45 @@ fn bad_input_fails_loudly_and_writes_nothing() {
     assert!(!apis.join("widgets/v1/zz_generated.register.rs").exists());
 }
 
+/// A generator's errors come with the model's warnings, as rustc prints them together: the
+/// warning may be why (the hand-written conversion E0501 asks for is in a file no module
+/// declares).
+#[test]
+fn warnings_are_reported_beside_generator_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let apis = tmp.path().join("apis");
+    write(
+        &apis.join("grp/mod.rs"),
+        "//! +groupName=grp.example.com\npub mod v1;\nmod types;\npub use types::*;\n",
+    );
+    write(
+        &apis.join("grp/types.rs"),
+        "#[derive(Clone, Debug, Default, PartialEq)]\npub struct Spec { pub b: i64 }\n",
+    );
+    write(
+        &apis.join("grp/v1/mod.rs"),
+        "//! +k8s:conversion-gen=crate::apis::grp\nmod types;\npub use types::*;\n",
+    );
+    write(
+        &apis.join("grp/v1/types.rs"),
+        "#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct Spec { pub a: i32 }\n",
+    );
+    write(
+        &apis.join("grp/v1/conversion.rs"),
+        "pub fn convert_spec_to_hub(input: super::Spec) -> Result<crate::apis::grp::Spec, kube_codegen_scheme::ConversionError> {\n    Ok(crate::apis::grp::Spec { b: input.a.into() })\n}\n",
+    );
+    let o = run(&["apis"], tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("error[E0501]"), "{err}");
+    assert!(
+        err.contains(
+            "warning[W0115]: grp/v1/conversion.rs is not a module of its package: nothing declares `mod conversion;`"
+        ),
+        "{err}"
+    );
+}
+
 /// Private fields generated code would read and write are errors at generation, naming the
 /// generator and the field, rather than code that does not compile (`field is private`).
 #[test]
