@@ -81,6 +81,7 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
             lowered.insert(f.id, l);
         }
         let (mut placed, loose) = resolve::place(&input.dir, &files);
+        resolve::module_files_found_twice(&mut placed, &mut diags);
         resolve::follow_path_attributes(&mut placed, &lowered, &mut diags);
         misspelled_versions(&files, &placed, &mut diags);
         for f in loose {

@@ -1363,3 +1363,21 @@ fn an_inferred_resource_name_must_be_a_dns_label() {
         assert_eq!(t.resource.as_ref().unwrap().plural, "animals");
     }
 }
+
+/// `v1.rs` beside `v1/mod.rs`: rustc compiles neither (E0761); one error says so, rather than
+/// every item of the version declared twice.
+#[test]
+fn a_module_in_two_files_is_one_error() {
+    let codes = error_codes(&[
+        (
+            "apis/pager/v1.rs",
+            &types_rs(&[kind("Alert", &["+shortName=al"])]),
+        ),
+        ("apis/pager/v1/mod.rs", "mod types;\npub use types::*;\n"),
+        (
+            "apis/pager/v1/types.rs",
+            &types_rs(&[kind("Alert", &["+shortName=al"])]),
+        ),
+    ]);
+    assert_eq!(codes, ["E0122"]);
+}

@@ -15,4 +15,4 @@ pub(crate) use assemble::{assemble, warn_undeclared_groups};
 pub(crate) use checks::{hub_kinds_take_their_versions_scope, kind_scopes_agree};
 pub use crate_info::CrateInfo;
 pub(crate) use paths::resolve_ty;
-pub(crate) use place::{Placed, follow_path_attributes, place};
+pub(crate) use place::{Placed, follow_path_attributes, module_files_found_twice, place};

@@ -127,6 +127,57 @@ pub(crate) fn place<'a>(
     (placed, loose)
 }
 
+/// A module whose file is found twice, `v1.rs` beside `v1/mod.rs` (rustc's E0761): E0122, and
+/// `v1.rs` is left out (the directory's files are declared by its `mod.rs`), so that neither the
+/// items of both nor the directory's files are reported again.
+pub(crate) fn module_files_found_twice(
+    placed: &mut Vec<Placed<'_>>,
+    diags: &mut Vec<crate::Diagnostic>,
+) {
+    let flat: BTreeMap<&Path, &InputFile> = placed
+        .iter()
+        .filter(|p| p.file.rel.extension().is_some_and(|e| e == "rs"))
+        .map(|p| (p.file.rel.as_path(), p.file))
+        .collect();
+    let mut twice = BTreeSet::new();
+    for p in placed.iter() {
+        if p.file.rel.file_name().is_none_or(|n| n != "mod.rs") {
+            continue;
+        }
+        let Some(dir) = p.file.rel.parent().filter(|d| !d.as_os_str().is_empty()) else {
+            continue;
+        };
+        let file = dir.with_extension("rs");
+        if let Some(flat_file) = flat.get(file.as_path()) {
+            let name = stem(&file);
+            diags.push(
+                crate::Diagnostic::error(
+                    "E0122",
+                    format!(
+                        "the file of module `{name}` is both {} and {}",
+                        file.display(),
+                        p.file.rel.display()
+                    ),
+                )
+                .at(
+                    crate::Span::new(flat_file.id, 0, 0),
+                    format!(
+                        "and {}: rustc compiles neither (E0761)",
+                        p.file.rel.display()
+                    ),
+                )
+                .help(format!(
+                    "keep one: move what {} holds into {}, or the other way round",
+                    file.display(),
+                    p.file.rel.display()
+                )),
+            );
+            twice.insert(flat_file.id);
+        }
+    }
+    placed.retain(|p| !twice.contains(&p.file.id));
+}
+
 fn stem(p: &Path) -> String {
     p.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
