@@ -689,11 +689,12 @@ fn variant_arm(
                 let s = sf.iter().find(|s| s.name == d.name)?;
                 let sid = field_ident(s);
                 let did = field_ident(d);
-                let e = convert(ctx, &s.ty, &d.ty, to_hub, quote!(#sid))?;
+                let c = conv(ctx, &s.ty, &d.ty, to_hub)?;
                 // A field moved as it is: the shorthand (clippy's redundant_field_names).
-                if did == e.to_string() {
+                if matches!(c, Conv::Same) {
                     values.push(quote!(#did));
                 } else {
+                    let e = c.value(ctx, quote!(#sid));
                     values.push(quote!(#did: #e));
                 }
                 binds.push(sid);

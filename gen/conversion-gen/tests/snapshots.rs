@@ -138,34 +138,35 @@ pub fn convert_flunder_spec_from_hub(mut input: crate::FlunderSpec) -> Result<su
 }
 "#;
 
-fn wardle(with_hand_written: bool) -> Loaded {
+/// The wardle group: the hub and v1alpha1, each module file with `more` after its usual lines
+/// (`mod conversion;`, an inline module), and `extra` files.
+fn wardle_layout(name: &str, hub_more: &str, version_more: &str, extra: &[(&str, &str)]) -> Loaded {
+    let hub_mod = format!(
+        "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\npub use types::*;\n{hub_more}"
+    );
+    let version_mod =
+        format!("//! +k8s:conversion-gen=crate\nmod types;\npub use types::*;\n{version_more}");
     let mut files = vec![
-        (
-            "apis/wardle/mod.rs",
-            "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\npub use types::*;\n",
-        ),
+        ("apis/wardle/mod.rs", hub_mod.as_str()),
         ("apis/wardle/types.rs", HUB),
-        (
-            "apis/wardle/v1alpha1/mod.rs",
-            if with_hand_written {
-                "//! +k8s:conversion-gen=crate\nmod types;\npub use types::*;\nmod conversion;\npub use conversion::*;\n"
-            } else {
-                "//! +k8s:conversion-gen=crate\nmod types;\npub use types::*;\n"
-            },
-        ),
+        ("apis/wardle/v1alpha1/mod.rs", version_mod.as_str()),
         ("apis/wardle/v1alpha1/types.rs", V1ALPHA1),
     ];
+    files.extend_from_slice(extra);
+    load_fixture(name, &files)
+}
+
+fn wardle(with_hand_written: bool) -> Loaded {
     if with_hand_written {
-        files.push(("apis/wardle/v1alpha1/conversion.rs", HAND_WRITTEN));
+        wardle_layout(
+            "wardle_done",
+            "",
+            "mod conversion;\npub use conversion::*;\n",
+            &[("apis/wardle/v1alpha1/conversion.rs", HAND_WRITTEN)],
+        )
+    } else {
+        wardle_layout("wardle", "", "", &[])
     }
-    load_fixture(
-        if with_hand_written {
-            "wardle_done"
-        } else {
-            "wardle"
-        },
-        &files,
-    )
 }
 
 #[test]
@@ -269,21 +270,11 @@ fn shared_types_named_from_the_crate_root_are_moved() {
 
 /// The wardle group with v1alpha1's hand-written conversions given as `conversion`.
 fn wardle_converted_by(name: &str, conversion: &str) -> Loaded {
-    load_fixture(
+    wardle_layout(
         name,
-        &[
-            (
-                "apis/wardle/mod.rs",
-                "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\npub use types::*;\n",
-            ),
-            ("apis/wardle/types.rs", HUB),
-            (
-                "apis/wardle/v1alpha1/mod.rs",
-                "//! +k8s:conversion-gen=crate\nmod types;\nmod conversion;\npub use types::*;\n",
-            ),
-            ("apis/wardle/v1alpha1/types.rs", V1ALPHA1),
-            ("apis/wardle/v1alpha1/conversion.rs", conversion),
-        ],
+        "",
+        "mod conversion;\n",
+        &[("apis/wardle/v1alpha1/conversion.rs", conversion)],
     )
 }
 
@@ -308,24 +299,7 @@ fn a_private_hand_written_function_is_named() {
 fn hand_written_functions_in_private_inline_modules() {
     let inline = |body: &str| format!("mod pins {{\n    use super::*;\n{body}\n}}\n");
     // In the package module's own file.
-    let loaded = load_fixture(
-        "inline_package",
-        &[
-            (
-                "apis/wardle/mod.rs",
-                "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\npub use types::*;\n",
-            ),
-            ("apis/wardle/types.rs", HUB),
-            (
-                "apis/wardle/v1alpha1/mod.rs",
-                &format!(
-                    "//! +k8s:conversion-gen=crate\nmod types;\npub use types::*;\n{}",
-                    inline(HAND_WRITTEN)
-                ),
-            ),
-            ("apis/wardle/v1alpha1/types.rs", V1ALPHA1),
-        ],
-    );
+    let loaded = wardle_layout("inline_package", "", &inline(HAND_WRITTEN), &[]);
     let diags = ConversionGen.check(&loaded.model);
     assert!(diags.is_empty(), "{}", render(&loaded, &diags));
     let out = generated(&loaded);
@@ -354,24 +328,14 @@ fn a_hand_written_function_in_the_hub_package_is_pointed_at() {
     let in_hub = HAND_WRITTEN
         .replace("super::FlunderSpec", "v1alpha1::FlunderSpec")
         .replace("crate::FlunderSpec", "FlunderSpec");
-    let loaded = load_fixture(
+    let loaded = wardle_layout(
         "in_hub",
-        &[
-            (
-                "apis/wardle/mod.rs",
-                "//! +groupName=wardle.example.com\npub mod v1alpha1;\nmod types;\nmod conversion;\npub use types::*;\n",
-            ),
-            ("apis/wardle/types.rs", HUB),
-            (
-                "apis/wardle/conversion.rs",
-                &format!("use super::*;\n{in_hub}"),
-            ),
-            (
-                "apis/wardle/v1alpha1/mod.rs",
-                "//! +k8s:conversion-gen=crate\nmod types;\npub use types::*;\n",
-            ),
-            ("apis/wardle/v1alpha1/types.rs", V1ALPHA1),
-        ],
+        "mod conversion;\n",
+        "",
+        &[(
+            "apis/wardle/conversion.rs",
+            &format!("use super::*;\n{in_hub}"),
+        )],
     );
     let diags = ConversionGen.check(&loaded.model);
     assert_eq!(

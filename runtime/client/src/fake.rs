@@ -256,7 +256,7 @@ impl Reactors {
             ..Default::default()
         };
         let mut line = serde_json::to_vec(&serde_json::json!({"type": "ERROR", "object": status}))
-            .unwrap_or_default();
+            .expect("a Status serialises");
         line.push(b'\n');
         self.answer("watch", resource, times, 200, line, false);
     }
