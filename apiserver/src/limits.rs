@@ -13,7 +13,7 @@
 //! - **Watches** are long-running and counted apart: at most `max_watches` (default 1000) open at
 //!   once, beyond which a watch is a 429 the same way. A watch holds its slot until its stream
 //!   ends: at its `timeoutSeconds`, when its client goes away, at shutdown, or when its client
-//!   stops reading for `watch_send_timeout` (default 10 s; see `server/watch.rs`).
+//!   stops reading for `watch_send_timeout` (default 10 s; see `server/watch_body.rs`).
 //! - **Timeout**: a request that is not a watch gets `request_timeout` (default 60 s) to be
 //!   answered — less if it asks with `?timeout=` (Go duration syntax, as kubectl's
 //!   `--request-timeout` sends it) — beyond which it is abandoned and answered `504 Timeout`.

@@ -6,12 +6,12 @@
 mod go_json;
 mod list_body;
 mod metadata;
-mod outbox;
 mod pretty;
 mod protobuf;
 mod read;
 mod scale;
 mod watch;
+mod watch_body;
 mod write;
 
 use read::{get, list, list_options};

@@ -1,9 +1,8 @@
 //! watch: options from the query, the registry's event stream written as watch events (JSON
-//! lines or `Table`s), bookmarks and the timeout, through a bounded queue to the client: a client
-//! that stops reading ends its watch (see [`super::outbox`]) rather than holding it, and its memory,
-//! forever.
+//! lines or `Table`s) straight into the response body, bookmarks and the timeout: a client that
+//! stops reading ends its watch (see [`super::watch_body`]) rather than holding it forever.
 
-use super::outbox::Sent;
+use super::watch_body::Lines;
 use super::*;
 use crate::registry::{EventKind, Seen, WatchItem};
 use futures::StreamExt;
@@ -64,18 +63,24 @@ pub(super) async fn watch_collection(
             "the server is shutting down",
         ));
     }
-    let (outbox, body) = super::outbox::outbox();
-    tokio::spawn(async move {
-        let _slot = slot;
-        let mut encoder = Encoder {
+    let progress = watch.progress;
+    let lines = Watching {
+        events: watch.events,
+        encoder: Encoder {
             info,
             output,
             include,
             headers: true,
             protobuf,
-        };
-        let mut events = watch.events;
-        let progress = watch.progress;
+        },
+        last_rv: watch.from,
+        bookmarks,
+        done: false,
+    };
+    let (body, control) = super::watch_body::watch_body(lines);
+    // The watch's clocks; its events go from the store to the connection without it.
+    tokio::spawn(async move {
+        let _slot = slot;
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         // One BOOKMARK 2 s before the deadline as well (kube-apiserver's watch cache does the
@@ -86,76 +91,41 @@ pub(super) async fn watch_collection(
         tokio::pin!(pretimeout);
         let mut bookmark = tokio::time::interval(bookmark_interval);
         bookmark.tick().await;
-        let mut last_rv = watch.from;
-        // Made once for the life of the watch, not per event: a future made and dropped per
-        // event registers with (and leaves) a waiter list every watcher shares.
-        let ended = async {
-            tokio::select! {
-                _ = outbox.closed() => {}
-                _ = shut_down(&mut shutdown) => {}
-            }
+        // Two looks a send timeout at a connection that may owe the body a poll.
+        let mut stall_check =
+            tokio::time::interval((send_timeout / 2).max(Duration::from_millis(1)));
+        stall_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        stall_check.tick().await;
+        let mut stall = control.stall();
+        // The store answers a progress request with a progress event in order with the
+        // changes, so the BOOKMARK carries its current revision even when nothing here
+        // changes; without one, the BOOKMARK names the last revision sent.
+        let request_bookmark = || match &progress {
+            Some(progress) => progress.request(),
+            None => control.bookmark(),
         };
-        tokio::pin!(ended);
         loop {
-            let (line, last) = tokio::select! {
-                _ = &mut deadline => return,
-                // The store answers with a progress event in order with the changes, so the
-                // BOOKMARK carries its current revision even when nothing here changes.
-                _ = bookmark.tick(), if bookmarks => match &progress {
-                    Some(progress) => {
-                        progress.request();
-                        continue;
-                    }
-                    None => (encoder.bookmark(last_rv, false), false),
-                },
+            tokio::select! {
+                _ = &mut deadline => break,
+                _ = bookmark.tick(), if bookmarks => request_bookmark(),
                 _ = &mut pretimeout, if pretimeout_pending => {
                     pretimeout_pending = false;
-                    match &progress {
-                        Some(progress) => {
-                            progress.request();
-                            continue;
-                        }
-                        None => (encoder.bookmark(last_rv, false), false),
-                    }
+                    request_bookmark();
                 }
-                // The client went away, or the server is shutting down: end the stream
-                // cleanly (clients re-watch).
-                _ = &mut ended => return,
-                item = events.next() => {
-                    let Some((rv, item)) = item else { return };
-                    last_rv = last_rv.max(rv);
-                    if matches!(item, WatchItem::Progress) && !bookmarks {
-                        continue;
-                    }
-                    (encoder.event(last_rv, &item), matches!(item, WatchItem::Error(_)))
-                }
-            };
-            // A client that stops reading fills the buffer: the watch waits for room at most
-            // `send_timeout`, and never past its deadline or the server's shutdown; then it
-            // ends, dropping what it buffered (the client resumes from the last event it read).
-            let sent = match outbox.try_send(line) {
-                Ok(sent) => sent,
-                Err(line) => tokio::select! {
-                    biased;
-                    sent = outbox.send(line) => sent,
-                    _ = tokio::time::sleep(send_timeout) => Sent::Stalled,
-                    _ = &mut deadline => Sent::Stalled,
-                    _ = &mut ended => Sent::Stalled,
-                },
-            };
-            match sent {
-                Sent::Queued if !last => {}
-                Sent::Queued | Sent::Closed => return,
-                Sent::Stalled => {
+                _ = stall_check.tick() => if control.stalled(&mut stall, send_timeout) {
                     tracing::debug!(
                         resource = info.plural,
                         "watch ended: its client did not read its events"
                     );
-                    outbox.abort();
-                    return;
-                }
+                    break;
+                },
+                // The client went away, or the server is shutting down: end the stream
+                // cleanly (clients re-watch).
+                _ = control.closed() => return,
+                _ = shut_down(&mut shutdown) => break,
             }
         }
+        control.end();
     });
     Ok(Response::builder()
         .status(StatusCode::OK)
@@ -175,6 +145,40 @@ async fn shut_down(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
         if shutdown.changed().await.is_err() {
             return;
         }
+    }
+}
+
+/// One watch's lines: the registry's events, encoded as the watcher asked.
+struct Watching {
+    events: futures::stream::BoxStream<'static, (u64, WatchItem)>,
+    encoder: Encoder,
+    /// The last revision sent (or the watch's start).
+    last_rv: u64,
+    /// Whether the watcher asked for BOOKMARKs.
+    bookmarks: bool,
+    /// An ERROR was sent: the watch ends.
+    done: bool,
+}
+
+impl Lines for Watching {
+    fn poll_line(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Bytes>> {
+        use std::task::Poll;
+        while !self.done {
+            let Some((rv, item)) = std::task::ready!(self.events.poll_next_unpin(cx)) else {
+                break;
+            };
+            self.last_rv = self.last_rv.max(rv);
+            if matches!(item, WatchItem::Progress) && !self.bookmarks {
+                continue;
+            }
+            self.done = matches!(item, WatchItem::Error(_));
+            return Poll::Ready(Some(self.encoder.event(self.last_rv, &item)));
+        }
+        Poll::Ready(None)
+    }
+
+    fn bookmark(&mut self) -> Bytes {
+        self.encoder.bookmark(self.last_rv, false)
     }
 }
 

@@ -734,7 +734,7 @@ async fn a_watch_whose_client_stops_reading_ends_and_never_blocks_writers() {
     // socket's; the client reads none of it.
     write_large_alerts(&app, 200).await;
 
-    // The watch gave up on its client long before its 600 s: its task, its queue and its slot
+    // The watch gave up on its client long before its 600 s: its subscription and its slot
     // are gone.
     eventually("the stalled watch ended", Duration::from_secs(10), || {
         load.watches() == 0
