@@ -3,7 +3,7 @@
 //! ADDED), and encoded once per served version for every watcher of that version.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use apiserver_storage::{Event, EventType, KeyValue, Storage, StorageError};
 use futures::StreamExt;
@@ -20,6 +20,9 @@ const EVENT_CACHE_CAPACITY: usize = 4096;
 /// Store events as hub objects, shared by all watchers of a resource (bounded, most recent
 /// kept). Each is decoded once, and encoded once per version someone watches it in.
 pub(crate) struct EventCache<H> {
+    /// Which registry's events these are: an event's [`Memo`](apiserver_storage::Memo) holds what one registry made of
+    /// it (its versions are that registry's), and another over the same store makes its own.
+    id: u64,
     entries: Mutex<Entries<H>>,
 }
 
@@ -31,7 +34,9 @@ struct Entries<H> {
 
 impl<H> Default for EventCache<H> {
     fn default() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         EventCache {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             entries: Mutex::new(Entries {
                 map: HashMap::new(),
                 order: VecDeque::new(),
@@ -44,7 +49,7 @@ impl<H> Default for EventCache<H> {
 pub(crate) struct CachedEvent<H> {
     kv: KeyValue,
     hub: H,
-    versions: Mutex<Vec<Option<Arc<Seen>>>>,
+    versions: Box<[OnceLock<Arc<Seen>>]>,
     /// Per version: the DELETED a watcher gets when the object leaves its selection here (the
     /// previous content at this revision), encoded at most once.
     left: Mutex<Vec<Option<Arc<Seen>>>>,
@@ -73,7 +78,7 @@ where
         let event = Arc::new(CachedEvent {
             hub: self.decode_stored(kv)?,
             kv: kv.clone(),
-            versions: Mutex::new(vec![None; self.versions.len()]),
+            versions: self.versions.iter().map(|_| OnceLock::new()).collect(),
             left: Mutex::new(vec![None; self.versions.len()]),
         });
         let mut entries = self.events.lock();
@@ -96,13 +101,13 @@ where
 
     /// The cached event in version `index`, encoded at most once.
     fn seen_in(&self, event: &CachedEvent<H>, index: usize) -> Result<Arc<Seen>, ApiError> {
-        let mut versions = event.versions.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(seen) = &versions[index] {
+        let cell = &event.versions[index];
+        if let Some(seen) = cell.get() {
             return Ok(seen.clone());
         }
+        // Two watchers may both encode it the first time; one encoding is kept.
         let seen = Arc::new(self.seen(&self.versions[index], &event.kv, &event.hub)?);
-        versions[index] = Some(seen.clone());
-        Ok(seen)
+        Ok(cell.get_or_init(|| seen).clone())
     }
 
     /// An object that left a selection at `new`: its previous content (`old`) at `new`'s
@@ -129,6 +134,26 @@ where
         Ok(seen)
     }
 
+    /// What every watcher of this registry needs of a store event: its new and previous values
+    /// as hub objects.
+    fn decode_event(&self, ev: &Event) -> Decoded<H> {
+        let old = match ev.prev.as_ref().map(|p| self.cached(p)) {
+            None => None,
+            Some(Ok(old)) => Some(old),
+            // The previous value is only needed to tell ADDED from MODIFIED: an unreadable one
+            // (which this server did not write) counts as not selected.
+            Some(Err(e)) => {
+                tracing::warn!(key = %ev.kv.key, error = %e.message, "previous value of a watch event is unreadable");
+                None
+            }
+        };
+        Decoded {
+            registry: self.events.id,
+            new: self.cached(&ev.kv),
+            old,
+        }
+    }
+
     /// One store event as the watcher sees it, if it concerns its selection.
     fn watch_event(
         &self,
@@ -143,22 +168,25 @@ where
         if ev.kind == EventType::Progress {
             return Some((ev.revision, WatchItem::Progress));
         }
-        let new = match self.cached(&ev.kv) {
-            Ok(new) => new,
-            Err(e) => return Some((ev.revision, WatchItem::Error(e))),
-        };
-        let old = match ev.prev.as_ref().map(|p| self.cached(p)) {
-            None => None,
-            Some(Ok(old)) => self.matches(opts, &old.hub).then_some(old),
-            // The previous value is only needed to tell ADDED from MODIFIED: an unreadable one
-            // (which this server did not write) counts as not selected.
-            Some(Err(e)) => {
-                tracing::warn!(key = %ev.kv.key, error = %e.message, "previous value of a watch event is unreadable");
-                None
+        // Decoded by the first of this registry's watchers to see the event.
+        let mine;
+        let decoded = match ev.memo.get_or_init(|| self.decode_event(&ev)) {
+            Some(d) if d.registry == self.events.id => d,
+            _ => {
+                mine = self.decode_event(&ev);
+                &mine
             }
         };
+        let new = match &decoded.new {
+            Ok(new) => new,
+            Err(e) => return Some((ev.revision, WatchItem::Error(e.clone()))),
+        };
+        let old = decoded
+            .old
+            .as_ref()
+            .filter(|old| self.matches(opts, &old.hub));
         let new_matches = self.matches(opts, &new.hub);
-        let seen = || self.seen_in(&new, index);
+        let seen = || self.seen_in(new, index);
         let item = match (ev.kind, &old) {
             (EventType::Deleted, _) if old.is_some() || new_matches => {
                 seen().map(WatchItem::Deleted)
@@ -167,11 +195,20 @@ where
             (_, Some(_)) if new_matches => seen().map(WatchItem::Modified),
             _ if new_matches => seen().map(WatchItem::Added),
             // Left the selection: the object as the watcher last saw it selected.
-            (_, Some(old)) => self.left_in(&new, old, index).map(WatchItem::Deleted),
+            (_, Some(old)) => self.left_in(new, old, index).map(WatchItem::Deleted),
             _ => return None,
         };
         Some((ev.revision, item.unwrap_or_else(WatchItem::Error)))
     }
+}
+
+/// A store event decoded for one registry's watchers (kept in the event's [`Memo`](apiserver_storage::Memo)).
+struct Decoded<H> {
+    /// The [`EventCache::id`] of the registry that made it.
+    registry: u64,
+    new: Result<Arc<CachedEvent<H>>, ApiError>,
+    /// The previous value, when there is one and it reads.
+    old: Option<Arc<CachedEvent<H>>>,
 }
 
 /// Starts a watch: ADDEDs for what exists (when no resourceVersion, or "0", is given), then the

@@ -522,6 +522,7 @@ fn decode_event(
         kind,
         kv,
         prev,
+        memo: Default::default(),
         revision,
     }))
 }

@@ -140,6 +140,7 @@ fn deleted(revision: Revision, prev: Option<KeyValue>) -> Result<Event, StorageE
             ..prev.clone()
         },
         prev: Some(prev),
+        memo: Default::default(),
     })
 }
 
@@ -489,12 +490,14 @@ impl Storage for EtcdStore {
                                     revision,
                                     kv,
                                     prev: Some(prev),
+                                    memo: Default::default(),
                                 },
                                 _ => Event {
                                     kind: EventType::Added,
                                     revision,
                                     kv,
                                     prev: None,
+                                    memo: Default::default(),
                                 },
                             }
                         }

@@ -167,6 +167,50 @@ pub struct Event {
     pub prev: Option<KeyValue>,
     /// The revision this mutation created (= `kv.mod_revision`).
     pub revision: Revision,
+    /// What a reader derives from this event, made once for every watcher it reaches.
+    pub memo: Memo,
+}
+
+/// A value derived from an [`Event`] by its first reader and shared by the others: an event
+/// reaches every watcher of its keys by pointer, and what the API server decodes and encodes
+/// from it is the same for each of them. Not part of the event's value: a clone starts empty
+/// and any two compare equal.
+#[derive(Default)]
+pub struct Memo(std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>);
+
+impl Memo {
+    /// What is kept, made by `make` if nothing is yet; `None` when what is kept is not a `T`
+    /// (another kind of reader got there first).
+    pub fn get_or_init<T: std::any::Any + Send + Sync>(
+        &self,
+        make: impl FnOnce() -> T,
+    ) -> Option<&T> {
+        self.0.get_or_init(|| Box::new(make())).downcast_ref()
+    }
+}
+
+impl Clone for Memo {
+    fn clone(&self) -> Self {
+        Memo::default()
+    }
+}
+
+impl PartialEq for Memo {
+    fn eq(&self, _: &Memo) -> bool {
+        true
+    }
+}
+
+impl Eq for Memo {}
+
+impl fmt::Debug for Memo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Memo(kept)"
+        } else {
+            "Memo"
+        })
+    }
 }
 
 /// Options of a [`Storage::list`].
@@ -531,6 +575,7 @@ pub(crate) mod semantics {
             revision: kv.mod_revision,
             kv,
             prev: None,
+            memo: Default::default(),
         }
     }
 
@@ -540,6 +585,7 @@ pub(crate) mod semantics {
             revision: kv.mod_revision,
             kv,
             prev: Some(prev),
+            memo: Default::default(),
         }
     }
 
@@ -554,6 +600,7 @@ pub(crate) mod semantics {
             revision,
             kv: kv.clone(),
             prev: Some(prev),
+            memo: Default::default(),
         };
         (event, kv)
     }
@@ -569,6 +616,7 @@ pub(crate) mod semantics {
                 mod_revision: revision,
             },
             prev: None,
+            memo: Default::default(),
             revision,
         }
     }

@@ -631,6 +631,7 @@ mod tests {
                 mod_revision: rev,
             },
             prev: None,
+            memo: Default::default(),
             revision: rev,
         }
     }

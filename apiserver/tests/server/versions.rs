@@ -338,6 +338,59 @@ async fn watchers_of_each_version_see_one_write_in_their_own() {
     }
 }
 
+/// Two servers over one store (replicas in one process) whose versions are listed in other
+/// orders: a store event reaches both by pointer, and each encodes it in its own versions.
+#[tokio::test]
+async fn servers_sharing_a_store_each_encode_its_events_in_their_own_versions() {
+    let store = MemoryStore::new();
+    let first = app_over(store.clone(), alerts());
+    let reversed = Resource::<pager::Alert>::hub()
+        .version::<pager::v1beta1::Alert>(pager::v1beta1::OPENAPI_SCHEMAS)
+        .version::<pager::v1alpha1::Alert>(pager::v1alpha1::OPENAPI_SCHEMAS);
+    let second = app_over(store, reversed);
+    let watch = |app: &axum::Router, base: &str| {
+        let app = app.clone();
+        let req = Request::get(format!("{base}?watch=1&resourceVersion=0"))
+            .body(Body::empty())
+            .unwrap();
+        async move { app.oneshot(req).await.unwrap().into_body() }
+    };
+    let bodies = [
+        (watch(&first, ALPHA).await, "v1alpha1"),
+        (watch(&second, ALPHA).await, "v1alpha1"),
+        (watch(&first, BETA).await, "v1beta1"),
+        (watch(&second, BETA).await, "v1beta1"),
+    ];
+    for (i, name) in ["a", "b"].into_iter().enumerate() {
+        let app = if i == 0 { &first } else { &second };
+        let (code, _) = call(
+            app,
+            Method::POST,
+            BETA,
+            json!({"metadata": {"name": name}, "spec": {"title": "T", "content": "c"}}),
+        )
+        .await;
+        assert_eq!(code, StatusCode::CREATED);
+    }
+    for (body, version) in bodies {
+        for ev in events(body, 2).await {
+            assert_eq!(
+                ev["object"]["apiVersion"],
+                format!("pager.k8s.co/{version}"),
+                "{ev}"
+            );
+        }
+    }
+}
+
+fn app_over(store: MemoryStore, alerts: Resource<pager::Alert>) -> axum::Router {
+    ApiServer::builder(AnyStore::Memory(store))
+        .resource(alerts.strategy(HubRules))
+        .build()
+        .unwrap()
+        .into_router()
+}
+
 async fn apply(app: &axum::Router, uri: &str, yaml: &str) -> (StatusCode, Value) {
     let req = Request::builder()
         .method(Method::PATCH)
