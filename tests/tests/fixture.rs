@@ -1592,6 +1592,9 @@ mod wardle {
                 phase: Some(v1alpha1::Phase::Ready {
                     since: "now".into(),
                 }),
+                legacy: Some(v1alpha1::LegacyNote {
+                    text: "kept as it is".into(),
+                }),
             }),
         }
     }
@@ -1630,6 +1633,13 @@ mod wardle {
                 since: "now".into()
             })
         );
+        // v1alpha1's own type, held by the hub: the same value, moved.
+        assert_eq!(
+            h.status.as_ref().unwrap().legacy,
+            Some(v1alpha1::LegacyNote {
+                text: "kept as it is".into()
+            })
+        );
         assert_eq!(v1alpha1::Flunder::from_hub(h).unwrap(), a);
 
         // v1alpha1 → v1beta1 → v1alpha1 through the hub.
@@ -1657,6 +1667,7 @@ mod wardle {
                 max: Some(3),
                 period: None,
             }))),
+            legacy: None,
         });
         let h = throttled.to_hub().unwrap();
         assert!(

@@ -96,7 +96,10 @@ macro_rules! flunder_strategy {
                                 )]),
                                 never: None,
                             },
-                            status: status.then_some($v::FlunderStatus { phase }),
+                            status: status.then_some($v::FlunderStatus {
+                                phase,
+                                ..Default::default()
+                            }),
                         }
                     },
                 )

@@ -832,6 +832,18 @@ fn conv(ctx: &Ctx, src: &FieldType, dst: &FieldType, to_hub: bool) -> Option<Con
     if same_everywhere {
         return Some(Conv::Same);
     }
+    // One type, spelt from each side (`Legacy` in the version, `crate::apis::g::v1::Legacy` or
+    // `super::v1::Legacy` in the hub, which has no `Legacy` of its own): moved as is.
+    let (src_pkg, dst_pkg) = if to_hub {
+        (ctx.pkg, ctx.hub)
+    } else {
+        (ctx.hub, ctx.pkg)
+    };
+    if let (Some(a), Some(b)) = (declared_at(src_pkg, src), declared_at(dst_pkg, dst))
+        && a == b
+    {
+        return Some(Conv::Same);
+    }
     let inner = |a: &FieldType, b: &FieldType| conv(ctx, a, b, to_hub).map(Box::new);
     match (src, dst) {
         (FieldType::Option(a), FieldType::Option(b)) => Some(Conv::Option(inner(a, b)?)),
@@ -923,6 +935,45 @@ impl Conv {
             }
         }
     }
+}
+
+/// Where the named type `ty` (written in `pkg`) is declared: its module, from the input
+/// directory's root as [`Package::module`] counts, and its name. Two spellings of one type give
+/// the same answer; `None` for any other type, or a path leading out of the input.
+fn declared_at(pkg: &Package, ty: &FieldType) -> Option<(Vec<String>, String)> {
+    let path = match ty {
+        FieldType::Local(name) => return Some((pkg.module.clone(), name.clone())),
+        FieldType::Foreign { path, args } if args.is_empty() && !path.global => path,
+        _ => return None,
+    };
+    let (name, module) = path.segments.split_last()?;
+    let (first, rest) = module.split_first()?;
+    let module: Vec<String> = match first.as_str() {
+        // From the crate root: past the input directory's own module path, which the package's
+        // absolute path (`crate::apis::g::v1` for `["g", "v1"]`) ends with.
+        "crate" => {
+            let absolute: Vec<&str> = pkg.rust_path.as_deref()?.split("::").skip(1).collect();
+            let root = absolute.get(..absolute.len().checked_sub(pkg.module.len())?)?;
+            let within = rest.len().checked_sub(root.len())?;
+            if !rest.iter().zip(root).all(|(a, b)| a == b) {
+                return None;
+            }
+            rest[rest.len() - within..].to_vec()
+        }
+        // Paths are rebased to the package module: `super::`s climb from it.
+        "super" => {
+            let ups = module.iter().take_while(|s| *s == "super").count();
+            let keep = pkg.module.len().checked_sub(ups)?;
+            pkg.module[..keep]
+                .iter()
+                .chain(&module[ups..])
+                .cloned()
+                .collect()
+        }
+        "self" => pkg.module.iter().chain(rest).cloned().collect(),
+        _ => return None,
+    };
+    Some((module, name.clone()))
 }
 
 fn mentions_local(t: &FieldType) -> bool {

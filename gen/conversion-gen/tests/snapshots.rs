@@ -268,6 +268,67 @@ fn shared_types_named_from_the_crate_root_are_moved() {
     );
 }
 
+/// A hub field holding a version's own type (one the hub has no counterpart of): the very same
+/// Rust type on both sides, however each spells it, so it is moved as is.
+#[test]
+fn a_versions_own_type_held_by_the_hub_is_moved() {
+    let with = |hub_ty: &str, v2_ty: &str| {
+        let hub = format!(
+            "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct Bolt {{\n    pub metadata: ObjectMeta,\n    pub spec: BoltSpec,\n}}\n\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct BoltSpec {{\n    pub legacy: Option<{hub_ty}>,\n}}\n"
+        );
+        let v1 = "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct Bolt {\n    pub metadata: ObjectMeta,\n    pub spec: BoltSpec,\n}\n\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct BoltSpec {\n    pub legacy: Option<Legacy>,\n}\n\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct Legacy {\n    pub old: String,\n}\n";
+        let v2 = v1
+            .replace("Option<Legacy>", &format!("Option<{v2_ty}>"))
+            .replace("\n\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct Legacy {\n    pub old: String,\n}\n", "\n");
+        kube_codegen_model::testing::load_fixture_at(
+            &tmp_root(),
+            &format!("own_type_{}_{}", hub_ty.len(), v2_ty.len()),
+            &[
+                (
+                    "apis/bolts/mod.rs",
+                    "//! +groupName=bolts.example.io\npub mod v1;\npub mod v2;\nmod types;\npub use types::*;\n",
+                ),
+                ("apis/bolts/types.rs", &hub),
+                (
+                    "apis/bolts/v1/mod.rs",
+                    "//! +k8s:conversion-gen=crate::apis::bolts\nmod types;\npub use types::*;\n",
+                ),
+                ("apis/bolts/v1/types.rs", v1),
+                (
+                    "apis/bolts/v2/mod.rs",
+                    "//! +k8s:conversion-gen=crate::apis::bolts\nmod types;\npub use types::*;\n",
+                ),
+                ("apis/bolts/v2/types.rs", &v2),
+            ],
+            Some("crate::apis"),
+        )
+    };
+    for (hub_ty, v2_ty) in [
+        (
+            "crate::apis::bolts::v1::Legacy",
+            "crate::apis::bolts::v1::Legacy",
+        ),
+        ("super::v1::Legacy", "super::super::v1::Legacy"),
+        ("crate::apis::bolts::v1::Legacy", "super::super::v1::Legacy"),
+    ] {
+        let loaded = with(hub_ty, v2_ty);
+        let diags = ConversionGen.check(&loaded.model);
+        assert!(
+            diags.is_empty(),
+            "hub {hub_ty}, v2 {v2_ty}: {}",
+            render(&loaded, &diags)
+        );
+    }
+    // Another type of the same name is not the same type.
+    let loaded = with("super::v2::Legacy", "super::super::v1::Legacy");
+    let diags = ConversionGen.check(&loaded.model);
+    assert!(
+        diags.iter().any(|d| d.code == "E0501"),
+        "{}",
+        render(&loaded, &diags)
+    );
+}
+
 /// The wardle group with v1alpha1's hand-written conversions given as `conversion`.
 fn wardle_converted_by(name: &str, conversion: &str) -> Loaded {
     wardle_layout(

@@ -49,6 +49,9 @@ pub struct Window(pub i32, pub i32);
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlunderStatus {
     pub phase: Option<Phase>,
+    /// v1alpha1's own type, which the hub keeps as it is (moved through the hub, never
+    /// converted).
+    pub legacy: Option<super::v1alpha1::LegacyNote>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

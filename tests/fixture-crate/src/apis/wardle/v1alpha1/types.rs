@@ -57,6 +57,14 @@ pub struct Window(pub i32, pub i32);
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FlunderStatus {
     pub phase: Option<Phase>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<LegacyNote>,
+}
+
+/// A note only v1alpha1 declares: the hub and v1beta1 hold this very type.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LegacyNote {
+    pub text: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -65,6 +65,9 @@ pub struct LimitPair(pub Limit, pub Option<Box<Limit>>);
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FlunderStatus {
     pub phase: Option<Phase>,
+    /// v1alpha1's own type, named from the crate root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<crate::apis::wardle::v1alpha1::LegacyNote>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
