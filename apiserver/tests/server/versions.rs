@@ -300,13 +300,7 @@ async fn events(body: Body, n: usize) -> Vec<Value> {
 #[tokio::test]
 async fn watchers_of_each_version_see_one_write_in_their_own() {
     let app = app();
-    let watch = |base: &str| {
-        let app = app.clone();
-        let req = Request::get(format!("{base}?watch=1&resourceVersion=0"))
-            .body(Body::empty())
-            .unwrap();
-        async move { app.oneshot(req).await.unwrap().into_body() }
-    };
+    let watch = |base: &'static str| open_watch(&app, base);
     // Two watchers per version: the converted event is shared, never mixed up.
     let bodies = [
         watch(ALPHA).await,
@@ -348,13 +342,7 @@ async fn servers_sharing_a_store_each_encode_its_events_in_their_own_versions() 
         .version::<pager::v1beta1::Alert>(pager::v1beta1::OPENAPI_SCHEMAS)
         .version::<pager::v1alpha1::Alert>(pager::v1alpha1::OPENAPI_SCHEMAS);
     let second = app_over(store, reversed);
-    let watch = |app: &axum::Router, base: &str| {
-        let app = app.clone();
-        let req = Request::get(format!("{base}?watch=1&resourceVersion=0"))
-            .body(Body::empty())
-            .unwrap();
-        async move { app.oneshot(req).await.unwrap().into_body() }
-    };
+    let watch = open_watch;
     let bodies = [
         (watch(&first, ALPHA).await, "v1alpha1"),
         (watch(&second, ALPHA).await, "v1alpha1"),
@@ -381,6 +369,15 @@ async fn servers_sharing_a_store_each_encode_its_events_in_their_own_versions() 
             );
         }
     }
+}
+
+/// A watch of `base` from any recent state, once its response has started.
+fn open_watch(app: &axum::Router, base: &str) -> impl std::future::Future<Output = Body> {
+    let app = app.clone();
+    let req = Request::get(format!("{base}?watch=1&resourceVersion=0"))
+        .body(Body::empty())
+        .unwrap();
+    async move { app.oneshot(req).await.unwrap().into_body() }
 }
 
 fn app_over(store: MemoryStore, alerts: Resource<pager::Alert>) -> axum::Router {
