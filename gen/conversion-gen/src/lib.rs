@@ -16,8 +16,9 @@
 use kube_codegen_model::output::{
     Content, GeneratedFile, Generator, Options, Placement, ident, type_path,
 };
+use kube_codegen_model::path::RustPath;
 use kube_codegen_model::{
-    ConversionTag, Diagnostic, Field, FieldType, Model, Package, Span, TypeBody, TypeDef,
+    ConversionTag, Diagnostic, Field, FieldType, Function, Model, Package, Span, TypeBody, TypeDef,
     TypeVisibility, VariantShape, naming,
 };
 use proc_macro2::TokenStream;
@@ -181,6 +182,42 @@ struct Direction {
 }
 
 impl Direction {
+    /// Why the hand-written `f`'s input or output names the type of the wrong side (this
+    /// version's `Spec` where the hub's belongs, or the reverse), as far as its paths tell.
+    fn wrong_side(&self, pkg: &Package, hub: &Package, f: &Function, name: &str) -> Option<String> {
+        let from: Vec<String> = pkg.module.iter().chain(&f.module).cloned().collect();
+        let side = |path: &RustPath| {
+            let (module, found) = path_declared_at(pkg, &from, path)?;
+            if found != name {
+                return None;
+            }
+            if module == pkg.module {
+                Some("this version's")
+            } else if module == hub.module {
+                Some("the hub's")
+            } else {
+                None
+            }
+        };
+        let (input_side, output_side) = if self.to_hub {
+            ("this version's", "the hub's")
+        } else {
+            ("the hub's", "this version's")
+        };
+        let check = |path: Option<&RustPath>, role: &str, want: &str| {
+            let path = path?;
+            let got = side(path)?;
+            (got != want).then(|| {
+                format!(
+                    "its {role} type `{}` names {got} `{name}`, where {want} belongs",
+                    path.segments.join("::")
+                )
+            })
+        };
+        check(f.input.as_ref(), "input", input_side)
+            .or_else(|| check(f.output.as_ref(), "output", output_side))
+    }
+
     /// The error for a direction that needs a hand-written function the package lacks.
     fn diagnostic(
         &self,
@@ -193,14 +230,16 @@ impl Direction {
         // rustc's error would point into the generated file).
         if self.hand_written.is_some()
             && let Some(f) = pkg.function_named(&self.fn_name)
-            && (f.params != 1
-                || f.borrows_input
-                || f.returns.as_deref().is_none_or(|r| !r.ends_with("Result")))
         {
-            let (input, output) = self.signature_types(pkg, ext, hub_ty);
-            return Some(
+            let wrong_side = self.wrong_side(pkg, hub, f, &ext.name);
+            if f.params != 1
+                || f.borrows_input
+                || f.returns.as_deref().is_none_or(|r| !r.ends_with("Result"))
+                || wrong_side.is_some()
+            {
+                let (input, output) = self.signature_types(pkg, ext, hub_ty);
                 // A warning: a `Result` behind an alias of another name is a right signature.
-                Diagnostic::warning(
+                let mut d = Diagnostic::warning(
                     "W0504",
                     format!(
                         "`{}` does not have the signature generated code calls",
@@ -211,9 +250,13 @@ impl Direction {
                 .help(format!(
                     "write it as `pub fn {}(input: {input}) -> Result<{output}, kube_codegen_scheme::ConversionError>`",
                     self.fn_name
-                ))
-                .note("conversions take their input by value, as `From` does: what is the same on both sides moves across without a copy"),
-            );
+                ));
+                d = match wrong_side {
+                    Some(why) => d.note(why),
+                    None => d.note("conversions take their input by value, as `From` does: what is the same on both sides moves across without a copy"),
+                };
+                return Some(d);
+            }
         }
         // A field the generated helper leaves out that no hand-written conversion of this
         // direction names is most likely dropped (Go's conversion-gen leaves a `WARNING: …
@@ -941,11 +984,26 @@ impl Conv {
 /// directory's root as [`Package::module`] counts, and its name. Two spellings of one type give
 /// the same answer; `None` for any other type, or a path leading out of the input.
 fn declared_at(pkg: &Package, ty: &FieldType) -> Option<(Vec<String>, String)> {
-    let path = match ty {
-        FieldType::Local(name) => return Some((pkg.module.clone(), name.clone())),
-        FieldType::Foreign { path, args } if args.is_empty() && !path.global => path,
-        _ => return None,
-    };
+    match ty {
+        FieldType::Local(name) => Some((pkg.module.clone(), name.clone())),
+        // The model rebases paths to the package module.
+        FieldType::Foreign { path, args } if args.is_empty() => {
+            path_declared_at(pkg, &pkg.module, path)
+        }
+        _ => None,
+    }
+}
+
+/// Where `path`, written in module `from` of `pkg`, says its type is declared (see
+/// [`declared_at`]); `None` for a path that is not `crate::`, `super::` or `self::`.
+fn path_declared_at(
+    pkg: &Package,
+    from: &[String],
+    path: &RustPath,
+) -> Option<(Vec<String>, String)> {
+    if path.global {
+        return None;
+    }
     let (name, module) = path.segments.split_last()?;
     let (first, rest) = module.split_first()?;
     let module: Vec<String> = match first.as_str() {
@@ -960,17 +1018,17 @@ fn declared_at(pkg: &Package, ty: &FieldType) -> Option<(Vec<String>, String)> {
             }
             rest[rest.len() - within..].to_vec()
         }
-        // Paths are rebased to the package module: `super::`s climb from it.
-        "super" => {
-            let ups = module.iter().take_while(|s| *s == "super").count();
-            let keep = pkg.module.len().checked_sub(ups)?;
-            pkg.module[..keep]
+        // `self::` then any `super::`s, from `from`.
+        "super" | "self" => {
+            let relative = if first == "self" { rest } else { module };
+            let ups = relative.iter().take_while(|s| *s == "super").count();
+            let keep = from.len().checked_sub(ups)?;
+            from[..keep]
                 .iter()
-                .chain(&module[ups..])
+                .chain(&relative[ups..])
                 .cloned()
                 .collect()
         }
-        "self" => pkg.module.iter().chain(rest).cloned().collect(),
         _ => return None,
     };
     Some((module, name.clone()))

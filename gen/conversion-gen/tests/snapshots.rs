@@ -484,6 +484,46 @@ fn a_hand_written_function_of_another_signature_is_named() {
     }
 }
 
+/// A hand-written function whose input or output names the type of the wrong side (`super::`
+/// from the version's `conversion.rs` is the version, not the hub): rustc would report it inside
+/// the generated file.
+#[test]
+fn a_hand_written_function_naming_the_wrong_sides_type_is_named() {
+    let to_hub = "pub fn convert_flunder_spec_to_hub(input: super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {";
+    let cases = [
+        (
+            "own_output",
+            to_hub,
+            "pub fn convert_flunder_spec_to_hub(input: super::FlunderSpec) -> Result<super::FlunderSpec, ConversionError> {",
+            "its output type `super::FlunderSpec` names this version's `FlunderSpec`, where the hub's belongs",
+        ),
+        (
+            "own_input",
+            "pub fn convert_flunder_spec_from_hub(input: crate::FlunderSpec) -> Result<super::FlunderSpec, ConversionError> {",
+            "pub fn convert_flunder_spec_from_hub(input: self::super::FlunderSpec) -> Result<super::FlunderSpec, ConversionError> {",
+            "its input type `self::super::FlunderSpec` names this version's `FlunderSpec`, where the hub's belongs",
+        ),
+        (
+            "hub_input",
+            to_hub,
+            "pub fn convert_flunder_spec_to_hub(input: super::super::FlunderSpec) -> Result<crate::FlunderSpec, ConversionError> {",
+            "its input type `super::super::FlunderSpec` names the hub's `FlunderSpec`, where this version's belongs",
+        ),
+    ];
+    for (name, written, replacement, note) in cases {
+        let loaded = wardle_converted_by(name, &HAND_WRITTEN.replace(written, replacement));
+        let diags = ConversionGen.check(&loaded.model);
+        assert_eq!(
+            diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+            ["W0504"],
+            "{name}: {}",
+            render(&loaded, &diags)
+        );
+        let out = render(&loaded, &diags);
+        assert!(out.contains(note), "{name}: {out}");
+    }
+}
+
 #[test]
 fn a_tag_naming_another_module_is_an_error() {
     let loaded = load_fixture(

@@ -74,6 +74,10 @@ pub struct Function {
     /// The last segment of its return type's path (`Result` for `-> Result<T, E>`); `None` when it
     /// returns nothing or something that is not a path.
     pub returns: Option<String>,
+    /// Its first parameter's type as written (from `module`), references taken off.
+    pub input: Option<crate::path::RustPath>,
+    /// Its return type's first type argument as written (`T` of `Result<T, E>`).
+    pub output: Option<crate::path::RustPath>,
     /// Every identifier its body uses: what a hand-written conversion mentions.
     pub body_idents: std::collections::BTreeSet<String>,
 }

@@ -255,11 +255,45 @@ fn lower_fn(ctx: &Ctx, f: &syn::ItemFn, me: usize) -> LoweredFn {
             },
             syn::ReturnType::Default => None,
         },
+        input: match f.sig.inputs.first() {
+            Some(syn::FnArg::Typed(t)) => type_path(&t.ty),
+            _ => None,
+        },
+        output: match &f.sig.output {
+            syn::ReturnType::Type(_, ty) => match &**ty {
+                syn::Type::Path(p) if p.qself.is_none() => {
+                    match p.path.segments.last().map(|s| &s.arguments) {
+                        Some(syn::PathArguments::AngleBracketed(a)) => {
+                            a.args.iter().find_map(|arg| match arg {
+                                syn::GenericArgument::Type(t) => type_path(t),
+                                _ => None,
+                            })
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            },
+            syn::ReturnType::Default => None,
+        },
         body_idents: {
             let mut idents = std::collections::BTreeSet::new();
             collect_idents(quote::ToTokens::to_token_stream(&f.block), &mut idents);
             idents
         },
+    }
+}
+
+/// The path of a type written as one (`a::B<T>` gives `a::B`), references taken off.
+fn type_path(ty: &syn::Type) -> Option<RustPath> {
+    match ty {
+        syn::Type::Reference(r) => type_path(&r.elem),
+        syn::Type::Paren(p) => type_path(&p.elem),
+        syn::Type::Path(p) if p.qself.is_none() => Some(RustPath::from_segments(
+            p.path.leading_colon.is_some(),
+            p.path.segments.iter().map(|s| s.ident.unraw().to_string()),
+        )),
+        _ => None,
     }
 }
 

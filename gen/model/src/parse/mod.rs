@@ -116,6 +116,10 @@ pub(crate) struct LoweredFn {
     pub params: usize,
     pub borrows_input: bool,
     pub returns: Option<String>,
+    /// Its first parameter's type path, references taken off (`super::Spec` for `&super::Spec`).
+    pub input: Option<crate::path::RustPath>,
+    /// The path of its return type's first type argument (`Spec` for `Result<Spec, E>`).
+    pub output: Option<crate::path::RustPath>,
     /// Every identifier its body uses (`input`, `reference_type`, ...).
     pub body_idents: std::collections::BTreeSet<String>,
 }

@@ -443,6 +443,8 @@ fn package_functions(files: &[&Placed], lowered: &BTreeMap<FileId, LoweredFile>)
                 params: f.params,
                 borrows_input: f.borrows_input,
                 returns: f.returns.clone(),
+                input: f.input.clone(),
+                output: f.output.clone(),
                 body_idents: f.body_idents.clone(),
             });
         }
