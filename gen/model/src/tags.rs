@@ -1180,18 +1180,20 @@ fn parse_value(grammar: Grammar, value: Option<&str>) -> Result<TagValue, String
         }
         Grammar::Json => {
             let v = need(value)?;
+            // The span already shows the value: a long one is echoed by its ends.
+            let shown = elided(&v);
             let parsed = serde_json::from_str::<serde_json::Value>(&v).map_err(|e| {
                 // Something meant as JSON (a number, an object, ...) is told what is wrong with
                 // it; a bare word most likely wants quotes.
                 if v.starts_with(|c: char| c.is_ascii_digit() || "-{[\"".contains(c)) {
-                    format!("`{v}` is not a JSON value: {e}")
+                    format!("`{shown}` is not a JSON value: {e}")
                 } else {
-                    format!("`{v}` is not a JSON value (quote strings: `\"{v}\"`)")
+                    format!("`{shown}` is not a JSON value (quote strings: `\"{shown}\"`)")
                 }
             })?;
             // serde_json keeps the last of two equal keys: a value written twice is a mistake
             // that would otherwise be dropped without a word.
-            serde_json::from_str::<json_keys::Unique>(&v).map_err(|e| format!("`{v}`: {e}"))?;
+            serde_json::from_str::<json_keys::Unique>(&v).map_err(|e| format!("`{shown}`: {e}"))?;
             Ok(TagValue::Json(parsed))
         }
         Grammar::RustPathOrFalse => {
@@ -1376,6 +1378,18 @@ mod json_keys {
     }
 }
 
+/// `text`, or its first and last 40 characters around `…` when it is longer than 100.
+fn elided(text: &str) -> std::borrow::Cow<'_, str> {
+    const ENDS: usize = 40;
+    let count = text.chars().count();
+    if count <= 100 {
+        return text.into();
+    }
+    let head: String = text.chars().take(ENDS).collect();
+    let tail: String = text.chars().skip(count - ENDS).collect();
+    format!("{head}…{tail}").into()
+}
+
 #[cfg(test)]
 mod tests {
     /// Lines of a fenced block in the docs are description; a fence never closed is not one.
@@ -1404,6 +1418,22 @@ mod tests {
         assert_eq!(names, ["optional"]);
         let (_, tags) = super::split_docs(&lines("Widget.\n```\n+optional"));
         assert_eq!(tags.len(), 1, "an unclosed fence hides nothing");
+    }
+
+    /// The value is under the diagnostic's caret already: a long one is echoed by its ends.
+    #[test]
+    fn a_long_invalid_json_value_is_echoed_by_its_ends() {
+        let long = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        let Err(why) = super::parse_value(super::Grammar::Json, Some(&long)) else {
+            panic!("5,000 nested lists are past serde_json's recursion limit");
+        };
+        assert!(why.len() < 300, "{why}");
+        assert!(why.contains("[[[…]]]"), "{why}");
+        assert!(why.contains("recursion limit"), "{why}");
+        let Err(why) = super::parse_value(super::Grammar::Json, Some("{nope")) else {
+            panic!("not JSON");
+        };
+        assert!(why.starts_with("`{nope` is not a JSON value"), "{why}");
     }
 
     #[test]
