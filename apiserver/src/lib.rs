@@ -269,8 +269,9 @@ impl ApiServerBuilder {
         self
     }
 
-    /// How long a watch waits for its client to take events once its buffer is full before it
-    /// ends the watch (default 10 s): a client that stops reading holds nothing for longer.
+    /// How long an event of a watch waits for its connection to have room, its client taking
+    /// nothing meanwhile, before the watch ends (default 10 s): a client that stops reading
+    /// holds nothing for longer; one slowly reading a large event is not stopped.
     pub fn watch_send_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.limits.watch_send_timeout = timeout.max(std::time::Duration::from_millis(1));
         self

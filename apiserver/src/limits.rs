@@ -47,8 +47,8 @@ pub const DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT: usize = 200;
 pub const DEFAULT_MAX_WATCHES: usize = 1000;
 /// kube-apiserver's `--request-timeout` default.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long a watch waits for its client to take events when its buffer is full before the
-/// watch is ended.
+/// How long an event of a watch waits for its connection to have room (its client took nothing
+/// meanwhile) before the watch is ended.
 pub const DEFAULT_WATCH_SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The limits a server is built with (see the module documentation; 0 = unlimited).

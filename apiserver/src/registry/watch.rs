@@ -148,10 +148,27 @@ where
             }
         };
         Decoded {
-            registry: self.events.id,
             new: self.cached(&ev.kv),
             old,
         }
+    }
+
+    /// [`Self::decode_event`], made by the first of this registry's watchers to see the event
+    /// and found by the others through the event's memo (while the event cache keeps it).
+    fn decoded(&self, ev: &Event) -> Decoded<H> {
+        let mut made = None;
+        let kept = ev.memo.get_or_init(|| {
+            let decoded = self.decode_event(ev);
+            let kept = decoded.downgrade(self.events.id);
+            made = Some(decoded);
+            kept
+        });
+        if let Some(decoded) = made {
+            return decoded;
+        }
+        kept.filter(|k| k.registry == self.events.id)
+            .and_then(Kept::upgrade)
+            .unwrap_or_else(|| self.decode_event(ev))
     }
 
     /// One store event as the watcher sees it, if it concerns its selection.
@@ -168,15 +185,7 @@ where
         if ev.kind == EventType::Progress {
             return Some((ev.revision, WatchItem::Progress));
         }
-        // Decoded by the first of this registry's watchers to see the event.
-        let mine;
-        let decoded = match ev.memo.get_or_init(|| self.decode_event(&ev)) {
-            Some(d) if d.registry == self.events.id => d,
-            _ => {
-                mine = self.decode_event(&ev);
-                &mine
-            }
-        };
+        let decoded = self.decoded(&ev);
         let new = match &decoded.new {
             Ok(new) => new,
             Err(e) => return Some((ev.revision, WatchItem::Error(e.clone()))),
@@ -202,13 +211,46 @@ where
     }
 }
 
-/// A store event decoded for one registry's watchers (kept in the event's [`Memo`](apiserver_storage::Memo)).
+/// A store event decoded for one registry's watchers.
 struct Decoded<H> {
-    /// The [`EventCache::id`] of the registry that made it.
-    registry: u64,
     new: Result<Arc<CachedEvent<H>>, ApiError>,
     /// The previous value, when there is one and it reads.
     old: Option<Arc<CachedEvent<H>>>,
+}
+
+impl<H> Decoded<H> {
+    fn downgrade(&self, registry: u64) -> Kept<H> {
+        Kept {
+            registry,
+            new: self.new.as_ref().map(Arc::downgrade).map_err(Clone::clone),
+            old: self.old.as_ref().map(Arc::downgrade),
+        }
+    }
+}
+
+/// [`Decoded`] as the event's [`Memo`](apiserver_storage::Memo) keeps it: pointers into the
+/// registry's bounded event cache, which alone keeps the objects (the store's history holds
+/// events for longer, and counts only their bytes).
+struct Kept<H> {
+    /// The [`EventCache::id`] of the registry that made it.
+    registry: u64,
+    new: Result<std::sync::Weak<CachedEvent<H>>, ApiError>,
+    old: Option<std::sync::Weak<CachedEvent<H>>>,
+}
+
+impl<H> Kept<H> {
+    /// `None` once the cache let go of either value.
+    fn upgrade(&self) -> Option<Decoded<H>> {
+        let new = match &self.new {
+            Ok(new) => Ok(new.upgrade()?),
+            Err(e) => Err(e.clone()),
+        };
+        let old = match &self.old {
+            Some(old) => Some(old.upgrade()?),
+            None => None,
+        };
+        Some(Decoded { new, old })
+    }
 }
 
 /// Starts a watch: ADDEDs for what exists (when no resourceVersion, or "0", is given), then the

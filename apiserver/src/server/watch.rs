@@ -156,7 +156,7 @@ struct Watching {
     last_rv: u64,
     /// Whether the watcher asked for BOOKMARKs.
     bookmarks: bool,
-    /// An ERROR was sent: the watch ends.
+    /// An ERROR was sent, or the events ended: the watch ends.
     done: bool,
 }
 
@@ -165,6 +165,8 @@ impl Lines for Watching {
         use std::task::Poll;
         while !self.done {
             let Some((rv, item)) = std::task::ready!(self.events.poll_next_unpin(cx)) else {
+                // Never polled again once it ended.
+                self.done = true;
                 break;
             };
             self.last_rv = self.last_rv.max(rv);
@@ -177,8 +179,8 @@ impl Lines for Watching {
         Poll::Ready(None)
     }
 
-    fn bookmark(&mut self) -> Bytes {
-        self.encoder.bookmark(self.last_rv, false)
+    fn bookmark(&mut self) -> Option<Bytes> {
+        (!self.done).then(|| self.encoder.bookmark(self.last_rv, false))
     }
 }
 

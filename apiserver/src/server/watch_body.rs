@@ -4,13 +4,13 @@
 //! BOOKMARKs, the server's shutdown, and a client that stops reading.
 //!
 //! A client that stops reading stops its connection from taking lines: the watch's events then
-//! wait in the store's bounded buffer for it, never in an unbounded queue here. Once the
-//! connection has owed the body a poll (it took a line and has had no room for the next) for
-//! the send timeout, the supervisor ends the watch: its subscription and its slot go at once,
-//! and the body ends as a complete response when next read, as kube-apiserver's handler returns
-//! once it drops a slow watcher: the client resumes from the last event it read (an error would
-//! reset an HTTP/2 stream, which client-go reports as a decoding failure and kube-aggregator's
-//! proxy as an aborted response).
+//! wait in the store's bounded buffer for it, never in an unbounded queue here. Once an event
+//! has waited the send timeout for a connection that has had no room for it (one that is slowly
+//! draining a large event with nothing behind it is not stalled), the supervisor ends the watch:
+//! its subscription and its slot go at once, and the body ends as a complete response when next
+//! read, as kube-apiserver's handler returns once it drops a slow watcher: the client resumes
+//! from the last event it read (an error would reset an HTTP/2 stream, which client-go reports
+//! as a decoding failure and kube-aggregator's proxy as an aborted response).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,13 +24,17 @@ pub(super) trait Lines: Send + 'static {
     /// The next line; `Ready(None)` ends the watch.
     fn poll_line(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>>;
     /// A BOOKMARK at the last revision sent, for the supervisor's clock when the store cannot
-    /// answer a progress request in order with its events.
-    fn bookmark(&mut self) -> Bytes;
+    /// answer a progress request in order with its events; `None` once the watch has said its
+    /// last (an ERROR).
+    fn bookmark(&mut self) -> Option<Bytes>;
 }
 
 struct Inner<L> {
-    /// `None` once the watch ended: the body ends when next read.
+    /// `None` once the watch ended: the body ends when next read (after `next`).
     lines: Option<L>,
+    /// A line taken from `lines` ahead of the connection (to tell a stalled client), or the
+    /// BOOKMARK due when the watch ended: sent first.
+    next: Option<Bytes>,
     bookmark_due: bool,
     /// The connection, waiting for a line.
     reader: Option<Waker>,
@@ -78,6 +82,7 @@ pub(super) fn watch_body<L: Lines>(lines: L) -> (Body<L>, Control<L>) {
     let shared = Arc::new(Shared {
         inner: Mutex::new(Inner {
             lines: Some(lines),
+            next: None,
             bookmark_due: false,
             reader: None,
             supervisor: None,
@@ -101,13 +106,16 @@ impl<L: Lines> futures::Stream for Body<L> {
         let shared = &self.shared;
         let mut inner = shared.lock();
         let inner = &mut *inner;
-        let Some(lines) = inner.lines.as_mut() else {
-            return Poll::Ready(None);
-        };
-        let line = if std::mem::take(&mut inner.bookmark_due) {
-            Poll::Ready(Some(lines.bookmark()))
+        let line = if let Some(next) = inner.next.take() {
+            Poll::Ready(Some(next))
         } else {
-            lines.poll_line(cx)
+            let Some(lines) = inner.lines.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match std::mem::take(&mut inner.bookmark_due).then(|| lines.bookmark()) {
+                Some(Some(bookmark)) => Poll::Ready(Some(bookmark)),
+                _ => lines.poll_line(cx),
+            }
         };
         match line {
             Poll::Ready(Some(line)) => {
@@ -146,10 +154,11 @@ impl<L> Drop for Body<L> {
 /// What the supervisor remembers between two looks at a connection that owes a poll.
 pub(super) struct Stall {
     taken: u64,
-    since: Instant,
+    /// Since when a line has waited for the connection to have room (`None`: none waits).
+    waiting_since: Option<Instant>,
 }
 
-impl<L> Control<L> {
+impl<L: Lines> Control<L> {
     /// Sends a BOOKMARK before the next event.
     pub(super) fn bookmark(&self) {
         let reader = {
@@ -166,11 +175,18 @@ impl<L> Control<L> {
     }
 
     /// Ends the watch now: what it holds is let go, and the body ends when next read (after
-    /// what the connection already took).
+    /// what the connection already took, and a BOOKMARK that was due).
     pub(super) fn end(&self) {
         let (lines, reader) = {
             let mut inner = self.shared.lock();
-            (inner.lines.take(), inner.reader.take())
+            let mut lines = inner.lines.take();
+            if std::mem::take(&mut inner.bookmark_due)
+                && inner.next.is_none()
+                && let Some(bookmark) = lines.as_mut().and_then(Lines::bookmark)
+            {
+                inner.next = Some(bookmark);
+            }
+            (lines, inner.reader.take())
         };
         drop(lines);
         if let Some(reader) = reader {
@@ -196,20 +212,58 @@ impl<L> Control<L> {
     pub(super) fn stall(&self) -> Stall {
         Stall {
             taken: self.shared.taken.load(Relaxed),
-            since: Instant::now(),
+            waiting_since: None,
         }
     }
 
-    /// Whether the connection has owed the body a poll, taking no line, for `timeout` as far as
-    /// the looks so far tell (look at least twice a timeout).
+    /// Whether a line has waited `timeout` for the connection to have room, as far as the looks
+    /// so far tell (look at least twice a timeout): the connection took a line, has not asked
+    /// for the next since, and the next is there.
     pub(super) fn stalled(&self, stall: &mut Stall, timeout: Duration) -> bool {
         let taken = self.shared.taken.load(Relaxed);
-        let now = Instant::now();
-        if !self.shared.owed.load(Relaxed) || taken != stall.taken {
-            *stall = Stall { taken, since: now };
+        if taken != stall.taken || !self.shared.owed.load(Relaxed) {
+            *stall = Stall {
+                taken,
+                waiting_since: None,
+            };
             return false;
         }
-        now.duration_since(stall.since) >= timeout
+        if stall.waiting_since.is_none() && self.next_is_ready() {
+            stall.waiting_since = Some(Instant::now());
+        }
+        stall
+            .waiting_since
+            .is_some_and(|since| since.elapsed() >= timeout)
+    }
+
+    /// Whether a line is ready for a connection that owes the body a poll: taken ahead, and
+    /// kept for it.
+    fn next_is_ready(&self) -> bool {
+        let mut inner = self.shared.lock();
+        let inner = &mut *inner;
+        // Under the lock the body polls under: a connection that owes a poll is not waiting on
+        // a waker the look below could replace (it asks again once it has room).
+        if inner.next.is_some() || inner.bookmark_due {
+            return true;
+        }
+        if !self.shared.owed.load(Relaxed) {
+            return false;
+        }
+        let Some(lines) = inner.lines.as_mut() else {
+            return false;
+        };
+        match lines.poll_line(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Some(line)) => {
+                inner.next = Some(line);
+                true
+            }
+            // The end: the body ends when next read, nothing waits.
+            Poll::Ready(None) => {
+                inner.lines = None;
+                false
+            }
+            Poll::Pending => false,
+        }
     }
 }
 
@@ -226,8 +280,8 @@ mod tests {
         fn poll_line(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
             self.0.poll_recv(cx)
         }
-        fn bookmark(&mut self) -> Bytes {
-            Bytes::from_static(b"B")
+        fn bookmark(&mut self) -> Option<Bytes> {
+            Some(Bytes::from_static(b"B"))
         }
     }
 
@@ -302,7 +356,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn only_a_connection_that_owes_a_poll_for_the_timeout_is_stalled() {
+    async fn only_a_line_that_waits_the_timeout_for_room_is_a_stall() {
         let timeout = Duration::from_millis(50);
         let (tx, mut body, control) = body();
         let mut stall = control.stall();
@@ -312,18 +366,36 @@ mod tests {
             _ = tokio::time::sleep(timeout * 2) => {}
         }
         assert!(!control.stalled(&mut stall, timeout));
-        // A line taken, and no poll since: stalled once the timeout has passed since the look
-        // that first saw it.
+        // A line taken and no poll since, but nothing behind it (a client slowly reading a large
+        // event): not stalled.
         tx.send(Bytes::from_static(b"a")).unwrap();
         assert_eq!(next(&mut body).await.as_deref(), Some(&b"a"[..]));
+        for _ in 0..3 {
+            assert!(!control.stalled(&mut stall, timeout));
+            tokio::time::sleep(timeout * 2).await;
+        }
+        // The next line is there and waits: stalled once it has waited the timeout since the
+        // look that found it.
+        tx.send(Bytes::from_static(b"b")).unwrap();
         assert!(!control.stalled(&mut stall, timeout));
         tokio::time::sleep(timeout / 2).await;
         assert!(!control.stalled(&mut stall, timeout));
         tokio::time::sleep(timeout).await;
         assert!(control.stalled(&mut stall, timeout));
-        // Reading again resets it.
-        tx.send(Bytes::from_static(b"b")).unwrap();
+        // The line the look took ahead is the next one read, and reading resets the stall.
+        tx.send(Bytes::from_static(b"c")).unwrap();
         assert_eq!(next(&mut body).await.as_deref(), Some(&b"b"[..]));
         assert!(!control.stalled(&mut stall, timeout));
+        assert_eq!(next(&mut body).await.as_deref(), Some(&b"c"[..]));
+    }
+
+    #[tokio::test]
+    async fn a_due_bookmark_outlives_the_end_of_the_watch() {
+        let (tx, mut body, control) = body();
+        control.bookmark();
+        control.end();
+        assert!(tx.is_closed());
+        assert_eq!(next(&mut body).await.as_deref(), Some(&b"B"[..]));
+        assert_eq!(next(&mut body).await, None);
     }
 }

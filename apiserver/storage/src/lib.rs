@@ -167,7 +167,8 @@ pub struct Event {
     pub prev: Option<KeyValue>,
     /// The revision this mutation created (= `kv.mod_revision`).
     pub revision: Revision,
-    /// What a reader derives from this event, made once for every watcher it reaches.
+    /// What a reader derives from this event (the API server: where its decoded objects are),
+    /// made by the first watcher it reaches for the others.
     pub memo: Memo,
 }
 

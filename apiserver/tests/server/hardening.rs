@@ -837,6 +837,56 @@ async fn a_stalled_http2_watch_ends_its_stream_cleanly() {
     );
 }
 
+/// A client reading slowly through one large event, with nothing behind it, is reading, not
+/// stalled: its watch outlives the send timeout many times over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_of_one_large_event_is_not_stalled() {
+    let (app, load) = server(|b| b.watch_send_timeout(Duration::from_millis(200)));
+    // Small socket buffers on the server's side too (accepted sockets inherit the listener's):
+    // the connection, not the kernel, holds the event while the client reads it.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_send_buffer_size(8192).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(64).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = app.clone();
+    tokio::spawn(async move { axum::serve(listener, served).await.unwrap() });
+    let mut watch = stalled_watch(addr, 600).await;
+    eventually("the watch is open", Duration::from_secs(5), || {
+        load.watches() == 1
+    })
+    .await;
+    // One event of about 1 MiB (the largest object a server takes, as etcd's request limit),
+    // more than the socket's buffers hold.
+    let message = "m".repeat((1 << 20) - 4096);
+    let body = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert", "metadata": {"name": "large"}, "spec": {"message": message}});
+    assert_eq!(post(&app, BASE, &body).await.status, StatusCode::CREATED);
+    // Read it 16 KiB every 10 ms: over half a second, three send timeouts.
+    let mut received = 0usize;
+    let mut chunk = [0u8; 16 << 10];
+    let started = Instant::now();
+    while received < (1 << 20) - 4096 {
+        let n = tokio::time::timeout(Duration::from_secs(10), watch.read(&mut chunk))
+            .await
+            .expect("the event keeps coming")
+            .unwrap();
+        assert!(n > 0, "the watch ended while its client read");
+        received += n;
+        assert_eq!(load.watches(), 1, "ended after {received} bytes");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        started.elapsed() > Duration::from_millis(600),
+        "read too fast to tell"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        load.watches(),
+        1,
+        "a quiet watch after the event stays open"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_watch_ends_at_its_deadline_at_the_latest() {
     // A long send timeout: only the watch's own timeoutSeconds can end it.

@@ -371,6 +371,50 @@ async fn servers_sharing_a_store_each_encode_its_events_in_their_own_versions() 
     }
 }
 
+/// Events the registry's event cache has let go of (it keeps the last 4,096), read again by a
+/// watch from an old revision: decoded again, not lost, though the first watcher's decoding
+/// is remembered by each event.
+#[tokio::test]
+async fn a_watch_replaying_events_past_the_event_cache_decodes_them_again() {
+    let app = app();
+    let (code, first) = call(
+        &app,
+        Method::POST,
+        BETA,
+        json!({"metadata": {"name": "a-0"}, "spec": {"title": "T", "content": "c"}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED);
+    let from = first["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A watcher sees every event as it happens: each event's decoding is remembered.
+    let live = open_watch(&app, ALPHA).await;
+    const N: usize = 4200;
+    for i in 1..N {
+        let (code, _) = call(
+            &app,
+            Method::POST,
+            BETA,
+            json!({"metadata": {"name": format!("a-{i}")}, "spec": {"title": "T", "content": "c"}}),
+        )
+        .await;
+        assert_eq!(code, StatusCode::CREATED);
+    }
+    assert_eq!(events(live, N).await.len(), N);
+    let req = Request::get(format!("{ALPHA}?watch=1&resourceVersion={from}"))
+        .body(Body::empty())
+        .unwrap();
+    let replay = app.clone().oneshot(req).await.unwrap().into_body();
+    let seen = events(replay, N - 1).await;
+    for (i, ev) in seen.iter().enumerate() {
+        assert_eq!(ev["type"], "ADDED");
+        assert_eq!(ev["object"]["metadata"]["name"], format!("a-{}", i + 1));
+        assert_eq!(ev["object"]["spec"]["message"], "c");
+    }
+}
+
 /// A watch of `base` from any recent state, once its response has started.
 fn open_watch(app: &axum::Router, base: &str) -> impl std::future::Future<Output = Body> {
     let app = app.clone();
