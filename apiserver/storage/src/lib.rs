@@ -172,6 +172,20 @@ pub struct Event {
     pub memo: Memo,
 }
 
+impl Event {
+    /// An event of `kind` whose new value is `kv` (its revision is `kv.mod_revision`), for
+    /// backends outside this crate; its memo starts empty.
+    pub fn new(kind: EventType, kv: KeyValue, prev: Option<KeyValue>) -> Event {
+        Event {
+            kind,
+            revision: kv.mod_revision,
+            kv,
+            prev,
+            memo: Memo::default(),
+        }
+    }
+}
+
 /// A value derived from an [`Event`] by its first reader and shared by the others: an event
 /// reaches every watcher of its keys by pointer, and what the API server decodes and encodes
 /// from it is the same for each of them. Not part of the event's value: a clone starts empty
@@ -571,23 +585,11 @@ pub(crate) mod semantics {
     }
 
     pub(crate) fn added(kv: KeyValue) -> Event {
-        Event {
-            kind: EventType::Added,
-            revision: kv.mod_revision,
-            kv,
-            prev: None,
-            memo: Default::default(),
-        }
+        Event::new(EventType::Added, kv, None)
     }
 
     pub(crate) fn modified(kv: KeyValue, prev: KeyValue) -> Event {
-        Event {
-            kind: EventType::Modified,
-            revision: kv.mod_revision,
-            kv,
-            prev: Some(prev),
-            memo: Default::default(),
-        }
+        Event::new(EventType::Modified, kv, Some(prev))
     }
 
     /// The `Deleted` event for `prev` removed at `revision`, and the value `delete` returns.
