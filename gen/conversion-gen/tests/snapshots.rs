@@ -381,6 +381,27 @@ fn hand_written_functions_in_private_inline_modules() {
         "{out}"
     );
     assert!(!out.contains("make it `pub fn"), "{out}");
+    // … unless the file module re-exports them: called through the re-export.
+    for reexport in [
+        "pub use pins::{convert_flunder_spec_from_hub, convert_flunder_spec_to_hub};\n",
+        "pub(crate) use self::pins::convert_flunder_spec_from_hub;\npub(crate) use self::pins::convert_flunder_spec_to_hub;\n",
+    ] {
+        let loaded = wardle_converted_by(
+            &format!("reexported_{}", reexport.len()),
+            &format!("{}{reexport}", inline(HAND_WRITTEN)),
+        );
+        let diags = ConversionGen.check(&loaded.model);
+        assert!(diags.is_empty(), "{}", render(&loaded, &diags));
+        let out = generated(&loaded);
+        assert!(
+            out.contains("self::conversion::convert_flunder_spec_to_hub(self)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("self::conversion::convert_flunder_spec_from_hub(hub)"),
+            "{out}"
+        );
+    }
 }
 
 /// A hand-written function written in the hub package instead of the version's is pointed at.

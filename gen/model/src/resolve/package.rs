@@ -422,21 +422,42 @@ fn package_functions(files: &[&Placed], lowered: &BTreeMap<FileId, LoweredFile>)
     let mut functions = Vec::new();
     for p in files.iter() {
         let lf = &lowered[&p.file.id];
+        // Whether generated code, which lives in the package module, can name the items of a
+        // module of this file: a module its own file declares inline is visible to it, private
+        // or not.
+        let nameable = |scope: &crate::parse::Scope| {
+            (p.module.is_empty() && scope.inline.is_empty())
+                || if p.module.is_empty() {
+                    scope.reachable_from_file
+                } else {
+                    scope.reachable
+                }
+        };
         for f in &lf.functions {
             let scope = &lf.scopes[f.scope];
+            let mut inline = scope.inline.clone();
+            let mut reachable =
+                (p.module.is_empty() && inline.is_empty()) || (f.is_pub && nameable(scope));
+            // A `pub fn` of a module generated code cannot name, re-exported by one it can
+            // (`pub use inner::convert_x_to_hub;`): called through the re-export.
+            if !reachable
+                && f.is_pub
+                && let Some(through) = lf.scopes.iter().find(|s| {
+                    nameable(s)
+                        && s.exported.contains(&f.name)
+                        && s.uses
+                            .get(&f.name)
+                            .is_some_and(|path| names_module(&s.inline, path, &scope.inline))
+                })
+            {
+                reachable = true;
+                inline = through.inline.clone();
+            }
             let mut module = p.module.clone();
-            module.extend(scope.inline.iter().cloned());
+            module.extend(inline);
             functions.push(Function {
                 name: f.name.clone(),
-                // Generated code lives in the package module: a module its own file declares
-                // inline is visible to it, private or not.
-                reachable: module.is_empty()
-                    || (f.is_pub
-                        && if p.module.is_empty() {
-                            scope.reachable_from_file
-                        } else {
-                            scope.reachable
-                        }),
+                reachable,
                 is_pub: f.is_pub,
                 module,
                 span: f.span,
@@ -450,6 +471,26 @@ fn package_functions(files: &[&Placed], lowered: &BTreeMap<FileId, LoweredFile>)
         }
     }
     functions
+}
+
+/// Whether `path`, written in the file's inline module `from`, names an item of the file's
+/// inline module `target` (`inner::f` from the file's module names `f` of `inner`).
+fn names_module(from: &[String], path: &crate::path::RustPath, target: &[String]) -> bool {
+    let Some((_, module)) = path.segments.split_last() else {
+        return false;
+    };
+    if path.global || module.first().is_some_and(|m| m == "crate") {
+        return false;
+    }
+    let module = match module.first() {
+        Some(first) if first == "self" => &module[1..],
+        _ => module,
+    };
+    let ups = module.iter().take_while(|s| *s == "super").count();
+    let Some(keep) = from.len().checked_sub(ups) else {
+        return false;
+    };
+    from[..keep].iter().chain(&module[ups..]).eq(target.iter())
 }
 
 /// What names mean in the package at `dir`: its files' scopes, its hub's types, its root

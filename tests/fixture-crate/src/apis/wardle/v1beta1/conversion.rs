@@ -28,21 +28,29 @@ pub fn convert_flunder_spec_to_hub(
     Ok(out)
 }
 
-/// The hub field `reference_type` names becomes the reference.
-pub fn convert_flunder_spec_from_hub(
-    mut input: hub::FlunderSpec,
-) -> Result<FlunderSpec, ConversionError> {
-    let reference = match input.reference_type {
-        Some(hub::ReferenceType::Flunder) => std::mem::take(&mut input.flunder_reference),
-        Some(hub::ReferenceType::Fischer) => std::mem::take(&mut input.fischer_reference),
-        None => String::new(),
-    };
-    let mut out = FlunderSpec {
-        reference,
-        ..FlunderSpec::default()
-    };
-    auto_convert_flunder_spec_from_hub(input, &mut out)?;
-    Ok(out)
+/// Written in a private module and re-exported: generated code calls it through the
+/// re-export.
+pub use from_hub::convert_flunder_spec_from_hub;
+
+mod from_hub {
+    use super::*;
+
+    /// The hub field `reference_type` names becomes the reference.
+    pub fn convert_flunder_spec_from_hub(
+        mut input: hub::FlunderSpec,
+    ) -> Result<FlunderSpec, ConversionError> {
+        let reference = match input.reference_type {
+            Some(hub::ReferenceType::Flunder) => std::mem::take(&mut input.flunder_reference),
+            Some(hub::ReferenceType::Fischer) => std::mem::take(&mut input.fischer_reference),
+            None => String::new(),
+        };
+        let mut out = FlunderSpec {
+            reference,
+            ..FlunderSpec::default()
+        };
+        auto_convert_flunder_spec_from_hub(input, &mut out)?;
+        Ok(out)
+    }
 }
 
 /// A status without a phase is pending (what defaulter-gen calls before field defaults).
