@@ -378,6 +378,17 @@ impl Direction {
                 ),
             );
         }
+        // Written, but in a file of the package that rustc does not compile (W0115 says which
+        // `mod` is missing).
+        if let Some(unread) = pkg.unread_functions.iter().find(|f| f.name == self.fn_name) {
+            d = d.also(
+                unread.span,
+                format!(
+                    "`{}` is here, in a file no `mod` declares: rustc does not compile it",
+                    self.fn_name
+                ),
+            );
+        }
         // Written, but in the hub package: generated code calls it in the version's.
         if let Some(in_hub) = hub.function_named(&self.fn_name) {
             d = d.also(

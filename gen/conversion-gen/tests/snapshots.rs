@@ -439,6 +439,34 @@ fn a_hand_written_function_in_the_hub_package_is_pointed_at() {
     assert!(out.contains("apis/wardle/conversion.rs"), "{out}");
 }
 
+/// A hand-written function in a file of the version that no `mod` declares is pointed at by
+/// E0501, beside W0115 for the file.
+#[test]
+fn a_hand_written_function_in_an_undeclared_file_is_pointed_at() {
+    let loaded = wardle_layout(
+        "undeclared",
+        "",
+        "",
+        &[("apis/wardle/v1alpha1/conversion.rs", HAND_WRITTEN)],
+    );
+    let mut diags = loaded.warnings.clone();
+    diags.extend(ConversionGen.check(&loaded.model));
+    let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    assert!(codes.contains(&"W0115"), "{codes:?}");
+    let out = render(&loaded, &diags);
+    for f in [
+        "convert_flunder_spec_to_hub",
+        "convert_flunder_spec_from_hub",
+    ] {
+        assert!(
+            out.contains(&format!(
+                "`{f}` is here, in a file no `mod` declares: rustc does not compile it"
+            )),
+            "{out}"
+        );
+    }
+}
+
 /// A hand-written function under a misspelt name is pointed at: generated code looks for the
 /// exact name.
 #[test]

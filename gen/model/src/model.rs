@@ -50,6 +50,9 @@ pub struct Package {
     /// Free functions written in the package (hand-written `set_defaults_*` and `convert_*`
     /// functions are found here by name).
     pub functions: Vec<Function>,
+    /// Functions of the package's files that no `mod` declares (W0115): rustc does not compile
+    /// them, so generated code cannot call them (diagnostics point at them).
+    pub unread_functions: Vec<UnreadFunction>,
     /// The protobuf field numbers given out before, read from the package's `generated.proto`
     /// (packages with `+k8s:protobuf-gen=package`; `None` when there is none yet).
     pub protobuf_record: Option<crate::proto_record::ProtoRecord>,
@@ -80,6 +83,13 @@ pub struct Function {
     pub output: Option<crate::path::RustPath>,
     /// Every identifier its body uses: what a hand-written conversion mentions.
     pub body_idents: std::collections::BTreeSet<String>,
+}
+
+/// A function in a file rustc does not compile (see [`Package::unread_functions`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnreadFunction {
+    pub name: String,
+    pub span: Span,
 }
 
 /// A value read from a tag, with where the tag is (for later diagnostics about it).

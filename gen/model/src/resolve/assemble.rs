@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, FileId, Span};
-use crate::model::Package;
+use crate::model::{Package, UnreadFunction};
 use crate::parse::{LoweredFile, LoweredType};
 use crate::tags::{TagKey, TagValue};
 
@@ -26,7 +26,7 @@ pub(crate) fn assemble(
     lowered: &mut BTreeMap<crate::diag::FileId, LoweredFile>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Package> {
-    let by_key = files_by_package(placed, lowered, diags);
+    let (by_key, unread) = files_by_package(placed, lowered, diags);
     warn_undeclared_versions(input_dir, &by_key, lowered, diags);
     let group_tags = group_names(&by_key, lowered);
     conflicting_group_names(&group_tags, diags);
@@ -52,7 +52,8 @@ pub(crate) fn assemble(
         .into_par_iter()
         .map(|(key, files, types)| {
             let mut package_diags = Vec::new();
-            let pkg = assemble_one(&context, key, files, types, &mut package_diags);
+            let mut pkg = assemble_one(&context, key, files, types, &mut package_diags);
+            pkg.unread_functions = unread.get(key).cloned().unwrap_or_default();
             (pkg, package_diags)
         })
         .collect();
@@ -65,19 +66,24 @@ pub(crate) fn assemble(
 }
 
 /// Groups the placed files by package, keeping in each the files rustc compiles.
+/// Also, by package, the functions of the files left out (rustc does not compile them).
 fn files_by_package<'p, 'a>(
     placed: &'p [Placed<'a>],
     lowered: &BTreeMap<FileId, LoweredFile>,
     diags: &mut Vec<Diagnostic>,
-) -> ByKey<'p, 'a> {
+) -> (ByKey<'p, 'a>, BTreeMap<PackageKey, Vec<UnreadFunction>>) {
     let mut by_key: ByKey = BTreeMap::new();
     for p in placed {
         by_key.entry(p.key.clone()).or_default().push(p);
     }
-    for files in by_key.values_mut() {
-        drop_undeclared(files, lowered, diags);
+    let mut unread = BTreeMap::new();
+    for (key, files) in by_key.iter_mut() {
+        let functions = drop_undeclared(files, lowered, diags);
+        if !functions.is_empty() {
+            unread.insert(key.clone(), functions);
+        }
     }
-    by_key
+    (by_key, unread)
 }
 
 /// W0117 for each version directory its group's module file does not declare.

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, FileId};
+use crate::model::UnreadFunction;
 use crate::parse::{InputFile, LoweredFile};
 
 use super::place::{PackageKey, Placed};
@@ -57,7 +58,8 @@ pub(super) fn drop_undeclared(
     files: &mut Vec<&Placed>,
     lowered: &BTreeMap<FileId, LoweredFile>,
     diags: &mut Vec<Diagnostic>,
-) {
+) -> Vec<UnreadFunction> {
+    let mut unread = Vec::new();
     // (`lib.rs` and `main.rs` in one directory are both that directory's module.)
     let mut by_module: BTreeMap<&[String], Vec<&LoweredFile>> = BTreeMap::new();
     for p in files.iter() {
@@ -107,6 +109,10 @@ pub(super) fn drop_undeclared(
                 .first()
                 .map(|t| t.span)
                 .or_else(|| lf.functions.first().map(|f| f.span));
+            unread.extend(lf.functions.iter().map(|f| UnreadFunction {
+                name: f.name.clone(),
+                span: f.span,
+            }));
             if let Some(first) = first {
                 let name = p.module.last().map(String::as_str).unwrap_or_default();
                 let above = match &p.module[..p.module.len() - 1] {
@@ -128,6 +134,7 @@ pub(super) fn drop_undeclared(
             false
         }
     });
+    unread
 }
 
 /// Directories on the way from the input directory to a group directory that their parent's

@@ -69,6 +69,7 @@ pub(super) fn assemble_one(
         options,
         types,
         functions,
+        unread_functions: Vec::new(),
         protobuf_record: None,
     };
     let names = package_names(cx, key, files, root_file_id, &pkg.dir);
