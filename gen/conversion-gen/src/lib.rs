@@ -1023,23 +1023,13 @@ fn path_declared_at(
         "crate" => {
             let absolute: Vec<&str> = pkg.rust_path.as_deref()?.split("::").skip(1).collect();
             let root = absolute.get(..absolute.len().checked_sub(pkg.module.len())?)?;
-            let within = rest.len().checked_sub(root.len())?;
+            let inside = rest.get(root.len()..)?;
             if !rest.iter().zip(root).all(|(a, b)| a == b) {
                 return None;
             }
-            rest[rest.len() - within..].to_vec()
+            inside.to_vec()
         }
-        // `self::` then any `super::`s, from `from`.
-        "super" | "self" => {
-            let relative = if first == "self" { rest } else { module };
-            let ups = relative.iter().take_while(|s| *s == "super").count();
-            let keep = from.len().checked_sub(ups)?;
-            from[..keep]
-                .iter()
-                .chain(&relative[ups..])
-                .cloned()
-                .collect()
-        }
+        "super" | "self" => path.module_from(from)?,
         _ => return None,
     };
     Some((module, name.clone()))

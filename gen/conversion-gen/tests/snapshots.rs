@@ -185,16 +185,7 @@ fn generates_field_by_field_and_calls_hand_written_functions() {
     let loaded = wardle(true);
     let diags = ConversionGen.check(&loaded.model);
     assert!(diags.is_empty(), "{}", render(&loaded, &diags));
-    let pkg = loaded
-        .model
-        .packages
-        .iter()
-        .find(|p| p.version.is_some())
-        .unwrap();
-    let hub = conversion_gen::hub_of(&loaded.model, pkg).unwrap();
-    let tokens = conversion_gen::package(pkg, hub, &Default::default());
-    let file: syn::File = syn::parse2(tokens).expect("generated code parses");
-    let out = prettyplease::unparse(&file);
+    let out = generated(&loaded);
     assert!(
         out.contains("self::conversion::convert_flunder_spec_to_hub(self)"),
         "{out}"

@@ -160,6 +160,28 @@ impl RustPath {
         })
     }
 
+    /// The module of the item this path names, for a path written in module `from` that starts
+    /// with `self` or `super` (`super::v1::Spec` in `["g", "types"]` is in `["g", "v1"]`), both
+    /// counted from the same root; `None` for any other path, or one climbing above the root.
+    pub fn module_from(&self, from: &[String]) -> Option<Vec<String>> {
+        let (_, module) = self.segments.split_last()?;
+        let relative = match module.first().map(String::as_str) {
+            _ if self.global => return None,
+            Some("self") => &module[1..],
+            Some("super") => module,
+            _ => return None,
+        };
+        let ups = relative.iter().take_while(|s| *s == "super").count();
+        let keep = from.len().checked_sub(ups)?;
+        Some(
+            from[..keep]
+                .iter()
+                .chain(&relative[ups..])
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// `a::b` joined with `c`: `a::b::c`.
     pub fn join(&self, name: &str) -> RustPath {
         let mut p = self.clone();
@@ -205,6 +227,30 @@ impl std::str::FromStr for RustPath {
 #[cfg(test)]
 mod tests {
     use super::RustPath;
+
+    #[test]
+    fn self_and_super_paths_name_a_module_from_where_they_are_written() {
+        let from = |p: &str, m: &[&str]| {
+            let m: Vec<String> = m.iter().map(|s| s.to_string()).collect();
+            RustPath::parse(p).unwrap().module_from(&m)
+        };
+        let owned = |m: &[&str]| Some(m.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            from("super::v1::Spec", &["g", "types"]),
+            owned(&["g", "v1"])
+        );
+        assert_eq!(
+            from("self::super::Spec", &["g", "v1", "conversion"]),
+            owned(&["g", "v1"])
+        );
+        assert_eq!(
+            from("self::inner::f", &["conversion"]),
+            owned(&["conversion", "inner"])
+        );
+        assert_eq!(from("super::super::Spec", &["g"]), None, "above the root");
+        assert_eq!(from("crate::g::Spec", &["g"]), None);
+        assert_eq!(from("inner::f", &["g"]), None);
+    }
 
     #[test]
     fn parses_and_quotes() {

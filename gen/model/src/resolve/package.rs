@@ -448,7 +448,7 @@ fn package_functions(files: &[&Placed], lowered: &BTreeMap<FileId, LoweredFile>)
                         && s.exported.contains(&f.name)
                         && s.uses
                             .get(&f.name)
-                            .is_some_and(|path| names_module(&s.inline, path, &scope.inline))
+                            .is_some_and(|path| reexports(path, &s.inline, &scope.inline))
                 })
             {
                 reachable = true;
@@ -474,24 +474,18 @@ fn package_functions(files: &[&Placed], lowered: &BTreeMap<FileId, LoweredFile>)
     functions
 }
 
-/// Whether `path`, written in the file's inline module `from`, names an item of the file's
-/// inline module `target` (`inner::f` from the file's module names `f` of `inner`).
-fn names_module(from: &[String], path: &crate::path::RustPath, target: &[String]) -> bool {
-    let Some((_, module)) = path.segments.split_last() else {
-        return false;
+/// Whether a `use` of `path` in the file's inline module `from` names an item of its inline
+/// module `declared_in` (`use inner::f;` names `f` of `inner`, as `self::inner::f` does).
+fn reexports(path: &crate::path::RustPath, from: &[String], declared_in: &[String]) -> bool {
+    let local = if path.global || path.is_relative() {
+        path.clone()
+    } else {
+        crate::path::RustPath::from_segments(
+            false,
+            std::iter::once("self").chain(path.segments.iter().map(String::as_str)),
+        )
     };
-    if path.global || module.first().is_some_and(|m| m == "crate") {
-        return false;
-    }
-    let module = match module.first() {
-        Some(first) if first == "self" => &module[1..],
-        _ => module,
-    };
-    let ups = module.iter().take_while(|s| *s == "super").count();
-    let Some(keep) = from.len().checked_sub(ups) else {
-        return false;
-    };
-    from[..keep].iter().chain(&module[ups..]).eq(target.iter())
+    local.module_from(from).as_deref() == Some(declared_in)
 }
 
 /// What names mean in the package at `dir`: its files' scopes, its hub's types, its root
