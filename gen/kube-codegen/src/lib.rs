@@ -517,8 +517,12 @@ impl Config {
                     .chain((0..loaded.model.packages.len()).map(move |i| (g.as_ref(), Some(i))))
             })
             .collect();
+        // One rayon task per job: jobs differ in cost a hundredfold (a package's OpenAPI
+        // against its register file), and rayon otherwise splits the list into a few long
+        // runs, leaving one thread alone with the last run while the other waits.
         let rendered: Result<Vec<Vec<RenderedFile>>, Error> = jobs
             .par_iter()
+            .with_max_len(1)
             .map(|(g, pkg)| {
                 let started = std::time::Instant::now();
                 let (generated, root): (Vec<GeneratedFile>, Option<PathBuf>) = match pkg {

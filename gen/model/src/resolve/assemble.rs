@@ -46,10 +46,12 @@ pub(crate) fn assemble(
         hubs: &hubs,
         package_dirs: &package_dirs,
     };
-    // Packages resolve independently: in parallel, diagnostics kept per package.
+    // Packages resolve independently: in parallel (one task each, as they differ in size),
+    // diagnostics kept per package.
     use rayon::prelude::*;
     let assembled: Vec<(Package, Vec<Diagnostic>)> = keyed
         .into_par_iter()
+        .with_max_len(1)
         .map(|(key, files, types)| {
             let mut package_diags = Vec::new();
             let mut pkg = assemble_one(&context, key, files, types, &mut package_diags);
