@@ -685,6 +685,36 @@ pub struct Job {{
     );
 }
 
+/// Aliases that reach themselves (rustc's E0391): E0123 once per cycle, at the alias that
+/// closes it, rather than a field silently left an unknown type.
+#[test]
+fn an_alias_defined_in_terms_of_itself_is_an_error() {
+    let out = errors(
+        &[(
+            "apis/al/v1/types.rs",
+            &format!(
+                "{META}\npub type A = Vec<B>;\npub type B = Option<A>;\npub type S = Box<S>;\npub type Fine = String;\n\n/// +genclient\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub a: A,\n    pub f: Fine,\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(
+        out.contains("error[E0123]: type alias `B` is defined in terms of itself"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`B` names `A`, which leads back to `B`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error[E0123]: type alias `S` is defined in terms of itself"),
+        "{out}"
+    );
+    assert!(out.contains("`S` names itself"), "{out}");
+    assert_eq!(out.matches("E0123").count(), 2, "{out}");
+    assert!(!out.contains("`Fine`"), "{out}");
+}
+
 /// A tag on a type alias is never read (the alias is replaced by its target): E0102, and for
 /// Go's `+enum` on a string type, how such an enum is written here.
 #[test]

@@ -874,6 +874,29 @@ fn aliases_named_by_path_are_their_target() {
     );
 }
 
+/// Rust lets an alias name one declared after it, in any order and through other types
+/// (`Option<B>`); each is its target, not an unknown type.
+#[test]
+fn aliases_naming_aliases_declared_later_are_their_target() {
+    let l = load_ok(&[(
+        "apis/al/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub a: A,\n    pub c: C,\n    pub m: inner::M,\n}}\n\npub type A = Option<B>;\npub type C = Vec<A>;\npub type B = r#Name;\npub type Name = String;\n\npub mod inner {{\n    pub type M = std::collections::BTreeMap<String, N>;\n    pub type N = super::B;\n}}\n"
+        ),
+    )]);
+    let thing = ty(package(&l, "al/v1"), "Thing");
+    let a = FieldType::Option(Box::new(FieldType::String));
+    assert_eq!(thing.fields()[1].ty, a);
+    assert_eq!(thing.fields()[2].ty, FieldType::Vec(Box::new(a)));
+    assert_eq!(
+        thing.fields()[3].ty,
+        FieldType::Map {
+            kind: MapKind::BTree,
+            value: Box::new(FieldType::String),
+        }
+    );
+}
+
 #[test]
 fn typed_field_and_type_tags() {
     let l = load_ok(&[(

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use syn::ext::IdentExt;
 
+use crate::diag::Diagnostic;
 use crate::model::{TypeBody, Variant};
 use crate::path::RustPath;
 use crate::tags::{self, Place};
@@ -150,22 +151,118 @@ fn declare_names(ctx: &mut Ctx, items: &[syn::Item], me: usize) {
 }
 
 /// The module's non-generic type aliases, lowered; tags on any alias are reported (none
-/// belongs there).
+/// belongs there). Rust lets an alias name another declared after it (`type A = B; type B =
+/// String;`): each is lowered after the aliases of this module it names, so that `A` is
+/// `String` too. An alias that reaches itself is rustc's E0391 and ours E0123.
 fn lower_aliases(ctx: &mut Ctx, items: &[syn::Item], me: usize) {
+    let mut aliases: Vec<&syn::ItemType> = Vec::new();
     for item in items {
         if let syn::Item::Type(t) = item {
             let docs = doc_lines(ctx, &t.attrs, false);
             let (_, raw) = tags::split_docs(&docs);
             let _ = tags::check(raw, Place::Alias, &mut ctx.diags);
+            if t.generics.params.is_empty() {
+                aliases.push(t);
+            }
         }
-        if let syn::Item::Type(t) = item
-            && t.generics.params.is_empty()
-        {
-            let ty = lower_ty(ctx, &t.ty);
-            let name = t.ident.unraw().to_string();
-            ctx.scopes[me].aliases.insert(name.clone(), ty.clone());
-            ctx.aliases[me].insert(name, ty);
+    }
+    let mut index = BTreeMap::new();
+    for (i, t) in aliases.iter().enumerate() {
+        index.entry(t.ident.unraw().to_string()).or_insert(i);
+    }
+    let mut state = vec![AliasState::Pending; aliases.len()];
+    for i in 0..aliases.len() {
+        lower_alias(ctx, &aliases, &index, &mut state, i, me);
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum AliasState {
+    Pending,
+    /// Being lowered: met again, it is part of a cycle.
+    Open,
+    Done,
+}
+
+/// Lowers alias `i` after the aliases of its module it names (depth-first).
+fn lower_alias(
+    ctx: &mut Ctx,
+    aliases: &[&syn::ItemType],
+    index: &BTreeMap<String, usize>,
+    state: &mut [AliasState],
+    i: usize,
+    me: usize,
+) {
+    if state[i] != AliasState::Pending {
+        return;
+    }
+    state[i] = AliasState::Open;
+    let t = aliases[i];
+    let mut named = Vec::new();
+    bare_type_names(&t.ty, &mut named);
+    for name in named {
+        let Some(&j) = index.get(&name) else { continue };
+        match state[j] {
+            AliasState::Pending => lower_alias(ctx, aliases, index, state, j, me),
+            AliasState::Open => {
+                let this = t.ident.unraw().to_string();
+                let through = if j == i {
+                    format!("`{this}` names itself")
+                } else {
+                    format!("`{this}` names `{name}`, which leads back to `{this}`")
+                };
+                ctx.diags.push(
+                    Diagnostic::error(
+                        "E0123",
+                        format!("type alias `{this}` is defined in terms of itself"),
+                    )
+                    .at(ctx.span(t.ident.span()), through)
+                    .note("rustc refuses it too (E0391): an alias is replaced by what it names, which would never end")
+                    .help("make one of the types a struct (a `Box` or `Vec` of it may then name it)"),
+                );
+                // Not an alias then: the cycle ends here, and the error stops the run.
+                state[i] = AliasState::Done;
+                return;
+            }
+            AliasState::Done => {}
         }
+    }
+    if state[i] == AliasState::Done {
+        return;
+    }
+    let ty = lower_ty(ctx, &t.ty);
+    let name = t.ident.unraw().to_string();
+    ctx.scopes[me].aliases.insert(name.clone(), ty.clone());
+    ctx.aliases[me].insert(name, ty);
+    state[i] = AliasState::Done;
+}
+
+/// The single-segment type names written in `ty` (`B` in `Vec<B>`, `Option<Box<B>>`): what
+/// may be another alias of the same module.
+fn bare_type_names(ty: &syn::Type, out: &mut Vec<String>) {
+    match ty {
+        syn::Type::Path(p) => {
+            if p.qself.is_none() && p.path.leading_colon.is_none() && p.path.segments.len() == 1 {
+                out.push(p.path.segments[0].ident.unraw().to_string());
+            }
+            for seg in &p.path.segments {
+                if let syn::PathArguments::AngleBracketed(args) = &seg.arguments {
+                    for arg in &args.args {
+                        if let syn::GenericArgument::Type(t) = arg {
+                            bare_type_names(t, out);
+                        }
+                    }
+                }
+            }
+        }
+        syn::Type::Array(a) => bare_type_names(&a.elem, out),
+        syn::Type::Slice(s) => bare_type_names(&s.elem, out),
+        syn::Type::Reference(r) => bare_type_names(&r.elem, out),
+        syn::Type::Ptr(p) => bare_type_names(&p.elem, out),
+        syn::Type::Paren(p) => bare_type_names(&p.elem, out),
+        syn::Type::Group(g) => bare_type_names(&g.elem, out),
+        syn::Type::Tuple(t) => t.elems.iter().for_each(|e| bare_type_names(e, out)),
+        _ => {}
     }
 }
 
