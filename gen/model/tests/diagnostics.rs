@@ -685,6 +685,23 @@ pub struct Job {{
     );
 }
 
+/// kube-codegen's own `include!` lines do not hide a misspelt type name (they declare none a
+/// field names): E0110 as without them.
+#[test]
+fn a_misspelt_type_beside_generated_includes_is_an_error() {
+    let out = errors(
+        &[(
+            "apis/al/v1/mod.rs",
+            &format!(
+                "//! +groupName=al.example.com\n{META}\n\n/// +genclient\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub typo: Strng,\n}}\n\ninclude!(\"zz_generated.deepcopy.rs\");\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(out.contains("error[E0110]"), "{out}");
+    assert!(out.contains("Strng"), "{out}");
+}
+
 /// Aliases that reach themselves (rustc's E0391): E0123 once per cycle, at the alias that
 /// closes it, rather than a field silently left an unknown type.
 #[test]

@@ -962,6 +962,49 @@ fn glob_imports_resolve_what_they_can() {
     );
 }
 
+/// Item macros no longer hide what glob imports bring: not kube-codegen's own `include!`s of
+/// generated files, not `lazy_static!`; and an item macro kube-codegen cannot expand still lets
+/// a name one glob alone brings resolve (it only keeps a name nothing brings from being an
+/// error, since the macro may declare it).
+#[test]
+fn glob_imports_resolve_beside_item_macros() {
+    let l = load_ok(&[
+        (
+            "apis/pager/v1/mod.rs",
+            &format!(
+                "//! +groupName=pager.example.com\n{META}\nuse k8s_openapi::api::core::v1::*;\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub template: PodSpec,\n}}\n\ninclude!(\"zz_generated.deepcopy.rs\");\ninclude!(concat!(env!(\"OUT_DIR\"), \"/pager/v1/zz_generated.register.rs\"));\n"
+            ),
+        ),
+        (
+            "apis/pager/v2/mod.rs",
+            &format!(
+                "{META}\nuse k8s_openapi::api::core::v1::*;\n\nlazy_static::lazy_static! {{\n    static ref X: u8 = 1;\n}}\nstatic_assertions::assert_impl_all!(Alert: Clone);\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub env: Vec<EnvVar>,\n}}\n"
+            ),
+        ),
+        (
+            "apis/pager/v3/mod.rs",
+            &format!(
+                "{META}\nuse k8s_openapi::api::core::v1::*;\n\nmy_types! {{ Hidden }}\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub pod: PodSpec,\n    pub hidden: Hidden,\n}}\n"
+            ),
+        ),
+    ]);
+    let field = |dir: &str, i: usize| ty(package(&l, dir), "Alert").fields()[i].ty.clone();
+    assert_eq!(
+        field("pager/v1", 1),
+        FieldType::foreign("k8s_openapi::api::core::v1::PodSpec")
+    );
+    assert_eq!(
+        field("pager/v2", 1),
+        FieldType::Vec(Box::new(FieldType::foreign(
+            "k8s_openapi::api::core::v1::EnvVar"
+        )))
+    );
+    assert_eq!(
+        field("pager/v3", 1),
+        FieldType::foreign("k8s_openapi::api::core::v1::PodSpec")
+    );
+}
+
 #[test]
 fn imports_of_the_package_module_name_package_types() {
     let l = load_ok(&[

@@ -86,6 +86,7 @@ fn collect_imports(items: &[syn::Item], scope: &mut Scope) {
                 scope.globs.extend(reexported.globs);
             }
             syn::Item::Macro(m) if m.ident.is_some() || m.mac.path.is_ident("macro_rules") => {}
+            syn::Item::Macro(m) if declares_no_types(m) => {}
             syn::Item::Macro(_) => scope.has_item_macros = true,
             syn::Item::Mod(m) => {
                 scope.modules.insert(m.ident.unraw().to_string());
@@ -131,6 +132,57 @@ fn push_scope(ctx: &mut Ctx, mut scope: Scope, parent: Option<usize>) -> usize {
         ctx.declared.push(Default::default());
     }
     ctx.scopes.len() - 1
+}
+
+/// Item macros known to declare no type a field could name: kube-codegen's own generated files
+/// (`include!("zz_generated.deepcopy.rs")`, or through `concat!(env!("OUT_DIR"), …)`), and
+/// the statics and compile-time assertions of `lazy_static`, `thread_local` and
+/// `static_assertions`. Any other item macro may declare names kube-codegen cannot see.
+fn declares_no_types(m: &syn::ItemMacro) -> bool {
+    const INERT: &[&str] = &[
+        "lazy_static",
+        "thread_local",
+        "assert_impl_all",
+        "assert_impl_any",
+        "assert_impl_one",
+        "assert_not_impl_all",
+        "assert_not_impl_any",
+        "assert_obj_safe",
+        "assert_trait_sub_all",
+        "assert_trait_super_all",
+        "assert_type_eq_all",
+        "assert_type_ne_all",
+        "assert_eq_size",
+        "assert_eq_align",
+        "assert_fields",
+        "const_assert",
+        "const_assert_eq",
+        "const_assert_ne",
+        "compile_error",
+    ];
+    let Some(last) = m.mac.path.segments.last() else {
+        return false;
+    };
+    let name = last.ident.to_string();
+    if INERT.contains(&name.as_str()) {
+        return true;
+    }
+    // `include!` of a generated file: its literal (or `concat!`'s) names `zz_generated.*.rs`.
+    name == "include" && generated_include(m.mac.tokens.clone())
+}
+
+/// Whether the tokens of an `include!` hold a string literal naming a generated file.
+fn generated_include(tokens: proc_macro2::TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Literal(l) => syn::parse_str::<syn::LitStr>(&l.to_string())
+            .is_ok_and(|s| {
+                let path = s.value();
+                let file = path.rsplit('/').next().unwrap_or(&path);
+                file.starts_with("zz_generated.") && file.ends_with(".rs")
+            }),
+        proc_macro2::TokenTree::Group(g) => generated_include(g.stream()),
+        _ => false,
+    })
 }
 
 /// The type names the module declares (structs, enums, unions, aliases, traits).

@@ -119,9 +119,6 @@ pub(super) fn glob_imported_names(
                 continue;
             }
             let scope = &lf.scopes[bare.scope];
-            if scope.has_item_macros {
-                continue;
-            }
             let mut module = file_module.clone();
             module.extend(scope.inline.iter().cloned());
             let mut candidates =
@@ -131,6 +128,9 @@ pub(super) fn glob_imported_names(
                     replacements.insert(key, candidates.remove(0).1);
                 }
                 0 if known => {}
+                // An item macro kube-codegen cannot expand may declare the name (or one that
+                // shadows the globs'): not an error it can be sure of.
+                _ if scope.has_item_macros => {}
                 0 => diags.push(unresolved(bare, scope, local)),
                 _ => diags.push(ambiguous(bare, &candidates)),
             }
