@@ -1229,12 +1229,7 @@ fn check_struct_default(
     }
     let missing: Vec<String> = fields
         .iter()
-        .filter(|f| {
-            !f.serde.skip
-                && !f.serde.default
-                && !matches!(f.ty, FieldType::Option(_))
-                && !m.contains_key(&f.wire)
-        })
+        .filter(|f| !f.serde.skip && !f.may_be_absent(false) && !m.contains_key(&f.wire))
         .map(|f| format!("`{}`", f.wire))
         .collect();
     if missing.is_empty() {

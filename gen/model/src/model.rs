@@ -658,6 +658,21 @@ impl Field {
     pub fn wire_name(&self) -> String {
         self.wire.clone()
     }
+
+    /// Whether serde reads its container without this field's key: a serde default on the
+    /// field or (`container_default`) its type, or an `Option` that serde's own deserializer
+    /// reads as `None`. A custom one (`with`, `deserialize_with`) makes an absent key an error
+    /// even for an `Option`, as serde_derive does (`missing_field`).
+    pub fn may_be_absent(&self, container_default: bool) -> bool {
+        self.serde.default
+            || container_default
+            || (matches!(self.ty, FieldType::Option(_))
+                && !self
+                    .serde
+                    .keys
+                    .iter()
+                    .any(|k| k == "with" || k == "deserialize_with"))
+    }
 }
 
 /// Which map type a field is: generated code that names the field's type names this one.

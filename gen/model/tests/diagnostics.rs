@@ -1537,6 +1537,26 @@ fn optional_fields_serde_requires_are_a_warning() {
     insta::assert_snapshot!(out);
 }
 
+/// An `+optional` `Option` read by a deserializer of its own is W0319 too, with the fix that
+/// applies to it (`default` beside `with`, not "make it an `Option`").
+#[test]
+fn optional_options_with_a_deserializer_of_their_own_are_a_warning() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
+             #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]\npub struct Spec {{\n    \
+             /// +optional\n    #[serde(skip_serializing_if = \"Option::is_none\", with = \"x\")]\n    pub w: Option<String>,\n    \
+             /// +optional\n    #[serde(default, skip_serializing_if = \"Option::is_none\", with = \"x\")]\n    pub fine: Option<String>,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("warnings do not fail a run");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert_eq!(out.matches("warning[W0319]").count(), 1, "{out}");
+    assert!(out.contains("optional field `Spec.w`"), "{out}");
+    assert!(out.contains("add `default` beside its `with`"), "{out}");
+}
+
 /// `#[cfg_attr(<predicate>, …)]` is read as if the predicate held: its serde attributes name
 /// the wire (no warning), and a `Clone` or `Default` derived under it is W0206 — generated code
 /// would rely on a trait some builds lack.

@@ -475,8 +475,9 @@ fn struct_schema(cx: Cx, t: &TypeDef, fields: &[Field]) -> Value {
     schema
 }
 
-/// Required unless optional in Rust (`Option`, a serde default, an omitted-when-empty or
-/// defaulted field of a kind) or tagged `+optional`; `+required` always wins.
+/// Required unless optional in Rust (`Option` read by serde's own deserializer, a serde
+/// default, an omitted-when-empty or defaulted field of a kind) or tagged `+optional`;
+/// `+required` always wins.
 fn is_required(pkg: &Package, t: &TypeDef, f: &Field) -> bool {
     match f.options.presence {
         Some(Presence::Required) => return true,
@@ -484,7 +485,7 @@ fn is_required(pkg: &Package, t: &TypeDef, f: &Field) -> bool {
         None if f.options.default.is_some() => return false,
         None => {}
     }
-    if matches!(f.ty, FieldType::Option(_)) || f.serde.default || t.serde.default {
+    if f.may_be_absent(t.serde.default) {
         return false;
     }
     if t.resource.is_some() {

@@ -656,6 +656,36 @@ pub struct Item {
     assert!(p["once"].get("nullable").is_none(), "{p}");
 }
 
+/// An `Option` with a deserializer of its own (`with`, `deserialize_with`) and no serde default
+/// is required: serde_derive fails on its absent key rather than reading `None`.
+#[test]
+fn options_read_by_a_deserializer_of_their_own_are_required() {
+    let s = schemas(
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub spec: Spec,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Spec {
+    #[serde(deserialize_with = "de_opt")]
+    pub custom: Option<String>,
+    #[serde(with = "opt")]
+    pub with: Option<String>,
+    #[serde(default, with = "opt")]
+    pub defaulted: Option<String>,
+    pub plain: Option<String>,
+}
+"#,
+    );
+    let required = &s["co.k8s.pager.v1.Spec"]["required"];
+    assert_eq!(required, &serde_json::json!(["custom", "with"]));
+}
+
 /// The schemas of `v2` in group `shop.example.com` (crate path `crate::apis`), with `v1`.
 fn v2_schemas(v1_types: &str, v2_types: &str) -> serde_json::Map<String, Value> {
     v2_schemas_in("shop.example.com", v1_types, v2_types)

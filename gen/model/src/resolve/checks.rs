@@ -170,8 +170,7 @@ pub(super) fn optional_fields_serde_requires(pkg: &Package, diags: &mut Vec<Diag
     {
         for f in t.fields() {
             if f.options.presence != Some(Presence::Optional)
-                || matches!(f.ty, FieldType::Option(_))
-                || f.serde.default
+                || f.may_be_absent(false)
                 || f.serde.skip
                 || f.serde.flatten
                 || f.serde.keys.iter().any(|k| k == "skip_deserializing")
@@ -196,7 +195,11 @@ pub(super) fn optional_fields_serde_requires(pkg: &Package, diags: &mut Vec<Diag
                 )
                 .at(f.span, "`+optional`, but serde fails when it is absent")
                 .note("the schema says clients may leave it out, and an object without it is then refused with `Required value`")
-                .help("add `#[serde(default)]` to the field (its type needs `Default`), or make it an `Option`; if clients must give it, write `+required`"),
+                .help(if matches!(f.ty, FieldType::Option(_)) {
+                    "add `default` beside its `with`/`deserialize_with` (`#[serde(default, with = …)]`): with a deserializer of its own, serde fails on an absent key even for an `Option`; if clients must give it, write `+required`"
+                } else {
+                    "add `#[serde(default)]` to the field (its type needs `Default`), or make it an `Option`; if clients must give it, write `+required`"
+                }),
             );
         }
     }
