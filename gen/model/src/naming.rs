@@ -96,54 +96,74 @@ pub fn is_rust_ident(s: &str) -> bool {
         && s != "_"
 }
 
-/// A snake_case field name under serde's `rename_all` rule (`None`: unchanged).
+/// A field name under serde's `rename_all` rule (`None`: unchanged), exactly as serde_derive
+/// renames it (`RenameRule::apply_to_field`): ASCII case changes only, `lowercase` and
+/// `snake_case` leave a field as written, and `camelCase` lowercases the first character of
+/// the PascalCase form (`URL` → `uRL`).
 pub fn rename_field(name: &str, rule: Option<&str>) -> String {
-    match rule {
-        Some("lowercase") => name.to_lowercase(),
-        Some("UPPERCASE") | Some("SCREAMING_SNAKE_CASE") => name.to_uppercase(),
-        Some("PascalCase") => {
-            let c = camel_case(name);
-            let mut chars = c.chars();
-            chars
-                .next()
-                .map(|f| f.to_uppercase().chain(chars).collect())
-                .unwrap_or_default()
-        }
-        Some("camelCase") => camel_case(name),
-        Some("kebab-case") => name.replace('_', "-"),
-        Some("SCREAMING-KEBAB-CASE") => name.replace('_', "-").to_uppercase(),
-        _ => name.to_string(),
-    }
-}
-
-/// A PascalCase variant name under serde's `rename_all` rule (`None`: unchanged).
-pub fn rename_variant(name: &str, rule: Option<&str>) -> String {
-    let snake = || {
-        let mut out = String::new();
-        for (i, c) in name.chars().enumerate() {
-            if c.is_uppercase() && i > 0 {
-                out.push('_');
+    let pascal = || {
+        let mut out = String::with_capacity(name.len());
+        let mut capitalize = true;
+        for c in name.chars() {
+            if c == '_' {
+                capitalize = true;
+            } else if capitalize {
+                out.push(c.to_ascii_uppercase());
+                capitalize = false;
+            } else {
+                out.push(c);
             }
-            out.extend(c.to_lowercase());
         }
         out
     };
     match rule {
-        Some("lowercase") => name.to_lowercase(),
-        Some("UPPERCASE") => name.to_uppercase(),
-        Some("camelCase") => {
-            let mut chars = name.chars();
-            chars
-                .next()
-                .map(|f| f.to_lowercase().chain(chars).collect())
-                .unwrap_or_default()
-        }
-        Some("snake_case") => snake(),
-        Some("SCREAMING_SNAKE_CASE") => snake().to_uppercase(),
-        Some("kebab-case") => snake().replace('_', "-"),
-        Some("SCREAMING-KEBAB-CASE") => snake().replace('_', "-").to_uppercase(),
+        Some("UPPERCASE") | Some("SCREAMING_SNAKE_CASE") => name.to_ascii_uppercase(),
+        Some("PascalCase") => pascal(),
+        Some("camelCase") => lower_first(&pascal()),
+        Some("kebab-case") => name.replace('_', "-"),
+        Some("SCREAMING-KEBAB-CASE") => name.to_ascii_uppercase().replace('_', "-"),
         _ => name.to_string(),
     }
+}
+
+/// A variant name under serde's `rename_all` rule (`None`: unchanged), exactly as serde_derive
+/// renames it (`RenameRule::apply_to_variant`): ASCII case changes only, a `_` before every
+/// uppercase character but the first for the snake and kebab rules.
+pub fn rename_variant(name: &str, rule: Option<&str>) -> String {
+    let snake = || {
+        let mut out = String::with_capacity(name.len() + 4);
+        for (i, c) in name.char_indices() {
+            if i > 0 && c.is_uppercase() {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    };
+    match rule {
+        Some("lowercase") => name.to_ascii_lowercase(),
+        Some("UPPERCASE") => name.to_ascii_uppercase(),
+        Some("camelCase") => lower_first(name),
+        Some("snake_case") => snake(),
+        Some("SCREAMING_SNAKE_CASE") => snake().to_ascii_uppercase(),
+        Some("kebab-case") => snake().replace('_', "-"),
+        Some("SCREAMING-KEBAB-CASE") => snake().to_ascii_uppercase().replace('_', "-"),
+        _ => name.to_string(),
+    }
+}
+
+/// The first character ASCII-lowercased, the rest as written. (serde_derive slices the first
+/// byte, so a name starting with a non-ASCII character does not compile with it; left as is.)
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|f| {
+            std::iter::once(f.to_ascii_lowercase())
+                .chain(chars)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `^v[0-9]+((alpha|beta)[0-9]*)?$`: the Kubernetes version grammar (code-generator's
@@ -308,6 +328,35 @@ mod tests {
             "NOT_READY"
         );
         assert_eq!(rename_variant("NotReady", None), "NotReady");
+        // What serde_derive 1.0.229 makes of names that are not snake_case (fields) or
+        // PascalCase (variants), and of non-ASCII letters: its case changes are ASCII only.
+        let fields = [
+            ("URL", "camelCase", "uRL"),
+            ("Name_Of", "camelCase", "nameOf"),
+            ("apiVersion", "lowercase", "apiVersion"),
+            ("kind_Of", "lowercase", "kind_Of"),
+            ("kind_Of", "snake_case", "kind_Of"),
+            ("ñ", "UPPERCASE", "ñ"),
+            ("ß_x", "SCREAMING-KEBAB-CASE", "ß-X"),
+            ("ünï_x", "PascalCase", "ünïX"),
+            ("a__b", "camelCase", "aB"),
+            ("_x", "camelCase", "x"),
+            ("x_2_y", "camelCase", "x2Y"),
+        ];
+        for (name, rule, wire) in fields {
+            assert_eq!(rename_field(name, Some(rule)), wire, "{name} {rule}");
+        }
+        let variants = [
+            ("Ñandu", "snake_case", "Ñandu"),
+            ("AÑo", "snake_case", "a_Ño"),
+            ("HTTPRoute", "snake_case", "h_t_t_p_route"),
+            ("HTTPRoute", "camelCase", "hTTPRoute"),
+            ("HTTPRoute", "kebab-case", "h-t-t-p-route"),
+            ("V1", "lowercase", "v1"),
+        ];
+        for (name, rule, wire) in variants {
+            assert_eq!(rename_variant(name, Some(rule)), wire, "{name} {rule}");
+        }
     }
 
     #[test]
