@@ -1557,6 +1557,42 @@ fn optional_options_with_a_deserializer_of_their_own_are_a_warning() {
     assert!(out.contains("add `default` beside its `with`"), "{out}");
 }
 
+/// A type serialised by hand or by another crate's derive is W0208 (its schema comes from its
+/// Rust shape); a type that derives serde, and one left out of OpenAPI, are not.
+#[test]
+fn serde_written_by_hand_is_a_warning() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\nuse serde::{{Deserialize, Deserializer, Serialize, Serializer}};\n\n\
+             #[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
+             #[derive(Clone, Serialize, Deserialize)]\npub struct Spec {{\n    pub port: Port,\n    pub level: Level,\n    pub hidden: Hidden,\n}}\n\n\
+             #[derive(Clone)]\npub struct Port(pub u16);\n\
+             impl Serialize for Port {{\n    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {{ s.serialize_str(&self.0.to_string()) }}\n}}\n\
+             impl<'de> Deserialize<'de> for Port {{\n    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {{ todo!() }}\n}}\n\n\
+             #[derive(Clone, serde_repr::Serialize_repr, serde_repr::Deserialize_repr)]\n#[repr(u8)]\npub enum Level {{\n    A = 1,\n    B = 2,\n}}\n\n\
+             /// +k8s:openapi-gen=false\n#[derive(Clone)]\npub struct Hidden(pub u16);\nimpl Serialize for Hidden {{\n    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {{ s.serialize_u16(self.0) }}\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("warnings do not fail a run");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert_eq!(out.matches("warning[W0208]").count(), 2, "{out}");
+    assert!(
+        out.contains("`Port` is not (de)serialised by serde's derive"),
+        "{out}"
+    );
+    assert!(
+        out.contains("written by `impl Serialize` and `impl Deserialize`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("written by `#[derive(Deserialize_repr)]` and `#[derive(Serialize_repr)]`"),
+        "{out}"
+    );
+    assert!(!out.contains("`Hidden`"), "{out}");
+    assert!(!out.contains("`Spec` is not"), "{out}");
+}
+
 /// `#[cfg_attr(<predicate>, …)]` is read as if the predicate held: its serde attributes name
 /// the wire (no warning), and a `Clone` or `Default` derived under it is W0206 — generated code
 /// would rely on a trait some builds lack.

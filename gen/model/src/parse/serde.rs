@@ -281,7 +281,7 @@ fn serde_custom_shape(ctx: &mut Ctx, key: &str, span: PmSpan, what: &str) {
         )
         .at(span, "read or written by other code")
         .note("OpenAPI schemas describe the Rust type; kube-codegen cannot see what this code writes")
-        .help("check the published schema; if it differs, give the value a type whose serde is its wire shape (a newtype with its own `Serialize`), or leave it out of OpenAPI with `+k8s:openapi-gen=false`"),
+        .help("check the published schema; if it differs, give the value a type that names its wire type to serde (`#[serde(into = \"String\", try_from = \"String\")]` publishes a string), or leave it out of OpenAPI with `+k8s:openapi-gen=false`"),
     );
 }
 

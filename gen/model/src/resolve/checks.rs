@@ -205,6 +205,53 @@ pub(super) fn optional_fields_serde_requires(pkg: &Package, diags: &mut Vec<Diag
     }
 }
 
+/// Derives of other crates that write a type's serde (`serde_repr`'s integers, `serde_with`'s
+/// `Display`/`FromStr` strings).
+const SERDE_DERIVES_ELSEWHERE: &[&str] = &[
+    "Serialize_repr",
+    "Deserialize_repr",
+    "SerializeDisplay",
+    "DeserializeFromStr",
+];
+
+/// W0208: a type of the OpenAPI schemas whose serde is not serde's derive (`impl Serialize for
+/// T` by hand, `serde_repr`, `serde_with`'s string derives): the schema read from its Rust shape
+/// may not be what it writes (a `u16` newtype written as a string, an enum written as numbers).
+pub(super) fn hand_written_serde(pkg: &Package, diags: &mut Vec<Diagnostic>) {
+    if !pkg.options.openapi {
+        return;
+    }
+    for t in pkg
+        .types
+        .iter()
+        .filter(|t| t.resource.is_none() && t.options.openapi && !t.has_generics)
+    {
+        let mut how: Vec<String> = ["Serialize", "Deserialize"]
+            .into_iter()
+            .filter(|tr| t.impls.contains(*tr) && !t.derives.contains(*tr))
+            .map(|tr| format!("`impl {tr}`"))
+            .collect();
+        how.extend(
+            t.derives
+                .iter()
+                .filter(|d| SERDE_DERIVES_ELSEWHERE.contains(&d.as_str()))
+                .map(|d| format!("`#[derive({d})]`")),
+        );
+        if how.is_empty() {
+            continue;
+        }
+        diags.push(
+            Diagnostic::warning(
+                "W0208",
+                format!("`{}` is not (de)serialised by serde's derive", t.name),
+            )
+            .at(t.span, format!("its wire form is written by {}", how.join(" and ")))
+            .note("its OpenAPI schema is read from its Rust shape, which may not be what that code writes (a number newtype written as a string, an enum written as integers)")
+            .help("derive serde and name its wire type — `#[serde(into = \"String\", try_from = \"String\")]` with `From<T> for String` and `TryFrom<String> for T` publishes a string — or leave it out of OpenAPI with `+k8s:openapi-gen=false` (any value)"),
+        );
+    }
+}
+
 /// The zero value an optional field is written with when nothing skips it.
 enum ZeroValue {
     /// A string, list, map or set: skipped by its type's `is_empty`.

@@ -8,7 +8,7 @@ use crate::model::*;
 use crate::tags::Tag;
 
 use super::checks::{
-    duplicate_type_names, duplicate_wire_names, map_keys_not_strings,
+    duplicate_type_names, duplicate_wire_names, hand_written_serde, map_keys_not_strings,
     optional_fields_serde_requires, optional_fields_written_when_empty,
 };
 use super::kinds::{embedded_types, find_kinds};
@@ -63,4 +63,5 @@ pub(super) fn resolve_types(
     );
     optional_fields_written_when_empty(pkg, diags);
     optional_fields_serde_requires(pkg, diags);
+    hand_written_serde(pkg, diags);
 }
