@@ -1179,8 +1179,16 @@ fn check_default(pkg: &Package, ty: &FieldType, value: &Value, depth: usize) -> 
                         .filter(|v| !v.serde.skip)
                         .map(|v| v.wire.as_str())
                         .collect();
+                    // serde reads a variant by its `#[serde(alias = …)]` names too, and any
+                    // other string as the `#[serde(other)]` variant.
+                    let alias = |s: &str| {
+                        vs.iter().any(|v| {
+                            !v.serde.skip
+                                && (v.serde.other || v.serde.aliases.iter().any(|a| a == s))
+                        })
+                    };
                     match value {
-                        Value::String(s) if values.contains(&s.as_str()) => Ok(()),
+                        Value::String(s) if values.contains(&s.as_str()) || alias(s) => Ok(()),
                         _ => Err(format!(
                             "{} is not a value of `{name}` ({})",
                             value,
@@ -1199,8 +1207,84 @@ fn check_default(pkg: &Package, ty: &FieldType, value: &Value, depth: usize) -> 
                 _ => Ok(()),
             }
         }
+        FieldType::Foreign { path, args } if args.is_empty() => check_foreign_default(path, value),
         FieldType::Foreign { .. } => Ok(()),
     }
+}
+
+/// A default for a type of another crate that serialises as a scalar — the standard library's
+/// `NonZero*`, addresses and paths, chrono's `DateTime` (the types openapi-gen publishes as
+/// scalars) — read as serde reads it. Other foreign types may be any JSON value.
+fn check_foreign_default(path: &RustPath, value: &Value) -> Result<(), String> {
+    let std = matches!(path.first(), "std" | "core" | "alloc") || path.is_single();
+    let last = path.last();
+    let kind = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    if std
+        && let Some(int) = last.strip_prefix("NonZero").and_then(|n| {
+            IntType::ALL
+                .into_iter()
+                .find(|i| i.name().eq_ignore_ascii_case(n))
+        })
+    {
+        return match value {
+            Value::Number(n) if (n.is_i64() || n.is_u64()) && int.holds(n) => {
+                if n.as_i64() == Some(0) {
+                    Err(format!("0 does not read as `{last}`"))
+                } else {
+                    Ok(())
+                }
+            }
+            Value::Number(n) if n.is_i64() || n.is_u64() => {
+                Err(format!("{n} does not fit `{last}`"))
+            }
+            _ => Err(format!(
+                "{} where a non-zero integer (`{last}`) is expected",
+                kind(value)
+            )),
+        };
+    }
+    let parses = |s: &str| -> Option<bool> {
+        Some(match last {
+            "IpAddr" => s.parse::<std::net::IpAddr>().is_ok(),
+            "Ipv4Addr" => s.parse::<std::net::Ipv4Addr>().is_ok(),
+            "Ipv6Addr" => s.parse::<std::net::Ipv6Addr>().is_ok(),
+            "SocketAddr" => s.parse::<std::net::SocketAddr>().is_ok(),
+            "SocketAddrV4" => s.parse::<std::net::SocketAddrV4>().is_ok(),
+            "SocketAddrV6" => s.parse::<std::net::SocketAddrV6>().is_ok(),
+            "PathBuf" => true,
+            _ => return None,
+        })
+    };
+    if std && parses("").is_some() {
+        return match value {
+            Value::String(s) if parses(s) == Some(true) => Ok(()),
+            Value::String(s) => Err(format!("\"{s}\" does not read as `{last}`")),
+            _ => Err(format!(
+                "{} where a string (`{last}`) is expected",
+                kind(value)
+            )),
+        };
+    }
+    if last == "DateTime" && (path.first() == "chrono" || path.is_single()) {
+        return match value {
+            Value::String(s) => s
+                .parse::<jiff::Timestamp>()
+                .map(drop)
+                .map_err(|_| format!("\"{s}\" is not an RFC 3339 time (`2024-01-02T15:04:05Z`)")),
+            _ => Err(format!(
+                "{} where a string (`DateTime`) is expected",
+                kind(value)
+            )),
+        };
+    }
+    Ok(())
 }
 
 /// A struct's default, as serde reads it: known fields of the right types, and every field

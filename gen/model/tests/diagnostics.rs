@@ -1693,6 +1693,50 @@ fn defaults_are_checked_as_serde_reads_them() {
     insta::assert_snapshot!(out);
 }
 
+/// Defaults of other crates' scalar types (the ones openapi-gen publishes as scalars) are read
+/// as serde reads them; a unit enum's default may be a `#[serde(alias)]` name, or any string
+/// when a variant is `#[serde(other)]`.
+#[test]
+fn defaults_of_foreign_scalars_and_enum_aliases_are_checked_as_serde_reads_them() {
+    let types = format!(
+        "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
+         #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Spec {{\n\
+         \x20   /// +default=\"abc\"\n    pub bad_nz: Option<std::num::NonZeroU32>,\n\
+         \x20   /// +default=0\n    pub bad_nz_zero: Option<std::num::NonZeroU32>,\n\
+         \x20   /// +default=300\n    pub bad_nz_range: Option<std::num::NonZeroU8>,\n\
+         \x20   /// +default=3\n    pub good_nz: Option<std::num::NonZeroU32>,\n\
+         \x20   /// +default=\"10.0.0.300\"\n    pub bad_ip: Option<std::net::IpAddr>,\n\
+         \x20   /// +default=\"10.0.0.3\"\n    pub good_ip: Option<std::net::IpAddr>,\n\
+         \x20   /// +default=\"old\"\n    pub good_alias: Option<Mode>,\n\
+         \x20   /// +default=\"gone\"\n    pub bad_mode: Option<Mode>,\n\
+         \x20   /// +default=\"anything\"\n    pub good_other: Option<Open>,\n}}\n\n\
+         #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub enum Mode {{\n    #[serde(alias = \"old\")]\n    New,\n    Other,\n}}\n\n\
+         #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub enum Open {{\n    Known,\n    #[serde(other)]\n    Unknown,\n}}\n"
+    );
+    let out = errors(&[("apis/pager/v1/types.rs", &types)], "apis");
+    for field in [
+        "bad_nz",
+        "bad_nz_zero",
+        "bad_nz_range",
+        "bad_ip",
+        "bad_mode",
+    ] {
+        assert!(
+            out.contains(&format!(
+                "the default of `Spec.{field}` does not fit its type"
+            )),
+            "{field} not reported:\n{out}"
+        );
+    }
+    assert!(!out.contains("good_"), "{out}");
+    assert_eq!(out.matches("error[E0313]").count(), 5, "{out}");
+    assert!(out.contains("0 does not read as `NonZeroU32`"), "{out}");
+    assert!(
+        out.contains("\"10.0.0.300\" does not read as `IpAddr`"),
+        "{out}"
+    );
+}
+
 #[test]
 fn two_printer_columns_of_one_name_are_refused() {
     let out = errors(
