@@ -897,6 +897,36 @@ fn aliases_naming_aliases_declared_later_are_their_target() {
     );
 }
 
+/// A generic alias (`type Maybe<T> = Option<Vec<T>>;`) is its type with the arguments in place
+/// of its parameters, wherever and in whatever order it is declared.
+#[test]
+fn generic_aliases_are_their_target_with_the_arguments() {
+    let l = load_ok(&[(
+        "apis/al/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub ml: MaybeList<String>,\n    pub n: Opt<i32>,\n    pub m: ByName<Opt<Sub>>,\n    pub later: Later,\n}}\n\npub type Later = Opt<Sub>;\npub type MaybeList<T> = Option<Vec<T>>;\npub type Opt<T> = Option<T>;\npub type ByName<V> = std::collections::BTreeMap<String, V>;\n\n#[derive(Clone)]\npub struct Sub {{\n    pub x: i32,\n}}\n"
+        ),
+    )]);
+    let thing = ty(package(&l, "al/v1"), "Thing");
+    let sub = || Box::new(FieldType::Local("Sub".into()));
+    assert_eq!(
+        thing.fields()[1].ty,
+        FieldType::Option(Box::new(FieldType::Vec(Box::new(FieldType::String))))
+    );
+    assert_eq!(
+        thing.fields()[2].ty,
+        FieldType::Option(Box::new(FieldType::Int(IntType::I32)))
+    );
+    assert_eq!(
+        thing.fields()[3].ty,
+        FieldType::Map {
+            kind: MapKind::BTree,
+            value: Box::new(FieldType::Option(sub())),
+        }
+    );
+    assert_eq!(thing.fields()[4].ty, FieldType::Option(sub()));
+}
+
 #[test]
 fn typed_field_and_type_tags() {
     let l = load_ok(&[(

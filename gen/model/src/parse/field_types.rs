@@ -286,6 +286,16 @@ fn lower_named(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path, args: &[&syn::Ty
         _ => RustPath::from_segments(path.leading_colon.is_some(), written),
     };
     let resolved = follow_imports(ctx, resolved);
+    // A generic alias of the scope: its type with the arguments in place of its parameters.
+    if resolved.is_single()
+        && !lowered_args.is_empty()
+        && let Some((params, aliased)) = ctx.generic_aliases[ctx.scope].get(resolved.last())
+        && params.len() == lowered_args.len()
+    {
+        let mut ty = aliased.clone();
+        substitute(&mut ty, params, &lowered_args);
+        return ty;
+    }
     if resolved.is_single() && lowered_args.is_empty() {
         let n = resolved.last().to_string();
         if ctx.generic_params.contains(&n) {
@@ -309,6 +319,29 @@ fn lower_named(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path, args: &[&syn::Ty
     FieldType::Foreign {
         path: resolved,
         args: lowered_args,
+    }
+}
+
+/// `ty` with each type parameter (a single-segment foreign path named in `params`) replaced by
+/// its argument; arguments are not searched again.
+fn substitute(ty: &mut FieldType, params: &[String], args: &[FieldType]) {
+    if let FieldType::Foreign { path, args: own } = ty
+        && own.is_empty()
+        && path.is_single()
+        && let Some(i) = params.iter().position(|p| p == path.last())
+    {
+        *ty = args[i].clone();
+        return;
+    }
+    match ty {
+        FieldType::Option(t) | FieldType::Vec(t) | FieldType::Box(t) => substitute(t, params, args),
+        FieldType::Map { value, .. } => substitute(value, params, args),
+        FieldType::Set { elem, .. } => substitute(elem, params, args),
+        FieldType::Shared { inner, .. } => substitute(inner, params, args),
+        FieldType::Foreign { args: own, .. } => {
+            own.iter_mut().for_each(|a| substitute(a, params, args))
+        }
+        _ => {}
     }
 }
 

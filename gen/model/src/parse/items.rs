@@ -122,13 +122,16 @@ fn push_scope(ctx: &mut Ctx, mut scope: Scope, parent: Option<usize>) -> usize {
         scope.globs.extend(parent_scope.globs);
         scope.has_item_macros |= parent_scope.has_item_macros;
         let parent_aliases = ctx.aliases[p].clone();
+        let parent_generic_aliases = ctx.generic_aliases[p].clone();
         let parent_declared = ctx.declared[p].clone();
         ctx.scopes.push(scope);
         ctx.aliases.push(parent_aliases);
+        ctx.generic_aliases.push(parent_generic_aliases);
         ctx.declared.push(parent_declared);
     } else {
         ctx.scopes.push(scope);
         ctx.aliases.push(BTreeMap::new());
+        ctx.generic_aliases.push(BTreeMap::new());
         ctx.declared.push(Default::default());
     }
     ctx.scopes.len() - 1
@@ -213,7 +216,12 @@ fn lower_aliases(ctx: &mut Ctx, items: &[syn::Item], me: usize) {
             let docs = doc_lines(ctx, &t.attrs, false);
             let (_, raw) = tags::split_docs(&docs);
             let _ = tags::check(raw, Place::Alias, &mut ctx.diags);
-            if t.generics.params.is_empty() {
+            // Generic over types only (`type Maybe<T> = Option<T>;`): substituted where used.
+            if t.generics
+                .params
+                .iter()
+                .all(|p| matches!(p, syn::GenericParam::Type(_)))
+            {
                 aliases.push(t);
             }
         }
@@ -282,10 +290,18 @@ fn lower_alias(
     if state[i] == AliasState::Done {
         return;
     }
-    let ty = lower_ty(ctx, &t.ty);
     let name = t.ident.unraw().to_string();
-    ctx.scopes[me].aliases.insert(name.clone(), ty.clone());
-    ctx.aliases[me].insert(name, ty);
+    if t.generics.params.is_empty() {
+        let ty = lower_ty(ctx, &t.ty);
+        ctx.scopes[me].aliases.insert(name.clone(), ty.clone());
+        ctx.aliases[me].insert(name, ty);
+    } else {
+        let params = generic_names(&t.generics);
+        let outer = std::mem::replace(&mut ctx.generic_params, params.clone());
+        let ty = lower_ty(ctx, &t.ty);
+        ctx.generic_params = outer;
+        ctx.generic_aliases[me].insert(name, (params, ty));
+    }
     state[i] = AliasState::Done;
 }
 

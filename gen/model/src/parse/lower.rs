@@ -33,6 +33,10 @@ pub(super) struct Ctx<'a> {
     pub(super) scope: usize,
     /// Type aliases per scope: name → the aliased type, substituted where the alias is used.
     pub(super) aliases: Vec<BTreeMap<String, FieldType>>,
+    /// Generic type aliases per scope (`type Maybe<T> = Option<Vec<T>>;`): name → their type
+    /// parameters and the aliased type, in which each parameter is a single-segment foreign
+    /// path, replaced by the arguments where the alias is used.
+    pub(super) generic_aliases: Vec<BTreeMap<String, (Vec<String>, FieldType)>>,
     /// Names declared in each scope (structs, enums, unions, aliases, traits).
     pub(super) declared: Vec<std::collections::BTreeSet<String>>,
     /// Generic parameters of the type being lowered (`T` is not a type to resolve).
@@ -70,6 +74,7 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
         scopes: Vec::new(),
         scope: 0,
         aliases: Vec::new(),
+        generic_aliases: Vec::new(),
         declared: Vec::new(),
         generic_params: Vec::new(),
         self_type: None,
