@@ -492,7 +492,25 @@ fn is_required(pkg: &Package, t: &TypeDef, f: &Field) -> bool {
         // The generated codec reads absent defaultable fields as their default.
         return !pkg.has_default(&f.ty);
     }
-    true
+    !transparent_option(pkg, &f.ty)
+}
+
+/// A struct of the package that is `#[serde(transparent)]` over an `Option` read by serde's own
+/// deserializer: serde reads an absent field of it as `None`, as it would the `Option`.
+fn transparent_option(pkg: &Package, ty: &FieldType) -> bool {
+    let FieldType::Local(name) = ty else {
+        return false;
+    };
+    let Some(t) = pkg.type_named(name).filter(|t| t.serde.transparent) else {
+        return false;
+    };
+    match &t.body {
+        TypeBody::Tuple(types) => matches!(types[..], [FieldType::Option(_)]),
+        _ => {
+            let read: Vec<&Field> = t.fields().iter().filter(|f| !f.serde.skip).collect();
+            matches!(read[..], [only] if only.may_be_absent(false))
+        }
+    }
 }
 
 /// Kubernetes' definition name of a well-known type.

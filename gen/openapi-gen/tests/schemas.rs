@@ -657,7 +657,8 @@ pub struct Item {
 }
 
 /// An `Option` with a deserializer of its own (`with`, `deserialize_with`) and no serde default
-/// is required: serde_derive fails on its absent key rather than reading `None`.
+/// is required: serde_derive fails on its absent key rather than reading `None`. A transparent
+/// struct over an `Option` is not.
 #[test]
 fn options_read_by_a_deserializer_of_their_own_are_required() {
     let s = schemas(
@@ -679,11 +680,27 @@ pub struct Spec {
     #[serde(default, with = "opt")]
     pub defaulted: Option<String>,
     pub plain: Option<String>,
+    pub transparent: Note,
+    pub transparent_required: Named,
+}
+
+/// serde reads an absent `Note` as `Note(None)`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Note(Option<String>);
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Named {
+    pub name: String,
 }
 "#,
     );
     let required = &s["co.k8s.pager.v1.Spec"]["required"];
-    assert_eq!(required, &serde_json::json!(["custom", "with"]));
+    assert_eq!(
+        required,
+        &serde_json::json!(["custom", "with", "transparent_required"])
+    );
 }
 
 /// The schemas of `v2` in group `shop.example.com` (crate path `crate::apis`), with `v1`.
