@@ -695,6 +695,10 @@ fn foreign_schema(path: &RustPath) -> Value {
         "DateTime" if first == "chrono" || path.is_single() => {
             json!({"type": "string", "format": "date-time"})
         }
+        // `serde_json::Map<String, Value>`: always an object, of anything.
+        "Map" if first == "serde_json" => {
+            json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
+        }
         _ => json!({"x-kubernetes-preserve-unknown-fields": true}),
     }
 }

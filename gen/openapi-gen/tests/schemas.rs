@@ -682,6 +682,7 @@ pub struct Spec {
     pub plain: Option<String>,
     pub transparent: Note,
     pub transparent_required: Named,
+    pub object: serde_json::Map<String, serde_json::Value>,
 }
 
 /// serde reads an absent `Note` as `Note(None)`.
@@ -699,7 +700,11 @@ pub struct Named {
     let required = &s["co.k8s.pager.v1.Spec"]["required"];
     assert_eq!(
         required,
-        &serde_json::json!(["custom", "with", "transparent_required"])
+        &serde_json::json!(["custom", "with", "transparent_required", "object"])
+    );
+    assert_eq!(
+        s["co.k8s.pager.v1.Spec"]["properties"]["object"],
+        serde_json::json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
     );
 }
 
