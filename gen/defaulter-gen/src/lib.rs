@@ -48,14 +48,10 @@ impl Generator for DefaulterGen {
         Placement::InCrate
     }
 
-    fn validate_package(&self, _model: &Model, pkg: &Package) -> Vec<Diagnostic> {
+    fn validate_package(&self, model: &Model, pkg: &Package) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         if enabled(pkg) {
-            let mut analysis = Analysis {
-                pkg,
-                memo: BTreeMap::new(),
-                visiting: BTreeSet::new(),
-            };
+            let mut analysis = Analysis::new(model, pkg);
             for t in &pkg.types {
                 // Generated defaults live in the package module: a private field of a type
                 // declared in another file (or an inline module) is out of their reach.
@@ -181,18 +177,13 @@ impl Generator for DefaulterGen {
         diags
     }
 
-    fn generate_package(
-        &self,
-        _model: &Model,
-        pkg: &Package,
-        opts: &Options,
-    ) -> Vec<GeneratedFile> {
+    fn generate_package(&self, model: &Model, pkg: &Package, opts: &Options) -> Vec<GeneratedFile> {
         if !enabled(pkg) {
             return Vec::new();
         }
         vec![GeneratedFile {
             path: pkg.dir.join(FILE),
-            content: Content::Rust(package(pkg, opts)),
+            content: Content::Rust(package(model, pkg, opts)),
         }]
     }
 }
@@ -209,23 +200,40 @@ fn mode(t: &TypeDef) -> Option<DefaulterMode> {
     t.options.defaulter.as_ref().map(|d| d.value)
 }
 
-/// Which types of a package have defaults anywhere inside them.
+/// Which types of a package have defaults anywhere inside them (following types of other
+/// versions its types hold, whose defaults files implement `SetDefaults` for them).
 struct Analysis<'a> {
+    model: &'a Model,
     pkg: &'a Package,
-    memo: BTreeMap<String, bool>,
-    visiting: BTreeSet<String>,
+    /// By (package, type name): the package by address, as types of several versions are
+    /// analysed together.
+    memo: BTreeMap<(usize, String), bool>,
+    visiting: BTreeSet<(usize, String)>,
 }
 
-impl Analysis<'_> {
+impl<'a> Analysis<'a> {
+    fn new(model: &'a Model, pkg: &'a Package) -> Self {
+        Analysis {
+            model,
+            pkg,
+            memo: BTreeMap::new(),
+            visiting: BTreeSet::new(),
+        }
+    }
+
     fn has_defaults(&mut self, name: &str) -> bool {
-        if let Some(v) = self.memo.get(name) {
+        self.has_defaults_in(self.pkg, name)
+    }
+
+    fn has_defaults_in(&mut self, pkg: &'a Package, name: &str) -> bool {
+        let key = (std::ptr::from_ref(pkg) as usize, name.to_string());
+        if let Some(v) = self.memo.get(&key) {
             return *v;
         }
         // A recursive type: its other fields decide.
-        if !self.visiting.insert(name.to_string()) {
+        if !self.visiting.insert(key.clone()) {
             return false;
         }
-        let pkg = self.pkg;
         let result = match pkg.type_named(name) {
             None => false,
             Some(t) if mode(t) == Some(DefaulterMode::Off) || t.has_generics => false,
@@ -233,22 +241,36 @@ impl Analysis<'_> {
                 let hand = pkg.function_named(&hand_written_name(t)).is_some();
                 hand || (mode(t) != Some(DefaulterMode::Covers)
                     && (fields(t).iter().any(|f| f.options.default.is_some())
-                        || fields(t).iter().any(|f| self.nested(&f.ty))
-                        || tuple_types(t).iter().any(|ty| self.nested(ty))
-                        || variant_types(t).any(|ty| self.nested(ty))))
+                        || fields(t).iter().any(|f| self.nested_in(pkg, &f.ty))
+                        || tuple_types(t).iter().any(|ty| self.nested_in(pkg, ty))
+                        || variant_types(t).any(|ty| self.nested_in(pkg, ty))))
             }
         };
-        self.visiting.remove(name);
-        self.memo.insert(name.to_string(), result);
+        self.visiting.remove(&key);
+        self.memo.insert(key, result);
         result
     }
 
     /// Whether a field of this type holds an object with defaults that `SetDefaults` can reach.
     fn nested(&mut self, ty: &FieldType) -> bool {
+        self.nested_in(self.pkg, ty)
+    }
+
+    /// [`Analysis::nested`] for a field of a type of `pkg`: a type of `pkg`, or of another
+    /// version whose defaults file implements `SetDefaults` for it.
+    fn nested_in(&mut self, pkg: &'a Package, ty: &FieldType) -> bool {
         match ty {
-            FieldType::Option(t) | FieldType::Box(t) | FieldType::Vec(t) => self.nested(t),
-            FieldType::Map { value, .. } => self.nested(value),
-            FieldType::Local(n) => self.has_defaults(n),
+            FieldType::Option(t) | FieldType::Box(t) | FieldType::Vec(t) => self.nested_in(pkg, t),
+            FieldType::Map { value, .. } => self.nested_in(pkg, value),
+            FieldType::Local(n) => self.has_defaults_in(pkg, n),
+            FieldType::Foreign { path, args } if args.is_empty() => {
+                match self.model.sibling_type(pkg, path) {
+                    Some((sibling, t)) if enabled(sibling) => {
+                        self.has_defaults_in(sibling, &t.name)
+                    }
+                    _ => false,
+                }
+            }
             _ => false,
         }
     }
@@ -356,14 +378,11 @@ fn variant_defaults(
     }
 }
 
-/// The defaults file of one version.
-pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
+/// The defaults file of one version (of `model`, whose other versions' types its types may
+/// hold).
+pub fn package(model: &Model, pkg: &Package, opts: &Options) -> TokenStream {
     let scheme = opts.crates.scheme.to_tokens();
-    let mut analysis = Analysis {
-        pkg,
-        memo: BTreeMap::new(),
-        visiting: BTreeSet::new(),
-    };
+    let mut analysis = Analysis::new(model, pkg);
     let mut impls = Vec::new();
     for t in &pkg.types {
         if t.has_generics || mode(t) == Some(DefaulterMode::Off) {

@@ -111,7 +111,12 @@ fn set_defaults_impls() {
         render(&loaded, &diags)
     );
     let pkg = &loaded.model.packages[0];
-    let file: syn::File = syn::parse2(defaulter_gen::package(pkg, &Default::default())).unwrap();
+    let file: syn::File = syn::parse2(defaulter_gen::package(
+        &loaded.model,
+        pkg,
+        &Default::default(),
+    ))
+    .unwrap();
     let out = prettyplease::unparse(&file);
     assert!(out.contains("if self.retries == 0 {"), "{out}");
     assert!(
@@ -211,4 +216,49 @@ fn defaults_inside_enum_variants_warn() {
         rendered.contains("the `+default` of `Strategy::RollingUpdate.max_surge` is not applied"),
         "{rendered}"
     );
+}
+
+/// A kind holding a type of another version (`pub use super::super::v1::Shared`) defaults it through
+/// that version's `SetDefaults`, when that version generates defaults; two versions holding
+/// each other's types do not loop.
+#[test]
+fn types_of_other_versions_are_defaulted_through_them() {
+    let v1 = "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\n\
+        pub struct Shared {\n    /// +default=\"d\"\n    pub opt: Option<String>,\n    pub back: Option<Box<super::super::v2::Loop>>,\n}\n\n\
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\n\
+        pub struct Plain {\n    pub x: i32,\n    pub back: Option<Box<super::super::v2::Loop>>,\n}\n\n\
+        #[derive(Clone, Debug, Default, PartialEq)]\npub struct Foo {\n    pub metadata: ObjectMeta,\n}\n";
+    let v2 = "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+        pub use super::super::v1::{Plain, Shared};\n\n\
+        #[derive(Clone, Debug, Default, PartialEq)]\npub struct Bar {\n    pub metadata: ObjectMeta,\n    pub spec: BarSpec,\n}\n\n\
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\n\
+        pub struct BarSpec {\n    pub a: Shared,\n    pub many: Vec<super::super::v1::Shared>,\n    pub plain: Plain,\n}\n\n\
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\n\
+        pub struct Loop {\n    pub plain: Option<super::super::v1::Plain>,\n}\n";
+    let loaded = load_fixture(
+        "siblings",
+        &[
+            ("apis/g/mod.rs", "//! +groupName=g.example.com\npub mod v1;\npub mod v2;\n"),
+            ("apis/g/v1/mod.rs", "mod types;\npub use types::*;\n"),
+            ("apis/g/v1/types.rs", v1),
+            ("apis/g/v2/mod.rs", "mod types;\npub use types::*;\n"),
+            ("apis/g/v2/types.rs", v2),
+        ],
+    );
+    let diags = DefaulterGen.check(&loaded.model);
+    assert!(diags.is_empty(), "{}", render(&loaded, &diags));
+    let v2 = loaded
+        .model
+        .packages
+        .iter()
+        .find(|p| p.version.as_deref() == Some("v2"))
+        .unwrap();
+    let file: syn::File =
+        syn::parse2(defaulter_gen::package(&loaded.model, v2, &Default::default())).unwrap();
+    let out = prettyplease::unparse(&file);
+    assert!(out.contains("set_defaults(&mut self.a)"), "{out}");
+    assert!(out.contains("set_defaults(&mut self.many)"), "{out}");
+    assert!(!out.contains("self.plain"), "{out}");
+    assert!(!out.contains("impl ::kube_codegen_scheme::SetDefaults for Loop"), "{out}");
 }

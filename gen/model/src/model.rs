@@ -11,6 +11,53 @@ pub struct Model {
     pub packages: Vec<Package>,
 }
 
+impl Model {
+    /// The type of another package of the same input that `path` names from `pkg` (rebased to
+    /// `pkg`'s module, or from `crate::`): `super::v1::Status` from `shop/v2`, or
+    /// `crate::apis::shop::v1::Status` (whether the crate is named `crate` or by its name).
+    pub fn sibling_type<'a>(
+        &'a self,
+        pkg: &Package,
+        path: &crate::path::RustPath,
+    ) -> Option<(&'a Package, &'a TypeDef)> {
+        let (name, module) = path.segments.split_last()?;
+        if path.global {
+            return None;
+        }
+        let found = match module.first().map(String::as_str) {
+            Some("crate") => self.packages.iter().find(|p| {
+                p.input == pkg.input
+                    && p.rust_path.as_deref().is_some_and(|r| {
+                        r.split("::")
+                            .skip(1)
+                            .eq(module[1..].iter().map(String::as_str))
+                    })
+            })?,
+            Some("super") => {
+                let ups = module.iter().take_while(|s| *s == "super").count();
+                let keep = pkg.module.len().checked_sub(ups)?;
+                let target: Vec<&str> = pkg.module[..keep]
+                    .iter()
+                    .chain(&module[ups..])
+                    .map(String::as_str)
+                    .collect();
+                self.packages.iter().find(|p| {
+                    p.input == pkg.input
+                        && p.module
+                            .iter()
+                            .map(String::as_str)
+                            .eq(target.iter().copied())
+                })?
+            }
+            _ => return None,
+        };
+        if std::ptr::eq(found, pkg) || found.version.is_none() {
+            return None;
+        }
+        Some((found, found.type_named(name)?))
+    }
+}
+
 /// Where a fact in the model came from: read from a tag, or inferred (and from what).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {

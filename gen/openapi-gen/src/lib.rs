@@ -100,52 +100,12 @@ struct Cx<'a> {
 }
 
 impl<'a> Cx<'a> {
-    /// The type of another package of the same input that `path` (rebased to this package's
-    /// module, or from `crate::`) names: `super::v1::Status` from `shop/v2`.
+    /// The type of another version of the same input that `path` names, when it has a
+    /// definition ([`Model::sibling_type`]).
     fn sibling(&self, path: &RustPath) -> Option<(&'a Package, &'a TypeDef)> {
-        let (name, module) = path.segments.split_last()?;
-        if path.global {
-            return None;
-        }
-        let found = match module.first().map(String::as_str) {
-            // `crate::apis::shop::v1::Status`: the package whose module path that is (from the
-            // crate root, whether the crate is named `crate` or by its name).
-            Some("crate") => self.model.packages.iter().find(|p| {
-                p.input == self.pkg.input
-                    && p.rust_path.as_deref().is_some_and(|r| {
-                        r.split("::")
-                            .skip(1)
-                            .eq(module[1..].iter().map(String::as_str))
-                    })
-            })?,
-            // `super::v1::Status`, relative to this package's module.
-            Some("super") => {
-                let ups = module.iter().take_while(|s| *s == "super").count();
-                let keep = self.pkg.module.len().checked_sub(ups)?;
-                let target: Vec<&str> = self.pkg.module[..keep]
-                    .iter()
-                    .chain(&module[ups..])
-                    .map(String::as_str)
-                    .collect();
-                self.model.packages.iter().find(|p| {
-                    p.input == self.pkg.input
-                        && p.module
-                            .iter()
-                            .map(String::as_str)
-                            .eq(target.iter().copied())
-                })?
-            }
-            _ => return None,
-        };
-        self.type_of(found, name)
-    }
-
-    fn type_of(&self, pkg: &'a Package, name: &str) -> Option<(&'a Package, &'a TypeDef)> {
-        if std::ptr::eq(pkg, self.pkg) {
-            return None;
-        }
-        let t = pkg.type_named(name)?;
-        (pkg.version.is_some() && has_definition(t)).then_some((pkg, t))
+        self.model
+            .sibling_type(self.pkg, path)
+            .filter(|(_, t)| has_definition(t))
     }
 }
 
