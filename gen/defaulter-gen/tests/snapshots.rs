@@ -239,7 +239,10 @@ fn types_of_other_versions_are_defaulted_through_them() {
     let loaded = load_fixture(
         "siblings",
         &[
-            ("apis/g/mod.rs", "//! +groupName=g.example.com\npub mod v1;\npub mod v2;\n"),
+            (
+                "apis/g/mod.rs",
+                "//! +groupName=g.example.com\npub mod v1;\npub mod v2;\n",
+            ),
             ("apis/g/v1/mod.rs", "mod types;\npub use types::*;\n"),
             ("apis/g/v1/types.rs", v1),
             ("apis/g/v2/mod.rs", "mod types;\npub use types::*;\n"),
@@ -254,11 +257,18 @@ fn types_of_other_versions_are_defaulted_through_them() {
         .iter()
         .find(|p| p.version.as_deref() == Some("v2"))
         .unwrap();
-    let file: syn::File =
-        syn::parse2(defaulter_gen::package(&loaded.model, v2, &Default::default())).unwrap();
+    let file: syn::File = syn::parse2(defaulter_gen::package(
+        &loaded.model,
+        v2,
+        &Default::default(),
+    ))
+    .unwrap();
     let out = prettyplease::unparse(&file);
     assert!(out.contains("set_defaults(&mut self.a)"), "{out}");
     assert!(out.contains("set_defaults(&mut self.many)"), "{out}");
     assert!(!out.contains("self.plain"), "{out}");
-    assert!(!out.contains("impl ::kube_codegen_scheme::SetDefaults for Loop"), "{out}");
+    assert!(
+        !out.contains("impl ::kube_codegen_scheme::SetDefaults for Loop"),
+        "{out}"
+    );
 }
