@@ -97,6 +97,22 @@ pub(super) fn timeout_seconds(ctx: &Ctx<'_>) -> Result<Option<u64>, ApiError> {
 
 /// `resourceVersionMatch` and `sendInitialEvents` checked as apimachinery's
 /// `ValidateListOptions` does (422 `ListOptions.meta.k8s.io`): never silently ignored.
+/// `sendInitialEvents` as Kubernetes 1.32+ reads it, its WatchList feature on by default
+/// (`SetListOptionsDefaults`): as given; unset on a watch from no `resourceVersion` (or "0")
+/// without a `resourceVersionMatch`, true — a streaming list, whose initial ADDEDs (sent to any
+/// watch from now) end with a BOOKMARK annotated `k8s.io/initial-events-end` when BOOKMARKs are
+/// allowed; client-go's watch-list waits for that BOOKMARK even when a wrapper dropped the
+/// parameter.
+pub(super) fn send_initial_events(ctx: &Ctx<'_>) -> Option<bool> {
+    let given = ctx.param("sendInitialEvents").map(super::query_bool);
+    if given.is_some() || !is_watch(ctx.query) {
+        return given;
+    }
+    let no_match = matches!(ctx.param("resourceVersionMatch"), None | Some(""));
+    let from_now = matches!(ctx.param("resourceVersion"), None | Some("" | "0"));
+    (no_match && from_now).then_some(true)
+}
+
 fn resource_version_match(
     ctx: &Ctx<'_>,
     resource_version: Option<u64>,
@@ -110,8 +126,10 @@ fn resource_version_match(
         )
     };
     let watch = is_watch(ctx.query);
-    let send_initial_events = ctx.param("sendInitialEvents").map(super::query_bool);
+    let send_initial_events = send_initial_events(ctx);
+    let defaulted = send_initial_events.is_some() && ctx.param("sendInitialEvents").is_none();
     let rvm = match ctx.param("resourceVersionMatch") {
+        _ if defaulted => ResourceVersionMatch::NotOlderThan,
         None | Some("") => ResourceVersionMatch::Unset,
         Some("NotOlderThan") => ResourceVersionMatch::NotOlderThan,
         Some("Exact") => ResourceVersionMatch::Exact,
@@ -145,17 +163,6 @@ fn resource_version_match(
                 "FieldValueForbidden",
                 "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"
                     .into(),
-            ));
-        }
-        if send
-            && !ctx
-                .param("allowWatchBookmarks")
-                .is_some_and(super::query_bool)
-        {
-            return Err(invalid(
-                "allowWatchBookmarks",
-                "FieldValueForbidden",
-                "Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true".into(),
             ));
         }
         return Ok(rvm);

@@ -28,10 +28,10 @@ pub(super) async fn watch_collection(
         Some(s) => Duration::from_secs(s),
     };
     let resource_version = opts.resource_version;
-    // Validated with the list options: only with NotOlderThan (and bookmarks when true).
-    // A streaming list in Table form too, as Go's: its initial events are Tables, and so is
-    // the BOOKMARK ending them (with a Table as its blueprint).
-    let send_initial_events = ctx.param("sendInitialEvents").map(super::query_bool);
+    // Validated with the list options: only with NotOlderThan; defaulted as Kubernetes 1.32+
+    // defaults it. A streaming list in Table form too, as Go's: its initial events are
+    // Tables, and so is the BOOKMARK ending them (with a Table as its blueprint).
+    let send_initial_events = super::read::send_initial_events(ctx);
     let bookmark_interval = ctx.state.bookmark_interval;
     let protobuf = match output {
         Output::Protobuf => t.rest.protobuf(&t.scope.version),
@@ -170,7 +170,10 @@ impl Lines for Watching {
                 break;
             };
             self.last_rv = self.last_rv.max(rv);
-            if matches!(item, WatchItem::Progress) && !self.bookmarks {
+            // BOOKMARKs only when asked for, a streaming list's last one too (kube-apiserver
+            // sends its initial events without it then).
+            if matches!(item, WatchItem::Progress | WatchItem::InitialEventsEnd) && !self.bookmarks
+            {
                 continue;
             }
             self.done = matches!(item, WatchItem::Error(_));

@@ -131,6 +131,56 @@ async fn a_streaming_list_ends_its_initial_events_with_an_annotated_bookmark() {
     assert_eq!(events[3]["object"]["metadata"]["name"], "c");
 }
 
+/// Kubernetes 1.32+ (its WatchList feature on by default) reads a watch from no resourceVersion
+/// (or "0") without `sendInitialEvents` as a streaming list: the same initial ADDEDs, ended by
+/// the annotated BOOKMARK when BOOKMARKs are allowed — what client-go's watch-list waits for
+/// when a wrapper dropped the parameter. A streaming list without BOOKMARKs allowed is served
+/// too (apimachinery asks only for `resourceVersionMatch=NotOlderThan`), without that BOOKMARK.
+#[tokio::test]
+async fn watches_from_now_are_streaming_lists_and_bookmarks_are_optional() {
+    for (query, bookmark) in [
+        ("watch=1&allowWatchBookmarks=true", true),
+        ("watch=1&resourceVersion=0&allowWatchBookmarks=true", true),
+        ("watch=1&resourceVersion=", false),
+        (
+            "watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan",
+            false,
+        ),
+    ] {
+        let app = app();
+        create(&app, "a").await;
+        let rv = create(&app, "b").await;
+        let resp = app
+            .clone()
+            .oneshot(
+                Request::get(format!("{BASE}?{query}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{query}");
+        let mut stream = resp.into_body().into_data_stream();
+        let mut buf = Vec::new();
+        let mut events: Vec<Value> = Vec::new();
+        read_events(&mut stream, &mut buf, &mut events, 2).await;
+        create(&app, "c").await;
+        read_events(&mut stream, &mut buf, &mut events, 3).await;
+        if bookmark {
+            read_events(&mut stream, &mut buf, &mut events, 4).await;
+        }
+        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        if bookmark {
+            assert_eq!(kinds, ["ADDED", "ADDED", "BOOKMARK", "ADDED"], "{query}");
+            let end = &events[2]["object"]["metadata"];
+            assert_eq!(end["annotations"]["k8s.io/initial-events-end"], "true");
+            assert_eq!(end["resourceVersion"], rv.as_str(), "{query}");
+        } else {
+            assert_eq!(kinds, ["ADDED", "ADDED", "ADDED"], "{query}");
+        }
+    }
+}
+
 /// A streaming list asked for as a Table (`kubectl get -w` with a watch-list client): Tables
 /// throughout, the ending BOOKMARK a Table whose row carries the annotations, and a Table as
 /// its blueprint, as Go's watch encoder writes it.
@@ -231,10 +281,6 @@ async fn list_options_are_honoured_or_refused() {
         (
             "watch=1&sendInitialEvents=true&allowWatchBookmarks=true",
             "resourceVersionMatch",
-        ),
-        (
-            "watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan",
-            "allowWatchBookmarks",
         ),
         (
             "watch=1&resourceVersion=1&resourceVersionMatch=NotOlderThan",

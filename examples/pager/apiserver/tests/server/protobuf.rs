@@ -277,11 +277,17 @@ async fn watches_stream_protobuf_frames() {
         .unwrap();
     assert_eq!(created.status(), 201);
     let mut buf = Vec::new();
+    // The watch from now is a streaming list (Kubernetes 1.32+): the BOOKMARK ending its
+    // (no) initial events comes first.
     let event = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             let (frames, _) = envelope::split_frames(&buf);
-            if let Some(frame) = frames.first() {
-                return envelope::decode_watch_event(frame).unwrap();
+            if let Some(event) = frames
+                .iter()
+                .map(|frame| envelope::decode_watch_event(frame).unwrap())
+                .find(|event| event.0 != "BOOKMARK")
+            {
+                return event;
             }
             buf.extend_from_slice(&resp.chunk().await.unwrap().unwrap());
         }
