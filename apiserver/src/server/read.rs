@@ -149,7 +149,7 @@ fn resource_version_match(
             ));
         }
     };
-    if let Some(send) = send_initial_events {
+    if send_initial_events.is_some() {
         if !watch {
             return Err(invalid(
                 "sendInitialEvents",
