@@ -23,6 +23,7 @@ use kube_codegen_model::{
 };
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use std::collections::BTreeSet;
 
 pub const NAME: &str = "conversion-gen";
 pub const FILE: &str = "zz_generated.conversion.rs";
@@ -84,6 +85,37 @@ impl Generator for ConversionGen {
                     )),
                 );
             }
+        }
+        // A kind the hub does not declare converts to nothing: `register_conversions` leaves
+        // it out, and a server serving this version through the hub does not serve it.
+        for kind in pkg.types.iter().filter(|t| {
+            t.resource.is_some()
+                && t.options
+                    .conversion
+                    .as_ref()
+                    .is_none_or(|c| c.value != ConversionTag::Off)
+        }) {
+            let missing = match hub.type_named(&kind.name) {
+                None => "the hub declares no type of this name",
+                Some(h) if h.has_generics || kind.has_generics => "a generic type is not converted",
+                Some(_) => continue,
+            };
+            diags.push(
+                Diagnostic::warning(
+                    "W0506",
+                    format!(
+                        "kind `{}` of {} has no counterpart in the hub",
+                        kind.name,
+                        pkg.display_name()
+                    ),
+                )
+                .at(kind.span, missing)
+                .note("`register_conversions` leaves it out: a scheme reading and writing this version through the hub, and a server serving it, know nothing of it")
+                .help(format!(
+                    "declare `{}` in the hub (the group's module), or opt it out with `+k8s:conversion-gen=false` on the kind",
+                    kind.name
+                )),
+            );
         }
         for plan in plans(pkg, hub, &quote!(::kube_codegen_scheme)) {
             // Conversions (and the `auto_convert_*` helpers of hand-written ones) read and write
@@ -266,13 +298,17 @@ impl Direction {
         if self.hand_written.is_some()
             && let Some(f) = pkg.function_named(&self.fn_name)
         {
+            // This type's function, and those of the types that hold it (on either side,
+            // however deep): the functions a field of it can be carried by.
             let suffix = if self.to_hub { "_to_hub" } else { "_from_hub" };
+            let carriers: BTreeSet<String> = holders(&[pkg, hub], &ext.name)
+                .iter()
+                .map(|t| format!("convert_{}{suffix}", naming::snake_case(t)))
+                .collect();
             let mentioned = |field: &str| {
-                pkg.functions.iter().any(|g| {
-                    g.name.starts_with("convert_")
-                        && g.name.ends_with(suffix)
-                        && g.body_idents.contains(field)
-                })
+                pkg.functions
+                    .iter()
+                    .any(|g| carriers.contains(&g.name) && g.body_idents.contains(field))
             };
             let unmentioned: Vec<&(Span, String, String)> = self
                 .manual
@@ -1039,6 +1075,30 @@ fn mentions_local(t: &FieldType) -> bool {
     let mut found = false;
     t.walk(&mut |f| found |= matches!(f, FieldType::Local(_)));
     found
+}
+
+/// `name` and the names of the types of `packages` that hold it, directly or through others
+/// (`Alert` holds `AlertSpec` holds `Target`: all three for `Target`).
+fn holders(packages: &[&Package], name: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::from([name.to_string()]);
+    loop {
+        let before = found.len();
+        for t in packages.iter().flat_map(|p| &p.types) {
+            if found.contains(&t.name) {
+                continue;
+            }
+            let mut holds = false;
+            for ty in t.field_types() {
+                ty.walk(&mut |f| holds |= matches!(f, FieldType::Local(n) if found.contains(n)));
+            }
+            if holds {
+                found.insert(t.name.clone());
+            }
+        }
+        if found.len() == before {
+            return found;
+        }
+    }
 }
 
 /// The conversion file of one version.

@@ -222,6 +222,52 @@ fn fields_no_hand_written_conversion_mentions_are_named() {
     assert!(!out.contains("mentions `flunder_reference`"), "{out}");
 }
 
+/// Only the type's own function and those of the types holding it can carry a field its
+/// helper leaves out: a word of the same name in another conversion does not hide the loss
+/// (it did: any `convert_*_to_hub` mentioning `reference` silenced W0505).
+#[test]
+fn only_conversions_that_can_carry_a_field_count_as_mentioning_it() {
+    let unrelated = format!(
+        "{HAND_WRITTEN_FORGETTING}\npub fn convert_gadget_to_hub(reference: i32) -> i32 {{\n    reference\n}}\n"
+    );
+    let loaded = wardle_converted_by("wardle_unrelated_mention", &unrelated);
+    let out = render(&loaded, &ConversionGen.check(&loaded.model));
+    assert!(
+        out.contains("`convert_flunder_spec_to_hub` never mentions `reference`"),
+        "{out}"
+    );
+    // The kind holding the spec carries it (as an annotation, say): no warning then.
+    let holder = format!(
+        "{HAND_WRITTEN_FORGETTING}\npub fn convert_flunder_to_hub(input: super::Flunder) -> Result<crate::Flunder, ConversionError> {{\n    let reference = input.spec.reference.clone();\n    Err(ConversionError::new(reference))\n}}\n"
+    );
+    let loaded = wardle_converted_by("wardle_holder_mention", &holder);
+    let out = render(&loaded, &ConversionGen.check(&loaded.model));
+    assert!(!out.contains("never mentions `reference`"), "{out}");
+}
+
+/// A kind of the version the hub does not declare is W0506: `register_conversions` leaves it
+/// out without a word otherwise.
+#[test]
+fn a_kind_without_a_hub_counterpart_is_a_warning() {
+    let loaded = wardle_layout(
+        "wardle_gizmo",
+        "",
+        "mod conversion;\npub use conversion::*;\n\n/// +genclient\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct Gizmo {\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\n}\n",
+        &[("apis/wardle/v1alpha1/conversion.rs", HAND_WRITTEN)],
+    );
+    let diags = ConversionGen.check(&loaded.model);
+    let out = render(&loaded, &diags);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["W0506"],
+        "{out}"
+    );
+    assert!(
+        out.contains("kind `Gizmo` of wardle.example.com/v1alpha1 has no counterpart in the hub"),
+        "{out}"
+    );
+}
+
 /// A type shared by the hub and a version through a `crate::` path (Flux's `meta` types, a
 /// module of their own) names one type from both: it is moved across, not refused. A `super::` path
 /// names a different thing from each side and is still not.
