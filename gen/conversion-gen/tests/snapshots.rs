@@ -390,6 +390,35 @@ fn a_private_hand_written_function_is_named() {
     insta::assert_snapshot!(render(&loaded, &diags));
 }
 
+/// `pub(self)` and `pub(in <its own module>)` are private (rustc's E0603 where generated code
+/// calls them): E0502 as for a plain `fn`; `pub(super)`, `pub(crate)` and `pub(in <the package
+/// module>)` reach the package module, where generated code calls them.
+#[test]
+fn restricted_hand_written_functions_are_private_or_not_as_rustc_reads_them() {
+    for (vis, private) in [
+        ("pub(self)", true),
+        ("pub(in crate::apis::wardle::v1alpha1::conversion)", true),
+        ("pub(super)", false),
+        ("pub(crate)", false),
+        ("pub(in crate::apis::wardle::v1alpha1)", false),
+    ] {
+        let loaded = wardle_converted_by(
+            "restricted",
+            &HAND_WRITTEN.replace(
+                "pub fn convert_flunder_spec_to_hub",
+                &format!("{vis} fn convert_flunder_spec_to_hub"),
+            ),
+        );
+        let diags = ConversionGen.check(&loaded.model);
+        let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+        if private {
+            assert_eq!(codes, ["E0502"], "{vis}: {}", render(&loaded, &diags));
+        } else {
+            assert!(codes.is_empty(), "{vis}: {}", render(&loaded, &diags));
+        }
+    }
+}
+
 /// Hand-written functions in a private inline module: the package module's own are visible to
 /// generated code (which lives there) and are called through it; one a file module keeps in a
 /// private module of its own is not, and E0502 says so rather than to make a `pub fn` public.

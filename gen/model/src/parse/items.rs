@@ -405,7 +405,7 @@ fn trait_impl(i: &syn::ItemImpl) -> Option<(String, String)> {
 fn lower_fn(ctx: &Ctx, f: &syn::ItemFn, me: usize) -> LoweredFn {
     LoweredFn {
         name: f.sig.ident.unraw().to_string(),
-        is_pub: !matches!(f.vis, syn::Visibility::Inherited),
+        is_pub: visible_outside(ctx, &f.vis, me),
         span: ctx.span(f.sig.ident.span()),
         scope: me,
         params: f.sig.inputs.len(),
@@ -447,6 +447,36 @@ fn lower_fn(ctx: &Ctx, f: &syn::ItemFn, me: usize) -> LoweredFn {
             idents
         },
     }
+}
+
+/// Whether an item of visibility `vis` in scope `me` can be named from outside its own module:
+/// `pub`, `pub(crate)`, `pub(super)`, `pub(in <an ancestor>)`; not `pub(self)` nor
+/// `pub(in <its own module>)`, which rustc makes private (E0603 where generated code calls it).
+fn visible_outside(ctx: &Ctx, vis: &syn::Visibility, me: usize) -> bool {
+    let syn::Visibility::Restricted(r) = vis else {
+        return matches!(vis, syn::Visibility::Public(_));
+    };
+    if r.path.is_ident("self") {
+        return false;
+    }
+    if r.in_token.is_none() || r.path.segments.len() < 2 {
+        return true;
+    }
+    // `pub(in crate::a::b::m)` in module `m`: its own module, as far as the path's last
+    // segment tells (the innermost inline module, else the file's).
+    let own = ctx.scopes[me].inline.last().cloned().or_else(|| {
+        let path = ctx.sources.path(ctx.file);
+        match path.file_stem().and_then(|s| s.to_str()) {
+            Some("mod" | "lib" | "main") => path
+                .parent()
+                .and_then(|d| d.file_name())
+                .and_then(|n| n.to_str())
+                .map(str::to_string),
+            stem => stem.map(str::to_string),
+        }
+    });
+    let last = r.path.segments.last().map(|s| s.ident.unraw().to_string());
+    !(last.is_some() && last == own)
 }
 
 /// The path of a type written as one (`a::B<T>` gives `a::B`), references taken off.
