@@ -117,6 +117,32 @@ impl Generator for ConversionGen {
                 )),
             );
         }
+        // Conversion functions are named after the snake case of their type: two types of one
+        // snake case (`HTTPRoute`, `HttpRoute`) would define one function twice.
+        let mut by_function: std::collections::BTreeMap<String, Vec<&TypeDef>> = Default::default();
+        for plan in plans(pkg, hub, &quote!(::kube_codegen_scheme)) {
+            by_function
+                .entry(naming::snake_case(&plan.ext.name))
+                .or_default()
+                .push(plan.ext);
+        }
+        for (snake, types) in by_function.iter().filter(|(_, t)| t.len() > 1) {
+            let names: Vec<String> = types.iter().map(|t| format!("`{}`", t.name)).collect();
+            let mut d = Diagnostic::error(
+                "E0507",
+                format!(
+                    "{} would share the conversion functions `convert_{snake}_to_hub` and `convert_{snake}_from_hub`",
+                    names.join(" and ")
+                ),
+            )
+            .at(types[1].span, "its functions are named like another type's");
+            for t in types.iter().take(1) {
+                d = d.also(t.span, "this type's");
+            }
+            diags.push(d.help(
+                "rename one of the types (in the hub too), or opt one out with `+k8s:conversion-gen=false` and convert it by hand where it is held",
+            ));
+        }
         for plan in plans(pkg, hub, &quote!(::kube_codegen_scheme)) {
             // Conversions (and the `auto_convert_*` helpers of hand-written ones) read and write
             // the fields of both sides.

@@ -670,3 +670,33 @@ fn a_tag_naming_another_module_is_an_error() {
     assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0503"]);
     insta::assert_snapshot!(render(&loaded, &diags));
 }
+
+/// Two types of one snake case would define their conversion functions twice: E0507.
+#[test]
+fn types_of_one_snake_case_are_an_error() {
+    let types = "#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct HTTPRoute {\n    pub a: i64,\n}\n\n#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct HttpRoute {\n    pub a: i64,\n}\n";
+    let loaded = load_fixture(
+        "snake_clash",
+        &[
+            (
+                "apis/g/mod.rs",
+                &format!("//! +groupName=g.example.com\npub mod v1;\n{types}"),
+            ),
+            (
+                "apis/g/v1/mod.rs",
+                &format!("//! +k8s:conversion-gen=crate\n{types}"),
+            ),
+        ],
+    );
+    let diags = ConversionGen.check(&loaded.model);
+    let out = render(&loaded, &diags);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["E0507"],
+        "{out}"
+    );
+    assert!(
+        out.contains("`HTTPRoute` and `HttpRoute` would share the conversion functions `convert_http_route_to_hub`"),
+        "{out}"
+    );
+}
