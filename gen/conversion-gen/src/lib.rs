@@ -594,6 +594,29 @@ impl Ctx<'_> {
     }
 
     /// Whether a type of this name converts (it exists on both sides and is not opted out).
+    /// A type of the package `ty` holds that is opted out of conversion on either side
+    /// (`+k8s:conversion-gen=false`): why a field of it is not converted.
+    fn opted_out_in(&self, ty: &FieldType) -> Option<String> {
+        let off = |p: &Package, n: &str| {
+            p.type_named(n).is_some_and(|t| {
+                t.options
+                    .conversion
+                    .as_ref()
+                    .is_some_and(|c| c.value == ConversionTag::Off)
+            })
+        };
+        let mut found = None;
+        ty.walk(&mut |t| {
+            if let FieldType::Local(n) = t
+                && found.is_none()
+                && (off(self.pkg, n) || off(self.hub, n))
+            {
+                found = Some(n.clone());
+            }
+        });
+        found
+    }
+
     fn converts(&self, name: &str) -> bool {
         let ext = self.pkg.type_named(name);
         ext.is_some_and(|t| {
@@ -656,7 +679,13 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
                         inits.push(quote!(#id: #e));
                     }
                     None => {
-                        let why = format!("`{}` has another type in {dst_name}", s.name);
+                        let why = match ctx.opted_out_in(&s.ty) {
+                            Some(t) => format!(
+                                "`{}` holds `{t}`, which is opted out of conversion (`+k8s:conversion-gen=false`)",
+                                s.name
+                            ),
+                            None => format!("`{}` has another type in {dst_name}", s.name),
+                        };
                         manual.push((s.span, s.name.clone(), why.clone()));
                         problems.push((s.span, why));
                         complete = false;
@@ -933,18 +962,15 @@ fn conv(ctx: &Ctx, src: &FieldType, dst: &FieldType, to_hub: bool) -> Option<Con
     // The very same type, with nothing of either package inside: cloned whole. `self::`/`super::`
     // name different things from the hub and the version; `crate::` (a shared type elsewhere in
     // the crate, Flux's `meta` types say) names one thing from both.
-    let same_everywhere = src == dst
-        && !mentions_local(src)
-        && {
-            let mut relative = false;
-            src.walk(&mut |t| {
-                if let FieldType::Foreign { path, .. } = t {
-                    relative |= path.is_relative() && path.first() != "crate";
-                }
-            });
-            !relative
-        }
-        && !matches!(src, FieldType::Shared { .. });
+    let same_everywhere = src == dst && !mentions_local(src) && {
+        let mut relative = false;
+        src.walk(&mut |t| {
+            if let FieldType::Foreign { path, .. } = t {
+                relative |= path.is_relative() && path.first() != "crate";
+            }
+        });
+        !relative
+    };
     if same_everywhere {
         return Some(Conv::Same);
     }

@@ -700,3 +700,54 @@ fn types_of_one_snake_case_are_an_error() {
         "{out}"
     );
 }
+
+/// A field holding a type opted out of conversion says so, rather than that its type differs.
+#[test]
+fn a_field_of_an_opted_out_type_says_why() {
+    let hub = "#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct WidgetSpec {\n    pub secret: Option<Secret>,\n}\n\n#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct Secret {\n    pub value: String,\n}\n";
+    let version = hub.replace(
+        "pub struct Secret",
+        "/// +k8s:conversion-gen=false\npub struct Secret",
+    );
+    let loaded = load_fixture(
+        "opted_out",
+        &[
+            (
+                "apis/g/mod.rs",
+                &format!("//! +groupName=g.example.com\npub mod v1;\n{hub}"),
+            ),
+            (
+                "apis/g/v1/mod.rs",
+                &format!("//! +k8s:conversion-gen=crate\n{version}"),
+            ),
+        ],
+    );
+    let out = render(&loaded, &ConversionGen.check(&loaded.model));
+    assert!(
+        out.contains("`secret` holds `Secret`, which is opted out of conversion"),
+        "{out}"
+    );
+    assert!(!out.contains("has another type"), "{out}");
+}
+
+/// Conversions take their input by value: an `Arc` (or another shared wrapper) the same on both
+/// sides is moved across, at the top of a field as inside an `Option` or a `Vec`.
+#[test]
+fn shared_wrappers_are_moved_at_any_depth() {
+    let types = "#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct WidgetSpec {\n    pub a: std::sync::Arc<String>,\n    pub b: Option<std::sync::Arc<String>>,\n    pub c: Vec<std::sync::Arc<String>>,\n}\n";
+    let loaded = load_fixture(
+        "arcs",
+        &[
+            (
+                "apis/g/mod.rs",
+                &format!("//! +groupName=g.example.com\npub mod v1;\n{types}"),
+            ),
+            (
+                "apis/g/v1/mod.rs",
+                &format!("//! +k8s:conversion-gen=crate\n{types}"),
+            ),
+        ],
+    );
+    let diags = ConversionGen.check(&loaded.model);
+    assert!(diags.is_empty(), "{}", render(&loaded, &diags));
+}
