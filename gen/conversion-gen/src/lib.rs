@@ -295,7 +295,17 @@ impl Direction {
                 || f.returns.as_deref().is_none_or(|r| !r.ends_with("Result"))
                 || wrong_side.is_some()
             {
+                // Written from the function's own module (`conversion.rs` is a child of the
+                // package module): a path from the package module goes up as many levels.
+                let from_here = |path: String| {
+                    if path.starts_with("crate::") || path.starts_with("::") {
+                        path
+                    } else {
+                        format!("{}{path}", "super::".repeat(f.module.len()))
+                    }
+                };
                 let (input, output) = self.signature_types(pkg, ext, hub_ty);
+                let (input, output) = (from_here(input), from_here(output));
                 // A warning: a `Result` behind an alias of another name is a right signature.
                 let mut d = Diagnostic::warning(
                     "W0504",

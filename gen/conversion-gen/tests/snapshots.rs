@@ -592,7 +592,7 @@ fn a_hand_written_function_of_another_signature_is_named() {
         let out = render(&loaded, &diags);
         assert!(
             out.contains(
-                "write it as `pub fn convert_flunder_spec_to_hub(input: FlunderSpec) -> Result<"
+                "write it as `pub fn convert_flunder_spec_to_hub(input: super::FlunderSpec) -> Result<"
             ),
             "{name}: {out}"
         );
