@@ -783,11 +783,23 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
             })
         }
         _ => {
+            let shape = |t: &TypeDef| match &t.body {
+                TypeBody::Struct(_) => "a struct".to_string(),
+                TypeBody::Tuple(ts) => format!(
+                    "a tuple struct of {} field{}",
+                    ts.len(),
+                    if ts.len() == 1 { "" } else { "s" }
+                ),
+                TypeBody::Unit => "a unit struct".to_string(),
+                TypeBody::Enum(_) => "an enum".to_string(),
+            };
             problems.push((
                 src.span,
                 format!(
-                    "`{}` has another shape (struct, tuple, enum) in {dst_name}",
-                    src.name
+                    "`{}` is {} here and {} in {dst_name}",
+                    src.name,
+                    shape(src),
+                    shape(dst)
                 ),
             ));
             None

@@ -751,3 +751,28 @@ fn shared_wrappers_are_moved_at_any_depth() {
     let diags = ConversionGen.check(&loaded.model);
     assert!(diags.is_empty(), "{}", render(&loaded, &diags));
 }
+
+/// Two shapes that do not convert are named, tuple lengths included.
+#[test]
+fn shapes_that_differ_are_named() {
+    let loaded = load_fixture(
+        "shapes",
+        &[
+            (
+                "apis/g/mod.rs",
+                "//! +groupName=g.example.com\npub mod v1;\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct Pair(pub String, pub String, pub String);\n",
+            ),
+            (
+                "apis/g/v1/mod.rs",
+                "//! +k8s:conversion-gen=crate\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct Pair(pub String, pub String);\n",
+            ),
+        ],
+    );
+    let out = render(&loaded, &ConversionGen.check(&loaded.model));
+    assert!(
+        out.contains(
+            "`Pair` is a tuple struct of 2 fields here and a tuple struct of 3 fields in the hub"
+        ),
+        "{out}"
+    );
+}

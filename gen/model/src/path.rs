@@ -80,6 +80,10 @@ impl RustPath {
                 if is_raw || global || !leading_ok {
                     return Err(format!("`{name}` can only start a path (in `{text}`)"));
                 }
+            } else if matches!(name, "true" | "false") && !is_raw && text.trim() == name {
+                // A flag's value where a path belongs (`+k8s:conversion-gen=true`): `r#true`
+                // would be no better.
+                return Err(format!("`{name}` is not a path"));
             } else if crate::output::is_keyword(name) && !is_raw {
                 return Err(format!(
                     "`{name}` in `{text}` is a Rust keyword: write `r#{name}`"
