@@ -360,9 +360,14 @@ fn struct_schema(cx: Cx, t: &TypeDef, fields: &[Field]) -> Value {
                     if let Some(a) = inlined.get("additionalProperties") {
                         additional = Some(a.clone());
                     }
-                    // What the inlined struct flattens by reference comes along.
+                    // What the inlined struct flattens by reference comes along (as fields
+                    // kept, when the struct may be absent: an `allOf` would require them).
                     if let Some(Value::Array(refs)) = inlined.get("allOf") {
-                        all_of.extend(refs.iter().cloned());
+                        if optional {
+                            any_fields = true;
+                        } else {
+                            all_of.extend(refs.iter().cloned());
+                        }
                     }
                     any_fields |= inlined
                         .get("x-kubernetes-preserve-unknown-fields")
@@ -372,8 +377,10 @@ fn struct_schema(cx: Cx, t: &TypeDef, fields: &[Field]) -> Value {
                     additional = Some(field_type_schema(cx, value));
                 }
                 _ => {
+                    // A type by reference: `allOf` makes its required fields the struct's, which
+                    // an `Option` (serde reads `None` when they are absent) must not.
                     let s = field_type_schema(cx, &f.ty);
-                    if s.get("$ref").is_some() {
+                    if s.get("$ref").is_some() && !optional {
                         all_of.push(s);
                     } else {
                         any_fields = true;

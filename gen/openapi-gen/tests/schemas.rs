@@ -828,3 +828,45 @@ pub struct Inner {
         "{outer}"
     );
 }
+
+/// A flattened type by reference inside an `Option` (serde reads `None` when its fields are
+/// absent) is not an `allOf`, which would make its required fields the struct's: its fields
+/// are kept as unknown fields instead. Through an optional flattened struct, the same.
+#[test]
+fn optional_flattened_refs_do_not_require_their_fields() {
+    let s = schemas(
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub spec: Outer,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Outer {
+    pub name: String,
+    #[serde(flatten)]
+    pub pod: Option<k8s_openapi::api::core::v1::PodSpec>,
+    #[serde(flatten)]
+    pub inner: Option<Inner>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Inner {
+    pub x: i32,
+    #[serde(flatten)]
+    pub selector: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+}
+"#,
+    );
+    let outer = &s["co.k8s.pager.v1.Outer"];
+    assert!(outer.get("allOf").is_none(), "{outer}");
+    assert_eq!(
+        outer["x-kubernetes-preserve-unknown-fields"], true,
+        "{outer}"
+    );
+    assert_eq!(outer["required"], serde_json::json!(["name"]), "{outer}");
+    assert_eq!(outer["properties"]["x"]["type"], "integer", "{outer}");
+}
