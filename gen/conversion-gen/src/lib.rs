@@ -761,6 +761,22 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
                             v.span,
                             format!("variant `{}` has other fields in {dst_name}", v.name),
                         ));
+                        // Named fields the other side's variant lacks: a hand-written
+                        // conversion that never names them drops them (W0505).
+                        if let (VariantShape::Struct(sf), VariantShape::Struct(df)) =
+                            (&v.shape, &d.shape)
+                        {
+                            for f in sf.iter().filter(|f| !df.iter().any(|g| g.name == f.name)) {
+                                manual.push((
+                                    f.span,
+                                    f.name.clone(),
+                                    format!(
+                                        "`{}` of variant `{}` has no counterpart in {dst_name}",
+                                        f.name, v.name
+                                    ),
+                                ));
+                            }
+                        }
                         complete = false;
                     }
                 }

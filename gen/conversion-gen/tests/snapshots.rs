@@ -776,3 +776,41 @@ fn shapes_that_differ_are_named() {
         "{out}"
     );
 }
+
+/// A field of an enum's variant that the other side's variant lacks is named by W0505 when
+/// the hand-written conversion never mentions it, as a struct's field is.
+#[test]
+fn variant_fields_no_hand_written_conversion_mentions_are_named() {
+    let hub = "#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]\npub enum Source {\n    Git { url: String, branch: String },\n    None,\n}\n";
+    let version = "#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]\npub enum Source {\n    Git { url: String },\n    None,\n}\n";
+    let conversion = "use kube_codegen_scheme::ConversionError;\n\npub fn convert_source_to_hub(input: super::Source) -> Result<crate::apis::g::Source, ConversionError> {\n    Ok(match input {\n        super::Source::Git { url } => crate::apis::g::Source::Git { url, branch: String::new() },\n        super::Source::None => crate::apis::g::Source::None,\n    })\n}\n\npub fn convert_source_from_hub(input: crate::apis::g::Source) -> Result<super::Source, ConversionError> {\n    Ok(match input {\n        crate::apis::g::Source::Git { url, .. } => super::Source::Git { url },\n        crate::apis::g::Source::None => super::Source::None,\n    })\n}\n";
+    let loaded = load_fixture(
+        "variant_fields",
+        &[
+            (
+                "apis/g/mod.rs",
+                &format!("//! +groupName=g.example.com\npub mod v1;\n{hub}"),
+            ),
+            (
+                "apis/g/v1/mod.rs",
+                &format!("//! +k8s:conversion-gen=crate::apis::g\nmod conversion;\n{version}"),
+            ),
+            ("apis/g/v1/conversion.rs", conversion),
+        ],
+    );
+    let diags = ConversionGen.check(&loaded.model);
+    let out = render(&loaded, &diags);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["W0505"],
+        "{out}"
+    );
+    assert!(
+        out.contains("`convert_source_from_hub` never mentions `branch`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`branch` of variant `Git` has no counterpart"),
+        "{out}"
+    );
+}
