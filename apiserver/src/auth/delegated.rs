@@ -9,7 +9,11 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec};
 use k8s_openapi::api::authorization::v1::{
-    NonResourceAttributes, ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
+    FieldSelectorAttributes, LabelSelectorAttributes, NonResourceAttributes, ResourceAttributes,
+    SubjectAccessReview, SubjectAccessReviewSpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    FieldSelectorRequirement, LabelSelectorRequirement,
 };
 use kube::api::{Api, PostParams};
 
@@ -231,6 +235,8 @@ fn spec(a: &Attributes<'_>) -> SubjectAccessReviewSpec {
                 subresource: opt(&r.subresource),
                 namespace: opt(&r.namespace),
                 name: opt(&r.name),
+                field_selector: field_selector_attributes(&r.field_selector),
+                label_selector: label_selector_attributes(&r.label_selector),
                 ..ResourceAttributes::default()
             }),
             None,
@@ -253,6 +259,61 @@ fn spec(a: &Attributes<'_>) -> SubjectAccessReviewSpec {
         resource_attributes,
         non_resource_attributes,
     }
+}
+
+/// A list's field selector as a review's requirements (Go's `fieldSelectorToAuthorizationAPI`):
+/// `a=b` is `a In [b]`, `a!=b` is `a NotIn [b]`. `None` without requirements; a selector that
+/// does not parse has none (the request is refused as a 400 once authorized).
+fn field_selector_attributes(selector: &str) -> Option<FieldSelectorAttributes> {
+    let parsed = crate::selector::FieldSelector::parse(selector).ok()?;
+    let requirements: Vec<FieldSelectorRequirement> = parsed
+        .requirements()
+        .iter()
+        .map(|r| FieldSelectorRequirement {
+            key: r.field.clone(),
+            operator: match r.op {
+                crate::selector::FieldOp::Equals => "In",
+                crate::selector::FieldOp::NotEquals => "NotIn",
+            }
+            .to_string(),
+            values: Some(vec![r.value.clone()]),
+        })
+        .collect();
+    (!requirements.is_empty()).then(|| FieldSelectorAttributes {
+        requirements: Some(requirements),
+        ..FieldSelectorAttributes::default()
+    })
+}
+
+/// A list's label selector as a review's requirements (Go's `labelSelectorToAuthorizationAPI`):
+/// `=`, `==` and `in` are `In`, `!=` and `notin` are `NotIn`, `key` is `Exists` and `!key`
+/// `DoesNotExist`; `>` and `<` are left out (requirements narrow a list: fewer of them ask for
+/// no more than the request reads).
+fn label_selector_attributes(selector: &str) -> Option<LabelSelectorAttributes> {
+    use crate::selector::Operator;
+    let parsed = crate::selector::LabelSelector::parse(selector).ok()?;
+    let requirements: Vec<LabelSelectorRequirement> = parsed
+        .requirements()
+        .iter()
+        .filter_map(|r| {
+            let operator = match r.operator {
+                Operator::Equals | Operator::DoubleEquals | Operator::In => "In",
+                Operator::NotEquals | Operator::NotIn => "NotIn",
+                Operator::Exists => "Exists",
+                Operator::DoesNotExist => "DoesNotExist",
+                Operator::GreaterThan | Operator::LessThan => return None,
+            };
+            Some(LabelSelectorRequirement {
+                key: r.key.clone(),
+                operator: operator.to_string(),
+                values: (!r.values.is_empty()).then(|| r.values.clone()),
+            })
+        })
+        .collect();
+    (!requirements.is_empty()).then(|| LabelSelectorAttributes {
+        requirements: Some(requirements),
+        ..LabelSelectorAttributes::default()
+    })
 }
 
 impl Authorizer for DelegatedAuthorizer {

@@ -87,13 +87,16 @@ impl Guard {
         }
     }
 
-    /// Who made the request and what it asks, or the `Status` refusing it. `field_selector` is
-    /// the query's: a list or watch selecting one name is about that object.
+    /// Who made the request and what it asks, or the `Status` refusing it. The selectors are
+    /// the query's: a list or watch selecting one name is about that object, and a
+    /// `SubjectAccessReview` carries their requirements.
+    #[allow(clippy::too_many_arguments)]
     pub async fn check(
         &self,
         method: &http::Method,
         path: &str,
         watch: bool,
+        label_selector: Option<&str>,
         field_selector: Option<&str>,
         headers: &http::HeaderMap,
         peer: Option<&PeerCertificates>,
@@ -107,7 +110,9 @@ impl Guard {
                 ApiError::new(401, "Unauthorized", "Unauthorized")
             })?;
         let user = self.impersonate(user, headers).await?;
-        let request = RequestInfo::new(method, path, watch).with_field_selector(field_selector);
+        let request = RequestInfo::new(method, path, watch)
+            .with_field_selector(field_selector)
+            .with_label_selector(label_selector);
         let always_path = self
             .always_allow_paths
             .iter()

@@ -19,6 +19,11 @@ pub struct RequestInfo {
     pub resource: String,
     pub subresource: String,
     pub name: String,
+    /// The `labelSelector` and `fieldSelector` of a list, watch or deletecollection (empty
+    /// otherwise), as written: a `SubjectAccessReview` carries their requirements (Kubernetes
+    /// 1.32's `AuthorizeWithSelectors`), so an authorizer may allow a narrowed list.
+    pub label_selector: String,
+    pub field_selector: String,
 }
 
 impl RequestInfo {
@@ -100,6 +105,9 @@ impl RequestInfo {
     /// `resourceNames` then allow `kubectl get alert a1 --watch` and `kubectl wait`. A
     /// selector that does not parse, or a name that cannot be a path segment, names nothing.
     pub fn with_field_selector(mut self, selector: Option<&str>) -> Self {
+        if self.is_resource_request && self.selects() {
+            self.field_selector = selector.unwrap_or_default().to_string();
+        }
         let listing = matches!(self.verb.as_str(), "list" | "watch");
         if self.is_resource_request
             && listing
@@ -113,6 +121,19 @@ impl RequestInfo {
             self.name = name.to_string();
         }
         self
+    }
+
+    /// The request's `labelSelector` (see [`RequestInfo::label_selector`]).
+    pub fn with_label_selector(mut self, selector: Option<&str>) -> Self {
+        if self.is_resource_request && self.selects() {
+            self.label_selector = selector.unwrap_or_default().to_string();
+        }
+        self
+    }
+
+    /// Whether the verb reads selectors: a list, a watch, a deletecollection.
+    fn selects(&self) -> bool {
+        matches!(self.verb.as_str(), "list" | "watch" | "deletecollection")
     }
 
     /// `resource/subresource`, or the resource alone.

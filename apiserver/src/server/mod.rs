@@ -379,11 +379,13 @@ pub(crate) async fn guarded(
     };
     let peer = req.extensions().get::<crate::auth::PeerCertificates>();
     let field_selector = query.get("fieldSelector").map(String::as_str);
+    let label_selector = query.get("labelSelector").map(String::as_str);
     match guard
         .check(
             req.method(),
             &path,
             watch,
+            label_selector,
             field_selector,
             req.headers(),
             peer,

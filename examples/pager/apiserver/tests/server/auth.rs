@@ -699,6 +699,48 @@ async fn watch_patch_and_subresources_are_authorized_with_their_verbs() {
     let resp = alice.delete(&url).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(last(&s)["verb"], "deletecollection");
+
+    // A list's selectors travel as requirements (Kubernetes 1.32's AuthorizeWithSelectors):
+    // `>` is left out, and a get carries none.
+    let resp = alice
+        .get(format!(
+            "{url}?labelSelector=team%3Dops,tier%20in%20(a,b),!gone,live,rank%3E2,env!%3Dprod&fieldSelector=metadata.name%3Da,metadata.namespace!%3Dkube-system"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let attributes = last(&s);
+    assert_eq!(attributes["verb"], "list");
+    assert_eq!(
+        attributes["fieldSelector"],
+        json!({"requirements": [
+            {"key": "metadata.name", "operator": "In", "values": ["a"]},
+            {"key": "metadata.namespace", "operator": "NotIn", "values": ["kube-system"]},
+        ]})
+    );
+    let mut requirements = attributes["labelSelector"]["requirements"]
+        .as_array()
+        .unwrap()
+        .clone();
+    requirements.sort_by_key(|r| r["key"].as_str().unwrap().to_string());
+    assert_eq!(
+        requirements,
+        [
+            json!({"key": "env", "operator": "NotIn", "values": ["prod"]}),
+            json!({"key": "gone", "operator": "DoesNotExist"}),
+            json!({"key": "live", "operator": "Exists"}),
+            json!({"key": "team", "operator": "In", "values": ["ops"]}),
+            json!({"key": "tier", "operator": "In", "values": ["a", "b"]}),
+        ]
+    );
+    let resp = alice
+        .get(format!("{url}/a?labelSelector=team%3Dops"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    assert!(last(&s).get("labelSelector").is_none(), "{}", last(&s));
 }
 
 /// Authentication without an authorizer serves every authenticated user and refuses anonymous
