@@ -237,7 +237,6 @@ fn spec(a: &Attributes<'_>) -> SubjectAccessReviewSpec {
                 name: opt(&r.name),
                 field_selector: field_selector_attributes(&r.field_selector),
                 label_selector: label_selector_attributes(&r.label_selector),
-                ..ResourceAttributes::default()
             }),
             None,
         )
