@@ -702,6 +702,39 @@ fn a_misspelt_type_beside_generated_includes_is_an_error() {
     assert!(out.contains("Strng"), "{out}");
 }
 
+/// A type kept beside the API types and opted out of deepcopy-gen and openapi-gen (an error
+/// enum with `&'static str`, a helper with a tuple or a `u32`-keyed map) is read by no generator:
+/// its field types are no error (E0201 was, and stopped the run); opted out of one, they are.
+/// Left out of OpenAPI, W0204 (a wire shape of its own code) does not apply to it either, nor
+/// to a field left out; nor does W0119 to a test module's `#[path]` file that is not there.
+#[test]
+fn types_no_generator_reads_may_hold_any_field_type() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[cfg(test)]\n#[path = \"types_tests.rs\"]\nmod tests;\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
+             #[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct Spec {{\n    /// +k8s:openapi-gen=false\n    #[serde(with = \"x\")]\n    pub hidden: String,\n}}\n\n\
+             /// +k8s:deepcopy-gen=false\n/// +k8s:openapi-gen=false\n#[derive(Debug)]\npub enum Error {{\n    MissingObjectKey(&'static str),\n    Pair((i32, i32)),\n}}\n\n\
+             /// +k8s:deepcopy-gen=false\n/// +k8s:openapi-gen=false\npub struct Helper {{\n    pub by_port: std::collections::HashMap<u32, String>,\n    #[serde(deserialize_with = \"from_ts\")]\n    pub at: String,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("no error");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(!out.contains("W0204"), "{out}");
+    assert!(!out.contains("W0119"), "{out}");
+    // Opted out of deepcopy-gen alone, its schema still needs every field.
+    let out = errors(
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n\n/// +k8s:deepcopy-gen=false\n#[derive(Debug)]\npub enum Error {{\n    MissingObjectKey(&'static str),\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(out.contains("error[E0201]"), "{out}");
+}
+
 /// Aliases that reach themselves (rustc's E0391): E0123 once per cycle, at the alias that
 /// closes it, rather than a field silently left an unknown type.
 #[test]

@@ -334,7 +334,40 @@ fn bare_type_names(ty: &syn::Type, out: &mut Vec<String>) {
     }
 }
 
+/// Warnings about what a type's OpenAPI schema cannot describe (W0204: a wire shape of its own
+/// code; W0207: a `schemars` attribute): moot for a type or field left out of OpenAPI.
+pub(super) const OPENAPI_ONLY_WARNINGS: &[&str] = &["W0204", "W0207"];
+
+/// A type tagged `+k8s:deepcopy-gen=false` and `+k8s:openapi-gen=false` (an error type or a
+/// helper kept beside the API types): no generator reads its fields, so a field type no API
+/// can hold (a reference, a tuple, a map with other keys) is no error there. Drops the E0201s
+/// its lowering reported (from `first`: the diagnostics and map keys before it).
+fn forgive_unsupported_fields(ctx: &mut Ctx, t: &LoweredType, first: (usize, usize)) {
+    let off = |key: tags::TagKey| {
+        t.tags
+            .iter()
+            .any(|tag| tag.key == key && tag.value == tags::TagValue::Word("false"))
+    };
+    // Out of OpenAPI: warnings that its schema may not describe the wire do not apply.
+    if off(tags::TagKey::OpenapiGen) {
+        let mut i = 0;
+        ctx.diags.retain(|d| {
+            i += 1;
+            i <= first.0 || !OPENAPI_ONLY_WARNINGS.contains(&d.code)
+        });
+    }
+    if off(tags::TagKey::DeepcopyGen) && off(tags::TagKey::OpenapiGen) {
+        let mut i = 0;
+        ctx.diags.retain(|d| {
+            i += 1;
+            i <= first.0 || d.code != "E0201"
+        });
+        ctx.map_keys.truncate(first.1);
+    }
+}
+
 fn lower_struct(ctx: &mut Ctx, s: &syn::ItemStruct) -> LoweredType {
+    let first = (ctx.diags.len(), ctx.map_keys.len());
     reject_cfg(ctx, &s.attrs, "an API type");
     ctx.generic_params = generic_names(&s.generics);
     ctx.self_type = Some(s.ident.unraw().to_string());
@@ -355,10 +388,12 @@ fn lower_struct(ctx: &mut Ctx, s: &syn::ItemStruct) -> LoweredType {
     };
     let mut t = lower_type(ctx, &s.attrs, &s.vis, &s.ident, &s.generics, body);
     t.private_members = private_members(ctx, &s.fields);
+    forgive_unsupported_fields(ctx, &t, first);
     t
 }
 
 fn lower_enum(ctx: &mut Ctx, e: &syn::ItemEnum) -> LoweredType {
+    let first = (ctx.diags.len(), ctx.map_keys.len());
     reject_cfg(ctx, &e.attrs, "an API type");
     ctx.generic_params = generic_names(&e.generics);
     ctx.self_type = Some(e.ident.unraw().to_string());
@@ -382,14 +417,16 @@ fn lower_enum(ctx: &mut Ctx, e: &syn::ItemEnum) -> LoweredType {
             }
         })
         .collect();
-    lower_type(
+    let t = lower_type(
         ctx,
         &e.attrs,
         &e.vis,
         &e.ident,
         &e.generics,
         TypeBody::Enum(variants),
-    )
+    );
+    forgive_unsupported_fields(ctx, &t, first);
+    t
 }
 
 /// `impl Trait for Type`: (type name, trait last segment).
@@ -522,7 +559,12 @@ fn file_mod(ctx: &Ctx, m: &syn::ItemMod, out: &mut LoweredFile) {
             }) => Some(s.value()),
             _ => None,
         };
-        out.path_mods.push((name.clone(), file, span));
+        out.path_mods.push(super::PathMod {
+            name: name.clone(),
+            file,
+            span,
+            test_only: is_test_only(&m.attrs),
+        });
     }
     if is_test_only(&m.attrs) {
         out.test_file_mods.push(name);

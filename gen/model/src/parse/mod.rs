@@ -20,7 +20,7 @@ use crate::model::{FieldType, SerdeContainer, TypeBody};
 use crate::path::RustPath;
 use crate::tags::Tag;
 
-pub(crate) use field_types::{MAP_KEY_HELP, MAP_KEY_PROBLEM};
+pub(crate) use field_types::{MAP_KEY_HELP, MAP_KEY_PROBLEM, NOT_AN_API_TYPE};
 pub(crate) use files::collect_files;
 pub(crate) use lower::lower_all;
 
@@ -51,7 +51,7 @@ pub(crate) struct LoweredFile {
     pub test_file_mods: Vec<String>,
     /// `#[path = "…"] mod name;` declarations: the module's name, and the file it names
     /// (relative to this file's directory; `None` when the attribute is not a string).
-    pub path_mods: Vec<(String, Option<String>, crate::diag::Span)>,
+    pub path_mods: Vec<PathMod>,
     /// The file's module and every inline `mod` in it; types point here by index.
     pub scopes: Vec<Scope>,
     /// Single-name types that are neither declared nor imported in their scope, to be resolved
@@ -61,6 +61,17 @@ pub(crate) struct LoweredFile {
     /// accepted when the path turns out to be a `String` alias, once every file is read.
     pub map_keys: Vec<MapKey>,
     pub diags: Vec<Diagnostic>,
+}
+
+/// `#[path = "…"] mod name;`: the module, the file it names (`None` when the attribute does
+/// not read), where it is written, and whether it is a test module (`#[cfg(test)]`, whose
+/// file a build without tests does not need).
+#[derive(Clone, Debug)]
+pub(crate) struct PathMod {
+    pub name: String,
+    pub file: Option<String>,
+    pub span: crate::diag::Span,
+    pub test_only: bool,
 }
 
 /// A map key type to check once names resolve (see [`LoweredFile::map_keys`]).

@@ -146,7 +146,18 @@ pub(super) fn lower_field(ctx: &mut Ctx, f: &syn::Field) -> Field {
         Some(n) => (n.to_string(), true),
         None => (written, false),
     };
+    let first = ctx.diags.len();
     let serde = serde_field(ctx, &f.attrs);
+    // A field left out of OpenAPI: what its schema could not describe does not matter.
+    if tags.iter().any(|t| {
+        t.key == crate::tags::TagKey::OpenapiGen && t.value == crate::tags::TagValue::Word("false")
+    }) {
+        let mut i = 0;
+        ctx.diags.retain(|d| {
+            i += 1;
+            i <= first || !super::items::OPENAPI_ONLY_WARNINGS.contains(&d.code)
+        });
+    }
     Field {
         wire: serde.rename.clone().unwrap_or_else(|| name.clone()),
         serde,

@@ -78,6 +78,7 @@ pub(super) fn map_keys_not_strings(
                     )
                     .at(map_key.span, "cannot be represented in a Kubernetes API")
                     .note(note)
+                    .note(crate::parse::NOT_AN_API_TYPE)
                     .help(crate::parse::MAP_KEY_HELP),
                 );
             }

@@ -47,12 +47,17 @@ pub(crate) fn follow_path_attributes(
             continue;
         };
         let dir = p.file.rel.parent().unwrap_or(Path::new(""));
-        for (name, file, span) in &lf.path_mods {
-            let Some(file) = file else { continue };
+        for path_mod in &lf.path_mods {
+            let (name, span) = (&path_mod.name, &path_mod.span);
+            let Some(file) = &path_mod.file else { continue };
             let Some(target) = normalize(&dir.join(file)).filter(|t| {
                 // Outside the input, or not a file kube-codegen read: its types are unseen.
                 placed.iter().any(|o| o.file.rel == *t)
             }) else {
+                // A test module's types are not API types: where its file is does not matter.
+                if path_mod.test_only {
+                    continue;
+                }
                 diags.push(
                     crate::diag::Diagnostic::warning(
                         "W0119",
