@@ -902,6 +902,36 @@ fn a_custom_resource_derive_is_shown_as_the_kind_to_write() {
     );
 }
 
+/// W0118 carries the derive's `doc` into the kind shown, reads the older `subresource_scale`,
+/// and names the attributes that have no tag here (`singular`, CEL `validation`, `attr`,
+/// `storage`) rather than leaving them out without a word.
+#[test]
+fn custom_resource_hints_carry_the_doc_and_name_what_they_leave_out() {
+    let root = fixture(&[(
+        "apis/stable/v1/types.rs",
+        concat!(
+            "use kube::CustomResource;\nuse serde::{Deserialize, Serialize};\n",
+            "#[derive(CustomResource, Clone, Debug, Serialize, Deserialize)]\n",
+            "#[kube(group = \"kube.rs\", version = \"v1\", kind = \"Foo\", namespaced, doc = \"Foo does things.\")]\n",
+            "#[kube(singular = \"fooo\", attr = \"allow(missing_docs)\", storage)]\n",
+            "#[kube(validation = Rule::new(\"self.replicas > 0\"))]\n",
+            "#[kube(subresource_scale = r#\"{\"specReplicasPath\":\".spec.replicas\", \"statusReplicasPath\":\".status.replicas\"}\"#)]\n",
+            "pub struct FooSpec {\n    pub replicas: i32,\n}\n",
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(out.contains("/// Foo does things."), "{out}");
+    assert!(
+        out.contains("/// +scale=specReplicasPath=.spec.replicas"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`singular`, `attr`, `storage`, `validation` have no tag here"),
+        "{out}"
+    );
+}
+
 /// W0118 as real projects write `#[kube(...)]`: several columns in one `printcolumn` string
 /// (shulker), `root` differing from `kind` and `selectable` (gateway-api-rs), and a spec deriving
 /// `Default` only under `cfg_attr(test)` (controller-rs) — the kind shown does not derive it.

@@ -28,6 +28,10 @@ struct KubeAttrs {
     selectable: Vec<String>,
     /// Why an attribute did not read (rustc reports it too when the crate builds).
     unread: Vec<String>,
+    /// `doc = "…"`: the kind's description.
+    doc: Option<String>,
+    /// Keys with no tag here (`singular`, `validation`, `attr`, …), as written.
+    dropped: Vec<String>,
 }
 
 /// W0118 for a type deriving `CustomResource`, with the plain struct to write instead.
@@ -44,7 +48,13 @@ pub(super) fn custom_resource_warning(
             .unwrap_or(spec_name)
             .to_string()
     });
-    let mut decl = vec!["/// +genclient".to_string()];
+    let mut decl: Vec<String> = kube
+        .doc
+        .iter()
+        .flat_map(|doc| doc.lines())
+        .map(|line| format!("/// {line}").trim_end().to_string())
+        .collect();
+    decl.push("/// +genclient".to_string());
     if !kube.namespaced {
         decl.push("/// +genclient:nonNamespaced".into());
     }
@@ -110,6 +120,15 @@ pub(super) fn custom_resource_warning(
             kube.selectable.join(", ")
         ));
     }
+    if !kube.dropped.is_empty() {
+        let keys: Vec<String> = kube.dropped.iter().map(|k| format!("`{k}`")).collect();
+        d = d.note(format!(
+            "{} ha{} no tag here: the kind shown leaves {} out (CEL `validation` rules are not published: a server's strategy validates; the singular name is the kind's lowercased)",
+            keys.join(", "),
+            if keys.len() == 1 { "s" } else { "ve" },
+            if keys.len() == 1 { "it" } else { "them" }
+        ));
+    }
     for why in &kube.unread {
         d = d.note(format!(
             "a `#[kube(...)]` attribute did not read ({why}): the kind shown lacks what it says"
@@ -144,7 +163,11 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
                     (Some("printcolumn"), Some(t)) => out.print_columns.extend(print_columns(&t)),
                     (Some("root"), Some(t)) => out.root = Some(t),
                     (Some("selectable"), Some(t)) => out.selectable.push(t),
-                    (Some("scale"), Some(t)) => out.scale = Some(scale_from_json(&t)),
+                    // `subresource_scale` is the attribute's older name.
+                    (Some("scale" | "subresource_scale"), Some(t)) => {
+                        out.scale = Some(scale_from_json(&t))
+                    }
+                    (Some("doc"), Some(t)) => out.doc = Some(t),
                     // A key the kind is made of, given as something other than a string
                     // literal (a constant): the hint cannot know its value.
                     (
@@ -154,7 +177,10 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
                         ),
                         None,
                     ) => out.unread.push(format!("`{k}` is not a string literal")),
-                    _ => {}
+                    // Read elsewhere (the package's group and version), or not about the kind.
+                    (Some("group" | "version" | "root" | "selectable" | "crates"), _)
+                    | (None, _) => {}
+                    (Some(k), _) => out.dropped.push(k.to_string()),
                 }
             } else if m.input.peek(syn::token::Paren) && key.as_deref() == Some("scale") {
                 // `scale(spec_replicas_path = "...", status_replicas_path = "...", ...)`.
@@ -217,12 +243,18 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
                     None => Ok(parts.join(",")),
                 });
             } else if m.input.peek(syn::token::Paren) {
-                // `crates(...)`: nothing the hint uses.
+                // `crates(...)`: nothing the hint uses; any other has no tag here.
                 let content;
                 syn::parenthesized!(content in m.input);
                 content.parse::<proc_macro2::TokenStream>()?;
+                if let Some(k) = key.as_deref().filter(|k| *k != "crates") {
+                    out.dropped.push(k.to_string());
+                }
             } else if key.as_deref() == Some("namespaced") {
                 out.namespaced = true;
+            } else if let Some(k) = key {
+                // A flag (`cel`, `storage`, `served`, `deprecated`): no tag here either.
+                out.dropped.push(k);
             }
             Ok(())
         });
