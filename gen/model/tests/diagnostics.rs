@@ -930,6 +930,19 @@ fn custom_resource_hints_carry_the_doc_and_name_what_they_leave_out() {
         out.contains("`singular`, `attr`, `storage`, `validation` have no tag here"),
         "{out}"
     );
+    // A field's CEL rule (kube-rs's `#[x_kube(validation = …)]`) is named too.
+    let root = fixture(&[(
+        "apis/stable/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Foo {{\n    pub metadata: ObjectMeta,\n    pub spec: FooSpec,\n}}\n\n#[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct FooSpec {{\n    #[x_kube(validation = Rule::new(\"self == oldSelf\").message(\"is immutable\"))]\n    pub name: String,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(
+        out.contains("warning[W0207]: `#[x_kube(…)]` is not read: its CEL rules are not published"),
+        "{out}"
+    );
 }
 
 /// W0118 as real projects write `#[kube(...)]`: several columns in one `printcolumn` string

@@ -228,6 +228,20 @@ pub(super) fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField
     for (key, span) in custom {
         serde_custom_shape(ctx, &key, span, "this field");
     }
+    // kube-rs's `#[x_kube(validation = Rule::new(…))]`: a CEL rule its derive publishes as
+    // `x-kubernetes-validations`; no schema kube-codegen writes carries it.
+    for attr in attrs.iter().filter(|a| a.path().is_ident("x_kube")) {
+        let span = ctx.span(super::spans::attr_span(attr));
+        ctx.diags.push(
+            Diagnostic::warning(
+                "W0207",
+                "`#[x_kube(…)]` is not read: its CEL rules are not published",
+            )
+            .at(span, "a rule the published schema does not carry")
+            .note("kube-rs's derive publishes the rule as the field's `x-kubernetes-validations`, which a CRD's API server enforces; an API server of this crate validates in its strategy (`Strategy::validate`) instead")
+            .help("check the rule in the resource's strategy (`validate`, `validate_update` for `self == oldSelf`)"),
+        );
+    }
     for attr in attrs.iter().filter(|a| a.path().is_ident("schemars")) {
         let mut unread = Vec::new();
         // What cannot be read is left alone: schemars is not kube-codegen's input.
