@@ -205,9 +205,9 @@ fn mode(t: &TypeDef) -> Option<DefaulterMode> {
 struct Analysis<'a> {
     model: &'a Model,
     pkg: &'a Package,
-    /// By (package, type name): the package by address, as types of several versions are
-    /// analysed together.
-    memo: BTreeMap<(usize, String), bool>,
+    /// By package (its address, as types of several versions are analysed together), then
+    /// type name.
+    memo: BTreeMap<usize, BTreeMap<String, bool>>,
     visiting: BTreeSet<(usize, String)>,
 }
 
@@ -226,10 +226,11 @@ impl<'a> Analysis<'a> {
     }
 
     fn has_defaults_in(&mut self, pkg: &'a Package, name: &str) -> bool {
-        let key = (std::ptr::from_ref(pkg) as usize, name.to_string());
-        if let Some(v) = self.memo.get(&key) {
+        let at = std::ptr::from_ref(pkg) as usize;
+        if let Some(v) = self.memo.get(&at).and_then(|m| m.get(name)) {
             return *v;
         }
+        let key = (at, name.to_string());
         // A recursive type: its other fields decide.
         if !self.visiting.insert(key.clone()) {
             return false;
@@ -247,7 +248,7 @@ impl<'a> Analysis<'a> {
             }
         };
         self.visiting.remove(&key);
-        self.memo.insert(key, result);
+        self.memo.entry(at).or_default().insert(key.1, result);
         result
     }
 
