@@ -119,8 +119,9 @@ impl Generator for ConversionGen {
         }
         // Conversion functions are named after the snake case of their type: two types of one
         // snake case (`HTTPRoute`, `HttpRoute`) would define one function twice.
+        let plans = plans(pkg, hub, &quote!(::kube_codegen_scheme));
         let mut by_function: std::collections::BTreeMap<String, Vec<&TypeDef>> = Default::default();
-        for plan in plans(pkg, hub, &quote!(::kube_codegen_scheme)) {
+        for plan in &plans {
             by_function
                 .entry(naming::snake_case(&plan.ext.name))
                 .or_default()
@@ -143,7 +144,7 @@ impl Generator for ConversionGen {
                 "rename one of the types (in the hub too), or opt one out with `+k8s:conversion-gen=false` and convert it by hand where it is held",
             ));
         }
-        for plan in plans(pkg, hub, &quote!(::kube_codegen_scheme)) {
+        for plan in plans {
             // Conversions (and the `auto_convert_*` helpers of hand-written ones) read and write
             // the fields of both sides.
             diags.extend(plan.ext.unreachable_member_errors(NAME));
