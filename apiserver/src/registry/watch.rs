@@ -253,6 +253,31 @@ impl<H> Kept<H> {
     }
 }
 
+/// The ADDED a watch from now starts with for a stored object, if the watch selects it; a
+/// stored object that does not decode ends the watch with its error.
+fn initial_event<H, S>(
+    this: &GenericStore<H, S>,
+    index: usize,
+    opts: &ListOptions,
+    kv: &KeyValue,
+) -> Option<(u64, WatchItem)>
+where
+    H: Object + Clone + Send + Sync + 'static,
+    S: Strategy<H>,
+{
+    let added = this.decode_stored(kv).and_then(|obj| {
+        if !this.matches(opts, &obj) {
+            return Ok(None);
+        }
+        let seen = this.seen(&this.versions[index], kv, &obj)?;
+        Ok(Some(WatchItem::Added(Arc::new(seen))))
+    });
+    match added {
+        Ok(item) => item.map(|item| (kv.mod_revision, item)),
+        Err(e) => Some((kv.mod_revision, WatchItem::Error(e))),
+    }
+}
+
 /// Starts a watch: ADDEDs for what exists (when no resourceVersion, or "0", is given), then the
 /// store's events after that revision; a compacted history ends the stream with an error
 /// (410 Gone).
@@ -267,9 +292,10 @@ where
     H: Object + Clone + Send + Sync + 'static,
     S: Strategy<H>,
 {
-    let (index, codec) = this.codec(&scope.version)?;
+    let (index, _) = this.codec(&scope.version)?;
     let prefix = this.key(scope.namespace.as_deref(), None);
-    let mut initial = Vec::new();
+    let mut initial: futures::stream::BoxStream<'static, (u64, WatchItem)> =
+        futures::stream::empty().boxed();
     let from_now = matches!(resource_version, None | Some(0));
     // A legacy watch from now replays what exists; `sendInitialEvents` decides when given
     // (false: from now without it, as a watch cache starts such a watch).
@@ -286,19 +312,22 @@ where
             .list(&prefix, recent)
             .await
             .map_err(|e| this.storage_error(e, ""))?;
-        for kv in &page.items {
-            let obj = this.decode_stored(kv)?;
-            if this.matches(&opts, &obj) {
-                let seen = Arc::new(this.seen(codec, kv, &obj)?);
-                initial.push((kv.mod_revision, WatchItem::Added(seen)));
-            }
-        }
         if let Some(asked) = resource_version.filter(|rv| *rv > page.revision) {
             return Err(ApiError::too_large_resource_version(asked, page.revision));
         }
-        if send_initial_events == Some(true) {
-            initial.push((page.revision, WatchItem::InitialEventsEnd));
-        }
+        // Each object is decoded and encoded as the connection takes the one before, as a
+        // list's items are: a watcher that does not read holds the stored list, never every
+        // object decoded and encoded for it (hundreds of MB for a large store, per watcher).
+        let end = (send_initial_events == Some(true))
+            .then_some((page.revision, WatchItem::InitialEventsEnd));
+        let store = this.clone();
+        let selected = opts.clone();
+        initial = futures::stream::iter(page.items)
+            .filter_map(move |kv| {
+                futures::future::ready(initial_event(&store, index, &selected, &kv))
+            })
+            .chain(futures::stream::iter(end))
+            .boxed();
         page.revision
     } else if from_now {
         this.store
@@ -333,7 +362,6 @@ where
         }
         asked
     };
-    let initial = futures::stream::iter(initial);
     let mut progress = None;
     let events = match this.store.watch(&prefix, from).await {
         Ok(stream) => {
