@@ -12,6 +12,18 @@ pub struct Server {
 }
 
 impl Server {
+    /// The server process's resident memory now (`VmRSS`, KiB).
+    #[allow(dead_code)]
+    pub fn rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the server's /proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .expect("VmRSS")
+    }
+
     /// Starts the server with `--listen 127.0.0.1:0` and reads the bound address from the first
     /// line it prints.
     pub fn start(args: &[&str]) -> Server {
