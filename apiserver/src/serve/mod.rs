@@ -587,6 +587,9 @@ async fn run_connection<I>(
     let conn = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);
     let mut shutting_down = false;
+    // An idle connection told to go (HTTP/2's GOAWAY) that does not close: dropped once it
+    // has stayed idle this long after, as Go's server closes idle connections outright.
+    let mut hang_up: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     loop {
         tokio::select! {
             ended = conn.as_mut() => {
@@ -603,10 +606,24 @@ async fn run_connection<I>(
                 tracing::debug!(%remote, "closing an idle connection");
                 conn.as_mut().graceful_shutdown();
                 shutting_down = true;
+                hang_up = Some(Box::pin(tokio::time::sleep(timeouts.idle.min(GOAWAY_GRACE))));
+            }
+            _ = async { hang_up.as_mut().expect("set").await }, if hang_up.is_some() => {
+                if activity.in_progress.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                    tracing::debug!(%remote, "dropping an idle connection that did not close when told to");
+                    return;
+                }
+                // A request runs (begun before the GOAWAY): it ends the connection itself.
+                hang_up = None;
             }
         }
     }
 }
+
+/// How long an idle connection told to close (HTTP/2's GOAWAY, HTTP/1.1's `Connection: close`
+/// on its next response) may take to close before it is dropped: as long again as the idle
+/// timeout, this at most.
+const GOAWAY_GRACE: Duration = Duration::from_secs(10);
 
 /// The requests in progress on a connection, and since when it has had none.
 struct Activity {

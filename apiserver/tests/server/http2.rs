@@ -122,6 +122,34 @@ async fn idle_http2_connections_are_closed_and_busy_ones_kept() {
     assert_eq!(event["object"]["metadata"]["name"], "late");
 }
 
+/// An idle HTTP/2 connection whose client ignores the GOAWAY (and the PING after it) is dropped
+/// once it has stayed idle as long again: idle sockets cannot hold descriptors forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_http2_connection_ignoring_goaway_is_dropped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = serve_with(apiserver::serve::ServeOptions {
+        idle_timeout: Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await;
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The preface and an empty SETTINGS frame; then nothing, not even the acknowledgements.
+    tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(8), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the connection is still open after 8 s");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_watches_share_one_http2_connection() {
     let addr = serve().await;
