@@ -542,6 +542,14 @@ impl EmbeddedStore {
         path: impl AsRef<Path>,
         opts: StoreOptions,
     ) -> Result<Self, StorageError> {
+        // An existing file of no bytes is no database: redb would make it a new, empty one,
+        // and a store emptied by a truncation would start without a word.
+        if std::fs::metadata(path.as_ref()).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            return Err(StorageError::Corrupt(format!(
+                "{} is empty, not a database: remove it to start with an empty store",
+                path.as_ref().display()
+            )));
+        }
         let mut builder = redb::Builder::new();
         builder.set_check_integrity_on_open(opts.verify_on_open);
         builder.set_cache_size(opts.cache_bytes);

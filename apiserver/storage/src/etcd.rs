@@ -67,6 +67,9 @@ impl Default for EtcdOptions {
     }
 }
 
+/// The interval of the HTTP/2 keep-alive pings to etcd, and how long one may go unanswered.
+const ETCD_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
 /// A store in an etcd 3 cluster. Cheap to clone (clones share the connection).
 #[derive(Clone)]
 pub struct EtcdStore {
@@ -174,9 +177,15 @@ impl EtcdStore {
         loop {
             // The channel's timeout is a backstop a second behind each call's own timer, so
             // that a slow etcd is always answered by that timer, as a timeout.
+            // HTTP/2 keep-alive pings, idle or not: an etcd that stops answering (a frozen
+            // process, a network that drops packets without a reset) ends the connection, and
+            // with it the watches the watch cache serves from, within 20 s, as kube-apiserver's
+            // etcd client notices it (its watches would otherwise stay open at a stale revision).
             let mut connect = ConnectOptions::new()
                 .with_connect_timeout(options.connect_timeout)
-                .with_timeout(options.request_timeout + Duration::from_secs(1));
+                .with_timeout(options.request_timeout + Duration::from_secs(1))
+                .with_keep_alive(ETCD_KEEP_ALIVE, ETCD_KEEP_ALIVE)
+                .with_keep_alive_while_idle(true);
             if let Some(tls) = &options.tls {
                 let mut t = etcd_client::TlsOptions::new()
                     .ca_certificate(etcd_client::Certificate::from_pem(&tls.ca));

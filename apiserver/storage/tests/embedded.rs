@@ -503,3 +503,21 @@ async fn a_damaged_file_is_an_error_or_data_never_a_panic() {
     // The damage is real: some files are refused at open (with these seeds, most).
     assert!(refused > 0, "{opened} damaged files opened, none refused");
 }
+
+/// A file truncated to nothing is no database: refused with a message, never opened as a new,
+/// empty store (which would lose every object without a word). A missing file is a new store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_file_is_refused_not_taken_for_a_new_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pager.db");
+    std::fs::write(&path, b"").unwrap();
+    let err = EmbeddedStore::open(&path).err().expect("refused");
+    assert!(matches!(err, StorageError::Corrupt(_)), "{err}");
+    assert!(
+        err.to_string().contains("is empty, not a database"),
+        "{err}"
+    );
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "left as it was");
+    let fresh = dir.path().join("fresh.db");
+    EmbeddedStore::open(&fresh).expect("a new store");
+}
