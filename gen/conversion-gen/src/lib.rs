@@ -58,6 +58,25 @@ impl Generator for ConversionGen {
                 );
             return diags;
         };
+        // From a version's module the hub is `super`; any other relative path names something
+        // else (`self` is the version, `super::super` the group's parent).
+        if let ConversionTag::Through(path) = &tag.value
+            && !path.global
+            && path.first() != "crate"
+            && path.segments != ["super"]
+        {
+            diags.push(
+                Diagnostic::error(
+                    "E0503",
+                    format!(
+                        "`+k8s:conversion-gen={path}` does not name the hub of {}",
+                        pkg.display_name()
+                    ),
+                )
+                .at(tag.span, "from this version's module, the hub is `super`")
+                .help("write `//! +k8s:conversion-gen=super`, or the hub module's `crate::` path"),
+            );
+        }
         if let ConversionTag::Through(path) = &tag.value
             && let Some(hub_path) = &hub.rust_path
         {

@@ -814,3 +814,32 @@ fn variant_fields_no_hand_written_conversion_mentions_are_named() {
         "{out}"
     );
 }
+
+/// A relative hub path other than `super` names something else from a version's module: E0503.
+#[test]
+fn a_relative_tag_other_than_super_is_an_error() {
+    for (tag, wrong) in [("self", true), ("super::super", true), ("super", false)] {
+        let loaded = load_fixture(
+            "relative_tag",
+            &[
+                (
+                    "apis/g/mod.rs",
+                    "//! +groupName=g.example.com\npub mod v1;\n#[derive(Clone)]\npub struct Thing {}\n",
+                ),
+                (
+                    "apis/g/v1/mod.rs",
+                    &format!(
+                        "//! +k8s:conversion-gen={tag}\n#[derive(Clone)]\npub struct Thing {{}}\n"
+                    ),
+                ),
+            ],
+        );
+        let diags = ConversionGen.check(&loaded.model);
+        let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+        if wrong {
+            assert_eq!(codes, ["E0503"], "{tag}: {}", render(&loaded, &diags));
+        } else {
+            assert!(codes.is_empty(), "{tag}: {}", render(&loaded, &diags));
+        }
+    }
+}
