@@ -58,31 +58,38 @@ impl Generator for ConversionGen {
                 );
             return diags;
         };
-        // From a version's module the hub is `super`; any other relative path names something
-        // else (`self` is the version, `super::super` the group's parent).
-        if let ConversionTag::Through(path) = &tag.value
-            && !path.global
-            && path.first() != "crate"
-            && path.segments != ["super"]
-        {
-            diags.push(
-                Diagnostic::error(
-                    "E0503",
-                    format!(
-                        "`+k8s:conversion-gen={path}` does not name the hub of {}",
-                        pkg.display_name()
-                    ),
-                )
-                .at(tag.span, "from this version's module, the hub is `super`")
-                .help("write `//! +k8s:conversion-gen=super`, or the hub module's `crate::` path"),
-            );
-        }
-        if let ConversionTag::Through(path) = &tag.value
-            && let Some(hub_path) = &hub.rust_path
-        {
-            let tag_rel: Vec<&str> = path.segments.iter().skip(1).map(String::as_str).collect();
-            let hub_rel: Vec<&str> = hub_path.split("::").skip(1).collect();
-            if path.first() == "crate" && tag_rel != hub_rel {
+        // The tag names the hub: `super` from a version's module (any other relative path
+        // names something else: `self` is the version, `super::super` the group's parent), or
+        // the hub's `crate::` path.
+        if let ConversionTag::Through(path) = &tag.value {
+            let mismatch = if path.global {
+                None
+            } else if path.first() != "crate" {
+                (path.segments != ["super"]).then(|| {
+                    (
+                        "from this version's module, the hub is `super`".to_string(),
+                        "write `//! +k8s:conversion-gen=super`, or the hub module's `crate::` path"
+                            .to_string(),
+                    )
+                })
+            } else {
+                hub.rust_path.as_ref().and_then(|hub_path| {
+                    let tag_rel: Vec<&str> =
+                        path.segments.iter().skip(1).map(String::as_str).collect();
+                    let hub_rel: Vec<&str> = hub_path.split("::").skip(1).collect();
+                    let hub_crate_path: String =
+                        hub_rel.iter().map(|s| format!("::{s}")).collect();
+                    (tag_rel != hub_rel).then(|| {
+                        (
+                            format!("the hub is `crate{hub_crate_path}`"),
+                            format!(
+                                "write `//! +k8s:conversion-gen=crate{hub_crate_path}`: the group's hub module"
+                            ),
+                        )
+                    })
+                })
+            };
+            if let Some((label, help)) = mismatch {
                 diags.push(
                     Diagnostic::error(
                         "E0503",
@@ -91,17 +98,8 @@ impl Generator for ConversionGen {
                             pkg.display_name()
                         ),
                     )
-                    .at(
-                        tag.span,
-                        format!(
-                            "the hub is `crate{}`",
-                            hub_rel.iter().map(|s| format!("::{s}")).collect::<String>()
-                        ),
-                    )
-                    .help(format!(
-                        "write `//! +k8s:conversion-gen=crate{}`: the group's hub module",
-                        hub_rel.iter().map(|s| format!("::{s}")).collect::<String>()
-                    )),
+                    .at(tag.span, label)
+                    .help(help),
                 );
             }
         }

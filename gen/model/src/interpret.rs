@@ -1061,15 +1061,7 @@ fn check_default(pkg: &Package, ty: &FieldType, value: &Value, depth: usize) -> 
     if depth > 32 {
         return Ok(());
     }
-    let kind = |v: &Value| match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    };
-    let wrong = |want: &str| Err(format!("{} where {want} is expected", kind(value)));
+    let wrong = |want: &str| wrong_default(value, want);
     match ty {
         FieldType::Option(t) | FieldType::Box(t) | FieldType::Shared { inner: t, .. } => {
             check_default(pkg, t, value, depth + 1)
@@ -1212,13 +1204,9 @@ fn check_default(pkg: &Package, ty: &FieldType, value: &Value, depth: usize) -> 
     }
 }
 
-/// A default for a type of another crate that serialises as a scalar — the standard library's
-/// `NonZero*`, addresses and paths, chrono's `DateTime` (the types openapi-gen publishes as
-/// scalars) — read as serde reads it. Other foreign types may be any JSON value.
-fn check_foreign_default(path: &RustPath, value: &Value) -> Result<(), String> {
-    let std = matches!(path.first(), "std" | "core" | "alloc") || path.is_single();
-    let last = path.last();
-    let kind = |v: &Value| match v {
+/// A default of another JSON kind than the type reads: "a string where an integer is expected".
+fn wrong_default(value: &Value, want: &str) -> Result<(), String> {
+    let kind = match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
@@ -1226,6 +1214,15 @@ fn check_foreign_default(path: &RustPath, value: &Value) -> Result<(), String> {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     };
+    Err(format!("{kind} where {want} is expected"))
+}
+
+/// A default for a type of another crate that serialises as a scalar — the standard library's
+/// `NonZero*`, addresses and paths, chrono's `DateTime` (the types openapi-gen publishes as
+/// scalars) — read as serde reads it. Other foreign types may be any JSON value.
+fn check_foreign_default(path: &RustPath, value: &Value) -> Result<(), String> {
+    let std = matches!(path.first(), "std" | "core" | "alloc") || path.is_single();
+    let last = path.last();
     if std
         && let Some(int) = last.strip_prefix("NonZero").and_then(|n| {
             IntType::ALL
@@ -1244,10 +1241,7 @@ fn check_foreign_default(path: &RustPath, value: &Value) -> Result<(), String> {
             Value::Number(n) if n.is_i64() || n.is_u64() => {
                 Err(format!("{n} does not fit `{last}`"))
             }
-            _ => Err(format!(
-                "{} where a non-zero integer (`{last}`) is expected",
-                kind(value)
-            )),
+            _ => wrong_default(value, &format!("a non-zero integer (`{last}`)")),
         };
     }
     let parses = |s: &str| -> Option<bool> {
@@ -1266,10 +1260,7 @@ fn check_foreign_default(path: &RustPath, value: &Value) -> Result<(), String> {
         return match value {
             Value::String(s) if parses(s) == Some(true) => Ok(()),
             Value::String(s) => Err(format!("\"{s}\" does not read as `{last}`")),
-            _ => Err(format!(
-                "{} where a string (`{last}`) is expected",
-                kind(value)
-            )),
+            _ => wrong_default(value, &format!("a string (`{last}`)")),
         };
     }
     if last == "DateTime" && (path.first() == "chrono" || path.is_single()) {
@@ -1278,10 +1269,7 @@ fn check_foreign_default(path: &RustPath, value: &Value) -> Result<(), String> {
                 .parse::<jiff::Timestamp>()
                 .map(drop)
                 .map_err(|_| format!("\"{s}\" is not an RFC 3339 time (`2024-01-02T15:04:05Z`)")),
-            _ => Err(format!(
-                "{} where a string (`DateTime`) is expected",
-                kind(value)
-            )),
+            _ => wrong_default(value, "a string (`DateTime`)"),
         };
     }
     Ok(())

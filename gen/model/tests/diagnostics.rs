@@ -1645,7 +1645,7 @@ fn serde_written_by_hand_is_a_warning() {
              #[derive(Clone, Serialize, Deserialize)]\npub struct Spec {{\n    pub port: Port,\n    pub level: Level,\n    pub hidden: Hidden,\n}}\n\n\
              #[derive(Clone)]\npub struct Port(pub u16);\n\
              impl Serialize for Port {{\n    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {{ s.serialize_str(&self.0.to_string()) }}\n}}\n\
-             impl<'de> Deserialize<'de> for Port {{\n    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {{ todo!() }}\n}}\n\n\
+             impl<'de> Deserialize<'de> for Port {{\n    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {{ let s = String::deserialize(d)?; s.parse().map(Port).map_err(serde::de::Error::custom) }}\n}}\n\n\
              #[derive(Clone, serde_repr::Serialize_repr, serde_repr::Deserialize_repr)]\n#[repr(u8)]\npub enum Level {{\n    A = 1,\n    B = 2,\n}}\n\n\
              /// +k8s:openapi-gen=false\n#[derive(Clone)]\npub struct Hidden(pub u16);\nimpl Serialize for Hidden {{\n    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {{ s.serialize_u16(self.0) }}\n}}\n"
         ),
