@@ -52,6 +52,12 @@ pub struct EtcdOptions {
     pub connect_timeout: Duration,
     /// TLS (use `https://` endpoints with it).
     pub tls: Option<EtcdTls>,
+    /// The interval of the HTTP/2 keep-alive pings to etcd, and how long one may go
+    /// unanswered: an etcd that stops answering (a frozen process, a network that drops
+    /// packets without a reset) ends the connection, and with it the watches the watch cache
+    /// serves from, within twice this (their watches would otherwise stay open at a stale
+    /// revision).
+    pub keep_alive: Duration,
     pub store: StoreOptions,
 }
 
@@ -62,12 +68,13 @@ impl Default for EtcdOptions {
             request_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
             tls: None,
+            keep_alive: ETCD_KEEP_ALIVE,
             store: StoreOptions::default(),
         }
     }
 }
 
-/// The interval of the HTTP/2 keep-alive pings to etcd, and how long one may go unanswered.
+/// The default [`EtcdOptions::keep_alive`]: a frozen etcd is noticed within 20 s.
 const ETCD_KEEP_ALIVE: Duration = Duration::from_secs(10);
 
 /// A store in an etcd 3 cluster. Cheap to clone (clones share the connection).
@@ -98,6 +105,12 @@ fn classify(e: etcd_client::Error) -> StorageError {
                 StorageError::Unavailable(s.message().to_string())
             }
             tonic::Code::DeadlineExceeded => StorageError::Timeout(s.message().to_string()),
+            // The connection broke under the call (tonic reports hyper's errors as Unknown or
+            // Internal): an etcd that went away, e.g. one that stopped answering keep-alive
+            // pings, not a fault of the request.
+            tonic::Code::Unknown | tonic::Code::Internal if is_transport_failure(s.message()) => {
+                StorageError::Unavailable(s.message().to_string())
+            }
             // etcd's "required revision has been compacted" and "... is a future revision";
             // callers refine the revisions. tonic says OutOfRange too for a message over its
             // size limit: that is not a 410.
@@ -113,6 +126,19 @@ fn classify(e: etcd_client::Error) -> StorageError {
         E::IoError(io) => StorageError::Unavailable(io.to_string()),
         other => StorageError::Io(format!("etcd: {other}")),
     }
+}
+
+/// Whether a status tonic made of a broken connection (hyper's and h2's errors) rather than
+/// one etcd sent.
+fn is_transport_failure(message: &str) -> bool {
+    [
+        "h2 protocol error",
+        "transport error",
+        "connection reset",
+        "broken pipe",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 /// Whether an OutOfRange status is etcd's answer about a revision (mvcc's
@@ -177,14 +203,12 @@ impl EtcdStore {
         loop {
             // The channel's timeout is a backstop a second behind each call's own timer, so
             // that a slow etcd is always answered by that timer, as a timeout.
-            // HTTP/2 keep-alive pings, idle or not: an etcd that stops answering (a frozen
-            // process, a network that drops packets without a reset) ends the connection, and
-            // with it the watches the watch cache serves from, within 20 s, as kube-apiserver's
-            // etcd client notices it (its watches would otherwise stay open at a stale revision).
+            // HTTP/2 keep-alive pings, idle or not (see `EtcdOptions::keep_alive`), as
+            // kube-apiserver's etcd client sends them.
             let mut connect = ConnectOptions::new()
                 .with_connect_timeout(options.connect_timeout)
                 .with_timeout(options.request_timeout + Duration::from_secs(1))
-                .with_keep_alive(ETCD_KEEP_ALIVE, ETCD_KEEP_ALIVE)
+                .with_keep_alive(options.keep_alive, options.keep_alive)
                 .with_keep_alive_while_idle(true);
             if let Some(tls) = &options.tls {
                 let mut t = etcd_client::TlsOptions::new()

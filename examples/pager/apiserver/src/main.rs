@@ -244,6 +244,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     request_timeout: std::time::Duration::from_secs(cli.etcd_request_timeout),
                     connect_timeout: std::time::Duration::from_secs(cli.etcd_connect_timeout),
                     store: options.clone(),
+                    ..Default::default()
                 },
             )
             .await
