@@ -560,17 +560,8 @@ impl EmbeddedStore {
             let revision = Self::init(&db)?;
             Ok::<_, StorageError>((db, revision))
         }));
-        let (db, revision) = opened.map_err(|panic| {
-            let why = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            StorageError::Corrupt(format!(
-                "{}: the file is damaged ({why}); --verify-on-open checks it fully",
-                path.as_ref().display()
-            ))
-        })??;
+        let (db, revision) =
+            opened.map_err(|panic| damaged(path.as_ref(), panic_message(&*panic)))??;
         let shared = Arc::new(Shared {
             db: std::sync::RwLock::new(Some(Arc::new(db))),
             path: path.as_ref().to_path_buf(),
@@ -644,17 +635,40 @@ impl EmbeddedStore {
         Ok(revision)
     }
 
-    /// Runs `f` on the blocking pool; a panic inside (redb asserts on some corruptions in debug
-    /// builds) becomes an error rather than unwinding into the caller.
+    /// Runs `f` on the blocking pool; a panic inside (redb asserts on some damaged pages)
+    /// becomes a `Corrupt` error, logged, rather than unwinding into the caller.
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Inner) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || f(&inner))
-            .await
-            .map_err(|e| StorageError::Io(format!("storage task failed: {e}")))?
+        match tokio::task::spawn_blocking(move || f(&inner)).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => {
+                let error = damaged(&self.inner.shared.path, panic_message(&*e.into_panic()));
+                tracing::error!(%error, "embedded store: a read failed on a damaged page");
+                Err(error)
+            }
+            Err(e) => Err(StorageError::Io(format!("storage task failed: {e}"))),
+        }
     }
+}
+
+/// What a panic (redb's assertion on a damaged page) said.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// The error for a file redb found damaged, with the way to find out how far.
+fn damaged(path: &Path, why: String) -> StorageError {
+    StorageError::Corrupt(format!(
+        "{}: the file is damaged ({why}); --verify-on-open checks it fully",
+        path.display()
+    ))
 }
 
 /// The store revision a read transaction sees (the last committed mutation's).
