@@ -630,7 +630,8 @@ const STORAGE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `/healthz`, `/livez`, `/readyz`: every check, or one by name (`/readyz/ping`); an unknown
 /// one is 404, as in Go. `ping` always passes; the storage check (`etcd` on etcd, as Go names
-/// it, else `storage`) asks the store for its revision within 2 s, so a replica that lost etcd
+/// it, else `storage`) asks the store for its revision within 2 s (the embedded store reads
+/// its file), so a replica that lost etcd
 /// is taken out of its Service and restarted; `/readyz` fails once the server shuts down
 /// (Go's `shutdown` check), so load balancers stop sending it requests first.
 async fn health(st: &State, probe: &str, rest: &[&str], ctx: &Ctx<'_>) -> Result<Resp, ApiError> {
@@ -649,7 +650,7 @@ async fn health(st: &State, probe: &str, rest: &[&str], ctx: &Ctx<'_>) -> Result
             "shutdown" => Ok(()),
             _ => match tokio::time::timeout(
                 STORAGE_CHECK_TIMEOUT,
-                apiserver_storage::Storage::revision(&st.store),
+                apiserver_storage::Storage::check(&st.store),
             )
             .await
             {

@@ -314,6 +314,10 @@ impl<S: Storage + Clone> Storage for Cacher<S> {
         self.inner.revision().await
     }
 
+    async fn check(&self) -> Result<(), StorageError> {
+        self.inner.check().await
+    }
+
     /// The last change any mirror applied (the store has reached it).
     fn known_revision(&self) -> Option<Revision> {
         self.caches()

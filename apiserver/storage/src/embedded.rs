@@ -86,6 +86,11 @@ struct Shared {
     /// I/O error repairs the file, which is not to be repeated for every request).
     reopen_failed: std::sync::Mutex<Option<(std::time::Instant, StorageError)>>,
     hub: WatchHub,
+    /// The opened file's identity (device, inode): a file removed or replaced under the store
+    /// is noticed (see [`Shared::file_changed`]).
+    identity: Option<(u64, u64)>,
+    /// Whether that was logged.
+    said_changed: std::sync::atomic::AtomicBool,
     /// Durable transactions committed, and the mutations they carried.
     commits: std::sync::atomic::AtomicU64,
     committed_writes: std::sync::atomic::AtomicU64,
@@ -100,7 +105,50 @@ pub struct GroupCommits {
     pub writes: u64,
 }
 
+/// A file's (device, inode).
+fn identity(path: &Path) -> std::io::Result<Option<(u64, u64)>> {
+    let meta = std::fs::metadata(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Ok(Some((meta.dev(), meta.ino())))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Ok(None)
+    }
+}
+
 impl Shared {
+    /// Why the file at the path is no longer the one open (removed, or another moved over
+    /// it): writes would go where the next start does not look, and a reopen would open
+    /// another database. Writes are refused then; reads are still served from the open file.
+    fn file_changed(&self) -> Option<StorageError> {
+        let expected = self.identity?;
+        let why = match identity(&self.path) {
+            Ok(Some(now)) if now == expected => return None,
+            Ok(None) => return None,
+            Ok(Some(_)) => "was replaced by another file",
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "was removed",
+            // Not knowable now (a permission taken away): the writes will tell.
+            Err(_) => return None,
+        };
+        let e = StorageError::Unavailable(format!(
+            "the data file {} {why} while the store had it open: writes are refused, since \
+             the next start would not see them; reads are served from the open file until a \
+             restart",
+            self.path.display()
+        ));
+        if !self
+            .said_changed
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::error!(path = %self.path.display(), error = %e, "embedded store: data file changed");
+        }
+        Some(e)
+    }
+
     /// The open database, for one transaction; reopened first after an I/O error (a handle
     /// that saw one refuses reads too).
     fn db(&self) -> Result<Arc<Database>, StorageError> {
@@ -131,6 +179,10 @@ impl Shared {
             && !self.needs_reopen.load(std::sync::atomic::Ordering::SeqCst)
         {
             return Ok(db.clone());
+        }
+        // Opening the path again would open another database.
+        if let Some(e) = self.file_changed() {
+            return Err(e);
         }
         if let Some(mut old) = slot.take() {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
@@ -257,7 +309,11 @@ impl Group<'_> {
         f: impl FnOnce(Option<KeyValue>, Revision) -> Result<Outcome<T>, StorageError>,
     ) -> Result<(T, Option<Event>), StorageError> {
         let existing = {
-            let found = self.kv.get(key).map_err(db_err)?;
+            // A read that fails (redb refuses every read after an I/O error) fails the group,
+            // whose error has the file reopened; an unreadable record is this mutation's alone.
+            let found = self.kv.get(key).map_err(db_err).inspect_err(|e| {
+                self.failed = Some(e.clone());
+            })?;
             found.map(|g| decode(key, g.value())).transpose()?
         };
         let next = semantics::next_revision(self.revision)?;
@@ -312,6 +368,12 @@ fn write_groups(shared: Arc<Shared>, jobs: std::sync::mpsc::Receiver<Job>) {
 
 fn commit_group(shared: &Shared, jobs: Vec<Job>) {
     use std::sync::atomic::Ordering::SeqCst;
+    if let Some(e) = shared.file_changed() {
+        for job in jobs {
+            (job(Err(&e)).answer)(Err(e.clone()));
+        }
+        return;
+    }
     // The handle outlives the transaction (a reopen waits for every transaction's handle).
     let db = shared.db();
     let begun = db
@@ -574,6 +636,8 @@ impl EmbeddedStore {
                 opts.history_bytes,
                 opts.watch_buffer,
             ),
+            identity: identity(path.as_ref()).ok().flatten(),
+            said_changed: Default::default(),
             commits: Default::default(),
             committed_writes: Default::default(),
         });
@@ -643,7 +707,16 @@ impl EmbeddedStore {
     ) -> Result<T, StorageError> {
         let inner = Arc::clone(&self.inner);
         match tokio::task::spawn_blocking(move || f(&inner)).await {
-            Ok(result) => result,
+            Ok(result) => {
+                // redb refuses everything on a handle that saw an I/O error (a compaction on a
+                // full disk, a read of a file made unreadable): the next operation reopens it.
+                if let Err(StorageError::Io(_)) = &result {
+                    self.inner
+                        .needs_reopen
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                result
+            }
             Err(e) if e.is_panic() => {
                 let error = damaged(&self.inner.shared.path, panic_message(&*e.into_panic()));
                 tracing::error!(%error, "embedded store: a read failed on a damaged page");
@@ -975,6 +1048,20 @@ impl Storage for EmbeddedStore {
 
     async fn compact(&self, revision: Revision) -> Result<(), StorageError> {
         self.blocking(move |inner| inner.compact(revision)).await
+    }
+
+    /// The file is the one opened and reads: the revision is told from memory, which a file
+    /// gone bad (unreadable, locked by another process, replaced) does not change.
+    async fn check(&self) -> Result<(), StorageError> {
+        self.blocking(|inner| {
+            if let Some(e) = inner.file_changed() {
+                return Err(e);
+            }
+            let db = inner.db()?;
+            let txn = db.begin_read().map_err(db_err)?;
+            stored_revision(&txn).map(drop)
+        })
+        .await
     }
 }
 

@@ -141,6 +141,15 @@ fn is_transport_failure(message: &str) -> bool {
     .any(|m| message.contains(m))
 }
 
+/// Whether an `Unavailable` error says no connection could be made, so the call never
+/// reached etcd.
+fn is_connect_failure(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["connect", "refused", "dns error", "no route to host"]
+        .iter()
+        .any(|m| message.contains(m))
+}
+
 /// Whether an OutOfRange status is etcd's answer about a revision (mvcc's
 /// `ErrCompacted`/`ErrFutureRev`) rather than a transport limit.
 fn is_revision_out_of_range(message: &str) -> bool {
@@ -285,6 +294,25 @@ impl EtcdStore {
             .map_err(classify)
     }
 
+    /// One etcd call that writes: as [`EtcdStore::call`], except that a connection that broke
+    /// once the call was under way leaves its outcome unknown — etcd may have applied it — which
+    /// is a timeout (504), as a deadline is, not `Unavailable` (503: nothing was done).
+    async fn write_call<T>(
+        &self,
+        what: &str,
+        f: impl std::future::Future<Output = Result<T, etcd_client::Error>>,
+    ) -> Result<T, StorageError> {
+        match self.call(what, f).await {
+            Err(StorageError::Unavailable(why)) if !is_connect_failure(&why) => {
+                Err(StorageError::Timeout(format!(
+                    "etcd {what}: the connection broke before etcd answered, so the write may \
+                     have been applied ({why})"
+                )))
+            }
+            other => other,
+        }
+    }
+
     async fn current(&self, key: &str) -> Result<Option<KeyValue>, StorageError> {
         let mut kv = self.kv_client();
         let resp = self.call("get", kv.get(self.full(key), None)).await?;
@@ -356,7 +384,7 @@ impl Storage for EtcdStore {
             .when([Compare::create_revision(full.clone(), CompareOp::Equal, 0)])
             .and_then([TxnOp::put(full, value.to_vec(), None)]);
         let mut kv = self.kv_client();
-        let resp = self.call("create", kv.txn(txn)).await?;
+        let resp = self.write_call("create", kv.txn(txn)).await?;
         if !resp.succeeded() {
             return Err(StorageError::AlreadyExists { key: key.into() });
         }
@@ -394,7 +422,7 @@ impl Storage for EtcdStore {
                 )])
                 .and_then([TxnOp::put(full.clone(), value.to_vec(), None)]);
             let mut kv = self.kv_client();
-            let resp = self.call("update", kv.txn(txn)).await?;
+            let resp = self.write_call("update", kv.txn(txn)).await?;
             if resp.succeeded() {
                 return Ok(KeyValue {
                     key: key.into(),
@@ -434,7 +462,7 @@ impl Storage for EtcdStore {
                 )])
                 .and_then([TxnOp::delete(full.clone(), None)]);
             let mut kv = self.kv_client();
-            let resp = self.call("delete", kv.txn(txn)).await?;
+            let resp = self.write_call("delete", kv.txn(txn)).await?;
             if resp.succeeded() {
                 return Ok(KeyValue {
                     mod_revision: Self::header_revision(resp.header()),

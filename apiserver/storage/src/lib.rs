@@ -425,6 +425,12 @@ pub trait Storage: Send + Sync + 'static {
     /// The current store revision.
     fn revision(&self) -> impl Future<Output = Result<Revision, StorageError>> + Send;
 
+    /// Whether the store serves: what the readiness probe asks. By default, that it tells its
+    /// revision; a store whose revision is answered from memory reads its storage instead.
+    fn check(&self) -> impl Future<Output = Result<(), StorageError>> + Send {
+        async { self.revision().await.map(drop) }
+    }
+
     /// A revision the store is known to have reached, told without asking it (a watch cache's
     /// last applied change): never more than [`Storage::revision`] would answer; `None` when only
     /// asking tells. A watch from a revision at or below it needs no round trip to a stalled
@@ -533,6 +539,10 @@ impl Storage for AnyStore {
 
     async fn revision(&self) -> Result<Revision, StorageError> {
         delegate!(self, s => s.revision())
+    }
+
+    async fn check(&self) -> Result<(), StorageError> {
+        delegate!(self, s => s.check())
     }
 
     fn known_revision(&self) -> Option<Revision> {

@@ -526,3 +526,64 @@ async fn an_empty_file_is_refused_not_taken_for_a_new_store() {
     let fresh = dir.path().join("fresh.db");
     EmbeddedStore::open(&fresh).expect("a new store");
 }
+
+/// The data file moved away under a running store — another database moved over it, or the
+/// file removed — is noticed: writes are refused (they would land where the next start does not
+/// look, or the store would reopen the other database and serve its objects as if they were
+/// its own), reads go on from the open file, and the store's check fails, so the readiness
+/// probe says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_file_replaced_or_removed_under_the_store_refuses_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.redb");
+    {
+        let s = EmbeddedStore::open(&other).unwrap();
+        for i in 0..5 {
+            s.create(&format!("/registry/g/r/ns/other{i}"), b("o"))
+                .await
+                .unwrap();
+        }
+    }
+    for replaced in [true, false] {
+        let path = dir.path().join(format!("store-{replaced}.redb"));
+        let s = EmbeddedStore::open(&path).unwrap();
+        s.create("/registry/g/r/ns/mine", b("m")).await.unwrap();
+        s.check().await.unwrap();
+        if replaced {
+            let copy = dir.path().join("copy.redb");
+            std::fs::copy(&other, &copy).unwrap();
+            std::fs::rename(&copy, &path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+        let why = if replaced {
+            "was replaced"
+        } else {
+            "was removed"
+        };
+        for attempt in 0..2 {
+            let refused = s
+                .create(&format!("/registry/g/r/ns/late{attempt}"), b("l"))
+                .await;
+            match refused {
+                Err(StorageError::Unavailable(m)) => assert!(m.contains(why), "{m}"),
+                other => panic!("a write to a {why} file: {other:?}"),
+            }
+        }
+        let checked = s.check().await;
+        assert!(
+            matches!(&checked, Err(StorageError::Unavailable(m)) if m.contains(why)),
+            "{checked:?}"
+        );
+        // Reads are the open file's: this store's objects, never the other database's.
+        let keys: Vec<String> = s
+            .list("/registry/", ListOptions::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|kv| kv.key)
+            .collect();
+        assert_eq!(keys, ["/registry/g/r/ns/mine"]);
+    }
+}

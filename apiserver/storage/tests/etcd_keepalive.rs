@@ -55,3 +55,28 @@ async fn a_watch_on_a_frozen_etcd_ends_with_an_error() {
         Err(_) => panic!("the watch on a frozen etcd did not end"),
     }
 }
+
+/// A write under way when etcd stops answering may have been applied (etcd may have committed
+/// it before it froze): the broken connection makes it a timeout (504, outcome unknown), as a
+/// deadline does, never `Unavailable` (503, which says nothing was done).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_cut_off_by_a_frozen_etcd_has_an_unknown_outcome() {
+    let etcd = Etcd::start();
+    let endpoints = vec![etcd.client_url()];
+    let options = EtcdOptions {
+        connect_timeout: Duration::from_secs(10),
+        keep_alive: Duration::from_secs(1),
+        ..EtcdOptions::default()
+    };
+    let store = EtcdStore::connect(&endpoints, options)
+        .await
+        .expect("connect");
+    store.create("/registry/g/r/ns/a", b("v")).await.unwrap();
+    etcd.freeze();
+    let cut = store.create("/registry/g/r/ns/b", b("v")).await;
+    etcd.thaw();
+    match cut {
+        Err(StorageError::Timeout(why)) => assert!(why.contains("may have been applied"), "{why}"),
+        other => panic!("a write cut off by a frozen etcd: {other:?}"),
+    }
+}

@@ -2509,3 +2509,57 @@ async fn invalid_utf8_and_lone_surrogates_read_as_go_reads_them() {
     .await;
     assert_eq!(code, StatusCode::BAD_REQUEST, "{out}");
 }
+
+/// The readiness probe reads the embedded store's file (its revision is told from memory): a
+/// data file replaced under the running server fails `/readyz`, and writes are refused with a
+/// 503 that says why, while reads go on from the open file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_fails_when_the_embedded_file_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pager.db");
+    let store = apiserver_storage::EmbeddedStore::open(&path).unwrap();
+    let app = ApiServer::builder(AnyStore::Embedded(store))
+        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy))
+        .build()
+        .unwrap()
+        .into_router();
+    let alert = |name: &str| {
+        json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+               "metadata": {"name": name}, "spec": {"message": "m"}})
+        .to_string()
+    };
+    let r = call(
+        &app,
+        Method::POST,
+        BASE,
+        Some("application/json"),
+        &alert("a"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(
+        call(&app, Method::GET, "/readyz", None, "").await.status,
+        StatusCode::OK
+    );
+    let other = dir.path().join("other.db");
+    drop(apiserver_storage::EmbeddedStore::open(&other).unwrap());
+    std::fs::rename(&other, &path).unwrap();
+    let r = call(&app, Method::GET, "/readyz/storage", None, "").await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        r.body.as_str().unwrap().contains("was replaced"),
+        "{}",
+        r.body
+    );
+    let r = call(
+        &app,
+        Method::POST,
+        BASE,
+        Some("application/json"),
+        &alert("b"),
+    )
+    .await;
+    assert_status(&r, 503, "ServiceUnavailable");
+    let r = call(&app, Method::GET, &format!("{BASE}/a"), None, "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
