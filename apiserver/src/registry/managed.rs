@@ -4,7 +4,7 @@
 //! request's version, with the schema of each served version (from its generated OpenAPI) and
 //! conversion through the hub for managers that wrote in another version.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
 use kube_codegen_fieldpath::managed::{self, APPLY, Managed, UPDATE};
@@ -117,10 +117,16 @@ pub(crate) struct FieldManager<H> {
     status_ignored: BTreeMap<String, Set>,
     /// The live object of a create.
     empty: Value,
+    /// The top-level fields of `empty` whose type requires properties: `{}` is no value of
+    /// theirs (a status whose `ready` serde requires, say).
+    requiring: BTreeSet<String>,
 }
 
 impl<H: Object + Clone> FieldManager<H> {
     pub(crate) fn new(versions: &[VersionCodec<H>]) -> Self {
+        // The first version's top-level fields whose type requires properties: `{}` is no
+        // value of theirs (see `empty` below).
+        let mut requiring = BTreeSet::new();
         let schemas: Vec<VersionSchema> = versions
             .iter()
             .map(|codec| {
@@ -128,6 +134,9 @@ impl<H: Object + Clone> FieldManager<H> {
                     serde_json::from_str(codec.schemas).unwrap_or_default();
                 let root = crate::openapi::kind_definition(&parsed, &codec.info);
                 let all = crate::openapi::resolved_schemas(&parsed);
+                if requiring.is_empty() {
+                    requiring = fields_requiring_properties(&all, &root);
+                }
                 VersionSchema {
                     api_version: codec.info.api_version(),
                     schema: Schema::from_openapi(&all),
@@ -198,6 +207,7 @@ impl<H: Object + Clone> FieldManager<H> {
             main_ignored,
             status_ignored,
             empty: Value::Object(empty),
+            requiring,
         }
     }
 
@@ -331,6 +341,16 @@ impl<H: Object + Clone> FieldManager<H> {
         }
         let changed = merged.is_some();
         let mut object = merged.unwrap_or(live);
+        // An apply that creates the object and leaves a top-level struct of the empty object
+        // as it was (`{}`) leaves it absent when `{}` is no value of its type, as a create
+        // without it does: Go's empty status decodes, a Rust status with required fields not.
+        if old.is_none()
+            && let Some(fields) = object.as_object_mut()
+        {
+            fields.retain(|name, value| {
+                !(self.requiring.contains(name) && value.as_object().is_some_and(Map::is_empty))
+            });
+        }
         if changed {
             managed.times.insert(id, meta::now());
         }
@@ -566,6 +586,39 @@ fn set_managed(
 ) {
     let entries = managed::encode(managed);
     meta.managed_fields = (!entries.is_empty()).then_some(entries);
+}
+
+/// The properties of definition `root` whose schema (by `$ref`, or an `allOf` of one) requires
+/// properties of its own.
+fn fields_requiring_properties(all: &Map<String, Value>, root: &str) -> BTreeSet<String> {
+    let definition = |name: &str| all.get(name);
+    let referenced = |schema: &Value| {
+        let reference = schema.get("$ref").or_else(|| {
+            schema
+                .get("allOf")
+                .and_then(Value::as_array)
+                .filter(|all| all.len() == 1)
+                .and_then(|all| all[0].get("$ref"))
+        })?;
+        let name = reference.as_str()?.rsplit('/').next()?;
+        definition(name)
+    };
+    let Some(properties) = definition(root)
+        .and_then(|d| d.get("properties"))
+        .and_then(Value::as_object)
+    else {
+        return BTreeSet::new();
+    };
+    properties
+        .iter()
+        .filter(|(_, schema)| {
+            referenced(schema)
+                .and_then(|d| d.get("required"))
+                .and_then(Value::as_array)
+                .is_some_and(|required| !required.is_empty())
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 #[cfg(test)]

@@ -44,7 +44,8 @@ pub enum FleetPhase {
 #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReservationStatus {
-    #[serde(default)]
+    /// Required (no `#[serde(default)]`): a status always says whether the capacity was
+    /// granted, so `{}` is not a status.
     pub granted: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub granted_at: Option<Time>,
