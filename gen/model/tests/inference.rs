@@ -1062,6 +1062,41 @@ fn imports_of_the_package_module_name_package_types() {
     assert_eq!(thing.fields()[2].ty, local);
 }
 
+/// A glob of the group's module from a version (`use super::super::*` in `v1/types.rs`,
+/// `use super::*` in `v1/mod.rs`) brings that module's imports too, as rustc sees them: not an
+/// unknown type (E0110) but the imported one; a relative import is named from the version.
+#[test]
+fn a_glob_of_the_group_module_brings_its_imports() {
+    let l = load_ok(&[
+        (
+            "apis/shop/mod.rs",
+            "//! +groupName=shop.example.com\nuse k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta};\nuse self::common::Money;\npub mod common;\npub mod v1;\n",
+        ),
+        (
+            "apis/shop/common.rs",
+            "#[derive(Clone)]\npub struct Money {\n    pub cents: i64,\n}\n",
+        ),
+        (
+            "apis/shop/v1/mod.rs",
+            "use super::*;\nmod types;\npub use types::*;\n\n#[derive(Clone)]\npub struct Note {\n    pub condition: Condition,\n}\n",
+        ),
+        (
+            "apis/shop/v1/types.rs",
+            "use super::super::*;\n\n#[derive(Clone)]\npub struct Order {\n    pub metadata: ObjectMeta,\n    pub conditions: Vec<Condition>,\n    pub price: Money,\n}\n",
+        ),
+    ]);
+    let p = package(&l, "shop/v1");
+    let order = ty(p, "Order");
+    let condition = FieldType::foreign("k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition");
+    assert_eq!(
+        order.fields()[1].ty,
+        FieldType::Vec(Box::new(condition.clone()))
+    );
+    // The hub's type, as the hub's module imports it.
+    assert_eq!(order.fields()[2].ty, FieldType::foreign("super::Money"));
+    assert_eq!(ty(p, "Note").fields()[0].ty, condition);
+}
+
 #[test]
 fn crate_paths_to_the_package_itself_are_local() {
     let root = fixture(&[

@@ -31,6 +31,7 @@ pub(crate) fn assemble(
     let group_tags = group_names(&by_key, lowered);
     conflicting_group_names(&group_tags, diags);
     let hubs = hub_types(&by_key, lowered);
+    let group_uses = group_uses(&by_key, lowered);
     let keyed = package_work(&by_key, lowered);
     let lowered = &*lowered;
     let package_dirs: BTreeSet<PathBuf> = by_key
@@ -44,6 +45,7 @@ pub(crate) fn assemble(
         lowered,
         group_tags: &group_tags,
         hubs: &hubs,
+        group_uses: &group_uses,
         package_dirs: &package_dirs,
     };
     // Packages resolve independently: in parallel (one task each, as they differ in size),
@@ -233,6 +235,23 @@ fn hub_types(
                 .flat_map(|p| lowered[&p.file.id].types.iter().map(|t| t.name.clone()))
                 .collect();
             (key.group_dir.clone(), names)
+        })
+        .collect()
+}
+
+/// The `use`s of each group directory's module file (what `use super::*` in a version's root
+/// module brings besides the hub's types).
+fn group_uses(
+    by_key: &ByKey,
+    lowered: &BTreeMap<FileId, LoweredFile>,
+) -> BTreeMap<PathBuf, BTreeMap<String, crate::path::RustPath>> {
+    by_key
+        .iter()
+        .filter(|(key, _)| key.version.is_none())
+        .filter_map(|(key, files)| {
+            let root = files.iter().find(|p| p.module.is_empty())?;
+            let uses = lowered[&root.file.id].scopes.first()?.uses.clone();
+            Some((key.group_dir.clone(), uses))
         })
         .collect()
 }

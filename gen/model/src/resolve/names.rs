@@ -22,6 +22,10 @@ pub(super) struct Names<'a> {
     pub(super) hub_types: BTreeSet<String>,
     /// `use`s of the package's root module (seen by `use super::*` in its files).
     pub(super) root_uses: BTreeMap<String, RustPath>,
+    /// `use`s of the module above a version package (its group's module), as paths from the
+    /// package's root: a glob of that module (`use super::*` in `v1/mod.rs`,
+    /// `use super::super::*` in `v1/types.rs`) brings its imports too.
+    pub(super) parent_uses: BTreeMap<String, RustPath>,
     /// The modules the package's root module glob-imports (`pub use names::*` → `["names"]`):
     /// what they declare is seen by `use super::*` in its files too.
     pub(super) root_globs: Vec<Vec<String>>,
@@ -32,6 +36,23 @@ pub(super) struct Names<'a> {
 }
 
 impl Names<'_> {
+    /// Whether the package has a module `child` inside `module` (a file module or an inline
+    /// one).
+    fn has_module(&self, module: &[String], child: &str) -> bool {
+        let is_it = |m: &[String]| {
+            m.len() == module.len() + 1 && m.starts_with(module) && m[module.len()] == child
+        };
+        self.files.iter().any(|(file, lf)| {
+            let file_module = &self.module_of[file];
+            is_it(file_module)
+                || lf.scopes.iter().any(|scope| {
+                    let mut m = file_module.clone();
+                    m.extend(scope.inline.iter().cloned());
+                    is_it(&m)
+                })
+        })
+    }
+
     /// The `use`s of a type's scope, for resolving type names written in its tags.
     pub(super) fn scope_lookup(&self) -> crate::interpret::ScopeUses {
         self.files
@@ -176,6 +197,17 @@ fn through_glob(
     local: &BTreeMap<String, Vec<String>>,
     aliases: &Aliases,
 ) -> Option<FieldType> {
+    // `use types::*` in a module declaring `mod types;` (a 2018 path) names the child module,
+    // as `self::types::*` does; not another crate.
+    let glob = match glob.segments.first() {
+        Some(first) if !glob.global && !glob.is_relative() && names.has_module(module, first) => {
+            RustPath::from_segments(
+                false,
+                std::iter::once("self").chain(glob.segments.iter().map(String::as_str)),
+            )
+        }
+        _ => glob.clone(),
+    };
     let mut g = FieldType::Foreign {
         path: glob.join(&bare.name),
         args: Vec::new(),
@@ -208,10 +240,20 @@ fn through_glob(
             .or_else(|| names.root_globs.iter().find_map(|g| alias_in(g))),
         // A module of the package: what it declares or re-exports.
         Some("self") => alias_in(&prefix[1..]),
-        // The hub, from a version package.
-        Some("super") if prefix.len() == 1 => {
-            names.hub_types.contains(&bare.name).then(|| g.clone())
-        }
+        // The hub, from a version package: its types, and its module's imports.
+        Some("super") if prefix.len() == 1 => names
+            .hub_types
+            .contains(&bare.name)
+            .then(|| g.clone())
+            .or_else(|| {
+                names
+                    .parent_uses
+                    .get(&bare.name)
+                    .map(|p| FieldType::Foreign {
+                        path: p.clone(),
+                        args: Vec::new(),
+                    })
+            }),
         // A well-known name is not looked for where we cannot see.
         _ if known => None,
         // Somewhere we cannot see: the glob may provide it.

@@ -23,6 +23,8 @@ pub(super) struct PackageContext<'a> {
     pub(super) lowered: &'a BTreeMap<crate::diag::FileId, LoweredFile>,
     pub(super) group_tags: &'a BTreeMap<PathBuf, Vec<(String, Span)>>,
     pub(super) hubs: &'a BTreeMap<PathBuf, BTreeSet<String>>,
+    /// The `use`s of each group directory's module (see `Names::parent_uses`).
+    pub(super) group_uses: &'a BTreeMap<PathBuf, BTreeMap<String, crate::path::RustPath>>,
     pub(super) package_dirs: &'a BTreeSet<PathBuf>,
 }
 
@@ -506,6 +508,18 @@ fn package_names<'a>(
     let root_scope = lowered.get(&root_file_id).and_then(|lf| lf.scopes.first());
     let root_uses = root_scope.map(|s| s.uses.clone()).unwrap_or_default();
     let root_globs = root_globs(root_scope, &root_uses);
+    let parent_uses = if key.version.is_some() {
+        cx.group_uses
+            .get(&key.group_dir)
+            .map(|uses| {
+                uses.iter()
+                    .map(|(name, path)| (name.clone(), from_child(path)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        BTreeMap::new()
+    };
     Names {
         files: files
             .iter()
@@ -517,10 +531,26 @@ fn package_names<'a>(
             .collect(),
         hub_types,
         root_uses,
+        parent_uses,
         root_globs,
         dir: dir.to_path_buf(),
         package_dirs: cx.package_dirs,
     }
+}
+
+/// A path written in a module, as its child module names it: `self::a::B` is `super::a::B`,
+/// `super::x::Y` is `super::super::x::Y`; crate-rooted and other crates' paths are the same.
+fn from_child(path: &crate::path::RustPath) -> crate::path::RustPath {
+    let segments: Vec<&str> = match path.segments.first().map(String::as_str) {
+        Some("self") if !path.global => std::iter::once("super")
+            .chain(path.segments[1..].iter().map(String::as_str))
+            .collect(),
+        Some("super") if !path.global => std::iter::once("super")
+            .chain(path.segments.iter().map(String::as_str))
+            .collect(),
+        _ => return path.clone(),
+    };
+    crate::path::RustPath::from_segments(false, segments)
 }
 
 /// Globs of the package's own modules (`names::*`, `self::names::*`) in its root module, not
