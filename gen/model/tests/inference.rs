@@ -1107,8 +1107,16 @@ fn crate_paths_to_the_package_itself_are_local() {
         (
             "apis/pager/v1/types.rs",
             &format!(
-                "{META}\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub spec: crate::apis::pager::v1::ThingSpec,\n    pub other: crate::apis::pager::OtherThing,\n}}\n\n#[derive(Clone)]\npub struct ThingSpec {{\n    pub n: i32,\n}}\n"
+                "{META}\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub spec: crate::apis::pager::v1::ThingSpec,\n    pub other: crate::apis::pager::OtherThing,\n    pub param: crate::apis::pager::v1::params::Param,\n}}\n\n#[derive(Clone)]\npub struct ThingSpec {{\n    pub n: i32,\n}}\n"
             ),
+        ),
+        (
+            "apis/pager/v1/mod.rs",
+            "mod params;\nmod types;\npub use types::*;\n",
+        ),
+        (
+            "apis/pager/v1/params.rs",
+            "#[derive(Clone)]\npub struct Param {\n    pub value: String,\n}\n",
         ),
     ]);
     let l = load(&[Input {
@@ -1122,6 +1130,11 @@ fn crate_paths_to_the_package_itself_are_local() {
         thing.fields()[2].ty,
         FieldType::foreign("crate::apis::pager::OtherThing"),
         "another package's type stays a path"
+    );
+    assert_eq!(
+        thing.fields()[3].ty,
+        FieldType::Local("Param".into()),
+        "a path to the module of the package that declares it"
     );
 }
 

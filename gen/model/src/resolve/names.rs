@@ -360,7 +360,8 @@ impl<'a> WrittenTypes<'a> {
         self.glob_imported(ty, file, scope);
     }
 
-    /// `crate::<the package's own module>::X`.
+    /// `crate::<the package's own module>::X`, or `crate::<own>::<module>::X` naming `X` in the
+    /// package's module where it is declared (`crate::apis::shop::v1::params::Param`).
     fn own_module_paths(&self, ty: &mut FieldType) {
         let Some(own) = &self.crate_relative else {
             return;
@@ -370,8 +371,10 @@ impl<'a> WrittenTypes<'a> {
                 && args.is_empty()
                 && !path.global
                 && path.first() == "crate"
-                && self.local.contains_key(path.last())
-                && path.segments[1..path.segments.len() - 1] == own[..]
+                && let Some(declared_in) = self.local.get(path.last())
+                && let Some(inside) =
+                    path.segments[1..path.segments.len() - 1].strip_prefix(&own[..])
+                && (inside.is_empty() || inside == &declared_in[..])
             {
                 *ft = FieldType::Local(path.last().to_string());
             }
