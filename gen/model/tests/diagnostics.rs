@@ -735,6 +735,46 @@ fn types_no_generator_reads_may_hold_any_field_type() {
     assert!(out.contains("error[E0201]"), "{out}");
 }
 
+/// Two modules of a package each with their own `Error` enum (snafu's habit), opted out of
+/// deepcopy-gen and openapi-gen: no generated name or definition collides, so not E0305; two
+/// that a generator reads (one opted out of deepcopy-gen alone) still are.
+#[test]
+fn types_no_generator_reads_may_share_a_name() {
+    let error = "/// +k8s:deepcopy-gen=false\n/// +k8s:openapi-gen=false\n#[derive(Debug)]\npub enum Error {\n    Missing(&'static str),\n}\n";
+    let root = fixture(&[
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+            ),
+        ),
+        ("apis/pager/v1/resources.rs", error),
+        ("apis/pager/v1/images.rs", error),
+    ]);
+    try_load(&root, "apis").expect("no error");
+    let out = errors(
+        &[
+            (
+                "apis/pager/v1/types.rs",
+                &format!(
+                    "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+                ),
+            ),
+            (
+                "apis/pager/v1/resources.rs",
+                "/// +k8s:deepcopy-gen=false\n#[derive(Clone)]\npub struct Error {\n    pub n: i32,\n}\n",
+            ),
+            (
+                "apis/pager/v1/images.rs",
+                "#[derive(Clone)]\npub struct Error {\n    pub n: i32,\n}\n",
+            ),
+        ],
+        "apis",
+    );
+    assert!(out.contains("error[E0305]"), "{out}");
+    assert!(out.contains("tag both `+k8s:deepcopy-gen=false`"), "{out}");
+}
+
 /// Aliases that reach themselves (rustc's E0391): E0123 once per cycle, at the alias that
 /// closes it, rather than a field silently left an unknown type.
 #[test]

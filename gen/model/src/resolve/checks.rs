@@ -11,12 +11,19 @@ use super::names::{Names, WrittenTypes};
 use super::paths::resolve_ty;
 
 /// E0305: duplicate type names (two files or modules of one package): their OpenAPI definitions
-/// and generated names would collide.
+/// and generated names would collide. A type no generator reads (tagged
+/// `+k8s:deepcopy-gen=false` and `+k8s:openapi-gen=false`: an `Error` enum per module, say) has
+/// neither.
 pub(super) fn duplicate_type_names(pkg: &Package, diags: &mut Vec<Diagnostic>) {
     let mut seen: BTreeMap<String, (Span, &[String])> = BTreeMap::new();
-    for t in &pkg.types {
+    for t in pkg
+        .types
+        .iter()
+        .filter(|t| t.options.deepcopy || t.options.openapi)
+    {
         if let Some((first, first_module)) = seen.get(&t.name) {
-            let kind_note = if t.fields().iter().any(|f| f.name == "metadata") {
+            let is_kind = t.fields().iter().any(|f| f.name == "metadata");
+            let kind_note = if is_kind {
                 "two root types with the same kind in one group/version"
             } else {
                 "two types with the same name in one package"
@@ -34,9 +41,12 @@ pub(super) fn duplicate_type_names(pkg: &Package, diags: &mut Vec<Diagnostic>) {
                      OpenAPI definition and generated names do not include its module",
                 );
             }
-            diags.push(
-                d.help("a kind must be unique within its group/version: rename or remove one"),
-            );
+            diags.push(d.help(if is_kind {
+                "a kind must be unique within its group/version: rename or remove one"
+            } else {
+                "rename one; or, if no API type holds them (error types, helpers), tag both \
+                 `+k8s:deepcopy-gen=false` and `+k8s:openapi-gen=false`: no generator reads them then"
+            }));
         } else {
             seen.insert(t.name.clone(), (t.span, &t.module));
         }

@@ -36,7 +36,6 @@ pub(super) fn resolve_types(
         .rev()
         .map(|t| (t.name.clone(), t.module.clone()))
         .collect();
-    duplicate_type_names(pkg, diags);
     let aliases = package_aliases(names);
     let replacements = glob_imported_names(names, &local, &aliases, diags);
     let written = WrittenTypes::new(pkg, names, &local, &aliases, &replacements);
@@ -61,6 +60,7 @@ pub(super) fn resolve_types(
         &replacements,
         diags,
     );
+    duplicate_type_names(pkg, diags);
     optional_fields_written_when_empty(pkg, diags);
     optional_fields_serde_requires(pkg, diags);
     hand_written_serde(pkg, diags);
