@@ -1653,6 +1653,30 @@ fn optional_fields_serde_requires_are_a_warning() {
     insta::assert_snapshot!(out);
 }
 
+/// A `+default` on a field serde requires is W0319 too: the schema publishes the default and
+/// leaves the field out of `required`, and decoding refuses an object without it before any
+/// default applies. With `#[serde(default)]`, `+required` or an `Option`, nothing to say.
+#[test]
+fn defaults_on_fields_serde_requires_are_a_warning() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
+             #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]\npub struct Spec {{\n    \
+             /// +default=20\n    pub max_players: u32,\n    \
+             /// +default=20\n    #[serde(default)]\n    pub fine: u32,\n    \
+             /// +default=20\n    pub maybe: Option<u32>,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("warnings do not fail a run");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(
+        out.contains("warning[W0319]: field `Spec.max_players` has a `+default` but is required when serde reads it"),
+        "{out}"
+    );
+    assert_eq!(out.matches("W0319").count(), 1, "{out}");
+}
+
 /// An `+optional` `Option` read by a deserializer of its own is W0319 too, with the fix that
 /// applies to it (`default` beside `with`, not "make it an `Option`").
 #[test]

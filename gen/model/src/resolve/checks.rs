@@ -180,7 +180,11 @@ pub(super) fn optional_fields_serde_requires(pkg: &Package, diags: &mut Vec<Diag
         .filter(|t| t.derives.contains("Deserialize") && !t.serde.default)
     {
         for f in t.fields() {
-            if f.options.presence != Some(Presence::Optional)
+            // `+default` makes a field optional in the schema as `+optional` does.
+            let defaulted = f.options.default.is_some()
+                && f.options.presence != Some(Presence::Optional)
+                && f.options.presence != Some(Presence::Required);
+            if (f.options.presence != Some(Presence::Optional) && !defaulted)
                 || f.may_be_absent(false)
                 || f.serde.skip
                 || f.serde.flatten
@@ -193,7 +197,22 @@ pub(super) fn optional_fields_serde_requires(pkg: &Package, diags: &mut Vec<Diag
                 && t.derives.contains("Serialize")
                 && f.serde.skip_serializing_if.is_none()
                 && ZeroValue::of(&f.ty).is_some();
-            if written_when_empty {
+            if written_when_empty && !defaulted {
+                continue;
+            }
+            if defaulted {
+                diags.push(
+                    Diagnostic::warning(
+                        "W0319",
+                        format!(
+                            "field `{}.{}` has a `+default` but is required when serde reads it",
+                            t.name, f.name
+                        ),
+                    )
+                    .at(f.span, "`+default`, but serde fails when it is absent")
+                    .note("the schema publishes the default and lets clients leave the field out, but an object without it is refused with `Required value` before any default applies")
+                    .help("add `#[serde(default)]` to the field (its type needs `Default`), or make it an `Option`"),
+                );
                 continue;
             }
             diags.push(
