@@ -12,7 +12,7 @@ use kube_codegen_model::output::{
     ident as keyword_safe, type_path,
 };
 use kube_codegen_model::{
-    Diagnostic, Field, FieldType, Model, Package, Presence, Resource, TypeDef,
+    Diagnostic, Field, FieldType, Model, Package, Presence, Resource, TypeBody, TypeDef,
 };
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -266,7 +266,19 @@ fn codec_fields(pkg: &Package, fields: &[Field], opts: &Options) -> Vec<TokenStr
                 _ => quote!(always),
             };
             let rename = (wire != f.name).then(|| quote!(rename = #wire));
-            let default = pkg.has_default(&f.ty).then(|| quote!(default));
+            // A serde-derived struct left out reads as `{}` does (its fields' serde defaults),
+            // not as its `Default` alone.
+            let from_empty = matches!(&f.ty, FieldType::Local(name)
+            if pkg.type_named(name).is_some_and(|t| {
+                matches!(t.body, TypeBody::Struct(_)) && t.derives.contains("Deserialize")
+            }));
+            let default = pkg.has_default(&f.ty).then(|| {
+                if from_empty {
+                    quote!(default = "::kube_codegen_scheme::default_from_empty")
+                } else {
+                    quote!(default)
+                }
+            });
             let attrs = rename.into_iter().chain(default);
             quote!(#id: #ty = #wire, #omit, [#(#attrs),*];)
         })

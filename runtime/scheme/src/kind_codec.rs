@@ -4,6 +4,38 @@
 
 use std::marker::PhantomData;
 
+/// What a kind's struct field reads as when the object leaves it out: the type read from `{}`,
+/// so its serde field defaults (`#[serde(default = "…")]`) apply as they would to `"spec": {}`,
+/// or its `Default` when `{}` is no value of it (a field serde requires). register-gen names
+/// it as the field's serde `default`.
+///
+/// ```
+/// #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+/// struct Spec {
+///     #[serde(default = "five")]
+///     replicas: i32,
+///     #[serde(default)]
+///     image: String,
+/// }
+/// fn five() -> i32 {
+///     5
+/// }
+/// #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+/// struct Strict {
+///     name: String,
+/// }
+/// let spec: Spec = kube_codegen_scheme::default_from_empty();
+/// assert_eq!(spec, Spec { replicas: 5, image: String::new() });
+/// // `{}` is no `Strict`: its `Default`.
+/// assert_eq!(kube_codegen_scheme::default_from_empty::<Strict>(), Strict::default());
+/// ```
+pub fn default_from_empty<T: serde::de::DeserializeOwned + Default>() -> T {
+    let empty = serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(
+        std::iter::empty::<(&str, &str)>(),
+    );
+    T::deserialize(empty).unwrap_or_default()
+}
+
 /// Reads a kind's `apiVersion` and checks it as it is read (absent passes; see
 /// [`crate::check_type_meta`]).
 #[doc(hidden)]

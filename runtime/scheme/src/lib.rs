@@ -11,7 +11,7 @@ mod kind_codec;
 mod object;
 
 pub use codec::{CodecError, HubObject};
-pub use kind_codec::{ApiVersionOf, KindOf};
+pub use kind_codec::{ApiVersionOf, KindOf, default_from_empty};
 pub use object::Object;
 
 pub use convert::{ConversionError, ConvertHub, convert};

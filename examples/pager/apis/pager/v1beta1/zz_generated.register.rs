@@ -58,8 +58,8 @@ const _: () = {
     scheme::kind_codec!(
         self::types::Alert, "Alert" { metadata :
         ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta = "metadata",
-        always, [default]; spec : self::types::AlertSpec = "spec", always, [default];
-        status : ::core::option::Option < self::types::AlertStatus > = "status", none,
-        [default]; }
+        always, [default]; spec : self::types::AlertSpec = "spec", always, [default =
+        "::kube_codegen_scheme::default_from_empty"]; status : ::core::option::Option <
+        self::types::AlertStatus > = "status", none, [default]; }
     );
 };
