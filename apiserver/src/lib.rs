@@ -403,6 +403,7 @@ impl ApiServerBuilder {
                 guard: self.guard,
                 metrics: Arc::new(metrics::Metrics::new(served, limits::Load(limits.clone()))),
                 store: self.store,
+                namespaces: self.namespaces,
             }),
             limits,
         })

@@ -74,6 +74,8 @@ pub(crate) struct State {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The store, for the health checks.
     pub store: apiserver_storage::AnyStore,
+    /// Where namespaces are known from (`None`: every namespace exists).
+    pub namespaces: Option<Arc<dyn crate::registry::namespaces::NamespaceSource>>,
 }
 
 impl State {
@@ -706,6 +708,46 @@ async fn health(st: &State, probe: &str, rest: &[&str], ctx: &Ctx<'_>) -> Result
     }
 }
 
+/// `GET /api/v1/namespaces/<name>`: a namespace as the server knows it (from its namespace
+/// source; without one, every namespace exists), so that clients asking whether a namespace
+/// exists get an answer — kubectl asks after a `NotFound` in a namespace, to tell a missing
+/// object (`alerts.pager.k8s.co "x" not found`) from a missing namespace
+/// (`namespaces "team1" not found`); a bare 404 made it print neither. Behind kube-aggregator
+/// the main cluster answers this path. Not in discovery: namespaces are not served here.
+async fn namespace(ctx: &Ctx<'_>, name: &str) -> Result<Resp, ApiError> {
+    if ctx.method != Method::GET && ctx.method != Method::HEAD {
+        return Err(method_not_allowed());
+    }
+    let found = match &ctx.state.namespaces {
+        Some(source) => source.lookup(name).await?,
+        None => Some(crate::registry::namespaces::Namespace::default()),
+    };
+    let Some(found) = found else {
+        return Err(ApiError::not_found("namespaces", "", name));
+    };
+    let object = k8s_openapi::api::core::v1::Namespace {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: Some(name.to_string()),
+            labels: (!found.labels.is_empty()).then(|| found.labels.clone()),
+            ..Default::default()
+        },
+        spec: None,
+        status: Some(k8s_openapi::api::core::v1::NamespaceStatus {
+            phase: Some(
+                if found.terminating {
+                    "Terminating"
+                } else {
+                    "Active"
+                }
+                .to_string(),
+            ),
+            ..Default::default()
+        }),
+    };
+    let value = serde_json::to_value(&object).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(json_response(StatusCode::OK, &value))
+}
+
 async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
     let st = ctx.state;
     // Version, discovery and OpenAPI documents are read-only (go-restful routes them for GET
@@ -747,6 +789,7 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
             Ok(discovery_response(ctx, &discovery::api_versions()))
         }
         ["api", discovery::CORE_VERSION] => Ok(discovery_response(ctx, &discovery::core_v1())),
+        ["api", discovery::CORE_VERSION, "namespaces", name] => namespace(ctx, name).await,
         ["apis"] => {
             let docs = st.group_docs();
             if let Some(v) = discovery::aggregated_version(ctx.header(header::ACCEPT)) {

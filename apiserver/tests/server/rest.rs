@@ -2563,3 +2563,39 @@ async fn readyz_fails_when_the_embedded_file_is_replaced() {
     let r = call(&app, Method::GET, &format!("{BASE}/a"), None, "").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
+
+/// `GET /api/v1/namespaces/<name>` answers whether a namespace exists, as the server knows
+/// namespaces: without a namespace source every one does (Active); with one, what it knows, and
+/// `namespaces "<name>" not found` otherwise. Only reads: namespaces are not served here.
+#[tokio::test]
+async fn namespaces_are_read_from_the_namespace_source() {
+    let r = call(&app(), Method::GET, "/api/v1/namespaces/anything", None, "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["kind"], "Namespace");
+    assert_eq!(r.body["apiVersion"], "v1");
+    assert_eq!(r.body["metadata"]["name"], "anything");
+    assert_eq!(r.body["status"]["phase"], "Active");
+    let listed = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy))
+        .namespaces(std::sync::Arc::new(apiserver::StaticNamespaces(
+            ["default".to_string()].into(),
+        )))
+        .build()
+        .unwrap()
+        .into_router();
+    let r = call(&listed, Method::GET, "/api/v1/namespaces/default", None, "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = call(&listed, Method::GET, "/api/v1/namespaces/gone", None, "").await;
+    assert_status(&r, 404, "NotFound");
+    assert_eq!(r.body["message"], "namespaces \"gone\" not found");
+    assert_eq!(r.body["details"]["kind"], "namespaces");
+    let r = call(
+        &listed,
+        Method::DELETE,
+        "/api/v1/namespaces/default",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+}

@@ -843,3 +843,31 @@ fn kubectl_session_oldest_versions() {
         );
     }
 }
+
+/// After a `NotFound` in a namespace, kubectl asks for the namespace (`GET
+/// /api/v1/namespaces/<ns>`) to say which is missing: the object, or the namespace. The server
+/// answers from its namespace list (a bare 404 there made kubectl print "the server could not
+/// find the requested resource" for both).
+#[test]
+fn kubectl_tells_a_missing_object_from_a_missing_namespace() {
+    if !kubectl_available("kubectl") {
+        eprintln!("kubectl not found: skipped outside CI");
+        return;
+    }
+    let server = Server::start(&["--storage", "memory", "--namespaces", "default,ops"]);
+    let k = Kubectl::new("kubectl", &server);
+    let o = k.run(&["get", "alert", "nope", "-n", "ops"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Error from server (NotFound): alerts.pager.k8s.co \"nope\" not found"),
+        "{err}"
+    );
+    let o = k.run(&["get", "alert", "nope", "-n", "gone"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Error from server (NotFound): namespaces \"gone\" not found"),
+        "{err}"
+    );
+}
