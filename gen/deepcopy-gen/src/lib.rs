@@ -63,7 +63,8 @@ impl Generator for DeepcopyGen {
                     )
                     .at(t.span, "generated code cannot name this type")
                     .help(format!(
-                        "add `#[derive(Clone)]` to `{}`, or make it `pub`",
+                        "add `#[derive(Clone)]` to `{}`, or make it `pub`; if no API type holds \
+                         it, tag it `+k8s:deepcopy-gen=false`",
                         t.name
                     )),
                 );

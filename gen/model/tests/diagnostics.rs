@@ -1706,7 +1706,9 @@ fn serde_written_by_hand_is_a_warning() {
         &format!(
             "{META}\nuse serde::{{Deserialize, Deserializer, Serialize, Serializer}};\n\n\
              #[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n}}\n\n\
-             #[derive(Clone, Serialize, Deserialize)]\npub struct Spec {{\n    pub port: Port,\n    pub level: Level,\n    pub hidden: Hidden,\n}}\n\n\
+             #[derive(Clone, Serialize, Deserialize)]\npub struct Spec {{\n    pub port: Port,\n    pub level: Level,\n    pub hidden: Hidden,\n    pub pair: Pair,\n}}\n\n\
+             #[derive(Clone, Serialize)]\npub struct Pair {{\n    pub name: String,\n    pub value: String,\n}}\n\
+             impl<'de> Deserialize<'de> for Pair {{\n    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {{ let (name, value) = <(String, String)>::deserialize(d)?; Ok(Pair {{ name, value }}) }}\n}}\n\n\
              #[derive(Clone)]\npub struct Port(pub u16);\n\
              impl Serialize for Port {{\n    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {{ s.serialize_str(&self.0.to_string()) }}\n}}\n\
              impl<'de> Deserialize<'de> for Port {{\n    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {{ let s = String::deserialize(d)?; s.parse().map(Port).map_err(serde::de::Error::custom) }}\n}}\n\n\
@@ -1716,7 +1718,9 @@ fn serde_written_by_hand_is_a_warning() {
     )]);
     let loaded = try_load(&root, "apis").expect("warnings do not fail a run");
     let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
-    assert_eq!(out.matches("warning[W0208]").count(), 2, "{out}");
+    assert_eq!(out.matches("warning[W0208]").count(), 3, "{out}");
+    // A struct with fields: derive serde on it, not a string's `into`.
+    assert!(out.contains("derive serde on the struct"), "{out}");
     assert!(
         out.contains("`Port` is not (de)serialised by serde's derive"),
         "{out}"

@@ -277,7 +277,12 @@ pub(super) fn hand_written_serde(pkg: &Package, diags: &mut Vec<Diagnostic>) {
             )
             .at(t.span, format!("its wire form is written by {}", how.join(" and ")))
             .note("its OpenAPI schema is read from its Rust shape, which may not be what that code writes (a number newtype written as a string, an enum written as integers)")
-            .help("derive serde and name its wire type — `#[serde(into = \"String\", try_from = \"String\")]` with `From<T> for String` and `TryFrom<String> for T` publishes a string — or leave it out of OpenAPI with `+k8s:openapi-gen=false` (any value)"),
+            .help(match &t.body {
+                // A struct with named fields written by hand usually writes an object: a wire
+                // type of its shape says it.
+                TypeBody::Struct(fields) if !fields.is_empty() => "derive serde on the struct, its fields named as the wire names them (`rename`, `rename_all`, `flatten`, `default`), so that its schema is what it writes — or leave it out of OpenAPI with `+k8s:openapi-gen=false` (any value)",
+                _ => "derive serde and name its wire type — `#[serde(into = \"String\", try_from = \"String\")]` with `From<T> for String` and `TryFrom<String> for T` publishes a string — or leave it out of OpenAPI with `+k8s:openapi-gen=false` (any value)",
+            }),
         );
     }
 }
