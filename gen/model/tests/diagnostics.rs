@@ -888,7 +888,7 @@ fn a_custom_resource_derive_is_shown_as_the_kind_to_write() {
             "/// A spec.\n#[derive(CustomResource, Clone, Debug, Default, Serialize, Deserialize)]\n",
             "#[kube(group = \"kube.rs\", version = \"v1\", kind = \"Document\", plural = \"docs\")]\n",
             "#[kube(status = \"DocumentStatus\", shortname = \"doc\", shortname = \"dc\", category = \"all\")]\n",
-            "#[kube(printcolumn = r#\"{\"name\":\"Title\", \"type\":\"string\", \"jsonPath\":\".spec.title\"}\"#)]\n",
+            "#[kube(printcolumn = r#\"{\"name\":\"Title\", \"type\":\"string\", \"jsonPath\":\".spec.title\", \"description\":\"The title, as written\"}\"#)]\n",
             "#[kube(printcolumn(name = \"Replicas\", type_ = \"integer\", json_path = \".spec.replicas\", priority = 1))]\n",
             "#[kube(scale(spec_replicas_path = \".spec.replicas\", status_replicas_path = \".status.replicas\"), crates(kube_core = \"::kube::core\"))]\n",
             "pub struct DocumentSpec {\n    pub title: String,\n    pub replicas: i32,\n}\n\n",
@@ -928,6 +928,16 @@ fn a_custom_resource_derive_is_shown_as_the_kind_to_write() {
     let r = kind.resource.as_ref().expect("a kind");
     assert_eq!(r.plural, "docs");
     assert_eq!(r.short_names, ["doc", "dc"]);
+    // A description with a comma, quoted in the tag shown.
+    assert_eq!(
+        r.printer_columns[0].description.as_deref(),
+        Some("The title, as written")
+    );
+    // The derive's constructor, shown with the kind.
+    assert!(
+        shown.contains("pub fn new(name: &str, spec: DocumentSpec) -> Self {"),
+        "{shown}"
+    );
     assert_eq!(r.categories, ["all"]);
     assert_eq!(r.printer_columns.len(), 2);
     assert_eq!(r.printer_columns[1].priority, 1);

@@ -94,6 +94,28 @@ pub(super) fn custom_resource_warning(
         decl.push(format!("    pub status: Option<{status}>,"));
     }
     decl.push("}".into());
+    // The derive's constructor, which code using the kind calls.
+    decl.push(format!("impl {kind} {{"));
+    decl.push(format!(
+        "    /// The derive's `{kind}::new`: named, with this spec."
+    ));
+    decl.push(format!(
+        "    pub fn new(name: &str, spec: {spec_name}) -> Self {{"
+    ));
+    decl.push("        Self {".into());
+    decl.push(
+        "            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {".into(),
+    );
+    decl.push("                name: Some(name.to_string()),".into());
+    decl.push("                ..Default::default()".into());
+    decl.push("            },".into());
+    decl.push("            spec,".into());
+    if kube.status.is_some() {
+        decl.push("            status: None,".into());
+    }
+    decl.push("        }".into());
+    decl.push("    }".into());
+    decl.push("}".into());
     let mut d = Diagnostic::warning(
         "W0118",
         format!("`{spec_name}` derives kube-rs's `CustomResource`: its kind `{kind}` is not seen"),
@@ -297,6 +319,13 @@ fn print_column(json: &str) -> Result<String, String> {
         match object.get(key) {
             Some(serde_json::Value::String(s)) if !s.contains(',') => {
                 parts.push(format!("{key}={s}"))
+            }
+            // A comma inside a value: quoted, as the tag reads quoted values.
+            Some(serde_json::Value::String(s)) if !s.contains('"') => {
+                parts.push(format!("{key}=\"{s}\""))
+            }
+            Some(serde_json::Value::String(s)) if !s.contains('`') => {
+                parts.push(format!("{key}=`{s}`"))
             }
             Some(serde_json::Value::Number(n)) => parts.push(format!("{key}={n}")),
             Some(_) => return Err(json.to_string()),
