@@ -97,17 +97,18 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
                 .map(|tag| tag.span)
                 .or_else(|| l.package_tags.first().map(|t| t.span));
             if let Some(span) = stray {
-                diags.push(
-                    Diagnostic::error(
-                        "E0108",
-                        format!("{} is not inside an API package", f.rel.display()),
-                    )
-                    .at(span, "tags here are not read")
-                    .help(
-                        "API types live in `<group>/<version>/` (an external version) or \
-                         `<group>/` (the internal hub) under the input directory",
-                    ),
-                );
+                let mut d = Diagnostic::error(
+                    "E0108",
+                    format!("{} is not inside an API package", f.rel.display()),
+                )
+                .at(span, "tags here are not read");
+                for note in inline_versions(l, &f.rel.display().to_string()) {
+                    d = d.note(note);
+                }
+                diags.push(d.help(
+                    "API types live in `<group>/<version>/` (an external version) or \
+                     `<group>/` (the internal hub) under the input directory",
+                ));
             }
         }
         let crate_info = match &input.rust_path {
@@ -132,6 +133,11 @@ pub fn load(inputs: &[Input]) -> Result<Loaded, Failure> {
                 "E0100",
                 format!("no API types found in {}", input.dir.display()),
             );
+            for f in &files {
+                for note in inline_versions(&lowered[&f.id], &f.rel.display().to_string()) {
+                    d = d.note(note);
+                }
+            }
             if files.is_empty() {
                 d = d.note("found no `.rs` files");
             } else if packages.is_empty() {
@@ -364,4 +370,20 @@ fn read_proto_record(
             None
         }
     }
+}
+
+/// Notes for inline modules named as versions (`pub mod v1alpha1 { … }` in a group's file):
+/// not packages, though they read as meant to be.
+fn inline_versions(l: &parse::LoweredFile, path: &str) -> Vec<String> {
+    l.scopes
+        .iter()
+        .filter_map(|scope| scope.inline.last().filter(|n| naming::is_version(n)))
+        .map(|name| {
+            format!(
+                "`mod {name} {{ … }}` in {path} is an inline module, not a version package: a \
+                 version is a directory or file (`{name}/mod.rs`, `{name}.rs`) beside its \
+                 group's module; move its contents there"
+            )
+        })
+        .collect()
 }

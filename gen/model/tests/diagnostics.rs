@@ -1442,6 +1442,47 @@ fn files_no_module_declares_are_not_read() {
     assert!(out.contains("error[E0100]"), "{out}");
 }
 
+/// A version written as an inline module of the group's file (`pub mod v1alpha1 { … }`) is no
+/// package: E0108 (the group's file then holds no package) says so and where; so does E0100.
+#[test]
+fn an_inline_version_module_is_named_as_no_package() {
+    let out = errors(
+        &[(
+            "apis/shop/mod.rs",
+            &format!(
+                "//! +groupName=shop.example.com\npub mod v1alpha1 {{\n    {META}\n    #[derive(Clone)]\n    pub struct Order {{\n        pub metadata: ObjectMeta,\n    }}\n}}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(out.contains("error[E0108]"), "{out}");
+    assert!(
+        out.contains(
+            "`mod v1alpha1 { … }` in shop/mod.rs is an inline module, not a version package"
+        ),
+        "{out}"
+    );
+}
+
+/// A group that cannot be told is one E0106, not one per package of the group (the group's own
+/// module and each version): a tag in any of their files names it.
+#[test]
+fn an_unknown_group_is_one_error() {
+    let out = errors(
+        &[
+            ("src/lib.rs", "pub mod v1alpha1;\n"),
+            (
+                "src/v1alpha1/mod.rs",
+                &format!(
+                    "{META}\n#[derive(Clone)]\npub struct Order {{\n    pub metadata: ObjectMeta,\n}}\n"
+                ),
+            ),
+        ],
+        "src",
+    );
+    assert_eq!(out.matches("error[E0106]").count(), 1, "{out}");
+}
+
 /// A version directory the group's module does not declare is not compiled by rustc (unless a
 /// module outside the input declares it): W0117 names the module file to declare it in
 /// (generated clients and apply configurations would name a module that does not exist). A

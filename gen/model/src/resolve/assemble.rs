@@ -32,6 +32,17 @@ pub(crate) fn assemble(
     conflicting_group_names(&group_tags, diags);
     let hubs = hub_types(&by_key, lowered);
     let group_uses = group_uses(&by_key, lowered);
+    // One E0106 per group that cannot be told: said by its first version package (where its
+    // kinds are), else by the group's own.
+    let mut group_reporters: BTreeMap<PathBuf, PackageKey> = BTreeMap::new();
+    for key in by_key.keys() {
+        let reporter = group_reporters
+            .entry(key.group_dir.clone())
+            .or_insert_with(|| key.clone());
+        if reporter.version.is_none() && key.version.is_some() {
+            *reporter = key.clone();
+        }
+    }
     let keyed = package_work(&by_key, lowered);
     let lowered = &*lowered;
     let package_dirs: BTreeSet<PathBuf> = by_key
@@ -46,6 +57,7 @@ pub(crate) fn assemble(
         group_tags: &group_tags,
         hubs: &hubs,
         group_uses: &group_uses,
+        group_reporters: &group_reporters,
         package_dirs: &package_dirs,
     };
     // Packages resolve independently: in parallel (one task each, as they differ in size),

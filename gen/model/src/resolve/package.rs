@@ -25,6 +25,8 @@ pub(super) struct PackageContext<'a> {
     pub(super) hubs: &'a BTreeMap<PathBuf, BTreeSet<String>>,
     /// The `use`s of each group directory's module (see `Names::parent_uses`).
     pub(super) group_uses: &'a BTreeMap<PathBuf, BTreeMap<String, crate::path::RustPath>>,
+    /// The package of each group directory that reports a group it cannot tell (E0106).
+    pub(super) group_reporters: &'a BTreeMap<PathBuf, PackageKey>,
     pub(super) package_dirs: &'a BTreeSet<PathBuf>,
 }
 
@@ -40,8 +42,10 @@ pub(super) fn assemble_one(
     let group_dir_name = group_dir_name(cx.input_dir, key);
     let dir = files[0].package_dir();
     let (root_file, root_file_id) = root_file(files, &dir);
+    let reports = cx.group_reporters.get(&key.group_dir) == Some(key);
     let (group, group_origin) = package_group(
         key,
+        reports,
         cx.group_tags,
         &group_dir_name,
         &dir,
@@ -133,6 +137,7 @@ fn root_file(files: &[&Placed], dir: &Path) -> (PathBuf, FileId) {
 /// it is one; E0106 when neither tells.
 fn package_group(
     key: &PackageKey,
+    reports: bool,
     group_tags: &BTreeMap<PathBuf, Vec<(String, Span)>>,
     group_dir_name: &str,
     dir: &Path,
@@ -149,6 +154,8 @@ fn package_group(
                 Origin::Inferred(format!("directory `{group_dir_name}`")),
             )
         }
+        // Another package of the group says it.
+        None if !reports => (String::new(), Origin::Inferred("nothing".into())),
         None => {
             let why = if group_dir_name.is_empty() {
                 "the package has no group directory".to_string()
