@@ -877,6 +877,26 @@ fn kube_rs_custom_resource_gets_a_specific_note() {
     assert!(out.contains("derives kube-rs's `CustomResource`"), "{out}");
 }
 
+/// A name kube-rs's derive declares, used elsewhere (akri's `pub type ConfigurationList =
+/// ObjectList<Configuration>;`): E0110 points at the derive and W0118, not at a look-alike
+/// (`did you mean `ConfigurationSpec`?`).
+#[test]
+fn a_kind_a_derive_declares_is_named_in_e0110() {
+    let out = errors(
+        &[(
+            "apis/akri/v0/types.rs",
+            "use kube::CustomResource;\nuse serde::{Deserialize, Serialize};\n#[derive(CustomResource, Clone, Debug, Serialize, Deserialize)]\n#[kube(group = \"akri.sh\", version = \"v0\", kind = \"Configuration\", namespaced)]\npub struct ConfigurationSpec {\n    pub capacity: i32,\n}\n\npub type ConfigurationList = Vec<Configuration>;\n\n#[derive(Clone, Serialize, Deserialize)]\npub struct Holder {\n    pub all: ConfigurationList,\n}\n",
+        )],
+        "apis",
+    );
+    assert!(out.contains("error[E0110]"), "{out}");
+    assert!(
+        out.contains("`#[derive(CustomResource)]` on `ConfigurationSpec` declares `Configuration` (warning W0118)"),
+        "{out}"
+    );
+    assert!(!out.contains("did you mean"), "{out}");
+}
+
 /// W0118 shows the plain kind to write instead of a `CustomResource` derive, its tags read from
 /// the `#[kube(...)]` attributes; what it shows is valid input that declares that kind.
 #[test]

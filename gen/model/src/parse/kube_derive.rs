@@ -34,13 +34,14 @@ struct KubeAttrs {
     dropped: Vec<String>,
 }
 
-/// W0118 for a type deriving `CustomResource`, with the plain struct to write instead.
+/// W0118 for a type deriving `CustomResource`, with the plain struct to write instead; and the
+/// kind the derive declares.
 pub(super) fn custom_resource_warning(
     attrs: &[syn::Attribute],
     spec_name: &str,
     spec_derives: &[String],
     span: Span,
-) -> Diagnostic {
+) -> (Diagnostic, String) {
     let kube = read_kube_attrs(attrs);
     let kind = kube.kind.clone().unwrap_or_else(|| {
         spec_name
@@ -156,7 +157,7 @@ pub(super) fn custom_resource_warning(
             "a `#[kube(...)]` attribute did not read ({why}): the kind shown lacks what it says"
         ));
     }
-    d
+    (d, kind)
 }
 
 fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {

@@ -116,6 +116,9 @@ pub(crate) struct Scope {
     pub has_item_macros: bool,
     /// The modules this one declares (`mod a;`, `mod b { … }`).
     pub modules: std::collections::BTreeSet<String>,
+    /// Kinds kube-rs's `#[derive(CustomResource)]` declares here, by name: the spec deriving it
+    /// (W0118). Named elsewhere, they are E0110 with a pointer to W0118.
+    pub derived_kinds: BTreeMap<String, String>,
 }
 
 /// A free function: its name and where it is.

@@ -109,12 +109,13 @@ pub(super) fn lower_type(
             .filter(|d| !conditional.contains(d))
             .cloned()
             .collect();
-        ctx.diags.push(super::kube_derive::custom_resource_warning(
-            attrs,
-            &ident.unraw().to_string(),
-            &always,
-            span,
-        ));
+        let spec = ident.unraw().to_string();
+        let (warning, kind) =
+            super::kube_derive::custom_resource_warning(attrs, &spec, &always, span);
+        ctx.diags.push(warning);
+        if let Some(scope) = ctx.scopes.get_mut(ctx.scope) {
+            scope.derived_kinds.insert(kind, spec);
+        }
     }
     let serde = serde_container(ctx, attrs);
     let mut body = body;

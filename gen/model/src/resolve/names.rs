@@ -152,7 +152,7 @@ pub(super) fn glob_imported_names(
                 // An item macro kube-codegen cannot expand may declare the name (or one that
                 // shadows the globs'): not an error it can be sure of.
                 _ if scope.has_item_macros => {}
-                0 => diags.push(unresolved(bare, scope, local)),
+                0 => diags.push(unresolved(bare, scope, local, names)),
                 _ => diags.push(ambiguous(bare, &candidates)),
             }
         }
@@ -284,7 +284,30 @@ fn unresolved(
     bare: &crate::parse::BareName,
     scope: &crate::parse::Scope,
     local: &BTreeMap<String, Vec<String>>,
+    names: &Names,
 ) -> Diagnostic {
+    // A kind kube-rs's derive declares (`type ConfigurationList = ObjectList<Configuration>`):
+    // W0118 shows it; a look-alike name would mislead.
+    let derived = names
+        .files
+        .values()
+        .flat_map(|lf| &lf.scopes)
+        .find_map(|s| s.derived_kinds.get(&bare.name));
+    if let Some(spec) = derived {
+        return Diagnostic::error(
+            "E0110",
+            format!("cannot find type `{}` in this package", bare.name),
+        )
+        .at(bare.span, "declared by a derive kube-codegen cannot read")
+        .note(format!(
+            "`#[derive(CustomResource)]` on `{spec}` declares `{}` (warning W0118)",
+            bare.name
+        ))
+        .help(format!(
+            "declare `{}` as W0118 shows, in place of the derive",
+            bare.name
+        ));
+    }
     let candidates = local
         .keys()
         .map(String::as_str)
