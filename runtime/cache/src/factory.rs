@@ -75,7 +75,8 @@ pub struct FactoryBuilder {
 impl FactoryBuilder {
     /// Informers of namespaced kinds watch only this namespace.
     pub fn namespace(mut self, namespace: &str) -> Self {
-        self.namespace = Some(namespace.into());
+        // client-go's `NamespaceAll` is "": every namespace.
+        self.namespace = (!namespace.is_empty()).then(|| namespace.into());
         self
     }
 

@@ -325,7 +325,8 @@ impl<K: Cached> SharedInformer<K> {
                 .boxed()
         };
         let mut stream = new_stream();
-        let mut resync = self.options.resync.map(|d| {
+        // A zero period is no resync (client-go's `NewSharedInformerFactory(cs, 0)`).
+        let mut resync = self.options.resync.filter(|d| !d.is_zero()).map(|d| {
             let mut i = tokio::time::interval(d);
             i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             i
@@ -335,6 +336,10 @@ impl<K: Cached> SharedInformer<K> {
         }
         // Objects of a relist in progress.
         let mut relist: Option<Vec<Arc<K>>> = None;
+        // The wait before a relist from scratch, doubling while the server keeps answering
+        // "Too large resource version" (client-go's reflector backs off 0.8 s to 30 s between
+        // ListAndWatch runs), and when that last happened.
+        let mut relist_backoff: Option<(Duration, tokio::time::Instant)> = None;
         loop {
             let tick = async {
                 match &mut resync {
@@ -414,8 +419,25 @@ impl<K: Cached> SharedInformer<K> {
                         // relist replaces the cache: what is gone is deleted
                         // (`FinalStateUnknown`), what is new added.
                         Err(e) if too_large_resource_version(&e) => {
-                            tracing::warn!(kind = K::KIND, error = %e, "the server's history is behind the cache; relisting");
+                            let now = tokio::time::Instant::now();
+                            let delay = match relist_backoff {
+                                // Two minutes without one: the server caught up in between.
+                                Some((last, at)) if now.duration_since(at) < RELIST_BACKOFF_RESET => {
+                                    (last * 2).min(RELIST_BACKOFF_MAX)
+                                }
+                                _ => RELIST_BACKOFF_FIRST,
+                            };
+                            relist_backoff = Some((delay, now));
+                            tracing::warn!(kind = K::KIND, error = %e, ?delay, "the server's history is behind the cache; relisting");
                             relist = None;
+                            tokio::select! {
+                                _ = tokio::time::sleep(delay) => {}
+                                changed = shutdown.changed() => {
+                                    if changed.is_err() || *shutdown.borrow() {
+                                        break;
+                                    }
+                                }
+                            }
                             stream = new_stream();
                         }
                         // The watcher backs off and resumes (or relists): the cache stays as it
@@ -429,6 +451,12 @@ impl<K: Cached> SharedInformer<K> {
         self.handlers.lock().clear();
     }
 }
+
+/// The first wait before relisting from scratch, the longest, and how long without another
+/// "Too large resource version" resets it (client-go's reflector backoff manager).
+const RELIST_BACKOFF_FIRST: Duration = Duration::from_millis(800);
+const RELIST_BACKOFF_MAX: Duration = Duration::from_secs(30);
+const RELIST_BACKOFF_RESET: Duration = Duration::from_secs(120);
 
 /// kube-apiserver's answer to a watch from a resourceVersion it has not reached (504 with
 /// "Too large resource version", as client-go's `IsTooLargeResourceVersion` reads it).

@@ -236,12 +236,18 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> WorkQueue<T> {
     fn done(&self, key: T) {
         let mut s = self.shared.state.lock();
         s.processing.remove(&key);
-        if s.dirty.contains(&key) {
+        let requeued = s.dirty.contains(&key);
+        if requeued {
             s.queue.push_back(key);
-            drop(s);
+        }
+        // Nothing in flight any more: `shutdown_with_drain` returns, whether or not the key
+        // went back to the queue (no worker may be left to take it).
+        let idle = s.processing.is_empty();
+        drop(s);
+        if requeued {
             self.shared.ready.notify_one();
-        } else if s.processing.is_empty() {
-            drop(s);
+        }
+        if idle {
             self.shared.idle.notify_waiters();
         }
     }

@@ -319,3 +319,67 @@ async fn stopped_informers_say_so() {
     assert!(!factory.wait_for_cache_sync().await);
     factory.shutdown().await;
 }
+
+/// client-go's `NamespaceAll` (""): every namespace, not a request to `/namespaces//alerts`
+/// that never syncs; and a zero resync period is none (`NewSharedInformerFactory(cs, 0)`), not a
+/// panic that stops the informer.
+#[tokio::test]
+async fn an_empty_namespace_is_every_namespace_and_a_zero_resync_is_none() {
+    let mut other = alert("elsewhere", "ops");
+    other.metadata.namespace = Some("other".into());
+    let fake = pager_client::clientset::fake::builder()
+        .object(alert("here", "ops"))
+        .object(other)
+        .build()
+        .await
+        .unwrap();
+    let factory = SharedInformerFactory::builder(fake.client())
+        .namespace("")
+        .resync(Duration::ZERO)
+        .build();
+    let informer = factory.namespaced::<Alert>();
+    factory.start();
+    let synced = tokio::time::timeout(Duration::from_secs(10), factory.wait_for_cache_sync()).await;
+    assert_eq!(synced, Ok(true));
+    let mut keys = informer.store().keys();
+    keys.sort();
+    assert_eq!(keys, ["default/here", "other/elsewhere"]);
+    assert!(!informer.has_stopped());
+    factory.shutdown().await;
+}
+
+/// A server that keeps answering "Too large resource version" (its history behind the cache)
+/// is relisted from scratch with a backoff, as client-go's reflector does (0.8 s, doubling):
+/// not thousands of lists a second.
+#[tokio::test]
+async fn relists_for_a_server_behind_the_cache_back_off() {
+    let fake = pager_client::clientset::fake::builder()
+        .object(alert("seeded", "ops"))
+        .build()
+        .await
+        .unwrap();
+    let status = serde_json::json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "code": 504,
+        "reason": "Timeout", "message": "Timeout: Too large resource version: 99, current: 2",
+    });
+    fake.reactors().respond(
+        "watch",
+        "alerts",
+        1_000_000,
+        200,
+        &serde_json::json!({"type": "ERROR", "object": status}),
+    );
+    let factory = SharedInformerFactory::builder(fake.client()).build();
+    let _informer = factory.namespaced::<Alert>();
+    factory.start();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let lists = fake
+        .recorder()
+        .requests()
+        .iter()
+        .filter(|r| r.verb == "list")
+        .count();
+    factory.shutdown().await;
+    // 0.8 s, then 1.6 s: two or three lists in two seconds, never hundreds.
+    assert!((1..=4).contains(&lists), "{lists} lists in 2 s");
+}

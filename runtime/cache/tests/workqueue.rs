@@ -179,3 +179,26 @@ async fn a_floor_on_the_backoff_is_a_floor_not_a_replacement() {
     );
     assert_eq!(q.num_requeues(&"k"), 3);
 }
+
+/// A key added again while a worker had it goes back to the queue when the worker is done;
+/// with no worker left to take it, `shutdown_with_drain` still returns: nothing is in flight
+/// (it waited for ever before).
+#[tokio::test]
+async fn drain_returns_when_the_last_key_in_flight_was_queued_again() {
+    let q: WorkQueue<&str> = WorkQueue::new(no_limits());
+    q.add("a");
+    let a = q.get().await.unwrap();
+    q.add("a");
+    let drained = {
+        let q = q.clone();
+        tokio::spawn(async move { q.shutdown_with_drain().await })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(!drained.is_finished(), "waits for the key in flight");
+    drop(a);
+    tokio::time::timeout(Duration::from_secs(2), drained)
+        .await
+        .expect("drained once nothing is in flight")
+        .unwrap();
+    assert_eq!(q.len(), 1, "the key added again is queued");
+}
