@@ -1,8 +1,9 @@
 //! [`WorkQueue`]: client-go's rate-limited workqueue. A key is queued at most once however often
 //! it is added; never handed to two workers at once; re-queued when it was added again while a
 //! worker had it; delayed per key by exponential backoff after failures (`add_rate_limited`,
-//! reset by `forget`) and overall by a token bucket (`governor`). `shutdown` stops new work and
-//! lets what is queued drain; `shutdown_with_drain` also waits for work in flight.
+//! reset by `forget`) and overall by a token bucket (`governor`), the larger of the two; a key
+//! waiting for a delay waits once, at the earliest time asked for. `shutdown` stops new work
+//! and lets what is queued drain; `shutdown_with_drain` also waits for work in flight.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
@@ -54,7 +55,19 @@ struct State<T> {
     /// Keys that need processing (queued, or added again while processing).
     dirty: HashSet<T>,
     processing: HashSet<T>,
+    /// Keys waiting to be added (`add_after`, `add_rate_limited`): one entry per key, at the
+    /// earliest time asked for, as client-go's delaying queue keeps them.
+    waiting: HashMap<T, Waiting>,
     shutting_down: bool,
+}
+
+/// A key's pending delayed add.
+struct Waiting {
+    ready: tokio::time::Instant,
+    /// Whether a token of the overall bucket is still to be taken before the add.
+    bucket: bool,
+    /// Wakes its timer: the time moved earlier, or the queue shut down.
+    wake: Arc<Notify>,
 }
 
 struct Shared<T> {
@@ -119,6 +132,7 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> WorkQueue<T> {
                     queue: VecDeque::new(),
                     dirty: HashSet::new(),
                     processing: HashSet::new(),
+                    waiting: HashMap::new(),
                     shutting_down: false,
                 }),
                 ready: Notify::new(),
@@ -146,13 +160,69 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> WorkQueue<T> {
 
     /// Queues `key` after `delay`. Call it within a Tokio runtime, which the delay is scheduled
     /// on (outside one it panics, as `tokio::spawn` does).
+    ///
+    /// A key already waiting is not scheduled twice: it keeps the earlier of the two times.
     pub fn add_after(&self, key: T, delay: Duration) {
         if delay.is_zero() {
             return self.add(key);
         }
+        self.schedule(key, delay, false);
+    }
+
+    /// Adds `key` once `delay` has passed (then after a token of the overall bucket when
+    /// `bucket`), merged with a wait the key already has; one timer task per waiting key, which
+    /// ends at shutdown.
+    fn schedule(&self, key: T, delay: Duration, bucket: bool) {
+        let ready = tokio::time::Instant::now() + delay;
+        let wake = {
+            let mut s = self.shared.state.lock();
+            if s.shutting_down {
+                return;
+            }
+            if let Some(w) = s.waiting.get_mut(&key) {
+                if ready < w.ready {
+                    w.ready = ready;
+                    w.bucket = bucket;
+                    w.wake.notify_one();
+                }
+                return;
+            }
+            let wake = Arc::new(Notify::new());
+            s.waiting.insert(
+                key.clone(),
+                Waiting {
+                    ready,
+                    bucket,
+                    wake: wake.clone(),
+                },
+            );
+            wake
+        };
         let queue = self.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
+            let bucket = loop {
+                let ready = {
+                    let mut s = queue.shared.state.lock();
+                    if s.shutting_down {
+                        s.waiting.remove(&key);
+                        return;
+                    }
+                    match s.waiting.get(&key) {
+                        Some(w) if w.ready <= tokio::time::Instant::now() => {
+                            break s.waiting.remove(&key).is_some_and(|w| w.bucket);
+                        }
+                        Some(w) => w.ready,
+                        None => return,
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::time::sleep_until(ready) => {}
+                    _ = wake.notified() => {}
+                }
+            };
+            if bucket && let Some(limiter) = &queue.shared.bucket {
+                limiter.until_ready().await;
+            }
             queue.add(key);
         });
     }
@@ -176,15 +246,27 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> WorkQueue<T> {
             *n += 1;
             *n - 1
         };
-        let delay = self.shared.limits.backoff(failures).max(floor);
-        let queue = self.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            if let Some(bucket) = &queue.shared.bucket {
-                bucket.until_ready().await;
-            }
-            queue.add(key);
-        });
+        // The larger of the key's backoff and the overall bucket's wait (client-go's
+        // `MaxOfRateLimiter`), not their sum: a token free now is taken now; otherwise the key
+        // waits at least until the bucket has one, and takes it then.
+        let (bucket_wait, bucket) = match &self.shared.bucket {
+            None => (Duration::ZERO, false),
+            Some(limiter) => match limiter.check() {
+                Ok(()) => (Duration::ZERO, false),
+                Err(not_until) => {
+                    use governor::clock::Clock;
+                    let now = governor::clock::DefaultClock::default().now();
+                    (not_until.wait_time_from(now), true)
+                }
+            },
+        };
+        let delay = self
+            .shared
+            .limits
+            .backoff(failures)
+            .max(floor)
+            .max(bucket_wait);
+        self.schedule(key, delay, bucket);
         delay
     }
 
@@ -252,9 +334,17 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> WorkQueue<T> {
         }
     }
 
-    /// Stops taking keys; workers get what is queued, then `None`.
+    /// Stops taking keys; workers get what is queued, then `None`. Keys waiting for a delay are
+    /// dropped, and their timers end.
     pub fn shutdown(&self) {
-        self.shared.state.lock().shutting_down = true;
+        let waiting: Vec<Arc<Notify>> = {
+            let mut s = self.shared.state.lock();
+            s.shutting_down = true;
+            s.waiting.drain().map(|(_, w)| w.wake).collect()
+        };
+        for wake in waiting {
+            wake.notify_one();
+        }
         self.shared.ready.notify_waiters();
     }
 

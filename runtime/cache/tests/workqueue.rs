@@ -202,3 +202,67 @@ async fn drain_returns_when_the_last_key_in_flight_was_queued_again() {
         .unwrap();
     assert_eq!(q.len(), 1, "the key added again is queued");
 }
+
+/// A key added after a delay while it already waits for one waits once, until the earlier
+/// time (client-go's delaying queue keeps one entry per key): processed once, not once per
+/// call; likewise repeated rate-limited adds.
+#[tokio::test]
+async fn delayed_adds_of_one_key_are_merged() {
+    let q: WorkQueue<&str> = WorkQueue::new(no_limits());
+    q.add_after("a", Duration::from_millis(300));
+    q.add_after("a", Duration::from_millis(50));
+    q.add_after("a", Duration::from_millis(200));
+    let first = tokio::time::timeout(Duration::from_millis(150), q.get())
+        .await
+        .expect("at the earlier time")
+        .unwrap();
+    drop(first);
+    let again = tokio::time::timeout(Duration::from_millis(500), q.get()).await;
+    assert!(again.is_err(), "handed out once");
+    for _ in 0..3 {
+        q.add_rate_limited("b");
+    }
+    drop(q.get().await.unwrap());
+    let again = tokio::time::timeout(Duration::from_millis(300), q.get()).await;
+    assert!(again.is_err(), "handed out once");
+}
+
+/// The overall bucket and a key's backoff are not added up: a key waits for the larger
+/// (client-go's `MaxOfRateLimiter`). And shutdown ends every waiting key's timer.
+#[tokio::test]
+async fn a_key_waits_for_the_larger_of_backoff_and_bucket() {
+    let q: WorkQueue<&str> = WorkQueue::new(RateLimits {
+        base_delay: Duration::from_millis(400),
+        max_delay: Duration::from_secs(10),
+        per_second: 2,
+        burst: 1,
+    });
+    let a = q.add_rate_limited_at_least("a", Duration::ZERO);
+    let b = q.add_rate_limited_at_least("b", Duration::ZERO);
+    assert_eq!(a, Duration::from_millis(400));
+    // The bucket's next token is 500 ms away, more than b's 400 ms backoff: 500, not 900.
+    assert!(
+        b > Duration::from_millis(400) && b <= Duration::from_millis(500),
+        "{b:?}"
+    );
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let before = metrics.num_alive_tasks();
+    q.add_after("later", Duration::from_secs(3600));
+    assert_eq!(metrics.num_alive_tasks(), before + 1, "one timer");
+    q.shutdown();
+    assert!(
+        q.get().await.is_none(),
+        "waiting keys are dropped at shutdown"
+    );
+    for _ in 0..100 {
+        if metrics.num_alive_tasks() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        metrics.num_alive_tasks(),
+        0,
+        "every waiting key's timer ended"
+    );
+}
