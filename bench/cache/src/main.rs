@@ -215,13 +215,15 @@ async fn index_and_queue(n: usize) {
         a.metadata.namespace = Some("default".into());
         writer.insert(Arc::new(a));
     }
-    store.add_indexer("team", |a: &Alert| {
-        a.metadata
-            .labels
-            .iter()
-            .filter_map(|l| l.get("team").cloned())
-            .collect()
-    });
+    store
+        .add_indexer("team", |a: &Alert| {
+            a.metadata
+                .labels
+                .iter()
+                .filter_map(|l| l.get("team").cloned())
+                .collect()
+        })
+        .expect("a new index name");
     let selector = LabelSelector::parse("team=team-42").unwrap();
     let runs = 200;
     let started = Instant::now();

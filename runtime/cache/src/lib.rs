@@ -24,5 +24,5 @@ pub use informer::{
 };
 pub use kube_codegen_apimachinery::LabelSelector;
 pub use lister::{Lister, NamespaceLister};
-pub use store::{IndexFn, NAMESPACE_INDEX, Store, StoreWriter, UnknownIndex, key_of};
+pub use store::{IndexExists, IndexFn, NAMESPACE_INDEX, Store, StoreWriter, UnknownIndex, key_of};
 pub use workqueue::{Processing, RateLimits, WorkQueue};

@@ -35,6 +35,19 @@ impl std::fmt::Display for UnknownIndex {
 
 impl std::error::Error for UnknownIndex {}
 
+/// An index name that is taken (client-go's `AddIndexers` refuses it too): replacing an index,
+/// the listers' namespace index above all, would silently change what every reader finds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexExists(pub String);
+
+impl std::fmt::Display for IndexExists {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "an index named {:?} exists already", self.0)
+    }
+}
+
+impl std::error::Error for IndexExists {}
+
 /// What a full replacement of the contents changed.
 pub(crate) struct Replaced<K> {
     pub added: Vec<Arc<K>>,
@@ -140,13 +153,17 @@ where
         }
     }
 
-    /// Adds an index (built at once over what the store holds). Replaces one of the same name.
+    /// Adds an index (built at once over what the store holds); `IndexExists` if one of that
+    /// name does ([`NAMESPACE_INDEX`] is every store's).
     pub fn add_indexer(
         &self,
         name: &str,
         index: impl Fn(&K) -> Vec<String> + Send + Sync + 'static,
-    ) {
+    ) -> Result<(), IndexExists> {
         let mut inner = self.inner.write();
+        if inner.indexers.contains_key(name) {
+            return Err(IndexExists(name.to_string()));
+        }
         let f: IndexFn<K> = Arc::new(index);
         let mut values: HashMap<String, HashSet<Key>> = HashMap::new();
         for (key, obj) in &inner.items {
@@ -156,6 +173,7 @@ where
         }
         inner.indexers.insert(name.into(), f);
         inner.indices.insert(name.into(), values);
+        Ok(())
     }
 
     /// The object at `key` (`namespace/name`, or `name` when cluster-scoped).

@@ -113,13 +113,30 @@ async fn informers_sync_notify_and_share_one_watch() {
         "the cache hands out the object it holds"
     );
     // User indexes.
-    informer.store().add_indexer("team", |a: &Alert| {
-        a.metadata
-            .labels
-            .iter()
-            .flat_map(|l| l.get("team").cloned())
-            .collect()
-    });
+    informer
+        .store()
+        .add_indexer("team", |a: &Alert| {
+            a.metadata
+                .labels
+                .iter()
+                .flat_map(|l| l.get("team").cloned())
+                .collect()
+        })
+        .unwrap();
+    // A name taken is refused, the listers' namespace index above all.
+    for taken in ["team", kube_codegen_cache::NAMESPACE_INDEX] {
+        assert_eq!(
+            informer.store().add_indexer(taken, |_: &Alert| Vec::new()),
+            Err(kube_codegen_cache::IndexExists(taken.to_string()))
+        );
+    }
+    assert_eq!(
+        in_ns
+            .list(&LabelSelector::parse("team=storage").unwrap())
+            .len(),
+        1,
+        "the namespace index is as it was"
+    );
     assert_eq!(
         informer.store().by_index("team", "storage").unwrap().len(),
         1
@@ -302,9 +319,12 @@ async fn stopped_informers_say_so() {
     let cs = Clientset::new(fake.client());
     let factory = SharedInformerFactory::builder(fake.client()).build();
     let informer = factory.namespaced::<Alert>();
-    informer.store().add_indexer("team", |a: &Alert| {
-        vec![a.metadata.labels.as_ref().expect("labelled")["team"].clone()]
-    });
+    informer
+        .store()
+        .add_indexer("team", |a: &Alert| {
+            vec![a.metadata.labels.as_ref().expect("labelled")["team"].clone()]
+        })
+        .unwrap();
     factory.start();
     assert!(factory.wait_for_cache_sync().await);
     let mut unlabelled = alert("unlabelled", "x");
