@@ -23,20 +23,21 @@ struct Cli {
     /// Read the token from the environment variable PAGER_NOTIFIER_TOKEN.
     #[arg(long = "token-from-env", id = "token_env")]
     token_env: bool,
-    /// Workers processing alerts concurrently.
-    #[arg(long, default_value_t = 4)]
-    workers: usize,
+    /// Workers processing alerts concurrently (at least 1).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    workers: u32,
     /// Only alerts of this namespace (default: all).
     #[arg(long)]
     namespace: Option<String>,
     /// This controller's name in claims (stable across restarts; default: the host name).
     #[arg(long, env = "POD_NAME")]
     id: Option<String>,
-    /// How long a claim keeps other controllers away, in seconds.
-    #[arg(long, default_value_t = 60)]
+    /// How long a claim keeps other controllers away, in seconds (longer than a push may take:
+    /// at least the push timeout).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     claim_ttl: u64,
-    /// Timeout of one push, in seconds.
-    #[arg(long, default_value_t = 10)]
+    /// Timeout of one push, in seconds (at least 1).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     push_timeout: u64,
     /// Where `/healthz` and `/metrics` are served.
     #[arg(long, default_value = "127.0.0.1:9090")]
@@ -50,12 +51,17 @@ fn token(cli: &Cli) -> Result<Token, String> {
     if let Some(path) = &cli.token_file {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+        if text.trim().is_empty() {
+            return Err(format!("the token file {} is empty", path.display()));
+        }
         return Ok(Token::new(text.trim()));
     }
     if cli.token_env {
-        return std::env::var("PAGER_NOTIFIER_TOKEN")
-            .map(Token::new)
-            .map_err(|_| "PAGER_NOTIFIER_TOKEN is not set".to_string());
+        return match std::env::var("PAGER_NOTIFIER_TOKEN") {
+            Ok(t) if !t.trim().is_empty() => Ok(Token::new(t.trim())),
+            Ok(_) => Err("PAGER_NOTIFIER_TOKEN is empty".to_string()),
+            Err(_) => Err("PAGER_NOTIFIER_TOKEN is not set".to_string()),
+        };
     }
     Err("give the notifier token: --token-file FILE (or PAGER_NOTIFIER_TOKEN_FILE), or --token-from-env with PAGER_NOTIFIER_TOKEN".into())
 }
@@ -87,6 +93,15 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let token = token(&cli)?;
+    // A claim that expires while its push may still run lets another controller push too.
+    if cli.claim_ttl < cli.push_timeout {
+        return Err(format!(
+            "--claim-ttl ({} s) is shorter than --push-timeout ({} s): another controller could \
+             take over an alert while its push runs, and push it again",
+            cli.claim_ttl, cli.push_timeout
+        )
+        .into());
+    }
     let notifier = Notifier::new(
         &cli.notifier_url,
         token,
@@ -99,7 +114,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map(|h| h.trim().to_string())
                 .unwrap_or_else(|_| "pager-controller".into())
         }),
-        workers: cli.workers,
+        workers: cli.workers as usize,
         namespace: cli.namespace.clone(),
         claim_ttl: Duration::from_secs(cli.claim_ttl),
         ..Config::default()

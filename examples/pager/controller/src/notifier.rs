@@ -104,9 +104,37 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    pub fn new(base: &str, token: Token, timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// A notifier at `base` (`https://api.pushbullet.com`): an `http(s)` URL without a query,
+    /// a token that is not empty, a timeout above zero — refused otherwise, at start, rather
+    /// than failing every push later.
+    pub fn new(base: &str, token: Token, timeout: Duration) -> Result<Self, String> {
+        let parsed = reqwest::Url::parse(base)
+            .map_err(|e| format!("the notifier URL {base:?} is not a URL: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!("the notifier URL {base:?} is not http or https"));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(format!(
+                "the notifier URL {base:?} has a query or a fragment: give its base \
+                 (`https://api.pushbullet.com`); pushes go to `<base>/v2/pushes`"
+            ));
+        }
+        if token.0.trim().is_empty() {
+            return Err("the notifier token is empty".into());
+        }
+        if timeout.is_zero() {
+            return Err("the push timeout must be above zero".into());
+        }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            // A redirect is no delivery: followed, a POST becomes a GET that may answer 200
+            // (a notifier's http → https redirect marked every alert sent, none delivered),
+            // and the token would go to whatever host it names. A 3xx is a failed push.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build the notifier's HTTP client: {e}"))?;
         Ok(Notifier {
-            http: reqwest::Client::builder().timeout(timeout).build()?,
+            http,
             url: format!("{}/v2/pushes", base.trim_end_matches('/')),
             token,
         })
