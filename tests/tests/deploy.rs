@@ -1680,9 +1680,9 @@ fn check_controller(m: &Manifests, cli: &ControllerCli, errors: &mut Vec<String>
                                 p.name.as_deref() == Some(name) && p.container_port == port
                             }),
                         };
-                    if !same || h.path.as_deref() != Some("/healthz") {
+                    if !same || !matches!(h.path.as_deref(), Some("/healthz" | "/readyz")) {
                         errors.push(format!(
-                            "{at}: a probe asks {:?} on port {}, the controller serves /healthz on {port}",
+                            "{at}: a probe asks {:?} on port {}, the controller serves /healthz and /readyz on {port}",
                             h.path,
                             port_text(&h.port)
                         ));

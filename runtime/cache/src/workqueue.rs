@@ -289,6 +289,11 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> WorkQueue<T> {
         self.len() == 0
     }
 
+    /// Keys waiting for a delay (`add_after`, `add_rate_limited`) before they are queued.
+    pub fn waiting_len(&self) -> usize {
+        self.shared.state.lock().waiting.len()
+    }
+
     /// The next key, when there is one; `None` once the queue is shut down and empty.
     pub async fn get(&self) -> Option<Processing<T>> {
         loop {

@@ -389,6 +389,7 @@ pub async fn run(
         return;
     }
     tracing::info!(workers = config.workers, "caches synced; working");
+    metrics.ready.set(1);
     let worker = Arc::new(Worker {
         cs,
         lister: informer.lister(),
@@ -411,6 +412,7 @@ pub async fn run(
                     break;
                 }
                 w.metrics.queue_depth.set(w.queue.len() as i64);
+                w.metrics.retry_waiting.set(w.queue.waiting_len() as i64);
                 let key = item.key().clone();
                 w.not_before.start(&key);
                 let outcome = w.process(&key).await;
@@ -439,6 +441,7 @@ pub async fn run(
         }
     }
     tracing::info!("shutting down: finishing work in flight");
+    metrics.ready.set(0);
     queue.shutdown_with_drain().await;
     for t in tasks {
         let _ = t.await;

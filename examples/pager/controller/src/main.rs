@@ -39,7 +39,7 @@ struct Cli {
     /// Timeout of one push, in seconds (at least 1).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     push_timeout: u64,
-    /// Where `/healthz` and `/metrics` are served.
+    /// Where `/healthz`, `/readyz` and `/metrics` are served.
     #[arg(long, default_value = "127.0.0.1:9090")]
     metrics_listen: SocketAddr,
     /// Logs as JSON lines.
@@ -121,8 +121,27 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     };
     let metrics = Metrics::default();
     let served = metrics.clone();
+    let readiness = metrics.clone();
     let app = axum::Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
+        // Ready once the caches synced, until shutdown begins: a replica that cannot reach its
+        // API server is not counted ready (`/healthz` says only that the process serves).
+        .route(
+            "/readyz",
+            axum::routing::get(move || {
+                let ready = readiness.ready.get() == 1;
+                async move {
+                    if ready {
+                        (axum::http::StatusCode::OK, "ok")
+                    } else {
+                        (
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                            "caches not synced",
+                        )
+                    }
+                }
+            }),
+        )
         .route(
             "/metrics",
             axum::routing::get(move || {
@@ -139,7 +158,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }),
         );
     let listener = tokio::net::TcpListener::bind(cli.metrics_listen).await?;
-    tracing::info!(listen = %listener.local_addr()?, "serving /healthz and /metrics");
+    tracing::info!(listen = %listener.local_addr()?, "serving /healthz, /readyz and /metrics");
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });

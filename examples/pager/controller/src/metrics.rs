@@ -14,6 +14,10 @@ pub struct Metrics {
     pub status_failures: Counter,
     /// Keys waiting in the workqueue.
     pub queue_depth: Gauge,
+    /// Alerts waiting for a retry (backing off after a failed push, or for a claim to expire).
+    pub retry_waiting: Gauge,
+    /// 1 once the caches synced and until shutdown begins (`/readyz`).
+    pub ready: Gauge,
 }
 
 impl Metrics {
@@ -38,6 +42,16 @@ impl Metrics {
             "queue_depth",
             "Alerts waiting in the workqueue",
             self.queue_depth.clone(),
+        );
+        r.register(
+            "retry_waiting",
+            "Alerts waiting for a retry: backing off after a failed push, or for a claim to expire",
+            self.retry_waiting.clone(),
+        );
+        r.register(
+            "ready",
+            "1 once the caches synced and until shutdown begins",
+            self.ready.clone(),
         );
         r
     }

@@ -121,6 +121,7 @@ async fn the_binary_sends_serves_metrics_and_stops_on_sigterm() {
     );
     let base = format!("http://127.0.0.1:{metrics_port}");
     assert_eq!(get(&format!("{base}/healthz")).await.as_deref(), Some("ok"));
+    assert_eq!(get(&format!("{base}/readyz")).await.as_deref(), Some("ok"));
     let metrics = get(&format!("{base}/metrics")).await.unwrap();
     assert!(
         metrics.contains("pager_controller_alerts_sent_total 10"),
@@ -128,6 +129,11 @@ async fn the_binary_sends_serves_metrics_and_stops_on_sigterm() {
     );
     assert!(
         metrics.contains("pager_controller_queue_depth"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("pager_controller_ready 1"), "{metrics}");
+    assert!(
+        metrics.contains("pager_controller_retry_waiting"),
         "{metrics}"
     );
 
@@ -195,4 +201,41 @@ fn a_missing_token_is_a_clear_error() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("give the notifier token"), "{stderr}");
+}
+
+/// `/readyz` says whether the caches synced: with its API server unreachable the controller
+/// serves `/healthz` but is not ready (a Deployment's readiness probe keeps it out).
+#[tokio::test]
+async fn not_ready_until_the_caches_sync() {
+    let (notifier_addr, _rec) = notifier().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: pager\n  cluster:\n    server: http://127.0.0.1:1\ncontexts:\n- name: pager\n  context:\n    cluster: pager\n    user: me\nusers:\n- name: me\n  user: {}\ncurrent-context: pager\n",
+    )
+    .unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "t\n").unwrap();
+    let metrics_port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pager-controller"))
+        .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("PAGER_NOTIFIER_URL", format!("http://{notifier_addr}"))
+        .env("PAGER_NOTIFIER_TOKEN_FILE", &token_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{metrics_port}");
+    eventually(30, "serving", async || {
+        get(&format!("{base}/healthz")).await.as_deref() == Some("ok")
+    })
+    .await;
+    let readyz = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(readyz.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let status = sigterm(&mut child, Duration::from_secs(5))
+        .await
+        .expect("exited after SIGTERM");
+    assert!(status.success(), "{status}");
 }

@@ -147,8 +147,10 @@ async fn a_failing_notifier_is_retried_and_the_alert_pushed_once() {
             .encode()
             .contains("pager_controller_push_failures_total 3")
     );
+    assert!(metrics.encode().contains("pager_controller_ready 1"));
     stop.send_replace(true);
     task.await.unwrap();
+    assert!(metrics.encode().contains("pager_controller_ready 0"));
 }
 
 #[tokio::test]
