@@ -446,5 +446,70 @@ pub async fn run(
     for t in tasks {
         let _ = t.await;
     }
+    worker.release_claims().await;
     factory.shutdown().await;
+}
+
+/// How long a graceful shutdown spends releasing claims.
+const RELEASE_DEADLINE: Duration = Duration::from_secs(5);
+
+impl Worker {
+    /// Removes this controller's claims of alerts it has not sent (backing off after failed
+    /// pushes), so that another controller — the replacement pod of a rollout, under another
+    /// id — takes them at once rather than after the claim TTL. Each removal has the cached
+    /// `resourceVersion` as precondition (a changed alert is left as it is); an alert pushed
+    /// here whose status write failed keeps its claim (another controller would push it again).
+    /// Bounded by [`RELEASE_DEADLINE`].
+    async fn release_claims(&self) {
+        let mine: Vec<Arc<Alert>> = self
+            .lister
+            .list(&kube_codegen_cache::LabelSelector::everything())
+            .into_iter()
+            .filter(|a| {
+                !is_sent(a)
+                    && claim_of(a).is_some_and(|(holder, _)| holder == self.config.id)
+                    && !self
+                        .pushed
+                        .lock()
+                        .contains_key(&kube_codegen_cache::key_of(&a.metadata))
+            })
+            .collect();
+        if mine.is_empty() {
+            return;
+        }
+        let pp = PostParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..PostParams::default()
+        };
+        let release = async {
+            let mut released = 0;
+            for cached in &mine {
+                let mut unclaimed = (**cached).clone();
+                if let Some(annotations) = unclaimed.metadata.annotations.as_mut() {
+                    annotations.remove(CLAIM);
+                }
+                let ns = cached.metadata.namespace.as_deref().unwrap_or_default();
+                match self
+                    .cs
+                    .pager_v1beta1()
+                    .alerts(ns)
+                    .update(&pp, &unclaimed)
+                    .await
+                {
+                    Ok(_) => released += 1,
+                    Err(e) if e.is_conflict() || e.is_not_found() => {}
+                    Err(e) => {
+                        tracing::warn!(alert = %kube_codegen_cache::key_of(&cached.metadata), error = %e, "could not release a claim");
+                    }
+                }
+            }
+            released
+        };
+        match tokio::time::timeout(RELEASE_DEADLINE, release).await {
+            Ok(released) => tracing::info!(released, "released this controller's claims"),
+            Err(_) => {
+                tracing::warn!("releasing claims took too long; the rest expire with their TTL")
+            }
+        }
+    }
 }

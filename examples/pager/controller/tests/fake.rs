@@ -529,3 +529,42 @@ async fn a_status_write_whose_answer_is_lost_is_counted_once() {
     stop.send_replace(true);
     task.await.unwrap();
 }
+
+/// A graceful shutdown releases this controller's claims of alerts it could not send yet, so a
+/// replacement under another id (a rollout's new pod) takes them at once, not after the TTL.
+#[tokio::test]
+async fn a_graceful_shutdown_releases_its_claims() {
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    rec.fail.lock().insert("pending".into(), u32::MAX);
+    let (stop, task, _metrics) = start(&cs, addr, config("leaving"));
+    let alerts = cs.pager_v1beta1().alerts("default");
+    alerts
+        .create(&PostParams::default(), &alert("pending"))
+        .await
+        .unwrap();
+    let claimed = async || {
+        alerts
+            .get("pending")
+            .await
+            .ok()
+            .and_then(|a| a.metadata.annotations)
+            .and_then(|a| a.get(pager_controller::CLAIM).cloned())
+    };
+    eventually(30, "claimed", async || {
+        claimed().await.is_some_and(|c| c.starts_with("leaving "))
+    })
+    .await;
+    stop.send_replace(true);
+    task.await.unwrap();
+    assert_eq!(claimed().await, None, "released at shutdown");
+    // Another controller sends it at once.
+    rec.fail.lock().clear();
+    let (stop, task, _metrics) = start(&cs, addr, config("arriving"));
+    eventually(10, "sent by the next controller", async || {
+        sent(&cs).await == 1
+    })
+    .await;
+    stop.send_replace(true);
+    task.await.unwrap();
+}
