@@ -832,6 +832,20 @@ impl IntType {
         )
     }
 
+    /// The bounds of the type that its OpenAPI format (`int32`, `int64`) does not say: an
+    /// `i8`'s, a `u16`'s, and an unsigned type's minimum of 0 (schemars publishes them too).
+    pub fn schema_bounds(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            IntType::I8 => (Some(i8::MIN.into()), Some(i8::MAX.into())),
+            IntType::I16 => (Some(i16::MIN.into()), Some(i16::MAX.into())),
+            IntType::U8 => (Some(0), Some(u8::MAX.into())),
+            IntType::U16 => (Some(0), Some(u16::MAX.into())),
+            IntType::U32 => (Some(0), Some(u32::MAX.into())),
+            IntType::U64 | IntType::Usize => (Some(0), None),
+            IntType::I32 | IntType::I64 | IntType::Isize => (None, None),
+        }
+    }
+
     /// Whether every value of `n` fits.
     pub fn holds(self, n: &serde_json::Number) -> bool {
         let (lo, hi): (i128, i128) = match self {

@@ -502,7 +502,17 @@ fn field_type_schema(cx: Cx, ty: &FieldType) -> Value {
         FieldType::Bool => json!({"type": "boolean"}),
         FieldType::Int(n) => {
             let format = if n.is_wide() { "int64" } else { "int32" };
-            json!({"type": "integer", "format": format})
+            let mut schema = json!({"type": "integer", "format": format});
+            // What the format does not say (a `u16` is no `int32`): clients and `kubectl
+            // explain` see the range the server's decoding enforces.
+            let (minimum, maximum) = n.schema_bounds();
+            if let Some(min) = minimum {
+                schema["minimum"] = json!(min);
+            }
+            if let Some(max) = maximum {
+                schema["maximum"] = json!(max);
+            }
+            schema
         }
         FieldType::Float(n) => {
             json!({"type": "number", "format": if *n == FloatType::F32 { "float" } else { "double" }})

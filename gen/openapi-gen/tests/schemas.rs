@@ -870,3 +870,35 @@ pub struct Inner {
     assert_eq!(outer["required"], serde_json::json!(["name"]), "{outer}");
     assert_eq!(outer["properties"]["x"]["type"], "integer", "{outer}");
 }
+
+/// Integers publish the range their format does not say: an `i8`'s, a `u16`'s, an unsigned
+/// type's minimum of 0 (what the server's decoding refuses is what the schema excludes).
+#[test]
+fn integers_publish_the_range_their_format_does_not() {
+    let s = schemas(
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+#[derive(Clone)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub port: u16,
+    pub small: i8,
+    pub count: u64,
+    pub plain: i32,
+}
+"#,
+    );
+    let props = &s["co.k8s.pager.v1.Alert"]["properties"];
+    assert_eq!(
+        props["port"],
+        serde_json::json!({"type": "integer", "format": "int32", "minimum": 0, "maximum": 65535})
+    );
+    assert_eq!(props["small"]["minimum"], -128);
+    assert_eq!(props["small"]["maximum"], 127);
+    assert_eq!(props["count"]["minimum"], 0);
+    assert!(props["count"].get("maximum").is_none());
+    assert_eq!(
+        props["plain"],
+        serde_json::json!({"type": "integer", "format": "int32"})
+    );
+}
