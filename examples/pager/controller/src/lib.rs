@@ -331,7 +331,7 @@ impl Worker {
             Ok(a) => Some(a),
             Err(e) => {
                 if !e.is_conflict() {
-                    tracing::warn!(alert = ?cached.metadata.name, error = %e, "claim failed; will retry");
+                    tracing::warn!(alert = %kube_codegen_cache::key_of(&cached.metadata), error = %e, "claim failed; will retry");
                 }
                 None
             }
