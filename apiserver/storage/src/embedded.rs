@@ -636,7 +636,12 @@ impl EmbeddedStore {
                 opts.history_bytes,
                 opts.watch_buffer,
             ),
-            identity: identity(path.as_ref()).ok().flatten(),
+            // Just opened, the file is there; should its identity not read, replacement goes
+            // unnoticed, which the log says.
+            identity: identity(path.as_ref()).unwrap_or_else(|e| {
+                tracing::warn!(path = %path.as_ref().display(), error = %e, "cannot read the data file's identity: its removal or replacement will not be noticed");
+                None
+            }),
             said_changed: Default::default(),
             commits: Default::default(),
             committed_writes: Default::default(),

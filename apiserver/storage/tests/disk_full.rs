@@ -6,21 +6,10 @@
 //! The disk fills by this process's file-size limit (`RLIMIT_FSIZE`, which makes writes past it
 //! fail as a full disk makes them fail): its own test binary, so no other test shares the limit.
 
-use apiserver_storage::{Bytes, EmbeddedStore, ListOptions, Storage, StorageError};
+mod fsize;
 
-/// Sets the soft limit on the size of files this process writes (the hard one stays unlimited,
-/// so it can be raised again); writes past it fail with `EFBIG` instead of killing the process.
-fn limit_file_size(bytes: u64) {
-    // SAFETY: plain libc calls with valid arguments; no memory is shared with them.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-        let limit = libc::rlimit {
-            rlim_cur: bytes,
-            rlim_max: libc::RLIM_INFINITY,
-        };
-        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
-    }
-}
+use apiserver_storage::{Bytes, EmbeddedStore, ListOptions, Storage, StorageError};
+use fsize::limit_file_size;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_resume_once_the_disk_has_room_again() {

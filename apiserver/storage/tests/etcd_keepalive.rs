@@ -11,18 +11,23 @@ use apiserver_storage::{EtcdOptions, EtcdStore, Storage, StorageError};
 use common::b;
 use common::etcd::Etcd;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_watch_on_a_frozen_etcd_ends_with_an_error() {
+/// A real etcd, and a store on it whose keep-alive pings every second.
+async fn pinged_every_second() -> (Etcd, EtcdStore) {
     let etcd = Etcd::start();
-    let endpoints = vec![etcd.client_url()];
     let options = EtcdOptions {
         connect_timeout: Duration::from_secs(10),
         keep_alive: Duration::from_secs(1),
         ..EtcdOptions::default()
     };
-    let store = EtcdStore::connect(&endpoints, options)
+    let store = EtcdStore::connect(&[etcd.client_url()], options)
         .await
         .expect("connect");
+    (etcd, store)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_on_a_frozen_etcd_ends_with_an_error() {
+    let (etcd, store) = pinged_every_second().await;
     let first = store.create("/registry/g/r/ns/a", b("v")).await.unwrap();
     let mut watch = store
         .watch("/registry/g/r/", first.mod_revision)
@@ -61,16 +66,7 @@ async fn a_watch_on_a_frozen_etcd_ends_with_an_error() {
 /// deadline does, never `Unavailable` (503, which says nothing was done).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_cut_off_by_a_frozen_etcd_has_an_unknown_outcome() {
-    let etcd = Etcd::start();
-    let endpoints = vec![etcd.client_url()];
-    let options = EtcdOptions {
-        connect_timeout: Duration::from_secs(10),
-        keep_alive: Duration::from_secs(1),
-        ..EtcdOptions::default()
-    };
-    let store = EtcdStore::connect(&endpoints, options)
-        .await
-        .expect("connect");
+    let (etcd, store) = pinged_every_second().await;
     store.create("/registry/g/r/ns/a", b("v")).await.unwrap();
     etcd.freeze();
     let cut = store.create("/registry/g/r/ns/b", b("v")).await;

@@ -33,7 +33,15 @@ impl Strategy<Alert> for AlertStrategy {
 }
 
 fn app() -> axum::Router {
-    ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+    app_on(AnyStore::Memory(MemoryStore::new()), |b| b)
+}
+
+/// The Alert server on `store`, its builder changed by `with` first.
+fn app_on(
+    store: AnyStore,
+    with: impl FnOnce(apiserver::ApiServerBuilder) -> apiserver::ApiServerBuilder,
+) -> axum::Router {
+    with(ApiServer::builder(store))
         .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy))
         .build()
         .unwrap()
@@ -2518,11 +2526,7 @@ async fn readyz_fails_when_the_embedded_file_is_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pager.db");
     let store = apiserver_storage::EmbeddedStore::open(&path).unwrap();
-    let app = ApiServer::builder(AnyStore::Embedded(store))
-        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy))
-        .build()
-        .unwrap()
-        .into_router();
+    let app = app_on(AnyStore::Embedded(store), |b| b);
     let alert = |name: &str| {
         json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
                "metadata": {"name": name}, "spec": {"message": "m"}})
@@ -2575,14 +2579,11 @@ async fn namespaces_are_read_from_the_namespace_source() {
     assert_eq!(r.body["apiVersion"], "v1");
     assert_eq!(r.body["metadata"]["name"], "anything");
     assert_eq!(r.body["status"]["phase"], "Active");
-    let listed = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
-        .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy))
-        .namespaces(std::sync::Arc::new(apiserver::StaticNamespaces(
+    let listed = app_on(AnyStore::Memory(MemoryStore::new()), |b| {
+        b.namespaces(std::sync::Arc::new(apiserver::StaticNamespaces(
             ["default".to_string()].into(),
         )))
-        .build()
-        .unwrap()
-        .into_router();
+    });
     let r = call(&listed, Method::GET, "/api/v1/namespaces/default", None, "").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = call(&listed, Method::GET, "/api/v1/namespaces/gone", None, "").await;
