@@ -4,7 +4,7 @@
 //! only from the generated clientset, informer factory and lister of `pager-client`.
 //!
 //! **Claims.** Before pushing, a controller claims the alert by writing the annotation
-//! `pager.k8s.co/sending: <controller id> <unix seconds>` with the `resourceVersion` it read from
+//! `pager.k8s.co/sending: <controller id>#<run nonce> <unix seconds>` with the `resourceVersion` it read from
 //! its cache as precondition. The write lands only if the alert is still what the cache says
 //! (unsent, unclaimed or claimed by this controller): a stale cache, or another controller
 //! racing for the same alert, gets a 409 and retries later — so two controllers never both push
@@ -15,8 +15,8 @@
 //! **Delivery guarantee: at least once, with an idempotency key.** The push carries the alert's
 //! uid as `guid`. Within one process an alert is pushed once: a status write that fails after a
 //! successful push is retried without pushing again. If the controller dies between the push and
-//! the status write, the alert is still unsent and claimed; after the claim expires (or at once,
-//! for the same controller id) it is pushed again with the same `guid`, which a notifier can
+//! the status write, the alert is still unsent and claimed; after the claim expires it is pushed
+//! again (by a restarted controller too) with the same `guid`, which a notifier can
 //! dedupe by. No alert is lost: it stays unsent until a push succeeded and the write landed.
 
 pub mod metrics;
@@ -48,8 +48,8 @@ pub const FIELD_MANAGER: &str = "pager-controller";
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// This controller's name in claims (stable across restarts: a restarted controller picks
-    /// its own claims up at once).
+    /// This controller's name in claims, which add a nonce of each run ([`claim_holder`]): the
+    /// pod's name, or the host's.
     pub id: String,
     pub workers: usize,
     /// Only this namespace (`None`: all).
@@ -83,6 +83,22 @@ fn split(key: &str) -> (&str, &str) {
 
 fn now_secs() -> i64 {
     jiff::Timestamp::now().as_second()
+}
+
+/// What this run writes in its claims: `<id>#<nonce>`, the nonce new for each run, as
+/// kube-controller-manager appends a UUID to its host name in its leader-election lease. Only a
+/// claim with this run's holder is its own: two processes given the same id (a
+/// misconfiguration, or none given on one host, where the default is the host name) wait for
+/// each other's claims as for any controller's, so they never both push one alert; and a
+/// restarted controller takes over its previous run's claims after the TTL, as any other would
+/// (that run may still be pushing).
+fn claim_holder(id: &str) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded randomly per process: a nonce without a dependency.
+    let nonce = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    format!("{id}#{:08x}", nonce as u32)
 }
 
 /// Who holds a claim and since when.
@@ -123,6 +139,8 @@ struct Worker {
     queue: WorkQueue<String>,
     notifier: Notifier,
     config: Config,
+    /// This run's name in claims ([`claim_holder`]).
+    holder: String,
     metrics: Metrics,
     /// Per key, the uid of the alert this process pushed whose status write has not landed
     /// yet. Keyed by name so that an alert deleted or replaced meanwhile leaves nothing behind.
@@ -131,10 +149,44 @@ struct Worker {
     /// label, the informer's resync) does not cut the backoff or the notifier's `Retry-After`
     /// short.
     not_before: NotBefore,
+    push_failures: FailureLog,
     /// Other controllers' claims, and when this process first saw each: a claim expires
     /// `claim_ttl` after it was first seen here, by this process's clock, so a claimant's clock
     /// running ahead cannot hold an alert longer, nor one running behind let two push it.
     claims_seen: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+/// How often a kind of push failure is logged as a warning.
+const FAILURE_LOG_EVERY: Duration = Duration::from_secs(30);
+
+/// Failed pushes, logged without flooding: a notifier down for thousands of alerts, each
+/// retried, is one warning per kind of failure (its message) and [`FAILURE_LOG_EVERY`], with
+/// how many alike were left out since; each failure is a debug line, and counted in
+/// `pager_controller_push_failures_total`.
+#[derive(Default)]
+struct FailureLog(Mutex<HashMap<String, (Instant, u64)>>);
+
+impl FailureLog {
+    fn report(&self, key: &str, error: &PushError) {
+        let message = error.to_string();
+        let now = Instant::now();
+        let mut logged = self.0.lock();
+        if let Some((at, left_out)) = logged.get_mut(&message)
+            && now.duration_since(*at) < FAILURE_LOG_EVERY
+        {
+            *left_out += 1;
+            tracing::debug!(alert = key, error = %message, "push failed; will retry");
+            return;
+        }
+        let left_out = logged.get(&message).map_or(0, |(_, n)| *n);
+        tracing::warn!(alert = key, error = %message, alike_since_last_warning = left_out, "push failed; will retry");
+        // Kinds of failure are few; a notifier answering ever-new messages (Retry-After
+        // dates) is not remembered without bound.
+        if logged.len() >= 64 {
+            logged.retain(|_, (at, _)| now.duration_since(*at) < FAILURE_LOG_EVERY);
+        }
+        logged.insert(message, (now, 0));
+    }
 }
 
 /// When each failed key may be tried again, and which keys are being worked on (shared by the
@@ -223,7 +275,7 @@ impl Worker {
         let alerts = self.cs.pager_v1beta1().alerts(ns);
         // Leave it to another controller holding a fresh claim.
         if let Some((holder, since)) = claim_of(&cached)
-            && holder != self.config.id
+            && holder != self.holder
         {
             // Aged by this process's clock from when it first saw the claim, as client-go's
             // leader election ages a lease: the claimant's clock, ahead or behind, does not
@@ -249,7 +301,7 @@ impl Worker {
             };
             if let Err(e) = self.notifier.push(&note).await {
                 self.metrics.push_failures.inc();
-                tracing::warn!(alert = key, error = %e, "push failed; will retry");
+                self.push_failures.report(key, &e);
                 // A notifier that says when to come back (a 429 or 503 with `Retry-After`)
                 // is asked again then, not after the usual backoff.
                 return Outcome::Retry(e.retry_after().unwrap_or_default());
@@ -322,7 +374,7 @@ impl Worker {
             .metadata
             .annotations
             .get_or_insert_with(Default::default)
-            .insert(CLAIM.into(), format!("{} {}", self.config.id, now_secs()));
+            .insert(CLAIM.into(), format!("{} {}", self.holder, now_secs()));
         let pp = PostParams {
             field_manager: Some(FIELD_MANAGER.into()),
             ..PostParams::default()
@@ -395,9 +447,11 @@ pub async fn run(
         lister: informer.lister(),
         queue: queue.clone(),
         notifier,
+        holder: claim_holder(&config.id),
         config: config.clone(),
         metrics: metrics.clone(),
         pushed: Mutex::new(HashMap::new()),
+        push_failures: FailureLog::default(),
         not_before,
         claims_seen: Mutex::new(HashMap::new()),
     });
@@ -467,7 +521,7 @@ impl Worker {
             .into_iter()
             .filter(|a| {
                 !is_sent(a)
-                    && claim_of(a).is_some_and(|(holder, _)| holder == self.config.id)
+                    && claim_of(a).is_some_and(|(holder, _)| holder == self.holder)
                     && !self
                         .pushed
                         .lock()

@@ -17,7 +17,8 @@ struct Cli {
     /// The notifier's base URL (`POST <url>/v2/pushes`).
     #[arg(long, env = "PAGER_NOTIFIER_URL")]
     notifier_url: String,
-    /// The notifier's access token, read from this file (a mounted secret).
+    /// The notifier's access token, read from this file (a mounted secret), and again whenever
+    /// it changes (a rotated secret).
     #[arg(long, env = "PAGER_NOTIFIER_TOKEN_FILE", conflicts_with = "token_env")]
     token_file: Option<PathBuf>,
     /// Read the token from the environment variable PAGER_NOTIFIER_TOKEN.
@@ -49,12 +50,7 @@ struct Cli {
 
 fn token(cli: &Cli) -> Result<Token, String> {
     if let Some(path) = &cli.token_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
-        if text.trim().is_empty() {
-            return Err(format!("the token file {} is empty", path.display()));
-        }
-        return Ok(Token::new(text.trim()));
+        return Token::from_file(path);
     }
     if cli.token_env {
         return match std::env::var("PAGER_NOTIFIER_TOKEN") {
@@ -160,7 +156,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(cli.metrics_listen).await?;
     tracing::info!(listen = %listener.local_addr()?, "serving /healthz, /readyz and /metrics");
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the /healthz, /readyz and /metrics server stopped");
+        }
     });
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

@@ -2,17 +2,139 @@
 //! JSON note. The alert's uid goes along as `guid`, the idempotency key a notifier can dedupe by.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use serde::Serialize;
 
-/// A secret that never appears in logs or `Debug` output.
+/// The notifier's access token: a secret that never appears in logs or `Debug` output. One read
+/// from a file ([`Token::from_file`], a mounted Secret) follows the file: the kubelet updates a
+/// Secret's files in place when it rotates, so each push reads the file again if it changed.
 #[derive(Clone)]
-pub struct Token(String);
+pub struct Token(Arc<Source>);
+
+enum Source {
+    Fixed(String),
+    File {
+        path: PathBuf,
+        current: Mutex<FileToken>,
+    },
+}
+
+/// The token last read from its file, and what the file was then.
+struct FileToken {
+    stamp: Option<Stamp>,
+    value: String,
+    /// The last failure to read it again (reported once, not at every push).
+    failure: Option<String>,
+}
+
+/// What tells a changed file: the kubelet swaps a symlink to a new directory (another inode);
+/// an edit in place changes the size or the modification time.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: i64,
+    mtime_nsec: i64,
+}
+
+fn stamp(path: &Path) -> std::io::Result<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path)?;
+    Ok(Stamp {
+        dev: m.dev(),
+        ino: m.ino(),
+        len: m.len(),
+        mtime: m.mtime(),
+        mtime_nsec: m.mtime_nsec(),
+    })
+}
+
+/// The token in `path`, trimmed: an error for a file that cannot be read or holds no token.
+fn read_token(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(format!("the token file {} is empty", path.display()));
+    }
+    Ok(token.to_string())
+}
 
 impl Token {
     pub fn new(token: impl Into<String>) -> Self {
-        Token(token.into())
+        Token(Arc::new(Source::Fixed(token.into())))
+    }
+
+    /// The token in the file at `path` (trimmed), read now — an error when it cannot be read or
+    /// is empty — and again before a push whenever the file changed. A later read that fails
+    /// (the file gone, empty, unreadable) keeps the token last read, with one error logged.
+    pub fn from_file(path: impl Into<PathBuf>) -> Result<Self, String> {
+        let path = path.into();
+        // Stamped before the read: a change between the two is read again at the next push.
+        let stamp = stamp(&path).ok();
+        let value = read_token(&path)?;
+        Ok(Token(Arc::new(Source::File {
+            path,
+            current: Mutex::new(FileToken {
+                stamp,
+                value,
+                failure: None,
+            }),
+        })))
+    }
+
+    fn is_empty(&self) -> bool {
+        match &*self.0 {
+            Source::Fixed(t) => t.trim().is_empty(),
+            Source::File { .. } => false, // checked when read
+        }
+    }
+
+    /// The token to send now.
+    fn current(&self) -> String {
+        let (path, current) = match &*self.0 {
+            Source::Fixed(t) => return t.clone(),
+            Source::File { path, current } => (path, current),
+        };
+        let mut current = current.lock();
+        let now = stamp(path);
+        if let Ok(now) = now
+            && current.stamp == Some(now)
+        {
+            return current.value.clone();
+        }
+        match now.map_err(|e| format!("cannot read the token file {}: {e}", path.display())) {
+            Ok(now) => match read_token(path) {
+                Ok(value) => {
+                    if value != current.value {
+                        tracing::info!(file = %path.display(), "the token file changed: pushing with the new token");
+                    }
+                    *current = FileToken {
+                        stamp: Some(now),
+                        value,
+                        failure: None,
+                    };
+                }
+                Err(e) => current.report(e),
+            },
+            Err(e) => current.report(e),
+        }
+        current.value.clone()
+    }
+}
+
+impl FileToken {
+    fn report(&mut self, failure: String) {
+        if self.failure.as_ref() != Some(&failure) {
+            tracing::error!(error = %failure, "pushing with the token read before");
+            self.failure = Some(failure);
+        }
     }
 }
 
@@ -119,7 +241,7 @@ impl Notifier {
                  (`https://api.pushbullet.com`); pushes go to `<base>/v2/pushes`"
             ));
         }
-        if token.0.trim().is_empty() {
+        if token.is_empty() {
             return Err("the notifier token is empty".into());
         }
         if timeout.is_zero() {
@@ -144,7 +266,7 @@ impl Notifier {
         let resp = self
             .http
             .post(&self.url)
-            .header("Access-Token", &self.token.0)
+            .header("Access-Token", self.token.current())
             .json(note)
             .send()
             .await
@@ -175,6 +297,54 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A Secret volume as the kubelet writes it: `token` → `..data/token`, `..data` → a
+    /// directory of this version, swapped atomically for the next one.
+    fn secret_version(dir: &Path, version: &str, token: &str) {
+        let versioned = dir.join(version);
+        std::fs::create_dir(&versioned).unwrap();
+        std::fs::write(versioned.join("token"), token).unwrap();
+        let tmp = dir.join("..data_tmp");
+        std::os::unix::fs::symlink(version, &tmp).unwrap();
+        std::fs::rename(&tmp, dir.join("..data")).unwrap();
+        if !dir.join("token").exists() {
+            std::os::unix::fs::symlink("..data/token", dir.join("token")).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_token_file_is_read_again_when_its_secret_is_rotated() {
+        let dir = tempfile::tempdir().unwrap();
+        secret_version(dir.path(), "..v1", "first\n");
+        let token = Token::from_file(dir.path().join("token")).unwrap();
+        assert_eq!(token.current(), "first");
+        secret_version(dir.path(), "..v2", "second");
+        assert_eq!(token.current(), "second");
+        // Edited in place (another length).
+        std::fs::write(dir.path().join("..v2/token"), "third-token").unwrap();
+        assert_eq!(token.current(), "third-token");
+        // Emptied or removed: the token read before is kept.
+        std::fs::write(dir.path().join("..v2/token"), "  \n").unwrap();
+        assert_eq!(token.current(), "third-token");
+        std::fs::remove_file(dir.path().join("..v2/token")).unwrap();
+        assert_eq!(token.current(), "third-token");
+        secret_version(dir.path(), "..v3", "fourth");
+        assert_eq!(token.current(), "fourth");
+        assert_eq!(format!("{token:?}"), "Token(<redacted>)");
+    }
+
+    #[test]
+    fn a_token_file_that_cannot_be_read_or_is_empty_is_refused_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = Token::from_file(dir.path().join("nope")).unwrap_err();
+        assert!(
+            missing.starts_with("cannot read the token file"),
+            "{missing}"
+        );
+        std::fs::write(dir.path().join("empty"), "\n").unwrap();
+        let empty = Token::from_file(dir.path().join("empty")).unwrap_err();
+        assert!(empty.ends_with("is empty"), "{empty}");
+    }
 
     #[test]
     fn retry_after_in_seconds_or_as_an_http_date() {

@@ -40,6 +40,59 @@ async fn get(url: &str) -> Option<String> {
     reqwest::get(url).await.ok()?.text().await.ok()
 }
 
+/// A `pager-controller` process for the API server at `api` (`host:port`) and the notifier at
+/// `notifier` (a URL), its kubeconfig and token file (`very-secret-token`) in `dir`, its
+/// `/metrics` on a free port; logs at `rust_log` to a pipe. (Keep `dir` bound: dropped, it
+/// takes the kubeconfig and the token with it.)
+struct Launched {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    /// `http://127.0.0.1:<port>` of `/healthz`, `/readyz`, `/metrics`.
+    metrics: String,
+}
+
+fn launch(api: &str, notifier: &str, args: &[&str], rust_log: &str) -> Launched {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: pager\n  cluster:\n    server: http://{api}\ncontexts:\n- name: pager\n  context:\n    cluster: pager\n    user: me\nusers:\n- name: me\n  user: {{}}\ncurrent-context: pager\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("token"), "very-secret-token\n").unwrap();
+    let metrics_port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_pager-controller"))
+        .args(args)
+        .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("PAGER_NOTIFIER_URL", notifier)
+        .env("PAGER_NOTIFIER_TOKEN_FILE", dir.path().join("token"))
+        .env("RUST_LOG", rust_log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    Launched {
+        child,
+        dir,
+        metrics: format!("http://127.0.0.1:{metrics_port}"),
+    }
+}
+
+/// Everything `child` logged (once it exited).
+fn logs(child: &mut std::process::Child) -> String {
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    logs
+}
+
 /// Sends SIGTERM to `child` and waits up to `within` for it to exit.
 async fn sigterm(
     child: &mut std::process::Child,
@@ -67,33 +120,17 @@ async fn sigterm(
 async fn the_binary_sends_serves_metrics_and_stops_on_sigterm() {
     let api = api_server().await;
     let (notifier_addr, rec) = notifier().await;
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: pager\n  cluster:\n    server: http://{api}\ncontexts:\n- name: pager\n  context:\n    cluster: pager\n    user: me\nusers:\n- name: me\n  user: {{}}\ncurrent-context: pager\n"
-        ),
-    )
-    .unwrap();
+    let Launched {
+        mut child,
+        dir,
+        metrics: base,
+    } = launch(
+        &api.to_string(),
+        &format!("http://{notifier_addr}"),
+        &["--workers", "2"],
+        "debug",
+    );
     let token_file = dir.path().join("token");
-    std::fs::write(&token_file, "very-secret-token\n").unwrap();
-    let metrics_port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pager-controller"))
-        .args([
-            "--workers",
-            "2",
-            "--metrics-listen",
-            &format!("127.0.0.1:{metrics_port}"),
-        ])
-        .env("KUBECONFIG", &kubeconfig)
-        .env("PAGER_NOTIFIER_URL", format!("http://{notifier_addr}"))
-        .env("PAGER_NOTIFIER_TOKEN_FILE", &token_file)
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
 
     let config = kube::Config::new(format!("http://{api}").parse().unwrap());
     let cs = Clientset::new(kube::Client::try_from(config).unwrap());
@@ -119,12 +156,42 @@ async fn the_binary_sends_serves_metrics_and_stops_on_sigterm() {
             .iter()
             .all(|p| p.token.as_deref() == Some("very-secret-token"))
     );
-    let base = format!("http://127.0.0.1:{metrics_port}");
+    // The secret rotated (replaced atomically, as the kubelet does): the next push carries the
+    // new token, without a restart.
+    let rotated = dir.path().join("token.new");
+    std::fs::write(&rotated, "rotated-secret-token\n").unwrap();
+    std::fs::rename(&rotated, &token_file).unwrap();
+    alerts
+        .create(&PostParams::default(), &alert("after-rotation"))
+        .await
+        .unwrap();
+    eventually(30, "pushed after the rotation", async || {
+        rec.pushes
+            .lock()
+            .iter()
+            .any(|p| p.body["title"] == "after-rotation")
+    })
+    .await;
+    assert!(
+        rec.pushes
+            .lock()
+            .iter()
+            .filter(|p| p.body["title"] == "after-rotation")
+            .all(|p| p.token.as_deref() == Some("rotated-secret-token"))
+    );
+    eventually(30, "11 sent", async || {
+        alerts
+            .list(&ListParams::default().fields("status.sent=true"))
+            .await
+            .map(|l| l.items.len() == 11)
+            .unwrap_or(false)
+    })
+    .await;
     assert_eq!(get(&format!("{base}/healthz")).await.as_deref(), Some("ok"));
     assert_eq!(get(&format!("{base}/readyz")).await.as_deref(), Some("ok"));
     let metrics = get(&format!("{base}/metrics")).await.unwrap();
     assert!(
-        metrics.contains("pager_controller_alerts_sent_total 10"),
+        metrics.contains("pager_controller_alerts_sent_total 11"),
         "{metrics}"
     );
     assert!(
@@ -142,16 +209,10 @@ async fn the_binary_sends_serves_metrics_and_stops_on_sigterm() {
         .await
         .expect("exited after SIGTERM");
     assert!(status.success(), "{status}");
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
+    let logs = logs(&mut child);
     assert!(logs.contains("sent"), "{logs}");
     assert!(
-        !logs.contains("very-secret-token"),
+        !logs.contains("very-secret-token") && !logs.contains("rotated-secret-token"),
         "the token was logged:\n{logs}"
     );
 }
@@ -160,28 +221,13 @@ async fn the_binary_sends_serves_metrics_and_stops_on_sigterm() {
 /// exits, cleanly and soon, instead of waiting for a sync that never comes.
 #[tokio::test]
 async fn sigterm_before_the_first_sync_exits() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
     // Nothing listens there.
     let api = format!("127.0.0.1:{}", free_port());
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: pager\n  cluster:\n    server: http://{api}\ncontexts:\n- name: pager\n  context:\n    cluster: pager\n    user: me\nusers:\n- name: me\n  user: {{}}\ncurrent-context: pager\n"
-        ),
-    )
-    .unwrap();
-    let token_file = dir.path().join("token");
-    std::fs::write(&token_file, "t\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pager-controller"))
-        .args(["--metrics-listen", &format!("127.0.0.1:{}", free_port())])
-        .env("KUBECONFIG", &kubeconfig)
-        .env("PAGER_NOTIFIER_URL", "http://127.0.0.1:9")
-        .env("PAGER_NOTIFIER_TOKEN_FILE", &token_file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let Launched {
+        mut child,
+        dir: _dir,
+        ..
+    } = launch(&api, "http://127.0.0.1:9", &[], "info");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let status = sigterm(&mut child, Duration::from_secs(10)).await;
     if status.is_none() {
@@ -208,26 +254,16 @@ fn a_missing_token_is_a_clear_error() {
 #[tokio::test]
 async fn not_ready_until_the_caches_sync() {
     let (notifier_addr, _rec) = notifier().await;
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: pager\n  cluster:\n    server: http://127.0.0.1:1\ncontexts:\n- name: pager\n  context:\n    cluster: pager\n    user: me\nusers:\n- name: me\n  user: {}\ncurrent-context: pager\n",
-    )
-    .unwrap();
-    let token_file = dir.path().join("token");
-    std::fs::write(&token_file, "t\n").unwrap();
-    let metrics_port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pager-controller"))
-        .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
-        .env("KUBECONFIG", &kubeconfig)
-        .env("PAGER_NOTIFIER_URL", format!("http://{notifier_addr}"))
-        .env("PAGER_NOTIFIER_TOKEN_FILE", &token_file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{metrics_port}");
+    let Launched {
+        mut child,
+        metrics: base,
+        dir: _dir,
+    } = launch(
+        "127.0.0.1:1",
+        &format!("http://{notifier_addr}"),
+        &[],
+        "info",
+    );
     eventually(30, "serving", async || {
         get(&format!("{base}/healthz")).await.as_deref() == Some("ok")
     })
@@ -238,4 +274,51 @@ async fn not_ready_until_the_caches_sync() {
         .await
         .expect("exited after SIGTERM");
     assert!(status.success(), "{status}");
+}
+
+/// A notifier down for every alert is one warning per kind of failure and half-minute, with
+/// how many alike were left out — not a line per alert and retry.
+#[tokio::test]
+async fn failed_pushes_are_logged_per_kind_of_failure_not_per_alert() {
+    let api = api_server().await;
+    let (notifier_addr, rec) = notifier().await;
+    for i in 0..20 {
+        rec.fail.lock().insert(format!("f{i}"), 3);
+    }
+    let Launched {
+        mut child,
+        dir: _dir,
+        ..
+    } = launch(
+        &api.to_string(),
+        &format!("http://{notifier_addr}"),
+        &["--workers", "4"],
+        "info",
+    );
+    let config = kube::Config::new(format!("http://{api}").parse().unwrap());
+    let cs = Clientset::new(kube::Client::try_from(config).unwrap());
+    let alerts = cs.pager_v1beta1().alerts("default");
+    for i in 0..20 {
+        alerts
+            .create(&PostParams::default(), &alert(&format!("f{i}")))
+            .await
+            .unwrap();
+    }
+    eventually(60, "20 sent", async || {
+        alerts
+            .list(&ListParams::default().fields("status.sent=true"))
+            .await
+            .map(|l| l.items.len() == 20)
+            .unwrap_or(false)
+    })
+    .await;
+    assert_eq!(rec.pushes.lock().iter().filter(|p| !p.accepted).count(), 60);
+    let status = sigterm(&mut child, Duration::from_secs(5))
+        .await
+        .expect("exited after SIGTERM");
+    assert!(status.success(), "{status}");
+    let logs = logs(&mut child);
+    let warnings: Vec<&str> = logs.lines().filter(|l| l.contains("push failed")).collect();
+    assert_eq!(warnings.len(), 1, "{logs}");
+    assert!(warnings[0].contains("answered 503"), "{logs}");
 }

@@ -231,6 +231,36 @@ async fn two_controllers_racing_never_both_send_an_alert() {
     task_b.await.unwrap();
 }
 
+/// Two controllers given the same id (none given, on one host: both default to the host name)
+/// are still two claimants: each run's claims carry a nonce of their own.
+#[tokio::test]
+async fn two_controllers_with_the_same_id_never_both_send_an_alert() {
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    // Slow pushes: each controller sees the other's claims while their pushes run.
+    *rec.delay.lock() = Duration::from_millis(300);
+    let alerts = cs.pager_v1beta1().alerts("default");
+    for i in 0..20 {
+        alerts
+            .create(&PostParams::default(), &alert(&format!("t{i:02}")))
+            .await
+            .unwrap();
+    }
+    let (stop_a, task_a, _) = start(&cs, addr, config("same-host"));
+    let (stop_b, task_b, _) = start(&cs, addr, config("same-host"));
+    eventually(30, "20 sent", async || sent(&cs).await == 20).await;
+    let by_guid = rec.accepted_by_guid();
+    assert_eq!(by_guid.len(), 20);
+    assert!(
+        by_guid.values().all(|n| *n == 1),
+        "an alert pushed twice: {by_guid:?}"
+    );
+    stop_a.send_replace(true);
+    stop_b.send_replace(true);
+    task_a.await.unwrap();
+    task_b.await.unwrap();
+}
+
 #[tokio::test]
 async fn the_controller_owns_status_sent_and_other_writers_do_not_disturb_it() {
     use kube_codegen_client::{Patch, PatchParams};
@@ -552,7 +582,7 @@ async fn a_graceful_shutdown_releases_its_claims() {
             .and_then(|a| a.get(pager_controller::CLAIM).cloned())
     };
     eventually(30, "claimed", async || {
-        claimed().await.is_some_and(|c| c.starts_with("leaving "))
+        claimed().await.is_some_and(|c| c.starts_with("leaving#"))
     })
     .await;
     stop.send_replace(true);
