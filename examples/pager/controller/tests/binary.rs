@@ -81,6 +81,18 @@ fn launch(api: &str, notifier: &str, args: &[&str], rust_log: &str) -> Launched 
     }
 }
 
+/// Waits until `n` alerts are marked sent.
+async fn all_sent(alerts: &pager_client::clientset::pager_v1beta1::AlertClient, n: usize) {
+    eventually(60, &format!("{n} sent"), async || {
+        alerts
+            .list(&ListParams::default().fields("status.sent=true"))
+            .await
+            .map(|l| l.items.len() == n)
+            .unwrap_or(false)
+    })
+    .await;
+}
+
 /// Everything `child` logged (once it exited).
 fn logs(child: &mut std::process::Child) -> String {
     let mut logs = String::new();
@@ -141,14 +153,7 @@ async fn the_binary_sends_serves_metrics_and_stops_on_sigterm() {
             .await
             .unwrap();
     }
-    eventually(30, "10 sent", async || {
-        alerts
-            .list(&ListParams::default().fields("status.sent=true"))
-            .await
-            .map(|l| l.items.len() == 10)
-            .unwrap_or(false)
-    })
-    .await;
+    all_sent(&alerts, 10).await;
     assert_eq!(rec.accepted_by_guid().len(), 10);
     assert!(
         rec.pushes
@@ -179,14 +184,7 @@ async fn the_binary_sends_serves_metrics_and_stops_on_sigterm() {
             .filter(|p| p.body["title"] == "after-rotation")
             .all(|p| p.token.as_deref() == Some("rotated-secret-token"))
     );
-    eventually(30, "11 sent", async || {
-        alerts
-            .list(&ListParams::default().fields("status.sent=true"))
-            .await
-            .map(|l| l.items.len() == 11)
-            .unwrap_or(false)
-    })
-    .await;
+    all_sent(&alerts, 11).await;
     assert_eq!(get(&format!("{base}/healthz")).await.as_deref(), Some("ok"));
     assert_eq!(get(&format!("{base}/readyz")).await.as_deref(), Some("ok"));
     let metrics = get(&format!("{base}/metrics")).await.unwrap();
@@ -304,14 +302,7 @@ async fn failed_pushes_are_logged_per_kind_of_failure_not_per_alert() {
             .await
             .unwrap();
     }
-    eventually(60, "20 sent", async || {
-        alerts
-            .list(&ListParams::default().fields("status.sent=true"))
-            .await
-            .map(|l| l.items.len() == 20)
-            .unwrap_or(false)
-    })
-    .await;
+    all_sent(&alerts, 20).await;
     assert_eq!(rec.pushes.lock().iter().filter(|p| !p.accepted).count(), 60);
     let status = sigterm(&mut child, Duration::from_secs(5))
         .await

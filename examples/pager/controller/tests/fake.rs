@@ -204,23 +204,24 @@ async fn an_alert_deleted_before_it_was_sent_is_not_sent() {
     task.await.unwrap();
 }
 
-#[tokio::test]
-async fn two_controllers_racing_never_both_send_an_alert() {
+/// Two controllers under `ids` started on the same `n` unsent alerts, the notifier answering
+/// each push after `delay`: every alert pushed exactly once.
+async fn race(ids: [&str; 2], n: usize, delay: Duration) {
     let cs = fake().await;
     let (addr, rec) = notifier().await;
+    *rec.delay.lock() = delay;
     let alerts = cs.pager_v1beta1().alerts("default");
-    for i in 0..50 {
+    for i in 0..n {
         alerts
             .create(&PostParams::default(), &alert(&format!("r{i:02}")))
             .await
             .unwrap();
     }
-    // Both start on the same 50 unsent alerts.
-    let (stop_a, task_a, _) = start(&cs, addr, config("controller-a"));
-    let (stop_b, task_b, _) = start(&cs, addr, config("controller-b"));
-    eventually(30, "50 sent", async || sent(&cs).await == 50).await;
+    let (stop_a, task_a, _) = start(&cs, addr, config(ids[0]));
+    let (stop_b, task_b, _) = start(&cs, addr, config(ids[1]));
+    eventually(30, "all sent", async || sent(&cs).await == n).await;
     let by_guid = rec.accepted_by_guid();
-    assert_eq!(by_guid.len(), 50);
+    assert_eq!(by_guid.len(), n);
     assert!(
         by_guid.values().all(|n| *n == 1),
         "an alert pushed twice: {by_guid:?}"
@@ -231,34 +232,17 @@ async fn two_controllers_racing_never_both_send_an_alert() {
     task_b.await.unwrap();
 }
 
+#[tokio::test]
+async fn two_controllers_racing_never_both_send_an_alert() {
+    race(["controller-a", "controller-b"], 50, Duration::ZERO).await;
+}
+
 /// Two controllers given the same id (none given, on one host: both default to the host name)
-/// are still two claimants: each run's claims carry a nonce of their own.
+/// are still two claimants: each run's claims carry a nonce of their own. Slow pushes: each
+/// sees the other's claims while their pushes run.
 #[tokio::test]
 async fn two_controllers_with_the_same_id_never_both_send_an_alert() {
-    let cs = fake().await;
-    let (addr, rec) = notifier().await;
-    // Slow pushes: each controller sees the other's claims while their pushes run.
-    *rec.delay.lock() = Duration::from_millis(300);
-    let alerts = cs.pager_v1beta1().alerts("default");
-    for i in 0..20 {
-        alerts
-            .create(&PostParams::default(), &alert(&format!("t{i:02}")))
-            .await
-            .unwrap();
-    }
-    let (stop_a, task_a, _) = start(&cs, addr, config("same-host"));
-    let (stop_b, task_b, _) = start(&cs, addr, config("same-host"));
-    eventually(30, "20 sent", async || sent(&cs).await == 20).await;
-    let by_guid = rec.accepted_by_guid();
-    assert_eq!(by_guid.len(), 20);
-    assert!(
-        by_guid.values().all(|n| *n == 1),
-        "an alert pushed twice: {by_guid:?}"
-    );
-    stop_a.send_replace(true);
-    stop_b.send_replace(true);
-    task_a.await.unwrap();
-    task_b.await.unwrap();
+    race(["same-host", "same-host"], 20, Duration::from_millis(300)).await;
 }
 
 #[tokio::test]
