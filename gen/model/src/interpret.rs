@@ -820,16 +820,31 @@ fn field_tags_of(
                 };
                 let fits = match &ty {
                     FieldType::Vec(_) => true,
-                    FieldType::Set { .. } => lt == ListType::Set,
+                    FieldType::Set { .. } => lt != ListType::Map,
                     _ => false,
                 };
                 if !fits {
                     let wants = if matches!(ty, FieldType::Set { .. }) {
-                        "a `Vec` (a set field is always `+listType=set`)"
+                        "a `Vec` (a set field is `+listType=set`, or `atomic`)"
                     } else {
                         "a list (`Vec<T>`)"
                     };
                     diags.push(misfit(tag, &item, wants));
+                    continue;
+                }
+                // structured-merge-diff keeps sets of scalars only: server-side apply (and
+                // kube-apiserver's CRD validation) refuse a set of objects or lists.
+                if lt == ListType::Set
+                    && let FieldType::Vec(elem) | FieldType::Set { elem, .. } = &ty
+                    && pkg.is_object_or_list(elem)
+                {
+                    diags.push(
+                        misfit(tag, &item, "a list of scalars (strings, numbers, booleans)").help(
+                            "server-side apply keeps sets of scalars only: make a list of \
+                                 objects `+listType=map` with `+listMapKey=<field>` (items told \
+                                 apart by that field), or `+listType=atomic` (replaced whole)",
+                        ),
+                    );
                     continue;
                 }
                 list_type_tag = Some(tag.span);

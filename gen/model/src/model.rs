@@ -268,6 +268,44 @@ impl Package {
         }
     }
 
+    /// Whether values of this type are JSON objects or arrays (never strings, numbers or
+    /// booleans): what a `set` list cannot hold, as server-side apply keeps sets of scalars
+    /// only. A type from another crate is not known to be either.
+    pub fn is_object_or_list(&self, ty: &FieldType) -> bool {
+        match ty {
+            FieldType::Vec(_) | FieldType::Map { .. } | FieldType::Set { .. } => true,
+            FieldType::Option(inner) | FieldType::Box(inner) => self.is_object_or_list(inner),
+            FieldType::Known(k) => matches!(k, KnownType::ObjectMeta | KnownType::ListMeta),
+            FieldType::Local(name) => self.type_named(name).is_some_and(|t| match &t.body {
+                TypeBody::Struct(fields) => match (t.serde.transparent, fields.as_slice()) {
+                    (true, [field]) => self.is_object_or_list(&field.ty),
+                    (transparent, _) => !transparent,
+                },
+                // A newtype is written as what it holds; a wider tuple as an array.
+                TypeBody::Tuple(items) => match items.as_slice() {
+                    [item] => self.is_object_or_list(item),
+                    _ => true,
+                },
+                TypeBody::Unit => false,
+                // A string enum is written as a string; any other as an object (or, untagged,
+                // as whatever its variants are).
+                TypeBody::Enum(variants) => {
+                    !t.serde.untagged
+                        && (t.serde.tag.is_some()
+                            || variants
+                                .iter()
+                                .any(|v| !matches!(v.shape, VariantShape::Unit)))
+                }
+            }),
+            FieldType::Bool
+            | FieldType::Int(_)
+            | FieldType::Float(_)
+            | FieldType::String
+            | FieldType::Foreign { .. }
+            | FieldType::Shared { .. } => false,
+        }
+    }
+
     pub fn roots(&self) -> impl Iterator<Item = (&TypeDef, &Resource)> {
         self.types
             .iter()

@@ -469,7 +469,7 @@ pub const TAGS: &[TagSpec] = &[
         grammar: Grammar::OneOf(&["atomic", "set", "map"]),
         repeatable: false,
         consumers: &["openapi-gen", "apiserver"],
-        doc: "`x-kubernetes-list-type`; `map` needs `+listMapKey`.",
+        doc: "`x-kubernetes-list-type`; `map` needs `+listMapKey`; a `set` holds scalars only.",
     },
     TagSpec {
         key: TagKey::ListMapKey,

@@ -1145,7 +1145,7 @@ fn tags_that_do_not_fit_their_item() {
         &[(
             "apis/widgets/v1/types.rs",
             &format!(
-                "{META}\n#[derive(Clone)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n    /// +listType=atomic\n    pub name: String,\n    /// +mapType=atomic\n    pub tags: Vec<String>,\n    /// +listType=map\n    pub ports: Vec<Port>,\n    /// +listMapKey=port\n    pub more: Vec<Port>,\n    /// +listType=atomic\n    pub set: std::collections::BTreeSet<String>,\n    /// +optional\n    /// +required\n    pub size: i32,\n    /// +patchStrategy=merge\n    /// +patchMergeKey=port\n    pub count: i32,\n}}\n\n/// +enum\n#[derive(Clone)]\npub struct Port {{\n    pub port: i32,\n}}\n\n/// +structType=atomic\n#[derive(Clone)]\npub enum Mode {{\n    A,\n}}\n"
+                "{META}\n#[derive(Clone)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n    /// +listType=atomic\n    pub name: String,\n    /// +mapType=atomic\n    pub tags: Vec<String>,\n    /// +listType=map\n    pub ports: Vec<Port>,\n    /// +listMapKey=port\n    pub more: Vec<Port>,\n    /// +listType=map\n    pub set: std::collections::BTreeSet<String>,\n    /// +listType=set\n    pub port_set: Vec<Port>,\n    /// +listType=atomic\n    pub atomic_set: std::collections::BTreeSet<Port>,\n    /// +optional\n    /// +required\n    pub size: i32,\n    /// +patchStrategy=merge\n    /// +patchMergeKey=port\n    pub count: i32,\n}}\n\n/// +enum\n#[derive(Clone)]\npub struct Port {{\n    pub port: i32,\n}}\n\n/// +structType=atomic\n#[derive(Clone)]\npub enum Mode {{\n    A,\n}}\n"
             ),
         )],
         "apis",

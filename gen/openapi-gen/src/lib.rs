@@ -533,11 +533,18 @@ fn field_type_schema(cx: Cx, ty: &FieldType) -> Value {
             json!({"type": "object", "additionalProperties": nullable(field_type_schema(cx, value))})
         }
         FieldType::Vec(t) => json!({"type": "array", "items": field_type_schema(cx, t)}),
-        FieldType::Set { elem, .. } => json!({
-            "type": "array",
-            "items": field_type_schema(cx, elem),
-            "x-kubernetes-list-type": "set",
-        }),
+        // A set of scalars is a `set` list; server-side apply keeps no set of anything else
+        // (structured-merge-diff refuses one, as kube-apiserver refuses such a CRD), so a set
+        // of objects or lists is an atomic list: replaced whole.
+        FieldType::Set { elem, .. } => {
+            let items = field_type_schema(cx, elem);
+            let list_type = if is_scalar_schema(&items) {
+                "set"
+            } else {
+                "atomic"
+            };
+            json!({"type": "array", "items": items, "x-kubernetes-list-type": list_type})
+        }
         FieldType::Map { value, .. } => {
             json!({"type": "object", "additionalProperties": field_type_schema(cx, value)})
         }
@@ -579,6 +586,19 @@ fn field_type_schema(cx: Cx, ty: &FieldType) -> Value {
             },
         },
     }
+}
+
+/// Whether a schema's values are strings, numbers or booleans (never `null`, an object or an
+/// array): what a `set` list may hold.
+fn is_scalar_schema(s: &Value) -> bool {
+    if s.get("nullable") == Some(&Value::Bool(true)) {
+        return false;
+    }
+    s.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true))
+        || matches!(
+            s.get("type").and_then(Value::as_str),
+            Some("string" | "integer" | "number" | "boolean")
+        )
 }
 
 /// The schema of an enum serde writes as a string (unit variants, neither tagged nor untagged):

@@ -902,3 +902,46 @@ pub struct Alert {
         serde_json::json!({"type": "integer", "format": "int32"})
     );
 }
+
+/// A set of scalars is a `set` list; a set of objects an atomic list (server-side apply keeps
+/// sets of scalars only: a `set` of objects made every non-empty value a 422); `+listType=atomic`
+/// makes any set atomic.
+#[test]
+fn a_set_of_objects_is_an_atomic_list() {
+    let s = schemas(
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::{BTreeSet, HashSet};
+
+#[derive(Clone)]
+pub struct Alert {
+    pub metadata: ObjectMeta,
+    pub tags: BTreeSet<String>,
+    pub ports: HashSet<u16>,
+    pub levels: BTreeSet<Level>,
+    pub grants: BTreeSet<Grant>,
+    pub nested: BTreeSet<Vec<String>>,
+    /// +listType=atomic
+    pub names: BTreeSet<String>,
+}
+
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Low,
+    High,
+}
+
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Grant {
+    pub group: String,
+}
+"#,
+    );
+    let props = &s["co.k8s.pager.v1.Alert"]["properties"];
+    let list_type = |field: &str| props[field]["x-kubernetes-list-type"].clone();
+    assert_eq!(list_type("tags"), "set");
+    assert_eq!(list_type("ports"), "set");
+    assert_eq!(list_type("levels"), "set");
+    assert_eq!(list_type("grants"), "atomic");
+    assert_eq!(list_type("nested"), "atomic");
+    assert_eq!(list_type("names"), "atomic");
+}
