@@ -74,6 +74,7 @@ pub struct ApiServerBuilder {
     limits: limits::LimitsConfig,
     serve_stored_bytes: bool,
     garbage_collection: bool,
+    freshness_wait: std::time::Duration,
     webhooks: Option<Arc<registry::webhooks::Webhooks>>,
     namespaces: Option<Arc<dyn registry::namespaces::NamespaceSource>>,
 }
@@ -148,6 +149,7 @@ impl ApiServer {
             limits: limits::LimitsConfig::default(),
             serve_stored_bytes: true,
             garbage_collection: true,
+            freshness_wait: registry::FRESHNESS_WAIT,
             webhooks: None,
             namespaces: None,
         }
@@ -311,6 +313,15 @@ impl ApiServerBuilder {
         self
     }
 
+    /// How long a get, list or watch from a `resourceVersion` the store has not reached waits
+    /// for it — the client read that revision from a replica a little ahead of this one —
+    /// before the 504 "Too large resource version" (default 3 s, kube-apiserver's watch cache's
+    /// `blockTimeout`). A watch is a 200 stream that ends with the Status as an ERROR event.
+    pub fn freshness_wait(mut self, wait: std::time::Duration) -> Self {
+        self.freshness_wait = wait;
+        self
+    }
+
     pub fn build(self) -> Result<ApiServer, BuildError> {
         let mut resources = HashMap::new();
         let mut groups: Vec<(String, Vec<String>)> = Vec::new();
@@ -365,6 +376,7 @@ impl ApiServerBuilder {
                 storage_version: storage,
                 serve_stored_bytes: self.serve_stored_bytes,
                 garbage_collection: self.garbage_collection,
+                freshness_wait: self.freshness_wait,
                 webhooks: self.webhooks.clone(),
                 namespaces: self.namespaces.clone(),
             };

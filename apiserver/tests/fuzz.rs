@@ -104,6 +104,8 @@ fn router(store: AnyStore) -> axum::Router {
                 .strategy(HubRules),
         )
         .bookmark_interval(Duration::from_millis(50))
+        // Requests from revisions still to come wait for them this long, not 3 s.
+        .freshness_wait(Duration::from_millis(20))
         .build()
         .unwrap()
         .into_router()

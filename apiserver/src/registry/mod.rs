@@ -27,6 +27,7 @@ pub use rest::{
     ResourceVersionMatch, RestStorage, Scope, Seen, Subresource, Watch, WatchItem, WriteOptions,
     Written,
 };
+pub(crate) use store::FRESHNESS_WAIT;
 /// The object JSON of a stored value (see [`stored`]).
 pub(crate) fn open_stored(value: &[u8]) -> Result<&[u8], String> {
     stored::open(value).map(|o| o.json)

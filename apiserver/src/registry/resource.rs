@@ -136,6 +136,9 @@ pub struct RestConfig {
     /// Deletes leave the garbage collector's finalizers
     /// ([`crate::ApiServerBuilder::garbage_collection`]).
     pub garbage_collection: bool,
+    /// How long a read or watch from a revision the store has not reached waits for it
+    /// ([`crate::ApiServerBuilder::freshness_wait`]).
+    pub freshness_wait: std::time::Duration,
 }
 
 /// A registered resource before the server is built: its versions' facts and schemas, and how

@@ -38,6 +38,11 @@ mod write;
 /// 20 concurrent label patches of one object had made a few of them 409 after 16 attempts).
 const UPDATE_RETRY_WINDOW: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How long a read or watch from a `resourceVersion` the store has not reached waits for it
+/// (a replica behind the one that answered the client's write) before the 504 "Too large
+/// resource version", by default: kube-apiserver's watch cache's `blockTimeout`.
+pub(crate) const FRESHNESS_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The attempts of one read-modify-write: immediate at first, then after a short random pause
 /// that grows with the attempts (writers that keep colliding spread out instead of spinning).
 struct Attempts {
@@ -106,6 +111,8 @@ pub(crate) struct GenericStore<H, S> {
     namespaces: Option<std::sync::Arc<dyn super::namespaces::NamespaceSource>>,
     /// Deletes leave the garbage collector's finalizers (`orphan`, `foregroundDeletion`).
     garbage_collection: bool,
+    /// How long a read from a revision still to come waits for it ([`FRESHNESS_WAIT`]).
+    freshness_wait: std::time::Duration,
     /// This store's own `Arc` (set by [`GenericStore::shared`]): what a list read page by page
     /// while its response is written holds on to.
     me: std::sync::Weak<Self>,
@@ -133,6 +140,7 @@ where
             config.serve_stored_bytes,
             config.garbage_collection,
         );
+        let freshness_wait = config.freshness_wait;
         let patch_schemas = versions
             .iter()
             .map(|v| {
@@ -159,6 +167,7 @@ where
             webhooks,
             namespaces,
             garbage_collection,
+            freshness_wait,
             fields: FieldManager::new(&versions),
             versions,
             me: std::sync::Weak::new(),
@@ -207,6 +216,33 @@ where
             k.push_str(n);
         }
         k
+    }
+
+    /// Waits up to its freshness wait ([`FRESHNESS_WAIT`] by default) for the store to reach
+    /// `revision`, as kube-apiserver's watch cache waits to be fresh enough: the store's
+    /// revision then, or the 504 "Too large resource version" with the last one seen.
+    pub(crate) async fn wait_for_revision(&self, revision: u64) -> Result<u64, ApiError> {
+        let deadline = tokio::time::Instant::now() + self.freshness_wait;
+        let mut pause = std::time::Duration::from_millis(5);
+        loop {
+            let current = match self.store.known_revision() {
+                Some(known) if known >= revision => known,
+                _ => self
+                    .store
+                    .revision()
+                    .await
+                    .map_err(|e| self.storage_error(e, ""))?,
+            };
+            if current >= revision {
+                return Ok(current);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(ApiError::too_large_resource_version(revision, current));
+            }
+            tokio::time::sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(100));
+        }
     }
 
     pub(super) fn storage_error(&self, e: StorageError, name: &str) -> ApiError {
@@ -533,18 +569,11 @@ where
             meta::check_path_name(name)?;
             let (_, codec) = self.codec(&scope.version)?;
             // A resourceVersion (other than "0") asks for the object at that revision or later
-            // (Go's etcd3 `Get`, `validateMinimumResourceVersion`): a revision the store has not
-            // reached is a 504, before whether the object exists. The store's revision is read
+            // (Go's etcd3 `Get`, `validateMinimumResourceVersion`): a revision the store does not
+            // reach soon is a 504, before whether the object exists. The store's revision is read
             // first, so the object read after it is at least that recent.
             if let Some(asked) = resource_version.filter(|rv| *rv > 0) {
-                let current = self
-                    .store
-                    .revision()
-                    .await
-                    .map_err(|e| self.storage_error(e, name))?;
-                if asked > current {
-                    return Err(ApiError::too_large_resource_version(asked, current));
-                }
+                self.wait_for_revision(asked).await?;
             }
             let kv = self
                 .store

@@ -300,6 +300,7 @@ where
     // A legacy watch from now replays what exists; `sendInitialEvents` decides when given
     // (false: from now without it, as a watch cache starts such a watch).
     let initial_events = send_initial_events.unwrap_or(from_now);
+    let mut freshness = None;
     let from = if initial_events {
         // `resourceVersion="0"` starts from any recent state (a watch cache's); none from the
         // current one.
@@ -335,34 +336,35 @@ where
             .await
             .map_err(|e| this.storage_error(e, ""))?
     } else {
-        // From a revision the store has not reached (a store that restarted with less history,
-        // etcd restored from a backup): an ERROR event with the 504 `Too large resource
-        // version` Status, not a stream that stays silent — in a 200 stream, as kube-apiserver's
-        // watch cache fails a watch once it has parsed its resourceVersion ("to match the
-        // uncached watch implementation"). client-go's reflector, and this crate's informers,
-        // relist on it; an HTTP 504 would be retried by clients for minutes instead.
+        // From a revision the store has not reached: kube-apiserver serves the watch (events
+        // after it, once they come), as when the client read that revision from another
+        // replica a little ahead of this one. A store whose history restarted below it (a
+        // memory store restarted, etcd restored from a backup) would leave such a watch silent
+        // for good: if the store has not reached the revision within the watch cache's
+        // freshness wait, the stream ends with an ERROR event carrying the 504 `Too large
+        // resource version` Status, in a 200 stream as kube-apiserver fails a watch it has
+        // started. client-go's reflector, and this crate's informers, relist on it.
         let asked = resource_version.unwrap_or_default();
         // A revision the watch cache has applied needs no round trip (kube-apiserver's cacher
         // checks against its own revision): informers re-watch while etcd stalls.
-        let current = match this.store.known_revision() {
-            Some(known) if asked <= known => known,
-            _ => this
+        if this
+            .store
+            .known_revision()
+            .is_none_or(|known| asked > known)
+        {
+            let current = this
                 .store
                 .revision()
                 .await
-                .map_err(|e| this.storage_error(e, ""))?,
-        };
-        if asked > current {
-            let error = WatchItem::Error(ApiError::too_large_resource_version(asked, current));
-            return Ok(Watch {
-                from: current,
-                events: futures::stream::iter([(current, error)]).boxed(),
-                progress: None,
-            });
+                .map_err(|e| this.storage_error(e, ""))?;
+            if asked > current {
+                freshness = Some(asked);
+            }
         }
         asked
     };
     let mut progress = None;
+    let waited_for = this.clone();
     let events = match this.store.watch(&prefix, from).await {
         Ok(stream) => {
             progress = stream.progress_handle();
@@ -398,6 +400,19 @@ where
             let error = (from, WatchItem::Error(this.storage_error(e, "")));
             initial.chain(futures::stream::iter([error])).boxed()
         }
+    };
+    // A watch from a revision still to come starts once the store reached it, or ends with
+    // the error.
+    let events = match freshness {
+        None => events,
+        Some(asked) => futures::stream::once(async move {
+            match waited_for.wait_for_revision(asked).await {
+                Ok(_) => events,
+                Err(e) => futures::stream::iter([(asked, WatchItem::Error(e))]).boxed(),
+            }
+        })
+        .flatten()
+        .boxed(),
     };
     Ok(Watch {
         from,

@@ -31,9 +31,13 @@ impl Strategy<Alert> for AlertStrategy {
     }
 }
 
+/// A revision the store has not reached is waited for this long here (3 s by default).
+const FRESHNESS_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
 fn app_on(store: AnyStore) -> axum::Router {
     ApiServer::builder(store)
         .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(AlertStrategy))
+        .freshness_wait(FRESHNESS_WAIT)
         .build()
         .unwrap()
         .into_router()
@@ -477,6 +481,46 @@ async fn a_get_at_a_future_resource_version_is_a_504_on_etcd_with_and_without_th
         .with_watch_cache(StoreOptions::default());
     assert!(matches!(cached, AnyStore::Cached(_)));
     get_at_a_future_resource_version(&app_on(cached)).await;
+}
+
+/// A get, list or watch from a revision the store reaches within the freshness wait (the
+/// client read it from a replica a little ahead) is served once it has, as kube-apiserver's
+/// watch cache waits to be fresh: a watch sees the writes after that revision.
+#[tokio::test]
+async fn a_revision_the_store_reaches_soon_is_waited_for() {
+    let app = app_on(AnyStore::Memory(MemoryStore::new()));
+    let created = create(&app, &alert("first")).await;
+    let current: u64 = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let next = current + 1;
+    // Revision `next` comes with "second", a little after the requests below.
+    let later = {
+        let app = app.clone();
+        async move {
+            tokio::time::sleep(FRESHNESS_WAIT / 4).await;
+            create(&app, &alert("second")).await;
+            create(&app, &alert("third")).await;
+        }
+    };
+    let watch_url = format!("{BASE}?watch=1&resourceVersion={next}&timeoutSeconds=1");
+    let get_url = format!("{}?resourceVersion={next}", url("first"));
+    let list_url = format!("{BASE}?resourceVersion={next}");
+    let ((code, event), (get_code, got), (list_code, listed), ()) = tokio::join!(
+        call(&app, Method::GET, &watch_url, None, ""),
+        call(&app, Method::GET, &get_url, None, ""),
+        call(&app, Method::GET, &list_url, None, ""),
+        later
+    );
+    // The events after the revision asked for: "third" only.
+    assert_eq!(code, StatusCode::OK, "{event}");
+    assert_eq!(event["type"], "ADDED", "{event}");
+    assert_eq!(event["object"]["metadata"]["name"], "third", "{event}");
+    assert_eq!(get_code, StatusCode::OK, "{got}");
+    assert_eq!(list_code, StatusCode::OK, "{listed}");
+    assert!(listed["items"].as_array().unwrap().len() >= 2, "{listed}");
 }
 
 // ---- 4. Emptied labels, annotations, finalizers, owner references ----

@@ -16,6 +16,7 @@ const BASE: &str = "/apis/pager.k8s.co/v1alpha1/namespaces/default/alerts";
 fn app() -> axum::Router {
     ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
         .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
+        .freshness_wait(std::time::Duration::from_millis(100))
         .build()
         .unwrap()
         .into_router()

@@ -172,6 +172,9 @@ where
             mut revision,
             not_older_than,
         } = super::list::ListStart::of(list);
+        if let Some(asked) = not_older_than.filter(|rv| *rv > 0) {
+            self.wait_for_revision(asked).await?;
+        }
         let mut selected = Vec::new();
         let mut next = None;
         loop {

@@ -20,6 +20,9 @@ where
             revision: mut list_rv,
             not_older_than,
         } = ListStart::of(opts);
+        if let Some(asked) = not_older_than.filter(|rv| *rv > 0) {
+            self.wait_for_revision(asked).await?;
+        }
         // An unlimited list its caller writes as it reads: pages read at the first page's
         // revision while the response is written, so that neither the response nor the list is
         // ever whole in memory. Every store reads recent revisions (the memory store from its
