@@ -224,8 +224,13 @@ impl<H: Object + Clone> FieldManager<H> {
     }
 
     /// Records a create, update or non-apply patch by `manager` in version `index`: `new`'s
-    /// managed fields are set. `old` is `None` for a create (whose request cannot bring
-    /// managed fields of its own).
+    /// managed fields are set. `old` is `None` for a create, which starts from the managed
+    /// fields its request brings (Go's `decodeLiveOrNew` over an empty live object: a copy of an
+    /// object keeps its owners).
+    ///
+    /// An update of an object that has none — reset by `[{}]`, or never tracked — is not
+    /// tracked either, until an apply: Go's `skipNonAppliedManager` (whose probability of
+    /// tracking a create is 1).
     pub(crate) fn update(
         &self,
         index: usize,
@@ -236,8 +241,15 @@ impl<H: Object + Clone> FieldManager<H> {
     ) -> Result<(), ApiError> {
         let api_version = &self.versions[index].api_version;
         let mut managed = match old {
-            None => Managed::default(),
-            Some(old) => self.live_or_new(old, new, subresource),
+            None => requested(new),
+            Some(old) => {
+                let managed = self.live_or_new(old, new, subresource);
+                if managed.fields.is_empty() {
+                    set_managed(new.metadata_mut(), &managed);
+                    return Ok(());
+                }
+                managed
+            }
         };
         let live = match old {
             Some(old) => self.value(index, old)?,
@@ -485,8 +497,8 @@ impl<H: Object + Clone> FieldManager<H> {
         match new.metadata().managed_fields.as_deref() {
             None | Some([]) => live(),
             Some([one]) if *one == ManagedFieldsEntry::default() => Managed::default(),
-            Some(entries) => match managed::decode(entries) {
-                Ok(m) if !m.fields.is_empty() => m,
+            Some(_) => match requested(new) {
+                m if !m.fields.is_empty() => m,
                 _ => live(),
             },
         }
@@ -567,6 +579,16 @@ fn validation_errors(errors: &[String]) -> String {
 
 fn subresource_name(subresource: Option<Subresource>) -> Option<&'static str> {
     subresource.map(Subresource::as_str)
+}
+
+/// The managed fields a request's object brings: none when they do not decode (ignored, as
+/// Kubernetes does) or are the reset `[{}]`.
+fn requested<H: Object>(new: &H) -> Managed {
+    match new.metadata().managed_fields.as_deref() {
+        None | Some([]) => Managed::default(),
+        Some([one]) if *one == ManagedFieldsEntry::default() => Managed::default(),
+        Some(entries) => managed::decode(entries).unwrap_or_default(),
+    }
 }
 
 /// Stored managed fields that do not decode are dropped (a write must not fail for them).

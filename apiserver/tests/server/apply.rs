@@ -921,7 +921,9 @@ async fn applies_setting_undeclared_fields_are_refused() {
 }
 
 /// `metadata.managedFields: []` in a write is "not set" (the stored entries are kept, then
-/// updated for the write as usual); `[{}]` resets them — for PUT and every patch type.
+/// updated for the write as usual: a custom resource's metadata is decoded into `ObjectMeta` and
+/// back, which drops it); `[{}]` resets them, and the object's updates are not tracked until an
+/// apply — for PUT and every patch type.
 #[tokio::test]
 async fn an_empty_managed_fields_list_keeps_them_and_one_empty_entry_resets_them() {
     let app = app();
@@ -1024,7 +1026,8 @@ async fn an_empty_managed_fields_list_keeps_them_and_one_empty_entry_resets_them
             ],
             "{kind}"
         );
-        // `[{}]`: reset; only what this write changed is owned (by the writer).
+        // `[{}]`: reset; and an update of an object that has no managed fields is not tracked
+        // (Go's skipNonAppliedManager), so none are left, nor added by later updates.
         let (method, content_type, mut body) = write(&obj, json!([{}]));
         if *kind == "put" {
             let mut o: Value = serde_json::from_str(&body).unwrap();
@@ -1042,17 +1045,34 @@ async fn an_empty_managed_fields_list_keeps_them_and_one_empty_entry_resets_them
         )
         .await;
         assert_eq!(code, StatusCode::OK, "{kind}: {obj}");
-        assert_eq!(
-            owners(&obj)
-                .into_iter()
-                .map(|e| (e.0, e.3))
-                .collect::<Vec<_>>(),
-            [(
-                "resetter".to_string(),
-                json!({"f:metadata": {"f:labels": {"f:b": {}}}})
-            )],
-            "{kind}"
+        assert!(
+            obj["metadata"].get("managedFields").is_none(),
+            "{kind}: {obj}"
         );
+        let (code, obj) = send(
+            &app,
+            Method::PATCH,
+            &format!("{BETA}/{name}?fieldManager=later"),
+            "application/merge-patch+json",
+            json!({"metadata": {"labels": {"c": "4"}}}).to_string(),
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{kind}: {obj}");
+        assert!(
+            obj["metadata"].get("managedFields").is_none(),
+            "{kind}: {obj}"
+        );
+        // Until an apply, which is tracked.
+        let (code, obj) = apply(
+            &app,
+            &format!("{BETA}/{name}"),
+            "alice",
+            false,
+            beta(name, json!({"title": "t2", "content": "c"})),
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{kind}: {obj}");
+        assert_eq!(managers(&obj), ["alice"], "{kind}");
     }
     // `[{}]` alone: no managed fields left at all.
     setup("m-clear").await;
@@ -1108,4 +1128,49 @@ async fn only_kubectl_applies_rewrite_the_last_applied_annotation() {
     .await;
     assert_eq!(code, StatusCode::CREATED, "{obj}");
     assert!(obj["metadata"].get("annotations").is_none(), "{obj}");
+}
+
+/// A create starts from the managed fields its request brings (a copy of an object keeps its
+/// owners, as Go's create runs the field manager over them): the creator then takes what it
+/// sets, and an owner of anything else keeps it.
+#[tokio::test]
+async fn a_create_keeps_the_managed_fields_it_brings() {
+    let app = app();
+    let mut obj = beta("copied", json!({"title": "t", "content": "c"}));
+    obj["metadata"]["managedFields"] = json!([{
+        "manager": "original",
+        "operation": "Apply",
+        "apiVersion": "pager.k8s.co/v1beta1",
+        "fieldsType": "FieldsV1",
+        "fieldsV1": {"f:metadata": {"f:annotations": {"f:note": {}}}, "f:spec": {"f:title": {}}},
+    }]);
+    let (code, created) = send(
+        &app,
+        Method::POST,
+        &format!("{BETA}?fieldManager=copier"),
+        "application/json",
+        obj.to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    let owned: Vec<(String, String, Value)> = owners(&created)
+        .into_iter()
+        .map(|e| (e.0, e.1, e.3))
+        .collect();
+    assert_eq!(
+        owned,
+        [
+            (
+                "original".to_string(),
+                "Apply".to_string(),
+                json!({"f:metadata": {"f:annotations": {"f:note": {}}}})
+            ),
+            (
+                "copier".to_string(),
+                "Update".to_string(),
+                json!({"f:spec": {"f:content": {}, "f:priority": {}, "f:title": {}}})
+            ),
+        ],
+        "{created}"
+    );
 }

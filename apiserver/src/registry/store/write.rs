@@ -327,8 +327,6 @@ where
         meta::prepare_for_create(obj.metadata_mut());
         obj.clear_status();
         if !applied {
-            // A client cannot bring managed fields of its own to a create.
-            obj.metadata_mut().managed_fields = None;
             self.fields
                 .update(index, None, None, &mut obj, &opts.field_manager)?;
         }
