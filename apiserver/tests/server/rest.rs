@@ -595,6 +595,86 @@ async fn unknown_fields_warn_by_default_and_are_dropped() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
 }
 
+/// What a patch itself repeats (or a JSON patch operation's unknown keys) is reported as a
+/// body's fields are, as Go's patchers decode the patch strictly: a warning, or (Strict) a 422.
+#[tokio::test]
+async fn a_patch_repeating_keys_is_reported_as_a_body_is() {
+    let app = app();
+    let body = json!({"metadata": {"name": "p"}, "spec": {"message": "m"}}).to_string();
+    assert_eq!(
+        call(&app, Method::POST, BASE, JSON, &body).await.status,
+        StatusCode::CREATED
+    );
+    let merge = r#"{"spec":{"message":"x","message":"y"}}"#;
+    let ops = r#"[{"op":"replace","path":"/spec/message","value":"z","bogus":1}]"#;
+    for (content_type, patch, issue) in [
+        (
+            Some("application/merge-patch+json"),
+            merge,
+            r#"duplicate field \"spec.message\""#,
+        ),
+        (
+            Some("application/strategic-merge-patch+json"),
+            merge,
+            r#"duplicate field \"spec.message\""#,
+        ),
+        (
+            Some("application/json-patch+json"),
+            ops,
+            r#"json patch unknown field \"bogus\""#,
+        ),
+    ] {
+        let what = content_type.unwrap();
+        let r = call(
+            &app,
+            Method::PATCH,
+            &format!("{BASE}/p"),
+            content_type,
+            patch,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{what}: {}", r.body);
+        let warning = r.headers.get("warning").map(|w| w.to_str().unwrap());
+        assert_eq!(
+            warning,
+            Some(format!("299 - \"{issue}\"").as_str()),
+            "{what}"
+        );
+        let r = call(
+            &app,
+            Method::PATCH,
+            &format!("{BASE}/p?fieldValidation=Strict"),
+            content_type,
+            patch,
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {}",
+            r.body
+        );
+        let message = r.body["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!(
+                "strict decoding error: {}",
+                issue.replace("\\\"", "\"")
+            )),
+            "{what}: {message}"
+        );
+        let r = call(
+            &app,
+            Method::PATCH,
+            &format!("{BASE}/p?fieldValidation=Ignore"),
+            content_type,
+            patch,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{what}: {}", r.body);
+        assert!(r.headers.get("warning").is_none(), "{what}");
+    }
+}
+
 #[tokio::test]
 async fn update_conflicts_generation_and_status_subresource() {
     let app = app();

@@ -426,6 +426,16 @@ where
                 .await;
         }
         let schema = &self.patch_schemas[index];
+        // Fields the patch itself repeats (or, in a JSON patch, an operation's unknown keys):
+        // reported with the patched object's, as Go's patchers decode the patch strictly
+        // (`Strict` refuses, `Warn` warns).
+        let patch_issues = match opts.field_validation {
+            FieldValidation::Strict | FieldValidation::Warn => patch_field_issues(kind, body),
+            FieldValidation::Ignore => Vec::new(),
+        };
+        let with_patch_issues = |issues: &[String]| -> Vec<String> {
+            patch_issues.iter().chain(issues).cloned().collect()
+        };
         self.guaranteed_update(scope, name, subresource, &opts, Request::Patch, |old| {
             // JSON is the point here: the patch applies to the object as the client sees it.
             let original = self.encode(codec, old)?;
@@ -459,12 +469,13 @@ where
                 DecodeError::Schema {
                     ref field_issues, ..
                 } if opts.field_validation == FieldValidation::Strict
-                    && !field_issues.is_empty() =>
+                    && !(field_issues.is_empty() && patch_issues.is_empty()) =>
                 {
-                    invalid(strict_decoding(field_issues))
+                    invalid(strict_decoding(&with_patch_issues(field_issues)))
                 }
                 e => decode_error_in(&codec.info, name, e, opts.field_validation),
             })?;
+            let field_issues = with_patch_issues(&field_issues);
             let warnings = match opts.field_validation {
                 FieldValidation::Strict if !field_issues.is_empty() => {
                     return Err(invalid(strict_decoding(&field_issues)));
@@ -776,6 +787,45 @@ where
         let (_, to) = self.store.codec(to)?;
         self.store.encode(to, &hub)
     }
+}
+
+/// What a strict decoding of a merge, strategic or JSON patch finds in the patch itself (Go's patchers
+/// decode it with `UnmarshalStrict`): repeated keys, and a JSON patch operation's keys other than
+/// `op`, `path`, `from` and `value` (`json patch ` before each, as Go words them). A patch that
+/// is no JSON is left to the patcher's own error.
+fn patch_field_issues(kind: PatchType, body: &[u8]) -> Vec<String> {
+    let duplicates = match kind {
+        PatchType::Merge | PatchType::StrategicMerge | PatchType::Json => {
+            super::super::codec::duplicate_keys(body).unwrap_or_default()
+        }
+        PatchType::Apply => return Vec::new(),
+    };
+    if kind != PatchType::Json {
+        return duplicates
+            .iter()
+            .map(|p| format!("duplicate field \"{p}\""))
+            .collect();
+    }
+    // Go's decoder names a field by the keys leading to it, not the operation's index.
+    let in_op = |path: &str| -> String {
+        path.split_once("].")
+            .map_or(path, |(_, rest)| rest)
+            .to_string()
+    };
+    let mut issues: Vec<String> = duplicates
+        .iter()
+        .map(|p| format!("json patch duplicate field \"{}\"", in_op(p)))
+        .collect();
+    if let Ok(Value::Array(ops)) = serde_json::from_slice::<Value>(body) {
+        for op in ops.iter().filter_map(Value::as_object) {
+            issues.extend(
+                op.keys()
+                    .filter(|k| !matches!(k.as_str(), "op" | "path" | "from" | "value"))
+                    .map(|k| format!("json patch unknown field \"{k}\"")),
+            );
+        }
+    }
+    issues
 }
 
 /// Go's `runtime.NewStrictDecodingError` wording.
