@@ -137,6 +137,32 @@ pub(crate) fn is_deleting(meta: &ObjectMeta) -> bool {
     meta.deletion_timestamp.is_some()
 }
 
+/// Warnings for finalizer names that are not domain-qualified with a path, in the words of
+/// kube-apiserver's custom resource strategy (`WarningsOnCreate`; on an update, for the
+/// finalizers it adds): another writer's finalizer of the same short name would be taken for
+/// this one. The garbage collector's and namespaces' own names are standard.
+pub(crate) fn finalizer_warnings(new: &ObjectMeta, old: Option<&ObjectMeta>) -> Vec<String> {
+    const STANDARD: [&str; 3] = ["kubernetes", "orphan", "foregroundDeletion"];
+    let had = |f: &String| old.is_some_and(|o| o.finalizers.iter().flatten().any(|x| x == f));
+    new.finalizers
+        .iter()
+        .flatten()
+        .filter(|f| !had(f) && !f.contains('/') && !STANDARD.contains(&f.as_str()))
+        .map(|f| {
+            let prefer = if f.contains('.') {
+                "prefer a domain-qualified finalizer name including a path (/)"
+            } else {
+                "prefer a domain-qualified finalizer name"
+            };
+            format!(
+                "metadata.finalizers: {}: {prefer} to avoid accidental conflicts with other \
+                 finalizer writers",
+                validation::go_quote(f)
+            )
+        })
+        .collect()
+}
+
 /// An object being deleted takes no new finalizers (Go's `ValidateNoNewFinalizers`, with its
 /// message): whatever is finishing it must not be held up by someone arriving late.
 pub(crate) fn no_new_finalizers(new: &ObjectMeta, old: &ObjectMeta) -> Option<Cause> {

@@ -595,6 +595,47 @@ async fn unknown_fields_warn_by_default_and_are_dropped() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
 }
 
+/// Finalizer names without a domain and a path are warned about, as kube-apiserver's custom
+/// resource strategy does: on a create, and for the finalizers an update adds.
+#[tokio::test]
+async fn finalizers_without_a_domain_and_path_are_warned_about() {
+    let app = app();
+    let warnings = |r: &Reply| -> Vec<String> {
+        r.headers
+            .get_all("warning")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    };
+    let body = json!({"metadata": {"name": "f", "finalizers": ["nodomain", "a.b", "pager.k8s.co/ok", "orphan"]}, "spec": {"message": "m"}});
+    let r = call(&app, Method::POST, BASE, JSON, &body.to_string()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(
+        warnings(&r),
+        [
+            r#"299 - "metadata.finalizers: \"nodomain\": prefer a domain-qualified finalizer name to avoid accidental conflicts with other finalizer writers""#,
+            r#"299 - "metadata.finalizers: \"a.b\": prefer a domain-qualified finalizer name including a path (/) to avoid accidental conflicts with other finalizer writers""#,
+        ]
+    );
+    // An update: only the finalizer it adds.
+    let patch = json!({"metadata": {"finalizers": ["nodomain", "a.b", "pager.k8s.co/ok", "orphan", "c.d"]}});
+    let r = call(
+        &app,
+        Method::PATCH,
+        &format!("{BASE}/f"),
+        Some("application/merge-patch+json"),
+        &patch.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        warnings(&r),
+        [
+            r#"299 - "metadata.finalizers: \"c.d\": prefer a domain-qualified finalizer name including a path (/) to avoid accidental conflicts with other finalizer writers""#
+        ]
+    );
+}
+
 /// What a patch itself repeats (or a JSON patch operation's unknown keys) is reported as a
 /// body's fields are, as Go's patchers decode the patch strictly: a warning, or (Strict) a 422.
 #[tokio::test]

@@ -259,6 +259,10 @@ where
             ));
         }
         let delete_now = self.prepare_update(ctx, codec, subresource, request, &mut new, &old)?;
+        warnings.extend(meta::finalizer_warnings(
+            new.metadata(),
+            Some(old.metadata()),
+        ));
         self.admission.validate(&attrs, Some(&new), Some(&old))?;
         warnings.extend(
             self.webhooks_validate(codec, &attrs, Some(&new), Some(&old))
@@ -375,6 +379,7 @@ where
         if !causes.is_empty() {
             return Err(self.invalid(codec, &name, causes));
         }
+        warnings.extend(meta::finalizer_warnings(obj.metadata(), None));
         // Validating admission after validation, before storage (dry runs too).
         self.admission.validate(&attrs, Some(&obj), None)?;
         warnings.extend(
