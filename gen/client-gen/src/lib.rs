@@ -20,8 +20,8 @@ use kube_codegen_model::clients::{
     ClientKind, client_packages, group_version_files, upper_camel, version_priority,
 };
 use kube_codegen_model::output::{
-    GeneratedFile, Generator, Options, Placement, absolute_type_path, field_type_tokens_with,
-    ident, unnameable_from_outside,
+    GeneratedFile, Generator, Options, Placement, absolute_type_path, allow_unused,
+    field_type_tokens_with, ident, unnameable_from_outside,
 };
 use kube_codegen_model::{
     ConversionTag, CustomMethod, Diagnostic, FieldType, Model, Package, Verb, naming,
@@ -196,10 +196,12 @@ fn clientset(
 ) -> TokenStream {
     let kube = opts.crates.kube.to_tokens();
     let client = opts.crates.client.to_tokens();
+    // On every item, and on each group/version's module for its whole file.
+    let allow = allow_unused();
     let mods = names.iter().map(|n| {
         let m = ident(n);
         let doc = format!(" Clients of `{}`.", group_version_of(packages, names, n));
-        quote! { #[doc = #doc] pub mod #m; }
+        quote! { #[doc = #doc] #allow pub mod #m; }
     });
     let accessors = packages.iter().zip(names).map(|((pkg, _), n)| {
         let m = ident(n);
@@ -234,11 +236,13 @@ fn clientset(
         /// The typed clientset: one accessor per group/version, one typed client per kind
         #[doc = #example]
         #[derive(Clone)]
+        #allow
         pub struct Clientset {
             client: #kube::Client,
             content_type: #client::ContentType,
         }
 
+        #allow
         impl Clientset {
             pub fn new(client: #kube::Client) -> Self {
                 Clientset { client, content_type: #client::ContentType::Json }
@@ -269,7 +273,10 @@ fn clientset(
         /// A fake clientset: the real API server in-process over an in-memory store (the user
         /// crate's `fake` feature enables `kube-codegen-client/fake`).
         #[cfg(feature = "fake")]
+        #allow
         pub mod fake {
+            // For the crate's tests, which may name none of them.
+            #[allow(unused_imports)]
             pub use #client::fake::{Fake, FakeBuilder, RequestInfo};
 
             /// A fake API server serving every kind of this clientset; preload objects with

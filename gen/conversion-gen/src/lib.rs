@@ -1228,8 +1228,10 @@ pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
     } else {
         quote::format_ident!("scheme")
     };
+    let allow = kube_codegen_model::output::allow_unused();
     let register = quote! {
         #[doc = #register_doc]
+        #allow
         pub fn register_conversions(#param: &mut #scheme::Scheme) {
             #(scheme.add_version::<#kinds>();)*
         }
@@ -1295,9 +1297,10 @@ pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
                 let name = format_ident!("{}", d.fn_name.replacen("convert_", "auto_convert_", 1));
                 let assignments = &d.assignments;
                 let doc = format!(" Converts the fields of `{}` that match; `{}` sets the rest.", plan.ext.name, d.fn_name);
+                // Called by hand-written conversions, which may convert otherwise.
                 quote! {
                     #[doc = #doc]
-                    #[allow(unused_variables)]
+                    #[allow(unused_variables, dead_code)]
                     pub fn #name(input: #input, out: &mut #output) -> ::core::result::Result<(), #scheme::ConversionError> {
                         #(#assignments)*
                         ::core::result::Result::Ok(())

@@ -8,6 +8,8 @@
 //!
 //! Output: `<package>/zz_generated.deepcopy.rs`, included by the package module.
 
+use std::collections::BTreeSet;
+
 use kube_codegen_model::output::{
     Content, GeneratedFile, Generator, Options, Placement, ident as keyword_safe, type_path,
 };
@@ -37,9 +39,17 @@ impl Generator for DeepcopyGen {
 
     fn validate_package(&self, _model: &Model, pkg: &Package) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
+        let held = held_by_kinds(pkg);
         for t in pkg.types.iter().filter(|t| enabled(t)) {
             for (what, ty, span) in all_fields(t) {
-                check_shared(t, &what, ty, span, &mut diags);
+                check_shared(
+                    t,
+                    &what,
+                    ty,
+                    span,
+                    held.contains(t.name.as_str()),
+                    &mut diags,
+                );
             }
             if !t.implements("Clone") && t.has_generics {
                 diags.push(
@@ -119,11 +129,35 @@ fn all_fields(t: &TypeDef) -> Vec<(String, &FieldType, SrcSpan)> {
     }
 }
 
+/// The names of the package's types its kinds hold, however deep: the others may be no API
+/// types at all (controller state dropped into an API package).
+fn held_by_kinds(pkg: &Package) -> BTreeSet<&str> {
+    let mut held: BTreeSet<&str> = pkg.roots().map(|(t, _)| t.name.as_str()).collect();
+    let mut todo: Vec<&str> = held.iter().copied().collect();
+    while let Some(name) = todo.pop() {
+        let Some(t) = pkg.type_named(name) else {
+            continue;
+        };
+        for (_, ty, _) in all_fields(t) {
+            ty.walk(&mut |ft| {
+                if let FieldType::Local(n) = ft
+                    && let Some(inner) = pkg.type_named(n)
+                    && held.insert(inner.name.as_str())
+                {
+                    todo.push(inner.name.as_str());
+                }
+            });
+        }
+    }
+    held
+}
+
 fn check_shared(
     t: &TypeDef,
     what: &str,
     ty: &FieldType,
     span: SrcSpan,
+    held_by_a_kind: bool,
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut found = None;
@@ -135,17 +169,21 @@ fn check_shared(
         }
     });
     if let Some(wrapper) = found {
+        let mut d = Diagnostic::error(
+            "E0401",
+            format!(
+                "{what} of `{}` uses `{wrapper}`, so copies would share state",
+                t.name
+            ),
+        )
+        .at(span, format!("`{wrapper}` is not deep-copied by `Clone`"))
+        .note("objects from a cache are copied before they are changed; a shared value would change every copy");
+        if !held_by_a_kind {
+            // Controller state (a `Context` holding `Arc<RwLock<…>>`) is no API type at all.
+            d = d.note(kube_codegen_model::output::NOT_AN_API_TYPE);
+        }
         diags.push(
-            Diagnostic::error(
-                "E0401",
-                format!(
-                    "{what} of `{}` uses `{wrapper}`, so copies would share state",
-                    t.name
-                ),
-            )
-            .at(span, format!("`{wrapper}` is not deep-copied by `Clone`"))
-            .note("objects from a cache are copied before they are changed; a shared value would change every copy")
-            .help("own the value: use the inner type directly, or `Box<T>` for a recursive type"),
+            d.help("own the value: use the inner type directly, or `Box<T>` for a recursive type"),
         );
     }
 }

@@ -138,6 +138,41 @@ fn shared_state_fields_are_rejected() {
     insta::assert_snapshot!(render(&loaded, &diags));
 }
 
+/// Shared state in a type no kind holds (controller-rs's `Context` and `State`, dropped into an
+/// API package) is likely no API type at all: E0401 says, as E0201 does, how such a type is
+/// left alone. Not said of a type a kind holds, however deep.
+#[test]
+fn shared_state_in_a_type_no_kind_holds_names_the_opt_out() {
+    let loaded = load_fixture(
+        "controller-state",
+        &[(
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}use std::sync::Arc;\nuse tokio::sync::RwLock;\n\n\
+                 #[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub spec: AlertSpec,\n}}\n\n\
+                 #[derive(Clone)]\npub struct AlertSpec {{\n    pub targets: Vec<Target>,\n}}\n\n\
+                 #[derive(Clone)]\npub struct Target {{\n    pub held: Arc<String>,\n}}\n\n\
+                 #[derive(Clone)]\npub struct Context {{\n    pub state: Arc<RwLock<State>>,\n}}\n\n\
+                 #[derive(Clone, Default)]\npub struct State {{\n    pub ready: bool,\n}}\n"
+            ),
+        )],
+    );
+    let mut diags = DeepcopyGen.check(&loaded.model);
+    kube_codegen_model::diag::sort(&mut diags);
+    let out = render(&loaded, &diags);
+    let opt_out = kube_codegen_model::output::NOT_AN_API_TYPE;
+    let [held, context] = &diags[..] else {
+        panic!("two E0401s: {out}");
+    };
+    assert!(held.message.contains("`Target`"), "{out}");
+    assert!(!held.notes.iter().any(|n| n == opt_out), "{out}");
+    assert!(
+        context.message.contains("field `state` of `Context`"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("= note: {opt_out}")), "{out}");
+}
+
 #[test]
 fn private_type_in_a_submodule_is_rejected() {
     let loaded = load_fixture(

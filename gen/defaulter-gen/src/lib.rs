@@ -458,9 +458,11 @@ pub fn package(model: &Model, pkg: &Package, opts: &Options) -> TokenStream {
     } else {
         quote::format_ident!("scheme")
     };
+    let allow = kube_codegen_model::output::allow_unused();
     quote! {
         #(#impls)*
         #[doc = #register_doc]
+        #allow
         pub fn register_defaults(#param: &mut #scheme::Scheme) {
             #(scheme.add_defaults::<#kinds>();)*
         }

@@ -9,7 +9,9 @@
 use std::collections::BTreeMap;
 
 use kube_codegen_model::clients::{ClientKind, group_names, group_version_files, upper_camel};
-use kube_codegen_model::output::{GeneratedFile, Generator, Options, Placement, ident};
+use kube_codegen_model::output::{
+    GeneratedFile, Generator, Options, Placement, allow_unused, ident,
+};
 use kube_codegen_model::{Model, Package};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -50,10 +52,12 @@ fn factory(
 ) -> TokenStream {
     let cache = opts.crates.cache.to_tokens();
     let kube = opts.crates.kube.to_tokens();
+    // On every item, and on each group/version's module for its whole file.
+    let allow = allow_unused();
     let mods = packages.iter().zip(names).map(|((pkg, _), n)| {
         let m = ident(n);
         let doc = format!(" Informers of `{}`.", pkg.display_name());
-        quote! { #[doc = #doc] pub mod #m; }
+        quote! { #[doc = #doc] #allow pub mod #m; }
     });
     // Groups, each with its versions (in the packages' order).
     let group_of = group_names(packages);
@@ -92,9 +96,11 @@ fn factory(
         });
         quote! {
             #[doc = #doc]
+            #allow
             pub struct #ty<'a> {
                 factory: &'a SharedInformerFactory,
             }
+            #allow
             impl<'a> #ty<'a> {
                 #(#accessors)*
             }
@@ -106,10 +112,12 @@ fn factory(
         /// Shared informers for every kind of the clientset: one watch per kind however many
         /// consumers ask for it. Ask for informers, `start()`, `wait_for_cache_sync().await`,
         /// and `shutdown().await` at the end.
+        #allow
         pub struct SharedInformerFactory {
             inner: #cache::SharedInformerFactory,
         }
 
+        #allow
         impl SharedInformerFactory {
             /// A factory over the clientset's client, watching every namespace.
             pub fn new(clientset: &super::clientset::Clientset) -> Self {

@@ -98,8 +98,12 @@ impl Default for Config {
 pub enum Error {
     /// Problems in the input, rendered like rustc.
     Diagnostics(Failure),
-    /// `--verify` found files that differ from what would be generated.
-    Verify(Outcome),
+    /// `--verify` found files that differ from what would be generated; the run's rendered
+    /// warnings (empty when none), which an out-of-date run has as much as an up-to-date one.
+    Verify {
+        outcome: Outcome,
+        warnings: String,
+    },
     /// A name given to `only` that is not a generator.
     UnknownGenerator(String),
     /// The configuration cannot work (a crate override that is not a path, a separate-crate
@@ -114,7 +118,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Diagnostics(failure) => write!(f, "{failure}"),
-            Error::Verify(o) => {
+            Error::Verify {
+                outcome: o,
+                warnings,
+            } => {
+                write!(f, "{warnings}")?;
                 writeln!(f, "error: generated code is out of date:")?;
                 for p in &o.changed {
                     writeln!(f, "  differs: {}", p.display())?;
@@ -662,7 +670,7 @@ impl Config {
         warnings.push_str(&self.missing_includes(&files, &loaded));
         warnings.push_str(&self.unrecorded_protobuf(&files, &loaded));
         if verify && !outcome.is_clean() {
-            return Err(Error::Verify(outcome));
+            return Err(Error::Verify { outcome, warnings });
         }
         let report = Report {
             files: files.len(),

@@ -321,7 +321,7 @@ fn verify_never_trusts_the_stamp() {
     )
     .unwrap();
     match f.config().verify() {
-        Err(Error::Verify(o)) => assert_eq!(o.changed, [f.path(REGISTER)]),
+        Err(Error::Verify { outcome: o, .. }) => assert_eq!(o.changed, [f.path(REGISTER)]),
         other => panic!("verify must fail: {other:?}"),
     }
     assert!(

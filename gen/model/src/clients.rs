@@ -269,7 +269,7 @@ pub fn group_version_files(
 }
 
 /// A `mod.rs` declaring one documented module per group/version: `#[doc = " <what> of `<pkg>`."]
-/// pub mod <name>;`.
+/// #[allow(dead_code)] pub mod <name>;` (the allow covers the module's file).
 pub fn module_declarations(
     packages: &[(&Package, Vec<ClientKind<'_>>)],
     names: &[String],
@@ -278,7 +278,8 @@ pub fn module_declarations(
     let mods = packages.iter().zip(names).map(|((pkg, _), n)| {
         let m = ident(n);
         let doc = format!(" {what} of `{}`.", pkg.display_name());
-        quote! { #[doc = #doc] pub mod #m; }
+        let allow = crate::output::allow_unused();
+        quote! { #[doc = #doc] #allow pub mod #m; }
     });
     quote! { #(#mods)* }
 }

@@ -161,6 +161,18 @@ pub trait Generator: Sync + Send {
     }
 }
 
+/// How a type kept beside the API types, which no API holds, is left alone (a note of the
+/// model's E0201 and deepcopy-gen's E0401).
+pub const NOT_AN_API_TYPE: &str = "a type no API holds (an error type, a helper) is read by no generator once tagged `+k8s:deepcopy-gen=false` and `+k8s:openapi-gen=false`";
+
+/// `#[allow(dead_code)]`, for each generated item a crate may never use (a constant, a list
+/// type, `add_to_scheme`, a client struct): the package module may be `pub(crate)` or in a
+/// binary, and a crate built with `-D warnings` cannot edit generated code. Per item, as an
+/// `include!`d file can hold no inner `#![allow]`; a `mod` declaration given it covers its file.
+pub fn allow_unused() -> TokenStream {
+    quote!(#[allow(dead_code)])
+}
+
 /// Whether `name` is a Rust strict or reserved keyword (written `r#name` as an identifier).
 /// A `match`, not a list scan: it runs for every identifier of every generated file.
 pub fn is_keyword(name: &str) -> bool {

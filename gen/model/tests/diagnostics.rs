@@ -1055,6 +1055,35 @@ fn custom_resource_hints_read_several_columns_root_selectable_and_conditional_de
     );
 }
 
+/// W0118's kind derives what kube-rs's derive gives its kind — `Clone`, `Debug` and what
+/// `derive = …` lists — not what the spec derives: a spec's `PartialEq` on a kind whose status
+/// lacks it would not compile (E0369). `derive` is read, so it is not named as left out; a key
+/// given twice is named once; a `kube(doc = …)` under `cfg_attr` is the kind's description.
+#[test]
+fn custom_resource_hints_derive_what_kube_derives_on_the_kind() {
+    let root = fixture(&[(
+        "apis/stable/v1/types.rs",
+        concat!(
+            "use kube::CustomResource;\nuse serde::{Deserialize, Serialize};\n",
+            "#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]\n",
+            "#[kube(group = \"ex.example.com\", version = \"v1\", kind = \"Thing\", namespaced, status = \"ThingStatus\", derive = \"Default\")]\n",
+            "#[kube(derive = \"Default\", derive = \"schemars::JsonSchema\", attr = \"a\", attr = \"b\")]\n",
+            "#[cfg_attr(not(doctest), kube(doc = r#\"A thing, documented.\"#))]\n",
+            "pub struct ThingSpec {\n    pub size: i32,\n}\n\n",
+            "#[derive(Serialize, Deserialize, Clone, Debug, Default)]\npub struct ThingStatus {\n    pub ready: bool,\n}\n",
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(
+        out.contains("#[derive(Clone, Debug, Default, schemars::JsonSchema)]\n"),
+        "{out}"
+    );
+    assert!(out.contains("/// A thing, documented."), "{out}");
+    assert!(out.contains("`attr` has no tag here"), "{out}");
+    assert!(!out.contains("`derive`"), "{out}");
+}
+
 #[test]
 fn unresolved_types() {
     let out = errors(
@@ -2228,7 +2257,58 @@ fn a_schemars_default_is_a_warning_naming_the_tag() {
         "{out}"
     );
     assert!(out.contains("`/// +default=<JSON value>`"), "{out}");
+    assert!(out.contains("stays required"), "{out}");
     assert!(out.contains("types.rs:"), "{out}");
+}
+
+/// What schemars would publish from other attributes — `extend` (kube-rs's CEL rules as
+/// `x-kubernetes-validations`, on a type or a field) and validator's `length`/`regex` (the
+/// schema's `minLength`, `maxLength`, `pattern`) — is W0207, not dropped silently; a
+/// `schemars(default)` on an `Option` does not say the field stays required.
+#[test]
+fn schema_extensions_and_validator_rules_are_a_warning() {
+    let root = fixture(&[(
+        "apis/pager/v1/types.rs",
+        &[
+            META,
+            "use serde::{Deserialize, Serialize};\n#[derive(Clone)]\npub struct Alert {\n    pub metadata: ObjectMeta,\n    pub spec: AlertSpec,\n}\n",
+            "#[derive(Clone, Default, Serialize, Deserialize)]\n",
+            "#[schemars(extend(\"x-kubernetes-validations\" = [{\"rule\": \"self.a < self.b\"}]))]\n",
+            "pub struct AlertSpec {\n",
+            "    #[schemars(extend(\"x-kubernetes-validations\" = [{\"rule\": \"self == oldSelf\"}]))]\n    pub a: i32,\n",
+            "    #[validate(length(min = 1, max = 100))]\n    pub b: i32,\n",
+            "    #[validate(regex = \"NAME\")]\n    pub name: String,\n",
+            "    #[schemars(default = \"twenty\")]\n    pub limit: Option<i64>,\n",
+            "}\n",
+        ]
+        .concat(),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    let count = |s: &str| out.matches(s).count();
+    assert_eq!(
+        count("warning[W0207]: `#[schemars(extend …)]` is not read"),
+        2,
+        "{out}"
+    );
+    assert!(out.contains("types.rs:9:12"), "the type's `extend`: {out}");
+    assert!(
+        out.contains("warning[W0207]: `#[validate(length …)]` is not published"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning[W0207]: `#[validate(regex …)]` is not published"),
+        "{out}"
+    );
+    assert_eq!(count("= help: check"), 4, "{out}");
+    assert!(
+        out.contains("warning[W0207]: `#[schemars(default …)]` is not read"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("stays required"),
+        "an `Option` is optional: {out}"
+    );
 }
 
 /// A struct of the package named like a prelude type shadows it, as in rustc: a field `String`

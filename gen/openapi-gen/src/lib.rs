@@ -198,6 +198,7 @@ pub fn module_text(schemas: &Map<String, Value>) -> String {
     format!(
         "/// OpenAPI v3 schemas of this package's types, by definition name; `$ref`s point at\n\
          /// `#/components/schemas/<name>`.\n\
+         #[allow(dead_code)]\n\
          pub const OPENAPI_SCHEMAS: &str = r{h}\"{json}\"{h};\n"
     )
 }

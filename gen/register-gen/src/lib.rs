@@ -8,7 +8,7 @@
 //! the API server's registry keeps hub objects through).
 
 use kube_codegen_model::output::{
-    Content, GeneratedFile, Generator, Options, Placement, field_type_tokens,
+    Content, GeneratedFile, Generator, Options, Placement, allow_unused, field_type_tokens,
     ident as keyword_safe, type_path,
 };
 use kube_codegen_model::{
@@ -78,6 +78,7 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
     let scheme = opts.crates.scheme.to_tokens();
     let k8s = opts.crates.k8s_openapi.to_tokens();
 
+    let allow = allow_unused();
     let mut lists = Vec::new();
     let mut adds = Vec::new();
     let mut impls = Vec::new();
@@ -90,6 +91,7 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
         );
         lists.push(quote! {
             #[doc = #list_doc]
+            #allow
             pub type #list = #k8s::List<#ty>;
         });
         adds.push(quote! { scheme.add::<#ty>(); });
@@ -104,13 +106,17 @@ pub fn package(pkg: &Package, opts: &Options) -> TokenStream {
     };
     quote! {
         /// The API group of this package.
+        #allow
         pub const GROUP_NAME: &str = #group;
         /// The version of this package.
+        #allow
         pub const VERSION: &str = #version;
         /// `group/version`, the `apiVersion` of every kind in this package.
+        #allow
         pub const GROUP_VERSION: &str = #group_version;
         #(#lists)*
         #[doc = #add_doc]
+        #allow
         pub fn add_to_scheme(#param: &mut #scheme::Scheme) {
             #(#adds)*
         }

@@ -2,6 +2,8 @@
 // kube-codegen generator: applyconfiguration-gen
 
 /// Apply configurations of `pager.k8s.co/v1alpha1`.
+#[allow(dead_code)]
 pub mod pager_v1alpha1;
 /// Apply configurations of `pager.k8s.co/v1beta1`.
+#[allow(dead_code)]
 pub mod pager_v1beta1;

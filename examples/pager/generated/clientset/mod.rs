@@ -2,16 +2,20 @@
 // kube-codegen generator: client-gen
 
 /// Clients of `pager.k8s.co/v1alpha1`.
+#[allow(dead_code)]
 pub mod pager_v1alpha1;
 /// Clients of `pager.k8s.co/v1beta1`.
+#[allow(dead_code)]
 pub mod pager_v1beta1;
 /// The typed clientset: one accessor per group/version, one typed client per kind
 /// (`Clientset::new(client).pager_v1alpha1().alerts("default")`).
 #[derive(Clone)]
+#[allow(dead_code)]
 pub struct Clientset {
     client: ::kube::Client,
     content_type: ::kube_codegen_client::ContentType,
 }
+#[allow(dead_code)]
 impl Clientset {
     pub fn new(client: ::kube::Client) -> Self {
         Clientset {
@@ -52,7 +56,9 @@ impl Clientset {
 /// A fake clientset: the real API server in-process over an in-memory store (the user
 /// crate's `fake` feature enables `kube-codegen-client/fake`).
 #[cfg(feature = "fake")]
+#[allow(dead_code)]
 pub mod fake {
+    #[allow(unused_imports)]
     pub use ::kube_codegen_client::fake::{Fake, FakeBuilder, RequestInfo};
     /// A fake API server serving every kind of this clientset; preload objects with
     /// `.object(..)`, `.build().await`, then `Clientset::new(fake.client())`.

@@ -2,15 +2,19 @@
 // kube-codegen generator: informer-gen
 
 /// Informers of `pager.k8s.co/v1alpha1`.
+#[allow(dead_code)]
 pub mod pager_v1alpha1;
 /// Informers of `pager.k8s.co/v1beta1`.
+#[allow(dead_code)]
 pub mod pager_v1beta1;
 /// Shared informers for every kind of the clientset: one watch per kind however many
 /// consumers ask for it. Ask for informers, `start()`, `wait_for_cache_sync().await`,
 /// and `shutdown().await` at the end.
+#[allow(dead_code)]
 pub struct SharedInformerFactory {
     inner: ::kube_codegen_cache::SharedInformerFactory,
 }
+#[allow(dead_code)]
 impl SharedInformerFactory {
     /// A factory over the clientset's client, watching every namespace.
     pub fn new(clientset: &super::clientset::Clientset) -> Self {
@@ -66,9 +70,11 @@ impl SharedInformerFactory {
     }
 }
 /// The versions of group `pager.k8s.co`.
+#[allow(dead_code)]
 pub struct PagerGroup<'a> {
     factory: &'a SharedInformerFactory,
 }
+#[allow(dead_code)]
 impl<'a> PagerGroup<'a> {
     /// The informers of `pager.k8s.co/v1alpha1`.
     pub fn v1alpha1(&self) -> pager_v1alpha1::PagerV1alpha1<'a> {

@@ -13,8 +13,7 @@ use super::{BareName, MapKey};
 
 pub(crate) const MAP_KEY_PROBLEM: &str = "a map whose keys are not `String`";
 pub(crate) const MAP_KEY_HELP: &str = "JSON object keys are strings: use `BTreeMap<String, V>`";
-/// How a type kept beside the API types, which no API holds, is left alone.
-pub(crate) const NOT_AN_API_TYPE: &str = "a type no API holds (an error type, a helper) is read by no generator once tagged `+k8s:deepcopy-gen=false` and `+k8s:openapi-gen=false`";
+pub(crate) use crate::output::NOT_AN_API_TYPE;
 
 fn unsupported(ctx: &mut Ctx, ty: &syn::Type, what: &str, help: &str) -> FieldType {
     let span = ctx.span(ty_span(ty));

@@ -409,7 +409,7 @@ fn lower_enum(ctx: &mut Ctx, e: &syn::ItemEnum) -> LoweredType {
             let name = v.ident.unraw().to_string();
             Variant {
                 wire: name.clone(),
-                serde: serde_field(ctx, &v.attrs),
+                serde: serde_field(ctx, &v.attrs, false),
                 name,
                 docs,
                 span: ctx.span(v.ident.span()),

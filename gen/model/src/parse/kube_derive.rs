@@ -30,8 +30,10 @@ struct KubeAttrs {
     unread: Vec<String>,
     /// `doc = "…"`: the kind's description.
     doc: Option<String>,
-    /// Keys with no tag here (`singular`, `validation`, `attr`, …), as written.
+    /// Keys with no tag here (`singular`, `validation`, `attr`, …), as written, each once.
     dropped: Vec<String>,
+    /// `derive = "…"`: the traits kube-rs derives on the kind beyond `Clone`, `Debug` and serde.
+    derives: Vec<String>,
 }
 
 /// W0118 for a type deriving `CustomResource`, with the plain struct to write instead; and the
@@ -39,7 +41,6 @@ struct KubeAttrs {
 pub(super) fn custom_resource_warning(
     attrs: &[syn::Attribute],
     spec_name: &str,
-    spec_derives: &[String],
     span: Span,
 ) -> (Diagnostic, String) {
     let kube = read_kube_attrs(attrs);
@@ -79,12 +80,18 @@ pub(super) fn custom_resource_warning(
         Some(Err(given)) => decl.push(format!("// scale to translate: {given}")),
         None => {}
     }
-    // The kind derives what its spec does of what a kind needs: no serde (the codec is
-    // generated), `Default` and `PartialEq` only when the spec has them.
-    let derives: Vec<&str> = ["Clone", "Debug", "Default", "PartialEq"]
-        .into_iter()
-        .filter(|d| matches!(*d, "Clone" | "Debug") || spec_derives.iter().any(|s| s == d))
-        .collect();
+    // The derive's kind has `Clone`, `Debug` and what `derive = …` asks for (its serde is
+    // generated here); no generated code asks a kind for more.
+    let mut derives = vec!["Clone".to_string(), "Debug".to_string()];
+    let trait_name = |path: &str| path.rsplit("::").next().unwrap_or(path).trim().to_string();
+    for d in &kube.derives {
+        let name = trait_name(d);
+        if !matches!(name.as_str(), "Serialize" | "Deserialize")
+            && !derives.iter().any(|x| trait_name(x) == name)
+        {
+            derives.push(d.clone());
+        }
+    }
     decl.push(format!("#[derive({})]", derives.join(", ")));
     decl.push(format!("pub struct {kind} {{"));
     decl.push(
@@ -162,6 +169,8 @@ pub(super) fn custom_resource_warning(
 
 fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
     let mut out = KubeAttrs::default();
+    // `#[cfg_attr(not(doctest), kube(doc = …))]` says what the kind is in every real build.
+    let attrs = super::attrs::expand_cfg_attr(attrs);
     for attr in attrs.iter().filter(|a| a.path().is_ident("kube")) {
         // What does not read is named in the warning: the kind shown may lack what it says.
         let read = attr.parse_nested_meta(|m| {
@@ -191,6 +200,7 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
                         out.scale = Some(scale_from_json(&t))
                     }
                     (Some("doc"), Some(t)) => out.doc = Some(t),
+                    (Some("derive"), Some(t)) => out.derives.push(t.trim().to_string()),
                     // A key the kind is made of, given as something other than a string
                     // literal (a constant): the hint cannot know its value.
                     (
@@ -203,7 +213,7 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
                     // Read elsewhere (the package's group and version), or not about the kind.
                     (Some("group" | "version" | "root" | "selectable" | "crates"), _)
                     | (None, _) => {}
-                    (Some(k), _) => out.dropped.push(k.to_string()),
+                    (Some(k), _) => push_once(&mut out.dropped, k),
                 }
             } else if m.input.peek(syn::token::Paren) && key.as_deref() == Some("scale") {
                 // `scale(spec_replicas_path = "...", status_replicas_path = "...", ...)`.
@@ -271,13 +281,13 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
                 syn::parenthesized!(content in m.input);
                 content.parse::<proc_macro2::TokenStream>()?;
                 if let Some(k) = key.as_deref().filter(|k| *k != "crates") {
-                    out.dropped.push(k.to_string());
+                    push_once(&mut out.dropped, k);
                 }
             } else if key.as_deref() == Some("namespaced") {
                 out.namespaced = true;
             } else if let Some(k) = key {
                 // A flag (`cel`, `storage`, `served`, `deprecated`): no tag here either.
-                out.dropped.push(k);
+                push_once(&mut out.dropped, &k);
             }
             Ok(())
         });
@@ -286,6 +296,13 @@ fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
         }
     }
     out
+}
+
+/// Keys are named once in the note, however often they are given (`attr = …` twice).
+fn push_once(keys: &mut Vec<String>, key: &str) {
+    if !keys.iter().any(|k| k == key) {
+        keys.push(key.to_string());
+    }
 }
 
 /// kube's `printcolumn` string as `+printcolumn:` values: one object, or several separated by

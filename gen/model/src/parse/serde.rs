@@ -169,7 +169,13 @@ fn scalar_named(text: &str) -> Option<FieldType> {
     }
 }
 
-pub(super) fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField {
+/// `required_by_serde`: a field that is not an `Option` (serde requires it unless defaulted);
+/// `false` for a variant.
+pub(super) fn serde_field(
+    ctx: &mut Ctx,
+    attrs: &[syn::Attribute],
+    required_by_serde: bool,
+) -> SerdeField {
     let mut out = SerdeField::default();
     let (mut skip_ser, mut skip_de) = (false, false);
     let mut custom = Vec::new();
@@ -228,6 +234,31 @@ pub(super) fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField
     for (key, span) in custom {
         serde_custom_shape(ctx, &key, span, "this field");
     }
+    // An `Option`, or a field serde defaults, may be left out whatever its schema says.
+    unread_schema_attributes(ctx, &attrs, required_by_serde && !out.default);
+    for (key, span) in splits {
+        serde_split_names(ctx, key, span);
+    }
+    out
+}
+
+/// Keys of schemars', validator's and garde's attributes that schemars publishes as schema
+/// constraints (`minLength`, `maxLength`, `minimum`, `pattern`, `format`, …).
+const SCHEMA_CONSTRAINTS: &[&str] = &[
+    "length", "range", "regex", "pattern", "email", "url", "contains",
+];
+
+/// W0207 for what kube-rs's schema (schemars, with kube-rs's `#[x_kube]`) would publish from a
+/// field's, variant's or type's attributes and kube-codegen's OpenAPI does not: schemas here
+/// are read from the Rust type and tags, never from another derive's attributes.
+/// `required_by_serde`: serde refuses an object without this field (not an `Option`, no
+/// `#[serde(default)]`).
+pub(super) fn unread_schema_attributes(
+    ctx: &mut Ctx,
+    attrs: &[syn::Attribute],
+    required_by_serde: bool,
+) {
+    let attrs = super::attrs::expand_cfg_attr(attrs);
     // kube-rs's `#[x_kube(validation = Rule::new(…))]`: a CEL rule its derive publishes as
     // `x-kubernetes-validations`; no schema kube-codegen writes carries it.
     for attr in attrs.iter().filter(|a| a.path().is_ident("x_kube")) {
@@ -242,12 +273,21 @@ pub(super) fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField
             .help("check the rule in the resource's strategy (`validate`, `validate_update` for `self == oldSelf`)"),
         );
     }
-    for attr in attrs.iter().filter(|a| a.path().is_ident("schemars")) {
+    // validator's and garde's rules, which schemars publishes as the schema's constraints.
+    for attr in attrs
+        .iter()
+        .filter(|a| a.path().is_ident("validate") || a.path().is_ident("garde"))
+    {
+        let (attr_name, tool) = if attr.path().is_ident("garde") {
+            ("garde", "garde")
+        } else {
+            ("validate", "validator")
+        };
         let mut unread = Vec::new();
-        // What cannot be read is left alone: schemars is not kube-codegen's input.
+        // What cannot be read is left alone: the attribute is not kube-codegen's input.
         let _ = attr.parse_nested_meta(|m| {
             if let Some(key) = m.path.get_ident().map(|i| i.to_string())
-                && matches!(key.as_str(), "schema_with" | "with" | "skip" | "default")
+                && SCHEMA_CONSTRAINTS.contains(&key.as_str())
             {
                 unread.push((key, m.path.span()));
             }
@@ -255,33 +295,74 @@ pub(super) fn serde_field(ctx: &mut Ctx, attrs: &[syn::Attribute]) -> SerdeField
         });
         for (key, span) in unread {
             let span = ctx.span(span);
-            if key == "default" {
-                ctx.diags.push(
+            ctx.diags.push(
+                Diagnostic::warning(
+                    "W0207",
+                    format!("`#[{attr_name}({key} …)]` is not published: the OpenAPI schema carries no such constraint"),
+                )
+                .at(span, "a constraint the published schema does not carry")
+                .note(format!("schemars publishes `{key}` in the schema kube-rs's CRD holds (`minLength`, `maxLength`, `minimum`, `pattern`, …), which the CRD's API server enforces; kube-codegen has no tags for such constraints, and an API server of this crate validates in its strategy (`Strategy::validate`) instead"))
+                .help(format!("check it in the resource's strategy (`validate`): {tool}'s `#[derive(Validate)]` gives the type a `validate()` to call there")),
+            );
+        }
+    }
+    for attr in attrs.iter().filter(|a| a.path().is_ident("schemars")) {
+        let mut unread = Vec::new();
+        // What cannot be read is left alone: schemars is not kube-codegen's input.
+        let _ = attr.parse_nested_meta(|m| {
+            if let Some(key) = m.path.get_ident().map(|i| i.to_string())
+                && (matches!(
+                    key.as_str(),
+                    "schema_with" | "with" | "skip" | "default" | "extend" | "transform"
+                ) || SCHEMA_CONSTRAINTS.contains(&key.as_str()))
+            {
+                unread.push((key, m.path.span()));
+            }
+            skip_meta(&m)
+        });
+        for (key, span) in unread {
+            let span = ctx.span(span);
+            let d = match key.as_str() {
+                "default" => {
+                    // An `Option` or a serde-defaulted field is optional anyway.
+                    let required = if required_by_serde {
+                        ", and a field that is neither an `Option` nor `#[serde(default)]` stays required (an object without it is refused)"
+                    } else {
+                        ""
+                    };
                     Diagnostic::warning(
                         "W0207",
                         "`#[schemars(default …)]` is not read: its value is Rust code kube-codegen does not run",
                     )
                     .at(span, "a default the published schema does not carry")
-                    .note("kube-rs publishes the value as the field's schema default and leaves the field optional; here no default is published, and a field that is neither an `Option` nor `#[serde(default)]` stays required (an object without it is refused)")
-                    .help("write the value as a tag on the field, `/// +default=<JSON value>` (e.g. `+default=20`): it is published in the schema and applied on every write"),
-                );
-                continue;
-            }
-            ctx.diags.push(
-                Diagnostic::warning(
+                    .note(format!("kube-rs publishes the value as the field's schema default and leaves the field optional; here no default is published{required}"))
+                    .help("write the value as a tag on the field, `/// +default=<JSON value>` (e.g. `+default=20`): it is published in the schema and applied on every write")
+                }
+                "extend" | "transform" => Diagnostic::warning(
+                    "W0207",
+                    format!("`#[schemars({key} …)]` is not read: what it adds to the schema is not published"),
+                )
+                .at(span, "schema keys the published schema does not carry")
+                .note("kube-rs publishes them in its CRD's schema: CEL rules (`x-kubernetes-validations`), which the CRD's API server enforces, or constraints; an API server of this crate validates in its strategy (`Strategy::validate`) instead")
+                .help("check the rules in the resource's strategy (`validate`, `validate_update` for transition rules); list and map semantics have tags (`+listType`, `+listMapKey`, `+mapType`)"),
+                constraint if SCHEMA_CONSTRAINTS.contains(&constraint) => Diagnostic::warning(
+                    "W0207",
+                    format!("`#[schemars({key} …)]` is not published: the OpenAPI schema carries no such constraint"),
+                )
+                .at(span, "a constraint the published schema does not carry")
+                .note("kube-rs publishes it in its CRD's schema, which the CRD's API server enforces; kube-codegen has no tags for such constraints, and an API server of this crate validates in its strategy (`Strategy::validate`) instead")
+                .help("check it in the resource's strategy (`validate`)"),
+                _ => Diagnostic::warning(
                     "W0207",
                     format!("`#[schemars({key} …)]` is not read: the OpenAPI schema is the Rust type's"),
                 )
                 .at(span, "a schema kube-codegen does not see")
                 .note("list and map semantics such a schema sets (`x-kubernetes-list-type`, list-map keys) are what server-side apply merges by")
                 .help("say them with tags the schema is built from: `+listType=map` with `+listMapKey=<field>`, `+listType=set`, `+mapType`; `+k8s:openapi-gen=false` leaves a field's type out"),
-            );
+            };
+            ctx.diags.push(d);
         }
     }
-    for (key, span) in splits {
-        serde_split_names(ctx, key, span);
-    }
-    out
 }
 
 /// `#[serde(with/try_from/...)]` gives the value a wire shape of its own, which the schemas

@@ -98,26 +98,15 @@ pub(super) fn lower_type(
     }
     if derives.iter().any(|d| d == "CustomResource") {
         let span = ctx.span(ident.span());
-        // The kind shown derives what the spec always derives (`Default` under `cfg_attr(test)`
-        // is no `Default` in a release build).
-        let conditional: Vec<String> = super::attrs::derived_under_cfg(attrs, |_| true)
-            .into_iter()
-            .flat_map(|(_, traits)| traits)
-            .collect();
-        let always: Vec<String> = derives
-            .iter()
-            .filter(|d| !conditional.contains(d))
-            .cloned()
-            .collect();
         let spec = ident.unraw().to_string();
-        let (warning, kind) =
-            super::kube_derive::custom_resource_warning(attrs, &spec, &always, span);
+        let (warning, kind) = super::kube_derive::custom_resource_warning(attrs, &spec, span);
         ctx.diags.push(warning);
         if let Some(scope) = ctx.scopes.get_mut(ctx.scope) {
             scope.derived_kinds.insert(kind, spec);
         }
     }
     let serde = serde_container(ctx, attrs);
+    super::serde::unread_schema_attributes(ctx, attrs, false);
     let mut body = body;
     apply_serde_names(&mut body, &serde);
     LoweredType {
@@ -148,7 +137,9 @@ pub(super) fn lower_field(ctx: &mut Ctx, f: &syn::Field) -> Field {
         None => (written, false),
     };
     let first = ctx.diags.len();
-    let serde = serde_field(ctx, &f.attrs);
+    let is_option = matches!(&f.ty, syn::Type::Path(p)
+        if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Option"));
+    let serde = serde_field(ctx, &f.attrs, !is_option);
     // A field left out of OpenAPI: what its schema could not describe does not matter.
     if tags.iter().any(|t| {
         t.key == crate::tags::TagKey::OpenapiGen && t.value == crate::tags::TagValue::Word("false")

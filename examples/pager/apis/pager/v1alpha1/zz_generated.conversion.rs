@@ -15,7 +15,7 @@ impl ::kube_codegen_scheme::ConvertHub for self::types::Alert {
     }
 }
 /// Converts the fields of `Alert` that match; `convert_alert_to_hub` sets the rest.
-#[allow(unused_variables)]
+#[allow(unused_variables, dead_code)]
 pub fn auto_convert_alert_to_hub(
     input: self::types::Alert,
     out: &mut super::types::Alert,
@@ -32,7 +32,7 @@ pub fn auto_convert_alert_to_hub(
     ::core::result::Result::Ok(())
 }
 /// Converts the fields of `Alert` that match; `convert_alert_from_hub` sets the rest.
-#[allow(unused_variables)]
+#[allow(unused_variables, dead_code)]
 pub fn auto_convert_alert_from_hub(
     input: super::types::Alert,
     out: &mut self::types::Alert,
@@ -62,7 +62,7 @@ impl ::kube_codegen_scheme::ConvertHub for self::types::AlertSpec {
     }
 }
 /// Converts the fields of `AlertSpec` that match; `convert_alert_spec_to_hub` sets the rest.
-#[allow(unused_variables)]
+#[allow(unused_variables, dead_code)]
 pub fn auto_convert_alert_spec_to_hub(
     input: self::types::AlertSpec,
     out: &mut super::types::AlertSpec,
@@ -75,7 +75,7 @@ pub fn auto_convert_alert_spec_to_hub(
     ::core::result::Result::Ok(())
 }
 /// Converts the fields of `AlertSpec` that match; `convert_alert_spec_from_hub` sets the rest.
-#[allow(unused_variables)]
+#[allow(unused_variables, dead_code)]
 pub fn auto_convert_alert_spec_from_hub(
     input: super::types::AlertSpec,
     out: &mut self::types::AlertSpec,
@@ -94,6 +94,7 @@ pub fn auto_convert_alert_spec_from_hub(
     self::types::Priority => super::types::Priority { Low, Normal, High }
 );
 /// Registers the kinds of `pager.k8s.co/v1alpha1` in a scheme's versioned codec: read and written as this version, converted through the hub.
+#[allow(dead_code)]
 pub fn register_conversions(scheme: &mut ::kube_codegen_scheme::Scheme) {
     scheme.add_version::<self::types::Alert>();
 }

@@ -2,14 +2,19 @@
 // kube-codegen generator: register-gen
 
 /// The API group of this package.
+#[allow(dead_code)]
 pub const GROUP_NAME: &str = "pager.k8s.co";
 /// The version of this package.
+#[allow(dead_code)]
 pub const VERSION: &str = "v1alpha1";
 /// `group/version`, the `apiVersion` of every kind in this package.
+#[allow(dead_code)]
 pub const GROUP_VERSION: &str = "pager.k8s.co/v1alpha1";
 /// A list of [`Alert`]; its JSON kind is `AlertList`.
+#[allow(dead_code)]
 pub type AlertList = ::k8s_openapi::List<self::types::Alert>;
 /// Registers the kinds of `pager.k8s.co/v1alpha1` in a scheme.
+#[allow(dead_code)]
 pub fn add_to_scheme(scheme: &mut ::kube_codegen_scheme::Scheme) {
     scheme.add::<self::types::Alert>();
 }

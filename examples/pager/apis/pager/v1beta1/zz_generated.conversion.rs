@@ -26,7 +26,7 @@ impl ::kube_codegen_scheme::ConvertHub for self::types::Alert {
     }
 }
 /// Converts the fields of `Alert` that match; `convert_alert_to_hub` sets the rest.
-#[allow(unused_variables)]
+#[allow(unused_variables, dead_code)]
 pub fn auto_convert_alert_to_hub(
     input: self::types::Alert,
     out: &mut super::types::Alert,
@@ -53,6 +53,7 @@ pub fn auto_convert_alert_to_hub(
     self::types::Priority => super::types::Priority { Low, Normal, High }
 );
 /// Registers the kinds of `pager.k8s.co/v1beta1` in a scheme's versioned codec: read and written as this version, converted through the hub.
+#[allow(dead_code)]
 pub fn register_conversions(scheme: &mut ::kube_codegen_scheme::Scheme) {
     scheme.add_version::<self::types::Alert>();
 }

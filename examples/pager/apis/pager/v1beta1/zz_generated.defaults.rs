@@ -14,6 +14,7 @@ impl ::kube_codegen_scheme::SetDefaults for self::types::AlertSpec {
     }
 }
 /// Registers the defaulting of every kind of `pager.k8s.co/v1beta1` in a scheme.
+#[allow(dead_code)]
 pub fn register_defaults(scheme: &mut ::kube_codegen_scheme::Scheme) {
     scheme.add_defaults::<self::types::Alert>();
 }
