@@ -1200,6 +1200,43 @@ async fn finalizers_delay_deletion_and_delete_returns_status() {
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
 }
 
+/// deletecollection answers with the list as it was read, before the deletes, as Go's
+/// `Store.DeleteCollection` returns its list: an object its finalizer keeps comes back without
+/// the `deletionTimestamp` the delete gave it.
+#[tokio::test]
+async fn deletecollection_answers_with_the_objects_as_listed() {
+    let app = app();
+    let kept = json!({"metadata": {"name": "kept", "labels": {"g": "a"}, "finalizers": ["pager.k8s.co/hold"]}, "spec": {"message": "m"}});
+    assert_eq!(
+        call(&app, Method::POST, BASE, JSON, &kept.to_string())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let r = call(
+        &app,
+        Method::DELETE,
+        &format!("{BASE}?labelSelector=g%3Da"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", r.body);
+    assert!(
+        items[0]["metadata"].get("deletionTimestamp").is_none(),
+        "{}",
+        r.body
+    );
+    let stored = call(&app, Method::GET, &format!("{BASE}/kept"), None, "").await;
+    assert!(
+        stored.body["metadata"]["deletionTimestamp"].is_string(),
+        "{}",
+        stored.body
+    );
+}
+
 /// deletecollection takes a list's options as Go's `Store.DeleteCollection` does: with `limit`,
 /// one page is deleted and its `continue` token returned (the next call with it deletes the
 /// next page); selectors count towards the page; without `limit`, everything selected goes.

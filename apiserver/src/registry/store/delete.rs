@@ -126,9 +126,11 @@ where
         opts: &DeleteOptions,
         dry_run: bool,
     ) -> Result<ObjectList, ApiError> {
-        self.codec(&scope.version)?;
+        let (_, codec) = self.codec(&scope.version)?;
         let (selected, resource_version, next) = self.select_for_delete(scope, list).await?;
-        let mut deleted = Vec::new();
+        // Answered with the list as it was read, before the deletes (those another client
+        // deleted meanwhile too), as Go's `DeleteCollection` returns its list.
+        let mut listed = Vec::with_capacity(selected.len());
         for (i, obj) in selected.into_iter().enumerate() {
             // A store that deletes without awaiting (memory) would otherwise publish the whole
             // collection's events before any watcher's task runs: let them drain as it goes.
@@ -141,17 +143,18 @@ where
                 user: scope.user.clone(),
                 authorized: scope.authorized.clone(),
             };
+            listed.push(self.encode(codec, &obj)?);
             match self
                 .delete_object(&one, meta::name(obj.metadata()), opts, dry_run)
                 .await
             {
-                Ok(Deleted::Gone(v) | Deleted::Pending(v)) => deleted.push(v),
+                Ok(Deleted::Gone(_) | Deleted::Pending(_)) => {}
                 Err(e) if e.code == 404 => {}
                 Err(e) => return Err(e),
             }
         }
         Ok(ObjectList {
-            items: ListItems::from_values(deleted),
+            items: ListItems::from_values(listed),
             more: None,
             resource_version,
             continue_token: next.map(|start| encode_continue(resource_version, &start)),
