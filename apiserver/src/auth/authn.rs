@@ -158,6 +158,10 @@ pub struct RequestHeader {
     pub allowed_names: Vec<String>,
     /// Headers naming the user; the first present wins (`X-Remote-User`).
     pub username_headers: Vec<String>,
+    /// Headers giving the user's uid; the first present wins (`X-Remote-Uid`, which
+    /// kube-aggregator sends from Kubernetes 1.33). None by default, as in Go: trusted only once
+    /// configured (`--requestheader-uid-headers`, or the cluster's ConfigMap).
+    pub uid_headers: Vec<String>,
     /// Headers listing groups (`X-Remote-Group`, repeated).
     pub group_headers: Vec<String>,
     /// Prefixes of headers carrying extra attributes (`X-Remote-Extra-<key>`).
@@ -171,6 +175,7 @@ impl RequestHeader {
             ca,
             allowed_names: Vec::new(),
             username_headers: vec!["X-Remote-User".into()],
+            uid_headers: Vec::new(),
             group_headers: vec!["X-Remote-Group".into()],
             extra_headers_prefixes: vec!["X-Remote-Extra-".into()],
         }
@@ -428,9 +433,10 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The user the front proxy names, if it names one, read as Go's `headerrequest` reads it:
-/// the first non-empty user header; every non-empty group value; extras by lower-cased,
-/// then percent-decoded key (kept as sent when the escapes are invalid). Values are taken as
-/// the bytes sent (a UTF-8 name such as `josé` is that name).
+/// the user and the uid from the first of their headers whose first value is not empty (a
+/// header's later values are not read, as Go's `Header.Get`); every non-empty group value;
+/// extras by lower-cased, then percent-decoded key (kept as sent when the escapes are invalid).
+/// Values are taken as the bytes sent (a UTF-8 name such as `josé` is that name).
 fn from_headers(rh: &RequestHeader, headers: &HeaderMap) -> Option<User> {
     let text = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
     let values = |name: &str| {
@@ -441,7 +447,14 @@ fn from_headers(rh: &RequestHeader, headers: &HeaderMap) -> Option<User> {
             .filter(|v| !v.is_empty())
             .collect::<Vec<_>>()
     };
-    let name = rh.username_headers.iter().flat_map(|h| values(h)).next()?;
+    let first_set = |names: &[String]| {
+        names
+            .iter()
+            .filter_map(|h| headers.get(h.as_str()).map(text))
+            .find(|v| !v.is_empty())
+    };
+    let name = first_set(&rh.username_headers)?;
+    let uid = first_set(&rh.uid_headers).unwrap_or_default();
     let groups = rh.group_headers.iter().flat_map(|h| values(h)).collect();
     let mut extra: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // Header names arrive lowercased.
@@ -463,9 +476,9 @@ fn from_headers(rh: &RequestHeader, headers: &HeaderMap) -> Option<User> {
     }
     Some(User {
         name,
+        uid,
         groups,
         extra,
-        ..User::default()
     })
 }
 
@@ -495,14 +508,17 @@ fn unescape_extra_key(key: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The common name and organizations of a certificate's subject.
+/// The common name and organizations of a certificate's subject. A subject with several common
+/// names has the last, as Go's `pkix.Name` reads it (`FillFromRDNSequence`), for the user name and
+/// for the front proxy's allowed names alike: a certificate must not be one user here and
+/// another in kube-apiserver.
 pub fn subject(cert: &CertificateDer<'_>) -> Option<(String, Vec<String>)> {
     let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
     let subject = parsed.subject();
     let cn = subject
         .iter_common_name()
-        .next()
-        .and_then(|a| a.as_str().ok())
+        .filter_map(|a| a.as_str().ok())
+        .last()
         .unwrap_or_default()
         .to_string();
     let orgs = subject
@@ -552,5 +568,118 @@ mod tests {
         assert_eq!(unescape_extra_key("acme.com%2fproject"), "acme.com/project");
         assert_eq!(unescape_extra_key("a%2fb%zz"), "a%2fb%zz");
         assert_eq!(unescape_extra_key("trailing%4"), "trailing%4");
+    }
+
+    /// A CA, and a client certificate it signs whose subject has the common names `cns` in
+    /// order (rcgen keeps one value per attribute type: the second goes in under the bare OID).
+    fn ca_and_client(cns: &[&str]) -> (CertificateAuthority, PeerCertificates) {
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "test-ca");
+        ca.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let mut leaf = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        let common_name = [
+            rcgen::DnType::CommonName,
+            rcgen::DnType::CustomDnType(vec![2, 5, 4, 3]),
+        ];
+        for (ty, cn) in common_name.into_iter().zip(cns) {
+            leaf.distinguished_name.push(ty, *cn);
+        }
+        leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = leaf
+            .signed_by(&key, &rcgen::Issuer::from_params(&ca, &ca_key))
+            .unwrap();
+        (
+            CertificateAuthority::from_pem(ca_cert.pem().as_bytes()).unwrap(),
+            PeerCertificates::new(vec![cert.der().clone()]),
+        )
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    fn authenticate(
+        settings: CertificateSettings,
+        headers: &HeaderMap,
+        peer: &PeerCertificates,
+    ) -> Result<User, Unauthorized> {
+        let authentication = Authentication {
+            certificates: DynamicCertificates::new(settings),
+            ..Authentication::default()
+        };
+        futures::executor::block_on(authentication.authenticate(headers, Some(peer)))
+    }
+
+    /// A subject with several common names is its last one, as Go reads it: the user a client
+    /// certificate names.
+    #[test]
+    fn a_client_certificate_is_its_last_common_name() {
+        let (ca, peer) = ca_and_client(&["system:admin", "bob"]);
+        assert_eq!(subject(&peer.chain()[0]).unwrap().0, "bob");
+        let settings = CertificateSettings {
+            client_ca: Some(ca),
+            ..CertificateSettings::default()
+        };
+        let user = authenticate(settings, &HeaderMap::new(), &peer).unwrap();
+        assert_eq!(user.name, "bob");
+    }
+
+    /// The front proxy's allowed names are checked against the last common name too.
+    #[test]
+    fn the_front_proxys_allowed_names_see_the_last_common_name() {
+        let proxied = headers(&[("X-Remote-User", "alice")]);
+        for (cns, allowed) in [
+            (["front-proxy-client", "intruder"], false),
+            (["intruder", "front-proxy-client"], true),
+        ] {
+            let (ca, peer) = ca_and_client(&cns);
+            let mut rh = RequestHeader::new(ca);
+            rh.allowed_names = vec!["front-proxy-client".into()];
+            let settings = CertificateSettings {
+                request_header: Some(rh),
+                ..CertificateSettings::default()
+            };
+            let user = authenticate(settings, &proxied, &peer);
+            assert_eq!(user.is_ok(), allowed, "{cns:?}: {user:?}");
+        }
+    }
+
+    /// The uid comes from the configured uid headers (none by default, as in Go); user and uid
+    /// are the first value of the first header that has one, and an empty first value names
+    /// nobody, as Go's `Header.Get` reads them.
+    #[test]
+    fn front_proxy_uid_and_user_headers_are_read_as_go_reads_them() {
+        let (ca, _) = ca_and_client(&["front-proxy-client"]);
+        let mut rh = RequestHeader::new(ca);
+        let sent = headers(&[("X-Remote-User", "alice"), ("X-Remote-Uid", "u-1")]);
+        assert_eq!(from_headers(&rh, &sent).unwrap().uid, "");
+        rh.uid_headers = vec!["X-Remote-Uid".into()];
+        let user = from_headers(&rh, &sent).unwrap();
+        assert_eq!((user.name.as_str(), user.uid.as_str()), ("alice", "u-1"));
+        let empty_first = headers(&[("X-Remote-User", ""), ("X-Remote-User", "mallory")]);
+        assert_eq!(from_headers(&rh, &empty_first), None);
+        let two = headers(&[
+            ("X-Remote-User", "alice"),
+            ("X-Remote-User", "mallory"),
+            ("X-Remote-Uid", ""),
+            ("X-Remote-Uid", "u-2"),
+        ]);
+        let user = from_headers(&rh, &two).unwrap();
+        assert_eq!((user.name.as_str(), user.uid.as_str()), ("alice", ""));
     }
 }

@@ -2,7 +2,7 @@
 //! authorized with a `SubjectAccessReview`, both through a kube client and cached briefly (as
 //! k8s.io/apiserver's delegating authenticator and authorizer do, 10 s by default).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ use super::User;
 use super::authn::{TokenAuthenticator, TokenFuture};
 use super::authz::{Attributes, Authorizer, Decision, DecisionFuture};
 
-/// Entries kept per cache before expired ones are swept (and, if still full, all dropped).
+/// Entries kept per cache; beyond it the oldest are dropped.
 const CACHE_LIMIT: usize = 10_000;
 /// How long a review may take before the request fails (k8s.io/apiserver's webhook default).
 const REVIEW_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,23 +74,36 @@ where
     }
 }
 
-/// A small TTL cache: answers are reused for `ttl`, then asked again.
+/// A small TTL cache: answers are reused for `ttl`, then asked again. It holds at most
+/// [`CACHE_LIMIT`] entries: when full, the oldest one goes (never all of them, which would let
+/// requests to many distinct paths flush every decision and turn each request into a review).
 struct TtlCache<K, V> {
     ttl: Duration,
-    entries: Mutex<HashMap<K, (Instant, V)>>,
+    entries: Mutex<Entries<K, V>>,
 }
 
-impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
+struct Entries<K, V> {
+    by_key: HashMap<K, (Instant, V)>,
+    /// Every key with the time it was put, oldest first: with one TTL for all, also the order
+    /// they expire in. A key put again has a newer slot; its older one is then skipped.
+    by_age: VecDeque<(Instant, K)>,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
     fn new(ttl: Duration) -> Self {
         TtlCache {
             ttl,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries {
+                by_key: HashMap::new(),
+                by_age: VecDeque::new(),
+            }),
         }
     }
 
     fn get(&self, key: &K) -> Option<V> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
+            .by_key
             .get(key)
             .filter(|(at, _)| at.elapsed() < self.ttl)
             .map(|(_, v)| v.clone())
@@ -101,13 +114,19 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= CACHE_LIMIT {
-            entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
-            if entries.len() >= CACHE_LIMIT {
-                entries.clear();
+        let Entries { by_key, by_age } = &mut *entries;
+        // The expired entries go, then the oldest ones while the cache is full.
+        while let Some((at, _)) = by_age.front()
+            && (at.elapsed() >= self.ttl || by_key.len() >= CACHE_LIMIT)
+        {
+            let (at, old) = by_age.pop_front().expect("a front entry");
+            if by_key.get(&old).is_some_and(|(put, _)| *put == at) {
+                by_key.remove(&old);
             }
         }
-        entries.insert(key, (Instant::now(), value));
+        let now = Instant::now();
+        by_key.insert(key.clone(), (now, value));
+        by_age.push_back((now, key));
     }
 }
 
@@ -318,5 +337,48 @@ fn label_selector_attributes(selector: &str) -> Option<LabelSelectorAttributes> 
 impl Authorizer for DelegatedAuthorizer {
     fn authorize<'a>(&'a self, a: Attributes<'a>) -> DecisionFuture<'a> {
         Box::pin(self.review(a))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full cache drops its oldest entry for a new one, and keeps every other decision.
+    #[test]
+    fn a_full_cache_drops_only_its_oldest_entry() {
+        let cache = TtlCache::new(Duration::from_secs(3600));
+        for i in 0..CACHE_LIMIT {
+            cache.put(i, ());
+        }
+        cache.put(CACHE_LIMIT, ());
+        assert_eq!(cache.get(&0), None, "the oldest entry is dropped");
+        for i in 1..=CACHE_LIMIT {
+            assert_eq!(cache.get(&i), Some(()), "entry {i} is kept");
+        }
+    }
+
+    /// Expired entries make room before any live one goes.
+    #[test]
+    fn expired_entries_go_first() {
+        let cache = TtlCache::new(Duration::from_millis(50));
+        cache.put("old", 1);
+        std::thread::sleep(Duration::from_millis(60));
+        cache.put("new", 2);
+        assert_eq!(cache.get(&"new"), Some(2));
+        let entries = cache.entries.lock().unwrap();
+        assert!(!entries.by_key.contains_key("old"));
+        assert_eq!(entries.by_age.len(), 1);
+        drop(entries);
+        // Full of live entries: the slots stay one per entry.
+        let cache = TtlCache::new(Duration::from_secs(3600));
+        for i in 0..CACHE_LIMIT + 10 {
+            cache.put(i, ());
+        }
+        let entries = cache.entries.lock().unwrap();
+        assert_eq!(
+            (entries.by_key.len(), entries.by_age.len()),
+            (CACHE_LIMIT, CACHE_LIMIT)
+        );
     }
 }

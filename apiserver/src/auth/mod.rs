@@ -68,7 +68,9 @@ impl User {
 pub struct Guard {
     pub authentication: Authentication,
     pub authorizer: Arc<dyn Authorizer>,
-    /// Paths allowed to anyone authenticated (or anonymous); `*` at the end matches below.
+    /// Non-resource paths allowed to anyone authenticated (or anonymous); `*` at the end
+    /// matches below, and nowhere else ([`check_always_allow_paths`]). Never a resource
+    /// request, whatever the pattern.
     pub always_allow_paths: Vec<String>,
     /// Groups whose members may do anything.
     pub always_allow_groups: Vec<String>,
@@ -87,11 +89,39 @@ impl Guard {
         }
     }
 
-    /// Who made the request and what it asks, or the `Status` refusing it. The selectors are
-    /// the query's: a list or watch selecting one name is about that object, and a
-    /// `SubjectAccessReview` carries their requirements.
+    /// Who made the request and what it asks, or the `Status` refusing it: [`Guard::identify`]
+    /// then [`Guard::authorize_request`].
     #[allow(clippy::too_many_arguments)]
     pub async fn check(
+        &self,
+        method: &http::Method,
+        path: &str,
+        watch: bool,
+        label_selector: Option<&str>,
+        field_selector: Option<&str>,
+        headers: &http::HeaderMap,
+        peer: Option<&PeerCertificates>,
+    ) -> Result<(User, RequestInfo), ApiError> {
+        let (user, request) = self
+            .identify(
+                method,
+                path,
+                watch,
+                label_selector,
+                field_selector,
+                headers,
+                peer,
+            )
+            .await?;
+        let user = self.authorize_request(user, &request, headers).await?;
+        Ok((user, request))
+    }
+
+    /// Who made the request (authentication alone: a 401 when nobody) and what it asks. The
+    /// selectors are the query's: a list or watch selecting one name is about that object, and
+    /// a `SubjectAccessReview` carries their requirements.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn identify(
         &self,
         method: &http::Method,
         path: &str,
@@ -109,21 +139,45 @@ impl Guard {
                 tracing::debug!(reason = %e.0, "unauthenticated request");
                 ApiError::new(401, "Unauthorized", "Unauthorized")
             })?;
-        let user = self.impersonate(user, headers).await?;
         let request = RequestInfo::new(method, path, watch)
             .with_field_selector(field_selector)
             .with_label_selector(label_selector);
-        let always_path = self
-            .always_allow_paths
-            .iter()
-            .any(|p| match p.strip_suffix('*') {
+        Ok((user, request))
+    }
+
+    /// Whether `user` (as [`Guard::identify`] found it) may make `request`: its impersonation
+    /// headers checked, then the request itself unless its path is always allowed. The user it
+    /// acts as, or the `Status` refusing it. These make `SubjectAccessReview`s: the server calls
+    /// it within the in-flight limits, as kube-apiserver's `WithAuthorization` runs inside
+    /// `WithMaxInFlightLimit`, so that a flood of requests cannot make unbounded reviews.
+    pub async fn authorize_request(
+        &self,
+        user: User,
+        request: &RequestInfo,
+        headers: &http::HeaderMap,
+    ) -> Result<User, ApiError> {
+        let user = self.impersonate(user, headers).await?;
+        if !self.always_allowed(request) {
+            self.authorize(&user, request).await?;
+        }
+        Ok(user)
+    }
+
+    /// Whether `request` is to an always-allowed path. Only non-resource requests can be, as
+    /// in Go's path authorizer: `/apis/*` allows discovery, never the resources below it.
+    fn always_allowed(&self, request: &RequestInfo) -> bool {
+        if request.is_resource_request {
+            return false;
+        }
+        // Go's: a leading `/` is optional on both sides.
+        let path = request.path.strip_prefix('/').unwrap_or(&request.path);
+        self.always_allow_paths.iter().any(|p| {
+            let p = p.strip_prefix('/').unwrap_or(p);
+            match p.strip_suffix('*') {
                 Some(prefix) => path.starts_with(prefix),
                 None => p == path,
-            });
-        if !always_path {
-            self.authorize(&user, &request).await?;
-        }
-        Ok((user, request))
+            }
+        })
     }
 
     /// The user a request acts as: `user`, or whom its `Impersonate-User` (with
@@ -168,6 +222,18 @@ impl Guard {
     }
 }
 
+/// Refuses always-allowed paths with a `*` anywhere but at the end, as Go's path authorizer
+/// does at start (`only trailing * allowed in "..."`): such a pattern would otherwise be taken
+/// literally and silently allow nothing.
+pub fn check_always_allow_paths(paths: &[String]) -> Result<(), String> {
+    for path in paths {
+        if path.strip_suffix('*').unwrap_or(path).contains('*') {
+            return Err(format!("only trailing * allowed in {path:?}"));
+        }
+    }
+    Ok(())
+}
+
 /// What a request's `Impersonate-*` headers ask to act as.
 struct Impersonation {
     user: String,
@@ -186,17 +252,16 @@ impl Impersonation {
     fn of(headers: &http::HeaderMap) -> Result<Option<Impersonation>, ApiError> {
         // Values are the bytes sent, as Go's `net/http` passes them on (`josé`).
         let text = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
-        let mut user = None;
-        let mut uid = None;
+        // The user and uid are the first value of their header, and an empty one asks for
+        // nothing, as Go's `Header.Get` reads them (`hasUser := len(requestedUser) > 0`).
+        let first = |name: &str| headers.get(name).map(text).filter(|v| !v.is_empty());
+        let user = first(Self::USER);
+        let uid = first(Self::UID);
         let mut groups = Vec::new();
         let mut extra: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (name, value) in headers {
             let name = name.as_str();
-            if name == Self::USER {
-                user = Some(text(value));
-            } else if name == Self::UID {
-                uid = Some(text(value));
-            } else if name == Self::GROUP {
+            if name == Self::GROUP {
                 groups.push(text(value));
             } else if let Some(key) = name.strip_prefix(Self::EXTRA_PREFIX) {
                 // Keys travel percent-encoded (a header name cannot hold every key).
@@ -346,42 +411,55 @@ impl Authorized {
 }
 
 /// kube-apiserver's 403: `alerts.pager.k8s.co "a" is forbidden: User "bob" cannot patch
-/// resource "alerts/status" in API group "pager.k8s.co" in the namespace "default"`.
+/// resource "alerts/status" in API group "pager.k8s.co" in the namespace "default"`. As Go's
+/// `ForbiddenStatusError`, the part naming the user and what was asked is quoted as `%q` and has
+/// `&`, `<`, `>` escaped, so that a name chosen by the client cannot make it look like HTML.
 fn forbidden(user: &User, r: &RequestInfo, reason: &str) -> ApiError {
-    let mut message = if r.is_resource_request {
+    use kube_codegen_apimachinery::validation::go_quote;
+    let asked = if r.is_resource_request {
+        let scope = if r.namespace.is_empty() {
+            " at the cluster scope".to_string()
+        } else {
+            format!(" in the namespace {}", go_quote(&r.namespace))
+        };
+        format!(
+            "User {} cannot {} resource {} in API group {}{scope}",
+            go_quote(&user.name),
+            r.verb,
+            go_quote(&r.resource_path()),
+            go_quote(&r.api_group),
+        )
+    } else {
+        format!(
+            "User {} cannot {} path {}",
+            go_quote(&user.name),
+            r.verb,
+            go_quote(&r.path)
+        )
+    };
+    let mut asked = asked
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    if !reason.is_empty() {
+        asked.push_str(": ");
+        asked.push_str(reason);
+    }
+    // Go's `NewForbidden`: the object first when there is one.
+    let message = if !r.is_resource_request || (r.resource.is_empty() && r.api_group.is_empty()) {
+        format!("forbidden: {asked}")
+    } else {
         let qualified = if r.api_group.is_empty() {
             r.resource.clone()
         } else {
             format!("{}.{}", r.resource, r.api_group)
         };
-        let object = if r.name.is_empty() {
-            qualified
+        if r.name.is_empty() {
+            format!("{qualified} is forbidden: {asked}")
         } else {
-            format!("{qualified} \"{}\"", r.name)
-        };
-        let mut m = format!(
-            "{object} is forbidden: User \"{}\" cannot {} resource \"{}\" in API group \"{}\"",
-            user.name,
-            r.verb,
-            r.resource_path(),
-            r.api_group
-        );
-        if r.namespace.is_empty() {
-            m.push_str(" at the cluster scope");
-        } else {
-            m.push_str(&format!(" in the namespace \"{}\"", r.namespace));
+            format!("{qualified} {} is forbidden: {asked}", go_quote(&r.name))
         }
-        m
-    } else {
-        format!(
-            "forbidden: User \"{}\" cannot {} path \"{}\"",
-            user.name, r.verb, r.path
-        )
     };
-    if !reason.is_empty() {
-        message.push_str(": ");
-        message.push_str(reason);
-    }
     let e = ApiError::new(403, "Forbidden", message);
     if r.is_resource_request {
         e.details(&r.name, &r.api_group, &r.resource)
@@ -504,6 +582,132 @@ mod tests {
         assert_eq!(
             e.message,
             "requested [group \"g\"] without impersonating a user"
+        );
+    }
+
+    /// Guards whose always-allowed paths would cover resources: anonymous requests are still
+    /// authorized (here refused: only authenticated users are allowed).
+    #[test]
+    fn always_allowed_paths_never_cover_resource_requests() {
+        let alerts = "/apis/pager.k8s.co/v1beta1/namespaces/default/alerts";
+        for pattern in ["/apis/*", "/apis*", "/api*", "*", "apis*"] {
+            let mut guard = Guard::new(
+                Authentication {
+                    anonymous: true,
+                    ..Authentication::default()
+                },
+                AuthenticatedOnly,
+            );
+            guard.always_allow_paths = vec![pattern.to_string()];
+            let check = |method: http::Method, path: &str| {
+                futures::executor::block_on(guard.check(
+                    &method,
+                    path,
+                    false,
+                    None,
+                    None,
+                    &headers(&[]),
+                    None,
+                ))
+                .map(|_| ())
+                .map_err(|e| e.code)
+            };
+            for method in [http::Method::POST, http::Method::GET, http::Method::DELETE] {
+                assert_eq!(check(method, alerts), Err(403), "{pattern}");
+            }
+            assert_eq!(
+                check(http::Method::GET, "/api/v1/namespaces/default/pods"),
+                Err(403),
+                "{pattern}"
+            );
+            // Non-resource paths below the pattern are allowed.
+            assert_eq!(
+                check(http::Method::GET, "/apis/pager.k8s.co"),
+                Ok(()),
+                "{pattern}"
+            );
+        }
+    }
+
+    /// Go's matching: a leading `/` is optional, `*` at the end matches below, `/` is the root.
+    #[test]
+    fn always_allowed_paths_match_as_go_matches_them() {
+        let mut guard = Guard::new(Authentication::default(), AuthenticatedOnly);
+        guard.always_allow_paths = ["healthz", "/version/*", "/"].map(String::from).to_vec();
+        let allowed =
+            |path: &str| guard.always_allowed(&RequestInfo::new(&http::Method::GET, path, false));
+        assert!(allowed("/healthz"));
+        assert!(!allowed("/healthz/ping"));
+        assert!(allowed("/version/x"));
+        assert!(!allowed("/version"));
+        assert!(allowed("/"));
+        assert!(!allowed("/metrics"));
+    }
+
+    /// A `*` anywhere but at the end is refused, as Go's path authorizer refuses it at start.
+    #[test]
+    fn a_star_before_the_end_of_an_always_allowed_path_is_refused() {
+        let paths = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            check_always_allow_paths(&paths(&["/healthz", "/apis/*", "*", "/", ""])),
+            Ok(())
+        );
+        assert_eq!(
+            check_always_allow_paths(&paths(&["/healthz", "/apis/*/alerts"])),
+            Err("only trailing * allowed in \"/apis/*/alerts\"".to_string())
+        );
+        assert!(check_always_allow_paths(&paths(&["**"])).is_err());
+    }
+
+    /// Go reads the first `Impersonate-User` and `Impersonate-Uid`, and an empty one is no
+    /// request to impersonate.
+    #[test]
+    fn impersonation_reads_the_first_value_and_ignores_an_empty_one() {
+        assert!(
+            Impersonation::of(&headers(&[("Impersonate-User", "")]))
+                .unwrap()
+                .is_none()
+        );
+        let asked = Impersonation::of(&headers(&[
+            ("Impersonate-User", "first"),
+            ("Impersonate-User", "second"),
+            ("Impersonate-Uid", ""),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!((asked.user.as_str(), asked.uid.as_deref()), ("first", None));
+        let e = match Impersonation::of(&headers(&[
+            ("Impersonate-User", ""),
+            ("Impersonate-Group", "g"),
+        ])) {
+            Err(e) => e,
+            Ok(_) => panic!("a group with an empty user"),
+        };
+        assert_eq!(e.code, 400);
+    }
+
+    /// The part of a 403 naming the user and what was asked is quoted as Go's `%q` and has
+    /// `&`, `<`, `>` escaped, as Go's `ForbiddenStatusError` writes it.
+    #[test]
+    fn forbidden_messages_escape_what_looks_like_html() {
+        let user = User {
+            name: "<b>\"x\"&".into(),
+            ..User::default()
+        };
+        let r = RequestInfo::new(
+            &http::Method::GET,
+            "/apis/g/v/namespaces/n/things/<i>",
+            false,
+        );
+        assert_eq!(
+            forbidden(&user, &r, "no <way>").message,
+            "things.g \"<i>\" is forbidden: User \"&lt;b&gt;\\\"x\\\"&amp;\" cannot get resource \
+             \"things\" in API group \"g\" in the namespace \"n\": no <way>"
+        );
+        let r = RequestInfo::new(&http::Method::GET, "/<script>", false);
+        assert_eq!(
+            forbidden(&user, &r, "").message,
+            "forbidden: User \"&lt;b&gt;\\\"x\\\"&amp;\" cannot get path \"/&lt;script&gt;\""
         );
     }
 }

@@ -24,6 +24,9 @@ pub struct RequestInfo {
     /// 1.32's `AuthorizeWithSelectors`), so an authorizer may allow a narrowed list.
     pub label_selector: String,
     pub field_selector: String,
+    /// The verb came from the deprecated `/apis/<g>/<v>/watch/...` path prefix: Go's
+    /// `verbViaPathPrefix`, whose requests carry no selectors and take no name from them.
+    pub verb_via_path_prefix: bool,
 }
 
 impl RequestInfo {
@@ -58,6 +61,7 @@ impl RequestInfo {
             ["watch", tail @ ..] if !tail.is_empty() => (tail, true),
             _ => (rest, false),
         };
+        info.verb_via_path_prefix = watch_prefix;
         let rest = match rest {
             // `/namespaces/<ns>/<resource>...`; `/namespaces` and `/namespaces/<ns>` name the
             // namespace resource itself.
@@ -104,12 +108,16 @@ impl RequestInfo {
     /// (`metadata.name=a1`) is about that object, as kube-apiserver reads it: RBAC rules with
     /// `resourceNames` then allow `kubectl get alert a1 --watch` and `kubectl wait`. A
     /// selector that does not parse, or a name that cannot be a path segment, names nothing.
+    /// Neither the name nor the selector is taken for a watch by the `/watch/` path prefix: Go
+    /// reads the name only for a `get` of a collection turned list or watch by its query, and
+    /// the selectors only when the verb did not come from the path.
     pub fn with_field_selector(mut self, selector: Option<&str>) -> Self {
-        if self.is_resource_request && self.selects() {
+        if self.carries_selectors() {
             self.field_selector = selector.unwrap_or_default().to_string();
         }
         let listing = matches!(self.verb.as_str(), "list" | "watch");
         if self.is_resource_request
+            && !self.verb_via_path_prefix
             && listing
             && self.name.is_empty()
             && let Some(selector) = selector
@@ -125,10 +133,16 @@ impl RequestInfo {
 
     /// The request's `labelSelector` (see [`RequestInfo::label_selector`]).
     pub fn with_label_selector(mut self, selector: Option<&str>) -> Self {
-        if self.is_resource_request && self.selects() {
+        if self.carries_selectors() {
             self.label_selector = selector.unwrap_or_default().to_string();
         }
         self
+    }
+
+    /// Whether the request's selectors are part of it for authorization (Go's
+    /// `!verbViaPathPrefix && verbsWithSelectors.Has(verb)`).
+    fn carries_selectors(&self) -> bool {
+        self.is_resource_request && !self.verb_via_path_prefix && self.selects()
     }
 
     /// Whether the verb reads selectors: a list, a watch, a deletecollection.
@@ -299,6 +313,83 @@ mod tests {
             let i = info(Method::GET, path, false);
             assert!(!i.is_resource_request, "{path}");
             assert_eq!((i.verb.as_str(), i.path.as_str()), ("get", path));
+        }
+    }
+
+    /// Selectors and a name from `metadata.name`, as Go's `NewRequestInfo` reads them: a list
+    /// or watch by query carries both; a watch by the deprecated `/watch/` path prefix neither;
+    /// a deletecollection carries the selectors but takes no name from them.
+    #[test]
+    fn selectors_and_names_by_how_the_verb_was_asked() {
+        let base = "/apis/pager.k8s.co/v1beta1";
+        let read = |method: Method, path: &str, watch: bool| {
+            info(method, path, watch)
+                .with_field_selector(Some("metadata.name=a1"))
+                .with_label_selector(Some("team=x"))
+        };
+        let cases = [
+            (
+                Method::GET,
+                format!("{base}/namespaces/ns/alerts"),
+                false,
+                "list",
+                "a1",
+                true,
+            ),
+            (
+                Method::GET,
+                format!("{base}/namespaces/ns/alerts"),
+                true,
+                "watch",
+                "a1",
+                true,
+            ),
+            (
+                Method::GET,
+                format!("{base}/watch/namespaces/ns/alerts"),
+                false,
+                "watch",
+                "",
+                false,
+            ),
+            (
+                Method::GET,
+                format!("{base}/watch/alerts"),
+                true,
+                "watch",
+                "",
+                false,
+            ),
+            (
+                Method::GET,
+                format!("{base}/watch/namespaces/ns/alerts/a2"),
+                false,
+                "watch",
+                "a2",
+                false,
+            ),
+            (
+                Method::DELETE,
+                format!("{base}/namespaces/ns/alerts"),
+                false,
+                "deletecollection",
+                "",
+                true,
+            ),
+        ];
+        for (method, path, watch, verb, name, selectors) in cases {
+            let i = read(method, &path, watch);
+            assert_eq!((i.verb.as_str(), i.name.as_str()), (verb, name), "{path}");
+            let (fields, labels) = if selectors {
+                ("metadata.name=a1", "team=x")
+            } else {
+                ("", "")
+            };
+            assert_eq!(
+                (i.field_selector.as_str(), i.label_selector.as_str()),
+                (fields, labels),
+                "{path}"
+            );
         }
     }
 }

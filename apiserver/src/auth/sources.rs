@@ -25,6 +25,8 @@ pub const AUTHENTICATION_CONFIG_MAP: (&str, &str) =
 pub struct RequestHeaderFile {
     pub ca_file: PathBuf,
     pub username_headers: Vec<String>,
+    /// `--requestheader-uid-headers` (none by default, as in Go).
+    pub uid_headers: Vec<String>,
     pub group_headers: Vec<String>,
     pub extra_headers_prefixes: Vec<String>,
 }
@@ -127,6 +129,7 @@ impl CertificateSources {
                 ca: ca.clone(),
                 allowed_names: Vec::new(),
                 username_headers: flags.username_headers.clone(),
+                uid_headers: flags.uid_headers.clone(),
                 group_headers: flags.group_headers.clone(),
                 extra_headers_prefixes: flags.extra_headers_prefixes.clone(),
             }),
@@ -211,6 +214,8 @@ pub fn from_config_map(
             rh.allowed_names = list("requestheader-allowed-names")?;
             for (key, field) in [
                 ("requestheader-username-headers", &mut rh.username_headers),
+                // Published by kube-apiserver from its `--requestheader-uid-headers`.
+                ("requestheader-uid-headers", &mut rh.uid_headers),
                 ("requestheader-group-headers", &mut rh.group_headers),
                 (
                     "requestheader-extra-headers-prefix",
@@ -350,5 +355,41 @@ async fn follow_config_map(
             }
             Err(e) => tracing::warn!(error = %e, "authentication settings not reloaded"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The uid headers kube-apiserver publishes are read with the others; none when it
+    /// publishes none.
+    #[test]
+    fn the_config_maps_uid_headers_are_read() {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params
+            .self_signed(&rcgen::KeyPair::generate().unwrap())
+            .unwrap()
+            .pem();
+        let config_map = |uid_headers: Option<&str>| {
+            let mut data = std::collections::BTreeMap::from([(
+                "requestheader-client-ca-file".to_string(),
+                ca.clone(),
+            )]);
+            if let Some(uid) = uid_headers {
+                data.insert("requestheader-uid-headers".into(), uid.into());
+            }
+            ConfigMap {
+                data: Some(data),
+                ..ConfigMap::default()
+            }
+        };
+        let uid_headers = |cm: ConfigMap| from_config_map(&cm).unwrap().1.unwrap().uid_headers;
+        assert_eq!(
+            uid_headers(config_map(Some("[\"X-Remote-Uid\"]"))),
+            ["X-Remote-Uid"]
+        );
+        assert!(uid_headers(config_map(None)).is_empty());
     }
 }

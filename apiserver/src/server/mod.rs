@@ -136,7 +136,7 @@ fn json_response(code: StatusCode, value: &impl serde::Serialize) -> Resp {
 fn error_for(headers: &HeaderMap, e: &ApiError) -> Resp {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     if table::prefers_protobuf(accept) {
-        with_retry_after(
+        with_error_headers(
             protobuf::status(
                 StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 &e.to_status(),
@@ -149,7 +149,7 @@ fn error_for(headers: &HeaderMap, e: &ApiError) -> Resp {
 }
 
 fn error_response(e: &ApiError) -> Resp {
-    with_retry_after(
+    with_error_headers(
         json_response(
             StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             &e.to_status(),
@@ -160,8 +160,14 @@ fn error_response(e: &ApiError) -> Resp {
 
 /// A `Status` that says when to retry says it in a `Retry-After` header too, as Go's
 /// `responsewriters.ErrorNegotiated` writes it (clients honour the header, not the body); the
-/// warnings the request earned before it failed are `Warning` headers.
-fn with_retry_after(mut resp: Resp, e: &ApiError) -> Resp {
+/// warnings the request earned before it failed are `Warning` headers; and, as Go's
+/// `RespondWithError`, `X-Content-Type-Options: nosniff`, so that no browser reads a message
+/// holding what the client sent as anything but its content type.
+fn with_error_headers(mut resp: Resp, e: &ApiError) -> Resp {
+    resp.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if !e.warnings.is_empty() {
         resp = write::with_warnings(resp, &e.warnings);
     }
@@ -362,9 +368,10 @@ pub(crate) async fn standard_headers(req: Request<Body>, next: axum::middleware:
     resp
 }
 
-/// Authentication and authorization, before anything else (the in-flight limits included) and
-/// before the body is read, as kube-apiserver's filters do: a refused request is answered with
-/// its `Status` here; an allowed one goes on with its [`crate::auth::User`] as an extension.
+/// Authentication, before anything else (the in-flight limits included) and before the body is
+/// read, as kube-apiserver's filters do: an unauthenticated request is answered with its 401
+/// here; an authenticated one goes on as [`Identified`], to be authorized within the limits
+/// ([`authorize`]).
 pub(crate) async fn guarded(
     guard: Arc<crate::auth::Guard>,
     mut req: Request<Body>,
@@ -383,7 +390,7 @@ pub(crate) async fn guarded(
     let field_selector = query.get("fieldSelector").map(String::as_str);
     let label_selector = query.get("labelSelector").map(String::as_str);
     match guard
-        .check(
+        .identify(
             req.method(),
             &path,
             watch,
@@ -395,17 +402,50 @@ pub(crate) async fn guarded(
         .await
     {
         Ok((user, request)) => {
-            let authorized = crate::auth::Authorized::new(guard.clone(), user.clone(), request);
-            req.extensions_mut().insert(user);
-            req.extensions_mut().insert(Arc::new(authorized));
+            req.extensions_mut().insert(Identified { user, request });
             next.run(req).await
         }
         Err(e) => error_for(req.headers(), &e),
     }
 }
 
+/// A request [`guarded`] authenticated and has yet to be authorized.
+#[derive(Clone)]
+struct Identified {
+    user: crate::auth::User,
+    request: crate::auth::RequestInfo,
+}
+
+/// Authorization (impersonation included) of a request [`guarded`] identified, before its body
+/// is read. It runs here, inside the in-flight limits, as kube-apiserver's `WithAuthorization`
+/// runs inside `WithMaxInFlightLimit`: the `SubjectAccessReview`s made at once are bounded by
+/// the limits. An allowed request goes on with its [`crate::auth::User`] and
+/// [`crate::auth::Authorized`] as extensions; a refused one is answered with its `Status`.
+async fn authorize(state: &State, req: &mut Request<Body>) -> Result<(), Resp> {
+    let Some(guard) = &state.guard else {
+        return Ok(());
+    };
+    // Fail closed: a request the guard's layer did not identify is never served unauthorized.
+    let Some(Identified { user, request }) = req.extensions_mut().remove::<Identified>() else {
+        return Err(error_response(&ApiError::internal(
+            "the request was not authenticated",
+        )));
+    };
+    let user = guard
+        .authorize_request(user, &request, req.headers())
+        .await
+        .map_err(|e| error_for(req.headers(), &e))?;
+    let authorized = crate::auth::Authorized::new(guard.clone(), user.clone(), request);
+    req.extensions_mut().insert(user);
+    req.extensions_mut().insert(Arc::new(authorized));
+    Ok(())
+}
+
 /// The tower service entry point: never panics into the client, always answers a `Status`.
-pub(crate) async fn handle(state: Arc<State>, req: Request<Body>) -> Resp {
+pub(crate) async fn handle(state: Arc<State>, mut req: Request<Body>) -> Resp {
+    if let Err(refused) = authorize(&state, &mut req).await {
+        return refused;
+    }
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,

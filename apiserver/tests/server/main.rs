@@ -5,6 +5,7 @@
 mod admission;
 mod apply;
 mod apply_differential;
+mod auth;
 mod hardening;
 mod http2;
 mod kube_parity;

@@ -143,6 +143,10 @@ struct Cli {
     /// Headers naming the user, in order.
     #[arg(long, value_delimiter = ',', default_value = "X-Remote-User")]
     requestheader_username_headers: Vec<String>,
+    /// Headers giving the user's uid, in order (kube-aggregator sends `X-Remote-Uid` from
+    /// Kubernetes 1.33); none by default, as kube-apiserver's flag. Must include `X-Remote-Uid`.
+    #[arg(long, value_delimiter = ',')]
+    requestheader_uid_headers: Vec<String>,
     /// Headers naming the groups.
     #[arg(long, value_delimiter = ',', default_value = "X-Remote-Group")]
     requestheader_group_headers: Vec<String>,
@@ -173,7 +177,8 @@ struct Cli {
     /// Standalone authorization: a static RBAC-style rules file (YAML), instead of delegation.
     #[arg(long, conflicts_with_all = ["authorization_kubeconfig", "delegate_in_cluster"])]
     authorization_policy_file: Option<PathBuf>,
-    /// Paths served to anyone, comma-separated (`*` at the end matches below).
+    /// Non-resource paths served to anyone, comma-separated (`*` at the end matches below, and
+    /// is allowed nowhere else); resource requests are always authorized.
     #[arg(long, value_delimiter = ',', default_value = "/healthz,/readyz,/livez")]
     authorization_always_allow_paths: Vec<String>,
     /// Reads (not watches) served at once; beyond it, 429 with Retry-After. 0: no limit.
@@ -222,6 +227,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    // Bad authentication or authorization flags are refused before anything starts.
+    auth::check_always_allow_paths(&cli.authorization_always_allow_paths)
+        .map_err(|e| format!("--authorization-always-allow-paths: {e}"))?;
+    check_uid_headers(&cli.requestheader_uid_headers)?;
     let options = StoreOptions {
         history_capacity: cli.watch_history,
         history_bytes: cli.watch_history_mb.saturating_mul(1024 * 1024),
@@ -426,6 +435,7 @@ async fn guard(
             auth::RequestHeaderFile {
                 ca_file: ca_file.clone(),
                 username_headers: cli.requestheader_username_headers.clone(),
+                uid_headers: cli.requestheader_uid_headers.clone(),
                 group_headers: cli.requestheader_group_headers.clone(),
                 extra_headers_prefixes: cli.requestheader_extra_headers_prefix.clone(),
             }
@@ -471,6 +481,26 @@ async fn guard(
     let mut guard = Guard::new(authentication, authorizer);
     guard.always_allow_paths = cli.authorization_always_allow_paths.clone();
     Ok((Some(guard), certificates))
+}
+
+/// `--requestheader-uid-headers` as kube-apiserver checks it: no blank name, and, when set,
+/// `X-Remote-Uid` among them (what kube-aggregator sends: without it the uid would be lost).
+fn check_uid_headers(headers: &[String]) -> Result<(), String> {
+    if headers.iter().any(|h| h.trim().is_empty()) {
+        return Err("empty value in \"requestheader-uid-headers\"".into());
+    }
+    if !headers.is_empty()
+        && !headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("X-Remote-Uid"))
+    {
+        return Err(
+            "--requestheader-uid-headers is set without specifying the standard \
+                    X-Remote-Uid header - API aggregation will not work"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// TLS to etcd from `--etcd-cafile`, `--etcd-certfile`, `--etcd-keyfile`.

@@ -219,6 +219,7 @@ fn authentication_config_map(client_ca: &str, front_proxy_ca: &str) -> Value {
             "requestheader-client-ca-file": front_proxy_ca,
             "requestheader-allowed-names": "[\"front-proxy-client\"]",
             "requestheader-username-headers": "[\"X-Remote-User\"]",
+            "requestheader-uid-headers": "[\"X-Remote-Uid\"]",
             "requestheader-group-headers": "[\"X-Remote-Group\"]",
             "requestheader-extra-headers-prefix": "[\"X-Remote-Extra-\"]",
         }
@@ -273,6 +274,11 @@ fn impersonating(req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
 }
 
 async fn delegated() -> Setup {
+    delegated_with(&[]).await
+}
+
+/// [`delegated`], with more flags.
+async fn delegated_with(extra: &[&str]) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let front_proxy = Ca::new("front-proxy-ca");
     let users = Ca::new("client-ca");
@@ -287,16 +293,21 @@ async fn delegated() -> Setup {
     .unwrap();
     let certs = dir.path().join("certs");
     let kc = kubeconfig.to_str().unwrap();
-    let server = common::Server::start_https(&[
-        "--storage",
-        "memory",
-        "--cert-dir",
-        certs.to_str().unwrap(),
-        "--authentication-kubeconfig",
-        kc,
-        "--authorization-kubeconfig",
-        kc,
-    ]);
+    let server = common::Server::start_https(
+        &[
+            "--storage",
+            "memory",
+            "--cert-dir",
+            certs.to_str().unwrap(),
+            "--authentication-kubeconfig",
+            kc,
+            "--authorization-kubeconfig",
+            kc,
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect::<Vec<_>>(),
+    );
     let ca = std::fs::read(certs.join("ca.crt")).unwrap();
     let base = format!(
         "https://localhost:{}",
@@ -335,6 +346,7 @@ async fn front_proxy_headers_are_trusted_only_from_the_front_proxy_certificate()
         proxy
             .post(&url)
             .header("X-Remote-User", "proxied-user")
+            .header("X-Remote-Uid", "proxied-uid")
             .header("X-Remote-Group", "team-a")
             .header("X-Remote-Group", "team-b")
             .header("X-Remote-Extra-Scopes", "read")
@@ -348,6 +360,8 @@ async fn front_proxy_headers_are_trusted_only_from_the_front_proxy_certificate()
     assert_eq!(code, 201, "{body}");
     let sar = s.last_review();
     assert_eq!(sar["user"], "proxied-user");
+    // The uid header the cluster's ConfigMap names (kube-aggregator sends it from 1.33).
+    assert_eq!(sar["uid"], "proxied-uid");
     assert_eq!(
         sar["groups"],
         json!(["team-a", "team-b", "system:authenticated"])
@@ -741,6 +755,23 @@ async fn watch_patch_and_subresources_are_authorized_with_their_verbs() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 404);
     assert!(last(&s).get("labelSelector").is_none(), "{}", last(&s));
+
+    // A watch by the deprecated `/watch/` path prefix carries no selectors and takes no name
+    // from them, as Go's request info reads it (in another namespace: a review not cached).
+    let resp = alice
+        .get(format!(
+            "{}/apis/pager.k8s.co/v1beta1/watch/namespaces/other/alerts?fieldSelector=metadata.name%3Da&labelSelector=team%3Dops&timeoutSeconds=1",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    drop(resp);
+    assert_eq!(
+        last(&s),
+        json!({"verb": "watch", "group": "pager.k8s.co", "version": "v1beta1", "resource": "alerts", "namespace": "other"})
+    );
 }
 
 /// Authentication without an authorizer serves every authenticated user and refuses anonymous
@@ -1210,4 +1241,71 @@ async fn ca_files_given_by_flags_are_reloaded_when_they_change() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let (code, body) = status(alice2.get(&url).send().await.unwrap()).await;
     assert_eq!(code, 200, "{body}");
+}
+
+/// `--authorization-always-allow-paths` covers non-resource paths only, as Go's path
+/// authorizer: a pattern over `/apis` allows discovery to anyone, and every Alert request is
+/// still reviewed (the stand-in denies anonymous ones).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn always_allowed_paths_never_allow_resources() {
+    let s = delegated_with(&["--authorization-always-allow-paths", "/healthz,/apis/*"]).await;
+    let anonymous = client(&s.ca, None);
+    let url = format!("{}{ALERTS}", s.base);
+    let (code, body) = status(anonymous.post(&url).json(&alert("a")).send().await.unwrap()).await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(s.last_review()["user"], "system:anonymous");
+    let (code, _) = status(anonymous.get(&url).send().await.unwrap()).await;
+    assert_eq!(code, 403);
+    let reviews = s.asked.lock().unwrap().access_reviews.len();
+    let discovery = format!("{}/apis/pager.k8s.co/v1beta1", s.base);
+    let (code, body) = status(anonymous.get(&discovery).send().await.unwrap()).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(s.asked.lock().unwrap().access_reviews.len(), reviews);
+}
+
+/// Security flags that cannot mean what they say stop the server at start, naming the problem:
+/// a `*` before the end of an always-allowed path (Go's `only trailing * allowed`), uid headers
+/// without the `X-Remote-Uid` kube-aggregator sends.
+#[test]
+fn bad_security_flags_are_refused_at_start() {
+    for (flags, says) in [
+        (
+            [
+                "--authorization-always-allow-paths",
+                "/healthz,/apis/*/alerts",
+            ],
+            "--authorization-always-allow-paths: only trailing * allowed in \"/apis/*/alerts\"",
+        ),
+        (
+            ["--requestheader-uid-headers", "X-Uid"],
+            "--requestheader-uid-headers is set without specifying the standard X-Remote-Uid header",
+        ),
+    ] {
+        let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
+            .args([
+                "--plain-http",
+                "--listen",
+                "127.0.0.1:0",
+                "--storage",
+                "memory",
+            ])
+            .args(flags)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A server that took the flags keeps running: stopped, and the test fails.
+        let started = std::time::Instant::now();
+        while server.try_wait().unwrap().is_none() {
+            if started.elapsed() > Duration::from_secs(20) {
+                server.kill().unwrap();
+                panic!("pager-apiserver started with {flags:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = server.wait_with_output().unwrap();
+        assert!(!out.status.success(), "{flags:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{flags:?}: {err}");
+    }
 }
