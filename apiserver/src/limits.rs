@@ -318,7 +318,9 @@ fn status_response(status: &Status, retry_after: Option<&'static str>) -> Respon
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = Response::builder()
         .status(code)
-        .header(header::CONTENT_TYPE, "application/json");
+        .header(header::CONTENT_TYPE, "application/json")
+        // As every error answer: no browser reads it as anything but JSON.
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     if let Some(after) = retry_after {
         resp = resp.header(header::RETRY_AFTER, HeaderValue::from_static(after));
     }

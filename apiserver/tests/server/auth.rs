@@ -67,11 +67,19 @@ async fn authorization_runs_within_the_inflight_limits() {
         let req = Request::get(ALERTS).body(Body::empty()).unwrap();
         app.clone().oneshot(req)
     });
-    let statuses: Vec<StatusCode> = futures::future::join_all(requests)
+    let answers: Vec<_> = futures::future::join_all(requests)
         .await
         .into_iter()
-        .map(|r| r.unwrap().status())
+        .map(Result::unwrap)
         .collect();
+    // Every error answer, the limits' 429s too, is `nosniff` (Go's `RespondWithError`).
+    assert!(
+        answers
+            .iter()
+            .filter(|r| !r.status().is_success())
+            .all(|r| r.headers()["x-content-type-options"] == "nosniff")
+    );
+    let statuses: Vec<StatusCode> = answers.iter().map(|r| r.status()).collect();
     let count = |code| statuses.iter().filter(|s| **s == code).count();
     assert_eq!(
         (count(StatusCode::OK), count(StatusCode::TOO_MANY_REQUESTS)),
