@@ -8,13 +8,21 @@ use kube_codegen_apimachinery::validation::go_quote;
 pub(super) use super::list_body::{ListShape, list_response};
 
 /// The `resourceVersion` query parameter ("" or none: `None`); anything but a non-negative
-/// integer is a 400, in Go's words.
+/// integer is a 400 in Go's words (apimachinery's `ValidateListOptions` since 1.33, where older
+/// servers answered a 500): `invalid resource version: resourceVersion: Invalid value: "abc":
+/// strconv.ParseUint: parsing "abc": invalid syntax`.
 pub(super) fn resource_version(ctx: &Ctx<'_>) -> Result<Option<u64>, ApiError> {
     match ctx.param("resourceVersion") {
         None | Some("") => Ok(None),
-        Some(rv) => rv.parse::<u64>().map(Some).map_err(|_| {
-            ApiError::invalid_request(format!(
-                "resourceVersion: Invalid value: \"{rv}\": must be a non-negative integer"
+        Some(rv) => rv.parse::<u64>().map(Some).map_err(|e| {
+            let why = match e.kind() {
+                std::num::IntErrorKind::PosOverflow => "value out of range",
+                _ => "invalid syntax",
+            };
+            ApiError::bad_request(format!(
+                "invalid resource version: resourceVersion: Invalid value: {q}: \
+                 strconv.ParseUint: parsing {q}: {why}",
+                q = go_quote(rv)
             ))
         }),
     }

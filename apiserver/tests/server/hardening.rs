@@ -673,7 +673,7 @@ async fn watches_are_long_running_and_limited() {
     })
     .await;
     let r = get(&app, &format!("{BASE}?watch=true&resourceVersion=abc")).await;
-    assert_status(&r, 422, "Invalid");
+    assert_status(&r, 400, "BadRequest");
     assert_eq!(load.watches(), 0);
 }
 

@@ -441,7 +441,27 @@ async fn get_at_a_future_resource_version(app: &axum::Router) {
         "",
     )
     .await;
-    assert_status(code, &out, 422, "Invalid");
+    assert_status(code, &out, 400, "BadRequest");
+    assert_eq!(
+        out["message"],
+        r#"invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax"#
+    );
+    let (code, out) = call(
+        app,
+        Method::GET,
+        &format!("{BASE}?resourceVersion=99999999999999999999"),
+        None,
+        "",
+    )
+    .await;
+    assert_status(code, &out, 400, "BadRequest");
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .ends_with(r#"parsing "99999999999999999999": value out of range"#),
+        "{out}"
+    );
     let (code, out) = call(
         app,
         Method::GET,

@@ -327,8 +327,8 @@ async fn bad_input_is_a_status_and_changes_nothing() {
             format!("{BASE}?resourceVersion=abc"),
             None,
             String::new(),
-            422,
-            "Invalid",
+            400,
+            "BadRequest",
         ),
         (
             Method::PATCH,
