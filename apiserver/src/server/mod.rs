@@ -632,13 +632,6 @@ impl Ctx<'_> {
     }
 }
 
-impl ApiError {
-    /// 422 for invalid request options (CreateOptions, ListOptions, ...).
-    fn invalid_request(message: String) -> Self {
-        ApiError::new(422, "Invalid", message)
-    }
-}
-
 /// Parsed resource path.
 struct Target {
     rest: Arc<dyn RestStorage>,

@@ -72,6 +72,23 @@ impl Generator for DefaulterGen {
                 }
                 // Kinds and types with defaults get an `impl SetDefaults`, which names them
                 // (and the types of the values it sets).
+                if !skipped
+                    && (t.resource.is_some() || analysis.has_defaults(&t.name))
+                    && let Some(found) = kube_codegen_model::hand_written_impl(
+                        t,
+                        &["kube_codegen_scheme", "SetDefaults"],
+                    )
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0302",
+                            format!("`{}` implements `{}` by hand", t.name, found.path.segments.join("::")),
+                        )
+                        .at(found.span, "implemented again by generated code")
+                        .note(format!("defaulter-gen writes `SetDefaults` for {} (rustc's E0119 on two impls)", if t.resource.is_some() { "every kind" } else { "every type with defaults inside it" }))
+                        .help(format!("write the defaults in `pub fn {}(obj: &mut {})` instead, which the generated impl calls first; or opt the type out with `/// +k8s:defaulter-gen=false`", hand_written_name(t), t.name)),
+                    );
+                }
                 if !skipped && (t.resource.is_some() || analysis.has_defaults(&t.name)) {
                     diags.extend(kube_codegen_model::output::unnameable_in_package(
                         pkg,
@@ -156,6 +173,23 @@ impl Generator for DefaulterGen {
                             .at(d.span, "the field is not an `Option`")
                             .note("defaulter-gen, like Go's for a non-pointer field, cannot tell a value a client sent from an unset one when it is the zero value")
                             .help(format!("make the field an `Option<…>` (a pointer in Go's API conventions for fields with defaults), or set it in `pub fn {}(obj: &mut {})`", hand_written_name(t), t.name)),
+                        );
+                    }
+                    if let Some(d) = &f.options.default
+                        && mode(t) != Some(DefaulterMode::Covers)
+                        && let Some(path) = default_reaches_itself(pkg, t, f, &d.value)
+                    {
+                        diags.push(
+                            Diagnostic::error(
+                                "E0607",
+                                format!("the `+default` of `{}.{}` is applied again inside itself, without end", t.name, f.name),
+                            )
+                            .at(d.span, "this value is defaulted in turn")
+                            .note(format!(
+                                "defaulting the value reaches `{}` unset, which gets this default again, and so on: `set_defaults` would overflow the stack on the first object decoded (the API server defaults every one)",
+                                path.join(".")
+                            ))
+                            .help("drop this `+default` (the fields inside keep theirs), or give it a value without elements of the field's own type in its lists: a value that sets the field holds it unset one level down"),
                         );
                     }
                     if let Some(d) = &f.options.default
@@ -474,6 +508,125 @@ fn field_ident(f: &Field) -> proc_macro2::Ident {
         proc_macro2::Ident::new_raw(&f.name, proc_macro2::Span::call_site())
     } else {
         ident(&f.name)
+    }
+}
+
+/// Whether applying `field`'s `+default` (`value`, on `owner`) reaches that same field unset
+/// again once the new value is defaulted in turn (`Tree { +default={"name":"root"} child:
+/// Option<Box<Tree>> }`: the new child's `child` is unset, so it gets the default, …): the
+/// path from `owner` to where it does (`Tree.child.child`). Walked with the value, as generated
+/// code does: an `Option` the value leaves out stays `None` and is not entered, a list holds
+/// the value's elements only.
+fn default_reaches_itself(
+    pkg: &Package,
+    owner: &TypeDef,
+    field: &Field,
+    value: &Value,
+) -> Option<Vec<String>> {
+    let mut walk = DefaultWalk {
+        pkg,
+        target: (owner.name.as_str(), field.name.as_str()),
+        applying: vec![(owner.name.as_str(), field.name.as_str())],
+        path: vec![owner.name.clone(), field.name.clone()],
+        walked_absent: BTreeSet::new(),
+    };
+    walk.reaches(&field.ty, Some(value), 0).then_some(walk.path)
+}
+
+/// The state of [`default_reaches_itself`]'s walk through a default's value.
+struct DefaultWalk<'p> {
+    pkg: &'p Package,
+    /// The field whose default is followed.
+    target: (&'p str, &'p str),
+    /// Defaults being applied on the way (another one's cycle is reported at its own field).
+    applying: Vec<(&'p str, &'p str)>,
+    /// Field names from the owner to where the walk is.
+    path: Vec<String>,
+    /// Types walked as absent (their `Default`): every such walk is the same.
+    walked_absent: BTreeSet<&'p str>,
+}
+
+impl<'p> DefaultWalk<'p> {
+    /// Whether defaulting a `ty` read from `value` (`None`: absent, its `Default`) reaches the
+    /// target field unset.
+    fn reaches(&mut self, ty: &'p FieldType, value: Option<&'p Value>, depth: usize) -> bool {
+        // A type holding itself without an `Option` or a list has no value; stop somewhere.
+        if depth > 64 {
+            return false;
+        }
+        match ty {
+            FieldType::Option(inner) => match value {
+                None | Some(Value::Null) => false,
+                Some(_) => self.reaches(inner, value, depth + 1),
+            },
+            FieldType::Box(inner) => self.reaches(inner, value, depth + 1),
+            FieldType::Vec(elem) | FieldType::Set { elem, .. } => match value {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .any(|item| self.reaches(elem, Some(item), depth + 1)),
+                _ => false,
+            },
+            FieldType::Map { value: v, .. } => match value {
+                Some(Value::Object(m)) => m
+                    .values()
+                    .any(|item| self.reaches(v, Some(item), depth + 1)),
+                _ => false,
+            },
+            FieldType::Local(name) => {
+                let Some(t) = self.pkg.type_named(name) else {
+                    return false;
+                };
+                if t.has_generics
+                    || matches!(mode(t), Some(DefaulterMode::Off | DefaulterMode::Covers))
+                    || (value.is_none() && !self.walked_absent.insert(t.name.as_str()))
+                {
+                    return false;
+                }
+                for g in fields(t).iter().filter(|g| !g.serde.skip) {
+                    let held = if g.serde.flatten {
+                        value
+                    } else {
+                        value.and_then(|v| v.get(&g.wire))
+                    };
+                    self.path.push(g.name.clone());
+                    let found = match &g.options.default {
+                        Some(d) if is_unset(&g.ty, held) && unset_check(self.pkg, g).is_some() => {
+                            let here = (t.name.as_str(), g.name.as_str());
+                            if here == self.target {
+                                return true;
+                            }
+                            if self.applying.contains(&here) {
+                                false
+                            } else {
+                                self.applying.push(here);
+                                let found = self.reaches(&g.ty, Some(&d.value), depth + 1);
+                                self.applying.pop();
+                                found
+                            }
+                        }
+                        _ => self.reaches(&g.ty, held, depth + 1),
+                    };
+                    if found {
+                        return true;
+                    }
+                    self.path.pop();
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether a field holding `value` (`None`: absent) is unset to generated defaults: `None`,
+/// or its type's zero value.
+fn is_unset(ty: &FieldType, value: Option<&Value>) -> bool {
+    match (ty, value) {
+        (_, None | Some(Value::Null)) => true,
+        (FieldType::String, Some(Value::String(s))) => s.is_empty(),
+        (FieldType::Vec(_) | FieldType::Set { .. }, Some(Value::Array(a))) => a.is_empty(),
+        (FieldType::Map { .. }, Some(Value::Object(m))) => m.is_empty(),
+        _ => false,
     }
 }
 

@@ -272,3 +272,70 @@ fn types_of_other_versions_are_defaulted_through_them() {
         "{out}"
     );
 }
+
+/// A `+default` whose value, defaulted in turn, leaves the same field unset again (a tree's
+/// `child` defaulted to a child without one) would recurse until the stack overflows: E0607,
+/// naming the path. A default that fills the recursion once through a list, or that a type
+/// holding itself never reaches unset, is fine.
+#[test]
+fn a_default_applied_again_inside_itself_is_an_error() {
+    let loaded = load_fixture(
+        "default_cycle",
+        &[(
+            "apis/pager/v1/types.rs",
+            "//! +groupName=pager.k8s.co\nuse k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct Alert {\n    pub metadata: ObjectMeta,\n    pub tree: Option<Tree>,\n    pub node: Option<Node>,\n    pub fine: Option<Fine>,\n}\n\n#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct Tree {\n    /// +default={\"name\":\"root\"}\n    #[serde(default)]\n    pub child: Option<Box<Tree>>,\n    /// +default=\"n\"\n    #[serde(default)]\n    pub name: Option<String>,\n}\n\n#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct Node {\n    /// +default={\"kids\":[{}]}\n    #[serde(default)]\n    pub wrap: Option<Wrap>,\n}\n\n#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct Wrap {\n    #[serde(default)]\n    pub kids: Vec<Node>,\n}\n\n#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct Fine {\n    /// +default={}\n    #[serde(default)]\n    pub wrap: Option<FineWrap>,\n    #[serde(default)]\n    pub next: Option<Box<Fine>>,\n}\n\n#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct FineWrap {\n    #[serde(default)]\n    pub kids: Vec<Fine>,\n}\n",
+        )],
+    );
+    let diags = DefaulterGen.check(&loaded.model);
+    let rendered = render(&loaded, &diags);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["E0607", "E0607"],
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains(
+            "error[E0607]: the `+default` of `Tree.child` is applied again inside itself, without end"
+        ),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("reaches `Tree.child.child` unset"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("reaches `Node.wrap.kids.wrap` unset"),
+        "{rendered}"
+    );
+}
+
+/// A hand-written `impl SetDefaults` for a kind (or a type with defaults inside) clashes with
+/// the generated one: E0302, pointing at `set_defaults_<type>` and the opt-out. A kind opted
+/// out with `+k8s:defaulter-gen=false` gets no generated impl, so its own is fine.
+#[test]
+fn a_hand_written_set_defaults_impl_is_an_error() {
+    let loaded = load_fixture(
+        "hand_impl",
+        &[(
+            "apis/pager/v1/types.rs",
+            "//! +groupName=pager.k8s.co\nuse k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\nuse kube_codegen_scheme::SetDefaults;\n\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct Alert {\n    pub metadata: ObjectMeta,\n}\n\nimpl SetDefaults for Alert {\n    fn set_defaults(&mut self) {}\n}\n\n/// +k8s:defaulter-gen=false\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct Page {\n    pub metadata: ObjectMeta,\n}\n\nimpl kube_codegen_scheme::SetDefaults for Page {\n    fn set_defaults(&mut self) {}\n}\n",
+        )],
+    );
+    let diags = DefaulterGen.check(&loaded.model);
+    let rendered = render(&loaded, &diags);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["E0302"],
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains(
+            "error[E0302]: `Alert` implements `kube_codegen_scheme::SetDefaults` by hand"
+        ),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("pub fn set_defaults_alert(obj: &mut Alert)"),
+        "{rendered}"
+    );
+}

@@ -778,11 +778,37 @@ impl Config {
             if !name.ends_with(".rs") {
                 continue;
             }
+            let build_script =
+                self.output == OutputMode::Auto && std::env::var_os("OUT_DIR").is_some();
+            // `include!` paths are relative to the directory of the file that contains them.
+            let from = root_file.parent().unwrap_or(Path::new("."));
+            let rel = relative_path(from, &f.path);
+            // Beside the types, a plain `include!("…")` of the file is checked to resolve to
+            // it: a flat `v1.rs`'s `include!("zz_generated.register.rs")` names
+            // `widgets/zz_generated.register.rs`, not the `widgets/v1/` file written.
+            let beside_types = !build_script && self.out_root(input) == input.dir;
+            let literals = included_literals(&text, &name);
+            if beside_types
+                && !literals.is_empty()
+                && !literals
+                    .iter()
+                    .any(|(lit, _)| same_relative_path(lit, &rel))
+            {
+                let (lit, at) = &literals[0];
+                let (line, col) = line_col(&text, *at);
+                out.push_str(&format!(
+                    "warning[W0120]: `include!(\"{lit}\")` in {} does not name the generated {}, so it is not compiled\n  --> {}:{line}:{col}\n  = note: `include!` paths are relative to the directory of the file that contains them: {}\n  = help: write `include!(\"{}\");`\n",
+                    root_file.display(),
+                    f.path.display(),
+                    root_file.display(),
+                    from.display(),
+                    rel.display()
+                ));
+                continue;
+            }
             if text.contains(&name) {
                 continue;
             }
-            let build_script =
-                self.output == OutputMode::Auto && std::env::var_os("OUT_DIR").is_some();
             let include = if build_script {
                 let rel = pkg.dir.join(&name);
                 format!(
@@ -790,9 +816,6 @@ impl Config {
                     rel.display()
                 )
             } else {
-                // `include!` paths are relative to the file that contains them.
-                let from = root_file.parent().unwrap_or(Path::new("."));
-                let rel = relative_path(from, &f.path);
                 format!("include!(\"{}\");", rel.display())
             };
             out.push_str(&format!(
@@ -804,6 +827,49 @@ impl Config {
         }
         out
     }
+}
+
+/// The string literals of `include!("…")`s in `text` naming a file called `name`, with their
+/// byte offsets (other forms, `concat!(env!("OUT_DIR"), …)`, are not literals).
+fn included_literals<'t>(text: &'t str, name: &str) -> Vec<(&'t str, usize)> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("include!") {
+        let rest = &text[at + "include!".len()..];
+        let Some(rest) = rest.trim_start().strip_prefix('(') else {
+            continue;
+        };
+        let Some(rest) = rest.trim_start().strip_prefix('"') else {
+            continue;
+        };
+        let Some(end) = rest.find('"') else { continue };
+        let lit = &rest[..end];
+        if Path::new(lit).file_name().is_some_and(|n| n == name) {
+            found.push((lit, text.len() - rest.len()));
+        }
+    }
+    found
+}
+
+/// Whether the path written `written` is `rel` (`./v1/x.rs` is `v1/x.rs`).
+fn same_relative_path(written: &str, rel: &Path) -> bool {
+    let parts = |p: &Path| -> Vec<std::ffi::OsString> {
+        p.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .map(|c| c.as_os_str().to_os_string())
+            .collect()
+    };
+    parts(Path::new(written)) == parts(rel)
+}
+
+/// The 1-based line and column (in characters) of byte offset `at` of `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .count()
+        + 1;
+    (line, col)
 }
 
 /// `to` relative to the directory `from` (both made absolute first).

@@ -537,6 +537,40 @@ fn warns_when_the_package_does_not_include_generated_code() {
     assert!(!apis.join("widgets/zz_generated.deepcopy.rs").exists());
 }
 
+/// A version written as a flat `widgets/v1.rs` includes from `widgets/`, while its generated
+/// files are written to `widgets/v1/`: `include!("zz_generated.register.rs")` there names a
+/// file that is not generated, which rustc cannot find. W0120 at the `include!`, with the path
+/// that resolves; that path is accepted.
+#[test]
+fn warns_when_an_include_does_not_resolve_to_the_generated_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let apis = tmp.path().join("apis");
+    write(
+        &apis.join("widgets/mod.rs"),
+        "//! +groupName=widgets.example.com\npub mod v1;\n",
+    );
+    write(
+        &apis.join("widgets/v1.rs"),
+        &format!(
+            "include!(\"zz_generated.register.rs\");\ninclude!(\"v1/zz_generated.deepcopy.rs\");\n{TYPES}"
+        ),
+    );
+    let o = run(&["apis", "--no-cache"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning[W0120]: `include!(\"zz_generated.register.rs\")` in apis/widgets/v1.rs does not name the generated apis/widgets/v1/zz_generated.register.rs"),
+        "{err}"
+    );
+    assert!(err.contains("--> apis/widgets/v1.rs:1:11"), "{err}");
+    assert!(
+        err.contains("help: write `include!(\"v1/zz_generated.register.rs\");`"),
+        "{err}"
+    );
+    assert!(!err.contains("zz_generated.deepcopy.rs, so"), "{err}");
+    assert!(apis.join("widgets/v1/zz_generated.register.rs").exists());
+}
+
 #[test]
 fn tag_table_is_printed() {
     let tmp = tempfile::tempdir().unwrap();

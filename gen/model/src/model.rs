@@ -313,6 +313,30 @@ impl Package {
     }
 }
 
+/// A hand-written `impl Trait for Type`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraitImpl {
+    /// The trait's path, its first segment expanded through the file's `use`s.
+    pub path: crate::path::RustPath,
+    /// From `impl` to the type's name.
+    pub span: Span,
+}
+
+/// Whether `t` implements by hand the trait `expected` (a full path, `serde::Serialize`):
+/// written by that path, or by its last segment alone when no import says where it is from
+/// (a glob import); the impl when it does.
+pub fn hand_written_impl<'t>(t: &'t TypeDef, expected: &[&str]) -> Option<&'t TraitImpl> {
+    t.trait_impls.iter().find(|i| {
+        let segments = &i.path.segments;
+        segments.last().map(String::as_str) == expected.last().copied()
+            && (segments.len() == 1
+                || segments
+                    .iter()
+                    .map(String::as_str)
+                    .eq(expected.iter().copied()))
+    })
+}
+
 /// A struct or enum declared in an API package.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TypeDef {
@@ -332,6 +356,10 @@ pub struct TypeDef {
     pub derives: BTreeSet<String>,
     /// Traits implemented by hand in the package (`impl Clone for X`), by last path segment.
     pub impls: BTreeSet<String>,
+    /// The same impls with the trait's path as the file's imports make it (`serde::Serialize`
+    /// for `impl Serialize for X` under `use serde::Serialize;`), for those generated code would
+    /// implement again.
+    pub trait_impls: Vec<TraitImpl>,
     /// Set when this type is a root (a Kubernetes kind).
     pub resource: Option<Resource>,
     /// The type's own `#[serde(...)]` (roots have none: their serde is generated).

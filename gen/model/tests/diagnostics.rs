@@ -2338,3 +2338,107 @@ fn a_package_type_named_like_a_prelude_type_shadows_it() {
     );
     assert_eq!(ty("plain"), kube_codegen_model::FieldType::String);
 }
+
+/// A struct flattening itself (through `Option`/`Box`, or through another struct) has fields
+/// beside themselves without end: E0201 once per cycle at the field starting it, rather than
+/// a stack overflow in every walk through flattened fields (OpenAPI's inlining).
+#[test]
+fn a_flattened_field_leading_back_to_its_own_type_is_an_error() {
+    let out = errors(
+        &[(
+            "apis/fl/v1/types.rs",
+            &format!(
+                "{META}use serde::{{Deserialize, Serialize}};\n\n/// +genclient\n#[derive(Clone, Debug)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub n: Option<N>,\n    pub b: Option<B>,\n    pub fa: Option<FA>,\n}}\n\n#[derive(Clone, Debug, Serialize, Deserialize)]\npub struct N {{ pub x: i32, #[serde(flatten)] pub next: Option<Box<N>> }}\n\n#[derive(Clone, Debug, Serialize, Deserialize)]\npub struct B {{ pub x: i32, #[serde(flatten)] pub next: Box<Option<B>> }}\n\n#[derive(Clone, Debug, Serialize, Deserialize)]\npub struct FA {{ pub a: i32, #[serde(flatten)] pub fb: FB }}\n\n#[derive(Clone, Debug, Serialize, Deserialize)]\npub struct FB {{ pub b: i32, #[serde(flatten)] pub fa: Box<FA> }}\n\n#[derive(Clone, Debug, Serialize, Deserialize)]\npub struct Fine {{ pub x: i32, #[serde(flatten)] pub inner: Inner, pub nested: Option<Box<Fine>> }}\n\n#[derive(Clone, Debug, Serialize, Deserialize)]\npub struct Inner {{ pub y: i32 }}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(
+        out.contains("error[E0201]: unsupported field type: flattened field `N.next` leads back to its own type"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`N` flattens itself through `N.next` without end"),
+        "{out}"
+    );
+    assert!(out.contains("flattened field `B.next` leads back"), "{out}");
+    assert!(out.contains("flattened field `FA.fb` leads back"), "{out}");
+    assert!(
+        out.contains("`FA.fb` → `FB.fa` flatten into one another"),
+        "{out}"
+    );
+    assert!(out.contains("flattened into `FB` here"), "{out}");
+    assert_eq!(out.matches("error[E0201]").count(), 3, "{out}");
+    assert!(!out.contains("`Fine"), "{out}");
+}
+
+/// Items of a version's package module named like what generated code declares there
+/// (`VERSION`, `add_to_scheme`, `OPENAPI_SCHEMAS`, a kind's `…List` alias) would be declared
+/// twice once the generated files are `include!`d: E0309 at each. The same names in a file
+/// module or an inline module are other modules' items.
+#[test]
+fn package_module_items_named_like_generated_ones_are_errors() {
+    let out = errors(
+        &[
+            (
+                "apis/w/v1/mod.rs",
+                "//! +groupName=w.example.com\nmod types;\npub use types::*;\npub const VERSION: &str = \"mine\";\npub fn add_to_scheme() {}\npub static OPENAPI_SCHEMAS: &str = \"\";\npub type WidgetList = Vec<Widget>;\npub const GROUP: &str = \"fine\";\npub mod inner {\n    pub fn register_defaults() {}\n}\n",
+            ),
+            (
+                "apis/w/v1/types.rs",
+                &format!(
+                    "{META}\n/// +genclient\n#[derive(Clone, Debug)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n}}\n\npub const GROUP_NAME: &str = \"types' own\";\n"
+                ),
+            ),
+        ],
+        "apis",
+    );
+    for name in ["VERSION", "add_to_scheme", "OPENAPI_SCHEMAS", "WidgetList"] {
+        assert!(
+            out.contains(&format!("error[E0309]: `{name}` collides with an item")),
+            "{name}: {out}"
+        );
+    }
+    assert!(
+        out.contains("also declared by register-gen's `include!`d file"),
+        "{out}"
+    );
+    assert_eq!(out.matches("error[E0309]").count(), 4, "{out}");
+}
+
+/// `#[cfg(feature = "x")]` on the `mod types;` holding a package's API types (or on its
+/// `pub use types::*;`): generated code names those types in every build, so a build without
+/// the feature fails to compile it. E0204 at each `cfg`; a `cfg(test)` module, a gated module
+/// without API types and a gated single re-export are fine.
+#[test]
+fn cfg_on_a_module_holding_api_types_is_an_error() {
+    let out = errors(
+        &[
+            (
+                "apis/w/v1/mod.rs",
+                "//! +groupName=w.example.com\n#[cfg(feature = \"fake\")]\nmod types;\n#[cfg(feature = \"fake\")]\npub use types::*;\n#[cfg(feature = \"extra\")]\nmod helpers;\n#[cfg(feature = \"extra\")]\npub use helpers::Helper;\n#[cfg(test)]\nmod tests;\n",
+            ),
+            (
+                "apis/w/v1/types.rs",
+                &format!(
+                    "{META}\n/// +genclient\n#[derive(Clone, Debug)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n}}\n"
+                ),
+            ),
+            ("apis/w/v1/helpers.rs", "pub fn helper() {}\n"),
+            ("apis/w/v1/tests.rs", "#[test]\nfn t() {}\n"),
+        ],
+        "apis",
+    );
+    assert!(
+        out.contains("error[E0204]: `#[cfg]` on module `types`, which holds API types"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "error[E0204]: `#[cfg]` on a re-export of module `types`, which holds API types"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("`Widget` is declared in it"), "{out}");
+    assert_eq!(out.matches("error[E0204]").count(), 2, "{out}");
+}

@@ -47,6 +47,7 @@ impl Generator for RegisterGen {
             pkg.roots()
                 .flat_map(|(t, _)| t.fields().iter().map(|f| &f.ty)),
         ));
+        diags.extend(hand_written_kind_impls(pkg));
         diags
     }
 
@@ -68,6 +69,70 @@ impl Generator for RegisterGen {
             content: Content::Rust(content),
         }]
     }
+}
+
+/// The traits register-gen implements for every kind of an external version (a hub's kinds get
+/// `Object` alone), by the paths a hand-written impl may name them: one written by hand too is
+/// rustc's E0119 in the generated file. kube's `Resource` is implemented for every type with
+/// k8s-openapi's `Resource` and `Metadata`.
+const KIND_TRAITS: &[&[&str]] = &[
+    &["serde", "Serialize"],
+    &["serde", "ser", "Serialize"],
+    &["serde", "Deserialize"],
+    &["serde", "de", "Deserialize"],
+    &["k8s_openapi", "Resource"],
+    &["k8s_openapi", "ListableResource"],
+    &["k8s_openapi", "Metadata"],
+    &["kube_codegen_scheme", "Kind"],
+    &["kube_codegen_scheme", "Object"],
+    &["kube", "Resource"],
+    &["kube", "core", "Resource"],
+    &["kube_core", "Resource"],
+];
+
+/// E0302: a kind implementing by hand a trait register-gen implements for it.
+fn hand_written_kind_impls(pkg: &Package) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for (t, _) in pkg.roots() {
+        for expected in KIND_TRAITS {
+            let hub_implements = expected.last() == Some(&"Object");
+            if pkg.is_internal() && !hub_implements {
+                continue;
+            }
+            let Some(found) = kube_codegen_model::hand_written_impl(t, expected) else {
+                continue;
+            };
+            let written = found.path.segments.join("::");
+            let what = if expected.last() == Some(&"Resource") && expected[0] != "k8s_openapi" {
+                format!(
+                    "kube implements `{written}` for every type with k8s-openapi's `Resource` and `Metadata`, which register-gen writes for each kind"
+                )
+            } else {
+                format!(
+                    "register-gen writes `{}` for each kind ({})",
+                    expected.join("::"),
+                    if expected[0] == "serde" {
+                        "its codec writes `apiVersion` and `kind` and checks them when reading"
+                    } else {
+                        "so that kube's `Api`, the scheme and the API server can use it"
+                    }
+                )
+            };
+            diags.push(
+                Diagnostic::error(
+                    "E0302",
+                    format!("kind `{}` implements `{written}` by hand", t.name),
+                )
+                .at(found.span, "implemented again by generated code")
+                .note(what)
+                .help(format!(
+                    "remove this impl: two impls of one trait for `{}` do not compile (rustc's E0119); there is no opt-out for a kind",
+                    t.name
+                )),
+            );
+        }
+    }
+    diags
 }
 
 /// The register file of one external package.

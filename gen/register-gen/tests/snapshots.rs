@@ -282,3 +282,39 @@ fn odd_but_valid_inputs_generate_parsable_code() {
         let _ = format(register_gen::package(p, &Options::default()));
     }
 }
+
+/// A kind implementing by hand a trait register-gen implements for it (its serde, k8s-openapi's
+/// `Resource`/`Metadata`, kube's `Resource`) would not compile next to the generated impl:
+/// E0302 at the impl, whether the trait is named by its path or through a `use`. A trait of the
+/// module's own of the same name, or such an impl for a type that is not a kind, is fine.
+#[test]
+fn hand_written_impls_of_generated_kind_traits_are_errors() {
+    let loaded = load_fixture(
+        "hand_impls",
+        &[(
+            "apis/pager/v1/types.rs",
+            &[
+                "//! +groupName=pager.k8s.co\n",
+                META,
+                "use serde::Serialize;\n\n/// +genclient\n#[derive(Clone, Debug, Default)]\npub struct Alert {\n    pub metadata: ObjectMeta,\n    pub spec: AlertSpec,\n}\n\n#[derive(Clone, Debug, Default)]\npub struct AlertSpec {\n    pub message: String,\n}\n\nimpl Serialize for Alert {\n    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> { s.serialize_unit() }\n}\n\nimpl k8s_openapi::Metadata for Alert {\n    type Ty = ObjectMeta;\n    fn metadata(&self) -> &ObjectMeta { &self.metadata }\n    fn metadata_mut(&mut self) -> &mut ObjectMeta { &mut self.metadata }\n}\n\npub trait Kind {}\nimpl Kind for Alert {}\n\nimpl k8s_openapi::Resource for AlertSpec {\n    const API_VERSION: &'static str = \"x\"; const GROUP: &'static str = \"\"; const KIND: &'static str = \"K\"; const VERSION: &'static str = \"v\"; const URL_PATH_SEGMENT: &'static str = \"x\"; type Scope = k8s_openapi::NamespaceResourceScope;\n}\n",
+            ].concat(),
+        )],
+    );
+    let diags = RegisterGen.check(&loaded.model);
+    let rendered = kube_codegen_model::testing::render(&tmp_root(), &loaded, &diags);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["E0302", "E0302"],
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("error[E0302]: kind `Alert` implements `serde::Serialize` by hand"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("kind `Alert` implements `k8s_openapi::Metadata` by hand"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("impl Serialize for Alert"), "{rendered}");
+    assert!(!rendered.contains("AlertSpec"), "{rendered}");
+}

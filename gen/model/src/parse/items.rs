@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use syn::ext::IdentExt;
 
-use crate::diag::Diagnostic;
-use crate::model::{TypeBody, Variant};
+use crate::diag::{Diagnostic, Span};
+use crate::model::{TraitImpl, TypeBody, Variant};
 use crate::path::RustPath;
 use crate::tags::{self, Place};
 
@@ -40,6 +40,19 @@ pub(super) fn lower_items(
     lower_aliases(ctx, items, me);
     let mut inline_mods = Vec::new();
     for item in items {
+        if let Some((module, cfg)) = cfg_gated_module(item) {
+            let mut path = ctx.scopes[me].inline.clone();
+            path.push(module);
+            let reexport = matches!(item, syn::Item::Use(_));
+            out.cfg_gated_modules
+                .push((path, ctx.span(super::spans::attr_span(cfg)), reexport));
+        }
+        if parent.is_none()
+            && let Some(ident) = value_item_name(item)
+        {
+            out.module_items
+                .push((ident.unraw().to_string(), ctx.span(ident.span())));
+        }
         match item {
             syn::Item::Struct(s) if is_test_only(&s.attrs) => {}
             syn::Item::Enum(e) if is_test_only(&e.attrs) => {}
@@ -48,6 +61,9 @@ pub(super) fn lower_items(
             syn::Item::Impl(i) => {
                 if let Some(implemented) = trait_impl(i) {
                     out.impls.push(implemented);
+                }
+                if let Some(implemented) = trait_impl_path(ctx, i, me) {
+                    out.trait_impls.push(implemented);
                 }
             }
             syn::Item::Fn(f) if !is_test_only(&f.attrs) => out.functions.push(lower_fn(ctx, f, me)),
@@ -437,6 +453,85 @@ fn trait_impl(i: &syn::ItemImpl) -> Option<(String, String)> {
         return Some((ty.ident.unraw().to_string(), tr.ident.to_string()));
     }
     None
+}
+
+/// A `mod m` or `pub use m::…::*` under a `#[cfg]` other than `cfg(test)`: `m`, and the `cfg`.
+fn cfg_gated_module(item: &syn::Item) -> Option<(String, &syn::Attribute)> {
+    let (attrs, module) = match item {
+        syn::Item::Mod(m) => (&m.attrs, m.ident.unraw().to_string()),
+        syn::Item::Use(u) if !matches!(u.vis, syn::Visibility::Inherited) => {
+            let mut tree = &u.tree;
+            // `pub use self::types::*`: the module is the segment after `self`.
+            while let syn::UseTree::Path(p) = tree
+                && p.ident == "self"
+            {
+                tree = &p.tree;
+            }
+            // A glob re-export, as the package module's `pub use types::*` (one item
+            // re-exported under a `cfg` may well be no API type).
+            let syn::UseTree::Path(p) = tree else {
+                return None;
+            };
+            let mut leaf = &*p.tree;
+            while let syn::UseTree::Path(inner) = leaf {
+                leaf = &inner.tree;
+            }
+            if !matches!(leaf, syn::UseTree::Glob(_)) {
+                return None;
+            }
+            (&u.attrs, p.ident.unraw().to_string())
+        }
+        _ => return None,
+    };
+    if is_test_only(attrs) {
+        return None;
+    }
+    attrs
+        .iter()
+        .find(|a| a.path().is_ident("cfg"))
+        .map(|cfg| (module, cfg))
+}
+
+/// The name a `const`, `static`, `fn` or `type` item declares (not one only tests compile).
+fn value_item_name(item: &syn::Item) -> Option<&syn::Ident> {
+    match item {
+        syn::Item::Const(c) if !is_test_only(&c.attrs) => Some(&c.ident),
+        syn::Item::Static(s) if !is_test_only(&s.attrs) => Some(&s.ident),
+        syn::Item::Fn(f) if !is_test_only(&f.attrs) => Some(&f.sig.ident),
+        syn::Item::Type(t) if !is_test_only(&t.attrs) => Some(&t.ident),
+        _ => None,
+    }
+}
+
+/// `impl Trait for Type`: the type's name and the trait's path, its first segment expanded
+/// through the module's imports (`Serialize` under `use serde::Serialize;` is
+/// `serde::Serialize`), with the span from `impl` to the type's name.
+fn trait_impl_path(ctx: &Ctx, i: &syn::ItemImpl, me: usize) -> Option<(String, TraitImpl)> {
+    let (Some((path, _)), syn::Type::Path(self_ty)) = (&i.trait_, &*i.self_ty) else {
+        return None;
+    };
+    let ty = self_ty.path.segments.last()?;
+    let mut segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    if path.leading_colon.is_none() {
+        if let Some(imported) = ctx.scopes[me].uses.get(&segments[0]) {
+            segments.splice(0..1, imported.segments.iter().cloned());
+        } else if segments.len() == 1 && ctx.declared[me].contains(&segments[0]) {
+            // A trait of the module itself, not one generated code implements.
+            segments.insert(0, "self".into());
+        }
+    }
+    let span = Span::new(
+        ctx.file,
+        ctx.start(i.impl_token.span),
+        ctx.end(ty.ident.span()),
+    );
+    Some((
+        ty.ident.unraw().to_string(),
+        TraitImpl {
+            path: RustPath::from_segments(false, segments),
+            span,
+        },
+    ))
 }
 
 fn lower_fn(ctx: &Ctx, f: &syn::ItemFn, me: usize) -> LoweredFn {

@@ -42,6 +42,16 @@ pub(crate) struct LoweredFile {
     pub types: Vec<LoweredType>,
     /// `impl Trait for Type` written by hand: (type name, trait last segment).
     pub impls: Vec<(String, String)>,
+    /// The same: type name and the trait's path and span.
+    pub trait_impls: Vec<(String, crate::model::TraitImpl)>,
+    /// Constants, statics, functions and type aliases the file's own module declares (not its
+    /// inline modules'), with their names' spans: generated code `include!`d into a package
+    /// module declares such items too.
+    pub module_items: Vec<(String, Span)>,
+    /// Modules declared (`#[cfg(feature = "x")] mod types;`) or glob re-exported (`#[cfg(…)]
+    /// pub use types::*;`) under a `#[cfg]` other than `cfg(test)`: the module's path below the
+    /// file's module, the `cfg`'s span, and whether it is a re-export.
+    pub cfg_gated_modules: Vec<(Vec<String>, Span, bool)>,
     /// Free functions (hand-written defaulters and conversions are found by name).
     pub functions: Vec<LoweredFn>,
     /// `mod name;` declarations of the file's own module (its file modules): name, and whether

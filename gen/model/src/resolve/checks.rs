@@ -435,3 +435,162 @@ pub(crate) fn hub_kinds_take_their_versions_scope(packages: &mut [Package]) {
         }
     }
 }
+
+/// E0201: a `#[serde(flatten)]` field whose type (through `Option`s and `Box`es) flattens, at
+/// some depth, the struct holding it (`struct N { #[serde(flatten)] next: Option<Box<N>> }`):
+/// its fields would sit beside themselves without end. serde cannot serialize it (rustc's
+/// E0275), and every walk through flattened fields (OpenAPI's inlining among them) would never
+/// end. Reported once per cycle, at the field of its first type that starts it.
+pub(super) fn flatten_cycles(pkg: &Package, diags: &mut Vec<Diagnostic>) {
+    // The struct of the package a flattened field puts beside the others' fields.
+    let flattened = |f: &Field| -> Option<usize> {
+        let FieldType::Local(name) = f.ty.unwrapped() else {
+            return None;
+        };
+        pkg.types
+            .iter()
+            .position(|t| &t.name == name && matches!(t.body, TypeBody::Struct(_)))
+    };
+    for (start, t) in pkg.types.iter().enumerate() {
+        for f in t.fields().iter().filter(|f| f.serde.flatten) {
+            let Some(next) = flattened(f) else { continue };
+            let Some(cycle) = flatten_cycle_from(start, f, next, &flattened, pkg) else {
+                continue;
+            };
+            let chain: Vec<String> = cycle
+                .iter()
+                .map(|(owner, g)| format!("`{}.{}`", pkg.types[*owner].name, g.name))
+                .collect();
+            let mut d = Diagnostic::error(
+                "E0201",
+                format!(
+                    "unsupported field type: flattened field `{}.{}` leads back to its own type",
+                    t.name, f.name
+                ),
+            )
+            .at(f.span, format!("flattens `{}` into itself", t.name));
+            for (owner, g) in cycle.iter().skip(1) {
+                d = d.also(
+                    g.span,
+                    format!("flattened into `{}` here", pkg.types[*owner].name),
+                );
+            }
+            diags.push(
+                d.note(if chain.len() == 1 {
+                    format!("`{}` flattens itself through {} without end", t.name, chain[0])
+                } else {
+                    format!("{} flatten into one another without end", chain.join(" → "))
+                })
+                .note("serde cannot serialize such a type (rustc's E0275), and it has no schema")
+                .help("drop `#[serde(flatten)]` from one field of the cycle (a nested field may hold its own type: `next: Option<Box<Self>>`)"),
+            );
+        }
+    }
+}
+
+/// The flattened fields (with the index of the type holding each) leading from `start`'s
+/// field `first`, whose struct is `next`, back to `start`, through types after `start` only:
+/// a cycle is found from its first type alone, so one through `FA` and `FB` is said once.
+fn flatten_cycle_from<'p>(
+    start: usize,
+    first: &'p Field,
+    next: usize,
+    flattened: &dyn Fn(&Field) -> Option<usize>,
+    pkg: &'p Package,
+) -> Option<Vec<(usize, &'p Field)>> {
+    if next == start {
+        return Some(vec![(start, first)]);
+    }
+    if next < start {
+        return None;
+    }
+    // Depth first; `path[k]` is the field that led to `stack[k]`, whose next flattened field
+    // to follow is its second member.
+    let mut path: Vec<(usize, &Field)> = vec![(start, first)];
+    let mut stack = vec![(next, 0usize)];
+    let mut visited = vec![next];
+    while let Some((here, i)) = stack.pop() {
+        path.truncate(stack.len() + 1);
+        let Some(g) = pkg.types[here]
+            .fields()
+            .iter()
+            .filter(|g| g.serde.flatten)
+            .nth(i)
+        else {
+            continue;
+        };
+        stack.push((here, i + 1));
+        let Some(to) = flattened(g) else { continue };
+        if to == start {
+            path.push((here, g));
+            return Some(path);
+        }
+        if to > start && !visited.contains(&to) {
+            visited.push(to);
+            path.push((here, g));
+            stack.push((to, 0));
+        }
+    }
+    None
+}
+
+/// E0309: a constant, function or type alias of a version's package module named like an item
+/// generated code declares there (`include!`d into that module: rustc's E0428).
+pub(super) fn items_named_like_generated_ones(
+    pkg: &Package,
+    items: &[(String, Span)],
+    diags: &mut Vec<Diagnostic>,
+) {
+    if pkg.is_internal() {
+        return;
+    }
+    let mut generated: Vec<(String, &str)> = Vec::new();
+    if pkg.options.register {
+        for name in ["GROUP_NAME", "VERSION", "GROUP_VERSION", "add_to_scheme"] {
+            generated.push((name.into(), "register-gen"));
+        }
+        for (t, _) in pkg.roots() {
+            generated.push((format!("{}List", t.name), "register-gen"));
+        }
+    }
+    if pkg.options.openapi {
+        generated.push(("OPENAPI_SCHEMAS".into(), "openapi-gen"));
+    }
+    if pkg
+        .options
+        .defaulter
+        .as_ref()
+        .is_none_or(|d| d.value != DefaulterMode::Off)
+    {
+        generated.push(("register_defaults".into(), "defaulter-gen"));
+    }
+    if pkg
+        .options
+        .conversion
+        .as_ref()
+        .is_some_and(|c| c.value != ConversionTag::Off)
+    {
+        generated.push(("register_conversions".into(), "conversion-gen"));
+    }
+    for (name, span) in items {
+        let Some((_, generator)) = generated.iter().find(|(g, _)| g == name) else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::error(
+                "E0309",
+                format!(
+                    "`{name}` collides with an item {generator} generates in this package's module"
+                ),
+            )
+            .at(
+                *span,
+                format!("also declared by {generator}'s `include!`d file"),
+            )
+            .note("two items of one name in a module do not compile (rustc's E0428)")
+            .help(format!(
+                "rename `{name}`, or move it into a module of its own"
+            )),
+        );
+    }
+}

@@ -80,6 +80,9 @@ pub(super) fn assemble_one(
     };
     let names = package_names(cx, key, files, root_file_id, &pkg.dir);
     resolve_types(&mut pkg, &names, raw, diags);
+    if let Some(root) = lowered.get(&root_file_id) {
+        super::checks::items_named_like_generated_ones(&pkg, &root.module_items, diags);
+    }
     pkg
 }
 
@@ -323,6 +326,7 @@ fn package_types(
     let mut types: Vec<TypeDef> = Vec::new();
     let mut raw: Vec<RawType> = Vec::new();
     let mut impls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut trait_impls: BTreeMap<String, Vec<TraitImpl>> = BTreeMap::new();
     for (p, file_types) in files.iter().zip(file_types) {
         let lf = &lowered[&p.file.id];
         if let Some(bad) = p.module.iter().find(|m| !naming::is_rust_ident(m))
@@ -342,6 +346,9 @@ fn package_types(
         for (ty, tr) in &lf.impls {
             impls.entry(ty.clone()).or_default().insert(tr.clone());
         }
+        for (ty, imp) in &lf.trait_impls {
+            trait_impls.entry(ty.clone()).or_default().push(imp.clone());
+        }
         private_modules_with_types(lf, &file_types, diags);
         for mut t in file_types {
             let scope = &lf.scopes[t.scope];
@@ -354,9 +361,42 @@ fn package_types(
             types.push(type_def(t, &p.module, scope, public_module));
         }
     }
+    // A module holding API types that some builds leave out: generated code names its types
+    // in every build.
+    for p in files {
+        for (below, cfg, reexport) in &lowered[&p.file.id].cfg_gated_modules {
+            let gated: Vec<String> = p.module.iter().chain(below).cloned().collect();
+            let Some(t) = types.iter().find(|t| t.module.starts_with(&gated)) else {
+                continue;
+            };
+            let (what, why) = if *reexport {
+                (
+                    "a re-export of module",
+                    "other crates (clients, apply configurations) name the package's types through it in every build",
+                )
+            } else {
+                (
+                    "module",
+                    "the generated files name the package's types in every build",
+                )
+            };
+            diags.push(
+                Diagnostic::error(
+                    "E0204",
+                    format!("`#[cfg]` on {what} `{}`, which holds API types", gated.join("::")),
+                )
+                .at(*cfg, "generated code cannot follow a `cfg`")
+                .also(t.span, format!("`{}` is declared in it", t.name))
+                .help(format!("{why}: gate the whole package module (its `mod v1;`, with the `include!`s inside) instead, or remove the `cfg`")),
+            );
+        }
+    }
     for t in &mut types {
         if let Some(i) = impls.get(&t.name) {
             t.impls = i.clone();
+        }
+        if let Some(i) = trait_impls.get(&t.name) {
+            t.trait_impls = i.clone();
         }
     }
     (types, raw)
@@ -421,6 +461,7 @@ fn type_def(
         options: TypeOptions::default(),
         derives: t.derives.into_iter().collect(),
         impls: BTreeSet::new(),
+        trait_impls: Vec::new(),
         resource: None,
         serde: t.serde,
         private_members: t.private_members,

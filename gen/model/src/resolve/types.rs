@@ -8,8 +8,8 @@ use crate::model::*;
 use crate::tags::Tag;
 
 use super::checks::{
-    duplicate_type_names, duplicate_wire_names, hand_written_serde, map_keys_not_strings,
-    optional_fields_serde_requires, optional_fields_written_when_empty,
+    duplicate_type_names, duplicate_wire_names, flatten_cycles, hand_written_serde,
+    map_keys_not_strings, optional_fields_serde_requires, optional_fields_written_when_empty,
 };
 use super::kinds::{embedded_types, find_kinds};
 use super::names::{Names, WrittenTypes, glob_imported_names, package_aliases};
@@ -50,6 +50,7 @@ pub(super) fn resolve_types(
     map_keys_not_strings(names, &written, &local, diags);
     let embedded = embedded_types(pkg);
     duplicate_wire_names(pkg, diags);
+    flatten_cycles(pkg, diags);
     find_kinds(pkg, &raw, &embedded, diags);
 
     // Tags, typed: needs every type resolved and every kind known.
