@@ -43,7 +43,7 @@ where
         self.store.filter(|o| selected(selector, o))
     }
 
-    /// The objects of one namespace.
+    /// The objects of one namespace (of every one for `""`, client-go's `NamespaceAll`).
     pub fn namespace(&self, namespace: &str) -> NamespaceLister<K>
     where
         K: k8s_openapi::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
@@ -82,7 +82,12 @@ where
         self.store.get(&format!("{}/{name}", self.namespace))
     }
 
+    /// The namespace's objects the selector selects; every namespace's for `""`
+    /// (`NamespaceAll`), as client-go's `ListAllByNamespace`.
     pub fn list(&self, selector: &LabelSelector) -> Vec<Arc<K>> {
+        if self.namespace.is_empty() {
+            return self.store.filter(|o| selected(selector, o));
+        }
         self.store
             .by_index(NAMESPACE_INDEX, &self.namespace)
             .unwrap_or_default()

@@ -138,7 +138,8 @@ where
         let mut indexers: BTreeMap<String, IndexFn<K>> = BTreeMap::new();
         indexers.insert(
             NAMESPACE_INDEX.into(),
-            Arc::new(|k: &K| k.metadata().namespace.iter().cloned().collect()),
+            // A cluster-scoped object under "", as client-go's `MetaNamespaceIndexFunc` puts it.
+            Arc::new(|k: &K| vec![k.metadata().namespace.clone().unwrap_or_default()]),
         );
         let indices = indexers
             .keys()

@@ -23,8 +23,8 @@ pub struct ObjectMetaApplyConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// A precondition: the apply is refused unless the object has this uid — it was not deleted
-    /// and created again under the same name since it was read (a 409 from this toolkit's
-    /// server; kube-apiserver refuses it as a change of an immutable field, a 422).
+    /// and created again under the same name since it was read (a 422, `field is immutable`, as
+    /// kube-apiserver refuses it: `is_invalid()`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
     /// A precondition: the apply is refused (409) unless the object is at this version.

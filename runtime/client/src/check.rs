@@ -134,19 +134,25 @@ fn name_errors(name: &str) -> Vec<FieldError> {
         .collect()
 }
 
-/// A name given to a call (`get`, `delete`, …) or carried by an object.
+/// A name given to a call (`get`, `delete`, `patch`, …): what can be one segment of a URL path,
+/// as client-go's `Request.Name` checks. Whether it is a valid object name is the server's to
+/// say: a `get` of `"UPPER"` is its 404, which `is_not_found()` tells, not a local error. (An
+/// object a write carries is checked whole: [`object`].)
 pub(crate) fn name(kind: &'static str, name: &str) -> Result<(), Error> {
-    if name.is_empty() {
+    let msgs = validation::is_valid_path_segment_name(name);
+    if name.is_empty() || !msgs.is_empty() {
+        let why = if name.is_empty() {
+            "name is required".to_string()
+        } else {
+            format!("invalid resource name {name:?}: {}", msgs.join(", "))
+        };
         return Err(Error::InvalidObject {
             kind,
             field: "metadata.name",
-            message: "name is required".into(),
+            message: why,
         });
     }
-    match name_errors(name).first() {
-        None => Ok(()),
-        Some(e) => Err(refused(kind, e)),
-    }
+    Ok(())
 }
 
 /// The namespace a namespaced client works in: what can be one segment of a URL path (client-go

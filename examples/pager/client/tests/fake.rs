@@ -354,6 +354,7 @@ async fn bad_input_fails_before_any_request() {
         .unwrap_err();
     assert!(err.to_string().contains("RFC 1123"), "{err}");
     assert!(alerts.get("").await.unwrap_err().is_local());
+    assert!(alerts.get("a/b").await.unwrap_err().is_local());
 
     let err = alerts
         .list(&ListParams::default().labels("team in (ops"))
@@ -389,6 +390,22 @@ async fn bad_input_fails_before_any_request() {
         "{:?}",
         fake.recorder().requests()
     );
+}
+
+/// A name given to a get or delete is refused here only when it cannot be one segment of a URL
+/// path (client-go's `Request.Name`); whether it is a valid object name is the server's to
+/// judge: no object is named "UPPER", so a get is its 404, which `is_not_found()` tells.
+#[tokio::test]
+async fn a_name_no_object_can_have_is_not_found() {
+    let (cs, _fake) = clientset().await;
+    let alerts = cs.pager_v1beta1().alerts("default");
+    let err = alerts.get("UPPER").await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    let err = alerts
+        .delete("Not_A_Name", &Default::default())
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
 }
 
 /// The clientset switched to protobuf: bodies go as the kind's protobuf message and answers

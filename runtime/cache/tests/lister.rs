@@ -1,0 +1,42 @@
+//! Listers and the namespace index as client-go's: `""` is every namespace, and a
+//! cluster-scoped object is indexed under `""`.
+
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube_codegen_cache::{LabelSelector, Lister, NAMESPACE_INDEX, StoreWriter};
+
+fn config_map(namespace: &str, name: &str) -> Arc<ConfigMap> {
+    let mut cm = ConfigMap::default();
+    cm.metadata.namespace = Some(namespace.into());
+    cm.metadata.name = Some(name.into());
+    Arc::new(cm)
+}
+
+/// client-go's `ListAllByNamespace`: `NamespaceAll` (`""`) lists every namespace.
+#[test]
+fn a_namespace_lister_for_the_empty_namespace_lists_every_namespace() {
+    let writer = StoreWriter::new();
+    writer.insert(config_map("a", "x"));
+    writer.insert(config_map("b", "y"));
+    let lister = Lister::new(writer.store());
+    let everything = LabelSelector::everything();
+    assert_eq!(lister.namespace("").list(&everything).len(), 2);
+    assert_eq!(lister.namespace("a").list(&everything).len(), 1);
+    assert_eq!(lister.namespace("c").list(&everything).len(), 0);
+    assert!(lister.namespace("").get("x").is_none());
+    assert!(lister.namespace("a").get("x").is_some());
+}
+
+/// client-go's `MetaNamespaceIndexFunc` puts a cluster-scoped object under `""`.
+#[test]
+fn cluster_scoped_objects_are_indexed_under_the_empty_namespace() {
+    let writer = StoreWriter::new();
+    for name in ["default", "kube-system"] {
+        let mut ns = Namespace::default();
+        ns.metadata.name = Some(name.into());
+        writer.insert(Arc::new(ns));
+    }
+    let store = writer.store();
+    assert_eq!(store.by_index(NAMESPACE_INDEX, "").unwrap().len(), 2);
+}
