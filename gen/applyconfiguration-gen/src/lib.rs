@@ -384,6 +384,26 @@ fn configuration(
         // after `value.into()` is never reached.
         let uninhabited =
             holds_no_value(pkg, &f.ty).then(|| quote!(#[allow(unreachable_code, unused_mut)]));
+        if kind.is_some() && f.name == "metadata" {
+            // Merged, not replaced: `new(name, namespace)` named the object, and a Rust builder's
+            // later call adds to what earlier ones set — `.metadata(ObjectMetaApplyConfiguration
+            // ::new().finalizers(…))` dropping the name would leave an apply with no object to
+            // go to. A field the value sets still replaces the one set before (a map or list
+            // whole); replacing `metadata` whole is assigning the field.
+            setters.push(quote! {
+                /// Merges `value` into `metadata`: each field it sets replaces the one set before
+                /// (a map or list whole), each it leaves unset keeps its value — the name and
+                /// namespace `new` set stay unless it names others. To replace `metadata` whole,
+                /// assign the field.
+                pub fn metadata(mut self, value: impl ::core::convert::Into<#t>) -> Self {
+                    self.metadata = ::core::option::Option::Some(
+                        self.metadata.take().unwrap_or_default().merge(value.into()),
+                    );
+                    self
+                }
+            });
+            continue;
+        }
         setters.push(quote! {
             #[doc = #doc]
             #uninhabited
@@ -428,31 +448,23 @@ fn configuration(
                     ""
                 }
             );
-            // A kind's own field of the same name keeps its setter.
-            let helpers_free = !fields
-                .iter()
-                .any(|f| f.name == "labels" || f.name == "annotations");
-            let meta_helpers = (has_meta && helpers_free).then(|| {
-                quote! {
-                    /// Adds labels to `metadata`.
-                    pub fn labels<K: ::core::convert::Into<::std::string::String>, V: ::core::convert::Into<::std::string::String>>(
-                        mut self,
-                        labels: impl ::core::iter::IntoIterator<Item = (K, V)>,
-                    ) -> Self {
-                        self.metadata = ::core::option::Option::Some(self.metadata.take().unwrap_or_default().labels(labels));
-                        self
-                    }
-
-                    /// Adds annotations to `metadata`.
-                    pub fn annotations<K: ::core::convert::Into<::std::string::String>, V: ::core::convert::Into<::std::string::String>>(
-                        mut self,
-                        annotations: impl ::core::iter::IntoIterator<Item = (K, V)>,
-                    ) -> Self {
-                        self.metadata = ::core::option::Option::Some(self.metadata.take().unwrap_or_default().annotations(annotations));
-                        self
-                    }
-                }
-            });
+            // `metadata`'s setters on the kind itself (Go's `WithName`, `WithFinalizers`, …),
+            // writing into `metadata` (made when unset, its other fields kept). A kind's own
+            // field of the same name keeps its setter.
+            let meta_helpers = if has_meta {
+                let own: BTreeSet<&str> = fields
+                    .iter()
+                    .filter(written)
+                    .map(|f| f.name.as_str())
+                    .collect();
+                meta_setters(opts, k.resource.namespaced)
+                    .into_iter()
+                    .filter(|(setter, _)| !own.contains(setter))
+                    .map(|(_, tokens)| tokens)
+                    .collect()
+            } else {
+                TokenStream::new()
+            };
             let (name_expr, namespace_expr) = if has_meta {
                 (
                     quote!(self.metadata.as_ref().and_then(|m| m.name.as_deref())),
@@ -594,6 +606,45 @@ fn configuration(
 
         #extra
     }
+}
+
+/// The kind-level setters of `metadata`'s fields, by name: each calls
+/// `ObjectMetaApplyConfiguration`'s setter of the same name on `metadata` (made when unset).
+/// `namespace` only for a namespaced kind: a cluster-scoped object has none.
+fn meta_setters(opts: &Options, namespaced: bool) -> Vec<(&'static str, TokenStream)> {
+    let k8s = opts.crates.k8s_openapi.to_tokens();
+    let string = quote!(::core::convert::Into<::std::string::String>);
+    let pairs = quote!(<K: #string, V: #string>);
+    let pairs_arg = quote!(impl ::core::iter::IntoIterator<Item = (K, V)>);
+    #[rustfmt::skip]
+    let table: Vec<(&'static str, &str, TokenStream, TokenStream)> = vec![
+        ("name", " Sets `metadata.name`: the object applied to.", quote!(), quote!(impl #string)),
+        ("generate_name", " Sets `metadata.generateName`: asks the server to name the object, this prefix and a random suffix (an apply names its object, so this is only sent along).", quote!(), quote!(impl #string)),
+        ("namespace", " Sets `metadata.namespace`: it must be the client's.", quote!(), quote!(impl #string)),
+        ("uid", " Sets `metadata.uid`, a precondition: the apply is refused unless the object has this uid (it was not deleted and created again under its name since it was read).", quote!(), quote!(impl #string)),
+        ("resource_version", " Sets `metadata.resourceVersion`, a precondition: the apply is refused (409) unless the object is at this version.", quote!(), quote!(impl #string)),
+        ("labels", " Adds labels to `metadata` (the ones given; others already set are kept).", pairs.clone(), pairs_arg.clone()),
+        ("annotations", " Adds annotations to `metadata` (the ones given; others already set are kept).", pairs, pairs_arg),
+        ("finalizers", " Adds finalizers to `metadata` (after those already set).", quote!(<F: #string>), quote!(impl ::core::iter::IntoIterator<Item = F>)),
+        ("owner_references", " Adds owner references to `metadata` (after those already set).", quote!(), quote!(impl ::core::iter::IntoIterator<Item = #k8s::apimachinery::pkg::apis::meta::v1::OwnerReference>)),
+    ];
+    table
+        .into_iter()
+        .filter(|(name, ..)| namespaced || *name != "namespace")
+        .map(|(name, doc, generics, arg)| {
+            let setter = format_ident!("{name}");
+            let tokens = quote! {
+                #[doc = #doc]
+                pub fn #setter #generics(mut self, #setter: #arg) -> Self {
+                    self.metadata = ::core::option::Option::Some(
+                        self.metadata.take().unwrap_or_default().#setter(#setter),
+                    );
+                    self
+                }
+            };
+            (name, tokens)
+        })
+        .collect()
 }
 
 /// Whether a field of this type holds a value of an enum without variants (`Option<Never>`):

@@ -251,6 +251,77 @@ pub struct ReleaseSpec {
     assert!(spec.contains("pubfnold(mutself"), "{out}");
 }
 
+/// A kind's configuration has `metadata`'s setters itself (Go's `WithName`, `WithFinalizers`,
+/// …), each writing into `metadata` (made when unset) through `ObjectMetaApplyConfiguration`'s
+/// setter of the same name, so the name and namespace `new` set stay; `.metadata(m)` merges `m`
+/// into it rather than dropping them. A cluster-scoped kind has no `namespace` setter, and a
+/// kind's own field keeps its setter.
+#[test]
+fn metadata_setters_on_the_kind_keep_what_new_set() {
+    let loaded = load("kinds", "widgets", TYPES);
+    let out = rendered(&loaded);
+    let compact: String = out.split_whitespace().collect();
+    let widget = compact
+        .split("implWidgetApplyConfiguration{")
+        .nth(1)
+        .and_then(|s| s.split("impl::kube_codegen_client").next())
+        .expect("the kind's configuration");
+    for setter in [
+        "name",
+        "generate_name",
+        "namespace",
+        "uid",
+        "resource_version",
+        "labels",
+        "annotations",
+        "finalizers",
+        "owner_references",
+    ] {
+        let body = format!(
+            "self.metadata=::core::option::Option::Some(self.metadata.take().unwrap_or_default().{setter}({setter}),);"
+        );
+        assert!(
+            widget.contains(&format!("pubfn{setter}")) && widget.contains(&body),
+            "{setter}:\n{out}"
+        );
+    }
+    assert!(
+        widget.contains(
+            "pubfnmetadata(mutself,value:impl::core::convert::Into<::kube_codegen_client::apply::ObjectMetaApplyConfiguration,>,)->Self{self.metadata=::core::option::Option::Some(self.metadata.take().unwrap_or_default().merge(value.into()),);"
+        ),
+        "{out}"
+    );
+    let policy = compact
+        .split("implPolicyApplyConfiguration{")
+        .nth(1)
+        .expect("the cluster-scoped kind's configuration");
+    assert!(policy.contains("pubfnfinalizers<"), "{out}");
+    assert!(!policy.contains("pubfnnamespace("), "{out}");
+
+    // A kind's own field `finalizers` keeps its setter; the others are still there.
+    let loaded = load(
+        "own-finalizers",
+        "owns",
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// +genclient
+#[derive(Clone, Default)]
+pub struct Own {
+    pub metadata: ObjectMeta,
+    pub finalizers: Vec<String>,
+}
+"#,
+    );
+    let out = rendered(&loaded);
+    let compact: String = out.split_whitespace().collect();
+    assert_eq!(compact.matches("pubfnfinalizers").count(), 1, "{out}");
+    assert!(
+        compact.contains("pubfnfinalizers(mutself,value:impl::core::convert::Into<::std::vec::Vec<::std::string::String>>,)->Self{self.finalizers="),
+        "{out}"
+    );
+    assert!(compact.contains("pubfnuid(mutself,uid:"), "{out}");
+}
+
 /// One version `v1` of `<group>.example.com` holding `types`, in crate `<group>_api`.
 fn load(fixture: &str, group: &str, types: &str) -> kube_codegen_model::Loaded {
     kube_codegen_model::testing::load_fixture_at(

@@ -514,10 +514,12 @@ impl Direction {
     /// The input and output types of this direction's hand-written function, as written in it.
     fn signature_types(&self, pkg: &Package, ext: &TypeDef, hub_ty: &TypeDef) -> (String, String) {
         let hub_name = hub_type_path(pkg, hub_ty);
+        // Printed as Rust: a raw identifier (`r#match`) keeps its `r#`.
+        let ext_name = ident(&ext.name).to_string();
         if self.to_hub {
-            (ext.name.clone(), hub_name)
+            (ext_name, hub_name)
         } else {
-            (hub_name, ext.name.clone())
+            (hub_name, ext_name)
         }
     }
 }
@@ -546,9 +548,10 @@ fn hub_type_path(pkg: &Package, hub_ty: &TypeDef) -> String {
         Some(path) => path.to_string(),
         None => "super".to_string(),
     };
+    let name = ident(&hub_ty.name).to_string();
     std::iter::once(prefix.as_str())
         .chain(module)
-        .chain(std::iter::once(hub_ty.name.as_str()))
+        .chain(std::iter::once(name.as_str()))
         .collect::<Vec<_>>()
         .join("::")
 }

@@ -86,7 +86,7 @@ impl Generator for DefaulterGen {
                         )
                         .at(found.span, "implemented again by generated code")
                         .note(format!("defaulter-gen writes `SetDefaults` for {} (rustc's E0119 on two impls)", if t.resource.is_some() { "every kind" } else { "every type with defaults inside it" }))
-                        .help(format!("write the defaults in `pub fn {}(obj: &mut {})` instead, which the generated impl calls first; or opt the type out with `/// +k8s:defaulter-gen=false`", hand_written_name(t), t.name)),
+                        .help(format!("write the defaults in `pub fn {}(obj: &mut {})` instead, which the generated impl calls first; or opt the type out with `/// +k8s:defaulter-gen=false`", hand_written_name(t), ident(&t.name))),
                     );
                 }
                 if !skipped && (t.resource.is_some() || analysis.has_defaults(&t.name)) {
@@ -128,7 +128,7 @@ impl Generator for DefaulterGen {
                                     )
                                     .at(d.span, "a field of an enum variant")
                                     .note("defaulter-gen defaults fields of structs; OpenAPI has no schema for enums carrying data, so the default is not published either")
-                                    .help(format!("set it in `pub fn {}(obj: &mut {})`, or make the variant's data a struct of its own", hand_written_name(t), t.name)),
+                                    .help(format!("set it in `pub fn {}(obj: &mut {})`, or make the variant's data a struct of its own", hand_written_name(t), ident(&t.name))),
                                 );
                             }
                         }
@@ -158,7 +158,7 @@ impl Generator for DefaulterGen {
                                     format!("the `+default` of `{}.{}` needs `{n}` to implement `Deserialize`", t.name, f.name),
                                 )
                                 .at(d.span, "read from its JSON by the type's serde")
-                                .help(format!("derive `Deserialize` for `{n}`, or set the value in `pub fn {}(obj: &mut {})`", hand_written_name(t), t.name)),
+                                .help(format!("derive `Deserialize` for `{n}`, or set the value in `pub fn {}(obj: &mut {})`", hand_written_name(t), ident(&t.name))),
                             );
                         }
                     }
@@ -172,7 +172,7 @@ impl Generator for DefaulterGen {
                             )
                             .at(d.span, "the field is not an `Option`")
                             .note("defaulter-gen, like Go's for a non-pointer field, cannot tell a value a client sent from an unset one when it is the zero value")
-                            .help(format!("make the field an `Option<…>` (a pointer in Go's API conventions for fields with defaults), or set it in `pub fn {}(obj: &mut {})`", hand_written_name(t), t.name)),
+                            .help(format!("make the field an `Option<…>` (a pointer in Go's API conventions for fields with defaults), or set it in `pub fn {}(obj: &mut {})`", hand_written_name(t), ident(&t.name))),
                         );
                     }
                     if let Some(d) = &f.options.default
@@ -202,7 +202,7 @@ impl Generator for DefaulterGen {
                             )
                             .at(d.span, "defaulter-gen cannot tell this field unset")
                             .note("a default applies to an unset field: `None`, an empty string, zero, an empty list or map, or a struct equal to its type's `Default` (a struct of the package deriving `Default` and `PartialEq`); an enum's `Default` is one of its values")
-                            .help(format!("make the field an `Option<…>`, or set it in `pub fn {}(obj: &mut {})`", hand_written_name(t), t.name)),
+                            .help(format!("make the field an `Option<…>`, or set it in `pub fn {}(obj: &mut {})`", hand_written_name(t), ident(&t.name))),
                         );
                     }
                 }

@@ -339,3 +339,28 @@ fn a_hand_written_set_defaults_impl_is_an_error() {
         "{rendered}"
     );
 }
+
+/// Hints that print a signature print a raw identifier as Rust needs it: `&mut r#match`.
+#[test]
+fn hints_write_raw_identifiers() {
+    let loaded = load_fixture(
+        "raw_ident",
+        &[
+            (
+                "apis/pager/v1/mod.rs",
+                "//! +groupName=pager.k8s.co\nmod types;\npub use types::*;\n",
+            ),
+            (
+                "apis/pager/v1/types.rs",
+                "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\nuse serde::{Deserialize, Serialize};\n\n#[derive(Clone, Default)]\npub struct Alert {\n    pub metadata: ObjectMeta,\n    pub spec: r#match,\n}\n\n#[allow(non_camel_case_types)]\n#[derive(Clone, Default, Serialize, Deserialize)]\npub struct r#match {\n    /// +default=3\n    pub retries: i32,\n}\n",
+            ),
+        ],
+    );
+    let diags = DefaulterGen.check(&loaded.model);
+    let w0605 = diags
+        .iter()
+        .find(|d| d.code == "W0605")
+        .expect("a W0605 for the non-Option field");
+    let help = w0605.help.as_deref().unwrap_or_default();
+    assert!(help.contains("(obj: &mut r#match)"), "{help}");
+}

@@ -349,6 +349,25 @@ fn kinds_other_crates_cannot_name_are_an_error() {
     }
 }
 
+/// E0703's `pub use` is Rust to paste: a keyword-named type is written raw.
+#[test]
+fn the_re_export_e0703_suggests_writes_raw_identifiers() {
+    let (_tmp, apis, client) = shop(&[
+        (
+            "mod.rs",
+            "//! +groupName=shop.example.com\nmod types;\npub use types::{Order, OrderSpec};\n",
+        ),
+        (
+            "types.rs",
+            "use serde::{Deserialize, Serialize};\n\n/// +genclient\n#[derive(Clone, Debug, Default)]\npub struct Order {\n    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,\n    pub spec: OrderSpec,\n}\n\n#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct OrderSpec {\n    pub size: Option<r#match>,\n}\n\n#[allow(non_camel_case_types)]\n#[derive(Clone, Debug, Serialize, Deserialize)]\npub enum r#match {\n    Small,\n}\n",
+        ),
+    ]);
+    let err = generate_with_clients(&apis, &client)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`pub use types::r#match;`"), "{err}");
+}
+
 /// A typed client's object is `Debug`: a kind without it is E0704, not a trait-bound error in
 /// generated code.
 #[test]

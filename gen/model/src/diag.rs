@@ -187,13 +187,17 @@ impl Sources {
             }
             .with_code(d.code)
             .with_message(&d.message);
+            let clipped = self.clip_long_lines(d);
             if let Some(span) = d.span {
+                let range = |s: &Span| match clipped.files.get(&(s.file.0 as usize)) {
+                    Some(f) => f.to_clipped(s.start)..f.to_clipped(s.end),
+                    None => s.start..s.end,
+                };
                 let mut labels = vec![
-                    cs::Label::primary(span.file.0 as usize, span.start..span.end)
-                        .with_message(&d.label),
+                    cs::Label::primary(span.file.0 as usize, range(&span)).with_message(&d.label),
                 ];
                 labels.extend(d.secondary.iter().map(|(s, l)| {
-                    cs::Label::secondary(s.file.0 as usize, s.start..s.end).with_message(l)
+                    cs::Label::secondary(s.file.0 as usize, range(s)).with_message(l)
                 }));
                 c = c.with_labels(labels);
             }
@@ -202,7 +206,7 @@ impl Sources {
                 notes.push(format!("help: {h}"));
             }
             c = c.with_notes(notes);
-            match term::emit_into_string(&config, self, &c) {
+            match term::emit_into_string(&config, &clipped, &c) {
                 Ok(s) => out.push_str(&s),
                 Err(e) => out.push_str(&format!("error[{}]: {} ({e})\n", d.code, d.message)),
             }
@@ -219,6 +223,218 @@ impl Sources {
             ));
         }
         printable(out)
+    }
+}
+
+/// A labelled line longer than this (in bytes) is shown around its labels only, as rustc
+/// clips long lines: a minified one-line file would otherwise be printed whole, with a line
+/// of as many spaces under it for the caret.
+const LONG_LINE: usize = 160;
+/// Bytes kept either side of the labels on a clipped line.
+const CLIP_CONTEXT: usize = 40;
+
+impl Sources {
+    /// The files of `d`'s labels with their long labelled lines cut to a window around the
+    /// labels (`...` where text is left out); no copy when no line is long.
+    fn clip_long_lines(&self, d: &Diagnostic) -> Clipped<'_> {
+        let spans = d.span.iter().chain(d.secondary.iter().map(|(s, _)| s));
+        // The label ends on each long line: (file, line) → lowest and highest byte.
+        let mut points: std::collections::BTreeMap<(usize, usize), (usize, usize)> =
+            Default::default();
+        for s in spans {
+            let Some(file) = self.files.get(s.file.0 as usize) else {
+                continue;
+            };
+            for p in [s.start, s.end] {
+                let p = p.min(file.text.len());
+                let line = file.line_starts.partition_point(|&at| at <= p) - 1;
+                if file.line_text(line).len() > LONG_LINE {
+                    let e = points.entry((s.file.0 as usize, line)).or_insert((p, p));
+                    *e = (e.0.min(p), e.1.max(p));
+                }
+            }
+        }
+        let mut clipped = Clipped {
+            sources: self,
+            files: Default::default(),
+        };
+        let mut windows_of: std::collections::BTreeMap<usize, Vec<(usize, usize, usize)>> =
+            Default::default();
+        for ((id, line), (lo, hi)) in points {
+            let file = &self.files[id];
+            let start = file.line_starts[line];
+            let end = start + file.line_text(line).len();
+            let from = floor_char(&file.text, lo.saturating_sub(CLIP_CONTEXT).max(start));
+            let to = ceil_char(
+                &file.text,
+                (hi + CLIP_CONTEXT).min(end).min(from + LONG_LINE),
+            );
+            windows_of.entry(id).or_default().push((from, to, end));
+        }
+        for (id, windows) in windows_of {
+            let file = &self.files[id];
+            let mut text = String::new();
+            let mut segments = Vec::new();
+            let mut copy = |text: &mut String, from: usize, to: usize| {
+                if from < to {
+                    segments.push((from..to, text.len()));
+                    text.push_str(&file.text[from..to]);
+                }
+            };
+            let mut cursor = 0;
+            for (from, to, line_end) in windows {
+                let line_start =
+                    file.line_starts[file.line_starts.partition_point(|&s| s <= from) - 1];
+                copy(&mut text, cursor, line_start);
+                if from > line_start {
+                    text.push_str("...");
+                }
+                copy(&mut text, from, to);
+                if to < line_end {
+                    text.push_str("...");
+                }
+                cursor = line_end;
+            }
+            copy(&mut text, cursor, file.text.len());
+            let line_starts = std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect();
+            clipped.files.insert(
+                id,
+                ClippedFile {
+                    text,
+                    line_starts,
+                    segments,
+                },
+            );
+        }
+        clipped
+    }
+}
+
+fn floor_char(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil_char(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+impl SourceFile {
+    /// A line's text without its line break.
+    fn line_text(&self, line: usize) -> &str {
+        let start = self.line_starts[line];
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .map_or(self.text.len(), |&next| next - 1);
+        self.text[start..end].trim_end_matches('\r')
+    }
+}
+
+/// [`Sources`] as one diagnostic is rendered: some files with long lines clipped.
+struct Clipped<'a> {
+    sources: &'a Sources,
+    files: std::collections::HashMap<usize, ClippedFile>,
+}
+
+/// A file's text with parts of long lines left out. Line numbers are unchanged.
+struct ClippedFile {
+    text: String,
+    line_starts: Vec<usize>,
+    /// The original bytes kept, in order, each with where it begins in `text`.
+    segments: Vec<(std::ops::Range<usize>, usize)>,
+}
+
+impl ClippedFile {
+    /// Where an original byte is in the clipped text (a left-out one: the end of the text kept
+    /// before it).
+    fn to_clipped(&self, at: usize) -> usize {
+        let i = self
+            .segments
+            .partition_point(|(orig, _)| orig.start <= at)
+            .saturating_sub(1);
+        let (orig, new) = &self.segments[i];
+        new + at.min(orig.end).saturating_sub(orig.start)
+    }
+
+    /// Which original byte a byte of the clipped text is (in `...`: the one before it).
+    fn to_original(&self, at: usize) -> usize {
+        let i = self
+            .segments
+            .partition_point(|(_, new)| *new <= at)
+            .saturating_sub(1);
+        let (orig, new) = &self.segments[i];
+        (orig.start + at.saturating_sub(*new)).min(orig.end)
+    }
+}
+
+impl<'a> Files<'a> for Clipped<'a> {
+    type FileId = usize;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: usize) -> Result<&'a str, FilesError> {
+        self.sources.name(id)
+    }
+
+    fn source(&'a self, id: usize) -> Result<&'a str, FilesError> {
+        match self.files.get(&id) {
+            Some(f) => Ok(&f.text),
+            None => self.sources.source(id),
+        }
+    }
+
+    fn line_index(&'a self, id: usize, byte_index: usize) -> Result<usize, FilesError> {
+        match self.files.get(&id) {
+            Some(f) => Ok(f.line_starts.partition_point(|&s| s <= byte_index) - 1),
+            None => self.sources.line_index(id, byte_index),
+        }
+    }
+
+    fn line_range(
+        &'a self,
+        id: usize,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, FilesError> {
+        let Some(f) = self.files.get(&id) else {
+            return self.sources.line_range(id, line_index);
+        };
+        let start = *f
+            .line_starts
+            .get(line_index)
+            .ok_or(FilesError::LineTooLarge {
+                given: line_index,
+                max: f.line_starts.len() - 1,
+            })?;
+        let end = f
+            .line_starts
+            .get(line_index + 1)
+            .copied()
+            .unwrap_or(f.text.len());
+        Ok(start..end)
+    }
+
+    /// The column in the original line, which `location` shows (`-->  file:1:838915`).
+    fn column_number(
+        &'a self,
+        id: usize,
+        line_index: usize,
+        byte_index: usize,
+    ) -> Result<usize, FilesError> {
+        let Some(f) = self.files.get(&id) else {
+            return self.sources.column_number(id, line_index, byte_index);
+        };
+        let file = &self.sources.files[id];
+        let at = f.to_original(byte_index);
+        let start = file.line_starts[line_index];
+        Ok(file.text[start..at.max(start)].chars().count() + 1)
     }
 }
 
@@ -348,6 +564,32 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod long_line_tests {
+    use super::*;
+
+    /// An error far into a very long line shows the line around it only, with its column.
+    #[test]
+    fn long_lines_are_clipped_around_the_label() {
+        let mut sources = Sources::default();
+        let line = format!("{}pub f: &str,{}", "x ".repeat(5_000), " y".repeat(5_000));
+        let text = format!("// first\n{line}\n// last\n");
+        let id = sources.add(PathBuf::from("x.rs"), text.clone().into());
+        let start = text.find("&str").unwrap();
+        let d = Diagnostic::error("E0201", "unsupported field type: a reference")
+            .at(Span::new(id, start, start + 4), "a reference")
+            .also(Span::new(id, start - 7, start - 1), "this field");
+        let out = sources.render(&[d]);
+        assert!(out.len() < 1_000, "{out}");
+        assert!(out.contains("--> x.rs:2:10008"), "{out}");
+        assert!(out.contains("2 | ...x x x"), "{out}");
+        assert!(out.contains("x x pub f: &str, y y"), "{out}");
+        assert!(out.contains("y y ...\n"), "{out}");
+        assert!(out.contains("------ ^^^^ a reference"), "{out}");
+        assert!(out.contains("this field"), "{out}");
     }
 }
 

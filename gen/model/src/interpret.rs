@@ -375,6 +375,13 @@ fn printer_column(tag: &Tag) -> Result<PrinterColumn, String> {
             "`jsonPath={json_path}` is not a JSONPath into the object (e.g. `.status.phase`)"
         ));
     }
+    // The API server evaluates `$` + the path with jsonpath-rust: anything it cannot parse
+    // would make the column empty on every row (kube-apiserver rejects such a CRD).
+    if jsonpath_rust::parser::parse_json_path(&format!("${json_path}")).is_err() {
+        return Err(format!(
+            "`jsonPath={json_path}` is not a valid JSONPath (e.g. `.spec.items[0].name`, `.status.conditions[?(@.type==\"Ready\")].status`)"
+        ));
+    }
     let priority = match get("priority") {
         None => 0,
         Some(p) => p
@@ -607,6 +614,52 @@ fn client_spec(
             .at(s.span, "conflicts with onlyVerbs")
             .also(o.span, "verbs listed here")
             .help("use one of them"),
+        );
+    }
+    // Each of these sets the whole verb set: a second one would be dropped without a word.
+    let mut setters: Vec<&Tag> = [TagKey::NoVerbs, TagKey::Readonly, TagKey::OnlyVerbs]
+        .into_iter()
+        .filter_map(find)
+        .collect();
+    setters.sort_by_key(|t| t.span.start);
+    if let [first, second, ..] = setters[..] {
+        diags.push(
+            Diagnostic::error(
+                "E0307",
+                format!("`+{}` and `+{}` together", first.name(), second.name()),
+            )
+            .at(second.span, format!("conflicts with `+{}`", first.name()))
+            .also(first.span, "verbs chosen here")
+            .help(format!(
+                "keep one of them: `+{}` or `+{}`",
+                first.name(),
+                second.name()
+            )),
+        );
+    }
+    let status_verbs: Vec<Verb> = only
+        .map(verbs_of)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|v| matches!(v, Verb::UpdateStatus | Verb::ApplyStatus))
+        .collect();
+    if let (Some(no_status), Some(o), Some(v)) =
+        (find(TagKey::NoStatus), only, status_verbs.first())
+    {
+        diags.push(
+            Diagnostic::error(
+                "E0307",
+                format!(
+                    "`+genclient:noStatus` with `{}` in `+genclient:onlyVerbs`",
+                    v.as_str()
+                ),
+            )
+            .at(no_status.span, format!("removes `{}`", v.as_str()))
+            .also(o.span, "verbs listed here")
+            .help(format!(
+                "remove `+genclient:noStatus`, or `{}` from onlyVerbs",
+                v.as_str()
+            )),
         );
     }
     let mut verbs: std::collections::BTreeSet<Verb> = if find(TagKey::NoVerbs).is_some() {

@@ -774,12 +774,13 @@ impl Field {
 
     /// Whether serde reads its container without this field's key: a serde default on the
     /// field or (`container_default`) its type, or an `Option` that serde's own deserializer
-    /// reads as `None`. A custom one (`with`, `deserialize_with`) makes an absent key an error
-    /// even for an `Option`, as serde_derive does (`missing_field`).
+    /// reads as `None` (a boxed one too: `Box` deserializes as what it holds). A custom one
+    /// (`with`, `deserialize_with`) makes an absent key an error even for an `Option`, as
+    /// serde_derive does (`missing_field`).
     pub fn may_be_absent(&self, container_default: bool) -> bool {
         self.serde.default
             || container_default
-            || (matches!(self.ty, FieldType::Option(_))
+            || (matches!(self.ty.unboxed(), FieldType::Option(_))
                 && !self
                     .serde
                     .keys
@@ -1068,6 +1069,14 @@ impl FieldType {
             FieldType::Shared { inner, .. } => inner.walk_mut(f),
             FieldType::Foreign { args, .. } => args.iter_mut().for_each(|a| a.walk_mut(f)),
             _ => {}
+        }
+    }
+
+    /// The type without `Box`es around it.
+    pub fn unboxed(&self) -> &FieldType {
+        match self {
+            FieldType::Box(t) => t.unboxed(),
+            other => other,
         }
     }
 

@@ -337,7 +337,7 @@ pub fn unnameable_from_outside<'a>(
             } else {
                 format!(
                     "re-export it from the package module (`pub use {module}::*;` or `pub use {module}::{};` in {}), or declare its modules `pub mod`",
-                    t.name,
+                    ident(&t.name),
                     pkg.root_file.display()
                 )
             };

@@ -355,6 +355,67 @@ fn duplicate_tags() {
     insta::assert_snapshot!(out);
 }
 
+/// Tags that each choose the whole verb set, or a status verb `+genclient:noStatus` removes,
+/// conflict as onlyVerbs and skipVerbs do: one of them would be dropped without a word.
+#[test]
+fn conflicting_verb_tags() {
+    for (tags, conflict) in [
+        (
+            "+genclient:readonly\n/// +genclient:onlyVerbs=create",
+            "`+genclient:readonly` and `+genclient:onlyVerbs` together",
+        ),
+        (
+            "+genclient:noVerbs\n/// +genclient:onlyVerbs=create",
+            "`+genclient:noVerbs` and `+genclient:onlyVerbs` together",
+        ),
+        (
+            "+genclient:onlyVerbs=get,updateStatus\n/// +genclient:noStatus",
+            "`+genclient:noStatus` with `updateStatus` in `+genclient:onlyVerbs`",
+        ),
+    ] {
+        let out = errors(
+            &[(
+                "apis/pager/v1/types.rs",
+                &format!(
+                    "{META}\n/// +genclient\n/// {tags}\n#[derive(Clone, Debug)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub status: Option<String>,\n}}\n"
+                ),
+            )],
+            "apis",
+        );
+        assert!(out.contains(&format!("error[E0307]: {conflict}")), "{out}");
+        if tags.starts_with("+genclient:readonly") {
+            insta::assert_snapshot!(out);
+        }
+    }
+}
+
+/// A printer column's JSONPath is parsed as the API server evaluates it: one it cannot parse is
+/// E0103 (kube-apiserver rejects such a CRD column), the usual ones are accepted.
+#[test]
+fn printcolumn_json_paths_the_server_cannot_parse() {
+    let kind = |path: &str| {
+        format!(
+            "{META}\n/// +printcolumn:name=A,type=string,jsonPath={path}\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n}}\n"
+        )
+    };
+    let out = errors(&[("apis/pager/v1/types.rs", &kind(".spec["))], "apis");
+    assert!(out.contains("error[E0103]"), "{out}");
+    assert!(
+        out.contains("`jsonPath=.spec[` is not a valid JSONPath"),
+        "{out}"
+    );
+    for good in [
+        ".status.phase",
+        ".spec.items[0].name",
+        "`.status.conditions[?(@.type==\"Ready\")].status`",
+    ] {
+        let root = fixture(&[("apis/pager/v1/types.rs", &kind(good))]);
+        if let Err(out) = try_load(&root, "apis") {
+            panic!("{good}: {out}");
+        }
+    }
+}
+
 /// The same tag twice says nothing new: a warning, not an error. Go sources have it where a
 /// commented-out field's doc lines run into the next field's (a Spark operator's types).
 #[test]
@@ -875,6 +936,22 @@ fn kube_rs_custom_resource_gets_a_specific_note() {
     let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
     assert!(out.contains("warning[W0110]"), "{out}");
     assert!(out.contains("derives kube-rs's `CustomResource`"), "{out}");
+}
+
+/// The kind W0118 shows is Rust to paste: a keyword-named spec is written raw.
+#[test]
+fn kube_rs_custom_resource_note_writes_raw_identifiers() {
+    let root = fixture(&[(
+        "apis/stable/v1/types.rs",
+        "use kube::CustomResource;\n#[allow(non_camel_case_types)]\n#[derive(CustomResource, Clone)]\n#[kube(group = \"kube.rs\", version = \"v1\", kind = \"Match\")]\npub struct r#match {\n    pub title: String,\n}\n",
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(out.contains("pub spec: r#match,"), "{out}");
+    assert!(
+        out.contains("pub fn new(name: &str, spec: r#match)"),
+        "{out}"
+    );
 }
 
 /// A name kube-rs's derive declares, used elsewhere (akri's `pub type ConfigurationList =
@@ -1755,7 +1832,8 @@ fn optional_fields_serde_requires_are_a_warning() {
 
 /// A `+default` on a field serde requires is W0319 too: the schema publishes the default and
 /// leaves the field out of `required`, and decoding refuses an object without it before any
-/// default applies. With `#[serde(default)]`, `+required` or an `Option`, nothing to say.
+/// default applies. With `#[serde(default)]`, `+required` or an `Option` (boxed too: serde reads
+/// an absent `Box<Option<_>>` as `None`), nothing to say.
 #[test]
 fn defaults_on_fields_serde_requires_are_a_warning() {
     let root = fixture(&[(
@@ -1765,7 +1843,8 @@ fn defaults_on_fields_serde_requires_are_a_warning() {
              #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]\npub struct Spec {{\n    \
              /// +default=20\n    pub max_players: u32,\n    \
              /// +default=20\n    #[serde(default)]\n    pub fine: u32,\n    \
-             /// +default=20\n    pub maybe: Option<u32>,\n}}\n"
+             /// +default=20\n    pub maybe: Option<u32>,\n    \
+             /// +default=\"x\"\n    pub boxed: Box<Option<String>>,\n}}\n"
         ),
     )]);
     let loaded = try_load(&root, "apis").expect("warnings do not fail a run");

@@ -188,7 +188,7 @@ pub fn module_text(schemas: &Map<String, Value>) -> String {
             )
         })
         .collect();
-    let json = format!("{{\n{}\n}}", entries.join(",\n"));
+    let json = escape_bidi_controls(format!("{{\n{}\n}}", entries.join(",\n")));
     // A raw string literal whose delimiter cannot occur in the JSON.
     let mut hashes = 1;
     while json.contains(&format!("\"{}", "#".repeat(hashes))) {
@@ -201,6 +201,25 @@ pub fn module_text(schemas: &Map<String, Value>) -> String {
          #[allow(dead_code)]\n\
          pub const OPENAPI_SCHEMAS: &str = r{h}\"{json}\"{h};\n"
     )
+}
+
+/// Bidi controls (U+202A–U+202E, U+2066–U+2069) as JSON `\uXXXX` escapes: written raw in the
+/// literal they trip rustc's deny-by-default `text_direction_codepoint_in_literal`. They only
+/// occur inside JSON strings, where the escape reads back as the same character.
+fn escape_bidi_controls(json: String) -> String {
+    let is_bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !json.contains(is_bidi) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_bidi(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn description(docs: &[String]) -> Option<Value> {

@@ -945,3 +945,30 @@ pub struct Grant {
     assert_eq!(list_type("nested"), "atomic");
     assert_eq!(list_type("names"), "atomic");
 }
+
+/// Bidi controls in doc comments are written as JSON escapes: raw, they would trip rustc's
+/// deny-by-default `text_direction_codepoint_in_literal` in the generated literal.
+#[test]
+fn bidi_controls_are_escaped_in_the_generated_literal() {
+    let docs = "/// Left \u{202E}right\u{2066} and back\u{2069}.";
+    let schemas = schemas(&format!(
+        "use serde::{{Deserialize, Serialize}};\n\n{docs}\n#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub struct Note {{\n    pub text: String,\n}}\n"
+    ));
+    let text = openapi_gen::module_text(&schemas);
+    assert!(
+        !text.contains(['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}']),
+        "{text}"
+    );
+    assert!(
+        text.contains(r"Left \u202eright\u2066 and back\u2069."),
+        "{text}"
+    );
+    // The escapes read back as the characters written.
+    let json = text
+        .split_once("r#\"")
+        .and_then(|(_, rest)| rest.rsplit_once("\"#"))
+        .unwrap()
+        .0;
+    let parsed: serde_json::Map<String, Value> = serde_json::from_str(json).unwrap();
+    assert_eq!(parsed, schemas);
+}

@@ -50,6 +50,13 @@ impl ObjectMetaApplyConfiguration {
         self
     }
 
+    /// Asks the server to name the object: this prefix and a random suffix (Go's
+    /// `WithGenerateName`). An apply names its object, so this is only sent along.
+    pub fn generate_name(mut self, generate_name: impl Into<String>) -> Self {
+        self.generate_name = Some(generate_name.into());
+        self
+    }
+
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = Some(namespace.into());
         self
@@ -99,6 +106,35 @@ impl ObjectMetaApplyConfiguration {
         let list = self.owner_references.get_or_insert_with(Vec::new);
         list.extend(refs);
         self
+    }
+
+    /// `other` laid over this: each field `other` sets replaces this one's (a map or list
+    /// whole), each it leaves unset keeps this one's value — `new("a", "ns")`'s name and
+    /// namespace stay unless `other` names them. What a kind's `.metadata(…)` does.
+    pub fn merge(self, other: ObjectMetaApplyConfiguration) -> Self {
+        // Destructured: a field added later must be merged here too (rustc says so).
+        let ObjectMetaApplyConfiguration {
+            name,
+            generate_name,
+            namespace,
+            uid,
+            resource_version,
+            labels,
+            annotations,
+            finalizers,
+            owner_references,
+        } = other;
+        ObjectMetaApplyConfiguration {
+            name: name.or(self.name),
+            generate_name: generate_name.or(self.generate_name),
+            namespace: namespace.or(self.namespace),
+            uid: uid.or(self.uid),
+            resource_version: resource_version.or(self.resource_version),
+            labels: labels.or(self.labels),
+            annotations: annotations.or(self.annotations),
+            finalizers: finalizers.or(self.finalizers),
+            owner_references: owner_references.or(self.owner_references),
+        }
     }
 }
 
@@ -203,4 +239,71 @@ where
     }
     serde_json::from_value(Value::Object(out))
         .map_err(|e| ExtractError::Invalid(format!("the owned fields do not read back: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ObjectMetaApplyConfiguration;
+
+    fn named() -> ObjectMetaApplyConfiguration {
+        ObjectMetaApplyConfiguration::new()
+            .name("m")
+            .namespace("default")
+    }
+
+    /// What a kind's `.metadata(m)` does after `new("m", "default")`: `m`'s finalizers and uid
+    /// are added, the name and namespace `m` leaves unset are kept (the apply still has an
+    /// object to go to).
+    #[test]
+    fn merge_keeps_the_name_and_namespace_the_other_leaves_unset() {
+        let merged = named().merge(
+            ObjectMetaApplyConfiguration::new()
+                .finalizers(["example.com/cleanup"])
+                .uid("u-1"),
+        );
+        assert_eq!(merged.name.as_deref(), Some("m"));
+        assert_eq!(merged.namespace.as_deref(), Some("default"));
+        assert_eq!(merged.uid.as_deref(), Some("u-1"));
+        assert_eq!(
+            merged.finalizers,
+            Some(vec!["example.com/cleanup".to_string()])
+        );
+        assert_eq!(
+            serde_json::to_value(&merged).unwrap(),
+            serde_json::json!({
+                "name": "m",
+                "namespace": "default",
+                "uid": "u-1",
+                "finalizers": ["example.com/cleanup"],
+            })
+        );
+    }
+
+    /// A field the other sets replaces the one set before (a map or list whole).
+    #[test]
+    fn merge_takes_the_fields_the_other_sets() {
+        let merged = named().labels([("a", "1")]).finalizers(["x"]).merge(
+            ObjectMetaApplyConfiguration::new()
+                .name("n")
+                .labels([("b", "2")]),
+        );
+        assert_eq!(merged.name.as_deref(), Some("n"));
+        assert_eq!(merged.namespace.as_deref(), Some("default"));
+        assert_eq!(
+            merged.labels,
+            Some([("b".to_string(), "2".to_string())].into())
+        );
+        assert_eq!(merged.finalizers, Some(vec!["x".to_string()]));
+        assert_eq!(named().merge(Default::default()), named());
+    }
+
+    #[test]
+    fn generate_name_is_set_and_sent() {
+        let meta = ObjectMetaApplyConfiguration::new().generate_name("alert-");
+        assert_eq!(meta.generate_name.as_deref(), Some("alert-"));
+        assert_eq!(
+            serde_json::to_value(&meta).unwrap(),
+            serde_json::json!({"generateName": "alert-"})
+        );
+    }
 }

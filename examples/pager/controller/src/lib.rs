@@ -316,11 +316,9 @@ impl Worker {
         // refuses an apply whose uid is not the stored one, on `/status` too (422: the uid is
         // immutable); kube-apiserver's CRD status strategy would copy the stored metadata over
         // it first, which is why a CRD-backed pager needs the precondition done otherwise.
-        let mut status = AlertApplyConfiguration::new(name, ns)
+        let status = AlertApplyConfiguration::new(name, ns)
+            .uid(uid.clone())
             .status(AlertStatusApplyConfiguration::new().sent(true));
-        if let Some(meta) = &mut status.metadata {
-            meta.uid = Some(uid.clone());
-        }
         match alerts
             .apply_status(&status, &PatchParams::apply(FIELD_MANAGER).force())
             .await

@@ -60,7 +60,57 @@ impl AlertApplyConfiguration {
             ..::core::default::Default::default()
         }
     }
-    /// Adds labels to `metadata`.
+    /// Sets `metadata.name`: the object applied to.
+    pub fn name(
+        mut self,
+        name: impl ::core::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.metadata = ::core::option::Option::Some(
+            self.metadata.take().unwrap_or_default().name(name),
+        );
+        self
+    }
+    /// Sets `metadata.generateName`: asks the server to name the object, this prefix and a random suffix (an apply names its object, so this is only sent along).
+    pub fn generate_name(
+        mut self,
+        generate_name: impl ::core::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.metadata = ::core::option::Option::Some(
+            self.metadata.take().unwrap_or_default().generate_name(generate_name),
+        );
+        self
+    }
+    /// Sets `metadata.namespace`: it must be the client's.
+    pub fn namespace(
+        mut self,
+        namespace: impl ::core::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.metadata = ::core::option::Option::Some(
+            self.metadata.take().unwrap_or_default().namespace(namespace),
+        );
+        self
+    }
+    /// Sets `metadata.uid`, a precondition: the apply is refused unless the object has this uid (it was not deleted and created again under its name since it was read).
+    pub fn uid(
+        mut self,
+        uid: impl ::core::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.metadata = ::core::option::Option::Some(
+            self.metadata.take().unwrap_or_default().uid(uid),
+        );
+        self
+    }
+    /// Sets `metadata.resourceVersion`, a precondition: the apply is refused (409) unless the object is at this version.
+    pub fn resource_version(
+        mut self,
+        resource_version: impl ::core::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.metadata = ::core::option::Option::Some(
+            self.metadata.take().unwrap_or_default().resource_version(resource_version),
+        );
+        self
+    }
+    /// Adds labels to `metadata` (the ones given; others already set are kept).
     pub fn labels<
         K: ::core::convert::Into<::std::string::String>,
         V: ::core::convert::Into<::std::string::String>,
@@ -70,7 +120,7 @@ impl AlertApplyConfiguration {
         );
         self
     }
-    /// Adds annotations to `metadata`.
+    /// Adds annotations to `metadata` (the ones given; others already set are kept).
     pub fn annotations<
         K: ::core::convert::Into<::std::string::String>,
         V: ::core::convert::Into<::std::string::String>,
@@ -80,14 +130,41 @@ impl AlertApplyConfiguration {
         );
         self
     }
-    /// Sets `metadata`.
+    /// Adds finalizers to `metadata` (after those already set).
+    pub fn finalizers<F: ::core::convert::Into<::std::string::String>>(
+        mut self,
+        finalizers: impl ::core::iter::IntoIterator<Item = F>,
+    ) -> Self {
+        self.metadata = ::core::option::Option::Some(
+            self.metadata.take().unwrap_or_default().finalizers(finalizers),
+        );
+        self
+    }
+    /// Adds owner references to `metadata` (after those already set).
+    pub fn owner_references(
+        mut self,
+        owner_references: impl ::core::iter::IntoIterator<
+            Item = ::k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
+        >,
+    ) -> Self {
+        self.metadata = ::core::option::Option::Some(
+            self.metadata.take().unwrap_or_default().owner_references(owner_references),
+        );
+        self
+    }
+    /// Merges `value` into `metadata`: each field it sets replaces the one set before
+    /// (a map or list whole), each it leaves unset keeps its value — the name and
+    /// namespace `new` set stay unless it names others. To replace `metadata` whole,
+    /// assign the field.
     pub fn metadata(
         mut self,
         value: impl ::core::convert::Into<
             ::kube_codegen_client::apply::ObjectMetaApplyConfiguration,
         >,
     ) -> Self {
-        self.metadata = ::core::option::Option::Some(value.into());
+        self.metadata = ::core::option::Option::Some(
+            self.metadata.take().unwrap_or_default().merge(value.into()),
+        );
         self
     }
     /// Sets `spec`.

@@ -92,23 +92,26 @@ pub(super) fn custom_resource_warning(
             derives.push(d.clone());
         }
     }
+    // The declaration is Rust: a keyword name is written raw (`r#match`).
+    let kind_ident = crate::output::ident(&kind);
+    let spec_ident = crate::output::ident(spec_name);
     decl.push(format!("#[derive({})]", derives.join(", ")));
-    decl.push(format!("pub struct {kind} {{"));
+    decl.push(format!("pub struct {kind_ident} {{"));
     decl.push(
         "    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,".into(),
     );
-    decl.push(format!("    pub spec: {spec_name},"));
+    decl.push(format!("    pub spec: {spec_ident},"));
     if let Some(status) = &kube.status {
         decl.push(format!("    pub status: Option<{status}>,"));
     }
     decl.push("}".into());
     // The derive's constructor, which code using the kind calls.
-    decl.push(format!("impl {kind} {{"));
+    decl.push(format!("impl {kind_ident} {{"));
     decl.push(format!(
-        "    /// The derive's `{kind}::new`: named, with this spec."
+        "    /// The derive's `{kind_ident}::new`: named, with this spec."
     ));
     decl.push(format!(
-        "    pub fn new(name: &str, spec: {spec_name}) -> Self {{"
+        "    pub fn new(name: &str, spec: {spec_ident}) -> Self {{"
     ));
     decl.push("        Self {".into());
     decl.push(
