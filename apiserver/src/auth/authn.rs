@@ -517,8 +517,10 @@ pub fn subject(cert: &CertificateDer<'_>) -> Option<(String, Vec<String>)> {
     let subject = parsed.subject();
     let cn = subject
         .iter_common_name()
-        .filter_map(|a| a.as_str().ok())
+        // The last one, even when it is no text this parser reads: never an earlier one
+        // instead (the certificate would name another user than Go reads). No name: no user.
         .last()
+        .and_then(|a| a.as_str().ok())
         .unwrap_or_default()
         .to_string();
     let orgs = subject
@@ -573,6 +575,15 @@ mod tests {
     /// A CA, and a client certificate it signs whose subject has the common names `cns` in
     /// order (rcgen keeps one value per attribute type: the second goes in under the bare OID).
     fn ca_and_client(cns: &[&str]) -> (CertificateAuthority, PeerCertificates) {
+        let values: Vec<rcgen::DnValue> = cns
+            .iter()
+            .map(|cn| rcgen::DnValue::Utf8String((*cn).into()))
+            .collect();
+        ca_and_client_with(values)
+    }
+
+    /// [`ca_and_client`] with the common names' string types chosen.
+    fn ca_and_client_with(cns: Vec<rcgen::DnValue>) -> (CertificateAuthority, PeerCertificates) {
         let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         ca.distinguished_name
@@ -589,7 +600,7 @@ mod tests {
             rcgen::DnType::CustomDnType(vec![2, 5, 4, 3]),
         ];
         for (ty, cn) in common_name.into_iter().zip(cns) {
-            leaf.distinguished_name.push(ty, *cn);
+            leaf.distinguished_name.push(ty, cn);
         }
         leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
         let key = rcgen::KeyPair::generate().unwrap();
@@ -637,6 +648,19 @@ mod tests {
         };
         let user = authenticate(settings, &HeaderMap::new(), &peer).unwrap();
         assert_eq!(user.name, "bob");
+    }
+
+    /// A last common name this parser cannot read as text is no name — never the one before it,
+    /// which would make the certificate another user here than in kube-apiserver.
+    #[test]
+    fn an_unreadable_last_common_name_is_never_the_one_before_it() {
+        let bmp = rcgen::string::BmpString::try_from("mallory").unwrap();
+        let (_, peer) = ca_and_client_with(vec![
+            rcgen::DnValue::Utf8String("system:admin".into()),
+            rcgen::DnValue::BmpString(bmp),
+        ]);
+        let name = subject(&peer.chain()[0]).unwrap().0;
+        assert_ne!(name, "system:admin");
     }
 
     /// The front proxy's allowed names are checked against the last common name too.

@@ -406,19 +406,7 @@ impl<'a> Files<'a> for Clipped<'a> {
         let Some(f) = self.files.get(&id) else {
             return self.sources.line_range(id, line_index);
         };
-        let start = *f
-            .line_starts
-            .get(line_index)
-            .ok_or(FilesError::LineTooLarge {
-                given: line_index,
-                max: f.line_starts.len() - 1,
-            })?;
-        let end = f
-            .line_starts
-            .get(line_index + 1)
-            .copied()
-            .unwrap_or(f.text.len());
-        Ok(start..end)
+        line_range(&f.line_starts, f.text.len(), line_index)
     }
 
     /// The column in the original line, which `location` shows (`-->  file:1:838915`).
@@ -489,19 +477,7 @@ impl<'a> Files<'a> for Sources {
         line_index: usize,
     ) -> Result<std::ops::Range<usize>, FilesError> {
         let f = self.files.get(id).ok_or(FilesError::FileMissing)?;
-        let start = *f
-            .line_starts
-            .get(line_index)
-            .ok_or(FilesError::LineTooLarge {
-                given: line_index,
-                max: f.line_starts.len() - 1,
-            })?;
-        let end = f
-            .line_starts
-            .get(line_index + 1)
-            .copied()
-            .unwrap_or(f.text.len());
-        Ok(start..end)
+        line_range(&f.line_starts, f.text.len(), line_index)
     }
 }
 
@@ -603,4 +579,21 @@ mod printable_tests {
         );
         assert_eq!(super::printable("plain\n".into()), "plain\n");
     }
+}
+
+/// The byte range of line `line_index` of a text `len` bytes long whose lines start at
+/// `line_starts`.
+fn line_range(
+    line_starts: &[usize],
+    len: usize,
+    line_index: usize,
+) -> Result<std::ops::Range<usize>, FilesError> {
+    let start = *line_starts
+        .get(line_index)
+        .ok_or(FilesError::LineTooLarge {
+            given: line_index,
+            max: line_starts.len().saturating_sub(1),
+        })?;
+    let end = line_starts.get(line_index + 1).copied().unwrap_or(len);
+    Ok(start..end)
 }
