@@ -64,6 +64,12 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 # binary (panics still name their file:line without them).
 if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=false; fi
 
+# Room left for the build and the suite's data (etcd keeps its data on tmpfs when there is room
+# there): printed before and after the build, so that a failure from a full disk reads as one.
+room() { df -h "$PWD" "${TMPDIR:-/tmp}" /dev/shm 2>/dev/null | awk '!seen[$0]++' || true; }
+echo "== disk"
+room
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -74,6 +80,8 @@ echo "== cargo test"
 if cargo nextest --version >/dev/null 2>&1; then
   # Each test in its own process, all binaries side by side (.config/nextest.toml); doc tests are
   # cargo test's alone.
+  cargo nextest run --workspace --locked --no-run
+  room
   cargo nextest run --workspace --locked
   cargo test --workspace --locked --doc
 else

@@ -582,10 +582,16 @@ fn configuration(
         .iter()
         .any(|f| !f.serde.skip && !is_snake_case(&f.name))
         .then(|| quote!(#[allow(non_snake_case)]));
+    // The configuration of a type named in lower case (`r#match`) is `matchApplyConfiguration`,
+    // as the type's own name warns only where the user wrote it.
+    let camel = name
+        .starts_with(|c: char| !c.is_ascii_uppercase())
+        .then(|| quote!(#[allow(non_camel_case_types)]));
     quote! {
         #[doc = #doc]
         #doc_lints
         #snake
+        #camel
         #[derive(#(#derives),*)]
         #[serde(crate = #serde_crate)]
         // Fields and setters hold the user's types wrapped once more (`Option<…>`): a type the

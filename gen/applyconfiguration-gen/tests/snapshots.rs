@@ -213,6 +213,44 @@ pub struct CamelSpec {
     );
 }
 
+/// A type named in lower case (a raw identifier, `r#match`) has a configuration
+/// `matchApplyConfiguration` that allows `non_camel_case_types` as the user's type does; others
+/// carry no such allowance.
+#[test]
+fn a_lower_case_type_s_configuration_does_not_warn() {
+    let loaded = load(
+        "lower-types",
+        "lowers",
+        r#"use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// +genclient
+#[derive(Clone, Default)]
+pub struct Lower {
+    pub metadata: ObjectMeta,
+    pub spec: r#match,
+}
+
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+#[allow(non_camel_case_types)]
+pub struct r#match {
+    pub value: String,
+}
+"#,
+    );
+    let out = rendered(&loaded);
+    let compact: String = out.split_whitespace().collect();
+    assert!(
+        compact.contains("#[allow(non_camel_case_types)]#[derive(")
+            && compact.contains("pubstructmatchApplyConfiguration"),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("non_camel_case_types").count(),
+        1,
+        "only the lower-case type's configuration allows it:\n{out}"
+    );
+}
+
 /// A field named `new` keeps the constructor's name free: its setter is `with_new` (Go's
 /// `WithNew`); two inherent `new`s would not compile.
 #[test]

@@ -194,6 +194,31 @@ impl Generator for ConversionGen {
                     .help(format!("make the hub's `{}` `pub`", plan.hub.name)),
                 );
             }
+            // The generated `impl ConvertHub` would be a second one (rustc's E0119).
+            if let Some(found) = kube_codegen_model::hand_written_impl(
+                plan.ext,
+                &["kube_codegen_scheme", "ConvertHub"],
+            ) {
+                diags.push(
+                    Diagnostic::error(
+                        "E0302",
+                        format!(
+                            "`{}` implements `{}` by hand",
+                            plan.ext.name,
+                            found.path.segments.join("::")
+                        ),
+                    )
+                    .at(found.span, "implemented again by generated code")
+                    .note(format!(
+                        "conversion-gen writes `ConvertHub` for every type of {} with a counterpart in the hub (rustc's E0119 on two impls)",
+                        pkg.display_name()
+                    ))
+                    .help(format!(
+                        "write the conversions as `pub fn {}` and `pub fn {}` instead, which the generated impl calls; or opt the type out with `/// +k8s:conversion-gen=false`",
+                        plan.to_hub.fn_name, plan.from_hub.fn_name
+                    )),
+                );
+            }
             for dir in [&plan.to_hub, &plan.from_hub] {
                 if let Some(d) = dir.diagnostic(pkg, hub, plan.ext, plan.hub) {
                     diags.push(d);

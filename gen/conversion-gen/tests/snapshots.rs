@@ -701,6 +701,40 @@ fn types_of_one_snake_case_are_an_error() {
     );
 }
 
+/// A hand-written `impl ConvertHub` would be a second impl of the generated one (rustc's E0119):
+/// E0302, naming the functions to write instead.
+#[test]
+fn a_hand_written_convert_hub_impl_is_an_error() {
+    let types = "#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct Route {\n    pub a: i64,\n}\n";
+    let loaded = load_fixture(
+        "hand_convert_hub",
+        &[
+            (
+                "apis/g/mod.rs",
+                &format!("//! +groupName=g.example.com\npub mod v1;\n{types}"),
+            ),
+            (
+                "apis/g/v1/mod.rs",
+                &format!(
+                    "//! +k8s:conversion-gen=crate\n{types}\nimpl kube_codegen_scheme::ConvertHub for Route {{\n    type Hub = super::Route;\n}}\n"
+                ),
+            ),
+        ],
+    );
+    let diags = ConversionGen.check(&loaded.model);
+    let out = render(&loaded, &diags);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["E0302"],
+        "{out}"
+    );
+    assert!(
+        out.contains("`Route` implements `kube_codegen_scheme::ConvertHub` by hand")
+            && out.contains("`pub fn convert_route_to_hub` and `pub fn convert_route_from_hub`"),
+        "{out}"
+    );
+}
+
 /// A field holding a type opted out of conversion says so, rather than that its type differs.
 #[test]
 fn a_field_of_an_opted_out_type_says_why() {

@@ -1017,6 +1017,12 @@ fn glob_imports_resolve_beside_item_macros() {
                 "{META}\nuse k8s_openapi::api::core::v1::*;\n\nmy_types! {{ Hidden }}\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub pod: PodSpec,\n    pub hidden: Hidden,\n}}\n"
             ),
         ),
+        (
+            "apis/pager/v4/mod.rs",
+            &format!(
+                "{META}\n\nmy_types! {{ Hidden }}\n\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    pub hidden: Hidden,\n    pub again: Vec<Hidden>,\n}}\n"
+            ),
+        ),
     ]);
     let field = |dir: &str, i: usize| ty(package(&l, dir), "Alert").fields()[i].ty.clone();
     assert_eq!(
@@ -1032,6 +1038,18 @@ fn glob_imports_resolve_beside_item_macros() {
     assert_eq!(
         field("pager/v3", 1),
         FieldType::foreign("k8s_openapi::api::core::v1::PodSpec")
+    );
+    // A name nothing brings, which the macro may declare, is no error, but never silent: one
+    // W0121 pointing at both.
+    assert_eq!(field("pager/v4", 1), FieldType::foreign("Hidden"));
+    let w0121: Vec<_> = l.warnings.iter().filter(|d| d.code == "W0121").collect();
+    assert_eq!(w0121.len(), 1, "{:#?}", l.warnings);
+    let shown = l.sources.render(&l.warnings);
+    assert!(
+        shown.contains("type `Hidden` is declared nowhere kube-codegen can read")
+            && shown.contains("my_types! { Hidden }")
+            && shown.contains("pub hidden: Hidden,"),
+        "{shown}"
     );
 }
 

@@ -63,6 +63,7 @@ impl Generator for ProtobufGen {
                 named,
                 [],
             ));
+            diags.extend(hand_written_impls(pkg, &plan));
         }
         diags
     }
@@ -88,6 +89,44 @@ impl Generator for ProtobufGen {
             },
         ]
     }
+}
+
+/// E0302: a type implementing by hand the trait protobuf-gen implements for it (`Message` for a
+/// message, `Field` for an enum or a newtype): two impls do not compile (rustc's E0119).
+fn hand_written_impls(pkg: &Package, plan: &Plan<'_>) -> Vec<Diagnostic> {
+    let messages = plan.messages.iter().map(|m| (m.ty, "Message"));
+    let fields = plan
+        .enums
+        .iter()
+        .copied()
+        .chain(plan.newtypes.iter().map(|(t, _)| *t))
+        .map(|t| (t, "Field"));
+    messages
+        .chain(fields)
+        .filter_map(|(t, trait_name)| {
+            let found =
+                kube_codegen_model::hand_written_impl(t, &["kube_codegen_protobuf", trait_name])?;
+            Some(
+                Diagnostic::error(
+                    "E0302",
+                    format!(
+                        "`{}` implements `{}` by hand",
+                        t.name,
+                        found.path.segments.join("::")
+                    ),
+                )
+                .at(found.span, "implemented again by generated code")
+                .note(format!(
+                    "protobuf-gen writes `kube_codegen_protobuf::{trait_name}` for every {} of {} (rustc's E0119 on two impls)",
+                    if trait_name == "Message" { "struct" } else { "enum and newtype" },
+                    pkg.display_name()
+                ))
+                .help(
+                    "remove this impl, or the package's `+k8s:protobuf-gen=package` tag to write its protobuf by hand",
+                ),
+            )
+        })
+        .collect()
 }
 
 /// What a package's protobuf looks like: its messages with numbered fields, the enums written

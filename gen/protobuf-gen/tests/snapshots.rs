@@ -246,6 +246,20 @@ fn shared_state_is_refused() {
     );
 }
 
+/// A hand-written `Message` (for a struct) or `Field` (for an enum) is a second impl of the one
+/// generated: E0302 on each, at the impl.
+#[test]
+fn hand_written_protobuf_impls_are_an_error() {
+    let body = "#[derive(Clone, Debug, Default)]\npub struct Thing {\n    pub metadata: ObjectMeta,\n    pub mode: Mode,\n}\n\n#[derive(Clone, Debug, Default, Serialize, Deserialize)]\npub enum Mode {\n    #[default]\n    On,\n}\n\nimpl kube_codegen_protobuf::Message for Thing {}\nimpl kube_codegen_protobuf::Field for Mode {}\n";
+    let out = diagnostics("hand-written", body, None);
+    assert_eq!(out.matches("error[E0302]").count(), 2, "{out}");
+    assert!(
+        out.contains("`Thing` implements `kube_codegen_protobuf::Message` by hand")
+            && out.contains("`Mode` implements `kube_codegen_protobuf::Field` by hand"),
+        "{out}"
+    );
+}
+
 /// A Kubernetes type with no message here (k8s-openapi has it in some versions only) is carried
 /// as JSON, with a warning: Go's typed clients could not read that field.
 #[test]

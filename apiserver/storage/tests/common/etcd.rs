@@ -1,7 +1,9 @@
 #![allow(dead_code)] // each test file uses a different part
 
 //! A real `etcd` process for tests (Debian's `etcd-server`): free loopback ports, a temporary
-//! data directory, killed on drop. A missing `etcd` binary fails the test (never a skip).
+//! data directory (on tmpfs when the machine has room there), killed on drop. A missing `etcd`
+//! binary fails the test (never a skip); one that cannot start or serve fails it with the end of
+//! etcd's own log.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -64,6 +66,9 @@ pub struct Etcd {
     _tmp: Option<tempfile::TempDir>,
 }
 
+/// Lines of etcd's log a failure message carries.
+const LOG_TAIL_LINES: usize = 15;
+
 /// A free loopback port, never the same one twice in this process: tests run in parallel, and a
 /// port released here could otherwise be handed to two etcd members at once (the second would
 /// fail to start and its test would talk to the first one's cluster).
@@ -81,6 +86,35 @@ fn free_port() -> u16 {
             return port;
         }
     }
+}
+
+/// A directory for a member's data and log: on tmpfs (`/dev/shm`) when it has room, else the
+/// system's temporary directory. Every member preallocates a 64 MiB write-ahead log and the suite
+/// runs dozens, while a CI machine's disk may be nearly full after the build (a full disk once
+/// stopped every etcd of a CI run at once); tmpfs also spares the suite etcd's fsyncs.
+fn scratch_dir() -> tempfile::TempDir {
+    const TMPFS: &str = "/dev/shm";
+    const ROOM: u64 = 2 << 30;
+    if available_bytes(TMPFS).is_some_and(|room| room >= ROOM)
+        && let Ok(dir) = tempfile::Builder::new()
+            .prefix("kcg-etcd-")
+            .tempdir_in(TMPFS)
+    {
+        return dir;
+    }
+    tempfile::Builder::new()
+        .prefix("kcg-etcd-")
+        .tempdir()
+        .expect("tempdir")
+}
+
+/// Bytes an unprivileged process may still write under `path` (statvfs).
+fn available_bytes(path: &str) -> Option<u64> {
+    let path = std::ffi::CString::new(path).ok()?;
+    // SAFETY: statvfs only writes the struct it is given; a zeroed one is a valid value of it.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::statvfs(path.as_ptr(), &mut stat) } == 0;
+    ok.then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
 }
 
 /// Whether process `pid` has a listening TCP socket on `127.0.0.1:port` (Linux `/proc`).
@@ -111,7 +145,7 @@ fn listens(pid: u32, port: u16) -> bool {
 impl Etcd {
     /// Starts a single-member cluster.
     pub fn start() -> Etcd {
-        let tmp = tempfile::tempdir().expect("tempdir");
+        let tmp = scratch_dir();
         let mut e = Etcd {
             child: None,
             tls: None,
@@ -126,8 +160,8 @@ impl Etcd {
         e
     }
 
-    /// Starts a cluster of `n` members (data under `dir`, which must outlive them).
-    pub fn cluster(n: usize, dir: &std::path::Path) -> Vec<Etcd> {
+    /// Starts a cluster of `n` members.
+    pub fn cluster(n: usize) -> Vec<Etcd> {
         let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
         let initial_cluster = ports
             .iter()
@@ -138,15 +172,18 @@ impl Etcd {
         let mut members: Vec<Etcd> = ports
             .into_iter()
             .enumerate()
-            .map(|(i, (client_port, peer_port))| Etcd {
-                child: None,
-                tls: None,
-                name: format!("m{i}"),
-                client_port,
-                peer_port,
-                initial_cluster: initial_cluster.clone(),
-                dir: dir.join(format!("m{i}")),
-                _tmp: None,
+            .map(|(i, (client_port, peer_port))| {
+                let tmp = scratch_dir();
+                Etcd {
+                    child: None,
+                    tls: None,
+                    name: format!("m{i}"),
+                    client_port,
+                    peer_port,
+                    initial_cluster: initial_cluster.clone(),
+                    dir: tmp.path().join(format!("m{i}")),
+                    _tmp: Some(tmp),
+                }
             })
             .collect();
         for m in &mut members {
@@ -157,7 +194,7 @@ impl Etcd {
 
     /// A single member serving HTTPS, requiring client certificates signed by `pki`'s CA.
     pub fn start_tls(pki: &Pki) -> Etcd {
-        let tmp = tempfile::tempdir().expect("tempdir");
+        let tmp = scratch_dir();
         let files = tmp.path().join("pki");
         std::fs::create_dir_all(&files).unwrap();
         for (name, pem) in [
@@ -264,7 +301,7 @@ impl Etcd {
                 "200ms",
             ])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(self.open_log())
             .spawn()
             .unwrap_or_else(|e| {
                 panic!("cannot start etcd ({e}): install it (Debian: apt-get install etcd-server; ./test.sh does)")
@@ -282,19 +319,55 @@ impl Etcd {
             {
                 self.child = None;
                 return Err(format!(
-                    "etcd {} exited at start ({status}); its ports {} and {} may be taken",
-                    self.name, self.client_port, self.peer_port
+                    "etcd {} exited at start ({status}); its ports {} and {} may be taken{}",
+                    self.name,
+                    self.client_port,
+                    self.peer_port,
+                    self.log_tail()
                 ));
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "etcd {} is not listening on 127.0.0.1:{} after 20 s",
+                "etcd {} is not listening on 127.0.0.1:{} after 20 s{}",
                 self.name,
-                self.client_port
+                self.client_port,
+                self.log_tail()
             );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         Ok(())
+    }
+
+    fn log_path(&self) -> std::path::PathBuf {
+        self.dir.with_extension("log")
+    }
+
+    /// etcd's standard error, appended to across restarts.
+    fn open_log(&self) -> std::fs::File {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("etcd's log file")
+    }
+
+    /// The last lines etcd logged (errors only), with where its data is and how much room is left
+    /// there, for a failure message: empty when it logged nothing.
+    pub fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n");
+        let room = self
+            .dir
+            .parent()
+            .and_then(|p| p.to_str())
+            .and_then(available_bytes)
+            .map_or("unknown".to_string(), |b| format!("{} MiB", b >> 20));
+        format!(
+            "\netcd {} data in {} ({room} free there); its log ends:\n{tail}",
+            self.name,
+            self.dir.display()
+        )
     }
 
     pub fn client_url(&self) -> String {

@@ -40,7 +40,10 @@ pub fn etcd(opts: StoreOptions) -> Made<EtcdStore> {
                 match EtcdStore::connect(&endpoints, options.clone()).await {
                     Ok(s) if s.revision().await.is_ok() => return s,
                     _ if std::time::Instant::now() > deadline => {
-                        panic!("etcd at {endpoints:?} did not become ready")
+                        panic!(
+                            "etcd at {endpoints:?} did not become ready{}",
+                            server.log_tail()
+                        )
                     }
                     _ => tokio::time::sleep(Duration::from_millis(100)).await,
                 }

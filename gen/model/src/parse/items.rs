@@ -31,7 +31,7 @@ pub(super) fn lower_items(
     parent: Option<usize>,
     out: &mut LoweredFile,
 ) {
-    collect_imports(items, &mut scope);
+    collect_imports(ctx, items, &mut scope);
     let me = push_scope(ctx, scope, parent);
     let saved = ctx.scope;
     ctx.scope = me;
@@ -84,7 +84,7 @@ pub(super) fn lower_items(
 
 /// The module's `use`s (a `pub use` also exported, a plain `pub use` also to other crates) and
 /// whether it has item macros.
-fn collect_imports(items: &[syn::Item], scope: &mut Scope) {
+fn collect_imports(ctx: &Ctx, items: &[syn::Item], scope: &mut Scope) {
     for item in items {
         match item {
             syn::Item::Use(u) if matches!(u.vis, syn::Visibility::Inherited) => {
@@ -103,7 +103,12 @@ fn collect_imports(items: &[syn::Item], scope: &mut Scope) {
             }
             syn::Item::Macro(m) if m.ident.is_some() || m.mac.path.is_ident("macro_rules") => {}
             syn::Item::Macro(m) if declares_no_types(m) => {}
-            syn::Item::Macro(_) => scope.has_item_macros = true,
+            syn::Item::Macro(m) => {
+                let name = m.mac.path.segments.last().map(|s| s.ident.span());
+                if let (None, Some(name)) = (scope.item_macro, name) {
+                    scope.item_macro = Some(ctx.span(name));
+                }
+            }
             syn::Item::Mod(m) => {
                 scope.modules.insert(m.ident.unraw().to_string());
             }
@@ -136,7 +141,7 @@ fn push_scope(ctx: &mut Ctx, mut scope: Scope, parent: Option<usize>) -> usize {
             scope.uses.entry(name).or_insert(path);
         }
         scope.globs.extend(parent_scope.globs);
-        scope.has_item_macros |= parent_scope.has_item_macros;
+        scope.item_macro = scope.item_macro.or(parent_scope.item_macro);
         let parent_aliases = ctx.aliases[p].clone();
         let parent_generic_aliases = ctx.generic_aliases[p].clone();
         let parent_declared = ctx.declared[p].clone();

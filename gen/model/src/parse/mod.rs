@@ -122,8 +122,9 @@ pub(crate) struct Scope {
     pub aliases: BTreeMap<String, FieldType>,
     /// `use a::b::*`: the prefixes, as written.
     pub globs: Vec<RustPath>,
-    /// Whether an item macro (`my_macro! { ... }`) may declare names we cannot see.
-    pub has_item_macros: bool,
+    /// The first item macro (`my_macro! { ... }`), which may declare names kube-codegen cannot
+    /// see.
+    pub item_macro: Option<Span>,
     /// The modules this one declares (`mod a;`, `mod b { … }`).
     pub modules: std::collections::BTreeSet<String>,
     /// Kinds kube-rs's `#[derive(CustomResource)]` declares here, by name: the spec deriving it

@@ -126,6 +126,7 @@ pub(super) fn glob_imported_names(
     diags: &mut Vec<Diagnostic>,
 ) -> Replacements {
     let mut replacements: Replacements = BTreeMap::new();
+    let mut behind_macro = std::collections::BTreeSet::new();
     for (file, lf) in &names.files {
         let file_module = &names.module_of[file];
         for bare in &lf.bare_names {
@@ -150,10 +151,18 @@ pub(super) fn glob_imported_names(
                 }
                 0 if known => {}
                 // An item macro kube-codegen cannot expand may declare the name (or one that
-                // shadows the globs'): not an error it can be sure of.
-                _ if scope.has_item_macros => {}
-                0 => diags.push(unresolved(bare, scope, local, names)),
-                _ => diags.push(ambiguous(bare, &candidates)),
+                // shadows the globs'): not an error it can be sure of, but never silent.
+                _ => match scope.item_macro {
+                    Some(mac) => {
+                        if behind_macro.insert(key) {
+                            diags.push(maybe_from_macro(bare, mac));
+                        }
+                    }
+                    None if candidates.is_empty() => {
+                        diags.push(unresolved(bare, scope, local, names))
+                    }
+                    None => diags.push(ambiguous(bare, &candidates)),
+                },
             }
         }
     }
@@ -280,6 +289,31 @@ fn ambiguous(bare: &BareName, candidates: &[(RustPath, FieldType)]) -> Diagnosti
 }
 
 /// E0110: a single type name that nothing declares or imports.
+/// W0121: `bare` is declared nowhere kube-codegen can see, but the item macro at `mac` may
+/// declare it; the generators read it as a type of their own they know nothing of.
+fn maybe_from_macro(bare: &crate::parse::BareName, mac: crate::diag::Span) -> Diagnostic {
+    Diagnostic::warning(
+        "W0121",
+        format!(
+            "type `{}` is declared nowhere kube-codegen can read",
+            bare.name
+        ),
+    )
+    .at(bare.span, "read as an opaque type")
+    .also(
+        mac,
+        "an item macro kube-codegen does not expand; it may declare it",
+    )
+    .note(format!(
+        "generated code names `{}` as written, and its OpenAPI schema accepts any value",
+        bare.name
+    ))
+    .help(format!(
+        "declare `{}` outside the macro (or import it) so that it is read",
+        bare.name
+    ))
+}
+
 fn unresolved(
     bare: &crate::parse::BareName,
     scope: &crate::parse::Scope,

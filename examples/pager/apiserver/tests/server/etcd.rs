@@ -322,8 +322,7 @@ async fn a_stalled_etcd_is_a_timeout_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_leader_of_three_killed_during_writes_loses_no_acknowledged_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut members = etcd::Etcd::cluster(3, dir.path());
+    let mut members = etcd::Etcd::cluster(3);
     let endpoints: Vec<String> = members.iter().map(|m| m.client_url()).collect();
     let server = on(&endpoints.join(","));
     let alerts = api(&server);
@@ -347,7 +346,13 @@ async fn the_leader_of_three_killed_during_writes_loses_no_acknowledged_write() 
             failures
         }));
     }
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while acked.lock().unwrap().len() < 50 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fewer than 50 creates answered in 60 s before any fault{}",
+            members[0].log_tail()
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // Find the leader and kill it.

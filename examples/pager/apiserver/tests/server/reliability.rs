@@ -193,7 +193,13 @@ async fn kill_9(backing: Backing) {
         }));
     }
     // Let creates stream, then kill the process in the middle of them.
+    // (Writers stop at their first error, so a server that fails early would leave this waiting.)
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while acknowledged.lock().unwrap().len() < 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fewer than 200 creates answered in 60 s before the kill"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     server.kill9();
