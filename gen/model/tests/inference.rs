@@ -1265,6 +1265,47 @@ fn map_keys_through_string_aliases() {
     assert_eq!(alert.fields()[4].ty, map(MapKind::Index, FieldType::String));
 }
 
+/// A generic alias whose map key is one of its parameters (`type Two<K, V> = BTreeMap<K, V>`)
+/// is a map where its argument there is a string (or a string alias, or a parameter of another
+/// generic alias passing it on); another argument is the error a map keyed by it written out is.
+#[test]
+fn generic_aliases_keying_maps_by_a_parameter() {
+    let files = |bad: &str| {
+        vec![(
+            "apis/al/v1/types.rs".to_string(),
+            format!(
+                "{META}\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n    pub two: Two<String, i32>,\n    pub named: Two<Name, bool>,\n    pub by_name: ByName<String>,\n{bad}}}\n\npub type Name = String;\npub type Two<K, V> = std::collections::BTreeMap<K, V>;\npub type ByName<K> = Two<K, Vec<K>>;\n"
+            ),
+        )]
+    };
+    let good = files("");
+    let good: Vec<(&str, &str)> = good.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let l = load_ok(&good);
+    let thing = ty(package(&l, "al/v1"), "Thing");
+    let map = |value: FieldType| FieldType::Map {
+        kind: MapKind::BTree,
+        value: Box::new(value),
+    };
+    assert_eq!(thing.fields()[1].ty, map(FieldType::Int(IntType::I32)));
+    assert_eq!(thing.fields()[2].ty, map(FieldType::Bool));
+    assert_eq!(
+        thing.fields()[3].ty,
+        map(FieldType::Vec(Box::new(FieldType::String)))
+    );
+    for bad in [
+        "    pub by_number: Two<i32, String>,\n",
+        "    pub by_list: ByName<Vec<String>>,\n",
+        "    pub by_struct: Two<Thing, String>,\n",
+    ] {
+        let files = files(bad);
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        assert_eq!(error_codes(&files), ["E0201"], "{bad}");
+    }
+}
+
 /// `Self` in a field is the type being declared, in structs and enums alike.
 #[test]
 fn self_in_fields_is_the_declared_type() {

@@ -236,18 +236,8 @@ fn lower_builtin(
 /// `BTreeMap<K, V>`, `HashMap<K, V>` or `IndexMap<K, V>`: keys must be strings.
 fn lower_map(ctx: &mut Ctx, ty: &syn::Type, name: &str, args: &[&syn::Type]) -> FieldType {
     let key = lower_ty(ctx, args[0]);
-    match key {
-        FieldType::String => {}
-        // Maybe an alias of `String` declared or re-exported elsewhere: checked
-        // once every file is read.
-        FieldType::Foreign { ref args, .. } if args.is_empty() => {
-            let span = ctx.span(ty_span(ty));
-            let scope = ctx.scope;
-            ctx.map_keys.push(MapKey { key, span, scope });
-        }
-        _ => {
-            return unsupported(ctx, ty, MAP_KEY_PROBLEM, MAP_KEY_HELP);
-        }
+    if !check_map_key(ctx, ty, key) {
+        return unsupported(ctx, ty, MAP_KEY_PROBLEM, MAP_KEY_HELP);
     }
     FieldType::Map {
         kind: match name {
@@ -256,6 +246,31 @@ fn lower_map(ctx: &mut Ctx, ty: &syn::Type, name: &str, args: &[&syn::Type]) -> 
             _ => MapKind::BTree,
         },
         value: Box::new(lower_ty(ctx, args[1])),
+    }
+}
+
+/// Whether `key` may key a map: a `String`, a name that may be an alias of one, checked once
+/// every file is read (at `ty`, the map), or a parameter of the generic alias being lowered,
+/// checked where the alias is used, with its argument.
+fn check_map_key(ctx: &mut Ctx, ty: &syn::Type, key: FieldType) -> bool {
+    if let FieldType::Foreign { path, args } = &key
+        && args.is_empty()
+        && path.is_single()
+        && ctx.generic_params.iter().any(|p| p == path.last())
+        && let Some(keys) = &mut ctx.alias_map_key_params
+    {
+        keys.insert(path.last().to_string());
+        return true;
+    }
+    match key {
+        FieldType::String => true,
+        FieldType::Foreign { ref args, .. } if args.is_empty() => {
+            let span = ctx.span(ty_span(ty));
+            let scope = ctx.scope;
+            ctx.map_keys.push(MapKey { key, span, scope });
+            true
+        }
+        _ => false,
     }
 }
 
@@ -291,12 +306,18 @@ fn lower_named(ctx: &mut Ctx, ty: &syn::Type, path: &syn::Path, args: &[&syn::Ty
     // A generic alias of the scope: its type with the arguments in place of its parameters.
     if resolved.is_single()
         && !lowered_args.is_empty()
-        && let Some((params, aliased)) = ctx.generic_aliases[ctx.scope].get(resolved.last())
-        && params.len() == lowered_args.len()
+        && let Some(alias) = ctx.generic_aliases[ctx.scope].get(resolved.last()).cloned()
+        && alias.params.len() == lowered_args.len()
     {
-        let mut ty = aliased.clone();
-        substitute(&mut ty, params, &lowered_args);
-        return ty;
+        // The arguments keying a map, checked here as a map's key written out would be.
+        for (param, arg) in alias.params.iter().zip(&lowered_args) {
+            if alias.map_key_params.contains(param) && !check_map_key(ctx, ty, arg.clone()) {
+                return unsupported(ctx, ty, MAP_KEY_PROBLEM, MAP_KEY_HELP);
+            }
+        }
+        let mut aliased = alias.ty;
+        substitute(&mut aliased, &alias.params, &lowered_args);
+        return aliased;
     }
     if resolved.is_single() && lowered_args.is_empty() {
         let n = resolved.last().to_string();

@@ -319,9 +319,19 @@ fn lower_alias(
     } else {
         let params = generic_names(&t.generics);
         let outer = std::mem::replace(&mut ctx.generic_params, params.clone());
+        let outer_keys = ctx.alias_map_key_params.replace(Default::default());
         let ty = lower_ty(ctx, &t.ty);
         ctx.generic_params = outer;
-        ctx.generic_aliases[me].insert(name, (params, ty));
+        let map_key_params =
+            std::mem::replace(&mut ctx.alias_map_key_params, outer_keys).unwrap_or_default();
+        ctx.generic_aliases[me].insert(
+            name,
+            super::lower::GenericAlias {
+                params,
+                ty,
+                map_key_params,
+            },
+        );
     }
     state[i] = AliasState::Done;
 }

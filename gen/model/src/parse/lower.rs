@@ -25,6 +25,16 @@ pub(crate) fn lower_all(files: &[InputFile], sources: &Sources) -> Vec<LoweredFi
         .collect()
 }
 
+/// A generic type alias (`type Maybe<T> = Option<Vec<T>>;`).
+#[derive(Clone)]
+pub(super) struct GenericAlias {
+    pub(super) params: Vec<String>,
+    /// The aliased type, each parameter a single-segment foreign path.
+    pub(super) ty: FieldType,
+    /// The parameters that are a map's key: their arguments must be strings.
+    pub(super) map_key_params: std::collections::BTreeSet<String>,
+}
+
 pub(super) struct Ctx<'a> {
     pub(super) file: FileId,
     pub(super) sources: &'a Sources,
@@ -36,7 +46,10 @@ pub(super) struct Ctx<'a> {
     /// Generic type aliases per scope (`type Maybe<T> = Option<Vec<T>>;`): name → their type
     /// parameters and the aliased type, in which each parameter is a single-segment foreign
     /// path, replaced by the arguments where the alias is used.
-    pub(super) generic_aliases: Vec<BTreeMap<String, (Vec<String>, FieldType)>>,
+    pub(super) generic_aliases: Vec<BTreeMap<String, GenericAlias>>,
+    /// While a generic alias's type is lowered: its parameters that are a map's key
+    /// (`type Two<K, V> = BTreeMap<K, V>`), checked where the alias is used, with its arguments.
+    pub(super) alias_map_key_params: Option<std::collections::BTreeSet<String>>,
     /// Names declared in each scope (structs, enums, unions, aliases, traits).
     pub(super) declared: Vec<std::collections::BTreeSet<String>>,
     /// Generic parameters of the type being lowered (`T` is not a type to resolve).
@@ -75,6 +88,7 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
         scope: 0,
         aliases: Vec::new(),
         generic_aliases: Vec::new(),
+        alias_map_key_params: None,
         declared: Vec::new(),
         generic_params: Vec::new(),
         self_type: None,
