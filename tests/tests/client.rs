@@ -311,21 +311,119 @@ async fn the_scale_subresource_reads_and_writes_the_replicas() {
     let tried: Scale = api.patch_scale("web", &dry, &merge).await.unwrap();
     assert_eq!(tried.spec.and_then(|s| s.replicas), Some(7));
     assert_eq!(fleets.get("web").await.unwrap().spec.replicas, Some(6));
-    // Server-side apply is not served on `/scale`: 415 naming the patches that are.
-    let apply = kube::api::PatchParams::apply("me");
+    // Server-side apply of a `Scale`, as kube-apiserver's scale handler serves it: the replicas
+    // are the object's, owned through `scale`; another owner of them is a conflict unless forced,
+    // and forcing takes the field from it.
+    let scale_config = |replicas: i32| {
+        kube::api::Patch::Apply(serde_json::json!({
+            "apiVersion": "autoscaling/v1", "kind": "Scale", "spec": {"replicas": replicas}}))
+    };
     let err = api
         .patch_scale(
             "web",
-            &apply,
-            &kube::api::Patch::Apply(serde_json::json!({
-            "apiVersion": "autoscaling/v1", "kind": "Scale", "spec": {"replicas": 1}})),
+            &kube::api::PatchParams::apply("me"),
+            &scale_config(1),
         )
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, kube::Error::Api(s) if s.code == 415),
+        matches!(&err, kube::Error::Api(s) if s.code == 409 && s.message.contains(".spec.replicas")),
+        "the patches' manager owns the replicas: {err}"
+    );
+    let applied: Scale = api
+        .patch_scale(
+            "web",
+            &kube::api::PatchParams::apply("me").force(),
+            &scale_config(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(applied.spec.and_then(|s| s.replicas), Some(1));
+    let now = fleets.get("web").await.unwrap();
+    assert_eq!(now.spec.replicas, Some(1));
+    let managed = now.metadata.managed_fields.clone().unwrap_or_default();
+    let mine = managed
+        .iter()
+        .find(|m| m.manager.as_deref() == Some("me"))
+        .expect("an entry of the applier");
+    assert_eq!(
+        (
+            mine.operation.as_deref(),
+            mine.subresource.as_deref(),
+            mine.api_version.as_deref(),
+            mine.fields_v1.as_ref().map(|f| &f.0),
+        ),
+        (
+            Some("Apply"),
+            Some("scale"),
+            Some("fleet.example.com/v1beta1"),
+            Some(&serde_json::json!({"f:spec": {"f:replicas": {}}})),
+        )
+    );
+    assert!(
+        managed.iter().all(|m| m.manager.as_deref() == Some("me")
+            || m.fields_v1
+                .as_ref()
+                .is_none_or(|f| f.0.pointer("/f:spec/f:replicas").is_none())),
+        "forcing took the replicas from their other owners: {managed:?}"
+    );
+    // The same value again is no conflict for another applier (shared ownership); another
+    // value is, and the object's own apply meets the scale applier's ownership too.
+    let err = api
+        .patch_scale(
+            "web",
+            &kube::api::PatchParams::apply("hpa"),
+            &scale_config(2),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 409 && s.message.contains("\"me\"")),
         "{err}"
     );
+    let err = api
+        .patch(
+            "web",
+            &kube::api::PatchParams::apply("deployer"),
+            &kube::api::Patch::Apply(serde_json::json!({
+                "apiVersion": "fleet.example.com/v1beta1", "kind": "Fleet",
+                "metadata": {"name": "web"}, "spec": {"replicas": 8}})),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 409),
+        "{err}"
+    );
+    // A configuration of another type, or for an object that does not exist, is refused.
+    let err = api
+        .patch_scale(
+            "web",
+            &kube::api::PatchParams::apply("me"),
+            &kube::api::Patch::Apply(serde_json::json!({
+                "apiVersion": "fleet.example.com/v1beta1", "kind": "Scale",
+                "spec": {"replicas": 3}})),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 400
+            && s.message == "Incorrect version specified in apply patch. Specified patch version: fleet.example.com/v1beta1, expected: autoscaling/v1"),
+        "{err}"
+    );
+    let err = api
+        .patch_scale(
+            "nope",
+            &kube::api::PatchParams::apply("me"),
+            &scale_config(3),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 404),
+        "{err}"
+    );
+    assert_eq!(fleets.get("web").await.unwrap().spec.replicas, Some(1));
 
     // Discovery names the subresource and its kind, as kube-apiserver does.
     let req = http::Request::get("/apis/fleet.example.com/v1beta1")

@@ -55,13 +55,14 @@ pub(super) async fn update(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<
 pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
     let ct = ctx.header(header::CONTENT_TYPE).unwrap_or("");
     let kind = match PatchType::from_content_type(ct) {
-        Some(k) if k != PatchType::Apply => k,
-        _ => {
+        Some(PatchType::Apply) => return apply(ctx, t, output).await,
+        Some(k) => k,
+        None => {
             return Err(ApiError::new(
                 415,
                 "UnsupportedMediaType",
                 format!(
-                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {ct})"
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got {ct})"
                 ),
             ));
         }
@@ -99,6 +100,128 @@ pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
             }
         }
     }
+}
+
+/// A server-side apply of a `Scale` (`application/apply-patch+yaml`). kube-apiserver applies it
+/// to the object's `Scale`, whose managed fields are those of the object's managers owning its
+/// replicas (its `ScaleHandler`), and maps the result back: so it is the apply of the object
+/// configuration holding the `Scale`'s replicas at the kind's path, by the manager through
+/// `scale` — the same conflicts with other owners of the replicas (409 unless forced, forcing
+/// takes the field from them), the same managed-fields entry (the object's version, subresource
+/// `scale`). The object must exist: an apply to `/scale` creates nothing.
+async fn apply(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
+    let opts = super::write::write_options(ctx, "PatchOptions", true)?;
+    let scale_info = info(t)?;
+    let name = t.name();
+    let text = std::str::from_utf8(&ctx.body)
+        .map_err(|_| ApiError::bad_request("the apply configuration is not UTF-8"))?;
+    let json = crate::yaml::to_json(text)
+        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    let json: Value = serde_json::from_slice(&json)
+        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    if !json.is_object() {
+        return Err(ApiError::bad_request(
+            "the apply configuration must be an object",
+        ));
+    }
+    // The field manager's own check of the configuration's type, word for word.
+    let named = |key: &str| json.get(key).and_then(Value::as_str).unwrap_or_default();
+    if named("apiVersion") != "autoscaling/v1" {
+        return Err(ApiError::bad_request(format!(
+            "Incorrect version specified in apply patch. Specified patch version: {}, expected: autoscaling/v1",
+            named("apiVersion")
+        )));
+    }
+    if named("kind") != "Scale" {
+        return Err(ApiError::bad_request(format!(
+            "Incorrect kind specified in apply patch. Specified patch kind: {}, expected: Scale",
+            named("kind")
+        )));
+    }
+    let (scale, warnings) = read_scale(json, opts.field_validation, true)?;
+    if let Some(given) = scale.metadata.name.as_deref()
+        && given != name
+    {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({given}) does not match the name on the URL ({name})"
+        )));
+    }
+    if let Some(ns) = scale
+        .metadata
+        .namespace
+        .as_deref()
+        .filter(|ns| !ns.is_empty())
+        && Some(ns) != t.scope.namespace.as_deref()
+    {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    let replicas = scale.spec.as_ref().and_then(|s| s.replicas);
+    if let Some(replicas) = replicas.filter(|r| *r < 0) {
+        return Err(ApiError::invalid(
+            t.info.kind,
+            t.info.group,
+            name,
+            vec![Cause::new(
+                "FieldValueInvalid",
+                format!(".{}", scale_info.spec_replicas_path.join(".")),
+                format!("Invalid value: {replicas}: should be a non-negative integer"),
+            )],
+        ));
+    }
+    let mut meta = serde_json::Map::new();
+    meta.insert("name".into(), name.into());
+    if let Some(ns) = &t.scope.namespace {
+        meta.insert("namespace".into(), ns.as_str().into());
+    }
+    // A resourceVersion the configuration names is a precondition, as on the object.
+    if let Some(rv) = scale
+        .metadata
+        .resource_version
+        .as_deref()
+        .filter(|rv| !rv.is_empty())
+    {
+        meta.insert("resourceVersion".into(), rv.into());
+    }
+    let mut config = serde_json::Map::new();
+    config.insert("apiVersion".into(), t.info.api_version().into());
+    config.insert("kind".into(), t.info.kind.into());
+    config.insert("metadata".into(), Value::Object(meta));
+    if let Some(replicas) = replicas {
+        let (last, parents) = scale_info
+            .spec_replicas_path
+            .split_last()
+            .ok_or_else(|| ApiError::internal("an empty scale path"))?;
+        let mut at = &mut config;
+        for key in parents {
+            at = at
+                .entry(*key)
+                .or_insert_with(|| Value::Object(Default::default()))
+                .as_object_mut()
+                .ok_or_else(|| ApiError::internal("scale paths overlap"))?;
+        }
+        at.insert((*last).into(), Value::from(replicas));
+    }
+    let body = serde_json::to_vec(&config).map_err(|e| ApiError::internal(e.to_string()))?;
+    let written = t
+        .rest
+        .patch(
+            &t.scope,
+            name,
+            Some(Subresource::Scale),
+            (PatchType::Apply, &body),
+            opts,
+        )
+        .await
+        .map_err(|e| e.with_warnings(warnings.clone()))?;
+    let warnings: Vec<String> = warnings.into_iter().chain(written.warnings).collect();
+    respond(
+        StatusCode::OK,
+        &scale_of(&written.object, scale_info)?,
+        output,
+        &warnings,
+    )
 }
 
 /// A `Scale` from JSON, as Go's decoder reads one under `fieldValidation`: unknown fields are
