@@ -150,6 +150,138 @@ fn fleet(name: &str, replicas: i32) -> fleet::v1beta1::Fleet {
     f
 }
 
+/// Admission webhooks on `fleets/scale` see `autoscaling/v1` `Scale`s, as kube-apiserver's do:
+/// the review names kind `Scale` and resource `fleets` with subresource `scale`, its objects
+/// are the new and old `Scale`, a mutating webhook's patch of the `Scale`'s replicas lands in
+/// the object, and the validating webhook after it sees the patched `Scale`.
+#[tokio::test]
+async fn webhooks_on_the_scale_subresource_see_a_scale() {
+    use base64::Engine;
+    use k8s_openapi::api::autoscaling::v1::{Scale, ScaleSpec};
+    use serde_json::{Value, json};
+    type Reviews = std::sync::Arc<std::sync::Mutex<Vec<Value>>>;
+    let dir = tempfile::tempdir().unwrap();
+    let files = apiserver::serve::certs::self_signed(dir.path(), &["127.0.0.1".into()]).unwrap();
+    let ca =
+        std::fs::read_to_string(dir.path().join(apiserver::serve::certs::GENERATED_CA)).unwrap();
+    let tls = apiserver::serve::Tls::new(files, &[]).unwrap();
+    let reviews: Reviews = Default::default();
+    let answer = |reviews: Reviews, patch: Option<Value>| {
+        move |axum::Json(review): axum::Json<Value>| {
+            let reviews = reviews.clone();
+            let patch = patch.clone();
+            async move {
+                let mut response = json!({"uid": review["request"]["uid"], "allowed": true});
+                if let Some(p) = patch {
+                    response["patchType"] = json!("JSONPatch");
+                    response["patch"] =
+                        json!(base64::engine::general_purpose::STANDARD.encode(p.to_string()));
+                }
+                reviews.lock().unwrap().push(review);
+                axum::Json(
+                    json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}),
+                )
+            }
+        }
+    };
+    let hooks = axum::Router::new()
+        .route(
+            "/mutate",
+            axum::routing::post(answer(
+                reviews.clone(),
+                Some(json!([{"op": "replace", "path": "/spec/replicas", "value": 4}])),
+            )),
+        )
+        .route(
+            "/validate",
+            axum::routing::post(answer(reviews.clone(), None)),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    tokio::spawn(apiserver::serve::serve(
+        listener,
+        hooks,
+        Some(tls),
+        std::future::pending(),
+        std::time::Duration::from_secs(1),
+    ));
+    let config = |kind: &str, path: &str| {
+        json!({
+            "apiVersion": "admissionregistration.k8s.io/v1", "kind": kind,
+            "metadata": {"name": path},
+            "webhooks": [{
+                "name": format!("{path}.example.com"),
+                "clientConfig": {"url": format!("{url}/{path}"),
+                    "caBundle": base64::engine::general_purpose::STANDARD.encode(&ca)},
+                "rules": [{"operations": ["UPDATE"], "apiGroups": ["fleet.example.com"],
+                    "apiVersions": ["*"], "resources": ["fleets/scale"]}],
+                "sideEffects": "None", "admissionReviewVersions": ["v1"],
+            }],
+        })
+        .to_string()
+    };
+    let webhooks = apiserver::Webhooks::from_yaml(&format!(
+        "{}\n---\n{}",
+        config("MutatingWebhookConfiguration", "mutate"),
+        config("ValidatingWebhookConfiguration", "validate")
+    ))
+    .unwrap();
+    let fake = fake::builder()
+        .admission_webhooks(webhooks)
+        .build()
+        .await
+        .unwrap();
+    let cs = Clientset::new(fake.client());
+    let pp = PostParams::default();
+    let fleets = cs.fleet_v1beta1().fleets("default");
+    fleets.create(&pp, &fleet("web", 3)).await.unwrap();
+    assert!(
+        reviews.lock().unwrap().is_empty(),
+        "a write of the object is not one of its scale"
+    );
+
+    let mut wanted: Scale = fleets.get_scale("web").await.unwrap();
+    wanted.spec = Some(ScaleSpec { replicas: Some(5) });
+    let scaled = fleets.update_scale("web", &wanted, &pp).await.unwrap();
+    assert_eq!(
+        scaled.spec.and_then(|s| s.replicas),
+        Some(4),
+        "the webhook's"
+    );
+    assert_eq!(fleets.get("web").await.unwrap().spec.replicas, Some(4));
+    let reviews = reviews.lock().unwrap().clone();
+    assert_eq!(reviews.len(), 2, "{reviews:#?}");
+    for (review, replicas) in reviews.iter().zip([5, 4]) {
+        let request = &review["request"];
+        let scale_kind = json!({"group": "autoscaling", "version": "v1", "kind": "Scale"});
+        assert_eq!(request["kind"], scale_kind, "{request:#}");
+        assert_eq!(request["requestKind"], scale_kind, "{request:#}");
+        assert_eq!(
+            request["resource"],
+            json!({"group": "fleet.example.com", "version": "v1beta1", "resource": "fleets"})
+        );
+        assert_eq!(request["subResource"], "scale");
+        for (object, replicas) in [(&request["object"], replicas), (&request["oldObject"], 3)] {
+            assert_eq!(
+                (
+                    &object["apiVersion"],
+                    &object["kind"],
+                    &object["metadata"]["name"]
+                ),
+                (&json!("autoscaling/v1"), &json!("Scale"), &json!("web")),
+                "{object:#}"
+            );
+            assert_eq!(object["spec"]["replicas"], replicas, "{object:#}");
+            assert!(
+                object["status"]["selector"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("app=web,")),
+                "{object:#}"
+            );
+        }
+    }
+}
+
 /// `+scale`: the fake (the real server) serves `autoscaling/v1` `Scale` for fleets, read from
 /// and written to the paths the tag names, as kube-apiserver does for a CRD's scale.
 #[tokio::test]

@@ -13,6 +13,7 @@ pub(crate) mod meta;
 pub mod namespaces;
 mod resource;
 mod rest;
+pub(crate) mod scale;
 mod store;
 mod stored;
 mod strategy;

@@ -19,7 +19,7 @@ use kube::core::admission::{AdmissionRequest, AdmissionReview, Operation as Revi
 use kube::core::{DynamicObject, GroupVersionKind, GroupVersionResource, TypeMeta};
 use serde_json::Value;
 
-use kube_codegen_scheme::ResourceInfo;
+use kube_codegen_scheme::{ResourceInfo, ScaleInfo};
 
 use super::admission::{Attributes, Operation, RequestOptions};
 use crate::selector::LabelSelector;
@@ -165,14 +165,14 @@ impl Webhooks {
                 object.1 = versions.convert(&object.1, &object.0, seen_as.version)?;
                 object.0 = seen_as.version.to_string();
             }
-            let old = versions.old(seen_as.version)?;
-            if !hook.selects(attrs, namespace_labels, Some(&object.1), old.as_ref())? {
+            let scale = scale_seen(attrs, seen_as);
+            let old = scale_view(scale, versions.old(seen_as.version)?)?;
+            let scale_of_object = scale_view(scale, scale.map(|_| object.1.clone()))?;
+            let sent = scale_of_object.as_ref().unwrap_or(&object.1);
+            if !hook.selects(attrs, namespace_labels, Some(sent), old.as_ref())? {
                 continue;
             }
-            if let Some(answer) = hook
-                .call(attrs, seen_as, Some(&object.1), old.as_ref())
-                .await?
-            {
+            if let Some(answer) = hook.call(attrs, seen_as, Some(sent), old.as_ref()).await? {
                 warnings.extend(answer.warnings.iter().cloned());
                 if let Some(patch) = answer.patch {
                     let patch: json_patch::Patch = serde_json::from_slice(&patch).map_err(|e| {
@@ -181,12 +181,26 @@ impl Webhooks {
                             hook.name
                         ))
                     })?;
-                    json_patch::patch(&mut object.1, &patch).map_err(|e| {
+                    let does_not_apply = |e: json_patch::PatchError| {
                         ApiError::internal(format!(
                             "admission webhook {:?} returned a patch that does not apply: {e}",
                             hook.name
                         ))
-                    })?;
+                    };
+                    match (scale, scale_of_object) {
+                        // The patched `Scale`'s replicas go to the object, as Go's scale
+                        // handler writes them back; the rest of a `Scale` is read-only.
+                        (Some(info), Some(mut patched)) => {
+                            json_patch::patch(&mut patched, &patch).map_err(does_not_apply)?;
+                            let replicas = replicas_of_patched(&patched, &hook.name)?;
+                            super::scale::set_replicas(
+                                &mut object.1,
+                                info.spec_replicas_path,
+                                replicas,
+                            )?;
+                        }
+                        _ => json_patch::patch(&mut object.1, &patch).map_err(does_not_apply)?,
+                    }
                 }
             }
         }
@@ -208,8 +222,9 @@ impl Webhooks {
             let Some(seen_as) = hook.version_for(attrs, &served) else {
                 continue;
             };
-            let object = versions.object(seen_as.version)?;
-            let old = versions.old(seen_as.version)?;
+            let scale = scale_seen(attrs, seen_as);
+            let object = scale_view(scale, versions.object(seen_as.version)?)?;
+            let old = scale_view(scale, versions.old(seen_as.version)?)?;
             if hook.selects(attrs, namespace_labels, object.as_ref(), old.as_ref())?
                 && let Some(answer) = hook
                     .call(attrs, seen_as, object.as_ref(), old.as_ref())
@@ -219,6 +234,43 @@ impl Webhooks {
             }
         }
         Ok(warnings)
+    }
+}
+
+/// How a webhook sees a write through `<plural>/scale`: as the objects' `autoscaling/v1`
+/// `Scale`, which Go's admission attributes hold there (`None`: as the objects themselves).
+fn scale_seen<'i>(attrs: &Attributes<'_>, seen_as: &'i ResourceInfo) -> Option<&'i ScaleInfo> {
+    seen_as
+        .scale
+        .as_ref()
+        .filter(|_| attrs.subresource == Some("scale"))
+}
+
+/// `object` as a webhook sees it: its `Scale` (with `apiVersion` and `kind`) when `scale`.
+fn scale_view(scale: Option<&ScaleInfo>, object: Option<Value>) -> Result<Option<Value>, ApiError> {
+    match (scale, object) {
+        (Some(info), Some(object)) => {
+            let scale = super::scale::scale_of(&object, info)?;
+            serde_json::to_value(&scale)
+                .map(Some)
+                .map_err(|e| ApiError::internal(e.to_string()))
+        }
+        (_, object) => Ok(object),
+    }
+}
+
+/// The replicas of a `Scale` a mutating webhook patched (absent: 0, as Go's `omitempty` reads).
+fn replicas_of_patched(scale: &Value, hook: &str) -> Result<i32, ApiError> {
+    match scale.pointer("/spec/replicas") {
+        None | Some(Value::Null) => Ok(0),
+        Some(v) => v
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .ok_or_else(|| {
+                ApiError::internal(format!(
+                    "admission webhook {hook:?} patched the Scale's spec.replicas to {v}, not a replica count"
+                ))
+            }),
     }
 }
 
@@ -665,7 +717,13 @@ fn review(
                 ApiError::internal(format!("an object does not encode for a webhook: {e}"))
             })
     };
-    let kind = GroupVersionKind::gvk(info.group, info.version, info.kind);
+    // Through `/scale` the objects are `Scale`s (the resource stays the object's).
+    let scale = scale_seen(attrs, info).is_some();
+    let kind = if scale {
+        GroupVersionKind::gvk("autoscaling", "v1", "Scale")
+    } else {
+        GroupVersionKind::gvk(info.group, info.version, info.kind)
+    };
     let resource = GroupVersionResource::gvr(info.group, info.version, info.plural);
     let (options_kind, options) = match attrs.options {
         RequestOptions::Create { field_manager } => (
@@ -713,11 +771,11 @@ fn review(
         kind,
         resource,
         sub_resource: attrs.subresource.map(str::to_string),
-        request_kind: Some(GroupVersionKind::gvk(
-            asked.group,
-            asked.version,
-            asked.kind,
-        )),
+        request_kind: Some(if scale {
+            GroupVersionKind::gvk("autoscaling", "v1", "Scale")
+        } else {
+            GroupVersionKind::gvk(asked.group, asked.version, asked.kind)
+        }),
         request_resource: Some(GroupVersionResource::gvr(
             asked.group,
             asked.version,

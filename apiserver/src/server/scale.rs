@@ -4,13 +4,13 @@
 //! (with the `Scale`'s `resourceVersion` as its precondition) through the registry, so defaults,
 //! admission (subresource `scale`), validation and field ownership apply as to any write.
 
-use k8s_openapi::api::autoscaling::v1::{Scale, ScaleSpec, ScaleStatus};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::api::autoscaling::v1::Scale;
 use kube_codegen_scheme::ScaleInfo;
 
 use super::*;
 use crate::patch::{NoSchema, PatchType};
 use crate::registry::Subresource;
+use crate::registry::scale::{scale_of, set_replicas};
 use crate::status::Cause;
 
 fn info(t: &Target) -> Result<&ScaleInfo, ApiError> {
@@ -188,20 +188,9 @@ async fn apply(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiErr
     config.insert("apiVersion".into(), t.info.api_version().into());
     config.insert("kind".into(), t.info.kind.into());
     config.insert("metadata".into(), Value::Object(meta));
+    let mut config = Value::Object(config);
     if let Some(replicas) = replicas {
-        let (last, parents) = scale_info
-            .spec_replicas_path
-            .split_last()
-            .ok_or_else(|| ApiError::internal("an empty scale path"))?;
-        let mut at = &mut config;
-        for key in parents {
-            at = at
-                .entry(*key)
-                .or_insert_with(|| Value::Object(Default::default()))
-                .as_object_mut()
-                .ok_or_else(|| ApiError::internal("scale paths overlap"))?;
-        }
-        at.insert((*last).into(), Value::from(replicas));
+        set_replicas(&mut config, scale_info.spec_replicas_path, replicas)?;
     }
     let body = serde_json::to_vec(&config).map_err(|e| ApiError::internal(e.to_string()))?;
     let written = t
@@ -382,19 +371,8 @@ async fn write(
     if !meta.is_empty() {
         patch.insert("metadata".into(), Value::Object(meta));
     }
-    let mut at = &mut patch;
-    let (last, parents) = scale_info
-        .spec_replicas_path
-        .split_last()
-        .ok_or_else(|| ApiError::internal("an empty scale path"))?;
-    for key in parents {
-        at = at
-            .entry(*key)
-            .or_insert_with(|| Value::Object(Default::default()))
-            .as_object_mut()
-            .ok_or_else(|| ApiError::internal("scale paths overlap"))?;
-    }
-    at.insert((*last).into(), Value::from(replicas));
+    let mut patch = Value::Object(patch);
+    set_replicas(&mut patch, scale_info.spec_replicas_path, replicas)?;
     let body = serde_json::to_vec(&patch).map_err(|e| ApiError::internal(e.to_string()))?;
     let written = t
         .rest
@@ -407,86 +385,6 @@ async fn write(
         )
         .await?;
     Ok((written.object, written.warnings))
-}
-
-/// The object's `Scale`, as Go's `scaleFromCustomResource` makes it: a missing count is 0.
-fn scale_of(obj: &Value, info: &ScaleInfo) -> Result<Scale, ApiError> {
-    let meta: ObjectMeta = obj
-        .get("metadata")
-        .cloned()
-        .map(serde_json::from_value)
-        .transpose()
-        .map_err(|e| ApiError::internal(format!("the object's metadata: {e}")))?
-        .unwrap_or_default();
-    let spec = replicas(obj, info.spec_replicas_path)?;
-    let status = replicas(obj, info.status_replicas_path)?;
-    // A selector with no text form (a stored `LabelSelector` the server accepted but cannot
-    // write as a selector) is left out: it never fails a read, nor the answer to a write made.
-    let selector = match info.label_selector_path {
-        Some(path) => selector(obj, path).unwrap_or_else(|e| {
-            tracing::warn!(reason = %e.message, "the scale's selector has no text form");
-            None
-        }),
-        None => None,
-    };
-    Ok(Scale {
-        metadata: ObjectMeta {
-            name: meta.name,
-            namespace: meta.namespace,
-            uid: meta.uid,
-            resource_version: meta.resource_version,
-            creation_timestamp: meta.creation_timestamp,
-            ..ObjectMeta::default()
-        },
-        // Go's `replicas,omitempty`.
-        spec: Some(ScaleSpec {
-            replicas: (spec != 0).then_some(spec),
-        }),
-        status: Some(ScaleStatus {
-            replicas: status,
-            selector,
-        }),
-    })
-}
-
-fn at<'v>(obj: &'v Value, path: &[&str]) -> Option<&'v Value> {
-    path.iter()
-        .try_fold(obj, |v, key| v.get(key))
-        .filter(|v| !v.is_null())
-}
-
-fn replicas(obj: &Value, path: &[&str]) -> Result<i32, ApiError> {
-    match at(obj, path) {
-        None => Ok(0),
-        Some(v) => v
-            .as_i64()
-            .and_then(|n| i32::try_from(n).ok())
-            .ok_or_else(|| {
-                ApiError::internal(format!(
-                    ".{} is not an integer replica count: {v}",
-                    path.join(".")
-                ))
-            }),
-    }
-}
-
-/// The selector at `path`, in its text form: a string as stored, or a `LabelSelector` written
-/// as Go's `LabelSelectorAsSelector(…).String()` writes it.
-fn selector(obj: &Value, path: &[&str]) -> Result<Option<String>, ApiError> {
-    let bad = |why: String| ApiError::internal(format!(".{}: {why}", path.join(".")));
-    match at(obj, path) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok((!s.is_empty()).then(|| s.clone())),
-        Some(v @ Value::Object(_)) => {
-            let s: LabelSelector =
-                serde_json::from_value(v.clone()).map_err(|e| bad(e.to_string()))?;
-            let text = crate::registry::meta::label_selector(&s)
-                .map_err(bad)?
-                .to_string();
-            Ok((!text.is_empty()).then_some(text))
-        }
-        Some(v) => Err(bad(format!("not a label selector: {v}"))),
-    }
 }
 
 fn respond(

@@ -521,6 +521,13 @@ impl FakeBuilder {
         self
     }
 
+    /// Admission webhooks the fake calls on writes, as the real server does (see
+    /// `apiserver::Webhooks`): a test of a webhook against the fake sees what the server sends.
+    pub fn admission_webhooks(mut self, webhooks: apiserver::Webhooks) -> Self {
+        self.server = self.server.admission_webhooks(webhooks);
+        self
+    }
+
     /// The client's default namespace (where preloaded namespaced objects without one go).
     pub fn default_namespace(mut self, namespace: &str) -> Self {
         self.namespace = namespace.into();
