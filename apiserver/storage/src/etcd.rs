@@ -77,11 +77,73 @@ impl Default for EtcdOptions {
 /// The default [`EtcdOptions::keep_alive`]: a frozen etcd is noticed within 20 s.
 const ETCD_KEEP_ALIVE: Duration = Duration::from_secs(10);
 
-/// A store in an etcd 3 cluster. Cheap to clone (clones share the connection).
+/// A store in an etcd 3 cluster. Cheap to clone (clones share the connections).
 #[derive(Clone)]
 pub struct EtcdStore {
-    client: Client,
+    members: Arc<Members>,
     options: EtcdOptions,
+}
+
+/// A client per etcd endpoint and the one calls go to. etcd-client's own balancing across
+/// endpoints keeps sending calls to an endpoint it cannot reach (a dead member failed a quarter
+/// to a half of all calls while the other two kept quorum); clientv3 sends them only to a
+/// connection that works. So calls go to one pinned endpoint, and move to the next when it
+/// cannot be reached, answers "no leader" (a member cut off from the others, which etcd tells
+/// every call here: each asks for a leader, clientv3's `WithRequireLeader`), breaks a
+/// connection or times out; a call that cannot have reached etcd is made again there.
+struct Members {
+    clients: Vec<(String, Client)>,
+    pinned: std::sync::atomic::AtomicUsize,
+}
+
+impl Members {
+    /// The pinned endpoint's index and client.
+    fn pinned(&self) -> (usize, Client) {
+        let i = self.pinned.load(std::sync::atomic::Ordering::Relaxed) % self.clients.len();
+        (i, self.clients[i].1.clone())
+    }
+
+    /// Moves calls from endpoint `from` to the next one (unless another call moved them
+    /// already).
+    fn unpin(&self, from: usize, why: &str) {
+        let next = (from + 1) % self.clients.len();
+        if next != from
+            && self
+                .pinned
+                .compare_exchange(
+                    from,
+                    next,
+                    std::sync::atomic::Ordering::Relaxed,
+                    std::sync::atomic::Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            tracing::warn!(
+                from = %self.clients[from].0,
+                to = %self.clients[next].0,
+                reason = why,
+                "etcd calls move to another endpoint"
+            );
+        }
+    }
+}
+
+/// What a failed call says of its endpoint: whether calls should move to another, and whether
+/// the call surely never reached etcd (so it may be made again, a write too).
+fn endpoint_failure(e: &StorageError) -> (bool, bool) {
+    match e {
+        StorageError::Unavailable(why) if is_connect_failure(why) || is_no_leader(why) => {
+            (true, true)
+        }
+        StorageError::Unavailable(_) | StorageError::Timeout(_) => (true, false),
+        _ => (false, false),
+    }
+}
+
+/// etcd's refusal of a call that asks for a leader on a member that has none
+/// (`rpctypes.ErrNoLeader`): the call was not applied.
+fn is_no_leader(message: &str) -> bool {
+    message.contains("no leader")
 }
 
 impl std::fmt::Debug for EtcdStore {
@@ -122,10 +184,24 @@ fn classify(e: etcd_client::Error) -> StorageError {
             }
             _ => StorageError::Io(format!("etcd: {}", s.message())),
         },
-        E::TransportError(t) => StorageError::Unavailable(t.to_string()),
+        // With its causes: tonic's own text is "transport error" for a refused connection
+        // (the call never sent) and a broken one alike.
+        E::TransportError(t) => StorageError::Unavailable(with_causes(&t)),
         E::IoError(io) => StorageError::Unavailable(io.to_string()),
         other => StorageError::Io(format!("etcd: {other}")),
     }
+}
+
+/// An error's text followed by each of its causes' (`transport error: tcp connect error: …`).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// Whether a status tonic made of a broken connection (hyper's and h2's errors) rather than
@@ -182,6 +258,12 @@ fn deleted(revision: Revision, prev: Option<KeyValue>) -> Result<Event, StorageE
     })
 }
 
+fn kv_client(client: &Client) -> etcd_client::KvClient {
+    client
+        .kv_client()
+        .max_decoding_message_size(MAX_RESPONSE_BYTES)
+}
+
 /// The first key after every key starting with `prefix` (etcd's range end for a prefix).
 fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     let mut end = prefix.to_vec();
@@ -218,7 +300,8 @@ impl EtcdStore {
                 .with_connect_timeout(options.connect_timeout)
                 .with_timeout(options.request_timeout + Duration::from_secs(1))
                 .with_keep_alive(options.keep_alive, options.keep_alive)
-                .with_keep_alive_while_idle(true);
+                .with_keep_alive_while_idle(true)
+                .with_require_leader(true);
             if let Some(tls) = &options.tls {
                 let mut t = etcd_client::TlsOptions::new()
                     .ca_certificate(etcd_client::Certificate::from_pem(&tls.ca));
@@ -230,19 +313,28 @@ impl EtcdStore {
                 }
                 connect = connect.with_tls(t);
             }
-            let attempt =
-                tokio::time::timeout_at(deadline, Client::connect(endpoints, Some(connect)))
-                    .await
-                    .map_err(|_| {
-                        StorageError::Timeout(format!(
-                            "connecting to etcd at {}",
-                            endpoints.join(",")
-                        ))
-                    })?;
+            let attempt = tokio::time::timeout_at(deadline, async {
+                let mut clients = Vec::new();
+                for endpoint in endpoints {
+                    let client = Client::connect([endpoint], Some(connect.clone())).await?;
+                    clients.push((endpoint.clone(), client));
+                }
+                Ok::<_, etcd_client::Error>(clients)
+            })
+            .await
+            .map_err(|_| {
+                StorageError::Timeout(format!("connecting to etcd at {}", endpoints.join(",")))
+            })?;
             match attempt {
-                Ok(client) => {
+                Ok(clients) if clients.is_empty() => {
+                    return Err(StorageError::Io("no etcd endpoints".into()));
+                }
+                Ok(clients) => {
                     let store = EtcdStore {
-                        client,
+                        members: Arc::new(Members {
+                            clients,
+                            pinned: Default::default(),
+                        }),
                         options: options.clone(),
                     };
                     // Connected is not serving: ask for the revision once.
@@ -257,12 +349,6 @@ impl EtcdStore {
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-    }
-
-    fn kv_client(&self) -> etcd_client::KvClient {
-        self.client
-            .kv_client()
-            .max_decoding_message_size(MAX_RESPONSE_BYTES)
     }
 
     fn full(&self, key: &str) -> Vec<u8> {
@@ -282,28 +368,30 @@ impl EtcdStore {
         }
     }
 
-    /// One etcd call, bounded by the request timeout.
-    async fn call<T>(
-        &self,
-        what: &str,
-        f: impl std::future::Future<Output = Result<T, etcd_client::Error>>,
-    ) -> Result<T, StorageError> {
-        tokio::time::timeout(self.options.request_timeout, f)
-            .await
-            .map_err(|_| StorageError::Timeout(format!("etcd {what}")))?
-            .map_err(classify)
+    /// One etcd call (`f` makes it on a client), bounded by the request timeout, on the pinned
+    /// endpoint; made again on the next endpoint while the endpoints tried could not take it.
+    /// A read is also made again after a connection broke under it.
+    async fn call<T, F, Fut>(&self, what: &str, f: F) -> Result<T, StorageError>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: std::future::Future<Output = Result<T, etcd_client::Error>>,
+    {
+        self.call_on_members(what, false, f).await
     }
 
     /// One etcd call that writes: as [`EtcdStore::call`], except that a connection that broke
     /// once the call was under way leaves its outcome unknown — etcd may have applied it — which
-    /// is a timeout (504), as a deadline is, not `Unavailable` (503: nothing was done).
-    async fn write_call<T>(
-        &self,
-        what: &str,
-        f: impl std::future::Future<Output = Result<T, etcd_client::Error>>,
-    ) -> Result<T, StorageError> {
-        match self.call(what, f).await {
-            Err(StorageError::Unavailable(why)) if !is_connect_failure(&why) => {
+    /// is a timeout (504), as a deadline is, not `Unavailable` (503: nothing was done); only a
+    /// call that never reached etcd is made again.
+    async fn write_call<T, F, Fut>(&self, what: &str, f: F) -> Result<T, StorageError>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: std::future::Future<Output = Result<T, etcd_client::Error>>,
+    {
+        match self.call_on_members(what, true, f).await {
+            Err(StorageError::Unavailable(why))
+                if !is_connect_failure(&why) && !is_no_leader(&why) =>
+            {
                 Err(StorageError::Timeout(format!(
                     "etcd {what}: the connection broke before etcd answered, so the write may \
                      have been applied ({why})"
@@ -313,9 +401,48 @@ impl EtcdStore {
         }
     }
 
+    async fn call_on_members<T, F, Fut>(
+        &self,
+        what: &str,
+        write: bool,
+        f: F,
+    ) -> Result<T, StorageError>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: std::future::Future<Output = Result<T, etcd_client::Error>>,
+    {
+        let deadline = tokio::time::Instant::now() + self.options.request_timeout;
+        let mut tries = self.members.clients.len();
+        loop {
+            let (at, client) = self.members.pinned();
+            let result = match tokio::time::timeout_at(deadline, f(client)).await {
+                Ok(result) => result.map_err(classify),
+                Err(_) => Err(StorageError::Timeout(format!("etcd {what}"))),
+            };
+            let Err(e) = result else { return result };
+            let (move_on, not_sent) = endpoint_failure(&e);
+            if move_on {
+                self.members.unpin(at, &e.to_string());
+            }
+            tries -= 1;
+            let again = move_on
+                && tries > 0
+                && tokio::time::Instant::now() < deadline
+                && (not_sent || (!write && matches!(e, StorageError::Unavailable(_))));
+            if !again {
+                return Err(e);
+            }
+        }
+    }
+
     async fn current(&self, key: &str) -> Result<Option<KeyValue>, StorageError> {
-        let mut kv = self.kv_client();
-        let resp = self.call("get", kv.get(self.full(key), None)).await?;
+        let full = self.full(key);
+        let resp = self
+            .call("get", |c| {
+                let full = full.clone();
+                async move { kv_client(&c).get(full, None).await }
+            })
+            .await?;
         Ok(resp.kvs().first().map(|k| self.kv(k)))
     }
 
@@ -346,8 +473,11 @@ impl Storage for EtcdStore {
         if let Some(at) = opts.revision {
             get = get.with_revision(at as i64);
         }
-        let mut kv = self.kv_client();
-        let resp = match self.call("range", kv.get(start, Some(get))).await {
+        let range = |c: Client| {
+            let (start, get) = (start.clone(), get.clone());
+            async move { kv_client(&c).get(start, Some(get)).await }
+        };
+        let resp = match self.call("range", range).await {
             // etcd answers a compacted or a future revision with OutOfRange.
             Err(StorageError::Expired { .. }) => {
                 let current = self.revision().await?;
@@ -383,8 +513,12 @@ impl Storage for EtcdStore {
         let txn = Txn::new()
             .when([Compare::create_revision(full.clone(), CompareOp::Equal, 0)])
             .and_then([TxnOp::put(full, value.to_vec(), None)]);
-        let mut kv = self.kv_client();
-        let resp = self.write_call("create", kv.txn(txn)).await?;
+        let resp = self
+            .write_call("create", |c| {
+                let txn = txn.clone();
+                async move { kv_client(&c).txn(txn).await }
+            })
+            .await?;
         if !resp.succeeded() {
             return Err(StorageError::AlreadyExists { key: key.into() });
         }
@@ -421,8 +555,12 @@ impl Storage for EtcdStore {
                     current.mod_revision as i64,
                 )])
                 .and_then([TxnOp::put(full.clone(), value.to_vec(), None)]);
-            let mut kv = self.kv_client();
-            let resp = self.write_call("update", kv.txn(txn)).await?;
+            let resp = self
+                .write_call("update", |c| {
+                    let txn = txn.clone();
+                    async move { kv_client(&c).txn(txn).await }
+                })
+                .await?;
             if resp.succeeded() {
                 return Ok(KeyValue {
                     key: key.into(),
@@ -461,8 +599,12 @@ impl Storage for EtcdStore {
                     current.mod_revision as i64,
                 )])
                 .and_then([TxnOp::delete(full.clone(), None)]);
-            let mut kv = self.kv_client();
-            let resp = self.write_call("delete", kv.txn(txn)).await?;
+            let resp = self
+                .write_call("delete", |c| {
+                    let txn = txn.clone();
+                    async move { kv_client(&c).txn(txn).await }
+                })
+                .await?;
             if resp.succeeded() {
                 return Ok(KeyValue {
                     mod_revision: Self::header_revision(resp.header()),
@@ -487,13 +629,23 @@ impl Storage for EtcdStore {
         if from > 0 {
             options = options.with_start_revision(from as i64 + 1);
         }
-        let mut watch_client = self
-            .client
-            .watch_client()
-            .max_decoding_message_size(MAX_RESPONSE_BYTES);
+        // The endpoint the watch is made on: when its stream breaks (a member gone, or one
+        // that lost its leader, which etcd tells a watch asking for one by ending it), calls
+        // move on, and the watch made again goes elsewhere.
+        let on = std::sync::Mutex::new(0);
         let (watcher, mut stream) = self
-            .call("watch", watch_client.watch(full_prefix, Some(options)))
+            .call("watch", |c| {
+                let (full_prefix, options) = (full_prefix.clone(), options.clone());
+                *on.lock().unwrap_or_else(|p| p.into_inner()) = self.members.pinned().0;
+                async move {
+                    c.watch_client()
+                        .max_decoding_message_size(MAX_RESPONSE_BYTES)
+                        .watch(full_prefix, Some(options))
+                        .await
+                }
+            })
             .await?;
+        let on = on.into_inner().unwrap_or_else(|p| p.into_inner());
         let (tx, rx) = mpsc::channel::<WatchSlot>(self.options.store.watch_buffer.max(1));
         let store = self.clone();
         tokio::spawn(async move {
@@ -512,7 +664,11 @@ impl Storage for EtcdStore {
                     Ok(Some(resp)) => resp,
                     Ok(None) => return,
                     Err(e) => {
-                        let _ = tx.send(Err(Box::new(classify(e)))).await;
+                        let e = classify(e);
+                        if endpoint_failure(&e).0 {
+                            store.members.unpin(on, &e.to_string());
+                        }
+                        let _ = tx.send(Err(Box::new(e))).await;
                         return;
                     }
                 };
@@ -587,12 +743,16 @@ impl Storage for EtcdStore {
     }
 
     async fn revision(&self) -> Result<Revision, StorageError> {
-        let mut kv = self.kv_client();
+        let key = self.full("/");
         let resp = self
-            .call(
-                "revision",
-                kv.get(self.full("/"), Some(GetOptions::new().with_count_only())),
-            )
+            .call("revision", |c| {
+                let key = key.clone();
+                async move {
+                    kv_client(&c)
+                        .get(key, Some(GetOptions::new().with_count_only()))
+                        .await
+                }
+            })
             .await?;
         Ok(Self::header_revision(resp.header()))
     }
@@ -603,9 +763,10 @@ impl Storage for EtcdStore {
         if revision == 0 {
             return Ok(());
         }
-        let mut kv = self.kv_client();
         match self
-            .call("compact", kv.compact(revision as i64, None))
+            .call("compact", |c| async move {
+                kv_client(&c).compact(revision as i64, None).await
+            })
             .await
         {
             Ok(_) => Ok(()),

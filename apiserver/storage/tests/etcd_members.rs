@@ -1,0 +1,104 @@
+//! A store over a real three-member etcd cluster keeps serving while a quorum does: calls go
+//! to one member and move to the next when it is dead, frozen or has lost its leader, as
+//! clientv3's balancer moves them (only a call under way when it fails may fail with it); a watch on a member that lost its leader ends, so that the
+//! watch cache watches again elsewhere instead of staying open, silent, at a stale revision.
+
+mod common;
+
+use std::time::Duration;
+
+use apiserver_storage::{EtcdOptions, EtcdStore, ListOptions, Storage};
+use common::b;
+use common::etcd::Etcd;
+
+/// A cluster of three and a store naming every member (calls start on the first).
+async fn cluster() -> (Vec<Etcd>, EtcdStore) {
+    let members = Etcd::cluster(3);
+    let endpoints: Vec<String> = members.iter().map(Etcd::client_url).collect();
+    let options = EtcdOptions {
+        connect_timeout: Duration::from_secs(20),
+        request_timeout: Duration::from_secs(3),
+        keep_alive: Duration::from_secs(1),
+        ..EtcdOptions::default()
+    };
+    let store = EtcdStore::connect(&endpoints, options)
+        .await
+        .expect("connect");
+    (members, store)
+}
+
+/// Creates, gets and lists through `store`, `rounds` times each; the failures, described.
+async fn failures(store: &EtcdStore, tag: &str, rounds: usize) -> Vec<String> {
+    let mut failed = Vec::new();
+    for i in 0..rounds {
+        let key = format!("/registry/g/r/ns/{tag}-{i}");
+        if let Err(e) = store.create(&key, b("v")).await {
+            failed.push(format!("create {key}: {e:?}"));
+        }
+        if let Err(e) = store.get(&key).await {
+            failed.push(format!("get {key}: {e}"));
+        }
+        if let Err(e) = store.list("/registry/g/r/", ListOptions::default()).await {
+            failed.push(format!("list: {e}"));
+        }
+    }
+    failed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_member_fails_at_most_the_call_under_way() {
+    let (mut members, store) = cluster().await;
+    assert!(failures(&store, "before", 5).await.is_empty());
+    // The member calls go to dies: the call that meets its broken connection may fail (etcd's
+    // client may wait to reconnect: its outcome is then unknown), every call after it is served
+    // by the other two.
+    members[0].kill();
+    let failed = failures(&store, "after", 30).await;
+    assert!(failed.len() <= 1, "{failed:#?}");
+    assert!(store.revision().await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_member_costs_at_most_the_calls_under_way() {
+    let (members, store) = cluster().await;
+    assert!(failures(&store, "before", 5).await.is_empty());
+    // A frozen member keeps its connections and answers nothing: the call that meets it times
+    // out (its outcome unknown), and the calls after it go to another member.
+    members[0].freeze();
+    let failed = failures(&store, "frozen", 20).await;
+    members[0].thaw();
+    assert!(failed.len() <= 1, "{failed:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_on_a_member_that_lost_its_leader_ends() {
+    let (mut members, store) = cluster().await;
+    let first = store.create("/registry/g/r/ns/a", b("v")).await.unwrap();
+    let mut watch = store
+        .watch("/registry/g/r/", first.mod_revision)
+        .await
+        .unwrap();
+    store.create("/registry/g/r/ns/b", b("v")).await.unwrap();
+    assert_eq!(
+        common::next_event(&mut watch).await.kv.key,
+        "/registry/g/r/ns/b"
+    );
+    // The watch's member is left alone, without a leader: etcd ends a watch that asks for one
+    // (after three election timeouts), where it would otherwise stay open and silent.
+    members[1].kill();
+    members[2].kill();
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match watch.recv().await {
+                Some(Ok(e)) if e.kind == apiserver_storage::EventType::Progress => continue,
+                other => return other,
+            }
+        }
+    })
+    .await
+    .expect("the watch ends within 20 s of its member losing its leader");
+    assert!(
+        matches!(ended, Some(Err(_)) | None),
+        "an error or the end, not an event: {ended:?}"
+    );
+}
