@@ -140,6 +140,9 @@ fn endpoint_failure(e: &StorageError) -> (bool, bool) {
     }
 }
 
+/// How long a call waits before asking again when no member has a leader.
+const NO_LEADER_PAUSE: Duration = Duration::from_millis(100);
+
 /// etcd's refusal of a call that asks for a leader on a member that has none
 /// (`rpctypes.ErrNoLeader`): the call was not applied.
 fn is_no_leader(message: &str) -> bool {
@@ -413,6 +416,7 @@ impl EtcdStore {
     {
         let deadline = tokio::time::Instant::now() + self.options.request_timeout;
         let mut tries = self.members.clients.len();
+        let mut no_leader = false;
         loop {
             let (at, client) = self.members.pinned();
             let result = match tokio::time::timeout_at(deadline, f(client)).await {
@@ -425,6 +429,16 @@ impl EtcdStore {
                 self.members.unpin(at, &e.to_string());
             }
             tries -= 1;
+            no_leader |= matches!(&e, StorageError::Unavailable(why) if is_no_leader(why));
+            // No member reachable with a leader, one at least without: an election under way,
+            // or quorum lost. The call waits for a leader until its deadline, as a call that
+            // does not ask for one waits inside etcd.
+            if tries == 0 && no_leader && tokio::time::Instant::now() + NO_LEADER_PAUSE < deadline {
+                tokio::time::sleep(NO_LEADER_PAUSE).await;
+                tries = self.members.clients.len();
+                no_leader = false;
+                continue;
+            }
             let again = move_on
                 && tries > 0
                 && tokio::time::Instant::now() < deadline

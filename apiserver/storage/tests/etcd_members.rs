@@ -102,3 +102,30 @@ async fn a_watch_on_a_member_that_lost_its_leader_ends() {
         "an error or the end, not an event: {ended:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_waits_for_a_leader_until_its_deadline() {
+    let (mut members, _) = cluster().await;
+    let endpoints: Vec<String> = members.iter().map(Etcd::client_url).collect();
+    let options = EtcdOptions {
+        connect_timeout: Duration::from_secs(20),
+        request_timeout: Duration::from_secs(15),
+        ..EtcdOptions::default()
+    };
+    let store = EtcdStore::connect(&endpoints, options).await.unwrap();
+    store.create("/registry/g/r/ns/a", b("v")).await.unwrap();
+    // Quorum lost: the member left refuses calls asking for a leader ("no leader") once it
+    // knows. A write waits for one, and succeeds once a peer is back and a leader elected.
+    members[1].kill();
+    members[2].kill();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let write = tokio::spawn({
+        let store = store.clone();
+        async move { store.create("/registry/g/r/ns/b", b("v")).await }
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!write.is_finished(), "the write waits for a leader");
+    members[1].restart();
+    let written = write.await.unwrap();
+    assert!(written.is_ok(), "{written:?}");
+}
