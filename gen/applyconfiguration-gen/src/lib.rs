@@ -83,6 +83,47 @@ impl Generator for ApplyConfigurationGen {
                 .map(|k| k.ty.name.as_str())
                 .chain(held.iter().map(|t| t.name.as_str()));
             diags.extend(unnameable_from_outside(pkg, named));
+            // Configurations are serde types holding these as they are: each must be one.
+            for t in held.iter().chain(&siblings_held(model, pkg, &configured)) {
+                let missing: Vec<&str> = ["Serialize", "Deserialize"]
+                    .into_iter()
+                    // A kind's serde is register-gen's.
+                    .filter(|d| t.resource.is_none() && !t.implements(d))
+                    .collect();
+                if missing.is_empty() {
+                    continue;
+                }
+                let holder = configured
+                    .iter()
+                    .find(|c| {
+                        c.fields().iter().any(|f| {
+                            let mut holds = false;
+                            f.ty.walk(&mut |ft| {
+                                holds |= matches!(ft, FieldType::Local(n) if *n == t.name)
+                                    || matches!(ft, FieldType::Foreign { path, .. } if path.last() == t.name);
+                            });
+                            holds
+                        })
+                    })
+                    .map_or(String::new(), |c| format!(" `{}ApplyConfiguration`", c.name));
+                diags.push(
+                    kube_codegen_model::Diagnostic::error(
+                        "E0801",
+                        format!(
+                            "`{}` does not implement `{}`, which the apply configuration{holder} holding it needs",
+                            t.name,
+                            missing.join("` or `")
+                        ),
+                    )
+                    .at(t.span, format!("held as it is by the apply configurations of {}", pkg.display_name()))
+                    .note("an apply configuration is sent as JSON and read back from managed fields (`extract_<kind>`): the types it holds as they are (enums, tuple and generic types, other packages' types) must serialize and deserialize")
+                    .help(format!(
+                        "derive (or implement) `{}` for `{}`",
+                        missing.join("` and `"),
+                        t.name
+                    )),
+                );
+            }
             // `extract_<kind>` and `extract_<kind>_status` of every kind are one namespace:
             // kinds `Widget` (with a status) and `WidgetStatus` would both write
             // `extract_widget_status`.
@@ -118,7 +159,7 @@ impl Generator for ApplyConfigurationGen {
             model,
             DIR,
             |packages, names| module_declarations(packages, names, "Apply configurations"),
-            |pkg, kinds, _| group_version(pkg, kinds, opts),
+            |pkg, kinds, _| group_version(model, pkg, kinds, opts),
         )
     }
 }
@@ -179,12 +220,39 @@ fn held_as_is<'a>(pkg: &'a Package, configured: &[&TypeDef]) -> Vec<&'a TypeDef>
         .collect()
 }
 
-fn group_version(pkg: &Package, kinds: &[ClientKind<'_>], opts: &Options) -> TokenStream {
+/// The types of other packages of the model configurations hold as they are (a kind of one
+/// group holding a reference type of another): what the configurations derive, they must have.
+fn siblings_held<'a>(model: &'a Model, pkg: &Package, configured: &[&TypeDef]) -> Vec<&'a TypeDef> {
+    let mut held: Vec<&TypeDef> = Vec::new();
+    for t in configured {
+        for f in t.fields() {
+            f.ty.walk(&mut |ft| {
+                if let FieldType::Foreign { path, args } = ft
+                    && args.is_empty()
+                    && let Some((_, sibling)) = model.sibling_type(pkg, path)
+                    && !held.iter().any(|h| std::ptr::eq(*h, sibling))
+                {
+                    held.push(sibling);
+                }
+            });
+        }
+    }
+    held
+}
+
+fn group_version(
+    model: &Model,
+    pkg: &Package,
+    kinds: &[ClientKind<'_>],
+    opts: &Options,
+) -> TokenStream {
     let configured = configured_types(pkg, kinds);
     let names: BTreeSet<&str> = configured.iter().map(|t| t.name.as_str()).collect();
     // `Debug` and `PartialEq` where every type held as is has them (a configuration holds the
-    // package's enums verbatim, and other configurations, which derive alike).
-    let held = held_as_is(pkg, &configured);
+    // package's enums verbatim, other packages' types too, and other configurations, which
+    // derive alike).
+    let mut held = held_as_is(pkg, &configured);
+    held.extend(siblings_held(model, pkg, &configured));
     let client = opts.crates.client.to_tokens();
     let derives: Vec<TokenStream> = ["Clone", "Debug", "Default", "PartialEq"]
         .into_iter()

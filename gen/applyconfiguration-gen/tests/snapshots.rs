@@ -96,6 +96,70 @@ fn configurations_of_kinds_and_what_they_reach() {
     insta::assert_snapshot!(out);
 }
 
+/// Two groups: `queues` holds `fleets`' `FleetRef` as it is (another package's type); the
+/// configurations derive `PartialEq` only as that type does, and a held type that does not
+/// deserialize is E0801 (the configuration could not derive `Deserialize`).
+fn two_groups(fixture: &str, fleet_ref_derives: &str) -> kube_codegen_model::Loaded {
+    kube_codegen_model::testing::load_fixture_at(
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("applyconfiguration-gen"),
+        fixture,
+        &[
+            ("apis/mod.rs", "pub mod fleets;\npub mod queues;\n"),
+            ("apis/fleets/mod.rs", "pub mod v1;\n"),
+            (
+                "apis/fleets/v1/mod.rs",
+                &format!(
+                    "//! +groupName=fleets.example.com\n\n#[derive({fleet_ref_derives})]\npub struct FleetRef {{\n    pub name: String,\n}}\n"
+                ),
+            ),
+            ("apis/queues/mod.rs", "pub mod v1;\n"),
+            (
+                "apis/queues/v1/mod.rs",
+                "//! +groupName=queues.example.com\nuse k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n/// +genclient\n#[derive(Clone, Default)]\npub struct Queue {\n    pub metadata: ObjectMeta,\n    pub spec: QueueSpec,\n}\n\n#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct QueueSpec {\n    pub fleet: Option<super::super::fleets::v1::FleetRef>,\n}\n",
+            ),
+        ],
+        Some("two_api"),
+    )
+}
+
+#[test]
+fn another_packages_type_held_as_it_is_decides_the_derives() {
+    let with = |derives: &str| {
+        let loaded = two_groups("sibling-derives", derives);
+        let diags = ApplyConfigurationGen.check(&loaded.model);
+        assert!(diags.is_empty(), "{diags:?}");
+        let out: String = rendered(&loaded).split_whitespace().collect();
+        out.contains("#[derive(Clone,Debug,Default,PartialEq,")
+    };
+    assert!(with(
+        "Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize"
+    ));
+    assert!(
+        !with("Clone, Debug, Default, serde::Serialize, serde::Deserialize"),
+        "no PartialEq where the held type has none"
+    );
+}
+
+#[test]
+fn a_held_type_that_does_not_deserialize_is_an_error() {
+    let loaded = two_groups("sibling-serde", "Clone, Debug, Default, serde::Serialize");
+    let diags = ApplyConfigurationGen.check(&loaded.model);
+    let shown = kube_codegen_model::testing::render(
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("applyconfiguration-gen"),
+        &loaded,
+        &diags,
+    );
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["E0801"],
+        "{shown}"
+    );
+    assert!(
+        shown.contains("`FleetRef` does not implement `Deserialize`, which the apply configuration `QueueSpecApplyConfiguration` holding it needs"),
+        "{shown}"
+    );
+}
+
 /// A type an item macro declares is one the loader cannot see: its field keeps the bare name,
 /// which the client crate cannot name. The configuration holds it as JSON, as it holds paths
 /// relative to the API crate; a foreign generic type with such an argument too. Paths that do
