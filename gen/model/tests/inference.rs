@@ -1306,6 +1306,50 @@ fn generic_aliases_keying_maps_by_a_parameter() {
     }
 }
 
+/// A package's `src/` read whole: its `main.rs` (beside `lib.rs`) and `bin/` are other crates'
+/// roots (the package's binaries), never read as the library's modules — no W0115 for them, no
+/// `Cli` of a binary among the API's types.
+#[test]
+fn binaries_beside_the_library_are_not_read() {
+    let l = load_at(
+        &[
+            ("src/lib.rs", "pub mod v1;\n"),
+            (
+                "src/v1/mod.rs",
+                &format!(
+                    "//! +groupName=things.example.com\n{META}\n#[derive(Clone)]\npub struct Thing {{\n    pub metadata: ObjectMeta,\n}}\n"
+                ),
+            ),
+            (
+                "src/main.rs",
+                "struct Cli {\n    verbose: bool,\n}\nfn main() {}\n",
+            ),
+            ("src/bin/crdgen.rs", "fn main() {}\n"),
+            (
+                "src/bin/tool/main.rs",
+                "pub struct Flags {\n    pub x: i32,\n}\nfn main() {}\n",
+            ),
+        ],
+        "src",
+    );
+    assert!(
+        l.warnings.iter().all(|d| d.code != "W0115"),
+        "{}",
+        l.sources.render(&l.warnings)
+    );
+    let names: Vec<&str> = l
+        .model
+        .packages
+        .iter()
+        .flat_map(|p| p.types.iter().map(|t| t.name.as_str()))
+        .collect();
+    assert!(names.contains(&"Thing"), "{names:?}");
+    assert!(
+        !names.contains(&"Cli") && !names.contains(&"Flags"),
+        "{names:?}"
+    );
+}
+
 /// `Self` in a field is the type being declared, in structs and enums alike.
 #[test]
 fn self_in_fields_is_the_declared_type() {

@@ -18,6 +18,7 @@ pub(crate) fn collect_files(
 ) -> Vec<InputFile> {
     let mut paths = Vec::new();
     walk(dir, &mut paths, diags, &mut Default::default());
+    paths.retain(|p| !other_crate_root(dir, p));
     paths.sort();
     // Read in parallel; files kube-codegen wrote are recognised by their first bytes and not
     // read further (a no-op run over a big tree would otherwise read all its output).
@@ -75,6 +76,19 @@ pub(crate) fn collect_files(
         out.push(InputFile { id, rel, text });
     }
     out
+}
+
+/// Whether `path`, under the input `dir`, belongs to another crate than the one `dir` is the
+/// source of, as cargo builds a package's `src/`: beside a `lib.rs`, `main.rs` is the root of
+/// the package's binary; beside either, `bin/` holds more binaries. rustc never compiles them
+/// into the library, so their types are not the API's, and their files are no missing modules.
+fn other_crate_root(dir: &Path, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(dir) else {
+        return false;
+    };
+    let is_root = |name: &str| dir.join(name).is_file();
+    (rel == Path::new("main.rs") && is_root("lib.rs"))
+        || (rel.starts_with("bin") && (is_root("lib.rs") || is_root("main.rs")))
 }
 
 /// Why a file could not be read as Rust source.
