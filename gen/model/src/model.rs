@@ -11,6 +11,9 @@ pub struct Model {
     pub packages: Vec<Package>,
 }
 
+/// A package's module path from some root (see [`Model::package_type`]).
+type PackageModule = fn(&Package) -> Option<Vec<&str>>;
+
 impl Model {
     /// The type of another package of the same input that `path` names from `pkg` (rebased to
     /// `pkg`'s module, or from `crate::`): `super::v1::Status` from `shop/v2`, or
@@ -20,41 +23,66 @@ impl Model {
         pkg: &Package,
         path: &crate::path::RustPath,
     ) -> Option<(&'a Package, &'a TypeDef)> {
+        self.package_type(pkg, path)
+            .filter(|(found, _)| found.version.is_some())
+    }
+
+    /// As [`Model::sibling_type`], the hub's packages too (a type a group shares between its
+    /// versions, `crate::apis::shop::common::Money`).
+    pub fn package_type<'a>(
+        &'a self,
+        pkg: &Package,
+        path: &crate::path::RustPath,
+    ) -> Option<(&'a Package, &'a TypeDef)> {
         let (name, module) = path.segments.split_last()?;
         if path.global {
             return None;
         }
-        let found = match module.first().map(String::as_str) {
-            Some("crate") => self.packages.iter().find(|p| {
-                p.input == pkg.input
-                    && p.rust_path.as_deref().is_some_and(|r| {
-                        r.split("::")
-                            .skip(1)
-                            .eq(module[1..].iter().map(String::as_str))
-                    })
-            })?,
-            Some("super") => {
-                let ups = module.iter().take_while(|s| *s == "super").count();
-                let keep = pkg.module.len().checked_sub(ups)?;
-                let target: Vec<&str> = pkg.module[..keep]
-                    .iter()
-                    .chain(&module[ups..])
-                    .map(String::as_str)
-                    .collect();
-                self.packages.iter().find(|p| {
-                    p.input == pkg.input
-                        && p.module
+        // The module the path names, and each package's, from the same root: the crate's
+        // (`crate::…` against the package's Rust path) or the input's (`super::…` against the
+        // package's module).
+        let (target, package_module): (Vec<&str>, PackageModule) =
+            match module.first().map(String::as_str) {
+                Some("crate") => (module[1..].iter().map(String::as_str).collect(), |p| {
+                    Some(p.rust_path.as_deref()?.split("::").skip(1).collect())
+                }),
+                Some("super") => {
+                    let ups = module.iter().take_while(|s| *s == "super").count();
+                    let keep = pkg.module.len().checked_sub(ups)?;
+                    (
+                        pkg.module[..keep]
                             .iter()
+                            .chain(&module[ups..])
                             .map(String::as_str)
-                            .eq(target.iter().copied())
-                })?
+                            .collect(),
+                        |p| Some(p.module.iter().map(String::as_str).collect()),
+                    )
+                }
+                _ => return None,
+            };
+        // The package whose module the path names, or the one holding the file module it names
+        // (`crate::shared::Money`: `Money` of the root package's `shared.rs`); the deepest wins.
+        let mut best: Option<(usize, &Package, &TypeDef)> = None;
+        for p in self.packages.iter().filter(|p| p.input == pkg.input) {
+            let Some(own) = package_module(p) else {
+                continue;
+            };
+            let Some(rest) = target.strip_prefix(own.as_slice()) else {
+                continue;
+            };
+            let found = p.types.iter().find(|t| {
+                t.name == *name
+                    && (rest.is_empty()
+                        || t.module.iter().map(String::as_str).eq(rest.iter().copied()))
+            });
+            if let Some(t) = found
+                && best.is_none_or(|(depth, _, _)| own.len() > depth)
+            {
+                best = Some((own.len(), p, t));
             }
-            _ => return None,
-        };
-        if std::ptr::eq(found, pkg) || found.version.is_none() {
-            return None;
         }
-        Some((found, found.type_named(name)?))
+        let (_, found, t) = best?;
+        (!std::ptr::eq(found, pkg)).then_some((found, t))
     }
 }
 

@@ -100,11 +100,12 @@ struct Cx<'a> {
 }
 
 impl<'a> Cx<'a> {
-    /// The type of another version of the same input that `path` names, when it has a
-    /// definition ([`Model::sibling_type`]).
+    /// The type of another package of the same input that `path` names — another version's,
+    /// or one the hub shares between versions —, when it has a definition
+    /// ([`Model::package_type`]).
     fn sibling(&self, path: &RustPath) -> Option<(&'a Package, &'a TypeDef)> {
         self.model
-            .sibling_type(self.pkg, path)
+            .package_type(self.pkg, path)
             .filter(|(_, t)| has_definition(t))
     }
 }
@@ -119,7 +120,7 @@ fn add_sibling_definitions(model: &Model, pkg: &Package, out: &mut Map<String, V
     let by_name: std::collections::HashMap<String, (&Package, &TypeDef)> = model
         .packages
         .iter()
-        .filter(|p| p.input == pkg.input && p.version.is_some())
+        .filter(|p| p.input == pkg.input)
         .flat_map(|p| {
             p.types
                 .iter()

@@ -972,3 +972,58 @@ fn bidi_controls_are_escaped_in_the_generated_literal() {
     let parsed: serde_json::Map<String, Value> = serde_json::from_str(json).unwrap();
     assert_eq!(parsed, schemas);
 }
+
+/// A type the group's hub shares between its versions (`crate::apis::shop::common::Money`, in a
+/// file module of the group's module, or named `super::super::common::Money`) is published and
+/// referenced as another version's is — never an any-value schema — and a string enum of it is
+/// inline.
+#[test]
+fn the_hubs_shared_types_are_referenced_and_carried() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "apis/shop/mod.rs",
+        "//! +groupName=shop.example.com\npub mod common;\npub mod v1;\n",
+    );
+    write(
+        "apis/shop/common.rs",
+        "use serde::{Deserialize, Serialize};\n/// An amount.\n#[derive(Clone, Serialize, Deserialize)]\npub struct Money { pub cents: i64, pub currency: Currency }\n#[derive(Clone, Serialize, Deserialize)]\npub enum Currency { Eur, Usd }\n",
+    );
+    write(
+        "apis/shop/v1/mod.rs",
+        "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n#[derive(Clone)]\npub struct Order {\n    pub metadata: ObjectMeta,\n    pub price: Option<crate::apis::shop::common::Money>,\n    pub refund: Option<super::common::Money>,\n    pub currency: super::common::Currency,\n}\n",
+    );
+    let input = Input {
+        dir: dir.path().join("apis"),
+        rust_path: Some("crate::apis".into()),
+    };
+    let loaded = load(&[input]).unwrap_or_else(|f| panic!("{f}"));
+    let v1 = loaded
+        .model
+        .packages
+        .iter()
+        .find(|p| p.version.as_deref() == Some("v1"))
+        .unwrap();
+    let s = openapi_gen::schemas(&loaded.model, v1);
+    let order = &s["com.example.shop.v1.Order"]["properties"];
+    for field in ["price", "refund"] {
+        assert_eq!(
+            order[field]["allOf"][0]["$ref"],
+            "#/components/schemas/com.example.shop.internal.Money",
+            "{order}"
+        );
+    }
+    assert_eq!(
+        order["currency"],
+        serde_json::json!({"type": "string", "enum": ["Eur", "Usd"]}),
+        "{order}"
+    );
+    let money = &s["com.example.shop.internal.Money"];
+    assert_eq!(money["description"], "An amount.");
+    assert_eq!(money["properties"]["cents"]["type"], "integer");
+    assert_no_dangling_references(&s);
+}
