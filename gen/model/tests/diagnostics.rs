@@ -1090,6 +1090,23 @@ fn custom_resource_hints_carry_the_doc_and_name_what_they_leave_out() {
         out.contains("warning[W0207]: `#[x_kube(…)]` is not read: its CEL rules are not published"),
         "{out}"
     );
+    // So is one written `#[validate(rule = …)]` beside kube-rs's `KubeSchema` derive; a bare
+    // `#[schemars(default)]` on a field serde does not require loses nothing and says nothing.
+    let root = fixture(&[(
+        "apis/stable/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Foo {{\n    pub metadata: ObjectMeta,\n    pub spec: FooSpec,\n}}\n\n#[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct FooSpec {{\n    #[validate(rule = \"self.size() > 0\", message = \"must not be empty\")]\n    pub name: String,\n    #[schemars(default)]\n    pub nick: Option<String>,\n}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(
+        out.contains(
+            "warning[W0207]: `#[validate(rule …)]` is not read: its CEL rule is not published"
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("warning[W0207]").count(), 1, "{out}");
 }
 
 /// W0118 as real projects write `#[kube(...)]`: several columns in one `printcolumn` string

@@ -287,7 +287,7 @@ pub(super) fn unread_schema_attributes(
         // What cannot be read is left alone: the attribute is not kube-codegen's input.
         let _ = attr.parse_nested_meta(|m| {
             if let Some(key) = m.path.get_ident().map(|i| i.to_string())
-                && SCHEMA_CONSTRAINTS.contains(&key.as_str())
+                && (SCHEMA_CONSTRAINTS.contains(&key.as_str()) || key == "rule")
             {
                 unread.push((key, m.path.span()));
             }
@@ -295,6 +295,20 @@ pub(super) fn unread_schema_attributes(
         });
         for (key, span) in unread {
             let span = ctx.span(span);
+            if key == "rule" {
+                // kube-rs's CEL rule (`#[validate(rule = "self.x > 0", message = …)]` beside
+                // its `KubeSchema` derive), published as `x-kubernetes-validations`.
+                ctx.diags.push(
+                    Diagnostic::warning(
+                        "W0207",
+                        format!("`#[{attr_name}(rule …)]` is not read: its CEL rule is not published"),
+                    )
+                    .at(span, "a rule the published schema does not carry")
+                    .note("kube-rs's derive publishes the rule as the field's `x-kubernetes-validations`, which a CRD's API server enforces; an API server of this crate validates in its strategy (`Strategy::validate`) instead")
+                    .help("check the rule in the resource's strategy (`validate`, `validate_update` for `self == oldSelf`)"),
+                );
+                continue;
+            }
             ctx.diags.push(
                 Diagnostic::warning(
                     "W0207",
@@ -315,6 +329,9 @@ pub(super) fn unread_schema_attributes(
                     key.as_str(),
                     "schema_with" | "with" | "skip" | "default" | "extend" | "transform"
                 ) || SCHEMA_CONSTRAINTS.contains(&key.as_str()))
+                // A bare `default` on a field serde does not require only makes it optional,
+                // which it is here too: nothing is lost.
+                && !(key == "default" && !required_by_serde && !m.input.peek(syn::Token![=]))
             {
                 unread.push((key, m.path.span()));
             }
