@@ -1049,7 +1049,13 @@ fn existing_ancestor(path: &Path) -> Option<PathBuf> {
 pub fn explain(loaded: &Loaded) -> String {
     let mut out = String::new();
     for pkg in &loaded.model.packages {
-        out.push_str(&format!("package {}\n", pkg.dir.display()));
+        // A package at the input's root has an empty relative directory.
+        let dir = if pkg.dir.as_os_str().is_empty() {
+            ". (the input directory)".to_string()
+        } else {
+            pkg.dir.display().to_string()
+        };
+        out.push_str(&format!("package {dir}\n"));
         let group_origin = match &pkg.group_origin {
             kube_codegen_model::Origin::Tag(span) => {
                 format!("from +groupName at {}", loaded.sources.location(*span))

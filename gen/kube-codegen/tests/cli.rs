@@ -274,6 +274,18 @@ fn explain_prints_what_was_inferred() {
     insta::assert_snapshot!(out);
 }
 
+/// A package at the input's root (the group's module, read as the hub) is named as such, not
+/// as an empty path.
+#[test]
+fn explain_names_a_package_at_the_input_root() {
+    let (tmp, _) = fixture();
+    let o = run(&["apis/widgets", "--explain"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("package . (the input directory)\n"), "{out}");
+    assert!(!out.contains("package \n"), "{out}");
+}
+
 #[test]
 fn bad_input_fails_loudly_and_writes_nothing() {
     let (tmp, apis) = fixture();
