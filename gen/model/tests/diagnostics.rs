@@ -1107,6 +1107,19 @@ fn custom_resource_hints_carry_the_doc_and_name_what_they_leave_out() {
         "{out}"
     );
     assert_eq!(out.matches("warning[W0207]").count(), 1, "{out}");
+    // A schema written by hand for schemars is not read either.
+    let root = fixture(&[(
+        "apis/stable/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Foo {{\n    pub metadata: ObjectMeta,\n    pub spec: FooSpec,\n}}\n\n#[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct FooSpec {{\n    pub name: String,\n}}\n\nimpl schemars::JsonSchema for FooSpec {{}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(
+        out.contains("warning[W0207]: `impl JsonSchema for FooSpec` is not read"),
+        "{out}"
+    );
 }
 
 /// W0118 as real projects write `#[kube(...)]`: several columns in one `printcolumn` string
