@@ -224,7 +224,16 @@ fn is_transport_failure(message: &str) -> bool {
 /// reached etcd.
 fn is_connect_failure(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
-    ["connect", "refused", "dns error", "no route to host"]
+    // etcd's own answers ("etcdserver: request timed out, possibly due to connection lost")
+    // come after it proposed the call: never a connection that was not made.
+    !message.contains("etcdserver:")
+        && [
+            "tcp connect error",
+            "error trying to connect",
+            "refused",
+            "dns error",
+            "no route to host",
+        ]
         .iter()
         .any(|m| message.contains(m))
 }
@@ -433,7 +442,11 @@ impl EtcdStore {
             // No member reachable with a leader, one at least without: an election under way,
             // or quorum lost. The call waits for a leader until its deadline, as a call that
             // does not ask for one waits inside etcd.
-            if tries == 0 && no_leader && tokio::time::Instant::now() + NO_LEADER_PAUSE < deadline {
+            if tries == 0
+                && no_leader
+                && not_sent
+                && tokio::time::Instant::now() + NO_LEADER_PAUSE < deadline
+            {
                 tokio::time::sleep(NO_LEADER_PAUSE).await;
                 tries = self.members.clients.len();
                 no_leader = false;
@@ -794,6 +807,28 @@ impl Storage for EtcdStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only a connection never made, or etcd's "no leader", says a call was not sent: etcd's
+    /// answers after proposing (a write perhaps applied) never do.
+    #[test]
+    fn only_calls_never_sent_are_made_again() {
+        for sent in [
+            "etcdserver: request timed out, possibly due to connection lost",
+            "etcdserver: request timed out, possibly due to previous leader failure",
+            "transport error: connection reset",
+            "h2 protocol error",
+        ] {
+            let e = StorageError::Unavailable(sent.into());
+            assert!(!endpoint_failure(&e).1, "{sent}");
+        }
+        for not_sent in [
+            "transport error: tcp connect error: Connection refused (os error 111)",
+            "etcdserver: no leader",
+        ] {
+            let e = StorageError::Unavailable(not_sent.into());
+            assert!(endpoint_failure(&e).1, "{not_sent}");
+        }
+    }
 
     /// A delete etcd sends without its previous value (compacted under a watcher catching up,
     /// a race a test cannot force on a real etcd) ends the watch as expired; with the value it
