@@ -129,3 +129,23 @@ async fn a_write_waits_for_a_leader_until_its_deadline() {
     let written = write.await.unwrap();
     assert!(written.is_ok(), "{written:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leader_killed_fails_at_most_the_call_under_way() {
+    let (mut members, store) = cluster().await;
+    assert!(failures(&store, "before", 3).await.is_empty());
+    let mut leader = None;
+    for (i, m) in members.iter().enumerate() {
+        let mut c = etcd_client::Client::connect([m.client_url()], None)
+            .await
+            .unwrap();
+        let status = c.status().await.unwrap();
+        if status.header().map(|h| h.member_id()) == Some(status.leader()) {
+            leader = Some(i);
+        }
+    }
+    // The other two elect a leader; calls meanwhile wait for it rather than fail.
+    members[leader.expect("a leader")].kill();
+    let failed = failures(&store, "election", 10).await;
+    assert!(failed.len() <= 1, "{failed:#?}");
+}
