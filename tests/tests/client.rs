@@ -195,6 +195,13 @@ async fn webhooks_on_the_scale_subresource_see_a_scale() {
         .route(
             "/validate",
             axum::routing::post(answer(reviews.clone(), None)),
+        )
+        .route(
+            "/negative",
+            axum::routing::post(answer(
+                Default::default(),
+                Some(json!([{"op": "replace", "path": "/spec/replicas", "value": -1}])),
+            )),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("https://{}", listener.local_addr().unwrap());
@@ -280,6 +287,28 @@ async fn webhooks_on_the_scale_subresource_see_a_scale() {
             );
         }
     }
+    // A webhook's patch is validated as a client's `Scale` is: fewer than no replicas is the
+    // 422 kube-apiserver answers, and nothing is written.
+    let fake = fake::builder()
+        .admission_webhooks(
+            apiserver::Webhooks::from_yaml(&config("MutatingWebhookConfiguration", "negative"))
+                .unwrap(),
+        )
+        .build()
+        .await
+        .unwrap();
+    let cs = Clientset::new(fake.client());
+    let fleets = cs.fleet_v1beta1().fleets("default");
+    fleets.create(&pp, &fleet("web", 3)).await.unwrap();
+    let mut wanted: Scale = fleets.get_scale("web").await.unwrap();
+    wanted.spec = Some(ScaleSpec { replicas: Some(5) });
+    let err = fleets.update_scale("web", &wanted, &pp).await.unwrap_err();
+    assert_eq!(err.code(), Some(422), "{err}");
+    assert!(
+        err.to_string().contains("should be a non-negative integer"),
+        "{err}"
+    );
+    assert_eq!(fleets.get("web").await.unwrap().spec.replicas, Some(3));
 }
 
 /// `+scale`: the fake (the real server) serves `autoscaling/v1` `Scale` for fleets, read from

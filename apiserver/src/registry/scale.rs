@@ -56,7 +56,7 @@ fn at<'v>(obj: &'v Value, path: &[&str]) -> Option<&'v Value> {
         .filter(|v| !v.is_null())
 }
 
-fn replicas(obj: &Value, path: &[&str]) -> Result<i32, ApiError> {
+pub(crate) fn replicas(obj: &Value, path: &[&str]) -> Result<i32, ApiError> {
     match at(obj, path) {
         None => Ok(0),
         Some(v) => v
@@ -108,4 +108,27 @@ pub(crate) fn set_replicas(obj: &mut Value, path: &[&str], replicas: i32) -> Res
         .ok_or_else(|| ApiError::internal("scale paths overlap"))?
         .insert((*last).into(), Value::from(replicas));
     Ok(())
+}
+
+/// What kube-apiserver says of a custom resource's `Scale` asking for fewer than no replicas
+/// (`ValidateScaleSpec`): a 422 naming the kind's replicas path.
+pub(crate) fn check_replicas(
+    info: &kube_codegen_scheme::ResourceInfo,
+    name: &str,
+    path: &[&str],
+    replicas: i32,
+) -> Result<(), ApiError> {
+    if replicas >= 0 {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        info.kind,
+        info.group,
+        name,
+        vec![crate::status::Cause::new(
+            "FieldValueInvalid",
+            format!(".{}", path.join(".")),
+            format!("Invalid value: {replicas}: should be a non-negative integer"),
+        )],
+    ))
 }

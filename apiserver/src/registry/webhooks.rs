@@ -192,7 +192,21 @@ impl Webhooks {
                         // handler writes them back; the rest of a `Scale` is read-only.
                         (Some(info), Some(mut patched)) => {
                             json_patch::patch(&mut patched, &patch).map_err(does_not_apply)?;
-                            let replicas = replicas_of_patched(&patched, &hook.name)?;
+                            // Validated as the `Scale` a client sends (Go validates the
+                            // mutated `Scale` too).
+                            let replicas = super::scale::replicas(&patched, &["spec", "replicas"])
+                                .map_err(|e| {
+                                    ApiError::internal(format!(
+                                        "admission webhook {:?} patched the Scale: {}",
+                                        hook.name, e.message
+                                    ))
+                                })?;
+                            super::scale::check_replicas(
+                                attrs.resource,
+                                attrs.name,
+                                info.spec_replicas_path,
+                                replicas,
+                            )?;
                             super::scale::set_replicas(
                                 &mut object.1,
                                 info.spec_replicas_path,
@@ -256,21 +270,6 @@ fn scale_view(scale: Option<&ScaleInfo>, object: Option<Value>) -> Result<Option
                 .map_err(|e| ApiError::internal(e.to_string()))
         }
         (_, object) => Ok(object),
-    }
-}
-
-/// The replicas of a `Scale` a mutating webhook patched (absent: 0, as Go's `omitempty` reads).
-fn replicas_of_patched(scale: &Value, hook: &str) -> Result<i32, ApiError> {
-    match scale.pointer("/spec/replicas") {
-        None | Some(Value::Null) => Ok(0),
-        Some(v) => v
-            .as_i64()
-            .and_then(|n| i32::try_from(n).ok())
-            .ok_or_else(|| {
-                ApiError::internal(format!(
-                    "admission webhook {hook:?} patched the Scale's spec.replicas to {v}, not a replica count"
-                ))
-            }),
     }
 }
 

@@ -10,7 +10,7 @@ use kube_codegen_scheme::ScaleInfo;
 use super::*;
 use crate::patch::{NoSchema, PatchType};
 use crate::registry::Subresource;
-use crate::registry::scale::{scale_of, set_replicas};
+use crate::registry::scale::{check_replicas, scale_of, set_replicas};
 use crate::status::Cause;
 
 fn info(t: &Target) -> Result<&ScaleInfo, ApiError> {
@@ -146,29 +146,10 @@ async fn apply(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiErr
             "the name of the object ({given}) does not match the name on the URL ({name})"
         )));
     }
-    if let Some(ns) = scale
-        .metadata
-        .namespace
-        .as_deref()
-        .filter(|ns| !ns.is_empty())
-        && Some(ns) != t.scope.namespace.as_deref()
-    {
-        return Err(ApiError::bad_request(
-            "the namespace of the provided object does not match the namespace sent on the request",
-        ));
-    }
+    check_namespace(t, &scale)?;
     let replicas = scale.spec.as_ref().and_then(|s| s.replicas);
-    if let Some(replicas) = replicas.filter(|r| *r < 0) {
-        return Err(ApiError::invalid(
-            t.info.kind,
-            t.info.group,
-            name,
-            vec![Cause::new(
-                "FieldValueInvalid",
-                format!(".{}", scale_info.spec_replicas_path.join(".")),
-                format!("Invalid value: {replicas}: should be a non-negative integer"),
-            )],
-        ));
+    if let Some(replicas) = replicas {
+        check_replicas(&t.info, name, scale_info.spec_replicas_path, replicas)?;
     }
     let mut meta = serde_json::Map::new();
     meta.insert("name".into(), name.into());
@@ -321,18 +302,7 @@ async fn write(
     opts: crate::registry::WriteOptions,
 ) -> Result<(Value, Vec<String>), ApiError> {
     let scale_info = info(t)?;
-    // Go's `EnsureObjectNamespaceMatchesRequestNamespace`.
-    if let Some(ns) = scale
-        .metadata
-        .namespace
-        .as_deref()
-        .filter(|ns| !ns.is_empty())
-        && Some(ns) != t.scope.namespace.as_deref()
-    {
-        return Err(ApiError::bad_request(
-            "the namespace of the provided object does not match the namespace sent on the request",
-        ));
-    }
+    check_namespace(t, scale)?;
     let replicas = scale.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
     let invalid = |field: String, why: String| {
         ApiError::invalid(
@@ -342,13 +312,7 @@ async fn write(
             vec![Cause::new("FieldValueInvalid", field, why)],
         )
     };
-    if replicas < 0 {
-        // What kube-apiserver says of a custom resource's scale (`ValidateScaleSpec`).
-        return Err(invalid(
-            format!(".{}", scale_info.spec_replicas_path.join(".")),
-            format!("Invalid value: {replicas}: should be a non-negative integer"),
-        ));
-    }
+    check_replicas(&t.info, t.name(), scale_info.spec_replicas_path, replicas)?;
     let mut meta = serde_json::Map::new();
     match scale.metadata.resource_version.as_deref() {
         None | Some("") => {}
@@ -417,4 +381,16 @@ fn respond(
         }
     };
     Ok(super::write::with_warnings(resp, warnings))
+}
+
+/// Go's `EnsureObjectNamespaceMatchesRequestNamespace` for a `Scale`.
+fn check_namespace(t: &Target, scale: &Scale) -> Result<(), ApiError> {
+    match scale.metadata.namespace.as_deref() {
+        Some(ns) if !ns.is_empty() && Some(ns) != t.scope.namespace.as_deref() => {
+            Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ))
+        }
+        _ => Ok(()),
+    }
 }

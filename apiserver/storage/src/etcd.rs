@@ -140,6 +140,15 @@ fn endpoint_failure(e: &StorageError) -> (bool, bool) {
     }
 }
 
+/// A member to start on, different from replica to replica (the clock's nanoseconds: replicas in
+/// containers often share a process id).
+fn start_member(members: usize) -> usize {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as usize);
+    nanos % members.max(1)
+}
+
 /// How long a call waits before asking again when no member has a leader.
 const NO_LEADER_PAUSE: Duration = Duration::from_millis(100);
 
@@ -344,8 +353,12 @@ impl EtcdStore {
                 Ok(clients) => {
                     let store = EtcdStore {
                         members: Arc::new(Members {
+                            // Replicas start on different members, as clientv3's balancer
+                            // spreads its calls: no member takes every replica's load.
+                            pinned: std::sync::atomic::AtomicUsize::new(start_member(
+                                clients.len(),
+                            )),
                             clients,
-                            pinned: Default::default(),
                         }),
                         options: options.clone(),
                     };
@@ -361,6 +374,12 @@ impl EtcdStore {
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
+    }
+
+    /// The endpoint calls go to now (see `--etcd-servers`): the first to try, until it fails.
+    pub fn current_endpoint(&self) -> &str {
+        let (at, _) = self.members.pinned();
+        &self.members.clients[at].0
     }
 
     fn full(&self, key: &str) -> Vec<u8> {
@@ -388,7 +407,7 @@ impl EtcdStore {
         F: Fn(Client) -> Fut,
         Fut: std::future::Future<Output = Result<T, etcd_client::Error>>,
     {
-        self.call_on_members(what, false, f).await
+        self.call_on_members(what, false, f).await.map(|(v, _)| v)
     }
 
     /// One etcd call that writes: as [`EtcdStore::call`], except that a connection that broke
@@ -400,7 +419,7 @@ impl EtcdStore {
         F: Fn(Client) -> Fut,
         Fut: std::future::Future<Output = Result<T, etcd_client::Error>>,
     {
-        match self.call_on_members(what, true, f).await {
+        match self.call_on_members(what, true, f).await.map(|(v, _)| v) {
             Err(StorageError::Unavailable(why))
                 if !is_connect_failure(&why) && !is_no_leader(&why) =>
             {
@@ -413,12 +432,13 @@ impl EtcdStore {
         }
     }
 
+    /// The call, and the index of the endpoint that answered it.
     async fn call_on_members<T, F, Fut>(
         &self,
         what: &str,
         write: bool,
         f: F,
-    ) -> Result<T, StorageError>
+    ) -> Result<(T, usize), StorageError>
     where
         F: Fn(Client) -> Fut,
         Fut: std::future::Future<Output = Result<T, etcd_client::Error>>,
@@ -432,7 +452,10 @@ impl EtcdStore {
                 Ok(result) => result.map_err(classify),
                 Err(_) => Err(StorageError::Timeout(format!("etcd {what}"))),
             };
-            let Err(e) = result else { return result };
+            let e = match result {
+                Ok(v) => return Ok((v, at)),
+                Err(e) => e,
+            };
             let (move_on, not_sent) = endpoint_failure(&e);
             if move_on {
                 self.members.unpin(at, &e.to_string());
@@ -659,11 +682,9 @@ impl Storage for EtcdStore {
         // The endpoint the watch is made on: when its stream breaks (a member gone, or one
         // that lost its leader, which etcd tells a watch asking for one by ending it), calls
         // move on, and the watch made again goes elsewhere.
-        let on = std::sync::Mutex::new(0);
-        let (watcher, mut stream) = self
-            .call("watch", |c| {
+        let ((watcher, mut stream), on) = self
+            .call_on_members("watch", false, |c| {
                 let (full_prefix, options) = (full_prefix.clone(), options.clone());
-                *on.lock().unwrap_or_else(|p| p.into_inner()) = self.members.pinned().0;
                 async move {
                     c.watch_client()
                         .max_decoding_message_size(MAX_RESPONSE_BYTES)
@@ -672,7 +693,6 @@ impl Storage for EtcdStore {
                 }
             })
             .await?;
-        let on = on.into_inner().unwrap_or_else(|p| p.into_inner());
         let (tx, rx) = mpsc::channel::<WatchSlot>(self.options.store.watch_buffer.max(1));
         let store = self.clone();
         tokio::spawn(async move {

@@ -11,7 +11,7 @@ use apiserver_storage::{EtcdOptions, EtcdStore, ListOptions, Storage};
 use common::b;
 use common::etcd::Etcd;
 
-/// A cluster of three and a store naming every member (calls start on the first).
+/// A cluster of three and a store naming every member.
 async fn cluster() -> (Vec<Etcd>, EtcdStore) {
     let members = Etcd::cluster(3);
     let endpoints: Vec<String> = members.iter().map(Etcd::client_url).collect();
@@ -25,6 +25,14 @@ async fn cluster() -> (Vec<Etcd>, EtcdStore) {
         .await
         .expect("connect");
     (members, store)
+}
+
+/// The index of the member `store`'s calls go to now.
+fn current(members: &[Etcd], store: &EtcdStore) -> usize {
+    members
+        .iter()
+        .position(|m| m.client_url() == store.current_endpoint())
+        .expect("a member's endpoint")
 }
 
 /// Creates, gets and lists through `store`, `rounds` times each; the failures, described.
@@ -52,8 +60,10 @@ async fn a_dead_member_fails_at_most_the_call_under_way() {
     // The member calls go to dies: the call that meets its broken connection may fail (etcd's
     // client may wait to reconnect: its outcome is then unknown), every call after it is served
     // by the other two.
-    members[0].kill();
+    let pinned = current(&members, &store);
+    members[pinned].kill();
     let failed = failures(&store, "after", 30).await;
+    assert_ne!(current(&members, &store), pinned, "calls moved on");
     assert!(failed.len() <= 1, "{failed:#?}");
     assert!(store.revision().await.is_ok());
 }
@@ -64,9 +74,10 @@ async fn a_frozen_member_costs_at_most_the_calls_under_way() {
     assert!(failures(&store, "before", 5).await.is_empty());
     // A frozen member keeps its connections and answers nothing: the call that meets it times
     // out (its outcome unknown), and the calls after it go to another member.
-    members[0].freeze();
+    let pinned = current(&members, &store);
+    members[pinned].freeze();
     let failed = failures(&store, "frozen", 20).await;
-    members[0].thaw();
+    members[pinned].thaw();
     assert!(failed.len() <= 1, "{failed:#?}");
 }
 
@@ -85,8 +96,12 @@ async fn a_watch_on_a_member_that_lost_its_leader_ends() {
     );
     // The watch's member is left alone, without a leader: etcd ends a watch that asks for one
     // (after three election timeouts), where it would otherwise stay open and silent.
-    members[1].kill();
-    members[2].kill();
+    let pinned = current(&members, &store);
+    for (i, m) in members.iter_mut().enumerate() {
+        if i != pinned {
+            m.kill();
+        }
+    }
     let ended = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             match watch.recv().await {
@@ -116,8 +131,11 @@ async fn a_write_waits_for_a_leader_until_its_deadline() {
     store.create("/registry/g/r/ns/a", b("v")).await.unwrap();
     // Quorum lost: the member left refuses calls asking for a leader ("no leader") once it
     // knows. A write waits for one, and succeeds once a peer is back and a leader elected.
-    members[1].kill();
-    members[2].kill();
+    let pinned = current(&members, &store);
+    let others: Vec<usize> = (0..3).filter(|i| *i != pinned).collect();
+    for i in &others {
+        members[*i].kill();
+    }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let write = tokio::spawn({
         let store = store.clone();
@@ -125,7 +143,7 @@ async fn a_write_waits_for_a_leader_until_its_deadline() {
     });
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(!write.is_finished(), "the write waits for a leader");
-    members[1].restart();
+    members[others[0]].restart();
     let written = write.await.unwrap();
     assert!(written.is_ok(), "{written:?}");
 }

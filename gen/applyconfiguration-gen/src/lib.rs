@@ -221,7 +221,8 @@ fn held_as_is<'a>(pkg: &'a Package, configured: &[&TypeDef]) -> Vec<&'a TypeDef>
 }
 
 /// The types of other packages of the model configurations hold as they are (a kind of one
-/// group holding a reference type of another): what the configurations derive, they must have.
+/// group holding a reference type of another, a type the hub shares between versions): what
+/// the configurations derive, they must have.
 fn siblings_held<'a>(model: &'a Model, pkg: &Package, configured: &[&TypeDef]) -> Vec<&'a TypeDef> {
     let mut held: Vec<&TypeDef> = Vec::new();
     for t in configured {
@@ -229,7 +230,7 @@ fn siblings_held<'a>(model: &'a Model, pkg: &Package, configured: &[&TypeDef]) -
             f.ty.walk(&mut |ft| {
                 if let FieldType::Foreign { path, args } = ft
                     && args.is_empty()
-                    && let Some((_, sibling)) = model.sibling_type(pkg, path)
+                    && let Some((_, sibling)) = model.package_type(pkg, path)
                     && !held.iter().any(|h| std::ptr::eq(*h, sibling))
                 {
                     held.push(sibling);
