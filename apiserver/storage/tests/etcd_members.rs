@@ -14,17 +14,23 @@ use common::etcd::Etcd;
 /// A cluster of three and a store naming every member.
 async fn cluster() -> (Vec<Etcd>, EtcdStore) {
     let members = Etcd::cluster(3);
-    let endpoints: Vec<String> = members.iter().map(Etcd::client_url).collect();
-    let options = EtcdOptions {
+    let store = EtcdStore::connect(&endpoints(&members), options())
+        .await
+        .expect("connect");
+    (members, store)
+}
+
+fn endpoints(members: &[Etcd]) -> Vec<String> {
+    members.iter().map(Etcd::client_url).collect()
+}
+
+fn options() -> EtcdOptions {
+    EtcdOptions {
         connect_timeout: Duration::from_secs(20),
         request_timeout: Duration::from_secs(3),
         keep_alive: Duration::from_secs(1),
         ..EtcdOptions::default()
-    };
-    let store = EtcdStore::connect(&endpoints, options)
-        .await
-        .expect("connect");
-    (members, store)
+    }
 }
 
 /// The index of the member `store`'s calls go to now.
@@ -166,4 +172,52 @@ async fn the_leader_killed_fails_at_most_the_call_under_way() {
     members[leader.expect("a leader")].kill();
     let failed = failures(&store, "election", 10).await;
     assert!(failed.len() <= 1, "{failed:#?}");
+}
+
+/// A store started while a member is down (a rolling restart of etcd) serves from the other
+/// two without a failed call, whichever member it would start on (each store picks its own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_starts_while_a_member_is_down() {
+    let mut members = Etcd::cluster(3);
+    members[1].kill();
+    let dead = members[1].client_url();
+    for round in 0..12 {
+        let store = tokio::time::timeout(
+            Duration::from_secs(60),
+            EtcdStore::connect(&endpoints(&members), options()),
+        )
+        .await
+        .expect("connecting is bounded")
+        .unwrap_or_else(|e| panic!("connect with a member down: {e}"));
+        let failed = failures(&store, &format!("round{round}"), 3).await;
+        assert!(failed.is_empty(), "{failed:#?}");
+        assert_ne!(store.current_endpoint(), dead, "calls left the dead member");
+    }
+}
+
+/// A store started before its etcd (a server beside a cluster still starting) waits for it,
+/// up to its connect timeout, then serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_waits_for_a_cluster_that_starts_after_it() {
+    let mut members = Etcd::cluster(3);
+    for m in &mut members {
+        m.stop();
+    }
+    let names = endpoints(&members);
+    let connecting = tokio::spawn(async move { EtcdStore::connect(&names, options()).await });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!connecting.is_finished(), "it waits for etcd");
+    for m in &mut members {
+        m.restart();
+    }
+    let store = tokio::time::timeout(Duration::from_secs(60), connecting)
+        .await
+        .expect("connecting is bounded")
+        .expect("the connect task")
+        .unwrap_or_else(|e| {
+            let logs: Vec<String> = members.iter().map(Etcd::log_tail).collect();
+            panic!("connect once etcd is up: {e}\n{}", logs.join("\n"))
+        });
+    let failed = failures(&store, "late", 3).await;
+    assert!(failed.is_empty(), "{failed:#?}");
 }
