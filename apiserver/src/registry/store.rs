@@ -305,7 +305,9 @@ where
             .and_then(|f| self.versions.iter().find(|c| c.fingerprint == f));
         let codec = match by_fingerprint {
             Some(codec) => codec,
-            None => match stored_version(opened.json)? {
+            None => match stored_version(opened.json).map_err(|e| {
+                ApiError::internal(format!("stored {} {} is not JSON: {e}", info.kind, kv.key))
+            })? {
                 None => &self.versions[self.storage],
                 Some(v) => self
                     .versions
@@ -669,14 +671,13 @@ where
 }
 
 /// The version a stored object was written in: a scan of its `apiVersion`, not a full parse.
-fn stored_version(bytes: &[u8]) -> Result<Option<String>, ApiError> {
+fn stored_version(bytes: &[u8]) -> Result<Option<String>, serde_json::Error> {
     #[derive(serde::Deserialize)]
     struct TypeMeta<'a> {
         #[serde(rename = "apiVersion", borrow, default)]
         api_version: Option<std::borrow::Cow<'a, str>>,
     }
-    let meta = serde_json::from_slice::<TypeMeta>(bytes)
-        .map_err(|e| ApiError::internal(format!("stored object is not JSON: {e}")))?;
+    let meta = serde_json::from_slice::<TypeMeta>(bytes)?;
     Ok(meta
         .api_version
         .and_then(|av| av.rsplit_once('/').map(|(_, v)| v.to_string())))

@@ -158,12 +158,28 @@ fn error_response(e: &ApiError) -> Resp {
     )
 }
 
+/// A server-side failure is logged (a client error is the client's to read): a 500 as an error
+/// (a stored object that does not decode names its key), an unavailable or slow store as a
+/// warning.
+pub(crate) fn log_server_error(e: &ApiError, ending: &str) {
+    match e.code {
+        500 => {
+            tracing::error!(code = e.code, reason = %e.reason, message = %e.message, "{ending} failed")
+        }
+        501.. => {
+            tracing::warn!(code = e.code, reason = %e.reason, message = %e.message, "{ending} failed")
+        }
+        _ => {}
+    }
+}
+
 /// A `Status` that says when to retry says it in a `Retry-After` header too, as Go's
 /// `responsewriters.ErrorNegotiated` writes it (clients honour the header, not the body); the
 /// warnings the request earned before it failed are `Warning` headers; and, as Go's
 /// `RespondWithError`, `X-Content-Type-Options: nosniff`, so that no browser reads a message
 /// holding what the client sent as anything but its content type.
 fn with_error_headers(mut resp: Resp, e: &ApiError) -> Resp {
+    log_server_error(e, "response");
     resp.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
