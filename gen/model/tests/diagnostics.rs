@@ -2551,3 +2551,65 @@ fn cfg_on_a_module_holding_api_types_is_an_error() {
     assert!(out.contains("`Widget` is declared in it"), "{out}");
     assert_eq!(out.matches("error[E0204]").count(), 2, "{out}");
 }
+
+/// A file in no API package — a helper module beside the groups, a directory with no version —
+/// is read by no generator (as Go's generators read only the packages they are given): its
+/// types may hold what no API can (a trait object, a tuple, `#[cfg]`), and the API packages
+/// load. A type of an API package holding the same is still an error; so is a tag in a loose
+/// file (E0108).
+#[test]
+fn types_in_no_api_package_are_not_checked() {
+    let kind = format!(
+        "//! +groupName=example.com\n{META}/// +genclient\n#[derive(Clone, Default)]\npub struct Widget {{ pub metadata: ObjectMeta, pub spec: WidgetSpec }}\n#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]\npub struct WidgetSpec {{ pub size: i32 }}\n"
+    );
+    let helper = "#[derive(Debug)]\npub enum Error { Io { source: Box<dyn std::error::Error> } }\n#[cfg(feature = \"x\")]\npub struct Extra { pub pair: (i32, i32) }\n";
+    let root = fixture(&[
+        (
+            "apis/mod.rs",
+            "mod helper;\npub mod util;\npub mod widgets;\n",
+        ),
+        ("apis/helper.rs", helper),
+        (
+            "apis/util/mod.rs",
+            "pub struct Pair { pub t: (i32, i32) }\n",
+        ),
+        ("apis/widgets/mod.rs", "pub mod v1;\n"),
+        ("apis/widgets/v1.rs", &kind),
+    ]);
+    let loaded = try_load(&root, "apis").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        loaded
+            .model
+            .packages
+            .iter()
+            .any(|p| p.version.as_deref() == Some("v1")),
+        "{:#?}",
+        loaded.model
+    );
+    // Inside the package, the same field is an error.
+    let out = errors(
+        &[
+            ("apis/widgets/mod.rs", "pub mod v1;\n"),
+            (
+                "apis/widgets/v1.rs",
+                &format!("{kind}#[derive(Clone)]\npub struct Pair {{ pub t: (i32, i32) }}\n"),
+            ),
+        ],
+        "apis",
+    );
+    assert!(out.contains("error[E0201]"), "{out}");
+    // A tag in a loose file is still said to be unread.
+    let out = errors(
+        &[
+            (
+                "apis/util/mod.rs",
+                "/// +genclient\npub struct Pair { pub t: (i32, i32) }\n",
+            ),
+            ("apis/widgets/mod.rs", "pub mod v1;\n"),
+            ("apis/widgets/v1.rs", &kind),
+        ],
+        "apis",
+    );
+    assert!(out.contains("error[E0108]"), "{out}");
+    assert!(!out.contains("E0201"), "{out}");
+}
