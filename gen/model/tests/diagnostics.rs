@@ -1120,6 +1120,20 @@ fn custom_resource_hints_carry_the_doc_and_name_what_they_leave_out() {
         out.contains("warning[W0207]: `impl JsonSchema for FooSpec` is not read"),
         "{out}"
     );
+    // A kind's schema written by hand (kube-rs's `crd_derive_custom_schema`) neither.
+    let root = fixture(&[(
+        "apis/stable/v1/types.rs",
+        &format!(
+            "{META}\n#[derive(Clone)]\npub struct Foo {{\n    pub metadata: ObjectMeta,\n    pub spec: FooSpec,\n}}\n\n#[derive(Clone, serde::Serialize, serde::Deserialize)]\npub struct FooSpec {{\n    pub name: String,\n}}\n\nimpl schemars::JsonSchema for Foo {{}}\n"
+        ),
+    )]);
+    let loaded = try_load(&root, "apis").expect("a warning is not a failure");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert!(
+        out.contains("warning[W0207]: `impl JsonSchema for Foo` is not read"),
+        "{out}"
+    );
+    assert!(out.contains("a kind's schema is made from them"), "{out}");
 }
 
 /// W0118 as real projects write `#[kube(...)]`: several columns in one `printcolumn` string
@@ -2612,4 +2626,24 @@ fn types_in_no_api_package_are_not_checked() {
     );
     assert!(out.contains("error[E0108]"), "{out}");
     assert!(!out.contains("E0201"), "{out}");
+}
+
+/// W0118's kind written beside a spec still deriving `CustomResource` declares the kind twice
+/// (rustc's E0428 once the crate builds): said at once, with the derive to remove.
+#[test]
+fn a_kind_declared_beside_its_derive() {
+    let out = errors(
+        &[(
+            "apis/example/v1/types.rs",
+            &format!(
+                "//! +groupName=example.com\n{META}/// +genclient\n#[derive(Clone, Debug)]\npub struct Widget {{ pub metadata: ObjectMeta, pub spec: WidgetSpec }}\n#[derive(kube::CustomResource, Clone, Debug, serde::Serialize, serde::Deserialize)]\n#[kube(group = \"example.com\", version = \"v1\", kind = \"Widget\", namespaced)]\npub struct WidgetSpec {{ pub size: i32 }}\n"
+            ),
+        )],
+        "apis",
+    );
+    assert!(
+        out.contains("error[E0305]: `Widget` is declared twice: by this struct and by `#[derive(CustomResource)]` on `WidgetSpec`"),
+        "{out}"
+    );
+    assert!(out.contains("remove `CustomResource`"), "{out}");
 }

@@ -96,12 +96,16 @@ pub(super) fn custom_resource_warning(
     let kind_ident = crate::output::ident(&kind);
     let spec_ident = crate::output::ident(spec_name);
     decl.push(format!("#[derive({})]", derives.join(", ")));
+    // Documented, as a crate under `#![deny(missing_docs)]` (kube-rs's `crd_apply`) needs.
     decl.push(format!("pub struct {kind_ident} {{"));
+    decl.push("    /// Standard object's metadata.".into());
     decl.push(
         "    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,".into(),
     );
+    decl.push("    /// The desired state.".into());
     decl.push(format!("    pub spec: {spec_ident},"));
     if let Some(status) = &kube.status {
+        decl.push("    /// The observed state.".into());
         decl.push(format!("    pub status: Option<{status}>,"));
     }
     decl.push("}".into());

@@ -12,7 +12,7 @@ use crate::tags::{self, Place};
 
 use super::attrs::{doc_lines, plain_comment_tags};
 use super::items::lower_items;
-use super::{BareName, InputFile, LoweredFile, MapKey, Scope};
+use super::{BareName, InputFile, LoweredFile, LoweredType, MapKey, Scope};
 
 /// Parses and lowers files in parallel.
 pub(crate) fn lower_all(files: &[InputFile], sources: &Sources) -> Vec<LoweredFile> {
@@ -145,11 +145,40 @@ fn lower_file(f: &InputFile, sources: &Sources) -> LoweredFile {
         ..Scope::default()
     };
     lower_items(&mut ctx, &file.items, root, None, &mut out);
+    kinds_declared_twice(&ctx, &out.types, &mut out.diags);
     out.scopes = ctx.scopes;
     out.bare_names = ctx.bare_names;
     out.map_keys = ctx.map_keys;
     out.diags.append(&mut ctx.diags);
     out
+}
+
+/// A kind declared as a struct beside the spec whose `#[derive(CustomResource)]` declares it
+/// too (W0118's kind written, the derive kept): rustc's duplicate definition, said first.
+fn kinds_declared_twice(ctx: &Ctx, types: &[LoweredType], diags: &mut Vec<Diagnostic>) {
+    for t in types {
+        let Some(spec) = ctx
+            .scopes
+            .get(t.scope)
+            .and_then(|s| s.derived_kinds.get(&t.name))
+        else {
+            continue;
+        };
+        let mut d = Diagnostic::error(
+            "E0305",
+            format!(
+                "`{}` is declared twice: by this struct and by `#[derive(CustomResource)]` on `{spec}`",
+                t.name
+            ),
+        )
+        .at(t.span, "declared here");
+        if let Some(derive) = types.iter().find(|s| s.name == *spec && s.scope == t.scope) {
+            d = d.also(derive.span, "its derive declares it too");
+        }
+        diags.push(d.help(format!(
+            "remove `CustomResource` and the `#[kube(...)]` attributes from `{spec}`: kube-codegen reads the struct (W0118)"
+        )));
+    }
 }
 
 /// What stopped the lexer at byte `at` of `text`: (message, label).

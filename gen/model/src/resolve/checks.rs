@@ -254,8 +254,30 @@ pub(super) fn hand_written_serde(pkg: &Package, diags: &mut Vec<Diagnostic>) {
     for t in pkg
         .types
         .iter()
-        .filter(|t| t.resource.is_none() && t.options.openapi && !t.has_generics)
+        .filter(|t| t.options.openapi && !t.has_generics)
     {
+        // A schema of its own for kube-rs's derive (schemars' trait by hand: a `oneOf`, say),
+        // which the published schema, read from the Rust type, is not; a kind's too (kube-rs's
+        // `crd_derive_custom_schema` writes a kind's whole schema by hand).
+        if let Some(found) = t.trait_impls.iter().find(|i| i.path.last() == "JsonSchema") {
+            diags.push(
+                Diagnostic::warning(
+                    "W0207",
+                    format!("`impl JsonSchema for {}` is not read: the OpenAPI schema is the Rust type's", t.name),
+                )
+                .at(found.span, "a schema kube-codegen does not see")
+                .note("kube-rs publishes the schema this impl writes in its CRD; here the schema is read from the type's Rust shape and serde attributes")
+                .help(if t.resource.is_some() {
+                    "give the kind's `spec` and `status` types the Rust shape of their wire form (an untagged enum for a `oneOf`): a kind's schema is made from them"
+                } else {
+                    "give the type the Rust shape of its wire form (an untagged enum for a `oneOf`), or leave it out of OpenAPI with `+k8s:openapi-gen=false` (any value)"
+                }),
+            );
+        }
+        // A kind's serde is generated (register-gen).
+        if t.resource.is_some() {
+            continue;
+        }
         let mut how: Vec<String> = ["Serialize", "Deserialize"]
             .into_iter()
             .filter(|tr| t.impls.contains(*tr) && !t.derives.contains(*tr))
@@ -267,19 +289,6 @@ pub(super) fn hand_written_serde(pkg: &Package, diags: &mut Vec<Diagnostic>) {
                 .filter(|d| SERDE_DERIVES_ELSEWHERE.contains(&d.as_str()))
                 .map(|d| format!("`#[derive({d})]`")),
         );
-        // A schema of its own for kube-rs's derive (schemars' trait by hand: a `oneOf`, say),
-        // which the published schema, read from the Rust type, is not.
-        if let Some(found) = t.trait_impls.iter().find(|i| i.path.last() == "JsonSchema") {
-            diags.push(
-                Diagnostic::warning(
-                    "W0207",
-                    format!("`impl JsonSchema for {}` is not read: the OpenAPI schema is the Rust type's", t.name),
-                )
-                .at(found.span, "a schema kube-codegen does not see")
-                .note("kube-rs publishes the schema this impl writes in its CRD; here the schema is read from the type's Rust shape and serde attributes")
-                .help("give the type the Rust shape of its wire form (an untagged enum for a `oneOf`), or leave it out of OpenAPI with `+k8s:openapi-gen=false` (any value)"),
-            );
-        }
         if how.is_empty() {
             continue;
         }
