@@ -2647,3 +2647,53 @@ fn a_kind_declared_beside_its_derive() {
     );
     assert!(out.contains("remove `CustomResource`"), "{out}");
 }
+
+/// W0118 says when a derive's `#[kube(group = …)]` is not its package's group: the kind, once
+/// written, would be served elsewhere (agones' `FleetAutoscaler` beside `Fleet`; brupop's group
+/// lost to its directory's name).
+#[test]
+fn a_derives_group_other_than_the_packages_is_said() {
+    let spec = |group: &str| {
+        format!(
+            "#[derive(kube::CustomResource, Clone, Debug, serde::Serialize, serde::Deserialize)]\n#[kube(group = \"{group}\", version = \"v1\", kind = \"Shelf\", namespaced)]\npub struct ShelfSpec {{ pub size: i32 }}\n"
+        )
+    };
+    let warnings = |files: &[(&str, &str)]| {
+        let root = fixture(files);
+        let loaded = try_load(&root, "apis").expect("warnings are not a failure");
+        stable(&loaded.sources.render(&loaded.warnings), root.path())
+    };
+    let tagged = warnings(&[(
+        "apis/agones/v1/types.rs",
+        &format!(
+            "//! +groupName=agones.dev\n{}",
+            spec("autoscaling.agones.dev")
+        ),
+    )]);
+    assert!(
+        tagged.contains("the derive serves group `autoscaling.agones.dev`; this package's group is `agones.dev` (from its `+groupName`)"),
+        "{tagged}"
+    );
+    assert!(
+        tagged.contains("move the type to a package of group `autoscaling.agones.dev`"),
+        "{tagged}"
+    );
+    let inferred = warnings(&[("apis/crd/v1/types.rs", &spec("brupop.bottlerocket.aws"))]);
+    assert!(
+        inferred.contains(
+            "the derive serves group `brupop.bottlerocket.aws`; this package's group is `crd`"
+        ),
+        "{inferred}"
+    );
+    assert!(
+        inferred.contains("`//! +groupName=brupop.bottlerocket.aws` at the top of"),
+        "{inferred}"
+    );
+    // The package's own group: nothing more than W0118's hint.
+    let same = warnings(&[(
+        "apis/agones/v1/types.rs",
+        &format!("//! +groupName=agones.dev\n{}", spec("agones.dev")),
+    )]);
+    assert!(!same.contains("the derive serves group"), "{same}");
+    assert!(same.contains("warning[W0118]"), "{same}");
+}

@@ -42,7 +42,7 @@ pub(super) fn custom_resource_warning(
     attrs: &[syn::Attribute],
     spec_name: &str,
     span: Span,
-) -> (Diagnostic, String) {
+) -> (Diagnostic, String, Option<String>) {
     let kube = read_kube_attrs(attrs);
     let kind = kube.kind.clone().unwrap_or_else(|| {
         spec_name
@@ -171,7 +171,7 @@ pub(super) fn custom_resource_warning(
             "a `#[kube(...)]` attribute did not read ({why}): the kind shown lacks what it says"
         ));
     }
-    (d, kind)
+    (d, kind, kube.group)
 }
 
 fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {

@@ -130,6 +130,9 @@ pub(crate) struct Scope {
     /// Kinds kube-rs's `#[derive(CustomResource)]` declares here, by name: the spec deriving it
     /// (W0118). Named elsewhere, they are E0110 with a pointer to W0118.
     pub derived_kinds: BTreeMap<String, String>,
+    /// The groups those derives serve (`#[kube(group = …)]`), with the spec deriving each: the
+    /// package's group should be theirs.
+    pub derive_groups: Vec<(String, Span)>,
 }
 
 /// A free function: its name and where it is.

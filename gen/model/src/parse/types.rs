@@ -99,10 +99,12 @@ pub(super) fn lower_type(
     if derives.iter().any(|d| d == "CustomResource") {
         let span = ctx.span(ident.span());
         let spec = ident.unraw().to_string();
-        let (warning, kind) = super::kube_derive::custom_resource_warning(attrs, &spec, span);
+        let (warning, kind, group) =
+            super::kube_derive::custom_resource_warning(attrs, &spec, span);
         ctx.diags.push(warning);
         if let Some(scope) = ctx.scopes.get_mut(ctx.scope) {
             scope.derived_kinds.insert(kind, spec);
+            scope.derive_groups.extend(group.map(|g| (g, span)));
         }
     }
     let serde = serde_container(ctx, attrs);

@@ -52,6 +52,7 @@ pub(super) fn assemble_one(
         root_file_id,
         diags,
     );
+    derive_groups_differ(files, lowered, &group, &group_origin, &root_file, diags);
     let pkg_tags = package_tags(files, lowered, diags);
     let exports = Exports::of(files, lowered);
     let (types, raw) = package_types(files, file_types, lowered, &exports, diags);
@@ -187,6 +188,54 @@ fn package_group(
                 ),
             );
             (String::new(), Origin::Inferred("nothing".into()))
+        }
+    }
+}
+
+/// W0118 for a `#[derive(CustomResource)]` whose `#[kube(group = …)]` is not the package's
+/// group: its kind, once written as W0118 shows, would be served in the package's group, not
+/// the one the derive served (agones keeps `FleetAutoscaler` of `autoscaling.agones.dev` beside
+/// `Fleet` of `agones.dev`; brupop's group is lost to its directory's name).
+fn derive_groups_differ(
+    files: &[&Placed],
+    lowered: &BTreeMap<FileId, LoweredFile>,
+    group: &str,
+    origin: &Origin,
+    root_file: &Path,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if group.is_empty() {
+        return;
+    }
+    let from = match origin {
+        Origin::Tag(_) => "from its `+groupName`".to_string(),
+        Origin::Inferred(what) => format!("inferred from {what}"),
+    };
+    for p in files {
+        for scope in &lowered[&p.file.id].scopes {
+            for (derive_group, span) in scope.derive_groups.iter().filter(|(g, _)| g != group) {
+                diags.push(
+                    Diagnostic::warning(
+                        "W0118",
+                        format!(
+                            "the derive serves group `{derive_group}`; this package's group is `{group}` ({from})"
+                        ),
+                    )
+                    .at(*span, format!("`#[kube(group = \"{derive_group}\")]`"))
+                    .note(format!(
+                        "once declared as W0118 shows, the kind is served in `{group}`: clients of `{derive_group}` would not find it"
+                    ))
+                    .help(match origin {
+                        Origin::Inferred(_) => format!(
+                            "say the group in the package: `//! +groupName={derive_group}` at the top of {}",
+                            root_file.display()
+                        ),
+                        Origin::Tag(_) => format!(
+                            "move the type to a package of group `{derive_group}` (a `<group>/<version>/` directory whose module says `//! +groupName={derive_group}`), or serve it in `{group}`"
+                        ),
+                    }),
+                );
+            }
         }
     }
 }
