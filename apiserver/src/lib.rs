@@ -74,6 +74,7 @@ pub struct ApiServerBuilder {
     limits: limits::LimitsConfig,
     serve_stored_bytes: bool,
     garbage_collection: bool,
+    unsafe_malformed_object_deletion: bool,
     freshness_wait: std::time::Duration,
     webhooks: Option<Arc<registry::webhooks::Webhooks>>,
     namespaces: Option<Arc<dyn registry::namespaces::NamespaceSource>>,
@@ -149,6 +150,7 @@ impl ApiServer {
             limits: limits::LimitsConfig::default(),
             serve_stored_bytes: true,
             garbage_collection: true,
+            unsafe_malformed_object_deletion: false,
             freshness_wait: registry::FRESHNESS_WAIT,
             webhooks: None,
             namespaces: None,
@@ -313,6 +315,18 @@ impl ApiServerBuilder {
         self
     }
 
+    /// Whether a DELETE with `ignoreStoreReadErrorWithClusterBreakingPotential: true` removes an
+    /// object whose stored value does not decode (default: no; kube-apiserver's
+    /// `AllowUnsafeMalformedObjectDeletion` feature gate). Such an object fails every list of
+    /// its resource, and so every informer, and cannot be deleted otherwise. On, the delete
+    /// needs the `unsafe-delete-ignore-read-errors` verb on the resource besides `delete`, runs
+    /// no admission, ignores finalizers and preconditions, and is refused (409) for an object
+    /// that decodes; off, the option is ignored, as kube-apiserver ignores it.
+    pub fn unsafe_malformed_object_deletion(mut self, on: bool) -> Self {
+        self.unsafe_malformed_object_deletion = on;
+        self
+    }
+
     /// How long a get, list or watch from a `resourceVersion` the store has not reached waits
     /// for it — the client read that revision from a replica a little ahead of this one —
     /// before the 504 "Too large resource version" (default 3 s, kube-apiserver's watch cache's
@@ -376,6 +390,7 @@ impl ApiServerBuilder {
                 storage_version: storage,
                 serve_stored_bytes: self.serve_stored_bytes,
                 garbage_collection: self.garbage_collection,
+                unsafe_malformed_object_deletion: self.unsafe_malformed_object_deletion,
                 freshness_wait: self.freshness_wait,
                 webhooks: self.webhooks.clone(),
                 namespaces: self.namespaces.clone(),

@@ -408,6 +408,16 @@ impl Authorized {
         };
         self.guard.authorize(&self.user, &request).await
     }
+
+    /// Whether the request may delete an object that does not decode (kube-apiserver's
+    /// `unsafe-delete-ignore-read-errors` verb, asked besides `delete`); the 403 when not.
+    pub async fn may_unsafe_delete(&self) -> Result<(), ApiError> {
+        let request = RequestInfo {
+            verb: "unsafe-delete-ignore-read-errors".into(),
+            ..self.request.clone()
+        };
+        self.guard.authorize(&self.user, &request).await
+    }
 }
 
 /// kube-apiserver's 403: `alerts.pager.k8s.co "a" is forbidden: User "bob" cannot patch

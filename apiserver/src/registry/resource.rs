@@ -136,6 +136,9 @@ pub struct RestConfig {
     /// Deletes leave the garbage collector's finalizers
     /// ([`crate::ApiServerBuilder::garbage_collection`]).
     pub garbage_collection: bool,
+    /// A delete may remove an object that does not decode
+    /// ([`crate::ApiServerBuilder::unsafe_malformed_object_deletion`]).
+    pub unsafe_malformed_object_deletion: bool,
     /// How long a read or watch from a revision the store has not reached waits for it
     /// ([`crate::ApiServerBuilder::freshness_wait`]).
     pub freshness_wait: std::time::Duration,

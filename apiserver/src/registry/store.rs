@@ -111,6 +111,9 @@ pub(crate) struct GenericStore<H, S> {
     namespaces: Option<std::sync::Arc<dyn super::namespaces::NamespaceSource>>,
     /// Deletes leave the garbage collector's finalizers (`orphan`, `foregroundDeletion`).
     garbage_collection: bool,
+    /// A delete may remove an object that does not decode (see
+    /// [`crate::ApiServerBuilder::unsafe_malformed_object_deletion`]).
+    unsafe_delete: bool,
     /// How long a read from a revision still to come waits for it ([`FRESHNESS_WAIT`]).
     freshness_wait: std::time::Duration,
     /// This store's own `Arc` (set by [`GenericStore::shared`]): what a list read page by page
@@ -141,6 +144,7 @@ where
             config.garbage_collection,
         );
         let freshness_wait = config.freshness_wait;
+        let unsafe_delete = config.unsafe_malformed_object_deletion;
         let patch_schemas = versions
             .iter()
             .map(|v| {
@@ -167,6 +171,7 @@ where
             webhooks,
             namespaces,
             garbage_collection,
+            unsafe_delete,
             freshness_wait,
             fields: FieldManager::new(&versions),
             versions,

@@ -407,6 +407,9 @@ fn delete_options_query(ctx: &Ctx<'_>) -> Result<DeleteOptions, ApiError> {
         orphan_dependents: ctx.param("orphanDependents").map(super::query_bool),
         grace_period_seconds: super::query_int(ctx, "gracePeriodSeconds")?,
         dry_run: Some(ctx.query.all("dryRun").to_vec()).filter(|v| !v.is_empty()),
+        ignore_store_read_error_with_cluster_breaking_potential: ctx
+            .param("ignoreStoreReadErrorWithClusterBreakingPotential")
+            .map(super::query_bool),
         ..DeleteOptions::default()
     })
 }

@@ -797,3 +797,151 @@ async fn a_value_that_does_not_decode_is_named_by_its_key() {
         memory.delete(&key, None).await.unwrap();
     }
 }
+
+/// Allows everything but the unsafe delete's own verb, until told to.
+#[derive(Clone, Default)]
+struct UnsafeDeleteAllowed(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl apiserver::auth::Authorizer for UnsafeDeleteAllowed {
+    fn authorize<'a>(
+        &'a self,
+        a: apiserver::auth::Attributes<'a>,
+    ) -> apiserver::auth::DecisionFuture<'a> {
+        let allowed = a.request.verb != "unsafe-delete-ignore-read-errors"
+            || self.0.load(std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            if allowed {
+                apiserver::auth::Decision::Allow
+            } else {
+                apiserver::auth::Decision::Deny(String::new())
+            }
+        })
+    }
+}
+
+/// kube-apiserver's unsafe delete (KEP-3926): with the gate on, a DELETE with
+/// `ignoreStoreReadErrorWithClusterBreakingPotential` removes an object that does not decode —
+/// once its own verb is allowed, only such an object, never by deletecollection, not on a dry
+/// run — and the resource lists again; with the gate off the option is ignored.
+#[tokio::test]
+async fn an_object_that_does_not_decode_can_be_deleted_when_allowed() {
+    let store = AnyStore::Memory(MemoryStore::new());
+    let AnyStore::Memory(memory) = &store else {
+        unreachable!()
+    };
+    let allowed = UnsafeDeleteAllowed::default();
+    let build = |gate: bool| {
+        let anonymous = apiserver::auth::Authentication {
+            anonymous: true,
+            ..Default::default()
+        };
+        ApiServer::builder(store.clone())
+            .resource(
+                Resource::<pager::Alert>::hub()
+                    .version::<pager::v1alpha1::Alert>(pager::v1alpha1::OPENAPI_SCHEMAS)
+                    .version::<pager::v1beta1::Alert>(pager::v1beta1::OPENAPI_SCHEMAS)
+                    .strategy(Titles),
+            )
+            .storage_version("pager.k8s.co", "v1beta1")
+            .guard(apiserver::auth::Guard::new(anonymous, allowed.clone()))
+            .unsafe_malformed_object_deletion(gate)
+            .build()
+            .unwrap()
+            .into_router()
+    };
+    let (on, off) = (build(true), build(false));
+    let alerts = format!("{BETA}/namespaces/default/alerts");
+    let (code, _) = send(
+        &on,
+        Method::POST,
+        &alerts,
+        json!({"metadata": {"name": "fine"}, "spec": {"content": "c"}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED);
+    memory
+        .create(
+            "/registry/pager.k8s.co/alerts/default/bad",
+            bytes::Bytes::from_static(b"\x00\x01 not an object"),
+        )
+        .await
+        .unwrap();
+    let unsafe_delete = json!({"ignoreStoreReadErrorWithClusterBreakingPotential": true});
+    let status = |body: &[u8]| serde_json::from_slice::<Value>(body).unwrap();
+    // Gate off: the option is ignored, and the ordinary delete cannot read the object.
+    let (code, _) = send(
+        &off,
+        Method::DELETE,
+        &format!("{alerts}/bad"),
+        unsafe_delete.clone(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR);
+    // Gate on, the verb not allowed: 403.
+    let (code, body) = send(
+        &on,
+        Method::DELETE,
+        &format!("{alerts}/bad"),
+        unsafe_delete.clone(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{}", status(&body));
+    assert!(
+        status(&body)["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot unsafe-delete-ignore-read-errors"),
+        "{}",
+        status(&body)
+    );
+    allowed.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    // Not for an object that decodes, nor a missing one, nor a collection.
+    let (code, _) = send(
+        &on,
+        Method::DELETE,
+        &format!("{alerts}/fine"),
+        unsafe_delete.clone(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CONFLICT);
+    let (code, _) = send(
+        &on,
+        Method::DELETE,
+        &format!("{alerts}/none"),
+        unsafe_delete.clone(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    let (code, _) = send(&on, Method::DELETE, &alerts, unsafe_delete.clone()).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    // A dry run deletes nothing.
+    let (code, _) = send(
+        &on,
+        Method::DELETE,
+        &format!("{alerts}/bad"),
+        json!({"ignoreStoreReadErrorWithClusterBreakingPotential": true, "dryRun": ["All"]}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let (code, _) = send(&on, Method::GET, &alerts, Value::Null).await;
+    assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR);
+    // Asked in the query, as a client without a body asks it.
+    let (code, body) = send(
+        &on,
+        Method::DELETE,
+        &format!("{alerts}/bad?ignoreStoreReadErrorWithClusterBreakingPotential=true"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{}", status(&body));
+    assert_eq!(status(&body)["status"], "Success");
+    let (code, body) = send(&on, Method::GET, &alerts, Value::Null).await;
+    assert_eq!(code, StatusCode::OK);
+    let names: Vec<Value> = status(&body)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("fine")]);
+}

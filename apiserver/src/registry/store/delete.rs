@@ -15,6 +15,11 @@ where
         opts: &DeleteOptions,
         dry_run: bool,
     ) -> Result<Deleted, ApiError> {
+        if self.unsafe_delete
+            && opts.ignore_store_read_error_with_cluster_breaking_potential == Some(true)
+        {
+            return self.delete_malformed(scope, name, dry_run).await;
+        }
         meta::check_path_name(name)?;
         let (_, codec) = self.codec(&scope.version)?;
         let info = &codec.info;
@@ -115,6 +120,57 @@ where
         ))
     }
 
+    /// kube-apiserver's unsafe delete (KEP-3926, `ignoreStoreReadErrorWithClusterBreakingPotential`):
+    /// removes an object whose stored value does not decode — which fails every list of the
+    /// resource, and so every informer — without admission, finalizers or preconditions, none of
+    /// which can read it. Needs the `unsafe-delete-ignore-read-errors` verb; an object that
+    /// decodes is a 409 (it is deleted the ordinary way).
+    async fn delete_malformed(
+        &self,
+        scope: &Scope,
+        name: &str,
+        dry_run: bool,
+    ) -> Result<Deleted, ApiError> {
+        meta::check_path_name(name)?;
+        let (_, codec) = self.codec(&scope.version)?;
+        let info = &codec.info;
+        if let Some(authorized) = &scope.authorized {
+            authorized.may_unsafe_delete().await?;
+        }
+        let k = self.key(scope.namespace.as_deref(), Some(name));
+        let current = self
+            .store
+            .get(&k)
+            .await
+            .map_err(|e| self.storage_error(e, name))?
+            .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
+        if self.decode_stored(&current).is_ok() {
+            return Err(ApiError::conflict(
+                info.plural,
+                info.group,
+                name,
+                "the object is not corrupt: delete it without ignoreStoreReadErrorWithClusterBreakingPotential",
+            ));
+        }
+        if !dry_run {
+            match self.store.delete(&k, Some(current.mod_revision)).await {
+                Ok(_) => {
+                    tracing::warn!(key = %k, user = scope.user.as_deref().map_or("", |u| u.name.as_str()), "an object that did not decode was deleted (ignoreStoreReadErrorWithClusterBreakingPotential)")
+                }
+                Err(StorageError::Conflict { .. }) => {
+                    return Err(ApiError::conflict(
+                        info.plural,
+                        info.group,
+                        name,
+                        "the object changed while it was being deleted; try again",
+                    ));
+                }
+                Err(e) => return Err(self.storage_error(e, name)),
+            }
+        }
+        Ok(Deleted::Gone(Value::Null))
+    }
+
     /// Go's `Store.DeleteCollection`: deletes what a list with the same options returns. With
     /// `limit`, that is one page (its `continue` token returned for the next call); without,
     /// every page, read at the first page's revision. Objects are read before any is deleted,
@@ -126,6 +182,20 @@ where
         opts: &DeleteOptions,
         dry_run: bool,
     ) -> Result<ObjectList, ApiError> {
+        if self.unsafe_delete
+            && opts.ignore_store_read_error_with_cluster_breaking_potential == Some(true)
+        {
+            return Err(ApiError::invalid(
+                "DeleteOptions",
+                "meta.k8s.io",
+                "",
+                vec![Cause::new(
+                    "FieldValueInvalid",
+                    "ignoreStoreReadErrorWithClusterBreakingPotential",
+                    "Invalid value: true: is not allowed with DELETECOLLECTION, try again after removing the option",
+                )],
+            ));
+        }
         let (_, codec) = self.codec(&scope.version)?;
         let (selected, resource_version, next) = self.select_for_delete(scope, list).await?;
         // Answered with the list as it was read, before the deletes (those another client

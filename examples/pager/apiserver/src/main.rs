@@ -98,6 +98,12 @@ struct Cli {
     /// standalone, where no collector runs and such objects would wait forever.
     #[arg(long, action = clap::ArgAction::Set)]
     enable_garbage_collector: Option<bool>,
+    /// kube-apiserver's feature gates this server has, `Name=true|false`, comma-separated:
+    /// `AllowUnsafeMalformedObjectDeletion` (default false) lets a DELETE with
+    /// `ignoreStoreReadErrorWithClusterBreakingPotential: true` remove an object whose stored
+    /// value does not decode (it needs the `unsafe-delete-ignore-read-errors` verb too).
+    #[arg(long, value_delimiter = ',', value_parser = feature_gate)]
+    feature_gates: Vec<(FeatureGate, bool)>,
     /// With `--storage etcd`: serve watches and lists that accept a recent state
     /// (`resourceVersion="0"`, `NotOlderThan`, continue tokens) from a watch cache in memory —
     /// one etcd watch per resource however many clients watch —, as kube-apiserver's
@@ -289,6 +295,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 || cli.authentication_kubeconfig.is_some()
                 || cli.authorization_kubeconfig.is_some(),
         ))
+        .unsafe_malformed_object_deletion(
+            cli.feature_gates
+                .iter()
+                .rev()
+                .find(|(gate, _)| *gate == FeatureGate::AllowUnsafeMalformedObjectDeletion)
+                .is_some_and(|(_, on)| *on),
+        )
         .max_requests_inflight(cli.max_requests_inflight)
         .max_mutating_requests_inflight(cli.max_mutating_requests_inflight)
         .max_watches(cli.max_watches)
@@ -536,5 +549,62 @@ async fn wait_for_signal() {
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// The feature gates `--feature-gates` knows (kube-apiserver's names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FeatureGate {
+    AllowUnsafeMalformedObjectDeletion,
+}
+
+/// `Name=true|false`, as kube-apiserver reads each of `--feature-gates`; an unknown gate is an
+/// error, as there.
+fn feature_gate(s: &str) -> Result<(FeatureGate, bool), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("missing bool value for {s}"))?;
+    let gate = match name.trim() {
+        "AllowUnsafeMalformedObjectDeletion" => FeatureGate::AllowUnsafeMalformedObjectDeletion,
+        other => return Err(format!("unrecognized feature gate: {other}")),
+    };
+    let on = value
+        .trim()
+        .parse::<bool>()
+        .map_err(|_| format!("invalid value of {name}={value}, err: not a bool"))?;
+    Ok((gate, on))
+}
+
+#[cfg(test)]
+mod feature_gate_tests {
+    use super::{Cli, FeatureGate, feature_gate};
+    use clap::Parser;
+
+    #[test]
+    fn gates_read_as_kube_apiserver_reads_them() {
+        assert_eq!(
+            feature_gate("AllowUnsafeMalformedObjectDeletion=true"),
+            Ok((FeatureGate::AllowUnsafeMalformedObjectDeletion, true))
+        );
+        assert!(
+            feature_gate("NoSuchGate=true")
+                .unwrap_err()
+                .contains("unrecognized feature gate: NoSuchGate")
+        );
+        assert!(feature_gate("AllowUnsafeMalformedObjectDeletion").is_err());
+        assert!(feature_gate("AllowUnsafeMalformedObjectDeletion=yes").is_err());
+        let cli = Cli::try_parse_from([
+            "pager-apiserver",
+            "--feature-gates",
+            "AllowUnsafeMalformedObjectDeletion=true,AllowUnsafeMalformedObjectDeletion=false",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.feature_gates,
+            vec![
+                (FeatureGate::AllowUnsafeMalformedObjectDeletion, true),
+                (FeatureGate::AllowUnsafeMalformedObjectDeletion, false)
+            ]
+        );
     }
 }
