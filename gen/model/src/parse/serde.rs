@@ -374,7 +374,7 @@ pub(super) fn unread_schema_attributes(
                     format!("`#[schemars({key} …)]` is not read: the OpenAPI schema is the Rust type's"),
                 )
                 .at(span, "a schema kube-codegen does not see")
-                .note("list and map semantics such a schema sets (`x-kubernetes-list-type`, list-map keys) are what server-side apply merges by")
+                .note("what such a schema changes is published as the Rust type says: fields it makes optional (wasmcloud's `PodSpec` without its required `containers`) are required again, and the list and map semantics it sets (`x-kubernetes-list-type`, list-map keys) are what server-side apply merges by")
                 .help("say them with tags the schema is built from: `+listType=map` with `+listMapKey=<field>`, `+listType=set`, `+mapType`; `+k8s:openapi-gen=false` leaves a field's type out"),
             };
             ctx.diags.push(d);
