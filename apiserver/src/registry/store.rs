@@ -289,6 +289,20 @@ where
         }
     }
 
+    /// The value stored under `key` (the object `name`), or its 404.
+    pub(super) async fn stored(
+        &self,
+        key: &str,
+        info: &ResourceInfo,
+        name: &str,
+    ) -> Result<KeyValue, ApiError> {
+        self.store
+            .get(key)
+            .await
+            .map_err(|e| self.storage_error(e, name))?
+            .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))
+    }
+
     /// A stored value as a hub object with its `resourceVersion`, read in the version it was
     /// written in (named by its codec's fingerprint, or else by its `apiVersion`: the storage
     /// version may have changed since).

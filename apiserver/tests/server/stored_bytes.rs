@@ -819,6 +819,12 @@ impl apiserver::auth::Authorizer for UnsafeDeleteAllowed {
     }
 }
 
+/// A DELETE with `ignoreStoreReadErrorWithClusterBreakingPotential`.
+async fn unsafe_delete(app: &axum::Router, uri: &str) -> (StatusCode, Vec<u8>) {
+    let options = json!({"ignoreStoreReadErrorWithClusterBreakingPotential": true});
+    send(app, Method::DELETE, uri, options).await
+}
+
 /// kube-apiserver's unsafe delete (KEP-3926): with the gate on, a DELETE with
 /// `ignoreStoreReadErrorWithClusterBreakingPotential` removes an object that does not decode —
 /// once its own verb is allowed, only such an object, never by deletecollection, not on a dry
@@ -866,25 +872,12 @@ async fn an_object_that_does_not_decode_can_be_deleted_when_allowed() {
         )
         .await
         .unwrap();
-    let unsafe_delete = json!({"ignoreStoreReadErrorWithClusterBreakingPotential": true});
     let status = |body: &[u8]| serde_json::from_slice::<Value>(body).unwrap();
     // Gate off: the option is ignored, and the ordinary delete cannot read the object.
-    let (code, _) = send(
-        &off,
-        Method::DELETE,
-        &format!("{alerts}/bad"),
-        unsafe_delete.clone(),
-    )
-    .await;
+    let (code, _) = unsafe_delete(&off, &format!("{alerts}/bad")).await;
     assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR);
     // Gate on, the verb not allowed: 403.
-    let (code, body) = send(
-        &on,
-        Method::DELETE,
-        &format!("{alerts}/bad"),
-        unsafe_delete.clone(),
-    )
-    .await;
+    let (code, body) = unsafe_delete(&on, &format!("{alerts}/bad")).await;
     assert_eq!(code, StatusCode::FORBIDDEN, "{}", status(&body));
     assert!(
         status(&body)["message"]
@@ -896,23 +889,11 @@ async fn an_object_that_does_not_decode_can_be_deleted_when_allowed() {
     );
     allowed.0.store(true, std::sync::atomic::Ordering::SeqCst);
     // Not for an object that decodes, nor a missing one, nor a collection.
-    let (code, _) = send(
-        &on,
-        Method::DELETE,
-        &format!("{alerts}/fine"),
-        unsafe_delete.clone(),
-    )
-    .await;
+    let (code, _) = unsafe_delete(&on, &format!("{alerts}/fine")).await;
     assert_eq!(code, StatusCode::CONFLICT);
-    let (code, _) = send(
-        &on,
-        Method::DELETE,
-        &format!("{alerts}/none"),
-        unsafe_delete.clone(),
-    )
-    .await;
+    let (code, _) = unsafe_delete(&on, &format!("{alerts}/none")).await;
     assert_eq!(code, StatusCode::NOT_FOUND);
-    let (code, _) = send(&on, Method::DELETE, &alerts, unsafe_delete.clone()).await;
+    let (code, _) = unsafe_delete(&on, &alerts).await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
     // A dry run deletes nothing.
     let (code, _) = send(

@@ -27,12 +27,7 @@ where
         let preconditions = opts.preconditions.as_ref();
         let mut attempts = Attempts::new();
         while attempts.another().await {
-            let current = self
-                .store
-                .get(&k)
-                .await
-                .map_err(|e| self.storage_error(e, name))?
-                .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
+            let current = self.stored(&k, info, name).await?;
             let mut obj = self.decode_stored(&current)?;
             if let Some(uid) = preconditions.and_then(|p| p.uid.as_deref())
                 && Some(uid) != obj.metadata().uid.as_deref()
@@ -138,12 +133,7 @@ where
             authorized.may_unsafe_delete().await?;
         }
         let k = self.key(scope.namespace.as_deref(), Some(name));
-        let current = self
-            .store
-            .get(&k)
-            .await
-            .map_err(|e| self.storage_error(e, name))?
-            .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
+        let current = self.stored(&k, info, name).await?;
         if self.decode_stored(&current).is_ok() {
             return Err(ApiError::conflict(
                 info.plural,

@@ -113,12 +113,7 @@ where
         };
         let mut attempts = Attempts::new();
         while attempts.another().await {
-            let current = self
-                .store
-                .get(&k)
-                .await
-                .map_err(|e| self.storage_error(e, name))?
-                .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
+            let current = self.stored(&k, info, name).await?;
             let old = self.decode_stored(&current)?;
             let (new, mut warnings) = modify(&old)?;
             let attempt = self
