@@ -159,15 +159,16 @@ fn error_response(e: &ApiError) -> Resp {
 }
 
 /// A server-side failure is logged (a client error is the client's to read): a 500 as an error
-/// (a stored object that does not decode names its key), an unavailable or slow store as a
-/// warning.
+/// (a stored object that does not decode names its key); an unavailable or slow store (503,
+/// 504) only at debug level, since during an outage every request meets it and the storage
+/// layer says so once.
 pub(crate) fn log_server_error(e: &ApiError, ending: &str) {
     match e.code {
         500 => {
             tracing::error!(code = e.code, reason = %e.reason, message = %e.message, "{ending} failed")
         }
         501.. => {
-            tracing::warn!(code = e.code, reason = %e.reason, message = %e.message, "{ending} failed")
+            tracing::debug!(code = e.code, reason = %e.reason, message = %e.message, "{ending} failed")
         }
         _ => {}
     }
