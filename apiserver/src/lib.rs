@@ -319,9 +319,11 @@ impl ApiServerBuilder {
     /// object whose stored value does not decode (default: no; kube-apiserver's
     /// `AllowUnsafeMalformedObjectDeletion` feature gate). Such an object fails every list of
     /// its resource, and so every informer, and cannot be deleted otherwise. On, the delete
-    /// needs the `unsafe-delete-ignore-read-errors` verb on the resource besides `delete`, runs
-    /// no admission, ignores finalizers and preconditions, and is refused (409) for an object
-    /// that decodes; off, the option is ignored, as kube-apiserver ignores it.
+    /// needs the `unsafe-delete-ignore-read-errors` verb on the resource besides `delete` (from
+    /// the guard: a server without one allows every request), runs no admission, ignores
+    /// finalizers, refuses (422) preconditions and the other options it cannot honour, and is
+    /// refused (409) for an object that decodes; off, the option is ignored, as kube-apiserver
+    /// ignores it.
     pub fn unsafe_malformed_object_deletion(mut self, on: bool) -> Self {
         self.unsafe_malformed_object_deletion = on;
         self

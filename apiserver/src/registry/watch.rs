@@ -147,10 +147,12 @@ where
                 None
             }
         };
-        Decoded {
-            new: self.cached(&ev.kv),
-            old,
+        let new = self.cached(&ev.kv);
+        if let Err(e) = &new {
+            // Once per event, not once per watcher its ERROR goes to.
+            tracing::error!(key = %ev.kv.key, revision = ev.revision, error = %e.message, "a watch event does not decode");
         }
+        Decoded { new, old }
     }
 
     /// [`Self::decode_event`], made by the first of this registry's watchers to see the event

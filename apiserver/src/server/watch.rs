@@ -310,7 +310,6 @@ impl Encoder {
     /// An ERROR event carrying the error's `Status`.
     fn error(&self, e: &ApiError) -> Bytes {
         use k8s_openapi::apimachinery::pkg::apis::meta::v1::WatchEvent;
-        super::log_server_error(e, "watch");
         if matches!(
             self.output,
             Output::Protobuf | Output::Metadata { protobuf: true, .. }

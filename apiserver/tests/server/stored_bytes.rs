@@ -895,6 +895,25 @@ async fn an_object_that_does_not_decode_can_be_deleted_when_allowed() {
     assert_eq!(code, StatusCode::NOT_FOUND);
     let (code, _) = unsafe_delete(&on, &alerts).await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    // Options it cannot honour are refused, as Go's `ValidateIgnoreStoreReadError` refuses them.
+    let (code, body) = send(
+        &on,
+        Method::DELETE,
+        &format!("{alerts}/bad"),
+        json!({"ignoreStoreReadErrorWithClusterBreakingPotential": true,
+               "preconditions": {"uid": "u"}, "gracePeriodSeconds": 0}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{}", status(&body));
+    let causes = status(&body)["details"]["causes"].to_string();
+    assert!(
+        causes.contains("cannot be set together with .preconditions"),
+        "{causes}"
+    );
+    assert!(
+        causes.contains("cannot be set together with .gracePeriodSeconds"),
+        "{causes}"
+    );
     // A dry run deletes nothing.
     let (code, _) = send(
         &on,

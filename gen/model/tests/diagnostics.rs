@@ -2646,6 +2646,27 @@ fn a_kind_declared_beside_its_derive() {
         "{out}"
     );
     assert!(out.contains("remove `CustomResource`"), "{out}");
+    // With `root`, the derive's struct has that name: a kind of the kind's name beside it is no
+    // duplicate; one named as the root is.
+    let files = |kind_struct: &str| {
+        format!(
+            "//! +groupName=example.com\n{META}/// +genclient\n#[derive(Clone, Debug)]\npub struct {kind_struct} {{ pub metadata: ObjectMeta, pub spec: WidgetSpec }}\n#[derive(kube::CustomResource, Clone, Debug, serde::Serialize, serde::Deserialize)]\n#[kube(group = \"example.com\", version = \"v1\", kind = \"Widget\", root = \"WidgetCrd\", namespaced)]\npub struct WidgetSpec {{ pub size: i32 }}\n"
+        )
+    };
+    let root = fixture(&[("apis/example/v1/types.rs", &files("Widget"))]);
+    let loaded = try_load(&root, "apis").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        loaded
+            .model
+            .packages
+            .iter()
+            .any(|p| p.type_named("Widget").is_some())
+    );
+    let out = errors(&[("apis/example/v1/types.rs", &files("WidgetCrd"))], "apis");
+    assert!(
+        out.contains("error[E0305]: `WidgetCrd` is declared twice"),
+        "{out}"
+    );
 }
 
 /// W0118 says when a derive's `#[kube(group = …)]` is not its package's group: the kind, once
@@ -2672,6 +2693,11 @@ fn a_derives_group_other_than_the_packages_is_said() {
     )]);
     assert!(
         tagged.contains("the derive serves group `autoscaling.agones.dev`; this package's group is `agones.dev` (from its `+groupName`)"),
+        "{tagged}"
+    );
+    assert_eq!(
+        tagged.matches("the derive serves group").count(),
+        1,
         "{tagged}"
     );
     assert!(

@@ -15,14 +15,14 @@ where
         opts: &DeleteOptions,
         dry_run: bool,
     ) -> Result<Deleted, ApiError> {
-        if self.unsafe_delete
-            && opts.ignore_store_read_error_with_cluster_breaking_potential == Some(true)
-        {
-            return self.delete_malformed(scope, name, dry_run).await;
-        }
         meta::check_path_name(name)?;
         let (_, codec) = self.codec(&scope.version)?;
         let info = &codec.info;
+        if self.unsafe_delete_asked(opts) {
+            return self
+                .delete_malformed(scope, info, name, opts, dry_run)
+                .await;
+        }
         let k = self.key(scope.namespace.as_deref(), Some(name));
         let preconditions = opts.preconditions.as_ref();
         let mut attempts = Attempts::new();
@@ -115,50 +115,92 @@ where
         ))
     }
 
+    /// Whether a delete asks for the unsafe delete of an object that does not decode (only
+    /// when the server allows it: otherwise the option is ignored, as kube-apiserver drops it
+    /// with its feature gate off).
+    fn unsafe_delete_asked(&self, opts: &DeleteOptions) -> bool {
+        self.unsafe_delete
+            && opts.ignore_store_read_error_with_cluster_breaking_potential == Some(true)
+    }
+
     /// kube-apiserver's unsafe delete (KEP-3926, `ignoreStoreReadErrorWithClusterBreakingPotential`):
     /// removes an object whose stored value does not decode — which fails every list of the
-    /// resource, and so every informer — without admission, finalizers or preconditions, none of
-    /// which can read it. Needs the `unsafe-delete-ignore-read-errors` verb; an object that
-    /// decodes is a 409 (it is deleted the ordinary way).
+    /// resource, and so every informer — without admission or finalizers, which cannot read it.
+    /// Needs the `unsafe-delete-ignore-read-errors` verb; options it cannot honour
+    /// (preconditions, a grace period, a propagation policy) are a 422, as Go's
+    /// `ValidateIgnoreStoreReadError` answers; an object that decodes is a 409 (it is deleted
+    /// the ordinary way).
     async fn delete_malformed(
         &self,
         scope: &Scope,
+        info: &ResourceInfo,
         name: &str,
+        opts: &DeleteOptions,
         dry_run: bool,
     ) -> Result<Deleted, ApiError> {
-        meta::check_path_name(name)?;
-        let (_, codec) = self.codec(&scope.version)?;
-        let info = &codec.info;
+        let field = "ignoreStoreReadErrorWithClusterBreakingPotential";
+        let together = |other: &str| {
+            Cause::new(
+                "FieldValueInvalid",
+                field,
+                format!("Invalid value: true: cannot be set together with .{other}"),
+            )
+        };
+        let mut causes = Vec::new();
+        if opts.propagation_policy.is_some() {
+            causes.push(together("propagationPolicy"));
+        }
+        if opts.orphan_dependents.is_some() {
+            causes.push(together("orphanDependents"));
+        }
+        if opts.grace_period_seconds.is_some() {
+            causes.push(together("gracePeriodSeconds"));
+        }
+        if opts.preconditions.is_some() {
+            causes.push(together("preconditions"));
+        }
+        if !causes.is_empty() {
+            return Err(ApiError::invalid(
+                "DeleteOptions",
+                "meta.k8s.io",
+                "",
+                causes,
+            ));
+        }
         if let Some(authorized) = &scope.authorized {
             authorized.may_unsafe_delete().await?;
         }
         let k = self.key(scope.namespace.as_deref(), Some(name));
-        let current = self.stored(&k, info, name).await?;
-        if self.decode_stored(&current).is_ok() {
-            return Err(ApiError::conflict(
-                info.plural,
-                info.group,
-                name,
-                "the object is not corrupt: delete it without ignoreStoreReadErrorWithClusterBreakingPotential",
-            ));
-        }
-        if !dry_run {
+        let mut attempts = Attempts::new();
+        while attempts.another().await {
+            let current = self.stored(&k, info, name).await?;
+            if self.decode_stored(&current).is_ok() {
+                return Err(ApiError::conflict(
+                    info.plural,
+                    info.group,
+                    name,
+                    &format!("the object is not corrupt: delete it without {field}"),
+                ));
+            }
+            if dry_run {
+                return Ok(Deleted::Gone(Value::Null));
+            }
             match self.store.delete(&k, Some(current.mod_revision)).await {
                 Ok(_) => {
-                    tracing::warn!(key = %k, user = scope.user.as_deref().map_or("", |u| u.name.as_str()), "an object that did not decode was deleted (ignoreStoreReadErrorWithClusterBreakingPotential)")
+                    tracing::warn!(key = %k, user = scope.user.as_deref().map_or("", |u| u.name.as_str()), "an object that did not decode was deleted ({field})");
+                    return Ok(Deleted::Gone(Value::Null));
                 }
-                Err(StorageError::Conflict { .. }) => {
-                    return Err(ApiError::conflict(
-                        info.plural,
-                        info.group,
-                        name,
-                        "the object changed while it was being deleted; try again",
-                    ));
-                }
+                // Changed meanwhile: read it again, as Go's conditional delete does.
+                Err(StorageError::Conflict { .. }) => continue,
                 Err(e) => return Err(self.storage_error(e, name)),
             }
         }
-        Ok(Deleted::Gone(Value::Null))
+        Err(ApiError::conflict(
+            info.plural,
+            info.group,
+            name,
+            "too many concurrent writers; try again",
+        ))
     }
 
     /// Go's `Store.DeleteCollection`: deletes what a list with the same options returns. With
@@ -172,9 +214,7 @@ where
         opts: &DeleteOptions,
         dry_run: bool,
     ) -> Result<ObjectList, ApiError> {
-        if self.unsafe_delete
-            && opts.ignore_store_read_error_with_cluster_breaking_potential == Some(true)
-        {
+        if self.unsafe_delete_asked(opts) {
             return Err(ApiError::invalid(
                 "DeleteOptions",
                 "meta.k8s.io",

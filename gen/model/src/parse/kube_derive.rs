@@ -36,8 +36,8 @@ struct KubeAttrs {
     derives: Vec<String>,
 }
 
-/// W0118 for a type deriving `CustomResource`, with the plain struct to write instead; and the
-/// kind the derive declares.
+/// W0118 for a type deriving `CustomResource`, with the plain struct to write instead; the name
+/// of the struct the derive declares (its `root`, else the kind); and the group it serves.
 pub(super) fn custom_resource_warning(
     attrs: &[syn::Attribute],
     spec_name: &str,
@@ -171,7 +171,9 @@ pub(super) fn custom_resource_warning(
             "a `#[kube(...)]` attribute did not read ({why}): the kind shown lacks what it says"
         ));
     }
-    (d, kind, kube.group)
+    // The struct the derive declares: named `root` when given, else as the kind.
+    let declared = kube.root.clone().unwrap_or(kind);
+    (d, declared, kube.group)
 }
 
 fn read_kube_attrs(attrs: &[syn::Attribute]) -> KubeAttrs {
