@@ -2715,6 +2715,22 @@ fn a_derives_group_other_than_the_packages_is_said() {
         inferred.contains("`//! +groupName=brupop.bottlerocket.aws` at the top of"),
         "{inferred}"
     );
+    // No group could be told (E0106): the derive's is the one to write.
+    let out = errors(
+        &[("apis/v1/types.rs", &spec("brupop.bottlerocket.aws"))],
+        "apis",
+    );
+    assert!(out.contains("error[E0106]"), "{out}");
+    assert!(
+        out.contains(
+            "the derive serves group `brupop.bottlerocket.aws`; this package has no group"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("`//! +groupName=brupop.bottlerocket.aws` at the top of"),
+        "{out}"
+    );
     // The package's own group: nothing more than W0118's hint.
     let same = warnings(&[(
         "apis/agones/v1/types.rs",

@@ -204,37 +204,36 @@ fn derive_groups_differ(
     root_file: &Path,
     diags: &mut Vec<Diagnostic>,
 ) {
-    if group.is_empty() {
-        return;
-    }
-    let from = match origin {
-        Origin::Tag(_) => "from its `+groupName`".to_string(),
-        Origin::Inferred(what) => format!("inferred from {what}"),
+    // With no group (E0106 says so), the derive's is the one to write.
+    let package = match origin {
+        _ if group.is_empty() => "this package has no group".to_string(),
+        Origin::Tag(_) => format!("this package's group is `{group}` (from its `+groupName`)"),
+        Origin::Inferred(what) => {
+            format!("this package's group is `{group}` (inferred from {what})")
+        }
     };
     for p in files {
         for scope in &lowered[&p.file.id].scopes {
             for (derive_group, span) in scope.derive_groups.iter().filter(|(g, _)| g != group) {
-                diags.push(
-                    Diagnostic::warning(
-                        "W0118",
-                        format!(
-                            "the derive serves group `{derive_group}`; this package's group is `{group}` ({from})"
-                        ),
-                    )
-                    .at(*span, format!("`#[kube(group = \"{derive_group}\")]`"))
-                    .note(format!(
+                let mut d = Diagnostic::warning(
+                    "W0118",
+                    format!("the derive serves group `{derive_group}`; {package}"),
+                )
+                .at(*span, format!("`#[kube(group = \"{derive_group}\")]`"));
+                if !group.is_empty() {
+                    d = d.note(format!(
                         "once declared as W0118 shows, the kind is served in `{group}`: clients of `{derive_group}` would not find it"
-                    ))
-                    .help(match origin {
-                        Origin::Inferred(_) => format!(
-                            "say the group in the package: `//! +groupName={derive_group}` at the top of {}",
-                            root_file.display()
-                        ),
-                        Origin::Tag(_) => format!(
-                            "move the type to a package of group `{derive_group}` (a `<group>/<version>/` directory whose module says `//! +groupName={derive_group}`), or serve it in `{group}`"
-                        ),
-                    }),
-                );
+                    ));
+                }
+                diags.push(d.help(match origin {
+                    Origin::Inferred(_) => format!(
+                        "say the group in the package: `//! +groupName={derive_group}` at the top of {}",
+                        root_file.display()
+                    ),
+                    Origin::Tag(_) => format!(
+                        "move the type to a package of group `{derive_group}` (a `<group>/<version>/` directory whose module says `//! +groupName={derive_group}`), or serve it in `{group}`"
+                    ),
+                }));
             }
         }
     }
