@@ -147,11 +147,20 @@ where
                 None
             }
         };
-        let new = self.cached(&ev.kv);
-        if let Err(e) = &new {
+        let new = self.cached(&ev.kv).map_err(|e| {
             // Once per event, not once per watcher its ERROR goes to.
             tracing::error!(key = %ev.kv.key, revision = ev.revision, error = %e.message, "a watch event does not decode");
-        }
+            // An unsafe delete of such an object (KEP-3926): kube-apiserver's reason and words.
+            if ev.kind == EventType::Deleted {
+                ApiError::new(
+                    500,
+                    "StoreReadError",
+                    format!("saw a DELETED event, but object data is corrupt - {}", e.message),
+                )
+            } else {
+                e
+            }
+        });
         Decoded { new, old }
     }
 

@@ -925,6 +925,19 @@ async fn an_object_that_does_not_decode_can_be_deleted_when_allowed() {
     assert_eq!(code, StatusCode::OK);
     let (code, _) = send(&on, Method::GET, &alerts, Value::Null).await;
     assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR);
+    // A watch open across the delete gets kube-apiserver's ERROR for it.
+    let rv = memory.revision().await.unwrap();
+    let watch = on
+        .clone()
+        .oneshot(
+            Request::get(format!("{alerts}?watch=1&resourceVersion={rv}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(watch.status(), StatusCode::OK);
+    let mut events = watch.into_body().into_data_stream();
     // Asked in the query, as a client without a body asks it.
     let (code, body) = send(
         &on,
@@ -935,6 +948,26 @@ async fn an_object_that_does_not_decode_can_be_deleted_when_allowed() {
     .await;
     assert_eq!(code, StatusCode::OK, "{}", status(&body));
     assert_eq!(status(&body)["status"], "Success");
+    let mut line = Vec::new();
+    while !line.ends_with(b"\n") {
+        use futures::StreamExt;
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), events.next())
+            .await
+            .expect("the watch sends the delete")
+            .expect("the watch has not ended")
+            .unwrap();
+        line.extend_from_slice(&chunk);
+    }
+    let event = status(&line);
+    assert_eq!(event["type"], "ERROR", "{event}");
+    assert_eq!(event["object"]["reason"], "StoreReadError", "{event}");
+    assert!(
+        event["object"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("saw a DELETED event, but object data is corrupt"),
+        "{event}"
+    );
     let (code, body) = send(&on, Method::GET, &alerts, Value::Null).await;
     assert_eq!(code, StatusCode::OK);
     let names: Vec<Value> = status(&body)["items"]
