@@ -2739,3 +2739,39 @@ fn a_derives_group_other_than_the_packages_is_said() {
     assert!(!same.contains("the derive serves group"), "{same}");
     assert!(same.contains("warning[W0118]"), "{same}");
 }
+
+/// W0118 checks the derive's scale against the spec (kube-rs does not): a replicas path naming
+/// no field of the spec is shown commented out, with a note, not as a `+scale` that would be
+/// E0320 on the next run (kube-rs's `crd_derive` example).
+#[test]
+fn custom_resource_hints_check_the_scale_against_the_spec() {
+    let spec = |fields: &str| {
+        format!(
+            "#[derive(kube::CustomResource, Clone, Debug, serde::Serialize, serde::Deserialize)]\n#[kube(group = \"example.com\", version = \"v1\", kind = \"Foo\", namespaced, status = \"FooStatus\", scale(spec_replicas_path = \".spec.replicas\", status_replicas_path = \".status.replicas\"))]\n#[serde(rename_all = \"camelCase\")]\npub struct FooSpec {{ {fields} }}\n#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]\npub struct FooStatus {{ pub replicas: i32 }}\n"
+        )
+    };
+    let warnings = |text: String| {
+        let root = fixture(&[(
+            "apis/example/v1/types.rs",
+            &format!("//! +groupName=example.com\n{text}"),
+        )]);
+        let loaded = try_load(&root, "apis").expect("warnings are not a failure");
+        stable(&loaded.sources.render(&loaded.warnings), root.path())
+    };
+    let without = warnings(spec("pub name: String"));
+    assert!(
+        without.contains("// +scale to check (see the note): specReplicasPath=.spec.replicas"),
+        "{without}"
+    );
+    assert!(!without.contains("/// +scale="), "{without}");
+    assert!(
+        without.contains("the derive's scale counts replicas at `.spec.replicas`, which `FooSpec` has no field for"),
+        "{without}"
+    );
+    let with = warnings(spec("pub replicas: i32"));
+    assert!(
+        with.contains("/// +scale=specReplicasPath=.spec.replicas"),
+        "{with}"
+    );
+    assert!(!with.contains("has no field for"), "{with}");
+}

@@ -41,6 +41,7 @@ struct KubeAttrs {
 pub(super) fn custom_resource_warning(
     attrs: &[syn::Attribute],
     spec_name: &str,
+    spec_fields: Option<&[&str]>,
     span: Span,
 ) -> (Diagnostic, String, Option<String>) {
     let kube = read_kube_attrs(attrs);
@@ -75,7 +76,20 @@ pub(super) fn custom_resource_warning(
             Err(json) => decl.push(format!("// printcolumn to translate: {json}")),
         }
     }
+    // kube-rs does not check its scale paths against the spec; `+scale` does (E0320).
+    let missing_replicas = match (&kube.scale, spec_fields) {
+        (Some(Ok(tag)), Some(fields)) => tag
+            .split(',')
+            .find_map(|p| p.strip_prefix("specReplicasPath=.spec."))
+            .map(|path| path.split('.').next().unwrap_or(path))
+            .filter(|first| !fields.contains(first))
+            .map(str::to_string),
+        _ => None,
+    };
     match &kube.scale {
+        Some(Ok(tag)) if missing_replicas.is_some() => {
+            decl.push(format!("// +scale to check (see the note): {tag}"))
+        }
         Some(Ok(tag)) => decl.push(format!("/// +scale={tag}")),
         Some(Err(given)) => decl.push(format!("// scale to translate: {given}")),
         None => {}
@@ -144,6 +158,11 @@ pub(super) fn custom_resource_warning(
     if let (Some(group), Some(version)) = (&kube.group, &kube.version) {
         d = d.note(format!(
             "the derive serves it as `{group}/{version}`; kube-codegen takes the group from the package's `+groupName` and the version from its directory: keep it in a `{version}` package whose module says `//! +groupName={group}`"
+        ));
+    }
+    if let Some(field) = &missing_replicas {
+        d = d.note(format!(
+            "the derive's scale counts replicas at `.spec.{field}`, which `{spec_name}` has no field for (kube-rs does not check it; `+scale` does, E0320): add the field, or leave the scale out"
         ));
     }
     if let Some(root) = kube.root.as_ref().filter(|r| **r != kind) {

@@ -96,21 +96,34 @@ pub(super) fn lower_type(
             }
         }
     }
+    // W0118 goes first among the type's diagnostics; it reads the spec's wire names.
+    let w0118_at = ctx.diags.len();
+    let serde = serde_container(ctx, attrs);
+    super::serde::unread_schema_attributes(ctx, attrs, false);
+    let mut body = body;
+    apply_serde_names(&mut body, &serde);
     if derives.iter().any(|d| d == "CustomResource") {
         let span = ctx.span(ident.span());
         let spec = ident.unraw().to_string();
+        // The spec's fields on the wire; unknown when one is flattened.
+        let wire_fields: Option<Vec<&str>> = match &body {
+            TypeBody::Struct(fields) if !fields.iter().any(|f| f.serde.flatten) => Some(
+                fields
+                    .iter()
+                    .filter(|f| !f.serde.skip)
+                    .map(|f| f.wire.as_str())
+                    .collect(),
+            ),
+            _ => None,
+        };
         let (warning, kind, group) =
-            super::kube_derive::custom_resource_warning(attrs, &spec, span);
-        ctx.diags.push(warning);
+            super::kube_derive::custom_resource_warning(attrs, &spec, wire_fields.as_deref(), span);
+        ctx.diags.insert(w0118_at, warning);
         if let Some(scope) = ctx.scopes.get_mut(ctx.scope) {
             scope.derived_kinds.insert(kind, spec);
             scope.derive_groups.extend(group.map(|g| (g, span)));
         }
     }
-    let serde = serde_container(ctx, attrs);
-    super::serde::unread_schema_attributes(ctx, attrs, false);
-    let mut body = body;
-    apply_serde_names(&mut body, &serde);
     LoweredType {
         private_members: Vec::new(),
         scope: ctx.scope,
