@@ -125,6 +125,12 @@ impl ApiError {
     }
 
     /// 422 with field causes: `Alert.pager.k8s.co "a1" is invalid: spec.message: Required value`.
+    /// A `DeleteOptions` that does not validate (Go's `ValidateDeleteOptions`): the 422 naming
+    /// it, as Go's delete handler answers.
+    pub fn invalid_delete_options(causes: Vec<Cause>) -> Self {
+        Self::invalid("DeleteOptions", "meta.k8s.io", "", causes)
+    }
+
     pub fn invalid(kind: &str, group: &str, name: &str, causes: Vec<Cause>) -> Self {
         let summary: Vec<String> = causes
             .iter()

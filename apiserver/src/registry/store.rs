@@ -58,6 +58,16 @@ impl Attempts {
         }
     }
 
+    /// The 409 once every attempt collided with another writer.
+    fn exhausted(info: &ResourceInfo, name: &str) -> ApiError {
+        ApiError::conflict(
+            info.plural,
+            info.group,
+            name,
+            "too many concurrent writers; try again",
+        )
+    }
+
     /// Whether to make one more attempt (waiting first when the last few collided).
     async fn another(&mut self) -> bool {
         self.done += 1;

@@ -455,12 +455,7 @@ pub(super) fn delete_options(ctx: &Ctx<'_>) -> Result<(DeleteOptions, bool), Api
         &mut causes,
     );
     if !causes.is_empty() {
-        return Err(ApiError::invalid(
-            "DeleteOptions",
-            "meta.k8s.io",
-            "",
-            causes,
-        ));
+        return Err(ApiError::invalid_delete_options(causes));
     }
     Ok((opts, dry_run))
 }

@@ -49,6 +49,13 @@ fn errors(files: &[(&str, &str)], input: &str) -> String {
     }
 }
 
+/// Loads `files` from `<root>/<input>`, which must succeed, and returns its rendered warnings.
+fn warnings(files: &[(&str, &str)], input: &str) -> String {
+    let root = fixture(files);
+    let loaded = try_load(&root, input).unwrap_or_else(|e| panic!("{e}"));
+    stable(&loaded.sources.render(&loaded.warnings), root.path())
+}
+
 const META: &str = "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n";
 
 #[test]
@@ -2679,18 +2686,16 @@ fn a_derives_group_other_than_the_packages_is_said() {
             "#[derive(kube::CustomResource, Clone, Debug, serde::Serialize, serde::Deserialize)]\n#[kube(group = \"{group}\", version = \"v1\", kind = \"Shelf\", namespaced)]\npub struct ShelfSpec {{ pub size: i32 }}\n"
         )
     };
-    let warnings = |files: &[(&str, &str)]| {
-        let root = fixture(files);
-        let loaded = try_load(&root, "apis").expect("warnings are not a failure");
-        stable(&loaded.sources.render(&loaded.warnings), root.path())
-    };
-    let tagged = warnings(&[(
-        "apis/agones/v1/types.rs",
-        &format!(
-            "//! +groupName=agones.dev\n{}",
-            spec("autoscaling.agones.dev")
-        ),
-    )]);
+    let tagged = warnings(
+        &[(
+            "apis/agones/v1/types.rs",
+            &format!(
+                "//! +groupName=agones.dev\n{}",
+                spec("autoscaling.agones.dev")
+            ),
+        )],
+        "apis",
+    );
     assert!(
         tagged.contains("the derive serves group `autoscaling.agones.dev`; this package's group is `agones.dev` (from its `+groupName`)"),
         "{tagged}"
@@ -2704,7 +2709,10 @@ fn a_derives_group_other_than_the_packages_is_said() {
         tagged.contains("move the type to a package of group `autoscaling.agones.dev`"),
         "{tagged}"
     );
-    let inferred = warnings(&[("apis/crd/v1/types.rs", &spec("brupop.bottlerocket.aws"))]);
+    let inferred = warnings(
+        &[("apis/crd/v1/types.rs", &spec("brupop.bottlerocket.aws"))],
+        "apis",
+    );
     assert!(
         inferred.contains(
             "the derive serves group `brupop.bottlerocket.aws`; this package's group is `crd`"
@@ -2732,10 +2740,13 @@ fn a_derives_group_other_than_the_packages_is_said() {
         "{out}"
     );
     // The package's own group: nothing more than W0118's hint.
-    let same = warnings(&[(
-        "apis/agones/v1/types.rs",
-        &format!("//! +groupName=agones.dev\n{}", spec("agones.dev")),
-    )]);
+    let same = warnings(
+        &[(
+            "apis/agones/v1/types.rs",
+            &format!("//! +groupName=agones.dev\n{}", spec("agones.dev")),
+        )],
+        "apis",
+    );
     assert!(!same.contains("the derive serves group"), "{same}");
     assert!(same.contains("warning[W0118]"), "{same}");
 }
@@ -2750,15 +2761,11 @@ fn custom_resource_hints_check_the_scale_against_the_spec() {
             "#[derive(kube::CustomResource, Clone, Debug, serde::Serialize, serde::Deserialize)]\n#[kube(group = \"example.com\", version = \"v1\", kind = \"Foo\", namespaced, status = \"FooStatus\", scale(spec_replicas_path = \".spec.replicas\", status_replicas_path = \".status.replicas\"))]\n#[serde(rename_all = \"camelCase\")]\npub struct FooSpec {{ {fields} }}\n#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]\npub struct FooStatus {{ pub replicas: i32 }}\n"
         )
     };
-    let warnings = |text: String| {
-        let root = fixture(&[(
-            "apis/example/v1/types.rs",
-            &format!("//! +groupName=example.com\n{text}"),
-        )]);
-        let loaded = try_load(&root, "apis").expect("warnings are not a failure");
-        stable(&loaded.sources.render(&loaded.warnings), root.path())
+    let of = |fields: &str| {
+        let text = format!("//! +groupName=example.com\n{}", spec(fields));
+        warnings(&[("apis/example/v1/types.rs", &text)], "apis")
     };
-    let without = warnings(spec("pub name: String"));
+    let without = of("pub name: String");
     assert!(
         without.contains("// +scale to check (see the note): specReplicasPath=.spec.replicas"),
         "{without}"
@@ -2768,7 +2775,7 @@ fn custom_resource_hints_check_the_scale_against_the_spec() {
         without.contains("the derive's scale counts replicas at `.spec.replicas`, which `FooSpec` has no field for"),
         "{without}"
     );
-    let with = warnings(spec("pub replicas: i32"));
+    let with = of("pub replicas: i32");
     assert!(
         with.contains("/// +scale=specReplicasPath=.spec.replicas"),
         "{with}"

@@ -107,12 +107,7 @@ where
                 Err(e) => return Err(self.storage_error(e, name)),
             }
         }
-        Err(ApiError::conflict(
-            info.plural,
-            info.group,
-            name,
-            "too many concurrent writers; try again",
-        ))
+        Err(Attempts::exhausted(info, name))
     }
 
     /// Whether a delete asks for the unsafe delete of an object that does not decode (only
@@ -160,12 +155,7 @@ where
             causes.push(together("preconditions"));
         }
         if !causes.is_empty() {
-            return Err(ApiError::invalid(
-                "DeleteOptions",
-                "meta.k8s.io",
-                "",
-                causes,
-            ));
+            return Err(ApiError::invalid_delete_options(causes));
         }
         if let Some(authorized) = &scope.authorized {
             authorized.may_unsafe_delete().await?;
@@ -195,12 +185,7 @@ where
                 Err(e) => return Err(self.storage_error(e, name)),
             }
         }
-        Err(ApiError::conflict(
-            info.plural,
-            info.group,
-            name,
-            "too many concurrent writers; try again",
-        ))
+        Err(Attempts::exhausted(info, name))
     }
 
     /// Go's `Store.DeleteCollection`: deletes what a list with the same options returns. With
@@ -215,16 +200,11 @@ where
         dry_run: bool,
     ) -> Result<ObjectList, ApiError> {
         if self.unsafe_delete_asked(opts) {
-            return Err(ApiError::invalid(
-                "DeleteOptions",
-                "meta.k8s.io",
-                "",
-                vec![Cause::new(
-                    "FieldValueInvalid",
-                    "ignoreStoreReadErrorWithClusterBreakingPotential",
-                    "Invalid value: true: is not allowed with DELETECOLLECTION, try again after removing the option",
-                )],
-            ));
+            return Err(ApiError::invalid_delete_options(vec![Cause::new(
+                "FieldValueInvalid",
+                "ignoreStoreReadErrorWithClusterBreakingPotential",
+                "Invalid value: true: is not allowed with DELETECOLLECTION, try again after removing the option",
+            )]));
         }
         let (_, codec) = self.codec(&scope.version)?;
         let (selected, resource_version, next) = self.select_for_delete(scope, list).await?;

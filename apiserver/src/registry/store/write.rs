@@ -136,12 +136,7 @@ where
                 Err(e) => return Err(e.with_warnings(warnings)),
             }
         }
-        Err(ApiError::conflict(
-            info.plural,
-            info.group,
-            name,
-            "too many concurrent writers; try again",
-        ))
+        Err(Attempts::exhausted(info, name))
     }
 
     /// One attempt of [`Self::guaranteed_update`] once the new object is made: the written
