@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # API-server benchmark: pager-apiserver over loopback, once per storage backend.
 #
-#   bench/apiserver/run.sh                      # memory + embedded, default sizes
+#   bench/apiserver/run.sh                      # memory, embedded and etcd, default sizes
 #   bench/apiserver/run.sh --backends memory    # one backend
+#   bench/apiserver/run.sh --backends "embedded embedded-nowal"   # the embedded store with and
+#                                               # without its write-ahead log (--write-ahead-log-mb 0)
 #   bench/apiserver/run.sh --no-build -- --watchers 500 --fanout-runs 3   # args after -- go to apiserver-bench
 #
 # Prints the load generator's per-measurement lines and one summary line per backend:
@@ -18,7 +20,7 @@ while [[ $# -gt 0 ]]; do
     --backends) backends="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     --) shift; bench_args=("$@"); break ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,8 +55,10 @@ echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknow
 summaries=()
 for backend in $backends; do
   # No watch limit: the fan-out opens as many watches as asked.
-  args=(--plain-http --max-watches 0 --storage "$backend" --listen 127.0.0.1:0)
-  [[ $backend == embedded ]] && args+=(--data "$tmp/pager.db")
+  storage="${backend%-nowal}"
+  args=(--plain-http --max-watches 0 --storage "$storage" --listen 127.0.0.1:0)
+  [[ $storage == embedded ]] && rm -f "$tmp/pager.db" "$tmp/pager.db-wal" && args+=(--data "$tmp/pager.db")
+  [[ $backend == *-nowal ]] && args+=(--write-ahead-log-mb 0)
   extra=()
   if [[ $backend == etcd ]]; then
     # A real single-member etcd on free loopback ports (Debian's etcd-server).
@@ -94,7 +98,7 @@ print(*[x.getsockname()[1] for x in s])')
   "$bench_bin" --addr "$addr" --label "$backend" --server-pid "$server_pid" "${extra[@]}" "${bench_args[@]}" | tee "$out"
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || echo "?")
   threads=$(awk '/^Threads/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || echo "?")
-  echo "apiserver $backend server rss_mb=$((${rss_kb:-0} / 1024)) threads=$threads$([[ $backend == embedded ]] && echo " db_mb=$(( $(stat -c %s "$tmp/pager.db") / 1048576 ))")"
+  echo "apiserver $backend server rss_mb=$((${rss_kb:-0} / 1024)) threads=$threads$([[ $storage == embedded ]] && echo " db_mb=$(( $(stat -c %s "$tmp/pager.db") / 1048576 ))")"
   if [[ -s $tmp/server-$backend.err ]]; then
     echo "-- $backend server stderr (last 5 lines):"
     tail -n 5 "$tmp/server-$backend.err"
@@ -104,7 +108,7 @@ print(*[x.getsockname()[1] for x in s])')
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
-  if [[ $backend == embedded ]]; then
+  if [[ $storage == embedded ]]; then
     # Startup on the file just written (closed cleanly), without and with full verification.
     objects=$(grep -o 'creates n=[0-9]*' "$out" | head -1 | cut -d= -f2)
     for verify in "" --verify-on-open; do
@@ -116,7 +120,7 @@ print(*[x.getsockname()[1] for x in s])')
         sleep 0.005
       done
       t1=$(date +%s%N)
-      echo "apiserver embedded startup objects=${objects:-?} db_mb=$(( $(stat -c %s "$tmp/pager.db") / 1048576 )) verify_on_open=$([[ -n $verify ]] && echo yes || echo no) ms=$(( (t1 - t0) / 1000000 ))"
+      echo "apiserver $backend startup objects=${objects:-?} db_mb=$(( $(stat -c %s "$tmp/pager.db") / 1048576 )) verify_on_open=$([[ -n $verify ]] && echo yes || echo no) ms=$(( (t1 - t0) / 1000000 ))"
       kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
       server_pid=""
     done

@@ -26,8 +26,9 @@
 //!
 //! * [`MemoryStore`]: a `BTreeMap` behind a mutex; for tests and the fake clientset.
 //! * [`EmbeddedStore`]: a single-file, crash-safe ACID store on [`redb`] (pure Rust, copy-on-write
-//!   B-trees, checksummed, fsync'd commits). One write transaction per mutation, committed
-//!   durably before the call returns. The revision counter, the per-key revisions and the history
+//!   B-trees, checksummed). Concurrent mutations share a write transaction (a group commit),
+//!   made durable before any of the calls returns by one synced append to a write-ahead log
+//!   beside the file (see [`StoreOptions::write_ahead_log_bytes`]). The revision counter, the per-key revisions and the history
 //!   (a log of every event, MVCC-style as kine keeps it) live in the file, so revisions keep
 //!   growing across restarts, and lists at an older revision and watches from one are exact
 //!   across restarts until [`Storage::compact`] drops that history — run
@@ -353,10 +354,18 @@ pub struct StoreOptions {
     pub verify_on_open: bool,
     /// [`EmbeddedStore`] only: memory for redb's page cache (redb's own default is 1 GiB).
     pub cache_bytes: usize,
+    /// [`EmbeddedStore`] only: size of the write-ahead log beside the data file (`<file>-wal`),
+    /// preallocated. A group commit is made durable by one synced append there, the data file
+    /// taking it unsynced until a checkpoint; `0` commits every group durably to the data file
+    /// instead (a slower fsync per group, and no second file).
+    pub write_ahead_log_bytes: u64,
 }
 
 /// Default page cache of the embedded store.
 pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Default size of the embedded store's write-ahead log.
+pub const DEFAULT_WRITE_AHEAD_LOG_BYTES: u64 = 16 * 1024 * 1024;
 
 impl Default for StoreOptions {
     fn default() -> Self {
@@ -367,6 +376,7 @@ impl Default for StoreOptions {
             max_value_size: DEFAULT_MAX_VALUE_SIZE,
             verify_on_open: false,
             cache_bytes: DEFAULT_CACHE_BYTES,
+            write_ahead_log_bytes: DEFAULT_WRITE_AHEAD_LOG_BYTES,
         }
     }
 }

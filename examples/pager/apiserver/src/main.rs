@@ -113,6 +113,11 @@ struct Cli {
     /// The embedded store's page cache, in MiB.
     #[arg(long, default_value_t = apiserver_storage::DEFAULT_CACHE_BYTES / (1024 * 1024))]
     cache_mb: usize,
+    /// The embedded store's write-ahead log (`<data>-wal`), in MiB: a write is durable once
+    /// appended there, the data file catching up without a sync of its own; 0 = no log (each
+    /// group of writes synced into the data file).
+    #[arg(long, default_value_t = apiserver_storage::DEFAULT_WRITE_AHEAD_LOG_BYTES / (1024 * 1024))]
+    write_ahead_log_mb: u64,
     /// Every this many seconds, compact the store's history up to the revision it had one
     /// interval earlier (kube-apiserver's `--etcd-compaction-interval`); 0 = never. Lists at and
     /// watches from older resourceVersions then get 410 Gone.
@@ -242,6 +247,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         history_bytes: cli.watch_history_mb.saturating_mul(1024 * 1024),
         verify_on_open: cli.verify_on_open,
         cache_bytes: cli.cache_mb.saturating_mul(1024 * 1024),
+        write_ahead_log_bytes: cli.write_ahead_log_mb.saturating_mul(1024 * 1024),
         ..StoreOptions::default()
     };
     let store = match cli.storage {

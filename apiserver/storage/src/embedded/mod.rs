@@ -14,12 +14,23 @@
 //!   compaction's revision C (reads need C or later; a compaction at C, as etcd's, keeps C's
 //!   event and records C - 1 as compacted).
 //!
+//! * `"wal_generation"` in `meta`: the write-ahead log's generation the file is at (see below).
+//!
 //! Writes go to one writer thread, which commits them in groups: every mutation waiting when a
-//! transaction starts joins it (each sees the ones before it), the transaction commits once
-//! (`Durability::Immediate`: fsync'd before `commit` returns), then the events are published in
-//! revision order and each caller is answered — a write is acknowledged only once it is durable,
-//! and concurrent writers share one fsync. Each mutation rewrites its record, appends its event
-//! and bumps the revision counter in that transaction, so they can never disagree after a crash.
+//! transaction starts joins it (each sees the ones before it), the group is made durable once,
+//! then the events are published in revision order and each caller is answered — a write is
+//! acknowledged only once it is durable, and concurrent writers share one sync. Each mutation
+//! rewrites its record, appends its event and bumps the revision counter in that transaction, so
+//! they can never disagree after a crash.
+//!
+//! A group is made durable by the write-ahead log ([`wal`]): its events are appended to the
+//! preallocated `<file>-wal` and synced (one small write), then the transaction commits without
+//! a sync (`Durability::None`). Every so often (the log full, or [`CHECKPOINT_RECORDS`] records
+//! since the last) a group commits durably instead (`Durability::Immediate`) and records the
+//! log's next generation, and the log starts over. Opening the file applies the log's records of
+//! the file's generation past its revision — the groups a crash took from the data file — in the
+//! same durable commit that starts the next generation. Without a log (`write_ahead_log_bytes`
+//! 0), every group commits durably.
 //!
 //! A format-1 file (no log) is upgraded in place on open: its history starts at its revision.
 
@@ -29,6 +40,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+
+mod codec;
+mod wal;
+
+use codec::{decode, decode_event, encode, encode_event};
+use wal::Wal;
 
 use crate::semantics;
 use crate::watch::{WatchHub, WatchStream};
@@ -47,11 +64,14 @@ const META_COMPACTED: &str = "compacted";
 /// (its event is kept, so a watch from the revision before it still starts). Absent in files
 /// compacted before it was recorded, and in upgraded ones: reads then need `compacted`.
 const META_READ_FLOOR: &str = "read_floor";
+/// The write-ahead log's generation: its records of this generation follow the file's revision.
+const META_WAL_GENERATION: &str = "wal_generation";
+/// Groups logged between two durable commits to the data file: bounds what an open after a
+/// crash replays, and the pages the data file holds for unsynced commits.
+const CHECKPOINT_RECORDS: usize = 1024;
 const FORMAT: u64 = 2;
 /// The format before the log; upgraded on open.
 const FORMAT_WITHOUT_LOG: u64 = 1;
-const RECORD_VERSION: u8 = 1;
-const HEADER: usize = 1 + 8 + 8;
 
 /// A crash-safe, single-file [`Storage`] backed by [redb](https://docs.rs/redb).
 ///
@@ -78,6 +98,8 @@ struct Shared {
     /// How to open it again.
     path: std::path::PathBuf,
     cache_bytes: usize,
+    /// The write-ahead log, if the store keeps one; the writer appends, (re)opening replays.
+    wal: Option<std::sync::Mutex<Wal>>,
     /// A write failed with an I/O error (a full disk, say): redb refuses every later write
     /// ("previous I/O error") until the file is closed and opened again, which the next write
     /// does, so that the store writes again once the cause is gone, without a restart.
@@ -91,7 +113,7 @@ struct Shared {
     identity: Option<(u64, u64)>,
     /// Whether that was logged.
     said_changed: std::sync::atomic::AtomicBool,
-    /// Durable transactions committed, and the mutations they carried.
+    /// Groups made durable, and the mutations they carried.
     commits: std::sync::atomic::AtomicU64,
     committed_writes: std::sync::atomic::AtomicU64,
 }
@@ -99,7 +121,7 @@ struct Shared {
 /// How the embedded store's writes were grouped (see [`EmbeddedStore::group_commits`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GroupCommits {
-    /// Durable transactions (one fsync each).
+    /// Groups made durable (one sync each: of the write-ahead log, or of the data file).
     pub commits: u64,
     /// Mutations they carried.
     pub writes: u64,
@@ -237,16 +259,18 @@ impl Shared {
         let mut builder = redb::Builder::new();
         builder.set_cache_size(self.cache_bytes);
         let db = builder.open(&self.path).map_err(db_err)?;
+        // What the log holds past the file is applied again: a commit the old handle could not
+        // finish may have been acknowledged.
+        let revision = init(&db, self.wal.as_ref().map(lock).as_deref_mut())?;
         let published = self.hub.revision();
-        let (events, revision) = {
+        if revision < published {
+            return Err(StorageError::Corrupt(format!(
+                "the reopened database is at revision {revision}, behind the {published} already served"
+            )));
+        }
+        let events = {
             let txn = db.begin_read().map_err(db_err)?;
-            let revision = stored_revision(&txn)?;
-            if revision < published {
-                return Err(StorageError::Corrupt(format!(
-                    "the reopened database is at revision {revision}, behind the {published} already served"
-                )));
-            }
-            (read_log(&txn, "", published, LogRead::Watch)?, revision)
+            read_log(&txn, "", published, LogRead::Watch)?
         };
         for event in events {
             self.hub.publish(event);
@@ -254,6 +278,51 @@ impl Shared {
         self.hub.advance(revision);
         Ok(Arc::new(db))
     }
+}
+
+impl Shared {
+    /// Makes a group's transaction durable, with `logged` (its events, the first at `first`):
+    /// by the write-ahead log, the data file taking it without a sync, or, when the log asks
+    /// for a checkpoint (or there is none), by a durable commit to the data file.
+    fn commit(
+        &self,
+        mut txn: redb::WriteTransaction,
+        first: Revision,
+        logged: &[Vec<u8>],
+    ) -> Result<(), StorageError> {
+        let Some(wal) = &self.wal else {
+            return txn.commit().map_err(db_err);
+        };
+        let mut wal = lock(wal);
+        if wal.wants_checkpoint(logged, CHECKPOINT_RECORDS) {
+            let generation = wal.next_generation();
+            txn.open_table(META)
+                .map_err(db_err)?
+                .insert(META_WAL_GENERATION, generation)
+                .map_err(db_err)?;
+            txn.commit().map_err(db_err)?;
+            wal.restart(generation);
+            return Ok(());
+        }
+        // Logged first: once the data file shows the group to readers, it is durable. Should
+        // the log's write fail, the transaction is dropped (aborted) and the next group is a
+        // checkpoint, which leaves whatever this append left in an older generation.
+        wal.append(first, logged)?;
+        txn.set_durability(redb::Durability::None).map_err(db_err)?;
+        txn.commit().map_err(|e| {
+            // The log holds a group the data file does not: a reopen (or the next start)
+            // applies it, a checkpoint first would drop it; either is a valid outcome for a
+            // write whose caller was told it failed.
+            wal.mark_broken();
+            db_err(e)
+        })
+    }
+}
+
+/// A mutex's guard, poisoned or not (what it guards stays consistent: a panic while holding it
+/// leaves the log broken or whole).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl std::ops::Deref for Inner {
@@ -295,6 +364,8 @@ struct Group<'t> {
     log: redb::Table<'t, u64, &'static [u8]>,
     meta: redb::Table<'t, &'static str, u64>,
     revision: Revision,
+    /// The events written, encoded as logged: what the write-ahead log takes.
+    logged: Vec<Vec<u8>>,
     /// A failed write: the whole group is abandoned.
     failed: Option<StorageError>,
 }
@@ -328,14 +399,14 @@ impl Group<'_> {
                 None => self.kv.remove(key).map(drop),
             }
             .map_err(db_err)?;
-            self.log
-                .insert(next, encode_event(&event).as_slice())
-                .map_err(db_err)?;
+            let logged = encode_event(&event);
+            self.log.insert(next, logged.as_slice()).map_err(db_err)?;
             self.meta.insert(META_REVISION, next).map_err(db_err)?;
-            Ok::<_, StorageError>(())
+            Ok::<_, StorageError>(logged)
         })();
         match written {
-            Ok(()) => {
+            Ok(logged) => {
+                self.logged.push(logged);
                 self.revision = next;
                 Ok((out, Some(event)))
             }
@@ -394,7 +465,7 @@ fn commit_group(shared: &Shared, jobs: Vec<Job>) {
     };
     // The tables borrow the transaction: they are closed at the end of this block, before the
     // commit.
-    let (done, failed) = {
+    let done = {
         let opened = (|| {
             let meta = txn.open_table(META).map_err(db_err)?;
             let revision = meta
@@ -406,14 +477,15 @@ fn commit_group(shared: &Shared, jobs: Vec<Job>) {
                 log: txn.open_table(LOG).map_err(db_err)?,
                 meta,
                 revision,
+                logged: Vec::new(),
                 failed: None,
             })
         })();
         let mut done = Vec::with_capacity(jobs.len());
-        let failed = match opened {
+        let (logged, failed) = match opened {
             Err(e) => {
                 done.extend(jobs.into_iter().map(|job| job(Err(&e))));
-                Some(e)
+                (Vec::new(), Some(e))
             }
             Ok(mut group) => {
                 for job in jobs {
@@ -423,18 +495,21 @@ fn commit_group(shared: &Shared, jobs: Vec<Job>) {
                     };
                     done.push(d);
                 }
-                group.failed
+                (group.logged, group.failed)
             }
         };
-        (done, failed)
+        (done, logged, failed)
     };
-    let mut done = done;
-    let changed = done.iter().any(|d| d.event.is_some());
-    let outcome = match failed {
-        Some(e) => Err(e),
-        None if !changed => txn.abort().map_err(db_err),
-        None => txn.commit().map_err(db_err),
+    let (mut done, logged, failed) = done;
+    let first = done
+        .iter()
+        .find_map(|d| d.event.as_ref().map(|e| e.revision));
+    let outcome = match (failed, first) {
+        (Some(e), _) => Err(e),
+        (None, None) => txn.abort().map_err(db_err),
+        (None, Some(first)) => shared.commit(txn, first, &logged),
     };
+    let changed = first.is_some();
     if let Err(StorageError::Io(_)) = &outcome {
         shared.needs_reopen.store(true, SeqCst);
     }
@@ -475,120 +550,6 @@ fn db_err(e: impl Into<redb::Error>) -> StorageError {
     }
 }
 
-fn encode(kv: &KeyValue) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER + kv.value.len());
-    out.push(RECORD_VERSION);
-    out.extend_from_slice(&kv.create_revision.to_be_bytes());
-    out.extend_from_slice(&kv.mod_revision.to_be_bytes());
-    out.extend_from_slice(&kv.value);
-    out
-}
-
-fn decode(key: &str, raw: &[u8]) -> Result<KeyValue, StorageError> {
-    let corrupt = |why: &str| StorageError::Corrupt(format!("record for key {key:?}: {why}"));
-    if raw.len() < HEADER {
-        return Err(corrupt(&format!(
-            "{} bytes, shorter than its header",
-            raw.len()
-        )));
-    }
-    if raw[0] != RECORD_VERSION {
-        return Err(corrupt(&format!("unknown record version {}", raw[0])));
-    }
-    let u64_at = |at: usize| {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&raw[at..at + 8]);
-        u64::from_be_bytes(b)
-    };
-    let (create_revision, mod_revision) = (u64_at(1), u64_at(9));
-    if create_revision == 0 || mod_revision < create_revision {
-        return Err(corrupt(&format!(
-            "impossible revisions create={create_revision} mod={mod_revision}"
-        )));
-    }
-    Ok(KeyValue {
-        key: key.to_owned(),
-        value: Bytes::copy_from_slice(&raw[HEADER..]),
-        create_revision,
-        mod_revision,
-    })
-}
-
-fn event_kind_byte(kind: EventType) -> u8 {
-    match kind {
-        EventType::Added => 1,
-        EventType::Modified => 2,
-        EventType::Deleted => 3,
-        // Never stored: progress events exist only on watch streams.
-        EventType::Progress => 0,
-    }
-}
-
-fn encode_event(event: &Event) -> Vec<u8> {
-    let record = encode(&event.kv);
-    let prev = event.prev.as_ref().map(encode).unwrap_or_default();
-    let key = event.kv.key.as_bytes();
-    let mut out = Vec::with_capacity(1 + 4 + key.len() + record.len() + 4 + prev.len());
-    out.push(event_kind_byte(event.kind));
-    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
-    out.extend_from_slice(key);
-    out.extend_from_slice(&(record.len() as u32).to_be_bytes());
-    out.extend_from_slice(&record);
-    out.extend_from_slice(&(prev.len() as u32).to_be_bytes());
-    out.extend_from_slice(&prev);
-    out
-}
-
-/// The event logged at `revision`, if its key starts with `prefix` (other events are skipped
-/// without copying their values).
-fn decode_event(
-    revision: Revision,
-    raw: &[u8],
-    prefix: &str,
-) -> Result<Option<Event>, StorageError> {
-    let corrupt = |why: &str| StorageError::Corrupt(format!("log entry {revision}: {why}"));
-    let mut rest = raw;
-    let mut take = |n: usize| -> Result<&[u8], StorageError> {
-        if rest.len() < n {
-            return Err(corrupt("truncated"));
-        }
-        let (head, tail) = rest.split_at(n);
-        rest = tail;
-        Ok(head)
-    };
-    let kind = match take(1)?[0] {
-        1 => EventType::Added,
-        2 => EventType::Modified,
-        3 => EventType::Deleted,
-        other => return Err(corrupt(&format!("unknown event kind {other}"))),
-    };
-    let len = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
-    let key_len = len(take(4)?);
-    let key = std::str::from_utf8(take(key_len)?).map_err(|_| corrupt("key is not UTF-8"))?;
-    if !key.starts_with(prefix) {
-        return Ok(None);
-    }
-    let record_len = len(take(4)?);
-    let kv = decode(key, take(record_len)?)?;
-    let prev_len = len(take(4)?);
-    let prev = match prev_len {
-        0 => None,
-        n => Some(decode(key, take(n)?)?),
-    };
-    if kv.mod_revision != revision || (kind != EventType::Added && prev.is_none()) {
-        return Err(corrupt(
-            "does not match its revision or lacks its previous value",
-        ));
-    }
-    Ok(Some(Event {
-        kind,
-        kv,
-        prev,
-        memo: Default::default(),
-        revision,
-    }))
-}
-
 impl EmbeddedStore {
     /// Opens (creating if needed) the database file at `path` with default options.
     ///
@@ -619,15 +580,30 @@ impl EmbeddedStore {
         // an error): a damaged file is a `Corrupt` error either way, never a panic at start.
         let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let db = builder.create(path.as_ref()).map_err(db_err)?;
-            let revision = Self::init(&db)?;
-            Ok::<_, StorageError>((db, revision))
+            // Opened once redb holds the data file's lock: one store writes the log. A log
+            // left by a store that kept one is applied even when this one keeps none, then
+            // removed (the durable commit that applied it made it an older generation's).
+            let wal_path = wal::path_for(path.as_ref());
+            let keep = opts.write_ahead_log_bytes > 0;
+            let mut wal = match keep || wal_path.exists() {
+                true => Some(Wal::open(&wal_path, opts.write_ahead_log_bytes)?),
+                false => None,
+            };
+            let revision = init(&db, wal.as_mut())?;
+            if !keep && wal.take().is_some() {
+                std::fs::remove_file(&wal_path).map_err(|e| {
+                    StorageError::Io(format!("cannot remove {}: {e}", wal_path.display()))
+                })?;
+            }
+            Ok::<_, StorageError>((db, revision, wal))
         }));
-        let (db, revision) =
+        let (db, revision, wal) =
             opened.map_err(|panic| damaged(path.as_ref(), panic_message(&*panic)))??;
         let shared = Arc::new(Shared {
             db: std::sync::RwLock::new(Some(Arc::new(db))),
             path: path.as_ref().to_path_buf(),
             cache_bytes: opts.cache_bytes,
+            wal: wal.map(std::sync::Mutex::new),
             needs_reopen: Default::default(),
             reopen_failed: Default::default(),
             hub: WatchHub::new(
@@ -664,46 +640,6 @@ impl EmbeddedStore {
         })
     }
 
-    /// Creates the tables, checks (or upgrades) the format and returns the stored revision.
-    fn init(db: &Database) -> Result<Revision, StorageError> {
-        let txn = db.begin_write().map_err(db_err)?;
-        let revision = {
-            let mut meta = txn.open_table(META).map_err(db_err)?;
-            let kv = txn.open_table(KV).map_err(db_err)?;
-            txn.open_table(LOG).map_err(db_err)?;
-            let format = meta.get(META_FORMAT).map_err(db_err)?.map(|g| g.value());
-            let revision = meta
-                .get(META_REVISION)
-                .map_err(db_err)?
-                .map_or(0, |g| g.value());
-            match format {
-                Some(FORMAT) => {}
-                // No history was kept: it starts now.
-                Some(FORMAT_WITHOUT_LOG) => {
-                    meta.insert(META_COMPACTED, revision).map_err(db_err)?;
-                    meta.insert(META_FORMAT, FORMAT).map_err(db_err)?;
-                }
-                Some(other) => {
-                    return Err(StorageError::Corrupt(format!(
-                        "unsupported storage format {other} (this build reads {FORMAT_WITHOUT_LOG} and {FORMAT})"
-                    )));
-                }
-                None => {
-                    if !kv.is_empty().map_err(db_err)? {
-                        return Err(StorageError::Corrupt(
-                            "database has data but no format marker".into(),
-                        ));
-                    }
-                    meta.insert(META_FORMAT, FORMAT).map_err(db_err)?;
-                    meta.insert(META_COMPACTED, 0).map_err(db_err)?;
-                }
-            }
-            revision
-        };
-        txn.commit().map_err(db_err)?;
-        Ok(revision)
-    }
-
     /// Runs `f` on the blocking pool; a panic inside (redb asserts on some damaged pages)
     /// becomes a `Corrupt` error, logged, rather than unwinding into the caller.
     async fn blocking<T: Send + 'static>(
@@ -730,6 +666,85 @@ impl EmbeddedStore {
             Err(e) => Err(StorageError::Io(format!("storage task failed: {e}"))),
         }
     }
+}
+
+/// Creates the tables, checks (or upgrades) the format, applies the write-ahead log's records
+/// past the file's revision (the groups a crash took from it) and starts the log's next
+/// generation, all in one durable commit. Returns the stored revision.
+fn init(db: &Database, mut wal: Option<&mut Wal>) -> Result<Revision, StorageError> {
+    let txn = db.begin_write().map_err(db_err)?;
+    let (revision, generation) = {
+        let mut meta = txn.open_table(META).map_err(db_err)?;
+        let mut kv = txn.open_table(KV).map_err(db_err)?;
+        let mut log = txn.open_table(LOG).map_err(db_err)?;
+        let format = meta.get(META_FORMAT).map_err(db_err)?.map(|g| g.value());
+        let stored = |meta: &redb::Table<&str, u64>, name| {
+            meta.get(name)
+                .map(|g| g.map_or(0, |g| g.value()))
+                .map_err(db_err)
+        };
+        let mut revision = stored(&meta, META_REVISION)?;
+        match format {
+            Some(FORMAT) => {}
+            // No history was kept: it starts now.
+            Some(FORMAT_WITHOUT_LOG) => {
+                meta.insert(META_COMPACTED, revision).map_err(db_err)?;
+                meta.insert(META_FORMAT, FORMAT).map_err(db_err)?;
+            }
+            Some(other) => {
+                return Err(StorageError::Corrupt(format!(
+                    "unsupported storage format {other} (this build reads {FORMAT_WITHOUT_LOG} and {FORMAT})"
+                )));
+            }
+            None => {
+                if !kv.is_empty().map_err(db_err)? {
+                    return Err(StorageError::Corrupt(
+                        "database has data but no format marker".into(),
+                    ));
+                }
+                meta.insert(META_FORMAT, FORMAT).map_err(db_err)?;
+                meta.insert(META_COMPACTED, 0).map_err(db_err)?;
+            }
+        }
+        let generation = stored(&meta, META_WAL_GENERATION)?;
+        if let Some(wal) = wal.as_deref_mut() {
+            let mut replayed = 0usize;
+            for record in wal.recover(generation, revision)? {
+                for (rev, raw) in (record.first..).zip(&record.events) {
+                    let event = decode_event(rev, raw, "")?.ok_or_else(|| {
+                        StorageError::Corrupt(format!("write-ahead log entry {rev}: no key"))
+                    })?;
+                    let key = event.kv.key.as_str();
+                    match event.kind {
+                        EventType::Deleted => kv.remove(key).map(drop),
+                        _ => kv.insert(key, encode(&event.kv).as_slice()).map(drop),
+                    }
+                    .map_err(db_err)?;
+                    log.insert(rev, raw.as_slice()).map_err(db_err)?;
+                    revision = rev;
+                    replayed += 1;
+                }
+            }
+            if replayed > 0 {
+                meta.insert(META_REVISION, revision).map_err(db_err)?;
+                tracing::info!(
+                    writes = replayed,
+                    revision,
+                    "embedded store: applied the write-ahead log's writes the data file lacked"
+                );
+            }
+            let next = wal::new_generation(generation);
+            meta.insert(META_WAL_GENERATION, next).map_err(db_err)?;
+            (revision, next)
+        } else {
+            (revision, generation)
+        }
+    };
+    txn.commit().map_err(db_err)?;
+    if let Some(wal) = wal {
+        wal.restart(generation);
+    }
+    Ok(revision)
 }
 
 /// What a panic (redb's assertion on a damaged page) said.
@@ -900,8 +915,8 @@ impl Inner {
 }
 
 impl EmbeddedStore {
-    /// How many durable transactions this store committed since it was opened, and how many
-    /// mutations they carried: concurrent writers share transactions (and fsyncs).
+    /// How many groups this store made durable since it was opened, and how many mutations they
+    /// carried: concurrent writers share transactions (and syncs).
     pub fn group_commits(&self) -> GroupCommits {
         use std::sync::atomic::Ordering::Relaxed;
         GroupCommits {

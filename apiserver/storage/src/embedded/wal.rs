@@ -1,0 +1,447 @@
+//! The embedded store's write-ahead log: one preallocated file beside the data file.
+//!
+//! A group commit is made durable by appending one record here and syncing it (one small
+//! sequential write into blocks the file already owns), while the data file takes the group
+//! without a sync; every so often a group is committed durably to the data file instead (a
+//! checkpoint), which starts a new *generation* (a random number the data file records) and the
+//! log again from its beginning. After a crash, the records of the data file's generation newer
+//! than its revision are what it lost.
+//!
+//! File layout: `MAGIC`, then records, each `[body length u32 LE][crc32 of body u32 LE][body]`,
+//! the body `[generation u64 LE][first revision u64 LE][count u32 LE]` and `count` times
+//! `[length u32 LE][event]` (the event as the data file's log keeps it; the i-th has revision
+//! `first + i`). Bytes past the last record are zeros, a torn record, or records of earlier
+//! generations (the log is rewritten from its start, never truncated): reading stops at the
+//! first record that is not a whole record of the generation asked for.
+
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use crate::{Revision, StorageError};
+
+const MAGIC: &[u8; 8] = b"kcg-wal1";
+/// Length and checksum.
+const PREFIX: usize = 8;
+/// Generation, first revision, count.
+const BODY_HEADER: usize = 8 + 8 + 4;
+
+/// One group's events, as logged.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Record {
+    pub first: Revision,
+    pub events: Vec<Vec<u8>>,
+}
+
+/// The open log. Only the writer appends; opening and recovery read it.
+pub(super) struct Wal {
+    file: File,
+    path: PathBuf,
+    capacity: u64,
+    /// Where the next record goes.
+    end: u64,
+    /// The generation records are written in: the data file's, since its last checkpoint.
+    generation: u64,
+    /// Records appended since the last checkpoint.
+    appended: usize,
+    /// An append failed: what it left is unknown until the next checkpoint starts over.
+    broken: bool,
+}
+
+/// The log's path for a data file: `<file>-wal`, beside it.
+pub(super) fn path_for(data: &Path) -> PathBuf {
+    let mut name = data.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+fn io_err(path: &Path, what: &str, e: std::io::Error) -> StorageError {
+    StorageError::Io(format!("write-ahead log {}: {what}: {e}", path.display()))
+}
+
+impl Wal {
+    /// Opens the log at `path`, creating it (`capacity` bytes of zeros, synced, so that an
+    /// append never allocates) when it is missing or shorter. Records already there are kept
+    /// for [`Wal::recover`].
+    pub fn open(path: &Path, capacity: u64) -> Result<Self, StorageError> {
+        let err = |what: &str| {
+            let path = path.to_path_buf();
+            let what = what.to_owned();
+            move |e| io_err(&path, &what, e)
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(err("cannot open"))?;
+        let len = file.metadata().map_err(err("cannot read its size"))?.len();
+        let mut magic = [0u8; MAGIC.len()];
+        let head = if len >= MAGIC.len() as u64 {
+            file.read_exact(&mut magic).map_err(err("cannot read"))?;
+            Some(magic)
+        } else {
+            None
+        };
+        match head {
+            Some(m) if &m == MAGIC => {}
+            // New, or made and not yet marked when a crash came: nothing was logged in it.
+            None => {}
+            Some(m) if m == [0; MAGIC.len()] => {}
+            Some(_) => {
+                return Err(StorageError::Corrupt(format!(
+                    "{} is not a write-ahead log of this store (move it away to start without it)",
+                    path.display()
+                )));
+            }
+        }
+        if head != Some(*MAGIC) || len < capacity {
+            // Zeros written, not a sparse length: a sync of an append then writes data only.
+            file.seek(std::io::SeekFrom::Start(len))
+                .map_err(err("cannot seek"))?;
+            let zeros = vec![0u8; 1 << 20];
+            let mut at = len;
+            while at < capacity {
+                let n = (capacity - at).min(zeros.len() as u64) as usize;
+                file.write_all(&zeros[..n])
+                    .map_err(err("cannot preallocate"))?;
+                at += n as u64;
+            }
+            file.seek(std::io::SeekFrom::Start(0))
+                .map_err(err("cannot seek"))?;
+            file.write_all(MAGIC).map_err(err("cannot write"))?;
+            file.sync_all().map_err(err("cannot sync"))?;
+            sync_parent(path).map_err(err("cannot sync its directory"))?;
+        }
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            capacity: capacity.max(len),
+            end: MAGIC.len() as u64,
+            generation: 0,
+            appended: 0,
+            broken: false,
+        })
+    }
+
+    /// The records of `generation` after revision `after`, in order: what a data file at
+    /// `after` in that generation lost in a crash. A record of that generation that does not
+    /// follow on (a gap) means the data file is not the one this log was written beside.
+    pub fn recover(
+        &mut self,
+        generation: u64,
+        after: Revision,
+    ) -> Result<Vec<Record>, StorageError> {
+        self.file
+            .seek(std::io::SeekFrom::Start(MAGIC.len() as u64))
+            .map_err(|e| io_err(&self.path, "cannot read", e))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, &self.file);
+        let mut records = Vec::new();
+        let mut next = after + 1;
+        let mut body = Vec::new();
+        loop {
+            let read = read_record(&mut reader, self.capacity, &mut body)
+                .map_err(|e| io_err(&self.path, "cannot read", e))?;
+            if !read {
+                break;
+            }
+            let Some((record_generation, record)) = parse_body(&body) else {
+                break;
+            };
+            if record_generation != generation {
+                break;
+            }
+            let last = record.first + record.events.len() as u64 - 1;
+            if last < next {
+                // Already in the data file.
+            } else if record.first == next {
+                next = last + 1;
+                records.push(record);
+            } else {
+                return Err(StorageError::Corrupt(format!(
+                    "write-ahead log {} continues at revision {} but the data file ends at \
+                     {after}: they do not belong together (move the log away to start from \
+                     the data file alone)",
+                    self.path.display(),
+                    record.first
+                )));
+            }
+        }
+        Ok(records)
+    }
+
+    /// The data file holds everything logged (a durable commit recorded `generation`): the
+    /// log starts over, its old records now of an older generation.
+    pub fn restart(&mut self, generation: u64) {
+        self.generation = generation;
+        self.end = MAGIC.len() as u64;
+        self.appended = 0;
+        self.broken = false;
+    }
+
+    /// Whether the next group should be a checkpoint instead of a record: the log is broken,
+    /// full for a record of `events`, or has taken `max_records` since the last one.
+    pub fn wants_checkpoint(&self, events: &[Vec<u8>], max_records: usize) -> bool {
+        self.broken
+            || self.appended >= max_records
+            || self.end + record_len(events) as u64 > self.capacity
+    }
+
+    /// Appends one group's events and syncs them: once this returns `Ok`, they survive a
+    /// crash. On an error the log is broken until the next [`Wal::restart`].
+    pub fn append(&mut self, first: Revision, events: &[Vec<u8>]) -> Result<(), StorageError> {
+        let record = encode_record(self.generation, first, events);
+        let written = {
+            use std::os::unix::fs::FileExt;
+            self.file
+                .write_all_at(&record, self.end)
+                .and_then(|()| self.file.sync_data())
+        };
+        match written {
+            Ok(()) => {
+                self.end += record.len() as u64;
+                self.appended += 1;
+                Ok(())
+            }
+            Err(e) => {
+                self.broken = true;
+                Err(io_err(&self.path, "cannot append", e))
+            }
+        }
+    }
+
+    /// What the last append left is unknown (the data file refused the group it logged): the
+    /// next group is a checkpoint.
+    pub fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+
+    /// The next generation: the one a checkpoint records.
+    pub fn next_generation(&self) -> u64 {
+        new_generation(self.generation)
+    }
+}
+
+/// A generation after `old`: random, so that no data file takes another file's log for its
+/// own (a log left beside a replaced file, or copied with another).
+pub(super) fn new_generation(old: u64) -> u64 {
+    use std::hash::BuildHasher;
+    let state = std::collections::hash_map::RandomState::new();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    (1..)
+        .map(|salt: u64| state.hash_one((old, nanos, salt)))
+        .find(|g| *g != old && *g != 0)
+        .unwrap_or(old.wrapping_add(1))
+}
+
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
+        _ => File::open(".")?.sync_all(),
+    }
+}
+
+fn record_len(events: &[Vec<u8>]) -> usize {
+    PREFIX + BODY_HEADER + events.iter().map(|e| 4 + e.len()).sum::<usize>()
+}
+
+fn encode_record(generation: u64, first: Revision, events: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(record_len(events));
+    out.extend_from_slice(&[0; PREFIX]);
+    out.extend_from_slice(&generation.to_le_bytes());
+    out.extend_from_slice(&first.to_le_bytes());
+    out.extend_from_slice(&(events.len() as u32).to_le_bytes());
+    for event in events {
+        out.extend_from_slice(&(event.len() as u32).to_le_bytes());
+        out.extend_from_slice(event);
+    }
+    let body_len = (out.len() - PREFIX) as u32;
+    let crc = crc32fast::hash(&out[PREFIX..]);
+    out[..4].copy_from_slice(&body_len.to_le_bytes());
+    out[4..8].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// Reads the next record's body into `body`: `false` where no whole record with a matching
+/// checksum is (the end of the log), `Err` only if the file cannot be read.
+fn read_record(reader: &mut impl Read, capacity: u64, body: &mut Vec<u8>) -> std::io::Result<bool> {
+    let mut prefix = [0u8; PREFIX];
+    if !read_all(reader, &mut prefix)? {
+        return Ok(false);
+    }
+    let body_len = u32_at(&prefix, 0).unwrap_or(0) as usize;
+    let crc = u32_at(&prefix, 4).unwrap_or(0);
+    if body_len < BODY_HEADER || body_len as u64 > capacity {
+        return Ok(false);
+    }
+    body.resize(body_len, 0);
+    Ok(read_all(reader, body)? && crc32fast::hash(body) == crc)
+}
+
+/// Fills `buf`; `false` at the end of the file first.
+fn read_all(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<bool> {
+    match reader.read_exact(buf) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// A checksummed body's generation and events; `None` if they do not add up (a record written
+/// by something else).
+fn parse_body(body: &[u8]) -> Option<(u64, Record)> {
+    let generation = u64_at(body, 0)?;
+    let first = u64_at(body, 8)?;
+    let count = u32_at(body, 16)? as usize;
+    if count == 0 || first == 0 {
+        return None;
+    }
+    let mut events = Vec::with_capacity(count.min(body.len()));
+    let mut at = BODY_HEADER;
+    for _ in 0..count {
+        let len = u32_at(body, at)? as usize;
+        at += 4;
+        events.push(body.get(at..at.checked_add(len)?)?.to_vec());
+        at += len;
+    }
+    (at == body.len()).then_some((generation, Record { first, events }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(n: usize, tag: u8) -> Vec<Vec<u8>> {
+        (0..n).map(|i| vec![tag; 10 + i]).collect()
+    }
+
+    fn open(dir: &Path) -> Wal {
+        Wal::open(&dir.join("db-wal"), 4096).unwrap()
+    }
+
+    #[test]
+    fn records_are_recovered_in_order_after_the_data_files_revision() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = open(dir.path());
+        wal.restart(3);
+        wal.append(11, &events(2, b'a')).unwrap();
+        wal.append(13, &events(1, b'b')).unwrap();
+        wal.append(14, &events(3, b'c')).unwrap();
+        drop(wal);
+        let mut wal = open(dir.path());
+        // The data file kept the first record.
+        let got = wal.recover(3, 12).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Record {
+                    first: 13,
+                    events: events(1, b'b')
+                },
+                Record {
+                    first: 14,
+                    events: events(3, b'c')
+                },
+            ]
+        );
+        // Another generation's data file: none of it.
+        assert_eq!(wal.recover(4, 12).unwrap(), vec![]);
+        assert_eq!(wal.recover(3, 16).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_torn_or_damaged_record_ends_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = open(dir.path());
+        wal.restart(1);
+        wal.append(1, &events(1, b'a')).unwrap();
+        let second = wal.end;
+        wal.append(2, &events(1, b'b')).unwrap();
+        wal.append(3, &events(1, b'c')).unwrap();
+        drop(wal);
+        // A byte of the second record flipped: only the first is recovered.
+        let path = dir.path().join("db-wal");
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[second as usize + PREFIX + 5] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let mut wal = open(dir.path());
+        assert_eq!(wal.recover(1, 0).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn records_of_an_older_generation_after_a_restart_are_not_recovered() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = open(dir.path());
+        wal.restart(1);
+        for first in 1..=5 {
+            wal.append(first, &events(1, b'o')).unwrap();
+        }
+        // Checkpointed at 5: generation 2 writes over the start of the old records.
+        wal.restart(2);
+        wal.append(6, &events(1, b'n')).unwrap();
+        drop(wal);
+        let mut wal = open(dir.path());
+        let got = wal.recover(2, 5).unwrap();
+        assert_eq!(
+            got,
+            vec![Record {
+                first: 6,
+                events: events(1, b'n')
+            }]
+        );
+        // The old generation's records past the new one are not read as generation 1's either.
+        assert_eq!(wal.recover(1, 0).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_gap_is_an_error_naming_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = open(dir.path());
+        wal.restart(1);
+        wal.append(10, &events(1, b'a')).unwrap();
+        let e = wal.recover(1, 5).unwrap_err();
+        assert!(
+            matches!(&e, StorageError::Corrupt(m) if m.contains("db-wal") && m.contains("revision 10")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_full_log_or_a_failed_append_asks_for_a_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = open(dir.path());
+        wal.restart(1);
+        assert!(!wal.wants_checkpoint(&events(1, b'a'), 10));
+        assert!(wal.wants_checkpoint(&[vec![0; 5000]], 10));
+        wal.append(1, &events(1, b'a')).unwrap();
+        assert!(wal.wants_checkpoint(&events(1, b'a'), 1));
+        wal.broken = true;
+        assert!(wal.wants_checkpoint(&events(1, b'a'), 10));
+        wal.restart(2);
+        assert!(!wal.wants_checkpoint(&events(1, b'a'), 10));
+    }
+
+    #[test]
+    fn a_foreign_file_is_refused_and_a_short_one_is_extended() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db-wal");
+        std::fs::write(&path, b"something else entirely").unwrap();
+        let e = Wal::open(&path, 4096).err().unwrap();
+        assert!(matches!(e, StorageError::Corrupt(_)), "{e:?}");
+        std::fs::write(&path, b"").unwrap();
+        Wal::open(&path, 4096).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 4096);
+        assert_eq!(&std::fs::read(&path).unwrap()[..8], MAGIC);
+    }
+}

@@ -1,0 +1,270 @@
+//! EmbeddedStore's write-ahead log: what a crash leaves (the data file and its log copied while
+//! the store is open — what `kill -9` leaves, since nothing more is written for an idle store)
+//! opens with every acknowledged write, exactly as the store without a log keeps it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use apiserver_storage::{
+    Bytes, EmbeddedStore, Event, KeyValue, ListOptions, Revision, Storage, StoreOptions,
+};
+use common::next_event;
+
+fn options(write_ahead_log_bytes: u64) -> StoreOptions {
+    StoreOptions {
+        write_ahead_log_bytes,
+        ..StoreOptions::default()
+    }
+}
+
+fn wal_of(data: &Path) -> PathBuf {
+    let mut name = data.as_os_str().to_owned();
+    name.push("-wal");
+    name.into()
+}
+
+/// The files a crash of the (idle) store at `data` would leave, copied into `into`; returns the
+/// copy's data file. `with_log: false` copies the data file alone.
+fn crash_copy(data: &Path, into: &Path, with_log: bool) -> PathBuf {
+    let copy = into.join("store.redb");
+    std::fs::copy(data, &copy).unwrap();
+    if with_log {
+        std::fs::copy(wal_of(data), wal_of(&copy)).unwrap();
+    }
+    copy
+}
+
+/// A value of `len` bytes that says which write made it.
+fn value(i: usize, len: usize) -> Bytes {
+    let mut v = format!("{i}:").into_bytes();
+    v.resize(len, b'a' + (i % 26) as u8);
+    Bytes::from(v)
+}
+
+/// Creates, updates and deletes, one at a time (so that two stores given them agree on every
+/// revision).
+async fn mixed_writes(s: &EmbeddedStore, n: usize) {
+    for i in 0..n {
+        let key = format!("/registry/g/r/ns/k{i:05}");
+        s.create(&key, value(i, 20 + (i * 131) % 2500))
+            .await
+            .unwrap();
+        if i % 3 == 2 {
+            let prev = format!("/registry/g/r/ns/k{:05}", i - 1);
+            let kv = s.get(&prev).await.unwrap().unwrap();
+            s.update(&prev, value(i, 40), Some(kv.mod_revision))
+                .await
+                .unwrap();
+        }
+        if i % 5 == 4 {
+            s.delete(&format!("/registry/g/r/ns/k{:05}", i - 2), None)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Everything a store serves about its past and present: its revision, the list at every
+/// revision, and every event from the first on.
+async fn everything(s: &EmbeddedStore) -> (Revision, Vec<Vec<KeyValue>>, Vec<Event>) {
+    let revision = s.revision().await.unwrap();
+    let mut lists = Vec::new();
+    for at in 1..=revision {
+        let list = s
+            .list(
+                "/registry/",
+                ListOptions {
+                    revision: Some(at),
+                    ..ListOptions::default()
+                },
+            )
+            .await
+            .unwrap();
+        lists.push(list.items);
+    }
+    let mut events = Vec::new();
+    let mut watch = s.watch("/registry/", 1).await.unwrap();
+    while events.len() + 1 < revision as usize {
+        let mut event = next_event(&mut watch).await;
+        event.memo = Default::default();
+        events.push(event);
+    }
+    (revision, lists, events)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_keeps_every_logged_write_as_the_store_without_a_log_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let logged =
+        EmbeddedStore::open_with_options(dir.path().join("logged.redb"), options(16 << 20))
+            .unwrap();
+    let plain =
+        EmbeddedStore::open_with_options(dir.path().join("plain.redb"), options(0)).unwrap();
+    mixed_writes(&logged, 300).await;
+    mixed_writes(&plain, 300).await;
+    assert!(!wal_of(&dir.path().join("plain.redb")).exists());
+
+    let crashed = tempfile::tempdir().unwrap();
+    let copy = crash_copy(&dir.path().join("logged.redb"), crashed.path(), true);
+    let data_only = tempfile::tempdir().unwrap();
+    let data_only = crash_copy(&dir.path().join("logged.redb"), data_only.path(), false);
+
+    // The data file alone lacks the writes: only the log has them.
+    let revision = logged.revision().await.unwrap();
+    let behind = EmbeddedStore::open_with_options(&data_only, options(0)).unwrap();
+    assert!(
+        behind.revision().await.unwrap() < revision,
+        "the data file alone holds every write: the log was not needed"
+    );
+
+    let recovered = EmbeddedStore::open(&copy).unwrap();
+    let expected = everything(&plain).await;
+    assert_eq!(expected.0, revision);
+    assert!(everything(&recovered).await == expected);
+    assert!(everything(&logged).await == expected);
+
+    // And the recovered store writes on, after the revisions it recovered.
+    let kv = recovered
+        .create("/registry/g/r/ns/after", Bytes::from_static(b"after"))
+        .await
+        .unwrap();
+    assert_eq!(kv.mod_revision, revision + 1);
+}
+
+/// `writes` creates by `clients` at once, crossing checkpoints: a small log fills every few
+/// groups, and a large one ends its generation after 1,024 groups.
+async fn writes_through_checkpoints(log_bytes: u64, clients: usize, writes: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.redb");
+    let s = EmbeddedStore::open_with_options(&path, options(log_bytes)).unwrap();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut made = Vec::new();
+            for i in (c..writes).step_by(clients) {
+                let key = format!("/registry/g/r/ns/k{i:05}");
+                made.push(
+                    s.create(&key, value(i, 30 + (i * 97) % 3000))
+                        .await
+                        .unwrap(),
+                );
+            }
+            made
+        }));
+    }
+    let mut made = Vec::new();
+    for task in tasks {
+        made.extend(task.await.unwrap());
+    }
+    made.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(std::fs::metadata(wal_of(&path)).unwrap().len(), log_bytes);
+
+    let crashed = tempfile::tempdir().unwrap();
+    let recovered = EmbeddedStore::open_with_options(
+        crash_copy(&path, crashed.path(), true),
+        options(log_bytes),
+    )
+    .unwrap();
+    let list = recovered
+        .list("/registry/", ListOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(list.items, made);
+    assert_eq!(list.revision, writes as Revision);
+    // The log was not extended: it starts over instead.
+    assert_eq!(
+        std::fs::metadata(wal_of(&crashed.path().join("store.redb")))
+            .unwrap()
+            .len(),
+        log_bytes
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_log_starts_over_when_full_and_loses_nothing() {
+    writes_through_checkpoints(64 << 10, 16, 1_500).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_generation_ends_after_its_record_count_and_loses_nothing() {
+    // One client: a group per write.
+    writes_through_checkpoints(16 << 20, 1, 2_500).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_larger_than_the_log_commits_to_the_data_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.redb");
+    let s = EmbeddedStore::open_with_options(&path, options(4096)).unwrap();
+    let big = s
+        .create("/registry/g/r/ns/big", value(1, 100_000))
+        .await
+        .unwrap();
+    let small = s
+        .create("/registry/g/r/ns/small", value(2, 10))
+        .await
+        .unwrap();
+    let crashed = tempfile::tempdir().unwrap();
+    let recovered = EmbeddedStore::open(crash_copy(&path, crashed.path(), true)).unwrap();
+    let list = recovered
+        .list("/registry/", ListOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(list.items, vec![big, small]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_beside_another_data_file_is_not_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let ours = dir.path().join("ours.redb");
+    let theirs = dir.path().join("theirs.redb");
+    let s = EmbeddedStore::open(&ours).unwrap();
+    let other = EmbeddedStore::open(&theirs).unwrap();
+    s.create("/registry/g/r/ns/ours", value(1, 10))
+        .await
+        .unwrap();
+    other
+        .create("/registry/g/r/ns/theirs", value(2, 10))
+        .await
+        .unwrap();
+    // Their data file, with our log beside it.
+    let crashed = tempfile::tempdir().unwrap();
+    let copy = crash_copy(&theirs, crashed.path(), false);
+    std::fs::copy(wal_of(&ours), wal_of(&copy)).unwrap();
+    let opened = EmbeddedStore::open(&copy).unwrap();
+    let list = opened
+        .list("/registry/", ListOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        list.items
+            .iter()
+            .all(|kv| kv.key != "/registry/g/r/ns/ours"),
+        "{:?}",
+        list.items
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_opened_without_a_log_applies_the_one_left_and_removes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.redb");
+    let s = EmbeddedStore::open(&path).unwrap();
+    mixed_writes(&s, 40).await;
+    let expected = everything(&s).await;
+    let crashed = tempfile::tempdir().unwrap();
+    let copy = crash_copy(&path, crashed.path(), true);
+    let reopened = EmbeddedStore::open_with_options(&copy, options(0)).unwrap();
+    assert!(everything(&reopened).await == expected);
+    assert!(!wal_of(&copy).exists());
+    // Writes go on without one, and survive a clean restart.
+    reopened
+        .create("/registry/g/r/ns/after", value(1, 10))
+        .await
+        .unwrap();
+    drop(reopened);
+    let again = EmbeddedStore::open_with_options(&copy, options(0)).unwrap();
+    assert_eq!(again.revision().await.unwrap(), expected.0 + 1);
+}
