@@ -336,10 +336,10 @@ async fn crash_child() {
         return;
     };
     let round: u32 = std::env::var(CHILD_ROUND).unwrap().parse().unwrap();
-    // The second round's log is small: it fills and starts over every few groups (and the third
-    // round's open extends it again).
+    // The first round's log is small: it fills and starts over every few groups (and the second
+    // round's open extends it, keeping its records).
     let write_ahead_log_bytes = match round {
-        1 => 64 << 10,
+        0 => 64 << 10,
         _ => StoreOptions::default().write_ahead_log_bytes,
     };
     let s = EmbeddedStore::open_with_options(
@@ -400,8 +400,8 @@ fn kill9_keeps_every_acknowledged_write() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
-        // Killed early in the log's first generation, and later on.
-        let kill_after = [40, 2_000, 6_000][round as usize];
+        // Killed after the small log started over many times, early in a generation, and later.
+        let kill_after = [2_000, 40, 6_000][round as usize];
         let mut created = BTreeSet::new();
         let mut killed = false;
         // Keep reading after the kill: every line the child managed to print was answered.

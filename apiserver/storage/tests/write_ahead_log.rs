@@ -133,8 +133,14 @@ async fn a_crash_keeps_every_logged_write_as_the_store_without_a_log_keeps_it() 
 }
 
 /// `writes` creates by `clients` at once, crossing checkpoints: a small log fills every few
-/// groups, and a large one ends its generation after 1,024 groups.
-async fn writes_through_checkpoints(log_bytes: u64, clients: usize, writes: usize) {
+/// groups, and a large one ends its generation after 1,024 groups. `logged_last`: the last
+/// writes are known to be in the log only.
+async fn writes_through_checkpoints(
+    log_bytes: u64,
+    clients: usize,
+    writes: usize,
+    logged_last: bool,
+) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.redb");
     let s = EmbeddedStore::open_with_options(&path, options(log_bytes)).unwrap();
@@ -162,11 +168,14 @@ async fn writes_through_checkpoints(log_bytes: u64, clients: usize, writes: usiz
     assert_eq!(std::fs::metadata(wal_of(&path)).unwrap().len(), log_bytes);
 
     let crashed = tempfile::tempdir().unwrap();
-    let recovered = EmbeddedStore::open_with_options(
-        crash_copy(&path, crashed.path(), true),
-        options(log_bytes),
-    )
-    .unwrap();
+    let copy = crash_copy(&path, crashed.path(), true);
+    if logged_last {
+        let data_only = tempfile::tempdir().unwrap();
+        let data_only = crash_copy(&path, data_only.path(), false);
+        let behind = EmbeddedStore::open_with_options(data_only, options(0)).unwrap();
+        assert!(behind.revision().await.unwrap() < writes as Revision);
+    }
+    let recovered = EmbeddedStore::open_with_options(copy, options(log_bytes)).unwrap();
     let list = recovered
         .list("/registry/", ListOptions::default())
         .await
@@ -184,13 +193,13 @@ async fn writes_through_checkpoints(log_bytes: u64, clients: usize, writes: usiz
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_small_log_starts_over_when_full_and_loses_nothing() {
-    writes_through_checkpoints(64 << 10, 16, 1_500).await;
+    writes_through_checkpoints(64 << 10, 16, 1_500, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_generation_ends_after_its_record_count_and_loses_nothing() {
-    // One client: a group per write.
-    writes_through_checkpoints(16 << 20, 1, 2_500).await;
+    // One client: a group per write; the last 450 after the second checkpoint.
+    writes_through_checkpoints(16 << 20, 1, 2_500, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -295,28 +295,38 @@ impl Shared {
         };
         let mut wal = lock(wal);
         if wal.wants_checkpoint(logged, CHECKPOINT_RECORDS) {
-            let generation = wal.next_generation();
-            txn.open_table(META)
-                .map_err(db_err)?
-                .insert(META_WAL_GENERATION, generation)
-                .map_err(db_err)?;
-            txn.commit().map_err(db_err)?;
-            wal.restart(generation);
-            return Ok(());
+            return checkpoint(txn, &mut wal);
         }
-        // Logged first: once the data file shows the group to readers, it is durable. Should
-        // the log's write fail, the transaction is dropped (aborted) and the next group is a
-        // checkpoint, which leaves whatever this append left in an older generation.
-        wal.append(first, logged)?;
         txn.set_durability(redb::Durability::None).map_err(db_err)?;
+        // Logged first: once the data file shows the group to readers, it is durable.
+        if let Err(e) = wal.append(first, logged) {
+            // The data file is not the log: the group is committed durably there instead, in
+            // a new generation, which leaves whatever the append left in an older one.
+            tracing::warn!(error = %e, "embedded store: the write-ahead log refused a group; committing it to the data file");
+            txn.set_durability(redb::Durability::Immediate)
+                .map_err(db_err)?;
+            return checkpoint(txn, &mut wal);
+        }
         txn.commit().map_err(|e| {
-            // The log holds a group the data file does not: a reopen (or the next start)
-            // applies it, a checkpoint first would drop it; either is a valid outcome for a
-            // write whose caller was told it failed.
-            wal.mark_broken();
+            // The log holds a group the data file refused, whose callers are told it failed:
+            // taken back, so that no reopen or restart applies it.
+            wal.retract();
             db_err(e)
         })
     }
+}
+
+/// Commits a group durably to the data file with the log's next generation, and starts the log
+/// over: everything logged so far is in the data file then.
+fn checkpoint(txn: redb::WriteTransaction, wal: &mut Wal) -> Result<(), StorageError> {
+    let generation = wal.next_generation();
+    txn.open_table(META)
+        .map_err(db_err)?
+        .insert(META_WAL_GENERATION, generation)
+        .map_err(db_err)?;
+    txn.commit().map_err(db_err)?;
+    wal.restart(generation);
+    Ok(())
 }
 
 /// A mutex's guard, poisoned or not (what it guards stays consistent: a panic while holding it
@@ -1088,6 +1098,43 @@ impl Storage for EmbeddedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A group the log refuses (a failing disk under it) is committed durably to the data file
+    /// instead: the caller's write succeeds, and the data file alone holds it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_the_log_refuses_is_committed_to_the_data_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let s = EmbeddedStore::open(&path).unwrap();
+        s.create("/k/logged", Bytes::from_static(b"1"))
+            .await
+            .unwrap();
+        lock(s.inner.wal.as_ref().unwrap()).refuse_appends = 1;
+        let kv = s
+            .create("/k/refused", Bytes::from_static(b"2"))
+            .await
+            .unwrap();
+        assert_eq!(kv.mod_revision, 2);
+        // The log works again for the next group.
+        s.create("/k/after", Bytes::from_static(b"3"))
+            .await
+            .unwrap();
+        assert_eq!(lock(s.inner.wal.as_ref().unwrap()).refuse_appends, 0);
+
+        // What a crash now leaves, without the log: both first writes, not the third.
+        let copy = dir.path().join("copy.redb");
+        std::fs::copy(&path, &copy).unwrap();
+        let data_only = EmbeddedStore::open_with_options(
+            &copy,
+            StoreOptions {
+                write_ahead_log_bytes: 0,
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(data_only.revision().await.unwrap(), 2);
+        assert_eq!(data_only.get("/k/refused").await.unwrap(), Some(kv));
+    }
 
     #[test]
     fn record_round_trip_and_corruption() {

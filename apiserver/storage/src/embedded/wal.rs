@@ -46,6 +46,11 @@ pub(super) struct Wal {
     appended: usize,
     /// An append failed: what it left is unknown until the next checkpoint starts over.
     broken: bool,
+    /// Where the last record appended starts, until another is or the log starts over.
+    last_start: Option<u64>,
+    /// Appends to refuse, as a failing disk would (tests only).
+    #[cfg(test)]
+    pub refuse_appends: usize,
 }
 
 /// The log's path for a data file: `<file>-wal`, beside it.
@@ -122,12 +127,17 @@ impl Wal {
             generation: 0,
             appended: 0,
             broken: false,
+            last_start: None,
+            #[cfg(test)]
+            refuse_appends: 0,
         })
     }
 
     /// The records of `generation` after revision `after`, in order: what a data file at
-    /// `after` in that generation lost in a crash. A record of that generation that does not
-    /// follow on (a gap) means the data file is not the one this log was written beside.
+    /// `after` in that generation lost in a crash. Records of a generation follow on from one
+    /// another (a record taken back is zeroed, a torn one ends the log); one that does not
+    /// follow on from `after` or its predecessor means the data file is not the one this log
+    /// was written beside.
     pub fn recover(
         &mut self,
         generation: u64,
@@ -140,20 +150,21 @@ impl Wal {
         let mut records = Vec::new();
         let mut next = after + 1;
         let mut body = Vec::new();
+        let mut remaining = self.capacity.saturating_sub(MAGIC.len() as u64);
         loop {
-            let read = read_record(&mut reader, self.capacity, &mut body)
+            let read = read_record(&mut reader, remaining, &mut body)
                 .map_err(|e| io_err(&self.path, "cannot read", e))?;
             if !read {
                 break;
             }
-            let Some((record_generation, record)) = parse_body(&body) else {
+            remaining -= (PREFIX + body.len()) as u64;
+            let Some((record_generation, record, last)) = parse_body(&body) else {
                 break;
             };
             if record_generation != generation {
                 break;
             }
-            let last = record.first + record.events.len() as u64 - 1;
-            if last < next {
+            if records.is_empty() && last <= after {
                 // Already in the data file.
             } else if record.first == next {
                 next = last + 1;
@@ -178,6 +189,7 @@ impl Wal {
         self.end = MAGIC.len() as u64;
         self.appended = 0;
         self.broken = false;
+        self.last_start = None;
     }
 
     /// Whether the next group should be a checkpoint instead of a record: the log is broken,
@@ -192,6 +204,16 @@ impl Wal {
     /// crash. On an error the log is broken until the next [`Wal::restart`].
     pub fn append(&mut self, first: Revision, events: &[Vec<u8>]) -> Result<(), StorageError> {
         let record = encode_record(self.generation, first, events);
+        #[cfg(test)]
+        if self.refuse_appends > 0 {
+            self.refuse_appends -= 1;
+            self.broken = true;
+            return Err(io_err(
+                &self.path,
+                "cannot append",
+                std::io::Error::other("refused by the test"),
+            ));
+        }
         let written = {
             use std::os::unix::fs::FileExt;
             self.file
@@ -200,6 +222,7 @@ impl Wal {
         };
         match written {
             Ok(()) => {
+                self.last_start = Some(self.end);
                 self.end += record.len() as u64;
                 self.appended += 1;
                 Ok(())
@@ -211,10 +234,28 @@ impl Wal {
         }
     }
 
-    /// What the last append left is unknown (the data file refused the group it logged): the
-    /// next group is a checkpoint.
-    pub fn mark_broken(&mut self) {
-        self.broken = true;
+    /// Takes the last record back (the data file refused its group): its length is zeroed,
+    /// which ends the log there, and the next record goes in its place. Should that fail, the
+    /// next group is a checkpoint, after which no older record is ever applied.
+    pub fn retract(&mut self) {
+        use std::os::unix::fs::FileExt;
+        let Some(start) = self.last_start.take() else {
+            return;
+        };
+        let zeroed = self
+            .file
+            .write_all_at(&[0; PREFIX], start)
+            .and_then(|()| self.file.sync_data());
+        match zeroed {
+            Ok(()) => {
+                self.end = start;
+                self.appended -= 1;
+            }
+            Err(e) => {
+                tracing::warn!(path = %self.path.display(), error = %e, "cannot take back a write-ahead log record; the next group is a checkpoint");
+                self.broken = true;
+            }
+        }
     }
 
     /// The next generation: the one a checkpoint records.
@@ -274,15 +315,20 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
 }
 
 /// Reads the next record's body into `body`: `false` where no whole record with a matching
-/// checksum is (the end of the log), `Err` only if the file cannot be read.
-fn read_record(reader: &mut impl Read, capacity: u64, body: &mut Vec<u8>) -> std::io::Result<bool> {
+/// checksum is in the `remaining` bytes (the end of the log), `Err` only if the file cannot be
+/// read.
+fn read_record(
+    reader: &mut impl Read,
+    remaining: u64,
+    body: &mut Vec<u8>,
+) -> std::io::Result<bool> {
     let mut prefix = [0u8; PREFIX];
     if !read_all(reader, &mut prefix)? {
         return Ok(false);
     }
     let body_len = u32_at(&prefix, 0).unwrap_or(0) as usize;
     let crc = u32_at(&prefix, 4).unwrap_or(0);
-    if body_len < BODY_HEADER || body_len as u64 > capacity {
+    if body_len < BODY_HEADER || (PREFIX + body_len) as u64 > remaining {
         return Ok(false);
     }
     body.resize(body_len, 0);
@@ -298,15 +344,16 @@ fn read_all(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<bool> {
     }
 }
 
-/// A checksummed body's generation and events; `None` if they do not add up (a record written
-/// by something else).
-fn parse_body(body: &[u8]) -> Option<(u64, Record)> {
+/// A checksummed body's generation, events and last revision; `None` if they do not add up (a
+/// record written by something else).
+fn parse_body(body: &[u8]) -> Option<(u64, Record, Revision)> {
     let generation = u64_at(body, 0)?;
     let first = u64_at(body, 8)?;
     let count = u32_at(body, 16)? as usize;
     if count == 0 || first == 0 {
         return None;
     }
+    let last = first.checked_add(count as u64 - 1)?;
     let mut events = Vec::with_capacity(count.min(body.len()));
     let mut at = BODY_HEADER;
     for _ in 0..count {
@@ -315,7 +362,7 @@ fn parse_body(body: &[u8]) -> Option<(u64, Record)> {
         events.push(body.get(at..at.checked_add(len)?)?.to_vec());
         at += len;
     }
-    (at == body.len()).then_some((generation, Record { first, events }))
+    (at == body.len()).then_some((generation, Record { first, events }, last))
 }
 
 #[cfg(test)]
@@ -402,6 +449,56 @@ mod tests {
         );
         // The old generation's records past the new one are not read as generation 1's either.
         assert_eq!(wal.recover(1, 0).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_record_taken_back_is_not_recovered_and_the_next_takes_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = open(dir.path());
+        wal.restart(1);
+        wal.append(1, &events(1, b'a')).unwrap();
+        wal.append(2, &events(3, b'x')).unwrap();
+        wal.retract();
+        // Nothing to take back twice.
+        wal.retract();
+        assert_eq!(wal.recover(1, 0).unwrap().len(), 1);
+        // The next group reuses revision 2, written over the start of the one taken back.
+        wal.append(2, &events(1, b'b')).unwrap();
+        drop(wal);
+        let mut wal = open(dir.path());
+        assert_eq!(
+            wal.recover(1, 0).unwrap(),
+            vec![
+                Record {
+                    first: 1,
+                    events: events(1, b'a')
+                },
+                Record {
+                    first: 2,
+                    events: events(1, b'b')
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn records_that_cannot_be_are_the_end_of_the_log_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db-wal");
+        let mut wal = open(dir.path());
+        wal.restart(1);
+        wal.append(1, &events(1, b'a')).unwrap();
+        let end = wal.end as usize;
+        drop(wal);
+        let mut bytes = std::fs::read(&path).unwrap();
+        // A length past the end of the file, then revisions past u64::MAX.
+        bytes[end..end + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(open(dir.path()).recover(1, 0).unwrap().len(), 1);
+        let overflowing = encode_record(1, u64::MAX, &events(2, b'o'));
+        bytes[end..end + overflowing.len()].copy_from_slice(&overflowing);
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(open(dir.path()).recover(1, 0).unwrap().len(), 1);
     }
 
     #[test]
