@@ -361,8 +361,11 @@ pub struct StoreOptions {
     pub write_ahead_log_bytes: u64,
 }
 
-/// Default page cache of the embedded store.
-pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Default page cache of the embedded store: small, since the kernel's page cache holds the
+/// file's pages already. Measured with 100,000 Alerts (58.5 MB stored, a 272 MB file), 16 MiB
+/// against 64 MiB: creates, gets and LISTs of all of them within run-to-run noise, the server's
+/// RSS 55 MB against 118 MB.
+pub const DEFAULT_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Default size of the embedded store's write-ahead log.
 pub const DEFAULT_WRITE_AHEAD_LOG_BYTES: u64 = 16 * 1024 * 1024;
