@@ -76,8 +76,10 @@ const FORMAT_WITHOUT_LOG: u64 = 1;
 /// A crash-safe, single-file [`Storage`] backed by [redb](https://docs.rs/redb).
 ///
 /// Cheap to clone; clones share the open database. The file is locked while open: a second open
-/// (in this or another process) fails with [`StorageError::Io`]. The database closes when the
-/// last clone is dropped and no operation is in flight.
+/// (in this or another process) fails with [`StorageError::Io`]. Beside it lies its write-ahead
+/// log, `<file>-wal` (see [`StoreOptions::write_ahead_log_bytes`]): the two belong together, and
+/// a copy of the store copies both. The database closes when the last clone is dropped and no
+/// operation is in flight.
 #[derive(Clone)]
 pub struct EmbeddedStore {
     inner: Arc<Inner>,
