@@ -350,3 +350,17 @@ async fn a_damaged_log_gives_a_prefix_of_its_writes_never_a_panic() {
         "only {shortened} of 40 damaged logs lost writes"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cleanly_closed_data_file_is_whole_without_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.redb");
+    let s = EmbeddedStore::open(&path).unwrap();
+    mixed_writes(&s, 50).await;
+    let expected = everything(&s).await;
+    drop(s);
+    let alone = tempfile::tempdir().unwrap();
+    let copy = crash_copy(&path, alone.path(), false);
+    let reopened = EmbeddedStore::open(&copy).unwrap();
+    assert!(everything(&reopened).await == expected);
+}
