@@ -404,6 +404,11 @@ impl Config {
                 format!("{name}-gen")
             };
             match all.iter().find(|g| g.name() == full || g.name() == name) {
+                // Named twice (`register,register-gen`): it runs once.
+                Some(g)
+                    if out
+                        .iter()
+                        .any(|o: &Arc<dyn Generator>| o.name() == g.name()) => {}
                 Some(g) => out.push(g.clone()),
                 None => return Err(Error::UnknownGenerator(name.clone())),
             }

@@ -240,6 +240,24 @@ fn only_runs_the_named_generators_and_keeps_the_others_files() {
     );
     assert!(apis.join("widgets/v1/zz_generated.deepcopy.rs").exists());
 
+    // A generator named twice, in either spelling, runs once.
+    let o = run(
+        &[
+            "apis",
+            "--only",
+            "register,register-gen",
+            "--only",
+            "register",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 files, 0 written, 1 unchanged, 0 removed"),
+        "{}",
+        stderr(&o)
+    );
+
     let o = run(&["apis", "--only", "bogus"], tmp.path());
     assert!(!o.status.success());
     assert!(

@@ -547,6 +547,8 @@ pub struct RawTag {
     pub name: String,
     pub value: Option<String>,
     pub span: Span,
+    /// Written with blanks after the `+` (`+ genclient`): reported (W0122), not read.
+    pub spaced: bool,
 }
 
 /// A tag that passed the spec: known, in its place, its value parsed by its grammar.
@@ -618,7 +620,8 @@ pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<RawTag>) {
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_ascii_alphabetic());
-        if !is_tag {
+        let spaced = !fenced && !is_tag && is_spaced_tag(trimmed);
+        if !is_tag && !spaced {
             docs.push(
                 text.strip_prefix(' ')
                     .unwrap_or(text)
@@ -627,12 +630,12 @@ pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<RawTag>) {
             );
             continue;
         }
-        let body = trimmed[1..].trim_end();
+        let body = trimmed[1..].trim();
         let lead = text.len() - trimmed.len();
         let tag_span = Span::new(
             span.file,
             span.start + lead,
-            span.start + lead + 1 + body.len(),
+            span.start + lead + trimmed.trim_end().len(),
         );
         let (mut name, mut value) = match body.split_once('=') {
             // `+mapType:=atomic`: the `:=` some markers are written with is `=`.
@@ -654,6 +657,7 @@ pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<RawTag>) {
             name: name.to_string(),
             value,
             span: tag_span,
+            spaced,
         });
     }
     // Blank lines at the ends of a description carry no meaning.
@@ -664,6 +668,28 @@ pub fn split_docs(lines: &[(String, Span)]) -> (Vec<String>, Vec<RawTag>) {
         docs.remove(0);
     }
     (docs, tags)
+}
+
+/// `+ genclient`, `+  groupName=example.com`: a line that is a known tag but for the blanks
+/// after its `+` (a Markdown list item starting with `+` goes on with words, and is left alone).
+fn is_spaced_tag(trimmed: &str) -> bool {
+    let Some(rest) = trimmed.strip_prefix('+') else {
+        return false;
+    };
+    if !rest.starts_with([' ', '\t']) {
+        return false;
+    }
+    let rest = rest.trim();
+    let name = match rest.split_once('=') {
+        Some((n, _)) => n.trim_end_matches(':'),
+        None => rest,
+    };
+    let well_formed = name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '-' | '_' | '/'));
+    well_formed
+        && (spec(name).is_some() || TAGS.iter().any(|s| name.split(':').next() == Some(s.name)))
 }
 
 /// Which lines belong to a fenced code block (its fences included). A fence left open is not
@@ -693,6 +719,23 @@ fn fenced_lines(lines: &[(String, Span)]) -> Vec<bool> {
 pub fn check(tags: Vec<RawTag>, place: Place, diags: &mut Vec<Diagnostic>) -> Vec<Tag> {
     let mut ok: Vec<Tag> = Vec::with_capacity(tags.len());
     for tag in tags {
+        if tag.spaced {
+            diags.push(
+                Diagnostic::warning(
+                    "W0122",
+                    format!(
+                        "`+ {}` is not read as a tag: blanks follow the `+`",
+                        tag.name
+                    ),
+                )
+                .at(tag.span, "a blank after `+`")
+                .help(format!(
+                    "write `+{}` (no blank after `+`) to have it read",
+                    tag.name
+                )),
+            );
+            continue;
+        }
         let Some(spec) = spec(&tag.name) else {
             diags.push(foreign(&tag).unwrap_or_else(|| unknown(&tag, place)));
             continue;
@@ -830,6 +873,7 @@ pub(crate) fn foreign_marker(body: &str, span: Span) -> Option<Diagnostic> {
         name: name.to_string(),
         value,
         span,
+        spaced: false,
     })
 }
 

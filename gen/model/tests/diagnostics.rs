@@ -348,6 +348,57 @@ fn tag_in_plain_comment() {
     insta::assert_snapshot!(out);
 }
 
+/// `+ genclient`: a tag but for the blank after its `+` is reported, not silently taken as
+/// description (the group would change, the client vanish); a Markdown list item starting with
+/// `+` is description.
+#[test]
+fn tag_with_a_blank_after_the_plus() {
+    let root = fixture(&[
+        (
+            "apis/pager/v1/mod.rs",
+            "//! + groupName=pager.example.com\n\nmod types;\npub use types::*;\n",
+        ),
+        (
+            "apis/pager/v1/types.rs",
+            &format!(
+                "{META}\n/// An alert.\n///\n/// + first item of a list\n/// + optional fields are left out\n/// +  genclient\n#[derive(Clone)]\npub struct Alert {{\n    pub metadata: ObjectMeta,\n    /// + optional\n    pub note: Option<String>,\n}}\n"
+            ),
+        ),
+    ]);
+    let loaded = try_load(&root, "apis").expect("warnings do not fail a run");
+    let out = stable(&loaded.sources.render(&loaded.warnings), root.path());
+    assert_eq!(loaded.warnings.len(), 3, "{out}");
+    assert!(
+        out.contains("warning[W0122]: `+ groupName` is not read as a tag"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning[W0122]: `+ genclient` is not read as a tag"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning[W0122]: `+ optional` is not read as a tag"),
+        "{out}"
+    );
+    assert!(
+        out.contains("write `+genclient` (no blank after `+`)"),
+        "{out}"
+    );
+    // Neither read: the group is the directory's, the kind has no client.
+    let pkg = &loaded.model.packages[0];
+    assert_eq!(pkg.group, "pager");
+    let alert = pkg.types.iter().find(|t| t.name == "Alert").unwrap();
+    assert!(
+        alert
+            .docs
+            .iter()
+            .any(|l| l.contains("first item of a list")),
+        "{:?}",
+        alert.docs
+    );
+    assert!(alert.resource.as_ref().unwrap().client.is_none());
+}
+
 #[test]
 fn duplicate_tags() {
     let out = errors(
