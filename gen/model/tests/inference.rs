@@ -1628,3 +1628,36 @@ fn a_module_in_two_files_is_one_error() {
     ]);
     assert_eq!(codes, ["E0122"]);
 }
+
+/// Traits other crates' derive macros implement, named in their own attributes (derivative,
+/// educe, derive-where, also under `cfg_attr`): deepcopy-gen must not write a second `Clone`
+/// (E0119), nor defaults and clients assume a `Default` is missing.
+#[test]
+fn traits_derived_by_other_crates_macros_are_read() {
+    let types = format!(
+        "{META}\
+         /// +genclient\n\
+         #[derive(Clone, Debug, Default)]\n\
+         pub struct Widget {{\n    pub metadata: ObjectMeta,\n    pub spec: Spec,\n    pub status: Option<St>,\n    pub w: Option<Where>,\n    pub plain: Option<Plain>,\n}}\n\
+         #[derive(derivative::Derivative)]\n\
+         #[derivative(Clone, Default = \"new\", Debug(bound = \"\"))]\n\
+         pub struct Spec {{\n    pub x: i32,\n}}\n\
+         #[derive(educe::Educe)]\n\
+         #[cfg_attr(feature = \"x\", educe(Clone, Default))]\n\
+         pub struct St {{\n    pub x: i32,\n}}\n\
+         #[derive_where::derive_where(Clone, PartialEq; T)]\n\
+         pub struct Where {{\n    pub x: i32,\n}}\n\
+         /// An `#[educe]`-free type, a list whose words are not traits.\n\
+         #[doc = \"educe(Clone)\"]\n\
+         pub struct Plain {{\n    pub x: i32,\n}}\n"
+    );
+    let l = load_ok(&[("apis/widgets/v1/types.rs", &types)]);
+    let p = package(&l, "widgets/v1");
+    assert!(ty(p, "Spec").implements("Clone") && ty(p, "Spec").implements("Default"));
+    assert!(ty(p, "Spec").implements("Debug"));
+    assert!(!ty(p, "Spec").implements("new"));
+    assert!(ty(p, "St").implements("Clone") && ty(p, "St").implements("Default"));
+    assert!(ty(p, "Where").implements("Clone") && ty(p, "Where").implements("PartialEq"));
+    assert!(!ty(p, "Where").implements("T"));
+    assert!(!ty(p, "Plain").implements("Clone"));
+}

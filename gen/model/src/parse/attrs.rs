@@ -72,6 +72,41 @@ pub(super) fn conditional_derives(attrs: &[syn::Attribute]) -> Vec<(&syn::Attrib
     derived_under_cfg(attrs, |t| matches!(t, "Clone" | "Default"))
 }
 
+/// Traits that derive macros of other crates implement, named in their own attributes:
+/// `#[derivative(Clone, Default = "new")]` (derivative), `#[educe(Clone, Default)]` (educe),
+/// `#[derive_where(Clone, Debug; T)]` (derive-where). Generated code must not write them again
+/// (a second `Clone` impl is E0119).
+pub(super) fn derived_by_helper_macros(attrs: &[syn::Attribute]) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in attrs {
+        let syn::Meta::List(list) = &attr.meta else {
+            continue;
+        };
+        let Some(name) = list.path.segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        if !matches!(name.as_str(), "derivative" | "educe" | "derive_where") {
+            continue;
+        }
+        // The trait names are the top level's identifiers that start an entry: first, or
+        // after a comma (`Default = "new"` and `Debug(bound = "")` carry options; derive-where's
+        // bounds follow a `;`).
+        let mut entry_start = true;
+        for token in list.tokens.clone() {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) if entry_start => {
+                    out.push(ident.to_string());
+                    entry_start = false;
+                }
+                proc_macro2::TokenTree::Punct(p) if p.as_char() == ',' => entry_start = true,
+                proc_macro2::TokenTree::Punct(p) if p.as_char() == ';' => break,
+                _ => entry_start = false,
+            }
+        }
+    }
+    out
+}
+
 /// Every trait derived under `cfg_attr`, with its attribute.
 pub(super) fn derived_under_cfg(
     attrs: &[syn::Attribute],

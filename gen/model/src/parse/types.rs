@@ -96,6 +96,9 @@ pub(super) fn lower_type(
             }
         }
     }
+    derives.extend(super::attrs::derived_by_helper_macros(
+        &super::attrs::expand_cfg_attr(attrs),
+    ));
     // W0118 goes first among the type's diagnostics; it reads the spec's wire names.
     let w0118_at = ctx.diags.len();
     let serde = serde_container(ctx, attrs);
