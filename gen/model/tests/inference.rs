@@ -1661,3 +1661,42 @@ fn traits_derived_by_other_crates_macros_are_read() {
     assert!(!ty(p, "Where").implements("T"));
     assert!(!ty(p, "Plain").implements("Clone"));
 }
+
+/// A re-export that names the package module by another path than `self` — its own name from
+/// its parent (`super::v1::types::*`), or its whole path (`crate::apis::g::v1::types::…`, or
+/// with the crate's name) — makes the types nameable from other crates as `types::*` does; a
+/// path outside the package does not.
+#[test]
+fn re_exports_naming_the_package_module_by_its_path() {
+    for (reexport, widget_public) in [
+        ("pub use super::v1::types::*;", true),
+        ("pub use crate::apis::g::v1::types::*;", true),
+        ("pub use crate::apis::g::v1::types::{Widget};", true),
+        ("pub use crate::apis::g::v2::types::*;", false),
+        ("pub use super::v2::types::*;", false),
+    ] {
+        let root = fixture(&[
+            (
+                "apis/g/v1/mod.rs",
+                &format!("//! +groupName=g.example.com\nmod types;\n{reexport}\n"),
+            ),
+            (
+                "apis/g/v1/types.rs",
+                &format!("{META}{}", kind("Widget", &["+genclient"])),
+            ),
+        ]);
+        // Inside the crate `crate::` names it whatever the crate's name.
+        for module_path in ["crate::apis", "my_crate::apis"] {
+            let mut input = Input::new(root.path().join("apis"));
+            input.rust_path = Some(module_path.to_string());
+            let l = load(&[input]).unwrap_or_else(|f| panic!("{reexport}: {f}"));
+            let p = package(&l, "g/v1");
+            let expected = widget_public.then(Vec::new);
+            assert_eq!(
+                ty(p, "Widget").public_module,
+                expected,
+                "{reexport} in {module_path}"
+            );
+        }
+    }
+}

@@ -54,14 +54,13 @@ pub(super) fn assemble_one(
     );
     derive_groups_differ(files, lowered, &group, &group_origin, &root_file, diags);
     let pkg_tags = package_tags(files, lowered, diags);
-    let exports = Exports::of(files, lowered);
-    let (types, raw) = package_types(files, file_types, lowered, &exports, diags);
-
     let module: Vec<String> = dir
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     let rust_path = cx.crate_info.and_then(|c| c.rust_path(cx.input_dir, &dir));
+    let exports = Exports::of(files, lowered, own_paths(&module, rust_path.as_deref()));
+    let (types, raw) = package_types(files, file_types, lowered, &exports, diags);
     let functions = package_functions(files, lowered);
     let options = crate::interpret::package_options(&pkg_tags);
     let mut pkg = Package {
@@ -288,10 +287,36 @@ fn package_tags(
 struct Exports<'a> {
     file_mods: BTreeMap<Vec<String>, &'a [(String, bool)]>,
     root_scope: Option<&'a Scope>,
+    /// The ways a `use` in the package module names that module itself (see [`own_paths`]).
+    own: Vec<Vec<String>>,
+}
+
+/// The paths by which a `use` in the package module names the module itself: `self`,
+/// `super::v1` (its own name from its parent) and, when the crate layout tells it, its whole
+/// path (`crate::apis::widgets::v1`, or with the crate's name).
+fn own_paths(module: &[String], rust_path: Option<&str>) -> Vec<Vec<String>> {
+    let mut own = vec![vec!["self".to_string()]];
+    if let Some(name) = module.last() {
+        own.push(vec!["super".to_string(), name.clone()]);
+    }
+    if let Some(path) = rust_path {
+        let segments: Vec<String> = path.split("::").map(str::to_string).collect();
+        if segments.first().is_some_and(|s| s != "crate") {
+            let mut in_crate = segments.clone();
+            in_crate[0] = "crate".to_string();
+            own.push(in_crate);
+        }
+        own.push(segments);
+    }
+    own
 }
 
 impl<'a> Exports<'a> {
-    fn of(files: &[&Placed], lowered: &'a BTreeMap<FileId, LoweredFile>) -> Self {
+    fn of(
+        files: &[&Placed],
+        lowered: &'a BTreeMap<FileId, LoweredFile>,
+        own: Vec<Vec<String>>,
+    ) -> Self {
         let mut file_mods: BTreeMap<Vec<String>, &[(String, bool)]> = BTreeMap::new();
         let mut root_scope: Option<&Scope> = None;
         for p in files.iter() {
@@ -304,6 +329,7 @@ impl<'a> Exports<'a> {
         Exports {
             file_mods,
             root_scope,
+            own,
         }
     }
 
@@ -335,16 +361,26 @@ impl<'a> Exports<'a> {
                     })
                 })
         };
-        // `types` of `pub use types::*` / `pub use self::types::Name`, as a module path.
-        let target = |path: &[String]| -> Vec<String> {
-            path.strip_prefix(&["self".to_string()])
-                .unwrap_or(path)
-                .to_vec()
+        // `types` of `pub use types::*` / `pub use self::types::Name` /
+        // `pub use crate::apis::widgets::v1::types::*`, as a module path; `None` for a path
+        // outside the package.
+        let target = |path: &[String]| -> Option<Vec<String>> {
+            match self.own.iter().find(|own| path.starts_with(own)) {
+                Some(own) => Some(path[own.len()..].to_vec()),
+                None if path
+                    .first()
+                    .is_some_and(|s| matches!(s.as_str(), "crate" | "super")) =>
+                {
+                    None
+                }
+                None => Some(path.to_vec()),
+            }
         };
         if let Some(root) = self.root_scope {
             let named = root.public_exports.contains(name)
                 && root.uses.get(name).is_some_and(|p| {
-                    p.last() == name && target(&p.segments[..p.segments.len() - 1]) == module
+                    p.last() == name
+                        && target(&p.segments[..p.segments.len() - 1]).as_ref() == Some(&module)
                 });
             if named {
                 return Some(Vec::new());
@@ -352,7 +388,9 @@ impl<'a> Exports<'a> {
             // A glob of the type's module, or of a module above it (`pub use types::*` makes
             // `types::spec::X` `spec::X` when `spec` is public).
             for glob in &root.public_globs {
-                let prefix = target(&glob.segments);
+                let Some(prefix) = target(&glob.segments) else {
+                    continue;
+                };
                 if module.starts_with(&prefix) && public_below(prefix.len()) {
                     return Some(module[prefix.len()..].to_vec());
                 }
