@@ -57,6 +57,24 @@ const CLIENT_METHODS: &[&str] = &[
 ];
 
 pub const NAME: &str = "client-gen";
+/// `example_com` for `example.com`: a directory name as a Rust identifier, for a hint.
+fn identifier_like(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !out.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        out.insert(0, 'v');
+    }
+    out
+}
+
 /// The clientset's module directory, under the separate output root.
 pub const DIR: &str = "clientset";
 
@@ -77,6 +95,29 @@ impl Generator for ClientGen {
     fn validate(&self, model: &Model) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         for (pkg, kinds) in client_packages(model) {
+            // A directory whose name is no Rust identifier (`example.com/v1/`): the path the
+            // layout gives is no Rust path.
+            if let Some(path) = pkg.rust_path.as_deref()
+                && let Some(bad) = path
+                    .split("::")
+                    .find(|s| !kube_codegen_model::naming::is_rust_ident(s))
+            {
+                diags.push(
+                    Diagnostic::error(
+                        "E0701",
+                        format!(
+                            "client-gen cannot name the types of {}: its directory `{bad}` is not a Rust identifier, so `{path}` is no module path",
+                            pkg.display_name()
+                        ),
+                    )
+                    .at(kinds[0].ty.span, "a `+genclient` kind")
+                    .help(format!(
+                        "rename the directory `{bad}` to a Rust identifier (`{}`); the API group is `+groupName=`'s, not the directory's",
+                        identifier_like(bad)
+                    )),
+                );
+                continue;
+            }
             if pkg
                 .rust_path
                 .as_deref()

@@ -224,6 +224,40 @@ fn types_it_cannot_name_and_methods_it_cannot_write() {
     insta::assert_snapshot!(rendered);
 }
 
+/// A group directory whose name is no Rust identifier (`example.com/v1/`) gives no module path:
+/// E0701 names the directory and the identifier to rename it to, and nothing else is reported
+/// (no E0703 asking for a re-export that is there).
+#[test]
+fn a_directory_that_is_no_rust_identifier() {
+    let types = format!(
+        "{META}/// +genclient\n#[derive(Clone, Debug, Default)]\npub struct Widget {{\n    pub metadata: ObjectMeta,\n}}\n"
+    );
+    let loaded = load(
+        "dotted",
+        &[
+            (
+                "apis/example.com/v1/mod.rs",
+                "//! +groupName=example.com\nmod types;\npub use types::*;\n",
+            ),
+            ("apis/example.com/v1/types.rs", &types),
+        ],
+        Some("crate::apis"),
+    );
+    let diags = ClientGen.check(&loaded.model);
+    let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0701"], "{diags:?}");
+    let rendered = loaded.sources.render(&diags);
+    assert!(
+        rendered.contains("its directory `example.com` is not a Rust identifier, so `crate::apis::example.com::v1` is no module path"),
+        "{rendered}"
+    );
+    assert!(
+        rendered
+            .contains("rename the directory `example.com` to a Rust identifier (`example_com`)"),
+        "{rendered}"
+    );
+}
+
 #[test]
 fn nothing_without_client_kinds() {
     let loaded = load(
