@@ -775,6 +775,51 @@ impl Config {
         let Ok(text) = std::fs::read_to_string(&root_file) else {
             return out;
         };
+        let build_script = self.output == OutputMode::Auto && std::env::var_os("OUT_DIR").is_some();
+        // A package of files alone (`v1/types.rs`, no `v1/mod.rs` or `v1.rs`): generated code
+        // names `self::types::Widget`, from a module file that is not there to include it.
+        let has_module_file = pkg.root_file.with_extension("") == pkg.dir
+            || (pkg.root_file.parent() == Some(pkg.dir.as_path())
+                && matches!(
+                    pkg.root_file.file_stem().and_then(|s| s.to_str()),
+                    Some("mod" | "lib" | "main")
+                ));
+        if !has_module_file {
+            let mut lines: Vec<String> = Vec::new();
+            let modules: std::collections::BTreeSet<&String> =
+                pkg.types.iter().filter_map(|t| t.module.first()).collect();
+            for m in modules {
+                lines.push(format!("mod {m};"));
+                lines.push(format!("pub use {m}::*;"));
+            }
+            for f in files {
+                let Some(name) = f.path.file_name().map(|n| n.to_string_lossy().into_owned())
+                else {
+                    continue;
+                };
+                if name.ends_with(".rs") {
+                    lines.push(if build_script {
+                        format!(
+                            "include!(concat!(env!(\"OUT_DIR\"), \"/{}\"));",
+                            pkg.dir.join(&name).display()
+                        )
+                    } else {
+                        format!("include!(\"{name}\");")
+                    });
+                }
+            }
+            let module_file = input.dir.join(&pkg.dir).join("mod.rs");
+            out.push_str(&format!(
+                "warning[W0120]: {} has no module file ({} or {}.rs), so the code generated for it is not compiled\n  --> {}:1:1\n  = note: generated code belongs in the package's module, and names the types through their files' modules (`self::types::…`)\n  = help: create {} holding:\n            {}\n",
+                input.dir.join(&pkg.dir).display(),
+                module_file.display(),
+                input.dir.join(&pkg.dir).display(),
+                root_file.display(),
+                module_file.display(),
+                lines.join("\n            ")
+            ));
+            return out;
+        }
         for f in files {
             let Some(name) = f.path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
                 continue;
@@ -783,8 +828,6 @@ impl Config {
             if !name.ends_with(".rs") {
                 continue;
             }
-            let build_script =
-                self.output == OutputMode::Auto && std::env::var_os("OUT_DIR").is_some();
             // `include!` paths are relative to the directory of the file that contains them.
             let from = root_file.parent().unwrap_or(Path::new("."));
             let rel = relative_path(from, &f.path);

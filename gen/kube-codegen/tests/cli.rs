@@ -567,6 +567,29 @@ fn warns_when_the_package_does_not_include_generated_code() {
     assert!(!apis.join("widgets/zz_generated.deepcopy.rs").exists());
 }
 
+/// A version of files alone (`widgets/v1/types.rs`, no `v1/mod.rs` or `v1.rs`): generated code
+/// names `self::types::…` from the package's module, which is not there. One W0120 says to
+/// create the module file, with what it holds — not to include the generated files into
+/// `types.rs`, where `self::types` does not resolve.
+#[test]
+fn warns_when_a_package_has_no_module_file() {
+    let (tmp, apis) = fixture();
+    std::fs::remove_file(apis.join("widgets/v1/mod.rs")).unwrap();
+    let o = run(&["apis", "--no-cache"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning[W0120]: apis/widgets/v1 has no module file (apis/widgets/v1/mod.rs or apis/widgets/v1.rs), so the code generated for it is not compiled"),
+        "{err}"
+    );
+    assert!(
+        err.contains("help: create apis/widgets/v1/mod.rs holding:\n            mod types;\n            pub use types::*;\n            include!(\"zz_generated."),
+        "{err}"
+    );
+    assert_eq!(err.matches("W0120").count(), 1, "{err}");
+    assert!(!err.contains("to apis/widgets/v1/types.rs"), "{err}");
+}
+
 /// A version written as a flat `widgets/v1.rs` includes from `widgets/`, while its generated
 /// files are written to `widgets/v1/`: `include!("zz_generated.register.rs")` there names a
 /// file that is not generated, which rustc cannot find. W0120 at the `include!`, with the path
