@@ -151,13 +151,20 @@ fn storage_version_hash(group: &str, version: &str, kind: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(&digest[..8])
 }
 
-/// Which aggregated discovery version a client accepts, from its `Accept` header.
+/// Which aggregated discovery version a client accepts, from its `Accept` header. The document
+/// is written as JSON: an entry asking for it in protobuf only
+/// (`application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;…`) is passed over, and a client
+/// that lists no JSON form gets the plain discovery documents, as from a server without
+/// aggregated discovery.
 pub fn aggregated_version(accept: Option<&str>) -> Option<&'static str> {
     let accept = accept?;
     for entry in accept.split(',') {
         let params: Vec<&str> = entry.split(';').map(str::trim).collect();
         let has = |p: &str| params.contains(&p);
-        if has("g=apidiscovery.k8s.io") && has("as=APIGroupDiscoveryList") {
+        let json = params
+            .first()
+            .is_some_and(|m| m.eq_ignore_ascii_case("application/json"));
+        if json && has("g=apidiscovery.k8s.io") && has("as=APIGroupDiscoveryList") {
             if has("v=v2") {
                 return Some("v2");
             }
@@ -248,6 +255,11 @@ mod tests {
         let old = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
         assert_eq!(aggregated_version(Some(old)), Some("v2beta1"));
         assert_eq!(aggregated_version(Some("application/json")), None);
+        // Protobuf first, as newer clients list it: the JSON form is what is written.
+        let protobuf_first = "application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+        assert_eq!(aggregated_version(Some(protobuf_first)), Some("v2beta1"));
+        let protobuf_only = "application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+        assert_eq!(aggregated_version(Some(protobuf_only)), None);
     }
 
     #[test]

@@ -146,6 +146,11 @@ pub fn accepts_json(accept: Option<&str>) -> bool {
     }
 }
 
+/// Whether a client that accepts `accept` takes plain protobuf (no `as=` transform).
+pub fn accepts_protobuf(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| entries(a).any(|e| is_protobuf(&e.media) && e.as_.is_none()))
+}
+
 /// Whether a client that accepts `accept` lists YAML (`application/yaml`, plain) before JSON and
 /// protobuf: it gets YAML, as from Go's YAML serializer.
 /// When the client prefers YAML: the `Accept` to answer with in JSON before the answer is

@@ -836,21 +836,21 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
                 let core = [discovery::core_group()];
                 return Ok(aggregated_response(&discovery::aggregated(&core, v), v));
             }
-            Ok(discovery_response(ctx, &discovery::api_versions()))
+            discovery_response(ctx, &discovery::api_versions())
         }
-        ["api", discovery::CORE_VERSION] => Ok(discovery_response(ctx, &discovery::core_v1())),
+        ["api", discovery::CORE_VERSION] => discovery_response(ctx, &discovery::core_v1()),
         ["api", discovery::CORE_VERSION, "namespaces", name] => namespace(ctx, name).await,
         ["apis"] => {
             let docs = st.group_docs();
             if let Some(v) = discovery::aggregated_version(ctx.header(header::ACCEPT)) {
                 return Ok(aggregated_response(&discovery::aggregated(&docs, v), v));
             }
-            Ok(discovery_response(ctx, &discovery::api_group_list(&docs)))
+            discovery_response(ctx, &discovery::api_group_list(&docs))
         }
         ["apis", group] => {
             let docs = st.group_docs();
             match docs.iter().find(|d| d.name == *group) {
-                Some(d) => Ok(discovery_response(ctx, &discovery::api_group(d))),
+                Some(d) => discovery_response(ctx, &discovery::api_group(d)),
                 None => Err(not_found_path()),
             }
         }
@@ -861,12 +861,12 @@ async fn route(ctx: &Ctx<'_>, seg: &[&str]) -> Result<Resp, ApiError> {
                 .find(|d| d.name == *group)
                 .and_then(|d| d.versions.iter().find(|(v, _)| v == version));
             match found {
-                Some((_, resources)) => Ok(discovery_response(
+                Some((_, resources)) => discovery_response(
                     ctx,
                     &discovery::api_resource_list(group, version, resources, &|i| {
                         ctx.state.storage_version(i)
                     }),
-                )),
+                ),
                 None => Err(not_found_path()),
             }
         }
@@ -947,19 +947,30 @@ fn watch_by_name(query: &mut Params, name: &str) -> Result<(), ApiError> {
 
 /// A discovery document in JSON, or in protobuf for a client that lists protobuf first (as
 /// kube-apiserver answers client-go configured for protobuf).
-fn discovery_response<T>(ctx: &Ctx<'_>, doc: &T) -> Resp
+/// A plain discovery document in JSON or protobuf; 406 for a client that takes neither (one
+/// that lists only `…;as=APIGroupDiscoveryList` in protobuf, which is written as JSON only).
+fn discovery_response<T>(ctx: &Ctx<'_>, doc: &T) -> Result<Resp, ApiError>
 where
     T: serde::Serialize + kube_codegen_protobuf::Message + k8s_openapi::Resource,
 {
-    if table::prefers_protobuf(ctx.header(header::ACCEPT)) {
+    let accept = ctx.header(header::ACCEPT);
+    let json = table::accepts_json(accept);
+    if table::prefers_protobuf(accept) || (!json && table::accepts_protobuf(accept)) {
         let body = kube_codegen_protobuf::envelope::encode_object(T::API_VERSION, T::KIND, doc);
         return Response::builder()
             .status(StatusCode::OK)
             .header(header::CONTENT_TYPE, protobuf::MEDIA_TYPE)
             .body(Body::from(body))
-            .expect("response");
+            .map_err(|e| ApiError::internal(e.to_string()));
     }
-    json_response(StatusCode::OK, doc)
+    if !json {
+        return Err(ApiError::new(
+            406,
+            "NotAcceptable",
+            "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf",
+        ));
+    }
+    Ok(json_response(StatusCode::OK, doc))
 }
 
 fn not_found_path() -> ApiError {

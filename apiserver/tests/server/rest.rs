@@ -1857,6 +1857,41 @@ async fn discovery_documents() {
         r.body["items"][0]["versions"][0]["resources"][0]["resource"],
         "alerts"
     );
+    // The aggregated document is JSON: asked for in protobuf only, it is not written as JSON
+    // under a type the client did not list; the plain documents are, in what the client takes.
+    let protobuf_only =
+        "application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+    for path in ["/apis", "/api", "/apis/pager.k8s.co/v1alpha1"] {
+        let r = call_accept(&app, Method::GET, path, None, "", Some(protobuf_only)).await;
+        assert_status(&r, 406, "NotAcceptable");
+        let r = call_accept(
+            &app,
+            Method::GET,
+            path,
+            None,
+            "",
+            Some(&format!("{protobuf_only},application/json")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert_eq!(r.headers["content-type"], "application/json", "{path}");
+    }
+    let r = call_accept(
+        &app,
+        Method::GET,
+        "/apis",
+        None,
+        "",
+        Some(&format!(
+            "{protobuf_only},application/vnd.kubernetes.protobuf"
+        )),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.headers["content-type"],
+        "application/vnd.kubernetes.protobuf"
+    );
     let r = call(&app, Method::GET, "/version", None, "").await;
     assert_eq!(r.body["major"], "1");
     assert_eq!(
