@@ -20,6 +20,7 @@
 //! (metadata conventions on JSON), [`limits`] (requests in flight, open watches, timeouts).
 
 pub mod auth;
+mod compression;
 pub mod discovery;
 pub mod limits;
 mod metrics;
@@ -181,6 +182,7 @@ impl ApiServer {
                 async move { server::handle(state, req).await }
             })
             .layer(axum::middleware::from_fn(server::not_modified))
+            .layer(compression::layer())
             .layer(limits::LimitsLayer::new(self.limits));
         // Who is asking comes before the limits (unauthenticated requests take no in-flight
         // slot).

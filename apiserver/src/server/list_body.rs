@@ -93,10 +93,12 @@ pub(super) async fn list_response(
             });
         Some((chunk, body))
     });
-    let stream = futures::StreamExt::chain(
+    // Fused: a body may be polled again after its end (tower-http's compression does), which
+    // `unfold` answers with a panic.
+    let stream = futures::StreamExt::fuse(futures::StreamExt::chain(
         futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(first)) }),
         rest,
-    );
+    ));
     Ok(response.body(Body::from_stream(stream)).expect("response"))
 }
 

@@ -131,6 +131,7 @@ pub(super) async fn watch_collection(
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, content_type)
         .header(header::CACHE_CONTROL, "no-cache, private")
+        .extension(crate::compression::Streaming)
         .body(Body::from_stream(body))
         .expect("response"))
 }

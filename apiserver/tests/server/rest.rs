@@ -2010,6 +2010,70 @@ async fn watch_streams_events_with_selectors_and_410() {
     assert_eq!(ev["object"]["reason"], "Expired");
 }
 
+/// Responses of 128 KiB and more are gzip-compressed for a client that accepts it (kubectl and
+/// client-go do, unasked), at the same bytes once decompressed; smaller ones, clients that do
+/// not ask, and watches (whose events must come as they are written) are not.
+#[tokio::test]
+async fn large_responses_are_gzip_compressed_for_clients_that_accept_it() {
+    use std::io::Read;
+    let app = app();
+    // About 700 bytes an Alert: 300 make a list of over 128 KiB.
+    let long = "x".repeat(400);
+    for i in 0..300 {
+        let r = call(
+            &app,
+            Method::POST,
+            BASE,
+            JSON,
+            &alert(&format!("gz{i:03}"), &long),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let get = |uri: String, gzip: bool| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::get(uri);
+            if gzip {
+                req = req.header("accept-encoding", "gzip");
+            }
+            let resp = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+            let encoding = resp
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string());
+            (encoding, resp.into_body())
+        }
+    };
+    let bytes = |body: Body| async move { axum::body::to_bytes(body, usize::MAX).await.unwrap() };
+
+    let (encoding, plain) = get(BASE.to_string(), false).await;
+    assert_eq!(encoding, None);
+    let plain = bytes(plain).await;
+    assert!(plain.len() as u64 > 128 * 1024, "{}", plain.len());
+    let (encoding, compressed) = get(BASE.to_string(), true).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    let compressed = bytes(compressed).await;
+    assert!(compressed.len() < plain.len() / 4, "{}", compressed.len());
+    let mut decompressed = Vec::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_end(&mut decompressed)
+        .unwrap();
+    assert_eq!(decompressed, plain);
+
+    // One object is far below the threshold.
+    let (encoding, _) = get(format!("{BASE}/gz000"), true).await;
+    assert_eq!(encoding, None);
+
+    // A watch from the start replays 300 events, over 128 KiB, as they come: uncompressed.
+    let (encoding, body) = get(format!("{BASE}?watch=1&resourceVersion=0"), true).await;
+    assert_eq!(encoding, None);
+    let mut stream = body.into_data_stream();
+    let events = watch_events(&mut stream, Some(300)).await;
+    assert_eq!(events[299]["object"]["metadata"]["name"], "gz299");
+}
+
 /// The deprecated `/watch/` paths kube-apiserver still serves: the collection's watch, and a
 /// named object's (the collection's watch selecting the name; a field selector naming another
 /// object is refused). Only GET.
