@@ -778,13 +778,7 @@ impl Config {
         let build_script = self.output == OutputMode::Auto && std::env::var_os("OUT_DIR").is_some();
         // A package of files alone (`v1/types.rs`, no `v1/mod.rs` or `v1.rs`): generated code
         // names `self::types::Widget`, from a module file that is not there to include it.
-        let has_module_file = pkg.root_file.with_extension("") == pkg.dir
-            || (pkg.root_file.parent() == Some(pkg.dir.as_path())
-                && matches!(
-                    pkg.root_file.file_stem().and_then(|s| s.to_str()),
-                    Some("mod" | "lib" | "main")
-                ));
-        if !has_module_file {
+        if !pkg.has_module_file() {
             let mut lines: Vec<String> = Vec::new();
             let modules: std::collections::BTreeSet<&String> =
                 pkg.types.iter().filter_map(|t| t.module.first()).collect();

@@ -588,6 +588,25 @@ fn warns_when_a_package_has_no_module_file() {
     );
     assert_eq!(err.matches("W0120").count(), 1, "{err}");
     assert!(!err.contains("to apis/widgets/v1/types.rs"), "{err}");
+    // Clients in a crate of their own need the re-export the module file holds: E0703 says
+    // to create it, not to re-export the types from `types.rs` itself.
+    let o = run(
+        &[
+            "apis",
+            "--no-cache",
+            "--module-path",
+            "crate::apis",
+            "--client-out",
+            "client",
+        ],
+        tmp.path(),
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("help: the package has no module file: create widgets/v1/mod.rs holding `mod types; pub use types::*;`"),
+        "{err}"
+    );
 }
 
 /// A version written as a flat `widgets/v1.rs` includes from `widgets/`, while its generated

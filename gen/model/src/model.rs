@@ -240,6 +240,18 @@ impl Package {
         self.version.is_none()
     }
 
+    /// Whether the package has a file of its own module (`v1/mod.rs`, `v1.rs`, a `lib.rs`), where
+    /// generated code is included; not when it is files alone (`v1/types.rs`), whose root
+    /// file then stands for it.
+    pub fn has_module_file(&self) -> bool {
+        self.root_file.with_extension("") == self.dir
+            || (self.root_file.parent() == Some(self.dir.as_path())
+                && matches!(
+                    self.root_file.file_stem().and_then(|s| s.to_str()),
+                    Some("mod" | "lib" | "main")
+                ))
+    }
+
     /// `group/version`, or `group (internal)` for a hub.
     pub fn display_name(&self) -> String {
         match &self.version {

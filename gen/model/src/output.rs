@@ -334,6 +334,14 @@ pub fn unnameable_from_outside<'a>(
             let fix = if module.is_empty() || !t.is_pub {
                 // A re-export cannot make a private type public.
                 format!("make `{}` `pub`", t.name)
+            } else if !pkg.has_module_file() {
+                // Files alone: the re-export goes into a module file that is not there yet.
+                format!(
+                    "the package has no module file: create {} holding `mod {}; pub use {}::*;` (and the `include!`s of its generated code)",
+                    pkg.dir.join("mod.rs").display(),
+                    t.module[0],
+                    t.module[0]
+                )
             } else {
                 format!(
                     "re-export it from the package module (`pub use {module}::*;` or `pub use {module}::{};` in {}), or declare its modules `pub mod`",
