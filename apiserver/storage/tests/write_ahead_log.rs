@@ -35,6 +35,23 @@ fn crash_copy(data: &Path, into: &Path, with_log: bool) -> PathBuf {
     copy
 }
 
+/// The data file a crash left, without its log: refused, naming the missing log and the way to
+/// start without it; started that way (an empty log created), the store it opens.
+fn open_data_file_alone(data: &Path) -> EmbeddedStore {
+    let refused = EmbeddedStore::open_with_options(data, options(0))
+        .err()
+        .unwrap();
+    let message = refused.to_string();
+    assert!(
+        message.contains("was not closed cleanly and its write-ahead log")
+            && message.contains("is missing")
+            && message.contains("create an empty one"),
+        "{message}"
+    );
+    std::fs::File::create(wal_of(data)).unwrap();
+    EmbeddedStore::open_with_options(data, options(0)).unwrap()
+}
+
 /// A value of `len` bytes that says which write made it.
 fn value(i: usize, len: usize) -> Bytes {
     let mut v = format!("{i}:").into_bytes();
@@ -112,7 +129,7 @@ async fn a_crash_keeps_every_logged_write_as_the_store_without_a_log_keeps_it() 
 
     // The data file alone lacks the writes: only the log has them.
     let revision = logged.revision().await.unwrap();
-    let behind = EmbeddedStore::open_with_options(&data_only, options(0)).unwrap();
+    let behind = open_data_file_alone(&data_only);
     assert!(
         behind.revision().await.unwrap() < revision,
         "the data file alone holds every write: the log was not needed"
@@ -172,7 +189,7 @@ async fn writes_through_checkpoints(
     if logged_last {
         let data_only = tempfile::tempdir().unwrap();
         let data_only = crash_copy(&path, data_only.path(), false);
-        let behind = EmbeddedStore::open_with_options(data_only, options(0)).unwrap();
+        let behind = open_data_file_alone(&data_only);
         assert!(behind.revision().await.unwrap() < writes as Revision);
     }
     let recovered = EmbeddedStore::open_with_options(copy, options(log_bytes)).unwrap();
@@ -363,4 +380,64 @@ async fn a_cleanly_closed_data_file_is_whole_without_its_log() {
     let copy = crash_copy(&path, alone.path(), false);
     let reopened = EmbeddedStore::open(&copy).unwrap();
     assert!(everything(&reopened).await == expected);
+}
+
+/// A data file opened through a symbolic link uses the log named after the file itself: a
+/// crash's writes are found whichever name the store is opened by.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_opened_through_a_link_uses_the_files_own_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.redb");
+    let s = EmbeddedStore::open(&path).unwrap();
+    mixed_writes(&s, 40).await;
+    let expected = everything(&s).await;
+    let crashed = tempfile::tempdir().unwrap();
+    let copy = crash_copy(&path, crashed.path(), true);
+    let link = crashed.path().join("link.redb");
+    std::os::unix::fs::symlink(&copy, &link).unwrap();
+    let reopened = EmbeddedStore::open(&link).unwrap();
+    assert!(everything(&reopened).await == expected);
+    assert!(!wal_of(&link).exists());
+}
+
+/// The log removed, replaced or cut short under an open store: its writes would be lost at the
+/// next crash, so they are refused (503, as for the data file) and the store's check fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_changed_under_the_store_refuses_writes() {
+    for change in ["remove", "replace", "truncate"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let s = EmbeddedStore::open(&path).unwrap();
+        s.create("/registry/g/r/ns/before", value(1, 10))
+            .await
+            .unwrap();
+        let wal = wal_of(&path);
+        match change {
+            "remove" => std::fs::remove_file(&wal).unwrap(),
+            "replace" => {
+                let other = dir.path().join("other");
+                std::fs::copy(&wal, &other).unwrap();
+                std::fs::rename(&other, &wal).unwrap();
+            }
+            _ => std::fs::File::options()
+                .write(true)
+                .open(&wal)
+                .unwrap()
+                .set_len(0)
+                .unwrap(),
+        }
+        let refused = s
+            .create("/registry/g/r/ns/after", value(2, 10))
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{change}: a write was accepted"));
+        assert!(
+            matches!(refused, apiserver_storage::StorageError::Unavailable(_))
+                && refused.to_string().contains("write-ahead log"),
+            "{change}: {refused}"
+        );
+        assert!(s.check().await.is_err(), "{change}");
+        // Reads go on.
+        assert!(s.get("/registry/g/r/ns/before").await.unwrap().is_some());
+    }
 }

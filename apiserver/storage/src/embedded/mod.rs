@@ -149,26 +149,34 @@ impl Shared {
     /// it): writes would go where the next start does not look, and a reopen would open
     /// another database. Writes are refused then; reads are still served from the open file.
     fn file_changed(&self) -> Option<StorageError> {
-        let expected = self.identity?;
-        let why = match identity(&self.path) {
-            Ok(Some(now)) if now == expected => return None,
-            Ok(None) => return None,
-            Ok(Some(_)) => "was replaced by another file",
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "was removed",
-            // Not knowable now (a permission taken away): the writes will tell.
-            Err(_) => return None,
+        let data = self
+            .identity
+            .and_then(|expected| match identity(&self.path) {
+                Ok(Some(now)) if now == expected => None,
+                Ok(None) => None,
+                Ok(Some(_)) => Some("was replaced by another file"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("was removed"),
+                // Not knowable now (a permission taken away): the writes will tell.
+                Err(_) => None,
+            });
+        let (what, path, why) = match data {
+            Some(why) => ("data file", self.path.clone(), why),
+            None => {
+                let wal = self.wal.as_ref()?.lock().unwrap_or_else(|e| e.into_inner());
+                ("write-ahead log", wal.path().to_path_buf(), wal.changed()?)
+            }
         };
         let e = StorageError::Unavailable(format!(
-            "the data file {} {why} while the store had it open: writes are refused, since \
+            "the {what} {} {why} while the store had it open: writes are refused, since \
              the next start would not see them; reads are served from the open file until a \
              restart",
-            self.path.display()
+            path.display()
         ));
         if !self
             .said_changed
             .swap(true, std::sync::atomic::Ordering::Relaxed)
         {
-            tracing::error!(path = %self.path.display(), error = %e, "embedded store: data file changed");
+            tracing::error!(path = %path.display(), error = %e, "embedded store: {what} changed");
         }
         Some(e)
     }
@@ -588,6 +596,13 @@ impl EmbeddedStore {
         let mut builder = redb::Builder::new();
         builder.set_check_integrity_on_open(opts.verify_on_open);
         builder.set_cache_size(opts.cache_bytes);
+        // redb repairs a file only after an unclean shutdown: then the writes since the log's
+        // last checkpoint are in the log alone.
+        let repaired = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        builder.set_repair_callback({
+            let repaired = repaired.clone();
+            move |_| repaired.store(true, std::sync::atomic::Ordering::Relaxed)
+        });
         // redb asserts on some damaged files (debug builds panic where release builds return
         // an error): a damaged file is a `Corrupt` error either way, never a panic at start.
         let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -595,7 +610,24 @@ impl EmbeddedStore {
             // Opened once redb holds the data file's lock: one store writes the log. A log
             // left by a store that kept one is applied even when this one keeps none, then
             // removed (the durable commit that applied it made it an older generation's).
-            let wal_path = wal::path_for(path.as_ref());
+            // Named after the file itself: a symbolic link to it opens the same log.
+            let wal_path = wal::path_for(
+                &std::fs::canonicalize(path.as_ref()).unwrap_or_else(|_| path.as_ref().into()),
+            );
+            if repaired.load(std::sync::atomic::Ordering::Relaxed)
+                && !wal_path.exists()
+                && log_in_use(&db)?
+            {
+                return Err(StorageError::Corrupt(format!(
+                    "{} was not closed cleanly and its write-ahead log {} is missing: the \
+                     writes acknowledged since the log's last checkpoint are in it alone. Put \
+                     the log back; to start without those writes, create an empty one \
+                     (`touch {}`)",
+                    path.as_ref().display(),
+                    wal_path.display(),
+                    wal_path.display()
+                )));
+            }
             let keep = opts.write_ahead_log_bytes > 0;
             let mut wal = match keep || wal_path.exists() {
                 true => Some(Wal::open(&wal_path, opts.write_ahead_log_bytes)?),
@@ -749,7 +781,11 @@ fn init(db: &Database, mut wal: Option<&mut Wal>) -> Result<Revision, StorageErr
             meta.insert(META_WAL_GENERATION, next).map_err(db_err)?;
             (revision, next)
         } else {
-            (revision, generation)
+            // Generation 0: no log is in use, so none is missing after a crash.
+            if generation != 0 {
+                meta.insert(META_WAL_GENERATION, 0).map_err(db_err)?;
+            }
+            (revision, 0)
         }
     };
     txn.commit().map_err(db_err)?;
@@ -757,6 +793,20 @@ fn init(db: &Database, mut wal: Option<&mut Wal>) -> Result<Revision, StorageErr
         wal.restart(generation);
     }
     Ok(revision)
+}
+
+/// Whether the file's last run kept a write-ahead log (its generation is not 0).
+fn log_in_use(db: &Database) -> Result<bool, StorageError> {
+    let txn = db.begin_read().map_err(db_err)?;
+    let meta = match txn.open_table(META) {
+        Ok(meta) => meta,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),
+        Err(e) => return Err(db_err(e)),
+    };
+    Ok(meta
+        .get(META_WAL_GENERATION)
+        .map_err(db_err)?
+        .is_some_and(|g| g.value() != 0))
 }
 
 /// What a panic (redb's assertion on a damaged page) said.
@@ -1123,9 +1173,11 @@ mod tests {
             .unwrap();
         assert_eq!(lock(s.inner.wal.as_ref().unwrap()).refuse_appends, 0);
 
-        // What a crash now leaves, without the log: both first writes, not the third.
+        // What a crash now leaves, without the log (started without it on purpose, with an
+        // empty one): both first writes, not the third.
         let copy = dir.path().join("copy.redb");
         std::fs::copy(&path, &copy).unwrap();
+        std::fs::File::create(wal::path_for(&copy)).unwrap();
         let data_only = EmbeddedStore::open_with_options(
             &copy,
             StoreOptions {

@@ -48,12 +48,49 @@ pub(super) struct Wal {
     broken: bool,
     /// Where the last record appended starts, until another is or the log starts over.
     last_start: Option<u64>,
+    /// The open file's (device, inode): the log removed or replaced under the store is told.
+    identity: Option<(u64, u64)>,
     /// Appends to refuse, as a failing disk would (tests only).
     #[cfg(test)]
     pub refuse_appends: usize,
 }
 
 /// The log's path for a data file: `<file>-wal`, beside it.
+/// A file's (device, inode), where the platform tells them.
+fn identity(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+impl Wal {
+    /// The log's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How the file at the log's path is no longer the log the store writes — removed,
+    /// replaced, or cut short — which the next start would read instead of it; `None` while
+    /// it is (or when that cannot be told now).
+    pub fn changed(&self) -> Option<&'static str> {
+        let expected = self.identity?;
+        match std::fs::metadata(&self.path) {
+            Ok(meta) if identity(&meta) != Some(expected) => Some("was replaced by another file"),
+            Ok(meta) if meta.len() < self.capacity => Some("was cut short"),
+            Ok(_) => None,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("was removed"),
+            Err(_) => None,
+        }
+    }
+}
+
 pub(super) fn path_for(data: &Path) -> PathBuf {
     let mut name = data.as_os_str().to_owned();
     name.push("-wal");
@@ -119,7 +156,9 @@ impl Wal {
             file.sync_all().map_err(err("cannot sync"))?;
             sync_parent(path).map_err(err("cannot sync its directory"))?;
         }
+        let identity = identity(&file.metadata().map_err(err("cannot read its size"))?);
         Ok(Self {
+            identity,
             file,
             path: path.to_path_buf(),
             capacity: capacity.max(len),
