@@ -259,6 +259,17 @@ async fn a_log_beside_another_data_file_is_not_applied() {
     let crashed = tempfile::tempdir().unwrap();
     let copy = crash_copy(&theirs, crashed.path(), false);
     std::fs::copy(wal_of(&ours), wal_of(&copy)).unwrap();
+    // Its writes go past their file's revision, in a generation that file does not know: as
+    // a data file older than its own log (rolled back, or restored from an older copy) would
+    // look, which is refused rather than started without them.
+    let refused = EmbeddedStore::open(&copy).err().unwrap().to_string();
+    assert!(
+        refused.contains("of a generation the data file does not know")
+            && refused.contains("truncate -s 0"),
+        "{refused}"
+    );
+    // Emptied, as the error says: the data file alone, none of our writes.
+    std::fs::File::create(wal_of(&copy)).unwrap();
     let opened = EmbeddedStore::open(&copy).unwrap();
     let list = opened
         .list("/registry/", ListOptions::default())
@@ -293,6 +304,15 @@ async fn a_store_opened_without_a_log_applies_the_one_left_and_removes_it() {
     drop(reopened);
     let again = EmbeddedStore::open_with_options(&copy, options(0)).unwrap();
     assert_eq!(again.revision().await.unwrap(), expected.0 + 1);
+    // No log is in use now: a crash of this store leaves none to miss.
+    again
+        .create("/registry/g/r/ns/later", value(2, 10))
+        .await
+        .unwrap();
+    let crashed_again = tempfile::tempdir().unwrap();
+    let copy_again = crash_copy(&copy, crashed_again.path(), false);
+    let last = EmbeddedStore::open_with_options(&copy_again, options(0)).unwrap();
+    assert_eq!(last.revision().await.unwrap(), expected.0 + 2);
 }
 
 /// A log damaged anywhere (bytes flipped, or cut short) opens with a prefix of its writes — a

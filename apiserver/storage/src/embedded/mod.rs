@@ -271,7 +271,7 @@ impl Shared {
         let db = builder.open(&self.path).map_err(db_err)?;
         // What the log holds past the file is applied again: a commit the old handle could not
         // finish may have been acknowledged.
-        let revision = init(&db, self.wal.as_ref().map(lock).as_deref_mut())?;
+        let revision = init(&db, self.wal.as_ref().map(lock).as_deref_mut(), true)?;
         let published = self.hub.revision();
         if revision < published {
             return Err(StorageError::Corrupt(format!(
@@ -633,7 +633,7 @@ impl EmbeddedStore {
                 true => Some(Wal::open(&wal_path, opts.write_ahead_log_bytes)?),
                 false => None,
             };
-            let revision = init(&db, wal.as_mut())?;
+            let revision = init(&db, wal.as_mut(), keep)?;
             if !keep && wal.take().is_some() {
                 std::fs::remove_file(&wal_path).map_err(|e| {
                     StorageError::Io(format!("cannot remove {}: {e}", wal_path.display()))
@@ -715,7 +715,13 @@ impl EmbeddedStore {
 /// Creates the tables, checks (or upgrades) the format, applies the write-ahead log's records
 /// past the file's revision (the groups a crash took from it) and starts the log's next
 /// generation, all in one durable commit. Returns the stored revision.
-fn init(db: &Database, mut wal: Option<&mut Wal>) -> Result<Revision, StorageError> {
+/// `keep_log`: whether the store goes on with `wal` (else it only applies a log left behind,
+/// then removes it, and records that none is in use).
+fn init(
+    db: &Database,
+    mut wal: Option<&mut Wal>,
+    keep_log: bool,
+) -> Result<Revision, StorageError> {
     let txn = db.begin_write().map_err(db_err)?;
     let (revision, generation) = {
         let mut meta = txn.open_table(META).map_err(db_err)?;
@@ -777,7 +783,10 @@ fn init(db: &Database, mut wal: Option<&mut Wal>) -> Result<Revision, StorageErr
                     "embedded store: applied the write-ahead log's writes the data file lacked"
                 );
             }
-            let next = wal::new_generation(generation);
+            let next = match keep_log {
+                true => wal::new_generation(generation),
+                false => 0,
+            };
             meta.insert(META_WAL_GENERATION, next).map_err(db_err)?;
             (revision, next)
         } else {

@@ -76,6 +76,45 @@ impl Wal {
         &self.path
     }
 
+    /// Recovery met bytes at `at` that are no record (`len`: the length their prefix gives).
+    /// At the log's end that is a record a crash tore, and the log ends there; followed by a
+    /// whole record of `generation`, it is damage, and the writes after it would be lost
+    /// without a word: a `Corrupt` error.
+    fn damaged_at(&self, at: u64, len: Option<usize>, generation: u64) -> Result<(), StorageError> {
+        use std::os::unix::fs::FileExt;
+        let next = len.map(|len| at + (PREFIX + len) as u64);
+        let follows = next.is_some_and(|next| {
+            let mut prefix = [0u8; PREFIX];
+            if next + PREFIX as u64 > self.capacity
+                || self.file.read_exact_at(&mut prefix, next).is_err()
+            {
+                return false;
+            }
+            let body_len = u32_at(&prefix, 0).unwrap_or(0) as usize;
+            if body_len < BODY_HEADER || next + (PREFIX + body_len) as u64 > self.capacity {
+                return false;
+            }
+            let mut body = vec![0u8; body_len];
+            self.file
+                .read_exact_at(&mut body, next + PREFIX as u64)
+                .is_ok()
+                && crc32fast::hash(&body) == u32_at(&prefix, 4).unwrap_or(0)
+                && parse_body(&body).is_some_and(|(g, _, _)| g == generation)
+        });
+        if follows {
+            return Err(StorageError::Corrupt(format!(
+                "write-ahead log {}: the record at byte {at} is damaged and later records of \
+                 the same log follow it: the writes they hold would be lost. Restore the log; \
+                 to start from the data file alone, without the writes since its last \
+                 checkpoint, empty it (`truncate -s 0 {}`)",
+                self.path.display(),
+                self.path.display()
+            )));
+        }
+        tracing::warn!(path = %self.path.display(), offset = at, "write-ahead log: a torn or damaged record ends the log");
+        Ok(())
+    }
+
     /// How the file at the log's path is no longer the log the store writes — removed,
     /// replaced, or cut short — which the next start would read instead of it; `None` while
     /// it is (or when that cannot be told now).
@@ -190,19 +229,43 @@ impl Wal {
         let mut next = after + 1;
         let mut body = Vec::new();
         let mut remaining = self.capacity.saturating_sub(MAGIC.len() as u64);
+        let mut first = true;
+        let mut at = MAGIC.len() as u64;
         loop {
             let read = read_record(&mut reader, remaining, &mut body)
                 .map_err(|e| io_err(&self.path, "cannot read", e))?;
-            if !read {
-                break;
-            }
+            let parsed = match read {
+                Found::Record => parse_body(&body),
+                Found::End => break,
+                Found::Damaged { len } => {
+                    self.damaged_at(at, len, generation)?;
+                    break;
+                }
+            };
             remaining -= (PREFIX + body.len()) as u64;
-            let Some((record_generation, record, last)) = parse_body(&body) else {
+            let Some((record_generation, record, last)) = parsed else {
+                self.damaged_at(at, Some(body.len()), generation)?;
                 break;
             };
+            at += (PREFIX + body.len()) as u64;
             if record_generation != generation {
+                // The log's first record is the newest generation's. One the data file does
+                // not know, with writes past it, means the file lost a checkpoint it had made
+                // (rolled back by a repair, or restored from a copy older than its log).
+                if first && last > after {
+                    return Err(StorageError::Corrupt(format!(
+                        "write-ahead log {} holds writes up to revision {last} of a generation \
+                         the data file does not know, which ends at revision {after}: the data \
+                         file is older than its log (rolled back, or restored from an older \
+                         copy), or the log is another file's (empty it, `truncate -s 0 {}`, to \
+                         start from the data file alone, without those writes)",
+                        self.path.display(),
+                        self.path.display()
+                    )));
+                }
                 break;
             }
+            first = false;
             if records.is_empty() && last <= after {
                 // Already in the data file.
             } else if record.first == next {
@@ -356,22 +419,44 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
 /// Reads the next record's body into `body`: `false` where no whole record with a matching
 /// checksum is in the `remaining` bytes (the end of the log), `Err` only if the file cannot be
 /// read.
+/// What the log holds where a record is read.
+enum Found {
+    /// A record whose checksum holds, in `body`.
+    Record,
+    /// No record: zeros (the log's end, or a record taken back), or the file's end.
+    End,
+    /// Bytes that are no record: a torn last record, or damage. `len`: the length its prefix
+    /// gives, when that fits the log.
+    Damaged { len: Option<usize> },
+}
+
 fn read_record(
     reader: &mut impl Read,
     remaining: u64,
     body: &mut Vec<u8>,
-) -> std::io::Result<bool> {
+) -> std::io::Result<Found> {
     let mut prefix = [0u8; PREFIX];
     if !read_all(reader, &mut prefix)? {
-        return Ok(false);
+        return Ok(Found::End);
+    }
+    if prefix == [0; PREFIX] {
+        return Ok(Found::End);
     }
     let body_len = u32_at(&prefix, 0).unwrap_or(0) as usize;
     let crc = u32_at(&prefix, 4).unwrap_or(0);
     if body_len < BODY_HEADER || (PREFIX + body_len) as u64 > remaining {
-        return Ok(false);
+        return Ok(Found::Damaged { len: None });
     }
     body.resize(body_len, 0);
-    Ok(read_all(reader, body)? && crc32fast::hash(body) == crc)
+    if !read_all(reader, body)? {
+        return Ok(Found::Damaged { len: None });
+    }
+    Ok(match crc32fast::hash(body) == crc {
+        true => Found::Record,
+        false => Found::Damaged {
+            len: Some(body_len),
+        },
+    })
 }
 
 /// Fills `buf`; `false` at the end of the file first.
@@ -447,22 +532,37 @@ mod tests {
     }
 
     #[test]
-    fn a_torn_or_damaged_record_ends_the_log() {
+    fn a_torn_record_ends_the_log_and_a_damaged_one_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let mut wal = open(dir.path());
         wal.restart(1);
         wal.append(1, &events(1, b'a')).unwrap();
         let second = wal.end;
         wal.append(2, &events(1, b'b')).unwrap();
+        let third = wal.end;
         wal.append(3, &events(1, b'c')).unwrap();
         drop(wal);
-        // A byte of the second record flipped: only the first is recovered.
         let path = dir.path().join("db-wal");
-        let mut bytes = std::fs::read(&path).unwrap();
+        let pristine = std::fs::read(&path).unwrap();
+        // The last record torn (a byte of it wrong, as a crash mid-append leaves it): the two
+        // before it are recovered.
+        let mut bytes = pristine.clone();
+        bytes[third as usize + PREFIX + 5] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let mut wal = open(dir.path());
+        assert_eq!(wal.recover(1, 0).unwrap().len(), 2);
+        drop(wal);
+        // A byte of the second record flipped, the third whole after it: damage, which would
+        // lose the third without a word; refused.
+        let mut bytes = pristine;
         bytes[second as usize + PREFIX + 5] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
         let mut wal = open(dir.path());
-        assert_eq!(wal.recover(1, 0).unwrap().len(), 1);
+        let e = wal.recover(1, 0).unwrap_err();
+        assert!(
+            matches!(&e, StorageError::Corrupt(m) if m.contains(&format!("the record at byte {second} is damaged and later records"))),
+            "{e}"
+        );
     }
 
     #[test]
@@ -487,7 +587,15 @@ mod tests {
             }]
         );
         // The old generation's records past the new one are not read as generation 1's either.
-        assert_eq!(wal.recover(1, 0).unwrap(), vec![]);
+        assert_eq!(wal.recover(1, 6).unwrap(), vec![]);
+        // A generation-1 data file behind the generation-2 records: it lost the checkpoint
+        // that began generation 2 (rolled back, or an older copy): refused, not silently
+        // started without them.
+        let e = wal.recover(1, 3).unwrap_err();
+        assert!(
+            matches!(&e, StorageError::Corrupt(m) if m.contains("holds writes up to revision 6 of a generation the data file does not know")),
+            "{e}"
+        );
     }
 
     #[test]
