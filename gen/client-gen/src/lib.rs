@@ -57,24 +57,6 @@ const CLIENT_METHODS: &[&str] = &[
 ];
 
 pub const NAME: &str = "client-gen";
-/// `example_com` for `example.com`: a directory name as a Rust identifier, for a hint.
-fn identifier_like(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if !out.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        out.insert(0, 'v');
-    }
-    out
-}
-
 /// The clientset's module directory, under the separate output root.
 pub const DIR: &str = "clientset";
 
@@ -113,7 +95,7 @@ impl Generator for ClientGen {
                     .at(kinds[0].ty.span, "a `+genclient` kind")
                     .help(format!(
                         "rename the directory `{bad}` to a Rust identifier (`{}`); the API group is `+groupName=`'s, not the directory's",
-                        identifier_like(bad)
+                        kube_codegen_model::clients::snake_identifier(bad)
                     )),
                 );
                 continue;

@@ -164,7 +164,7 @@ pub fn group_names<'a>(
             } else {
                 label
             };
-            (pkg.group.as_str(), unreserved(snake(&name)))
+            (pkg.group.as_str(), unreserved(snake_identifier(&name)))
         })
         .collect()
 }
@@ -178,12 +178,14 @@ pub fn group_version_names(packages: &[(&Package, Vec<ClientKind<'_>>)]) -> Vec<
             let version = pkg.version.as_deref().unwrap_or_default();
             // The group's own name, not the accessor escaped from a reserved word.
             let group = groups[pkg.group.as_str()].trim_end_matches('_');
-            snake(&format!("{group}_{version}"))
+            snake_identifier(&format!("{group}_{version}"))
         })
         .collect()
 }
 
-fn snake(s: &str) -> String {
+/// `s` as a snake-case Rust identifier: lower case, `_` for each character other than a letter
+/// or digit, never a leading digit (`example.com` → `example_com`).
+pub fn snake_identifier(s: &str) -> String {
     let mut out: String = s
         .chars()
         .map(|c| {
@@ -312,7 +314,7 @@ mod tests {
             "next to the clientset's `new`"
         );
         assert_eq!(accessor("WidgetThing", "widget-things"), "widget_things");
-        assert_eq!(snake("1password.com_v1"), "g_1password_com_v1");
+        assert_eq!(snake_identifier("1password.com_v1"), "g_1password_com_v1");
     }
 
     use super::*;
