@@ -52,6 +52,25 @@ fn open_data_file_alone(data: &Path) -> EmbeddedStore {
     EmbeddedStore::open_with_options(data, options(0)).unwrap()
 }
 
+/// What a store given `writes` mixed writes serves, and the directory holding what its crash
+/// leaves (the data file and its log, copied while it is open), with the copy's data file.
+async fn crashed_store(
+    writes: usize,
+) -> (
+    (Revision, Vec<Vec<KeyValue>>, Vec<Event>),
+    tempfile::TempDir,
+    PathBuf,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.redb");
+    let s = EmbeddedStore::open(&path).unwrap();
+    mixed_writes(&s, writes).await;
+    let expected = everything(&s).await;
+    let crashed = tempfile::tempdir().unwrap();
+    let copy = crash_copy(&path, crashed.path(), true);
+    (expected, crashed, copy)
+}
+
 /// A value of `len` bytes that says which write made it.
 fn value(i: usize, len: usize) -> Bytes {
     let mut v = format!("{i}:").into_bytes();
@@ -286,13 +305,7 @@ async fn a_log_beside_another_data_file_is_not_applied() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_opened_without_a_log_applies_the_one_left_and_removes_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.redb");
-    let s = EmbeddedStore::open(&path).unwrap();
-    mixed_writes(&s, 40).await;
-    let expected = everything(&s).await;
-    let crashed = tempfile::tempdir().unwrap();
-    let copy = crash_copy(&path, crashed.path(), true);
+    let (expected, _crashed, copy) = crashed_store(40).await;
     let reopened = EmbeddedStore::open_with_options(&copy, options(0)).unwrap();
     assert!(everything(&reopened).await == expected);
     assert!(!wal_of(&copy).exists());
@@ -304,7 +317,7 @@ async fn a_store_opened_without_a_log_applies_the_one_left_and_removes_it() {
     drop(reopened);
     let again = EmbeddedStore::open_with_options(&copy, options(0)).unwrap();
     assert_eq!(again.revision().await.unwrap(), expected.0 + 1);
-    // No log is in use now: a crash of this store leaves none to miss.
+    // It keeps no log now: a crash of it opens from the data file alone.
     again
         .create("/registry/g/r/ns/later", value(2, 10))
         .await
@@ -406,13 +419,7 @@ async fn a_cleanly_closed_data_file_is_whole_without_its_log() {
 /// crash's writes are found whichever name the store is opened by.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_opened_through_a_link_uses_the_files_own_log() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.redb");
-    let s = EmbeddedStore::open(&path).unwrap();
-    mixed_writes(&s, 40).await;
-    let expected = everything(&s).await;
-    let crashed = tempfile::tempdir().unwrap();
-    let copy = crash_copy(&path, crashed.path(), true);
+    let (expected, crashed, copy) = crashed_store(40).await;
     let link = crashed.path().join("link.redb");
     std::os::unix::fs::symlink(&copy, &link).unwrap();
     let reopened = EmbeddedStore::open(&link).unwrap();

@@ -129,19 +129,9 @@ pub struct GroupCommits {
     pub writes: u64,
 }
 
-/// A file's (device, inode).
+/// The (device, inode) of the file at `path`.
 fn identity(path: &Path) -> std::io::Result<Option<(u64, u64)>> {
-    let meta = std::fs::metadata(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        Ok(Some((meta.dev(), meta.ino())))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        Ok(None)
-    }
+    Ok(wal::identity(&std::fs::metadata(path)?))
 }
 
 impl Shared {

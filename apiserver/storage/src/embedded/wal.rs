@@ -55,9 +55,9 @@ pub(super) struct Wal {
     pub refuse_appends: usize,
 }
 
-/// The log's path for a data file: `<file>-wal`, beside it.
-/// A file's (device, inode), where the platform tells them.
-fn identity(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+/// A file's (device, inode), where the platform tells them: how a file removed or replaced
+/// under an open store is told (the data file's and the log's alike).
+pub(super) fn identity(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -70,66 +70,7 @@ fn identity(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
     }
 }
 
-impl Wal {
-    /// The log's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Recovery met bytes at `at` that are no record (`len`: the length their prefix gives).
-    /// At the log's end that is a record a crash tore, and the log ends there; followed by a
-    /// whole record of `generation`, it is damage, and the writes after it would be lost
-    /// without a word: a `Corrupt` error.
-    fn damaged_at(&self, at: u64, len: Option<usize>, generation: u64) -> Result<(), StorageError> {
-        use std::os::unix::fs::FileExt;
-        let next = len.map(|len| at + (PREFIX + len) as u64);
-        let follows = next.is_some_and(|next| {
-            let mut prefix = [0u8; PREFIX];
-            if next + PREFIX as u64 > self.capacity
-                || self.file.read_exact_at(&mut prefix, next).is_err()
-            {
-                return false;
-            }
-            let body_len = u32_at(&prefix, 0).unwrap_or(0) as usize;
-            if body_len < BODY_HEADER || next + (PREFIX + body_len) as u64 > self.capacity {
-                return false;
-            }
-            let mut body = vec![0u8; body_len];
-            self.file
-                .read_exact_at(&mut body, next + PREFIX as u64)
-                .is_ok()
-                && crc32fast::hash(&body) == u32_at(&prefix, 4).unwrap_or(0)
-                && parse_body(&body).is_some_and(|(g, _, _)| g == generation)
-        });
-        if follows {
-            return Err(StorageError::Corrupt(format!(
-                "write-ahead log {}: the record at byte {at} is damaged and later records of \
-                 the same log follow it: the writes they hold would be lost. Restore the log; \
-                 to start from the data file alone, without the writes since its last \
-                 checkpoint, empty it (`truncate -s 0 {}`)",
-                self.path.display(),
-                self.path.display()
-            )));
-        }
-        tracing::warn!(path = %self.path.display(), offset = at, "write-ahead log: a torn or damaged record ends the log");
-        Ok(())
-    }
-
-    /// How the file at the log's path is no longer the log the store writes — removed,
-    /// replaced, or cut short — which the next start would read instead of it; `None` while
-    /// it is (or when that cannot be told now).
-    pub fn changed(&self) -> Option<&'static str> {
-        let expected = self.identity?;
-        match std::fs::metadata(&self.path) {
-            Ok(meta) if identity(&meta) != Some(expected) => Some("was replaced by another file"),
-            Ok(meta) if meta.len() < self.capacity => Some("was cut short"),
-            Ok(_) => None,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("was removed"),
-            Err(_) => None,
-        }
-    }
-}
-
+/// The log's path for a data file: `<file>-wal`, beside it.
 pub(super) fn path_for(data: &Path) -> PathBuf {
     let mut name = data.as_os_str().to_owned();
     name.push("-wal");
@@ -364,6 +305,71 @@ impl Wal {
     pub fn next_generation(&self) -> u64 {
         new_generation(self.generation)
     }
+
+    /// The log's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Recovery met bytes at `at` that are no record (`len`: the length their prefix gives).
+    /// At the log's end that is a record a crash tore, and the log ends there; followed by a
+    /// whole record of `generation`, it is damage, and the writes after it would be lost
+    /// without a word: a `Corrupt` error.
+    fn damaged_at(&self, at: u64, len: Option<usize>, generation: u64) -> Result<(), StorageError> {
+        use std::os::unix::fs::FileExt;
+        // Reads `buf` at `offset`: `false` past the file's end; an unreadable log is an error,
+        // never taken for its end.
+        let read_at = |buf: &mut [u8], offset: u64| match self.file.read_exact_at(buf, offset) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+            Err(e) => Err(io_err(&self.path, "cannot read", e)),
+        };
+        let follows = match len.map(|len| at + (PREFIX + len) as u64) {
+            Some(next) if next + PREFIX as u64 <= self.capacity => {
+                let mut prefix = [0u8; PREFIX];
+                if !read_at(&mut prefix, next)? {
+                    false
+                } else {
+                    let body_len = u32_at(&prefix, 0).unwrap_or(0) as usize;
+                    let fits = body_len >= BODY_HEADER
+                        && next + (PREFIX + body_len) as u64 <= self.capacity;
+                    fits && {
+                        let mut body = vec![0u8; body_len];
+                        read_at(&mut body, next + PREFIX as u64)?
+                            && crc32fast::hash(&body) == u32_at(&prefix, 4).unwrap_or(0)
+                            && parse_body(&body).is_some_and(|(g, _, _)| g == generation)
+                    }
+                }
+            }
+            _ => false,
+        };
+        if follows {
+            return Err(StorageError::Corrupt(format!(
+                "write-ahead log {}: the record at byte {at} is damaged and later records of \
+                 the same log follow it: the writes they hold would be lost. Restore the log; \
+                 to start from the data file alone, without the writes since its last \
+                 checkpoint, empty it (`truncate -s 0 {}`)",
+                self.path.display(),
+                self.path.display()
+            )));
+        }
+        tracing::warn!(path = %self.path.display(), offset = at, "write-ahead log: a torn or damaged record ends the log");
+        Ok(())
+    }
+
+    /// How the file at the log's path is no longer the log the store writes — removed,
+    /// replaced, or cut short — which the next start would read instead of it; `None` while
+    /// it is (or when that cannot be told now).
+    pub fn changed(&self) -> Option<&'static str> {
+        let expected = self.identity?;
+        match std::fs::metadata(&self.path) {
+            Ok(meta) if identity(&meta) != Some(expected) => Some("was replaced by another file"),
+            Ok(meta) if meta.len() < self.capacity => Some("was cut short"),
+            Ok(_) => None,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("was removed"),
+            Err(_) => None,
+        }
+    }
 }
 
 /// A generation after `old`: random, so that no data file takes another file's log for its
@@ -416,9 +422,6 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
-/// Reads the next record's body into `body`: `false` where no whole record with a matching
-/// checksum is in the `remaining` bytes (the end of the log), `Err` only if the file cannot be
-/// read.
 /// What the log holds where a record is read.
 enum Found {
     /// A record whose checksum holds, in `body`.
@@ -430,6 +433,9 @@ enum Found {
     Damaged { len: Option<usize> },
 }
 
+/// Reads the next record's body into `body`: what is there (a whole record with a matching
+/// checksum, the log's end, or bytes that are no record) within the `remaining` bytes; `Err`
+/// only if the file cannot be read.
 fn read_record(
     reader: &mut impl Read,
     remaining: u64,
