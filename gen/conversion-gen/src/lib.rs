@@ -23,7 +23,7 @@ use kube_codegen_model::{
 };
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 pub const NAME: &str = "conversion-gen";
 pub const FILE: &str = "zz_generated.conversion.rs";
@@ -583,6 +583,7 @@ fn hub_type_path(pkg: &Package, hub_ty: &TypeDef) -> String {
 
 /// Conversion plans for every type of `pkg` with a counterpart in `hub`.
 fn plans<'a>(pkg: &'a Package, hub: &'a Package, scheme: &TokenStream) -> Vec<Plan<'a>> {
+    let ctx = Ctx::new(pkg, hub, scheme.clone(), false);
     pkg.types
         .iter()
         .filter(|t| {
@@ -593,14 +594,11 @@ fn plans<'a>(pkg: &'a Package, hub: &'a Package, scheme: &TokenStream) -> Vec<Pl
                     .is_none_or(|c| c.value != ConversionTag::Off)
         })
         .filter_map(|ext| {
-            let hub_ty = hub.type_named(&ext.name).filter(|h| !h.has_generics)?;
+            let hub_ty = *ctx.hub_types.get(ext.name.as_str())?;
+            if hub_ty.has_generics {
+                return None;
+            }
             let snake = naming::snake_case(&ext.name);
-            let ctx = Ctx {
-                pkg,
-                hub,
-                scheme: scheme.clone(),
-                emit: false,
-            };
             let to_hub = direction(&ctx, ext, hub_ty, true, format!("convert_{snake}_to_hub"));
             let from_hub = direction(
                 &ctx,
@@ -619,6 +617,7 @@ fn plans<'a>(pkg: &'a Package, hub: &'a Package, scheme: &TokenStream) -> Vec<Pl
         .collect()
 }
 
+#[derive(Clone)]
 struct Ctx<'a> {
     pkg: &'a Package,
     hub: &'a Package,
@@ -627,6 +626,30 @@ struct Ctx<'a> {
     /// Whether to build the tokens of field-by-field conversions (analysis alone needs none:
     /// `validate` and the `convert_hub!` fast path skip them).
     emit: bool,
+    /// The types of each side by name, looked up for every field of every type (the first
+    /// declaration of a name, as `Package::type_named` finds it).
+    ext_types: HashMap<&'a str, &'a TypeDef>,
+    hub_types: HashMap<&'a str, &'a TypeDef>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(pkg: &'a Package, hub: &'a Package, scheme: TokenStream, emit: bool) -> Self {
+        let by_name = |p: &'a Package| {
+            let mut types = HashMap::with_capacity(p.types.len());
+            for t in &p.types {
+                types.entry(t.name.as_str()).or_insert(t);
+            }
+            types
+        };
+        Ctx {
+            pkg,
+            hub,
+            scheme,
+            emit,
+            ext_types: by_name(pkg),
+            hub_types: by_name(hub),
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -637,11 +660,7 @@ impl Ctx<'_> {
 
     /// A type of the hub, named from the version's module.
     fn hub_path(&self, name: &str) -> TokenStream {
-        let module = self
-            .hub
-            .type_named(name)
-            .map(|t| t.module.clone())
-            .unwrap_or_default();
+        let module = self.hub_types.get(name).map_or(&[][..], |t| &t.module[..]);
         let segments = module
             .iter()
             .map(|m| ident(m))
@@ -674,14 +693,13 @@ impl Ctx<'_> {
     }
 
     fn converts(&self, name: &str) -> bool {
-        let ext = self.pkg.type_named(name);
-        ext.is_some_and(|t| {
+        self.ext_types.get(name).is_some_and(|t| {
             !t.has_generics
                 && t.options
                     .conversion
                     .as_ref()
                     .is_none_or(|c| c.value != ConversionTag::Off)
-        }) && self.hub.type_named(name).is_some_and(|t| !t.has_generics)
+        }) && self.hub_types.get(name).is_some_and(|t| !t.has_generics)
     }
 }
 
@@ -1065,7 +1083,10 @@ fn conv(ctx: &Ctx, src: &FieldType, dst: &FieldType, to_hub: bool) -> Option<Con
     } else {
         (ctx.hub, ctx.pkg)
     };
-    if let (Some(a), Some(b)) = (declared_at(src_pkg, src), declared_at(dst_pkg, dst))
+    // (Two local types are never one: the packages differ.)
+    let both_local = matches!((src, dst), (FieldType::Local(_), FieldType::Local(_)));
+    if !both_local
+        && let (Some(a), Some(b)) = (declared_at(src_pkg, src), declared_at(dst_pkg, dst))
         && a == b
     {
         return Some(Conv::Same);
@@ -1264,29 +1285,28 @@ pub fn package(pkg: &Package, hub: &Package, opts: &Options) -> TokenStream {
             #(scheme.add_version::<#kinds>();)*
         }
     };
+    let analysis = Ctx::new(pkg, hub, scheme.clone(), false);
     let items = plans.into_iter().map(|plan| {
-        let ctx = Ctx {
-            pkg,
-            hub,
-            scheme: scheme.clone(),
-            emit: false,
-        };
+        let ctx = &analysis;
         let ext = ctx.ext_path(&plan.ext.name);
         let hub_ty = ctx.hub_path(&plan.hub.name);
         // The common case, a struct converting field by field both ways: one line for the
         // runtime's `convert_hub!` (the output's size is the generator's time budget).
-        if let Some(fields) = macro_fields(&ctx, &plan) {
+        if let Some(fields) = macro_fields(ctx, &plan) {
             return quote! { #scheme::convert_hub!(#ext => #hub_ty { #(#fields),* }); };
         }
         if let Some(variants) = unit_variants(&plan) {
             return quote! { #scheme::convert_enum!(#ext => #hub_ty { #(#variants),* }); };
         }
         // Everything else is written out: its directions again, with tokens this time.
-        let ctx = Ctx { emit: true, ..ctx };
+        let ctx = &Ctx {
+            emit: true,
+            ..analysis.clone()
+        };
         let snake = naming::snake_case(&plan.ext.name);
         let plan = Plan {
-            to_hub: direction(&ctx, plan.ext, plan.hub, true, format!("convert_{snake}_to_hub")),
-            from_hub: direction(&ctx, plan.ext, plan.hub, false, format!("convert_{snake}_from_hub")),
+            to_hub: direction(ctx, plan.ext, plan.hub, true, format!("convert_{snake}_to_hub")),
+            from_hub: direction(ctx, plan.ext, plan.hub, false, format!("convert_{snake}_from_hub")),
             ..plan
         };
         let body = |d: &Direction, arg: TokenStream| -> TokenStream {
