@@ -319,6 +319,11 @@ impl<K: Cached> SharedInformer<K> {
             }
         }
         let _stopping = Stopping(&self.phase);
+        // A receiver subscribed after the shutdown was sent has already seen it: `changed()`
+        // would never fire, and a factory's `shutdown` would wait for this task for ever.
+        if *shutdown.borrow_and_update() {
+            return;
+        }
         let new_stream = || {
             watcher(self.api.clone(), self.options.watcher.clone())
                 .default_backoff()

@@ -40,7 +40,7 @@ where
 
     /// Every cached object the selector selects (`LabelSelector::everything()` for all).
     pub fn list(&self, selector: &LabelSelector) -> Vec<Arc<K>> {
-        self.store.filter(|o| selected(selector, o))
+        self.store.filter_locked(|o| selected(selector, o))
     }
 
     /// The objects of one namespace (of every one for `""`, client-go's `NamespaceAll`).
@@ -86,7 +86,7 @@ where
     /// (`NamespaceAll`), as client-go's `ListAllByNamespace`.
     pub fn list(&self, selector: &LabelSelector) -> Vec<Arc<K>> {
         if self.namespace.is_empty() {
-            return self.store.filter(|o| selected(selector, o));
+            return self.store.filter_locked(|o| selected(selector, o));
         }
         self.store
             .by_index(NAMESPACE_INDEX, &self.namespace)

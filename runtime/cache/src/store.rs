@@ -187,8 +187,18 @@ where
         self.inner.read().items.values().cloned().collect()
     }
 
-    /// Every object that `keep` accepts, without cloning the others' `Arc`s.
+    /// Every object that `keep` accepts. `keep` runs outside the store's lock, so it may read
+    /// this store (look up an owner, say): under the lock, a writer queued meanwhile would
+    /// deadlock it.
     pub fn filter(&self, mut keep: impl FnMut(&K) -> bool) -> Vec<Arc<K>> {
+        let mut all = self.list();
+        all.retain(|o| keep(o));
+        all
+    }
+
+    /// [`filter`](Self::filter) under the lock, without cloning the others' `Arc`s: for
+    /// predicates that never touch the store (label selectors).
+    pub(crate) fn filter_locked(&self, keep: impl Fn(&K) -> bool) -> Vec<Arc<K>> {
         self.inner
             .read()
             .items

@@ -403,3 +403,27 @@ async fn relists_for_a_server_behind_the_cache_back_off() {
     // 0.8 s, then 1.6 s: two or three lists in two seconds, never hundreds.
     assert!((1..=4).contains(&lists), "{lists} lists in 2 s");
 }
+
+/// An informer started with a receiver subscribed after the shutdown was sent (a factory's
+/// `start` racing its `shutdown`) returns at once: the receiver has already seen the change, so
+/// waiting for the next one would keep `shutdown().await` waiting for ever.
+#[tokio::test]
+async fn an_informer_started_after_the_shutdown_was_sent_returns() {
+    let fake = pager_client::clientset::fake::builder()
+        .build()
+        .await
+        .unwrap();
+    let factory = SharedInformerFactory::builder(fake.client()).build();
+    let informer = factory.namespaced::<Alert>();
+    let (stop, _) = tokio::sync::watch::channel(false);
+    stop.send_replace(true);
+    let ran = tokio::time::timeout(
+        Duration::from_secs(10),
+        informer.clone().run(stop.subscribe()),
+    );
+    assert!(
+        ran.await.is_ok(),
+        "the informer kept running after the shutdown"
+    );
+    assert!(informer.has_stopped());
+}

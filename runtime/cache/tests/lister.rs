@@ -40,3 +40,34 @@ fn cluster_scoped_objects_are_indexed_under_the_empty_namespace() {
     let store = writer.store();
     assert_eq!(store.by_index(NAMESPACE_INDEX, "").unwrap().len(), 2);
 }
+
+/// A `filter` whose closure reads the same store (an owner looked up, say) while a writer is
+/// queued for the lock: it finishes, where a plain read lock would deadlock behind the writer.
+#[test]
+fn a_filter_reading_its_own_store_does_not_deadlock_behind_a_writer() {
+    let writer = Arc::new(StoreWriter::new());
+    writer.insert(config_map("a", "owner"));
+    writer.insert(config_map("a", "owned"));
+    let store = writer.store();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut queued = None;
+        let kept = store.filter(|cm| {
+            if queued.is_none() {
+                // A writer waits for the lock this filter holds.
+                let writer = writer.clone();
+                queued = Some(std::thread::spawn(move || {
+                    writer.insert(config_map("a", "late"));
+                }));
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            cm.metadata.name.as_deref() != Some("owner") && store.get("a/owner").is_some()
+        });
+        done_tx.send(kept.len()).unwrap();
+        queued.unwrap().join().unwrap();
+    });
+    let kept = done_rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the filter deadlocked");
+    assert_eq!(kept, 1);
+}
