@@ -240,6 +240,17 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> WorkQueue<T> {
     /// asked for (`Retry-After`) is a floor on the backoff, never in place of it — a
     /// `Retry-After: 0` on every attempt still backs off. Returns the wait.
     pub fn add_rate_limited_at_least(&self, key: T, floor: Duration) -> Duration {
+        self.add_rate_limited_between(key, floor, Duration::MAX)
+    }
+
+    /// [`add_rate_limited`](Self::add_rate_limited), the key's backoff capped at `ceiling`:
+    /// for work that must come back within a deadline (a lease or claim to renew), whatever
+    /// its failures. (The overall rate limit still applies.) Returns the wait.
+    pub fn add_rate_limited_within(&self, key: T, ceiling: Duration) -> Duration {
+        self.add_rate_limited_between(key, Duration::ZERO, ceiling)
+    }
+
+    fn add_rate_limited_between(&self, key: T, floor: Duration, ceiling: Duration) -> Duration {
         let failures = {
             let mut f = self.shared.failures.lock();
             let n = f.entry(key.clone()).or_insert(0);
@@ -264,6 +275,7 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> WorkQueue<T> {
             .shared
             .limits
             .backoff(failures)
+            .min(ceiling)
             .max(floor)
             .max(bucket_wait);
         self.schedule(key, delay, bucket);

@@ -266,3 +266,33 @@ async fn a_key_waits_for_the_larger_of_backoff_and_bucket() {
         "every waiting key's timer ended"
     );
 }
+
+/// `add_rate_limited_within` caps a key's backoff (work that must come back before a deadline,
+/// a claim to renew), and still counts the failure; `add_rate_limited_at_least` floors it.
+#[tokio::test]
+async fn a_backoff_can_be_capped_or_floored() {
+    let q: WorkQueue<String> = WorkQueue::new(RateLimits {
+        base_delay: Duration::from_millis(100),
+        max_delay: Duration::from_secs(100),
+        per_second: 0,
+        burst: 0,
+    });
+    let key = || "k".to_string();
+    for _ in 0..6 {
+        q.add_rate_limited(key());
+    }
+    // The seventh failure's backoff would be 6.4 s.
+    let wait = q.add_rate_limited_within(key(), Duration::from_millis(250));
+    assert_eq!(wait, Duration::from_millis(250));
+    assert_eq!(q.num_requeues(&key()), 7);
+    q.forget(&key());
+    assert_eq!(
+        q.add_rate_limited_within(key(), Duration::from_secs(1)),
+        Duration::from_millis(100)
+    );
+    assert_eq!(
+        q.add_rate_limited_at_least(key(), Duration::from_secs(3)),
+        Duration::from_secs(3)
+    );
+    q.shutdown();
+}

@@ -228,20 +228,18 @@ impl NotBefore {
         self.0.lock().in_flight.insert(key.to_string(), false);
     }
 
-    /// A worker is done with `key`: whether an event came for it meanwhile.
-    fn finish(&self, key: &str) -> bool {
-        self.0.lock().in_flight.remove(key).unwrap_or(false)
-    }
-
-    fn set(&self, key: &str, wait: Duration) {
-        self.0
-            .lock()
-            .until
-            .insert(key.to_string(), Instant::now() + wait);
-    }
-
-    fn clear(&self, key: &str) {
-        self.0.lock().until.remove(key);
+    /// A worker is done with `key`, which may be tried again after `wait` (`None`: whenever);
+    /// whether an event came for it meanwhile. One critical section: an event arriving between
+    /// the two would find the key neither in flight nor waiting, and be queued at once.
+    fn finish(&self, key: &str, wait: Option<Duration>) -> bool {
+        let mut schedule = self.0.lock();
+        match wait {
+            Some(wait) => schedule
+                .until
+                .insert(key.to_string(), Instant::now() + wait),
+            None => schedule.until.remove(key),
+        };
+        schedule.in_flight.remove(key).unwrap_or(false)
     }
 }
 
@@ -251,6 +249,9 @@ enum Outcome {
     /// Failed: again after its backoff, and not before the duration given (a notifier's
     /// `Retry-After` is a floor on the backoff, never a way around it).
     Retry(Duration),
+    /// Failed after the push: again after its backoff, but never later than the duration
+    /// given.
+    RetryWithin(Duration),
     /// Not this controller's to do now (another holds a fresh claim): look again then.
     WaitFor(Duration),
 }
@@ -269,6 +270,11 @@ impl Worker {
             if pushed.is_some() && pushed == cached.metadata.uid {
                 self.metrics.sent.inc();
             }
+            return Outcome::Done;
+        }
+        // Being deleted (a finalizer, or a foreground deletion, holds it): as good as gone.
+        if cached.metadata.deletion_timestamp.is_some() {
+            self.pushed.lock().remove(key);
             return Outcome::Done;
         }
         let uid = cached.metadata.uid.clone().unwrap_or_default();
@@ -307,6 +313,9 @@ impl Worker {
                 return Outcome::Retry(e.retry_after().unwrap_or_default());
             }
             self.pushed.lock().insert(key.to_string(), uid.clone());
+            // The push's failures are over: a failing status write backs off from the start,
+            // not from where the notifier's failures left the backoff.
+            self.queue.forget(&key.to_string());
         }
         // Mark it sent with a server-side apply of the status under this controller's field
         // manager: the controller owns `status.sent` and nothing else, so other writers (labels,
@@ -332,10 +341,27 @@ impl Worker {
             // Gone, or replaced by another alert of the same name (its own event queues it):
             // an apply's uid is an immutable field, so the server answers 422. (A 409 on a forced
             // apply is only the server giving up on its own retries: try again later.)
-            Err(e) if e.is_not_found() || e.is_invalid() => {
+            Err(e) if e.is_not_found() => {
                 self.pushed.lock().remove(key);
                 Outcome::Done
             }
+            // Refused as invalid: replaced only if the server now holds another alert under
+            // this name (or none). Refused for another reason (validation, an admission
+            // webhook), the write is retried: the alert was pushed and must not be pushed again.
+            Err(e) if e.is_invalid() => match alerts.get(name).await {
+                Ok(current) if current.metadata.uid.as_deref() == Some(uid.as_str()) => {
+                    self.status_failed(key, &e)
+                }
+                Ok(_) => {
+                    self.pushed.lock().remove(key);
+                    Outcome::Done
+                }
+                Err(g) if g.is_not_found() => {
+                    self.pushed.lock().remove(key);
+                    Outcome::Done
+                }
+                Err(g) => self.status_failed(key, &g),
+            },
             Err(e) => self.status_failed(key, &e),
         }
     }
@@ -343,7 +369,10 @@ impl Worker {
     fn status_failed(&self, key: &str, e: &Error) -> Outcome {
         self.metrics.status_failures.inc();
         tracing::warn!(alert = key, error = %e, "status write failed; will retry (without pushing again)");
-        Outcome::Retry(Duration::ZERO)
+        // Each retry renews this controller's claim (written before the status): retried
+        // well within the claim's TTL, so that no other controller takes a pushed alert over
+        // and pushes it again.
+        Outcome::RetryWithin(self.config.claim_ttl / 4)
     }
 
     /// When this process first saw `holder`'s claim of `since` on `key`.
@@ -468,22 +497,30 @@ pub async fn run(
                 let key = item.key().clone();
                 w.not_before.start(&key);
                 let outcome = w.process(&key).await;
-                let changed = w.not_before.finish(&key);
                 match outcome {
                     Outcome::Done => {
                         w.queue.forget(&key);
-                        w.not_before.clear(&key);
                         w.claims_seen.lock().remove(&key);
-                        if changed {
+                        if w.not_before.finish(&key, None) {
                             w.queue.add(key);
                         }
                     }
                     Outcome::Retry(floor) => {
                         let wait = w.queue.add_rate_limited_at_least(key.clone(), floor);
-                        w.not_before.set(&key, wait);
+                        w.not_before.finish(&key, Some(wait));
                     }
-                    Outcome::WaitFor(d) => w.queue.add_after(key, d),
+                    Outcome::RetryWithin(ceiling) => {
+                        let wait = w.queue.add_rate_limited_within(key.clone(), ceiling);
+                        w.not_before.finish(&key, Some(wait));
+                    }
+                    Outcome::WaitFor(d) => {
+                        w.queue.add_after(key.clone(), d);
+                        w.not_before.finish(&key, Some(d));
+                    }
                 }
+                // Again now: the last key to go back to wait must not leave the gauges stale.
+                w.metrics.queue_depth.set(w.queue.len() as i64);
+                w.metrics.retry_waiting.set(w.queue.waiting_len() as i64);
             }
         }));
     }

@@ -582,3 +582,111 @@ async fn a_graceful_shutdown_releases_its_claims() {
     stop.send_replace(true);
     task.await.unwrap();
 }
+
+/// A status write refused as invalid for another reason than a replaced alert (a validation
+/// rule, an admission webhook) is retried, and the alert is not pushed again: only a server
+/// holding another uid under the name (or none) means the alert was replaced.
+#[tokio::test]
+async fn a_status_write_refused_as_invalid_is_retried_without_a_second_push() {
+    let fake = pager_client::clientset::fake::builder()
+        .resource(pager_apiserver::alerts())
+        .build()
+        .await
+        .unwrap();
+    let cs = Clientset::new(fake.client());
+    fake.reactors().fail(
+        "patch",
+        "alerts/status",
+        2,
+        422,
+        "Invalid",
+        "Alert.pager.k8s.co \"refused\" is invalid: status.sent: Forbidden: by a webhook",
+    );
+    let (addr, rec) = notifier().await;
+    let (stop, task, metrics) = start(&cs, addr, config("one"));
+    cs.pager_v1beta1()
+        .alerts("default")
+        .create(&PostParams::default(), &alert("refused"))
+        .await
+        .unwrap();
+    eventually(30, "marked sent", async || sent(&cs).await == 1).await;
+    assert_eq!(rec.calls_for("refused"), 1);
+    assert!(
+        metrics
+            .encode()
+            .contains("pager_controller_status_write_failures_total 2")
+    );
+    stop.send_replace(true);
+    task.await.unwrap();
+}
+
+/// An alert being deleted (a finalizer holds it) is as good as gone: not pushed.
+#[tokio::test]
+async fn an_alert_being_deleted_is_not_sent() {
+    let cs = fake().await;
+    let (addr, rec) = notifier().await;
+    let alerts = cs.pager_v1beta1().alerts("default");
+    let mut held = alert("held");
+    held.metadata.finalizers = Some(vec!["example.com/hold".into()]);
+    alerts.create(&PostParams::default(), &held).await.unwrap();
+    alerts
+        .delete("held", &DeleteParams::default())
+        .await
+        .unwrap();
+    let deleting = alerts.get("held").await.unwrap();
+    assert!(deleting.metadata.deletion_timestamp.is_some());
+    alerts
+        .create(&PostParams::default(), &alert("kept"))
+        .await
+        .unwrap();
+    let (stop, task, _) = start(&cs, addr, config("one"));
+    eventually(30, "kept sent", async || rec.calls_for("kept") == 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(rec.calls_for("held"), 0);
+    stop.send_replace(true);
+    task.await.unwrap();
+}
+
+/// A status write failing after a push that failed many times first backs off from the start,
+/// and within a quarter of the claim's TTL at most: each retry renews the claim, so no other
+/// controller takes the pushed alert over and pushes it again. (Before, it inherited the
+/// push's backoff: 2.56 s here, past the 1 s TTL.)
+#[tokio::test]
+async fn a_failing_status_write_after_a_push_is_retried_within_the_claim_ttl() {
+    let fake = pager_client::clientset::fake::builder()
+        .resource(pager_apiserver::alerts())
+        .build()
+        .await
+        .unwrap();
+    let cs = Clientset::new(fake.client());
+    fake.reactors().fail(
+        "patch",
+        "alerts/status",
+        1,
+        500,
+        "InternalError",
+        "try again",
+    );
+    let (addr, rec) = notifier().await;
+    rec.fail.lock().insert("late".into(), 8);
+    let mut config = config("one");
+    config.claim_ttl = Duration::from_secs(1);
+    config.retry.max_delay = Duration::from_secs(10);
+    let (stop, task, _) = start(&cs, addr, config);
+    cs.pager_v1beta1()
+        .alerts("default")
+        .create(&PostParams::default(), &alert("late"))
+        .await
+        .unwrap();
+    eventually(30, "pushed", async || rec.calls_for("late") == 9).await;
+    let pushed_at = rec.pushes.lock().last().unwrap().at;
+    eventually(30, "marked sent", async || sent(&cs).await == 1).await;
+    let took = pushed_at.elapsed();
+    assert!(
+        took < Duration::from_millis(1500),
+        "marked sent {took:?} after the push"
+    );
+    assert_eq!(rec.calls_for("late"), 9);
+    stop.send_replace(true);
+    task.await.unwrap();
+}
