@@ -72,10 +72,11 @@ fn is_protobuf(media: &str) -> bool {
     media == "application/vnd.kubernetes.protobuf"
 }
 
-/// Reads the `Accept` header; `protobuf`: whether the version has a protobuf message. A Table
-/// wins wherever it is listed (kubectl lists it first); otherwise the first of JSON and
-/// protobuf the client lists. `Err` when the client accepts nothing this server can produce
-/// (406 `NotAcceptable`).
+/// Reads the `Accept` header; `protobuf`: whether the version has a protobuf message. The
+/// first clause this server can produce wins, in goautoneg's order (by `q`, then specific
+/// before wildcards, then as written), as in kube-apiserver's `NegotiateMediaTypeOptions`: a
+/// Table (kubectl lists it first), partial metadata, JSON or protobuf. `Err` when the client
+/// accepts nothing this server can produce (406 `NotAcceptable`).
 pub fn negotiate(accept: Option<&str>, protobuf: bool) -> Result<Output, String> {
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return Ok(Output::Json);
@@ -84,7 +85,8 @@ pub fn negotiate(accept: Option<&str>, protobuf: bool) -> Result<Output, String>
     for e in entries(accept) {
         match e.as_.as_deref() {
             Some("Table")
-                if is_json(&e.media)
+                if first.is_none()
+                    && is_json(&e.media)
                     && e.g.as_deref() == Some("meta.k8s.io")
                     && matches!(e.v.as_deref(), Some("v1") | Some("v1beta1")) =>
             {
@@ -323,6 +325,25 @@ mod tests {
                 true
             ),
             Ok(Output::Json)
+        );
+        // A Table is a clause like the others: JSON listed first, or preferred by `q`, wins.
+        let table = "application/json;as=Table;v=v1;g=meta.k8s.io";
+        assert_eq!(
+            negotiate(Some(&format!("application/json, {table}")), false),
+            Ok(Output::Json)
+        );
+        assert_eq!(
+            negotiate(Some(&format!("{table};q=0.1, application/json")), false),
+            Ok(Output::Json)
+        );
+        assert_eq!(
+            negotiate(Some(&format!("*/*, {table}")), false),
+            Ok(Output::Table { beta: false }),
+            "specific before wildcard"
+        );
+        assert_eq!(
+            negotiate(Some(&format!("{table}, application/json")), false),
+            Ok(Output::Table { beta: false })
         );
     }
 

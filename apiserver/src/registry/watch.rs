@@ -313,6 +313,19 @@ where
     let initial_events = send_initial_events.unwrap_or(from_now);
     let mut freshness = None;
     let from = if initial_events {
+        // A streaming list from a revision the store has not reached (read from a replica a
+        // little ahead): it waits for it, as kube-apiserver's watch cache waits to be fresh
+        // (3 s), and fails as a watch does (a 200 stream ending with the ERROR event carrying
+        // the 504 `Too large resource version`), not with an error answer at once.
+        if let Some(asked) = resource_version.filter(|rv| *rv > 0)
+            && let Err(e) = this.wait_for_revision(asked).await
+        {
+            return Ok(Watch {
+                from: asked,
+                events: futures::stream::iter([(asked, WatchItem::Error(e))]).boxed(),
+                progress: None,
+            });
+        }
         // `resourceVersion="0"` starts from any recent state (a watch cache's); none from the
         // current one.
         let recent = apiserver_storage::ListOptions {

@@ -388,9 +388,14 @@ async fn get_at_a_future_resource_version(app: &axum::Router) {
     // A watch from that revision: the same Status as an ERROR event of a 200 stream (as
     // kube-apiserver's watch cache fails a started watch), not a stream that stays silent —
     // and not an HTTP 504, which clients retry for minutes instead of relisting.
+    // A streaming list too: kube-apiserver's watch cache waits to be fresh, then fails the
+    // started watch (`newErrWatcher`).
     for query in [
         format!("watch=1&resourceVersion={asked}"),
         format!("watch=1&resourceVersion={asked}&allowWatchBookmarks=true"),
+        format!(
+            "watch=1&resourceVersion={asked}&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true"
+        ),
     ] {
         let (code, out) = call(app, Method::GET, &format!("{BASE}?{query}"), None, "").await;
         assert_eq!(code, StatusCode::OK, "{query}: {out}");
@@ -403,14 +408,11 @@ async fn get_at_a_future_resource_version(app: &axum::Router) {
             &query,
         );
     }
-    // The same Status from a list (NotOlderThan and Exact) and from a watch's initial list.
+    // The same Status from a list (NotOlderThan and Exact).
     for query in [
         format!("resourceVersion={asked}"),
         format!("resourceVersion={asked}&resourceVersionMatch=NotOlderThan"),
         format!("resourceVersion={asked}&resourceVersionMatch=Exact"),
-        format!(
-            "watch=1&resourceVersion={asked}&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true"
-        ),
     ] {
         let (code, out) = call(app, Method::GET, &format!("{BASE}?{query}"), None, "").await;
         assert_too_large(code, &out, asked, current, &query);
@@ -528,12 +530,22 @@ async fn a_revision_the_store_reaches_soon_is_waited_for() {
     let watch_url = format!("{BASE}?watch=1&resourceVersion={next}&timeoutSeconds=1");
     let get_url = format!("{}?resourceVersion={next}", url("first"));
     let list_url = format!("{BASE}?resourceVersion={next}");
-    let ((code, event), (get_code, got), (list_code, listed), ()) = tokio::join!(
+    let streaming_url = format!(
+        "{BASE}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion={next}&timeoutSeconds=1"
+    );
+    let ((code, event), (get_code, got), (list_code, listed), (streaming_code, initial), ()) = tokio::join!(
         call(&app, Method::GET, &watch_url, None, ""),
         call(&app, Method::GET, &get_url, None, ""),
         call(&app, Method::GET, &list_url, None, ""),
+        call(&app, Method::GET, &streaming_url, None, ""),
         later
     );
+    // A streaming list starts with what exists at that revision or later, then its end.
+    assert_eq!(streaming_code, StatusCode::OK, "{initial}");
+    let initial = initial.as_str().unwrap_or_default();
+    for part in [r#""name":"second""#, "k8s.io/initial-events-end"] {
+        assert!(initial.contains(part), "{part} in {initial}");
+    }
     // The events after the revision asked for: "third" only.
     assert_eq!(code, StatusCode::OK, "{event}");
     assert_eq!(event["type"], "ADDED", "{event}");
