@@ -14,17 +14,19 @@ pub(super) use super::list_body::{ListShape, list_response};
 pub(super) fn resource_version(ctx: &Ctx<'_>) -> Result<Option<u64>, ApiError> {
     match ctx.param("resourceVersion") {
         None | Some("") => Ok(None),
-        Some(rv) => rv.parse::<u64>().map(Some).map_err(|e| {
-            let why = match e.kind() {
-                std::num::IntErrorKind::PosOverflow => "value out of range",
+        Some(rv) => {
+            let why = match rv.parse::<u64>() {
+                // Go's `ParseUint` takes digits only, where Rust's also takes a leading `+`.
+                Ok(n) if !rv.starts_with('+') => return Ok(Some(n)),
+                Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => "value out of range",
                 _ => "invalid syntax",
             };
-            ApiError::bad_request(format!(
+            Err(ApiError::bad_request(format!(
                 "invalid resource version: resourceVersion: Invalid value: {q}: \
                  strconv.ParseUint: parsing {q}: {why}",
                 q = go_quote(rv)
-            ))
-        }),
+            )))
+        }
     }
 }
 
@@ -99,8 +101,8 @@ pub(super) fn list_options(ctx: &Ctx<'_>, t: &Target) -> Result<ListOptions, Api
 
 /// `timeoutSeconds` of a list or watch: a number of seconds, or a 400 as the parameter codec
 /// refuses what is not an integer.
-pub(super) fn timeout_seconds(ctx: &Ctx<'_>) -> Result<Option<u64>, ApiError> {
-    Ok(super::query_int(ctx, "timeoutSeconds")?.map(|n| n.max(0) as u64))
+pub(super) fn timeout_seconds(ctx: &Ctx<'_>) -> Result<Option<i64>, ApiError> {
+    super::query_int(ctx, "timeoutSeconds")
 }
 
 /// `resourceVersionMatch` and `sendInitialEvents` checked as apimachinery's
@@ -125,91 +127,99 @@ fn resource_version_match(
     ctx: &Ctx<'_>,
     resource_version: Option<u64>,
 ) -> Result<ResourceVersionMatch, ApiError> {
-    let invalid = |field: &str, reason: &str, message: String| {
-        ApiError::invalid(
-            "ListOptions",
-            "meta.k8s.io",
-            "",
-            vec![Cause::new(reason, field, message)],
-        )
-    };
     let watch = is_watch(ctx.query);
     let send_initial_events = send_initial_events(ctx);
     let defaulted = send_initial_events.is_some() && ctx.param("sendInitialEvents").is_none();
-    let rvm = match ctx.param("resourceVersionMatch") {
-        _ if defaulted => ResourceVersionMatch::NotOlderThan,
-        None | Some("") => ResourceVersionMatch::Unset,
-        Some("NotOlderThan") => ResourceVersionMatch::NotOlderThan,
-        Some("Exact") => ResourceVersionMatch::Exact,
-        Some(other) => {
-            return Err(invalid(
-                "resourceVersionMatch",
-                "FieldValueNotSupported",
-                format!(
-                    "Unsupported value: {}: supported values: {}",
-                    go_quote(other),
-                    if watch {
-                        "\"NotOlderThan\""
-                    } else {
-                        "\"Exact\", \"NotOlderThan\", \"\""
-                    }
-                ),
-            ));
-        }
+    let asked = if defaulted {
+        Some("NotOlderThan")
+    } else {
+        ctx.param("resourceVersionMatch").filter(|m| !m.is_empty())
     };
-    if send_initial_events.is_some() {
-        if !watch {
-            return Err(invalid(
-                "sendInitialEvents",
-                "FieldValueForbidden",
-                "Forbidden: sendInitialEvents is forbidden for list".into(),
-            ));
-        }
-        if rvm != ResourceVersionMatch::NotOlderThan {
-            return Err(invalid(
-                "resourceVersionMatch",
-                "FieldValueForbidden",
-                "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"
-                    .into(),
-            ));
-        }
-        return Ok(rvm);
-    }
-    if rvm == ResourceVersionMatch::Unset {
-        return Ok(rvm);
-    }
+    let continued = ctx.param("continue").is_some_and(|c| !c.is_empty());
+    // Every rule broken, in apimachinery's order (`ValidateListOptions`, `validateWatchOptions`):
+    // one 422 naming them all.
+    let mut causes = Vec::new();
+    let forbidden = |field: &str, message: &str| {
+        Cause::new(
+            "FieldValueForbidden",
+            field,
+            format!("Forbidden: {message}"),
+        )
+    };
+    let not_supported = |value: &str, supported: &str| {
+        Cause::new(
+            "FieldValueNotSupported",
+            "resourceVersionMatch",
+            format!(
+                "Unsupported value: {}: supported values: {supported}",
+                go_quote(value)
+            ),
+        )
+    };
+    const RVM: &str = "resourceVersionMatch";
     if watch {
-        return Err(invalid(
-            "resourceVersionMatch",
-            "FieldValueForbidden",
-            "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"
-                .into(),
-        ));
+        if send_initial_events.is_some() && asked != Some("NotOlderThan") {
+            causes.push(forbidden(
+                RVM,
+                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            ));
+        }
+        if let Some(m) = asked {
+            if send_initial_events.is_none() {
+                causes.push(forbidden(
+                    RVM,
+                    "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                ));
+            }
+            if m != "NotOlderThan" {
+                causes.push(not_supported(m, "\"NotOlderThan\""));
+            }
+            if continued {
+                causes.push(forbidden(
+                    RVM,
+                    "resourceVersionMatch is forbidden when continue is provided",
+                ));
+            }
+        }
+    } else {
+        if let Some(m) = asked {
+            if resource_version.is_none() {
+                causes.push(forbidden(
+                    RVM,
+                    "resourceVersionMatch is forbidden unless resourceVersion is provided",
+                ));
+            }
+            if continued {
+                causes.push(forbidden(
+                    RVM,
+                    "resourceVersionMatch is forbidden when continue is provided",
+                ));
+            }
+            if !matches!(m, "Exact" | "NotOlderThan") {
+                causes.push(not_supported(m, "\"Exact\", \"NotOlderThan\", \"\""));
+            }
+            if m == "Exact" && resource_version == Some(0) {
+                causes.push(forbidden(
+                    RVM,
+                    "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                ));
+            }
+        }
+        if send_initial_events.is_some() {
+            causes.push(forbidden(
+                "sendInitialEvents",
+                "sendInitialEvents is forbidden for list",
+            ));
+        }
     }
-    if resource_version.is_none() {
-        return Err(invalid(
-            "resourceVersionMatch",
-            "FieldValueForbidden",
-            "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
-                .into(),
-        ));
+    if !causes.is_empty() {
+        return Err(ApiError::invalid("ListOptions", "meta.k8s.io", "", causes));
     }
-    if ctx.param("continue").is_some_and(|c| !c.is_empty()) {
-        return Err(invalid(
-            "resourceVersionMatch",
-            "FieldValueForbidden",
-            "Forbidden: resourceVersionMatch is forbidden when continue is provided".into(),
-        ));
-    }
-    if rvm == ResourceVersionMatch::Exact && resource_version == Some(0) {
-        return Err(invalid(
-            "resourceVersionMatch",
-            "FieldValueForbidden",
-            "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""
-                .into(),
-        ));
-    }
-    Ok(rvm)
+    Ok(match asked {
+        None => ResourceVersionMatch::Unset,
+        Some("Exact") => ResourceVersionMatch::Exact,
+        Some(_) => ResourceVersionMatch::NotOlderThan,
+    })
 }
 
 pub(super) async fn list(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {

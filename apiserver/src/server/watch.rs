@@ -25,7 +25,9 @@ pub(super) async fn watch_collection(
     let timeout = match super::read::timeout_seconds(ctx)? {
         // 0, as unset, is the default (as in Kubernetes), not a watch that ends at once.
         None | Some(0) => Duration::from_secs(1800),
-        Some(s) => Duration::from_secs(s),
+        // A negative one has passed already: Go's timer fires at once, ending the watch.
+        Some(s) if s < 0 => Duration::ZERO,
+        Some(s) => Duration::from_secs(s as u64),
     };
     let resource_version = opts.resource_version;
     // Validated with the list options: only with NotOlderThan; defaulted as Kubernetes 1.32+

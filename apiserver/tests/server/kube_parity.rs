@@ -448,6 +448,22 @@ async fn get_at_a_future_resource_version(app: &axum::Router) {
         out["message"],
         r#"invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax"#
     );
+    // Digits only, as Go's `ParseUint` reads them: no sign.
+    let (code, out) = call(
+        app,
+        Method::GET,
+        &format!("{}?resourceVersion=%2B{rv}", url("g1")),
+        None,
+        "",
+    )
+    .await;
+    assert_status(code, &out, 400, "BadRequest");
+    assert_eq!(
+        out["message"],
+        format!(
+            r#"invalid resource version: resourceVersion: Invalid value: "+{rv}": strconv.ParseUint: parsing "+{rv}": invalid syntax"#
+        )
+    );
     let (code, out) = call(
         app,
         Method::GET,
@@ -1052,8 +1068,10 @@ async fn documents_polled_with_their_etag_are_not_modified() {
 
 // ---- smaller wordings ----
 
-/// An apply configuration of another version gets the field manager's words; a watch ignores a
-/// `continue` token (even a garbage one), as Go's watch path never reads it.
+/// An apply configuration of another version gets the field manager's words; a watch from a
+/// revision ignores a `continue` token (even a garbage one), as Go's watch path never reads it,
+/// while a streaming list (a watch from now, made one by default since 1.32's WatchList) refuses
+/// it, as `validateWatchOptions` does: with every cause broken.
 #[tokio::test]
 async fn an_apply_of_another_version_and_a_watch_with_a_token() {
     let app = app();
@@ -1075,7 +1093,7 @@ async fn an_apply_of_another_version_and_a_watch_with_a_token() {
         .clone()
         .oneshot(
             Request::get(format!(
-                "{BASE}?watch=true&continue=garbage&timeoutSeconds=1"
+                "{BASE}?watch=true&resourceVersion=1&continue=garbage&timeoutSeconds=1"
             ))
             .body(Body::empty())
             .unwrap(),
@@ -1083,6 +1101,55 @@ async fn an_apply_of_another_version_and_a_watch_with_a_token() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+    let forbidden_continue = "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided";
+    for query in [
+        "watch=true&continue=garbage",
+        "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&continue=garbage",
+    ] {
+        let (code, out) = call(&app, Method::GET, &format!("{BASE}?{query}"), None, "").await;
+        assert_status(code, &out, 422, "Invalid");
+        assert!(
+            out["message"]
+                .as_str()
+                .unwrap()
+                .contains(forbidden_continue),
+            "{query}: {out}"
+        );
+    }
+    // Every cause, in Go's order.
+    for (query, causes) in [
+        (
+            "resourceVersionMatch=Exact&continue=abc",
+            vec![
+                "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+                "Forbidden: resourceVersionMatch is forbidden when continue is provided",
+            ],
+        ),
+        (
+            "resourceVersionMatch=Bogus",
+            vec![
+                "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+                r#"Unsupported value: "Bogus": supported values: "Exact", "NotOlderThan", """#,
+            ],
+        ),
+        (
+            "watch=true&resourceVersion=5&resourceVersionMatch=Exact",
+            vec![
+                "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                r#"Unsupported value: "Exact": supported values: "NotOlderThan""#,
+            ],
+        ),
+    ] {
+        let (code, out) = call(&app, Method::GET, &format!("{BASE}?{query}"), None, "").await;
+        assert_status(code, &out, 422, "Invalid");
+        let got: Vec<&str> = out["details"]["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, causes, "{query}");
+    }
 }
 
 // ---- null for a field that cannot hold one ----

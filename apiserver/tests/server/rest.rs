@@ -1111,6 +1111,20 @@ async fn go_compatible_details_found_by_fuzzing() {
         .await
         .expect("the watch stays open past its first events");
     assert!(more.is_some());
+    // A negative one has passed already: the watch ends at once, as Go's timer fires.
+    let req = Request::get(format!(
+        "{BASE}?watch=1&resourceVersion=1&timeoutSeconds=-5"
+    ))
+    .body(Body::empty())
+    .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut events = resp.into_body().into_data_stream();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while events.next().await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "a watch with a negative timeout stayed open");
 
     // Thousands of unknown fields: a bounded number of Warning headers, none twice.
     let mut body = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert", "metadata": {"name": "noisy"}, "spec": {"message": "m"}});
