@@ -719,7 +719,19 @@ async fn health(st: &State, probe: &str, rest: &[&str], ctx: &Ctx<'_>) -> Result
         [] => {
             let mut out = String::new();
             let mut failed = false;
+            // `?exclude=<check>` (repeatable) skips a check, as Go's healthz does, and names
+            // those it has no check of.
+            let mut excluded: std::collections::BTreeSet<&str> = ctx
+                .query
+                .all("exclude")
+                .iter()
+                .map(String::as_str)
+                .collect();
             for name in checks {
+                if excluded.remove(name) {
+                    out.push_str(&format!("[+]{name} excluded: ok\n"));
+                    continue;
+                }
                 match run(name).await {
                     Ok(()) => out.push_str(&format!("[+]{name} ok\n")),
                     Err(why) => {
@@ -728,6 +740,13 @@ async fn health(st: &State, probe: &str, rest: &[&str], ctx: &Ctx<'_>) -> Result
                         out.push_str(&format!("[-]{name} failed: reason withheld\n"));
                     }
                 }
+            }
+            if !excluded.is_empty() {
+                let names: Vec<String> = excluded.iter().map(|n| format!("{n:?}")).collect();
+                out.push_str(&format!(
+                    "warn: some health checks cannot be excluded: no matches for {}\n",
+                    names.join(",")
+                ));
             }
             if failed {
                 out.push_str(&format!("{probe} check failed\n"));

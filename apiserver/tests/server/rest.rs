@@ -1925,6 +1925,20 @@ async fn discovery_documents() {
         "{}",
         r.body
     );
+    // Excluded checks are skipped and said so; a name without a check is warned of.
+    let r = call(
+        &app,
+        Method::GET,
+        "/livez?verbose&exclude=ping&exclude=nope",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.body,
+        "[+]ping excluded: ok\n[+]storage ok\nwarn: some health checks cannot be excluded: no matches for \"nope\"\nlivez check passed\n"
+    );
     // JSON only: a client that takes none gets 406.
     let r = call_accept(
         &app,
