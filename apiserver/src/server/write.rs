@@ -227,17 +227,21 @@ fn subresource(t: &Target) -> Option<Subresource> {
 }
 
 fn written(
+    ctx: &Ctx<'_>,
     code: StatusCode,
     w: crate::registry::Written,
     t: &Target,
     output: Output,
 ) -> Result<Resp, ApiError> {
-    // A write answers with the object; a Table is for reads.
-    let output = match output {
-        Output::Table { .. } => Output::Json,
-        other => other,
+    // The object as the client negotiated it: a Table too, as kube-apiserver's
+    // `transformResponseObject` answers every write (`includeObject` read as for a get).
+    let include = match output {
+        Output::Table { .. } => {
+            IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?
+        }
+        _ => IncludeObject::Object,
     };
-    let resp = respond_object(code, &w.object, t, output, IncludeObject::Object)?;
+    let resp = respond_object(code, &w.object, t, output, include)?;
     Ok(with_warnings(resp, &w.warnings))
 }
 
@@ -256,7 +260,7 @@ pub(super) async fn create(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<
         }
         w => w?,
     };
-    written(StatusCode::CREATED, w, t, output)
+    written(ctx, StatusCode::CREATED, w, t, output)
 }
 
 /// Whether the request body is JSON as sent (not YAML or protobuf, whose strings are read by
@@ -293,7 +297,7 @@ pub(super) async fn update(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<
         }
         w => w?,
     };
-    written(StatusCode::OK, w, t, output)
+    written(ctx, StatusCode::OK, w, t, output)
 }
 
 /// Go's `checkName` before storage: an update's body names the URL's object (a missing one is
@@ -363,7 +367,7 @@ pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
     } else {
         StatusCode::OK
     };
-    written(code, w, t, output)
+    written(ctx, code, w, t, output)
 }
 
 /// A JSON or YAML `DeleteOptions` body: another media type is 415, another kind 400 (Go decodes

@@ -2885,3 +2885,42 @@ async fn namespaces_are_read_from_the_namespace_source() {
     .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+/// A write asked for as a Table answers with one, as kube-apiserver's `transformResponseObject`
+/// answers creates, updates and patches (`includeObject` read as for a get).
+#[tokio::test]
+async fn writes_answer_in_the_negotiated_table_form() {
+    let app = app();
+    let table = Some("application/json;as=Table;v=v1;g=meta.k8s.io");
+    let body = json!({"apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+        "metadata": {"name": "t1"}, "spec": {"message": "m"}})
+    .to_string();
+    let r = call_accept(&app, Method::POST, BASE, JSON, &body, table).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["kind"], "Table", "{}", r.body);
+    assert_eq!(r.body["rows"][0]["cells"][0], "t1", "{}", r.body);
+    assert_eq!(r.body["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    let r = call_accept(
+        &app,
+        Method::PATCH,
+        &format!("{BASE}/t1?includeObject=Object"),
+        Some("application/merge-patch+json"),
+        r#"{"spec":{"message":"n"}}"#,
+        table,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["kind"], "Table", "{}", r.body);
+    assert_eq!(r.body["rows"][0]["object"]["spec"]["message"], "n");
+    // JSON listed first is JSON.
+    let r = call_accept(
+        &app,
+        Method::PATCH,
+        &format!("{BASE}/t1"),
+        Some("application/merge-patch+json"),
+        r#"{"spec":{"message":"o"}}"#,
+        Some("application/json, application/json;as=Table;v=v1;g=meta.k8s.io"),
+    )
+    .await;
+    assert_eq!(r.body["kind"], "Alert", "{}", r.body);
+}
