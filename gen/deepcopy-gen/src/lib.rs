@@ -96,34 +96,58 @@ impl Generator for DeepcopyGen {
     }
 }
 
-/// Every field of every shape: (how to name it in a message, its type, where it is written).
-fn all_fields(t: &TypeDef) -> Vec<(String, &FieldType, SrcSpan)> {
-    fn named(fs: &[kube_codegen_model::Field]) -> Vec<(String, &FieldType, SrcSpan)> {
-        fs.iter()
-            .map(|f| (format!("field `{}`", f.name), &f.ty, f.span))
-            .collect()
+/// How a message names a field (written only when there is a message to write).
+#[derive(Clone, Copy)]
+enum FieldName<'a> {
+    Named(&'a str),
+    Index(usize),
+    VariantNamed(&'a str, &'a str),
+    VariantIndex(usize, &'a str),
+}
+
+impl std::fmt::Display for FieldName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldName::Named(name) => write!(f, "field `{name}`"),
+            FieldName::Index(i) => write!(f, "field `{i}`"),
+            FieldName::VariantNamed(name, variant) => {
+                write!(f, "field `{name}` of variant `{variant}`")
+            }
+            FieldName::VariantIndex(i, variant) => {
+                write!(f, "field `{i}` of variant `{variant}`")
+            }
+        }
     }
+}
+
+/// Every field of every shape: (how to name it in a message, its type, where it is written).
+fn all_fields(t: &TypeDef) -> Vec<(FieldName<'_>, &FieldType, SrcSpan)> {
     match &t.body {
-        TypeBody::Struct(f) => named(f),
+        TypeBody::Struct(fs) => fs
+            .iter()
+            .map(|f| (FieldName::Named(&f.name), &f.ty, f.span))
+            .collect(),
         TypeBody::Unit => Vec::new(),
         TypeBody::Tuple(ts) => ts
             .iter()
             .enumerate()
-            .map(|(i, ty)| (format!("field `{i}`"), ty, t.span))
+            .map(|(i, ty)| (FieldName::Index(i), ty, t.span))
             .collect(),
         TypeBody::Enum(vs) => vs
             .iter()
-            .flat_map(|v| match &v.shape {
-                VariantShape::Unit => Vec::new(),
-                VariantShape::Struct(f) => named(f)
-                    .into_iter()
-                    .map(|(w, ty, s)| (format!("{w} of variant `{}`", v.name), ty, s))
-                    .collect(),
-                VariantShape::Tuple(ts) => ts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, ty)| (format!("field `{i}` of variant `{}`", v.name), ty, v.span))
-                    .collect(),
+            .flat_map(|v| -> Vec<(FieldName<'_>, &FieldType, SrcSpan)> {
+                match &v.shape {
+                    VariantShape::Unit => Vec::new(),
+                    VariantShape::Struct(fs) => fs
+                        .iter()
+                        .map(|f| (FieldName::VariantNamed(&f.name, &v.name), &f.ty, f.span))
+                        .collect(),
+                    VariantShape::Tuple(ts) => ts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, ty)| (FieldName::VariantIndex(i, &v.name), ty, v.span))
+                        .collect(),
+                }
             })
             .collect(),
     }
@@ -154,7 +178,7 @@ fn held_by_kinds(pkg: &Package) -> BTreeSet<&str> {
 
 fn check_shared(
     t: &TypeDef,
-    what: &str,
+    what: &FieldName<'_>,
     ty: &FieldType,
     span: SrcSpan,
     held_by_a_kind: bool,
