@@ -723,9 +723,8 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
             structs = true;
             let mut inits = Vec::new();
             let mut complete = true;
-            for d in df {
-                let id = field_ident(d);
-                let Some(s) = sf.iter().find(|s| s.name == d.name) else {
+            for (i, d) in df.iter().enumerate() {
+                let Some(s) = counterpart(sf, i, &d.name) else {
                     problems.push((
                         d.span,
                         format!("`{}` has no counterpart in {src_name}", d.name),
@@ -744,10 +743,10 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
                     complete = false;
                     continue;
                 }
-                let sid = field_ident(s);
                 match conv(ctx, &s.ty, &d.ty, to_hub) {
                     Some(_) if !ctx.emit => {}
                     Some(c) => {
+                        let (id, sid) = (field_ident(d), field_ident(s));
                         let e = c.value(ctx, quote!(input.#sid));
                         assignments.push(quote!(out.#id = #e;));
                         inits.push(quote!(#id: #e));
@@ -766,8 +765,8 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
                     }
                 }
             }
-            for s in sf {
-                if !df.iter().any(|d| d.name == s.name) {
+            for (i, s) in sf.iter().enumerate() {
+                if counterpart(df, i, &s.name).is_none() {
                     let why = format!("`{}` has no counterpart in {dst_name}", s.name);
                     manual.push((s.span, s.name.clone(), why.clone()));
                     problems.push((s.span, why));
@@ -907,6 +906,15 @@ fn direction(ctx: &Ctx, ext: &TypeDef, hub: &TypeDef, to_hub: bool, fn_name: Str
         fn_name,
         structs,
     }
+}
+
+/// The field of `fields` named `name`, looked for first at `index`: the versions of a type
+/// mostly list their fields in one order.
+fn counterpart<'a>(fields: &'a [Field], index: usize, name: &str) -> Option<&'a Field> {
+    fields
+        .get(index)
+        .filter(|f| f.name == name)
+        .or_else(|| fields.iter().find(|f| f.name == name))
 }
 
 /// The pattern and value of one enum variant's arm.
@@ -1125,8 +1133,9 @@ fn macro_fields(ctx: &Ctx, plan: &Plan) -> Option<Vec<TokenStream>> {
         return None;
     };
     ext.iter()
-        .map(|f| {
-            let h = hub.iter().find(|h| h.name == f.name)?;
+        .enumerate()
+        .map(|(i, f)| {
+            let h = counterpart(hub, i, &f.name)?;
             let id = field_ident(f);
             match conv(ctx, &f.ty, &h.ty, true)? {
                 Conv::Same => Some(quote!(#id)),
