@@ -14,6 +14,7 @@ use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{
     Container, Namespace, PodSpec, Secret, Service, ServiceAccount, Volume,
 };
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -130,6 +131,7 @@ objects! {
     Role(Role),
     RoleBinding(RoleBinding),
     APIService(APIService),
+    NetworkPolicy(NetworkPolicy),
 }
 
 /// Decodes `value` as `T`, failing on any field `T` does not have, at any depth (k8s-openapi's
@@ -1134,18 +1136,31 @@ fn check_rbac(m: &Manifests, errors: &mut Vec<String>) {
         }
     }
 
-    // pager-controller's rights: it watches alerts in every namespace, claims them (update) and
-    // sets status.sent (update of alerts/status).
+    // pager-controller's rights, and no more: it watches alerts in every namespace, claims them
+    // (update) and sets status.sent (a server-side apply of alerts/status: patch).
     for (verb, resource) in [
         ("get", plural.to_owned()),
         ("list", plural.to_owned()),
         ("watch", plural.to_owned()),
         ("update", plural.to_owned()),
-        ("update", format!("{plural}/status")),
+        ("patch", format!("{plural}/status")),
     ] {
         if !cluster_wide_allows(m, "pager", CONTROLLER, verb, group, &resource) {
             errors.push(format!(
                 "RBAC: ServiceAccount pager/{CONTROLLER} may not `{verb}` {group} {resource} in every namespace"
+            ));
+        }
+    }
+    for (verb, group, resource) in [
+        ("create", group, plural.to_owned()),
+        ("delete", group, plural.to_owned()),
+        ("patch", group, plural.to_owned()),
+        ("update", group, format!("{plural}/status")),
+        ("create", "", "events".to_owned()),
+    ] {
+        if cluster_wide_allows(m, "pager", CONTROLLER, verb, group, &resource) {
+            errors.push(format!(
+                "RBAC: ServiceAccount pager/{CONTROLLER} may `{verb}` {group} {resource}, which it never does (least privilege)"
             ));
         }
     }
@@ -1260,6 +1275,7 @@ fn check_etcd(m: &Manifests, errors: &mut Vec<String>) {
         };
         let what = w.doc.what();
         let ns = w.doc.namespace();
+        check_etcd_network_policy(m, &w, errors);
         // The governing Service is headless and selects the set's pods.
         match m.service(ns, service_name) {
             None => errors.push(format!(
@@ -1349,6 +1365,92 @@ fn check_etcd(m: &Manifests, errors: &mut Vec<String>) {
                 }
             }
         }
+    }
+}
+
+/// A NetworkPolicy guards the etcd set: it selects the set's pods, and admits only pods (of
+/// its namespace, by label) to them — pager-apiserver's on the client port among them. Any
+/// other pod writing to etcd would go around authorization, admission and validation.
+fn check_etcd_network_policy(m: &Manifests, w: &Workload, errors: &mut Vec<String>) {
+    let what = w.doc.what();
+    let ns = w.doc.namespace();
+    let guarding: Vec<&NetworkPolicy> = m
+        .docs
+        .iter()
+        .filter(|d| d.namespace() == ns)
+        .filter_map(|d| match &d.object {
+            Object::NetworkPolicy(p) => Some(p),
+            _ => None,
+        })
+        .filter(|p| {
+            p.spec.as_ref().is_some_and(|s| {
+                s.pod_selector
+                    .as_ref()
+                    .is_some_and(|sel| !selector_is_empty(sel) && selects(sel, &w.labels))
+                    && s.policy_types
+                        .as_ref()
+                        .is_some_and(|t| t.iter().any(|t| t == "Ingress"))
+            })
+        })
+        .collect();
+    if guarding.is_empty() {
+        errors.push(format!(
+            "{what}: no NetworkPolicy of `{ns}` selects its pods for Ingress: any pod could read and write the store around pager-apiserver"
+        ));
+        return;
+    }
+    let apiserver_labels = m
+        .workloads()
+        .into_iter()
+        .find(|a| a.doc.name() == APISERVER)
+        .map(|a| a.labels.clone());
+    let mut admits_apiserver = false;
+    for p in &guarding {
+        let rules = p
+            .spec
+            .as_ref()
+            .and_then(|s| s.ingress.clone())
+            .unwrap_or_default();
+        for rule in rules {
+            let peers = rule.from.clone().unwrap_or_default();
+            if peers.is_empty() {
+                errors.push(format!(
+                    "{what}: NetworkPolicy `{}` has an ingress rule from anywhere",
+                    p.metadata.name.as_deref().unwrap_or("")
+                ));
+            }
+            for peer in &peers {
+                if peer.ip_block.is_some()
+                    || peer.namespace_selector.is_some()
+                    || peer.pod_selector.as_ref().is_none_or(selector_is_empty)
+                {
+                    errors.push(format!(
+                        "{what}: NetworkPolicy `{}` admits more than labelled pods of `{ns}`",
+                        p.metadata.name.as_deref().unwrap_or("")
+                    ));
+                }
+            }
+            let client_port = rule.ports.as_ref().is_none_or(|ports| {
+                ports
+                    .iter()
+                    .any(|port| port.port == Some(IntOrString::Int(2379)))
+            });
+            if client_port
+                && let Some(labels) = &apiserver_labels
+                && peers.iter().any(|peer| {
+                    peer.pod_selector
+                        .as_ref()
+                        .is_some_and(|sel| selects(sel, labels))
+                })
+            {
+                admits_apiserver = true;
+            }
+        }
+    }
+    if !admits_apiserver {
+        errors.push(format!(
+            "{what}: its NetworkPolicy does not admit {APISERVER}'s pods to the client port 2379"
+        ));
     }
 }
 
@@ -2089,10 +2191,28 @@ fn broken_cross_references_are_reported() {
             ],
         ),
         (
+            "10-etcd.yaml",
+            "              app.kubernetes.io/name: pager-apiserver",
+            "              app.kubernetes.io/name: pager-apiservers",
+            &["does not admit pager-apiserver's pods to the client port 2379"],
+        ),
+        (
+            "10-etcd.yaml",
+            "  policyTypes: [\"Ingress\"]",
+            "  policyTypes: [\"Egress\"]",
+            &["no NetworkPolicy of `pager` selects its pods for Ingress"],
+        ),
+        (
             "40-controller-rbac.yaml",
-            "verbs: [\"update\", \"patch\"]",
             "verbs: [\"patch\"]",
-            &["pager/pager-controller may not `update` pager.k8s.co alerts/status"],
+            "verbs: [\"update\"]",
+            &["pager/pager-controller may not `patch` pager.k8s.co alerts/status"],
+        ),
+        (
+            "40-controller-rbac.yaml",
+            "verbs: [\"get\", \"list\", \"watch\", \"update\"]",
+            "verbs: [\"get\", \"list\", \"watch\", \"update\", \"patch\", \"delete\"]",
+            &["pager/pager-controller may `delete` pager.k8s.co alerts, which it never does"],
         ),
         (
             "30-alerts-aggregated-roles.yaml",

@@ -26,6 +26,11 @@ pub struct PeerCertificates {
     /// What the chain proves, and under which generation of the CAs ([`DynamicCertificates`]):
     /// worked out again when they changed.
     identity: Arc<std::sync::Mutex<Option<CachedIdentity>>>,
+    /// When every certificate of the chain is valid (the latest `notBefore`, the earliest
+    /// `notAfter`, in Unix seconds): a cached identity is used only within it, so a
+    /// certificate that expires while its connection stays open stops authenticating then,
+    /// as Go checks the chain against the time of every request.
+    valid: Option<(i64, i64)>,
 }
 
 /// A generation of the CAs, and what a chain proves under it.
@@ -50,9 +55,20 @@ impl PeerIdentity {
 
 impl PeerCertificates {
     pub fn new(chain: Vec<CertificateDer<'static>>) -> Self {
+        let valid = chain
+            .iter()
+            .try_fold((i64::MIN, i64::MAX), |(from, until), cert| {
+                let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+                let validity = parsed.validity();
+                Some((
+                    from.max(validity.not_before.timestamp()),
+                    until.min(validity.not_after.timestamp()),
+                ))
+            });
         PeerCertificates {
             chain: Arc::new(chain),
             identity: Arc::default(),
+            valid,
         }
     }
 
@@ -68,9 +84,17 @@ impl PeerCertificates {
         generation: u64,
         identify: impl FnOnce() -> PeerIdentity,
     ) -> Arc<PeerIdentity> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        // Outside the chain's validity (or unknown: a chain that does not parse), every
+        // request is judged afresh, against the time it is made.
+        let in_validity = self
+            .valid
+            .is_some_and(|(from, until)| from <= now && now < until);
         let mut cached = self.identity.lock().unwrap_or_else(|p| p.into_inner());
         match &*cached {
-            Some((g, identity)) if *g == generation => identity.clone(),
+            Some((g, identity)) if *g == generation && in_validity => identity.clone(),
             _ => {
                 let identity = Arc::new(identify());
                 *cached = Some((generation, identity.clone()));
@@ -482,8 +506,9 @@ fn from_headers(rh: &RequestHeader, headers: &HeaderMap) -> Option<User> {
     })
 }
 
-/// Go's `unescapeExtraKey`: `url.PathUnescape`, or the key as given when it does not decode.
-fn unescape_extra_key(key: &str) -> String {
+/// Go's `unescapeExtraKey`: `url.PathUnescape`, or the key as given when it does not decode
+/// (an escape is `%` and two hex digits: no sign, which Rust's integer parser would take).
+pub(crate) fn unescape_extra_key(key: &str) -> String {
     let bytes = key.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -491,6 +516,7 @@ fn unescape_extra_key(key: &str) -> String {
         if bytes[i] == b'%' {
             let hex = bytes
                 .get(i + 1..i + 3)
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok());
             match hex {
@@ -570,6 +596,7 @@ mod tests {
         assert_eq!(unescape_extra_key("acme.com%2fproject"), "acme.com/project");
         assert_eq!(unescape_extra_key("a%2fb%zz"), "a%2fb%zz");
         assert_eq!(unescape_extra_key("trailing%4"), "trailing%4");
+        assert_eq!(unescape_extra_key("k%+2f"), "k%+2f", "no sign in an escape");
     }
 
     /// A CA, and a client certificate it signs whose subject has the common names `cns` in
@@ -584,6 +611,14 @@ mod tests {
 
     /// [`ca_and_client`] with the common names' string types chosen.
     fn ca_and_client_with(cns: Vec<rcgen::DnValue>) -> (CertificateAuthority, PeerCertificates) {
+        ca_and_client_until(cns, None)
+    }
+
+    /// [`ca_and_client_with`], the client certificate expiring at `until` when given.
+    fn ca_and_client_until(
+        cns: Vec<rcgen::DnValue>,
+        until: Option<time::OffsetDateTime>,
+    ) -> (CertificateAuthority, PeerCertificates) {
         let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         ca.distinguished_name
@@ -603,6 +638,10 @@ mod tests {
             leaf.distinguished_name.push(ty, cn);
         }
         leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        if let Some(until) = until {
+            leaf.not_before = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+            leaf.not_after = until;
+        }
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = leaf
             .signed_by(&key, &rcgen::Issuer::from_params(&ca, &ca_key))
@@ -634,6 +673,31 @@ mod tests {
             ..Authentication::default()
         };
         futures::executor::block_on(authentication.authenticate(headers, Some(peer)))
+    }
+
+    /// A certificate that expires while its connection stays open stops authenticating then:
+    /// what a connection's chain proves is not reused past the chain's validity, as Go checks
+    /// the chain against the time of every request.
+    #[test]
+    fn an_expired_certificate_stops_authenticating_on_its_open_connection() {
+        let until = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+        let (ca, peer) = ca_and_client_until(
+            vec![rcgen::DnValue::Utf8String("carol".into())],
+            Some(until),
+        );
+        let authentication = Authentication {
+            certificates: DynamicCertificates::new(CertificateSettings {
+                client_ca: Some(ca),
+                ..CertificateSettings::default()
+            }),
+            ..Authentication::default()
+        };
+        let ask = || {
+            futures::executor::block_on(authentication.authenticate(&HeaderMap::new(), Some(&peer)))
+        };
+        assert_eq!(ask().unwrap().name, "carol");
+        std::thread::sleep(std::time::Duration::from_millis(3100));
+        assert!(ask().is_err(), "an expired certificate still authenticated");
     }
 
     /// A subject with several common names is its last one, as Go reads it: the user a client

@@ -264,11 +264,10 @@ impl Impersonation {
             if name == Self::GROUP {
                 groups.push(text(value));
             } else if let Some(key) = name.strip_prefix(Self::EXTRA_PREFIX) {
-                // Keys travel percent-encoded (a header name cannot hold every key).
-                let key = percent_encoding::percent_decode_str(key)
-                    .decode_utf8()
-                    .map_err(|_| ApiError::bad_request("an Impersonate-Extra key is not UTF-8"))?
-                    .to_lowercase();
+                // Keys travel percent-encoded (a header name cannot hold every key): lower-cased
+                // (header names arrive so), then unescaped, as Go's impersonation filter reads
+                // them — `%41` stays an `A`; a key that does not unescape is kept as sent.
+                let key = authn::unescape_extra_key(key);
                 extra.entry(key).or_default().push(text(value));
             }
         }
@@ -481,6 +480,28 @@ fn forbidden(user: &User, r: &RequestInfo, reason: &str) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Impersonate-Extra-` keys as Go's impersonation filter reads them: lower-cased first,
+    /// then unescaped (`%41` stays an `A`), kept as sent when an escape does not decode.
+    #[test]
+    fn impersonated_extra_keys_are_read_as_go_reads_them() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("impersonate-user", "bob".parse().unwrap());
+        for (name, value) in [
+            ("Impersonate-Extra-Scope%41", "a"),
+            ("impersonate-extra-acme.com%2fproject", "p"),
+            ("impersonate-extra-k%+2f", "k"),
+            ("impersonate-extra-bad%ff", "b"),
+        ] {
+            headers.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        let asked = Impersonation::of(&headers).unwrap().unwrap();
+        let keys: Vec<&str> = asked.extra.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["acme.com/project", "bad\u{fffd}", "k%+2f", "scopeA"]);
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> http::HeaderMap {
         let mut h = http::HeaderMap::new();

@@ -38,8 +38,14 @@ pub fn self_signed(dir: &Path, names: &[String]) -> Result<CertKeyFiles, String>
         return Err("a generated serving certificate needs at least one name".into());
     }
     let err = |what: &str, e: &dyn std::fmt::Display| format!("generating the {what}: {e}");
+    // Valid for a year from an hour ago, as Go's `GenerateSelfSignedCertKey` makes them (an
+    // hour back for clocks running a little behind), not for ever.
+    let valid_from = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let valid_until = valid_from + time::Duration::days(365);
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())
         .map_err(|e| err("CA certificate", &e))?;
+    ca_params.not_before = valid_from;
+    ca_params.not_after = valid_until;
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     ca_params.distinguished_name.push(
         rcgen::DnType::CommonName,
@@ -62,6 +68,8 @@ pub fn self_signed(dir: &Path, names: &[String]) -> Result<CertKeyFiles, String>
     );
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
+    params.not_before = valid_from;
+    params.not_after = valid_until;
     let key = rcgen::KeyPair::generate().map_err(|e| err("serving key", &e))?;
     let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
     let cert = params
@@ -113,8 +121,9 @@ pub fn load(files: &CertKeyFiles) -> Result<Arc<CertifiedKey>, String> {
     Ok(Arc::new(certified))
 }
 
-/// When the certificate and key files were last modified.
-type Stamps = Option<(SystemTime, SystemTime)>;
+/// What the certificate and key files hold: compared whole, as Go's dynamic certificate
+/// content compares them (a pair replaced under its old modification times is still new).
+type Stamps = Option<(Vec<u8>, Vec<u8>)>;
 
 /// The serving certificate, swapped in place when its files change.
 #[derive(Debug)]
@@ -155,12 +164,66 @@ impl ReloadingCert {
 }
 
 fn stamps(files: &CertKeyFiles) -> Stamps {
-    let m = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    Some((m(&files.cert)?, m(&files.key)?))
+    Some((
+        std::fs::read(&files.cert).ok()?,
+        std::fs::read(&files.key).ok()?,
+    ))
 }
 
 impl ResolvesServerCert for ReloadingCert {
     fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         Some(self.key())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Generated certificates last a year from an hour ago, as Go's self-signed ones.
+    #[test]
+    fn generated_certificates_last_a_year() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = self_signed(dir.path(), &["localhost".into()]).unwrap();
+        let pem = std::fs::read(&files.cert).unwrap();
+        let now = unix_now() as i64;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.unwrap();
+            let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).unwrap();
+            let validity = parsed.validity();
+            let from = validity.not_before.timestamp();
+            let until = validity.not_after.timestamp();
+            assert!((now - 3700..=now - 3500).contains(&from), "{from} vs {now}");
+            assert!(
+                (until - from - 365 * 86400).abs() < 5,
+                "valid for {} s",
+                until - from
+            );
+        }
+    }
+
+    /// A pair replaced under its old modification times is still reloaded: the files' contents
+    /// are compared, not their times.
+    #[test]
+    fn a_pair_replaced_under_its_old_times_is_reloaded() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let files = self_signed(a.path(), &["localhost".into()]).unwrap();
+        let other = self_signed(b.path(), &["localhost".into()]).unwrap();
+        let cert = ReloadingCert::new(files.clone()).unwrap();
+        assert!(!cert.reload_if_changed().unwrap());
+        let before = cert.key();
+        for (from, to) in [(&other.cert, &files.cert), (&other.key, &files.key)] {
+            let modified = std::fs::metadata(to).unwrap().modified().unwrap();
+            std::fs::copy(from, to).unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(to)
+                .unwrap()
+                .set_modified(modified)
+                .unwrap();
+        }
+        assert!(cert.reload_if_changed().unwrap());
+        assert_ne!(before.cert, cert.key().cert);
+        assert!(!cert.reload_if_changed().unwrap());
     }
 }
