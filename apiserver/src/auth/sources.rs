@@ -71,19 +71,35 @@ struct Parts {
 impl CertificateSources {
     /// Reads every source (an error if one cannot be read now: the server should not start
     /// half-configured), then follows them in the background for as long as the runtime runs.
-    pub async fn start(self) -> Result<DynamicCertificates, String> {
+    pub async fn start(mut self) -> Result<DynamicCertificates, String> {
         let mut parts = Parts::default();
+        // Both CAs given as files: the ConfigMap is not read at all, as Go's delegated
+        // authentication skips the lookup then (no Role in kube-system needed).
+        if self.client_ca_file.is_some() && self.request_header_file.is_some() {
+            self.cluster = None;
+        }
         if let Some(client) = &self.cluster {
-            let cm = config_map_api(client)
+            match config_map_api(client)
                 .get(AUTHENTICATION_CONFIG_MAP.1)
                 .await
-                .map_err(|e| {
-                    format!(
+            {
+                Ok(cm) => {
+                    (parts.cluster_client_ca, parts.cluster_request_header) = from_config_map(&cm)?;
+                }
+                // No ConfigMap is no configuration there, as Go reads it (a cluster without
+                // front-proxy authentication); followed, should it appear.
+                Err(kube::Error::Api(s)) if s.code == 404 => tracing::warn!(
+                    "{}/{} does not exist: no client or front-proxy CA from the cluster",
+                    AUTHENTICATION_CONFIG_MAP.0,
+                    AUTHENTICATION_CONFIG_MAP.1
+                ),
+                Err(e) => {
+                    return Err(format!(
                         "reading {}/{}: {e}",
                         AUTHENTICATION_CONFIG_MAP.0, AUTHENTICATION_CONFIG_MAP.1
-                    )
-                })?;
-            (parts.cluster_client_ca, parts.cluster_request_header) = from_config_map(&cm)?;
+                    ));
+                }
+            }
         }
         // Stamped before they are read: a change from here on is seen by the follower.
         let stamps = (
@@ -361,6 +377,40 @@ async fn follow_config_map(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both CAs given as files: the cluster's ConfigMap is not read (a cluster that cannot be
+    /// reached, or a Role not granted, stops nothing), as Go skips the lookup then.
+    #[tokio::test]
+    async fn both_ca_files_skip_the_config_map() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params
+            .self_signed(&rcgen::KeyPair::generate().unwrap())
+            .unwrap()
+            .pem();
+        let ca_file = dir.path().join("ca.crt");
+        std::fs::write(&ca_file, ca).unwrap();
+        // Nothing listens there: a lookup would fail.
+        let config = kube::Config::new("http://127.0.0.1:1".parse().unwrap());
+        let cluster = kube::Client::try_from(config).unwrap();
+        let sources = |request_header: bool| CertificateSources {
+            cluster: Some(cluster.clone()),
+            client_ca_file: Some(ca_file.clone()),
+            request_header_file: request_header.then(|| RequestHeaderFile {
+                ca_file: ca_file.clone(),
+                username_headers: vec!["X-Remote-User".into()],
+                uid_headers: Vec::new(),
+                group_headers: vec!["X-Remote-Group".into()],
+                extra_headers_prefixes: vec!["X-Remote-Extra-".into()],
+            }),
+            file_check_interval: Duration::from_secs(60),
+            ..CertificateSources::default()
+        };
+        assert!(sources(true).start().await.is_ok());
+        // One of them from the cluster: read, and its failure stops the start.
+        assert!(sources(false).start().await.is_err());
+    }
 
     /// The uid headers kube-apiserver publishes are read with the others; none when it
     /// publishes none.
