@@ -378,17 +378,22 @@ async fn follow_config_map(
 mod tests {
     use super::*;
 
+    /// A CA certificate, PEM.
+    fn ca_pem() -> String {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .self_signed(&rcgen::KeyPair::generate().unwrap())
+            .unwrap()
+            .pem()
+    }
+
     /// Both CAs given as files: the cluster's ConfigMap is not read (a cluster that cannot be
     /// reached, or a Role not granted, stops nothing), as Go skips the lookup then.
     #[tokio::test]
     async fn both_ca_files_skip_the_config_map() {
         let dir = tempfile::tempdir().unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca = params
-            .self_signed(&rcgen::KeyPair::generate().unwrap())
-            .unwrap()
-            .pem();
+        let ca = ca_pem();
         let ca_file = dir.path().join("ca.crt");
         std::fs::write(&ca_file, ca).unwrap();
         // Nothing listens there: a lookup would fail.
@@ -416,12 +421,7 @@ mod tests {
     /// publishes none.
     #[test]
     fn the_config_maps_uid_headers_are_read() {
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca = params
-            .self_signed(&rcgen::KeyPair::generate().unwrap())
-            .unwrap()
-            .pem();
+        let ca = ca_pem();
         let config_map = |uid_headers: Option<&str>| {
             let mut data = std::collections::BTreeMap::from([(
                 "requestheader-client-ca-file".to_string(),

@@ -13,12 +13,18 @@ use pager_client::Clientset;
 use pager_controller::{Config, Metrics, Notifier, Token};
 
 async fn fake() -> Clientset {
+    fake_with_reactors().await.1
+}
+
+/// The fake (for its reactors) and a clientset over it.
+async fn fake_with_reactors() -> (kube_codegen_client::fake::Fake, Clientset) {
     let fake = pager_client::clientset::fake::builder()
         .resource(pager_apiserver::alerts())
         .build()
         .await
         .unwrap();
-    Clientset::new(fake.client())
+    let cs = Clientset::new(fake.client());
+    (fake, cs)
 }
 
 fn config(id: &str) -> Config {
@@ -502,12 +508,7 @@ async fn an_update_during_a_failing_push_does_not_cut_its_retry_after_short() {
 /// (it was not counted at all).
 #[tokio::test]
 async fn a_status_write_whose_answer_is_lost_is_counted_once() {
-    let fake = pager_client::clientset::fake::builder()
-        .resource(pager_apiserver::alerts())
-        .build()
-        .await
-        .unwrap();
-    let cs = Clientset::new(fake.client());
+    let (fake, cs) = fake_with_reactors().await;
     fake.reactors().lose_answer(
         "patch",
         "alerts/status",
@@ -588,12 +589,7 @@ async fn a_graceful_shutdown_releases_its_claims() {
 /// holding another uid under the name (or none) means the alert was replaced.
 #[tokio::test]
 async fn a_status_write_refused_as_invalid_is_retried_without_a_second_push() {
-    let fake = pager_client::clientset::fake::builder()
-        .resource(pager_apiserver::alerts())
-        .build()
-        .await
-        .unwrap();
-    let cs = Clientset::new(fake.client());
+    let (fake, cs) = fake_with_reactors().await;
     fake.reactors().fail(
         "patch",
         "alerts/status",
@@ -653,12 +649,7 @@ async fn an_alert_being_deleted_is_not_sent() {
 /// push's backoff: 2.56 s here, past the 1 s TTL.)
 #[tokio::test]
 async fn a_failing_status_write_after_a_push_is_retried_within_the_claim_ttl() {
-    let fake = pager_client::clientset::fake::builder()
-        .resource(pager_apiserver::alerts())
-        .build()
-        .await
-        .unwrap();
-    let cs = Clientset::new(fake.client());
+    let (fake, cs) = fake_with_reactors().await;
     fake.reactors().fail(
         "patch",
         "alerts/status",
