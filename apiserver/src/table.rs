@@ -81,41 +81,36 @@ pub fn negotiate(accept: Option<&str>, protobuf: bool) -> Result<Output, String>
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return Ok(Output::Json);
     };
-    let mut first = None;
-    for e in entries(accept) {
+    let first = entries(accept).find_map(|e| {
+        let (g, v) = (e.g.as_deref(), e.v.as_deref());
         match e.as_.as_deref() {
             Some("Table")
-                if first.is_none()
-                    && is_json(&e.media)
-                    && e.g.as_deref() == Some("meta.k8s.io")
-                    && matches!(e.v.as_deref(), Some("v1") | Some("v1beta1")) =>
+                if is_json(&e.media)
+                    && g == Some("meta.k8s.io")
+                    && matches!(v, Some("v1" | "v1beta1")) =>
             {
-                return Ok(Output::Table {
-                    beta: e.v.as_deref() == Some("v1beta1"),
-                });
+                Some(Output::Table {
+                    beta: v == Some("v1beta1"),
+                })
             }
             // meta.k8s.io/v1beta1's list numbers its fields the other way round (items = 1,
             // metadata = 2): offered in JSON only, as client-go has asked for v1 since 1.15.
-            Some("PartialObjectMetadata" | "PartialObjectMetadataList")
-                if first.is_none()
-                    && e.g.as_deref() == Some("meta.k8s.io")
-                    && ((e.v.as_deref() == Some("v1")
-                        && (is_json(&e.media) || is_protobuf(&e.media)))
-                        || (e.v.as_deref() == Some("v1beta1") && is_json(&e.media))) =>
+            Some(kind @ ("PartialObjectMetadata" | "PartialObjectMetadataList"))
+                if g == Some("meta.k8s.io")
+                    && ((v == Some("v1") && (is_json(&e.media) || is_protobuf(&e.media)))
+                        || (v == Some("v1beta1") && is_json(&e.media))) =>
             {
-                first = Some(Output::Metadata {
-                    beta: e.v.as_deref() == Some("v1beta1"),
+                Some(Output::Metadata {
+                    beta: v == Some("v1beta1"),
                     protobuf: is_protobuf(&e.media),
-                    list: e.as_.as_deref() == Some("PartialObjectMetadataList"),
+                    list: kind == "PartialObjectMetadataList",
                 })
             }
-            None if first.is_none() && is_json(&e.media) => first = Some(Output::Json),
-            None if first.is_none() && protobuf && is_protobuf(&e.media) => {
-                first = Some(Output::Protobuf)
-            }
-            _ => {}
+            None if is_json(&e.media) => Some(Output::Json),
+            None if protobuf && is_protobuf(&e.media) => Some(Output::Protobuf),
+            _ => None,
         }
-    }
+    });
     first.ok_or_else(|| {
         let protobuf = if protobuf {
             ", application/vnd.kubernetes.protobuf"

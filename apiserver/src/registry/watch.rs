@@ -313,32 +313,44 @@ where
     let initial_events = send_initial_events.unwrap_or(from_now);
     let mut freshness = None;
     let from = if initial_events {
-        // A streaming list from a revision the store has not reached (read from a replica a
-        // little ahead): it waits for it, as kube-apiserver's watch cache waits to be fresh
-        // (3 s), and fails as a watch does (a 200 stream ending with the ERROR event carrying
-        // the 504 `Too large resource version`), not with an error answer at once.
-        if let Some(asked) = resource_version.filter(|rv| *rv > 0)
-            && let Err(e) = this.wait_for_revision(asked).await
-        {
-            return Ok(Watch {
-                from: asked,
-                events: futures::stream::iter([(asked, WatchItem::Error(e))]).boxed(),
-                progress: None,
-            });
-        }
         // `resourceVersion="0"` starts from any recent state (a watch cache's); none from the
         // current one.
         let recent = apiserver_storage::ListOptions {
             not_older_than: resource_version.filter(|rv| *rv == 0),
             ..Default::default()
         };
-        let page = this
-            .store
-            .list(&prefix, recent)
-            .await
-            .map_err(|e| this.storage_error(e, ""))?;
+        let list = || async {
+            this.store
+                .list(&prefix, recent.clone())
+                .await
+                .map_err(|e| this.storage_error(e, ""))
+        };
+        let mut page = list().await?;
+        // From a revision the store has not reached (read from a replica a little ahead): it
+        // waits for it, as kube-apiserver's watch cache waits to be fresh (3 s), then lists
+        // again; or fails as a started watch does (a 200 stream ending with the ERROR event
+        // carrying the 504 `Too large resource version`), not with an error answer at once.
         if let Some(asked) = resource_version.filter(|rv| *rv > page.revision) {
-            return Err(ApiError::too_large_resource_version(asked, page.revision));
+            let reached = match this.wait_for_revision(asked).await {
+                Ok(_) => list().await.and_then(|p| {
+                    if p.revision >= asked {
+                        Ok(p)
+                    } else {
+                        Err(ApiError::too_large_resource_version(asked, p.revision))
+                    }
+                }),
+                Err(e) => Err(e),
+            };
+            match reached {
+                Ok(p) => page = p,
+                Err(e) => {
+                    return Ok(Watch {
+                        from: asked,
+                        events: futures::stream::iter([(asked, WatchItem::Error(e))]).boxed(),
+                        progress: None,
+                    });
+                }
+            }
         }
         // Each object is decoded and encoded as the connection takes the one before, as a
         // list's items are: a watcher that does not read holds the stored list, never every

@@ -226,26 +226,32 @@ fn subresource(t: &Target) -> Option<Subresource> {
     (t.subresource.as_deref() == Some("status")).then_some(Subresource::Status)
 }
 
+/// What of the written object a Table answer holds (`includeObject`, read as for a get): checked
+/// before the write, so that a bad parameter writes nothing. Other forms hold the object.
+fn include_object(ctx: &Ctx<'_>, output: Output) -> Result<IncludeObject, ApiError> {
+    match output {
+        Output::Table { .. } => {
+            IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)
+        }
+        _ => Ok(IncludeObject::Object),
+    }
+}
+
+/// The written object as the client negotiated it: a Table too, as kube-apiserver's
+/// `transformResponseObject` answers every write.
 fn written(
-    ctx: &Ctx<'_>,
     code: StatusCode,
     w: crate::registry::Written,
     t: &Target,
     output: Output,
+    include: IncludeObject,
 ) -> Result<Resp, ApiError> {
-    // The object as the client negotiated it: a Table too, as kube-apiserver's
-    // `transformResponseObject` answers every write (`includeObject` read as for a get).
-    let include = match output {
-        Output::Table { .. } => {
-            IncludeObject::parse(ctx.param("includeObject")).map_err(ApiError::bad_request)?
-        }
-        _ => IncludeObject::Object,
-    };
     let resp = respond_object(code, &w.object, t, output, include)?;
     Ok(with_warnings(resp, &w.warnings))
 }
 
 pub(super) async fn create(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
+    let include = include_object(ctx, output)?;
     let opts = write_options(ctx, "CreateOptions", false)?;
     let body = body_json(ctx, t)?;
     if t.scope.namespace.is_none() && t.info.namespaced {
@@ -260,7 +266,7 @@ pub(super) async fn create(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<
         }
         w => w?,
     };
-    written(ctx, StatusCode::CREATED, w, t, output)
+    written(StatusCode::CREATED, w, t, output, include)
 }
 
 /// Whether the request body is JSON as sent (not YAML or protobuf, whose strings are read by
@@ -276,6 +282,7 @@ fn json_body(ctx: &Ctx<'_>) -> bool {
 }
 
 pub(super) async fn update(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
+    let include = include_object(ctx, output)?;
     let opts = write_options(ctx, "UpdateOptions", false)?;
     let body = body_json(ctx, t)?;
     check_name(&body, t.name())?;
@@ -297,7 +304,7 @@ pub(super) async fn update(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<
         }
         w => w?,
     };
-    written(ctx, StatusCode::OK, w, t, output)
+    written(StatusCode::OK, w, t, output, include)
 }
 
 /// Go's `checkName` before storage: an update's body names the URL's object (a missing one is
@@ -325,6 +332,7 @@ fn check_name(body: &[u8], name: &str) -> Result<(), ApiError> {
 }
 
 pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<Resp, ApiError> {
+    let include = include_object(ctx, output)?;
     let ct = ctx.header(header::CONTENT_TYPE).unwrap_or("");
     let kind = crate::patch::PatchType::from_content_type(ct).ok_or_else(|| {
         ApiError::new(
@@ -367,7 +375,7 @@ pub(super) async fn patch(ctx: &Ctx<'_>, t: &Target, output: Output) -> Result<R
     } else {
         StatusCode::OK
     };
-    written(ctx, code, w, t, output)
+    written(code, w, t, output, include)
 }
 
 /// A JSON or YAML `DeleteOptions` body: another media type is 415, another kind 400 (Go decodes

@@ -2912,6 +2912,20 @@ async fn writes_answer_in_the_negotiated_table_form() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["kind"], "Table", "{}", r.body);
     assert_eq!(r.body["rows"][0]["object"]["spec"]["message"], "n");
+    // A bad `includeObject` is refused before anything is written.
+    let bad = body.replace("\"t1\"", "\"t2\"");
+    let r = call_accept(
+        &app,
+        Method::POST,
+        &format!("{BASE}?includeObject=Everything"),
+        JSON,
+        &bad,
+        table,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = call(&app, Method::GET, &format!("{BASE}/t2"), None, "").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     // JSON listed first is JSON.
     let r = call_accept(
         &app,
