@@ -212,10 +212,9 @@ fn status_mode(pkg: &Package, t: &TypeDef, r: &Resource) -> TokenStream {
 }
 
 fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> TokenStream {
-    // Inside each kind's `const _` block the runtime crates get short local names: the output
-    // stays readable and small (its size is the generator's time budget).
-    let scheme_path = opts.crates.scheme.to_tokens();
-    let scheme = quote!(scheme);
+    // Three item macros, no `impl` blocks: the formatter builds an item macro without parsing
+    // its body (the output's size and shape are the pipeline's time budget).
+    let scheme = opts.crates.scheme.to_tokens();
     let ty = type_path(pkg, &t.name);
     let group = &pkg.group;
     let version = pkg.version.as_deref().unwrap_or_default();
@@ -231,78 +230,66 @@ fn kind_impls(pkg: &Package, t: &TypeDef, r: &Resource, opts: &Options) -> Token
     } else {
         quote!(ClusterResourceScope)
     };
-    let short_names = &r.short_names;
-    let categories = &r.categories;
-    let columns = r.printer_columns.iter().map(|c| {
-        let (name, type_, path) = (&c.name, c.type_.as_str(), &c.json_path);
-        let description = c.description.clone().unwrap_or_default();
-        let format = c.format.clone().unwrap_or_default();
-        let priority = proc_macro2::Literal::i32_unsuffixed(c.priority);
-        quote! {
-            #scheme::PrinterColumn {
-                name: #name, type_: #type_, json_path: #path,
-                description: #description, format: #format, priority: #priority,
+    // Only what a kind has: the macro leaves the rest empty.
+    let mut extra = Vec::new();
+    if !r.short_names.is_empty() {
+        let names = &r.short_names;
+        extra.push(quote!(short_names: &[#(#names),*],));
+    }
+    if !r.categories.is_empty() {
+        let categories = &r.categories;
+        extra.push(quote!(categories: &[#(#categories),*],));
+    }
+    let mut sections = Vec::new();
+    if !r.printer_columns.is_empty() {
+        let columns = r.printer_columns.iter().map(|c| {
+            let (name, type_, path) = (&c.name, c.type_.as_str(), &c.json_path);
+            let description = c.description.as_ref().map(|d| quote!(, description: #d));
+            let format = c.format.as_ref().map(|f| quote!(, format: #f));
+            let priority = (c.priority != 0).then(|| {
+                let p = proc_macro2::Literal::i32_unsuffixed(c.priority);
+                quote!(, priority: #p)
+            });
+            quote!({ name: #name, type_: #type_, json_path: #path #description #format #priority })
+        });
+        sections.push(quote!(printer_columns [#(#columns),*]));
+    }
+    if let Some(s) = &r.scale {
+        let (spec, status) = (&s.spec_replicas_path, &s.status_replicas_path);
+        let selector = s
+            .label_selector_path
+            .as_ref()
+            .map(|p| quote!(, label_selector_path: ::core::option::Option::Some(&[#(#p),*])));
+        sections.push(quote! {
+            scale {
+                spec_replicas_path: &[#(#spec),*],
+                status_replicas_path: &[#(#status),*]
+                #selector
             }
-        }
-    });
-
-    let scale = match &r.scale {
-        Some(s) => {
-            let (spec, status) = (&s.spec_replicas_path, &s.status_replicas_path);
-            let selector = match &s.label_selector_path {
-                Some(p) => quote!(::core::option::Option::Some(&[#(#p),*])),
-                None => quote!(::core::option::Option::None),
-            };
-            quote! {
-                ::core::option::Option::Some(#scheme::ScaleInfo {
-                    spec_replicas_path: &[#(#spec),*],
-                    status_replicas_path: &[#(#status),*],
-                    label_selector_path: #selector,
-                })
-            }
-        }
-        None => quote!(::core::option::Option::None),
-    };
+        });
+    }
+    // protobuf-gen gave the kind a message: say so where servers and clients look.
+    if pkg.options.protobuf && !pkg.is_internal() && t.options.protobuf {
+        let pb = opts.crates.protobuf.to_tokens();
+        sections.push(quote!(protobuf(#pb)));
+    }
     let codec = codec_fields(pkg, t.fields(), opts);
     let name = &t.name;
     let status = status_mode(pkg, t, r);
-    // protobuf-gen gave the kind a message: say so where servers and clients look.
-    let protobuf = if pkg.options.protobuf && !pkg.is_internal() && t.options.protobuf {
-        let pb = opts.crates.protobuf.to_tokens();
-        quote! {
-            const PROTOBUF: ::core::option::Option<scheme::Protobuf<Self>> =
-                ::core::option::Option::Some(scheme::Protobuf {
-                    encode: <Self as #pb::Message>::encode_fields,
-                    decode: #pb::decode_message::<Self>,
-                });
-        }
-    } else {
-        TokenStream::new()
-    };
-
     quote! {
-        const _: () = {
-        use #scheme_path as scheme;
         #scheme::impl_resource!(#ty, #api_version, #scope #status);
-        impl #scheme::Kind for #ty {
-            const INFO: #scheme::ResourceInfo = #scheme::ResourceInfo {
-                group: #group,
-                version: #version,
-                kind: #kind,
-                list_kind: #list_kind,
-                plural: #plural,
-                singular: #singular,
-                namespaced: #namespaced,
-                short_names: &[#(#short_names),*],
-                categories: &[#(#categories),*],
-                printer_columns: &[#(#columns),*],
-                has_status: #has_status,
-                scale: #scale,
-            };
-            #protobuf
-        }
+        #scheme::impl_kind!(#ty {
+            group: #group,
+            version: #version,
+            kind: #kind,
+            list_kind: #list_kind,
+            plural: #plural,
+            singular: #singular,
+            namespaced: #namespaced,
+            has_status: #has_status,
+            #(#extra)*
+        } #(#sections)*);
         #scheme::kind_codec!(#ty, #name { #(#codec)* });
-        };
     }
 }
 

@@ -78,7 +78,11 @@ fn scale_subresource() {
         ],
         &Options::default(),
     );
-    assert!(out.contains("ScaleInfo"), "{out}");
+    let flat: String = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(r#"status_replicas_path : & ["status", "readyReplicas"]"#),
+        "{out}"
+    );
     insta::assert_snapshot!(out);
 }
 
@@ -133,7 +137,7 @@ fn irregular_plurals_and_resource_name() {
         let flat: String = out.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
             flat.contains(&format!(
-                "kind: \"{kind}\", list_kind: \"{kind}List\", plural: \"{plural}\""
+                "kind : \"{kind}\", list_kind : \"{kind}List\", plural : \"{plural}\""
             )),
             "{kind} → {plural}:\n{out}"
         );

@@ -40,6 +40,19 @@ pub struct PrinterColumn {
     pub priority: i32,
 }
 
+impl PrinterColumn {
+    /// No name, path or type: what [`impl_kind!`] starts a column from.
+    #[doc(hidden)]
+    pub const EMPTY: PrinterColumn = PrinterColumn {
+        name: "",
+        type_: "",
+        json_path: "",
+        description: "",
+        format: "",
+        priority: 0,
+    };
+}
+
 /// Static facts about a kind, generated from its `types.rs` and tags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResourceInfo {
@@ -75,7 +88,34 @@ pub struct ScaleInfo {
     pub label_selector_path: Option<&'static [&'static str]>,
 }
 
+impl ScaleInfo {
+    /// No paths: what [`impl_kind!`] starts from.
+    #[doc(hidden)]
+    pub const EMPTY: ScaleInfo = ScaleInfo {
+        spec_replicas_path: &[],
+        status_replicas_path: &[],
+        label_selector_path: None,
+    };
+}
+
 impl ResourceInfo {
+    /// Nothing named, no lists, no subresources: what [`impl_kind!`] starts from.
+    #[doc(hidden)]
+    pub const EMPTY: ResourceInfo = ResourceInfo {
+        group: "",
+        version: "",
+        kind: "",
+        list_kind: "",
+        plural: "",
+        singular: "",
+        namespaced: false,
+        short_names: &[],
+        categories: &[],
+        printer_columns: &[],
+        has_status: false,
+        scale: None,
+    };
+
     /// `group/version`, or just `version` for the core group.
     pub fn api_version(&self) -> String {
         if self.group.is_empty() {
@@ -325,6 +365,64 @@ where
 {
     let value: Option<String> = serde::Deserialize::deserialize(deserializer)?;
     check_type_meta::<K>(None, value.as_deref()).map_err(serde::de::Error::custom)
+}
+
+/// A kind's [`Kind`] impl: its [`ResourceInfo`] field by field, then its printer columns and
+/// `scale` subresource if it has them (fields left out are empty, `""`, `0` or `None`), then
+/// the crate of its protobuf message when protobuf-gen gave it one. What register-gen writes
+/// for each kind, beside [`impl_resource!`] and `kind_codec!`:
+///
+/// ```
+/// # pub struct Alert { metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta }
+/// # kube_codegen_scheme::impl_resource!(Alert, "pager.k8s.co/v1", NamespaceResourceScope);
+/// kube_codegen_scheme::impl_kind!(
+///     Alert {
+///         group: "pager.k8s.co", version: "v1", kind: "Alert", list_kind: "AlertList",
+///         plural: "alerts", singular: "alert", namespaced: true, has_status: false,
+///         short_names: &["al"],
+///     }
+///     printer_columns [{ name: "Title", type_: "string", json_path: ".spec.title" }]
+///     scale { spec_replicas_path: &["spec", "replicas"], status_replicas_path: &["status", "replicas"] }
+/// );
+/// use kube_codegen_scheme::Kind;
+/// assert_eq!(Alert::INFO.plural, "alerts");
+/// assert_eq!(Alert::INFO.short_names, ["al"]);
+/// assert_eq!(Alert::INFO.printer_columns[0].json_path, ".spec.title");
+/// assert_eq!(Alert::INFO.printer_columns[0].priority, 0);
+/// assert!(Alert::INFO.categories.is_empty());
+/// assert_eq!(Alert::INFO.scale.unwrap().label_selector_path, None);
+/// assert!(Alert::PROTOBUF.is_none());
+/// ```
+#[macro_export]
+macro_rules! impl_kind {
+    (
+        $ty:path { $($field:ident : $value:expr),* $(,)? }
+        $(printer_columns [$({ $($column:ident : $column_value:expr),* $(,)? }),* $(,)?])?
+        $(scale { $($scale:ident : $scale_value:expr),* $(,)? })?
+        $(protobuf($($protobuf:tt)+))?
+    ) => {
+        impl $crate::Kind for $ty {
+            const INFO: $crate::ResourceInfo = $crate::ResourceInfo {
+                $($field: $value,)*
+                $(printer_columns: &[$($crate::PrinterColumn {
+                    $($column: $column_value,)*
+                    ..$crate::PrinterColumn::EMPTY
+                }),*],)?
+                $(scale: ::core::option::Option::Some($crate::ScaleInfo {
+                    $($scale: $scale_value,)*
+                    ..$crate::ScaleInfo::EMPTY
+                }),)?
+                ..$crate::ResourceInfo::EMPTY
+            };
+            $(
+                const PROTOBUF: ::core::option::Option<$crate::Protobuf<Self>> =
+                    ::core::option::Option::Some($crate::Protobuf {
+                        encode: <$ty as $($protobuf)+::Message>::encode_fields,
+                        decode: $($protobuf)+::decode_message::<$ty>,
+                    });
+            )?
+        }
+    };
 }
 
 /// `k8s_openapi::{Resource, ListableResource, Metadata}` for a kind, read from its [`Kind::INFO`]

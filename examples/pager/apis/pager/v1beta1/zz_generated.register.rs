@@ -18,53 +18,20 @@ pub type AlertList = ::k8s_openapi::List<self::types::Alert>;
 pub fn add_to_scheme(scheme: &mut ::kube_codegen_scheme::Scheme) {
     scheme.add::<self::types::Alert>();
 }
-const _: () = {
-    use ::kube_codegen_scheme as scheme;
-    scheme::impl_resource!(
-        self::types::Alert, "pager.k8s.co/v1beta1", NamespaceResourceScope, status
-    );
-    impl scheme::Kind for self::types::Alert {
-        const INFO: scheme::ResourceInfo = scheme::ResourceInfo {
-            group: "pager.k8s.co",
-            version: "v1beta1",
-            kind: "Alert",
-            list_kind: "AlertList",
-            plural: "alerts",
-            singular: "alert",
-            namespaced: true,
-            short_names: &["al"],
-            categories: &[],
-            printer_columns: &[
-                scheme::PrinterColumn {
-                    name: "Title",
-                    type_: "string",
-                    json_path: ".spec.title",
-                    description: "",
-                    format: "",
-                    priority: 0,
-                },
-                scheme::PrinterColumn {
-                    name: "Sent",
-                    type_: "boolean",
-                    json_path: ".status.sent",
-                    description: "",
-                    format: "",
-                    priority: 0,
-                },
-            ],
-            has_status: true,
-            scale: ::core::option::Option::None,
-        };
-        const PROTOBUF: ::core::option::Option<scheme::Protobuf<Self>> = ::core::option::Option::Some(scheme::Protobuf {
-            encode: <Self as ::kube_codegen_protobuf::Message>::encode_fields,
-            decode: ::kube_codegen_protobuf::decode_message::<Self>,
-        });
-    }
-    scheme::kind_codec!(
-        self::types::Alert, "Alert" { metadata :
-        ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta = "metadata",
-        always, [default]; spec : self::types::AlertSpec = "spec", always, [default =
-        "::kube_codegen_scheme::default_from_empty"]; status : ::core::option::Option <
-        self::types::AlertStatus > = "status", none, [default]; }
-    );
-};
+::kube_codegen_scheme::impl_resource!(
+    self::types::Alert, "pager.k8s.co/v1beta1", NamespaceResourceScope, status
+);
+::kube_codegen_scheme::impl_kind!(
+    self::types::Alert { group : "pager.k8s.co", version : "v1beta1", kind : "Alert",
+    list_kind : "AlertList", plural : "alerts", singular : "alert", namespaced : true,
+    has_status : true, short_names : & ["al"], } printer_columns[{ name : "Title", type_
+    : "string", json_path : ".spec.title" }, { name : "Sent", type_ : "boolean",
+    json_path : ".status.sent" }] protobuf(::kube_codegen_protobuf)
+);
+::kube_codegen_scheme::kind_codec!(
+    self::types::Alert, "Alert" { metadata :
+    ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta = "metadata", always,
+    [default]; spec : self::types::AlertSpec = "spec", always, [default =
+    "::kube_codegen_scheme::default_from_empty"]; status : ::core::option::Option <
+    self::types::AlertStatus > = "status", none, [default]; }
+);
