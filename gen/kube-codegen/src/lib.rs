@@ -522,6 +522,7 @@ impl Config {
         let mut loaded = loaded;
         loaded.warnings.append(&mut diags);
         kube_codegen_model::diag::sort(&mut loaded.warnings);
+        let inputs = InputTexts::new(&loaded.sources);
         // Jobs: every generator once for the whole model, and once per package.
         let jobs: Vec<(&dyn Generator, Option<usize>)> = gens
             .iter()
@@ -577,7 +578,9 @@ impl Config {
                     let pkg = &loaded.model.packages[*i];
                     let text = root_text.get_or_init(|| {
                         let input = &self.inputs[pkg.input];
-                        std::fs::read_to_string(input.dir.join(&pkg.root_file)).unwrap_or_default()
+                        inputs
+                            .text(&input.dir.join(&pkg.root_file))
+                            .unwrap_or_default()
                     });
                     // `include!("zz_generated.x.rs")`, or a build script's
                     // `include!(concat!(env!("OUT_DIR"), "/<package dir>/zz_generated.x.rs"))`.
@@ -658,7 +661,8 @@ impl Config {
         }
         let (files, loaded) = self.render_here()?;
         let started = std::time::Instant::now();
-        let outcome = writer::write(&files, &roots, &names, verify)?;
+        let inputs = InputTexts::new(&loaded.sources);
+        let outcome = writer::write(&files, &roots, &names, verify, &|p| inputs.contains(p))?;
         if std::env::var_os("KUBE_CODEGEN_TIMINGS").is_some() {
             eprintln!(
                 "kube-codegen timings: write and stale-file scan {:.1} ms (wall); {}",
@@ -672,7 +676,7 @@ impl Config {
         } else {
             loaded.sources.render(&loaded.warnings)
         };
-        warnings.push_str(&self.missing_includes(&files, &loaded));
+        warnings.push_str(&self.missing_includes(&files, &loaded, &inputs));
         warnings.push_str(&self.unrecorded_protobuf(&files, &loaded));
         if verify && !outcome.is_clean() {
             return Err(Error::Verify { outcome, warnings });
@@ -684,7 +688,7 @@ impl Config {
             from_stamp: false,
         };
         if let Some(stamp) = &stamp {
-            stamp.record(&files, &report);
+            stamp.record(&files, &report, &loaded.sources);
         }
         // Freeing the model and the rendered text takes milliseconds nobody needs to wait for
         // (on a large stack too: a deeply nested model is dropped recursively).
@@ -704,6 +708,34 @@ impl Config {
             for input in &self.inputs {
                 println!("cargo:rerun-if-changed={}", input.dir.display());
             }
+        }
+    }
+}
+
+/// The input files as the loader read them, by absolute path: what the run generated from,
+/// read again from disk only for a file the loader did not read.
+struct InputTexts<'a>(std::collections::HashMap<PathBuf, &'a str>);
+
+impl<'a> InputTexts<'a> {
+    fn new(sources: &'a kube_codegen_model::Sources) -> Self {
+        InputTexts(
+            sources
+                .files()
+                .filter_map(|(path, text)| Some((std::path::absolute(path).ok()?, text)))
+                .collect(),
+        )
+    }
+
+    fn contains(&self, path: &Path) -> bool {
+        std::path::absolute(path).is_ok_and(|p| self.0.contains_key(&p))
+    }
+
+    fn text(&self, path: &Path) -> Option<std::borrow::Cow<'a, str>> {
+        match std::path::absolute(path).ok().and_then(|p| self.0.get(&p)) {
+            Some(text) => Some(std::borrow::Cow::Borrowed(*text)),
+            None => std::fs::read_to_string(path)
+                .ok()
+                .map(std::borrow::Cow::Owned),
         }
     }
 }
@@ -744,7 +776,12 @@ impl Config {
         out
     }
 
-    fn missing_includes(&self, files: &[RenderedFile], loaded: &Loaded) -> String {
+    fn missing_includes(
+        &self,
+        files: &[RenderedFile],
+        loaded: &Loaded,
+        inputs: &InputTexts<'_>,
+    ) -> String {
         let mut by_dir: std::collections::HashMap<&Path, Vec<&RenderedFile>> = Default::default();
         for f in files {
             if let Some(dir) = f.path.parent() {
@@ -755,7 +792,7 @@ impl Config {
             .model
             .packages
             .par_iter()
-            .map(|pkg| self.missing_includes_of(pkg, &by_dir))
+            .map(|pkg| self.missing_includes_of(pkg, &by_dir, inputs))
             .collect();
         per_package.concat()
     }
@@ -764,6 +801,7 @@ impl Config {
         &self,
         pkg: &kube_codegen_model::Package,
         by_dir: &std::collections::HashMap<&Path, Vec<&RenderedFile>>,
+        inputs: &InputTexts<'_>,
     ) -> String {
         let mut out = String::new();
         let input = &self.inputs[pkg.input];
@@ -772,7 +810,7 @@ impl Config {
             return out;
         };
         let root_file = input.dir.join(&pkg.root_file);
-        let Ok(text) = std::fs::read_to_string(&root_file) else {
+        let Some(text) = inputs.text(&root_file) else {
             return out;
         };
         let build_script = self.output == OutputMode::Auto && std::env::var_os("OUT_DIR").is_some();

@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use crate::writer::{self, Outcome, RenderedFile};
 use crate::{Config, Report};
-use kube_codegen_model::HEADER;
+use kube_codegen_model::{HEADER, Sources};
 
 const MAGIC: &[u8; 12] = b"KCG-STAMP-v1";
 
@@ -113,7 +113,7 @@ impl<'a> Stamp<'a> {
         let dir = stamp_dir(config).ok_or("no cache directory (set KUBE_CODEGEN_CACHE_DIR)")?;
         let file = dir.join(format!("{}.stamp", context.location()));
         let mut seen = Seen::default();
-        let key = context.key(Some(&mut seen)).map_err(|e| e.to_string())?;
+        let key = context.key(&mut seen).map_err(|e| e.to_string())?;
         Ok(Stamp {
             config,
             roots,
@@ -169,7 +169,7 @@ impl<'a> Stamp<'a> {
                 let (len, hash) = match self.seen.generated.get(&r.path) {
                     Some(&seen) => seen,
                     None => {
-                        read_into(&r.path, buf, false)
+                        read_into(&r.path, buf)
                             .map_err(|e| format!("output {}: {e}", r.path.display()))?;
                         (buf.len() as u64, *blake3::hash(buf).as_bytes())
                     }
@@ -181,7 +181,7 @@ impl<'a> Stamp<'a> {
             })?;
         // No generated file the writer would remove as stale.
         let recorded: HashSet<&Path> = stamp.files.iter().map(|r| r.path.as_path()).collect();
-        let produced = |p: &Path| recorded.contains(p) || self.seen.inputs.contains(p);
+        let produced = |p: &Path| recorded.contains(p) || self.seen.inputs.contains_key(p);
         let mut seen_roots = HashSet::new();
         for root in &self.roots {
             if !seen_roots.insert(&root.dir) {
@@ -204,24 +204,24 @@ impl<'a> Stamp<'a> {
         })
     }
 
-    /// Records a successful full run (not verify): `files` as rendered and written. Skipped when
-    /// the inputs changed while the run was reading them.
-    pub(crate) fn record(&self, files: &[RenderedFile], report: &Report) {
-        if let Err(e) = self.try_record(files, report)
+    /// Records a successful full run (not verify): `files` as rendered and written from the
+    /// inputs in `sources`, as the loader read them. Skipped unless those are the inputs the key
+    /// was computed from (an editor saving while the run read them).
+    pub(crate) fn record(&self, files: &[RenderedFile], report: &Report, sources: &Sources) {
+        if let Err(e) = self.try_record(files, report, sources)
             && self.timings
         {
             eprintln!("kube-codegen timings: stamp not written: {e}");
         }
     }
 
-    fn try_record(&self, files: &[RenderedFile], report: &Report) -> Result<(), String> {
-        // The key was computed before the run: recompute it, so a stamp never pairs inputs with
-        // outputs generated from other contents (an editor saving during the run).
-        let dirs: Vec<PathBuf> = self.roots.iter().map(|r| r.dir.clone()).collect();
-        let context = Context::new(self.config, &dirs, &self.names)?;
-        if context.key(None).map_err(|e| e.to_string())? != self.key {
-            return Err("inputs changed during the run".into());
-        }
+    fn try_record(
+        &self,
+        files: &[RenderedFile],
+        report: &Report,
+        sources: &Sources,
+    ) -> Result<(), String> {
+        self.generated_from_key(sources)?;
         let recorded: Vec<Recorded> = files
             .par_iter()
             .map(|f| {
@@ -256,6 +256,52 @@ impl<'a> Stamp<'a> {
             return Err(format!("{}: {e}", self.file.display()));
         }
         prune(dir, &self.file);
+        Ok(())
+    }
+
+    /// Whether the run generated from exactly the inputs the key hashed: every file the loader
+    /// read under an input directory was hashed, and each hashed file has the same bytes as the
+    /// loader read (a file it did not read, such as a protobuf record of a package without
+    /// protobuf, is read again); the manifests are read again. Checking what the loader read,
+    /// not the disk after the run, also catches a file changed and changed back meanwhile.
+    fn generated_from_key(&self, sources: &Sources) -> Result<(), String> {
+        let dirs: Vec<PathBuf> = self.roots.iter().map(|r| r.dir.clone()).collect();
+        let context = Context::new(self.config, &dirs, &self.names)?;
+        let mut read: HashMap<PathBuf, &str> = HashMap::new();
+        for (path, text) in sources.files() {
+            let Ok(path) = std::path::absolute(path) else {
+                return Err(format!("{}: no absolute path", path.display()));
+            };
+            let under_input = context.inputs.iter().any(|(abs, _)| path.starts_with(abs));
+            if under_input && !self.seen.inputs.contains_key(&path) {
+                return Err(format!("{} was read but not hashed", path.display()));
+            }
+            read.insert(path, text);
+        }
+        let listed = self
+            .seen
+            .listed
+            .par_iter()
+            .map(|files| {
+                files
+                    .par_iter()
+                    .map_init(Vec::new, |buf, (path, _)| {
+                        let hash = match read.get(path) {
+                            Some(text) => blake3::hash(text.as_bytes()),
+                            None => {
+                                read_into(path, buf)?;
+                                blake3::hash(buf)
+                            }
+                        };
+                        Ok((path.clone(), *hash.as_bytes()))
+                    })
+                    .collect::<std::io::Result<Vec<_>>>()
+            })
+            .collect::<std::io::Result<Vec<_>>>()
+            .map_err(|e| e.to_string())?;
+        if context.digest(&listed).map_err(|e| e.to_string())? != self.key {
+            return Err("inputs changed during the run".into());
+        }
         Ok(())
     }
 }
@@ -343,9 +389,46 @@ impl Context {
         self.build.lines().next().unwrap_or_default().to_string()
     }
 
-    /// The digest of the context and of every input file the loader would read. With `seen`,
-    /// also collects what the walk saw.
-    fn key(&self, mut seen: Option<&mut Seen>) -> std::io::Result<[u8; 32]> {
+    /// The digest of the context and of every input file the loader would read, read from disk
+    /// now; `seen` collects what the walk saw.
+    fn key(&self, seen: &mut Seen) -> std::io::Result<[u8; 32]> {
+        seen.listed.clear();
+        for (abs, _) in &self.inputs {
+            let mut paths = Vec::new();
+            walk_inputs(abs, &mut paths, &mut HashSet::new())?;
+            paths.sort();
+            // (generated?, length, hash) per file.
+            let files: Vec<(bool, u64, [u8; 32])> = paths
+                .par_iter()
+                .map_init(Vec::new, |bytes, p| {
+                    read_into(p, bytes)?;
+                    // A protobuf field-number record is an input even when generated: with `-o`
+                    // or `OUT_DIR`, the copy beside the types is read, not written.
+                    let generated = bytes.starts_with(HEADER.as_bytes()) && !is_proto_record(p);
+                    Ok((
+                        generated,
+                        bytes.len() as u64,
+                        *blake3::hash(bytes).as_bytes(),
+                    ))
+                })
+                .collect::<std::io::Result<_>>()?;
+            let mut listed = Vec::new();
+            for (path, (generated, len, hash)) in paths.into_iter().zip(files) {
+                if generated {
+                    seen.generated.insert(path, (len, hash));
+                } else {
+                    seen.inputs.insert(path.clone(), hash);
+                    listed.push((path, hash));
+                }
+            }
+            seen.listed.push(listed);
+        }
+        self.digest(&seen.listed)
+    }
+
+    /// The digest of the context (its manifests read now) and of `listed`, each input
+    /// directory's files in order with their hashes.
+    fn digest(&self, listed: &[Vec<(PathBuf, [u8; 32])>]) -> std::io::Result<[u8; 32]> {
         let mut h = Hasher::new(b"key");
         h.str(&self.build);
         h.str(&self.config);
@@ -356,7 +439,7 @@ impl Context {
             h.str(n);
         }
         h.os(self.out_dir.as_deref());
-        for (abs, canon) in &self.inputs {
+        for ((abs, canon), files) in self.inputs.iter().zip(listed) {
             h.path(abs);
             h.path(canon);
             // The crate layout (module paths) comes from the nearest `Cargo.toml` above the
@@ -370,42 +453,9 @@ impl Context {
                     Err(e) => h.str(&format!("{:?}", e.kind())),
                 }
             }
-            let mut paths = Vec::new();
-            walk_inputs(abs, &mut paths, &mut HashSet::new())?;
-            paths.sort();
-            // (generated?, length, hash) per file; generated files are hashed only for `seen`.
-            let want_generated = seen.is_some();
-            let files: Vec<(bool, u64, [u8; 32])> = paths
-                .par_iter()
-                .map_init(Vec::new, |bytes, p| {
-                    // A protobuf field-number record is an input even when generated: with `-o`
-                    // or `OUT_DIR`, the copy beside the types is read, not written.
-                    let record = is_proto_record(p);
-                    // Generated files are only recognised (by their head) unless `seen` wants them.
-                    let whole = read_into(p, bytes, !want_generated && !record)?;
-                    if !whole {
-                        return Ok((true, 0, [0; 32]));
-                    }
-                    let generated = bytes.starts_with(HEADER.as_bytes()) && !record;
-                    Ok((
-                        generated,
-                        bytes.len() as u64,
-                        *blake3::hash(bytes).as_bytes(),
-                    ))
-                })
-                .collect::<std::io::Result<_>>()?;
-            for (path, (generated, len, hash)) in paths.into_iter().zip(files) {
-                if generated {
-                    if let Some(seen) = seen.as_deref_mut() {
-                        seen.generated.insert(path, (len, hash));
-                    }
-                    continue;
-                }
-                h.path(path.strip_prefix(abs).unwrap_or(&path));
-                h.bytes(&hash);
-                if let Some(seen) = seen.as_deref_mut() {
-                    seen.inputs.insert(path);
-                }
+            for (path, hash) in files {
+                h.path(path.strip_prefix(abs).unwrap_or(path));
+                h.bytes(hash);
             }
             h.bytes(b"end of input");
         }
@@ -413,32 +463,33 @@ impl Context {
     }
 }
 
-/// Reads a file into `buf` (reused across files: no fresh pages to fault in per file): the whole
-/// file, or with `head_first` only a generated file's header when the file starts with it.
-/// Returns whether `buf` holds the whole file.
-fn read_into(path: &Path, buf: &mut Vec<u8>, head_first: bool) -> std::io::Result<bool> {
+/// Reads a file into `buf` (reused across files: no fresh pages to fault in per file), up to a
+/// size the loader reads at all (a bigger file is its error to report).
+fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
     use std::io::Read;
+    const LIMIT: u64 = 64 << 20;
     buf.clear();
     // Not a regular file (a FIFO would block here): no key; the full run reports it.
-    if !std::fs::metadata(path)?.is_file() {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
-    let mut f = std::fs::File::open(path)?;
-    if head_first {
-        (&mut f).take(HEADER.len() as u64).read_to_end(buf)?;
-        if buf.as_slice() == HEADER.as_bytes() {
-            return Ok(false);
-        }
-    }
-    f.read_to_end(buf)?;
-    Ok(true)
+    // Room for the whole file: one read, not one per doubling of the buffer.
+    buf.reserve(meta.len().min(LIMIT) as usize + 1);
+    std::fs::File::open(path)?
+        .take(LIMIT + 1)
+        .read_to_end(buf)?;
+    Ok(())
 }
 
 /// Files read while computing the key, by absolute path.
 #[derive(Default)]
 struct Seen {
-    /// Input files (not generated): the fast path's stale-file scan need not look at them again.
-    inputs: HashSet<PathBuf>,
+    /// Input files (not generated) and their hashes: the fast path's stale-file scan need not
+    /// look at them again, and a full run's texts are checked against them.
+    inputs: HashMap<PathBuf, [u8; 32]>,
+    /// Per input directory, its input files in the key's order, with their hashes.
+    listed: Vec<Vec<(PathBuf, [u8; 32])>>,
     /// Files with the generated-code header (skipped as input): length and hash, so the fast
     /// path does not read outputs beside the types twice.
     generated: HashMap<PathBuf, (u64, [u8; 32])>,
@@ -451,9 +502,9 @@ struct Seen {
 fn walk_inputs(
     dir: &Path,
     out: &mut Vec<PathBuf>,
-    visited: &mut HashSet<PathBuf>,
+    visited: &mut HashSet<kube_codegen_model::DirIdentity>,
 ) -> std::io::Result<()> {
-    if !visited.insert(std::fs::canonicalize(dir)?) {
+    if !visited.insert(kube_codegen_model::DirIdentity::of(dir)?) {
         return Ok(());
     }
     for entry in std::fs::read_dir(dir)? {
@@ -648,5 +699,81 @@ fn prune(dir: &Path, keep: &Path) {
         if old {
             let _ = std::fs::remove_file(&path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TYPES: &str = "use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\n#[derive(Clone, Debug, Default)]\npub struct Widget {\n    pub metadata: ObjectMeta,\n}\n";
+
+    /// A stamp pairs its key with outputs generated from exactly the texts the key hashed: the
+    /// run's loader must have read those texts, no other under the input, whatever the disk
+    /// holds when the stamp is written.
+    #[test]
+    fn a_stamp_is_written_only_for_the_texts_the_key_hashed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let apis = tmp.path().join("apis");
+        let files = [
+            (
+                "widgets/mod.rs",
+                "//! +groupName=widgets.example.com\npub mod v1;\n",
+            ),
+            ("widgets/v1/mod.rs", "mod types;\npub use types::*;\n"),
+            ("widgets/v1/types.rs", TYPES),
+        ];
+        for (rel, text) in files {
+            let path = apis.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let mut config = Config::new();
+        config
+            .input_at(&apis, "crate::apis")
+            .in_source_tree()
+            .stamp_dir(tmp.path().join("cache"));
+        let gens = config.selected().unwrap();
+        let roots = config.output_roots(&gens);
+        let names: Vec<&str> = gens.iter().map(|g| g.name()).collect();
+        let stamp = Stamp::prepare(&config, false, &roots, &names).expect("a stamp");
+        let read = |types: &str, extra: Option<&str>| {
+            let mut sources = Sources::default();
+            for (rel, text) in files {
+                let text = if rel.ends_with("types.rs") {
+                    types
+                } else {
+                    text
+                };
+                sources.add(apis.join(rel), text.into());
+            }
+            if let Some(rel) = extra {
+                sources.add(apis.join(rel), "pub struct Other;\n".into());
+            }
+            sources
+        };
+        let report = Report {
+            outcome: Outcome::default(),
+            warnings: String::new(),
+            files: 0,
+            from_stamp: false,
+        };
+        // The loader read other bytes than the key hashed (an editor saved in between).
+        let edited = TYPES.replace("Widget", "Gadget");
+        let err = stamp
+            .try_record(&[], &report, &read(&edited, None))
+            .unwrap_err();
+        assert!(err.contains("changed during the run"), "{err}");
+        // It read a file under the input that the key never saw (created, then deleted).
+        let err = stamp
+            .try_record(&[], &report, &read(TYPES, Some("widgets/v1/more.rs")))
+            .unwrap_err();
+        assert!(err.contains("read but not hashed"), "{err}");
+        assert!(!stamp.file.exists());
+        // Exactly the hashed texts: the stamp is written, and the next key matches it.
+        stamp.try_record(&[], &report, &read(TYPES, None)).unwrap();
+        assert!(stamp.file.exists());
+        let next = Stamp::prepare(&config, false, &roots, &names).expect("a stamp");
+        assert_eq!(next.key, stamp.key);
     }
 }

@@ -144,6 +144,11 @@ impl Sources {
         &self.files[id.0 as usize].text
     }
 
+    /// Every file read, by the path it was read from, with its text.
+    pub fn files(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.files.iter().map(|f| (f.path.as_path(), &*f.text))
+    }
+
     /// Byte offset of a 1-based line and 0-based character column (what proc-macro2 reports).
     pub fn offset(&self, id: FileId, line: usize, column: usize) -> usize {
         let file = &self.files[id.0 as usize];

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 
 pub use diag::{Diagnostic, Failure, FileId, Severity, Sources, Span};
 pub use model::*;
-pub use parse::HEADER;
+pub use parse::{DirIdentity, HEADER};
 pub use path::RustPath;
 pub use resolve::CrateInfo;
 

@@ -122,19 +122,19 @@ fn read_unless_generated(path: &Path) -> Result<Option<String>, ReadError> {
     let f = std::fs::File::open(path).map_err(ReadError::Io)?;
     // A file that grows while it is read stops at the limit too.
     let mut f = f.take(MAX_SOURCE_BYTES + 1);
-    let mut head = vec![0u8; HEADER.len()];
-    let n = read_full(&mut f, &mut head).map_err(ReadError::Io)?;
-    head.truncate(n);
-    if head == HEADER.as_bytes() {
+    // Sized for the whole file: the rest is one read, not a read per doubling of the buffer.
+    let mut text = Vec::with_capacity(meta.len() as usize + 1);
+    text.resize(HEADER.len(), 0);
+    let n = read_full(&mut f, &mut text).map_err(ReadError::Io)?;
+    text.truncate(n);
+    if text == HEADER.as_bytes() {
         return Ok(None);
     }
-    let mut rest = Vec::new();
-    f.read_to_end(&mut rest).map_err(ReadError::Io)?;
-    head.extend_from_slice(&rest);
-    if head.len() as u64 > MAX_SOURCE_BYTES {
+    f.read_to_end(&mut text).map_err(ReadError::Io)?;
+    if text.len() as u64 > MAX_SOURCE_BYTES {
         return Err(too_big());
     }
-    String::from_utf8(head)
+    String::from_utf8(text)
         .map(Some)
         .map_err(ReadError::NotUtf8)
 }
@@ -158,9 +158,10 @@ fn walk(
     dir: &Path,
     out: &mut Vec<PathBuf>,
     diags: &mut Vec<Diagnostic>,
-    visited: &mut std::collections::HashSet<PathBuf>,
+    visited: &mut std::collections::HashSet<DirIdentity>,
 ) {
-    if !visited.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())) {
+    let identity = DirIdentity::of(dir).unwrap_or_else(|_| DirIdentity::Path(dir.to_path_buf()));
+    if !visited.insert(identity) {
         return;
     }
     let entries = match std::fs::read_dir(dir) {
@@ -189,6 +190,37 @@ fn walk(
             walk(&path, out, diags, visited);
         } else if name.ends_with(".rs") {
             out.push(path);
+        }
+    }
+}
+
+/// What tells two paths to one directory apart from two directories, for walks that follow
+/// symbolic links: the device and inode on Unix (one `stat`; the canonical path takes a
+/// `readlink` per component), the canonical path elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DirIdentity {
+    #[cfg(unix)]
+    Inode {
+        dev: u64,
+        ino: u64,
+    },
+    Path(PathBuf),
+}
+
+impl DirIdentity {
+    pub fn of(dir: &Path) -> std::io::Result<DirIdentity> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(dir)?;
+            Ok(DirIdentity::Inode {
+                dev: meta.dev(),
+                ino: meta.ino(),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            std::fs::canonicalize(dir).map(DirIdentity::Path)
         }
     }
 }

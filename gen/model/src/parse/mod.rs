@@ -21,6 +21,7 @@ use crate::path::RustPath;
 use crate::tags::Tag;
 
 pub(crate) use field_types::{MAP_KEY_HELP, MAP_KEY_PROBLEM, NOT_AN_API_TYPE};
+pub use files::DirIdentity;
 pub(crate) use files::collect_files;
 pub(crate) use lower::lower_all;
 
