@@ -430,6 +430,8 @@ pub fn package(model: &Model, pkg: &Package, opts: &Options) -> TokenStream {
         }
         let ty = type_path(pkg, &t.name);
         let mut body = Vec::new();
+        // The fields recursed into, while that is all the impl does: then it is one line.
+        let mut only_fields = Some(Vec::new());
         if let Some(f) = pkg.function_named(&hand_written_name(t)) {
             let segments = f
                 .module
@@ -437,6 +439,7 @@ pub fn package(model: &Model, pkg: &Package, opts: &Options) -> TokenStream {
                 .map(|m| ident(m))
                 .chain(std::iter::once(ident(&f.name)));
             body.push(quote!(self #(:: #segments)*(self);));
+            only_fields = None;
         }
         if mode(t) != Some(DefaulterMode::Covers) {
             for f in fields(t) {
@@ -450,26 +453,34 @@ pub fn package(model: &Model, pkg: &Package, opts: &Options) -> TokenStream {
                             #value
                         }
                     });
+                    only_fields = None;
                 }
                 if analysis.nested(&f.ty) {
                     body.push(quote!(#scheme::SetDefaults::set_defaults(&mut self.#id);));
+                    if let Some(fields) = &mut only_fields {
+                        fields.push(id);
+                    }
                 }
             }
             for (i, ty) in tuple_types(t).iter().enumerate() {
                 if analysis.nested(ty) {
                     let idx = proc_macro2::Literal::usize_unsuffixed(i);
                     body.push(quote!(#scheme::SetDefaults::set_defaults(&mut self.#idx);));
+                    only_fields = None;
                 }
             }
-            body.extend(variant_defaults(t, &mut analysis, &scheme));
+            if let Some(variants) = variant_defaults(t, &mut analysis, &scheme) {
+                body.push(variants);
+                only_fields = None;
+            }
         }
-        let doc = if body.is_empty() {
-            quote!(#[doc = " Nothing to default: an impl all the same, so every kind can be defaulted."])
-        } else {
-            quote!()
-        };
+        // Like deepcopy-gen's `deep_clone!`: the runtime's macro writes the obvious impl (and the
+        // formatter need not parse one).
+        if let Some(fields) = only_fields {
+            impls.push(quote!(#scheme::default_fields!(#ty { #(#fields),* });));
+            continue;
+        }
         impls.push(quote! {
-            #doc
             impl #scheme::SetDefaults for #ty {
                 fn set_defaults(&mut self) {
                     #(#body)*
