@@ -178,30 +178,41 @@ fn missing_references(schemas: &Map<String, Value>) -> Vec<String> {
 /// need not be re-parsed).
 pub fn module_text(schemas: &Map<String, Value>) -> String {
     // One definition per line: a change to a type is a one-line diff, and the file is a third of
-    // the size of pretty-printed JSON (output size is the pipeline's time budget).
-    let entries: Vec<String> = schemas
-        .iter()
-        .map(|(name, schema)| {
-            format!(
-                "  {}: {}",
-                Value::String(name.clone()),
-                serde_json::to_string(schema).expect("JSON values always serialise")
-            )
-        })
-        .collect();
-    let json = escape_bidi_controls(format!("{{\n{}\n}}", entries.join(",\n")));
+    // the size of pretty-printed JSON (output size is the pipeline's time budget). Written into
+    // one buffer: the JSON is most of the bytes the pipeline writes.
+    let mut json = Vec::with_capacity(4096 * (schemas.len() + 1));
+    json.extend_from_slice(b"{\n");
+    for (i, (name, schema)) in schemas.iter().enumerate() {
+        if i > 0 {
+            json.extend_from_slice(b",\n");
+        }
+        json.extend_from_slice(b"  ");
+        serde_json::to_writer(&mut json, name).expect("JSON strings always serialise");
+        json.extend_from_slice(b": ");
+        serde_json::to_writer(&mut json, schema).expect("JSON values always serialise");
+    }
+    json.extend_from_slice(b"\n}");
+    let json = String::from_utf8(json).expect("serde_json writes UTF-8");
+    let json = escape_bidi_controls(json);
     // A raw string literal whose delimiter cannot occur in the JSON.
     let mut hashes = 1;
     while json.contains(&format!("\"{}", "#".repeat(hashes))) {
         hashes += 1;
     }
     let h = "#".repeat(hashes);
-    format!(
-        "/// OpenAPI v3 schemas of this package's types, by definition name; `$ref`s point at\n\
+    let head = "/// OpenAPI v3 schemas of this package's types, by definition name; `$ref`s point at\n\
          /// `#/components/schemas/<name>`.\n\
          #[allow(dead_code)]\n\
-         pub const OPENAPI_SCHEMAS: &str = r{h}\"{json}\"{h};\n"
-    )
+         pub const OPENAPI_SCHEMAS: &str = r";
+    let mut out = String::with_capacity(head.len() + json.len() + 2 * h.len() + 4);
+    out.push_str(head);
+    out.push_str(&h);
+    out.push('"');
+    out.push_str(&json);
+    out.push('"');
+    out.push_str(&h);
+    out.push_str(";\n");
+    out
 }
 
 /// Bidi controls (U+202A–U+202E, U+2066–U+2069) as JSON `\uXXXX` escapes: written raw in the
