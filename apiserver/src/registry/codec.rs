@@ -296,7 +296,8 @@ where
     D: serde::Deserializer<'de, Error = serde_json::Error>,
 {
     let mut record = |path: serde_ignored::Path<'_>| unknown.push(field_path(&path));
-    serde_path_to_error::deserialize(serde_ignored::Deserializer::new(de, &mut record))
+    let strict = super::strict::Deserializer(de);
+    serde_path_to_error::deserialize(serde_ignored::Deserializer::new(strict, &mut record))
         .map_err(DecodeError::typed)
 }
 
@@ -478,8 +479,9 @@ fn repair<V: DeserializeOwned>(mut value: Value) -> Repaired<V> {
     for _ in 0..MAX_DECODES {
         unknown.clear();
         let mut record = |path: serde_ignored::Path<'_>| unknown.push(field_path(&path));
+        let strict = super::strict::Deserializer(&value);
         let decoded: Result<V, _> =
-            serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&value, &mut record));
+            serde_path_to_error::deserialize(serde_ignored::Deserializer::new(strict, &mut record));
         let e = match decoded {
             Ok(v) => {
                 return Repaired {

@@ -713,12 +713,21 @@ mod tests {
             "extra": {"a": "1", "b": {"c": 2}},
             "missing": {"whatever": 1},
             "embedded": {"apiVersion": "v1", "kind": "K", "metadata": {"name": "n"}, "spec": {"name": "s"}},
-            // Values of the wrong type are not this check's business.
         });
         assert_eq!(undeclared(ok), Vec::<String>::new());
+        // A value of the wrong shape is refused as structured-merge-diff refuses it (the merge
+        // would otherwise drop it, and the apply answer 200 changing nothing); scalars of the
+        // wrong type are the typed decoding's to report.
         assert_eq!(
-            undeclared(json!({"spec": "not an object", "labels": [1]})),
-            Vec::<String>::new()
+            undeclared(json!({"spec": "not an object", "labels": [1], "port": 80, "any": 1})),
+            vec![
+                ".spec: expected map, got a string",
+                ".labels: expected map, got a list"
+            ]
+        );
+        assert_eq!(
+            undeclared(json!({"spec": {"tags": {"a": 1}, "args": null}})),
+            vec![".spec.tags: expected list, got a map"]
         );
     }
 

@@ -17,6 +17,7 @@ pub(crate) mod scale;
 mod store;
 mod stored;
 mod strategy;
+mod strict;
 mod watch;
 pub mod webhooks;
 

@@ -2102,6 +2102,48 @@ async fn large_responses_are_gzip_compressed_for_clients_that_accept_it() {
     assert_eq!(events[299]["object"]["metadata"]["name"], "gz299");
 }
 
+/// An `Accept-Encoding` gzip does not satisfy (`identity;q=0`, `*;q=0`) is answered as
+/// kube-apiserver answers it, uncompressed with the handler's own status: a create is a 201, a
+/// missing object a 404 — never a 406 after the write was done.
+#[tokio::test]
+async fn an_accept_encoding_refusing_identity_gets_the_answer_uncompressed() {
+    let app = app();
+    for (i, encoding) in ["identity;q=0", "*;q=0", "br;q=1, identity;q=0"]
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("ae{i}");
+        let send = |method: Method, uri: String, body: Option<String>| {
+            let app = app.clone();
+            async move {
+                let req = Request::builder()
+                    .method(method)
+                    .uri(uri)
+                    .header("accept-encoding", encoding)
+                    .header("content-type", "application/json");
+                let resp = app
+                    .oneshot(req.body(body.map_or(Body::empty(), Body::from)).unwrap())
+                    .await
+                    .unwrap();
+                assert_eq!(resp.headers().get("content-encoding"), None, "{encoding}");
+                let status = resp.status();
+                let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                (status, serde_json::from_slice::<Value>(&body).unwrap())
+            }
+        };
+        let (status, created) = send(Method::POST, BASE.into(), Some(alert(&name, "m"))).await;
+        assert_eq!(status, StatusCode::CREATED, "{encoding}: {created}");
+        let (status, got) = send(Method::GET, format!("{BASE}/{name}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{encoding}");
+        assert_eq!(got["metadata"]["name"], name);
+        let (status, missing) = send(Method::GET, format!("{BASE}/none"), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{encoding}");
+        assert_eq!(missing["reason"], "NotFound");
+    }
+}
+
 /// The deprecated `/watch/` paths kube-apiserver still serves: the collection's watch, and a
 /// named object's (the collection's watch selecting the name; a field selector naming another
 /// object is refused). Only GET.

@@ -135,7 +135,9 @@ impl<'a> Typed<'a> {
     /// The keys of `value` its schema does not declare, as structured-merge-diff reports them
     /// when it types an object (`.spec.bogus: field not declared in schema`): at any depth, the
     /// first of each object. Keys of open maps (`x-kubernetes-preserve-unknown-fields`,
-    /// `additionalProperties`) and untyped values are declared.
+    /// `additionalProperties`) and untyped values are declared. And, as it reports them too,
+    /// values of the wrong shape: anything but an object (or `null`) where the schema has a
+    /// map, anything but an array (or `null`) where it has a list.
     pub fn undeclared(&self, value: &Value) -> Vec<String> {
         let mut out = Vec::new();
         self.undeclared_in(value, self.root, &mut Vec::new(), &mut out, 0);
@@ -191,6 +193,18 @@ impl<'a> Typed<'a> {
                     }
                     path.pop();
                 }
+            }
+            (Deduced::Atom(atom @ (Atom::Map(_) | Atom::List(_))), value) if !value.is_null() => {
+                let expected = if matches!(atom, Atom::Map(_)) {
+                    "map"
+                } else {
+                    "list"
+                };
+                out.push(format!(
+                    "{}: expected {expected}, got {}",
+                    crate::path::display_path(path),
+                    shape(value)
+                ));
             }
             _ => {}
         }
@@ -675,6 +689,18 @@ fn equal(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equal(v, w)))
         }
         _ => a == b,
+    }
+}
+
+/// What a JSON value is, in a message.
+fn shape(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
     }
 }
 
