@@ -265,7 +265,7 @@ impl<H: Object + Clone> FieldManager<H> {
                 std::mem::take(&mut managed.fields),
                 CURRENT_OPERATION,
             )
-            .map_err(|e| self.error(e, &managed))?;
+            .map_err(|e| self.error(e))?;
         managed.fields = fields;
         let id = managed::identifier(manager, UPDATE, api_version, subresource_name(subresource));
         if let Some(mut current) = managed.fields.remove(CURRENT_OPERATION) {
@@ -341,8 +341,8 @@ impl<H: Object + Clone> FieldManager<H> {
             // fault, answered as decoding the merge would have answered it.
             UpdateError::Convert(e) => self
                 .config_error(index, &live, config)
-                .unwrap_or_else(|| self.error(UpdateError::Convert(e), &managed)),
-            e => self.error(e, &managed),
+                .unwrap_or_else(|| self.error(UpdateError::Convert(e))),
+            e => self.error(e),
         })?;
         managed.fields = fields;
         if let Some(mine) = managed.fields.get_mut(&id) {
@@ -504,15 +504,11 @@ impl<H: Object + Clone> FieldManager<H> {
         }
     }
 
-    fn error(&self, e: UpdateError, managed: &Managed) -> ApiError {
+    fn error(&self, e: UpdateError) -> ApiError {
         match e {
             UpdateError::Conflicts(conflicts) => {
-                let mut err = ApiError::new(
-                    409,
-                    "Conflict",
-                    managed::conflict_message(&conflicts, &managed.times),
-                );
-                for (field, message) in managed::conflict_causes(&conflicts, &managed.times) {
+                let mut err = ApiError::new(409, "Conflict", managed::conflict_message(&conflicts));
+                for (field, message) in managed::conflict_causes(&conflicts) {
                     err = err.with_cause(Cause::new("FieldManagerConflict", field, message));
                 }
                 err

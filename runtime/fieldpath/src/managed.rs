@@ -221,8 +221,10 @@ pub fn cap_update_managers(managed: &mut Managed, max: usize) {
 }
 
 /// How a manager is named in a conflict: `"kubectl"`, or for an updater
-/// `"ctl" using pager.k8s.co/v1beta1 at 2026-01-01T00:00:00Z`.
-pub fn describe_manager(id: &str, time: Option<&Time>) -> String {
+/// `"ctl" using pager.k8s.co/v1beta1`. Never with its time: Go names the manager by its
+/// identifier (`BuildManagerIdentifier`, which leaves the time out), so `printManager`'s
+/// ` at <time>` never shows.
+pub fn describe_manager(id: &str) -> String {
     let fields = parse_id(id);
     let mut out = format!("{:?}", fields.manager);
     if !fields.subresource.is_empty() {
@@ -230,16 +232,13 @@ pub fn describe_manager(id: &str, time: Option<&Time>) -> String {
     }
     if fields.operation == UPDATE {
         out.push_str(&format!(" using {}", fields.api_version));
-        if let Some(t) = time {
-            out.push_str(&format!(" at {}", t.0.strftime("%Y-%m-%dT%H:%M:%SZ")));
-        }
     }
     out
 }
 
 /// Kubernetes' message for an apply's conflicts.
-pub fn conflict_message(conflicts: &[Conflict], times: &BTreeMap<String, Time>) -> String {
-    let who = |c: &Conflict| describe_manager(&c.manager, times.get(&c.manager));
+pub fn conflict_message(conflicts: &[Conflict]) -> String {
+    let who = |c: &Conflict| describe_manager(&c.manager);
     if let [one] = conflicts {
         return format!(
             "Apply failed with 1 conflict: conflict with {}: {}",
@@ -266,19 +265,13 @@ pub fn conflict_message(conflicts: &[Conflict], times: &BTreeMap<String, Time>) 
 }
 
 /// One `Status` cause per conflict: `FieldManagerConflict`, the field, the manager.
-pub fn conflict_causes(
-    conflicts: &[Conflict],
-    times: &BTreeMap<String, Time>,
-) -> Vec<(String, String)> {
+pub fn conflict_causes(conflicts: &[Conflict]) -> Vec<(String, String)> {
     conflicts
         .iter()
         .map(|c| {
             (
                 display_path(&c.path),
-                format!(
-                    "conflict with {}",
-                    describe_manager(&c.manager, times.get(&c.manager))
-                ),
+                format!("conflict with {}", describe_manager(&c.manager)),
             )
         })
         .collect()
@@ -383,7 +376,6 @@ mod tests {
 
     #[test]
     fn conflict_messages() {
-        let times = BTreeMap::new();
         let apply = identifier("other", APPLY, "g/v1", None);
         let update = identifier("ctl", UPDATE, "g/v1", None);
         let path = |f: &str| vec![PathElement::field("spec"), PathElement::field(f)];
@@ -392,7 +384,7 @@ mod tests {
             path: path("a"),
         }];
         assert_eq!(
-            conflict_message(&one, &times),
+            conflict_message(&one),
             r#"Apply failed with 1 conflict: conflict with "other": .spec.a"#
         );
         let two = [
@@ -406,7 +398,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            conflict_message(&two, &times),
+            conflict_message(&two),
             "Apply failed with 2 conflicts: conflicts with \"ctl\" using g/v1:\n- .spec.a\n- .spec.b"
         );
     }
