@@ -354,7 +354,10 @@ impl<'a, V: Versions> Updater<'a, V> {
         typed: &Typed<'_>,
     ) -> Result<Value, UpdateError> {
         let named = |s: &Set| s.ensure_named_fields_are_members(typed.schema, typed.root);
-        let pruned_set = named(&typed.to_field_set(pruned)?);
+        // Pruning only removes: a field whose value differs was removed and filled back in by a
+        // conversion on the way (a required field's zero value), so it was pruned too.
+        let refilled = typed.compare(merged, pruned)?.modified;
+        let pruned_set = named(&typed.to_field_set(pruned)?.difference(&refilled));
         let merged_set = named(&typed.to_field_set(merged)?);
         let last = named(&last.set);
         Ok(typed.remove_items(

@@ -402,6 +402,8 @@ macro_rules! impl_kind {
         $(protobuf($($protobuf:tt)+))?
     ) => {
         impl $crate::Kind for $ty {
+            // A kind with every list and subresource names every field.
+            #[allow(clippy::needless_update)]
             const INFO: $crate::ResourceInfo = $crate::ResourceInfo {
                 $($field: $value,)*
                 $(printer_columns: &[$($crate::PrinterColumn {
