@@ -24,7 +24,7 @@ pub(super) async fn watch_collection(
         .is_some_and(super::query_bool);
     let timeout = match super::read::timeout_seconds(ctx)? {
         // 0, as unset, is the default (as in Kubernetes), not a watch that ends at once.
-        None | Some(0) => Duration::from_secs(1800),
+        None | Some(0) => default_timeout(),
         // A negative one has passed already: Go's timer fires at once, ending the watch.
         Some(s) if s < 0 => Duration::ZERO,
         Some(s) => Duration::from_secs(s as u64),
@@ -141,6 +141,21 @@ pub(super) async fn watch_collection(
 /// How long before a watch's deadline its last BOOKMARK is sent (kube-apiserver's cacher:
 /// `nextBookmarkTime`).
 const PRETIMEOUT_BOOKMARK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long a watch that names no `timeoutSeconds` lasts: kube-apiserver's
+/// `--min-request-timeout` (1800 s) times a random factor in [1, 2), so that watches opened
+/// together (every informer after a restart) do not all end, and relist, together.
+fn default_timeout() -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    // Each `RandomState` has keys of its own (random per thread, then stepped): its hash of
+    // nothing is a number no other watch shares.
+    let random = std::hash::RandomState::new().build_hasher().finish();
+    let fraction = (random >> 11) as f64 / (1u64 << 53) as f64;
+    Duration::from_secs_f64(MIN_REQUEST_TIMEOUT_SECS * (1.0 + fraction))
+}
+
+/// kube-apiserver's default `--min-request-timeout`, in seconds.
+const MIN_REQUEST_TIMEOUT_SECS: f64 = 1800.0;
 
 /// Resolves once the server shuts down.
 async fn shut_down(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
@@ -390,4 +405,25 @@ fn line(encoded: Result<Vec<u8>, serde_json::Error>) -> Bytes {
     let mut line = encoded.unwrap_or_default();
     line.push(b'\n');
     Bytes::from(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn default_timeouts_spread_over_30_to_60_minutes() {
+        let timeouts: Vec<Duration> = (0..200).map(|_| super::default_timeout()).collect();
+        assert!(
+            timeouts
+                .iter()
+                .all(|t| (Duration::from_secs(1800)..Duration::from_secs(3600)).contains(t)),
+            "{timeouts:?}"
+        );
+        let early = timeouts.iter().filter(|t| t.as_secs() < 2700).count();
+        assert!(
+            (40..=160).contains(&early),
+            "{early} of 200 in the first half"
+        );
+    }
 }
