@@ -301,7 +301,7 @@ impl<H: Object + Clone> FieldManager<H> {
         manager: &str,
         force: bool,
     ) -> Result<Value, ApiError> {
-        self.check_declared(index, config)?;
+        self.check_fits_schema(index, config)?;
         let api_version = &self.versions[index].api_version;
         let mut managed = match old {
             Some(old) => decode_or_empty(old.metadata().managed_fields.as_deref()),
@@ -425,12 +425,13 @@ impl<H: Object + Clone> FieldManager<H> {
         Typed::new(&version.schema, &version.root).prune_nulls(value)
     }
 
-    /// An apply configuration must only set fields its version's schema declares (Go's
-    /// `failed to create typed patch object`, which Kubernetes answers with a 500; a 400 here,
-    /// as the client is at fault and a retry cannot help).
-    fn check_declared(&self, index: usize, config: &Value) -> Result<(), ApiError> {
+    /// An apply configuration must fit its version's schema: only declared fields, each a map
+    /// or a list where the schema has one (Go's `failed to create typed patch object`, which
+    /// Kubernetes answers with a 500; a 400 here, as the client is at fault and a retry cannot
+    /// help).
+    fn check_fits_schema(&self, index: usize, config: &Value) -> Result<(), ApiError> {
         let version = &self.versions[index];
-        let errors = Typed::new(&version.schema, &version.root).undeclared(config);
+        let errors = Typed::new(&version.schema, &version.root).misfits(config);
         if errors.is_empty() {
             return Ok(());
         }
@@ -467,7 +468,7 @@ impl<H: Object + Clone> FieldManager<H> {
         if !last.is_object()
             || last.get("apiVersion").and_then(Value::as_str) != Some(&version.api_version)
             || !Typed::new(&version.schema, &version.root)
-                .undeclared(&last)
+                .misfits(&last)
                 .is_empty()
         {
             return None;
@@ -687,7 +688,7 @@ mod tests {
         if schema.resolve(&root).is_none() {
             return Vec::new();
         }
-        Typed::new(&schema, &root).undeclared(value)
+        Typed::new(&schema, &root).misfits(value)
     }
 
     fn undeclared(value: Value) -> Vec<String> {

@@ -362,7 +362,7 @@ async fn an_array_where_a_struct_belongs_is_refused() {
             ),
         )
         .await;
-        // structured-merge-diff's words, a 400 (see `check_declared`).
+        // structured-merge-diff's words, a 400 (see `check_fits_schema`).
         assert_status(&r, 400, "BadRequest");
         let message = r.body["message"].as_str().unwrap();
         assert!(

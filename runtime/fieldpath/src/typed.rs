@@ -132,19 +132,20 @@ impl<'a> Typed<'a> {
         Ok(())
     }
 
-    /// The keys of `value` its schema does not declare, as structured-merge-diff reports them
+    /// What of `value` does not fit its schema. The keys it does not declare, as
+    /// structured-merge-diff reports them
     /// when it types an object (`.spec.bogus: field not declared in schema`): at any depth, the
     /// first of each object. Keys of open maps (`x-kubernetes-preserve-unknown-fields`,
     /// `additionalProperties`) and untyped values are declared. And, as it reports them too,
     /// values of the wrong shape: anything but an object (or `null`) where the schema has a
     /// map, anything but an array (or `null`) where it has a list.
-    pub fn undeclared(&self, value: &Value) -> Vec<String> {
+    pub fn misfits(&self, value: &Value) -> Vec<String> {
         let mut out = Vec::new();
-        self.undeclared_in(value, self.root, &mut Vec::new(), &mut out, 0);
+        self.misfits_in(value, self.root, &mut Vec::new(), &mut out, 0);
         out
     }
 
-    fn undeclared_in(
+    fn misfits_in(
         &self,
         value: &Value,
         tr: &TypeRef,
@@ -166,7 +167,7 @@ impl<'a> Typed<'a> {
                         continue;
                     };
                     path.push(pe);
-                    self.undeclared_in(item, &list.element, path, out, depth + 1);
+                    self.misfits_in(item, &list.element, path, out, depth + 1);
                     path.pop();
                 }
             }
@@ -174,11 +175,9 @@ impl<'a> Typed<'a> {
                 for (key, child) in entries {
                     path.push(PathElement::Field(key.clone()));
                     match (map.field(key), &map.element) {
-                        (Some(f), _) => {
-                            self.undeclared_in(child, &f.type_ref, path, out, depth + 1)
-                        }
+                        (Some(f), _) => self.misfits_in(child, &f.type_ref, path, out, depth + 1),
                         (None, Some(element)) => {
-                            self.undeclared_in(child, element, path, out, depth + 1)
+                            self.misfits_in(child, element, path, out, depth + 1)
                         }
                         (None, None) if map.open => {}
                         (None, None) => {
