@@ -13,15 +13,19 @@ pub struct Server {
 
 impl Server {
     /// The server process's resident memory now (`VmRSS`, KiB).
-    #[allow(dead_code)]
     pub fn rss_kb(&self) -> u64 {
+        self.status_field("VmRSS")
+    }
+
+    /// A numeric field of the server's `/proc/<pid>/status` (its first word).
+    pub fn status_field(&self, name: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .expect("the server's /proc status");
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
             .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .expect("VmRSS")
+            .unwrap_or_else(|| panic!("{name} in the server's /proc status"))
     }
 
     /// Starts the server with `--listen 127.0.0.1:0` and reads the bound address from the first

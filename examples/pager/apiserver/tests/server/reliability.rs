@@ -414,6 +414,14 @@ fn tls_handshaken(
     rustls::StreamOwned::new(conn, tcp)
 }
 
+/// The server turns transparent huge pages off for itself: a heap of many small objects would
+/// hold partly used 2 MiB pages (kube-codegen's CLI, a short run, keeps them on).
+#[test]
+fn the_server_runs_without_transparent_huge_pages() {
+    let server = Server::start(&["--storage", "memory"]);
+    assert_eq!(server.status_field("THP_enabled"), 0);
+}
+
 /// Watches from now that never read do not hold the store decoded and encoded for each of them:
 /// the initial ADDEDs are made as the connection takes them (8 such watches of a 10 MB store
 /// took some 80 MB each before). A bound on memory, not a timing: the watches' growth stays
