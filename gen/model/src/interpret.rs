@@ -117,7 +117,7 @@ pub(crate) fn interpret_package(
         t.options = options;
         t.resource = resource;
         for (f, o) in fields_mut(t).into_iter().zip(fields) {
-            f.options = o;
+            f.options = o.into();
         }
     }
     generated_name_collisions(pkg, diags);

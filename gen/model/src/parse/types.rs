@@ -4,7 +4,7 @@
 use syn::ext::IdentExt;
 
 use crate::diag::Diagnostic;
-use crate::model::{Field, FieldOptions, TypeBody, VariantShape};
+use crate::model::{Field, Sparse, TypeBody, VariantShape};
 use crate::tags::{self, Place};
 
 use super::LoweredType;
@@ -170,14 +170,14 @@ pub(super) fn lower_field(ctx: &mut Ctx, f: &syn::Field) -> Field {
     }
     Field {
         wire: serde.rename.clone().unwrap_or_else(|| name.clone()),
-        serde,
+        serde: serde.into(),
         name,
         raw: raw_ident,
         docs,
         ty: lower_ty(ctx, &f.ty),
         span: field_span(ctx, f),
         is_pub: !matches!(f.vis, syn::Visibility::Inherited),
-        options: FieldOptions::default(),
+        options: Sparse::default(),
         tags,
     }
 }
