@@ -3,6 +3,7 @@
 //! a graceful shutdown, and connections closed when idle; or plain HTTP (loopback development).
 
 pub mod certs;
+mod policy;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,6 +17,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::PeerCertificates;
 pub use certs::{CertKeyFiles, ReloadingCert, self_signed};
+pub use policy::{TlsMinVersion, TlsPolicy};
 
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -134,6 +136,7 @@ impl rustls::server::danger::ClientCertVerifier for RequestClientCert {
 /// HTTPS settings.
 pub struct Tls {
     cert: Arc<ReloadingCert>,
+    policy: Arc<TlsPolicy>,
     /// Replaced when the client CAs change ([`Tls::follow`]); each handshake takes the current one.
     config: Arc<std::sync::RwLock<Arc<rustls::ServerConfig>>>,
 }
@@ -148,10 +151,21 @@ impl Tls {
         files: CertKeyFiles,
         client_cas: &[CertificateDer<'static>],
     ) -> Result<Self, String> {
+        Tls::with_policy(files, client_cas, TlsPolicy::default())
+    }
+
+    /// [`Tls::new`] offering the versions and cipher suites of `policy`
+    /// (`--tls-min-version`, `--tls-cipher-suites`).
+    pub fn with_policy(
+        files: CertKeyFiles,
+        client_cas: &[CertificateDer<'static>],
+        policy: TlsPolicy,
+    ) -> Result<Self, String> {
         let cert = Arc::new(ReloadingCert::new(files)?);
-        let config = server_config(&cert, client_cas)?;
+        let config = server_config(&cert, client_cas, &policy)?;
         Ok(Tls {
             cert,
+            policy: Arc::new(policy),
             config: Arc::new(std::sync::RwLock::new(config)),
         })
     }
@@ -182,13 +196,14 @@ impl Tls {
         certificates: &crate::auth::DynamicCertificates,
     ) -> impl Future<Output = ()> + Send + 'static {
         let cert = self.cert.clone();
+        let policy = self.policy.clone();
         let config = self.config.clone();
         // Weak: the task ends once nothing else holds the settings (the server is gone).
         let certificates = certificates.downgrade();
         let mut changes = certificates.upgrade().map(|c| c.subscribe());
         async move {
             while let Some(current) = certificates.upgrade().map(|c| c.current()) {
-                match server_config(&cert, &current.client_cas()) {
+                match server_config(&cert, &current.client_cas(), &policy) {
                     Ok(next) => *config.write().unwrap_or_else(|p| p.into_inner()) = next,
                     Err(e) => tracing::warn!(error = %e, "client CAs not applied to TLS"),
                 }
@@ -211,10 +226,11 @@ impl Tls {
 fn server_config(
     cert: &Arc<ReloadingCert>,
     client_cas: &[CertificateDer<'static>],
+    policy: &TlsPolicy,
 ) -> Result<Arc<rustls::ServerConfig>, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = policy.provider();
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(policy.versions())
         .map_err(|e| e.to_string())?;
     let builder = if client_cas.is_empty() {
         builder.with_no_client_auth()

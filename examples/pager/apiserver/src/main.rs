@@ -137,8 +137,18 @@ struct Cli {
     /// DNS names and IP addresses of the generated certificate, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "localhost,127.0.0.1")]
     tls_names: Vec<String>,
+    /// The lowest TLS version accepted: VersionTLS12 (the default) or VersionTLS13
+    /// (VersionTLS10 and VersionTLS11 are taken as VersionTLS12, with a warning).
+    #[arg(long, value_name = "VERSION")]
+    tls_min_version: Option<String>,
+    /// The TLS 1.2 cipher suites offered, comma-separated, with Go's names as kube-apiserver
+    /// takes them; suites rustls lacks (CBC, RSA key exchange) are left out with a warning.
+    /// TLS 1.3's are always offered, as in Go. Default: rustls's (ECDHE with AES-GCM or
+    /// ChaCha20-Poly1305).
+    #[arg(long, value_delimiter = ',', value_name = "SUITES")]
+    tls_cipher_suites: Vec<String>,
     /// Serve plain HTTP instead of HTTPS: development and tests, on loopback only.
-    #[arg(long, conflicts_with_all = ["tls_cert_file", "client_ca_file", "requestheader_client_ca_file"])]
+    #[arg(long, conflicts_with_all = ["tls_cert_file", "client_ca_file", "requestheader_client_ca_file", "tls_min_version", "tls_cipher_suites"])]
     plain_http: bool,
     /// Client certificates signed by this CA (PEM) authenticate as their common name, with their
     /// organizations as groups.
@@ -263,6 +273,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     auth::check_always_allow_paths(&cli.authorization_always_allow_paths)
         .map_err(|e| format!("--authorization-always-allow-paths: {e}"))?;
     check_uid_headers(&cli.requestheader_uid_headers)?;
+    // So are bad TLS flags; what they ask for that rustls cannot offer is said once.
+    let policy = apiserver::serve::TlsPolicy::from_flags(
+        cli.tls_min_version.as_deref(),
+        &cli.tls_cipher_suites,
+    )?;
+    for warning in policy.warnings() {
+        tracing::warn!("{warning}");
+    }
     let options = StoreOptions {
         history_capacity: cli.watch_history,
         history_bytes: cli.watch_history_mb.saturating_mul(1024 * 1024),
@@ -420,7 +438,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 files
             }
         };
-        let tls = apiserver::serve::Tls::new(files, &certificates.current().client_cas())?;
+        let tls = apiserver::serve::Tls::with_policy(
+            files,
+            &certificates.current().client_cas(),
+            policy,
+        )?;
         tokio::spawn(tls.watch(std::time::Duration::from_secs(5)));
         tokio::spawn(tls.follow(&certificates));
         tracing::info!(listen = %addr, "serving HTTPS");

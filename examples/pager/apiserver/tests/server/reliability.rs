@@ -391,27 +391,154 @@ fn tls_handshaken(
     addr: &str,
     ca: &std::path::Path,
 ) -> rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream> {
+    tls_handshake(
+        addr,
+        ca,
+        &[&rustls::version::TLS13, &rustls::version::TLS12],
+        None,
+    )
+    .unwrap()
+}
+
+/// A TLS handshake with `addr` offering only `versions` and, when given, only the cipher suite
+/// `suite` (a rustls name, `TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`); the handshake's error
+/// when the server refuses it.
+fn tls_handshake(
+    addr: &str,
+    ca: &std::path::Path,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    suite: Option<&str>,
+) -> Result<rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>, std::io::Error> {
     use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_file_iter(ca).unwrap() {
         roots.add(cert.unwrap()).unwrap();
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let mut provider = rustls::crypto::ring::default_provider();
+    if let Some(suite) = suite {
+        provider
+            .cipher_suites
+            .retain(|s| format!("{:?}", s.suite()) == suite);
+        assert_eq!(
+            provider.cipher_suites.len(),
+            1,
+            "rustls has no suite {suite}"
+        );
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     let mut conn =
         rustls::ClientConnection::new(Arc::new(config), ServerName::try_from("localhost").unwrap())
             .unwrap();
     let mut tcp = std::net::TcpStream::connect(addr).unwrap();
     tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     while conn.is_handshaking() {
-        conn.complete_io(&mut tcp).unwrap();
+        conn.complete_io(&mut tcp)?;
     }
-    rustls::StreamOwned::new(conn, tcp)
+    Ok(rustls::StreamOwned::new(conn, tcp))
+}
+
+/// `--tls-min-version` and `--tls-cipher-suites` (Go's names, as a manifest written for
+/// kube-apiserver gives them) limit what a handshake may agree on; bad values stop the server
+/// before it serves.
+#[test]
+fn tls_min_version_and_cipher_suites_limit_the_handshake() {
+    use rustls::version::{TLS12, TLS13};
+    let certs = tempfile::tempdir().unwrap();
+    let ca = certs.path().join("ca.crt");
+    let cert_dir = certs.path().to_str().unwrap();
+    // The generated certificate has an ECDSA key: of this list, only the ECDSA AES-256 suite
+    // can serve TLS 1.2 (the RSA and CBC ones are Go names rustls leaves out).
+    let server = Server::start_https(&[
+        "--storage",
+        "memory",
+        "--cert-dir",
+        cert_dir,
+        "--tls-cipher-suites",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_RSA_WITH_AES_128_CBC_SHA",
+    ]);
+    let ok = tls_handshake(
+        &server.addr,
+        &ca,
+        &[&TLS12],
+        Some("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+    )
+    .unwrap();
+    assert_eq!(
+        ok.conn.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_2)
+    );
+    let refused = tls_handshake(
+        &server.addr,
+        &ca,
+        &[&TLS12],
+        Some("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+    );
+    assert!(
+        refused.is_err(),
+        "a TLS 1.2 suite left out of the list was agreed"
+    );
+    // TLS 1.3 is not restricted by the list, as in Go.
+    let ok = tls_handshake(
+        &server.addr,
+        &ca,
+        &[&TLS13],
+        Some("TLS13_AES_128_GCM_SHA256"),
+    )
+    .unwrap();
+    assert_eq!(
+        ok.conn.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
+    drop(server);
+
+    let server = Server::start_https(&[
+        "--storage",
+        "memory",
+        "--cert-dir",
+        cert_dir,
+        "--tls-min-version",
+        "VersionTLS13",
+    ]);
+    assert!(tls_handshake(&server.addr, &ca, &[&TLS12], None).is_err());
+    assert!(tls_handshake(&server.addr, &ca, &[&TLS13], None).is_ok());
+    drop(server);
+
+    for (flag, value, message) in [
+        ("--tls-min-version", "TLS1.2", "unknown version \"TLS1.2\""),
+        (
+            "--tls-cipher-suites",
+            "TLS_MADE_UP",
+            "unknown cipher suite TLS_MADE_UP",
+        ),
+        (
+            "--tls-cipher-suites",
+            "TLS_RSA_WITH_AES_128_CBC_SHA",
+            "none of the TLS 1.2 suites listed can be offered",
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
+            .args([
+                "--storage",
+                "memory",
+                "--listen",
+                "127.0.0.1:0",
+                "--cert-dir",
+                cert_dir,
+                flag,
+                value,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(message),
+            "{flag}={value}: {stderr}"
+        );
+    }
 }
 
 /// The server turns transparent huge pages off for itself: a heap of many small objects would
