@@ -239,6 +239,11 @@ impl<H: Object + Clone> FieldManager<H> {
         new: &mut H,
         manager: &str,
     ) -> Result<(), ApiError> {
+        // Owned is what is stored: Go computes the fields of the decoded object, where
+        // `omitempty` has dropped an empty `labels: {}` or `finalizers: []`. Counted as present,
+        // they made the writer own them on an object without them (its next apply of a label
+        // conflicted), and rewrote an unchanged object on every update.
+        meta::omit_empty(new.metadata_mut());
         let api_version = &self.versions[index].api_version;
         let mut managed = match old {
             None => requested(new),

@@ -1241,3 +1241,117 @@ async fn a_required_field_no_longer_applied_is_pruned_across_versions() {
     assert_eq!(body["spec"]["content"], "", "{body}");
     assert_eq!(body["spec"]["title"], "OnlyTitle", "{body}");
 }
+
+/// Empty `labels`, `finalizers` and `ownerReferences` in a write are owned by nobody, as Go's
+/// `omitempty` drops them before its fields are counted: removing the last label leaves its
+/// writer owning nothing, a controller clearing its finalizer with `[]` does not block another
+/// manager's apply of one, and replacing an unchanged object with `labels: {}` writes nothing
+/// (before, each such update made a new resourceVersion and a watch event: a controller's loop).
+#[tokio::test]
+async fn empty_labels_and_finalizers_are_owned_by_nobody() {
+    let app = app();
+    let (code, created) = send(
+        &app,
+        Method::POST,
+        &format!("{BETA}?fieldManager=creator"),
+        "application/json",
+        json!({"metadata": {"name": "e1", "labels": {}, "finalizers": [], "ownerReferences": []},
+               "spec": {"title": "t", "content": "c"}})
+        .to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    assert!(created["metadata"].get("labels").is_none(), "{created}");
+    let creator = owners(&created);
+    assert_eq!(
+        creator[0].3,
+        json!({"f:spec": {"f:content": {}, "f:priority": {}, "f:title": {}}})
+    );
+
+    // kubectl label e1 tmp=1, then kubectl label e1 tmp-.
+    for labels in [json!({"tmp": "1"}), json!({"tmp": null})] {
+        let (code, obj) = send(
+            &app,
+            Method::PATCH,
+            &format!("{BETA}/e1?fieldManager=kubectl-label"),
+            "application/merge-patch+json",
+            json!({"metadata": {"labels": labels}}).to_string(),
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{obj}");
+    }
+    // A controller adds its finalizer, then removes it by sending the list left: [].
+    for finalizers in [json!(["example.com/ctrl"]), json!([])] {
+        let (code, obj) = send(
+            &app,
+            Method::PATCH,
+            &format!("{BETA}/e1?fieldManager=ctrl"),
+            "application/merge-patch+json",
+            json!({"metadata": {"finalizers": finalizers}}).to_string(),
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{obj}");
+    }
+    let (code, obj) = send(
+        &app,
+        Method::GET,
+        &format!("{BETA}/e1"),
+        "application/json",
+        String::new(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let owned: Vec<String> = owners(&obj).into_iter().map(|o| o.0).collect();
+    assert_eq!(owned, ["creator"], "{obj}");
+
+    // Another manager's apply of labels and a finalizer conflicts with no one.
+    let (code, applied) = apply(
+        &app,
+        &format!("{BETA}/e1"),
+        "deployer",
+        false,
+        json!({"apiVersion": "pager.k8s.co/v1beta1", "kind": "Alert",
+               "metadata": {"name": "e1", "labels": {"team": "a"}, "finalizers": ["example.com/deployer"]}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{applied}");
+
+    // Replacing the object unchanged, with an empty list or map added, writes nothing.
+    let mut same = applied.clone();
+    same["metadata"]["ownerReferences"] = json!([]);
+    let rv = applied["metadata"]["resourceVersion"].clone();
+    for _ in 0..2 {
+        let (code, put) = send(
+            &app,
+            Method::PUT,
+            &format!("{BETA}/e1?fieldManager=deployer-put"),
+            "application/json",
+            same.to_string(),
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{put}");
+        assert_eq!(put["metadata"]["resourceVersion"], rv, "{put}");
+    }
+    let (code, unlabeled) = send(
+        &app,
+        Method::POST,
+        &format!("{BETA}?fieldManager=creator"),
+        "application/json",
+        beta("e2", json!({"title": "t", "content": "c"})).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{unlabeled}");
+    let mut with_empty_labels = unlabeled.clone();
+    with_empty_labels["metadata"]["labels"] = json!({});
+    let rv = unlabeled["metadata"]["resourceVersion"].clone();
+    let (code, put) = send(
+        &app,
+        Method::PUT,
+        &format!("{BETA}/e2?fieldManager=controller"),
+        "application/json",
+        with_empty_labels.to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{put}");
+    assert_eq!(put["metadata"]["resourceVersion"], rv, "{put}");
+}
