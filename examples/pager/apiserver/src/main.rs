@@ -388,8 +388,18 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     match guard {
         Some(guard) => server = server.guard(guard),
+        // Serving every request is for a developer's own machine: anywhere else it fails closed,
+        // as an aggregated server of k8s.io/apiserver without its kubeconfigs denies requests.
+        // (Plain HTTP there is refused for its own reason below.)
+        None if !cli.listen.ip().is_loopback() && !cli.plain_http => {
+            return Err(format!(
+                "refusing to serve every request unauthenticated on {}: configure authentication and authorization (--delegate-in-cluster, --authentication-kubeconfig with --authorization-kubeconfig, --client-ca-file with --authorization-policy-file), or listen on loopback",
+                cli.listen
+            )
+            .into());
+        }
         None => tracing::warn!(
-            "no authentication or authorization configured: every request is served (development only)"
+            "no authentication or authorization configured: every request is served (loopback, development only)"
         ),
     }
     let server = server.build()?;

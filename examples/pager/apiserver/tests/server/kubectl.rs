@@ -814,6 +814,21 @@ fn tls_serving_and_plain_http_only_on_loopback() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // So is serving everyone unauthenticated (HTTPS without authentication or authorization):
+    // it fails closed anywhere but loopback.
+    let certs = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
+        .args(["--storage", "memory", "--listen", "0.0.0.0:0", "--cert-dir"])
+        .arg(certs.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("refusing to serve every request unauthenticated on 0.0.0.0:0"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// The whole session with the oldest kubectl minor versions, which read the protobuf OpenAPI v2
