@@ -113,6 +113,17 @@ impl Drop for Server {
 
 /// A watch starting where a list of `api` is now (kube's list-then-watch), as a boxed stream of
 /// its object events (bookmarks left out).
+/// Starts `pager-apiserver` with `args` expecting it to refuse to (bad flags): its stderr.
+pub fn refused_start<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
+        .args(args)
+        .output()
+        .expect("run pager-apiserver");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "pager-apiserver started: {stderr}");
+    stderr
+}
+
 pub async fn watch_from_now<K>(
     api: &kube::Api<K>,
 ) -> futures::stream::BoxStream<'static, kube::Result<kube::api::WatchEvent<K>>>

@@ -817,17 +817,18 @@ fn tls_serving_and_plain_http_only_on_loopback() {
     // So is serving everyone unauthenticated (HTTPS without authentication or authorization):
     // it fails closed anywhere but loopback.
     let certs = tempfile::tempdir().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
-        .args(["--storage", "memory", "--listen", "0.0.0.0:0", "--cert-dir"])
-        .arg(certs.path())
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
+    let cert_dir = certs.path().to_str().unwrap();
+    let stderr = common::refused_start(&[
+        "--storage",
+        "memory",
+        "--listen",
+        "0.0.0.0:0",
+        "--cert-dir",
+        cert_dir,
+    ]);
     assert!(
-        String::from_utf8_lossy(&o.stderr)
-            .contains("refusing to serve every request unauthenticated on 0.0.0.0:0"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+        stderr.contains("refusing to serve every request unauthenticated on 0.0.0.0:0"),
+        "{stderr}"
     );
 }
 

@@ -520,24 +520,17 @@ fn tls_min_version_and_cipher_suites_limit_the_handshake() {
             "none of the TLS 1.2 suites listed can be offered",
         ),
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pager-apiserver"))
-            .args([
-                "--storage",
-                "memory",
-                "--listen",
-                "127.0.0.1:0",
-                "--cert-dir",
-                cert_dir,
-                flag,
-                value,
-            ])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !out.status.success() && stderr.contains(message),
-            "{flag}={value}: {stderr}"
-        );
+        let stderr = common::refused_start(&[
+            "--storage",
+            "memory",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert-dir",
+            cert_dir,
+            flag,
+            value,
+        ]);
+        assert!(stderr.contains(message), "{flag}={value}: {stderr}");
     }
 }
 
