@@ -26,6 +26,7 @@ pub mod limits;
 mod metrics;
 pub mod object;
 pub mod openapi;
+mod openapi_check;
 pub mod openapi_v2_protobuf;
 pub mod patch;
 pub mod registry;
@@ -470,6 +471,18 @@ impl OpenApiDocs {
                 for (info, text) in &rs {
                     let parsed: serde_json::Map<String, Value> = serde_json::from_str(text)
                         .map_err(|e| BuildError::Schemas(format!("{}: {e}", info.kind)))?;
+                    // Kubernetes' checks of a CRD's schema, for what kube-codegen could not
+                    // check (the types of other crates a schema references).
+                    let problems =
+                        openapi_check::problems(&parsed, &openapi::resolved_schemas(&parsed));
+                    if !problems.is_empty() {
+                        return Err(BuildError::Schemas(format!(
+                            "{} ({}): {}",
+                            info.kind,
+                            info.api_version(),
+                            problems.join("; ")
+                        )));
+                    }
                     schemas.extend(parsed);
                 }
                 docs.push(openapi::GroupVersionDoc {

@@ -130,6 +130,7 @@ fn beta_fleet_spec() -> v1beta1::FleetSpec {
             limits: Some([("memory".to_string(), Quantity("1Gi".into()))].into()),
             claims: None,
         }),
+        preempt: Some(v1beta1::Preempt {}),
         tolerations: vec![Toleration {
             key: Some("dedicated".into()),
             operator: Some("Equal".into()),

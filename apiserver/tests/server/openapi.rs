@@ -647,3 +647,52 @@ fn resolved_schemas_are_self_contained() {
     let wrapped = json!({"components": {"schemas": resolved}});
     assert!(unresolved_refs(&wrapped).is_empty());
 }
+
+/// A server is not built on schemas Kubernetes would refuse in a CRD, for what kube-codegen
+/// cannot check itself (a k8s-openapi type as a keyed list's element or under a default): a
+/// list keyed by a field its items lack, a default that does not fit.
+#[test]
+fn a_server_refuses_list_keys_and_defaults_its_schemas_cannot_hold() {
+    use apiserver::{ApiServer, Resource};
+    use apiserver_storage::{AnyStore, MemoryStore};
+    let build = |spec_properties: Value| {
+        let mut schemas: serde_json::Map<String, Value> =
+            serde_json::from_str(pager::v1beta1::OPENAPI_SCHEMAS).unwrap();
+        let props = schemas["co.k8s.pager.v1beta1.AlertSpec"]["properties"]
+            .as_object_mut()
+            .unwrap();
+        props.extend(spec_properties.as_object().unwrap().clone());
+        let text: &'static str = Box::leak(Value::Object(schemas).to_string().into_boxed_str());
+        ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+            .resource(Resource::<pager::Alert>::hub().version::<pager::v1beta1::Alert>(text))
+            .build()
+            .err()
+            .map(|e| e.to_string())
+    };
+    let toleration =
+        json!({"allOf": [{"$ref": "#/components/schemas/io.k8s.api.core.v1.Toleration"}]});
+    let tolerations = |keys: Value| {
+        json!({"tolerations": {"type": "array", "x-kubernetes-list-type": "map",
+               "x-kubernetes-list-map-keys": keys, "items": toleration}})
+    };
+    assert_eq!(
+        build(tolerations(json!(["nme"]))).as_deref(),
+        Some(
+            "invalid generated OpenAPI schemas: Alert (pager.k8s.co/v1beta1): co.k8s.pager.v1beta1.AlertSpec: `.tolerations` is a list keyed by `nme`, which its items (io.k8s.api.core.v1.Toleration) do not have (their fields: effect, key, operator, tolerationSeconds, value)"
+        )
+    );
+    assert_eq!(build(tolerations(json!(["key", "effect"]))), None);
+    let resources = |default: Value| {
+        json!({"resources": {"allOf": [{"$ref": "#/components/schemas/io.k8s.api.core.v1.ResourceRequirements"}],
+               "default": default}})
+    };
+    let refused = build(resources(json!({"limit": {"cpu": "1"}}))).unwrap();
+    assert!(
+        refused.ends_with("co.k8s.pager.v1beta1.AlertSpec: the default of `.resources` does not fit its schema: unknown field `limit` (did you mean `limits`?)"),
+        "{refused}"
+    );
+    assert_eq!(
+        build(resources(json!({"limits": {"cpu": "1", "memory": "1Gi"}}))),
+        None
+    );
+}

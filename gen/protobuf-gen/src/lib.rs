@@ -762,6 +762,31 @@ fn message_impl(pkg: &Package, m: &Message, opts: &Options) -> TokenStream {
             quote!(<#ty as pb::Field>::absent)
         }
     });
+    if m.fields.is_empty() {
+        // A struct with no field on the wire (`pub struct SelfSigned {}`): every key skipped,
+        // and no parameter or match left unused (warnings under `-D warnings`).
+        return quote! {
+            impl pb::Message for #path {
+                fn encode_fields(&self, _buf: &mut ::std::vec::Vec<u8>) {}
+                fn fields_len(&self) -> usize {
+                    0
+                }
+                fn decode_fields(
+                    buf: &mut &[u8],
+                    _depth: pb::Depth,
+                ) -> ::core::result::Result<Self, pb::DecodeError> {
+                    while !buf.is_empty() {
+                        let (tag, wire) = pb::decode_key(buf)?;
+                        pb::skip(wire, tag, buf)?;
+                    }
+                    ::core::result::Result::Ok(Self {
+                        #( #skipped: ::core::default::Default::default(), )*
+                    })
+                }
+            }
+            pb::message_field!(#path);
+        };
+    }
     quote! {
         // Decoding holds each field in an `Option` of its type, written out (a user's alias
         // expanded): deeply nested types are past clippy's `type_complexity` here.

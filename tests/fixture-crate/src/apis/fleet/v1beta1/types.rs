@@ -97,7 +97,15 @@ pub struct FleetSpec {
     /// Relative weight of each zone.
     #[serde(default, skip_serializing_if = "HashMap::is_empty")]
     pub zone_weights: HashMap<String, Weight>,
+    /// Set to let the fleet's pods preempt others: written `preempt: {}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preempt: Option<Preempt>,
 }
+
+/// An empty object on the wire (`{}`, as cert-manager's `selfSigned: {}`): a braced struct with
+/// no fields, whose generated code must leave nothing unused.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Preempt {}
 
 /// A port of every pod of a fleet.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
