@@ -1411,6 +1411,8 @@ mod sparse_tests {
         assert_eq!(untagged, Sparse::default());
     }
 
+    // The writes go through `DerefMut` (what is tested), not to fields of `Sparse` itself.
+    #[allow(clippy::field_reassign_with_default)]
     #[test]
     fn a_write_makes_the_value_its_own_and_leaves_the_default_alone() {
         let mut options = Sparse::<FieldOptions>::default();
