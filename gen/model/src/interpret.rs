@@ -1178,6 +1178,11 @@ fn check_default(pkg: &Package, ty: &FieldType, value: &Value, depth: usize) -> 
         },
         FieldType::Known(k) => match (k, value) {
             (KnownType::Json, _) => Ok(()),
+            // A quantity as Kubernetes parses it (`resource.ParseQuantity`); the API server's
+            // schema publishes the same grammar as a `pattern`.
+            (KnownType::Quantity, Value::String(s)) if !is_quantity(s) => Err(format!(
+                "\"{s}\" is not a quantity (`100Mi`, `0.5`, `2G`, `1e3`: a number and one suffix, no space)"
+            )),
             (KnownType::Quantity | KnownType::IntOrString, Value::String(_) | Value::Number(_)) => {
                 Ok(())
             }
@@ -1506,6 +1511,28 @@ fn check_enum_default(
 /// A Go `time.Duration` string as `ParseDuration` (and kube's `Duration`) reads it: an optional
 /// sign, then one or more decimal numbers each with a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`,
 /// `h`); `0` alone.
+/// Kubernetes' quantity grammar: a signed decimal number, then nothing, a binary suffix
+/// (`Ki` … `Ei`), a decimal one (`n`, `u`, `m`, `k`, `M` … `E`) or an exponent (`e3`, `E-2`).
+fn is_quantity(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let number_end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (number, suffix) = s.split_at(number_end);
+    let digits = number.chars().filter(char::is_ascii_digit).count();
+    if digits == 0 || number.matches('.').count() > 1 {
+        return false;
+    }
+    match suffix {
+        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T"
+        | "P" | "E" => true,
+        _ => suffix
+            .strip_prefix(['e', 'E'])
+            .map(|exp| exp.strip_prefix(['-', '+']).unwrap_or(exp))
+            .is_some_and(|exp| !exp.is_empty() && exp.chars().all(|c| c.is_ascii_digit())),
+    }
+}
+
 fn is_go_duration(s: &str) -> bool {
     let s = s.strip_prefix(['-', '+']).unwrap_or(s);
     if s == "0" {
@@ -1563,6 +1590,26 @@ fn generated_name_collisions(pkg: &Package, diags: &mut Vec<Diagnostic>) {
                     )),
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_quantity;
+
+    #[test]
+    fn quantities_follow_kubernetes_grammar() {
+        for good in [
+            "1", "0.5", ".5", "1.", "+1", "-2", "100Mi", "1.5Gi", "500m", "2k", "3E", "1e3",
+            "1E-2", "7e+1",
+        ] {
+            assert!(is_quantity(good), "{good}");
+        }
+        for bad in [
+            "", "Mi", "1 Gi", "1GB", "1.2.3", "1e", "1e-", "1mi", "--1", "1Ki2", ".",
+        ] {
+            assert!(!is_quantity(bad), "{bad}");
         }
     }
 }

@@ -2083,6 +2083,9 @@ fn defaults_are_checked_as_serde_reads_them() {
          \x20   /// +default=\"1h30m0.5s\"\n    pub good_duration: Option<kube::core::Duration>,\n\
          \x20   /// +default=\"not base64!\"\n    pub bad_bytes: Option<ByteString>,\n\
          \x20   /// +default=\"aGVsbG8=\"\n    pub good_bytes: Option<ByteString>,\n\
+         \x20   /// +default=\"100 MB\"\n    pub bad_quantity: Option<k8s_openapi::apimachinery::pkg::api::resource::Quantity>,\n\
+         \x20   /// +default=\"1.5Gi\"\n    pub good_quantity: Option<k8s_openapi::apimachinery::pkg::api::resource::Quantity>,\n\
+         \x20   /// +default=\"-2e3\"\n    pub good_exponent: Option<k8s_openapi::apimachinery::pkg::api::resource::Quantity>,\n\
          \x20   /// +default={{\"type\":\"Triangle\"}}\n    pub bad_internal: Option<Shape>,\n\
          \x20   /// +default={{\"type\":\"Circle\",\"radius\":2}}\n    pub good_internal: Option<Shape>,\n\
          \x20   /// +default={{\"Unknown\":1}}\n    pub bad_external: Option<Action>,\n\
@@ -2101,6 +2104,7 @@ fn defaults_are_checked_as_serde_reads_them() {
         "bad_time",
         "bad_duration",
         "bad_bytes",
+        "bad_quantity",
         "bad_internal",
         "bad_external",
         "bad_untagged",
@@ -2114,7 +2118,7 @@ fn defaults_are_checked_as_serde_reads_them() {
         );
     }
     assert!(!out.contains("good_"), "{out}");
-    assert_eq!(out.matches("error[E0313]").count(), 7, "{out}");
+    assert_eq!(out.matches("error[E0313]").count(), 8, "{out}");
     insta::assert_snapshot!(out);
 }
 
