@@ -272,36 +272,21 @@ fn fits(
     }
 }
 
-/// The name of `names` closest to `name` (a typo's fix), if one is close.
+/// The name of `names` closest to `name` (a typo's fix), if one is close: a transposition
+/// (`kye`) is one edit.
 fn closest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
     let lower = name.to_ascii_lowercase();
     names
         .iter()
-        .map(|n| (edit_distance(&lower, &n.to_ascii_lowercase()), *n))
-        .filter(|(d, n)| {
-            let len = n.len().max(name.len());
-            // A transposition (`kye`) is two edits; in a name of two letters, one is plenty.
-            *d <= if len <= 2 { 1 } else { (len / 3).max(2) }
+        .map(|n| {
+            (
+                strsim::damerau_levenshtein(&lower, &n.to_ascii_lowercase()),
+                *n,
+            )
         })
+        .filter(|(d, n)| *d <= (n.len().max(name.len()) / 3).max(1))
         .min()
         .map(|(_, n)| n)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (row[j + 1] + 1)
-                .min(row[j] + 1)
-                .min(prev + usize::from(ca != *cb));
-            prev = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
