@@ -32,30 +32,52 @@ pub struct TlsPolicy {
     warnings: Vec<String>,
 }
 
-/// Go's TLS 1.2 suite names that rustls offers, with Go's aliases.
+/// Go's TLS 1.2 suite names that rustls offers.
+static OFFERED: [(&str, &SupportedCipherSuite); 6] = [
+    (
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        &ring_suites::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    ),
+    (
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        &ring_suites::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    ),
+    (
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+        &ring_suites::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    ),
+    (
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        &ring_suites::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    ),
+    (
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        &ring_suites::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ),
+    (
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+        &ring_suites::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ),
+];
+
+/// Go's other names of two of them.
+const ALIASES: [(&str, &str); 2] = [
+    (
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+    ),
+    (
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+    ),
+];
+
 fn offered(name: &str) -> Option<SupportedCipherSuite> {
-    Some(match name {
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" => {
-            ring_suites::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
-        }
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" => {
-            ring_suites::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
-        }
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305"
-        | "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" => {
-            ring_suites::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
-        }
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" => {
-            ring_suites::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
-        }
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" => {
-            ring_suites::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
-        }
-        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305" | "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" => {
-            ring_suites::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
-        }
-        _ => return None,
-    })
+    let name = ALIASES
+        .iter()
+        .find(|(a, _)| *a == name)
+        .map_or(name, |(_, n)| n);
+    OFFERED.iter().find(|(n, _)| *n == name).map(|(_, s)| **s)
 }
 
 /// Go's TLS 1.3 suite names: accepted, always offered.
@@ -167,14 +189,7 @@ impl TlsPolicy {
 
     /// The Go names of the TLS 1.2 suites the server can offer.
     pub fn offered_names() -> Vec<&'static str> {
-        vec![
-            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
-            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
-        ]
+        OFFERED.iter().map(|(n, _)| *n).collect()
     }
 
     /// What was asked for but is not offered, one message each (log them).
@@ -247,6 +262,13 @@ mod tests {
         let offered = names(&policy);
         assert!(offered.contains(&"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".to_string()));
         assert!(offered.contains(&"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256".to_string()));
+        // Go's other name of a suite is the same suite.
+        let alias = TlsPolicy::from_flags(
+            None,
+            &["TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256".into()],
+        )
+        .unwrap();
+        assert!(names(&alias).contains(&"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256".to_string()));
         assert!(!offered.iter().any(|n| n.contains("ECDSA")
             || n.contains("AES_256_GCM_SHA384") && n.starts_with("TLS_ECDHE")));
         assert_eq!(

@@ -273,6 +273,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     auth::check_always_allow_paths(&cli.authorization_always_allow_paths)
         .map_err(|e| format!("--authorization-always-allow-paths: {e}"))?;
     check_uid_headers(&cli.requestheader_uid_headers)?;
+    // Serving every request is for a developer's own machine: anywhere else the server fails
+    // closed, as an aggregated server of k8s.io/apiserver without its kubeconfigs denies
+    // requests. (Plain HTTP there is refused for its own reason below.)
+    if serves_everyone(&cli) && !cli.listen.ip().is_loopback() && !cli.plain_http {
+        return Err(format!(
+            "refusing to serve every request unauthenticated on {}: configure authentication and authorization (--delegate-in-cluster, --authentication-kubeconfig with --authorization-kubeconfig, --client-ca-file with --authorization-policy-file), or listen on loopback",
+            cli.listen
+        )
+        .into());
+    }
     // So are bad TLS flags; what they ask for that rustls cannot offer is said once.
     let policy = apiserver::serve::TlsPolicy::from_flags(
         cli.tls_min_version.as_deref(),
@@ -388,16 +398,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     match guard {
         Some(guard) => server = server.guard(guard),
-        // Serving every request is for a developer's own machine: anywhere else it fails closed,
-        // as an aggregated server of k8s.io/apiserver without its kubeconfigs denies requests.
-        // (Plain HTTP there is refused for its own reason below.)
-        None if !cli.listen.ip().is_loopback() && !cli.plain_http => {
-            return Err(format!(
-                "refusing to serve every request unauthenticated on {}: configure authentication and authorization (--delegate-in-cluster, --authentication-kubeconfig with --authorization-kubeconfig, --client-ca-file with --authorization-policy-file), or listen on loopback",
-                cli.listen
-            )
-            .into());
-        }
+        // Only on loopback: elsewhere `run` refused to start.
         None => tracing::warn!(
             "no authentication or authorization configured: every request is served (loopback, development only)"
         ),
@@ -544,6 +545,7 @@ async fn guard(
         };
     let certificates = authentication.certificates.clone();
     if !configured && authorizer.is_none() {
+        debug_assert!(serves_everyone(cli));
         return Ok((None, certificates));
     }
     let authorizer = authorizer.unwrap_or_else(|| {
@@ -553,6 +555,16 @@ async fn guard(
     let mut guard = Guard::new(authentication, authorizer);
     guard.always_allow_paths = cli.authorization_always_allow_paths.clone();
     Ok((Some(guard), certificates))
+}
+
+/// Whether no flag configures authentication or authorization: `guard` then makes no guard.
+fn serves_everyone(cli: &Cli) -> bool {
+    cli.client_ca_file.is_none()
+        && cli.requestheader_client_ca_file.is_none()
+        && cli.authentication_kubeconfig.is_none()
+        && cli.authorization_kubeconfig.is_none()
+        && cli.authorization_policy_file.is_none()
+        && !cli.delegate_in_cluster
 }
 
 /// `--requestheader-uid-headers` as kube-apiserver checks it: no blank name, and, when set,

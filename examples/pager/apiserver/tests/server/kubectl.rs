@@ -815,12 +815,15 @@ fn tls_serving_and_plain_http_only_on_loopback() {
         String::from_utf8_lossy(&o.stderr)
     );
     // So is serving everyone unauthenticated (HTTPS without authentication or authorization):
-    // it fails closed anywhere but loopback.
+    // it fails closed anywhere but loopback, before anything starts (no store is opened: the
+    // etcd named here does not exist).
     let certs = tempfile::tempdir().unwrap();
     let cert_dir = certs.path().to_str().unwrap();
     let stderr = common::refused_start(&[
         "--storage",
-        "memory",
+        "etcd",
+        "--etcd-servers",
+        "http://127.0.0.1:9",
         "--listen",
         "0.0.0.0:0",
         "--cert-dir",
