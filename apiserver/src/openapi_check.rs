@@ -137,27 +137,19 @@ fn shown(path: &str) -> String {
     }
 }
 
-/// `schema` with references followed (a `$ref`, or an `allOf` of one), and the definition it
-/// names if any.
+/// `schema` with references followed (structured-merge-diff's reading, shared with field
+/// ownership), and the definition it names if any.
 fn resolve<'a>(all: &'a Map<String, Value>, schema: &'a Value) -> (Option<&'a str>, &'a Value) {
     let mut name = None;
     let mut at = schema;
     for _ in 0..MAX_DEPTH {
-        let target = at.get("$ref").and_then(Value::as_str).or_else(|| {
-            match at.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
-                Some([one]) => one.get("$ref").and_then(Value::as_str),
-                _ => None,
-            }
-        });
-        let Some(target) = target else { break };
-        let def = target.rsplit('/').next().unwrap_or(target);
-        match all.get_key_value(def) {
-            Some((k, v)) => {
-                name = Some(k.as_str());
-                at = v;
-            }
-            None => break,
-        }
+        let Some((k, v)) = kube_codegen_fieldpath::schema::reference(at)
+            .and_then(|target| all.get_key_value(target.as_str()))
+        else {
+            break;
+        };
+        name = Some(k.as_str());
+        at = v;
     }
     (name, at)
 }
@@ -179,6 +171,8 @@ fn fits(
     if depth > MAX_DEPTH {
         return;
     }
+    // `nullable` may sit on a reference's wrapper (`{"allOf": [{"$ref"}], "nullable": true}`).
+    let wrapper_nullable = schema.get("nullable") == Some(&Value::Bool(true));
     let (_, schema) = resolve(all, schema);
     let at = |path: &str| {
         if path.is_empty() {
@@ -188,7 +182,8 @@ fn fits(
         }
     };
     if value.is_null() {
-        if schema.get("nullable") != Some(&Value::Bool(true)) && schema.get("type").is_some() {
+        let nullable = wrapper_nullable || schema.get("nullable") == Some(&Value::Bool(true));
+        if !nullable && schema.get("type").is_some() {
             problems.push(format!("null{} is not allowed", at(path)));
         }
         return;
@@ -333,6 +328,8 @@ mod tests {
                     "default": {"limit": {"cpu": "1"}}},
                 "good": {"allOf": [{"$ref": "#/components/schemas/io.k8s.api.core.v1.ResourceRequirements"}],
                     "default": {"limits": {"cpu": "1", "memory": 3}}},
+                "cleared": {"allOf": [{"$ref": "#/components/schemas/io.k8s.api.core.v1.ResourceRequirements"}],
+                    "nullable": true, "default": null},
                 "replicas": {"type": "integer", "default": "one"},
                 "mode": {"type": "string", "enum": ["a", "b"], "default": "c"},
                 "ports": {"type": "array", "items": {"type": "integer"}, "default": [80, "http"]}}}

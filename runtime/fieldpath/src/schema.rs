@@ -172,9 +172,10 @@ fn type_ref_of(schema: &Value, defs: &Map<String, Value>) -> TypeRef {
     }
 }
 
-/// `$ref`, or `allOf: [{$ref}]` (a reference with a description beside it). An `allOf` beside
-/// properties of the schema's own adds to them instead (see [`add_object`]).
-fn reference(schema: &Value) -> Option<String> {
+/// The definition `schema` names: `$ref`, or `allOf: [{$ref}]` (a reference with a description
+/// beside it). An `allOf` beside properties of the schema's own adds to them instead (see
+/// [`add_object`]).
+pub fn reference(schema: &Value) -> Option<String> {
     let target = |v: &Value| {
         v.get("$ref").and_then(Value::as_str).map(|r| {
             r.rsplit('/')
