@@ -3,6 +3,7 @@
 //! a graceful shutdown, and connections closed when idle; or plain HTTP (loopback development).
 
 pub mod certs;
+mod coalesce;
 mod policy;
 
 use std::future::Future;
@@ -17,6 +18,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::PeerCertificates;
 pub use certs::{CertKeyFiles, ReloadingCert, self_signed};
+use coalesce::Coalesce;
 pub use policy::{TlsMinVersion, TlsPolicy};
 
 /// How long a TLS handshake may take.
@@ -384,13 +386,7 @@ struct Timeouts {
     header_read: Duration,
 }
 
-/// The connection as hyper reads and writes it.
-///
-/// HTTP/2 connections do not offer vectored writes: with them h2 sends every DATA frame over 256
-/// bytes in a write of its own (it holds one such payload at a time); without, frames up to
-/// 1 KiB — a watch event of a typical object — are copied into its 16 KiB buffer, so one event
-/// for a thousand watches on a connection takes a few dozen writes, not a thousand. HTTP/1.1
-/// keeps them: hyper then queues a list's chunks for `writev` instead of copying them.
+/// The connection as hyper reads and writes it (its writes gathered for HTTP/2: [`Coalesce`]).
 ///
 /// It keeps the header timeout ([`HEADER_READ_TIMEOUT`]) as Go's net/http does, in place of
 /// hyper's, which also runs while a keep-alive connection waits for its next request: an HTTP/1
@@ -401,9 +397,7 @@ struct Timeouts {
 /// over TLS too after its handshake); its streams are then h2's, and its idleness the idle
 /// timeout's. The protocol is told from the bytes read, not from the write batching's guess.
 struct Transport<T> {
-    inner: T,
-    /// Whether writes are batched for HTTP/2 (see above).
-    http2: bool,
+    inner: Coalesce<T>,
     /// What the bytes read so far say the protocol is.
     protocol: Protocol,
     activity: Arc<Activity>,
@@ -416,7 +410,8 @@ struct Transport<T> {
 }
 
 impl<T> Transport<T> {
-    /// `due`: when the first request's headers (or over HTTP/2, its first byte) are overdue.
+    /// `due`: when the first request's headers (or over HTTP/2, its first byte) are overdue;
+    /// `http2`: whether ALPN or the first bytes said HTTP/2 (its writes are gathered).
     fn new(
         inner: T,
         http2: bool,
@@ -426,8 +421,7 @@ impl<T> Transport<T> {
     ) -> Self {
         activity.headers_arriving(true);
         Transport {
-            inner,
-            http2,
+            inner: Coalesce::new(inner, http2),
             protocol: Protocol::Unknown { matched: 0 },
             activity: activity.clone(),
             header_read: timeouts.header_read,
@@ -536,7 +530,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Transport<T> {
     }
 
     fn is_write_vectored(&self) -> bool {
-        !self.http2 && self.inner.is_write_vectored()
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(

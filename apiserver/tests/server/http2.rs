@@ -21,6 +21,8 @@ async fn serve() -> std::net::SocketAddr {
 async fn serve_with(options: apiserver::serve::ServeOptions) -> std::net::SocketAddr {
     let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
         .resource(Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS))
+        // A connection's thousand streams, and a watch over HTTP/1.1 beside them.
+        .max_watches(2_000)
         .build()
         .unwrap()
         .into_router();
@@ -150,6 +152,9 @@ async fn an_idle_http2_connection_ignoring_goaway_is_dropped() {
     assert!(closed.is_ok(), "the connection is still open after 8 s");
 }
 
+/// Every stream of a connection carrying a thousand watches gets each event, byte for byte what
+/// a watch over HTTP/1.1 gets: the server gathers the streams' DATA frames into large writes
+/// (`serve::coalesce`), and this checks the gathering against the plain path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_watches_share_one_http2_connection() {
     let addr = serve().await;
@@ -162,14 +167,14 @@ async fn a_thousand_watches_share_one_http2_connection() {
     .await
     .unwrap();
     tokio::spawn(conn);
+    let watch = format!("{BASE}?watch=1&resourceVersion=0");
     let watches = apiserver::serve::HTTP2_MAX_STREAMS_PER_CONNECTION as usize;
     let mut bodies = Vec::new();
     for _ in 0..watches {
         let mut sender = sender.clone();
+        let uri = format!("http://{addr}{watch}");
         bodies.push(tokio::spawn(async move {
-            let req = Request::get(format!("http://{addr}{BASE}?watch=1&resourceVersion=0"))
-                .body(Empty::new())
-                .unwrap();
+            let req = Request::get(uri).body(Empty::new()).unwrap();
             let resp = sender.send_request(req).await.unwrap();
             assert_eq!(resp.status(), StatusCode::OK);
             resp.into_body()
@@ -185,46 +190,153 @@ async fn a_thousand_watches_share_one_http2_connection() {
                 .unwrap(),
         );
     }
-    // One create, over HTTP/1.1 on another connection, reaches every stream.
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut writer, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let body = r#"{"metadata":{"name":"shared"},"spec":{"message":"one for all"}}"#;
-    let resp = writer
+    // The same watch over HTTP/1.1, and writes over HTTP/1.1 on a third connection.
+    let http1 = |addr| async move {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(tcp))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        sender
+    };
+    let mut plain = http1(addr).await;
+    plain.ready().await.unwrap();
+    let resp = plain
         .send_request(
-            Request::post(BASE)
+            Request::get(&watch)
                 .header("host", addr.to_string())
-                .header("content-type", "application/json")
-                .body(Full::new(Bytes::from(body)))
+                .body(Full::default())
                 .unwrap(),
         )
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(resp.status(), StatusCode::OK);
+    opened.push(resp.into_body());
+    let mut writer = http1(addr).await;
+    // Events of several sizes: the larger ones are sent in DATA frames of their own by h2.
+    let writes = [
+        ("shared", 40),
+        ("large", 3_000),
+        ("shared", 9_000),
+        ("last", 10),
+    ];
+    for (i, (name, len)) in writes.iter().enumerate() {
+        let message = "m".repeat(*len);
+        let (method, uri, content_type) = match i {
+            0 | 1 | 3 => (http::Method::POST, BASE.to_owned(), "application/json"),
+            _ => (
+                http::Method::PATCH,
+                format!("{BASE}/{name}"),
+                "application/merge-patch+json",
+            ),
+        };
+        let body = serde_json::json!({
+            "apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+            "metadata": {"name": name}, "spec": {"message": message},
+        });
+        writer.ready().await.unwrap();
+        let resp = writer
+            .send_request(
+                Request::builder()
+                    .method(method)
+                    .uri(uri)
+                    .header("host", addr.to_string())
+                    .header("content-type", content_type)
+                    .body(Full::new(Bytes::from(body.to_string())))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.status());
+        resp.into_body().collect().await.unwrap();
+    }
     let mut readers = Vec::new();
     for mut body in opened {
+        let events = writes.len();
         readers.push(tokio::spawn(async move {
             let mut buf = Vec::new();
-            while !buf.contains(&b'\n') {
+            while buf.iter().filter(|b| **b == b'\n').count() < events {
                 let frame = body.frame().await.expect("stream open").unwrap();
                 if let Some(data) = frame.data_ref() {
                     buf.extend_from_slice(data);
                 }
             }
-            let line = &buf[..buf.iter().position(|b| *b == b'\n').unwrap()];
-            let event: serde_json::Value = serde_json::from_slice(line).unwrap();
-            assert_eq!(event["type"], "ADDED");
-            assert_eq!(event["object"]["metadata"]["name"], "shared");
+            buf
         }));
     }
+    let mut seen = Vec::new();
     for r in readers {
-        tokio::time::timeout(Duration::from_secs(30), r)
-            .await
-            .unwrap()
-            .unwrap();
+        seen.push(
+            tokio::time::timeout(Duration::from_secs(30), r)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
     }
+    let over_http1 = seen.pop().unwrap();
+    let lines: Vec<serde_json::Value> = over_http1
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let kinds: Vec<_> = lines.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["ADDED", "ADDED", "MODIFIED", "ADDED"]);
+    assert_eq!(
+        lines[2]["object"]["spec"]["message"]
+            .as_str()
+            .unwrap()
+            .len(),
+        9_000
+    );
+    for (i, over_http2) in seen.iter().enumerate() {
+        assert!(
+            *over_http2 == over_http1,
+            "stream {i} got other bytes than the HTTP/1.1 watch"
+        );
+    }
+    // A LIST larger than a gathered write, over HTTP/2 and HTTP/1.1: the same bytes.
+    for i in 0..60 {
+        let body = serde_json::json!({
+            "metadata": {"name": format!("bulk-{i:02}")}, "spec": {"message": "b".repeat(2_000)},
+        });
+        writer.ready().await.unwrap();
+        let resp = writer
+            .send_request(
+                Request::post(BASE)
+                    .header("host", addr.to_string())
+                    .header("content-type", "application/json")
+                    .body(Full::new(Bytes::from(body.to_string())))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        resp.into_body().collect().await.unwrap();
+    }
+    let mut sender = sender.clone();
+    let resp = sender
+        .send_request(
+            Request::get(format!("http://{addr}{BASE}"))
+                .body(Empty::new())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let over_http2 = resp.into_body().collect().await.unwrap().to_bytes();
+    writer.ready().await.unwrap();
+    let resp = writer
+        .send_request(
+            Request::get(BASE)
+                .header("host", addr.to_string())
+                .body(Full::default())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let over_http1 = resp.into_body().collect().await.unwrap().to_bytes();
+    assert!(over_http1.len() > 2 * 64 * 1024, "{}", over_http1.len());
+    assert!(over_http2 == over_http1, "the LIST over HTTP/2 differs");
 }
 
 /// Request headers up to Go's 1 MiB are read, as kube-apiserver reads them: a long
