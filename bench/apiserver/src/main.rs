@@ -97,6 +97,10 @@ struct Cli {
     /// Seconds to wait for every watcher to see one event before giving up.
     #[arg(long, default_value_t = 60)]
     fanout_timeout: u64,
+    /// Over HTTP/2, read each watch in a task of its own (the load generator before the
+    /// twenty-seventh session) instead of one task reading every stream of a connection.
+    #[arg(long)]
+    reader_per_watch: bool,
     /// Name prefix of the created Alerts (must not exist yet).
     #[arg(long, default_value = "bench")]
     prefix: String,
@@ -1064,6 +1068,10 @@ async fn fanout(
         }
     );
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), String>>();
+    // HTTP/2 JSON watches: opened by their tasks, read by one task per connection, which costs
+    // the load generator (sharing the server's two cores) far less than a task per watch.
+    let read_together = transport == Transport::Http2 && !protobuf && !cli.reader_per_watch;
+    let (opened_tx, mut opened_rx) = mpsc::unbounded_channel::<(usize, WatchConn, Incoming)>();
     let (seen_tx, mut seen_rx) = mpsc::unbounded_channel::<Seen>();
     // Bound concurrent connects so that the listen backlog never overflows.
     let connects = Arc::new(Semaphore::new(64));
@@ -1074,6 +1082,7 @@ async fn fanout(
         let ready_tx = ready_tx.clone();
         let seen_tx = seen_tx.clone();
         let connects = connects.clone();
+        let opened_tx = opened_tx.clone();
         let via = shared.get(i / HTTP2_STREAMS).cloned();
         let fan_prefix = fan_prefix.clone();
         handles.push(tokio::spawn(async move {
@@ -1081,13 +1090,19 @@ async fn fanout(
                 let _permit = connects.acquire().await;
                 open_watch(addr, via, &path, protobuf).await
             };
-            let (_sender, body) = match opened {
+            let (sender, body) = match opened {
                 Ok(x) => x,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e.to_string()));
                     return;
                 }
             };
+            if read_together {
+                let _ = opened_tx.send((i, sender, body));
+                let _ = ready_tx.send(Ok(()));
+                return;
+            }
+            let _sender = sender;
             let _ = ready_tx.send(Ok(()));
             let read = if protobuf {
                 read_protobuf_watch(body, &fan_prefix, &seen_tx).await
@@ -1105,6 +1120,31 @@ async fn fanout(
             Some(Ok(())) => {}
             Some(Err(e)) => return Err(format!("opening a watch: {e}").into()),
             None => return Err("watch tasks ended early".into()),
+        }
+    }
+    drop(opened_tx);
+    // The streams' senders are kept until the fan-out ends (dropping one would not close its
+    // stream, but the connection must outlive the reads).
+    let mut senders = Vec::new();
+    if read_together {
+        let mut by_connection: Vec<Vec<Incoming>> = Vec::new();
+        let mut opened = Vec::with_capacity(cli.watchers);
+        while let Some(o) = opened_rx.recv().await {
+            opened.push(o);
+        }
+        opened.sort_by_key(|(i, _, _)| *i);
+        for (i, sender, body) in opened {
+            if by_connection.len() <= i / HTTP2_STREAMS {
+                by_connection.push(Vec::new());
+            }
+            by_connection[i / HTTP2_STREAMS].push(body);
+            senders.push(sender);
+        }
+        for bodies in by_connection {
+            let (fan_prefix, seen_tx) = (fan_prefix.clone(), seen_tx.clone());
+            handles.push(tokio::spawn(async move {
+                read_watches(bodies, &fan_prefix, &seen_tx).await
+            }));
         }
     }
     let open = open_start.elapsed();
@@ -1176,6 +1216,7 @@ async fn fanout(
     result.server_cpu_us = per(cpu_start.0, cpu_time(cli.server_pid));
     result.client_cpu_us = per(cpu_start.1, cpu_time(None));
     result.rss = rss_bytes(cli.server_pid);
+    drop(senders);
     for h in handles {
         h.abort();
     }
@@ -1263,20 +1304,62 @@ async fn read_watch(
         let Some(data) = frame.data_ref() else {
             continue;
         };
-        let arrived = Instant::now();
-        buf.extend_from_slice(data);
-        // Every complete line; only the fan-out's (and errors) are copied out.
-        let mut start = 0;
-        while let Some(nl) = memchr::memchr(b'\n', &buf[start..]) {
-            let line = &buf[start..=start + nl];
-            if names_fan_alert(line, &fan) || line.starts_with(b"{\"type\":\"ERROR\"") {
-                let _ = seen.send(Ok((Delivered::Json(line.to_vec()), arrived)));
-            }
-            start += nl + 1;
-        }
-        buf.drain(..start);
+        send_fan_lines(&mut buf, data, &fan, seen);
     }
     Err("watch ended".into())
+}
+
+/// [`read_watch`] for many watches at once (the streams of one HTTP/2 connection), in one task.
+async fn read_watches(bodies: Vec<Incoming>, fan_prefix: &str, seen: &mpsc::UnboundedSender<Seen>) {
+    use futures_util::StreamExt;
+    let fan = memchr::memmem::Finder::new(fan_prefix);
+    let mut bufs = vec![Vec::new(); bodies.len()];
+    // Each stream's frames, then `None` when it ends.
+    let mut frames =
+        futures_util::stream::select_all(bodies.into_iter().enumerate().map(|(i, body)| {
+            http_body_util::BodyStream::new(body)
+                .map(move |frame| (i, Some(frame)))
+                .chain(futures_util::stream::once(futures_util::future::ready((
+                    i, None,
+                ))))
+        }));
+    while let Some((i, frame)) = frames.next().await {
+        match frame {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    send_fan_lines(&mut bufs[i], data, &fan, seen);
+                }
+            }
+            Some(Err(e)) => {
+                let _ = seen.send(Err(e.to_string()));
+            }
+            None => {
+                let _ = seen.send(Err("watch ended".into()));
+            }
+        }
+    }
+}
+
+/// Takes a watch's `data` just arrived after what `buf` holds: sends each complete line of the
+/// fan-out's (and any ERROR event), undecoded, with when it arrived.
+fn send_fan_lines(
+    buf: &mut Vec<u8>,
+    data: &[u8],
+    fan: &memchr::memmem::Finder<'_>,
+    seen: &mpsc::UnboundedSender<Seen>,
+) {
+    let arrived = Instant::now();
+    buf.extend_from_slice(data);
+    // Every complete line; only the fan-out's (and errors) are copied out.
+    let mut start = 0;
+    while let Some(nl) = memchr::memchr(b'\n', &buf[start..]) {
+        let line = &buf[start..=start + nl];
+        if names_fan_alert(line, fan) || line.starts_with(b"{\"type\":\"ERROR\"") {
+            let _ = seen.send(Ok((Delivered::Json(line.to_vec()), arrived)));
+        }
+        start += nl + 1;
+    }
+    buf.drain(..start);
 }
 
 /// Reads length-prefixed protobuf watch frames: sends each fan-out one, with when it was
