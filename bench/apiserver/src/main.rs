@@ -934,7 +934,7 @@ async fn gets(pool: &Pool, base: &str, cli: &Cli, seed: u64) -> Result<Timed, Er
 /// One fan-out's line: `apiserver <label> <name> watchers=… all_ms_median=… …`.
 fn print_fanout(label: &str, name: &str, cli: &Cli, fan: &Fanout) {
     println!(
-        "apiserver {label} {name} watchers={} connections={} runs={} open_s={:.3} all_ms_median={:.2} all_ms_min={:.2} p50_ms_median={:.2} create_ms_median={:.2} server_cpu_us_per_delivery={} client_cpu_us_per_delivery={} runs_all_ms=[{}]",
+        "apiserver {label} {name} watchers={} connections={} runs={} open_s={:.3} all_ms_median={:.2} all_ms_min={:.2} p50_ms_median={:.2} first_ms_median={:.2} create_ms_median={:.2} server_cpu_us_per_delivery={} client_cpu_us_per_delivery={} runs_all_ms=[{}]",
         cli.watchers,
         fan.connections,
         fan.all.len(),
@@ -942,6 +942,7 @@ fn print_fanout(label: &str, name: &str, cli: &Cli, fan: &Fanout) {
         ms(median(&fan.all)),
         ms(min(&fan.all)),
         ms(median(&fan.p50)),
+        ms(median(&fan.first)),
         ms(median(&fan.create)),
         fan.server_cpu_us.map_or("?".into(), |c| format!("{c:.2}")),
         fan.client_cpu_us.map_or("?".into(), |c| format!("{c:.2}")),
@@ -959,6 +960,8 @@ struct Fanout {
     open: Duration,
     all: Vec<Duration>,
     p50: Vec<Duration>,
+    /// When the first watcher saw the event: the store's commit and the way to the watchers.
+    first: Vec<Duration>,
     create: Vec<Duration>,
     /// The server's resident memory with every watch open, after the runs.
     rss: Option<u64>,
@@ -1162,6 +1165,7 @@ async fn fanout(
         open,
         all: Vec::new(),
         p50: Vec::new(),
+        first: Vec::new(),
         create: Vec::new(),
         rss: None,
         server_cpu_us: None,
@@ -1206,6 +1210,7 @@ async fn fanout(
         lat.sort();
         result.all.push(*lat.last().expect("watchers"));
         result.p50.push(pct(&lat, 0.5));
+        result.first.push(lat[0]);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // CPU per event and watcher: the runs' events, less the pauses between them (idle).
