@@ -579,3 +579,91 @@ async fn http1_headers_arriving_are_not_cut_by_the_idle_timeout() {
         tokio::time::sleep(IDLE * 2 / 3).await;
     }
 }
+
+/// A client with small HTTP/2 windows: the server writes a large LIST a kilobyte at a time as the
+/// client opens its windows, each flush through the gathered writer, while the same connection's
+/// watch gets an event; both arrive whole and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_http2_windows_get_whole_lists_and_events() {
+    let addr = serve().await;
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // As Go's and hyper's clients set it: small frames are not held back for an ACK.
+    tcp.set_nodelay(true).unwrap();
+    let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        .initial_stream_window_size(1024)
+        .initial_connection_window_size(4096)
+        .max_frame_size(16_384)
+        .handshake::<_, Full<Bytes>>(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let post = |name: String, len: usize| {
+        let body = serde_json::json!({
+            "metadata": {"name": name}, "spec": {"message": "s".repeat(len)},
+        });
+        Request::post(format!("http://{addr}{BASE}"))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap()
+    };
+    for i in 0..40 {
+        let resp = sender
+            .clone()
+            .send_request(post(format!("small-{i:02}"), 3_000))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        resp.into_body().collect().await.unwrap();
+    }
+    let get = |path: String| {
+        Request::get(format!("http://{addr}{path}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    };
+    let resp = sender
+        .clone()
+        .send_request(get(format!("{BASE}?watch=1&resourceVersion=0")))
+        .await
+        .unwrap();
+    let mut watch = resp.into_body();
+    let list = sender.clone().send_request(get(BASE.to_owned()));
+    let write = sender.clone().send_request(post("during".into(), 5_000));
+    let (list, write) = tokio::time::timeout(Duration::from_secs(30), async {
+        let list = list.await.unwrap().into_body().collect().await.unwrap();
+        (list.to_bytes(), write.await.unwrap())
+    })
+    .await
+    .unwrap();
+    assert_eq!(write.status(), StatusCode::CREATED);
+    let list: serde_json::Value = serde_json::from_slice(&list).unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert!(items.len() >= 40, "{}", items.len());
+    assert!(
+        items
+            .iter()
+            .all(|i| i["spec"]["message"].as_str().unwrap().len() >= 3_000)
+    );
+    // The watch's replay of 40 objects, then the one written during the LIST.
+    let mut buf = Vec::new();
+    while buf.iter().filter(|b| **b == b'\n').count() < 41 {
+        let frame = tokio::time::timeout(Duration::from_secs(30), watch.frame())
+            .await
+            .unwrap()
+            .expect("watch open")
+            .unwrap();
+        if let Some(data) = frame.data_ref() {
+            buf.extend_from_slice(data);
+        }
+    }
+    let names: Vec<String> = buf
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let e: serde_json::Value = serde_json::from_slice(l).unwrap();
+            e["object"]["metadata"]["name"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let mut expected: Vec<String> = (0..40).map(|i| format!("small-{i:02}")).collect();
+    expected.push("during".into());
+    assert_eq!(names, expected);
+}
