@@ -56,8 +56,13 @@ async fn h2_connect(
 
 /// What a watch's body has sent until its first newline (within 30 s).
 async fn first_line(watch: &mut hyper::body::Incoming) -> Vec<u8> {
+    lines(watch, 1).await
+}
+
+/// What a watch's body has sent until its `n`th newline (each frame within 30 s).
+async fn lines(watch: &mut hyper::body::Incoming, n: usize) -> Vec<u8> {
     let mut buf = Vec::new();
-    while !buf.contains(&b'\n') {
+    while buf.iter().filter(|b| **b == b'\n').count() < n {
         let frame = tokio::time::timeout(Duration::from_secs(30), watch.frame())
             .await
             .unwrap()
@@ -254,16 +259,7 @@ async fn a_thousand_watches_share_one_http2_connection() {
     let mut readers = Vec::new();
     for mut body in opened {
         let events = writes.len();
-        readers.push(tokio::spawn(async move {
-            let mut buf = Vec::new();
-            while buf.iter().filter(|b| **b == b'\n').count() < events {
-                let frame = body.frame().await.expect("stream open").unwrap();
-                if let Some(data) = frame.data_ref() {
-                    buf.extend_from_slice(data);
-                }
-            }
-            buf
-        }));
+        readers.push(tokio::spawn(async move { lines(&mut body, events).await }));
     }
     let mut seen = Vec::new();
     for r in readers {
@@ -644,17 +640,7 @@ async fn small_http2_windows_get_whole_lists_and_events() {
             .all(|i| i["spec"]["message"].as_str().unwrap().len() >= 3_000)
     );
     // The watch's replay of 40 objects, then the one written during the LIST.
-    let mut buf = Vec::new();
-    while buf.iter().filter(|b| **b == b'\n').count() < 41 {
-        let frame = tokio::time::timeout(Duration::from_secs(30), watch.frame())
-            .await
-            .unwrap()
-            .expect("watch open")
-            .unwrap();
-        if let Some(data) = frame.data_ref() {
-            buf.extend_from_slice(data);
-        }
-    }
+    let buf = lines(&mut watch, 41).await;
     let names: Vec<String> = buf
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
