@@ -23,7 +23,7 @@ const SHRINK_ABOVE: usize = 16 * 1024;
 
 /// A connection whose writes are gathered (HTTP/2) or passed straight through (HTTP/1.1:
 /// hyper's own buffering already queues a response's chunks for one `writev`).
-pub(super) struct Coalesce<T> {
+pub(super) struct Coalesce<T: AsyncWrite + Unpin> {
     inner: T,
     /// Gathered bytes, `None` when writes pass through.
     buf: Option<Vec<u8>>,
@@ -33,7 +33,7 @@ pub(super) struct Coalesce<T> {
     yielded: bool,
 }
 
-impl<T> Coalesce<T> {
+impl<T: AsyncWrite + Unpin> Coalesce<T> {
     pub(super) fn new(inner: T, gather: bool) -> Self {
         Coalesce {
             inner,
@@ -45,7 +45,7 @@ impl<T> Coalesce<T> {
 }
 
 impl<T: AsyncWrite + Unpin> Coalesce<T> {
-    /// Writes out everything gathered.
+    /// Writes out everything gathered (a later gathering may yield again).
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let Some(buf) = &mut self.buf else {
             return Poll::Ready(Ok(()));
@@ -59,11 +59,26 @@ impl<T: AsyncWrite + Unpin> Coalesce<T> {
         }
         buf.clear();
         self.written = 0;
+        self.yielded = false;
         Poll::Ready(Ok(()))
     }
 }
 
-impl<T: AsyncRead + Unpin> AsyncRead for Coalesce<T> {
+impl<T: AsyncWrite + Unpin> Drop for Coalesce<T> {
+    /// What was gathered goes out if the socket takes it now: h2 drops a connection without
+    /// flushing when its read side ends (a client that half-closes right after a request),
+    /// and these bytes would otherwise have been in the kernel already.
+    fn drop(&mut self) {
+        if self.buf.as_ref().is_some_and(|b| b.len() > self.written) {
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            if let Poll::Ready(Ok(())) = self.poll_drain(&mut cx) {
+                let _ = Pin::new(&mut self.inner).poll_flush(&mut cx);
+            }
+        }
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for Coalesce<T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -161,16 +176,29 @@ mod tests {
         flushes: usize,
         shutdown: bool,
         limit: Option<usize>,
+        /// The next this many writes find the socket full.
+        full: usize,
+        /// Once, the write after this many writes finds the socket full.
+        full_at: Option<usize>,
+        /// Every byte written, kept past the recorder's drop.
+        sink: Arc<std::sync::Mutex<Vec<u8>>>,
     }
 
     impl AsyncWrite for Recorder {
         fn poll_write(
             mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
+            cx: &mut Context<'_>,
             data: &[u8],
         ) -> Poll<io::Result<usize>> {
+            if self.full > 0 || self.full_at == Some(self.writes.len()) {
+                self.full = self.full.saturating_sub(1);
+                self.full_at = None;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             let n = data.len().min(self.limit.unwrap_or(usize::MAX));
             self.writes.push(data[..n].to_vec());
+            self.sink.lock().unwrap().extend_from_slice(&data[..n]);
             Poll::Ready(Ok(n))
         }
 
@@ -270,9 +298,68 @@ mod tests {
         // through once the gathered bytes are out.
         write(&mut c, &mut cx, &big);
         while flush(&mut c, &mut cx).is_pending() {}
-        assert_eq!(c.inner.writes.concat(), [a, b, big.clone()].concat());
-        assert!(c.inner.writes.iter().all(|w| w.len() <= CAPACITY + 5));
-        assert!(c.inner.writes.contains(&big));
+        assert_eq!(c.inner.writes, vec![a, b, big]);
+    }
+
+    #[test]
+    fn a_full_socket_is_written_to_when_it_has_room_again() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut c = Coalesce::new(
+            Recorder {
+                limit: Some(1_000),
+                ..Default::default()
+            },
+            true,
+        );
+        let (a, b) = (bytes(CAPACITY - 10, 4), bytes(100, 5));
+        write(&mut c, &mut cx, &a);
+        assert!(flush(&mut c, &mut cx).is_pending(), "the yield");
+        // Full at the first write: nothing written yet.
+        c.inner.full = 1;
+        assert!(flush(&mut c, &mut cx).is_pending());
+        assert!(c.inner.writes.is_empty());
+        // Full again after three partial writes: the drain stops there and goes on later.
+        c.inner.full_at = Some(3);
+        assert!(flush(&mut c, &mut cx).is_pending());
+        assert_eq!((c.inner.writes.len(), c.written), (3, 3_000));
+        // More to gather while the gathered bytes do not fit and the socket is full: nothing
+        // is taken until they are out.
+        c.inner.full = 2;
+        for _ in 0..2 {
+            let taken = Pin::new(&mut c).poll_write(&mut cx, &b);
+            assert!(taken.is_pending(), "{taken:?}");
+        }
+        write(&mut c, &mut cx, &b);
+        while flush(&mut c, &mut cx).is_pending() {}
+        assert_eq!(c.inner.writes.concat(), [a, b].concat());
+        assert!(c.inner.writes.iter().all(|w| w.len() <= 1_000));
+    }
+
+    #[test]
+    fn vectored_writes_while_gathering_take_the_first_slice_with_bytes() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut c = Coalesce::new(Recorder::default(), true);
+        let slices = [
+            io::IoSlice::new(b""),
+            io::IoSlice::new(b"ab"),
+            io::IoSlice::new(b"cd"),
+        ];
+        let n = Pin::new(&mut c).poll_write_vectored(&mut cx, &slices);
+        assert!(matches!(n, Poll::Ready(Ok(2))), "{n:?}");
+        while flush(&mut c, &mut cx).is_pending() {}
+        assert_eq!(c.inner.writes, vec![b"ab".to_vec()]);
+    }
+
+    #[test]
+    fn what_was_gathered_goes_out_when_the_connection_is_dropped() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let recorder = Recorder::default();
+        let sink = recorder.sink.clone();
+        let mut c = Coalesce::new(recorder, true);
+        write(&mut c, &mut cx, b"a response h2 flushed");
+        assert!(flush(&mut c, &mut cx).is_pending(), "the yield");
+        drop(c);
+        assert_eq!(&*sink.lock().unwrap(), b"a response h2 flushed");
     }
 
     #[test]

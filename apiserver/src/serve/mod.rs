@@ -396,7 +396,7 @@ struct Timeouts {
 /// the preface to tell HTTP/2 from HTTP/1, so a silent connection would otherwise wait for ever,
 /// over TLS too after its handshake); its streams are then h2's, and its idleness the idle
 /// timeout's. The protocol is told from the bytes read, not from the write batching's guess.
-struct Transport<T> {
+struct Transport<T: tokio::io::AsyncWrite + Unpin> {
     inner: Coalesce<T>,
     /// What the bytes read so far say the protocol is.
     protocol: Protocol,
@@ -409,7 +409,7 @@ struct Transport<T> {
     awaiting: Option<u64>,
 }
 
-impl<T> Transport<T> {
+impl<T: tokio::io::AsyncWrite + Unpin> Transport<T> {
     /// `due`: when the first request's headers (or over HTTP/2, its first byte) are overdue;
     /// `http2`: whether ALPN or the first bytes said HTTP/2 (its writes are gathered).
     fn new(
@@ -431,7 +431,9 @@ impl<T> Transport<T> {
     }
 }
 
-impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Transport<T> {
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> tokio::io::AsyncRead
+    for Transport<T>
+{
     fn poll_read(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
@@ -712,5 +714,57 @@ impl Drop for InProgress {
         self.0
             .in_progress
             .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncWriteExt;
+
+    use super::*;
+
+    /// What a plain-HTTP connection that first sends `pieces` is taken for, and
+    /// whether its writes are then gathered.
+    async fn taken_for(pieces: &[&'static [u8]]) -> (bool, bool) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let pieces = pieces.to_vec();
+        let client = tokio::spawn(async move {
+            let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            tcp.set_nodelay(true).unwrap();
+            for piece in pieces {
+                tcp.write_all(piece).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            tcp
+        });
+        let (tcp, _) = listener.accept().await.unwrap();
+        let due = tokio::time::Instant::now() + Duration::from_secs(5);
+        let http2 = starts_http2(&tcp, due).await;
+        let activity = Arc::new(Activity::new());
+        let timeouts = Timeouts {
+            idle: Duration::from_secs(5),
+            header_read: Duration::from_secs(5),
+        };
+        let transport = Transport::new(tcp, http2, &activity, timeouts, due);
+        let gathered = !tokio::io::AsyncWrite::is_write_vectored(&transport);
+        drop(client.await.unwrap());
+        (http2, gathered)
+    }
+
+    #[tokio::test]
+    async fn h2c_connections_are_told_from_their_preface_and_gathered() {
+        let preface: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+        assert_eq!(taken_for(&[preface]).await, (true, true));
+        // The preface in pieces, as a slow client may send it.
+        assert_eq!(taken_for(&[b"PR", b"I * HTTP/2.0\r\n"]).await, (true, true));
+        assert_eq!(
+            taken_for(&[b"GET / HTTP/1.1\r\n\r\n"]).await,
+            (false, false)
+        );
+        assert_eq!(
+            taken_for(&[b"P", b"OST / HTTP/1.1\r\n"]).await,
+            (false, false)
+        );
     }
 }

@@ -576,9 +576,9 @@ async fn http1_headers_arriving_are_not_cut_by_the_idle_timeout() {
     }
 }
 
-/// A client with small HTTP/2 windows: the server writes a large LIST a kilobyte at a time as the
-/// client opens its windows, each flush through the gathered writer, while the same connection's
-/// watch gets an event; both arrive whole and in order.
+/// A client with 1 KiB HTTP/2 stream windows: the server writes a large LIST a kilobyte at a time
+/// as the client opens the window, each flush through the gathered writer, while the same
+/// connection's watch gets an event; both arrive whole and in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_http2_windows_get_whole_lists_and_events() {
     let addr = serve().await;
