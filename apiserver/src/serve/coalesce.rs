@@ -16,7 +16,7 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The most a coalesced write gathers: one loopback segment (its MTU is 64 KiB).
-pub(super) const CAPACITY: usize = 64 * 1024;
+const CAPACITY: usize = 64 * 1024;
 
 /// A drained buffer larger than this is freed: an idle connection holds no burst's buffer.
 const SHRINK_ABOVE: usize = 16 * 1024;
@@ -42,9 +42,7 @@ impl<T: AsyncWrite + Unpin> Coalesce<T> {
             yielded: false,
         }
     }
-}
 
-impl<T: AsyncWrite + Unpin> Coalesce<T> {
     /// Writes out everything gathered (a later gathering may yield again).
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let Some(buf) = &mut self.buf else {
