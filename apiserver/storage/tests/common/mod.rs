@@ -89,23 +89,7 @@ pub fn cached_etcd(opts: StoreOptions) -> Made<Cacher<EtcdStore>> {
 /// new watcher — serves watches that then end with `Expired`: see the README's known gaps.)
 pub fn any_cached_etcd(opts: StoreOptions) -> Made<AnyStore> {
     let (s, d) = etcd(opts.clone());
-    let any = AnyStore::from(s).with_watch_cache(opts);
-    any.cache("/");
-    if let AnyStore::Cached(cacher) = &any {
-        tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current().block_on(async {
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-                while cacher.cached_revision("/").is_none() {
-                    assert!(
-                        tokio::time::Instant::now() < deadline,
-                        "the watch cache does not follow etcd after 10 s"
-                    );
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-            })
-        });
-    }
-    (any, d)
+    (AnyStore::Cached(Box::new(cached(s, opts))), d)
 }
 
 pub fn any_etcd(opts: StoreOptions) -> Made<AnyStore> {
