@@ -22,8 +22,11 @@
 //! the mirror a change behind, is read from the store.
 //!
 //! When the store's watch fails (etcd down, history compacted under a slow mirror), the mirror's
-//! watchers end with that error — clients re-list, as after any failed watch — and requests go
-//! to the store until a new list and watch have rebuilt the mirror (retried with backoff).
+//! watchers end with that error (`Unavailable` for a compaction: it is the mirror's revision
+//! that was compacted, not theirs) — clients watch again from their last event, as after any
+//! ended watch — and requests go to the store until a new list and watch have rebuilt the
+//! mirror (retried with backoff). A mirror is never installed over a watch that a compaction
+//! between its list and its watch has doomed (see `follow`).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -185,6 +188,19 @@ async fn follow<S: Storage>(
         let started = async {
             let list = store.list(&prefix, ListOptions::default()).await?;
             let stream = store.watch(&prefix, list.revision).await?;
+            // A compaction past the list between the two leaves the watch doomed, and etcd says
+            // so only when it syncs the watch, up to 100 ms later: the mirror would serve
+            // watches meanwhile, then end them all. A read at the watch's first revision is
+            // refused for the same compaction (both compare with etcd's compacted revision).
+            if store.revision().await? > list.revision {
+                let first = ListOptions {
+                    revision: Some(list.revision + 1),
+                    limit: Some(1),
+                    skip_count: true,
+                    ..ListOptions::default()
+                };
+                store.list(&prefix, first).await?;
+            }
             Ok::<_, StorageError>((list, stream))
         };
         let started = tokio::select! {
@@ -232,6 +248,16 @@ async fn follow<S: Storage>(
         *this.mirror() = None;
         drop(this);
         tracing::warn!(%prefix, %error, "watch cache: the store's watch failed; rebuilding the cache");
+        // A compaction past the mirror's watch says nothing of its watchers' own revisions:
+        // they end as when the store is down, and watching again from their last event, they
+        // get it from the store (or `Expired` from it, if that revision is compacted too), as
+        // kube-apiserver's cacher ends its watchers when it relists.
+        let error = match error {
+            StorageError::Expired { .. } => {
+                StorageError::Unavailable(format!("the watch cache is being rebuilt: {error}"))
+            }
+            error => error,
+        };
         mirror.fail_watchers(error);
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -13,12 +13,22 @@ use apiserver_storage::{
 };
 use common::{b, next_event, next_item};
 
-/// A store that counts the lists and watches it answers.
+/// A store that counts the lists and watches it answers, and can be told what its next watch
+/// does.
 #[derive(Clone)]
 struct Counting<S> {
     inner: S,
     lists: Arc<AtomicUsize>,
     watches: Arc<AtomicUsize>,
+    next_watch: Arc<Mutex<Option<NextWatch>>>,
+}
+
+/// What the next [`Counting::watch`] does instead of only asking the store behind.
+enum NextWatch {
+    /// Answers with this stream (fed by the test).
+    Stream(WatchStream),
+    /// Writes this many keys under the prefix and compacts at the last of them, then asks.
+    WriteAndCompact(usize),
 }
 
 impl<S> Counting<S> {
@@ -27,7 +37,12 @@ impl<S> Counting<S> {
             inner,
             lists: Arc::default(),
             watches: Arc::default(),
+            next_watch: Arc::default(),
         }
+    }
+
+    fn on_next_watch(&self, next: NextWatch) {
+        *self.next_watch.lock().unwrap() = Some(next);
     }
 
     fn counts(&self) -> (usize, usize) {
@@ -66,6 +81,19 @@ impl<S: Storage> Storage for Counting<S> {
     }
     async fn watch(&self, prefix: &str, from: Revision) -> Result<WatchStream, StorageError> {
         self.watches.fetch_add(1, Ordering::SeqCst);
+        let next = self.next_watch.lock().unwrap().take();
+        match next {
+            Some(NextWatch::Stream(stream)) => return Ok(stream),
+            Some(NextWatch::WriteAndCompact(n)) => {
+                let mut last = 0;
+                for i in 0..n {
+                    let key = format!("{prefix}interleaved-{i}");
+                    last = self.inner.create(&key, b("v")).await?.mod_revision;
+                }
+                self.inner.compact(last).await?;
+            }
+            None => {}
+        }
         self.inner.watch(prefix, from).await
     }
     async fn revision(&self) -> Result<Revision, StorageError> {
@@ -332,6 +360,88 @@ async fn a_failed_store_watch_ends_the_watches_and_the_cache_rebuilds() {
         .await
         .unwrap();
     assert_eq!(next_event(&mut again).await.revision, after.mod_revision);
+}
+
+/// The cache's watch of the store is cancelled by a compaction past it (a mirror too slow for
+/// etcd's history): the cache's watchers end as when the store is down (`Unavailable`), not with
+/// `Expired` (their own revisions may well be in the history), and watching again from their
+/// last event they get what follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compaction_past_the_caches_watch_ends_its_watchers_as_unavailable() {
+    let store = Counting::new(MemoryStore::with_options(StoreOptions::default()));
+    let first = store
+        .create(&format!("{ALERTS}ns/a"), b("0"))
+        .await
+        .unwrap();
+    // The cache's watch of the store is fed by the test.
+    let (feed, fed) = tokio::sync::mpsc::channel(8);
+    store.on_next_watch(NextWatch::Stream(WatchStream::from_receiver(fed)));
+    let cacher = Cacher::new(store.clone(), StoreOptions::default());
+    cacher.cache(ALERTS);
+    reached(&cacher, ALERTS, first.mod_revision).await;
+    let mut w = cacher.watch(ALERTS, first.mod_revision).await.unwrap();
+    assert_eq!(store.counts().1, 1, "the cache serves the watch");
+
+    let compacted = StorageError::Expired {
+        requested: first.mod_revision,
+        oldest: first.mod_revision + 5,
+    };
+    feed.send(Err(Box::new(compacted))).await.unwrap();
+    match next_item(&mut w).await {
+        Some(Err(StorageError::Unavailable(m))) => assert!(m.contains("rebuilt"), "{m}"),
+        other => panic!("expected the watch to end as Unavailable, got {other:?}"),
+    }
+    let mut again = cacher.watch(ALERTS, first.mod_revision).await.unwrap();
+    let next = cacher
+        .create(&format!("{ALERTS}ns/b"), b("1"))
+        .await
+        .unwrap();
+    assert_eq!(next_event(&mut again).await.revision, next.mod_revision);
+}
+
+/// etcd: writes and a compaction past the cache's list land before its etcd watch is made.
+/// etcd cancels such a watch only when it syncs it, up to 100 ms later; the cache is never
+/// installed over it (it would serve watches, then end them all), but starts again from a new
+/// list and follows etcd.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_etcd_a_compaction_between_the_caches_list_and_watch_is_caught_at_once() {
+    let (etcd, guard) = common::etcd(StoreOptions::default());
+    let _guard = guard.expect("the etcd process");
+    let store = Counting::new(etcd);
+    let listed_at = store.revision().await.unwrap();
+    store.on_next_watch(NextWatch::WriteAndCompact(10));
+    let cacher = Cacher::new(store.clone(), StoreOptions::default());
+    cacher.cache(ALERTS);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let installed_at = loop {
+        if let Some(revision) = cacher.cached_revision(ALERTS) {
+            break revision;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the cache did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    assert!(
+        installed_at >= listed_at + 10,
+        "the cache was installed at revision {installed_at}, over a watch from before the \
+         compaction at {}",
+        listed_at + 10
+    );
+    assert_eq!(store.counts(), (3, 2), "lists: two for the cache, one check; watches: two");
+
+    // It follows etcd, past etcd's sync of new watchers.
+    let mut w = cacher.watch(ALERTS, installed_at).await.unwrap();
+    for i in 0..2 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let written = cacher
+            .create(&format!("{ALERTS}ns/after-{i}"), b("v"))
+            .await
+            .unwrap();
+        assert_eq!(next_event(&mut w).await.revision, written.mod_revision);
+    }
+    assert_eq!(store.counts().1, 2, "the cache serves the watch");
 }
 
 /// etcd: one transaction writing two keys makes two events of one revision; both reach a

@@ -84,9 +84,8 @@ pub fn cached_etcd(opts: StoreOptions) -> Made<Cacher<EtcdStore>> {
 }
 
 /// etcd behind a watch cache, as `AnyStore` (the API server's etcd store), once the cache
-/// follows etcd: the suite tests a running server's cache, not one being built. (A cache whose
-/// etcd watch starts after its list's revision was compacted — within etcd's 100 ms sync of a
-/// new watcher — serves watches that then end with `Expired`: see the README's known gaps.)
+/// follows etcd: the suite tests a running server's cache, not one being built (the cacher
+/// tests cover its start).
 pub fn any_cached_etcd(opts: StoreOptions) -> Made<AnyStore> {
     let (s, d) = etcd(opts.clone());
     (AnyStore::Cached(Box::new(cached(s, opts))), d)
