@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apiserver_storage::{
@@ -429,7 +429,11 @@ async fn on_etcd_a_compaction_between_the_caches_list_and_watch_is_caught_at_onc
          compaction at {}",
         listed_at + 10
     );
-    assert_eq!(store.counts(), (3, 2), "lists: two for the cache, one check; watches: two");
+    assert_eq!(
+        store.counts(),
+        (3, 2),
+        "lists: two for the cache, one check; watches: two"
+    );
 
     // It follows etcd, past etcd's sync of new watchers.
     let mut w = cacher.watch(ALERTS, installed_at).await.unwrap();
