@@ -977,6 +977,11 @@ struct Fanout {
 /// the cores the server delivers with, and make the last watcher wait for the others'.
 type Seen = Result<(Delivered, Instant), String>;
 
+/// What the readers report to the fan-out's timing loop: every line a read brought, at once, so
+/// that a thousand deliveries wake that loop a few times, not a thousand (the load generator
+/// shares the server's two cores).
+type SeenTx = mpsc::UnboundedSender<Vec<Seen>>;
+
 /// A watch event's bytes, undecoded.
 enum Delivered {
     Json(Vec<u8>),
@@ -1075,7 +1080,7 @@ async fn fanout(
     // the load generator (sharing the server's two cores) far less than a task per watch.
     let read_together = transport == Transport::Http2 && !protobuf && !cli.reader_per_watch;
     let (opened_tx, mut opened_rx) = mpsc::unbounded_channel::<(usize, WatchConn, Incoming)>();
-    let (seen_tx, mut seen_rx) = mpsc::unbounded_channel::<Seen>();
+    let (seen_tx, mut seen_rx) = mpsc::unbounded_channel::<Vec<Seen>>();
     // Bound concurrent connects so that the listen backlog never overflows.
     let connects = Arc::new(Semaphore::new(64));
     let open_start = Instant::now();
@@ -1113,7 +1118,7 @@ async fn fanout(
                 read_watch(body, &fan_prefix, &seen_tx).await
             };
             if let Err(e) = read {
-                let _ = seen_tx.send(Err(e.to_string()));
+                let _ = seen_tx.send(vec![Err(e.to_string())]);
             }
         }));
     }
@@ -1172,6 +1177,8 @@ async fn fanout(
         client_cpu_us: None,
     };
     let cpu_start = (cpu_time(cli.server_pid), cpu_time(None));
+    // Reported lines not taken yet (a batch may hold the next run's too).
+    let mut pending = std::collections::VecDeque::new();
     for run in 0..cli.fanout_runs.max(1) {
         let name = format!("{fan_prefix}{run}");
         let t0 = Instant::now();
@@ -1181,7 +1188,18 @@ async fn fanout(
         let mut events = Vec::with_capacity(cli.watchers);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(cli.fanout_timeout);
         while lat.len() < cli.watchers {
-            match tokio::time::timeout_at(deadline, seen_rx.recv()).await {
+            let item = match pending.pop_front() {
+                Some(item) => Ok(Some(item)),
+                None => match tokio::time::timeout_at(deadline, seen_rx.recv()).await {
+                    Ok(Some(batch)) => {
+                        pending.extend(batch);
+                        continue;
+                    }
+                    Ok(None) => Ok(None),
+                    Err(elapsed) => Err(elapsed),
+                },
+            };
+            match item {
                 Ok(Some(Ok((event, at)))) => {
                     lat.push(at.saturating_duration_since(t0));
                     events.push(event);
@@ -1297,11 +1315,7 @@ fn names_fan_alert(event: &[u8], fan_prefix: &memchr::memmem::Finder<'_>) -> boo
 
 /// Reads a JSON watch: sends each fan-out event line, with when it was complete, undecoded
 /// (an ERROR event too, to fail the run).
-async fn read_watch(
-    mut body: Incoming,
-    fan_prefix: &str,
-    seen: &mpsc::UnboundedSender<Seen>,
-) -> Result<(), Error> {
+async fn read_watch(mut body: Incoming, fan_prefix: &str, seen: &SeenTx) -> Result<(), Error> {
     let fan = memchr::memmem::Finder::new(fan_prefix);
     let mut buf: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
@@ -1309,14 +1323,18 @@ async fn read_watch(
         let Some(data) = frame.data_ref() else {
             continue;
         };
-        send_fan_lines(&mut buf, data, &fan, seen);
+        let mut batch = Vec::new();
+        fan_lines(&mut buf, data, &fan, &mut batch);
+        if !batch.is_empty() {
+            let _ = seen.send(batch);
+        }
     }
     Err("watch ended".into())
 }
 
 /// [`read_watch`] for many watches at once (the streams of one HTTP/2 connection), in one task.
-async fn read_watches(bodies: Vec<Incoming>, fan_prefix: &str, seen: &mpsc::UnboundedSender<Seen>) {
-    use futures_util::StreamExt;
+async fn read_watches(bodies: Vec<Incoming>, fan_prefix: &str, seen: &SeenTx) {
+    use futures_util::{FutureExt, StreamExt};
     let fan = memchr::memmem::Finder::new(fan_prefix);
     let mut bufs = vec![Vec::new(); bodies.len()];
     // Each stream's frames, then `None` when it ends.
@@ -1328,30 +1346,38 @@ async fn read_watches(bodies: Vec<Incoming>, fan_prefix: &str, seen: &mpsc::Unbo
                     i, None,
                 ))))
         }));
-    while let Some((i, frame)) = frames.next().await {
-        match frame {
-            Some(Ok(frame)) => {
-                if let Some(data) = frame.data_ref() {
-                    send_fan_lines(&mut bufs[i], data, &fan, seen);
+    // Each frame is taken (and timed) as soon as it is read; what the frames ready together
+    // brought is reported at once.
+    let mut next = frames.next().await;
+    while let Some((i, frame)) = next {
+        let mut batch = Vec::new();
+        let mut item = Some((i, frame));
+        while let Some((i, frame)) = item {
+            match frame {
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        fan_lines(&mut bufs[i], data, &fan, &mut batch);
+                    }
                 }
+                Some(Err(e)) => batch.push(Err(e.to_string())),
+                None => batch.push(Err("watch ended".into())),
             }
-            Some(Err(e)) => {
-                let _ = seen.send(Err(e.to_string()));
-            }
-            None => {
-                let _ = seen.send(Err("watch ended".into()));
-            }
+            item = frames.next().now_or_never().flatten();
         }
+        if !batch.is_empty() {
+            let _ = seen.send(batch);
+        }
+        next = frames.next().await;
     }
 }
 
-/// Takes a watch's `data` just arrived after what `buf` holds: sends each complete line of the
-/// fan-out's (and any ERROR event), undecoded, with when it arrived.
-fn send_fan_lines(
+/// Takes a watch's `data` just arrived after what `buf` holds: adds each complete line of the
+/// fan-out's (and any ERROR event) to `batch`, undecoded, with when it arrived.
+fn fan_lines(
     buf: &mut Vec<u8>,
     data: &[u8],
     fan: &memchr::memmem::Finder<'_>,
-    seen: &mpsc::UnboundedSender<Seen>,
+    batch: &mut Vec<Seen>,
 ) {
     let arrived = Instant::now();
     buf.extend_from_slice(data);
@@ -1360,7 +1386,7 @@ fn send_fan_lines(
     while let Some(nl) = memchr::memchr(b'\n', &buf[start..]) {
         let line = &buf[start..=start + nl];
         if names_fan_alert(line, fan) || line.starts_with(b"{\"type\":\"ERROR\"") {
-            let _ = seen.send(Ok((Delivered::Json(line.to_vec()), arrived)));
+            batch.push(Ok((Delivered::Json(line.to_vec()), arrived)));
         }
         start += nl + 1;
     }
@@ -1372,7 +1398,7 @@ fn send_fan_lines(
 async fn read_protobuf_watch(
     mut body: Incoming,
     fan_prefix: &str,
-    seen: &mpsc::UnboundedSender<Seen>,
+    seen: &SeenTx,
 ) -> Result<(), Error> {
     use kube_codegen_protobuf::envelope;
     let (fan, error) = (
@@ -1388,10 +1414,13 @@ async fn read_protobuf_watch(
         let arrived = Instant::now();
         buf.extend_from_slice(data);
         let (frames, used) = envelope::split_frames(&buf);
-        for f in frames {
-            if names_fan_alert(f, &fan) || names_fan_alert(f, &error) {
-                let _ = seen.send(Ok((Delivered::Protobuf(f.to_vec()), arrived)));
-            }
+        let batch: Vec<Seen> = frames
+            .into_iter()
+            .filter(|f| names_fan_alert(f, &fan) || names_fan_alert(f, &error))
+            .map(|f| Ok((Delivered::Protobuf(f.to_vec()), arrived)))
+            .collect();
+        if !batch.is_empty() {
+            let _ = seen.send(batch);
         }
         buf.drain(..used);
     }
