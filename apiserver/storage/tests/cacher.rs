@@ -354,12 +354,17 @@ async fn a_failed_store_watch_ends_the_watches_and_the_cache_rebuilds() {
     assert_eq!(store.counts().0, lists + 1, "one list per build");
     let listed = cacher.list(ALERTS, recent(last)).await.unwrap();
     assert_eq!(listed.items.len(), 21);
-    let mut again = cacher.watch(ALERTS, last).await.unwrap();
-    let after = cacher
-        .create(&format!("{ALERTS}ns/z"), b("v"))
+    watch_sees_a_write(&cacher, last, "z").await;
+}
+
+/// A watch of the cache from `from` sees a create of `name` made after it.
+async fn watch_sees_a_write<S: Storage + Clone>(cacher: &Cacher<S>, from: Revision, name: &str) {
+    let mut w = cacher.watch(ALERTS, from).await.unwrap();
+    let written = cacher
+        .create(&format!("{ALERTS}ns/{name}"), b("v"))
         .await
         .unwrap();
-    assert_eq!(next_event(&mut again).await.revision, after.mod_revision);
+    assert_eq!(next_event(&mut w).await.revision, written.mod_revision);
 }
 
 /// The cache's watch of the store is cancelled by a compaction past it (a mirror too slow for
@@ -391,12 +396,7 @@ async fn a_compaction_past_the_caches_watch_ends_its_watchers_as_unavailable() {
         Some(Err(StorageError::Unavailable(m))) => assert!(m.contains("rebuilt"), "{m}"),
         other => panic!("expected the watch to end as Unavailable, got {other:?}"),
     }
-    let mut again = cacher.watch(ALERTS, first.mod_revision).await.unwrap();
-    let next = cacher
-        .create(&format!("{ALERTS}ns/b"), b("1"))
-        .await
-        .unwrap();
-    assert_eq!(next_event(&mut again).await.revision, next.mod_revision);
+    watch_sees_a_write(&cacher, first.mod_revision, "b").await;
 }
 
 /// etcd: writes and a compaction past the cache's list land before its etcd watch is made.
