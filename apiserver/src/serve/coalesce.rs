@@ -238,6 +238,15 @@ mod tests {
         Pin::new(c).poll_flush(cx)
     }
 
+    /// An HTTP/2 connection's writer over a socket that takes at most `limit` bytes a write.
+    fn gathering_into(limit: usize) -> Coalesce<Recorder> {
+        let recorder = Recorder {
+            limit: Some(limit),
+            ..Default::default()
+        };
+        Coalesce::new(recorder, true)
+    }
+
     fn bytes(n: usize, seed: u8) -> Vec<u8> {
         (0..n)
             .map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed))
@@ -302,13 +311,7 @@ mod tests {
     #[test]
     fn a_full_socket_is_written_to_when_it_has_room_again() {
         let mut cx = Context::from_waker(Waker::noop());
-        let mut c = Coalesce::new(
-            Recorder {
-                limit: Some(1_000),
-                ..Default::default()
-            },
-            true,
-        );
+        let mut c = gathering_into(1_000);
         let (a, b) = (bytes(CAPACITY - 10, 4), bytes(100, 5));
         write(&mut c, &mut cx, &a);
         assert!(flush(&mut c, &mut cx).is_pending(), "the yield");
@@ -363,13 +366,7 @@ mod tests {
     #[test]
     fn writes_the_connection_takes_in_part_are_resumed() {
         let mut cx = Context::from_waker(Waker::noop());
-        let mut c = Coalesce::new(
-            Recorder {
-                limit: Some(777),
-                ..Default::default()
-            },
-            true,
-        );
+        let mut c = gathering_into(777);
         let data = bytes(5_000, 9);
         write(&mut c, &mut cx, &data);
         while flush(&mut c, &mut cx).is_pending() {}
