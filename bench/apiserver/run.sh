@@ -73,7 +73,7 @@ print(*[x.getsockname()[1] for x in s])')
       --log-level error >/dev/null 2>&1 &
     etcd_pid=$!
     args+=(--etcd-servers "http://127.0.0.1:$eport")
-    extra=(--raw-etcd "http://127.0.0.1:$eport")
+    extra=(--raw-etcd "http://127.0.0.1:$eport" --etcd-pid "$etcd_pid")
   fi
   fifo="$tmp/server.out"
   mkfifo "$fifo"

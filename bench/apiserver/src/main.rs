@@ -125,6 +125,54 @@ struct Cli {
     /// and with the fan-out's watches open, and reported against the stored bytes.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// etcd's process id (same machine, with `--raw-etcd`): the CPU etcd, the server and the
+    /// load generator spend per create and per raw write is reported beside the rates.
+    #[arg(long)]
+    etcd_pid: Option<u32>,
+}
+
+/// CPU time used so far by etcd, the server and this process (each when it can be read).
+#[derive(Clone, Copy)]
+struct CpuUse {
+    at: Instant,
+    etcd: Option<Duration>,
+    server: Option<Duration>,
+    load: Option<Duration>,
+}
+
+impl CpuUse {
+    fn now(cli: &Cli) -> Self {
+        CpuUse {
+            at: Instant::now(),
+            etcd: cli.etcd_pid.and_then(|pid| cpu_time(Some(pid))),
+            server: cpu_time(cli.server_pid),
+            load: cpu_time(None),
+        }
+    }
+
+    /// What each process spent per operation since `self`, and the cores all three kept busy:
+    /// `etcd_us=… server_us=… load_us=… cores=…` (`?` where a process could not be read).
+    fn per_op_since(&self, cli: &Cli, ops: usize) -> String {
+        let end = CpuUse::now(cli);
+        let per = |a: Option<Duration>, b: Option<Duration>| {
+            b.zip(a)
+                .map(|(b, a)| b.saturating_sub(a).as_secs_f64() * 1e6 / ops.max(1) as f64)
+        };
+        let show = |v: Option<f64>| v.map_or("?".to_string(), |v| format!("{v:.0}"));
+        let spent = [
+            per(self.etcd, end.etcd),
+            per(self.server, end.server),
+            per(self.load, end.load),
+        ];
+        let total_us: f64 = spent.iter().flatten().sum();
+        let cores = total_us * ops as f64 / 1e6 / end.at.duration_since(self.at).as_secs_f64();
+        format!(
+            "etcd_us={} server_us={} load_us={} cores={cores:.2}",
+            show(spent[0]),
+            show(spent[1]),
+            show(spent[2])
+        )
+    }
 }
 
 /// CPU time (user + system) process `pid` (this process for `None`) has used, from
@@ -193,7 +241,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
     );
 
     // 1. creates/s
+    let cpu_before_creates = CpuUse::now(&cli);
     let created = creates(&pool, &base, &cli).await?;
+    let creates_cpu = cpu_before_creates.per_op_since(&cli, cli.creates);
     println!(
         "apiserver {label} creates n={} c={} wall_s={:.3} creates_per_s={:.0} p50_ms={:.3} p99_ms={:.3} max_ms={:.3}",
         cli.creates,
@@ -211,7 +261,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
 
     // 1b. (at the end of a full run) the same writes as raw etcd puts.
     if cli.requests_only {
-        raw_etcd_comparison(&pool, &base, &cli, &created, label).await?;
+        raw_etcd_comparison(&pool, &base, &cli, &created, &creates_cpu, label).await?;
         // Two rounds over the same names: the second meets warm caches (delegated authorization
         // caches each (user, verb, name) answer).
         gets(&pool, &base, &cli, 1).await?;
@@ -526,7 +576,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
     // 20,000 keys beside the server's: before the LISTs they would make the latest etcd revision
     // a change of other keys, which the watch cache cannot tell it holds (a consistent LIST then
     // reads etcd; docs/0024).
-    let raw_ratio = raw_etcd_comparison(&pool, &base, &cli, &created, label).await?;
+    let raw_ratio = raw_etcd_comparison(&pool, &base, &cli, &created, &creates_cpu, label).await?;
 
     let n = if items.is_multiple_of(1000) && items > 0 {
         format!("{}k", items / 1000)
@@ -563,28 +613,39 @@ async fn raw_etcd_comparison(
     base: &str,
     cli: &Cli,
     created: &Timed,
+    creates_cpu: &str,
     label: &str,
 ) -> Result<Option<f64>, Error> {
     Ok(match &cli.raw_etcd {
         Some(endpoint) => {
             let (body, _) =
                 fetch(pool, &format!("{base}{COLLECTION}/{}-000000", cli.prefix)).await?;
+            let cpu = CpuUse::now(cli);
             let raw =
                 raw_etcd_puts(endpoint, cli.creates, cli.concurrency, body.len(), false).await?;
+            let raw_cpu = cpu.per_op_since(cli, cli.creates);
             let server_rate = cli.creates as f64 / created.wall.as_secs_f64();
             let raw_rate = cli.creates as f64 / raw.as_secs_f64();
             // The transaction a create is (put only if the key does not exist), raw.
+            let cpu = CpuUse::now(cli);
             let raw_txn =
                 raw_etcd_puts(endpoint, cli.creates, cli.concurrency, body.len(), true).await?;
+            let raw_txn_cpu = cpu.per_op_since(cli, cli.creates);
             let txn_rate = cli.creates as f64 / raw_txn.as_secs_f64();
             println!(
-                "apiserver {label} raw_etcd puts n={} c={} value_bytes={} puts_per_s={raw_rate:.0} creates_vs_raw_etcd={:.0}% create_txns_per_s={txn_rate:.0} creates_vs_raw_create_txns={:.0}%",
+                "apiserver {label} raw_etcd puts n={} c={} value_bytes={} puts_per_s={raw_rate:.0} creates_vs_raw_etcd={:.0}% create_txns_per_s={txn_rate:.0} creates_vs_raw_create_txns={:.0}% create_txns_vs_puts={:.0}%",
                 cli.creates,
                 cli.concurrency,
                 body.len(),
                 100.0 * server_rate / raw_rate,
                 100.0 * server_rate / txn_rate,
+                // What no server can exceed: a create is such a transaction, made by etcd.
+                100.0 * txn_rate / raw_rate,
             );
+            // Where the CPU of two shared cores goes, per write: what bounds each rate.
+            println!("apiserver {label} cpu_per_write creates {creates_cpu}");
+            println!("apiserver {label} cpu_per_write raw_puts {raw_cpu}");
+            println!("apiserver {label} cpu_per_write raw_create_txns {raw_txn_cpu}");
             Some(100.0 * server_rate / raw_rate)
         }
         None => None,
