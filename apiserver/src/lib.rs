@@ -28,6 +28,7 @@ pub mod object;
 pub mod openapi;
 mod openapi_check;
 pub mod openapi_v2_protobuf;
+mod panics;
 pub mod patch;
 pub mod registry;
 pub mod serve;
@@ -193,8 +194,10 @@ impl ApiServer {
             })),
             None => router,
         };
-        // Outermost, so that every answer has them and is counted (a 401, a 429 too).
+        // Outermost, so that every answer has them and is counted (a 401, a 429, a request
+        // that panicked too).
         router
+            .layer(panics::layer())
             .layer(axum::middleware::from_fn(server::standard_headers))
             .layer(axum::middleware::from_fn(move |req, next| {
                 metrics::instrument(metrics.clone(), req, next)

@@ -1012,3 +1012,39 @@ async fn a_stalled_watch_ends_at_its_deadline_at_the_latest() {
         "not before its deadline"
     );
 }
+
+/// Panics validating an Alert named `boom`: a bug in code a server runs for its resources.
+pub(crate) struct PanicsOnBoom;
+
+impl apiserver::Strategy<Alert> for PanicsOnBoom {
+    fn validate(&self, _: &apiserver::Context<'_>, alert: &Alert) -> Vec<apiserver::Cause> {
+        if alert.metadata.name.as_deref() == Some("boom") {
+            panic!("a strategy's bug");
+        }
+        Vec::new()
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_panics_is_a_500_status_and_the_server_goes_on() {
+    // One write at a time: the panicking request's slot must come back.
+    let (app, load) = server(|_| {
+        ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+            .resource(
+                Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS).strategy(PanicsOnBoom),
+            )
+            .max_mutating_requests_inflight(1)
+    });
+    let r = post(&app, BASE, &alert(json!({"name": "boom"}))).await;
+    assert_status(&r, 500, "InternalError");
+    assert_eq!(
+        r.body["message"],
+        "This request caused the server to panic. Look in the server's logs for details."
+    );
+    assert_eq!(r.headers["content-type"], "application/json");
+    assert_eq!(load.mutating_inflight(), 0, "the slot was given back");
+    // Nothing was stored, and the server serves on.
+    assert_status(&get(&app, &format!("{BASE}/boom")).await, 404, "NotFound");
+    let r = post(&app, BASE, &alert(json!({"name": "fine"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}

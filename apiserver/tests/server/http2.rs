@@ -653,3 +653,61 @@ async fn small_http2_windows_get_whole_lists_and_events() {
     expected.push("during".into());
     assert_eq!(names, expected);
 }
+
+/// A request that panics (a bug in a resource's strategy) on a connection that also holds a
+/// watch: that stream is answered with a 500 `Status`; the watch and the connection go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_request_ends_only_its_own_stream() {
+    let app = ApiServer::builder(AnyStore::Memory(MemoryStore::new()))
+        .resource(
+            Resource::<Alert>::new(pager::v1alpha1::OPENAPI_SCHEMAS)
+                .strategy(crate::hardening::PanicsOnBoom),
+        )
+        .build()
+        .unwrap()
+        .into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(apiserver::serve::serve_with(
+        listener,
+        app,
+        None,
+        std::future::pending(),
+        apiserver::serve::ServeOptions::default(),
+    ));
+    let (mut sender, conn) = h2_connect(addr).await;
+    let watch = sender
+        .send_request(
+            Request::get(format!("http://{addr}{BASE}?watch=1"))
+                .body(Full::default())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(watch.status(), StatusCode::OK);
+    let mut watch = watch.into_body();
+    let create = |name: &str| {
+        let body = serde_json::json!({
+            "apiVersion": "pager.k8s.co/v1alpha1", "kind": "Alert",
+            "metadata": {"name": name}, "spec": {"message": "m"},
+        });
+        Request::post(format!("http://{addr}{BASE}"))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap()
+    };
+    let resp = sender.send_request(create("boom")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let status: serde_json::Value =
+        serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(status["kind"], "Status", "{status}");
+    assert_eq!(status["reason"], "InternalError", "{status}");
+    // The same connection takes the next request, and its watch sees it.
+    let resp = sender.send_request(create("after")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let line = first_line(&mut watch).await;
+    let event: serde_json::Value = serde_json::from_slice(&line).unwrap();
+    assert_eq!(event["type"], "ADDED", "{event}");
+    assert_eq!(event["object"]["metadata"]["name"], "after", "{event}");
+    assert!(!conn.is_finished(), "the connection is still open");
+}
