@@ -447,7 +447,8 @@ pub fn package(model: &Model, pkg: &Package, opts: &Options) -> TokenStream {
                 if let Some(d) = &f.options.default
                     && let Some(unset) = unset_check(pkg, f)
                 {
-                    let value = default_value(pkg, &f.ty, &d.value, quote!(self.#id), opts);
+                    let field = format!("{}.{}", t.name, f.name);
+                    let value = default_value(pkg, &f.ty, &d.value, quote!(self.#id), &field, opts);
                     body.push(quote! {
                         if #unset {
                             #value
@@ -684,36 +685,34 @@ fn overwritten_zero(ty: &FieldType, default: &Value) -> Option<&'static str> {
     }
 }
 
-/// The statement that sets the default `value` on `field` (of type `ty`): reached only through
-/// `unset_check`, so `ty` is an `Option`, a scalar or a collection.
+/// The statement that sets the default `value` on `field` (of type `ty`, named `name` in a
+/// panic of `default_from_json`): reached only through `unset_check`, so `ty` is an `Option`,
+/// a scalar or a collection.
 fn default_value(
     pkg: &Package,
     ty: &FieldType,
     value: &Value,
     field: TokenStream,
+    name: &str,
     opts: &Options,
 ) -> TokenStream {
-    match ty {
-        FieldType::Option(inner) => match literal(pkg, inner, value) {
-            Some(lit) => quote!(#field = ::core::option::Option::Some(#lit);),
-            None => {
-                let inner_ty = field_type_tokens(pkg, inner, opts);
-                let json = value.to_string();
-                let scheme = opts.crates.scheme.to_tokens();
-                quote!(#field = #scheme::default_from_json::<#inner_ty>(#json);)
-            }
-        },
-        other => match literal(pkg, other, value) {
-            Some(lit) => quote!(#field = #lit;),
-            None => {
-                let ty = field_type_tokens(pkg, other, opts);
-                let json = value.to_string();
-                let scheme = opts.crates.scheme.to_tokens();
-                // Collections and types of the package with `Default`: the JSON fits (the model
-                // checked it), so the fallback is never taken.
-                quote!(#field = #scheme::default_from_json::<#ty>(#json).unwrap_or_default();)
-            }
-        },
+    let (inner, wrap) = match ty {
+        FieldType::Option(inner) => (&**inner, true),
+        other => (other, false),
+    };
+    let value = match literal(pkg, inner, value) {
+        Some(lit) => lit,
+        None => {
+            let ty = field_type_tokens(pkg, inner, opts);
+            let json = value.to_string();
+            let scheme = opts.crates.scheme.to_tokens();
+            quote!(#scheme::default_from_json::<#ty>(#json, #name))
+        }
+    };
+    if wrap {
+        quote!(#field = ::core::option::Option::Some(#value);)
+    } else {
+        quote!(#field = #value;)
     }
 }
 

@@ -70,9 +70,51 @@ macro_rules! default_fields {
     };
 }
 
-/// A `+default=` value of a compound type, decoded from the JSON kube-codegen checked against the
-/// field's type. `None` only for a type kube-codegen could not check (a foreign type whose serde
-/// disagrees with the JSON), which then stays unset.
-pub fn default_from_json<T: serde::de::DeserializeOwned>(json: &str) -> Option<T> {
-    serde_json::from_str(json).ok()
+/// A `+default=` value of a compound type, decoded from the JSON of the tag on `field`
+/// (`Type.field`), which kube-codegen checked against the field's type where it could.
+///
+/// # Panics
+///
+/// When the JSON does not decode as `T` — only possible for a type kube-codegen cannot check
+/// (another crate's, whose serde disagrees with the tag): a mistake in `types.rs` that would
+/// otherwise leave the field unset on every object without a word. It names the field, the
+/// JSON and serde's error, as Go's defaulter-gen panics on a default that does not unmarshal
+/// (the API server answers such a request with a 500 and logs it).
+///
+/// ```
+/// let ports: Vec<u16> = kube_codegen_scheme::default_from_json("[80,443]", "Spec.ports");
+/// assert_eq!(ports, [80, 443]);
+/// ```
+pub fn default_from_json<T: serde::de::DeserializeOwned>(json: &str, field: &str) -> T {
+    match serde_json::from_str(json) {
+        Ok(value) => value,
+        Err(e) => panic!(
+            "the `+default={json}` tag of `{field}` does not decode as `{}`: {e} \
+             (fix the tag in types.rs and generate again)",
+            std::any::type_name::<T>()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_from_json;
+
+    #[test]
+    fn a_default_its_type_refuses_names_the_field_the_json_and_the_error() {
+        let panic = std::panic::catch_unwind(|| {
+            let _: std::collections::BTreeMap<String, u16> =
+                default_from_json(r#"{"port":"eighty"}"#, "Spec.endpoint");
+        })
+        .expect_err("a default that does not decode panics");
+        let message = panic.downcast_ref::<String>().expect("a formatted message");
+        for part in [
+            r#"the `+default={"port":"eighty"}` tag of `Spec.endpoint` does not decode as `"#,
+            "BTreeMap<",
+            r#"invalid type: string "eighty", expected u16"#,
+            "fix the tag in types.rs",
+        ] {
+            assert!(message.contains(part), "{part:?} in {message}");
+        }
+    }
 }
