@@ -6,6 +6,8 @@
 #   bench/apiserver/run.sh --backends "embedded embedded-nowal"   # the embedded store with and
 #                                               # without its write-ahead log (--write-ahead-log-mb 0)
 #   bench/apiserver/run.sh --no-build -- --watchers 500 --fanout-runs 3   # args after -- go to apiserver-bench
+#   ETCD_BIN=target/etcd-shared-buffer bench/apiserver/run.sh --backends etcd   # another etcd binary
+#                                               # (etcd-shared-buffer/build.sh builds that one)
 #
 # Prints the load generator's per-measurement lines and one summary line per backend:
 #   apiserver memory creates_per_s=… gets_per_s=… list10k_ms=… serde_list10k_ms=… list_ratio=…x fanout1000_ms=… …
@@ -20,7 +22,7 @@ while [[ $# -gt 0 ]]; do
     --backends) backends="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     --) shift; bench_args=("$@"); break ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -62,12 +64,13 @@ for backend in $backends; do
   extra=()
   if [[ $backend == etcd ]]; then
     # A real single-member etcd on free loopback ports (Debian's etcd-server).
-    command -v etcd >/dev/null || { echo "run.sh: etcd missing (apt-get install etcd-server)" >&2; exit 1; }
+    etcd_bin=${ETCD_BIN:-etcd}
+    command -v "$etcd_bin" >/dev/null || { echo "run.sh: $etcd_bin missing (apt-get install etcd-server)" >&2; exit 1; }
     read -r eport pport < <(python3 -c 'import socket
 s=[socket.socket() for _ in range(2)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])')
-    etcd --name bench --data-dir "$tmp/etcd" --listen-client-urls "http://127.0.0.1:$eport" \
+    "$etcd_bin" --name bench --data-dir "$tmp/etcd" --listen-client-urls "http://127.0.0.1:$eport" \
       --advertise-client-urls "http://127.0.0.1:$eport" --listen-peer-urls "http://127.0.0.1:$pport" \
       --initial-advertise-peer-urls "http://127.0.0.1:$pport" --initial-cluster "bench=http://127.0.0.1:$pport" \
       --log-level error >/dev/null 2>&1 &

@@ -141,7 +141,11 @@ where
         self.storage_error(e, "")
     }
 
-    /// The pages of a list after the key `after`, each read at `revision` when asked for.
+    /// The pages of a list after the key `after`, each read at `revision` when asked for. Keys
+    /// are read page after page (each page starts after the last key of the one before); the
+    /// items of [`PAGES_IN_FLIGHT`] pages are made at once, each page on a task of its own, so
+    /// that a list served in another version than the stored one — every item decoded,
+    /// converted and encoded — uses every core while the connection writes the pages in order.
     fn more_pages(
         self: std::sync::Arc<Self>,
         version: String,
@@ -151,47 +155,61 @@ where
         opts: ListOptions,
     ) -> futures::stream::BoxStream<'static, Result<ListItems, ApiError>> {
         use futures::StreamExt;
-        futures::stream::unfold(Some(after), move |after| {
-            let this = self.clone();
-            let (version, prefix, opts) = (version.clone(), prefix.clone(), opts.clone());
+        let reader = self.clone();
+        let pages = futures::stream::unfold(Some(after), move |after| {
+            let this = reader.clone();
+            let prefix = prefix.clone();
             async move {
                 let after = after?;
-                let page = async {
-                    let (_, codec) = this.codec(&version)?;
-                    let page = this
-                        .store
-                        .list(
-                            &prefix,
-                            apiserver_storage::ListOptions {
-                                start_after: Some(after),
-                                limit: Some(LIST_PAGE),
-                                revision: Some(revision),
-                                not_older_than: None,
-                                skip_count: true,
-                            },
-                        )
-                        .await
-                        .map_err(|e| this.storage_error(e, ""))?;
-                    let mut items = Vec::new();
-                    for kv in &page.items {
-                        if let Some(item) = this.list_item(codec, &opts, kv)? {
-                            items.push(item);
-                        }
-                    }
-                    let next = page
-                        .remaining
-                        .then(|| page.items.last().map(|kv| kv.key.clone()))
-                        .flatten();
-                    Ok::<_, ApiError>((ListItems::new(Items { items }), next))
-                }
-                .await;
+                let page = this
+                    .store
+                    .list(
+                        &prefix,
+                        apiserver_storage::ListOptions {
+                            start_after: Some(after),
+                            limit: Some(LIST_PAGE),
+                            revision: Some(revision),
+                            not_older_than: None,
+                            skip_count: true,
+                        },
+                    )
+                    .await
+                    .map_err(|e| this.storage_error(e, ""));
                 Some(match page {
-                    Ok((items, next)) => (Ok(items), next),
+                    Ok(page) => {
+                        let next = page
+                            .remaining
+                            .then(|| page.items.last().map(|kv| kv.key.clone()))
+                            .flatten();
+                        (Ok(page.items), next)
+                    }
                     Err(e) => (Err(e), None),
                 })
             }
-        })
-        .boxed()
+        });
+        pages
+            .map(move |page| {
+                let this = self.clone();
+                let (version, opts) = (version.clone(), opts.clone());
+                async move {
+                    let kvs = page?;
+                    let made = tokio::spawn(async move {
+                        let (_, codec) = this.codec(&version)?;
+                        let mut items = Vec::new();
+                        for kv in &kvs {
+                            if let Some(item) = this.list_item(codec, &opts, kv)? {
+                                items.push(item);
+                            }
+                        }
+                        Ok::<_, ApiError>(ListItems::new(Items { items }))
+                    });
+                    made.await.map_err(|e| {
+                        ApiError::internal(format!("making a page of the list failed: {e}"))
+                    })?
+                }
+            })
+            .buffered(PAGES_IN_FLIGHT)
+            .boxed()
     }
 
     /// One stored object of a list, if the selectors select it: served from its stored bytes
@@ -242,6 +260,9 @@ where
 
 /// Keys read per storage call by a list written as it is read ([`ListOptions::streamed`]).
 const LIST_PAGE: usize = 500;
+
+/// Pages of such a list whose items are made at once (one per core of a small machine).
+const PAGES_IN_FLIGHT: usize = 2;
 
 /// A list read at `revision` against the `resourceVersion` it asked for: newer than asked is
 /// fine (`NotOlderThan`, or unset); older than asked is a 504 as in Kubernetes ("Too large
