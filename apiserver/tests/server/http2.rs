@@ -26,6 +26,14 @@ async fn serve_with(options: apiserver::serve::ServeOptions) -> std::net::Socket
         .build()
         .unwrap()
         .into_router();
+    serve_app(app, options).await
+}
+
+/// `app` served on a loopback port as `pager-apiserver` serves it.
+async fn serve_app(
+    app: axum::Router,
+    options: apiserver::serve::ServeOptions,
+) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(apiserver::serve::serve_with(
@@ -666,15 +674,7 @@ async fn a_panicking_request_ends_only_its_own_stream() {
         .build()
         .unwrap()
         .into_router();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(apiserver::serve::serve_with(
-        listener,
-        app,
-        None,
-        std::future::pending(),
-        apiserver::serve::ServeOptions::default(),
-    ));
+    let addr = serve_app(app, apiserver::serve::ServeOptions::default()).await;
     let (mut sender, conn) = h2_connect(addr).await;
     let watch = sender
         .send_request(

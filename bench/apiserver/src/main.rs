@@ -364,28 +364,12 @@ async fn run(cli: Cli) -> Result<(), Error> {
     }
     // The serialiser alone, into a reused (already faulted-in) buffer: no allocator or page
     // faults in the timing.
-    let mut reuse_times = Vec::new();
     let mut buf = Vec::with_capacity(body.len() * 2);
-    for _ in 0..cli.serde_runs.max(1) {
-        buf.clear();
-        let t = Instant::now();
-        serde_json::to_writer(&mut buf, std::hint::black_box(&list))?;
-        reuse_times.push(t.elapsed());
-        std::hint::black_box(&buf);
-    }
-    // The same into a reused buffer from a copy of the list made in one go: its nodes laid out
-    // one after another. The parsed list's nodes lie wherever the load generator's heap put
-    // them, which between runs made the same serialisation take from 6 to 19 ms.
-    let compact = list.clone();
-    let mut compact_times = Vec::new();
-    for _ in 0..cli.serde_runs.max(1) {
-        buf.clear();
-        let t = Instant::now();
-        serde_json::to_writer(&mut buf, std::hint::black_box(&compact))?;
-        compact_times.push(t.elapsed());
-        std::hint::black_box(&buf);
-    }
-    drop(compact);
+    let reuse_times = serialize_into(&mut buf, &list, cli.serde_runs)?;
+    // The same from a copy of the list made in one go: its nodes laid out one after another.
+    // The parsed list's nodes lie wherever the load generator's heap put them, which between
+    // runs made the same serialisation take from 6 to 19 ms.
+    let compact_times = serialize_into(&mut buf, &list.clone(), cli.serde_runs)?;
     // The JSON work of the server's list handler, in process: parse every stored item, wrap the
     // items with `json!` (which deep-copies them through `to_value`), serialise.
     let stored: Vec<Vec<u8>> = list["items"]
@@ -1614,6 +1598,19 @@ fn median(ds: &[Duration]) -> Duration {
 
 fn min(ds: &[Duration]) -> Duration {
     ds.iter().copied().min().unwrap_or_default()
+}
+
+/// `runs` (at least one) timings of `serde_json` writing `value` into `buf`, emptied before each.
+fn serialize_into(buf: &mut Vec<u8>, value: &Value, runs: usize) -> Result<Vec<Duration>, Error> {
+    let mut times = Vec::new();
+    for _ in 0..runs.max(1) {
+        buf.clear();
+        let t = Instant::now();
+        serde_json::to_writer(&mut *buf, std::hint::black_box(value))?;
+        times.push(t.elapsed());
+        std::hint::black_box(&buf);
+    }
+    Ok(times)
 }
 
 fn median_f(xs: &[f64]) -> f64 {
