@@ -16,13 +16,17 @@ pub(crate) fn layer() -> CatchPanicLayer<PanicAnswer> {
     CatchPanicLayer::custom(answer as PanicAnswer)
 }
 
-fn answer(panic: Box<dyn Any + Send + 'static>) -> Response<String> {
-    let message = panic
+/// What a panic said (its payload, when a string).
+pub(crate) fn message(panic: &(dyn Any + Send)) -> &str {
+    panic
         .downcast_ref::<String>()
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("(not a string)");
-    tracing::error!(panic = %message, "a request panicked; answered 500");
+        .unwrap_or("(not a string)")
+}
+
+fn answer(panic: Box<dyn Any + Send + 'static>) -> Response<String> {
+    tracing::error!(panic = %message(&*panic), "a request panicked; answered 500");
     let status = ApiError::internal(
         "This request caused the server to panic. Look in the server's logs for details.",
     )

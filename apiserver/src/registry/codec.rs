@@ -35,6 +35,9 @@ pub(crate) enum DecodeError {
     },
     /// Valid, but it does not convert to the hub.
     Convert(ConversionError),
+    /// Defaulting or converting it panicked: a bug in generated or hand-written code (a
+    /// `+default` its type refuses, a conversion that panics), logged where it happened; a 500.
+    Panicked,
     /// Every missing required field and unsupported enum value of one body (each a `Required`
     /// or a `NotSupported`), in the order a CRD's schema validation lists them — an object's
     /// properties, then its missing required fields — and the body's unknown and duplicate
@@ -310,10 +313,13 @@ where
     C: Conversion<V, H>,
 {
     let mut typed = typed?;
-    // Defaults on every read of a version: what defaulter-gen generated for it.
-    typed.set_defaults();
+    let object = guarded(move || {
+        // Defaults on every read of a version: what defaulter-gen generated for it.
+        typed.set_defaults();
+        C::to_hub(typed)
+    })?;
     Ok(Decoded {
-        object: C::to_hub(typed).map_err(DecodeError::Convert)?,
+        object,
         field_issues: unknown
             .iter()
             .map(|f| format!("unknown field \"{f}\""))
@@ -557,7 +563,22 @@ where
         }
         typed => typed?,
     };
-    C::to_hub(typed).map_err(DecodeError::Convert)
+    guarded(move || C::to_hub(typed))
+}
+
+/// Runs a version's defaulting and conversion, which is code of the resource's crate: a panic
+/// there becomes [`DecodeError::Panicked`], logged, instead of unwinding through whatever is
+/// decoding — a watch or a list writing its response, where it would end the connection and,
+/// over HTTP/2, every other request on it.
+fn guarded<H>(f: impl FnOnce() -> Result<H, ConversionError>) -> Result<H, DecodeError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(converted) => converted.map_err(DecodeError::Convert),
+        Err(panic) => {
+            let message = crate::panics::message(&*panic);
+            tracing::error!(panic = %message, "defaulting or converting an object panicked");
+            Err(DecodeError::Panicked)
+        }
+    }
 }
 
 fn read_stored<V, H, C>(bytes: &[u8]) -> Result<H, DecodeError>
@@ -812,5 +833,34 @@ mod collect_tests {
     fn a_type_error_ends_the_search() {
         let (errors, _) = report(json!({"spec": {"mode": "medium", "count": "many"}}));
         assert_eq!(errors, ["unsupported spec.mode=medium"]);
+    }
+}
+
+#[cfg(test)]
+mod panic_tests {
+    use super::*;
+
+    /// A version whose defaulting panics on one name, as a `+default` its type refuses does.
+    #[derive(serde::Deserialize, Debug)]
+    struct Panicky {
+        name: String,
+    }
+
+    impl SetDefaults for Panicky {
+        fn set_defaults(&mut self) {
+            if self.name == "boom" {
+                panic!("a +default its type refuses");
+            }
+        }
+    }
+
+    #[test]
+    fn a_panic_in_defaulting_is_a_decode_error_not_an_unwind() {
+        let read = read_stored::<Panicky, Panicky, Identity>;
+        assert!(matches!(
+            read(br#"{"name":"boom"}"#),
+            Err(DecodeError::Panicked)
+        ));
+        assert!(matches!(read(br#"{"name":"fine"}"#), Ok(p) if p.name == "fine"));
     }
 }

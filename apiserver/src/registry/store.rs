@@ -769,6 +769,10 @@ fn check_type_meta(info: &ResourceInfo, body: &[u8]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// What a client is told of a panic in defaulting or conversion (its message is in the log).
+const PANICKED: &str =
+    "defaulting or converting the object panicked; look in the server's logs for details";
+
 fn describe(e: DecodeError) -> String {
     match e {
         DecodeError::Invalid {
@@ -783,6 +787,7 @@ fn describe(e: DecodeError) -> String {
             supported,
         } => format!("{field}: {}", not_supported(&value, &supported)),
         DecodeError::Convert(c) => format!("conversion to the hub failed: {c}"),
+        DecodeError::Panicked => PANICKED.to_string(),
         DecodeError::Schema { errors, .. } => errors
             .into_iter()
             .map(describe)
@@ -807,6 +812,9 @@ fn not_supported(value: &str, supported: &[String]) -> String {
 /// All of them at once when the body has several (one 422, as a CRD's schema validation
 /// lists them).
 pub(super) fn decode_error(info: &ResourceInfo, name: &str, e: DecodeError) -> ApiError {
+    if let DecodeError::Panicked = e {
+        return ApiError::internal(PANICKED);
+    }
     let causes = match &e {
         DecodeError::Schema { errors, .. } => errors.iter().filter_map(schema_cause).collect(),
         e => schema_cause(e).into_iter().collect::<Vec<_>>(),

@@ -7,7 +7,7 @@
 #   bench/apiserver/etcd-shared-buffer/build.sh [output]   # default target/etcd-shared-buffer
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-out=${1:-$here/../../../target/etcd-shared-buffer}
+out=$(realpath -m "${1:-$here/../../../target/etcd-shared-buffer}")
 src=/usr/share/gocode/src/go.etcd.io/etcd
 if [[ ! -d $src ]] || ! command -v go >/dev/null; then
   if [[ $(id -u) == 0 ]]; then

@@ -145,7 +145,7 @@ impl CpuUse {
         CpuUse {
             at: Instant::now(),
             etcd: cli.etcd_pid.and_then(|pid| cpu_time(Some(pid))),
-            server: cpu_time(cli.server_pid),
+            server: server_cpu_time(cli),
             load: cpu_time(None),
         }
     }
@@ -188,6 +188,11 @@ fn cpu_time(pid: Option<u32>) -> Option<Duration> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     Some(Duration::from_millis(ticks * 10))
+}
+
+/// The server's CPU time, when `--server-pid` names it (never this process's).
+fn server_cpu_time(cli: &Cli) -> Option<Duration> {
+    cli.server_pid.and_then(|pid| cpu_time(Some(pid)))
 }
 
 /// Resident memory of process `pid` in bytes (`VmRSS`), when it can be read.
@@ -1237,7 +1242,7 @@ async fn fanout(
         server_cpu_us: None,
         client_cpu_us: None,
     };
-    let cpu_start = (cpu_time(cli.server_pid), cpu_time(None));
+    let cpu_start = (server_cpu_time(cli), cpu_time(None));
     // Reported lines not taken yet (a batch may hold the next run's too).
     let mut pending = std::collections::VecDeque::new();
     for run in 0..cli.fanout_runs.max(1) {
@@ -1297,7 +1302,7 @@ async fn fanout(
     let per = |start: Option<Duration>, end: Option<Duration>| {
         Some((end?.saturating_sub(start?)).as_secs_f64() * 1e6 / deliveries)
     };
-    result.server_cpu_us = per(cpu_start.0, cpu_time(cli.server_pid));
+    result.server_cpu_us = per(cpu_start.0, server_cpu_time(cli));
     result.client_cpu_us = per(cpu_start.1, cpu_time(None));
     result.rss = rss_bytes(cli.server_pid);
     drop(senders);

@@ -203,8 +203,16 @@ where
                         }
                         Ok::<_, ApiError>(ListItems::new(Items { items }))
                     });
+                    // A list whose client went away stops making its pages.
+                    let _abort = AbortOnDrop(made.abort_handle());
                     made.await.map_err(|e| {
-                        ApiError::internal(format!("making a page of the list failed: {e}"))
+                        // The panic's message goes to the log, not to the client.
+                        let panic = e.try_into_panic().ok();
+                        let message = panic.as_deref().map_or("(cancelled)", crate::panics::message);
+                        tracing::error!(panic = %message, "making a page of a list failed");
+                        ApiError::internal(
+                            "making a page of the list failed; look in the server's logs for details",
+                        )
                     })?
                 }
             })
@@ -263,6 +271,15 @@ const LIST_PAGE: usize = 500;
 
 /// Pages of such a list whose items are made at once (one per core of a small machine).
 const PAGES_IN_FLIGHT: usize = 2;
+
+/// Aborts its task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// A list read at `revision` against the `resourceVersion` it asked for: newer than asked is
 /// fine (`NotOlderThan`, or unset); older than asked is a 504 as in Kubernetes ("Too large
