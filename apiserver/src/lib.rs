@@ -197,6 +197,7 @@ impl ApiServer {
         // Outermost, so that every answer has them and is counted (a 401, a 429, a request
         // that panicked too).
         router
+            .layer(axum::middleware::map_response(panics::guard_body))
             .layer(panics::layer())
             .layer(axum::middleware::from_fn(server::standard_headers))
             .layer(axum::middleware::from_fn(move |req, next| {
