@@ -193,7 +193,8 @@ where
                 let (version, opts) = (version.clone(), opts.clone());
                 async move {
                     let kvs = page?;
-                    let made = tokio::spawn(async move {
+                    // A list whose client went away stops making its pages.
+                    let made = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
                         let (_, codec) = this.codec(&version)?;
                         let mut items = Vec::new();
                         for kv in &kvs {
@@ -202,9 +203,7 @@ where
                             }
                         }
                         Ok::<_, ApiError>(ListItems::new(Items { items }))
-                    });
-                    // A list whose client went away stops making its pages.
-                    let _abort = AbortOnDrop(made.abort_handle());
+                    }));
                     made.await.map_err(|e| {
                         // The panic's message goes to the log, not to the client.
                         let panic = e.try_into_panic().ok();
@@ -271,15 +270,6 @@ const LIST_PAGE: usize = 500;
 
 /// Pages of such a list whose items are made at once (one per core of a small machine).
 const PAGES_IN_FLIGHT: usize = 2;
-
-/// Aborts its task when dropped.
-struct AbortOnDrop(tokio::task::AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
 
 /// A list read at `revision` against the `resourceVersion` it asked for: newer than asked is
 /// fine (`NotOlderThan`, or unset); older than asked is a 504 as in Kubernetes ("Too large
